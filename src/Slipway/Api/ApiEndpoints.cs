@@ -1,0 +1,171 @@
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Hosting;
+using Slipway.Deploy;
+using Slipway.Edge;
+using Slipway.Hosting;
+using Slipway.Runtime;
+using Slipway.State;
+
+namespace Slipway.Api;
+
+/// <summary>The JSON API the CLI talks to. Long operations answer 202 with the deployment; its progress is
+/// streamed as NDJSON from /v1/deployments/{id}/log?follow=true.</summary>
+internal static class ApiEndpoints
+{
+    public static void MapSlipwayApi(this IEndpointRouteBuilder api)
+    {
+        var v1 = api.MapGroup("/v1");
+        v1.MapGet("/ping", (PlatformOptions options, EdgeServer edge) =>
+            Results.Ok(new { name = "slipway", version = typeof(ApiEndpoints).Assembly.GetName().Version?.ToString(3), httpPort = edge.Port, dataDir = options.DataDir }));
+
+        v1.MapGet("/apps", (Store store, AppViews views) => store.ListApps().Select(views.App));
+        v1.MapGet("/apps/{app}", (string app, Store store, AppViews views) =>
+            views.App(store.FindApp(app) ?? throw NoApp(app)));
+
+        v1.MapPost("/apps/{app}/deployments", (string app, DeployBody body, DeployEngine engine) =>
+            Results.Accepted(null, AppViews.Deployment(engine.Enqueue(new DeployRequest(app, body.Source, body.Ref, body.Hosts)))));
+        v1.MapGet("/apps/{app}/deployments", (string app, Store store, int? limit) =>
+            store.FindApp(app) is null ? throw NoApp(app) : store.ListDeployments(app, limit ?? 50).Select(AppViews.Deployment));
+        v1.MapGet("/deployments/{id}", (string id, Store store) =>
+            AppViews.Deployment(store.FindDeployment(id) ?? throw new UserException($"No deployment '{id}'.", 404)));
+        v1.MapGet("/deployments/{id}/log", (string id, bool? follow, Store store, LogStore logs, HttpContext context) =>
+            StreamDeploymentLogAsync(id, follow ?? false, store, logs, context));
+
+        v1.MapPost("/apps/{app}/rollback", (string app, RollbackBody? body, DeployEngine engine) =>
+            Results.Accepted(null, AppViews.Deployment(engine.Rollback(app, body?.To))));
+        v1.MapPost("/apps/{app}/restart", (string app, DeployEngine engine) =>
+            Results.Accepted(null, AppViews.Deployment(engine.Restart(app))));
+        v1.MapPost("/apps/{app}/cancel", (string app, DeployEngine engine) => new { cancelled = engine.Cancel(app) });
+        v1.MapPost("/apps/{app}/stop", async (string app, DeployEngine engine, Store store, AppViews views) =>
+        {
+            await engine.StopAppAsync(app);
+            return views.App(store.FindApp(app)!);
+        });
+        v1.MapPost("/apps/{app}/start", async (string app, DeployEngine engine, Store store, AppViews views, HttpContext context) =>
+        {
+            await engine.StartAppAsync(app, context.RequestAborted);
+            return views.App(store.FindApp(app)!);
+        });
+        v1.MapDelete("/apps/{app}", async (string app, DeployEngine engine) =>
+        {
+            await engine.DestroyAsync(app);
+            return Results.Ok(new { destroyed = app });
+        });
+        v1.MapGet("/apps/{app}/events", (string app, Store store) =>
+            store.ListEvents(app).Select(e => new EventDto(e.At, e.Kind, e.Message, e.DeploymentId)));
+        v1.MapGet("/apps/{app}/logs", (string app, string? since, string? service, int? tail, bool? follow, Store store, LogStore logs, TimeProvider clock, HttpContext context) =>
+        {
+            if (store.FindApp(app) is null)
+            {
+                throw NoApp(app);
+            }
+            DateTimeOffset? from = since is null ? null : ParseSince(since, clock);
+            bool Filter(LogEntry e) => service is null || e.Service == service;
+            return StreamAsync(context, logs, LogKeys.App(app), from, Filter, tail ?? 200, follow ?? false, _ => false);
+        });
+        v1.MapPost("/shutdown", (IHostApplicationLifetime lifetime) =>
+        {
+            lifetime.StopApplication();
+            return Results.Accepted();
+        });
+    }
+
+    private static UserException NoApp(string app) =>
+        new($"No app named '{app}'. 'slipway apps' lists the apps; 'slipway deploy DIR --app {app}' creates it.", 404);
+
+    private static DateTimeOffset ParseSince(string since, TimeProvider clock)
+    {
+        if (Manifests.Durations.TryParse(since, out var ago))
+        {
+            return clock.GetUtcNow() - ago;
+        }
+        if (DateTimeOffset.TryParse(since, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at))
+        {
+            return at;
+        }
+        throw new UserException($"--since '{since}' is neither a duration like 10m or 2h nor a time like 2026-11-21T10:00:00Z.");
+    }
+
+    private static async Task StreamDeploymentLogAsync(string id, bool follow, Store store, LogStore logs, HttpContext context)
+    {
+        var deployment = store.FindDeployment(id) ?? throw new UserException($"No deployment '{id}'.", 404);
+        var done = !follow || DeploymentStatus.IsTerminal(deployment.Status);
+        await StreamAsync(context, logs, LogKeys.Deployment(id), null, _ => true, int.MaxValue, !done,
+            e => e.Kind == "status" && DeploymentStatus.IsTerminal(e.Message), () => DeploymentStatus.IsTerminal(store.FindDeployment(id)?.Status ?? DeploymentStatus.Failed));
+    }
+
+    /// <summary>Writes a log stream as NDJSON: what is stored, then (following) every new entry until
+    /// <paramref name="isLast"/> says the stream is over or the client goes away.</summary>
+    private static async Task StreamAsync(HttpContext context, LogStore logs, string key, DateTimeOffset? since, Func<LogEntry, bool> filter,
+        int tail, bool follow, Func<LogEntry, bool> isLast, Func<bool>? finished = null)
+    {
+        context.Response.ContentType = "application/x-ndjson";
+        var token = context.RequestAborted;
+        using var following = CancellationTokenSource.CreateLinkedTokenSource(token);
+        var live = follow ? logs.Subscribe(key, following.Token) : null;
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var entry in logs.Read(key, since, filter, tail))
+        {
+            var line = JsonSerializer.Serialize(entry, LogJson.Default.LogEntry);
+            seen.Add(line);
+            await context.Response.WriteAsync(line + "\n", token);
+            if (follow && isLast(entry))
+            {
+                return;
+            }
+        }
+        await context.Response.Body.FlushAsync(token);
+        if (live is null)
+        {
+            return;
+        }
+        try
+        {
+            while (!token.IsCancellationRequested)
+            {
+                using var tick = CancellationTokenSource.CreateLinkedTokenSource(token);
+                tick.CancelAfter(TimeSpan.FromSeconds(1));
+                LogEntry entry;
+                try
+                {
+                    entry = await live.ReadAsync(tick.Token);
+                }
+                catch (OperationCanceledException) when (!token.IsCancellationRequested)
+                {
+                    // Quiet for a second: check the stream is not over without a final entry we missed.
+                    if (finished?.Invoke() == true)
+                    {
+                        return;
+                    }
+                    continue;
+                }
+                if (!filter(entry))
+                {
+                    continue;
+                }
+                var line = JsonSerializer.Serialize(entry, LogJson.Default.LogEntry);
+                if (seen.Remove(line))
+                {
+                    continue; // already sent from the stored part
+                }
+                await context.Response.WriteAsync(line + "\n", token);
+                await context.Response.Body.FlushAsync(token);
+                if (isLast(entry))
+                {
+                    return;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (token.IsCancellationRequested)
+        {
+        }
+        finally
+        {
+            await following.CancelAsync();
+        }
+    }
+}

@@ -1,0 +1,47 @@
+using System.Globalization;
+using Slipway.Deploy;
+using Slipway.Edge;
+using Slipway.Runtime;
+using Slipway.State;
+
+namespace Slipway.Api;
+
+/// <summary>Turns records and runtime state into the API's JSON shapes.</summary>
+internal sealed class AppViews(Store store, AppRuntime runtime, DeployEngine engine, EdgeServer edge)
+{
+    public AppDto App(AppRecord app)
+    {
+        var live = app.LiveDeploymentId is { } id ? store.FindDeployment(id) : null;
+        var instances = new List<InstanceDto>();
+        if (runtime.Serving(app.Name) is { } serving)
+        {
+            instances.AddRange(serving.Instances.Select(i => Instance(i, "serving")));
+        }
+        if (runtime.Warm(app.Name) is { } warm)
+        {
+            instances.AddRange(warm.Instances.Select(i => Instance(i, "warm")));
+        }
+        var services = runtime.Serving(app.Name)?.Release.Spec.Services.Select(s => s.Name).ToList() ?? [];
+        var state = app.DesiredState == "stopped" ? "stopped"
+            : live is null ? "not deployed"
+            : instances.Any(i => i.Role == "serving" && i.State != "healthy") ? "degraded"
+            : "running";
+        return new AppDto(app.Name, state, engine.Hosts(app.Name).Select(h => $"http://{h}:{edge.Port}").ToList(),
+            live is null ? null : Deployment(live), instances, services);
+    }
+
+    private static InstanceDto Instance(Instance i, string role) => new(
+        i.Spec.Id, i.Spec.Service.Name, i.Spec.Replica, i.State.ToString().ToLowerInvariant(), i.Pid,
+        i.Endpoint.Port == 0 ? null : i.Endpoint.Port, i.Restarts, i.Endpoint.InFlight, i.Endpoint.Requests, role);
+
+    public static DeploymentDto Deployment(DeploymentRecord d)
+    {
+        double? duration = d.FinishedAt is not null
+            ? (Parse(d.FinishedAt) - Parse(d.CreatedAt)).TotalSeconds
+            : null;
+        return new DeploymentDto(d.Id, d.Seq, d.App, d.Kind, d.Status, d.Step, d.Error, d.Source, d.CommitSha, d.RollbackOf,
+            d.CreatedAt, d.FinishedAt, duration is null ? null : Math.Round(duration.Value, 2));
+    }
+
+    private static DateTimeOffset Parse(string s) => DateTimeOffset.Parse(s, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal);
+}

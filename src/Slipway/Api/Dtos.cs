@@ -1,0 +1,17 @@
+namespace Slipway.Api;
+
+internal sealed record DeployBody(string Source, string? Ref, IReadOnlyList<string>? Hosts);
+
+internal sealed record RollbackBody(string? To);
+
+internal sealed record DeploymentDto(
+    string Id, long Number, string App, string Kind, string Status, string? FailedStep, string? Error,
+    string Source, string? Commit, string? RollbackOf, string CreatedAt, string? FinishedAt, double? DurationSeconds);
+
+internal sealed record InstanceDto(string Id, string Service, int Replica, string State, int? Pid, int? Port, int Restarts,
+    int InFlight, long Requests, string Role);
+
+internal sealed record AppDto(string Name, string State, IReadOnlyList<string> Urls, DeploymentDto? Live,
+    IReadOnlyList<InstanceDto> Instances, IReadOnlyList<string> Services);
+
+internal sealed record EventDto(string At, string Kind, string Message, string? DeploymentId);

@@ -1,0 +1,141 @@
+using System.Security.Cryptography;
+using System.Text;
+using Slipway.Manifests;
+using Slipway.Runtime;
+
+namespace Slipway.Builds;
+
+/// <summary>Installs dependencies and builds every service of an app inside its build directory, at low CPU
+/// and I/O priority and under the manifest's time limit. npm installs are cached by lockfile: an unchanged
+/// second build copies node_modules from the cache instead of installing.</summary>
+internal sealed class Builder(StepRunner steps, LogStore logs, TimeProvider clock, string cacheDir)
+{
+    public async Task<(bool Ok, string Step, string Error, IReadOnlyList<string> LastLines)> BuildAsync(
+        string deploymentId, AppSpec spec, string sourceDir, IReadOnlyDictionary<string, string> environment, CancellationToken cancellationToken)
+    {
+        using var timeLimit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeLimit.CancelAfter(spec.Deploy.BuildTimeout);
+        var done = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var service in spec.Services)
+        {
+            var dir = Path.GetFullPath(Path.Combine(sourceDir, service.Root));
+            // Services that share a root and commands (a monorepo's shared package) are built once.
+            if (!done.Add($"{dir}\n{service.Install}\n{service.Build}"))
+            {
+                continue;
+            }
+            if (service.Install is { } install)
+            {
+                var result = await InstallAsync(deploymentId, service.Name, install, dir, environment, spec.Deploy.BuildTimeout, timeLimit.Token);
+                if (!result.Succeeded)
+                {
+                    return (false, "build", Describe(result, $"{service.Name}: install ({install})", cancellationToken), result.LastLines);
+                }
+            }
+            if (service.Build is { } build)
+            {
+                var result = await steps.RunAsync(deploymentId, "build", service.Name,
+                    new LaunchSpec(build, dir, environment, LowPriority: true), spec.Deploy.BuildTimeout, timeLimit.Token);
+                if (!result.Succeeded)
+                {
+                    return (false, "build", Describe(result, $"{service.Name}: build ({build})", cancellationToken), result.LastLines);
+                }
+            }
+            if (service.Type == ServiceType.Static && !Directory.Exists(Path.Combine(dir, service.Output ?? ".")))
+            {
+                return (false, "build", $"{service.Name}: the build did not produce its output directory '{service.Output}'. " +
+                    "Check services." + service.Name + ".output in slipway.json against where the build writes its files.", []);
+            }
+        }
+        return (true, "build", "", []);
+    }
+
+    private string Describe(StepResult result, string what, CancellationToken cancellationToken) =>
+        result.Outcome == StepOutcome.Cancelled && !cancellationToken.IsCancellationRequested
+            ? $"{what} did not finish within the build time limit (deploy.buildTimeout) and was stopped"
+            : result.Describe(what);
+
+    private async Task<StepResult> InstallAsync(string deploymentId, string service, string install, string dir,
+        IReadOnlyDictionary<string, string> environment, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var key = NpmCacheKey(install, dir);
+        var cached = key is null ? null : Path.Combine(cacheDir, "deps", key, "node_modules");
+        var target = Path.Combine(dir, "node_modules");
+        if (cached is not null && Directory.Exists(cached) && !Directory.Exists(target))
+        {
+            var copy = await steps.RunAsync(deploymentId, "build", service,
+                new LaunchSpec($"cp -a --reflink=auto '{cached}' '{target}'", dir, environment, LowPriority: true), timeout, cancellationToken, echoCommand: false);
+            if (copy.Succeeded)
+            {
+                logs.Append(LogKeys.Deployment(deploymentId), new LogEntry(clock.GetUtcNow(), "build",
+                    $"dependencies restored from cache ({key![..12]}), skipped '{install}'", deploymentId, service));
+                return copy;
+            }
+            if (Directory.Exists(target))
+            {
+                Directory.Delete(target, recursive: true);
+            }
+        }
+        var result = await steps.RunAsync(deploymentId, "build", service, new LaunchSpec(install, dir, environment, LowPriority: true), timeout, cancellationToken);
+        if (result.Succeeded && cached is not null && Directory.Exists(target) && !Directory.Exists(cached))
+        {
+            // Fill the cache through a temporary name and a rename, so a half-copied cache is never used.
+            var staging = cached + ".tmp-" + Guid.NewGuid().ToString("N")[..8];
+            Directory.CreateDirectory(Path.GetDirectoryName(cached)!);
+            var fill = await steps.RunAsync(deploymentId, "build", service,
+                new LaunchSpec($"cp -a --reflink=auto '{target}' '{staging}'", dir, environment, LowPriority: true), timeout, cancellationToken, echoCommand: false);
+            try
+            {
+                if (fill.Succeeded)
+                {
+                    Directory.Move(staging, cached);
+                }
+            }
+            catch (IOException)
+            {
+                // Another build filled it first.
+            }
+            if (Directory.Exists(staging))
+            {
+                Directory.Delete(staging, recursive: true);
+            }
+        }
+        return result;
+    }
+
+    /// <summary>Cache key for an npm install: the command, the lockfile (or package.json without one) and
+    /// the Node version, since native modules are built for it. Null when the install is not npm.</summary>
+    private static string? NpmCacheKey(string install, string dir)
+    {
+        if (!install.StartsWith("npm ", StringComparison.Ordinal) || !File.Exists(Path.Combine(dir, "package.json")))
+        {
+            return null;
+        }
+        var lockFile = new[] { "package-lock.json", "npm-shrinkwrap.json", "package.json" }
+            .Select(f => Path.Combine(dir, f)).First(File.Exists);
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        hash.AppendData(Encoding.UTF8.GetBytes(install + "\n" + NodeVersion.Value + "\n"));
+        hash.AppendData(File.ReadAllBytes(Path.Combine(dir, "package.json")));
+        hash.AppendData(File.ReadAllBytes(lockFile));
+        return Convert.ToHexStringLower(hash.GetHashAndReset());
+    }
+
+    private static readonly Lazy<string> NodeVersion = new(() =>
+    {
+        try
+        {
+            using var p = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("node", "--version")
+            {
+                RedirectStandardOutput = true,
+                UseShellExecute = false,
+            })!;
+            var v = p.StandardOutput.ReadToEnd().Trim();
+            p.WaitForExit();
+            return v;
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            return "no-node";
+        }
+    });
+}

@@ -1,0 +1,149 @@
+using System.Diagnostics;
+
+namespace Slipway.Builds;
+
+/// <summary>Copies an app's source into a fresh build directory, so later edits to the working tree never
+/// change what was deployed. Leaves out .git, node_modules and, in a git work tree, every ignored file.
+/// Git URLs are cloned at the requested ref.</summary>
+internal static class SourceSnapshot
+{
+    private static readonly HashSet<string> AlwaysSkipped = new(StringComparer.Ordinal) { ".git", "node_modules", ".slipway" };
+
+    public static bool IsGitUrl(string source) =>
+        source.Contains("://", StringComparison.Ordinal) || source.StartsWith("git@", StringComparison.Ordinal);
+
+    /// <summary>Copies <paramref name="sourceDir"/> into <paramref name="destination"/>; returns the commit
+    /// when the source is a git work tree (with "-dirty" when it has uncommitted changes).</summary>
+    public static async Task<string?> CopyLocalAsync(string sourceDir, string destination, CancellationToken cancellationToken)
+    {
+        Directory.CreateDirectory(destination);
+        var listed = await GitAsync(sourceDir, cancellationToken, "ls-files", "-z", "--cached", "--others", "--exclude-standard");
+        IEnumerable<string> files = listed.ExitCode == 0
+            ? listed.Output.Split('\0', StringSplitOptions.RemoveEmptyEntries)
+            : WalkFiles(sourceDir, "");
+        foreach (var relative in files)
+        {
+            if (relative.Split('/').Any(AlwaysSkipped.Contains))
+            {
+                continue;
+            }
+            var from = Path.Combine(sourceDir, relative);
+            if (!File.Exists(from))
+            {
+                continue; // tracked but deleted in the work tree
+            }
+            var to = Path.Combine(destination, relative);
+            Directory.CreateDirectory(Path.GetDirectoryName(to)!);
+            File.Copy(from, to, overwrite: true);
+        }
+        if (listed.ExitCode != 0)
+        {
+            return null;
+        }
+        var head = await GitAsync(sourceDir, cancellationToken, "rev-parse", "--short=12", "HEAD");
+        if (head.ExitCode != 0)
+        {
+            return null;
+        }
+        var dirty = await GitAsync(sourceDir, cancellationToken, "status", "--porcelain", "--", ".");
+        return head.Output.Trim() + (dirty.Output.Trim().Length > 0 ? "-dirty" : "");
+    }
+
+    /// <summary>Clones <paramref name="url"/> at <paramref name="gitRef"/> (branch, tag or commit) and copies
+    /// its tracked files into <paramref name="destination"/>. Returns the commit.</summary>
+    public static async Task<string> CloneAsync(string url, string? gitRef, string destination, Action<string> log, CancellationToken cancellationToken)
+    {
+        var checkout = destination + ".git-checkout";
+        if (Directory.Exists(checkout))
+        {
+            Directory.Delete(checkout, recursive: true);
+        }
+        try
+        {
+            log($"cloning {url}" + (gitRef is null ? "" : $" at {gitRef}"));
+            var shallow = gitRef is null
+                ? await GitAsync(null, cancellationToken, "clone", "--quiet", "--depth", "1", url, checkout)
+                : await GitAsync(null, cancellationToken, "clone", "--quiet", "--depth", "1", "--branch", gitRef, url, checkout);
+            if (shallow.ExitCode != 0)
+            {
+                // A commit id cannot be cloned shallowly by name: clone everything, then check it out.
+                if (Directory.Exists(checkout))
+                {
+                    Directory.Delete(checkout, recursive: true);
+                }
+                var full = await GitAsync(null, cancellationToken, "clone", "--quiet", "--no-checkout", url, checkout);
+                if (full.ExitCode != 0)
+                {
+                    throw new UserException($"git clone {url} failed: {full.Error.Trim()}. Check the URL and that this machine can reach it.");
+                }
+                var co = await GitAsync(checkout, cancellationToken, "-c", "advice.detachedHead=false", "checkout", "--quiet", gitRef ?? "HEAD");
+                if (co.ExitCode != 0)
+                {
+                    throw new UserException($"git ref '{gitRef}' not found in {url}: {co.Error.Trim()}. Give a branch, tag or commit that exists.");
+                }
+            }
+            var head = await GitAsync(checkout, cancellationToken, "rev-parse", "--short=12", "HEAD");
+            await CopyLocalAsync(checkout, destination, cancellationToken);
+            return head.Output.Trim();
+        }
+        finally
+        {
+            if (Directory.Exists(checkout))
+            {
+                Directory.Delete(checkout, recursive: true);
+            }
+        }
+    }
+
+    private static IEnumerable<string> WalkFiles(string root, string relative)
+    {
+        var dir = Path.Combine(root, relative);
+        foreach (var file in Directory.EnumerateFiles(dir))
+        {
+            yield return Path.Combine(relative, Path.GetFileName(file)).Replace('\\', '/');
+        }
+        foreach (var sub in Directory.EnumerateDirectories(dir))
+        {
+            var name = Path.GetFileName(sub);
+            if (AlwaysSkipped.Contains(name) || new FileInfo(sub).LinkTarget is not null)
+            {
+                continue;
+            }
+            foreach (var file in WalkFiles(root, Path.Combine(relative, name)))
+            {
+                yield return file;
+            }
+        }
+    }
+
+    private static async Task<(int ExitCode, string Output, string Error)> GitAsync(string? workingDirectory, CancellationToken cancellationToken, params string[] args)
+    {
+        var psi = new ProcessStartInfo("git")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+            WorkingDirectory = workingDirectory ?? Path.GetTempPath(),
+        };
+        foreach (var arg in args)
+        {
+            psi.ArgumentList.Add(arg);
+        }
+        psi.Environment["GIT_TERMINAL_PROMPT"] = "0";
+        using var process = Process.Start(psi)!;
+        process.StandardInput.Close();
+        var output = process.StandardOutput.ReadToEndAsync(cancellationToken);
+        var error = process.StandardError.ReadToEndAsync(cancellationToken);
+        try
+        {
+            await process.WaitForExitAsync(cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw;
+        }
+        return (process.ExitCode, await output, await error);
+    }
+}

@@ -1,0 +1,128 @@
+using System.Net.Http.Json;
+using System.Net.Sockets;
+using System.Runtime.CompilerServices;
+using System.Text.Json;
+using Slipway.Runtime;
+
+namespace Slipway.Cli;
+
+/// <summary>The CLI's connection to a running platform: HTTP over the data directory's Unix socket.</summary>
+internal sealed class ApiClient : IDisposable
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    private readonly HttpClient _http;
+    private readonly string _socketPath;
+
+    public ApiClient(string dataDir)
+    {
+        _socketPath = Path.Combine(dataDir, "slipway.sock");
+        var handler = new SocketsHttpHandler
+        {
+            UseProxy = false,
+            ConnectCallback = async (_, cancellationToken) =>
+            {
+                var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+                try
+                {
+                    await socket.ConnectAsync(new UnixDomainSocketEndPoint(_socketPath), cancellationToken);
+                    return new NetworkStream(socket, ownsSocket: true);
+                }
+                catch
+                {
+                    socket.Dispose();
+                    throw;
+                }
+            },
+        };
+        _http = new HttpClient(handler) { BaseAddress = new Uri("http://slipway/"), Timeout = Timeout.InfiniteTimeSpan };
+    }
+
+    public string SocketPath => _socketPath;
+
+    public async Task<bool> IsUpAsync(CancellationToken cancellationToken)
+    {
+        if (!File.Exists(_socketPath))
+        {
+            return false;
+        }
+        try
+        {
+            using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            cts.CancelAfter(TimeSpan.FromSeconds(3));
+            using var response = await _http.GetAsync("v1/ping", cts.Token);
+            return response.IsSuccessStatusCode;
+        }
+        catch (Exception e) when (e is HttpRequestException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            return false;
+        }
+    }
+
+    public Task<T> GetAsync<T>(string path, CancellationToken cancellationToken) => SendAsync<T>(HttpMethod.Get, path, null, cancellationToken);
+
+    public Task<T> PostAsync<T>(string path, object? body, CancellationToken cancellationToken) => SendAsync<T>(HttpMethod.Post, path, body, cancellationToken);
+
+    public Task<T> DeleteAsync<T>(string path, CancellationToken cancellationToken) => SendAsync<T>(HttpMethod.Delete, path, null, cancellationToken);
+
+    public async Task<T> SendAsync<T>(HttpMethod method, string path, object? body, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(method, path);
+        if (body is not null)
+        {
+            request.Content = JsonContent.Create(body, options: Json);
+        }
+        using var response = await SendRawAsync(request, HttpCompletionOption.ResponseContentRead, cancellationToken);
+        return (await response.Content.ReadFromJsonAsync<T>(Json, cancellationToken))!;
+    }
+
+    /// <summary>Reads an NDJSON log stream entry by entry as the server writes it.</summary>
+    public async IAsyncEnumerable<LogEntry> StreamAsync(string path, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, path);
+        using var response = await SendRawAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+        await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
+        using var reader = new StreamReader(stream);
+        while (await reader.ReadLineAsync(cancellationToken) is { } line)
+        {
+            if (line.Length > 0 && JsonSerializer.Deserialize(line, LogJson.Default.LogEntry) is { } entry)
+            {
+                yield return entry;
+            }
+        }
+    }
+
+    private async Task<HttpResponseMessage> SendRawAsync(HttpRequestMessage request, HttpCompletionOption completion, CancellationToken cancellationToken)
+    {
+        HttpResponseMessage response;
+        try
+        {
+            response = await _http.SendAsync(request, completion, cancellationToken);
+        }
+        catch (HttpRequestException e) when (e.HttpRequestError == HttpRequestError.ConnectionError)
+        {
+            throw new UserException($"The Slipway platform is not running (nothing answers on {_socketPath}). " +
+                "Start it with './slipway up DIR' (background) or 'slipway server' (foreground).");
+        }
+        if (response.IsSuccessStatusCode)
+        {
+            return response;
+        }
+        using (response)
+        {
+            var text = await response.Content.ReadAsStringAsync(cancellationToken);
+            string detail;
+            try
+            {
+                using var doc = JsonDocument.Parse(text);
+                detail = doc.RootElement.TryGetProperty("detail", out var d) ? d.GetString() ?? text : text;
+            }
+            catch (JsonException)
+            {
+                detail = text.Length > 0 ? text : response.ReasonPhrase ?? response.StatusCode.ToString();
+            }
+            throw new UserException(detail);
+        }
+    }
+
+    public void Dispose() => _http.Dispose();
+}

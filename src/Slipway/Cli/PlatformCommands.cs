@@ -1,0 +1,205 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using Slipway.Api;
+using Slipway.Edge;
+using Slipway.Hosting;
+using Slipway.Manifests;
+
+namespace Slipway.Cli;
+
+/// <summary>server (foreground), up (background + deploy), down, validate.</summary>
+internal static class PlatformCommands
+{
+    public static IEnumerable<Command> Create(CliContext cli)
+    {
+        yield return Server(cli);
+        yield return Up(cli);
+        yield return Down(cli);
+        yield return Validate(cli);
+    }
+
+    private static readonly Option<int> HttpPort = new("--http-port") { Description = "Port of the edge router", DefaultValueFactory = _ => 8080 };
+
+    private static Command Server(CliContext cli)
+    {
+        var listen = new Option<string>("--listen") { Description = "Address the edge listens on (0.0.0.0 for every interface)", DefaultValueFactory = _ => "127.0.0.1" };
+        var apiPort = new Option<int?>("--api-port") { Description = "Also serve the API on this localhost TCP port (bearer token in DATA/api-token)" };
+        var warm = new Option<string>("--warm-window") { Description = "How long replaced instances stay warm for instant rollback", DefaultValueFactory = _ => "10m" };
+        var keep = new Option<int>("--keep-builds") { Description = "Builds kept per app for rollback", DefaultValueFactory = _ => 10 };
+        var command = new Command("server", "Run the platform in the foreground (for systemd); Ctrl+C or SIGTERM stops it and its apps")
+        {
+            HttpPort, listen, apiPort, warm, keep,
+        };
+        command.SetAction((parse, token) => cli.RunAsync(async () =>
+        {
+            if (!Durations.TryParse(parse.GetValue(warm)!, out var warmWindow))
+            {
+                throw new UserException($"--warm-window '{parse.GetValue(warm)}' is not a duration like 10m or 0s.");
+            }
+            var options = new PlatformOptions
+            {
+                DataDir = CliContext.DataDir(parse),
+                HttpPort = parse.GetValue(HttpPort),
+                HttpAddress = parse.GetValue(listen)!,
+                ApiPort = parse.GetValue(apiPort),
+                WarmWindow = warmWindow,
+                KeepBuilds = parse.GetValue(keep),
+            };
+            await using var app = PlatformHost.Build(options);
+            await app.StartAsync(token);
+            var edge = app.Services.GetRequiredService<EdgeServer>();
+            await cli.Out.WriteLineAsync($"slipway: edge on http://{options.HttpAddress}:{edge.Port}, API on unix:{options.SocketPath}" +
+                (options.ApiPort is { } p ? $" and http://localhost:{p}" : ""));
+            await app.WaitForShutdownAsync(token);
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command Up(CliContext cli)
+    {
+        var source = new Argument<string>("source") { Description = "The app to deploy", DefaultValueFactory = _ => "." };
+        var app = AppOption.Optional("The app's name (default: the manifest's name, else the directory's name)");
+        var command = new Command("up", "Start the platform in the background if it is not running, deploy an app, print its URL")
+        {
+            source, app, HttpPort,
+        };
+        command.SetAction((parse, token) => cli.RunAsync(async () =>
+        {
+            var dataDir = CliContext.DataDir(parse);
+            using var api = cli.Api(parse);
+            if (!await api.IsUpAsync(token))
+            {
+                await StartBackgroundAsync(cli, api, dataDir, parse.GetValue(HttpPort), token);
+            }
+            var src = parse.GetValue(source)!;
+            var gitSource = Builds.SourceSnapshot.IsGitUrl(src);
+            var name = parse.GetValue(app) ?? DeployCommands.DefaultAppName(gitSource ? src : Path.GetFullPath(src), gitSource);
+            var code = await CliApp.RunAsync(["deploy", src, "--data", dataDir, "--app", name], cli.Out, cli.Err);
+            if (code != 0)
+            {
+                return code;
+            }
+            var deployed = await api.GetAsync<AppDto>($"v1/apps/{name}", token);
+            var url = deployed.Urls.First();
+            await cli.Out.WriteLineAsync();
+            await cli.Out.WriteLineAsync($"  {deployed.Name} is live: {url}");
+            await cli.Out.WriteLineAsync($"  (from a shell without *.localhost resolution: curl -H 'Host: {new Uri(url).Host}' http://127.0.0.1:{new Uri(url).Port}/)");
+            await cli.Out.WriteLineAsync($"  logs: ./slipway logs --app {deployed.Name} -f    stop the platform: ./slipway down");
+            return 0;
+        }));
+        return command;
+    }
+
+    private static async Task StartBackgroundAsync(CliContext cli, ApiClient api, string dataDir, int httpPort, CancellationToken token)
+    {
+        Directory.CreateDirectory(dataDir);
+        var logPath = Path.Combine(dataDir, "server.log");
+        await cli.Out.WriteLineAsync($"Starting the Slipway platform in the background (data: {dataDir}, log: {logPath})");
+        var self = Environment.ProcessPath!;
+        var psi = new ProcessStartInfo("setsid") { UseShellExecute = false, RedirectStandardInput = true };
+        // Detached: own session, output to the log file, so closing this terminal does not stop it.
+        psi.ArgumentList.Add("/bin/sh");
+        psi.ArgumentList.Add("-c");
+        psi.ArgumentList.Add("exec \"$@\" >>\"$SLIPWAY_LOG\" 2>&1 </dev/null");
+        psi.ArgumentList.Add("slipway");
+        psi.ArgumentList.Add(self);
+        if (Path.GetFileNameWithoutExtension(self) == "dotnet")
+        {
+            psi.ArgumentList.Add(typeof(PlatformCommands).Assembly.Location);
+        }
+        foreach (var arg in new[] { "server", "--data", dataDir, "--http-port", httpPort.ToString(System.Globalization.CultureInfo.InvariantCulture) })
+        {
+            psi.ArgumentList.Add(arg);
+        }
+        psi.Environment["SLIPWAY_LOG"] = logPath;
+        using var process = Process.Start(psi)!;
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (!await api.IsUpAsync(token))
+        {
+            if (process.HasExited || DateTime.UtcNow > deadline)
+            {
+                var tail = File.Exists(logPath) ? string.Join('\n', File.ReadLines(logPath).TakeLast(15)) : "";
+                throw new UserException($"The platform did not start. Last lines of {logPath}:\n{tail}");
+            }
+            await Task.Delay(200, token);
+        }
+    }
+
+    private static Command Down(CliContext cli)
+    {
+        var command = new Command("down", "Stop a background platform started by 'up' (its apps stop with it and come back on the next start)");
+        command.SetAction((parse, token) => cli.RunAsync(async () =>
+        {
+            var dataDir = CliContext.DataDir(parse);
+            using var api = cli.Api(parse);
+            if (!await api.IsUpAsync(token))
+            {
+                await cli.Out.WriteLineAsync("The platform is not running.");
+                return 0;
+            }
+            var pidFile = Path.Combine(dataDir, "slipway.pid");
+            var pid = File.Exists(pidFile) ? int.Parse(File.ReadAllText(pidFile).Trim(), System.Globalization.CultureInfo.InvariantCulture) : 0;
+            await api.PostAsync<JsonElement?>("v1/shutdown", null, token).ContinueWith(_ => { }, TaskScheduler.Default);
+            var deadline = DateTime.UtcNow.AddSeconds(60);
+            while (pid > 0 && IsRunning(pid) && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(100, token);
+            }
+            await cli.Out.WriteLineAsync("Slipway stopped.");
+            return 0;
+        }));
+        return command;
+    }
+
+    private static bool IsRunning(int pid)
+    {
+        try
+        {
+            using var p = Process.GetProcessById(pid);
+            return !p.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+    }
+
+    private static Command Validate(CliContext cli)
+    {
+        var source = new Argument<string>("source") { Description = "The app's source directory", DefaultValueFactory = _ => "." };
+        var command = new Command("validate", "Check an app's slipway.json (or what would be detected) without deploying") { source, CliContext.JsonOutput };
+        command.SetAction((parse, _) => cli.RunAsync(() =>
+        {
+            var dir = Path.GetFullPath(parse.GetValue(source)!);
+            switch (ManifestLoader.Load(dir))
+            {
+                case ManifestResult.Ok ok:
+                    if (parse.GetValue(CliContext.JsonOutput))
+                    {
+                        cli.WriteJson(ok.Spec);
+                    }
+                    else
+                    {
+                        cli.Out.WriteLine($"{ok.Spec.Origin}: valid");
+                        foreach (var s in ok.Spec.Services)
+                        {
+                            cli.Out.WriteLine($"  {s.Name} ({s.Type.ToString().ToLowerInvariant()}) root={s.Root} path={s.Path} start={s.Start ?? "-"} build={s.Build ?? "-"}");
+                        }
+                        foreach (var w in ok.Warnings)
+                        {
+                            cli.Out.WriteLine("  warning: " + w);
+                        }
+                    }
+                    return Task.FromResult(0);
+                case ManifestResult.Invalid invalid:
+                    throw invalid.ToException();
+                default:
+                    throw new InvalidOperationException();
+            }
+        }));
+        return command;
+    }
+}

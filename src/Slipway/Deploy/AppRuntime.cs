@@ -1,0 +1,149 @@
+using System.Collections.Concurrent;
+using Slipway.Edge;
+using Slipway.Manifests;
+using Slipway.Runtime;
+using Slipway.State;
+
+namespace Slipway.Deploy;
+
+/// <summary>Which instances serve each app right now, which are kept warm for rollback, and the switch
+/// between them.
+///
+///   new set healthy ──► route table swap (atomic) ──► old set drains (in-flight → 0 or drain timeout)
+///                                                  └─► old web instances stay warm for the warm window, then stop;
+///                                                      old workers stop at once (no double processing)
+/// </summary>
+internal sealed class AppRuntime(Supervisor supervisor, Routes routes, TimeProvider clock, TimeSpan warmWindow)
+{
+    private readonly ConcurrentDictionary<string, ServingSet> _serving = new();
+    private readonly ConcurrentDictionary<string, (ServingSet Set, CancellationTokenSource Expiry)> _warm = new();
+
+    public ServingSet? Serving(string app) => _serving.GetValueOrDefault(app);
+
+    public ServingSet? Warm(string app) => _warm.TryGetValue(app, out var w) ? w.Set : null;
+
+    /// <summary>Starts every web and worker replica of <paramref name="release"/> on fresh ports.</summary>
+    public ServingSet StartInstances(Release release, Func<ServiceSpec, bool>? which = null)
+    {
+        var instances = new List<Instance>();
+        foreach (var service in release.Spec.Services.Where(s => s.Type != ServiceType.Static && (which is null || which(s))))
+        {
+            var env = RuntimeEnvironment.ForService(release.App, release.DeploymentId, service, release.Config);
+            for (var replica = 1; replica <= service.Replicas; replica++)
+            {
+                instances.Add(supervisor.Start(new InstanceSpec(Ids.New("i"), release.App, release.DeploymentId, service, replica,
+                    release.ServiceDir(service), env, release.Spec.Deploy.StopTimeout)));
+            }
+        }
+        return new ServingSet(release, instances);
+    }
+
+    /// <summary>Traffic moves to <paramref name="next"/> in one table swap. The set it replaces drains and is
+    /// kept warm; the set that was warm before is stopped.</summary>
+    public void SwitchTo(string app, ServingSet next, IReadOnlyList<string> hosts)
+    {
+        routes.Set(BuildRoute(app, next, hosts));
+        var previous = _serving.GetValueOrDefault(app);
+        _serving[app] = next;
+        if (_warm.TryRemove(app, out var warm) && warm.Set != next)
+        {
+            warm.Expiry.Cancel();
+            _ = supervisor.StopAllAsync(warm.Set.Instances);
+        }
+        if (previous is not null && previous != next)
+        {
+            _ = RetireAsync(app, previous);
+        }
+    }
+
+    /// <summary>Points the app's hostnames at its serving set again (after its hostnames changed).</summary>
+    public void Reroute(string app, IReadOnlyList<string> hosts)
+    {
+        if (_serving.TryGetValue(app, out var set))
+        {
+            routes.Set(BuildRoute(app, set, hosts));
+        }
+    }
+
+    /// <summary>Takes the warm set for a rollback switch, if it belongs to <paramref name="deploymentId"/> and is healthy.</summary>
+    public ServingSet? TakeWarm(string app, string deploymentId)
+    {
+        if (_warm.TryGetValue(app, out var warm) && warm.Set.Release.DeploymentId == deploymentId && warm.Set.AllHealthy &&
+            _warm.TryRemove(new KeyValuePair<string, (ServingSet, CancellationTokenSource)>(app, warm)))
+        {
+            warm.Expiry.Cancel();
+            return warm.Set;
+        }
+        return null;
+    }
+
+    public Task StopInstancesAsync(IEnumerable<Instance> instances) => supervisor.StopAllAsync(instances);
+
+    public async Task StopAppAsync(string app)
+    {
+        routes.Remove(app);
+        var tasks = new List<Task>();
+        if (_serving.TryRemove(app, out var serving))
+        {
+            tasks.Add(supervisor.StopAllAsync(serving.Instances));
+        }
+        if (_warm.TryRemove(app, out var warm))
+        {
+            warm.Expiry.Cancel();
+            tasks.Add(supervisor.StopAllAsync(warm.Set.Instances));
+        }
+        await Task.WhenAll(tasks);
+        await supervisor.StopAllAsync(supervisor.ForApp(app));
+    }
+
+    private async Task RetireAsync(string app, ServingSet previous)
+    {
+        var web = previous.Instances.Where(i => i.Spec.Service.Type == ServiceType.Web).ToList();
+        await supervisor.StopAllAsync(previous.Instances.Where(i => i.Spec.Service.Type != ServiceType.Web));
+        await DrainAsync(web, previous.Release.Spec.Deploy.DrainTimeout);
+        if (warmWindow <= TimeSpan.Zero || web.Count == 0)
+        {
+            await supervisor.StopAllAsync(web);
+            return;
+        }
+        var expiry = new CancellationTokenSource();
+        var set = previous with { Instances = web };
+        _warm[app] = (set, expiry);
+        try
+        {
+            await Task.Delay(warmWindow, clock, expiry.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            return; // taken by a rollback, replaced by a newer warm set, or the app stopped: whoever cancelled owns it.
+        }
+        if (_warm.TryRemove(new KeyValuePair<string, (ServingSet, CancellationTokenSource)>(app, (set, expiry))))
+        {
+            await supervisor.StopAllAsync(web);
+        }
+    }
+
+    /// <summary>Waits until no request is in flight on any of <paramref name="instances"/>, at most <paramref name="timeout"/>.</summary>
+    private static async Task DrainAsync(IReadOnlyList<Instance> instances, TimeSpan timeout)
+    {
+        var deadline = Environment.TickCount64 + (long)timeout.TotalMilliseconds;
+        while (instances.Any(i => i.Endpoint.InFlight > 0) && Environment.TickCount64 < deadline)
+        {
+            await Task.Delay(20);
+        }
+    }
+
+    private static AppRoute BuildRoute(string app, ServingSet set, IReadOnlyList<string> hosts)
+    {
+        var services = set.Release.Spec.Services
+            .Where(s => s.Type != ServiceType.Worker)
+            .OrderByDescending(s => s.Path.Length)
+            .Select(s => new ServiceRoute(s.Name, s.Path,
+                set.Instances.Where(i => i.Spec.Service.Name == s.Name).Select(i => i.Endpoint).ToList(),
+                s.Type == ServiceType.Static
+                    ? new StaticSite(Path.GetFullPath(Path.Combine(set.Release.ServiceDir(s), s.Output ?? ".")), s.Spa)
+                    : null))
+            .ToList();
+        return new AppRoute(app, set.Release.DeploymentId, hosts, services);
+    }
+}

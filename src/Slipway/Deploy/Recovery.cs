@@ -1,0 +1,40 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Slipway.Runtime;
+using Slipway.State;
+
+namespace Slipway.Deploy;
+
+/// <summary>Brings the platform back to what the store says after any stop, clean or SIGKILL:
+/// 1. deployments caught half-way are failed (they can never finish);
+/// 2. instance process groups left by the previous run are killed (pid and start time must both match, so an
+///    unrelated process that reused the pid is never touched);
+/// 3. every app that should be running gets fresh instances of its live deployment, routed as they pass
+///    their health checks.
+/// On shutdown, every instance is stopped (SIGTERM, grace, SIGKILL) and the live deployments stay recorded.</summary>
+internal sealed partial class Recovery(Store store, DeployEngine engine, Supervisor supervisor, ILogger<Recovery> logger) : IHostedService
+{
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        foreach (var id in store.FailInterruptedDeployments())
+        {
+            LogInterrupted(logger, id);
+        }
+        var leftovers = store.ListActiveInstances();
+        await Task.WhenAll(leftovers.Where(i => i.Pid is not null)
+            .Select(i => ProcessGroups.KillLeftoverAsync((int)i.Pid!.Value, i.PidStart, TimeSpan.FromSeconds(5))));
+        foreach (var instance in leftovers)
+        {
+            store.MarkInstanceStopped(instance.Id, "stopped");
+        }
+        foreach (var app in store.ListApps().Where(a => a.LiveDeploymentId is not null && a.DesiredState == "running"))
+        {
+            engine.BringBack(app.Name);
+        }
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => supervisor.StopEverythingAsync();
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Deployment {DeploymentId} was interrupted by a platform stop and is marked failed")]
+    private static partial void LogInterrupted(ILogger logger, string deploymentId);
+}

@@ -1,0 +1,90 @@
+using System.Collections.Frozen;
+using Slipway.Runtime;
+
+namespace Slipway.Edge;
+
+/// <summary>An immutable snapshot of where every hostname goes. Requests read the current snapshot without
+/// locks; a deploy builds a new one and swaps it in whole (<see cref="Routes"/>), so a request sees either
+/// the old version or the new one, never a mix.</summary>
+internal sealed class RouteTable
+{
+    public static readonly RouteTable Empty = new(FrozenDictionary<string, AppRoute>.Empty);
+
+    private readonly FrozenDictionary<string, AppRoute> _byHost;
+
+    private RouteTable(FrozenDictionary<string, AppRoute> byHost) => _byHost = byHost;
+
+    public IEnumerable<AppRoute> Apps => _byHost.Values.Distinct();
+
+    public AppRoute? Match(string host)
+    {
+        var colon = host.LastIndexOf(':');
+        if (colon > 0 && !host.EndsWith(']'))
+        {
+            host = host[..colon];
+        }
+        return _byHost.GetValueOrDefault(host.TrimEnd('.').ToLowerInvariant());
+    }
+
+    public RouteTable With(AppRoute route)
+    {
+        var map = _byHost.Where(kv => kv.Value.App != route.App).ToDictionary();
+        foreach (var host in route.Hosts)
+        {
+            map[host] = route;
+        }
+        return new RouteTable(map.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase));
+    }
+
+    public RouteTable Without(string app) =>
+        new(_byHost.Where(kv => kv.Value.App != app).ToFrozenDictionary(StringComparer.OrdinalIgnoreCase));
+}
+
+/// <summary>One app's routes: its hostnames and its services, longest path prefix first.</summary>
+internal sealed record AppRoute(string App, string DeploymentId, IReadOnlyList<string> Hosts, IReadOnlyList<ServiceRoute> Services)
+{
+    public ServiceRoute? MatchPath(string path)
+    {
+        foreach (var service in Services)
+        {
+            if (service.Matches(path))
+            {
+                return service;
+            }
+        }
+        return null;
+    }
+}
+
+/// <summary>A service behind a path prefix: either instances to forward to, or a static directory.</summary>
+internal sealed class ServiceRoute(string name, string pathPrefix, IReadOnlyList<InstanceEndpoint> backends, StaticSite? site)
+{
+    private int _next;
+
+    public string Name { get; } = name;
+    public string PathPrefix { get; } = pathPrefix;
+    public IReadOnlyList<InstanceEndpoint> Backends { get; } = backends;
+    public StaticSite? Site { get; } = site;
+
+    public bool Matches(string path) =>
+        PathPrefix == "/" ||
+        path.Equals(PathPrefix, StringComparison.Ordinal) ||
+        (path.StartsWith(PathPrefix, StringComparison.Ordinal) && (PathPrefix.EndsWith('/') || path[PathPrefix.Length] == '/'));
+
+    /// <summary>Round-robin over healthy backends, skipping <paramref name="exclude"/> (a backend that just
+    /// refused a connection). Null when none is healthy.</summary>
+    public InstanceEndpoint? Pick(InstanceEndpoint? exclude = null)
+    {
+        var count = Backends.Count;
+        var start = Interlocked.Increment(ref _next);
+        for (var i = 0; i < count; i++)
+        {
+            var candidate = Backends[(int)((uint)(start + i) % (uint)count)];
+            if (candidate.Healthy && candidate != exclude)
+            {
+                return candidate;
+            }
+        }
+        return null;
+    }
+}

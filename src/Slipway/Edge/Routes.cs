@@ -1,0 +1,27 @@
+namespace Slipway.Edge;
+
+/// <summary>Holds the current <see cref="RouteTable"/>. Readers are lock-free; writers are serialised so two
+/// apps switching at once cannot lose each other's change.</summary>
+internal sealed class Routes
+{
+    private readonly Lock _writers = new();
+    private RouteTable _current = RouteTable.Empty;
+
+    public RouteTable Current => Volatile.Read(ref _current);
+
+    public void Set(AppRoute route)
+    {
+        lock (_writers)
+        {
+            Volatile.Write(ref _current, _current.With(route));
+        }
+    }
+
+    public void Remove(string app)
+    {
+        lock (_writers)
+        {
+            Volatile.Write(ref _current, _current.Without(app));
+        }
+    }
+}

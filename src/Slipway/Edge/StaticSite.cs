@@ -1,0 +1,66 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.StaticFiles;
+using Microsoft.Extensions.FileProviders;
+
+namespace Slipway.Edge;
+
+/// <summary>Serves a static service's built directory. PhysicalFileProvider refuses any path that would
+/// leave the root, whatever its encoding, and hidden files. SPA mode answers index.html for client routes
+/// (paths whose last segment has no extension), but a missing asset stays a real 404.</summary>
+internal sealed class StaticSite(string root, bool spa)
+{
+    private static readonly FileExtensionContentTypeProvider ContentTypes = new();
+    private readonly PhysicalFileProvider _files = new(root);
+
+    public string Root { get; } = root;
+
+    public async Task ServeAsync(HttpContext context, string path)
+    {
+        if (!HttpMethods.IsGet(context.Request.Method) && !HttpMethods.IsHead(context.Request.Method))
+        {
+            context.Response.StatusCode = StatusCodes.Status405MethodNotAllowed;
+            context.Response.Headers.Allow = "GET, HEAD";
+            return;
+        }
+        var file = Resolve(path);
+        if (file is null)
+        {
+            await ErrorPages.WriteAsync(context, StatusCodes.Status404NotFound, "Not found", $"No file at {path}.");
+            return;
+        }
+        context.Response.StatusCode = StatusCodes.Status200OK;
+        context.Response.ContentType = ContentTypes.TryGetContentType(file.Name, out var type) ? type : "application/octet-stream";
+        context.Response.ContentLength = file.Length;
+        context.Response.Headers.CacheControl = file.Name == "index.html" ? "no-cache" : "public, max-age=300";
+        if (HttpMethods.IsHead(context.Request.Method))
+        {
+            return;
+        }
+        await context.Response.SendFileAsync(file, context.RequestAborted);
+    }
+
+    private IFileInfo? Resolve(string path)
+    {
+        if (path.Contains('\\') || path.Contains('\0'))
+        {
+            return null;
+        }
+        var file = _files.GetFileInfo(path);
+        if (file.Exists && !file.IsDirectory)
+        {
+            return file;
+        }
+        var index = _files.GetFileInfo(path.TrimEnd('/') + "/index.html");
+        if (index.Exists)
+        {
+            return index;
+        }
+        var lastSegment = path[(path.LastIndexOf('/') + 1)..];
+        if (spa && !lastSegment.Contains('.'))
+        {
+            var root = _files.GetFileInfo("/index.html");
+            return root.Exists ? root : null;
+        }
+        return null;
+    }
+}

@@ -1,0 +1,34 @@
+namespace Slipway.Hosting;
+
+/// <summary>Owns the data directory for the life of the process: mode 0700, and an exclusive lock so two
+/// platforms never run on the same state. A socket left by a killed platform is removed.</summary>
+internal sealed class DataDirectory : IDisposable
+{
+    private readonly FileStream _lock;
+
+    private DataDirectory(FileStream @lock) => _lock = @lock;
+
+    public static DataDirectory Acquire(string dataDir)
+    {
+        Directory.CreateDirectory(dataDir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        FileStream stream;
+        try
+        {
+            // FileShare.None takes an exclusive advisory lock (flock) on Unix.
+            stream = new FileStream(Path.Combine(dataDir, "slipway.lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (IOException)
+        {
+            throw new UserException($"Another Slipway platform is already running on {dataDir}. Stop it with 'slipway down', or use --data for another directory.");
+        }
+        var socket = Path.Combine(dataDir, "slipway.sock");
+        if (File.Exists(socket))
+        {
+            File.Delete(socket);
+        }
+        File.WriteAllText(Path.Combine(dataDir, "slipway.pid"), Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        return new DataDirectory(stream);
+    }
+
+    public void Dispose() => _lock.Dispose();
+}

@@ -1,0 +1,59 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using Slipway.Api;
+
+namespace Slipway.Hosting;
+
+/// <summary>Composes one platform process: the API (Unix socket, optional TCP with a token) plus the edge,
+/// the supervisor and the deploy engine as hosted services. `slipway server` runs it; tests run it in-process.</summary>
+internal static class PlatformHost
+{
+    public static WebApplication Build(PlatformOptions options, LogLevel logLevel = LogLevel.Information)
+    {
+        var dataLock = DataDirectory.Acquire(options.DataDir);
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(c =>
+        {
+            c.SingleLine = true;
+            c.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
+            c.UseUtcTimestamp = true;
+        });
+        builder.Logging.SetMinimumLevel(logLevel);
+        builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
+        builder.Host.ConfigureHostOptions(o => o.ShutdownTimeout = TimeSpan.FromSeconds(45));
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.ListenUnixSocket(options.SocketPath);
+            if (options.ApiPort is { } port)
+            {
+                kestrel.ListenLocalhost(port);
+            }
+        });
+        builder.Services.AddSingleton(dataLock);
+        builder.Services.AddSlipway(options);
+
+        var app = builder.Build();
+        var token = ApiToken.LoadOrCreate(options.TokenPath);
+        app.Lifetime.ApplicationStarted.Register(() =>
+            File.SetUnixFileMode(options.SocketPath, UnixFileMode.UserRead | UnixFileMode.UserWrite));
+        app.UseSlipwayErrors();
+        app.Use(async (context, next) =>
+        {
+            // Over the Unix socket the file mode is the access control; over TCP the bearer token is.
+            if (context.Connection.LocalIpAddress is not null && !ApiToken.Matches(token, context.Request.Headers.Authorization))
+            {
+                context.Response.StatusCode = StatusCodes.Status401Unauthorized;
+                await context.Response.WriteAsJsonAsync(new { status = 401, title = "Unauthorized",
+                    detail = $"Send 'Authorization: Bearer <token>'; the token is in {options.TokenPath}." });
+                return;
+            }
+            await next(context);
+        });
+        app.MapSlipwayApi();
+        return app;
+    }
+}

@@ -1,0 +1,32 @@
+namespace Slipway.Hosting;
+
+/// <summary>Host settings of one running platform (command-line flags of `slipway server`).</summary>
+internal sealed record PlatformOptions
+{
+    public required string DataDir { get; init; }
+
+    /// <summary>The edge's HTTP port; 0 picks a free one (tests).</summary>
+    public int HttpPort { get; init; } = 8080;
+
+    /// <summary>Address the edge listens on: loopback unless the admin opens it up.</summary>
+    public string HttpAddress { get; init; } = "127.0.0.1";
+
+    /// <summary>Optional TCP port for the API (bearer token required); null: Unix socket only.</summary>
+    public int? ApiPort { get; init; }
+
+    /// <summary>How long a replaced deployment's instances stay running so a rollback is only a route switch.</summary>
+    public TimeSpan WarmWindow { get; init; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>Builds kept per app for rollback; older ones are deleted.</summary>
+    public int KeepBuilds { get; init; } = 10;
+
+    /// <summary>Dependency caches; shared by all apps. Defaults to DATA/cache.</summary>
+    public string? CacheDir { get; init; }
+
+    public string SocketPath => Path.Combine(DataDir, "slipway.sock");
+    public string DatabasePath => Path.Combine(DataDir, "slipway.db");
+    public string BuildsDir => Path.Combine(DataDir, "builds");
+    public string LogsDir => Path.Combine(DataDir, "logs");
+    public string TokenPath => Path.Combine(DataDir, "api-token");
+    public string EffectiveCacheDir => CacheDir ?? Path.Combine(DataDir, "cache");
+}

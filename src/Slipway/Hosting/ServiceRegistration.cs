@@ -1,0 +1,45 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Slipway.Api;
+using Slipway.Builds;
+using Slipway.Deploy;
+using Slipway.Edge;
+using Slipway.Runtime;
+using Slipway.State;
+
+namespace Slipway.Hosting;
+
+internal static class ServiceRegistration
+{
+    public static IServiceCollection AddSlipway(this IServiceCollection services, PlatformOptions options)
+    {
+        services.AddSingleton(options);
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton(sp => new Store(options.DatabasePath, sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton(new LogStore(options.LogsDir));
+
+        services.AddSingleton<IProcessLauncher, LocalProcessLauncher>();
+        services.AddSingleton<HealthProbe>();
+        services.AddSingleton<PortAllocator>();
+        services.AddSingleton<Supervisor>();
+
+        services.AddSingleton<Routes>();
+        services.AddSingleton<HttpForwarder>();
+        services.AddSingleton<EdgeHandler>();
+        services.AddSingleton<EdgeServer>();
+
+        services.AddSingleton<StepRunner>();
+        services.AddSingleton(sp => new Builder(sp.GetRequiredService<StepRunner>(), sp.GetRequiredService<LogStore>(),
+            sp.GetRequiredService<TimeProvider>(), options.EffectiveCacheDir));
+        services.AddSingleton(sp => new AppRuntime(sp.GetRequiredService<Supervisor>(), sp.GetRequiredService<Routes>(),
+            sp.GetRequiredService<TimeProvider>(), options.WarmWindow));
+        services.AddSingleton<DeployEngine>();
+        services.AddSingleton<AppViews>();
+
+        // Order matters: the edge listens before recovery routes apps to it; on shutdown (reverse order)
+        // recovery stops every instance before the edge closes.
+        services.AddHostedService(sp => sp.GetRequiredService<EdgeServer>());
+        services.AddHostedService<Recovery>();
+        return services;
+    }
+}

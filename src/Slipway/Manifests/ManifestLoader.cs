@@ -1,0 +1,139 @@
+using System.Text.Json;
+
+namespace Slipway.Manifests;
+
+/// <summary>Reads an app's slipway.json, or detects the app when there is none, and returns a complete
+/// <see cref="AppSpec"/> or every error at once.
+/// <code>
+///   sourceDir/slipway.json ──parse──► JsonDocument ──ManifestReader──► declared services (keys, types, formats)
+///          │ (missing)                                                    │
+///          ▼                                                              ▼ ServiceResolver, per service:
+///   Detector on sourceDir ──► one "web" service            detect omitted commands in root, type rules,
+///                                                           then one route path per web/static service
+/// </code>
+/// Nothing is half-applied: any error makes the whole result <see cref="ManifestResult.Invalid"/>.</summary>
+internal static class ManifestLoader
+{
+    public const string FileName = "slipway.json";
+
+    /// <summary>Name of the service an app without a manifest gets.</summary>
+    public const string DetectedServiceName = "web";
+
+    private static readonly JsonDocumentOptions ParseOptions = new()
+    {
+        // slipway.json is written by people: let them comment and leave the trailing comma.
+        CommentHandling = JsonCommentHandling.Skip,
+        AllowTrailingCommas = true,
+    };
+
+    public static ManifestResult Load(string sourceDir)
+    {
+        if (!Directory.Exists(sourceDir))
+            return Invalid("", $"the app source directory \"{sourceDir}\" does not exist");
+
+        var file = Path.Combine(sourceDir, FileName);
+        if (!File.Exists(file))
+            return MisnamedManifest(sourceDir) is { } misnamed ? Invalid("", misnamed) : Detect(sourceDir);
+
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(File.ReadAllText(file), ParseOptions);
+        }
+        catch (JsonException e)
+        {
+            return Invalid("", $"not valid JSON at line {e.LineNumber + 1}, column {e.BytePositionInLine + 1}: {JsonReason(e)}");
+        }
+
+        using (document)
+        {
+            var diagnostics = new ManifestDiagnostics();
+            var (name, declared, deploy) = ManifestReader.Read(document.RootElement, diagnostics);
+            var services = declared.Select(service => ServiceResolver.Resolve(sourceDir, service, diagnostics)).ToList();
+            ServiceResolver.CheckRoutes(declared, services, diagnostics);
+
+            if (diagnostics.Errors.Count > 0)
+                return new ManifestResult.Invalid(InDocumentOrder(diagnostics.Errors, declared));
+            var spec = new AppSpec { Name = name, Services = services, Deploy = deploy, Origin = FileName };
+            return new ManifestResult.Ok(spec, diagnostics.Warnings);
+        }
+    }
+
+    /// <summary>The reason part of a System.Text.Json error, without the position it appends (we report the
+    /// position ourselves, 1-based like editors show it).</summary>
+    public static string JsonReason(JsonException e)
+    {
+        var message = e.Message;
+        var position = message.IndexOf(" LineNumber:", StringComparison.Ordinal);
+        return position > 0 ? message[..position] : message;
+    }
+
+    /// <summary>The resolver runs after the whole file is read, so its errors would otherwise come after
+    /// those about "deploy". Sort by section (top-level keys, each service as declared, deploy) so a user
+    /// reading the list walks the file once; within a section the order found is kept.</summary>
+    private static List<ManifestError> InDocumentOrder(IReadOnlyList<ManifestError> errors,
+        IReadOnlyList<DeclaredService> services)
+    {
+        return errors.OrderBy(Section).ToList();
+
+        int Section(ManifestError error)
+        {
+            if (error.Path.StartsWith("deploy", StringComparison.Ordinal))
+                return int.MaxValue;
+            if (!error.Path.StartsWith("services", StringComparison.Ordinal))
+                return 0;
+            for (var i = 0; i < services.Count; i++)
+            {
+                var path = services[i].Path;
+                if (error.Path == path || error.Path.StartsWith(path + ".", StringComparison.Ordinal))
+                    return i + 2;
+            }
+
+            return 1; // "services" itself, or a service that could not be read
+        }
+    }
+
+    private static ManifestResult Detect(string sourceDir)
+    {
+        if (!Detector.TryDetect(sourceDir, out var detected, out var error))
+        {
+            return new ManifestResult.Invalid([
+                new ManifestError("",
+                    $"there is no {FileName} and Slipway cannot tell how to run the app: {error}. Add a {FileName} " +
+                    "that declares the app's services (documented in schemas/slipway.schema.json), e.g. " +
+                    "{ \"services\": { \"web\": { \"start\": \"<command that starts the server>\" } } }"),
+            ]) { Subject = "the app" };
+        }
+
+        var service = new ServiceSpec
+        {
+            Name = DetectedServiceName,
+            Type = detected.Type,
+            Install = detected.Install,
+            Build = detected.Build,
+            Start = detected.Start,
+            Output = detected.Output,
+        };
+        return new ManifestResult.Ok(new AppSpec { Services = [service], Origin = $"detected: {detected.Description}" }, []);
+    }
+
+    /// <summary>A manifest under another name would be ignored silently and the app deployed as detected,
+    /// which is not what its author wrote; better to stop and say so.</summary>
+    private static string? MisnamedManifest(string sourceDir)
+    {
+        string[] otherFormats = [".jsonc", ".yaml", ".yml", ".toml"];
+        foreach (var path in Directory.EnumerateFiles(sourceDir, "*", SearchOption.TopDirectoryOnly))
+        {
+            var name = Path.GetFileName(path);
+            if (string.Equals(name, FileName, StringComparison.OrdinalIgnoreCase))
+                return $"found \"{name}\", but the manifest must be named \"{FileName}\" (lowercase); rename it";
+            if (otherFormats.Contains(Path.GetExtension(name).ToLowerInvariant())
+                && string.Equals(Path.GetFileNameWithoutExtension(name), "slipway", StringComparison.OrdinalIgnoreCase))
+                return $"found \"{name}\", but Slipway reads only JSON manifests named \"{FileName}\" (comments are allowed); rename or convert it";
+        }
+
+        return null;
+    }
+
+    private static ManifestResult.Invalid Invalid(string path, string message) => new([new ManifestError(path, message)]);
+}

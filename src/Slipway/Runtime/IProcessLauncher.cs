@@ -1,0 +1,39 @@
+namespace Slipway.Runtime;
+
+/// <summary>The seam between the platform and where processes actually run. Today: local child processes
+/// (<see cref="LocalProcessLauncher"/>); later: a sandbox or a Kubernetes pod behind the same contract.</summary>
+internal interface IProcessLauncher
+{
+    /// <summary>Starts <paramref name="spec"/>; every output line goes to <paramref name="onLine"/> as it arrives.</summary>
+    ILaunchedProcess Start(LaunchSpec spec, Action<OutputLine> onLine);
+}
+
+/// <param name="Command">A shell command line (run by /bin/sh -c), as the user wrote it in the manifest.</param>
+/// <param name="Environment">The complete environment: nothing of the platform's own environment leaks in.</param>
+/// <param name="LowPriority">Builds: nice 10 and idle I/O class, so a build never starves live apps.</param>
+internal sealed record LaunchSpec(
+    string Command,
+    string WorkingDirectory,
+    IReadOnlyDictionary<string, string> Environment,
+    bool LowPriority = false);
+
+internal enum OutputStream { Stdout, Stderr }
+
+internal readonly record struct OutputLine(OutputStream Stream, string Text, DateTimeOffset At);
+
+internal interface ILaunchedProcess : IAsyncDisposable
+{
+    int Pid { get; }
+
+    /// <summary>Identity of the process beside its pid (start time in clock ticks since boot), so a pid recorded
+    /// before a platform restart is never confused with an unrelated process that reused it.</summary>
+    string? StartIdentity { get; }
+
+    /// <summary>Completes with the exit code when the main process exits and its output is drained
+    /// (negative: killed by that signal).</summary>
+    Task<int> Exited { get; }
+
+    /// <summary>SIGTERM to the whole process group, then SIGKILL after <paramref name="grace"/>; completes when
+    /// no process of the group is left.</summary>
+    Task StopAsync(TimeSpan grace);
+}

@@ -1,0 +1,270 @@
+using Microsoft.Extensions.Logging;
+using Slipway.Manifests;
+
+namespace Slipway.Runtime;
+
+/// <summary>One supervised replica: starts the process, probes it, restarts it per its restart policy with
+/// exponential backoff, and stops the whole process tree on request.
+///
+///   start ──► probe until healthy ──► in rotation ──► (exit) ──► out of rotation ──► backoff ──► start
+///                 │ exit first                                         │ policy says no / retries used up
+///                 ▼                                                    ▼
+///          StartOutcome(false)                                   Crashed / Exited
+/// </summary>
+internal sealed partial class Instance
+{
+    private static readonly TimeSpan StableAfter = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(15);
+    private const int UnhealthyAfterFailures = 3;
+
+    private readonly IProcessLauncher _launcher;
+    private readonly HealthProbe _probe;
+    private readonly LogStore _logs;
+    private readonly TimeProvider _clock;
+    private readonly ILogger _logger;
+    private readonly Action<Instance> _changed;
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly TaskCompletionSource<StartOutcome> _firstStart = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly Queue<string> _recentLines = new();
+    private ILaunchedProcess? _process;
+    private volatile InstanceState _state = InstanceState.Starting;
+
+    public Instance(InstanceSpec spec, int port, IProcessLauncher launcher, HealthProbe probe, LogStore logs,
+        TimeProvider clock, ILogger logger, Action<Instance> changed)
+    {
+        Spec = spec;
+        Endpoint = new InstanceEndpoint(spec.Id, port);
+        _launcher = launcher;
+        _probe = probe;
+        _logs = logs;
+        _clock = clock;
+        _logger = logger;
+        _changed = changed;
+    }
+
+    public InstanceSpec Spec { get; }
+    public InstanceEndpoint Endpoint { get; }
+    public InstanceState State => _state;
+    public int Restarts { get; private set; }
+    public int? Pid => _process?.Pid;
+    public string? PidStart => _process?.StartIdentity;
+    public Task Run { get; private set; } = Task.CompletedTask;
+
+    /// <summary>Completes once: healthy, or the reason the first start failed (exit, or timeout via the caller).</summary>
+    public Task<StartOutcome> FirstStart => _firstStart.Task;
+
+    public void Start() => Run = Task.Run(LoopAsync);
+
+    public IReadOnlyList<string> RecentLines()
+    {
+        lock (_recentLines)
+        {
+            return _recentLines.ToList();
+        }
+    }
+
+    public async Task StopAsync()
+    {
+        if (_state is InstanceState.Stopped)
+        {
+            return;
+        }
+        SetState(InstanceState.Stopping);
+        await _stopping.CancelAsync();
+        if (_process is { } process)
+        {
+            await process.StopAsync(Spec.StopTimeout);
+        }
+        await Run;
+        SetState(InstanceState.Stopped);
+    }
+
+    private async Task LoopAsync()
+    {
+        var token = _stopping.Token;
+        var failuresInARow = 0;
+        while (!token.IsCancellationRequested)
+        {
+            var startedAt = _clock.GetUtcNow();
+            int exitCode;
+            try
+            {
+                _process = _launcher.Start(new LaunchSpec(Spec.Service.Start!, Spec.WorkingDirectory, Environment()), OnLine);
+                LogStarted(_logger, Spec.App, Spec.Service.Name, Spec.Id, _process.Pid, Endpoint.Port);
+                _changed(this);
+                var watch = WatchHealthAsync(_process, token);
+                exitCode = await _process.Exited;
+                Endpoint.Healthy = false;
+                await watch;
+            }
+            catch (Exception e) when (e is System.ComponentModel.Win32Exception or IOException)
+            {
+                Platform($"could not start: {e.Message}");
+                _firstStart.TrySetResult(new StartOutcome(false, $"could not start: {e.Message}"));
+                SetState(InstanceState.Crashed);
+                return;
+            }
+            if (token.IsCancellationRequested)
+            {
+                return;
+            }
+            var detail = exitCode < 0 ? $"killed by signal {-exitCode}" : $"exited with code {exitCode}";
+            Platform($"process {detail}");
+            _firstStart.TrySetResult(new StartOutcome(false, detail));
+
+            var policy = Spec.Service.Restart;
+            if (policy.Policy == RestartPolicy.Never || (policy.Policy == RestartPolicy.OnFailure && exitCode == 0))
+            {
+                SetState(exitCode == 0 ? InstanceState.Exited : InstanceState.Crashed);
+                return;
+            }
+            failuresInARow = _clock.GetUtcNow() - startedAt > StableAfter ? 1 : failuresInARow + 1;
+            if (failuresInARow > policy.MaxRetries)
+            {
+                Platform($"crashed {failuresInARow} times in a row; not restarting (restart.maxRetries = {policy.MaxRetries})");
+                SetState(InstanceState.Crashed);
+                return;
+            }
+            // First restart at once (a kill -9 is back in well under 2 s), then 0.5 s, 1 s, 2 s ... up to 15 s.
+            var backoff = failuresInARow == 1
+                ? TimeSpan.Zero
+                : TimeSpan.FromMilliseconds(Math.Min(MaxBackoff.TotalMilliseconds, 250 * Math.Pow(2, failuresInARow - 1)));
+            Restarts++;
+            SetState(InstanceState.Restarting);
+            try
+            {
+                await Task.Delay(backoff, _clock, token);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>Probe until healthy (first start: reports the outcome), then keep probing: an instance that
+    /// stops answering leaves the rotation until it answers again.</summary>
+    private async Task WatchHealthAsync(ILaunchedProcess process, CancellationToken token)
+    {
+        var hc = Spec.Service.Healthcheck;
+        SetState(InstanceState.Starting);
+        if (Spec.Service.Type == ServiceType.Worker)
+        {
+            // A worker has no port: it counts as started once it has stayed up for a moment.
+            await Task.WhenAny(process.Exited, Task.Delay(TimeSpan.FromSeconds(1.5), _clock, token));
+            if (!process.Exited.IsCompleted && !token.IsCancellationRequested)
+            {
+                SetState(InstanceState.Healthy);
+                _firstStart.TrySetResult(new StartOutcome(true, "running"));
+            }
+            return;
+        }
+
+        var failures = 0;
+        var everHealthy = false;
+        while (!process.Exited.IsCompleted && !token.IsCancellationRequested)
+        {
+            var (result, detail) = await _probe.ProbeAsync(Endpoint.Port, hc.Path, hc.Timeout, token).ConfigureAwait(false);
+            if (process.Exited.IsCompleted || token.IsCancellationRequested)
+            {
+                break;
+            }
+            if (result == ProbeResult.Healthy)
+            {
+                failures = 0;
+                if (!Endpoint.Healthy)
+                {
+                    Endpoint.Healthy = true;
+                    SetState(InstanceState.Healthy);
+                    if (!everHealthy && Restarts > 0)
+                    {
+                        Platform($"healthy again after restart ({detail})");
+                    }
+                    everHealthy = true;
+                    _firstStart.TrySetResult(new StartOutcome(true, detail));
+                }
+            }
+            else if (everHealthy)
+            {
+                failures++;
+                if (failures >= UnhealthyAfterFailures && Endpoint.Healthy)
+                {
+                    Endpoint.Healthy = false;
+                    SetState(InstanceState.Unhealthy);
+                    Platform($"health check failing ({detail}); taken out of rotation until it passes");
+                }
+            }
+            else if (result == ProbeResult.Unhealthy)
+            {
+                // Answering, but not healthy: the deploy gate reports this detail if the start timeout runs out.
+                _lastProbeDetail = detail;
+            }
+            var wait = everHealthy ? TimeSpan.FromTicks(Math.Max(hc.Interval.Ticks, TimeSpan.FromSeconds(2).Ticks)) : hc.Interval;
+            try
+            {
+                await Task.WhenAny(process.Exited, Task.Delay(wait, _clock, token));
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+        }
+    }
+
+    private volatile string? _lastProbeDetail;
+
+    /// <summary>Why the instance is not healthy yet, for the deploy gate's timeout message.</summary>
+    public string? LastProbeDetail => _lastProbeDetail;
+
+    private Dictionary<string, string> Environment()
+    {
+        var env = new Dictionary<string, string>(Spec.Environment);
+        if (Spec.Service.Type == ServiceType.Web)
+        {
+            env["PORT"] = Endpoint.Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            env["HOST"] = "127.0.0.1";
+            env.TryAdd("ASPNETCORE_URLS", $"http://127.0.0.1:{Endpoint.Port}");
+        }
+        env["SLIPWAY_INSTANCE_ID"] = Spec.Id;
+        env["SLIPWAY_REPLICA"] = Spec.Replica.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return env;
+    }
+
+    private void OnLine(OutputLine line)
+    {
+        Remember(line.Text);
+        _logs.Append(LogKeys.App(Spec.App), new LogEntry(line.At, line.Stream == OutputStream.Stdout ? "out" : "err",
+            line.Text, Spec.DeploymentId, Spec.Service.Name, Spec.Id));
+    }
+
+    private void Platform(string message)
+    {
+        Remember("[slipway] " + message);
+        _logs.Append(LogKeys.App(Spec.App), new LogEntry(_clock.GetUtcNow(), "platform", message, Spec.DeploymentId, Spec.Service.Name, Spec.Id));
+    }
+
+    private void Remember(string line)
+    {
+        lock (_recentLines)
+        {
+            _recentLines.Enqueue(line);
+            while (_recentLines.Count > 30)
+            {
+                _recentLines.Dequeue();
+            }
+        }
+    }
+
+    private void SetState(InstanceState state)
+    {
+        if (_state == state || (_state == InstanceState.Stopping && state != InstanceState.Stopped))
+        {
+            return;
+        }
+        _state = state;
+        _changed(this);
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Started {App}/{Service} instance {InstanceId} pid {Pid} port {Port}")]
+    private static partial void LogStarted(ILogger logger, string app, string service, string instanceId, int pid, int port);
+}

@@ -1,0 +1,21 @@
+using Slipway.Manifests;
+
+namespace Slipway.Runtime;
+
+/// <summary>Everything needed to run one replica of a service of a deployment.</summary>
+/// <param name="WorkingDirectory">The service's root inside the (immutable) build directory.</param>
+/// <param name="Environment">The deployment's complete environment, without PORT (added per instance).</param>
+internal sealed record InstanceSpec(
+    string Id,
+    string App,
+    string DeploymentId,
+    ServiceSpec Service,
+    int Replica,
+    string WorkingDirectory,
+    IReadOnlyDictionary<string, string> Environment,
+    TimeSpan StopTimeout);
+
+internal enum InstanceState { Starting, Healthy, Unhealthy, Restarting, Crashed, Exited, Stopping, Stopped }
+
+/// <summary>How a new instance's first start ended: the deploy gate waits on this.</summary>
+internal sealed record StartOutcome(bool Healthy, string Detail);

@@ -1,0 +1,111 @@
+using System.Diagnostics;
+
+namespace Slipway.Runtime;
+
+/// <summary>Runs commands as local child processes, each leading its own process group.</summary>
+internal sealed class LocalProcessLauncher(TimeProvider clock) : IProcessLauncher
+{
+    public ILaunchedProcess Start(LaunchSpec spec, Action<OutputLine> onLine)
+    {
+        var psi = new ProcessStartInfo("setsid")
+        {
+            WorkingDirectory = spec.WorkingDirectory,
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        if (spec.LowPriority)
+        {
+            psi.ArgumentList.Add("nice");
+            psi.ArgumentList.Add("-n");
+            psi.ArgumentList.Add("10");
+            psi.ArgumentList.Add("ionice");
+            psi.ArgumentList.Add("-c");
+            psi.ArgumentList.Add("3");
+        }
+        psi.ArgumentList.Add("/bin/sh");
+        psi.ArgumentList.Add("-c");
+        psi.ArgumentList.Add(spec.Command);
+        psi.Environment.Clear();
+        foreach (var (key, value) in spec.Environment)
+        {
+            psi.Environment[key] = value;
+        }
+        var process = Process.Start(psi) ?? throw new InvalidOperationException("setsid did not start");
+        process.StandardInput.Close();
+        return new LocalProcess(process, onLine, clock);
+    }
+
+    private sealed class LocalProcess : ILaunchedProcess
+    {
+        private readonly Process _process;
+
+        public LocalProcess(Process process, Action<OutputLine> onLine, TimeProvider clock)
+        {
+            _process = process;
+            Pid = process.Id;
+            StartIdentity = ProcessGroups.ReadStartIdentity(Pid);
+            var stdout = PumpAsync(process.StandardOutput, OutputStream.Stdout, onLine, clock);
+            var stderr = PumpAsync(process.StandardError, OutputStream.Stderr, onLine, clock);
+            Exited = WaitAsync(stdout, stderr);
+        }
+
+        public int Pid { get; }
+        public string? StartIdentity { get; }
+        public Task<int> Exited { get; }
+
+        private async Task<int> WaitAsync(Task stdout, Task stderr)
+        {
+            await _process.WaitForExitAsync();
+            // The leader is gone: anything left in its group (a daemonised grandchild holding the port) goes too.
+            ProcessGroups.Signal(Pid, ProcessGroups.SigKill);
+            // Output still in the pipes is drained, but a grandchild that escaped the group must not hold us forever.
+            await Task.WhenAny(Task.WhenAll(stdout, stderr), Task.Delay(TimeSpan.FromSeconds(2)));
+            var code = _process.ExitCode;
+            // .NET reports "killed by signal N" as 128 + N.
+            return code > 128 && code < 160 ? -(code - 128) : code;
+        }
+
+        private static async Task PumpAsync(StreamReader reader, OutputStream stream, Action<OutputLine> onLine, TimeProvider clock)
+        {
+            try
+            {
+                while (await reader.ReadLineAsync() is { } line)
+                {
+                    onLine(new OutputLine(stream, line, clock.GetUtcNow()));
+                }
+            }
+            catch (IOException)
+            {
+                // The pipe broke because the process died: nothing more to read.
+            }
+            catch (ObjectDisposedException)
+            {
+            }
+        }
+
+        public async Task StopAsync(TimeSpan grace)
+        {
+            if (!Exited.IsCompleted)
+            {
+                ProcessGroups.Signal(Pid, ProcessGroups.SigTerm);
+                await Task.WhenAny(Exited, Task.Delay(grace));
+            }
+            if (!await ProcessGroups.WaitGoneAsync(Pid, Exited.IsCompleted ? TimeSpan.FromMilliseconds(200) : TimeSpan.Zero))
+            {
+                ProcessGroups.Signal(Pid, ProcessGroups.SigKill);
+            }
+            await Task.WhenAny(Exited, Task.Delay(TimeSpan.FromSeconds(5)));
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            if (!Exited.IsCompleted)
+            {
+                await StopAsync(TimeSpan.FromSeconds(5));
+            }
+            _process.Dispose();
+        }
+    }
+}

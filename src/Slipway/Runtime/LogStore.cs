@@ -1,0 +1,189 @@
+using System.Collections.Concurrent;
+using System.Text;
+using System.Text.Json;
+using System.Threading.Channels;
+
+namespace Slipway.Runtime;
+
+/// <summary>Durable, size-bounded line logs on disk, one stream per key ("apps/shop", "deployments/d-xxxx").
+/// A stream is a folder of NDJSON segments; the oldest segments are deleted when the stream grows past its
+/// budget. Logs live outside any build or instance directory, so they survive redeploys and rollbacks.
+/// Live followers subscribe to a key and get every entry appended after they subscribed.</summary>
+internal sealed class LogStore(string root, long segmentBytes = 4 << 20, long maxBytesPerKey = 64 << 20)
+{
+    private readonly ConcurrentDictionary<string, Stream> _streams = new();
+
+    public void Append(string key, LogEntry entry)
+    {
+        var stream = _streams.GetOrAdd(key, k => new Stream(Path.Combine(root, k), segmentBytes, maxBytesPerKey));
+        stream.Append(entry);
+    }
+
+    /// <summary>Entries of a key in time order, filtered, at most the last <paramref name="tail"/>.</summary>
+    public IReadOnlyList<LogEntry> Read(string key, DateTimeOffset? since = null, Func<LogEntry, bool>? filter = null, int tail = int.MaxValue)
+    {
+        var dir = Path.Combine(root, key);
+        var result = new Queue<LogEntry>();
+        if (!Directory.Exists(dir))
+        {
+            return [];
+        }
+        if (_streams.TryGetValue(key, out var live))
+        {
+            live.Flush();
+        }
+        foreach (var file in Directory.GetFiles(dir, "*.ndjson").Order(StringComparer.Ordinal))
+        {
+            IEnumerable<string> lines;
+            try
+            {
+                using var fs = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+                using var reader = new StreamReader(fs, Encoding.UTF8);
+                lines = reader.ReadToEnd().Split('\n');
+            }
+            catch (FileNotFoundException)
+            {
+                continue; // pruned while we listed
+            }
+            foreach (var line in lines)
+            {
+                if (line.Length == 0)
+                {
+                    continue;
+                }
+                LogEntry? entry;
+                try
+                {
+                    entry = JsonSerializer.Deserialize(line, LogJson.Default.LogEntry);
+                }
+                catch (JsonException)
+                {
+                    continue; // a torn last line after a crash
+                }
+                if (entry is null || (since is { } s && entry.At < s) || (filter is not null && !filter(entry)))
+                {
+                    continue;
+                }
+                result.Enqueue(entry);
+                if (result.Count > tail)
+                {
+                    result.Dequeue();
+                }
+            }
+        }
+        return result.ToList();
+    }
+
+    /// <summary>Follow a key: the channel gets every entry appended from now on, until the token is cancelled.
+    /// A follower that cannot keep up loses its oldest lines rather than slowing the apps down.</summary>
+    public ChannelReader<LogEntry> Subscribe(string key, CancellationToken cancellationToken)
+    {
+        var stream = _streams.GetOrAdd(key, k => new Stream(Path.Combine(root, k), segmentBytes, maxBytesPerKey));
+        var channel = Channel.CreateBounded<LogEntry>(new BoundedChannelOptions(10_000)
+        {
+            FullMode = BoundedChannelFullMode.DropOldest,
+        });
+        stream.Followers.TryAdd(channel, 0);
+        cancellationToken.Register(() =>
+        {
+            stream.Followers.TryRemove(channel, out _);
+            channel.Writer.TryComplete();
+        });
+        return channel.Reader;
+    }
+
+    public void Delete(string key)
+    {
+        if (_streams.TryRemove(key, out var stream))
+        {
+            stream.Close();
+        }
+        var dir = Path.Combine(root, key);
+        if (Directory.Exists(dir))
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    public void FlushAll()
+    {
+        foreach (var stream in _streams.Values)
+        {
+            stream.Flush();
+        }
+    }
+
+    private sealed class Stream(string dir, long segmentBytes, long maxBytes)
+    {
+        private readonly Lock _gate = new();
+        private FileStream? _current;
+        public ConcurrentDictionary<Channel<LogEntry>, byte> Followers { get; } = new();
+
+        public void Append(LogEntry entry)
+        {
+            var bytes = JsonSerializer.SerializeToUtf8Bytes(entry, LogJson.Default.LogEntry);
+            lock (_gate)
+            {
+                if (_current is null || _current.Length >= segmentBytes)
+                {
+                    Rotate();
+                }
+                _current!.Write(bytes);
+                _current.WriteByte((byte)'\n');
+                _current.Flush();
+            }
+            foreach (var follower in Followers.Keys)
+            {
+                follower.Writer.TryWrite(entry);
+            }
+        }
+
+        public void Flush()
+        {
+            lock (_gate)
+            {
+                _current?.Flush();
+            }
+        }
+
+        public void Close()
+        {
+            lock (_gate)
+            {
+                _current?.Dispose();
+                _current = null;
+            }
+        }
+
+        private void Rotate()
+        {
+            _current?.Dispose();
+            Directory.CreateDirectory(dir);
+            var files = Directory.GetFiles(dir, "*.ndjson").Order(StringComparer.Ordinal).ToList();
+            // Reopen the newest segment after a restart while it has room; otherwise start the next one.
+            var last = files.LastOrDefault();
+            string path;
+            if (last is not null && new FileInfo(last).Length < segmentBytes)
+            {
+                path = last;
+            }
+            else
+            {
+                var next = last is null ? 1 : long.Parse(Path.GetFileNameWithoutExtension(last)) + 1;
+                path = Path.Combine(dir, $"{next:D8}.ndjson");
+                files.Add(path);
+            }
+            _current = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete);
+            var total = files.Where(File.Exists).Sum(f => new FileInfo(f).Length);
+            foreach (var old in files.Where(f => f != path))
+            {
+                if (total <= maxBytes)
+                {
+                    break;
+                }
+                total -= new FileInfo(old).Length;
+                File.Delete(old);
+            }
+        }
+    }
+}

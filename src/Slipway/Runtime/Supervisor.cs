@@ -1,0 +1,63 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
+using Slipway.State;
+
+namespace Slipway.Runtime;
+
+/// <summary>Owns every running instance of every app. Each instance's state change is written to the store,
+/// so after a platform crash the next start knows which process groups to clean up.</summary>
+internal sealed class Supervisor(
+    IProcessLauncher launcher,
+    HealthProbe probe,
+    LogStore logs,
+    Store store,
+    PortAllocator ports,
+    TimeProvider clock,
+    ILogger<Supervisor> logger)
+{
+    private readonly ConcurrentDictionary<string, Instance> _instances = new();
+
+    public Instance Start(InstanceSpec spec)
+    {
+        var port = spec.Service.Type == Manifests.ServiceType.Web ? ports.Allocate() : 0;
+        var instance = new Instance(spec, port, launcher, probe, logs, clock, logger, Persist);
+        _instances[spec.Id] = instance;
+        instance.Start();
+        return instance;
+    }
+
+    public IReadOnlyList<Instance> ForDeployment(string deploymentId) =>
+        _instances.Values.Where(i => i.Spec.DeploymentId == deploymentId).OrderBy(i => i.Spec.Service.Name).ThenBy(i => i.Spec.Replica).ToList();
+
+    public IReadOnlyList<Instance> ForApp(string app) =>
+        _instances.Values.Where(i => i.Spec.App == app).ToList();
+
+    public async Task StopAsync(Instance instance)
+    {
+        await instance.StopAsync();
+        _instances.TryRemove(instance.Spec.Id, out _);
+        if (instance.Endpoint.Port != 0)
+        {
+            ports.Release(instance.Endpoint.Port);
+        }
+        store.MarkInstanceStopped(instance.Spec.Id, "stopped");
+    }
+
+    public Task StopAllAsync(IEnumerable<Instance> instances) => Task.WhenAll(instances.Select(StopAsync));
+
+    public Task StopDeploymentAsync(string deploymentId) => StopAllAsync(ForDeployment(deploymentId));
+
+    public Task StopEverythingAsync() => StopAllAsync(_instances.Values.ToList());
+
+    private void Persist(Instance instance)
+    {
+        if (instance.State == InstanceState.Stopped)
+        {
+            return; // StopAsync records the final state once the tree is gone.
+        }
+        store.UpsertInstance(new InstanceRecord(
+            instance.Spec.Id, instance.Spec.DeploymentId, instance.Spec.App, instance.Spec.Service.Name, instance.Spec.Replica,
+            instance.Endpoint.Port == 0 ? null : instance.Endpoint.Port, instance.Pid, instance.PidStart,
+            instance.State.ToString().ToLowerInvariant(), instance.Restarts, store.Now(), null));
+    }
+}

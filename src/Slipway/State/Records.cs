@@ -1,0 +1,39 @@
+namespace Slipway.State;
+
+internal static class DeploymentStatus
+{
+    public const string Queued = "queued";
+    public const string Building = "building";
+    public const string Releasing = "releasing";
+    public const string Starting = "starting";
+    public const string HealthChecking = "health-checking";
+    public const string Live = "live";
+    /// <summary>Was live, then replaced by a later deployment. Rollback targets are retired deployments.</summary>
+    public const string Retired = "retired";
+    public const string Failed = "failed";
+    public const string Cancelled = "cancelled";
+
+    public static bool IsTerminal(string status) => status is Live or Retired or Failed or Cancelled;
+}
+
+internal static class DeploymentKind
+{
+    public const string Deploy = "deploy";
+    public const string Rollback = "rollback";
+    public const string Restart = "restart";
+}
+
+internal sealed record AppRecord(string Name, string CreatedAt, string? LiveDeploymentId, string DesiredState, string Hosts);
+
+internal sealed record BuildRecord(string Id, string App, string Dir, string Source, string? CommitSha, string CreatedAt, long Pruned);
+
+internal sealed record DeploymentRecord(
+    string Id, string App, long Seq, string Kind, string Status, string? Step, string? Error,
+    string Source, string? CommitSha, string? BuildId, string? SpecJson, string? ConfigJson, string? RollbackOf,
+    string CreatedAt, string? StartedAt, string? FinishedAt, string? LiveAt);
+
+internal sealed record InstanceRecord(
+    string Id, string DeploymentId, string App, string Service, long Replica, long? Port, long? Pid, string? PidStart,
+    string State, long Restarts, string StartedAt, string? StoppedAt);
+
+internal sealed record EventRecord(long Id, string At, string? App, string? DeploymentId, string Kind, string Message);

@@ -1,0 +1,73 @@
+namespace Slipway.State;
+
+/// <summary>Versioned schema migrations. Append only: never edit a shipped step, add a new one.</summary>
+internal static class Schema
+{
+    public static readonly string[] Migrations =
+    [
+        // 1: apps, builds, deployments, instances, events.
+        """
+        create table apps (
+            name text primary key,
+            created_at text not null,
+            live_deployment_id text,
+            desired_state text not null default 'running',
+            hosts text not null default '[]'
+        );
+        create table builds (
+            id text primary key,
+            app text not null,
+            dir text not null,
+            source text not null,
+            commit_sha text,
+            created_at text not null,
+            pruned integer not null default 0
+        );
+        create index builds_app on builds(app, created_at);
+        create table deployments (
+            id text primary key,
+            app text not null,
+            seq integer not null,
+            kind text not null,
+            status text not null,
+            step text,
+            error text,
+            source text not null,
+            commit_sha text,
+            build_id text,
+            spec_json text,
+            config_json text,
+            rollback_of text,
+            created_at text not null,
+            started_at text,
+            finished_at text,
+            live_at text
+        );
+        create unique index deployments_app_seq on deployments(app, seq);
+        create table instances (
+            id text primary key,
+            deployment_id text not null,
+            app text not null,
+            service text not null,
+            replica integer not null,
+            port integer,
+            pid integer,
+            pid_start text,
+            state text not null,
+            restarts integer not null default 0,
+            started_at text not null,
+            stopped_at text
+        );
+        create index instances_deployment on instances(deployment_id);
+        create table events (
+            id integer primary key autoincrement,
+            at text not null,
+            app text,
+            deployment_id text,
+            kind text not null,
+            message text not null
+        );
+        create index events_app on events(app, id);
+        """,
+    ];
+}

@@ -1,0 +1,264 @@
+using Dapper;
+using Microsoft.Data.Sqlite;
+
+namespace Slipway.State;
+
+/// <summary>The platform's durable state: one SQLite database (WAL) in the data directory. Plain SQL, short
+/// transactions; every write that moves a deployment forward is a single statement or transaction so a
+/// SIGKILL at any point leaves rows that <see cref="RecoverAfterRestart"/> can make consistent.</summary>
+internal sealed class Store
+{
+    private readonly string _connectionString;
+    private readonly TimeProvider _clock;
+
+    static Store() => DefaultTypeMap.MatchNamesWithUnderscores = true;
+
+    public Store(string databasePath, TimeProvider clock)
+    {
+        _clock = clock;
+        _connectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = databasePath,
+            Cache = SqliteCacheMode.Private,
+            Pooling = true,
+            DefaultTimeout = 30,
+        }.ToString();
+        Migrate();
+    }
+
+    public string Now() => _clock.GetUtcNow().UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffZ");
+
+    private SqliteConnection Open()
+    {
+        var connection = new SqliteConnection(_connectionString);
+        connection.Open();
+        connection.Execute("pragma busy_timeout = 10000; pragma foreign_keys = on;");
+        return connection;
+    }
+
+    private void Migrate()
+    {
+        using var connection = Open();
+        connection.Execute("pragma journal_mode = wal; pragma synchronous = normal;");
+        connection.Execute("create table if not exists schema_version (version integer not null)");
+        var version = connection.ExecuteScalar<long?>("select max(version) from schema_version") ?? 0;
+        if (version > Schema.Migrations.Length)
+        {
+            throw new UserException(
+                $"The data directory's database is at schema version {version}, newer than this Slipway ({Schema.Migrations.Length}). " +
+                "Run a newer slipway, or point --data at another directory.");
+        }
+        for (var i = (int)version; i < Schema.Migrations.Length; i++)
+        {
+            using var tx = connection.BeginTransaction();
+            connection.Execute(Schema.Migrations[i], transaction: tx);
+            connection.Execute("insert into schema_version(version) values (@v)", new { v = i + 1 }, tx);
+            tx.Commit();
+        }
+    }
+
+    // ---- apps
+
+    public AppRecord? FindApp(string name)
+    {
+        using var c = Open();
+        return c.QuerySingleOrDefault<AppRecord>("select * from apps where name = @name", new { name });
+    }
+
+    public IReadOnlyList<AppRecord> ListApps()
+    {
+        using var c = Open();
+        return c.Query<AppRecord>("select * from apps order by name").AsList();
+    }
+
+    public AppRecord EnsureApp(string name)
+    {
+        using var c = Open();
+        c.Execute("insert or ignore into apps(name, created_at) values (@name, @now)", new { name, now = Now() });
+        return c.QuerySingle<AppRecord>("select * from apps where name = @name", new { name });
+    }
+
+    public void SetDesiredState(string app, string state)
+    {
+        using var c = Open();
+        c.Execute("update apps set desired_state = @state where name = @app", new { app, state });
+    }
+
+    public void SetHosts(string app, string hostsJson)
+    {
+        using var c = Open();
+        c.Execute("update apps set hosts = @hostsJson where name = @app", new { app, hostsJson });
+    }
+
+    public void DeleteApp(string app)
+    {
+        using var c = Open();
+        using var tx = c.BeginTransaction();
+        foreach (var table in new[] { "instances", "deployments", "builds", "events" })
+        {
+            c.Execute($"delete from {table} where app = @app", new { app }, tx);
+        }
+        c.Execute("delete from apps where name = @app", new { app }, tx);
+        tx.Commit();
+    }
+
+    // ---- builds
+
+    public void InsertBuild(BuildRecord build)
+    {
+        using var c = Open();
+        c.Execute("""
+            insert into builds(id, app, dir, source, commit_sha, created_at, pruned)
+            values (@Id, @App, @Dir, @Source, @CommitSha, @CreatedAt, @Pruned)
+            """, build);
+    }
+
+    public BuildRecord? FindBuild(string id)
+    {
+        using var c = Open();
+        return c.QuerySingleOrDefault<BuildRecord>("select * from builds where id = @id", new { id });
+    }
+
+    public IReadOnlyList<BuildRecord> ListBuilds(string app)
+    {
+        using var c = Open();
+        return c.Query<BuildRecord>("select * from builds where app = @app order by created_at desc", new { app }).AsList();
+    }
+
+    public void MarkBuildPruned(string id)
+    {
+        using var c = Open();
+        c.Execute("update builds set pruned = 1 where id = @id", new { id });
+    }
+
+    // ---- deployments
+
+    public DeploymentRecord CreateDeployment(string app, string kind, string source, string? buildId, string? rollbackOf,
+        string? specJson = null, string? configJson = null, string? commitSha = null)
+    {
+        using var c = Open();
+        using var tx = c.BeginTransaction();
+        var seq = c.ExecuteScalar<long>("select coalesce(max(seq), 0) + 1 from deployments where app = @app", new { app }, tx);
+        var id = Ids.New("d");
+        c.Execute("""
+            insert into deployments(id, app, seq, kind, status, source, commit_sha, build_id, spec_json, config_json, rollback_of, created_at)
+            values (@id, @app, @seq, @kind, 'queued', @source, @commitSha, @buildId, @specJson, @configJson, @rollbackOf, @now)
+            """, new { id, app, seq, kind, source, commitSha, buildId, specJson, configJson, rollbackOf, now = Now() }, tx);
+        tx.Commit();
+        return c.QuerySingle<DeploymentRecord>("select * from deployments where id = @id", new { id });
+    }
+
+    public DeploymentRecord? FindDeployment(string id)
+    {
+        using var c = Open();
+        return c.QuerySingleOrDefault<DeploymentRecord>("select * from deployments where id = @id", new { id });
+    }
+
+    public IReadOnlyList<DeploymentRecord> ListDeployments(string app, int limit = 50)
+    {
+        using var c = Open();
+        return c.Query<DeploymentRecord>(
+            "select * from deployments where app = @app order by seq desc limit @limit", new { app, limit }).AsList();
+    }
+
+    public void SetDeploymentStatus(string id, string status)
+    {
+        using var c = Open();
+        c.Execute("""
+            update deployments set status = @status, started_at = coalesce(started_at, @now)
+            where id = @id and status not in ('live', 'retired', 'failed', 'cancelled')
+            """, new { id, status, now = Now() });
+    }
+
+    public void SetDeploymentBuild(string id, string buildId, string specJson, string configJson, string? commitSha)
+    {
+        using var c = Open();
+        c.Execute("""
+            update deployments set build_id = @buildId, spec_json = @specJson, config_json = @configJson,
+                commit_sha = coalesce(@commitSha, commit_sha)
+            where id = @id
+            """, new { id, buildId, specJson, configJson, commitSha });
+    }
+
+    public void FailDeployment(string id, string status, string step, string error)
+    {
+        using var c = Open();
+        c.Execute("""
+            update deployments set status = @status, step = @step, error = @error, finished_at = @now
+            where id = @id and status not in ('live', 'retired', 'failed', 'cancelled')
+            """, new { id, status, step, error, now = Now() });
+    }
+
+    /// <summary>The switch, in one transaction: the new deployment becomes live, the previous live one retired.</summary>
+    public void MakeLive(string app, string deploymentId)
+    {
+        using var c = Open();
+        using var tx = c.BeginTransaction();
+        var now = Now();
+        c.Execute("update deployments set status = 'retired' where app = @app and status = 'live' and id <> @deploymentId",
+            new { app, deploymentId }, tx);
+        c.Execute("update deployments set status = 'live', live_at = @now, finished_at = @now where id = @deploymentId",
+            new { deploymentId, now }, tx);
+        c.Execute("update apps set live_deployment_id = @deploymentId, desired_state = 'running' where name = @app",
+            new { app, deploymentId }, tx);
+        tx.Commit();
+    }
+
+    // ---- instances
+
+    public void UpsertInstance(InstanceRecord i)
+    {
+        using var c = Open();
+        c.Execute("""
+            insert into instances(id, deployment_id, app, service, replica, port, pid, pid_start, state, restarts, started_at, stopped_at)
+            values (@Id, @DeploymentId, @App, @Service, @Replica, @Port, @Pid, @PidStart, @State, @Restarts, @StartedAt, @StoppedAt)
+            on conflict(id) do update set port = excluded.port, pid = excluded.pid, pid_start = excluded.pid_start,
+                state = excluded.state, restarts = excluded.restarts, stopped_at = excluded.stopped_at
+            """, i);
+    }
+
+    public IReadOnlyList<InstanceRecord> ListActiveInstances()
+    {
+        using var c = Open();
+        return c.Query<InstanceRecord>("select * from instances where stopped_at is null").AsList();
+    }
+
+    public void MarkInstanceStopped(string id, string state)
+    {
+        using var c = Open();
+        c.Execute("update instances set state = @state, stopped_at = coalesce(stopped_at, @now) where id = @id",
+            new { id, state, now = Now() });
+    }
+
+    // ---- events
+
+    public void AddEvent(string? app, string? deploymentId, string kind, string message)
+    {
+        using var c = Open();
+        c.Execute("insert into events(at, app, deployment_id, kind, message) values (@now, @app, @deploymentId, @kind, @message)",
+            new { now = Now(), app, deploymentId, kind, message });
+    }
+
+    public IReadOnlyList<EventRecord> ListEvents(string app, int limit = 100)
+    {
+        using var c = Open();
+        return c.Query<EventRecord>("select * from events where app = @app order by id desc limit @limit", new { app, limit }).AsList();
+    }
+
+    // ---- recovery
+
+    /// <summary>After a crash or SIGKILL: a deployment caught mid-way can never finish, so it is failed with the
+    /// step it was in. Returns the ids it failed.</summary>
+    public IReadOnlyList<string> FailInterruptedDeployments()
+    {
+        using var c = Open();
+        var stuck = c.Query<DeploymentRecord>(
+            "select * from deployments where status not in ('live', 'retired', 'failed', 'cancelled')").AsList();
+        foreach (var d in stuck)
+        {
+            FailDeployment(d.Id, DeploymentStatus.Failed, d.Status,
+                $"the platform stopped while this deployment was {d.Status}; deploy again");
+        }
+        return stuck.Select(d => d.Id).ToList();
+    }
+}

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs what the tests need (when missing) and runs the whole suite.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+cd "$root"
+
+need=()
+command -v git >/dev/null 2>&1 || need+=(git)
+command -v node >/dev/null 2>&1 || need+=(nodejs npm)
+command -v setsid >/dev/null 2>&1 || need+=(util-linux)
+command -v curl >/dev/null 2>&1 || need+=(curl)
+if [ ${#need[@]} -gt 0 ]; then
+  echo "test.sh: installing ${need[*]}" >&2
+  sudo_cmd=""; [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq && $sudo_cmd apt-get install -y -qq "${need[@]}"
+fi
+if ! command -v dotnet >/dev/null 2>&1; then
+  echo "test.sh: the .NET 10 SDK is required (https://dot.net)" >&2
+  exit 1
+fi
+
+dotnet build "$root/Slipway.slnx" -c Release --nologo -v quiet
+dotnet test "$root/tests/Slipway.Tests/Slipway.Tests.csproj" -c Release --no-build --nologo \
+  --logger "console;verbosity=normal" "$@"

@@ -33,7 +33,11 @@ internal sealed class EdgeHandler(Routes routes, HttpForwarder forwarder)
         }
 
         var backend = service.Pick();
-        var canRetry = !HttpForwarder.HasBody(context.Request);
+        // Nothing was sent when a connect fails, so any request without a body may go elsewhere. A request that
+        // was sent and then lost its connection (the instance died mid-way) is retried only when it is idempotent.
+        var hasBody = HttpForwarder.HasBody(context.Request);
+        var idempotent = !hasBody && (HttpMethods.IsGet(context.Request.Method) || HttpMethods.IsHead(context.Request.Method) ||
+            HttpMethods.IsOptions(context.Request.Method));
         for (var attempt = 0; ; attempt++)
         {
             if (backend is null)
@@ -56,7 +60,8 @@ internal sealed class EdgeHandler(Routes routes, HttpForwarder forwarder)
             {
                 case ForwarderError.None or ForwarderError.ClientDisconnected or ForwarderError.ResponseFailed:
                     return;
-                case ForwarderError.ConnectFailed when attempt == 0 && canRetry:
+                case ForwarderError.ConnectFailed when attempt == 0 && !hasBody:
+                case ForwarderError.RequestFailed when attempt == 0 && idempotent && !context.Response.HasStarted:
                     backend.Healthy = false;
                     backend = service.Pick(exclude: backend);
                     continue;

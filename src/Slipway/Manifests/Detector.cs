@@ -125,9 +125,11 @@ internal static partial class Detector
 
         // Nothing to run, but something that builds a front end: a static site.
         if (build is not null && DependsOn(package, "vite"))
-            return new DetectedService(ServiceType.Static, install, build, null, "dist", "static site built with vite (package.json)");
+            return new DetectedService(ServiceType.Static, install, build, null, "dist",
+                "static site built with vite (package.json)");
         if (build is not null && DependsOn(package, "react-scripts"))
-            return new DetectedService(ServiceType.Static, install, build, null, "build", "static site built with create-react-app (package.json)");
+            return new DetectedService(ServiceType.Static, install, build, null, "build",
+                "static site built with create-react-app (package.json)");
 
         error = "package.json has no \"start\" script and no \"main\", and there is no server.js or index.js " +
                 "(a \"start\" script in package.json would be used)";

@@ -129,7 +129,8 @@ internal static class ManifestLoader
                 return $"found \"{name}\", but the manifest must be named \"{FileName}\" (lowercase); rename it";
             if (otherFormats.Contains(Path.GetExtension(name).ToLowerInvariant())
                 && string.Equals(Path.GetFileNameWithoutExtension(name), "slipway", StringComparison.OrdinalIgnoreCase))
-                return $"found \"{name}\", but Slipway reads only JSON manifests named \"{FileName}\" (comments are allowed); rename or convert it";
+                return $"found \"{name}\", but Slipway reads only JSON manifests named \"{FileName}\" " +
+                       "(comments are allowed); rename or convert it";
         }
 
         return null;

@@ -36,7 +36,7 @@ internal sealed class ManifestObject
         {
             var keyPath = ManifestDiagnostics.Join(path, property.Name);
             if (!knownKeys.Contains(property.Name))
-                diagnostics.Error(keyPath, UnknownKeyMessage(property.Name, knownKeys, misplaced));
+                UnknownKey(property.Name, path, diagnostics, knownKeys, misplaced);
             else if (!result._values.TryAdd(property.Name, property.Value))
                 diagnostics.Error(keyPath, $"\"{property.Name}\" appears more than once; keep one");
         }
@@ -161,17 +161,26 @@ internal sealed class ManifestObject
         return null;
     }
 
-    private static string UnknownKeyMessage(string key, IReadOnlyList<string> knownKeys,
-        IReadOnlyDictionary<string, string>? misplaced)
+    private static void UnknownKey(string key, string path, ManifestDiagnostics diagnostics,
+        IReadOnlyList<string> knownKeys, IReadOnlyDictionary<string, string>? misplaced)
     {
+        var keyPath = ManifestDiagnostics.Join(path, key);
         if (misplaced is not null && misplaced.TryGetValue(key, out var elsewhere))
-            return $"unknown key \"{key}\" here; {elsewhere}";
+        {
+            diagnostics.Error(keyPath, $"unknown key \"{key}\" here; {elsewhere}");
+            return;
+        }
 
-        var closest = Suggestions.Closest(key, knownKeys.Where(known => !known.StartsWith('$')));
-        if (closest is not null)
-            return $"unknown key \"{key}\"; did you mean \"{closest}\"?";
+        var choices = knownKeys.Where(known => !known.StartsWith('$')).ToList();
+        var closest = Suggestions.Closest(key, choices);
+        if (closest is null)
+        {
+            diagnostics.Error(keyPath, $"unknown key \"{key}\"; allowed here: {string.Join(", ", choices)}");
+            return;
+        }
 
-        var allowed = string.Join(", ", knownKeys.Where(known => !known.StartsWith('$')));
-        return $"unknown key \"{key}\"; allowed here: {allowed}";
+        diagnostics.Error(keyPath, $"unknown key \"{key}\"; did you mean \"{closest}\"?");
+        // "typ": "static" was meant as the type: rules that depend on the type would only guess.
+        diagnostics.Uncertain(ManifestDiagnostics.Join(path, closest));
     }
 }

@@ -1,82 +1,23 @@
 using System.Text.Json;
-using System.Text.RegularExpressions;
 
 namespace Slipway.Manifests;
 
 /// <summary>Turns the parsed slipway.json into declared services, checking keys, types and formats. Rules that
 /// need the file system or several services at once live in <see cref="ServiceResolver"/>.</summary>
-internal static partial class ManifestReader
+internal static class ManifestReader
 {
-    // The keys accepted at each level. Tests compare them with schemas/slipway.schema.json so the two cannot
-    // drift apart; add a key in both places.
-    public static readonly IReadOnlyList<string> RootKeys = ["$schema", "name", "services", "deploy"];
-
-    public static readonly IReadOnlyList<string> ServiceKeys =
-    [
-        "type", "root", "install", "build", "start", "release", "output", "spa", "path", "healthcheck", "replicas",
-        "restart", "env",
-    ];
-
-    public static readonly IReadOnlyList<string> HealthcheckKeys = ["path", "timeout", "interval", "startTimeout"];
-    public static readonly IReadOnlyList<string> RestartKeys = ["policy", "maxRetries"];
-    public static readonly IReadOnlyList<string> DeployKeys = ["drainTimeout", "buildTimeout", "releaseTimeout", "stopTimeout"];
-
-    public static readonly IReadOnlyDictionary<string, ServiceType> ServiceTypes = new Dictionary<string, ServiceType>
-    {
-        ["web"] = ServiceType.Web, ["worker"] = ServiceType.Worker, ["static"] = ServiceType.Static,
-    };
-
-    public static readonly IReadOnlyDictionary<string, RestartPolicy> RestartPolicies = new Dictionary<string, RestartPolicy>
-    {
-        ["on-failure"] = RestartPolicy.OnFailure, ["always"] = RestartPolicy.Always, ["never"] = RestartPolicy.Never,
-    };
-
-    /// <summary>Set by the platform for every instance; a manifest value would be overwritten or, worse, win.</summary>
-    public static readonly IReadOnlyList<string> ReservedEnv = ["PORT", "HOST"];
-
-    public const int MaxReplicas = 32;
-
-    // Where keys that people put at the wrong level actually go.
-    private static readonly Dictionary<string, string> MisplacedAtRoot = ServiceKeys
-        .ToDictionary(key => key, key => $"service settings go under services.<name>.{key}")
-        .Concat(DeployKeys.ToDictionary(key => key, key => $"did you mean deploy.{key}?"))
-        .ToDictionary();
-
-    private static readonly Dictionary<string, string> MisplacedInService = new()
-    {
-        ["timeout"] = "did you mean healthcheck.timeout?",
-        ["interval"] = "did you mean healthcheck.interval?",
-        ["startTimeout"] = "did you mean healthcheck.startTimeout?",
-        ["policy"] = "did you mean restart.policy?",
-        ["maxRetries"] = "did you mean restart.maxRetries?",
-        ["port"] = "the platform chooses the port and passes it in the PORT environment variable; listen on that",
-        ["drainTimeout"] = "deploy settings apply to the whole app: did you mean deploy.drainTimeout (top level)?",
-        ["buildTimeout"] = "deploy settings apply to the whole app: did you mean deploy.buildTimeout (top level)?",
-        ["releaseTimeout"] = "deploy settings apply to the whole app: did you mean deploy.releaseTimeout (top level)?",
-        ["stopTimeout"] = "deploy settings apply to the whole app: did you mean deploy.stopTimeout (top level)?",
-    };
-
-    [GeneratedRegex("^[a-z][a-z0-9-]{0,39}$")]
-    public static partial Regex NamePattern();
-
-    [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_]*$")]
-    public static partial Regex EnvKeyPattern();
-
-    /// <summary>Route prefixes: "/" or "/segment/segment" with URL-safe characters, optional trailing "/".</summary>
-    [GeneratedRegex("^(/[A-Za-z0-9._~-]+)*/?$")]
-    public static partial Regex RoutePattern();
-
     private const string NameRule = "lowercase letters, digits and \"-\", starting with a letter, at most 40 characters";
 
     public static (string? Name, IReadOnlyList<DeclaredService> Services, DeploySpec Deploy) Read(
         JsonElement document, ManifestDiagnostics diagnostics)
     {
-        var root = ManifestObject.Open(document, "", diagnostics, RootKeys, MisplacedAtRoot);
+        var root = ManifestObject.Open(document, "", diagnostics, ManifestKeys.RootKeys, ManifestKeys.MisplacedAtRoot);
         if (root is null)
             return (null, [], new DeploySpec());
 
+        root.String("$schema", "a path or URL of the schema"); // only for editors; checked so it matches the schema
         var name = root.String("name", "an app name");
-        if (name is not null && !NamePattern().IsMatch(name))
+        if (name is not null && !ManifestKeys.NamePattern().IsMatch(name))
             root.Error("name", $"expected {NameRule}, got {ManifestObject.Quote(name)}");
 
         return (name, ReadServices(root, diagnostics), ReadDeploy(root));
@@ -108,10 +49,11 @@ internal static partial class ManifestReader
                 continue;
             }
 
-            if (!NamePattern().IsMatch(property.Name))
+            if (!ManifestKeys.NamePattern().IsMatch(property.Name))
                 diagnostics.Error(path, $"service names must be {NameRule}; got {ManifestObject.Quote(property.Name)}");
 
-            var service = ManifestObject.Open(property.Value, path, diagnostics, ServiceKeys, MisplacedInService);
+            var service = ManifestObject.Open(property.Value, path, diagnostics, ManifestKeys.ServiceKeys,
+                ManifestKeys.MisplacedInService);
             if (service is not null)
                 services.Add(new DeclaredService(path, ReadService(property.Name, service, diagnostics), service.Keys.ToArray()));
         }
@@ -123,26 +65,27 @@ internal static partial class ManifestReader
 
     private static ServiceSpec ReadService(string name, ManifestObject service, ManifestDiagnostics diagnostics)
     {
-        var spec = new ServiceSpec
+        // Defaults come from ServiceSpec itself, so the spec stays their one source.
+        var defaults = new ServiceSpec { Name = name };
+        var spec = defaults with
         {
-            Name = name,
-            Type = service.Enum("type", ServiceTypes) ?? ServiceType.Web,
-            Root = RelativePath(service, "root", "inside the app source") ?? ".",
+            Type = service.Enum("type", ManifestKeys.ServiceTypes) ?? defaults.Type,
+            Root = RelativePath(service, "root", "inside the app source") ?? defaults.Root,
             Install = service.String("install", "a command", nullable: true),
             Build = service.String("build", "a command", nullable: true),
             Start = service.String("start", "a command", nullable: true),
             Release = service.String("release", "a command", nullable: true),
             Output = RelativePath(service, "output", "inside the service's root"),
-            Replicas = service.Int("replicas", 1, MaxReplicas) ?? 1,
+            Replicas = service.Int("replicas", 1, ManifestKeys.MaxReplicas) ?? defaults.Replicas,
         };
 
         if (service.Bool("spa") is { } spa)
             spec = spec with { Spa = spa };
         if (RoutePath(service) is { } route)
             spec = spec with { Path = route };
-        if (service.Object("healthcheck", HealthcheckKeys) is { } healthcheck)
+        if (service.Object("healthcheck", ManifestKeys.HealthcheckKeys) is { } healthcheck)
             spec = spec with { Healthcheck = ReadHealthcheck(healthcheck) };
-        if (service.Object("restart", RestartKeys) is { } restart)
+        if (service.Object("restart", ManifestKeys.RestartKeys) is { } restart)
             spec = spec with { Restart = ReadRestart(restart, diagnostics) };
         if (service.Raw("env") is { } env)
             spec = spec with { Env = ReadEnv(env, service.PathOf("env"), diagnostics) };
@@ -173,8 +116,8 @@ internal static partial class ManifestReader
         var defaults = new RestartSpec();
         var spec = new RestartSpec
         {
-            Policy = restart.Enum("policy", RestartPolicies) ?? defaults.Policy,
-            MaxRetries = restart.Int("maxRetries", 0, 1000) ?? defaults.MaxRetries,
+            Policy = restart.Enum("policy", ManifestKeys.RestartPolicies) ?? defaults.Policy,
+            MaxRetries = restart.Int("maxRetries", 0, ManifestKeys.MaxRetries) ?? defaults.MaxRetries,
         };
         if (spec.Policy == RestartPolicy.Never && restart.Has("maxRetries"))
             diagnostics.Warn(restart.PathOf("maxRetries"), "has no effect with policy \"never\"");
@@ -186,7 +129,8 @@ internal static partial class ManifestReader
         var result = new Dictionary<string, string>(StringComparer.Ordinal);
         if (env.ValueKind != JsonValueKind.Object)
         {
-            diagnostics.Error(path, $"expected an object of variables like {{ \"LOG_LEVEL\": \"info\" }}, got {ManifestObject.Describe(env)}");
+            diagnostics.Error(path,
+                $"expected an object of variables like {{ \"LOG_LEVEL\": \"info\" }}, got {ManifestObject.Describe(env)}");
             return result;
         }
 
@@ -195,10 +139,11 @@ internal static partial class ManifestReader
             var key = property.Name;
             var value = property.Value;
             var keyPath = ManifestDiagnostics.Join(path, key);
-            if (!EnvKeyPattern().IsMatch(key))
+            if (!ManifestKeys.EnvKeyPattern().IsMatch(key))
                 diagnostics.Error(keyPath, "environment variable names are letters, digits and \"_\", not starting with a digit");
-            else if (ReservedEnv.Contains(key))
-                diagnostics.Error(keyPath, $"{key} is set by the platform for every instance (listen on $PORT); remove it");
+            else if (ManifestKeys.ReservedEnv.Contains(key))
+                diagnostics.Error(keyPath, $"{key} is set by the platform for every instance (the service listens on " +
+                                           "$HOST:$PORT, which the platform chooses); remove it");
             else if (result.ContainsKey(key))
                 diagnostics.Error(keyPath, $"\"{key}\" appears more than once; keep one");
 
@@ -216,7 +161,9 @@ internal static partial class ManifestReader
                 continue;
             }
 
-            if (LooksSecret(key))
+            if (key.StartsWith("SLIPWAY_", StringComparison.Ordinal))
+                diagnostics.Warn(keyPath, "SLIPWAY_* names belong to the platform, which may overwrite this value; rename it");
+            else if (LooksSecret(key))
                 diagnostics.Warn(keyPath, "looks like a secret; slipway.json is part of the source, so store it as a secret instead");
             result[key] = text;
         }
@@ -227,7 +174,7 @@ internal static partial class ManifestReader
     private static DeploySpec ReadDeploy(ManifestObject root)
     {
         var defaults = new DeploySpec();
-        if (root.Object("deploy", DeployKeys) is not { } deploy)
+        if (root.Object("deploy", ManifestKeys.DeployKeys) is not { } deploy)
             return defaults;
         return new DeploySpec
         {
@@ -238,30 +185,37 @@ internal static partial class ManifestReader
         };
     }
 
-    /// <summary>A "/"-separated directory that cannot leave its base: no absolute paths, no "..". Returned
-    /// normalized ("./apps/api/" is "apps/api", "" segments and "." dropped, "." for the base itself).</summary>
     private static string? RelativePath(ManifestObject service, string key, string where)
     {
         var value = service.String(key, "a relative directory like \"apps/api\"");
         if (value is null)
             return null;
+        if (TryNormalizeRelative(value, where, out var normalized, out var problem))
+            return normalized;
 
-        string? problem = null;
+        service.Error(key, $"expected a relative directory like \"apps/api\", got {ManifestObject.Quote(value)}: {problem}");
+        return null;
+    }
+
+    /// <summary>A "/"-separated directory that cannot leave its base: not absolute, no "..". Normalized:
+    /// "./apps/api/" is "apps/api", and the base itself is ".". Same rule as the schema's relativeDirectory.
+    /// </summary>
+    public static bool TryNormalizeRelative(string value, string where, out string normalized, out string problem)
+    {
+        normalized = ".";
+        problem = "";
         if (value.Contains('\\', StringComparison.Ordinal))
             problem = "use \"/\" between directories";
-        else if (value.StartsWith('/') || (value.Length >= 2 && value[1] == ':'))
+        else if (value.StartsWith('/') || (value.Length >= 2 && char.IsAsciiLetter(value[0]) && value[1] == ':'))
             problem = $"it must be relative ({where})";
         else if (value.Split('/').Contains(".."))
             problem = $"it must stay {where}, without \"..\"";
-
-        if (problem is not null)
-        {
-            service.Error(key, $"expected a relative directory like \"apps/api\", got {ManifestObject.Quote(value)}: {problem}");
-            return null;
-        }
+        if (problem.Length > 0)
+            return false;
 
         var segments = value.Split('/', StringSplitOptions.RemoveEmptyEntries).Where(segment => segment != ".").ToArray();
-        return segments.Length == 0 ? "." : string.Join('/', segments);
+        normalized = segments.Length == 0 ? "." : string.Join('/', segments);
+        return true;
     }
 
     private static string? RoutePath(ManifestObject service)
@@ -269,9 +223,10 @@ internal static partial class ManifestReader
         var value = service.String("path", "a path prefix like \"/api\"");
         if (value is null)
             return null;
-        if (!RoutePattern().IsMatch(value))
+        if (!ManifestKeys.RoutePattern().IsMatch(value))
         {
-            service.Error("path", $"expected a path prefix starting with \"/\" like \"/api\" (letters, digits, \"-\", \"_\", \".\", \"~\"), got {ManifestObject.Quote(value)}");
+            service.Error("path", "expected a path prefix starting with \"/\" like \"/api\" (letters, digits, \"-\", \"_\", " +
+                                  $"\".\", \"~\"), got {ManifestObject.Quote(value)}");
             return null;
         }
 

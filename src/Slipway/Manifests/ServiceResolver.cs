@@ -18,8 +18,9 @@ internal static class ServiceResolver
         var rootDirectory = Path.Combine(sourceDir, spec.Root);
         if (!Directory.Exists(rootDirectory))
         {
+            var problem = File.Exists(rootDirectory) ? "is a file, not a directory" : "does not exist in the app source";
             diagnostics.Error(PathOf(declared, "root"),
-                $"directory \"{spec.Root}\" does not exist in the app source; root is relative to the directory holding slipway.json");
+                $"\"{spec.Root}\" {problem}; root is the service's directory, relative to the one holding slipway.json");
             return spec;
         }
 
@@ -88,6 +89,8 @@ internal static class ServiceResolver
         var (detected, error) = detection.Value;
         if (detected?.Start is not null)
             return spec with { Start = detected.Start };
+        if (diagnostics.HasErrorAt(PathOf(declared, "start")))
+            return spec; // a misspelled "start" was already reported
 
         var where = Where(spec.Root);
         var why = detected is not null
@@ -113,6 +116,8 @@ internal static class ServiceResolver
         {
             if (detection.Value.Service is { Type: ServiceType.Static, Output: { } detectedOutput })
                 return spec with { Output = detectedOutput };
+            if (diagnostics.HasErrorAt(PathOf(declared, "output")))
+                return spec; // a misspelled "output" was already reported
 
             diagnostics.Error(PathOf(declared, "output"),
                 "static services need \"output\": the directory (relative to root) holding the files to serve after " +

@@ -33,7 +33,11 @@ internal sealed class HealthProbe : IDisposable
                 ? (ProbeResult.Healthy, $"GET {path} answered {code}")
                 : (ProbeResult.Unhealthy, $"GET {path} answered {code}");
         }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            return (ProbeResult.Unreachable, "probe cancelled: the instance is stopping");
+        }
+        catch (OperationCanceledException)
         {
             return (ProbeResult.Unhealthy, $"GET {path} did not answer within {timeout.TotalSeconds:0.#}s");
         }

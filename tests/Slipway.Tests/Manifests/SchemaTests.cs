@@ -45,11 +45,11 @@ public sealed class SchemaTests
     [Fact]
     public void Property_names_match_the_keys_the_loader_accepts_at_every_level()
     {
-        PropertyNames(Schema).Should().Equal(ManifestReader.RootKeys);
-        PropertyNames(Service).Should().Equal(ManifestReader.ServiceKeys);
-        PropertyNames(Property(Service, "healthcheck")).Should().Equal(ManifestReader.HealthcheckKeys);
-        PropertyNames(Property(Service, "restart")).Should().Equal(ManifestReader.RestartKeys);
-        PropertyNames(Property(Schema, "deploy")).Should().Equal(ManifestReader.DeployKeys);
+        PropertyNames(Schema).Should().Equal(ManifestKeys.RootKeys);
+        PropertyNames(Service).Should().Equal(ManifestKeys.ServiceKeys);
+        PropertyNames(Property(Service, "healthcheck")).Should().Equal(ManifestKeys.HealthcheckKeys);
+        PropertyNames(Property(Service, "restart")).Should().Equal(ManifestKeys.RestartKeys);
+        PropertyNames(Property(Schema, "deploy")).Should().Equal(ManifestKeys.DeployKeys);
         Property(Schema, "services").GetProperty("additionalProperties").GetProperty("$ref").GetString()
             .Should().Be("#/$defs/service");
     }
@@ -96,17 +96,18 @@ public sealed class SchemaTests
     [Fact]
     public void Enums_and_patterns_match_the_loader()
     {
-        Strings(Property(Service, "type").GetProperty("enum")).Should().Equal(ManifestReader.ServiceTypes.Keys);
-        Strings(Property(Service, "restart", "policy").GetProperty("enum")).Should().Equal(ManifestReader.RestartPolicies.Keys);
-        Property(Schema, "name").GetProperty("pattern").GetString().Should().Be(ManifestReader.NamePattern().ToString());
+        Strings(Property(Service, "type").GetProperty("enum")).Should().Equal(ManifestKeys.ServiceTypes.Keys);
+        Strings(Property(Service, "restart", "policy").GetProperty("enum")).Should().Equal(ManifestKeys.RestartPolicies.Keys);
+        Property(Schema, "name").GetProperty("pattern").GetString().Should().Be(ManifestKeys.NamePattern().ToString());
         Property(Schema, "services").GetProperty("propertyNames").GetProperty("pattern").GetString()
-            .Should().Be(ManifestReader.NamePattern().ToString());
-        Property(Service, "path").GetProperty("pattern").GetString().Should().Be(ManifestReader.RoutePattern().ToString());
-        Property(Service, "replicas").GetProperty("maximum").GetInt32().Should().Be(ManifestReader.MaxReplicas);
+            .Should().Be(ManifestKeys.NamePattern().ToString());
+        Property(Service, "path").GetProperty("pattern").GetString().Should().Be(ManifestKeys.RoutePattern().ToString());
+        Property(Service, "replicas").GetProperty("maximum").GetInt32().Should().Be(ManifestKeys.MaxReplicas);
+        Property(Service, "restart", "maxRetries").GetProperty("maximum").GetInt32().Should().Be(ManifestKeys.MaxRetries);
 
         var envNames = Property(Service, "env").GetProperty("propertyNames");
-        envNames.GetProperty("pattern").GetString().Should().Be(ManifestReader.EnvKeyPattern().ToString());
-        Strings(envNames.GetProperty("not").GetProperty("enum")).Should().Equal(ManifestReader.ReservedEnv);
+        envNames.GetProperty("pattern").GetString().Should().Be(ManifestKeys.EnvKeyPattern().ToString());
+        Strings(envNames.GetProperty("not").GetProperty("enum")).Should().Equal(ManifestKeys.ReservedEnv);
     }
 
     [Fact]
@@ -115,7 +116,7 @@ public sealed class SchemaTests
         var service = new ServiceSpec { Name = "web" };
         var deploy = new DeploySpec();
 
-        ManifestReader.ServiceTypes[Default(Property(Service, "type")).GetString()!].Should().Be(service.Type);
+        ManifestKeys.ServiceTypes[Default(Property(Service, "type")).GetString()!].Should().Be(service.Type);
         Default(Property(Service, "root")).GetString().Should().Be(service.Root);
         Default(Property(Service, "spa")).GetBoolean().Should().Be(service.Spa);
         Default(Property(Service, "path")).GetString().Should().Be(service.Path);
@@ -124,7 +125,7 @@ public sealed class SchemaTests
         Duration(Property(Service, "healthcheck", "timeout")).Should().Be(service.Healthcheck.Timeout);
         Duration(Property(Service, "healthcheck", "interval")).Should().Be(service.Healthcheck.Interval);
         Duration(Property(Service, "healthcheck", "startTimeout")).Should().Be(service.Healthcheck.StartTimeout);
-        ManifestReader.RestartPolicies[Default(Property(Service, "restart", "policy")).GetString()!].Should().Be(service.Restart.Policy);
+        ManifestKeys.RestartPolicies[Default(Property(Service, "restart", "policy")).GetString()!].Should().Be(service.Restart.Policy);
         Default(Property(Service, "restart", "maxRetries")).GetInt32().Should().Be(service.Restart.MaxRetries);
         Duration(Property(Schema, "deploy", "drainTimeout")).Should().Be(deploy.DrainTimeout);
         Duration(Property(Schema, "deploy", "buildTimeout")).Should().Be(deploy.BuildTimeout);
@@ -153,5 +154,25 @@ public sealed class SchemaTests
         if (sample == "99999999999999h")
             return;
         Regex.IsMatch(sample, pattern, RegexOptions.ECMAScript).Should().Be(Durations.TryParse(sample, out _));
+    }
+
+    [Theory]
+    [InlineData(".")]
+    [InlineData("apps/api")]
+    [InlineData("./apps/api/")]
+    [InlineData("a/..b")]
+    [InlineData("..")]
+    [InlineData("../x")]
+    [InlineData("a/../b")]
+    [InlineData("a/..")]
+    [InlineData("/abs")]
+    [InlineData("C:/x")]
+    [InlineData("a\\b")]
+    public void Relative_directory_pattern_accepts_exactly_what_the_loader_accepts(string sample)
+    {
+        var pattern = Schema.GetProperty("$defs").GetProperty("relativeDirectory").GetProperty("pattern").GetString()!;
+
+        Regex.IsMatch(sample, pattern, RegexOptions.ECMAScript)
+            .Should().Be(ManifestReader.TryNormalizeRelative(sample, "inside", out _, out _));
     }
 }

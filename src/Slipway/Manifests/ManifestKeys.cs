@@ -1,0 +1,67 @@
+using System.Text.RegularExpressions;
+
+namespace Slipway.Manifests;
+
+/// <summary>The vocabulary of slipway.json: keys allowed at each level, enum spellings and name patterns.
+/// schemas/slipway.schema.json must say the same; SchemaTests compare the two, so add a key in both places.
+/// </summary>
+internal static partial class ManifestKeys
+{
+    public static readonly IReadOnlyList<string> RootKeys = ["$schema", "name", "services", "deploy"];
+
+    public static readonly IReadOnlyList<string> ServiceKeys =
+    [
+        "type", "root", "install", "build", "start", "release", "output", "spa", "path", "healthcheck", "replicas",
+        "restart", "env",
+    ];
+
+    public static readonly IReadOnlyList<string> HealthcheckKeys = ["path", "timeout", "interval", "startTimeout"];
+    public static readonly IReadOnlyList<string> RestartKeys = ["policy", "maxRetries"];
+    public static readonly IReadOnlyList<string> DeployKeys = ["drainTimeout", "buildTimeout", "releaseTimeout", "stopTimeout"];
+
+    public static readonly IReadOnlyDictionary<string, ServiceType> ServiceTypes = new Dictionary<string, ServiceType>
+    {
+        ["web"] = ServiceType.Web, ["worker"] = ServiceType.Worker, ["static"] = ServiceType.Static,
+    };
+
+    public static readonly IReadOnlyDictionary<string, RestartPolicy> RestartPolicies = new Dictionary<string, RestartPolicy>
+    {
+        ["on-failure"] = RestartPolicy.OnFailure, ["always"] = RestartPolicy.Always, ["never"] = RestartPolicy.Never,
+    };
+
+    /// <summary>Set by the platform for every instance; a manifest value would be overwritten or, worse, win.</summary>
+    public static readonly IReadOnlyList<string> ReservedEnv = ["PORT", "HOST"];
+
+    public const int MaxReplicas = 32;
+    public const int MaxRetries = 1000;
+
+    // Where keys that people put at the wrong level actually go.
+    public static readonly IReadOnlyDictionary<string, string> MisplacedAtRoot = ServiceKeys
+        .ToDictionary(key => key, key => $"service settings go under services.<name>.{key}")
+        .Concat(DeployKeys.ToDictionary(key => key, key => $"did you mean deploy.{key}?"))
+        .ToDictionary();
+
+    public static readonly IReadOnlyDictionary<string, string> MisplacedInService = new Dictionary<string, string>
+    {
+        ["timeout"] = "did you mean healthcheck.timeout?",
+        ["interval"] = "did you mean healthcheck.interval?",
+        ["startTimeout"] = "did you mean healthcheck.startTimeout?",
+        ["policy"] = "did you mean restart.policy?",
+        ["maxRetries"] = "did you mean restart.maxRetries?",
+        ["port"] = "the platform chooses the port and passes it in the PORT environment variable; listen on that",
+        ["drainTimeout"] = "deploy settings apply to the whole app: did you mean deploy.drainTimeout (top level)?",
+        ["buildTimeout"] = "deploy settings apply to the whole app: did you mean deploy.buildTimeout (top level)?",
+        ["releaseTimeout"] = "deploy settings apply to the whole app: did you mean deploy.releaseTimeout (top level)?",
+        ["stopTimeout"] = "deploy settings apply to the whole app: did you mean deploy.stopTimeout (top level)?",
+    };
+
+    [GeneratedRegex("^[a-z][a-z0-9-]{0,39}$")]
+    public static partial Regex NamePattern();
+
+    [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_]*$")]
+    public static partial Regex EnvKeyPattern();
+
+    /// <summary>Route prefixes: "/" or "/segment/segment" with URL-safe characters, optional trailing "/".</summary>
+    [GeneratedRegex("^(/[A-Za-z0-9._~-]+)*/?$")]
+    public static partial Regex RoutePattern();
+}

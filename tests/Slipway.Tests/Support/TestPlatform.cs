@@ -1,0 +1,98 @@
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Slipway.Cli;
+using Slipway.Deploy;
+using Slipway.Edge;
+using Slipway.Hosting;
+
+namespace Slipway.Tests.Support;
+
+/// <summary>A real platform in this process: its own data directory, the edge on a free loopback port, the
+/// API on a Unix socket, real child processes. The CLI is driven in-process against it, exactly as a user's
+/// shell would (same parsing, same API calls over the socket).</summary>
+internal sealed class TestPlatform : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private TestPlatform(WebApplication app, string dataDir)
+    {
+        _app = app;
+        DataDir = dataDir;
+        EdgePort = app.Services.GetRequiredService<EdgeServer>().Port;
+        Http = new HttpClient(new SocketsHttpHandler { UseProxy = false, PooledConnectionIdleTimeout = TimeSpan.FromSeconds(1) })
+        {
+            Timeout = TimeSpan.FromSeconds(30),
+        };
+    }
+
+    public string DataDir { get; }
+    public int EdgePort { get; }
+    public HttpClient Http { get; }
+    public IServiceProvider Services => _app.Services;
+
+    public static async Task<TestPlatform> StartAsync(TimeSpan? warmWindow = null, string? dataDir = null, int? apiPort = null)
+    {
+        dataDir ??= TempDirs.Create("platform");
+        var options = new PlatformOptions
+        {
+            DataDir = dataDir,
+            HttpPort = 0,
+            WarmWindow = warmWindow ?? TimeSpan.FromMinutes(10),
+            CacheDir = TestApps.SharedCacheDir,
+            ApiPort = apiPort,
+        };
+        var app = PlatformHost.Build(options, LogLevel.Warning);
+        await app.StartAsync();
+        return new TestPlatform(app, dataDir);
+    }
+
+    /// <summary>Runs a CLI command against this platform; returns exit code and everything it printed.</summary>
+    public async Task<CliResult> CliAsync(params string[] args)
+    {
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        var code = await CliApp.RunAsync([.. args, "--data", DataDir], output, error);
+        return new CliResult(code, output.ToString(), error.ToString());
+    }
+
+    public async Task<CliResult> DeployAsync(string source, string app, params string[] extra)
+    {
+        var result = await CliAsync(["deploy", source, "--app", app, .. extra]);
+        return result;
+    }
+
+    /// <summary>GET through the edge with APP.localhost as Host.</summary>
+    public async Task<HttpResponseMessage> GetAsync(string app, string path = "/", string? accept = null)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"http://127.0.0.1:{EdgePort}{path}");
+        request.Headers.Host = $"{app}.localhost";
+        if (accept is not null)
+        {
+            request.Headers.Accept.ParseAdd(accept);
+        }
+        return await Http.SendAsync(request);
+    }
+
+    public async Task<string?> VersionAsync(string app)
+    {
+        using var response = await GetAsync(app);
+        return response.StatusCode == HttpStatusCode.OK && response.Headers.TryGetValues("X-App-Version", out var v) ? v.First() : $"status {(int)response.StatusCode}";
+    }
+
+    public DeployEngine Engine => _app.Services.GetRequiredService<DeployEngine>();
+
+    public async ValueTask DisposeAsync()
+    {
+        Http.Dispose();
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+        TempDirs.Delete(DataDir);
+    }
+}
+
+internal sealed record CliResult(int ExitCode, string Out, string Err)
+{
+    public override string ToString() => $"exit {ExitCode}\n--- stdout\n{Out}\n--- stderr\n{Err}";
+}

@@ -24,9 +24,15 @@ internal sealed class Builder(StepRunner steps, LogStore logs, TimeProvider cloc
             {
                 continue;
             }
+            // A service's declared env is there at build time too (Vite and Next inline some of it); app config wins.
+            var env = new Dictionary<string, string>(service.Env);
+            foreach (var (k, v) in environment)
+            {
+                env[k] = v;
+            }
             if (service.Install is { } install)
             {
-                var result = await InstallAsync(deploymentId, service.Name, install, dir, environment, spec.Deploy.BuildTimeout, timeLimit.Token);
+                var result = await InstallAsync(deploymentId, service.Name, install, dir, env, spec.Deploy.BuildTimeout, timeLimit.Token);
                 if (!result.Succeeded)
                 {
                     return (false, "build", Describe(result, $"{service.Name}: install ({install})", cancellationToken), result.LastLines);
@@ -35,7 +41,7 @@ internal sealed class Builder(StepRunner steps, LogStore logs, TimeProvider cloc
             if (service.Build is { } build)
             {
                 var result = await steps.RunAsync(deploymentId, "build", service.Name,
-                    new LaunchSpec(build, dir, environment, LowPriority: true), spec.Deploy.BuildTimeout, timeLimit.Token);
+                    new LaunchSpec(build, dir, env, LowPriority: true), spec.Deploy.BuildTimeout, timeLimit.Token);
                 if (!result.Succeeded)
                 {
                     return (false, "build", Describe(result, $"{service.Name}: build ({build})", cancellationToken), result.LastLines);

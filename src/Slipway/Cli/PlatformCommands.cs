@@ -28,9 +28,10 @@ internal static class PlatformCommands
         var apiPort = new Option<int?>("--api-port") { Description = "Also serve the API on this localhost TCP port (bearer token in DATA/api-token)" };
         var warm = new Option<string>("--warm-window") { Description = "How long replaced instances stay warm for instant rollback", DefaultValueFactory = _ => "10m" };
         var keep = new Option<int>("--keep-builds") { Description = "Builds kept per app for rollback", DefaultValueFactory = _ => 10 };
+        var cache = new Option<string>("--cache-dir") { Description = "Dependency cache (npm installs by lockfile); default DATA/cache, may be shared between platforms" };
         var command = new Command("server", "Run the platform in the foreground (for systemd); Ctrl+C or SIGTERM stops it and its apps")
         {
-            HttpPort, listen, apiPort, warm, keep,
+            HttpPort, listen, apiPort, warm, keep, cache,
         };
         command.SetAction((parse, token) => cli.RunAsync(async () =>
         {
@@ -46,6 +47,7 @@ internal static class PlatformCommands
                 ApiPort = parse.GetValue(apiPort),
                 WarmWindow = warmWindow,
                 KeepBuilds = parse.GetValue(keep),
+                CacheDir = parse.GetValue(cache) is { } c ? Path.GetFullPath(c) : null,
             };
             await using var app = PlatformHost.Build(options);
             await app.StartAsync(token);

@@ -97,8 +97,10 @@ internal sealed class ManifestObject
     {
         if (!_values.TryGetValue(key, out var value))
             return null;
-        if (value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out var number) && number >= min && number <= max)
-            return number;
+        // 2.0 counts as whole, as it does for the schema's "integer".
+        if (value.ValueKind == JsonValueKind.Number && value.TryGetDouble(out var number) && number == Math.Floor(number)
+            && number >= min && number <= max)
+            return (int)number;
         return Reject<int>(key, $"expected a whole number from {min} to {max}, got {Describe(value)}");
     }
 

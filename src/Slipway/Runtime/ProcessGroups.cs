@@ -20,6 +20,15 @@ internal static partial class ProcessGroups
         }
     }
 
+    /// <summary>A signal to one process only (not its group).</summary>
+    public static void SignalProcess(int pid, int signal)
+    {
+        if (pid > 1)
+        {
+            _ = Kill(pid, signal);
+        }
+    }
+
     public static bool IsAlive(int groupId) => groupId > 1 && Kill(-groupId, 0) == 0;
 
     /// <summary>Field 22 of /proc/PID/stat: when the process started, in clock ticks since boot.</summary>

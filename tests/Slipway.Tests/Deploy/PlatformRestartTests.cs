@@ -1,0 +1,88 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+using Slipway.Tests.Support;
+
+namespace Slipway.Tests.Deploy;
+
+[Collection("platform")]
+public sealed class PlatformRestartTests
+{
+    [Fact]
+    public async Task After_SIGKILL_of_the_platform_a_restart_serves_the_live_version_and_fails_the_interrupted_deployment()
+    {
+        var dataDir = TempDirs.Create("restart");
+        var port = FreePort();
+        try
+        {
+            var platform = await PlatformProcess.StartAsync(dataDir, port);
+            var cli = new CliRunner(dataDir);
+            (await cli.RunAsync("deploy", TestApps.Copy("node-api", "1"), "--app", "phoenix")).ExitCode.Should().Be(0);
+            var before = await cli.StatusAsync("phoenix");
+            var oldPids = before.GetProperty("instances").EnumerateArray().Select(i => i.GetProperty("pid").GetInt32()).ToList();
+
+            // A second deployment is caught in its build when the platform dies.
+            var slow = TestApps.Copy("node-api", "2");
+            TestApps.EditManifest(slow, m => m["services"]!["web"]!["build"] = "sleep 60");
+            var queued = await cli.RunAsync("deploy", slow, "--app", "phoenix", "--no-follow", "--json");
+            var slowId = JsonDocument.Parse(queued.Out).RootElement.GetProperty("id").GetString();
+            await WaitForAsync(async () => (await cli.DeploymentAsync(slowId!)).GetProperty("status").GetString() == "building");
+
+            platform.KillHard();
+            var restartedAt = Stopwatch.StartNew();
+            await using var again = await PlatformProcess.StartAsync(dataDir, port);
+            using var http = new HttpClient();
+            string? version = null;
+            while (restartedAt.Elapsed < TimeSpan.FromSeconds(30) && version != "1")
+            {
+                try
+                {
+                    using var request = new HttpRequestMessage(HttpMethod.Get, $"http://127.0.0.1:{port}/");
+                    request.Headers.Host = "phoenix.localhost";
+                    using var response = await http.SendAsync(request);
+                    version = response.Headers.TryGetValues("X-App-Version", out var v) ? v.First() : null;
+                }
+                catch (HttpRequestException)
+                {
+                }
+                await Task.Delay(100);
+            }
+            version.Should().Be("1", "the live version comes back after a platform crash");
+
+            var interrupted = await cli.DeploymentAsync(slowId!);
+            interrupted.GetProperty("status").GetString().Should().Be("failed");
+            interrupted.GetProperty("failedStep").GetString().Should().Be("building");
+            var history = JsonDocument.Parse((await cli.RunAsync("deployments", "--app", "phoenix", "--json")).Out).RootElement;
+            history.EnumerateArray().Select(d => d.GetProperty("status").GetString()).Should().Equal("failed", "live");
+
+            foreach (var pid in oldPids)
+            {
+                File.Exists($"/proc/{pid}/stat").Should().BeFalse($"instance pid {pid} of the killed platform is cleaned up, not left holding its port");
+            }
+            var after = await cli.StatusAsync("phoenix");
+            after.GetProperty("instances").EnumerateArray().Should().HaveCount(2);
+        }
+        finally
+        {
+            TempDirs.Delete(dataDir);
+        }
+    }
+
+    private static async Task WaitForAsync(Func<Task<bool>> condition)
+    {
+        var watch = Stopwatch.StartNew();
+        while (!await condition())
+        {
+            watch.Elapsed.Should().BeLessThan(TimeSpan.FromSeconds(60));
+            await Task.Delay(100);
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}

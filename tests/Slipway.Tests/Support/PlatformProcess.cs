@@ -1,0 +1,69 @@
+using System.Diagnostics;
+using Slipway.Cli;
+
+namespace Slipway.Tests.Support;
+
+/// <summary>The platform as its own OS process (`slipway server`), for what an in-process host cannot show:
+/// SIGKILL of the platform itself and a restart on the same data directory.</summary>
+internal sealed class PlatformProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+
+    private PlatformProcess(Process process, string dataDir, int port)
+    {
+        _process = process;
+        DataDir = dataDir;
+        Port = port;
+    }
+
+    public string DataDir { get; }
+    public int Port { get; }
+    public int Pid => _process.Id;
+
+    public static async Task<PlatformProcess> StartAsync(string dataDir, int port)
+    {
+        var exe = Path.Combine(AppContext.BaseDirectory, "slipway");
+        var psi = new ProcessStartInfo(exe)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var arg in new[] { "server", "--data", dataDir, "--http-port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--cache-dir", TestApps.SharedCacheDir })
+        {
+            psi.ArgumentList.Add(arg);
+        }
+        var process = Process.Start(psi)!;
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        using var api = new ApiClient(dataDir);
+        var deadline = Stopwatch.StartNew();
+        while (!await api.IsUpAsync(CancellationToken.None))
+        {
+            if (process.HasExited || deadline.Elapsed > TimeSpan.FromSeconds(60))
+            {
+                throw new InvalidOperationException($"slipway server did not come up (exited: {process.HasExited})");
+            }
+            await Task.Delay(100);
+        }
+        return new PlatformProcess(process, dataDir, port);
+    }
+
+    public void KillHard()
+    {
+        _process.Kill(entireProcessTree: false);
+        _process.WaitForExit();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            Slipway.Runtime.ProcessGroups.SignalProcess(_process.Id, Slipway.Runtime.ProcessGroups.SigTerm);
+            await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+        }
+        _process.Dispose();
+    }
+}

@@ -8,7 +8,7 @@ internal static class CliApp
 {
     public static Task<int> RunAsync(string[] args) => RunAsync(args, Console.Out, Console.Error);
 
-    public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error)
+    public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, CancellationToken cancellationToken = default)
     {
         var cli = new CliContext(output, error);
         var root = new RootCommand("Slipway: build, deploy, run and roll back apps on a machine you own.")
@@ -20,6 +20,6 @@ internal static class CliApp
             root.Subcommands.Add(command);
         }
         var parse = root.Parse(args);
-        return await parse.InvokeAsync(new InvocationConfiguration { Output = output, Error = error });
+        return await parse.InvokeAsync(new InvocationConfiguration { Output = output, Error = error }, cancellationToken);
     }
 }

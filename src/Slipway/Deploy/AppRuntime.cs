@@ -39,8 +39,9 @@ internal sealed class AppRuntime(Supervisor supervisor, Routes routes, TimeProvi
     }
 
     /// <summary>Traffic moves to <paramref name="next"/> in one table swap. The set it replaces drains and is
-    /// kept warm; the set that was warm before is stopped.</summary>
-    public void SwitchTo(string app, ServingSet next, IReadOnlyList<string> hosts)
+    /// kept warm (unless <paramref name="keepWarm"/> is false: a restart replaces instances for good); the set
+    /// that was warm before is stopped.</summary>
+    public void SwitchTo(string app, ServingSet next, IReadOnlyList<string> hosts, bool keepWarm = true)
     {
         routes.Set(BuildRoute(app, next, hosts));
         var previous = _serving.GetValueOrDefault(app);
@@ -52,7 +53,7 @@ internal sealed class AppRuntime(Supervisor supervisor, Routes routes, TimeProvi
         }
         if (previous is not null && previous != next)
         {
-            _ = RetireAsync(app, previous);
+            _ = RetireAsync(app, previous, keepWarm);
         }
     }
 
@@ -96,12 +97,12 @@ internal sealed class AppRuntime(Supervisor supervisor, Routes routes, TimeProvi
         await supervisor.StopAllAsync(supervisor.ForApp(app));
     }
 
-    private async Task RetireAsync(string app, ServingSet previous)
+    private async Task RetireAsync(string app, ServingSet previous, bool keepWarm)
     {
         var web = previous.Instances.Where(i => i.Spec.Service.Type == ServiceType.Web).ToList();
         await supervisor.StopAllAsync(previous.Instances.Where(i => i.Spec.Service.Type != ServiceType.Web));
         await DrainAsync(web, previous.Release.Spec.Deploy.DrainTimeout);
-        if (warmWindow <= TimeSpan.Zero || web.Count == 0)
+        if (!keepWarm || warmWindow <= TimeSpan.Zero || web.Count == 0)
         {
             await supervisor.StopAllAsync(web);
             return;

@@ -183,6 +183,7 @@ internal sealed partial class DeployEngine(
         {
             DeleteDirectory(build.Dir);
         }
+        DeleteDirectory(Path.Combine(options.BuildsDir, app));
         foreach (var d in store.ListDeployments(app, 100_000))
         {
             logs.Delete(LogKeys.Deployment(d.Id));
@@ -362,7 +363,7 @@ internal sealed partial class DeployEngine(
             await runtime.StopInstancesAsync(set.Instances);
             throw;
         }
-        runtime.SwitchTo(app, set, Hosts(app));
+        runtime.SwitchTo(app, set, Hosts(app), keepWarm: deployment.Kind != DeploymentKind.Restart);
         GoLive(deployment);
     }
 

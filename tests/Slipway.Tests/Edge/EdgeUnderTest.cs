@@ -1,0 +1,55 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using Slipway.Edge;
+using Slipway.Hosting;
+using Slipway.Runtime;
+
+namespace Slipway.Tests.Edge;
+
+/// <summary>The real edge (EdgeServer + EdgeHandler + HttpForwarder) on a free loopback port, with a route
+/// table the test fills in; "shop.localhost" is the app most tests use.</summary>
+internal sealed class EdgeUnderTest : IAsyncDisposable
+{
+    private readonly EdgeServer _server;
+    private readonly HttpForwarder _forwarder;
+
+    private EdgeUnderTest(EdgeServer server, HttpForwarder forwarder, Routes routes)
+    {
+        _server = server;
+        _forwarder = forwarder;
+        Routes = routes;
+        Http = new HttpClient(new SocketsHttpHandler { UseProxy = false, AllowAutoRedirect = false })
+        {
+            Timeout = TimeSpan.FromSeconds(15),
+        };
+    }
+
+    public Routes Routes { get; }
+    public HttpClient Http { get; }
+    public int Port => _server.Port;
+
+    public static async Task<EdgeUnderTest> StartAsync()
+    {
+        var routes = new Routes();
+        var forwarder = new HttpForwarder();
+        var server = new EdgeServer(new PlatformOptions { DataDir = Path.GetTempPath(), HttpPort = 0 },
+            new EdgeHandler(routes, forwarder), NullLoggerFactory.Instance);
+        await server.StartAsync(CancellationToken.None);
+        return new EdgeUnderTest(server, forwarder, routes);
+    }
+
+    /// <summary>Routes shop.localhost, every path, to <paramref name="endpoints"/>.</summary>
+    public void RouteShopTo(params InstanceEndpoint[] endpoints) =>
+        Routes.Set(new AppRoute("shop", "d-1", ["shop.localhost"], [new ServiceRoute("web", "/", endpoints, null)]));
+
+    public static InstanceEndpoint Healthy(int port) => new($"i-{port}", port) { Healthy = true };
+
+    public HttpRequestMessage Request(HttpMethod method, string pathAndQuery, string host = "shop.localhost") =>
+        new(method, $"http://127.0.0.1:{Port}{pathAndQuery}") { Headers = { Host = host } };
+
+    public async ValueTask DisposeAsync()
+    {
+        Http.Dispose();
+        await _server.StopAsync(CancellationToken.None);
+        _forwarder.Dispose();
+    }
+}

@@ -7,12 +7,12 @@ namespace Slipway.Deploy;
 
 /// <summary>Brings the platform back to what the store says after any stop, clean or SIGKILL:
 /// 1. deployments caught half-way are failed (they can never finish);
-/// 2. instance process groups left by the previous run are killed (pid and start time must both match, so an
+/// 2. build and release steps and instance process groups left by the previous run are killed (pid and start time must both match, so an
 ///    unrelated process that reused the pid is never touched);
 /// 3. every app that should be running gets fresh instances of its live deployment, routed as they pass
 ///    their health checks.
 /// On shutdown, every instance is stopped (SIGTERM, grace, SIGKILL) and the live deployments stay recorded.</summary>
-internal sealed partial class Recovery(Store store, DeployEngine engine, Supervisor supervisor, ILogger<Recovery> logger) : IHostedService
+internal sealed partial class Recovery(Store store, DeployEngine engine, Supervisor supervisor, Builds.StepRunner steps, ILogger<Recovery> logger) : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -20,6 +20,7 @@ internal sealed partial class Recovery(Store store, DeployEngine engine, Supervi
         {
             LogInterrupted(logger, id);
         }
+        await steps.KillLeftoversAsync();
         var leftovers = store.ListActiveInstances();
         await Task.WhenAll(leftovers.Where(i => i.Pid is not null)
             .Select(i => ProcessGroups.KillLeftoverAsync((int)i.Pid!.Value, i.PidStart, TimeSpan.FromSeconds(5))));

@@ -97,14 +97,17 @@ internal sealed class HttpForwarder : IDisposable
         var target = rawTarget is { Length: > 0 } && rawTarget[0] == '/'
             ? rawTarget
             : incoming.PathBase + incoming.Path + incoming.QueryString;
-        var request = new HttpRequestMessage(new HttpMethod(incoming.Method), new Uri(backend.BaseUri, target))
+        // The target goes out exactly as the client sent it: no unescaping, no dot-segment folding (the app,
+        // not the edge, decides what "/a/%2e%2e/b" means, and signatures over the raw path stay valid).
+        var uri = new Uri(backend.BaseUri.OriginalString + target, new UriCreationOptions { DangerousDisablePathAndQueryCanonicalization = true });
+        var request = new HttpRequestMessage(new HttpMethod(incoming.Method), uri)
         {
             Version = HttpVersion.Version11,
             VersionPolicy = HttpVersionPolicy.RequestVersionOrLower,
         };
         if (HasBody(incoming))
         {
-            request.Content = new StreamContent(incoming.Body);
+            request.Content = new StreamingBodyContent(incoming.Body);
         }
 
         var connectionListed = ConnectionTokens(incoming.Headers.Connection);

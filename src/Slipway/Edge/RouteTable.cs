@@ -75,12 +75,24 @@ internal sealed class ServiceRoute(string name, string pathPrefix, IReadOnlyList
     /// refused a connection). Null when none is healthy.</summary>
     public InstanceEndpoint? Pick(InstanceEndpoint? exclude = null)
     {
-        var count = Backends.Count;
-        var start = Interlocked.Increment(ref _next);
-        for (var i = 0; i < count; i++)
+        // Round-robin over the healthy ones only: skipping an unhealthy endpoint in a fixed ring would send
+        // its share to its neighbour, doubling that one's load. Two passes, no allocation per request.
+        var healthy = 0;
+        foreach (var candidate in Backends)
         {
-            var candidate = Backends[(int)((uint)(start + i) % (uint)count)];
             if (candidate.Healthy && candidate != exclude)
+            {
+                healthy++;
+            }
+        }
+        if (healthy == 0)
+        {
+            return null;
+        }
+        var k = (int)((uint)Interlocked.Increment(ref _next) % (uint)healthy);
+        foreach (var candidate in Backends)
+        {
+            if (candidate.Healthy && candidate != exclude && k-- == 0)
             {
                 return candidate;
             }

@@ -28,7 +28,8 @@ internal static class ServiceRegistration
         services.AddSingleton<EdgeHandler>();
         services.AddSingleton<EdgeServer>();
 
-        services.AddSingleton<StepRunner>();
+        services.AddSingleton(sp => new StepRunner(sp.GetRequiredService<IProcessLauncher>(), sp.GetRequiredService<LogStore>(),
+            sp.GetRequiredService<TimeProvider>(), Path.Combine(options.DataDir, "run")));
         services.AddSingleton(sp => new Builder(sp.GetRequiredService<StepRunner>(), sp.GetRequiredService<LogStore>(),
             sp.GetRequiredService<TimeProvider>(), options.EffectiveCacheDir));
         services.AddSingleton(sp => new AppRuntime(sp.GetRequiredService<Supervisor>(), sp.GetRequiredService<Routes>(),

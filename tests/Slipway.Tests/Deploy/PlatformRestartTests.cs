@@ -28,6 +28,7 @@ public sealed class PlatformRestartTests
             var queued = await cli.RunAsync("deploy", slow, "--app", "phoenix", "--no-follow", "--json");
             var slowId = JsonDocument.Parse(queued.Out).RootElement.GetProperty("id").GetString();
             await WaitForAsync(async () => (await cli.DeploymentAsync(slowId!)).GetProperty("status").GetString() == "building");
+            await WaitForAsync(() => Task.FromResult(SleepRunning()));
 
             platform.KillHard();
             var restartedAt = Stopwatch.StartNew();
@@ -60,6 +61,7 @@ public sealed class PlatformRestartTests
             {
                 File.Exists($"/proc/{pid}/stat").Should().BeFalse($"instance pid {pid} of the killed platform is cleaned up, not left holding its port");
             }
+            SleepRunning().Should().BeFalse("the interrupted build's process tree is killed when the platform comes back");
             var after = await cli.StatusAsync("phoenix");
             after.GetProperty("instances").EnumerateArray().Should().HaveCount(2);
         }
@@ -76,6 +78,25 @@ public sealed class PlatformRestartTests
         {
             watch.Elapsed.Should().BeLessThan(TimeSpan.FromSeconds(60));
             await Task.Delay(100);
+        }
+    }
+
+    private static bool SleepRunning() =>
+        Directory.GetDirectories("/proc").Any(d => SafeRead(Path.Combine(d, "cmdline")).Replace('\0', ' ').Trim() == "sleep 60");
+
+    private static string SafeRead(string path)
+    {
+        try
+        {
+            return File.ReadAllText(path);
+        }
+        catch (IOException)
+        {
+            return "";
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return "";
         }
     }
 

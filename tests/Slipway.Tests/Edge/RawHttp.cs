@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net.Sockets;
 using System.Text;
 
@@ -7,8 +8,9 @@ namespace Slipway.Tests.Edge;
 /// (undecoded dot segments, backslashes, invalid UTF-8, hop-by-hop headers).</summary>
 internal static class RawHttp
 {
-    /// <summary>Sends <paramref name="requestLine"/> and <paramref name="headers"/> with "Connection: close" and
-    /// returns everything the server wrote until it closed the connection.</summary>
+    /// <summary>Sends <paramref name="requestLine"/> and <paramref name="headers"/> (plus "Connection: close" unless
+    /// a Connection header is given) and returns the response: read by its Content-Length, or else (and always
+    /// for HEAD) everything until the server closes the connection, so stray body bytes would show.</summary>
     public static async Task<RawResponse> SendAsync(int port, string requestLine, params string[] headers)
     {
         using var client = new TcpClient();
@@ -25,16 +27,35 @@ internal static class RawHttp
         }
         request.Append("\r\n");
         await stream.WriteAsync(Encoding.Latin1.GetBytes(request.ToString()));
+
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-        using var buffer = new MemoryStream();
-        await stream.CopyToAsync(buffer, timeout.Token);
-        return new RawResponse(Encoding.UTF8.GetString(buffer.ToArray()));
+        var received = new List<byte>();
+        var buffer = new byte[16 * 1024];
+        int? expectedLength = null;
+        while (expectedLength is null || received.Count < expectedLength)
+        {
+            var read = await stream.ReadAsync(buffer, timeout.Token);
+            if (read == 0)
+            {
+                break;
+            }
+            received.AddRange(buffer.AsSpan(0, read));
+            if (expectedLength is null && !requestLine.StartsWith("HEAD ", StringComparison.Ordinal) &&
+                new RawResponse(Encoding.UTF8.GetString(received.ToArray())) is { HeadComplete: true } partial &&
+                partial.Header("Content-Length") is { } length)
+            {
+                expectedLength = Encoding.UTF8.GetByteCount(partial.Head) + 4 + int.Parse(length, CultureInfo.InvariantCulture);
+            }
+        }
+        return new RawResponse(Encoding.UTF8.GetString(received.ToArray()));
     }
 }
 
 internal sealed record RawResponse(string Text)
 {
-    public int Status => int.Parse(Text.Split(' ', 3)[1], System.Globalization.CultureInfo.InvariantCulture);
+    public bool HeadComplete => Text.Contains("\r\n\r\n", StringComparison.Ordinal);
+
+    public int Status => int.Parse(Text.Split(' ', 3)[1], CultureInfo.InvariantCulture);
 
     public string Head => Text.Split("\r\n\r\n", 2)[0];
 

@@ -96,10 +96,24 @@ internal static class AppCommands
         var since = new Option<string>("--since") { Description = "Only lines newer than this: a duration (10m, 2h) or a time (2026-11-21T10:00:00Z)" };
         var service = new Option<string>("--service") { Description = "Only this service's lines" };
         var tail = new Option<int>("--tail", "-n") { Description = "How many stored lines to show first", DefaultValueFactory = _ => 200 };
-        var command = new Command("logs", "The app's logs: every instance's stdout and stderr, kept across deploys") { app, follow, since, service, tail, CliContext.JsonOutput };
+        var deployment = new Option<string>("--deployment", "-d") { Description = "Show this deployment's build, release and deploy log instead" };
+        var command = new Command("logs", "The app's logs: every instance's stdout and stderr, kept across deploys") { app, follow, since, service, tail, deployment, CliContext.JsonOutput };
         command.SetAction((parse, token) => cli.RunAsync(async () =>
         {
             using var api = cli.Api(parse);
+            if (parse.GetValue(deployment) is { } id)
+            {
+                await foreach (var entry in api.StreamAsync($"v1/deployments/{id}/log?follow={(parse.GetValue(follow) ? "true" : "false")}", token))
+                {
+                    if (entry.Kind != "status")
+                    {
+                        await cli.Out.WriteLineAsync(parse.GetValue(CliContext.JsonOutput)
+                            ? JsonSerializer.Serialize(entry, LogJson.Default.LogEntry)
+                            : $"{entry.At.UtcDateTime:yyyy-MM-ddTHH:mm:ss.fffZ} {entry.Kind,-7} {(entry.Service is null ? "" : $"[{entry.Service}] ")}{entry.Message}");
+                    }
+                }
+                return 0;
+            }
             var query = $"v1/apps/{parse.GetValue(app)}/logs?tail={parse.GetValue(tail)}&follow={(parse.GetValue(follow) ? "true" : "false")}";
             if (parse.GetValue(since) is { } s)
             {

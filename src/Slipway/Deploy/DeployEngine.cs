@@ -372,8 +372,8 @@ internal sealed partial class DeployEngine(
         store.MakeLive(deployment.App, deployment.Id);
         var urls = string.Join(", ", Hosts(deployment.App).Select(h => $"http://{h}:{options.HttpPort}"));
         store.AddEvent(deployment.App, deployment.Id, "deployment.live", $"{deployment.Kind} {deployment.Id} is live");
-        Status(deployment, DeploymentStatus.Live, $"live at {urls}");
         PruneBuilds(deployment.App);
+        Status(deployment, DeploymentStatus.Live, $"live at {urls}");
     }
 
     /// <summary>Null when every instance of the set passed its health check within its start timeout;

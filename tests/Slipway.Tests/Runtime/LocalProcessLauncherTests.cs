@@ -20,9 +20,10 @@ public sealed class LocalProcessLauncherTests : IAsyncLifetime
         foreach (var process in _started)
         {
             await process.DisposeAsync();
-            await ProcessGroups.WaitGoneAsync(process.Pid, TimeSpan.FromSeconds(5));
         }
+        var leftovers = _started.SelectMany(p => ProcessTable.RunningInGroup(p.Pid)).ToList();
         TempDirs.Delete(_dir);
+        leftovers.Should().BeEmpty("every test leaves no process behind");
     }
 
     [Fact]
@@ -125,9 +126,9 @@ public sealed class LocalProcessLauncherTests : IAsyncLifetime
         watch.Elapsed.Should().BeLessThan(TimeSpan.FromSeconds(3), "SIGTERM is enough, no need to wait out the grace");
         process.Exited.IsCompleted.Should().BeTrue();
         (await process.Exited).Should().Be(-ProcessGroups.SigTerm);
-        IsRunning(grandchild).Should().BeFalse("the background sleep is part of the group");
-        IsRunning(process.Pid).Should().BeFalse();
-        // Dead children may stay zombies until init reaps them, and kill(-pgid, 0) still counts those.
+        ProcessTable.IsRunning(grandchild).Should().BeFalse("the background sleep is part of the group");
+        ProcessTable.RunningInGroup(process.Pid).Should().BeEmpty();
+        // Killed children may stay zombies until init reaps them, and kill(-pgid, 0) counts those too.
         (await ProcessGroups.WaitGoneAsync(process.Pid, TimeSpan.FromSeconds(5))).Should().BeTrue();
     }
 
@@ -142,8 +143,7 @@ public sealed class LocalProcessLauncherTests : IAsyncLifetime
 
         watch.Elapsed.Should().BeGreaterThanOrEqualTo(TimeSpan.FromMilliseconds(450));
         (await process.Exited.WaitAsync(Limit)).Should().Be(-ProcessGroups.SigKill);
-        IsRunning(process.Pid).Should().BeFalse();
-        (await ProcessGroups.WaitGoneAsync(process.Pid, TimeSpan.FromSeconds(5))).Should().BeTrue();
+        ProcessTable.RunningInGroup(process.Pid).Should().BeEmpty();
     }
 
     [Fact]
@@ -154,7 +154,7 @@ public sealed class LocalProcessLauncherTests : IAsyncLifetime
 
         (await process.Exited.WaitAsync(Limit)).Should().Be(0);
 
-        await Eventually(() => !IsRunning(grandchild));
+        await Eventually(() => !ProcessTable.IsRunning(grandchild));
     }
 
     [Theory]
@@ -206,20 +206,6 @@ public sealed class LocalProcessLauncherTests : IAsyncLifetime
             }
             deadline.Elapsed.Should().BeLessThan(Limit, $"the process should print {text ?? "a line"}");
             await Task.Delay(10);
-        }
-    }
-
-    /// <summary>Alive and not a zombie.</summary>
-    private static bool IsRunning(int pid)
-    {
-        try
-        {
-            var stat = File.ReadAllText($"/proc/{pid}/stat");
-            return stat[stat.LastIndexOf(')') + 2] != 'Z';
-        }
-        catch (IOException)
-        {
-            return false;
         }
     }
 

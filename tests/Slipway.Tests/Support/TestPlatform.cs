@@ -32,7 +32,7 @@ internal sealed class TestPlatform : IAsyncDisposable
     public HttpClient Http { get; }
     public IServiceProvider Services => _app.Services;
 
-    public static async Task<TestPlatform> StartAsync(TimeSpan? warmWindow = null, string? dataDir = null, int? apiPort = null)
+    public static async Task<TestPlatform> StartAsync(TimeSpan? warmWindow = null, string? dataDir = null, int? apiPort = null, int keepBuilds = 10)
     {
         dataDir ??= TempDirs.Create("platform");
         var options = new PlatformOptions
@@ -42,6 +42,7 @@ internal sealed class TestPlatform : IAsyncDisposable
             WarmWindow = warmWindow ?? TimeSpan.FromMinutes(10),
             CacheDir = TestApps.SharedCacheDir,
             ApiPort = apiPort,
+            KeepBuilds = keepBuilds,
         };
         var app = PlatformHost.Build(options, LogLevel.Warning);
         await app.StartAsync();

@@ -106,7 +106,21 @@ internal static class ApiEndpoints
         context.Response.ContentType = "application/x-ndjson";
         var token = context.RequestAborted;
         using var following = CancellationTokenSource.CreateLinkedTokenSource(token);
-        var live = follow ? logs.Subscribe(key, following.Token) : null;
+        try
+        {
+            await WriteStreamAsync(context, logs, key, since, filter, tail, follow, isLast, finished, following.Token, token);
+        }
+        finally
+        {
+            // Cancelling (not just disposing) unregisters the follower from the log store.
+            await following.CancelAsync();
+        }
+    }
+
+    private static async Task WriteStreamAsync(HttpContext context, LogStore logs, string key, DateTimeOffset? since, Func<LogEntry, bool> filter,
+        int tail, bool follow, Func<LogEntry, bool> isLast, Func<bool>? finished, CancellationToken following, CancellationToken token)
+    {
+        var live = follow ? logs.Subscribe(key, following) : null;
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var entry in logs.Read(key, since, filter, tail))
         {
@@ -162,10 +176,6 @@ internal static class ApiEndpoints
         }
         catch (OperationCanceledException) when (token.IsCancellationRequested)
         {
-        }
-        finally
-        {
-            await following.CancelAsync();
         }
     }
 }

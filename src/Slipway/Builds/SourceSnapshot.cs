@@ -17,9 +17,15 @@ internal static class SourceSnapshot
     public static async Task<string?> CopyLocalAsync(string sourceDir, string destination, CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(destination);
-        var listed = await GitAsync(sourceDir, cancellationToken, "ls-files", "-z", "--cached", "--others", "--exclude-standard");
+        // Tracked files (into checked-out submodules), then untracked ones that are not ignored: git cannot
+        // list both in one call when recursing into submodules.
+        var listed = await GitAsync(sourceDir, cancellationToken, "ls-files", "-z", "--cached", "--recurse-submodules");
+        var untracked = listed.ExitCode == 0
+            ? await GitAsync(sourceDir, cancellationToken, "ls-files", "-z", "--others", "--exclude-standard")
+            : listed;
         IEnumerable<string> files = listed.ExitCode == 0
             ? listed.Output.Split('\0', StringSplitOptions.RemoveEmptyEntries)
+                .Concat(untracked.Output.Split('\0', StringSplitOptions.RemoveEmptyEntries)).Distinct()
             : WalkFiles(sourceDir, "");
         foreach (var relative in files)
         {
@@ -62,8 +68,8 @@ internal static class SourceSnapshot
         {
             log($"cloning {url}" + (gitRef is null ? "" : $" at {gitRef}"));
             var shallow = gitRef is null
-                ? await GitAsync(null, cancellationToken, "clone", "--quiet", "--depth", "1", url, checkout)
-                : await GitAsync(null, cancellationToken, "clone", "--quiet", "--depth", "1", "--branch", gitRef, url, checkout);
+                ? await GitAsync(null, cancellationToken, "clone", "--quiet", "--recurse-submodules", "--shallow-submodules", "--depth", "1", url, checkout)
+                : await GitAsync(null, cancellationToken, "clone", "--quiet", "--recurse-submodules", "--shallow-submodules", "--depth", "1", "--branch", gitRef, url, checkout);
             if (shallow.ExitCode != 0)
             {
                 // A commit id cannot be cloned shallowly by name: clone everything, then check it out.
@@ -80,6 +86,11 @@ internal static class SourceSnapshot
                 if (co.ExitCode != 0)
                 {
                     throw new UserException($"git ref '{gitRef}' not found in {url}: {co.Error.Trim()}. Give a branch, tag or commit that exists.");
+                }
+                var modules = await GitAsync(checkout, cancellationToken, "submodule", "update", "--init", "--recursive", "--quiet");
+                if (modules.ExitCode != 0)
+                {
+                    throw new UserException($"git submodules of {url} could not be fetched: {modules.Error.Trim()}.");
                 }
             }
             var head = await GitAsync(checkout, cancellationToken, "rev-parse", "--short=12", "HEAD");

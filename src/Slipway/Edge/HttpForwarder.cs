@@ -155,7 +155,8 @@ internal sealed class HttpForwarder : IDisposable
     private static void CopyResponseHeaders(HttpResponseMessage response, HttpResponse to)
     {
         var connectionListed = ConnectionTokens(response.Headers.Connection);
-        foreach (var (name, values) in response.Headers.Concat(response.Content.Headers))
+        // NonValidated: header values go out exactly as the app wrote them, not re-serialised after parsing.
+        foreach (var (name, values) in response.Headers.NonValidated.Concat(response.Content.Headers.NonValidated))
         {
             if (HopByHop.Contains(name) || connectionListed.Contains(name))
             {

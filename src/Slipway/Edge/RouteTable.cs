@@ -90,13 +90,19 @@ internal sealed class ServiceRoute(string name, string pathPrefix, IReadOnlyList
             return null;
         }
         var k = (int)((uint)Interlocked.Increment(ref _next) % (uint)healthy);
+        InstanceEndpoint? first = null;
         foreach (var candidate in Backends)
         {
-            if (candidate.Healthy && candidate != exclude && k-- == 0)
+            if (candidate.Healthy && candidate != exclude)
             {
-                return candidate;
+                if (k-- == 0)
+                {
+                    return candidate;
+                }
+                first ??= candidate;
             }
         }
-        return null;
+        // Health flipped between the passes: any healthy endpoint beats a false 503.
+        return first;
     }
 }

@@ -5,7 +5,8 @@ using Microsoft.Extensions.FileProviders;
 namespace Slipway.Edge;
 
 /// <summary>Serves a static service's built directory. PhysicalFileProvider refuses any path that would
-/// leave the root, whatever its encoding, and hidden files. SPA mode answers index.html for client routes
+/// leave the root, whatever its encoding, and files whose own name starts with a dot (files inside dotted
+/// folders such as .well-known/ are served). SPA mode answers index.html for client routes
 /// (paths whose last segment has no extension), but a missing asset stays a real 404.</summary>
 internal sealed class StaticSite(string root, bool spa)
 {

@@ -90,6 +90,13 @@ internal sealed partial class Instance
             try
             {
                 _process = _launcher.Start(new LaunchSpec(Spec.Service.Start!, Spec.WorkingDirectory, Environment()), OnLine);
+                if (token.IsCancellationRequested)
+                {
+                    // StopAsync ran while this (re)start was being launched and saw the previous process:
+                    // this one is ours to stop.
+                    await _process.StopAsync(Spec.StopTimeout);
+                    return;
+                }
                 LogStarted(_logger, Spec.App, Spec.Service.Name, Spec.Id, _process.Pid, Endpoint.Port);
                 _changed(this);
                 var watch = WatchHealthAsync(_process, token);

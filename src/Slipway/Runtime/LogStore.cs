@@ -155,6 +155,13 @@ internal sealed class LogStore(string root, long segmentBytes = 4 << 20, long ma
             }
         }
 
+        private static bool EndsWithNewline(string path)
+        {
+            using var read = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            read.Seek(-1, SeekOrigin.End);
+            return read.ReadByte() == '\n';
+        }
+
         private void Rotate()
         {
             _current?.Dispose();
@@ -174,6 +181,11 @@ internal sealed class LogStore(string root, long segmentBytes = 4 << 20, long ma
                 files.Add(path);
             }
             _current = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete);
+            if (_current.Length > 0 && !EndsWithNewline(path))
+            {
+                // A crash left half a line: end it, so the next entry is not glued to it and lost.
+                _current.WriteByte((byte)'\n');
+            }
             var total = files.Where(File.Exists).Sum(f => new FileInfo(f).Length);
             foreach (var old in files.Where(f => f != path))
             {

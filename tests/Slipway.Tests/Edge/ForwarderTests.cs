@@ -43,7 +43,7 @@ public sealed class ForwarderTests : IAsyncLifetime
         Parse(response.Body).Target.Should().Be(target);
     }
 
-    [Theory(Skip = "bug: HttpForwarder builds the target with new Uri(base, rawTarget), which unescapes %7E/%41 and folds dot segments")]
+    [Theory]
     [InlineData("/%7Euser/%41BC")]
     [InlineData("/sig/a%2d%5Fb?x=%7E")]
     public async Task Percent_encoded_unreserved_characters_are_forwarded_as_sent(string target)
@@ -76,7 +76,7 @@ public sealed class ForwarderTests : IAsyncLifetime
         (await StreamTwoPartsAsync(first, "-second")).Should().Be(first + "-second");
     }
 
-    [Fact(Skip = "bug: HttpForwarder's StreamContent never flushes, so a small request chunk waits in SocketsHttpHandler's write buffer")]
+    [Fact]
     public async Task A_small_request_chunk_reaches_the_instance_before_the_body_ends()
     {
         (await StreamTwoPartsAsync("first", "-second")).Should().Be("first-second");
@@ -103,7 +103,7 @@ public sealed class ForwarderTests : IAsyncLifetime
         echo.Header("x-end-to-end").Should().Be("kept");
     }
 
-    [Theory(Skip = "bug: Kestrel rewrites 'Connection: keep-alive, X-Custom' to 'keep-alive' before EdgeHandler runs, so HttpForwarder never sees X-Custom named")]
+    [Theory(Skip = "known limitation, left for the edge issue: Kestrel rewrites 'Connection: keep-alive, X-Custom' to 'keep-alive' before EdgeHandler runs, so HttpForwarder never sees X-Custom named")]
     [InlineData("keep-alive, X-Custom")]
     [InlineData("close, X-Custom")]
     public async Task A_header_named_in_connection_is_not_forwarded_beside_keep_alive_or_close(string connection)
@@ -235,6 +235,74 @@ public sealed class ForwarderTests : IAsyncLifetime
 
         first.Should().Be("data: first");
         rest.Should().Be("\ndata: last\n\n");
+    }
+
+    [Fact]
+    public async Task A_response_the_instance_cuts_off_is_cut_off_for_the_client_too()
+    {
+        await using var destination = await LoopbackServer.StartAsync(async context =>
+        {
+            await context.Response.WriteAsync("partial");
+            await context.Response.Body.FlushAsync();
+            await Task.Delay(50);
+            context.Abort();
+        });
+        _edge.RouteShopTo(EdgeUnderTest.Healthy(destination.Port));
+
+        using var response = await _edge.Http.SendAsync(_edge.Request(HttpMethod.Get, "/"), HttpCompletionOption.ResponseHeadersRead);
+
+        response.StatusCode.Should().Be(HttpStatusCode.OK);
+        // A clean end of the chunked body here would pass a truncated page off as complete.
+        await FluentActions.Awaiting(() => response.Content.ReadAsStringAsync()).Should().ThrowAsync<HttpRequestException>();
+    }
+
+    [Fact]
+    public async Task A_get_whose_instance_drops_the_connection_before_answering_is_retried_on_another()
+    {
+        var dropped = 0;
+        await using var dying = await LoopbackServer.StartAsync(context =>
+        {
+            Interlocked.Increment(ref dropped);
+            context.Abort();
+            return Task.CompletedTask;
+        });
+        var dyingEndpoint = EdgeUnderTest.Healthy(dying.Port);
+        _edge.RouteShopTo(dyingEndpoint, _echoEndpoint);
+
+        for (var i = 0; i < 2; i++)
+        {
+            using var response = await _edge.Http.SendAsync(_edge.Request(HttpMethod.Get, "/"));
+            response.StatusCode.Should().Be(HttpStatusCode.OK);
+        }
+
+        dropped.Should().Be(1, "the dying instance got one request, then left the rotation");
+        dyingEndpoint.Healthy.Should().BeFalse();
+    }
+
+    [Fact]
+    public async Task A_post_whose_instance_drops_the_connection_is_not_sent_twice()
+    {
+        var dropped = 0;
+        await using var dying = await LoopbackServer.StartAsync(async context =>
+        {
+            Interlocked.Increment(ref dropped);
+            await context.Request.Body.CopyToAsync(Stream.Null);
+            context.Abort();
+        });
+        _edge.RouteShopTo(EdgeUnderTest.Healthy(dying.Port), _echoEndpoint);
+        var statuses = new List<HttpStatusCode>();
+
+        for (var i = 0; i < 2; i++)
+        {
+            using var request = _edge.Request(HttpMethod.Post, "/orders");
+            request.Content = new StringContent("buy one");
+            using var response = await _edge.Http.SendAsync(request);
+            statuses.Add(response.StatusCode);
+        }
+
+        dropped.Should().Be(1);
+        statuses.Should().BeEquivalentTo([HttpStatusCode.OK, HttpStatusCode.BadGateway], "the POST the instance lost is answered 502, not replayed");
+        _echoEndpoint.Requests.Should().Be(1);
     }
 
     [Fact]

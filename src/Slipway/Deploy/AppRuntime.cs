@@ -17,6 +17,7 @@ internal sealed class AppRuntime(Supervisor supervisor, Routes routes, TimeProvi
 {
     private readonly ConcurrentDictionary<string, ServingSet> _serving = new();
     private readonly ConcurrentDictionary<string, (ServingSet Set, CancellationTokenSource Expiry)> _warm = new();
+    private readonly ConcurrentDictionary<string, int> _switches = new();
 
     public ServingSet? Serving(string app) => _serving.GetValueOrDefault(app);
 
@@ -44,6 +45,7 @@ internal sealed class AppRuntime(Supervisor supervisor, Routes routes, TimeProvi
     public void SwitchTo(string app, ServingSet next, IReadOnlyList<string> hosts, bool keepWarm = true)
     {
         routes.Set(BuildRoute(app, next, hosts));
+        var generation = _switches.AddOrUpdate(app, 1, (_, n) => n + 1);
         var previous = _serving.GetValueOrDefault(app);
         _serving[app] = next;
         if (_warm.TryRemove(app, out var warm) && warm.Set != next)
@@ -53,7 +55,7 @@ internal sealed class AppRuntime(Supervisor supervisor, Routes routes, TimeProvi
         }
         if (previous is not null && previous != next)
         {
-            _ = RetireAsync(app, previous, keepWarm);
+            _ = RetireAsync(app, previous, keepWarm, generation);
         }
     }
 
@@ -97,18 +99,25 @@ internal sealed class AppRuntime(Supervisor supervisor, Routes routes, TimeProvi
         await supervisor.StopAllAsync(supervisor.ForApp(app));
     }
 
-    private async Task RetireAsync(string app, ServingSet previous, bool keepWarm)
+    private async Task RetireAsync(string app, ServingSet previous, bool keepWarm, int generation)
     {
         var web = previous.Instances.Where(i => i.Spec.Service.Type == ServiceType.Web).ToList();
         await supervisor.StopAllAsync(previous.Instances.Where(i => i.Spec.Service.Type != ServiceType.Web));
         await DrainAsync(web, previous.Release.Spec.Deploy.DrainTimeout);
-        if (!keepWarm || warmWindow <= TimeSpan.Zero || web.Count == 0)
+        // Only the set replaced by the latest switch stays warm: if another switch happened while this one
+        // drained, this set is two versions old.
+        if (!keepWarm || warmWindow <= TimeSpan.Zero || web.Count == 0 || _switches.GetValueOrDefault(app) != generation)
         {
             await supervisor.StopAllAsync(web);
             return;
         }
         var expiry = new CancellationTokenSource();
         var set = previous with { Instances = web };
+        if (_warm.TryRemove(app, out var older))
+        {
+            older.Expiry.Cancel();
+            _ = supervisor.StopAllAsync(older.Set.Instances);
+        }
         _warm[app] = (set, expiry);
         try
         {

@@ -55,6 +55,12 @@ internal sealed class Supervisor(
         {
             return; // StopAsync records the final state once the tree is gone.
         }
+        if (instance.State == InstanceState.Crashed)
+        {
+            var tail = string.Join("\n", instance.RecentLines().TakeLast(10).Select(l => "  " + l));
+            store.AddEvent(instance.Spec.App, instance.Spec.DeploymentId, "instance.crashed",
+                $"{instance.Spec.Service.Name} replica {instance.Spec.Replica} crashed and is not restarted; last lines:\n{tail}");
+        }
         store.UpsertInstance(new InstanceRecord(
             instance.Spec.Id, instance.Spec.DeploymentId, instance.Spec.App, instance.Spec.Service.Name, instance.Spec.Replica,
             instance.Endpoint.Port == 0 ? null : instance.Endpoint.Port, instance.Pid, instance.PidStart,

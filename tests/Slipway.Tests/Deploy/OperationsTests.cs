@@ -122,7 +122,7 @@ public sealed class OperationsTests
         (await runner.DeploymentAsync(first)).GetProperty("status").GetString().Should().Be("cancelled");
         (await runner.DeploymentAsync(second)).GetProperty("status").GetString().Should().Be("cancelled");
         (await platform.VersionAsync("queue")).Should().Be("1");
-        ProcessesRunning("sleep 30").Should().BeFalse("cancelling kills the build's process tree");
+        (await ProcessTable.GoneAsync("sleep 30")).Should().BeTrue("cancelling kills the build's process tree");
     }
 
     [Fact]
@@ -156,7 +156,7 @@ public sealed class OperationsTests
         await Task.Delay(200);
         foreach (var pid in before)
         {
-            File.Exists($"/proc/{pid}/stat").Should().BeFalse();
+            ProcessTable.IsRunning(pid).Should().BeFalse();
         }
     }
 
@@ -174,6 +174,44 @@ public sealed class OperationsTests
         var badName = await platform.DeployAsync(TestApps.Copy("node-api", "1"), "Bad_Name");
         badName.ExitCode.Should().Be(1);
         badName.Err.Should().Contain("not a valid app name");
+    }
+
+    [Fact]
+    public async Task A_worker_that_dies_for_good_is_marked_crashed_with_its_last_lines_as_an_event()
+    {
+        await using var platform = await TestPlatform.StartAsync();
+        var app = TempDirs.Create("crashing");
+        File.WriteAllText(Path.Combine(app, "server.js"),
+            "require('http').createServer((q, s) => s.end('ok')).listen(process.env.PORT, process.env.HOST);");
+        File.WriteAllText(Path.Combine(app, "slipway.json"), """
+            {
+              "services": {
+                "web": { "start": "node server.js" },
+                "jobs": { "type": "worker", "start": "sleep 2; echo 'boom: lost the queue'; exit 3",
+                          "restart": { "policy": "never" } }
+              }
+            }
+            """);
+        var deploy = await platform.DeployAsync(app, "crashing");
+        deploy.ExitCode.Should().Be(0, deploy.ToString());
+
+        var deadline = DateTime.UtcNow.AddSeconds(15);
+        JsonElement status;
+        do
+        {
+            await Task.Delay(250);
+            status = await new CliRunner(platform.DataDir).StatusAsync("crashing");
+        }
+        while (status.GetProperty("state").GetString() != "degraded" && DateTime.UtcNow < deadline);
+        status.GetProperty("state").GetString().Should().Be("degraded");
+        status.GetProperty("instances").EnumerateArray().Single(i => i.GetProperty("service").GetString() == "jobs")
+            .GetProperty("state").GetString().Should().Be("crashed");
+        var text = await platform.CliAsync("status", "--app", "crashing");
+        text.Out.Should().Contain("instance.crashed");
+        using var api = new Slipway.Cli.ApiClient(platform.DataDir);
+        var events = await api.GetAsync<JsonElement>("v1/apps/crashing/events", CancellationToken.None);
+        events.EnumerateArray().Should().Contain(e => e.GetProperty("kind").GetString() == "instance.crashed" &&
+            e.GetProperty("message").GetString()!.Contains("boom: lost the queue"));
     }
 
     [Fact]
@@ -216,7 +254,7 @@ public sealed class OperationsTests
             down.ExitCode.Should().Be(0, down.Output);
             foreach (var pid in pids)
             {
-                File.Exists($"/proc/{pid}/stat").Should().BeFalse("down stops the apps with the platform");
+                ProcessTable.IsRunning(pid).Should().BeFalse("down stops the apps with the platform");
             }
             (await Run(exe, "apps", "--data", dataDir)).Output.Should().Contain("not running").And.Contain("slipway up");
         }
@@ -229,23 +267,6 @@ public sealed class OperationsTests
 
     private static List<int> Pids(JsonElement status) =>
         status.GetProperty("instances").EnumerateArray().Select(i => i.GetProperty("pid").GetInt32()).ToList();
-
-    private static bool ProcessesRunning(string commandLine) =>
-        Directory.GetDirectories("/proc").Any(d =>
-        {
-            try
-            {
-                return File.ReadAllText(Path.Combine(d, "cmdline")).Replace('\0', ' ').Trim() == commandLine;
-            }
-            catch (IOException)
-            {
-                return false;
-            }
-            catch (UnauthorizedAccessException)
-            {
-                return false;
-            }
-        });
 
     private static async Task<(int ExitCode, string Output)> Run(string exe, params string[] args)
     {

@@ -28,7 +28,7 @@ public sealed class PlatformRestartTests
             var queued = await cli.RunAsync("deploy", slow, "--app", "phoenix", "--no-follow", "--json");
             var slowId = JsonDocument.Parse(queued.Out).RootElement.GetProperty("id").GetString();
             await WaitForAsync(async () => (await cli.DeploymentAsync(slowId!)).GetProperty("status").GetString() == "building");
-            await WaitForAsync(() => Task.FromResult(SleepRunning()));
+            await WaitForAsync(() => Task.FromResult(ProcessTable.AnyRunning("sleep 60")));
 
             platform.KillHard();
             var restartedAt = Stopwatch.StartNew();
@@ -59,9 +59,9 @@ public sealed class PlatformRestartTests
 
             foreach (var pid in oldPids)
             {
-                File.Exists($"/proc/{pid}/stat").Should().BeFalse($"instance pid {pid} of the killed platform is cleaned up, not left holding its port");
+                ProcessTable.IsRunning(pid).Should().BeFalse($"instance pid {pid} of the killed platform is cleaned up, not left holding its port");
             }
-            SleepRunning().Should().BeFalse("the interrupted build's process tree is killed when the platform comes back");
+            (await ProcessTable.GoneAsync("sleep 60")).Should().BeTrue("the interrupted build's process tree is killed when the platform comes back");
             var after = await cli.StatusAsync("phoenix");
             after.GetProperty("instances").EnumerateArray().Should().HaveCount(2);
         }
@@ -78,25 +78,6 @@ public sealed class PlatformRestartTests
         {
             watch.Elapsed.Should().BeLessThan(TimeSpan.FromSeconds(60));
             await Task.Delay(100);
-        }
-    }
-
-    private static bool SleepRunning() =>
-        Directory.GetDirectories("/proc").Any(d => SafeRead(Path.Combine(d, "cmdline")).Replace('\0', ' ').Trim() == "sleep 60");
-
-    private static string SafeRead(string path)
-    {
-        try
-        {
-            return File.ReadAllText(path);
-        }
-        catch (IOException)
-        {
-            return "";
-        }
-        catch (UnauthorizedAccessException)
-        {
-            return "";
         }
     }
 

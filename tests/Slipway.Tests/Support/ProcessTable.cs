@@ -1,4 +1,4 @@
-namespace Slipway.Tests.Runtime;
+namespace Slipway.Tests.Support;
 
 /// <summary>What /proc says about processes. Zombies are left out: a killed child whose parent is gone stays a
 /// zombie until init reaps it (seconds, in some containers), yet it runs nothing and holds no port.</summary>
@@ -18,6 +18,46 @@ internal static class ProcessTable
             }
         }
         return members;
+    }
+
+    /// <summary>Whether a running (non-zombie) process has exactly this command line.</summary>
+    public static bool AnyRunning(string commandLine)
+    {
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (int.TryParse(Path.GetFileName(dir), out var pid) && IsRunning(pid))
+            {
+                try
+                {
+                    if (File.ReadAllText(Path.Combine(dir, "cmdline")).Replace('\0', ' ').Trim() == commandLine)
+                    {
+                        return true;
+                    }
+                }
+                catch (IOException)
+                {
+                }
+                catch (UnauthorizedAccessException)
+                {
+                }
+            }
+        }
+        return false;
+    }
+
+    /// <summary>Waits (up to 5 s) for no running process to have this command line; true when none is left.</summary>
+    public static async Task<bool> GoneAsync(string commandLine)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(5);
+        while (AnyRunning(commandLine))
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                return false;
+            }
+            await Task.Delay(50);
+        }
+        return true;
     }
 
     private static (char State, int Group)? Stat(int pid)

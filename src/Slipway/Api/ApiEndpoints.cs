@@ -40,19 +40,19 @@ internal static class ApiEndpoints
         v1.MapPost("/apps/{app}/restart", (string app, DeployEngine engine) =>
             Results.Accepted(null, AppViews.Deployment(engine.Restart(app))));
         v1.MapPost("/apps/{app}/cancel", (string app, DeployEngine engine) => new { cancelled = engine.Cancel(app) });
-        v1.MapPost("/apps/{app}/stop", async (string app, DeployEngine engine, Store store, AppViews views) =>
+        v1.MapPost("/apps/{app}/stop", async (string app, AppOperations apps, Store store, AppViews views) =>
         {
-            await engine.StopAppAsync(app);
+            await apps.StopAsync(app);
             return views.App(store.FindApp(app)!);
         });
-        v1.MapPost("/apps/{app}/start", async (string app, DeployEngine engine, Store store, AppViews views, HttpContext context) =>
+        v1.MapPost("/apps/{app}/start", async (string app, AppOperations apps, Store store, AppViews views) =>
         {
-            await engine.StartAppAsync(app, context.RequestAborted);
+            await apps.StartAsync(app);
             return views.App(store.FindApp(app)!);
         });
-        v1.MapDelete("/apps/{app}", async (string app, DeployEngine engine) =>
+        v1.MapDelete("/apps/{app}", async (string app, AppOperations apps) =>
         {
-            await engine.DestroyAsync(app);
+            await apps.DestroyAsync(app);
             return Results.Ok(new { destroyed = app });
         });
         v1.MapGet("/apps/{app}/events", (string app, Store store) =>
@@ -74,8 +74,7 @@ internal static class ApiEndpoints
         });
     }
 
-    private static UserException NoApp(string app) =>
-        new($"No app named '{app}'. 'slipway apps' lists the apps; 'slipway deploy DIR --app {app}' creates it.", 404);
+    private static UserException NoApp(string app) => AppErrors.NoApp(app);
 
     private static DateTimeOffset ParseSince(string since, TimeProvider clock)
     {
@@ -104,7 +103,10 @@ internal static class ApiEndpoints
         int tail, bool follow, Func<LogEntry, bool> isLast, Func<bool>? finished = null)
     {
         context.Response.ContentType = "application/x-ndjson";
-        var token = context.RequestAborted;
+        // A follower ends when its client goes away or the platform shuts down (never holding shutdown up).
+        var stopping = context.RequestServices.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping;
+        using var either = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, stopping);
+        var token = either.Token;
         using var following = CancellationTokenSource.CreateLinkedTokenSource(token);
         try
         {

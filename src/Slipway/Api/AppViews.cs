@@ -7,7 +7,7 @@ using Slipway.State;
 namespace Slipway.Api;
 
 /// <summary>Turns records and runtime state into the API's JSON shapes.</summary>
-internal sealed class AppViews(Store store, AppRuntime runtime, DeployEngine engine, EdgeServer edge)
+internal sealed class AppViews(Store store, AppRuntime runtime, AppHosts hosts, EdgeServer edge)
 {
     public AppDto App(AppRecord app)
     {
@@ -26,7 +26,7 @@ internal sealed class AppViews(Store store, AppRuntime runtime, DeployEngine eng
             : live is null ? "not deployed"
             : instances.Any(i => i.Role == "serving" && i.State != "healthy") ? "degraded"
             : "running";
-        return new AppDto(app.Name, state, engine.Hosts(app.Name).Select(h => $"http://{h}:{edge.Port}").ToList(),
+        return new AppDto(app.Name, state, hosts.For(app.Name).Select(h => $"http://{h}:{edge.Port}").ToList(),
             live is null ? null : Deployment(live), instances, services);
     }
 

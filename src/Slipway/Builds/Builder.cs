@@ -70,7 +70,7 @@ internal sealed class Builder(StepRunner steps, LogStore logs, TimeProvider cloc
         if (cached is not null && Directory.Exists(cached) && !Directory.Exists(target))
         {
             var copy = await steps.RunAsync(deploymentId, "build", service,
-                new LaunchSpec($"cp -a --reflink=auto '{cached}' '{target}'", dir, environment, LowPriority: true), timeout, cancellationToken, echoCommand: false);
+                Copy(cached, target, dir, environment), timeout, cancellationToken, echoCommand: false);
             if (copy.Succeeded)
             {
                 logs.Append(LogKeys.Deployment(deploymentId), new LogEntry(clock.GetUtcNow(), "build",
@@ -89,7 +89,7 @@ internal sealed class Builder(StepRunner steps, LogStore logs, TimeProvider cloc
             var staging = cached + ".tmp-" + Guid.NewGuid().ToString("N")[..8];
             Directory.CreateDirectory(Path.GetDirectoryName(cached)!);
             var fill = await steps.RunAsync(deploymentId, "build", service,
-                new LaunchSpec($"cp -a --reflink=auto '{target}' '{staging}'", dir, environment, LowPriority: true), timeout, cancellationToken, echoCommand: false);
+                Copy(target, staging, dir, environment), timeout, cancellationToken, echoCommand: false);
             try
             {
                 if (fill.Succeeded)
@@ -107,6 +107,13 @@ internal sealed class Builder(StepRunner steps, LogStore logs, TimeProvider cloc
             }
         }
         return result;
+    }
+
+    /// <summary>cp -a with the paths passed as variables, never spliced into the shell line.</summary>
+    private static LaunchSpec Copy(string from, string to, string dir, IReadOnlyDictionary<string, string> environment)
+    {
+        var env = new Dictionary<string, string>(environment) { ["SLIPWAY_COPY_FROM"] = from, ["SLIPWAY_COPY_TO"] = to };
+        return new LaunchSpec("cp -a --reflink=auto \"$SLIPWAY_COPY_FROM\" \"$SLIPWAY_COPY_TO\"", dir, env, LowPriority: true);
     }
 
     /// <summary>Cache key for an npm install: the command, the lockfile (or package.json without one) and

@@ -34,11 +34,16 @@ internal static class SourceSnapshot
                 continue;
             }
             var from = Path.Combine(sourceDir, relative);
+            var to = Path.Combine(destination, relative);
+            if (new FileInfo(from).LinkTarget is { } link)
+            {
+                CopyLink(sourceDir, relative, link, to);
+                continue;
+            }
             if (!File.Exists(from))
             {
                 continue; // tracked but deleted in the work tree
             }
-            var to = Path.Combine(destination, relative);
             Directory.CreateDirectory(Path.GetDirectoryName(to)!);
             File.Copy(from, to, overwrite: true);
         }
@@ -106,6 +111,21 @@ internal static class SourceSnapshot
         }
     }
 
+    /// <summary>A symlink is recreated as a symlink when it points inside the source; one that points outside
+    /// is refused: following it would copy (and maybe serve) a file of this machine that is not the app's.</summary>
+    private static void CopyLink(string sourceDir, string relative, string link, string to)
+    {
+        var resolved = Path.GetFullPath(Path.Combine(Path.GetDirectoryName(Path.Combine(sourceDir, relative))!, link));
+        var root = Path.GetFullPath(sourceDir).TrimEnd('/') + "/";
+        if (!resolved.StartsWith(root, StringComparison.Ordinal))
+        {
+            throw new UserException($"'{relative}' is a symbolic link to '{link}', outside the app's source. " +
+                "Slipway copies only the app's own files: replace the link with the file itself, or point it inside the source.");
+        }
+        Directory.CreateDirectory(Path.GetDirectoryName(to)!);
+        File.CreateSymbolicLink(to, Path.GetRelativePath(Path.GetDirectoryName(Path.Combine(sourceDir, relative))!, resolved));
+    }
+
     private static IEnumerable<string> WalkFiles(string root, string relative)
     {
         var dir = Path.Combine(root, relative);
@@ -116,8 +136,13 @@ internal static class SourceSnapshot
         foreach (var sub in Directory.EnumerateDirectories(dir))
         {
             var name = Path.GetFileName(sub);
-            if (AlwaysSkipped.Contains(name) || new FileInfo(sub).LinkTarget is not null)
+            if (AlwaysSkipped.Contains(name))
             {
+                continue;
+            }
+            if (new FileInfo(sub).LinkTarget is not null)
+            {
+                yield return Path.Combine(relative, name).Replace('\\', '/'); // recreated as a link, not walked
                 continue;
             }
             foreach (var file in WalkFiles(root, Path.Combine(relative, name)))
@@ -142,7 +167,17 @@ internal static class SourceSnapshot
             psi.ArgumentList.Add(arg);
         }
         psi.Environment["GIT_TERMINAL_PROMPT"] = "0";
-        using var process = Process.Start(psi)!;
+        Process process;
+        try
+        {
+            process = Process.Start(psi)!;
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            // No git on this machine: local sources are copied by walking the directory instead.
+            return (127, "", "git is not installed (apt-get install git)");
+        }
+        using var _ = process;
         process.StandardInput.Close();
         var output = process.StandardOutput.ReadToEndAsync(cancellationToken);
         var error = process.StandardError.ReadToEndAsync(cancellationToken);

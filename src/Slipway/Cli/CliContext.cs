@@ -46,6 +46,12 @@ internal sealed class CliContext(TextWriter output, TextWriter error)
         {
             return 130;
         }
+        catch (Exception e) when (e is HttpRequestException or IOException)
+        {
+            await Err.WriteLineAsync("error: lost the connection to the Slipway platform (did it stop?). " +
+                "Check it with 'slipway apps'; 'slipway deployments --app APP' shows how a deployment ended.");
+            return 1;
+        }
     }
 
     /// <summary>Plain aligned columns.</summary>

@@ -143,7 +143,7 @@ internal static class PlatformCommands
                 return 0;
             }
             var pidFile = Path.Combine(dataDir, "slipway.pid");
-            var pid = File.Exists(pidFile) ? int.Parse(File.ReadAllText(pidFile).Trim(), System.Globalization.CultureInfo.InvariantCulture) : 0;
+            var pid = File.Exists(pidFile) && int.TryParse(File.ReadAllText(pidFile).Trim(), System.Globalization.CultureInfo.InvariantCulture, out var p) ? p : 0;
             await api.PostAsync<JsonElement?>("v1/shutdown", null, token).ContinueWith(_ => { }, TaskScheduler.Default);
             var deadline = DateTime.UtcNow.AddSeconds(60);
             while (pid > 0 && IsRunning(pid) && DateTime.UtcNow < deadline)

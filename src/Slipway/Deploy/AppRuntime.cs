@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
 using Slipway.Edge;
 using Slipway.Manifests;
 using Slipway.Runtime;
@@ -13,7 +14,7 @@ namespace Slipway.Deploy;
 ///                                                  └─► old web instances stay warm for the warm window, then stop;
 ///                                                      old workers stop at once (no double processing)
 /// </summary>
-internal sealed class AppRuntime(Supervisor supervisor, Routes routes, TimeProvider clock, TimeSpan warmWindow)
+internal sealed partial class AppRuntime(Supervisor supervisor, Routes routes, TimeProvider clock, TimeSpan warmWindow, ILogger<AppRuntime> logger)
 {
     private readonly ConcurrentDictionary<string, ServingSet> _serving = new();
     private readonly ConcurrentDictionary<string, (ServingSet Set, CancellationTokenSource Expiry)> _warm = new();
@@ -51,11 +52,11 @@ internal sealed class AppRuntime(Supervisor supervisor, Routes routes, TimeProvi
         if (_warm.TryRemove(app, out var warm) && warm.Set != next)
         {
             warm.Expiry.Cancel();
-            _ = supervisor.StopAllAsync(warm.Set.Instances);
+            Forget(supervisor.StopAllAsync(warm.Set.Instances), app);
         }
         if (previous is not null && previous != next)
         {
-            _ = RetireAsync(app, previous, keepWarm, generation);
+            Forget(RetireAsync(app, previous, keepWarm, generation), app);
         }
     }
 
@@ -116,7 +117,7 @@ internal sealed class AppRuntime(Supervisor supervisor, Routes routes, TimeProvi
         if (_warm.TryRemove(app, out var older))
         {
             older.Expiry.Cancel();
-            _ = supervisor.StopAllAsync(older.Set.Instances);
+            Forget(supervisor.StopAllAsync(older.Set.Instances), app);
         }
         _warm[app] = (set, expiry);
         try
@@ -142,6 +143,43 @@ internal sealed class AppRuntime(Supervisor supervisor, Routes routes, TimeProvi
             await Task.Delay(20);
         }
     }
+
+    /// <summary>Null when every instance of the set passed its health check within its start timeout;
+    /// otherwise the first failure with the instance's last log lines.</summary>
+    public async Task<DeployFailure?> WaitHealthyAsync(ServingSet set, CancellationToken token)
+    {
+        foreach (var instance in set.Instances)
+        {
+            var hc = instance.Spec.Service.Healthcheck;
+            var started = instance.FirstStart;
+            var finished = await Task.WhenAny(started, Task.Delay(hc.StartTimeout, clock, token));
+            token.ThrowIfCancellationRequested();
+            var name = $"{instance.Spec.Service.Name} (replica {instance.Spec.Replica})";
+            if (finished != started)
+            {
+                return new DeployFailure("health-check",
+                    $"{name} did not pass its health check (GET {hc.Path}) within {Durations.Format(hc.StartTimeout)}" +
+                    (instance.LastProbeDetail is { } d ? $": last probe: {d}" : "") +
+                    "; the live version keeps serving", instance.RecentLines());
+            }
+            var outcome = await started;
+            if (!outcome.Healthy)
+            {
+                return new DeployFailure("start", $"{name} {outcome.Detail} before becoming healthy; the live version keeps serving",
+                    instance.RecentLines());
+            }
+        }
+        return null;
+    }
+
+    /// <summary>Background stops and retirements are not awaited by their caller, but their failures are
+    /// never lost: they go to the platform log.</summary>
+    private void Forget(Task task, string app) => task.ContinueWith(
+        t => LogBackgroundFailure(logger, app, t.Exception!),
+        CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Stopping or retiring instances of {App} failed")]
+    private static partial void LogBackgroundFailure(ILogger logger, string app, Exception exception);
 
     private static AppRoute BuildRoute(string app, ServingSet set, IReadOnlyList<string> hosts)
     {

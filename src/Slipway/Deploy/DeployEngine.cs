@@ -9,17 +9,21 @@ using Slipway.State;
 
 namespace Slipway.Deploy;
 
-/// <summary>Runs deployments, one at a time per app, through their steps:
+/// <summary>Runs deployments, one at a time per app (<see cref="AppLocks"/>), through their steps:
 ///
 ///   queued ─► building ─► releasing ─► starting ─► health-checking ─► live
 ///     (snapshot, manifest,   (release command     (new instances on     (all healthy: route swap,
 ///      install, build)        against new build)   fresh ports)          old set drains, kept warm)
 ///
 /// Any failure or cancellation stops the new instances and leaves the live version untouched. Rollbacks and
-/// restarts skip straight to starting with an earlier build and its recorded config.</summary>
+/// restarts skip straight to starting with an earlier build and its recorded config; their target is fixed
+/// when they run, under the app's lock, so a queued one never undoes a deployment that finished before it.</summary>
 internal sealed partial class DeployEngine(
     Store store,
     AppRuntime runtime,
+    AppLocks locks,
+    AppHosts hosts,
+    BuildDirectories builds,
     Builder builder,
     StepRunner steps,
     LogStore logs,
@@ -27,17 +31,14 @@ internal sealed partial class DeployEngine(
     TimeProvider clock,
     ILogger<DeployEngine> logger)
 {
-    private readonly ConcurrentDictionary<string, SemaphoreSlim> _appLocks = new();
-    private readonly ConcurrentDictionary<string, (string App, CancellationTokenSource Cts)> _active = new();
-    private readonly ConcurrentDictionary<string, Task> _tasks = new();
+    private readonly ConcurrentDictionary<string, (string App, CancellationTokenSource Cts, Task Run)> _active = new();
 
-    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
-
-    /// <summary>Validates what can be validated at once (app name, local source and its manifest), then queues
-    /// the deployment and returns it; progress is in its log.</summary>
+    /// <summary>Validates what can be validated at once (app name, hostnames, local source and its manifest),
+    /// then queues the deployment and returns it; progress is in its log.</summary>
     public DeploymentRecord Enqueue(DeployRequest request)
     {
         AppNames.Validate(request.App);
+        hosts.Validate(request.App, request.Hosts ?? []);
         var isGit = SourceSnapshot.IsGitUrl(request.Source) || request.Ref is not null;
         if (!isGit)
         {
@@ -51,10 +52,6 @@ internal sealed partial class DeployEngine(
             }
         }
         store.EnsureApp(request.App);
-        if (request.Hosts is { Count: > 0 } hosts)
-        {
-            SetHosts(request.App, hosts);
-        }
         var deployment = store.CreateDeployment(request.App, DeploymentKind.Deploy, request.Source + (request.Ref is null ? "" : "#" + request.Ref), null, null);
         Launch(deployment, token => DeployAsync(deployment, request, token));
         return deployment;
@@ -63,183 +60,95 @@ internal sealed partial class DeployEngine(
     /// <summary>Back to <paramref name="toId"/>, or to the deployment that was live before the current one.</summary>
     public DeploymentRecord Rollback(string app, string? toId)
     {
-        var appRecord = RequireApp(app);
-        var history = store.ListDeployments(app, 1000);
-        DeploymentRecord? target;
-        if (toId is not null)
-        {
-            target = history.FirstOrDefault(d => d.Id == toId || d.Seq.ToString(System.Globalization.CultureInfo.InvariantCulture) == toId)
-                ?? throw new UserException($"No deployment '{toId}' in app {app}. 'slipway deployments --app {app}' lists them.", 404);
-            if (target.LiveAt is null || target.BuildId is null)
-            {
-                throw new UserException($"Deployment {target.Id} never went live ({target.Status}), so there is nothing to roll back to. Pick one that did from 'slipway deployments --app {app}'.");
-            }
-            if (target.Id == appRecord.LiveDeploymentId)
-            {
-                throw new UserException($"Deployment {target.Id} is already live.");
-            }
-        }
-        else
-        {
-            var live = history.FirstOrDefault(d => d.Id == appRecord.LiveDeploymentId);
-            target = history.FirstOrDefault(d => d.LiveAt is not null && d.Id != appRecord.LiveDeploymentId && d.BuildId is not null &&
-                    (live is null || d.Seq < live.Seq) && DiffersFrom(d, live))
-                ?? throw new UserException($"App {app} has no earlier deployment that went live, so there is nothing to roll back to.");
-        }
-        var build = store.FindBuild(target.BuildId!);
-        if (build is null || build.Pruned != 0 || !Directory.Exists(build.Dir))
-        {
-            throw new UserException($"The build of deployment {target.Id} has been pruned (only the last {options.KeepBuilds} are kept). Deploy its source again instead.");
-        }
+        var (target, _) = RollbackTargets.Resolve(store, app, toId, options.KeepBuilds);
         var deployment = store.CreateDeployment(app, DeploymentKind.Rollback, target.Source, target.BuildId, target.Id, target.SpecJson, target.ConfigJson, target.CommitSha);
-        Launch(deployment, token => RunReleaseAsync(deployment, ReleaseOf(deployment, build.Dir), warmFrom: target.Id, token));
+        Launch(deployment, async token =>
+        {
+            var (now, build) = RollbackTargets.Resolve(store, app, toId, options.KeepBuilds);
+            store.RetargetDeployment(deployment.Id, now);
+            await RunReleaseAsync(deployment, Release.Of(now, build.Dir, deployment.Id), warmFrom: now.Id, newHosts: null, token);
+        });
         return deployment;
     }
 
     /// <summary>Fresh instances of the live release, through the health gate.</summary>
     public DeploymentRecord Restart(string app)
     {
-        var live = LiveDeployment(app);
-        var build = store.FindBuild(live.BuildId!)!;
+        var live = AppErrors.Live(store, app);
         var deployment = store.CreateDeployment(app, DeploymentKind.Restart, live.Source, live.BuildId, live.Id, live.SpecJson, live.ConfigJson, live.CommitSha);
-        Launch(deployment, token => RunReleaseAsync(deployment, ReleaseOf(deployment, build.Dir), warmFrom: null, token));
+        Launch(deployment, async token =>
+        {
+            var now = AppErrors.Live(store, app);
+            var build = store.FindBuild(now.BuildId!) ?? throw new UserException($"The build of live deployment {now.Id} is missing; deploy again.");
+            store.RetargetDeployment(deployment.Id, now);
+            await RunReleaseAsync(deployment, Release.Of(now, build.Dir, deployment.Id), warmFrom: null, newHosts: null, token);
+        });
         return deployment;
     }
 
     /// <summary>Cancels the app's running and queued deployments. Returns the ids cancelled.</summary>
     public IReadOnlyList<string> Cancel(string app)
     {
-        RequireApp(app);
-        var cancelled = new List<string>();
+        AppErrors.Require(store, app);
+        return CancelActive(app).Select(a => a.Id).ToList();
+    }
+
+    /// <summary>Cancels the app's deployments and waits until each has stopped its steps and instances.</summary>
+    public async Task CancelAndWaitAsync(string app) => await Task.WhenAll(CancelActive(app).Select(a => a.Run));
+
+    /// <summary>Platform shutdown: no deployment may go on starting instances behind it.</summary>
+    public async Task CancelAllAsync() => await Task.WhenAll(CancelActive(null).Select(a => a.Run));
+
+    /// <summary>Waits for a deployment to reach a final state (tests).</summary>
+    public async Task WaitAsync(string deploymentId)
+    {
+        if (_active.TryGetValue(deploymentId, out var active))
+        {
+            await active.Run;
+        }
+    }
+
+    private List<(string Id, Task Run)> CancelActive(string? app)
+    {
+        var cancelled = new List<(string, Task)>();
         foreach (var (id, entry) in _active)
         {
-            if (entry.App == app)
+            if (app is null || entry.App == app)
             {
                 entry.Cts.Cancel();
-                cancelled.Add(id);
+                cancelled.Add((id, entry.Run));
             }
         }
         return cancelled;
     }
 
-    public async Task StopAppAsync(string app)
-    {
-        RequireApp(app);
-        store.SetDesiredState(app, "stopped");
-        await runtime.StopAppAsync(app);
-        store.AddEvent(app, null, "app.stopped", "stopped by user");
-    }
-
-    public async Task StartAppAsync(string app, CancellationToken cancellationToken)
-    {
-        var live = LiveDeployment(app);
-        store.SetDesiredState(app, "running");
-        if (runtime.Serving(app) is not null)
-        {
-            return;
-        }
-        var build = store.FindBuild(live.BuildId!)!;
-        var release = ReleaseOf(live, build.Dir);
-        var set = runtime.StartInstances(release);
-        var failure = await WaitHealthyAsync(set, cancellationToken);
-        if (failure is not null)
-        {
-            await runtime.StopAppAsync(app);
-            store.SetDesiredState(app, "stopped");
-            throw new UserException($"{app} did not start: {failure.Message}\n{string.Join('\n', failure.LastLines.Select(l => "    " + l))}");
-        }
-        runtime.SwitchTo(app, set, Hosts(app));
-        store.AddEvent(app, live.Id, "app.started", "started by user");
-    }
-
-    /// <summary>After a platform restart: start the live release again and route to it at once; instances join
-    /// the rotation as they pass their health checks and restart per their policy if they fail.</summary>
-    public void BringBack(string app)
-    {
-        var live = LiveDeployment(app);
-        var build = live.BuildId is null ? null : store.FindBuild(live.BuildId);
-        if (build is null || !Directory.Exists(build.Dir))
-        {
-            store.AddEvent(app, live.Id, "app.recovery-failed", $"the build of live deployment {live.Id} is missing; deploy again");
-            return;
-        }
-        var set = runtime.StartInstances(ReleaseOf(live, build.Dir));
-        runtime.SwitchTo(app, set, Hosts(app));
-        store.AddEvent(app, live.Id, "app.recovered", $"started {set.Instances.Count} instance(s) of {live.Id} after a platform restart");
-    }
-
-    public async Task DestroyAsync(string app)
-    {
-        RequireApp(app);
-        foreach (var id in Cancel(app))
-        {
-            if (_tasks.TryGetValue(id, out var task))
-            {
-                await task;
-            }
-        }
-        await runtime.StopAppAsync(app);
-        foreach (var build in store.ListBuilds(app))
-        {
-            DeleteDirectory(build.Dir);
-        }
-        DeleteDirectory(Path.Combine(options.BuildsDir, app));
-        foreach (var d in store.ListDeployments(app, 100_000))
-        {
-            logs.Delete(LogKeys.Deployment(d.Id));
-        }
-        logs.Delete(LogKeys.App(app));
-        store.DeleteApp(app);
-    }
-
-    public void SetHosts(string app, IReadOnlyList<string> hosts)
-    {
-        foreach (var host in hosts)
-        {
-            AppNames.ValidateHost(host);
-        }
-        store.SetHosts(app, JsonSerializer.Serialize(hosts.Select(h => h.ToLowerInvariant()).Distinct().ToList()));
-        runtime.Reroute(app, Hosts(app));
-    }
-
-    public IReadOnlyList<string> Hosts(string app)
-    {
-        var record = store.FindApp(app);
-        var extra = record is null ? [] : JsonSerializer.Deserialize<List<string>>(record.Hosts) ?? [];
-        return [$"{app}.localhost", .. extra];
-    }
-
-    /// <summary>Waits for a deployment to reach a final state (tests, CLI without follow).</summary>
-    public async Task WaitAsync(string deploymentId)
-    {
-        if (_tasks.TryGetValue(deploymentId, out var task))
-        {
-            await task;
-        }
-    }
-
     private void Launch(DeploymentRecord deployment, Func<CancellationToken, Task> run)
     {
+        // Not disposed: Cancel may still hold it after the deployment ends; it owns no timer, so the GC suffices.
         var cts = new CancellationTokenSource();
-        _active[deployment.Id] = (deployment.App, cts);
+        var started = new TaskCompletionSource();
         Status(deployment, DeploymentStatus.Queued, $"{deployment.Kind} {deployment.Id} queued");
-        _tasks[deployment.Id] = Task.Run(async () =>
+        var task = Task.Run(async () =>
         {
-            var gate = _appLocks.GetOrAdd(deployment.App, _ => new SemaphoreSlim(1, 1));
+            await started.Task;
             var entered = false;
             try
             {
-                if (!gate.Wait(0))
+                if (!locks.TryEnter(deployment.App))
                 {
-                    Log(deployment, "deploy", "waiting for the app's previous deployment to finish (one at a time per app; 'slipway cancel' stops it)");
-                    await gate.WaitAsync(cts.Token);
+                    Log(deployment, "deploy", "waiting for the app's previous deployment or operation to finish (one at a time per app; 'slipway cancel' stops it)");
+                    await locks.EnterAsync(deployment.App, cts.Token);
                 }
                 entered = true;
+                if (store.FindDeployment(deployment.Id) is null)
+                {
+                    return; // the app was destroyed while this waited
+                }
                 await run(cts.Token);
             }
             catch (OperationCanceledException) when (cts.IsCancellationRequested)
             {
-                Fail(deployment, DeploymentStatus.Cancelled, store.FindDeployment(deployment.Id)?.Status ?? "queued", "cancelled by user", []);
+                Fail(deployment, DeploymentStatus.Cancelled, CurrentStep(deployment), "cancelled", []);
             }
             catch (DeployFailure failure)
             {
@@ -247,32 +156,33 @@ internal sealed partial class DeployEngine(
             }
             catch (UserException e)
             {
-                Fail(deployment, DeploymentStatus.Failed, store.FindDeployment(deployment.Id)?.Status ?? "queued", e.Message, []);
+                Fail(deployment, DeploymentStatus.Failed, CurrentStep(deployment), e.Message, []);
             }
             catch (Exception e)
             {
                 LogBug(logger, deployment.Id, e);
-                Fail(deployment, DeploymentStatus.Failed, store.FindDeployment(deployment.Id)?.Status ?? "queued",
-                    $"internal error: {e.Message} (details in the platform log)", []);
+                Fail(deployment, DeploymentStatus.Failed, CurrentStep(deployment), $"internal error: {e.Message} (details in the platform log)", []);
             }
             finally
             {
                 if (entered)
                 {
-                    gate.Release();
+                    locks.Exit(deployment.App);
                 }
                 _active.TryRemove(deployment.Id, out _);
-                _tasks.TryRemove(deployment.Id, out _);
-                cts.Dispose();
             }
         });
+        _active[deployment.Id] = (deployment.App, cts, task);
+        started.SetResult();
     }
+
+    private string CurrentStep(DeploymentRecord deployment) => store.FindDeployment(deployment.Id)?.Status ?? DeploymentStatus.Queued;
 
     private async Task DeployAsync(DeploymentRecord deployment, DeployRequest request, CancellationToken token)
     {
         Status(deployment, DeploymentStatus.Building, "building");
         var buildId = Ids.New("b");
-        var buildDir = Path.Combine(options.BuildsDir, request.App, buildId);
+        var buildDir = builds.PathFor(request.App, buildId);
         string? commit;
         try
         {
@@ -286,9 +196,14 @@ internal sealed partial class DeployEngine(
                 commit = await SourceSnapshot.CopyLocalAsync(request.Source, buildDir, token);
             }
         }
-        catch (UserException e)
+        catch (Exception e)
         {
-            throw new DeployFailure("build", e.Message, []);
+            builds.Discard(buildDir);
+            if (e is UserException)
+            {
+                throw new DeployFailure("build", e.Message, []);
+            }
+            throw;
         }
         store.InsertBuild(new BuildRecord(buildId, request.App, buildDir, request.Source, commit, store.Now(), 0));
 
@@ -300,7 +215,7 @@ internal sealed partial class DeployEngine(
         };
         Log(deployment, "build", $"{spec.Origin}: {string.Join(", ", spec.Services.Select(s => $"{s.Name} ({s.Type.ToString().ToLowerInvariant()})"))}");
         var config = CurrentConfig(request.App);
-        store.SetDeploymentBuild(deployment.Id, buildId, JsonSerializer.Serialize(spec, Json), JsonSerializer.Serialize(config, Json), commit);
+        store.SetDeploymentBuild(deployment.Id, buildId, JsonSerializer.Serialize(spec, Release.Json), JsonSerializer.Serialize(config, Release.Json), commit);
 
         var built = await builder.BuildAsync(deployment.Id, spec, buildDir,
             RuntimeEnvironment.ForBuild(request.App, options.EffectiveCacheDir, config), token);
@@ -324,11 +239,11 @@ internal sealed partial class DeployEngine(
                     "; nothing was switched, the live version keeps serving", result.LastLines);
             }
         }
-        await RunReleaseAsync(deployment, release, warmFrom: null, token);
+        await RunReleaseAsync(deployment, release, warmFrom: null, request.Hosts, token);
     }
 
     /// <summary>starting ─► health-checking ─► switch ─► live, for a release that is already built.</summary>
-    private async Task RunReleaseAsync(DeploymentRecord deployment, Release release, string? warmFrom, CancellationToken token)
+    private async Task RunReleaseAsync(DeploymentRecord deployment, Release release, string? warmFrom, IReadOnlyList<string>? newHosts, CancellationToken token)
     {
         var app = deployment.App;
         var warm = warmFrom is null ? null : runtime.TakeWarm(app, warmFrom);
@@ -341,7 +256,7 @@ internal sealed partial class DeployEngine(
                 var workers = runtime.StartInstances(release, s => s.Type == ServiceType.Worker);
                 serving = serving with { Instances = [.. warm.Instances, .. workers.Instances] };
             }
-            runtime.SwitchTo(app, serving, Hosts(app));
+            runtime.SwitchTo(app, serving, hosts.For(app));
             GoLive(deployment);
             return;
         }
@@ -351,64 +266,34 @@ internal sealed partial class DeployEngine(
         try
         {
             Status(deployment, DeploymentStatus.HealthChecking, "waiting for health checks");
-            var failure = await WaitHealthyAsync(set, token);
+            var failure = await runtime.WaitHealthyAsync(set, token);
             if (failure is not null)
             {
                 throw failure;
             }
             token.ThrowIfCancellationRequested();
+            if (newHosts is not null)
+            {
+                // Hostnames change with the version that brings them, never before it is known to be good.
+                hosts.Set(app, newHosts);
+            }
         }
         catch
         {
             await runtime.StopInstancesAsync(set.Instances);
             throw;
         }
-        runtime.SwitchTo(app, set, Hosts(app), keepWarm: deployment.Kind != DeploymentKind.Restart);
+        runtime.SwitchTo(app, set, hosts.For(app), keepWarm: deployment.Kind != DeploymentKind.Restart);
         GoLive(deployment);
     }
 
     private void GoLive(DeploymentRecord deployment)
     {
         store.MakeLive(deployment.App, deployment.Id);
-        var urls = string.Join(", ", Hosts(deployment.App).Select(h => $"http://{h}:{options.HttpPort}"));
+        var urls = string.Join(", ", hosts.For(deployment.App).Select(h => $"http://{h}:{options.HttpPort}"));
         store.AddEvent(deployment.App, deployment.Id, "deployment.live", $"{deployment.Kind} {deployment.Id} is live");
-        PruneBuilds(deployment.App);
+        builds.Prune(deployment.App);
         Status(deployment, DeploymentStatus.Live, $"live at {urls}");
-    }
-
-    /// <summary>Null when every instance of the set passed its health check within its start timeout;
-    /// otherwise the first failure with the instance's last log lines.</summary>
-    private async Task<DeployFailure?> WaitHealthyAsync(ServingSet set, CancellationToken token)
-    {
-        foreach (var instance in set.Instances)
-        {
-            var hc = instance.Spec.Service.Healthcheck;
-            var started = instance.FirstStart;
-            var finished = await Task.WhenAny(started, Task.Delay(hc.StartTimeout, clock, token));
-            token.ThrowIfCancellationRequested();
-            var name = $"{instance.Spec.Service.Name} (replica {instance.Spec.Replica})";
-            if (finished != started)
-            {
-                return new DeployFailure("health-check",
-                    $"{name} did not pass its health check (GET {hc.Path}) within {Durations.Format(hc.StartTimeout)}" +
-                    (instance.LastProbeDetail is { } d ? $": last probe: {d}" : "") +
-                    "; the live version keeps serving", instance.RecentLines());
-            }
-            var outcome = await started;
-            if (!outcome.Healthy)
-            {
-                return new DeployFailure("start", $"{name} {outcome.Detail} before becoming healthy; the live version keeps serving",
-                    instance.RecentLines());
-            }
-        }
-        return null;
-    }
-
-    private Release ReleaseOf(DeploymentRecord deployment, string buildDir)
-    {
-        var spec = JsonSerializer.Deserialize<AppSpec>(deployment.SpecJson!, Json)!;
-        var config = JsonSerializer.Deserialize<Dictionary<string, string>>(deployment.ConfigJson ?? "{}", Json)!;
-        return new Release(deployment.App, deployment.Id, buildDir, spec, config);
     }
 
     /// <summary>The app's config vars at deploy time. Recorded with the deployment so a rollback brings back
@@ -417,57 +302,6 @@ internal sealed partial class DeployEngine(
     {
         _ = app;
         return new Dictionary<string, string>();
-    }
-
-    private static bool DiffersFrom(DeploymentRecord candidate, DeploymentRecord? live) =>
-        live is null || candidate.BuildId != live.BuildId || candidate.ConfigJson != live.ConfigJson;
-
-    private AppRecord RequireApp(string app) =>
-        store.FindApp(app) ?? throw new UserException($"No app named '{app}'. 'slipway apps' lists the apps; 'slipway deploy DIR --app {app}' creates it.", 404);
-
-    private DeploymentRecord LiveDeployment(string app)
-    {
-        var record = RequireApp(app);
-        return (record.LiveDeploymentId is { } id ? store.FindDeployment(id) : null)
-            ?? throw new UserException($"App {app} has no live deployment yet. Deploy it first: slipway deploy DIR --app {app}");
-    }
-
-    private void PruneBuilds(string app)
-    {
-        var keep = store.ListDeployments(app, 100_000)
-            .Where(d => d.LiveAt is not null && d.BuildId is not null)
-            .OrderByDescending(d => d.LiveAt, StringComparer.Ordinal)
-            .Select(d => d.BuildId!)
-            .Distinct()
-            .Take(options.KeepBuilds)
-            .ToHashSet();
-        var live = store.FindApp(app)?.LiveDeploymentId is { } liveId ? store.FindDeployment(liveId)?.BuildId : null;
-        if (live is not null)
-        {
-            keep.Add(live);
-        }
-        foreach (var build in store.ListBuilds(app).Where(b => b.Pruned == 0 && !keep.Contains(b.Id)))
-        {
-            DeleteDirectory(build.Dir);
-            store.MarkBuildPruned(build.Id);
-        }
-    }
-
-    private static void DeleteDirectory(string dir)
-    {
-        try
-        {
-            if (Directory.Exists(dir))
-            {
-                Directory.Delete(dir, recursive: true);
-            }
-        }
-        catch (IOException)
-        {
-        }
-        catch (UnauthorizedAccessException)
-        {
-        }
     }
 
     private AppSpec LogWarnings(DeploymentRecord deployment, ManifestResult.Ok ok)

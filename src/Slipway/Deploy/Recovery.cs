@@ -11,8 +11,17 @@ namespace Slipway.Deploy;
 ///    unrelated process that reused the pid is never touched);
 /// 3. every app that should be running gets fresh instances of its live deployment, routed as they pass
 ///    their health checks.
-/// On shutdown, every instance is stopped (SIGTERM, grace, SIGKILL) and the live deployments stay recorded.</summary>
-internal sealed partial class Recovery(Store store, DeployEngine engine, Supervisor supervisor, Builds.StepRunner steps, ILogger<Recovery> logger) : IHostedService
+/// 4. build directories no record points at (a crash mid-snapshot or mid-delete) are removed.
+/// On shutdown, running deployments are cancelled, then every instance is stopped (SIGTERM, grace, SIGKILL);
+/// the live deployments stay recorded.</summary>
+internal sealed partial class Recovery(
+    Store store,
+    DeployEngine engine,
+    AppOperations apps,
+    BuildDirectories builds,
+    Supervisor supervisor,
+    Builds.StepRunner steps,
+    ILogger<Recovery> logger) : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -28,13 +37,19 @@ internal sealed partial class Recovery(Store store, DeployEngine engine, Supervi
         {
             store.MarkInstanceStopped(instance.Id, "stopped");
         }
+        builds.RemoveOrphans();
         foreach (var app in store.ListApps().Where(a => a.LiveDeploymentId is not null && a.DesiredState == "running"))
         {
-            engine.BringBack(app.Name);
+            apps.BringBack(app.Name);
         }
     }
 
-    public Task StopAsync(CancellationToken cancellationToken) => supervisor.StopEverythingAsync();
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        // Deployments first: none may start instances after the supervisor has stopped everything.
+        await engine.CancelAllAsync();
+        await supervisor.StopEverythingAsync();
+    }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Deployment {DeploymentId} was interrupted by a platform stop and is marked failed")]
     private static partial void LogInterrupted(ILogger logger, string deploymentId);

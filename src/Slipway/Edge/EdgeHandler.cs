@@ -63,6 +63,8 @@ internal sealed class EdgeHandler(Routes routes, HttpForwarder forwarder)
                 case ForwarderError.ConnectFailed when attempt == 0 && !hasBody:
                 case ForwarderError.RequestFailed when attempt == 0 && idempotent && !context.Response.HasStarted:
                     backend.Healthy = false;
+                    // The table may have been swapped meanwhile (a deploy switched): retry on the current one.
+                    service = routes.Current.Match(host)?.MatchPath(path) ?? service;
                     backend = service.Pick(exclude: backend);
                     continue;
                 default:

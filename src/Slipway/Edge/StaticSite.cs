@@ -12,6 +12,7 @@ internal sealed class StaticSite(string root, bool spa)
 {
     private static readonly FileExtensionContentTypeProvider ContentTypes = new();
     private readonly PhysicalFileProvider _files = new(root);
+    private readonly string _realRoot = RealPath(root).TrimEnd('/') + "/";
 
     public string Root { get; } = root;
 
@@ -40,6 +41,27 @@ internal sealed class StaticSite(string root, bool spa)
         await context.Response.SendFileAsync(file, context.RequestAborted);
     }
 
+    /// <summary>A symlink the build created may point anywhere: the file served must really be under the root.</summary>
+    private bool InsideRoot(IFileInfo file) =>
+        file.PhysicalPath is { } physical && RealPath(physical).StartsWith(_realRoot, StringComparison.Ordinal);
+
+    private static string RealPath(string path)
+    {
+        // Resolve every linked directory on the way down, then the file itself.
+        var parts = Path.GetFullPath(path).Split('/', StringSplitOptions.RemoveEmptyEntries);
+        var current = "/";
+        foreach (var part in parts)
+        {
+            current = Path.Combine(current, part);
+            var link = new FileInfo(current).LinkTarget ?? new DirectoryInfo(current).LinkTarget;
+            if (link is not null)
+            {
+                current = Path.GetFullPath(Path.Combine(Path.GetDirectoryName(current)!, link));
+            }
+        }
+        return current;
+    }
+
     private IFileInfo? Resolve(string path)
     {
         if (path.Contains('\\') || path.Contains('\0'))
@@ -49,12 +71,12 @@ internal sealed class StaticSite(string root, bool spa)
         var file = _files.GetFileInfo(path);
         if (file.Exists && !file.IsDirectory)
         {
-            return file;
+            return InsideRoot(file) ? file : null;
         }
         var index = _files.GetFileInfo(path.TrimEnd('/') + "/index.html");
         if (index.Exists)
         {
-            return index;
+            return InsideRoot(index) ? index : null;
         }
         var lastSegment = path[(path.LastIndexOf('/') + 1)..];
         if (spa && !lastSegment.Contains('.'))

@@ -10,7 +10,9 @@ internal sealed class DataDirectory : IDisposable
 
     public static DataDirectory Acquire(string dataDir)
     {
-        Directory.CreateDirectory(dataDir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        Directory.CreateDirectory(dataDir);
+        // Also when it already existed (created by `up`, or by hand): builds, logs and state are private.
+        File.SetUnixFileMode(dataDir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         FileStream stream;
         try
         {

@@ -33,8 +33,12 @@ internal static class ServiceRegistration
         services.AddSingleton(sp => new Builder(sp.GetRequiredService<StepRunner>(), sp.GetRequiredService<LogStore>(),
             sp.GetRequiredService<TimeProvider>(), options.EffectiveCacheDir));
         services.AddSingleton(sp => new AppRuntime(sp.GetRequiredService<Supervisor>(), sp.GetRequiredService<Routes>(),
-            sp.GetRequiredService<TimeProvider>(), options.WarmWindow));
+            sp.GetRequiredService<TimeProvider>(), options.WarmWindow, sp.GetRequiredService<ILogger<AppRuntime>>()));
+        services.AddSingleton<AppLocks>();
+        services.AddSingleton<AppHosts>();
+        services.AddSingleton<BuildDirectories>();
         services.AddSingleton<DeployEngine>();
+        services.AddSingleton<AppOperations>();
         services.AddSingleton<AppViews>();
 
         // Order matters: the edge listens before recovery routes apps to it; on shutdown (reverse order)

@@ -53,7 +53,20 @@ internal sealed partial class Instance
     /// <summary>Completes once: healthy, or the reason the first start failed (exit, or timeout via the caller).</summary>
     public Task<StartOutcome> FirstStart => _firstStart.Task;
 
-    public void Start() => Run = Task.Run(LoopAsync);
+    public void Start() => Run = Task.Run(async () =>
+    {
+        try
+        {
+            await LoopAsync();
+        }
+        catch (Exception e)
+        {
+            // A bug, not an app failure: record it, and never leave a deploy gate waiting for a first start.
+            LogLoopFailed(_logger, Spec.App, Spec.Id, e);
+            _firstStart.TrySetResult(new StartOutcome(false, $"supervision failed: {e.Message}"));
+            SetState(InstanceState.Crashed);
+        }
+    });
 
     public IReadOnlyList<string> RecentLines()
     {
@@ -70,6 +83,7 @@ internal sealed partial class Instance
             return;
         }
         SetState(InstanceState.Stopping);
+        _firstStart.TrySetResult(new StartOutcome(false, "was stopped before it became healthy"));
         await _stopping.CancelAsync();
         if (_process is { } process)
         {
@@ -271,6 +285,9 @@ internal sealed partial class Instance
         _state = state;
         _changed(this);
     }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Supervising {App} instance {InstanceId} failed")]
+    private static partial void LogLoopFailed(ILogger logger, string app, string instanceId, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Started {App}/{Service} instance {InstanceId} pid {Pid} port {Port}")]
     private static partial void LogStarted(ILogger logger, string app, string service, string instanceId, int pid, int port);

@@ -180,6 +180,17 @@ internal sealed class Store
             """, new { id, buildId, specJson, configJson, commitSha });
     }
 
+    /// <summary>A rollback or restart fixes its target when it runs (under the app's lock), not when queued.</summary>
+    public void RetargetDeployment(string id, DeploymentRecord target)
+    {
+        using var c = Open();
+        c.Execute("""
+            update deployments set source = @Source, build_id = @BuildId, spec_json = @SpecJson, config_json = @ConfigJson,
+                commit_sha = @CommitSha, rollback_of = @TargetId
+            where id = @id
+            """, new { id, target.Source, target.BuildId, target.SpecJson, target.ConfigJson, target.CommitSha, TargetId = target.Id });
+    }
+
     public void FailDeployment(string id, string status, string step, string error)
     {
         using var c = Open();

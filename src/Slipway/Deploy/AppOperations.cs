@@ -1,0 +1,94 @@
+using Slipway.Hosting;
+using Slipway.Runtime;
+using Slipway.State;
+
+namespace Slipway.Deploy;
+
+/// <summary>stop, start, destroy, and bringing apps back after a platform restart. Each runs under the app's
+/// lock; stop and destroy first cancel the app's deployments and wait for them to clean up, so none of them
+/// can switch traffic to instances that are being stopped.</summary>
+internal sealed class AppOperations(
+    Store store,
+    AppRuntime runtime,
+    AppLocks locks,
+    AppHosts hosts,
+    BuildDirectories builds,
+    DeployEngine engine,
+    LogStore logs)
+{
+    public async Task StopAsync(string app)
+    {
+        AppErrors.Require(store, app);
+        await engine.CancelAndWaitAsync(app);
+        using (await locks.HoldAsync(app, CancellationToken.None))
+        {
+            store.SetDesiredState(app, "stopped");
+            await runtime.StopAppAsync(app);
+            store.AddEvent(app, null, "app.stopped", "stopped by user");
+        }
+    }
+
+    /// <summary>Starts the live release again and waits until it is healthy. Not tied to the caller's
+    /// connection: a client that goes away does not leave instances half-started.</summary>
+    public async Task StartAsync(string app)
+    {
+        using (await locks.HoldAsync(app, CancellationToken.None))
+        {
+            var live = AppErrors.Live(store, app);
+            store.SetDesiredState(app, "running");
+            if (runtime.Serving(app) is not null)
+            {
+                return;
+            }
+            var build = store.FindBuild(live.BuildId!);
+            if (build is null || !Directory.Exists(build.Dir))
+            {
+                throw new UserException($"The build of live deployment {live.Id} is missing; deploy {app} again.");
+            }
+            var set = runtime.StartInstances(Release.Of(live, build.Dir));
+            var failure = await runtime.WaitHealthyAsync(set, CancellationToken.None);
+            if (failure is not null)
+            {
+                await runtime.StopInstancesAsync(set.Instances);
+                store.SetDesiredState(app, "stopped");
+                throw new UserException($"{app} did not start: {failure.Message}\n{string.Join('\n', failure.LastLines.Select(l => "    " + l))}");
+            }
+            runtime.SwitchTo(app, set, hosts.For(app));
+            store.AddEvent(app, live.Id, "app.started", "started by user");
+        }
+    }
+
+    public async Task DestroyAsync(string app)
+    {
+        AppErrors.Require(store, app);
+        await engine.CancelAndWaitAsync(app);
+        using (await locks.HoldAsync(app, CancellationToken.None))
+        {
+            await runtime.StopAppAsync(app);
+            var deployments = store.ListDeployments(app, 100_000);
+            store.DeleteApp(app);
+            builds.DeleteApp(app);
+            foreach (var d in deployments)
+            {
+                logs.Delete(LogKeys.Deployment(d.Id));
+            }
+            logs.Delete(LogKeys.App(app));
+        }
+    }
+
+    /// <summary>After a platform restart: start the live release again and route to it at once; instances join
+    /// the rotation as they pass their health checks and restart per their policy if they fail.</summary>
+    public void BringBack(string app)
+    {
+        var live = AppErrors.Live(store, app);
+        var build = live.BuildId is null ? null : store.FindBuild(live.BuildId);
+        if (build is null || !Directory.Exists(build.Dir))
+        {
+            store.AddEvent(app, live.Id, "app.recovery-failed", $"the build of live deployment {live.Id} is missing; deploy again");
+            return;
+        }
+        var set = runtime.StartInstances(Release.Of(live, build.Dir));
+        runtime.SwitchTo(app, set, hosts.For(app));
+        store.AddEvent(app, live.Id, "app.recovered", $"started {set.Instances.Count} instance(s) of {live.Id} after a platform restart");
+    }
+}

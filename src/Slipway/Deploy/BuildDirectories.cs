@@ -1,0 +1,98 @@
+using Slipway.Hosting;
+using Slipway.State;
+
+namespace Slipway.Deploy;
+
+/// <summary>Build directories on disk: pruning to the last N builds that went live, and removing what a
+/// crash left behind. A build is renamed out of the way before it is marked pruned and deleted, so a crash
+/// mid-delete never leaves a half-deleted directory under a name a rollback would trust.</summary>
+internal sealed class BuildDirectories(Store store, PlatformOptions options)
+{
+    private const string DeletingSuffix = ".deleting";
+
+    public string PathFor(string app, string buildId) => Path.Combine(options.BuildsDir, app, buildId);
+
+    public void Prune(string app)
+    {
+        var keep = store.ListDeployments(app, 100_000)
+            .Where(d => d.LiveAt is not null && d.BuildId is not null)
+            .OrderByDescending(d => d.LiveAt, StringComparer.Ordinal)
+            .Select(d => d.BuildId!)
+            .Distinct()
+            .Take(options.KeepBuilds)
+            .ToHashSet();
+        if (store.FindApp(app)?.LiveDeploymentId is { } liveId && store.FindDeployment(liveId)?.BuildId is { } live)
+        {
+            keep.Add(live);
+        }
+        foreach (var build in store.ListBuilds(app).Where(b => b.Pruned == 0 && !keep.Contains(b.Id)))
+        {
+            var doomed = MoveAside(build.Dir);
+            store.MarkBuildPruned(build.Id);
+            Delete(doomed);
+        }
+    }
+
+    /// <summary>Deletes a build directory that never made it into the store (failed or cancelled snapshot).</summary>
+    public void Discard(string dir) => Delete(MoveAside(dir));
+
+    public void DeleteApp(string app) => Delete(Path.Combine(options.BuildsDir, app));
+
+    /// <summary>At start-up: directories no build record points at (a snapshot interrupted by a crash, a
+    /// delete that did not finish) are removed.</summary>
+    public void RemoveOrphans()
+    {
+        if (!Directory.Exists(options.BuildsDir))
+        {
+            return;
+        }
+        var known = store.ListApps().SelectMany(a => store.ListBuilds(a.Name)).Where(b => b.Pruned == 0)
+            .Select(b => Path.GetFullPath(b.Dir)).ToHashSet(StringComparer.Ordinal);
+        foreach (var appDir in Directory.GetDirectories(options.BuildsDir))
+        {
+            foreach (var dir in Directory.GetDirectories(appDir))
+            {
+                if (!known.Contains(Path.GetFullPath(dir)))
+                {
+                    Delete(dir);
+                }
+            }
+        }
+    }
+
+    private static string MoveAside(string dir)
+    {
+        if (!Directory.Exists(dir))
+        {
+            return dir;
+        }
+        var aside = dir + DeletingSuffix;
+        try
+        {
+            Directory.Move(dir, aside);
+            return aside;
+        }
+        catch (IOException)
+        {
+            return dir;
+        }
+    }
+
+    private static void Delete(string dir)
+    {
+        try
+        {
+            if (Directory.Exists(dir))
+            {
+                Directory.Delete(dir, recursive: true);
+            }
+        }
+        catch (IOException)
+        {
+            // Left for RemoveOrphans at the next start.
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+    }
+}

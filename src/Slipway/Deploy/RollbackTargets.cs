@@ -1,0 +1,44 @@
+using Slipway.State;
+
+namespace Slipway.Deploy;
+
+/// <summary>Which deployment a rollback goes back to. Resolved when the request arrives (so a mistake is
+/// reported at once) and again when the rollback runs under the app's lock (so a deployment that finished
+/// in between counts).</summary>
+internal static class RollbackTargets
+{
+    public static (DeploymentRecord Target, BuildRecord Build) Resolve(Store store, string app, string? toId, int keepBuilds)
+    {
+        var appRecord = store.FindApp(app) ?? throw AppErrors.NoApp(app);
+        var history = store.ListDeployments(app, 100_000);
+        DeploymentRecord target;
+        if (toId is not null)
+        {
+            target = history.FirstOrDefault(d => d.Id == toId || d.Seq.ToString(System.Globalization.CultureInfo.InvariantCulture) == toId)
+                ?? throw new UserException($"No deployment '{toId}' in app {app}. 'slipway deployments --app {app}' lists them.", 404);
+            if (target.LiveAt is null || target.BuildId is null)
+            {
+                throw new UserException($"Deployment {target.Id} never went live ({target.Status}), so there is nothing to roll back to. Pick one that did from 'slipway deployments --app {app}'.");
+            }
+            if (target.Id == appRecord.LiveDeploymentId)
+            {
+                throw new UserException($"Deployment {target.Id} is already live.");
+            }
+        }
+        else
+        {
+            // The deployment live before the current one, skipping any that ran the very same build and config.
+            var live = history.FirstOrDefault(d => d.Id == appRecord.LiveDeploymentId);
+            target = history.FirstOrDefault(d => d.LiveAt is not null && d.Id != appRecord.LiveDeploymentId && d.BuildId is not null &&
+                    (live is null || d.Seq < live.Seq) &&
+                    (live is null || d.BuildId != live.BuildId || d.ConfigJson != live.ConfigJson))
+                ?? throw new UserException($"App {app} has no earlier deployment that went live, so there is nothing to roll back to.");
+        }
+        var build = store.FindBuild(target.BuildId!);
+        if (build is null || build.Pruned != 0 || !Directory.Exists(build.Dir))
+        {
+            throw new UserException($"The build of deployment {target.Id} has been pruned (only the last {keepBuilds} are kept). Deploy its source again instead.");
+        }
+        return (target, build);
+    }
+}

@@ -12,7 +12,7 @@ internal sealed class StaticSite(string root, bool spa)
 {
     private static readonly FileExtensionContentTypeProvider ContentTypes = new();
     private readonly PhysicalFileProvider _files = new(root);
-    private readonly string _realRoot = RealPath(root).TrimEnd('/') + "/";
+    private readonly string _realRoot = (RealPath(root) ?? root).TrimEnd('/') + "/";
 
     public string Root { get; } = root;
 
@@ -25,38 +25,49 @@ internal sealed class StaticSite(string root, bool spa)
             return;
         }
         var file = Resolve(path);
-        if (file is null)
+        // What is sent is the file's real path, checked to be under the root: a symlink made by the build may
+        // point anywhere, and a link's own size is not its target's.
+        var real = file?.PhysicalPath is { } physical ? RealPath(physical) : null;
+        if (file is null || real is null || !real.StartsWith(_realRoot, StringComparison.Ordinal))
         {
             await ErrorPages.WriteAsync(context, StatusCodes.Status404NotFound, "Not found", $"No file at {path}.");
             return;
         }
         context.Response.StatusCode = StatusCodes.Status200OK;
         context.Response.ContentType = ContentTypes.TryGetContentType(file.Name, out var type) ? type : "application/octet-stream";
-        context.Response.ContentLength = file.Length;
+        context.Response.ContentLength = new FileInfo(real).Length;
         context.Response.Headers.CacheControl = file.Name == "index.html" ? "no-cache" : "public, max-age=300";
         if (HttpMethods.IsHead(context.Request.Method))
         {
             return;
         }
-        await context.Response.SendFileAsync(file, context.RequestAborted);
+        await context.Response.SendFileAsync(real, context.RequestAborted);
     }
 
-    /// <summary>A symlink the build created may point anywhere: the file served must really be under the root.</summary>
-    private bool InsideRoot(IFileInfo file) =>
-        file.PhysicalPath is { } physical && RealPath(physical).StartsWith(_realRoot, StringComparison.Ordinal);
-
-    private static string RealPath(string path)
+    /// <summary>The path with every symbolic link on the way resolved; null for a link cycle.</summary>
+    private static string? RealPath(string path)
     {
-        // Resolve every linked directory on the way down, then the file itself.
-        var parts = Path.GetFullPath(path).Split('/', StringSplitOptions.RemoveEmptyEntries);
         var current = "/";
-        foreach (var part in parts)
+        foreach (var part in Path.GetFullPath(path).Split('/', StringSplitOptions.RemoveEmptyEntries))
         {
             current = Path.Combine(current, part);
-            var link = new FileInfo(current).LinkTarget ?? new DirectoryInfo(current).LinkTarget;
-            if (link is not null)
+            var info = new FileInfo(current);
+            if (info.LinkTarget is null)
             {
-                current = Path.GetFullPath(Path.Combine(Path.GetDirectoryName(current)!, link));
+                continue;
+            }
+            try
+            {
+                var target = info.ResolveLinkTarget(returnFinalTarget: true);
+                if (target is null || RealPath(target.FullName) is not { } resolved)
+                {
+                    return null;
+                }
+                current = resolved;
+            }
+            catch (IOException)
+            {
+                return null;
             }
         }
         return current;
@@ -71,12 +82,12 @@ internal sealed class StaticSite(string root, bool spa)
         var file = _files.GetFileInfo(path);
         if (file.Exists && !file.IsDirectory)
         {
-            return InsideRoot(file) ? file : null;
+            return file;
         }
         var index = _files.GetFileInfo(path.TrimEnd('/') + "/index.html");
         if (index.Exists)
         {
-            return InsideRoot(index) ? index : null;
+            return index;
         }
         var lastSegment = path[(path.LastIndexOf('/') + 1)..];
         if (spa && !lastSegment.Contains('.'))

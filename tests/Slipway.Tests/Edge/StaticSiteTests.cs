@@ -28,6 +28,10 @@ public sealed class StaticSiteTests : IAsyncLifetime
         Write(".env", "SECRET=" + _secret);
         Write("assets/main.js", "main()");
         Write("docs/index.html", "<h1>docs</h1>");
+        // Links a build may leave behind: one inside the root (fine) and two out of it (never followed).
+        File.CreateSymbolicLink(Path.Combine(Root, "readme.txt"), "hello.txt");
+        File.CreateSymbolicLink(Path.Combine(Root, "leak.txt"), Path.Combine(_dir, "secret.txt"));
+        Directory.CreateSymbolicLink(Path.Combine(Root, "up"), _dir);
         _spa = await Serve(new StaticSite(Root, spa: true));
         _plain = await Serve(new StaticSite(Root, spa: false));
     }
@@ -121,6 +125,26 @@ public sealed class StaticSiteTests : IAsyncLifetime
     public async Task Hidden_files_are_never_served()
     {
         using var response = await _http.GetAsync(Url(_spa!, "/.env"));
+
+        response.StatusCode.Should().Be(HttpStatusCode.NotFound);
+        (await response.Content.ReadAsStringAsync()).Should().NotContain(_secret);
+    }
+
+    [Fact]
+    public async Task A_symlink_inside_the_root_is_served_with_its_targets_length()
+    {
+        using var response = await _http.GetAsync(Url(_spa!, "/readme.txt"));
+
+        response.StatusCode.Should().Be(HttpStatusCode.OK);
+        (await response.Content.ReadAsStringAsync()).Should().Be("hello");
+    }
+
+    [Theory]
+    [InlineData("/leak.txt")]
+    [InlineData("/up/secret.txt")]
+    public async Task A_symlink_out_of_the_root_is_never_followed(string path)
+    {
+        using var response = await _http.GetAsync(Url(_spa!, path));
 
         response.StatusCode.Should().Be(HttpStatusCode.NotFound);
         (await response.Content.ReadAsStringAsync()).Should().NotContain(_secret);

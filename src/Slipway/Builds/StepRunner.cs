@@ -18,29 +18,9 @@ internal sealed record StepResult(StepOutcome Outcome, int ExitCode, IReadOnlyLi
 }
 
 /// <summary>Runs one build or release command to completion: output streams line by line into the
-/// deployment's log as it happens, a time limit and cancellation stop the whole process tree. While a step
-/// runs, its process group is recorded in <paramref name="runDir"/> so that a platform killed mid-build can
-/// kill the orphaned step when it starts again (<see cref="KillLeftoversAsync"/>).</summary>
-internal sealed class StepRunner(IProcessLauncher launcher, LogStore logs, TimeProvider clock, string runDir)
+/// deployment's log as it happens, a time limit and cancellation stop the whole process tree.</summary>
+internal sealed class StepRunner(IProcessLauncher launcher, LogStore logs, TimeProvider clock)
 {
-    /// <summary>Kills steps left running by a previous platform process (pid and start time must both match).</summary>
-    public async Task KillLeftoversAsync()
-    {
-        if (!Directory.Exists(runDir))
-        {
-            return;
-        }
-        foreach (var file in Directory.GetFiles(runDir, "step-*"))
-        {
-            var parts = File.ReadAllText(file).Split(' ');
-            if (parts.Length == 2 && int.TryParse(parts[0], out var pid))
-            {
-                await ProcessGroups.KillLeftoverAsync(pid, parts[1], TimeSpan.FromSeconds(2));
-            }
-            File.Delete(file);
-        }
-    }
-
     public async Task<StepResult> RunAsync(string deploymentId, string kind, string? service, LaunchSpec spec,
         TimeSpan timeout, CancellationToken cancellationToken, bool echoCommand = true)
     {
@@ -63,17 +43,7 @@ internal sealed class StepRunner(IProcessLauncher launcher, LogStore logs, TimeP
             logs.Append(key, new LogEntry(line.At, kind, line.Text, deploymentId, service));
         });
 
-        Directory.CreateDirectory(runDir);
-        var record = Path.Combine(runDir, $"step-{process.Pid}");
-        await File.WriteAllTextAsync(record, $"{process.Pid} {process.StartIdentity}", CancellationToken.None);
-        try
-        {
-            return await WaitAsync(process, last, timeout, cancellationToken);
-        }
-        finally
-        {
-            File.Delete(record);
-        }
+        return await WaitAsync(process, last, timeout, cancellationToken);
     }
 
     private async Task<StepResult> WaitAsync(ILaunchedProcess process, Queue<string> last, TimeSpan timeout, CancellationToken cancellationToken)

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Slipway.Hosting;
 using Slipway.Runtime;
 using Slipway.State;
 
@@ -20,7 +21,7 @@ internal sealed partial class Recovery(
     AppOperations apps,
     BuildDirectories builds,
     Supervisor supervisor,
-    Builds.StepRunner steps,
+    PlatformOptions options,
     ILogger<Recovery> logger) : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
@@ -29,7 +30,11 @@ internal sealed partial class Recovery(
         {
             LogInterrupted(logger, id);
         }
-        await steps.KillLeftoversAsync();
+        var swept = await Leftovers.KillAsync(Leftovers.OwnerId(options.DataDir), TimeSpan.FromSeconds(5));
+        if (swept > 0)
+        {
+            LogSwept(logger, swept);
+        }
         var leftovers = store.ListActiveInstances();
         await Task.WhenAll(leftovers.Where(i => i.Pid is not null)
             .Select(i => ProcessGroups.KillLeftoverAsync((int)i.Pid!.Value, i.PidStart, TimeSpan.FromSeconds(5))));
@@ -50,6 +55,9 @@ internal sealed partial class Recovery(
         await engine.CancelAllAsync();
         await supervisor.StopEverythingAsync();
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Killed {Count} process group(s) left running by the previous platform process")]
+    private static partial void LogSwept(ILogger logger, int count);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Deployment {DeploymentId} was interrupted by a platform stop and is marked failed")]
     private static partial void LogInterrupted(ILogger logger, string deploymentId);

@@ -18,7 +18,7 @@ internal static class ServiceRegistration
         services.AddSingleton(sp => new Store(options.DatabasePath, sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton(new LogStore(options.LogsDir));
 
-        services.AddSingleton<IProcessLauncher, LocalProcessLauncher>();
+        services.AddSingleton<IProcessLauncher>(sp => new LocalProcessLauncher(sp.GetRequiredService<TimeProvider>(), Leftovers.OwnerId(options.DataDir)));
         services.AddSingleton<HealthProbe>();
         services.AddSingleton<PortAllocator>();
         services.AddSingleton<Supervisor>();
@@ -28,8 +28,7 @@ internal static class ServiceRegistration
         services.AddSingleton<EdgeHandler>();
         services.AddSingleton<EdgeServer>();
 
-        services.AddSingleton(sp => new StepRunner(sp.GetRequiredService<IProcessLauncher>(), sp.GetRequiredService<LogStore>(),
-            sp.GetRequiredService<TimeProvider>(), Path.Combine(options.DataDir, "run")));
+        services.AddSingleton<StepRunner>();
         services.AddSingleton(sp => new Builder(sp.GetRequiredService<StepRunner>(), sp.GetRequiredService<LogStore>(),
             sp.GetRequiredService<TimeProvider>(), options.EffectiveCacheDir));
         services.AddSingleton(sp => new AppRuntime(sp.GetRequiredService<Supervisor>(), sp.GetRequiredService<Routes>(),

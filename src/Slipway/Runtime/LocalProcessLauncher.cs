@@ -3,7 +3,7 @@ using System.Diagnostics;
 namespace Slipway.Runtime;
 
 /// <summary>Runs commands as local child processes, each leading its own process group.</summary>
-internal sealed class LocalProcessLauncher(TimeProvider clock) : IProcessLauncher
+internal sealed class LocalProcessLauncher(TimeProvider clock, string ownerId) : IProcessLauncher
 {
     public ILaunchedProcess Start(LaunchSpec spec, Action<OutputLine> onLine)
     {
@@ -32,6 +32,7 @@ internal sealed class LocalProcessLauncher(TimeProvider clock) : IProcessLaunche
         {
             psi.Environment[key] = value;
         }
+        psi.Environment[Leftovers.OwnerVariable] = ownerId;
         var process = Process.Start(psi) ?? throw new InvalidOperationException("setsid did not start");
         process.StandardInput.Close();
         return new LocalProcess(process, onLine, clock);

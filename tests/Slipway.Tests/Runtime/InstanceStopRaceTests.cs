@@ -10,7 +10,7 @@ public sealed class InstanceStopRaceTests : IAsyncLifetime
 {
     private readonly string _dir = TempDirs.Create("stoprace");
     private readonly HealthProbe _probe = new();
-    private readonly GatedLauncher _launcher = new(new LocalProcessLauncher(TimeProvider.System));
+    private readonly GatedLauncher _launcher = new(new LocalProcessLauncher(TimeProvider.System, "test-owner"));
 
     public Task InitializeAsync() => Task.CompletedTask;
 

@@ -8,7 +8,7 @@ namespace Slipway.Tests.Runtime;
 public sealed class LocalProcessLauncherTests : IAsyncLifetime
 {
     private static readonly TimeSpan Limit = TimeSpan.FromSeconds(10);
-    private readonly LocalProcessLauncher _launcher = new(TimeProvider.System);
+    private readonly LocalProcessLauncher _launcher = new(TimeProvider.System, "test-owner");
     private readonly List<ILaunchedProcess> _started = [];
     private readonly string _dir = TempDirs.Create("launch");
     private readonly ConcurrentQueue<OutputLine> _lines = new();
@@ -66,8 +66,9 @@ public sealed class LocalProcessLauncherTests : IAsyncLifetime
 
         var names = Texts(OutputStream.Stdout).Select(line => line.Split('=', 2)[0]).ToList();
         names.Should().NotContain(leaked);
-        // The shell itself may export its working directory and level; nothing else may appear.
-        names.Except(["PWD", "OLDPWD", "SHLVL", "_"]).Should().BeEquivalentTo("PATH", "GREETING");
+        // The shell itself may export its working directory and level; besides the platform's ownership mark
+        // (how a restarted platform finds what its predecessor left running), nothing else may appear.
+        names.Except(["PWD", "OLDPWD", "SHLVL", "_"]).Should().BeEquivalentTo("PATH", "GREETING", "SLIPWAY_OWNER");
         Texts(OutputStream.Stdout).Should().Contain("GREETING=hello");
     }
 

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using System.Text.Json;
 using Slipway.Tests.Support;
 
@@ -217,7 +216,7 @@ public sealed class OperationsTests
     [Fact]
     public async Task The_API_on_TCP_requires_the_bearer_token()
     {
-        var port = FreePort();
+        var port = Ports.Free();
         await using var platform = await TestPlatform.StartAsync(apiPort: port);
         using var http = new HttpClient();
         using var anonymous = await http.GetAsync($"http://localhost:{port}/v1/apps");
@@ -235,7 +234,7 @@ public sealed class OperationsTests
     public async Task Up_starts_the_platform_in_the_background_and_deploys_and_down_stops_everything()
     {
         var dataDir = TempDirs.Create("up");
-        var port = FreePort();
+        var port = Ports.Free();
         var exe = Path.Combine(AppContext.BaseDirectory, "slipway");
         try
         {
@@ -280,12 +279,5 @@ public sealed class OperationsTests
         var stderr = p.StandardError.ReadToEndAsync();
         await p.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(3));
         return (p.ExitCode, await stdout + await stderr);
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using System.Text.Json;
 using Slipway.Tests.Support;
 
@@ -13,7 +12,7 @@ public sealed class PlatformRestartTests
     public async Task After_SIGKILL_of_the_platform_a_restart_serves_the_live_version_and_fails_the_interrupted_deployment()
     {
         var dataDir = TempDirs.Create("restart");
-        var port = FreePort();
+        var port = Ports.Free();
         try
         {
             var platform = await PlatformProcess.StartAsync(dataDir, port);
@@ -79,12 +78,5 @@ public sealed class PlatformRestartTests
             watch.Elapsed.Should().BeLessThan(TimeSpan.FromSeconds(60));
             await Task.Delay(100);
         }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -16,6 +16,7 @@ internal sealed partial class Instance
     private static readonly TimeSpan StableAfter = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(15);
     private const int UnhealthyAfterFailures = 3;
+    private static readonly TimeSpan SteadyProbeInterval = TimeSpan.FromSeconds(10);
 
     private readonly IProcessLauncher _launcher;
     private readonly HealthProbe _probe;
@@ -220,15 +221,16 @@ internal sealed partial class Instance
                 // Answering, but not healthy: the deploy gate reports this detail if the start timeout runs out.
                 _lastProbeDetail = detail;
             }
-            var wait = everHealthy ? TimeSpan.FromTicks(Math.Max(hc.Interval.Ticks, TimeSpan.FromSeconds(2).Ticks)) : hc.Interval;
-            try
+            // Once in rotation, probing slows down: a crash is seen at once from the process exit and a refused
+            // connection from the edge, so this only catches hung instances, and the app's log stays readable.
+            // The wait is cut short when the edge takes the instance out, so it comes back within an interval.
+            var steady = everHealthy && Endpoint.Healthy;
+            var until = _clock.GetUtcNow() + (steady ? (hc.Interval > SteadyProbeInterval ? hc.Interval : SteadyProbeInterval) : hc.Interval);
+            do
             {
-                await Task.WhenAny(process.Exited, Task.Delay(wait, _clock, token));
+                await Task.WhenAny(process.Exited, Task.Delay(hc.Interval, _clock, token));
             }
-            catch (OperationCanceledException)
-            {
-                break;
-            }
+            while (steady && Endpoint.Healthy && _clock.GetUtcNow() < until && !process.Exited.IsCompleted && !token.IsCancellationRequested);
         }
     }
 

@@ -293,8 +293,20 @@ internal sealed partial class DeployEngine(
         var urls = string.Join(", ", hosts.For(deployment.App).Select(h => $"http://{h}:{options.HttpPort}"));
         store.AddEvent(deployment.App, deployment.Id, "deployment.live", $"{deployment.Kind} {deployment.Id} is live");
         builds.Prune(deployment.App);
+        PruneDeploymentLogs(deployment.App);
         Status(deployment, DeploymentStatus.Live, $"live at {urls}");
     }
+
+    /// <summary>History rows stay; the build and release logs of all but the last 100 deployments go.</summary>
+    private void PruneDeploymentLogs(string app)
+    {
+        foreach (var old in store.ListDeployments(app, 100_000).Skip(KeptDeploymentLogs))
+        {
+            logs.Delete(LogKeys.Deployment(old.Id));
+        }
+    }
+
+    private const int KeptDeploymentLogs = 100;
 
     /// <summary>The app's config vars at deploy time. Recorded with the deployment so a rollback brings back
     /// exactly this config; the config issue fills it from encrypted per-environment vars.</summary>

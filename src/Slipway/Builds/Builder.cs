@@ -47,6 +47,12 @@ internal sealed class Builder(StepRunner steps, LogStore logs, TimeProvider cloc
                     return (false, "build", Describe(result, $"{service.Name}: build ({build})", cancellationToken), result.LastLines);
                 }
             }
+            if (service.Type == ServiceType.Static && Directory.Exists(Path.Combine(dir, service.Output ?? ".")) &&
+                !RealPaths.IsUnder(Path.Combine(dir, service.Output ?? "."), sourceDir))
+            {
+                return (false, "build", $"{service.Name}: the output directory '{service.Output}' leads outside the build (a symbolic link?). " +
+                    "Static files are served only from inside the app's own build.", []);
+            }
             if (service.Type == ServiceType.Static && !Directory.Exists(Path.Combine(dir, service.Output ?? ".")))
             {
                 return (false, "build", $"{service.Name}: the build did not produce its output directory '{service.Output}'. " +

@@ -115,15 +115,18 @@ internal static class SourceSnapshot
     /// is refused: following it would copy (and maybe serve) a file of this machine that is not the app's.</summary>
     private static void CopyLink(string sourceDir, string relative, string link, string to)
     {
-        var resolved = Path.GetFullPath(Path.Combine(Path.GetDirectoryName(Path.Combine(sourceDir, relative))!, link));
-        var root = Path.GetFullPath(sourceDir).TrimEnd('/') + "/";
-        if (!resolved.StartsWith(root, StringComparison.Ordinal))
+        var linkPath = Path.Combine(sourceDir, relative);
+        var resolved = RealPaths.Resolve(linkPath);
+        var root = RealPaths.Resolve(sourceDir) ?? Path.GetFullPath(sourceDir);
+        if (resolved is null || !RealPaths.IsUnderResolved(resolved, root))
         {
-            throw new UserException($"'{relative}' is a symbolic link to '{link}', outside the app's source. " +
+            throw new UserException($"'{relative}' is a symbolic link to '{link}', which leads outside the app's source (or nowhere). " +
                 "Slipway copies only the app's own files: replace the link with the file itself, or point it inside the source.");
         }
         Directory.CreateDirectory(Path.GetDirectoryName(to)!);
-        File.CreateSymbolicLink(to, Path.GetRelativePath(Path.GetDirectoryName(Path.Combine(sourceDir, relative))!, resolved));
+        // Recreated relative to where the link sits in the snapshot, pointing at the same file of the source.
+        var linkDir = Path.GetDirectoryName(Path.Combine(root, relative))!;
+        File.CreateSymbolicLink(to, Path.GetRelativePath(RealPaths.Resolve(Path.GetDirectoryName(linkPath)!) ?? linkDir, resolved));
     }
 
     private static IEnumerable<string> WalkFiles(string root, string relative)

@@ -14,7 +14,8 @@ internal sealed class AppOperations(
     AppHosts hosts,
     BuildDirectories builds,
     DeployEngine engine,
-    LogStore logs)
+    LogStore logs,
+    Microsoft.Extensions.Hosting.IHostApplicationLifetime lifetime)
 {
     public async Task StopAsync(string app)
     {
@@ -29,10 +30,12 @@ internal sealed class AppOperations(
     }
 
     /// <summary>Starts the live release again and waits until it is healthy. Not tied to the caller's
-    /// connection: a client that goes away does not leave instances half-started.</summary>
+    /// connection (a client that goes away does not leave instances half-started), only to the platform's
+    /// own shutdown.</summary>
     public async Task StartAsync(string app)
     {
-        using (await locks.HoldAsync(app, CancellationToken.None))
+        var stopping = lifetime.ApplicationStopping;
+        using (await locks.HoldAsync(app, stopping))
         {
             var live = AppErrors.Live(store, app);
             store.SetDesiredState(app, "running");
@@ -41,19 +44,31 @@ internal sealed class AppOperations(
                 return;
             }
             var build = store.FindBuild(live.BuildId!);
-            if (build is null || !Directory.Exists(build.Dir))
+            if (build is null || !Directory.Exists(builds.DirOf(build)))
             {
                 throw new UserException($"The build of live deployment {live.Id} is missing; deploy {app} again.");
             }
-            var set = runtime.StartInstances(Release.Of(live, build.Dir));
-            var failure = await runtime.WaitHealthyAsync(set, CancellationToken.None);
+            var set = runtime.StartInstances(Release.Of(live, builds.DirOf(build)));
+            DeployFailure? failure;
+            try
+            {
+                failure = await runtime.WaitHealthyAsync(set, stopping);
+                if (failure is null)
+                {
+                    runtime.SwitchTo(app, set, hosts.For(app));
+                }
+            }
+            catch
+            {
+                await runtime.StopInstancesAsync(set.Instances);
+                throw;
+            }
             if (failure is not null)
             {
                 await runtime.StopInstancesAsync(set.Instances);
                 store.SetDesiredState(app, "stopped");
                 throw new UserException($"{app} did not start: {failure.Message}\n{string.Join('\n', failure.LastLines.Select(l => "    " + l))}");
             }
-            runtime.SwitchTo(app, set, hosts.For(app));
             store.AddEvent(app, live.Id, "app.started", "started by user");
         }
     }
@@ -82,12 +97,12 @@ internal sealed class AppOperations(
     {
         var live = AppErrors.Live(store, app);
         var build = live.BuildId is null ? null : store.FindBuild(live.BuildId);
-        if (build is null || !Directory.Exists(build.Dir))
+        if (build is null || !Directory.Exists(builds.DirOf(build)))
         {
             store.AddEvent(app, live.Id, "app.recovery-failed", $"the build of live deployment {live.Id} is missing; deploy again");
             return;
         }
-        var set = runtime.StartInstances(Release.Of(live, build.Dir));
+        var set = runtime.StartInstances(Release.Of(live, builds.DirOf(build)));
         runtime.SwitchTo(app, set, hosts.For(app));
         store.AddEvent(app, live.Id, "app.recovered", $"started {set.Instances.Count} instance(s) of {live.Id} after a platform restart");
     }

@@ -189,7 +189,7 @@ internal sealed partial class AppRuntime(Supervisor supervisor, Routes routes, T
             .Select(s => new ServiceRoute(s.Name, s.Path,
                 set.Instances.Where(i => i.Spec.Service.Name == s.Name).Select(i => i.Endpoint).ToList(),
                 s.Type == ServiceType.Static
-                    ? new StaticSite(Path.GetFullPath(Path.Combine(set.Release.ServiceDir(s), s.Output ?? ".")), s.Spa)
+                    ? new StaticSite(Path.GetFullPath(Path.Combine(set.Release.ServiceDir(s), s.Output ?? ".")), s.Spa, set.Release.BuildDir)
                     : null))
             .ToList();
         return new AppRoute(app, set.Release.DeploymentId, hosts, services);

@@ -12,6 +12,10 @@ internal sealed class BuildDirectories(Store store, PlatformOptions options)
 
     public string PathFor(string app, string buildId) => Path.Combine(options.BuildsDir, app, buildId);
 
+    /// <summary>Where a build is now: derived from today's data directory, not the path recorded when it was
+    /// made (the data directory may be reached by another spelling since).</summary>
+    public string DirOf(BuildRecord build) => PathFor(build.App, build.Id);
+
     public void Prune(string app)
     {
         var keep = store.ListDeployments(app, 100_000)
@@ -27,7 +31,7 @@ internal sealed class BuildDirectories(Store store, PlatformOptions options)
         }
         foreach (var build in store.ListBuilds(app).Where(b => b.Pruned == 0 && !keep.Contains(b.Id)))
         {
-            var doomed = MoveAside(build.Dir);
+            var doomed = MoveAside(DirOf(build));
             store.MarkBuildPruned(build.Id);
             Delete(doomed);
         }
@@ -46,13 +50,16 @@ internal sealed class BuildDirectories(Store store, PlatformOptions options)
         {
             return;
         }
-        var known = store.ListApps().SelectMany(a => store.ListBuilds(a.Name)).Where(b => b.Pruned == 0)
-            .Select(b => Path.GetFullPath(b.Dir)).ToHashSet(StringComparer.Ordinal);
+        // By name (APP/BUILD-ID), never by full path: the same data directory reached through another
+        // spelling (a symlink, a changed $HOME) must not make every build look like an orphan.
+        var known = store.ListApps()
+            .SelectMany(a => store.ListBuilds(a.Name).Where(b => b.Pruned == 0).Select(b => $"{a.Name}/{b.Id}"))
+            .ToHashSet(StringComparer.Ordinal);
         foreach (var appDir in Directory.GetDirectories(options.BuildsDir))
         {
             foreach (var dir in Directory.GetDirectories(appDir))
             {
-                if (!known.Contains(Path.GetFullPath(dir)))
+                if (!known.Contains($"{Path.GetFileName(appDir)}/{Path.GetFileName(dir)}"))
                 {
                     Delete(dir);
                 }

@@ -60,13 +60,13 @@ internal sealed partial class DeployEngine(
     /// <summary>Back to <paramref name="toId"/>, or to the deployment that was live before the current one.</summary>
     public DeploymentRecord Rollback(string app, string? toId)
     {
-        var (target, _) = RollbackTargets.Resolve(store, app, toId, options.KeepBuilds);
+        var (target, _) = RollbackTargets.Resolve(store, builds, app, toId, options.KeepBuilds);
         var deployment = store.CreateDeployment(app, DeploymentKind.Rollback, target.Source, target.BuildId, target.Id, target.SpecJson, target.ConfigJson, target.CommitSha);
         Launch(deployment, async token =>
         {
-            var (now, build) = RollbackTargets.Resolve(store, app, toId, options.KeepBuilds);
+            var (now, build) = RollbackTargets.Resolve(store, builds, app, toId, options.KeepBuilds);
             store.RetargetDeployment(deployment.Id, now);
-            await RunReleaseAsync(deployment, Release.Of(now, build.Dir, deployment.Id), warmFrom: now.Id, newHosts: null, token);
+            await RunReleaseAsync(deployment, Release.Of(now, builds.DirOf(build), deployment.Id), warmFrom: now.Id, newHosts: null, token);
         });
         return deployment;
     }
@@ -81,7 +81,7 @@ internal sealed partial class DeployEngine(
             var now = AppErrors.Live(store, app);
             var build = store.FindBuild(now.BuildId!) ?? throw new UserException($"The build of live deployment {now.Id} is missing; deploy again.");
             store.RetargetDeployment(deployment.Id, now);
-            await RunReleaseAsync(deployment, Release.Of(now, build.Dir, deployment.Id), warmFrom: null, newHosts: null, token);
+            await RunReleaseAsync(deployment, Release.Of(now, builds.DirOf(build), deployment.Id), warmFrom: null, newHosts: null, token);
         });
         return deployment;
     }
@@ -277,13 +277,13 @@ internal sealed partial class DeployEngine(
                 // Hostnames change with the version that brings them, never before it is known to be good.
                 hosts.Set(app, newHosts);
             }
+            runtime.SwitchTo(app, set, hosts.For(app), keepWarm: deployment.Kind != DeploymentKind.Restart);
         }
         catch
         {
             await runtime.StopInstancesAsync(set.Instances);
             throw;
         }
-        runtime.SwitchTo(app, set, hosts.For(app), keepWarm: deployment.Kind != DeploymentKind.Restart);
         GoLive(deployment);
     }
 

@@ -7,7 +7,7 @@ namespace Slipway.Deploy;
 /// in between counts).</summary>
 internal static class RollbackTargets
 {
-    public static (DeploymentRecord Target, BuildRecord Build) Resolve(Store store, string app, string? toId, int keepBuilds)
+    public static (DeploymentRecord Target, BuildRecord Build) Resolve(Store store, BuildDirectories builds, string app, string? toId, int keepBuilds)
     {
         var appRecord = store.FindApp(app) ?? throw AppErrors.NoApp(app);
         var history = store.ListDeployments(app, 100_000);
@@ -35,7 +35,7 @@ internal static class RollbackTargets
                 ?? throw new UserException($"App {app} has no earlier deployment that went live, so there is nothing to roll back to.");
         }
         var build = store.FindBuild(target.BuildId!);
-        if (build is null || build.Pruned != 0 || !Directory.Exists(build.Dir))
+        if (build is null || build.Pruned != 0 || !Directory.Exists(builds.DirOf(build)))
         {
             throw new UserException($"The build of deployment {target.Id} has been pruned (only the last {keepBuilds} are kept). Deploy its source again instead.");
         }

@@ -64,7 +64,10 @@ internal sealed class EdgeHandler(Routes routes, HttpForwarder forwarder)
                 case ForwarderError.RequestFailed when attempt == 0 && idempotent && !context.Response.HasStarted:
                     backend.Healthy = false;
                     // The table may have been swapped meanwhile (a deploy switched): retry on the current one.
-                    service = routes.Current.Match(host)?.MatchPath(path) ?? service;
+                    if (routes.Current.Match(host)?.MatchPath(path) is { Site: null } current)
+                    {
+                        service = current;
+                    }
                     backend = service.Pick(exclude: backend);
                     continue;
                 default:

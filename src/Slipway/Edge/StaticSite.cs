@@ -4,15 +4,18 @@ using Microsoft.Extensions.FileProviders;
 
 namespace Slipway.Edge;
 
-/// <summary>Serves a static service's built directory. PhysicalFileProvider refuses any path that would
+/// <summary>Serves a static service's built directory (<paramref name="allowedRoot"/>: the build it belongs to). PhysicalFileProvider refuses any path that would
 /// leave the root, whatever its encoding, and files whose own name starts with a dot (files inside dotted
 /// folders such as .well-known/ are served). SPA mode answers index.html for client routes
 /// (paths whose last segment has no extension), but a missing asset stays a real 404.</summary>
-internal sealed class StaticSite(string root, bool spa)
+internal sealed class StaticSite(string root, bool spa, string allowedRoot)
 {
     private static readonly FileExtensionContentTypeProvider ContentTypes = new();
     private readonly PhysicalFileProvider _files = new(root);
-    private readonly string _realRoot = (RealPath(root) ?? root).TrimEnd('/') + "/";
+
+    // The output directory itself may be a link a build made (`ln -s / dist`): it must really lie inside the
+    // build it belongs to, or nothing is served.
+    private readonly string? _realRoot = RealPaths.Resolve(root) is { } real && RealPaths.IsUnder(real, allowedRoot) ? real : null;
 
     public string Root { get; } = root;
 
@@ -27,8 +30,8 @@ internal sealed class StaticSite(string root, bool spa)
         var file = Resolve(path);
         // What is sent is the file's real path, checked to be under the root: a symlink made by the build may
         // point anywhere, and a link's own size is not its target's.
-        var real = file?.PhysicalPath is { } physical ? RealPath(physical) : null;
-        if (file is null || real is null || !real.StartsWith(_realRoot, StringComparison.Ordinal))
+        var real = file?.PhysicalPath is { } physical && _realRoot is not null ? RealPaths.Resolve(physical) : null;
+        if (file is null || real is null || !RealPaths.IsUnderResolved(real, _realRoot!))
         {
             await ErrorPages.WriteAsync(context, StatusCodes.Status404NotFound, "Not found", $"No file at {path}.");
             return;
@@ -42,35 +45,6 @@ internal sealed class StaticSite(string root, bool spa)
             return;
         }
         await context.Response.SendFileAsync(real, context.RequestAborted);
-    }
-
-    /// <summary>The path with every symbolic link on the way resolved; null for a link cycle.</summary>
-    private static string? RealPath(string path)
-    {
-        var current = "/";
-        foreach (var part in Path.GetFullPath(path).Split('/', StringSplitOptions.RemoveEmptyEntries))
-        {
-            current = Path.Combine(current, part);
-            var info = new FileInfo(current);
-            if (info.LinkTarget is null)
-            {
-                continue;
-            }
-            try
-            {
-                var target = info.ResolveLinkTarget(returnFinalTarget: true);
-                if (target is null || RealPath(target.FullName) is not { } resolved)
-                {
-                    return null;
-                }
-                current = resolved;
-            }
-            catch (IOException)
-            {
-                return null;
-            }
-        }
-        return current;
     }
 
     private IFileInfo? Resolve(string path)

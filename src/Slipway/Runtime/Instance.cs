@@ -86,7 +86,7 @@ internal sealed partial class Instance
         SetState(InstanceState.Stopping);
         _firstStart.TrySetResult(new StartOutcome(false, "was stopped before it became healthy"));
         await _stopping.CancelAsync();
-        if (_process is { } process)
+        if (Volatile.Read(ref _process) is { } process)
         {
             await process.StopAsync(Spec.StopTimeout);
         }
@@ -104,7 +104,9 @@ internal sealed partial class Instance
             int exitCode;
             try
             {
-                _process = _launcher.Start(new LaunchSpec(Spec.Service.Start!, Spec.WorkingDirectory, Environment()), OnLine);
+                // Exchange, not a plain store: a full fence, so either StopAsync sees this process or this loop
+                // sees the cancellation below (never neither).
+                Interlocked.Exchange(ref _process, _launcher.Start(new LaunchSpec(Spec.Service.Start!, Spec.WorkingDirectory, Environment()), OnLine));
                 if (token.IsCancellationRequested)
                 {
                     // StopAsync ran while this (re)start was being launched and saw the previous process:

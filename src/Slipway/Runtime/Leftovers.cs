@@ -12,21 +12,20 @@ internal static class Leftovers
 {
     public const string OwnerVariable = "SLIPWAY_OWNER";
 
-    /// <summary>The data directory's owner id, created on first use.</summary>
+    /// <summary>The data directory's owner id: a hash of its real path. Reaching it by another spelling gives
+    /// the same id; a copy of it elsewhere (a restored backup) gets its own, so starting the copy never kills
+    /// the original's apps.</summary>
     public static string OwnerId(string dataDir)
     {
-        var path = Path.Combine(dataDir, "owner-id");
-        if (!File.Exists(path))
-        {
-            File.WriteAllText(path, Guid.NewGuid().ToString("N"));
-        }
-        return File.ReadAllText(path).Trim();
+        var real = RealPaths.Resolve(dataDir) ?? Path.GetFullPath(dataDir);
+        return Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(real)))[..32];
     }
 
     /// <summary>Process groups whose members carry this owner's mark: SIGTERM, then SIGKILL after the grace.</summary>
     public static async Task<int> KillAsync(string ownerId, TimeSpan grace)
     {
         var mark = Encoding.UTF8.GetBytes($"{OwnerVariable}={ownerId}\0");
+        var ownGroup = ProcessGroupOf(Environment.ProcessId);
         var groups = new HashSet<int>();
         foreach (var dir in Directory.EnumerateDirectories("/proc"))
         {
@@ -37,9 +36,9 @@ internal static class Leftovers
             try
             {
                 var environ = await File.ReadAllBytesAsync(Path.Combine(dir, "environ"));
-                if (environ.AsSpan().IndexOf(mark) >= 0 || environ.AsSpan().EndsWith(mark.AsSpan(0, mark.Length - 1)))
+                if (HasVariable(environ, mark) && (ProcessGroupOf(pid) ?? pid) is var group && group != ownGroup)
                 {
-                    groups.Add(ProcessGroupOf(pid) ?? pid);
+                    groups.Add(group);
                 }
             }
             catch (IOException)
@@ -59,6 +58,28 @@ internal static class Leftovers
             ProcessGroups.Signal(group, ProcessGroups.SigKill);
         }
         return groups.Count;
+    }
+
+    /// <summary>The exact variable "NAME=value", as a whole entry of the NUL-separated environment block.</summary>
+    private static bool HasVariable(byte[] environ, byte[] entryWithNul)
+    {
+        var block = environ.AsSpan();
+        var entry = entryWithNul.AsSpan(0, entryWithNul.Length - 1);
+        for (var start = 0; start < block.Length;)
+        {
+            var end = block[start..].IndexOf((byte)0);
+            var item = end < 0 ? block[start..] : block.Slice(start, end);
+            if (item.SequenceEqual(entry))
+            {
+                return true;
+            }
+            if (end < 0)
+            {
+                break;
+            }
+            start += end + 1;
+        }
+        return false;
     }
 
     private static int? ProcessGroupOf(int pid)

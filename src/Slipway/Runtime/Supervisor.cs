@@ -16,9 +16,15 @@ internal sealed class Supervisor(
     ILogger<Supervisor> logger)
 {
     private readonly ConcurrentDictionary<string, Instance> _instances = new();
+    private volatile bool _shuttingDown;
 
     public Instance Start(InstanceSpec spec)
     {
+        if (_shuttingDown)
+        {
+            // Nothing may start behind StopEverythingAsync's back: it would outlive the platform.
+            throw new OperationCanceledException("the platform is shutting down");
+        }
         var port = spec.Service.Type == Manifests.ServiceType.Web ? ports.Allocate() : 0;
         var instance = new Instance(spec, port, launcher, probe, logs, clock, logger, Persist);
         _instances[spec.Id] = instance;
@@ -47,7 +53,11 @@ internal sealed class Supervisor(
 
     public Task StopDeploymentAsync(string deploymentId) => StopAllAsync(ForDeployment(deploymentId));
 
-    public Task StopEverythingAsync() => StopAllAsync(_instances.Values.ToList());
+    public Task StopEverythingAsync()
+    {
+        _shuttingDown = true;
+        return StopAllAsync(_instances.Values.ToList());
+    }
 
     private void Persist(Instance instance)
     {

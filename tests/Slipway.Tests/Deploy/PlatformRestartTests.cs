@@ -70,6 +70,39 @@ public sealed class PlatformRestartTests
         }
     }
 
+    [Fact]
+    public async Task A_restart_that_reaches_the_data_directory_by_another_path_keeps_every_build()
+    {
+        var real = TempDirs.Create("real");
+        var alias = real + "-alias";
+        Directory.CreateSymbolicLink(alias, real);
+        var port = Ports.Free();
+        try
+        {
+            await using (var first = await PlatformProcess.StartAsync(real, port))
+            {
+                (await new CliRunner(real).RunAsync("deploy", TestApps.Copy("node-api", "1"), "--app", "moved")).ExitCode.Should().Be(0);
+            }
+            await using var second = await PlatformProcess.StartAsync(alias, port);
+            var cli = new CliRunner(alias);
+            var deadline = DateTime.UtcNow.AddSeconds(30);
+            JsonElement status;
+            do
+            {
+                await Task.Delay(200);
+                status = await cli.StatusAsync("moved");
+            }
+            while (status.GetProperty("state").GetString() != "running" && DateTime.UtcNow < deadline);
+            status.GetProperty("state").GetString().Should().Be("running");
+            Directory.GetDirectories(Path.Combine(real, "builds", "moved")).Should().HaveCount(1, "no build is taken for an orphan");
+        }
+        finally
+        {
+            File.Delete(alias);
+            TempDirs.Delete(real);
+        }
+    }
+
     private static async Task WaitForAsync(Func<Task<bool>> condition)
     {
         var watch = Stopwatch.StartNew();

@@ -32,8 +32,15 @@ public sealed class StaticSiteTests : IAsyncLifetime
         File.CreateSymbolicLink(Path.Combine(Root, "readme.txt"), "hello.txt");
         File.CreateSymbolicLink(Path.Combine(Root, "leak.txt"), Path.Combine(_dir, "secret.txt"));
         Directory.CreateSymbolicLink(Path.Combine(Root, "up"), _dir);
-        _spa = await Serve(new StaticSite(Root, spa: true));
-        _plain = await Serve(new StaticSite(Root, spa: false));
+        // Link loops the kernel resolves (p) and ones it refuses (loop): neither may crash the edge.
+        Directory.CreateDirectory(Path.Combine(Root, "sub", "deep"));
+        File.WriteAllText(Path.Combine(Root, "sub", "q"), "q");
+        File.CreateSymbolicLink(Path.Combine(Root, "loop"), "loop2");
+        File.CreateSymbolicLink(Path.Combine(Root, "loop2"), "loop");
+        File.CreateSymbolicLink(Path.Combine(Root, "dl"), "sub/deep");
+        File.CreateSymbolicLink(Path.Combine(Root, "p"), "dl/../q");
+        _spa = await Serve(new StaticSite(Root, spa: true, _dir));
+        _plain = await Serve(new StaticSite(Root, spa: false, _dir));
     }
 
     public async Task DisposeAsync()
@@ -148,6 +155,31 @@ public sealed class StaticSiteTests : IAsyncLifetime
 
         response.StatusCode.Should().Be(HttpStatusCode.NotFound);
         (await response.Content.ReadAsStringAsync()).Should().NotContain(_secret);
+    }
+
+    [Theory]
+    [InlineData("/loop")]
+    [InlineData("/p")]
+    public async Task Symlink_loops_and_dot_dot_after_a_linked_directory_are_answered_without_harm(string path)
+    {
+        using var response = await _http.GetAsync(Url(_plain!, path));
+
+        // "/p" is sub/q for the kernel ("dl/.." is "sub"), which is inside the root; "/loop" does not resolve.
+        ((int)response.StatusCode).Should().BeOneOf(200, 404);
+        using var alive = await _http.GetAsync(Url(_plain!, "/hello.txt"));
+        alive.StatusCode.Should().Be(HttpStatusCode.OK, "the edge is still up");
+    }
+
+    [Fact]
+    public async Task An_output_directory_that_is_itself_a_link_out_of_the_build_serves_nothing()
+    {
+        var escape = Path.Combine(_dir, "escape");
+        Directory.CreateSymbolicLink(escape, "/etc");
+        await using var server = await Serve(new StaticSite(escape, spa: false, Root));
+
+        using var response = await _http.GetAsync(Url(server, "/hostname"));
+
+        response.StatusCode.Should().Be(HttpStatusCode.NotFound);
     }
 
     [Fact]

@@ -93,7 +93,7 @@ internal static class ApiEndpoints
     {
         var deployment = store.FindDeployment(id) ?? throw new UserException($"No deployment '{id}'.", 404);
         var done = !follow || DeploymentStatus.IsTerminal(deployment.Status);
-        await StreamAsync(context, logs, LogKeys.Deployment(id), null, _ => true, int.MaxValue, !done,
+        await StreamAsync(context, logs, LogKeys.Deployment(deployment.App, id), null, _ => true, int.MaxValue, !done,
             e => e.Kind == "status" && DeploymentStatus.IsTerminal(e.Message), () => DeploymentStatus.IsTerminal(store.FindDeployment(id)?.Status ?? DeploymentStatus.Failed));
     }
 

@@ -11,7 +11,7 @@ namespace Slipway.Builds;
 internal sealed class Builder(StepRunner steps, LogStore logs, TimeProvider clock, string cacheDir)
 {
     public async Task<(bool Ok, string Step, string Error, IReadOnlyList<string> LastLines)> BuildAsync(
-        string deploymentId, AppSpec spec, string sourceDir, IReadOnlyDictionary<string, string> environment, CancellationToken cancellationToken)
+        string app, string deploymentId, AppSpec spec, string sourceDir, IReadOnlyDictionary<string, string> environment, CancellationToken cancellationToken)
     {
         using var timeLimit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeLimit.CancelAfter(spec.Deploy.BuildTimeout);
@@ -32,7 +32,7 @@ internal sealed class Builder(StepRunner steps, LogStore logs, TimeProvider cloc
             }
             if (service.Install is { } install)
             {
-                var result = await InstallAsync(deploymentId, service.Name, install, dir, env, spec.Deploy.BuildTimeout, timeLimit.Token);
+                var result = await InstallAsync(app, deploymentId, service.Name, install, dir, env, spec.Deploy.BuildTimeout, timeLimit.Token);
                 if (!result.Succeeded)
                 {
                     return (false, "build", Describe(result, $"{service.Name}: install ({install})", cancellationToken), result.LastLines);
@@ -40,7 +40,7 @@ internal sealed class Builder(StepRunner steps, LogStore logs, TimeProvider cloc
             }
             if (service.Build is { } build)
             {
-                var result = await steps.RunAsync(deploymentId, "build", service.Name,
+                var result = await steps.RunAsync(app, deploymentId, "build", service.Name,
                     new LaunchSpec(build, dir, env, LowPriority: true), spec.Deploy.BuildTimeout, timeLimit.Token);
                 if (!result.Succeeded)
                 {
@@ -67,7 +67,7 @@ internal sealed class Builder(StepRunner steps, LogStore logs, TimeProvider cloc
             ? $"{what} did not finish within the build time limit (deploy.buildTimeout) and was stopped"
             : result.Describe(what);
 
-    private async Task<StepResult> InstallAsync(string deploymentId, string service, string install, string dir,
+    private async Task<StepResult> InstallAsync(string app, string deploymentId, string service, string install, string dir,
         IReadOnlyDictionary<string, string> environment, TimeSpan timeout, CancellationToken cancellationToken)
     {
         var key = NpmCacheKey(install, dir);
@@ -75,11 +75,11 @@ internal sealed class Builder(StepRunner steps, LogStore logs, TimeProvider cloc
         var target = Path.Combine(dir, "node_modules");
         if (cached is not null && Directory.Exists(cached) && !Directory.Exists(target))
         {
-            var copy = await steps.RunAsync(deploymentId, "build", service,
+            var copy = await steps.RunAsync(app, deploymentId, "build", service,
                 Copy(cached, target, dir, environment), timeout, cancellationToken, echoCommand: false);
             if (copy.Succeeded)
             {
-                logs.Append(LogKeys.Deployment(deploymentId), new LogEntry(clock.GetUtcNow(), "build",
+                logs.Append(LogKeys.Deployment(app, deploymentId), new LogEntry(clock.GetUtcNow(), "build",
                     $"dependencies restored from cache ({key![..12]}), skipped '{install}'", deploymentId, service));
                 return copy;
             }
@@ -88,13 +88,13 @@ internal sealed class Builder(StepRunner steps, LogStore logs, TimeProvider cloc
                 Directory.Delete(target, recursive: true);
             }
         }
-        var result = await steps.RunAsync(deploymentId, "build", service, new LaunchSpec(install, dir, environment, LowPriority: true), timeout, cancellationToken);
+        var result = await steps.RunAsync(app, deploymentId, "build", service, new LaunchSpec(install, dir, environment, LowPriority: true), timeout, cancellationToken);
         if (result.Succeeded && cached is not null && Directory.Exists(target) && !Directory.Exists(cached))
         {
             // Fill the cache through a temporary name and a rename, so a half-copied cache is never used.
             var staging = cached + ".tmp-" + Guid.NewGuid().ToString("N")[..8];
             Directory.CreateDirectory(Path.GetDirectoryName(cached)!);
-            var fill = await steps.RunAsync(deploymentId, "build", service,
+            var fill = await steps.RunAsync(app, deploymentId, "build", service,
                 Copy(target, staging, dir, environment), timeout, cancellationToken, echoCommand: false);
             try
             {

@@ -21,10 +21,10 @@ internal sealed record StepResult(StepOutcome Outcome, int ExitCode, IReadOnlyLi
 /// deployment's log as it happens, a time limit and cancellation stop the whole process tree.</summary>
 internal sealed class StepRunner(IProcessLauncher launcher, LogStore logs, TimeProvider clock)
 {
-    public async Task<StepResult> RunAsync(string deploymentId, string kind, string? service, LaunchSpec spec,
+    public async Task<StepResult> RunAsync(string app, string deploymentId, string kind, string? service, LaunchSpec spec,
         TimeSpan timeout, CancellationToken cancellationToken, bool echoCommand = true)
     {
-        var key = LogKeys.Deployment(deploymentId);
+        var key = LogKeys.Deployment(app, deploymentId);
         var last = new Queue<string>();
         if (echoCommand)
         {

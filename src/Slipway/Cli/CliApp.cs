@@ -19,6 +19,7 @@ internal static class CliApp
         {
             root.Subcommands.Add(command);
         }
+        root.Subcommands.Add(EnvCommands.Create(cli));
         var parse = root.Parse(args);
         return await parse.InvokeAsync(new InvocationConfiguration { Output = output, Error = error }, cancellationToken);
     }

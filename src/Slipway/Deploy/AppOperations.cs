@@ -1,3 +1,4 @@
+using Slipway.Config;
 using Slipway.Hosting;
 using Slipway.Runtime;
 using Slipway.State;
@@ -15,6 +16,8 @@ internal sealed class AppOperations(
     BuildDirectories builds,
     DeployEngine engine,
     LogStore logs,
+    ConfigVars config,
+    SecretRedactor redactor,
     Microsoft.Extensions.Hosting.IHostApplicationLifetime lifetime)
 {
     public async Task StopAsync(string app)
@@ -48,7 +51,7 @@ internal sealed class AppOperations(
             {
                 throw new UserException($"The build of live deployment {live.Id} is missing; deploy {app} again.");
             }
-            var set = runtime.StartInstances(Release.Of(live, builds.DirOf(build)));
+            var set = runtime.StartInstances(Release.Of(live, builds.DirOf(build), config.Open(app, live.ConfigJson)));
             DeployFailure? failure;
             try
             {
@@ -80,14 +83,11 @@ internal sealed class AppOperations(
         using (await locks.HoldAsync(app, CancellationToken.None))
         {
             await runtime.StopAppAsync(app);
-            var deployments = store.ListDeployments(app, 100_000);
             store.DeleteApp(app);
             builds.DeleteApp(app);
-            foreach (var d in deployments)
-            {
-                logs.Delete(LogKeys.Deployment(d.Id));
-            }
+            logs.Delete(LogKeys.Deployments(app));
             logs.Delete(LogKeys.App(app));
+            redactor.Forget(app);
         }
     }
 
@@ -102,7 +102,7 @@ internal sealed class AppOperations(
             store.AddEvent(app, live.Id, "app.recovery-failed", $"the build of live deployment {live.Id} is missing; deploy again");
             return;
         }
-        var set = runtime.StartInstances(Release.Of(live, builds.DirOf(build)));
+        var set = runtime.StartInstances(Release.Of(live, builds.DirOf(build), config.Open(app, live.ConfigJson)));
         runtime.SwitchTo(app, set, hosts.For(app));
         store.AddEvent(app, live.Id, "app.recovered", $"started {set.Instances.Count} instance(s) of {live.Id} after a platform restart");
     }

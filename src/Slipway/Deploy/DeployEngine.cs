@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Slipway.Builds;
+using Slipway.Config;
 using Slipway.Hosting;
 using Slipway.Manifests;
 using Slipway.Runtime;
@@ -27,6 +28,8 @@ internal sealed partial class DeployEngine(
     Builder builder,
     StepRunner steps,
     LogStore logs,
+    ConfigVars configVars,
+    SecretRedactor redactor,
     PlatformOptions options,
     TimeProvider clock,
     ILogger<DeployEngine> logger)
@@ -66,7 +69,7 @@ internal sealed partial class DeployEngine(
         {
             var (now, build) = RollbackTargets.Resolve(store, builds, app, toId, options.KeepBuilds);
             store.RetargetDeployment(deployment.Id, now);
-            await RunReleaseAsync(deployment, Release.Of(now, builds.DirOf(build), deployment.Id), warmFrom: now.Id, newHosts: null, token);
+            await RunReleaseAsync(deployment, Release.Of(now, builds.DirOf(build), configVars.Open(app, now.ConfigJson), deployment.Id), warmFrom: now.Id, newHosts: null, token);
         });
         return deployment;
     }
@@ -81,7 +84,28 @@ internal sealed partial class DeployEngine(
             var now = AppErrors.Live(store, app);
             var build = store.FindBuild(now.BuildId!) ?? throw new UserException($"The build of live deployment {now.Id} is missing; deploy again.");
             store.RetargetDeployment(deployment.Id, now);
-            await RunReleaseAsync(deployment, Release.Of(now, builds.DirOf(build), deployment.Id), warmFrom: null, newHosts: null, token);
+            await RunReleaseAsync(deployment, Release.Of(now, builds.DirOf(build), configVars.Open(app, now.ConfigJson), deployment.Id), warmFrom: null, newHosts: null, token);
+        });
+        return deployment;
+    }
+
+    /// <summary>After `env set` / `env unset`: the live build again with the app's current config, through the
+    /// health gate (like Heroku's config releases). The replaced release stays warm, so a rollback brings the
+    /// old config back at once.</summary>
+    public DeploymentRecord ApplyConfig(string app)
+    {
+        var live = AppErrors.Live(store, app);
+        var deployment = store.CreateDeployment(app, DeploymentKind.Config, live.Source, live.BuildId, live.Id, live.SpecJson, live.ConfigJson, live.CommitSha, live.ConfigHash);
+        Launch(deployment, async token =>
+        {
+            var now = AppErrors.Live(store, app);
+            var build = store.FindBuild(now.BuildId!) ?? throw new UserException($"The build of live deployment {now.Id} is missing; deploy again.");
+            var snapshot = configVars.Snapshot(app);
+            var (sealedConfig, fingerprint) = configVars.Seal(snapshot);
+            store.RetargetDeployment(deployment.Id, now);
+            store.SetDeploymentConfig(deployment.Id, sealedConfig, fingerprint);
+            Log(deployment, "deploy", $"new config ({snapshot.Vars.Count} variable(s)) on the build of {now.Id}");
+            await RunReleaseAsync(deployment, Release.Of(now, builds.DirOf(build), snapshot, deployment.Id), warmFrom: null, newHosts: null, token);
         });
         return deployment;
     }
@@ -214,11 +238,15 @@ internal sealed partial class DeployEngine(
             _ => throw new InvalidOperationException(),
         };
         Log(deployment, "build", $"{spec.Origin}: {string.Join(", ", spec.Services.Select(s => $"{s.Name} ({s.Type.ToString().ToLowerInvariant()})"))}");
-        var config = CurrentConfig(request.App);
-        store.SetDeploymentBuild(deployment.Id, buildId, JsonSerializer.Serialize(spec, Release.Json), JsonSerializer.Serialize(config, Release.Json), commit);
+        var snapshot = configVars.Snapshot(request.App);
+        var config = snapshot.Vars;
+        var (sealedConfig, fingerprint) = configVars.Seal(snapshot);
+        store.SetDeploymentBuild(deployment.Id, buildId, JsonSerializer.Serialize(spec, Release.Json), sealedConfig, fingerprint, commit);
 
-        var built = await builder.BuildAsync(deployment.Id, spec, buildDir,
-            RuntimeEnvironment.ForBuild(request.App, options.EffectiveCacheDir, config), token);
+        // Builds get the non-secret config only: a secret must never be inlined into a browser bundle.
+        var buildConfig = config.Where(kv => !snapshot.Secrets.Contains(kv.Key)).ToDictionary();
+        var built = await builder.BuildAsync(request.App, deployment.Id, spec, buildDir,
+            RuntimeEnvironment.ForBuild(request.App, options.EffectiveCacheDir, buildConfig), token);
         token.ThrowIfCancellationRequested();
         if (!built.Ok)
         {
@@ -229,7 +257,7 @@ internal sealed partial class DeployEngine(
         Status(deployment, DeploymentStatus.Releasing, "releasing");
         foreach (var service in spec.Services.Where(s => s.Release is not null))
         {
-            var result = await steps.RunAsync(deployment.Id, "release", service.Name,
+            var result = await steps.RunAsync(request.App, deployment.Id, "release", service.Name,
                 new LaunchSpec(service.Release!, release.ServiceDir(service), RuntimeEnvironment.ForService(release.App, deployment.Id, service, config)),
                 spec.Deploy.ReleaseTimeout, token);
             token.ThrowIfCancellationRequested();
@@ -302,19 +330,11 @@ internal sealed partial class DeployEngine(
     {
         foreach (var old in store.ListDeployments(app, 100_000).Skip(KeptDeploymentLogs))
         {
-            logs.Delete(LogKeys.Deployment(old.Id));
+            logs.Delete(LogKeys.Deployment(app, old.Id));
         }
     }
 
     private const int KeptDeploymentLogs = 100;
-
-    /// <summary>The app's config vars at deploy time. Recorded with the deployment so a rollback brings back
-    /// exactly this config; the config issue fills it from encrypted per-environment vars.</summary>
-    private static Dictionary<string, string> CurrentConfig(string app)
-    {
-        _ = app;
-        return new Dictionary<string, string>();
-    }
 
     private AppSpec LogWarnings(DeploymentRecord deployment, ManifestResult.Ok ok)
     {
@@ -332,11 +352,12 @@ internal sealed partial class DeployEngine(
             store.SetDeploymentStatus(deployment.Id, status);
         }
         Log(deployment, "deploy", message);
-        logs.Append(LogKeys.Deployment(deployment.Id), new LogEntry(clock.GetUtcNow(), "status", status, deployment.Id));
+        logs.Append(LogKeys.Deployment(deployment.App, deployment.Id), new LogEntry(clock.GetUtcNow(), "status", status, deployment.Id));
     }
 
     private void Fail(DeploymentRecord deployment, string status, string step, string error, IReadOnlyList<string> lastLines)
     {
+        error = redactor.Redact(deployment.App, error);
         store.FailDeployment(deployment.Id, status, step, error);
         store.AddEvent(deployment.App, deployment.Id, "deployment." + status, $"{step}: {error}");
         Log(deployment, "deploy", $"{status} at {step}: {error}");
@@ -344,11 +365,11 @@ internal sealed partial class DeployEngine(
         {
             Log(deployment, "tail", line);
         }
-        logs.Append(LogKeys.Deployment(deployment.Id), new LogEntry(clock.GetUtcNow(), "status", status, deployment.Id));
+        logs.Append(LogKeys.Deployment(deployment.App, deployment.Id), new LogEntry(clock.GetUtcNow(), "status", status, deployment.Id));
     }
 
     private void Log(DeploymentRecord deployment, string kind, string message) =>
-        logs.Append(LogKeys.Deployment(deployment.Id), new LogEntry(clock.GetUtcNow(), kind, message, deployment.Id));
+        logs.Append(LogKeys.Deployment(deployment.App, deployment.Id), new LogEntry(clock.GetUtcNow(), kind, message, deployment.Id));
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Deployment {DeploymentId} failed with an internal error")]
     private static partial void LogBug(ILogger logger, string deploymentId, Exception exception);

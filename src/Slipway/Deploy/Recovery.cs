@@ -22,10 +22,12 @@ internal sealed partial class Recovery(
     BuildDirectories builds,
     Supervisor supervisor,
     PlatformOptions options,
+    Config.ConfigVars config,
     ILogger<Recovery> logger) : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
+        config.LoadSecrets();
         foreach (var id in store.FailInterruptedDeployments())
         {
             LogInterrupted(logger, id);

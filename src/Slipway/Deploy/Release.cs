@@ -12,11 +12,12 @@ internal sealed record Release(string App, string DeploymentId, string BuildDir,
 
     public string ServiceDir(ServiceSpec service) => Path.GetFullPath(Path.Combine(BuildDir, service.Root));
 
-    /// <summary>The release a deployment recorded, to run again under <paramref name="deploymentId"/>.</summary>
-    public static Release Of(DeploymentRecord recorded, string buildDir, string? deploymentId = null) => new(
+    /// <summary>The release a deployment recorded (its config opened by the caller), to run again under
+    /// <paramref name="deploymentId"/>.</summary>
+    public static Release Of(DeploymentRecord recorded, string buildDir, Config.ConfigSnapshot config, string? deploymentId = null) => new(
         recorded.App,
         deploymentId ?? recorded.Id,
         buildDir,
         JsonSerializer.Deserialize<AppSpec>(recorded.SpecJson!, Json)!,
-        JsonSerializer.Deserialize<Dictionary<string, string>>(recorded.ConfigJson ?? "{}", Json)!);
+        config.Vars);
 }

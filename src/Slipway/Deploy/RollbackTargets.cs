@@ -31,7 +31,7 @@ internal static class RollbackTargets
             var live = history.FirstOrDefault(d => d.Id == appRecord.LiveDeploymentId);
             target = history.FirstOrDefault(d => d.LiveAt is not null && d.Id != appRecord.LiveDeploymentId && d.BuildId is not null &&
                     (live is null || d.Seq < live.Seq) &&
-                    (live is null || d.BuildId != live.BuildId || d.ConfigJson != live.ConfigJson))
+                    (live is null || d.BuildId != live.BuildId || (d.ConfigHash ?? d.ConfigJson) != (live.ConfigHash ?? live.ConfigJson)))
                 ?? throw new UserException($"App {app} has no earlier deployment that went live, so there is nothing to roll back to.");
         }
         var build = store.FindBuild(target.BuildId!);

@@ -54,6 +54,7 @@ internal static class PlatformHost
             await next(context);
         });
         app.MapSlipwayApi();
+        app.MapConfigApi();
         return app;
     }
 }

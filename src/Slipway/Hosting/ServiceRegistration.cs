@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Slipway.Api;
 using Slipway.Builds;
+using Slipway.Config;
 using Slipway.Deploy;
 using Slipway.Edge;
 using Slipway.Runtime;
@@ -16,7 +17,10 @@ internal static class ServiceRegistration
         services.AddSingleton(options);
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(sp => new Store(options.DatabasePath, sp.GetRequiredService<TimeProvider>()));
-        services.AddSingleton(new LogStore(options.LogsDir));
+        services.AddSingleton(new Keyring(options.DataDir));
+        services.AddSingleton<SecretRedactor>();
+        services.AddSingleton<ConfigVars>();
+        services.AddSingleton(sp => new LogStore(options.LogsDir, redact: sp.GetRequiredService<SecretRedactor>().Redact));
 
         services.AddSingleton<IProcessLauncher>(sp => new LocalProcessLauncher(sp.GetRequiredService<TimeProvider>(), Leftovers.OwnerId(options.DataDir)));
         services.AddSingleton<HealthProbe>();

@@ -4,5 +4,14 @@ namespace Slipway.Runtime;
 internal static class LogKeys
 {
     public static string App(string app) => "apps/" + app;
-    public static string Deployment(string deploymentId) => "deployments/" + deploymentId;
+    public static string Deployment(string app, string deploymentId) => $"deployments/{app}/{deploymentId}";
+
+    public static string Deployments(string app) => "deployments/" + app;
+
+    /// <summary>The app a stream belongs to ("apps/APP", "deployments/APP/ID").</summary>
+    public static string? AppOf(string key)
+    {
+        var parts = key.Split('/');
+        return parts.Length >= 2 && parts[0] is "apps" or "deployments" ? parts[1] : null;
+    }
 }

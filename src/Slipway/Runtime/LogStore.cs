@@ -9,12 +9,18 @@ namespace Slipway.Runtime;
 /// A stream is a folder of NDJSON segments; the oldest segments are deleted when the stream grows past its
 /// budget. Logs live outside any build or instance directory, so they survive redeploys and rollbacks.
 /// Live followers subscribe to a key and get every entry appended after they subscribed.</summary>
-internal sealed class LogStore(string root, long segmentBytes = 4 << 20, long maxBytesPerKey = 64 << 20)
+internal sealed class LogStore(string root, long segmentBytes = 4 << 20, long maxBytesPerKey = 64 << 20, Func<string?, string, string>? redact = null)
 {
     private readonly ConcurrentDictionary<string, Stream> _streams = new();
 
+    /// <summary>Stores a line (secrets of the key's app redacted first: nothing secret ever reaches the disk
+    /// or a follower).</summary>
     public void Append(string key, LogEntry entry)
     {
+        if (redact is not null)
+        {
+            entry = entry with { Message = redact(LogKeys.AppOf(key), entry.Message) };
+        }
         var stream = _streams.GetOrAdd(key, k => new Stream(Path.Combine(root, k), segmentBytes, maxBytesPerKey));
         stream.Append(entry);
     }

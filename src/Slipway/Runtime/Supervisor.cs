@@ -12,6 +12,7 @@ internal sealed class Supervisor(
     LogStore logs,
     Store store,
     PortAllocator ports,
+    Config.SecretRedactor redactor,
     TimeProvider clock,
     ILogger<Supervisor> logger)
 {
@@ -67,7 +68,7 @@ internal sealed class Supervisor(
         }
         if (instance.State == InstanceState.Crashed)
         {
-            var tail = string.Join("\n", instance.RecentLines().TakeLast(10).Select(l => "  " + l));
+            var tail = redactor.Redact(instance.Spec.App, string.Join("\n", instance.RecentLines().TakeLast(10).Select(l => "  " + l)));
             store.AddEvent(instance.Spec.App, instance.Spec.DeploymentId, "instance.crashed",
                 $"{instance.Spec.Service.Name} replica {instance.Spec.Replica} crashed and is not restarted; last lines:\n{tail}");
         }

@@ -21,6 +21,8 @@ internal static class DeploymentKind
     public const string Deploy = "deploy";
     public const string Rollback = "rollback";
     public const string Restart = "restart";
+    /// <summary>The live build again with changed config (env set / unset).</summary>
+    public const string Config = "config";
 }
 
 internal sealed record AppRecord(string Name, string CreatedAt, string? LiveDeploymentId, string DesiredState, string Hosts);
@@ -30,10 +32,12 @@ internal sealed record BuildRecord(string Id, string App, string Dir, string Sou
 internal sealed record DeploymentRecord(
     string Id, string App, long Seq, string Kind, string Status, string? Step, string? Error,
     string Source, string? CommitSha, string? BuildId, string? SpecJson, string? ConfigJson, string? RollbackOf,
-    string CreatedAt, string? StartedAt, string? FinishedAt, string? LiveAt);
+    string CreatedAt, string? StartedAt, string? FinishedAt, string? LiveAt, string? ConfigHash = null);
 
 internal sealed record InstanceRecord(
     string Id, string DeploymentId, string App, string Service, long Replica, long? Port, long? Pid, string? PidStart,
     string State, long Restarts, string StartedAt, string? StoppedAt);
 
 internal sealed record EventRecord(long Id, string At, string? App, string? DeploymentId, string Kind, string Message);
+
+internal sealed record ConfigVarRecord(string App, string Env, string Name, string ValueEnc, long Secret, string UpdatedAt);

@@ -69,5 +69,19 @@ internal static class Schema
         );
         create index events_app on events(app, id);
         """,
+        // 2: config vars (values encrypted), and a keyed fingerprint of each deployment's config snapshot so
+        // two snapshots can be compared without decrypting them.
+        """
+        create table config_vars (
+            app text not null,
+            env text not null,
+            name text not null,
+            value_enc text not null,
+            secret integer not null,
+            updated_at text not null,
+            primary key (app, env, name)
+        );
+        alter table deployments add column config_hash text;
+        """,
     ];
 }

@@ -94,7 +94,7 @@ internal sealed class Store
     {
         using var c = Open();
         using var tx = c.BeginTransaction();
-        foreach (var table in new[] { "instances", "deployments", "builds", "events" })
+        foreach (var table in new[] { "instances", "deployments", "builds", "events", "config_vars" })
         {
             c.Execute($"delete from {table} where app = @app", new { app }, tx);
         }
@@ -134,16 +134,16 @@ internal sealed class Store
     // ---- deployments
 
     public DeploymentRecord CreateDeployment(string app, string kind, string source, string? buildId, string? rollbackOf,
-        string? specJson = null, string? configJson = null, string? commitSha = null)
+        string? specJson = null, string? configJson = null, string? commitSha = null, string? configHash = null)
     {
         using var c = Open();
         using var tx = c.BeginTransaction();
         var seq = c.ExecuteScalar<long>("select coalesce(max(seq), 0) + 1 from deployments where app = @app", new { app }, tx);
         var id = Ids.New("d");
         c.Execute("""
-            insert into deployments(id, app, seq, kind, status, source, commit_sha, build_id, spec_json, config_json, rollback_of, created_at)
-            values (@id, @app, @seq, @kind, 'queued', @source, @commitSha, @buildId, @specJson, @configJson, @rollbackOf, @now)
-            """, new { id, app, seq, kind, source, commitSha, buildId, specJson, configJson, rollbackOf, now = Now() }, tx);
+            insert into deployments(id, app, seq, kind, status, source, commit_sha, build_id, spec_json, config_json, config_hash, rollback_of, created_at)
+            values (@id, @app, @seq, @kind, 'queued', @source, @commitSha, @buildId, @specJson, @configJson, @configHash, @rollbackOf, @now)
+            """, new { id, app, seq, kind, source, commitSha, buildId, specJson, configJson, configHash, rollbackOf, now = Now() }, tx);
         tx.Commit();
         return c.QuerySingle<DeploymentRecord>("select * from deployments where id = @id", new { id });
     }
@@ -170,14 +170,22 @@ internal sealed class Store
             """, new { id, status, now = Now() });
     }
 
-    public void SetDeploymentBuild(string id, string buildId, string specJson, string configJson, string? commitSha)
+    public void SetDeploymentBuild(string id, string buildId, string specJson, string configJson, string configHash, string? commitSha)
     {
         using var c = Open();
         c.Execute("""
             update deployments set build_id = @buildId, spec_json = @specJson, config_json = @configJson,
-                commit_sha = coalesce(@commitSha, commit_sha)
+                config_hash = @configHash, commit_sha = coalesce(@commitSha, commit_sha)
             where id = @id
-            """, new { id, buildId, specJson, configJson, commitSha });
+            """, new { id, buildId, specJson, configJson, configHash, commitSha });
+    }
+
+    /// <summary>A config release: the target's build and spec with a new (sealed) config snapshot.</summary>
+    public void SetDeploymentConfig(string id, string configJson, string configHash)
+    {
+        using var c = Open();
+        c.Execute("update deployments set config_json = @configJson, config_hash = @configHash where id = @id",
+            new { id, configJson, configHash });
     }
 
     /// <summary>A rollback or restart fixes its target when it runs (under the app's lock), not when queued.</summary>
@@ -186,9 +194,9 @@ internal sealed class Store
         using var c = Open();
         c.Execute("""
             update deployments set source = @Source, build_id = @BuildId, spec_json = @SpecJson, config_json = @ConfigJson,
-                commit_sha = @CommitSha, rollback_of = @TargetId
+                config_hash = @ConfigHash, commit_sha = @CommitSha, rollback_of = @TargetId
             where id = @id
-            """, new { id, target.Source, target.BuildId, target.SpecJson, target.ConfigJson, target.CommitSha, TargetId = target.Id });
+            """, new { id, target.Source, target.BuildId, target.SpecJson, target.ConfigJson, target.ConfigHash, target.CommitSha, TargetId = target.Id });
     }
 
     public void FailDeployment(string id, string status, string step, string error)
@@ -239,6 +247,57 @@ internal sealed class Store
         using var c = Open();
         c.Execute("update instances set state = @state, stopped_at = coalesce(stopped_at, @now) where id = @id",
             new { id, state, now = Now() });
+    }
+
+    // ---- config vars
+
+    public IReadOnlyList<ConfigVarRecord> ListConfig(string app, string env)
+    {
+        using var c = Open();
+        return c.Query<ConfigVarRecord>("select * from config_vars where app = @app and env = @env order by name", new { app, env }).AsList();
+    }
+
+    public IReadOnlyList<ConfigVarRecord> ListAllConfig()
+    {
+        using var c = Open();
+        return c.Query<ConfigVarRecord>("select * from config_vars").AsList();
+    }
+
+    /// <summary>Sets and unsets in one transaction: a change is applied whole or not at all.</summary>
+    public void ChangeConfig(string app, string env, IEnumerable<(string Name, string ValueEnc, bool Secret)> set, IEnumerable<string> unset)
+    {
+        using var c = Open();
+        using var tx = c.BeginTransaction();
+        var now = Now();
+        foreach (var (name, valueEnc, secret) in set)
+        {
+            c.Execute("""
+                insert into config_vars(app, env, name, value_enc, secret, updated_at) values (@app, @env, @name, @valueEnc, @secret, @now)
+                on conflict(app, env, name) do update set value_enc = excluded.value_enc, secret = excluded.secret, updated_at = excluded.updated_at
+                """, new { app, env, name, valueEnc, secret = secret ? 1 : 0, now }, tx);
+        }
+        foreach (var name in unset)
+        {
+            c.Execute("delete from config_vars where app = @app and env = @env and name = @name", new { app, env, name }, tx);
+        }
+        tx.Commit();
+    }
+
+    /// <summary>Key rotation: every encrypted value rewritten in one transaction.</summary>
+    public void ReencryptAll(Func<string, string> reencrypt)
+    {
+        using var c = Open();
+        using var tx = c.BeginTransaction();
+        foreach (var v in c.Query<ConfigVarRecord>("select * from config_vars", transaction: tx).AsList())
+        {
+            c.Execute("update config_vars set value_enc = @enc where app = @App and env = @Env and name = @Name",
+                new { enc = reencrypt(v.ValueEnc), v.App, v.Env, v.Name }, tx);
+        }
+        foreach (var (id, config) in c.Query<(string, string)>("select id, config_json from deployments where config_json is not null", transaction: tx).AsList())
+        {
+            c.Execute("update deployments set config_json = @enc where id = @id", new { enc = reencrypt(config), id }, tx);
+        }
+        tx.Commit();
     }
 
     // ---- events

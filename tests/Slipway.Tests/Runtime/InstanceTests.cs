@@ -23,7 +23,7 @@ public sealed class InstanceTests : IAsyncLifetime
     {
         _logs = new LogStore(Path.Combine(_dir, "logs"));
         _store = new Store(Path.Combine(_dir, "slipway.db"), TimeProvider.System);
-        _supervisor = new Supervisor(new LocalProcessLauncher(TimeProvider.System, "test-owner"), _probe, _logs, _store, new PortAllocator(),
+        _supervisor = new Supervisor(new LocalProcessLauncher(TimeProvider.System, "test-owner"), _probe, _logs, _store, new PortAllocator(), new Slipway.Config.SecretRedactor(),
             TimeProvider.System, NullLogger<Supervisor>.Instance);
         return Task.CompletedTask;
     }

@@ -1,0 +1,150 @@
+using System.CommandLine;
+using Slipway.Api;
+
+namespace Slipway.Cli;
+
+/// <summary>slipway env ls | set | unset | get: an app's config vars. Values are taken byte for byte as the
+/// shell passes them: Slipway never interpolates `$`, quotes or anything else.</summary>
+internal static class EnvCommands
+{
+    public static Command Create(CliContext cli)
+    {
+        var env = new Command("env", "An app's config vars (secrets encrypted at rest, masked unless revealed)");
+        env.Subcommands.Add(List(cli));
+        env.Subcommands.Add(Set(cli));
+        env.Subcommands.Add(Unset(cli));
+        env.Subcommands.Add(Get(cli));
+        return env;
+    }
+
+    private static Command List(CliContext cli)
+    {
+        var app = AppOption.Required();
+        var command = new Command("ls", "List config vars; secrets are masked") { app, CliContext.JsonOutput };
+        command.SetAction((parse, token) => cli.RunAsync(async () =>
+        {
+            using var api = cli.Api(parse);
+            var vars = await api.GetAsync<List<ConfigVarDto>>($"v1/apps/{parse.GetValue(app)}/config", token);
+            if (parse.GetValue(CliContext.JsonOutput))
+            {
+                cli.WriteJson(vars);
+            }
+            else if (vars.Count == 0)
+            {
+                cli.Out.WriteLine($"No config vars. Set one: slipway env set --app {parse.GetValue(app)} NAME=value");
+            }
+            else
+            {
+                cli.Table(["name", "value", "secret", "updated"], vars.Select(v => (IReadOnlyList<string>)
+                    [v.Name, OneLine(v.Value), v.Secret ? "yes" : "", v.UpdatedAt]));
+            }
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command Set(CliContext cli)
+    {
+        var app = AppOption.Required();
+        var pairs = new Argument<string[]>("pairs") { Description = "NAME=value pairs (quote them for your shell; Slipway keeps every byte)", Arity = ArgumentArity.OneOrMore };
+        var secret = new Option<bool>("--secret") { Description = "Encrypted, masked in 'env ls', redacted from every log" };
+        var noDeploy = new Option<bool>("--no-deploy") { Description = "Only save: the next deploy picks it up" };
+        var command = new Command("set", "Set config vars; the live build is released again with them, through the health gate")
+        {
+            pairs, app, secret, noDeploy, CliContext.JsonOutput,
+        };
+        command.SetAction((parse, token) => cli.RunAsync(async () =>
+        {
+            var set = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (var pair in parse.GetValue(pairs)!)
+            {
+                var eq = pair.IndexOf('=', StringComparison.Ordinal);
+                if (eq <= 0)
+                {
+                    throw new UserException($"'{pair}' is not NAME=value. Example: slipway env set --app {parse.GetValue(app)} 'GREETING=hello $USER'");
+                }
+                set[pair[..eq]] = pair[(eq + 1)..];
+            }
+            return await ChangeAsync(cli, parse, parse.GetValue(app)!, new ConfigChangeBody(set, null, parse.GetValue(secret), !parse.GetValue(noDeploy)), token);
+        }));
+        return command;
+    }
+
+    private static Command Unset(CliContext cli)
+    {
+        var app = AppOption.Required();
+        var names = new Argument<string[]>("names") { Description = "Names to remove", Arity = ArgumentArity.OneOrMore };
+        var noDeploy = new Option<bool>("--no-deploy") { Description = "Only save: the next deploy picks it up" };
+        var command = new Command("unset", "Remove config vars; the live build is released again without them") { names, app, noDeploy, CliContext.JsonOutput };
+        command.SetAction((parse, token) => cli.RunAsync(() =>
+            ChangeAsync(cli, parse, parse.GetValue(app)!, new ConfigChangeBody(null, parse.GetValue(names), false, !parse.GetValue(noDeploy)), token)));
+        return command;
+    }
+
+    private static Command Get(CliContext cli)
+    {
+        var app = AppOption.Required();
+        var name = new Argument<string>("name") { Description = "The variable" };
+        var reveal = new Option<bool>("--reveal") { Description = "Print a secret's value (it is masked otherwise)" };
+        var command = new Command("get", "Print one config var's value, exactly (no newline added to secrets' bytes)") { name, app, reveal, CliContext.JsonOutput };
+        command.SetAction((parse, token) => cli.RunAsync(async () =>
+        {
+            using var api = cli.Api(parse);
+            var v = await api.GetAsync<ConfigVarDto>($"v1/apps/{parse.GetValue(app)}/config/{Uri.EscapeDataString(parse.GetValue(name)!)}?reveal={(parse.GetValue(reveal) ? "true" : "false")}", token);
+            if (parse.GetValue(CliContext.JsonOutput))
+            {
+                cli.WriteJson(v);
+            }
+            else
+            {
+                cli.Out.WriteLine(v.Value);
+                if (v.Secret && !parse.GetValue(reveal))
+                {
+                    cli.Err.WriteLine($"({v.Name} is a secret: add --reveal to print it)");
+                }
+            }
+            return 0;
+        }));
+        return command;
+    }
+
+    private static async Task<int> ChangeAsync(CliContext cli, ParseResult parse, string app, ConfigChangeBody body, CancellationToken token)
+    {
+        using var api = cli.Api(parse);
+        var result = await api.PostAsync<ConfigChangeDto>($"v1/apps/{app}/config", body, token);
+        var json = parse.GetValue(CliContext.JsonOutput);
+        if (!result.Changed)
+        {
+            if (json)
+            {
+                cli.WriteJson(result);
+            }
+            else
+            {
+                cli.Out.WriteLine("Nothing changed.");
+            }
+            return 0;
+        }
+        if (result.Deployment is null)
+        {
+            if (json)
+            {
+                cli.WriteJson(result);
+            }
+            else
+            {
+                cli.Out.WriteLine(body.Deploy ? $"Saved. {app} has no live deployment yet: the first deploy uses it." : "Saved; the next deploy uses it.");
+            }
+            return 0;
+        }
+        if (!json)
+        {
+            cli.Out.WriteLine($"Saved. Releasing the live build of {app} with the new config...");
+        }
+        return await DeployCommands.FinishAsync(cli, api, result.Deployment, false, json, token);
+    }
+
+    private static string OneLine(string value) => value.Length > 60 || value.Contains('\n')
+        ? value.ReplaceLineEndings("⏎")[..Math.Min(60, value.ReplaceLineEndings("⏎").Length)] + (value.Length > 60 ? "…" : "")
+        : value;
+}

@@ -1,0 +1,33 @@
+using System.Text.Json;
+
+namespace Slipway.Config;
+
+/// <summary>The exact config a deployment ran with: values, and which of them are secrets. Stored sealed
+/// (encrypted) with the deployment, so a rollback restores code and config together.</summary>
+internal sealed record ConfigSnapshot(IReadOnlyDictionary<string, string> Vars, IReadOnlyList<string> Secrets)
+{
+    public static readonly ConfigSnapshot Empty = new(new Dictionary<string, string>(), []);
+
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    /// <summary>Canonical JSON (sorted keys), so equal configs have equal fingerprints.</summary>
+    public string ToJson() => JsonSerializer.Serialize(new Stored(
+        new SortedDictionary<string, string>(Vars.ToDictionary(), StringComparer.Ordinal), Secrets.Order(StringComparer.Ordinal).ToList()), Json);
+
+    public static ConfigSnapshot FromJson(string json)
+    {
+        using var doc = JsonDocument.Parse(json);
+        // Deployments made before config existed stored a plain {} of variables.
+        if (!doc.RootElement.TryGetProperty("vars", out _))
+        {
+            return new ConfigSnapshot(JsonSerializer.Deserialize<Dictionary<string, string>>(json, Json) ?? [], []);
+        }
+        var stored = JsonSerializer.Deserialize<Stored>(json, Json)!;
+        return new ConfigSnapshot(stored.Vars, stored.Secrets);
+    }
+
+    public IEnumerable<(string Name, string Value)> SecretValues() =>
+        Secrets.Where(Vars.ContainsKey).Select(name => (name, Vars[name]));
+
+    private sealed record Stored(SortedDictionary<string, string> Vars, List<string> Secrets);
+}

@@ -1,0 +1,87 @@
+using System.Text.RegularExpressions;
+using Slipway.State;
+
+namespace Slipway.Config;
+
+/// <summary>An app's config vars: stored encrypted (State/Store config_vars), read back whole as the
+/// snapshot a new deployment runs with. Values are opaque bytes to Slipway: no interpolation, no trimming,
+/// no quoting rules anywhere between `env set` and the app's environment.</summary>
+internal sealed partial class ConfigVars(Store store, Keyring keyring, SecretRedactor redactor)
+{
+    /// <summary>Environments arrive with the config issue's second half; until then every app has one.</summary>
+    public const string DefaultEnvironment = "production";
+
+    private static readonly HashSet<string> Reserved = new(StringComparer.Ordinal) { "PORT", "HOST" };
+
+    [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_]*$")]
+    private static partial Regex Name();
+
+    public sealed record Entry(string Name, string Value, bool Secret, string UpdatedAt);
+
+    public IReadOnlyList<Entry> List(string app) =>
+        store.ListConfig(app, DefaultEnvironment).Select(v => new Entry(v.Name, keyring.Decrypt(v.ValueEnc), v.Secret != 0, v.UpdatedAt)).ToList();
+
+    public ConfigSnapshot Snapshot(string app)
+    {
+        var entries = List(app);
+        return new ConfigSnapshot(entries.ToDictionary(e => e.Name, e => e.Value, StringComparer.Ordinal),
+            entries.Where(e => e.Secret).Select(e => e.Name).ToList());
+    }
+
+    /// <summary>Applies a change whole (every name checked first). Returns whether anything changed.</summary>
+    public bool Change(string app, IReadOnlyDictionary<string, string> set, bool secret, IReadOnlyList<string> unset)
+    {
+        var problems = set.Keys.Concat(unset).Select(Problem).OfType<string>().ToList();
+        if (problems.Count > 0)
+        {
+            throw new UserException(string.Join("\n", problems));
+        }
+        var current = List(app).ToDictionary(e => e.Name, StringComparer.Ordinal);
+        var changed = set.Any(kv => !current.TryGetValue(kv.Key, out var e) || e.Value != kv.Value || e.Secret != secret) ||
+            unset.Any(current.ContainsKey);
+        if (!changed)
+        {
+            return false;
+        }
+        store.ChangeConfig(app, DefaultEnvironment, set.Select(kv => (kv.Key, keyring.Encrypt(kv.Value), secret)), unset);
+        if (secret)
+        {
+            redactor.Register(app, set.Select(kv => (kv.Key, kv.Value)));
+        }
+        return true;
+    }
+
+    /// <summary>Seals a snapshot for a deployment row: (encrypted JSON, keyed fingerprint).</summary>
+    public (string Sealed, string Fingerprint) Seal(ConfigSnapshot snapshot)
+    {
+        var json = snapshot.ToJson();
+        return (keyring.Encrypt(json), keyring.Fingerprint(json));
+    }
+
+    /// <summary>Opens a deployment's sealed snapshot and teaches the redactor its secrets.</summary>
+    public ConfigSnapshot Open(string app, string? sealedJson)
+    {
+        if (sealedJson is null)
+        {
+            return ConfigSnapshot.Empty;
+        }
+        var snapshot = ConfigSnapshot.FromJson(Keyring.IsCiphertext(sealedJson) ? keyring.Decrypt(sealedJson) : sealedJson);
+        redactor.Register(app, snapshot.SecretValues());
+        return snapshot;
+    }
+
+    /// <summary>At start-up: the redactor learns every current secret.</summary>
+    public void LoadSecrets()
+    {
+        foreach (var v in store.ListAllConfig().Where(v => v.Secret != 0))
+        {
+            redactor.Register(v.App, [(v.Name, keyring.Decrypt(v.ValueEnc))]);
+        }
+    }
+
+    private static string? Problem(string name) =>
+        !Name().IsMatch(name) ? $"'{name}' is not a valid variable name: use letters, digits and _, not starting with a digit (like DATABASE_URL)."
+        : Reserved.Contains(name) ? $"{name} is set by Slipway for each instance and cannot be configured."
+        : name.StartsWith("SLIPWAY_", StringComparison.Ordinal) ? $"{name}: names starting with SLIPWAY_ are reserved for the platform."
+        : null;
+}

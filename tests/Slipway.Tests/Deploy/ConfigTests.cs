@@ -1,0 +1,100 @@
+using System.Text;
+using System.Text.Json;
+using Slipway.Tests.Support;
+
+namespace Slipway.Tests.Deploy;
+
+[Collection("platform")]
+public sealed class ConfigTests
+{
+    private const string Tricky = "p@$$w0rd $HOME `whoami` \"double\" 'single' \\back slash\nsecond line ünïcödé 🚀 %PATH% ${X:-y}";
+
+    [Fact]
+    public async Task A_config_change_is_a_new_release_with_no_failed_request_and_values_arrive_byte_for_byte()
+    {
+        await using var platform = await TestPlatform.StartAsync();
+        (await platform.DeployAsync(EnvApp.Create(), "cfg")).ExitCode.Should().Be(0);
+        (await platform.CliAsync("env", "set", "--app", "cfg", "VERSION_TAG=a")).ExitCode.Should().Be(0);
+
+        await using var load = new LoadLoop(platform.EdgePort, "cfg");
+        var set = await platform.CliAsync("env", "set", "--app", "cfg", "VERSION_TAG=b", "TRICKY=" + Tricky);
+        await load.StopAsync();
+
+        set.ExitCode.Should().Be(0, set.ToString());
+        set.Out.Should().Contain("is live");
+        load.Failures.Should().BeEmpty();
+        load.Results.Select(r => r.Version).Should().Contain("a").And.Contain("b");
+        using var tricky = await platform.GetAsync("cfg", "/env/TRICKY");
+        Encoding.UTF8.GetString(await tricky.Content.ReadAsByteArrayAsync()).Should().Be(Tricky);
+        (await platform.CliAsync("env", "get", "--app", "cfg", "TRICKY")).Out.Should().Be(Tricky + Environment.NewLine);
+
+        var history = JsonDocument.Parse((await platform.CliAsync("deployments", "--app", "cfg", "--json")).Out).RootElement;
+        history[0].GetProperty("kind").GetString().Should().Be("config");
+    }
+
+    [Fact]
+    public async Task Rollback_brings_back_the_config_the_old_release_ran_with()
+    {
+        await using var platform = await TestPlatform.StartAsync();
+        (await platform.CliAsync("env", "set", "--app", "back", "VERSION_TAG=one")).ExitCode.Should().Be(0);
+        (await platform.DeployAsync(EnvApp.Create(), "back")).ExitCode.Should().Be(0);
+        (await platform.VersionAsync("back")).Should().Be("one");
+        (await platform.CliAsync("env", "set", "--app", "back", "VERSION_TAG=two")).ExitCode.Should().Be(0);
+        (await platform.VersionAsync("back")).Should().Be("two");
+
+        (await platform.CliAsync("rollback", "--app", "back")).ExitCode.Should().Be(0);
+        (await platform.VersionAsync("back")).Should().Be("one");
+    }
+
+    [Fact]
+    public async Task Secrets_are_masked_encrypted_on_disk_kept_from_builds_and_redacted_from_every_log()
+    {
+        var secret = "sk_live_" + Guid.NewGuid().ToString("N");
+        await using var platform = await TestPlatform.StartAsync();
+        (await platform.CliAsync("env", "set", "--app", "vault", "--secret", "API_KEY=" + secret)).ExitCode.Should().Be(0);
+        (await platform.CliAsync("env", "set", "--app", "vault", "PUBLIC_NAME=vault-demo")).ExitCode.Should().Be(0);
+        var app = EnvApp.Create(build: "echo build sees [${API_KEY:-no secret}] [$PUBLIC_NAME]");
+        var deploy = await platform.DeployAsync(app, "vault");
+        deploy.ExitCode.Should().Be(0, deploy.ToString());
+        deploy.Out.Should().Contain("build sees [no secret] [vault-demo]", "builds get plain config, never secrets");
+
+        using (var fromApp = await platform.GetAsync("vault", "/env/API_KEY"))
+        {
+            (await fromApp.Content.ReadAsStringAsync()).Should().Be(secret, "the app itself gets the secret");
+        }
+        using (await platform.GetAsync("vault", "/dump")) { }
+        await Task.Delay(300);
+
+        var ls = await platform.CliAsync("env", "ls", "--app", "vault");
+        ls.Out.Should().Contain("API_KEY").And.Contain("********").And.NotContain(secret).And.Contain("vault-demo");
+        (await platform.CliAsync("env", "get", "--app", "vault", "API_KEY")).Out.Should().NotContain(secret);
+        (await platform.CliAsync("env", "get", "--app", "vault", "API_KEY", "--reveal")).Out.Trim().Should().Be(secret);
+
+        var logs = await platform.CliAsync("logs", "--app", "vault");
+        logs.Out.Should().Contain("[secret API_KEY]", "the app printed its environment").And.NotContain(secret);
+
+        // Nothing under the data directory holds the secret in the clear: not the database, not a log.
+        foreach (var file in Directory.EnumerateFiles(platform.DataDir, "*", SearchOption.AllDirectories))
+        {
+            if (file.EndsWith(".sock", StringComparison.Ordinal) || file.EndsWith("slipway.lock", StringComparison.Ordinal))
+            {
+                continue;
+            }
+            var bytes = await File.ReadAllBytesAsync(file);
+            Encoding.UTF8.GetString(bytes).Contains(secret, StringComparison.Ordinal).Should().BeFalse($"{file} must not contain the secret");
+        }
+    }
+
+    [Fact]
+    public async Task Bad_names_are_refused_with_the_reason()
+    {
+        await using var platform = await TestPlatform.StartAsync();
+        var bad = await platform.CliAsync("env", "set", "--app", "names", "PORT=1", "1X=2", "OK=3");
+        bad.ExitCode.Should().Be(1);
+        bad.Err.Should().Contain("PORT is set by Slipway").And.Contain("'1X' is not a valid variable name");
+        (await platform.CliAsync("env", "ls", "--app", "names", "--json")).Out.Should().NotContain("OK", "a refused change is applied not at all");
+        var noEquals = await platform.CliAsync("env", "set", "--app", "names", "JUSTANAME");
+        noEquals.ExitCode.Should().Be(1);
+        noEquals.Err.Should().Contain("is not NAME=value");
+    }
+}

@@ -44,3 +44,15 @@ internal static class ConfigEndpoints
         });
     }
 }
+
+internal static class KeyEndpoints
+{
+    public static void MapKeyApi(this IEndpointRouteBuilder api) =>
+        api.MapPost("/v1/keys/rotate", async (Store store, ConfigVars config, AppLocks locks) =>
+        {
+            using (await locks.HoldAllAsync(store.ListApps().Select(a => a.Name), CancellationToken.None))
+            {
+                return new { keyId = config.RotateKey() };
+            }
+        });
+}

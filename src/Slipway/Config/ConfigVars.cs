@@ -13,6 +13,9 @@ internal sealed partial class ConfigVars(Store store, Keyring keyring, SecretRed
 
     private static readonly HashSet<string> Reserved = new(StringComparer.Ordinal) { "PORT", "HOST" };
 
+    // Changes and key rotation exclude each other: a value is never encrypted under a key being retired.
+    private readonly Lock _writes = new();
+
     [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_]*$")]
     private static partial Regex Name();
 
@@ -36,14 +39,17 @@ internal sealed partial class ConfigVars(Store store, Keyring keyring, SecretRed
         {
             throw new UserException(string.Join("\n", problems));
         }
-        var current = List(app).ToDictionary(e => e.Name, StringComparer.Ordinal);
-        var changed = set.Any(kv => !current.TryGetValue(kv.Key, out var e) || e.Value != kv.Value || e.Secret != secret) ||
-            unset.Any(current.ContainsKey);
-        if (!changed)
+        lock (_writes)
         {
-            return false;
+            var current = List(app).ToDictionary(e => e.Name, StringComparer.Ordinal);
+            var changed = set.Any(kv => !current.TryGetValue(kv.Key, out var e) || e.Value != kv.Value || e.Secret != secret) ||
+                unset.Any(current.ContainsKey);
+            if (!changed)
+            {
+                return false;
+            }
+            store.ChangeConfig(app, DefaultEnvironment, set.Select(kv => (kv.Key, keyring.Encrypt(kv.Value), secret)), unset);
         }
-        store.ChangeConfig(app, DefaultEnvironment, set.Select(kv => (kv.Key, keyring.Encrypt(kv.Value), secret)), unset);
         if (secret)
         {
             redactor.Register(app, set.Select(kv => (kv.Key, kv.Value)));
@@ -68,6 +74,31 @@ internal sealed partial class ConfigVars(Store store, Keyring keyring, SecretRed
         var snapshot = ConfigSnapshot.FromJson(Keyring.IsCiphertext(sealedJson) ? keyring.Decrypt(sealedJson) : sealedJson);
         redactor.Register(app, snapshot.SecretValues());
         return snapshot;
+    }
+
+    /// <summary>`slipway keys rotate`: a new master key, every stored value re-encrypted under it in one
+    /// transaction, then the old key retired. The caller holds every app's lock, so no deployment or config
+    /// change writes a value under the old key meanwhile. Returns the new key id.</summary>
+    public string RotateKey()
+    {
+        lock (_writes)
+        {
+            keyring.BeginRotation();
+            FinishInterruptedRotation();
+            return keyring.Current;
+        }
+    }
+
+    /// <summary>At start-up after a crash mid-rotation (and as rotation's last steps): re-encrypt with the
+    /// newest key, then make it the only one.</summary>
+    public void FinishInterruptedRotation()
+    {
+        if (!keyring.RotationPending)
+        {
+            return;
+        }
+        store.ReencryptAll(value => keyring.Encrypt(Keyring.IsCiphertext(value) ? keyring.Decrypt(value) : value));
+        keyring.CompleteRotation();
     }
 
     /// <summary>At start-up: the redactor learns every current secret.</summary>

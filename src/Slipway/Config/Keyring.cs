@@ -33,13 +33,17 @@ internal sealed class Keyring
         }
         if (File.Exists(NextKeyPath))
         {
-            Add(Parse(File.ReadAllText(NextKeyPath), NextKeyPath)); // a rotation was interrupted: both keys decrypt
+            // A rotation was interrupted: both keys decrypt, the newer one encrypts, and start-up finishes the
+            // rotation (ConfigVars.FinishInterruptedRotation) before anything else is written.
+            Current = Add(Parse(File.ReadAllText(NextKeyPath), NextKeyPath));
+            RotationPending = true;
         }
     }
 
     public string KeyPath { get; }
     public string NextKeyPath => KeyPath + ".next";
     public bool FromEnvironment { get; }
+    public bool RotationPending { get; private set; }
 
     /// <summary>Id of the key new values are encrypted with.</summary>
     public string Current { get; private set; }
@@ -89,15 +93,21 @@ internal sealed class Keyring
     {
         if (FromEnvironment)
         {
-            throw new UserException($"The master key comes from ${EnvironmentVariable}: rotate it there (re-encrypt with 'slipway keys rotate' after starting with the new key in {KeyPath}.next is not possible for an environment key).");
+            throw new UserException($"The master key comes from ${EnvironmentVariable}, which Slipway cannot change. " +
+                $"To rotate: unset it, put the same key in {KeyPath} (mode 0600), restart, then run 'slipway keys rotate'.");
         }
         var key = RandomNumberGenerator.GetBytes(32);
         WriteKeyFile(NextKeyPath, key);
         Current = Add(key);
+        RotationPending = true;
     }
 
     /// <summary>Rotation, step 3 (after every value was re-encrypted): the new key replaces the old.</summary>
-    public void CompleteRotation() => File.Move(NextKeyPath, KeyPath, overwrite: true);
+    public void CompleteRotation()
+    {
+        File.Move(NextKeyPath, KeyPath, overwrite: true);
+        RotationPending = false;
+    }
 
     private string Add(byte[] key)
     {

@@ -22,6 +22,30 @@ internal sealed class AppLocks
 
     public void Exit(string app) => Gate(app).Release();
 
+    /// <summary>Every listed app's lock, taken in name order (so two callers can never deadlock).</summary>
+    public async Task<IDisposable> HoldAllAsync(IEnumerable<string> apps, CancellationToken cancellationToken)
+    {
+        var held = new List<IDisposable>();
+        try
+        {
+            foreach (var app in apps.Distinct().Order(StringComparer.Ordinal))
+            {
+                held.Add(await HoldAsync(app, cancellationToken));
+            }
+        }
+        catch
+        {
+            held.ForEach(h => h.Dispose());
+            throw;
+        }
+        return new All(held);
+    }
+
+    private sealed class All(List<IDisposable> held) : IDisposable
+    {
+        public void Dispose() => held.ForEach(h => h.Dispose());
+    }
+
     private SemaphoreSlim Gate(string app) => _locks.GetOrAdd(app, _ => new SemaphoreSlim(1, 1));
 
     private sealed class Releaser(SemaphoreSlim gate) : IDisposable

@@ -27,6 +27,7 @@ internal sealed partial class Recovery(
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
+        config.FinishInterruptedRotation();
         config.LoadSecrets();
         foreach (var id in store.FailInterruptedDeployments())
         {

@@ -33,11 +33,12 @@ internal static class PlatformHost
                 kestrel.ListenLocalhost(port);
             }
         });
-        builder.Services.AddSingleton(dataLock);
         builder.Services.AddSlipway(options);
 
         var app = builder.Build();
         var token = ApiToken.LoadOrCreate(options.TokenPath);
+        // The data directory is free again once this platform has stopped (a restart in the same process).
+        app.Lifetime.ApplicationStopped.Register(dataLock.Dispose);
         app.Lifetime.ApplicationStarted.Register(() =>
             File.SetUnixFileMode(options.SocketPath, UnixFileMode.UserRead | UnixFileMode.UserWrite));
         app.UseSlipwayErrors();
@@ -55,6 +56,7 @@ internal static class PlatformHost
         });
         app.MapSlipwayApi();
         app.MapConfigApi();
+        app.MapKeyApi();
         return app;
     }
 }

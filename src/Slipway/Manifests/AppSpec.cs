@@ -15,7 +15,14 @@ internal sealed record AppSpec
 
     public DeploySpec Deploy { get; init; } = new();
 
-    /// <summary>Where the spec came from: "slipway.json", or "detected: ..." when no manifest was found.</summary>
+    /// <summary>App-wide rewrites, redirects and headers ("routes"); none by default.</summary>
+    public RoutesSpec Routes { get; init; } = new();
+
+    /// <summary>Scheduled jobs ("crons"), in declaration order; none by default.</summary>
+    public IReadOnlyList<CronSpec> Crons { get; init; } = [];
+
+    /// <summary>Where the spec came from: "slipway.json", "converted from railway.json" (another platform's
+    /// file, see Compat/), or "detected: ..." when no manifest was found.</summary>
     public string Origin { get; init; } = "slipway.json";
 }
 

@@ -7,7 +7,7 @@ namespace Slipway.Manifests;
 /// </summary>
 internal static partial class ManifestKeys
 {
-    public static readonly IReadOnlyList<string> RootKeys = ["$schema", "name", "services", "deploy"];
+    public static readonly IReadOnlyList<string> RootKeys = ["$schema", "name", "services", "routes", "crons", "deploy"];
 
     public static readonly IReadOnlyList<string> ServiceKeys =
     [
@@ -18,6 +18,14 @@ internal static partial class ManifestKeys
     public static readonly IReadOnlyList<string> HealthcheckKeys = ["path", "timeout", "interval", "startTimeout"];
     public static readonly IReadOnlyList<string> RestartKeys = ["policy", "maxRetries"];
     public static readonly IReadOnlyList<string> DeployKeys = ["drainTimeout", "buildTimeout", "releaseTimeout", "stopTimeout"];
+
+    public static readonly IReadOnlyList<string> RoutesKeys = ["rewrites", "redirects", "headers", "cleanUrls", "trailingSlash"];
+    public static readonly IReadOnlyList<string> RewriteKeys = ["source", "destination"];
+    public static readonly IReadOnlyList<string> RedirectKeys = ["source", "destination", "permanent", "statusCode"];
+    public static readonly IReadOnlyList<string> HeaderRuleKeys = ["source", "headers"];
+    public static readonly IReadOnlyList<string> HeaderKeys = ["key", "value"];
+    public static readonly IReadOnlyList<string> CronKeys = ["name", "schedule", "path", "command", "service"];
+    public static readonly IReadOnlyList<int> RedirectStatusCodes = [301, 302, 307, 308];
 
     public static readonly IReadOnlyDictionary<string, ServiceType> ServiceTypes = new Dictionary<string, ServiceType>
     {
@@ -53,10 +61,28 @@ internal static partial class ManifestKeys
         ["buildTimeout"] = "deploy settings apply to the whole app: did you mean deploy.buildTimeout (top level)?",
         ["releaseTimeout"] = "deploy settings apply to the whole app: did you mean deploy.releaseTimeout (top level)?",
         ["stopTimeout"] = "deploy settings apply to the whole app: did you mean deploy.stopTimeout (top level)?",
+        ["routes"] = "routes apply to the whole app: move \"routes\" to the top level",
+        ["crons"] = "crons belong to the whole app: move \"crons\" to the top level (with \"service\" naming this one)",
     };
 
     [GeneratedRegex("^[a-z][a-z0-9-]{0,39}$")]
     public static partial Regex NamePattern();
+
+    /// <summary>A route source: a path pattern starting with "/", e.g. "/api/:path*" or "/(.*)".</summary>
+    [GeneratedRegex(@"^/\S*$")]
+    public static partial Regex SourcePattern();
+
+    /// <summary>A rewrite or redirect destination: a path in the app, or an absolute http(s) URL.</summary>
+    [GeneratedRegex(@"^(/|https?://)\S*$")]
+    public static partial Regex DestinationPattern();
+
+    /// <summary>Five cron fields separated by spaces. Shape only: what each field means is the scheduler's job.</summary>
+    [GeneratedRegex(@"^\S+( +\S+){4}$")]
+    public static partial Regex SchedulePattern();
+
+    /// <summary>An HTTP header name (an RFC 9110 token).</summary>
+    [GeneratedRegex("^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")]
+    public static partial Regex HeaderNamePattern();
 
     [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_]*$")]
     public static partial Regex EnvKeyPattern();

@@ -58,6 +58,38 @@ internal sealed class ManifestObject
         IReadOnlyDictionary<string, string>? misplaced = null) =>
         _values.TryGetValue(key, out var value) ? Open(value, PathOf(key), _diagnostics, knownKeys, misplaced) : null;
 
+    /// <summary>An array of objects (rewrites, crons), each opened with <paramref name="knownKeys"/> at path
+    /// "key[i]". Items that are not objects are reported and left out.</summary>
+    public IReadOnlyList<ManifestObject> Objects(string key, IReadOnlyList<string> knownKeys, string example)
+    {
+        if (!_values.TryGetValue(key, out var value))
+            return [];
+        if (value.ValueKind != JsonValueKind.Array)
+            return Error<ManifestObject>(key, $"expected a list like [{example}], got {Describe(value)}");
+
+        var items = new List<ManifestObject>();
+        var index = 0;
+        foreach (var item in value.EnumerateArray())
+        {
+            if (Open(item, $"{PathOf(key)}[{index++}]", _diagnostics, knownKeys) is { } opened)
+                items.Add(opened);
+        }
+
+        return items;
+    }
+
+    /// <summary>Like <see cref="String"/>, and reports the key as missing when it is absent.</summary>
+    public string? RequiredString(string key, string expected)
+    {
+        if (!_values.ContainsKey(key))
+        {
+            _diagnostics.Error(PathOf(key), $"missing; expected {expected}");
+            return null;
+        }
+
+        return String(key, expected);
+    }
+
     /// <summary>A non-empty string. Null is rejected unless <paramref name="nullable"/>: commands accept null
     /// to mean "none, and do not detect one".</summary>
     public string? String(string key, string expected = "a string", bool nullable = false)
@@ -156,6 +188,12 @@ internal sealed class ManifestObject
 
     public static string Quote(string text) =>
         "\"" + (text.Length > 60 ? text[..57] + "..." : text).Replace("\"", "\\\"", StringComparison.Ordinal) + "\"";
+
+    private List<T> Error<T>(string key, string message)
+    {
+        Error(key, message);
+        return [];
+    }
 
     private T? Reject<T>(string key, string message) where T : struct
     {

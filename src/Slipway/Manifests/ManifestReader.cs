@@ -8,19 +8,20 @@ internal static class ManifestReader
 {
     private const string NameRule = "lowercase letters, digits and \"-\", starting with a letter, at most 40 characters";
 
-    public static (string? Name, IReadOnlyList<DeclaredService> Services, DeploySpec Deploy) Read(
-        JsonElement document, ManifestDiagnostics diagnostics)
+    public static (string? Name, IReadOnlyList<DeclaredService> Services, DeploySpec Deploy, RoutesSpec Routes,
+        IReadOnlyList<CronSpec> Crons) Read(JsonElement document, ManifestDiagnostics diagnostics)
     {
         var root = ManifestObject.Open(document, "", diagnostics, ManifestKeys.RootKeys, ManifestKeys.MisplacedAtRoot);
         if (root is null)
-            return (null, [], new DeploySpec());
+            return (null, [], new DeploySpec(), new RoutesSpec(), []);
 
         root.String("$schema", "a path or URL of the schema"); // only for editors; checked so it matches the schema
         var name = root.String("name", "an app name");
         if (name is not null && !ManifestKeys.NamePattern().IsMatch(name))
             root.Error("name", $"expected {NameRule}, got {ManifestObject.Quote(name)}");
 
-        return (name, ReadServices(root, diagnostics), ReadDeploy(root));
+        var services = ReadServices(root, diagnostics);
+        return (name, services, ReadDeploy(root), RoutesReader.Read(root), CronsReader.Read(root, services));
     }
 
     private static List<DeclaredService> ReadServices(ManifestObject root, ManifestDiagnostics diagnostics)

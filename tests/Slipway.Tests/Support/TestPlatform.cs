@@ -84,12 +84,18 @@ internal sealed class TestPlatform : IAsyncDisposable
 
     public DeployEngine Engine => _app.Services.GetRequiredService<DeployEngine>();
 
+    /// <summary>Leave the data directory for another platform to start on (restart tests).</summary>
+    public bool KeepData { get; set; }
+
     public async ValueTask DisposeAsync()
     {
         Http.Dispose();
         await _app.StopAsync();
         await _app.DisposeAsync();
-        TempDirs.Delete(DataDir);
+        if (!KeepData)
+        {
+            TempDirs.Delete(DataDir);
+        }
     }
 }
 

@@ -13,6 +13,10 @@ internal sealed record ConfigVarDto(string Name, string Value, bool Secret, stri
 
 internal sealed record ConfigChangeDto(bool Changed, DeploymentDto? Deployment);
 
+/// <summary>One difference between the saved config and the live deployment's. Values of secrets are never
+/// included, only that they changed.</summary>
+internal sealed record ConfigDiffDto(string Name, string Change, bool Secret, string? Live, string? Next);
+
 /// <summary>Config vars. Secrets leave the platform only through GET .../config/{name}?reveal=true.</summary>
 internal static class ConfigEndpoints
 {
@@ -21,10 +25,31 @@ internal static class ConfigEndpoints
     public static void MapConfigApi(this IEndpointRouteBuilder api)
     {
         var v1 = api.MapGroup("/v1/apps/{app}/config");
-        v1.MapGet("", (string app, Store store, ConfigVars config) =>
+        v1.MapGet("", (string app, bool? reveal, Store store, ConfigVars config) =>
         {
             AppErrors.Require(store, app);
-            return config.List(app).Select(e => new ConfigVarDto(e.Name, e.Secret ? Mask : e.Value, e.Secret, e.UpdatedAt));
+            return config.List(app).Select(e => new ConfigVarDto(e.Name, e.Secret && reveal != true ? Mask : e.Value, e.Secret, e.UpdatedAt));
+        });
+        v1.MapGet("/diff", (string app, Store store, ConfigVars config) =>
+        {
+            var record = AppErrors.Require(store, app);
+            var live = record.LiveDeploymentId is { } id ? store.FindDeployment(id) : null;
+            var before = config.Open(app, live?.ConfigJson);
+            var after = config.Snapshot(app);
+            var names = before.Vars.Keys.Union(after.Vars.Keys).Order(StringComparer.Ordinal);
+            var diffs = new List<ConfigDiffDto>();
+            foreach (var name in names)
+            {
+                var secret = before.Secrets.Contains(name) || after.Secrets.Contains(name);
+                var had = before.Vars.TryGetValue(name, out var old);
+                var has = after.Vars.TryGetValue(name, out var now);
+                var change = !had ? "added" : !has ? "removed" : old != now || before.Secrets.Contains(name) != after.Secrets.Contains(name) ? "changed" : null;
+                if (change is not null)
+                {
+                    diffs.Add(new ConfigDiffDto(name, change, secret, secret ? null : old, secret ? null : now));
+                }
+            }
+            return diffs;
         });
         v1.MapGet("/{name}", (string app, string name, bool? reveal, Store store, ConfigVars config) =>
         {

@@ -14,6 +14,9 @@ internal static class EnvCommands
         env.Subcommands.Add(Set(cli));
         env.Subcommands.Add(Unset(cli));
         env.Subcommands.Add(Get(cli));
+        env.Subcommands.Add(Pull(cli));
+        env.Subcommands.Add(Import(cli));
+        env.Subcommands.Add(Diff(cli));
         return env;
     }
 
@@ -102,6 +105,111 @@ internal static class EnvCommands
                 {
                     cli.Err.WriteLine($"({v.Name} is a secret: add --reveal to print it)");
                 }
+            }
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command Pull(CliContext cli)
+    {
+        var app = AppOption.Required();
+        var file = new Option<string>("--file") { Description = "Where to write", DefaultValueFactory = _ => ".env" };
+        var reveal = new Option<bool>("--reveal") { Description = "Include secrets' values (otherwise they are listed as comments)" };
+        var force = new Option<bool>("--force") { Description = "Overwrite an existing file" };
+        var command = new Command("pull", "Write the app's config to a .env file (mode 0600) for local development") { app, file, reveal, force };
+        command.SetAction((parse, token) => cli.RunAsync(async () =>
+        {
+            var path = Path.GetFullPath(parse.GetValue(file)!);
+            if (File.Exists(path) && !parse.GetValue(force))
+            {
+                throw new UserException($"{path} exists. Add --force to overwrite it, or --file to write elsewhere.");
+            }
+            using var api = cli.Api(parse);
+            var vars = await api.GetAsync<List<ConfigVarDto>>($"v1/apps/{parse.GetValue(app)}/config?reveal={(parse.GetValue(reveal) ? "true" : "false")}", token);
+            var text = new System.Text.StringBuilder($"# config of {parse.GetValue(app)}, written by slipway env pull\n");
+            foreach (var v in vars)
+            {
+                text.AppendLine(v.Secret && !parse.GetValue(reveal)
+                    ? $"# {v.Name}= (secret: run 'slipway env pull --reveal' to include it)"
+                    : Config.DotEnv.Line(v.Name, v.Value));
+            }
+            await using (var stream = new FileStream(path, new FileStreamOptions
+            {
+                Mode = FileMode.Create,
+                Access = FileAccess.Write,
+                UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
+            }))
+            await using (var writer = new StreamWriter(stream))
+            {
+                await writer.WriteAsync(text.ToString());
+            }
+            cli.Out.WriteLine($"Wrote {vars.Count} variable(s) to {path}");
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command Import(CliContext cli)
+    {
+        var app = AppOption.Required();
+        var file = new Argument<string>("file") { Description = "A .env file (dotenv syntax)", DefaultValueFactory = _ => ".env" };
+        var secret = new Option<bool>("--secret") { Description = "Import every variable as a secret" };
+        var noDeploy = new Option<bool>("--no-deploy") { Description = "Only save: the next deploy picks them up" };
+        var command = new Command("import", "Set config vars from a .env file (quotes and escapes as dotenv reads them, no $ expansion)")
+        {
+            file, app, secret, noDeploy, CliContext.JsonOutput,
+        };
+        command.SetAction((parse, token) => cli.RunAsync(async () =>
+        {
+            var path = Path.GetFullPath(parse.GetValue(file)!);
+            if (!File.Exists(path))
+            {
+                throw new UserException($"{path} does not exist. Give the path of a .env file.");
+            }
+            var (values, problems) = Config.DotEnv.Parse(await File.ReadAllTextAsync(path, token));
+            if (problems.Count > 0)
+            {
+                throw new UserException($"{path} has {problems.Count} problem(s); nothing was imported:\n" +
+                    string.Join("\n", problems.Select(p => $"  line {p.Line}: {p.Message}")));
+            }
+            if (values.Count == 0)
+            {
+                throw new UserException($"{path} has no NAME=value lines.");
+            }
+            return await ChangeAsync(cli, parse, parse.GetValue(app)!, new ConfigChangeBody(values, null, parse.GetValue(secret), !parse.GetValue(noDeploy)), token);
+        }));
+        return command;
+    }
+
+    private static Command Diff(CliContext cli)
+    {
+        var app = AppOption.Required();
+        var command = new Command("diff", "What the next deployment would change in config versus the live one (secret values never shown)") { app, CliContext.JsonOutput };
+        command.SetAction((parse, token) => cli.RunAsync(async () =>
+        {
+            using var api = cli.Api(parse);
+            var diffs = await api.GetAsync<List<ConfigDiffDto>>($"v1/apps/{parse.GetValue(app)}/config/diff", token);
+            if (parse.GetValue(CliContext.JsonOutput))
+            {
+                cli.WriteJson(diffs);
+                return 0;
+            }
+            if (diffs.Count == 0)
+            {
+                cli.Out.WriteLine("The live deployment runs with exactly the saved config.");
+                return 0;
+            }
+            foreach (var d in diffs)
+            {
+                var sign = d.Change switch { "added" => "+", "removed" => "-", _ => "~" };
+                var detail = d.Secret ? "(secret)" : d.Change switch
+                {
+                    "added" => OneLine(d.Next ?? ""),
+                    "removed" => OneLine(d.Live ?? ""),
+                    _ => $"{OneLine(d.Live ?? "")} -> {OneLine(d.Next ?? "")}",
+                };
+                cli.Out.WriteLine($"{sign} {d.Name} {detail}");
             }
             return 0;
         }));

@@ -86,6 +86,38 @@ public sealed class ConfigTests
     }
 
     [Fact]
+    public async Task Import_then_diff_then_pull_round_trips_a_dotenv_file()
+    {
+        await using var platform = await TestPlatform.StartAsync();
+        (await platform.DeployAsync(EnvApp.Create(), "dotenv")).ExitCode.Should().Be(0);
+        var dir = TempDirs.Create("dotenv");
+        var source = Path.Combine(dir, "source.env");
+        File.WriteAllText(source, "GREETING=\"hello\\nworld\"\nPRICE='$5 off'\nexport MODE=fast # comment\n");
+
+        var import = await platform.CliAsync("env", "import", source, "--app", "dotenv", "--no-deploy");
+        import.ExitCode.Should().Be(0, import.ToString());
+        var diff = await platform.CliAsync("env", "diff", "--app", "dotenv");
+        diff.Out.Should().Contain("+ GREETING").And.Contain("+ PRICE $5 off").And.Contain("+ MODE fast");
+
+        (await platform.CliAsync("env", "set", "--app", "dotenv", "--secret", "TOKEN=s3cr3t-value")).ExitCode.Should().Be(0);
+        (await platform.CliAsync("env", "diff", "--app", "dotenv")).Out.Trim().Should().Be("The live deployment runs with exactly the saved config.");
+        using (var price = await platform.GetAsync("dotenv", "/env/PRICE"))
+        {
+            (await price.Content.ReadAsStringAsync()).Should().Be("$5 off");
+        }
+
+        var pulled = Path.Combine(dir, "pulled.env");
+        (await platform.CliAsync("env", "pull", "--app", "dotenv", "--file", pulled)).ExitCode.Should().Be(0);
+        File.ReadAllText(pulled).Should().NotContain("s3cr3t-value", "secrets need --reveal");
+        File.GetUnixFileMode(pulled).Should().Be(UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        (await platform.CliAsync("env", "pull", "--app", "dotenv", "--file", pulled)).ExitCode.Should().Be(1, "no silent overwrite");
+        (await platform.CliAsync("env", "pull", "--app", "dotenv", "--file", pulled, "--reveal", "--force")).ExitCode.Should().Be(0);
+        var (values, problems) = Slipway.Config.DotEnv.Parse(File.ReadAllText(pulled));
+        problems.Should().BeEmpty();
+        values.Should().Contain("GREETING", "hello\nworld").And.Contain("PRICE", "$5 off").And.Contain("MODE", "fast").And.Contain("TOKEN", "s3cr3t-value");
+    }
+
+    [Fact]
     public async Task Bad_names_are_refused_with_the_reason()
     {
         await using var platform = await TestPlatform.StartAsync();

@@ -1,15 +1,18 @@
 using System.Text.Json;
+using Slipway.Manifests.Compat;
 
 namespace Slipway.Manifests;
 
-/// <summary>Reads an app's slipway.json, or detects the app when there is none, and returns a complete
-/// <see cref="AppSpec"/> or every error at once.
+/// <summary>Reads an app's slipway.json, or converts another platform's file to one, or detects the app when
+/// there is neither, and returns a complete <see cref="AppSpec"/> or every error at once.
 /// <code>
-///   sourceDir/slipway.json ──parse──► JsonDocument ──ManifestReader──► declared services (keys, types, formats)
-///          │ (missing)                                                    │
-///          ▼                                                              ▼ ServiceResolver, per service:
-///   Detector on sourceDir ──► one "web" service            detect omitted commands in root, type rules,
-///                                                           then one route path per web/static service
+///   sourceDir/slipway.json ─────────────────┐
+///      │ (missing)                           ▼
+///      ├─ railway.json | vercel.json |   JSON ──ManifestReader──► declared services, routes, crons, deploy
+///      │  render.yaml | app.json |        ▲                          │
+///      │  Procfile ─► ManifestConverter ──┘ (converted)              ▼ ServiceResolver, per service:
+///      ▼ (none of them)                              detect omitted commands in root, type rules,
+///   Detector on sourceDir ──► one "web" service      then one route path per web/static service
 /// </code>
 /// Nothing is half-applied: any error makes the whole result <see cref="ManifestResult.Invalid"/>.</summary>
 internal static class ManifestLoader
@@ -33,12 +36,29 @@ internal static class ManifestLoader
 
         var file = Path.Combine(sourceDir, FileName);
         if (!File.Exists(file))
-            return MisnamedManifest(sourceDir) is { } misnamed ? Invalid("", misnamed) : Detect(sourceDir);
+        {
+            if (MisnamedManifest(sourceDir) is { } misnamed)
+                return Invalid("", misnamed);
+            return ManifestConverter.Convert(sourceDir) switch
+            {
+                ConversionResult.Converted converted => FromJson(sourceDir, converted.Json, $"converted from {converted.Source}",
+                    converted.Warnings),
+                ConversionResult.Failed failed => new ManifestResult.Invalid(failed.Errors) { Subject = failed.Source },
+                _ => Detect(sourceDir),
+            };
+        }
 
+        return FromJson(sourceDir, File.ReadAllText(file), FileName, []);
+    }
+
+    /// <summary>Validates a slipway.json document, written by the user or converted from another platform's
+    /// file (then <paramref name="origin"/> names that file and its warnings come first).</summary>
+    private static ManifestResult FromJson(string sourceDir, string json, string origin, IReadOnlyList<string> warnings)
+    {
         JsonDocument document;
         try
         {
-            document = JsonDocument.Parse(File.ReadAllText(file), ParseOptions);
+            document = JsonDocument.Parse(json, ParseOptions);
         }
         catch (JsonException e)
         {
@@ -48,14 +68,21 @@ internal static class ManifestLoader
         using (document)
         {
             var diagnostics = new ManifestDiagnostics();
-            var (name, declared, deploy) = ManifestReader.Read(document.RootElement, diagnostics);
+            var (name, declared, deploy, routes, crons) = ManifestReader.Read(document.RootElement, diagnostics);
             var services = declared.Select(service => ServiceResolver.Resolve(sourceDir, service, diagnostics)).ToList();
             ServiceResolver.CheckRoutes(declared, services, diagnostics);
 
             if (diagnostics.Errors.Count > 0)
-                return new ManifestResult.Invalid(InDocumentOrder(diagnostics.Errors, declared));
-            var spec = new AppSpec { Name = name, Services = services, Deploy = deploy, Origin = FileName };
-            return new ManifestResult.Ok(spec, diagnostics.Warnings);
+            {
+                var subject = origin == FileName ? FileName : $"{FileName} {origin}";
+                return new ManifestResult.Invalid(InDocumentOrder(diagnostics.Errors, declared)) { Subject = subject };
+            }
+
+            var spec = new AppSpec
+            {
+                Name = name, Services = services, Deploy = deploy, Routes = routes, Crons = crons, Origin = origin,
+            };
+            return new ManifestResult.Ok(spec, [.. warnings, .. diagnostics.Warnings]);
         }
     }
 
@@ -80,6 +107,10 @@ internal static class ManifestLoader
         {
             if (error.Path.StartsWith("deploy", StringComparison.Ordinal))
                 return int.MaxValue;
+            if (error.Path.StartsWith("crons", StringComparison.Ordinal))
+                return int.MaxValue - 1;
+            if (error.Path.StartsWith("routes", StringComparison.Ordinal))
+                return int.MaxValue - 2;
             if (!error.Path.StartsWith("services", StringComparison.Ordinal))
                 return 0;
             for (var i = 0; i < services.Count; i++)

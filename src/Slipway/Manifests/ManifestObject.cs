@@ -59,23 +59,24 @@ internal sealed class ManifestObject
         _values.TryGetValue(key, out var value) ? Open(value, PathOf(key), _diagnostics, knownKeys, misplaced) : null;
 
     /// <summary>An array of objects (rewrites, crons), each opened with <paramref name="knownKeys"/> at path
-    /// "key[i]". Items that are not objects are reported and left out.</summary>
-    public IReadOnlyList<ManifestObject> Objects(string key, IReadOnlyList<string> knownKeys, string example)
+    /// "key[i]". Items that are not objects are reported and left out. Lazy, so a caller that reads each item
+    /// as it comes reports errors in document order.</summary>
+    public IEnumerable<ManifestObject> Objects(string key, IReadOnlyList<string> knownKeys, string example)
     {
         if (!_values.TryGetValue(key, out var value))
-            return [];
+            yield break;
         if (value.ValueKind != JsonValueKind.Array)
-            return Error<ManifestObject>(key, $"expected a list like [{example}], got {Describe(value)}");
+        {
+            Error(key, $"expected a list like [{example}], got {Describe(value)}");
+            yield break;
+        }
 
-        var items = new List<ManifestObject>();
         var index = 0;
         foreach (var item in value.EnumerateArray())
         {
             if (Open(item, $"{PathOf(key)}[{index++}]", _diagnostics, knownKeys) is { } opened)
-                items.Add(opened);
+                yield return opened;
         }
-
-        return items;
     }
 
     /// <summary>Like <see cref="String"/>, and reports the key as missing when it is absent.</summary>
@@ -188,12 +189,6 @@ internal sealed class ManifestObject
 
     public static string Quote(string text) =>
         "\"" + (text.Length > 60 ? text[..57] + "..." : text).Replace("\"", "\\\"", StringComparison.Ordinal) + "\"";
-
-    private List<T> Error<T>(string key, string message)
-    {
-        Error(key, message);
-        return [];
-    }
 
     private T? Reject<T>(string key, string message) where T : struct
     {

@@ -111,6 +111,55 @@ public sealed class SchemaTests
     }
 
     [Fact]
+    public void Routes_and_crons_match_the_loader()
+    {
+        var routes = Property(Schema, "routes");
+        var rewrite = Property(routes, "rewrites").GetProperty("items");
+        var redirect = Property(routes, "redirects").GetProperty("items");
+        var headerRule = Property(routes, "headers").GetProperty("items");
+        var header = Property(headerRule, "headers").GetProperty("items");
+        var cron = Property(Schema, "crons").GetProperty("items");
+
+        PropertyNames(routes).Should().Equal(ManifestKeys.RoutesKeys);
+        PropertyNames(rewrite).Should().Equal(ManifestKeys.RewriteKeys);
+        PropertyNames(redirect).Should().Equal(ManifestKeys.RedirectKeys);
+        PropertyNames(headerRule).Should().Equal(ManifestKeys.HeaderRuleKeys);
+        PropertyNames(header).Should().Equal(ManifestKeys.HeaderKeys);
+        PropertyNames(cron).Should().Equal(ManifestKeys.CronKeys);
+
+        foreach (var rule in (JsonElement[])[rewrite, redirect, headerRule])
+            Property(rule, "source").GetProperty("pattern").GetString().Should().Be(ManifestKeys.SourcePattern().ToString());
+        Property(rewrite, "destination").GetProperty("pattern").GetString().Should().Be(ManifestKeys.DestinationPattern().ToString());
+        Property(redirect, "statusCode").GetProperty("enum").EnumerateArray().Select(code => code.GetInt32())
+            .Should().Equal(ManifestKeys.RedirectStatusCodes);
+        Property(header, "key").GetProperty("pattern").GetString().Should().Be(ManifestKeys.HeaderNamePattern().ToString());
+        Property(cron, "name").GetProperty("pattern").GetString().Should().Be(ManifestKeys.NamePattern().ToString());
+        Property(cron, "schedule").GetProperty("pattern").GetString().Should().Be(ManifestKeys.SchedulePattern().ToString());
+        Property(cron, "path").GetProperty("pattern").GetString().Should().Be(ManifestKeys.SourcePattern().ToString());
+
+        var defaults = new RoutesSpec();
+        Property(routes, "cleanUrls").GetProperty("default").GetBoolean().Should().Be(defaults.CleanUrls);
+        Property(redirect, "permanent").GetProperty("default").GetBoolean()
+            .Should().Be(new RouteRedirect { Source = "/", Destination = "/" }.StatusCode == 308);
+        Property(routes, "trailingSlash").TryGetProperty("default", out _).Should().BeFalse("left out means leave paths alone");
+    }
+
+    [Theory]
+    [InlineData("0 3 * * *", true)]
+    [InlineData("*/15 9-17 * * 1-5", true)]
+    [InlineData("0 3 * *", false)]
+    [InlineData("@daily", false)]
+    [InlineData(" 0 3 * * *", false)]
+    [InlineData("0 3 * * * *", false)]
+    public void Schedule_pattern_accepts_exactly_five_fields(string schedule, bool valid)
+    {
+        var pattern = Property(Property(Schema, "crons").GetProperty("items"), "schedule").GetProperty("pattern").GetString()!;
+
+        Regex.IsMatch(schedule, pattern, RegexOptions.ECMAScript).Should().Be(valid);
+        ManifestKeys.SchedulePattern().IsMatch(schedule).Should().Be(valid);
+    }
+
+    [Fact]
     public void Defaults_match_the_spec_defaults()
     {
         var service = new ServiceSpec { Name = "web" };

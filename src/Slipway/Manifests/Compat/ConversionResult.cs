@@ -26,5 +26,8 @@ internal abstract record ConversionResult
         public string Message =>
             $"{Source} cannot be converted to {ManifestLoader.FileName}:\n" +
             string.Join('\n', Errors.Select(error => "  - " + error));
+
+        /// <summary>For the CLI, which stops at the first problem.</summary>
+        public UserException ToException() => new(Message);
     }
 }

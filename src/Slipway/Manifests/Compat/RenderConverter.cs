@@ -1,0 +1,212 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+
+namespace Slipway.Manifests.Compat;
+
+/// <summary>render.yaml (a Render Blueprint) to one Slipway service per entry of "services".
+/// <code>
+///   type web (runtime static: a static service) | worker → a service named after "name"
+///   type cron                                          → an entry of crons, run in the service with its rootDir
+///   buildCommand → build   startCommand → start   preDeployCommand → release   rootDir → root
+///   healthCheckPath → healthcheck.path   numInstances → replicas   envVars[] { key, value } → env
+///   staticPublishPath → output
+/// </code>
+/// Render gives each web service its own hostname; Slipway serves an app's web services under one, by path, so
+/// every web service after the first answers under "/its-name" (with a warning).</summary>
+internal static partial class RenderConverter
+{
+    public const string FileName = "render.yaml";
+
+    public static void Convert(Conversion conversion)
+    {
+        if (YamlDocument.Read(conversion, FileName) is not { } root)
+            return;
+
+        var crons = new List<(JsonElement Entry, string Key)>();
+        foreach (var property in root.EnumerateObject())
+        {
+            if (property.Name != "services")
+            {
+                var hint = property.Name == "databases"
+                    ? "create the database yourself and set its URL with `slipway env set DATABASE_URL=...`"
+                    : null;
+                conversion.Ignored(FileName, property.Name, hint);
+                continue;
+            }
+
+            var entries = property.Value.ValueKind == JsonValueKind.Array ? property.Value.EnumerateArray().ToList() : [];
+            for (var i = 0; i < entries.Count; i++)
+            {
+                var key = $"services[{i}]";
+                var type = Text(entries[i], "type");
+                if (type == "cron")
+                    crons.Add((entries[i], key)); // after the services, so each finds the service it runs in
+                else if (type is "web" or "worker")
+                    Service(conversion, entries[i], key, type);
+                else
+                    conversion.Ignored(FileName, $"{key} (type {type ?? "missing"})",
+                        "Slipway runs web, worker and cron services; run other kinds (databases, key-value stores, private services) yourself");
+            }
+        }
+
+        foreach (var (entry, key) in crons)
+            Cron(conversion, entry, key);
+    }
+
+    private static void Service(Conversion conversion, JsonElement entry, string key, string type)
+    {
+        if (Name(conversion, entry, key) is not { } name)
+            return;
+        if (conversion.Services.ContainsKey(name))
+        {
+            conversion.Error(FileName, $"{key}: another service is also named \"{name}\"; service names must be unique");
+            return;
+        }
+
+        var isStatic = Text(entry, "runtime") == "static" || Text(entry, "env") == "static";
+        var isWeb = type == "web";
+        var hasWeb = conversion.Services.Any(pair => pair.Value?["type"]?.GetValue<string>() is null or "static");
+        var service = conversion.Service(name);
+        if (!isWeb)
+            service["type"] = "worker";
+        else if (isStatic)
+            service["type"] = "static";
+        if (isWeb && hasWeb)
+        {
+            service["path"] = $"/{name}";
+            conversion.Warn(FileName, key, $"Render gives each web service its own hostname; in Slipway the app's web " +
+                                           $"services share them, so \"{name}\" answers under /{name}");
+        }
+
+        foreach (var property in entry.EnumerateObject())
+        {
+            var value = property.Value;
+            switch (property.Name)
+            {
+                case "name" or "type":
+                    break;
+                case "runtime" or "env":
+                    if (value.ValueKind != JsonValueKind.String || value.GetString() is not ("node" or "static"))
+                        conversion.Ignored(FileName, $"{key}.{property.Name}", "Slipway detects Node.js, .NET and static sites");
+                    break;
+                case "buildCommand":
+                    service["build"] = Conversion.Node(value);
+                    break;
+                case "startCommand":
+                    service["start"] = Conversion.Node(value);
+                    break;
+                case "preDeployCommand":
+                    service["release"] = Conversion.Node(value);
+                    break;
+                case "rootDir":
+                    service["root"] = Conversion.Node(value);
+                    break;
+                case "numInstances":
+                    service["replicas"] = Conversion.Node(value);
+                    break;
+                case "healthCheckPath" when isWeb && !isStatic:
+                    Conversion.Child(service, "healthcheck")["path"] = Conversion.Node(value);
+                    break;
+                case "staticPublishPath" when isStatic:
+                    service["output"] = Conversion.Node(value);
+                    break;
+                case "envVars":
+                    EnvVars(conversion, value, $"{key}.envVars", service);
+                    break;
+                default:
+                    conversion.Ignored(FileName, $"{key}.{property.Name}");
+                    break;
+            }
+        }
+    }
+
+    private static void EnvVars(Conversion conversion, JsonElement envVars, string key, JsonObject service)
+    {
+        var variables = envVars.ValueKind == JsonValueKind.Array ? envVars.EnumerateArray().ToList() : [];
+        for (var i = 0; i < variables.Count; i++)
+        {
+            var variable = variables[i];
+            var name = Text(variable, "key");
+            var where = name is null ? $"{key}[{i}]" : $"{key}.{name}";
+            if (name is null)
+                conversion.Ignored(FileName, where, "only { key, value } variables are carried over");
+            else if (ManifestKeys.ReservedEnv.Contains(name))
+                conversion.Warn(FileName, where, $"Slipway sets {name} for every instance; dropped");
+            else if (variable.TryGetProperty("value", out var value))
+                Conversion.Child(service, "env")[name] = Conversion.Node(value);
+            else if (variable.TryGetProperty("generateValue", out _))
+                conversion.Warn(FileName, where, $"generateValue is not supported; set a random value with `slipway env set {name}=...`");
+            else if (variable.TryGetProperty("sync", out _))
+                conversion.Warn(FileName, where, $"its value is kept out of render.yaml (sync: false); set it with `slipway env set {name}=...`");
+            else
+                conversion.Warn(FileName, where, $"values from other resources (fromDatabase, fromService, fromGroup) are not " +
+                                                 $"supported; set it with `slipway env set {name}=...`");
+        }
+    }
+
+    /// <summary>A cron entry becomes a job that runs its startCommand in the service whose rootDir it shares
+    /// (Render builds each cron on its own; Slipway runs jobs in an existing service's build).</summary>
+    private static void Cron(Conversion conversion, JsonElement entry, string key)
+    {
+        if (Name(conversion, entry, key) is not { } name)
+            return;
+
+        var job = new JsonObject { ["name"] = name };
+        var root = Text(entry, "rootDir") ?? ".";
+        var host = conversion.Services.FirstOrDefault(pair => (pair.Value?["root"]?.GetValue<string>() ?? ".") == root
+                                                               && pair.Value?["type"]?.GetValue<string>() != "static");
+        if (host.Key is not null)
+            job["service"] = host.Key;
+        foreach (var property in entry.EnumerateObject())
+        {
+            switch (property.Name)
+            {
+                case "name" or "type" or "rootDir" or "runtime" or "env":
+                    break;
+                case "schedule":
+                    job["schedule"] = Conversion.Node(property.Value);
+                    break;
+                case "startCommand":
+                    job["command"] = Conversion.Node(property.Value);
+                    break;
+                case "buildCommand" when host.Key is not null:
+                    if (host.Value?["build"]?.ToString() != property.Value.ToString())
+                        conversion.Warn(FileName, $"{key}.buildCommand", $"the job runs in service \"{host.Key}\"'s build, so its own build command was ignored");
+                    break;
+                default:
+                    conversion.Ignored(FileName, $"{key}.{property.Name}");
+                    break;
+            }
+        }
+
+        if (host.Key is null)
+            conversion.Warn(FileName, key, $"no web or worker service has rootDir \"{root}\"; the job runs in the app's first service");
+        conversion.Crons.Add(job);
+    }
+
+    private static string? Name(Conversion conversion, JsonElement entry, string key)
+    {
+        if (Text(entry, "name") is not { } raw)
+        {
+            conversion.Error(FileName, $"{key}: missing \"name\"");
+            return null;
+        }
+
+        var name = NotNameCharacters().Replace(raw.ToLowerInvariant(), "-").Trim('-');
+        if (ManifestKeys.NamePattern().IsMatch(name))
+            return name;
+        conversion.Error(FileName, $"{key}.name: \"{raw}\" cannot be made a Slipway name (lowercase letters, digits and \"-\", " +
+                                   "starting with a letter, at most 40 characters)");
+        return null;
+    }
+
+    private static string? Text(JsonElement element, string key) =>
+        element.ValueKind == JsonValueKind.Object && element.TryGetProperty(key, out var value)
+                                                  && value.ValueKind == JsonValueKind.String
+            ? value.GetString()
+            : null;
+
+    [GeneratedRegex("[^a-z0-9-]+")]
+    private static partial Regex NotNameCharacters();
+}

@@ -17,6 +17,7 @@ internal static class EnvCommands
         env.Subcommands.Add(Pull(cli));
         env.Subcommands.Add(Import(cli));
         env.Subcommands.Add(Diff(cli));
+        env.Subcommands.Add(Example(cli));
         return env;
     }
 
@@ -178,6 +179,57 @@ internal static class EnvCommands
                 throw new UserException($"{path} has no NAME=value lines.");
             }
             return await ChangeAsync(cli, parse, parse.GetValue(app)!, new ConfigChangeBody(values, null, parse.GetValue(secret), !parse.GetValue(noDeploy)), token);
+        }));
+        return command;
+    }
+
+    private static Command Example(CliContext cli)
+    {
+        var source = new Argument<string>("source") { Description = "The app's source directory", DefaultValueFactory = _ => "." };
+        var file = new Option<string>("--file") { Description = "Where to write, relative to the source", DefaultValueFactory = _ => ".env.example" };
+        var force = new Option<bool>("--force") { Description = "Overwrite an existing file" };
+        var command = new Command("example", "Write a .env.example from the variables slipway.json declares (no values of secrets, ever)") { source, file, force };
+        command.SetAction((parse, _) => cli.RunAsync(async () =>
+        {
+            var dir = Path.GetFullPath(parse.GetValue(source)!);
+            var spec = Manifests.ManifestLoader.Load(dir) switch
+            {
+                Manifests.ManifestResult.Ok ok => ok.Spec,
+                Manifests.ManifestResult.Invalid invalid => throw invalid.ToException(),
+                _ => throw new InvalidOperationException(),
+            };
+            if (spec.Variables.Count == 0)
+            {
+                throw new UserException($"{dir}'s manifest declares no variables. Declare them under \"variables\" in slipway.json (see schemas/slipway.schema.json).");
+            }
+            var path = Path.Combine(dir, parse.GetValue(file)!);
+            if (File.Exists(path) && !parse.GetValue(force))
+            {
+                throw new UserException($"{path} exists. Add --force to overwrite it.");
+            }
+            var text = new System.Text.StringBuilder("# Config this app needs. Copy to .env for local development; set them on Slipway with 'slipway env set'.\n");
+            foreach (var v in spec.Variables)
+            {
+                var facts = new List<string> { v.Type == Manifests.VariableType.List ? $"list of {v.Items.ToString().ToLowerInvariant()}" : v.Type.ToString().ToLowerInvariant() };
+                if (v.Type == Manifests.VariableType.Enum)
+                {
+                    facts[0] += ": " + string.Join("|", v.Values);
+                }
+                facts.Add(v.Required && v.Default is null ? "required" : "optional");
+                if (v.Secret)
+                {
+                    facts.Add("secret");
+                }
+                if (v.MinLength is { } min)
+                {
+                    facts.Add($"at least {min} characters");
+                }
+                text.AppendLine($"# {v.Name}{(v.Description is { } d ? ": " + d : "")} ({string.Join(", ", facts)})");
+                text.AppendLine(v.Default is { } value ? Config.DotEnv.Line(v.Name, value) : $"{v.Name}=");
+            }
+            await File.WriteAllTextAsync(path, text.ToString());
+            cli.Out.WriteLine($"Wrote {spec.Variables.Count} variable(s) to {path}");
+            return 0;
         }));
         return command;
     }

@@ -35,6 +35,12 @@ internal sealed partial class ConfigVars(Store store, Keyring keyring, SecretRed
     public bool Change(string app, IReadOnlyDictionary<string, string> set, bool secret, IReadOnlyList<string> unset)
     {
         var problems = set.Keys.Concat(unset).Select(Problem).OfType<string>().ToList();
+        if (secret)
+        {
+            problems.AddRange(set.Keys.Where(ConfigSchema.IsBrowserVariable).Select(name =>
+                $"{name} cannot be a secret: frameworks inline {ConfigSchema.BrowserPrefixes.First(p => name.StartsWith(p, StringComparison.Ordinal))}* variables into the browser bundle, where anyone can read it. " +
+                "Keep the secret on the server under another name (without that prefix), or set it without --secret if it is public."));
+        }
         if (problems.Count > 0)
         {
             throw new UserException(string.Join("\n", problems));

@@ -49,9 +49,12 @@ internal sealed partial class DeployEngine(
             {
                 throw new UserException($"Source directory '{request.Source}' does not exist. Give the path of your app's source, or a git URL.");
             }
-            if (ManifestLoader.Load(request.Source) is ManifestResult.Invalid invalid)
+            switch (ManifestLoader.Load(request.Source))
             {
-                throw invalid.ToException();
+                case ManifestResult.Invalid invalid:
+                    throw invalid.ToException();
+                case ManifestResult.Ok ok when CheckConfig(request.App, ok.Spec) is { Count: > 0 } problems:
+                    throw new UserException(ConfigProblems(request.App, problems));
             }
         }
         store.EnsureApp(request.App);
@@ -100,7 +103,12 @@ internal sealed partial class DeployEngine(
         {
             var now = AppErrors.Live(store, app);
             var build = store.FindBuild(now.BuildId!) ?? throw new UserException($"The build of live deployment {now.Id} is missing; deploy again.");
-            var snapshot = configVars.Snapshot(app);
+            var spec = JsonSerializer.Deserialize<AppSpec>(now.SpecJson!, Release.Json)!;
+            if (CheckConfig(app, spec) is { Count: > 0 } problems)
+            {
+                throw new DeployFailure("config", ConfigProblems(app, problems), []);
+            }
+            var snapshot = ConfigSchema.WithDefaults(spec.Variables, configVars.Snapshot(app));
             var (sealedConfig, fingerprint) = configVars.Seal(snapshot);
             store.RetargetDeployment(deployment.Id, now);
             store.SetDeploymentConfig(deployment.Id, sealedConfig, fingerprint);
@@ -238,7 +246,11 @@ internal sealed partial class DeployEngine(
             _ => throw new InvalidOperationException(),
         };
         Log(deployment, "build", $"{spec.Origin}: {string.Join(", ", spec.Services.Select(s => $"{s.Name} ({s.Type.ToString().ToLowerInvariant()})"))}");
-        var snapshot = configVars.Snapshot(request.App);
+        if (CheckConfig(request.App, spec) is { Count: > 0 } problems)
+        {
+            throw new DeployFailure("config", ConfigProblems(request.App, problems), []);
+        }
+        var snapshot = ConfigSchema.WithDefaults(spec.Variables, configVars.Snapshot(request.App));
         var config = snapshot.Vars;
         var (sealedConfig, fingerprint) = configVars.Seal(snapshot);
         store.SetDeploymentBuild(deployment.Id, buildId, JsonSerializer.Serialize(spec, Release.Json), sealedConfig, fingerprint, commit);
@@ -335,6 +347,13 @@ internal sealed partial class DeployEngine(
     }
 
     private const int KeptDeploymentLogs = 100;
+
+    private IReadOnlyList<string> CheckConfig(string app, AppSpec spec) =>
+        ConfigSchema.Check(app, spec.Variables, configVars.Snapshot(app), ConfigVars.DefaultEnvironment);
+
+    private static string ConfigProblems(string app, IReadOnlyList<string> problems) =>
+        $"Not deployed: the config of {app} does not satisfy slipway.json's variables ({problems.Count} problem{(problems.Count == 1 ? "" : "s")}; the live version keeps serving):\n" +
+        string.Join("\n", problems.Select(p => "  - " + p));
 
     private AppSpec LogWarnings(DeploymentRecord deployment, ManifestResult.Ok ok)
     {

@@ -21,6 +21,9 @@ internal sealed record AppSpec
     /// <summary>Scheduled jobs ("crons"), in declaration order; none by default.</summary>
     public IReadOnlyList<CronSpec> Crons { get; init; } = [];
 
+    /// <summary>The config variables the app declares it needs (checked before every deployment).</summary>
+    public IReadOnlyList<VariableSpec> Variables { get; init; } = [];
+
     /// <summary>Where the spec came from: "slipway.json", "converted from railway.json" (another platform's
     /// file, see Compat/), or "detected: ..." when no manifest was found.</summary>
     public string Origin { get; init; } = "slipway.json";

@@ -7,7 +7,12 @@ namespace Slipway.Manifests;
 /// </summary>
 internal static partial class ManifestKeys
 {
-    public static readonly IReadOnlyList<string> RootKeys = ["$schema", "name", "services", "routes", "crons", "deploy"];
+    public static readonly IReadOnlyList<string> RootKeys = ["$schema", "name", "services", "variables", "routes", "crons", "deploy"];
+
+    public static readonly IReadOnlyList<string> VariableKeys =
+    [
+        "type", "required", "secret", "build", "description", "default", "minLength", "pattern", "values", "items", "environments",
+    ];
 
     public static readonly IReadOnlyList<string> ServiceKeys =
     [

@@ -68,7 +68,7 @@ internal static class ManifestLoader
         using (document)
         {
             var diagnostics = new ManifestDiagnostics();
-            var (name, declared, deploy, routes, crons) = ManifestReader.Read(document.RootElement, diagnostics);
+            var (name, declared, deploy, routes, crons, variables) = ManifestReader.Read(document.RootElement, diagnostics);
             var services = declared.Select(service => ServiceResolver.Resolve(sourceDir, service, diagnostics)).ToList();
             ServiceResolver.CheckRoutes(declared, services, diagnostics);
 
@@ -80,7 +80,7 @@ internal static class ManifestLoader
 
             var spec = new AppSpec
             {
-                Name = name, Services = services, Deploy = deploy, Routes = routes, Crons = crons, Origin = origin,
+                Name = name, Services = services, Deploy = deploy, Routes = routes, Crons = crons, Variables = variables, Origin = origin,
             };
             return new ManifestResult.Ok(spec, [.. warnings, .. diagnostics.Warnings]);
         }

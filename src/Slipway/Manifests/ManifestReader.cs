@@ -9,11 +9,11 @@ internal static class ManifestReader
     private const string NameRule = "lowercase letters, digits and \"-\", starting with a letter, at most 40 characters";
 
     public static (string? Name, IReadOnlyList<DeclaredService> Services, DeploySpec Deploy, RoutesSpec Routes,
-        IReadOnlyList<CronSpec> Crons) Read(JsonElement document, ManifestDiagnostics diagnostics)
+        IReadOnlyList<CronSpec> Crons, IReadOnlyList<VariableSpec> Variables) Read(JsonElement document, ManifestDiagnostics diagnostics)
     {
         var root = ManifestObject.Open(document, "", diagnostics, ManifestKeys.RootKeys, ManifestKeys.MisplacedAtRoot);
         if (root is null)
-            return (null, [], new DeploySpec(), new RoutesSpec(), []);
+            return (null, [], new DeploySpec(), new RoutesSpec(), [], []);
 
         root.String("$schema", "a path or URL of the schema"); // only for editors; checked so it matches the schema
         var name = root.String("name", "an app name");
@@ -21,7 +21,8 @@ internal static class ManifestReader
             root.Error("name", $"expected {NameRule}, got {ManifestObject.Quote(name)}");
 
         var services = ReadServices(root, diagnostics);
-        return (name, services, ReadDeploy(root), RoutesReader.Read(root), CronsReader.Read(root, services));
+        var variables = VariablesReader.Read(root, diagnostics);
+        return (name, services, ReadDeploy(root), RoutesReader.Read(root), CronsReader.Read(root, services), variables);
     }
 
     private static List<DeclaredService> ReadServices(ManifestObject root, ManifestDiagnostics diagnostics)

@@ -130,3 +130,54 @@ public sealed class ConfigTests
         noEquals.Err.Should().Contain("is not NAME=value");
     }
 }
+
+[Collection("platform")]
+public sealed class ConfigSchemaDeployTests
+{
+    [Fact]
+    public async Task A_deploy_whose_config_breaks_the_declared_variables_is_refused_before_building_and_deploys_nothing()
+    {
+        await using var platform = await TestPlatform.StartAsync();
+        var app = EnvApp.Create(build: "echo BUILD RAN");
+        File.WriteAllText(Path.Combine(app, "slipway.json"), """
+            {
+              "services": { "web": { "start": "node server.js", "build": "echo BUILD RAN" } },
+              "variables": {
+                "DATABASE_URL": { "type": "url", "secret": true, "description": "Postgres connection" },
+                "JWT_SECRET": { "secret": true, "minLength": 32 },
+                "NODE_ENV": { "type": "enum", "values": ["production", "development"], "default": "production" }
+              }
+            }
+            """);
+        (await platform.CliAsync("env", "set", "--app", "typed", "--secret", "JWT_SECRET=short")).ExitCode.Should().Be(0);
+
+        var refused = await platform.DeployAsync(app, "typed");
+        refused.ExitCode.Should().Be(1);
+        refused.Err.Should().Contain("2 problems").And.Contain("slipway env set --app typed --secret DATABASE_URL=")
+            .And.Contain("JWT_SECRET: its value is 5 characters, at least 32 needed").And.NotContain("short\"");
+        refused.Out.Should().NotContain("BUILD RAN");
+        (await platform.CliAsync("deployments", "--app", "typed", "--json")).Out.Trim().Should().Be("[]", "nothing was deployed");
+
+        (await platform.CliAsync("env", "set", "--app", "typed", "--secret", "DATABASE_URL=postgres://u:p@db/app", "JWT_SECRET=" + new string('k', 32))).ExitCode.Should().Be(0);
+        var deployed = await platform.DeployAsync(app, "typed");
+        deployed.ExitCode.Should().Be(0, deployed.ToString());
+        using var nodeEnv = await platform.GetAsync("typed", "/env/NODE_ENV");
+        (await nodeEnv.Content.ReadAsStringAsync()).Should().Be("production", "a declared default fills in");
+
+        var example = await platform.CliAsync("env", "example", app);
+        example.ExitCode.Should().Be(0, example.ToString());
+        var text = File.ReadAllText(Path.Combine(app, ".env.example"));
+        text.Should().Contain("# DATABASE_URL: Postgres connection (url, required, secret)").And.Contain("DATABASE_URL=\n")
+            .And.Contain("NODE_ENV='production'").And.NotContain("postgres://");
+    }
+
+    [Fact]
+    public async Task A_secret_that_a_build_would_inline_into_the_browser_is_refused()
+    {
+        await using var platform = await TestPlatform.StartAsync();
+        var refused = await platform.CliAsync("env", "set", "--app", "spa", "--secret", "VITE_STRIPE_SECRET=sk_live_x");
+        refused.ExitCode.Should().Be(1);
+        refused.Err.Should().Contain("VITE_STRIPE_SECRET cannot be a secret").And.Contain("browser bundle");
+        (await platform.CliAsync("env", "set", "--app", "spa", "VITE_API_URL=https://api.example")).ExitCode.Should().Be(0);
+    }
+}

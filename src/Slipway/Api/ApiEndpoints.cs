@@ -26,8 +26,19 @@ internal static class ApiEndpoints
         v1.MapGet("/apps/{app}", (string app, Store store, AppViews views) =>
             views.App(store.FindApp(app) ?? throw NoApp(app)));
 
-        v1.MapPost("/apps/{app}/deployments", (string app, DeployBody body, DeployEngine engine) =>
-            Results.Accepted(null, AppViews.Deployment(engine.Enqueue(new DeployRequest(app, body.Source, body.Ref, body.Hosts)))));
+        v1.MapPost("/apps/{app}/deployments", (string app, DeployBody body, DeployEngine engine, HttpContext context) =>
+        {
+            var scope = AppScope.Of(context, app);
+            return Results.Accepted(null, AppViews.Deployment(engine.Enqueue(
+                new DeployRequest(app, body.Source, body.Ref, body.Hosts) { BaseApp = scope.App, Env = scope.Env })));
+        });
+        v1.MapPost("/apps/{app}/promote", (string app, PromoteBody body, DeployEngine engine, HttpContext context) =>
+        {
+            var scope = AppScope.Of(context, app);
+            return Results.Accepted(null, AppViews.Deployment(engine.Promote(scope.App, body.From, body.To)));
+        });
+        v1.MapGet("/apps/{app}/environments", (string app, Store store, AppViews views, HttpContext context) =>
+            store.ListEnvironments(AppScope.Of(context, app).App).Select(views.App));
         v1.MapGet("/apps/{app}/deployments", (string app, Store store, int? limit) =>
             store.FindApp(app) is null ? throw NoApp(app) : store.ListDeployments(app, limit ?? 50).Select(AppViews.Deployment));
         v1.MapGet("/deployments/{id}", (string id, Store store) =>

@@ -26,7 +26,7 @@ internal sealed class AppViews(Store store, AppRuntime runtime, AppHosts hosts, 
             : live is null ? "not deployed"
             : instances.Any(i => i.Role == "serving" && i.State != "healthy") ? "degraded"
             : "running";
-        return new AppDto(app.Name, state, hosts.For(app.Name).Select(h => $"http://{h}:{edge.Port}").ToList(),
+        return new AppDto(app.Name, app.App, app.Env, state, hosts.For(app.Name).Select(h => $"http://{h}:{edge.Port}").ToList(),
             live is null ? null : Deployment(live), instances, services);
     }
 

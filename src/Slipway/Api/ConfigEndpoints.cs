@@ -7,9 +7,9 @@ using Slipway.State;
 
 namespace Slipway.Api;
 
-internal sealed record ConfigChangeBody(IReadOnlyDictionary<string, string>? Set, IReadOnlyList<string>? Unset, bool Secret, bool Deploy = true);
+internal sealed record ConfigChangeBody(IReadOnlyDictionary<string, string>? Set, IReadOnlyList<string>? Unset, bool Secret, bool Deploy = true, bool Shared = false);
 
-internal sealed record ConfigVarDto(string Name, string Value, bool Secret, string UpdatedAt);
+internal sealed record ConfigVarDto(string Name, string Value, bool Secret, string UpdatedAt, bool Shared = false);
 
 internal sealed record ConfigChangeDto(bool Changed, DeploymentDto? Deployment);
 
@@ -28,7 +28,7 @@ internal static class ConfigEndpoints
         v1.MapGet("", (string app, bool? reveal, Store store, ConfigVars config) =>
         {
             AppErrors.Require(store, app);
-            return config.List(app).Select(e => new ConfigVarDto(e.Name, e.Secret && reveal != true ? Mask : e.Value, e.Secret, e.UpdatedAt));
+            return config.List(app).Select(e => new ConfigVarDto(e.Name, e.Secret && reveal != true ? Mask : e.Value, e.Secret, e.UpdatedAt, e.Shared));
         });
         v1.MapGet("/diff", (string app, Store store, ConfigVars config) =>
         {
@@ -58,14 +58,26 @@ internal static class ConfigEndpoints
                 ?? throw new UserException($"{app} has no config var {name}. 'slipway env ls --app {app}' lists them.", 404);
             return new ConfigVarDto(entry.Name, entry.Secret && reveal != true ? Mask : entry.Value, entry.Secret, entry.UpdatedAt);
         });
-        v1.MapPost("", (string app, ConfigChangeBody body, Store store, ConfigVars config, DeployEngine engine) =>
+        v1.MapPost("", (string app, ConfigChangeBody body, Store store, ConfigVars config, DeployEngine engine, HttpContext context) =>
         {
-            AppNames.Validate(app);
-            store.EnsureApp(app);
-            var changed = config.Change(app, body.Set ?? new Dictionary<string, string>(), body.Secret, body.Unset ?? []);
-            var live = store.FindApp(app)?.LiveDeploymentId is not null;
-            var deployment = changed && body.Deploy && live ? AppViews.Deployment(engine.ApplyConfig(app)) : null;
-            return new ConfigChangeDto(changed, deployment);
+            var scope = AppScope.Of(context, app);
+            store.EnsureApp(app, scope.App, scope.Env);
+            var changed = config.Change(app, body.Set ?? new Dictionary<string, string>(), body.Secret, body.Unset ?? [], body.Shared);
+            // A shared change releases every environment that is live; an environment's own, just that one.
+            var targets = body.Shared ? store.ListEnvironments(scope.App).Select(e => e.Name).ToList() : [app];
+            DeploymentDto? first = null;
+            foreach (var target in targets.Where(t => store.FindApp(t)?.LiveDeploymentId is not null))
+            {
+                if (changed && body.Deploy)
+                {
+                    var released = AppViews.Deployment(engine.ApplyConfig(target));
+                    if (target == app || first is null)
+                    {
+                        first = released; // the CLI follows the environment it named
+                    }
+                }
+            }
+            return new ConfigChangeDto(changed, first);
         });
     }
 }

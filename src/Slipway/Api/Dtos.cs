@@ -4,6 +4,8 @@ internal sealed record DeployBody(string Source, string? Ref, IReadOnlyList<stri
 
 internal sealed record RollbackBody(string? To);
 
+internal sealed record PromoteBody(string From, string To);
+
 internal sealed record DeploymentDto(
     string Id, long Number, string App, string Kind, string Status, string? FailedStep, string? Error,
     string Source, string? Commit, string? RollbackOf, string CreatedAt, string? FinishedAt, double? DurationSeconds);
@@ -11,7 +13,7 @@ internal sealed record DeploymentDto(
 internal sealed record InstanceDto(string Id, string Service, int Replica, string State, int? Pid, int? Port, int Restarts,
     int InFlight, long Requests, string Role);
 
-internal sealed record AppDto(string Name, string State, IReadOnlyList<string> Urls, DeploymentDto? Live,
+internal sealed record AppDto(string Name, string App, string Env, string State, IReadOnlyList<string> Urls, DeploymentDto? Live,
     IReadOnlyList<InstanceDto> Instances, IReadOnlyList<string> Services);
 
 internal sealed record EventDto(string At, string Kind, string Message, string? DeploymentId);

@@ -13,8 +13,11 @@ internal sealed class ApiClient : IDisposable
     private readonly HttpClient _http;
     private readonly string _socketPath;
 
-    public ApiClient(string dataDir)
+    private readonly string? _env;
+
+    public ApiClient(string dataDir, string? env = null)
     {
+        _env = env;
         _socketPath = Path.Combine(dataDir, "slipway.sock");
         var handler = new SocketsHttpHandler
         {
@@ -93,6 +96,12 @@ internal sealed class ApiClient : IDisposable
 
     private async Task<HttpResponseMessage> SendRawAsync(HttpRequestMessage request, HttpCompletionOption completion, CancellationToken cancellationToken)
     {
+        // Every app-scoped call is about the environment given with --env (the server defaults to production).
+        var path = request.RequestUri!.OriginalString;
+        if (_env is { Length: > 0 } env && path.StartsWith("v1/apps/", StringComparison.Ordinal))
+        {
+            request.RequestUri = new Uri(path + (path.Contains('?') ? "&" : "?") + "env=" + Uri.EscapeDataString(env), UriKind.Relative);
+        }
         HttpResponseMessage response;
         try
         {

@@ -35,9 +35,9 @@ internal static class AppCommands
                 cli.Out.WriteLine("No apps yet. Deploy one: slipway deploy DIR --app NAME");
                 return 0;
             }
-            cli.Table(["app", "state", "live", "instances", "url"], apps.Select(a => (IReadOnlyList<string>)
+            cli.Table(["app", "env", "state", "live", "instances", "url"], apps.OrderBy(a => a.App).ThenBy(a => a.Env != "production").ThenBy(a => a.Env).Select(a => (IReadOnlyList<string>)
             [
-                a.Name, a.State, a.Live?.Id ?? "-",
+                a.App, a.Env, a.State, a.Live?.Id ?? "-",
                 $"{a.Instances.Count(i => i.Role == "serving" && i.State == "healthy")}/{a.Instances.Count(i => i.Role == "serving")}",
                 a.Urls.FirstOrDefault() ?? "-",
             ]));

@@ -14,6 +14,7 @@ internal static class CliApp
         var root = new RootCommand("Slipway: build, deploy, run and roll back apps on a machine you own.")
         {
             CliContext.Data,
+            CliContext.Environment,
         };
         foreach (var command in PlatformCommands.Create(cli).Concat(DeployCommands.Create(cli)).Concat(AppCommands.Create(cli)))
         {

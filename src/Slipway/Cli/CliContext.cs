@@ -16,17 +16,23 @@ internal sealed class CliContext(TextWriter output, TextWriter error)
 
     public static readonly Option<bool> JsonOutput = new("--json") { Description = "Print JSON for scripts" };
 
+    public static readonly Option<string> Environment = new("--env", "-e")
+    {
+        Description = "The app's environment (production, staging, ...); a new name creates it on first deploy",
+        Recursive = true,
+    };
+
     public TextWriter Out { get; } = output;
     public TextWriter Err { get; } = error;
 
     public static string DataDir(ParseResult parse) =>
         parse.GetValue(Data) is { Length: > 0 } dir ? Path.GetFullPath(dir)
-        : Environment.GetEnvironmentVariable("SLIPWAY_DATA") is { Length: > 0 } env ? Path.GetFullPath(env)
-        : Path.Combine(Environment.GetEnvironmentVariable("XDG_DATA_HOME") is { Length: > 0 } xdg
+        : System.Environment.GetEnvironmentVariable("SLIPWAY_DATA") is { Length: > 0 } env ? Path.GetFullPath(env)
+        : Path.Combine(System.Environment.GetEnvironmentVariable("XDG_DATA_HOME") is { Length: > 0 } xdg
             ? xdg
-            : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".local", "share"), "slipway");
+            : Path.Combine(System.Environment.GetFolderPath(System.Environment.SpecialFolder.UserProfile), ".local", "share"), "slipway");
 
-    public ApiClient Api(ParseResult parse) => new(DataDir(parse));
+    public ApiClient Api(ParseResult parse) => new(DataDir(parse), parse.GetValue(Environment));
 
     public void WriteJson<T>(T value) => Out.WriteLine(JsonSerializer.Serialize(value, Json));
 

@@ -14,6 +14,26 @@ internal static class DeployCommands
         yield return Rollback(cli);
         yield return Restart(cli);
         yield return Cancel(cli);
+        yield return Promote(cli);
+    }
+
+    private static Command Promote(CliContext cli)
+    {
+        var app = AppOption.Required();
+        var from = new Option<string>("--from") { Description = "The environment whose live build goes", Required = true };
+        var to = new Option<string>("--to") { Description = "The environment it goes to", DefaultValueFactory = _ => "production" };
+        var command = new Command("promote", "Deploy the exact build live in one environment to another, with the target's config (no rebuild)")
+        {
+            app, from, to, CliContext.JsonOutput,
+        };
+        command.SetAction((parse, token) => cli.RunAsync(async () =>
+        {
+            using var api = new ApiClient(CliContext.DataDir(parse));
+            var deployment = await api.PostAsync<DeploymentDto>($"v1/apps/{parse.GetValue(app)}/promote",
+                new PromoteBody(parse.GetValue(from)!, parse.GetValue(to)!), token);
+            return await FinishAsync(cli, api, deployment, false, parse.GetValue(CliContext.JsonOutput), token);
+        }));
+        return command;
     }
 
     private static Command Deploy(CliContext cli)

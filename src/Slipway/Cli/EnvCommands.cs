@@ -39,8 +39,8 @@ internal static class EnvCommands
             }
             else
             {
-                cli.Table(["name", "value", "secret", "updated"], vars.Select(v => (IReadOnlyList<string>)
-                    [v.Name, OneLine(v.Value), v.Secret ? "yes" : "", v.UpdatedAt]));
+                cli.Table(["name", "value", "secret", "scope", "updated"], vars.Select(v => (IReadOnlyList<string>)
+                    [v.Name, OneLine(v.Value), v.Secret ? "yes" : "", v.Shared ? "shared" : "environment", v.UpdatedAt]));
             }
             return 0;
         }));
@@ -53,9 +53,10 @@ internal static class EnvCommands
         var pairs = new Argument<string[]>("pairs") { Description = "NAME=value pairs (quote them for your shell; Slipway keeps every byte)", Arity = ArgumentArity.OneOrMore };
         var secret = new Option<bool>("--secret") { Description = "Encrypted, masked in 'env ls', redacted from every log" };
         var noDeploy = new Option<bool>("--no-deploy") { Description = "Only save: the next deploy picks it up" };
+        var shared = new Option<bool>("--shared") { Description = "Set for every environment of the app (an environment's own value wins)" };
         var command = new Command("set", "Set config vars; the live build is released again with them, through the health gate")
         {
-            pairs, app, secret, noDeploy, CliContext.JsonOutput,
+            pairs, app, secret, noDeploy, shared, CliContext.JsonOutput,
         };
         command.SetAction((parse, token) => cli.RunAsync(async () =>
         {
@@ -69,7 +70,8 @@ internal static class EnvCommands
                 }
                 set[pair[..eq]] = pair[(eq + 1)..];
             }
-            return await ChangeAsync(cli, parse, parse.GetValue(app)!, new ConfigChangeBody(set, null, parse.GetValue(secret), !parse.GetValue(noDeploy)), token);
+            return await ChangeAsync(cli, parse, parse.GetValue(app)!,
+                new ConfigChangeBody(set, null, parse.GetValue(secret), !parse.GetValue(noDeploy), parse.GetValue(shared)), token);
         }));
         return command;
     }

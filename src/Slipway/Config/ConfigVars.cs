@@ -8,8 +8,10 @@ namespace Slipway.Config;
 /// no quoting rules anywhere between `env set` and the app's environment.</summary>
 internal sealed partial class ConfigVars(Store store, Keyring keyring, SecretRedactor redactor)
 {
-    /// <summary>Environments arrive with the config issue's second half; until then every app has one.</summary>
     public const string DefaultEnvironment = "production";
+
+    /// <summary>The scope of variables shared by every environment of an app.</summary>
+    public const string Shared = "";
 
     private static readonly HashSet<string> Reserved = new(StringComparer.Ordinal) { "PORT", "HOST" };
 
@@ -19,10 +21,28 @@ internal sealed partial class ConfigVars(Store store, Keyring keyring, SecretRed
     [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_]*$")]
     private static partial Regex Name();
 
-    public sealed record Entry(string Name, string Value, bool Secret, string UpdatedAt);
+    /// <param name="Shared">Set for every environment of the app (an environment's own value wins).</param>
+    public sealed record Entry(string Name, string Value, bool Secret, string UpdatedAt, bool Shared = false);
 
-    public IReadOnlyList<Entry> List(string app) =>
-        store.ListConfig(app, DefaultEnvironment).Select(v => new Entry(v.Name, keyring.Decrypt(v.ValueEnc), v.Secret != 0, v.UpdatedAt)).ToList();
+    /// <summary>The effective config of an environment (its row name: APP or APP-ENV): the app's shared
+    /// variables, overridden by the environment's own.</summary>
+    public IReadOnlyList<Entry> List(string key)
+    {
+        var (app, env) = Scope(key);
+        var merged = new SortedDictionary<string, Entry>(StringComparer.Ordinal);
+        foreach (var v in store.ListConfig(app, Shared))
+        {
+            merged[v.Name] = new Entry(v.Name, keyring.Decrypt(v.ValueEnc), v.Secret != 0, v.UpdatedAt, Shared: true);
+        }
+        foreach (var v in store.ListConfig(app, env))
+        {
+            merged[v.Name] = new Entry(v.Name, keyring.Decrypt(v.ValueEnc), v.Secret != 0, v.UpdatedAt);
+        }
+        return merged.Values.ToList();
+    }
+
+    private (string App, string Env) Scope(string key) =>
+        store.FindApp(key) is { } record ? (record.App, record.Env) : (key, DefaultEnvironment);
 
     public ConfigSnapshot Snapshot(string app)
     {
@@ -32,8 +52,10 @@ internal sealed partial class ConfigVars(Store store, Keyring keyring, SecretRed
     }
 
     /// <summary>Applies a change whole (every name checked first). Returns whether anything changed.</summary>
-    public bool Change(string app, IReadOnlyDictionary<string, string> set, bool secret, IReadOnlyList<string> unset)
+    public bool Change(string key, IReadOnlyDictionary<string, string> set, bool secret, IReadOnlyList<string> unset, bool shared = false)
     {
+        var (app, env) = Scope(key);
+        var scope = shared ? Shared : env;
         var problems = set.Keys.Concat(unset).Select(Problem).OfType<string>().ToList();
         if (secret)
         {
@@ -47,18 +69,23 @@ internal sealed partial class ConfigVars(Store store, Keyring keyring, SecretRed
         }
         lock (_writes)
         {
-            var current = List(app).ToDictionary(e => e.Name, StringComparer.Ordinal);
+            var current = store.ListConfig(app, scope).ToDictionary(v => v.Name,
+                v => new Entry(v.Name, keyring.Decrypt(v.ValueEnc), v.Secret != 0, v.UpdatedAt), StringComparer.Ordinal);
             var changed = set.Any(kv => !current.TryGetValue(kv.Key, out var e) || e.Value != kv.Value || e.Secret != secret) ||
                 unset.Any(current.ContainsKey);
             if (!changed)
             {
                 return false;
             }
-            store.ChangeConfig(app, DefaultEnvironment, set.Select(kv => (kv.Key, keyring.Encrypt(kv.Value), secret)), unset);
+            store.ChangeConfig(app, scope, set.Select(kv => (kv.Key, keyring.Encrypt(kv.Value), secret)), unset);
         }
         if (secret)
         {
-            redactor.Register(app, set.Select(kv => (kv.Key, kv.Value)));
+            // Shared secrets belong to every environment's logs.
+            foreach (var environment in shared ? store.ListEnvironments(app).Select(e => e.Name).Append(key).Distinct() : [key])
+            {
+                redactor.Register(environment, set.Select(kv => (kv.Key, kv.Value)));
+            }
         }
         return true;
     }
@@ -112,7 +139,13 @@ internal sealed partial class ConfigVars(Store store, Keyring keyring, SecretRed
     {
         foreach (var v in store.ListAllConfig().Where(v => v.Secret != 0))
         {
-            redactor.Register(v.App, [(v.Name, keyring.Decrypt(v.ValueEnc))]);
+            var keys = v.Env == Shared
+                ? store.ListEnvironments(v.App).Select(e => e.Name).Append(v.App).Distinct()
+                : [v.Env == DefaultEnvironment ? v.App : $"{v.App}-{v.Env}"];
+            foreach (var key in keys)
+            {
+                redactor.Register(key, [(v.Name, keyring.Decrypt(v.ValueEnc))]);
+            }
         }
     }
 

@@ -18,6 +18,21 @@ internal sealed class BuildDirectories(Store store, PlatformOptions options)
 
     public void Prune(string app)
     {
+        // A build promoted to another environment is kept while that environment still uses it.
+        var keep = (store.FindApp(app) is { } record ? store.ListEnvironments(record.App).Select(e => e.Name) : [app])
+            .Append(app).Distinct()
+            .SelectMany(key => KeptBy(key))
+            .ToHashSet();
+        foreach (var build in store.ListBuilds(app).Where(b => b.Pruned == 0 && !keep.Contains(b.Id)))
+        {
+            var doomed = MoveAside(DirOf(build));
+            store.MarkBuildPruned(build.Id);
+            Delete(doomed);
+        }
+    }
+
+    private HashSet<string> KeptBy(string app)
+    {
         var keep = store.ListDeployments(app, 100_000)
             .Where(d => d.LiveAt is not null && d.BuildId is not null)
             .OrderByDescending(d => d.LiveAt, StringComparer.Ordinal)
@@ -29,12 +44,7 @@ internal sealed class BuildDirectories(Store store, PlatformOptions options)
         {
             keep.Add(live);
         }
-        foreach (var build in store.ListBuilds(app).Where(b => b.Pruned == 0 && !keep.Contains(b.Id)))
-        {
-            var doomed = MoveAside(DirOf(build));
-            store.MarkBuildPruned(build.Id);
-            Delete(doomed);
-        }
+        return keep;
     }
 
     /// <summary>Deletes a build directory that never made it into the store (failed or cancelled snapshot).</summary>

@@ -40,7 +40,7 @@ internal sealed partial class DeployEngine(
     /// then queues the deployment and returns it; progress is in its log.</summary>
     public DeploymentRecord Enqueue(DeployRequest request)
     {
-        AppNames.Validate(request.App);
+        AppNames.Validate(request.BaseApp);
         hosts.Validate(request.App, request.Hosts ?? []);
         var isGit = SourceSnapshot.IsGitUrl(request.Source) || request.Ref is not null;
         if (!isGit)
@@ -57,7 +57,7 @@ internal sealed partial class DeployEngine(
                     throw new UserException(ConfigProblems(request.App, problems));
             }
         }
-        store.EnsureApp(request.App);
+        store.EnsureApp(request.App, request.BaseApp, request.Env);
         var deployment = store.CreateDeployment(request.App, DeploymentKind.Deploy, request.Source + (request.Ref is null ? "" : "#" + request.Ref), null, null);
         Launch(deployment, token => DeployAsync(deployment, request, token));
         return deployment;
@@ -266,12 +266,19 @@ internal sealed partial class DeployEngine(
         }
 
         var release = new Release(request.App, deployment.Id, buildDir, spec, config);
+        await RunReleaseCommandsAsync(deployment, release, token);
+        await RunReleaseAsync(deployment, release, warmFrom: null, request.Hosts, token);
+    }
+
+    /// <summary>releasing: each service's release command, once, in the new build with the new config.</summary>
+    private async Task RunReleaseCommandsAsync(DeploymentRecord deployment, Release release, CancellationToken token)
+    {
         Status(deployment, DeploymentStatus.Releasing, "releasing");
-        foreach (var service in spec.Services.Where(s => s.Release is not null))
+        foreach (var service in release.Spec.Services.Where(s => s.Release is not null))
         {
-            var result = await steps.RunAsync(request.App, deployment.Id, "release", service.Name,
-                new LaunchSpec(service.Release!, release.ServiceDir(service), RuntimeEnvironment.ForService(release.App, deployment.Id, service, config)),
-                spec.Deploy.ReleaseTimeout, token);
+            var result = await steps.RunAsync(release.App, deployment.Id, "release", service.Name,
+                new LaunchSpec(service.Release!, release.ServiceDir(service), RuntimeEnvironment.ForService(release.App, deployment.Id, service, release.Config)),
+                release.Spec.Deploy.ReleaseTimeout, token);
             token.ThrowIfCancellationRequested();
             if (!result.Succeeded)
             {
@@ -279,7 +286,46 @@ internal sealed partial class DeployEngine(
                     "; nothing was switched, the live version keeps serving", result.LastLines);
             }
         }
-        await RunReleaseAsync(deployment, release, warmFrom: null, request.Hosts, token);
+    }
+
+    /// <summary>The exact build live in <paramref name="fromEnv"/> goes to <paramref name="toEnv"/> with that
+    /// environment's config: no rebuild, the release command runs (against the target's database), then the
+    /// usual health gate.</summary>
+    public DeploymentRecord Promote(string app, string fromEnv, string toEnv)
+    {
+        var fromKey = AppEnvironments.Key(app, fromEnv);
+        var toKey = AppEnvironments.Key(app, toEnv);
+        if (fromKey == toKey)
+        {
+            throw new UserException($"--from and --to are both {fromEnv}; promote moves a build from one environment to another.");
+        }
+        var source = AppErrors.Live(store, fromKey);
+        store.EnsureApp(toKey, app, toEnv);
+        var deployment = store.CreateDeployment(toKey, DeploymentKind.Promote, source.Source, source.BuildId, source.Id, source.SpecJson, null, source.CommitSha);
+        Launch(deployment, async token =>
+        {
+            var now = AppErrors.Live(store, fromKey);
+            var build = store.FindBuild(now.BuildId!);
+            if (build is null || build.Pruned != 0 || !Directory.Exists(builds.DirOf(build)))
+            {
+                throw new UserException($"The build of {fromEnv}'s live deployment {now.Id} is gone; deploy {fromEnv} again, then promote.");
+            }
+            var spec = JsonSerializer.Deserialize<AppSpec>(now.SpecJson!, Release.Json)!;
+            var problems = ConfigSchema.Check(toKey, spec.Variables, configVars.Snapshot(toKey), toEnv);
+            if (problems.Count > 0)
+            {
+                throw new DeployFailure("config", ConfigProblems(toKey, problems), []);
+            }
+            var snapshot = ConfigSchema.WithDefaults(spec.Variables, configVars.Snapshot(toKey));
+            var (sealedConfig, fingerprint) = configVars.Seal(snapshot);
+            store.RetargetDeployment(deployment.Id, now);
+            store.SetDeploymentConfig(deployment.Id, sealedConfig, fingerprint);
+            Log(deployment, "deploy", $"promoting build {build.Id} of {fromEnv} ({now.Id}) to {toEnv}, with {toEnv}'s config");
+            var release = new Release(toKey, deployment.Id, builds.DirOf(build), spec, snapshot.Vars);
+            await RunReleaseCommandsAsync(deployment, release, token);
+            await RunReleaseAsync(deployment, release, warmFrom: null, newHosts: null, token);
+        });
+        return deployment;
     }
 
     /// <summary>starting ─► health-checking ─► switch ─► live, for a release that is already built.</summary>

@@ -54,6 +54,7 @@ internal static class PlatformHost
             }
             await next(context);
         });
+        AppScope.UseAppScopes(app);
         app.MapSlipwayApi();
         app.MapConfigApi();
         app.MapKeyApi();

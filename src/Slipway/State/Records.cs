@@ -23,9 +23,16 @@ internal static class DeploymentKind
     public const string Restart = "restart";
     /// <summary>The live build again with changed config (env set / unset).</summary>
     public const string Config = "config";
+    /// <summary>Another environment's live build, with this environment's config (no rebuild).</summary>
+    public const string Promote = "promote";
 }
 
-internal sealed record AppRecord(string Name, string CreatedAt, string? LiveDeploymentId, string DesiredState, string Hosts);
+internal sealed record AppRecord(string Name, string CreatedAt, string? LiveDeploymentId, string DesiredState, string Hosts,
+    string? BaseApp = null, string Env = "production")
+{
+    /// <summary>The app the user named (an environment's row is named APP-ENV).</summary>
+    public string App => BaseApp ?? Name;
+}
 
 internal sealed record BuildRecord(string Id, string App, string Dir, string Source, string? CommitSha, string CreatedAt, long Pruned);
 

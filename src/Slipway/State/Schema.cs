@@ -83,5 +83,12 @@ internal static class Schema
         );
         alter table deployments add column config_hash text;
         """,
+        // 3: environments. An app's environment is stored as its own row (name "APP-ENV", production: "APP"),
+        // so deployments, instances, hostnames and history stay per environment with no other change.
+        """
+        alter table apps add column base_app text;
+        alter table apps add column env text not null default 'production';
+        update apps set base_app = name where base_app is null;
+        """,
     ];
 }

@@ -71,11 +71,28 @@ internal sealed class Store
         return c.Query<AppRecord>("select * from apps order by name").AsList();
     }
 
-    public AppRecord EnsureApp(string name)
+    /// <summary>The row of <paramref name="app"/>'s environment <paramref name="env"/>, created on first use.
+    /// Refuses a name that already belongs to another app's environment (app "shop-staging" vs shop's staging).</summary>
+    public AppRecord EnsureApp(string name, string? app = null, string env = "production")
+    {
+        app ??= name;
+        using var c = Open();
+        c.Execute("insert or ignore into apps(name, created_at, base_app, env) values (@name, @now, @app, @env)",
+            new { name, now = Now(), app, env });
+        var record = c.QuerySingle<AppRecord>("select * from apps where name = @name", new { name });
+        if (record.App != app || record.Env != env)
+        {
+            throw new UserException(record.Env == "production"
+                ? $"{name} is already an app of its own, so {app} cannot have an environment named {env}. Pick another environment name."
+                : $"{name} is the {record.Env} environment of app {record.App}. Use --app {record.App} --env {record.Env}, or pick another app name.");
+        }
+        return record;
+    }
+
+    public IReadOnlyList<AppRecord> ListEnvironments(string app)
     {
         using var c = Open();
-        c.Execute("insert or ignore into apps(name, created_at) values (@name, @now)", new { name, now = Now() });
-        return c.QuerySingle<AppRecord>("select * from apps where name = @name", new { name });
+        return c.Query<AppRecord>("select * from apps where base_app = @app order by env", new { app }).AsList();
     }
 
     public void SetDesiredState(string app, string state)

@@ -1,0 +1,51 @@
+using System.Text.Json;
+using Slipway.Tests.Support;
+
+namespace Slipway.Tests.Deploy;
+
+[Collection("platform")]
+public sealed class EnvironmentTests
+{
+    [Fact]
+    public async Task Staging_is_its_own_environment_and_promote_ships_its_exact_build_with_productions_config()
+    {
+        await using var platform = await TestPlatform.StartAsync();
+        (await platform.CliAsync("env", "set", "--app", "shop", "--shared", "GREETING=hello")).ExitCode.Should().Be(0);
+        (await platform.CliAsync("env", "set", "--app", "shop", "--env", "staging", "VERSION_TAG=staging-config")).ExitCode.Should().Be(0);
+        (await platform.CliAsync("env", "set", "--app", "shop", "VERSION_TAG=production-config")).ExitCode.Should().Be(0);
+
+        var staged = await platform.DeployAsync(EnvApp.Create(), "shop", "--env", "staging");
+        staged.ExitCode.Should().Be(0, staged.ToString());
+        staged.Out.Should().Contain("http://shop-staging.localhost");
+        (await platform.VersionAsync("shop-staging")).Should().Be("staging-config");
+        using (var shared = await platform.GetAsync("shop-staging", "/env/GREETING"))
+        {
+            (await shared.Content.ReadAsStringAsync()).Should().Be("hello", "shared variables reach every environment");
+        }
+        using (var none = await platform.GetAsync("shop"))
+        {
+            ((int)none.StatusCode).Should().Be(404, "production has not been deployed");
+        }
+
+        var promote = await platform.CliAsync("promote", "--app", "shop", "--from", "staging", "--to", "production");
+        promote.ExitCode.Should().Be(0, promote.ToString());
+        promote.Out.Should().Contain("promoting build");
+        (await platform.VersionAsync("shop")).Should().Be("production-config");
+        (await platform.VersionAsync("shop-staging")).Should().Be("staging-config");
+
+        var stagingHistory = JsonDocument.Parse((await platform.CliAsync("deployments", "--app", "shop", "--env", "staging", "--json")).Out).RootElement;
+        var productionHistory = JsonDocument.Parse((await platform.CliAsync("deployments", "--app", "shop", "--json")).Out).RootElement;
+        productionHistory.GetArrayLength().Should().Be(1);
+        productionHistory[0].GetProperty("kind").GetString().Should().Be("promote");
+        productionHistory[0].GetProperty("rollbackOf").GetString().Should().Be(stagingHistory[0].GetProperty("id").GetString());
+        var builds = Path.Combine(platform.DataDir, "builds");
+        Directory.Exists(Path.Combine(builds, "shop")).Should().BeFalse("promote reuses staging's build: nothing was rebuilt");
+
+        var apps = await platform.CliAsync("apps");
+        apps.Out.Should().Contain("staging").And.Contain("production");
+
+        var clash = await platform.DeployAsync(EnvApp.Create(), "shop-staging");
+        clash.ExitCode.Should().Be(1);
+        clash.Err.Should().Contain("staging environment of app shop");
+    }
+}

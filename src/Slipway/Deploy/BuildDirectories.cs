@@ -16,6 +16,12 @@ internal sealed class BuildDirectories(Store store, PlatformOptions options)
     /// made (the data directory may be reached by another spelling since).</summary>
     public string DirOf(BuildRecord build) => PathFor(build.App, build.Id);
 
+    /// <summary>The pristine source a build started from (its snapshot before install and build ran), kept
+    /// so a build-time config change can rebuild exactly that source.</summary>
+    public string SourceOf(BuildRecord build) => DirOf(build) + SourceSuffix;
+
+    public const string SourceSuffix = ".src";
+
     public void Prune(string app)
     {
         // A build promoted to another environment is kept while that environment still uses it.
@@ -26,8 +32,10 @@ internal sealed class BuildDirectories(Store store, PlatformOptions options)
         foreach (var build in store.ListBuilds(app).Where(b => b.Pruned == 0 && !keep.Contains(b.Id)))
         {
             var doomed = MoveAside(DirOf(build));
+            var doomedSource = MoveAside(SourceOf(build));
             store.MarkBuildPruned(build.Id);
             Delete(doomed);
+            Delete(doomedSource);
         }
     }
 
@@ -48,7 +56,11 @@ internal sealed class BuildDirectories(Store store, PlatformOptions options)
     }
 
     /// <summary>Deletes a build directory that never made it into the store (failed or cancelled snapshot).</summary>
-    public void Discard(string dir) => Delete(MoveAside(dir));
+    public void Discard(string dir)
+    {
+        Delete(MoveAside(dir));
+        Delete(MoveAside(dir + SourceSuffix));
+    }
 
     public void DeleteApp(string app) => Delete(Path.Combine(options.BuildsDir, app));
 
@@ -63,7 +75,8 @@ internal sealed class BuildDirectories(Store store, PlatformOptions options)
         // By name (APP/BUILD-ID), never by full path: the same data directory reached through another
         // spelling (a symlink, a changed $HOME) must not make every build look like an orphan.
         var known = store.ListApps()
-            .SelectMany(a => store.ListBuilds(a.Name).Where(b => b.Pruned == 0).Select(b => $"{a.Name}/{b.Id}"))
+            .SelectMany(a => store.ListBuilds(a.Name).Where(b => b.Pruned == 0)
+                .SelectMany(b => new[] { $"{a.Name}/{b.Id}", $"{a.Name}/{b.Id}{SourceSuffix}" }))
             .ToHashSet(StringComparer.Ordinal);
         foreach (var appDir in Directory.GetDirectories(options.BuildsDir))
         {

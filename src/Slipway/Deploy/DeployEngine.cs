@@ -109,6 +109,20 @@ internal sealed partial class DeployEngine(
                 throw new DeployFailure("config", ConfigProblems(app, problems), []);
             }
             var snapshot = ConfigSchema.WithDefaults(spec.Variables, configVars.Snapshot(app));
+            var changedForBuild = BuildTimeChanges(spec, configVars.Open(app, now.ConfigJson), snapshot);
+            if (changedForBuild.Count > 0)
+            {
+                if (Directory.Exists(builds.SourceOf(build)))
+                {
+                    // A build-time variable is baked into the build's output (a Vite or Next bundle): restarting
+                    // would serve the old value, so the same source is built again.
+                    Log(deployment, "deploy", $"{string.Join(", ", changedForBuild)} changed and the build uses it: rebuilding");
+                    var record = store.FindApp(app)!;
+                    await DeployAsync(deployment, new DeployRequest(app, now.Source) { BaseApp = record.App, Env = record.Env, FromBuild = build }, token);
+                    return;
+                }
+                Log(deployment, "deploy", $"{string.Join(", ", changedForBuild)} changed but build {build.Id} predates kept sources: deploy the source again to rebuild");
+            }
             var (sealedConfig, fingerprint) = configVars.Seal(snapshot);
             store.RetargetDeployment(deployment.Id, now);
             store.SetDeploymentConfig(deployment.Id, sealedConfig, fingerprint);
@@ -218,7 +232,13 @@ internal sealed partial class DeployEngine(
         string? commit;
         try
         {
-            if (SourceSnapshot.IsGitUrl(request.Source) || request.Ref is not null)
+            if (request.FromBuild is { } earlier)
+            {
+                Log(deployment, "build", $"rebuilding the source of build {earlier.Id} ({request.Source})");
+                await SourceSnapshot.CopyLocalAsync(builds.SourceOf(earlier), buildDir, token);
+                commit = earlier.CommitSha;
+            }
+            else if (SourceSnapshot.IsGitUrl(request.Source) || request.Ref is not null)
             {
                 commit = await SourceSnapshot.CloneAsync(request.Source, request.Ref, buildDir, line => Log(deployment, "build", line), token);
             }
@@ -237,6 +257,8 @@ internal sealed partial class DeployEngine(
             }
             throw;
         }
+        // Keep the source as it was before install and build touch it, for rebuilds.
+        await SourceSnapshot.CopyLocalAsync(buildDir, buildDir + BuildDirectories.SourceSuffix, token);
         store.InsertBuild(new BuildRecord(buildId, request.App, buildDir, request.Source, commit, store.Now(), 0));
 
         var spec = ManifestLoader.Load(buildDir) switch
@@ -393,6 +415,16 @@ internal sealed partial class DeployEngine(
     }
 
     private const int KeptDeploymentLogs = 100;
+
+    /// <summary>Build-time variables (browser prefixes, or declared "build": true) whose value differs.</summary>
+    private static List<string> BuildTimeChanges(AppSpec spec, ConfigSnapshot live, ConfigSnapshot next)
+    {
+        var declared = spec.Variables.Where(v => v.Build).Select(v => v.Name).ToHashSet(StringComparer.Ordinal);
+        return live.Vars.Keys.Union(next.Vars.Keys)
+            .Where(name => ConfigSchema.IsBrowserVariable(name) || declared.Contains(name))
+            .Where(name => live.Vars.GetValueOrDefault(name) != next.Vars.GetValueOrDefault(name))
+            .Order(StringComparer.Ordinal).ToList();
+    }
 
     private IReadOnlyList<string> CheckConfig(string app, AppSpec spec) =>
         ConfigSchema.Check(app, spec.Variables, configVars.Snapshot(app), ConfigVars.DefaultEnvironment);

@@ -9,4 +9,7 @@ internal sealed record DeployRequest(string App, string Source, string? Ref = nu
     /// <summary>The app the user named, and the environment.</summary>
     public string BaseApp { get; init; } = App;
     public string Env { get; init; } = AppEnvironments.Production;
+
+    /// <summary>Rebuild: the pristine source of this earlier build instead of <see cref="Source"/>.</summary>
+    public State.BuildRecord? FromBuild { get; init; }
 }

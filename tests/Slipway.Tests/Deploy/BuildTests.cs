@@ -44,7 +44,9 @@ public sealed class BuildTests
             var result = await platform.DeployAsync(TestApps.Copy("node-api", v.ToString(System.Globalization.CultureInfo.InvariantCulture)), "kept", "--host", "shop.example.test");
             result.ExitCode.Should().Be(0, result.ToString());
         }
-        Directory.GetDirectories(Path.Combine(platform.DataDir, "builds", "kept")).Should().HaveCount(2);
+        var kept = Directory.GetDirectories(Path.Combine(platform.DataDir, "builds", "kept")).Select(d => Path.GetFileName(d)!).ToList();
+        kept.Where(d => !d.EndsWith(".src", StringComparison.Ordinal)).Should().HaveCount(2);
+        kept.Should().HaveCount(4, "each kept build keeps its pristine source, and pruned builds lose theirs");
         var tooOld = JsonDocument.Parse((await platform.CliAsync("deployments", "--app", "kept", "--json")).Out).RootElement[3].GetProperty("id").GetString()!;
         var rollback = await platform.CliAsync("rollback", "--app", "kept", "--to", tooOld);
         rollback.ExitCode.Should().Be(1);

@@ -48,4 +48,27 @@ public sealed class EnvironmentTests
         clash.ExitCode.Should().Be(1);
         clash.Err.Should().Contain("staging environment of app shop");
     }
+
+    [Fact]
+    public async Task Changing_a_build_time_variable_rebuilds_the_same_source_instead_of_restarting()
+    {
+        await using var platform = await TestPlatform.StartAsync();
+        var site = TempDirs.Create("banner");
+        File.WriteAllText(Path.Combine(site, "slipway.json"), """
+            { "services": { "site": { "type": "static", "build": "mkdir -p out && printf %s \"$VITE_BANNER\" > out/banner.txt", "output": "out" } } }
+            """);
+        (await platform.CliAsync("env", "set", "--app", "banner", "VITE_BANNER=first $ale")).ExitCode.Should().Be(0);
+        (await platform.DeployAsync(site, "banner")).ExitCode.Should().Be(0);
+        File.WriteAllText(Path.Combine(site, "slipway.json"), "{ \"broken\": true }"); // the rebuild must not read the working tree again
+
+        var change = await platform.CliAsync("env", "set", "--app", "banner", "VITE_BANNER=second");
+        change.ExitCode.Should().Be(0, change.ToString());
+        change.Out.Should().Contain("VITE_BANNER changed and the build uses it: rebuilding");
+        using var banner = await platform.GetAsync("banner", "/banner.txt");
+        (await banner.Content.ReadAsStringAsync()).Should().Be("second");
+
+        (await platform.CliAsync("rollback", "--app", "banner")).ExitCode.Should().Be(0);
+        using var back = await platform.GetAsync("banner", "/banner.txt");
+        (await back.Content.ReadAsStringAsync()).Should().Be("first $ale", "rollback brings back the old build and its config");
+    }
 }

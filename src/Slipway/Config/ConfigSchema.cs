@@ -14,12 +14,13 @@ internal static class ConfigSchema
 
     public static bool IsBrowserVariable(string name) => BrowserPrefixes.Any(p => name.StartsWith(p, StringComparison.Ordinal));
 
-    public static IReadOnlyList<string> Check(string app, IReadOnlyList<VariableSpec> variables, ConfigSnapshot config, string environment)
+    /// <param name="target">How the fix commands name the app: "shop", or "shop --env staging".</param>
+    public static IReadOnlyList<string> Check(string target, IReadOnlyList<VariableSpec> variables, ConfigSnapshot config, string environment)
     {
         var problems = new List<string>();
         foreach (var v in variables)
         {
-            var set = $"slipway env set --app {app}{(v.Secret ? " --secret" : "")} {v.Name}=";
+            var set = $"slipway env set --app {target}{(v.Secret ? " --secret" : "")} {v.Name}=";
             if (!config.Vars.TryGetValue(v.Name, out var value))
             {
                 var required = v.Required && v.Default is null && (v.Environments.Count == 0 || v.Environments.Contains(environment));
@@ -32,7 +33,7 @@ internal static class ConfigSchema
             var isSecret = config.Secrets.Contains(v.Name);
             if (v.Secret && !isSecret)
             {
-                problems.Add($"{v.Name} must be a secret but is set in the clear: slipway env set --app {app} --secret {v.Name}=<value> (then rotate it: it was visible)");
+                problems.Add($"{v.Name} must be a secret but is set in the clear: slipway env set --app {target} --secret {v.Name}=<value> (then rotate it: it was visible)");
             }
             var shown = isSecret || v.Secret ? "its value" : $"\"{Shorten(value)}\"";
             if (Invalid(v.Type == VariableType.List ? null : v.Type, v, value) is { } typeProblem)

@@ -26,9 +26,10 @@ internal sealed partial class ConfigVars(Store store, Keyring keyring, SecretRed
 
     /// <summary>The effective config of an environment (its row name: APP or APP-ENV): the app's shared
     /// variables, overridden by the environment's own.</summary>
-    public IReadOnlyList<Entry> List(string key)
+    /// <param name="scope">App and environment, for an environment that has no row yet (its first deploy).</param>
+    public IReadOnlyList<Entry> List(string key, (string App, string Env)? scope = null)
     {
-        var (app, env) = Scope(key);
+        var (app, env) = scope ?? Scope(key);
         var merged = new SortedDictionary<string, Entry>(StringComparer.Ordinal);
         foreach (var v in store.ListConfig(app, Shared))
         {
@@ -44,9 +45,9 @@ internal sealed partial class ConfigVars(Store store, Keyring keyring, SecretRed
     private (string App, string Env) Scope(string key) =>
         store.FindApp(key) is { } record ? (record.App, record.Env) : (key, DefaultEnvironment);
 
-    public ConfigSnapshot Snapshot(string app)
+    public ConfigSnapshot Snapshot(string app, (string App, string Env)? scope = null)
     {
-        var entries = List(app);
+        var entries = List(app, scope);
         return new ConfigSnapshot(entries.ToDictionary(e => e.Name, e => e.Value, StringComparer.Ordinal),
             entries.Where(e => e.Secret).Select(e => e.Name).ToList());
     }

@@ -53,7 +53,7 @@ internal sealed partial class DeployEngine(
             {
                 case ManifestResult.Invalid invalid:
                     throw invalid.ToException();
-                case ManifestResult.Ok ok when CheckConfig(request.App, ok.Spec) is { Count: > 0 } problems:
+                case ManifestResult.Ok ok when CheckConfig(request.App, ok.Spec, request.BaseApp, request.Env) is { Count: > 0 } problems:
                     throw new UserException(ConfigProblems(request.App, problems));
             }
         }
@@ -268,7 +268,7 @@ internal sealed partial class DeployEngine(
             _ => throw new InvalidOperationException(),
         };
         Log(deployment, "build", $"{spec.Origin}: {string.Join(", ", spec.Services.Select(s => $"{s.Name} ({s.Type.ToString().ToLowerInvariant()})"))}");
-        if (CheckConfig(request.App, spec) is { Count: > 0 } problems)
+        if (CheckConfig(request.App, spec, request.BaseApp, request.Env) is { Count: > 0 } problems)
         {
             throw new DeployFailure("config", ConfigProblems(request.App, problems), []);
         }
@@ -333,7 +333,7 @@ internal sealed partial class DeployEngine(
                 throw new UserException($"The build of {fromEnv}'s live deployment {now.Id} is gone; deploy {fromEnv} again, then promote.");
             }
             var spec = JsonSerializer.Deserialize<AppSpec>(now.SpecJson!, Release.Json)!;
-            var problems = ConfigSchema.Check(toKey, spec.Variables, configVars.Snapshot(toKey), toEnv);
+            var problems = CheckConfig(toKey, spec, app, toEnv);
             if (problems.Count > 0)
             {
                 throw new DeployFailure("config", ConfigProblems(toKey, problems), []);
@@ -426,8 +426,15 @@ internal sealed partial class DeployEngine(
             .Order(StringComparer.Ordinal).ToList();
     }
 
-    private IReadOnlyList<string> CheckConfig(string app, AppSpec spec) =>
-        ConfigSchema.Check(app, spec.Variables, configVars.Snapshot(app), ConfigVars.DefaultEnvironment);
+    /// <summary>The environment's config against the spec's variables; fix commands name the app and --env.</summary>
+    private IReadOnlyList<string> CheckConfig(string key, AppSpec spec, string? app = null, string? env = null)
+    {
+        var record = store.FindApp(key);
+        app ??= record?.App ?? key;
+        env ??= record?.Env ?? AppEnvironments.Production;
+        var target = env == AppEnvironments.Production ? app : $"{app} --env {env}";
+        return ConfigSchema.Check(target, spec.Variables, configVars.Snapshot(key, (app, env)), env);
+    }
 
     private static string ConfigProblems(string app, IReadOnlyList<string> problems) =>
         $"Not deployed: the config of {app} does not satisfy slipway.json's variables ({problems.Count} problem{(problems.Count == 1 ? "" : "s")}; the live version keeps serving):\n" +

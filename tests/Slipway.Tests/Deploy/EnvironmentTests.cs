@@ -44,6 +44,15 @@ public sealed class EnvironmentTests
         var apps = await platform.CliAsync("apps");
         apps.Out.Should().Contain("staging").And.Contain("production");
 
+        // A new environment's config is checked against the manifest before its first deploy, and the fix
+        // commands name the environment.
+        var typed = EnvApp.Create();
+        File.WriteAllText(Path.Combine(typed, "slipway.json"),
+            "{ \"services\": { \"web\": { \"start\": \"node server.js\" } }, \"variables\": { \"API_URL\": { \"type\": \"url\" } } }");
+        var refused = await platform.DeployAsync(typed, "shop", "--env", "qa");
+        refused.ExitCode.Should().Be(1);
+        refused.Err.Should().Contain("slipway env set --app shop --env qa API_URL=");
+
         var clash = await platform.DeployAsync(EnvApp.Create(), "shop-staging");
         clash.ExitCode.Should().Be(1);
         clash.Err.Should().Contain("staging environment of app shop");

@@ -109,8 +109,12 @@ public sealed class OperationsTests
 
         var first = JsonDocument.Parse((await platform.DeployAsync(slow, "queue", "--no-follow", "--json")).Out).RootElement.GetProperty("id").GetString()!;
         var second = JsonDocument.Parse((await platform.DeployAsync(TestApps.Copy("node-api", "3"), "queue", "--no-follow", "--json")).Out).RootElement.GetProperty("id").GetString()!;
-        await Task.Delay(1500);
         var runner = new CliRunner(platform.DataDir);
+        // Wait (bounded) until the first is really building: its build step, "sleep 30", is running.
+        for (var i = 0; i < 300 && !ProcessTable.AnyRunning("sleep 30"); i++)
+        {
+            await Task.Delay(100);
+        }
         (await runner.DeploymentAsync(first)).GetProperty("status").GetString().Should().Be("building");
         (await runner.DeploymentAsync(second)).GetProperty("status").GetString().Should().Be("queued", "one deployment per app at a time");
 

@@ -48,6 +48,9 @@ internal sealed partial class ConfigVars(Store store, Keyring keyring, SecretRed
     public ConfigSnapshot Snapshot(string app, (string App, string Env)? scope = null)
     {
         var entries = List(app, scope);
+        // Whoever takes a snapshot is about to run with it: its secrets are redacted from then on (a shared
+        // secret reaches a new environment's logs this way too).
+        redactor.Register(app, entries.Where(e => e.Secret).Select(e => (e.Name, e.Value)));
         return new ConfigSnapshot(entries.ToDictionary(e => e.Name, e => e.Value, StringComparer.Ordinal),
             entries.Where(e => e.Secret).Select(e => e.Name).ToList());
     }
@@ -131,7 +134,8 @@ internal sealed partial class ConfigVars(Store store, Keyring keyring, SecretRed
         {
             return;
         }
-        store.ReencryptAll(value => keyring.Encrypt(Keyring.IsCiphertext(value) ? keyring.Decrypt(value) : value));
+        string Plain(string value) => Keyring.IsCiphertext(value) ? keyring.Decrypt(value) : value;
+        store.ReencryptAll(value => keyring.Encrypt(Plain(value)), sealedConfig => keyring.Fingerprint(Plain(sealedConfig)));
         keyring.CompleteRotation();
     }
 

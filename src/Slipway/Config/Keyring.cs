@@ -13,7 +13,7 @@ internal sealed class Keyring
 {
     public const string EnvironmentVariable = "SLIPWAY_MASTER_KEY";
     private const string Prefix = "v1.";
-    private readonly Dictionary<string, byte[]> _keys = new(StringComparer.Ordinal);
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte[]> _keys = new(StringComparer.Ordinal);
 
     public Keyring(string dataDir)
     {

@@ -79,6 +79,12 @@ internal sealed class AppOperations(
     public async Task DestroyAsync(string app)
     {
         AppErrors.Require(store, app);
+        if (store.LiveElsewhereOnBuildsOf(app) is { Count: > 0 } users)
+        {
+            var names = string.Join(", ", users.Select(d => store.FindApp(d.App) is { } r ? $"{r.App} {r.Env}" : d.App));
+            throw new UserException($"{names} runs a build of {app} (promoted from it), so destroying {app} would delete the build it runs. " +
+                "Deploy that environment from source (or destroy it) first.");
+        }
         await engine.CancelAndWaitAsync(app);
         using (await locks.HoldAsync(app, CancellationToken.None))
         {

@@ -339,6 +339,20 @@ internal sealed partial class DeployEngine(
                 throw new DeployFailure("config", ConfigProblems(toKey, problems), []);
             }
             var snapshot = ConfigSchema.WithDefaults(spec.Variables, configVars.Snapshot(toKey));
+            var bakedIn = BuildTimeChanges(spec, configVars.Open(fromKey, now.ConfigJson), snapshot);
+            if (bakedIn.Count > 0)
+            {
+                // The build carries fromEnv's values of these in its bundle: shipping it as is would point
+                // toEnv's users at fromEnv (its API URL, its keys). The same source is built with toEnv's config.
+                if (!Directory.Exists(builds.SourceOf(build)))
+                {
+                    throw new UserException($"{string.Join(", ", bakedIn)} differ between {fromEnv} and {toEnv} and are built into the bundle, " +
+                        $"but build {build.Id} keeps no source to rebuild: deploy the source to {toEnv} instead.");
+                }
+                Log(deployment, "deploy", $"{string.Join(", ", bakedIn)} differ in {toEnv} and are built into the bundle: building {fromEnv}'s source again for {toEnv}");
+                await DeployAsync(deployment, new DeployRequest(toKey, now.Source) { BaseApp = app, Env = toEnv, FromBuild = build }, token);
+                return;
+            }
             var (sealedConfig, fingerprint) = configVars.Seal(snapshot);
             store.RetargetDeployment(deployment.Id, now);
             store.SetDeploymentConfig(deployment.Id, sealedConfig, fingerprint);

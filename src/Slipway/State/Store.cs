@@ -111,12 +111,33 @@ internal sealed class Store
     {
         using var c = Open();
         using var tx = c.BeginTransaction();
-        foreach (var table in new[] { "instances", "deployments", "builds", "events", "config_vars" })
+        var record = c.QuerySingleOrDefault<AppRecord>("select * from apps where name = @app", new { app }, tx);
+        foreach (var table in new[] { "instances", "deployments", "builds", "events" })
         {
             c.Execute($"delete from {table} where app = @app", new { app }, tx);
         }
         c.Execute("delete from apps where name = @app", new { app }, tx);
+        if (record is not null)
+        {
+            // Config is keyed by the app the user named: this environment's own vars go, and the shared ones
+            // only with the app's last environment.
+            c.Execute("delete from config_vars where app = @base and env = @env", new { @base = record.App, env = record.Env }, tx);
+            if (c.ExecuteScalar<long>("select count(*) from apps where base_app = @base", new { @base = record.App }, tx) == 0)
+            {
+                c.Execute("delete from config_vars where app = @base", new { @base = record.App }, tx);
+            }
+        }
         tx.Commit();
+    }
+
+    /// <summary>Deployments of other environments that are live on one of this environment's builds.</summary>
+    public IReadOnlyList<DeploymentRecord> LiveElsewhereOnBuildsOf(string app)
+    {
+        using var c = Open();
+        return c.Query<DeploymentRecord>("""
+            select d.* from deployments d join apps a on a.live_deployment_id = d.id
+            where d.app <> @app and d.build_id in (select id from builds where app = @app and pruned = 0)
+            """, new { app }).AsList();
     }
 
     // ---- builds
@@ -301,9 +322,11 @@ internal sealed class Store
     }
 
     /// <summary>Key rotation: every encrypted value rewritten in one transaction.</summary>
-    public void ReencryptAll(Func<string, string> reencrypt)
+    public void ReencryptAll(Func<string, string> reencrypt, Func<string, string> fingerprint)
     {
         using var c = Open();
+        // This commit must be on disk before the old key is retired: fsync it (WAL commits are not, normally).
+        c.Execute("pragma synchronous = full");
         using var tx = c.BeginTransaction();
         foreach (var v in c.Query<ConfigVarRecord>("select * from config_vars", transaction: tx).AsList())
         {
@@ -312,9 +335,12 @@ internal sealed class Store
         }
         foreach (var (id, config) in c.Query<(string, string)>("select id, config_json from deployments where config_json is not null", transaction: tx).AsList())
         {
-            c.Execute("update deployments set config_json = @enc where id = @id", new { enc = reencrypt(config), id }, tx);
+            var enc = reencrypt(config);
+            // Fingerprints are keyed by the master key too: recomputed, so configs still compare equal.
+            c.Execute("update deployments set config_json = @enc, config_hash = @hash where id = @id", new { enc, hash = fingerprint(enc), id }, tx);
         }
         tx.Commit();
+        c.Execute("pragma wal_checkpoint(full)");
     }
 
     // ---- events

@@ -80,4 +80,52 @@ public sealed class EnvironmentTests
         using var back = await platform.GetAsync("banner", "/banner.txt");
         (await back.Content.ReadAsStringAsync()).Should().Be("first $ale", "rollback brings back the old build and its config");
     }
+
+    [Fact]
+    public async Task A_shared_secret_is_redacted_in_an_environment_created_after_it()
+    {
+        await using var platform = await TestPlatform.StartAsync();
+        var secret = "shared-" + Guid.NewGuid().ToString("N");
+        (await platform.CliAsync("env", "set", "--app", "later", "--shared", "--secret", "DB_PASSWORD=" + secret)).ExitCode.Should().Be(0);
+        (await platform.DeployAsync(EnvApp.Create(), "later", "--env", "staging")).ExitCode.Should().Be(0);
+        using (await platform.GetAsync("later-staging", "/dump")) { }
+        await Task.Delay(300);
+
+        var logs = await platform.CliAsync("logs", "--app", "later", "--env", "staging");
+        logs.Out.Should().Contain("[secret DB_PASSWORD]").And.NotContain(secret);
+    }
+
+    [Fact]
+    public async Task Promote_rebuilds_when_the_target_has_other_build_time_values_and_a_promoted_build_outlives_nothing_it_needs()
+    {
+        await using var platform = await TestPlatform.StartAsync();
+        var site = TempDirs.Create("promo");
+        File.WriteAllText(Path.Combine(site, "slipway.json"), """
+            { "services": { "site": { "type": "static", "build": "mkdir -p out && printf %s \"$VITE_API\" > out/api.txt", "output": "out" } } }
+            """);
+        (await platform.CliAsync("env", "set", "--app", "promo", "--env", "staging", "VITE_API=https://staging-api")).ExitCode.Should().Be(0);
+        (await platform.CliAsync("env", "set", "--app", "promo", "VITE_API=https://api")).ExitCode.Should().Be(0);
+        (await platform.CliAsync("env", "set", "--app", "promo", "--env", "qa", "QA_ONLY=1")).ExitCode.Should().Be(0);
+        (await platform.DeployAsync(site, "promo", "--env", "staging")).ExitCode.Should().Be(0);
+
+        var promote = await platform.CliAsync("promote", "--app", "promo", "--from", "staging");
+        promote.ExitCode.Should().Be(0, promote.ToString());
+        promote.Out.Should().Contain("VITE_API differ in production and are built into the bundle");
+        using (var api = await platform.GetAsync("promo", "/api.txt"))
+        {
+            (await api.Content.ReadAsStringAsync()).Should().Be("https://api", "production's bundle points at production's API");
+        }
+
+        // A build promoted as is stays while production runs it.
+        (await platform.CliAsync("env", "set", "--app", "promo", "--env", "staging", "VITE_API=https://api")).ExitCode.Should().Be(0);
+        (await platform.CliAsync("promote", "--app", "promo", "--from", "staging")).ExitCode.Should().Be(0);
+        var destroy = await platform.CliAsync("destroy", "--app", "promo", "--env", "staging", "--yes");
+        destroy.ExitCode.Should().Be(1);
+        destroy.Err.Should().Contain("promo production runs a build of promo-staging");
+
+        // Destroying one environment leaves the others' config alone.
+        (await platform.DeployAsync(site, "promo", "--env", "qa")).ExitCode.Should().Be(0);
+        (await platform.CliAsync("destroy", "--app", "promo", "--env", "qa", "--yes")).ExitCode.Should().Be(0);
+        (await platform.CliAsync("env", "get", "--app", "promo", "VITE_API")).Out.Trim().Should().Be("https://api");
+    }
 }

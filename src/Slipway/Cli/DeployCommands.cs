@@ -138,7 +138,12 @@ internal static class DeployCommands
             cli.Table(["#", "id", "kind", "status", "source", "commit", "created", "duration"], list.Select(d => (IReadOnlyList<string>)
             [
                 d.Number.ToString(System.Globalization.CultureInfo.InvariantCulture), d.Id,
-                d.Kind + (d.RollbackOf is null ? "" : " of " + d.RollbackOf),
+                d.Kind + (d.RollbackOf is null ? "" : d.Kind switch
+                {
+                    "rollback" => " to ",
+                    "config" => " on ",
+                    _ => " of ",
+                } + d.RollbackOf),
                 d.Status + (d.FailedStep is null ? "" : $" ({d.FailedStep})"),
                 Shorten(d.Source, 40), d.Commit ?? "-", d.CreatedAt.Replace('T', ' ').TrimEnd('Z')[..19],
                 d.DurationSeconds is { } s ? $"{s:0.0}s" : "-",

@@ -1,4 +1,3 @@
-using System.Text.RegularExpressions;
 using Slipway.State;
 
 namespace Slipway.Config;
@@ -6,7 +5,7 @@ namespace Slipway.Config;
 /// <summary>An app's config vars: stored encrypted (State/Store config_vars), read back whole as the
 /// snapshot a new deployment runs with. Values are opaque bytes to Slipway: no interpolation, no trimming,
 /// no quoting rules anywhere between `env set` and the app's environment.</summary>
-internal sealed partial class ConfigVars(Store store, Keyring keyring, SecretRedactor redactor)
+internal sealed class ConfigVars(Store store, Keyring keyring, SecretRedactor redactor)
 {
     public const string DefaultEnvironment = "production";
 
@@ -17,9 +16,6 @@ internal sealed partial class ConfigVars(Store store, Keyring keyring, SecretRed
 
     // Changes and key rotation exclude each other: a value is never encrypted under a key being retired.
     private readonly Lock _writes = new();
-
-    [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_]*$")]
-    private static partial Regex Name();
 
     /// <param name="Shared">Set for every environment of the app (an environment's own value wins).</param>
     public sealed record Entry(string Name, string Value, bool Secret, string UpdatedAt, bool Shared = false);
@@ -155,7 +151,7 @@ internal sealed partial class ConfigVars(Store store, Keyring keyring, SecretRed
     }
 
     private static string? Problem(string name) =>
-        !Name().IsMatch(name) ? $"'{name}' is not a valid variable name: use letters, digits and _, not starting with a digit (like DATABASE_URL)."
+        !Manifests.ManifestKeys.EnvKeyPattern().IsMatch(name) ? $"'{name}' is not a valid variable name: use letters, digits and _, not starting with a digit (like DATABASE_URL)."
         : Reserved.Contains(name) ? $"{name} is set by Slipway for each instance and cannot be configured."
         : name.StartsWith("SLIPWAY_", StringComparison.Ordinal) ? $"{name}: names starting with SLIPWAY_ are reserved for the platform."
         : null;

@@ -4,12 +4,9 @@ using System.Text.RegularExpressions;
 namespace Slipway.Manifests;
 
 /// <summary>Reads the top-level "variables": the config an app declares it needs, with types and rules.</summary>
-internal static partial class VariablesReader
+internal static class VariablesReader
 {
     private const string Example = "\"variables\": { \"DATABASE_URL\": { \"type\": \"url\", \"secret\": true } }";
-
-    [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_]*$")]
-    private static partial Regex NamePattern();
 
     public static readonly IReadOnlyDictionary<string, VariableType> Types = new Dictionary<string, VariableType>
     {
@@ -32,7 +29,7 @@ internal static partial class VariablesReader
         foreach (var property in map.EnumerateObject())
         {
             var path = ManifestDiagnostics.Join("variables", property.Name);
-            if (!NamePattern().IsMatch(property.Name) || ManifestKeys.ReservedEnv.Contains(property.Name))
+            if (!ManifestKeys.EnvKeyPattern().IsMatch(property.Name) || ManifestKeys.ReservedEnv.Contains(property.Name))
             {
                 diagnostics.Error(path, $"\"{property.Name}\" cannot be a variable: use letters, digits and _ (not starting with a digit), and not PORT or HOST");
                 continue;

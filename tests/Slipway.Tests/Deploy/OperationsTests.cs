@@ -18,9 +18,8 @@ public sealed class OperationsTests
         using (await platform.GetAsync("logged", "/api/items?from=v1")) { }
         (await platform.DeployAsync(TestApps.Copy("node-api", "2"), "logged")).ExitCode.Should().Be(0);
         using (await platform.GetAsync("logged", "/api/items?from=v2")) { }
-        await Task.Delay(300);
 
-        var all = await platform.CliAsync("logs", "--app", "logged");
+        var all = await platform.LogsContainingAsync("from=v2", "--app", "logged");
         all.ExitCode.Should().Be(0, all.ToString());
         all.Out.Should().Contain("from=v1", "lines of a replaced version are kept").And.Contain("from=v2");
         var recent = await platform.CliAsync("logs", "--app", "logged", "--since", "1ms");
@@ -156,7 +155,6 @@ public sealed class OperationsTests
         destroy.ExitCode.Should().Be(0, destroy.ToString());
         (await platform.CliAsync("status", "--app", "ops")).Err.Should().Contain("No app named 'ops'");
         Directory.Exists(Path.Combine(platform.DataDir, "builds", "ops")).Should().BeFalse();
-        await Task.Delay(200);
         foreach (var pid in before)
         {
             ProcessTable.IsRunning(pid).Should().BeFalse();

@@ -64,6 +64,22 @@ internal sealed class TestPlatform : IAsyncDisposable
         return result;
     }
 
+    /// <summary>`slipway logs` output once it contains <paramref name="expected"/> (app output is stored as it
+    /// arrives, a moment after the request that caused it), or after 15 s whatever it holds.</summary>
+    public async Task<CliResult> LogsContainingAsync(string expected, params string[] args)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(15);
+        while (true)
+        {
+            var result = await CliAsync(["logs", .. args]);
+            if (result.Out.Contains(expected, StringComparison.Ordinal) || DateTime.UtcNow > deadline)
+            {
+                return result;
+            }
+            await Task.Delay(100);
+        }
+    }
+
     /// <summary>GET through the edge with APP.localhost as Host.</summary>
     public async Task<HttpResponseMessage> GetAsync(string app, string path = "/", string? accept = null)
     {

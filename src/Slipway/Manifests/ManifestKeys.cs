@@ -24,7 +24,14 @@ internal static partial class ManifestKeys
     public static readonly IReadOnlyList<string> RestartKeys = ["policy", "maxRetries"];
     public static readonly IReadOnlyList<string> DeployKeys = ["drainTimeout", "buildTimeout", "releaseTimeout", "stopTimeout"];
 
-    public static readonly IReadOnlyList<string> RoutesKeys = ["rewrites", "redirects", "headers", "cleanUrls", "trailingSlash"];
+    public static readonly IReadOnlyList<string> RoutesKeys =
+    [
+        "rewrites", "redirects", "headers", "cleanUrls", "trailingSlash", "cors", "rateLimits", "securityHeaders", "limits",
+        "forceHttps",
+    ];
+    public static readonly IReadOnlyList<string> CorsKeys = ["source", "origins", "methods", "headers", "exposeHeaders", "credentials", "maxAge"];
+    public static readonly IReadOnlyList<string> RateLimitKeys = ["source", "limit", "window", "mode"];
+    public static readonly IReadOnlyList<string> LimitsKeys = ["maxBodySize", "connectTimeout", "responseTimeout"];
     public static readonly IReadOnlyList<string> RewriteKeys = ["source", "destination"];
     public static readonly IReadOnlyList<string> RedirectKeys = ["source", "destination", "permanent", "statusCode"];
     public static readonly IReadOnlyList<string> HeaderRuleKeys = ["source", "headers"];

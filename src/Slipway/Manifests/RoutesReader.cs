@@ -4,7 +4,6 @@ namespace Slipway.Manifests;
 /// and formats only; how sources match is the edge's business.</summary>
 internal static class RoutesReader
 {
-    private const string SourceExpected = "a path pattern starting with \"/\" like \"/api/:path*\"";
     private const string DestinationExpected = "a path like \"/index.html\" or a URL like \"https://api.example.com/:path*\"";
 
     public static RoutesSpec Read(ManifestObject root)
@@ -12,7 +11,7 @@ internal static class RoutesReader
         if (root.Object("routes", ManifestKeys.RoutesKeys) is not { } routes)
             return new RoutesSpec();
 
-        return new RoutesSpec
+        var spec = new RoutesSpec
         {
             Rewrites = routes.Objects("rewrites", ManifestKeys.RewriteKeys,
                     "{ \"source\": \"/api/:path*\", \"destination\": \"https://api.example.com/:path*\" }")
@@ -26,6 +25,7 @@ internal static class RoutesReader
             CleanUrls = routes.Bool("cleanUrls") ?? false,
             TrailingSlash = routes.Bool("trailingSlash"),
         };
+        return EdgeRulesReader.Read(routes, spec);
     }
 
     private static RouteRewrite? ReadRewrite(ManifestObject rewrite)
@@ -86,8 +86,7 @@ internal static class RoutesReader
         return source is null ? null : new RouteHeaders { Source = source, Headers = headers };
     }
 
-    private static string? Source(ManifestObject rule) =>
-        Checked(rule, "source", SourceExpected, ManifestKeys.SourcePattern().IsMatch);
+    private static string? Source(ManifestObject rule) => EdgeRulesReader.Source(rule);
 
     private static string? Destination(ManifestObject rule) =>
         Checked(rule, "destination", DestinationExpected, ManifestKeys.DestinationPattern().IsMatch);

@@ -2,7 +2,7 @@ namespace Slipway.Manifests;
 
 /// <summary>App-wide HTTP rules from the manifest's top-level "routes" (the shape vercel.json uses), applied
 /// by the edge before a request reaches a service. Sources are path patterns like "/api/:path*" or "/(.*)".
-/// Parsed and validated now; the edge applies them in a later issue.</summary>
+/// The edge compiles them when a deployment goes live and swaps them in with it.</summary>
 internal sealed record RoutesSpec
 {
     /// <summary>Serve <c>Destination</c> (a path in the app, or an external https URL) for requests matching
@@ -19,6 +19,19 @@ internal sealed record RoutesSpec
 
     /// <summary>true: redirect "/about" to "/about/"; false: the other way; null: leave paths alone.</summary>
     public bool? TrailingSlash { get; init; }
+
+    public IReadOnlyList<CorsRule> Cors { get; init; } = [];
+
+    public IReadOnlyList<RateLimitRule> RateLimits { get; init; } = [];
+
+    /// <summary>Overrides of the default security headers: a value replaces the default, null removes the
+    /// header. A Content-Security-Policy is sent only when declared here.</summary>
+    public IReadOnlyDictionary<string, string?> SecurityHeaders { get; init; } = new Dictionary<string, string?>();
+
+    public EdgeLimitsSpec Limits { get; init; } = new();
+
+    /// <summary>Redirect plain HTTP requests to HTTPS (308) when the edge serves TLS.</summary>
+    public bool ForceHttps { get; init; }
 }
 
 internal sealed record RouteRewrite

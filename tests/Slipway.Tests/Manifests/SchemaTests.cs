@@ -126,6 +126,9 @@ public sealed class SchemaTests
         PropertyNames(headerRule).Should().Equal(ManifestKeys.HeaderRuleKeys);
         PropertyNames(header).Should().Equal(ManifestKeys.HeaderKeys);
         PropertyNames(cron).Should().Equal(ManifestKeys.CronKeys);
+        PropertyNames(Property(routes, "cors").GetProperty("items")).Should().Equal(ManifestKeys.CorsKeys);
+        PropertyNames(Property(routes, "rateLimits").GetProperty("items")).Should().Equal(ManifestKeys.RateLimitKeys);
+        PropertyNames(Property(routes, "limits")).Should().Equal(ManifestKeys.LimitsKeys);
 
         foreach (var rule in (JsonElement[])[rewrite, redirect, headerRule])
             Property(rule, "source").GetProperty("pattern").GetString().Should().Be(ManifestKeys.SourcePattern().ToString());

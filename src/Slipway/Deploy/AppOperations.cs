@@ -93,6 +93,7 @@ internal sealed class AppOperations(
             builds.DeleteApp(app);
             logs.Delete(LogKeys.Deployments(app));
             logs.Delete(LogKeys.App(app));
+            logs.Delete(LogKeys.Access(app));
             redactor.Forget(app);
         }
     }

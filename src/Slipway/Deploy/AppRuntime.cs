@@ -181,7 +181,7 @@ internal sealed partial class AppRuntime(Supervisor supervisor, Routes routes, T
     [LoggerMessage(Level = LogLevel.Error, Message = "Stopping or retiring instances of {App} failed")]
     private static partial void LogBackgroundFailure(ILogger logger, string app, Exception exception);
 
-    private static AppRoute BuildRoute(string app, ServingSet set, IReadOnlyList<string> hosts)
+    private AppRoute BuildRoute(string app, ServingSet set, IReadOnlyList<string> hosts)
     {
         var services = set.Release.Spec.Services
             .Where(s => s.Type != ServiceType.Worker)
@@ -192,6 +192,6 @@ internal sealed partial class AppRuntime(Supervisor supervisor, Routes routes, T
                     ? new StaticSite(Path.GetFullPath(Path.Combine(set.Release.ServiceDir(s), s.Output ?? ".")), s.Spa, set.Release.BuildDir)
                     : null))
             .ToList();
-        return new AppRoute(app, set.Release.DeploymentId, hosts, services);
+        return new AppRoute(app, set.Release.DeploymentId, hosts, services, EdgeRules.Compile(app, set.Release.Spec.Routes, routes.Limiters));
     }
 }

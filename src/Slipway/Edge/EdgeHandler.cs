@@ -1,16 +1,46 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 
 namespace Slipway.Edge;
 
-/// <summary>Every request on the HTTP port: Host picks the app, the path picks the service, then either a
-/// static file or an instance answers. An instance that refuses the connection is taken out of rotation
-/// (its health probe brings it back) and a request without a body goes to another instance, so a crashed
-/// replica costs no failed request.</summary>
-internal sealed class EdgeHandler(Routes routes, HttpForwarder forwarder)
+/// <summary>Every request on the edge's ports, in this order:
+///
+///   Host ─► app ─► https redirect ─► trailing slash / clean URL / declared redirects ─► CORS preflight
+///        ─► rate limits ─► body limit ─► rewrite ─► service by path ─► static file, or forward (least
+///           outstanding instance; a refused connect or a lost idempotent request is retried once elsewhere)
+///
+/// Response headers (CORS, declared headers, security headers) are added as the response starts, whoever
+/// writes it. Every request is counted in <see cref="AccessMetrics"/> and written to the <see cref="AccessLog"/>.</summary>
+internal sealed class EdgeHandler(Routes routes, HttpForwarder forwarder, AccessMetrics metrics, AccessLog? accessLog,
+    TrustedProxies? trusted = null, TimeProvider? clock = null)
 {
+    private readonly TrustedProxies _trusted = trusted ?? TrustedProxies.None;
+    private readonly TimeProvider _clock = clock ?? TimeProvider.System;
+
+    /// <summary>The edge's TLS port when it serves one: where forceHttps sends plain HTTP requests.</summary>
+    public int? HttpsPort { get; set; }
+
     public async Task HandleAsync(HttpContext context)
     {
-        var host = context.Request.Host.Value ?? "";
+        var exchange = new EdgeExchange(context, RequestId(context.Request), Stopwatch.GetTimestamp());
+        context.Response.Headers["X-Request-Id"] = exchange.RequestId;
+        try
+        {
+            await RouteAsync(context, exchange);
+        }
+        finally
+        {
+            Record(exchange);
+        }
+    }
+
+    private async Task RouteAsync(HttpContext context, EdgeExchange exchange)
+    {
+        var request = context.Request;
+        var host = request.Host.Value ?? "";
         var app = routes.Current.Match(host);
         if (app is null)
         {
@@ -18,26 +48,131 @@ internal sealed class EdgeHandler(Routes routes, HttpForwarder forwarder)
                 $"No app is deployed at {host}. Run 'slipway apps' to see the apps and their URLs.");
             return;
         }
-        var path = context.Request.Path.Value ?? "/";
-        var service = app.MatchPath(path);
-        if (service is null)
+        exchange.App = app;
+        var rules = app.Rules;
+        var path = request.Path.Value ?? "/";
+        exchange.Path = path;
+        context.Response.OnStarting(EdgeExchange.ApplyResponseHeadersAsync, exchange);
+
+        if (rules.ForceHttps && !request.IsHttps && HttpsPort is { } httpsPort)
         {
-            await ErrorPages.WriteAsync(context, StatusCodes.Status404NotFound, "Not found",
-                $"No service of {app.App} answers {path}.");
-            return;
-        }
-        if (service.Site is { } site)
-        {
-            await site.ServeAsync(context, path);
+            var authority = request.Host.Host + (httpsPort == 443 ? "" : $":{httpsPort}");
+            Redirect(context, StatusCodes.Status308PermanentRedirect, $"https://{authority}{RawTarget(context)}");
             return;
         }
 
+        string? rewritten = null;
+        if (!rules.PathRulesEmpty)
+        {
+            if (SlashRedirect(rules, path) is { } canonical)
+            {
+                Redirect(context, StatusCodes.Status308PermanentRedirect, WithQuery(canonical, request.QueryString));
+                return;
+            }
+            foreach (var (pattern, rule) in rules.Redirects)
+            {
+                if (pattern.Match(path) is { } match)
+                {
+                    exchange.Route = rule.Source;
+                    Redirect(context, rule.StatusCode, WithQuery(PathPattern.Substitute(rule.Destination, match), request.QueryString));
+                    return;
+                }
+            }
+            foreach (var (pattern, policy) in rules.Cors)
+            {
+                if (!request.Headers.ContainsKey("Origin") || pattern.Match(path) is null)
+                {
+                    continue;
+                }
+                var result = CorsHeaders.Evaluate(context, policy);
+                if (result.IsPreflightRequest)
+                {
+                    exchange.Route = pattern.Source;
+                    context.Response.StatusCode = StatusCodes.Status204NoContent;
+                    exchange.Cors = result;
+                    return;
+                }
+                exchange.Cors = result;
+                break;
+            }
+            foreach (var (pattern, rule, limiter) in rules.RateLimits)
+            {
+                if (pattern.Match(path) is null)
+                {
+                    continue;
+                }
+                exchange.ClientAddress ??= _trusted.ClientAddress(context);
+                using var lease = limiter.AttemptAcquire(exchange.ClientAddress);
+                if (!lease.IsAcquired)
+                {
+                    exchange.Route = rule.Source;
+                    var retryAfter = lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : rule.Window;
+                    context.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+                    await ErrorPages.WriteAsync(context, StatusCodes.Status429TooManyRequests, "Too many requests",
+                        $"At most {rule.Limit} requests per {Manifests.Durations.Format(rule.Window)} are allowed here; try again in {context.Response.Headers.RetryAfter} s.");
+                    return;
+                }
+            }
+            foreach (var (pattern, rule) in rules.Rewrites)
+            {
+                if (pattern.Match(path) is { } match)
+                {
+                    exchange.Route = rule.Source;
+                    rewritten = PathPattern.Substitute(rule.Destination, match);
+                    break;
+                }
+            }
+        }
+
+        if (!LimitBody(context, rules.Limits.MaxBodySize))
+        {
+            await ErrorPages.WriteAsync(context, StatusCodes.Status413PayloadTooLarge, "Request body too large",
+                $"{app.App} accepts request bodies up to {Manifests.ByteSizes.Format(rules.Limits.MaxBodySize)} (routes.limits.maxBodySize).");
+            return;
+        }
+
+        string? pathAndQuery = null;
+        if (rewritten is not null)
+        {
+            if (!rewritten.StartsWith('/'))
+            {
+                exchange.Service = "external";
+                await ForwardExternalAsync(context, exchange, rewritten);
+                return;
+            }
+            var query = rewritten.IndexOf('?');
+            path = query < 0 ? rewritten : rewritten[..query];
+            pathAndQuery = new PathString(path).ToUriComponent() + MergeQuery(query < 0 ? "" : rewritten[query..], request.QueryString);
+        }
+
+        var service = app.MatchPath(path);
+        if (service is null)
+        {
+            await ErrorPages.WriteAsync(context, StatusCodes.Status404NotFound, "Not found", $"No service of {app.App} answers {path}.");
+            return;
+        }
+        exchange.Service = service.Name;
+        if (exchange.Route == "-")
+        {
+            exchange.Route = service.PathPrefix;
+        }
+        if (service.Site is { } site)
+        {
+            await site.ServeAsync(context, path, rules.CleanUrls);
+            return;
+        }
+        await ForwardAsync(context, exchange, app, service, path, pathAndQuery ?? RawTarget(context));
+    }
+
+    private async Task ForwardAsync(HttpContext context, EdgeExchange exchange, AppRoute app, ServiceRoute service, string path, string target)
+    {
         var backend = service.Pick();
         // Nothing was sent when a connect fails, so any request without a body may go elsewhere. A request that
         // was sent and then lost its connection (the instance died mid-way) is retried only when it is idempotent.
         var hasBody = HttpForwarder.HasBody(context.Request);
-        var idempotent = !hasBody && (HttpMethods.IsGet(context.Request.Method) || HttpMethods.IsHead(context.Request.Method) ||
-            HttpMethods.IsOptions(context.Request.Method));
+        var method = context.Request.Method;
+        var idempotent = !hasBody && (HttpMethods.IsGet(method) || HttpMethods.IsHead(method) || HttpMethods.IsOptions(method));
+        var limits = app.Rules.Limits;
         for (var attempt = 0; ; attempt++)
         {
             if (backend is null)
@@ -50,7 +185,7 @@ internal sealed class EdgeHandler(Routes routes, HttpForwarder forwarder)
             ForwarderError error;
             try
             {
-                error = await forwarder.ForwardAsync(context, backend);
+                error = await forwarder.ForwardAsync(context, new ForwardTarget(backend.BaseUri, target), limits);
             }
             finally
             {
@@ -60,25 +195,132 @@ internal sealed class EdgeHandler(Routes routes, HttpForwarder forwarder)
             {
                 case ForwarderError.None or ForwarderError.ClientDisconnected or ForwarderError.ResponseFailed:
                     return;
-                case ForwarderError.ConnectFailed when attempt == 0 && !hasBody:
+                case ForwarderError.ConnectFailed or ForwarderError.ConnectTimedOut when attempt == 0 && !hasBody:
                 case ForwarderError.RequestFailed when attempt == 0 && idempotent && !context.Response.HasStarted:
                     backend.Healthy = false;
                     // The table may have been swapped meanwhile (a deploy switched): retry on the current one.
-                    if (routes.Current.Match(host)?.MatchPath(path) is { Site: null } current)
+                    if (routes.Current.Match(context.Request.Host.Value ?? "")?.MatchPath(path) is { Site: null } current)
                     {
                         service = current;
                     }
                     backend = service.Pick(exclude: backend);
                     continue;
                 default:
-                    if (error == ForwarderError.ConnectFailed)
+                    if (error is ForwarderError.ConnectFailed or ForwarderError.ConnectTimedOut)
                     {
                         backend.Healthy = false;
                     }
-                    await ErrorPages.WriteAsync(context, StatusCodes.Status502BadGateway, "Bad gateway",
-                        $"{app.App}/{service.Name} did not answer ({error}).");
+                    await WriteErrorAsync(context, error, $"{app.App}/{service.Name}", limits);
                     return;
             }
+        }
+    }
+
+    private async Task ForwardExternalAsync(HttpContext context, EdgeExchange exchange, string url)
+    {
+        var destination = new Uri(url);
+        var target = new ForwardTarget(new Uri(destination.GetLeftPart(UriPartial.Authority)),
+            WithQuery(destination.PathAndQuery, context.Request.QueryString), destination.Authority);
+        var error = await forwarder.ForwardAsync(context, target, exchange.App!.Rules.Limits);
+        if (error is not (ForwarderError.None or ForwarderError.ClientDisconnected or ForwarderError.ResponseFailed))
+        {
+            await WriteErrorAsync(context, error, destination.Authority, exchange.App!.Rules.Limits);
+        }
+    }
+
+    private static Task WriteErrorAsync(HttpContext context, ForwarderError error, string upstream, Manifests.EdgeLimitsSpec limits) => error switch
+    {
+        ForwarderError.RequestBodyTooLarge => ErrorPages.WriteAsync(context, StatusCodes.Status413PayloadTooLarge, "Request body too large",
+            $"The request body is larger than {Manifests.ByteSizes.Format(limits.MaxBodySize)} (routes.limits.maxBodySize)."),
+        ForwarderError.ConnectTimedOut => ErrorPages.WriteAsync(context, StatusCodes.Status504GatewayTimeout, "Gateway timeout",
+            $"{upstream} did not accept a connection within {Manifests.Durations.Format(limits.ConnectTimeout)}."),
+        ForwarderError.ResponseTimedOut => ErrorPages.WriteAsync(context, StatusCodes.Status504GatewayTimeout, "Gateway timeout",
+            $"{upstream} did not start answering within {Manifests.Durations.Format(limits.ResponseTimeout)} (routes.limits.responseTimeout)."),
+        _ => ErrorPages.WriteAsync(context, StatusCodes.Status502BadGateway, "Bad gateway", $"{upstream} did not answer ({error})."),
+    };
+
+    /// <summary>Applies the app's body limit: false when the declared length is already over it. A chunked
+    /// body is cut by Kestrel as it crosses the limit.</summary>
+    private static bool LimitBody(HttpContext context, long max)
+    {
+        if (context.Request.ContentLength > max)
+        {
+            return false;
+        }
+        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } feature)
+        {
+            feature.MaxRequestBodySize = max;
+        }
+        return true;
+    }
+
+    private static string? SlashRedirect(EdgeRules rules, string path)
+    {
+        if (rules.CleanUrls && path.EndsWith(".html", StringComparison.OrdinalIgnoreCase))
+        {
+            var clean = path[..^5];
+            return clean.EndsWith("/index", StringComparison.OrdinalIgnoreCase) ? clean[..^5] : clean;
+        }
+        if (path == "/")
+        {
+            return null;
+        }
+        if (rules.TrailingSlash == false && path.EndsWith('/'))
+        {
+            return path.TrimEnd('/') is { Length: > 0 } trimmed ? trimmed : "/";
+        }
+        if (rules.TrailingSlash == true && !path.EndsWith('/') && !path[(path.LastIndexOf('/') + 1)..].Contains('.'))
+        {
+            return path + "/";
+        }
+        return null;
+    }
+
+    private static void Redirect(HttpContext context, int status, string location)
+    {
+        context.Response.StatusCode = status;
+        context.Response.Headers.Location = location;
+        context.Response.Headers.CacheControl = status is 301 or 308 ? "public, max-age=3600" : "no-store";
+    }
+
+    private static string WithQuery(string destination, QueryString query) =>
+        !query.HasValue ? destination : destination.Contains('?') ? destination + "&" + query.Value![1..] : destination + query.Value;
+
+    /// <summary>The rewrite's own query ("?a=1" or "") followed by the client's.</summary>
+    private static string MergeQuery(string own, QueryString client) =>
+        !client.HasValue ? own : own.Length > 1 ? own + "&" + client.Value![1..] : client.Value!;
+
+    private static string RawTarget(HttpContext context)
+    {
+        var raw = context.Features.Get<IHttpRequestFeature>()?.RawTarget;
+        return raw is { Length: > 0 } && raw[0] == '/' ? raw : context.Request.PathBase + context.Request.Path + context.Request.QueryString;
+    }
+
+    /// <summary>The client's X-Request-Id when it is a sane token (so tracing across services works), else a new one.</summary>
+    private static string RequestId(HttpRequest request)
+    {
+        var given = request.Headers["X-Request-Id"];
+        if (given.Count == 1 && given[0] is { Length: > 0 and <= 128 } id && id.All(c => c is > ' ' and < '\u007f'))
+        {
+            return id;
+        }
+        Span<byte> bytes = stackalloc byte[12];
+        RandomNumberGenerator.Fill(bytes);
+        return Convert.ToHexStringLower(bytes);
+    }
+
+    private void Record(EdgeExchange exchange)
+    {
+        var context = exchange.Context;
+        var elapsed = exchange.Elapsed;
+        var status = context.Response.StatusCode;
+        var app = exchange.App?.App ?? "-";
+        metrics.Record(app, exchange.Service, exchange.Route, status, elapsed);
+        if (accessLog is not null && exchange.App is not null)
+        {
+            accessLog.Write(app, exchange.Service == "-" ? null : exchange.Service, _clock.GetUtcNow(),
+                new AccessEntry(exchange.RequestId, context.Request.Method, exchange.Path, status, Math.Round(elapsed.TotalMilliseconds, 3),
+                    exchange.ClientAddress ?? _trusted.ClientAddress(context), exchange.Route, context.Request.Protocol));
         }
     }
 }

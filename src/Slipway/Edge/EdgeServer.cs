@@ -1,34 +1,76 @@
+using System.IO.Compression;
 using System.Net;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.ResponseCompression;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Slipway.Hosting;
 
 namespace Slipway.Edge;
 
-/// <summary>The edge: its own Kestrel server on the HTTP port, separate from the API so that neither one's
-/// middleware or limits touch the other. Everything it serves comes from the current route table.</summary>
+/// <summary>The edge: its own Kestrel server on the HTTP (and optional HTTPS) port, separate from the API so
+/// that neither one's middleware or limits touch the other. Everything it serves comes from the current route
+/// table. Kestrel itself enforces the connection-level limits: header size (431), slow headers (slowloris:
+/// the connection is closed), idle keep-alive connections, and request framing (smuggling attempts get 400).</summary>
 internal sealed class EdgeServer(PlatformOptions options, EdgeHandler handler, ILoggerFactory loggerFactory) : IHostedService
 {
+    /// <summary>Request line plus headers; larger gets 431 (nginx's large_client_header_buffers is 32 KB too).</summary>
+    public const int MaxRequestHeadersBytes = 32 * 1024;
+
     private WebApplication? _app;
 
     /// <summary>The port actually bound (differs from the option when it was 0).</summary>
     public int Port { get; private set; }
+
+    /// <summary>The HTTPS port actually bound, when the edge serves TLS.</summary>
+    public int? HttpsPort { get; private set; }
+
+    /// <summary>Chooses the certificate for a TLS handshake by server name; null: no TLS listener.</summary>
+    public Func<string?, System.Security.Cryptography.X509Certificates.X509Certificate2?>? CertificateSelector { get; init; }
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.Services.AddSingleton(loggerFactory);
+        builder.Services.AddResponseCompression(compression =>
+        {
+            // The edge terminates TLS for apps it knows; compressing there is what Vercel and Render do too.
+            compression.EnableForHttps = true;
+            compression.Providers.Add<BrotliCompressionProvider>();
+            compression.Providers.Add<GzipCompressionProvider>();
+            compression.MimeTypes = ResponseCompressionDefaults.MimeTypes.Concat(
+                ["image/svg+xml", "application/manifest+json", "application/ld+json", "application/xhtml+xml", "text/javascript"]);
+        });
+        builder.Services.Configure<BrotliCompressionProviderOptions>(o => o.Level = CompressionLevel.Fastest);
+        builder.Services.Configure<GzipCompressionProviderOptions>(o => o.Level = CompressionLevel.Fastest);
+        var tls = CertificateSelector is not null && options.HttpsPort is not null;
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
-            kestrel.Listen(IPAddress.Parse(options.HttpAddress), options.HttpPort);
+            kestrel.Limits.MaxRequestHeadersTotalSize = MaxRequestHeadersBytes;
+            kestrel.Limits.MaxRequestLineSize = 16 * 1024;
+            kestrel.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(10);
+            kestrel.Limits.KeepAliveTimeout = TimeSpan.FromSeconds(75);
+            kestrel.Limits.MaxRequestBodySize = null; // per app: routes.limits.maxBodySize, set per request
+            kestrel.Limits.Http2.MaxStreamsPerConnection = 250;
+            kestrel.Listen(IPAddress.Parse(options.HttpAddress), options.HttpPort, listen => listen.Protocols = HttpProtocols.Http1);
+            if (tls)
+            {
+                kestrel.Listen(IPAddress.Parse(options.HttpAddress), options.HttpsPort!.Value, listen =>
+                {
+                    listen.Protocols = HttpProtocols.Http1AndHttp2;
+                    listen.UseHttps(https => https.ServerCertificateSelector = (_, name) => CertificateSelector!(name));
+                });
+            }
         });
         _app = builder.Build();
+        _app.UseResponseCompression();
         _app.Run(handler.HandleAsync);
         try
         {
@@ -36,11 +78,15 @@ internal sealed class EdgeServer(PlatformOptions options, EdgeHandler handler, I
         }
         catch (IOException e)
         {
-            throw new UserException($"The edge cannot listen on {options.HttpAddress}:{options.HttpPort}: {e.Message}. " +
-                "Stop whatever uses that port, or start with --http-port to pick another.");
+            var ports = tls ? $"{options.HttpPort} or {options.HttpsPort}" : $"{options.HttpPort}";
+            throw new UserException($"The edge cannot listen on {options.HttpAddress} port {ports}: {e.Message}. " +
+                "Stop whatever uses that port, or start with --http-port (and --https-port) to pick another.");
         }
-        var address = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        Port = new Uri(address).Port;
+        var addresses = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses
+            .Select(a => new Uri(a)).ToList();
+        Port = addresses.First(a => a.Scheme == "http").Port;
+        HttpsPort = addresses.FirstOrDefault(a => a.Scheme == "https")?.Port;
+        handler.HttpsPort = HttpsPort;
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)

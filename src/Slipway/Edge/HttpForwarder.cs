@@ -1,7 +1,7 @@
 using System.Net;
+using System.Net.Sockets;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
-using Slipway.Runtime;
 
 namespace Slipway.Edge;
 
@@ -10,20 +10,31 @@ internal enum ForwarderError
     None,
     /// <summary>No connection could be made: nothing was sent, so the request may go to another instance.</summary>
     ConnectFailed,
-    /// <summary>Sent, but no response came (reset, timeout).</summary>
+    /// <summary>Connecting took longer than the app's connect timeout; nothing was sent.</summary>
+    ConnectTimedOut,
+    /// <summary>Sent, but no response came (reset).</summary>
     RequestFailed,
+    /// <summary>Sent, and no response started within the app's response timeout.</summary>
+    ResponseTimedOut,
+    /// <summary>The client's body was larger than the app's limit; nothing more is read.</summary>
+    RequestBodyTooLarge,
     /// <summary>The response started and then broke; the client connection is aborted.</summary>
     ResponseFailed,
     ClientDisconnected,
 }
 
-/// <summary>Forwards one request to one instance and streams the answer back.
+/// <summary>Where one request goes: an instance, or an external origin a rewrite names.</summary>
+internal readonly record struct ForwardTarget(Uri BaseUri, string PathAndQuery, string? Host = null);
+
+/// <summary>Forwards one request to one upstream and streams the answer back.
 ///
-///   client ──► copy method, target, headers (minus hop-by-hop) ──► SendAsync (headers only)
-///          ◄── copy status + headers (minus hop-by-hop) ◄── stream the body as it arrives
+///   client ──► method, target, headers (minus hop-by-hop, X-Forwarded-* set) ──► SendAsync (headers only,
+///          │                                                                    within the response timeout)
+///          ◄── status + headers (minus hop-by-hop) ◄── body streamed as it arrives (SSE, downloads: never buffered)
+///          └── 101 Switching Protocols (WebSocket): both connections become one byte pipe, copied both ways
 ///
 /// Expected network failures come back as <see cref="ForwarderError"/>, not exceptions: the caller decides
-/// between retrying on another instance and answering 502.</summary>
+/// between retrying on another instance and answering 502 or 504.</summary>
 internal sealed class HttpForwarder : IDisposable
 {
     private static readonly HashSet<string> HopByHop = new(StringComparer.OrdinalIgnoreCase)
@@ -32,45 +43,72 @@ internal sealed class HttpForwarder : IDisposable
         "TE", "Trailer", "Transfer-Encoding", "Upgrade",
     };
 
-    private readonly HttpMessageInvoker _client = new(new SocketsHttpHandler
-    {
-        UseProxy = false,
-        AllowAutoRedirect = false,
-        AutomaticDecompression = DecompressionMethods.None,
-        UseCookies = false,
-        ActivityHeadersPropagator = null,
-        ConnectTimeout = TimeSpan.FromSeconds(5),
-        // Below Node's default 5 s keep-alive timeout, so we never reuse a connection the app is closing.
-        PooledConnectionIdleTimeout = TimeSpan.FromSeconds(4),
-        PooledConnectionLifetime = TimeSpan.FromMinutes(5),
-    });
+    private static readonly HttpRequestOptionsKey<TimeSpan> ConnectTimeoutKey = new("slipway.connect-timeout");
+    private readonly TrustedProxies _trusted;
+    private readonly HttpMessageInvoker _client;
 
-    public async ValueTask<ForwarderError> ForwardAsync(HttpContext context, InstanceEndpoint backend)
+    public HttpForwarder(TrustedProxies? trusted = null)
+    {
+        _trusted = trusted ?? TrustedProxies.None;
+        _client = new HttpMessageInvoker(new SocketsHttpHandler
+        {
+            UseProxy = false,
+            AllowAutoRedirect = false,
+            AutomaticDecompression = DecompressionMethods.None,
+            UseCookies = false,
+            ActivityHeadersPropagator = null,
+            ConnectCallback = ConnectAsync,
+            // Below Node's default 5 s keep-alive timeout, so we never reuse a connection the app is closing.
+            PooledConnectionIdleTimeout = TimeSpan.FromSeconds(4),
+            PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+            MaxResponseHeadersLength = 64,
+        });
+    }
+
+    public async ValueTask<ForwarderError> ForwardAsync(HttpContext context, ForwardTarget target, Manifests.EdgeLimitsSpec limits)
     {
         var aborted = context.RequestAborted;
-        using var request = CreateRequest(context, backend);
+        var upgrade = context.Features.Get<IHttpUpgradeFeature>() is { IsUpgradableRequest: true } feature ? feature : null;
+        using var request = CreateRequest(context, target, upgrade is not null);
+        request.Options.Set(ConnectTimeoutKey, limits.ConnectTimeout);
         HttpResponseMessage response;
-        try
+        using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(aborted))
         {
-            response = await _client.SendAsync(request, aborted);
-        }
-        catch (OperationCanceledException) when (aborted.IsCancellationRequested)
-        {
-            return ForwarderError.ClientDisconnected;
-        }
-        catch (HttpRequestException e) when (e.HttpRequestError == HttpRequestError.ConnectionError)
-        {
-            return ForwarderError.ConnectFailed;
-        }
-        catch (Exception e) when (e is HttpRequestException or IOException or OperationCanceledException)
-        {
-            return ForwarderError.RequestFailed;
+            timeout.CancelAfter(limits.ResponseTimeout);
+            try
+            {
+                response = await _client.SendAsync(request, timeout.Token);
+            }
+            catch (Exception) when (aborted.IsCancellationRequested)
+            {
+                return ForwarderError.ClientDisconnected;
+            }
+            catch (Exception e) when (Find<BadHttpRequestException>(e) is { StatusCode: StatusCodes.Status413PayloadTooLarge })
+            {
+                return ForwarderError.RequestBodyTooLarge;
+            }
+            catch (OperationCanceledException) when (timeout.IsCancellationRequested)
+            {
+                return ForwarderError.ResponseTimedOut;
+            }
+            catch (HttpRequestException e) when (e.HttpRequestError == HttpRequestError.ConnectionError)
+            {
+                return Find<TimeoutException>(e) is not null ? ForwarderError.ConnectTimedOut : ForwarderError.ConnectFailed;
+            }
+            catch (Exception e) when (e is HttpRequestException or IOException or OperationCanceledException)
+            {
+                return ForwarderError.RequestFailed;
+            }
         }
 
         using (response)
         {
             context.Response.StatusCode = (int)response.StatusCode;
             CopyResponseHeaders(response, context.Response);
+            if (response.StatusCode == HttpStatusCode.SwitchingProtocols && upgrade is not null)
+            {
+                return await TunnelAsync(context, upgrade, response);
+            }
             context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
             try
             {
@@ -90,16 +128,43 @@ internal sealed class HttpForwarder : IDisposable
         }
     }
 
-    private static HttpRequestMessage CreateRequest(HttpContext context, InstanceEndpoint backend)
+    /// <summary>A 101 answer: the upstream's connection and the client's become one duplex pipe until either
+    /// side closes (WebSockets, or any other HTTP/1.1 upgrade the app speaks).</summary>
+    private static async Task<ForwarderError> TunnelAsync(HttpContext context, IHttpUpgradeFeature upgrade, HttpResponseMessage response)
+    {
+        var upstream = await response.Content.ReadAsStreamAsync(context.RequestAborted);
+        await using var client = await upgrade.UpgradeAsync();
+        using var done = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
+        var up = CopyThenCloseAsync(client, upstream, done.Token);
+        var down = CopyThenCloseAsync(upstream, client, done.Token);
+        await Task.WhenAny(up, down);
+        // One side finished: give the other a moment to pass its close frame on, then tear both down.
+        await Task.WhenAny(Task.WhenAll(up, down), Task.Delay(TimeSpan.FromSeconds(1)));
+        await done.CancelAsync();
+        await upstream.DisposeAsync();
+        return ForwarderError.None;
+    }
+
+    private static async Task CopyThenCloseAsync(Stream from, Stream to, CancellationToken token)
+    {
+        try
+        {
+            await from.CopyToAsync(to, token);
+        }
+        catch (Exception e) when (e is IOException or OperationCanceledException or ObjectDisposedException)
+        {
+            // A closed or reset side ends the tunnel; nothing to report.
+        }
+    }
+
+    private HttpRequestMessage CreateRequest(HttpContext context, ForwardTarget target, bool upgrade)
     {
         var incoming = context.Request;
-        var rawTarget = context.Features.Get<IHttpRequestFeature>()?.RawTarget;
-        var target = rawTarget is { Length: > 0 } && rawTarget[0] == '/'
-            ? rawTarget
-            : incoming.PathBase + incoming.Path + incoming.QueryString;
-        // The target goes out exactly as the client sent it: no unescaping, no dot-segment folding (the app,
-        // not the edge, decides what "/a/%2e%2e/b" means, and signatures over the raw path stay valid).
-        var uri = new Uri(backend.BaseUri.OriginalString + target, new UriCreationOptions { DangerousDisablePathAndQueryCanonicalization = true });
+        // The target goes out exactly as the client sent it (unless a rewrite changed it): no unescaping, no
+        // dot-segment folding (the app, not the edge, decides what "/a/%2e%2e/b" means, and signatures over the
+        // raw path stay valid).
+        var uri = new Uri(target.BaseUri.OriginalString.TrimEnd('/') + target.PathAndQuery,
+            new UriCreationOptions { DangerousDisablePathAndQueryCanonicalization = true });
         var request = new HttpRequestMessage(new HttpMethod(incoming.Method), uri)
         {
             Version = HttpVersion.Version11,
@@ -111,11 +176,14 @@ internal sealed class HttpForwarder : IDisposable
         }
 
         var connectionListed = ConnectionTokens(incoming.Headers.Connection);
+        var trusted = _trusted.IsTrusted(context.Connection.RemoteIpAddress);
         foreach (var (name, values) in incoming.Headers)
         {
             if (HopByHop.Contains(name) || connectionListed.Contains(name) || name.StartsWith(':') ||
                 name.Equals("Host", StringComparison.OrdinalIgnoreCase) ||
-                name.StartsWith("X-Forwarded-", StringComparison.OrdinalIgnoreCase))
+                (!trusted && name.StartsWith("X-Forwarded-", StringComparison.OrdinalIgnoreCase)) ||
+                name.Equals("X-Forwarded-For", StringComparison.OrdinalIgnoreCase) ||
+                name.Equals("X-Request-Id", StringComparison.OrdinalIgnoreCase))
             {
                 continue;
             }
@@ -124,20 +192,65 @@ internal sealed class HttpForwarder : IDisposable
                 request.Content?.Headers.TryAddWithoutValidation(name, (IEnumerable<string?>)values);
             }
         }
-        request.Headers.Host = incoming.Host.Value;
-        request.Headers.TryAddWithoutValidation("X-Forwarded-For", context.Connection.RemoteIpAddress?.ToString() ?? "127.0.0.1");
-        request.Headers.TryAddWithoutValidation("X-Forwarded-Proto", incoming.Scheme);
-        request.Headers.TryAddWithoutValidation("X-Forwarded-Host", incoming.Host.Value);
-        if (!incoming.Headers.ContainsKey("X-Request-Id"))
+        if (upgrade)
         {
-            request.Headers.TryAddWithoutValidation("X-Request-Id", context.TraceIdentifier);
+            request.Headers.TryAddWithoutValidation("Connection", "Upgrade");
+            request.Headers.TryAddWithoutValidation("Upgrade", (IEnumerable<string?>)incoming.Headers.Upgrade);
         }
+        request.Headers.Host = target.Host ?? incoming.Host.Value;
+        var peer = TrustedProxies.Format(context.Connection.RemoteIpAddress);
+        var forwardedFor = incoming.Headers["X-Forwarded-For"].ToString();
+        request.Headers.TryAddWithoutValidation("X-Forwarded-For", trusted && forwardedFor.Length > 0 ? $"{forwardedFor}, {peer}" : peer);
+        if (!trusted || !incoming.Headers.ContainsKey("X-Forwarded-Proto"))
+        {
+            request.Headers.TryAddWithoutValidation("X-Forwarded-Proto", incoming.Scheme);
+        }
+        if (!trusted || !incoming.Headers.ContainsKey("X-Forwarded-Host"))
+        {
+            request.Headers.TryAddWithoutValidation("X-Forwarded-Host", incoming.Host.Value);
+        }
+        request.Headers.TryAddWithoutValidation("X-Request-Id", context.Response.Headers["X-Request-Id"].ToString());
         return request;
     }
 
     /// <summary>A body is forwarded when the client declared one (Content-Length > 0 or chunked).</summary>
     public static bool HasBody(HttpRequest request) =>
         request.ContentLength > 0 || (request.ContentLength is null && request.Headers.TransferEncoding.Count > 0);
+
+    private static async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken token)
+    {
+        var timeout = context.InitialRequestMessage.Options.TryGetValue(ConnectTimeoutKey, out var value) ? value : TimeSpan.FromSeconds(5);
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(token);
+        deadline.CancelAfter(timeout);
+        try
+        {
+            await socket.ConnectAsync(context.DnsEndPoint, deadline.Token);
+            return new NetworkStream(socket, ownsSocket: true);
+        }
+        catch (OperationCanceledException) when (!token.IsCancellationRequested)
+        {
+            socket.Dispose();
+            throw new TimeoutException($"connecting to {context.DnsEndPoint.Host}:{context.DnsEndPoint.Port} took longer than {timeout.TotalSeconds:0.#}s");
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    private static T? Find<T>(Exception? e) where T : Exception
+    {
+        for (; e is not null; e = e.InnerException)
+        {
+            if (e is T found)
+            {
+                return found;
+            }
+        }
+        return null;
+    }
 
     private static HashSet<string> ConnectionTokens(IEnumerable<string?> values)
     {
@@ -155,10 +268,13 @@ internal sealed class HttpForwarder : IDisposable
     private static void CopyResponseHeaders(HttpResponseMessage response, HttpResponse to)
     {
         var connectionListed = ConnectionTokens(response.Headers.Connection);
+        var upgraded = response.StatusCode == HttpStatusCode.SwitchingProtocols;
         // NonValidated: header values go out exactly as the app wrote them, not re-serialised after parsing.
         foreach (var (name, values) in response.Headers.NonValidated.Concat(response.Content.Headers.NonValidated))
         {
-            if (HopByHop.Contains(name) || connectionListed.Contains(name))
+            // A 101 must keep Upgrade (and Kestrel adds Connection: Upgrade itself).
+            if ((HopByHop.Contains(name) && !(upgraded && name.Equals("Upgrade", StringComparison.OrdinalIgnoreCase))) ||
+                connectionListed.Contains(name))
             {
                 continue;
             }

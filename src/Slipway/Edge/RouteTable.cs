@@ -40,8 +40,10 @@ internal sealed class RouteTable
         new(_byHost.Where(kv => kv.Value.App != app).ToFrozenDictionary(StringComparer.OrdinalIgnoreCase));
 }
 
-/// <summary>One app's routes: its hostnames and its services, longest path prefix first.</summary>
-internal sealed record AppRoute(string App, string DeploymentId, IReadOnlyList<string> Hosts, IReadOnlyList<ServiceRoute> Services)
+/// <summary>One app's routes: its hostnames, its services (longest path prefix first) and the compiled edge
+/// rules of the deployment they belong to.</summary>
+internal sealed record AppRoute(string App, string DeploymentId, IReadOnlyList<string> Hosts, IReadOnlyList<ServiceRoute> Services,
+    EdgeRules Rules)
 {
     public ServiceRoute? MatchPath(string path)
     {
@@ -71,38 +73,56 @@ internal sealed class ServiceRoute(string name, string pathPrefix, IReadOnlyList
         path.Equals(PathPrefix, StringComparison.Ordinal) ||
         (path.StartsWith(PathPrefix, StringComparison.Ordinal) && (PathPrefix.EndsWith('/') || path[PathPrefix.Length] == '/'));
 
-    /// <summary>Round-robin over healthy backends, skipping <paramref name="exclude"/> (a backend that just
-    /// refused a connection). Null when none is healthy.</summary>
+    /// <summary>The healthy backend with the fewest requests in flight (least outstanding requests), skipping
+    /// <paramref name="exclude"/> (a backend that just refused a connection). Equally loaded backends take
+    /// turns; an unhealthy one's share is spread over all the others, not handed to its neighbour. Two passes,
+    /// no allocation. Null when none is healthy.</summary>
     public InstanceEndpoint? Pick(InstanceEndpoint? exclude = null)
     {
-        // Round-robin over the healthy ones only: skipping an unhealthy endpoint in a fixed ring would send
-        // its share to its neighbour, doubling that one's load. Two passes, no allocation per request.
-        var healthy = 0;
-        foreach (var candidate in Backends)
+        var backends = Backends;
+        if (backends.Count == 1)
         {
-            if (candidate.Healthy && candidate != exclude)
+            var only = backends[0];
+            return only.Healthy && only != exclude ? only : null;
+        }
+        var least = int.MaxValue;
+        var tied = 0;
+        foreach (var candidate in backends)
+        {
+            if (!candidate.Healthy || candidate == exclude)
             {
-                healthy++;
+                continue;
+            }
+            var load = candidate.InFlight;
+            if (load < least)
+            {
+                least = load;
+                tied = 1;
+            }
+            else if (load == least)
+            {
+                tied++;
             }
         }
-        if (healthy == 0)
+        if (tied == 0)
         {
             return null;
         }
-        var k = (int)((uint)Interlocked.Increment(ref _next) % (uint)healthy);
-        InstanceEndpoint? first = null;
-        foreach (var candidate in Backends)
+        var k = tied == 1 ? 0 : (int)((uint)Interlocked.Increment(ref _next) % (uint)tied);
+        InstanceEndpoint? fallback = null;
+        foreach (var candidate in backends)
         {
-            if (candidate.Healthy && candidate != exclude)
+            if (!candidate.Healthy || candidate == exclude)
             {
-                if (k-- == 0)
-                {
-                    return candidate;
-                }
-                first ??= candidate;
+                continue;
+            }
+            fallback ??= candidate;
+            if (candidate.InFlight <= least && k-- == 0)
+            {
+                return candidate;
             }
         }
-        // Health flipped between the passes: any healthy endpoint beats a false 503.
-        return first;
+        // Loads or health changed between the passes: any healthy backend beats a false 503.
+        return fallback;
     }
 }

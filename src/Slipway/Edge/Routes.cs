@@ -2,8 +2,11 @@ namespace Slipway.Edge;
 
 /// <summary>Holds the current <see cref="RouteTable"/>. Readers are lock-free; writers are serialised so two
 /// apps switching at once cannot lose each other's change.</summary>
-internal sealed class Routes
+internal sealed class Routes : IDisposable
 {
+    /// <summary>Rate limiters outlive table swaps; see <see cref="RateLimiters"/>.</summary>
+    public RateLimiters Limiters { get; } = new();
+
     private readonly Lock _writers = new();
     private RouteTable _current = RouteTable.Empty;
 
@@ -24,4 +27,6 @@ internal sealed class Routes
             Volatile.Write(ref _current, _current.Without(app));
         }
     }
+
+    public void Dispose() => Limiters.Dispose();
 }

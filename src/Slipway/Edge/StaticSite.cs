@@ -1,4 +1,6 @@
+using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Net.Http.Headers;
 using Microsoft.AspNetCore.StaticFiles;
 using Microsoft.Extensions.FileProviders;
 
@@ -8,7 +10,7 @@ namespace Slipway.Edge;
 /// leave the root, whatever its encoding, and files whose own name starts with a dot (files inside dotted
 /// folders such as .well-known/ are served). SPA mode answers index.html for client routes
 /// (paths whose last segment has no extension), but a missing asset stays a real 404.</summary>
-internal sealed class StaticSite(string root, bool spa, string allowedRoot)
+internal sealed partial class StaticSite(string root, bool spa, string allowedRoot)
 {
     private static readonly FileExtensionContentTypeProvider ContentTypes = new();
     private readonly PhysicalFileProvider _files = new(root);
@@ -19,7 +21,7 @@ internal sealed class StaticSite(string root, bool spa, string allowedRoot)
 
     public string Root { get; } = root;
 
-    public async Task ServeAsync(HttpContext context, string path)
+    public async Task ServeAsync(HttpContext context, string path, bool cleanUrls = false)
     {
         if (!HttpMethods.IsGet(context.Request.Method) && !HttpMethods.IsHead(context.Request.Method))
         {
@@ -27,7 +29,7 @@ internal sealed class StaticSite(string root, bool spa, string allowedRoot)
             context.Response.Headers.Allow = "GET, HEAD";
             return;
         }
-        var file = Resolve(path);
+        var file = Resolve(path, cleanUrls);
         // What is sent is the file's real path, checked to be under the root: a symlink made by the build may
         // point anywhere, and a link's own size is not its target's.
         var real = file?.PhysicalPath is { } physical && _realRoot is not null ? RealPaths.Resolve(physical) : null;
@@ -36,18 +38,35 @@ internal sealed class StaticSite(string root, bool spa, string allowedRoot)
             await ErrorPages.WriteAsync(context, StatusCodes.Status404NotFound, "Not found", $"No file at {path}.");
             return;
         }
-        context.Response.StatusCode = StatusCodes.Status200OK;
-        context.Response.ContentType = ContentTypes.TryGetContentType(file.Name, out var type) ? type : "application/octet-stream";
-        context.Response.ContentLength = new FileInfo(real).Length;
-        context.Response.Headers.CacheControl = file.Name == "index.html" ? "no-cache" : "public, max-age=300";
-        if (HttpMethods.IsHead(context.Request.Method))
-        {
-            return;
-        }
-        await context.Response.SendFileAsync(real, context.RequestAborted);
+        var info = new FileInfo(real);
+        context.Response.Headers.CacheControl = CacheControl(path, file.Name);
+        // ETag and Last-Modified from the file itself (as nginx does), so conditional requests get 304 and
+        // range requests (video, resumable downloads) get 206 from ASP.NET Core's own file result.
+        var modified = new DateTimeOffset(info.LastWriteTimeUtc);
+        var etag = new EntityTagHeaderValue($"\"{info.LastWriteTimeUtc.Ticks:x}-{info.Length:x}\"");
+        var type = ContentTypes.TryGetContentType(file.Name, out var known) ? known : "application/octet-stream";
+        await TypedResults.PhysicalFile(real, type, lastModified: modified, entityTag: etag, enableRangeProcessing: true).ExecuteAsync(context);
     }
 
-    private IFileInfo? Resolve(string path)
+    /// <summary>Fingerprinted assets ("index-BkXq3x9a.js", "main.3f2a1b4c.css", anything under Vite's assets/ or
+    /// Next's _next/static/) never change under their name: browsers keep them a year without asking. HTML and
+    /// everything else is revalidated on each use (a 304 when unchanged), so a deploy shows at once.</summary>
+    private static string CacheControl(string path, string name)
+    {
+        if (name.EndsWith(".html", StringComparison.OrdinalIgnoreCase))
+        {
+            return "no-cache";
+        }
+        var fingerprint = Fingerprint().Match(name);
+        var hashed = fingerprint.Success && (fingerprint.Groups[1].Value.Any(char.IsAsciiDigit) ||
+            path.StartsWith("/assets/", StringComparison.Ordinal) || path.StartsWith("/_next/static/", StringComparison.Ordinal));
+        return hashed ? "public, max-age=31536000, immutable" : "public, max-age=0, must-revalidate";
+    }
+
+    [GeneratedRegex(@"[.-]([A-Za-z0-9_-]{8,64})\.[A-Za-z0-9]+$")]
+    private static partial Regex Fingerprint();
+
+    private IFileInfo? Resolve(string path, bool cleanUrls)
     {
         if (path.Contains('\\') || path.Contains('\0'))
         {
@@ -57,6 +76,10 @@ internal sealed class StaticSite(string root, bool spa, string allowedRoot)
         if (file.Exists && !file.IsDirectory)
         {
             return file;
+        }
+        if (cleanUrls && !path.EndsWith('/') && _files.GetFileInfo(path + ".html") is { Exists: true, IsDirectory: false } page)
+        {
+            return page;
         }
         var index = _files.GetFileInfo(path.TrimEnd('/') + "/index.html");
         if (index.Exists)

@@ -11,6 +11,16 @@ internal sealed record PlatformOptions
     /// <summary>Address the edge listens on: loopback unless the admin opens it up.</summary>
     public string HttpAddress { get; init; } = "127.0.0.1";
 
+    /// <summary>The edge's HTTPS port (TLS with SNI, HTTP/2); null: plain HTTP only. 0 picks a free one (tests).</summary>
+    public int? HttpsPort { get; init; }
+
+    /// <summary>Peers (IP addresses or networks) whose X-Forwarded-* headers the edge believes, e.g. a load
+    /// balancer in front of it. Everyone else's are replaced.</summary>
+    public IReadOnlyList<string> TrustedProxies { get; init; } = [];
+
+    /// <summary>Write one access log line per request (access/APP log stream).</summary>
+    public bool AccessLog { get; init; } = true;
+
     /// <summary>Optional TCP port for the API (bearer token required); null: Unix socket only.</summary>
     public int? ApiPort { get; init; }
 
@@ -28,5 +38,6 @@ internal sealed record PlatformOptions
     public string BuildsDir => Path.Combine(DataDir, "builds");
     public string LogsDir => Path.Combine(DataDir, "logs");
     public string TokenPath => Path.Combine(DataDir, "api-token");
+    public string CertsDir => Path.Combine(DataDir, "certs");
     public string EffectiveCacheDir => CacheDir ?? Path.Combine(DataDir, "cache");
 }

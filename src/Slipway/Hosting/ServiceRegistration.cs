@@ -28,8 +28,13 @@ internal static class ServiceRegistration
         services.AddSingleton<Supervisor>();
 
         services.AddSingleton<Routes>();
-        services.AddSingleton<HttpForwarder>();
-        services.AddSingleton<EdgeHandler>();
+        services.AddSingleton(TrustedProxies.Parse(options.TrustedProxies));
+        services.AddSingleton(sp => new HttpForwarder(sp.GetRequiredService<TrustedProxies>()));
+        services.AddSingleton<AccessMetrics>();
+        services.AddSingleton(sp => new AccessLog(sp.GetRequiredService<LogStore>()));
+        services.AddSingleton(sp => new EdgeHandler(sp.GetRequiredService<Routes>(), sp.GetRequiredService<HttpForwarder>(),
+            sp.GetRequiredService<AccessMetrics>(), options.AccessLog ? sp.GetRequiredService<AccessLog>() : null,
+            sp.GetRequiredService<TrustedProxies>(), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<EdgeServer>();
 
         services.AddSingleton<StepRunner>();

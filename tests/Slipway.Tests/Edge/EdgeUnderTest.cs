@@ -12,8 +12,9 @@ internal sealed class EdgeUnderTest : IAsyncDisposable
     private readonly EdgeServer _server;
     private readonly HttpForwarder _forwarder;
 
-    private EdgeUnderTest(EdgeServer server, HttpForwarder forwarder, Routes routes)
+    private EdgeUnderTest(EdgeServer server, HttpForwarder forwarder, Routes routes, AccessMetrics metrics)
     {
+        Metrics = metrics;
         _server = server;
         _forwarder = forwarder;
         Routes = routes;
@@ -27,19 +28,28 @@ internal sealed class EdgeUnderTest : IAsyncDisposable
     public HttpClient Http { get; }
     public int Port => _server.Port;
 
-    public static async Task<EdgeUnderTest> StartAsync()
+    public AccessMetrics Metrics { get; } = new();
+
+    public static async Task<EdgeUnderTest> StartAsync(string[]? trustedProxies = null)
     {
         var routes = new Routes();
-        var forwarder = new HttpForwarder();
+        var trusted = TrustedProxies.Parse(trustedProxies ?? []);
+        var forwarder = new HttpForwarder(trusted);
+        var metrics = new AccessMetrics();
         var server = new EdgeServer(new PlatformOptions { DataDir = Path.GetTempPath(), HttpPort = 0 },
-            new EdgeHandler(routes, forwarder), NullLoggerFactory.Instance);
+            new EdgeHandler(routes, forwarder, metrics, accessLog: null, trusted), NullLoggerFactory.Instance);
         await server.StartAsync(CancellationToken.None);
-        return new EdgeUnderTest(server, forwarder, routes);
+        return new EdgeUnderTest(server, forwarder, routes, metrics);
     }
 
     /// <summary>Routes shop.localhost, every path, to <paramref name="endpoints"/>.</summary>
     public void RouteShopTo(params InstanceEndpoint[] endpoints) =>
-        Routes.Set(new AppRoute("shop", "d-1", ["shop.localhost"], [new ServiceRoute("web", "/", endpoints, null)]));
+        Routes.Set(new AppRoute("shop", "d-1", ["shop.localhost"], [new ServiceRoute("web", "/", endpoints, null)], EdgeRules.None));
+
+    /// <summary>Routes shop.localhost to <paramref name="services"/> under the rules of <paramref name="spec"/>,
+    /// compiled as a deployment's would be.</summary>
+    public void RouteShop(Slipway.Manifests.RoutesSpec spec, params ServiceRoute[] services) =>
+        Routes.Set(new AppRoute("shop", "d-1", ["shop.localhost"], services, EdgeRules.Compile("shop", spec, Routes.Limiters)));
 
     public static InstanceEndpoint Healthy(int port) => new($"i-{port}", port) { Healthy = true };
 
@@ -51,5 +61,6 @@ internal sealed class EdgeUnderTest : IAsyncDisposable
         Http.Dispose();
         await _server.StopAsync(CancellationToken.None);
         _forwarder.Dispose();
+        Routes.Dispose();
     }
 }

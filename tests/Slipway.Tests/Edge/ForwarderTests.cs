@@ -310,7 +310,7 @@ public sealed class ForwarderTests : IAsyncLifetime
     {
         await using var api = await LoopbackServer.StartAsync(context => context.Response.WriteAsync("api " + context.Request.Path));
         _edge.Routes.Set(new AppRoute("shop", "d-1", ["shop.localhost"],
-            [new ServiceRoute("api", "/api", [EdgeUnderTest.Healthy(api.Port)], null), new ServiceRoute("web", "/", [_echoEndpoint], null)]));
+            [new ServiceRoute("api", "/api", [EdgeUnderTest.Healthy(api.Port)], null), new ServiceRoute("web", "/", [_echoEndpoint], null)], EdgeRules.None));
 
         using var toApi = await _edge.Http.SendAsync(_edge.Request(HttpMethod.Get, "/api/users"));
         using var toWeb = await _edge.Http.SendAsync(_edge.Request(HttpMethod.Get, "/apix"));

@@ -59,7 +59,7 @@ public sealed class RouteTableTests
     {
         // Services in the order the deploy engine builds them: longest prefix first.
         var app = new AppRoute("shop", "d-1", ["shop.localhost"],
-            [Service("api-v2", "/api/v2"), Service("api", "/api"), Service("site", "/")]);
+            [Service("api-v2", "/api/v2"), Service("api", "/api"), Service("site", "/")], EdgeRules.None);
 
         app.MatchPath(path)!.Name.Should().Be(service);
     }
@@ -67,7 +67,7 @@ public sealed class RouteTableTests
     [Fact]
     public void Without_a_catch_all_service_an_unmatched_path_matches_nothing()
     {
-        var app = new AppRoute("shop", "d-1", ["shop.localhost"], [Service("api", "/api")]);
+        var app = new AppRoute("shop", "d-1", ["shop.localhost"], [Service("api", "/api")], EdgeRules.None);
 
         app.MatchPath("/apix").Should().BeNull();
         app.MatchPath("/").Should().BeNull();
@@ -213,7 +213,7 @@ public sealed class RouteTableTests
     }
 
     private static AppRoute App(string app, params string[] hosts) =>
-        new(app, "d-" + app, hosts, [Service("web", "/")]);
+        new(app, "d-" + app, hosts, [Service("web", "/")], EdgeRules.None);
 
     private static ServiceRoute Service(string name, string prefix) => new(name, prefix, Endpoints(1), null);
 

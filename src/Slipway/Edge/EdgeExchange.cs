@@ -1,0 +1,78 @@
+using System.Diagnostics;
+using Microsoft.AspNetCore.Cors.Infrastructure;
+using Microsoft.AspNetCore.Http;
+
+namespace Slipway.Edge;
+
+/// <summary>What the edge learned about one request on its way through: the app and rules it matched and what
+/// the response must carry. One small object per request, handed to the response-start callback as state.</summary>
+internal sealed class EdgeExchange(HttpContext context, string requestId, long startedAt)
+{
+    public HttpContext Context { get; } = context;
+    public string RequestId { get; } = requestId;
+    public long StartedAt { get; } = startedAt;
+    public AppRoute? App { get; set; }
+    public string Service { get; set; } = "-";
+    public string Route { get; set; } = "-";
+    public string? ClientAddress { get; set; }
+
+    /// <summary>Path the header rules match (the path the client asked for, before rewrites).</summary>
+    public string Path { get; set; } = "/";
+    public CorsResult? Cors { get; set; }
+
+    public TimeSpan Elapsed => Stopwatch.GetElapsedTime(StartedAt);
+
+    /// <summary>Runs as the response starts, whoever writes it (instance, static file, the edge's own pages):
+    /// CORS, the app's declared headers, then security headers.</summary>
+    public static Task ApplyResponseHeadersAsync(object state)
+    {
+        var exchange = (EdgeExchange)state;
+        var response = exchange.Context.Response;
+        var headers = response.Headers;
+        if (exchange.App?.Rules is not { } rules)
+        {
+            return Task.CompletedTask;
+        }
+        if (exchange.Cors is { } cors)
+        {
+            CorsHeaders.Apply(cors, response);
+        }
+        foreach (var (pattern, values) in rules.Headers)
+        {
+            if (pattern.Match(exchange.Path) is not null)
+            {
+                foreach (var header in values)
+                {
+                    headers[header.Key] = header.Value;
+                }
+            }
+        }
+        foreach (var (name, value) in rules.SecurityOverrides)
+        {
+            headers[name] = value;
+        }
+        foreach (var (name, value) in rules.SecurityDefaults)
+        {
+            if (!headers.ContainsKey(name))
+            {
+                headers[name] = value;
+            }
+        }
+        if (rules.Hsts is { } hsts && exchange.Context.Request.IsHttps && !headers.ContainsKey("Strict-Transport-Security"))
+        {
+            headers.StrictTransportSecurity = hsts;
+        }
+        return Task.CompletedTask;
+    }
+}
+
+/// <summary>Writes a CORS evaluation onto a response, as ASP.NET Core's CorsService.ApplyResult does.</summary>
+internal static class CorsHeaders
+{
+    private static readonly CorsService Service = new(Microsoft.Extensions.Options.Options.Create(new CorsOptions()),
+        Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance);
+
+    public static CorsResult Evaluate(HttpContext context, CorsPolicy policy) => Service.EvaluatePolicy(context, policy);
+
+    public static void Apply(CorsResult result, HttpResponse response) => Service.ApplyResult(result, response);
+}

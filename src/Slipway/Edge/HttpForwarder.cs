@@ -273,8 +273,12 @@ internal sealed class HttpForwarder : IDisposable
         foreach (var (name, values) in response.Headers.NonValidated.Concat(response.Content.Headers.NonValidated))
         {
             // A 101 must keep Upgrade (and Kestrel adds Connection: Upgrade itself).
-            if ((HopByHop.Contains(name) && !(upgraded && name.Equals("Upgrade", StringComparison.OrdinalIgnoreCase))) ||
-                connectionListed.Contains(name))
+            if (upgraded && name.Equals("Upgrade", StringComparison.OrdinalIgnoreCase))
+            {
+                to.Headers[name] = values.ToArray();
+                continue;
+            }
+            if (HopByHop.Contains(name) || connectionListed.Contains(name))
             {
                 continue;
             }

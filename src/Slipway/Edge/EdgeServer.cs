@@ -24,6 +24,9 @@ internal sealed class EdgeServer(PlatformOptions options, EdgeHandler handler, I
 
     private WebApplication? _app;
 
+    /// <summary>How long a client may take to send its request headers (slowloris defence).</summary>
+    public TimeSpan HeadersTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
     /// <summary>The port actually bound (differs from the option when it was 0).</summary>
     public int Port { get; private set; }
 
@@ -55,7 +58,7 @@ internal sealed class EdgeServer(PlatformOptions options, EdgeHandler handler, I
             kestrel.AddServerHeader = false;
             kestrel.Limits.MaxRequestHeadersTotalSize = MaxRequestHeadersBytes;
             kestrel.Limits.MaxRequestLineSize = 16 * 1024;
-            kestrel.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(10);
+            kestrel.Limits.RequestHeadersTimeout = HeadersTimeout;
             kestrel.Limits.KeepAliveTimeout = TimeSpan.FromSeconds(75);
             kestrel.Limits.MaxRequestBodySize = null; // per app: routes.limits.maxBodySize, set per request
             kestrel.Limits.Http2.MaxStreamsPerConnection = 250;

@@ -30,14 +30,17 @@ internal sealed class EdgeUnderTest : IAsyncDisposable
 
     public AccessMetrics Metrics { get; } = new();
 
-    public static async Task<EdgeUnderTest> StartAsync(string[]? trustedProxies = null)
+    public static async Task<EdgeUnderTest> StartAsync(string[]? trustedProxies = null, TimeSpan? headersTimeout = null)
     {
         var routes = new Routes();
         var trusted = TrustedProxies.Parse(trustedProxies ?? []);
         var forwarder = new HttpForwarder(trusted);
         var metrics = new AccessMetrics();
         var server = new EdgeServer(new PlatformOptions { DataDir = Path.GetTempPath(), HttpPort = 0 },
-            new EdgeHandler(routes, forwarder, metrics, accessLog: null, trusted), NullLoggerFactory.Instance);
+            new EdgeHandler(routes, forwarder, metrics, accessLog: null, trusted), NullLoggerFactory.Instance)
+        {
+            HeadersTimeout = headersTimeout ?? TimeSpan.FromSeconds(10),
+        };
         await server.StartAsync(CancellationToken.None);
         return new EdgeUnderTest(server, forwarder, routes, metrics);
     }

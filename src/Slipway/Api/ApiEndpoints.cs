@@ -68,7 +68,9 @@ internal static class ApiEndpoints
         });
         v1.MapGet("/apps/{app}/events", (string app, Store store) =>
             store.ListEvents(app).Select(e => new EventDto(e.At, e.Kind, e.Message, e.DeploymentId)));
-        v1.MapGet("/apps/{app}/logs", (string app, string? since, string? service, int? tail, bool? follow, Store store, LogStore logs, TimeProvider clock, HttpContext context) =>
+        v1.MapGet("/apps/{app}/metrics", (string app, Store store, Edge.AccessMetrics metrics) =>
+            store.FindApp(app) is null ? throw NoApp(app) : metrics.Snapshot(app));
+        v1.MapGet("/apps/{app}/logs", (string app, string? since, string? service, int? tail, bool? follow, bool? access, Store store, LogStore logs, TimeProvider clock, HttpContext context) =>
         {
             if (store.FindApp(app) is null)
             {
@@ -76,7 +78,8 @@ internal static class ApiEndpoints
             }
             DateTimeOffset? from = since is null ? null : ParseSince(since, clock);
             bool Filter(LogEntry e) => service is null || e.Service == service;
-            return StreamAsync(context, logs, LogKeys.App(app), from, Filter, tail ?? 200, follow ?? false, _ => false);
+            var key = access == true ? LogKeys.Access(app) : LogKeys.App(app);
+            return StreamAsync(context, logs, key, from, Filter, tail ?? 200, follow ?? false, _ => false);
         });
         v1.MapPost("/shutdown", (IHostApplicationLifetime lifetime) =>
         {

@@ -97,7 +97,8 @@ internal static class AppCommands
         var service = new Option<string>("--service") { Description = "Only this service's lines" };
         var tail = new Option<int>("--tail", "-n") { Description = "How many stored lines to show first", DefaultValueFactory = _ => 200 };
         var deployment = new Option<string>("--deployment", "-d") { Description = "Show this deployment's build, release and deploy log instead" };
-        var command = new Command("logs", "The app's logs: every instance's stdout and stderr, kept across deploys") { app, follow, since, service, tail, deployment, CliContext.JsonOutput };
+        var access = new Option<bool>("--access") { Description = "Show the edge's access log instead: one JSON line per request (no query strings)" };
+        var command = new Command("logs", "The app's logs: every instance's stdout and stderr, kept across deploys") { app, follow, since, service, tail, deployment, access, CliContext.JsonOutput };
         command.SetAction((parse, token) => cli.RunAsync(async () =>
         {
             using var api = cli.Api(parse);
@@ -114,7 +115,8 @@ internal static class AppCommands
                 }
                 return 0;
             }
-            var query = $"v1/apps/{parse.GetValue(app)}/logs?tail={parse.GetValue(tail)}&follow={(parse.GetValue(follow) ? "true" : "false")}";
+            var query = $"v1/apps/{parse.GetValue(app)}/logs?tail={parse.GetValue(tail)}&follow={(parse.GetValue(follow) ? "true" : "false")}" +
+                (parse.GetValue(access) ? "&access=true" : "");
             if (parse.GetValue(since) is { } s)
             {
                 query += "&since=" + Uri.EscapeDataString(s);

@@ -29,9 +29,19 @@ internal static class PlatformCommands
         var warm = new Option<string>("--warm-window") { Description = "How long replaced instances stay warm for instant rollback", DefaultValueFactory = _ => "10m" };
         var keep = new Option<int>("--keep-builds") { Description = "Builds kept per app for rollback", DefaultValueFactory = _ => 10 };
         var cache = new Option<string>("--cache-dir") { Description = "Dependency cache (npm installs by lockfile); default DATA/cache, may be shared between platforms" };
+        var httpsPort = new Option<int?>("--https-port")
+        {
+            Description = "Also serve HTTPS (HTTP/2, SNI) on this port: certificates from DATA/certs/HOST/, a generated one for *.localhost",
+        };
+        var trusted = new Option<string[]>("--trusted-proxy")
+        {
+            Description = "An address or network (10.0.0.0/8) of a proxy in front of the edge whose X-Forwarded-* headers are believed; repeatable",
+            AllowMultipleArgumentsPerToken = false,
+        };
+        var noAccessLog = new Option<bool>("--no-access-log") { Description = "Do not write the per-request access log (metrics are still kept)" };
         var command = new Command("server", "Run the platform in the foreground (for systemd); Ctrl+C or SIGTERM stops it and its apps")
         {
-            HttpPort, listen, apiPort, warm, keep, cache,
+            HttpPort, listen, apiPort, warm, keep, cache, httpsPort, trusted, noAccessLog,
         };
         command.SetAction((parse, token) => cli.RunAsync(async () =>
         {
@@ -48,11 +58,15 @@ internal static class PlatformCommands
                 WarmWindow = warmWindow,
                 KeepBuilds = parse.GetValue(keep),
                 CacheDir = parse.GetValue(cache) is { } c ? Path.GetFullPath(c) : null,
+                HttpsPort = parse.GetValue(httpsPort),
+                TrustedProxies = parse.GetValue(trusted) ?? [],
+                AccessLog = !parse.GetValue(noAccessLog),
             };
             await using var app = PlatformHost.Build(options);
             await app.StartAsync(token);
             var edge = app.Services.GetRequiredService<EdgeServer>();
-            await cli.Out.WriteLineAsync($"slipway: edge on http://{options.HttpAddress}:{edge.Port}, API on unix:{options.SocketPath}" +
+            await cli.Out.WriteLineAsync($"slipway: edge on http://{options.HttpAddress}:{edge.Port}" +
+                (edge.HttpsPort is { } tlsPort ? $" and https://{options.HttpAddress}:{tlsPort}" : "") + $", API on unix:{options.SocketPath}" +
                 (options.ApiPort is { } p ? $" and http://localhost:{p}" : ""));
             await app.WaitForShutdownAsync(token);
             return 0;

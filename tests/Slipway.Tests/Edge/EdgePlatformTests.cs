@@ -1,0 +1,82 @@
+using System.Net;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Slipway.Tests.Support;
+
+namespace Slipway.Tests.Edge;
+
+/// <summary>Edge rules declared in a real app's manifest, deployed through the real platform: they go live
+/// with their deployment, come back with a rollback, and a deploy through them under load loses nothing.</summary>
+[Collection("platform")]
+public sealed class EdgePlatformTests
+{
+    private static string AppWithRules(string version)
+    {
+        var dir = TestApps.Copy("node-api", version);
+        TestApps.EditManifest(dir, manifest => manifest["routes"] = JsonNode.Parse($$"""
+            {
+              "rewrites": [{ "source": "/v/:rest*", "destination": "/:rest*" }],
+              "headers": [{ "source": "/(.*)", "headers": [{ "key": "X-Rules", "value": "v{{version}}" }] }],
+              "cors": [{ "source": "/(.*)", "origins": ["https://app.example.com"] }],
+              "rateLimits": [{ "source": "/(.*)", "limit": 100000, "window": "1m" }],
+              "securityHeaders": { "Content-Security-Policy": "default-src 'self'" },
+              "limits": { "maxBodySize": "64kb" }
+            }
+            """));
+        return dir;
+    }
+
+    [Fact]
+    public async Task Rules_go_live_with_their_deployment_come_back_on_rollback_and_lose_no_request_under_load()
+    {
+        await using var platform = await TestPlatform.StartAsync();
+        (await platform.DeployAsync(AppWithRules("1"), "ruled")).ExitCode.Should().Be(0);
+
+        await using var load = new LoadLoop(platform.EdgePort, "ruled", path: "/v/");
+        var deploy = await platform.DeployAsync(AppWithRules("2"), "ruled");
+        using var afterDeploy = await platform.GetAsync("ruled", "/v/");
+        var rollback = await platform.CliAsync("rollback", "--app", "ruled");
+        using var afterRollback = await platform.GetAsync("ruled", "/v/");
+        await load.StopAsync();
+
+        deploy.ExitCode.Should().Be(0, deploy.ToString());
+        rollback.ExitCode.Should().Be(0, rollback.ToString());
+        load.Results.Count.Should().BeGreaterThan(20);
+        load.Failures.Should().BeEmpty("a deploy through rewrites, CORS, rate limits and headers loses no request");
+        load.Results.Select(r => r.Version).Distinct().Should().BeEquivalentTo(["1", "2"]);
+        afterDeploy.Headers.GetValues("X-Rules").Should().Equal("v2");
+        afterDeploy.Headers.GetValues("X-App-Version").Should().Equal("2");
+        afterDeploy.Headers.GetValues("Content-Security-Policy").Should().Equal("default-src 'self'");
+        afterRollback.Headers.GetValues("X-Rules").Single().Should().Be("v1", "a rollback brings back the rules of the version it restores");
+        afterRollback.Headers.GetValues("X-App-Version").Should().Equal("1");
+    }
+
+    [Fact]
+    public async Task Metrics_and_the_access_log_show_each_request()
+    {
+        await using var platform = await TestPlatform.StartAsync();
+        (await platform.DeployAsync(AppWithRules("1"), "seen")).ExitCode.Should().Be(0);
+
+        string? requestId = null;
+        for (var i = 0; i < 3; i++)
+        {
+            using var response = await platform.GetAsync("seen", "/v/?token=SECRET-QUERY");
+            response.StatusCode.Should().Be(HttpStatusCode.OK);
+            requestId = response.Headers.GetValues("X-Request-Id").Single();
+        }
+        using var missing = await platform.GetAsync("seen", "/no/such/page");
+
+        var table = await platform.CliAsync("metrics", "--app", "seen");
+        var json = JsonDocument.Parse((await platform.CliAsync("metrics", "--app", "seen", "--json")).Out).RootElement;
+        var access = await platform.LogsContainingAsync(requestId!, "--app", "seen", "--access");
+
+        table.ExitCode.Should().Be(0, table.ToString());
+        table.Out.Should().Contain("/v/:rest*").And.Contain("P99");
+        var rewritten = json.EnumerateArray().Single(s => s.GetProperty("route").GetString() == "/v/:rest*");
+        rewritten.GetProperty("requests").GetInt64().Should().Be(3);
+        rewritten.GetProperty("statuses").GetProperty("2xx").GetInt64().Should().Be(3);
+        json.EnumerateArray().Sum(s => s.GetProperty("statuses").GetProperty("4xx").GetInt64()).Should().Be(1);
+        access.Out.Should().Contain("\"path\":\"/v/\"").And.Contain("\"status\":200");
+        access.Out.Should().NotContain("SECRET-QUERY", "query strings carry tokens; the access log leaves them out");
+    }
+}

@@ -52,12 +52,32 @@ internal sealed class AccessLog : IAsyncDisposable
     private async Task WriteAsync()
     {
         var reader = _queue.Reader;
+        var batches = new Dictionary<string, List<LogEntry>>();
         while (await reader.WaitToReadAsync())
         {
-            while (reader.TryRead(out var item))
+            // Everything queued so far goes out as one write per app: under load that is a few writes a second
+            // instead of one per request.
+            var count = 0;
+            while (count++ < 4096 && reader.TryRead(out var item))
             {
                 var line = JsonSerializer.Serialize(item.Entry, AccessJson.Default.AccessEntry);
-                _logs.Append(LogKeys.Access(item.App), new LogEntry(item.At, "access", line, Service: item.Service));
+                if (!batches.TryGetValue(item.App, out var batch))
+                {
+                    batches[item.App] = batch = [];
+                }
+                batch.Add(new LogEntry(item.At, "access", line, Service: item.Service));
+            }
+            foreach (var (app, batch) in batches)
+            {
+                if (batch.Count > 0)
+                {
+                    _logs.AppendMany(LogKeys.Access(app), batch);
+                    batch.Clear();
+                }
+            }
+            if (batches.Count > 64)
+            {
+                batches.Clear();
             }
         }
     }

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Security.Cryptography;
 using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
@@ -304,9 +303,7 @@ internal sealed class EdgeHandler(Routes routes, HttpForwarder forwarder, Access
         {
             return id;
         }
-        Span<byte> bytes = stackalloc byte[12];
-        RandomNumberGenerator.Fill(bytes);
-        return Convert.ToHexStringLower(bytes);
+        return RequestIds.Next();
     }
 
     private void Record(EdgeExchange exchange)

@@ -72,9 +72,8 @@ internal sealed class HttpForwarder : IDisposable
         using var request = CreateRequest(context, target, upgrade is not null);
         request.Options.Set(ConnectTimeoutKey, limits.ConnectTimeout);
         HttpResponseMessage response;
-        using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(aborted))
+        using (var timeout = RequestTimeout.Start(limits.ResponseTimeout, aborted))
         {
-            timeout.CancelAfter(limits.ResponseTimeout);
             try
             {
                 response = await _client.SendAsync(request, timeout.Token);
@@ -87,7 +86,7 @@ internal sealed class HttpForwarder : IDisposable
             {
                 return ForwarderError.RequestBodyTooLarge;
             }
-            catch (OperationCanceledException) when (timeout.IsCancellationRequested)
+            catch (OperationCanceledException) when (timeout.TimedOut)
             {
                 return ForwarderError.ResponseTimedOut;
             }
@@ -252,18 +251,27 @@ internal sealed class HttpForwarder : IDisposable
         return null;
     }
 
-    private static HashSet<string> ConnectionTokens(IEnumerable<string?> values)
+    /// <summary>Header names listed in Connection (RFC 9110 7.6.1), which are hop-by-hop too. Empty (and no
+    /// allocation) for the usual "keep-alive", "close" or nothing.</summary>
+    private static IReadOnlySet<string> ConnectionTokens(IEnumerable<string?> values)
     {
-        var set = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        HashSet<string>? set = null;
         foreach (var value in values)
         {
-            foreach (var token in (value ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+            if (string.IsNullOrEmpty(value) || value.Equals("keep-alive", StringComparison.OrdinalIgnoreCase) ||
+                value.Equals("close", StringComparison.OrdinalIgnoreCase))
             {
-                set.Add(token);
+                continue;
+            }
+            foreach (var token in value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+            {
+                (set ??= new HashSet<string>(StringComparer.OrdinalIgnoreCase)).Add(token);
             }
         }
-        return set;
+        return set ?? NoTokens;
     }
+
+    private static readonly IReadOnlySet<string> NoTokens = new HashSet<string>();
 
     private static void CopyResponseHeaders(HttpResponseMessage response, HttpResponse to)
     {

@@ -13,7 +13,9 @@ internal static class PlatformHost
     public static WebApplication Build(PlatformOptions options, LogLevel logLevel = LogLevel.Information)
     {
         var dataLock = DataDirectory.Acquire(options.DataDir);
-        var builder = WebApplication.CreateSlimBuilder();
+        // The content root is the program's own directory, not wherever the server was started: ASP.NET watches
+        // its content root for config changes, and a busy directory there (logs, builds) costs CPU on every write.
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(c =>
         {

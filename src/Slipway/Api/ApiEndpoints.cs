@@ -78,6 +78,7 @@ internal static class ApiEndpoints
             bool Filter(LogEntry e) => service is null || e.Service == service;
             return StreamAsync(context, logs, LogKeys.App(app), from, Filter, tail ?? 200, follow ?? false, _ => false);
         });
+        api.MapCertificateApi();
         v1.MapPost("/shutdown", (IHostApplicationLifetime lifetime) =>
         {
             lifetime.StopApplication();

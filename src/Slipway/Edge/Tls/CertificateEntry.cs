@@ -26,6 +26,9 @@ internal sealed record CertificateEntry(
     public DateTimeOffset NotBefore => new(Certificate.NotBefore.ToUniversalTime());
     public DateTimeOffset NotAfter => new(Certificate.NotAfter.ToUniversalTime());
     public string Thumbprint => Certificate.Thumbprint;
+
+    /// <summary>Sizes and mtimes of the files it was loaded from: a reload reuses the entry while they match.</summary>
+    public string? Stamp { get; init; }
 }
 
 /// <summary>A host whose files could not be used, and why (the message says what to do next).</summary>

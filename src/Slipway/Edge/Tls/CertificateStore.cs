@@ -113,8 +113,10 @@ internal sealed partial class CertificateStore : IDisposable
         {
             lock (_reload)
             {
-                var development = _snapshot.Development;
-                if (Fingerprint() != _fingerprint || development is null || DevelopmentCertificate.NeedsRenewal(development, _clock.GetUtcNow()))
+                var current = _snapshot;
+                var now = _clock.GetUtcNow();
+                if (Fingerprint() != _fingerprint || current.Development is null || DevelopmentCertificate.NeedsRenewal(current.Development, now)
+                    || current.Entries.Any(e => now >= e.NotAfter))
                 {
                     Rebuild();
                 }
@@ -142,12 +144,18 @@ internal sealed partial class CertificateStore : IDisposable
             {
                 var certPath = Path.Combine(directory, PemCertificates.ChainFile);
                 var keyPath = Path.Combine(directory, PemCertificates.KeyFile);
+                var stamp = Stamp(directory);
+                if (previous.Entries.FirstOrDefault(p => p.Host == host) is { } unchanged && unchanged.Stamp == stamp && now < unchanged.NotAfter)
+                {
+                    entries.Add(unchanged); // same files: no need to parse and build the chain again
+                    continue;
+                }
                 if (!File.Exists(certPath) || !File.Exists(keyPath))
                 {
                     throw new UserException($"{directory} needs both {PemCertificates.ChainFile} and {PemCertificates.KeyFile}. " +
                         $"Add the missing file, or remove the directory ('slipway certs rm {host}').");
                 }
-                entries.Add(PemCertificates.Load(host, File.ReadAllText(certPath), File.ReadAllText(keyPath), now, CertificateSource.File, directory));
+                entries.Add(PemCertificates.Load(host, File.ReadAllText(certPath), File.ReadAllText(keyPath), now, CertificateSource.File, directory) with { Stamp = stamp });
             }
             catch (Exception e) when (e is UserException or IOException or UnauthorizedAccessException)
             {
@@ -204,12 +212,18 @@ internal sealed partial class CertificateStore : IDisposable
         var text = new StringBuilder();
         foreach (var directory in System.IO.Directory.EnumerateDirectories(Directory).Order(StringComparer.Ordinal))
         {
-            foreach (var file in new[] { PemCertificates.ChainFile, PemCertificates.KeyFile })
-            {
-                var info = new FileInfo(Path.Combine(directory, file));
-                text.Append(directory).Append('/').Append(file).Append(':');
-                text.Append(info.Exists ? $"{info.Length}@{info.LastWriteTimeUtc.Ticks}" : "-").Append('\n');
-            }
+            text.Append(directory).Append(' ').Append(Stamp(directory)).Append('\n');
+        }
+        return text.ToString();
+    }
+
+    private static string Stamp(string directory)
+    {
+        var text = new StringBuilder();
+        foreach (var file in new[] { PemCertificates.ChainFile, PemCertificates.KeyFile })
+        {
+            var info = new FileInfo(Path.Combine(directory, file));
+            text.Append(info.Exists ? $"{info.Length}@{info.LastWriteTimeUtc.Ticks};" : "-;");
         }
         return text.ToString();
     }

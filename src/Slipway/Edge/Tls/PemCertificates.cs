@@ -34,14 +34,20 @@ internal static class PemCertificates
         {
             intermediates.Add(certificate);
         }
-        // Round trip through PKCS#12: a key created or imported in memory is ephemeral, and TLS stacks that
-        // need a persisted key handle (SChannel; some OpenSSL paths) refuse it. The reloaded copy always works.
-        using (withKey)
+        var usable = withKey;
+        if (OperatingSystem.IsWindows())
         {
-            var usable = X509CertificateLoader.LoadPkcs12(withKey.Export(X509ContentType.Pkcs12), password: null);
-            var context = SslStreamCertificateContext.Create(usable, intermediates, offline: true);
-            return new CertificateEntry(host, usable, context, source, names, directory);
+            // SChannel refuses an ephemeral (in-memory) key; a PKCS#12 round trip gives it a usable one. On
+            // Linux OpenSSL takes the key as it is (the handshake tests prove it for RSA and ECDSA), and the
+            // round trip would cost ~30 ms of PBKDF2 per certificate, so it is skipped.
+            using (withKey)
+            {
+                usable = X509CertificateLoader.LoadPkcs12(withKey.Export(X509ContentType.Pkcs12), password: null);
+            }
         }
+        // Builds the chain once here (offline: no network) so a handshake only sends what is ready.
+        var context = SslStreamCertificateContext.Create(usable, intermediates, offline: true);
+        return new CertificateEntry(host, usable, context, source, names, directory);
     }
 
     private static List<X509Certificate2> ReadCertificates(string host, string pem)

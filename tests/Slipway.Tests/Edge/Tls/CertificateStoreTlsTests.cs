@@ -96,8 +96,11 @@ public sealed class CertificateStoreTlsTests : IDisposable
     public async Task Replaced_files_are_served_after_the_next_poll_without_a_restart()
     {
         var first = TestCertificates.SelfSigned("shop.example.test", ["shop.example.test"]);
+        var untouched = TestCertificates.SelfSigned("blog.example.test", ["blog.example.test"]);
         TestCertificates.WriteFiles(_certs, "shop.example.test", first.CertPem, first.KeyPem);
+        TestCertificates.WriteFiles(_certs, "blog.example.test", untouched.CertPem, untouched.KeyPem);
         using var store = NewStore(poll: TimeSpan.FromMilliseconds(100));
+        var blogEntry = store.Find("blog.example.test");
         await using var server = await TlsServer.StartAsync(store);
         (await server.HandshakeAsync("shop.example.test")).SerialNumber.Should().Be(first.Serial);
 
@@ -108,6 +111,8 @@ public sealed class CertificateStoreTlsTests : IDisposable
 
         await Eventually(async () => (await server.HandshakeAsync("shop.example.test")).SerialNumber == renewed.Serial);
         await Eventually(async () => (await server.HandshakeAsync("new.example.test")).SerialNumber == added.Serial);
+        store.Find("blog.example.test").Should().BeSameAs(blogEntry, "unchanged files are not loaded again");
+        (await server.HandshakeAsync("blog.example.test")).SerialNumber.Should().Be(untouched.Serial);
     }
 
     [Fact]

@@ -73,8 +73,8 @@ internal sealed partial class CertificateStore : IDisposable
         {
             CertificateFiles.Write(directory, certPem, keyPem);
             Rebuild();
+            return _snapshot.Entries.First(e => e.Host == name);
         }
-        return _snapshot.Entries.First(e => e.Host == name);
     }
 
     /// <summary>Removes a host's files and stops serving it. False when there was nothing to remove.</summary>

@@ -138,8 +138,14 @@ internal sealed partial class CertificateStore : IDisposable
         var previous = _snapshot;
         var entries = new List<CertificateEntry>();
         var problems = new List<CertificateProblem>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var (host, directory) in HostDirectories())
         {
+            if (!seen.Add(host))
+            {
+                problems.Add(new CertificateProblem(host, directory, $"{directory} is a second directory for {host} (names differ only in case). Remove one of them."));
+                continue;
+            }
             try
             {
                 var certPath = Path.Combine(directory, PemCertificates.ChainFile);
@@ -178,6 +184,11 @@ internal sealed partial class CertificateStore : IDisposable
 
     private CertificateEntry? LoadDevelopment(DateTimeOffset now, CertificateEntry? previous)
     {
+        var stamp = Stamp(Path.Combine(Directory, DevelopmentCertificate.DirectoryName));
+        if (previous is not null && previous.Stamp == stamp && !DevelopmentCertificate.NeedsRenewal(previous, now))
+        {
+            return previous;
+        }
         try
         {
             var (entry, created) = DevelopmentCertificate.LoadOrCreate(Directory, now);
@@ -185,7 +196,7 @@ internal sealed partial class CertificateStore : IDisposable
             {
                 LogDevelopmentCreated(entry.NotAfter);
             }
-            return entry;
+            return entry with { Stamp = Stamp(Path.Combine(Directory, DevelopmentCertificate.DirectoryName)) };
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or UserException)
         {

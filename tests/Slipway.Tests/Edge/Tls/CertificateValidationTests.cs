@@ -124,6 +124,20 @@ public sealed class CertificateValidationTests : IDisposable
         store.Remove("shop.example.test").Should().BeFalse();
     }
 
+    [Fact]
+    public void Two_directories_for_one_host_serve_one_and_report_the_other()
+    {
+        var lower = TestCertificates.SelfSigned("shop.example.test", ["shop.example.test"]);
+        var upper = TestCertificates.SelfSigned("shop.example.test", ["shop.example.test"]);
+        TestCertificates.WriteFiles(_certs, "Shop.example.test", upper.CertPem, upper.KeyPem);
+        TestCertificates.WriteFiles(_certs, "shop.example.test", lower.CertPem, lower.KeyPem);
+
+        using var store = NewStore();
+
+        store.Select("shop.example.test")!.SerialNumber.Should().Be(upper.Serial, "directories are read in ordinal order");
+        store.Current.Problems.Should().ContainSingle().Which.Message.Should().Contain("second directory for shop.example.test");
+    }
+
     [Theory]
     [InlineData("*.example.com", "a.example.com", true)]
     [InlineData("*.example.com", "A.Example.COM", true)]

@@ -1,3 +1,4 @@
+using System.Net;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Logging.Abstractions;
 using Slipway.Edge.Tls;
@@ -28,7 +29,8 @@ public sealed class CertificateStoreTlsTests : IDisposable
         (await server.HandshakeAsync("shop.example.test")).SerialNumber.Should().Be(shop.Serial);
         (await server.HandshakeAsync("BLOG.example.test.")).SerialNumber.Should().Be(blog.Serial);
         using var trusted = X509Certificate2.CreateFromPem(shop.CertPem);
-        (await server.GetAsync("shop.example.test", trusted)).Should().Be("hello shop.example.test over https");
+        (await server.GetAsync("shop.example.test", trusted)).Should().Be("HTTP/1.1 hello shop.example.test over https");
+        (await server.GetAsync("shop.example.test", trusted, HttpVersion.Version20)).Should().Be("HTTP/2.0 hello shop.example.test over https");
     }
 
     [Fact]
@@ -87,6 +89,7 @@ public sealed class CertificateStoreTlsTests : IDisposable
             await using var server = await TlsServer.StartAsync(store, withChain: true);
 
             await server.HandshakeTrustingAsync("secure.example.test", root);
+            (await server.GetAsync("secure.example.test", root, HttpVersion.Version20)).Should().Be("HTTP/2.0 hello secure.example.test over https");
             (await server.HandshakeAsync("secure.example.test")).SerialNumber.Should().Be(pair.Serial);
             (await server.HandshakeAsync("app.localhost")).Thumbprint.Should().Be(store.Current.Development!.Thumbprint);
         }

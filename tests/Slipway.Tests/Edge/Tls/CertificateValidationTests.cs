@@ -125,6 +125,25 @@ public sealed class CertificateValidationTests : IDisposable
     }
 
     [Fact]
+    public async Task A_certificate_that_expires_while_served_is_dropped_and_reported_at_the_next_poll()
+    {
+        var now = DateTimeOffset.UtcNow;
+        var brief = TestCertificates.SelfSigned("shop.example.test", ["shop.example.test"], now.AddDays(-1), now.AddSeconds(2));
+        TestCertificates.WriteFiles(_certs, "shop.example.test", brief.CertPem, brief.KeyPem);
+        using var store = new CertificateStore(_certs, TimeProvider.System, NullLogger<CertificateStore>.Instance, TimeSpan.FromMilliseconds(100));
+        store.Select("shop.example.test").Should().NotBeNull();
+
+        var deadline = DateTime.UtcNow.AddSeconds(15);
+        while (store.Select("shop.example.test") is not null && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(50);
+        }
+
+        store.Select("shop.example.test").Should().BeNull();
+        store.Current.Problems.Should().ContainSingle().Which.Message.Should().StartWith("The certificate for shop.example.test expired on");
+    }
+
+    [Fact]
     public void Two_directories_for_one_host_serve_one_and_report_the_other()
     {
         var lower = TestCertificates.SelfSigned("shop.example.test", ["shop.example.test"]);

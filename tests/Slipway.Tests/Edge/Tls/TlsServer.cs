@@ -103,7 +103,7 @@ internal sealed class TlsServer : IAsyncDisposable
 
     /// <summary>A real HTTPS request for https://HOST/ sent to this server, validated against
     /// <paramref name="trusted"/> as the only root.</summary>
-    public async Task<string> GetAsync(string host, X509Certificate2 trusted)
+    public async Task<string> GetAsync(string host, X509Certificate2 trusted, Version? version = null)
     {
         using var handler = new SocketsHttpHandler
         {
@@ -118,7 +118,14 @@ internal sealed class TlsServer : IAsyncDisposable
         policy.CustomTrustStore.Add(trusted);
         handler.SslOptions.CertificateChainPolicy = policy;
         using var client = new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(20) };
-        return await client.GetStringAsync(new Uri($"https://{host}:{Port}/"));
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri($"https://{host}:{Port}/"))
+        {
+            Version = version ?? HttpVersion.Version11,
+            VersionPolicy = HttpVersionPolicy.RequestVersionExact,
+        };
+        using var response = await client.SendAsync(request);
+        response.EnsureSuccessStatusCode();
+        return $"HTTP/{response.Version} " + await response.Content.ReadAsStringAsync();
     }
 
     public async ValueTask DisposeAsync()

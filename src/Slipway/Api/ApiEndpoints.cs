@@ -81,6 +81,7 @@ internal static class ApiEndpoints
             var key = access == true ? LogKeys.Access(app) : LogKeys.App(app);
             return StreamAsync(context, logs, key, from, Filter, tail ?? 200, follow ?? false, _ => false);
         });
+        api.MapCertificateApi();
         v1.MapPost("/shutdown", (IHostApplicationLifetime lifetime) =>
         {
             lifetime.StopApplication();

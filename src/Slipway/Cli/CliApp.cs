@@ -24,6 +24,7 @@ internal static class CliApp
         root.Subcommands.Add(KeyCommands.Create(cli));
         root.Subcommands.Add(ManifestCommands.Create(cli));
         root.Subcommands.Add(MetricsCommands.Create(cli));
+        root.Subcommands.Add(CertCommands.Create(cli));
         var parse = root.Parse(args);
         return await parse.InvokeAsync(new InvocationConfiguration { Output = output, Error = error }, cancellationToken);
     }

@@ -22,6 +22,9 @@ internal sealed class EdgeHandler(Routes routes, HttpForwarder forwarder, Access
     /// <summary>The edge's TLS port when it serves one: where forceHttps sends plain HTTP requests.</summary>
     public int? HttpsPort { get; set; }
 
+    /// <summary>Whether a certificate covers a hostname: forceHttps never redirects to a name TLS cannot serve.</summary>
+    public Func<string, bool> ServesTls { get; set; } = _ => false;
+
     public async Task HandleAsync(HttpContext context)
     {
         var exchange = new EdgeExchange(context, RequestId(context.Request), Stopwatch.GetTimestamp());
@@ -53,7 +56,7 @@ internal sealed class EdgeHandler(Routes routes, HttpForwarder forwarder, Access
         exchange.Path = path;
         context.Response.OnStarting(EdgeExchange.ApplyResponseHeadersAsync, exchange);
 
-        if (rules.ForceHttps && !request.IsHttps && HttpsPort is { } httpsPort)
+        if (rules.ForceHttps && !request.IsHttps && HttpsPort is { } httpsPort && ServesTls(request.Host.Host))
         {
             var authority = request.Host.Host + (httpsPort == 443 ? "" : $":{httpsPort}");
             Redirect(context, StatusCodes.Status308PermanentRedirect, $"https://{authority}{RawTarget(context)}");

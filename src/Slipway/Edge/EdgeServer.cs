@@ -1,5 +1,7 @@
 using System.IO.Compression;
 using System.Net;
+using System.Net.Security;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -17,7 +19,8 @@ namespace Slipway.Edge;
 /// that neither one's middleware or limits touch the other. Everything it serves comes from the current route
 /// table. Kestrel itself enforces the connection-level limits: header size (431), slow headers (slowloris:
 /// the connection is closed), idle keep-alive connections, and request framing (smuggling attempts get 400).</summary>
-internal sealed class EdgeServer(PlatformOptions options, EdgeHandler handler, ILoggerFactory loggerFactory) : IHostedService
+internal sealed class EdgeServer(PlatformOptions options, EdgeHandler handler, ILoggerFactory loggerFactory,
+    Tls.CertificateStore? certificates = null) : IHostedService
 {
     /// <summary>Request line plus headers; larger gets 431 (nginx's large_client_header_buffers is 32 KB too).</summary>
     public const int MaxRequestHeadersBytes = 32 * 1024;
@@ -32,9 +35,6 @@ internal sealed class EdgeServer(PlatformOptions options, EdgeHandler handler, I
 
     /// <summary>The HTTPS port actually bound, when the edge serves TLS.</summary>
     public int? HttpsPort { get; private set; }
-
-    /// <summary>Chooses the certificate for a TLS handshake by server name; null: no TLS listener.</summary>
-    public Func<string?, System.Security.Cryptography.X509Certificates.X509Certificate2?>? CertificateSelector { get; init; }
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -54,7 +54,7 @@ internal sealed class EdgeServer(PlatformOptions options, EdgeHandler handler, I
         });
         builder.Services.Configure<BrotliCompressionProviderOptions>(o => o.Level = CompressionLevel.Fastest);
         builder.Services.Configure<GzipCompressionProviderOptions>(o => o.Level = CompressionLevel.Fastest);
-        var tls = CertificateSelector is not null && options.HttpsPort is not null;
+        var tls = certificates is not null && options.HttpsPort is not null;
         // Run request handling on the socket's own completion thread instead of queueing it to the thread pool:
         // the edge never blocks (files go out with sendfile, logs through a queue), and a proxy's work per
         // request is small enough that the hop costs more than the work (YARP's benchmarks run this way too).
@@ -74,7 +74,14 @@ internal sealed class EdgeServer(PlatformOptions options, EdgeHandler handler, I
                 kestrel.Listen(IPAddress.Parse(options.HttpAddress), options.HttpsPort!.Value, listen =>
                 {
                     listen.Protocols = HttpProtocols.Http1AndHttp2;
-                    listen.UseHttps(https => https.ServerCertificateSelector = (_, name) => CertificateSelector!(name));
+                    // Per handshake, by SNI name, with the chain's intermediates (a file's fullchain.pem).
+                    listen.UseHttps(new TlsHandshakeCallbackOptions
+                    {
+                        OnConnection = context => ValueTask.FromResult(new SslServerAuthenticationOptions
+                        {
+                            ServerCertificateContext = certificates!.SelectContext(context.ClientHelloInfo.ServerName),
+                        }),
+                    });
                 });
             }
         });
@@ -96,6 +103,10 @@ internal sealed class EdgeServer(PlatformOptions options, EdgeHandler handler, I
         Port = addresses.First(a => a.Scheme == "http").Port;
         HttpsPort = addresses.FirstOrDefault(a => a.Scheme == "https")?.Port;
         handler.HttpsPort = HttpsPort;
+        if (certificates is not null)
+        {
+            handler.ServesTls = host => certificates.Select(host) is not null;
+        }
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)

@@ -5,6 +5,7 @@ using Slipway.Builds;
 using Slipway.Config;
 using Slipway.Deploy;
 using Slipway.Edge;
+using Slipway.Edge.Tls;
 using Slipway.Runtime;
 using Slipway.State;
 
@@ -35,6 +36,10 @@ internal static class ServiceRegistration
         services.AddSingleton(sp => new EdgeHandler(sp.GetRequiredService<Routes>(), sp.GetRequiredService<HttpForwarder>(),
             sp.GetRequiredService<AccessMetrics>(), options.AccessLog ? sp.GetRequiredService<AccessLog>() : null,
             sp.GetRequiredService<TrustedProxies>(), sp.GetRequiredService<TimeProvider>()));
+        if (options.HttpsPort is not null)
+        {
+            services.AddCertificateStore(options);
+        }
         services.AddSingleton<EdgeServer>();
 
         services.AddSingleton<StepRunner>();

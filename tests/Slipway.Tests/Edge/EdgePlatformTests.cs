@@ -80,3 +80,51 @@ public sealed class EdgePlatformTests
         access.Out.Should().NotContain("SECRET-QUERY", "query strings carry tokens; the access log leaves them out");
     }
 }
+
+/// <summary>TLS through the whole platform: the generated development certificate, HTTP/2, HSTS, and the
+/// per-app redirect from HTTP.</summary>
+[Collection("platform")]
+public sealed class EdgeTlsPlatformTests
+{
+    [Fact]
+    public async Task An_app_is_served_over_https_with_http2_hsts_and_a_redirect_from_http()
+    {
+        await using var platform = await TestPlatform.StartAsync(https: true);
+        var dir = TestApps.Copy("node-api", "1");
+        TestApps.EditManifest(dir, manifest => manifest["routes"] = JsonNode.Parse("""{ "forceHttps": true }"""));
+        (await platform.DeployAsync(dir, "secure")).ExitCode.Should().Be(0);
+        var httpsPort = platform.EdgeHttpsPort!.Value;
+
+        var plain = await RawHttp.SendAsync(platform.EdgePort, "GET /health?x=1 HTTP/1.1", "Host: secure.localhost");
+        string? subject = null;
+        using var tls = new HttpClient(new SocketsHttpHandler
+        {
+            UseProxy = false,
+            ConnectCallback = async (context, token) =>
+            {
+                var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+                await socket.ConnectAsync(IPAddress.Loopback, httpsPort, token);
+                return new System.Net.Sockets.NetworkStream(socket, ownsSocket: true);
+            },
+            SslOptions = new System.Net.Security.SslClientAuthenticationOptions
+            {
+                RemoteCertificateValidationCallback = (_, certificate, _, _) =>
+                {
+                    subject = (certificate as System.Security.Cryptography.X509Certificates.X509Certificate2)?.GetNameInfo(
+                        System.Security.Cryptography.X509Certificates.X509NameType.DnsName, false);
+                    // The development certificate is self-signed: checked by name here, not by chain.
+                    return subject is not null && subject.Contains("localhost", StringComparison.Ordinal);
+                },
+            },
+        });
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"https://secure.localhost:{httpsPort}/health") { Version = HttpVersion.Version20 };
+        using var secure = await tls.SendAsync(request);
+
+        plain.Status.Should().Be(308);
+        plain.Header("Location").Should().Be($"https://secure.localhost:{httpsPort}/health?x=1");
+        secure.StatusCode.Should().Be(HttpStatusCode.OK);
+        secure.Version.Should().Be(HttpVersion.Version20);
+        secure.Headers.Contains("Strict-Transport-Security").Should().BeTrue();
+        subject.Should().Contain("localhost");
+    }
+}

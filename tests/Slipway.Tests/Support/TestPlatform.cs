@@ -29,10 +29,14 @@ internal sealed class TestPlatform : IAsyncDisposable
 
     public string DataDir { get; }
     public int EdgePort { get; }
+
+    /// <summary>The edge's TLS port when started with https: true.</summary>
+    public int? EdgeHttpsPort => _app.Services.GetRequiredService<EdgeServer>().HttpsPort;
     public HttpClient Http { get; }
     public IServiceProvider Services => _app.Services;
 
-    public static async Task<TestPlatform> StartAsync(TimeSpan? warmWindow = null, string? dataDir = null, int? apiPort = null, int keepBuilds = 10)
+    public static async Task<TestPlatform> StartAsync(TimeSpan? warmWindow = null, string? dataDir = null, int? apiPort = null, int keepBuilds = 10,
+        bool https = false)
     {
         dataDir ??= TempDirs.Create("platform");
         var options = new PlatformOptions
@@ -43,6 +47,7 @@ internal sealed class TestPlatform : IAsyncDisposable
             CacheDir = TestApps.SharedCacheDir,
             ApiPort = apiPort,
             KeepBuilds = keepBuilds,
+            HttpsPort = https ? 0 : null,
         };
         var app = PlatformHost.Build(options, LogLevel.Warning);
         await app.StartAsync();

@@ -1,90 +1,117 @@
-using System.Text.Json;
-using System.Text.Json.Serialization;
-using System.Threading.Channels;
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Text;
 using Slipway.Runtime;
 
 namespace Slipway.Edge;
 
-/// <summary>One line of the access log. The path is logged without its query string: queries carry tokens
-/// and signed-URL secrets more often than not.</summary>
-internal sealed record AccessEntry(
-    [property: JsonPropertyName("id")] string RequestId,
-    [property: JsonPropertyName("method")] string Method,
-    [property: JsonPropertyName("path")] string Path,
-    [property: JsonPropertyName("status")] int Status,
-    [property: JsonPropertyName("ms")] double Milliseconds,
-    [property: JsonPropertyName("ip")] string Client,
-    [property: JsonPropertyName("route")] string Route,
-    [property: JsonPropertyName("proto")] string Protocol);
+/// <summary>One request as the access log records it. The path is logged without its query string: queries
+/// carry tokens and signed-URL secrets more often than not.</summary>
+internal sealed record AccessEntry(string RequestId, string Method, string Path, int Status, double Milliseconds, string Client,
+    string Route, string Protocol)
+{
+    /// <summary>The line in logfmt, the key=value form Heroku's router logs use, so the usual tools parse it:
+    /// <c>method=GET path=/api/users status=200 ms=1.234 ip=203.0.113.7 route=/api/:path* proto=HTTP/1.1 id=...</c></summary>
+    public string ToLogfmt()
+    {
+        var line = new StringBuilder(160);
+        line.Append("method=").Append(Method);
+        Append(line, " path=", Path);
+        line.Append(" status=").Append(Status.ToString(CultureInfo.InvariantCulture));
+        line.Append(" ms=").Append(Milliseconds.ToString("0.###", CultureInfo.InvariantCulture));
+        Append(line, " ip=", Client);
+        Append(line, " route=", Route);
+        Append(line, " proto=", Protocol);
+        Append(line, " id=", RequestId);
+        return line.ToString();
+    }
 
-[JsonSerializable(typeof(AccessEntry))]
-internal sealed partial class AccessJson : JsonSerializerContext;
+    private static void Append(StringBuilder line, string key, string value)
+    {
+        line.Append(key);
+        if (value.Length > 0 && !value.AsSpan().ContainsAny(" \"=\\"))
+        {
+            line.Append(value);
+            return;
+        }
+        line.Append('"').Append(value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal)).Append('"');
+    }
+}
 
-/// <summary>The structured access log: requests are queued without blocking and written in batches by one
-/// background writer to the app's "access/APP" log stream. When the disk cannot keep up, lines are dropped
-/// and counted rather than slowing requests down.</summary>
+/// <summary>The structured access log: requests are queued without blocking or waking anything, and a
+/// background writer drains the queue a few times a second into each app's "access/APP" log stream with one
+/// write per app. When the disk cannot keep up, lines are dropped and counted rather than slowing requests.</summary>
 internal sealed class AccessLog : IAsyncDisposable
 {
-    private readonly Channel<(string App, string? Service, DateTimeOffset At, AccessEntry Entry)> _queue =
-        Channel.CreateBounded<(string, string?, DateTimeOffset, AccessEntry)>(
-            new BoundedChannelOptions(16_384) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true });
+    private const int MaxQueued = 100_000;
+    private static readonly TimeSpan DrainInterval = TimeSpan.FromMilliseconds(250);
 
+    private readonly ConcurrentQueue<(string App, string? Service, DateTimeOffset At, AccessEntry Entry)> _queue = new();
     private readonly LogStore _logs;
+    private readonly CancellationTokenSource _stop = new();
     private readonly Task _writer;
+    private int _queued;
     private long _dropped;
 
-    public AccessLog(LogStore logs)
+    public AccessLog(LogStore logs, TimeProvider? clock = null)
     {
         _logs = logs;
-        _writer = Task.Run(WriteAsync);
+        _writer = WriteAsync(clock ?? TimeProvider.System);
     }
 
     public long Dropped => Interlocked.Read(ref _dropped);
 
     public void Write(string app, string? service, DateTimeOffset at, AccessEntry entry)
     {
-        if (!_queue.Writer.TryWrite((app, service, at, entry)))
+        if (Interlocked.Increment(ref _queued) > MaxQueued)
         {
+            Interlocked.Decrement(ref _queued);
             Interlocked.Increment(ref _dropped);
+            return;
         }
+        _queue.Enqueue((app, service, at, entry));
     }
 
-    private async Task WriteAsync()
+    private async Task WriteAsync(TimeProvider clock)
     {
-        var reader = _queue.Reader;
-        var batches = new Dictionary<string, List<LogEntry>>();
-        while (await reader.WaitToReadAsync())
+        using var timer = new PeriodicTimer(DrainInterval, clock);
+        try
         {
-            // Everything queued so far goes out as one write per app: under load that is a few writes a second
-            // instead of one per request.
-            var count = 0;
-            while (count++ < 4096 && reader.TryRead(out var item))
+            while (await timer.WaitForNextTickAsync(_stop.Token))
             {
-                var line = JsonSerializer.Serialize(item.Entry, AccessJson.Default.AccessEntry);
-                if (!batches.TryGetValue(item.App, out var batch))
-                {
-                    batches[item.App] = batch = [];
-                }
-                batch.Add(new LogEntry(item.At, "access", line, Service: item.Service));
+                Drain();
             }
-            foreach (var (app, batch) in batches)
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopping: what is queued is written below.
+        }
+        Drain();
+    }
+
+    private void Drain()
+    {
+        Dictionary<string, List<LogEntry>>? batches = null;
+        while (_queue.TryDequeue(out var item))
+        {
+            Interlocked.Decrement(ref _queued);
+            batches ??= [];
+            if (!batches.TryGetValue(item.App, out var batch))
             {
-                if (batch.Count > 0)
-                {
-                    _logs.AppendMany(LogKeys.Access(app), batch);
-                    batch.Clear();
-                }
+                batches[item.App] = batch = [];
             }
-            if (batches.Count > 64)
-            {
-                batches.Clear();
-            }
+            batch.Add(new LogEntry(item.At, "access", item.Entry.ToLogfmt(), Service: item.Service));
+        }
+        foreach (var (app, batch) in batches ?? [])
+        {
+            _logs.AppendMany(LogKeys.Access(app), batch);
         }
     }
 
     public async ValueTask DisposeAsync()
     {
-        _queue.Writer.TryComplete();
+        await _stop.CancelAsync();
         await _writer;
+        _stop.Dispose();
     }
 }

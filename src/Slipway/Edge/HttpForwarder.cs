@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Headers;
 using System.Net.Sockets;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
@@ -278,19 +279,21 @@ internal sealed class HttpForwarder : IDisposable
         var connectionListed = ConnectionTokens(response.Headers.Connection);
         var upgraded = response.StatusCode == HttpStatusCode.SwitchingProtocols;
         // NonValidated: header values go out exactly as the app wrote them, not re-serialised after parsing.
-        foreach (var (name, values) in response.Headers.NonValidated.Concat(response.Content.Headers.NonValidated))
+        Copy(response.Headers.NonValidated, to, connectionListed, upgraded);
+        Copy(response.Content.Headers.NonValidated, to, connectionListed, upgraded);
+    }
+
+    private static void Copy(HttpHeadersNonValidated headers, HttpResponse to, IReadOnlySet<string> connectionListed, bool upgraded)
+    {
+        foreach (var (name, values) in headers)
         {
             // A 101 must keep Upgrade (and Kestrel adds Connection: Upgrade itself).
-            if (upgraded && name.Equals("Upgrade", StringComparison.OrdinalIgnoreCase))
-            {
-                to.Headers[name] = values.ToArray();
-                continue;
-            }
-            if (HopByHop.Contains(name) || connectionListed.Contains(name))
+            if (!(upgraded && name.Equals("Upgrade", StringComparison.OrdinalIgnoreCase)) &&
+                (HopByHop.Contains(name) || connectionListed.Contains(name)))
             {
                 continue;
             }
-            to.Headers[name] = values.ToArray();
+            to.Headers[name] = values.Count == 1 ? new Microsoft.Extensions.Primitives.StringValues(values.ToString()) : values.ToArray();
         }
     }
 

@@ -112,7 +112,7 @@ internal sealed class Store
         using var c = Open();
         using var tx = c.BeginTransaction();
         var record = c.QuerySingleOrDefault<AppRecord>("select * from apps where name = @app", new { app }, tx);
-        foreach (var table in new[] { "instances", "deployments", "builds", "events" })
+        foreach (var table in new[] { "instances", "deployments", "builds", "events", "cron_state", "cron_runs", "messages" })
         {
             c.Execute($"delete from {table} where app = @app", new { app }, tx);
         }

@@ -32,7 +32,8 @@ internal sealed class TestPlatform : IAsyncDisposable
     public HttpClient Http { get; }
     public IServiceProvider Services => _app.Services;
 
-    public static async Task<TestPlatform> StartAsync(TimeSpan? warmWindow = null, string? dataDir = null, int? apiPort = null, int keepBuilds = 10)
+    public static async Task<TestPlatform> StartAsync(TimeSpan? warmWindow = null, string? dataDir = null, int? apiPort = null, int keepBuilds = 10,
+        TimeProvider? jobsClock = null)
     {
         dataDir ??= TempDirs.Create("platform");
         var options = new PlatformOptions
@@ -43,6 +44,7 @@ internal sealed class TestPlatform : IAsyncDisposable
             CacheDir = TestApps.SharedCacheDir,
             ApiPort = apiPort,
             KeepBuilds = keepBuilds,
+            JobsClock = jobsClock,
         };
         var app = PlatformHost.Build(options, LogLevel.Warning);
         await app.StartAsync();

@@ -16,8 +16,13 @@ internal sealed class AppTargets(AppRuntime runtime)
     public ServingSet? Serving(string app) => runtime.Serving(app);
 
     /// <summary>The URL of <paramref name="path"/> on a healthy instance, or why there is none.</summary>
-    public (Uri? Url, string? Problem) Resolve(string app, string? service, string path)
+    public (Uri? Url, string? Problem) Resolve(string app, string? service, string path) => Resolve(app, service, path, out _);
+
+    /// <param name="temporary">True when the problem is the app not serving right now (stopped, starting,
+    /// restarting): it will pass without anything being changed.</param>
+    public (Uri? Url, string? Problem) Resolve(string app, string? service, string path, out bool temporary)
     {
+        temporary = true;
         var set = runtime.Serving(app);
         if (set is null)
         {
@@ -28,6 +33,7 @@ internal sealed class AppTargets(AppRuntime runtime)
             : set.Release.Spec.Services.FirstOrDefault(s => s.Name == service);
         if (spec is null || spec.Type != ServiceType.Web)
         {
+            temporary = false;
             return (null, service is null ? $"no web service of the live release answers {path}" : $"the live release has no web service \"{service}\"");
         }
         var healthy = set.Instances.Where(i => i.Spec.Service.Name == spec.Name && i.Endpoint.Healthy).ToList();

@@ -88,7 +88,7 @@ internal sealed partial class MessageDelivery(
             {
                 break;
             }
-            if (_inFlight.ContainsKey(message.Id))
+            if (_inFlight.ContainsKey(message.Id) || !ReadyFor(message))
             {
                 continue;
             }
@@ -115,6 +115,18 @@ internal sealed partial class MessageDelivery(
             _inFlight[message.Id] = task;
             started.SetResult();
         }
+    }
+
+    /// <summary>A message to the app's own service waits, without using up an attempt, while the app is not
+    /// serving (stopped, or its instances still starting after a deploy or a platform restart).</summary>
+    private bool ReadyFor(MessageRecord message)
+    {
+        if (message.Url is not null)
+        {
+            return true;
+        }
+        var (url, _) = targets.Resolve(message.App, message.Service, message.Path!, out var temporary);
+        return url is not null || !temporary;
     }
 
     private async Task DeliverAsync(MessageRecord message, CancellationToken token)

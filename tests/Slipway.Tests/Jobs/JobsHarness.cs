@@ -48,6 +48,23 @@ internal static class JobsHarness
         }
     }
 
+    /// <summary>Moves the jobs clock a second at a time until the message reaches the state (each backoff passes).</summary>
+    public static async Task<MessageRecord> AdvancingUntilAsync(this TestPlatform platform, ManualClock clock, string id, Func<MessageRecord, bool> done)
+    {
+        var deadline = DateTime.UtcNow + Patience;
+        while (true)
+        {
+            var message = platform.Jobs().FindMessage(id)!;
+            if (done(message))
+            {
+                return message;
+            }
+            DateTime.UtcNow.Should().BeBefore(deadline, $"message {id} never got there: {JsonSerializer.Serialize(message)}");
+            clock.Advance(TimeSpan.FromSeconds(1));
+            await Task.Delay(200);
+        }
+    }
+
     public static async Task<JsonElement> GetJsonAsync(this TestPlatform platform, string app, string path)
     {
         using var response = await platform.GetAsync(app, path);

@@ -21,7 +21,6 @@ internal sealed class JobSecrets(Store store, Keyring keyring, SecretRedactor re
 
     private static readonly string[] Names = [CronSecret, MessagesToken, SigningKey];
 
-    private readonly ConcurrentDictionary<string, IReadOnlyDictionary<string, string>> _byApp = new();
     private readonly ConcurrentDictionary<string, string> _appByTokenHash = new();
     private readonly Lock _generate = new();
 
@@ -30,10 +29,8 @@ internal sealed class JobSecrets(Store store, Keyring keyring, SecretRedactor re
     /// <summary>The environment's generated secrets, created on first use.</summary>
     public IReadOnlyDictionary<string, string> For(string appKey)
     {
-        if (_byApp.TryGetValue(appKey, out var cached))
-        {
-            return cached;
-        }
+        // Read every time (a few rows): an environment destroyed and created again gets new secrets, never
+        // stale ones from memory.
         lock (_generate)
         {
             var record = store.FindApp(appKey);
@@ -60,7 +57,6 @@ internal sealed class JobSecrets(Store store, Keyring keyring, SecretRedactor re
                 store.ChangeConfig(app, Scope(env), missing.Select(name => (name, keyring.Encrypt(values[name]), true)), []);
             }
             redactor.Register(appKey, values.Select(kv => (kv.Key, kv.Value)));
-            _byApp[appKey] = values;
             _appByTokenHash[Hash(values[MessagesToken])] = appKey;
             return values;
         }
@@ -70,24 +66,18 @@ internal sealed class JobSecrets(Store store, Keyring keyring, SecretRedactor re
     public string? AppOfToken(string token)
     {
         var hash = Hash(token);
-        if (_appByTokenHash.TryGetValue(hash, out var app))
+        if (!_appByTokenHash.ContainsKey(hash))
         {
-            return app;
+            _appByTokenHash.Clear();
+            foreach (var record in store.ListApps())
+            {
+                For(record.Name);
+            }
         }
-        foreach (var record in store.ListApps())
-        {
-            For(record.Name);
-        }
-        return _appByTokenHash.GetValueOrDefault(hash);
-    }
-
-    /// <summary>An app row was destroyed: its secrets go with it.</summary>
-    public void Forget(string appKey)
-    {
-        if (_byApp.TryRemove(appKey, out var values))
-        {
-            _appByTokenHash.TryRemove(Hash(values[MessagesToken]), out _);
-        }
+        // Still the environment's token (not one of an environment since destroyed)?
+        return _appByTokenHash.TryGetValue(hash, out var app) && store.FindApp(app) is not null && Hash(For(app)[MessagesToken]) == hash
+            ? app
+            : null;
     }
 
     private static string Generate(string name) =>

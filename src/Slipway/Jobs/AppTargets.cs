@@ -1,5 +1,6 @@
 using Slipway.Deploy;
 using Slipway.Manifests;
+using Slipway.State;
 using Slipway.Runtime;
 
 namespace Slipway.Jobs;
@@ -8,7 +9,7 @@ namespace Slipway.Jobs;
 /// serving set (the live release), over loopback. Jobs call the service directly rather than through the
 /// edge, so the app's hostnames, rewrites and redirects do not apply; the service is the one named, or the
 /// web service whose path prefix matches (the edge's rule).</summary>
-internal sealed class AppTargets(AppRuntime runtime)
+internal sealed class AppTargets(AppRuntime runtime, Store store)
 {
     /// <summary>The live release of <paramref name="app"/>, or null when it has no running instances.</summary>
     public Release? Live(string app) => runtime.Serving(app)?.Release;
@@ -53,8 +54,9 @@ internal sealed class AppTargets(AppRuntime runtime)
         var deadline = clock.GetUtcNow() + timeout;
         while (true)
         {
-            var (url, problem) = Resolve(app, service, path);
-            if (url is not null || clock.GetUtcNow() >= deadline)
+            var (url, problem) = Resolve(app, service, path, out var temporary);
+            // Only an app that should be running is worth waiting for.
+            if (url is not null || !temporary || store.FindApp(app)?.DesiredState != "running" || clock.GetUtcNow() >= deadline)
             {
                 return (url, problem);
             }

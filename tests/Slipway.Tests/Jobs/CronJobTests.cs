@@ -59,6 +59,13 @@ public sealed class CronJobTests
         job.GetProperty("lastRun").GetProperty("status").GetString().Should().Be("succeeded");
         var history = await platform.CliAsync("cron", "runs", "tick", "--app", "crony");
         history.Out.Should().Contain("succeeded (200)").And.Contain("{\"done\":\"tick\"}");
+
+        (await platform.CliAsync("env", "ls", "--app", "crony", "--json")).Out.Should().NotContain("CRON_SECRET", "generated secrets are not config vars");
+        (await platform.CliAsync("env", "set", "--app", "crony", "--secret", "CRON_SECRET=my-own-cron-secret")).ExitCode.Should().Be(0);
+        var own = await platform.CliAsync("cron", "run", "tick", "--app", "crony");
+        own.ExitCode.Should().Be(0, own.ToString());
+        own.Out.Should().Contain("succeeded (200)", "the app's own CRON_SECRET is the one sent");
+        (await platform.GetJsonAsync("crony", "/calls")).EnumerateArray().Should().OnlyContain(c => c.GetProperty("ok").GetBoolean() || c.GetProperty("job").ValueKind == JsonValueKind.Null);
     }
 
     [Fact]
@@ -66,7 +73,11 @@ public sealed class CronJobTests
     {
         var clock = new ManualClock();
         await using var platform = await TestPlatform.StartAsync(jobsClock: clock);
-        var app = JobsApp.Create([JobsApp.Http("slow", "* * * * *", "/cron/slow", j => j["timeout"] = "2m")]);
+        var app = JobsApp.Create(
+        [
+            JobsApp.Http("slow", "* * * * *", "/cron/slow", j => j["timeout"] = "2m"),
+            JobsApp.Http("impatient", "0 0 1 1 *", "/cron/slow", j => j["timeout"] = "1s"),
+        ]);
         (await platform.DeployAsync(app, "slowpoke")).ExitCode.Should().Be(0);
 
         await platform.TickAsync();
@@ -82,6 +93,11 @@ public sealed class CronJobTests
         runs[0].Error.Should().Contain($"the previous run ({first.Id}) was still running");
         runs[1].Status.Should().Be(CronRunStatus.Running);
         (await platform.GetJsonAsync("slowpoke", "/calls")).GetArrayLength().Should().Be(1, "the job was not started twice");
+
+        var impatient = await platform.CliAsync("cron", "run", "impatient", "--app", "slowpoke", "--json");
+        impatient.ExitCode.Should().Be(1, impatient.ToString());
+        JsonDocument.Parse(impatient.Out).RootElement.GetProperty("status").GetString().Should().Be("timed-out");
+        JsonDocument.Parse(impatient.Out).RootElement.GetProperty("error").GetString().Should().Contain("did not answer within 1s");
     }
 
     [Fact]

@@ -61,6 +61,8 @@ public sealed class CronJobTests
         history.Out.Should().Contain("succeeded (200)").And.Contain("{\"done\":\"tick\"}");
 
         (await platform.CliAsync("env", "ls", "--app", "crony", "--json")).Out.Should().NotContain("CRON_SECRET", "generated secrets are not config vars");
+        (await platform.CliAsync("keys", "rotate")).ExitCode.Should().Be(0);
+        (await platform.CliAsync("cron", "run", "tick", "--app", "crony")).Out.Should().Contain("succeeded (200)", "a key rotation keeps the generated secret");
         (await platform.CliAsync("env", "set", "--app", "crony", "--secret", "CRON_SECRET=my-own-cron-secret")).ExitCode.Should().Be(0);
         var own = await platform.CliAsync("cron", "run", "tick", "--app", "crony");
         own.ExitCode.Should().Be(0, own.ToString());

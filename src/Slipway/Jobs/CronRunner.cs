@@ -41,6 +41,7 @@ internal sealed partial class CronRunner(
     private readonly HttpClient _http = new(new SocketsHttpHandler { UseProxy = false, AllowAutoRedirect = false }) { Timeout = Timeout.InfiniteTimeSpan };
     private readonly ConcurrentDictionary<string, ConcurrentDictionary<string, Task>> _running = new();
     private readonly CancellationTokenSource _stopping = new();
+    private readonly ConcurrentDictionary<string, (string App, CancellationTokenSource Cancel)> _cancels = new();
     private readonly Lock _start = new();
 
     /// <summary>Starts a run of <paramref name="job"/> (or records it skipped) and returns its row at once.</summary>
@@ -67,16 +68,20 @@ internal sealed partial class CronRunner(
                 return run;
             }
             var started = new TaskCompletionSource();
+            var cancel = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
+            _cancels[run.Id] = (app, cancel);
             var task = Task.Run(async () =>
             {
                 await started.Task;
                 try
                 {
-                    await ExecuteAsync(run, job, release);
+                    await ExecuteAsync(run, job, release, cancel.Token);
                 }
                 finally
                 {
                     running.TryRemove(run.Id, out _);
+                    _cancels.TryRemove(run.Id, out _);
+                    cancel.Dispose();
                 }
             });
             running[run.Id] = task;
@@ -89,9 +94,27 @@ internal sealed partial class CronRunner(
     public Task WaitAsync(string app, string job) =>
         _running.TryGetValue(app + "/" + job, out var running) ? Task.WhenAll(running.Values) : Task.CompletedTask;
 
-    private async Task ExecuteAsync(CronRunRecord run, CronSpec job, Release? release)
+    /// <summary>Stops the runs in progress of apps that were stopped or destroyed (the scheduler asks every tick).</summary>
+    public void CancelRunsOf(Func<string, bool> appStopped)
     {
-        var token = _stopping.Token;
+        foreach (var (_, (app, cancel)) in _cancels)
+        {
+            if (appStopped(app))
+            {
+                try
+                {
+                    cancel.Cancel();
+                }
+                catch (ObjectDisposedException)
+                {
+                    // The run ended meanwhile.
+                }
+            }
+        }
+    }
+
+    private async Task ExecuteAsync(CronRunRecord run, CronSpec job, Release? release, CancellationToken token)
+    {
         var watch = Stopwatch.StartNew();
         Attempt result = new(CronRunStatus.Failed, null, null, null, "the app has no running release (stopped, or not deployed)");
         var attempts = 0;
@@ -101,6 +124,7 @@ internal sealed partial class CronRunner(
             {
                 attempts++;
                 result = job.Command is not null ? await RunCommandAsync(run, job, release, token) : await RequestAsync(run, job, release, token);
+                token.ThrowIfCancellationRequested();
                 if (result.Status == CronRunStatus.Succeeded || attempts > job.Retries)
                 {
                     break;
@@ -112,7 +136,11 @@ internal sealed partial class CronRunner(
         }
         catch (OperationCanceledException) when (token.IsCancellationRequested)
         {
-            result = result with { Status = CronRunStatus.Interrupted, Error = "the platform stopped while this run was in progress" };
+            result = result with
+            {
+                Status = CronRunStatus.Interrupted,
+                Error = _stopping.IsCancellationRequested ? "the platform stopped while this run was in progress" : "the app was stopped while this run was in progress",
+            };
         }
         catch (Exception e)
         {
@@ -209,13 +237,16 @@ internal sealed partial class CronRunner(
                 await process.StopAsync(StopGrace);
             }
             var exit = await process.Exited;
-            token.ThrowIfCancellationRequested();
             string Tail()
             {
                 lock (tail)
                 {
                     return string.Join("\n", tail);
                 }
+            }
+            if (token.IsCancellationRequested)
+            {
+                return new Attempt(CronRunStatus.Interrupted, null, exit, Tail(), null);
             }
             if (timedOut)
             {

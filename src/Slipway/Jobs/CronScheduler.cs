@@ -78,7 +78,10 @@ internal sealed partial class CronScheduler(
         try
         {
             var now = jobsClock.Now;
-            foreach (var app in store.ListApps())
+            var apps = store.ListApps();
+            var running = apps.Where(a => a.LiveDeploymentId is not null && a.DesiredState == "running").Select(a => a.Name).ToHashSet(StringComparer.Ordinal);
+            runner.CancelRunsOf(app => !running.Contains(app));
+            foreach (var app in apps)
             {
                 if (app.LiveDeploymentId is null || app.DesiredState != "running")
                 {

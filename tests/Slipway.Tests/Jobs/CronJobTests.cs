@@ -192,6 +192,25 @@ public sealed class CronJobTests
     }
 
     [Fact]
+    public async Task Stopping_the_app_stops_its_running_command_job()
+    {
+        await using var platform = await TestPlatform.StartAsync();
+        (await platform.DeployAsync(JobsApp.Create([JobsApp.Command("long", "0 3 * * *", "echo started; sleep 68.25")]), "halt")).ExitCode.Should().Be(0);
+        var started = await platform.CliAsync("cron", "run", "long", "--app", "halt", "--no-wait", "--json");
+        var id = JsonDocument.Parse(started.Out).RootElement.GetProperty("id").GetString();
+        await platform.RunsAsync("halt", "long", _ => ProcessTable.AnyRunning("sleep 68.25"));
+
+        (await platform.CliAsync("stop", "--app", "halt")).ExitCode.Should().Be(0);
+
+        var run = (await platform.RunsAsync("halt", "long", r => r[0].Status != CronRunStatus.Running)).Newest();
+        run.Id.Should().Be(id);
+        run.Status.Should().Be(CronRunStatus.Interrupted);
+        run.Error.Should().Contain("the app was stopped");
+        run.Output.Should().Contain("started");
+        (await ProcessTable.GoneAsync("sleep 68.25")).Should().BeTrue();
+    }
+
+    [Fact]
     public async Task Cron_commands_explain_what_to_do_when_there_is_nothing()
     {
         await using var platform = await TestPlatform.StartAsync();

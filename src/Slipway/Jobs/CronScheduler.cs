@@ -115,14 +115,22 @@ internal sealed partial class CronScheduler(
             jobs.SetLastSlot(app, job.Name, now);
             return;
         }
-        var due = schedule.Between(last.Value, now);
-        if (due.Count == 0)
+        // Walk the slots since the last one (a long downtime of a minutely job is many: count them, keep none).
+        var count = 0;
+        DateTimeOffset? latest = null;
+        for (var at = schedule.Next(last.Value); at <= now && count < MaxMissedCounted; at = schedule.Next(at))
+        {
+            latest = at;
+            count++;
+        }
+        if (latest is null)
         {
             return;
         }
-        var latest = due[^1];
-        jobs.SetLastSlot(app, job.Name, latest);
-        if (now - latest <= LateTolerance)
+        var countedAll = count < MaxMissedCounted;
+        // Past the count limit the exact latest slot is unknown, but every slot up to now was missed.
+        jobs.SetLastSlot(app, job.Name, countedAll ? latest.Value : now);
+        if (countedAll && now - latest.Value <= LateTolerance)
         {
             runner.Start(app, job, CronTrigger.Schedule, latest);
         }
@@ -132,10 +140,12 @@ internal sealed partial class CronScheduler(
         }
         else
         {
-            var count = due.Count >= 1000 ? "1000 or more" : due.Count.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            runner.Start(app, job, CronTrigger.Missed, latest, $"{count} run(s) were missed while the platform was down (missed: skip)");
+            var missed = countedAll ? count.ToString(System.Globalization.CultureInfo.InvariantCulture) : $"more than {MaxMissedCounted}";
+            runner.Start(app, job, CronTrigger.Missed, latest, $"{missed} run(s) were missed while the platform was down (missed: skip)");
         }
     }
+
+    private const int MaxMissedCounted = 100_000;
 
     /// <summary>The jobs of a deployment, parsed once: a deployment's spec never changes.</summary>
     public IReadOnlyList<(CronSpec Job, CronSchedule Schedule)> JobsOf(string deploymentId) => _byDeployment.GetOrAdd(deploymentId, id =>

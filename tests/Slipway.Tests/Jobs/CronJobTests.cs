@@ -111,6 +111,7 @@ public sealed class CronJobTests
         [
             JobsApp.Http("catch-up", "0 * * * *", "/cron/catch-up"),
             JobsApp.Http("skipper", "0 * * * *", "/cron/skipper", j => j["missed"] = "skip"),
+            JobsApp.Http("minutely", "* * * * *", "/cron/minutely"),
         ]);
         await using (var first = await TestPlatform.StartAsync(dataDir: data, jobsClock: clock))
         {
@@ -118,19 +119,22 @@ public sealed class CronJobTests
             (await first.DeployAsync(app, "sleepy")).ExitCode.Should().Be(0);
             await first.TickAsync();
         }
-        clock.Advance(TimeSpan.FromHours(3));
+        clock.Advance(TimeSpan.FromHours(20));
 
         await using var platform = await TestPlatform.StartAsync(dataDir: data, jobsClock: clock);
+        await platform.TickAsync();
         await platform.TickAsync();
 
         var caughtUp = await platform.RunsAsync("sleepy", "catch-up", r => r.Count == 1 && r[0].Status != CronRunStatus.Running);
         caughtUp.Newest().Status.Should().Be(CronRunStatus.Succeeded, caughtUp.Newest().Error);
-        caughtUp.Newest().Trigger.Should().Be(CronTrigger.Missed, "three hourly runs were missed and run once");
+        caughtUp.Newest().Trigger.Should().Be(CronTrigger.Missed, "twenty hourly runs were missed and run once");
         var skipped = await platform.RunsAsync("sleepy", "skipper", r => r.Count == 1);
         skipped.Newest().Status.Should().Be(CronRunStatus.Skipped);
-        skipped.Newest().Error.Should().Contain("3 run(s) were missed while the platform was down");
+        skipped.Newest().Error.Should().Contain("20 run(s) were missed while the platform was down");
+        await platform.RunsAsync("sleepy", "minutely", r => r.Count == 1 && r[0].Status != CronRunStatus.Running);
         var calls = await platform.GetJsonAsync("sleepy", "/calls");
-        calls.EnumerateArray().Select(c => c.GetProperty("name").GetString()).Should().Equal("catch-up");
+        calls.EnumerateArray().Select(c => c.GetProperty("name").GetString()).Order().Should().Equal(["catch-up", "minutely"],
+            "1200 missed minutes are caught up by one run, not one per batch of slots");
     }
 
     [Fact]

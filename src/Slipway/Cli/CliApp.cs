@@ -25,6 +25,8 @@ internal static class CliApp
         root.Subcommands.Add(ManifestCommands.Create(cli));
         root.Subcommands.Add(MetricsCommands.Create(cli));
         root.Subcommands.Add(CertCommands.Create(cli));
+        root.Subcommands.Add(CronCommands.Create(cli));
+        root.Subcommands.Add(MessageCommands.Create(cli));
         var parse = root.Parse(args);
         return await parse.InvokeAsync(new InvocationConfiguration { Output = output, Error = error }, cancellationToken);
     }

@@ -14,7 +14,10 @@ namespace Slipway.Deploy;
 ///                                                  └─► old web instances stay warm for the warm window, then stop;
 ///                                                      old workers stop at once (no double processing)
 /// </summary>
-internal sealed partial class AppRuntime(Supervisor supervisor, Routes routes, TimeProvider clock, TimeSpan warmWindow, ILogger<AppRuntime> logger)
+/// <param name="platformVariables">Adds what the platform gives every instance besides its config (Jobs/: CRON_SECRET,
+/// the messages API's URL and token), given the app row's name.</param>
+internal sealed partial class AppRuntime(Supervisor supervisor, Routes routes, TimeProvider clock, TimeSpan warmWindow, ILogger<AppRuntime> logger,
+    Action<string, Dictionary<string, string>>? platformVariables = null)
 {
     private readonly ConcurrentDictionary<string, ServingSet> _serving = new();
     private readonly ConcurrentDictionary<string, (ServingSet Set, CancellationTokenSource Expiry)> _warm = new();
@@ -31,6 +34,7 @@ internal sealed partial class AppRuntime(Supervisor supervisor, Routes routes, T
         foreach (var service in release.Spec.Services.Where(s => s.Type != ServiceType.Static && (which is null || which(s))))
         {
             var env = RuntimeEnvironment.ForService(release.App, release.DeploymentId, service, release.Config);
+            platformVariables?.Invoke(release.App, env);
             for (var replica = 1; replica <= service.Replicas; replica++)
             {
                 instances.Add(supervisor.Start(new InstanceSpec(Ids.New("i"), release.App, release.DeploymentId, service, replica,

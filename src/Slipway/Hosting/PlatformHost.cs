@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Slipway.Api;
+using Slipway.Jobs;
 
 namespace Slipway.Hosting;
 
@@ -60,6 +61,7 @@ internal static class PlatformHost
         app.MapSlipwayApi();
         app.MapConfigApi();
         app.MapKeyApi();
+        app.MapJobsApi();
         return app;
     }
 }

@@ -33,6 +33,10 @@ internal sealed record PlatformOptions
     /// <summary>Dependency caches; shared by all apps. Defaults to DATA/cache.</summary>
     public string? CacheDir { get; init; }
 
+    /// <summary>The clock cron schedules and message delays are read from; null: the platform's. Tests move it
+    /// by hand (Jobs/JobsClock).</summary>
+    public TimeProvider? JobsClock { get; init; }
+
     public string SocketPath => Path.Combine(DataDir, "slipway.sock");
     public string DatabasePath => Path.Combine(DataDir, "slipway.db");
     public string BuildsDir => Path.Combine(DataDir, "builds");

@@ -6,6 +6,7 @@ using Slipway.Config;
 using Slipway.Deploy;
 using Slipway.Edge;
 using Slipway.Edge.Tls;
+using Slipway.Jobs;
 using Slipway.Runtime;
 using Slipway.State;
 
@@ -46,7 +47,8 @@ internal static class ServiceRegistration
         services.AddSingleton(sp => new Builder(sp.GetRequiredService<StepRunner>(), sp.GetRequiredService<LogStore>(),
             sp.GetRequiredService<TimeProvider>(), options.EffectiveCacheDir));
         services.AddSingleton(sp => new AppRuntime(sp.GetRequiredService<Supervisor>(), sp.GetRequiredService<Routes>(),
-            sp.GetRequiredService<TimeProvider>(), options.WarmWindow, sp.GetRequiredService<ILogger<AppRuntime>>()));
+            sp.GetRequiredService<TimeProvider>(), options.WarmWindow, sp.GetRequiredService<ILogger<AppRuntime>>(),
+            (app, env) => sp.GetRequiredService<JobEnvironment>().AddTo(app, env)));
         services.AddSingleton<AppLocks>();
         services.AddSingleton<AppHosts>();
         services.AddSingleton<BuildDirectories>();
@@ -57,7 +59,9 @@ internal static class ServiceRegistration
         // Order matters: the edge listens before recovery routes apps to it; on shutdown (reverse order)
         // recovery stops every instance before the edge closes.
         services.AddHostedService(sp => sp.GetRequiredService<EdgeServer>());
+        services.AddSlipwayJobs(options);
         services.AddHostedService<Recovery>();
+        services.AddJobRunners();
         return services;
     }
 }

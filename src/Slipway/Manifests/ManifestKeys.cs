@@ -36,7 +36,10 @@ internal static partial class ManifestKeys
     public static readonly IReadOnlyList<string> RedirectKeys = ["source", "destination", "permanent", "statusCode"];
     public static readonly IReadOnlyList<string> HeaderRuleKeys = ["source", "headers"];
     public static readonly IReadOnlyList<string> HeaderKeys = ["key", "value"];
-    public static readonly IReadOnlyList<string> CronKeys = ["name", "schedule", "path", "command", "service"];
+    public static readonly IReadOnlyList<string> CronKeys =
+    [
+        "name", "schedule", "timeZone", "path", "method", "command", "service", "timeout", "concurrency", "retries", "retryBackoff", "missed",
+    ];
     public static readonly IReadOnlyList<int> RedirectStatusCodes = [301, 302, 307, 308];
 
     public static readonly IReadOnlyDictionary<string, ServiceType> ServiceTypes = new Dictionary<string, ServiceType>

@@ -42,6 +42,9 @@ internal sealed class LocalProcessLauncher(TimeProvider clock, string ownerId) :
     {
         private readonly Process _process;
 
+        // When a stop began: until then (tick count), the group outlives its leader. 0: not stopping.
+        private long _graceUntil;
+
         public LocalProcess(Process process, Action<OutputLine> onLine, TimeProvider clock)
         {
             _process = process;
@@ -59,6 +62,12 @@ internal sealed class LocalProcessLauncher(TimeProvider clock, string ownerId) :
         private async Task<int> WaitAsync(Task stdout, Task stderr)
         {
             await _process.WaitForExitAsync();
+            if (Volatile.Read(ref _graceUntil) is var until and > 0)
+            {
+                // Stopping: the leader is usually /bin/sh, which dies of SIGTERM at once while the app it started
+                // (node, a worker finishing its job) is still shutting down. The group keeps its grace period.
+                await ProcessGroups.WaitGoneAsync(Pid, TimeSpan.FromMilliseconds(Math.Max(0, until - Environment.TickCount64)));
+            }
             // The leader is gone: anything left in its group (a daemonised grandchild holding the port) goes too.
             ProcessGroups.Signal(Pid, ProcessGroups.SigKill);
             // Output still in the pipes is drained, but a grandchild that escaped the group must not hold us forever.
@@ -90,6 +99,7 @@ internal sealed class LocalProcessLauncher(TimeProvider clock, string ownerId) :
         {
             if (!Exited.IsCompleted)
             {
+                Volatile.Write(ref _graceUntil, Environment.TickCount64 + (long)grace.TotalMilliseconds);
                 ProcessGroups.Signal(Pid, ProcessGroups.SigTerm);
                 await Task.WhenAny(Exited, Task.Delay(grace));
             }

@@ -90,5 +90,54 @@ internal static class Schema
         alter table apps add column env text not null default 'production';
         update apps set base_app = name where base_app is null;
         """,
+        // 4: jobs (Jobs/): the last schedule slot each cron job of an app row was considered for, the history of
+        // its runs, and delayed messages with their delivery state.
+        """
+        create table cron_state (
+            app text not null,
+            job text not null,
+            last_slot text not null,
+            primary key (app, job)
+        );
+        create table cron_runs (
+            id text primary key,
+            app text not null,
+            job text not null,
+            deployment_id text,
+            trigger text not null,
+            scheduled_at text,
+            started_at text not null,
+            finished_at text,
+            status text not null,
+            attempts integer not null default 0,
+            http_status integer,
+            exit_code integer,
+            duration_ms integer,
+            output text,
+            error text
+        );
+        create index cron_runs_app_job on cron_runs(app, job, started_at);
+        create table messages (
+            id text primary key,
+            app text not null,
+            service text,
+            path text,
+            url text,
+            method text not null,
+            headers_json text not null,
+            body blob,
+            not_before text not null,
+            retries integer not null,
+            backoff_ms integer not null,
+            attempts integer not null default 0,
+            status text not null,
+            last_status integer,
+            last_error text,
+            created_at text not null,
+            finished_at text
+        );
+        create index messages_due on messages(status, not_before);
+        create index messages_app on messages(app, created_at);
+        """,
     ];
 }

@@ -112,7 +112,7 @@ internal sealed class Store
         using var c = Open();
         using var tx = c.BeginTransaction();
         var record = c.QuerySingleOrDefault<AppRecord>("select * from apps where name = @app", new { app }, tx);
-        foreach (var table in new[] { "instances", "deployments", "builds", "events" })
+        foreach (var table in new[] { "instances", "deployments", "builds", "events", "cron_state", "cron_runs", "messages" })
         {
             c.Execute($"delete from {table} where app = @app", new { app }, tx);
         }
@@ -122,6 +122,8 @@ internal sealed class Store
             // Config is keyed by the app the user named: this environment's own vars go, and the shared ones
             // only with the app's last environment.
             c.Execute("delete from config_vars where app = @base and env = @env", new { @base = record.App, env = record.Env }, tx);
+            // And the secrets the platform generated for it (Jobs/JobSecrets: CRON_SECRET, messages token).
+            c.Execute("delete from config_vars where app = @base and env = @scope", new { @base = record.App, scope = "@platform:" + record.Env }, tx);
             if (c.ExecuteScalar<long>("select count(*) from apps where base_app = @base", new { @base = record.App }, tx) == 0)
             {
                 c.Execute("delete from config_vars where app = @base", new { @base = record.App }, tx);

@@ -99,6 +99,7 @@ public sealed class ConverterGoldenTests
         spec.Crons.Should().ContainSingle().Which.Should().Be(new CronSpec
         {
             Name = "usage-rollup", Schedule = "0 * * * *", Command = "node dist/jobs/usage-rollup.js", Service = "convoai-backend",
+            Timeout = TimeSpan.FromHours(12), Missed = CronMissed.Skip,
         });
     }
 

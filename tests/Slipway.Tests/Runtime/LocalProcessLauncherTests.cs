@@ -185,6 +185,19 @@ public sealed class LocalProcessLauncherTests : IAsyncLifetime
         watch.Elapsed.Should().BeLessThan(TimeSpan.FromSeconds(2));
     }
 
+    [Fact]
+    public async Task Stop_gives_the_app_its_grace_period_even_when_the_shell_that_started_it_dies_of_SIGTERM_at_once()
+    {
+        // dash does not exec the last command of "sh -c": the leader is the shell, the app its child.
+        var process = Start("sh -c 'trap \"sleep 0.5; echo finished its job; exit 0\" TERM; echo ready; while :; do sleep 0.1; done'");
+        await WaitForLineAsync("ready");
+
+        await process.StopAsync(TimeSpan.FromSeconds(5)).WaitAsync(Limit);
+
+        Texts(OutputStream.Stdout).Should().Contain("finished its job", "the app is not SIGKILLed when its shell exits");
+        ProcessTable.RunningInGroup(process.Pid).Should().BeEmpty();
+    }
+
     private ILaunchedProcess Start(string command, Dictionary<string, string>? environment = null, bool lowPriority = false)
     {
         environment ??= new() { ["PATH"] = Environment.GetEnvironmentVariable("PATH")! };

@@ -36,7 +36,7 @@ internal sealed class TestPlatform : IAsyncDisposable
     public IServiceProvider Services => _app.Services;
 
     public static async Task<TestPlatform> StartAsync(TimeSpan? warmWindow = null, string? dataDir = null, int? apiPort = null, int keepBuilds = 10,
-        bool https = false)
+        bool https = false, TimeProvider? jobsClock = null)
     {
         dataDir ??= TempDirs.Create("platform");
         var options = new PlatformOptions
@@ -48,6 +48,7 @@ internal sealed class TestPlatform : IAsyncDisposable
             ApiPort = apiPort,
             KeepBuilds = keepBuilds,
             HttpsPort = https ? 0 : null,
+            JobsClock = jobsClock,
         };
         var app = PlatformHost.Build(options, LogLevel.Warning);
         await app.StartAsync();

@@ -152,7 +152,9 @@ internal static partial class RenderConverter
         if (Name(conversion, entry, key) is not { } name)
             return;
 
-        var job = new JsonObject { ["name"] = name };
+        // Render stops a cron run after 12 hours, runs one at a time (skip is the default here too) and does
+        // not catch up on runs it missed.
+        var job = new JsonObject { ["name"] = name, ["timeout"] = "12h", ["missed"] = "skip" };
         var root = Text(entry, "rootDir") ?? ".";
         var host = conversion.Services.FirstOrDefault(pair => (pair.Value?["root"]?.GetValue<string>() ?? ".") == root
                                                                && pair.Value?["type"]?.GetValue<string>() != "static");

@@ -131,7 +131,12 @@ internal static partial class VercelConverter
             }
 
             if (job is not null)
+            {
                 job["name"] = UniqueName(names, cron.TryGetProperty("path", out var path) ? path.ToString() : "");
+                // Vercel calls cron paths with GET and never catches up on runs it missed.
+                job["method"] = "GET";
+                job["missed"] = "skip";
+            }
             conversion.Crons.Add(job ?? Conversion.Node(cron));
             index++;
         }

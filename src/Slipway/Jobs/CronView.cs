@@ -1,0 +1,17 @@
+using Slipway.Manifests;
+
+namespace Slipway.Jobs;
+
+/// <summary>A cron job as `slipway cron ls` shows it: what it does, when it runs next, how it last went.</summary>
+internal sealed record CronView(
+    string Name, string Schedule, string TimeZone, string Kind, string Target, string Concurrency, int Retries, string Missed,
+    string? NextRun, CronRunRecord? LastRun)
+{
+    public static CronView Of(CronSpec job, DateTimeOffset? next, CronRunRecord? last) => new(
+        job.Name, job.Schedule, job.TimeZone ?? "UTC",
+        job.Command is null ? "http" : "command",
+        job.Command is null ? $"{job.Method} {(job.Service is null ? "" : job.Service + ":")}{job.Path}" : (job.Service is null ? "" : job.Service + ": ") + job.Command,
+        job.Concurrency == CronConcurrency.Skip ? "skip" : "allow", job.Retries,
+        job.Missed == CronMissed.RunOnce ? "run-once" : "skip",
+        next is { } at ? JobTime.Format(at) : null, last);
+}

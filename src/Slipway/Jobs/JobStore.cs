@@ -1,0 +1,188 @@
+using Dapper;
+using Microsoft.Data.Sqlite;
+
+namespace Slipway.Jobs;
+
+/// <summary>Durable state of cron jobs and messages, in the platform's database (tables from migration 4).
+/// Times are passed in by the caller, read from the jobs clock, so tests drive them.</summary>
+internal sealed class JobStore
+{
+    /// <summary>Runs kept per job; older ones are deleted after each run.</summary>
+    public const int KeptRuns = 100;
+
+    /// <summary>Delivered messages are kept this long for `messages ls`; dead ones until retried or the app goes.</summary>
+    public static readonly TimeSpan KeptDelivered = TimeSpan.FromDays(7);
+
+    private readonly string _connectionString;
+
+    public JobStore(string databasePath)
+    {
+        _connectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = databasePath,
+            Cache = SqliteCacheMode.Private,
+            Pooling = true,
+            DefaultTimeout = 30,
+        }.ToString();
+        DefaultTypeMap.MatchNamesWithUnderscores = true;
+    }
+
+    private SqliteConnection Open()
+    {
+        var connection = new SqliteConnection(_connectionString);
+        connection.Open();
+        connection.Execute("pragma busy_timeout = 10000;");
+        return connection;
+    }
+
+    // ---- cron state
+
+    public IReadOnlyDictionary<string, string> LastSlots(string app)
+    {
+        using var c = Open();
+        return c.Query<(string Job, string LastSlot)>("select job, last_slot from cron_state where app = @app", new { app })
+            .ToDictionary(r => r.Job, r => r.LastSlot, StringComparer.Ordinal);
+    }
+
+    public void SetLastSlot(string app, string job, DateTimeOffset slot)
+    {
+        using var c = Open();
+        c.Execute("""
+            insert into cron_state(app, job, last_slot) values (@app, @job, @slot)
+            on conflict(app, job) do update set last_slot = excluded.last_slot
+            """, new { app, job, slot = JobTime.Format(slot) });
+    }
+
+    /// <summary>Jobs no longer in the live spec forget where they were: if a rollback brings one back, it starts
+    /// from then, instead of counting the time it was gone as missed runs.</summary>
+    public void ForgetJobsExcept(string app, IReadOnlyCollection<string> jobs)
+    {
+        using var c = Open();
+        foreach (var job in c.Query<string>("select job from cron_state where app = @app", new { app }).Where(j => !jobs.Contains(j)).ToList())
+        {
+            c.Execute("delete from cron_state where app = @app and job = @job", new { app, job });
+        }
+    }
+
+    // ---- cron runs
+
+    public void InsertRun(CronRunRecord run)
+    {
+        using var c = Open();
+        c.Execute("""
+            insert into cron_runs(id, app, job, deployment_id, trigger, scheduled_at, started_at, finished_at, status, attempts,
+                http_status, exit_code, duration_ms, output, error)
+            values (@Id, @App, @Job, @DeploymentId, @Trigger, @ScheduledAt, @StartedAt, @FinishedAt, @Status, @Attempts,
+                @HttpStatus, @ExitCode, @DurationMs, @Output, @Error)
+            """, run);
+        c.Execute("""
+            delete from cron_runs where app = @App and job = @Job and id not in
+                (select id from cron_runs where app = @App and job = @Job order by started_at desc limit @kept)
+            """, new { run.App, run.Job, kept = KeptRuns });
+    }
+
+    public void FinishRun(CronRunRecord run)
+    {
+        using var c = Open();
+        c.Execute("""
+            update cron_runs set finished_at = @FinishedAt, status = @Status, attempts = @Attempts, http_status = @HttpStatus,
+                exit_code = @ExitCode, duration_ms = @DurationMs, output = @Output, error = @Error
+            where id = @Id
+            """, run);
+    }
+
+    public IReadOnlyList<CronRunRecord> ListRuns(string app, string job, int limit)
+    {
+        using var c = Open();
+        return c.Query<CronRunRecord>("select * from cron_runs where app = @app and job = @job order by started_at desc, rowid desc limit @limit",
+            new { app, job, limit }).AsList();
+    }
+
+    public CronRunRecord? LastRun(string app, string job)
+    {
+        using var c = Open();
+        return c.QueryFirstOrDefault<CronRunRecord>(
+            "select * from cron_runs where app = @app and job = @job order by started_at desc, rowid desc limit 1", new { app, job });
+    }
+
+    /// <summary>At start-up: runs the previous platform left running can never finish.</summary>
+    public int InterruptRunning(string now)
+    {
+        using var c = Open();
+        return c.Execute("""
+            update cron_runs set status = 'interrupted', finished_at = @now,
+                error = coalesce(error, 'the platform stopped while this run was in progress')
+            where status = 'running'
+            """, new { now });
+    }
+
+    // ---- messages
+
+    public void InsertMessage(MessageRecord m)
+    {
+        using var c = Open();
+        c.Execute("""
+            insert into messages(id, app, service, path, url, method, headers_json, body, not_before, retries, backoff_ms, attempts,
+                status, last_status, last_error, created_at, finished_at)
+            values (@Id, @App, @Service, @Path, @Url, @Method, @HeadersJson, @Body, @NotBefore, @Retries, @BackoffMs, @Attempts,
+                @Status, @LastStatus, @LastError, @CreatedAt, @FinishedAt)
+            """, m);
+    }
+
+    public MessageRecord? FindMessage(string id)
+    {
+        using var c = Open();
+        return c.QuerySingleOrDefault<MessageRecord>("select * from messages where id = @id", new { id });
+    }
+
+    public IReadOnlyList<MessageRecord> DueMessages(DateTimeOffset now, int limit)
+    {
+        using var c = Open();
+        return c.Query<MessageRecord>("select * from messages where status = 'pending' and not_before <= @now order by not_before limit @limit",
+            new { now = JobTime.Format(now), limit }).AsList();
+    }
+
+    /// <summary>The earliest time a pending message is due, to sleep until then.</summary>
+    public DateTimeOffset? NextDue()
+    {
+        using var c = Open();
+        var next = c.ExecuteScalar<string?>("select min(not_before) from messages where status = 'pending'");
+        return next is null ? null : JobTime.Parse(next);
+    }
+
+    public IReadOnlyList<MessageRecord> ListMessages(string app, string? status, int limit)
+    {
+        using var c = Open();
+        return c.Query<MessageRecord>("""
+            select * from messages where app = @app and (@status is null or status = @status)
+            order by created_at desc, rowid desc limit @limit
+            """, new { app, status, limit }).AsList();
+    }
+
+    /// <summary>The outcome of one attempt: delivered, pending again at <paramref name="notBefore"/>, or dead.</summary>
+    public void RecordAttempt(string id, string status, long attempts, long? lastStatus, string? lastError, DateTimeOffset notBefore, DateTimeOffset now)
+    {
+        using var c = Open();
+        c.Execute("""
+            update messages set status = @status, attempts = @attempts, last_status = @lastStatus, last_error = @lastError,
+                not_before = @notBefore, finished_at = case when @status = 'pending' then null else @now end
+            where id = @id and status = 'pending'
+            """, new { id, status, attempts, lastStatus, lastError, notBefore = JobTime.Format(notBefore), now = JobTime.Format(now) });
+    }
+
+    /// <summary>A dead message goes back to pending with a fresh set of attempts. False if it is not dead.</summary>
+    public bool Requeue(string app, string id, DateTimeOffset now)
+    {
+        using var c = Open();
+        return c.Execute("""
+            update messages set status = 'pending', attempts = 0, not_before = @now, finished_at = null
+            where id = @id and app = @app and status = 'dead'
+            """, new { id, app, now = JobTime.Format(now) }) == 1;
+    }
+
+    public void PruneDelivered(DateTimeOffset now)
+    {
+        using var c = Open();
+        c.Execute("delete from messages where status = 'delivered' and finished_at < @before", new { before = JobTime.Format(now - KeptDelivered) });
+    }
+}

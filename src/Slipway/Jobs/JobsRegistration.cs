@@ -1,0 +1,33 @@
+using Microsoft.Extensions.DependencyInjection;
+using Slipway.Hosting;
+
+namespace Slipway.Jobs;
+
+internal static class JobsRegistration
+{
+    /// <summary>Jobs' services and the messages listener. Registered before Recovery, so the listener's URL
+    /// is known when Recovery starts the apps' instances.</summary>
+    public static IServiceCollection AddSlipwayJobs(this IServiceCollection services, PlatformOptions options)
+    {
+        services.AddSingleton(sp => new JobsClock(options.JobsClock ?? sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton(new JobStore(options.DatabasePath));
+        services.AddSingleton<JobSecrets>();
+        services.AddSingleton<AppTargets>();
+        services.AddSingleton<JobEnvironment>();
+        services.AddSingleton<CronRunner>();
+        services.AddSingleton<CronScheduler>();
+        services.AddSingleton<MessageDelivery>();
+        services.AddSingleton<MessagesServer>();
+        services.AddHostedService(sp => sp.GetRequiredService<MessagesServer>());
+        return services;
+    }
+
+    /// <summary>The scheduler and the delivery loop. Registered after Recovery: on shutdown (reverse order)
+    /// they stop first, so no job starts against instances that are being stopped.</summary>
+    public static IServiceCollection AddJobRunners(this IServiceCollection services)
+    {
+        services.AddHostedService(sp => sp.GetRequiredService<CronScheduler>());
+        services.AddHostedService(sp => sp.GetRequiredService<MessageDelivery>());
+        return services;
+    }
+}

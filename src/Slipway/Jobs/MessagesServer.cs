@@ -1,0 +1,120 @@
+using System.Net;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Slipway.State;
+
+namespace Slipway.Jobs;
+
+/// <summary>The messages API for apps: its own Kestrel server on a loopback port, because apps run as local
+/// processes and the platform's API is on a Unix socket only its owner may use. Each app process gets the URL
+/// (SLIPWAY_MESSAGES_URL) and its environment's token (SLIPWAY_MESSAGES_TOKEN); the token decides which app
+/// a message belongs to, so an app can only schedule requests to itself (or hosts its config allows).
+///
+///   POST /v1/messages        (Authorization: Bearer TOKEN) → 202 { id, status, notBefore }
+///   GET  /v1/messages/{id}   (same token)                  → the message's delivery state
+/// </summary>
+internal sealed class MessagesServer(
+    JobSecrets secrets,
+    JobStore jobs,
+    AppTargets targets,
+    MessageDelivery delivery,
+    JobsClock jobsClock,
+    ILoggerFactory loggerFactory) : IHostedService
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    private WebApplication? _app;
+
+    /// <summary>http://127.0.0.1:PORT once started.</summary>
+    public string? BaseUrl { get; private set; }
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.Services.AddSingleton(loggerFactory);
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Limits.MaxRequestBodySize = PublishRequest.MaxBodyBytes * 2L;
+            kestrel.Listen(IPAddress.Loopback, 0);
+        });
+        _app = builder.Build();
+        _app.MapPost("/v1/messages", (Delegate)PublishAsync);
+        _app.MapGet("/v1/messages/{id}", (string id, HttpContext context) => Status(id, context));
+        await _app.StartAsync(cancellationToken);
+        var address = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        BaseUrl = $"http://127.0.0.1:{new Uri(address).Port}";
+    }
+
+    private async Task<IResult> PublishAsync(HttpContext context)
+    {
+        if (App(context) is not { } app)
+        {
+            return Unauthorized();
+        }
+        PublishRequest? body;
+        try
+        {
+            body = await JsonSerializer.DeserializeAsync<PublishRequest>(context.Request.Body, Json, context.RequestAborted);
+        }
+        catch (JsonException e)
+        {
+            return Problem(400, $"The body is not a valid message: {e.Message}");
+        }
+        if (body is null)
+        {
+            return Problem(400, "Send a JSON body like { \"path\": \"/jobs/send-email\", \"body\": \"...\", \"delay\": \"30s\" }.");
+        }
+        var now = jobsClock.Now;
+        var (message, problems) = body.Validate(now, targets.Live(app)?.Config ?? new Dictionary<string, string>());
+        if (message is null)
+        {
+            return Problem(400, string.Join("\n", problems));
+        }
+        var record = new MessageRecord(Ids.New("m"), app, message.Service, message.Path, message.Url, message.Method,
+            JsonSerializer.Serialize(message.Headers, Json), message.Body, JobTime.Format(message.NotBefore), message.Retries,
+            (long)message.Backoff.TotalMilliseconds, 0, MessageStatus.Pending, null, null, JobTime.Format(now), null);
+        jobs.InsertMessage(record);
+        delivery.Wake();
+        return Results.Json(new { id = record.Id, status = record.Status, notBefore = record.NotBefore }, Json, statusCode: 202);
+    }
+
+    private IResult Status(string id, HttpContext context)
+    {
+        if (App(context) is not { } app)
+        {
+            return Unauthorized();
+        }
+        var message = jobs.FindMessage(id);
+        return message is null || message.App != app
+            ? Problem(404, $"No message '{id}' of this app.")
+            : Results.Json(MessageView.Of(message), Json);
+    }
+
+    private string? App(HttpContext context)
+    {
+        var header = context.Request.Headers.Authorization.ToString();
+        return header.StartsWith("Bearer ", StringComparison.Ordinal) ? secrets.AppOfToken(header["Bearer ".Length..].Trim()) : null;
+    }
+
+    private static IResult Unauthorized() =>
+        Problem(401, "Send 'Authorization: Bearer $SLIPWAY_MESSAGES_TOKEN' (the token is in your app's environment).");
+
+    private static IResult Problem(int status, string detail) =>
+        Results.Json(new { status, detail }, Json, "application/problem+json", status);
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (_app is not null)
+        {
+            await _app.StopAsync(cancellationToken);
+            await _app.DisposeAsync();
+        }
+    }
+}

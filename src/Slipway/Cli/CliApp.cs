@@ -23,6 +23,8 @@ internal static class CliApp
         root.Subcommands.Add(EnvCommands.Create(cli));
         root.Subcommands.Add(KeyCommands.Create(cli));
         root.Subcommands.Add(ManifestCommands.Create(cli));
+        root.Subcommands.Add(DbCommands.Create(cli));
+        root.Subcommands.Add(DoctorCommand.Create(cli));
         var parse = root.Parse(args);
         return await parse.InvokeAsync(new InvocationConfiguration { Output = output, Error = error }, cancellationToken);
     }

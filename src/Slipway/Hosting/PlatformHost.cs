@@ -58,6 +58,7 @@ internal static class PlatformHost
         app.MapSlipwayApi();
         app.MapConfigApi();
         app.MapKeyApi();
+        Databases.DatabaseEndpoints.MapDatabaseApi(app);
         return app;
     }
 }

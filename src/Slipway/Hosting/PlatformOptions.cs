@@ -23,6 +23,18 @@ internal sealed record PlatformOptions
     /// <summary>Dependency caches; shared by all apps. Defaults to DATA/cache.</summary>
     public string? CacheDir { get; init; }
 
+    /// <summary>Where the managed PostgreSQL cluster and redis servers keep their data. Default: DATA/databases, or
+    /// when Slipway runs as root (the databases run as an unprivileged user, who cannot enter the private data
+    /// directory) /var/lib/slipway/databases-ID, one per data directory.</summary>
+    public string? DatabasesDir { get; init; }
+
+    /// <summary>How often the backup scheduler looks for due backups.</summary>
+    public TimeSpan BackupTick { get; init; } = TimeSpan.FromSeconds(1);
+
+    public string EffectiveDatabasesDir => DatabasesDir ?? (Databases.ClusterUser.IsRoot
+        ? Path.Combine("/var/lib/slipway", "databases-" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(DataDir)))[..12])
+        : Path.Combine(DataDir, "databases"));
+
     public string SocketPath => Path.Combine(DataDir, "slipway.sock");
     public string DatabasePath => Path.Combine(DataDir, "slipway.db");
     public string BuildsDir => Path.Combine(DataDir, "builds");

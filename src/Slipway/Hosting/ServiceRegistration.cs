@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using Slipway.Api;
 using Slipway.Builds;
 using Slipway.Config;
+using Slipway.Databases;
 using Slipway.Deploy;
 using Slipway.Edge;
 using Slipway.Runtime;
@@ -47,6 +48,7 @@ internal static class ServiceRegistration
         // Order matters: the edge listens before recovery routes apps to it; on shutdown (reverse order)
         // recovery stops every instance before the edge closes.
         services.AddHostedService(sp => sp.GetRequiredService<EdgeServer>());
+        services.AddDatabases(options);
         services.AddHostedService<Recovery>();
         return services;
     }

@@ -35,6 +35,7 @@ internal sealed class TestPlatform : IAsyncDisposable
     public static async Task<TestPlatform> StartAsync(TimeSpan? warmWindow = null, string? dataDir = null, int? apiPort = null, int keepBuilds = 10)
     {
         dataDir ??= TempDirs.Create("platform");
+        // Beside the data directory, not in it: as root the databases run as an unprivileged user, who cannot enter it.
         var options = new PlatformOptions
         {
             DataDir = dataDir,
@@ -43,6 +44,7 @@ internal sealed class TestPlatform : IAsyncDisposable
             CacheDir = TestApps.SharedCacheDir,
             ApiPort = apiPort,
             KeepBuilds = keepBuilds,
+            DatabasesDir = dataDir + "-db",
         };
         var app = PlatformHost.Build(options, LogLevel.Warning);
         await app.StartAsync();
@@ -111,6 +113,7 @@ internal sealed class TestPlatform : IAsyncDisposable
         if (!KeepData)
         {
             TempDirs.Delete(DataDir);
+            TempDirs.Delete(DataDir + "-db");
         }
     }
 }

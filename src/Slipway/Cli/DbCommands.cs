@@ -232,24 +232,47 @@ internal static class DbCommands
 
     private static Command Restore(CliContext cli)
     {
-        var id = new Argument<string>("backup") { Description = "The backup's id (from 'slipway db backups')" };
+        var id = new Argument<string>("backup") { Description = "The backup's id (from 'slipway db backups'); leave out with --at", Arity = ArgumentArity.ZeroOrOne };
         var toNew = new Option<string>("--to-new") { Description = "Restore into a new database NAME instead of replacing the live one" };
-        var command = new Command("restore", "Restore a verified backup: in place (safety backup first, atomic switch) or --to-new NAME") { id, toNew, CliContext.JsonOutput };
+        var at = new Option<string>("--at") { Description = "Point-in-time recovery: the moment (UTC, like 2026-11-21T10:04:00Z) to recover into --to-new NAME" };
+        var app = AppOption.Optional("The app whose database to recover (with --at)");
+        var name = NameOption();
+        var command = new Command("restore", "Restore a verified backup (in place after a safety backup, atomic switch; or --to-new NAME), or recover a moment with --at")
+        {
+            id, toNew, at, app, name, CliContext.JsonOutput,
+        };
         command.SetAction((parse, token) => cli.RunAsync(async () =>
         {
             using var api = cli.Api(parse);
-            var result = await api.PostAsync<RestoreDto>($"v1/backups/{parse.GetValue(id)}/restore", new RestoreBody(parse.GetValue(toNew)), token);
+            RestoreDto result;
+            if (parse.GetValue(at) is { } moment)
+            {
+                if (parse.GetValue(toNew) is not { } target || parse.GetValue(app) is not { } appName)
+                {
+                    throw new UserException("--at recovers into a new database: give --app APP and --to-new NAME (the live database is never touched).");
+                }
+                if (!parse.GetValue(CliContext.JsonOutput))
+                {
+                    cli.Out.WriteLine($"Recovering {parse.GetValue(name)} of {appName} as it was at {moment} into {target} (base backup + WAL replay in a temporary cluster)...");
+                }
+                result = await api.PostAsync<RestoreDto>($"v1/apps/{appName}/databases/{parse.GetValue(name)}/recover", new RecoverBody(moment, target), token);
+            }
+            else
+            {
+                var backup = parse.GetValue(id) ?? throw new UserException("Give the backup to restore (ids are in 'slipway db backups --app APP'), or --at TIME for point-in-time recovery.");
+                result = await api.PostAsync<RestoreDto>($"v1/backups/{backup}/restore", new RestoreBody(parse.GetValue(toNew)), token);
+            }
             if (parse.GetValue(CliContext.JsonOutput))
             {
                 cli.WriteJson(result);
             }
             else if (result.SafetyBackup is { } safety)
             {
-                cli.Out.WriteLine($"Restored {parse.GetValue(id)} into {result.Database} in {result.Milliseconds} ms; the data it replaced is in safety backup {safety}.");
+                cli.Out.WriteLine($"Restored into {result.Database} in {result.Milliseconds} ms; the data it replaced is in safety backup {safety}.");
             }
             else
             {
-                cli.Out.WriteLine($"Restored {parse.GetValue(id)} into the new database {result.Database} in {result.Milliseconds} ms ('slipway db ls' shows it).");
+                cli.Out.WriteLine($"Restored into the new database {result.Database} in {result.Milliseconds} ms ('slipway db ls' shows it; 'slipway db url --name {result.Database}' gives its URL).");
             }
             return 0;
         }));

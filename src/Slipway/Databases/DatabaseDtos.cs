@@ -23,7 +23,9 @@ internal sealed record BranchDto(string Database, bool Created, long Bytes, long
 
 internal sealed record ServerBody(string Name, string Url);
 
-internal sealed record ClusterDto(bool Initialized, int? Pid, int Restarts, string Root);
+internal sealed record ClusterDto(bool Initialized, int? Pid, int Restarts, string Root, int BaseBackups, string? OldestRecoverable);
+
+internal sealed record RecoverBody(string At, string ToNew);
 
 internal static class DatabaseViews
 {

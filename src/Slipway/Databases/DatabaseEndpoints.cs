@@ -81,7 +81,21 @@ internal static class DatabaseEndpoints
             return new { name = body.Name };
         });
         api.MapGet("/v1/db-servers", (DatabaseStore databases) => databases.ListServers().Select(s => new { s.Name, s.CreatedAt }));
-        api.MapGet("/v1/databases/cluster", (PostgresCluster cluster) => new ClusterDto(cluster.IsInitialized, cluster.Pid, cluster.Restarts, cluster.Root));
+        api.MapGet("/v1/databases/cluster", (PostgresCluster cluster, PointInTimeRecovery pitr) =>
+        {
+            var bases = pitr.BaseBackups();
+            return new ClusterDto(cluster.IsInitialized, cluster.Pid, cluster.Restarts, cluster.Root, bases.Count, bases.Count == 0 ? null : bases[^1].Finished.ToString("O"));
+        });
+        apps.MapPost("/databases/{name}/recover", async (string app, string name, RecoverBody body, PointInTimeRecovery pitr, HttpContext context) =>
+        {
+            if (!DateTime.TryParse(body.At, System.Globalization.CultureInfo.InvariantCulture,
+                    System.Globalization.DateTimeStyles.AdjustToUniversal | System.Globalization.DateTimeStyles.AssumeUniversal, out var at))
+            {
+                throw new UserException($"--at '{body.At}': expected a UTC time like 2026-11-21T10:04:00Z.");
+            }
+            var ms = await pitr.RecoverAsync(app, name, at, body.ToNew, context.RequestAborted);
+            return new RestoreDto(body.ToNew, null, ms);
+        });
     }
 
     private static DatabaseRecord Find(DatabaseStore databases, string app, string name, HttpContext context)

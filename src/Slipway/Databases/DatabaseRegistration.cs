@@ -19,9 +19,11 @@ internal static class DatabaseRegistration
         services.AddSingleton<DatabaseRestore>();
         services.AddSingleton<Branching>();
         services.AddSingleton<BackupScheduler>();
+        services.AddSingleton<PointInTimeRecovery>();
         services.AddHostedService(sp => sp.GetRequiredService<PostgresCluster>());
         services.AddHostedService(sp => sp.GetRequiredService<RedisServers>());
         services.AddHostedService(sp => sp.GetRequiredService<BackupScheduler>());
+        services.AddHostedService(sp => sp.GetRequiredService<PointInTimeRecovery>());
         return services;
     }
 }

@@ -45,24 +45,29 @@ internal sealed partial class DatabaseRestore(
 
     private async Task<string> RestoreToNewAsync(DatabaseRecord from, string file, string name, PostgresTarget target, CancellationToken token)
     {
-        if (!DetachedName().IsMatch(name))
-        {
-            throw new UserException($"'{name}' is not a valid database name: use 1-40 lowercase letters, digits and _, starting with a letter.");
-        }
-        await using (var admin = await target.OpenAsync(null, token))
-        {
-            if (await DatabaseProvisioner.Scalar(admin, $"select count(*) from pg_database where datname = {Sql.Literal(name)}", token) > 0 ||
-                databases.ListAll().Any(d => d.DbName == name))
-            {
-                throw new UserException($"A database named {name} exists already; choose another name for --to-new.");
-            }
-        }
+        await EnsureNewNameAsync(databases, target, name, token);
         var password = Secrets.Password();
         await DatabaseProvisioner.CreateRoleAndDatabaseAsync(target, name, password, token);
         await RestoreIntoAsync(target, name, name, file, token);
         databases.Insert(new DatabaseRecord(State.Ids.New("db"), "", from.BaseApp, "", name, DatabaseRecord.Postgres, from.Server, name, name,
             keyring.Encrypt(password), from.VarName, from.Settings, databases.Now(), null));
         return name;
+    }
+
+    /// <summary>--to-new NAME: a valid name no database has yet.</summary>
+    public static async Task EnsureNewNameAsync(DatabaseStore databases, PostgresTarget target, string name, CancellationToken token)
+    {
+        if (!DetachedName().IsMatch(name))
+        {
+            throw new UserException($"'{name}' is not a valid database name: use 1-40 lowercase letters, digits and _, starting with a letter.");
+        }
+        await using var admin = await target.OpenAsync(null, token);
+        if (await DatabaseProvisioner.Scalar(admin, $"select count(*) from pg_database where datname = {Sql.Literal(name)}", token) > 0 ||
+            await DatabaseProvisioner.Scalar(admin, $"select count(*) from pg_roles where rolname = {Sql.Literal(name)}", token) > 0 ||
+            databases.ListAll().Any(d => d.DbName == name))
+        {
+            throw new UserException($"A database named {name} exists already; choose another name for --to-new.");
+        }
     }
 
     /// <summary>A new database <paramref name="name"/> owned by <paramref name="role"/>, loaded from a dump file.</summary>

@@ -74,6 +74,7 @@ internal sealed partial class PostgresCluster(PlatformOptions options, Keyring k
             }
             var binaries = PostgresBinaries.Require();
             var user = ClusterUser.Resolve();
+            User = user;
             var state = IsInitialized ? Load() : await InitializeAsync(binaries, user, token);
             var target = new PostgresTarget(DatabaseRecord.Managed, "127.0.0.1", state.Port, Superuser, keyring.Decrypt(state.PasswordEnc));
             await StopLeftoverAsync();
@@ -122,16 +123,7 @@ internal sealed partial class PostgresCluster(PlatformOptions options, Keyring k
         {
             throw new UserException("Could not create the managed PostgreSQL cluster: " + result.Describe("initdb"));
         }
-        await File.WriteAllTextAsync(Path.Combine(DataDir, "pg_hba.conf"), """
-            # Written by Slipway. The administrator may connect to any database; every other role only to the
-            # database of its own name (its environment's), with a password.
-            local   all       slipway                 scram-sha-256
-            host    all       slipway   127.0.0.1/32  scram-sha-256
-            host    all       slipway   ::1/128       scram-sha-256
-            host    sameuser  all       127.0.0.1/32  scram-sha-256
-            host    sameuser  all       ::1/128       scram-sha-256
 
-            """, token);
         await File.AppendAllTextAsync(Path.Combine(DataDir, "postgresql.conf"), "\ninclude 'slipway.conf'\n", token);
         user?.Own(DataDir);
         var state = new ClusterState(FreePort(), keyring.Encrypt(password));
@@ -141,8 +133,28 @@ internal sealed partial class PostgresCluster(PlatformOptions options, Keyring k
         return state;
     }
 
+    /// <summary>The administrator may connect to any database (and replicate: base backups); every other role
+    /// only to the database of its own name (its environment's), with a password.</summary>
+    public const string HbaConf = """
+        # Written by Slipway at every start.
+        local   all          slipway                 scram-sha-256
+        host    all          slipway   127.0.0.1/32  scram-sha-256
+        host    all          slipway   ::1/128       scram-sha-256
+        local   replication  slipway                 scram-sha-256
+        host    replication  slipway   127.0.0.1/32  scram-sha-256
+        host    sameuser     all       127.0.0.1/32  scram-sha-256
+        host    sameuser     all       ::1/128       scram-sha-256
+
+        """;
+
+    /// <summary>Who runs the cluster's programs (null: this process's user), once it has started.</summary>
+    public ClusterUser? User { get; private set; }
+
     private void WriteSettings(int port, ClusterUser? user)
     {
+        var hba = Path.Combine(DataDir, "pg_hba.conf");
+        File.WriteAllText(hba, HbaConf);
+        user?.Own(hba);
         var lines = new List<string>
         {
             "# Written by Slipway at every start; edit postgresql.conf (before the include) for your own settings.",

@@ -31,6 +31,11 @@ internal sealed record PlatformOptions
     /// <summary>How often the backup scheduler looks for due backups.</summary>
     public TimeSpan BackupTick { get; init; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>Point-in-time recovery of the managed cluster: how far back (WAL and base backups are kept that
+    /// long), and how often a base backup is taken.</summary>
+    public TimeSpan PitrWindow { get; init; } = TimeSpan.FromDays(7);
+    public TimeSpan BaseBackupInterval { get; init; } = TimeSpan.FromDays(1);
+
     public string EffectiveDatabasesDir => DatabasesDir ?? (Databases.ClusterUser.IsRoot
         ? Path.Combine("/var/lib/slipway", "databases-" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(DataDir)))[..12])
         : Path.Combine(DataDir, "databases"));

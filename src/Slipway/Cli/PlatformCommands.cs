@@ -29,9 +29,10 @@ internal static class PlatformCommands
         var warm = new Option<string>("--warm-window") { Description = "How long replaced instances stay warm for instant rollback", DefaultValueFactory = _ => "10m" };
         var keep = new Option<int>("--keep-builds") { Description = "Builds kept per app for rollback", DefaultValueFactory = _ => 10 };
         var cache = new Option<string>("--cache-dir") { Description = "Dependency cache (npm installs by lockfile); default DATA/cache, may be shared between platforms" };
+        var databasesDir = new Option<string>("--databases-dir") { Description = "Where the managed PostgreSQL and redis keep their data (default DATA/databases; as root /var/lib/slipway/databases-ID)" };
         var command = new Command("server", "Run the platform in the foreground (for systemd); Ctrl+C or SIGTERM stops it and its apps")
         {
-            HttpPort, listen, apiPort, warm, keep, cache,
+            HttpPort, listen, apiPort, warm, keep, cache, databasesDir,
         };
         command.SetAction((parse, token) => cli.RunAsync(async () =>
         {
@@ -48,6 +49,7 @@ internal static class PlatformCommands
                 WarmWindow = warmWindow,
                 KeepBuilds = parse.GetValue(keep),
                 CacheDir = parse.GetValue(cache) is { } c ? Path.GetFullPath(c) : null,
+                DatabasesDir = parse.GetValue(databasesDir) is { } d ? Path.GetFullPath(d) : null,
             };
             await using var app = PlatformHost.Build(options);
             await app.StartAsync(token);

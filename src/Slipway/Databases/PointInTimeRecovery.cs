@@ -150,7 +150,7 @@ internal sealed partial class PointInTimeRecovery(
             await using var command = new NpgsqlCommand("select pg_walfile_name(pg_switch_wal())", admin);
             var segment = (string)(await command.ExecuteScalarAsync(token))!;
             var deadline = clock.GetUtcNow() + TimeSpan.FromSeconds(60);
-            while (!File.Exists(Path.Combine(cluster.ArchiveDir, segment)))
+            while (!File.Exists(Path.Combine(cluster.ArchiveDir, segment + ".gz")))
             {
                 if (clock.GetUtcNow() > deadline)
                 {
@@ -218,7 +218,7 @@ internal sealed partial class PointInTimeRecovery(
             "archive_mode = off",
             "logging_collector = off",
             "shared_buffers = '128MB'",
-            $"restore_command = 'cp {cluster.ArchiveDir}/%f %p'",
+            $"restore_command = 'test -f {cluster.ArchiveDir}/%f.gz && gunzip -c {cluster.ArchiveDir}/%f.gz > %p'",
             $"recovery_target_time = '{at.ToString("yyyy-MM-dd HH:mm:ss.ffffff", CultureInfo.InvariantCulture)}+00'",
             "recovery_target_action = 'promote'",
         ], token);

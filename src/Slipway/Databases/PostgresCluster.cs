@@ -167,7 +167,8 @@ internal sealed partial class PostgresCluster(PlatformOptions options, Keyring k
             "wal_level = replica",
             "archive_mode = on",
             // At most a minute of data is ever outside the archive (point-in-time recovery).
-            $"archive_command = 'test ! -f {ArchiveDir}/%f && cp %p {ArchiveDir}/%f.tmp && mv {ArchiveDir}/%f.tmp {ArchiveDir}/%f'",
+            // Compressed: a segment switched by archive_timeout is mostly empty and shrinks to almost nothing.
+            $"archive_command = 'test ! -f {ArchiveDir}/%f.gz && gzip -c %p > {ArchiveDir}/%f.gz.tmp && mv {ArchiveDir}/%f.gz.tmp {ArchiveDir}/%f.gz'",
             "archive_timeout = 60",
             "logging_collector = on",
             $"log_directory = '{Path.Combine(Root, "log")}'",

@@ -106,10 +106,12 @@ internal sealed partial class RedisServers(PlatformOptions options, DatabaseStor
             "appendonly yes",
             "appendfsync everysec",
             "daemonize no",
+            $"pidfile {Path.Combine(dir, "redis.pid")}",
             "logfile \"\"",
         ], token);
         File.SetUnixFileMode(conf, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         user?.Own(dir);
+        await StopLeftoverAsync(dir);
         var process = Process.Start(PgTool.Info(binary, [conf], null, user))!;
         process.OutputDataReceived += (_, _) => { };
         process.ErrorDataReceived += (_, _) => { };
@@ -133,6 +135,35 @@ internal sealed partial class RedisServers(PlatformOptions options, DatabaseStor
             }
             await Task.Delay(TimeSpan.FromMilliseconds(50), clock, token);
         }
+    }
+
+    /// <summary>A server left running by a platform process that was killed holds the port: stop it (SIGTERM
+    /// flushes its append-only file) before starting one this process supervises.</summary>
+    private async Task StopLeftoverAsync(string dir)
+    {
+        var pidFile = Path.Combine(dir, "redis.pid");
+        if (!File.Exists(pidFile) || !int.TryParse(File.ReadAllText(pidFile).Trim(), out var pid) || _running.Values.Any(r => !r.Process.HasExited && r.Process.Id == pid))
+        {
+            return;
+        }
+        try
+        {
+            if (!File.ReadAllText($"/proc/{pid}/cmdline").Contains("redis-server", StringComparison.Ordinal))
+            {
+                return;
+            }
+        }
+        catch (IOException)
+        {
+            return;
+        }
+        Runtime.ProcessGroups.SignalProcess(pid, Runtime.ProcessGroups.SigTerm);
+        var deadline = clock.GetUtcNow() + TimeSpan.FromSeconds(15);
+        while (File.Exists($"/proc/{pid}/cmdline") && clock.GetUtcNow() < deadline)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(50), clock);
+        }
+        Runtime.ProcessGroups.SignalProcess(pid, Runtime.ProcessGroups.SigKill);
     }
 
     /// <summary>AUTH + PING over RESP: the server is up and the password is the one recorded.</summary>

@@ -18,6 +18,7 @@ internal static class DbCommands
         db.Subcommands.Add(Backups(cli));
         db.Subcommands.Add(Verify(cli));
         db.Subcommands.Add(Restore(cli));
+        db.Subcommands.Add(Attach(cli));
         db.Subcommands.Add(Branch(cli));
         db.Subcommands.Add(Server(cli));
         return db;
@@ -273,6 +274,32 @@ internal static class DbCommands
             else
             {
                 cli.Out.WriteLine($"Restored into the new database {result.Database} in {result.Milliseconds} ms ('slipway db ls' shows it; 'slipway db url --name {result.Database}' gives its URL).");
+            }
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command Attach(CliContext cli)
+    {
+        var detached = new Argument<string>("detached") { Description = "A detached database (from restore --to-new or --at; see 'slipway db ls')" };
+        var app = AppOption.Required();
+        var name = NameOption();
+        var command = new Command("attach", "Make a detached database the environment's database (safety backup first, atomic switch, same URL)")
+        {
+            detached, app, name, CliContext.JsonOutput,
+        };
+        command.SetAction((parse, token) => cli.RunAsync(async () =>
+        {
+            using var api = cli.Api(parse);
+            var result = await api.PostAsync<RestoreDto>($"v1/apps/{parse.GetValue(app)}/databases/{parse.GetValue(name)}/attach", new AttachBody(parse.GetValue(detached)!), token);
+            if (parse.GetValue(CliContext.JsonOutput))
+            {
+                cli.WriteJson(result);
+            }
+            else
+            {
+                cli.Out.WriteLine($"{parse.GetValue(detached)} is now {result.Database} in {result.Milliseconds} ms; the data it replaced is in safety backup {result.SafetyBackup}.");
             }
             return 0;
         }));

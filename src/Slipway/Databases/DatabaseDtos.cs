@@ -15,6 +15,8 @@ internal sealed record BackupDto(string Id, string App, string Database, string 
 
 internal sealed record RestoreBody(string? ToNew);
 
+internal sealed record AttachBody(string Detached);
+
 internal sealed record RestoreDto(string Database, string? SafetyBackup, long Milliseconds);
 
 internal sealed record BranchBody(string From, string? Name);

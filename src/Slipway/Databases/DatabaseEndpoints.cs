@@ -51,6 +51,12 @@ internal static class DatabaseEndpoints
         });
         apps.MapPost("/databases/{name}/backups", async (string app, string name, DatabaseStore databases, BackupStore backups, HttpContext context) =>
             DatabaseViews.Of(await backups.TakeAsync(Find(databases, app, name, context), BackupKind.Manual, context.RequestAborted)));
+        apps.MapPost("/databases/{name}/attach", async (string app, string name, AttachBody body, DatabaseRestore restore, HttpContext context) =>
+        {
+            var scope = AppScope.Of(context, app);
+            var outcome = await restore.AttachAsync(body.Detached, app, scope.App, scope.Env, name, context.RequestAborted);
+            return new RestoreDto(outcome.Database, outcome.SafetyBackup, outcome.Milliseconds);
+        });
         apps.MapGet("/backups", (string app, DatabaseStore databases) => databases.ListBackups(app).Select(DatabaseViews.Of));
         apps.MapPost("/databases/{name}/branch", async (string app, string name, BranchBody body, Branching branching, DeployEngine engine, Store store, HttpContext context) =>
         {

@@ -54,6 +54,40 @@ internal sealed partial class DatabaseRestore(
         return name;
     }
 
+    /// <summary>`slipway db attach NAME --app A --env E`: a detached database (from --to-new or --at) becomes the
+    /// environment's database <paramref name="dbName"/>. Its objects go to the environment's role, a verified
+    /// safety backup of the data it replaces is taken first, and the switch is atomic: apps keep their URL.</summary>
+    public async Task<Outcome> AttachAsync(string detachedName, string key, string baseApp, string env, string dbName, CancellationToken token)
+    {
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        var detached = databases.ListForBaseApp(baseApp).FirstOrDefault(d => d.App.Length == 0 && d.Name == detachedName)
+            ?? throw new UserException($"{baseApp} has no detached database {detachedName}. 'slipway db ls --app {baseApp}' lists them.", 404);
+        var current = databases.Find(key, dbName) ?? await provisioner.CreateAsync(key, baseApp, env,
+            new Manifests.DatabaseSpec { Name = dbName, Var = detached.VarName }, detached.Server, token);
+        if (current.Type != DatabaseRecord.Postgres || current.Server != detached.Server)
+        {
+            throw new UserException($"{dbName} of {baseApp} ({env}) is not a postgres database on the same server as {detachedName}.");
+        }
+        using var held = await locks.HoldAsync(current.Id, token);
+        var safety = await backups.TakeLockedAsync(current, BackupKind.Safety, token);
+        if (safety.Status != BackupStatus.Verified)
+        {
+            throw new UserException($"The safety backup of {dbName} failed ({safety.Error}); nothing was changed.");
+        }
+        var target = await provisioner.TargetAsync(current.Server, token);
+        await using (var db = await target.OpenAsync(detached.DbName, token))
+        {
+            await DatabaseProvisioner.Exec(db, $"reassign owned by {Sql.Ident(detached.RoleName)} to {Sql.Ident(current.RoleName)}; drop owned by {Sql.Ident(detached.RoleName)}", token);
+        }
+        await DatabaseSwitch.SwapAsync(target, current.DbName, detached.DbName, current.RoleName, token);
+        await using (var admin = await target.OpenAsync(null, token))
+        {
+            await DatabaseProvisioner.Exec(admin, $"drop role if exists {Sql.Ident(detached.RoleName)}", token);
+        }
+        databases.Delete(detached.Id);
+        return new Outcome(current.DbName, safety.Id, started.ElapsedMilliseconds);
+    }
+
     /// <summary>--to-new NAME: a valid name no database has yet.</summary>
     public static async Task EnsureNewNameAsync(DatabaseStore databases, PostgresTarget target, string name, CancellationToken token)
     {

@@ -69,8 +69,20 @@ public sealed class BackupTests(DatabaseFixture fixture) : IClassFixture<Databas
         var copyUrl = new Uri((await Platform.CliAsync("db", "url", "--app", "ledger", "--name", "ledger_copy")).Out.Trim());
         await using var copy = new NpgsqlConnection(ConnectionString(copyUrl.ToString()));
         await copy.OpenAsync();
-        await using var count = new NpgsqlCommand("select count(*) from items", copy);
-        (await count.ExecuteScalarAsync()).Should().Be(500L);
+        await using (var count = new NpgsqlCommand("select count(*) from items", copy))
+        {
+            (await count.ExecuteScalarAsync()).Should().Be(500L);
+        }
+        await copy.CloseAsync();
+
+        // The detached copy becomes the environment's database: same URL, the app's role owns its tables.
+        await SqlAsync("ledger", "insert into notes values (7)");
+        var attach = await Platform.CliAsync("db", "attach", "ledger_copy", "--app", "ledger");
+        attach.ExitCode.Should().Be(0, attach.ToString());
+        (await SqlAsync("ledger", "select count(*) from notes")).Should().Be("0");
+        (await SqlAsync("ledger", "insert into items(v) values ('mine') returning v")).Should().StartWith("mine");
+        (await Platform.CliAsync("db", "ls", "--app", "ledger")).Out.Should().NotContain("ledger_copy");
+        (await Platform.CliAsync("db", "url", "--app", "ledger")).Out.Trim().Should().Be(url);
     }
 
     [Fact]

@@ -102,4 +102,27 @@ public sealed class ProvisioningTests(DatabaseFixture fixture) : IClassFixture<D
         values.Should().StartWith(acknowledged).And.EndWith("after");
         (await Platform.CliAsync("doctor")).Out.Should().Contain($"{restarts + 1} restart(s) after crashes");
     }
+
+    [Fact]
+    public async Task An_added_server_is_checked_and_databases_are_provisioned_on_it()
+    {
+        var bad = await Platform.CliAsync("db", "server", "add", "mysql://nope", "--name", "ext");
+        bad.ExitCode.Should().Be(1);
+        bad.Err.Should().Contain("postgres://admin:PASSWORD@");
+        var refused = await Platform.CliAsync("db", "server", "add", "postgres://nobody:wrong@127.0.0.1:1/postgres", "--name", "ext");
+        refused.ExitCode.Should().Be(1);
+        refused.Err.Should().Contain("Could not connect to 127.0.0.1:1 as nobody");
+
+        // Stands in for an existing server: the managed cluster reached only through an administrator URL.
+        var admin = await fixture.Cluster.EnsureRunningAsync(CancellationToken.None);
+        var add = await Platform.CliAsync("db", "server", "add", $"postgres://{admin.AdminUser}:{admin.AdminPassword}@127.0.0.1:{admin.Port}/postgres", "--name", "ext");
+        add.ExitCode.Should().Be(0, add.ToString());
+        add.Out.Should().NotContain(admin.AdminPassword);
+        (await Platform.CliAsync("db", "create", "--app", "outside", "--server", "ext")).ExitCode.Should().Be(0);
+        (await Platform.CliAsync("db", "ls", "--app", "outside")).Out.Should().Contain("ext");
+        var psql = await Platform.CliAsync("db", "psql", "--app", "outside", "-c", "select current_user || '@' || current_database()");
+        psql.Out.Trim().Should().Be("app_outside_main@app_outside_main");
+        var backup = await Platform.CliAsync("db", "backup", "--app", "outside");
+        backup.ExitCode.Should().Be(0, backup.ToString());
+    }
 }

@@ -3,7 +3,7 @@
 # database (pgbench, ~1 GB at the default scale), each beside the same work done by hand with plain
 # pg_dump / pg_restore in the same run (compare ratios, not seconds: the machines are noisy).
 #
-#   bench/databases.sh [PGBENCH_SCALE]      (default 68: about 1 GB on disk)
+#   bench/databases.sh [PGBENCH_SCALE]      (default 68: about 1 GB on disk; takes about 5 minutes)
 #
 #   backup   slipway db backup (pg_dump -Fc in a snapshot, checksum, then verification: restore into a
 #            scratch database and compare row counts)   vs   pg_dump -Fc -Z6 by hand
@@ -55,39 +55,51 @@ bytes=$(env $(env_of "$url") "$bin/psql" -tAXc "select pg_database_size(current_
 gb=$(echo "scale=3; $bytes / 1024 / 1024 / 1024" | bc)
 echo "bench: database is $gb GB ($bytes bytes), generated in $(secs "$t0" "$t1") s"
 
-# Backup: Slipway (dump + checksum + verification restore) vs pg_dump by hand.
-t0=$(now); "$exe" db backup --app bench --data "$data" --json >"$work/backup.json"; t1=$(now)
-slip_backup=$(secs "$t0" "$t1")
-dump_ms=$(json durationMs <"$work/backup.json")
+# Each comparison runs in the order slipway, hand, hand, slipway and reports the means, so neither side
+# always pays for the checkpoint and WAL archiving the previous step left behind.
+mean() { printf "%.2f" "$(echo "scale=4; ($1 + $2) / 2" | bc)"; }
+drop_tables() { env $(env_of "$hand") "$bin/psql" -qtAXc "drop table if exists pgbench_accounts, pgbench_branches, pgbench_history, pgbench_tellers"; }
+
+# Backup: Slipway (snapshot row counts + pg_dump + checksum, then verification by a restore) vs pg_dump by hand.
+slip_backup_once() {
+  local t0 t1; t0=$(now); "$exe" db backup --app bench --data "$data" --json >"$work/backup.json"; t1=$(now)
+  echo "$(secs "$t0" "$t1") $(echo "scale=3; $(json durationMs <"$work/backup.json") / 1000" | bc)"
+}
+hand_dump_once() { local t0 t1; t0=$(now); env $(env_of "$url") "$bin/pg_dump" --format=custom --compress=6 --file="$work/hand.dump"; t1=$(now); secs "$t0" "$t1"; }
+read -r b1 d1 < <(slip_backup_once); h1=$(hand_dump_once); h2=$(hand_dump_once); read -r b2 d2 < <(slip_backup_once)
+slip_backup=$(mean "$b1" "$b2"); dump_s=$(mean "$d1" "$d2"); hand_dump=$(mean "$h1" "$h2")
 status=$(json status <"$work/backup.json")
 id=$(json id <"$work/backup.json")
 size=$(json sizeBytes <"$work/backup.json")
-t0=$(now); env $(env_of "$url") "$bin/pg_dump" --format=custom --compress=6 --file="$work/hand.dump"; t1=$(now)
-hand_dump=$(secs "$t0" "$t1")
 
 # Restore: Slipway into a new database vs pg_restore by hand into an empty one.
-t0=$(now); "$exe" db restore "$id" --to-new bench_restored --data "$data" >/dev/null; t1=$(now)
-slip_restore=$(secs "$t0" "$t1")
-t0=$(now); env $(env_of "$hand") "$bin/pg_restore" --no-owner --no-privileges --exit-on-error -d "${hand##*/}" "$work/hand.dump"; t1=$(now)
-hand_restore=$(secs "$t0" "$t1")
+slip_restore_once() { local t0 t1; t0=$(now); "$exe" db restore "$id" --to-new "$1" --data "$data" >/dev/null; t1=$(now); secs "$t0" "$t1"; }
+hand_restore_once() {
+  local t0 t1; drop_tables; t0=$(now)
+  env $(env_of "$hand") "$bin/pg_restore" --no-owner --no-privileges --exit-on-error -d "${hand##*/}" "$work/hand.dump"; t1=$(now); secs "$t0" "$t1"
+}
+r1=$(slip_restore_once bench_r1); g1=$(hand_restore_once); g2=$(hand_restore_once); r2=$(slip_restore_once bench_r2)
+slip_restore=$(mean "$r1" "$r2"); hand_restore=$(mean "$g1" "$g2")
 
-# Branch: Slipway vs pg_dump | pg_restore by hand (into the by-hand database, emptied first).
-t0=$(now); "$exe" db branch --app bench --from production --env preview --data "$data" >/dev/null; t1=$(now)
-slip_branch=$(secs "$t0" "$t1")
-env $(env_of "$hand") "$bin/psql" -qtAXc "drop table if exists pgbench_accounts, pgbench_branches, pgbench_history, pgbench_tellers"
-t0=$(now)
-env $(env_of "$url") "$bin/pg_dump" --format=custom --compress=0 | env $(env_of "$hand") "$bin/pg_restore" --no-owner --no-privileges --exit-on-error -d "${hand##*/}"
-t1=$(now)
-hand_branch=$(secs "$t0" "$t1")
+# Branch: Slipway (a new environment, then a refresh of it) vs pg_dump | pg_restore by hand.
+slip_branch_once() { local t0 t1; t0=$(now); "$exe" db branch --app bench --from production --env preview --data "$data" >/dev/null; t1=$(now); secs "$t0" "$t1"; }
+hand_branch_once() {
+  local t0 t1; drop_tables; t0=$(now)
+  env $(env_of "$url") "$bin/pg_dump" --format=custom --compress=0 | env $(env_of "$hand") "$bin/pg_restore" --no-owner --no-privileges --exit-on-error -d "${hand##*/}"
+  t1=$(now); secs "$t0" "$t1"
+}
+s1=$(slip_branch_once); k1=$(hand_branch_once); k2=$(hand_branch_once); s2=$(slip_branch_once)
+slip_branch=$(mean "$s1" "$s2"); hand_branch=$(mean "$k1" "$k2")
+echo "bench: runs (slipway, hand, hand, slipway): backup $b1 $h1 $h2 $b2; restore $r1 $g1 $g2 $r2; branch $s1 $k1 $k2 $s2"
 
 ratio() { printf "%.2f" "$(echo "scale=4; $1 / $2" | bc)"; }
 per_gb() { echo "scale=1; $1 / $gb" | bc; }
 echo
 echo "database: $gb GB (pgbench scale $scale); backup file $(echo "scale=1; $size / 1024 / 1024" | bc) MB, status $status"
 printf "%-34s %10s %10s %8s\n" "" "slipway" "by hand" "ratio"
-printf "%-34s %9ss %9ss %8s\n" "backup (slipway: dump only)" "$(echo "scale=1; $dump_ms / 1000" | bc)" "$hand_dump" "$(ratio "$(echo "scale=3; $dump_ms / 1000" | bc)" "$hand_dump")"
+printf "%-34s %9ss %9ss %8s\n" "backup (slipway: dump only)" "$dump_s" "$hand_dump" "$(ratio "$dump_s" "$hand_dump")"
 printf "%-34s %9ss %9ss %8s\n" "backup + verification" "$slip_backup" "$hand_dump" "$(ratio "$slip_backup" "$hand_dump")"
 printf "%-34s %9ss %9ss %8s\n" "restore (to a new database)" "$slip_restore" "$hand_restore" "$(ratio "$slip_restore" "$hand_restore")"
 printf "%-34s %9ss %9ss %8s\n" "branch (dump | restore)" "$slip_branch" "$hand_branch" "$(ratio "$slip_branch" "$hand_branch")"
 echo
-echo "per GB: backup $(per_gb "$(echo "scale=3; $dump_ms / 1000" | bc)") s, backup+verify $(per_gb "$slip_backup") s, restore $(per_gb "$slip_restore") s, branch $(per_gb "$slip_branch") s"
+echo "per GB: backup $(per_gb "$dump_s") s, backup+verify $(per_gb "$slip_backup") s, restore $(per_gb "$slip_restore") s, branch $(per_gb "$slip_branch") s"

@@ -7,7 +7,7 @@ namespace Slipway.Databases;
 /// the source environment's database. pg_dump reads one consistent snapshot with ordinary reads (no lock
 /// beyond what any reader takes, so the source's live connections go on undisturbed) and streams straight
 /// into pg_restore; the copy is built beside the target's database and switched in atomically.</summary>
-internal sealed class Branching(DatabaseStore databases, DatabaseProvisioner provisioner, DatabaseLocks locks)
+internal sealed class Branching(DatabaseStore databases, DatabaseProvisioner provisioner, DatabaseLocks locks, Hosting.PlatformOptions options)
 {
     public sealed record Outcome(string Database, bool Created, long Bytes, long Milliseconds);
 
@@ -43,15 +43,16 @@ internal sealed class Branching(DatabaseStore databases, DatabaseProvisioner pro
             await DatabaseProvisioner.Exec(admin, $"create database {Sql.Ident(scratch)} owner {Sql.Ident(target.RoleName)}", token);
         }
         var bin = PostgresBinaries.Require();
+        var scratchDir = Path.Combine(options.DataDir, "backups", "tmp");
         var (dump, restore) = await PgTool.PipeAsync(
-            PgTool.Info(bin.Path("pg_dump"), ["--format=custom", "--compress=0", "--dbname=" + source.DbName], from.ClientEnv()),
-            PgTool.Info(bin.Path("pg_restore"), ["--no-owner", "--no-privileges", "--exit-on-error", "--role=" + target.RoleName, "-d", scratch], to.ClientEnv()),
-            token);
+            bin.Path("pg_dump"), pipe => ["--format=custom", "--compress=0", "--no-sync", "--file=" + pipe, "--dbname=" + source.DbName], from.ClientEnv(),
+            bin.Path("pg_restore"), ["--no-owner", "--no-privileges", "--exit-on-error", "--role=" + target.RoleName, "-d", scratch], to.ClientEnv(),
+            scratchDir, token);
         if (!dump.Ok || !restore.Ok)
         {
             await using var admin = await to.OpenAsync(null, CancellationToken.None);
             await DatabaseProvisioner.Exec(admin, $"drop database if exists {Sql.Ident(scratch)} with (force)", CancellationToken.None);
-            throw new UserException("The branch failed and the target was not changed: " + (!dump.Ok ? dump.Describe("pg_dump") : restore.Describe("pg_restore")));
+            throw new UserException("The branch failed and the target was not changed: " + string.Join("; ", new[] { dump.Ok ? null : dump.Describe("pg_dump"), restore.Ok ? null : restore.Describe("pg_restore") }.OfType<string>()));
         }
         await DatabaseSwitch.SwapAsync(to, target.DbName, scratch, target.RoleName, token);
         return new Outcome(target.DbName, existing is null, bytes, started.ElapsedMilliseconds);

@@ -38,6 +38,12 @@ internal sealed class DatabaseProvisioner(
                 created.Add(spec.Name);
                 continue;
             }
+            if (config.List(key, (baseApp, env)).All(e => e.Name != existing.VarName))
+            {
+                // Its URL was unset by hand: the app cannot work without it.
+                log($"{existing.VarName} was missing: setting it again for database {spec.Name}");
+                config.Change(key, new Dictionary<string, string> { [existing.VarName] = await UrlAsync(existing, token) }, secret: true, []);
+            }
             var settings = Settings(spec, existing.ParsedSettings);
             if (settings.ToJson() != existing.Settings)
             {

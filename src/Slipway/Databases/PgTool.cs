@@ -49,37 +49,51 @@ internal static class PgTool
         return new Result(process.ExitCode, [.. await stderr, .. (await stdout).TakeLast(5)]);
     }
 
-    /// <summary>from | to, streaming (a dump restored as it is written). Both results are returned.</summary>
-    public static async Task<(Result From, Result To)> PipeAsync(ProcessStartInfo from, ProcessStartInfo to, CancellationToken token)
+    [System.Runtime.InteropServices.DllImport("libc", SetLastError = true, EntryPoint = "mkfifo")]
+    private static extern int MkFifo(string path, uint mode);
+
+    /// <summary>from | to, streaming (a dump restored as it is written) through a named pipe: the kernel moves
+    /// the bytes between the two programs, as a shell pipeline would. <paramref name="fromArgs"/> names the pipe
+    /// as the writer's output file; the reader gets it as standard input. Both results are returned.</summary>
+    public static async Task<(Result From, Result To)> PipeAsync(
+        string fromFile, Func<string, IEnumerable<string>> fromArgs, IReadOnlyDictionary<string, string> fromEnv,
+        string toFile, IEnumerable<string> toArgs, IReadOnlyDictionary<string, string> toEnv,
+        string scratchDir, CancellationToken token)
     {
-        to.RedirectStandardInput = true;
-        using var producer = Process.Start(from)!;
-        using var consumer = Process.Start(to)!;
-        var fromErr = Collect(producer.StandardError);
-        var toErr = Collect(consumer.StandardError);
-        var toOut = Collect(consumer.StandardOutput);
+        Directory.CreateDirectory(scratchDir);
+        var fifo = Path.Combine(scratchDir, "pipe-" + Guid.NewGuid().ToString("N"));
+        if (MkFifo(fifo, 0b110_000_000) != 0)
+        {
+            throw new IOException($"mkfifo {fifo} failed (errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()})");
+        }
         try
         {
-            await producer.StandardOutput.BaseStream.CopyToAsync(consumer.StandardInput.BaseStream, 1 << 20, token);
-        }
-        catch (IOException)
-        {
-            // The consumer stopped reading (it failed): its exit code and stderr say why.
+            // If one side fails the other may block forever opening or using the pipe: it is stopped.
+            using var both = CancellationTokenSource.CreateLinkedTokenSource(token);
+            // The reader gets the pipe as its standard input: pg_restore reopens a named input file after
+            // sniffing its format, which would lose a pipe's first bytes.
+            var consumer = RunAsync("/bin/sh", ["-c", "exec \"$0\" \"$@\" < \"$SLIPWAY_PIPE\"", toFile, .. toArgs],
+                new Dictionary<string, string>(toEnv) { ["SLIPWAY_PIPE"] = fifo }, both.Token);
+            var producer = RunAsync(fromFile, fromArgs(fifo), fromEnv, both.Token);
+            var first = await Task.WhenAny(consumer, producer);
+            if (first.IsCompletedSuccessfully && !first.Result.Ok)
+            {
+                await both.CancelAsync();
+            }
+            try
+            {
+                await Task.WhenAll(consumer, producer);
+            }
+            catch (OperationCanceledException) when (!token.IsCancellationRequested)
+            {
+            }
+            static Result Of(Task<Result> side) => side.IsCompletedSuccessfully ? side.Result : new Result(-1, ["stopped: the other side of the pipe failed"]);
+            return (Of(producer), Of(consumer));
         }
         finally
         {
-            try
-            {
-                consumer.StandardInput.Close();
-            }
-            catch (IOException)
-            {
-            }
+            File.Delete(fifo);
         }
-        await WaitAsync(producer, token);
-        await WaitAsync(consumer, token);
-        _ = await toOut;
-        return (new Result(producer.ExitCode, await fromErr), new Result(consumer.ExitCode, await toErr));
     }
 
     private static async Task WaitAsync(Process process, CancellationToken token)

@@ -169,14 +169,14 @@ internal sealed partial class PointInTimeRecovery(
             await DatabaseProvisioner.CreateRoleAndDatabaseAsync(live, toNew, password, token);
             var bin = PostgresBinaries.Require();
             var (dump, restore) = await PgTool.PipeAsync(
-                PgTool.Info(bin.Path("pg_dump"), ["--format=custom", "--compress=0", "--dbname=" + db.DbName], source.ClientEnv()),
-                PgTool.Info(bin.Path("pg_restore"), ["--no-owner", "--no-privileges", "--exit-on-error", "--role=" + toNew, "-d", toNew], live.ClientEnv()),
-                token);
+                bin.Path("pg_dump"), pipe => ["--format=custom", "--compress=0", "--no-sync", "--file=" + pipe, "--dbname=" + db.DbName], source.ClientEnv(),
+                bin.Path("pg_restore"), ["--no-owner", "--no-privileges", "--exit-on-error", "--role=" + toNew, "-d", toNew], live.ClientEnv(),
+                Path.Combine(options.DataDir, "backups", "tmp"), token);
             if (!dump.Ok || !restore.Ok)
             {
                 await using var admin = await live.OpenAsync(null, CancellationToken.None);
                 await DatabaseProvisioner.Exec(admin, $"drop database if exists {Sql.Ident(toNew)} with (force); drop role if exists {Sql.Ident(toNew)}", CancellationToken.None);
-                throw new UserException("The recovery failed and nothing was created: " + (!dump.Ok ? dump.Describe("pg_dump") : restore.Describe("pg_restore")));
+                throw new UserException("The recovery failed and nothing was created: " + string.Join("; ", new[] { dump.Ok ? null : dump.Describe("pg_dump"), restore.Ok ? null : restore.Describe("pg_restore") }.OfType<string>()));
             }
             databases.Insert(new DatabaseRecord(State.Ids.New("db"), "", db.BaseApp, "", toNew, DatabaseRecord.Postgres, DatabaseRecord.Managed, toNew, toNew,
                 keyring.Encrypt(password), db.VarName, db.Settings, databases.Now(), null));

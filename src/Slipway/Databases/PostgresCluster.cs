@@ -278,6 +278,10 @@ internal sealed partial class PostgresCluster(PlatformOptions options, Keyring k
                     {
                         return;
                     }
+                    if (Pid is not null)
+                    {
+                        break; // a caller of EnsureRunningAsync started it meanwhile
+                    }
                     await StartServerAsync(binaries, user, target, CancellationToken.None);
                     store.AddEvent(null, null, "database.restarted", "the managed PostgreSQL is running again");
                     delay = TimeSpan.FromMilliseconds(200);

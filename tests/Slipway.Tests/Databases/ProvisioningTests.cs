@@ -28,8 +28,11 @@ public sealed class ProvisioningTests(DatabaseFixture fixture) : IClassFixture<D
         psql.ExitCode.Should().Be(0, psql.ToString());
         psql.Out.Trim().Should().Be("apple+pear");
 
-        // Deploying again keeps the database and its data (and the URL).
-        (await Platform.DeployAsync(DbApp.Create(), "shop")).ExitCode.Should().Be(0);
+        // Deploying again keeps the database and its data (and the URL), and puts back a URL unset by hand.
+        (await Platform.CliAsync("env", "unset", "--app", "shop", "--no-deploy", "DATABASE_URL")).ExitCode.Should().Be(0);
+        var again = await Platform.DeployAsync(DbApp.Create(), "shop");
+        again.ExitCode.Should().Be(0, again.ToString());
+        again.Out.Should().Contain("DATABASE_URL was missing");
         (await fixture.GetOkAsync("shop", "/read")).Should().Be("apple,pear");
         (await Platform.CliAsync("db", "url", "--app", "shop")).Out.Trim().Should().Be(url);
 

@@ -319,7 +319,7 @@ internal static class DbCommands
             var json = parse.GetValue(CliContext.JsonOutput);
             if (!json)
             {
-                cli.Out.WriteLine($"Branched {parse.GetValue(from)}'s {parse.GetValue(name)} into {result.Database}: {Size(result.Bytes)} in {result.Milliseconds} ms.");
+                cli.Out.WriteLine($"Branched {parse.GetValue(from)}'s {parse.GetValue(name)} into {result.Database}: {Size(result.Bytes)} in {result.Milliseconds} ms (copy {result.CopyMilliseconds} ms, switch {result.SwitchMilliseconds} ms).");
             }
             if (result.Deployment is not null)
             {

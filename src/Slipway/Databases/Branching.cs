@@ -9,7 +9,8 @@ namespace Slipway.Databases;
 /// into pg_restore; the copy is built beside the target's database and switched in atomically.</summary>
 internal sealed class Branching(DatabaseStore databases, DatabaseProvisioner provisioner, DatabaseLocks locks, Hosting.PlatformOptions options)
 {
-    public sealed record Outcome(string Database, bool Created, long Bytes, long Milliseconds);
+    /// <param name="CopyMilliseconds">The dump streamed into the restore; the rest is preparing and the switch.</param>
+    public sealed record Outcome(string Database, bool Created, long Bytes, long Milliseconds, long CopyMilliseconds, long SwitchMilliseconds);
 
     public async Task<Outcome> BranchAsync(string baseApp, string fromEnv, string toEnv, string name, CancellationToken token)
     {
@@ -37,13 +38,14 @@ internal sealed class Branching(DatabaseStore databases, DatabaseProvisioner pro
         {
             bytes = await DatabaseProvisioner.Scalar(admin, $"select pg_database_size({Sql.Literal(source.DbName)})", token);
         }
-        var scratch = DatabaseRestore.Scratch(target.DbName, "b");
+        var scratch = DatabaseSwitch.Scratch("branch");
         await using (var admin = await to.OpenAsync(null, token))
         {
             await DatabaseProvisioner.Exec(admin, $"create database {Sql.Ident(scratch)} owner {Sql.Ident(target.RoleName)}", token);
         }
         var bin = PostgresBinaries.Require();
         var scratchDir = Path.Combine(options.DataDir, "backups", "tmp");
+        var copyStarted = started.ElapsedMilliseconds;
         var (dump, restore) = await PgTool.PipeAsync(
             bin.Path("pg_dump"), pipe => ["--format=custom", "--compress=0", "--no-sync", "--file=" + pipe, "--dbname=" + source.DbName], from.ClientEnv(),
             bin.Path("pg_restore"), ["--no-owner", "--no-privileges", "--exit-on-error", "--role=" + target.RoleName, "-d", scratch], to.ClientEnv(),
@@ -54,7 +56,8 @@ internal sealed class Branching(DatabaseStore databases, DatabaseProvisioner pro
             await DatabaseProvisioner.Exec(admin, $"drop database if exists {Sql.Ident(scratch)} with (force)", CancellationToken.None);
             throw new UserException("The branch failed and the target was not changed: " + string.Join("; ", new[] { dump.Ok ? null : dump.Describe("pg_dump"), restore.Ok ? null : restore.Describe("pg_restore") }.OfType<string>()));
         }
+        var switchStarted = started.ElapsedMilliseconds;
         await DatabaseSwitch.SwapAsync(to, target.DbName, scratch, target.RoleName, token);
-        return new Outcome(target.DbName, existing is null, bytes, started.ElapsedMilliseconds);
+        return new Outcome(target.DbName, existing is null, bytes, started.ElapsedMilliseconds, switchStarted - copyStarted, started.ElapsedMilliseconds - switchStarted);
     }
 }

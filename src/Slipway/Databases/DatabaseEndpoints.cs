@@ -63,7 +63,7 @@ internal static class DatabaseEndpoints
             var scope = AppScope.Of(context, app);
             var outcome = await branching.BranchAsync(scope.App, body.From, scope.Env, name, context.RequestAborted);
             var deployment = outcome.Created && store.FindApp(app)?.LiveDeploymentId is not null ? AppViews.Deployment(engine.ApplyConfig(app)) : null;
-            return new BranchDto(outcome.Database, outcome.Created, outcome.Bytes, outcome.Milliseconds, deployment);
+            return new BranchDto(outcome.Database, outcome.Created, outcome.Bytes, outcome.Milliseconds, outcome.CopyMilliseconds, outcome.SwitchMilliseconds, deployment);
         });
 
         api.MapPost("/v1/backups/{id}/verify", async (string id, DatabaseStore databases, BackupStore backups, HttpContext context) =>

@@ -37,7 +37,7 @@ internal sealed partial class DatabaseRestore(
         {
             throw new UserException($"The safety backup before the restore failed ({safety.Error}); nothing was changed.");
         }
-        var scratch = Scratch(db.DbName, "r");
+        var scratch = DatabaseSwitch.Scratch("restore");
         await LoadAsync(target, scratch, db.RoleName, file, token);
         await DatabaseSwitch.SwapAsync(target, db.DbName, scratch, db.RoleName, token);
         return new Outcome(db.DbName, safety.Id, started.ElapsedMilliseconds);
@@ -127,9 +127,6 @@ internal sealed partial class DatabaseRestore(
         }
         NpgsqlConnection.ClearAllPools();
     }
-
-    public static string Scratch(string live, string purpose) =>
-        (live.Length > 48 ? live[..48] : live) + "_" + purpose + Secrets.Password()[..8].ToLowerInvariant();
 
     [System.Text.RegularExpressions.GeneratedRegex("^[a-z][a-z0-9_]{0,39}$")]
     private static partial System.Text.RegularExpressions.Regex DetachedName();

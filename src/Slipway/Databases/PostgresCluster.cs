@@ -79,6 +79,10 @@ internal sealed partial class PostgresCluster(PlatformOptions options, Keyring k
             var target = new PostgresTarget(DatabaseRecord.Managed, "127.0.0.1", state.Port, Superuser, keyring.Decrypt(state.PasswordEnc));
             await StopLeftoverAsync();
             await StartServerAsync(binaries, user, target, token);
+            if (_target is null)
+            {
+                await DatabaseSwitch.SweepAsync(target, token);
+            }
             _target = target;
             _supervision ??= Task.Run(() => SuperviseAsync(binaries, user, target), CancellationToken.None);
             return target;

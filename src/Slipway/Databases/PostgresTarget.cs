@@ -6,6 +6,9 @@ namespace Slipway.Databases;
 /// `slipway db server add`. Holds the administrator's credentials; never logged.</summary>
 internal sealed record PostgresTarget(string Server, string Host, int Port, string AdminUser, string AdminPassword, string AdminDatabase = "postgres")
 {
+    /// <summary>Never the password (a record would print every property).</summary>
+    public override string ToString() => $"{Server} ({AdminUser}@{Host}:{Port})";
+
     public string ConnectionString(string? database = null, string? user = null, string? password = null) => new NpgsqlConnectionStringBuilder
     {
         Host = Host,

@@ -82,7 +82,9 @@ r1=$(slip_restore_once bench_r1); g1=$(hand_restore_once); g2=$(hand_restore_onc
 slip_restore=$(mean "$r1" "$r2"); hand_restore=$(mean "$g1" "$g2")
 
 # Branch: Slipway (a new environment, then a refresh of it) vs pg_dump | pg_restore by hand.
-slip_branch_once() { local t0 t1; t0=$(now); "$exe" db branch --app bench --from production --env preview --data "$data" >/dev/null; t1=$(now); secs "$t0" "$t1"; }
+slip_branch_once() {
+  local t0 t1; t0=$(now); "$exe" db branch --app bench --from production --env preview --data "$data" >>"$work/branch.out"; t1=$(now); secs "$t0" "$t1"
+}
 hand_branch_once() {
   local t0 t1; drop_tables; t0=$(now)
   env $(env_of "$url") "$bin/pg_dump" --format=custom --compress=0 | env $(env_of "$hand") "$bin/pg_restore" --no-owner --no-privileges --exit-on-error -d "${hand##*/}"
@@ -90,6 +92,7 @@ hand_branch_once() {
 }
 s1=$(slip_branch_once); k1=$(hand_branch_once); k2=$(hand_branch_once); s2=$(slip_branch_once)
 slip_branch=$(mean "$s1" "$s2"); hand_branch=$(mean "$k1" "$k2")
+sed 's/^/bench: /' "$work/branch.out"
 echo "bench: runs (slipway, hand, hand, slipway): backup $b1 $h1 $h2 $b2; restore $r1 $g1 $g2 $r2; branch $s1 $k1 $k2 $s2"
 
 ratio() { printf "%.2f" "$(echo "scale=4; $1 / $2" | bc)"; }

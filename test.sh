@@ -10,6 +10,9 @@ command -v node >/dev/null 2>&1 || need+=(nodejs npm)
 command -v setsid >/dev/null 2>&1 || need+=(util-linux)
 command -v curl >/dev/null 2>&1 || need+=(curl)
 [ -f /usr/share/zoneinfo/Europe/Berlin ] || need+=(tzdata)   # cron jobs' time zones
+# Databases tests run the real servers (Debian keeps initdb off PATH; its own "main" cluster is never used).
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || need+=(postgresql)
+command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 if [ ${#need[@]} -gt 0 ]; then
   echo "test.sh: installing ${need[*]}" >&2
   sudo_cmd=""; [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"

@@ -27,6 +27,8 @@ internal static class CliApp
         root.Subcommands.Add(CertCommands.Create(cli));
         root.Subcommands.Add(CronCommands.Create(cli));
         root.Subcommands.Add(MessageCommands.Create(cli));
+        root.Subcommands.Add(DbCommands.Create(cli));
+        root.Subcommands.Add(DoctorCommand.Create(cli));
         var parse = root.Parse(args);
         return await parse.InvokeAsync(new InvocationConfiguration { Output = output, Error = error }, cancellationToken);
     }

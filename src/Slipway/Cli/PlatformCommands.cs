@@ -29,6 +29,7 @@ internal static class PlatformCommands
         var warm = new Option<string>("--warm-window") { Description = "How long replaced instances stay warm for instant rollback", DefaultValueFactory = _ => "10m" };
         var keep = new Option<int>("--keep-builds") { Description = "Builds kept per app for rollback", DefaultValueFactory = _ => 10 };
         var cache = new Option<string>("--cache-dir") { Description = "Dependency cache (npm installs by lockfile); default DATA/cache, may be shared between platforms" };
+        var databasesDir = new Option<string>("--databases-dir") { Description = "Where the managed PostgreSQL and redis keep their data (default DATA/databases; as root /var/lib/slipway/databases-ID)" };
         var httpsPort = new Option<int?>("--https-port")
         {
             Description = "Also serve HTTPS (HTTP/2, SNI) on this port: certificates from DATA/certs/HOST/, a generated one for *.localhost",
@@ -41,7 +42,7 @@ internal static class PlatformCommands
         var noAccessLog = new Option<bool>("--no-access-log") { Description = "Do not write the per-request access log (metrics are still kept)" };
         var command = new Command("server", "Run the platform in the foreground (for systemd); Ctrl+C or SIGTERM stops it and its apps")
         {
-            HttpPort, listen, apiPort, warm, keep, cache, httpsPort, trusted, noAccessLog,
+            HttpPort, listen, apiPort, warm, keep, cache, httpsPort, trusted, noAccessLog, databasesDir,
         };
         command.SetAction((parse, token) => cli.RunAsync(async () =>
         {
@@ -65,6 +66,7 @@ internal static class PlatformCommands
                 HttpsPort = parse.GetValue(httpsPort),
                 TrustedProxies = parse.GetValue(trusted) ?? [],
                 AccessLog = !parse.GetValue(noAccessLog),
+                DatabasesDir = parse.GetValue(databasesDir) is { } d ? Path.GetFullPath(d) : null,
             };
             await using var app = PlatformHost.Build(options);
             await app.StartAsync(token);

@@ -18,6 +18,7 @@ internal sealed class AppOperations(
     LogStore logs,
     ConfigVars config,
     SecretRedactor redactor,
+    Databases.DatabaseProvisioner databases,
     Microsoft.Extensions.Hosting.IHostApplicationLifetime lifetime)
 {
     public async Task StopAsync(string app)
@@ -89,6 +90,7 @@ internal sealed class AppOperations(
         using (await locks.HoldAsync(app, CancellationToken.None))
         {
             await runtime.StopAppAsync(app);
+            await databases.DropForAppAsync(app, CancellationToken.None);
             store.DeleteApp(app);
             builds.DeleteApp(app);
             logs.Delete(LogKeys.Deployments(app));

@@ -30,6 +30,7 @@ internal sealed partial class DeployEngine(
     LogStore logs,
     ConfigVars configVars,
     SecretRedactor redactor,
+    Databases.DatabaseProvisioner databases,
     PlatformOptions options,
     TimeProvider clock,
     ILogger<DeployEngine> logger)
@@ -53,7 +54,9 @@ internal sealed partial class DeployEngine(
             {
                 case ManifestResult.Invalid invalid:
                     throw invalid.ToException();
-                case ManifestResult.Ok ok when CheckConfig(request.App, ok.Spec, request.BaseApp, request.Env) is { Count: > 0 } problems:
+                // Variables a declared database provides are set when it is created, during the deployment.
+                case ManifestResult.Ok ok when CheckConfig(request.App, ok.Spec with { Variables = [.. ok.Spec.Variables.Where(v => ok.Spec.Databases.All(d => d.Var != v.Name))] },
+                    request.BaseApp, request.Env) is { Count: > 0 } problems:
                     throw new UserException(ConfigProblems(request.App, problems));
             }
         }
@@ -268,6 +271,8 @@ internal sealed partial class DeployEngine(
             _ => throw new InvalidOperationException(),
         };
         Log(deployment, "build", $"{spec.Origin}: {string.Join(", ", spec.Services.Select(s => $"{s.Name} ({s.Type.ToString().ToLowerInvariant()})"))}");
+        // Databases exist (and their URLs are config) before the config is checked and the release command runs.
+        await databases.PrepareAsync(request.App, request.BaseApp, request.Env, spec.Databases, line => Log(deployment, "databases", line), token);
         if (CheckConfig(request.App, spec, request.BaseApp, request.Env) is { Count: > 0 } problems)
         {
             throw new DeployFailure("config", ConfigProblems(request.App, problems), []);
@@ -333,6 +338,7 @@ internal sealed partial class DeployEngine(
                 throw new UserException($"The build of {fromEnv}'s live deployment {now.Id} is gone; deploy {fromEnv} again, then promote.");
             }
             var spec = JsonSerializer.Deserialize<AppSpec>(now.SpecJson!, Release.Json)!;
+            await databases.PrepareAsync(toKey, app, toEnv, spec.Databases, line => Log(deployment, "databases", line), token);
             var problems = CheckConfig(toKey, spec, app, toEnv);
             if (problems.Count > 0)
             {

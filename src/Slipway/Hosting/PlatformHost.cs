@@ -62,6 +62,7 @@ internal static class PlatformHost
         app.MapConfigApi();
         app.MapKeyApi();
         app.MapJobsApi();
+        Databases.DatabaseEndpoints.MapDatabaseApi(app);
         return app;
     }
 }

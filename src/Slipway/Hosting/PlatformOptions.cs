@@ -36,6 +36,22 @@ internal sealed record PlatformOptions
     /// <summary>The clock cron schedules and message delays are read from; null: the platform's. Tests move it
     /// by hand (Jobs/JobsClock).</summary>
     public TimeProvider? JobsClock { get; init; }
+    /// <summary>Where the managed PostgreSQL cluster and redis servers keep their data. Default: DATA/databases, or
+    /// when Slipway runs as root (the databases run as an unprivileged user, who cannot enter the private data
+    /// directory) /var/lib/slipway/databases-ID, one per data directory.</summary>
+    public string? DatabasesDir { get; init; }
+
+    /// <summary>How often the backup scheduler looks for due backups.</summary>
+    public TimeSpan BackupTick { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Point-in-time recovery of the managed cluster: how far back (WAL and base backups are kept that
+    /// long), and how often a base backup is taken.</summary>
+    public TimeSpan PitrWindow { get; init; } = TimeSpan.FromDays(7);
+    public TimeSpan BaseBackupInterval { get; init; } = TimeSpan.FromDays(1);
+
+    public string EffectiveDatabasesDir => DatabasesDir ?? (Databases.ClusterUser.IsRoot
+        ? Path.Combine("/var/lib/slipway", "databases-" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(DataDir)))[..12])
+        : Path.Combine(DataDir, "databases"));
 
     public string SocketPath => Path.Combine(DataDir, "slipway.sock");
     public string DatabasePath => Path.Combine(DataDir, "slipway.db");

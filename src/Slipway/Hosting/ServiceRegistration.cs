@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using Slipway.Api;
 using Slipway.Builds;
 using Slipway.Config;
+using Slipway.Databases;
 using Slipway.Deploy;
 using Slipway.Edge;
 using Slipway.Edge.Tls;
@@ -60,6 +61,7 @@ internal static class ServiceRegistration
         // recovery stops every instance before the edge closes.
         services.AddHostedService(sp => sp.GetRequiredService<EdgeServer>());
         services.AddSlipwayJobs(options);
+        services.AddDatabases(options);
         services.AddHostedService<Recovery>();
         services.AddJobRunners();
         return services;

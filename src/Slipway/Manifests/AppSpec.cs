@@ -24,6 +24,9 @@ internal sealed record AppSpec
     /// <summary>The config variables the app declares it needs (checked before every deployment).</summary>
     public IReadOnlyList<VariableSpec> Variables { get; init; } = [];
 
+    /// <summary>Databases each environment gets its own of ("databases"); none by default.</summary>
+    public IReadOnlyList<DatabaseSpec> Databases { get; init; } = [];
+
     /// <summary>Where the spec came from: "slipway.json", "converted from railway.json" (another platform's
     /// file, see Compat/), or "detected: ..." when no manifest was found.</summary>
     public string Origin { get; init; } = "slipway.json";

@@ -7,7 +7,10 @@ namespace Slipway.Manifests;
 /// </summary>
 internal static partial class ManifestKeys
 {
-    public static readonly IReadOnlyList<string> RootKeys = ["$schema", "name", "services", "variables", "routes", "crons", "deploy"];
+    public static readonly IReadOnlyList<string> RootKeys = ["$schema", "name", "services", "variables", "routes", "crons", "deploy", "databases"];
+
+    public static readonly IReadOnlyList<string> DatabaseKeys = ["type", "var", "maxMemory", "backups"];
+    public static readonly IReadOnlyList<string> DatabaseBackupKeys = ["schedule", "keepDaily", "keepWeekly"];
 
     public static readonly IReadOnlyList<string> VariableKeys =
     [

@@ -139,5 +139,48 @@ internal static class Schema
         create index messages_due on messages(status, not_before);
         create index messages_app on messages(app, created_at);
         """,
+        // 5: databases. One row per database of an environment (app = the environment's row name) or a detached
+        // one (app ''), the servers admins added, and every logical backup with how its verification went.
+        """
+        create table db_servers (
+            name text primary key,
+            url_enc text not null,
+            created_at text not null
+        );
+        create table databases (
+            id text primary key,
+            app text not null,
+            base_app text not null,
+            env text not null,
+            name text not null,
+            type text not null,
+            server text not null,
+            db_name text not null,
+            role_name text not null,
+            secret_enc text not null,
+            var_name text not null,
+            settings text not null,
+            created_at text not null,
+            last_scheduled_at text
+        );
+        create index databases_app on databases(app, name);
+        create table db_backups (
+            id text primary key,
+            database_id text not null,
+            app text not null,
+            db_name text not null,
+            kind text not null,
+            status text not null,
+            location text,
+            size_bytes integer,
+            sha256 text,
+            tables_json text,
+            started_at text not null,
+            finished_at text,
+            duration_ms integer,
+            error text
+        );
+        create index db_backups_database on db_backups(database_id, started_at);
+        """,
     ];
 }

@@ -29,7 +29,7 @@ internal sealed class PlatformProcess : IAsyncDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var arg in new[] { "server", "--data", dataDir, "--http-port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--cache-dir", TestApps.SharedCacheDir })
+        foreach (var arg in new[] { "server", "--data", dataDir, "--http-port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--cache-dir", TestApps.SharedCacheDir, "--databases-dir", dataDir + "-db" })
         {
             psi.ArgumentList.Add(arg);
         }

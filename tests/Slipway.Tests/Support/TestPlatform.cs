@@ -39,6 +39,7 @@ internal sealed class TestPlatform : IAsyncDisposable
         bool https = false, TimeProvider? jobsClock = null)
     {
         dataDir ??= TempDirs.Create("platform");
+        // Beside the data directory, not in it: as root the databases run as an unprivileged user, who cannot enter it.
         var options = new PlatformOptions
         {
             DataDir = dataDir,
@@ -49,6 +50,7 @@ internal sealed class TestPlatform : IAsyncDisposable
             KeepBuilds = keepBuilds,
             HttpsPort = https ? 0 : null,
             JobsClock = jobsClock,
+            DatabasesDir = dataDir + "-db",
         };
         var app = PlatformHost.Build(options, LogLevel.Warning);
         await app.StartAsync();
@@ -117,6 +119,7 @@ internal sealed class TestPlatform : IAsyncDisposable
         if (!KeepData)
         {
             TempDirs.Delete(DataDir);
+            TempDirs.Delete(DataDir + "-db");
         }
     }
 }

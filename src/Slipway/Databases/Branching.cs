@@ -1,0 +1,63 @@
+using System.Diagnostics;
+using Slipway.Manifests;
+
+namespace Slipway.Databases;
+
+/// <summary>`slipway db branch --app A --from production --env staging`: the target environment gets a copy of
+/// the source environment's database. pg_dump reads one consistent snapshot with ordinary reads (no lock
+/// beyond what any reader takes, so the source's live connections go on undisturbed) and streams straight
+/// into pg_restore; the copy is built beside the target's database and switched in atomically.</summary>
+internal sealed class Branching(DatabaseStore databases, DatabaseProvisioner provisioner, DatabaseLocks locks, Hosting.PlatformOptions options)
+{
+    /// <param name="CopyMilliseconds">The dump streamed into the restore; the rest is preparing and the switch.</param>
+    public sealed record Outcome(string Database, bool Created, long Bytes, long Milliseconds, long CopyMilliseconds, long SwitchMilliseconds);
+
+    public async Task<Outcome> BranchAsync(string baseApp, string fromEnv, string toEnv, string name, CancellationToken token)
+    {
+        var fromKey = Deploy.AppEnvironments.Key(baseApp, fromEnv);
+        var toKey = Deploy.AppEnvironments.Key(baseApp, toEnv);
+        if (fromKey == toKey)
+        {
+            throw new UserException($"--from and --env are both {fromEnv}: a branch copies one environment's database into another.");
+        }
+        var source = databases.Find(fromKey, name) ?? throw new UserException(
+            $"{baseApp} ({fromEnv}) has no database {name}. 'slipway db ls --app {baseApp} --env {fromEnv}' lists its databases.", 404);
+        if (source.Type != DatabaseRecord.Postgres)
+        {
+            throw new UserException($"{name} is a {source.Type} database; branching copies postgres databases.");
+        }
+        var started = Stopwatch.StartNew();
+        var existing = databases.Find(toKey, name);
+        var target = existing ?? await provisioner.CreateAsync(toKey, baseApp, toEnv,
+            new DatabaseSpec { Name = name, Var = source.VarName }, source.Server, token);
+        using var held = await locks.HoldAsync(target.Id, token);
+        var from = await provisioner.TargetAsync(source.Server, token);
+        var to = await provisioner.TargetAsync(target.Server, token);
+        long bytes;
+        await using (var admin = await from.OpenAsync(null, token))
+        {
+            bytes = await DatabaseProvisioner.Scalar(admin, $"select pg_database_size({Sql.Literal(source.DbName)})", token);
+        }
+        var scratch = DatabaseSwitch.Scratch("branch");
+        await using (var admin = await to.OpenAsync(null, token))
+        {
+            await DatabaseProvisioner.Exec(admin, $"create database {Sql.Ident(scratch)} owner {Sql.Ident(target.RoleName)}", token);
+        }
+        var bin = PostgresBinaries.Require();
+        var scratchDir = Path.Combine(options.DataDir, "backups", "tmp");
+        var copyStarted = started.ElapsedMilliseconds;
+        var (dump, restore) = await PgTool.PipeAsync(
+            bin.Path("pg_dump"), pipe => ["--format=custom", "--compress=0", "--no-sync", "--file=" + pipe, "--dbname=" + source.DbName], from.ClientEnv(),
+            bin.Path("pg_restore"), ["--no-owner", "--no-privileges", "--exit-on-error", "--role=" + target.RoleName, "-d", scratch], to.ClientEnv(),
+            scratchDir, token);
+        if (!dump.Ok || !restore.Ok)
+        {
+            await using var admin = await to.OpenAsync(null, CancellationToken.None);
+            await DatabaseProvisioner.Exec(admin, $"drop database if exists {Sql.Ident(scratch)} with (force)", CancellationToken.None);
+            throw new UserException("The branch failed and the target was not changed: " + string.Join("; ", new[] { dump.Ok ? null : dump.Describe("pg_dump"), restore.Ok ? null : restore.Describe("pg_restore") }.OfType<string>()));
+        }
+        var switchStarted = started.ElapsedMilliseconds;
+        await DatabaseSwitch.SwapAsync(to, target.DbName, scratch, target.RoleName, token);
+        return new Outcome(target.DbName, existing is null, bytes, started.ElapsedMilliseconds, switchStarted - copyStarted, started.ElapsedMilliseconds - switchStarted);
+    }
+}

@@ -1,0 +1,114 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Slipway.Api;
+using Slipway.Deploy;
+using Slipway.Manifests;
+using Slipway.State;
+
+namespace Slipway.Databases;
+
+/// <summary>/v1/apps/{app}/databases... (environment-scoped through ?env=), /v1/backups/{id}... and
+/// /v1/db-servers. URLs (secrets) leave the platform only through GET .../databases/{name}/url.</summary>
+internal static class DatabaseEndpoints
+{
+    public static void MapDatabaseApi(IEndpointRouteBuilder api)
+    {
+        var apps = api.MapGroup("/v1/apps/{app}");
+        apps.MapGet("/databases", (string app, DatabaseStore databases, HttpContext context) =>
+        {
+            var scope = AppScope.Of(context, app);
+            return databases.ListForBaseApp(scope.App).Where(d => d.App == app || d.App.Length == 0).Select(DatabaseViews.Of);
+        });
+        apps.MapPost("/databases", async (string app, DatabaseCreateBody body, DatabaseProvisioner provisioner, DeployEngine engine, Store store, HttpContext context) =>
+        {
+            var scope = AppScope.Of(context, app);
+            var type = body.Type is null ? DatabaseType.Postgres : DatabasesReader.Types.TryGetValue(body.Type, out var t) ? t
+                : throw new UserException($"--type {body.Type}: expected postgres or redis.");
+            var name = body.Name ?? (type == DatabaseType.Redis ? "cache" : "main");
+            if (!DatabasesReader.NamePattern().IsMatch(name))
+            {
+                throw new UserException($"'{name}' is not a valid database name: use 1-20 lowercase letters, digits and _, starting with a letter (like main).");
+            }
+            if (body.Schedule is not null && !BackupSchedule.IsValid(body.Schedule))
+            {
+                throw new UserException($"--schedule '{body.Schedule}': expected five cron fields like \"0 3 * * *\" (or six with seconds first).");
+            }
+            var spec = new DatabaseSpec
+            {
+                Name = name, Type = type, Var = body.Var ?? DatabaseSpec.DefaultVar(type), MaxMemory = body.MaxMemory,
+                Backups = new BackupPolicy { Schedule = body.Schedule ?? new BackupPolicy().Schedule },
+            };
+            var record = await provisioner.CreateAsync(app, scope.App, scope.Env, spec, body.Server, context.RequestAborted);
+            // A live environment gets its new URL through a config release (like `env set`).
+            var deployment = store.FindApp(app)?.LiveDeploymentId is not null ? AppViews.Deployment(engine.ApplyConfig(app)) : null;
+            return new DatabaseCreatedDto(DatabaseViews.Of(record), deployment);
+        });
+        apps.MapGet("/databases/{name}/url", async (string app, string name, DatabaseStore databases, DatabaseProvisioner provisioner, HttpContext context) =>
+        {
+            var record = Find(databases, app, name, context);
+            return new DatabaseUrlDto(record.Name, record.VarName, await provisioner.UrlAsync(record, context.RequestAborted));
+        });
+        apps.MapPost("/databases/{name}/backups", async (string app, string name, DatabaseStore databases, BackupStore backups, HttpContext context) =>
+            DatabaseViews.Of(await backups.TakeAsync(Find(databases, app, name, context), BackupKind.Manual, context.RequestAborted)));
+        apps.MapPost("/databases/{name}/attach", async (string app, string name, AttachBody body, DatabaseRestore restore, HttpContext context) =>
+        {
+            var scope = AppScope.Of(context, app);
+            var outcome = await restore.AttachAsync(body.Detached, app, scope.App, scope.Env, name, context.RequestAborted);
+            return new RestoreDto(outcome.Database, outcome.SafetyBackup, outcome.Milliseconds);
+        });
+        apps.MapGet("/backups", (string app, DatabaseStore databases) => databases.ListBackups(app).Select(DatabaseViews.Of));
+        apps.MapPost("/databases/{name}/branch", async (string app, string name, BranchBody body, Branching branching, DeployEngine engine, Store store, HttpContext context) =>
+        {
+            var scope = AppScope.Of(context, app);
+            var outcome = await branching.BranchAsync(scope.App, body.From, scope.Env, name, context.RequestAborted);
+            var deployment = outcome.Created && store.FindApp(app)?.LiveDeploymentId is not null ? AppViews.Deployment(engine.ApplyConfig(app)) : null;
+            return new BranchDto(outcome.Database, outcome.Created, outcome.Bytes, outcome.Milliseconds, outcome.CopyMilliseconds, outcome.SwitchMilliseconds, deployment);
+        });
+
+        api.MapPost("/v1/backups/{id}/verify", async (string id, DatabaseStore databases, BackupStore backups, HttpContext context) =>
+        {
+            var backup = databases.FindBackup(id) ?? throw new UserException($"No backup {id}. 'slipway db backups --app APP' lists them.", 404);
+            var server = databases.FindById(backup.DatabaseId)?.Server ?? DatabaseRecord.Managed;
+            return DatabaseViews.Of(await backups.VerifyAsync(backup, server, context.RequestAborted));
+        });
+        api.MapPost("/v1/backups/{id}/restore", async (string id, RestoreBody body, DatabaseRestore restore, HttpContext context) =>
+        {
+            var outcome = await restore.RestoreAsync(id, body.ToNew, context.RequestAborted);
+            return new RestoreDto(outcome.Database, outcome.SafetyBackup, outcome.Milliseconds);
+        });
+        api.MapPost("/v1/db-servers", async (ServerBody body, DatabaseProvisioner provisioner, HttpContext context) =>
+        {
+            if (!DatabasesReader.NamePattern().IsMatch(body.Name) || body.Name == DatabaseRecord.Managed)
+            {
+                throw new UserException($"'{body.Name}' is not a valid server name: use lowercase letters, digits and _ (not \"managed\").");
+            }
+            await provisioner.AddServerAsync(body.Name, body.Url, context.RequestAborted);
+            return new { name = body.Name };
+        });
+        api.MapGet("/v1/db-servers", (DatabaseStore databases) => databases.ListServers().Select(s => new { s.Name, s.CreatedAt }));
+        api.MapGet("/v1/databases/cluster", (PostgresCluster cluster, PointInTimeRecovery pitr) =>
+        {
+            var bases = pitr.BaseBackups();
+            return new ClusterDto(cluster.IsInitialized, cluster.Pid, cluster.Restarts, cluster.Root, bases.Count, bases.Count == 0 ? null : bases[^1].Finished.ToString("O"));
+        });
+        apps.MapPost("/databases/{name}/recover", async (string app, string name, RecoverBody body, PointInTimeRecovery pitr, HttpContext context) =>
+        {
+            if (!DateTime.TryParse(body.At, System.Globalization.CultureInfo.InvariantCulture,
+                    System.Globalization.DateTimeStyles.AdjustToUniversal | System.Globalization.DateTimeStyles.AssumeUniversal, out var at))
+            {
+                throw new UserException($"--at '{body.At}': expected a UTC time like 2026-11-21T10:04:00Z.");
+            }
+            var ms = await pitr.RecoverAsync(app, name, at, body.ToNew, context.RequestAborted);
+            return new RestoreDto(body.ToNew, null, ms);
+        });
+    }
+
+    private static DatabaseRecord Find(DatabaseStore databases, string app, string name, HttpContext context)
+    {
+        var scope = AppScope.Of(context, app);
+        return databases.Find(app, name)
+            ?? databases.ListForBaseApp(scope.App).FirstOrDefault(d => d.App.Length == 0 && d.Name == name)
+            ?? throw new UserException($"{scope.App} ({scope.Env}) has no database {name}. Declare it in slipway.json (\"databases\") or run 'slipway db create --app {scope.App}'.", 404);
+    }
+}

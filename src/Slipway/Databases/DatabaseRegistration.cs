@@ -1,0 +1,29 @@
+using Microsoft.Extensions.DependencyInjection;
+using Slipway.Hosting;
+
+namespace Slipway.Databases;
+
+internal static class DatabaseRegistration
+{
+    /// <summary>Register between the edge and Recovery: databases start before apps are brought back and stop after them.</summary>
+    public static IServiceCollection AddDatabases(this IServiceCollection services, PlatformOptions options)
+    {
+        services.AddSingleton<DatabaseStore>();
+        services.AddSingleton<PostgresCluster>();
+        services.AddSingleton<RedisServers>();
+        services.AddSingleton<DatabaseProvisioner>();
+        services.AddSingleton<IBackupStorage>(new LocalBackupStorage(Path.Combine(options.DataDir, "backups", "files")));
+        services.AddSingleton<DatabaseLocks>();
+        services.AddSingleton<BackupVerifier>();
+        services.AddSingleton<BackupStore>();
+        services.AddSingleton<DatabaseRestore>();
+        services.AddSingleton<Branching>();
+        services.AddSingleton<BackupScheduler>();
+        services.AddSingleton<PointInTimeRecovery>();
+        services.AddHostedService(sp => sp.GetRequiredService<PostgresCluster>());
+        services.AddHostedService(sp => sp.GetRequiredService<RedisServers>());
+        services.AddHostedService(sp => sp.GetRequiredService<BackupScheduler>());
+        services.AddHostedService(sp => sp.GetRequiredService<PointInTimeRecovery>());
+        return services;
+    }
+}

@@ -1,0 +1,133 @@
+using Npgsql;
+
+namespace Slipway.Databases;
+
+/// <summary>`slipway db restore BACKUP [--to-new NAME]`.
+/// In place: a safety backup first (it must verify), then the backup is restored beside the live database
+/// and switched in atomically (<see cref="DatabaseSwitch"/>): apps keep their URL and reconnect.
+/// To a new database: its own role and password, detached (listed by `db ls`, reachable with `db url --name`).</summary>
+internal sealed partial class DatabaseRestore(
+    DatabaseStore databases, DatabaseProvisioner provisioner, BackupStore backups, DatabaseLocks locks, Config.Keyring keyring)
+{
+    public sealed record Outcome(string Database, string? SafetyBackup, long Milliseconds);
+
+    public async Task<Outcome> RestoreAsync(string backupId, string? toNew, CancellationToken token)
+    {
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        var backup = databases.FindBackup(backupId) ?? throw new UserException($"No backup {backupId}. 'slipway db backups --app APP' lists them.", 404);
+        if (backup.Status != BackupStatus.Verified)
+        {
+            throw new UserException($"Backup {backupId} is {backup.Status}{(backup.Error is null ? "" : $" ({backup.Error})")}: only verified backups are restored. Pick another from 'slipway db backups'.");
+        }
+        var db = databases.FindById(backup.DatabaseId) ?? throw new UserException(
+            $"The database backup {backupId} was taken of is gone; restore it into a new database with --to-new NAME.");
+        var target = await provisioner.TargetAsync(db.Server, token);
+        var file = await backups.Storage.FetchAsync(backup.Location!, Path.GetTempPath(), token);
+        if (await BackupVerifier.ChecksumAsync(file, token) != backup.Sha256)
+        {
+            throw new UserException($"Backup {backupId}'s file no longer matches its checksum (corrupted): pick another backup from 'slipway db backups'.");
+        }
+        if (toNew is not null)
+        {
+            return new Outcome(await RestoreToNewAsync(db, file, toNew, target, token), null, started.ElapsedMilliseconds);
+        }
+        using var held = await locks.HoldAsync(db.Id, token);
+        var safety = await backups.TakeLockedAsync(db, BackupKind.Safety, token);
+        if (safety.Status != BackupStatus.Verified)
+        {
+            throw new UserException($"The safety backup before the restore failed ({safety.Error}); nothing was changed.");
+        }
+        var scratch = DatabaseSwitch.Scratch("restore");
+        await LoadAsync(target, scratch, db.RoleName, file, token);
+        await DatabaseSwitch.SwapAsync(target, db.DbName, scratch, db.RoleName, token);
+        return new Outcome(db.DbName, safety.Id, started.ElapsedMilliseconds);
+    }
+
+    private async Task<string> RestoreToNewAsync(DatabaseRecord from, string file, string name, PostgresTarget target, CancellationToken token)
+    {
+        await EnsureNewNameAsync(databases, target, name, token);
+        var password = Secrets.Password();
+        await DatabaseProvisioner.CreateRoleAndDatabaseAsync(target, name, password, token);
+        await RestoreIntoAsync(target, name, name, file, token);
+        databases.Insert(new DatabaseRecord(State.Ids.New("db"), "", from.BaseApp, "", name, DatabaseRecord.Postgres, from.Server, name, name,
+            keyring.Encrypt(password), from.VarName, from.Settings, databases.Now(), null));
+        return name;
+    }
+
+    /// <summary>`slipway db attach NAME --app A --env E`: a detached database (from --to-new or --at) becomes the
+    /// environment's database <paramref name="dbName"/>. Its objects go to the environment's role, a verified
+    /// safety backup of the data it replaces is taken first, and the switch is atomic: apps keep their URL.</summary>
+    public async Task<Outcome> AttachAsync(string detachedName, string key, string baseApp, string env, string dbName, CancellationToken token)
+    {
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        var detached = databases.ListForBaseApp(baseApp).FirstOrDefault(d => d.App.Length == 0 && d.Name == detachedName)
+            ?? throw new UserException($"{baseApp} has no detached database {detachedName}. 'slipway db ls --app {baseApp}' lists them.", 404);
+        var current = databases.Find(key, dbName) ?? await provisioner.CreateAsync(key, baseApp, env,
+            new Manifests.DatabaseSpec { Name = dbName, Var = detached.VarName }, detached.Server, token);
+        if (current.Type != DatabaseRecord.Postgres || current.Server != detached.Server)
+        {
+            throw new UserException($"{dbName} of {baseApp} ({env}) is not a postgres database on the same server as {detachedName}.");
+        }
+        using var held = await locks.HoldAsync(current.Id, token);
+        var safety = await backups.TakeLockedAsync(current, BackupKind.Safety, token);
+        if (safety.Status != BackupStatus.Verified)
+        {
+            throw new UserException($"The safety backup of {dbName} failed ({safety.Error}); nothing was changed.");
+        }
+        var target = await provisioner.TargetAsync(current.Server, token);
+        await using (var db = await target.OpenAsync(detached.DbName, token))
+        {
+            await DatabaseProvisioner.Exec(db, $"reassign owned by {Sql.Ident(detached.RoleName)} to {Sql.Ident(current.RoleName)}; drop owned by {Sql.Ident(detached.RoleName)}", token);
+        }
+        await DatabaseSwitch.SwapAsync(target, current.DbName, detached.DbName, current.RoleName, token);
+        await using (var admin = await target.OpenAsync(null, token))
+        {
+            await DatabaseProvisioner.Exec(admin, $"drop role if exists {Sql.Ident(detached.RoleName)}", token);
+        }
+        databases.Delete(detached.Id);
+        return new Outcome(current.DbName, safety.Id, started.ElapsedMilliseconds);
+    }
+
+    /// <summary>--to-new NAME: a valid name no database has yet.</summary>
+    public static async Task EnsureNewNameAsync(DatabaseStore databases, PostgresTarget target, string name, CancellationToken token)
+    {
+        if (!DetachedName().IsMatch(name))
+        {
+            throw new UserException($"'{name}' is not a valid database name: use 1-40 lowercase letters, digits and _, starting with a letter.");
+        }
+        await using var admin = await target.OpenAsync(null, token);
+        if (await DatabaseProvisioner.Scalar(admin, $"select count(*) from pg_database where datname = {Sql.Literal(name)}", token) > 0 ||
+            await DatabaseProvisioner.Scalar(admin, $"select count(*) from pg_roles where rolname = {Sql.Literal(name)}", token) > 0 ||
+            databases.ListAll().Any(d => d.DbName == name))
+        {
+            throw new UserException($"A database named {name} exists already; choose another name for --to-new.");
+        }
+    }
+
+    /// <summary>A new database <paramref name="name"/> owned by <paramref name="role"/>, loaded from a dump file.</summary>
+    public static async Task LoadAsync(PostgresTarget target, string name, string role, string file, CancellationToken token)
+    {
+        await using (var admin = await target.OpenAsync(null, token))
+        {
+            await DatabaseProvisioner.Exec(admin, $"drop database if exists {Sql.Ident(name)} with (force)", token);
+            await DatabaseProvisioner.Exec(admin, $"create database {Sql.Ident(name)} owner {Sql.Ident(role)}", token);
+        }
+        await RestoreIntoAsync(target, name, role, file, token);
+    }
+
+    private static async Task RestoreIntoAsync(PostgresTarget target, string name, string role, string file, CancellationToken token)
+    {
+        var result = await PgTool.RunAsync(PostgresBinaries.Require().Path("pg_restore"),
+            ["--no-owner", "--no-privileges", "--exit-on-error", "--role=" + role, "-d", name, file], target.ClientEnv(), token);
+        if (!result.Ok)
+        {
+            await using var admin = await target.OpenAsync(null, CancellationToken.None);
+            await DatabaseProvisioner.Exec(admin, $"drop database if exists {Sql.Ident(name)} with (force)", CancellationToken.None);
+            throw new UserException("The restore failed and nothing was changed: " + result.Describe("pg_restore"));
+        }
+        NpgsqlConnection.ClearAllPools();
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex("^[a-z][a-z0-9_]{0,39}$")]
+    private static partial System.Text.RegularExpressions.Regex DetachedName();
+}

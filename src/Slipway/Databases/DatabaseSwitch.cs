@@ -1,0 +1,98 @@
+using Npgsql;
+
+namespace Slipway.Databases;
+
+/// <summary>Puts a fully prepared database in place of a live one, atomically for clients:
+///
+///   live: ALLOW_CONNECTIONS false ─► its sessions ended ─► BEGIN; live → old; replacement → live; COMMIT ─► drop old
+///
+/// New connections are refused only for the moment between the two steps; apps reconnect (with the same
+/// URL) to the replacement. Nothing happens to the live database until the replacement is complete. The old
+/// one is dropped in the background (DROP DATABASE waits for a checkpoint, which writes out everything the
+/// copy just loaded); one left by a crash is dropped when the cluster next starts (<see cref="Scratch"/>).</summary>
+internal static class DatabaseSwitch
+{
+    public static async Task SwapAsync(PostgresTarget target, string live, string replacement, string role, CancellationToken token)
+    {
+        var old = Scratch("old");
+        await using var admin = await target.OpenAsync(null, token);
+        await DatabaseProvisioner.Exec(admin, $"alter database {Sql.Ident(replacement)} owner to {Sql.Ident(role)}", token);
+        await DatabaseProvisioner.Exec(admin, $"revoke all on database {Sql.Ident(replacement)} from public; grant all on database {Sql.Ident(replacement)} to {Sql.Ident(role)}", token);
+        var exists = await DatabaseProvisioner.Scalar(admin, $"select count(*) from pg_database where datname = {Sql.Literal(live)}", token) > 0;
+        if (exists)
+        {
+            await DatabaseProvisioner.Exec(admin, $"alter database {Sql.Ident(live)} with allow_connections false", token);
+        }
+        try
+        {
+            await DatabaseProvisioner.Exec(admin, $"""
+                select pg_terminate_backend(pid) from pg_stat_activity
+                where datname in ({Sql.Literal(live)}, {Sql.Literal(replacement)}) and pid <> pg_backend_pid()
+                """, token);
+            NpgsqlConnection.ClearAllPools();
+            await using (var tx = await admin.BeginTransactionAsync(token))
+            {
+                if (exists)
+                {
+                    await Run(admin, tx, $"alter database {Sql.Ident(live)} rename to {Sql.Ident(old)}", token);
+                }
+                await Run(admin, tx, $"alter database {Sql.Ident(replacement)} rename to {Sql.Ident(live)}", token);
+                await tx.CommitAsync(token);
+            }
+        }
+        catch
+        {
+            if (exists)
+            {
+                await DatabaseProvisioner.Exec(admin, $"alter database {Sql.Ident(live)} with allow_connections true", CancellationToken.None);
+            }
+            throw;
+        }
+        if (exists)
+        {
+            _ = Task.Run(async () =>
+            {
+                try
+                {
+                    await using var cleanup = await target.OpenAsync(null, CancellationToken.None);
+                    await DatabaseProvisioner.Exec(cleanup, $"drop database if exists {Sql.Ident(old)} with (force)", CancellationToken.None);
+                }
+                catch (NpgsqlException)
+                {
+                    // Dropped at the cluster's next start.
+                }
+            }, CancellationToken.None);
+        }
+    }
+
+    public const string ScratchPrefix = "slipway_tmp_";
+
+    /// <summary>A name for a database Slipway builds or retires: never an app's, dropped if found at start-up.</summary>
+    public static string Scratch(string purpose) => ScratchPrefix + purpose + "_" + Secrets.Password()[..10].ToLowerInvariant();
+
+    /// <summary>At the cluster's start: scratch databases (verification, restore, branch, retired) a crash left.</summary>
+    public static async Task SweepAsync(PostgresTarget target, CancellationToken token)
+    {
+        await using var admin = await target.OpenAsync(null, token);
+        var names = new List<string>();
+        await using (var list = new NpgsqlCommand(
+            $"select datname from pg_database where datname like 'slipway\\_tmp\\_%' or datname like '{BackupVerifier.ScratchPrefix.Replace("_", "\\_")}%'", admin))
+        await using (var reader = await list.ExecuteReaderAsync(token))
+        {
+            while (await reader.ReadAsync(token))
+            {
+                names.Add(reader.GetString(0));
+            }
+        }
+        foreach (var name in names)
+        {
+            await DatabaseProvisioner.Exec(admin, $"drop database if exists {Sql.Ident(name)} with (force)", token);
+        }
+    }
+
+    private static async Task Run(NpgsqlConnection connection, NpgsqlTransaction tx, string sql, CancellationToken token)
+    {
+        await using var command = new NpgsqlCommand(sql, connection, tx);
+        await command.ExecuteNonQueryAsync(token);
+    }
+}

@@ -1,0 +1,17 @@
+namespace Slipway.Databases;
+
+/// <summary>Where backup files live. Local directory today; an S3-compatible bucket implements the same four
+/// operations (PUT, GET to a scratch file, DELETE) without any change to how backups are taken or verified.</summary>
+internal interface IBackupStorage
+{
+    /// <summary>For messages: "local directory /var/backups/slipway".</summary>
+    string Description { get; }
+
+    /// <summary>Stores <paramref name="localFile"/> under <paramref name="key"/> (consuming the file); durable when it returns.</summary>
+    Task PutAsync(string key, string localFile, CancellationToken token);
+
+    /// <summary>A local file with the stored bytes: the stored file itself, or a download into <paramref name="scratchDir"/>.</summary>
+    Task<string> FetchAsync(string key, string scratchDir, CancellationToken token);
+
+    Task DeleteAsync(string key, CancellationToken token);
+}

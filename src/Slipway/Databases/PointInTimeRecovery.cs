@@ -1,0 +1,265 @@
+using System.Diagnostics;
+using System.Globalization;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+using Slipway.Hosting;
+
+namespace Slipway.Databases;
+
+/// <summary>Point-in-time recovery for the managed cluster. The cluster archives every WAL segment
+/// (archive_command, archive_timeout 60 s: at most about a minute of data outside the archive); this service
+/// takes a base backup when there is none or the newest is older than BaseBackupInterval, and keeps base
+/// backups and WAL for PitrWindow.
+///
+/// Recovering a moment never touches the live cluster's data:
+///
+///   newest base backup finished before AT ─► extracted into a temporary cluster (its own socket, no TCP,
+///   archiving off) ─► replays archived WAL up to AT, promotes ─► pg_dump | pg_restore of the one database
+///   into a new database of the live cluster ─► temporary cluster stopped and deleted
+/// </summary>
+internal sealed partial class PointInTimeRecovery(
+    PostgresCluster cluster, DatabaseStore databases, Config.Keyring keyring, PlatformOptions options, TimeProvider clock, ILogger<PointInTimeRecovery> logger)
+    : BackgroundService
+{
+    private readonly SemaphoreSlim _baseBackups = new(1, 1);
+
+    private string BaseDir => Path.Combine(cluster.Root, "base");
+
+    /// <summary>Finished base backups, newest first: (directory, when it finished).</summary>
+    public IReadOnlyList<(string Dir, DateTime Finished)> BaseBackups() => !Directory.Exists(BaseDir) ? [] :
+        Directory.GetDirectories(BaseDir)
+            .Where(d => File.Exists(Path.Combine(d, "finished")))
+            .Select(d => (d, DateTime.Parse(File.ReadAllText(Path.Combine(d, "finished")).Trim(), CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal)))
+            .OrderByDescending(b => b.Item2).ToList();
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(options.BackupTick, clock);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stoppingToken))
+            {
+                if (cluster.Pid is null || !cluster.IsInitialized)
+                {
+                    continue;
+                }
+                var newest = BaseBackups().FirstOrDefault();
+                if (newest.Dir is null || clock.GetUtcNow().UtcDateTime - newest.Finished > options.BaseBackupInterval)
+                {
+                    try
+                    {
+                        await TakeBaseBackupAsync(stoppingToken);
+                        Prune();
+                    }
+                    catch (Exception e) when (e is UserException or NpgsqlException or IOException)
+                    {
+                        LogBaseBackupFailed(logger, e.Message);
+                    }
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    public async Task TakeBaseBackupAsync(CancellationToken token)
+    {
+        await _baseBackups.WaitAsync(token);
+        try
+        {
+            var target = await cluster.EnsureRunningAsync(token);
+            var dir = Path.Combine(BaseDir, clock.GetUtcNow().UtcDateTime.ToString("yyyyMMdd'T'HHmmssfff'Z'", CultureInfo.InvariantCulture));
+            Directory.CreateDirectory(BaseDir);
+            cluster.User?.Own(BaseDir);
+            // Run as the cluster's user, so the files are its own for a recovery to use.
+            var result = await PgTool.RunAsync(PostgresBinaries.Require().Path("pg_basebackup"),
+                ["-D", dir, "--format=tar", "--gzip", "--wal-method=fetch", "--checkpoint=fast", "--no-password"], target.ClientEnv(), token, cluster.User);
+            if (!result.Ok)
+            {
+                if (Directory.Exists(dir))
+                {
+                    Directory.Delete(dir, recursive: true);
+                }
+                throw new UserException(result.Describe("pg_basebackup"));
+            }
+            await File.WriteAllTextAsync(Path.Combine(dir, "finished"), clock.GetUtcNow().UtcDateTime.ToString("O", CultureInfo.InvariantCulture), token);
+            LogBaseBackup(logger, dir);
+        }
+        finally
+        {
+            _baseBackups.Release();
+        }
+    }
+
+    /// <summary>Keeps every base backup inside the window plus the newest one before it (a recovery to the
+    /// window's start begins there), and the WAL from that one on.</summary>
+    private void Prune()
+    {
+        var all = BaseBackups();
+        var cutoff = clock.GetUtcNow().UtcDateTime - options.PitrWindow;
+        var keep = all.TakeWhile(b => b.Finished >= cutoff).Concat(all.SkipWhile(b => b.Finished >= cutoff).Take(1)).ToList();
+        foreach (var old in all.Except(keep))
+        {
+            Directory.Delete(old.Dir, recursive: true);
+        }
+        var oldest = keep.LastOrDefault();
+        if (oldest.Dir is null)
+        {
+            return;
+        }
+        // WAL segments written before the oldest kept base backup started are not needed by any recovery.
+        var started = DateTime.ParseExact(Path.GetFileName(oldest.Dir), "yyyyMMdd'T'HHmmssfff'Z'", CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal);
+        foreach (var segment in Directory.GetFiles(cluster.ArchiveDir).Where(f => File.GetLastWriteTimeUtc(f) < started.AddMinutes(-5)))
+        {
+            File.Delete(segment);
+        }
+    }
+
+    /// <summary>Recovers <paramref name="name"/> of environment <paramref name="key"/> as it was at
+    /// <paramref name="at"/> into a new, detached database <paramref name="toNew"/>.</summary>
+    public async Task<long> RecoverAsync(string key, string name, DateTime at, string toNew, CancellationToken token)
+    {
+        var started = Stopwatch.StartNew();
+        var db = databases.Find(key, name) ?? throw new UserException($"No database {name} in this environment. 'slipway db ls' lists them.", 404);
+        if (db.Type != DatabaseRecord.Postgres || db.Server != DatabaseRecord.Managed)
+        {
+            throw new UserException("Point-in-time recovery works for postgres databases of Slipway's managed cluster; restore a backup instead ('slipway db backups').");
+        }
+        var now = clock.GetUtcNow().UtcDateTime;
+        if (at > now)
+        {
+            throw new UserException($"--at {at:O} is in the future.");
+        }
+        var live = await cluster.EnsureRunningAsync(token);
+        await DatabaseRestore.EnsureNewNameAsync(databases, live, toNew, token);
+        var bases = BaseBackups();
+        var from = bases.FirstOrDefault(b => b.Finished < at);
+        if (from.Dir is null)
+        {
+            throw new UserException(bases.Count == 0
+                ? "No base backup exists yet (the first is taken within seconds of the cluster starting); try again shortly."
+                : $"--at {at:O} is before the oldest recoverable moment ({bases[^1].Finished:O}); restore a logical backup instead ('slipway db backups').");
+        }
+        // Everything up to now reaches the archive: a transaction that commits now (after AT, so recovery stops
+        // at AT even on a quiet database), then a switch to a new WAL segment, archived before we go on.
+        await using (var admin = await live.OpenAsync(null, token))
+        {
+            await DatabaseProvisioner.Exec(admin, "create temporary table slipway_pitr_mark(x int); insert into slipway_pitr_mark values (1)", token);
+            await using var command = new NpgsqlCommand("select pg_walfile_name(pg_switch_wal())", admin);
+            var segment = (string)(await command.ExecuteScalarAsync(token))!;
+            var deadline = clock.GetUtcNow() + TimeSpan.FromSeconds(60);
+            while (!File.Exists(Path.Combine(cluster.ArchiveDir, segment + ".gz")))
+            {
+                if (clock.GetUtcNow() > deadline)
+                {
+                    throw new UserException($"WAL segment {segment} was not archived within 60 s; check the cluster's log in {cluster.Root}/log.");
+                }
+                await Task.Delay(TimeSpan.FromMilliseconds(100), clock, token);
+            }
+        }
+        var work = Path.Combine(cluster.Root, "recover-" + Secrets.Password()[..8].ToLowerInvariant());
+        Process? temp = null;
+        try
+        {
+            temp = await StartRecoveryClusterAsync(from.Dir, work, at, token);
+            var source = new PostgresTarget(DatabaseRecord.Managed, work, 5432, PostgresCluster.Superuser, live.AdminPassword);
+            var password = Secrets.Password();
+            await DatabaseProvisioner.CreateRoleAndDatabaseAsync(live, toNew, password, token);
+            var bin = PostgresBinaries.Require();
+            var (dump, restore) = await PgTool.PipeAsync(
+                bin.Path("pg_dump"), pipe => ["--format=custom", "--compress=0", "--no-sync", "--file=" + pipe, "--dbname=" + db.DbName], source.ClientEnv(),
+                bin.Path("pg_restore"), ["--no-owner", "--no-privileges", "--exit-on-error", "--role=" + toNew, "-d", toNew], live.ClientEnv(),
+                Path.Combine(options.DataDir, "backups", "tmp"), token);
+            if (!dump.Ok || !restore.Ok)
+            {
+                await using var admin = await live.OpenAsync(null, CancellationToken.None);
+                await DatabaseProvisioner.Exec(admin, $"drop database if exists {Sql.Ident(toNew)} with (force); drop role if exists {Sql.Ident(toNew)}", CancellationToken.None);
+                throw new UserException("The recovery failed and nothing was created: " + string.Join("; ", new[] { dump.Ok ? null : dump.Describe("pg_dump"), restore.Ok ? null : restore.Describe("pg_restore") }.OfType<string>()));
+            }
+            databases.Insert(new DatabaseRecord(State.Ids.New("db"), "", db.BaseApp, "", toNew, DatabaseRecord.Postgres, DatabaseRecord.Managed, toNew, toNew,
+                keyring.Encrypt(password), db.VarName, db.Settings, databases.Now(), null));
+            return started.ElapsedMilliseconds;
+        }
+        finally
+        {
+            if (temp is { HasExited: false })
+            {
+                Runtime.ProcessGroups.SignalProcess(temp.Id, 3); // SIGQUIT: immediate shutdown, the copy is thrown away
+                await temp.WaitForExitAsync(CancellationToken.None);
+            }
+            temp?.Dispose();
+            if (Directory.Exists(work))
+            {
+                Directory.Delete(work, recursive: true);
+            }
+        }
+    }
+
+    private async Task<Process> StartRecoveryClusterAsync(string baseBackup, string work, DateTime at, CancellationToken token)
+    {
+        var data = Path.Combine(work, "data");
+        Directory.CreateDirectory(data);
+        File.SetUnixFileMode(work, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        File.SetUnixFileMode(data, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        cluster.User?.Own(work);
+        var untar = await PgTool.RunAsync("tar", ["-xzf", Path.Combine(baseBackup, "base.tar.gz"), "-C", data], null, token, cluster.User);
+        if (!untar.Ok)
+        {
+            throw new UserException("The base backup could not be extracted: " + untar.Describe("tar"));
+        }
+        await File.WriteAllLinesAsync(Path.Combine(data, "slipway.conf"),
+        [
+            "# A temporary recovery cluster: no TCP, its own socket, no archiving.",
+            "listen_addresses = ''",
+            "port = 5432",
+            $"unix_socket_directories = '{work}'",
+            "archive_mode = off",
+            "logging_collector = off",
+            "shared_buffers = '128MB'",
+            $"restore_command = 'test -f {cluster.ArchiveDir}/%f.gz && gunzip -c {cluster.ArchiveDir}/%f.gz > %p'",
+            $"recovery_target_time = '{at.ToString("yyyy-MM-dd HH:mm:ss.ffffff", CultureInfo.InvariantCulture)}+00'",
+            "recovery_target_action = 'promote'",
+        ], token);
+        await File.WriteAllTextAsync(Path.Combine(data, "recovery.signal"), "", token);
+        cluster.User?.Own(work);
+        var process = Process.Start(PgTool.Info(PostgresBinaries.Require().Path("postgres"), ["-D", data], null, cluster.User))!;
+        var output = new List<string>();
+        process.ErrorDataReceived += (_, e) => { if (e.Data is { } l) { lock (output) { output.Add(l); } } };
+        process.OutputDataReceived += (_, _) => { };
+        process.BeginErrorReadLine();
+        process.BeginOutputReadLine();
+        var source = new PostgresTarget(DatabaseRecord.Managed, work, 5432, PostgresCluster.Superuser, (await cluster.EnsureRunningAsync(token)).AdminPassword);
+        var deadline = clock.GetUtcNow() + TimeSpan.FromMinutes(30);
+        while (true)
+        {
+            if (process.HasExited)
+            {
+                lock (output)
+                {
+                    throw new UserException("The recovery cluster stopped: " + string.Join(" | ", output.TakeLast(5)));
+                }
+            }
+            try
+            {
+                await using var connection = await source.OpenAsync(null, token);
+                await using var recovering = new NpgsqlCommand("select pg_is_in_recovery()", connection);
+                if (await recovering.ExecuteScalarAsync(token) is false)
+                {
+                    return process;
+                }
+            }
+            catch (Exception e) when ((e is NpgsqlException or TimeoutException) && clock.GetUtcNow() < deadline)
+            {
+            }
+            await Task.Delay(TimeSpan.FromMilliseconds(200), clock, token);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Base backup taken in {Dir}")]
+    private static partial void LogBaseBackup(ILogger logger, string dir);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Base backup failed: {Reason}")]
+    private static partial void LogBaseBackupFailed(ILogger logger, string reason);
+}

@@ -1,0 +1,381 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+using Slipway.Config;
+using Slipway.Hosting;
+using Slipway.Runtime;
+using Slipway.State;
+
+namespace Slipway.Databases;
+
+/// <summary>The managed PostgreSQL cluster: created on first use, started with the platform, restarted when
+/// it dies (kill -9 included: PostgreSQL's crash recovery replays the WAL, so every acknowledged commit
+/// survives; fsync and synchronous_commit stay on).
+///
+///   DATABASES/postgres/ (0700, the cluster user)   DATA/postgres.json (port, encrypted superuser password)
+///     data/          PGDATA: pg_hba scram-sha-256, sameuser for app roles, loopback only
+///     run/           the Unix socket
+///     wal-archive/   archive_command's target (point-in-time recovery)
+///     log/           the server's log
+/// </summary>
+internal sealed partial class PostgresCluster(PlatformOptions options, Keyring keyring, Store store, TimeProvider clock, ILogger<PostgresCluster> logger)
+    : IHostedService
+{
+    public const string Superuser = "slipway";
+
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly Queue<string> _serverOutput = new();
+    private Process? _process;
+    private PostgresTarget? _target;
+    private Task? _supervision;
+    private volatile bool _stopping;
+
+    private sealed record ClusterState(int Port, string PasswordEnc);
+
+    public string Root => Path.Combine(options.EffectiveDatabasesDir, "postgres");
+    public string DataDir => Path.Combine(Root, "data");
+    public string ArchiveDir => Path.Combine(Root, "wal-archive");
+    private string RunDir => Path.Combine(Root, "run");
+    private string StatePath => Path.Combine(options.DataDir, "postgres.json");
+
+    public bool IsInitialized => File.Exists(StatePath);
+
+    /// <summary>The postmaster's pid while it runs (tests kill it).</summary>
+    public int? Pid => _process is { HasExited: false } p ? p.Id : null;
+
+    /// <summary>Restarts after a crash so far (doctor, tests).</summary>
+    public int Restarts { get; private set; }
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (IsInitialized)
+        {
+            await EnsureRunningAsync(cancellationToken);
+        }
+    }
+
+    /// <summary>The cluster, created and started if needed, as an administration target.</summary>
+    public async Task<PostgresTarget> EnsureRunningAsync(CancellationToken token)
+    {
+        if (_target is { } ready && Pid is not null)
+        {
+            return ready;
+        }
+        await _gate.WaitAsync(token);
+        try
+        {
+            if (_target is { } again && Pid is not null)
+            {
+                return again;
+            }
+            var binaries = PostgresBinaries.Require();
+            var user = ClusterUser.Resolve();
+            User = user;
+            var state = IsInitialized ? Load() : await InitializeAsync(binaries, user, token);
+            var target = new PostgresTarget(DatabaseRecord.Managed, "127.0.0.1", state.Port, Superuser, keyring.Decrypt(state.PasswordEnc));
+            await StopLeftoverAsync();
+            await StartServerAsync(binaries, user, target, token);
+            if (_target is null)
+            {
+                await DatabaseSwitch.SweepAsync(target, token);
+            }
+            _target = target;
+            _supervision ??= Task.Run(() => SuperviseAsync(binaries, user, target), CancellationToken.None);
+            return target;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private ClusterState Load() => JsonSerializer.Deserialize<ClusterState>(File.ReadAllText(StatePath))!;
+
+    private async Task<ClusterState> InitializeAsync(PostgresBinaries binaries, ClusterUser? user, CancellationToken token)
+    {
+        // A crash mid-initialization leaves a cluster without its state file: start it over.
+        if (Directory.Exists(Root))
+        {
+            Directory.Delete(Root, recursive: true);
+        }
+        Directory.CreateDirectory(options.EffectiveDatabasesDir);
+        if (user is not null)
+        {
+            // The cluster user must be able to reach its directory through this one.
+            File.SetUnixFileMode(options.EffectiveDatabasesDir, (UnixFileMode)0b111_101_101);
+        }
+        foreach (var dir in new[] { Root, RunDir, ArchiveDir, Path.Combine(Root, "log") })
+        {
+            Directory.CreateDirectory(dir);
+            File.SetUnixFileMode(dir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+        var password = Secrets.Password();
+        var pwfile = Path.Combine(Root, "initdb.pw");
+        await File.WriteAllTextAsync(pwfile, password + "\n", token);
+        File.SetUnixFileMode(pwfile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        user?.Own(Root);
+        LogInitializing(logger, Root);
+        var result = await PgTool.RunAsync(binaries.Path("initdb"),
+            ["-D", DataDir, "-U", Superuser, "--pwfile=" + pwfile, "--auth=scram-sha-256", "-E", "UTF8", "--no-locale", "--data-checksums"],
+            null, token, user);
+        File.Delete(pwfile);
+        if (!result.Ok)
+        {
+            throw new UserException("Could not create the managed PostgreSQL cluster: " + result.Describe("initdb"));
+        }
+
+        await File.AppendAllTextAsync(Path.Combine(DataDir, "postgresql.conf"), "\ninclude 'slipway.conf'\n", token);
+        user?.Own(DataDir);
+        var state = new ClusterState(FreePort(), keyring.Encrypt(password));
+        var temp = StatePath + ".tmp";
+        await File.WriteAllTextAsync(temp, JsonSerializer.Serialize(state), token);
+        File.Move(temp, StatePath, overwrite: true);
+        return state;
+    }
+
+    /// <summary>The administrator may connect to any database (and replicate: base backups); every other role
+    /// only to the database of its own name (its environment's), with a password.</summary>
+    public const string HbaConf = """
+        # Written by Slipway at every start.
+        local   all          slipway                 scram-sha-256
+        host    all          slipway   127.0.0.1/32  scram-sha-256
+        host    all          slipway   ::1/128       scram-sha-256
+        local   replication  slipway                 scram-sha-256
+        host    replication  slipway   127.0.0.1/32  scram-sha-256
+        host    sameuser     all       127.0.0.1/32  scram-sha-256
+        host    sameuser     all       ::1/128       scram-sha-256
+
+        """;
+
+    /// <summary>Who runs the cluster's programs (null: this process's user), once it has started.</summary>
+    public ClusterUser? User { get; private set; }
+
+    private void WriteSettings(int port, ClusterUser? user)
+    {
+        var hba = Path.Combine(DataDir, "pg_hba.conf");
+        File.WriteAllText(hba, HbaConf);
+        user?.Own(hba);
+        var lines = new List<string>
+        {
+            "# Written by Slipway at every start; edit postgresql.conf (before the include) for your own settings.",
+            "listen_addresses = '127.0.0.1'",
+            $"port = {port}",
+            $"unix_socket_directories = '{RunDir}'",
+            "password_encryption = 'scram-sha-256'",
+            "fsync = on",
+            "synchronous_commit = on",
+            "wal_level = replica",
+            "archive_mode = on",
+            // At most a minute of data is ever outside the archive (point-in-time recovery).
+            // Compressed: a segment switched by archive_timeout is mostly empty and shrinks to almost nothing.
+            $"archive_command = 'test ! -f {ArchiveDir}/%f.gz && gzip -c %p > {ArchiveDir}/%f.gz.tmp && mv {ArchiveDir}/%f.gz.tmp {ArchiveDir}/%f.gz'",
+            "archive_timeout = 60",
+            "logging_collector = on",
+            $"log_directory = '{Path.Combine(Root, "log")}'",
+            "log_filename = 'postgresql-%a.log'",
+            "log_truncate_on_rotation = on",
+        };
+        lines.AddRange(PostgresTuning.For(GC.GetGCMemoryInfo().TotalAvailableMemoryBytes).Select(s => $"{s.Name} = '{s.Value}'"));
+        var path = Path.Combine(DataDir, "slipway.conf");
+        File.WriteAllLines(path, lines);
+        user?.Own(path);
+    }
+
+    private async Task StartServerAsync(PostgresBinaries binaries, ClusterUser? user, PostgresTarget target, CancellationToken token)
+    {
+        WriteSettings(target.Port, user);
+        var info = PgTool.Info(binaries.Path("postgres"), ["-D", DataDir], null, user);
+        info.WorkingDirectory = Root;
+        var process = Process.Start(info)!;
+        process.ErrorDataReceived += (_, e) => Remember(e.Data);
+        process.OutputDataReceived += (_, e) => Remember(e.Data);
+        process.BeginErrorReadLine();
+        process.BeginOutputReadLine();
+        _process = process;
+        try
+        {
+            await WaitReadyAsync(process, target, token);
+        }
+        catch
+        {
+            if (!process.HasExited)
+            {
+                process.Kill();
+            }
+            throw;
+        }
+    }
+
+    private async Task WaitReadyAsync(Process process, PostgresTarget target, CancellationToken token)
+    {
+        var deadline = clock.GetUtcNow() + TimeSpan.FromSeconds(90);
+        while (true)
+        {
+            if (process.HasExited)
+            {
+                throw new UserException("The managed PostgreSQL did not start: " + string.Join(" | ", Output()) +
+                    $" (its log is in {Path.Combine(Root, "log")})");
+            }
+            try
+            {
+                await using var connection = new NpgsqlConnection(target.ConnectionString());
+                await connection.OpenAsync(token);
+                return;
+            }
+            catch (Exception e) when (e is NpgsqlException or TimeoutException && clock.GetUtcNow() < deadline)
+            {
+                // PostgresException 57P03: the database system is starting up (crash recovery).
+                await Task.Delay(TimeSpan.FromMilliseconds(100), clock, token);
+            }
+        }
+    }
+
+    private void Remember(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+        lock (_serverOutput)
+        {
+            _serverOutput.Enqueue(line);
+            while (_serverOutput.Count > 20)
+            {
+                _serverOutput.Dequeue();
+            }
+        }
+    }
+
+    private List<string> Output()
+    {
+        lock (_serverOutput)
+        {
+            return [.. _serverOutput];
+        }
+    }
+
+    /// <summary>Restarts the server whenever it exits while the platform runs, with backoff.</summary>
+    private async Task SuperviseAsync(PostgresBinaries binaries, ClusterUser? user, PostgresTarget target)
+    {
+        var delay = TimeSpan.FromMilliseconds(200);
+        while (!_stopping)
+        {
+            var process = _process!;
+            await process.WaitForExitAsync();
+            if (_stopping)
+            {
+                return;
+            }
+            Restarts++;
+            LogCrashed(logger, process.ExitCode);
+            store.AddEvent(null, null, "database.crashed", $"the managed PostgreSQL exited (code {process.ExitCode}); restarting it");
+            while (!_stopping)
+            {
+                await _gate.WaitAsync();
+                try
+                {
+                    if (_stopping)
+                    {
+                        return;
+                    }
+                    if (Pid is not null)
+                    {
+                        break; // a caller of EnsureRunningAsync started it meanwhile
+                    }
+                    await StartServerAsync(binaries, user, target, CancellationToken.None);
+                    store.AddEvent(null, null, "database.restarted", "the managed PostgreSQL is running again");
+                    delay = TimeSpan.FromMilliseconds(200);
+                    break;
+                }
+                catch (Exception e) when (e is UserException or NpgsqlException or IOException)
+                {
+                    // Backends of the killed server may still hold its shared memory for a moment.
+                    LogRestartFailed(logger, e.Message);
+                }
+                finally
+                {
+                    _gate.Release();
+                }
+                await Task.Delay(delay, clock);
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(10).Ticks));
+            }
+        }
+    }
+
+    /// <summary>A server left running by a platform process that was killed: shut it down cleanly before
+    /// starting one this process supervises.</summary>
+    private async Task StopLeftoverAsync()
+    {
+        var pidFile = Path.Combine(DataDir, "postmaster.pid");
+        if (!File.Exists(pidFile) || !int.TryParse(File.ReadLines(pidFile).FirstOrDefault(), out var pid))
+        {
+            return;
+        }
+        string cmdline;
+        try
+        {
+            cmdline = File.ReadAllText($"/proc/{pid}/cmdline").Replace('\0', ' ');
+        }
+        catch (IOException)
+        {
+            return;
+        }
+        if (!cmdline.Contains("postgres", StringComparison.Ordinal) || !cmdline.Contains(DataDir, StringComparison.Ordinal))
+        {
+            return;
+        }
+        ProcessGroups.SignalProcess(pid, SigInt);
+        var deadline = clock.GetUtcNow() + TimeSpan.FromSeconds(30);
+        while (File.Exists($"/proc/{pid}/cmdline") && clock.GetUtcNow() < deadline)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(100), clock);
+        }
+        ProcessGroups.SignalProcess(pid, ProcessGroups.SigKill);
+    }
+
+    private const int SigInt = 2;
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        _stopping = true;
+        if (_process is not { HasExited: false } process)
+        {
+            return;
+        }
+        // SIGINT: PostgreSQL's fast shutdown (roll back open transactions, checkpoint, exit).
+        ProcessGroups.SignalProcess(process.Id, SigInt);
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        try
+        {
+            await process.WaitForExitAsync(cts.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill();
+        }
+        if (_supervision is not null)
+        {
+            await _supervision;
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Creating the managed PostgreSQL cluster in {Root}")]
+    private static partial void LogInitializing(ILogger logger, string root);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The managed PostgreSQL exited with code {Code}; restarting it")]
+    private static partial void LogCrashed(ILogger logger, int code);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Restarting the managed PostgreSQL failed, retrying: {Reason}")]
+    private static partial void LogRestartFailed(ILogger logger, string reason);
+}

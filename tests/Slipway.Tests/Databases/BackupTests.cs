@@ -1,0 +1,158 @@
+using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+using Slipway.Databases;
+using Slipway.State;
+using Slipway.Tests.Support;
+
+namespace Slipway.Tests.Databases;
+
+[Collection("platform")]
+public sealed class BackupTests(DatabaseFixture fixture) : IClassFixture<DatabaseFixture>
+{
+    private TestPlatform Platform => fixture.Platform;
+
+    private async Task<string> CreateWithRowsAsync(string app, int rows, params string[] extra)
+    {
+        var created = await Platform.CliAsync(["db", "create", "--app", app, .. extra]);
+        created.ExitCode.Should().Be(0, created.ToString());
+        await SqlAsync(app, $"create table items(id serial primary key, v text not null); create table notes(n int); insert into items(v) select 'row' || g from generate_series(1, {rows}) g");
+        return (await Platform.CliAsync("db", "url", "--app", app)).Out.Trim();
+    }
+
+    private async Task<string> SqlAsync(string app, string sql)
+    {
+        var result = await Platform.CliAsync("db", "psql", "--app", app, "-c", sql);
+        result.ExitCode.Should().Be(0, result.ToString());
+        return result.Out.Trim();
+    }
+
+    private async Task<List<JsonElement>> BackupsAsync(string app) =>
+        JsonDocument.Parse((await Platform.CliAsync("db", "backups", "--app", app, "--json")).Out).RootElement.EnumerateArray().ToList();
+
+    [Fact]
+    public async Task A_backup_is_verified_listed_and_restores_in_place_after_a_safety_backup_and_into_a_new_database()
+    {
+        var url = await CreateWithRowsAsync("ledger", 500);
+        var backup = await Platform.CliAsync("db", "backup", "--app", "ledger", "--json");
+        backup.ExitCode.Should().Be(0, backup.ToString());
+        var taken = JsonDocument.Parse(backup.Out).RootElement;
+        var id = taken.GetProperty("id").GetString()!;
+        taken.GetProperty("status").GetString().Should().Be("verified");
+        taken.GetProperty("tables").GetInt32().Should().Be(2);
+        taken.GetProperty("rows").GetInt64().Should().Be(500);
+        taken.GetProperty("sizeBytes").GetInt64().Should().BeGreaterThan(0);
+
+        var listed = await Platform.CliAsync("db", "backups", "--app", "ledger");
+        listed.Out.Should().Contain(id).And.Contain("verified").And.Contain("manual");
+
+        // Damage the live data, then restore in place while a connection is open.
+        await SqlAsync("ledger", "delete from items where id > 10; insert into notes values (42)");
+        await using var open = new NpgsqlConnection(ConnectionString(url));
+        await open.OpenAsync();
+        var restore = await Platform.CliAsync("db", "restore", id, "--json");
+        restore.ExitCode.Should().Be(0, restore.ToString());
+        var safety = JsonDocument.Parse(restore.Out).RootElement.GetProperty("safetyBackup").GetString();
+        (await SqlAsync("ledger", "select count(*) from items")).Should().Be("500");
+        (await SqlAsync("ledger", "select count(*) from notes")).Should().Be("0");
+        (await Platform.CliAsync("db", "url", "--app", "ledger")).Out.Trim().Should().Be(url, "apps keep their URL across a restore");
+
+        var all = await BackupsAsync("ledger");
+        var safetyRow = all.Single(b => b.GetProperty("id").GetString() == safety);
+        safetyRow.GetProperty("kind").GetString().Should().Be("safety");
+        safetyRow.GetProperty("status").GetString().Should().Be("verified");
+        safetyRow.GetProperty("rows").GetInt64().Should().Be(11, "the safety backup holds the data the restore replaced");
+
+        var toNew = await Platform.CliAsync("db", "restore", id, "--to-new", "ledger_copy");
+        toNew.ExitCode.Should().Be(0, toNew.ToString());
+        (await Platform.CliAsync("db", "ls", "--app", "ledger")).Out.Should().Contain("ledger_copy").And.Contain("detached");
+        var copyUrl = new Uri((await Platform.CliAsync("db", "url", "--app", "ledger", "--name", "ledger_copy")).Out.Trim());
+        await using var copy = new NpgsqlConnection(ConnectionString(copyUrl.ToString()));
+        await copy.OpenAsync();
+        await using (var count = new NpgsqlCommand("select count(*) from items", copy))
+        {
+            (await count.ExecuteScalarAsync()).Should().Be(500L);
+        }
+        await copy.CloseAsync();
+
+        // The detached copy becomes the environment's database: same URL, the app's role owns its tables.
+        await SqlAsync("ledger", "insert into notes values (7)");
+        var attach = await Platform.CliAsync("db", "attach", "ledger_copy", "--app", "ledger");
+        attach.ExitCode.Should().Be(0, attach.ToString());
+        (await SqlAsync("ledger", "select count(*) from notes")).Should().Be("0");
+        (await SqlAsync("ledger", "insert into items(v) values ('mine') returning v")).Should().StartWith("mine");
+        (await Platform.CliAsync("db", "ls", "--app", "ledger")).Out.Should().NotContain("ledger_copy");
+        (await Platform.CliAsync("db", "url", "--app", "ledger")).Out.Trim().Should().Be(url);
+    }
+
+    [Fact]
+    public async Task A_corrupted_backup_file_fails_verification_visibly_and_is_never_restored()
+    {
+        await CreateWithRowsAsync("fragile", 200);
+        var id = JsonDocument.Parse((await Platform.CliAsync("db", "backup", "--app", "fragile", "--json")).Out).RootElement.GetProperty("id").GetString()!;
+        var databases = Platform.Services.GetRequiredService<DatabaseStore>();
+        var storage = (LocalBackupStorage)Platform.Services.GetRequiredService<IBackupStorage>();
+        var record = databases.FindBackup(id)!;
+        var path = storage.PathOf(record.Location!);
+        var bytes = await File.ReadAllBytesAsync(path);
+        bytes[bytes.Length / 2] ^= 0xFF;
+        await File.WriteAllBytesAsync(path, bytes);
+
+        var verify = await Platform.CliAsync("db", "verify", id);
+        verify.ExitCode.Should().Be(1);
+        verify.Err.Should().Contain("checksum mismatch");
+        var row = (await BackupsAsync("fragile")).Single(b => b.GetProperty("id").GetString() == id);
+        row.GetProperty("status").GetString().Should().Be("failed");
+        Platform.Services.GetRequiredService<Store>().ListEvents("fragile").Should().Contain(e => e.Kind == "database.backup-failed" && e.Message.Contains(id));
+        var restore = await Platform.CliAsync("db", "restore", id);
+        restore.ExitCode.Should().Be(1);
+        restore.Err.Should().Contain("only verified backups are restored");
+
+        // A damaged dump whose checksum was recorded after the damage: the restore itself catches it.
+        var truncated = bytes[..(bytes.Length * 2 / 3)];
+        await File.WriteAllBytesAsync(path, truncated);
+        databases.UpdateBackup(record with { Sha256 = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(truncated)) });
+        var again = await Platform.CliAsync("db", "verify", id);
+        again.ExitCode.Should().Be(1);
+        again.Err.Should().Contain("pg_restore");
+    }
+
+    [Fact]
+    public async Task Scheduled_backups_run_verify_are_pruned_by_retention_and_restore()
+    {
+        await CreateWithRowsAsync("nightly", 50, "--schedule", "*/2 * * * * *");
+        // keep 1 daily, 0 weekly: every new scheduled backup replaces the previous one.
+        var db = Platform.Services.GetRequiredService<DatabaseStore>().Find("nightly", "main")!;
+        Platform.Services.GetRequiredService<DatabaseStore>().UpdateSettings(db.Id, (db.ParsedSettings with { KeepDaily = 1, KeepWeekly = 0 }).ToJson());
+
+        string? first = null;
+        (await DatabaseFixture.EventuallyAsync(async () =>
+        {
+            var scheduled = (await BackupsAsync("nightly")).Where(b => b.GetProperty("kind").GetString() == "scheduled").ToList();
+            first ??= scheduled.FirstOrDefault(b => b.GetProperty("status").GetString() == "verified").ValueKind == JsonValueKind.Object
+                ? scheduled.First(b => b.GetProperty("status").GetString() == "verified").GetProperty("id").GetString() : null;
+            return first is not null && scheduled.Any(b => b.GetProperty("status").GetString() == "verified" && b.GetProperty("id").GetString() != first)
+                && scheduled.All(b => b.GetProperty("id").GetString() != first);
+        }, TimeSpan.FromSeconds(60))).Should().BeTrue("a second scheduled backup verifies and retention removes the first");
+
+        var latest = (await BackupsAsync("nightly")).First(b => b.GetProperty("status").GetString() == "verified");
+        latest.GetProperty("rows").GetInt64().Should().Be(50);
+        var restore = await Platform.CliAsync("db", "restore", latest.GetProperty("id").GetString()!, "--to-new", "nightly_check");
+        restore.ExitCode.Should().Be(0, restore.ToString());
+
+        // Destroying the environment drops its database (and stops its schedule).
+        (await Platform.CliAsync("destroy", "--app", "nightly", "--yes")).ExitCode.Should().Be(0);
+        Platform.Services.GetRequiredService<DatabaseStore>().Find("nightly", "main").Should().BeNull();
+        var cluster = await fixture.Cluster.EnsureRunningAsync(CancellationToken.None);
+        await using var admin = await cluster.OpenAsync(null, CancellationToken.None);
+        await using var exists = new NpgsqlCommand("select count(*) from pg_database where datname = 'app_nightly_main'", admin);
+        (await exists.ExecuteScalarAsync()).Should().Be(0L);
+    }
+
+    private static string ConnectionString(string url)
+    {
+        var uri = new Uri(url);
+        var (user, password) = (uri.UserInfo.Split(':')[0], uri.UserInfo.Split(':')[1]);
+        return new NpgsqlConnectionStringBuilder { Host = uri.Host, Port = uri.Port, Username = user, Password = password, Database = uri.AbsolutePath.Trim('/'), Pooling = false }.ConnectionString;
+    }
+}

@@ -187,7 +187,10 @@ internal sealed class HttpForwarder : IDisposable
             {
                 continue;
             }
-            if (!request.Headers.TryAddWithoutValidation(name, (IEnumerable<string?>)values))
+            var added = values.Count == 1
+                ? request.Headers.TryAddWithoutValidation(name, values[0])
+                : request.Headers.TryAddWithoutValidation(name, (IEnumerable<string?>)values);
+            if (!added)
             {
                 request.Content?.Headers.TryAddWithoutValidation(name, (IEnumerable<string?>)values);
             }

@@ -16,14 +16,18 @@ internal sealed class RouteTable
 
     public IEnumerable<AppRoute> Apps => _byHost.Values.Distinct();
 
+    /// <summary>The app at <paramref name="host"/> (a Host header: port and a trailing dot ignored, any case),
+    /// looked up without allocating.</summary>
     public AppRoute? Match(string host)
     {
-        var colon = host.LastIndexOf(':');
-        if (colon > 0 && !host.EndsWith(']'))
+        var name = host.AsSpan();
+        var colon = name.LastIndexOf(':');
+        if (colon > 0 && !name.EndsWith("]"))
         {
-            host = host[..colon];
+            name = name[..colon];
         }
-        return _byHost.GetValueOrDefault(host.TrimEnd('.').ToLowerInvariant());
+        name = name.TrimEnd('.');
+        return _byHost.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(name, out var route) ? route : null;
     }
 
     public RouteTable With(AppRoute route)

@@ -30,6 +30,9 @@ public sealed class RouteTableTests
     }
 
     [Fact]
+    public void The_empty_table_matches_nothing() => RouteTable.Empty.Match("SHOP.localhost:8080").Should().BeNull();
+
+    [Fact]
     public void A_host_declared_in_upper_case_matches_requests_in_lower_case()
     {
         RouteTable.Empty.With(App("shop", "Shop.Example.COM")).Match("shop.example.com")!.App.Should().Be("shop");

@@ -4,21 +4,25 @@ using System.Diagnostics;
 namespace Slipway.Tests.Support;
 
 /// <summary>Continuous load through the edge from a few concurrent clients, recording every answer (status
-/// and X-App-Version) so a test can assert that no request failed and see each switch.</summary>
+/// and X-App-Version) so a test can assert that no request failed and see each switch. Stopping lets every
+/// client finish one request started after the stop was asked for, so the answers always include the state
+/// at that moment (on a busy machine, the requests in flight may all have started before it).</summary>
 internal sealed class LoadLoop : IAsyncDisposable
 {
     private readonly CancellationTokenSource _stop = new();
     private readonly Task[] _workers;
     private readonly HttpClient _http = new(new SocketsHttpHandler { UseProxy = false }) { Timeout = TimeSpan.FromSeconds(30) };
     private readonly Stopwatch _clock = Stopwatch.StartNew();
+    private TimeSpan _stopAskedAt = TimeSpan.MaxValue;
 
     public LoadLoop(int port, string app, int concurrency = 4, string path = "/")
     {
         _workers = Enumerable.Range(0, concurrency).Select(_ => Task.Run(async () =>
         {
-            while (!_stop.IsCancellationRequested)
+            var lastStart = TimeSpan.Zero;
+            while (!_stop.IsCancellationRequested || lastStart < _stopAskedAt)
             {
-                var at = _clock.Elapsed;
+                var at = lastStart = _clock.Elapsed;
                 try
                 {
                     using var request = new HttpRequestMessage(HttpMethod.Get, $"http://127.0.0.1:{port}{path}");
@@ -44,6 +48,7 @@ internal sealed class LoadLoop : IAsyncDisposable
 
     public async Task StopAsync()
     {
+        _stopAskedAt = _clock.Elapsed;
         await _stop.CancelAsync();
         await Task.WhenAll(_workers);
     }

@@ -87,6 +87,12 @@ internal sealed class DatabaseProvisioner(
         }
         var password = Secrets.Password();
         var name = Sql.NameFor(key, spec.Name);
+        if (databases.ListAll().Any(d => d.DbName == name || d.RoleName == name))
+        {
+            // Another environment's (or a detached) database has this name: adopting its role and database
+            // would hand that data to this app, and change the other app's password.
+            name = Sql.DistinctNameFor(key, spec.Name);
+        }
         var record = new DatabaseRecord(State.Ids.New("db"), key, baseApp, env, spec.Name,
             spec.Type == DatabaseType.Redis ? DatabaseRecord.Redis : DatabaseRecord.Postgres,
             spec.Type == DatabaseType.Redis ? DatabaseRecord.Managed : server ?? DatabaseRecord.Managed,

@@ -80,6 +80,26 @@ public sealed class ProvisioningTests(DatabaseFixture fixture) : IClassFixture<D
     }
 
     [Fact]
+    public async Task Apps_whose_names_map_to_the_same_postgres_name_get_separate_databases_and_roles()
+    {
+        // App "coll" with database "x_main" and app "coll-x" with database "main" both map to app_coll_x_main.
+        (await Platform.CliAsync("db", "create", "--app", "coll", "--name", "x_main")).ExitCode.Should().Be(0);
+        (await Platform.CliAsync("db", "psql", "--app", "coll", "--name", "x_main", "-c", "create table secrets(x int); insert into secrets values (1)")).ExitCode.Should().Be(0);
+        var a = new Uri((await Platform.CliAsync("db", "url", "--app", "coll", "--name", "x_main")).Out.Trim());
+
+        var created = await Platform.CliAsync("db", "create", "--app", "coll-x");
+        created.ExitCode.Should().Be(0, created.ToString());
+        var b = new Uri((await Platform.CliAsync("db", "url", "--app", "coll-x")).Out.Trim());
+        b.AbsolutePath.Should().NotBe(a.AbsolutePath, "another app's database is never handed out");
+        b.UserInfo.Split(':')[0].Should().NotBe(a.UserInfo.Split(':')[0], "nor its role");
+
+        var own = await Platform.CliAsync("db", "psql", "--app", "coll", "--name", "x_main", "-c", "select count(*) from secrets");
+        own.Out.Trim().Should().Be("1", "the first app's URL (its password) still works: " + own);
+        var other = await Platform.CliAsync("db", "psql", "--app", "coll-x", "-c", "select to_regclass('secrets') is null");
+        other.Out.Trim().Should().Be("t", "the second app does not see the first app's tables: " + other);
+    }
+
+    [Fact]
     public async Task After_kill_9_of_postgres_slipway_restarts_it_the_app_reconnects_and_every_acknowledged_write_is_there()
     {
         (await Platform.DeployAsync(DbApp.Create(), "durable")).ExitCode.Should().Be(0);

@@ -66,9 +66,17 @@ internal static class DatabaseEndpoints
             return new BranchDto(outcome.Database, outcome.Created, outcome.Bytes, outcome.Milliseconds, outcome.CopyMilliseconds, outcome.SwitchMilliseconds, deployment);
         });
 
-        api.MapPost("/v1/backups/{id}/verify", async (string id, DatabaseStore databases, BackupStore backups, HttpContext context) =>
+        api.MapPost("/v1/backups/{id}/verify", async (string id, DatabaseStore databases, BackupStore backups, DatabaseLocks locks, HttpContext context) =>
         {
             var backup = databases.FindBackup(id) ?? throw new UserException($"No backup {id}. 'slipway db backups --app APP' lists them.", 404);
+            // One verification of a database's backups at a time: two would share the backup's scratch database.
+            using var held = await locks.HoldAsync(backup.DatabaseId, context.RequestAborted);
+            backup = databases.FindBackup(id) ?? throw new UserException($"No backup {id}. 'slipway db backups --app APP' lists them.", 404);
+            if (backup.Location is null || backup.Sha256 is null)
+            {
+                throw new UserException($"Backup {id} has no file to verify: it failed before it was stored ({backup.Error ?? backup.Status}). " +
+                    $"Take a new one: slipway db backup --app {backup.App}");
+            }
             var server = databases.FindById(backup.DatabaseId)?.Server ?? DatabaseRecord.Managed;
             return DatabaseViews.Of(await backups.VerifyAsync(backup, server, context.RequestAborted));
         });

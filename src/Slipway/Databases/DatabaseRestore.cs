@@ -7,7 +7,7 @@ namespace Slipway.Databases;
 /// and switched in atomically (<see cref="DatabaseSwitch"/>): apps keep their URL and reconnect.
 /// To a new database: its own role and password, detached (listed by `db ls`, reachable with `db url --name`).</summary>
 internal sealed partial class DatabaseRestore(
-    DatabaseStore databases, DatabaseProvisioner provisioner, BackupStore backups, DatabaseLocks locks, Config.Keyring keyring)
+    DatabaseStore databases, DatabaseProvisioner provisioner, BackupStore backups, DatabaseLocks locks, Config.Keyring keyring, State.Store store)
 {
     public sealed record Outcome(string Database, string? SafetyBackup, long Milliseconds);
 
@@ -19,8 +19,13 @@ internal sealed partial class DatabaseRestore(
         {
             throw new UserException($"Backup {backupId} is {backup.Status}{(backup.Error is null ? "" : $" ({backup.Error})")}: only verified backups are restored. Pick another from 'slipway db backups'.");
         }
-        var db = databases.FindById(backup.DatabaseId) ?? throw new UserException(
-            $"The database backup {backupId} was taken of is gone; restore it into a new database with --to-new NAME.");
+        var db = databases.FindById(backup.DatabaseId);
+        if (db is null)
+        {
+            // Its environment was destroyed: its backups stay, and are how its data comes back.
+            db = toNew is not null ? Gone(backup) : throw new UserException(
+                $"The database backup {backupId} was taken of is gone; restore it into a new database with --to-new NAME.");
+        }
         var target = await provisioner.TargetAsync(db.Server, token);
         var file = await backups.Storage.FetchAsync(backup.Location!, Path.GetTempPath(), token);
         if (await BackupVerifier.ChecksumAsync(file, token) != backup.Sha256)
@@ -41,6 +46,16 @@ internal sealed partial class DatabaseRestore(
         await LoadAsync(target, scratch, db.RoleName, file, token);
         await DatabaseSwitch.SwapAsync(target, db.DbName, scratch, db.RoleName, token);
         return new Outcome(db.DbName, safety.Id, started.ElapsedMilliseconds);
+    }
+
+    /// <summary>Stands in for the database of a destroyed environment: the detached copy goes to the managed
+    /// cluster and is listed under the app (APP of the key APP-ENV when that app still exists).</summary>
+    private DatabaseRecord Gone(BackupRecord backup)
+    {
+        var dash = backup.App.LastIndexOf('-');
+        var baseApp = dash > 0 && store.FindApp(backup.App[..dash]) is { Env: Deploy.AppEnvironments.Production } app ? app.Name : backup.App;
+        return new DatabaseRecord(backup.DatabaseId, backup.App, baseApp, "", backup.DbName, DatabaseRecord.Postgres, DatabaseRecord.Managed,
+            backup.DbName, backup.DbName, "", Manifests.DatabaseSpec.DefaultVar(Manifests.DatabaseType.Postgres), new DatabaseSettings().ToJson(), databases.Now(), null);
     }
 
     private async Task<string> RestoreToNewAsync(DatabaseRecord from, string file, string name, PostgresTarget target, CancellationToken token)

@@ -149,6 +149,38 @@ public sealed class BackupTests(DatabaseFixture fixture) : IClassFixture<Databas
         (await exists.ExecuteScalarAsync()).Should().Be(0L);
     }
 
+    [Fact]
+    public async Task Verifying_a_backup_that_has_no_file_says_so_instead_of_failing_internally()
+    {
+        await CreateWithRowsAsync("nofile", 3);
+        var databases = Platform.Services.GetRequiredService<DatabaseStore>();
+        var db = databases.Find("nofile", "main")!;
+        // What a backup whose pg_dump failed leaves: a failed record without a stored file.
+        databases.InsertBackup(new BackupRecord("bk-nofile", db.Id, "nofile", db.DbName, BackupKind.Manual, BackupStatus.Failed,
+            null, null, null, null, databases.Now(), databases.Now(), 5, "pg_dump exited with code 1"));
+
+        var verify = await Platform.CliAsync("db", "verify", "bk-nofile");
+        verify.ExitCode.Should().Be(1);
+        verify.Err.Should().Contain("no file").And.Contain("slipway db backup").And.NotContain("internal error");
+    }
+
+    [Fact]
+    public async Task A_backup_of_a_destroyed_environment_restores_into_a_new_database()
+    {
+        await CreateWithRowsAsync("doomed", 25);
+        var id = JsonDocument.Parse((await Platform.CliAsync("db", "backup", "--app", "doomed", "--json")).Out).RootElement.GetProperty("id").GetString()!;
+        (await Platform.CliAsync("destroy", "--app", "doomed", "--yes")).ExitCode.Should().Be(0);
+
+        var restore = await Platform.CliAsync("db", "restore", id, "--to-new", "doomed_back");
+        restore.ExitCode.Should().Be(0, restore.ToString());
+        (await Platform.CliAsync("db", "ls", "--app", "doomed")).Out.Should().Contain("doomed_back");
+        var url = (await Platform.CliAsync("db", "url", "--app", "doomed", "--name", "doomed_back")).Out.Trim();
+        await using var copy = new NpgsqlConnection(ConnectionString(url));
+        await copy.OpenAsync();
+        await using var count = new NpgsqlCommand("select count(*) from items", copy);
+        (await count.ExecuteScalarAsync()).Should().Be(25L);
+    }
+
     private static string ConnectionString(string url)
     {
         var uri = new Uri(url);

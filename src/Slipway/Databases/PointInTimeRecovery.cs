@@ -35,6 +35,14 @@ internal sealed partial class PointInTimeRecovery(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        try
+        {
+            await RecoveryLeftovers.SweepAsync(cluster, databases, clock, stoppingToken);
+        }
+        catch (Exception e) when (e is UserException or NpgsqlException or IOException)
+        {
+            LogSweepFailed(logger, e.Message);
+        }
         using var timer = new PeriodicTimer(options.BackupTick, clock);
         try
         {
@@ -159,10 +167,13 @@ internal sealed partial class PointInTimeRecovery(
                 await Task.Delay(TimeSpan.FromMilliseconds(100), clock, token);
             }
         }
-        var work = Path.Combine(cluster.Root, "recover-" + Secrets.Password()[..8].ToLowerInvariant());
+        var work = Path.Combine(cluster.Root, RecoveryLeftovers.WorkPrefix + Secrets.Password()[..8].ToLowerInvariant());
         Process? temp = null;
         try
         {
+            // Names what this recovery creates, for the clean-up after a platform kill (RecoveryLeftovers).
+            Directory.CreateDirectory(work);
+            await File.WriteAllTextAsync(Path.Combine(work, RecoveryLeftovers.TargetFile), toNew, token);
             temp = await StartRecoveryClusterAsync(from.Dir, work, at, token);
             var source = new PostgresTarget(DatabaseRecord.Managed, work, 5432, PostgresCluster.Superuser, live.AdminPassword);
             var password = Secrets.Password();
@@ -259,6 +270,9 @@ internal sealed partial class PointInTimeRecovery(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Base backup taken in {Dir}")]
     private static partial void LogBaseBackup(ILogger logger, string dir);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Cleaning up after an interrupted point-in-time recovery failed: {Reason}")]
+    private static partial void LogSweepFailed(ILogger logger, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Base backup failed: {Reason}")]
     private static partial void LogBaseBackupFailed(ILogger logger, string reason);

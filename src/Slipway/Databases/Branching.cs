@@ -46,14 +46,23 @@ internal sealed class Branching(DatabaseStore databases, DatabaseProvisioner pro
         var bin = PostgresBinaries.Require();
         var scratchDir = Path.Combine(options.DataDir, "backups", "tmp");
         var copyStarted = started.ElapsedMilliseconds;
-        var (dump, restore) = await PgTool.PipeAsync(
-            bin.Path("pg_dump"), pipe => ["--format=custom", "--compress=0", "--no-sync", "--file=" + pipe, "--dbname=" + source.DbName], from.ClientEnv(),
-            bin.Path("pg_restore"), ["--no-owner", "--no-privileges", "--exit-on-error", "--role=" + target.RoleName, "-d", scratch], to.ClientEnv(),
-            scratchDir, token);
+        PgTool.Result dump, restore;
+        try
+        {
+            (dump, restore) = await PgTool.PipeAsync(
+                bin.Path("pg_dump"), pipe => ["--format=custom", "--compress=0", "--no-sync", "--file=" + pipe, "--dbname=" + source.DbName], from.ClientEnv(),
+                bin.Path("pg_restore"), ["--no-owner", "--no-privileges", "--exit-on-error", "--role=" + target.RoleName, "-d", scratch], to.ClientEnv(),
+                scratchDir, token);
+        }
+        catch
+        {
+            // Stopped half-way (the client hung up): the partial copy goes now, not at the next platform start.
+            await DatabaseRestore.DropQuietlyAsync(to, scratch, null);
+            throw;
+        }
         if (!dump.Ok || !restore.Ok)
         {
-            await using var admin = await to.OpenAsync(null, CancellationToken.None);
-            await DatabaseProvisioner.Exec(admin, $"drop database if exists {Sql.Ident(scratch)} with (force)", CancellationToken.None);
+            await DatabaseRestore.DropQuietlyAsync(to, scratch, null);
             throw new UserException("The branch failed and the target was not changed: " + string.Join("; ", new[] { dump.Ok ? null : dump.Describe("pg_dump"), restore.Ok ? null : restore.Describe("pg_restore") }.OfType<string>()));
         }
         var switchStarted = started.ElapsedMilliseconds;

@@ -62,8 +62,17 @@ internal sealed partial class DatabaseRestore(
     {
         await EnsureNewNameAsync(databases, target, name, token);
         var password = Secrets.Password();
-        await DatabaseProvisioner.CreateRoleAndDatabaseAsync(target, name, password, token);
-        await RestoreIntoAsync(target, name, name, file, token);
+        try
+        {
+            await DatabaseProvisioner.CreateRoleAndDatabaseAsync(target, name, password, token);
+            await RestoreIntoAsync(target, name, name, file, token);
+        }
+        catch
+        {
+            // Nothing records them yet: a failed or stopped restore leaves neither, so the name can be used again.
+            await DropQuietlyAsync(target, name, name);
+            throw;
+        }
         databases.Insert(new DatabaseRecord(State.Ids.New("db"), "", from.BaseApp, "", name, DatabaseRecord.Postgres, from.Server, name, name,
             keyring.Encrypt(password), from.VarName, from.Settings, databases.Now(), null));
         return name;
@@ -132,15 +141,41 @@ internal sealed partial class DatabaseRestore(
 
     private static async Task RestoreIntoAsync(PostgresTarget target, string name, string role, string file, CancellationToken token)
     {
-        var result = await PgTool.RunAsync(PostgresBinaries.Require().Path("pg_restore"),
-            ["--no-owner", "--no-privileges", "--exit-on-error", "--role=" + role, "-d", name, file], target.ClientEnv(), token);
+        PgTool.Result result;
+        try
+        {
+            result = await PgTool.RunAsync(PostgresBinaries.Require().Path("pg_restore"),
+                ["--no-owner", "--no-privileges", "--exit-on-error", "--role=" + role, "-d", name, file], target.ClientEnv(), token);
+        }
+        catch
+        {
+            await DropQuietlyAsync(target, name, null);
+            throw;
+        }
         if (!result.Ok)
         {
-            await using var admin = await target.OpenAsync(null, CancellationToken.None);
-            await DatabaseProvisioner.Exec(admin, $"drop database if exists {Sql.Ident(name)} with (force)", CancellationToken.None);
+            await DropQuietlyAsync(target, name, null);
             throw new UserException("The restore failed and nothing was changed: " + result.Describe("pg_restore"));
         }
         NpgsqlConnection.ClearAllPools();
+    }
+
+    /// <summary>Drops a database (and a role) an operation was building when it failed or was stopped; one
+    /// this cannot drop (the server is gone) is a scratch name the cluster's next start sweeps.</summary>
+    public static async Task DropQuietlyAsync(PostgresTarget target, string database, string? role)
+    {
+        try
+        {
+            await using var admin = await target.OpenAsync(null, CancellationToken.None);
+            await DatabaseProvisioner.Exec(admin, $"drop database if exists {Sql.Ident(database)} with (force)", CancellationToken.None);
+            if (role is not null)
+            {
+                await DatabaseProvisioner.Exec(admin, $"drop role if exists {Sql.Ident(role)}", CancellationToken.None);
+            }
+        }
+        catch (Exception e) when (e is NpgsqlException or TimeoutException)
+        {
+        }
     }
 
     [System.Text.RegularExpressions.GeneratedRegex("^[a-z][a-z0-9_]{0,39}$")]

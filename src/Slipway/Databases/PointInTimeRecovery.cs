@@ -177,16 +177,24 @@ internal sealed partial class PointInTimeRecovery(
             temp = await StartRecoveryClusterAsync(from.Dir, work, at, token);
             var source = new PostgresTarget(DatabaseRecord.Managed, work, 5432, PostgresCluster.Superuser, live.AdminPassword);
             var password = Secrets.Password();
-            await DatabaseProvisioner.CreateRoleAndDatabaseAsync(live, toNew, password, token);
             var bin = PostgresBinaries.Require();
-            var (dump, restore) = await PgTool.PipeAsync(
-                bin.Path("pg_dump"), pipe => ["--format=custom", "--compress=0", "--no-sync", "--file=" + pipe, "--dbname=" + db.DbName], source.ClientEnv(),
-                bin.Path("pg_restore"), ["--no-owner", "--no-privileges", "--exit-on-error", "--role=" + toNew, "-d", toNew], live.ClientEnv(),
-                Path.Combine(options.DataDir, "backups", "tmp"), token);
+            PgTool.Result dump, restore;
+            try
+            {
+                await DatabaseProvisioner.CreateRoleAndDatabaseAsync(live, toNew, password, token);
+                (dump, restore) = await PgTool.PipeAsync(
+                    bin.Path("pg_dump"), pipe => ["--format=custom", "--compress=0", "--no-sync", "--file=" + pipe, "--dbname=" + db.DbName], source.ClientEnv(),
+                    bin.Path("pg_restore"), ["--no-owner", "--no-privileges", "--exit-on-error", "--role=" + toNew, "-d", toNew], live.ClientEnv(),
+                    Path.Combine(options.DataDir, "backups", "tmp"), token);
+            }
+            catch
+            {
+                await DatabaseRestore.DropQuietlyAsync(live, toNew, toNew);
+                throw;
+            }
             if (!dump.Ok || !restore.Ok)
             {
-                await using var admin = await live.OpenAsync(null, CancellationToken.None);
-                await DatabaseProvisioner.Exec(admin, $"drop database if exists {Sql.Ident(toNew)} with (force); drop role if exists {Sql.Ident(toNew)}", CancellationToken.None);
+                await DatabaseRestore.DropQuietlyAsync(live, toNew, toNew);
                 throw new UserException("The recovery failed and nothing was created: " + string.Join("; ", new[] { dump.Ok ? null : dump.Describe("pg_dump"), restore.Ok ? null : restore.Describe("pg_restore") }.OfType<string>()));
             }
             databases.Insert(new DatabaseRecord(State.Ids.New("db"), "", db.BaseApp, "", toNew, DatabaseRecord.Postgres, DatabaseRecord.Managed, toNew, toNew,

@@ -1,4 +1,6 @@
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Slipway.Databases;
 using Npgsql;
 using Slipway.Tests.Support;
 
@@ -68,5 +70,46 @@ public sealed class BranchingTests(DatabaseFixture fixture) : IClassFixture<Data
         await using var names = new NpgsqlCommand("select string_agg(datname, ',' order by datname) from pg_database where datname like 'app_twig%'", admin);
         (await names.ExecuteScalarAsync()).Should().Be("app_twig_main");
         (await fixture.GetOkAsync("twig", "/read")).Should().Be("a,b,intx,prod");
+    }
+
+    [Fact]
+    public async Task A_branch_or_restore_stopped_half_way_leaves_no_copy_behind()
+    {
+        (await Platform.CliAsync("db", "create", "--app", "halt")).ExitCode.Should().Be(0);
+        (await Platform.CliAsync("db", "psql", "--app", "halt", "-c", "create table t as select g, md5(g::text) h from generate_series(1, 300000) g")).ExitCode.Should().Be(0);
+        var cluster = await fixture.Cluster.EnsureRunningAsync(CancellationToken.None);
+        await using var admin = await cluster.OpenAsync(null, CancellationToken.None);
+
+        async Task<long> Count(string like)
+        {
+            await using var count = new NpgsqlCommand($"select count(*) from pg_database where datname like '{like}'", admin);
+            return (long)(await count.ExecuteScalarAsync())!;
+        }
+
+        async Task StopWhenCopyingAsync(Func<CancellationToken, Task> operation, string like)
+        {
+            using var cts = new CancellationTokenSource();
+            var running = operation(cts.Token);
+            (await DatabaseFixture.EventuallyAsync(async () => running.IsCompleted || await Count(like) > 0, TimeSpan.FromSeconds(30))).Should().BeTrue();
+            running.IsCompleted.Should().BeFalse("the copy is still loading when it is stopped");
+            await cts.CancelAsync();
+            var stop = async () => await running;
+            await stop.Should().ThrowAsync<OperationCanceledException>();
+        }
+
+        // The client of `db branch` hangs up mid-copy (Ctrl-C aborts the request).
+        var branching = Platform.Services.GetRequiredService<Branching>();
+        await StopWhenCopyingAsync(token => branching.BranchAsync("halt", "production", "staging", "main", token), "slipway\\_tmp\\_branch%");
+        (await Count("slipway\\_tmp\\_%")).Should().Be(0, "the half-made copy is dropped at once, not at the next platform start");
+
+        // The same for a restore into a new database: neither the database nor its role stay.
+        var backup = await Platform.Services.GetRequiredService<BackupStore>().TakeAsync(
+            Platform.Services.GetRequiredService<DatabaseStore>().Find("halt", "main")!, BackupKind.Manual, CancellationToken.None);
+        backup.Status.Should().Be(BackupStatus.Verified);
+        var restore = Platform.Services.GetRequiredService<DatabaseRestore>();
+        await StopWhenCopyingAsync(token => restore.RestoreAsync(backup.Id, "halt_copy", token), "halt\\_copy");
+        (await Count("halt\\_copy")).Should().Be(0);
+        await using var role = new NpgsqlCommand("select count(*) from pg_roles where rolname = 'halt_copy'", admin);
+        (await role.ExecuteScalarAsync()).Should().Be(0L, "the name can be used again");
     }
 }

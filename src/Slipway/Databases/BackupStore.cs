@@ -30,18 +30,18 @@ internal sealed partial class BackupStore(
 
     private string TempDir => Path.Combine(options.DataDir, "backups", "tmp");
 
-    public async Task<BackupRecord> TakeAsync(DatabaseRecord db, string kind, CancellationToken token)
+    public async Task<BackupRecord> TakeAsync(DatabaseRecord db, string kind, OperationProgress progress, CancellationToken token)
     {
         if (db.Type != DatabaseRecord.Postgres)
         {
             throw new UserException($"{db.Name} is a {db.Type} database: only postgres databases have logical backups (redis keeps an append-only file).");
         }
         using var held = await locks.HoldAsync(db.Id, token);
-        return await TakeLockedAsync(db, kind, token);
+        return await TakeLockedAsync(db, kind, progress, token);
     }
 
     /// <summary>For callers that already hold the database's lock (restore's safety backup).</summary>
-    public async Task<BackupRecord> TakeLockedAsync(DatabaseRecord db, string kind, CancellationToken token)
+    public async Task<BackupRecord> TakeLockedAsync(DatabaseRecord db, string kind, OperationProgress progress, CancellationToken token)
     {
         var id = Ids.New("bk");
         var backup = new BackupRecord(id, db.Id, db.App, db.DbName, kind, BackupStatus.Running, null, null, null, null, databases.Now(), null, null, null);
@@ -61,6 +61,7 @@ internal sealed partial class BackupStore(
                     snapshotId = (string)(await export.ExecuteScalarAsync(token))!;
                 }
                 var counts = await TableCounts.ReadAsync(connection, snapshot, token);
+                await progress.StepAsync($"snapshot of {db.DbName}: {counts.Count} tables, {counts.Values.Sum()} rows; dumping it (pg_dump)");
                 var dump = await PgTool.RunAsync(PostgresBinaries.Require().Path("pg_dump"),
                     ["--format=custom", "--compress=6", "--snapshot=" + snapshotId, "--file=" + temp, "--dbname=" + db.DbName], target.ClientEnv(), token);
                 await snapshot.CommitAsync(token);
@@ -73,6 +74,7 @@ internal sealed partial class BackupStore(
             var size = new FileInfo(temp).Length;
             var sha = await BackupVerifier.ChecksumAsync(temp, token);
             var key = $"{db.App}/{db.Name}/{id}.dump";
+            await progress.StepAsync($"dump written: {OperationProgress.Size(size)} in {started.Elapsed.TotalSeconds:0.0} s; storing it in the {storage.Description}");
             await storage.PutAsync(key, temp, token);
             backup = backup with
             {
@@ -80,7 +82,7 @@ internal sealed partial class BackupStore(
                 DurationMs = started.ElapsedMilliseconds,
             };
             databases.UpdateBackup(backup);
-            return await VerifyAsync(backup, db.Server, token);
+            return await VerifyAsync(backup, db.Server, progress, token);
         }
         catch (Exception e) when (e is NpgsqlException or UserException or IOException)
         {
@@ -93,9 +95,10 @@ internal sealed partial class BackupStore(
     }
 
     /// <summary>Verifies (again) and records the outcome.</summary>
-    public async Task<BackupRecord> VerifyAsync(BackupRecord backup, string server, CancellationToken token)
+    public async Task<BackupRecord> VerifyAsync(BackupRecord backup, string server, OperationProgress progress, CancellationToken token)
     {
         string? problem;
+        await progress.StepAsync($"verifying {backup.Id}: checksum, restore into a scratch database, row counts compared");
         try
         {
             problem = await verifier.VerifyAsync(backup, server, token);

@@ -12,7 +12,7 @@ internal sealed class Branching(DatabaseStore databases, DatabaseProvisioner pro
     /// <param name="CopyMilliseconds">The dump streamed into the restore; the rest is preparing and the switch.</param>
     public sealed record Outcome(string Database, bool Created, long Bytes, long Milliseconds, long CopyMilliseconds, long SwitchMilliseconds);
 
-    public async Task<Outcome> BranchAsync(string baseApp, string fromEnv, string toEnv, string name, CancellationToken token)
+    public async Task<Outcome> BranchAsync(string baseApp, string fromEnv, string toEnv, string name, OperationProgress progress, CancellationToken token)
     {
         var fromKey = Deploy.AppEnvironments.Key(baseApp, fromEnv);
         var toKey = Deploy.AppEnvironments.Key(baseApp, toEnv);
@@ -46,9 +46,16 @@ internal sealed class Branching(DatabaseStore databases, DatabaseProvisioner pro
         var bin = PostgresBinaries.Require();
         var scratchDir = Path.Combine(options.DataDir, "backups", "tmp");
         var copyStarted = started.ElapsedMilliseconds;
+        await progress.StepAsync($"copying {source.DbName} ({OperationProgress.Size(bytes)}) into a new copy beside {target.DbName} (pg_dump | pg_restore)");
         PgTool.Result dump, restore;
         try
         {
+            await using var copied = progress.Every(TimeSpan.FromSeconds(2), async t =>
+            {
+                await using var admin = await to.OpenAsync(null, t);
+                var now = await DatabaseProvisioner.Scalar(admin, $"select coalesce(sum(pg_database_size(datname)), 0) from pg_database where datname = {Sql.Literal(scratch)}", t);
+                return $"copied {OperationProgress.Size(now)} of about {OperationProgress.Size(bytes)}";
+            });
             (dump, restore) = await PgTool.PipeAsync(
                 bin.Path("pg_dump"), pipe => ["--format=custom", "--compress=0", "--no-sync", "--file=" + pipe, "--dbname=" + source.DbName], from.ClientEnv(),
                 bin.Path("pg_restore"), ["--no-owner", "--no-privileges", "--exit-on-error", "--role=" + target.RoleName, "-d", scratch], to.ClientEnv(),
@@ -66,6 +73,7 @@ internal sealed class Branching(DatabaseStore databases, DatabaseProvisioner pro
             throw new UserException("The branch failed and the target was not changed: " + string.Join("; ", new[] { dump.Ok ? null : dump.Describe("pg_dump"), restore.Ok ? null : restore.Describe("pg_restore") }.OfType<string>()));
         }
         var switchStarted = started.ElapsedMilliseconds;
+        await progress.StepAsync($"copied in {(switchStarted - copyStarted) / 1000.0:0.0} s; switching {target.DbName} to the copy (its sessions end; apps reconnect with the same URL)");
         await DatabaseSwitch.SwapAsync(to, target.DbName, scratch, target.RoleName, token);
         return new Outcome(target.DbName, existing is null, bytes, started.ElapsedMilliseconds, switchStarted - copyStarted, started.ElapsedMilliseconds - switchStarted);
     }

@@ -11,7 +11,7 @@ internal sealed partial class DatabaseRestore(
 {
     public sealed record Outcome(string Database, string? SafetyBackup, long Milliseconds);
 
-    public async Task<Outcome> RestoreAsync(string backupId, string? toNew, CancellationToken token)
+    public async Task<Outcome> RestoreAsync(string backupId, string? toNew, OperationProgress progress, CancellationToken token)
     {
         var started = System.Diagnostics.Stopwatch.StartNew();
         var backup = databases.FindBackup(backupId) ?? throw new UserException($"No backup {backupId}. 'slipway db backups --app APP' lists them.", 404);
@@ -32,18 +32,22 @@ internal sealed partial class DatabaseRestore(
         {
             throw new UserException($"Backup {backupId}'s file no longer matches its checksum (corrupted): pick another backup from 'slipway db backups'.");
         }
+        await progress.StepAsync($"backup {backupId} ({OperationProgress.Size(backup.SizeBytes ?? 0)}) matches its checksum");
         if (toNew is not null)
         {
+            await progress.StepAsync($"loading it into the new database {toNew} (pg_restore)");
             return new Outcome(await RestoreToNewAsync(db, file, toNew, target, token), null, started.ElapsedMilliseconds);
         }
         using var held = await locks.HoldAsync(db.Id, token);
-        var safety = await backups.TakeLockedAsync(db, BackupKind.Safety, token);
+        var safety = await backups.TakeLockedAsync(db, BackupKind.Safety, progress.Prefixed("safety backup: "), token);
         if (safety.Status != BackupStatus.Verified)
         {
             throw new UserException($"The safety backup before the restore failed ({safety.Error}); nothing was changed.");
         }
         var scratch = DatabaseSwitch.Scratch("restore");
+        await progress.StepAsync($"loading {backupId} beside the live {db.DbName} (pg_restore; the live database is untouched until the switch)");
         await LoadAsync(target, scratch, db.RoleName, file, token);
+        await progress.StepAsync($"switching {db.DbName} to the restored copy (open sessions end; apps reconnect with the same URL)");
         await DatabaseSwitch.SwapAsync(target, db.DbName, scratch, db.RoleName, token);
         return new Outcome(db.DbName, safety.Id, started.ElapsedMilliseconds);
     }
@@ -81,7 +85,7 @@ internal sealed partial class DatabaseRestore(
     /// <summary>`slipway db attach NAME --app A --env E`: a detached database (from --to-new or --at) becomes the
     /// environment's database <paramref name="dbName"/>. Its objects go to the environment's role, a verified
     /// safety backup of the data it replaces is taken first, and the switch is atomic: apps keep their URL.</summary>
-    public async Task<Outcome> AttachAsync(string detachedName, string key, string baseApp, string env, string dbName, CancellationToken token)
+    public async Task<Outcome> AttachAsync(string detachedName, string key, string baseApp, string env, string dbName, OperationProgress progress, CancellationToken token)
     {
         var started = System.Diagnostics.Stopwatch.StartNew();
         var detached = databases.ListForBaseApp(baseApp).FirstOrDefault(d => d.App.Length == 0 && d.Name == detachedName)
@@ -93,11 +97,12 @@ internal sealed partial class DatabaseRestore(
             throw new UserException($"{dbName} of {baseApp} ({env}) is not a postgres database on the same server as {detachedName}.");
         }
         using var held = await locks.HoldAsync(current.Id, token);
-        var safety = await backups.TakeLockedAsync(current, BackupKind.Safety, token);
+        var safety = await backups.TakeLockedAsync(current, BackupKind.Safety, progress.Prefixed("safety backup: "), token);
         if (safety.Status != BackupStatus.Verified)
         {
             throw new UserException($"The safety backup of {dbName} failed ({safety.Error}); nothing was changed.");
         }
+        await progress.StepAsync($"giving {detachedName}'s objects to {current.RoleName}, then switching {current.DbName} to it");
         var target = await provisioner.TargetAsync(current.Server, token);
         await using (var db = await target.OpenAsync(detached.DbName, token))
         {

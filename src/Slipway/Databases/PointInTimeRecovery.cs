@@ -127,7 +127,7 @@ internal sealed partial class PointInTimeRecovery(
 
     /// <summary>Recovers <paramref name="name"/> of environment <paramref name="key"/> as it was at
     /// <paramref name="at"/> into a new, detached database <paramref name="toNew"/>.</summary>
-    public async Task<long> RecoverAsync(string key, string name, DateTime at, string toNew, CancellationToken token)
+    public async Task<long> RecoverAsync(string key, string name, DateTime at, string toNew, OperationProgress progress, CancellationToken token)
     {
         var started = Stopwatch.StartNew();
         var db = databases.Find(key, name) ?? throw new UserException($"No database {name} in this environment. 'slipway db ls' lists them.", 404);
@@ -150,6 +150,7 @@ internal sealed partial class PointInTimeRecovery(
                 ? "No base backup exists yet (the first is taken within seconds of the cluster starting); try again shortly."
                 : $"--at {at:O} is before the oldest recoverable moment ({bases[^1].Finished:O}); restore a logical backup instead ('slipway db backups').");
         }
+        await progress.StepAsync($"starting from the base backup finished {from.Finished:O}; archiving the WAL written since");
         // Everything up to now reaches the archive: a transaction that commits now (after AT, so recovery stops
         // at AT even on a quiet database), then a switch to a new WAL segment, archived before we go on.
         await using (var admin = await live.OpenAsync(null, token))
@@ -174,7 +175,9 @@ internal sealed partial class PointInTimeRecovery(
             // Names what this recovery creates, for the clean-up after a platform kill (RecoveryLeftovers).
             Directory.CreateDirectory(work);
             await File.WriteAllTextAsync(Path.Combine(work, RecoveryLeftovers.TargetFile), toNew, token);
+            await progress.StepAsync($"replaying the WAL up to {at:O} in a temporary cluster (the live one is untouched)");
             temp = await StartRecoveryClusterAsync(from.Dir, work, at, token);
+            await progress.StepAsync($"recovered; copying {db.DbName} as it was then into the new database {toNew} (pg_dump | pg_restore)");
             var source = new PostgresTarget(DatabaseRecord.Managed, work, 5432, PostgresCluster.Superuser, live.AdminPassword);
             var password = Secrets.Password();
             var bin = PostgresBinaries.Require();

@@ -43,6 +43,12 @@ public sealed class BackupTests(DatabaseFixture fixture) : IClassFixture<Databas
         taken.GetProperty("rows").GetInt64().Should().Be(500);
         taken.GetProperty("sizeBytes").GetInt64().Should().BeGreaterThan(0);
 
+        // Without --json the steps are printed as they happen, then the outcome.
+        var shown = await Platform.CliAsync("db", "backup", "--app", "ledger");
+        shown.ExitCode.Should().Be(0, shown.ToString());
+        shown.Out.Should().MatchRegex("(?s)snapshot of app_ledger_main: 2 tables, 500 rows.*dump written: .*verifying bk-.*: verified");
+        shown.Out.Should().NotContain("postgres://");
+
         var listed = await Platform.CliAsync("db", "backups", "--app", "ledger");
         listed.Out.Should().Contain(id).And.Contain("verified").And.Contain("manual");
 

@@ -99,17 +99,58 @@ public sealed class BranchingTests(DatabaseFixture fixture) : IClassFixture<Data
 
         // The client of `db branch` hangs up mid-copy (Ctrl-C aborts the request).
         var branching = Platform.Services.GetRequiredService<Branching>();
-        await StopWhenCopyingAsync(token => branching.BranchAsync("halt", "production", "staging", "main", token), "slipway\\_tmp\\_branch%");
+        await StopWhenCopyingAsync(token => branching.BranchAsync("halt", "production", "staging", "main", OperationProgress.None, token), "slipway\\_tmp\\_branch%");
         (await Count("slipway\\_tmp\\_%")).Should().Be(0, "the half-made copy is dropped at once, not at the next platform start");
 
         // The same for a restore into a new database: neither the database nor its role stay.
         var backup = await Platform.Services.GetRequiredService<BackupStore>().TakeAsync(
-            Platform.Services.GetRequiredService<DatabaseStore>().Find("halt", "main")!, BackupKind.Manual, CancellationToken.None);
+            Platform.Services.GetRequiredService<DatabaseStore>().Find("halt", "main")!, BackupKind.Manual, OperationProgress.None, CancellationToken.None);
         backup.Status.Should().Be(BackupStatus.Verified);
         var restore = Platform.Services.GetRequiredService<DatabaseRestore>();
-        await StopWhenCopyingAsync(token => restore.RestoreAsync(backup.Id, "halt_copy", token), "halt\\_copy");
+        await StopWhenCopyingAsync(token => restore.RestoreAsync(backup.Id, "halt_copy", OperationProgress.None, token), "halt\\_copy");
         (await Count("halt\\_copy")).Should().Be(0);
         await using var role = new NpgsqlCommand("select count(*) from pg_roles where rolname = 'halt_copy'", admin);
         (await role.ExecuteScalarAsync()).Should().Be(0L, "the name can be used again");
+    }
+
+    [Fact]
+    public async Task A_branch_streams_its_steps_while_it_works()
+    {
+        (await Platform.CliAsync("db", "create", "--app", "flow")).ExitCode.Should().Be(0);
+        (await Platform.CliAsync("db", "psql", "--app", "flow", "-c", "create table t as select g, md5(g::text) h from generate_series(1, 300000) g")).ExitCode.Should().Be(0);
+        var cluster = await fixture.Cluster.EnsureRunningAsync(CancellationToken.None);
+        await using var admin = await cluster.OpenAsync(null, CancellationToken.None);
+
+        using var api = new Slipway.Cli.ApiClient(Platform.DataDir, "staging");
+        var steps = new List<string>();
+        bool? copyingWhileReported = null;
+        JsonElement? result = null;
+        await foreach (var line in api.PostLinesAsync("v1/apps/flow/databases/main/branch?progress=1", new BranchBody("production", "main"), CancellationToken.None))
+        {
+            if (line.TryGetProperty("step", out var step))
+            {
+                steps.Add(step.GetString()!);
+                if (copyingWhileReported is null && step.GetString()!.StartsWith("copying", StringComparison.Ordinal))
+                {
+                    await using var count = new NpgsqlCommand("select count(*) from pg_database where datname like 'slipway\\_tmp\\_branch%'", admin);
+                    copyingWhileReported = (long)(await count.ExecuteScalarAsync())! > 0;
+                }
+            }
+            else
+            {
+                result = line;
+            }
+        }
+        copyingWhileReported.Should().BeTrue("the step arrives while the copy is being made, not with the outcome: " + string.Join(" | ", steps));
+        steps.Should().Contain(s => s.Contains("switching app_flow_staging_main", StringComparison.Ordinal));
+        result!.Value.GetProperty("result").GetProperty("database").GetString().Should().Be("app_flow_staging_main");
+
+        // The CLI prints the steps, then the outcome; a user error before the first step is an ordinary error.
+        var again = await Platform.CliAsync("db", "branch", "--app", "flow", "--from", "production", "--env", "staging");
+        again.ExitCode.Should().Be(0, again.ToString());
+        again.Out.Should().MatchRegex("(?s)copying app_flow_main.*switching app_flow_staging_main.*Branched production's main");
+        var wrong = await Platform.CliAsync("db", "branch", "--app", "flow", "--from", "nowhere", "--env", "staging");
+        wrong.ExitCode.Should().Be(1);
+        wrong.Err.Should().Contain("has no database main");
     }
 }

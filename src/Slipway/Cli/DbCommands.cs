@@ -342,13 +342,23 @@ internal static class DbCommands
     private static Command Server(CliContext cli)
     {
         var server = new Command("server", "PostgreSQL servers Slipway manages databases on, besides its own cluster");
-        var url = new Argument<string>("url") { Description = "An administrator URL: postgres://admin:PASSWORD@host:5432/postgres" };
+        var url = new Argument<string>("url")
+        {
+            Description = "An administrator URL: postgres://admin:PASSWORD@host:5432/postgres. Leave it out (or give -) to read it from " +
+                "standard input, which keeps the password out of 'ps' and your shell history",
+            Arity = ArgumentArity.ZeroOrOne,
+        };
         var name = new Option<string>("--name") { Description = "What to call it (for 'db create --server')", DefaultValueFactory = _ => "main" };
         var add = new Command("add", "Add a server (its credentials are kept encrypted)") { url, name };
         add.SetAction((parse, token) => cli.RunAsync(async () =>
         {
+            var given = parse.GetValue(url) is { } arg && arg != "-" ? arg : (await Console.In.ReadLineAsync(token))?.Trim();
+            if (string.IsNullOrEmpty(given))
+            {
+                throw new UserException("Give the administrator URL on standard input: printf '%s\\n' \"$ADMIN_URL\" | slipway db server add --name NAME");
+            }
             using var api = cli.Api(parse);
-            await api.PostAsync<System.Text.Json.JsonElement>("v1/db-servers", new ServerBody(parse.GetValue(name)!, parse.GetValue(url)!), token);
+            await api.PostAsync<System.Text.Json.JsonElement>("v1/db-servers", new ServerBody(parse.GetValue(name)!, given), token);
             cli.Out.WriteLine($"Added server {parse.GetValue(name)}. Use it: slipway db create --app APP --server {parse.GetValue(name)}");
             return 0;
         }));

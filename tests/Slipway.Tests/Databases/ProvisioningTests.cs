@@ -147,5 +147,21 @@ public sealed class ProvisioningTests(DatabaseFixture fixture) : IClassFixture<D
         psql.Out.Trim().Should().Be("app_outside_main@app_outside_main");
         var backup = await Platform.CliAsync("db", "backup", "--app", "outside");
         backup.ExitCode.Should().Be(0, backup.ToString());
+
+        // The URL on standard input: its password never appears in the process list or shell history.
+        var stdin = Console.In;
+        Console.SetIn(new StringReader($"postgres://{admin.AdminUser}:{admin.AdminPassword}@127.0.0.1:{admin.Port}/postgres\n"));
+        CliResult piped;
+        try
+        {
+            piped = await Platform.CliAsync("db", "server", "add", "--name", "piped");
+        }
+        finally
+        {
+            Console.SetIn(stdin);
+        }
+        piped.ExitCode.Should().Be(0, piped.ToString());
+        (await Platform.CliAsync("db", "create", "--app", "piped", "--server", "piped")).ExitCode.Should().Be(0);
+        (await Platform.CliAsync("db", "ls", "--app", "piped")).Out.Should().Contain("piped");
     }
 }

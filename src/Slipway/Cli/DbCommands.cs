@@ -324,7 +324,8 @@ internal static class DbCommands
                 new BranchBody(parse.GetValue(from)!, parse.GetValue(name)), json, token);
             if (!json)
             {
-                cli.Out.WriteLine($"Branched {parse.GetValue(from)}'s {parse.GetValue(name)} into {result.Database}: {Size(result.Bytes)} in {result.Milliseconds} ms (copy {result.CopyMilliseconds} ms, switch {result.SwitchMilliseconds} ms).");
+                cli.Out.WriteLine($"Branched {parse.GetValue(from)}'s {parse.GetValue(name)} into {result.Database}: {Size(result.Bytes)} in {result.Milliseconds} ms (copy {result.CopyMilliseconds} ms, switch {result.SwitchMilliseconds} ms)." +
+                    (result.SafetyBackup is { } safety ? $" The data it replaced is in safety backup {safety}." : ""));
             }
             if (result.Deployment is not null)
             {

@@ -71,7 +71,8 @@ internal static class DatabaseEndpoints
             {
                 var outcome = await branching.BranchAsync(scope.App, body.From, scope.Env, name, progress, context.RequestAborted);
                 var deployment = outcome.Created && store.FindApp(app)?.LiveDeploymentId is not null ? AppViews.Deployment(engine.ApplyConfig(app)) : null;
-                return new BranchDto(outcome.Database, outcome.Created, outcome.Bytes, outcome.Milliseconds, outcome.CopyMilliseconds, outcome.SwitchMilliseconds, deployment);
+                return new BranchDto(outcome.Database, outcome.Created, outcome.Bytes, outcome.Milliseconds, outcome.CopyMilliseconds, outcome.SwitchMilliseconds, deployment,
+                    outcome.SafetyBackup);
             });
         });
 

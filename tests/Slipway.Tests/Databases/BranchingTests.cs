@@ -153,4 +153,25 @@ public sealed class BranchingTests(DatabaseFixture fixture) : IClassFixture<Data
         wrong.ExitCode.Should().Be(1);
         wrong.Err.Should().Contain("has no database main");
     }
+
+    [Fact]
+    public async Task Branching_into_production_keeps_the_data_it_replaces_in_a_verified_safety_backup()
+    {
+        (await Platform.CliAsync("db", "create", "--app", "trunk")).ExitCode.Should().Be(0);
+        (await Platform.CliAsync("db", "psql", "--app", "trunk", "-c", "create table t(v text); insert into t select 'prod' from generate_series(1, 7)")).ExitCode.Should().Be(0);
+        (await Platform.CliAsync("db", "create", "--app", "trunk", "--env", "staging")).ExitCode.Should().Be(0);
+        (await Platform.CliAsync("db", "psql", "--app", "trunk", "--env", "staging", "-c", "create table t(v text); insert into t values ('stage')")).ExitCode.Should().Be(0);
+
+        // --env left out: the target is production, whose data would otherwise be gone for good.
+        var branch = await Platform.CliAsync("db", "branch", "--app", "trunk", "--from", "staging", "--json");
+        branch.ExitCode.Should().Be(0, branch.ToString());
+        var safety = JsonDocument.Parse(branch.Out).RootElement.GetProperty("safetyBackup").GetString();
+        safety.Should().NotBeNull();
+        (await Platform.CliAsync("db", "psql", "--app", "trunk", "-c", "select string_agg(v, ',') from t")).Out.Trim().Should().Be("stage");
+        var row = JsonDocument.Parse((await Platform.CliAsync("db", "backups", "--app", "trunk", "--json")).Out).RootElement.EnumerateArray()
+            .Single(b => b.GetProperty("id").GetString() == safety);
+        row.GetProperty("kind").GetString().Should().Be("safety");
+        row.GetProperty("status").GetString().Should().Be("verified");
+        row.GetProperty("rows").GetInt64().Should().Be(7, "the safety backup holds production's data as it was");
+    }
 }

@@ -135,7 +135,7 @@ internal sealed partial class BackupStore(
     {
         var settings = db.ParsedSettings;
         var all = databases.ListBackupsOf(db.Id).Where(b => b.Status is BackupStatus.Verified or BackupStatus.Failed).ToList();
-        var items = all.Select(b => new BackupRetention.Item(b.Id, DateTime.Parse(b.StartedAt, null, System.Globalization.DateTimeStyles.AdjustToUniversal), b.Status == BackupStatus.Verified)).ToList();
+        var items = all.Select(b => new BackupRetention.Item(b.Id, DateTime.Parse(b.StartedAt, null, System.Globalization.DateTimeStyles.AdjustToUniversal), b.Status == BackupStatus.Verified, b.Kind == BackupKind.Safety)).ToList();
         foreach (var id in BackupRetention.ToDelete(items, settings.KeepDaily, settings.KeepWeekly))
         {
             var backup = all.First(b => b.Id == id);

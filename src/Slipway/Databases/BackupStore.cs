@@ -88,6 +88,12 @@ internal sealed partial class BackupStore(
         {
             return Fail(backup, started, e.Message);
         }
+        catch (OperationCanceledException)
+        {
+            // The client hung up or the platform is stopping: failed now, not "running" until the next start.
+            Fail(databases.FindBackup(backup.Id) ?? backup, started, "stopped before it finished (the client hung up or the platform stopped)");
+            throw;
+        }
         finally
         {
             File.Delete(temp);

@@ -187,6 +187,30 @@ public sealed class BackupTests(DatabaseFixture fixture) : IClassFixture<Databas
         (await count.ExecuteScalarAsync()).Should().Be(25L);
     }
 
+    [Fact]
+    public async Task A_backup_stopped_half_way_is_failed_at_once_not_left_running()
+    {
+        await CreateWithRowsAsync("halfway", 300000);
+        var databases = Platform.Services.GetRequiredService<DatabaseStore>();
+        var db = databases.Find("halfway", "main")!;
+        using var cts = new CancellationTokenSource();
+        var taking = Platform.Services.GetRequiredService<BackupStore>().TakeAsync(db, BackupKind.Manual, OperationProgress.None, cts.Token);
+        (await DatabaseFixture.EventuallyAsync(async () =>
+        {
+            await Task.Yield();
+            return taking.IsCompleted || databases.ListBackupsOf(db.Id).Any(b => b.Status == BackupStatus.Verifying);
+        }, TimeSpan.FromSeconds(30))).Should().BeTrue();
+        taking.IsCompleted.Should().BeFalse("it is stopped while it verifies");
+        await cts.CancelAsync();
+        var stop = async () => await taking;
+        await stop.Should().ThrowAsync<OperationCanceledException>();
+
+        var backup = databases.ListBackupsOf(db.Id).Single();
+        backup.Status.Should().Be(BackupStatus.Failed);
+        backup.Error.Should().Contain("stopped before it finished");
+        Platform.Services.GetRequiredService<Store>().ListEvents("halfway").Should().Contain(e => e.Kind == "database.backup-failed" && e.Message.Contains(backup.Id));
+    }
+
     private static string ConnectionString(string url)
     {
         var uri = new Uri(url);

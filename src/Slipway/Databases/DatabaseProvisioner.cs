@@ -192,11 +192,20 @@ internal sealed class DatabaseProvisioner(
         else
         {
             var target = await TargetAsync(record.Server, token);
-            await using var admin = await target.OpenAsync(null, token);
-            await Exec(admin, $"drop database if exists {Sql.Ident(record.DbName)} with (force)", token);
-            if (databases.ListAll().Count(d => d.RoleName == record.RoleName && d.Type == DatabaseRecord.Postgres) <= 1)
+            try
             {
-                await Exec(admin, $"drop role if exists {Sql.Ident(record.RoleName)}", token);
+                await using var admin = await target.OpenAsync(null, token);
+                await Exec(admin, $"drop database if exists {Sql.Ident(record.DbName)} with (force)", token);
+                if (databases.ListAll().Count(d => d.RoleName == record.RoleName && d.Type == DatabaseRecord.Postgres) <= 1)
+                {
+                    await Exec(admin, $"drop role if exists {Sql.Ident(record.RoleName)}", token);
+                }
+            }
+            catch (Exception e) when (e is NpgsqlException or TimeoutException)
+            {
+                // Kept (record and all) rather than forgotten: its data would stay on the server with nothing pointing at it.
+                throw new UserException($"Could not drop database {record.DbName} on server {target}: {e.Message}. " +
+                    "It is kept, with its record; bring the server back ('slipway doctor' checks the managed one) and run the command again.");
             }
         }
         databases.Delete(record.Id);

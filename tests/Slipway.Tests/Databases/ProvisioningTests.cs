@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using System.Text.Json;
 using Npgsql;
 using Slipway.Tests.Support;
@@ -97,6 +98,27 @@ public sealed class ProvisioningTests(DatabaseFixture fixture) : IClassFixture<D
         own.Out.Trim().Should().Be("1", "the first app's URL (its password) still works: " + own);
         var other = await Platform.CliAsync("db", "psql", "--app", "coll-x", "-c", "select to_regclass('secrets') is null");
         other.Out.Trim().Should().Be("t", "the second app does not see the first app's tables: " + other);
+    }
+
+    [Fact]
+    public async Task Destroying_an_app_whose_database_server_is_unreachable_says_so_and_works_once_it_is_back()
+    {
+        var admin = await fixture.Cluster.EnsureRunningAsync(CancellationToken.None);
+        var url = $"postgres://{admin.AdminUser}:{admin.AdminPassword}@127.0.0.1:{admin.Port}/postgres";
+        (await Platform.CliAsync("db", "server", "add", url, "--name", "flaky")).ExitCode.Should().Be(0);
+        (await Platform.CliAsync("db", "create", "--app", "dropme", "--server", "flaky")).ExitCode.Should().Be(0);
+        var databases = Platform.Services.GetRequiredService<Slipway.Databases.DatabaseStore>();
+        var keyring = Platform.Services.GetRequiredService<Slipway.Config.Keyring>();
+        databases.InsertServer(new Slipway.Databases.DbServerRecord("flaky", keyring.Encrypt($"postgres://{admin.AdminUser}:{admin.AdminPassword}@127.0.0.1:{Ports.Free()}/postgres"), databases.Now()));
+
+        var destroy = await Platform.CliAsync("destroy", "--app", "dropme", "--yes");
+        destroy.ExitCode.Should().Be(1);
+        destroy.Err.Should().Contain("flaky").And.Contain("app_dropme_main").And.NotContain("internal error");
+        destroy.Err.Should().NotContain(admin.AdminPassword);
+
+        databases.InsertServer(new Slipway.Databases.DbServerRecord("flaky", keyring.Encrypt(url), databases.Now()));
+        (await Platform.CliAsync("destroy", "--app", "dropme", "--yes")).ExitCode.Should().Be(0);
+        databases.Find("dropme", "main").Should().BeNull();
     }
 
     [Fact]

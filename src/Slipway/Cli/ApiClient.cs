@@ -94,6 +94,27 @@ internal sealed class ApiClient : IDisposable
         }
     }
 
+    /// <summary>POSTs and reads an NDJSON answer line by line as the server writes it (database operations' steps).</summary>
+    public async IAsyncEnumerable<JsonElement> PostLinesAsync(string path, object? body, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, path);
+        if (body is not null)
+        {
+            request.Content = JsonContent.Create(body, options: Json);
+        }
+        using var response = await SendRawAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+        await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
+        using var reader = new StreamReader(stream);
+        while (await reader.ReadLineAsync(cancellationToken) is { } line)
+        {
+            if (line.Length > 0)
+            {
+                using var doc = JsonDocument.Parse(line);
+                yield return doc.RootElement.Clone();
+            }
+        }
+    }
+
     private async Task<HttpResponseMessage> SendRawAsync(HttpRequestMessage request, HttpCompletionOption completion, CancellationToken cancellationToken)
     {
         // Every app-scoped call is about the environment given with --env (the server defaults to production).

@@ -170,7 +170,8 @@ internal static class DbCommands
             {
                 cli.Out.WriteLine($"Backing up {parse.GetValue(name)} of {parse.GetValue(app)}, then verifying it by a restore...");
             }
-            var backup = await api.PostAsync<BackupDto>($"v1/apps/{parse.GetValue(app)}/databases/{parse.GetValue(name)}/backups", null, token);
+            var backup = await DbOperation.RunAsync<BackupDto>(cli, api, $"v1/apps/{parse.GetValue(app)}/databases/{parse.GetValue(name)}/backups", null,
+                parse.GetValue(CliContext.JsonOutput), token);
             return Report(cli, parse, backup);
         }));
         return command;
@@ -226,7 +227,7 @@ internal static class DbCommands
         command.SetAction((parse, token) => cli.RunAsync(async () =>
         {
             using var api = cli.Api(parse);
-            return Report(cli, parse, await api.PostAsync<BackupDto>($"v1/backups/{parse.GetValue(id)}/verify", null, token));
+            return Report(cli, parse, await DbOperation.RunAsync<BackupDto>(cli, api, $"v1/backups/{parse.GetValue(id)}/verify", null, parse.GetValue(CliContext.JsonOutput), token));
         }));
         return command;
     }
@@ -256,12 +257,14 @@ internal static class DbCommands
                 {
                     cli.Out.WriteLine($"Recovering {parse.GetValue(name)} of {appName} as it was at {moment} into {target} (base backup + WAL replay in a temporary cluster)...");
                 }
-                result = await api.PostAsync<RestoreDto>($"v1/apps/{appName}/databases/{parse.GetValue(name)}/recover", new RecoverBody(moment, target), token);
+                result = await DbOperation.RunAsync<RestoreDto>(cli, api, $"v1/apps/{appName}/databases/{parse.GetValue(name)}/recover", new RecoverBody(moment, target),
+                    parse.GetValue(CliContext.JsonOutput), token);
             }
             else
             {
                 var backup = parse.GetValue(id) ?? throw new UserException("Give the backup to restore (ids are in 'slipway db backups --app APP'), or --at TIME for point-in-time recovery.");
-                result = await api.PostAsync<RestoreDto>($"v1/backups/{backup}/restore", new RestoreBody(parse.GetValue(toNew)), token);
+                result = await DbOperation.RunAsync<RestoreDto>(cli, api, $"v1/backups/{backup}/restore", new RestoreBody(parse.GetValue(toNew)),
+                    parse.GetValue(CliContext.JsonOutput), token);
             }
             if (parse.GetValue(CliContext.JsonOutput))
             {
@@ -292,7 +295,8 @@ internal static class DbCommands
         command.SetAction((parse, token) => cli.RunAsync(async () =>
         {
             using var api = cli.Api(parse);
-            var result = await api.PostAsync<RestoreDto>($"v1/apps/{parse.GetValue(app)}/databases/{parse.GetValue(name)}/attach", new AttachBody(parse.GetValue(detached)!), token);
+            var result = await DbOperation.RunAsync<RestoreDto>(cli, api, $"v1/apps/{parse.GetValue(app)}/databases/{parse.GetValue(name)}/attach",
+                new AttachBody(parse.GetValue(detached)!), parse.GetValue(CliContext.JsonOutput), token);
             if (parse.GetValue(CliContext.JsonOutput))
             {
                 cli.WriteJson(result);
@@ -315,11 +319,13 @@ internal static class DbCommands
         command.SetAction((parse, token) => cli.RunAsync(async () =>
         {
             using var api = cli.Api(parse);
-            var result = await api.PostAsync<BranchDto>($"v1/apps/{parse.GetValue(app)}/databases/{parse.GetValue(name)}/branch", new BranchBody(parse.GetValue(from)!, parse.GetValue(name)), token);
             var json = parse.GetValue(CliContext.JsonOutput);
+            var result = await DbOperation.RunAsync<BranchDto>(cli, api, $"v1/apps/{parse.GetValue(app)}/databases/{parse.GetValue(name)}/branch",
+                new BranchBody(parse.GetValue(from)!, parse.GetValue(name)), json, token);
             if (!json)
             {
-                cli.Out.WriteLine($"Branched {parse.GetValue(from)}'s {parse.GetValue(name)} into {result.Database}: {Size(result.Bytes)} in {result.Milliseconds} ms (copy {result.CopyMilliseconds} ms, switch {result.SwitchMilliseconds} ms).");
+                cli.Out.WriteLine($"Branched {parse.GetValue(from)}'s {parse.GetValue(name)} into {result.Database}: {Size(result.Bytes)} in {result.Milliseconds} ms (copy {result.CopyMilliseconds} ms, switch {result.SwitchMilliseconds} ms)." +
+                    (result.SafetyBackup is { } safety ? $" The data it replaced is in safety backup {safety}." : ""));
             }
             if (result.Deployment is not null)
             {
@@ -337,13 +343,23 @@ internal static class DbCommands
     private static Command Server(CliContext cli)
     {
         var server = new Command("server", "PostgreSQL servers Slipway manages databases on, besides its own cluster");
-        var url = new Argument<string>("url") { Description = "An administrator URL: postgres://admin:PASSWORD@host:5432/postgres" };
+        var url = new Argument<string>("url")
+        {
+            Description = "An administrator URL: postgres://admin:PASSWORD@host:5432/postgres. Leave it out (or give -) to read it from " +
+                "standard input, which keeps the password out of 'ps' and your shell history",
+            Arity = ArgumentArity.ZeroOrOne,
+        };
         var name = new Option<string>("--name") { Description = "What to call it (for 'db create --server')", DefaultValueFactory = _ => "main" };
         var add = new Command("add", "Add a server (its credentials are kept encrypted)") { url, name };
         add.SetAction((parse, token) => cli.RunAsync(async () =>
         {
+            var given = parse.GetValue(url) is { } arg && arg != "-" ? arg : (await Console.In.ReadLineAsync(token))?.Trim();
+            if (string.IsNullOrEmpty(given))
+            {
+                throw new UserException("Give the administrator URL on standard input: printf '%s\\n' \"$ADMIN_URL\" | slipway db server add --name NAME");
+            }
             using var api = cli.Api(parse);
-            await api.PostAsync<System.Text.Json.JsonElement>("v1/db-servers", new ServerBody(parse.GetValue(name)!, parse.GetValue(url)!), token);
+            await api.PostAsync<System.Text.Json.JsonElement>("v1/db-servers", new ServerBody(parse.GetValue(name)!, given), token);
             cli.Out.WriteLine($"Added server {parse.GetValue(name)}. Use it: slipway db create --app APP --server {parse.GetValue(name)}");
             return 0;
         }));

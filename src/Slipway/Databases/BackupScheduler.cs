@@ -40,7 +40,7 @@ internal sealed partial class BackupScheduler(DatabaseStore databases, BackupSto
             databases.SetLastScheduled(db.Id, databases.Now());
             try
             {
-                var backup = await backups.TakeAsync(db, BackupKind.Scheduled, token);
+                var backup = await backups.TakeAsync(db, BackupKind.Scheduled, OperationProgress.None, token);
                 LogScheduled(logger, db.App, db.Name, backup.Status);
                 await backups.PruneAsync(db, token);
             }

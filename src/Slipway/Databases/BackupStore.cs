@@ -30,18 +30,18 @@ internal sealed partial class BackupStore(
 
     private string TempDir => Path.Combine(options.DataDir, "backups", "tmp");
 
-    public async Task<BackupRecord> TakeAsync(DatabaseRecord db, string kind, CancellationToken token)
+    public async Task<BackupRecord> TakeAsync(DatabaseRecord db, string kind, OperationProgress progress, CancellationToken token)
     {
         if (db.Type != DatabaseRecord.Postgres)
         {
             throw new UserException($"{db.Name} is a {db.Type} database: only postgres databases have logical backups (redis keeps an append-only file).");
         }
         using var held = await locks.HoldAsync(db.Id, token);
-        return await TakeLockedAsync(db, kind, token);
+        return await TakeLockedAsync(db, kind, progress, token);
     }
 
     /// <summary>For callers that already hold the database's lock (restore's safety backup).</summary>
-    public async Task<BackupRecord> TakeLockedAsync(DatabaseRecord db, string kind, CancellationToken token)
+    public async Task<BackupRecord> TakeLockedAsync(DatabaseRecord db, string kind, OperationProgress progress, CancellationToken token)
     {
         var id = Ids.New("bk");
         var backup = new BackupRecord(id, db.Id, db.App, db.DbName, kind, BackupStatus.Running, null, null, null, null, databases.Now(), null, null, null);
@@ -61,6 +61,7 @@ internal sealed partial class BackupStore(
                     snapshotId = (string)(await export.ExecuteScalarAsync(token))!;
                 }
                 var counts = await TableCounts.ReadAsync(connection, snapshot, token);
+                await progress.StepAsync($"snapshot of {db.DbName}: {counts.Count} tables, {counts.Values.Sum()} rows; dumping it (pg_dump)");
                 var dump = await PgTool.RunAsync(PostgresBinaries.Require().Path("pg_dump"),
                     ["--format=custom", "--compress=6", "--snapshot=" + snapshotId, "--file=" + temp, "--dbname=" + db.DbName], target.ClientEnv(), token);
                 await snapshot.CommitAsync(token);
@@ -73,6 +74,7 @@ internal sealed partial class BackupStore(
             var size = new FileInfo(temp).Length;
             var sha = await BackupVerifier.ChecksumAsync(temp, token);
             var key = $"{db.App}/{db.Name}/{id}.dump";
+            await progress.StepAsync($"dump written: {OperationProgress.Size(size)} in {started.Elapsed.TotalSeconds:0.0} s; storing it in the {storage.Description}");
             await storage.PutAsync(key, temp, token);
             backup = backup with
             {
@@ -80,11 +82,17 @@ internal sealed partial class BackupStore(
                 DurationMs = started.ElapsedMilliseconds,
             };
             databases.UpdateBackup(backup);
-            return await VerifyAsync(backup, db.Server, token);
+            return await VerifyAsync(backup, db.Server, progress, token);
         }
         catch (Exception e) when (e is NpgsqlException or UserException or IOException)
         {
             return Fail(backup, started, e.Message);
+        }
+        catch (OperationCanceledException)
+        {
+            // The client hung up or the platform is stopping: failed now, not "running" until the next start.
+            Fail(databases.FindBackup(backup.Id) ?? backup, started, "stopped before it finished (the client hung up or the platform stopped)");
+            throw;
         }
         finally
         {
@@ -93,9 +101,10 @@ internal sealed partial class BackupStore(
     }
 
     /// <summary>Verifies (again) and records the outcome.</summary>
-    public async Task<BackupRecord> VerifyAsync(BackupRecord backup, string server, CancellationToken token)
+    public async Task<BackupRecord> VerifyAsync(BackupRecord backup, string server, OperationProgress progress, CancellationToken token)
     {
         string? problem;
+        await progress.StepAsync($"verifying {backup.Id}: checksum, restore into a scratch database, row counts compared");
         try
         {
             problem = await verifier.VerifyAsync(backup, server, token);
@@ -132,7 +141,7 @@ internal sealed partial class BackupStore(
     {
         var settings = db.ParsedSettings;
         var all = databases.ListBackupsOf(db.Id).Where(b => b.Status is BackupStatus.Verified or BackupStatus.Failed).ToList();
-        var items = all.Select(b => new BackupRetention.Item(b.Id, DateTime.Parse(b.StartedAt, null, System.Globalization.DateTimeStyles.AdjustToUniversal), b.Status == BackupStatus.Verified)).ToList();
+        var items = all.Select(b => new BackupRetention.Item(b.Id, DateTime.Parse(b.StartedAt, null, System.Globalization.DateTimeStyles.AdjustToUniversal), b.Status == BackupStatus.Verified, b.Kind == BackupKind.Safety)).ToList();
         foreach (var id in BackupRetention.ToDelete(items, settings.KeepDaily, settings.KeepWeekly))
         {
             var backup = all.First(b => b.Id == id);

@@ -7,12 +7,13 @@ namespace Slipway.Databases;
 /// the source environment's database. pg_dump reads one consistent snapshot with ordinary reads (no lock
 /// beyond what any reader takes, so the source's live connections go on undisturbed) and streams straight
 /// into pg_restore; the copy is built beside the target's database and switched in atomically.</summary>
-internal sealed class Branching(DatabaseStore databases, DatabaseProvisioner provisioner, DatabaseLocks locks, Hosting.PlatformOptions options)
+internal sealed class Branching(DatabaseStore databases, DatabaseProvisioner provisioner, DatabaseLocks locks, BackupStore backups, Hosting.PlatformOptions options)
 {
     /// <param name="CopyMilliseconds">The dump streamed into the restore; the rest is preparing and the switch.</param>
-    public sealed record Outcome(string Database, bool Created, long Bytes, long Milliseconds, long CopyMilliseconds, long SwitchMilliseconds);
+    /// <param name="SafetyBackup">Branching into production: the verified backup of the data the copy replaced.</param>
+    public sealed record Outcome(string Database, bool Created, long Bytes, long Milliseconds, long CopyMilliseconds, long SwitchMilliseconds, string? SafetyBackup);
 
-    public async Task<Outcome> BranchAsync(string baseApp, string fromEnv, string toEnv, string name, CancellationToken token)
+    public async Task<Outcome> BranchAsync(string baseApp, string fromEnv, string toEnv, string name, OperationProgress progress, CancellationToken token)
     {
         var fromKey = Deploy.AppEnvironments.Key(baseApp, fromEnv);
         var toKey = Deploy.AppEnvironments.Key(baseApp, toEnv);
@@ -31,6 +32,17 @@ internal sealed class Branching(DatabaseStore databases, DatabaseProvisioner pro
         var target = existing ?? await provisioner.CreateAsync(toKey, baseApp, toEnv,
             new DatabaseSpec { Name = name, Var = source.VarName }, source.Server, token);
         using var held = await locks.HoldAsync(target.Id, token);
+        string? safety = null;
+        if (existing is not null && toEnv == Deploy.AppEnvironments.Production)
+        {
+            // Production's data is never replaced without a copy to go back to (as a restore in place).
+            var backup = await backups.TakeLockedAsync(target, BackupKind.Safety, progress.Prefixed("safety backup: "), token);
+            if (backup.Status != BackupStatus.Verified)
+            {
+                throw new UserException($"The safety backup of production's {name} failed ({backup.Error}); nothing was changed.");
+            }
+            safety = backup.Id;
+        }
         var from = await provisioner.TargetAsync(source.Server, token);
         var to = await provisioner.TargetAsync(target.Server, token);
         long bytes;
@@ -46,18 +58,35 @@ internal sealed class Branching(DatabaseStore databases, DatabaseProvisioner pro
         var bin = PostgresBinaries.Require();
         var scratchDir = Path.Combine(options.DataDir, "backups", "tmp");
         var copyStarted = started.ElapsedMilliseconds;
-        var (dump, restore) = await PgTool.PipeAsync(
-            bin.Path("pg_dump"), pipe => ["--format=custom", "--compress=0", "--no-sync", "--file=" + pipe, "--dbname=" + source.DbName], from.ClientEnv(),
-            bin.Path("pg_restore"), ["--no-owner", "--no-privileges", "--exit-on-error", "--role=" + target.RoleName, "-d", scratch], to.ClientEnv(),
-            scratchDir, token);
+        await progress.StepAsync($"copying {source.DbName} ({OperationProgress.Size(bytes)}) into a new copy beside {target.DbName} (pg_dump | pg_restore)");
+        PgTool.Result dump, restore;
+        try
+        {
+            await using var copied = progress.Every(TimeSpan.FromSeconds(2), async t =>
+            {
+                await using var admin = await to.OpenAsync(null, t);
+                var now = await DatabaseProvisioner.Scalar(admin, $"select coalesce(sum(pg_database_size(datname)), 0) from pg_database where datname = {Sql.Literal(scratch)}", t);
+                return $"copied {OperationProgress.Size(now)} of about {OperationProgress.Size(bytes)}";
+            });
+            (dump, restore) = await PgTool.PipeAsync(
+                bin.Path("pg_dump"), pipe => ["--format=custom", "--compress=0", "--no-sync", "--file=" + pipe, "--dbname=" + source.DbName], from.ClientEnv(),
+                bin.Path("pg_restore"), ["--no-owner", "--no-privileges", "--exit-on-error", "--role=" + target.RoleName, "-d", scratch], to.ClientEnv(),
+                scratchDir, token);
+        }
+        catch
+        {
+            // Stopped half-way (the client hung up): the partial copy goes now, not at the next platform start.
+            await DatabaseRestore.DropQuietlyAsync(to, scratch, null);
+            throw;
+        }
         if (!dump.Ok || !restore.Ok)
         {
-            await using var admin = await to.OpenAsync(null, CancellationToken.None);
-            await DatabaseProvisioner.Exec(admin, $"drop database if exists {Sql.Ident(scratch)} with (force)", CancellationToken.None);
+            await DatabaseRestore.DropQuietlyAsync(to, scratch, null);
             throw new UserException("The branch failed and the target was not changed: " + string.Join("; ", new[] { dump.Ok ? null : dump.Describe("pg_dump"), restore.Ok ? null : restore.Describe("pg_restore") }.OfType<string>()));
         }
         var switchStarted = started.ElapsedMilliseconds;
+        await progress.StepAsync($"copied in {(switchStarted - copyStarted) / 1000.0:0.0} s; switching {target.DbName} to the copy (its sessions end; apps reconnect with the same URL)");
         await DatabaseSwitch.SwapAsync(to, target.DbName, scratch, target.RoleName, token);
-        return new Outcome(target.DbName, existing is null, bytes, started.ElapsedMilliseconds, switchStarted - copyStarted, started.ElapsedMilliseconds - switchStarted);
+        return new Outcome(target.DbName, existing is null, bytes, started.ElapsedMilliseconds, switchStarted - copyStarted, started.ElapsedMilliseconds - switchStarted, safety);
     }
 }

@@ -21,7 +21,8 @@ internal sealed record RestoreDto(string Database, string? SafetyBackup, long Mi
 
 internal sealed record BranchBody(string From, string? Name);
 
-internal sealed record BranchDto(string Database, bool Created, long Bytes, long Milliseconds, long CopyMilliseconds, long SwitchMilliseconds, DeploymentDto? Deployment);
+internal sealed record BranchDto(string Database, bool Created, long Bytes, long Milliseconds, long CopyMilliseconds, long SwitchMilliseconds, DeploymentDto? Deployment,
+    string? SafetyBackup = null);
 
 internal sealed record ServerBody(string Name, string Url);
 

@@ -49,34 +49,53 @@ internal static class DatabaseEndpoints
             var record = Find(databases, app, name, context);
             return new DatabaseUrlDto(record.Name, record.VarName, await provisioner.UrlAsync(record, context.RequestAborted));
         });
-        apps.MapPost("/databases/{name}/backups", async (string app, string name, DatabaseStore databases, BackupStore backups, HttpContext context) =>
-            DatabaseViews.Of(await backups.TakeAsync(Find(databases, app, name, context), BackupKind.Manual, context.RequestAborted)));
-        apps.MapPost("/databases/{name}/attach", async (string app, string name, AttachBody body, DatabaseRestore restore, HttpContext context) =>
+        apps.MapPost("/databases/{name}/backups", (string app, string name, DatabaseStore databases, BackupStore backups, HttpContext context) =>
+        {
+            var db = Find(databases, app, name, context);
+            return ProgressStream.RunAsync(context, async progress => DatabaseViews.Of(await backups.TakeAsync(db, BackupKind.Manual, progress, context.RequestAborted)));
+        });
+        apps.MapPost("/databases/{name}/attach", (string app, string name, AttachBody body, DatabaseRestore restore, HttpContext context) =>
         {
             var scope = AppScope.Of(context, app);
-            var outcome = await restore.AttachAsync(body.Detached, app, scope.App, scope.Env, name, context.RequestAborted);
-            return new RestoreDto(outcome.Database, outcome.SafetyBackup, outcome.Milliseconds);
+            return ProgressStream.RunAsync(context, async progress =>
+            {
+                var outcome = await restore.AttachAsync(body.Detached, app, scope.App, scope.Env, name, progress, context.RequestAborted);
+                return new RestoreDto(outcome.Database, outcome.SafetyBackup, outcome.Milliseconds);
+            });
         });
         apps.MapGet("/backups", (string app, DatabaseStore databases) => databases.ListBackups(app).Select(DatabaseViews.Of));
-        apps.MapPost("/databases/{name}/branch", async (string app, string name, BranchBody body, Branching branching, DeployEngine engine, Store store, HttpContext context) =>
+        apps.MapPost("/databases/{name}/branch", (string app, string name, BranchBody body, Branching branching, DeployEngine engine, Store store, HttpContext context) =>
         {
             var scope = AppScope.Of(context, app);
-            var outcome = await branching.BranchAsync(scope.App, body.From, scope.Env, name, context.RequestAborted);
-            var deployment = outcome.Created && store.FindApp(app)?.LiveDeploymentId is not null ? AppViews.Deployment(engine.ApplyConfig(app)) : null;
-            return new BranchDto(outcome.Database, outcome.Created, outcome.Bytes, outcome.Milliseconds, outcome.CopyMilliseconds, outcome.SwitchMilliseconds, deployment);
+            return ProgressStream.RunAsync(context, async progress =>
+            {
+                var outcome = await branching.BranchAsync(scope.App, body.From, scope.Env, name, progress, context.RequestAborted);
+                var deployment = outcome.Created && store.FindApp(app)?.LiveDeploymentId is not null ? AppViews.Deployment(engine.ApplyConfig(app)) : null;
+                return new BranchDto(outcome.Database, outcome.Created, outcome.Bytes, outcome.Milliseconds, outcome.CopyMilliseconds, outcome.SwitchMilliseconds, deployment,
+                    outcome.SafetyBackup);
+            });
         });
 
-        api.MapPost("/v1/backups/{id}/verify", async (string id, DatabaseStore databases, BackupStore backups, HttpContext context) =>
+        api.MapPost("/v1/backups/{id}/verify", async (string id, DatabaseStore databases, BackupStore backups, DatabaseLocks locks, HttpContext context) =>
         {
             var backup = databases.FindBackup(id) ?? throw new UserException($"No backup {id}. 'slipway db backups --app APP' lists them.", 404);
+            // One verification of a database's backups at a time: two would share the backup's scratch database.
+            using var held = await locks.HoldAsync(backup.DatabaseId, context.RequestAborted);
+            backup = databases.FindBackup(id) ?? throw new UserException($"No backup {id}. 'slipway db backups --app APP' lists them.", 404);
+            if (backup.Location is null || backup.Sha256 is null)
+            {
+                throw new UserException($"Backup {id} has no file to verify: it failed before it was stored ({backup.Error ?? backup.Status}). " +
+                    $"Take a new one: slipway db backup --app {backup.App}");
+            }
             var server = databases.FindById(backup.DatabaseId)?.Server ?? DatabaseRecord.Managed;
-            return DatabaseViews.Of(await backups.VerifyAsync(backup, server, context.RequestAborted));
+            return await ProgressStream.RunAsync(context, async progress => DatabaseViews.Of(await backups.VerifyAsync(backup, server, progress, context.RequestAborted)));
         });
-        api.MapPost("/v1/backups/{id}/restore", async (string id, RestoreBody body, DatabaseRestore restore, HttpContext context) =>
-        {
-            var outcome = await restore.RestoreAsync(id, body.ToNew, context.RequestAborted);
-            return new RestoreDto(outcome.Database, outcome.SafetyBackup, outcome.Milliseconds);
-        });
+        api.MapPost("/v1/backups/{id}/restore", (string id, RestoreBody body, DatabaseRestore restore, HttpContext context) =>
+            ProgressStream.RunAsync(context, async progress =>
+            {
+                var outcome = await restore.RestoreAsync(id, body.ToNew, progress, context.RequestAborted);
+                return new RestoreDto(outcome.Database, outcome.SafetyBackup, outcome.Milliseconds);
+            }));
         api.MapPost("/v1/db-servers", async (ServerBody body, DatabaseProvisioner provisioner, HttpContext context) =>
         {
             if (!DatabasesReader.NamePattern().IsMatch(body.Name) || body.Name == DatabaseRecord.Managed)
@@ -99,8 +118,8 @@ internal static class DatabaseEndpoints
             {
                 throw new UserException($"--at '{body.At}': expected a UTC time like 2026-11-21T10:04:00Z.");
             }
-            var ms = await pitr.RecoverAsync(app, name, at, body.ToNew, context.RequestAborted);
-            return new RestoreDto(body.ToNew, null, ms);
+            return await ProgressStream.RunAsync(context, async progress =>
+                new RestoreDto(body.ToNew, null, await pitr.RecoverAsync(app, name, at, body.ToNew, progress, context.RequestAborted)));
         });
     }
 

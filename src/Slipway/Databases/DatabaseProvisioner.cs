@@ -87,6 +87,12 @@ internal sealed class DatabaseProvisioner(
         }
         var password = Secrets.Password();
         var name = Sql.NameFor(key, spec.Name);
+        if (databases.ListAll().Any(d => d.DbName == name || d.RoleName == name))
+        {
+            // Another environment's (or a detached) database has this name: adopting its role and database
+            // would hand that data to this app, and change the other app's password.
+            name = Sql.DistinctNameFor(key, spec.Name);
+        }
         var record = new DatabaseRecord(State.Ids.New("db"), key, baseApp, env, spec.Name,
             spec.Type == DatabaseType.Redis ? DatabaseRecord.Redis : DatabaseRecord.Postgres,
             spec.Type == DatabaseType.Redis ? DatabaseRecord.Managed : server ?? DatabaseRecord.Managed,
@@ -186,11 +192,20 @@ internal sealed class DatabaseProvisioner(
         else
         {
             var target = await TargetAsync(record.Server, token);
-            await using var admin = await target.OpenAsync(null, token);
-            await Exec(admin, $"drop database if exists {Sql.Ident(record.DbName)} with (force)", token);
-            if (databases.ListAll().Count(d => d.RoleName == record.RoleName && d.Type == DatabaseRecord.Postgres) <= 1)
+            try
             {
-                await Exec(admin, $"drop role if exists {Sql.Ident(record.RoleName)}", token);
+                await using var admin = await target.OpenAsync(null, token);
+                await Exec(admin, $"drop database if exists {Sql.Ident(record.DbName)} with (force)", token);
+                if (databases.ListAll().Count(d => d.RoleName == record.RoleName && d.Type == DatabaseRecord.Postgres) <= 1)
+                {
+                    await Exec(admin, $"drop role if exists {Sql.Ident(record.RoleName)}", token);
+                }
+            }
+            catch (Exception e) when (e is NpgsqlException or TimeoutException)
+            {
+                // Kept (record and all) rather than forgotten: its data would stay on the server with nothing pointing at it.
+                throw new UserException($"Could not drop database {record.DbName} on server {target}: {e.Message}. " +
+                    "It is kept, with its record; bring the server back ('slipway doctor' checks the managed one) and run the command again.");
             }
         }
         databases.Delete(record.Id);

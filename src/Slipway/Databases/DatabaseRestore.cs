@@ -7,11 +7,11 @@ namespace Slipway.Databases;
 /// and switched in atomically (<see cref="DatabaseSwitch"/>): apps keep their URL and reconnect.
 /// To a new database: its own role and password, detached (listed by `db ls`, reachable with `db url --name`).</summary>
 internal sealed partial class DatabaseRestore(
-    DatabaseStore databases, DatabaseProvisioner provisioner, BackupStore backups, DatabaseLocks locks, Config.Keyring keyring)
+    DatabaseStore databases, DatabaseProvisioner provisioner, BackupStore backups, DatabaseLocks locks, Config.Keyring keyring, State.Store store)
 {
     public sealed record Outcome(string Database, string? SafetyBackup, long Milliseconds);
 
-    public async Task<Outcome> RestoreAsync(string backupId, string? toNew, CancellationToken token)
+    public async Task<Outcome> RestoreAsync(string backupId, string? toNew, OperationProgress progress, CancellationToken token)
     {
         var started = System.Diagnostics.Stopwatch.StartNew();
         var backup = databases.FindBackup(backupId) ?? throw new UserException($"No backup {backupId}. 'slipway db backups --app APP' lists them.", 404);
@@ -19,36 +19,64 @@ internal sealed partial class DatabaseRestore(
         {
             throw new UserException($"Backup {backupId} is {backup.Status}{(backup.Error is null ? "" : $" ({backup.Error})")}: only verified backups are restored. Pick another from 'slipway db backups'.");
         }
-        var db = databases.FindById(backup.DatabaseId) ?? throw new UserException(
-            $"The database backup {backupId} was taken of is gone; restore it into a new database with --to-new NAME.");
+        var db = databases.FindById(backup.DatabaseId);
+        if (db is null)
+        {
+            // Its environment was destroyed: its backups stay, and are how its data comes back.
+            db = toNew is not null ? Gone(backup) : throw new UserException(
+                $"The database backup {backupId} was taken of is gone; restore it into a new database with --to-new NAME.");
+        }
         var target = await provisioner.TargetAsync(db.Server, token);
         var file = await backups.Storage.FetchAsync(backup.Location!, Path.GetTempPath(), token);
         if (await BackupVerifier.ChecksumAsync(file, token) != backup.Sha256)
         {
             throw new UserException($"Backup {backupId}'s file no longer matches its checksum (corrupted): pick another backup from 'slipway db backups'.");
         }
+        await progress.StepAsync($"backup {backupId} ({OperationProgress.Size(backup.SizeBytes ?? 0)}) matches its checksum");
         if (toNew is not null)
         {
+            await progress.StepAsync($"loading it into the new database {toNew} (pg_restore)");
             return new Outcome(await RestoreToNewAsync(db, file, toNew, target, token), null, started.ElapsedMilliseconds);
         }
         using var held = await locks.HoldAsync(db.Id, token);
-        var safety = await backups.TakeLockedAsync(db, BackupKind.Safety, token);
+        var safety = await backups.TakeLockedAsync(db, BackupKind.Safety, progress.Prefixed("safety backup: "), token);
         if (safety.Status != BackupStatus.Verified)
         {
             throw new UserException($"The safety backup before the restore failed ({safety.Error}); nothing was changed.");
         }
         var scratch = DatabaseSwitch.Scratch("restore");
+        await progress.StepAsync($"loading {backupId} beside the live {db.DbName} (pg_restore; the live database is untouched until the switch)");
         await LoadAsync(target, scratch, db.RoleName, file, token);
+        await progress.StepAsync($"switching {db.DbName} to the restored copy (open sessions end; apps reconnect with the same URL)");
         await DatabaseSwitch.SwapAsync(target, db.DbName, scratch, db.RoleName, token);
         return new Outcome(db.DbName, safety.Id, started.ElapsedMilliseconds);
+    }
+
+    /// <summary>Stands in for the database of a destroyed environment: the detached copy goes to the managed
+    /// cluster and is listed under the app (APP of the key APP-ENV when that app still exists).</summary>
+    private DatabaseRecord Gone(BackupRecord backup)
+    {
+        var dash = backup.App.LastIndexOf('-');
+        var baseApp = dash > 0 && store.FindApp(backup.App[..dash]) is { Env: Deploy.AppEnvironments.Production } app ? app.Name : backup.App;
+        return new DatabaseRecord(backup.DatabaseId, backup.App, baseApp, "", backup.DbName, DatabaseRecord.Postgres, DatabaseRecord.Managed,
+            backup.DbName, backup.DbName, "", Manifests.DatabaseSpec.DefaultVar(Manifests.DatabaseType.Postgres), new DatabaseSettings().ToJson(), databases.Now(), null);
     }
 
     private async Task<string> RestoreToNewAsync(DatabaseRecord from, string file, string name, PostgresTarget target, CancellationToken token)
     {
         await EnsureNewNameAsync(databases, target, name, token);
         var password = Secrets.Password();
-        await DatabaseProvisioner.CreateRoleAndDatabaseAsync(target, name, password, token);
-        await RestoreIntoAsync(target, name, name, file, token);
+        try
+        {
+            await DatabaseProvisioner.CreateRoleAndDatabaseAsync(target, name, password, token);
+            await RestoreIntoAsync(target, name, name, file, token);
+        }
+        catch
+        {
+            // Nothing records them yet: a failed or stopped restore leaves neither, so the name can be used again.
+            await DropQuietlyAsync(target, name, name);
+            throw;
+        }
         databases.Insert(new DatabaseRecord(State.Ids.New("db"), "", from.BaseApp, "", name, DatabaseRecord.Postgres, from.Server, name, name,
             keyring.Encrypt(password), from.VarName, from.Settings, databases.Now(), null));
         return name;
@@ -57,7 +85,7 @@ internal sealed partial class DatabaseRestore(
     /// <summary>`slipway db attach NAME --app A --env E`: a detached database (from --to-new or --at) becomes the
     /// environment's database <paramref name="dbName"/>. Its objects go to the environment's role, a verified
     /// safety backup of the data it replaces is taken first, and the switch is atomic: apps keep their URL.</summary>
-    public async Task<Outcome> AttachAsync(string detachedName, string key, string baseApp, string env, string dbName, CancellationToken token)
+    public async Task<Outcome> AttachAsync(string detachedName, string key, string baseApp, string env, string dbName, OperationProgress progress, CancellationToken token)
     {
         var started = System.Diagnostics.Stopwatch.StartNew();
         var detached = databases.ListForBaseApp(baseApp).FirstOrDefault(d => d.App.Length == 0 && d.Name == detachedName)
@@ -69,11 +97,12 @@ internal sealed partial class DatabaseRestore(
             throw new UserException($"{dbName} of {baseApp} ({env}) is not a postgres database on the same server as {detachedName}.");
         }
         using var held = await locks.HoldAsync(current.Id, token);
-        var safety = await backups.TakeLockedAsync(current, BackupKind.Safety, token);
+        var safety = await backups.TakeLockedAsync(current, BackupKind.Safety, progress.Prefixed("safety backup: "), token);
         if (safety.Status != BackupStatus.Verified)
         {
             throw new UserException($"The safety backup of {dbName} failed ({safety.Error}); nothing was changed.");
         }
+        await progress.StepAsync($"giving {detachedName}'s objects to {current.RoleName}, then switching {current.DbName} to it");
         var target = await provisioner.TargetAsync(current.Server, token);
         await using (var db = await target.OpenAsync(detached.DbName, token))
         {
@@ -117,15 +146,41 @@ internal sealed partial class DatabaseRestore(
 
     private static async Task RestoreIntoAsync(PostgresTarget target, string name, string role, string file, CancellationToken token)
     {
-        var result = await PgTool.RunAsync(PostgresBinaries.Require().Path("pg_restore"),
-            ["--no-owner", "--no-privileges", "--exit-on-error", "--role=" + role, "-d", name, file], target.ClientEnv(), token);
+        PgTool.Result result;
+        try
+        {
+            result = await PgTool.RunAsync(PostgresBinaries.Require().Path("pg_restore"),
+                ["--no-owner", "--no-privileges", "--exit-on-error", "--role=" + role, "-d", name, file], target.ClientEnv(), token);
+        }
+        catch
+        {
+            await DropQuietlyAsync(target, name, null);
+            throw;
+        }
         if (!result.Ok)
         {
-            await using var admin = await target.OpenAsync(null, CancellationToken.None);
-            await DatabaseProvisioner.Exec(admin, $"drop database if exists {Sql.Ident(name)} with (force)", CancellationToken.None);
+            await DropQuietlyAsync(target, name, null);
             throw new UserException("The restore failed and nothing was changed: " + result.Describe("pg_restore"));
         }
         NpgsqlConnection.ClearAllPools();
+    }
+
+    /// <summary>Drops a database (and a role) an operation was building when it failed or was stopped; one
+    /// this cannot drop (the server is gone) is a scratch name the cluster's next start sweeps.</summary>
+    public static async Task DropQuietlyAsync(PostgresTarget target, string database, string? role)
+    {
+        try
+        {
+            await using var admin = await target.OpenAsync(null, CancellationToken.None);
+            await DatabaseProvisioner.Exec(admin, $"drop database if exists {Sql.Ident(database)} with (force)", CancellationToken.None);
+            if (role is not null)
+            {
+                await DatabaseProvisioner.Exec(admin, $"drop role if exists {Sql.Ident(role)}", CancellationToken.None);
+            }
+        }
+        catch (Exception e) when (e is NpgsqlException or TimeoutException)
+        {
+        }
     }
 
     [System.Text.RegularExpressions.GeneratedRegex("^[a-z][a-z0-9_]{0,39}$")]

@@ -44,7 +44,7 @@ internal static class DatabaseSwitch
         {
             if (exists)
             {
-                await DatabaseProvisioner.Exec(admin, $"alter database {Sql.Ident(live)} with allow_connections true", CancellationToken.None);
+                await ReopenAsync(target, live);
             }
             throw;
         }
@@ -65,15 +65,49 @@ internal static class DatabaseSwitch
         }
     }
 
+    /// <summary>After a failed switch the live database takes connections again. On a new connection: the
+    /// switch's may be what failed (the server was killed and is being restarted), so it is retried for a minute.</summary>
+    private static async Task ReopenAsync(PostgresTarget target, string live)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                await using var admin = await target.OpenAsync(null, CancellationToken.None);
+                await DatabaseProvisioner.Exec(admin, $"alter database {Sql.Ident(live)} with allow_connections true", CancellationToken.None);
+                return;
+            }
+            catch (Exception e) when ((e is NpgsqlException or TimeoutException) && attempt < 60)
+            {
+                await Task.Delay(TimeSpan.FromSeconds(1));
+            }
+        }
+    }
+
     public const string ScratchPrefix = "slipway_tmp_";
 
     /// <summary>A name for a database Slipway builds or retires: never an app's, dropped if found at start-up.</summary>
     public static string Scratch(string purpose) => ScratchPrefix + purpose + "_" + Secrets.Password()[..10].ToLowerInvariant();
 
-    /// <summary>At the cluster's start: scratch databases (verification, restore, branch, retired) a crash left.</summary>
+    /// <summary>At the cluster's start: scratch databases (verification, restore, branch, retired) a crash left
+    /// are dropped, and a live database a crash caught between the switch's two steps (closed to connections,
+    /// not yet renamed) is opened again: the switch never happened, it is still the live one.</summary>
     public static async Task SweepAsync(PostgresTarget target, CancellationToken token)
     {
         await using var admin = await target.OpenAsync(null, token);
+        var closed = new List<string>();
+        await using (var list = new NpgsqlCommand("select datname from pg_database where not datallowconn and datname <> 'template0'", admin))
+        await using (var reader = await list.ExecuteReaderAsync(token))
+        {
+            while (await reader.ReadAsync(token))
+            {
+                closed.Add(reader.GetString(0));
+            }
+        }
+        foreach (var name in closed)
+        {
+            await DatabaseProvisioner.Exec(admin, $"alter database {Sql.Ident(name)} with allow_connections true", token);
+        }
         var names = new List<string>();
         await using (var list = new NpgsqlCommand(
             $"select datname from pg_database where datname like 'slipway\\_tmp\\_%' or datname like '{BackupVerifier.ScratchPrefix.Replace("_", "\\_")}%'", admin))

@@ -35,6 +35,14 @@ internal sealed partial class PointInTimeRecovery(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        try
+        {
+            await RecoveryLeftovers.SweepAsync(cluster, databases, clock, stoppingToken);
+        }
+        catch (Exception e) when (e is UserException or NpgsqlException or IOException)
+        {
+            LogSweepFailed(logger, e.Message);
+        }
         using var timer = new PeriodicTimer(options.BackupTick, clock);
         try
         {
@@ -119,7 +127,7 @@ internal sealed partial class PointInTimeRecovery(
 
     /// <summary>Recovers <paramref name="name"/> of environment <paramref name="key"/> as it was at
     /// <paramref name="at"/> into a new, detached database <paramref name="toNew"/>.</summary>
-    public async Task<long> RecoverAsync(string key, string name, DateTime at, string toNew, CancellationToken token)
+    public async Task<long> RecoverAsync(string key, string name, DateTime at, string toNew, OperationProgress progress, CancellationToken token)
     {
         var started = Stopwatch.StartNew();
         var db = databases.Find(key, name) ?? throw new UserException($"No database {name} in this environment. 'slipway db ls' lists them.", 404);
@@ -142,6 +150,7 @@ internal sealed partial class PointInTimeRecovery(
                 ? "No base backup exists yet (the first is taken within seconds of the cluster starting); try again shortly."
                 : $"--at {at:O} is before the oldest recoverable moment ({bases[^1].Finished:O}); restore a logical backup instead ('slipway db backups').");
         }
+        await progress.StepAsync($"starting from the base backup finished {from.Finished:O}; archiving the WAL written since");
         // Everything up to now reaches the archive: a transaction that commits now (after AT, so recovery stops
         // at AT even on a quiet database), then a switch to a new WAL segment, archived before we go on.
         await using (var admin = await live.OpenAsync(null, token))
@@ -159,23 +168,36 @@ internal sealed partial class PointInTimeRecovery(
                 await Task.Delay(TimeSpan.FromMilliseconds(100), clock, token);
             }
         }
-        var work = Path.Combine(cluster.Root, "recover-" + Secrets.Password()[..8].ToLowerInvariant());
+        var work = Path.Combine(cluster.Root, RecoveryLeftovers.WorkPrefix + Secrets.Password()[..8].ToLowerInvariant());
         Process? temp = null;
         try
         {
+            // Names what this recovery creates, for the clean-up after a platform kill (RecoveryLeftovers).
+            Directory.CreateDirectory(work);
+            await File.WriteAllTextAsync(Path.Combine(work, RecoveryLeftovers.TargetFile), toNew, token);
+            await progress.StepAsync($"replaying the WAL up to {at:O} in a temporary cluster (the live one is untouched)");
             temp = await StartRecoveryClusterAsync(from.Dir, work, at, token);
+            await progress.StepAsync($"recovered; copying {db.DbName} as it was then into the new database {toNew} (pg_dump | pg_restore)");
             var source = new PostgresTarget(DatabaseRecord.Managed, work, 5432, PostgresCluster.Superuser, live.AdminPassword);
             var password = Secrets.Password();
-            await DatabaseProvisioner.CreateRoleAndDatabaseAsync(live, toNew, password, token);
             var bin = PostgresBinaries.Require();
-            var (dump, restore) = await PgTool.PipeAsync(
-                bin.Path("pg_dump"), pipe => ["--format=custom", "--compress=0", "--no-sync", "--file=" + pipe, "--dbname=" + db.DbName], source.ClientEnv(),
-                bin.Path("pg_restore"), ["--no-owner", "--no-privileges", "--exit-on-error", "--role=" + toNew, "-d", toNew], live.ClientEnv(),
-                Path.Combine(options.DataDir, "backups", "tmp"), token);
+            PgTool.Result dump, restore;
+            try
+            {
+                await DatabaseProvisioner.CreateRoleAndDatabaseAsync(live, toNew, password, token);
+                (dump, restore) = await PgTool.PipeAsync(
+                    bin.Path("pg_dump"), pipe => ["--format=custom", "--compress=0", "--no-sync", "--file=" + pipe, "--dbname=" + db.DbName], source.ClientEnv(),
+                    bin.Path("pg_restore"), ["--no-owner", "--no-privileges", "--exit-on-error", "--role=" + toNew, "-d", toNew], live.ClientEnv(),
+                    Path.Combine(options.DataDir, "backups", "tmp"), token);
+            }
+            catch
+            {
+                await DatabaseRestore.DropQuietlyAsync(live, toNew, toNew);
+                throw;
+            }
             if (!dump.Ok || !restore.Ok)
             {
-                await using var admin = await live.OpenAsync(null, CancellationToken.None);
-                await DatabaseProvisioner.Exec(admin, $"drop database if exists {Sql.Ident(toNew)} with (force); drop role if exists {Sql.Ident(toNew)}", CancellationToken.None);
+                await DatabaseRestore.DropQuietlyAsync(live, toNew, toNew);
                 throw new UserException("The recovery failed and nothing was created: " + string.Join("; ", new[] { dump.Ok ? null : dump.Describe("pg_dump"), restore.Ok ? null : restore.Describe("pg_restore") }.OfType<string>()));
             }
             databases.Insert(new DatabaseRecord(State.Ids.New("db"), "", db.BaseApp, "", toNew, DatabaseRecord.Postgres, DatabaseRecord.Managed, toNew, toNew,
@@ -259,6 +281,9 @@ internal sealed partial class PointInTimeRecovery(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Base backup taken in {Dir}")]
     private static partial void LogBaseBackup(ILogger logger, string dir);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Cleaning up after an interrupted point-in-time recovery failed: {Reason}")]
+    private static partial void LogSweepFailed(ILogger logger, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Base backup failed: {Reason}")]
     private static partial void LogBaseBackupFailed(ILogger logger, string reason);

@@ -43,6 +43,12 @@ public sealed class BackupTests(DatabaseFixture fixture) : IClassFixture<Databas
         taken.GetProperty("rows").GetInt64().Should().Be(500);
         taken.GetProperty("sizeBytes").GetInt64().Should().BeGreaterThan(0);
 
+        // Without --json the steps are printed as they happen, then the outcome.
+        var shown = await Platform.CliAsync("db", "backup", "--app", "ledger");
+        shown.ExitCode.Should().Be(0, shown.ToString());
+        shown.Out.Should().MatchRegex("(?s)snapshot of app_ledger_main: 2 tables, 500 rows.*dump written: .*verifying bk-.*: verified");
+        shown.Out.Should().NotContain("postgres://");
+
         var listed = await Platform.CliAsync("db", "backups", "--app", "ledger");
         listed.Out.Should().Contain(id).And.Contain("verified").And.Contain("manual");
 
@@ -147,6 +153,62 @@ public sealed class BackupTests(DatabaseFixture fixture) : IClassFixture<Databas
         await using var admin = await cluster.OpenAsync(null, CancellationToken.None);
         await using var exists = new NpgsqlCommand("select count(*) from pg_database where datname = 'app_nightly_main'", admin);
         (await exists.ExecuteScalarAsync()).Should().Be(0L);
+    }
+
+    [Fact]
+    public async Task Verifying_a_backup_that_has_no_file_says_so_instead_of_failing_internally()
+    {
+        await CreateWithRowsAsync("nofile", 3);
+        var databases = Platform.Services.GetRequiredService<DatabaseStore>();
+        var db = databases.Find("nofile", "main")!;
+        // What a backup whose pg_dump failed leaves: a failed record without a stored file.
+        databases.InsertBackup(new BackupRecord("bk-nofile", db.Id, "nofile", db.DbName, BackupKind.Manual, BackupStatus.Failed,
+            null, null, null, null, databases.Now(), databases.Now(), 5, "pg_dump exited with code 1"));
+
+        var verify = await Platform.CliAsync("db", "verify", "bk-nofile");
+        verify.ExitCode.Should().Be(1);
+        verify.Err.Should().Contain("no file").And.Contain("slipway db backup").And.NotContain("internal error");
+    }
+
+    [Fact]
+    public async Task A_backup_of_a_destroyed_environment_restores_into_a_new_database()
+    {
+        await CreateWithRowsAsync("doomed", 25);
+        var id = JsonDocument.Parse((await Platform.CliAsync("db", "backup", "--app", "doomed", "--json")).Out).RootElement.GetProperty("id").GetString()!;
+        (await Platform.CliAsync("destroy", "--app", "doomed", "--yes")).ExitCode.Should().Be(0);
+
+        var restore = await Platform.CliAsync("db", "restore", id, "--to-new", "doomed_back");
+        restore.ExitCode.Should().Be(0, restore.ToString());
+        (await Platform.CliAsync("db", "ls", "--app", "doomed")).Out.Should().Contain("doomed_back");
+        var url = (await Platform.CliAsync("db", "url", "--app", "doomed", "--name", "doomed_back")).Out.Trim();
+        await using var copy = new NpgsqlConnection(ConnectionString(url));
+        await copy.OpenAsync();
+        await using var count = new NpgsqlCommand("select count(*) from items", copy);
+        (await count.ExecuteScalarAsync()).Should().Be(25L);
+    }
+
+    [Fact]
+    public async Task A_backup_stopped_half_way_is_failed_at_once_not_left_running()
+    {
+        await CreateWithRowsAsync("halfway", 300000);
+        var databases = Platform.Services.GetRequiredService<DatabaseStore>();
+        var db = databases.Find("halfway", "main")!;
+        using var cts = new CancellationTokenSource();
+        var taking = Platform.Services.GetRequiredService<BackupStore>().TakeAsync(db, BackupKind.Manual, OperationProgress.None, cts.Token);
+        (await DatabaseFixture.EventuallyAsync(async () =>
+        {
+            await Task.Yield();
+            return taking.IsCompleted || databases.ListBackupsOf(db.Id).Any(b => b.Status == BackupStatus.Verifying);
+        }, TimeSpan.FromSeconds(30))).Should().BeTrue();
+        taking.IsCompleted.Should().BeFalse("it is stopped while it verifies");
+        await cts.CancelAsync();
+        var stop = async () => await taking;
+        await stop.Should().ThrowAsync<OperationCanceledException>();
+
+        var backup = databases.ListBackupsOf(db.Id).Single();
+        backup.Status.Should().Be(BackupStatus.Failed);
+        backup.Error.Should().Contain("stopped before it finished");
+        Platform.Services.GetRequiredService<Store>().ListEvents("halfway").Should().Contain(e => e.Kind == "database.backup-failed" && e.Message.Contains(backup.Id));
     }
 
     private static string ConnectionString(string url)

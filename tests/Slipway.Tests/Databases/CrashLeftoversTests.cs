@@ -47,4 +47,32 @@ public sealed class CrashLeftoversTests
             TempDirs.Delete(dataDir + "-db");
         }
     }
+
+    [Fact]
+    public async Task A_database_a_crash_caught_mid_switch_accepts_connections_again_at_start()
+    {
+        var dataDir = TempDirs.Create("dbswitch");
+        try
+        {
+            await using (var first = await TestPlatform.StartAsync(dataDir: dataDir))
+            {
+                first.KeepData = true;
+                (await first.CliAsync("db", "create", "--app", "midswitch")).ExitCode.Should().Be(0);
+                var admin = await first.Services.GetRequiredService<PostgresCluster>().EnsureRunningAsync(CancellationToken.None);
+                await using var connection = await admin.OpenAsync(null, CancellationToken.None);
+                // What a platform killed inside DatabaseSwitch.SwapAsync leaves: the live database closed to
+                // connections, the rename not yet committed.
+                await DatabaseProvisioner.Exec(connection, "alter database app_midswitch_main with allow_connections false", CancellationToken.None);
+            }
+
+            await using var second = await TestPlatform.StartAsync(dataDir: dataDir);
+            var read = await second.CliAsync("db", "psql", "--app", "midswitch", "-c", "select 1");
+            read.Out.Trim().Should().Be("1", "the app's database must not stay closed after a crash: " + read);
+        }
+        finally
+        {
+            TempDirs.Delete(dataDir);
+            TempDirs.Delete(dataDir + "-db");
+        }
+    }
 }

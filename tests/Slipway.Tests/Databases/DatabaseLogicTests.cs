@@ -12,8 +12,21 @@ public sealed class DatabaseLogicTests : IDisposable
 
     public void Dispose() => _source.Dispose();
 
-    private static BackupRetention.Item B(string id, string at, bool verified = true) =>
-        new(id, DateTime.Parse(at, null, System.Globalization.DateTimeStyles.AdjustToUniversal), verified);
+    private static BackupRetention.Item B(string id, string at, bool verified = true, bool safety = false) =>
+        new(id, DateTime.Parse(at, null, System.Globalization.DateTimeStyles.AdjustToUniversal), verified, safety);
+
+    [Fact]
+    public void Retention_keeps_a_safety_backup_for_as_long_as_its_day_is_kept_even_when_a_later_backup_of_that_day_exists()
+    {
+        // A restore at 10:00 on 2 Nov replaced the data; the safety backup is the only copy of what it replaced.
+        var backups = new[]
+        {
+            B("s1", "2026-11-01T03:00:00Z"), B("safety", "2026-11-02T10:00:00Z", safety: true), B("s2", "2026-11-02T23:00:00Z"),
+            B("s3", "2026-11-03T03:00:00Z"), B("s4", "2026-11-04T03:00:00Z"),
+        };
+        BackupRetention.ToDelete(backups, keepDaily: 3, keepWeekly: 0).Should().Equal("s1");
+        BackupRetention.ToDelete(backups, keepDaily: 2, keepWeekly: 0).Should().BeEquivalentTo(["s1", "safety", "s2"], "it ages out with its day");
+    }
 
     [Fact]
     public void Retention_keeps_the_newest_backup_of_each_recent_day_and_week()

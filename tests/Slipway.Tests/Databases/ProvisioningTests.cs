@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using System.Text.Json;
 using Npgsql;
 using Slipway.Tests.Support;
@@ -80,6 +81,47 @@ public sealed class ProvisioningTests(DatabaseFixture fixture) : IClassFixture<D
     }
 
     [Fact]
+    public async Task Apps_whose_names_map_to_the_same_postgres_name_get_separate_databases_and_roles()
+    {
+        // App "coll" with database "x_main" and app "coll-x" with database "main" both map to app_coll_x_main.
+        (await Platform.CliAsync("db", "create", "--app", "coll", "--name", "x_main")).ExitCode.Should().Be(0);
+        (await Platform.CliAsync("db", "psql", "--app", "coll", "--name", "x_main", "-c", "create table secrets(x int); insert into secrets values (1)")).ExitCode.Should().Be(0);
+        var a = new Uri((await Platform.CliAsync("db", "url", "--app", "coll", "--name", "x_main")).Out.Trim());
+
+        var created = await Platform.CliAsync("db", "create", "--app", "coll-x");
+        created.ExitCode.Should().Be(0, created.ToString());
+        var b = new Uri((await Platform.CliAsync("db", "url", "--app", "coll-x")).Out.Trim());
+        b.AbsolutePath.Should().NotBe(a.AbsolutePath, "another app's database is never handed out");
+        b.UserInfo.Split(':')[0].Should().NotBe(a.UserInfo.Split(':')[0], "nor its role");
+
+        var own = await Platform.CliAsync("db", "psql", "--app", "coll", "--name", "x_main", "-c", "select count(*) from secrets");
+        own.Out.Trim().Should().Be("1", "the first app's URL (its password) still works: " + own);
+        var other = await Platform.CliAsync("db", "psql", "--app", "coll-x", "-c", "select to_regclass('secrets') is null");
+        other.Out.Trim().Should().Be("t", "the second app does not see the first app's tables: " + other);
+    }
+
+    [Fact]
+    public async Task Destroying_an_app_whose_database_server_is_unreachable_says_so_and_works_once_it_is_back()
+    {
+        var admin = await fixture.Cluster.EnsureRunningAsync(CancellationToken.None);
+        var url = $"postgres://{admin.AdminUser}:{admin.AdminPassword}@127.0.0.1:{admin.Port}/postgres";
+        (await Platform.CliAsync("db", "server", "add", url, "--name", "flaky")).ExitCode.Should().Be(0);
+        (await Platform.CliAsync("db", "create", "--app", "dropme", "--server", "flaky")).ExitCode.Should().Be(0);
+        var databases = Platform.Services.GetRequiredService<Slipway.Databases.DatabaseStore>();
+        var keyring = Platform.Services.GetRequiredService<Slipway.Config.Keyring>();
+        databases.InsertServer(new Slipway.Databases.DbServerRecord("flaky", keyring.Encrypt($"postgres://{admin.AdminUser}:{admin.AdminPassword}@127.0.0.1:{Ports.Free()}/postgres"), databases.Now()));
+
+        var destroy = await Platform.CliAsync("destroy", "--app", "dropme", "--yes");
+        destroy.ExitCode.Should().Be(1);
+        destroy.Err.Should().Contain("flaky").And.Contain("app_dropme_main").And.NotContain("internal error");
+        destroy.Err.Should().NotContain(admin.AdminPassword);
+
+        databases.InsertServer(new Slipway.Databases.DbServerRecord("flaky", keyring.Encrypt(url), databases.Now()));
+        (await Platform.CliAsync("destroy", "--app", "dropme", "--yes")).ExitCode.Should().Be(0);
+        databases.Find("dropme", "main").Should().BeNull();
+    }
+
+    [Fact]
     public async Task After_kill_9_of_postgres_slipway_restarts_it_the_app_reconnects_and_every_acknowledged_write_is_there()
     {
         (await Platform.DeployAsync(DbApp.Create(), "durable")).ExitCode.Should().Be(0);
@@ -127,5 +169,21 @@ public sealed class ProvisioningTests(DatabaseFixture fixture) : IClassFixture<D
         psql.Out.Trim().Should().Be("app_outside_main@app_outside_main");
         var backup = await Platform.CliAsync("db", "backup", "--app", "outside");
         backup.ExitCode.Should().Be(0, backup.ToString());
+
+        // The URL on standard input: its password never appears in the process list or shell history.
+        var stdin = Console.In;
+        Console.SetIn(new StringReader($"postgres://{admin.AdminUser}:{admin.AdminPassword}@127.0.0.1:{admin.Port}/postgres\n"));
+        CliResult piped;
+        try
+        {
+            piped = await Platform.CliAsync("db", "server", "add", "--name", "piped");
+        }
+        finally
+        {
+            Console.SetIn(stdin);
+        }
+        piped.ExitCode.Should().Be(0, piped.ToString());
+        (await Platform.CliAsync("db", "create", "--app", "piped", "--server", "piped")).ExitCode.Should().Be(0);
+        (await Platform.CliAsync("db", "ls", "--app", "piped")).Out.Should().Contain("piped");
     }
 }

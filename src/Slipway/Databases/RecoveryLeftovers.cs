@@ -1,0 +1,62 @@
+namespace Slipway.Databases;
+
+/// <summary>What a point-in-time recovery caught by a platform kill leaves, cleaned up at the next start: its
+/// temporary cluster still running (it outlives the platform process), the copy of the base backup it ran on
+/// (the size of the whole cluster), and the new database and role it was filling (never recorded, so nothing
+/// else would drop them, and their name could not be used again).</summary>
+internal static class RecoveryLeftovers
+{
+    public const string WorkPrefix = "recover-";
+
+    /// <summary>The file in a recovery's work directory naming the database it creates.</summary>
+    public const string TargetFile = "target";
+
+    public static async Task SweepAsync(PostgresCluster cluster, DatabaseStore databases, TimeProvider clock, CancellationToken token)
+    {
+        if (!cluster.IsInitialized || !Directory.Exists(cluster.Root))
+        {
+            return;
+        }
+        foreach (var work in Directory.GetDirectories(cluster.Root, WorkPrefix + "*"))
+        {
+            await StopPostmasterAsync(work, clock);
+            var marker = Path.Combine(work, TargetFile);
+            var target = File.Exists(marker) ? (await File.ReadAllTextAsync(marker, token)).Trim() : "";
+            if (target.Length > 0 && databases.ListAll().All(d => d.DbName != target))
+            {
+                var live = await cluster.EnsureRunningAsync(token);
+                await using var admin = await live.OpenAsync(null, token);
+                await DatabaseProvisioner.Exec(admin, $"drop database if exists {Sql.Ident(target)} with (force); drop role if exists {Sql.Ident(target)}", token);
+            }
+            Directory.Delete(work, recursive: true);
+        }
+    }
+
+    private static async Task StopPostmasterAsync(string work, TimeProvider clock)
+    {
+        var pidFile = Path.Combine(work, "data", "postmaster.pid");
+        if (!File.Exists(pidFile) || !int.TryParse(File.ReadLines(pidFile).FirstOrDefault(), out var pid))
+        {
+            return;
+        }
+        try
+        {
+            if (!File.ReadAllText($"/proc/{pid}/cmdline").Replace('\0', ' ').Contains(work, StringComparison.Ordinal))
+            {
+                return;
+            }
+        }
+        catch (IOException)
+        {
+            return;
+        }
+        // SIGQUIT: immediate shutdown, the copy is thrown away.
+        Runtime.ProcessGroups.SignalProcess(pid, 3);
+        var deadline = clock.GetUtcNow() + TimeSpan.FromSeconds(15);
+        while (File.Exists($"/proc/{pid}/cmdline") && clock.GetUtcNow() < deadline)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(50), clock);
+        }
+        Runtime.ProcessGroups.SignalProcess(pid, Runtime.ProcessGroups.SigKill);
+    }
+}

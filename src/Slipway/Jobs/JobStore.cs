@@ -135,11 +135,17 @@ internal sealed class JobStore
         return c.QuerySingleOrDefault<MessageRecord>("select * from messages where id = @id", new { id });
     }
 
-    public IReadOnlyList<MessageRecord> DueMessages(DateTimeOffset now, int limit)
+    /// <summary>Pending messages due by <paramref name="now"/>, oldest first: a page after <paramref name="after"/>
+    /// (the last message of the previous page), leaving out the messages of <paramref name="skipApps"/>.</summary>
+    public IReadOnlyList<MessageRecord> DueMessages(DateTimeOffset now, int limit, MessageRecord? after = null, IReadOnlyCollection<string>? skipApps = null)
     {
         using var c = Open();
-        return c.Query<MessageRecord>("select * from messages where status = 'pending' and not_before <= @now order by not_before limit @limit",
-            new { now = JobTime.Format(now), limit }).AsList();
+        return c.Query<MessageRecord>("""
+            select * from messages where status = 'pending' and not_before <= @now
+                and (@afterAt is null or not_before > @afterAt or (not_before = @afterAt and id > @afterId))
+                and app not in @skip
+            order by not_before, id limit @limit
+            """, new { now = JobTime.Format(now), limit, afterAt = after?.NotBefore, afterId = after?.Id, skip = skipApps ?? [] }).AsList();
     }
 
     /// <summary>The earliest time a pending message is due, to sleep until then.</summary>

@@ -26,6 +26,7 @@ internal sealed partial class MessageDelivery(
     ILogger<MessageDelivery> logger) : BackgroundService
 {
     private const int MaxInFlight = 16;
+    private const int PageSize = 64;
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(250);
     private static readonly TimeSpan AttemptTimeout = TimeSpan.FromSeconds(30);
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
@@ -78,43 +79,65 @@ internal sealed partial class MessageDelivery(
 
     private void DeliverDue(CancellationToken token)
     {
-        if (_inFlight.Count >= MaxInFlight)
+        // Due messages that cannot go yet (their app stopped or starting) are passed over page by page, so they
+        // never hold back the messages behind them; an app with no running release is left out of later pages.
+        var notServing = new List<string>();
+        MessageRecord? after = null;
+        while (_inFlight.Count < MaxInFlight)
         {
-            return;
+            var page = jobs.DueMessages(jobsClock.Now, PageSize, after, notServing);
+            if (page.Count == 0)
+            {
+                return;
+            }
+            foreach (var message in page)
+            {
+                after = message;
+                if (_inFlight.Count >= MaxInFlight)
+                {
+                    return;
+                }
+                if (_inFlight.ContainsKey(message.Id))
+                {
+                    continue;
+                }
+                if (!ReadyFor(message))
+                {
+                    if (targets.Serving(message.App) is null && !notServing.Contains(message.App))
+                    {
+                        notServing.Add(message.App);
+                    }
+                    continue;
+                }
+                Start(message, token);
+            }
         }
-        foreach (var message in jobs.DueMessages(jobsClock.Now, MaxInFlight * 2))
+    }
+
+    private void Start(MessageRecord message, CancellationToken token)
+    {
+        var started = new TaskCompletionSource();
+        var task = Task.Run(async () =>
         {
-            if (_inFlight.Count >= MaxInFlight)
+            await started.Task;
+            try
             {
-                break;
+                await DeliverAsync(message, token);
             }
-            if (_inFlight.ContainsKey(message.Id) || !ReadyFor(message))
+            catch (OperationCanceledException) when (token.IsCancellationRequested)
             {
-                continue;
             }
-            var started = new TaskCompletionSource();
-            var task = Task.Run(async () =>
+            catch (Exception e)
             {
-                await started.Task;
-                try
-                {
-                    await DeliverAsync(message, token);
-                }
-                catch (OperationCanceledException) when (token.IsCancellationRequested)
-                {
-                }
-                catch (Exception e)
-                {
-                    LogDeliveryBug(logger, message.Id, e);
-                }
-                finally
-                {
-                    _inFlight.TryRemove(message.Id, out _);
-                }
-            }, CancellationToken.None);
-            _inFlight[message.Id] = task;
-            started.SetResult();
-        }
+                LogDeliveryBug(logger, message.Id, e);
+            }
+            finally
+            {
+                _inFlight.TryRemove(message.Id, out _);
+            }
+        }, CancellationToken.None);
+        _inFlight[message.Id] = task;
+        started.SetResult();
     }
 
     /// <summary>A message to the app's own service waits, without using up an attempt, while the app is not

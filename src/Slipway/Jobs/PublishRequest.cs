@@ -44,9 +44,10 @@ internal sealed record PublishRequest(
         {
             problems.Add("give either \"path\" (one of your app's own service paths, like \"/jobs/send-email\") or \"url\" (an allowed external URL), not both or neither");
         }
-        if (Path is not null && !ManifestKeys.SourcePattern().IsMatch(Path))
+        if (Path is not null && (!ManifestKeys.SourcePattern().IsMatch(Path) || !AppTargets.IsLocalPath(Path)))
         {
-            problems.Add($"path: expected a path starting with \"/\", got \"{Path}\"");
+            problems.Add($"path: expected a path on your app starting with a single \"/\" (like \"/jobs/send-email\"), got \"{Path}\"; " +
+                         "to call another host use \"url\"");
         }
         if (Service is not null && Url is not null)
         {

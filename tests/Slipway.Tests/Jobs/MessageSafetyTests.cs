@@ -1,0 +1,99 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using Slipway.Jobs;
+using Slipway.State;
+using Slipway.Tests.Support;
+
+namespace Slipway.Tests.Jobs;
+
+/// <summary>Messages must reach only the app's own services (or allowed hosts), and one app's stuck messages
+/// must not hold back another app's.</summary>
+[Collection("platform")]
+public sealed class MessageSafetyTests
+{
+    [Fact]
+    public async Task A_path_message_cannot_reach_another_host_through_a_protocol_relative_path()
+    {
+        using var inside = new InternalService();
+        var clock = new ManualClock();
+        await using var platform = await TestPlatform.StartAsync(jobsClock: clock);
+        (await platform.DeployAsync(JobsApp.Create([]), "sneaky")).ExitCode.Should().Be(0);
+
+        var (status, body) = await platform.PublishAsync("sneaky", new { path = $"//127.0.0.1:{inside.Port}/admin", body = "x", retries = 0 });
+        status.Should().Be(400, "a path is on the app's own service, not another host: " + body);
+        body.GetProperty("detail").GetString().Should().Contain("path:");
+
+        // A row that got in anyway (stored before this check) still goes nowhere but the app.
+        var id = Ids.New("m");
+        platform.Jobs().InsertMessage(new MessageRecord(id, "sneaky", null, $"//127.0.0.1:{inside.Port}/admin", null, "POST", "{}",
+            Encoding.UTF8.GetBytes("x"), JobTime.Format(clock.GetUtcNow()), 0, 100, 0, MessageStatus.Pending, null, null,
+            JobTime.Format(clock.GetUtcNow()), null));
+        var done = await platform.MessageAsync(id, m => m.Status != MessageStatus.Pending);
+        done.Status.Should().Be(MessageStatus.Dead);
+        inside.Connections.Should().Be(0, "the platform must not call an internal service the app named");
+    }
+
+    [Fact]
+    public async Task Messages_of_a_stopped_app_do_not_hold_back_another_apps_messages()
+    {
+        var clock = new ManualClock();
+        await using var platform = await TestPlatform.StartAsync(jobsClock: clock);
+        (await platform.DeployAsync(JobsApp.Create([]), "asleep")).ExitCode.Should().Be(0);
+        (await platform.DeployAsync(JobsApp.Create([]), "awake")).ExitCode.Should().Be(0);
+        for (var i = 0; i < 40; i++)
+        {
+            var (published, reply) = await platform.PublishAsync("asleep", new { path = "/receive/later", body = $"{i}", delay = "1m" });
+            published.Should().Be(202, reply.ToString());
+        }
+        (await platform.CliAsync("stop", "--app", "asleep")).ExitCode.Should().Be(0);
+        var (_, body) = await platform.PublishAsync("awake", new { path = "/receive/now", body = "go", delay = "2m" });
+        var id = body.GetProperty("id").GetString()!;
+
+        clock.Advance(TimeSpan.FromMinutes(3));
+
+        var message = await platform.MessageAsync(id, m => m.Status != MessageStatus.Pending);
+        message.Status.Should().Be(MessageStatus.Delivered, message.LastError);
+        platform.Jobs().ListMessages("asleep", MessageStatus.Pending, 100).Should().HaveCount(40, "they wait for their app, using no attempt");
+    }
+
+    /// <summary>Stands for something on the platform's network an app must not reach through the platform:
+    /// answers 200 to anything and counts connections.</summary>
+    private sealed class InternalService : IDisposable
+    {
+        private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
+        private int _connections;
+
+        public InternalService()
+        {
+            _listener.Start();
+            _ = Task.Run(async () =>
+            {
+                while (true)
+                {
+                    TcpClient client;
+                    try
+                    {
+                        client = await _listener.AcceptTcpClientAsync();
+                    }
+                    catch (Exception e) when (e is SocketException or ObjectDisposedException)
+                    {
+                        return;
+                    }
+                    Interlocked.Increment(ref _connections);
+                    using (client)
+                    {
+                        var stream = client.GetStream();
+                        _ = await stream.ReadAsync(new byte[4096]);
+                        await stream.WriteAsync("HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"u8.ToArray());
+                    }
+                }
+            });
+        }
+
+        public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
+        public int Connections => Volatile.Read(ref _connections);
+
+        public void Dispose() => _listener.Stop();
+    }
+}

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using Microsoft.Extensions.DependencyInjection;
 using Slipway.Jobs;
 using Slipway.State;
 using Slipway.Tests.Support;
@@ -55,6 +56,45 @@ public sealed class MessageSafetyTests
         var message = await platform.MessageAsync(id, m => m.Status != MessageStatus.Pending);
         message.Status.Should().Be(MessageStatus.Delivered, message.LastError);
         platform.Jobs().ListMessages("asleep", MessageStatus.Pending, 100).Should().HaveCount(40, "they wait for their app, using no attempt");
+    }
+
+    [Fact]
+    public async Task Guessed_tokens_never_make_an_apps_own_publish_fail()
+    {
+        await using var platform = await TestPlatform.StartAsync();
+        (await platform.DeployAsync(JobsApp.Create([]), "honest")).ExitCode.Should().Be(0);
+        var server = platform.Services.GetRequiredService<MessagesServer>();
+        using var guessing = new CancellationTokenSource();
+        var refused = 0;
+        var guessers = Enumerable.Range(0, 6).Select(n => Task.Run(async () =>
+        {
+            using var http = new HttpClient();
+            for (var i = 0; !guessing.IsCancellationRequested; i++)
+            {
+                using var request = new HttpRequestMessage(HttpMethod.Post, server.BaseUrl + "/v1/messages")
+                {
+                    Content = new StringContent("{\"path\":\"/x\"}", Encoding.UTF8, "application/json"),
+                };
+                request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", $"slpm_guess{n}_{i}");
+                using var response = await http.SendAsync(request);
+                if (response.StatusCode == HttpStatusCode.Unauthorized)
+                {
+                    Interlocked.Increment(ref refused);
+                }
+            }
+        })).ToList();
+
+        var statuses = new List<int>();
+        for (var i = 0; i < 60; i++)
+        {
+            var (status, _) = await platform.PublishAsync("honest", new { path = "/receive/x", body = $"{i}", delay = "1h" });
+            statuses.Add(status);
+        }
+        await guessing.CancelAsync();
+        await Task.WhenAll(guessers);
+
+        Volatile.Read(ref refused).Should().BeGreaterThan(0, "the guesses were made and refused");
+        statuses.Should().OnlyContain(s => s == 202, "a valid token is accepted whatever else is being tried");
     }
 
     /// <summary>Stands for something on the platform's network an app must not reach through the platform:

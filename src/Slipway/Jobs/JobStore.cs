@@ -7,7 +7,8 @@ namespace Slipway.Jobs;
 /// Times are passed in by the caller, read from the jobs clock, so tests drive them.</summary>
 internal sealed class JobStore
 {
-    /// <summary>Runs kept per job; older ones are deleted after each run.</summary>
+    /// <summary>Runs kept per job; older ones are deleted after each run (never one still running: its record
+    /// must be there to finish).</summary>
     public const int KeptRuns = 100;
 
     /// <summary>Delivered messages are kept this long for `messages ls`; dead ones until retried or the app goes.</summary>
@@ -76,7 +77,7 @@ internal sealed class JobStore
                 @HttpStatus, @ExitCode, @DurationMs, @Output, @Error)
             """, run);
         c.Execute("""
-            delete from cron_runs where app = @App and job = @Job and id not in
+            delete from cron_runs where app = @App and job = @Job and status <> 'running' and id not in
                 (select id from cron_runs where app = @App and job = @Job order by started_at desc limit @kept)
             """, new { run.App, run.Job, kept = KeptRuns });
     }
@@ -96,6 +97,12 @@ internal sealed class JobStore
         using var c = Open();
         return c.Query<CronRunRecord>("select * from cron_runs where app = @app and job = @job order by started_at desc, rowid desc limit @limit",
             new { app, job, limit }).AsList();
+    }
+
+    public CronRunRecord? FindRun(string app, string job, string id)
+    {
+        using var c = Open();
+        return c.QuerySingleOrDefault<CronRunRecord>("select * from cron_runs where id = @id and app = @app and job = @job", new { id, app, job });
     }
 
     public CronRunRecord? LastRun(string app, string job)

@@ -11,8 +11,12 @@ internal sealed class JobStore
     /// must be there to finish).</summary>
     public const int KeptRuns = 100;
 
-    /// <summary>Delivered messages are kept this long for `messages ls`; dead ones until retried or the app goes.</summary>
+    /// <summary>Delivered messages are kept this long for `messages ls`.</summary>
     public static readonly TimeSpan KeptDelivered = TimeSpan.FromDays(7);
+
+    /// <summary>Dead messages are kept this long to be resent (`messages retry`), so a receiver failing for
+    /// months does not fill the disk.</summary>
+    public static readonly TimeSpan KeptDead = TimeSpan.FromDays(30);
 
     private readonly string _connectionString;
 
@@ -197,5 +201,6 @@ internal sealed class JobStore
     {
         using var c = Open();
         c.Execute("delete from messages where status = 'delivered' and finished_at < @before", new { before = JobTime.Format(now - KeptDelivered) });
+        c.Execute("delete from messages where status = 'dead' and finished_at < @before", new { before = JobTime.Format(now - KeptDead) });
     }
 }

@@ -152,8 +152,15 @@ internal sealed partial class MessageDelivery(
         return url is not null || !temporary;
     }
 
-    private async Task DeliverAsync(MessageRecord message, CancellationToken token)
+    private async Task DeliverAsync(MessageRecord listed, CancellationToken token)
     {
+        // The row as it is now: the list it came from was read before an earlier attempt of it may have ended
+        // (delivered, or pending again after its backoff), and that attempt must not be repeated at once.
+        if (jobs.FindMessage(listed.Id) is not { Status: MessageStatus.Pending } message || message.Attempts != listed.Attempts ||
+            JobTime.Parse(message.NotBefore) > jobsClock.Now)
+        {
+            return;
+        }
         var attempt = message.Attempts + 1;
         var (status, error) = await AttemptAsync(message, attempt, token);
         token.ThrowIfCancellationRequested();

@@ -97,6 +97,29 @@ public sealed class MessageSafetyTests
         statuses.Should().OnlyContain(s => s == 202, "a valid token is accepted whatever else is being tried");
     }
 
+    [Fact]
+    public async Task Dead_messages_are_kept_for_a_month_then_pruned()
+    {
+        var clock = new ManualClock();
+        await using var platform = await TestPlatform.StartAsync(jobsClock: clock);
+        (await platform.DeployAsync(JobsApp.Create([]), "grave")).ExitCode.Should().Be(0);
+        var (_, body) = await platform.PublishAsync("grave", new { path = "/receive/always-500", body = "x", retries = 0 });
+        var id = body.GetProperty("id").GetString()!;
+        (await platform.MessageAsync(id, m => m.Status != MessageStatus.Pending)).Status.Should().Be(MessageStatus.Dead);
+
+        clock.Advance(JobStore.KeptDead - TimeSpan.FromDays(1));
+        await Task.Delay(1000); // several delivery polls, each free to prune
+        platform.Jobs().FindMessage(id).Should().NotBeNull("a dead message is kept for a month to be resent");
+
+        clock.Advance(TimeSpan.FromDays(2));
+        var deadline = DateTime.UtcNow + JobsHarness.Patience;
+        while (platform.Jobs().FindMessage(id) is not null)
+        {
+            DateTime.UtcNow.Should().BeBefore(deadline, "dead messages must not pile up forever");
+            await Task.Delay(100);
+        }
+    }
+
     /// <summary>Stands for something on the platform's network an app must not reach through the platform:
     /// answers 200 to anything and counts connections.</summary>
     private sealed class InternalService : IDisposable

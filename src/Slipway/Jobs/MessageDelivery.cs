@@ -20,6 +20,7 @@ internal sealed partial class MessageDelivery(
     JobStore jobs,
     Store store,
     JobSecrets secrets,
+    MessageSealer sealer,
     AppTargets targets,
     JobsClock jobsClock,
     TimeProvider clock,
@@ -140,13 +141,14 @@ internal sealed partial class MessageDelivery(
         started.SetResult();
     }
 
-    /// <summary>A message to the app's own service waits, without using up an attempt, while the app is not
-    /// serving (stopped, or its instances still starting after a deploy or a platform restart).</summary>
+    /// <summary>A message waits, without using up an attempt, while its app is not serving (stopped, or its
+    /// instances still starting after a deploy or a platform restart).</summary>
     private bool ReadyFor(MessageRecord message)
     {
         if (message.Url is not null)
         {
-            return true;
+            // Whether its host is still allowed is read from the live release's config.
+            return targets.Live(message.App) is not null;
         }
         var (url, _) = targets.Resolve(message.App, message.Service, message.Path!, out var temporary);
         return url is not null || !temporary;
@@ -191,6 +193,10 @@ internal sealed partial class MessageDelivery(
         if (message.Url is not null)
         {
             url = new Uri(message.Url);
+            if (targets.Live(message.App) is not { } live || !PublishRequest.HostAllowed(url, live.Config))
+            {
+                return (null, $"{url.Host} is no longer in the app's {PublishRequest.AllowedHostsVariable}; nothing was sent");
+            }
         }
         else
         {
@@ -201,10 +207,10 @@ internal sealed partial class MessageDelivery(
             }
             url = resolved;
         }
-        var body = message.Body ?? [];
+        var (headersJson, body) = sealer.Open(message);
         using var request = new HttpRequestMessage(new HttpMethod(message.Method), url);
         var content = new ByteArrayContent(body);
-        foreach (var (name, value) in JsonSerializer.Deserialize<Dictionary<string, string>>(message.HeadersJson, Json) ?? [])
+        foreach (var (name, value) in JsonSerializer.Deserialize<Dictionary<string, string>>(headersJson, Json) ?? [])
         {
             if (!request.Headers.TryAddWithoutValidation(name, value))
             {

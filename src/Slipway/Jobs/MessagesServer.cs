@@ -24,6 +24,7 @@ internal sealed class MessagesServer(
     JobStore jobs,
     AppTargets targets,
     MessageDelivery delivery,
+    MessageSealer sealer,
     JobsClock jobsClock,
     ILoggerFactory loggerFactory) : IHostedService
 {
@@ -77,8 +78,9 @@ internal sealed class MessagesServer(
         {
             return Problem(400, string.Join("\n", problems));
         }
+        var (headersJson, sealedBody) = sealer.Seal(JsonSerializer.Serialize(message.Headers, Json), message.Body);
         var record = new MessageRecord(Ids.New("m"), app, message.Service, message.Path, message.Url, message.Method,
-            JsonSerializer.Serialize(message.Headers, Json), message.Body, JobTime.Format(message.NotBefore), message.Retries,
+            headersJson, sealedBody, JobTime.Format(message.NotBefore), message.Retries,
             (long)message.Backoff.TotalMilliseconds, 0, MessageStatus.Pending, null, null, JobTime.Format(now), null);
         jobs.InsertMessage(record);
         delivery.Wake();

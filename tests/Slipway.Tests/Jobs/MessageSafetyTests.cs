@@ -36,6 +36,27 @@ public sealed class MessageSafetyTests
     }
 
     [Fact]
+    public async Task A_host_taken_out_of_the_allowed_hosts_gets_no_more_messages()
+    {
+        using var outside = new InternalService();
+        var clock = new ManualClock();
+        await using var platform = await TestPlatform.StartAsync(jobsClock: clock);
+        (await platform.DeployAsync(JobsApp.Create([]), "revoker")).ExitCode.Should().Be(0);
+        (await platform.CliAsync("env", "set", "--app", "revoker", "MESSAGES_ALLOWED_HOSTS=127.0.0.1")).ExitCode.Should().Be(0);
+        var (status, body) = await platform.PublishAsync("revoker", new { url = $"http://127.0.0.1:{outside.Port}/hook", body = "x", delay = "1m", retries = 0 });
+        status.Should().Be(202, body.ToString());
+        var id = body.GetProperty("id").GetString()!;
+
+        (await platform.CliAsync("env", "unset", "--app", "revoker", "MESSAGES_ALLOWED_HOSTS")).ExitCode.Should().Be(0);
+        clock.Advance(TimeSpan.FromMinutes(2));
+
+        var message = await platform.MessageAsync(id, m => m.Status != MessageStatus.Pending);
+        message.Status.Should().Be(MessageStatus.Dead);
+        message.LastError.Should().Contain("MESSAGES_ALLOWED_HOSTS");
+        outside.Connections.Should().Be(0, "the operator took the host out of the list before the message was due");
+    }
+
+    [Fact]
     public async Task Messages_of_a_stopped_app_do_not_hold_back_another_apps_messages()
     {
         var clock = new ManualClock();
@@ -118,6 +139,40 @@ public sealed class MessageSafetyTests
             DateTime.UtcNow.Should().BeBefore(deadline, "dead messages must not pile up forever");
             await Task.Delay(100);
         }
+    }
+
+    [Fact]
+    public async Task Message_headers_and_bodies_are_sealed_at_rest_and_survive_a_key_rotation()
+    {
+        var clock = new ManualClock();
+        await using var platform = await TestPlatform.StartAsync(jobsClock: clock);
+        (await platform.DeployAsync(JobsApp.Create([]), "sealed")).ExitCode.Should().Be(0);
+        var (status, body) = await platform.PublishAsync("sealed", new
+        {
+            path = "/receive/card", body = "token=body-secret-4711", delay = "1m",
+            headers = new Dictionary<string, string> { ["X-Api-Key"] = "header-secret-0815" },
+        });
+        status.Should().Be(202, body.ToString());
+        var id = body.GetProperty("id").GetString()!;
+
+        using (var db = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(platform.DataDir, "slipway.db")};Mode=ReadOnly"))
+        {
+            db.Open();
+            using var read = db.CreateCommand();
+            read.CommandText = "select headers_json || ' ' || cast(body as text) from messages where id = $id";
+            read.Parameters.AddWithValue("$id", id);
+            var stored = (string)read.ExecuteScalar()!;
+            stored.Should().NotContain("header-secret-0815").And.NotContain("body-secret-4711").And.NotContain(
+                Convert.ToBase64String(Encoding.UTF8.GetBytes("token=body-secret-4711")), "the app's data is encrypted at rest");
+        }
+        (await platform.CliAsync("keys", "rotate")).ExitCode.Should().Be(0);
+        clock.Advance(TimeSpan.FromMinutes(2));
+
+        var message = await platform.MessageAsync(id, m => m.Status != MessageStatus.Pending);
+        message.Status.Should().Be(MessageStatus.Delivered, message.LastError);
+        var received = (await platform.GetJsonAsync("sealed", "/received")).EnumerateArray().Should().ContainSingle().Subject;
+        received.GetProperty("body").GetString().Should().Be("token=body-secret-4711", "opened under the rotated key");
+        received.GetProperty("signed").GetBoolean().Should().BeTrue();
     }
 
     /// <summary>Stands for something on the platform's network an app must not reach through the platform:

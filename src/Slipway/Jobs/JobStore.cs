@@ -18,6 +18,10 @@ internal sealed class JobStore
     /// months does not fill the disk.</summary>
     public static readonly TimeSpan KeptDead = TimeSpan.FromDays(30);
 
+    /// <summary>Pending messages one environment may have: a runaway publisher (up to 1 MiB each) must not fill
+    /// the platform's disk.</summary>
+    public const int MaxPendingPerApp = 10_000;
+
     private readonly string _connectionString;
 
     public JobStore(string databasePath)
@@ -138,6 +142,12 @@ internal sealed class JobStore
             values (@Id, @App, @Service, @Path, @Url, @Method, @HeadersJson, @Body, @NotBefore, @Retries, @BackoffMs, @Attempts,
                 @Status, @LastStatus, @LastError, @CreatedAt, @FinishedAt)
             """, m);
+    }
+
+    public long PendingCount(string app)
+    {
+        using var c = Open();
+        return c.ExecuteScalar<long>("select count(*) from messages where app = @app and status = 'pending'", new { app });
     }
 
     public MessageRecord? FindMessage(string id)

@@ -72,6 +72,11 @@ internal sealed class MessagesServer(
         {
             return Problem(400, "Send a JSON body like { \"path\": \"/jobs/send-email\", \"body\": \"...\", \"delay\": \"30s\" }.");
         }
+        if (jobs.PendingCount(app) >= JobStore.MaxPendingPerApp)
+        {
+            return Problem(429, $"{JobStore.MaxPendingPerApp} messages are pending for this app, the most it may have; publish again once " +
+                                "some are delivered (see them with 'slipway messages ls --status pending').");
+        }
         var now = jobsClock.Now;
         var (message, problems) = body.Validate(now, targets.Live(app)?.Config ?? new Dictionary<string, string>());
         if (message is null)

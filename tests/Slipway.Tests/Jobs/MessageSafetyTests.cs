@@ -175,6 +175,35 @@ public sealed class MessageSafetyTests
         received.GetProperty("signed").GetBoolean().Should().BeTrue();
     }
 
+    [Fact]
+    public async Task An_app_cannot_queue_messages_without_bound()
+    {
+        var clock = new ManualClock();
+        await using var platform = await TestPlatform.StartAsync(jobsClock: clock);
+        (await platform.DeployAsync(JobsApp.Create([]), "flood")).ExitCode.Should().Be(0);
+        var (first, _) = await platform.PublishAsync("flood", new { path = "/receive/x", body = "1", delay = "1h" });
+        first.Should().Be(202);
+        using (var db = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(platform.DataDir, "slipway.db")}"))
+        {
+            db.Open();
+            using var fill = db.CreateCommand();
+            fill.CommandText = """
+                with recursive n(i) as (select 2 union all select i + 1 from n where i < $count)
+                insert into messages(id, app, path, method, headers_json, not_before, retries, backoff_ms, attempts, status, created_at)
+                select 'm-fill' || i, 'flood', '/receive/x', 'POST', '{}', $at, 3, 10000, 0, 'pending', $at from n
+                """;
+            fill.Parameters.AddWithValue("$count", JobStore.MaxPendingPerApp);
+            fill.Parameters.AddWithValue("$at", JobTime.Format(clock.GetUtcNow().AddHours(1)));
+            fill.ExecuteNonQuery();
+        }
+
+        var (status, body) = await platform.PublishAsync("flood", new { path = "/receive/x", body = "one too many", delay = "1h" });
+
+        status.Should().Be(429, body.ToString());
+        body.GetProperty("detail").GetString().Should().Contain($"{JobStore.MaxPendingPerApp} messages are pending").And.Contain("slipway messages ls");
+        platform.Jobs().PendingCount("flood").Should().Be(JobStore.MaxPendingPerApp, "the refused message was not stored");
+    }
+
     /// <summary>Stands for something on the platform's network an app must not reach through the platform:
     /// answers 200 to anything and counts connections.</summary>
     private sealed class InternalService : IDisposable

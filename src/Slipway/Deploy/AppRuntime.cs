@@ -33,8 +33,7 @@ internal sealed partial class AppRuntime(Supervisor supervisor, Routes routes, T
         var instances = new List<Instance>();
         foreach (var service in release.Spec.Services.Where(s => s.Type != ServiceType.Static && (which is null || which(s))))
         {
-            var env = RuntimeEnvironment.ForService(release.App, release.DeploymentId, service, release.Config);
-            platformVariables?.Invoke(release.App, env);
+            var env = EnvironmentOf(release, service);
             for (var replica = 1; replica <= service.Replicas; replica++)
             {
                 instances.Add(supervisor.Start(new InstanceSpec(Ids.New("i"), release.App, release.DeploymentId, service, replica,
@@ -42,6 +41,15 @@ internal sealed partial class AppRuntime(Supervisor supervisor, Routes routes, T
             }
         }
         return new ServingSet(release, instances);
+    }
+
+    /// <summary>What a process of <paramref name="service"/> gets: its config and what the platform adds
+    /// (Jobs/: CRON_SECRET, the messages API's URL and token). Instances and release commands alike.</summary>
+    public Dictionary<string, string> EnvironmentOf(Release release, ServiceSpec service)
+    {
+        var env = RuntimeEnvironment.ForService(release.App, release.DeploymentId, service, release.Config);
+        platformVariables?.Invoke(release.App, env);
+        return env;
     }
 
     /// <summary>Traffic moves to <paramref name="next"/> in one table swap. The set it replaces drains and is

@@ -304,7 +304,7 @@ internal sealed partial class DeployEngine(
         foreach (var service in release.Spec.Services.Where(s => s.Release is not null))
         {
             var result = await steps.RunAsync(release.App, deployment.Id, "release", service.Name,
-                new LaunchSpec(service.Release!, release.ServiceDir(service), RuntimeEnvironment.ForService(release.App, deployment.Id, service, release.Config)),
+                new LaunchSpec(service.Release!, release.ServiceDir(service), runtime.EnvironmentOf(release, service)),
                 release.Spec.Deploy.ReleaseTimeout, token);
             token.ThrowIfCancellationRequested();
             if (!result.Succeeded)

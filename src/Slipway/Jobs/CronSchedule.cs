@@ -7,16 +7,25 @@ namespace Slipway.Jobs;
 ///
 /// Occurrences are computed in the zone's wall-clock time and converted to UTC: a time that does not exist
 /// (the hour skipped when clocks go forward) runs at the first instant after the gap, and a time that happens
-/// twice (clocks going back) runs once, at its first instance.</summary>
+/// twice (clocks going back) runs once, at its first instance, for a job at a fixed hour ("30 2 * * *"), and
+/// at both for an interval job ("*/15 * * * *", "0 * * * *"), which so keeps its rhythm in real time.</summary>
 internal sealed class CronSchedule
 {
+    // Longer than any daylight-saving shift (2 h at most, in Antarctica/Troll).
+    private static readonly TimeSpan SearchBack = TimeSpan.FromHours(3);
+
     private readonly CrontabSchedule _schedule;
+
+    // An interval schedule ("*" or a step or range in the hour field) runs in both instances of a repeated hour.
+    private readonly bool _everyHour;
 
     private CronSchedule(string expression, CrontabSchedule schedule, TimeZoneInfo zone)
     {
         Expression = expression;
         _schedule = schedule;
         Zone = zone;
+        var hour = expression.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1];
+        _everyHour = hour.IndexOfAny(['*', '/', '-']) >= 0;
     }
 
     public string Expression { get; }
@@ -56,35 +65,61 @@ internal sealed class CronSchedule
     /// <summary>The first occurrence strictly after <paramref name="after"/>.</summary>
     public DateTimeOffset Next(DateTimeOffset after)
     {
+        // Wall-clock occurrences are searched from a little before after's wall-clock time: when clocks go back,
+        // the repeated hour's second instances have earlier wall-clock times than instants just before them.
+        // Only near a clock change (so counting a long downtime's slots stays cheap).
         var local = TimeZoneInfo.ConvertTime(after, Zone).DateTime;
+        if (Zone.GetUtcOffset(after - SearchBack) != Zone.GetUtcOffset(after) || Zone.GetUtcOffset(after + SearchBack) != Zone.GetUtcOffset(after))
+        {
+            local -= SearchBack;
+        }
+        DateTimeOffset? best = null;
         while (true)
         {
             // NCrontab works on wall-clock DateTimes with minute resolution.
             var next = _schedule.GetNextOccurrence(local);
-            if (Zone.IsInvalidTime(next))
-            {
-                // Skipped by a clock change: the first valid minute after the gap.
-                var probe = next;
-                while (Zone.IsInvalidTime(probe))
-                {
-                    probe = probe.AddMinutes(1);
-                }
-                var atGap = new DateTimeOffset(probe, Zone.GetUtcOffset(probe));
-                if (atGap > after)
-                {
-                    return atGap.ToUniversalTime();
-                }
-                local = next;
-                continue;
-            }
-            var offsets = Zone.IsAmbiguousTime(next) ? Zone.GetAmbiguousTimeOffsets(next).OrderByDescending(o => o).ToArray() : [Zone.GetUtcOffset(next)];
-            // Ambiguous: the first instance (the larger offset is earlier in UTC); the second is skipped.
-            var candidate = new DateTimeOffset(next, offsets[0]);
-            if (candidate > after)
-            {
-                return candidate.ToUniversalTime();
-            }
             local = next;
+            foreach (var instant in Instants(next))
+            {
+                if (instant > after && (best is null || instant < best))
+                {
+                    best = instant;
+                }
+            }
+            // Past an occurrence that is neither skipped nor repeated, no later one can come earlier in real time.
+            if (best is { } found && !Zone.IsInvalidTime(next) && !Zone.IsAmbiguousTime(next) && new DateTimeOffset(next, Zone.GetUtcOffset(next)) >= found)
+            {
+                return found.ToUniversalTime();
+            }
+        }
+    }
+
+    /// <summary>The real instants of a wall-clock occurrence: none skipped (one at the end of a gap), the first
+    /// of a repeated time, or both for an interval schedule.</summary>
+    private IEnumerable<DateTimeOffset> Instants(DateTime local)
+    {
+        if (Zone.IsInvalidTime(local))
+        {
+            // Skipped by a clock change: the first valid minute after the gap.
+            var probe = local;
+            while (Zone.IsInvalidTime(probe))
+            {
+                probe = probe.AddMinutes(1);
+            }
+            yield return new DateTimeOffset(probe, Zone.GetUtcOffset(probe));
+            yield break;
+        }
+        if (!Zone.IsAmbiguousTime(local))
+        {
+            yield return new DateTimeOffset(local, Zone.GetUtcOffset(local));
+            yield break;
+        }
+        // Ambiguous: the larger offset is the earlier instance.
+        var offsets = Zone.GetAmbiguousTimeOffsets(local).OrderByDescending(o => o).ToArray();
+        yield return new DateTimeOffset(local, offsets[0]);
+        if (_everyHour)
+        {
+            yield return new DateTimeOffset(local, offsets[^1]);
         }
     }
 

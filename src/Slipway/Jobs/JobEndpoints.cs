@@ -27,7 +27,7 @@ internal static class JobEndpoints
             return runs;
         });
         v1.MapGet("/crons/{name}/runs/{id}", (string app, string name, string id, JobStore jobs) =>
-            jobs.ListRuns(app, name, JobStore.KeptRuns).FirstOrDefault(r => r.Id == id) ?? throw new UserException($"No run '{id}' of cron job {name}.", 404));
+            jobs.FindRun(app, name, id) ?? throw new UserException($"No run '{id}' of cron job {name}.", 404));
         v1.MapPost("/crons/{name}/runs", (string app, string name, Store store, CronScheduler scheduler, CronRunner runner) =>
         {
             var job = LiveJobs(store, scheduler, app).FirstOrDefault(j => j.Name == name) ?? throw NoJob(store, scheduler, app, name);

@@ -22,6 +22,7 @@ internal sealed class JobSecrets(Store store, Keyring keyring, SecretRedactor re
     private static readonly string[] Names = [CronSecret, MessagesToken, SigningKey];
 
     private readonly ConcurrentDictionary<string, string> _appByTokenHash = new();
+    private readonly ConcurrentDictionary<string, string> _tokenHashOfApp = new(StringComparer.Ordinal);
     private readonly Lock _generate = new();
 
     public static string Scope(string env) => "@platform:" + env;
@@ -57,7 +58,9 @@ internal sealed class JobSecrets(Store store, Keyring keyring, SecretRedactor re
                 store.ChangeConfig(app, Scope(env), missing.Select(name => (name, keyring.Encrypt(values[name]), true)), []);
             }
             redactor.Register(appKey, values.Select(kv => (kv.Key, kv.Value)));
-            _appByTokenHash[Hash(values[MessagesToken])] = appKey;
+            var hash = Hash(values[MessagesToken]);
+            _appByTokenHash[hash] = appKey;
+            _tokenHashOfApp[appKey] = hash;
             return values;
         }
     }
@@ -68,8 +71,9 @@ internal sealed class JobSecrets(Store store, Keyring keyring, SecretRedactor re
         var hash = Hash(token);
         if (!_appByTokenHash.ContainsKey(hash))
         {
-            _appByTokenHash.Clear();
-            foreach (var record in store.ListApps())
+            // Only environments not seen yet are read: a guessed token costs one query, not a decryption of
+            // every app's secrets, and the map is never emptied under a request with a valid token.
+            foreach (var record in store.ListApps().Where(a => !_tokenHashOfApp.ContainsKey(a.Name)))
             {
                 For(record.Name);
             }

@@ -7,11 +7,20 @@ namespace Slipway.Jobs;
 /// Times are passed in by the caller, read from the jobs clock, so tests drive them.</summary>
 internal sealed class JobStore
 {
-    /// <summary>Runs kept per job; older ones are deleted after each run.</summary>
+    /// <summary>Runs kept per job; older ones are deleted after each run (never one still running: its record
+    /// must be there to finish).</summary>
     public const int KeptRuns = 100;
 
-    /// <summary>Delivered messages are kept this long for `messages ls`; dead ones until retried or the app goes.</summary>
+    /// <summary>Delivered messages are kept this long for `messages ls`.</summary>
     public static readonly TimeSpan KeptDelivered = TimeSpan.FromDays(7);
+
+    /// <summary>Dead messages are kept this long to be resent (`messages retry`), so a receiver failing for
+    /// months does not fill the disk.</summary>
+    public static readonly TimeSpan KeptDead = TimeSpan.FromDays(30);
+
+    /// <summary>Pending messages one environment may have: a runaway publisher (up to 1 MiB each) must not fill
+    /// the platform's disk.</summary>
+    public const int MaxPendingPerApp = 10_000;
 
     private readonly string _connectionString;
 
@@ -76,7 +85,7 @@ internal sealed class JobStore
                 @HttpStatus, @ExitCode, @DurationMs, @Output, @Error)
             """, run);
         c.Execute("""
-            delete from cron_runs where app = @App and job = @Job and id not in
+            delete from cron_runs where app = @App and job = @Job and status <> 'running' and id not in
                 (select id from cron_runs where app = @App and job = @Job order by started_at desc limit @kept)
             """, new { run.App, run.Job, kept = KeptRuns });
     }
@@ -96,6 +105,12 @@ internal sealed class JobStore
         using var c = Open();
         return c.Query<CronRunRecord>("select * from cron_runs where app = @app and job = @job order by started_at desc, rowid desc limit @limit",
             new { app, job, limit }).AsList();
+    }
+
+    public CronRunRecord? FindRun(string app, string job, string id)
+    {
+        using var c = Open();
+        return c.QuerySingleOrDefault<CronRunRecord>("select * from cron_runs where id = @id and app = @app and job = @job", new { id, app, job });
     }
 
     public CronRunRecord? LastRun(string app, string job)
@@ -129,17 +144,29 @@ internal sealed class JobStore
             """, m);
     }
 
+    public long PendingCount(string app)
+    {
+        using var c = Open();
+        return c.ExecuteScalar<long>("select count(*) from messages where app = @app and status = 'pending'", new { app });
+    }
+
     public MessageRecord? FindMessage(string id)
     {
         using var c = Open();
         return c.QuerySingleOrDefault<MessageRecord>("select * from messages where id = @id", new { id });
     }
 
-    public IReadOnlyList<MessageRecord> DueMessages(DateTimeOffset now, int limit)
+    /// <summary>Pending messages due by <paramref name="now"/>, oldest first: a page after <paramref name="after"/>
+    /// (the last message of the previous page), leaving out the messages of <paramref name="skipApps"/>.</summary>
+    public IReadOnlyList<MessageRecord> DueMessages(DateTimeOffset now, int limit, MessageRecord? after = null, IReadOnlyCollection<string>? skipApps = null)
     {
         using var c = Open();
-        return c.Query<MessageRecord>("select * from messages where status = 'pending' and not_before <= @now order by not_before limit @limit",
-            new { now = JobTime.Format(now), limit }).AsList();
+        return c.Query<MessageRecord>("""
+            select * from messages where status = 'pending' and not_before <= @now
+                and (@afterAt is null or not_before > @afterAt or (not_before = @afterAt and id > @afterId))
+                and app not in @skip
+            order by not_before, id limit @limit
+            """, new { now = JobTime.Format(now), limit, afterAt = after?.NotBefore, afterId = after?.Id, skip = skipApps ?? [] }).AsList();
     }
 
     /// <summary>The earliest time a pending message is due, to sleep until then.</summary>
@@ -184,5 +211,6 @@ internal sealed class JobStore
     {
         using var c = Open();
         c.Execute("delete from messages where status = 'delivered' and finished_at < @before", new { before = JobTime.Format(now - KeptDelivered) });
+        c.Execute("delete from messages where status = 'dead' and finished_at < @before", new { before = JobTime.Format(now - KeptDead) });
     }
 }

@@ -12,6 +12,7 @@ internal static class JobsRegistration
         services.AddSingleton(sp => new JobsClock(options.JobsClock ?? sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton(new JobStore(options.DatabasePath));
         services.AddSingleton<JobSecrets>();
+        services.AddSingleton<MessageSealer>();
         services.AddSingleton<AppTargets>();
         services.AddSingleton<JobEnvironment>();
         services.AddSingleton<CronRunner>();

@@ -20,12 +20,14 @@ internal sealed partial class MessageDelivery(
     JobStore jobs,
     Store store,
     JobSecrets secrets,
+    MessageSealer sealer,
     AppTargets targets,
     JobsClock jobsClock,
     TimeProvider clock,
     ILogger<MessageDelivery> logger) : BackgroundService
 {
     private const int MaxInFlight = 16;
+    private const int PageSize = 64;
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(250);
     private static readonly TimeSpan AttemptTimeout = TimeSpan.FromSeconds(30);
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
@@ -78,59 +80,89 @@ internal sealed partial class MessageDelivery(
 
     private void DeliverDue(CancellationToken token)
     {
-        if (_inFlight.Count >= MaxInFlight)
+        // Due messages that cannot go yet (their app stopped or starting) are passed over page by page, so they
+        // never hold back the messages behind them; an app with no running release is left out of later pages.
+        var notServing = new List<string>();
+        MessageRecord? after = null;
+        while (_inFlight.Count < MaxInFlight)
         {
-            return;
-        }
-        foreach (var message in jobs.DueMessages(jobsClock.Now, MaxInFlight * 2))
-        {
-            if (_inFlight.Count >= MaxInFlight)
+            var page = jobs.DueMessages(jobsClock.Now, PageSize, after, notServing);
+            if (page.Count == 0)
             {
-                break;
+                return;
             }
-            if (_inFlight.ContainsKey(message.Id) || !ReadyFor(message))
+            foreach (var message in page)
             {
-                continue;
+                after = message;
+                if (_inFlight.Count >= MaxInFlight)
+                {
+                    return;
+                }
+                if (_inFlight.ContainsKey(message.Id))
+                {
+                    continue;
+                }
+                if (!ReadyFor(message))
+                {
+                    if (targets.Serving(message.App) is null && !notServing.Contains(message.App))
+                    {
+                        notServing.Add(message.App);
+                    }
+                    continue;
+                }
+                Start(message, token);
             }
-            var started = new TaskCompletionSource();
-            var task = Task.Run(async () =>
-            {
-                await started.Task;
-                try
-                {
-                    await DeliverAsync(message, token);
-                }
-                catch (OperationCanceledException) when (token.IsCancellationRequested)
-                {
-                }
-                catch (Exception e)
-                {
-                    LogDeliveryBug(logger, message.Id, e);
-                }
-                finally
-                {
-                    _inFlight.TryRemove(message.Id, out _);
-                }
-            }, CancellationToken.None);
-            _inFlight[message.Id] = task;
-            started.SetResult();
         }
     }
 
-    /// <summary>A message to the app's own service waits, without using up an attempt, while the app is not
-    /// serving (stopped, or its instances still starting after a deploy or a platform restart).</summary>
+    private void Start(MessageRecord message, CancellationToken token)
+    {
+        var started = new TaskCompletionSource();
+        var task = Task.Run(async () =>
+        {
+            await started.Task;
+            try
+            {
+                await DeliverAsync(message, token);
+            }
+            catch (OperationCanceledException) when (token.IsCancellationRequested)
+            {
+            }
+            catch (Exception e)
+            {
+                LogDeliveryBug(logger, message.Id, e);
+            }
+            finally
+            {
+                _inFlight.TryRemove(message.Id, out _);
+            }
+        }, CancellationToken.None);
+        _inFlight[message.Id] = task;
+        started.SetResult();
+    }
+
+    /// <summary>A message waits, without using up an attempt, while its app is not serving (stopped, or its
+    /// instances still starting after a deploy or a platform restart).</summary>
     private bool ReadyFor(MessageRecord message)
     {
         if (message.Url is not null)
         {
-            return true;
+            // Whether its host is still allowed is read from the live release's config.
+            return targets.Live(message.App) is not null;
         }
         var (url, _) = targets.Resolve(message.App, message.Service, message.Path!, out var temporary);
         return url is not null || !temporary;
     }
 
-    private async Task DeliverAsync(MessageRecord message, CancellationToken token)
+    private async Task DeliverAsync(MessageRecord listed, CancellationToken token)
     {
+        // The row as it is now: the list it came from was read before an earlier attempt of it may have ended
+        // (delivered, or pending again after its backoff), and that attempt must not be repeated at once.
+        if (jobs.FindMessage(listed.Id) is not { Status: MessageStatus.Pending } message || message.Attempts != listed.Attempts ||
+            JobTime.Parse(message.NotBefore) > jobsClock.Now)
+        {
+            return;
+        }
         var attempt = message.Attempts + 1;
         var (status, error) = await AttemptAsync(message, attempt, token);
         token.ThrowIfCancellationRequested();
@@ -161,6 +193,10 @@ internal sealed partial class MessageDelivery(
         if (message.Url is not null)
         {
             url = new Uri(message.Url);
+            if (targets.Live(message.App) is not { } live || !PublishRequest.HostAllowed(url, live.Config))
+            {
+                return (null, $"{url.Host} is no longer in the app's {PublishRequest.AllowedHostsVariable}; nothing was sent");
+            }
         }
         else
         {
@@ -171,10 +207,10 @@ internal sealed partial class MessageDelivery(
             }
             url = resolved;
         }
-        var body = message.Body ?? [];
+        var (headersJson, body) = sealer.Open(message);
         using var request = new HttpRequestMessage(new HttpMethod(message.Method), url);
         var content = new ByteArrayContent(body);
-        foreach (var (name, value) in JsonSerializer.Deserialize<Dictionary<string, string>>(message.HeadersJson, Json) ?? [])
+        foreach (var (name, value) in JsonSerializer.Deserialize<Dictionary<string, string>>(headersJson, Json) ?? [])
         {
             if (!request.Headers.TryAddWithoutValidation(name, value))
             {

@@ -28,9 +28,16 @@ internal static class MessageSigner
     /// <summary>What a receiver does (here for tests and as the reference for app authors).</summary>
     public static bool Verify(string key, string header, ReadOnlySpan<byte> body, DateTimeOffset now, TimeSpan tolerance)
     {
-        var parts = header.Split(',').Select(p => p.Split('=', 2)).Where(p => p.Length == 2).ToDictionary(p => p[0], p => p[1]);
-        if (!parts.TryGetValue("t", out var t) || !parts.TryGetValue("v1", out var v1) ||
-            !long.TryParse(t, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds))
+        // A forged header is an answer of false, never an exception: each key once, t a time DateTimeOffset holds.
+        var parts = header.Split(',').Select(p => p.Split('=', 2)).Where(p => p.Length == 2).ToList();
+        if (parts.Count(p => p[0] == "t") != 1 || parts.Count(p => p[0] == "v1") != 1)
+        {
+            return false;
+        }
+        var t = parts.Single(p => p[0] == "t")[1];
+        var v1 = parts.Single(p => p[0] == "v1")[1];
+        if (!long.TryParse(t, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds) ||
+            seconds > DateTimeOffset.MaxValue.ToUnixTimeSeconds())
         {
             return false;
         }

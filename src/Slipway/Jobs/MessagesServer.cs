@@ -24,6 +24,7 @@ internal sealed class MessagesServer(
     JobStore jobs,
     AppTargets targets,
     MessageDelivery delivery,
+    MessageSealer sealer,
     JobsClock jobsClock,
     ILoggerFactory loggerFactory) : IHostedService
 {
@@ -71,14 +72,20 @@ internal sealed class MessagesServer(
         {
             return Problem(400, "Send a JSON body like { \"path\": \"/jobs/send-email\", \"body\": \"...\", \"delay\": \"30s\" }.");
         }
+        if (jobs.PendingCount(app) >= JobStore.MaxPendingPerApp)
+        {
+            return Problem(429, $"{JobStore.MaxPendingPerApp} messages are pending for this app, the most it may have; publish again once " +
+                                "some are delivered (see them with 'slipway messages ls --status pending').");
+        }
         var now = jobsClock.Now;
         var (message, problems) = body.Validate(now, targets.Live(app)?.Config ?? new Dictionary<string, string>());
         if (message is null)
         {
             return Problem(400, string.Join("\n", problems));
         }
+        var (headersJson, sealedBody) = sealer.Seal(JsonSerializer.Serialize(message.Headers, Json), message.Body);
         var record = new MessageRecord(Ids.New("m"), app, message.Service, message.Path, message.Url, message.Method,
-            JsonSerializer.Serialize(message.Headers, Json), message.Body, JobTime.Format(message.NotBefore), message.Retries,
+            headersJson, sealedBody, JobTime.Format(message.NotBefore), message.Retries,
             (long)message.Backoff.TotalMilliseconds, 0, MessageStatus.Pending, null, null, JobTime.Format(now), null);
         jobs.InsertMessage(record);
         delivery.Wake();

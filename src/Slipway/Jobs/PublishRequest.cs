@@ -33,6 +33,12 @@ internal sealed record PublishRequest(
         "Host", "Content-Length", "Transfer-Encoding", "Connection", MessageSigner.Header, "Slipway-Message-Id", "Slipway-Attempt",
     };
 
+    /// <summary>Whether the app's config (MESSAGES_ALLOWED_HOSTS) lets it send to <paramref name="url"/>'s host:
+    /// checked when a message is published and again before each attempt, so taking a host out stops its messages.</summary>
+    public static bool HostAllowed(Uri url, IReadOnlyDictionary<string, string> appConfig) =>
+        (appConfig.GetValueOrDefault(AllowedHostsVariable) ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Contains(url.Host, StringComparer.OrdinalIgnoreCase);
+
     public sealed record Valid(string? Path, string? Service, string? Url, string Method, Dictionary<string, string> Headers, byte[] Body,
         DateTimeOffset NotBefore, int Retries, TimeSpan Backoff);
 
@@ -44,9 +50,10 @@ internal sealed record PublishRequest(
         {
             problems.Add("give either \"path\" (one of your app's own service paths, like \"/jobs/send-email\") or \"url\" (an allowed external URL), not both or neither");
         }
-        if (Path is not null && !ManifestKeys.SourcePattern().IsMatch(Path))
+        if (Path is not null && (!ManifestKeys.SourcePattern().IsMatch(Path) || !AppTargets.IsLocalPath(Path)))
         {
-            problems.Add($"path: expected a path starting with \"/\", got \"{Path}\"");
+            problems.Add($"path: expected a path on your app starting with a single \"/\" (like \"/jobs/send-email\"), got \"{Path}\"; " +
+                         "to call another host use \"url\"");
         }
         if (Service is not null && Url is not null)
         {
@@ -54,12 +61,11 @@ internal sealed record PublishRequest(
         }
         if (Url is not null)
         {
-            var allowed = (appConfig.GetValueOrDefault(AllowedHostsVariable) ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
             if (!Uri.TryCreate(Url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
             {
                 problems.Add($"url: expected an absolute http(s) URL, got \"{Url}\"");
             }
-            else if (!allowed.Contains(uri.Host, StringComparer.OrdinalIgnoreCase))
+            else if (!HostAllowed(uri, appConfig))
             {
                 problems.Add($"url: {uri.Host} is not an allowed host; add it to the app's config: slipway env set {AllowedHostsVariable}={uri.Host} (comma-separated)");
             }

@@ -341,6 +341,12 @@ internal sealed class Store
             // Fingerprints are keyed by the master key too: recomputed, so configs still compare equal.
             c.Execute("update deployments set config_json = @enc, config_hash = @hash where id = @id", new { enc, hash = fingerprint(enc), id }, tx);
         }
+        // Messages' sealed headers and bodies (Jobs/MessageSealer).
+        foreach (var (id, headers, body) in c.Query<(string, string, byte[]?)>("select id, headers_json, body from messages", transaction: tx).AsList())
+        {
+            var (headersEnc, bodyEnc) = Jobs.MessageSealer.Reseal(headers, body, reencrypt);
+            c.Execute("update messages set headers_json = @headersEnc, body = @bodyEnc where id = @id", new { headersEnc, bodyEnc, id }, tx);
+        }
         tx.Commit();
         c.Execute("pragma wal_checkpoint(full)");
     }

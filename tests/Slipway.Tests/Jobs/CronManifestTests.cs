@@ -70,6 +70,21 @@ public sealed class CronManifestTests : IDisposable
     }
 
     [Fact]
+    public void A_job_path_that_names_another_host_is_refused_when_the_manifest_is_read()
+    {
+        _source.Manifest("""
+            {
+              "services": { "web": { "start": "node server.js" } },
+              "crons": [ { "name": "a", "schedule": "0 3 * * *", "path": "//10.0.0.5/admin" } ]
+            }
+            """);
+
+        var invalid = ManifestLoader.Load(_source.Dir).Should().BeOfType<ManifestResult.Invalid>().Subject;
+
+        invalid.SingleErrorAt("crons[0].path").Message.Should().Contain("a single \"/\"").And.Contain("//10.0.0.5/admin");
+    }
+
+    [Fact]
     public void The_schema_lists_the_same_job_settings_and_choices()
     {
         using var schema = JsonDocument.Parse(File.ReadAllText(Path.Combine(Support.TestApps.RepoRoot, "schemas", "slipway.schema.json")));

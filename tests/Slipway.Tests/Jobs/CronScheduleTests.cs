@@ -39,6 +39,22 @@ public sealed class CronScheduleTests
     }
 
     [Fact]
+    public void Interval_jobs_keep_their_rhythm_through_the_repeated_hour_when_clocks_go_back()
+    {
+        // Europe/Berlin 2026-10-25: 02:00-02:59 happens twice (00:00-00:59 UTC as CEST, 01:00-01:59 UTC as CET).
+        var quarterly = CronSchedule.Parse("*/15 * * * *", "Europe/Berlin");
+        quarterly.Between(Utc("2026-10-24T23:50:00Z"), Utc("2026-10-25T02:00:00Z")).Select(JobTime.Format).Should().Equal(
+            "2026-10-25T00:00:00.000Z", "2026-10-25T00:15:00.000Z", "2026-10-25T00:30:00.000Z", "2026-10-25T00:45:00.000Z",
+            "2026-10-25T01:00:00.000Z", "2026-10-25T01:15:00.000Z", "2026-10-25T01:30:00.000Z", "2026-10-25T01:45:00.000Z",
+            "2026-10-25T02:00:00.000Z");
+
+        var hourly = CronSchedule.Parse("0 * * * *", "Europe/Berlin");
+        hourly.Between(Utc("2026-10-24T22:30:00Z"), Utc("2026-10-25T02:30:00Z")).Select(JobTime.Format).Should().Equal(
+            ["2026-10-24T23:00:00.000Z", "2026-10-25T00:00:00.000Z", "2026-10-25T01:00:00.000Z", "2026-10-25T02:00:00.000Z"],
+            "an hourly job runs every hour of real time, the repeated one too");
+    }
+
+    [Fact]
     public void Between_lists_the_slots_a_downtime_missed()
     {
         var hourly = CronSchedule.Parse("0 * * * *", null);

@@ -23,7 +23,7 @@ internal static class JobsHarness
         var deadline = DateTime.UtcNow + Patience;
         while (true)
         {
-            var runs = platform.Jobs().ListRuns(app, job, 100);
+            var runs = platform.Jobs().ListRuns(app, job, 1000);
             if (done(runs))
             {
                 return runs;

@@ -20,6 +20,18 @@ public sealed class MessageRulesTests
         MessageSigner.Verify("key-1", header, body, Now.AddHours(1), TimeSpan.FromMinutes(5)).Should().BeFalse("replayed later");
     }
 
+    [Theory]
+    [InlineData("t=99999999999999,v1=00")]
+    [InlineData("t=1,t=2,v1=00")]
+    [InlineData("v1=00,v1=11,t=1")]
+    [InlineData("")]
+    public void A_malformed_signature_header_is_rejected_not_thrown(string header)
+    {
+        var verify = () => MessageSigner.Verify("key-1", header, "x"u8, Now, TimeSpan.FromMinutes(5));
+
+        verify.Should().NotThrow("a receiver given a forged header must answer 401, not 500").Which.Should().BeFalse();
+    }
+
     [Fact]
     public void A_delay_or_a_time_sets_when_it_is_due_with_defaults_for_the_rest()
     {

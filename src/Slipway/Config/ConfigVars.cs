@@ -5,7 +5,7 @@ namespace Slipway.Config;
 /// <summary>An app's config vars: stored encrypted (State/Store config_vars), read back whole as the
 /// snapshot a new deployment runs with. Values are opaque bytes to Slipway: no interpolation, no trimming,
 /// no quoting rules anywhere between `env set` and the app's environment.</summary>
-internal sealed class ConfigVars(Store store, Keyring keyring, SecretRedactor redactor)
+internal sealed class ConfigVars(Store store, Keyring keyring, SecretRedactor redactor, IEnumerable<ISealedFile>? sealedFiles = null)
 {
     public const string DefaultEnvironment = "production";
 
@@ -131,6 +131,10 @@ internal sealed class ConfigVars(Store store, Keyring keyring, SecretRedactor re
             return;
         }
         string Plain(string value) => Keyring.IsCiphertext(value) ? keyring.Decrypt(value) : value;
+        foreach (var file in sealedFiles ?? [])
+        {
+            file.Reseal(value => keyring.Encrypt(Plain(value)));
+        }
         store.ReencryptAll(value => keyring.Encrypt(Plain(value)), sealedConfig => keyring.Fingerprint(Plain(sealedConfig)));
         keyring.CompleteRotation();
     }

@@ -10,6 +10,7 @@ internal static class DatabaseRegistration
     {
         services.AddSingleton<DatabaseStore>();
         services.AddSingleton<PostgresCluster>();
+        services.AddSingleton<Config.ISealedFile>(sp => sp.GetRequiredService<PostgresCluster>());
         services.AddSingleton<RedisServers>();
         services.AddSingleton<DatabaseProvisioner>();
         services.AddSingleton<IBackupStorage>(new LocalBackupStorage(Path.Combine(options.DataDir, "backups", "files")));

@@ -23,7 +23,7 @@ namespace Slipway.Databases;
 ///     log/           the server's log
 /// </summary>
 internal sealed partial class PostgresCluster(PlatformOptions options, Keyring keyring, Store store, TimeProvider clock, ILogger<PostgresCluster> logger)
-    : IHostedService
+    : IHostedService, Config.ISealedFile
 {
     public const string Superuser = "slipway";
 
@@ -94,6 +94,23 @@ internal sealed partial class PostgresCluster(PlatformOptions options, Keyring k
     }
 
     private ClusterState Load() => JsonSerializer.Deserialize<ClusterState>(File.ReadAllText(StatePath))!;
+
+    /// <summary>Key rotation: the superuser password in postgres.json, sealed again under the new key.</summary>
+    public void Reseal(Func<string, string> reseal)
+    {
+        if (!IsInitialized)
+        {
+            return;
+        }
+        var state = Load();
+        var temp = StatePath + ".tmp";
+        using (var file = new FileStream(temp, FileMode.Create, FileAccess.Write))
+        {
+            JsonSerializer.Serialize(file, state with { PasswordEnc = reseal(state.PasswordEnc) });
+            file.Flush(flushToDisk: true);
+        }
+        File.Move(temp, StatePath, overwrite: true);
+    }
 
     private async Task<ClusterState> InitializeAsync(PostgresBinaries binaries, ClusterUser? user, CancellationToken token)
     {

@@ -341,6 +341,15 @@ internal sealed class Store
             // Fingerprints are keyed by the master key too: recomputed, so configs still compare equal.
             c.Execute("update deployments set config_json = @enc, config_hash = @hash where id = @id", new { enc, hash = fingerprint(enc), id }, tx);
         }
+        // Databases (Databases/): each environment's database password, and the URLs of servers admins added.
+        foreach (var (id, secret) in c.Query<(string, string)>("select id, secret_enc from databases", transaction: tx).AsList())
+        {
+            c.Execute("update databases set secret_enc = @enc where id = @id", new { enc = reencrypt(secret), id }, tx);
+        }
+        foreach (var (name, url) in c.Query<(string, string)>("select name, url_enc from db_servers", transaction: tx).AsList())
+        {
+            c.Execute("update db_servers set url_enc = @enc where name = @name", new { enc = reencrypt(url), name }, tx);
+        }
         // Messages' sealed headers and bodies (Jobs/MessageSealer).
         foreach (var (id, headers, body) in c.Query<(string, string, byte[]?)>("select id, headers_json, body from messages", transaction: tx).AsList())
         {

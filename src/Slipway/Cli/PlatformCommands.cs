@@ -46,10 +46,6 @@ internal static class PlatformCommands
         };
         command.SetAction((parse, token) => cli.RunAsync(async () =>
         {
-            // Socket completions run on the epoll threads instead of hopping to the thread pool. Everything the
-            // platform does after a socket read is non-blocking (the edge, probes), and the hop was the largest
-            // cost per proxied request. Read once, when the first socket is made, hence set before any.
-            Environment.SetEnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS", "1");
             if (!Durations.TryParse(parse.GetValue(warm)!, out var warmWindow))
             {
                 throw new UserException($"--warm-window '{parse.GetValue(warm)}' is not a duration like 10m or 0s.");

@@ -18,7 +18,8 @@ namespace Slipway.Edge;
 /// <summary>The edge: its own Kestrel server on the HTTP (and optional HTTPS) port, separate from the API so
 /// that neither one's middleware or limits touch the other. Everything it serves comes from the current route
 /// table. Kestrel itself enforces the connection-level limits: header size (431), slow headers (slowloris:
-/// the connection is closed), idle keep-alive connections, and request framing (smuggling attempts get 400).</summary>
+/// the connection is closed), idle keep-alive connections, and request framing (bad chunking gets 400; Content-Length with
+/// Transfer-Encoding is read as chunked and the connection closed after the answer).</summary>
 internal sealed class EdgeServer(PlatformOptions options, EdgeHandler handler, ILoggerFactory loggerFactory,
     Tls.CertificateStore? certificates = null) : IHostedService
 {

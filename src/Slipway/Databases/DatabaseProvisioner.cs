@@ -9,8 +9,11 @@ namespace Slipway.Databases;
 /// (CONNECT revoked from PUBLIC; pg_hba lets a role reach only the database of its name), and the URL as a
 /// secret config var. Idempotent: deploying again changes nothing that exists.</summary>
 internal sealed class DatabaseProvisioner(
-    DatabaseStore databases, PostgresCluster cluster, RedisServers redis, Store store, ConfigVars config, Keyring keyring)
+    DatabaseStore databases, PostgresCluster cluster, RedisServers redis, Store store, ConfigVars config, Keyring keyring) : Deploy.IEnvironmentResources
 {
+    Task Deploy.IEnvironmentResources.PrepareAsync(string key, string app, string env, IReadOnlyList<DatabaseSpec> declared, Action<string> log,
+        CancellationToken token) => PrepareAsync(key, app, env, declared, log, token);
+
     /// <summary>Deploy hook, before the release command: every database the manifest declares exists and its
     /// URL is in the environment's config. Returns the names created.</summary>
     public async Task<IReadOnlyList<string>> PrepareAsync(string key, string baseApp, string env, IReadOnlyList<DatabaseSpec> specs, Action<string> log, CancellationToken token)

@@ -13,6 +13,7 @@ internal static class DatabaseRegistration
         services.AddSingleton<Config.ISealedFile>(sp => sp.GetRequiredService<PostgresCluster>());
         services.AddSingleton<RedisServers>();
         services.AddSingleton<DatabaseProvisioner>();
+        services.AddSingleton<Deploy.IEnvironmentResources>(sp => sp.GetRequiredService<DatabaseProvisioner>());
         services.AddSingleton<IBackupStorage>(new LocalBackupStorage(Path.Combine(options.DataDir, "backups", "files")));
         services.AddSingleton<DatabaseLocks>();
         services.AddSingleton<BackupVerifier>();

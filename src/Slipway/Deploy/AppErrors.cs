@@ -8,11 +8,4 @@ internal static class AppErrors
         new($"No app named '{app}'. 'slipway apps' lists the apps; 'slipway deploy DIR --app {app}' creates it.", 404);
 
     public static AppRecord Require(Store store, string app) => store.FindApp(app) ?? throw NoApp(app);
-
-    public static DeploymentRecord Live(Store store, string app)
-    {
-        var record = Require(store, app);
-        return (record.LiveDeploymentId is { } id ? store.FindDeployment(id) : null)
-            ?? throw new UserException($"App {app} has no live deployment yet. Deploy it first: slipway deploy DIR --app {app}");
-    }
 }

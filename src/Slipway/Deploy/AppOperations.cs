@@ -1,5 +1,3 @@
-using Slipway.Config;
-using Slipway.Hosting;
 using Slipway.Runtime;
 using Slipway.State;
 
@@ -12,13 +10,13 @@ internal sealed class AppOperations(
     Store store,
     AppRuntime runtime,
     AppLocks locks,
-    AppHosts hosts,
     BuildDirectories builds,
     DeployEngine engine,
+    RecordedReleases recorded,
+    Rollout rollout,
     LogStore logs,
-    ConfigVars config,
-    SecretRedactor redactor,
-    Databases.DatabaseProvisioner databases,
+    Config.SecretRedactor redactor,
+    IEnvironmentResources resources,
     Microsoft.Extensions.Hosting.IHostApplicationLifetime lifetime)
 {
     public async Task StopAsync(string app)
@@ -41,35 +39,19 @@ internal sealed class AppOperations(
         var stopping = lifetime.ApplicationStopping;
         using (await locks.HoldAsync(app, stopping))
         {
-            var live = AppErrors.Live(store, app);
+            var live = recorded.LiveOf(app);
             store.SetDesiredState(app, "running");
             if (runtime.Serving(app) is not null)
             {
                 return;
             }
-            var build = store.FindBuild(live.BuildId!);
-            if (build is null || !Directory.Exists(builds.DirOf(build)))
-            {
-                throw new UserException($"The build of live deployment {live.Id} is missing; deploy {app} again.");
-            }
-            var set = runtime.StartInstances(Release.Of(live, builds.DirOf(build), config.Open(app, live.ConfigJson)));
-            DeployFailure? failure;
+            var release = ReleasePlanner.Start(recorded.Load(live, $"The build of live deployment {live.Id} is missing; deploy {app} again."));
             try
             {
-                failure = await runtime.WaitHealthyAsync(set, stopping);
-                if (failure is null)
-                {
-                    runtime.SwitchTo(app, set, hosts.For(app));
-                }
+                await rollout.StartAsync(release, stopping);
             }
-            catch
+            catch (DeployFailure failure)
             {
-                await runtime.StopInstancesAsync(set.Instances);
-                throw;
-            }
-            if (failure is not null)
-            {
-                await runtime.StopInstancesAsync(set.Instances);
                 store.SetDesiredState(app, "stopped");
                 throw new UserException($"{app} did not start: {failure.Message}\n{string.Join('\n', failure.LastLines.Select(l => "    " + l))}");
             }
@@ -90,7 +72,7 @@ internal sealed class AppOperations(
         using (await locks.HoldAsync(app, CancellationToken.None))
         {
             await runtime.StopAppAsync(app);
-            await databases.DropForAppAsync(app, CancellationToken.None);
+            await resources.DropForAppAsync(app, CancellationToken.None);
             store.DeleteApp(app);
             builds.DeleteApp(app);
             logs.Delete(LogKeys.Deployments(app));
@@ -104,15 +86,13 @@ internal sealed class AppOperations(
     /// the rotation as they pass their health checks and restart per their policy if they fail.</summary>
     public void BringBack(string app)
     {
-        var live = AppErrors.Live(store, app);
-        var build = live.BuildId is null ? null : store.FindBuild(live.BuildId);
-        if (build is null || !Directory.Exists(builds.DirOf(build)))
+        var live = recorded.LiveOf(app);
+        if (recorded.TryLoad(live) is not { } release)
         {
             store.AddEvent(app, live.Id, "app.recovery-failed", $"the build of live deployment {live.Id} is missing; deploy again");
             return;
         }
-        var set = runtime.StartInstances(Release.Of(live, builds.DirOf(build), config.Open(app, live.ConfigJson)));
-        runtime.SwitchTo(app, set, hosts.For(app));
+        var set = rollout.Recover(ReleasePlanner.Start(release));
         store.AddEvent(app, live.Id, "app.recovered", $"started {set.Instances.Count} instance(s) of {live.Id} after a platform restart");
     }
 }

@@ -14,11 +14,11 @@ namespace Slipway.Deploy;
 ///                                                  └─► old web instances stay warm for the warm window, then stop;
 ///                                                      old workers stop at once (no double processing)
 /// </summary>
-/// <param name="platformVariables">Adds what the platform gives every instance besides its config (Jobs/: CRON_SECRET,
-/// the messages API's URL and token), given the app row's name.</param>
-internal sealed partial class AppRuntime(Supervisor supervisor, Routes routes, TimeProvider clock, TimeSpan warmWindow, ILogger<AppRuntime> logger,
-    Action<string, Dictionary<string, string>>? platformVariables = null)
+internal sealed partial class AppRuntime(Supervisor supervisor, Routes routes, ProcessEnvironment environments, TimeProvider clock,
+    DeployOptions options, ILogger<AppRuntime> logger) : IRuntimeTarget
 {
+    private static readonly TimeSpan DrainPoll = TimeSpan.FromMilliseconds(20);
+    private readonly TimeSpan _warmWindow = options.WarmWindow;
     private readonly ConcurrentDictionary<string, ServingSet> _serving = new();
     private readonly ConcurrentDictionary<string, (ServingSet Set, CancellationTokenSource Expiry)> _warm = new();
     private readonly ConcurrentDictionary<string, int> _switches = new();
@@ -28,12 +28,12 @@ internal sealed partial class AppRuntime(Supervisor supervisor, Routes routes, T
     public ServingSet? Warm(string app) => _warm.TryGetValue(app, out var w) ? w.Set : null;
 
     /// <summary>Starts every web and worker replica of <paramref name="release"/> on fresh ports.</summary>
-    public ServingSet StartInstances(Release release, Func<ServiceSpec, bool>? which = null)
+    public ServingSet Start(Release release, Func<ServiceSpec, bool>? which = null)
     {
         var instances = new List<Instance>();
         foreach (var service in release.Spec.Services.Where(s => s.Type != ServiceType.Static && (which is null || which(s))))
         {
-            var env = EnvironmentOf(release, service);
+            var env = environments.For(release, service);
             for (var replica = 1; replica <= service.Replicas; replica++)
             {
                 instances.Add(supervisor.Start(new InstanceSpec(Ids.New("i"), release.App, release.DeploymentId, service, replica,
@@ -43,19 +43,10 @@ internal sealed partial class AppRuntime(Supervisor supervisor, Routes routes, T
         return new ServingSet(release, instances);
     }
 
-    /// <summary>What a process of <paramref name="service"/> gets: its config and what the platform adds
-    /// (Jobs/: CRON_SECRET, the messages API's URL and token). Instances and release commands alike.</summary>
-    public Dictionary<string, string> EnvironmentOf(Release release, ServiceSpec service)
-    {
-        var env = RuntimeEnvironment.ForService(release.App, release.DeploymentId, service, release.Config);
-        platformVariables?.Invoke(release.App, env);
-        return env;
-    }
-
     /// <summary>Traffic moves to <paramref name="next"/> in one table swap. The set it replaces drains and is
-    /// kept warm (unless <paramref name="keepWarm"/> is false: a restart replaces instances for good); the set
-    /// that was warm before is stopped.</summary>
-    public void SwitchTo(string app, ServingSet next, IReadOnlyList<string> hosts, bool keepWarm = true)
+    /// kept warm (unless <paramref name="keepReplacedWarm"/> is false: a restart replaces instances for good); the
+    /// set that was warm before is stopped.</summary>
+    public void SwitchTo(string app, ServingSet next, IReadOnlyList<string> hosts, bool keepReplacedWarm)
     {
         routes.Set(BuildRoute(app, next, hosts));
         var generation = _switches.AddOrUpdate(app, 1, (_, n) => n + 1);
@@ -68,7 +59,7 @@ internal sealed partial class AppRuntime(Supervisor supervisor, Routes routes, T
         }
         if (previous is not null && previous != next)
         {
-            Forget(RetireAsync(app, previous, keepWarm, generation), app);
+            Forget(RetireAsync(app, previous, keepReplacedWarm, generation), app);
         }
     }
 
@@ -93,7 +84,7 @@ internal sealed partial class AppRuntime(Supervisor supervisor, Routes routes, T
         return null;
     }
 
-    public Task StopInstancesAsync(IEnumerable<Instance> instances) => supervisor.StopAllAsync(instances);
+    public Task StopAsync(ServingSet set) => supervisor.StopAllAsync(set.Instances);
 
     public async Task StopAppAsync(string app)
     {
@@ -119,7 +110,7 @@ internal sealed partial class AppRuntime(Supervisor supervisor, Routes routes, T
         await DrainAsync(web, previous.Release.Spec.Deploy.DrainTimeout);
         // Only the set replaced by the latest switch stays warm: if another switch happened while this one
         // drained, this set is two versions old.
-        if (!keepWarm || warmWindow <= TimeSpan.Zero || web.Count == 0 || _switches.GetValueOrDefault(app) != generation)
+        if (!keepWarm || _warmWindow <= TimeSpan.Zero || web.Count == 0 || _switches.GetValueOrDefault(app) != generation)
         {
             await supervisor.StopAllAsync(web);
             return;
@@ -134,7 +125,7 @@ internal sealed partial class AppRuntime(Supervisor supervisor, Routes routes, T
         _warm[app] = (set, expiry);
         try
         {
-            await Task.Delay(warmWindow, clock, expiry.Token);
+            await Task.Delay(_warmWindow, clock, expiry.Token);
         }
         catch (OperationCanceledException)
         {
@@ -147,18 +138,18 @@ internal sealed partial class AppRuntime(Supervisor supervisor, Routes routes, T
     }
 
     /// <summary>Waits until no request is in flight on any of <paramref name="instances"/>, at most <paramref name="timeout"/>.</summary>
-    private static async Task DrainAsync(IReadOnlyList<Instance> instances, TimeSpan timeout)
+    private async Task DrainAsync(IReadOnlyList<Instance> instances, TimeSpan timeout)
     {
-        var deadline = Environment.TickCount64 + (long)timeout.TotalMilliseconds;
-        while (instances.Any(i => i.Endpoint.InFlight > 0) && Environment.TickCount64 < deadline)
+        var deadline = clock.GetTimestamp() + (long)(timeout.TotalSeconds * clock.TimestampFrequency);
+        while (instances.Any(i => i.Endpoint.InFlight > 0) && clock.GetTimestamp() < deadline)
         {
-            await Task.Delay(20);
+            await Task.Delay(DrainPoll, clock);
         }
     }
 
-    /// <summary>Null when every instance of the set passed its health check within its start timeout;
-    /// otherwise the first failure with the instance's last log lines.</summary>
-    public async Task<DeployFailure?> WaitHealthyAsync(ServingSet set, CancellationToken token)
+    /// <summary>Completes when every instance of the set passed its health check within its start timeout;
+    /// otherwise throws the first failure with the instance's last log lines.</summary>
+    public async Task WaitHealthyAsync(ServingSet set, CancellationToken token)
     {
         foreach (var instance in set.Instances)
         {
@@ -169,7 +160,7 @@ internal sealed partial class AppRuntime(Supervisor supervisor, Routes routes, T
             var name = $"{instance.Spec.Service.Name} (replica {instance.Spec.Replica})";
             if (finished != started)
             {
-                return new DeployFailure("health-check",
+                throw new DeployFailure("health-check",
                     $"{name} did not pass its health check (GET {hc.Path}) within {Durations.Format(hc.StartTimeout)}" +
                     (instance.LastProbeDetail is { } d ? $": last probe: {d}" : "") +
                     "; the live version keeps serving", instance.RecentLines());
@@ -177,11 +168,10 @@ internal sealed partial class AppRuntime(Supervisor supervisor, Routes routes, T
             var outcome = await started;
             if (!outcome.Healthy)
             {
-                return new DeployFailure("start", $"{name} {outcome.Detail} before becoming healthy; the live version keeps serving",
+                throw new DeployFailure("start", $"{name} {outcome.Detail} before becoming healthy; the live version keeps serving",
                     instance.RecentLines());
             }
         }
-        return null;
     }
 
     /// <summary>Background stops and retirements are not awaited by their caller, but their failures are

@@ -1,4 +1,3 @@
-using Slipway.Hosting;
 using Slipway.State;
 
 namespace Slipway.Deploy;
@@ -6,7 +5,7 @@ namespace Slipway.Deploy;
 /// <summary>Build directories on disk: pruning to the last N builds that went live, and removing what a
 /// crash left behind. A build is renamed out of the way before it is marked pruned and deleted, so a crash
 /// mid-delete never leaves a half-deleted directory under a name a rollback would trust.</summary>
-internal sealed class BuildDirectories(Store store, PlatformOptions options)
+internal sealed class BuildDirectories(Store store, DeployOptions options)
 {
     private const string DeletingSuffix = ".deleting";
 
@@ -21,6 +20,9 @@ internal sealed class BuildDirectories(Store store, PlatformOptions options)
     public string SourceOf(BuildRecord build) => DirOf(build) + SourceSuffix;
 
     public const string SourceSuffix = ".src";
+
+    /// <summary>Whether <paramref name="build"/> can run again: not pruned, and its directory is there.</summary>
+    public bool IsUsable(BuildRecord build) => build.Pruned == 0 && Directory.Exists(DirOf(build));
 
     public void Prune(string app)
     {

@@ -1,3 +1,7 @@
+using Slipway.Config;
+using Slipway.Manifests;
+using Slipway.State;
+
 namespace Slipway.Deploy;
 
 /// <param name="Source">An absolute local directory, or a git URL.</param>
@@ -11,5 +15,11 @@ internal sealed record DeployRequest(string App, string Source, string? Ref = nu
     public string Env { get; init; } = AppEnvironments.Production;
 
     /// <summary>Rebuild: the pristine source of this earlier build instead of <see cref="Source"/>.</summary>
-    public State.BuildRecord? FromBuild { get; init; }
+    public BuildRecord? FromBuild { get; init; }
+
+    /// <summary>Rebuild: the spec already known (the same source as <see cref="FromBuild"/>), so the manifest is not read again.</summary>
+    public AppSpec? Spec { get; init; }
+
+    /// <summary>Rebuild: the config already prepared and checked for this deployment.</summary>
+    public ConfigSnapshot? CheckedConfig { get; init; }
 }

@@ -1,6 +1,5 @@
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Slipway.Hosting;
 using Slipway.Runtime;
 using Slipway.State;
 
@@ -21,7 +20,7 @@ internal sealed partial class Recovery(
     AppOperations apps,
     BuildDirectories builds,
     Supervisor supervisor,
-    PlatformOptions options,
+    DeployOptions options,
     Config.ConfigVars config,
     ILogger<Recovery> logger) : IHostedService
 {

@@ -4,10 +4,10 @@ namespace Slipway.Deploy;
 
 /// <summary>Which deployment a rollback goes back to. Resolved when the request arrives (so a mistake is
 /// reported at once) and again when the rollback runs under the app's lock (so a deployment that finished
-/// in between counts).</summary>
+/// in between counts). Whether its build can still run is <see cref="RecordedReleases"/>' one check.</summary>
 internal static class RollbackTargets
 {
-    public static (DeploymentRecord Target, BuildRecord Build) Resolve(Store store, BuildDirectories builds, string app, string? toId, int keepBuilds)
+    public static DeploymentRecord Resolve(Store store, string app, string? toId)
     {
         var appRecord = store.FindApp(app) ?? throw AppErrors.NoApp(app);
         var history = store.ListDeployments(app, 100_000);
@@ -34,11 +34,6 @@ internal static class RollbackTargets
                     (live is null || d.BuildId != live.BuildId || (d.ConfigHash ?? d.ConfigJson) != (live.ConfigHash ?? live.ConfigJson)))
                 ?? throw new UserException($"App {app} has no earlier deployment that went live, so there is nothing to roll back to.");
         }
-        var build = store.FindBuild(target.BuildId!);
-        if (build is null || build.Pruned != 0 || !Directory.Exists(builds.DirOf(build)))
-        {
-            throw new UserException($"The build of deployment {target.Id} has been pruned (only the last {keepBuilds} are kept). Deploy its source again instead.");
-        }
-        return (target, build);
+        return target;
     }
 }

@@ -47,14 +47,15 @@ internal static class ServiceRegistration
         services.AddSingleton<StepRunner>();
         services.AddSingleton(sp => new Builder(sp.GetRequiredService<StepRunner>(), sp.GetRequiredService<LogStore>(),
             sp.GetRequiredService<TimeProvider>(), options.EffectiveCacheDir));
-        services.AddSingleton(sp => new AppRuntime(sp.GetRequiredService<Supervisor>(), sp.GetRequiredService<Routes>(),
-            sp.GetRequiredService<TimeProvider>(), options.WarmWindow, sp.GetRequiredService<ILogger<AppRuntime>>(),
-            (app, env) => sp.GetRequiredService<JobEnvironment>().AddTo(app, env)));
-        services.AddSingleton<AppLocks>();
-        services.AddSingleton<AppHosts>();
-        services.AddSingleton<BuildDirectories>();
-        services.AddSingleton<DeployEngine>();
-        services.AddSingleton<AppOperations>();
+        services.AddDeploy(new DeployOptions
+        {
+            DataDir = options.DataDir,
+            BuildsDir = options.BuildsDir,
+            CacheDir = options.EffectiveCacheDir,
+            KeepBuilds = options.KeepBuilds,
+            WarmWindow = options.WarmWindow,
+            HttpPort = options.HttpPort,
+        });
         services.AddSingleton<AppViews>();
 
         // Order matters: the edge listens before recovery routes apps to it; on shutdown (reverse order)

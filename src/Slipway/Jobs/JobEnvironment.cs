@@ -4,7 +4,7 @@ namespace Slipway.Jobs;
 /// CRON_SECRET (unless the app's config sets its own), and the messages API's URL, token and signing key.
 /// Added when a process starts, not sealed into the deployment: the URL is this platform's loopback
 /// listener, whose port is chosen anew at each start.</summary>
-internal sealed class JobEnvironment(JobSecrets secrets, MessagesServer server)
+internal sealed class JobEnvironment(JobSecrets secrets, MessagesAddress messages) : Deploy.IProcessVariables
 {
     public const string MessagesUrl = "SLIPWAY_MESSAGES_URL";
 
@@ -14,7 +14,7 @@ internal sealed class JobEnvironment(JobSecrets secrets, MessagesServer server)
         env.TryAdd(JobSecrets.CronSecret, generated[JobSecrets.CronSecret]);
         env[JobSecrets.MessagesToken] = generated[JobSecrets.MessagesToken];
         env[JobSecrets.SigningKey] = generated[JobSecrets.SigningKey];
-        if (server.BaseUrl is { } url)
+        if (messages.BaseUrl is { } url)
         {
             env[MessagesUrl] = url + "/v1/messages";
         }

@@ -14,7 +14,9 @@ internal static class JobsRegistration
         services.AddSingleton<JobSecrets>();
         services.AddSingleton<MessageSealer>();
         services.AddSingleton<AppTargets>();
+        services.AddSingleton<MessagesAddress>();
         services.AddSingleton<JobEnvironment>();
+        services.AddSingleton<Deploy.IProcessVariables>(sp => sp.GetRequiredService<JobEnvironment>());
         services.AddSingleton<CronRunner>();
         services.AddSingleton<CronScheduler>();
         services.AddSingleton<MessageDelivery>();

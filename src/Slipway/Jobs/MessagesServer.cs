@@ -26,13 +26,14 @@ internal sealed class MessagesServer(
     MessageDelivery delivery,
     MessageSealer sealer,
     JobsClock jobsClock,
+    MessagesAddress address,
     ILoggerFactory loggerFactory) : IHostedService
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     private WebApplication? _app;
 
     /// <summary>http://127.0.0.1:PORT once started.</summary>
-    public string? BaseUrl { get; private set; }
+    public string? BaseUrl => address.BaseUrl;
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -49,8 +50,8 @@ internal sealed class MessagesServer(
         _app.MapPost("/v1/messages", (Delegate)PublishAsync);
         _app.MapGet("/v1/messages/{id}", (string id, HttpContext context) => Status(id, context));
         await _app.StartAsync(cancellationToken);
-        var address = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        BaseUrl = $"http://127.0.0.1:{new Uri(address).Port}";
+        var listening = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        address.BaseUrl = $"http://127.0.0.1:{new Uri(listening).Port}";
     }
 
     private async Task<IResult> PublishAsync(HttpContext context)

@@ -1,0 +1,96 @@
+using System.Text.Json;
+using Slipway.Builds;
+using Slipway.Manifests;
+using Slipway.Runtime;
+using Slipway.State;
+
+namespace Slipway.Deploy;
+
+/// <summary>building: the source snapshot, the manifest (read once, from the snapshot), the config (prepared,
+/// checked and sealed once), then install and build. Ends with the release that the rest of the deployment runs.
+///
+///   snapshot ─► DATA/builds/APP/ID (+ ID.src, pristine) ─► manifest ─► databases ─► config checked + sealed ─► build
+/// </summary>
+internal sealed class BuildPhase(
+    Store store,
+    BuildDirectories builds,
+    Builder builder,
+    DeployConfig config,
+    DeploymentJournal journal,
+    DeployOptions options)
+{
+    public async Task<Release> RunAsync(DeploymentRecord deployment, DeployRequest request, CancellationToken token)
+    {
+        journal.Status(deployment, DeploymentStatus.Building, "building");
+        var buildId = Ids.New("b");
+        var buildDir = builds.PathFor(request.App, buildId);
+        var commit = await SnapshotAsync(deployment, request, buildDir, token);
+        // Keep the source as it was before install and build touch it, for rebuilds.
+        await SourceSnapshot.CopyLocalAsync(buildDir, buildDir + BuildDirectories.SourceSuffix, token);
+        store.InsertBuild(new BuildRecord(buildId, request.App, buildDir, request.Source, commit, store.Now(), 0));
+
+        var spec = request.Spec ?? ReadManifest(deployment, buildDir);
+        journal.Log(deployment, "build", $"{spec.Origin}: {string.Join(", ", spec.Services.Select(s => $"{s.Name} ({s.Type.ToString().ToLowerInvariant()})"))}");
+        var snapshot = request.CheckedConfig ?? await config.PrepareAsync(request.App, request.BaseApp, request.Env, spec,
+            line => journal.Log(deployment, "databases", line), token);
+        var (sealedConfig, fingerprint) = config.Seal(snapshot);
+        store.SetDeploymentBuild(deployment.Id, buildId, JsonSerializer.Serialize(spec, Release.Json), sealedConfig, fingerprint, commit);
+
+        // Builds get the non-secret config only: a secret must never be inlined into a browser bundle.
+        var buildConfig = snapshot.Vars.Where(kv => !snapshot.Secrets.Contains(kv.Key)).ToDictionary();
+        var built = await builder.BuildAsync(request.App, deployment.Id, spec, buildDir,
+            RuntimeEnvironment.ForBuild(request.App, options.CacheDir, buildConfig), token);
+        token.ThrowIfCancellationRequested();
+        if (!built.Ok)
+        {
+            throw new DeployFailure(built.Step, built.Error, built.LastLines);
+        }
+        return new Release(request.App, deployment.Id, buildDir, spec, snapshot.Vars) { RunsReleaseCommand = true, NewHosts = request.Hosts };
+    }
+
+    /// <summary>Copies or clones the source into <paramref name="buildDir"/>; returns its commit, if any.</summary>
+    private async Task<string?> SnapshotAsync(DeploymentRecord deployment, DeployRequest request, string buildDir, CancellationToken token)
+    {
+        try
+        {
+            if (request.FromBuild is { } earlier)
+            {
+                journal.Log(deployment, "build", $"rebuilding the source of build {earlier.Id} ({request.Source})");
+                await SourceSnapshot.CopyLocalAsync(builds.SourceOf(earlier), buildDir, token);
+                return earlier.CommitSha;
+            }
+            if (SourceSnapshot.IsGitUrl(request.Source) || request.Ref is not null)
+            {
+                return await SourceSnapshot.CloneAsync(request.Source, request.Ref, buildDir, line => journal.Log(deployment, "build", line), token);
+            }
+            journal.Log(deployment, "build", $"copying source from {request.Source}");
+            return await SourceSnapshot.CopyLocalAsync(request.Source, buildDir, token);
+        }
+        catch (Exception e)
+        {
+            builds.Discard(buildDir);
+            if (e is UserException)
+            {
+                throw new DeployFailure("build", e.Message, []);
+            }
+            throw;
+        }
+    }
+
+    private AppSpec ReadManifest(DeploymentRecord deployment, string buildDir)
+    {
+        switch (ManifestLoader.Load(buildDir))
+        {
+            case ManifestResult.Ok ok:
+                foreach (var warning in ok.Warnings)
+                {
+                    journal.Log(deployment, "build", "warning: " + warning);
+                }
+                return ok.Spec;
+            case ManifestResult.Invalid invalid:
+                throw new DeployFailure("manifest", invalid.Message, []);
+            default:
+                throw new InvalidOperationException("a manifest is either valid or invalid");
+        }
+    }
+}

@@ -1,0 +1,66 @@
+using Slipway.Config;
+using Slipway.Runtime;
+using Slipway.State;
+
+namespace Slipway.Deploy;
+
+/// <summary>What a deployment leaves behind as it runs: its status in the store, its log (which the CLI follows),
+/// its failure, and going live (the record, the event, pruning old builds and logs).</summary>
+internal sealed class DeploymentJournal(
+    Store store,
+    LogStore logs,
+    SecretRedactor redactor,
+    AppHosts hosts,
+    BuildDirectories builds,
+    DeployOptions options,
+    TimeProvider clock)
+{
+    private const int KeptDeploymentLogs = 100;
+
+    public void Status(DeploymentRecord deployment, string status, string message)
+    {
+        if (status != DeploymentStatus.Queued && status != DeploymentStatus.Live)
+        {
+            store.SetDeploymentStatus(deployment.Id, status);
+        }
+        Log(deployment, "deploy", message);
+        Append(deployment, "status", status);
+    }
+
+    public void Log(DeploymentRecord deployment, string kind, string message) => Append(deployment, kind, message);
+
+    /// <summary>The step a deployment is in now (where a failure or cancellation caught it).</summary>
+    public string CurrentStep(DeploymentRecord deployment) => store.FindDeployment(deployment.Id)?.Status ?? DeploymentStatus.Queued;
+
+    public void Fail(DeploymentRecord deployment, string status, string step, string error, IReadOnlyList<string> lastLines)
+    {
+        error = redactor.Redact(deployment.App, error);
+        store.FailDeployment(deployment.Id, status, step, error);
+        store.AddEvent(deployment.App, deployment.Id, "deployment." + status, $"{step}: {error}");
+        Log(deployment, "deploy", $"{status} at {step}: {error}");
+        foreach (var line in lastLines)
+        {
+            Log(deployment, "tail", line);
+        }
+        Append(deployment, "status", status);
+    }
+
+    /// <summary>The deployment serves now: it becomes the live one (retiring the previous in the same
+    /// transaction), and builds and logs beyond what is kept are pruned.</summary>
+    public void GoLive(DeploymentRecord deployment)
+    {
+        store.MakeLive(deployment.App, deployment.Id);
+        var urls = string.Join(", ", hosts.For(deployment.App).Select(h => $"http://{h}:{options.HttpPort}"));
+        store.AddEvent(deployment.App, deployment.Id, "deployment.live", $"{deployment.Kind} {deployment.Id} is live");
+        builds.Prune(deployment.App);
+        // History rows stay; the build and release logs of all but the last 100 deployments go.
+        foreach (var old in store.ListDeployments(deployment.App, 100_000).Skip(KeptDeploymentLogs))
+        {
+            logs.Delete(LogKeys.Deployment(deployment.App, old.Id));
+        }
+        Status(deployment, DeploymentStatus.Live, $"live at {urls}");
+    }
+
+    private void Append(DeploymentRecord deployment, string kind, string message) =>
+        logs.Append(LogKeys.Deployment(deployment.App, deployment.Id), new LogEntry(clock.GetUtcNow(), kind, message, deployment.Id));
+}

@@ -1,0 +1,30 @@
+using Slipway.Manifests;
+
+namespace Slipway.Deploy;
+
+/// <summary>The place a release's instances run, as a rollout sees it: start them, wait until they are healthy,
+/// switch traffic to them (the replaced set drains and may stay warm), stop them. Today <see cref="AppRuntime"/>
+/// implements it with local processes behind the edge; a Kubernetes target would map the same steps onto a
+/// Deployment with readiness probes (start, wait), its Service's selector (switch) and scaling down (stop).</summary>
+internal interface IRuntimeTarget
+{
+    /// <summary>Starts the instances of <paramref name="release"/> (the services <paramref name="which"/> picks,
+    /// or every web and worker service) beside whatever serves now.</summary>
+    ServingSet Start(Release release, Func<ServiceSpec, bool>? which = null);
+
+    /// <summary>Completes when every instance of <paramref name="set"/> passed its health check; throws a
+    /// <see cref="DeployFailure"/> naming the first that did not (exit, or its start timeout).</summary>
+    Task WaitHealthyAsync(ServingSet set, CancellationToken token);
+
+    /// <summary>Traffic of <paramref name="app"/> moves to <paramref name="next"/> at once. The replaced set drains,
+    /// then stays warm for a quick rollback when <paramref name="keepReplacedWarm"/>, else stops.</summary>
+    void SwitchTo(string app, ServingSet next, IReadOnlyList<string> hosts, bool keepReplacedWarm);
+
+    /// <summary>The warm set of <paramref name="deploymentId"/>, taken out of the warm pool, if it is still healthy.</summary>
+    ServingSet? TakeWarm(string app, string deploymentId);
+
+    /// <summary>What serves <paramref name="app"/> now, if anything.</summary>
+    ServingSet? Serving(string app);
+
+    Task StopAsync(ServingSet set);
+}

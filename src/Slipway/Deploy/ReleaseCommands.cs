@@ -1,0 +1,27 @@
+using Slipway.Builds;
+using Slipway.Runtime;
+using Slipway.State;
+
+namespace Slipway.Deploy;
+
+/// <summary>releasing: each service's release command (migrations), once, in the new build with the new config,
+/// before any new instance starts. A failure ends the deployment with nothing switched.</summary>
+internal sealed class ReleaseCommands(StepRunner steps, ProcessEnvironment environments, DeploymentJournal journal)
+{
+    public async Task RunAsync(DeploymentRecord deployment, Release release, CancellationToken token)
+    {
+        journal.Status(deployment, DeploymentStatus.Releasing, "releasing");
+        foreach (var service in release.Spec.Services.Where(s => s.Release is not null))
+        {
+            var result = await steps.RunAsync(release.App, deployment.Id, "release", service.Name,
+                new LaunchSpec(service.Release!, release.ServiceDir(service), environments.For(release, service)),
+                release.Spec.Deploy.ReleaseTimeout, token);
+            token.ThrowIfCancellationRequested();
+            if (!result.Succeeded)
+            {
+                throw new DeployFailure("release", result.Describe($"{service.Name}: release command ({service.Release})") +
+                    "; nothing was switched, the live version keeps serving", result.LastLines);
+            }
+        }
+    }
+}

@@ -1,5 +1,6 @@
 using Dapper;
 using Microsoft.Data.Sqlite;
+using Slipway.State;
 
 namespace Slipway.Jobs;
 
@@ -22,27 +23,11 @@ internal sealed class JobStore
     /// the platform's disk.</summary>
     public const int MaxPendingPerApp = 10_000;
 
-    private readonly string _connectionString;
+    private readonly SqliteConnectionFactory _connections;
 
-    public JobStore(string databasePath)
-    {
-        _connectionString = new SqliteConnectionStringBuilder
-        {
-            DataSource = databasePath,
-            Cache = SqliteCacheMode.Private,
-            Pooling = true,
-            DefaultTimeout = 30,
-        }.ToString();
-        DefaultTypeMap.MatchNamesWithUnderscores = true;
-    }
+    public JobStore(string databasePath) => _connections = new SqliteConnectionFactory(databasePath);
 
-    private SqliteConnection Open()
-    {
-        var connection = new SqliteConnection(_connectionString);
-        connection.Open();
-        connection.Execute("pragma busy_timeout = 10000;");
-        return connection;
-    }
+    private SqliteConnection Open() => _connections.Open();
 
     // ---- cron state
 

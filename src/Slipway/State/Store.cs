@@ -8,38 +8,24 @@ namespace Slipway.State;
 /// SIGKILL at any point leaves rows that <see cref="RecoverAfterRestart"/> can make consistent.</summary>
 internal sealed class Store
 {
-    private readonly string _connectionString;
     private readonly TimeProvider _clock;
-
-    static Store() => DefaultTypeMap.MatchNamesWithUnderscores = true;
 
     public Store(string databasePath, TimeProvider clock)
     {
         _clock = clock;
-        _connectionString = new SqliteConnectionStringBuilder
-        {
-            DataSource = databasePath,
-            Cache = SqliteCacheMode.Private,
-            Pooling = true,
-            DefaultTimeout = 30,
-        }.ToString();
+        Connections = new SqliteConnectionFactory(databasePath);
         Migrate();
     }
 
+    public SqliteConnectionFactory Connections { get; }
+
     public string Now() => _clock.GetUtcNow().UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffZ");
 
-    private SqliteConnection Open()
-    {
-        var connection = new SqliteConnection(_connectionString);
-        connection.Open();
-        connection.Execute("pragma busy_timeout = 10000; pragma foreign_keys = on;");
-        return connection;
-    }
+    private SqliteConnection Open() => Connections.Open();
 
     private void Migrate()
     {
         using var connection = Open();
-        connection.Execute("pragma journal_mode = wal; pragma synchronous = normal;");
         connection.Execute("create table if not exists schema_version (version integer not null)");
         var version = connection.ExecuteScalar<long?>("select max(version) from schema_version") ?? 0;
         if (version > Schema.Migrations.Length)

@@ -5,7 +5,8 @@ using Slipway.State;
 namespace Slipway.Databases;
 
 /// <summary>The databases, servers and backups tables of the platform's SQLite state (migration 5 in
-/// State/Schema.cs). Plain SQL; each write is one statement.</summary>
+/// State/Schema.cs). Plain SQL; each write is one statement. Key rotation re-seals the secrets in these tables
+/// through <see cref="DatabaseSecretRows"/>.</summary>
 internal sealed class DatabaseStore(Store store)
 {
     // The platform's store migrates the schema (it is constructed first), owns the clock and opens connections

@@ -5,7 +5,8 @@ using Slipway.State;
 namespace Slipway.Jobs;
 
 /// <summary>Durable state of cron jobs and messages, in the platform's database (tables from migration 4).
-/// Times are passed in by the caller, read from the jobs clock, so tests drive them.</summary>
+/// Times are passed in by the caller, read from the jobs clock, so tests drive them. Destroying an app and key
+/// rotation reach these tables through <see cref="JobRows"/>.</summary>
 internal sealed class JobStore
 {
     /// <summary>Runs kept per job; older ones are deleted after each run (never one still running: its record

@@ -123,7 +123,8 @@ internal sealed class ConfigVars(Store store, Keyring keyring, SecretRedactor re
     }
 
     /// <summary>At start-up after a crash mid-rotation (and as rotation's last steps): re-encrypt with the
-    /// newest key, then make it the only one.</summary>
+    /// newest key, then make it the only one. Sealed files first, then the store in one transaction (config vars,
+    /// deployments' snapshots, and the rows other subsystems registered with it as State.ISealedRows).</summary>
     public void FinishInterruptedRotation()
     {
         if (!keyring.RotationPending)

@@ -9,6 +9,8 @@ internal static class DatabaseRegistration
     public static IServiceCollection AddDatabases(this IServiceCollection services, PlatformOptions options)
     {
         services.AddSingleton<DatabaseStore>();
+        // The databases' secrets in the store's key rotation transaction (State never names Databases' tables).
+        services.AddSingleton<State.ISealedRows, DatabaseSecretRows>();
         services.AddSingleton<PostgresCluster>();
         services.AddSingleton<Config.ISealedFile>(sp => sp.GetRequiredService<PostgresCluster>());
         services.AddSingleton<RedisServers>();

@@ -1,31 +1,19 @@
 using Dapper;
 using Microsoft.Data.Sqlite;
-using Slipway.Hosting;
+using Slipway.State;
 
 namespace Slipway.Databases;
 
-/// <summary>The databases, servers and backups tables of the platform's SQLite state (migration 4 in
-/// State/Schema.cs). Plain SQL; each write is one statement.</summary>
-internal sealed class DatabaseStore(PlatformOptions options, State.Store store)
+/// <summary>The databases, servers and backups tables of the platform's SQLite state (migration 5 in
+/// State/Schema.cs). Plain SQL; each write is one statement. Key rotation re-seals the secrets in these tables
+/// through <see cref="DatabaseSecretRows"/>.</summary>
+internal sealed class DatabaseStore(Store store)
 {
-    private readonly string _connectionString = new SqliteConnectionStringBuilder
-    {
-        DataSource = options.DatabasePath,
-        Cache = SqliteCacheMode.Private,
-        Pooling = true,
-        DefaultTimeout = 30,
-    }.ToString();
-
-    // The platform's store migrates the schema (it is constructed first) and owns the clock.
+    // The platform's store migrates the schema (it is constructed first), owns the clock and opens connections
+    // the same way for every store.
     public string Now() => store.Now();
 
-    private SqliteConnection Open()
-    {
-        var connection = new SqliteConnection(_connectionString);
-        connection.Open();
-        connection.Execute("pragma busy_timeout = 10000;");
-        return connection;
-    }
+    private SqliteConnection Open() => store.Connections.Open();
 
     // ---- databases
 

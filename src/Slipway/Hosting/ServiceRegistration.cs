@@ -19,7 +19,8 @@ internal static class ServiceRegistration
     {
         services.AddSingleton(options);
         services.AddSingleton(TimeProvider.System);
-        services.AddSingleton(sp => new Store(options.DatabasePath, sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton(sp => new Store(options.DatabasePath, sp.GetRequiredService<TimeProvider>(),
+            sp.GetServices<ISealedRows>(), sp.GetServices<IAppRows>()));
         services.AddSingleton(new Keyring(options.DataDir));
         services.AddSingleton<SecretRedactor>();
         services.AddSingleton<ConfigVars>();

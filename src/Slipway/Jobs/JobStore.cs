@@ -1,10 +1,12 @@
 using Dapper;
 using Microsoft.Data.Sqlite;
+using Slipway.State;
 
 namespace Slipway.Jobs;
 
 /// <summary>Durable state of cron jobs and messages, in the platform's database (tables from migration 4).
-/// Times are passed in by the caller, read from the jobs clock, so tests drive them.</summary>
+/// Times are passed in by the caller, read from the jobs clock, so tests drive them. Destroying an app and key
+/// rotation reach these tables through <see cref="JobRows"/>.</summary>
 internal sealed class JobStore
 {
     /// <summary>Runs kept per job; older ones are deleted after each run (never one still running: its record
@@ -22,27 +24,11 @@ internal sealed class JobStore
     /// the platform's disk.</summary>
     public const int MaxPendingPerApp = 10_000;
 
-    private readonly string _connectionString;
+    private readonly SqliteConnectionFactory _connections;
 
-    public JobStore(string databasePath)
-    {
-        _connectionString = new SqliteConnectionStringBuilder
-        {
-            DataSource = databasePath,
-            Cache = SqliteCacheMode.Private,
-            Pooling = true,
-            DefaultTimeout = 30,
-        }.ToString();
-        DefaultTypeMap.MatchNamesWithUnderscores = true;
-    }
+    public JobStore(string databasePath) => _connections = new SqliteConnectionFactory(databasePath);
 
-    private SqliteConnection Open()
-    {
-        var connection = new SqliteConnection(_connectionString);
-        connection.Open();
-        connection.Execute("pragma busy_timeout = 10000;");
-        return connection;
-    }
+    private SqliteConnection Open() => _connections.Open();
 
     // ---- cron state
 

@@ -13,6 +13,10 @@ internal static class JobsRegistration
         services.AddSingleton(new JobStore(options.DatabasePath));
         services.AddSingleton<JobSecrets>();
         services.AddSingleton<MessageSealer>();
+        // Jobs' rows in the store's destroy and key rotation transactions (State never names Jobs' tables).
+        services.AddSingleton<JobRows>();
+        services.AddSingleton<State.IAppRows>(sp => sp.GetRequiredService<JobRows>());
+        services.AddSingleton<State.ISealedRows>(sp => sp.GetRequiredService<JobRows>());
         services.AddSingleton<AppTargets>();
         services.AddSingleton<MessagesAddress>();
         services.AddSingleton<JobEnvironment>();

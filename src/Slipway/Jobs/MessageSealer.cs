@@ -5,8 +5,9 @@ namespace Slipway.Jobs;
 
 /// <summary>Message headers and bodies are the app's data and often hold secrets (an API key in a header for an
 /// external URL, a token in a body), so they are sealed with the master key like config vars (Config/Keyring) and
-/// re-encrypted by `slipway keys rotate` (State/Store.ReencryptAll). A row's headers tell whether it is sealed:
-/// plaintext headers are always a JSON object ("{...}"), rows stored before sealing are read as they are.</summary>
+/// re-encrypted by `slipway keys rotate` (<see cref="JobRows"/>, in the rotation's transaction). A row's headers
+/// tell whether it is sealed: plaintext headers are always a JSON object ("{...}"), rows stored before sealing are
+/// read as they are.</summary>
 internal sealed class MessageSealer(Keyring keyring)
 {
     public (string HeadersJson, byte[] Body) Seal(string headersJson, byte[] body) =>

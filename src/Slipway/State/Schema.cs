@@ -1,6 +1,13 @@
 namespace Slipway.State;
 
-/// <summary>Versioned schema migrations. Append only: never edit a shipped step, add a new one.</summary>
+/// <summary>Versioned schema migrations. Append only: never edit a shipped step, add a new one.
+///
+/// One ordered list for the whole database, although some tables belong to subsystems above State (Jobs'
+/// from step 4, Databases' from step 5): a data directory's schema_version is a single number that every
+/// released Slipway has written, so the steps cannot be split per subsystem without renumbering what is on
+/// disk; one list also gives one order for steps that touch several subsystems' tables. The steps are plain SQL
+/// text, so State names those tables only here, never in code that reads or writes them (that is
+/// <see cref="ISealedRows"/> and <see cref="IAppRows"/>).</summary>
 internal static class Schema
 {
     public static readonly string[] Migrations =

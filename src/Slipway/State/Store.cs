@@ -8,38 +8,30 @@ namespace Slipway.State;
 /// SIGKILL at any point leaves rows that <see cref="RecoverAfterRestart"/> can make consistent.</summary>
 internal sealed class Store
 {
-    private readonly string _connectionString;
     private readonly TimeProvider _clock;
+    private readonly ISealedRows[] _sealedRows;
+    private readonly IAppRows[] _appRows;
 
-    static Store() => DefaultTypeMap.MatchNamesWithUnderscores = true;
-
-    public Store(string databasePath, TimeProvider clock)
+    /// <param name="sealedRows">Other subsystems' rows that key rotation re-seals in its transaction.</param>
+    /// <param name="appRows">Other subsystems' rows that destroying an app deletes in its transaction.</param>
+    public Store(string databasePath, TimeProvider clock, IEnumerable<ISealedRows>? sealedRows = null, IEnumerable<IAppRows>? appRows = null)
     {
         _clock = clock;
-        _connectionString = new SqliteConnectionStringBuilder
-        {
-            DataSource = databasePath,
-            Cache = SqliteCacheMode.Private,
-            Pooling = true,
-            DefaultTimeout = 30,
-        }.ToString();
+        Connections = new SqliteConnectionFactory(databasePath);
+        _sealedRows = sealedRows?.ToArray() ?? [];
+        _appRows = appRows?.ToArray() ?? [];
         Migrate();
     }
 
+    public SqliteConnectionFactory Connections { get; }
+
     public string Now() => _clock.GetUtcNow().UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffZ");
 
-    private SqliteConnection Open()
-    {
-        var connection = new SqliteConnection(_connectionString);
-        connection.Open();
-        connection.Execute("pragma busy_timeout = 10000; pragma foreign_keys = on;");
-        return connection;
-    }
+    private SqliteConnection Open() => Connections.Open();
 
     private void Migrate()
     {
         using var connection = Open();
-        connection.Execute("pragma journal_mode = wal; pragma synchronous = normal;");
         connection.Execute("create table if not exists schema_version (version integer not null)");
         var version = connection.ExecuteScalar<long?>("select max(version) from schema_version") ?? 0;
         if (version > Schema.Migrations.Length)
@@ -107,12 +99,18 @@ internal sealed class Store
         c.Execute("update apps set hosts = @hostsJson where name = @app", new { app, hostsJson });
     }
 
+    /// <summary>Destroys an app row's state in one transaction: the rows registered participants keep for it
+    /// (<see cref="IAppRows"/>), then its deployments, builds, instances and events, the row, and its config.</summary>
     public void DeleteApp(string app)
     {
         using var c = Open();
         using var tx = c.BeginTransaction();
         var record = c.QuerySingleOrDefault<AppRecord>("select * from apps where name = @app", new { app }, tx);
-        foreach (var table in new[] { "instances", "deployments", "builds", "events", "cron_state", "cron_runs", "messages" })
+        foreach (var participant in _appRows)
+        {
+            participant.DeleteApp(c, tx, app, record);
+        }
+        foreach (var table in new[] { "instances", "deployments", "builds", "events" })
         {
             c.Execute($"delete from {table} where app = @app", new { app }, tx);
         }
@@ -120,10 +118,8 @@ internal sealed class Store
         if (record is not null)
         {
             // Config is keyed by the app the user named: this environment's own vars go, and the shared ones
-            // only with the app's last environment.
+            // (and every other scope of the app) only with the app's last environment.
             c.Execute("delete from config_vars where app = @base and env = @env", new { @base = record.App, env = record.Env }, tx);
-            // And the secrets the platform generated for it (Jobs/JobSecrets: CRON_SECRET, messages token).
-            c.Execute("delete from config_vars where app = @base and env = @scope", new { @base = record.App, scope = "@platform:" + record.Env }, tx);
             if (c.ExecuteScalar<long>("select count(*) from apps where base_app = @base", new { @base = record.App }, tx) == 0)
             {
                 c.Execute("delete from config_vars where app = @base", new { @base = record.App }, tx);
@@ -323,7 +319,9 @@ internal sealed class Store
         tx.Commit();
     }
 
-    /// <summary>Key rotation: every encrypted value rewritten in one transaction.</summary>
+    /// <summary>Key rotation: every encrypted value rewritten in one transaction, config vars and deployments'
+    /// config snapshots here, the rows of other subsystems by their registered participants
+    /// (<see cref="ISealedRows"/>).</summary>
     public void ReencryptAll(Func<string, string> reencrypt, Func<string, string> fingerprint)
     {
         using var c = Open();
@@ -341,20 +339,9 @@ internal sealed class Store
             // Fingerprints are keyed by the master key too: recomputed, so configs still compare equal.
             c.Execute("update deployments set config_json = @enc, config_hash = @hash where id = @id", new { enc, hash = fingerprint(enc), id }, tx);
         }
-        // Databases (Databases/): each environment's database password, and the URLs of servers admins added.
-        foreach (var (id, secret) in c.Query<(string, string)>("select id, secret_enc from databases", transaction: tx).AsList())
+        foreach (var participant in _sealedRows)
         {
-            c.Execute("update databases set secret_enc = @enc where id = @id", new { enc = reencrypt(secret), id }, tx);
-        }
-        foreach (var (name, url) in c.Query<(string, string)>("select name, url_enc from db_servers", transaction: tx).AsList())
-        {
-            c.Execute("update db_servers set url_enc = @enc where name = @name", new { enc = reencrypt(url), name }, tx);
-        }
-        // Messages' sealed headers and bodies (Jobs/MessageSealer).
-        foreach (var (id, headers, body) in c.Query<(string, string, byte[]?)>("select id, headers_json, body from messages", transaction: tx).AsList())
-        {
-            var (headersEnc, bodyEnc) = Jobs.MessageSealer.Reseal(headers, body, reencrypt);
-            c.Execute("update messages set headers_json = @headersEnc, body = @bodyEnc where id = @id", new { headersEnc, bodyEnc, id }, tx);
+            participant.Reseal(c, tx, reencrypt);
         }
         tx.Commit();
         c.Execute("pragma wal_checkpoint(full)");

@@ -6,7 +6,6 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Hosting;
 using Slipway.Deploy;
 using Slipway.Edge;
-using Slipway.Hosting;
 using Slipway.Runtime;
 using Slipway.State;
 
@@ -19,7 +18,7 @@ internal static class ApiEndpoints
     public static void MapSlipwayApi(this IEndpointRouteBuilder api)
     {
         var v1 = api.MapGroup("/v1");
-        v1.MapGet("/ping", (PlatformOptions options, EdgeServer edge) =>
+        v1.MapGet("/ping", (ApiOptions options, EdgeServer edge) =>
             Results.Ok(new { name = "slipway", version = typeof(ApiEndpoints).Assembly.GetName().Version?.ToString(3), httpPort = edge.Port, dataDir = options.DataDir }));
 
         v1.MapGet("/apps", (Store store, AppViews views) => store.ListApps().Select(views.App));

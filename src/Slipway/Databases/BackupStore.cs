@@ -23,7 +23,7 @@ internal sealed partial class BackupStore(
     BackupVerifier verifier,
     DatabaseLocks locks,
     Store store,
-    Hosting.PlatformOptions options,
+    DatabasesOptions options,
     ILogger<BackupStore> logger)
 {
     public IBackupStorage Storage => storage;

@@ -1,12 +1,12 @@
 using Microsoft.Extensions.DependencyInjection;
-using Slipway.Hosting;
 
 namespace Slipway.Databases;
 
 internal static class DatabaseRegistration
 {
-    /// <summary>Register between the edge and Recovery: databases start before apps are brought back and stop after them.</summary>
-    public static IServiceCollection AddDatabases(this IServiceCollection services, PlatformOptions options)
+    /// <summary>Register between the edge and Recovery: databases start before apps are brought back and stop after them.
+    /// Reads <see cref="DatabasesOptions"/>, which the host registers (and validates).</summary>
+    public static IServiceCollection AddDatabases(this IServiceCollection services)
     {
         services.AddSingleton<DatabaseStore>();
         // The databases' secrets in the store's key rotation transaction (State never names Databases' tables).
@@ -16,7 +16,7 @@ internal static class DatabaseRegistration
         services.AddSingleton<RedisServers>();
         services.AddSingleton<DatabaseProvisioner>();
         services.AddSingleton<Deploy.IEnvironmentResources>(sp => sp.GetRequiredService<DatabaseProvisioner>());
-        services.AddSingleton<IBackupStorage>(new LocalBackupStorage(Path.Combine(options.DataDir, "backups", "files")));
+        services.AddSingleton<IBackupStorage>(sp => new LocalBackupStorage(Path.Combine(sp.GetRequiredService<DatabasesOptions>().DataDir, "backups", "files")));
         services.AddSingleton<DatabaseLocks>();
         services.AddSingleton<BackupVerifier>();
         services.AddSingleton<BackupStore>();

@@ -3,7 +3,6 @@ using System.Globalization;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Npgsql;
-using Slipway.Hosting;
 
 namespace Slipway.Databases;
 
@@ -19,7 +18,7 @@ namespace Slipway.Databases;
 ///   into a new database of the live cluster ─► temporary cluster stopped and deleted
 /// </summary>
 internal sealed partial class PointInTimeRecovery(
-    PostgresCluster cluster, DatabaseStore databases, Config.Keyring keyring, PlatformOptions options, TimeProvider clock, ILogger<PointInTimeRecovery> logger)
+    PostgresCluster cluster, DatabaseStore databases, Config.Keyring keyring, DatabasesOptions options, TimeProvider clock, ILogger<PointInTimeRecovery> logger)
     : BackgroundService
 {
     private readonly SemaphoreSlim _baseBackups = new(1, 1);

@@ -6,7 +6,6 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 using Slipway.Config;
-using Slipway.Hosting;
 using Slipway.Runtime;
 using Slipway.State;
 
@@ -22,7 +21,7 @@ namespace Slipway.Databases;
 ///     wal-archive/   archive_command's target (point-in-time recovery)
 ///     log/           the server's log
 /// </summary>
-internal sealed partial class PostgresCluster(PlatformOptions options, Keyring keyring, Store store, TimeProvider clock, ILogger<PostgresCluster> logger)
+internal sealed partial class PostgresCluster(DatabasesOptions options, Keyring keyring, Store store, TimeProvider clock, ILogger<PostgresCluster> logger)
     : IHostedService, Config.ISealedFile
 {
     public const string Superuser = "slipway";

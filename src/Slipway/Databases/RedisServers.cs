@@ -5,7 +5,6 @@ using System.Net.Sockets;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Slipway.Config;
-using Slipway.Hosting;
 using Slipway.State;
 
 namespace Slipway.Databases;
@@ -13,7 +12,7 @@ namespace Slipway.Databases;
 /// <summary>One supervised redis-server per redis database of an environment: loopback only, a generated
 /// password, maxmemory from the manifest, append-only persistence (fsync every second), its own directory.
 /// Restarted when it exits; started again with the platform.</summary>
-internal sealed partial class RedisServers(PlatformOptions options, DatabaseStore databases, Keyring keyring, Store store, TimeProvider clock, ILogger<RedisServers> logger)
+internal sealed partial class RedisServers(DatabasesOptions options, DatabaseStore databases, Keyring keyring, Store store, TimeProvider clock, ILogger<RedisServers> logger)
     : IHostedService
 {
     public const string InstallHint = "Install redis-server: 'sudo apt-get install redis-server' (Debian/Ubuntu), 'sudo dnf install redis' (Fedora) or 'brew install redis' (macOS).";

@@ -4,14 +4,10 @@ namespace Slipway.Deploy;
 
 internal static class DeployRegistration
 {
-    /// <summary>Deployments: the engine, its planner and rollout, and the local runtime target.</summary>
-    public static IServiceCollection AddDeploy(this IServiceCollection services, DeployOptions options)
+    /// <summary>Deployments: the engine, its planner and rollout, and the local runtime target. Reads
+    /// <see cref="DeployOptions"/>, which the host registers (and validates).</summary>
+    public static IServiceCollection AddDeploy(this IServiceCollection services)
     {
-        if (options.Problems().ToList() is { Count: > 0 } problems)
-        {
-            throw new UserException("Cannot start: " + string.Join(" ", problems));
-        }
-        services.AddSingleton(options);
         services.AddSingleton<ProcessEnvironment>();
         services.AddSingleton<AppRuntime>();
         services.AddSingleton<IRuntimeTarget>(sp => sp.GetRequiredService<AppRuntime>());

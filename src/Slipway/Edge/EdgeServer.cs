@@ -11,7 +11,6 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Slipway.Hosting;
 
 namespace Slipway.Edge;
 
@@ -20,7 +19,7 @@ namespace Slipway.Edge;
 /// table. Kestrel itself enforces the connection-level limits: header size (431), slow headers (slowloris:
 /// the connection is closed), idle keep-alive connections, and request framing (bad chunking gets 400; Content-Length with
 /// Transfer-Encoding is read as chunked and the connection closed after the answer).</summary>
-internal sealed class EdgeServer(PlatformOptions options, EdgeHandler handler, ILoggerFactory loggerFactory,
+internal sealed class EdgeServer(EdgeOptions options, EdgeHandler handler, ILoggerFactory loggerFactory,
     Tls.CertificateStore? certificates = null) : IHostedService
 {
     /// <summary>Request line plus headers; larger gets 431 (nginx's large_client_header_buffers is 32 KB too).</summary>

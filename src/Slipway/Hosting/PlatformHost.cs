@@ -1,7 +1,9 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Slipway.Api;
 using Slipway.Jobs;
 
@@ -39,6 +41,7 @@ internal static class PlatformHost
         builder.Services.AddSlipway(options);
 
         var app = builder.Build();
+        RefuseBadOptions(app, dataLock);
         var token = ApiToken.LoadOrCreate(options.TokenPath);
         // The data directory is free again once this platform has stopped (a restart in the same process).
         app.Lifetime.ApplicationStopped.Register(dataLock.Dispose);
@@ -64,5 +67,27 @@ internal static class PlatformHost
         app.MapJobsApi();
         Databases.DatabaseEndpoints.MapDatabaseApi(app);
         return app;
+    }
+
+    /// <summary>Runs the options' start-up validation now (StartAsync would run it too) so that a bad flag is a
+    /// user error naming the flag, not a stack trace, and the data directory is let go again.</summary>
+    private static void RefuseBadOptions(WebApplication app, DataDirectory dataLock)
+    {
+        try
+        {
+            app.Services.GetService<IStartupValidator>()?.Validate();
+        }
+        catch (Exception e) when (e is OptionsValidationException or AggregateException)
+        {
+            var failures = (e is AggregateException all ? all.InnerExceptions : [e])
+                .OfType<OptionsValidationException>().SelectMany(f => f.Failures).ToList();
+            if (failures.Count == 0)
+            {
+                throw;
+            }
+            ((IDisposable)app).Dispose();
+            dataLock.Dispose();
+            throw new UserException("Cannot start: " + string.Join(" ", failures));
+        }
     }
 }

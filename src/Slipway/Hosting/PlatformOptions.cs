@@ -1,6 +1,7 @@
 namespace Slipway.Hosting;
 
-/// <summary>Host settings of one running platform (command-line flags of `slipway server`).</summary>
+/// <summary>Host settings of one running platform (command-line flags of `slipway server`). Only Hosting and the
+/// CLI read this record: Hosting maps it onto each subsystem's own options (SubsystemOptions).</summary>
 internal sealed record PlatformOptions
 {
     public required string DataDir { get; init; }
@@ -36,9 +37,9 @@ internal sealed record PlatformOptions
     /// <summary>The clock cron schedules and message delays are read from; null: the platform's. Tests move it
     /// by hand (Jobs/JobsClock).</summary>
     public TimeProvider? JobsClock { get; init; }
-    /// <summary>Where the managed PostgreSQL cluster and redis servers keep their data. Default: DATA/databases, or
-    /// when Slipway runs as root (the databases run as an unprivileged user, who cannot enter the private data
-    /// directory) /var/lib/slipway/databases-ID, one per data directory.</summary>
+
+    /// <summary>Where the managed PostgreSQL cluster and redis servers keep their data; null: the default
+    /// (Databases/DatabasesOptions.EffectiveDatabasesDir).</summary>
     public string? DatabasesDir { get; init; }
 
     /// <summary>How often the backup scheduler looks for due backups.</summary>
@@ -48,10 +49,6 @@ internal sealed record PlatformOptions
     /// long), and how often a base backup is taken.</summary>
     public TimeSpan PitrWindow { get; init; } = TimeSpan.FromDays(7);
     public TimeSpan BaseBackupInterval { get; init; } = TimeSpan.FromDays(1);
-
-    public string EffectiveDatabasesDir => DatabasesDir ?? (Databases.ClusterUser.IsRoot
-        ? Path.Combine("/var/lib/slipway", "databases-" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(DataDir)))[..12])
-        : Path.Combine(DataDir, "databases"));
 
     public string SocketPath => Path.Combine(DataDir, "slipway.sock");
     public string DatabasePath => Path.Combine(DataDir, "slipway.db");

@@ -17,7 +17,13 @@ internal static class ServiceRegistration
 {
     public static IServiceCollection AddSlipway(this IServiceCollection services, PlatformOptions options)
     {
-        services.AddSingleton(options);
+        // One pattern for host settings: each subsystem owns a small *Options class (Edge, Api, Deploy, Jobs,
+        // Databases); SubsystemOptions maps the flags onto it with AddOptions<T>().Configure(...), checks it with
+        // Validate(rule, "message naming the flag").ValidateOnStart(), and registers the validated value, so
+        // subsystems inject EdgeOptions, DeployOptions... and never see PlatformOptions. State and Runtime take
+        // their paths as constructor arguments below. Decisions made while registering (is HTTPS on?) read the
+        // flags directly.
+        services.AddSubsystemOptions(options);
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(sp => new Store(options.DatabasePath, sp.GetRequiredService<TimeProvider>(),
             sp.GetServices<ISealedRows>(), sp.GetServices<IAppRows>()));
@@ -37,33 +43,25 @@ internal static class ServiceRegistration
         services.AddSingleton<AccessMetrics>();
         services.AddSingleton(sp => new AccessLog(sp.GetRequiredService<LogStore>()));
         services.AddSingleton(sp => new EdgeHandler(sp.GetRequiredService<Routes>(), sp.GetRequiredService<HttpForwarder>(),
-            sp.GetRequiredService<AccessMetrics>(), options.AccessLog ? sp.GetRequiredService<AccessLog>() : null,
+            sp.GetRequiredService<AccessMetrics>(), sp.GetRequiredService<EdgeOptions>().AccessLog ? sp.GetRequiredService<AccessLog>() : null,
             sp.GetRequiredService<TrustedProxies>(), sp.GetRequiredService<TimeProvider>()));
         if (options.HttpsPort is not null)
         {
-            services.AddCertificateStore(options);
+            services.AddCertificateStore(options.CertsDir);
         }
         services.AddSingleton<EdgeServer>();
 
         services.AddSingleton<StepRunner>();
         services.AddSingleton(sp => new Builder(sp.GetRequiredService<StepRunner>(), sp.GetRequiredService<LogStore>(),
             sp.GetRequiredService<TimeProvider>(), options.EffectiveCacheDir));
-        services.AddDeploy(new DeployOptions
-        {
-            DataDir = options.DataDir,
-            BuildsDir = options.BuildsDir,
-            CacheDir = options.EffectiveCacheDir,
-            KeepBuilds = options.KeepBuilds,
-            WarmWindow = options.WarmWindow,
-            HttpPort = options.HttpPort,
-        });
+        services.AddDeploy();
         services.AddSingleton<AppViews>();
 
         // Order matters: the edge listens before recovery routes apps to it; on shutdown (reverse order)
         // recovery stops every instance before the edge closes.
         services.AddHostedService(sp => sp.GetRequiredService<EdgeServer>());
-        services.AddSlipwayJobs(options);
-        services.AddDatabases(options);
+        services.AddSlipwayJobs();
+        services.AddDatabases();
         services.AddHostedService<Recovery>();
         services.AddJobRunners();
         return services;

@@ -1,16 +1,15 @@
 using Microsoft.Extensions.DependencyInjection;
-using Slipway.Hosting;
 
 namespace Slipway.Jobs;
 
 internal static class JobsRegistration
 {
     /// <summary>Jobs' services and the messages listener. Registered before Recovery, so the listener's URL
-    /// is known when Recovery starts the apps' instances.</summary>
-    public static IServiceCollection AddSlipwayJobs(this IServiceCollection services, PlatformOptions options)
+    /// is known when Recovery starts the apps' instances. Reads <see cref="JobsOptions"/>, which the host registers.</summary>
+    public static IServiceCollection AddSlipwayJobs(this IServiceCollection services)
     {
-        services.AddSingleton(sp => new JobsClock(options.JobsClock ?? sp.GetRequiredService<TimeProvider>()));
-        services.AddSingleton(new JobStore(options.DatabasePath));
+        services.AddSingleton(sp => new JobsClock(sp.GetRequiredService<JobsOptions>().Clock ?? sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton(sp => new JobStore(sp.GetRequiredService<JobsOptions>().DatabasePath));
         services.AddSingleton<JobSecrets>();
         services.AddSingleton<MessageSealer>();
         // Jobs' rows in the store's destroy and key rotation transactions (State never names Jobs' tables).

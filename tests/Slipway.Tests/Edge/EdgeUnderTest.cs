@@ -1,6 +1,5 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using Slipway.Edge;
-using Slipway.Hosting;
 using Slipway.Runtime;
 
 namespace Slipway.Tests.Edge;
@@ -36,7 +35,7 @@ internal sealed class EdgeUnderTest : IAsyncDisposable
         var trusted = TrustedProxies.Parse(trustedProxies ?? []);
         var forwarder = new HttpForwarder(trusted);
         var metrics = new AccessMetrics();
-        var server = new EdgeServer(new PlatformOptions { DataDir = Path.GetTempPath(), HttpPort = 0 },
+        var server = new EdgeServer(new EdgeOptions { HttpPort = 0 },
             new EdgeHandler(routes, forwarder, metrics, accessLog: null, trusted), NullLoggerFactory.Instance)
         {
             HeadersTimeout = headersTimeout ?? TimeSpan.FromSeconds(10),

@@ -24,7 +24,7 @@ public sealed class CertCommandsTests : IAsyncLifetime
         builder.Logging.ClearProviders();
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.ListenUnixSocket(options.SocketPath));
         builder.Services.AddSingleton(TimeProvider.System);
-        builder.Services.AddCertificateStore(options);
+        builder.Services.AddCertificateStore(options.CertsDir);
         _api = builder.Build();
         _api.UseSlipwayErrors();
         _api.MapCertificateApi();

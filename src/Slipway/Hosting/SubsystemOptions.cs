@@ -1,0 +1,83 @@
+using System.Net;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Slipway.Api;
+using Slipway.Databases;
+using Slipway.Deploy;
+using Slipway.Edge;
+using Slipway.Jobs;
+
+namespace Slipway.Hosting;
+
+/// <summary>Maps `slipway server`'s flags (<see cref="PlatformOptions"/>) onto each subsystem's own options, and
+/// says which flag to fix when a value cannot work. The rules live here, not beside the types, because only the
+/// host knows the flags' names.</summary>
+internal static class SubsystemOptions
+{
+    public static IServiceCollection AddSubsystemOptions(this IServiceCollection services, PlatformOptions options)
+    {
+        services.AddHostOptions<EdgeOptions>(o =>
+            {
+                o.HttpAddress = options.HttpAddress;
+                o.HttpPort = options.HttpPort;
+                o.HttpsPort = options.HttpsPort;
+                o.TrustedProxies = options.TrustedProxies;
+                o.AccessLog = options.AccessLog;
+                o.CertsDir = options.CertsDir;
+            })
+            .Validate(o => IPAddress.TryParse(o.HttpAddress, out _),
+                "--listen must be an IP address such as 127.0.0.1 or 0.0.0.0.")
+            .Validate(o => IsPort(o.HttpPort), "--http-port must be a port number from 1 to 65535.")
+            .Validate(o => o.HttpsPort is null || IsPort(o.HttpsPort.Value), "--https-port must be a port number from 1 to 65535.")
+            // 0 asks for a free port (tests), so two zeros are two different ports.
+            .Validate(o => o.HttpsPort is not { } https || https == 0 || https != o.HttpPort,
+                "--https-port must differ from --http-port: the edge serves plain HTTP and TLS on separate ports.");
+
+        services.AddHostOptions<ApiOptions>(o => o.DataDir = options.DataDir);
+
+        services.AddHostOptions<DeployOptions>(o =>
+            {
+                o.DataDir = options.DataDir;
+                o.BuildsDir = options.BuildsDir;
+                o.CacheDir = options.EffectiveCacheDir;
+                o.KeepBuilds = options.KeepBuilds;
+                o.WarmWindow = options.WarmWindow;
+                o.HttpPort = options.HttpPort;
+            })
+            .Validate(o => o.KeepBuilds >= 1, "--keep-builds must be at least 1: the live build is always kept.")
+            .Validate(o => o.WarmWindow >= TimeSpan.Zero, "--warm-window cannot be negative; 0s stops replaced instances at once.")
+            .Validate(o => Path.IsPathFullyQualified(o.BuildsDir) && Path.IsPathFullyQualified(o.CacheDir),
+                "--data and --cache-dir must be absolute paths.");
+
+        services.AddHostOptions<JobsOptions>(o =>
+        {
+            o.DatabasePath = options.DatabasePath;
+            o.Clock = options.JobsClock;
+        });
+
+        services.AddHostOptions<DatabasesOptions>(o =>
+            {
+                o.DataDir = options.DataDir;
+                o.DatabasesDir = options.DatabasesDir;
+                o.BackupTick = options.BackupTick;
+                o.PitrWindow = options.PitrWindow;
+                o.BaseBackupInterval = options.BaseBackupInterval;
+            })
+            .Validate(o => o.DatabasesDir is null || Path.IsPathFullyQualified(o.DatabasesDir), "--databases-dir must be an absolute path.")
+            .Validate(o => o.BackupTick > TimeSpan.Zero && o.PitrWindow > TimeSpan.Zero && o.BaseBackupInterval > TimeSpan.Zero,
+                "the backup tick, point-in-time window and base backup interval must be positive.");
+        return services;
+    }
+
+    /// <summary>Options bound once from the flags, checked when the host starts (ValidateOnStart, and earlier in
+    /// PlatformHost.Build), and registered as the plain value: the flags never change while the platform runs, so
+    /// consumers take <typeparamref name="T"/> itself rather than IOptions&lt;T&gt;, and tests build one with an
+    /// object initializer.</summary>
+    private static OptionsBuilder<T> AddHostOptions<T>(this IServiceCollection services, Action<T> map) where T : class
+    {
+        services.AddSingleton(sp => sp.GetRequiredService<IOptions<T>>().Value);
+        return services.AddOptions<T>().Configure(map).ValidateOnStart();
+    }
+
+    private static bool IsPort(int port) => port is >= 0 and <= 65535;
+}

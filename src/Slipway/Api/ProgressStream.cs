@@ -1,7 +1,8 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
+using Slipway.Databases;
 
-namespace Slipway.Databases;
+namespace Slipway.Api;
 
 /// <summary>Runs a long database operation for an API request. With ?progress=1 the answer is NDJSON, written
 /// as the operation goes (like a deployment's log):

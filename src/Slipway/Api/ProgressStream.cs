@@ -25,7 +25,9 @@ internal static class ProgressStream
             return Results.Ok(await operation(OperationProgress.None));
         }
         var response = context.Response;
+#pragma warning disable CA2000 // not disposed: a progress tick may still arrive after the operation returned; without AvailableWaitHandle it holds no OS handle
         var gate = new SemaphoreSlim(1, 1);
+#pragma warning restore CA2000
         async Task WriteAsync(object line)
         {
             await gate.WaitAsync(CancellationToken.None);

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Diagnostics;
+using Slipway.Api;
 using Slipway.Databases;
 
 namespace Slipway.Cli;

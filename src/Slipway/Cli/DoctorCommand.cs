@@ -1,3 +1,4 @@
+using Slipway.Api;
 using System.CommandLine;
 using Slipway.Databases;
 

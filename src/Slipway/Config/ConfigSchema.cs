@@ -9,11 +9,6 @@ namespace Slipway.Config;
 /// exact command that fixes it; a secret's value never appears in a message.</summary>
 internal static class ConfigSchema
 {
-    /// <summary>Prefixes that frameworks inline into browser bundles at build time.</summary>
-    public static readonly IReadOnlyList<string> BrowserPrefixes = ["VITE_", "NEXT_PUBLIC_", "REACT_APP_", "PUBLIC_", "NUXT_PUBLIC_", "EXPO_PUBLIC_"];
-
-    public static bool IsBrowserVariable(string name) => BrowserPrefixes.Any(p => name.StartsWith(p, StringComparison.Ordinal));
-
     /// <param name="target">How the fix commands name the app: "shop", or "shop --env staging".</param>
     public static IReadOnlyList<string> Check(string target, IReadOnlyList<VariableSpec> variables, ConfigSnapshot config, string environment)
     {

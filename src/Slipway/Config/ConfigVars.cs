@@ -1,3 +1,4 @@
+using Slipway.Manifests;
 using Slipway.State;
 
 namespace Slipway.Config;
@@ -59,8 +60,8 @@ internal sealed class ConfigVars(Store store, Keyring keyring, SecretRedactor re
         var problems = set.Keys.Concat(unset).Select(Problem).OfType<string>().ToList();
         if (secret)
         {
-            problems.AddRange(set.Keys.Where(ConfigSchema.IsBrowserVariable).Select(name =>
-                $"{name} cannot be a secret: frameworks inline {ConfigSchema.BrowserPrefixes.First(p => name.StartsWith(p, StringComparison.Ordinal))}* variables into the browser bundle, where anyone can read it. " +
+            problems.AddRange(set.Keys.Where(BrowserVariables.Is).Select(name =>
+                $"{name} cannot be a secret: frameworks inline {BrowserVariables.Prefixes.First(p => name.StartsWith(p, StringComparison.Ordinal))}* variables into the browser bundle, where anyone can read it. " +
                 "Keep the secret on the server under another name (without that prefix), or set it without --secret if it is public."));
         }
         if (problems.Count > 0)

@@ -67,7 +67,7 @@ internal static class ReleasePlanner
     {
         var declared = spec.Variables.Where(v => v.Build).Select(v => v.Name).ToHashSet(StringComparer.Ordinal);
         return built.Vars.Keys.Union(next.Vars.Keys)
-            .Where(name => ConfigSchema.IsBrowserVariable(name) || declared.Contains(name))
+            .Where(name => BrowserVariables.Is(name) || declared.Contains(name))
             .Where(name => built.Vars.GetValueOrDefault(name) != next.Vars.GetValueOrDefault(name))
             .Order(StringComparer.Ordinal).ToList();
     }

@@ -51,6 +51,7 @@ internal sealed class HttpForwarder : IDisposable
     public HttpForwarder(TrustedProxies? trusted = null)
     {
         _trusted = trusted ?? TrustedProxies.None;
+#pragma warning disable CA2000 // the invoker owns the handler (disposeHandler: true) and is disposed with the forwarder
         _client = new HttpMessageInvoker(new SocketsHttpHandler
         {
             UseProxy = false,
@@ -64,6 +65,7 @@ internal sealed class HttpForwarder : IDisposable
             PooledConnectionLifetime = TimeSpan.FromMinutes(5),
             MaxResponseHeadersLength = 64,
         });
+#pragma warning restore CA2000
     }
 
     public async ValueTask<ForwarderError> ForwardAsync(HttpContext context, ForwardTarget target, Manifests.EdgeLimitsSpec limits)
@@ -223,7 +225,9 @@ internal sealed class HttpForwarder : IDisposable
     private static async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken token)
     {
         var timeout = context.InitialRequestMessage.Options.TryGetValue(ConnectTimeoutKey, out var value) ? value : TimeSpan.FromSeconds(5);
+#pragma warning disable CA2000 // the NetworkStream returned owns the socket; every failure path disposes it
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+#pragma warning restore CA2000
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(token);
         deadline.CancelAfter(timeout);
         try

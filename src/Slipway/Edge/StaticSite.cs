@@ -10,6 +10,8 @@ namespace Slipway.Edge;
 /// leave the root, whatever its encoding, and files whose own name starts with a dot (files inside dotted
 /// folders such as .well-known/ are served). SPA mode answers index.html for client routes
 /// (paths whose last segment has no extension), but a missing asset stays a real 404.</summary>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification =
+    "PhysicalFileProvider.Dispose only stops a file watcher, and Watch is never called; a site lives as long as the route tables that hold it, which requests may still read after a swap")]
 internal sealed partial class StaticSite(string root, bool spa, string allowedRoot)
 {
     private static readonly FileExtensionContentTypeProvider ContentTypes = new();

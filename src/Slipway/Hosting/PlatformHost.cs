@@ -65,7 +65,7 @@ internal static class PlatformHost
         app.MapConfigApi();
         app.MapKeyApi();
         app.MapJobsApi();
-        Databases.DatabaseEndpoints.MapDatabaseApi(app);
+        Api.DatabaseEndpoints.MapDatabaseApi(app);
         return app;
     }
 

@@ -44,7 +44,7 @@ internal sealed class AppTargets(AppRuntime runtime, Store store)
         }
         var endpoint = healthy[Random.Shared.Next(healthy.Count)].Endpoint;
         var url = new Uri(endpoint.BaseUri, path);
-        if (!IsLocalPath(path) || url.Authority != endpoint.BaseUri.Authority)
+        if (!AppPaths.IsLocalPath(path) || url.Authority != endpoint.BaseUri.Authority)
         {
             // "//host/x" (or "/\host/x") resolves against the instance's URL to another host: never follow it.
             temporary = false;
@@ -53,9 +53,6 @@ internal sealed class AppTargets(AppRuntime runtime, Store store)
         return (url, null);
     }
 
-    /// <summary>False for a path a URL resolver reads as another host ("//host/x", "/\host/x").</summary>
-    public static bool IsLocalPath(string path) =>
-        path.StartsWith('/') && !path.StartsWith("//", StringComparison.Ordinal) && !path.Contains('\\', StringComparison.Ordinal);
 
     /// <summary>Waits (up to <paramref name="timeout"/>) until a healthy instance can take the request: after a
     /// platform restart a job may be due before the app's instances have passed their health checks.</summary>

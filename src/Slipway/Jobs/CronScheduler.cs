@@ -33,6 +33,12 @@ internal sealed partial class CronScheduler(
     private static readonly TimeSpan TickInterval = TimeSpan.FromSeconds(1);
 
     private readonly SemaphoreSlim _tick = new(1, 1);
+
+    public override void Dispose()
+    {
+        base.Dispose();
+        _tick.Dispose();
+    }
     private readonly ConcurrentDictionary<string, IReadOnlyList<(CronSpec Job, CronSchedule Schedule)>> _byDeployment = new();
 
     public override async Task StartAsync(CancellationToken cancellationToken)

@@ -251,6 +251,7 @@ internal sealed partial class MessageDelivery(
     {
         base.Dispose();
         _http.Dispose();
+        _wake.Dispose();
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Message {MessageId} of {App} delivered (attempt {Attempt})")]

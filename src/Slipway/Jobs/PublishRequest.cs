@@ -50,7 +50,7 @@ internal sealed record PublishRequest(
         {
             problems.Add("give either \"path\" (one of your app's own service paths, like \"/jobs/send-email\") or \"url\" (an allowed external URL), not both or neither");
         }
-        if (Path is not null && (!ManifestKeys.SourcePattern().IsMatch(Path) || !AppTargets.IsLocalPath(Path)))
+        if (Path is not null && (!ManifestKeys.SourcePattern().IsMatch(Path) || !AppPaths.IsLocalPath(Path)))
         {
             problems.Add($"path: expected a path on your app starting with a single \"/\" (like \"/jobs/send-email\"), got \"{Path}\"; " +
                          "to call another host use \"url\"");

@@ -1,4 +1,3 @@
-using Slipway.Jobs;
 
 namespace Slipway.Manifests;
 
@@ -43,7 +42,7 @@ internal static class CronsReader
             var schedule = Schedule(cron);
 
             var path = cron.String("path", "a path like \"/api/cron/daily-sync\"");
-            if (path is not null && (!ManifestKeys.SourcePattern().IsMatch(path) || !AppTargets.IsLocalPath(path)))
+            if (path is not null && (!ManifestKeys.SourcePattern().IsMatch(path) || !AppPaths.IsLocalPath(path)))
             {
                 // "//host/x" would resolve to another host: a job calls its own app only.
                 cron.Error("path", $"expected a path on the app starting with a single \"/\" like \"/api/cron/daily-sync\", got {ManifestObject.Quote(path)}");

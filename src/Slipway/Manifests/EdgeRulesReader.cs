@@ -1,5 +1,4 @@
 using System.Text.Json;
-using Slipway.Edge;
 
 namespace Slipway.Manifests;
 

@@ -57,7 +57,7 @@ internal static class VariablesReader
             pattern = null;
         }
         var defaultValue = v.String("default", "a default value (a string)");
-        if (v.Bool("secret") == true && (v.Bool("build") == true || Config.ConfigSchema.IsBrowserVariable(name)))
+        if (v.Bool("secret") == true && (v.Bool("build") == true || BrowserVariables.Is(name)))
         {
             v.Error("secret", $"{name} is given to the build, which may inline it into a browser bundle for anyone to read; " +
                 "a secret must stay on the server: drop \"secret\" or rename the variable");

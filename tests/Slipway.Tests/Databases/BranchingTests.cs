@@ -1,3 +1,4 @@
+using Slipway.Api;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Slipway.Databases;

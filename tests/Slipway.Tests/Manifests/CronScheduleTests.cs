@@ -1,6 +1,7 @@
 using Slipway.Jobs;
+using Slipway.Manifests;
 
-namespace Slipway.Tests.Jobs;
+namespace Slipway.Tests.Manifests;
 
 public sealed class CronScheduleTests
 {

@@ -1,6 +1,6 @@
-using Slipway.Edge;
+using Slipway.Manifests;
 
-namespace Slipway.Tests.Edge;
+namespace Slipway.Tests.Manifests;
 
 public sealed class PathPatternTests
 {

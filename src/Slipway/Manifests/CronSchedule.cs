@@ -1,6 +1,6 @@
 using NCrontab;
 
-namespace Slipway.Jobs;
+namespace Slipway.Manifests;
 
 /// <summary>A parsed five-field cron expression in a time zone. Parsing is NCrontab's (a well-kept library,
 /// not ours); this type adds the time zone and the error text a user can act on.

@@ -1,7 +1,7 @@
 using System.Text;
 using System.Text.RegularExpressions;
 
-namespace Slipway.Edge;
+namespace Slipway.Manifests;
 
 /// <summary>A route source in the syntax vercel.json (path-to-regexp) uses, compiled once per deployment:
 ///

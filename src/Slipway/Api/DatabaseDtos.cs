@@ -1,6 +1,6 @@
-using Slipway.Api;
+using Slipway.Databases;
 
-namespace Slipway.Databases;
+namespace Slipway.Api;
 
 internal sealed record DatabaseCreateBody(string? Name, string? Type, string? Var, string? Server, string? MaxMemory, string? Schedule);
 

@@ -1,7 +1,8 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
+using Slipway.Databases;
 
-namespace Slipway.Databases;
+namespace Slipway.Api;
 
 /// <summary>Runs a long database operation for an API request. With ?progress=1 the answer is NDJSON, written
 /// as the operation goes (like a deployment's log):
@@ -24,7 +25,9 @@ internal static class ProgressStream
             return Results.Ok(await operation(OperationProgress.None));
         }
         var response = context.Response;
+#pragma warning disable CA2000 // not disposed: a progress tick may still arrive after the operation returned; without AvailableWaitHandle it holds no OS handle
         var gate = new SemaphoreSlim(1, 1);
+#pragma warning restore CA2000
         async Task WriteAsync(object line)
         {
             await gate.WaitAsync(CancellationToken.None);

@@ -1,12 +1,12 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
-using Slipway.Api;
 using Slipway.Deploy;
 using Slipway.Manifests;
 using Slipway.State;
+using Slipway.Databases;
 
-namespace Slipway.Databases;
+namespace Slipway.Api;
 
 /// <summary>/v1/apps/{app}/databases... (environment-scoped through ?env=), /v1/backups/{id}... and
 /// /v1/db-servers. URLs (secrets) leave the platform only through GET .../databases/{name}/url.</summary>

@@ -4,8 +4,9 @@ using Microsoft.AspNetCore.Routing;
 using Slipway.Deploy;
 using Slipway.Manifests;
 using Slipway.State;
+using Slipway.Jobs;
 
-namespace Slipway.Jobs;
+namespace Slipway.Api;
 
 /// <summary>The platform API's cron and message endpoints (what `slipway cron` and `slipway messages` call).
 /// App-scoped like every /v1/apps/{app} endpoint: ?env= picks the environment.</summary>

@@ -15,7 +15,18 @@ internal sealed record LaunchSpec(
     string Command,
     string WorkingDirectory,
     IReadOnlyDictionary<string, string> Environment,
-    bool LowPriority = false);
+    bool LowPriority = false)
+{
+    /// <summary>Null: <see cref="Command"/> is a shell command line. Otherwise <see cref="Command"/> is a program
+    /// run directly with these arguments (servers the platform supervises: the pid is the server's own).</summary>
+    public IReadOnlyList<string>? Arguments { get; init; }
+
+    public Isolation Isolation { get; init; } = Isolation.None;
+
+    /// <summary>Runs <paramref name="program"/> with <paramref name="arguments"/>, no shell in between.</summary>
+    public static LaunchSpec Exec(string program, IReadOnlyList<string> arguments, string workingDirectory, IReadOnlyDictionary<string, string> environment) =>
+        new(program, workingDirectory, environment) { Arguments = arguments };
+}
 
 internal enum OutputStream { Stdout, Stderr }
 

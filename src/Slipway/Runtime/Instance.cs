@@ -106,7 +106,7 @@ internal sealed partial class Instance
             {
                 // Exchange, not a plain store: a full fence, so either StopAsync sees this process or this loop
                 // sees the cancellation below (never neither).
-                Interlocked.Exchange(ref _process, _launcher.Start(new LaunchSpec(Spec.Service.Start!, Spec.WorkingDirectory, Environment()), OnLine));
+                Interlocked.Exchange(ref _process, _launcher.Start(new LaunchSpec(Spec.Service.Start!, Spec.WorkingDirectory, Environment()) { Isolation = Spec.Isolation }, OnLine));
                 if (token.IsCancellationRequested)
                 {
                     // StopAsync ran while this (re)start was being launched and saw the previous process:

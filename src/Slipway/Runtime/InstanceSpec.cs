@@ -13,7 +13,11 @@ internal sealed record InstanceSpec(
     int Replica,
     string WorkingDirectory,
     IReadOnlyDictionary<string, string> Environment,
-    TimeSpan StopTimeout);
+    TimeSpan StopTimeout)
+{
+    /// <summary>How every process of this instance is confined (handed to the launcher unchanged).</summary>
+    public Isolation Isolation { get; init; } = Isolation.None;
+}
 
 internal enum InstanceState { Starting, Healthy, Unhealthy, Restarting, Crashed, Exited, Stopping, Stopped }
 

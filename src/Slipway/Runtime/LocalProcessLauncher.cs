@@ -2,11 +2,19 @@ using System.Diagnostics;
 
 namespace Slipway.Runtime;
 
-/// <summary>Runs commands as local child processes, each leading its own process group.</summary>
+/// <summary>Runs commands as local child processes, each leading its own process group:
+///   setsid [nice -n 10 ionice -c 3] [setpriv --reuid --regid --init-groups --] (/bin/sh -c COMMAND | PROGRAM ARGS...)
+/// Each wrapper execs the next, so the pid is the command's own. Resource limits and mounts are not applied by
+/// this launcher: a spec that asks for them is refused rather than run unconfined.</summary>
 internal sealed class LocalProcessLauncher(TimeProvider clock, string ownerId) : IProcessLauncher
 {
     public ILaunchedProcess Start(LaunchSpec spec, Action<OutputLine> onLine)
     {
+        if (!spec.Isolation.Limits.IsNone || spec.Isolation.Mounts.Count > 0)
+        {
+            throw new NotSupportedException("the local process launcher cannot apply resource limits or mounts; " +
+                "a sandboxing launcher must run this process rather than running it unconfined");
+        }
         var psi = new ProcessStartInfo("setsid")
         {
             WorkingDirectory = spec.WorkingDirectory,
@@ -24,9 +32,28 @@ internal sealed class LocalProcessLauncher(TimeProvider clock, string ownerId) :
             psi.ArgumentList.Add("-c");
             psi.ArgumentList.Add("3");
         }
-        psi.ArgumentList.Add("/bin/sh");
-        psi.ArgumentList.Add("-c");
-        psi.ArgumentList.Add(spec.Command);
+        if (spec.Isolation.RunAs is { } user)
+        {
+            psi.ArgumentList.Add("setpriv");
+            psi.ArgumentList.Add($"--reuid={user.Uid}");
+            psi.ArgumentList.Add($"--regid={user.Gid}");
+            psi.ArgumentList.Add("--init-groups");
+            psi.ArgumentList.Add("--");
+        }
+        if (spec.Arguments is { } arguments)
+        {
+            psi.ArgumentList.Add(spec.Command);
+            foreach (var argument in arguments)
+            {
+                psi.ArgumentList.Add(argument);
+            }
+        }
+        else
+        {
+            psi.ArgumentList.Add("/bin/sh");
+            psi.ArgumentList.Add("-c");
+            psi.ArgumentList.Add(spec.Command);
+        }
         psi.Environment.Clear();
         foreach (var (key, value) in spec.Environment)
         {

@@ -23,6 +23,12 @@ internal sealed partial class PointInTimeRecovery(
 {
     private readonly SemaphoreSlim _baseBackups = new(1, 1);
 
+    public override void Dispose()
+    {
+        base.Dispose();
+        _baseBackups.Dispose();
+    }
+
     private string BaseDir => Path.Combine(cluster.Root, "base");
 
     /// <summary>Finished base backups, newest first: (directory, when it finished).</summary>

@@ -21,6 +21,8 @@ namespace Slipway.Databases;
 ///     wal-archive/   archive_command's target (point-in-time recovery)
 ///     log/           the server's log
 /// </summary>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification =
+    "_gate lives as long as the process: the supervision loop may still take it while the container is disposed, and without AvailableWaitHandle it holds no OS handle")]
 internal sealed partial class PostgresCluster(DatabasesOptions options, Keyring keyring, Store store, TimeProvider clock, ILogger<PostgresCluster> logger)
     : IHostedService, Config.ISealedFile
 {

@@ -25,7 +25,9 @@ internal static class RecoveryLeftovers
             if (target.Length > 0 && databases.ListAll().All(d => d.DbName != target))
             {
                 var live = await cluster.EnsureRunningAsync(token);
+#pragma warning disable CA2000 // false positive: `await using` disposes it on every path once OpenAsync returned it
                 await using var admin = await live.OpenAsync(null, token);
+#pragma warning restore CA2000
                 await DatabaseProvisioner.Exec(admin, $"drop database if exists {Sql.Ident(target)} with (force); drop role if exists {Sql.Ident(target)}", token);
             }
             Directory.Delete(work, recursive: true);

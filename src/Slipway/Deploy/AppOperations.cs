@@ -8,7 +8,7 @@ namespace Slipway.Deploy;
 /// can switch traffic to instances that are being stopped.</summary>
 internal sealed class AppOperations(
     Store store,
-    AppRuntime runtime,
+    IRuntimeTarget runtime,
     AppLocks locks,
     BuildDirectories builds,
     DeployEngine engine,

@@ -140,8 +140,8 @@ internal sealed partial class AppRuntime(Supervisor supervisor, Routes routes, P
     /// <summary>Waits until no request is in flight on any of <paramref name="instances"/>, at most <paramref name="timeout"/>.</summary>
     private async Task DrainAsync(IReadOnlyList<Instance> instances, TimeSpan timeout)
     {
-        var deadline = clock.GetTimestamp() + (long)(timeout.TotalSeconds * clock.TimestampFrequency);
-        while (instances.Any(i => i.Endpoint.InFlight > 0) && clock.GetTimestamp() < deadline)
+        var start = clock.GetTimestamp();
+        while (instances.Any(i => i.Endpoint.InFlight > 0) && clock.GetElapsedTime(start) < timeout)
         {
             await Task.Delay(DrainPoll, clock);
         }

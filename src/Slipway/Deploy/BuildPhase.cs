@@ -45,7 +45,7 @@ internal sealed class BuildPhase(
         {
             throw new DeployFailure(built.Step, built.Error, built.LastLines);
         }
-        return new Release(request.App, deployment.Id, buildDir, spec, snapshot.Vars) { RunsReleaseCommand = true, NewHosts = request.Hosts };
+        return ReleasePlanner.Deploy(request.App, deployment.Id, buildDir, spec, snapshot, request.Hosts);
     }
 
     /// <summary>Copies or clones the source into <paramref name="buildDir"/>; returns its commit, if any.</summary>

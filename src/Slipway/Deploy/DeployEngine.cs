@@ -49,10 +49,15 @@ internal sealed partial class DeployEngine(
     /// <summary>Back to <paramref name="toId"/>, or to the deployment that was live before the current one.</summary>
     public DeploymentRecord Rollback(string app, string? toId)
     {
-        var target = LoadRollbackTarget(app, toId);
-        var deployment = store.CreateDeployment(app, DeploymentKind.Rollback, target.Deployment.Source, target.Build.Id, target.Deployment.Id,
-            target.Deployment.SpecJson, target.Deployment.ConfigJson, target.Deployment.CommitSha);
-        Launch(deployment, token => ExecuteAsync(deployment, ReleasePlanner.Rollback(deployment.Id, LoadRollbackTarget(app, toId)), token));
+        var target = RollbackTargets.Resolve(store, app, toId);
+        recorded.RequireUsable(target, Pruned(target));
+        var deployment = store.CreateDeployment(app, DeploymentKind.Rollback, target.Source, target.BuildId, target.Id,
+            target.SpecJson, target.ConfigJson, target.CommitSha);
+        Launch(deployment, token =>
+        {
+            var now = RollbackTargets.Resolve(store, app, toId);
+            return ExecuteAsync(deployment, ReleasePlanner.Rollback(deployment.Id, recorded.Load(now, Pruned(now))), token);
+        });
         return deployment;
     }
 
@@ -70,10 +75,18 @@ internal sealed partial class DeployEngine(
     public DeploymentRecord ApplyConfig(string app)
     {
         var deployment = CreateFromLive(app, DeploymentKind.Config);
-        Launch(deployment, token =>
+        Launch(deployment, async token =>
         {
             var live = recorded.Live(app);
-            return ExecuteAsync(deployment, ReleasePlanner.ConfigChange(deployment.Id, live, config.Checked(app, live.Spec)), token);
+            var plan = ReleasePlanner.ConfigChange(deployment.Id, live, config.Checked(app, live.Spec));
+            if (plan is ReleasePlan.Rebuild rebuild)
+            {
+                // A rebuild is a deployment from source: the environment's databases are prepared first (a URL
+                // unset by hand comes back), and the config they give is checked again.
+                var record = AppErrors.Require(store, app);
+                plan = rebuild with { Config = await config.PrepareAsync(app, record.App, record.Env, live.Spec, line => journal.Log(deployment, "databases", line), token) };
+            }
+            await ExecuteAsync(deployment, plan, token);
         });
         return deployment;
     }
@@ -94,7 +107,7 @@ internal sealed partial class DeployEngine(
         var deployment = store.CreateDeployment(toKey, DeploymentKind.Promote, source.Source, source.BuildId, source.Id, source.SpecJson, null, source.CommitSha);
         Launch(deployment, async token =>
         {
-            var live = recorded.Live(fromKey, $"deploy {fromEnv} again, then promote");
+            var live = recorded.Live(fromKey, id => $"The build of {fromEnv}'s live deployment {id} is gone; deploy {fromEnv} again, then promote.");
             var next = await config.PrepareAsync(toKey, app, toEnv, live.Spec, line => journal.Log(deployment, "databases", line), token);
             await ExecuteAsync(deployment, ReleasePlanner.Promote(deployment.Id, toKey, live, next, fromEnv, toEnv), token);
         });
@@ -140,11 +153,8 @@ internal sealed partial class DeployEngine(
         }
     }
 
-    private RecordedRelease LoadRollbackTarget(string app, string? toId)
-    {
-        var target = RollbackTargets.Resolve(store, app, toId);
-        return recorded.Load(target, $"The build of deployment {target.Id} has been pruned (only the last {options.KeepBuilds} are kept). Deploy its source again instead.");
-    }
+    private string Pruned(DeploymentRecord target) =>
+        $"The build of deployment {target.Id} has been pruned (only the last {options.KeepBuilds} are kept). Deploy its source again instead.";
 
     private DeploymentRecord CreateFromLive(string app, string kind)
     {
@@ -172,10 +182,7 @@ internal sealed partial class DeployEngine(
                 {
                     journal.Log(deployment, "deploy", note);
                 }
-                if (run.From is not null)
-                {
-                    store.RetargetDeployment(deployment.Id, run.From);
-                }
+                store.RetargetDeployment(deployment.Id, run.From);
                 if (run.NewConfig is not null)
                 {
                     var (sealedConfig, fingerprint) = config.Seal(run.NewConfig);

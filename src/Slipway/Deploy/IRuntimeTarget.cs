@@ -2,10 +2,13 @@ using Slipway.Manifests;
 
 namespace Slipway.Deploy;
 
-/// <summary>The place a release's instances run, as a rollout sees it: start them, wait until they are healthy,
-/// switch traffic to them (the replaced set drains and may stay warm), stop them. Today <see cref="AppRuntime"/>
-/// implements it with local processes behind the edge; a Kubernetes target would map the same steps onto a
-/// Deployment with readiness probes (start, wait), its Service's selector (switch) and scaling down (stop).</summary>
+/// <summary>The place a release's instances run, as deployments and app operations see it: start them, wait
+/// until they are healthy, switch traffic to them (the replaced set drains and may stay warm), take a warm set
+/// back, stop them. Today <see cref="AppRuntime"/> implements it with local processes behind the edge; a
+/// Kubernetes target would map the same steps onto a Deployment with readiness probes (start, wait), its
+/// Service's selector (switch), a scaled-down Deployment kept for a while (warm) and scaling down (stop).
+/// Known limits of this shape for that second target: a <see cref="ServingSet"/> holds local
+/// <see cref="Runtime.Instance"/>s, and start and switch are synchronous.</summary>
 internal interface IRuntimeTarget
 {
     /// <summary>Starts the instances of <paramref name="release"/> (the services <paramref name="which"/> picks,
@@ -27,4 +30,7 @@ internal interface IRuntimeTarget
     ServingSet? Serving(string app);
 
     Task StopAsync(ServingSet set);
+
+    /// <summary>Stops everything of <paramref name="app"/>: its route, its serving and warm sets.</summary>
+    Task StopAppAsync(string app);
 }

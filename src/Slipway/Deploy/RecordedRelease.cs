@@ -42,10 +42,21 @@ internal sealed class RecordedReleases(Store store, BuildDirectories builds, Con
             ?? throw new UserException($"App {key} has no live deployment yet. Deploy it first: slipway deploy DIR --app {key}");
     }
 
-    /// <summary>The live release of <paramref name="key"/>, with the user error for a build that is gone.</summary>
-    public RecordedRelease Live(string key, string? nextStep = null)
+    /// <summary>The live release of <paramref name="key"/>; <paramref name="whenGone"/> says, given the live
+    /// deployment's id, what to do when its build can no longer run.</summary>
+    public RecordedRelease Live(string key, Func<string, string>? whenGone = null)
     {
         var live = LiveOf(key);
-        return Load(live, $"The build of {key}'s live deployment {live.Id} is missing; {nextStep ?? "deploy again"}.");
+        return Load(live, whenGone?.Invoke(live.Id) ?? $"The build of live deployment {live.Id} is missing; deploy again.");
+    }
+
+    /// <summary>The request-time check of a rollback target: its build can still run (nothing is decrypted yet).</summary>
+    public void RequireUsable(DeploymentRecord recorded, string whenGone)
+    {
+        var build = recorded.BuildId is null ? null : store.FindBuild(recorded.BuildId);
+        if (build is null || recorded.SpecJson is null || !builds.IsUsable(build))
+        {
+            throw new UserException(whenGone);
+        }
     }
 }

@@ -11,7 +11,8 @@ internal sealed record Release(string App, string DeploymentId, string BuildDir,
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     /// <summary>Each service's release command (migrations) runs once, in this build with this config, before
-    /// any instance starts: deploys and promotes, never rollbacks, restarts or config releases.</summary>
+    /// any instance starts: new builds (deploys and rebuilds) and promotes; never rollbacks, restarts or config
+    /// releases of the live build.</summary>
     public bool RunsReleaseCommand { get; init; }
 
     /// <summary>Reuse the warm instances of this deployment when they are still healthy (rollback).</summary>

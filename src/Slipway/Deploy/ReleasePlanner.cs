@@ -14,6 +14,11 @@ namespace Slipway.Deploy;
 ///   promote   other env's live build  this env's, checked      runs              kept warm     ─┘ changed: rebuild</summary>
 internal static class ReleasePlanner
 {
+    /// <summary>A new build (from source, or a rebuild) with the config it was built with: its release command
+    /// runs, and hostnames given with --host take effect when it goes live.</summary>
+    public static Release Deploy(string app, string deploymentId, string buildDir, AppSpec spec, ConfigSnapshot config, IReadOnlyList<string>? newHosts) =>
+        new(app, deploymentId, buildDir, spec, config.Vars) { RunsReleaseCommand = true, NewHosts = newHosts };
+
     public static ReleasePlan Rollback(string deploymentId, RecordedRelease target) =>
         new ReleasePlan.Run(target.AsRelease(deploymentId) with { WarmFrom = target.Deployment.Id }, target.Deployment, null, []);
 

@@ -44,7 +44,7 @@ internal static class SubsystemOptions
                 o.WarmWindow = options.WarmWindow;
                 o.HttpPort = options.HttpPort;
             })
-            .Validate(o => o.KeepBuilds >= 1, "--keep-builds must be at least 1: the live build is always kept.")
+            .Validate(o => o.KeepBuilds >= 0, "--keep-builds cannot be negative (0 keeps only the live build).")
             .Validate(o => o.WarmWindow >= TimeSpan.Zero, "--warm-window cannot be negative; 0s stops replaced instances at once.")
             .Validate(o => Path.IsPathFullyQualified(o.BuildsDir) && Path.IsPathFullyQualified(o.CacheDir),
                 "--data and --cache-dir must be absolute paths.");

@@ -26,12 +26,13 @@ internal sealed partial class CronRunner(
     Store store,
     AppTargets targets,
     JobEnvironment jobEnvironment,
+    ProcessEnvironment environments,
     IProcessLauncher launcher,
     LogStore logs,
     SecretRedactor redactor,
     JobsClock jobsClock,
     TimeProvider clock,
-    ILogger<CronRunner> logger)
+    ILogger<CronRunner> logger) : IDisposable
 {
     private const int TailLines = 40;
     private const int TailChars = 4000;
@@ -209,8 +210,8 @@ internal sealed partial class CronRunner(
         {
             return new Attempt(CronRunStatus.Failed, null, null, null, "the live release has no web or worker service to run the command in");
         }
-        var env = RuntimeEnvironment.ForService(run.App, release.DeploymentId, service, release.Config);
-        jobEnvironment.AddTo(run.App, env);
+        // The same environment an instance of the service gets: its release's config and what the platform adds.
+        var env = environments.For(release, service);
         env["SLIPWAY_CRON_JOB"] = job.Name;
         env["SLIPWAY_CRON_RUN_ID"] = run.Id;
         var tail = new Queue<string>();
@@ -266,6 +267,13 @@ internal sealed partial class CronRunner(
     {
         await _stopping.CancelAsync();
         await Task.WhenAll(_running.Values.SelectMany(r => r.Values));
+    }
+
+    /// <summary>After <see cref="StopAllAsync"/>, when the platform's services are disposed.</summary>
+    public void Dispose()
+    {
+        _http.Dispose();
+        _stopping.Dispose();
     }
 
     private sealed record Attempt(string Status, int? HttpStatus, int? ExitCode, string? Output, string? Error);

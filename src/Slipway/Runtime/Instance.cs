@@ -11,6 +11,8 @@ namespace Slipway.Runtime;
 ///                 ▼                                                    ▼
 ///          StartOutcome(false)                                   Crashed / Exited
 /// </summary>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification =
+    "_stopping has no timer, so it holds nothing to free; StopAsync may run from several callers at once and the loop reads the token after it, so no one owner could dispose it safely")]
 internal sealed partial class Instance
 {
     private static readonly TimeSpan StableAfter = TimeSpan.FromSeconds(30);

@@ -93,9 +93,13 @@ public sealed class ReleasePlannerTests
     public void Promote_runs_the_build_in_the_target_environment_with_its_config_and_its_release_command()
     {
         var next = new ConfigSnapshot(Vars(("API_KEY", "prod")), ["API_KEY"]);
-        var run = (ReleasePlan.Run)ReleasePlanner.Promote("d_new", "shop", Recorded(Vars(("API_KEY", "staging"))), next, "staging", "production");
-        run.Release.App.Should().Be("shop");
+        var staging = Recorded(Vars(("API_KEY", "staging"))) is var r ? r with { Deployment = r.Deployment with { App = "shop-staging" } } : null!;
+        var run = (ReleasePlan.Run)ReleasePlanner.Promote("d_new", "shop", staging, next, "staging", "production");
+        run.Release.App.Should().Be("shop", "the release runs in the target environment's row, not the source's");
         run.Release.RunsReleaseCommand.Should().BeTrue();
+        run.Release.KeepReplacedWarm.Should().BeTrue();
+        run.Release.WarmFrom.Should().BeNull();
+        run.Release.NewHosts.Should().BeNull();
         run.Release.Config.Should().BeEquivalentTo(next.Vars);
         run.NewConfig.Should().Be(next);
         run.Notes.Should().Equal("promoting build b_1 of staging (d_old) to production, with production's config");
@@ -110,6 +114,18 @@ public sealed class ReleasePlannerTests
             .Which.Reason.Should().Be("VITE_API_URL differ in production and are built into the bundle: building staging's source again for production");
         var refuse = () => ReleasePlanner.Promote("d_new", "shop", Recorded(staging, sourceKept: false), next, "staging", "production");
         refuse.Should().Throw<UserException>().WithMessage("*keeps no source to rebuild: deploy the source to production instead.");
+    }
+
+    [Fact]
+    public void A_new_build_runs_its_release_command_and_brings_its_hostnames()
+    {
+        var config = new ConfigSnapshot(Vars(("API_KEY", "k")), ["API_KEY"]);
+        var release = ReleasePlanner.Deploy("shop", "d_new", "/data/builds/shop/b_2", Spec, config, ["shop.example.com"]);
+        release.Should().Be(new Release("shop", "d_new", "/data/builds/shop/b_2", Spec, config.Vars)
+        {
+            RunsReleaseCommand = true, NewHosts = release.NewHosts, KeepReplacedWarm = true, WarmFrom = null,
+        });
+        release.NewHosts.Should().Equal("shop.example.com");
     }
 
     [Fact]

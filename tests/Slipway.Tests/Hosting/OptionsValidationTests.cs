@@ -12,7 +12,7 @@ public sealed class OptionsValidationTests : IDisposable
     [Fact]
     public async Task Keep_builds_of_zero_refuses_to_start_and_names_the_flag()
     {
-        var start = () => TestPlatform.StartAsync(keepBuilds: 0, dataDir: _data);
+        var start = () => TestPlatform.StartAsync(keepBuilds: -1, dataDir: _data);
 
         (await start.Should().ThrowAsync<UserException>()).Which.Message
             .Should().StartWith("Cannot start:").And.Contain("--keep-builds");

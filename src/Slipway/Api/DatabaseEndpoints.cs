@@ -49,7 +49,7 @@ internal static class DatabaseEndpoints
             var record = Find(databases, app, name, context);
             return new DatabaseUrlDto(record.Name, record.VarName, await provisioner.UrlAsync(record, context.RequestAborted));
         });
-        apps.MapPost("/databases/{name}/backups", (string app, string name, DatabaseStore databases, BackupStore backups, HttpContext context) =>
+        apps.MapPost("/databases/{name}/backups", (string app, string name, DatabaseStore databases, DatabaseBackup backups, HttpContext context) =>
         {
             var db = Find(databases, app, name, context);
             return ProgressStream.RunAsync(context, async progress => DatabaseViews.Of(await backups.TakeAsync(db, BackupKind.Manual, progress, context.RequestAborted)));
@@ -76,7 +76,7 @@ internal static class DatabaseEndpoints
             });
         });
 
-        api.MapPost("/v1/backups/{id}/verify", async (string id, DatabaseStore databases, BackupStore backups, DatabaseLocks locks, HttpContext context) =>
+        api.MapPost("/v1/backups/{id}/verify", async (string id, DatabaseStore databases, DatabaseBackup backups, DatabaseLocks locks, HttpContext context) =>
         {
             var backup = databases.FindBackup(id) ?? throw new UserException($"No backup {id}. 'slipway db backups --app APP' lists them.", 404);
             // One verification of a database's backups at a time: two would share the backup's scratch database.

@@ -21,28 +21,14 @@ internal static class AppCommands
     private static Command Apps(CliContext cli)
     {
         var command = new Command("apps", "List apps with their state and URLs") { CliContext.JsonOutput };
-        command.SetAction((parse, token) => cli.RunAsync(async () =>
-        {
-            using var api = cli.Api(parse);
-            var apps = await api.GetAsync<List<AppDto>>("v1/apps", token);
-            if (parse.GetValue(CliContext.JsonOutput))
-            {
-                cli.WriteJson(apps);
-                return 0;
-            }
-            if (apps.Count == 0)
-            {
-                cli.Out.WriteLine("No apps yet. Deploy one: slipway deploy DIR --app NAME");
-                return 0;
-            }
-            cli.Table(["app", "env", "state", "live", "instances", "url"], apps.OrderBy(a => a.App).ThenBy(a => a.Env != "production").ThenBy(a => a.Env).Select(a => (IReadOnlyList<string>)
+        command.SetAction((parse, token) => cli.RunAsync(() => cli.ListAsync<AppDto>(parse, "v1/apps",
+            "No apps yet. Deploy one: slipway deploy DIR --app NAME",
+            apps => cli.Table(["app", "env", "state", "live", "instances", "url"], apps.OrderBy(a => a.App).ThenBy(a => a.Env != "production").ThenBy(a => a.Env).Select(a => (IReadOnlyList<string>)
             [
                 a.App, a.Env, a.State, a.Live?.Id ?? "-",
                 $"{a.Instances.Count(i => i.Role == "serving" && i.State == "healthy")}/{a.Instances.Count(i => i.Role == "serving")}",
                 a.Urls.FirstOrDefault() ?? "-",
-            ]));
-            return 0;
-        }));
+            ])), token)));
         return command;
     }
 
@@ -50,15 +36,8 @@ internal static class AppCommands
     {
         var app = AppOption.Required();
         var command = new Command("status", "The app's live deployment, instances, and recent events") { app, CliContext.JsonOutput };
-        command.SetAction((parse, token) => cli.RunAsync(async () =>
+        command.SetAction((parse, token) => cli.RunAsync(() => cli.ShowAsync<AppDto>(parse, $"v1/apps/{parse.GetValue(app)}", async (a, api) =>
         {
-            using var api = cli.Api(parse);
-            var a = await api.GetAsync<AppDto>($"v1/apps/{parse.GetValue(app)}", token);
-            if (parse.GetValue(CliContext.JsonOutput))
-            {
-                cli.WriteJson(a);
-                return 0;
-            }
             cli.Out.WriteLine($"app:       {a.Name}");
             cli.Out.WriteLine($"state:     {a.State}");
             cli.Out.WriteLine($"urls:      {string.Join(", ", a.Urls)}");
@@ -84,8 +63,7 @@ internal static class AppCommands
                     cli.Out.WriteLine($"  {e.At}  {e.Kind,-22} {e.Message}");
                 }
             }
-            return 0;
-        }));
+        }, token)));
         return command;
     }
 
@@ -153,14 +131,7 @@ internal static class AppCommands
         {
             using var api = cli.Api(parse);
             var result = await api.PostAsync<AppDto>($"v1/apps/{parse.GetValue(app)}/{verb}", null, token);
-            if (parse.GetValue(CliContext.JsonOutput))
-            {
-                cli.WriteJson(result);
-            }
-            else
-            {
-                cli.Out.WriteLine($"{result.Name}: {result.State}");
-            }
+            cli.Print(parse, result, r => cli.Out.WriteLine($"{r.Name}: {r.State}"));
             return 0;
         }));
         return command;

@@ -19,23 +19,15 @@ internal static class CertCommands
     private static Command List(CliContext cli)
     {
         var command = new Command("ls", "List served certificates and any host whose files could not be used") { CliContext.JsonOutput };
-        command.SetAction((parse, token) => cli.RunAsync(async () =>
+        command.SetAction((parse, token) => cli.RunAsync(() => cli.ShowAsync<CertificateListDto>(parse, "v1/certs", list =>
         {
-            using var api = cli.Api(parse);
-            var list = await api.GetAsync<CertificateListDto>("v1/certs", token);
-            if (parse.GetValue(CliContext.JsonOutput))
-            {
-                cli.WriteJson(list);
-                return 0;
-            }
             cli.Table(["host", "source", "not after", "subject", "names"], list.Certificates.Select(c => (IReadOnlyList<string>)
                 [c.Host, c.Source, c.NotAfter.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), c.Subject, string.Join(", ", c.Names)]));
             foreach (var problem in list.Problems)
             {
                 cli.Err.WriteLine($"warning: {problem.Host}: {problem.Message}");
             }
-            return 0;
-        }));
+        }, token)));
         return command;
     }
 
@@ -53,15 +45,8 @@ internal static class CertCommands
             var body = new CertificateInstallBody(parse.GetValue(host)!, ReadPem(parse.GetValue(cert)!, "--cert"), ReadPem(parse.GetValue(key)!, "--key"));
             using var api = cli.Api(parse);
             var installed = await api.PostAsync<CertificateDto>("v1/certs", body, token);
-            if (parse.GetValue(CliContext.JsonOutput))
-            {
-                cli.WriteJson(installed);
-            }
-            else
-            {
-                cli.Out.WriteLine($"Serving {installed.Host} over TLS with {installed.Subject} ({string.Join(", ", installed.Names)}), " +
-                    $"valid until {installed.NotAfter.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)}.");
-            }
+            cli.Print(parse, installed, c => cli.Out.WriteLine($"Serving {c.Host} over TLS with {c.Subject} ({string.Join(", ", c.Names)}), " +
+                $"valid until {c.NotAfter.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)}."));
             return 0;
         }));
         return command;

@@ -36,6 +36,61 @@ internal sealed class CliContext(TextWriter output, TextWriter error)
 
     public void WriteJson<T>(T value) => Out.WriteLine(JsonSerializer.Serialize(value, Json));
 
+    // Most commands answer the same way: with --json the API's answer exactly as it came (scripts parse it, so
+    // it never depends on what the text shows), else text for people. These keep that rule in one place.
+
+    /// <summary>Prints <paramref name="value"/> as JSON with --json, else as <paramref name="text"/> writes it.</summary>
+    public void Print<T>(ParseResult parse, T value, Action<T> text)
+    {
+        if (parse.GetValue(JsonOutput))
+        {
+            WriteJson(value);
+        }
+        else
+        {
+            text(value);
+        }
+    }
+
+    /// <summary>GETs <paramref name="path"/> from the platform and prints the answer as <see cref="Print"/> does.</summary>
+    public Task<int> ShowAsync<T>(ParseResult parse, string path, Action<T> text, CancellationToken token) =>
+        ShowAsync<T>(parse, path, (value, _) =>
+        {
+            text(value);
+            return Task.CompletedTask;
+        }, token);
+
+    /// <summary>As above, for text that asks the platform for more (the JSON is still the one answer).</summary>
+    public async Task<int> ShowAsync<T>(ParseResult parse, string path, Func<T, ApiClient, Task> text, CancellationToken token)
+    {
+        using var api = Api(parse);
+        var value = await api.GetAsync<T>(path, token);
+        if (parse.GetValue(JsonOutput))
+        {
+            WriteJson(value);
+        }
+        else
+        {
+            await text(value, api);
+        }
+        return 0;
+    }
+
+    /// <summary>GETs a list and prints it; an empty one prints <paramref name="empty"/> (what to do next) as text,
+    /// and `[]` with --json.</summary>
+    public Task<int> ListAsync<T>(ParseResult parse, string path, string empty, Action<List<T>> text, CancellationToken token) =>
+        ShowAsync<List<T>>(parse, path, list =>
+        {
+            if (list.Count == 0)
+            {
+                Out.WriteLine(empty);
+            }
+            else
+            {
+                text(list);
+            }
+        }, token);
+
     /// <summary>Runs a command body: user errors print one clear message and exit 1, never a stack trace.</summary>
     public async Task<int> RunAsync(Func<Task<int>> body)
     {

@@ -20,28 +20,13 @@ internal static class CronCommands
     {
         var app = AppOption.Required();
         var command = new Command("ls", "Jobs with their schedule, next run and last status") { app, CliContext.JsonOutput };
-        command.SetAction((parse, token) => cli.RunAsync(async () =>
-        {
-            using var api = cli.Api(parse);
-            var jobs = await api.GetAsync<List<CronView>>($"v1/apps/{parse.GetValue(app)}/crons", token);
-            if (parse.GetValue(CliContext.JsonOutput))
-            {
-                cli.WriteJson(jobs);
-            }
-            else if (jobs.Count == 0)
-            {
-                cli.Out.WriteLine($"No cron jobs in the live deployment of {parse.GetValue(app)}. Declare them under \"crons\" in slipway.json and deploy.");
-            }
-            else
-            {
-                cli.Table(["name", "schedule", "runs", "next run", "last status", "last run"], jobs.Select(j => (IReadOnlyList<string>)
-                [
-                    j.Name, j.TimeZone == "UTC" ? j.Schedule : $"{j.Schedule} ({j.TimeZone})", j.Target, j.NextRun ?? "-",
-                    j.LastRun is null ? "never run" : Outcome(j.LastRun), j.LastRun?.StartedAt ?? "-",
-                ]));
-            }
-            return 0;
-        }));
+        command.SetAction((parse, token) => cli.RunAsync(() => cli.ListAsync<CronView>(parse, $"v1/apps/{parse.GetValue(app)}/crons",
+            $"No cron jobs in the live deployment of {parse.GetValue(app)}. Declare them under \"crons\" in slipway.json and deploy.",
+            jobs => cli.Table(["name", "schedule", "runs", "next run", "last status", "last run"], jobs.Select(j => (IReadOnlyList<string>)
+            [
+                j.Name, j.TimeZone == "UTC" ? j.Schedule : $"{j.Schedule} ({j.TimeZone})", j.Target, j.NextRun ?? "-",
+                j.LastRun is null ? "never run" : Outcome(j.LastRun), j.LastRun?.StartedAt ?? "-",
+            ])), token)));
         return command;
     }
 
@@ -51,27 +36,16 @@ internal static class CronCommands
         var name = new Argument<string>("name") { Description = "The job" };
         var limit = new Option<int>("--limit") { Description = "How many runs, newest first", DefaultValueFactory = _ => 20 };
         var command = new Command("runs", "A job's run history: start, duration, status code or exit code, output tail") { name, app, limit, CliContext.JsonOutput };
-        command.SetAction((parse, token) => cli.RunAsync(async () =>
-        {
-            using var api = cli.Api(parse);
-            var runs = await api.GetAsync<List<CronRunRecord>>(
-                $"v1/apps/{parse.GetValue(app)}/crons/{Uri.EscapeDataString(parse.GetValue(name)!)}/runs?limit={parse.GetValue(limit)}", token);
-            if (parse.GetValue(CliContext.JsonOutput))
+        command.SetAction((parse, token) => cli.RunAsync(() => cli.ListAsync<CronRunRecord>(parse,
+            $"v1/apps/{parse.GetValue(app)}/crons/{Uri.EscapeDataString(parse.GetValue(name)!)}/runs?limit={parse.GetValue(limit)}",
+            $"{parse.GetValue(name)} has not run yet. Run it now: slipway cron run {parse.GetValue(name)} --app {parse.GetValue(app)}",
+            runs =>
             {
-                cli.WriteJson(runs);
-                return 0;
-            }
-            if (runs.Count == 0)
-            {
-                cli.Out.WriteLine($"{parse.GetValue(name)} has not run yet. Run it now: slipway cron run {parse.GetValue(name)} --app {parse.GetValue(app)}");
-                return 0;
-            }
-            foreach (var run in runs)
-            {
-                Print(cli, run);
-            }
-            return 0;
-        }));
+                foreach (var run in runs)
+                {
+                    PrintRun(cli, run);
+                }
+            }, token)));
         return command;
     }
 
@@ -91,20 +65,13 @@ internal static class CronCommands
                 await Task.Delay(200, token);
                 run = await api.GetAsync<CronRunRecord>($"{path}/{run.Id}", token);
             }
-            if (parse.GetValue(CliContext.JsonOutput))
-            {
-                cli.WriteJson(run);
-            }
-            else
-            {
-                Print(cli, run);
-            }
+            cli.Print(parse, run, r => PrintRun(cli, r));
             return run.Status is CronRunStatus.Succeeded or CronRunStatus.Running ? 0 : 1;
         }));
         return command;
     }
 
-    private static void Print(CliContext cli, CronRunRecord run)
+    private static void PrintRun(CliContext cli, CronRunRecord run)
     {
         var duration = run.DurationMs is { } ms ? $" in {TimeSpan.FromMilliseconds(ms).TotalSeconds.ToString("0.0##", CultureInfo.InvariantCulture)}s" : "";
         var attempts = run.Attempts > 1 ? $", {run.Attempts} attempts" : "";

@@ -44,20 +44,8 @@ internal static class DbCommands
             using var api = cli.Api(parse);
             var created = await api.PostAsync<DatabaseCreatedDto>($"v1/apps/{parse.GetValue(app)}/databases",
                 new DatabaseCreateBody(parse.GetValue(name), parse.GetValue(type), parse.GetValue(variable), parse.GetValue(server), null, parse.GetValue(schedule)), token);
-            var json = parse.GetValue(CliContext.JsonOutput);
-            if (!json)
-            {
-                cli.Out.WriteLine($"Database {created.Database.Name} ({created.Database.Type}) is ready; its URL is the secret config var {created.Database.Var}.");
-            }
-            if (created.Deployment is not null)
-            {
-                return await DeployCommands.FinishAsync(cli, api, created.Deployment, false, json, token);
-            }
-            if (json)
-            {
-                cli.WriteJson(created);
-            }
-            return 0;
+            return await FinishAsync(cli, api, parse.GetValue(CliContext.JsonOutput), created, created.Deployment,
+                $"Database {created.Database.Name} ({created.Database.Type}) is ready; its URL is the secret config var {created.Database.Var}.", token);
         }));
         return command;
     }
@@ -66,25 +54,10 @@ internal static class DbCommands
     {
         var app = AppOption.Required();
         var command = new Command("ls", "List the environment's databases (and detached ones restored with --to-new)") { app, CliContext.JsonOutput };
-        command.SetAction((parse, token) => cli.RunAsync(async () =>
-        {
-            using var api = cli.Api(parse);
-            var list = await api.GetAsync<List<DatabaseDto>>($"v1/apps/{parse.GetValue(app)}/databases", token);
-            if (parse.GetValue(CliContext.JsonOutput))
-            {
-                cli.WriteJson(list);
-            }
-            else if (list.Count == 0)
-            {
-                cli.Out.WriteLine($"No databases. Add one: slipway db create --app {parse.GetValue(app)} (or \"databases\" in slipway.json)");
-            }
-            else
-            {
-                cli.Table(["name", "type", "database", "var", "server", "backups", "attached"], list.Select(d => (IReadOnlyList<string>)
-                    [d.Name, d.Type, d.Database, d.Var, d.Server, d.Schedule, d.Attached ? "yes" : "detached"]));
-            }
-            return 0;
-        }));
+        command.SetAction((parse, token) => cli.RunAsync(() => cli.ListAsync<DatabaseDto>(parse, $"v1/apps/{parse.GetValue(app)}/databases",
+            $"No databases. Add one: slipway db create --app {parse.GetValue(app)} (or \"databases\" in slipway.json)",
+            list => cli.Table(["name", "type", "database", "var", "server", "backups", "attached"], list.Select(d => (IReadOnlyList<string>)
+                [d.Name, d.Type, d.Database, d.Var, d.Server, d.Schedule, d.Attached ? "yes" : "detached"])), token)));
         return command;
     }
 
@@ -93,20 +66,8 @@ internal static class DbCommands
         var app = AppOption.Required();
         var name = NameOption();
         var command = new Command("url", "Print the database's URL (a secret: it includes the password)") { app, name, CliContext.JsonOutput };
-        command.SetAction((parse, token) => cli.RunAsync(async () =>
-        {
-            using var api = cli.Api(parse);
-            var url = await api.GetAsync<DatabaseUrlDto>($"v1/apps/{parse.GetValue(app)}/databases/{parse.GetValue(name)}/url", token);
-            if (parse.GetValue(CliContext.JsonOutput))
-            {
-                cli.WriteJson(url);
-            }
-            else
-            {
-                cli.Out.WriteLine(url.Url);
-            }
-            return 0;
-        }));
+        command.SetAction((parse, token) => cli.RunAsync(() => cli.ShowAsync<DatabaseUrlDto>(parse,
+            $"v1/apps/{parse.GetValue(app)}/databases/{parse.GetValue(name)}/url", url => cli.Out.WriteLine(url.Url), token)));
         return command;
     }
 
@@ -180,18 +141,17 @@ internal static class DbCommands
 
     private static int Report(CliContext cli, ParseResult parse, BackupDto backup)
     {
-        if (parse.GetValue(CliContext.JsonOutput))
+        cli.Print(parse, backup, b =>
         {
-            cli.WriteJson(backup);
-        }
-        else if (backup.Status == BackupStatus.Verified)
-        {
-            cli.Out.WriteLine($"Backup {backup.Id}: verified ({Size(backup.SizeBytes)}, {backup.Tables} tables, {backup.Rows} rows, {backup.DurationMs} ms)");
-        }
-        else
-        {
-            cli.Err.WriteLine($"error: backup {backup.Id} {backup.Status}: {backup.Error}");
-        }
+            if (b.Status == BackupStatus.Verified)
+            {
+                cli.Out.WriteLine($"Backup {b.Id}: verified ({Size(b.SizeBytes)}, {b.Tables} tables, {b.Rows} rows, {b.DurationMs} ms)");
+            }
+            else
+            {
+                cli.Err.WriteLine($"error: backup {b.Id} {b.Status}: {b.Error}");
+            }
+        });
         return backup.Status == BackupStatus.Verified ? 0 : 1;
     }
 
@@ -199,25 +159,10 @@ internal static class DbCommands
     {
         var app = AppOption.Required();
         var command = new Command("backups", "List the environment's backups with size, duration and verification") { app, CliContext.JsonOutput };
-        command.SetAction((parse, token) => cli.RunAsync(async () =>
-        {
-            using var api = cli.Api(parse);
-            var list = await api.GetAsync<List<BackupDto>>($"v1/apps/{parse.GetValue(app)}/backups", token);
-            if (parse.GetValue(CliContext.JsonOutput))
-            {
-                cli.WriteJson(list);
-            }
-            else if (list.Count == 0)
-            {
-                cli.Out.WriteLine($"No backups yet. Take one: slipway db backup --app {parse.GetValue(app)}");
-            }
-            else
-            {
-                cli.Table(["id", "database", "kind", "status", "size", "duration", "started", "error"], list.Select(b => (IReadOnlyList<string>)
-                    [b.Id, b.Database, b.Kind, b.Status, Size(b.SizeBytes), b.DurationMs is { } ms ? $"{ms} ms" : "", b.StartedAt, b.Error ?? ""]));
-            }
-            return 0;
-        }));
+        command.SetAction((parse, token) => cli.RunAsync(() => cli.ListAsync<BackupDto>(parse, $"v1/apps/{parse.GetValue(app)}/backups",
+            $"No backups yet. Take one: slipway db backup --app {parse.GetValue(app)}",
+            list => cli.Table(["id", "database", "kind", "status", "size", "duration", "started", "error"], list.Select(b => (IReadOnlyList<string>)
+                [b.Id, b.Database, b.Kind, b.Status, Size(b.SizeBytes), b.DurationMs is { } ms ? $"{ms} ms" : "", b.StartedAt, b.Error ?? ""])), token)));
         return command;
     }
 
@@ -267,18 +212,9 @@ internal static class DbCommands
                 result = await DbOperation.RunAsync<RestoreDto>(cli, api, $"v1/backups/{backup}/restore", new RestoreBody(parse.GetValue(toNew)),
                     parse.GetValue(CliContext.JsonOutput), token);
             }
-            if (parse.GetValue(CliContext.JsonOutput))
-            {
-                cli.WriteJson(result);
-            }
-            else if (result.SafetyBackup is { } safety)
-            {
-                cli.Out.WriteLine($"Restored into {result.Database} in {result.Milliseconds} ms; the data it replaced is in safety backup {safety}.");
-            }
-            else
-            {
-                cli.Out.WriteLine($"Restored into the new database {result.Database} in {result.Milliseconds} ms ('slipway db ls' shows it; 'slipway db url --name {result.Database}' gives its URL).");
-            }
+            cli.Print(parse, result, r => cli.Out.WriteLine(r.SafetyBackup is { } safety
+                ? $"Restored into {r.Database} in {r.Milliseconds} ms; the data it replaced is in safety backup {safety}."
+                : $"Restored into the new database {r.Database} in {r.Milliseconds} ms ('slipway db ls' shows it; 'slipway db url --name {r.Database}' gives its URL)."));
             return 0;
         }));
         return command;
@@ -298,14 +234,8 @@ internal static class DbCommands
             using var api = cli.Api(parse);
             var result = await DbOperation.RunAsync<RestoreDto>(cli, api, $"v1/apps/{parse.GetValue(app)}/databases/{parse.GetValue(name)}/attach",
                 new AttachBody(parse.GetValue(detached)!), parse.GetValue(CliContext.JsonOutput), token);
-            if (parse.GetValue(CliContext.JsonOutput))
-            {
-                cli.WriteJson(result);
-            }
-            else
-            {
-                cli.Out.WriteLine($"{parse.GetValue(detached)} is now {result.Database} in {result.Milliseconds} ms; the data it replaced is in safety backup {result.SafetyBackup}.");
-            }
+            cli.Print(parse, result, r =>
+                cli.Out.WriteLine($"{parse.GetValue(detached)} is now {r.Database} in {r.Milliseconds} ms; the data it replaced is in safety backup {r.SafetyBackup}."));
             return 0;
         }));
         return command;
@@ -323,22 +253,31 @@ internal static class DbCommands
             var json = parse.GetValue(CliContext.JsonOutput);
             var result = await DbOperation.RunAsync<BranchDto>(cli, api, $"v1/apps/{parse.GetValue(app)}/databases/{parse.GetValue(name)}/branch",
                 new BranchBody(parse.GetValue(from)!, parse.GetValue(name)), json, token);
-            if (!json)
-            {
-                cli.Out.WriteLine($"Branched {parse.GetValue(from)}'s {parse.GetValue(name)} into {result.Database}: {Size(result.Bytes)} in {result.Milliseconds} ms (copy {result.CopyMilliseconds} ms, switch {result.SwitchMilliseconds} ms)." +
-                    (result.SafetyBackup is { } safety ? $" The data it replaced is in safety backup {safety}." : ""));
-            }
-            if (result.Deployment is not null)
-            {
-                return await DeployCommands.FinishAsync(cli, api, result.Deployment, false, json, token);
-            }
-            if (json)
-            {
-                cli.WriteJson(result);
-            }
-            return 0;
+            return await FinishAsync(cli, api, json, result, result.Deployment,
+                $"Branched {parse.GetValue(from)}'s {parse.GetValue(name)} into {result.Database}: {Size(result.Bytes)} in {result.Milliseconds} ms (copy {result.CopyMilliseconds} ms, switch {result.SwitchMilliseconds} ms)." +
+                (result.SafetyBackup is { } safety ? $" The data it replaced is in safety backup {safety}." : ""), token);
         }));
         return command;
+    }
+
+    /// <summary>A database that gave the environment a new URL var may have started a config release: the change's
+    /// <paramref name="text"/>, then that release followed to its end. With --json only the last answer: the
+    /// release's when there is one, else the change's.</summary>
+    private static async Task<int> FinishAsync<T>(CliContext cli, ApiClient api, bool json, T change, Api.DeploymentDto? deployment, string text, CancellationToken token)
+    {
+        if (!json)
+        {
+            cli.Out.WriteLine(text);
+        }
+        if (deployment is not null)
+        {
+            return await DeployCommands.FinishAsync(cli, api, deployment, false, json, token);
+        }
+        if (json)
+        {
+            cli.WriteJson(change);
+        }
+        return 0;
     }
 
     private static Command Server(CliContext cli)

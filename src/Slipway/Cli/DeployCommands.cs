@@ -106,14 +106,7 @@ internal static class DeployCommands
         {
             using var api = cli.Api(parse);
             var result = await api.PostAsync<CancelResult>($"v1/apps/{parse.GetValue(app)}/cancel", null, token);
-            if (parse.GetValue(CliContext.JsonOutput))
-            {
-                cli.WriteJson(result);
-            }
-            else
-            {
-                cli.Out.WriteLine(result.Cancelled.Count == 0 ? "No deployment was running." : "Cancelled " + string.Join(", ", result.Cancelled));
-            }
+            cli.Print(parse, result, r => cli.Out.WriteLine(r.Cancelled.Count == 0 ? "No deployment was running." : "Cancelled " + string.Join(", ", r.Cancelled)));
             return 0;
         }));
         return command;
@@ -126,16 +119,8 @@ internal static class DeployCommands
         var app = AppOption.Required();
         var limit = new Option<int>("--limit") { Description = "How many to show", DefaultValueFactory = _ => 20 };
         var command = new Command("deployments", "The app's deployment history, newest first") { app, limit, CliContext.JsonOutput };
-        command.SetAction((parse, token) => cli.RunAsync(async () =>
-        {
-            using var api = cli.Api(parse);
-            var list = await api.GetAsync<List<DeploymentDto>>($"v1/apps/{parse.GetValue(app)}/deployments?limit={parse.GetValue(limit)}", token);
-            if (parse.GetValue(CliContext.JsonOutput))
-            {
-                cli.WriteJson(list);
-                return 0;
-            }
-            cli.Table(["#", "id", "kind", "status", "source", "commit", "created", "duration"], list.Select(d => (IReadOnlyList<string>)
+        command.SetAction((parse, token) => cli.RunAsync(() => cli.ShowAsync<List<DeploymentDto>>(parse,
+            $"v1/apps/{parse.GetValue(app)}/deployments?limit={parse.GetValue(limit)}", list => cli.Table(["#", "id", "kind", "status", "source", "commit", "created", "duration"], list.Select(d => (IReadOnlyList<string>)
             [
                 d.Number.ToString(System.Globalization.CultureInfo.InvariantCulture), d.Id,
                 d.Kind + (d.RollbackOf is null ? "" : d.Kind switch
@@ -147,9 +132,7 @@ internal static class DeployCommands
                 d.Status + (d.FailedStep is null ? "" : $" ({d.FailedStep})"),
                 Shorten(d.Source, 40), d.Commit ?? "-", d.CreatedAt.Replace('T', ' ').TrimEnd('Z')[..19],
                 d.DurationSeconds is { } s ? $"{s:0.0}s" : "-",
-            ]));
-            return 0;
-        }));
+            ])), token)));
         return command;
     }
 

@@ -36,17 +36,13 @@ internal static class DoctorCommand
                     : cluster.Pid is { } pid ? $"running (pid {pid}, {cluster.Restarts} restart(s) after crashes) in {cluster.Root}"
                     : $"not running: see its log in {cluster.Root}/log and the platform log"));
             }
-            if (parse.GetValue(CliContext.JsonOutput))
+            cli.Print(parse, checks, all =>
             {
-                cli.WriteJson(checks);
-            }
-            else
-            {
-                foreach (var check in checks)
+                foreach (var check in all)
                 {
                     cli.Out.WriteLine($"{(check.Ok ? "ok  " : "FAIL")}  {check.Name}: {check.Detail}");
                 }
-            }
+            });
             return checks.All(c => c.Ok) ? 0 : 1;
         }));
         return command;

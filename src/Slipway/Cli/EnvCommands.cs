@@ -25,25 +25,10 @@ internal static class EnvCommands
     {
         var app = AppOption.Required();
         var command = new Command("ls", "List config vars; secrets are masked") { app, CliContext.JsonOutput };
-        command.SetAction((parse, token) => cli.RunAsync(async () =>
-        {
-            using var api = cli.Api(parse);
-            var vars = await api.GetAsync<List<ConfigVarDto>>($"v1/apps/{parse.GetValue(app)}/config", token);
-            if (parse.GetValue(CliContext.JsonOutput))
-            {
-                cli.WriteJson(vars);
-            }
-            else if (vars.Count == 0)
-            {
-                cli.Out.WriteLine($"No config vars. Set one: slipway env set --app {parse.GetValue(app)} NAME=value");
-            }
-            else
-            {
-                cli.Table(["name", "value", "secret", "scope", "updated"], vars.Select(v => (IReadOnlyList<string>)
-                    [v.Name, OneLine(v.Value), v.Secret ? "yes" : "", v.Shared ? "shared" : "environment", v.UpdatedAt]));
-            }
-            return 0;
-        }));
+        command.SetAction((parse, token) => cli.RunAsync(() => cli.ListAsync<ConfigVarDto>(parse, $"v1/apps/{parse.GetValue(app)}/config",
+            $"No config vars. Set one: slipway env set --app {parse.GetValue(app)} NAME=value",
+            vars => cli.Table(["name", "value", "secret", "scope", "updated"], vars.Select(v => (IReadOnlyList<string>)
+                [v.Name, OneLine(v.Value), v.Secret ? "yes" : "", v.Shared ? "shared" : "environment", v.UpdatedAt])), token)));
         return command;
     }
 
@@ -93,24 +78,15 @@ internal static class EnvCommands
         var name = new Argument<string>("name") { Description = "The variable" };
         var reveal = new Option<bool>("--reveal") { Description = "Print a secret's value (it is masked otherwise)" };
         var command = new Command("get", "Print one config var's value, exactly (no newline added to secrets' bytes)") { name, app, reveal, CliContext.JsonOutput };
-        command.SetAction((parse, token) => cli.RunAsync(async () =>
-        {
-            using var api = cli.Api(parse);
-            var v = await api.GetAsync<ConfigVarDto>($"v1/apps/{parse.GetValue(app)}/config/{Uri.EscapeDataString(parse.GetValue(name)!)}?reveal={(parse.GetValue(reveal) ? "true" : "false")}", token);
-            if (parse.GetValue(CliContext.JsonOutput))
-            {
-                cli.WriteJson(v);
-            }
-            else
+        command.SetAction((parse, token) => cli.RunAsync(() => cli.ShowAsync<ConfigVarDto>(parse,
+            $"v1/apps/{parse.GetValue(app)}/config/{Uri.EscapeDataString(parse.GetValue(name)!)}?reveal={(parse.GetValue(reveal) ? "true" : "false")}", v =>
             {
                 cli.Out.WriteLine(v.Value);
                 if (v.Secret && !parse.GetValue(reveal))
                 {
                     cli.Err.WriteLine($"({v.Name} is a secret: add --reveal to print it)");
                 }
-            }
-            return 0;
-        }));
+            }, token)));
         return command;
     }
 
@@ -240,33 +216,21 @@ internal static class EnvCommands
     {
         var app = AppOption.Required();
         var command = new Command("diff", "What the next deployment would change in config versus the live one (secret values never shown)") { app, CliContext.JsonOutput };
-        command.SetAction((parse, token) => cli.RunAsync(async () =>
-        {
-            using var api = cli.Api(parse);
-            var diffs = await api.GetAsync<List<ConfigDiffDto>>($"v1/apps/{parse.GetValue(app)}/config/diff", token);
-            if (parse.GetValue(CliContext.JsonOutput))
+        command.SetAction((parse, token) => cli.RunAsync(() => cli.ListAsync<ConfigDiffDto>(parse, $"v1/apps/{parse.GetValue(app)}/config/diff",
+            "The live deployment runs with exactly the saved config.", diffs =>
             {
-                cli.WriteJson(diffs);
-                return 0;
-            }
-            if (diffs.Count == 0)
-            {
-                cli.Out.WriteLine("The live deployment runs with exactly the saved config.");
-                return 0;
-            }
-            foreach (var d in diffs)
-            {
-                var sign = d.Change switch { "added" => "+", "removed" => "-", _ => "~" };
-                var detail = d.Secret ? "(secret)" : d.Change switch
+                foreach (var d in diffs)
                 {
-                    "added" => OneLine(d.Next ?? ""),
-                    "removed" => OneLine(d.Live ?? ""),
-                    _ => $"{OneLine(d.Live ?? "")} -> {OneLine(d.Next ?? "")}",
-                };
-                cli.Out.WriteLine($"{sign} {d.Name} {detail}");
-            }
-            return 0;
-        }));
+                    var sign = d.Change switch { "added" => "+", "removed" => "-", _ => "~" };
+                    var detail = d.Secret ? "(secret)" : d.Change switch
+                    {
+                        "added" => OneLine(d.Next ?? ""),
+                        "removed" => OneLine(d.Live ?? ""),
+                        _ => $"{OneLine(d.Live ?? "")} -> {OneLine(d.Next ?? "")}",
+                    };
+                    cli.Out.WriteLine($"{sign} {d.Name} {detail}");
+                }
+            }, token)));
         return command;
     }
 
@@ -277,26 +241,13 @@ internal static class EnvCommands
         var json = parse.GetValue(CliContext.JsonOutput);
         if (!result.Changed)
         {
-            if (json)
-            {
-                cli.WriteJson(result);
-            }
-            else
-            {
-                cli.Out.WriteLine("Nothing changed.");
-            }
+            cli.Print(parse, result, _ => cli.Out.WriteLine("Nothing changed."));
             return 0;
         }
         if (result.Deployment is null)
         {
-            if (json)
-            {
-                cli.WriteJson(result);
-            }
-            else
-            {
-                cli.Out.WriteLine(body.Deploy ? $"Saved. {app} has no live deployment yet: the first deploy uses it." : "Saved; the next deploy uses it.");
-            }
+            cli.Print(parse, result, _ =>
+                cli.Out.WriteLine(body.Deploy ? $"Saved. {app} has no live deployment yet: the first deploy uses it." : "Saved; the next deploy uses it."));
             return 0;
         }
         if (!json)

@@ -14,14 +14,8 @@ internal static class KeyCommands
         {
             using var api = cli.Api(parse);
             var result = await api.PostAsync<JsonElement>("v1/keys/rotate", null, token);
-            if (parse.GetValue(CliContext.JsonOutput))
-            {
-                cli.WriteJson(result);
-            }
-            else
-            {
-                cli.Out.WriteLine($"Rotated: everything is now encrypted with key {result.GetProperty("keyId").GetString()}; the old key is gone. Back up {CliContext.DataDir(parse)}/master.key.");
-            }
+            cli.Print(parse, result, r =>
+                cli.Out.WriteLine($"Rotated: everything is now encrypted with key {r.GetProperty("keyId").GetString()}; the old key is gone. Back up {CliContext.DataDir(parse)}/master.key."));
             return 0;
         }));
         keys.Subcommands.Add(rotate);

@@ -20,28 +20,16 @@ internal static class MessageCommands
         var status = new Option<string>("--status") { Description = "Only pending, delivered or dead" };
         var limit = new Option<int>("--limit") { Description = "How many, newest first", DefaultValueFactory = _ => 50 };
         var command = new Command("ls", "Pending, delivered and dead messages, newest first") { app, status, limit, CliContext.JsonOutput };
-        command.SetAction((parse, token) => cli.RunAsync(async () =>
+        command.SetAction((parse, token) => cli.RunAsync(() =>
         {
-            using var api = cli.Api(parse);
             var filter = parse.GetValue(status) is { } s ? $"&status={Uri.EscapeDataString(s)}" : "";
-            var list = await api.GetAsync<List<MessageView>>($"v1/apps/{parse.GetValue(app)}/messages?limit={parse.GetValue(limit)}{filter}", token);
-            if (parse.GetValue(CliContext.JsonOutput))
-            {
-                cli.WriteJson(list);
-            }
-            else if (list.Count == 0)
-            {
-                cli.Out.WriteLine("No messages. Apps publish them with POST $SLIPWAY_MESSAGES_URL (see README: Cron jobs and messages).");
-            }
-            else
-            {
-                cli.Table(["id", "status", "target", "not before", "attempts", "last result"], list.Select(m => (IReadOnlyList<string>)
+            return cli.ListAsync<MessageView>(parse, $"v1/apps/{parse.GetValue(app)}/messages?limit={parse.GetValue(limit)}{filter}",
+                "No messages. Apps publish them with POST $SLIPWAY_MESSAGES_URL (see README: Cron jobs and messages).",
+                list => cli.Table(["id", "status", "target", "not before", "attempts", "last result"], list.Select(m => (IReadOnlyList<string>)
                 [
                     m.Id, m.Status, $"{m.Method} {m.Target}", m.NotBefore, $"{m.Attempts}/{m.Retries + 1}",
                     m.LastError ?? (m.LastStatus is { } code ? code.ToString(System.Globalization.CultureInfo.InvariantCulture) : "-"),
-                ]));
-            }
-            return 0;
+                ])), token);
         }));
         return command;
     }
@@ -55,14 +43,7 @@ internal static class MessageCommands
         {
             using var api = cli.Api(parse);
             var message = await api.PostAsync<MessageView>($"v1/apps/{parse.GetValue(app)}/messages/{Uri.EscapeDataString(parse.GetValue(id)!)}/retry", null, token);
-            if (parse.GetValue(CliContext.JsonOutput))
-            {
-                cli.WriteJson(message);
-            }
-            else
-            {
-                cli.Out.WriteLine($"{message.Id} is pending again: up to {message.Retries + 1} attempt(s) to {message.Method} {message.Target}");
-            }
+            cli.Print(parse, message, m => cli.Out.WriteLine($"{m.Id} is pending again: up to {m.Retries + 1} attempt(s) to {m.Method} {m.Target}"));
             return 0;
         }));
         return command;

@@ -14,27 +14,13 @@ internal static class MetricsCommands
         {
             app, CliContext.JsonOutput,
         };
-        command.SetAction((parse, token) => cli.RunAsync(async () =>
-        {
-            using var api = cli.Api(parse);
-            var series = await api.GetAsync<List<SeriesSnapshot>>($"v1/apps/{parse.GetValue(app)}/metrics", token);
-            if (parse.GetValue(CliContext.JsonOutput))
-            {
-                cli.WriteJson(series);
-                return 0;
-            }
-            if (series.Count == 0)
-            {
-                await cli.Out.WriteLineAsync($"No requests to {parse.GetValue(app)} since the platform started.");
-                return 0;
-            }
-            cli.Table(["service", "route", "requests", "2xx", "3xx", "4xx", "5xx", "p50", "p95", "p99"], series.Select(s => (IReadOnlyList<string>)
+        command.SetAction((parse, token) => cli.RunAsync(() => cli.ListAsync<SeriesSnapshot>(parse, $"v1/apps/{parse.GetValue(app)}/metrics",
+            $"No requests to {parse.GetValue(app)} since the platform started.",
+            series => cli.Table(["service", "route", "requests", "2xx", "3xx", "4xx", "5xx", "p50", "p95", "p99"], series.Select(s => (IReadOnlyList<string>)
             [
                 s.Service, s.Route, Count(s.Requests), Count(s.Statuses["2xx"]), Count(s.Statuses["3xx"]), Count(s.Statuses["4xx"]),
                 Count(s.Statuses["5xx"]), Ms(s.P50Ms), Ms(s.P95Ms), Ms(s.P99Ms),
-            ]));
-            return 0;
-        }));
+            ])), token)));
         return command;
     }
 

@@ -195,14 +195,10 @@ internal static class PlatformCommands
             switch (ManifestLoader.Load(dir))
             {
                 case ManifestResult.Ok ok:
-                    if (parse.GetValue(CliContext.JsonOutput))
+                    cli.Print(parse, ok.Spec, spec =>
                     {
-                        cli.WriteJson(ok.Spec);
-                    }
-                    else
-                    {
-                        cli.Out.WriteLine($"{ok.Spec.Origin}: valid");
-                        foreach (var s in ok.Spec.Services)
+                        cli.Out.WriteLine($"{spec.Origin}: valid");
+                        foreach (var s in spec.Services)
                         {
                             cli.Out.WriteLine($"  {s.Name} ({s.Type.ToString().ToLowerInvariant()}) root={s.Root} path={s.Path} start={s.Start ?? "-"} build={s.Build ?? "-"}");
                         }
@@ -210,7 +206,7 @@ internal static class PlatformCommands
                         {
                             cli.Out.WriteLine("  warning: " + w);
                         }
-                    }
+                    });
                     return Task.FromResult(0);
                 case ManifestResult.Invalid invalid:
                     throw invalid.ToException();

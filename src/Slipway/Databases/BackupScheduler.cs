@@ -7,7 +7,7 @@ namespace Slipway.Databases;
 /// <summary>Runs each postgres database's scheduled backups (its cron, default daily) and then its retention.
 /// A run is recorded as started before the dump, so a crash never makes it loop; runs missed while the
 /// platform was down collapse into one.</summary>
-internal sealed partial class BackupScheduler(DatabaseStore databases, BackupStore backups, DatabasesOptions options, TimeProvider clock, ILogger<BackupScheduler> logger)
+internal sealed partial class BackupScheduler(DatabaseStore databases, DatabaseBackup backups, DatabasesOptions options, TimeProvider clock, ILogger<BackupScheduler> logger)
     : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)

@@ -7,7 +7,7 @@ namespace Slipway.Databases;
 /// the source environment's database. pg_dump reads one consistent snapshot with ordinary reads (no lock
 /// beyond what any reader takes, so the source's live connections go on undisturbed) and streams straight
 /// into pg_restore; the copy is built beside the target's database and switched in atomically.</summary>
-internal sealed class Branching(DatabaseStore databases, DatabaseProvisioner provisioner, DatabaseLocks locks, BackupStore backups, DatabasesOptions options)
+internal sealed class Branching(DatabaseStore databases, DatabaseProvisioner provisioner, DatabaseLocks locks, DatabaseBackup backups, DatabasesOptions options)
 {
     /// <param name="CopyMilliseconds">The dump streamed into the restore; the rest is preparing and the switch.</param>
     /// <param name="SafetyBackup">Branching into production: the verified backup of the data the copy replaced.</param>

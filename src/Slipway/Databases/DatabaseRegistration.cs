@@ -19,7 +19,7 @@ internal static class DatabaseRegistration
         services.AddSingleton<IBackupStorage>(sp => new LocalBackupStorage(Path.Combine(sp.GetRequiredService<DatabasesOptions>().DataDir, "backups", "files")));
         services.AddSingleton<DatabaseLocks>();
         services.AddSingleton<BackupVerifier>();
-        services.AddSingleton<BackupStore>();
+        services.AddSingleton<DatabaseBackup>();
         services.AddSingleton<DatabaseRestore>();
         services.AddSingleton<Branching>();
         services.AddSingleton<BackupScheduler>();

@@ -7,7 +7,7 @@ namespace Slipway.Databases;
 /// and switched in atomically (<see cref="DatabaseSwitch"/>): apps keep their URL and reconnect.
 /// To a new database: its own role and password, detached (listed by `db ls`, reachable with `db url --name`).</summary>
 internal sealed partial class DatabaseRestore(
-    DatabaseStore databases, DatabaseProvisioner provisioner, BackupStore backups, DatabaseLocks locks, Config.Keyring keyring, State.Store store)
+    DatabaseStore databases, DatabaseProvisioner provisioner, DatabaseBackup backups, DatabaseLocks locks, Config.Keyring keyring, State.Store store)
 {
     public sealed record Outcome(string Database, string? SafetyBackup, long Milliseconds);
 

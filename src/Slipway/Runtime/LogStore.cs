@@ -6,13 +6,13 @@ using System.Threading.Channels;
 
 namespace Slipway.Runtime;
 
-/// <summary>Durable, size-bounded line logs on disk, one stream per key ("apps/shop", "deployments/d-xxxx").
-/// A stream is a folder of NDJSON segments; the oldest segments are deleted when the stream grows past its
+/// <summary>Durable, size-bounded line logs on disk, one log per key ("apps/shop", "deployments/d-xxxx").
+/// A key's log is a folder of NDJSON segments; the oldest segments are deleted when it grows past its
 /// budget. Logs live outside any build or instance directory, so they survive redeploys and rollbacks.
 /// Live followers subscribe to a key and get every entry appended after they subscribed.</summary>
 internal sealed class LogStore(string root, long segmentBytes = 4 << 20, long maxBytesPerKey = 64 << 20, Func<string?, string, string>? redact = null)
 {
-    private readonly ConcurrentDictionary<string, Stream> _streams = new();
+    private readonly ConcurrentDictionary<string, KeySegments> _keys = new();
 
     /// <summary>Stores a line (secrets of the key's app redacted first: nothing secret ever reaches the disk
     /// or a follower).</summary>
@@ -22,8 +22,8 @@ internal sealed class LogStore(string root, long segmentBytes = 4 << 20, long ma
         {
             entry = entry with { Message = redact(LogKeys.AppOf(key), entry.Message) };
         }
-        var stream = _streams.GetOrAdd(key, k => new Stream(Path.Combine(root, k), segmentBytes, maxBytesPerKey));
-        stream.Append(entry);
+        var segments = SegmentsOf(key);
+        segments.Append(entry);
     }
 
     /// <summary>Stores several lines of one key with one write to disk (the edge's access log: a line per request).</summary>
@@ -34,8 +34,8 @@ internal sealed class LogStore(string root, long segmentBytes = 4 << 20, long ma
             var app = LogKeys.AppOf(key);
             entries = entries.Select(e => e with { Message = redact(app, e.Message) }).ToList();
         }
-        var stream = _streams.GetOrAdd(key, k => new Stream(Path.Combine(root, k), segmentBytes, maxBytesPerKey));
-        stream.AppendMany(entries);
+        var segments = SegmentsOf(key);
+        segments.AppendMany(entries);
     }
 
     /// <summary>Entries of a key in time order, filtered, at most the last <paramref name="tail"/>.</summary>
@@ -47,7 +47,7 @@ internal sealed class LogStore(string root, long segmentBytes = 4 << 20, long ma
         {
             return [];
         }
-        if (_streams.TryGetValue(key, out var live))
+        if (_keys.TryGetValue(key, out var live))
         {
             live.Flush();
         }
@@ -97,15 +97,15 @@ internal sealed class LogStore(string root, long segmentBytes = 4 << 20, long ma
     /// A follower that cannot keep up loses its oldest lines rather than slowing the apps down.</summary>
     public ChannelReader<LogEntry> Subscribe(string key, CancellationToken cancellationToken)
     {
-        var stream = _streams.GetOrAdd(key, k => new Stream(Path.Combine(root, k), segmentBytes, maxBytesPerKey));
+        var segments = SegmentsOf(key);
         var channel = Channel.CreateBounded<LogEntry>(new BoundedChannelOptions(10_000)
         {
             FullMode = BoundedChannelFullMode.DropOldest,
         });
-        stream.Followers.TryAdd(channel, 0);
+        segments.Followers.TryAdd(channel, 0);
         cancellationToken.Register(() =>
         {
-            stream.Followers.TryRemove(channel, out _);
+            segments.Followers.TryRemove(channel, out _);
             channel.Writer.TryComplete();
         });
         return channel.Reader;
@@ -113,9 +113,9 @@ internal sealed class LogStore(string root, long segmentBytes = 4 << 20, long ma
 
     public void Delete(string key)
     {
-        if (_streams.TryRemove(key, out var stream))
+        if (_keys.TryRemove(key, out var segments))
         {
-            stream.Close();
+            segments.Close();
         }
         var dir = Path.Combine(root, key);
         if (Directory.Exists(dir))
@@ -126,13 +126,17 @@ internal sealed class LogStore(string root, long segmentBytes = 4 << 20, long ma
 
     public void FlushAll()
     {
-        foreach (var stream in _streams.Values)
+        foreach (var segments in _keys.Values)
         {
-            stream.Flush();
+            segments.Flush();
         }
     }
 
-    private sealed class Stream(string dir, long segmentBytes, long maxBytes)
+    private KeySegments SegmentsOf(string key) =>
+        _keys.GetOrAdd(key, k => new KeySegments(Path.Combine(root, k), segmentBytes, maxBytesPerKey));
+
+    /// <summary>One key's segment files: the one being appended to, its followers, and pruning to the budget.</summary>
+    private sealed class KeySegments(string dir, long segmentBytes, long maxBytes)
     {
         private readonly Lock _gate = new();
         private FileStream? _current;

@@ -194,7 +194,7 @@ public sealed class BackupTests(DatabaseFixture fixture) : IClassFixture<Databas
         var databases = Platform.Services.GetRequiredService<DatabaseStore>();
         var db = databases.Find("halfway", "main")!;
         using var cts = new CancellationTokenSource();
-        var taking = Platform.Services.GetRequiredService<BackupStore>().TakeAsync(db, BackupKind.Manual, OperationProgress.None, cts.Token);
+        var taking = Platform.Services.GetRequiredService<DatabaseBackup>().TakeAsync(db, BackupKind.Manual, OperationProgress.None, cts.Token);
         (await DatabaseFixture.EventuallyAsync(async () =>
         {
             await Task.Yield();

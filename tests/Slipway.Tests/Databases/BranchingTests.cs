@@ -104,7 +104,7 @@ public sealed class BranchingTests(DatabaseFixture fixture) : IClassFixture<Data
         (await Count("slipway\\_tmp\\_%")).Should().Be(0, "the half-made copy is dropped at once, not at the next platform start");
 
         // The same for a restore into a new database: neither the database nor its role stay.
-        var backup = await Platform.Services.GetRequiredService<BackupStore>().TakeAsync(
+        var backup = await Platform.Services.GetRequiredService<DatabaseBackup>().TakeAsync(
             Platform.Services.GetRequiredService<DatabaseStore>().Find("halt", "main")!, BackupKind.Manual, OperationProgress.None, CancellationToken.None);
         backup.Status.Should().Be(BackupStatus.Verified);
         var restore = Platform.Services.GetRequiredService<DatabaseRestore>();

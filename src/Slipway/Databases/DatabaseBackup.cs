@@ -16,7 +16,7 @@ namespace Slipway.Databases;
 ///
 /// A backup is "verified" only after its restore matched; anything else ends "failed", visible in
 /// `slipway db backups` and raised as a database.backup-failed event.</summary>
-internal sealed partial class BackupStore(
+internal sealed partial class DatabaseBackup(
     DatabaseStore databases,
     DatabaseProvisioner provisioner,
     IBackupStorage storage,
@@ -24,7 +24,7 @@ internal sealed partial class BackupStore(
     DatabaseLocks locks,
     Store store,
     DatabasesOptions options,
-    ILogger<BackupStore> logger)
+    ILogger<DatabaseBackup> logger)
 {
     public IBackupStorage Storage => storage;
 

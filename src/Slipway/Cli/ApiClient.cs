@@ -19,6 +19,7 @@ internal sealed class ApiClient : IDisposable
     {
         _env = env;
         _socketPath = Path.Combine(dataDir, "slipway.sock");
+#pragma warning disable CA2000 // the HttpClient owns the handler and disposes it with itself
         var handler = new SocketsHttpHandler
         {
             UseProxy = false,
@@ -38,6 +39,7 @@ internal sealed class ApiClient : IDisposable
             },
         };
         _http = new HttpClient(handler) { BaseAddress = new Uri("http://slipway/"), Timeout = Timeout.InfiniteTimeSpan };
+#pragma warning restore CA2000
     }
 
     public string SocketPath => _socketPath;

@@ -136,7 +136,7 @@ internal sealed class LogStore(string root, long segmentBytes = 4 << 20, long ma
         _keys.GetOrAdd(key, k => new KeySegments(Path.Combine(root, k), segmentBytes, maxBytesPerKey));
 
     /// <summary>One key's segment files: the one being appended to, its followers, and pruning to the budget.</summary>
-    private sealed class KeySegments(string dir, long segmentBytes, long maxBytes)
+    private sealed class KeySegments(string dir, long segmentBytes, long maxBytes) : IDisposable
     {
         private readonly Lock _gate = new();
         private FileStream? _current;
@@ -200,6 +200,7 @@ internal sealed class LogStore(string root, long segmentBytes = 4 << 20, long ma
             }
         }
 
+        /// <summary>Closes the segment being appended to; the next append opens one again.</summary>
         public void Close()
         {
             lock (_gate)
@@ -208,6 +209,8 @@ internal sealed class LogStore(string root, long segmentBytes = 4 << 20, long ma
                 _current = null;
             }
         }
+
+        public void Dispose() => Close();
 
         private static bool EndsWithNewline(string path)
         {

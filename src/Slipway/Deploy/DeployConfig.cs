@@ -39,6 +39,25 @@ internal sealed class DeployConfig(Store store, ConfigVars configVars, IEnvironm
         return ConfigSchema.Check(target, spec.Variables, configVars.Snapshot(key, (app, env)), env);
     }
 
+    /// <summary>The request's early check of a local source: it exists, its manifest is valid and the environment's
+    /// config satisfies it, so a bad deploy answers 400 with every problem before anything is created.</summary>
+    public void CheckLocalSource(DeployRequest request)
+    {
+        if (!Path.IsPathFullyQualified(request.Source) || !Directory.Exists(request.Source))
+        {
+            throw new UserException($"Source directory '{request.Source}' does not exist. Give the path of your app's source, or a git URL.");
+        }
+        switch (ManifestLoader.Load(request.Source))
+        {
+            case ManifestResult.Invalid invalid:
+                throw invalid.ToException();
+            // Variables a declared database provides are set when it is created, during the deployment.
+            case ManifestResult.Ok ok when Problems(request.App, ok.Spec with { Variables = [.. ok.Spec.Variables.Where(v => ok.Spec.Databases.All(d => d.Var != v.Name))] },
+                request.BaseApp, request.Env) is { Count: > 0 } problems:
+                throw new UserException(Describe(request.App, problems));
+        }
+    }
+
     public (string Sealed, string Fingerprint) Seal(ConfigSnapshot snapshot) => configVars.Seal(snapshot);
 
     public static string Describe(string app, IReadOnlyList<string> problems) =>

@@ -38,7 +38,7 @@ internal sealed partial class DeployEngine(
         hosts.Validate(request.App, request.Hosts ?? []);
         if (!SourceSnapshot.IsGitUrl(request.Source) && request.Ref is null)
         {
-            CheckLocalSource(request);
+            config.CheckLocalSource(request);
         }
         store.EnsureApp(request.App, request.BaseApp, request.Env);
         var deployment = store.CreateDeployment(request.App, DeploymentKind.Deploy, request.Source + (request.Ref is null ? "" : "#" + request.Ref), null, null);
@@ -133,23 +133,6 @@ internal sealed partial class DeployEngine(
         if (_active.TryGetValue(deploymentId, out var active))
         {
             await active.Run;
-        }
-    }
-
-    private void CheckLocalSource(DeployRequest request)
-    {
-        if (!Path.IsPathFullyQualified(request.Source) || !Directory.Exists(request.Source))
-        {
-            throw new UserException($"Source directory '{request.Source}' does not exist. Give the path of your app's source, or a git URL.");
-        }
-        switch (ManifestLoader.Load(request.Source))
-        {
-            case ManifestResult.Invalid invalid:
-                throw invalid.ToException();
-            // Variables a declared database provides are set when it is created, during the deployment.
-            case ManifestResult.Ok ok when config.Problems(request.App, ok.Spec with { Variables = [.. ok.Spec.Variables.Where(v => ok.Spec.Databases.All(d => d.Var != v.Name))] },
-                request.BaseApp, request.Env) is { Count: > 0 } problems:
-                throw new UserException(DeployConfig.Describe(request.App, problems));
         }
     }
 

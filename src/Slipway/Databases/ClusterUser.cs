@@ -51,7 +51,7 @@ internal sealed partial record ClusterUser(string Name, int Uid, int Gid)
 
     /// <summary>The command line that runs <paramref name="program"/> as this user.</summary>
     public (string File, IReadOnlyList<string> Args) Wrap(string program, IEnumerable<string> args) =>
-        ("setpriv", [$"--reuid={Uid}", $"--regid={Gid}", "--init-groups", "--", program, .. args]);
+        new Runtime.ProcessUser(Name, Uid, Gid).Wrap(program, args);
 
     /// <summary>Gives a file or directory (recursively) to this user.</summary>
     public void Own(string path)

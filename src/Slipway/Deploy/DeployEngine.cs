@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using Slipway.Builds;
-using Slipway.Manifests;
 using Slipway.State;
 
 namespace Slipway.Deploy;

@@ -23,7 +23,13 @@ internal sealed record Isolation
 }
 
 /// <param name="Name">For messages only; the ids are what the kernel sees.</param>
-internal sealed record ProcessUser(string Name, int Uid, int Gid);
+internal sealed record ProcessUser(string Name, int Uid, int Gid)
+{
+    /// <summary>The command line that runs <paramref name="program"/> as this user: setpriv, which execs it, so
+    /// the pid is the program's own.</summary>
+    public (string File, IReadOnlyList<string> Args) Wrap(string program, IEnumerable<string> args) =>
+        ("setpriv", [$"--reuid={Uid}", $"--regid={Gid}", "--init-groups", "--", program, .. args]);
+}
 
 /// <param name="MemoryBytes">The most memory the process tree may use (the kernel kills past it).</param>
 /// <param name="MaxPids">The most processes and threads the tree may have.</param>

@@ -32,27 +32,15 @@ internal sealed class LocalProcessLauncher(TimeProvider clock, string ownerId) :
             psi.ArgumentList.Add("-c");
             psi.ArgumentList.Add("3");
         }
+        var (program, arguments) = spec.Arguments is { } args ? (spec.Command, args) : ("/bin/sh", ["-c", spec.Command]);
         if (spec.Isolation.RunAs is { } user)
         {
-            psi.ArgumentList.Add("setpriv");
-            psi.ArgumentList.Add($"--reuid={user.Uid}");
-            psi.ArgumentList.Add($"--regid={user.Gid}");
-            psi.ArgumentList.Add("--init-groups");
-            psi.ArgumentList.Add("--");
+            (program, arguments) = user.Wrap(program, arguments);
         }
-        if (spec.Arguments is { } arguments)
+        psi.ArgumentList.Add(program);
+        foreach (var argument in arguments)
         {
-            psi.ArgumentList.Add(spec.Command);
-            foreach (var argument in arguments)
-            {
-                psi.ArgumentList.Add(argument);
-            }
-        }
-        else
-        {
-            psi.ArgumentList.Add("/bin/sh");
-            psi.ArgumentList.Add("-c");
-            psi.ArgumentList.Add(spec.Command);
+            psi.ArgumentList.Add(argument);
         }
         psi.Environment.Clear();
         foreach (var (key, value) in spec.Environment)

@@ -93,7 +93,8 @@ public sealed class ReleasePlannerTests
     public void Promote_runs_the_build_in_the_target_environment_with_its_config_and_its_release_command()
     {
         var next = new ConfigSnapshot(Vars(("API_KEY", "prod")), ["API_KEY"]);
-        var staging = Recorded(Vars(("API_KEY", "staging"))) is var r ? r with { Deployment = r.Deployment with { App = "shop-staging" } } : null!;
+        var recorded = Recorded(Vars(("API_KEY", "staging")));
+        var staging = recorded with { Deployment = recorded.Deployment with { App = "shop-staging" } };
         var run = (ReleasePlan.Run)ReleasePlanner.Promote("d_new", "shop", staging, next, "staging", "production");
         run.Release.App.Should().Be("shop", "the release runs in the target environment's row, not the source's");
         run.Release.RunsReleaseCommand.Should().BeTrue();

@@ -49,9 +49,11 @@ internal sealed partial record ClusterUser(string Name, int Uid, int Gid)
         return null;
     }
 
+    /// <summary>This user as the process launcher takes it.</summary>
+    public Runtime.ProcessUser ProcessUser => new(Name, Uid, Gid);
+
     /// <summary>The command line that runs <paramref name="program"/> as this user.</summary>
-    public (string File, IReadOnlyList<string> Args) Wrap(string program, IEnumerable<string> args) =>
-        new Runtime.ProcessUser(Name, Uid, Gid).Wrap(program, args);
+    public (string File, IReadOnlyList<string> Args) Wrap(string program, IEnumerable<string> args) => ProcessUser.Wrap(program, args);
 
     /// <summary>Gives a file or directory (recursively) to this user.</summary>
     public void Own(string path)

@@ -28,15 +28,40 @@ internal static class PgTool
             info.ArgumentList.Add(a);
         }
         info.Environment.Clear();
-        info.Environment["PATH"] = Environment.GetEnvironmentVariable("PATH") ?? "/usr/local/bin:/usr/bin:/bin";
-        info.Environment["LANG"] = "C.UTF-8";
-        info.Environment["LC_ALL"] = "C.UTF-8";
-        foreach (var (k, v) in env ?? new Dictionary<string, string>())
+        foreach (var (k, v) in CleanEnvironment(env))
         {
             info.Environment[k] = v;
         }
         return info;
     }
+
+    /// <summary>What every program of these runs with: a PATH, a UTF-8 locale, and <paramref name="env"/>.</summary>
+    private static Dictionary<string, string> CleanEnvironment(IReadOnlyDictionary<string, string>? env)
+    {
+        var clean = new Dictionary<string, string>
+        {
+            ["PATH"] = Environment.GetEnvironmentVariable("PATH") ?? "/usr/local/bin:/usr/bin:/bin",
+            ["LANG"] = "C.UTF-8",
+            ["LC_ALL"] = "C.UTF-8",
+        };
+        foreach (var (k, v) in env ?? new Dictionary<string, string>())
+        {
+            clean[k] = v;
+        }
+        return clean;
+    }
+
+    /// <summary>A server the platform supervises (postgres, redis-server), started through the process launcher
+    /// like every app instance: run directly (its pid is the server's own), as <paramref name="user"/>, with the
+    /// clean environment, and left to its supervisor's own shutdown rather than swept as a leftover.
+    /// The short-lived programs (initdb, pg_dump, psql ...) stay on <see cref="RunAsync"/>: they are run to
+    /// completion with their standard streams wired to files or pipes, which the launcher does not offer.</summary>
+    public static Runtime.LaunchSpec Server(string file, IReadOnlyList<string> args, string workingDirectory, ClusterUser? user) =>
+        Runtime.LaunchSpec.Exec(file, args, workingDirectory, CleanEnvironment(null)) with
+        {
+            Isolation = user is null ? Runtime.Isolation.None : new Runtime.Isolation { RunAs = user.ProcessUser },
+            SweptWhenOrphaned = false,
+        };
 
     public static async Task<Result> RunAsync(string file, IEnumerable<string> args, IReadOnlyDictionary<string, string>? env, CancellationToken token, ClusterUser? asUser = null)
     {

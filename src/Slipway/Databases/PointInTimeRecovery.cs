@@ -18,7 +18,8 @@ namespace Slipway.Databases;
 ///   into a new database of the live cluster ─► temporary cluster stopped and deleted
 /// </summary>
 internal sealed partial class PointInTimeRecovery(
-    PostgresCluster cluster, DatabaseStore databases, Config.Keyring keyring, DatabasesOptions options, TimeProvider clock, ILogger<PointInTimeRecovery> logger)
+    PostgresCluster cluster, DatabaseStore databases, Config.Keyring keyring, DatabasesOptions options, Runtime.IProcessLauncher launcher, TimeProvider clock,
+    ILogger<PointInTimeRecovery> logger)
     : BackgroundService
 {
     private readonly SemaphoreSlim _baseBackups = new(1, 1);
@@ -174,7 +175,7 @@ internal sealed partial class PointInTimeRecovery(
             }
         }
         var work = Path.Combine(cluster.Root, RecoveryLeftovers.WorkPrefix + Secrets.Password()[..8].ToLowerInvariant());
-        Process? temp = null;
+        Runtime.ILaunchedProcess? temp = null;
         try
         {
             // Names what this recovery creates, for the clean-up after a platform kill (RecoveryLeftovers).
@@ -211,12 +212,15 @@ internal sealed partial class PointInTimeRecovery(
         }
         finally
         {
-            if (temp is { HasExited: false })
+            if (temp is not null)
             {
-                Runtime.ProcessGroups.SignalProcess(temp.Id, 3); // SIGQUIT: immediate shutdown, the copy is thrown away
-                await temp.WaitForExitAsync(CancellationToken.None);
+                if (!temp.Exited.IsCompleted)
+                {
+                    Runtime.ProcessGroups.SignalProcess(temp.Pid, 3); // SIGQUIT: immediate shutdown, the copy is thrown away
+                    await Task.WhenAny(temp.Exited, Task.Delay(TimeSpan.FromSeconds(30), clock, CancellationToken.None));
+                }
+                await temp.DisposeAsync();
             }
-            temp?.Dispose();
             if (Directory.Exists(work))
             {
                 Directory.Delete(work, recursive: true);
@@ -224,7 +228,7 @@ internal sealed partial class PointInTimeRecovery(
         }
     }
 
-    private async Task<Process> StartRecoveryClusterAsync(string baseBackup, string work, DateTime at, CancellationToken token)
+    private async Task<Runtime.ILaunchedProcess> StartRecoveryClusterAsync(string baseBackup, string work, DateTime at, CancellationToken token)
     {
         var data = Path.Combine(work, "data");
         Directory.CreateDirectory(data);
@@ -251,36 +255,50 @@ internal sealed partial class PointInTimeRecovery(
         ], token);
         await File.WriteAllTextAsync(Path.Combine(data, "recovery.signal"), "", token);
         cluster.User?.Own(work);
-        var process = Process.Start(PgTool.Info(PostgresBinaries.Require().Path("postgres"), ["-D", data], null, cluster.User))!;
         var output = new List<string>();
-        process.ErrorDataReceived += (_, e) => { if (e.Data is { } l) { lock (output) { output.Add(l); } } };
-        process.OutputDataReceived += (_, _) => { };
-        process.BeginErrorReadLine();
-        process.BeginOutputReadLine();
-        var source = new PostgresTarget(DatabaseRecord.Managed, work, 5432, PostgresCluster.Superuser, (await cluster.EnsureRunningAsync(token)).AdminPassword);
-        var deadline = clock.GetUtcNow() + TimeSpan.FromMinutes(30);
-        while (true)
+        var process = launcher.Start(PgTool.Server(PostgresBinaries.Require().Path("postgres"), ["-D", data], work, cluster.User), line =>
         {
-            if (process.HasExited)
+            if (line.Stream == Runtime.OutputStream.Stderr)
             {
                 lock (output)
                 {
-                    throw new UserException("The recovery cluster stopped: " + string.Join(" | ", output.TakeLast(5)));
+                    output.Add(line.Text);
                 }
             }
-            try
+        });
+        try
+        {
+            var source = new PostgresTarget(DatabaseRecord.Managed, work, 5432, PostgresCluster.Superuser, (await cluster.EnsureRunningAsync(token)).AdminPassword);
+            var deadline = clock.GetUtcNow() + TimeSpan.FromMinutes(30);
+            while (true)
             {
-                await using var connection = await source.OpenAsync(null, token);
-                await using var recovering = new NpgsqlCommand("select pg_is_in_recovery()", connection);
-                if (await recovering.ExecuteScalarAsync(token) is false)
+                if (process.Exited.IsCompleted)
                 {
-                    return process;
+                    lock (output)
+                    {
+                        throw new UserException("The recovery cluster stopped: " + string.Join(" | ", output.TakeLast(5)));
+                    }
                 }
+                try
+                {
+                    await using var connection = await source.OpenAsync(null, token);
+                    await using var recovering = new NpgsqlCommand("select pg_is_in_recovery()", connection);
+                    if (await recovering.ExecuteScalarAsync(token) is false)
+                    {
+                        return process;
+                    }
+                }
+                catch (Exception e) when ((e is NpgsqlException or TimeoutException) && clock.GetUtcNow() < deadline)
+                {
+                }
+                await Task.Delay(TimeSpan.FromMilliseconds(200), clock, token);
             }
-            catch (Exception e) when ((e is NpgsqlException or TimeoutException) && clock.GetUtcNow() < deadline)
-            {
-            }
-            await Task.Delay(TimeSpan.FromMilliseconds(200), clock, token);
+        }
+        catch
+        {
+            // Not recovered (stopped, timed out, cancelled): the copy is thrown away here, as the caller never got it.
+            await process.DisposeAsync();
+            throw;
         }
     }
 

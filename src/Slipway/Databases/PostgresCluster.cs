@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
@@ -23,14 +22,15 @@ namespace Slipway.Databases;
 /// </summary>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification =
     "_gate lives as long as the process: the supervision loop may still take it while the container is disposed, and without AvailableWaitHandle it holds no OS handle")]
-internal sealed partial class PostgresCluster(DatabasesOptions options, Keyring keyring, Store store, TimeProvider clock, ILogger<PostgresCluster> logger)
+internal sealed partial class PostgresCluster(
+    DatabasesOptions options, Keyring keyring, Store store, IProcessLauncher launcher, TimeProvider clock, ILogger<PostgresCluster> logger)
     : IHostedService, Config.ISealedFile
 {
     public const string Superuser = "slipway";
 
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly Queue<string> _serverOutput = new();
-    private Process? _process;
+    private ILaunchedProcess? _process;
     private PostgresTarget? _target;
     private Task? _supervision;
     private volatile bool _stopping;
@@ -46,7 +46,7 @@ internal sealed partial class PostgresCluster(DatabasesOptions options, Keyring 
     public bool IsInitialized => File.Exists(StatePath);
 
     /// <summary>The postmaster's pid while it runs (tests kill it).</summary>
-    public int? Pid => _process is { HasExited: false } p ? p.Id : null;
+    public int? Pid => _process is { Exited.IsCompleted: false } p ? p.Pid : null;
 
     /// <summary>Restarts after a crash so far (doctor, tests).</summary>
     public int Restarts { get; private set; }
@@ -206,13 +206,7 @@ internal sealed partial class PostgresCluster(DatabasesOptions options, Keyring 
     private async Task StartServerAsync(PostgresBinaries binaries, ClusterUser? user, PostgresTarget target, CancellationToken token)
     {
         WriteSettings(target.Port, user);
-        var info = PgTool.Info(binaries.Path("postgres"), ["-D", DataDir], null, user);
-        info.WorkingDirectory = Root;
-        var process = Process.Start(info)!;
-        process.ErrorDataReceived += (_, e) => Remember(e.Data);
-        process.OutputDataReceived += (_, e) => Remember(e.Data);
-        process.BeginErrorReadLine();
-        process.BeginOutputReadLine();
+        var process = launcher.Start(PgTool.Server(binaries.Path("postgres"), ["-D", DataDir], Root, user), line => Remember(line.Text));
         _process = process;
         try
         {
@@ -220,20 +214,17 @@ internal sealed partial class PostgresCluster(DatabasesOptions options, Keyring 
         }
         catch
         {
-            if (!process.HasExited)
-            {
-                process.Kill();
-            }
+            await process.StopAsync(TimeSpan.Zero);
             throw;
         }
     }
 
-    private async Task WaitReadyAsync(Process process, PostgresTarget target, CancellationToken token)
+    private async Task WaitReadyAsync(ILaunchedProcess process, PostgresTarget target, CancellationToken token)
     {
         var deadline = clock.GetUtcNow() + TimeSpan.FromSeconds(90);
         while (true)
         {
-            if (process.HasExited)
+            if (process.Exited.IsCompleted)
             {
                 throw new UserException("The managed PostgreSQL did not start: " + string.Join(" | ", Output()) +
                     $" (its log is in {Path.Combine(Root, "log")})");
@@ -252,12 +243,8 @@ internal sealed partial class PostgresCluster(DatabasesOptions options, Keyring 
         }
     }
 
-    private void Remember(string? line)
+    private void Remember(string line)
     {
-        if (line is null)
-        {
-            return;
-        }
         lock (_serverOutput)
         {
             _serverOutput.Enqueue(line);
@@ -276,23 +263,27 @@ internal sealed partial class PostgresCluster(DatabasesOptions options, Keyring 
         }
     }
 
-    /// <summary>Restarts the server whenever it exits while the platform runs, with backoff.</summary>
+    /// <summary>Restarts the server whenever it exits while the platform runs, by the shared restart policy
+    /// for servers (<see cref="RestartBackoff.Servers"/>).</summary>
     private async Task SuperviseAsync(PostgresBinaries binaries, ClusterUser? user, PostgresTarget target)
     {
-        var delay = TimeSpan.FromMilliseconds(200);
+        var restarts = new RestartBackoff(RestartBackoff.Servers, clock);
         while (!_stopping)
         {
             var process = _process!;
-            await process.WaitForExitAsync();
+            var code = await process.Exited;
             if (_stopping)
             {
                 return;
             }
+            await process.DisposeAsync();
             Restarts++;
-            LogCrashed(logger, process.ExitCode);
-            store.AddEvent(null, null, "database.crashed", $"the managed PostgreSQL exited (code {process.ExitCode}); restarting it");
+            LogCrashed(logger, code);
+            store.AddEvent(null, null, "database.crashed", $"the managed PostgreSQL exited ({ExitDetail(code)}); restarting it");
+            var decision = restarts.AfterExit(code);
             while (!_stopping)
             {
+                await Task.Delay(decision.Delay, clock);
                 await _gate.WaitAsync();
                 try
                 {
@@ -305,8 +296,8 @@ internal sealed partial class PostgresCluster(DatabasesOptions options, Keyring 
                         break; // a caller of EnsureRunningAsync started it meanwhile
                     }
                     await StartServerAsync(binaries, user, target, CancellationToken.None);
+                    restarts.Started();
                     store.AddEvent(null, null, "database.restarted", "the managed PostgreSQL is running again");
-                    delay = TimeSpan.FromMilliseconds(200);
                     break;
                 }
                 catch (Exception e) when (e is UserException or NpgsqlException or IOException)
@@ -318,11 +309,12 @@ internal sealed partial class PostgresCluster(DatabasesOptions options, Keyring 
                 {
                     _gate.Release();
                 }
-                await Task.Delay(delay, clock);
-                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(10).Ticks));
+                decision = restarts.AfterExit(1);
             }
         }
     }
+
+    private static string ExitDetail(int code) => code < 0 ? $"killed by signal {-code}" : $"code {code}";
 
     /// <summary>A server left running by a platform process that was killed: shut it down cleanly before
     /// starting one this process supervises.</summary>
@@ -360,21 +352,14 @@ internal sealed partial class PostgresCluster(DatabasesOptions options, Keyring 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
         _stopping = true;
-        if (_process is not { HasExited: false } process)
+        if (_process is not { Exited.IsCompleted: false } process)
         {
             return;
         }
         // SIGINT: PostgreSQL's fast shutdown (roll back open transactions, checkpoint, exit).
-        ProcessGroups.SignalProcess(process.Id, SigInt);
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        try
-        {
-            await process.WaitForExitAsync(cts.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill();
-        }
+        ProcessGroups.SignalProcess(process.Pid, SigInt);
+        await Task.WhenAny(process.Exited, Task.Delay(TimeSpan.FromSeconds(30), clock, CancellationToken.None));
+        await process.DisposeAsync();
         if (_supervision is not null)
         {
             await _supervision;

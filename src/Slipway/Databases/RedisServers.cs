@@ -1,10 +1,10 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Slipway.Config;
+using Slipway.Runtime;
 using Slipway.State;
 
 namespace Slipway.Databases;
@@ -12,14 +12,15 @@ namespace Slipway.Databases;
 /// <summary>One supervised redis-server per redis database of an environment: loopback only, a generated
 /// password, maxmemory from the manifest, append-only persistence (fsync every second), its own directory.
 /// Restarted when it exits; started again with the platform.</summary>
-internal sealed partial class RedisServers(DatabasesOptions options, DatabaseStore databases, Keyring keyring, Store store, TimeProvider clock, ILogger<RedisServers> logger)
+internal sealed partial class RedisServers(
+    DatabasesOptions options, DatabaseStore databases, Keyring keyring, Store store, IProcessLauncher launcher, TimeProvider clock, ILogger<RedisServers> logger)
     : IHostedService
 {
     public const string InstallHint = "Install redis-server: 'sudo apt-get install redis-server' (Debian/Ubuntu), 'sudo dnf install redis' (Fedora) or 'brew install redis' (macOS).";
 
     private sealed class Running
     {
-        public required Process Process;
+        public required ILaunchedProcess Process;
         public required Task Supervision;
         public volatile bool Stopping;
     }
@@ -72,7 +73,7 @@ internal sealed partial class RedisServers(DatabasesOptions options, DatabaseSto
 
     public async Task EnsureRunningAsync(DatabaseRecord record, CancellationToken token)
     {
-        if (_running.TryGetValue(record.Id, out var running) && !running.Process.HasExited)
+        if (_running.TryGetValue(record.Id, out var running) && !running.Process.Exited.IsCompleted)
         {
             return;
         }
@@ -82,7 +83,7 @@ internal sealed partial class RedisServers(DatabasesOptions options, DatabaseSto
         _running[record.Id] = entry;
     }
 
-    private async Task<Process> StartServerAsync(DatabaseRecord record, CancellationToken token)
+    private async Task<ILaunchedProcess> StartServerAsync(DatabaseRecord record, CancellationToken token)
     {
         var binary = Binary() ?? throw new UserException("redis-server is not installed on this machine. " + InstallHint);
         var user = ClusterUser.Resolve();
@@ -111,17 +112,14 @@ internal sealed partial class RedisServers(DatabasesOptions options, DatabaseSto
         File.SetUnixFileMode(conf, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         user?.Own(dir);
         await StopLeftoverAsync(dir);
-        var process = Process.Start(PgTool.Info(binary, [conf], null, user))!;
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
+        // Its log goes nowhere, as before: the supervisor records crashes and restarts as events.
+        var process = launcher.Start(PgTool.Server(binary, [conf], dir, user), _ => { });
         var deadline = clock.GetUtcNow() + TimeSpan.FromSeconds(30);
         while (true)
         {
-            if (process.HasExited)
+            if (process.Exited.IsCompleted)
             {
-                throw new UserException($"redis-server for {record.App} ({record.Name}) exited at start with code {process.ExitCode}; is port {settings.Port} taken?");
+                throw new UserException($"redis-server for {record.App} ({record.Name}) exited at start with code {await process.Exited}; is port {settings.Port} taken?");
             }
             if (await PingAsync(settings.Port!.Value, keyring.Decrypt(record.SecretEnc), token))
             {
@@ -129,7 +127,7 @@ internal sealed partial class RedisServers(DatabasesOptions options, DatabaseSto
             }
             if (clock.GetUtcNow() > deadline)
             {
-                process.Kill();
+                await process.StopAsync(TimeSpan.Zero);
                 throw new UserException($"redis-server for {record.App} ({record.Name}) did not answer within 30 s.");
             }
             await Task.Delay(TimeSpan.FromMilliseconds(50), clock, token);
@@ -141,7 +139,7 @@ internal sealed partial class RedisServers(DatabasesOptions options, DatabaseSto
     private async Task StopLeftoverAsync(string dir)
     {
         var pidFile = Path.Combine(dir, "redis.pid");
-        if (!File.Exists(pidFile) || !int.TryParse(File.ReadAllText(pidFile).Trim(), out var pid) || _running.Values.Any(r => !r.Process.HasExited && r.Process.Id == pid))
+        if (!File.Exists(pidFile) || !int.TryParse(File.ReadAllText(pidFile).Trim(), out var pid) || _running.Values.Any(r => !r.Process.Exited.IsCompleted && r.Process.Pid == pid))
         {
             return;
         }
@@ -183,37 +181,40 @@ internal sealed partial class RedisServers(DatabasesOptions options, DatabaseSto
         }
     }
 
+    /// <summary>Restarts the server whenever it exits, by the shared restart policy for servers.</summary>
     private async Task SuperviseAsync(DatabaseRecord record, Running entry)
     {
-        var delay = TimeSpan.FromMilliseconds(200);
+        var restarts = new RestartBackoff(RestartBackoff.Servers, clock);
         while (true)
         {
-            await entry.Process.WaitForExitAsync();
+            var code = await entry.Process.Exited;
             if (entry.Stopping)
             {
                 return;
             }
-            LogCrashed(logger, record.App, record.Name, entry.Process.ExitCode);
-            store.AddEvent(record.App, null, "database.crashed", $"redis {record.Name} exited (code {entry.Process.ExitCode}); restarting it");
+            await entry.Process.DisposeAsync();
+            LogCrashed(logger, record.App, record.Name, code);
+            store.AddEvent(record.App, null, "database.crashed", $"redis {record.Name} exited (code {code}); restarting it");
+            var decision = restarts.AfterExit(code);
             while (!entry.Stopping)
             {
+                await Task.Delay(decision.Delay, clock);
                 try
                 {
                     entry.Process = await StartServerAsync(databases.FindById(record.Id) ?? record, CancellationToken.None);
-                    delay = TimeSpan.FromMilliseconds(200);
+                    restarts.Started();
                     break;
                 }
                 catch (UserException)
                 {
-                    await Task.Delay(delay, clock);
-                    delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(10).Ticks));
+                    decision = restarts.AfterExit(1);
                 }
             }
         }
     }
 
     /// <summary>The server's pid (tests restart it).</summary>
-    public int? Pid(string id) => _running.TryGetValue(id, out var r) && !r.Process.HasExited ? r.Process.Id : null;
+    public int? Pid(string id) => _running.TryGetValue(id, out var r) && !r.Process.Exited.IsCompleted ? r.Process.Pid : null;
 
     public async Task StopOneAsync(string id)
     {
@@ -222,20 +223,9 @@ internal sealed partial class RedisServers(DatabasesOptions options, DatabaseSto
             return;
         }
         entry.Stopping = true;
-        if (!entry.Process.HasExited)
-        {
-            // SIGTERM: redis flushes the append-only file and exits.
-            Runtime.ProcessGroups.SignalProcess(entry.Process.Id, Runtime.ProcessGroups.SigTerm);
-            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(15));
-            try
-            {
-                await entry.Process.WaitForExitAsync(cts.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                entry.Process.Kill();
-            }
-        }
+        // SIGTERM: redis flushes the append-only file and exits.
+        await entry.Process.StopAsync(TimeSpan.FromSeconds(15));
+        await entry.Process.DisposeAsync();
         await entry.Supervision;
     }
 

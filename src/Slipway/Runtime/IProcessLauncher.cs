@@ -23,6 +23,12 @@ internal sealed record LaunchSpec(
 
     public Isolation Isolation { get; init; } = Isolation.None;
 
+    /// <summary>True (apps, builds, jobs): after a kill of the platform, its next start sweeps this process's
+    /// group away as a leftover (<see cref="Leftovers"/>). False: servers the platform runs for the apps
+    /// (PostgreSQL, redis-server), which their own supervisor shuts down the way each needs (a fast shutdown
+    /// that checkpoints, a flush of the append-only file) before it starts them again.</summary>
+    public bool SweptWhenOrphaned { get; init; } = true;
+
     /// <summary>Runs <paramref name="program"/> with <paramref name="arguments"/>, no shell in between.</summary>
     public static LaunchSpec Exec(string program, IReadOnlyList<string> arguments, string workingDirectory, IReadOnlyDictionary<string, string> environment) =>
         new(program, workingDirectory, environment) { Arguments = arguments };

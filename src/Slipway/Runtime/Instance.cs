@@ -15,8 +15,6 @@ namespace Slipway.Runtime;
     "_stopping has no timer, so it holds nothing to free; StopAsync may run from several callers at once and the loop reads the token after it, so no one owner could dispose it safely")]
 internal sealed partial class Instance
 {
-    private static readonly TimeSpan StableAfter = TimeSpan.FromSeconds(30);
-    private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(15);
     private const int UnhealthyAfterFailures = 3;
     private static readonly TimeSpan SteadyProbeInterval = TimeSpan.FromSeconds(10);
 
@@ -99,10 +97,10 @@ internal sealed partial class Instance
     private async Task LoopAsync()
     {
         var token = _stopping.Token;
-        var failuresInARow = 0;
+        var restarts = new RestartBackoff(Spec.Service.Restart, _clock);
         while (!token.IsCancellationRequested)
         {
-            var startedAt = _clock.GetUtcNow();
+            restarts.Started();
             int exitCode;
             try
             {
@@ -138,28 +136,21 @@ internal sealed partial class Instance
             Platform($"process {detail}");
             _firstStart.TrySetResult(new StartOutcome(false, detail));
 
-            var policy = Spec.Service.Restart;
-            if (policy.Policy == RestartPolicy.Never || (policy.Policy == RestartPolicy.OnFailure && exitCode == 0))
+            var decision = restarts.AfterExit(exitCode);
+            if (!decision.Restart)
             {
-                SetState(exitCode == 0 ? InstanceState.Exited : InstanceState.Crashed);
+                if (decision.GaveUp is { } why)
+                {
+                    Platform(why);
+                }
+                SetState(exitCode == 0 && decision.GaveUp is null ? InstanceState.Exited : InstanceState.Crashed);
                 return;
             }
-            failuresInARow = _clock.GetUtcNow() - startedAt > StableAfter ? 1 : failuresInARow + 1;
-            if (failuresInARow > policy.MaxRetries)
-            {
-                Platform($"crashed {failuresInARow} times in a row; not restarting (restart.maxRetries = {policy.MaxRetries})");
-                SetState(InstanceState.Crashed);
-                return;
-            }
-            // First restart at once (a kill -9 is back in well under 2 s), then 0.5 s, 1 s, 2 s ... up to 15 s.
-            var backoff = failuresInARow == 1
-                ? TimeSpan.Zero
-                : TimeSpan.FromMilliseconds(Math.Min(MaxBackoff.TotalMilliseconds, 250 * Math.Pow(2, failuresInARow - 1)));
             Restarts++;
             SetState(InstanceState.Restarting);
             try
             {
-                await Task.Delay(backoff, _clock, token);
+                await Task.Delay(decision.Delay, _clock, token);
             }
             catch (OperationCanceledException)
             {

@@ -47,7 +47,10 @@ internal sealed class LocalProcessLauncher(TimeProvider clock, string ownerId) :
         {
             psi.Environment[key] = value;
         }
-        psi.Environment[Leftovers.OwnerVariable] = ownerId;
+        if (spec.SweptWhenOrphaned)
+        {
+            psi.Environment[Leftovers.OwnerVariable] = ownerId;
+        }
         var process = Process.Start(psi) ?? throw new InvalidOperationException("setsid did not start");
         process.StandardInput.Close();
         return new LocalProcess(process, onLine, clock);

@@ -92,7 +92,7 @@ internal static class ApiEndpoints
 
     private static DateTimeOffset ParseSince(string since, TimeProvider clock)
     {
-        if (Manifests.Durations.TryParse(since, out var ago))
+        if (Durations.TryParse(since, out var ago))
         {
             return clock.GetUtcNow() - ago;
         }
@@ -106,9 +106,10 @@ internal static class ApiEndpoints
     private static async Task StreamDeploymentLogAsync(string id, bool follow, Store store, LogStore logs, HttpContext context)
     {
         var deployment = store.FindDeployment(id) ?? throw new UserException($"No deployment '{id}'.", 404);
-        var done = !follow || DeploymentStatus.IsTerminal(deployment.Status);
+        var done = !follow || deployment.Status.IsTerminal();
         await StreamAsync(context, logs, LogKeys.Deployment(deployment.App, id), null, _ => true, int.MaxValue, !done,
-            e => e.Kind == "status" && DeploymentStatus.IsTerminal(e.Message), () => DeploymentStatus.IsTerminal(store.FindDeployment(id)?.Status ?? DeploymentStatus.Failed));
+            e => e.Kind == "status" && DeploymentStatuses.TerminalSpellings.Contains(e.Message),
+            () => (store.FindDeployment(id)?.Status ?? DeploymentStatus.Failed).IsTerminal());
     }
 
     /// <summary>Writes a log stream as NDJSON: what is stored, then (following) every new entry until

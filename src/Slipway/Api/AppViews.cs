@@ -36,12 +36,8 @@ internal sealed class AppViews(Store store, AppRuntime runtime, AppHosts hosts, 
 
     public static DeploymentDto Deployment(DeploymentRecord d)
     {
-        double? duration = d.FinishedAt is not null
-            ? (Parse(d.FinishedAt) - Parse(d.CreatedAt)).TotalSeconds
-            : null;
+        double? duration = d.FinishedAt is { } finished ? (finished - d.CreatedAt).TotalSeconds : null;
         return new DeploymentDto(d.Id, d.Seq, d.App, d.Kind, d.Status, d.Step, d.Error, d.Source, d.CommitSha, d.RollbackOf,
             d.CreatedAt, d.FinishedAt, duration is null ? null : Math.Round(duration.Value, 2));
     }
-
-    private static DateTimeOffset Parse(string s) => DateTimeOffset.Parse(s, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal);
 }

@@ -1,3 +1,5 @@
+using Slipway.State;
+
 namespace Slipway.Api;
 
 internal sealed record DeployBody(string Source, string? Ref, IReadOnlyList<string>? Hosts);
@@ -7,8 +9,8 @@ internal sealed record RollbackBody(string? To);
 internal sealed record PromoteBody(string From, string To);
 
 internal sealed record DeploymentDto(
-    string Id, long Number, string App, string Kind, string Status, string? FailedStep, string? Error,
-    string Source, string? Commit, string? RollbackOf, string CreatedAt, string? FinishedAt, double? DurationSeconds);
+    string Id, long Number, string App, DeploymentKind Kind, DeploymentStatus Status, string? FailedStep, string? Error,
+    string Source, string? Commit, string? RollbackOf, DateTimeOffset CreatedAt, DateTimeOffset? FinishedAt, double? DurationSeconds);
 
 internal sealed record InstanceDto(string Id, string Service, int Replica, string State, int? Pid, int? Port, int Restarts,
     int InFlight, long Requests, string Role);
@@ -16,4 +18,4 @@ internal sealed record InstanceDto(string Id, string Service, int Replica, strin
 internal sealed record AppDto(string Name, string App, string Env, string State, IReadOnlyList<string> Urls, DeploymentDto? Live,
     IReadOnlyList<InstanceDto> Instances, IReadOnlyList<string> Services);
 
-internal sealed record EventDto(string At, string Kind, string Message, string? DeploymentId);
+internal sealed record EventDto(DateTimeOffset At, string Kind, string Message, string? DeploymentId);

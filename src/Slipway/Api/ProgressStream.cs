@@ -14,7 +14,7 @@ namespace Slipway.Api;
 /// Without it the answer is the outcome alone, for scripts (--json).</summary>
 internal static class ProgressStream
 {
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    private static readonly JsonSerializerOptions Json = JsonSpellings.Web();
 
     public const string ContentType = "application/x-ndjson";
 

@@ -9,7 +9,7 @@ namespace Slipway.Cli;
 /// <summary>The CLI's connection to a running platform: HTTP over the data directory's Unix socket.</summary>
 internal sealed class ApiClient : IDisposable
 {
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    private static readonly JsonSerializerOptions Json = JsonSpellings.Web();
     private readonly HttpClient _http;
     private readonly string _socketPath;
 

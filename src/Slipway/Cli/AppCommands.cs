@@ -42,7 +42,7 @@ internal static class AppCommands
             cli.Out.WriteLine($"state:     {a.State}");
             cli.Out.WriteLine($"urls:      {string.Join(", ", a.Urls)}");
             cli.Out.WriteLine(a.Live is { } live
-                ? $"live:      {live.Id} (#{live.Number}, {live.Kind}, {live.Commit ?? live.Source}, since {live.FinishedAt})"
+                ? $"live:      {live.Id} (#{live.Number}, {JsonSpellings.Of(live.Kind)}, {live.Commit ?? live.Source}, since {(live.FinishedAt is { } at ? UtcTime.Format(at) : "-")})"
                 : "live:      none");
             cli.Out.WriteLine();
             cli.Table(["instance", "service", "role", "state", "pid", "port", "restarts", "in-flight", "requests"], a.Instances.Select(i => (IReadOnlyList<string>)
@@ -60,7 +60,7 @@ internal static class AppCommands
                 cli.Out.WriteLine("recent events:");
                 foreach (var e in events.Take(8))
                 {
-                    cli.Out.WriteLine($"  {e.At}  {e.Kind,-22} {e.Message}");
+                    cli.Out.WriteLine($"  {UtcTime.Format(e.At)}  {e.Kind,-22} {e.Message}");
                 }
             }
         }, token)));

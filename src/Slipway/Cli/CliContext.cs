@@ -6,7 +6,7 @@ namespace Slipway.Cli;
 /// <summary>What every command needs: where to write, and which platform (data directory) to talk to.</summary>
 internal sealed class CliContext(TextWriter output, TextWriter error)
 {
-    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
+    public static readonly JsonSerializerOptions Json = JsonSpellings.Web(indented: true);
 
     public static readonly Option<string> Data = new("--data")
     {

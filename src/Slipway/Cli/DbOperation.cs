@@ -7,7 +7,7 @@ namespace Slipway.Cli;
 /// steps are printed as the server reports them, then the outcome is returned; with --json only the outcome.</summary>
 internal static class DbOperation
 {
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    private static readonly JsonSerializerOptions Json = JsonSpellings.Web();
 
     public static async Task<T> RunAsync<T>(CliContext cli, ApiClient api, string path, object? body, bool json, CancellationToken token)
     {

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Slipway.Api;
 using Slipway.Manifests;
+using Slipway.State;
 
 namespace Slipway.Cli;
 
@@ -123,14 +124,14 @@ internal static class DeployCommands
             $"v1/apps/{parse.GetValue(app)}/deployments?limit={parse.GetValue(limit)}", list => cli.Table(["#", "id", "kind", "status", "source", "commit", "created", "duration"], list.Select(d => (IReadOnlyList<string>)
             [
                 d.Number.ToString(System.Globalization.CultureInfo.InvariantCulture), d.Id,
-                d.Kind + (d.RollbackOf is null ? "" : d.Kind switch
+                JsonSpellings.Of(d.Kind) + (d.RollbackOf is null ? "" : d.Kind switch
                 {
-                    "rollback" => " to ",
-                    "config" => " on ",
+                    DeploymentKind.Rollback => " to ",
+                    DeploymentKind.Config => " on ",
                     _ => " of ",
                 } + d.RollbackOf),
-                d.Status + (d.FailedStep is null ? "" : $" ({d.FailedStep})"),
-                Shorten(d.Source, 40), d.Commit ?? "-", d.CreatedAt.Replace('T', ' ').TrimEnd('Z')[..19],
+                JsonSpellings.Of(d.Status) + (d.FailedStep is null ? "" : $" ({d.FailedStep})"),
+                Shorten(d.Source, 40), d.Commit ?? "-", d.CreatedAt.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture),
                 d.DurationSeconds is { } s ? $"{s:0.0}s" : "-",
             ])), token)));
         return command;
@@ -182,17 +183,17 @@ internal static class DeployCommands
         {
             cli.WriteJson(final);
         }
-        if (final.Status == "live")
+        if (final.Status == DeploymentStatus.Live)
         {
             if (!json)
             {
-                await cli.Out.WriteLineAsync($"{final.Kind} {final.Id} is live ({final.DurationSeconds:0.0}s)");
+                await cli.Out.WriteLineAsync($"{JsonSpellings.Of(final.Kind)} {final.Id} is live ({final.DurationSeconds:0.0}s)");
             }
             return 0;
         }
         if (!json)
         {
-            await cli.Err.WriteLineAsync($"error: {final.Kind} {final.Id} {final.Status} at step '{final.FailedStep}': {final.Error}");
+            await cli.Err.WriteLineAsync($"error: {JsonSpellings.Of(final.Kind)} {final.Id} {JsonSpellings.Of(final.Status)} at step '{final.FailedStep}': {final.Error}");
         }
         return 1;
     }

@@ -8,7 +8,7 @@ internal sealed record ConfigSnapshot(IReadOnlyDictionary<string, string> Vars, 
 {
     public static readonly ConfigSnapshot Empty = new(new Dictionary<string, string>(), []);
 
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    private static readonly JsonSerializerOptions Json = JsonSpellings.Web();
 
     /// <summary>Canonical JSON (sorted keys), so equal configs have equal fingerprints.</summary>
     public string ToJson() => JsonSerializer.Serialize(new Stored(

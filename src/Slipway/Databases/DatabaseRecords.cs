@@ -18,7 +18,7 @@ internal sealed record DatabaseRecord(
 /// <summary>Per-database settings that come from the manifest (or `db create`).</summary>
 internal sealed record DatabaseSettings
 {
-    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    public static readonly JsonSerializerOptions Json = JsonSpellings.Web();
 
     public string Schedule { get; init; } = "0 3 * * *";
     public int KeepDaily { get; init; } = 7;

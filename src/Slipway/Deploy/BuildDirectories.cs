@@ -45,7 +45,7 @@ internal sealed class BuildDirectories(Store store, DeployOptions options)
     {
         var keep = store.ListDeployments(app, 100_000)
             .Where(d => d.LiveAt is not null && d.BuildId is not null)
-            .OrderByDescending(d => d.LiveAt, StringComparer.Ordinal)
+            .OrderByDescending(d => d.LiveAt)
             .Select(d => d.BuildId!)
             .Distinct()
             .Take(options.KeepBuilds)

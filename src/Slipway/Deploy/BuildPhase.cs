@@ -17,7 +17,8 @@ internal sealed class BuildPhase(
     Builder builder,
     DeployConfig config,
     DeploymentJournal journal,
-    DeployOptions options)
+    DeployOptions options,
+    TimeProvider clock)
 {
     public async Task<Release> RunAsync(DeploymentRecord deployment, DeployRequest request, CancellationToken token)
     {
@@ -27,7 +28,7 @@ internal sealed class BuildPhase(
         var commit = await SnapshotAsync(deployment, request, buildDir, token);
         // Keep the source as it was before install and build touch it, for rebuilds.
         await SourceSnapshot.CopyLocalAsync(buildDir, buildDir + BuildDirectories.SourceSuffix, token);
-        store.InsertBuild(new BuildRecord(buildId, request.App, buildDir, request.Source, commit, store.Now(), 0));
+        store.InsertBuild(new BuildRecord(buildId, request.App, buildDir, request.Source, commit, clock.GetUtcNow(), 0));
 
         var spec = request.Spec ?? ReadManifest(deployment, buildDir);
         journal.Log(deployment, "build", $"{spec.Origin}: {string.Join(", ", spec.Services.Select(s => $"{s.Name} ({s.Type.ToString().ToLowerInvariant()})"))}");

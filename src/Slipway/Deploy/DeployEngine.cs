@@ -138,7 +138,7 @@ internal sealed partial class DeployEngine(
     private string Pruned(DeploymentRecord target) =>
         $"The build of deployment {target.Id} has been pruned (only the last {options.KeepBuilds} are kept). Deploy its source again instead.";
 
-    private DeploymentRecord CreateFromLive(string app, string kind)
+    private DeploymentRecord CreateFromLive(string app, DeploymentKind kind)
     {
         var live = recorded.LiveOf(app);
         return store.CreateDeployment(app, kind, live.Source, live.BuildId, live.Id, live.SpecJson, live.ConfigJson, live.CommitSha,
@@ -203,7 +203,7 @@ internal sealed partial class DeployEngine(
         // Not disposed: Cancel may still hold it after the deployment ends; it owns no timer, so the GC suffices.
         var cts = new CancellationTokenSource();
         var started = new TaskCompletionSource();
-        journal.Status(deployment, DeploymentStatus.Queued, $"{deployment.Kind} {deployment.Id} queued");
+        journal.Status(deployment, DeploymentStatus.Queued, $"{JsonSpellings.Of(deployment.Kind)} {deployment.Id} queued");
         var task = Task.Run(async () =>
         {
             await started.Task;

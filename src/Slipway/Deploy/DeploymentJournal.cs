@@ -17,32 +17,33 @@ internal sealed class DeploymentJournal(
 {
     private const int KeptDeploymentLogs = 100;
 
-    public void Status(DeploymentRecord deployment, string status, string message)
+    public void Status(DeploymentRecord deployment, DeploymentStatus status, string message)
     {
         if (status != DeploymentStatus.Queued && status != DeploymentStatus.Live)
         {
             store.SetDeploymentStatus(deployment.Id, status);
         }
         Log(deployment, "deploy", message);
-        Append(deployment, "status", status);
+        Append(deployment, "status", JsonSpellings.Of(status));
     }
 
     public void Log(DeploymentRecord deployment, string kind, string message) => Append(deployment, kind, message);
 
     /// <summary>The step a deployment is in now (where a failure or cancellation caught it).</summary>
-    public string CurrentStep(DeploymentRecord deployment) => store.FindDeployment(deployment.Id)?.Status ?? DeploymentStatus.Queued;
+    public string CurrentStep(DeploymentRecord deployment) => JsonSpellings.Of(store.FindDeployment(deployment.Id)?.Status ?? DeploymentStatus.Queued);
 
-    public void Fail(DeploymentRecord deployment, string status, string step, string error, IReadOnlyList<string> lastLines)
+    public void Fail(DeploymentRecord deployment, DeploymentStatus status, string step, string error, IReadOnlyList<string> lastLines)
     {
+        var spelled = JsonSpellings.Of(status);
         error = redactor.Redact(deployment.App, error);
         store.FailDeployment(deployment.Id, status, step, error);
-        store.AddEvent(deployment.App, deployment.Id, "deployment." + status, $"{step}: {error}");
-        Log(deployment, "deploy", $"{status} at {step}: {error}");
+        store.AddEvent(deployment.App, deployment.Id, "deployment." + spelled, $"{step}: {error}");
+        Log(deployment, "deploy", $"{spelled} at {step}: {error}");
         foreach (var line in lastLines)
         {
             Log(deployment, "tail", line);
         }
-        Append(deployment, "status", status);
+        Append(deployment, "status", spelled);
     }
 
     /// <summary>The deployment serves now: it becomes the live one (retiring the previous in the same
@@ -51,7 +52,7 @@ internal sealed class DeploymentJournal(
     {
         store.MakeLive(deployment.App, deployment.Id);
         var urls = string.Join(", ", hosts.For(deployment.App).Select(h => $"http://{h}:{options.HttpPort}"));
-        store.AddEvent(deployment.App, deployment.Id, "deployment.live", $"{deployment.Kind} {deployment.Id} is live");
+        store.AddEvent(deployment.App, deployment.Id, "deployment.live", $"{JsonSpellings.Of(deployment.Kind)} {deployment.Id} is live");
         builds.Prune(deployment.App);
         // History rows stay; the build and release logs of all but the last 100 deployments go.
         foreach (var old in store.ListDeployments(deployment.App, 100_000).Skip(KeptDeploymentLogs))

@@ -8,7 +8,7 @@ namespace Slipway.Deploy;
 /// earlier release again, so code and config come back together.</summary>
 internal sealed record Release(string App, string DeploymentId, string BuildDir, AppSpec Spec, IReadOnlyDictionary<string, string> Config)
 {
-    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    public static readonly JsonSerializerOptions Json = JsonSpellings.Web();
 
     /// <summary>Each service's release command (migrations) runs once, in this build with this config, before
     /// any instance starts: new builds (deploys and rebuilds) and promotes; never rollbacks, restarts or config

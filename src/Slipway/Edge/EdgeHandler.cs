@@ -112,7 +112,7 @@ internal sealed class EdgeHandler(Routes routes, HttpForwarder forwarder, Access
                     var retryAfter = lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : rule.Window;
                     context.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
                     await ErrorPages.WriteAsync(context, StatusCodes.Status429TooManyRequests, "Too many requests",
-                        $"At most {rule.Limit} requests per {Manifests.Durations.Format(rule.Window)} are allowed here; try again in {context.Response.Headers.RetryAfter} s.");
+                        $"At most {rule.Limit} requests per {Durations.Format(rule.Window)} are allowed here; try again in {context.Response.Headers.RetryAfter} s.");
                     return;
                 }
             }
@@ -236,9 +236,9 @@ internal sealed class EdgeHandler(Routes routes, HttpForwarder forwarder, Access
         ForwarderError.RequestBodyTooLarge => ErrorPages.WriteAsync(context, StatusCodes.Status413PayloadTooLarge, "Request body too large",
             $"The request body is larger than {Manifests.ByteSizes.Format(limits.MaxBodySize)} (routes.limits.maxBodySize)."),
         ForwarderError.ConnectTimedOut => ErrorPages.WriteAsync(context, StatusCodes.Status504GatewayTimeout, "Gateway timeout",
-            $"{upstream} did not accept a connection within {Manifests.Durations.Format(limits.ConnectTimeout)}."),
+            $"{upstream} did not accept a connection within {Durations.Format(limits.ConnectTimeout)}."),
         ForwarderError.ResponseTimedOut => ErrorPages.WriteAsync(context, StatusCodes.Status504GatewayTimeout, "Gateway timeout",
-            $"{upstream} did not start answering within {Manifests.Durations.Format(limits.ResponseTimeout)} (routes.limits.responseTimeout)."),
+            $"{upstream} did not start answering within {Durations.Format(limits.ResponseTimeout)} (routes.limits.responseTimeout)."),
         _ => ErrorPages.WriteAsync(context, StatusCodes.Status502BadGateway, "Bad gateway", $"{upstream} did not answer ({error})."),
     };
 

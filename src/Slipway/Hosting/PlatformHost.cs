@@ -31,6 +31,8 @@ internal static class PlatformHost
         builder.Logging.SetMinimumLevel(logLevel);
         builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
         builder.Host.ConfigureHostOptions(o => o.ShutdownTimeout = TimeSpan.FromSeconds(45));
+        // The API answers in Slipway's spellings (times "2026-12-03T06:00:00.000Z", durations "5s"), as --json prints them.
+        builder.Services.ConfigureHttpJsonOptions(o => JsonSpellings.AddTo(o.SerializerOptions));
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;

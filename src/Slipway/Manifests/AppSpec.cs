@@ -32,10 +32,10 @@ internal sealed record AppSpec
     public string Origin { get; init; } = "slipway.json";
 }
 
-[JsonConverter(typeof(JsonStringEnumConverter<ServiceType>))]
+[JsonConverter(typeof(KebabCaseEnumConverter<ServiceType>))]
 internal enum ServiceType { Web, Worker, Static }
 
-[JsonConverter(typeof(JsonStringEnumConverter<RestartPolicy>))]
+[JsonConverter(typeof(KebabCaseEnumConverter<RestartPolicy>))]
 internal enum RestartPolicy { OnFailure, Always, Never }
 
 internal sealed record ServiceSpec

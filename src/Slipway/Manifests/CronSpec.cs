@@ -45,8 +45,8 @@ internal sealed record CronSpec
 }
 
 /// <summary>What happens when a run is due while the previous one is still running.</summary>
-[JsonConverter(typeof(JsonStringEnumConverter<CronConcurrency>))]
+[JsonConverter(typeof(KebabCaseEnumConverter<CronConcurrency>))]
 internal enum CronConcurrency { Skip, Allow }
 
-[JsonConverter(typeof(JsonStringEnumConverter<CronMissed>))]
+[JsonConverter(typeof(KebabCaseEnumConverter<CronMissed>))]
 internal enum CronMissed { RunOnce, Skip }

@@ -2,7 +2,7 @@ using System.Text.Json.Serialization;
 
 namespace Slipway.Manifests;
 
-[JsonConverter(typeof(JsonStringEnumConverter<DatabaseType>))]
+[JsonConverter(typeof(KebabCaseEnumConverter<DatabaseType>))]
 internal enum DatabaseType { Postgres, Redis }
 
 /// <summary>One entry of the manifest's "databases": a database every environment of the app gets its own

@@ -2,7 +2,7 @@ using System.Text.Json.Serialization;
 
 namespace Slipway.Manifests;
 
-[JsonConverter(typeof(JsonStringEnumConverter<VariableType>))]
+[JsonConverter(typeof(KebabCaseEnumConverter<VariableType>))]
 internal enum VariableType { String, Int, Bool, Url, Email, Enum, Duration, List }
 
 /// <summary>One config variable the app declares it needs (top-level "variables" of slipway.json). A

@@ -1,50 +1,63 @@
 namespace Slipway.State;
 
-internal static class DeploymentStatus
+/// <summary>Where a deployment is. Spelled in kebab case in the store, the API and --json ("health-checking").</summary>
+[System.Text.Json.Serialization.JsonConverter(typeof(KebabCaseEnumConverter<DeploymentStatus>))]
+internal enum DeploymentStatus
 {
-    public const string Queued = "queued";
-    public const string Building = "building";
-    public const string Releasing = "releasing";
-    public const string Starting = "starting";
-    public const string HealthChecking = "health-checking";
-    public const string Live = "live";
+    Queued,
+    Building,
+    Releasing,
+    Starting,
+    HealthChecking,
+    Live,
     /// <summary>Was live, then replaced by a later deployment. Rollback targets are retired deployments.</summary>
-    public const string Retired = "retired";
-    public const string Failed = "failed";
-    public const string Cancelled = "cancelled";
-
-    public static bool IsTerminal(string status) => status is Live or Retired or Failed or Cancelled;
+    Retired,
+    Failed,
+    Cancelled,
 }
 
-internal static class DeploymentKind
+internal static class DeploymentStatuses
 {
-    public const string Deploy = "deploy";
-    public const string Rollback = "rollback";
-    public const string Restart = "restart";
-    /// <summary>The live build again with changed config (env set / unset).</summary>
-    public const string Config = "config";
-    /// <summary>Another environment's live build, with this environment's config (no rebuild).</summary>
-    public const string Promote = "promote";
+    /// <summary>Statuses a deployment never leaves (live only by being retired).</summary>
+    public static readonly IReadOnlyList<DeploymentStatus> Terminal =
+        [DeploymentStatus.Live, DeploymentStatus.Retired, DeploymentStatus.Failed, DeploymentStatus.Cancelled];
+
+    /// <summary><see cref="Terminal"/> as stored, for SQL's `status in @terminal`.</summary>
+    public static readonly IReadOnlyList<string> TerminalSpellings = Terminal.Select(JsonSpellings.Of).ToList();
+
+    public static bool IsTerminal(this DeploymentStatus status) => Terminal.Contains(status);
 }
 
-internal sealed record AppRecord(string Name, string CreatedAt, string? LiveDeploymentId, string DesiredState, string Hosts,
+[System.Text.Json.Serialization.JsonConverter(typeof(KebabCaseEnumConverter<DeploymentKind>))]
+internal enum DeploymentKind
+{
+    Deploy,
+    Rollback,
+    Restart,
+    /// <summary>The live build again with changed config (env set / unset).</summary>
+    Config,
+    /// <summary>Another environment's live build, with this environment's config (no rebuild).</summary>
+    Promote,
+}
+
+internal sealed record AppRecord(string Name, DateTimeOffset CreatedAt, string? LiveDeploymentId, string DesiredState, string Hosts,
     string? BaseApp = null, string Env = "production")
 {
     /// <summary>The app the user named (an environment's row is named APP-ENV).</summary>
     public string App => BaseApp ?? Name;
 }
 
-internal sealed record BuildRecord(string Id, string App, string Dir, string Source, string? CommitSha, string CreatedAt, long Pruned);
+internal sealed record BuildRecord(string Id, string App, string Dir, string Source, string? CommitSha, DateTimeOffset CreatedAt, long Pruned);
 
 internal sealed record DeploymentRecord(
-    string Id, string App, long Seq, string Kind, string Status, string? Step, string? Error,
+    string Id, string App, long Seq, DeploymentKind Kind, DeploymentStatus Status, string? Step, string? Error,
     string Source, string? CommitSha, string? BuildId, string? SpecJson, string? ConfigJson, string? RollbackOf,
-    string CreatedAt, string? StartedAt, string? FinishedAt, string? LiveAt, string? ConfigHash = null);
+    DateTimeOffset CreatedAt, DateTimeOffset? StartedAt, DateTimeOffset? FinishedAt, DateTimeOffset? LiveAt, string? ConfigHash = null);
 
 internal sealed record InstanceRecord(
     string Id, string DeploymentId, string App, string Service, long Replica, long? Port, long? Pid, string? PidStart,
-    string State, long Restarts, string StartedAt, string? StoppedAt);
+    string State, long Restarts, DateTimeOffset StartedAt, DateTimeOffset? StoppedAt);
 
-internal sealed record EventRecord(long Id, string At, string? App, string? DeploymentId, string Kind, string Message);
+internal sealed record EventRecord(long Id, DateTimeOffset At, string? App, string? DeploymentId, string Kind, string Message);
 
 internal sealed record ConfigVarRecord(string App, string Env, string Name, string ValueEnc, long Secret, string UpdatedAt);

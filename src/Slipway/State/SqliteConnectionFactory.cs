@@ -26,8 +26,24 @@ internal sealed class SqliteConnectionFactory
     private readonly string _connectionString;
     private volatile bool _walSet;
 
-    // Every store maps snake_case columns onto its records' properties.
-    static SqliteConnectionFactory() => DefaultTypeMap.MatchNamesWithUnderscores = true;
+    // Every store maps snake_case columns onto its records' properties, and times stored as text (UtcTime) onto
+    // DateTimeOffset. (Dapper reads enums with Enum.Parse and no handler, so records with enums read a row type.)
+    static SqliteConnectionFactory()
+    {
+        DefaultTypeMap.MatchNamesWithUnderscores = true;
+        SqlMapper.AddTypeHandler(new UtcTimeHandler());
+    }
+
+    private sealed class UtcTimeHandler : SqlMapper.TypeHandler<DateTimeOffset>
+    {
+        public override DateTimeOffset Parse(object value) => UtcTime.Parse((string)value);
+
+        public override void SetValue(System.Data.IDbDataParameter parameter, DateTimeOffset value)
+        {
+            parameter.DbType = System.Data.DbType.String;
+            parameter.Value = UtcTime.Format(value);
+        }
+    }
 
     public SqliteConnectionFactory(string databasePath)
     {

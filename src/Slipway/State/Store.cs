@@ -25,7 +25,7 @@ internal sealed class Store
 
     public SqliteConnectionFactory Connections { get; }
 
-    public string Now() => _clock.GetUtcNow().UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffZ");
+    public string Now() => UtcTime.Format(_clock.GetUtcNow());
 
     private SqliteConnection Open() => Connections.Open();
 
@@ -132,10 +132,10 @@ internal sealed class Store
     public IReadOnlyList<DeploymentRecord> LiveElsewhereOnBuildsOf(string app)
     {
         using var c = Open();
-        return c.Query<DeploymentRecord>("""
+        return c.Query<DeploymentRow>("""
             select d.* from deployments d join apps a on a.live_deployment_id = d.id
             where d.app <> @app and d.build_id in (select id from builds where app = @app and pruned = 0)
-            """, new { app }).AsList();
+            """, new { app }).Select(d => d.ToRecord()).ToList();
     }
 
     // ---- builds
@@ -169,7 +169,7 @@ internal sealed class Store
 
     // ---- deployments
 
-    public DeploymentRecord CreateDeployment(string app, string kind, string source, string? buildId, string? rollbackOf,
+    public DeploymentRecord CreateDeployment(string app, DeploymentKind kind, string source, string? buildId, string? rollbackOf,
         string? specJson = null, string? configJson = null, string? commitSha = null, string? configHash = null)
     {
         using var c = Open();
@@ -178,32 +178,32 @@ internal sealed class Store
         var id = Ids.New("d");
         c.Execute("""
             insert into deployments(id, app, seq, kind, status, source, commit_sha, build_id, spec_json, config_json, config_hash, rollback_of, created_at)
-            values (@id, @app, @seq, @kind, 'queued', @source, @commitSha, @buildId, @specJson, @configJson, @configHash, @rollbackOf, @now)
-            """, new { id, app, seq, kind, source, commitSha, buildId, specJson, configJson, configHash, rollbackOf, now = Now() }, tx);
+            values (@id, @app, @seq, @kind, @queued, @source, @commitSha, @buildId, @specJson, @configJson, @configHash, @rollbackOf, @now)
+            """, new { id, app, seq, kind = JsonSpellings.Of(kind), queued = JsonSpellings.Of(DeploymentStatus.Queued), source, commitSha, buildId, specJson, configJson, configHash, rollbackOf, now = Now() }, tx);
         tx.Commit();
-        return c.QuerySingle<DeploymentRecord>("select * from deployments where id = @id", new { id });
+        return c.QuerySingle<DeploymentRow>("select * from deployments where id = @id", new { id }).ToRecord();
     }
 
     public DeploymentRecord? FindDeployment(string id)
     {
         using var c = Open();
-        return c.QuerySingleOrDefault<DeploymentRecord>("select * from deployments where id = @id", new { id });
+        return c.QuerySingleOrDefault<DeploymentRow>("select * from deployments where id = @id", new { id })?.ToRecord();
     }
 
     public IReadOnlyList<DeploymentRecord> ListDeployments(string app, int limit = 50)
     {
         using var c = Open();
-        return c.Query<DeploymentRecord>(
-            "select * from deployments where app = @app order by seq desc limit @limit", new { app, limit }).AsList();
+        return c.Query<DeploymentRow>(
+            "select * from deployments where app = @app order by seq desc limit @limit", new { app, limit }).Select(d => d.ToRecord()).ToList();
     }
 
-    public void SetDeploymentStatus(string id, string status)
+    public void SetDeploymentStatus(string id, DeploymentStatus status)
     {
         using var c = Open();
         c.Execute("""
             update deployments set status = @status, started_at = coalesce(started_at, @now)
-            where id = @id and status not in ('live', 'retired', 'failed', 'cancelled')
-            """, new { id, status, now = Now() });
+            where id = @id and status not in @terminal
+            """, new { id, status = JsonSpellings.Of(status), now = Now(), terminal = DeploymentStatuses.TerminalSpellings });
     }
 
     public void SetDeploymentBuild(string id, string buildId, string specJson, string configJson, string configHash, string? commitSha)
@@ -235,13 +235,13 @@ internal sealed class Store
             """, new { id, target.Source, target.BuildId, target.SpecJson, target.ConfigJson, target.ConfigHash, target.CommitSha, TargetId = target.Id });
     }
 
-    public void FailDeployment(string id, string status, string step, string error)
+    public void FailDeployment(string id, DeploymentStatus status, string step, string error)
     {
         using var c = Open();
         c.Execute("""
             update deployments set status = @status, step = @step, error = @error, finished_at = @now
-            where id = @id and status not in ('live', 'retired', 'failed', 'cancelled')
-            """, new { id, status, step, error, now = Now() });
+            where id = @id and status not in @terminal
+            """, new { id, status = JsonSpellings.Of(status), step, error, now = Now(), terminal = DeploymentStatuses.TerminalSpellings });
     }
 
     /// <summary>The switch, in one transaction: the new deployment becomes live, the previous live one retired.</summary>
@@ -250,10 +250,11 @@ internal sealed class Store
         using var c = Open();
         using var tx = c.BeginTransaction();
         var now = Now();
-        c.Execute("update deployments set status = 'retired' where app = @app and status = 'live' and id <> @deploymentId",
-            new { app, deploymentId }, tx);
-        c.Execute("update deployments set status = 'live', live_at = @now, finished_at = @now where id = @deploymentId",
-            new { deploymentId, now }, tx);
+        var (live, retired) = (JsonSpellings.Of(DeploymentStatus.Live), JsonSpellings.Of(DeploymentStatus.Retired));
+        c.Execute("update deployments set status = @retired where app = @app and status = @live and id <> @deploymentId",
+            new { app, deploymentId, live, retired }, tx);
+        c.Execute("update deployments set status = @live, live_at = @now, finished_at = @now where id = @deploymentId",
+            new { deploymentId, now, live }, tx);
         c.Execute("update apps set live_deployment_id = @deploymentId, desired_state = 'running' where name = @app",
             new { app, deploymentId }, tx);
         tx.Commit();
@@ -369,8 +370,8 @@ internal sealed class Store
     public IReadOnlyList<string> FailInterruptedDeployments()
     {
         using var c = Open();
-        var stuck = c.Query<DeploymentRecord>(
-            "select * from deployments where status not in ('live', 'retired', 'failed', 'cancelled')").AsList();
+        var stuck = c.Query<DeploymentRow>(
+            "select * from deployments where status not in @terminal", new { terminal = DeploymentStatuses.TerminalSpellings }).AsList();
         foreach (var d in stuck)
         {
             FailDeployment(d.Id, DeploymentStatus.Failed, d.Status,

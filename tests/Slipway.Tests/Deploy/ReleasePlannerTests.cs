@@ -16,8 +16,8 @@ public sealed class ReleasePlannerTests
 
     private static RecordedRelease Recorded(IReadOnlyDictionary<string, string> vars, bool sourceKept = true) => new(
         new DeploymentRecord("d_old", "shop", 3, DeploymentKind.Deploy, DeploymentStatus.Live, null, null, "/src/shop", "abc123", "b_1",
-            "{}", "sealed", null, "2026-12-01T00:00:00Z", null, null, "2026-12-01T00:01:00Z"),
-        new BuildRecord("b_1", "shop", "/data/builds/shop/b_1", "/src/shop", "abc123", "2026-12-01T00:00:00Z", 0),
+            "{}", "sealed", null, UtcTime.Parse("2026-12-01T00:00:00Z"), null, null, UtcTime.Parse("2026-12-01T00:01:00Z")),
+        new BuildRecord("b_1", "shop", "/data/builds/shop/b_1", "/src/shop", "abc123", UtcTime.Parse("2026-12-01T00:00:00Z"), 0),
         "/data/builds/shop/b_1", sourceKept, Spec, new ConfigSnapshot(vars, ["API_KEY"]));
 
     private static Dictionary<string, string> Vars(params (string, string)[] pairs) => pairs.ToDictionary(p => p.Item1, p => p.Item2);

@@ -87,7 +87,7 @@ public sealed class StoreTests : IDisposable
 
         d.Id.Should().StartWith("d-");
         (d.App, d.Kind, d.Status, d.Source, d.BuildId, d.RollbackOf, d.SpecJson, d.CommitSha)
-            .Should().Be(("shop", "rollback", "queued", "/src", "b-1", "d-old", "{\"spec\":1}", "abc123"));
+            .Should().Be(("shop", DeploymentKind.Rollback, DeploymentStatus.Queued, "/src", "b-1", "d-old", "{\"spec\":1}", "abc123"));
         d.StartedAt.Should().BeNull();
         d.FinishedAt.Should().BeNull();
     }
@@ -167,14 +167,15 @@ public sealed class StoreTests : IDisposable
     }
 
     [Theory]
-    [InlineData(DeploymentStatus.Live)]
-    [InlineData(DeploymentStatus.Retired)]
-    [InlineData(DeploymentStatus.Failed)]
-    [InlineData(DeploymentStatus.Cancelled)]
-    public void A_terminal_deployment_cannot_be_moved_back(string terminal)
+    [InlineData("live")]
+    [InlineData("retired")]
+    [InlineData("failed")]
+    [InlineData("cancelled")]
+    public void A_terminal_deployment_cannot_be_moved_back(string spelled)
     {
         var store = NewStore();
         store.EnsureApp("shop");
+        var terminal = JsonSpellings.Parse<DeploymentStatus>(spelled);
         var d = Reach(store, terminal);
 
         store.SetDeploymentStatus(d, DeploymentStatus.Building);
@@ -202,6 +203,20 @@ public sealed class StoreTests : IDisposable
     }
 
     [Fact]
+    public void Statuses_and_kinds_are_stored_as_the_api_spells_them()
+    {
+        var store = NewStore();
+        var d = store.CreateDeployment("shop", DeploymentKind.Promote, "/src", null, null);
+
+        store.SetDeploymentStatus(d.Id, DeploymentStatus.HealthChecking);
+
+        Query<string>("select kind || ' ' || status from deployments").Should().Equal("promote health-checking");
+        var dto = System.Text.Json.JsonSerializer.Serialize(Api.AppViews.Deployment(store.FindDeployment(d.Id)!), JsonSpellings.Web());
+        dto.Should().Contain("\"kind\":\"promote\"").And.Contain("\"status\":\"health-checking\"")
+            .And.MatchRegex("\"createdAt\":\"\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z\"");
+    }
+
+    [Fact]
     public void Delete_app_removes_everything_of_that_app_only()
     {
         var store = NewStore();
@@ -220,7 +235,7 @@ public sealed class StoreTests : IDisposable
         store.CreateDeployment("shop", DeploymentKind.Deploy, "/src", null, null).Seq.Should().Be(1);
     }
 
-    private string Reach(Store store, string status)
+    private string Reach(Store store, DeploymentStatus status)
     {
         var d = store.CreateDeployment("shop", DeploymentKind.Deploy, "/src", null, null).Id;
         switch (status)

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Slipway.Manifests;
 
-namespace Slipway.Tests.Manifests;
+namespace Slipway.Tests;
 
 public sealed class DurationsTests
 {

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 
-namespace Slipway.Manifests;
+namespace Slipway;
 
 /// <summary>Durations as written in slipway.json: "500ms", "30s", "5m", "1h", "1h30m", "1.5s", or a JSON number
 /// of seconds. Units are required in strings: a bare "30" is rejected because readers disagree on whether it

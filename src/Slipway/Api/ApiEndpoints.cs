@@ -29,7 +29,7 @@ internal static class ApiEndpoints
         {
             var scope = AppScope.Of(context, app);
             return Results.Accepted(null, AppViews.Deployment(engine.Enqueue(
-                new DeployRequest(app, body.Source, body.Ref, body.Hosts) { BaseApp = scope.App, Env = scope.Env })));
+                new DeployRequest(scope, body.Source, body.Ref, body.Hosts))));
         });
         v1.MapPost("/apps/{app}/promote", (string app, PromoteBody body, DeployEngine engine, HttpContext context) =>
         {

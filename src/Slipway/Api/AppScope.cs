@@ -5,9 +5,10 @@ using Slipway.Deploy;
 namespace Slipway.Api;
 
 /// <summary>Which app and environment a request is about. Every /v1/apps/{app}/... endpoint takes ?env=NAME
-/// (default production); this middleware turns {app} into the environment's row name before the endpoint
-/// runs, so endpoints stay environment-blind.</summary>
-internal sealed record AppScope(string Key, string App, string Env)
+/// (default production); this middleware turns {app} into the environment's key before the endpoint runs, so
+/// endpoints that only need the key stay environment-blind, and keeps the whole <see cref="AppRef"/> for those
+/// that need more.</summary>
+internal static class AppScope
 {
     private const string ItemKey = "slipway.scope";
 
@@ -15,15 +16,15 @@ internal sealed record AppScope(string Key, string App, string Env)
     {
         if (context.Request.RouteValues.TryGetValue("app", out var value) && value is string name)
         {
-            var env = context.Request.Query["env"].FirstOrDefault() ?? AppEnvironments.Production;
-            var key = AppEnvironments.Key(name, env);
+            var target = AppRef.Of(name, context.Request.Query["env"].FirstOrDefault());
             AppNames.Validate(name);
-            context.Request.RouteValues["app"] = key;
-            context.Items[ItemKey] = new AppScope(key, name, env);
+            context.Request.RouteValues["app"] = target.Key;
+            context.Items[ItemKey] = target;
         }
         await next(context);
     });
 
-    public static AppScope Of(HttpContext context, string key) =>
-        context.Items.TryGetValue(ItemKey, out var scope) && scope is AppScope s ? s : new AppScope(key, key, AppEnvironments.Production);
+    /// <summary>The app environment of this request, whose key is <paramref name="key"/>.</summary>
+    public static AppRef Of(HttpContext context, string key) =>
+        context.Items.TryGetValue(ItemKey, out var scope) && scope is AppRef target ? target : AppRef.Of(key);
 }

@@ -61,7 +61,7 @@ internal static class ConfigEndpoints
         v1.MapPost("", (string app, ConfigChangeBody body, Store store, ConfigVars config, DeployEngine engine, HttpContext context) =>
         {
             var scope = AppScope.Of(context, app);
-            store.EnsureApp(app, scope.App, scope.Env);
+            store.EnsureApp(scope);
             var changed = config.Change(app, body.Set ?? new Dictionary<string, string>(), body.Secret, body.Unset ?? [], body.Shared);
             // A shared change releases every environment that is live; an environment's own, just that one.
             var targets = body.Shared ? store.ListEnvironments(scope.App).Select(e => e.Name).ToList() : [app];

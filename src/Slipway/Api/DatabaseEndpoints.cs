@@ -39,7 +39,7 @@ internal static class DatabaseEndpoints
                 Name = name, Type = type, Var = body.Var ?? DatabaseSpec.DefaultVar(type), MaxMemory = body.MaxMemory,
                 Backups = new BackupPolicy { Schedule = body.Schedule ?? new BackupPolicy().Schedule },
             };
-            var record = await provisioner.CreateAsync(app, scope.App, scope.Env, spec, body.Server, context.RequestAborted);
+            var record = await provisioner.CreateAsync(scope, spec, body.Server, context.RequestAborted);
             // A live environment gets its new URL through a config release (like `env set`).
             var deployment = store.FindApp(app)?.LiveDeploymentId is not null ? AppViews.Deployment(engine.ApplyConfig(app)) : null;
             return new DatabaseCreatedDto(DatabaseViews.Of(record), deployment);
@@ -59,7 +59,7 @@ internal static class DatabaseEndpoints
             var scope = AppScope.Of(context, app);
             return ProgressStream.RunAsync(context, async progress =>
             {
-                var outcome = await restore.AttachAsync(body.Detached, app, scope.App, scope.Env, name, progress, context.RequestAborted);
+                var outcome = await restore.AttachAsync(body.Detached, scope, name, progress, context.RequestAborted);
                 return new RestoreDto(outcome.Database, outcome.SafetyBackup, outcome.Milliseconds);
             });
         });

@@ -8,7 +8,6 @@ namespace Slipway.Config;
 /// no quoting rules anywhere between `env set` and the app's environment.</summary>
 internal sealed class ConfigVars(Store store, Keyring keyring, SecretRedactor redactor, IEnumerable<ISealedFile>? sealedFiles = null)
 {
-    public const string DefaultEnvironment = "production";
 
     /// <summary>The scope of variables shared by every environment of an app.</summary>
     public const string Shared = "";
@@ -23,10 +22,12 @@ internal sealed class ConfigVars(Store store, Keyring keyring, SecretRedactor re
 
     /// <summary>The effective config of an environment (its row name: APP or APP-ENV): the app's shared
     /// variables, overridden by the environment's own.</summary>
-    /// <param name="scope">App and environment, for an environment that has no row yet (its first deploy).</param>
-    public IReadOnlyList<Entry> List(string key, (string App, string Env)? scope = null)
+    public IReadOnlyList<Entry> List(string key) => List(store.RefOf(key));
+
+    /// <summary>As <see cref="List(string)"/>, for an environment that may have no row yet (its first deploy).</summary>
+    public IReadOnlyList<Entry> List(AppRef target)
     {
-        var (app, env) = scope ?? Scope(key);
+        var (app, env) = target;
         var merged = new SortedDictionary<string, Entry>(StringComparer.Ordinal);
         foreach (var v in store.ListConfig(app, Shared))
         {
@@ -39,15 +40,14 @@ internal sealed class ConfigVars(Store store, Keyring keyring, SecretRedactor re
         return merged.Values.ToList();
     }
 
-    private (string App, string Env) Scope(string key) =>
-        store.FindApp(key) is { } record ? (record.App, record.Env) : (key, DefaultEnvironment);
+    public ConfigSnapshot Snapshot(string key) => Snapshot(store.RefOf(key));
 
-    public ConfigSnapshot Snapshot(string app, (string App, string Env)? scope = null)
+    public ConfigSnapshot Snapshot(AppRef target)
     {
-        var entries = List(app, scope);
+        var entries = List(target);
         // Whoever takes a snapshot is about to run with it: its secrets are redacted from then on (a shared
         // secret reaches a new environment's logs this way too).
-        redactor.Register(app, entries.Where(e => e.Secret).Select(e => (e.Name, e.Value)));
+        redactor.Register(target.Key, entries.Where(e => e.Secret).Select(e => (e.Name, e.Value)));
         return new ConfigSnapshot(entries.ToDictionary(e => e.Name, e => e.Value, StringComparer.Ordinal),
             entries.Where(e => e.Secret).Select(e => e.Name).ToList());
     }
@@ -55,7 +55,7 @@ internal sealed class ConfigVars(Store store, Keyring keyring, SecretRedactor re
     /// <summary>Applies a change whole (every name checked first). Returns whether anything changed.</summary>
     public bool Change(string key, IReadOnlyDictionary<string, string> set, bool secret, IReadOnlyList<string> unset, bool shared = false)
     {
-        var (app, env) = Scope(key);
+        var (app, env) = store.RefOf(key);
         var scope = shared ? Shared : env;
         var problems = set.Keys.Concat(unset).Select(Problem).OfType<string>().ToList();
         if (secret)
@@ -148,7 +148,7 @@ internal sealed class ConfigVars(Store store, Keyring keyring, SecretRedactor re
         {
             var keys = v.Env == Shared
                 ? store.ListEnvironments(v.App).Select(e => e.Name).Append(v.App).Distinct()
-                : [v.Env == DefaultEnvironment ? v.App : $"{v.App}-{v.Env}"];
+                : [new AppRef(v.App, v.Env).Key];
             foreach (var key in keys)
             {
                 redactor.Register(key, [(v.Name, keyring.Decrypt(v.ValueEnc))]);

@@ -15,8 +15,8 @@ internal sealed class Branching(DatabaseStore databases, DatabaseProvisioner pro
 
     public async Task<Outcome> BranchAsync(string baseApp, string fromEnv, string toEnv, string name, OperationProgress progress, CancellationToken token)
     {
-        var fromKey = Deploy.AppEnvironments.Key(baseApp, fromEnv);
-        var toKey = Deploy.AppEnvironments.Key(baseApp, toEnv);
+        var (fromRef, toRef) = (AppRef.Of(baseApp, fromEnv), AppRef.Of(baseApp, toEnv));
+        var (fromKey, toKey) = (fromRef.Key, toRef.Key);
         if (fromKey == toKey)
         {
             throw new UserException($"--from and --env are both {fromEnv}: a branch copies one environment's database into another.");
@@ -29,11 +29,11 @@ internal sealed class Branching(DatabaseStore databases, DatabaseProvisioner pro
         }
         var started = Stopwatch.StartNew();
         var existing = databases.Find(toKey, name);
-        var target = existing ?? await provisioner.CreateAsync(toKey, baseApp, toEnv,
+        var target = existing ?? await provisioner.CreateAsync(toRef,
             new DatabaseSpec { Name = name, Var = source.VarName }, source.Server, token);
         using var held = await locks.HoldAsync(target.Id, token);
         string? safety = null;
-        if (existing is not null && toEnv == Deploy.AppEnvironments.Production)
+        if (existing is not null && toRef.IsProduction)
         {
             // Production's data is never replaced without a copy to go back to (as a restore in place).
             var backup = await backups.TakeLockedAsync(target, BackupKind.Safety, progress.Prefixed("safety backup: "), token);

@@ -11,25 +11,26 @@ namespace Slipway.Databases;
 internal sealed class DatabaseProvisioner(
     DatabaseStore databases, PostgresCluster cluster, RedisServers redis, Store store, ConfigVars config, Keyring keyring) : Deploy.IEnvironmentResources
 {
-    Task Deploy.IEnvironmentResources.PrepareAsync(string key, string app, string env, IReadOnlyList<DatabaseSpec> declared, Action<string> log,
-        CancellationToken token) => PrepareAsync(key, app, env, declared, log, token);
+    Task Deploy.IEnvironmentResources.PrepareAsync(AppRef target, IReadOnlyList<DatabaseSpec> declared, Action<string> log,
+        CancellationToken token) => PrepareAsync(target, declared, log, token);
 
     /// <summary>Deploy hook, before the release command: every database the manifest declares exists and its
     /// URL is in the environment's config. Returns the names created.</summary>
-    public async Task<IReadOnlyList<string>> PrepareAsync(string key, string baseApp, string env, IReadOnlyList<DatabaseSpec> specs, Action<string> log, CancellationToken token)
+    public async Task<IReadOnlyList<string>> PrepareAsync(AppRef target, IReadOnlyList<DatabaseSpec> specs, Action<string> log, CancellationToken token)
     {
         try
         {
-            return await PrepareCoreAsync(key, baseApp, env, specs, log, token);
+            return await PrepareCoreAsync(target, specs, log, token);
         }
         catch (NpgsqlException e)
         {
-            throw new UserException($"Could not provision the databases of {Target(baseApp, env)}: {e.Message}. 'slipway doctor' checks the database server.");
+            throw new UserException($"Could not provision the databases of {target}: {e.Message}. 'slipway doctor' checks the database server.");
         }
     }
 
-    private async Task<IReadOnlyList<string>> PrepareCoreAsync(string key, string baseApp, string env, IReadOnlyList<DatabaseSpec> specs, Action<string> log, CancellationToken token)
+    private async Task<IReadOnlyList<string>> PrepareCoreAsync(AppRef target, IReadOnlyList<DatabaseSpec> specs, Action<string> log, CancellationToken token)
     {
+        var key = target.Key;
         var created = new List<string>();
         foreach (var spec in specs)
         {
@@ -37,11 +38,11 @@ internal sealed class DatabaseProvisioner(
             if (existing is null)
             {
                 log($"creating {spec.Type.ToString().ToLowerInvariant()} database {spec.Name} ({spec.Var})");
-                await CreateAsync(key, baseApp, env, spec, null, token);
+                await CreateAsync(target, spec, null, token);
                 created.Add(spec.Name);
                 continue;
             }
-            if (config.List(key, (baseApp, env)).All(e => e.Name != existing.VarName))
+            if (config.List(target).All(e => e.Name != existing.VarName))
             {
                 // Its URL was unset by hand: the app cannot work without it.
                 log($"{existing.VarName} was missing: setting it again for database {spec.Name}");
@@ -72,21 +73,22 @@ internal sealed class DatabaseProvisioner(
         MaxMemory = spec.MaxMemory,
     };
 
-    public async Task<DatabaseRecord> CreateAsync(string key, string baseApp, string env, DatabaseSpec spec, string? server, CancellationToken token)
+    public async Task<DatabaseRecord> CreateAsync(AppRef owner, DatabaseSpec spec, string? server, CancellationToken token)
     {
+        var key = owner.Key;
         if (databases.Find(key, spec.Name) is { } existing)
         {
             return existing;
         }
-        store.EnsureApp(key, baseApp, env);
+        store.EnsureApp(owner);
         if (databases.ListFor(key).FirstOrDefault(d => d.VarName == spec.Var) is { } other)
         {
             throw new UserException($"{spec.Var} already holds the URL of database {other.Name}; give {spec.Name} another variable (--var NAME_URL, or \"var\" in slipway.json).");
         }
-        if (config.List(key, (baseApp, env)).FirstOrDefault(e => e.Name == spec.Var && !e.Shared) is not null)
+        if (config.List(owner).FirstOrDefault(e => e.Name == spec.Var && !e.Shared) is not null)
         {
-            throw new UserException($"{spec.Var} is already set for {Target(baseApp, env)}: Slipway will not overwrite it. " +
-                $"Remove it with 'slipway env unset --app {baseApp}{EnvFlag(env)} {spec.Var}', or give the database another variable (\"var\").");
+            throw new UserException($"{spec.Var} is already set for {owner}: Slipway will not overwrite it. " +
+                $"Remove it with 'slipway env unset {owner.Flags} {spec.Var}', or give the database another variable (\"var\").");
         }
         var password = Secrets.Password();
         var name = Sql.NameFor(key, spec.Name);
@@ -96,7 +98,7 @@ internal sealed class DatabaseProvisioner(
             // would hand that data to this app, and change the other app's password.
             name = Sql.DistinctNameFor(key, spec.Name);
         }
-        var record = new DatabaseRecord(State.Ids.New("db"), key, baseApp, env, spec.Name,
+        var record = new DatabaseRecord(State.Ids.New("db"), key, owner.App, owner.Env, spec.Name,
             spec.Type == DatabaseType.Redis ? DatabaseRecord.Redis : DatabaseRecord.Postgres,
             spec.Type == DatabaseType.Redis ? DatabaseRecord.Managed : server ?? DatabaseRecord.Managed,
             name, name, keyring.Encrypt(password), spec.Var, Settings(spec).ToJson(), databases.Now(), null);
@@ -225,8 +227,4 @@ internal sealed class DatabaseProvisioner(
         await using var command = new NpgsqlCommand(sql, connection);
         return Convert.ToInt64(await command.ExecuteScalarAsync(token), System.Globalization.CultureInfo.InvariantCulture);
     }
-
-    private static string Target(string app, string env) => env == "production" ? app : $"{app} ({env})";
-
-    private static string EnvFlag(string env) => env == "production" ? "" : $" --env {env}";
 }

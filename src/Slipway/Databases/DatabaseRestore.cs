@@ -57,7 +57,7 @@ internal sealed partial class DatabaseRestore(
     private DatabaseRecord Gone(BackupRecord backup)
     {
         var dash = backup.App.LastIndexOf('-');
-        var baseApp = dash > 0 && store.FindApp(backup.App[..dash]) is { Env: Deploy.AppEnvironments.Production } app ? app.Name : backup.App;
+        var baseApp = dash > 0 && store.FindApp(backup.App[..dash]) is { Env: AppRef.Production } app ? app.Name : backup.App;
         return new DatabaseRecord(backup.DatabaseId, backup.App, baseApp, "", backup.DbName, DatabaseRecord.Postgres, DatabaseRecord.Managed,
             backup.DbName, backup.DbName, "", Manifests.DatabaseSpec.DefaultVar(Manifests.DatabaseType.Postgres), new DatabaseSettings().ToJson(), databases.Now(), null);
     }
@@ -85,12 +85,13 @@ internal sealed partial class DatabaseRestore(
     /// <summary>`slipway db attach NAME --app A --env E`: a detached database (from --to-new or --at) becomes the
     /// environment's database <paramref name="dbName"/>. Its objects go to the environment's role, a verified
     /// safety backup of the data it replaces is taken first, and the switch is atomic: apps keep their URL.</summary>
-    public async Task<Outcome> AttachAsync(string detachedName, string key, string baseApp, string env, string dbName, OperationProgress progress, CancellationToken token)
+    public async Task<Outcome> AttachAsync(string detachedName, AppRef owner, string dbName, OperationProgress progress, CancellationToken token)
     {
+        var (key, baseApp, env) = (owner.Key, owner.App, owner.Env);
         var started = System.Diagnostics.Stopwatch.StartNew();
         var detached = databases.ListForBaseApp(baseApp).FirstOrDefault(d => d.App.Length == 0 && d.Name == detachedName)
             ?? throw new UserException($"{baseApp} has no detached database {detachedName}. 'slipway db ls --app {baseApp}' lists them.", 404);
-        var current = databases.Find(key, dbName) ?? await provisioner.CreateAsync(key, baseApp, env,
+        var current = databases.Find(key, dbName) ?? await provisioner.CreateAsync(owner,
             new Manifests.DatabaseSpec { Name = dbName, Var = detached.VarName }, detached.Server, token);
         if (current.Type != DatabaseRecord.Postgres || current.Server != detached.Server)
         {

@@ -24,29 +24,29 @@ internal sealed class BuildPhase(
     {
         journal.Status(deployment, DeploymentStatus.Building, "building");
         var buildId = Ids.New("b");
-        var buildDir = builds.PathFor(request.App, buildId);
+        var buildDir = builds.PathFor(request.Target.Key, buildId);
         var commit = await SnapshotAsync(deployment, request, buildDir, token);
         // Keep the source as it was before install and build touch it, for rebuilds.
         await SourceSnapshot.CopyLocalAsync(buildDir, buildDir + BuildDirectories.SourceSuffix, token);
-        store.InsertBuild(new BuildRecord(buildId, request.App, buildDir, request.Source, commit, clock.GetUtcNow(), 0));
+        store.InsertBuild(new BuildRecord(buildId, request.Target.Key, buildDir, request.Source, commit, clock.GetUtcNow(), 0));
 
         var spec = request.Spec ?? ReadManifest(deployment, buildDir);
         journal.Log(deployment, "build", $"{spec.Origin}: {string.Join(", ", spec.Services.Select(s => $"{s.Name} ({s.Type.ToString().ToLowerInvariant()})"))}");
-        var snapshot = request.CheckedConfig ?? await config.PrepareAsync(request.App, request.BaseApp, request.Env, spec,
+        var snapshot = request.CheckedConfig ?? await config.PrepareAsync(request.Target, spec,
             line => journal.Log(deployment, "databases", line), token);
         var (sealedConfig, fingerprint) = config.Seal(snapshot);
         store.SetDeploymentBuild(deployment.Id, buildId, JsonSerializer.Serialize(spec, Release.Json), sealedConfig, fingerprint, commit);
 
         // Builds get the non-secret config only: a secret must never be inlined into a browser bundle.
         var buildConfig = snapshot.Vars.Where(kv => !snapshot.Secrets.Contains(kv.Key)).ToDictionary();
-        var built = await builder.BuildAsync(request.App, deployment.Id, spec, buildDir,
-            RuntimeEnvironment.ForBuild(request.App, options.CacheDir, buildConfig), token);
+        var built = await builder.BuildAsync(request.Target.Key, deployment.Id, spec, buildDir,
+            RuntimeEnvironment.ForBuild(request.Target.Key, options.CacheDir, buildConfig), token);
         token.ThrowIfCancellationRequested();
         if (!built.Ok)
         {
             throw new DeployFailure(built.Step, built.Error, built.LastLines);
         }
-        return ReleasePlanner.Deploy(request.App, deployment.Id, buildDir, spec, snapshot, request.Hosts);
+        return ReleasePlanner.Deploy(request.Target.Key, deployment.Id, buildDir, spec, snapshot, request.Hosts);
     }
 
     /// <summary>Copies or clones the source into <paramref name="buildDir"/>; returns its commit, if any.</summary>

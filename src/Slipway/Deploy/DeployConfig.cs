@@ -7,36 +7,33 @@ namespace Slipway.Deploy;
 /// <summary>The config a release gets: the environment's resources prepared (their URLs are config), the
 /// environment's vars checked against the spec's variables, declared defaults filled in, sealed once into the
 /// deployment. Fix commands in problems name the app and its --env.</summary>
-internal sealed class DeployConfig(Store store, ConfigVars configVars, IEnvironmentResources resources)
+internal sealed class DeployConfig(ConfigVars configVars, IEnvironmentResources resources)
 {
     /// <summary>Prepares the environment's resources (databases) the spec declares, then
     /// <see cref="Checked"/>.</summary>
-    public async Task<ConfigSnapshot> PrepareAsync(string key, string app, string env, AppSpec spec, Action<string> log, CancellationToken token)
+    public async Task<ConfigSnapshot> PrepareAsync(AppRef target, AppSpec spec, Action<string> log, CancellationToken token)
     {
         // Databases exist (and their URLs are config) before the config is checked and the release command runs.
-        await resources.PrepareAsync(key, app, env, spec.Databases, log, token);
-        return Checked(key, spec, app, env);
+        await resources.PrepareAsync(target, spec.Databases, log, token);
+        return Checked(target, spec);
     }
 
     /// <summary>The environment's config with the spec's defaults, or a <see cref="DeployFailure"/> at "config"
     /// listing every problem.</summary>
-    public ConfigSnapshot Checked(string key, AppSpec spec, string? app = null, string? env = null)
+    public ConfigSnapshot Checked(AppRef target, AppSpec spec)
     {
-        if (Problems(key, spec, app, env) is { Count: > 0 } problems)
+        if (Problems(target, spec) is { Count: > 0 } problems)
         {
-            throw new DeployFailure("config", Describe(key, problems), []);
+            throw new DeployFailure("config", Describe(target.Key, problems), []);
         }
-        return ConfigSchema.WithDefaults(spec.Variables, configVars.Snapshot(key));
+        return ConfigSchema.WithDefaults(spec.Variables, configVars.Snapshot(target));
     }
 
     /// <summary>The environment's config against the spec's variables.</summary>
-    public IReadOnlyList<string> Problems(string key, AppSpec spec, string? app = null, string? env = null)
+    public IReadOnlyList<string> Problems(AppRef target, AppSpec spec)
     {
-        var record = store.FindApp(key);
-        app ??= record?.App ?? key;
-        env ??= record?.Env ?? AppEnvironments.Production;
-        var target = env == AppEnvironments.Production ? app : $"{app} --env {env}";
-        return ConfigSchema.Check(target, spec.Variables, configVars.Snapshot(key, (app, env)), env);
+        var named = target.IsProduction ? target.App : $"{target.App} --env {target.Env}";
+        return ConfigSchema.Check(named, spec.Variables, configVars.Snapshot(target), target.Env);
     }
 
     /// <summary>The request's early check of a local source: it exists, its manifest is valid and the environment's
@@ -52,9 +49,9 @@ internal sealed class DeployConfig(Store store, ConfigVars configVars, IEnvironm
             case ManifestResult.Invalid invalid:
                 throw invalid.ToException();
             // Variables a declared database provides are set when it is created, during the deployment.
-            case ManifestResult.Ok ok when Problems(request.App, ok.Spec with { Variables = [.. ok.Spec.Variables.Where(v => ok.Spec.Databases.All(d => d.Var != v.Name))] },
-                request.BaseApp, request.Env) is { Count: > 0 } problems:
-                throw new UserException(Describe(request.App, problems));
+            case ManifestResult.Ok ok when Problems(request.Target, ok.Spec with { Variables = [.. ok.Spec.Variables.Where(v => ok.Spec.Databases.All(d => d.Var != v.Name))] })
+                is { Count: > 0 } problems:
+                throw new UserException(Describe(request.Target.Key, problems));
         }
     }
 

@@ -33,14 +33,14 @@ internal sealed partial class DeployEngine(
     /// then queues the deployment and returns it; progress is in its log.</summary>
     public DeploymentRecord Enqueue(DeployRequest request)
     {
-        AppNames.Validate(request.BaseApp);
-        hosts.Validate(request.App, request.Hosts ?? []);
+        AppNames.Validate(request.Target.App);
+        hosts.Validate(request.Target.Key, request.Hosts ?? []);
         if (!SourceSnapshot.IsGitUrl(request.Source) && request.Ref is null)
         {
             config.CheckLocalSource(request);
         }
-        store.EnsureApp(request.App, request.BaseApp, request.Env);
-        var deployment = store.CreateDeployment(request.App, DeploymentKind.Deploy, request.Source + (request.Ref is null ? "" : "#" + request.Ref), null, null);
+        store.EnsureApp(request.Target);
+        var deployment = store.CreateDeployment(request.Target.Key, DeploymentKind.Deploy, request.Source + (request.Ref is null ? "" : "#" + request.Ref), null, null);
         Launch(deployment, async token => await ReleaseAsync(deployment, await buildPhase.RunAsync(deployment, request, token), token));
         return deployment;
     }
@@ -77,13 +77,13 @@ internal sealed partial class DeployEngine(
         Launch(deployment, async token =>
         {
             var live = recorded.Live(app);
-            var plan = ReleasePlanner.ConfigChange(deployment.Id, live, config.Checked(app, live.Spec));
+            var plan = ReleasePlanner.ConfigChange(deployment.Id, live, config.Checked(store.RefOf(app), live.Spec));
             if (plan is ReleasePlan.Rebuild rebuild)
             {
                 // A rebuild is a deployment from source: the environment's databases are prepared first (a URL
                 // unset by hand comes back), and the config they give is checked again.
                 var record = AppErrors.Require(store, app);
-                plan = rebuild with { Config = await config.PrepareAsync(app, record.App, record.Env, live.Spec, line => journal.Log(deployment, "databases", line), token) };
+                plan = rebuild with { Config = await config.PrepareAsync(record.Ref, live.Spec, line => journal.Log(deployment, "databases", line), token) };
             }
             await ExecuteAsync(deployment, plan, token);
         });
@@ -95,19 +95,19 @@ internal sealed partial class DeployEngine(
     /// usual health gate.</summary>
     public DeploymentRecord Promote(string app, string fromEnv, string toEnv)
     {
-        var fromKey = AppEnvironments.Key(app, fromEnv);
-        var toKey = AppEnvironments.Key(app, toEnv);
+        var (from, to) = (AppRef.Of(app, fromEnv), AppRef.Of(app, toEnv));
+        var (fromKey, toKey) = (from.Key, to.Key);
         if (fromKey == toKey)
         {
             throw new UserException($"--from and --to are both {fromEnv}; promote moves a build from one environment to another.");
         }
         var source = recorded.LiveOf(fromKey);
-        store.EnsureApp(toKey, app, toEnv);
+        store.EnsureApp(to);
         var deployment = store.CreateDeployment(toKey, DeploymentKind.Promote, source.Source, source.BuildId, source.Id, source.SpecJson, null, source.CommitSha);
         Launch(deployment, async token =>
         {
             var live = recorded.Live(fromKey, id => $"The build of {fromEnv}'s live deployment {id} is gone; deploy {fromEnv} again, then promote.");
-            var next = await config.PrepareAsync(toKey, app, toEnv, live.Spec, line => journal.Log(deployment, "databases", line), token);
+            var next = await config.PrepareAsync(to, live.Spec, line => journal.Log(deployment, "databases", line), token);
             await ExecuteAsync(deployment, ReleasePlanner.Promote(deployment.Id, toKey, live, next, fromEnv, toEnv), token);
         });
         return deployment;
@@ -152,10 +152,9 @@ internal sealed partial class DeployEngine(
         {
             case ReleasePlan.Rebuild rebuild:
                 journal.Log(deployment, "deploy", rebuild.Reason);
-                var record = store.FindApp(deployment.App)!;
-                var request = new DeployRequest(deployment.App, rebuild.From.Deployment.Source)
+                var request = new DeployRequest(store.RefOf(deployment.App), rebuild.From.Deployment.Source)
                 {
-                    BaseApp = record.App, Env = record.Env, FromBuild = rebuild.From.Build, Spec = rebuild.From.Spec, CheckedConfig = rebuild.Config,
+                    FromBuild = rebuild.From.Build, Spec = rebuild.From.Spec, CheckedConfig = rebuild.Config,
                 };
                 await ReleaseAsync(deployment, await buildPhase.RunAsync(deployment, request, token), token);
                 return;

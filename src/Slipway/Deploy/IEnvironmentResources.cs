@@ -9,7 +9,7 @@ internal interface IEnvironmentResources
 {
     /// <summary>Creates what <paramref name="declared"/> asks for and is missing, reporting each step to
     /// <paramref name="log"/>.</summary>
-    Task PrepareAsync(string key, string app, string env, IReadOnlyList<DatabaseSpec> declared, Action<string> log, CancellationToken token);
+    Task PrepareAsync(AppRef target, IReadOnlyList<DatabaseSpec> declared, Action<string> log, CancellationToken token);
 
     /// <summary>Removes everything the environment row <paramref name="key"/> owns (destroy).</summary>
     Task DropForAppAsync(string key, CancellationToken token);

@@ -34,8 +34,7 @@ internal sealed class JobSecrets(Store store, Keyring keyring, SecretRedactor re
         // stale ones from memory.
         lock (_generate)
         {
-            var record = store.FindApp(appKey);
-            var (app, env) = record is null ? (appKey, ConfigVars.DefaultEnvironment) : (record.App, record.Env);
+            var (app, env) = store.RefOf(appKey);
             var values = new Dictionary<string, string>(StringComparer.Ordinal);
             foreach (var stored in store.ListConfig(app, Scope(env)))
             {

@@ -41,10 +41,12 @@ internal enum DeploymentKind
 }
 
 internal sealed record AppRecord(string Name, DateTimeOffset CreatedAt, string? LiveDeploymentId, string DesiredState, string Hosts,
-    string? BaseApp = null, string Env = "production")
+    string? BaseApp = null, string Env = AppRef.Production)
 {
     /// <summary>The app the user named (an environment's row is named APP-ENV).</summary>
     public string App => BaseApp ?? Name;
+
+    public AppRef Ref => new(App, Env);
 }
 
 internal sealed record BuildRecord(string Id, string App, string Dir, string Source, string? CommitSha, DateTimeOffset CreatedAt, long Pruned);

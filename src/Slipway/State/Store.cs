@@ -63,23 +63,29 @@ internal sealed class Store
         return c.Query<AppRecord>("select * from apps order by name").AsList();
     }
 
-    /// <summary>The row of <paramref name="app"/>'s environment <paramref name="env"/>, created on first use.
-    /// Refuses a name that already belongs to another app's environment (app "shop-staging" vs shop's staging).</summary>
-    public AppRecord EnsureApp(string name, string? app = null, string env = "production")
+    /// <summary>The production environment of <paramref name="app"/>, created on first use.</summary>
+    public AppRecord EnsureApp(string app) => EnsureApp(AppRef.Of(app));
+
+    /// <summary>The row of the environment <paramref name="target"/>, created on first use. Refuses a key that
+    /// already belongs to another app's environment (app "shop-staging" vs shop's staging).</summary>
+    public AppRecord EnsureApp(AppRef target)
     {
-        app ??= name;
         using var c = Open();
         c.Execute("insert or ignore into apps(name, created_at, base_app, env) values (@name, @now, @app, @env)",
-            new { name, now = Now(), app, env });
-        var record = c.QuerySingle<AppRecord>("select * from apps where name = @name", new { name });
-        if (record.App != app || record.Env != env)
+            new { name = target.Key, now = Now(), app = target.App, env = target.Env });
+        var record = c.QuerySingle<AppRecord>("select * from apps where name = @name", new { name = target.Key });
+        if (record.Ref != target)
         {
-            throw new UserException(record.Env == "production"
-                ? $"{name} is already an app of its own, so {app} cannot have an environment named {env}. Pick another environment name."
-                : $"{name} is the {record.Env} environment of app {record.App}. Use --app {record.App} --env {record.Env}, or pick another app name.");
+            throw new UserException(record.Ref.IsProduction
+                ? $"{target.Key} is already an app of its own, so {target.App} cannot have an environment named {target.Env}. Pick another environment name."
+                : $"{target.Key} is the {record.Env} environment of app {record.App}. Use {record.Ref.Flags}, or pick another app name.");
         }
         return record;
     }
+
+    /// <summary>The app environment whose key is <paramref name="key"/> (production of an app named so, when it
+    /// has no row yet).</summary>
+    public AppRef RefOf(string key) => FindApp(key)?.Ref ?? AppRef.Of(key);
 
     public IReadOnlyList<AppRecord> ListEnvironments(string app)
     {

@@ -70,7 +70,7 @@ public sealed class KeyRotationTests
             File.Exists(Path.Combine(dataDir, "master.key.next")).Should().BeFalse();
             var reopened = new ConfigVars(store, new Keyring(dataDir), new SecretRedactor());
             reopened.List("app").Single().Value.Should().Be("$value with spaces");
-            store.ListConfig("app", ConfigVars.DefaultEnvironment).Single().ValueEnc.Should().StartWith($"v1.{keyring.Current}.");
+            store.ListConfig("app", AppRef.Production).Single().ValueEnc.Should().StartWith($"v1.{keyring.Current}.");
         }
         finally
         {

@@ -68,7 +68,7 @@ public sealed class StoreParticipantsTests : IDisposable
 
         rotate.Should().Throw<InvalidOperationException>().WithMessage("disk full");
         File.Exists(keyring.NextKeyPath).Should().BeTrue("the old key is not retired before every row is under the new one");
-        failing.ListConfig("shop", ConfigVars.DefaultEnvironment).Single().ValueEnc.Should().StartWith($"v1.{oldKey}.", "the store's own rows were rolled back");
+        failing.ListConfig("shop", AppRef.Production).Single().ValueEnc.Should().StartWith($"v1.{oldKey}.", "the store's own rows were rolled back");
         jobs.FindMessage(message.Id)!.HeadersJson.Should().StartWith($"v1.{oldKey}.", "so were the rows a participant had already resealed");
 
         // The next start loads both keys and finishes the rotation.
@@ -88,7 +88,7 @@ public sealed class StoreParticipantsTests : IDisposable
         var store = NewStore(appRows: [new JobRows()]);
         var jobs = new JobStore(DatabasePath);
         store.EnsureApp("shop");
-        store.EnsureApp("shop-staging", "shop", "staging");
+        store.EnsureApp(AppRef.Of("shop", "staging"));
         store.EnsureApp("blog");
         foreach (var (app, env) in new[] { ("shop", "production"), ("shop-staging", "staging"), ("blog", "production") })
         {

@@ -1,4 +1,3 @@
-using System.Globalization;
 using Slipway.Deploy;
 using Slipway.Edge;
 using Slipway.Runtime;
@@ -24,14 +23,14 @@ internal sealed class AppViews(Store store, AppRuntime runtime, AppHosts hosts, 
         var services = runtime.Serving(app.Name)?.Release.Spec.Services.Select(s => s.Name).ToList() ?? [];
         var state = app.DesiredState == "stopped" ? "stopped"
             : live is null ? "not deployed"
-            : instances.Any(i => i.Role == "serving" && i.State != "healthy") ? "degraded"
+            : instances.Any(i => i.Role == "serving" && i.State != InstanceState.Healthy) ? "degraded"
             : "running";
         return new AppDto(app.Name, app.App, app.Env, state, hosts.For(app.Name).Select(h => $"http://{h}:{edge.Port}").ToList(),
             live is null ? null : Deployment(live), instances, services);
     }
 
     private static InstanceDto Instance(Instance i, string role) => new(
-        i.Spec.Id, i.Spec.Service.Name, i.Spec.Replica, i.State.ToString().ToLowerInvariant(), i.Pid,
+        i.Spec.Id, i.Spec.Service.Name, i.Spec.Replica, i.State, i.Pid,
         i.Endpoint.Port == 0 ? null : i.Endpoint.Port, i.Restarts, i.Endpoint.InFlight, i.Endpoint.Requests, role);
 
     public static DeploymentDto Deployment(DeploymentRecord d)

@@ -12,7 +12,7 @@ internal sealed record DeploymentDto(
     string Id, long Number, string App, DeploymentKind Kind, DeploymentStatus Status, string? FailedStep, string? Error,
     string Source, string? Commit, string? RollbackOf, DateTimeOffset CreatedAt, DateTimeOffset? FinishedAt, double? DurationSeconds);
 
-internal sealed record InstanceDto(string Id, string Service, int Replica, string State, int? Pid, int? Port, int Restarts,
+internal sealed record InstanceDto(string Id, string Service, int Replica, Runtime.InstanceState State, int? Pid, int? Port, int Restarts,
     int InFlight, long Requests, string Role);
 
 internal sealed record AppDto(string Name, string App, string Env, string State, IReadOnlyList<string> Urls, DeploymentDto? Live,

@@ -26,7 +26,7 @@ internal static class AppCommands
             apps => cli.Table(["app", "env", "state", "live", "instances", "url"], apps.OrderBy(a => a.App).ThenBy(a => a.Env != "production").ThenBy(a => a.Env).Select(a => (IReadOnlyList<string>)
             [
                 a.App, a.Env, a.State, a.Live?.Id ?? "-",
-                $"{a.Instances.Count(i => i.Role == "serving" && i.State == "healthy")}/{a.Instances.Count(i => i.Role == "serving")}",
+                $"{a.Instances.Count(i => i.Role == "serving" && i.State == Runtime.InstanceState.Healthy)}/{a.Instances.Count(i => i.Role == "serving")}",
                 a.Urls.FirstOrDefault() ?? "-",
             ])), token)));
         return command;
@@ -47,7 +47,7 @@ internal static class AppCommands
             cli.Out.WriteLine();
             cli.Table(["instance", "service", "role", "state", "pid", "port", "restarts", "in-flight", "requests"], a.Instances.Select(i => (IReadOnlyList<string>)
             [
-                i.Id, i.Service, i.Role, i.State, i.Pid?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "-",
+                i.Id, i.Service, i.Role, JsonSpellings.Of(i.State), i.Pid?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "-",
                 i.Port?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "-",
                 i.Restarts.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 i.InFlight.ToString(System.Globalization.CultureInfo.InvariantCulture),

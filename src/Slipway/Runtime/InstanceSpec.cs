@@ -19,6 +19,7 @@ internal sealed record InstanceSpec(
     public Isolation Isolation { get; init; } = Isolation.None;
 }
 
+[System.Text.Json.Serialization.JsonConverter(typeof(KebabCaseEnumConverter<InstanceState>))]
 internal enum InstanceState { Starting, Healthy, Unhealthy, Restarting, Crashed, Exited, Stopping, Stopped }
 
 /// <summary>How a new instance's first start ended: the deploy gate waits on this.</summary>

@@ -75,6 +75,6 @@ internal sealed class Supervisor(
         store.UpsertInstance(new InstanceRecord(
             instance.Spec.Id, instance.Spec.DeploymentId, instance.Spec.App, instance.Spec.Service.Name, instance.Spec.Replica,
             instance.Endpoint.Port == 0 ? null : instance.Endpoint.Port, instance.Pid, instance.PidStart,
-            instance.State.ToString().ToLowerInvariant(), instance.Restarts, clock.GetUtcNow(), null));
+            JsonSpellings.Of(instance.State), instance.Restarts, clock.GetUtcNow(), null));
     }
 }

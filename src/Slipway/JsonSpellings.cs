@@ -49,7 +49,7 @@ internal static class JsonSpellings
     public sealed class UtcTimeConverter : JsonConverter<DateTimeOffset>
     {
         public override DateTimeOffset Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
-            UtcTime.Parse(reader.GetString()!);
+            UtcTime.TryParse(reader.GetString(), out var time) ? time : throw new JsonException($"'{reader.GetString()}' is not a time like 2026-12-03T06:00:00Z");
 
         public override void Write(Utf8JsonWriter writer, DateTimeOffset value, JsonSerializerOptions options) =>
             writer.WriteStringValue(UtcTime.Format(value));
@@ -66,7 +66,8 @@ internal static class JsonSpellings
                 return TimeSpan.FromSeconds(reader.GetDouble());
             }
             var text = reader.GetString();
-            if (Durations.TryParse(text, out var duration) || TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out duration))
+            if (Durations.TryParse(text, out var duration) ||
+                (text is not null && text.Contains(':', StringComparison.Ordinal) && TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out duration)))
             {
                 return duration;
             }
@@ -85,7 +86,7 @@ internal sealed class KebabCaseEnumConverter<TEnum> : JsonConverter<TEnum> where
     public override TEnum Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
     {
         var text = reader.TokenType == JsonTokenType.String ? reader.GetString()! : throw new JsonException($"expected a string for {typeof(TEnum).Name}");
-        if (JsonSpellings.TryParse<TEnum>(text, out var value) || (!char.IsAsciiDigit(text[0]) && Enum.TryParse(text, ignoreCase: true, out value)))
+        if (JsonSpellings.TryParse<TEnum>(text, out var value) || (text.Length > 0 && !char.IsAsciiDigit(text[0]) && Enum.TryParse(text, ignoreCase: true, out value)))
         {
             return value;
         }

@@ -148,7 +148,7 @@ internal static class DeployCommands
             }
             else
             {
-                cli.Out.WriteLine($"{deployment.Kind} {deployment.Id} queued; follow it with 'slipway deployments --app {deployment.App}'");
+                cli.Out.WriteLine($"{JsonSpellings.Of(deployment.Kind)} {deployment.Id} queued; follow it with 'slipway deployments --app {deployment.App}'");
             }
             return 0;
         }

@@ -215,6 +215,7 @@ internal sealed partial class PostgresCluster(
         catch
         {
             await process.StopAsync(TimeSpan.Zero);
+            await process.DisposeAsync();
             throw;
         }
     }
@@ -279,7 +280,7 @@ internal sealed partial class PostgresCluster(
             await process.DisposeAsync();
             Restarts++;
             LogCrashed(logger, code);
-            store.AddEvent(null, null, "database.crashed", $"the managed PostgreSQL exited ({ExitDetail(code)}); restarting it");
+            store.AddEvent(null, null, "database.crashed", $"the managed PostgreSQL {ExitCodes.Describe(code)}; restarting it");
             var decision = restarts.AfterExit(code);
             while (!_stopping)
             {
@@ -313,8 +314,6 @@ internal sealed partial class PostgresCluster(
             }
         }
     }
-
-    private static string ExitDetail(int code) => code < 0 ? $"killed by signal {-code}" : $"code {code}";
 
     /// <summary>A server left running by a platform process that was killed: shut it down cleanly before
     /// starting one this process supervises.</summary>
@@ -359,6 +358,8 @@ internal sealed partial class PostgresCluster(
         // SIGINT: PostgreSQL's fast shutdown (roll back open transactions, checkpoint, exit).
         ProcessGroups.SignalProcess(process.Pid, SigInt);
         await Task.WhenAny(process.Exited, Task.Delay(TimeSpan.FromSeconds(30), clock, CancellationToken.None));
+        // Still running after 30 s: killed at once, as the host's shutdown budget is shared with redis and the apps.
+        await process.StopAsync(TimeSpan.Zero);
         await process.DisposeAsync();
         if (_supervision is not null)
         {

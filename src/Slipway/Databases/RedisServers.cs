@@ -119,7 +119,9 @@ internal sealed partial class RedisServers(
         {
             if (process.Exited.IsCompleted)
             {
-                throw new UserException($"redis-server for {record.App} ({record.Name}) exited at start with code {await process.Exited}; is port {settings.Port} taken?");
+                var code = await process.Exited;
+                await process.DisposeAsync();
+                throw new UserException($"redis-server for {record.App} ({record.Name}) {ExitCodes.Describe(code)} at start; is port {settings.Port} taken?");
             }
             if (await PingAsync(settings.Port!.Value, keyring.Decrypt(record.SecretEnc), token))
             {
@@ -128,6 +130,7 @@ internal sealed partial class RedisServers(
             if (clock.GetUtcNow() > deadline)
             {
                 await process.StopAsync(TimeSpan.Zero);
+                await process.DisposeAsync();
                 throw new UserException($"redis-server for {record.App} ({record.Name}) did not answer within 30 s.");
             }
             await Task.Delay(TimeSpan.FromMilliseconds(50), clock, token);
@@ -194,14 +197,29 @@ internal sealed partial class RedisServers(
             }
             await entry.Process.DisposeAsync();
             LogCrashed(logger, record.App, record.Name, code);
-            store.AddEvent(record.App, null, "database.crashed", $"redis {record.Name} exited (code {code}); restarting it");
+            store.AddEvent(record.App, null, "database.crashed", $"redis {record.Name} {ExitCodes.Describe(code)}; restarting it");
             var decision = restarts.AfterExit(code);
             while (!entry.Stopping)
             {
                 await Task.Delay(decision.Delay, clock);
+                if (entry.Stopping)
+                {
+                    return;
+                }
                 try
                 {
-                    entry.Process = await StartServerAsync(databases.FindById(record.Id) ?? record, CancellationToken.None);
+                    var started = await StartServerAsync(databases.FindById(record.Id) ?? record, CancellationToken.None);
+                    entry.Process = started;
+                    // A full fence, so either StopOneAsync sees this process or this loop sees it stopping.
+                    Interlocked.MemoryBarrier();
+                    if (entry.Stopping)
+                    {
+                        // StopOneAsync ran while this one started and stopped the previous process: this one is
+                        // ours to stop (SIGTERM flushes its append-only file).
+                        await started.StopAsync(TimeSpan.FromSeconds(15));
+                        await started.DisposeAsync();
+                        return;
+                    }
                     restarts.Started();
                     break;
                 }
@@ -223,10 +241,18 @@ internal sealed partial class RedisServers(
             return;
         }
         entry.Stopping = true;
-        // SIGTERM: redis flushes the append-only file and exits.
-        await entry.Process.StopAsync(TimeSpan.FromSeconds(15));
-        await entry.Process.DisposeAsync();
+        Interlocked.MemoryBarrier();
+        // SIGTERM: redis flushes the append-only file and exits. A server the supervisor was starting meanwhile
+        // is stopped by the supervisor itself, which sees Stopping once it has it.
+        var process = entry.Process;
+        await process.StopAsync(TimeSpan.FromSeconds(15));
         await entry.Supervision;
+        await process.DisposeAsync();
+        if (entry.Process != process)
+        {
+            await entry.Process.StopAsync(TimeSpan.FromSeconds(15));
+            await entry.Process.DisposeAsync();
+        }
     }
 
     public async Task DropAsync(DatabaseRecord record)

@@ -18,7 +18,7 @@ internal static class RollbackTargets
                 ?? throw new UserException($"No deployment '{toId}' in app {app}. 'slipway deployments --app {app}' lists them.", 404);
             if (target.LiveAt is null || target.BuildId is null)
             {
-                throw new UserException($"Deployment {target.Id} never went live ({target.Status}), so there is nothing to roll back to. Pick one that did from 'slipway deployments --app {app}'.");
+                throw new UserException($"Deployment {target.Id} never went live ({JsonSpellings.Of(target.Status)}), so there is nothing to roll back to. Pick one that did from 'slipway deployments --app {app}'.");
             }
             if (target.Id == appRecord.LiveDeploymentId)
             {

@@ -255,7 +255,7 @@ internal sealed partial class CronRunner(
             }
             return exit == 0
                 ? new Attempt(CronRunStatus.Succeeded, null, 0, Tail(), null)
-                : new Attempt(CronRunStatus.Failed, null, exit, Tail(), exit < 0 ? $"killed by signal {-exit}" : $"exited with code {exit}");
+                : new Attempt(CronRunStatus.Failed, null, exit, Tail(), Runtime.ExitCodes.Describe(exit));
         }
     }
 

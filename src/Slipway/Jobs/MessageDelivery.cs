@@ -30,7 +30,7 @@ internal sealed partial class MessageDelivery(
     private const int PageSize = 64;
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(250);
     private static readonly TimeSpan AttemptTimeout = TimeSpan.FromSeconds(30);
-    private static readonly JsonSerializerOptions Json = JsonSpellings.Web();
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     private readonly HttpClient _http = new(new SocketsHttpHandler { UseProxy = false, AllowAutoRedirect = false }) { Timeout = Timeout.InfiniteTimeSpan };
     private readonly ConcurrentDictionary<string, Task> _inFlight = new();

@@ -29,7 +29,7 @@ internal sealed class MessagesServer(
     MessagesAddress address,
     ILoggerFactory loggerFactory) : IHostedService
 {
-    private static readonly JsonSerializerOptions Json = JsonSpellings.Web();
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     private WebApplication? _app;
 
     /// <summary>http://127.0.0.1:PORT once started.</summary>

@@ -36,6 +36,12 @@ internal sealed record LaunchSpec(
 
 internal enum OutputStream { Stdout, Stderr }
 
+internal static class ExitCodes
+{
+    /// <summary>"exited with code 1" or "killed by signal 9" (<see cref="ILaunchedProcess.Exited"/>'s convention).</summary>
+    public static string Describe(int code) => code < 0 ? $"killed by signal {-code}" : $"exited with code {code}";
+}
+
 internal readonly record struct OutputLine(OutputStream Stream, string Text, DateTimeOffset At);
 
 internal interface ILaunchedProcess : IAsyncDisposable

@@ -132,7 +132,7 @@ internal sealed partial class Instance
             {
                 return;
             }
-            var detail = exitCode < 0 ? $"killed by signal {-exitCode}" : $"exited with code {exitCode}";
+            var detail = ExitCodes.Describe(exitCode);
             Platform($"process {detail}");
             _firstStart.TrySetResult(new StartOutcome(false, detail));
 

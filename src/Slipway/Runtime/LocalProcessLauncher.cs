@@ -115,12 +115,15 @@ internal sealed class LocalProcessLauncher(TimeProvider clock, string ownerId) :
 
         public async Task StopAsync(TimeSpan grace)
         {
-            if (!Exited.IsCompleted)
+            if (Exited.IsCompleted)
             {
-                Volatile.Write(ref _graceUntil, Environment.TickCount64 + (long)grace.TotalMilliseconds);
-                ProcessGroups.Signal(Pid, ProcessGroups.SigTerm);
-                await Task.WhenAny(Exited, Task.Delay(grace));
+                // Its group was killed when the leader exited (WaitAsync): signalling the pid now could reach
+                // another process group that reused it.
+                return;
             }
+            Volatile.Write(ref _graceUntil, Environment.TickCount64 + (long)grace.TotalMilliseconds);
+            ProcessGroups.Signal(Pid, ProcessGroups.SigTerm);
+            await Task.WhenAny(Exited, Task.Delay(grace));
             if (!await ProcessGroups.WaitGoneAsync(Pid, Exited.IsCompleted ? TimeSpan.FromMilliseconds(200) : TimeSpan.Zero))
             {
                 ProcessGroups.Signal(Pid, ProcessGroups.SigKill);

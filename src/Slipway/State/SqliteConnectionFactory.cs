@@ -31,6 +31,10 @@ internal sealed class SqliteConnectionFactory
     static SqliteConnectionFactory()
     {
         DefaultTypeMap.MatchNamesWithUnderscores = true;
+        // Dapper binds a parameter by its built-in type map before any handler: without these removals a time
+        // would be written in Microsoft.Data.Sqlite's own format, which does not sort with UtcTime's.
+        SqlMapper.RemoveTypeMap(typeof(DateTimeOffset));
+        SqlMapper.RemoveTypeMap(typeof(DateTimeOffset?));
         SqlMapper.AddTypeHandler(new UtcTimeHandler());
     }
 

@@ -203,6 +203,18 @@ public sealed class StoreTests : IDisposable
     }
 
     [Fact]
+    public void Times_given_as_DateTimeOffset_are_stored_as_sortable_utc_text()
+    {
+        var store = NewStore();
+        var at = new DateTimeOffset(2026, 12, 3, 7, 8, 9, 123, TimeSpan.FromHours(2));
+
+        store.InsertBuild(new BuildRecord("b-1", "shop", "/b", "/src", null, at, 0));
+
+        Query<string>("select created_at from builds").Should().Equal("2026-12-03T05:08:09.123Z");
+        store.FindBuild("b-1")!.CreatedAt.Should().Be(at);
+    }
+
+    [Fact]
     public void Statuses_and_kinds_are_stored_as_the_api_spells_them()
     {
         var store = NewStore();

@@ -17,6 +17,7 @@ internal sealed class AppOperations(
     LogStore logs,
     Config.SecretRedactor redactor,
     IEnvironmentResources resources,
+    Edge.Routes routes,
     Microsoft.Extensions.Hosting.IHostApplicationLifetime lifetime)
 {
     public async Task StopAsync(string app)
@@ -72,6 +73,7 @@ internal sealed class AppOperations(
         using (await locks.HoldAsync(app, CancellationToken.None))
         {
             await runtime.StopAppAsync(app);
+            routes.Remove(app);
             await resources.DropForAppAsync(app, CancellationToken.None);
             store.DeleteApp(app);
             builds.DeleteApp(app);

@@ -88,7 +88,7 @@ internal sealed partial class AppRuntime(Supervisor supervisor, Routes routes, P
 
     public async Task StopAppAsync(string app)
     {
-        routes.Remove(app);
+        routes.Park(app);
         var tasks = new List<Task>();
         if (_serving.TryRemove(app, out var serving))
         {

@@ -112,19 +112,41 @@ internal sealed class BuildDirectories(Store store, DeployOptions options)
 
     private static void Delete(string dir)
     {
+        if (!TryDelete(dir))
+        {
+            // Instances of the build that are still stopping may write into it ("directory not empty"): try
+            // again once they are gone; whatever still fails is left for RemoveOrphans at the next start.
+            _ = Task.Run(async () =>
+            {
+                foreach (var wait in (int[])[2, 10, 60])
+                {
+                    await Task.Delay(TimeSpan.FromSeconds(wait));
+                    if (TryDelete(dir))
+                    {
+                        return;
+                    }
+                }
+            });
+        }
+    }
+
+    private static bool TryDelete(string dir)
+    {
         try
         {
             if (Directory.Exists(dir))
             {
                 Directory.Delete(dir, recursive: true);
             }
+            return true;
         }
         catch (IOException)
         {
-            // Left for RemoveOrphans at the next start.
+            return false;
         }
         catch (UnauthorizedAccessException)
         {
+            return false;
         }
     }
 }

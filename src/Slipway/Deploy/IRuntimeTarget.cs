@@ -31,6 +31,7 @@ internal interface IRuntimeTarget
 
     Task StopAsync(ServingSet set);
 
-    /// <summary>Stops everything of <paramref name="app"/>: its route, its serving and warm sets.</summary>
+    /// <summary>Stops everything of <paramref name="app"/>: its serving and warm sets; its hostnames stay, answering
+    /// that it is stopped (destroy removes them).</summary>
     Task StopAppAsync(string app);
 }

@@ -10,7 +10,7 @@ namespace Slipway.Deploy;
 /// 2. build and release steps and instance process groups left by the previous run are killed (pid and start time must both match, so an
 ///    unrelated process that reused the pid is never touched);
 /// 3. every app that should be running gets fresh instances of its live deployment, routed as they pass
-///    their health checks.
+///    their health checks; a stopped app's hostnames answer that it is stopped.
 /// 4. build directories no record points at (a crash mid-snapshot or mid-delete) are removed.
 /// On shutdown, running deployments are cancelled, then every instance is stopped (SIGTERM, grace, SIGKILL);
 /// the live deployments stay recorded.</summary>
@@ -22,6 +22,8 @@ internal sealed partial class Recovery(
     Supervisor supervisor,
     DeployOptions options,
     Config.ConfigVars config,
+    Edge.Routes routes,
+    AppHosts hosts,
     ILogger<Recovery> logger) : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
@@ -45,9 +47,16 @@ internal sealed partial class Recovery(
             store.MarkInstanceStopped(instance.Id, "stopped");
         }
         builds.RemoveOrphans();
-        foreach (var app in store.ListApps().Where(a => a.LiveDeploymentId is not null && a.DesiredState == "running"))
+        foreach (var app in store.ListApps().Where(a => a.LiveDeploymentId is not null))
         {
-            apps.BringBack(app.Name);
+            if (app.DesiredState == "running")
+            {
+                apps.BringBack(app.Name);
+            }
+            else
+            {
+                routes.Park(app.Name, hosts.For(app.Name));
+            }
         }
     }
 

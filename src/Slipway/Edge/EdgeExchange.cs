@@ -33,23 +33,28 @@ internal sealed class EdgeExchange(HttpContext context, string requestId, long s
         {
             return Task.CompletedTask;
         }
-        if (exchange.Cors is { } cors)
+        // The app's declared headers are for the app's responses and files: the edge's own error pages get
+        // only the security defaults.
+        if (!ErrorPages.IsErrorPage(exchange.Context))
         {
-            CorsHeaders.Apply(cors, response);
-        }
-        foreach (var (pattern, values) in rules.Headers)
-        {
-            if (pattern.Match(exchange.Path) is not null)
+            if (exchange.Cors is { } cors)
             {
-                foreach (var header in values)
+                CorsHeaders.Apply(cors, response);
+            }
+            foreach (var (pattern, values) in rules.Headers)
+            {
+                if (pattern.Match(exchange.Path) is not null)
                 {
-                    headers[header.Key] = header.Value;
+                    foreach (var header in values)
+                    {
+                        headers[header.Key] = header.Value;
+                    }
                 }
             }
-        }
-        foreach (var (name, value) in rules.SecurityOverrides)
-        {
-            headers[name] = value;
+            foreach (var (name, value) in rules.SecurityOverrides)
+            {
+                headers[name] = value;
+            }
         }
         foreach (var (name, value) in rules.SecurityDefaults)
         {

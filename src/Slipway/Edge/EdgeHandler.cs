@@ -12,6 +12,10 @@ namespace Slipway.Edge;
 ///        ─► rate limits ─► body limit ─► rewrite ─► service by path ─► static file, or forward (least
 ///           outstanding instance; a refused connect or a lost idempotent request is retried once elsewhere)
 ///
+/// Rewrites come after the filesystem: a file of a static output at the path is served as it is, and a page
+/// fallback (a rewrite to an .html file, the SPA setup) never answers for a missing asset. A rewrite to a
+/// host this edge serves is routed here, to that app, as if the request had arrived on that host.
+///
 /// Response headers (CORS, declared headers, security headers) are added as the response starts, whoever
 /// writes it. Every request is counted in <see cref="AccessMetrics"/> and written to the <see cref="AccessLog"/>.</summary>
 internal sealed class EdgeHandler(Routes routes, HttpForwarder forwarder, AccessMetrics metrics, AccessLog? accessLog,
@@ -30,9 +34,11 @@ internal sealed class EdgeHandler(Routes routes, HttpForwarder forwarder, Access
     {
         var exchange = new EdgeExchange(context, RequestId(context.Request), Stopwatch.GetTimestamp());
         context.Response.Headers["X-Request-Id"] = exchange.RequestId;
+        // The rules of the app that finally answers (after a rewrite to another app's host, that app's).
+        context.Response.OnStarting(EdgeExchange.ApplyResponseHeadersAsync, exchange);
         try
         {
-            await RouteAsync(context, exchange);
+            await RouteAsync(context, exchange, hops: 0);
         }
         finally
         {
@@ -40,7 +46,7 @@ internal sealed class EdgeHandler(Routes routes, HttpForwarder forwarder, Access
         }
     }
 
-    private async Task RouteAsync(HttpContext context, EdgeExchange exchange)
+    private async Task RouteAsync(HttpContext context, EdgeExchange exchange, int hops)
     {
         var request = context.Request;
         var host = request.Host.Value ?? "";
@@ -52,10 +58,16 @@ internal sealed class EdgeHandler(Routes routes, HttpForwarder forwarder, Access
             return;
         }
         exchange.App = app;
+        exchange.Cors = null;
+        if (app.Stopped)
+        {
+            await ErrorPages.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, "App stopped",
+                $"{app.App} is stopped (slipway start --app {app.App}).");
+            return;
+        }
         var rules = app.Rules;
         var path = request.Path.Value ?? "/";
         exchange.Path = path;
-        context.Response.OnStarting(EdgeExchange.ApplyResponseHeadersAsync, exchange);
 
         if (rules.ForceHttps && !request.IsHttps && HttpsPort is { } httpsPort && ServesTls(request.Host.Host))
         {
@@ -120,8 +132,12 @@ internal sealed class EdgeHandler(Routes routes, HttpForwarder forwarder, Access
             {
                 if (pattern.Match(path) is { } match)
                 {
-                    exchange.Route = rule.Source;
-                    rewritten = PathPattern.Substitute(rule.Destination, match);
+                    var destination = PathPattern.Substitute(rule.Destination, match);
+                    if (!FilesystemFirst(app, rules, path, destination))
+                    {
+                        exchange.Route = rule.Source;
+                        rewritten = destination;
+                    }
                     break;
                 }
             }
@@ -139,6 +155,11 @@ internal sealed class EdgeHandler(Routes routes, HttpForwarder forwarder, Access
         {
             if (!rewritten.StartsWith('/'))
             {
+                if (Uri.TryCreate(rewritten, UriKind.Absolute, out var url) && routes.Current.Match(url.Host) is not null)
+                {
+                    await RouteInsideAsync(context, exchange, url, hops);
+                    return;
+                }
                 exchange.Service = "external";
                 await ForwardExternalAsync(context, exchange, rewritten);
                 return;
@@ -180,8 +201,12 @@ internal sealed class EdgeHandler(Routes routes, HttpForwarder forwarder, Access
         {
             if (backend is null)
             {
+                // Instances still starting (after a platform restart, a start) or all failing their checks:
+                // worth trying again shortly.
+                context.Response.Headers.RetryAfter = "5";
                 await ErrorPages.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, "Service unavailable",
-                    $"{app.App}/{service.Name} has no healthy instance right now. 'slipway status --app {app.App}' shows why.");
+                    $"{app.App}/{service.Name} has no healthy instance right now (starting, or failing its health check). " +
+                    $"'slipway status --app {app.App}' shows why.");
                 return;
             }
             backend.Enter();
@@ -217,6 +242,46 @@ internal sealed class EdgeHandler(Routes routes, HttpForwarder forwarder, Access
                     return;
             }
         }
+    }
+
+    /// <summary>The filesystem comes before rewrites (as on Vercel, Netlify and Firebase): a file of the static
+    /// output at <paramref name="path"/> is served as it is, and a rewrite to a page (the SPA fallback
+    /// "/(.*)" → "/index.html") does not answer for an asset that is missing: that stays a 404.</summary>
+    private static bool FilesystemFirst(AppRoute app, EdgeRules rules, string path, string destination)
+    {
+        if (app.MatchPath(path)?.Site is { } site && site.HasFile(path, rules.CleanUrls))
+        {
+            return true;
+        }
+        return destination.StartsWith('/') && IsPage(destination.Split('?')[0]) && path[(path.LastIndexOf('/') + 1)..] is var last &&
+            last.Contains('.') && !IsPage(last);
+    }
+
+    private static bool IsPage(string path) =>
+        path.EndsWith(".html", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".htm", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>A rewrite to a host of this edge (another app's *.localhost name or custom host, with any port):
+    /// routed here as if the request had arrived on that host, path and query kept, so that app's own rules
+    /// apply, instead of a DNS lookup of a name that may not resolve. Two hops at most: a loop is an error.</summary>
+    private async Task RouteInsideAsync(HttpContext context, EdgeExchange exchange, Uri url, int hops)
+    {
+        if (hops >= 2)
+        {
+            await ErrorPages.WriteAsync(context, StatusCodes.Status508LoopDetected, "Rewrite loop",
+                $"Rewrites between apps of this edge went around more than twice (last to {url.Host}); check the apps' rewrites.");
+            return;
+        }
+        var request = context.Request;
+        var query = MergeQuery(url.Query, request.QueryString);
+        request.Host = url.IsDefaultPort ? new HostString(url.Host) : new HostString(url.Host, url.Port);
+        request.Path = PathString.FromUriComponent(url.AbsolutePath);
+        request.QueryString = new QueryString(query.Length > 1 ? query : "");
+        if (context.Features.Get<IHttpRequestFeature>() is { } feature)
+        {
+            feature.RawTarget = url.AbsolutePath + request.QueryString;
+        }
+        exchange.Route = "-";
+        await RouteAsync(context, exchange, hops + 1);
     }
 
     private async Task ForwardExternalAsync(HttpContext context, EdgeExchange exchange, string url)

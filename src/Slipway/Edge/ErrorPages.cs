@@ -3,8 +3,11 @@ using Microsoft.AspNetCore.Http;
 
 namespace Slipway.Edge;
 
-/// <summary>The edge's own answers (no such app, no healthy instance, upstream failed): HTML for browsers,
-/// JSON for clients that ask for it.</summary>
+/// <summary>The edge's own answers (no such app, app stopped, no healthy instance, upstream failed, limits):
+/// HTML for browsers, RFC 9457 <c>application/problem+json</c> for API clients. They are never cached
+/// (<c>no-store</c>) and never carry the app's declared headers, CORS or Cache-Control
+/// (<see cref="EdgeExchange.ApplyResponseHeadersAsync"/> sees <see cref="IsErrorPage"/>): a 502 cached for
+/// an hour by a CDN would outlive the outage.</summary>
 internal static class ErrorPages
 {
     public static async Task WriteAsync(HttpContext context, int status, string title, string detail)
@@ -14,12 +17,14 @@ internal static class ErrorPages
             context.Abort();
             return;
         }
+        context.Features.Set(Marker.Instance);
         context.Response.StatusCode = status;
         context.Response.Headers.CacheControl = "no-store";
-        var accept = context.Request.Headers.Accept.ToString();
-        if (accept.Contains("json", StringComparison.OrdinalIgnoreCase))
+        if (WantsJson(context.Request))
         {
-            await context.Response.WriteAsJsonAsync(new { status, title, detail }, context.RequestAborted);
+            context.Response.ContentType = "application/problem+json";
+            await context.Response.WriteAsJsonAsync(new Problem("about:blank", title, status, detail), ProblemJson.Default.Problem, "application/problem+json",
+                context.RequestAborted);
             return;
         }
         context.Response.ContentType = "text/html; charset=utf-8";
@@ -29,4 +34,32 @@ internal static class ErrorPages
             <body><h1>{status} {WebUtility.HtmlEncode(title)}</h1><p>{WebUtility.HtmlEncode(detail)}</p><hr><small>slipway edge</small></body></html>
             """, context.RequestAborted);
     }
+
+    /// <summary>Whether the edge itself wrote this response (rather than the app or its files).</summary>
+    public static bool IsErrorPage(HttpContext context) => context.Features.Get<Marker>() is not null;
+
+    /// <summary>API clients: an Accept that names JSON (and not HTML first, as browsers do), or none at all from a
+    /// client that sent a JSON body.</summary>
+    private static bool WantsJson(HttpRequest request)
+    {
+        var accept = request.Headers.Accept.ToString();
+        if (accept.Length == 0)
+        {
+            return request.ContentType?.Contains("json", StringComparison.OrdinalIgnoreCase) == true;
+        }
+        var json = accept.IndexOf("json", StringComparison.OrdinalIgnoreCase);
+        var html = accept.IndexOf("html", StringComparison.OrdinalIgnoreCase);
+        return json >= 0 && (html < 0 || json < html);
+    }
+
+    private sealed class Marker
+    {
+        public static readonly Marker Instance = new();
+    }
+
+    internal sealed record Problem(string Type, string Title, int Status, string Detail);
 }
+
+[System.Text.Json.Serialization.JsonSourceGenerationOptions(System.Text.Json.JsonSerializerDefaults.Web)]
+[System.Text.Json.Serialization.JsonSerializable(typeof(ErrorPages.Problem))]
+internal sealed partial class ProblemJson : System.Text.Json.Serialization.JsonSerializerContext;

@@ -49,6 +49,11 @@ internal sealed class RouteTable
 internal sealed record AppRoute(string App, string DeploymentId, IReadOnlyList<string> Hosts, IReadOnlyList<ServiceRoute> Services,
     EdgeRules Rules)
 {
+    /// <summary>The app is stopped: its hostnames answer 503 with the command that starts it, not "no app here".</summary>
+    public bool Stopped { get; init; }
+
+    public static AppRoute StoppedAt(string app, IReadOnlyList<string> hosts) => new(app, "", hosts, [], EdgeRules.None) { Stopped = true };
+
     public ServiceRoute? MatchPath(string path)
     {
         foreach (var service in Services)

@@ -20,6 +20,27 @@ internal sealed class Routes : IDisposable
         }
     }
 
+    /// <summary>The app's hostnames (those it is routed at now) stay, answering that it is stopped.</summary>
+    public void Park(string app)
+    {
+        lock (_writers)
+        {
+            if (_current.Apps.FirstOrDefault(a => a.App == app) is { } route)
+            {
+                Volatile.Write(ref _current, _current.With(AppRoute.StoppedAt(app, route.Hosts)));
+            }
+        }
+    }
+
+    /// <summary>The app's hostnames answer that it is stopped (a stopped app after a platform restart).</summary>
+    public void Park(string app, IReadOnlyList<string> hosts)
+    {
+        lock (_writers)
+        {
+            Volatile.Write(ref _current, _current.With(AppRoute.StoppedAt(app, hosts)));
+        }
+    }
+
     public void Remove(string app)
     {
         lock (_writers)

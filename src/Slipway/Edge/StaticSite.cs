@@ -8,8 +8,9 @@ namespace Slipway.Edge;
 
 /// <summary>Serves a static service's built directory (<paramref name="allowedRoot"/>: the build it belongs to). PhysicalFileProvider refuses any path that would
 /// leave the root, whatever its encoding, and files whose own name starts with a dot (files inside dotted
-/// folders such as .well-known/ are served). SPA mode answers index.html for client routes
-/// (paths whose last segment has no extension), but a missing asset stays a real 404.</summary>
+/// folders such as .well-known/ are served). A path with no file answers 404 with the site's own 404.html when
+/// it has one. SPA mode (declared with "spa": true) answers index.html for client routes (paths whose last
+/// segment has no extension), but a missing asset stays a real 404.</summary>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification =
     "PhysicalFileProvider.Dispose only stops a file watcher, and Watch is never called; a site lives as long as the route tables that hold it, which requests may still read after a swap")]
 internal sealed partial class StaticSite(string root, bool spa, string allowedRoot)
@@ -34,9 +35,17 @@ internal sealed partial class StaticSite(string root, bool spa, string allowedRo
         var file = Resolve(path, cleanUrls);
         // What is sent is the file's real path, checked to be under the root: a symlink made by the build may
         // point anywhere, and a link's own size is not its target's.
-        var real = file?.PhysicalPath is { } physical && _realRoot is not null ? RealPaths.Resolve(physical) : null;
-        if (file is null || real is null || !RealPaths.IsUnderResolved(real, _realRoot!))
+        var real = RealPathOf(file);
+        if (file is null || real is null)
         {
+            if (RealPathOf(_files.GetFileInfo("/404.html")) is { } notFound)
+            {
+                context.Response.StatusCode = StatusCodes.Status404NotFound;
+                context.Response.ContentType = "text/html; charset=utf-8";
+                context.Response.Headers.CacheControl = "no-cache";
+                await context.Response.SendFileAsync(notFound, context.RequestAborted);
+                return;
+            }
             await ErrorPages.WriteAsync(context, StatusCodes.Status404NotFound, "Not found", $"No file at {path}.");
             return;
         }
@@ -68,7 +77,15 @@ internal sealed partial class StaticSite(string root, bool spa, string allowedRo
     [GeneratedRegex(@"[.-]([A-Za-z0-9_-]{8,64})\.[A-Za-z0-9]+$")]
     private static partial Regex Fingerprint();
 
-    private IFileInfo? Resolve(string path, bool cleanUrls)
+    /// <summary>Whether a file of the output answers <paramref name="path"/> (itself, its clean URL page or its
+    /// directory's index.html; not the SPA fallback): the filesystem comes before rewrites.</summary>
+    public bool HasFile(string path, bool cleanUrls) => RealPathOf(Resolve(path, cleanUrls, fallback: false)) is not null;
+
+    private string? RealPathOf(IFileInfo? file) =>
+        file is { Exists: true, IsDirectory: false, PhysicalPath: { } physical } && _realRoot is not null &&
+        RealPaths.Resolve(physical) is { } real && RealPaths.IsUnderResolved(real, _realRoot) ? real : null;
+
+    private IFileInfo? Resolve(string path, bool cleanUrls, bool fallback = true)
     {
         if (path.Contains('\\') || path.Contains('\0'))
         {
@@ -89,7 +106,7 @@ internal sealed partial class StaticSite(string root, bool spa, string allowedRo
             return index;
         }
         var lastSegment = path[(path.LastIndexOf('/') + 1)..];
-        if (spa && !lastSegment.Contains('.'))
+        if (fallback && spa && !lastSegment.Contains('.'))
         {
             var root = _files.GetFileInfo("/index.html");
             return root.Exists ? root : null;

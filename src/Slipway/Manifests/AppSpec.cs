@@ -62,8 +62,9 @@ internal sealed record ServiceSpec
     /// <summary>Static services: the directory (relative to Root) holding the built files.</summary>
     public string? Output { get; init; }
 
-    /// <summary>Static services: serve index.html for unknown paths that do not look like files.</summary>
-    public bool Spa { get; init; } = true;
+    /// <summary>Static services: serve index.html for unknown paths that do not look like files. Off unless declared:
+    /// a plain static site answers 404 for a path it does not have.</summary>
+    public bool Spa { get; init; }
 
     /// <summary>Path prefix this service answers under the app's hostnames ("/" for everything else).</summary>
     public string Path { get; init; } = "/";

@@ -43,7 +43,7 @@ public sealed class ForwarderRoutingTests : ForwarderTestBase
         var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
 
         response.StatusCode.Should().Be(HttpStatusCode.NotFound);
-        response.Content.Headers.ContentType!.MediaType.Should().Be("application/json");
+        response.Content.Headers.ContentType!.MediaType.Should().Be("application/problem+json");
         json.GetProperty("status").GetInt32().Should().Be(404);
         json.GetProperty("title").GetString().Should().Be("No app here");
     }

@@ -17,8 +17,8 @@ public sealed class AppLifecycleTests
         (await platform.CliAsync("stop", "--app", "ops")).ExitCode.Should().Be(0);
         using (var stopped = await platform.GetAsync("ops", "/", accept: "application/json"))
         {
-            stopped.StatusCode.Should().Be(HttpStatusCode.NotFound);
-            (await stopped.Content.ReadAsStringAsync()).Should().Contain("\"status\":404");
+            stopped.StatusCode.Should().Be(HttpStatusCode.ServiceUnavailable);
+            (await stopped.Content.ReadAsStringAsync()).Should().Contain("\"status\":503").And.Contain("ops is stopped (slipway start --app ops)");
         }
         JsonDocument.Parse((await platform.CliAsync("status", "--app", "ops", "--json")).Out).RootElement
             .GetProperty("state").GetString().Should().Be("stopped");
@@ -35,6 +35,10 @@ public sealed class AppLifecycleTests
         var destroy = await platform.CliAsync("destroy", "--app", "ops", "--yes");
         destroy.ExitCode.Should().Be(0, destroy.ToString());
         (await platform.CliAsync("status", "--app", "ops")).Err.Should().Contain("No app named 'ops'");
+        using (var gone = await platform.GetAsync("ops", "/"))
+        {
+            gone.StatusCode.Should().Be(HttpStatusCode.NotFound, "a destroyed app's hostnames are free again");
+        }
         Directory.Exists(Path.Combine(platform.DataDir, "builds", "ops")).Should().BeFalse();
         foreach (var pid in before)
         {

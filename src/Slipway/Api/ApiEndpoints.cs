@@ -19,7 +19,7 @@ internal static class ApiEndpoints
     {
         var v1 = api.MapGroup("/v1");
         v1.MapGet("/ping", (ApiOptions options, EdgeServer edge) =>
-            Results.Ok(new { name = "slipway", version = typeof(ApiEndpoints).Assembly.GetName().Version?.ToString(3), httpPort = edge.Port, dataDir = options.DataDir }));
+            Results.Ok(new PingDto("slipway", typeof(ApiEndpoints).Assembly.GetName().Version?.ToString(3), edge.Port, edge.HttpsPort, options.DataDir)));
 
         v1.MapGet("/apps", (Store store, AppViews views) => store.ListApps().Select(views.App));
         v1.MapGet("/apps/{app}", (string app, Store store, AppViews views) =>

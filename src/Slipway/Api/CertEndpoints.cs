@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 using Slipway.Edge.Tls;
 
 namespace Slipway.Api;
@@ -10,7 +11,8 @@ internal sealed record CertificateDto(string Host, string Source, string Subject
 
 internal sealed record CertificateProblemDto(string Host, string Message);
 
-internal sealed record CertificateListDto(IReadOnlyList<CertificateDto> Certificates, IReadOnlyList<CertificateProblemDto> Problems);
+/// <param name="HttpsPort">The edge's HTTPS port; null when the platform serves no HTTPS (started without --https-port).</param>
+internal sealed record CertificateListDto(IReadOnlyList<CertificateDto> Certificates, IReadOnlyList<CertificateProblemDto> Problems, int? HttpsPort = null);
 
 /// <summary>PEM text of a certificate chain and its key. The key travels only inside the platform's own API
 /// (Unix socket 0600, or TCP with the bearer token) and is never echoed back.</summary>
@@ -31,7 +33,8 @@ internal static class CertEndpoints
             {
                 certificates.Add(Dto(development) with { Host = "*.localhost" });
             }
-            return new CertificateListDto(certificates, [.. current.Problems.Select(p => new CertificateProblemDto(p.Host, p.Message))]);
+            return new CertificateListDto(certificates, [.. current.Problems.Select(p => new CertificateProblemDto(p.Host, p.Message))],
+                context.RequestServices.GetRequiredService<Edge.EdgeServer>().HttpsPort);
         });
         v1.MapPost("", (CertificateInstallBody body, HttpContext context) =>
         {

@@ -18,4 +18,7 @@ internal sealed record InstanceDto(string Id, string Service, int Replica, Runti
 internal sealed record AppDto(string Name, string App, string Env, string State, IReadOnlyList<string> Urls, DeploymentDto? Live,
     IReadOnlyList<InstanceDto> Instances, IReadOnlyList<string> Services);
 
+/// <summary>Who answers: the CLI tells platforms apart by their data directory and checks their ports.</summary>
+internal sealed record PingDto(string Name, string? Version, int HttpPort, int? HttpsPort, string DataDir);
+
 internal sealed record EventDto(DateTimeOffset At, string Kind, string Message, string? DeploymentId);

@@ -27,6 +27,9 @@ internal static class CertCommands
             {
                 cli.Err.WriteLine($"warning: {problem.Host}: {problem.Message}");
             }
+            cli.Out.WriteLine(list.HttpsPort is { } port
+                ? $"Served over HTTPS on port {port}."
+                : "HTTPS is off: the platform serves these once it runs with --https-port (slipway up --https-port 8443, or slipway server --https-port 443).");
         }, token)));
         return command;
     }

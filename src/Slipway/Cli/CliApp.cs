@@ -10,7 +10,8 @@ internal static class CliApp
 
     public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, CancellationToken cancellationToken = default)
     {
-        var cli = new CliContext(output, error);
+        // Errors of a --json command are JSON too (a script parses one shape, whatever happened).
+        var cli = new CliContext(output, error) { JsonErrors = args.Contains("--json") };
         var root = new RootCommand("Slipway: build, deploy, run and roll back apps on a machine you own.")
         {
             CliContext.Data,
@@ -30,6 +31,26 @@ internal static class CliApp
         root.Subcommands.Add(DbCommands.Create(cli));
         root.Subcommands.Add(DoctorCommand.Create(cli));
         var parse = root.Parse(args);
+        if (parse.Action is System.CommandLine.Invocation.ParseErrorAction mistake)
+        {
+            // A typo gets the error and the suggestion, not pages of help.
+            mistake.ShowHelp = false;
+            // The suggestion goes with the error, to standard error: standard output stays for what scripts read.
+            var code = await parse.InvokeAsync(new InvocationConfiguration { Output = error, Error = error }, cancellationToken);
+            var command = string.Join(' ', parse.CommandResult.Command is var c && c != root ? Path(c) : []);
+            await error.WriteLineAsync($"Run './slipway {(command.Length > 0 ? command + " " : "")}--help' for usage.");
+            return code == 0 ? 1 : code;
+        }
         return await parse.InvokeAsync(new InvocationConfiguration { Output = output, Error = error }, cancellationToken);
+    }
+
+    private static IEnumerable<string> Path(Command command)
+    {
+        var names = new List<string>();
+        for (var c = command; c is not null and not RootCommand; c = c.Parents.OfType<Command>().FirstOrDefault())
+        {
+            names.Insert(0, c.Name);
+        }
+        return names;
     }
 }

@@ -4,7 +4,7 @@ using System.Text.Json;
 namespace Slipway.Cli;
 
 /// <summary>What every command needs: where to write, and which platform (data directory) to talk to.</summary>
-internal sealed class CliContext(TextWriter output, TextWriter error)
+internal sealed partial class CliContext(TextWriter output, TextWriter error)
 {
     public static readonly JsonSerializerOptions Json = JsonSpellings.Web(indented: true);
 
@@ -33,6 +33,28 @@ internal sealed class CliContext(TextWriter output, TextWriter error)
             : Path.Combine(System.Environment.GetFolderPath(System.Environment.SpecialFolder.UserProfile), ".local", "share"), "slipway");
 
     public ApiClient Api(ParseResult parse) => new(DataDir(parse), parse.GetValue(Environment));
+
+    /// <summary>How to run slipway again against the same platform, for hints: "./slipway --data DIR" when --data
+    /// was given, "SLIPWAY_DATA=DIR ./slipway" when that chose it, else "./slipway".</summary>
+    public static string Command(ParseResult parse) =>
+        parse.GetValue(Data) is { Length: > 0 } ? $"./slipway --data {Quote(DataDir(parse))}"
+        : System.Environment.GetEnvironmentVariable("SLIPWAY_DATA") is { Length: > 0 } ? $"SLIPWAY_DATA={Quote(DataDir(parse))} ./slipway"
+        : "./slipway";
+
+    private static string Quote(string path) => path.All(c => char.IsAsciiLetterOrDigit(c) || c is '/' or '.' or '-' or '_') ? path : $"'{path.Replace("'", "'\\''")}'";
+
+    /// <summary>Whether output goes to a terminal (Console.Out not redirected); false for files, pipes and tests.</summary>
+    public bool OutputIsTerminal => ReferenceEquals(Out, Console.Out) && !Console.IsOutputRedirected;
+
+    /// <summary>A line of build or app output as this output takes it: colour and cursor codes (which some tools
+    /// print even into a pipe) are kept for a terminal and stripped for files, pipes and CI logs.</summary>
+    public string ForOutput(string line) => OutputIsTerminal || !line.Contains('\u001b') ? line : AnsiCodes().Replace(line, "");
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"\x1B(\[[0-9;?]*[ -/]*[@-~]|\][^\x07\x1B]*(\x07|\x1B\\)|[@-Z\\-_])")]
+    private static partial System.Text.RegularExpressions.Regex AnsiCodes();
+
+    /// <summary>Set when the command line asked for --json: errors are JSON too, on standard output.</summary>
+    public bool JsonErrors { get; set; }
 
     public void WriteJson<T>(T value) => Out.WriteLine(JsonSerializer.Serialize(value, Json));
 
@@ -100,7 +122,14 @@ internal sealed class CliContext(TextWriter output, TextWriter error)
         }
         catch (UserException e)
         {
-            await Err.WriteLineAsync("error: " + e.Message);
+            if (JsonErrors)
+            {
+                WriteJson(new { error = e.Message, status = e.StatusCode });
+            }
+            else
+            {
+                await Err.WriteLineAsync("error: " + e.Message);
+            }
             return 1;
         }
         catch (OperationCanceledException)

@@ -169,7 +169,7 @@ internal static class DeployCommands
                 };
                 if (line is not null)
                 {
-                    await cli.Out.WriteLineAsync(line);
+                    await cli.Out.WriteLineAsync(cli.ForOutput(line));
                 }
             }
         }

@@ -22,6 +22,11 @@ internal static class PlatformCommands
 
     private static readonly Option<int> HttpPort = new("--http-port") { Description = "Port of the edge router", DefaultValueFactory = _ => 8080 };
 
+    private static readonly Option<int?> HttpsPort = new("--https-port")
+    {
+        Description = "Also serve HTTPS (HTTP/2, SNI) on this port: certificates from DATA/certs/HOST/, a generated one for *.localhost",
+    };
+
     private static Command Server(CliContext cli)
     {
         var listen = new Option<string>("--listen") { Description = "Address the edge listens on (0.0.0.0 for every interface)", DefaultValueFactory = _ => "127.0.0.1" };
@@ -30,10 +35,6 @@ internal static class PlatformCommands
         var keep = new Option<int>("--keep-builds") { Description = "Builds kept per app for rollback", DefaultValueFactory = _ => 10 };
         var cache = new Option<string>("--cache-dir") { Description = "Dependency cache (npm installs by lockfile); default DATA/cache, may be shared between platforms" };
         var databasesDir = new Option<string>("--databases-dir") { Description = "Where the managed PostgreSQL and redis keep their data (default DATA/databases; as root /var/lib/slipway/databases-ID)" };
-        var httpsPort = new Option<int?>("--https-port")
-        {
-            Description = "Also serve HTTPS (HTTP/2, SNI) on this port: certificates from DATA/certs/HOST/, a generated one for *.localhost",
-        };
         var trusted = new Option<string[]>("--trusted-proxy")
         {
             Description = "An address or network (10.0.0.0/8) of a proxy in front of the edge whose X-Forwarded-* headers are believed; repeatable",
@@ -42,7 +43,7 @@ internal static class PlatformCommands
         var noAccessLog = new Option<bool>("--no-access-log") { Description = "Do not write the per-request access log (metrics are still kept)" };
         var command = new Command("server", "Run the platform in the foreground (for systemd); Ctrl+C or SIGTERM stops it and its apps")
         {
-            HttpPort, listen, apiPort, warm, keep, cache, httpsPort, trusted, noAccessLog, databasesDir,
+            HttpPort, listen, apiPort, warm, keep, cache, HttpsPort, trusted, noAccessLog, databasesDir,
         };
         command.SetAction((parse, token) => cli.RunAsync(async () =>
         {
@@ -59,13 +60,22 @@ internal static class PlatformCommands
                 WarmWindow = warmWindow,
                 KeepBuilds = parse.GetValue(keep),
                 CacheDir = parse.GetValue(cache) is { } c ? Path.GetFullPath(c) : null,
-                HttpsPort = parse.GetValue(httpsPort),
+                HttpsPort = parse.GetValue(HttpsPort),
                 TrustedProxies = parse.GetValue(trusted) ?? [],
                 AccessLog = !parse.GetValue(noAccessLog),
                 DatabasesDir = parse.GetValue(databasesDir) is { } d ? Path.GetFullPath(d) : null,
             };
             await using var app = PlatformHost.Build(options);
-            await app.StartAsync(token);
+            try
+            {
+                await app.StartAsync(token);
+            }
+            catch (IOException e) when (e.InnerException is System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.AddressAlreadyInUse }
+                                        || e.Message.Contains("address already in use", StringComparison.OrdinalIgnoreCase))
+            {
+                throw new UserException($"A port Slipway needs is already in use ({e.Message.TrimEnd('.')}): another program, or another Slipway " +
+                    $"platform, listens there. Stop it, or pick free ports with --http-port / --https-port / --api-port.");
+            }
             var edge = app.Services.GetRequiredService<EdgeServer>();
             await cli.Out.WriteLineAsync($"slipway: edge on http://{options.HttpAddress}:{edge.Port}" +
                 (edge.HttpsPort is { } tlsPort ? $" and https://{options.HttpAddress}:{tlsPort}" : "") + $", API on unix:{options.SocketPath}" +
@@ -82,7 +92,7 @@ internal static class PlatformCommands
         var app = AppOption.Optional("The app's name (default: the manifest's name, else the directory's name)");
         var command = new Command("up", "Start the platform in the background if it is not running, deploy an app, print its URL")
         {
-            source, app, HttpPort,
+            source, app, HttpPort, HttpsPort,
         };
         command.SetAction((parse, token) => cli.RunAsync(async () =>
         {
@@ -90,12 +100,16 @@ internal static class PlatformCommands
             using var api = cli.Api(parse);
             if (!await api.IsUpAsync(token))
             {
-                await StartBackgroundAsync(cli, api, dataDir, parse.GetValue(HttpPort), token);
+                await StartBackgroundAsync(cli, api, dataDir, parse.GetValue(HttpPort), parse.GetValue(HttpsPort), token);
+            }
+            else
+            {
+                await WarnAboutPortsAsync(cli, api, parse, token);
             }
             var src = parse.GetValue(source)!;
             var gitSource = Builds.SourceSnapshot.IsGitUrl(src);
             var name = parse.GetValue(app) ?? DeployCommands.DefaultAppName(gitSource ? src : Path.GetFullPath(src), gitSource);
-            var code = await CliApp.RunAsync(["deploy", src, "--data", dataDir, "--app", name], cli.Out, cli.Err);
+            var code = await CliApp.RunAsync(["deploy", src, "--data", dataDir, "--app", name], cli.Out, cli.Err, token);
             if (code != 0)
             {
                 return code;
@@ -105,13 +119,34 @@ internal static class PlatformCommands
             await cli.Out.WriteLineAsync();
             await cli.Out.WriteLineAsync($"  {deployed.Name} is live: {url}");
             await cli.Out.WriteLineAsync($"  (from a shell without *.localhost resolution: curl -H 'Host: {new Uri(url).Host}' http://127.0.0.1:{new Uri(url).Port}/)");
-            await cli.Out.WriteLineAsync($"  logs: ./slipway logs --app {deployed.Name} -f    stop the platform: ./slipway down");
+            var slipway = CliContext.Command(parse);
+            await cli.Out.WriteLineAsync($"  logs: {slipway} logs --app {deployed.Name} -f    stop the platform: {slipway} down");
             return 0;
         }));
         return command;
     }
 
-    private static async Task StartBackgroundAsync(CliContext cli, ApiClient api, string dataDir, int httpPort, CancellationToken token)
+    /// <summary>`up` on a running platform cannot change its ports: say so when other ones were asked for.</summary>
+    private static async Task WarnAboutPortsAsync(CliContext cli, ApiClient api, ParseResult parse, CancellationToken token)
+    {
+        var running = await api.GetAsync<PingDto>("v1/ping", token);
+        var problems = new List<string>();
+        if (parse.GetResult(HttpPort) is { Implicit: false } && parse.GetValue(HttpPort) != running.HttpPort)
+        {
+            problems.Add($"its edge is on port {running.HttpPort}, not --http-port {parse.GetValue(HttpPort)}");
+        }
+        if (parse.GetValue(HttpsPort) is { } https && https != running.HttpsPort)
+        {
+            problems.Add(running.HttpsPort is { } port ? $"it serves HTTPS on port {port}, not --https-port {https}" : $"it serves no HTTPS (--https-port {https} was asked)");
+        }
+        if (problems.Count > 0)
+        {
+            await cli.Err.WriteLineAsync($"warning: the platform is already running and {string.Join("; ", problems)}. " +
+                $"To change its ports: {CliContext.Command(parse)} down, then up again with them.");
+        }
+    }
+
+    private static async Task StartBackgroundAsync(CliContext cli, ApiClient api, string dataDir, int httpPort, int? httpsPort, CancellationToken token)
     {
         Directory.CreateDirectory(dataDir);
         var logPath = Path.Combine(dataDir, "server.log");
@@ -131,6 +166,11 @@ internal static class PlatformCommands
         foreach (var arg in new[] { "server", "--data", dataDir, "--http-port", httpPort.ToString(System.Globalization.CultureInfo.InvariantCulture) })
         {
             psi.ArgumentList.Add(arg);
+        }
+        if (httpsPort is { } tls)
+        {
+            psi.ArgumentList.Add("--https-port");
+            psi.ArgumentList.Add(tls.ToString(System.Globalization.CultureInfo.InvariantCulture));
         }
         psi.Environment["SLIPWAY_LOG"] = logPath;
         using var process = Process.Start(psi)!;
@@ -155,7 +195,7 @@ internal static class PlatformCommands
             using var api = cli.Api(parse);
             if (!await api.IsUpAsync(token))
             {
-                await cli.Out.WriteLineAsync("The platform is not running.");
+                await cli.Out.WriteLineAsync($"No platform is running on {dataDir}.");
                 return 0;
             }
             var pidFile = Path.Combine(dataDir, "slipway.pid");
@@ -166,7 +206,7 @@ internal static class PlatformCommands
             {
                 await Task.Delay(100, token);
             }
-            await cli.Out.WriteLineAsync("Slipway stopped.");
+            await cli.Out.WriteLineAsync($"Slipway stopped (data: {dataDir}).");
             return 0;
         }));
         return command;

@@ -16,6 +16,7 @@ namespace Slipway.Runtime;
 internal sealed partial class Instance
 {
     private const int UnhealthyAfterFailures = 3;
+    private static readonly TimeSpan ListenCheckAfter = TimeSpan.FromSeconds(3);
     private static readonly TimeSpan SteadyProbeInterval = TimeSpan.FromSeconds(10);
 
     private readonly IProcessLauncher _launcher;
@@ -179,6 +180,9 @@ internal sealed partial class Instance
 
         var failures = 0;
         var everHealthy = false;
+        var probingSince = _clock.GetUtcNow();
+        var nextListenCheck = probingSince;
+        string? explained = null;
         while (!process.Exited.IsCompleted && !token.IsCancellationRequested)
         {
             var (result, detail) = await _probe.ProbeAsync(Endpoint.Port, hc.Path, hc.Timeout, token).ConfigureAwait(false);
@@ -215,6 +219,19 @@ internal sealed partial class Instance
             {
                 // Answering, but not healthy: the deploy gate reports this detail if the start timeout runs out.
                 _lastProbeDetail = detail;
+            }
+            else if (result == ProbeResult.Unreachable && _clock.GetUtcNow() - probingSince > ListenCheckAfter && _clock.GetUtcNow() >= nextListenCheck)
+            {
+                // Not even connecting after a few seconds: say whether anything listens on $PORT, and where the app
+                // listens instead (the most common first-deploy mistake: a hard-coded port).
+                nextListenCheck = _clock.GetUtcNow() + ListenCheckAfter;
+                var why = ListeningPorts.Explain(process.Pid, Endpoint.Port);
+                _lastProbeDetail = why is null ? detail : $"{detail}; {why}";
+                if (why is not null && why != explained)
+                {
+                    explained = why;
+                    Platform($"health check cannot connect: {why}");
+                }
             }
             // Once in rotation, probing slows down: a crash is seen at once from the process exit and a refused
             // connection from the edge, so this only catches hung instances, and the app's log stays readable.

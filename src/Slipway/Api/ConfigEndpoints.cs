@@ -7,7 +7,10 @@ using Slipway.State;
 
 namespace Slipway.Api;
 
-internal sealed record ConfigChangeBody(IReadOnlyDictionary<string, string>? Set, IReadOnlyList<string>? Unset, bool Secret, bool Deploy = true, bool Shared = false);
+/// <param name="Create">Create the app (or environment) when it has no row yet: config before the first deploy. Without
+/// it a name nobody deployed is a typo, answered with the nearest existing name.</param>
+internal sealed record ConfigChangeBody(IReadOnlyDictionary<string, string>? Set, IReadOnlyList<string>? Unset, bool Secret, bool Deploy = true, bool Shared = false,
+    bool Create = false);
 
 internal sealed record ConfigVarDto(string Name, string Value, bool Secret, string UpdatedAt, bool Shared = false);
 
@@ -25,14 +28,14 @@ internal static class ConfigEndpoints
     public static void MapConfigApi(this IEndpointRouteBuilder api)
     {
         var v1 = api.MapGroup("/v1/apps/{app}/config");
-        v1.MapGet("", (string app, bool? reveal, Store store, ConfigVars config) =>
+        v1.MapGet("", (string app, bool? reveal, Store store, ConfigVars config, HttpContext context) =>
         {
-            AppErrors.Require(store, app);
+            Require(store, context, app);
             return config.List(app).Select(e => new ConfigVarDto(e.Name, e.Secret && reveal != true ? Mask : e.Value, e.Secret, e.UpdatedAt, e.Shared));
         });
-        v1.MapGet("/diff", (string app, Store store, ConfigVars config) =>
+        v1.MapGet("/diff", (string app, Store store, ConfigVars config, HttpContext context) =>
         {
-            var record = AppErrors.Require(store, app);
+            var record = Require(store, context, app);
             var live = record.LiveDeploymentId is { } id ? store.FindDeployment(id) : null;
             var before = config.Open(app, live?.ConfigJson);
             var after = config.Snapshot(app);
@@ -43,6 +46,10 @@ internal static class ConfigEndpoints
                 var secret = before.Secrets.Contains(name) || after.Secrets.Contains(name);
                 var had = before.Vars.TryGetValue(name, out var old);
                 var has = after.Vars.TryGetValue(name, out var now);
+                if (!has && before.Defaults?.Contains(name) == true)
+                {
+                    continue; // the manifest's default, which the next release gets as well
+                }
                 var change = !had ? "added" : !has ? "removed" : old != now || before.Secrets.Contains(name) != after.Secrets.Contains(name) ? "changed" : null;
                 if (change is not null)
                 {
@@ -51,9 +58,9 @@ internal static class ConfigEndpoints
             }
             return diffs;
         });
-        v1.MapGet("/{name}", (string app, string name, bool? reveal, Store store, ConfigVars config) =>
+        v1.MapGet("/{name}", (string app, string name, bool? reveal, Store store, ConfigVars config, HttpContext context) =>
         {
-            AppErrors.Require(store, app);
+            Require(store, context, app);
             var entry = config.List(app).FirstOrDefault(e => e.Name == name)
                 ?? throw new UserException($"{app} has no config var {name}. 'slipway env ls --app {app}' lists them.", 404);
             return new ConfigVarDto(entry.Name, entry.Secret && reveal != true ? Mask : entry.Value, entry.Secret, entry.UpdatedAt);
@@ -61,8 +68,24 @@ internal static class ConfigEndpoints
         v1.MapPost("", (string app, ConfigChangeBody body, Store store, ConfigVars config, DeployEngine engine, HttpContext context) =>
         {
             var scope = AppScope.Of(context, app);
-            store.EnsureApp(scope);
-            var changed = config.Change(app, body.Set ?? new Dictionary<string, string>(), body.Secret, body.Unset ?? [], body.Shared);
+            if (store.FindApp(app) is null)
+            {
+                // A typo must not create an app. A shared change needs the app, not this environment.
+                var appExists = store.ListEnvironments(scope.App).Count > 0;
+                if (body.Create)
+                {
+                    // Created only with a change that will be saved: a refused one leaves nothing behind.
+                    config.Check(scope, body.Set ?? new Dictionary<string, string>(), body.Secret, body.Unset ?? [], body.Shared);
+                    store.EnsureApp(scope);
+                }
+                else if (!(body.Shared && appExists))
+                {
+                    throw AppErrors.NoApp(store, scope, appExists
+                        ? $"To set its config before its first deploy, add --create: slipway env set {scope.Flags} --create NAME=value"
+                        : $"To set config before the first deploy (secrets its first health check needs), add --create: slipway env set {scope.Flags} --create NAME=value");
+                }
+            }
+            var changed = config.Change(scope, body.Set ?? new Dictionary<string, string>(), body.Secret, body.Unset ?? [], body.Shared);
             // A shared change releases every environment that is live; an environment's own, just that one.
             var targets = body.Shared ? store.ListEnvironments(scope.App).Select(e => e.Name).ToList() : [app];
             DeploymentDto? first = null;
@@ -80,6 +103,9 @@ internal static class ConfigEndpoints
             return new ConfigChangeDto(changed, first);
         });
     }
+
+    private static AppRecord Require(Store store, HttpContext context, string app) =>
+        store.FindApp(app) ?? throw AppErrors.NoApp(store, AppScope.Of(context, app));
 }
 
 internal static class KeyEndpoints

@@ -35,30 +35,122 @@ internal static class EnvCommands
     private static Command Set(CliContext cli)
     {
         var app = AppOption.Required();
-        var pairs = new Argument<string[]>("pairs") { Description = "NAME=value pairs (quote them for your shell; Slipway keeps every byte)", Arity = ArgumentArity.OneOrMore };
+        var pairs = new Argument<string[]>("pairs")
+        {
+            Description = "NAME=value pairs (quote them for your shell; Slipway keeps every byte), or one NAME with --from-file, or with --secret to be asked for it",
+            Arity = ArgumentArity.OneOrMore,
+        };
         var secret = new Option<bool>("--secret") { Description = "Encrypted, masked in 'env ls', redacted from every log" };
         var noDeploy = new Option<bool>("--no-deploy") { Description = "Only save: the next deploy picks it up" };
         var shared = new Option<bool>("--shared") { Description = "Set for every environment of the app (an environment's own value wins)" };
+        var fromFile = new Option<string>("--from-file") { Description = "The value of the one NAME given is this file's content, byte for byte ('-': standard input)" };
+        var create = CreateOption();
         var command = new Command("set", "Set config vars; the live build is released again with them, through the health gate")
         {
-            pairs, app, secret, noDeploy, shared, CliContext.JsonOutput,
+            pairs, app, secret, noDeploy, shared, fromFile, create, CliContext.JsonOutput,
         };
         command.SetAction((parse, token) => cli.RunAsync(async () =>
         {
+            var given = parse.GetValue(pairs)!;
+            var target = parse.GetValue(app)!;
             var set = new Dictionary<string, string>(StringComparer.Ordinal);
-            foreach (var pair in parse.GetValue(pairs)!)
+            if (parse.GetValue(fromFile) is { } file)
             {
-                var eq = pair.IndexOf('=', StringComparison.Ordinal);
-                if (eq <= 0)
+                if (given.Length != 1 || given[0].Contains('=', StringComparison.Ordinal))
                 {
-                    throw new UserException($"'{pair}' is not NAME=value. Example: slipway env set --app {parse.GetValue(app)} 'GREETING=hello $USER'");
+                    throw new UserException($"--from-file sets one variable: give its NAME alone. Example: slipway env set --app {target} --secret TLS_KEY --from-file key.pem");
                 }
-                set[pair[..eq]] = pair[(eq + 1)..];
+                set[given[0]] = await ValueFromFileAsync(given[0], file, token);
             }
-            return await ChangeAsync(cli, parse, parse.GetValue(app)!,
-                new ConfigChangeBody(set, null, parse.GetValue(secret), !parse.GetValue(noDeploy), parse.GetValue(shared)), token);
+            else if (given is [var only] && !only.Contains('=', StringComparison.Ordinal) && parse.GetValue(secret))
+            {
+                set[only] = AskHidden(cli, target, only);
+            }
+            else
+            {
+                foreach (var pair in given)
+                {
+                    var eq = pair.IndexOf('=', StringComparison.Ordinal);
+                    if (eq <= 0)
+                    {
+                        throw new UserException($"'{pair}' is not NAME=value. Example: slipway env set --app {target} 'GREETING=hello $USER' " +
+                            $"(a large or secret value: slipway env set --app {target} --secret {(eq < 0 ? pair : "NAME")} --from-file FILE)");
+                    }
+                    set[pair[..eq]] = pair[(eq + 1)..];
+                }
+            }
+            return await ChangeAsync(cli, parse, target,
+                new ConfigChangeBody(set, null, parse.GetValue(secret), !parse.GetValue(noDeploy), parse.GetValue(shared), parse.GetValue(create)), token);
         }));
         return command;
+    }
+
+    private static Option<bool> CreateOption() =>
+        new("--create") { Description = "Create the app (or --env environment) if nobody deployed it yet: config its first deploy needs" };
+
+    /// <summary>A file's bytes (or standard input's, for "-") as the value: never through a shell, never in `ps`.
+    /// Refused before anything is sent when it cannot reach a process (<see cref="Config.ConfigLimits"/>) or is not
+    /// UTF-8 text.</summary>
+    private static async Task<string> ValueFromFileAsync(string name, string file, CancellationToken token)
+    {
+        var fromStdin = file == "-";
+        var path = fromStdin ? "standard input" : Path.GetFullPath(file);
+        if (!fromStdin && !File.Exists(path))
+        {
+            throw new UserException($"{path} does not exist. Give the file that holds {name}'s value, or '-' to read it from standard input.");
+        }
+        await using var stream = fromStdin ? Console.OpenStandardInput() : File.OpenRead(path);
+        var limit = Config.ConfigLimits.MaxVariableBytes;
+        var buffer = new MemoryStream();
+        var chunk = new byte[81920];
+        int read;
+        while ((read = await stream.ReadAsync(chunk, token)) > 0 && buffer.Length <= limit)
+        {
+            buffer.Write(chunk, 0, read);
+        }
+        if (Config.ConfigLimits.SizeProblem(name, name.Length + 1 + (fromStdin ? buffer.Length : new FileInfo(path).Length)) is { } tooLarge)
+        {
+            throw new UserException($"{tooLarge} ({path}). Nothing was saved.");
+        }
+        try
+        {
+            return new System.Text.UTF8Encoding(false, throwOnInvalidBytes: true).GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
+        }
+        catch (System.Text.DecoderFallbackException)
+        {
+            throw new UserException($"{path} is not UTF-8 text, and an environment variable holds text. Store it encoded " +
+                $"(base64 -w0 {(fromStdin ? "FILE" : file)} | slipway env set ... {name} --from-file -) and decode it in the app.");
+        }
+    }
+
+    /// <summary>`env set --secret NAME` alone: asks on the terminal without echo, so the value is in no shell history
+    /// and no `ps` listing. Without a terminal there is nobody to ask.</summary>
+    private static string AskHidden(CliContext cli, string app, string name)
+    {
+        if (Console.IsInputRedirected)
+        {
+            throw new UserException($"{name} has no value, and without a terminal it cannot be asked for. Give it from a file or standard input: " +
+                $"slipway env set --app {app} --secret {name} --from-file FILE (or --from-file - < FILE). " +
+                "A value on the command line (NAME=value) works too, but is visible in 'ps' while the command runs.");
+        }
+        cli.Err.Write($"Value of {name} (not shown; Enter to finish): ");
+        var value = new System.Text.StringBuilder();
+        while (true)
+        {
+            var key = Console.ReadKey(intercept: true);
+            if (key.Key == ConsoleKey.Enter)
+            {
+                break;
+            }
+            if (key.Key == ConsoleKey.Backspace)
+            {
+                value.Length = Math.Max(0, value.Length - 1);
+                continue;
+            }
+            value.Append(key.KeyChar);
+        }
+        cli.Err.WriteLine();
+        return value.Length > 0 ? value.ToString() : throw new UserException($"No value entered for {name}; nothing was saved.");
     }
 
     private static Command Unset(CliContext cli)
@@ -135,9 +227,10 @@ internal static class EnvCommands
         var file = new Argument<string>("file") { Description = "A .env file (dotenv syntax)", DefaultValueFactory = _ => ".env" };
         var secret = new Option<bool>("--secret") { Description = "Import every variable as a secret" };
         var noDeploy = new Option<bool>("--no-deploy") { Description = "Only save: the next deploy picks them up" };
+        var create = CreateOption();
         var command = new Command("import", "Set config vars from a .env file (quotes and escapes as dotenv reads them, no $ expansion)")
         {
-            file, app, secret, noDeploy, CliContext.JsonOutput,
+            file, app, secret, noDeploy, create, CliContext.JsonOutput,
         };
         command.SetAction((parse, token) => cli.RunAsync(async () =>
         {
@@ -156,7 +249,8 @@ internal static class EnvCommands
             {
                 throw new UserException($"{path} has no NAME=value lines.");
             }
-            return await ChangeAsync(cli, parse, parse.GetValue(app)!, new ConfigChangeBody(values, null, parse.GetValue(secret), !parse.GetValue(noDeploy)), token);
+            return await ChangeAsync(cli, parse, parse.GetValue(app)!,
+                new ConfigChangeBody(values, null, parse.GetValue(secret), !parse.GetValue(noDeploy), Create: parse.GetValue(create)), token);
         }));
         return command;
     }

@@ -13,6 +13,18 @@ internal static class ConfigSchema
     public static IReadOnlyList<string> Check(string target, IReadOnlyList<VariableSpec> variables, ConfigSnapshot config, string environment)
     {
         var problems = new List<string>();
+        // Values saved before `env set` checked sizes would fail the start with an exception of the OS.
+        foreach (var name in config.Vars.Keys.Order(StringComparer.Ordinal))
+        {
+            if (ConfigLimits.VariableProblem(name, config.Vars[name]) is { } tooLarge)
+            {
+                problems.Add($"{tooLarge}: slipway env unset --app {target} {name}");
+            }
+        }
+        if (ConfigLimits.TotalProblem(config.Vars) is { } tooMuch)
+        {
+            problems.Add($"{tooMuch}: slipway env unset --app {target} <the largest>");
+        }
         foreach (var v in variables)
         {
             var set = $"slipway env set --app {target}{(v.Secret ? " --secret" : "")} {v.Name}=";
@@ -71,7 +83,8 @@ internal static class ConfigSchema
         {
             vars[v.Name] = v.Default!;
         }
-        return config with { Vars = vars };
+        // Recorded, so a rollback writes back what the environment had and not the defaults it ran with.
+        return config with { Vars = vars, Defaults = [.. config.Defaults ?? [], .. missing.Select(v => v.Name)] };
     }
 
     private static string? Invalid(VariableType? type, VariableSpec v, string value) => type switch

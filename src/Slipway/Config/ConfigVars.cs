@@ -49,27 +49,27 @@ internal sealed class ConfigVars(Store store, Keyring keyring, SecretRedactor re
         // secret reaches a new environment's logs this way too).
         redactor.Register(target.Key, entries.Where(e => e.Secret).Select(e => (e.Name, e.Value)));
         return new ConfigSnapshot(entries.ToDictionary(e => e.Name, e => e.Value, StringComparer.Ordinal),
-            entries.Where(e => e.Secret).Select(e => e.Name).ToList());
+            entries.Where(e => e.Secret).Select(e => e.Name).ToList())
+        {
+            Defaults = [],
+            Shared = entries.Where(e => e.Shared).Select(e => e.Name).ToList(),
+        };
     }
 
-    /// <summary>Applies a change whole (every name checked first). Returns whether anything changed.</summary>
-    public bool Change(string key, IReadOnlyDictionary<string, string> set, bool secret, IReadOnlyList<string> unset, bool shared = false)
+    /// <summary>Applies a change whole (every name and size checked first: a refused change saves nothing).
+    /// Returns whether anything changed.</summary>
+    public bool Change(string key, IReadOnlyDictionary<string, string> set, bool secret, IReadOnlyList<string> unset, bool shared = false) =>
+        Change(store.RefOf(key), set, secret, unset, shared);
+
+    /// <inheritdoc cref="Change(string, IReadOnlyDictionary{string, string}, bool, IReadOnlyList{string}, bool)"/>
+    public bool Change(AppRef target, IReadOnlyDictionary<string, string> set, bool secret, IReadOnlyList<string> unset, bool shared = false)
     {
-        var (app, env) = store.RefOf(key);
+        var (app, env) = target;
+        var key = target.Key;
         var scope = shared ? Shared : env;
-        var problems = set.Keys.Concat(unset).Select(Problem).OfType<string>().ToList();
-        if (secret)
-        {
-            problems.AddRange(set.Keys.Where(BrowserVariables.Is).Select(name =>
-                $"{name} cannot be a secret: frameworks inline {BrowserVariables.Prefixes.First(p => name.StartsWith(p, StringComparison.Ordinal))}* variables into the browser bundle, where anyone can read it. " +
-                "Keep the secret on the server under another name (without that prefix), or set it without --secret if it is public."));
-        }
-        if (problems.Count > 0)
-        {
-            throw new UserException(string.Join("\n", problems));
-        }
         lock (_writes)
         {
+            Check(target, set, secret, unset, shared);
             var current = store.ListConfig(app, scope).ToDictionary(v => v.Name,
                 v => new Entry(v.Name, keyring.Decrypt(v.ValueEnc), v.Secret != 0, v.UpdatedAt), StringComparer.Ordinal);
             var changed = set.Any(kv => !current.TryGetValue(kv.Key, out var e) || e.Value != kv.Value || e.Secret != secret) ||
@@ -89,6 +89,45 @@ internal sealed class ConfigVars(Store store, Keyring keyring, SecretRedactor re
             }
         }
         return true;
+    }
+
+    /// <summary>Every problem of a change at once, as one user error ending "Nothing was saved.": names, values
+    /// that cannot reach a process, secrets a build would inline, and environments the change makes too large
+    /// (<see cref="ConfigLimits"/>). <see cref="Change(AppRef, IReadOnlyDictionary{string, string}, bool, IReadOnlyList{string}, bool)"/>
+    /// checks again; call this first to create anything that goes with the change only if it will be made.</summary>
+    public void Check(AppRef target, IReadOnlyDictionary<string, string> set, bool secret, IReadOnlyList<string> unset, bool shared = false)
+    {
+        var problems = set.Keys.Concat(unset).Select(Problem).OfType<string>().ToList();
+        problems.AddRange(set.Select(kv => ConfigLimits.VariableProblem(kv.Key, kv.Value)).OfType<string>());
+        if (secret)
+        {
+            problems.AddRange(set.Keys.Where(BrowserVariables.Is).Select(name =>
+                $"{name} cannot be a secret: frameworks inline {BrowserVariables.Prefixes.First(p => name.StartsWith(p, StringComparison.Ordinal))}* variables into the browser bundle, where anyone can read it. " +
+                "Keep the secret on the server under another name (without that prefix), or set it without --secret if it is public."));
+        }
+        if (problems.Count == 0)
+        {
+            problems.AddRange(TotalProblems(target.App, shared ? null : target.Env, set, unset));
+        }
+        if (problems.Count > 0)
+        {
+            throw new UserException(string.Join("\n", problems) + "\nNothing was saved.");
+        }
+    }
+
+    /// <summary>After a rollback went live: the environment's own stored vars become the config the release runs
+    /// with (<see cref="ConfigWriteBack"/>), in one transaction; shared vars are never changed.</summary>
+    public ConfigWriteBack WriteBack(AppRef target, ConfigSnapshot release, IReadOnlyList<VariableSpec> declared)
+    {
+        lock (_writes)
+        {
+            var plan = ConfigWriteBack.Plan(release, declared, Stored(target.App, target.Env), Stored(target.App, Shared));
+            if (!plan.ChangesNothing)
+            {
+                store.ChangeConfig(target.App, target.Env, plan.Set.Select(v => (v.Name, keyring.Encrypt(v.Value), v.Secret)), plan.Unset);
+            }
+            return plan;
+        }
     }
 
     /// <summary>Seals a snapshot for a deployment row: (encrypted JSON, keyed fingerprint).</summary>
@@ -154,6 +193,55 @@ internal sealed class ConfigVars(Store store, Keyring keyring, SecretRedactor re
                 redactor.Register(key, [(v.Name, keyring.Decrypt(v.ValueEnc))]);
             }
         }
+    }
+
+    private Dictionary<string, ConfigWriteBack.Stored> Stored(string app, string scope) =>
+        store.ListConfig(app, scope).ToDictionary(v => v.Name, v => new ConfigWriteBack.Stored(keyring.Decrypt(v.ValueEnc), v.Secret != 0), StringComparer.Ordinal);
+
+    /// <summary>Each environment the change reaches (one, or every one for a shared change) stays small enough
+    /// to start a process with. A change that makes an environment smaller is never refused, so a config that
+    /// grew too large before this check can always be repaired.</summary>
+    private List<string> TotalProblems(string app, string? env, IReadOnlyDictionary<string, string> set, IReadOnlyList<string> unset)
+    {
+        var sharedVars = store.ListConfig(app, Shared).ToDictionary(v => v.Name, v => keyring.Decrypt(v.ValueEnc), StringComparer.Ordinal);
+        var environments = env is not null ? [env] : store.ListEnvironments(app).Select(e => e.Env).Append(AppRef.Production).Distinct().ToList();
+        var problems = new List<string>();
+        foreach (var environment in environments)
+        {
+            var own = store.ListConfig(app, environment).ToDictionary(v => v.Name, v => keyring.Decrypt(v.ValueEnc), StringComparer.Ordinal);
+            var before = Merge(sharedVars, own);
+            var (nextShared, nextOwn) = env is null ? (Apply(sharedVars, set, unset), own) : (sharedVars, Apply(own, set, unset));
+            var after = Merge(nextShared, nextOwn);
+            if (ConfigLimits.TotalProblem(after) is { } problem && ConfigLimits.Total(after) > ConfigLimits.Total(before))
+            {
+                problems.Add(environment == AppRef.Production ? $"{app}: {problem}" : $"{app} ({environment}): {problem}");
+            }
+        }
+        return problems;
+    }
+
+    private static Dictionary<string, string> Apply(Dictionary<string, string> vars, IReadOnlyDictionary<string, string> set, IReadOnlyList<string> unset)
+    {
+        var next = new Dictionary<string, string>(vars, StringComparer.Ordinal);
+        foreach (var name in unset)
+        {
+            next.Remove(name);
+        }
+        foreach (var (name, value) in set)
+        {
+            next[name] = value;
+        }
+        return next;
+    }
+
+    private static Dictionary<string, string> Merge(Dictionary<string, string> shared, Dictionary<string, string> own)
+    {
+        var merged = new Dictionary<string, string>(shared, StringComparer.Ordinal);
+        foreach (var (name, value) in own)
+        {
+            merged[name] = value;
+        }
+        return merged;
     }
 
     private static string? Problem(string name) =>

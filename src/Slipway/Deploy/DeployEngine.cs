@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using Slipway.Builds;
+using Slipway.Config;
 using Slipway.State;
 
 namespace Slipway.Deploy;
@@ -24,6 +25,7 @@ internal sealed partial class DeployEngine(
     ReleaseCommands releaseCommands,
     Rollout rollout,
     DeploymentJournal journal,
+    ConfigVars configVars,
     DeployOptions options,
     ILogger<DeployEngine> logger)
 {
@@ -55,9 +57,34 @@ internal sealed partial class DeployEngine(
         Launch(deployment, token =>
         {
             var now = RollbackTargets.Resolve(store, app, toId);
-            return ExecuteAsync(deployment, ReleasePlanner.Rollback(deployment.Id, recorded.Load(now, Pruned(now))), token);
+            var release = recorded.Load(now, Pruned(now));
+            return ExecuteAsync(deployment, ReleasePlanner.Rollback(deployment.Id, release), token, () => WriteBackConfig(deployment, release));
         });
         return deployment;
+    }
+
+    /// <summary>A rollback went live: the environment's saved config becomes the config it runs with, so the next
+    /// `env set` builds on what is live. Names only in the log, never values; shared vars are only warned about.</summary>
+    private void WriteBackConfig(DeploymentRecord deployment, RecordedRelease release)
+    {
+        try
+        {
+            var written = configVars.WriteBack(store.RefOf(deployment.App), release.Config, release.Spec.Variables);
+            journal.Log(deployment, "deploy", written.Changes.Count == 0
+                ? "the saved config already is the config this release runs with"
+                : $"the saved config is now the config this release runs with: {string.Join(" ", written.Changes)}");
+            foreach (var warning in written.Warnings)
+            {
+                journal.Log(deployment, "deploy", "warning: " + warning);
+            }
+        }
+        catch (Exception e)
+        {
+            // The rollback serves already; failing it now would not take traffic back.
+            LogWriteBackBug(logger, deployment.Id, e);
+            journal.Log(deployment, "deploy", "warning: the saved config could not be made this release's (details in the platform log); " +
+                $"'slipway env diff {store.RefOf(deployment.App).Flags}' shows how they differ");
+        }
     }
 
     /// <summary>Fresh instances of the live release, through the health gate.</summary>
@@ -145,8 +172,9 @@ internal sealed partial class DeployEngine(
             kind == DeploymentKind.Config ? live.ConfigHash : null);
     }
 
-    /// <summary>Carries out a plan: records what the deployment reuses and the config it runs with, or builds again.</summary>
-    private async Task ExecuteAsync(DeploymentRecord deployment, ReleasePlan plan, CancellationToken token)
+    /// <summary>Carries out a plan: records what the deployment reuses and the config it runs with, or builds again;
+    /// <paramref name="wentLive"/> runs when it is live.</summary>
+    private async Task ExecuteAsync(DeploymentRecord deployment, ReleasePlan plan, CancellationToken token, Action? wentLive = null)
     {
         switch (plan)
         {
@@ -169,18 +197,18 @@ internal sealed partial class DeployEngine(
                     var (sealedConfig, fingerprint) = config.Seal(run.NewConfig);
                     store.SetDeploymentConfig(deployment.Id, sealedConfig, fingerprint);
                 }
-                await ReleaseAsync(deployment, run.Release, token);
+                await ReleaseAsync(deployment, run.Release, token, wentLive);
                 return;
         }
     }
 
-    private async Task ReleaseAsync(DeploymentRecord deployment, Release release, CancellationToken token)
+    private async Task ReleaseAsync(DeploymentRecord deployment, Release release, CancellationToken token, Action? wentLive = null)
     {
         if (release.RunsReleaseCommand)
         {
             await releaseCommands.RunAsync(deployment, release, token);
         }
-        await rollout.RunAsync(release, deployment, token);
+        await rollout.RunAsync(release, deployment, token, wentLive);
     }
 
     private List<(string Id, Task Run)> CancelActive(string? app)
@@ -253,4 +281,7 @@ internal sealed partial class DeployEngine(
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Deployment {DeploymentId} failed with an internal error")]
     private static partial void LogBug(ILogger logger, string deploymentId, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Rollback {DeploymentId} is live, but writing its config back to the environment failed")]
+    private static partial void LogWriteBackBug(ILogger logger, string deploymentId, Exception exception);
 }

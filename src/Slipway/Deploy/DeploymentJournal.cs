@@ -47,10 +47,12 @@ internal sealed class DeploymentJournal(
     }
 
     /// <summary>The deployment serves now: it becomes the live one (retiring the previous in the same
-    /// transaction), and builds and logs beyond what is kept are pruned.</summary>
-    public void GoLive(DeploymentRecord deployment)
+    /// transaction), and builds and logs beyond what is kept are pruned. <paramref name="wentLive"/> runs once it is
+    /// live and before the "live" status ends the log its followers read (a rollback writes its config back there).</summary>
+    public void GoLive(DeploymentRecord deployment, Action? wentLive = null)
     {
         store.MakeLive(deployment.App, deployment.Id);
+        wentLive?.Invoke();
         var urls = string.Join(", ", hosts.For(deployment.App).Select(h => $"http://{h}:{options.HttpPort}"));
         store.AddEvent(deployment.App, deployment.Id, "deployment.live", $"{JsonSpellings.Of(deployment.Kind)} {deployment.Id} is live");
         builds.Prune(deployment.App);

@@ -16,8 +16,9 @@ namespace Slipway.Deploy;
 /// Talks to where instances run only through <see cref="IRuntimeTarget"/>.</summary>
 internal sealed class Rollout(IRuntimeTarget target, AppHosts hosts, DeploymentJournal journal)
 {
-    /// <summary>Rolls <paramref name="release"/> out as <paramref name="deployment"/>, which goes live when it serves.</summary>
-    public async Task RunAsync(Release release, DeploymentRecord deployment, CancellationToken token)
+    /// <summary>Rolls <paramref name="release"/> out as <paramref name="deployment"/>, which goes live when it serves;
+    /// then <paramref name="wentLive"/> runs (<see cref="DeploymentJournal.GoLive"/>).</summary>
+    public async Task RunAsync(Release release, DeploymentRecord deployment, CancellationToken token, Action? wentLive = null)
     {
         if (release.WarmFrom is { } warmFrom && target.TakeWarm(release.App, warmFrom) is { } warm)
         {
@@ -28,12 +29,12 @@ internal sealed class Rollout(IRuntimeTarget target, AppHosts hosts, DeploymentJ
                 serving = serving with { Instances = [.. warm.Instances, .. target.Start(release, IsWorker).Instances] };
             }
             target.SwitchTo(release.App, serving, hosts.For(release.App), release.KeepReplacedWarm);
-            journal.GoLive(deployment);
+            journal.GoLive(deployment, wentLive);
             return;
         }
         journal.Status(deployment, DeploymentStatus.Starting, "starting new instances beside the live ones");
         await StartAndSwitchAsync(release, () => journal.Status(deployment, DeploymentStatus.HealthChecking, "waiting for health checks"), token);
-        journal.GoLive(deployment);
+        journal.GoLive(deployment, wentLive);
     }
 
     /// <summary>The live release started again (`start`): through the health gate, then routed; a failure

@@ -18,7 +18,7 @@ public sealed class KeyRotationTests
             await using (var platform = await TestPlatform.StartAsync(dataDir: dataDir))
             {
                 platform.KeepData = true;
-                (await platform.CliAsync("env", "set", "--app", "keyed", "--secret", "TOKEN=" + secret)).ExitCode.Should().Be(0);
+                (await platform.CliAsync("env", "set", "--app", "keyed", "--create", "--secret", "TOKEN=" + secret)).ExitCode.Should().Be(0);
                 (await platform.DeployAsync(EnvApp.Create(), "keyed")).ExitCode.Should().Be(0);
                 oldKey = File.ReadAllText(Path.Combine(dataDir, "master.key"));
 

@@ -36,7 +36,7 @@ public sealed class ConfigTests
     public async Task Rollback_brings_back_the_config_the_old_release_ran_with()
     {
         await using var platform = await TestPlatform.StartAsync();
-        (await platform.CliAsync("env", "set", "--app", "back", "VERSION_TAG=one")).ExitCode.Should().Be(0);
+        (await platform.CliAsync("env", "set", "--app", "back", "--create", "VERSION_TAG=one")).ExitCode.Should().Be(0);
         (await platform.DeployAsync(EnvApp.Create(), "back")).ExitCode.Should().Be(0);
         (await platform.VersionAsync("back")).Should().Be("one");
         (await platform.CliAsync("env", "set", "--app", "back", "VERSION_TAG=two")).ExitCode.Should().Be(0);
@@ -51,7 +51,7 @@ public sealed class ConfigTests
     {
         var secret = "sk_live_" + Guid.NewGuid().ToString("N");
         await using var platform = await TestPlatform.StartAsync();
-        (await platform.CliAsync("env", "set", "--app", "vault", "--secret", "API_KEY=" + secret)).ExitCode.Should().Be(0);
+        (await platform.CliAsync("env", "set", "--app", "vault", "--create", "--secret", "API_KEY=" + secret)).ExitCode.Should().Be(0);
         (await platform.CliAsync("env", "set", "--app", "vault", "PUBLIC_NAME=vault-demo")).ExitCode.Should().Be(0);
         var app = EnvApp.Create(build: "echo build sees [${API_KEY:-no secret}] [$PUBLIC_NAME]");
         var deploy = await platform.DeployAsync(app, "vault");
@@ -120,7 +120,7 @@ public sealed class ConfigTests
     public async Task Bad_names_are_refused_with_the_reason()
     {
         await using var platform = await TestPlatform.StartAsync();
-        var bad = await platform.CliAsync("env", "set", "--app", "names", "PORT=1", "1X=2", "OK=3");
+        var bad = await platform.CliAsync("env", "set", "--app", "names", "--create", "PORT=1", "1X=2", "OK=3");
         bad.ExitCode.Should().Be(1);
         bad.Err.Should().Contain("PORT is set by Slipway").And.Contain("'1X' is not a valid variable name");
         (await platform.CliAsync("env", "ls", "--app", "names", "--json")).Out.Should().NotContain("OK", "a refused change is applied not at all");
@@ -148,7 +148,7 @@ public sealed class ConfigSchemaDeployTests
               }
             }
             """);
-        (await platform.CliAsync("env", "set", "--app", "typed", "--secret", "JWT_SECRET=short")).ExitCode.Should().Be(0);
+        (await platform.CliAsync("env", "set", "--app", "typed", "--create", "--secret", "JWT_SECRET=short")).ExitCode.Should().Be(0);
 
         var refused = await platform.DeployAsync(app, "typed");
         refused.ExitCode.Should().Be(1);
@@ -174,9 +174,9 @@ public sealed class ConfigSchemaDeployTests
     public async Task A_secret_that_a_build_would_inline_into_the_browser_is_refused()
     {
         await using var platform = await TestPlatform.StartAsync();
-        var refused = await platform.CliAsync("env", "set", "--app", "spa", "--secret", "VITE_STRIPE_SECRET=sk_live_x");
+        var refused = await platform.CliAsync("env", "set", "--app", "spa", "--create", "--secret", "VITE_STRIPE_SECRET=sk_live_x");
         refused.ExitCode.Should().Be(1);
         refused.Err.Should().Contain("VITE_STRIPE_SECRET cannot be a secret").And.Contain("browser bundle");
-        (await platform.CliAsync("env", "set", "--app", "spa", "VITE_API_URL=https://api.example")).ExitCode.Should().Be(0);
+        (await platform.CliAsync("env", "set", "--app", "spa", "--create", "VITE_API_URL=https://api.example")).ExitCode.Should().Be(0);
     }
 }

@@ -10,8 +10,8 @@ public sealed class EnvironmentTests
     public async Task Staging_is_its_own_environment_and_promote_ships_its_exact_build_with_productions_config()
     {
         await using var platform = await TestPlatform.StartAsync();
-        (await platform.CliAsync("env", "set", "--app", "shop", "--shared", "GREETING=hello")).ExitCode.Should().Be(0);
-        (await platform.CliAsync("env", "set", "--app", "shop", "--env", "staging", "VERSION_TAG=staging-config")).ExitCode.Should().Be(0);
+        (await platform.CliAsync("env", "set", "--app", "shop", "--create", "--shared", "GREETING=hello")).ExitCode.Should().Be(0);
+        (await platform.CliAsync("env", "set", "--app", "shop", "--env", "staging", "--create", "VERSION_TAG=staging-config")).ExitCode.Should().Be(0);
         (await platform.CliAsync("env", "set", "--app", "shop", "VERSION_TAG=production-config")).ExitCode.Should().Be(0);
 
         var staged = await platform.DeployAsync(EnvApp.Create(), "shop", "--env", "staging");
@@ -66,7 +66,7 @@ public sealed class EnvironmentTests
         File.WriteAllText(Path.Combine(site, "slipway.json"), """
             { "services": { "site": { "type": "static", "build": "mkdir -p out && printf %s \"$VITE_BANNER\" > out/banner.txt", "output": "out" } } }
             """);
-        (await platform.CliAsync("env", "set", "--app", "banner", "VITE_BANNER=first $ale")).ExitCode.Should().Be(0);
+        (await platform.CliAsync("env", "set", "--app", "banner", "--create", "VITE_BANNER=first $ale")).ExitCode.Should().Be(0);
         (await platform.DeployAsync(site, "banner")).ExitCode.Should().Be(0);
         File.WriteAllText(Path.Combine(site, "slipway.json"), "{ \"broken\": true }"); // the rebuild must not read the working tree again
 
@@ -86,7 +86,7 @@ public sealed class EnvironmentTests
     {
         await using var platform = await TestPlatform.StartAsync();
         var secret = "shared-" + Guid.NewGuid().ToString("N");
-        (await platform.CliAsync("env", "set", "--app", "later", "--shared", "--secret", "DB_PASSWORD=" + secret)).ExitCode.Should().Be(0);
+        (await platform.CliAsync("env", "set", "--app", "later", "--create", "--shared", "--secret", "DB_PASSWORD=" + secret)).ExitCode.Should().Be(0);
         (await platform.DeployAsync(EnvApp.Create(), "later", "--env", "staging")).ExitCode.Should().Be(0);
         using (await platform.GetAsync("later-staging", "/dump")) { }
 
@@ -102,9 +102,9 @@ public sealed class EnvironmentTests
         File.WriteAllText(Path.Combine(site, "slipway.json"), """
             { "services": { "site": { "type": "static", "build": "mkdir -p out && printf %s \"$VITE_API\" > out/api.txt", "output": "out" } } }
             """);
-        (await platform.CliAsync("env", "set", "--app", "promo", "--env", "staging", "VITE_API=https://staging-api")).ExitCode.Should().Be(0);
-        (await platform.CliAsync("env", "set", "--app", "promo", "VITE_API=https://api")).ExitCode.Should().Be(0);
-        (await platform.CliAsync("env", "set", "--app", "promo", "--env", "qa", "QA_ONLY=1")).ExitCode.Should().Be(0);
+        (await platform.CliAsync("env", "set", "--app", "promo", "--env", "staging", "--create", "VITE_API=https://staging-api")).ExitCode.Should().Be(0);
+        (await platform.CliAsync("env", "set", "--app", "promo", "--create", "VITE_API=https://api")).ExitCode.Should().Be(0);
+        (await platform.CliAsync("env", "set", "--app", "promo", "--env", "qa", "--create", "QA_ONLY=1")).ExitCode.Should().Be(0);
         (await platform.DeployAsync(site, "promo", "--env", "staging")).ExitCode.Should().Be(0);
 
         var promote = await platform.CliAsync("promote", "--app", "promo", "--from", "staging");

@@ -106,8 +106,9 @@ internal static class ApiEndpoints
     private static async Task StreamDeploymentLogAsync(string id, bool follow, Store store, LogStore logs, HttpContext context)
     {
         var deployment = store.FindDeployment(id) ?? throw new UserException($"No deployment '{id}'.", 404);
-        var done = !follow || deployment.Status.IsTerminal();
-        await StreamAsync(context, logs, LogKeys.Deployment(deployment.App, id), null, _ => true, int.MaxValue, !done,
+        // Following ends at the final status entry, not at the row's status: a deployment is marked live a moment
+        // before its last lines (a rollback's config write-back) and the status entry are written.
+        await StreamAsync(context, logs, LogKeys.Deployment(deployment.App, id), null, _ => true, int.MaxValue, follow,
             e => e.Kind == "status" && DeploymentStatuses.TerminalSpellings.Contains(e.Message),
             () => (store.FindDeployment(id)?.Status ?? DeploymentStatus.Failed).IsTerminal());
     }

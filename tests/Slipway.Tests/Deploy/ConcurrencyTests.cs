@@ -45,7 +45,8 @@ public sealed class ConcurrencyTests
         (await new CliRunner(platform.DataDir).DeploymentAsync(deploy)).GetProperty("status").GetString().Should().Be("cancelled");
         (await new CliRunner(platform.DataDir).StatusAsync("halt")).GetProperty("state").GetString().Should().Be("stopped");
         using var response = await platform.GetAsync("halt");
-        response.StatusCode.Should().Be(HttpStatusCode.NotFound);
+        response.StatusCode.Should().Be(HttpStatusCode.ServiceUnavailable, "a stopped app answers 503 with the command that starts it");
+        (await response.Content.ReadAsStringAsync()).Should().Contain("slipway start");
     }
 
     [Fact]

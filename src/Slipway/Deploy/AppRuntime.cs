@@ -13,6 +13,9 @@ namespace Slipway.Deploy;
 ///   new set healthy ──► route table swap (atomic) ──► old set drains (in-flight → 0 or drain timeout)
 ///                                                  └─► old web instances stay warm for the warm window, then stop;
 ///                                                      old workers stop at once (no double processing)
+///
+/// Stop-first workers leave the serving set before the new set starts (<see cref="StopServingAsync"/>) and come
+/// back into it if the new set fails (<see cref="StartAgain"/>); workers are never kept warm.
 /// </summary>
 internal sealed partial class AppRuntime(Supervisor supervisor, Routes routes, ProcessEnvironment environments, TimeProvider clock,
     DeployOptions options, ILogger<AppRuntime> logger) : IRuntimeTarget
@@ -70,6 +73,32 @@ internal sealed partial class AppRuntime(Supervisor supervisor, Routes routes, P
         {
             routes.Set(BuildRoute(app, set, hosts));
         }
+    }
+
+    public async Task<ServingSet?> StopServingAsync(string app, Func<ServiceSpec, bool> which)
+    {
+        if (!_serving.TryGetValue(app, out var serving) || serving.Instances.Where(i => which(i.Spec.Service)).ToList() is not { Count: > 0 } stopping)
+        {
+            return null;
+        }
+        // Out of the serving set first: whatever reads it (status, a switch, stop) no longer counts on them.
+        _serving[app] = serving with { Instances = serving.Instances.Except(stopping).ToList() };
+        await supervisor.StopAllAsync(stopping);
+        return serving with { Instances = stopping };
+    }
+
+    public ServingSet StartAgain(string app, ServingSet stopped)
+    {
+        if (!_serving.TryGetValue(app, out var serving) || serving.Release.DeploymentId != stopped.Release.DeploymentId)
+        {
+            // Another release serves, or the app was stopped: the stopped instances have nothing to rejoin. (Rollouts
+            // and stops hold the app's lock, so this is a bug's safety net, not a path users reach.)
+            return stopped with { Instances = [] };
+        }
+        var names = stopped.Instances.Select(i => i.Spec.Service.Name).ToHashSet(StringComparer.Ordinal);
+        var again = Start(stopped.Release, s => names.Contains(s.Name));
+        _serving[app] = serving with { Instances = [.. serving.Instances, .. again.Instances] };
+        return again;
     }
 
     /// <summary>Takes the warm set for a rollback switch, if it belongs to <paramref name="deploymentId"/> and is healthy.</summary>

@@ -135,7 +135,9 @@ internal sealed partial class AppRuntime(Supervisor supervisor, Routes routes, P
     private async Task RetireAsync(string app, ServingSet previous, bool keepWarm, int generation)
     {
         var web = previous.Instances.Where(i => i.Spec.Service.Type == ServiceType.Web).ToList();
-        await supervisor.StopAllAsync(previous.Instances.Where(i => i.Spec.Service.Type != ServiceType.Web));
+        // Workers (the start-first ones; stop-first ones are gone already) stop beside the drain, not before it: a
+        // worker's grace for its job must not delay the warm set a rollback right after this switch looks for.
+        Forget(supervisor.StopAllAsync(previous.Instances.Where(i => i.Spec.Service.Type != ServiceType.Web).ToList()), app);
         await DrainAsync(web, previous.Release.Spec.Deploy.DrainTimeout);
         // Only the set replaced by the latest switch stays warm: if another switch happened while this one
         // drained, this set is two versions old.

@@ -57,6 +57,7 @@ internal sealed class Rollout(IRuntimeTarget target, AppHosts hosts, DeploymentJ
         ServingSet? set = null;
         try
         {
+            token.ThrowIfCancellationRequested(); // cancelled while live workers stopped: start nothing new
             set = target.Start(release);
             if (deployment is not null)
             {
@@ -101,6 +102,7 @@ internal sealed class Rollout(IRuntimeTarget target, AppHosts hosts, DeploymentJ
         try
         {
             stopped = await StopFirstAsync(release, deployment);
+            token.ThrowIfCancellationRequested();
             workers = target.Start(release, IsWorker);
             if (release.Spec.Services.Any(StopsFirst))
             {

@@ -13,6 +13,9 @@ namespace Slipway.Deploy;
 ///   new set healthy ──► route table swap (atomic) ──► old set drains (in-flight → 0 or drain timeout)
 ///                                                  └─► old web instances stay warm for the warm window, then stop;
 ///                                                      old workers stop at once (no double processing)
+///
+/// Stop-first workers leave the serving set before the new set starts (<see cref="StopServingAsync"/>) and come
+/// back into it if the new set fails (<see cref="StartAgain"/>); workers are never kept warm.
 /// </summary>
 internal sealed partial class AppRuntime(Supervisor supervisor, Routes routes, ProcessEnvironment environments, TimeProvider clock,
     DeployOptions options, ILogger<AppRuntime> logger) : IRuntimeTarget
@@ -72,6 +75,32 @@ internal sealed partial class AppRuntime(Supervisor supervisor, Routes routes, P
         }
     }
 
+    public async Task<ServingSet?> StopServingAsync(string app, Func<ServiceSpec, bool> which)
+    {
+        if (!_serving.TryGetValue(app, out var serving) || serving.Instances.Where(i => which(i.Spec.Service)).ToList() is not { Count: > 0 } stopping)
+        {
+            return null;
+        }
+        // Out of the serving set first: whatever reads it (status, a switch, stop) no longer counts on them.
+        _serving[app] = serving with { Instances = serving.Instances.Except(stopping).ToList() };
+        await supervisor.StopAllAsync(stopping);
+        return serving with { Instances = stopping };
+    }
+
+    public ServingSet StartAgain(string app, ServingSet stopped)
+    {
+        if (!_serving.TryGetValue(app, out var serving) || serving.Release.DeploymentId != stopped.Release.DeploymentId)
+        {
+            // Another release serves, or the app was stopped: the stopped instances have nothing to rejoin. (Rollouts
+            // and stops hold the app's lock, so this is a bug's safety net, not a path users reach.)
+            return stopped with { Instances = [] };
+        }
+        var names = stopped.Instances.Select(i => i.Spec.Service.Name).ToHashSet(StringComparer.Ordinal);
+        var again = Start(stopped.Release, s => names.Contains(s.Name));
+        _serving[app] = serving with { Instances = [.. serving.Instances, .. again.Instances] };
+        return again;
+    }
+
     /// <summary>Takes the warm set for a rollback switch, if it belongs to <paramref name="deploymentId"/> and is healthy.</summary>
     public ServingSet? TakeWarm(string app, string deploymentId)
     {
@@ -106,7 +135,9 @@ internal sealed partial class AppRuntime(Supervisor supervisor, Routes routes, P
     private async Task RetireAsync(string app, ServingSet previous, bool keepWarm, int generation)
     {
         var web = previous.Instances.Where(i => i.Spec.Service.Type == ServiceType.Web).ToList();
-        await supervisor.StopAllAsync(previous.Instances.Where(i => i.Spec.Service.Type != ServiceType.Web));
+        // Workers (the start-first ones; stop-first ones are gone already) stop beside the drain, not before it: a
+        // worker's grace for its job must not delay the warm set a rollback right after this switch looks for.
+        Forget(supervisor.StopAllAsync(previous.Instances.Where(i => i.Spec.Service.Type != ServiceType.Web).ToList()), app);
         await DrainAsync(web, previous.Release.Spec.Deploy.DrainTimeout);
         // Only the set replaced by the latest switch stays warm: if another switch happened while this one
         // drained, this set is two versions old.

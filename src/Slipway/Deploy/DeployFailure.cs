@@ -6,4 +6,7 @@ internal sealed class DeployFailure(string step, string message, IReadOnlyList<s
 {
     public string Step { get; } = step;
     public IReadOnlyList<string> LastLines { get; } = lastLines;
+
+    /// <summary>The same failure, with what was done about it added to its message.</summary>
+    public DeployFailure With(string note) => new(Step, $"{Message}; {note}", LastLines);
 }

@@ -13,6 +13,13 @@ namespace Slipway.Deploy;
 ///                               ▼                                                    then warm or stopped
 ///                      new instances stopped; the live version keeps serving
 ///
+/// Stop-first workers (the default for workers) are replaced without overlap, on both paths:
+///
+///   live's workers stop (SIGTERM, stop timeout) ─► new workers start ─► health gate ─► switch
+///                                                                           │ failure or cancellation
+///                                                                           ▼
+///                                            new instances stopped; live's workers start again from its build
+///
 /// Talks to where instances run only through <see cref="IRuntimeTarget"/>.</summary>
 internal sealed class Rollout(IRuntimeTarget target, AppHosts hosts, DeploymentJournal journal)
 {
@@ -23,17 +30,12 @@ internal sealed class Rollout(IRuntimeTarget target, AppHosts hosts, DeploymentJ
         if (release.WarmFrom is { } warmFrom && target.TakeWarm(release.App, warmFrom) is { } warm)
         {
             journal.Log(deployment, "deploy", $"instances of {warmFrom} are still warm and healthy: switching traffic to them");
-            var serving = warm with { Release = release };
-            if (release.Spec.Services.Any(IsWorker))
-            {
-                serving = serving with { Instances = [.. warm.Instances, .. target.Start(release, IsWorker).Instances] };
-            }
-            target.SwitchTo(release.App, serving, hosts.For(release.App), release.KeepReplacedWarm);
+            await SwitchToWarmAsync(release, warm, deployment, token);
             journal.GoLive(deployment, wentLive);
             return;
         }
         journal.Status(deployment, DeploymentStatus.Starting, "starting new instances beside the live ones");
-        await StartAndSwitchAsync(release, () => journal.Status(deployment, DeploymentStatus.HealthChecking, "waiting for health checks"), token);
+        await StartAndSwitchAsync(release, deployment, token);
         journal.GoLive(deployment, wentLive);
     }
 
@@ -50,12 +52,18 @@ internal sealed class Rollout(IRuntimeTarget target, AppHosts hosts, DeploymentJ
         return set;
     }
 
-    private async Task StartAndSwitchAsync(Release release, Action? healthChecking, CancellationToken token)
+    private async Task StartAndSwitchAsync(Release release, DeploymentRecord? deployment, CancellationToken token)
     {
-        var set = target.Start(release);
+        var stopped = await StopFirstAsync(release, deployment);
+        ServingSet? set = null;
         try
         {
-            healthChecking?.Invoke();
+            token.ThrowIfCancellationRequested(); // cancelled while live workers stopped: start nothing new
+            set = target.Start(release);
+            if (deployment is not null)
+            {
+                journal.Status(deployment, DeploymentStatus.HealthChecking, "waiting for health checks");
+            }
             await target.WaitHealthyAsync(set, token);
             token.ThrowIfCancellationRequested();
             if (release.NewHosts is { } newHosts)
@@ -65,12 +73,116 @@ internal sealed class Rollout(IRuntimeTarget target, AppHosts hosts, DeploymentJ
             }
             target.SwitchTo(release.App, set, hosts.For(release.App), release.KeepReplacedWarm);
         }
-        catch
+        catch (Exception e)
         {
-            await target.StopAsync(set);
+            if (set is not null)
+            {
+                await target.StopAsync(set);
+            }
+            if (await StartStoppedAgainAsync(release.App, stopped, deployment) is { } note && e is DeployFailure failure)
+            {
+                throw failure.With(note);
+            }
             throw;
         }
     }
 
+    /// <summary>A rollback to a warm set: the route swap alone for its web instances; its workers start now (workers
+    /// are never kept warm). Stop-first workers replace the live ones without overlap and pass their check before
+    /// the swap; start-first ones start beside the live ones and the swap does not wait for them.</summary>
+    private async Task SwitchToWarmAsync(Release release, ServingSet warm, DeploymentRecord deployment, CancellationToken token)
+    {
+        var serving = warm with { Release = release };
+        if (!release.Spec.Services.Any(IsWorker))
+        {
+            target.SwitchTo(release.App, serving, hosts.For(release.App), release.KeepReplacedWarm);
+            return;
+        }
+        ServingSet? stopped = null;
+        ServingSet? workers = null;
+        try
+        {
+            stopped = await StopFirstAsync(release, deployment);
+            token.ThrowIfCancellationRequested();
+            workers = target.Start(release, IsWorker);
+            if (release.Spec.Services.Any(StopsFirst))
+            {
+                await target.WaitHealthyAsync(workers, token);
+                token.ThrowIfCancellationRequested();
+            }
+            target.SwitchTo(release.App, serving with { Instances = [.. warm.Instances, .. workers.Instances] },
+                hosts.For(release.App), release.KeepReplacedWarm);
+        }
+        catch (Exception e)
+        {
+            // The warm set left the warm pool when it was taken; with the rollback failed it serves no one.
+            await target.StopAsync(workers is null ? warm : warm with { Instances = [.. warm.Instances, .. workers.Instances] });
+            if (await StartStoppedAgainAsync(release.App, stopped, deployment) is { } note && e is DeployFailure failure)
+            {
+                throw failure.With(note);
+            }
+            throw;
+        }
+    }
+
+    /// <summary>Stops the live instances of the services <paramref name="release"/> replaces stop-first (old
+    /// workers of the same name), before anything of the release starts; null when none run.</summary>
+    private async Task<ServingSet?> StopFirstAsync(Release release, DeploymentRecord? deployment)
+    {
+        var names = release.Spec.Services.Where(StopsFirst).Select(s => s.Name).ToHashSet(StringComparer.Ordinal);
+        bool Replaced(ServiceSpec live) => live.Type == ServiceType.Worker && names.Contains(live.Name);
+        if (names.Count == 0 || target.Serving(release.App)?.Instances.Where(i => Replaced(i.Spec.Service)).ToList() is not { Count: > 0 } old)
+        {
+            return null;
+        }
+        if (deployment is not null)
+        {
+            var stopping = old.Select(i => i.Spec.Service.Name).Distinct(StringComparer.Ordinal).ToList();
+            journal.Log(deployment, "deploy", $"stopping the live version's {Describe(stopping)} first " +
+                $"(strategy \"stop-first\", up to {Durations.Format(old[0].Spec.StopTimeout)} to finish its work)");
+        }
+        return await target.StopServingAsync(release.App, Replaced);
+    }
+
+    /// <summary>The new instances failed (or the rollout was cancelled) after live workers stopped first: they start
+    /// again from the live build, so a bad version never replaces a good one. Returns what happened, for the
+    /// failure's message; null when nothing had stopped first.</summary>
+    private async Task<string?> StartStoppedAgainAsync(string app, ServingSet? stopped, DeploymentRecord? deployment)
+    {
+        if (stopped is null)
+        {
+            return null;
+        }
+        var names = stopped.Instances.Select(i => i.Spec.Service.Name).Distinct(StringComparer.Ordinal).ToList();
+        var what = $"the live version's {Describe(names)} ({stopped.Release.DeploymentId}), stopped first (strategy \"stop-first\"),";
+        string note;
+        try
+        {
+            var again = target.StartAgain(app, stopped);
+            // Not the rollout's token: it may be the cancellation that brought us here.
+            await target.WaitHealthyAsync(again, CancellationToken.None);
+            note = $"{what} {(names.Count == 1 ? "was" : "were")} started again from its build and {(names.Count == 1 ? "is" : "are")} running";
+        }
+        catch (DeployFailure again)
+        {
+            note = $"{what} {(names.Count == 1 ? "was" : "were")} started again from its build but failed too " +
+                   $"({again.Message.Split(';')[0]}): see `slipway logs --app {app}`";
+        }
+        catch (OperationCanceledException)
+        {
+            note = $"{what} could not start again: the platform is shutting down (the app starts whole with the platform)";
+        }
+        if (deployment is not null)
+        {
+            journal.Log(deployment, "deploy", note);
+        }
+        return note;
+    }
+
+    private static string Describe(IReadOnlyList<string> names) =>
+        names.Count == 1 ? $"worker {names[0]}" : $"workers {string.Join(", ", names)}";
+
     private static bool IsWorker(ServiceSpec service) => service.Type == ServiceType.Worker;
+
+    private static bool StopsFirst(ServiceSpec service) => IsWorker(service) && service.Strategy == RolloutStrategy.StopFirst;
 }

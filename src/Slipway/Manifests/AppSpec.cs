@@ -38,6 +38,13 @@ internal enum ServiceType { Web, Worker, Static }
 [JsonConverter(typeof(KebabCaseEnumConverter<RestartPolicy>))]
 internal enum RestartPolicy { OnFailure, Always, Never }
 
+/// <summary>How a rollout replaces a service's instances. StartFirst: the new ones start beside the old ones,
+/// which stop once the new ones passed their health check (web services; no downtime). StopFirst: the old ones
+/// stop (SIGTERM, the stop timeout to finish their work) before the new ones start, so two versions of a queue
+/// consumer never run at once; the old ones start again if the new ones fail (workers only).</summary>
+[JsonConverter(typeof(KebabCaseEnumConverter<RolloutStrategy>))]
+internal enum RolloutStrategy { StartFirst, StopFirst }
+
 internal sealed record ServiceSpec
 {
     public required string Name { get; init; }
@@ -72,6 +79,16 @@ internal sealed record ServiceSpec
     public HealthcheckSpec Healthcheck { get; init; } = new();
     public int Replicas { get; init; } = 1;
     public RestartSpec Restart { get; init; } = new();
+
+    /// <summary>How a rollout replaces this service's instances ("strategy"). The default follows the type, also for
+    /// specs recorded before the key existed: workers stop first, web services start first.</summary>
+    public RolloutStrategy Strategy
+    {
+        get => _strategy ?? (Type == ServiceType.Worker ? RolloutStrategy.StopFirst : RolloutStrategy.StartFirst);
+        init => _strategy = value;
+    }
+
+    private readonly RolloutStrategy? _strategy;
 
     /// <summary>Plain (non-secret) environment variables declared in the manifest.</summary>
     public IReadOnlyDictionary<string, string> Env { get; init; } = new Dictionary<string, string>();

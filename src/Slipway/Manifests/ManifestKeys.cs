@@ -20,7 +20,7 @@ internal static partial class ManifestKeys
     public static readonly IReadOnlyList<string> ServiceKeys =
     [
         "type", "root", "install", "build", "start", "release", "output", "spa", "path", "healthcheck", "replicas",
-        "restart", "env",
+        "restart", "strategy", "env",
     ];
 
     public static readonly IReadOnlyList<string> HealthcheckKeys = ["path", "timeout", "interval", "startTimeout"];
@@ -53,6 +53,12 @@ internal static partial class ManifestKeys
     public static readonly IReadOnlyDictionary<string, RestartPolicy> RestartPolicies = new Dictionary<string, RestartPolicy>
     {
         ["on-failure"] = RestartPolicy.OnFailure, ["always"] = RestartPolicy.Always, ["never"] = RestartPolicy.Never,
+    };
+
+    /// <summary>No single default: workers stop first, web services start first (<see cref="ServiceSpec.Strategy"/>).</summary>
+    public static readonly IReadOnlyDictionary<string, RolloutStrategy> Strategies = new Dictionary<string, RolloutStrategy>
+    {
+        ["start-first"] = RolloutStrategy.StartFirst, ["stop-first"] = RolloutStrategy.StopFirst,
     };
 
     /// <summary>Set by the platform for every instance; a manifest value would be overwritten or, worse, win.</summary>

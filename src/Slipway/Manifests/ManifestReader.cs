@@ -91,7 +91,33 @@ internal static class ManifestReader
             spec = spec with { Restart = ReadRestart(restart, diagnostics) };
         if (service.Raw("env") is { } env)
             spec = spec with { Env = ReadEnv(env, service.PathOf("env"), diagnostics) };
+        if (ReadStrategy(service, spec.Type, diagnostics) is { } strategy)
+            spec = spec with { Strategy = strategy };
         return spec;
+    }
+
+    /// <summary>"stop-first" is for workers only: a web service stopped before its replacement is healthy would
+    /// answer nothing for the whole start and health check, and for longer if the new version fails and the old
+    /// one has to start again. Static services run no process to replace.</summary>
+    private static RolloutStrategy? ReadStrategy(ManifestObject service, ServiceType type, ManifestDiagnostics diagnostics)
+    {
+        var strategy = service.Enum("strategy", ManifestKeys.Strategies);
+        if (strategy is null || diagnostics.HasErrorAt(service.PathOf("type")))
+            return strategy;
+        if (type == ServiceType.Static)
+        {
+            service.Error("strategy", "static services are served by the platform and run no process, so \"strategy\" does not " +
+                                      "apply; remove it, or set \"type\": \"web\"");
+            return null;
+        }
+        if (type == ServiceType.Web && strategy == RolloutStrategy.StopFirst)
+        {
+            service.Error("strategy", "\"stop-first\" is for workers: a web service stopped before its replacement passes its " +
+                                      "health check serves nothing until then. Remove it (web services start the new instances " +
+                                      "beside the old ones), or set \"type\": \"worker\"");
+            return null;
+        }
+        return strategy;
     }
 
     private static HealthcheckSpec ReadHealthcheck(ManifestObject healthcheck)

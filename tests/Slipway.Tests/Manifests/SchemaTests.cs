@@ -98,6 +98,7 @@ public sealed class SchemaTests
     {
         Strings(Property(Service, "type").GetProperty("enum")).Should().Equal(ManifestKeys.ServiceTypes.Keys);
         Strings(Property(Service, "restart", "policy").GetProperty("enum")).Should().Equal(ManifestKeys.RestartPolicies.Keys);
+        Strings(Property(Service, "strategy").GetProperty("enum")).Should().Equal(ManifestKeys.Strategies.Keys);
         Property(Schema, "name").GetProperty("pattern").GetString().Should().Be(ManifestKeys.NamePattern().ToString());
         Property(Schema, "services").GetProperty("propertyNames").GetProperty("pattern").GetString()
             .Should().Be(ManifestKeys.NamePattern().ToString());
@@ -179,6 +180,17 @@ public sealed class SchemaTests
         Duration(Property(Service, "healthcheck", "startTimeout")).Should().Be(service.Healthcheck.StartTimeout);
         ManifestKeys.RestartPolicies[Default(Property(Service, "restart", "policy")).GetString()!].Should().Be(service.Restart.Policy);
         Default(Property(Service, "restart", "maxRetries")).GetInt32().Should().Be(service.Restart.MaxRetries);
+        // The strategy's default depends on the type, so the schema states it in words and allows only start-first
+        // for anything but a worker (a static service forbids the key altogether).
+        Property(Service, "strategy").TryGetProperty("default", out _).Should().BeFalse("the default depends on the type");
+        Property(Service, "strategy").GetProperty("description").GetString().Should()
+            .Contain("Default: stop-first for workers, start-first for web services");
+        service.Strategy.Should().Be(RolloutStrategy.StartFirst);
+        (service with { Type = ServiceType.Worker }).Strategy.Should().Be(RolloutStrategy.StopFirst);
+        var typeRules = Service.GetProperty("allOf").EnumerateArray().ToList();
+        typeRules.Single(r => r.GetProperty("if").GetProperty("properties").GetProperty("type").GetProperty("const").GetString() == "worker")
+            .GetProperty("else").GetProperty("properties").GetProperty("strategy").GetProperty("const").GetString()
+            .Should().Be(JsonSpellings.Of(RolloutStrategy.StartFirst));
         Duration(Property(Schema, "deploy", "drainTimeout")).Should().Be(deploy.DrainTimeout);
         Duration(Property(Schema, "deploy", "buildTimeout")).Should().Be(deploy.BuildTimeout);
         Duration(Property(Schema, "deploy", "releaseTimeout")).Should().Be(deploy.ReleaseTimeout);

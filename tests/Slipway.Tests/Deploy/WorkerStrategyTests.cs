@@ -1,0 +1,171 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Slipway.Tests.Support;
+
+namespace Slipway.Tests.Deploy;
+
+/// <summary>services.NAME.strategy with real workers: each worker process appends "start"/"stop" lines (pid,
+/// version, milliseconds) to a file outside the build, and the tests read the lifetimes from it. The worker takes
+/// 300 ms after SIGTERM to "finish its job", so an overlap cannot hide in a fast exit.</summary>
+[Collection("platform")]
+public sealed class WorkerStrategyTests
+{
+    private const string Worker = """
+        const fs = require('fs');
+        const log = (event) => fs.appendFileSync(process.env.WORKER_LOG, `${event} ${process.pid} ${process.env.VERSION} ${Date.now()}\n`);
+        log('start');
+        process.on('exit', () => log('stop'));
+        process.on('SIGTERM', () => setTimeout(() => process.exit(0), 300));
+        if (process.env.CRASH) { console.log('worker: cannot reach the queue'); process.exit(3); }
+        setInterval(() => {}, 1000);
+        """;
+
+    private const string Server = """
+        require('http').createServer((q, s) => { s.setHeader('X-App-Version', process.env.VERSION); s.end('ok'); })
+          .listen(process.env.PORT, process.env.HOST);
+        """;
+
+    [Fact]
+    public async Task Stop_first_workers_never_run_two_at_once_through_deploys_a_warm_rollback_and_a_restart()
+    {
+        await using var platform = await TestPlatform.StartAsync();
+        var log = LogFile();
+
+        (await Deploy(platform, App(log, "1"))).Out.Should().Contain("is live");
+        var second = await Deploy(platform, App(log, "2"));
+        (await platform.VersionAsync("queue")).Should().Be("2");
+
+        var rollback = await platform.CliAsync("rollback", "--app", "queue");
+        rollback.ExitCode.Should().Be(0, rollback.ToString());
+        rollback.Out.Should().Contain("still warm");
+        (await platform.VersionAsync("queue")).Should().Be("1");
+        var restart = await platform.CliAsync("restart", "--app", "queue");
+        restart.ExitCode.Should().Be(0, restart.ToString());
+
+        var lives = Lifetimes(log);
+        lives.Select(l => l.Version).Should().Equal(["1", "2", "1", "1"], "one worker per deploy, rollback and restart");
+        lives.SkipLast(1).Should().OnlyContain(l => l.Stop != null, "each was replaced");
+        AssertNoOverlap(lives);
+        second.Out.Should().Contain("stopping the live version's worker jobs first (strategy \"stop-first\", up to 5s to finish its work)");
+        var jobs = await Instances(platform, "jobs");
+        jobs.Should().ContainSingle().Which.GetProperty("pid").GetInt32().Should().Be(lives[^1].Pid);
+    }
+
+    [Fact]
+    public async Task A_new_worker_that_crashes_at_start_fails_the_deploy_and_the_old_worker_runs_again()
+    {
+        await using var platform = await TestPlatform.StartAsync();
+        var log = LogFile();
+        (await Deploy(platform, App(log, "1"))).ExitCode.Should().Be(0);
+
+        var bad = await platform.DeployAsync(App(log, "2", crash: true), "queue");
+
+        bad.ExitCode.Should().Be(1, bad.ToString());
+        bad.Err.Should().Contain("at step 'start'").And.Contain("jobs (replica 1) exited with code 3")
+            .And.Contain("the live version's worker jobs").And.Contain("stopped first (strategy \"stop-first\"), was started again from its build and is running");
+        bad.ToString().Should().Contain("worker: cannot reach the queue");
+        (await platform.VersionAsync("queue")).Should().Be("1");
+
+        var lives = Lifetimes(log);
+        lives.Select(l => l.Version).Should().Equal(["1", "2", "1"], "the old worker stopped, the new one crashed, the old one came back");
+        lives[1].Stop.Should().NotBeNull("the new worker crashed");
+        lives[2].Stop.Should().BeNull("the old version's worker runs again");
+        AssertNoOverlap(lives);
+        var jobs = (await Instances(platform, "jobs")).Should().ContainSingle().Subject;
+        jobs.GetProperty("pid").GetInt32().Should().Be(lives[2].Pid);
+        jobs.GetProperty("state").GetString().Should().Be("healthy");
+        var history = JsonDocument.Parse((await platform.CliAsync("deployments", "--app", "queue", "--json")).Out).RootElement;
+        history.EnumerateArray().Select(d => d.GetProperty("status").GetString()).Should().Equal("failed", "live");
+    }
+
+    [Fact]
+    public async Task A_start_first_worker_starts_beside_the_old_one_as_before()
+    {
+        await using var platform = await TestPlatform.StartAsync();
+        var log = LogFile();
+        (await Deploy(platform, App(log, "1", strategy: "start-first"))).ExitCode.Should().Be(0);
+
+        var second = await Deploy(platform, App(log, "2", strategy: "start-first"));
+
+        second.Out.Should().NotContain("stopping the live version's");
+        // Start-first retires the old worker after the switch, in the background.
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (Lifetimes(log)[0].Stop is null && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(50);
+        }
+        var lives = Lifetimes(log);
+        lives.Select(l => l.Version).Should().Equal("1", "2");
+        lives[0].Stop.Should().NotBeNull();
+        lives[1].Start.Should().BeLessThan(lives[0].Stop!.Value, "start-first: the new worker runs before the old one stops");
+    }
+
+    private static async Task<CliResult> Deploy(TestPlatform platform, string app)
+    {
+        var result = await platform.DeployAsync(app, "queue");
+        result.ExitCode.Should().Be(0, result.ToString());
+        return result;
+    }
+
+    private static string LogFile() => Path.Combine(TempDirs.Create("worker-log"), "workers.log");
+
+    /// <summary>A web service and a worker "jobs" that both report <paramref name="version"/>.</summary>
+    private static string App(string log, string version, string? strategy = null, bool crash = false)
+    {
+        var dir = TempDirs.Create("queue");
+        File.WriteAllText(Path.Combine(dir, "worker.js"), Worker);
+        File.WriteAllText(Path.Combine(dir, "server.js"), Server);
+        var env = new JsonObject { ["WORKER_LOG"] = log, ["VERSION"] = version };
+        if (crash)
+        {
+            env["CRASH"] = "1";
+        }
+        var jobs = new JsonObject
+        {
+            ["type"] = "worker", ["start"] = "exec node worker.js", ["env"] = env,
+            ["restart"] = new JsonObject { ["policy"] = "never" },
+        };
+        if (strategy is not null)
+        {
+            jobs["strategy"] = strategy;
+        }
+        var manifest = new JsonObject
+        {
+            ["services"] = new JsonObject
+            {
+                ["web"] = new JsonObject { ["start"] = "node server.js", ["env"] = new JsonObject { ["VERSION"] = version } },
+                ["jobs"] = jobs,
+            },
+            ["deploy"] = new JsonObject { ["stopTimeout"] = "5s" },
+        };
+        File.WriteAllText(Path.Combine(dir, "slipway.json"), manifest.ToJsonString());
+        return dir;
+    }
+
+    private sealed record Lifetime(int Pid, string Version, long Start, long? Stop);
+
+    /// <summary>Each worker process's start and stop (null while it runs), in the order they started.</summary>
+    private static List<Lifetime> Lifetimes(string log)
+    {
+        var lines = File.ReadAllLines(log).Select(line => line.Split(' ')).ToList();
+        long? StopOf(string pid) => lines.Where(l => l[0] == "stop" && l[1] == pid).Select(l => (long?)long.Parse(l[3], CultureInfo.InvariantCulture)).FirstOrDefault();
+        return lines.Where(l => l[0] == "start")
+            .Select(l => new Lifetime(int.Parse(l[1], CultureInfo.InvariantCulture), l[2], long.Parse(l[3], CultureInfo.InvariantCulture), StopOf(l[1])))
+            .OrderBy(l => l.Start).ToList();
+    }
+
+    private static void AssertNoOverlap(List<Lifetime> lives)
+    {
+        foreach (var (earlier, later) in lives.Zip(lives.Skip(1)))
+        {
+            earlier.Stop.Should().NotBeNull($"worker {earlier.Pid} (v{earlier.Version}) must stop before {later.Pid} (v{later.Version}) starts");
+            earlier.Stop!.Value.Should().BeLessThanOrEqualTo(later.Start,
+                $"worker {earlier.Pid} (v{earlier.Version}) and {later.Pid} (v{later.Version}) must never run at once");
+        }
+    }
+
+    private static async Task<List<JsonElement>> Instances(TestPlatform platform, string service) =>
+        (await new CliRunner(platform.DataDir).StatusAsync("queue")).GetProperty("instances").EnumerateArray()
+            .Where(i => i.GetProperty("service").GetString() == service).ToList();
+}

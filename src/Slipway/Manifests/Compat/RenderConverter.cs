@@ -91,7 +91,7 @@ internal static partial class RenderConverter
                         conversion.Ignored(FileName, $"{key}.{property.Name}", "Slipway detects Node.js, .NET and static sites");
                     break;
                 case "buildCommand":
-                    service["build"] = Conversion.Node(value);
+                    conversion.Build(service, FileName, $"{key}.buildCommand", value);
                     break;
                 case "startCommand":
                     service["start"] = Conversion.Node(value);

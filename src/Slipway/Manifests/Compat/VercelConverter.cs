@@ -50,7 +50,7 @@ internal static partial class VercelConverter
                                                                "build's output; if it needs a server, declare a web service in slipway.json");
                     break;
                 case "buildCommand":
-                    service["build"] = Conversion.Node(value);
+                    conversion.Build(service, FileName, "buildCommand", value);
                     break;
                 case "installCommand":
                     service["install"] = Conversion.Node(value);

@@ -1,4 +1,3 @@
-using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
@@ -13,14 +12,6 @@ internal sealed class Conversion
     {
         CommentHandling = JsonCommentHandling.Skip,
         AllowTrailingCommas = true,
-    };
-
-    private static readonly JsonSerializerOptions WriteOptions = new()
-    {
-        WriteIndented = true,
-        NewLine = "\n",
-        // Commands are full of &&, quotes and <: keep them readable. The output is a file, not HTML.
-        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
 
     private readonly List<string> _warnings = [];
@@ -129,7 +120,6 @@ internal sealed class Conversion
             return new ConversionResult.Failed(source, _errors);
         foreach (var (service, file, key) in _builds)
             InstallInBuild.Split(this, service, file, key);
-        ManifestLayout.Sort(Manifest);
-        return new ConversionResult.Converted(source, Manifest.ToJsonString(WriteOptions) + "\n", _warnings);
+        return new ConversionResult.Converted(source, ManifestLayout.Write(Manifest), _warnings);
     }
 }

@@ -1,11 +1,14 @@
 using System.CommandLine;
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using Slipway.Manifests;
 using Slipway.Manifests.Compat;
 
 namespace Slipway.Cli;
 
 /// <summary>slipway manifest convert: what Slipway makes of a railway.json, vercel.json, render.yaml,
-/// app.json or Procfile, as the slipway.json to commit instead.</summary>
+/// app.json or Procfile, as slipway.json; with --merged, that laid under the app's own slipway.json, as
+/// deployed.</summary>
 internal static class ManifestCommands
 {
     public static Command Create(CliContext cli)
@@ -13,13 +16,18 @@ internal static class ManifestCommands
         var manifest = new Command("manifest", "slipway.json tools");
         var source = new Argument<string>("source") { Description = "The app's source directory", DefaultValueFactory = _ => "." };
         var write = new Option<bool>("--write") { Description = "Write slipway.json next to the original (refused if one exists)" };
+        var merged = new Option<bool>("--merged")
+        {
+            Description = "Print the app's slipway.json laid over the converted file: what Slipway deploys (before detection)",
+        };
         var convert = new Command("convert", "Print the slipway.json converted from the app's railway.json, vercel.json, render.yaml, app.json or Procfile")
         {
-            source, write,
+            source, write, merged,
         };
         convert.SetAction((parse, _) => cli.RunAsync(async () =>
         {
             var dir = Path.GetFullPath(parse.GetValue(source)!);
+            var target = Path.Combine(dir, ManifestLoader.FileName);
             switch (ManifestConverter.Convert(dir))
             {
                 case null:
@@ -31,18 +39,30 @@ internal static class ManifestCommands
                     {
                         await cli.Err.WriteLineAsync("warning: " + warning);
                     }
+                    if (parse.GetValue(merged))
+                    {
+                        await cli.Out.WriteAsync(File.Exists(target) ? Merged(target, converted) : converted.Json);
+                        return 0;
+                    }
                     if (!parse.GetValue(write))
                     {
                         await cli.Out.WriteAsync(converted.Json);
+                        if (File.Exists(target))
+                        {
+                            await cli.Err.WriteLineAsync($"note: this is {converted.Files} alone; Slipway lays {target} over it when it deploys. " +
+                                                         $"'slipway manifest convert --merged {parse.GetValue(source)}' prints the result.");
+                        }
                         return 0;
                     }
-                    var target = Path.Combine(dir, ManifestLoader.FileName);
                     if (File.Exists(target))
                     {
-                        throw new UserException($"{target} already exists; Slipway reads it instead of {converted.Source}. Remove it first to convert again.");
+                        throw new UserException($"{target} already exists; Slipway lays it over {converted.Files}. Remove it first to convert again, " +
+                                                $"or see the result with 'slipway manifest convert --merged {parse.GetValue(source)}'.");
                     }
                     await File.WriteAllTextAsync(target, converted.Json);
-                    await cli.Out.WriteLineAsync($"Wrote {target} (converted from {converted.Source}). Check it with 'slipway validate {parse.GetValue(source)}'.");
+                    await cli.Out.WriteLineAsync($"Wrote {target} (converted from {converted.Source}). Check it with 'slipway validate {parse.GetValue(source)}'. " +
+                                                 $"While {converted.Files} stays, Slipway lays slipway.json over it and a key set differently in both is an error: " +
+                                                 "remove it once slipway.json replaces it.");
                     return 0;
                 default:
                     throw new InvalidOperationException();
@@ -50,5 +70,26 @@ internal static class ManifestCommands
         }));
         manifest.Subcommands.Add(convert);
         return manifest;
+    }
+
+    /// <summary>The merged manifest as a file, or every key set differently in both files.</summary>
+    private static string Merged(string target, ConversionResult.Converted converted)
+    {
+        JsonNode? own;
+        try
+        {
+            own = JsonNode.Parse(File.ReadAllText(target), documentOptions: ManifestLoader.ParseOptions);
+        }
+        catch (JsonException e)
+        {
+            throw new UserException($"{target} is not valid JSON (line {e.LineNumber + 1}): {ManifestLoader.JsonReason(e)}.");
+        }
+
+        if (own is not JsonObject overlay)
+            throw new UserException($"{target} must hold a JSON object {{ ... }}; check it with 'slipway validate'.");
+        var (manifest, conflicts) = ManifestMerge.Lay(overlay, ManifestLoader.ConvertedObject(converted), converted.Files);
+        if (conflicts.Count > 0)
+            throw new ManifestResult.Invalid(conflicts) { Subject = $"{ManifestLoader.FileName} + {converted.Files}" }.ToException();
+        return ManifestLayout.Write(manifest);
     }
 }

@@ -1,18 +1,21 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Slipway.Manifests.Compat;
 
 namespace Slipway.Manifests;
 
-/// <summary>Reads an app's slipway.json, or converts another platform's file to one, or detects the app when
-/// there is neither, and returns a complete <see cref="AppSpec"/> or every error at once.
+/// <summary>Reads an app's slipway.json, or converts another platform's file to one, or lays the slipway.json over
+/// that converted file when there are both, or detects the app when there is neither; returns a complete
+/// <see cref="AppSpec"/> or every error at once.
 /// <code>
-///   sourceDir/slipway.json ─────────────────┐
-///      │ (missing)                           ▼
-///      ├─ railway.json | vercel.json |   JSON ──ManifestReader──► declared services, routes, crons, deploy
-///      │  render.yaml | app.json |        ▲                          │
-///      │  Procfile ─► ManifestConverter ──┘ (converted)              ▼ ServiceResolver, per service:
-///      ▼ (none of them)                              detect omitted commands in root, type rules,
-///   Detector on sourceDir ──► one "web" service      then one route path per web/static service
+///   railway.json | vercel.json | render.yaml | app.json | Procfile ─► ManifestConverter ─┐ converted
+///   sourceDir/slipway.json ──────────────────────────────────────────────────────────────┤ (either, or
+///                                                                                        ▼  ManifestMerge
+///   (none of them) ─► Detector on sourceDir ─► one "web" service         JSON              of both)
+///                                                                          │ ManifestReader
+///                                    declared services, routes, crons, deploy, databases, variables
+///                                                                          │ ServiceResolver, per service:
+///                                      detect omitted commands in root, type rules, one route path per web/static
 /// </code>
 /// Nothing is half-applied: any error makes the whole result <see cref="ManifestResult.Invalid"/>.</summary>
 internal static class ManifestLoader
@@ -22,7 +25,7 @@ internal static class ManifestLoader
     /// <summary>Name of the service an app without a manifest gets.</summary>
     public const string DetectedServiceName = "web";
 
-    private static readonly JsonDocumentOptions ParseOptions = new()
+    public static readonly JsonDocumentOptions ParseOptions = new()
     {
         // slipway.json is written by people: let them comment and leave the trailing comma.
         CommentHandling = JsonCommentHandling.Skip,
@@ -35,25 +38,53 @@ internal static class ManifestLoader
             return Invalid("", $"the app source directory \"{sourceDir}\" does not exist");
 
         var file = Path.Combine(sourceDir, FileName);
-        if (!File.Exists(file))
+        var own = File.Exists(file) ? File.ReadAllText(file) : null;
+        if (own is null && MisnamedManifest(sourceDir) is { } misnamed)
+            return Invalid("", misnamed);
+        return (ManifestConverter.Convert(sourceDir), own) switch
         {
-            if (MisnamedManifest(sourceDir) is { } misnamed)
-                return Invalid("", misnamed);
-            return ManifestConverter.Convert(sourceDir) switch
-            {
-                ConversionResult.Converted converted => FromJson(sourceDir, converted.Json, $"converted from {converted.Source}",
-                    converted.Warnings),
-                ConversionResult.Failed failed => new ManifestResult.Invalid(failed.Errors) { Subject = failed.Source },
-                _ => Detect(sourceDir),
-            };
-        }
-
-        return FromJson(sourceDir, File.ReadAllText(file), FileName, []);
+            (ConversionResult.Failed failed, _) => new ManifestResult.Invalid(failed.Errors) { Subject = failed.Source },
+            (ConversionResult.Converted converted, null) =>
+                FromJson(sourceDir, converted.Json, $"converted from {converted.Source}", converted.Warnings),
+            (ConversionResult.Converted converted, { } json) => Layered(sourceDir, json, converted),
+            (_, { } json) => FromJson(sourceDir, json, FileName, []),
+            _ => Detect(sourceDir),
+        };
     }
 
-    /// <summary>Validates a slipway.json document, written by the user or converted from another platform's
-    /// file (then <paramref name="origin"/> names that file and its warnings come first).</summary>
-    private static ManifestResult FromJson(string sourceDir, string json, string origin, IReadOnlyList<string> warnings)
+    /// <summary>The app's slipway.json laid over the file converted from another platform's (see
+    /// <see cref="ManifestMerge"/>), then validated like one slipway.json. Errors about keys set differently in
+    /// both files come with the validation's, each at its key path.</summary>
+    private static ManifestResult Layered(string sourceDir, string json, ConversionResult.Converted converted)
+    {
+        JsonNode? own;
+        try
+        {
+            own = JsonNode.Parse(json, documentOptions: ParseOptions);
+        }
+        catch (JsonException e)
+        {
+            return Invalid("", $"not valid JSON at line {e.LineNumber + 1}, column {e.BytePositionInLine + 1}: {JsonReason(e)}");
+        }
+
+        // Not an object: nothing to lay over the other file. The reader says what is wrong with it.
+        if (own is not JsonObject overlay)
+            return FromJson(sourceDir, json, FileName, []);
+
+        var files = converted.Files;
+        var (merged, conflicts) = ManifestMerge.Lay(overlay, ConvertedObject(converted), files);
+        return FromJson(sourceDir, merged.ToJsonString(), $"{FileName} + {files}", converted.Warnings, conflicts);
+    }
+
+    /// <summary>The converted manifest as an object to merge; converters always write one.</summary>
+    public static JsonObject ConvertedObject(ConversionResult.Converted converted) =>
+        JsonNode.Parse(converted.Json)?.AsObject() ?? throw new InvalidOperationException("a converted manifest is an object");
+
+    /// <summary>Validates a slipway.json document, written by the user, converted from another platform's file or
+    /// both merged (then <paramref name="origin"/> names the files, their conversion warnings come first and
+    /// <paramref name="conflicts"/> are reported with the rest).</summary>
+    private static ManifestResult FromJson(string sourceDir, string json, string origin, IReadOnlyList<string> warnings,
+        IReadOnlyList<ManifestError>? conflicts = null)
     {
         JsonDocument document;
         try
@@ -68,6 +99,9 @@ internal static class ManifestLoader
         using (document)
         {
             var diagnostics = new ManifestDiagnostics();
+            // First, so rules that depend on a value set differently in both files skip themselves (HasErrorAt).
+            foreach (var conflict in conflicts ?? [])
+                diagnostics.Error(conflict.Path, conflict.Message);
             var (name, declared, deploy, routes, crons, variables) = ManifestReader.Read(document.RootElement, diagnostics);
             var services = declared.Select(service => ServiceResolver.Resolve(sourceDir, service, diagnostics)).ToList();
             ServiceResolver.CheckRoutes(declared, services, diagnostics);
@@ -77,7 +111,7 @@ internal static class ManifestLoader
 
             if (diagnostics.Errors.Count > 0)
             {
-                var subject = origin == FileName ? FileName : $"{FileName} {origin}";
+                var subject = origin.StartsWith("converted", StringComparison.Ordinal) ? $"{FileName} {origin}" : origin;
                 return new ManifestResult.Invalid(InDocumentOrder(diagnostics.Errors, declared)) { Subject = subject };
             }
 

@@ -9,6 +9,7 @@ public sealed class ConverterGoldenTests
 {
     [Theory]
     [InlineData("railway", "railway.json")]
+    [InlineData("railway-cron", "railway.json")]
     [InlineData("vercel", "vercel.json")]
     [InlineData("procfile", "Procfile")]
     [InlineData("render", "render.yaml")]

@@ -30,17 +30,17 @@ public sealed class ConverterLoaderTests : IDisposable
     }
 
     [Fact]
-    public void Slipway_json_wins_over_foreign_files()
+    public void A_broken_foreign_file_beside_slipway_json_is_reported_not_skipped()
     {
+        // slipway.json is laid over the foreign file now, so that file must be readable; before, it was ignored.
         _source.File("package.json", PackageJson)
             .File("railway.json", "{ not even json")
-            .File("Procfile", "web: ./other")
             .Manifest("""{ "services": { "api": { "start": "./api" } } }""");
 
-        var spec = LoadOk(_source).Spec;
+        var invalid = LoadInvalid(_source);
 
-        spec.Origin.Should().Be("slipway.json");
-        spec.Services.Should().ContainSingle().Which.Name.Should().Be("api");
+        invalid.Subject.Should().Be("railway.json");
+        invalid.Errors.Should().ContainSingle().Which.Message.Should().StartWith("railway.json: not valid JSON at line 1");
     }
 
     [Fact]

@@ -1,4 +1,3 @@
-using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
@@ -15,16 +14,9 @@ internal sealed class Conversion
         AllowTrailingCommas = true,
     };
 
-    private static readonly JsonSerializerOptions WriteOptions = new()
-    {
-        WriteIndented = true,
-        NewLine = "\n",
-        // Commands are full of &&, quotes and <: keep them readable. The output is a file, not HTML.
-        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-    };
-
     private readonly List<string> _warnings = [];
     private readonly List<ManifestError> _errors = [];
+    private readonly List<(JsonObject Service, string File, string Key)> _builds = [];
 
     public Conversion(string sourceDir)
     {
@@ -66,6 +58,15 @@ internal sealed class Conversion
             Manifest["crons"] = created;
             return created;
         }
+    }
+
+    /// <summary>Sets a service's build command from the foreign file's <paramref name="key"/>. An install at its
+    /// start ("npm ci &amp;&amp; npm run build") is taken out when the conversion finishes (<see cref="InstallInBuild"/>),
+    /// once every key that could declare the service's install has been read.</summary>
+    public void Build(JsonObject service, string file, string key, JsonElement value)
+    {
+        service["build"] = Node(value);
+        _builds.Add((service, file, key));
     }
 
     public void Ignored(string file, string key, string? hint = null) =>
@@ -117,7 +118,8 @@ internal sealed class Conversion
     {
         if (Failed)
             return new ConversionResult.Failed(source, _errors);
-        ManifestLayout.Sort(Manifest);
-        return new ConversionResult.Converted(source, Manifest.ToJsonString(WriteOptions) + "\n", _warnings);
+        foreach (var (service, file, key) in _builds)
+            InstallInBuild.Split(this, service, file, key);
+        return new ConversionResult.Converted(source, ManifestLayout.Write(Manifest), _warnings);
     }
 }

@@ -13,6 +13,9 @@ internal abstract record ConversionResult
     /// "app.json" or "Procfile".</summary>
     public string Source { get; }
 
+    /// <summary><see cref="Source"/> as a list of files, for "slipway.json + app.json + Procfile".</summary>
+    public string Files => Source.Replace(" and ", " + ", StringComparison.Ordinal);
+
     /// <summary>Converted, not yet validated: <see cref="ManifestLoader"/> validates <see cref="Json"/> like any
     /// slipway.json, and detection still fills in commands the foreign file left out.</summary>
     /// <param name="Json">The equivalent slipway.json, indented, "\n" line endings, ending with a newline.</param>

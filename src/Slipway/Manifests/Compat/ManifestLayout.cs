@@ -1,11 +1,28 @@
+using System.Text.Encodings.Web;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 
 namespace Slipway.Manifests.Compat;
 
-/// <summary>Puts a converted manifest's keys in the order the schema lists them, whatever order the
+/// <summary>Puts a converted (or merged) manifest's keys in the order the schema lists them, whatever order the
 /// converters filled them in, so converted files look alike and golden files stay stable.</summary>
 internal static class ManifestLayout
 {
+    private static readonly JsonSerializerOptions WriteOptions = new()
+    {
+        WriteIndented = true,
+        NewLine = "\n",
+        // Commands are full of &&, quotes and <: keep them readable. The output is a file, not HTML.
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
+
+    /// <summary>The manifest as slipway.json text: sorted, indented, "\n" line endings, ending with a newline.</summary>
+    public static string Write(JsonObject manifest)
+    {
+        Sort(manifest);
+        return manifest.ToJsonString(WriteOptions) + "\n";
+    }
+
     public static void Sort(JsonObject manifest)
     {
         Reorder(manifest, ManifestKeys.RootKeys);

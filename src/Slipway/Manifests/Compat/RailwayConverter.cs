@@ -3,17 +3,23 @@ using System.Text.Json.Nodes;
 
 namespace Slipway.Manifests.Compat;
 
-/// <summary>railway.json (config as code for one Railway service) to one web service named "web".
+/// <summary>railway.json (config as code for one Railway service) to one service named "web".
 /// <code>
 ///   build.buildCommand          → build              deploy.restartPolicyType       → restart.policy
 ///   deploy.startCommand         → start              deploy.restartPolicyMaxRetries → restart.maxRetries
 ///   deploy.preDeployCommand     → release            deploy.numReplicas             → replicas
 ///   deploy.healthcheckPath      → healthcheck.path   deploy.healthcheckTimeout (s)  → healthcheck.startTimeout
-/// </code></summary>
+///   deploy.cronSchedule         → crons[] "web": the start command on that schedule, in the service's build
+/// </code>
+/// An install at the start of the build command moves to "install" (<see cref="InstallInBuild"/>).</summary>
 internal static class RailwayConverter
 {
     public const string FileName = "railway.json";
     private const string ServiceName = "web";
+
+    /// <summary>The process of a cron service between runs. Slipway has no services without a process, and a
+    /// command job needs a service's build to run in.</summary>
+    public const string Idle = "sleep infinity";
 
     private static readonly Dictionary<string, string> Policies = new(StringComparer.Ordinal)
     {
@@ -54,7 +60,7 @@ internal static class RailwayConverter
         foreach (var property in conversion.Properties(FileName, "build", build))
         {
             if (property.Name == "buildCommand")
-                service["build"] = Conversion.Node(property.Value);
+                conversion.Build(service, FileName, "build.buildCommand", property.Value);
             else if (property.Name == "builder")
                 conversion.Ignored(FileName, "build.builder", "Slipway detects how to install and build from package.json or *.csproj");
             else
@@ -64,11 +70,15 @@ internal static class RailwayConverter
 
     private static void Deploy(Conversion conversion, JsonElement deploy, JsonObject service)
     {
+        JsonElement? schedule = null;
         foreach (var property in conversion.Properties(FileName, "deploy", deploy))
         {
             var value = property.Value;
             switch (property.Name)
             {
+                case "cronSchedule":
+                    schedule = value; // after the loop: it needs the start command, wherever that is in the file
+                    break;
                 case "startCommand":
                     service["start"] = Conversion.Node(value);
                     break;
@@ -98,7 +108,49 @@ internal static class RailwayConverter
                     break;
             }
         }
+
+        if (schedule is { } cron)
+            Cron(conversion, cron, service);
     }
+
+    /// <summary>Railway starts a service with a cronSchedule at those times and lets it exit, instead of keeping it
+    /// running. That is a Slipway command job named after the service, running the start command in the service's
+    /// build; the service itself becomes a worker that idles, so the job has a build to run in and nothing runs
+    /// between the scheduled times. Railway skips a run while the previous one is still going (Slipway's default
+    /// too) and does not catch up on runs it missed.</summary>
+    private static void Cron(Conversion conversion, JsonElement schedule, JsonObject service)
+    {
+        var start = service["start"]?.DeepClone() ?? DetectedStart(conversion.SourceDir);
+        if (start is null)
+        {
+            conversion.Warn(FileName, "deploy.cronSchedule", "there is no deploy.startCommand and none was detected, so " +
+                                                             "there is nothing to run on the schedule; ignored");
+            return;
+        }
+
+        conversion.Crons.Add(new JsonObject
+        {
+            ["name"] = ServiceName, ["schedule"] = Conversion.Node(schedule), ["command"] = start, ["service"] = ServiceName,
+            ["missed"] = "skip",
+        });
+        service["type"] = "worker";
+        service["start"] = Idle;
+        conversion.Warn(FileName, "deploy.cronSchedule", $"became the cron job \"{ServiceName}\", which runs the start command " +
+                                                         $"on that schedule; service \"{ServiceName}\" is a worker that only " +
+                                                         $"idles ({Idle}) so the job has a build to run in");
+        if (service["healthcheck"] is JsonObject healthcheck)
+        {
+            service.Remove("healthcheck");
+            const string why = "a cron service gets no traffic, so there is nothing to check";
+            if (healthcheck.ContainsKey("path"))
+                conversion.Ignored(FileName, "deploy.healthcheckPath", why);
+            if (healthcheck.ContainsKey("startTimeout"))
+                conversion.Ignored(FileName, "deploy.healthcheckTimeout", why);
+        }
+    }
+
+    private static JsonNode? DetectedStart(string sourceDir) =>
+        Detector.TryDetect(sourceDir, out var detected, out _) && detected.Start is { } start ? JsonValue.Create(start) : null;
 
     /// <summary>Railway accepts one command or a list run in order.</summary>
     private static JsonNode? Command(JsonElement value) =>

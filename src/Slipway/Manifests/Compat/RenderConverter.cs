@@ -12,6 +12,7 @@ namespace Slipway.Manifests.Compat;
 ///   healthCheckPath → healthcheck.path   numInstances → replicas   envVars[] { key, value } → env
 ///   staticPublishPath → output
 /// </code>
+/// "npm install &amp;&amp; npm run build", Render's usual build, becomes install and build (<see cref="InstallInBuild"/>).
 /// Render gives each web service its own hostname; Slipway serves an app's web services under one, by path, so
 /// every web service after the first answers under "/its-name" (with a warning).</summary>
 internal static partial class RenderConverter
@@ -91,7 +92,7 @@ internal static partial class RenderConverter
                         conversion.Ignored(FileName, $"{key}.{property.Name}", "Slipway detects Node.js, .NET and static sites");
                     break;
                 case "buildCommand":
-                    service["build"] = Conversion.Node(value);
+                    conversion.Build(service, FileName, $"{key}.buildCommand", value);
                     break;
                 case "startCommand":
                     service["start"] = Conversion.Node(value);

@@ -8,7 +8,8 @@ namespace Slipway.Manifests.Compat;
 /// for Next.js (a "next" dependency in package.json, or "framework": "nextjs"), which Vercel runs as functions
 /// and Slipway runs with `npm start`.
 /// <code>
-///   buildCommand → build     installCommand → install     outputDirectory → output (static only)
+///   buildCommand → build (its leading install, if any, runs once: InstallInBuild)
+///   installCommand → install     outputDirectory → output (static only)
 ///   rewrites, redirects, headers, cleanUrls, trailingSlash → routes (same shape)
 ///   crons[] { path, schedule }                              → crons, named after the path's last segment
 /// </code></summary>
@@ -50,7 +51,7 @@ internal static partial class VercelConverter
                                                                "build's output; if it needs a server, declare a web service in slipway.json");
                     break;
                 case "buildCommand":
-                    service["build"] = Conversion.Node(value);
+                    conversion.Build(service, FileName, "buildCommand", value);
                     break;
                 case "installCommand":
                     service["install"] = Conversion.Node(value);

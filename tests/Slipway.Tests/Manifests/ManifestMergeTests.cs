@@ -1,0 +1,182 @@
+using Slipway.Manifests;
+using static Slipway.Tests.Manifests.ManifestAssertions;
+
+namespace Slipway.Tests.Manifests;
+
+/// <summary>A slipway.json beside another platform's file is laid over the file's conversion: it adds what the
+/// file cannot say, and a key set differently in both is an error naming both files.</summary>
+public sealed class ManifestMergeTests : IDisposable
+{
+    private const string PackageJson = """{ "scripts": { "start": "node server.js", "build": "tsc" } }""";
+
+    private const string RailwayJson = """
+        {
+          "build": { "buildCommand": "npm run build" },
+          "deploy": { "startCommand": "npm run serve", "preDeployCommand": "npm run migrate", "healthcheckTimeout": 60 }
+        }
+        """;
+
+    private readonly TempSource _source = new();
+
+    public void Dispose() => _source.Dispose();
+
+    [Fact]
+    public void Slipway_json_adds_a_database_healthcheck_and_cron_to_a_railway_app_keeping_its_commands()
+    {
+        _source.File("package.json", PackageJson).File("railway.json", RailwayJson).Manifest("""
+            {
+              // only what railway.json cannot say
+              "services": { "web": { "healthcheck": { "path": "/healthz" } } },
+              "databases": { "main": { "type": "postgres" } },
+              "crons": [{ "name": "nightly", "schedule": "0 3 * * *", "command": "node jobs/nightly.js" }],
+            }
+            """);
+
+        var result = LoadOk(_source);
+
+        result.Spec.Origin.Should().Be("slipway.json + railway.json");
+        var web = result.Spec.Services.Should().ContainSingle().Subject;
+        (web.Name, web.Build, web.Start, web.Release).Should().Be(("web", "npm run build", "npm run serve", "npm run migrate"));
+        web.Install.Should().Be("npm install", "neither file declares one, so it is detected as before");
+        web.Healthcheck.Path.Should().Be("/healthz");
+        web.Healthcheck.StartTimeout.Should().Be(TimeSpan.FromSeconds(60), "railway.json's healthcheckTimeout is kept beside the path");
+        result.Spec.Databases.Should().ContainSingle().Which.Name.Should().Be("main");
+        result.Spec.Crons.Should().ContainSingle().Which.Command.Should().Be("node jobs/nightly.js");
+    }
+
+    [Fact]
+    public void A_key_set_differently_in_both_files_is_an_error_naming_both_files_and_the_key()
+    {
+        _source.File("package.json", PackageJson).File("railway.json", RailwayJson)
+            .Manifest("""{ "services": { "web": { "start": "node server.js" } } }""");
+
+        var invalid = LoadInvalid(_source);
+
+        invalid.Subject.Should().Be("slipway.json + railway.json");
+        invalid.Errors.Should().ContainSingle().Which.ToString().Should().Be(
+            "services.web.start: set in both railway.json (\"npm run serve\") and slipway.json (\"node server.js\"); keep it in one of them");
+    }
+
+    [Fact]
+    public void Every_conflict_is_reported_with_the_other_errors_in_one_go()
+    {
+        _source.File("package.json", PackageJson).File("railway.json", RailwayJson).Manifest("""
+            {
+              "services": { "web": { "start": "node server.js", "replicas": 0, "healthcheck": { "startTimeout": "1m" } } },
+              "databases": { "main": { "type": "mysql" } }
+            }
+            """);
+
+        var invalid = LoadInvalid(_source);
+
+        invalid.Errors.Select(error => error.Path).Should().BeEquivalentTo(
+            "services.web.start", "services.web.healthcheck.startTimeout", "services.web.replicas", "databases.main.type");
+        invalid.SingleErrorAt("services.web.healthcheck.startTimeout").Message.Should()
+            .Be("set in both railway.json (\"60s\") and slipway.json (\"1m\"); keep it in one of them");
+    }
+
+    [Fact]
+    public void The_same_value_in_both_files_is_not_a_conflict()
+    {
+        _source.File("package.json", PackageJson).File("railway.json", RailwayJson).Manifest("""
+            { "services": { "web": { "start": "npm run serve", "build": "npm run build", "healthcheck": { "startTimeout": "60s" } } } }
+            """);
+
+        var spec = LoadOk(_source).Spec;
+
+        spec.Origin.Should().Be("slipway.json + railway.json");
+        var web = spec.Services.Should().ContainSingle().Subject;
+        (web.Start, web.Build, web.Healthcheck.StartTimeout).Should().Be(("npm run serve", "npm run build", TimeSpan.FromSeconds(60)));
+        web.Release.Should().Be("npm run migrate", "set in railway.json only");
+    }
+
+    [Fact]
+    public void A_service_slipway_json_names_differently_is_added_beside_the_converted_one()
+    {
+        _source.File("package.json", PackageJson).File("Procfile", "web: npm start\n")
+            .Manifest("""{ "services": { "mailer": { "type": "worker", "start": "node mailer.js" } } }""");
+
+        var spec = LoadOk(_source).Spec;
+
+        spec.Origin.Should().Be("slipway.json + Procfile");
+        spec.Services.Select(service => (service.Name, service.Start)).Should().Equal(("web", "npm start"), ("mailer", "node mailer.js"));
+    }
+
+    [Fact]
+    public void Conversion_warnings_come_first_and_app_json_with_its_procfile_is_named_as_both_files()
+    {
+        _source.File("package.json", PackageJson).File("Procfile", "web: npm start\n")
+            .File("app.json", """{ "buildpacks": [{ "url": "heroku/nodejs" }] }""")
+            .Manifest("""{ "services": { "web": { "env": { "API_TOKEN": "x" } } } }""");
+
+        var result = LoadOk(_source);
+
+        result.Spec.Origin.Should().Be("slipway.json + app.json + Procfile");
+        result.Warnings.Should().HaveCount(2);
+        result.Warnings[0].Should().Be("app.json: buildpacks is not supported and was ignored");
+        result.Warnings[1].Should().StartWith("services.web.env.API_TOKEN: looks like a secret");
+    }
+
+    [Fact]
+    public void Crons_merge_by_name_and_a_schedule_set_in_both_is_a_conflict_at_the_jobs_name()
+    {
+        _source.File("index.html", "<h1>hi</h1>").File("vercel.json", """
+            { "outputDirectory": ".", "crons": [{ "path": "/api/cron/daily-sync", "schedule": "0 3 * * *" }] }
+            """).Manifest("""
+            {
+              "services": { "api": { "path": "/api", "start": "node api.js" } },
+              "crons": [{ "name": "daily-sync", "retries": 2, "service": "api" }, { "name": "cleanup", "schedule": "0 4 * * *", "command": "node c.js", "service": "api" }]
+            }
+            """);
+
+        var crons = LoadOk(_source).Spec.Crons;
+
+        crons.Select(cron => (cron.Name, cron.Schedule, cron.Path, cron.Retries, cron.Service)).Should().Equal(
+            ("daily-sync", "0 3 * * *", "/api/cron/daily-sync", 2, "api"), ("cleanup", "0 4 * * *", null, 0, "api"));
+
+        _source.Manifest("""{ "crons": [{ "name": "daily-sync", "schedule": "0 5 * * *" }] }""");
+
+        LoadInvalid(_source).Errors.Should().ContainSingle().Which.ToString().Should().Be(
+            "crons[\"daily-sync\"].schedule: set in both vercel.json (\"0 3 * * *\") and slipway.json (\"0 5 * * *\"); keep it in one of them");
+    }
+
+    [Fact]
+    public void Route_rules_from_both_files_are_combined_so_slipway_json_decides_where_both_match()
+    {
+        _source.File("index.html", "<h1>hi</h1>").File("vercel.json", """
+            {
+              "outputDirectory": ".",
+              "rewrites": [{ "source": "/(.*)", "destination": "/index.html" }],
+              "headers": [{ "source": "/(.*)", "headers": [{ "key": "Cache-Control", "value": "no-cache" }] }]
+            }
+            """).Manifest("""
+            {
+              "routes": {
+                "rewrites": [{ "source": "/docs/:path*", "destination": "https://docs.example.com/:path*" },
+                             { "source": "/(.*)", "destination": "/index.html" }],
+                "headers": [{ "source": "/assets/(.*)", "headers": [{ "key": "Cache-Control", "value": "public, max-age=31536000" }] }],
+                "rateLimits": [{ "source": "/(.*)", "limit": 100, "window": "1m" }]
+              }
+            }
+            """);
+
+        var routes = LoadOk(_source).Spec.Routes;
+
+        // The first matching rewrite wins: slipway.json's go before vercel.json's catch-all, which is kept once.
+        routes.Rewrites.Select(rewrite => rewrite.Source).Should().Equal("/docs/:path*", "/(.*)");
+        // Every matching header rule applies and a later one overrides: slipway.json's go last.
+        routes.Headers.Select(rule => rule.Source).Should().Equal("/(.*)", "/assets/(.*)");
+        routes.RateLimits.Should().ContainSingle();
+    }
+
+    [Fact]
+    public void A_slipway_json_that_is_not_json_is_reported_as_before()
+    {
+        _source.File("package.json", PackageJson).File("railway.json", RailwayJson).Manifest("{ \"services\": ");
+
+        var invalid = LoadInvalid(_source);
+
+        invalid.Subject.Should().Be("slipway.json");
+        invalid.Errors.Should().ContainSingle().Which.Message.Should().StartWith("not valid JSON at line 1");
+    }
+}

@@ -37,8 +37,18 @@ internal static class DestroyEndpoints
     {
         var owner = AppErrors.Require(store, key).Ref;
         var plan = await resources.PlanAsync(key, token);
-        // Not tied to the client from here on: a destroy half done because the client hung up would be the worst outcome.
-        await apps.DestroyAsync(key, keep, progress.StepAsync);
+        // Not tied to the client from here on: a destroy half done because the client hung up would be the worst
+        // outcome, so a step that can no longer be written is dropped, not thrown into the destroy.
+        await apps.DestroyAsync(key, keep, async step =>
+        {
+            try
+            {
+                await progress.StepAsync(step);
+            }
+            catch (Exception e) when (e is OperationCanceledException or IOException)
+            {
+            }
+        });
         return new DestroyedDto(owner.App, owner.Env, plan.Select(item => Outcome(owner, item, keep, resources)).ToList());
     }
 

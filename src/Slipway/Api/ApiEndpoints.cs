@@ -60,11 +60,6 @@ internal static class ApiEndpoints
             await apps.StartAsync(app);
             return views.App(store.FindApp(app)!);
         });
-        v1.MapDelete("/apps/{app}", async (string app, AppOperations apps) =>
-        {
-            await apps.DestroyAsync(app);
-            return Results.Ok(new { destroyed = app });
-        });
         v1.MapGet("/apps/{app}/events", (string app, Store store) =>
             store.ListEvents(app).Select(e => new EventDto(e.At, e.Kind, e.Message, e.DeploymentId)));
         v1.MapGet("/apps/{app}/metrics", (string app, Store store, Edge.AccessMetrics metrics) =>
@@ -81,6 +76,8 @@ internal static class ApiEndpoints
             return StreamAsync(context, logs, key, from, Filter, tail ?? 200, follow ?? false, _ => false);
         });
         api.MapCertificateApi();
+        api.MapDestroyApi();
+        api.MapHostsApi();
         v1.MapPost("/shutdown", (IHostApplicationLifetime lifetime) =>
         {
             lifetime.StopApplication();

@@ -25,8 +25,9 @@ internal sealed class AppViews(Store store, AppRuntime runtime, AppHosts hosts, 
             : live is null ? "not deployed"
             : instances.Any(i => i.Role == "serving" && i.State != InstanceState.Healthy) ? "degraded"
             : "running";
-        return new AppDto(app.Name, app.App, app.Env, state, hosts.For(app.Name).Select(h => $"http://{h}:{edge.Port}").ToList(),
-            live is null ? null : Deployment(live), instances, services);
+        var names = hosts.For(app.Name);
+        return new AppDto(app.Name, app.App, app.Env, state, names.Select(h => $"http://{h}:{edge.Port}").ToList(),
+            live is null ? null : Deployment(live), instances, services, names);
     }
 
     private static InstanceDto Instance(Instance i, string role) => new(

@@ -15,10 +15,41 @@ internal sealed record DeploymentDto(
 internal sealed record InstanceDto(string Id, string Service, int Replica, Runtime.InstanceState State, int? Pid, int? Port, int Restarts,
     int InFlight, long Requests, string Role);
 
+/// <param name="Hosts">Every hostname the app answers: APP.localhost, then the ones added (--host, `hosts add`).</param>
 internal sealed record AppDto(string Name, string App, string Env, string State, IReadOnlyList<string> Urls, DeploymentDto? Live,
-    IReadOnlyList<InstanceDto> Instances, IReadOnlyList<string> Services);
+    IReadOnlyList<InstanceDto> Instances, IReadOnlyList<string> Services, IReadOnlyList<string> Hosts);
 
 /// <summary>Who answers: the CLI tells platforms apart by their data directory and checks their ports.</summary>
 internal sealed record PingDto(string Name, string? Version, int HttpPort, int? HttpsPort, string DataDir);
 
 internal sealed record EventDto(DateTimeOffset At, string Kind, string Message, string? DeploymentId);
+
+/// <summary>What `destroy` deletes, shown before the user confirms (GET /v1/apps/{app}/destroy-plan).</summary>
+internal sealed record DestroyPlanDto(string App, string Env, int Deployments, int Builds, IReadOnlyList<string> Hosts, bool KeepDatabases,
+    IReadOnlyList<DestroyDatabaseDto> Databases);
+
+/// <param name="SizeBytes">Null when its server could not say (unreachable).</param>
+/// <param name="Backup">Once destroyed: the verified final backup taken before the drop.</param>
+/// <param name="Restore">Once destroyed: the exact command that brings the data back.</param>
+internal sealed record DestroyDatabaseDto(string Name, string Type, string Database, string Server, long? SizeBytes, DatabaseFate Fate,
+    string? Backup = null, string? Restore = null);
+
+[System.Text.Json.Serialization.JsonConverter(typeof(KebabCaseEnumConverter<DatabaseFate>))]
+internal enum DatabaseFate
+{
+    /// <summary>A final verified backup, then dropped (postgres).</summary>
+    BackedUpThenDropped,
+    /// <summary>Dropped without a backup (redis: no logical backups).</summary>
+    Dropped,
+    /// <summary>--keep-databases: detached from the environment, data and role intact.</summary>
+    Kept,
+}
+
+internal sealed record DestroyBody(bool KeepDatabases);
+
+internal sealed record DestroyedDto(string Destroyed, string Env, IReadOnlyList<DestroyDatabaseDto> Databases);
+
+internal sealed record HostsBody(IReadOnlyList<string> Hosts);
+
+/// <param name="Default">APP.localhost: the app's own, which stays while the app exists.</param>
+internal sealed record HostDto(string Host, bool Default, string Url);

@@ -20,14 +20,15 @@ internal static class AppCommands
 
     private static Command Apps(CliContext cli)
     {
-        var command = new Command("apps", "List apps with their state and URLs") { CliContext.JsonOutput };
+        var command = new Command("apps", "List apps with their state, URL and every hostname") { CliContext.JsonOutput };
         command.SetAction((parse, token) => cli.RunAsync(() => cli.ListAsync<AppDto>(parse, "v1/apps",
             "No apps yet. Deploy one: slipway deploy DIR --app NAME",
-            apps => cli.Table(["app", "env", "state", "live", "instances", "url"], apps.OrderBy(a => a.App).ThenBy(a => a.Env != "production").ThenBy(a => a.Env).Select(a => (IReadOnlyList<string>)
+            apps => cli.Table(["app", "env", "state", "live", "instances", "url", "hostnames"], apps.OrderBy(a => a.App).ThenBy(a => a.Env != "production").ThenBy(a => a.Env).Select(a => (IReadOnlyList<string>)
             [
                 a.App, a.Env, a.State, a.Live?.Id ?? "-",
                 $"{a.Instances.Count(i => i.Role == "serving" && i.State == Runtime.InstanceState.Healthy)}/{a.Instances.Count(i => i.Role == "serving")}",
                 a.Urls.FirstOrDefault() ?? "-",
+                string.Join(",", a.Hosts),
             ])), token)));
         return command;
     }
@@ -41,6 +42,7 @@ internal static class AppCommands
             cli.Out.WriteLine($"app:       {a.Name}");
             cli.Out.WriteLine($"state:     {a.State}");
             cli.Out.WriteLine($"urls:      {string.Join(", ", a.Urls)}");
+            cli.Out.WriteLine($"hostnames: {string.Join(", ", a.Hosts)} ('slipway hosts add|rm' changes them)");
             cli.Out.WriteLine(a.Live is { } live
                 ? $"live:      {live.Id} (#{live.Number}, {JsonSpellings.Of(live.Kind)}, {live.Commit ?? live.Source}, since {(live.FinishedAt is { } at ? UtcTime.Format(at) : "-")})"
                 : "live:      none");
@@ -140,28 +142,86 @@ internal static class AppCommands
     private static Command Destroy(CliContext cli)
     {
         var app = AppOption.Required();
-        var yes = new Option<bool>("--yes", "-y") { Description = "Do not ask; required when not on a terminal" };
-        var command = new Command("destroy", "Stop the app and delete its deployments, builds and logs") { app, yes };
+        var yes = new Option<bool>("--yes", "-y") { Description = "Do not ask (scripts). Without it destroy asks for the app name on a terminal, and refuses without one" };
+        var keep = new Option<bool>("--keep-databases")
+        {
+            Description = "Keep the environment's databases, detached ('slipway db ls'; 'slipway db attach' gives one to an environment again), instead of dropping them",
+        };
+        var command = new Command("destroy", """
+            Stop the app environment and delete it: deployments, builds, logs, hostnames and databases. It first lists everything it
+            deletes, databases with their sizes. Each postgres database gets a final backup, verified by a restore, before anything is
+            dropped; the backup stays listed ('slipway db backups --app APP') and destroy prints the command that restores it. If a
+            final backup fails, nothing is deleted and the error says why. Redis databases have no backups and are dropped;
+            --keep-databases keeps every database instead, detached. On a terminal it asks you to type the app name; --yes skips the
+            question (scripts); without a terminal and without --yes it refuses.
+            """) { app, keep, yes, CliContext.JsonOutput };
         command.SetAction((parse, token) => cli.RunAsync(async () =>
         {
             var name = parse.GetValue(app)!;
+            var keepDatabases = parse.GetValue(keep);
+            var json = parse.GetValue(CliContext.JsonOutput);
+            using var api = cli.Api(parse);
+            var plan = await api.GetAsync<DestroyPlanDto>($"v1/apps/{name}/destroy-plan?keepDatabases={(keepDatabases ? "true" : "false")}", token);
+            var owner = new AppRef(plan.App, plan.Env);
+            if (!json)
+            {
+                PrintPlan(cli, owner, plan);
+            }
             if (!parse.GetValue(yes))
             {
                 if (Console.IsInputRedirected)
                 {
-                    throw new UserException($"destroy deletes everything of {name}; confirm with --yes.");
+                    throw new UserException($"Nothing was destroyed: destroy asks for the app name on a terminal, and there is none here. " +
+                        $"To destroy without asking (scripts): slipway destroy {owner.Flags}{(keepDatabases ? " --keep-databases" : "")} --yes");
                 }
-                cli.Out.Write($"Destroy {name} with all its deployments, builds and logs? Type the app name to confirm: ");
-                if (Console.ReadLine()?.Trim() != name)
+                cli.Out.Write($"Type {plan.App} to destroy {owner} as listed above: ");
+                if (Console.ReadLine()?.Trim() != plan.App)
                 {
                     throw new UserException("Not confirmed; nothing was destroyed.");
                 }
             }
-            using var api = cli.Api(parse);
-            await api.DeleteAsync<JsonElement>($"v1/apps/{name}", token);
-            cli.Out.WriteLine($"Destroyed {name}.");
+            var result = await DbOperation.RunAsync<DestroyedDto>(cli, api, $"v1/apps/{name}/destroy", new DestroyBody(keepDatabases), json, token);
+            cli.Print(parse, result, r => PrintDestroyed(cli, owner, r));
             return 0;
         }));
         return command;
     }
+
+    private static void PrintPlan(CliContext cli, AppRef owner, DestroyPlanDto plan)
+    {
+        cli.Out.WriteLine($"Destroying {owner} deletes:");
+        cli.Out.WriteLine($"  {plan.Deployments} deployment(s), {plan.Builds} build(s) and the app's logs");
+        cli.Out.WriteLine($"  hostnames: {string.Join(", ", plan.Hosts)}");
+        foreach (var db in plan.Databases)
+        {
+            var fate = db.Fate switch
+            {
+                DatabaseFate.Kept => "kept, detached ('slipway db ls' lists it)",
+                DatabaseFate.BackedUpThenDropped => "a final backup first (verified by a restore), then dropped",
+                _ => $"dropped without a backup ({db.Type} databases have no backups)",
+            };
+            cli.Out.WriteLine($"  database {db.Name} ({db.Type} {db.Database} on {db.Server}, {Size(db.SizeBytes)}): {fate}");
+        }
+        if (plan.Databases.Count == 0)
+        {
+            cli.Out.WriteLine("  no databases");
+        }
+    }
+
+    private static void PrintDestroyed(CliContext cli, AppRef owner, DestroyedDto result)
+    {
+        cli.Out.WriteLine($"Destroyed {owner}.");
+        foreach (var db in result.Databases)
+        {
+            cli.Out.WriteLine(db switch
+            {
+                { Fate: DatabaseFate.Kept } => $"  database {db.Name} is kept, detached as {db.Database}. To attach it again: {db.Restore}",
+                { Backup: { } backup } => $"  database {db.Name} ({Size(db.SizeBytes)}): final backup {backup}, verified. To restore it: {db.Restore}" +
+                    $" (then 'slipway db attach NAME {owner.Flags}' makes it an environment's database again)",
+                _ => $"  database {db.Name} ({db.Type}) was dropped without a backup.",
+            });
+        }
+    }
+
+    private static string Size(long? bytes) => bytes is { } b ? Databases.OperationProgress.Size(b) : "size unknown";
 }

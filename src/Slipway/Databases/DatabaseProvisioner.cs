@@ -9,11 +9,8 @@ namespace Slipway.Databases;
 /// (CONNECT revoked from PUBLIC; pg_hba lets a role reach only the database of its name), and the URL as a
 /// secret config var. Idempotent: deploying again changes nothing that exists.</summary>
 internal sealed class DatabaseProvisioner(
-    DatabaseStore databases, PostgresCluster cluster, RedisServers redis, Store store, ConfigVars config, Keyring keyring) : Deploy.IEnvironmentResources
+    DatabaseStore databases, PostgresCluster cluster, RedisServers redis, Store store, ConfigVars config, Keyring keyring)
 {
-    Task Deploy.IEnvironmentResources.PrepareAsync(AppRef target, IReadOnlyList<DatabaseSpec> declared, Action<string> log,
-        CancellationToken token) => PrepareAsync(target, declared, log, token);
-
     /// <summary>Deploy hook, before the release command: every database the manifest declares exists and its
     /// URL is in the environment's config. Returns the names created.</summary>
     public async Task<IReadOnlyList<string>> PrepareAsync(AppRef target, IReadOnlyList<DatabaseSpec> specs, Action<string> log, CancellationToken token)
@@ -179,15 +176,7 @@ internal sealed class DatabaseProvisioner(
         databases.InsertServer(new DbServerRecord(name, keyring.Encrypt(url), databases.Now()));
     }
 
-    /// <summary>Drops the environment's databases and their roles (`slipway destroy` of an environment).</summary>
-    public async Task DropForAppAsync(string key, CancellationToken token)
-    {
-        foreach (var record in databases.ListFor(key))
-        {
-            await DropAsync(record, token);
-        }
-    }
-
+    /// <summary>Drops a database and its role (`slipway destroy` of its environment, after its final backup).</summary>
     public async Task DropAsync(DatabaseRecord record, CancellationToken token)
     {
         if (record.Type == DatabaseRecord.Redis)

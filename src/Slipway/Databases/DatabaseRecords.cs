@@ -45,6 +45,8 @@ internal static class BackupKind
     public const string Manual = "manual";
     /// <summary>Taken before a restore in place replaces the database.</summary>
     public const string Safety = "safety";
+    /// <summary>Taken by destroy before it drops the database; stays listed and restorable (--to-new) after the environment is gone.</summary>
+    public const string Final = "final";
 }
 
 /// <param name="Location">The key in the backup storage.</param>

@@ -15,7 +15,8 @@ internal static class DatabaseRegistration
         services.AddSingleton<Config.ISealedFile>(sp => sp.GetRequiredService<PostgresCluster>());
         services.AddSingleton<RedisServers>();
         services.AddSingleton<DatabaseProvisioner>();
-        services.AddSingleton<Deploy.IEnvironmentResources>(sp => sp.GetRequiredService<DatabaseProvisioner>());
+        services.AddSingleton<EnvironmentResources>();
+        services.AddSingleton<Deploy.IEnvironmentResources>(sp => sp.GetRequiredService<EnvironmentResources>());
         services.AddSingleton<IBackupStorage>(sp => new LocalBackupStorage(Path.Combine(sp.GetRequiredService<DatabasesOptions>().DataDir, "backups", "files")));
         services.AddSingleton<DatabaseLocks>();
         services.AddSingleton<BackupVerifier>();

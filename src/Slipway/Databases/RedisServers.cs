@@ -35,6 +35,20 @@ internal sealed partial class RedisServers(
 
     private string DirOf(DatabaseRecord record) => Path.Combine(options.EffectiveDatabasesDir, "redis", record.DbName);
 
+    /// <summary>Bytes the server keeps on disk (its append-only file and snapshot); null when they cannot be read.</summary>
+    public long? SizeOf(DatabaseRecord record)
+    {
+        try
+        {
+            var dir = new DirectoryInfo(DirOf(record));
+            return dir.Exists ? dir.EnumerateFiles("*", SearchOption.AllDirectories).Sum(f => f.Length) : 0;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
     public string Url(DatabaseRecord record, string password) =>
         $"redis://:{Uri.EscapeDataString(password)}@127.0.0.1:{record.ParsedSettings.Port}/0";
 

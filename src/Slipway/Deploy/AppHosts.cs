@@ -3,44 +3,124 @@ using Slipway.State;
 
 namespace Slipway.Deploy;
 
-/// <summary>The hostnames an app answers: APP.localhost plus the extra ones given with --host. A hostname
-/// belongs to one app only; taking another app's is refused rather than silently moving its traffic.</summary>
-internal sealed class AppHosts(Store store)
+/// <summary>The hostnames an app answers: APP.localhost plus the extra ones added with --host or `hosts add`.
+/// A hostname belongs to one app only; taking another app's is refused rather than silently moving its traffic.
+/// Extra hostnames stay until removed on purpose (`hosts rm`): a deploy only adds, and a rollback keeps them.
+/// Changes and route switches take one lock, so a switch never routes a hostname removed a moment before.</summary>
+internal sealed class AppHosts(Store store, AppRuntime runtime, Edge.Routes routes)
 {
-    public IReadOnlyList<string> For(string app) => [$"{app}.localhost", .. Extra(store.FindApp(app))];
+    private readonly Lock _gate = new();
+
+    public IReadOnlyList<string> For(string app) => [Default(app), .. Extra(store.FindApp(app))];
+
+    /// <summary>The hostnames added to the app (besides APP.localhost).</summary>
+    public IReadOnlyList<string> ExtraOf(string app) => Extra(store.FindApp(app));
 
     /// <summary>Throws a user error when a hostname is malformed or already serves another app.</summary>
     public void Validate(string app, IReadOnlyList<string> extra)
     {
-        var owners = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        var owners = new Dictionary<string, AppRecord>(StringComparer.OrdinalIgnoreCase);
         foreach (var other in store.ListApps().Where(a => a.Name != app))
         {
-            owners[$"{other.Name}.localhost"] = other.Name;
+            owners[Default(other.Name)] = other;
             foreach (var host in Extra(other))
             {
-                owners[host] = other.Name;
+                owners[host] = other;
             }
         }
-        if (owners.TryGetValue($"{app}.localhost", out var squatter))
+        if (owners.TryGetValue(Default(app), out var squatter))
         {
-            throw new UserException($"{app}.localhost is already a --host of app {squatter}. Pick another app name, or remove that host from {squatter} first.");
+            throw new UserException($"{Default(app)} is already a hostname of app {squatter.Ref}. Pick another app name, or remove that hostname first: " +
+                $"slipway hosts rm {squatter.Ref.Flags} {Default(app)}");
         }
         foreach (var host in extra)
         {
             AppNames.ValidateHost(host);
             if (owners.TryGetValue(host, out var owner))
             {
-                throw new UserException($"{host} already serves app {owner}; a hostname belongs to one app. Use another hostname, or destroy or redeploy {owner} without it.");
+                throw new UserException($"{host} already serves app {owner.Ref}; a hostname belongs to one app. Use another hostname, or remove it from " +
+                    $"{owner.Ref} first: slipway hosts rm {owner.Ref.Flags} {host.ToLowerInvariant()}");
             }
         }
     }
 
-    /// <summary>Records the app's extra hostnames (validated again: another app may have taken one meanwhile).</summary>
-    public void Set(string app, IReadOnlyList<string> extra)
+    /// <summary>Adds hostnames to the app's (validated again: another app may have taken one meanwhile) and routes
+    /// them at once when the app is routed. Hostnames it has already are kept as they are; returns the new ones.</summary>
+    public IReadOnlyList<string> Add(string app, IReadOnlyList<string> extra)
+    {
+        lock (_gate)
+        {
+            var added = Record(app, extra);
+            if (added.Count > 0)
+            {
+                RouteNow(app);
+            }
+            return added;
+        }
+    }
+
+    /// <summary>Removes one hostname from the app; the edge stops routing it at once.</summary>
+    public void Remove(string app, string host)
+    {
+        host = host.ToLowerInvariant();
+        lock (_gate)
+        {
+            var current = Extra(store.FindApp(app));
+            if (host == Default(app))
+            {
+                throw new UserException($"{host} is the app's own hostname and stays while the app exists; only hostnames added with --host or 'slipway hosts add' can be removed.");
+            }
+            if (!current.Contains(host))
+            {
+                throw new UserException($"{host} is not a hostname of {store.RefOf(app)}; its hostnames: {string.Join(", ", For(app))}. " +
+                    "'slipway hosts ls' lists them.", 404);
+            }
+            store.SetHosts(app, JsonSerializer.Serialize(current.Where(h => h != host).ToList()));
+            RouteNow(app);
+        }
+    }
+
+    /// <summary>Runs a route switch with the app's current hostnames (plus <paramref name="adding"/>, recorded
+    /// first), so a hostname change cannot slip in between.</summary>
+    public void Switch(string app, Action<IReadOnlyList<string>> switchTo, IReadOnlyList<string>? adding = null)
+    {
+        lock (_gate)
+        {
+            if (adding is not null)
+            {
+                Record(app, adding);
+            }
+            switchTo(For(app));
+        }
+    }
+
+    private List<string> Record(string app, IReadOnlyList<string> extra)
     {
         Validate(app, extra);
-        store.SetHosts(app, JsonSerializer.Serialize(extra.Select(h => h.ToLowerInvariant()).Distinct().ToList()));
+        var current = Extra(store.FindApp(app));
+        var added = extra.Select(h => h.ToLowerInvariant()).Where(h => h != Default(app) && !current.Contains(h)).Distinct().ToList();
+        if (added.Count > 0)
+        {
+            store.SetHosts(app, JsonSerializer.Serialize(current.Concat(added).ToList()));
+        }
+        return added;
     }
+
+    /// <summary>A serving app is routed at its new hostnames; a stopped one stays parked at them; an app never
+    /// routed gets them with its first deployment.</summary>
+    private void RouteNow(string app)
+    {
+        if (runtime.Serving(app) is not null)
+        {
+            runtime.Reroute(app, For(app));
+        }
+        else if (routes.Current.Apps.Any(a => a.App == app))
+        {
+            routes.Park(app, For(app));
+        }
+    }
+
+    private static string Default(string app) => $"{app}.localhost";
 
     private static List<string> Extra(AppRecord? record) =>
         record is null ? [] : JsonSerializer.Deserialize<List<string>>(record.Hosts) ?? [];

@@ -60,8 +60,13 @@ internal sealed class AppOperations(
         }
     }
 
-    public async Task DestroyAsync(string app)
+    /// <summary>Stops the app environment and deletes it: deployments, builds, logs, hostnames and databases.
+    /// Each database gets a final verified backup before anything is dropped (its backups outlive the environment),
+    /// or with <paramref name="keepDatabases"/> is kept, detached. A failed final backup deletes nothing: the app is
+    /// started again if it was running, and the error says why.</summary>
+    public async Task DestroyAsync(string app, bool keepDatabases = false, Func<string, Task>? report = null)
     {
+        report ??= _ => Task.CompletedTask;
         AppErrors.Require(store, app);
         if (store.LiveElsewhereOnBuildsOf(app) is { Count: > 0 } users)
         {
@@ -72,15 +77,50 @@ internal sealed class AppOperations(
         await engine.CancelAndWaitAsync(app);
         using (await locks.HoldAsync(app, CancellationToken.None))
         {
+            var record = AppErrors.Require(store, app);
+            await report("stopping its instances (no more writes: the final backups hold everything)");
             await runtime.StopAppAsync(app);
+            try
+            {
+                await resources.SecureForDestroyAsync(app, keepDatabases, report, CancellationToken.None);
+            }
+            catch (Exception e)
+            {
+                var again = await StartAgainAsync(record);
+                if (e is UserException user)
+                {
+                    throw new UserException(user.Message + again, user.StatusCode);
+                }
+                throw;
+            }
             routes.Remove(app);
-            await resources.DropForAppAsync(app, CancellationToken.None);
+            await report(keepDatabases ? "detaching its databases" : "dropping its databases");
+            await resources.DropForAppAsync(app, keepDatabases, CancellationToken.None);
             store.DeleteApp(app);
             builds.DeleteApp(app);
             logs.Delete(LogKeys.Deployments(app));
             logs.Delete(LogKeys.App(app));
             logs.Delete(LogKeys.Access(app));
             redactor.Forget(app);
+        }
+    }
+
+    /// <summary>After a destroy that stopped short: the app serves again as it did before (a sentence for the error).</summary>
+    private async Task<string> StartAgainAsync(AppRecord record)
+    {
+        if (record.DesiredState == "stopped" || record.LiveDeploymentId is null || recorded.TryLoad(recorded.LiveOf(record.Name)) is not { } release)
+        {
+            return "";
+        }
+        try
+        {
+            await rollout.StartAsync(ReleasePlanner.Start(release), lifetime.ApplicationStopping);
+            return $" {record.Name} is running again.";
+        }
+        catch (DeployFailure failure)
+        {
+            store.SetDesiredState(record.Name, "stopped");
+            return $" {record.Name} did not start again ({failure.Message}); start it with 'slipway start {record.Ref.Flags}'.";
         }
     }
 

@@ -11,6 +11,12 @@ internal interface IEnvironmentResources
     /// <paramref name="log"/>.</summary>
     Task PrepareAsync(AppRef target, IReadOnlyList<DatabaseSpec> declared, Action<string> log, CancellationToken token);
 
-    /// <summary>Removes everything the environment row <paramref name="key"/> owns (destroy).</summary>
-    Task DropForAppAsync(string key, CancellationToken token);
+    /// <summary>Destroy, once the environment's instances are stopped and before anything is deleted: makes sure
+    /// dropping loses nothing (a final verified backup of each database, or nothing when they are kept). A failure
+    /// throws a <see cref="UserException"/> that says why; nothing has been dropped or deleted then.</summary>
+    Task SecureForDestroyAsync(string key, bool keep, Func<string, Task> report, CancellationToken token);
+
+    /// <summary>Removes everything the environment row <paramref name="key"/> owns (destroy), or with
+    /// <paramref name="keep"/> detaches it from the environment instead.</summary>
+    Task DropForAppAsync(string key, bool keep, CancellationToken token);
 }

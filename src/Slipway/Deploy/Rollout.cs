@@ -8,7 +8,7 @@ namespace Slipway.Deploy;
 ///
 ///   warm and healthy? ──yes──► (start its workers) ─────────────────────────────┐
 ///        │ no                                                                    ▼
-///        └─► starting ─► health-checking ─► hostnames recorded ─► switch ─► live (record, prune)
+///        └─► starting ─► health-checking ─► hostnames added ─► switch ─► live (record, prune)
 ///                               │ any failure or cancellation                    └─► replaced set drains,
 ///                               ▼                                                    then warm or stopped
 ///                      new instances stopped; the live version keeps serving
@@ -48,7 +48,7 @@ internal sealed class Rollout(IRuntimeTarget target, AppHosts hosts, DeploymentJ
     public ServingSet Recover(Release release)
     {
         var set = target.Start(release);
-        target.SwitchTo(release.App, set, hosts.For(release.App), release.KeepReplacedWarm);
+        hosts.Switch(release.App, all => target.SwitchTo(release.App, set, all, release.KeepReplacedWarm));
         return set;
     }
 
@@ -66,12 +66,9 @@ internal sealed class Rollout(IRuntimeTarget target, AppHosts hosts, DeploymentJ
             }
             await target.WaitHealthyAsync(set, token);
             token.ThrowIfCancellationRequested();
-            if (release.NewHosts is { } newHosts)
-            {
-                // Hostnames change with the version that brings them, never before it is known to be good.
-                hosts.Set(release.App, newHosts);
-            }
-            target.SwitchTo(release.App, set, hosts.For(release.App), release.KeepReplacedWarm);
+            // Hostnames are added with the version that brings them, never before it is known to be good; a deploy
+            // without --host keeps the ones the app has (only `hosts rm` removes one).
+            hosts.Switch(release.App, all => target.SwitchTo(release.App, set, all, release.KeepReplacedWarm), adding: release.NewHosts);
         }
         catch (Exception e)
         {
@@ -95,7 +92,7 @@ internal sealed class Rollout(IRuntimeTarget target, AppHosts hosts, DeploymentJ
         var serving = warm with { Release = release };
         if (!release.Spec.Services.Any(IsWorker))
         {
-            target.SwitchTo(release.App, serving, hosts.For(release.App), release.KeepReplacedWarm);
+            hosts.Switch(release.App, all => target.SwitchTo(release.App, serving, all, release.KeepReplacedWarm));
             return;
         }
         ServingSet? stopped = null;
@@ -110,8 +107,8 @@ internal sealed class Rollout(IRuntimeTarget target, AppHosts hosts, DeploymentJ
                 await target.WaitHealthyAsync(workers, token);
                 token.ThrowIfCancellationRequested();
             }
-            target.SwitchTo(release.App, serving with { Instances = [.. warm.Instances, .. workers.Instances] },
-                hosts.For(release.App), release.KeepReplacedWarm);
+            var all = serving with { Instances = [.. warm.Instances, .. workers.Instances] };
+            hosts.Switch(release.App, names => target.SwitchTo(release.App, all, names, release.KeepReplacedWarm));
         }
         catch (Exception e)
         {

@@ -1,0 +1,41 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Routing;
+using Slipway.Deploy;
+using Slipway.Edge;
+using Slipway.State;
+
+namespace Slipway.Api;
+
+/// <summary>/v1/apps/{app}/hosts: the hostnames an app environment answers. Adding or removing one takes effect
+/// on the edge at once; deploys only add (--host), so a hostname goes only when it is removed here.</summary>
+internal static class HostEndpoints
+{
+    public static void MapHostsApi(this IEndpointRouteBuilder api)
+    {
+        var apps = api.MapGroup("/v1/apps/{app}/hosts");
+        apps.MapGet("", (string app, Store store, AppHosts hosts, EdgeServer edge) =>
+        {
+            AppErrors.Require(store, app);
+            return List(app, hosts, edge);
+        });
+        apps.MapPost("", (string app, HostsBody body, Store store, AppHosts hosts, EdgeServer edge) =>
+        {
+            AppErrors.Require(store, app);
+            if (body.Hosts is not { Count: > 0 })
+            {
+                throw new UserException("Give the hostname to add, like: slipway hosts add --app APP shop.example.com");
+            }
+            hosts.Add(app, body.Hosts);
+            return List(app, hosts, edge);
+        });
+        apps.MapDelete("/{host}", (string app, string host, Store store, AppHosts hosts, EdgeServer edge) =>
+        {
+            AppErrors.Require(store, app);
+            hosts.Remove(app, host);
+            return List(app, hosts, edge);
+        });
+    }
+
+    private static List<HostDto> List(string app, AppHosts hosts, EdgeServer edge) =>
+        hosts.For(app).Select((h, i) => new HostDto(h, i == 0, $"http://{h}:{edge.Port}")).ToList();
+}

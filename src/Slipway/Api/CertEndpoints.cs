@@ -34,7 +34,7 @@ internal static class CertEndpoints
                 certificates.Add(Dto(development) with { Host = "*.localhost" });
             }
             return new CertificateListDto(certificates, [.. current.Problems.Select(p => new CertificateProblemDto(p.Host, p.Message))],
-                context.RequestServices.GetRequiredService<Edge.EdgeServer>().HttpsPort);
+                context.RequestServices.GetService<Edge.EdgeServer>()?.HttpsPort);
         });
         v1.MapPost("", (CertificateInstallBody body, HttpContext context) =>
         {

@@ -165,7 +165,7 @@ public sealed class LocalProcessLauncherTests : IAsyncLifetime
     [InlineData("false", 1)]
     [InlineData("kill -KILL $$", -9)]
     [InlineData("kill -TERM $$", -15)]
-    [InlineData("kill -INT $$", -2)]
+    [InlineData("kill -USR1 $$", -10)]
     public async Task Exit_codes_and_signal_deaths_are_reported(string command, int expected)
     {
         var process = Start(command);

@@ -71,6 +71,10 @@ internal static class ApiEndpoints
                 throw NoApp(app);
             }
             DateTimeOffset? from = since is null ? null : ParseSince(since, clock);
+            if (service is not null)
+            {
+                RequireService(store, app, service);
+            }
             bool Filter(LogEntry e) => service is null || e.Service == service;
             var key = access == true ? LogKeys.Access(app) : LogKeys.App(app);
             return StreamAsync(context, logs, key, from, Filter, tail ?? 200, follow ?? false, _ => false);
@@ -86,6 +90,27 @@ internal static class ApiEndpoints
     }
 
     private static UserException NoApp(string app) => AppErrors.NoApp(app);
+
+    /// <summary>A --service filter names a service the app runs or ran in its recent deployments: a typo would
+    /// otherwise show nothing, as if the service were quiet.</summary>
+    private static void RequireService(Store store, string app, string service)
+    {
+        var known = store.ListDeployments(app, 20).Where(d => d.SpecJson is not null)
+            .SelectMany(d => JsonSerializer.Deserialize<Manifests.AppSpec>(d.SpecJson!, Release.Json)?.Services.Select(s => s.Name) ?? [])
+            .Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+        if (known.Contains(service, StringComparer.Ordinal))
+        {
+            return;
+        }
+        var owner = store.RefOf(app);
+        if (known.Count == 0)
+        {
+            throw new UserException($"No service '{service}': {owner} has not been deployed yet, so it has no services.", 404);
+        }
+        var meant = AppErrors.Closest(service, known);
+        throw new UserException($"No service '{service}' in {owner}.{(meant is null ? "" : $" Did you mean --service {meant}?")} " +
+            $"Its services: {string.Join(", ", known)}.", 404);
+    }
 
     private static DateTimeOffset ParseSince(string since, TimeProvider clock)
     {

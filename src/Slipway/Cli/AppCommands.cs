@@ -77,7 +77,11 @@ internal static class AppCommands
         var service = new Option<string>("--service") { Description = "Only this service's lines" };
         var tail = new Option<int>("--tail", "-n") { Description = "How many stored lines to show first", DefaultValueFactory = _ => 200 };
         var deployment = new Option<string>("--deployment", "-d") { Description = "Show this deployment's build, release and deploy log instead" };
-        var access = new Option<bool>("--access") { Description = "Show the edge's access log instead: one JSON line per request (no query strings)" };
+        var access = new Option<bool>("--access")
+        {
+            Description = "Show the edge's access log instead: per request its time, service, then method, path (no query string), " +
+                "status, ms, ip, route, proto and id as key=value (with --json, one JSON log entry per line)",
+        };
         var command = new Command("logs", "The app's logs: every instance's stdout and stderr, kept across deploys") { app, follow, since, service, tail, deployment, access, CliContext.JsonOutput };
         command.SetAction((parse, token) => cli.RunAsync(async () =>
         {
@@ -110,8 +114,8 @@ internal static class AppCommands
             {
                 await foreach (var entry in api.StreamAsync(query, token))
                 {
-                    await cli.Out.WriteLineAsync(json
-                        ? JsonSerializer.Serialize(entry, LogJson.Default.LogEntry)
+                    await cli.Out.WriteLineAsync(json ? JsonSerializer.Serialize(entry, LogJson.Default.LogEntry)
+                        : entry.Kind == "access" ? $"{entry.At.UtcDateTime:yyyy-MM-ddTHH:mm:ss.fffZ} {entry.Service ?? "-"} {entry.Message}"
                         : $"{entry.At.UtcDateTime:yyyy-MM-ddTHH:mm:ss.fffZ} {entry.Service ?? "-"}/{Short(entry.Instance)} {(entry.Kind == "err" ? "! " : entry.Kind == "platform" ? "* " : "")}{entry.Message}");
                 }
             }

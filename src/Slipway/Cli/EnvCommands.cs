@@ -170,15 +170,28 @@ internal static class EnvCommands
         var name = new Argument<string>("name") { Description = "The variable" };
         var reveal = new Option<bool>("--reveal") { Description = "Print a secret's value (it is masked otherwise)" };
         var command = new Command("get", "Print one config var's value, exactly (no newline added to secrets' bytes)") { name, app, reveal, CliContext.JsonOutput };
-        command.SetAction((parse, token) => cli.RunAsync(() => cli.ShowAsync<ConfigVarDto>(parse,
-            $"v1/apps/{parse.GetValue(app)}/config/{Uri.EscapeDataString(parse.GetValue(name)!)}?reveal={(parse.GetValue(reveal) ? "true" : "false")}", v =>
+        command.SetAction((parse, token) => cli.RunAsync(async () =>
+        {
+            using var api = cli.Api(parse);
+            var revealed = parse.GetValue(reveal);
+            var v = await api.GetAsync<ConfigVarDto>(
+                $"v1/apps/{parse.GetValue(app)}/config/{Uri.EscapeDataString(parse.GetValue(name)!)}?reveal={(revealed ? "true" : "false")}", token);
+            if (v.Secret && !revealed)
+            {
+                // A script reading `$(slipway env get TOKEN)` must not carry on with the mask as if it were the value.
+                throw new UserException($"{v.Name} is a secret, so its value is not printed: add --reveal to print it " +
+                    $"({CliContext.Command(parse)} env get {v.Name} --app {parse.GetValue(app)} --reveal).");
+            }
+            if (parse.GetValue(CliContext.JsonOutput))
+            {
+                cli.WriteJson(v);
+            }
+            else
             {
                 cli.Out.WriteLine(v.Value);
-                if (v.Secret && !parse.GetValue(reveal))
-                {
-                    cli.Err.WriteLine($"({v.Name} is a secret: add --reveal to print it)");
-                }
-            }, token)));
+            }
+            return 0;
+        }));
         return command;
     }
 

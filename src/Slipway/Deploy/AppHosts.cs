@@ -9,7 +9,7 @@ namespace Slipway.Deploy;
 /// Changes and route switches take one lock, so a switch never routes a hostname removed a moment before.</summary>
 internal sealed class AppHosts(Store store, AppRuntime runtime, Edge.Routes routes)
 {
-    private readonly Lock _gate = new();
+    private readonly Lock _gate = runtime.RouteGate;
 
     public IReadOnlyList<string> For(string app) => [Default(app), .. Extra(store.FindApp(app))];
 
@@ -116,7 +116,7 @@ internal sealed class AppHosts(Store store, AppRuntime runtime, Edge.Routes rout
         }
         else if (routes.Current.Apps.Any(a => a.App == app))
         {
-            routes.Park(app, For(app));
+            routes.Park(store.RefOf(app), For(app));
         }
     }
 

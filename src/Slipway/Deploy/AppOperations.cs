@@ -47,12 +47,20 @@ internal sealed class AppOperations(
                 return;
             }
             var release = ReleasePlanner.Start(recorded.Load(live, $"The build of live deployment {live.Id} is missing; deploy {app} again."));
+            // Until it serves, its hostnames say it is starting (503 with Retry-After), not that it is stopped.
+            var target = store.RefOf(app);
+            routes.Park(target, starting: true);
             try
             {
                 await rollout.StartAsync(release, stopping);
             }
-            catch (DeployFailure failure)
+            catch (Exception e)
             {
+                routes.Park(target);
+                if (e is not DeployFailure failure)
+                {
+                    throw;
+                }
                 store.SetDesiredState(app, "stopped");
                 throw new UserException($"{app} did not start: {failure.Message}\n{string.Join('\n', failure.LastLines.Select(l => "    " + l))}");
             }

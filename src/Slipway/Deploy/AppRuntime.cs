@@ -18,8 +18,12 @@ namespace Slipway.Deploy;
 /// back into it if the new set fails (<see cref="StartAgain"/>); workers are never kept warm.
 /// </summary>
 internal sealed partial class AppRuntime(Supervisor supervisor, Routes routes, ProcessEnvironment environments, TimeProvider clock,
-    DeployOptions options, ILogger<AppRuntime> logger) : IRuntimeTarget
+    DeployOptions options, Store store, ILogger<AppRuntime> logger) : IRuntimeTarget
 {
+    /// <summary>Taken by whatever points an app's hostnames somewhere (<see cref="AppHosts"/>' changes and switches,
+    /// a stop parking the app), so a `hosts add` cannot route hostnames back at instances that are stopping.</summary>
+    public Lock RouteGate { get; } = new();
+
     private static readonly TimeSpan DrainPoll = TimeSpan.FromMilliseconds(20);
     private readonly TimeSpan _warmWindow = options.WarmWindow;
     private readonly ConcurrentDictionary<string, ServingSet> _serving = new();
@@ -117,9 +121,16 @@ internal sealed partial class AppRuntime(Supervisor supervisor, Routes routes, P
 
     public async Task StopAppAsync(string app)
     {
-        routes.Park(app);
         var tasks = new List<Task>();
-        if (_serving.TryRemove(app, out var serving))
+        // Out of the serving set before the route is parked, both under the route gate: a hostname change routes a
+        // serving app at its instances, so it must see this app as no longer serving once its route is parked.
+        ServingSet? serving;
+        lock (RouteGate)
+        {
+            _serving.TryRemove(app, out serving);
+            routes.Park(store.RefOf(app));
+        }
+        if (serving is not null)
         {
             tasks.Add(supervisor.StopAllAsync(serving.Instances));
         }

@@ -55,7 +55,7 @@ internal sealed partial class Recovery(
             }
             else
             {
-                routes.Park(app.Name, hosts.For(app.Name));
+                routes.Park(app.Ref, hosts.For(app.Name));
             }
         }
     }

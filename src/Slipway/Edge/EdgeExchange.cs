@@ -20,10 +20,15 @@ internal sealed class EdgeExchange(HttpContext context, string requestId, long s
     public string Path { get; set; } = "/";
     public CorsResult? Cors { get; set; }
 
+    /// <summary>The apps a rewrite passed the request through before <see cref="App"/> (another app of this edge),
+    /// each with the path its rules matched: their declared headers apply first, the answering app's on top.</summary>
+    public List<(EdgeRules Rules, string Path)>? PassedThrough { get; set; }
+
     public TimeSpan Elapsed => Stopwatch.GetElapsedTime(StartedAt);
 
     /// <summary>Runs as the response starts, whoever writes it (instance, static file, the edge's own pages):
-    /// CORS, the app's declared headers, then security headers.</summary>
+    /// CORS (of the last app whose rules matched it), the declared headers of every app a rewrite passed the request
+    /// through and then the answering app's (the later wins), then security headers.</summary>
     public static Task ApplyResponseHeadersAsync(object state)
     {
         var exchange = (EdgeExchange)state;
@@ -41,19 +46,19 @@ internal sealed class EdgeExchange(HttpContext context, string requestId, long s
             {
                 CorsHeaders.Apply(cors, response);
             }
-            foreach (var (pattern, values) in rules.Headers)
+            var own = headers.CacheControl;
+            foreach (var (passed, path) in exchange.PassedThrough ?? [])
             {
-                if (pattern.Match(exchange.Path) is not null)
-                {
-                    foreach (var header in values)
-                    {
-                        headers[header.Key] = header.Value;
-                    }
-                }
+                ApplyDeclared(passed, path, headers);
             }
-            foreach (var (name, value) in rules.SecurityOverrides)
+            ApplyDeclared(rules, exchange.Path, headers);
+            // A declared Cache-Control ("/assets/(.*)": immutable, a year) is for the files it names, not for a 404
+            // or an error at that path (a site's own 404.html, an app's 500): those keep their own, or are not
+            // cached at all, so a missing file does not stay missing in browsers and CDNs after the next deploy.
+            var status = response.StatusCode;
+            if (status is not (>= 200 and < 300 or 304))
             {
-                headers[name] = value;
+                headers.CacheControl = own.Count > 0 ? own : status >= 400 ? "no-store" : default;
             }
         }
         foreach (var (name, value) in rules.SecurityDefaults)
@@ -68,6 +73,24 @@ internal sealed class EdgeExchange(HttpContext context, string requestId, long s
             headers.StrictTransportSecurity = hsts;
         }
         return Task.CompletedTask;
+    }
+
+    private static void ApplyDeclared(EdgeRules rules, string path, IHeaderDictionary headers)
+    {
+        foreach (var (pattern, values) in rules.Headers)
+        {
+            if (pattern.Match(path) is not null)
+            {
+                foreach (var header in values)
+                {
+                    headers[header.Key] = header.Value;
+                }
+            }
+        }
+        foreach (var (name, value) in rules.SecurityOverrides)
+        {
+            headers[name] = value;
+        }
     }
 }
 

@@ -57,19 +57,27 @@ internal sealed class EdgeHandler(Routes routes, HttpForwarder forwarder, Access
                 $"No app is deployed at {host}. Run 'slipway apps' to see the apps and their URLs.");
             return;
         }
+        // After a rewrite from another app (hops > 0), that app's CORS result stays unless this app's rules match.
         exchange.App = app;
-        exchange.Cors = null;
         if (app.Stopped)
         {
             await ErrorPages.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, "App stopped",
-                $"{app.App} is stopped (slipway start --app {app.App}).");
+                $"{app.Ref} is stopped (slipway start {app.Ref.Flags}).");
+            return;
+        }
+        if (app.Starting)
+        {
+            context.Response.Headers.RetryAfter = "5";
+            await ErrorPages.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, "App starting",
+                $"{app.Ref} is starting; try again in a few seconds ('slipway status {app.Ref.Flags}' shows its progress).");
             return;
         }
         var rules = app.Rules;
         var path = request.Path.Value ?? "/";
         exchange.Path = path;
 
-        if (rules.ForceHttps && !request.IsHttps && HttpsPort is { } httpsPort && ServesTls(request.Host.Host))
+        // Only a browser's own request is redirected: on a rewrite from another app the browser never sees this host.
+        if (hops == 0 && rules.ForceHttps && !request.IsHttps && HttpsPort is { } httpsPort && ServesTls(request.Host.Host))
         {
             var authority = request.Host.Host + (httpsPort == 443 ? "" : $":{httpsPort}");
             Redirect(context, StatusCodes.Status308PermanentRedirect, $"https://{authority}{RawTarget(context)}");
@@ -245,20 +253,25 @@ internal sealed class EdgeHandler(Routes routes, HttpForwarder forwarder, Access
     }
 
     /// <summary>The filesystem comes before rewrites (as on Vercel, Netlify and Firebase): a file of the static
-    /// output at <paramref name="path"/> is served as it is, and a rewrite to a page (the SPA fallback
-    /// "/(.*)" → "/index.html") does not answer for an asset that is missing: that stays a 404.</summary>
+    /// output at <paramref name="path"/> is served as it is, and a rewrite to a page (the SPA fallback "/(.*)" to
+    /// "/index.html", "/" or, with cleanUrls, "/index") does not answer for an asset that is missing: that stays a
+    /// 404. A destination is a page when it resolves to an .html file of the site; a path is an asset when its last
+    /// segment has a known file extension, so client routes such as /users/john.doe or /v1.2/docs still get the page.</summary>
     private static bool FilesystemFirst(AppRoute app, EdgeRules rules, string path, string destination)
     {
         if (app.MatchPath(path)?.Site is { } site && site.HasFile(path, rules.CleanUrls))
         {
             return true;
         }
-        return destination.StartsWith('/') && IsPage(destination.Split('?')[0]) && path[(path.LastIndexOf('/') + 1)..] is var last &&
-            last.Contains('.') && !IsPage(last);
+        if (!destination.StartsWith('/') || !StaticSite.IsAsset(path))
+        {
+            return false;
+        }
+        var page = destination.Split('?')[0];
+        return app.MatchPath(page)?.Site is { } target
+            ? target.IsPage(page, rules.CleanUrls)
+            : StaticSite.IsHtml(page);
     }
-
-    private static bool IsPage(string path) =>
-        path.EndsWith(".html", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".htm", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>A rewrite to a host of this edge (another app's *.localhost name or custom host, with any port):
     /// routed here as if the request had arrived on that host, path and query kept, so that app's own rules
@@ -281,6 +294,7 @@ internal sealed class EdgeHandler(Routes routes, HttpForwarder forwarder, Access
             feature.RawTarget = url.AbsolutePath + request.QueryString;
         }
         exchange.Route = "-";
+        (exchange.PassedThrough ??= []).Add((exchange.App!.Rules, exchange.Path));
         await RouteAsync(context, exchange, hops + 1);
     }
 

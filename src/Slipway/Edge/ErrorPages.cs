@@ -4,7 +4,7 @@ using Microsoft.AspNetCore.Http;
 namespace Slipway.Edge;
 
 /// <summary>The edge's own answers (no such app, app stopped, no healthy instance, upstream failed, limits):
-/// HTML for browsers, RFC 9457 <c>application/problem+json</c> for API clients. They are never cached
+/// HTML for browsers (an Accept naming text/html), RFC 9457 <c>application/problem+json</c> for API clients. They are never cached
 /// (<c>no-store</c>) and never carry the app's declared headers, CORS or Cache-Control
 /// (<see cref="EdgeExchange.ApplyResponseHeadersAsync"/> sees <see cref="IsErrorPage"/>): a 502 cached for
 /// an hour by a CDN would outlive the outage.</summary>
@@ -38,18 +38,14 @@ internal static class ErrorPages
     /// <summary>Whether the edge itself wrote this response (rather than the app or its files).</summary>
     public static bool IsErrorPage(HttpContext context) => context.Features.Get<Marker>() is not null;
 
-    /// <summary>API clients: an Accept that names JSON (and not HTML first, as browsers do), or none at all from a
-    /// client that sent a JSON body.</summary>
+    /// <summary>HTML only for a client that names text/html in its Accept (browsers navigating do, before any JSON);
+    /// everyone else, including fetch() with its default "*/*" and clients that send no Accept, gets problem+json.</summary>
     private static bool WantsJson(HttpRequest request)
     {
         var accept = request.Headers.Accept.ToString();
-        if (accept.Length == 0)
-        {
-            return request.ContentType?.Contains("json", StringComparison.OrdinalIgnoreCase) == true;
-        }
+        var html = accept.IndexOf("text/html", StringComparison.OrdinalIgnoreCase);
         var json = accept.IndexOf("json", StringComparison.OrdinalIgnoreCase);
-        var html = accept.IndexOf("html", StringComparison.OrdinalIgnoreCase);
-        return json >= 0 && (html < 0 || json < html);
+        return html < 0 || (json >= 0 && json < html);
     }
 
     private sealed class Marker
@@ -59,7 +55,3 @@ internal static class ErrorPages
 
     internal sealed record Problem(string Type, string Title, int Status, string Detail);
 }
-
-[System.Text.Json.Serialization.JsonSourceGenerationOptions(System.Text.Json.JsonSerializerDefaults.Web)]
-[System.Text.Json.Serialization.JsonSerializable(typeof(ErrorPages.Problem))]
-internal sealed partial class ProblemJson : System.Text.Json.Serialization.JsonSerializerContext;

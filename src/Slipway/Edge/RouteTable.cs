@@ -52,7 +52,18 @@ internal sealed record AppRoute(string App, string DeploymentId, IReadOnlyList<s
     /// <summary>The app is stopped: its hostnames answer 503 with the command that starts it, not "no app here".</summary>
     public bool Stopped { get; init; }
 
-    public static AppRoute StoppedAt(string app, IReadOnlyList<string> hosts) => new(app, "", hosts, [], EdgeRules.None) { Stopped = true };
+    /// <summary>The app is being started (`slipway start`): its hostnames answer 503 with Retry-After until it serves.</summary>
+    public bool Starting { get; init; }
+
+    /// <summary>The environment a parked route belongs to, as the user names it (for "slipway start --app shop
+    /// --env staging", not the store key "shop-staging").</summary>
+    public AppRef Ref { get; init; }
+
+    public static AppRoute StoppedAt(AppRef app, IReadOnlyList<string> hosts) =>
+        new(app.Key, "", hosts, [], EdgeRules.None) { Stopped = true, Ref = app };
+
+    public static AppRoute StartingAt(AppRef app, IReadOnlyList<string> hosts) =>
+        new(app.Key, "", hosts, [], EdgeRules.None) { Starting = true, Ref = app };
 
     public ServiceRoute? MatchPath(string path)
     {

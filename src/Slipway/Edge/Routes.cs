@@ -20,24 +20,27 @@ internal sealed class Routes : IDisposable
         }
     }
 
-    /// <summary>The app's hostnames (those it is routed at now) stay, answering that it is stopped.</summary>
-    public void Park(string app)
+    /// <summary>The app's hostnames (those it is routed at now) stay, answering that it is stopped, or with
+    /// <paramref name="starting"/> that it is starting.</summary>
+    public void Park(AppRef app, bool starting = false)
     {
         lock (_writers)
         {
-            if (_current.Apps.FirstOrDefault(a => a.App == app) is { } route)
+            if (_current.Apps.FirstOrDefault(a => a.App == app.Key) is { } route)
             {
-                Volatile.Write(ref _current, _current.With(AppRoute.StoppedAt(app, route.Hosts)));
+                Volatile.Write(ref _current, _current.With(starting ? AppRoute.StartingAt(app, route.Hosts) : AppRoute.StoppedAt(app, route.Hosts)));
             }
         }
     }
 
-    /// <summary>The app's hostnames answer that it is stopped (a stopped app after a platform restart).</summary>
-    public void Park(string app, IReadOnlyList<string> hosts)
+    /// <summary>The app's hostnames answer that it is stopped (a stopped app after a platform restart; new
+    /// hostnames of a parked app), or still that it is starting when it is.</summary>
+    public void Park(AppRef app, IReadOnlyList<string> hosts)
     {
         lock (_writers)
         {
-            Volatile.Write(ref _current, _current.With(AppRoute.StoppedAt(app, hosts)));
+            var starting = _current.Apps.Any(a => a.App == app.Key && a.Starting);
+            Volatile.Write(ref _current, _current.With(starting ? AppRoute.StartingAt(app, hosts) : AppRoute.StoppedAt(app, hosts)));
         }
     }
 

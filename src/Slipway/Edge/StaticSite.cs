@@ -10,7 +10,7 @@ namespace Slipway.Edge;
 /// leave the root, whatever its encoding, and files whose own name starts with a dot (files inside dotted
 /// folders such as .well-known/ are served). A path with no file answers 404 with the site's own 404.html when
 /// it has one. SPA mode (declared with "spa": true) answers index.html for client routes (paths whose last
-/// segment has no extension), but a missing asset stays a real 404.</summary>
+/// segment has no known file extension: /users/john.doe is a route), but a missing asset stays a real 404.</summary>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification =
     "PhysicalFileProvider.Dispose only stops a file watcher, and Watch is never called; a site lives as long as the route tables that hold it, which requests may still read after a swap")]
 internal sealed partial class StaticSite(string root, bool spa, string allowedRoot)
@@ -81,6 +81,23 @@ internal sealed partial class StaticSite(string root, bool spa, string allowedRo
     /// directory's index.html; not the SPA fallback): the filesystem comes before rewrites.</summary>
     public bool HasFile(string path, bool cleanUrls) => RealPathOf(Resolve(path, cleanUrls, fallback: false)) is not null;
 
+    /// <summary>Whether <paramref name="path"/> resolves to an HTML page of the output ("/", "/index" with cleanUrls,
+    /// "/docs/" all name an index.html): a rewrite to it is a page fallback.</summary>
+    public bool IsPage(string path, bool cleanUrls) =>
+        Resolve(path, cleanUrls, fallback: false) is { } file && IsHtml(file.Name) && RealPathOf(file) is not null;
+
+    /// <summary>Whether <paramref name="path"/> names a file rather than a client route: its last segment ends in an
+    /// extension of a known static file type ("app.js", "favicon.ico"), other than a page. Not any dot:
+    /// "/users/john.doe" and "/v1.2" are routes of a single-page app. A hidden file (".env") is a file too.</summary>
+    public static bool IsAsset(string path)
+    {
+        var last = path[(path.LastIndexOf('/') + 1)..];
+        return last.StartsWith('.') || (last.Contains('.') && !IsHtml(last) && ContentTypes.TryGetContentType(last, out _));
+    }
+
+    public static bool IsHtml(string name) =>
+        name.EndsWith(".html", StringComparison.OrdinalIgnoreCase) || name.EndsWith(".htm", StringComparison.OrdinalIgnoreCase);
+
     private string? RealPathOf(IFileInfo? file) =>
         file is { Exists: true, IsDirectory: false, PhysicalPath: { } physical } && _realRoot is not null &&
         RealPaths.Resolve(physical) is { } real && RealPaths.IsUnderResolved(real, _realRoot) ? real : null;
@@ -105,8 +122,7 @@ internal sealed partial class StaticSite(string root, bool spa, string allowedRo
         {
             return index;
         }
-        var lastSegment = path[(path.LastIndexOf('/') + 1)..];
-        if (fallback && spa && !lastSegment.Contains('.'))
+        if (fallback && spa && !IsAsset(path))
         {
             var root = _files.GetFileInfo("/index.html");
             return root.Exists ? root : null;

@@ -11,8 +11,9 @@ internal sealed class EdgeUnderTest : IAsyncDisposable
     private readonly EdgeServer _server;
     private readonly HttpForwarder _forwarder;
 
-    private EdgeUnderTest(EdgeServer server, HttpForwarder forwarder, Routes routes, AccessMetrics metrics)
+    private EdgeUnderTest(EdgeServer server, HttpForwarder forwarder, Routes routes, AccessMetrics metrics, EdgeHandler handler)
     {
+        Handler = handler;
         Metrics = metrics;
         _server = server;
         _forwarder = forwarder;
@@ -24,6 +25,9 @@ internal sealed class EdgeUnderTest : IAsyncDisposable
     }
 
     public Routes Routes { get; }
+
+    /// <summary>The handler, for settings the platform gives it (its HTTPS port, which names TLS serves).</summary>
+    public EdgeHandler Handler { get; }
     public HttpClient Http { get; }
     public int Port => _server.Port;
 
@@ -35,13 +39,13 @@ internal sealed class EdgeUnderTest : IAsyncDisposable
         var trusted = TrustedProxies.Parse(trustedProxies ?? []);
         var forwarder = new HttpForwarder(trusted);
         var metrics = new AccessMetrics();
-        var server = new EdgeServer(new EdgeOptions { HttpPort = 0 },
-            new EdgeHandler(routes, forwarder, metrics, accessLog: null, trusted), NullLoggerFactory.Instance)
+        var handler = new EdgeHandler(routes, forwarder, metrics, accessLog: null, trusted);
+        var server = new EdgeServer(new EdgeOptions { HttpPort = 0 }, handler, NullLoggerFactory.Instance)
         {
             HeadersTimeout = headersTimeout ?? TimeSpan.FromSeconds(10),
         };
         await server.StartAsync(CancellationToken.None);
-        return new EdgeUnderTest(server, forwarder, routes, metrics);
+        return new EdgeUnderTest(server, forwarder, routes, metrics, handler);
     }
 
     /// <summary>Routes shop.localhost, every path, to <paramref name="endpoints"/>.</summary>

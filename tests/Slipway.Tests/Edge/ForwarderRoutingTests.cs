@@ -25,7 +25,9 @@ public sealed class ForwarderRoutingTests : ForwarderTestBase
     [Fact]
     public async Task An_unknown_host_gets_a_404_page()
     {
-        using var response = await Edge.Http.SendAsync(Edge.Request(HttpMethod.Get, "/", host: "nope.localhost"));
+        var request = Edge.Request(HttpMethod.Get, "/", host: "nope.localhost");
+        request.Headers.Accept.ParseAdd("text/html");
+        using var response = await Edge.Http.SendAsync(request);
 
         response.StatusCode.Should().Be(HttpStatusCode.NotFound);
         response.Content.Headers.ContentType!.MediaType.Should().Be("text/html");

@@ -42,8 +42,8 @@ public sealed class PlatformParityTests : IAsyncLifetime
     }
 
     /// <summary>shop.localhost: the static output of a Vite build, deployed from the standard SPA vercel.json.</summary>
-    private void RouteSpaFromVercelJson(RoutesSpec? extra = null) => _edge.RouteShop(
-        (extra ?? new RoutesSpec()) with { Rewrites = [.. extra?.Rewrites ?? [], new RouteRewrite { Source = "/(.*)", Destination = "/index.html" }] },
+    private void RouteSpaFromVercelJson(RoutesSpec? extra = null, string destination = "/index.html") => _edge.RouteShop(
+        (extra ?? new RoutesSpec()) with { Rewrites = [.. extra?.Rewrites ?? [], new RouteRewrite { Source = "/(.*)", Destination = destination }] },
         new ServiceRoute("web", "/", [], new StaticSite(Dist, spa: false, _dir)));
 
     private async Task<HttpResponseMessage> GetAsync(string target, string host = "shop.localhost", string? accept = null)
@@ -76,16 +76,35 @@ public sealed class PlatformParityTests : IAsyncLifetime
     }
 
     [Theory]
-    [InlineData("/assets/index-OLDHASH1.js")]
-    [InlineData("/favicon.ico")]
-    public async Task A_missing_asset_is_a_404_even_under_a_catch_all_rewrite(string path)
+    [InlineData("/assets/index-OLDHASH1.js", "/index.html")]
+    [InlineData("/favicon.ico", "/index.html")]
+    [InlineData("/assets/index-OLDHASH1.js", "/")]
+    [InlineData("/favicon.ico", "/")]
+    [InlineData("/assets/index-OLDHASH1.js", "/index")]
+    public async Task A_missing_asset_is_a_404_even_under_a_catch_all_rewrite(string path, string destination)
     {
-        RouteSpaFromVercelJson();
+        // "/index" names the page only with cleanUrls.
+        RouteSpaFromVercelJson(destination == "/index" ? new RoutesSpec { CleanUrls = true } : null, destination);
 
         using var response = await GetAsync(path);
 
         response.StatusCode.Should().Be(HttpStatusCode.NotFound);
         (await response.Content.ReadAsStringAsync()).Should().NotContain("<h1>spa</h1>");
+    }
+
+    [Theory]
+    [InlineData("/users/john.doe", "/index.html")]
+    [InlineData("/users/john.doe", "/")]
+    [InlineData("/v1.2/docs", "/")]
+    [InlineData("/v1.2", "/index.html")]
+    public async Task A_client_route_with_a_dot_still_gets_the_page_under_a_catch_all_rewrite(string path, string destination)
+    {
+        RouteSpaFromVercelJson(destination: destination);
+
+        using var response = await GetAsync(path);
+
+        response.StatusCode.Should().Be(HttpStatusCode.OK);
+        (await response.Content.ReadAsStringAsync()).Should().Be("<h1>spa</h1>");
     }
 
     [Fact]
@@ -133,6 +152,52 @@ public sealed class PlatformParityTests : IAsyncLifetime
         seen.Target.Should().Be("/v2/orders/7?via=shop&page=2");
         seen.Headers["host"].Should().StartWith("api.");
         response.Headers.GetValues("X-Served-By").Should().Equal("api");
+    }
+
+    [Fact]
+    public async Task A_rewrite_to_another_app_keeps_the_first_apps_cors_and_headers_under_the_second_apps()
+    {
+        RouteSpaFromVercelJson(new RoutesSpec
+        {
+            Rewrites = [new RouteRewrite { Source = "/api/:path*", Destination = "http://api.localhost/:path*" }],
+            Cors = [new CorsRule { Source = "/api/:path*", Origins = ["https://app.example.com"], ExposeHeaders = ["X-Total"] }],
+            Headers = [new RouteHeaders { Source = "/api/(.*)", Headers = [new("X-Team", "shop"), new("X-Served-By", "shop")] }],
+        });
+        _edge.Routes.Set(new AppRoute("api", "d-2", ["api.localhost"], [new ServiceRoute("web", "/", [EdgeUnderTest.Healthy(_api.Port)], null)],
+            EdgeRules.Compile("api", new RoutesSpec { Headers = [new RouteHeaders { Source = "/(.*)", Headers = [new("X-Served-By", "api")] }] },
+                _edge.Routes.Limiters)));
+
+        var preflight = _edge.Request(HttpMethod.Options, "/api/orders");
+        preflight.Headers.Add("Origin", "https://app.example.com");
+        preflight.Headers.Add("Access-Control-Request-Method", "PUT");
+        using var allowed = await _edge.Http.SendAsync(preflight);
+        var real = _edge.Request(HttpMethod.Get, "/api/orders");
+        real.Headers.Add("Origin", "https://app.example.com");
+        using var response = await _edge.Http.SendAsync(real);
+
+        allowed.Headers.GetValues("Access-Control-Allow-Origin").Should().Equal("https://app.example.com");
+        response.StatusCode.Should().Be(HttpStatusCode.OK);
+        Backend.Parse(await response.Content.ReadAsStringAsync()).Target.Should().Be("/orders");
+        response.Headers.GetValues("Access-Control-Allow-Origin").Should().Equal("https://app.example.com");
+        response.Headers.GetValues("Access-Control-Expose-Headers").Should().Equal("X-Total");
+        response.Headers.GetValues("X-Team").Should().Equal("shop");
+        response.Headers.GetValues("X-Served-By").Should().ContainSingle().Which.Should().Be("api", "the app that answers wins");
+    }
+
+    [Fact]
+    public async Task A_rewrite_to_an_https_app_of_this_edge_is_not_redirected_to_its_host()
+    {
+        _edge.Handler.HttpsPort = 8443;
+        _edge.Handler.ServesTls = _ => true;
+        RouteSpaFromVercelJson(new RoutesSpec { Rewrites = [new RouteRewrite { Source = "/api/:path*", Destination = "https://api.localhost/:path*" }] });
+        _edge.Routes.Set(new AppRoute("api", "d-2", ["api.localhost"], [new ServiceRoute("web", "/", [EdgeUnderTest.Healthy(_api.Port)], null)],
+            EdgeRules.Compile("api", new RoutesSpec { ForceHttps = true }, _edge.Routes.Limiters)));
+
+        using var response = await GetAsync("/api/orders");
+        using var direct = await GetAsync("/orders", host: "api.localhost");
+
+        response.StatusCode.Should().Be(HttpStatusCode.OK, "the browser asked shop.localhost; api's forceHttps is for its own visitors");
+        direct.StatusCode.Should().Be(HttpStatusCode.PermanentRedirect);
     }
 
     [Fact]
@@ -185,12 +250,67 @@ public sealed class PlatformParityTests : IAsyncLifetime
     [Fact]
     public async Task A_stopped_app_answers_503_with_the_command_that_starts_it()
     {
-        _edge.Routes.Set(AppRoute.StoppedAt("shop", ["shop.localhost"]));
+        _edge.Routes.Set(AppRoute.StoppedAt(AppRef.Of("shop"), ["shop.localhost"]));
 
         using var response = await GetAsync("/");
 
         response.StatusCode.Should().Be(HttpStatusCode.ServiceUnavailable);
         (await response.Content.ReadAsStringAsync()).Should().Contain("shop is stopped (slipway start --app shop)");
+    }
+
+    [Fact]
+    public async Task A_stopped_environment_names_the_flags_the_user_types_not_its_store_key()
+    {
+        _edge.Routes.Set(AppRoute.StoppedAt(AppRef.Of("shop", "staging"), ["shop-staging.localhost"]));
+
+        using var response = await GetAsync("/", host: "shop-staging.localhost");
+
+        (await response.Content.ReadAsStringAsync()).Should().Contain("(slipway start --app shop --env staging)")
+            .And.NotContain("--app shop-staging");
+    }
+
+    [Fact]
+    public async Task An_app_being_started_answers_503_starting_with_retry_after_not_stopped()
+    {
+        _edge.Routes.Set(AppRoute.StoppedAt(AppRef.Of("shop"), ["shop.localhost"]));
+        _edge.Routes.Park(AppRef.Of("shop"), starting: true);
+
+        using var response = await GetAsync("/");
+
+        response.StatusCode.Should().Be(HttpStatusCode.ServiceUnavailable);
+        response.Headers.RetryAfter!.Delta.Should().BePositive();
+        (await response.Content.ReadAsStringAsync()).Should().Contain("shop is starting").And.NotContain("stopped");
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("*/*")]
+    [InlineData("application/json, text/plain, */*")]
+    public async Task Error_pages_are_problem_json_unless_the_client_asks_for_html(string? accept)
+    {
+        using var response = await GetAsync("/", host: "nope.localhost", accept: accept);
+
+        response.StatusCode.Should().Be(HttpStatusCode.NotFound);
+        response.Content.Headers.ContentType!.MediaType.Should().Be("application/problem+json");
+    }
+
+    [Fact]
+    public async Task A_sites_own_404_page_is_never_cached_under_a_declared_immutable_cache_control()
+    {
+        Write("404.html", "<h1>lost</h1>");
+        _edge.RouteShop(new RoutesSpec
+        {
+            Headers = [new RouteHeaders { Source = "/assets/(.*)", Headers = [new("Cache-Control", "public, max-age=31536000, immutable")] }],
+        }, new ServiceRoute("web", "/", [], new StaticSite(Dist, spa: false, _dir)));
+
+        using var missing = await GetAsync("/assets/index-OLDHASH1.js");
+        using var present = await GetAsync("/assets/index-BkXq3x9a.js");
+
+        missing.StatusCode.Should().Be(HttpStatusCode.NotFound);
+        (await missing.Content.ReadAsStringAsync()).Should().Be("<h1>lost</h1>");
+        missing.Headers.CacheControl!.MaxAge.Should().BeNull();
+        missing.Headers.CacheControl.ToString().Should().NotContain("immutable").And.MatchRegex("no-cache|no-store");
+        present.Headers.CacheControl!.MaxAge.Should().Be(TimeSpan.FromDays(365));
     }
 
     [Fact]

@@ -47,25 +47,19 @@ internal static class PlatformHost
         var app = builder.Build();
         RefuseBadOptions(app, dataLock);
         var token = ApiToken.LoadOrCreate(options.TokenPath);
+        var access = app.Services.GetRequiredService<Access.AccessService>();
+        access.SetupCodePath = options.SetupCodePath;
+        access.EnsureSetupCode();
         // The data directory is free again once this platform has stopped (a restart in the same process).
         app.Lifetime.ApplicationStopped.Register(dataLock.Dispose);
         app.Lifetime.ApplicationStarted.Register(() =>
             File.SetUnixFileMode(options.SocketPath, UnixFileMode.UserRead | UnixFileMode.UserWrite));
         app.UseSlipwayErrors();
-        app.Use(async (context, next) =>
-        {
-            // Over the Unix socket the file mode is the access control; over TCP the bearer token is.
-            if (context.Connection.LocalIpAddress is not null && !ApiToken.Matches(token, context.Request.Headers.Authorization))
-            {
-                context.Response.StatusCode = StatusCodes.Status401Unauthorized;
-                await context.Response.WriteAsJsonAsync(new { status = 401, title = "Unauthorized",
-                    detail = $"Send 'Authorization: Bearer <token>'; the token is in {options.TokenPath}." });
-                return;
-            }
-            await next(context);
-        });
         AppScope.UseAppScopes(app);
+        // Over the Unix socket the file mode is the access control (local:UID); over TCP a token or a login is.
+        app.UseAccessControl(token);
         app.MapSlipwayApi();
+        app.MapAccessApi();
         app.MapConfigApi();
         app.MapKeyApi();
         app.MapJobsApi();

@@ -55,6 +55,9 @@ internal sealed record PlatformOptions
     public string BuildsDir => Path.Combine(DataDir, "builds");
     public string LogsDir => Path.Combine(DataDir, "logs");
     public string TokenPath => Path.Combine(DataDir, "api-token");
+
+    /// <summary>The one-time code that creates the first owner, while the platform has no user (`slipway up` prints it).</summary>
+    public string SetupCodePath => Path.Combine(DataDir, "setup-code");
     public string CertsDir => Path.Combine(DataDir, "certs");
     public string EffectiveCacheDir => CacheDir ?? Path.Combine(DataDir, "cache");
 }

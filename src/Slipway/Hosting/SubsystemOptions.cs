@@ -34,6 +34,7 @@ internal static class SubsystemOptions
                 "--https-port must differ from --http-port: the edge serves plain HTTP and TLS on separate ports.");
 
         services.AddHostOptions<ApiOptions>(o => o.DataDir = options.DataDir);
+        services.AddHostOptions<Access.AccessOptions>(_ => { });
 
         services.AddHostOptions<DeployOptions>(o =>
             {

@@ -89,7 +89,7 @@ internal static class AccessEndpoints
         v1.MapGet("/audit", (string? app, string? since, int? limit, AuditLog audit, TimeProvider clock, HttpContext context) =>
         {
             var me = AccessControl.Caller(context);
-            DateTimeOffset? from = since is null ? null : Durations.TryParse(since, out var ago) ? clock.GetUtcNow() - ago
+            DateTimeOffset? from = since is null ? null : Lifetime(since) is { } ago ? clock.GetUtcNow() - ago
                 : UtcTime.TryParse(since, out var at) ? at : throw new UserException($"--since '{since}' is neither a duration like 7d nor a time like 2026-11-21T10:00:00Z.");
             IReadOnlySet<string>? visible = null;
             if (!me.Can(Permission.ManagePlatform, null))
@@ -174,7 +174,7 @@ internal static class AccessEndpoints
             var grant = GrantOf(body.Role, body.App, body.Env);
             AccessControl.Demand(context, Permission.ManageTokens, grant.App is null ? null : AppRef.Of(grant.App, grant.Env), "tokens.create");
             TimeSpan? lifetime = body.Expires is null or "never" ? null
-                : Durations.TryParse(body.Expires, out var l) && l > TimeSpan.Zero ? l
+                : Lifetime(body.Expires) is { } l && l > TimeSpan.Zero ? l
                 : throw new UserException($"--expires '{body.Expires}' is not a duration like 90d or 12h (or 'never').");
             var (secret, token) = access.CreateToken(me, body.Name ?? "", grant, lifetime);
             AccessControl.AuditDetail(context, $"{token.Name} ({grant})");
@@ -188,6 +188,12 @@ internal static class AccessEndpoints
             return Results.NoContent();
         }).RequireSignedIn("tokens.revoke");
     }
+
+    /// <summary>"90d", "12h", "30m" (days are what token lifetimes and audit windows are counted in).</summary>
+    private static TimeSpan? Lifetime(string text) =>
+        text.EndsWith('d') && int.TryParse(text.AsSpan(0, text.Length - 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var days) && days <= 36_500
+            ? TimeSpan.FromDays(days)
+            : Durations.TryParse(text, out var duration) ? duration : null;
 
     private static void SelfOrOwner(HttpContext context, string name)
     {

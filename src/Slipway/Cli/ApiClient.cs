@@ -6,7 +6,8 @@ using Slipway.Runtime;
 
 namespace Slipway.Cli;
 
-/// <summary>The CLI's connection to a running platform: HTTP over the data directory's Unix socket.</summary>
+/// <summary>The CLI's connection to a running platform: HTTP over the data directory's Unix socket on the server
+/// itself, or HTTPS to a platform elsewhere with a token (<see cref="Remote"/>).</summary>
 internal sealed class ApiClient : IDisposable
 {
     private static readonly JsonSerializerOptions Json = JsonSpellings.Web();
@@ -14,6 +15,54 @@ internal sealed class ApiClient : IDisposable
     private readonly string _socketPath;
 
     private readonly string? _env;
+
+    /// <summary>A platform elsewhere: <paramref name="url"/> (https://slipway.example.com) with a bearer token
+    /// (an API token or a `slipway login`), trusting <paramref name="caFile"/> too when given.</summary>
+    public static ApiClient Remote(Uri url, string token, string? caFile, string? env)
+    {
+#pragma warning disable CA2000 // the HttpClient owns the handler and disposes it with itself
+        var handler = new SocketsHttpHandler { UseProxy = true };
+        if (caFile is not null)
+        {
+            var trusted = new System.Security.Cryptography.X509Certificates.X509Certificate2Collection();
+            trusted.ImportFromPemFile(caFile);
+            handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, errors) =>
+            {
+                if (errors == System.Net.Security.SslPolicyErrors.None)
+                {
+                    return true;
+                }
+                if (certificate is null || errors.HasFlag(System.Net.Security.SslPolicyErrors.RemoteCertificateNameMismatch))
+                {
+                    return false;
+                }
+                using var chain = new System.Security.Cryptography.X509Certificates.X509Chain();
+                chain.ChainPolicy.TrustMode = System.Security.Cryptography.X509Certificates.X509ChainTrustMode.CustomRootTrust;
+                chain.ChainPolicy.CustomTrustStore.AddRange(trusted);
+                chain.ChainPolicy.RevocationMode = System.Security.Cryptography.X509Certificates.X509RevocationMode.NoCheck;
+                return chain.Build(new System.Security.Cryptography.X509Certificates.X509Certificate2(certificate));
+            };
+        }
+        var http = new HttpClient(handler) { BaseAddress = new Uri(url.GetLeftPart(UriPartial.Authority) + "/"), Timeout = Timeout.InfiniteTimeSpan };
+#pragma warning restore CA2000
+        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+        return new ApiClient(http, url.GetLeftPart(UriPartial.Authority), env);
+    }
+
+    private ApiClient(HttpClient http, string where, string? env)
+    {
+        _http = http;
+        _socketPath = where;
+        _env = env;
+        IsRemote = true;
+        _http.DefaultRequestHeaders.UserAgent.ParseAdd(UserAgent);
+    }
+
+    /// <summary>What the audit log records as the client.</summary>
+    public static string UserAgent => $"slipway-cli/{typeof(ApiClient).Assembly.GetName().Version?.ToString(3) ?? "0"}";
+
+    /// <summary>Whether this talks to a platform elsewhere (commands that act on the server's files refuse).</summary>
+    public bool IsRemote { get; }
 
     public ApiClient(string dataDir, string? env = null)
     {
@@ -40,13 +89,14 @@ internal sealed class ApiClient : IDisposable
         };
         _http = new HttpClient(handler) { BaseAddress = new Uri("http://slipway/"), Timeout = Timeout.InfiniteTimeSpan };
 #pragma warning restore CA2000
+        _http.DefaultRequestHeaders.UserAgent.ParseAdd(UserAgent);
     }
 
     public string SocketPath => _socketPath;
 
     public async Task<bool> IsUpAsync(CancellationToken cancellationToken)
     {
-        if (!File.Exists(_socketPath))
+        if (!IsRemote && !File.Exists(_socketPath))
         {
             return false;
         }
@@ -77,6 +127,10 @@ internal sealed class ApiClient : IDisposable
             request.Content = JsonContent.Create(body, options: Json);
         }
         using var response = await SendRawAsync(request, HttpCompletionOption.ResponseContentRead, cancellationToken);
+        if (response.StatusCode == System.Net.HttpStatusCode.NoContent)
+        {
+            return default!;
+        }
         return (await response.Content.ReadFromJsonAsync<T>(Json, cancellationToken))!;
     }
 
@@ -132,8 +186,10 @@ internal sealed class ApiClient : IDisposable
         }
         catch (HttpRequestException e) when (e.HttpRequestError == HttpRequestError.ConnectionError)
         {
-            throw new UserException($"The Slipway platform is not running (nothing answers on {_socketPath}). " +
-                "Start it with './slipway up DIR' (background) or 'slipway server' (foreground).");
+            throw new UserException(IsRemote
+                ? $"Cannot reach the Slipway platform at {_socketPath}: {e.InnerException?.Message ?? e.Message}"
+                : $"The Slipway platform is not running (nothing answers on {_socketPath}). " +
+                  "Start it with './slipway up DIR' (background) or 'slipway server' (foreground).");
         }
         if (response.IsSuccessStatusCode)
         {

@@ -1,0 +1,151 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Slipway.Tests.Support;
+
+namespace Slipway.Tests.Access;
+
+/// <summary>A team on one platform: an owner made with the setup code, a deployer of one app, a viewer and a CI
+/// token, each using the real CLI as its own process over the API's TCP listener; every refusal names what is
+/// missing and lands in the audit log.</summary>
+[Collection("platform")]
+public sealed class TeamAccessTests
+{
+    [Fact]
+    public async Task Roles_scope_what_each_user_and_token_may_do_and_every_refusal_is_audited()
+    {
+        var port = Ports.Free();
+        await using var platform = await TestPlatform.StartAsync(apiPort: port);
+        var url = $"http://127.0.0.1:{port}";
+        var secrets = TempDirs.Create("team");
+        string PasswordFile(string user)
+        {
+            var file = Path.Combine(secrets, user + ".pw");
+            File.WriteAllText(file, $"correct horse {user} battery\n");
+            return file;
+        }
+
+        File.Exists(Path.Combine(platform.DataDir, "setup-code")).Should().BeTrue("the first start leaves a one-time setup code, never a default password");
+        (await platform.CliAsync("setup", "alice", "--password-file", PasswordFile("alice"))).ExitCode.Should().Be(0);
+        File.Exists(Path.Combine(platform.DataDir, "setup-code")).Should().BeFalse("the code works once");
+        (await platform.CliAsync("users", "add", "dave", "deployer", "--app", "shop", "--password-file", PasswordFile("dave"))).ExitCode.Should().Be(0);
+        (await platform.CliAsync("users", "add", "vera", "viewer", "--password-file", PasswordFile("vera"))).ExitCode.Should().Be(0);
+        (await platform.DeployAsync(EnvApp.Create(), "shop")).ExitCode.Should().Be(0);
+        (await platform.DeployAsync(EnvApp.Create(), "billing")).ExitCode.Should().Be(0);
+        var local = await platform.CliAsync("whoami");
+        local.Out.Should().MatchRegex(@"^local:\d+ \(local\): owner", "the socket is the server owner's path, known by its peer's uid");
+
+        // The deployer, logged in from its own HOME: shop yes, billing and user management no.
+        var dave = new RemoteCli(TempDirs.Create("dave-home"));
+        (await dave.RunAsync("login", url, "--user", "dave", "--password-file", PasswordFile("dave"))).ExitCode.Should().Be(0);
+        (await dave.RunAsync("whoami")).Out.Should().Contain("dave (user): deployer of shop");
+        var restart = await dave.RunAsync("restart", "--app", "shop");
+        restart.ExitCode.Should().Be(0, restart.ToString());
+        var billing = await dave.RunAsync("restart", "--app", "billing");
+        billing.ExitCode.Should().Be(1);
+        billing.Err.Should().Contain("dave has no role for billing; restart needs deployer of billing");
+        (await dave.RunAsync("users", "ls")).Err.Should().Contain("users.list needs owner on the whole platform");
+        (await dave.RunAsync("deploy", EnvApp.Create(), "--app", "shop")).Err.Should().Contain("Only a git URL can be deployed through a login or a token");
+
+        // The viewer reads logs but cannot change config.
+        var vera = new RemoteCli(TempDirs.Create("vera-home"));
+        (await vera.RunAsync("login", url, "--user", "vera", "--password-file", PasswordFile("vera"))).ExitCode.Should().Be(0);
+        (await vera.RunAsync("logs", "--app", "shop")).ExitCode.Should().Be(0);
+        var set = await vera.RunAsync("env", "set", "--app", "shop", "--no-deploy", "X=1");
+        set.ExitCode.Should().Be(1);
+        set.Err.Should().Contain("vera is viewer of shop; config.set needs deployer of shop");
+        (await vera.RunAsync("env", "get", "TOKEN", "--app", "shop", "--reveal")).ExitCode.Should().Be(1);
+
+        // A CI token: shop only, and revoked it stops at once.
+        var create = await platform.CliAsync("tokens", "create", "--name", "ci", "--app", "shop", "--role", "deployer", "--json");
+        create.ExitCode.Should().Be(0, create.ToString());
+        var made = JsonDocument.Parse(create.Out).RootElement;
+        var secret = made.GetProperty("token").GetString()!;
+        var ci = new RemoteCli(TempDirs.Create("ci-home"), url, secret);
+        (await ci.RunAsync("status", "--app", "shop")).ExitCode.Should().Be(0);
+        (await ci.RunAsync("status", "--app", "billing")).Err.Should().Contain("has no role for billing");
+        (await platform.CliAsync("tokens", "revoke", "ci")).ExitCode.Should().Be(0);
+        var revoked = await ci.RunAsync("status", "--app", "shop");
+        revoked.ExitCode.Should().Be(1);
+        revoked.Err.Should().Contain("Token ci was revoked");
+        var listed = JsonDocument.Parse((await platform.CliAsync("tokens", "ls", "--json")).Out).RootElement[0];
+        listed.GetProperty("lastUsedFrom").GetString().Should().Be("127.0.0.1");
+        listed.ToString().Should().NotContain(secret, "stored hashed, shown once");
+
+        var audit = JsonDocument.Parse((await platform.CliAsync("audit", "--json", "--limit", "1000")).Out).RootElement.EnumerateArray()
+            .Select(e => (Actor: e.GetProperty("actor").GetString()!, Action: e.GetProperty("action").GetString()!, App: e.GetProperty("app").GetString(),
+                Outcome: e.GetProperty("outcome").GetString()!, Address: e.GetProperty("address").GetString(), Client: e.GetProperty("client").GetString()))
+            .ToList();
+        audit.Should().Contain(e => e.Actor == "dave" && e.Action == "restart" && e.App == "billing" && e.Outcome == "denied" && e.Address == "127.0.0.1");
+        audit.Should().Contain(e => e.Actor == "dave" && e.Action == "restart" && e.App == "shop" && e.Outcome == "ok" && e.Client!.StartsWith("slipway-cli/"));
+        audit.Should().Contain(e => e.Actor == "dave" && e.Action == "users.list" && e.Outcome == "denied");
+        audit.Should().Contain(e => e.Actor == "vera" && e.Action == "config.set" && e.Outcome == "denied");
+        audit.Should().Contain(e => e.Actor.StartsWith("token:ci") && e.App == "billing" && e.Outcome == "denied");
+        audit.Should().Contain(e => e.Actor == "anonymous" && e.App == "shop" && e.Outcome == "denied", "the revoked token's attempt");
+        audit.Should().Contain(e => e.Actor == "vera" && e.Action == "login" && e.Outcome == "ok");
+        audit.Should().Contain(e => e.Actor.StartsWith("local:") && e.Action == "tokens.revoke" && e.Outcome == "ok");
+    }
+
+    [Fact]
+    public async Task Password_guessing_is_throttled_per_account_and_errors_never_name_a_server_path()
+    {
+        var port = Ports.Free();
+        await using var platform = await TestPlatform.StartAsync(apiPort: port);
+        var password = Path.Combine(TempDirs.Create("pw"), "pw");
+        File.WriteAllText(password, "a long enough passphrase\n");
+        (await platform.CliAsync("setup", "owner", "--password-file", password)).ExitCode.Should().Be(0);
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/") };
+
+        using (var anonymous = await http.GetAsync("v1/apps"))
+        {
+            anonymous.StatusCode.Should().Be(HttpStatusCode.Unauthorized);
+            (await anonymous.Content.ReadAsStringAsync()).Should().NotContain(platform.DataDir).And.Contain("slipway login");
+        }
+        var statuses = new List<HttpStatusCode>();
+        for (var i = 0; i < 8; i++)
+        {
+            using var attempt = await http.PostAsJsonAsync("v1/login", new { name = "owner", password = $"guess number {i}" });
+            statuses.Add(attempt.StatusCode);
+        }
+        statuses.Take(5).Should().AllBeEquivalentTo(HttpStatusCode.Unauthorized);
+        statuses.Skip(5).Should().AllBeEquivalentTo(HttpStatusCode.TooManyRequests);
+        using var right = await http.PostAsJsonAsync("v1/login", new { name = "owner", password = "a long enough passphrase" });
+        right.StatusCode.Should().Be(HttpStatusCode.TooManyRequests, "while locked even the right password is refused, so a lock cannot be probed");
+        right.Headers.RetryAfter!.Delta.Should().BePositive();
+    }
+
+    /// <summary>The slipway CLI as its own process with its own HOME (and so its own login), never the test's data directory.</summary>
+    private sealed class RemoteCli(string home, string? url = null, string? token = null)
+    {
+        public async Task<CliResult> RunAsync(params string[] args)
+        {
+            var psi = new ProcessStartInfo(Path.Combine(AppContext.BaseDirectory, "slipway"))
+            {
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+                RedirectStandardInput = true,
+                UseShellExecute = false,
+            };
+            foreach (var arg in args)
+            {
+                psi.ArgumentList.Add(arg);
+            }
+            psi.Environment["HOME"] = home;
+            psi.Environment["XDG_CONFIG_HOME"] = Path.Combine(home, ".config");
+            psi.Environment.Remove("SLIPWAY_DATA");
+            psi.Environment["XDG_DATA_HOME"] = Path.Combine(home, ".local", "share");
+            if (url is not null)
+            {
+                psi.Environment["SLIPWAY_URL"] = url;
+                psi.Environment["SLIPWAY_TOKEN"] = token;
+            }
+            using var process = Process.Start(psi)!;
+            process.StandardInput.Close();
+            var stdout = process.StandardOutput.ReadToEndAsync();
+            var stderr = process.StandardError.ReadToEndAsync();
+            await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+            return new CliResult(process.ExitCode, await stdout, await stderr);
+        }
+    }
+}

@@ -22,6 +22,25 @@ internal sealed class ApiClient : IDisposable
     {
 #pragma warning disable CA2000 // the HttpClient owns the handler and disposes it with itself
         var handler = new SocketsHttpHandler { UseProxy = true };
+        if (url.Host.EndsWith(".localhost", StringComparison.OrdinalIgnoreCase))
+        {
+            // RFC 6761: every name under .localhost is this machine (as browsers treat it), whatever the resolver says.
+            handler.UseProxy = false;
+            handler.ConnectCallback = async (context, cancellationToken) =>
+            {
+                var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+                try
+                {
+                    await socket.ConnectAsync(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, context.DnsEndPoint.Port), cancellationToken);
+                    return new NetworkStream(socket, ownsSocket: true);
+                }
+                catch
+                {
+                    socket.Dispose();
+                    throw;
+                }
+            };
+        }
         if (caFile is not null)
         {
             var trusted = new System.Security.Cryptography.X509Certificates.X509Certificate2Collection();
@@ -32,15 +51,23 @@ internal sealed class ApiClient : IDisposable
                 {
                     return true;
                 }
-                if (certificate is null || errors.HasFlag(System.Net.Security.SslPolicyErrors.RemoteCertificateNameMismatch))
+                // OpenSSL does not match a wildcard one label under a top-level name (*.localhost); a .localhost
+                // name is this machine (RFC 6761), so its name check is the development certificate's own.
+                var loopbackName = url.Host.EndsWith(".localhost", StringComparison.OrdinalIgnoreCase);
+                if (certificate is null || (errors.HasFlag(System.Net.Security.SslPolicyErrors.RemoteCertificateNameMismatch) && !loopbackName))
                 {
                     return false;
+                }
+                using var leaf = new System.Security.Cryptography.X509Certificates.X509Certificate2(certificate);
+                if (trusted.Any(t => t.Thumbprint == leaf.Thumbprint))
+                {
+                    return true; // the --ca file is this very certificate (a self-signed one)
                 }
                 using var chain = new System.Security.Cryptography.X509Certificates.X509Chain();
                 chain.ChainPolicy.TrustMode = System.Security.Cryptography.X509Certificates.X509ChainTrustMode.CustomRootTrust;
                 chain.ChainPolicy.CustomTrustStore.AddRange(trusted);
                 chain.ChainPolicy.RevocationMode = System.Security.Cryptography.X509Certificates.X509RevocationMode.NoCheck;
-                return chain.Build(new System.Security.Cryptography.X509Certificates.X509Certificate2(certificate));
+                return chain.Build(leaf);
             };
         }
         var http = new HttpClient(handler) { BaseAddress = new Uri(url.GetLeftPart(UriPartial.Authority) + "/"), Timeout = Timeout.InfiniteTimeSpan };
@@ -184,12 +211,17 @@ internal sealed class ApiClient : IDisposable
         {
             response = await _http.SendAsync(request, completion, cancellationToken);
         }
+        catch (HttpRequestException e) when (IsRemote)
+        {
+            var why = e.HttpRequestError == HttpRequestError.SecureConnectionError
+                ? $"its TLS certificate is not trusted here ({e.InnerException?.Message ?? e.Message}). For a private certificate authority, give its PEM file: slipway login URL --ca FILE"
+                : e.InnerException?.Message ?? e.Message;
+            throw new UserException($"Cannot reach the Slipway platform at {_socketPath}: {why}");
+        }
         catch (HttpRequestException e) when (e.HttpRequestError == HttpRequestError.ConnectionError)
         {
-            throw new UserException(IsRemote
-                ? $"Cannot reach the Slipway platform at {_socketPath}: {e.InnerException?.Message ?? e.Message}"
-                : $"The Slipway platform is not running (nothing answers on {_socketPath}). " +
-                  "Start it with './slipway up DIR' (background) or 'slipway server' (foreground).");
+            throw new UserException($"The Slipway platform is not running (nothing answers on {_socketPath}). " +
+                "Start it with './slipway up DIR' (background) or 'slipway server' (foreground).");
         }
         if (response.IsSuccessStatusCode)
         {

@@ -50,6 +50,20 @@ internal sealed partial class CliContext(TextWriter output, TextWriter error)
         return new ApiClient(DataDir(parse), parse.GetValue(Environment));
     }
 
+    /// <summary>The platform of this machine's data directory, whatever login exists: for the commands that act on
+    /// the server itself (up, down, doctor, keys rotate, users reset-password).</summary>
+    public ApiClient LocalApi(ParseResult parse) => new(DataDir(parse), parse.GetValue(Environment));
+
+    /// <summary>Refuses a machine-local command when this CLI talks to a platform elsewhere.</summary>
+    public static void RequireLocal(ApiClient api, string command)
+    {
+        if (api.IsRemote)
+        {
+            throw new UserException($"'slipway {command}' must run on the server itself, where the platform's data directory is: " +
+                "this CLI is logged in to a platform elsewhere ('slipway logout', or SLIPWAY_URL, chooses that).");
+        }
+    }
+
     public static Uri RemoteUrl(string url) =>
         Uri.TryCreate(url, UriKind.Absolute, out var uri) && uri.Scheme is "https" or "http"
             ? uri

@@ -22,6 +22,10 @@ internal sealed record PlatformOptions
     /// <summary>Write one access log line per request (access/APP log stream).</summary>
     public bool AccessLog { get; init; } = true;
 
+    /// <summary>The hostname under which the edge serves the platform's own API (and later its dashboard) to
+    /// logins and tokens from anywhere: `slipway login https://HOST`. Apps cannot claim it.</summary>
+    public string PlatformHost { get; init; } = "slipway.localhost";
+
     /// <summary>Optional TCP port for the API (bearer token required); null: Unix socket only.</summary>
     public int? ApiPort { get; init; }
 

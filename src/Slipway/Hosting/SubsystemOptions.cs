@@ -34,7 +34,7 @@ internal static class SubsystemOptions
                 "--https-port must differ from --http-port: the edge serves plain HTTP and TLS on separate ports.");
 
         services.AddHostOptions<ApiOptions>(o => o.DataDir = options.DataDir);
-        services.AddHostOptions<Access.AccessOptions>(_ => { });
+        services.AddHostOptions<Access.AccessOptions>(o => o.Issuer = options.PlatformHost);
 
         services.AddHostOptions<DeployOptions>(o =>
             {
@@ -44,6 +44,7 @@ internal static class SubsystemOptions
                 o.KeepBuilds = options.KeepBuilds;
                 o.WarmWindow = options.WarmWindow;
                 o.HttpPort = options.HttpPort;
+                o.PlatformHost = options.PlatformHost;
             })
             .Validate(o => o.KeepBuilds >= 0, "--keep-builds cannot be negative (0 keeps only the live build).")
             .Validate(o => o.WarmWindow >= TimeSpan.Zero, "--warm-window cannot be negative; 0s stops replaced instances at once.")

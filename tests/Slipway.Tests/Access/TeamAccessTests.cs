@@ -115,9 +115,87 @@ public sealed class TeamAccessTests
         right.Headers.RetryAfter!.Delta.Should().BePositive();
     }
 
+    [Fact]
+    public async Task A_teammate_logs_in_over_https_under_the_platform_host_reads_logs_and_rolls_back()
+    {
+        await using var platform = await TestPlatform.StartAsync(https: true);
+        var password = Path.Combine(TempDirs.Create("pw"), "pw");
+        File.WriteAllText(password, "a long enough passphrase\n");
+        (await platform.CliAsync("setup", "alice", "--password-file", password)).ExitCode.Should().Be(0);
+        (await platform.CliAsync("users", "add", "dave", "deployer", "--app", "shop", "--password-file", password)).ExitCode.Should().Be(0);
+        (await platform.DeployAsync(TestApps.Copy("node-api", "1"), "shop")).ExitCode.Should().Be(0);
+        (await platform.DeployAsync(TestApps.Copy("node-api", "2"), "shop")).ExitCode.Should().Be(0);
+        var url = $"https://slipway.localhost:{platform.EdgeHttpsPort}";
+        var ca = Path.Combine(platform.DataDir, "certs", "_development", "fullchain.pem");
+
+        var dave = new RemoteCli(TempDirs.Create("dave-home"));
+        var untrusted = await dave.RunAsync("login", url, "--user", "dave", "--password-file", password);
+        untrusted.ExitCode.Should().Be(1, "a certificate nobody vouched for is refused");
+        var login = await dave.RunAsync("login", url, "--user", "dave", "--ca", ca, "--password-file", password);
+        login.ExitCode.Should().Be(0, login.ToString());
+        var stored = Path.Combine(dave.Home, ".config", "slipway", "login.json");
+        File.GetUnixFileMode(stored).Should().Be(UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        (await dave.RunAsync("whoami")).Out.Should().Contain("dave (user): deployer of shop");
+        (await dave.RunAsync("logs", "--app", "shop")).ExitCode.Should().Be(0);
+        var rollback = await dave.RunAsync("rollback", "--app", "shop");
+        rollback.ExitCode.Should().Be(0, rollback.ToString());
+        rollback.Out.Should().Contain("is live", "the deployment's progress streams over the login");
+        (await platform.VersionAsync("shop")).Should().Be("1");
+        (await dave.RunAsync("logout")).ExitCode.Should().Be(0);
+        File.Exists(stored).Should().BeFalse();
+    }
+
+    [Fact]
+    public async Task A_browser_session_needs_its_csrf_token_to_change_anything_and_a_rebound_host_is_refused()
+    {
+        var port = Ports.Free();
+        await using var platform = await TestPlatform.StartAsync(apiPort: port);
+        var password = Path.Combine(TempDirs.Create("pw"), "pw");
+        File.WriteAllText(password, "a long enough passphrase\n");
+        (await platform.CliAsync("setup", "alice", "--password-file", password)).ExitCode.Should().Be(0);
+        (await platform.DeployAsync(EnvApp.Create(), "shop")).ExitCode.Should().Be(0);
+
+        // Through the edge, under the platform host, as a browser would.
+        using var handler = new HttpClientHandler { UseCookies = true };
+        using var browser = new HttpClient(handler) { BaseAddress = new Uri($"http://127.0.0.1:{platform.EdgePort}/") };
+        browser.DefaultRequestHeaders.Host = "slipway.localhost";
+        using var login = await browser.PostAsJsonAsync("v1/login", new { name = "alice", password = "a long enough passphrase", kind = "browser" });
+        login.StatusCode.Should().Be(HttpStatusCode.OK);
+        var cookie = login.Headers.GetValues("Set-Cookie").Single();
+        cookie.Should().Contain("httponly").And.Contain("samesite=strict");
+        var csrf = (await login.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("csrf").GetString()!;
+        using (var read = await browser.GetAsync("v1/whoami"))
+        {
+            read.StatusCode.Should().Be(HttpStatusCode.OK, "reading needs only the cookie");
+        }
+        using (var forged = await browser.PostAsync("v1/apps/shop/restart", new FormUrlEncodedContent([])))
+        {
+            forged.StatusCode.Should().Be(HttpStatusCode.Forbidden, "a form posted from another site carries the cookie but not the token");
+            (await forged.Content.ReadAsStringAsync()).Should().Contain("X-CSRF-Token");
+        }
+        using var request = new HttpRequestMessage(HttpMethod.Post, "v1/apps/shop/restart");
+        request.Headers.Add("X-CSRF-Token", csrf);
+        using (var real = await browser.SendAsync(request))
+        {
+            real.StatusCode.Should().Be(HttpStatusCode.Accepted);
+            real.Headers.Contains("Access-Control-Allow-Origin").Should().BeFalse("no other site's page may read /v1");
+            real.Headers.GetValues("X-Frame-Options").Should().Equal("DENY");
+        }
+
+        // DNS rebinding: a page whose name now points at 127.0.0.1 talks to the API port with its own Host.
+        using var rebound = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/") };
+        rebound.DefaultRequestHeaders.Host = "evil.example";
+        using var answer = await rebound.GetAsync("v1/ping");
+        answer.StatusCode.Should().Be(HttpStatusCode.MisdirectedRequest);
+        var audit = (await platform.CliAsync("audit", "--json")).Out;
+        audit.Should().Contain("\"actor\": \"alice\"").And.Contain("\"outcome\": \"denied\"");
+    }
+
     /// <summary>The slipway CLI as its own process with its own HOME (and so its own login), never the test's data directory.</summary>
     private sealed class RemoteCli(string home, string? url = null, string? token = null)
     {
+        public string Home => home;
+
         public async Task<CliResult> RunAsync(params string[] args)
         {
             var psi = new ProcessStartInfo(Path.Combine(AppContext.BaseDirectory, "slipway"))

@@ -161,6 +161,14 @@ internal sealed class ApiClient : IDisposable
         return (await response.Content.ReadFromJsonAsync<T>(Json, cancellationToken))!;
     }
 
+    /// <summary>Sends a body that is not JSON (an upload) and reads the JSON answer.</summary>
+    public async Task<T> SendContentAsync<T>(HttpMethod method, string path, HttpContent content, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(method, path) { Content = content };
+        using var response = await SendRawAsync(request, HttpCompletionOption.ResponseContentRead, cancellationToken);
+        return (await response.Content.ReadFromJsonAsync<T>(Json, cancellationToken))!;
+    }
+
     /// <summary>Reads an NDJSON log stream entry by entry as the server writes it.</summary>
     public async IAsyncEnumerable<LogEntry> StreamAsync(string path, [EnumeratorCancellation] CancellationToken cancellationToken)
     {

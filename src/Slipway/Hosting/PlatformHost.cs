@@ -66,6 +66,7 @@ internal static class PlatformHost
         app.UseAccessControl(token);
         app.MapSlipwayApi();
         app.MapAccessApi();
+        app.MapUploadApi(Path.Combine(options.DataDir, "uploads"));
         app.MapConfigApi();
         app.MapKeyApi();
         app.MapJobsApi();

@@ -46,7 +46,15 @@ public sealed class TeamAccessTests
         billing.ExitCode.Should().Be(1);
         billing.Err.Should().Contain("dave has no role for billing; restart needs deployer of billing");
         (await dave.RunAsync("users", "ls")).Err.Should().Contain("users.list needs owner on the whole platform");
-        (await dave.RunAsync("deploy", EnvApp.Create(), "--app", "shop")).Err.Should().Contain("Only a git URL can be deployed through a login or a token");
+        using (var direct = new HttpClient())
+        {
+            // The deploy endpoint takes no server path from a login: a local directory arrives as an upload.
+            var login = JsonDocument.Parse(File.ReadAllText(Path.Combine(dave.Home, ".config", "slipway", "login.json"))).RootElement.GetProperty("token").GetString();
+            direct.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", login);
+            using var byPath = await direct.PostAsJsonAsync($"{url}/v1/apps/shop/deployments", new { source = "/etc" });
+            byPath.StatusCode.Should().Be(HttpStatusCode.Forbidden);
+            (await byPath.Content.ReadAsStringAsync()).Should().Contain("Only a git URL can be deployed through a login or a token");
+        }
 
         // The viewer reads logs but cannot change config.
         var vera = new RemoteCli(TempDirs.Create("vera-home"));
@@ -124,7 +132,6 @@ public sealed class TeamAccessTests
         (await platform.CliAsync("setup", "alice", "--password-file", password)).ExitCode.Should().Be(0);
         (await platform.CliAsync("users", "add", "dave", "deployer", "--app", "shop", "--password-file", password)).ExitCode.Should().Be(0);
         (await platform.DeployAsync(TestApps.Copy("node-api", "1"), "shop")).ExitCode.Should().Be(0);
-        (await platform.DeployAsync(TestApps.Copy("node-api", "2"), "shop")).ExitCode.Should().Be(0);
         var url = $"https://slipway.localhost:{platform.EdgeHttpsPort}";
         var ca = Path.Combine(platform.DataDir, "certs", "_development", "fullchain.pem");
 
@@ -136,6 +143,11 @@ public sealed class TeamAccessTests
         var stored = Path.Combine(dave.Home, ".config", "slipway", "login.json");
         File.GetUnixFileMode(stored).Should().Be(UnixFileMode.UserRead | UnixFileMode.UserWrite);
         (await dave.RunAsync("whoami")).Out.Should().Contain("dave (user): deployer of shop");
+        var deploy = await dave.RunAsync("deploy", TestApps.Copy("node-api", "2"), "--app", "shop");
+        deploy.ExitCode.Should().Be(0, deploy.ToString());
+        deploy.Err.Should().Contain("==> uploading the source");
+        deploy.Out.Should().Contain("is live", "the build and deploy steps stream over the login");
+        (await platform.VersionAsync("shop")).Should().Be("2");
         (await dave.RunAsync("logs", "--app", "shop")).ExitCode.Should().Be(0);
         var rollback = await dave.RunAsync("rollback", "--app", "shop");
         rollback.ExitCode.Should().Be(0, rollback.ToString());

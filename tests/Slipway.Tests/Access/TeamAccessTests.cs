@@ -203,6 +203,38 @@ public sealed class TeamAccessTests
         audit.Should().Contain("\"actor\": \"alice\"").And.Contain("\"outcome\": \"denied\"");
     }
 
+    [Fact]
+    public async Task A_second_factor_is_asked_for_works_once_per_code_and_recovery_codes_work_once()
+    {
+        var port = Ports.Free();
+        await using var platform = await TestPlatform.StartAsync(apiPort: port);
+        var password = Path.Combine(TempDirs.Create("pw"), "pw");
+        File.WriteAllText(password, "a long enough passphrase\n");
+        (await platform.CliAsync("setup", "alice", "--password-file", password)).ExitCode.Should().Be(0);
+        var totp = JsonDocument.Parse((await platform.CliAsync("users", "totp", "enable", "alice", "--json")).Out).RootElement;
+        var secret = totp.GetProperty("secret").GetString()!;
+        totp.GetProperty("uri").GetString().Should().StartWith("otpauth://totp/slipway.localhost:alice?secret=");
+        var recovery = totp.GetProperty("recoveryCodes").EnumerateArray().Select(c => c.GetString()!).ToList();
+        recovery.Should().HaveCount(10).And.OnlyHaveUniqueItems();
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/") };
+        async Task<HttpStatusCode> Login(string? code)
+        {
+            using var answer = await http.PostAsJsonAsync("v1/login", new { name = "alice", password = "a long enough passphrase", code });
+            return answer.StatusCode;
+        }
+
+        (await Login(null)).Should().Be(HttpStatusCode.Unauthorized, "the password alone is not enough any more");
+        var now = Slipway.Access.SecondFactor.Code(secret, DateTimeOffset.UtcNow);
+        (await Login(now)).Should().Be(HttpStatusCode.OK);
+        (await Login(now)).Should().Be(HttpStatusCode.Unauthorized, "a code seen once cannot be replayed");
+        (await Login(recovery[0])).Should().Be(HttpStatusCode.OK);
+        (await Login(recovery[0])).Should().Be(HttpStatusCode.Unauthorized, "each recovery code works once");
+        var users = JsonDocument.Parse((await platform.CliAsync("users", "ls", "--json")).Out).RootElement;
+        users[0].GetProperty("totp").GetBoolean().Should().BeTrue();
+        (await platform.CliAsync("users", "totp", "disable", "alice")).ExitCode.Should().Be(0);
+        (await Login(null)).Should().Be(HttpStatusCode.OK);
+    }
+
     /// <summary>The slipway CLI as its own process with its own HOME (and so its own login), never the test's data directory.</summary>
     private sealed class RemoteCli(string home, string? url = null, string? token = null)
     {

@@ -41,6 +41,7 @@ internal static class PlatformCommands
             AllowMultipleArgumentsPerToken = false,
         };
         var noAccessLog = new Option<bool>("--no-access-log") { Description = "Do not write the per-request access log (metrics are still kept)" };
+        var cliFile = new Option<string>("--cli-file") { Description = "The self-contained slipway CLI (linux-x64) that teammates and CI download from /v1/cli/linux-x64" };
         var platformHost = new Option<string>("--platform-host")
         {
             Description = "The hostname the edge serves the platform's API under, for 'slipway login https://HOST' from anywhere",
@@ -48,7 +49,7 @@ internal static class PlatformCommands
         };
         var command = new Command("server", "Run the platform in the foreground (for systemd); Ctrl+C or SIGTERM stops it and its apps")
         {
-            HttpPort, listen, apiPort, warm, keep, cache, HttpsPort, trusted, noAccessLog, databasesDir, platformHost,
+            HttpPort, listen, apiPort, warm, keep, cache, HttpsPort, trusted, noAccessLog, databasesDir, platformHost, cliFile,
         };
         command.SetAction((parse, token) => cli.RunAsync(async () =>
         {
@@ -70,6 +71,7 @@ internal static class PlatformCommands
                 AccessLog = !parse.GetValue(noAccessLog),
                 DatabasesDir = parse.GetValue(databasesDir) is { } d ? Path.GetFullPath(d) : null,
                 PlatformHost = parse.GetValue(platformHost)!.Trim().TrimEnd('.').ToLowerInvariant(),
+                CliFile = parse.GetValue(cliFile) is { } f ? Path.GetFullPath(f) : null,
             };
             await using var app = PlatformHost.Build(options);
             try
@@ -173,7 +175,8 @@ internal static class PlatformCommands
         psi.ArgumentList.Add(self);
         if (Path.GetFileNameWithoutExtension(self) == "dotnet")
         {
-            psi.ArgumentList.Add(typeof(PlatformCommands).Assembly.Location);
+            // Run as `dotnet slipway.dll` (never a single-file build, whose process is slipway itself).
+            psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "slipway.dll"));
         }
         foreach (var arg in new[] { "server", "--data", dataDir, "--http-port", httpPort.ToString(System.Globalization.CultureInfo.InvariantCulture) })
         {

@@ -67,6 +67,7 @@ internal static class PlatformHost
         app.MapSlipwayApi();
         app.MapAccessApi();
         app.MapUploadApi(Path.Combine(options.DataDir, "uploads"));
+        app.MapCliDownload();
         app.MapConfigApi();
         app.MapKeyApi();
         app.MapJobsApi();

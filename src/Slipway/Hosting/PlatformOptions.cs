@@ -26,6 +26,9 @@ internal sealed record PlatformOptions
     /// logins and tokens from anywhere: `slipway login https://HOST`. Apps cannot claim it.</summary>
     public string PlatformHost { get; init; } = "slipway.localhost";
 
+    /// <summary>The self-contained CLI to hand out for download (see Api/ApiOptions.CliFile).</summary>
+    public string? CliFile { get; init; }
+
     /// <summary>Optional TCP port for the API (bearer token required); null: Unix socket only.</summary>
     public int? ApiPort { get; init; }
 

@@ -33,7 +33,12 @@ internal static class SubsystemOptions
             .Validate(o => o.HttpsPort is not { } https || https == 0 || https != o.HttpPort,
                 "--https-port must differ from --http-port: the edge serves plain HTTP and TLS on separate ports.");
 
-        services.AddHostOptions<ApiOptions>(o => o.DataDir = options.DataDir);
+        services.AddHostOptions<ApiOptions>(o =>
+            {
+                o.DataDir = options.DataDir;
+                o.CliFile = options.CliFile;
+            })
+            .Validate(o => o.CliFile is null || File.Exists(o.CliFile), "--cli-file must name an existing file (the self-contained slipway for linux-x64).");
         services.AddHostOptions<Access.AccessOptions>(o => o.Issuer = options.PlatformHost);
 
         services.AddHostOptions<DeployOptions>(o =>

@@ -15,7 +15,7 @@ public sealed class ArchitectureTests
         ["Cli"],
         ["Hosting"],
         ["Api"],
-        ["Jobs", "Databases"],
+        ["Jobs", "Databases", "Access"],
         ["Deploy"],
         ["Builds", "Edge"],
         ["Runtime"],

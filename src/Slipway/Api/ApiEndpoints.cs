@@ -19,51 +19,68 @@ internal static class ApiEndpoints
     {
         var v1 = api.MapGroup("/v1");
         v1.MapGet("/ping", (ApiOptions options, EdgeServer edge) =>
-            Results.Ok(new PingDto("slipway", typeof(ApiEndpoints).Assembly.GetName().Version?.ToString(3), edge.Port, edge.HttpsPort, options.DataDir)));
+            Results.Ok(new PingDto("slipway", typeof(ApiEndpoints).Assembly.GetName().Version?.ToString(3), edge.Port, edge.HttpsPort, options.DataDir))).AllowAnyone("ping");
 
-        v1.MapGet("/apps", (Store store, AppViews views) => store.ListApps().Select(views.App));
+        v1.MapGet("/apps", (Store store, AppViews views, HttpContext context) =>
+        {
+            var me = AccessControl.Caller(context);
+            return store.ListApps().Where(a => me.Can(Access.Permission.Read, a.Ref)).Select(views.App);
+        }).RequireSignedIn("apps.list");
         v1.MapGet("/apps/{app}", (string app, Store store, AppViews views) =>
-            views.App(store.FindApp(app) ?? throw NoApp(app)));
+            views.App(store.FindApp(app) ?? throw NoApp(app))).RequireAccess(Access.Permission.Read, "apps.show");
 
         v1.MapPost("/apps/{app}/deployments", (string app, DeployBody body, DeployEngine engine, HttpContext context) =>
         {
             var scope = AppScope.Of(context, app);
+            if (AccessControl.Caller(context).Kind != Access.PrincipalKind.Local && !Builds.SourceSnapshot.IsGitUrl(body.Source))
+            {
+                // A path names a directory of the server: from elsewhere that would read whatever the server holds.
+                throw new UserException("Only a git URL can be deployed through a login or a token: a directory path would name a directory on the server. " +
+                    "Deploy a git URL (with --ref), or run the deploy on the server itself.", 403);
+            }
             return Results.Accepted(null, AppViews.Deployment(engine.Enqueue(
                 new DeployRequest(scope, body.Source, body.Ref, body.Hosts))));
-        });
+        }).RequireAccess(Access.Permission.Deploy, "deploy");
         v1.MapPost("/apps/{app}/promote", (string app, PromoteBody body, DeployEngine engine, HttpContext context) =>
         {
             var scope = AppScope.Of(context, app);
+            // The request's scope is the app; what it reads and what it changes are the two environments.
+            AccessControl.Demand(context, Access.Permission.Read, AppRef.Of(scope.App, body.From), "promote");
+            AccessControl.Demand(context, Access.Permission.Deploy, AppRef.Of(scope.App, body.To), "promote");
             return Results.Accepted(null, AppViews.Deployment(engine.Promote(scope.App, body.From, body.To)));
-        });
+        }).RequireSignedIn("promote");
         v1.MapGet("/apps/{app}/environments", (string app, Store store, AppViews views, HttpContext context) =>
-            store.ListEnvironments(AppScope.Of(context, app).App).Select(views.App));
+            store.ListEnvironments(AppScope.Of(context, app).App).Where(e => AccessControl.Caller(context).Can(Access.Permission.Read, e.Ref)).Select(views.App))
+            .RequireSignedIn("environments.list");
         v1.MapGet("/apps/{app}/deployments", (string app, Store store, int? limit) =>
-            store.FindApp(app) is null ? throw NoApp(app) : store.ListDeployments(app, limit ?? 50).Select(AppViews.Deployment));
+            store.FindApp(app) is null ? throw NoApp(app) : store.ListDeployments(app, limit ?? 50).Select(AppViews.Deployment))
+            .RequireAccess(Access.Permission.Read, "deployments.list");
         v1.MapGet("/deployments/{id}", (string id, Store store) =>
-            AppViews.Deployment(store.FindDeployment(id) ?? throw new UserException($"No deployment '{id}'.", 404)));
+            AppViews.Deployment(store.FindDeployment(id) ?? throw new UserException($"No deployment '{id}'.", 404)))
+            .RequireAccess(Access.Permission.Read, "deployments.show", DeploymentApp);
         v1.MapGet("/deployments/{id}/log", (string id, bool? follow, Store store, LogStore logs, HttpContext context) =>
-            StreamDeploymentLogAsync(id, follow ?? false, store, logs, context));
+            StreamDeploymentLogAsync(id, follow ?? false, store, logs, context)).RequireAccess(Access.Permission.Read, "deployments.log", DeploymentApp);
 
         v1.MapPost("/apps/{app}/rollback", (string app, RollbackBody? body, DeployEngine engine) =>
-            Results.Accepted(null, AppViews.Deployment(engine.Rollback(app, body?.To))));
+            Results.Accepted(null, AppViews.Deployment(engine.Rollback(app, body?.To)))).RequireAccess(Access.Permission.Deploy, "rollback");
         v1.MapPost("/apps/{app}/restart", (string app, DeployEngine engine) =>
-            Results.Accepted(null, AppViews.Deployment(engine.Restart(app))));
-        v1.MapPost("/apps/{app}/cancel", (string app, DeployEngine engine) => new { cancelled = engine.Cancel(app) });
+            Results.Accepted(null, AppViews.Deployment(engine.Restart(app)))).RequireAccess(Access.Permission.Deploy, "restart");
+        v1.MapPost("/apps/{app}/cancel", (string app, DeployEngine engine) => new { cancelled = engine.Cancel(app) })
+            .RequireAccess(Access.Permission.Deploy, "cancel");
         v1.MapPost("/apps/{app}/stop", async (string app, AppOperations apps, Store store, AppViews views) =>
         {
             await apps.StopAsync(app);
             return views.App(store.FindApp(app)!);
-        });
+        }).RequireAccess(Access.Permission.Deploy, "stop");
         v1.MapPost("/apps/{app}/start", async (string app, AppOperations apps, Store store, AppViews views) =>
         {
             await apps.StartAsync(app);
             return views.App(store.FindApp(app)!);
-        });
+        }).RequireAccess(Access.Permission.Deploy, "start");
         v1.MapGet("/apps/{app}/events", (string app, Store store) =>
-            store.ListEvents(app).Select(e => new EventDto(e.At, e.Kind, e.Message, e.DeploymentId)));
+            store.ListEvents(app).Select(e => new EventDto(e.At, e.Kind, e.Message, e.DeploymentId))).RequireAccess(Access.Permission.Read, "events");
         v1.MapGet("/apps/{app}/metrics", (string app, Store store, Edge.AccessMetrics metrics) =>
-            store.FindApp(app) is null ? throw NoApp(app) : metrics.Snapshot(app));
+            store.FindApp(app) is null ? throw NoApp(app) : metrics.Snapshot(app)).RequireAccess(Access.Permission.Read, "metrics");
         v1.MapGet("/apps/{app}/logs", (string app, string? since, string? service, int? tail, bool? follow, bool? access, Store store, LogStore logs, TimeProvider clock, HttpContext context) =>
         {
             if (store.FindApp(app) is null)
@@ -78,7 +95,7 @@ internal static class ApiEndpoints
             bool Filter(LogEntry e) => service is null || e.Service == service;
             var key = access == true ? LogKeys.Access(app) : LogKeys.App(app);
             return StreamAsync(context, logs, key, from, Filter, tail ?? 200, follow ?? false, _ => false);
-        });
+        }).RequireAccess(Access.Permission.Read, "logs");
         api.MapCertificateApi();
         api.MapDestroyApi();
         api.MapHostsApi();
@@ -90,6 +107,13 @@ internal static class ApiEndpoints
     }
 
     private static UserException NoApp(string app) => AppErrors.NoApp(app);
+
+    /// <summary>The app environment a deployment id belongs to (null for an unknown id: the endpoint says 404).</summary>
+    private static AppRef? DeploymentApp(HttpContext context)
+    {
+        var store = context.RequestServices.GetRequiredService<Store>();
+        return context.Request.RouteValues["id"] is string id && store.FindDeployment(id) is { } d ? store.RefOf(d.App) : null;
+    }
 
     /// <summary>A --service filter names a service the app runs or ran in its recent deployments: a typo would
     /// otherwise show nothing, as if the service were quiet.</summary>

@@ -5,4 +5,8 @@ internal sealed class ApiOptions
 {
     /// <summary>The platform's data directory, which `/v1/ping` reports so the CLI can tell platforms apart.</summary>
     public string DataDir { get; set; } = "";
+
+    /// <summary>The self-contained linux-x64 CLI handed out at /v1/cli/linux-x64 (`--cli-file`); null: the
+    /// platform's own executable when it is one, else the one published beside it (cli/linux-x64/slipway).</summary>
+    public string? CliFile { get; set; }
 }

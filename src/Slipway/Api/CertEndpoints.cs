@@ -35,7 +35,7 @@ internal static class CertEndpoints
             }
             return new CertificateListDto(certificates, [.. current.Problems.Select(p => new CertificateProblemDto(p.Host, p.Message))],
                 context.RequestServices.GetService<Edge.EdgeServer>()?.HttpsPort);
-        });
+        }).RequireAccess(Access.Permission.Read, "certs.list");
         v1.MapPost("", (CertificateInstallBody body, HttpContext context) =>
         {
             var store = Store(context);
@@ -43,11 +43,13 @@ internal static class CertEndpoints
             {
                 throw new UserException("Send host, cert (PEM, leaf first then intermediates) and key (PEM).");
             }
+            AccessControl.AuditDetail(context, body.Host);
             return Dto(store.Install(body.Host, body.Cert, body.Key));
-        });
+        }).RequireAccess(Access.Permission.ManageDomains, "certs.add");
         v1.MapDelete("/{host}", (string host, HttpContext context) => Store(context).Remove(host)
             ? Results.Ok(new { removed = host })
-            : throw new UserException($"No certificate files for {host}. 'slipway certs ls' lists what is installed.", 404));
+            : throw new UserException($"No certificate files for {host}. 'slipway certs ls' lists what is installed.", 404))
+            .RequireAccess(Access.Permission.ManageDomains, "certs.remove");
     }
 
     /// <summary>Resolved per request so the API still starts on a platform whose edge has no TLS listener.</summary>

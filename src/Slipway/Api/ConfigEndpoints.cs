@@ -31,8 +31,12 @@ internal static class ConfigEndpoints
         v1.MapGet("", (string app, bool? reveal, Store store, ConfigVars config, HttpContext context) =>
         {
             Require(store, context, app);
+            if (reveal == true)
+            {
+                AccessControl.Demand(context, Access.Permission.RevealSecrets, AppScope.Of(context, app), "config.reveal");
+            }
             return config.List(app).Select(e => new ConfigVarDto(e.Name, e.Secret && reveal != true ? Mask : e.Value, e.Secret, e.UpdatedAt, e.Shared));
-        });
+        }).RequireAccess(Access.Permission.Read, "config.list");
         v1.MapGet("/diff", (string app, Store store, ConfigVars config, HttpContext context) =>
         {
             var record = Require(store, context, app);
@@ -57,17 +61,31 @@ internal static class ConfigEndpoints
                 }
             }
             return diffs;
-        });
+        }).RequireAccess(Access.Permission.Read, "config.diff");
         v1.MapGet("/{name}", (string app, string name, bool? reveal, Store store, ConfigVars config, HttpContext context) =>
         {
             Require(store, context, app);
+            if (reveal == true)
+            {
+                AccessControl.Demand(context, Access.Permission.RevealSecrets, AppScope.Of(context, app), "config.reveal");
+            }
             var entry = config.List(app).FirstOrDefault(e => e.Name == name)
                 ?? throw new UserException($"{app} has no config var {name}. 'slipway env ls --app {app}' lists them.", 404);
             return new ConfigVarDto(entry.Name, entry.Secret && reveal != true ? Mask : entry.Value, entry.Secret, entry.UpdatedAt);
-        });
+        }).RequireAccess(Access.Permission.Read, "config.get");
         v1.MapPost("", (string app, ConfigChangeBody body, Store store, ConfigVars config, DeployEngine engine, HttpContext context) =>
         {
             var scope = AppScope.Of(context, app);
+            if (body.Shared)
+            {
+                // Shared variables reach every environment: changing them needs the right in each.
+                foreach (var environment in store.ListEnvironments(scope.App))
+                {
+                    AccessControl.Demand(context, Access.Permission.SetConfig, environment.Ref, "config.set");
+                }
+            }
+            AccessControl.AuditDetail(context, string.Join(" ", (body.Set?.Keys ?? []).Order(StringComparer.Ordinal).Select(n => "set:" + n)
+                .Concat((body.Unset ?? []).Order(StringComparer.Ordinal).Select(n => "unset:" + n))) + (body.Shared ? " (shared)" : ""));
             if (store.FindApp(app) is null)
             {
                 // A typo must not create an app. A shared change needs the app, not this environment.
@@ -101,7 +119,7 @@ internal static class ConfigEndpoints
                 }
             }
             return new ConfigChangeDto(changed, first);
-        });
+        }).RequireAccess(Access.Permission.SetConfig, "config.set");
     }
 
     private static AppRecord Require(Store store, HttpContext context, string app) =>
@@ -117,5 +135,5 @@ internal static class KeyEndpoints
             {
                 return new { keyId = config.RotateKey() };
             }
-        });
+        }).RequireAccess(Access.Permission.ManagePlatform, "keys.rotate");
 }

@@ -19,7 +19,7 @@ internal static class DatabaseEndpoints
         {
             var scope = AppScope.Of(context, app);
             return databases.ListForBaseApp(scope.App).Where(d => d.App == app || d.App.Length == 0).Select(DatabaseViews.Of);
-        });
+        }).RequireAccess(Access.Permission.Read, "databases.list");
         apps.MapPost("/databases", async (string app, DatabaseCreateBody body, DatabaseProvisioner provisioner, DeployEngine engine, Store store, HttpContext context) =>
         {
             var scope = AppScope.Of(context, app);
@@ -43,17 +43,17 @@ internal static class DatabaseEndpoints
             // A live environment gets its new URL through a config release (like `env set`).
             var deployment = store.FindApp(app)?.LiveDeploymentId is not null ? AppViews.Deployment(engine.ApplyConfig(app)) : null;
             return new DatabaseCreatedDto(DatabaseViews.Of(record), deployment);
-        });
+        }).RequireAccess(Access.Permission.Backup, "databases.create");
         apps.MapGet("/databases/{name}/url", async (string app, string name, DatabaseStore databases, DatabaseProvisioner provisioner, HttpContext context) =>
         {
             var record = Find(databases, app, name, context);
             return new DatabaseUrlDto(record.Name, record.VarName, await provisioner.UrlAsync(record, context.RequestAborted));
-        });
+        }).RequireAccess(Access.Permission.RevealSecrets, "databases.url");
         apps.MapPost("/databases/{name}/backups", (string app, string name, DatabaseStore databases, DatabaseBackup backups, HttpContext context) =>
         {
             var db = Find(databases, app, name, context);
             return ProgressStream.RunAsync(context, async progress => DatabaseViews.Of(await backups.TakeAsync(db, BackupKind.Manual, progress, context.RequestAborted)));
-        });
+        }).RequireAccess(Access.Permission.Backup, "databases.backup");
         apps.MapPost("/databases/{name}/attach", (string app, string name, AttachBody body, DatabaseRestore restore, HttpContext context) =>
         {
             var scope = AppScope.Of(context, app);
@@ -62,11 +62,14 @@ internal static class DatabaseEndpoints
                 var outcome = await restore.AttachAsync(body.Detached, scope, name, progress, context.RequestAborted);
                 return new RestoreDto(outcome.Database, outcome.SafetyBackup, outcome.Milliseconds);
             });
-        });
-        apps.MapGet("/backups", (string app, DatabaseStore databases) => databases.ListBackups(app).Select(DatabaseViews.Of));
+        }).RequireAccess(Access.Permission.RestoreDatabases, "databases.attach");
+        apps.MapGet("/backups", (string app, DatabaseStore databases) => databases.ListBackups(app).Select(DatabaseViews.Of))
+            .RequireAccess(Access.Permission.Read, "backups.list");
         apps.MapPost("/databases/{name}/branch", (string app, string name, BranchBody body, Branching branching, DeployEngine engine, Store store, HttpContext context) =>
         {
             var scope = AppScope.Of(context, app);
+            // A branch copies the source environment's data: that is reading its secrets, not just its names.
+            AccessControl.Demand(context, Access.Permission.RevealSecrets, AppRef.Of(scope.App, body.From), "databases.branch");
             return ProgressStream.RunAsync(context, async progress =>
             {
                 var outcome = await branching.BranchAsync(scope.App, body.From, scope.Env, name, progress, context.RequestAborted);
@@ -74,7 +77,7 @@ internal static class DatabaseEndpoints
                 return new BranchDto(outcome.Database, outcome.Created, outcome.Bytes, outcome.Milliseconds, outcome.CopyMilliseconds, outcome.SwitchMilliseconds, deployment,
                     outcome.SafetyBackup);
             });
-        });
+        }).RequireAccess(Access.Permission.RestoreDatabases, "databases.branch");
 
         api.MapPost("/v1/backups/{id}/verify", async (string id, DatabaseStore databases, DatabaseBackup backups, DatabaseLocks locks, HttpContext context) =>
         {
@@ -89,13 +92,13 @@ internal static class DatabaseEndpoints
             }
             var server = databases.FindById(backup.DatabaseId)?.Server ?? DatabaseRecord.Managed;
             return await ProgressStream.RunAsync(context, async progress => DatabaseViews.Of(await backups.VerifyAsync(backup, server, progress, context.RequestAborted)));
-        });
+        }).RequireAccess(Access.Permission.Backup, "backups.verify", BackupApp);
         api.MapPost("/v1/backups/{id}/restore", (string id, RestoreBody body, DatabaseRestore restore, HttpContext context) =>
             ProgressStream.RunAsync(context, async progress =>
             {
                 var outcome = await restore.RestoreAsync(id, body.ToNew, progress, context.RequestAborted);
                 return new RestoreDto(outcome.Database, outcome.SafetyBackup, outcome.Milliseconds);
-            }));
+            })).RequireAccess(Access.Permission.RestoreDatabases, "backups.restore", BackupApp);
         api.MapPost("/v1/db-servers", async (ServerBody body, DatabaseProvisioner provisioner, HttpContext context) =>
         {
             if (!DatabasesReader.NamePattern().IsMatch(body.Name) || body.Name == DatabaseRecord.Managed)
@@ -104,13 +107,14 @@ internal static class DatabaseEndpoints
             }
             await provisioner.AddServerAsync(body.Name, body.Url, context.RequestAborted);
             return new { name = body.Name };
-        });
-        api.MapGet("/v1/db-servers", (DatabaseStore databases) => databases.ListServers().Select(s => new { s.Name, s.CreatedAt }));
+        }).RequireAccess(Access.Permission.ManagePlatform, "db-servers.add");
+        api.MapGet("/v1/db-servers", (DatabaseStore databases) => databases.ListServers().Select(s => new { s.Name, s.CreatedAt }))
+            .RequireAccess(Access.Permission.ManagePlatform, "db-servers.list");
         api.MapGet("/v1/databases/cluster", (PostgresCluster cluster, PointInTimeRecovery pitr) =>
         {
             var bases = pitr.BaseBackups();
             return new ClusterDto(cluster.IsInitialized, cluster.Pid, cluster.Restarts, cluster.Root, bases.Count, bases.Count == 0 ? null : bases[^1].Finished.ToString("O"));
-        });
+        }).RequireAccess(Access.Permission.ManagePlatform, "databases.cluster");
         apps.MapPost("/databases/{name}/recover", async (string app, string name, RecoverBody body, PointInTimeRecovery pitr, HttpContext context) =>
         {
             if (!DateTime.TryParse(body.At, System.Globalization.CultureInfo.InvariantCulture,
@@ -120,7 +124,7 @@ internal static class DatabaseEndpoints
             }
             return await ProgressStream.RunAsync(context, async progress =>
                 new RestoreDto(body.ToNew, null, await pitr.RecoverAsync(app, name, at, body.ToNew, progress, context.RequestAborted)));
-        });
+        }).RequireAccess(Access.Permission.RestoreDatabases, "databases.recover");
     }
 
     private static DatabaseRecord Find(DatabaseStore databases, string app, string name, HttpContext context)
@@ -130,4 +134,10 @@ internal static class DatabaseEndpoints
             ?? databases.ListForBaseApp(scope.App).FirstOrDefault(d => d.App.Length == 0 && d.Name == name)
             ?? throw new UserException($"{scope.App} ({scope.Env}) has no database {name}. Declare it in slipway.json (\"databases\") or run 'slipway db create --app {scope.App}'.", 404);
     }
+
+    /// <summary>The app environment a backup id belongs to (null for an unknown id).</summary>
+    private static AppRef? BackupApp(HttpContext context) =>
+        context.Request.RouteValues["id"] is string id && context.RequestServices.GetRequiredService<DatabaseStore>().FindBackup(id) is { } backup
+            ? context.RequestServices.GetRequiredService<Store>().RefOf(backup.App)
+            : null;
 }

@@ -23,13 +23,15 @@ internal static class DestroyEndpoints
             var databases = await resources.PlanAsync(app, context.RequestAborted);
             return new DestroyPlanDto(record.App, record.Env, store.ListDeployments(app, int.MaxValue).Count, store.ListBuilds(app).Count,
                 hosts.For(app), keep, databases.Select(d => Planned(d, keep)).ToList());
-        });
+        }).RequireAccess(Access.Permission.Destroy, "destroy.plan");
         api.MapPost("/v1/apps/{app}/destroy", (string app, DestroyBody? body, AppOperations apps, Store store, EnvironmentResources resources,
             HttpContext context) =>
-            ProgressStream.RunAsync(context, progress => DestroyAsync(app, body?.KeepDatabases ?? false, apps, store, resources, progress, context.RequestAborted)));
+            ProgressStream.RunAsync(context, progress => DestroyAsync(app, body?.KeepDatabases ?? false, apps, store, resources, progress, context.RequestAborted)))
+            .RequireAccess(Access.Permission.Destroy, "destroy");
         api.MapDelete("/v1/apps/{app}", async (string app, bool? keepDatabases, AppOperations apps, Store store, EnvironmentResources resources,
             HttpContext context) =>
-            await DestroyAsync(app, keepDatabases ?? false, apps, store, resources, OperationProgress.None, context.RequestAborted));
+            await DestroyAsync(app, keepDatabases ?? false, apps, store, resources, OperationProgress.None, context.RequestAborted))
+            .RequireAccess(Access.Permission.Destroy, "destroy");
     }
 
     private static async Task<DestroyedDto> DestroyAsync(string key, bool keep, AppOperations apps, Store store, EnvironmentResources resources,

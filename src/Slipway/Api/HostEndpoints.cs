@@ -17,7 +17,7 @@ internal static class HostEndpoints
         {
             AppErrors.Require(store, app);
             return List(app, hosts, edge);
-        });
+        }).RequireAccess(Access.Permission.Read, "hosts.list");
         apps.MapPost("", (string app, HostsBody body, Store store, AppHosts hosts, EdgeServer edge) =>
         {
             AppErrors.Require(store, app);
@@ -27,13 +27,13 @@ internal static class HostEndpoints
             }
             hosts.Add(app, body.Hosts);
             return List(app, hosts, edge);
-        });
+        }).RequireAccess(Access.Permission.ManageDomains, "hosts.add");
         apps.MapDelete("/{host}", (string app, string host, Store store, AppHosts hosts, EdgeServer edge) =>
         {
             AppErrors.Require(store, app);
             hosts.Remove(app, host);
             return List(app, hosts, edge);
-        });
+        }).RequireAccess(Access.Permission.ManageDomains, "hosts.remove");
     }
 
     private static List<HostDto> List(string app, AppHosts hosts, EdgeServer edge) =>

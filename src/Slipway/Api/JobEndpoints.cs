@@ -16,7 +16,7 @@ internal static class JobEndpoints
     {
         var v1 = api.MapGroup("/v1/apps/{app}");
         v1.MapGet("/crons", (string app, Store store, CronScheduler scheduler, JobStore jobs) =>
-            LiveJobs(store, scheduler, app).Select(job => CronView.Of(job, scheduler.NextRun(app, job.Name), jobs.LastRun(app, job.Name))));
+            LiveJobs(store, scheduler, app).Select(job => CronView.Of(job, scheduler.NextRun(app, job.Name), jobs.LastRun(app, job.Name)))).RequireAccess(Access.Permission.Read, "crons.list");
         v1.MapGet("/crons/{name}/runs", (string app, string name, int? limit, Store store, CronScheduler scheduler, JobStore jobs) =>
         {
             AppErrors.Require(store, app);
@@ -26,14 +26,14 @@ internal static class JobEndpoints
                 throw NoJob(store, scheduler, app, name);
             }
             return runs;
-        });
+        }).RequireAccess(Access.Permission.Read, "crons.runs");
         v1.MapGet("/crons/{name}/runs/{id}", (string app, string name, string id, JobStore jobs) =>
-            jobs.FindRun(app, name, id) ?? throw new UserException($"No run '{id}' of cron job {name}.", 404));
+            jobs.FindRun(app, name, id) ?? throw new UserException($"No run '{id}' of cron job {name}.", 404)).RequireAccess(Access.Permission.Read, "crons.run");
         v1.MapPost("/crons/{name}/runs", (string app, string name, Store store, CronScheduler scheduler, CronRunner runner) =>
         {
             var job = LiveJobs(store, scheduler, app).FirstOrDefault(j => j.Name == name) ?? throw NoJob(store, scheduler, app, name);
             return Results.Accepted(null, runner.Start(app, job, CronTrigger.Manual, null));
-        });
+        }).RequireAccess(Access.Permission.RunJobs, "crons.run-now");
 
         v1.MapGet("/messages", (string app, string? status, int? limit, Store store, JobStore jobs) =>
         {
@@ -43,7 +43,7 @@ internal static class JobEndpoints
                 throw new UserException($"--status '{status}': use pending, delivered or dead.");
             }
             return jobs.ListMessages(app, status, Math.Clamp(limit ?? 50, 1, 1000)).Select(MessageView.Of);
-        });
+        }).RequireAccess(Access.Permission.Read, "messages.list");
         v1.MapPost("/messages/{id}/retry", (string app, string id, Store store, JobStore jobs, JobsClock clock, MessageDelivery delivery) =>
         {
             AppErrors.Require(store, app);
@@ -58,7 +58,7 @@ internal static class JobEndpoints
             }
             delivery.Wake();
             return MessageView.Of(jobs.FindMessage(id)!);
-        });
+        }).RequireAccess(Access.Permission.RunJobs, "messages.retry");
     }
 
     private static IReadOnlyList<CronSpec> LiveJobs(Store store, CronScheduler scheduler, string app)

@@ -31,6 +31,10 @@ internal static class CliApp
         root.Subcommands.Add(MessageCommands.Create(cli));
         root.Subcommands.Add(DbCommands.Create(cli));
         root.Subcommands.Add(DoctorCommand.Create(cli));
+        foreach (var command in AccessCommands.Create(cli))
+        {
+            root.Subcommands.Add(command);
+        }
         var parse = root.Parse(args);
         if (parse.Action is System.CommandLine.Invocation.ParseErrorAction mistake)
         {

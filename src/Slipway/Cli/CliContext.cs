@@ -32,7 +32,42 @@ internal sealed partial class CliContext(TextWriter output, TextWriter error)
             ? xdg
             : Path.Combine(System.Environment.GetFolderPath(System.Environment.SpecialFolder.UserProfile), ".local", "share"), "slipway");
 
-    public ApiClient Api(ParseResult parse) => new(DataDir(parse), parse.GetValue(Environment));
+    /// <summary>The platform this command talks to: SLIPWAY_URL with SLIPWAY_TOKEN (CI), else the one `slipway
+    /// login` stored (unless --data or SLIPWAY_DATA names a local one), else the local data directory's socket.</summary>
+    public ApiClient Api(ParseResult parse)
+    {
+        if (System.Environment.GetEnvironmentVariable("SLIPWAY_URL") is { Length: > 0 } url)
+        {
+            var token = System.Environment.GetEnvironmentVariable("SLIPWAY_TOKEN") is { Length: > 0 } t ? t
+                : throw new UserException("SLIPWAY_URL is set but SLIPWAY_TOKEN is not: set it to a token ('slipway tokens create' on the platform).");
+            return ApiClient.Remote(RemoteUrl(url), token, System.Environment.GetEnvironmentVariable("SLIPWAY_CA"), parse.GetValue(Environment));
+        }
+        if (parse.GetValue(Data) is not { Length: > 0 } && System.Environment.GetEnvironmentVariable("SLIPWAY_DATA") is not { Length: > 0 } &&
+            Login.Load() is { } login)
+        {
+            return ApiClient.Remote(RemoteUrl(login.Url), login.Token, login.Ca, parse.GetValue(Environment));
+        }
+        return new ApiClient(DataDir(parse), parse.GetValue(Environment));
+    }
+
+    /// <summary>The platform of this machine's data directory, whatever login exists: for the commands that act on
+    /// the server itself (up, down, doctor, keys rotate, users reset-password).</summary>
+    public ApiClient LocalApi(ParseResult parse) => new(DataDir(parse), parse.GetValue(Environment));
+
+    /// <summary>Refuses a machine-local command when this CLI talks to a platform elsewhere.</summary>
+    public static void RequireLocal(ApiClient api, string command)
+    {
+        if (api.IsRemote)
+        {
+            throw new UserException($"'slipway {command}' must run on the server itself, where the platform's data directory is: " +
+                "this CLI is logged in to a platform elsewhere ('slipway logout', or SLIPWAY_URL, chooses that).");
+        }
+    }
+
+    public static Uri RemoteUrl(string url) =>
+        Uri.TryCreate(url, UriKind.Absolute, out var uri) && uri.Scheme is "https" or "http"
+            ? uri
+            : throw new UserException($"'{url}' is not a platform URL like https://slipway.example.com.");
 
     /// <summary>How to run slipway again against the same platform, for hints: "./slipway --data DIR" when --data
     /// was given, "SLIPWAY_DATA=DIR ./slipway" when that chose it, else "./slipway".</summary>

@@ -81,6 +81,8 @@ internal static class DbCommands
         command.SetAction((parse, token) => cli.RunAsync(async () =>
         {
             using var api = cli.Api(parse);
+            // The database listens on the server's loopback only: psql has to run there.
+            CliContext.RequireLocal(api, "db psql");
             var url = new Uri((await api.GetAsync<DatabaseUrlDto>($"v1/apps/{parse.GetValue(app)}/databases/{parse.GetValue(name)}/url", token)).Url);
             if (url.Scheme != "postgres")
             {

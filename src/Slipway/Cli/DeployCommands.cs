@@ -62,8 +62,25 @@ internal static class DeployCommands
             }
             var name = parse.GetValue(app) ?? DefaultAppName(src, gitSource);
             using var api = cli.Api(parse);
-            var deployment = await api.PostAsync<DeploymentDto>($"v1/apps/{name}/deployments",
-                new DeployBody(src, parse.GetValue(gitRef), parse.GetValue(hosts)), token);
+            DeploymentDto deployment;
+            if (api.IsRemote && !gitSource)
+            {
+                // The platform is elsewhere: it gets the directory's snapshot, not its path.
+                var archive = await SourceUpload.PackAsync(src, token);
+                try
+                {
+                    deployment = await SourceUpload.SendAsync(api, cli, name, archive, parse.GetValue(hosts), token);
+                }
+                finally
+                {
+                    Directory.Delete(Path.GetDirectoryName(archive)!, recursive: true);
+                }
+            }
+            else
+            {
+                deployment = await api.PostAsync<DeploymentDto>($"v1/apps/{name}/deployments",
+                    new DeployBody(src, parse.GetValue(gitRef), parse.GetValue(hosts)), token);
+            }
             return await FinishAsync(cli, api, deployment, parse.GetValue(noFollow), parse.GetValue(CliContext.JsonOutput), token);
         }));
         return command;

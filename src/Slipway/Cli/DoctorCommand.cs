@@ -27,7 +27,7 @@ internal static class DoctorCommand
                 var path = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Select(d => Path.Combine(d, tool)).FirstOrDefault(File.Exists);
                 checks.Add(new Check(tool, path is not null, path ?? $"missing: {hint}"));
             }
-            using var api = cli.Api(parse);
+            using var api = cli.LocalApi(parse);
             if (await api.IsUpAsync(token))
             {
                 var cluster = await api.GetAsync<ClusterDto>("v1/databases/cluster", token);

@@ -41,9 +41,15 @@ internal static class PlatformCommands
             AllowMultipleArgumentsPerToken = false,
         };
         var noAccessLog = new Option<bool>("--no-access-log") { Description = "Do not write the per-request access log (metrics are still kept)" };
+        var cliFile = new Option<string>("--cli-file") { Description = "The self-contained slipway CLI (linux-x64) that teammates and CI download from /v1/cli/linux-x64" };
+        var platformHost = new Option<string>("--platform-host")
+        {
+            Description = "The hostname the edge serves the platform's API under, for 'slipway login https://HOST' from anywhere",
+            DefaultValueFactory = _ => "slipway.localhost",
+        };
         var command = new Command("server", "Run the platform in the foreground (for systemd); Ctrl+C or SIGTERM stops it and its apps")
         {
-            HttpPort, listen, apiPort, warm, keep, cache, HttpsPort, trusted, noAccessLog, databasesDir,
+            HttpPort, listen, apiPort, warm, keep, cache, HttpsPort, trusted, noAccessLog, databasesDir, platformHost, cliFile,
         };
         command.SetAction((parse, token) => cli.RunAsync(async () =>
         {
@@ -64,6 +70,8 @@ internal static class PlatformCommands
                 TrustedProxies = parse.GetValue(trusted) ?? [],
                 AccessLog = !parse.GetValue(noAccessLog),
                 DatabasesDir = parse.GetValue(databasesDir) is { } d ? Path.GetFullPath(d) : null,
+                PlatformHost = parse.GetValue(platformHost)!.Trim().TrimEnd('.').ToLowerInvariant(),
+                CliFile = parse.GetValue(cliFile) is { } f ? Path.GetFullPath(f) : null,
             };
             await using var app = PlatformHost.Build(options);
             try
@@ -79,7 +87,8 @@ internal static class PlatformCommands
             var edge = app.Services.GetRequiredService<EdgeServer>();
             await cli.Out.WriteLineAsync($"slipway: edge on http://{options.HttpAddress}:{edge.Port}" +
                 (edge.HttpsPort is { } tlsPort ? $" and https://{options.HttpAddress}:{tlsPort}" : "") + $", API on unix:{options.SocketPath}" +
-                (options.ApiPort is { } p ? $" and http://localhost:{p}" : ""));
+                (options.ApiPort is { } p ? $" and http://localhost:{p}" : "") +
+                $"; logins: {(edge.HttpsPort is { } https ? $"https://{options.PlatformHost}:{https}" : $"http://{options.PlatformHost}:{edge.Port}")}");
             await app.WaitForShutdownAsync(token);
             return 0;
         }));
@@ -97,7 +106,7 @@ internal static class PlatformCommands
         command.SetAction((parse, token) => cli.RunAsync(async () =>
         {
             var dataDir = CliContext.DataDir(parse);
-            using var api = cli.Api(parse);
+            using var api = cli.LocalApi(parse);
             if (!await api.IsUpAsync(token))
             {
                 await StartBackgroundAsync(cli, api, dataDir, parse.GetValue(HttpPort), parse.GetValue(HttpsPort), token);
@@ -121,6 +130,11 @@ internal static class PlatformCommands
             await cli.Out.WriteLineAsync($"  (from a shell without *.localhost resolution: curl -H 'Host: {new Uri(url).Host}' http://127.0.0.1:{new Uri(url).Port}/)");
             var slipway = CliContext.Command(parse);
             await cli.Out.WriteLineAsync($"  logs: {slipway} logs --app {deployed.Name} -f    stop the platform: {slipway} down");
+            if (File.Exists(Path.Combine(dataDir, "setup-code")))
+            {
+                // The platform has no user yet: the one-time code that makes the first owner (never a default password).
+                await cli.Out.WriteLineAsync($"  team: create the owner account with {slipway} setup NAME --code {File.ReadAllText(Path.Combine(dataDir, "setup-code")).Trim()}");
+            }
             return 0;
         }));
         return command;
@@ -161,7 +175,8 @@ internal static class PlatformCommands
         psi.ArgumentList.Add(self);
         if (Path.GetFileNameWithoutExtension(self) == "dotnet")
         {
-            psi.ArgumentList.Add(typeof(PlatformCommands).Assembly.Location);
+            // Run as `dotnet slipway.dll` (never a single-file build, whose process is slipway itself).
+            psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "slipway.dll"));
         }
         foreach (var arg in new[] { "server", "--data", dataDir, "--http-port", httpPort.ToString(System.Globalization.CultureInfo.InvariantCulture) })
         {
@@ -192,7 +207,7 @@ internal static class PlatformCommands
         command.SetAction((parse, token) => cli.RunAsync(async () =>
         {
             var dataDir = CliContext.DataDir(parse);
-            using var api = cli.Api(parse);
+            using var api = cli.LocalApi(parse);
             if (!await api.IsUpAsync(token))
             {
                 await cli.Out.WriteLineAsync($"No platform is running on {dataDir}.");

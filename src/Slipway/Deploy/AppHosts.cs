@@ -7,7 +7,7 @@ namespace Slipway.Deploy;
 /// A hostname belongs to one app only; taking another app's is refused rather than silently moving its traffic.
 /// Extra hostnames stay until removed on purpose (`hosts rm`): a deploy only adds, and a rollback keeps them.
 /// Changes and route switches take one lock, so a switch never routes a hostname removed a moment before.</summary>
-internal sealed class AppHosts(Store store, AppRuntime runtime, Edge.Routes routes)
+internal sealed class AppHosts(Store store, AppRuntime runtime, Edge.Routes routes, DeployOptions options)
 {
     private readonly Lock _gate = runtime.RouteGate;
 
@@ -28,6 +28,10 @@ internal sealed class AppHosts(Store store, AppRuntime runtime, Edge.Routes rout
                 owners[host] = other;
             }
         }
+        if (string.Equals(Default(app), options.PlatformHost, StringComparison.OrdinalIgnoreCase))
+        {
+            throw new UserException($"An app named {app} would take {options.PlatformHost}, the platform's own hostname (its API and logins). Pick another app name.");
+        }
         if (owners.TryGetValue(Default(app), out var squatter))
         {
             throw new UserException($"{Default(app)} is already a hostname of app {squatter.Ref}. Pick another app name, or remove that hostname first: " +
@@ -36,6 +40,10 @@ internal sealed class AppHosts(Store store, AppRuntime runtime, Edge.Routes rout
         foreach (var host in extra)
         {
             AppNames.ValidateHost(host);
+            if (string.Equals(host, options.PlatformHost, StringComparison.OrdinalIgnoreCase))
+            {
+                throw new UserException($"{host} is the platform's own hostname (its API and logins); an app cannot take it.");
+            }
             if (owners.TryGetValue(host, out var owner))
             {
                 throw new UserException($"{host} already serves app {owner.Ref}; a hostname belongs to one app. Use another hostname, or remove it from " +

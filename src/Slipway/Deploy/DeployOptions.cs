@@ -20,4 +20,7 @@ internal sealed class DeployOptions
 
     /// <summary>The edge's HTTP port, for the URLs a deployment reports when it goes live.</summary>
     public int HttpPort { get; set; } = 8080;
+
+    /// <summary>The platform's own hostname (`--platform-host`): no app may take it.</summary>
+    public string PlatformHost { get; set; } = "slipway.localhost";
 }

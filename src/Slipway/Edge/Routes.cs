@@ -44,6 +44,16 @@ internal sealed class Routes : IDisposable
         }
     }
 
+    /// <summary>The route name of the platform's own API: not a valid app name, so no app can replace it.</summary>
+    public const string PlatformRoute = "(platform)";
+
+    /// <summary>Routes <paramref name="host"/> to the platform's own API on loopback <paramref name="port"/>.</summary>
+    public void SetPlatform(string host, int port)
+    {
+        var api = new Runtime.InstanceEndpoint(PlatformRoute, port) { Healthy = true };
+        Set(new AppRoute(PlatformRoute, PlatformRoute, [host], [new ServiceRoute("api", "/", [api], null)], EdgeRules.None));
+    }
+
     public void Remove(string app)
     {
         lock (_writers)

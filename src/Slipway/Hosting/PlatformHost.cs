@@ -41,36 +41,52 @@ internal static class PlatformHost
             {
                 kestrel.ListenLocalhost(port);
             }
+            // The edge forwards the platform host here; only loopback can connect.
+            kestrel.Listen(System.Net.IPAddress.Loopback, 0);
         });
         builder.Services.AddSlipway(options);
 
         var app = builder.Build();
         RefuseBadOptions(app, dataLock);
         var token = ApiToken.LoadOrCreate(options.TokenPath);
+        var access = app.Services.GetRequiredService<Access.AccessService>();
+        access.SetupCodePath = options.SetupCodePath;
+        access.EnsureSetupCode();
         // The data directory is free again once this platform has stopped (a restart in the same process).
         app.Lifetime.ApplicationStopped.Register(dataLock.Dispose);
         app.Lifetime.ApplicationStarted.Register(() =>
-            File.SetUnixFileMode(options.SocketPath, UnixFileMode.UserRead | UnixFileMode.UserWrite));
-        app.UseSlipwayErrors();
-        app.Use(async (context, next) =>
         {
-            // Over the Unix socket the file mode is the access control; over TCP the bearer token is.
-            if (context.Connection.LocalIpAddress is not null && !ApiToken.Matches(token, context.Request.Headers.Authorization))
-            {
-                context.Response.StatusCode = StatusCodes.Status401Unauthorized;
-                await context.Response.WriteAsJsonAsync(new { status = 401, title = "Unauthorized",
-                    detail = $"Send 'Authorization: Bearer <token>'; the token is in {options.TokenPath}." });
-                return;
-            }
-            await next(context);
+            File.SetUnixFileMode(options.SocketPath, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            RoutePlatformHost(app, options);
         });
+        app.UseApiHardening(options.PlatformHost);
+        app.UseSlipwayErrors();
         AppScope.UseAppScopes(app);
+        // Over the Unix socket the file mode is the access control (local:UID); over TCP a token or a login is.
+        app.UseAccessControl(token);
         app.MapSlipwayApi();
+        app.MapAccessApi();
+        app.MapUploadApi(Path.Combine(options.DataDir, "uploads"));
+        app.MapCliDownload();
         app.MapConfigApi();
         app.MapKeyApi();
         app.MapJobsApi();
         Api.DatabaseEndpoints.MapDatabaseApi(app);
         return app;
+    }
+
+    /// <summary>The edge serves the API under the platform host (HTTP and, when on, HTTPS): logins and tokens from
+    /// anywhere reach it there. Its port is the loopback listener Kestrel picked.</summary>
+    private static void RoutePlatformHost(WebApplication app, PlatformOptions options)
+    {
+        var addresses = app.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>().Features
+            .Get<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>()?.Addresses ?? [];
+        var port = addresses.Select(a => Uri.TryCreate(a, UriKind.Absolute, out var uri) && uri.Host == "127.0.0.1" ? uri.Port : 0)
+            .FirstOrDefault(p => p > 0 && p != options.ApiPort);
+        if (port > 0)
+        {
+            app.Services.GetRequiredService<Edge.Routes>().SetPlatform(options.PlatformHost, port);
+        }
     }
 
     /// <summary>Runs the options' start-up validation now (StartAsync would run it too) so that a bad flag is a

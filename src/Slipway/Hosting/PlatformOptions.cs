@@ -22,6 +22,13 @@ internal sealed record PlatformOptions
     /// <summary>Write one access log line per request (access/APP log stream).</summary>
     public bool AccessLog { get; init; } = true;
 
+    /// <summary>The hostname under which the edge serves the platform's own API (and later its dashboard) to
+    /// logins and tokens from anywhere: `slipway login https://HOST`. Apps cannot claim it.</summary>
+    public string PlatformHost { get; init; } = "slipway.localhost";
+
+    /// <summary>The self-contained CLI to hand out for download (see Api/ApiOptions.CliFile).</summary>
+    public string? CliFile { get; init; }
+
     /// <summary>Optional TCP port for the API (bearer token required); null: Unix socket only.</summary>
     public int? ApiPort { get; init; }
 
@@ -55,6 +62,9 @@ internal sealed record PlatformOptions
     public string BuildsDir => Path.Combine(DataDir, "builds");
     public string LogsDir => Path.Combine(DataDir, "logs");
     public string TokenPath => Path.Combine(DataDir, "api-token");
+
+    /// <summary>The one-time code that creates the first owner, while the platform has no user (`slipway up` prints it).</summary>
+    public string SetupCodePath => Path.Combine(DataDir, "setup-code");
     public string CertsDir => Path.Combine(DataDir, "certs");
     public string EffectiveCacheDir => CacheDir ?? Path.Combine(DataDir, "cache");
 }

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Slipway.Access;
 using Slipway.Api;
 using Slipway.Builds;
 using Slipway.Config;
@@ -56,6 +57,7 @@ internal static class ServiceRegistration
             sp.GetRequiredService<TimeProvider>(), options.EffectiveCacheDir));
         services.AddDeploy();
         services.AddSingleton<AppViews>();
+        services.AddSlipwayAccess();
 
         // Order matters: the edge listens before recovery routes apps to it; on shutdown (reverse order)
         // recovery stops every instance before the edge closes.

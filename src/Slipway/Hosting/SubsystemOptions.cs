@@ -33,7 +33,13 @@ internal static class SubsystemOptions
             .Validate(o => o.HttpsPort is not { } https || https == 0 || https != o.HttpPort,
                 "--https-port must differ from --http-port: the edge serves plain HTTP and TLS on separate ports.");
 
-        services.AddHostOptions<ApiOptions>(o => o.DataDir = options.DataDir);
+        services.AddHostOptions<ApiOptions>(o =>
+            {
+                o.DataDir = options.DataDir;
+                o.CliFile = options.CliFile;
+            })
+            .Validate(o => o.CliFile is null || File.Exists(o.CliFile), "--cli-file must name an existing file (the self-contained slipway for linux-x64).");
+        services.AddHostOptions<Access.AccessOptions>(o => o.Issuer = options.PlatformHost);
 
         services.AddHostOptions<DeployOptions>(o =>
             {
@@ -43,6 +49,7 @@ internal static class SubsystemOptions
                 o.KeepBuilds = options.KeepBuilds;
                 o.WarmWindow = options.WarmWindow;
                 o.HttpPort = options.HttpPort;
+                o.PlatformHost = options.PlatformHost;
             })
             .Validate(o => o.KeepBuilds >= 0, "--keep-builds cannot be negative (0 keeps only the live build).")
             .Validate(o => o.WarmWindow >= TimeSpan.Zero, "--warm-window cannot be negative; 0s stops replaced instances at once.")

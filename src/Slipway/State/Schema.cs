@@ -189,5 +189,70 @@ internal static class Schema
         );
         create index db_backups_database on db_backups(database_id, started_at);
         """,
+        // 6: access (Access/). Users (Argon2id hashes; TOTP secrets sealed under the master key), the grants of
+        // users and tokens (a role over the platform, an app or one environment: '' where the scope is wider),
+        // API tokens and sessions (only SHA-256 hashes of their secrets are stored), the audit log, and settings
+        // such as the one-time setup code's hash.
+        """
+        create table users (
+            id text primary key,
+            name text not null unique,
+            password_hash text not null,
+            totp_secret_enc text,
+            totp_last_step integer not null default 0,
+            recovery_json text not null default '[]',
+            created_at text not null,
+            password_changed_at text not null
+        );
+        create table grants (
+            holder text not null,
+            role text not null,
+            app text not null default '',
+            env text not null default '',
+            primary key (holder, app, env)
+        );
+        create table tokens (
+            id text primary key,
+            name text not null,
+            hash text not null unique,
+            hint text not null,
+            created_by text not null,
+            created_at text not null,
+            expires_at text,
+            last_used_at text,
+            last_used_from text,
+            revoked_at text
+        );
+        create table sessions (
+            hash text primary key,
+            user_id text not null,
+            kind text not null,
+            csrf text not null,
+            created_at text not null,
+            expires_at text not null,
+            last_seen_at text not null,
+            address text,
+            client text
+        );
+        create index sessions_user on sessions(user_id);
+        create table audit (
+            id integer primary key autoincrement,
+            at text not null,
+            actor text not null,
+            address text,
+            client text,
+            action text not null,
+            app text,
+            env text,
+            detail text,
+            outcome text not null
+        );
+        create index audit_at on audit(at);
+        create index audit_app on audit(app, at);
+        create table access_settings (
+            key text primary key,
+            value text not null
+        );
+        """,
     ];
 }

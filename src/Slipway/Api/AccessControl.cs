@@ -1,0 +1,222 @@
+using System.Net.Sockets;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Connections.Features;
+using Microsoft.AspNetCore.Http;
+using Slipway.Access;
+
+namespace Slipway.Api;
+
+/// <summary>What an endpoint needs: a permission over the request's app environment (its {app} and ?env), over
+/// a target found another way (<see cref="Target"/>: a deployment's or backup's app), or over the platform.
+/// <see cref="AnyGrant"/>: any principal with any grant (lists filter what it sees).</summary>
+internal sealed record AccessRequirement(Permission Permission, string Action, Func<HttpContext, AppRef?>? Target = null, bool AnyGrant = false);
+
+/// <summary>An endpoint anyone may call (ping, setup, login): it checks what it needs itself.</summary>
+internal sealed record PublicEndpoint(string Action);
+
+/// <summary>Who is calling and what they may do, enforced for every endpoint in one place:
+///
+///   request ─► principal: Unix socket → local:UID (peer credentials; the socket's file mode is the control)
+///                          Authorization: Bearer slp_… (token) / sls_… (CLI login) / the server's api-token file
+///                          cookie slipway_session (browser; state changes need the X-CSRF-Token header)
+///           ─► the endpoint's requirement (none declared: only the server's owner, so nothing is open by accident)
+///           ─► 401 (no or bad credentials) / 403 (role too small, naming what is missing) / the endpoint
+///           ─► audit: every state change and every refusal, with who, address and client
+/// </summary>
+internal static class AccessControl
+{
+    public const string SessionCookie = "slipway_session";
+    public const string CsrfHeader = "X-CSRF-Token";
+    private const string PrincipalKey = "slipway.principal";
+    private const string DetailKey = "slipway.audit.detail";
+    private const string ActionKey = "slipway.audit.action";
+
+    public static TBuilder RequireAccess<TBuilder>(this TBuilder builder, Permission permission, string action, Func<HttpContext, AppRef?>? target = null)
+        where TBuilder : IEndpointConventionBuilder =>
+        builder.WithMetadata(new AccessRequirement(permission, action, target));
+
+    /// <summary>Any signed-in principal; the endpoint shows only what its grants reach.</summary>
+    public static TBuilder RequireSignedIn<TBuilder>(this TBuilder builder, string action) where TBuilder : IEndpointConventionBuilder =>
+        builder.WithMetadata(new AccessRequirement(Permission.Read, action, AnyGrant: true));
+
+    public static TBuilder AllowAnyone<TBuilder>(this TBuilder builder, string action) where TBuilder : IEndpointConventionBuilder =>
+        builder.WithMetadata(new PublicEndpoint(action));
+
+    public static Principal? PrincipalOf(HttpContext context) => context.Items.TryGetValue(PrincipalKey, out var p) ? p as Principal : null;
+
+    public static Principal Caller(HttpContext context) =>
+        PrincipalOf(context) ?? throw new UserException("Log in first: 'slipway login URL', or send 'Authorization: Bearer <token>'.", 401);
+
+    /// <summary>What the audit line of this request says besides its action: names, never values.</summary>
+    public static void AuditDetail(HttpContext context, string detail) => context.Items[DetailKey] = detail;
+
+    /// <summary>A check an endpoint makes beyond its declared one (env get --reveal needs more than reading).</summary>
+    public static void Demand(HttpContext context, Permission permission, AppRef? target, string action)
+    {
+        var principal = Caller(context);
+        if (!principal.Can(permission, target))
+        {
+            context.Items[ActionKey] = action;
+            throw new UserException(Missing(principal, permission, target, action), 403);
+        }
+    }
+
+    public static void UseAccessControl(this WebApplication app, string? legacyToken)
+    {
+        app.Use(async (context, next) =>
+        {
+            var access = context.RequestServices.GetRequiredService<AccessService>();
+            var audit = context.RequestServices.GetRequiredService<AuditLog>();
+            var endpoint = context.GetEndpoint();
+            var requirement = endpoint?.Metadata.GetMetadata<AccessRequirement>();
+            var isPublic = endpoint?.Metadata.GetMetadata<PublicEndpoint>() is not null;
+            var (principal, refusal, viaCookie) = Identify(context, access, legacyToken);
+            if (principal is not null)
+            {
+                context.Items[PrincipalKey] = principal;
+            }
+            var target = requirement?.Target is { } find ? find(context) : AppScopeOf(context);
+            var action = requirement?.Action ?? endpoint?.DisplayName ?? context.Request.Path.Value ?? "?";
+            string? denied = null;
+            var status = 0;
+            if (isPublic || endpoint is null)
+            {
+                // Public endpoints check what they need; no endpoint answers 404 as usual.
+            }
+            else if (principal is null)
+            {
+                (status, denied) = (401, refusal ?? "Log in first: 'slipway login URL', or send 'Authorization: Bearer <token>' (an admin makes one with 'slipway tokens create').");
+            }
+            else if (viaCookie && !HttpMethods.IsGet(context.Request.Method) && !HttpMethods.IsHead(context.Request.Method) && !CsrfOk(context, access))
+            {
+                (status, denied) = (403, "This request changes something and came with a login cookie but without its X-CSRF-Token header: " +
+                    "a page of another site cannot act for you. Reload the dashboard and try again.");
+            }
+            else if (requirement is null)
+            {
+                if (principal.Kind != PrincipalKind.Local)
+                {
+                    (status, denied) = (403, "This endpoint is only available on the server itself.");
+                }
+            }
+            else if (requirement.AnyGrant ? principal.Grants.Count == 0 : !principal.Can(requirement.Permission, target))
+            {
+                (status, denied) = (403, Missing(principal, requirement.Permission, target, action));
+            }
+            var who = principal?.Name ?? "anonymous";
+            var address = context.Connection.RemoteIpAddress?.ToString() ?? principal?.Name;
+            var client = context.Request.Headers.UserAgent.ToString();
+            if (denied is not null)
+            {
+                audit.Record(who, address, client, action, target, refusal is null ? null : "credentials refused", AuditLog.Denied);
+                context.Response.StatusCode = status;
+                await context.Response.WriteAsJsonAsync(new Microsoft.AspNetCore.Mvc.ProblemDetails
+                {
+                    Status = status,
+                    Title = status == 401 ? "Unauthorized" : "Forbidden",
+                    Detail = denied,
+                }, options: null, contentType: "application/problem+json");
+                return;
+            }
+            int? thrown = null;
+            try
+            {
+                await next(context);
+            }
+            catch (UserException e)
+            {
+                thrown = e.StatusCode;
+                throw;
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                thrown = 500;
+                throw;
+            }
+            finally
+            {
+                // Public endpoints (login, setup) write their own lines: they know whose name was tried.
+                var code = thrown ?? context.Response.StatusCode;
+                var changes = !HttpMethods.IsGet(context.Request.Method) && !HttpMethods.IsHead(context.Request.Method);
+                if (endpoint is not null && !isPublic && (changes || code is 401 or 403))
+                {
+                    var outcome = code is 401 or 403 ? AuditLog.Denied : code >= 400 ? AuditLog.Failed : AuditLog.Allowed;
+                    var name = context.Items.TryGetValue(ActionKey, out var a) && a is string s ? s : action;
+                    audit.Record(who, address, client, name, target, context.Items.TryGetValue(DetailKey, out var d) ? d as string : null, outcome);
+                }
+            }
+        });
+    }
+
+    /// <summary>The principal of the request, why its credentials were refused, and whether it came by cookie.</summary>
+    private static (Principal?, string?, bool) Identify(HttpContext context, AccessService access, string? legacyToken)
+    {
+        if (PeerUid(context) is { } uid)
+        {
+            return (Principal.Local(uid), null, false);
+        }
+        var address = context.Connection.RemoteIpAddress?.ToString();
+        var authorization = context.Request.Headers.Authorization.ToString();
+        if (authorization.Length > 0)
+        {
+            if (!authorization.StartsWith("Bearer ", StringComparison.Ordinal))
+            {
+                return (null, "Send 'Authorization: Bearer <token>'.", false);
+            }
+            var secret = authorization["Bearer ".Length..].Trim();
+            if (legacyToken is not null && ApiToken.Matches(legacyToken, authorization))
+            {
+                // The api-token file on the server: whoever can read it is the server's owner anyway.
+                return (new Principal(PrincipalKind.Local, "api-token", "local:api-token", [new Grant(Role.Owner)]), null, false);
+            }
+            var (principal, _, refusal) = access.Authenticate(secret, address);
+            return (principal, refusal, false);
+        }
+        if (context.Request.Cookies.TryGetValue(SessionCookie, out var cookie) && cookie is { Length: > 0 })
+        {
+            var (principal, session, refusal) = access.Authenticate(cookie, address, browser: true);
+            if (session is not null)
+            {
+                context.Items["slipway.session"] = session;
+            }
+            return (principal, refusal, true);
+        }
+        return (null, null, false);
+    }
+
+    private static bool CsrfOk(HttpContext context, AccessService access) =>
+        context.Items.TryGetValue("slipway.session", out var s) && s is SessionRecord session &&
+        context.Request.Headers[CsrfHeader].ToString() is { Length: > 0 } given &&
+        System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(
+            System.Text.Encoding.ASCII.GetBytes(given), System.Text.Encoding.ASCII.GetBytes(session.Csrf));
+
+    /// <summary>The uid of the process at the other end of a Unix socket connection (SO_PEERCRED), or null for TCP.</summary>
+    private static uint? PeerUid(HttpContext context)
+    {
+        var socket = context.Features.Get<IConnectionSocketFeature>()?.Socket;
+        if (socket is not { AddressFamily: AddressFamily.Unix })
+        {
+            return null;
+        }
+        Span<byte> credentials = stackalloc byte[12]; // struct ucred { pid_t pid; uid_t uid; gid_t gid; }
+        const int SolSocket = 1, SoPeerCred = 17;
+        return socket.GetRawSocketOption(SolSocket, SoPeerCred, credentials) == 12 ? BitConverter.ToUInt32(credentials[4..8]) : uint.MaxValue;
+    }
+
+    private static AppRef? AppScopeOf(HttpContext context) =>
+        context.Request.RouteValues.TryGetValue("app", out var key) && key is string k ? AppScope.Of(context, k) : null;
+
+    /// <summary>"alice is viewer of shop; deploying shop (staging) needs deployer of shop or of shop (staging).
+    /// An admin of shop can change that: slipway users role alice deployer --app shop".</summary>
+    private static string Missing(Principal principal, Permission permission, AppRef? target, string action)
+    {
+        var needed = AccessMatrix.Needs(permission);
+        var has = principal.RoleAt(target) is { } role ? $"is {JsonSpellings.Of(role)}" + (target is { } t ? $" of {t}" : " here") : target is { } t2 ? $"has no role for {t2}" : "has no platform-wide role";
+        var scope = AccessMatrix.IsGlobal(permission) || target is null ? "on the whole platform" : $"of {target.Value.App}" + (target.Value.IsProduction ? "" : $" or of {target}");
+        var fix = principal.Kind == PrincipalKind.Token
+            ? "Make a token with that role: 'slipway tokens create'."
+            : $"An {(needed == Role.Owner ? "owner" : "admin")} can change that: 'slipway users role {principal.Name} {JsonSpellings.Of(needed)}" +
+              (target is { } t3 && !AccessMatrix.IsGlobal(permission) ? $" {t3.Flags}'." : "'.");
+        return $"{principal.Name} {has}; {action} needs {JsonSpellings.Of(needed)} {scope}. {fix}";
+    }
+}

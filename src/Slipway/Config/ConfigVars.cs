@@ -116,12 +116,14 @@ internal sealed class ConfigVars(Store store, Keyring keyring, SecretRedactor re
     }
 
     /// <summary>After a rollback went live: the environment's own stored vars become the config the release runs
-    /// with (<see cref="ConfigWriteBack"/>), in one transaction; shared vars are never changed.</summary>
-    public ConfigWriteBack WriteBack(AppRef target, ConfigSnapshot release, IReadOnlyList<VariableSpec> declared)
+    /// with (<see cref="ConfigWriteBack"/>), in one transaction; shared vars, <paramref name="resourceVariables"/> and
+    /// names changed since <paramref name="replaced"/> went live are never changed.</summary>
+    public ConfigWriteBack WriteBack(AppRef target, ConfigSnapshot release, IReadOnlyList<VariableSpec> declared, ConfigSnapshot? replaced,
+        IReadOnlyCollection<string> resourceVariables)
     {
         lock (_writes)
         {
-            var plan = ConfigWriteBack.Plan(release, declared, Stored(target.App, target.Env), Stored(target.App, Shared));
+            var plan = ConfigWriteBack.Plan(release, declared, Stored(target.App, target.Env), Stored(target.App, Shared), replaced, resourceVariables);
             if (!plan.ChangesNothing)
             {
                 store.ChangeConfig(target.App, target.Env, plan.Set.Select(v => (v.Name, keyring.Encrypt(v.Value), v.Secret)), plan.Unset);

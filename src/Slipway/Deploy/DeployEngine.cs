@@ -26,6 +26,7 @@ internal sealed partial class DeployEngine(
     Rollout rollout,
     DeploymentJournal journal,
     ConfigVars configVars,
+    IEnvironmentResources resources,
     DeployOptions options,
     ILogger<DeployEngine> logger)
 {
@@ -58,18 +59,24 @@ internal sealed partial class DeployEngine(
         {
             var now = RollbackTargets.Resolve(store, app, toId);
             var release = recorded.Load(now, Pruned(now));
-            return ExecuteAsync(deployment, ReleasePlanner.Rollback(deployment.Id, release), token, () => WriteBackConfig(deployment, release));
+            // What the replaced release runs with: a saved value that differs from it was changed since (perhaps
+            // while this rollback waited), and the write-back keeps it.
+            var replaced = store.FindApp(app)?.LiveDeploymentId is { } liveId && store.FindDeployment(liveId) is { } live
+                ? configVars.Open(app, live.ConfigJson)
+                : null;
+            return ExecuteAsync(deployment, ReleasePlanner.Rollback(deployment.Id, release), token, () => WriteBackConfig(deployment, release, replaced));
         });
         return deployment;
     }
 
     /// <summary>A rollback went live: the environment's saved config becomes the config it runs with, so the next
     /// `env set` builds on what is live. Names only in the log, never values; shared vars are only warned about.</summary>
-    private void WriteBackConfig(DeploymentRecord deployment, RecordedRelease release)
+    private void WriteBackConfig(DeploymentRecord deployment, RecordedRelease release, ConfigSnapshot? replaced)
     {
         try
         {
-            var written = configVars.WriteBack(store.RefOf(deployment.App), release.Config, release.Spec.Variables);
+            var written = configVars.WriteBack(store.RefOf(deployment.App), release.Config, release.Spec.Variables, replaced,
+                resources.VariablesOf(deployment.App));
             journal.Log(deployment, "deploy", written.Changes.Count == 0
                 ? "the saved config already is the config this release runs with"
                 : $"the saved config is now the config this release runs with: {string.Join(" ", written.Changes)}");

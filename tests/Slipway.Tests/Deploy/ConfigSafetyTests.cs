@@ -1,3 +1,5 @@
+using Microsoft.Extensions.DependencyInjection;
+using Slipway.Deploy;
 using System.Diagnostics;
 using System.Text;
 using System.Text.Encodings.Web;
@@ -53,6 +55,36 @@ public sealed class ConfigSafetyTests
         using var mode = await platform.GetAsync("rb", "/env/MODE");
         (await mode.Content.ReadAsStringAsync()).Should().Be("calm");
         (await platform.VersionAsync("rb")).Should().Be("one");
+    }
+
+    [Fact]
+    public async Task A_config_change_made_while_a_rollback_waits_is_kept_and_named_in_a_warning()
+    {
+        await using var platform = await TestPlatform.StartAsync();
+        var app = EnvApp.Create();
+        (await platform.CliAsync("env", "set", "--app", "rw", "--create", "--no-deploy", "VERSION_TAG=one", "KEEP=a")).ExitCode.Should().Be(0);
+        (await platform.DeployAsync(app, "rw")).ExitCode.Should().Be(0);
+        (await platform.CliAsync("env", "set", "--app", "rw", "VERSION_TAG=two", "KEEP=b")).ExitCode.Should().Be(0);
+        (await platform.VersionAsync("rw")).Should().Be("two");
+
+        string rollbackId;
+        using (await platform.Services.GetRequiredService<AppLocks>().HoldAsync("rw", CancellationToken.None))
+        {
+            rollbackId = platform.Engine.Rollback("rw", null).Id;
+            (await platform.CliAsync("env", "set", "--app", "rw", "--no-deploy", "KEEP=typed-while-queued", "ADDED=z")).ExitCode.Should().Be(0);
+        }
+        await platform.Engine.WaitAsync(rollbackId);
+
+        (await platform.VersionAsync("rw")).Should().Be("one");
+        var saved = JsonDocument.Parse((await platform.CliAsync("env", "ls", "--app", "rw", "--json")).Out).RootElement.EnumerateArray()
+            .ToDictionary(v => v.GetProperty("name").GetString()!, v => v.GetProperty("value").GetString());
+        saved["VERSION_TAG"].Should().Be("one", "nobody changed it since the replaced release went live");
+        saved["KEEP"].Should().Be("typed-while-queued", "a change made while the rollback waited is not lost");
+        saved["ADDED"].Should().Be("z");
+        var log = await platform.CliAsync("logs", "--app", "rw", "--deployment", rollbackId);
+        log.Out.Should().Contain("warning: ADDED was changed after the replaced release went live")
+            .And.Contain("warning: KEEP was changed after the replaced release went live")
+            .And.NotContain("typed-while-queued", "names only, never values");
     }
 
     [Fact]

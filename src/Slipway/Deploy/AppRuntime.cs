@@ -197,6 +197,10 @@ internal sealed partial class AppRuntime(Supervisor supervisor, Routes routes, P
                     "; the live version keeps serving", instance.RecentLines());
             }
             var outcome = await started;
+            if (outcome.TooLarge)
+            {
+                throw DeployFailure.EnvironmentTooLarge(name);
+            }
             if (!outcome.Healthy)
             {
                 throw new DeployFailure("start", $"{name} {outcome.Detail} before becoming healthy; the live version keeps serving",

@@ -14,9 +14,17 @@ internal sealed class ReleaseCommands(StepRunner steps, ProcessEnvironment envir
         foreach (var service in release.Spec.Services.Where(s => s.Release is not null))
         {
             var variables = environments.For(release, service);
-            var result = await steps.RunAsync(release.App, deployment.Id, "release", service.Name,
-                new LaunchSpec(service.Release!, release.ServiceDir(service), variables),
-                release.Spec.Deploy.ReleaseTimeout, token);
+            StepResult result;
+            try
+            {
+                result = await steps.RunAsync(release.App, deployment.Id, "release", service.Name,
+                    new LaunchSpec(service.Release!, release.ServiceDir(service), variables),
+                    release.Spec.Deploy.ReleaseTimeout, token);
+            }
+            catch (EnvironmentTooLargeException)
+            {
+                throw DeployFailure.EnvironmentTooLarge($"{service.Name}: release command ({service.Release})");
+            }
             token.ThrowIfCancellationRequested();
             if (!result.Succeeded)
             {

@@ -116,6 +116,31 @@ public sealed class ConfigSafetyTests
     }
 
     [Fact]
+    public async Task Sizes_hold_with_the_manifests_defaults_and_env_and_the_kernels_refusal_is_one_sentence_at_config()
+    {
+        await using var platform = await TestPlatform.StartAsync();
+        // Nine defaults of 120 KiB: each fits a process, together they take the config over 1 MiB.
+        var defaults = EnvApp.Create();
+        File.WriteAllText(Path.Combine(defaults, "slipway.json"), "{ \"services\": { \"web\": { \"start\": \"node server.js\" } }, \"variables\": {" +
+            string.Join(",", Enumerable.Range(0, 9).Select(i => $"\"PART{i}\": {{ \"default\": \"{new string('d', 120 * 1024)}\" }}")) + "} }");
+        var refused = await platform.DeployAsync(defaults, "sized");
+        refused.ExitCode.Should().NotBe(0, refused.ToString());
+        (refused.Out + refused.Err).Should().Contain("at most 1 MiB of config").And.Contain("with slipway.json's defaults for PART0");
+        (refused.Out + refused.Err).Should().NotContain("dddddddd");
+
+        // A service env of 24 values of 110 KiB each passes every per-value check, but not the kernel: E2BIG.
+        var env = EnvApp.Create();
+        File.WriteAllText(Path.Combine(env, "slipway.json"), "{ \"services\": { \"web\": { \"start\": \"node server.js\", \"env\": {" +
+            string.Join(",", Enumerable.Range(0, 24).Select(i => $"\"E{i}\": \"{new string('e', 110 * 1024)}\"")) + "} } } }");
+        var tooLarge = await platform.DeployAsync(env, "sized2");
+        tooLarge.ExitCode.Should().NotBe(0, tooLarge.ToString());
+        var failed = JsonDocument.Parse((await platform.CliAsync("deployments", "--app", "sized2", "--json")).Out).RootElement[0];
+        failed.GetProperty("failedStep").GetString().Should().Be("config", failed.ToString());
+        failed.GetProperty("error").GetString().Should().Contain("could not be started: its environment is larger than Linux starts a process with")
+            .And.Contain("128 KiB per variable").And.NotContain("Win32").And.NotContain("\n");
+    }
+
+    [Fact]
     public async Task Values_come_from_a_file_or_stdin_and_a_secret_without_a_value_needs_a_terminal()
     {
         await using var platform = await TestPlatform.StartAsync();

@@ -22,8 +22,8 @@ internal static class ApiEndpoints
             Results.Ok(new PingDto("slipway", typeof(ApiEndpoints).Assembly.GetName().Version?.ToString(3), edge.Port, edge.HttpsPort, options.DataDir)));
 
         v1.MapGet("/apps", (Store store, AppViews views) => store.ListApps().Select(views.App));
-        v1.MapGet("/apps/{app}", (string app, Store store, AppViews views) =>
-            views.App(store.FindApp(app) ?? throw NoApp(app)));
+        v1.MapGet("/apps/{app}", (string app, Store store, AppViews views, HttpContext context) =>
+            views.App(AppScope.Require(context, store, app)));
 
         v1.MapPost("/apps/{app}/deployments", (string app, DeployBody body, DeployEngine engine, HttpContext context) =>
         {
@@ -38,38 +38,49 @@ internal static class ApiEndpoints
         });
         v1.MapGet("/apps/{app}/environments", (string app, Store store, AppViews views, HttpContext context) =>
             store.ListEnvironments(AppScope.Of(context, app).App).Select(views.App));
-        v1.MapGet("/apps/{app}/deployments", (string app, Store store, int? limit) =>
-            store.FindApp(app) is null ? throw NoApp(app) : store.ListDeployments(app, limit ?? 50).Select(AppViews.Deployment));
+        v1.MapGet("/apps/{app}/deployments", (string app, Store store, int? limit, HttpContext context) =>
+        {
+            AppScope.Require(context, store, app);
+            return store.ListDeployments(app, limit ?? 50).Select(AppViews.Deployment);
+        });
         v1.MapGet("/deployments/{id}", (string id, Store store) =>
             AppViews.Deployment(store.FindDeployment(id) ?? throw new UserException($"No deployment '{id}'.", 404)));
         v1.MapGet("/deployments/{id}/log", (string id, bool? follow, Store store, LogStore logs, HttpContext context) =>
             StreamDeploymentLogAsync(id, follow ?? false, store, logs, context));
 
-        v1.MapPost("/apps/{app}/rollback", (string app, RollbackBody? body, DeployEngine engine) =>
-            Results.Accepted(null, AppViews.Deployment(engine.Rollback(app, body?.To))));
-        v1.MapPost("/apps/{app}/restart", (string app, DeployEngine engine) =>
-            Results.Accepted(null, AppViews.Deployment(engine.Restart(app))));
-        v1.MapPost("/apps/{app}/cancel", (string app, DeployEngine engine) => new { cancelled = engine.Cancel(app) });
-        v1.MapPost("/apps/{app}/stop", async (string app, AppOperations apps, Store store, AppViews views) =>
+        v1.MapPost("/apps/{app}/rollback", (string app, RollbackBody? body, DeployEngine engine, HttpContext context) =>
+            Results.Accepted(null, AppViews.Deployment(engine.Rollback(AppScope.Of(context, app), body?.To))));
+        v1.MapPost("/apps/{app}/restart", (string app, DeployEngine engine, Store store, HttpContext context) =>
         {
+            AppScope.Require(context, store, app);
+            return Results.Accepted(null, AppViews.Deployment(engine.Restart(app)));
+        });
+        v1.MapPost("/apps/{app}/cancel", (string app, DeployEngine engine, HttpContext context) => new { cancelled = engine.Cancel(AppScope.Of(context, app)) });
+        v1.MapPost("/apps/{app}/stop", async (string app, AppOperations apps, Store store, AppViews views, HttpContext context) =>
+        {
+            AppScope.Require(context, store, app);
             await apps.StopAsync(app);
             return views.App(store.FindApp(app)!);
         });
-        v1.MapPost("/apps/{app}/start", async (string app, AppOperations apps, Store store, AppViews views) =>
+        v1.MapPost("/apps/{app}/start", async (string app, AppOperations apps, Store store, AppViews views, HttpContext context) =>
         {
+            AppScope.Require(context, store, app);
             await apps.StartAsync(app);
             return views.App(store.FindApp(app)!);
         });
-        v1.MapGet("/apps/{app}/events", (string app, Store store) =>
-            store.ListEvents(app).Select(e => new EventDto(e.At, e.Kind, e.Message, e.DeploymentId)));
-        v1.MapGet("/apps/{app}/metrics", (string app, Store store, Edge.AccessMetrics metrics) =>
-            store.FindApp(app) is null ? throw NoApp(app) : metrics.Snapshot(app));
+        v1.MapGet("/apps/{app}/events", (string app, Store store, HttpContext context) =>
+        {
+            AppScope.Require(context, store, app);
+            return store.ListEvents(app).Select(e => new EventDto(e.At, e.Kind, e.Message, e.DeploymentId));
+        });
+        v1.MapGet("/apps/{app}/metrics", (string app, Store store, Edge.AccessMetrics metrics, HttpContext context) =>
+        {
+            AppScope.Require(context, store, app);
+            return metrics.Snapshot(app);
+        });
         v1.MapGet("/apps/{app}/logs", (string app, string? since, string? service, int? tail, bool? follow, bool? access, Store store, LogStore logs, TimeProvider clock, HttpContext context) =>
         {
-            if (store.FindApp(app) is null)
-            {
-                throw NoApp(app);
-            }
+            AppScope.Require(context, store, app);
             DateTimeOffset? from = since is null ? null : ParseSince(since, clock);
             if (service is not null)
             {
@@ -88,8 +99,6 @@ internal static class ApiEndpoints
             return Results.Accepted();
         });
     }
-
-    private static UserException NoApp(string app) => AppErrors.NoApp(app);
 
     /// <summary>A --service filter names a service the app runs or ran in its recent deployments: a typo would
     /// otherwise show nothing, as if the service were quiet.</summary>

@@ -22,7 +22,7 @@ internal sealed class AppOperations(
 {
     public async Task StopAsync(string app)
     {
-        AppErrors.Require(store, app);
+        AppErrors.Require(store, store.RefOf(app));
         await engine.CancelAndWaitAsync(app);
         using (await locks.HoldAsync(app, CancellationToken.None))
         {
@@ -67,7 +67,7 @@ internal sealed class AppOperations(
     public async Task DestroyAsync(string app, bool keepDatabases = false, Func<string, Task>? report = null)
     {
         report ??= _ => Task.CompletedTask;
-        AppErrors.Require(store, app);
+        AppErrors.Require(store, store.RefOf(app));
         if (store.LiveElsewhereOnBuildsOf(app) is { Count: > 0 } users)
         {
             var names = string.Join(", ", users.Select(d => store.FindApp(d.App) is { } r ? $"{r.App} {r.Env}" : d.App));
@@ -77,7 +77,7 @@ internal sealed class AppOperations(
         await engine.CancelAndWaitAsync(app);
         using (await locks.HoldAsync(app, CancellationToken.None))
         {
-            var record = AppErrors.Require(store, app);
+            var record = AppErrors.Require(store, store.RefOf(app));
             await report("stopping its instances (no more writes: the final backups hold everything)");
             await runtime.StopAppAsync(app);
             try

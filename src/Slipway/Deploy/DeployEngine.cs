@@ -49,15 +49,16 @@ internal sealed partial class DeployEngine(
     }
 
     /// <summary>Back to <paramref name="toId"/>, or to the deployment that was live before the current one.</summary>
-    public DeploymentRecord Rollback(string app, string? toId)
+    public DeploymentRecord Rollback(AppRef owner, string? toId)
     {
-        var target = RollbackTargets.Resolve(store, app, toId);
+        var app = owner.Key;
+        var target = RollbackTargets.Resolve(store, owner, toId);
         recorded.RequireUsable(target, Pruned(target));
         var deployment = store.CreateDeployment(app, DeploymentKind.Rollback, target.Source, target.BuildId, target.Id,
             target.SpecJson, target.ConfigJson, target.CommitSha);
         Launch(deployment, token =>
         {
-            var now = RollbackTargets.Resolve(store, app, toId);
+            var now = RollbackTargets.Resolve(store, owner, toId);
             var release = recorded.Load(now, Pruned(now));
             // What the replaced release runs with: a saved value that differs from it was changed since (perhaps
             // while this rollback waited), and the write-back keeps it.
@@ -116,7 +117,7 @@ internal sealed partial class DeployEngine(
             {
                 // A rebuild is a deployment from source: the environment's databases are prepared first (a URL
                 // unset by hand comes back), and the config they give is checked again.
-                var record = AppErrors.Require(store, app);
+                var record = AppErrors.Require(store, store.RefOf(app));
                 plan = rebuild with { Config = await config.PrepareAsync(record.Ref, live.Spec, line => journal.Log(deployment, "databases", line), token) };
             }
             await ExecuteAsync(deployment, plan, token);
@@ -148,10 +149,10 @@ internal sealed partial class DeployEngine(
     }
 
     /// <summary>Cancels the app's running and queued deployments. Returns the ids cancelled.</summary>
-    public IReadOnlyList<string> Cancel(string app)
+    public IReadOnlyList<string> Cancel(AppRef owner)
     {
-        AppErrors.Require(store, app);
-        return CancelActive(app).Select(a => a.Id).ToList();
+        AppErrors.Require(store, owner);
+        return CancelActive(owner.Key).Select(a => a.Id).ToList();
     }
 
     /// <summary>Cancels the app's deployments and waits until each has stopped its steps and instances.</summary>

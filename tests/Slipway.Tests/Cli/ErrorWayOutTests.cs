@@ -80,6 +80,16 @@ public sealed class ErrorWayOutTests
         var environment = await platform.CliAsync("env", "ls", "--app", "shop", "--env", "stagin");
         environment.ExitCode.Should().Be(1);
         environment.Err.Should().Contain("shop has no environment 'stagin'. Did you mean --env staging? Its environments: production, staging.");
+        foreach (var command in new[] { new[] { "status" }, ["logs"], ["deployments"], ["rollback"], ["hosts", "ls"], ["restart"], ["stop"], ["cron", "ls"] })
+        {
+            var typed = await platform.CliAsync([.. command, "--app", "shop", "--env", "stagin"]);
+            typed.ExitCode.Should().Be(1, string.Join(" ", command));
+            typed.Err.Should().Contain("shop has no environment 'stagin'. Did you mean --env staging?", string.Join(" ", command))
+                .And.NotContain("shop-stagin", "the internal row name is never shown");
+        }
+        var app = await platform.CliAsync("status", "--app", "shpo");
+        app.ExitCode.Should().Be(1);
+        app.Err.Should().Contain("No app named 'shpo'. Did you mean 'shop'?");
 
         // The access log prints what its help says: time, service, then the request as key=value.
         using (await platform.GetAsync("shop", "/env/NOPE"))

@@ -34,7 +34,7 @@ internal static class ApiEndpoints
         v1.MapPost("/apps/{app}/promote", (string app, PromoteBody body, DeployEngine engine, HttpContext context) =>
         {
             var scope = AppScope.Of(context, app);
-            return Results.Accepted(null, AppViews.Deployment(engine.Promote(scope.App, body.From, body.To)));
+            return Results.Accepted(null, AppViews.Deployment(engine.Promote(scope.App, body.From, body.To, body.Create)));
         });
         v1.MapGet("/apps/{app}/environments", (string app, Store store, AppViews views, HttpContext context) =>
             store.ListEnvironments(AppScope.Of(context, app).App).Select(views.App));

@@ -127,14 +127,21 @@ internal sealed partial class DeployEngine(
 
     /// <summary>The exact build live in <paramref name="fromEnv"/> goes to <paramref name="toEnv"/> with that
     /// environment's config: no rebuild, the release command runs (against the target's database), then the
-    /// usual health gate.</summary>
-    public DeploymentRecord Promote(string app, string fromEnv, string toEnv)
+    /// usual health gate. A target environment that does not exist is created only with <paramref name="create"/>:
+    /// a mistyped --to must not start a new environment.</summary>
+    public DeploymentRecord Promote(string app, string fromEnv, string toEnv, bool create = false)
     {
         var (from, to) = (AppRef.Of(app, fromEnv), AppRef.Of(app, toEnv));
         var (fromKey, toKey) = (from.Key, to.Key);
         if (fromKey == toKey)
         {
             throw new UserException($"--from and --to are both {fromEnv}; promote moves a build from one environment to another.");
+        }
+        AppErrors.Require(store, from);
+        if (store.FindApp(toKey) is null && !create)
+        {
+            throw AppErrors.NoApp(store, to, $"To create environment {toEnv} with {fromEnv}'s build, add --create: " +
+                $"slipway promote --app {app} --from {fromEnv} --to {toEnv} --create");
         }
         var source = recorded.LiveOf(fromKey);
         store.EnsureApp(to);

@@ -87,6 +87,15 @@ public sealed class ErrorWayOutTests
             typed.Err.Should().Contain("shop has no environment 'stagin'. Did you mean --env staging?", string.Join(" ", command))
                 .And.NotContain("shop-stagin", "the internal row name is never shown");
         }
+        // A mistyped target creates nothing: promote needs --create for a new environment, db create for a new app.
+        var promote = await platform.CliAsync("promote", "--app", "shop", "--from", "staging", "--to", "stagin");
+        promote.ExitCode.Should().Be(1);
+        promote.Err.Should().Contain("shop has no environment 'stagin'. Did you mean --env staging?")
+            .And.Contain("slipway promote --app shop --from staging --to stagin --create");
+        var database = await platform.CliAsync("db", "create", "--app", "shpo");
+        database.ExitCode.Should().Be(1);
+        database.Err.Should().Contain("No app named 'shpo'. Did you mean 'shop'?").And.Contain("slipway db create --app shpo --create");
+        (await platform.CliAsync("apps", "--json")).Out.Should().NotContain("\"stagin\"").And.NotContain("shop-stagin\"").And.NotContain("shpo");
         var app = await platform.CliAsync("status", "--app", "shpo");
         app.ExitCode.Should().Be(1);
         app.Err.Should().Contain("No app named 'shpo'. Did you mean 'shop'?");

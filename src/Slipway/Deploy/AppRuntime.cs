@@ -18,7 +18,7 @@ namespace Slipway.Deploy;
 /// back into it if the new set fails (<see cref="StartAgain"/>); workers are never kept warm.
 /// </summary>
 internal sealed partial class AppRuntime(Supervisor supervisor, Routes routes, ProcessEnvironment environments, TimeProvider clock,
-    DeployOptions options, ILogger<AppRuntime> logger) : IRuntimeTarget
+    DeployOptions options, Store store, IEnvironmentResources resources, ILogger<AppRuntime> logger) : IRuntimeTarget
 {
     private static readonly TimeSpan DrainPoll = TimeSpan.FromMilliseconds(20);
     private readonly TimeSpan _warmWindow = options.WarmWindow;
@@ -203,8 +203,9 @@ internal sealed partial class AppRuntime(Supervisor supervisor, Routes routes, P
             }
             if (!outcome.Healthy)
             {
-                throw new DeployFailure("start", $"{name} {outcome.Detail} before becoming healthy; the live version keeps serving",
-                    instance.RecentLines());
+                var lines = instance.RecentLines();
+                throw new DeployFailure("start", $"{name} {outcome.Detail} before becoming healthy; the live version keeps serving" +
+                    DatabaseHint.For(store.RefOf(instance.Spec.App), instance.Spec.Environment, resources.VariablesOf(instance.Spec.App), lines), lines);
             }
         }
     }

@@ -61,6 +61,16 @@ public sealed class ErrorWayOutTests(ITestOutputHelper output)
         var withUrl = await platform.DeployAsync(migrate, "nodb");
         withUrl.ExitCode.Should().Be(1);
         withUrl.ToString().Should().Contain("ECONNREFUSED").And.NotContain("slipway db create");
+
+        // The same at start: an app that connects to its database before listening crashes with the hint.
+        var crashing = App("""
+            const socket = require('net').connect(5432, '127.0.0.1');
+            socket.on('error', e => { console.error('startup failed: ' + e.message); process.exit(1); });
+            """);
+        var started = await platform.DeployAsync(crashing, "nodbstart");
+        started.ExitCode.Should().Be(1);
+        started.ToString().Should().Contain("| startup failed: connect ECONNREFUSED 127.0.0.1:5432")
+            .And.Contain("the app has no DATABASE_URL: 'slipway db create --app nodbstart' gives it a database");
     }
 
     [Fact]

@@ -18,6 +18,7 @@ internal sealed class AppOperations(
     Config.SecretRedactor redactor,
     IEnvironmentResources resources,
     Edge.Routes routes,
+    IEnumerable<IAppActivity> activities,
     Microsoft.Extensions.Hosting.IHostApplicationLifetime lifetime)
 {
     public async Task StopAsync(string app)
@@ -78,14 +79,21 @@ internal sealed class AppOperations(
         using (await locks.HoldAsync(app, CancellationToken.None))
         {
             var record = AppErrors.Require(store, store.RefOf(app));
-            await report("stopping its instances (no more writes: the final backups hold everything)");
+            await report("stopping its instances and cron runs (no more writes: the final backups hold everything)");
+            // Marked stopped first, so the cron scheduler starts no run during the backups.
+            store.SetDesiredState(app, "stopped");
             await runtime.StopAppAsync(app);
             try
             {
+                foreach (var activity in activities)
+                {
+                    await activity.StopRunsAsync(app);
+                }
                 await resources.SecureForDestroyAsync(app, keepDatabases, report, CancellationToken.None);
             }
             catch (Exception e)
             {
+                store.SetDesiredState(app, record.DesiredState);
                 var again = await StartAgainAsync(record);
                 if (e is UserException user)
                 {

@@ -26,8 +26,8 @@ internal static class ApiEndpoints
             var me = AccessControl.Caller(context);
             return store.ListApps().Where(a => me.Can(Access.Permission.Read, a.Ref)).Select(views.App);
         }).RequireSignedIn("apps.list");
-        v1.MapGet("/apps/{app}", (string app, Store store, AppViews views) =>
-            views.App(store.FindApp(app) ?? throw NoApp(app))).RequireAccess(Access.Permission.Read, "apps.show");
+        v1.MapGet("/apps/{app}", (string app, Store store, AppViews views, HttpContext context) =>
+            views.App(AppScope.Require(context, store, app))).RequireAccess(Access.Permission.Read, "apps.show");
 
         v1.MapPost("/apps/{app}/deployments", (string app, DeployBody body, DeployEngine engine, HttpContext context) =>
         {
@@ -47,46 +47,56 @@ internal static class ApiEndpoints
             // The request's scope is the app; what it reads and what it changes are the two environments.
             AccessControl.Demand(context, Access.Permission.Read, AppRef.Of(scope.App, body.From), "promote");
             AccessControl.Demand(context, Access.Permission.Deploy, AppRef.Of(scope.App, body.To), "promote");
-            return Results.Accepted(null, AppViews.Deployment(engine.Promote(scope.App, body.From, body.To)));
+            return Results.Accepted(null, AppViews.Deployment(engine.Promote(scope.App, body.From, body.To, body.Create)));
         }).RequireSignedIn("promote");
         v1.MapGet("/apps/{app}/environments", (string app, Store store, AppViews views, HttpContext context) =>
             store.ListEnvironments(AppScope.Of(context, app).App).Where(e => AccessControl.Caller(context).Can(Access.Permission.Read, e.Ref)).Select(views.App))
             .RequireSignedIn("environments.list");
-        v1.MapGet("/apps/{app}/deployments", (string app, Store store, int? limit) =>
-            store.FindApp(app) is null ? throw NoApp(app) : store.ListDeployments(app, limit ?? 50).Select(AppViews.Deployment))
-            .RequireAccess(Access.Permission.Read, "deployments.list");
+        v1.MapGet("/apps/{app}/deployments", (string app, Store store, int? limit, HttpContext context) =>
+        {
+            AppScope.Require(context, store, app);
+            return store.ListDeployments(app, limit ?? 50).Select(AppViews.Deployment);
+        }).RequireAccess(Access.Permission.Read, "deployments.list");
         v1.MapGet("/deployments/{id}", (string id, Store store) =>
             AppViews.Deployment(store.FindDeployment(id) ?? throw new UserException($"No deployment '{id}'.", 404)))
             .RequireAccess(Access.Permission.Read, "deployments.show", DeploymentApp);
         v1.MapGet("/deployments/{id}/log", (string id, bool? follow, Store store, LogStore logs, HttpContext context) =>
             StreamDeploymentLogAsync(id, follow ?? false, store, logs, context)).RequireAccess(Access.Permission.Read, "deployments.log", DeploymentApp);
 
-        v1.MapPost("/apps/{app}/rollback", (string app, RollbackBody? body, DeployEngine engine) =>
-            Results.Accepted(null, AppViews.Deployment(engine.Rollback(app, body?.To)))).RequireAccess(Access.Permission.Deploy, "rollback");
-        v1.MapPost("/apps/{app}/restart", (string app, DeployEngine engine) =>
-            Results.Accepted(null, AppViews.Deployment(engine.Restart(app)))).RequireAccess(Access.Permission.Deploy, "restart");
-        v1.MapPost("/apps/{app}/cancel", (string app, DeployEngine engine) => new { cancelled = engine.Cancel(app) })
-            .RequireAccess(Access.Permission.Deploy, "cancel");
-        v1.MapPost("/apps/{app}/stop", async (string app, AppOperations apps, Store store, AppViews views) =>
+        v1.MapPost("/apps/{app}/rollback", (string app, RollbackBody? body, DeployEngine engine, HttpContext context) =>
+            Results.Accepted(null, AppViews.Deployment(engine.Rollback(AppScope.Of(context, app), body?.To)))).RequireAccess(Access.Permission.Deploy, "rollback");
+        v1.MapPost("/apps/{app}/restart", (string app, DeployEngine engine, Store store, HttpContext context) =>
         {
+            AppScope.Require(context, store, app);
+            return Results.Accepted(null, AppViews.Deployment(engine.Restart(app)));
+        }).RequireAccess(Access.Permission.Deploy, "restart");
+        v1.MapPost("/apps/{app}/cancel", (string app, DeployEngine engine, HttpContext context) => new { cancelled = engine.Cancel(AppScope.Of(context, app)) })
+            .RequireAccess(Access.Permission.Deploy, "cancel");
+        v1.MapPost("/apps/{app}/stop", async (string app, AppOperations apps, Store store, AppViews views, HttpContext context) =>
+        {
+            AppScope.Require(context, store, app);
             await apps.StopAsync(app);
             return views.App(store.FindApp(app)!);
         }).RequireAccess(Access.Permission.Deploy, "stop");
-        v1.MapPost("/apps/{app}/start", async (string app, AppOperations apps, Store store, AppViews views) =>
+        v1.MapPost("/apps/{app}/start", async (string app, AppOperations apps, Store store, AppViews views, HttpContext context) =>
         {
+            AppScope.Require(context, store, app);
             await apps.StartAsync(app);
             return views.App(store.FindApp(app)!);
         }).RequireAccess(Access.Permission.Deploy, "start");
-        v1.MapGet("/apps/{app}/events", (string app, Store store) =>
-            store.ListEvents(app).Select(e => new EventDto(e.At, e.Kind, e.Message, e.DeploymentId))).RequireAccess(Access.Permission.Read, "events");
-        v1.MapGet("/apps/{app}/metrics", (string app, Store store, Edge.AccessMetrics metrics) =>
-            store.FindApp(app) is null ? throw NoApp(app) : metrics.Snapshot(app)).RequireAccess(Access.Permission.Read, "metrics");
+        v1.MapGet("/apps/{app}/events", (string app, Store store, HttpContext context) =>
+        {
+            AppScope.Require(context, store, app);
+            return store.ListEvents(app).Select(e => new EventDto(e.At, e.Kind, e.Message, e.DeploymentId));
+        }).RequireAccess(Access.Permission.Read, "events");
+        v1.MapGet("/apps/{app}/metrics", (string app, Store store, Edge.AccessMetrics metrics, HttpContext context) =>
+        {
+            AppScope.Require(context, store, app);
+            return metrics.Snapshot(app);
+        }).RequireAccess(Access.Permission.Read, "metrics");
         v1.MapGet("/apps/{app}/logs", (string app, string? since, string? service, int? tail, bool? follow, bool? access, Store store, LogStore logs, TimeProvider clock, HttpContext context) =>
         {
-            if (store.FindApp(app) is null)
-            {
-                throw NoApp(app);
-            }
+            AppScope.Require(context, store, app);
             DateTimeOffset? from = since is null ? null : ParseSince(since, clock);
             if (service is not null)
             {
@@ -105,8 +115,6 @@ internal static class ApiEndpoints
             return Results.Accepted();
         });
     }
-
-    private static UserException NoApp(string app) => AppErrors.NoApp(app);
 
     /// <summary>The app environment a deployment id belongs to (null for an unknown id: the endpoint says 404).</summary>
     private static AppRef? DeploymentApp(HttpContext context)

@@ -27,4 +27,8 @@ internal static class AppScope
     /// <summary>The app environment of this request, whose key is <paramref name="key"/>.</summary>
     public static AppRef Of(HttpContext context, string key) =>
         context.Items.TryGetValue(ItemKey, out var scope) && scope is AppRef target ? target : AppRef.Of(key);
+
+    /// <summary>The row of this request's app environment, or the user error that names it as the user did (with
+    /// a did-you-mean), never by its row key.</summary>
+    public static State.AppRecord Require(HttpContext context, State.Store store, string key) => AppErrors.Require(store, Of(context, key));
 }

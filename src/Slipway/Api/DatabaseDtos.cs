@@ -2,7 +2,7 @@ using Slipway.Databases;
 
 namespace Slipway.Api;
 
-internal sealed record DatabaseCreateBody(string? Name, string? Type, string? Var, string? Server, string? MaxMemory, string? Schedule);
+internal sealed record DatabaseCreateBody(string? Name, string? Type, string? Var, string? Server, string? MaxMemory, string? Schedule, bool Create = false);
 
 internal sealed record DatabaseDto(string Name, string Type, string Env, string Server, string Database, string Var, string CreatedAt, string Schedule, bool Attached);
 

@@ -23,6 +23,11 @@ internal static class DatabaseEndpoints
         apps.MapPost("/databases", async (string app, DatabaseCreateBody body, DatabaseProvisioner provisioner, DeployEngine engine, Store store, HttpContext context) =>
         {
             var scope = AppScope.Of(context, app);
+            if (store.FindApp(app) is null && !body.Create)
+            {
+                // A typo must not create an app, or an environment with a database nobody asked for.
+                throw AppErrors.NoApp(store, scope, $"To give it a database before its first deploy, add --create: slipway db create {scope.Flags} --create");
+            }
             var type = body.Type is null ? DatabaseType.Postgres : DatabasesReader.Types.TryGetValue(body.Type, out var t) ? t
                 : throw new UserException($"--type {body.Type}: expected postgres or redis.");
             var name = body.Name ?? (type == DatabaseType.Redis ? "cache" : "main");

@@ -18,7 +18,7 @@ internal static class DestroyEndpoints
         api.MapGet("/v1/apps/{app}/destroy-plan", async (string app, bool? keepDatabases, Store store, AppHosts hosts, EnvironmentResources resources,
             HttpContext context) =>
         {
-            var record = AppErrors.Require(store, app);
+            var record = AppScope.Require(context, store, app);
             var keep = keepDatabases ?? false;
             var databases = await resources.PlanAsync(app, context.RequestAborted);
             return new DestroyPlanDto(record.App, record.Env, store.ListDeployments(app, int.MaxValue).Count, store.ListBuilds(app).Count,
@@ -26,18 +26,18 @@ internal static class DestroyEndpoints
         }).RequireAccess(Access.Permission.Destroy, "destroy.plan");
         api.MapPost("/v1/apps/{app}/destroy", (string app, DestroyBody? body, AppOperations apps, Store store, EnvironmentResources resources,
             HttpContext context) =>
-            ProgressStream.RunAsync(context, progress => DestroyAsync(app, body?.KeepDatabases ?? false, apps, store, resources, progress, context.RequestAborted)))
+            ProgressStream.RunAsync(context, progress => DestroyAsync(AppScope.Require(context, store, app).Ref, body?.KeepDatabases ?? false, apps, store, resources, progress, context.RequestAborted)))
             .RequireAccess(Access.Permission.Destroy, "destroy");
         api.MapDelete("/v1/apps/{app}", async (string app, bool? keepDatabases, AppOperations apps, Store store, EnvironmentResources resources,
             HttpContext context) =>
-            await DestroyAsync(app, keepDatabases ?? false, apps, store, resources, OperationProgress.None, context.RequestAborted))
+            await DestroyAsync(AppScope.Require(context, store, app).Ref, keepDatabases ?? false, apps, store, resources, OperationProgress.None, context.RequestAborted))
             .RequireAccess(Access.Permission.Destroy, "destroy");
     }
 
-    private static async Task<DestroyedDto> DestroyAsync(string key, bool keep, AppOperations apps, Store store, EnvironmentResources resources,
+    private static async Task<DestroyedDto> DestroyAsync(AppRef owner, bool keep, AppOperations apps, Store store, EnvironmentResources resources,
         OperationProgress progress, CancellationToken token)
     {
-        var owner = AppErrors.Require(store, key).Ref;
+        var key = owner.Key;
         var plan = await resources.PlanAsync(key, token);
         // Not tied to the client from here on: a destroy half done because the client hung up would be the worst
         // outcome, so a step that can no longer be written is dropped, not thrown into the destroy.

@@ -6,7 +6,7 @@ internal sealed record DeployBody(string Source, string? Ref, IReadOnlyList<stri
 
 internal sealed record RollbackBody(string? To);
 
-internal sealed record PromoteBody(string From, string To);
+internal sealed record PromoteBody(string From, string To, bool Create = false);
 
 internal sealed record DeploymentDto(
     string Id, long Number, string App, DeploymentKind Kind, DeploymentStatus Status, string? FailedStep, string? Error,

@@ -13,14 +13,14 @@ internal static class HostEndpoints
     public static void MapHostsApi(this IEndpointRouteBuilder api)
     {
         var apps = api.MapGroup("/v1/apps/{app}/hosts");
-        apps.MapGet("", (string app, Store store, AppHosts hosts, EdgeServer edge) =>
+        apps.MapGet("", (string app, Store store, AppHosts hosts, EdgeServer edge, HttpContext context) =>
         {
-            AppErrors.Require(store, app);
+            AppScope.Require(context, store, app);
             return List(app, hosts, edge);
         }).RequireAccess(Access.Permission.Read, "hosts.list");
-        apps.MapPost("", (string app, HostsBody body, Store store, AppHosts hosts, EdgeServer edge) =>
+        apps.MapPost("", (string app, HostsBody body, Store store, AppHosts hosts, EdgeServer edge, HttpContext context) =>
         {
-            AppErrors.Require(store, app);
+            AppScope.Require(context, store, app);
             if (body.Hosts is not { Count: > 0 })
             {
                 throw new UserException("Give the hostname to add, like: slipway hosts add --app APP shop.example.com");
@@ -28,9 +28,9 @@ internal static class HostEndpoints
             hosts.Add(app, body.Hosts);
             return List(app, hosts, edge);
         }).RequireAccess(Access.Permission.ManageDomains, "hosts.add");
-        apps.MapDelete("/{host}", (string app, string host, Store store, AppHosts hosts, EdgeServer edge) =>
+        apps.MapDelete("/{host}", (string app, string host, Store store, AppHosts hosts, EdgeServer edge, HttpContext context) =>
         {
-            AppErrors.Require(store, app);
+            AppScope.Require(context, store, app);
             hosts.Remove(app, host);
             return List(app, hosts, edge);
         }).RequireAccess(Access.Permission.ManageDomains, "hosts.remove");

@@ -178,7 +178,8 @@ internal static class AppCommands
                     throw new UserException($"Nothing was destroyed: destroy asks for the app name on a terminal, and there is none here. " +
                         $"To destroy without asking (scripts): slipway destroy {owner.Flags}{(keepDatabases ? " --keep-databases" : "")} --yes");
                 }
-                cli.Out.Write($"Type {plan.App} to destroy {owner} as listed above: ");
+                // With --json standard output is for the result alone: the question goes to standard error.
+                (json ? cli.Err : cli.Out).Write(json ? $"Type {plan.App} to destroy {owner}: " : $"Type {plan.App} to destroy {owner} as listed above: ");
                 if (Console.ReadLine()?.Trim() != plan.App)
                 {
                     throw new UserException("Not confirmed; nothing was destroyed.");

@@ -36,6 +36,17 @@ internal static class CliApp
             root.Subcommands.Add(command);
         }
         var parse = root.Parse(args);
+        if (parse.Action is System.CommandLine.Invocation.ParseErrorAction && cli.JsonErrors)
+        {
+            // A script asked for JSON: the mistake is JSON too, on standard output like every other --json error.
+            var command = string.Join(' ', parse.CommandResult.Command is var c && c != root ? Path(c) : []);
+            cli.WriteJson(new
+            {
+                error = string.Join(" ", parse.Errors.Select(e => e.Message)) + $" Run './slipway {(command.Length > 0 ? command + " " : "")}--help' for usage.",
+                status = 400,
+            });
+            return 1;
+        }
         if (parse.Action is System.CommandLine.Invocation.ParseErrorAction mistake)
         {
             // A typo gets the error and the suggestion, not pages of help.

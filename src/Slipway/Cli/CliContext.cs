@@ -173,8 +173,16 @@ internal sealed partial class CliContext(TextWriter output, TextWriter error)
         }
         catch (Exception e) when (e is HttpRequestException or IOException)
         {
-            await Err.WriteLineAsync("error: lost the connection to the Slipway platform (did it stop?). " +
-                "Check it with 'slipway apps'; 'slipway deployments --app APP' shows how a deployment ended.");
+            const string lost = "lost the connection to the Slipway platform (did it stop?). " +
+                "Check it with 'slipway apps'; 'slipway deployments --app APP' shows how a deployment ended.";
+            if (JsonErrors)
+            {
+                WriteJson(new { error = lost, status = 503 });
+            }
+            else
+            {
+                await Err.WriteLineAsync("error: " + lost);
+            }
             return 1;
         }
     }

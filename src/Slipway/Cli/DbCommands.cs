@@ -35,15 +35,16 @@ internal static class DbCommands
         var variable = new Option<string>("--var") { Description = "The config var for its URL (default DATABASE_URL, REDIS_URL for redis)" };
         var server = new Option<string>("--server") { Description = "A server added with 'slipway db server add' (default: the managed cluster)" };
         var schedule = new Option<string>("--schedule") { Description = "Backup schedule, cron in UTC (default \"0 3 * * *\")" };
+        var create = new Option<bool>("--create") { Description = "Create the app (or --env environment) if nobody deployed it yet" };
         var command = new Command("create", "Give the environment its own database and role, and its URL as a secret config var")
         {
-            app, name, type, variable, server, schedule, CliContext.JsonOutput,
+            app, name, type, variable, server, schedule, create, CliContext.JsonOutput,
         };
         command.SetAction((parse, token) => cli.RunAsync(async () =>
         {
             using var api = cli.Api(parse);
             var created = await api.PostAsync<DatabaseCreatedDto>($"v1/apps/{parse.GetValue(app)}/databases",
-                new DatabaseCreateBody(parse.GetValue(name), parse.GetValue(type), parse.GetValue(variable), parse.GetValue(server), null, parse.GetValue(schedule)), token);
+                new DatabaseCreateBody(parse.GetValue(name), parse.GetValue(type), parse.GetValue(variable), parse.GetValue(server), null, parse.GetValue(schedule), parse.GetValue(create)), token);
             return await FinishAsync(cli, api, parse.GetValue(CliContext.JsonOutput), created, created.Deployment,
                 $"Database {created.Database.Name} ({created.Database.Type}) is ready; its URL is the secret config var {created.Database.Var}.", token);
         }));

@@ -23,15 +23,16 @@ internal static class DeployCommands
         var app = AppOption.Required();
         var from = new Option<string>("--from") { Description = "The environment whose live build goes", Required = true };
         var to = new Option<string>("--to") { Description = "The environment it goes to", DefaultValueFactory = _ => "production" };
+        var create = new Option<bool>("--create") { Description = "Create the --to environment if it does not exist yet" };
         var command = new Command("promote", "Deploy the exact build live in one environment to another, with the target's config (no rebuild)")
         {
-            app, from, to, CliContext.JsonOutput,
+            app, from, to, create, CliContext.JsonOutput,
         };
         command.SetAction((parse, token) => cli.RunAsync(async () =>
         {
             using var api = new ApiClient(CliContext.DataDir(parse));
             var deployment = await api.PostAsync<DeploymentDto>($"v1/apps/{parse.GetValue(app)}/promote",
-                new PromoteBody(parse.GetValue(from)!, parse.GetValue(to)!), token);
+                new PromoteBody(parse.GetValue(from)!, parse.GetValue(to)!, parse.GetValue(create)), token);
             return await FinishAsync(cli, api, deployment, false, parse.GetValue(CliContext.JsonOutput), token);
         }));
         return command;

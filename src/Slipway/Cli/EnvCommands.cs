@@ -147,10 +147,33 @@ internal static class EnvCommands
                 value.Length = Math.Max(0, value.Length - 1);
                 continue;
             }
-            value.Append(key.KeyChar);
+            if (key.KeyChar != '\0')
+            {
+                // Keys without a character (arrows, function keys) are not part of the value.
+                value.Append(key.KeyChar);
+            }
+        }
+        // A pasted multi-line value (a PEM key) ends its first line with Enter and leaves the rest waiting.
+        var pending = false;
+        while (Console.KeyAvailable)
+        {
+            Console.ReadKey(intercept: true);
+            pending = true;
         }
         cli.Err.WriteLine();
-        return value.Length > 0 ? value.ToString() : throw new UserException($"No value entered for {name}; nothing was saved.");
+        return PromptProblem(app, name, value.ToString(), pending) is { } problem ? throw new UserException(problem) : value.ToString();
+    }
+
+    /// <summary>Why a value typed or pasted at the no-echo prompt is not taken, or null: nothing entered, or a
+    /// multi-line value (a PEM block, or input still waiting after Enter), of which the prompt got only the first line.</summary>
+    internal static string? PromptProblem(string app, string name, string value, bool pendingAfterEnter)
+    {
+        if (pendingAfterEnter || value.StartsWith("-----BEGIN", StringComparison.Ordinal))
+        {
+            return $"{name} looks like a multi-line value (a key or certificate), and the prompt takes one line; nothing was saved. " +
+                $"Give it from a file: slipway env set --app {app} --secret {name} --from-file FILE";
+        }
+        return value.Length == 0 ? $"No value entered for {name}; nothing was saved." : null;
     }
 
     private static Command Unset(CliContext cli)

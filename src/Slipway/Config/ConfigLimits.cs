@@ -1,5 +1,4 @@
-using System.Globalization;
-using System.Text;
+using Slipway.Manifests;
 
 namespace Slipway.Config;
 
@@ -11,7 +10,7 @@ namespace Slipway.Config;
 internal static class ConfigLimits
 {
     /// <summary>MAX_ARG_STRLEN without the NUL: the longest "NAME=value" in UTF-8 bytes.</summary>
-    public const int MaxVariableBytes = 128 * 1024 - 1;
+    public const int MaxVariableBytes = EnvironmentSize.MaxVariableBytes;
 
     /// <summary>The whole config of an environment: half of the 2 MiB, leaving the rest for what the platform adds
     /// (PATH, HOME, SLIPWAY_*, the messages URL and token), the manifest's own env and the command line.</summary>
@@ -28,10 +27,7 @@ internal static class ConfigLimits
     }
 
     /// <summary>Why a variable of <paramref name="bytes"/> bytes as NAME=value cannot reach a process, or null.</summary>
-    public static string? SizeProblem(string name, long bytes) => bytes > MaxVariableBytes
-        ? $"{name} is {Size(bytes)} as NAME=value; a process can be started with at most {Size(MaxVariableBytes)} per variable " +
-          "(Linux MAX_ARG_STRLEN, 128 KiB). Keep large data in a file the app reads and put its path in the variable"
-        : null;
+    public static string? SizeProblem(string name, long bytes) => EnvironmentSize.Problem(name, bytes);
 
     /// <summary>Why the environment <paramref name="vars"/> is too large for a process, or null.</summary>
     public static string? TotalProblem(IReadOnlyDictionary<string, string> vars)
@@ -46,9 +42,7 @@ internal static class ConfigLimits
     /// <summary>What a config takes of the 2 MiB: each "NAME=value", its NUL and its pointer.</summary>
     public static long Total(IReadOnlyDictionary<string, string> vars) => vars.Sum(kv => (long)EntryBytes(kv.Key, kv.Value) + 1 + 8);
 
-    private static int EntryBytes(string name, string value) => Encoding.UTF8.GetByteCount(name) + 1 + Encoding.UTF8.GetByteCount(value);
+    private static int EntryBytes(string name, string value) => EnvironmentSize.EntryBytes(name, value);
 
-    private static string Size(long bytes) => bytes >= 1024 * 1024 && bytes % (1024 * 1024) == 0
-        ? $"{bytes / (1024 * 1024)} MiB"
-        : string.Create(CultureInfo.InvariantCulture, $"{bytes:N0} bytes");
+    private static string Size(long bytes) => EnvironmentSize.Format(bytes);
 }

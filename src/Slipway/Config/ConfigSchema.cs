@@ -13,17 +13,25 @@ internal static class ConfigSchema
     public static IReadOnlyList<string> Check(string target, IReadOnlyList<VariableSpec> variables, ConfigSnapshot config, string environment)
     {
         var problems = new List<string>();
-        // Values saved before `env set` checked sizes would fail the start with an exception of the OS.
-        foreach (var name in config.Vars.Keys.Order(StringComparer.Ordinal))
+        // Sizes of what the process gets, defaults included: values saved before `env set` checked sizes, or
+        // defaults that take the config over the limit, would fail the start with an error of the OS.
+        var started = WithDefaults(variables, config);
+        var defaults = (started.Defaults ?? []).Except(config.Defaults ?? []).ToHashSet(StringComparer.Ordinal);
+        foreach (var name in started.Vars.Keys.Order(StringComparer.Ordinal))
         {
-            if (ConfigLimits.VariableProblem(name, config.Vars[name]) is { } tooLarge)
+            if (ConfigLimits.VariableProblem(name, started.Vars[name]) is { } tooLarge)
             {
-                problems.Add($"{tooLarge}: slipway env unset --app {target} {name}");
+                problems.Add(defaults.Contains(name)
+                    ? $"{tooLarge}: give variables.{name}.default in slipway.json a smaller value"
+                    : $"{tooLarge}: slipway env unset --app {target} {name}");
             }
         }
-        if (ConfigLimits.TotalProblem(config.Vars) is { } tooMuch)
+        if (ConfigLimits.TotalProblem(started.Vars) is { } tooMuch)
         {
-            problems.Add($"{tooMuch}: slipway env unset --app {target} <the largest>");
+            problems.Add(defaults.Count == 0
+                ? $"{tooMuch}: slipway env unset --app {target} <the largest>"
+                : $"{tooMuch} (with slipway.json's defaults for {string.Join(", ", defaults.Order(StringComparer.Ordinal))}): " +
+                  $"slipway env unset --app {target} <the largest>, or smaller defaults in slipway.json");
         }
         foreach (var v in variables)
         {

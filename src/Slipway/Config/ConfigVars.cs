@@ -116,12 +116,14 @@ internal sealed class ConfigVars(Store store, Keyring keyring, SecretRedactor re
     }
 
     /// <summary>After a rollback went live: the environment's own stored vars become the config the release runs
-    /// with (<see cref="ConfigWriteBack"/>), in one transaction; shared vars are never changed.</summary>
-    public ConfigWriteBack WriteBack(AppRef target, ConfigSnapshot release, IReadOnlyList<VariableSpec> declared)
+    /// with (<see cref="ConfigWriteBack"/>), in one transaction; shared vars, <paramref name="resourceVariables"/> and
+    /// names changed since <paramref name="replaced"/> went live are never changed.</summary>
+    public ConfigWriteBack WriteBack(AppRef target, ConfigSnapshot release, IReadOnlyList<VariableSpec> declared, ConfigSnapshot? replaced,
+        IReadOnlyCollection<string> resourceVariables)
     {
         lock (_writes)
         {
-            var plan = ConfigWriteBack.Plan(release, declared, Stored(target.App, target.Env), Stored(target.App, Shared));
+            var plan = ConfigWriteBack.Plan(release, declared, Stored(target.App, target.Env), Stored(target.App, Shared), replaced, resourceVariables);
             if (!plan.ChangesNothing)
             {
                 store.ChangeConfig(target.App, target.Env, plan.Set.Select(v => (v.Name, keyring.Encrypt(v.Value), v.Secret)), plan.Unset);
@@ -183,15 +185,22 @@ internal sealed class ConfigVars(Store store, Keyring keyring, SecretRedactor re
     /// <summary>At start-up: the redactor learns every current secret.</summary>
     public void LoadSecrets()
     {
+        // Collected first and registered in one batch per environment: each registration rebuilds its search.
+        var byKey = new Dictionary<string, List<(string Name, string Value)>>(StringComparer.Ordinal);
         foreach (var v in store.ListAllConfig().Where(v => v.Secret != 0))
         {
             var keys = v.Env == Shared
                 ? store.ListEnvironments(v.App).Select(e => e.Name).Append(v.App).Distinct()
                 : [new AppRef(v.App, v.Env).Key];
+            var value = keyring.Decrypt(v.ValueEnc);
             foreach (var key in keys)
             {
-                redactor.Register(key, [(v.Name, keyring.Decrypt(v.ValueEnc))]);
+                (byKey.TryGetValue(key, out var list) ? list : byKey[key] = []).Add((v.Name, value));
             }
+        }
+        foreach (var (key, secrets) in byKey)
+        {
+            redactor.Register(key, secrets);
         }
     }
 

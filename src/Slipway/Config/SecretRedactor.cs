@@ -20,6 +20,7 @@ internal sealed class SecretRedactor
 {
     // Shorter values would redact ordinary words and numbers everywhere; the schema asks secrets to be long.
     private const int MinimumLength = 4;
+    private const int AnchorLength = 32;
     private readonly ConcurrentDictionary<string, Patterns> _byApp = new();
 
     public void Register(string app, IEnumerable<(string Name, string Value)> secrets)
@@ -44,22 +45,30 @@ internal sealed class SecretRedactor
             return text;
         }
         var span = text.AsSpan();
-        var at = span.IndexOfAny(patterns.Search);
-        if (at < 0)
+        StringBuilder? result = null;
+        var copied = 0;
+        var position = 0;
+        while (position < text.Length)
         {
-            return text;
+            var at = span[position..].IndexOfAny(patterns.Search);
+            if (at < 0)
+            {
+                break;
+            }
+            var start = position + at;
+            // The search finds an anchor (a form's first characters); only the whole form is a secret.
+            if (patterns.LongestAt(text, start) is { } form)
+            {
+                result ??= new StringBuilder(text.Length);
+                result.Append(span[copied..start]).Append("[secret ").Append(form.Name).Append(']');
+                position = copied = start + form.Value.Length;
+            }
+            else
+            {
+                position = start + 1;
+            }
         }
-        var result = new StringBuilder(text.Length);
-        var from = 0;
-        while (at >= 0)
-        {
-            var start = from + at;
-            var (value, name) = patterns.LongestAt(text, start);
-            result.Append(span[from..start]).Append("[secret ").Append(name).Append(']');
-            from = start + value.Length;
-            at = span[from..].IndexOfAny(patterns.Search);
-        }
-        return result.Append(span[from..]).ToString();
+        return result is null ? text : result.Append(span[copied..]).ToString();
     }
 
     public void Forget(string app) => _byApp.TryRemove(app, out _);
@@ -86,20 +95,23 @@ internal sealed class SecretRedactor
             var forms = sources.SelectMany(s => SecretForms.Of(s.Value).Select(form => (Value: form, s.Name)))
                 .DistinctBy(f => f.Value).OrderByDescending(f => f.Value.Length).ThenBy(f => f.Value, StringComparer.Ordinal).ToArray();
             var byFirstChar = forms.GroupBy(f => f.Value[0]).ToDictionary(g => g.Key, g => g.ToArray());
-            return new Patterns(sources, byFirstChar, SearchValues.Create(forms.Select(f => f.Value).ToArray(), StringComparison.Ordinal));
+            // Only each form's anchor (its first characters) goes into the search: the search structure grows with
+            // the text it holds (whole 120 KiB secrets made it hundreds of MiB), and a match is verified whole.
+            var anchors = forms.Select(f => f.Value.Length > AnchorLength ? f.Value[..AnchorLength] : f.Value).Distinct(StringComparer.Ordinal).ToArray();
+            return new Patterns(sources, byFirstChar, SearchValues.Create(anchors, StringComparison.Ordinal));
         }
 
         /// <summary>The longest form that starts at <paramref name="index"/> (the search found one there).</summary>
-        public (string Value, string Name) LongestAt(string text, int index)
+        public (string Value, string Name)? LongestAt(string text, int index)
         {
-            foreach (var form in _byFirstChar[text[index]])
+            foreach (var form in _byFirstChar.GetValueOrDefault(text[index]) ?? [])
             {
                 if (text.AsSpan(index).StartsWith(form.Value, StringComparison.Ordinal))
                 {
                     return form;
                 }
             }
-            throw new InvalidOperationException("the search reported a secret that no form matches");
+            return null;
         }
     }
 }

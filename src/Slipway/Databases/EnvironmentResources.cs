@@ -23,6 +23,8 @@ internal sealed class EnvironmentResources(
     public Task PrepareAsync(AppRef target, IReadOnlyList<DatabaseSpec> declared, Action<string> log, CancellationToken token) =>
         provisioner.PrepareAsync(target, declared, log, token);
 
+    public IReadOnlyList<string> VariablesOf(string key) => databases.ListFor(key).Select(d => d.VarName).Distinct().ToList();
+
     /// <summary>What destroying the environment row <paramref name="key"/> does to its databases, before it does it.</summary>
     public async Task<IReadOnlyList<Item>> PlanAsync(string key, CancellationToken token)
     {

@@ -4,9 +4,6 @@ namespace Slipway.Deploy;
 
 internal static class AppErrors
 {
-    public static UserException NoApp(string app) =>
-        new($"No app named '{app}'. 'slipway apps' lists the apps; 'slipway deploy DIR --app {app}' creates it.", 404);
-
     /// <summary>No row for <paramref name="target"/>: says which existing app or environment was probably meant.
     /// <paramref name="create"/> is how this command would create it (default: a deploy).</summary>
     public static UserException NoApp(Store store, AppRef target, string? create = null)
@@ -24,7 +21,9 @@ internal static class AppErrors
             (create ?? $"'slipway deploy DIR {target.Flags}' creates it."), 404);
     }
 
-    public static AppRecord Require(Store store, string app) => store.FindApp(app) ?? throw NoApp(store, AppRef.Of(app));
+    /// <summary>The row of <paramref name="target"/> (the request's own app and environment, so a missing one is
+    /// named as the user typed it, never by its internal row key), or the user error with a did-you-mean.</summary>
+    public static AppRecord Require(Store store, AppRef target, string? create = null) => store.FindApp(target.Key) ?? throw NoApp(store, target, create);
 
     /// <summary>The name nearest to <paramref name="typed"/> by edit distance (a swap of two neighbours counts
     /// as one edit), if it is near enough to be a typo: at most a third of the name's length, at least one.</summary>

@@ -18,11 +18,12 @@ internal sealed class AppOperations(
     Config.SecretRedactor redactor,
     IEnvironmentResources resources,
     Edge.Routes routes,
+    IEnumerable<IAppActivity> activities,
     Microsoft.Extensions.Hosting.IHostApplicationLifetime lifetime)
 {
     public async Task StopAsync(string app)
     {
-        AppErrors.Require(store, app);
+        AppErrors.Require(store, store.RefOf(app));
         await engine.CancelAndWaitAsync(app);
         using (await locks.HoldAsync(app, CancellationToken.None))
         {
@@ -75,7 +76,7 @@ internal sealed class AppOperations(
     public async Task DestroyAsync(string app, bool keepDatabases = false, Func<string, Task>? report = null)
     {
         report ??= _ => Task.CompletedTask;
-        AppErrors.Require(store, app);
+        AppErrors.Require(store, store.RefOf(app));
         if (store.LiveElsewhereOnBuildsOf(app) is { Count: > 0 } users)
         {
             var names = string.Join(", ", users.Select(d => store.FindApp(d.App) is { } r ? $"{r.App} {r.Env}" : d.App));
@@ -85,15 +86,22 @@ internal sealed class AppOperations(
         await engine.CancelAndWaitAsync(app);
         using (await locks.HoldAsync(app, CancellationToken.None))
         {
-            var record = AppErrors.Require(store, app);
-            await report("stopping its instances (no more writes: the final backups hold everything)");
+            var record = AppErrors.Require(store, store.RefOf(app));
+            await report("stopping its instances and cron runs (no more writes: the final backups hold everything)");
+            // Marked stopped first, so the cron scheduler starts no run during the backups.
+            store.SetDesiredState(app, "stopped");
             await runtime.StopAppAsync(app);
             try
             {
+                foreach (var activity in activities)
+                {
+                    await activity.StopRunsAsync(app);
+                }
                 await resources.SecureForDestroyAsync(app, keepDatabases, report, CancellationToken.None);
             }
             catch (Exception e)
             {
+                store.SetDesiredState(app, record.DesiredState);
                 var again = await StartAgainAsync(record);
                 if (e is UserException user)
                 {

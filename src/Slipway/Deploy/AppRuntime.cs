@@ -18,7 +18,7 @@ namespace Slipway.Deploy;
 /// back into it if the new set fails (<see cref="StartAgain"/>); workers are never kept warm.
 /// </summary>
 internal sealed partial class AppRuntime(Supervisor supervisor, Routes routes, ProcessEnvironment environments, TimeProvider clock,
-    DeployOptions options, Store store, ILogger<AppRuntime> logger) : IRuntimeTarget
+    DeployOptions options, Store store, IEnvironmentResources resources, ILogger<AppRuntime> logger) : IRuntimeTarget
 {
     /// <summary>Taken by whatever points an app's hostnames somewhere (<see cref="AppHosts"/>' changes and switches,
     /// a stop parking the app), so a `hosts add` cannot route hostnames back at instances that are stopping.</summary>
@@ -208,10 +208,15 @@ internal sealed partial class AppRuntime(Supervisor supervisor, Routes routes, P
                     "; the live version keeps serving", instance.RecentLines());
             }
             var outcome = await started;
+            if (outcome.TooLarge)
+            {
+                throw DeployFailure.EnvironmentTooLarge(name);
+            }
             if (!outcome.Healthy)
             {
-                throw new DeployFailure("start", $"{name} {outcome.Detail} before becoming healthy; the live version keeps serving",
-                    instance.RecentLines());
+                var lines = instance.RecentLines();
+                throw new DeployFailure("start", $"{name} {outcome.Detail} before becoming healthy; the live version keeps serving" +
+                    DatabaseHint.For(store.RefOf(instance.Spec.App), instance.Spec.Environment, resources.VariablesOf(instance.Spec.App), lines), lines);
             }
         }
     }

@@ -26,6 +26,7 @@ internal sealed partial class DeployEngine(
     Rollout rollout,
     DeploymentJournal journal,
     ConfigVars configVars,
+    IEnvironmentResources resources,
     DeployOptions options,
     ILogger<DeployEngine> logger)
 {
@@ -48,28 +49,35 @@ internal sealed partial class DeployEngine(
     }
 
     /// <summary>Back to <paramref name="toId"/>, or to the deployment that was live before the current one.</summary>
-    public DeploymentRecord Rollback(string app, string? toId)
+    public DeploymentRecord Rollback(AppRef owner, string? toId)
     {
-        var target = RollbackTargets.Resolve(store, app, toId);
+        var app = owner.Key;
+        var target = RollbackTargets.Resolve(store, owner, toId);
         recorded.RequireUsable(target, Pruned(target));
         var deployment = store.CreateDeployment(app, DeploymentKind.Rollback, target.Source, target.BuildId, target.Id,
             target.SpecJson, target.ConfigJson, target.CommitSha);
         Launch(deployment, token =>
         {
-            var now = RollbackTargets.Resolve(store, app, toId);
+            var now = RollbackTargets.Resolve(store, owner, toId);
             var release = recorded.Load(now, Pruned(now));
-            return ExecuteAsync(deployment, ReleasePlanner.Rollback(deployment.Id, release), token, () => WriteBackConfig(deployment, release));
+            // What the replaced release runs with: a saved value that differs from it was changed since (perhaps
+            // while this rollback waited), and the write-back keeps it.
+            var replaced = store.FindApp(app)?.LiveDeploymentId is { } liveId && store.FindDeployment(liveId) is { } live
+                ? configVars.Open(app, live.ConfigJson)
+                : null;
+            return ExecuteAsync(deployment, ReleasePlanner.Rollback(deployment.Id, release), token, () => WriteBackConfig(deployment, release, replaced));
         });
         return deployment;
     }
 
     /// <summary>A rollback went live: the environment's saved config becomes the config it runs with, so the next
     /// `env set` builds on what is live. Names only in the log, never values; shared vars are only warned about.</summary>
-    private void WriteBackConfig(DeploymentRecord deployment, RecordedRelease release)
+    private void WriteBackConfig(DeploymentRecord deployment, RecordedRelease release, ConfigSnapshot? replaced)
     {
         try
         {
-            var written = configVars.WriteBack(store.RefOf(deployment.App), release.Config, release.Spec.Variables);
+            var written = configVars.WriteBack(store.RefOf(deployment.App), release.Config, release.Spec.Variables, replaced,
+                resources.VariablesOf(deployment.App));
             journal.Log(deployment, "deploy", written.Changes.Count == 0
                 ? "the saved config already is the config this release runs with"
                 : $"the saved config is now the config this release runs with: {string.Join(" ", written.Changes)}");
@@ -109,7 +117,7 @@ internal sealed partial class DeployEngine(
             {
                 // A rebuild is a deployment from source: the environment's databases are prepared first (a URL
                 // unset by hand comes back), and the config they give is checked again.
-                var record = AppErrors.Require(store, app);
+                var record = AppErrors.Require(store, store.RefOf(app));
                 plan = rebuild with { Config = await config.PrepareAsync(record.Ref, live.Spec, line => journal.Log(deployment, "databases", line), token) };
             }
             await ExecuteAsync(deployment, plan, token);
@@ -119,14 +127,21 @@ internal sealed partial class DeployEngine(
 
     /// <summary>The exact build live in <paramref name="fromEnv"/> goes to <paramref name="toEnv"/> with that
     /// environment's config: no rebuild, the release command runs (against the target's database), then the
-    /// usual health gate.</summary>
-    public DeploymentRecord Promote(string app, string fromEnv, string toEnv)
+    /// usual health gate. A target environment that does not exist is created only with <paramref name="create"/>:
+    /// a mistyped --to must not start a new environment.</summary>
+    public DeploymentRecord Promote(string app, string fromEnv, string toEnv, bool create = false)
     {
         var (from, to) = (AppRef.Of(app, fromEnv), AppRef.Of(app, toEnv));
         var (fromKey, toKey) = (from.Key, to.Key);
         if (fromKey == toKey)
         {
             throw new UserException($"--from and --to are both {fromEnv}; promote moves a build from one environment to another.");
+        }
+        AppErrors.Require(store, from);
+        if (store.FindApp(toKey) is null && !create)
+        {
+            throw AppErrors.NoApp(store, to, $"To create environment {toEnv} with {fromEnv}'s build, add --create: " +
+                $"slipway promote --app {app} --from {fromEnv} --to {toEnv} --create");
         }
         var source = recorded.LiveOf(fromKey);
         store.EnsureApp(to);
@@ -141,10 +156,10 @@ internal sealed partial class DeployEngine(
     }
 
     /// <summary>Cancels the app's running and queued deployments. Returns the ids cancelled.</summary>
-    public IReadOnlyList<string> Cancel(string app)
+    public IReadOnlyList<string> Cancel(AppRef owner)
     {
-        AppErrors.Require(store, app);
-        return CancelActive(app).Select(a => a.Id).ToList();
+        AppErrors.Require(store, owner);
+        return CancelActive(owner.Key).Select(a => a.Id).ToList();
     }
 
     /// <summary>Cancels the app's deployments and waits until each has stopped its steps and instances.</summary>

@@ -11,6 +11,10 @@ internal interface IEnvironmentResources
     /// <paramref name="log"/>.</summary>
     Task PrepareAsync(AppRef target, IReadOnlyList<DatabaseSpec> declared, Action<string> log, CancellationToken token);
 
+    /// <summary>The config variables the environment row <paramref name="key"/>'s resources own (each database's URL
+    /// variable): a rollback never rewrites them.</summary>
+    IReadOnlyList<string> VariablesOf(string key);
+
     /// <summary>Destroy, once the environment's instances are stopped and before anything is deleted: makes sure
     /// dropping loses nothing (a final verified backup of each database, or nothing when they are kept). A failure
     /// throws a <see cref="UserException"/> that says why; nothing has been dropped or deleted then.</summary>

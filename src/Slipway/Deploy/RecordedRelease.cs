@@ -37,7 +37,7 @@ internal sealed class RecordedReleases(Store store, BuildDirectories builds, Con
     /// <summary>The live deployment of the environment row <paramref name="key"/>, or the user error that it has none.</summary>
     public DeploymentRecord LiveOf(string key)
     {
-        var record = AppErrors.Require(store, key);
+        var record = AppErrors.Require(store, store.RefOf(key));
         return (record.LiveDeploymentId is { } id ? store.FindDeployment(id) : null)
             ?? throw new UserException($"App {key} has no live deployment yet. Deploy it first: slipway deploy DIR --app {key}");
     }

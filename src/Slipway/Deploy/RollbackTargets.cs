@@ -7,9 +7,10 @@ namespace Slipway.Deploy;
 /// in between counts). Whether its build can still run is <see cref="RecordedReleases"/>' one check.</summary>
 internal static class RollbackTargets
 {
-    public static DeploymentRecord Resolve(Store store, string app, string? toId)
+    public static DeploymentRecord Resolve(Store store, AppRef owner, string? toId)
     {
-        var appRecord = store.FindApp(app) ?? throw AppErrors.NoApp(app);
+        var appRecord = AppErrors.Require(store, owner);
+        var app = owner.Key;
         var history = store.ListDeployments(app, 100_000);
         DeploymentRecord target;
         if (toId is not null)

@@ -32,7 +32,7 @@ internal sealed partial class CronRunner(
     SecretRedactor redactor,
     JobsClock jobsClock,
     TimeProvider clock,
-    ILogger<CronRunner> logger) : IDisposable
+    ILogger<CronRunner> logger) : IDisposable, Deploy.IAppActivity
 {
     private const int TailLines = 40;
     private const int TailChars = 4000;
@@ -94,6 +94,14 @@ internal sealed partial class CronRunner(
     /// <summary>Waits for every run in progress of <paramref name="app"/>'s <paramref name="job"/> (tests, CLI).</summary>
     public Task WaitAsync(string app, string job) =>
         _running.TryGetValue(app + "/" + job, out var running) ? Task.WhenAll(running.Values) : Task.CompletedTask;
+
+    /// <summary>Destroy: cancels the app's runs in progress and waits until they ended (their process trees stopped).</summary>
+    public async Task StopRunsAsync(string key)
+    {
+        var runs = _running.Where(kv => kv.Key.StartsWith(key + "/", StringComparison.Ordinal)).SelectMany(kv => kv.Value.Values).ToList();
+        CancelRunsOf(app => app == key);
+        await Task.WhenAll(runs);
+    }
 
     /// <summary>Stops the runs in progress of apps that were stopped or destroyed (the scheduler asks every tick).</summary>
     public void CancelRunsOf(Func<string, bool> appStopped)

@@ -20,6 +20,7 @@ internal static class JobsRegistration
         services.AddSingleton<MessagesAddress>();
         services.AddSingleton<JobEnvironment>();
         services.AddSingleton<Deploy.IProcessVariables>(sp => sp.GetRequiredService<JobEnvironment>());
+        services.AddSingleton<Deploy.IAppActivity>(sp => sp.GetRequiredService<CronRunner>());
         services.AddSingleton<CronRunner>();
         services.AddSingleton<CronScheduler>();
         services.AddSingleton<MessageDelivery>();

@@ -189,6 +189,8 @@ internal static class ManifestReader
                 continue;
             }
 
+            if (EnvironmentSize.Problem(key, EnvironmentSize.EntryBytes(key, text)) is { } tooLarge)
+                diagnostics.Error(keyPath, tooLarge);
             if (key.StartsWith("SLIPWAY_", StringComparison.Ordinal))
                 diagnostics.Warn(keyPath, "SLIPWAY_* names belong to the platform, which may overwrite this value; rename it");
             else if (LooksSecret(key))

@@ -62,6 +62,10 @@ internal static class VariablesReader
             v.Error("secret", $"{name} is given to the build, which may inline it into a browser bundle for anyone to read; " +
                 "a secret must stay on the server: drop \"secret\" or rename the variable");
         }
+        if (defaultValue is not null && EnvironmentSize.Problem(name, EnvironmentSize.EntryBytes(name, defaultValue)) is { } tooLarge)
+        {
+            v.Error("default", tooLarge);
+        }
         if (v.Bool("secret") == true && defaultValue is not null)
         {
             v.Error("default", "a secret cannot have a default in slipway.json, which is committed with the code; set it with slipway env set --secret");

@@ -125,7 +125,7 @@ internal sealed partial class Instance
             catch (Exception e) when (e is System.ComponentModel.Win32Exception or IOException)
             {
                 Platform($"could not start: {e.Message}");
-                _firstStart.TrySetResult(new StartOutcome(false, $"could not start: {e.Message}"));
+                _firstStart.TrySetResult(new StartOutcome(false, $"could not start: {e.Message}", e is EnvironmentTooLargeException));
                 SetState(InstanceState.Crashed);
                 return;
             }

@@ -22,5 +22,6 @@ internal sealed record InstanceSpec(
 [System.Text.Json.Serialization.JsonConverter(typeof(KebabCaseEnumConverter<InstanceState>))]
 internal enum InstanceState { Starting, Healthy, Unhealthy, Restarting, Crashed, Exited, Stopping, Stopped }
 
-/// <summary>How a new instance's first start ended: the deploy gate waits on this.</summary>
-internal sealed record StartOutcome(bool Healthy, string Detail);
+/// <summary>How a new instance's first start ended: the deploy gate waits on this. <paramref name="TooLarge"/>: the
+/// kernel refused its environment (<see cref="EnvironmentTooLargeException"/>).</summary>
+internal sealed record StartOutcome(bool Healthy, string Detail, bool TooLarge = false);

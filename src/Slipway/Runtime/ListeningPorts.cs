@@ -1,21 +1,28 @@
 using System.Globalization;
+using System.Net;
 
 namespace Slipway.Runtime;
 
-/// <summary>Which TCP ports a process group listens on, read from /proc (no tools, no privileges beyond seeing
+/// <summary>Which TCP addresses a process group listens on, read from /proc (no tools, no privileges beyond seeing
 /// the group's own /proc entries). Used to say why a health check cannot connect: "nothing listens on $PORT
-/// (41234); the app listens on 3000".</summary>
+/// (41234); the app listens on 3000", or "it listens on [::1]:41234 only". When /proc cannot tell (a process's
+/// fd directory is not readable) it says nothing rather than "nothing listens".</summary>
 internal static class ListeningPorts
 {
     private const string ListenState = "0A";
 
-    /// <summary>The ports the processes of group <paramref name="processGroup"/> listen on, sorted; empty when
-    /// none (or /proc cannot tell).</summary>
-    public static IReadOnlyList<int> Of(int processGroup)
+    /// <summary>A listening socket: its local address and port, and its inode (to match a process's fds).</summary>
+    public readonly record struct Listener(IPAddress Address, int Port, string Inode);
+
+    /// <summary>The sockets the processes of group <paramref name="processGroup"/> listen on; null when /proc
+    /// cannot tell (no member found, or a member's fds not readable).</summary>
+    public static IReadOnlyList<Listener>? Of(int processGroup)
     {
         var inodes = new HashSet<string>(StringComparer.Ordinal);
+        var members = 0;
         foreach (var pid in Members(processGroup))
         {
+            members++;
             try
             {
                 foreach (var fd in Directory.EnumerateFileSystemEntries($"/proc/{pid}/fd"))
@@ -28,40 +35,109 @@ internal static class ListeningPorts
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                // Gone meanwhile, or not ours to read.
+                // Gone meanwhile, or not ours to read: what it listens on is unknown, so nothing can be said.
+                return null;
             }
         }
-        if (inodes.Count == 0)
-        {
-            return [];
-        }
-        var ports = new SortedSet<int>();
-        foreach (var table in (string[])["/proc/net/tcp", "/proc/net/tcp6"])
-        {
-            foreach (var (port, inode) in Listening(table))
-            {
-                if (inodes.Contains(inode))
-                {
-                    ports.Add(port);
-                }
-            }
-        }
-        return [.. ports];
-    }
-
-    /// <summary>"nothing listens on port 41234 ($PORT) yet; the app listens on 3000 instead: have it listen on
-    /// process.env.PORT", or null when the group does listen on <paramref name="expected"/>.</summary>
-    public static string? Explain(int processGroup, int expected)
-    {
-        var ports = Of(processGroup);
-        if (ports.Contains(expected))
+        if (members == 0)
         {
             return null;
         }
+        var listeners = new List<Listener>();
+        foreach (var (table, ipv6) in (ReadOnlySpan<(string, bool)>)[("/proc/net/tcp", false), ("/proc/net/tcp6", true)])
+        {
+            string text;
+            try
+            {
+                text = File.ReadAllText(table);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                continue;
+            }
+            listeners.AddRange(Parse(text, ipv6).Where(l => inodes.Contains(l.Inode)));
+        }
+        return listeners.OrderBy(l => l.Port).ToList();
+    }
+
+    /// <summary>Why a health check dialing <paramref name="dialed"/>:<paramref name="expected"/> cannot connect, as
+    /// far as the group's listening sockets tell, or null when they do not explain it (or cannot be read).</summary>
+    public static string? Explain(int processGroup, int expected, IPAddress? dialed = null) =>
+        Explain(Of(processGroup), expected, dialed ?? IPAddress.Loopback);
+
+    /// <summary><see cref="Explain(int, int, IPAddress?)"/> for known listeners (pure, for tests).</summary>
+    public static string? Explain(IReadOnlyList<Listener>? listeners, int expected, IPAddress dialed)
+    {
+        if (listeners is null)
+        {
+            return null;
+        }
+        var onPort = listeners.Where(l => l.Port == expected).ToList();
+        if (onPort.Any(l => Accepts(l.Address, dialed)))
+        {
+            return null;
+        }
+        if (onPort.Count > 0)
+        {
+            return $"the app listens on port {expected} ($PORT) only on {string.Join(", ", onPort.Select(l => Format(l.Address, l.Port)).Distinct())}, " +
+                $"but the platform connects to {Format(dialed, expected)}: have it listen on the HOST environment variable ({dialed})";
+        }
+        var ports = listeners.Select(l => l.Port).Distinct().Order().ToList();
         return ports.Count == 0
             ? $"nothing listens on port {expected} ($PORT) yet, nor on any other port"
             : $"nothing listens on port {expected} ($PORT); the app listens on {string.Join(", ", ports)} instead: have it listen on the PORT environment variable";
     }
+
+    /// <summary>The listening sockets of a /proc/net/tcp (or, with <paramref name="ipv6"/>, tcp6) table's text.</summary>
+    public static IEnumerable<Listener> Parse(string table, bool ipv6)
+    {
+        foreach (var line in table.Split('\n').Skip(1))
+        {
+            // sl local_address rem_address st tx_queue:rx_queue tr:tm->when retrnsmt uid timeout inode
+            var fields = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            if (fields.Length < 10 || fields[3] != ListenState)
+            {
+                continue;
+            }
+            var colon = fields[1].LastIndexOf(':');
+            if (colon > 0 && int.TryParse(fields[1][(colon + 1)..], NumberStyles.HexNumber, CultureInfo.InvariantCulture, out var port) &&
+                Address(fields[1][..colon], ipv6) is { } address)
+            {
+                yield return new Listener(address, port, fields[9]);
+            }
+        }
+    }
+
+    /// <summary>The kernel prints an address as 32-bit words in host byte order (little-endian here): 0100007F is
+    /// 127.0.0.1.</summary>
+    private static IPAddress? Address(string hex, bool ipv6)
+    {
+        if (hex.Length != (ipv6 ? 32 : 8))
+        {
+            return null;
+        }
+        var bytes = new byte[hex.Length / 2];
+        for (var word = 0; word < bytes.Length / 4; word++)
+        {
+            for (var i = 0; i < 4; i++)
+            {
+                if (!byte.TryParse(hex.AsSpan(word * 8 + i * 2, 2), NumberStyles.HexNumber, CultureInfo.InvariantCulture, out var b))
+                {
+                    return null;
+                }
+                bytes[word * 4 + 3 - i] = b;
+            }
+        }
+        return new IPAddress(bytes);
+    }
+
+    /// <summary>Whether a socket bound to <paramref name="bound"/> accepts a connection to <paramref name="dialed"/>:
+    /// the same address, any address of its family, or :: (dual-stack, the default on Linux) for IPv4.</summary>
+    private static bool Accepts(IPAddress bound, IPAddress dialed) =>
+        bound.Equals(dialed) || bound.Equals(IPAddress.Any) && dialed.AddressFamily == bound.AddressFamily || bound.Equals(IPAddress.IPv6Any) ||
+        bound.IsIPv4MappedToIPv6 && bound.MapToIPv4().Equals(dialed);
+
+    private static string Format(IPAddress address, int port) => new IPEndPoint(address, port).ToString();
 
     private static IEnumerable<int> Members(int processGroup)
     {
@@ -76,7 +152,7 @@ internal static class ListeningPorts
             {
                 stat = File.ReadAllText(Path.Combine(dir, "stat"));
             }
-            catch (IOException)
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
                 continue;
             }
@@ -84,34 +160,6 @@ internal static class ListeningPorts
             if (fields.Length > 2 && int.TryParse(fields[2], NumberStyles.None, CultureInfo.InvariantCulture, out var group) && group == processGroup)
             {
                 yield return pid;
-            }
-        }
-    }
-
-    /// <summary>(port, socket inode) of each listening socket in a /proc/net/tcp table.</summary>
-    private static IEnumerable<(int Port, string Inode)> Listening(string table)
-    {
-        string[] lines;
-        try
-        {
-            lines = File.ReadAllLines(table);
-        }
-        catch (IOException)
-        {
-            yield break;
-        }
-        foreach (var line in lines.Skip(1))
-        {
-            // sl local_address rem_address st tx_queue:rx_queue tr:tm->when retrnsmt uid timeout inode
-            var fields = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-            if (fields.Length < 10 || fields[3] != ListenState)
-            {
-                continue;
-            }
-            var colon = fields[1].LastIndexOf(':');
-            if (colon > 0 && int.TryParse(fields[1][(colon + 1)..], NumberStyles.HexNumber, CultureInfo.InvariantCulture, out var port))
-            {
-                yield return (port, fields[9]);
             }
         }
     }

@@ -51,7 +51,15 @@ internal sealed class LocalProcessLauncher(TimeProvider clock, string ownerId) :
         {
             psi.Environment[Leftovers.OwnerVariable] = ownerId;
         }
-        var process = Process.Start(psi) ?? throw new InvalidOperationException("setsid did not start");
+        Process process;
+        try
+        {
+            process = Process.Start(psi) ?? throw new InvalidOperationException("setsid did not start");
+        }
+        catch (Exception e) when (EnvironmentTooLargeException.Is(e))
+        {
+            throw new EnvironmentTooLargeException(e);
+        }
         process.StandardInput.Close();
         return new LocalProcess(process, onLine, clock);
     }

@@ -83,6 +83,25 @@ public sealed class CliBehaviourTests
             var json = JsonDocument.Parse(output).RootElement;
             json.GetProperty("error").GetString().Should().Contain("not running");
             json.GetProperty("status").GetInt32().Should().BeGreaterThan(0);
+
+            var (mistakeCode, mistakeOut, mistakeErr) = await RunAsync("status", "--app", "shop", "--json", "--bogus");
+            mistakeCode.Should().Be(1);
+            mistakeErr.Should().BeEmpty("a parse error with --json is JSON on standard output too");
+            JsonDocument.Parse(mistakeOut).RootElement.GetProperty("error").GetString().Should().Contain("--bogus").And.Contain("--help");
+
+            // A platform that hangs up: the lost connection is JSON as well.
+            using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
+            socket.Bind(new System.Net.Sockets.UnixDomainSocketEndPoint(Path.Combine(data, "slipway.sock")));
+            socket.Listen();
+            var hangUp = Task.Run(async () =>
+            {
+                using var accepted = await socket.AcceptAsync();
+            });
+            var (lostCode, lostOut, lostErr) = await RunAsync("status", "--app", "shop", "--json", "--data", data);
+            await hangUp;
+            lostCode.Should().Be(1);
+            lostErr.Should().BeEmpty();
+            JsonDocument.Parse(lostOut).RootElement.GetProperty("error").GetString().Should().Contain("lost the connection");
         }
         finally
         {

@@ -68,4 +68,50 @@ public sealed class ConfigWriteBackTests
         read.Shared.Should().Equal("S");
         ConfigSnapshot.FromJson("""{"vars":{"A":"1"},"secrets":[]}""").Defaults.Should().BeNull("older snapshots did not record it");
     }
+
+    [Fact]
+    public void A_name_changed_since_the_replaced_release_went_live_is_kept_and_warned_about_by_name()
+    {
+        var release = new ConfigSnapshot(new Dictionary<string, string> { ["A"] = "old", ["B"] = "old", ["C"] = "old", ["D"] = "old" }, []) { Defaults = [], Shared = [] };
+        var replaced = new ConfigSnapshot(new Dictionary<string, string> { ["A"] = "live", ["B"] = "live", ["C"] = "live", ["D"] = "live" }, []) { Defaults = [], Shared = [] };
+        // While the rollback waited: B set, C unset, E added; A and D are as the replaced release ran them.
+        var own = Stored(("A", "live", false), ("B", "typed-while-waiting", false), ("D", "live", false), ("E", "new-while-waiting", false));
+
+        var plan = ConfigWriteBack.Plan(release, [], own, Stored(), replaced);
+
+        plan.Set.Should().Equal(("A", "old", false), ("D", "old", false));
+        plan.Unset.Should().BeEmpty("E was added after the replaced release went live");
+        plan.Changes.Should().Equal("~A", "~D");
+        plan.Warnings.Should().HaveCount(3).And.OnlyContain(w => w.Contains("was changed after the replaced release went live", StringComparison.Ordinal));
+        plan.Warnings.Select(w => w.Split(' ')[0]).Should().Equal("B", "C", "E");
+        string.Join("\n", plan.Warnings).Should().NotContain("typed-while-waiting").And.NotContain("new-while-waiting", "names only");
+    }
+
+    [Fact]
+    public void A_databases_url_variable_is_never_written_back_and_a_difference_is_a_warning()
+    {
+        var release = new ConfigSnapshot(new Dictionary<string, string> { ["DATABASE_URL"] = "postgres://old", ["A"] = "1" }, ["DATABASE_URL"]) { Defaults = [], Shared = [] };
+        var replaced = new ConfigSnapshot(new Dictionary<string, string> { ["MY_DB"] = "postgres://new", ["A"] = "2" }, ["MY_DB"]) { Defaults = [], Shared = [] };
+        var own = Stored(("MY_DB", "postgres://new", true), ("A", "2", false));
+
+        var plan = ConfigWriteBack.Plan(release, [], own, Stored(), replaced, ["MY_DB", "DATABASE_URL"]);
+
+        plan.Set.Should().Equal(("A", "1", false));
+        plan.Unset.Should().BeEmpty("MY_DB is the URL of the environment's database");
+        plan.Changes.Should().Equal("~A");
+        plan.Warnings.Should().HaveCount(2).And.OnlyContain(w => w.Contains("belongs to a database of this environment", StringComparison.Ordinal));
+        string.Join("\n", plan.Warnings).Should().NotContain("postgres://");
+    }
+
+    [Fact]
+    public void A_write_back_never_lowers_the_secret_flag()
+    {
+        var release = new ConfigSnapshot(new Dictionary<string, string> { ["TOKEN"] = "old", ["KEY"] = "same" }, []) { Defaults = [], Shared = [] };
+        var own = Stored(("TOKEN", "new", true), ("KEY", "same", true));
+
+        var plan = ConfigWriteBack.Plan(release, [], own, Stored());
+
+        plan.Set.Should().Equal(("TOKEN", "old", true));
+        plan.Changes.Should().Equal("~TOKEN");
+    }
 }

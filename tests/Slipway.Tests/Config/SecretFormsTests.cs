@@ -90,4 +90,20 @@ public sealed class SecretFormsTests
         SecretForms.Of("s3cr").Should().OnlyContain(form => form == "s3cr" || form.Length >= 6);
         With(("PIN", "s3cr")).Redact("app", "pin s3cr").Should().Be("pin [secret PIN]");
     }
+
+    [Fact]
+    public void Large_secrets_keep_the_search_small_and_are_still_redacted_whole()
+    {
+        var redactor = new SecretRedactor();
+        var secrets = Enumerable.Range(0, 8).Select(i => ($"KEY{i}", string.Concat(Enumerable.Range(0, 120 * 1024 / 16).Select(j => $"{i:x2}{j:x14}")))).ToList();
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        redactor.Register("big", secrets);
+        var line = "prefix " + secrets[3].Item2 + " suffix " + secrets[5].Item2[..64];
+        redactor.Redact("big", line).Should().Be("prefix [secret KEY3] suffix " + secrets[5].Item2[..64], "a matching anchor alone is not a secret");
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        // The forms themselves (~25 MB) are kept; a search over whole forms allocated hundreds of MiB more.
+        allocated.Should().BeLessThan(200L * 1024 * 1024);
+        clock.Elapsed.Should().BeLessThan(TimeSpan.FromSeconds(20));
+    }
 }

@@ -14,7 +14,7 @@ public sealed class BackupTests(DatabaseFixture fixture) : IClassFixture<Databas
 
     private async Task<string> CreateWithRowsAsync(string app, int rows, params string[] extra)
     {
-        var created = await Platform.CliAsync(["db", "create", "--app", app, .. extra]);
+        var created = await Platform.CliAsync(["db", "create", "--create", "--app", app, .. extra]);
         created.ExitCode.Should().Be(0, created.ToString());
         await SqlAsync(app, $"create table items(id serial primary key, v text not null); create table notes(n int); insert into items(v) select 'row' || g from generate_series(1, {rows}) g");
         return (await Platform.CliAsync("db", "url", "--app", app)).Out.Trim();

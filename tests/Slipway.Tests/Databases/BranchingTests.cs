@@ -76,7 +76,7 @@ public sealed class BranchingTests(DatabaseFixture fixture) : IClassFixture<Data
     [Fact]
     public async Task A_branch_or_restore_stopped_half_way_leaves_no_copy_behind()
     {
-        (await Platform.CliAsync("db", "create", "--app", "halt")).ExitCode.Should().Be(0);
+        (await Platform.CliAsync("db", "create", "--create", "--app", "halt")).ExitCode.Should().Be(0);
         (await Platform.CliAsync("db", "psql", "--app", "halt", "-c", "create table t as select g, md5(g::text) h from generate_series(1, 300000) g")).ExitCode.Should().Be(0);
         var cluster = await fixture.Cluster.EnsureRunningAsync(CancellationToken.None);
         await using var admin = await cluster.OpenAsync(null, CancellationToken.None);
@@ -117,7 +117,7 @@ public sealed class BranchingTests(DatabaseFixture fixture) : IClassFixture<Data
     [Fact]
     public async Task A_branch_streams_its_steps_while_it_works()
     {
-        (await Platform.CliAsync("db", "create", "--app", "flow")).ExitCode.Should().Be(0);
+        (await Platform.CliAsync("db", "create", "--create", "--app", "flow")).ExitCode.Should().Be(0);
         (await Platform.CliAsync("db", "psql", "--app", "flow", "-c", "create table t as select g, md5(g::text) h from generate_series(1, 300000) g")).ExitCode.Should().Be(0);
         var cluster = await fixture.Cluster.EnsureRunningAsync(CancellationToken.None);
         await using var admin = await cluster.OpenAsync(null, CancellationToken.None);
@@ -158,9 +158,9 @@ public sealed class BranchingTests(DatabaseFixture fixture) : IClassFixture<Data
     [Fact]
     public async Task Branching_into_production_keeps_the_data_it_replaces_in_a_verified_safety_backup()
     {
-        (await Platform.CliAsync("db", "create", "--app", "trunk")).ExitCode.Should().Be(0);
+        (await Platform.CliAsync("db", "create", "--create", "--app", "trunk")).ExitCode.Should().Be(0);
         (await Platform.CliAsync("db", "psql", "--app", "trunk", "-c", "create table t(v text); insert into t select 'prod' from generate_series(1, 7)")).ExitCode.Should().Be(0);
-        (await Platform.CliAsync("db", "create", "--app", "trunk", "--env", "staging")).ExitCode.Should().Be(0);
+        (await Platform.CliAsync("db", "create", "--create", "--app", "trunk", "--env", "staging")).ExitCode.Should().Be(0);
         (await Platform.CliAsync("db", "psql", "--app", "trunk", "--env", "staging", "-c", "create table t(v text); insert into t values ('stage')")).ExitCode.Should().Be(0);
 
         // --env left out: the target is production, whose data would otherwise be gone for good.

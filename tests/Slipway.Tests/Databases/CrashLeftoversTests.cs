@@ -17,7 +17,7 @@ public sealed class CrashLeftoversTests
             await using (var first = await TestPlatform.StartAsync(dataDir: dataDir))
             {
                 first.KeepData = true;
-                (await first.CliAsync("db", "create", "--app", "left")).ExitCode.Should().Be(0);
+                (await first.CliAsync("db", "create", "--create", "--app", "left")).ExitCode.Should().Be(0);
                 var admin = await first.Services.GetRequiredService<PostgresCluster>().EnsureRunningAsync(CancellationToken.None);
                 await using (var connection = await admin.OpenAsync(null, CancellationToken.None))
                 {
@@ -57,7 +57,7 @@ public sealed class CrashLeftoversTests
             await using (var first = await TestPlatform.StartAsync(dataDir: dataDir))
             {
                 first.KeepData = true;
-                (await first.CliAsync("db", "create", "--app", "midswitch")).ExitCode.Should().Be(0);
+                (await first.CliAsync("db", "create", "--create", "--app", "midswitch")).ExitCode.Should().Be(0);
                 var admin = await first.Services.GetRequiredService<PostgresCluster>().EnsureRunningAsync(CancellationToken.None);
                 await using var connection = await admin.OpenAsync(null, CancellationToken.None);
                 // What a platform killed inside DatabaseSwitch.SwapAsync leaves: the live database closed to

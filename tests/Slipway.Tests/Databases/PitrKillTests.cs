@@ -15,7 +15,7 @@ public sealed class PitrKillTests
         {
             var platform = await PlatformProcess.StartAsync(dataDir, port);
             var cli = new CliRunner(dataDir);
-            (await cli.RunAsync("db", "create", "--app", "rewind")).ExitCode.Should().Be(0);
+            (await cli.RunAsync("db", "create", "--create", "--app", "rewind")).ExitCode.Should().Be(0);
             (await cli.RunAsync("db", "psql", "--app", "rewind", "-c", "create table t as select g, md5(g::text) h from generate_series(1, 300000) g")).ExitCode.Should().Be(0);
             (await DatabaseFixture.EventuallyAsync(async () =>
             {

@@ -18,7 +18,7 @@ public sealed class PitrTests(DatabaseFixture fixture) : IClassFixture<DatabaseF
     [Fact]
     public async Task Recovering_a_moment_brings_back_rows_written_before_it_and_not_after_without_touching_the_live_database()
     {
-        (await Platform.CliAsync("db", "create", "--app", "clock")).ExitCode.Should().Be(0);
+        (await Platform.CliAsync("db", "create", "--create", "--app", "clock")).ExitCode.Should().Be(0);
         (await DatabaseFixture.EventuallyAsync(async () =>
         {
             await Task.Yield();

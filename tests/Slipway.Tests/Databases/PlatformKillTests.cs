@@ -16,8 +16,8 @@ public sealed class PlatformKillTests
         {
             var platform = await PlatformProcess.StartAsync(dataDir, port);
             var cli = new CliRunner(dataDir);
-            (await cli.RunAsync("db", "create", "--app", "phoenix")).ExitCode.Should().Be(0);
-            (await cli.RunAsync("db", "create", "--app", "phoenix", "--type", "redis")).ExitCode.Should().Be(0);
+            (await cli.RunAsync("db", "create", "--create", "--app", "phoenix")).ExitCode.Should().Be(0);
+            (await cli.RunAsync("db", "create", "--create", "--app", "phoenix", "--type", "redis")).ExitCode.Should().Be(0);
             (await cli.RunAsync("db", "psql", "--app", "phoenix", "-c", "create table t(v text); insert into t values ('survives')")).ExitCode.Should().Be(0);
             var redis = new Uri((await cli.RunAsync("db", "url", "--app", "phoenix", "--name", "cache")).Out.Trim());
             var password = Uri.UnescapeDataString(redis.UserInfo.TrimStart(':'));

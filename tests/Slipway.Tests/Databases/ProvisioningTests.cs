@@ -47,8 +47,8 @@ public sealed class ProvisioningTests(DatabaseFixture fixture) : IClassFixture<D
     [Fact]
     public async Task An_app_cannot_open_another_apps_database_nor_the_administrative_one()
     {
-        (await Platform.CliAsync("db", "create", "--app", "isoa")).ExitCode.Should().Be(0);
-        (await Platform.CliAsync("db", "create", "--app", "isob")).ExitCode.Should().Be(0);
+        (await Platform.CliAsync("db", "create", "--create", "--app", "isoa")).ExitCode.Should().Be(0);
+        (await Platform.CliAsync("db", "create", "--create", "--app", "isob")).ExitCode.Should().Be(0);
         var a = new Uri((await Platform.CliAsync("db", "url", "--app", "isoa")).Out.Trim());
         var b = new Uri((await Platform.CliAsync("db", "url", "--app", "isob")).Out.Trim());
 
@@ -84,11 +84,11 @@ public sealed class ProvisioningTests(DatabaseFixture fixture) : IClassFixture<D
     public async Task Apps_whose_names_map_to_the_same_postgres_name_get_separate_databases_and_roles()
     {
         // App "coll" with database "x_main" and app "coll-x" with database "main" both map to app_coll_x_main.
-        (await Platform.CliAsync("db", "create", "--app", "coll", "--name", "x_main")).ExitCode.Should().Be(0);
+        (await Platform.CliAsync("db", "create", "--create", "--app", "coll", "--name", "x_main")).ExitCode.Should().Be(0);
         (await Platform.CliAsync("db", "psql", "--app", "coll", "--name", "x_main", "-c", "create table secrets(x int); insert into secrets values (1)")).ExitCode.Should().Be(0);
         var a = new Uri((await Platform.CliAsync("db", "url", "--app", "coll", "--name", "x_main")).Out.Trim());
 
-        var created = await Platform.CliAsync("db", "create", "--app", "coll-x");
+        var created = await Platform.CliAsync("db", "create", "--create", "--app", "coll-x");
         created.ExitCode.Should().Be(0, created.ToString());
         var b = new Uri((await Platform.CliAsync("db", "url", "--app", "coll-x")).Out.Trim());
         b.AbsolutePath.Should().NotBe(a.AbsolutePath, "another app's database is never handed out");
@@ -106,7 +106,7 @@ public sealed class ProvisioningTests(DatabaseFixture fixture) : IClassFixture<D
         var admin = await fixture.Cluster.EnsureRunningAsync(CancellationToken.None);
         var url = $"postgres://{admin.AdminUser}:{admin.AdminPassword}@127.0.0.1:{admin.Port}/postgres";
         (await Platform.CliAsync("db", "server", "add", url, "--name", "flaky")).ExitCode.Should().Be(0);
-        (await Platform.CliAsync("db", "create", "--app", "dropme", "--server", "flaky")).ExitCode.Should().Be(0);
+        (await Platform.CliAsync("db", "create", "--create", "--app", "dropme", "--server", "flaky")).ExitCode.Should().Be(0);
         var databases = Platform.Services.GetRequiredService<Slipway.Databases.DatabaseStore>();
         var keyring = Platform.Services.GetRequiredService<Slipway.Config.Keyring>();
         databases.InsertServer(new Slipway.Databases.DbServerRecord("flaky", keyring.Encrypt($"postgres://{admin.AdminUser}:{admin.AdminPassword}@127.0.0.1:{Ports.Free()}/postgres"), databases.Now()));
@@ -163,7 +163,7 @@ public sealed class ProvisioningTests(DatabaseFixture fixture) : IClassFixture<D
         var add = await Platform.CliAsync("db", "server", "add", $"postgres://{admin.AdminUser}:{admin.AdminPassword}@127.0.0.1:{admin.Port}/postgres", "--name", "ext");
         add.ExitCode.Should().Be(0, add.ToString());
         add.Out.Should().NotContain(admin.AdminPassword);
-        (await Platform.CliAsync("db", "create", "--app", "outside", "--server", "ext")).ExitCode.Should().Be(0);
+        (await Platform.CliAsync("db", "create", "--create", "--app", "outside", "--server", "ext")).ExitCode.Should().Be(0);
         (await Platform.CliAsync("db", "ls", "--app", "outside")).Out.Should().Contain("ext");
         var psql = await Platform.CliAsync("db", "psql", "--app", "outside", "-c", "select current_user || '@' || current_database()");
         psql.Out.Trim().Should().Be("app_outside_main@app_outside_main");
@@ -183,7 +183,7 @@ public sealed class ProvisioningTests(DatabaseFixture fixture) : IClassFixture<D
             Console.SetIn(stdin);
         }
         piped.ExitCode.Should().Be(0, piped.ToString());
-        (await Platform.CliAsync("db", "create", "--app", "piped", "--server", "piped")).ExitCode.Should().Be(0);
+        (await Platform.CliAsync("db", "create", "--create", "--app", "piped", "--server", "piped")).ExitCode.Should().Be(0);
         (await Platform.CliAsync("db", "ls", "--app", "piped")).Out.Should().Contain("piped");
     }
 }

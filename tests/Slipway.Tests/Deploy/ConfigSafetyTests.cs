@@ -1,3 +1,5 @@
+using Microsoft.Extensions.DependencyInjection;
+using Slipway.Deploy;
 using System.Diagnostics;
 using System.Text;
 using System.Text.Encodings.Web;
@@ -56,6 +58,36 @@ public sealed class ConfigSafetyTests
     }
 
     [Fact]
+    public async Task A_config_change_made_while_a_rollback_waits_is_kept_and_named_in_a_warning()
+    {
+        await using var platform = await TestPlatform.StartAsync();
+        var app = EnvApp.Create();
+        (await platform.CliAsync("env", "set", "--app", "rw", "--create", "--no-deploy", "VERSION_TAG=one", "KEEP=a")).ExitCode.Should().Be(0);
+        (await platform.DeployAsync(app, "rw")).ExitCode.Should().Be(0);
+        (await platform.CliAsync("env", "set", "--app", "rw", "VERSION_TAG=two", "KEEP=b")).ExitCode.Should().Be(0);
+        (await platform.VersionAsync("rw")).Should().Be("two");
+
+        string rollbackId;
+        using (await platform.Services.GetRequiredService<AppLocks>().HoldAsync("rw", CancellationToken.None))
+        {
+            rollbackId = platform.Engine.Rollback(AppRef.Of("rw"), null).Id;
+            (await platform.CliAsync("env", "set", "--app", "rw", "--no-deploy", "KEEP=typed-while-queued", "ADDED=z")).ExitCode.Should().Be(0);
+        }
+        await platform.Engine.WaitAsync(rollbackId);
+
+        (await platform.VersionAsync("rw")).Should().Be("one");
+        var saved = JsonDocument.Parse((await platform.CliAsync("env", "ls", "--app", "rw", "--json")).Out).RootElement.EnumerateArray()
+            .ToDictionary(v => v.GetProperty("name").GetString()!, v => v.GetProperty("value").GetString());
+        saved["VERSION_TAG"].Should().Be("one", "nobody changed it since the replaced release went live");
+        saved["KEEP"].Should().Be("typed-while-queued", "a change made while the rollback waited is not lost");
+        saved["ADDED"].Should().Be("z");
+        var log = await platform.CliAsync("logs", "--app", "rw", "--deployment", rollbackId);
+        log.Out.Should().Contain("warning: ADDED was changed after the replaced release went live")
+            .And.Contain("warning: KEEP was changed after the replaced release went live")
+            .And.NotContain("typed-while-queued", "names only, never values");
+    }
+
+    [Fact]
     public async Task Too_large_values_and_mistyped_apps_are_refused_at_the_door_and_nothing_is_saved()
     {
         await using var platform = await TestPlatform.StartAsync();
@@ -81,6 +113,31 @@ public sealed class ConfigSafetyTests
         (await platform.CliAsync("apps", "--json")).Out.Should().NotContain("tpyo");
         var env = await platform.CliAsync("env", "set", "--app", "typo", "--env", "stagin", "X=1");
         env.Err.Should().Contain("typo has no environment 'stagin'").And.Contain("--env stagin --create");
+    }
+
+    [Fact]
+    public async Task Sizes_hold_with_the_manifests_defaults_and_env_and_the_kernels_refusal_is_one_sentence_at_config()
+    {
+        await using var platform = await TestPlatform.StartAsync();
+        // Nine defaults of 120 KiB: each fits a process, together they take the config over 1 MiB.
+        var defaults = EnvApp.Create();
+        File.WriteAllText(Path.Combine(defaults, "slipway.json"), "{ \"services\": { \"web\": { \"start\": \"node server.js\" } }, \"variables\": {" +
+            string.Join(",", Enumerable.Range(0, 9).Select(i => $"\"PART{i}\": {{ \"default\": \"{new string('d', 120 * 1024)}\" }}")) + "} }");
+        var refused = await platform.DeployAsync(defaults, "sized");
+        refused.ExitCode.Should().NotBe(0, refused.ToString());
+        (refused.Out + refused.Err).Should().Contain("at most 1 MiB of config").And.Contain("with slipway.json's defaults for PART0");
+        (refused.Out + refused.Err).Should().NotContain("dddddddd");
+
+        // A service env of 24 values of 110 KiB each passes every per-value check, but not the kernel: E2BIG.
+        var env = EnvApp.Create();
+        File.WriteAllText(Path.Combine(env, "slipway.json"), "{ \"services\": { \"web\": { \"start\": \"node server.js\", \"env\": {" +
+            string.Join(",", Enumerable.Range(0, 24).Select(i => $"\"E{i}\": \"{new string('e', 110 * 1024)}\"")) + "} } } }");
+        var tooLarge = await platform.DeployAsync(env, "sized2");
+        tooLarge.ExitCode.Should().NotBe(0, tooLarge.ToString());
+        var failed = JsonDocument.Parse((await platform.CliAsync("deployments", "--app", "sized2", "--json")).Out).RootElement[0];
+        failed.GetProperty("failedStep").GetString().Should().Be("config", failed.ToString());
+        failed.GetProperty("error").GetString().Should().Contain("could not be started: its environment is larger than Linux starts a process with")
+            .And.Contain("128 KiB per variable").And.NotContain("Win32").And.NotContain("\n");
     }
 
     [Fact]

@@ -245,4 +245,17 @@ public sealed class ManifestLoaderTests : IDisposable
 
         LoadInvalid(_source).Errors.Should().ContainSingle().Which.Message.Should().Contain(fileName).And.Contain("slipway.json");
     }
+
+    [Fact]
+    public void A_default_or_env_value_larger_than_a_process_can_be_started_with_is_an_error_at_its_key_path()
+    {
+        var large = new string('x', 130 * 1024);
+        _source.Manifest("{ \"services\": { \"web\": { \"start\": \"./server\", \"env\": { \"BIG\": \"" + large + "\" } } }, " +
+            "\"variables\": { \"HUGE\": { \"default\": \"" + large + "\" } } }");
+
+        var invalid = LoadInvalid(_source);
+
+        invalid.SingleErrorAt("services.web.env.BIG").Message.Should().Contain("at most 131,071 bytes per variable");
+        invalid.SingleErrorAt("variables.HUGE.default").Message.Should().Contain("at most 131,071 bytes per variable");
+    }
 }

@@ -19,7 +19,7 @@ public sealed partial class DestroyTests(DatabaseFixture fixture) : IClassFixtur
 
     private async Task CreateWithRowsAsync(string app, int rows)
     {
-        var created = await Platform.CliAsync("db", "create", "--app", app);
+        var created = await Platform.CliAsync("db", "create", "--create", "--app", app);
         created.ExitCode.Should().Be(0, created.ToString());
         await SqlAsync(app, "main", $"create table items(id serial primary key, v text not null); insert into items(v) select 'row' || g from generate_series(1, {rows}) g");
     }

@@ -25,41 +25,8 @@ internal static class AppErrors
     /// named as the user typed it, never by its internal row key), or the user error with a did-you-mean.</summary>
     public static AppRecord Require(Store store, AppRef target, string? create = null) => store.FindApp(target.Key) ?? throw NoApp(store, target, create);
 
-    /// <summary>The name nearest to <paramref name="typed"/> by edit distance (a swap of two neighbours counts
-    /// as one edit), if it is near enough to be a typo: at most a third of the name's length, at least one.</summary>
-    public static string? Closest(string typed, IEnumerable<string> names)
-    {
-        var limit = Math.Max(1, Math.Min(3, typed.Length / 3));
-        return names.Select(name => (Name: name, Distance: Distance(typed, name)))
-            .Where(c => c.Distance <= limit)
-            .OrderBy(c => c.Distance).ThenBy(c => c.Name, StringComparer.Ordinal)
-            .Select(c => c.Name).FirstOrDefault();
-    }
-
-    /// <summary>Optimal string alignment distance: insertions, deletions, substitutions and adjacent swaps.</summary>
-    private static int Distance(string a, string b)
-    {
-        var d = new int[a.Length + 1, b.Length + 1];
-        for (var i = 0; i <= a.Length; i++)
-        {
-            d[i, 0] = i;
-        }
-        for (var j = 0; j <= b.Length; j++)
-        {
-            d[0, j] = j;
-        }
-        for (var i = 1; i <= a.Length; i++)
-        {
-            for (var j = 1; j <= b.Length; j++)
-            {
-                var cost = a[i - 1] == b[j - 1] ? 0 : 1;
-                d[i, j] = Math.Min(Math.Min(d[i - 1, j] + 1, d[i, j - 1] + 1), d[i - 1, j - 1] + cost);
-                if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
-                {
-                    d[i, j] = Math.Min(d[i, j], d[i - 2, j - 2] + 1);
-                }
-            }
-        }
-        return d[a.Length, b.Length];
-    }
+    /// <summary>The name nearest to <paramref name="typed"/> if it is near enough to be a typo (the manifest's
+    /// did-you-mean rule: a swap of two neighbours counts as one edit); ties go to the first name in order.</summary>
+    public static string? Closest(string typed, IEnumerable<string> names) =>
+        Manifests.Suggestions.Closest(typed, names.Order(StringComparer.Ordinal));
 }

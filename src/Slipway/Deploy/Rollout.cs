@@ -15,7 +15,8 @@ namespace Slipway.Deploy;
 ///
 /// Stop-first workers (the default for workers) are replaced without overlap, on both paths:
 ///
-///   live's workers stop (SIGTERM, stop timeout) ─► new workers start ─► health gate ─► switch
+///   web and start-first services start and pass their checks ─► live's stop-first workers stop (SIGTERM, stop
+///   timeout) ─► new workers start ─► health gate ─► switch
 ///                                                                           │ failure or cancellation
 ///                                                                           ▼
 ///                                            new instances stopped; live's workers start again from its build
@@ -54,27 +55,38 @@ internal sealed class Rollout(IRuntimeTarget target, AppHosts hosts, DeploymentJ
 
     private async Task StartAndSwitchAsync(Release release, DeploymentRecord? deployment, CancellationToken token)
     {
-        var stopped = await StopFirstAsync(release, deployment);
-        ServingSet? set = null;
+        ServingSet? beside = null;
+        ServingSet? replacing = null;
+        ServingSet? stopped = null;
         try
         {
-            token.ThrowIfCancellationRequested(); // cancelled while live workers stopped: start nothing new
-            set = target.Start(release);
+            // Web services and start-first workers start beside the live version and pass their checks first: a
+            // version whose web side is bad never interrupts the live workers.
+            beside = target.Start(release, s => !StopsFirst(s));
             if (deployment is not null)
             {
                 journal.Status(deployment, DeploymentStatus.HealthChecking, "waiting for health checks");
             }
-            await target.WaitHealthyAsync(set, token);
+            await target.WaitHealthyAsync(beside, token);
             token.ThrowIfCancellationRequested();
+            stopped = await StopFirstAsync(release, deployment);
+            token.ThrowIfCancellationRequested(); // cancelled while live workers stopped: start nothing new
+            replacing = target.Start(release, StopsFirst);
+            await target.WaitHealthyAsync(replacing, token);
+            token.ThrowIfCancellationRequested();
+            var set = beside with { Instances = [.. beside.Instances, .. replacing.Instances] };
             // Hostnames are added with the version that brings them, never before it is known to be good; a deploy
             // without --host keeps the ones the app has (only `hosts rm` removes one).
             hosts.Switch(release.App, all => target.SwitchTo(release.App, set, all, release.KeepReplacedWarm), adding: release.NewHosts);
         }
         catch (Exception e)
         {
-            if (set is not null)
+            foreach (var started in new[] { beside, replacing })
             {
-                await target.StopAsync(set);
+                if (started is not null)
+                {
+                    await target.StopAsync(started);
+                }
             }
             if (await StartStoppedAgainAsync(release.App, stopped, deployment) is { } note && e is DeployFailure failure)
             {

@@ -101,6 +101,25 @@ public sealed class WorkerStrategyTests
         lives[1].Start.Should().BeLessThan(lives[0].Stop!.Value, "start-first: the new worker runs before the old one stops");
     }
 
+    [Fact]
+    public async Task A_version_whose_web_service_fails_its_check_never_interrupts_the_live_worker()
+    {
+        await using var platform = await TestPlatform.StartAsync();
+        var log = LogFile();
+        (await Deploy(platform, App(log, "1"))).ExitCode.Should().Be(0);
+        var broken = App(log, "2");
+        File.WriteAllText(Path.Combine(broken, "server.js"), "console.error('web: missing config'); process.exit(1);");
+
+        var bad = await platform.DeployAsync(broken, "queue");
+
+        bad.ExitCode.Should().Be(1, bad.ToString());
+        bad.Err.Should().Contain("web (replica 1) exited with code 1");
+        bad.ToString().Should().NotContain("stopping the live version's worker", "web services pass their checks before a live worker is touched");
+        var lives = Lifetimes(log);
+        lives.Should().ContainSingle("the version-1 worker ran through the failed deploy, never stopped or restarted")
+            .Which.Stop.Should().BeNull();
+    }
+
     private static async Task<CliResult> Deploy(TestPlatform platform, string app)
     {
         var result = await platform.DeployAsync(app, "queue");

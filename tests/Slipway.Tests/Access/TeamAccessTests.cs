@@ -126,7 +126,7 @@ public sealed class TeamAccessTests
     [Fact]
     public async Task A_teammate_logs_in_over_https_under_the_platform_host_reads_logs_and_rolls_back()
     {
-        await using var platform = await TestPlatform.StartAsync(https: true);
+        await using var platform = await TestPlatform.StartAsync(https: true, cliFile: await PublishedCli.PathAsync());
         var password = Path.Combine(TempDirs.Create("pw"), "pw");
         File.WriteAllText(password, "a long enough passphrase\n");
         (await platform.CliAsync("setup", "alice", "--password-file", password)).ExitCode.Should().Be(0);
@@ -153,8 +153,32 @@ public sealed class TeamAccessTests
         rollback.ExitCode.Should().Be(0, rollback.ToString());
         rollback.Out.Should().Contain("is live", "the deployment's progress streams over the login");
         (await platform.VersionAsync("shop")).Should().Be("1");
+
+        // The CLI handed out by the platform: self-contained, so a CI runner without .NET runs it as it is.
+        var token = JsonDocument.Parse(File.ReadAllText(stored)).RootElement.GetProperty("token").GetString()!;
+        var downloaded = Path.Combine(TempDirs.Create("ci-runner"), "slipway");
+        using (var tls = new HttpClientHandler())
+        {
+            using var trusted = System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPem(File.ReadAllText(ca));
+            tls.ServerCertificateCustomValidationCallback = (_, certificate, _, _) => certificate is not null && certificate.Thumbprint == trusted.Thumbprint;
+            using var download = new HttpClient(tls);
+            using var request = new HttpRequestMessage(HttpMethod.Get, $"https://127.0.0.1:{platform.EdgeHttpsPort}/v1/cli/linux-x64");
+            request.Headers.Host = $"slipway.localhost:{platform.EdgeHttpsPort}";
+            using var response = await download.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+            response.StatusCode.Should().Be(HttpStatusCode.OK, "anyone may download the CLI");
+            await using (var file = File.Create(downloaded))
+            {
+                await response.Content.CopyToAsync(file);
+            }
+        }
+        File.SetUnixFileMode(downloaded, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var runner = await new RemoteCli(TempDirs.Create("runner-home"), url, token, ca, downloaded).RunAsync("whoami");
+        runner.ExitCode.Should().Be(0, runner.ToString());
+        runner.Out.Should().Contain("dave (user): deployer of shop");
+
         (await dave.RunAsync("logout")).ExitCode.Should().Be(0);
         File.Exists(stored).Should().BeFalse();
+        (await new RemoteCli(TempDirs.Create("runner-home"), url, token, ca, downloaded).RunAsync("whoami")).ExitCode.Should().Be(1, "logging out ends the session's token");
     }
 
     [Fact]
@@ -236,13 +260,13 @@ public sealed class TeamAccessTests
     }
 
     /// <summary>The slipway CLI as its own process with its own HOME (and so its own login), never the test's data directory.</summary>
-    private sealed class RemoteCli(string home, string? url = null, string? token = null)
+    private sealed class RemoteCli(string home, string? url = null, string? token = null, string? ca = null, string? executable = null)
     {
         public string Home => home;
 
         public async Task<CliResult> RunAsync(params string[] args)
         {
-            var psi = new ProcessStartInfo(Path.Combine(AppContext.BaseDirectory, "slipway"))
+            var psi = new ProcessStartInfo(executable ?? Path.Combine(AppContext.BaseDirectory, "slipway"))
             {
                 RedirectStandardOutput = true,
                 RedirectStandardError = true,
@@ -261,6 +285,10 @@ public sealed class TeamAccessTests
             {
                 psi.Environment["SLIPWAY_URL"] = url;
                 psi.Environment["SLIPWAY_TOKEN"] = token;
+            }
+            if (ca is not null)
+            {
+                psi.Environment["SLIPWAY_CA"] = ca;
             }
             using var process = Process.Start(psi)!;
             process.StandardInput.Close();

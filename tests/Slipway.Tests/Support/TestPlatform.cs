@@ -36,7 +36,7 @@ internal sealed class TestPlatform : IAsyncDisposable
     public IServiceProvider Services => _app.Services;
 
     public static async Task<TestPlatform> StartAsync(TimeSpan? warmWindow = null, string? dataDir = null, int? apiPort = null, int keepBuilds = 10,
-        bool https = false, TimeProvider? jobsClock = null)
+        bool https = false, TimeProvider? jobsClock = null, string? cliFile = null)
     {
         dataDir ??= TempDirs.Create("platform");
         // Beside the data directory, not in it: as root the databases run as an unprivileged user, who cannot enter it.
@@ -51,6 +51,7 @@ internal sealed class TestPlatform : IAsyncDisposable
             HttpsPort = https ? 0 : null,
             JobsClock = jobsClock,
             DatabasesDir = dataDir + "-db",
+            CliFile = cliFile,
         };
         var app = PlatformHost.Build(options, LogLevel.Warning);
         await app.StartAsync();

@@ -1,0 +1,30 @@
+using System.Diagnostics;
+
+namespace Slipway.Tests.Support;
+
+/// <summary>The self-contained single-file slipway that `./slipway` builds (and the platform hands out for download),
+/// built through the real wrapper once per test run when its sources changed: about a minute on a fresh clone.</summary>
+internal static class PublishedCli
+{
+    private static readonly SemaphoreSlim Once = new(1, 1);
+
+    public static async Task<string> PathAsync()
+    {
+        var wrapper = System.IO.Path.Combine(TestApps.RepoRoot, "slipway");
+        await Once.WaitAsync();
+        try
+        {
+            var psi = new ProcessStartInfo(wrapper, ["--version"]) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+            using var process = Process.Start(psi)!;
+            var stdout = process.StandardOutput.ReadToEndAsync();
+            var stderr = process.StandardError.ReadToEndAsync();
+            await process.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(6));
+            process.ExitCode.Should().Be(0, $"./slipway builds the CLI: {await stdout}{await stderr}");
+        }
+        finally
+        {
+            Once.Release();
+        }
+        return System.IO.Path.Combine(TestApps.RepoRoot, ".slipway", "bin", "slipway");
+    }
+}

@@ -87,7 +87,7 @@ internal static class ManifestCommands
 
         if (own is not JsonObject overlay)
             throw new UserException($"{target} must hold a JSON object {{ ... }}; check it with 'slipway validate'.");
-        var (manifest, conflicts) = ManifestMerge.Lay(overlay, ManifestLoader.ConvertedObject(converted), converted.Files);
+        var (manifest, conflicts) = ManifestMerge.Lay(overlay, converted);
         if (conflicts.Count > 0)
             throw new ManifestResult.Invalid(conflicts) { Subject = $"{ManifestLoader.FileName} + {converted.Files}" }.ToException();
         return ManifestLayout.Write(manifest);

@@ -71,14 +71,9 @@ internal static class ManifestLoader
         if (own is not JsonObject overlay)
             return FromJson(sourceDir, json, FileName, []);
 
-        var files = converted.Files;
-        var (merged, conflicts) = ManifestMerge.Lay(overlay, ConvertedObject(converted), files);
-        return FromJson(sourceDir, merged.ToJsonString(), $"{FileName} + {files}", converted.Warnings, conflicts);
+        var (merged, conflicts) = ManifestMerge.Lay(overlay, converted);
+        return FromJson(sourceDir, merged.ToJsonString(), $"{FileName} + {converted.Files}", converted.Warnings, conflicts);
     }
-
-    /// <summary>The converted manifest as an object to merge; converters always write one.</summary>
-    public static JsonObject ConvertedObject(ConversionResult.Converted converted) =>
-        JsonNode.Parse(converted.Json)?.AsObject() ?? throw new InvalidOperationException("a converted manifest is an object");
 
     /// <summary>Validates a slipway.json document, written by the user, converted from another platform's file or
     /// both merged (then <paramref name="origin"/> names the files, their conversion warnings come first and

@@ -45,7 +45,7 @@ public sealed class ManifestMergeTests : IDisposable
     }
 
     [Fact]
-    public void A_key_set_differently_in_both_files_is_an_error_naming_both_files_and_the_key()
+    public void A_key_set_differently_in_both_files_is_an_error_naming_both_files_and_each_ones_own_key()
     {
         _source.File("package.json", PackageJson).File("railway.json", RailwayJson)
             .Manifest("""{ "services": { "web": { "start": "node server.js" } } }""");
@@ -54,7 +54,57 @@ public sealed class ManifestMergeTests : IDisposable
 
         invalid.Subject.Should().Be("slipway.json + railway.json");
         invalid.Errors.Should().ContainSingle().Which.ToString().Should().Be(
-            "services.web.start: set in both railway.json (\"npm run serve\") and slipway.json (\"node server.js\"); keep it in one of them");
+            "services.web.start: set in both railway.json deploy.startCommand (\"npm run serve\") and slipway.json services.web.start " +
+            "(\"node server.js\"); keep it in one of them");
+    }
+
+    /// <summary>Every converter records, for each value it writes, the key and value in its own file; a conflict quotes
+    /// them, since that is what the team wrote and will look for.</summary>
+    [Theory]
+    [InlineData("render.yaml", "services:\n  - { type: web, name: api, startCommand: npm start }\n",
+        """{ "services": { "api": { "start": "node api.js" } } }""",
+        "services.api.start", "render.yaml services[0].startCommand (\"npm start\")")]
+    [InlineData("render.yaml", "services:\n  - { type: web, name: api, startCommand: npm start }\n  - { type: cron, name: Nightly Sync, schedule: 0 3 * * *, startCommand: node sync.js }\n",
+        """{ "crons": [{ "name": "nightly-sync", "command": "node jobs/sync.js" }] }""",
+        "crons[\"nightly-sync\"].command", "render.yaml services[1].startCommand (\"node sync.js\")")]
+    [InlineData("Procfile", "web: npm start\nworker: node worker.js\n",
+        """{ "services": { "worker": { "start": "node queue.js" } } }""",
+        "services.worker.start", "Procfile worker (\"node worker.js\")")]
+    [InlineData("vercel.json", """{ "outputDirectory": ".", "cleanUrls": true }""",
+        """{ "routes": { "cleanUrls": false } }""",
+        "routes.cleanUrls", "vercel.json cleanUrls (true)")]
+    [InlineData("railway.json", """{ "deploy": { "restartPolicyType": "ON_FAILURE" } }""",
+        """{ "services": { "web": { "restart": { "policy": "always" } } } }""",
+        "services.web.restart.policy", "railway.json deploy.restartPolicyType (\"ON_FAILURE\", converted to \"on-failure\")")]
+    [InlineData("railway.json", """{ "deploy": { "startCommand": "node sync.js", "cronSchedule": "0 * * * *" } }""",
+        """{ "crons": [{ "name": "web", "schedule": "30 * * * *" }] }""",
+        "crons[\"web\"].schedule", "railway.json deploy.cronSchedule (\"0 * * * *\")")]
+    [InlineData("railway.json", """{ "build": { "buildCommand": "npm ci && npm run build" } }""",
+        """{ "services": { "web": { "build": "npm run compile" } } }""",
+        "services.web.build", "railway.json build.buildCommand (\"npm ci && npm run build\", converted to \"npm run build\")")]
+    public void A_conflict_quotes_the_other_files_own_key_and_value(string file, string content, string manifest, string path,
+        string theirs)
+    {
+        _source.File("package.json", PackageJson).File("index.html", "<h1>hi</h1>").File(file, content).Manifest(manifest);
+
+        var conflict = LoadInvalid(_source).SingleErrorAt(path);
+
+        conflict.Message.Should().StartWith($"set in both {theirs} and slipway.json {path} (");
+    }
+
+    [Fact]
+    public void A_conflict_with_app_json_names_app_json_and_its_key_beside_the_procfile()
+    {
+        _source.File("package.json", PackageJson).File("Procfile", "web: npm start\n")
+            .File("app.json", """{ "formation": { "web": { "quantity": 2 } }, "scripts": { "predeploy": "npm run migrate" } }""")
+            .Manifest("""{ "services": { "web": { "replicas": 3, "release": "npm run seed" } } }""");
+
+        var invalid = LoadInvalid(_source);
+
+        invalid.Subject.Should().Be("slipway.json + app.json + Procfile");
+        invalid.SingleErrorAt("services.web.replicas").Message.Should()
+            .Be("set in both app.json formation.web.quantity (2) and slipway.json services.web.replicas (3); keep it in one of them");
+        invalid.SingleErrorAt("services.web.release").Message.Should().StartWith("set in both app.json scripts.predeploy (\"npm run migrate\")");
     }
 
     [Fact]
@@ -72,7 +122,8 @@ public sealed class ManifestMergeTests : IDisposable
         invalid.Errors.Select(error => error.Path).Should().BeEquivalentTo(
             "services.web.start", "services.web.healthcheck.startTimeout", "services.web.replicas", "databases.main.type");
         invalid.SingleErrorAt("services.web.healthcheck.startTimeout").Message.Should()
-            .Be("set in both railway.json (\"60s\") and slipway.json (\"1m\"); keep it in one of them");
+            .Be("set in both railway.json deploy.healthcheckTimeout (60, converted to \"60s\") and slipway.json " +
+                "services.web.healthcheck.startTimeout (\"1m\"); keep it in one of them");
     }
 
     [Fact]
@@ -137,7 +188,8 @@ public sealed class ManifestMergeTests : IDisposable
         _source.Manifest("""{ "crons": [{ "name": "daily-sync", "schedule": "0 5 * * *" }] }""");
 
         LoadInvalid(_source).Errors.Should().ContainSingle().Which.ToString().Should().Be(
-            "crons[\"daily-sync\"].schedule: set in both vercel.json (\"0 3 * * *\") and slipway.json (\"0 5 * * *\"); keep it in one of them");
+            "crons[\"daily-sync\"].schedule: set in both vercel.json crons[0].schedule (\"0 3 * * *\") and slipway.json " +
+            "crons[\"daily-sync\"].schedule (\"0 5 * * *\"); keep it in one of them");
     }
 
     [Fact]

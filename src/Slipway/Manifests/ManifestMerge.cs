@@ -16,9 +16,10 @@ namespace Slipway.Manifests;
 /// job name. Rule lists under "routes" are combined so that slipway.json's rule decides where a request matches
 /// rules from both files: its rewrites, redirects, cors and rateLimits come first (the first match wins), its
 /// headers last (a later rule's value for the same header wins). A value set in both files is a conflict unless
-/// it is the same value; every conflict is reported with the other file's own key and value (the converter's
-/// <see cref="Provenance"/>), and slipway.json's value is kept so the rest of the manifest can still be
-/// validated.</summary>
+/// slipway.json restates the other file's (<see cref="Provenance.Restates"/>: the same value, the value as the other
+/// file writes it, or the same once normalized, as a slipway.json from an older <c>slipway manifest convert --write</c>
+/// has it); every conflict is reported with the other file's own key and value, and slipway.json's value is kept so
+/// the rest of the manifest can still be validated.</summary>
 internal sealed class ManifestMerge
 {
     /// <summary>Rule lists where a later rule overrides an earlier one, so slipway.json's rules go last. In every
@@ -55,12 +56,27 @@ internal sealed class ManifestMerge
         var merged = (JsonObject)under.DeepClone();
         foreach (var (key, value) in over)
         {
-            merged[key] = merged.TryGetPropertyValue(key, out var existing)
-                ? Values(existing, value, ManifestDiagnostics.Join(path, key))
-                : value?.DeepClone();
+            var keyPath = ManifestDiagnostics.Join(path, key);
+            if (merged.TryGetPropertyValue(key, out var existing))
+                merged[key] = Values(existing, value, keyPath);
+            else if (Added(value, keyPath) is { Keep: true } added)
+                merged[key] = added.Value;
         }
 
         return merged;
+    }
+
+    /// <summary>A value only slipway.json has, without what restates values the conversion left out: a slipway.json
+    /// written when the converter still kept them says them again, and they no longer apply (railway.json's healthcheck
+    /// on what is now a cron job's worker). An object left empty by that goes too.</summary>
+    private (bool Keep, JsonNode? Value) Added(JsonNode? value, string path)
+    {
+        if (_provenance.RestatesLeftOut(path, value))
+            return (false, null);
+        if (value is not JsonObject { Count: > 0 } fields)
+            return (true, value?.DeepClone());
+        var kept = Objects(new JsonObject(), fields, path);
+        return (kept.Count > 0, kept);
     }
 
     private JsonNode? Values(JsonNode? under, JsonNode? over, string path)
@@ -75,8 +91,10 @@ internal sealed class ManifestMerge
                 return Rules(underList, overList, LaterRuleWins.Contains(path));
         }
 
-        if (JsonNode.DeepEquals(under, over))
-            return over?.DeepClone();
+        // What the conversion made of the other file wins over slipway.json saying the same in another form: a build
+        // restated with its install would install twice.
+        if (_provenance.Restates(path, over, under))
+            return under?.DeepClone();
         _conflicts.Add(new ManifestError(path,
             $"set in both {_provenance.Describe(path, under, _convertedFrom)} and {ManifestLoader.FileName} {path} " +
             $"({SourceValue.Show(over)}); keep it in one of them"));

@@ -19,6 +19,7 @@ internal sealed class Conversion
     private readonly List<ManifestError> _errors = [];
     private readonly List<(JsonObject Service, string File, string Key)> _builds = [];
     private readonly List<(JsonObject Parent, string Key, SourceValue Source)> _sources = [];
+    private readonly List<(JsonObject Parent, string Key, JsonNode? Value)> _dropped = [];
 
     public Conversion(string sourceDir)
     {
@@ -86,6 +87,16 @@ internal sealed class Conversion
     /// otherwise (a cron job built field by field, a service a Procfile line declares). The last record wins.</summary>
     public void From(JsonObject parent, string key, SourceValue source) => _sources.Add((parent, key, source));
 
+    /// <summary>Removes <paramref name="parent"/>[<paramref name="key"/>] and keeps what it held, so a slipway.json that
+    /// restates it (written when this converter still kept it) is not taken for a setting of its own.</summary>
+    public void Drop(JsonObject parent, string key)
+    {
+        if (!parent.TryGetPropertyValue(key, out var value))
+            return;
+        parent.Remove(key);
+        _dropped.Add((parent, key, value));
+    }
+
     public void Ignored(string file, string key, string? hint = null) =>
         _warnings.Add($"{file}: {key} is not supported and was ignored" + (hint is null ? "" : $"; {hint}"));
 
@@ -141,7 +152,7 @@ internal sealed class Conversion
     }
 
     /// <summary>The recorded sources by the key paths their values ended up at, now that every key is in place
-    /// (crons have their names, installs have moved out of builds).</summary>
+    /// (crons have their names, installs have moved out of builds); a dropped object's values by the paths they had.</summary>
     private Provenance Provenance()
     {
         var paths = new Dictionary<JsonObject, string>(ReferenceEqualityComparer.Instance);
@@ -151,6 +162,18 @@ internal sealed class Conversion
                 paths[fields] = path;
         }
 
+        var leftOut = new Dictionary<string, JsonNode?>(StringComparer.Ordinal);
+        foreach (var (parent, key, value) in _dropped.Where(drop => paths.ContainsKey(drop.Parent)))
+        {
+            foreach (var (path, node) in ManifestPaths.Walk(value, ManifestDiagnostics.Join(paths[parent], key)))
+            {
+                if (node is JsonObject fields)
+                    paths[fields] = path;
+                else
+                    leftOut[path] = node?.DeepClone();
+            }
+        }
+
         var sources = new Dictionary<string, SourceValue>(StringComparer.Ordinal);
         foreach (var (parent, key, source) in _sources)
         {
@@ -158,6 +181,6 @@ internal sealed class Conversion
                 sources[ManifestDiagnostics.Join(path, key)] = source;
         }
 
-        return new Provenance(sources);
+        return new Provenance(sources, leftOut);
     }
 }

@@ -143,7 +143,8 @@ internal static class RailwayConverter
         conversion.Set(job, "missed", "skip", implied);
         conversion.Crons.Add(job);
         conversion.Set(service, "type", "worker", implied);
-        // The start command's source stays deploy.startCommand when there is one: that is what the team wrote for it.
+        // The start command's source stays deploy.startCommand when there is one: that is what the team wrote for it,
+        // and a slipway.json that says it for "start" restates railway.json as read before cronSchedule was mapped.
         service["start"] = Idle;
         if (declared is null)
             conversion.From(service, "start", implied);
@@ -152,7 +153,7 @@ internal static class RailwayConverter
                                        $"idles ({Idle}) so the job has a build to run in");
         if (service["healthcheck"] is JsonObject healthcheck)
         {
-            service.Remove("healthcheck");
+            conversion.Drop(service, "healthcheck");
             const string why = "a cron service gets no traffic, so there is nothing to check";
             if (healthcheck.ContainsKey("path"))
                 conversion.Ignored(FileName, "deploy.healthcheckPath", why);

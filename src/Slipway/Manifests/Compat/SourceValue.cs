@@ -20,6 +20,9 @@ internal sealed record SourceValue(string File, string Key, JsonNode? Raw, bool 
 
     public static SourceValue Implied(string file, string key, JsonElement raw) => new(file, key, Conversion.Node(raw), Derived: true);
 
+    /// <summary>True when <paramref name="value"/> is written as the file writes it.</summary>
+    public bool IsRaw(JsonNode? value) => !Derived && JsonNode.DeepEquals(Raw, value);
+
     /// <summary><c>railway.json deploy.startCommand ("npm run serve")</c>, with what the conversion made of it when
     /// that differs: <c>railway.json deploy.healthcheckTimeout (60, converted to "60s")</c>.</summary>
     public string Describe(JsonNode? converted) => JsonNode.DeepEquals(Raw, converted)

@@ -222,6 +222,56 @@ public sealed class ManifestMergeTests : IDisposable
     }
 
     [Fact]
+    public void Other_files_ignore_makes_slipway_json_the_whole_manifest_and_the_other_file_is_not_read()
+    {
+        _source.File("package.json", PackageJson).File("railway.json", RailwayJson)
+            .Manifest("""{ "otherFiles": "ignore", "services": { "web": { "start": "node server.js" } } }""");
+
+        var spec = LoadOk(_source).Spec;
+
+        spec.Origin.Should().Be("slipway.json");
+        var web = spec.Services.Should().ContainSingle().Subject;
+        (web.Start, web.Release, web.Healthcheck.StartTimeout).Should().Be(("node server.js", null, new HealthcheckSpec().StartTimeout),
+            "railway.json's preDeployCommand and healthcheckTimeout are not read");
+
+        _source.File("railway.json", "{ not json");
+
+        LoadOk(_source).Spec.Origin.Should().Be("slipway.json", "a file that is not read cannot be broken");
+    }
+
+    [Fact]
+    public void Other_files_merge_is_the_default_and_another_value_is_an_error_listing_both()
+    {
+        _source.File("package.json", PackageJson).File("railway.json", RailwayJson)
+            .Manifest("""{ "otherFiles": "merge", "services": { "web": { "healthcheck": { "path": "/healthz" } } } }""");
+
+        LoadOk(_source).Spec.Origin.Should().Be("slipway.json + railway.json");
+
+        _source.Manifest("""{ "otherFiles": "skip", "services": { "web": { "healthcheck": { "path": "/healthz" } } } }""");
+
+        LoadInvalid(_source).SingleErrorAt("otherFiles").Message.Should().Be("expected one of \"merge\", \"ignore\", got \"skip\"");
+    }
+
+    [Fact]
+    public async Task Convert_write_says_other_files_ignore_so_the_written_file_is_the_manifest_from_then_on()
+    {
+        _source.File("package.json", PackageJson).File("railway.json", RailwayJson);
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+
+        var code = await Slipway.Cli.CliApp.RunAsync(["manifest", "convert", _source.Dir, "--write"], output, error);
+
+        code.Should().Be(0, error.ToString());
+        output.ToString().Should().Contain("\"otherFiles\": \"ignore\"");
+        var written = File.ReadAllText(Path.Combine(_source.Dir, "slipway.json"));
+        written.Should().StartWith("{\n  \"otherFiles\": \"ignore\",\n  \"services\": {");
+        _source.File("railway.json", """{ "deploy": { "startCommand": "npm run serve:v2" } }""");
+        var spec = LoadOk(_source).Spec;
+        spec.Origin.Should().Be("slipway.json");
+        spec.Services.Should().ContainSingle().Which.Start.Should().Be("npm run serve", "a later railway.json edit neither applies nor conflicts");
+    }
+
+    [Fact]
     public void A_slipway_json_that_is_not_json_is_reported_as_before()
     {
         _source.File("package.json", PackageJson).File("railway.json", RailwayJson).Manifest("{ \"services\": ");

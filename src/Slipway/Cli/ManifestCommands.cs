@@ -41,7 +41,7 @@ internal static class ManifestCommands
                     }
                     if (parse.GetValue(merged))
                     {
-                        await cli.Out.WriteAsync(File.Exists(target) ? Merged(target, converted) : converted.Json);
+                        await cli.Out.WriteAsync(File.Exists(target) ? Merged(target, converted, cli.Err) : converted.Json);
                         return 0;
                     }
                     if (!parse.GetValue(write))
@@ -90,7 +90,7 @@ internal static class ManifestCommands
 
     /// <summary>The merged manifest as a file, or every key set differently in both files; slipway.json alone when it
     /// says "otherFiles": "ignore".</summary>
-    private static string Merged(string target, ConversionResult.Converted converted)
+    private static string Merged(string target, ConversionResult.Converted converted, TextWriter warnings)
     {
         JsonNode? own;
         try
@@ -106,9 +106,13 @@ internal static class ManifestCommands
             throw new UserException($"{target} must hold a JSON object {{ ... }}; check it with 'slipway validate'.");
         if (ManifestLoader.IgnoresOtherFiles(overlay))
             return ManifestLayout.Write(overlay);
-        var (manifest, conflicts) = ManifestMerge.Lay(overlay, converted);
+        var (manifest, conflicts, unnamed) = ManifestMerge.Lay(overlay, converted);
         if (conflicts.Count > 0)
             throw new ManifestResult.Invalid(conflicts) { Subject = $"{ManifestLoader.FileName} + {converted.Files}" }.ToException();
+        foreach (var warning in unnamed)
+        {
+            warnings.WriteLine("warning: " + warning);
+        }
         return ManifestLayout.Write(manifest);
     }
 }

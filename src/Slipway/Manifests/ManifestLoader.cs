@@ -93,8 +93,9 @@ internal static class ManifestLoader
         if (own is not JsonObject overlay)
             return FromJson(sourceDir, json, FileName, []);
 
-        var (merged, conflicts) = ManifestMerge.Lay(overlay, converted);
-        return FromJson(sourceDir, merged.ToJsonString(), $"{FileName} + {converted.Files}", converted.Warnings, conflicts);
+        var (merged, conflicts, warnings) = ManifestMerge.Lay(overlay, converted);
+        return FromJson(sourceDir, merged.ToJsonString(), $"{FileName} + {converted.Files}", [.. converted.Warnings, .. warnings],
+            conflicts);
     }
 
     /// <summary>Validates a slipway.json document, written by the user, converted from another platform's file or

@@ -36,15 +36,50 @@ internal sealed class ManifestMerge
         _convertedFrom = converted.Files;
     }
 
-    /// <summary>The merged manifest (a new object; neither input is changed) and one error per key set to different
+    /// <summary>The merged manifest (a new object; neither input is changed), one error per key set to different
     /// values in both, e.g. <c>services.web.start: set in both railway.json deploy.startCommand ("npm run serve") and
-    /// slipway.json services.web.start ("node server.js"); keep it in one of them</c>.</summary>
-    public static (JsonObject Merged, IReadOnlyList<ManifestError> Conflicts) Lay(JsonObject own,
-        ConversionResult.Converted converted)
+    /// slipway.json services.web.start ("node server.js"); keep it in one of them</c>, and warnings about services
+    /// and cron jobs the other file adds (<see cref="Unnamed"/>).</summary>
+    public static (JsonObject Merged, IReadOnlyList<ManifestError> Conflicts, IReadOnlyList<string> Warnings) Lay(
+        JsonObject own, ConversionResult.Converted converted)
     {
         var merge = new ManifestMerge(converted);
-        var merged = merge.Objects(ConvertedObject(converted), own, "");
-        return (merged, merge._conflicts);
+        var under = ConvertedObject(converted);
+        var merged = merge.Objects(under, own, "");
+        return (merged, merge._conflicts, merge.Unnamed(own, under).ToList());
+    }
+
+    /// <summary>Services and cron jobs of the other file that slipway.json does not name, once slipway.json declares
+    /// services of its own (ones the other file does not have): its author may take its list for the whole app, while
+    /// Slipway deploys the other file's too. Cron jobs also once slipway.json declares jobs of its own. Naming the
+    /// other file's services only to add settings to them is the usual layering and gets no warning.</summary>
+    private IEnumerable<string> Unnamed(JsonObject own, JsonObject converted)
+    {
+        var (ownServices, theirServices) = (Keys(own["services"]), Keys(converted["services"]));
+        var (ownCrons, theirCrons) = (Names(own["crons"]), Names(converted["crons"]));
+        var servicesOfItsOwn = ownServices.Except(theirServices).Any();
+        var cronsOfItsOwn = ownCrons.Except(theirCrons).Any();
+        var services = servicesOfItsOwn ? theirServices.Except(ownServices) : [];
+        var crons = servicesOfItsOwn || cronsOfItsOwn ? theirCrons.Except(ownCrons) : [];
+        return Unnamed("services", "service", "deploys", services, name => ManifestDiagnostics.Join("services", name))
+            .Concat(Unnamed("crons", "cron job", "runs", crons, name => $"crons[\"{name}\"].name"));
+
+        static List<string> Keys(JsonNode? map) => map is JsonObject fields ? [.. fields.Select(field => field.Key)] : [];
+        static List<string> Names(JsonNode? list) => list is JsonArray items ? [.. items.Select(ManifestPaths.Name).OfType<string>()] : [];
+    }
+
+    /// <summary><c>services: Procfile also declares service "worker", which slipway.json does not name; Slipway deploys
+    /// it too</c>, and how to stop that; one warning per file they come from.</summary>
+    private IEnumerable<string> Unnamed(string list, string noun, string verb, IEnumerable<string> names, Func<string, string> pathOf)
+    {
+        foreach (var file in names.GroupBy(name => _provenance.FileOf(pathOf(name)) ?? _convertedFrom))
+        {
+            var quoted = string.Join(", ", file.Select(name => $"\"{name}\""));
+            var (what, it) = file.Count() == 1 ? ($"{noun} {quoted}", "it") : ($"{noun}s {quoted}", "them");
+            yield return $"{list}: {file.Key} also declares {what}, which {ManifestLoader.FileName} does not name; Slipway {verb} " +
+                         $"{it} too. If {ManifestLoader.FileName} is meant to be the whole manifest, add \"{ManifestKeys.OtherFilesKey}\": " +
+                         "\"ignore\" to it";
+        }
     }
 
     /// <summary>The converted manifest as an object to merge; converters always write one.</summary>

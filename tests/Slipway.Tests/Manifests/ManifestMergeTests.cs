@@ -154,6 +154,53 @@ public sealed class ManifestMergeTests : IDisposable
     }
 
     [Fact]
+    public async Task Services_the_other_file_adds_beside_slipway_jsons_own_are_a_warning_naming_them_and_the_file()
+    {
+        _source.File("package.json", PackageJson).File("Procfile", "web: npm start\nworker: node worker.js\n")
+            .File("app.json", """{ "formation": { "web": { "quantity": 2 } } }""")
+            .Manifest("""{ "services": { "mailer": { "type": "worker", "start": "node mailer.js" } } }""");
+
+        var result = LoadOk(_source);
+
+        result.Spec.Services.Select(service => service.Name).Should().Equal("web", "worker", "mailer");
+        result.Warnings.Should().Equal(
+            "services: Procfile also declares services \"web\", \"worker\", which slipway.json does not name; Slipway deploys " +
+            "them too. If slipway.json is meant to be the whole manifest, add \"otherFiles\": \"ignore\" to it");
+
+        using var output = new StringWriter();
+        (await Slipway.Cli.CliApp.RunAsync(["validate", _source.Dir], output, new StringWriter())).Should().Be(0);
+        output.ToString().Should().Contain("  warning: services: Procfile also declares services \"web\", \"worker\"");
+    }
+
+    [Fact]
+    public void Cron_jobs_the_other_file_adds_beside_slipway_jsons_own_services_or_jobs_are_a_warning_too()
+    {
+        _source.File("index.html", "<h1>hi</h1>").File("vercel.json", """
+            { "outputDirectory": ".", "crons": [{ "path": "/api/cron/daily-sync", "schedule": "0 3 * * *" }] }
+            """).Manifest("""{ "services": { "api": { "path": "/api", "start": "node api.js" } } }""");
+
+        LoadOk(_source).Warnings.Should().Equal(
+            "services: vercel.json also declares service \"web\", which slipway.json does not name; Slipway deploys it too. " +
+            "If slipway.json is meant to be the whole manifest, add \"otherFiles\": \"ignore\" to it",
+            "crons: vercel.json also declares cron job \"daily-sync\", which slipway.json does not name; Slipway runs it too. " +
+            "If slipway.json is meant to be the whole manifest, add \"otherFiles\": \"ignore\" to it");
+
+        _source.Manifest("""{ "crons": [{ "name": "cleanup", "schedule": "0 4 * * *", "path": "/api/cron/cleanup" }] }""");
+
+        LoadOk(_source).Warnings.Should().ContainSingle().Which.Should().StartWith("crons: vercel.json also declares cron job \"daily-sync\"");
+    }
+
+    [Fact]
+    public void Adding_settings_to_the_other_files_services_gets_no_warning()
+    {
+        _source.File("package.json", PackageJson).File("Procfile", "web: npm start\nworker: node worker.js\n").Manifest("""
+            { "services": { "web": { "healthcheck": { "path": "/healthz" } } }, "databases": { "main": { "type": "postgres" } } }
+            """);
+
+        LoadOk(_source).Warnings.Should().BeEmpty();
+    }
+
+    [Fact]
     public void Conversion_warnings_come_first_and_app_json_with_its_procfile_is_named_as_both_files()
     {
         _source.File("package.json", PackageJson).File("Procfile", "web: npm start\n")

@@ -33,6 +33,9 @@ internal sealed class Provenance(IReadOnlyDictionary<string, SourceValue> source
     public string Describe(string path, JsonNode? converted, string convertedFrom) =>
         sources.TryGetValue(path, out var source) ? source.Describe(converted) : $"{convertedFrom} ({SourceValue.Show(converted)})";
 
+    /// <summary>The file the value or object at <paramref name="path"/> came from (app.json or the Procfile).</summary>
+    public string? FileOf(string path) => sources.TryGetValue(path, out var source) ? source.File : null;
+
     private static bool IsBuild(string path) =>
         path.StartsWith("services", StringComparison.Ordinal) && path.EndsWith(".build", StringComparison.Ordinal);
 

@@ -35,12 +35,7 @@ public sealed class ConverterGoldenTests
     /// <summary>A conflict with slipway.json quotes the other file's own key and value, so the converters record one
     /// for every value they write.</summary>
     [Theory]
-    [InlineData("railway")]
-    [InlineData("railway-cron")]
-    [InlineData("vercel")]
-    [InlineData("procfile")]
-    [InlineData("render")]
-    [InlineData("appjson")]
+    [MemberData(nameof(Golden.Formats), MemberType = typeof(Golden))]
     public void Every_converted_value_names_the_key_it_came_from(string format)
     {
         var converted = (ConversionResult.Converted)ManifestConverter.Convert(Path.Combine(Golden.Dir(format), "input"))!;

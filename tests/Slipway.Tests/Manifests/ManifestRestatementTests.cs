@@ -114,12 +114,7 @@ public sealed class ManifestRestatementTests : IDisposable
     /// <summary>For every converter: a slipway.json that writes each value as the other file does (or as the converter
     /// does now) deploys exactly what the other file alone does.</summary>
     [Theory]
-    [InlineData("railway")]
-    [InlineData("railway-cron")]
-    [InlineData("vercel")]
-    [InlineData("procfile")]
-    [InlineData("render")]
-    [InlineData("appjson")]
+    [MemberData(nameof(Golden.Formats), MemberType = typeof(Golden))]
     public void A_golden_fixture_restated_in_its_own_files_words_loads_as_the_file_alone(string format)
     {
         CopyInput(format);

@@ -62,7 +62,7 @@ internal sealed class ManifestMerge
         var services = servicesOfItsOwn ? theirServices.Except(ownServices) : [];
         var crons = servicesOfItsOwn || cronsOfItsOwn ? theirCrons.Except(ownCrons) : [];
         return Unnamed("services", "service", "deploys", services, name => ManifestDiagnostics.Join("services", name))
-            .Concat(Unnamed("crons", "cron job", "runs", crons, name => $"crons[\"{name}\"].name"));
+            .Concat(Unnamed("crons", "cron job", "runs", crons, name => ManifestDiagnostics.Join(ManifestPaths.Named("crons", name), "name")));
 
         static List<string> Keys(JsonNode? map) => map is JsonObject fields ? [.. fields.Select(field => field.Key)] : [];
         static List<string> Names(JsonNode? list) => list is JsonArray items ? [.. items.Select(ManifestPaths.Name).OfType<string>()] : [];

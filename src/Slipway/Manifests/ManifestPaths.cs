@@ -13,7 +13,10 @@ internal static class ManifestPaths
 
     /// <summary><c>crons["daily-sync"]</c> for an item of a named list that has a name, else <c>list[index]</c>.</summary>
     public static string Item(string listPath, JsonNode? item, int index) =>
-        NamedLists.Contains(listPath) && Name(item) is { } name ? $"{listPath}[\"{name}\"]" : $"{listPath}[{index}]";
+        NamedLists.Contains(listPath) && Name(item) is { } name ? Named(listPath, name) : $"{listPath}[{index}]";
+
+    /// <summary><c>crons["daily-sync"]</c>: the item of a named list with that name.</summary>
+    public static string Named(string listPath, string name) => $"{listPath}[\"{name}\"]";
 
     public static string? Name(JsonNode? item) =>
         item is JsonObject fields && fields["name"] is JsonValue name && name.TryGetValue<string>(out var text) ? text : null;

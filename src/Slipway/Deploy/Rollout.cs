@@ -13,6 +13,9 @@ namespace Slipway.Deploy;
 ///                               ▼                                                    then warm or stopped
 ///                      new instances stopped; the live version keeps serving
 ///
+/// An app's first version (no live one): from starting to the switch its hostnames answer 503 "starting"; a failure
+/// takes that route away again.
+///
 /// Stop-first workers (the default for workers) are replaced without overlap, on both paths:
 ///
 ///   web and start-first services start and pass their checks ─► live's stop-first workers stop (SIGTERM, stop
@@ -39,8 +42,19 @@ internal sealed class Rollout(IRuntimeTarget target, AppHosts hosts, DeploymentJ
             journal.GoLive(deployment, wentLive);
             return;
         }
-        journal.Status(deployment, DeploymentStatus.Starting, "starting new instances beside the live ones");
-        await StartAndSwitchAsync(release, deployment, token, appStopping);
+        var first = hosts.ParkFirstStart(release.App);
+        journal.Status(deployment, DeploymentStatus.Starting, first
+            ? "starting the app's first instances (until they serve, its hostnames answer 503 \"starting\")"
+            : "starting new instances beside the live ones");
+        try
+        {
+            await StartAndSwitchAsync(release, deployment, token, appStopping);
+        }
+        catch when (first)
+        {
+            hosts.UnparkFirstStart(release.App);
+            throw;
+        }
         journal.GoLive(deployment, wentLive);
     }
 

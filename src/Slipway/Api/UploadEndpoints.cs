@@ -83,6 +83,13 @@ internal static class UploadEndpoints
             {
                 throw new UserException($"The upload names '{entry.Name}', outside its directory; nothing was deployed.");
             }
+            // A link unpacked earlier must never be written through: checked on disk, component by component, since a
+            // chain of links that each look inside can lead outside together (x/d -> ../c, x/d/e -> ../..).
+            if (LinkOnTheWay(root, target) is { } link)
+            {
+                throw new UserException($"The upload writes '{entry.Name}' through its own link '{Path.GetRelativePath(root, link)}'; " +
+                    "an upload may not put entries under a link it holds. Nothing was deployed.");
+            }
             switch (entry.EntryType)
             {
                 case TarEntryType.Directory:
@@ -121,6 +128,27 @@ internal static class UploadEndpoints
                     throw new UserException($"The upload holds '{entry.Name}', a {entry.EntryType} entry: only files, directories and links are deployed.");
             }
         }
+    }
+
+    /// <summary>The first existing path from <paramref name="root"/> down to <paramref name="target"/> (itself included)
+    /// that is a symbolic link, or null.</summary>
+    private static string? LinkOnTheWay(string root, string target)
+    {
+        var path = root.TrimEnd(Path.DirectorySeparatorChar);
+        foreach (var part in Path.GetRelativePath(root, target).Split(Path.DirectorySeparatorChar))
+        {
+            path = Path.Combine(path, part);
+            var info = new FileInfo(path);
+            if (info.LinkTarget is not null)
+            {
+                return path;
+            }
+            if (!info.Exists && !Directory.Exists(path))
+            {
+                return null;
+            }
+        }
+        return null;
     }
 
     /// <summary>Uploads are copied into their build at once; what is left of older ones goes.</summary>

@@ -35,4 +35,30 @@ public sealed class UploadTests
         File.Exists(Path.Combine(dir, "evil.txt")).Should().BeFalse();
         Directory.EnumerateFileSystemEntries(dir, "*", SearchOption.AllDirectories).Should().NotContain(p => p.EndsWith("evil", StringComparison.Ordinal));
     }
+
+    [Fact]
+    public async Task A_chain_of_links_that_each_point_inside_cannot_be_written_through()
+    {
+        // Found by the access review: d -> ../../../c and d/e -> ../../.. each resolve inside by their text, but
+        // followed on disk d/e is two levels above the upload.
+        var dir = TempDirs.Create("upload");
+        var target = Path.Combine(dir, "a", "b", "into");
+        Directory.CreateDirectory(target);
+        using var archive = new MemoryStream();
+        await using (var gzip = new GZipStream(archive, CompressionLevel.Fastest, leaveOpen: true))
+        await using (var writer = new TarWriter(gzip, TarEntryFormat.Pax))
+        {
+            await writer.WriteEntryAsync(new PaxTarEntry(TarEntryType.Directory, "c"));
+            await writer.WriteEntryAsync(new PaxTarEntry(TarEntryType.Directory, "x/y/z"));
+            await writer.WriteEntryAsync(new PaxTarEntry(TarEntryType.SymbolicLink, "x/y/z/d") { LinkName = "../../../c" });
+            await writer.WriteEntryAsync(new PaxTarEntry(TarEntryType.SymbolicLink, "x/y/z/d/e") { LinkName = "../../.." });
+            await writer.WriteEntryAsync(new PaxTarEntry(TarEntryType.RegularFile, "x/y/z/d/e/pwned.txt") { DataStream = new MemoryStream("pwned"u8.ToArray()) });
+        }
+        archive.Position = 0;
+
+        var act = () => UploadEndpoints.UnpackAsync(archive, target, CancellationToken.None);
+
+        (await act.Should().ThrowAsync<UserException>()).Which.Message.Should().Contain("through its own link 'x/y/z/d'");
+        Directory.EnumerateFiles(dir, "pwned.txt", SearchOption.AllDirectories).Should().BeEmpty();
+    }
 }

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
 using Slipway.Deploy;
 
 namespace Slipway.Api;
@@ -18,6 +19,14 @@ internal static class AppScope
         {
             var target = AppRef.Of(name, context.Request.Query["env"].FirstOrDefault());
             AppNames.Validate(name);
+            // Row keys join app and environment with "-": shop's "api" environment and an app named "shop-api" would
+            // share one. A row that is another app's is never this request's (found by the access review: an admin of
+            // shop reached shop-api through ?env=api).
+            var store = context.RequestServices.GetRequiredService<State.Store>();
+            if (store.FindApp(target.Key) is { } row && row.Ref != target)
+            {
+                AppErrors.Require(store, target);
+            }
             context.Request.RouteValues["app"] = target.Key;
             context.Items[ItemKey] = target;
         }

@@ -22,8 +22,10 @@ internal static class AppErrors
     }
 
     /// <summary>The row of <paramref name="target"/> (the request's own app and environment, so a missing one is
-    /// named as the user typed it, never by its internal row key), or the user error with a did-you-mean.</summary>
-    public static AppRecord Require(Store store, AppRef target, string? create = null) => store.FindApp(target.Key) ?? throw NoApp(store, target, create);
+    /// named as the user typed it, never by its internal row key), or the user error with a did-you-mean.
+    /// A row whose key matches but which belongs to another app ("shop" env "api" vs the app "shop-api") is not it.</summary>
+    public static AppRecord Require(Store store, AppRef target, string? create = null) =>
+        store.FindApp(target.Key) is { } row && row.Ref == target ? row : throw NoApp(store, target, create);
 
     /// <summary>The name nearest to <paramref name="typed"/> if it is near enough to be a typo (the manifest's
     /// did-you-mean rule: a swap of two neighbours counts as one edit); ties go to the first name in order.</summary>

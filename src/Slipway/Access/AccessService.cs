@@ -105,9 +105,26 @@ internal sealed partial class AccessService(AccessStore access, LoginThrottle th
             {
                 throw new UserException($"{name} has no role {(grant.IsGlobal ? "on the whole platform" : "for " + grant.Flags)}; 'slipway users ls' shows its roles.", 404);
             }
-            return;
         }
-        access.SetGrant(user.Id, grant);
+        else
+        {
+            access.SetGrant(user.Id, grant);
+        }
+        RevokeTokensBeyondTheirCreator(user.Id, user.Name);
+    }
+
+    /// <summary>A token never outlives its creator's rights: after a demotion, the tokens the user made that it could
+    /// no longer make are revoked (found by the access review: a demoted admin kept admin through its token).</summary>
+    private void RevokeTokensBeyondTheirCreator(string userId, string userName)
+    {
+        var creator = new Principal(PrincipalKind.User, userId, userName, access.GrantsOf(userId));
+        foreach (var token in access.ListTokens().Where(t => t.CreatedBy == userId && t.RevokedAt is null))
+        {
+            if (access.GrantsOf(token.Id).Any(g => !creator.MayGrant(g)))
+            {
+                access.RevokeToken(token.Id);
+            }
+        }
     }
 
     public void ResetPassword(string name, string password)
@@ -248,6 +265,11 @@ internal sealed partial class AccessService(AccessStore access, LoginThrottle th
     /// hand out; returns the secret (shown once, never stored).</summary>
     public (string Secret, TokenRecord Token) CreateToken(Principal creator, string name, Grant grant, TimeSpan? lifetime)
     {
+        if (creator.Kind == PrincipalKind.Token)
+        {
+            // A token minting tokens would escape its own expiry and its creator's revocation (access review).
+            throw new UserException("A token cannot make tokens: sign in as a user ('slipway login') and run 'slipway tokens create' there.", 403);
+        }
         if (!creator.MayGrant(grant))
         {
             throw new UserException($"You cannot make a token that is {grant}: a token can have at most your own role, within your own scope.", 403);

@@ -259,6 +259,36 @@ public sealed class TeamAccessTests
         (await Login(null)).Should().Be(HttpStatusCode.OK);
     }
 
+    [Fact]
+    public async Task A_token_cannot_make_tokens_and_a_demoted_users_tokens_are_revoked()
+    {
+        var port = Ports.Free();
+        await using var platform = await TestPlatform.StartAsync(apiPort: port);
+        var url = $"http://127.0.0.1:{port}";
+        var password = Path.Combine(TempDirs.Create("pw"), "pw");
+        File.WriteAllText(password, "a long enough passphrase\n");
+        (await platform.CliAsync("setup", "alice", "--password-file", password)).ExitCode.Should().Be(0);
+        (await platform.CliAsync("users", "add", "dave", "admin", "--app", "shop", "--password-file", password)).ExitCode.Should().Be(0);
+        (await platform.DeployAsync(EnvApp.Create(), "shop")).ExitCode.Should().Be(0);
+        var dave = new RemoteCli(TempDirs.Create("dave-home"));
+        (await dave.RunAsync("login", url, "--user", "dave", "--password-file", password)).ExitCode.Should().Be(0);
+        var made = await dave.RunAsync("tokens", "create", "--name", "ci", "--app", "shop", "--role", "admin", "--json");
+        made.ExitCode.Should().Be(0, made.ToString());
+        var ci = new RemoteCli(TempDirs.Create("ci-home"), url, JsonDocument.Parse(made.Out).RootElement.GetProperty("token").GetString());
+
+        var minted = await ci.RunAsync("tokens", "create", "--name", "forever", "--app", "shop", "--role", "admin");
+        minted.ExitCode.Should().Be(1);
+        minted.Err.Should().Contain("A token cannot make tokens");
+        (await ci.RunAsync("status", "--app", "shop")).ExitCode.Should().Be(0);
+
+        (await platform.CliAsync("users", "role", "dave", "viewer", "--app", "shop")).ExitCode.Should().Be(0);
+
+        var after = await ci.RunAsync("status", "--app", "shop");
+        after.ExitCode.Should().Be(1, "the token was an admin's, and dave is no longer one");
+        var tokens = await platform.CliAsync("tokens", "ls");
+        tokens.Out.Should().Contain("ci").And.Contain("revoked");
+    }
+
     /// <summary>The slipway CLI as its own process with its own HOME (and so its own login), never the test's data directory.</summary>
     private sealed class RemoteCli(string home, string? url = null, string? token = null, string? ca = null, string? executable = null)
     {

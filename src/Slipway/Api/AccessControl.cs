@@ -148,12 +148,21 @@ internal static class AccessControl
         });
     }
 
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "geteuid")]
+    private static extern uint GetEuid();
+
+    private static readonly uint PlatformUid = GetEuid();
+
     /// <summary>The principal of the request, why its credentials were refused, and whether it came by cookie.</summary>
     private static (Principal?, string?, bool) Identify(HttpContext context, AccessService access, string? legacyToken)
     {
         if (PeerUid(context) is { } uid)
         {
-            return (Principal.Local(uid), null, false);
+            // The socket is 0600 in a 0700 directory: only the platform's own user and root can connect. Anything
+            // else (a peer whose credentials could not be read) is refused rather than made owner (access review).
+            return uid == PlatformUid || uid == 0
+                ? (Principal.Local(uid), null, false)
+                : (null, "The API socket answers only the platform's own user and root; use a login or a token ('slipway login').", false);
         }
         var address = context.Connection.RemoteIpAddress?.ToString();
         var authorization = context.Request.Headers.Authorization.ToString();

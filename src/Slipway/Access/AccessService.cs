@@ -49,6 +49,9 @@ internal sealed partial class AccessService(AccessStore access, LoginThrottle th
         {
             throw new UserException("This platform has its owner already: log in ('slipway login URL'), or ask an owner to add you.", 409);
         }
+        // Name and password first: a typo in them must not use up the one-time code (access review).
+        CheckName(name);
+        Passwords.Check(password);
         if (!CryptographicOperations.FixedTimeEquals(System.Text.Encoding.ASCII.GetBytes(Credentials.Hash(code.Trim())), System.Text.Encoding.ASCII.GetBytes(stored)) ||
             !access.TakeSetting(SetupCodeKey, stored))
         {

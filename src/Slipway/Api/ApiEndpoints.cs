@@ -29,7 +29,7 @@ internal static class ApiEndpoints
         v1.MapGet("/apps/{app}", (string app, Store store, AppViews views, HttpContext context) =>
             views.App(AppScope.Require(context, store, app))).RequireAccess(Access.Permission.Read, "apps.show");
 
-        v1.MapPost("/apps/{app}/deployments", (string app, DeployBody body, DeployEngine engine, HttpContext context) =>
+        v1.MapPost("/apps/{app}/deployments", (string app, DeployBody body, DeployEngine engine, AppHosts hosts, HttpContext context) =>
         {
             var scope = AppScope.Of(context, app);
             if (AccessControl.Caller(context).Kind != Access.PrincipalKind.Local && !Builds.SourceSnapshot.IsGitUrl(body.Source))
@@ -38,6 +38,7 @@ internal static class ApiEndpoints
                 throw new UserException("Only a git URL can be deployed through a login or a token: a directory path would name a directory on the server. " +
                     "Deploy a git URL (with --ref), or run the deploy on the server itself.", 403);
             }
+            DemandNewHosts(context, hosts, scope, body.Hosts);
             return Results.Accepted(null, AppViews.Deployment(engine.Enqueue(
                 new DeployRequest(scope, body.Source, body.Ref, body.Hosts))));
         }).RequireAccess(Access.Permission.Deploy, "deploy");
@@ -117,6 +118,17 @@ internal static class ApiEndpoints
     }
 
     /// <summary>The app environment a deployment id belongs to (null for an unknown id: the endpoint says 404).</summary>
+    /// <summary>--host naming a hostname the app does not have yet takes it, which is admin work (manage domains), not a
+    /// deployer's; repeating the app's own hostnames (a CI script's every deploy) needs nothing more (access review).</summary>
+    public static void DemandNewHosts(HttpContext context, AppHosts hosts, AppRef scope, IEnumerable<string>? requested)
+    {
+        var current = hosts.For(scope.Key);
+        if (requested?.Any(h => !current.Contains(h.Trim().ToLowerInvariant(), StringComparer.OrdinalIgnoreCase)) == true)
+        {
+            AccessControl.Demand(context, Access.Permission.ManageDomains, scope, "hosts.add");
+        }
+    }
+
     private static AppRef? DeploymentApp(HttpContext context)
     {
         var store = context.RequestServices.GetRequiredService<Store>();

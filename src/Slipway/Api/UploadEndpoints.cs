@@ -52,6 +52,7 @@ internal static class UploadEndpoints
             }
             var scope = AppScope.Of(context, app);
             var hostList = hosts?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            ApiEndpoints.DemandNewHosts(context, context.RequestServices.GetRequiredService<AppHosts>(), scope, hostList);
             return Results.Accepted(null, AppViews.Deployment(engine.Enqueue(new DeployRequest(scope, dir, null, hostList))));
         }).RequireAccess(Access.Permission.Deploy, "deploy");
     }

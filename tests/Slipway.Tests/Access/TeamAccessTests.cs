@@ -42,6 +42,9 @@ public sealed class TeamAccessTests
         (await dave.RunAsync("whoami")).Out.Should().Contain("dave (user): deployer of shop");
         var restart = await dave.RunAsync("restart", "--app", "shop");
         restart.ExitCode.Should().Be(0, restart.ToString());
+        var hosted = await dave.RunAsync("deploy", EnvApp.Create(), "--app", "shop", "--host", "taken.example.com");
+        hosted.ExitCode.Should().Be(1, "taking a hostname is an admin's");
+        hosted.Err.Should().Contain("hosts.add needs admin");
         var billing = await dave.RunAsync("restart", "--app", "billing");
         billing.ExitCode.Should().Be(1);
         billing.Err.Should().Contain("dave has no role for billing; restart needs deployer of billing");

@@ -8,6 +8,7 @@ internal static class DeployRegistration
     /// <see cref="DeployOptions"/>, which the host registers (and validates).</summary>
     public static IServiceCollection AddDeploy(this IServiceCollection services)
     {
+        services.AddSingleton<AppIsolation>();
         services.AddSingleton<ProcessEnvironment>();
         services.AddSingleton<AppRuntime>();
         services.AddSingleton<IRuntimeTarget>(sp => sp.GetRequiredService<AppRuntime>());

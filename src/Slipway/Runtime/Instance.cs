@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Slipway.Manifests;
+using Slipway.Sandbox;
 
 namespace Slipway.Runtime;
 

@@ -7,7 +7,17 @@ namespace Slipway.Manifests;
 /// </summary>
 internal static partial class ManifestKeys
 {
-    public static readonly IReadOnlyList<string> RootKeys = ["$schema", "name", "services", "variables", "routes", "crons", "deploy", "databases"];
+    public static readonly IReadOnlyList<string> RootKeys =
+    [
+        "$schema", "name", "otherFiles", "services", "variables", "routes", "crons", "deploy", "databases",
+    ];
+
+    public const string OtherFilesKey = "otherFiles";
+
+    public static readonly IReadOnlyDictionary<string, OtherFiles> OtherFilesModes = new Dictionary<string, OtherFiles>
+    {
+        ["merge"] = OtherFiles.Merge, ["ignore"] = OtherFiles.Ignore,
+    };
 
     public static readonly IReadOnlyList<string> DatabaseKeys = ["type", "var", "maxMemory", "backups"];
     public static readonly IReadOnlyList<string> DatabaseBackupKeys = ["schedule", "keepDaily", "keepWeekly"];

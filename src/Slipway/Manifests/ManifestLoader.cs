@@ -5,7 +5,8 @@ using Slipway.Manifests.Compat;
 namespace Slipway.Manifests;
 
 /// <summary>Reads an app's slipway.json, or converts another platform's file to one, or lays the slipway.json over
-/// that converted file when there are both, or detects the app when there is neither; returns a complete
+/// that converted file when there are both (unless slipway.json says "otherFiles": "ignore"), or detects the app
+/// when there is neither; returns a complete
 /// <see cref="AppSpec"/> or every error at once.
 /// <code>
 ///   railway.json | vercel.json | render.yaml | app.json | Procfile ─► ManifestConverter ─┐ converted
@@ -41,6 +42,9 @@ internal static class ManifestLoader
         var own = File.Exists(file) ? File.ReadAllText(file) : null;
         if (own is null && MisnamedManifest(sourceDir) is { } misnamed)
             return Invalid("", misnamed);
+        // Not converted at all: a broken railway.json is no error beside a slipway.json that says it is the whole manifest.
+        if (own is not null && IgnoresOtherFiles(own))
+            return FromJson(sourceDir, own, FileName, []);
         return (ManifestConverter.Convert(sourceDir), own) switch
         {
             (ConversionResult.Failed failed, _) => new ManifestResult.Invalid(failed.Errors) { Subject = failed.Source },
@@ -50,6 +54,24 @@ internal static class ManifestLoader
             (_, { } json) => FromJson(sourceDir, json, FileName, []),
             _ => Detect(sourceDir),
         };
+    }
+
+    /// <summary>Whether slipway.json says <c>"otherFiles": "ignore"</c>: it is the whole manifest, and another
+    /// platform's file beside it is not read.</summary>
+    public static bool IgnoresOtherFiles(JsonNode? own) =>
+        own is JsonObject fields && fields[ManifestKeys.OtherFilesKey] is JsonValue value && value.TryGetValue<string>(out var mode)
+        && ManifestKeys.OtherFilesModes.GetValueOrDefault(mode) == OtherFiles.Ignore;
+
+    public static bool IgnoresOtherFiles(string json)
+    {
+        try
+        {
+            return IgnoresOtherFiles(JsonNode.Parse(json, documentOptions: ParseOptions));
+        }
+        catch (JsonException)
+        {
+            return false; // reported where the file is read as a manifest
+        }
     }
 
     /// <summary>The app's slipway.json laid over the file converted from another platform's (see
@@ -71,14 +93,10 @@ internal static class ManifestLoader
         if (own is not JsonObject overlay)
             return FromJson(sourceDir, json, FileName, []);
 
-        var files = converted.Files;
-        var (merged, conflicts) = ManifestMerge.Lay(overlay, ConvertedObject(converted), files);
-        return FromJson(sourceDir, merged.ToJsonString(), $"{FileName} + {files}", converted.Warnings, conflicts);
+        var (merged, conflicts, warnings) = ManifestMerge.Lay(overlay, converted);
+        return FromJson(sourceDir, merged.ToJsonString(), $"{FileName} + {converted.Files}", [.. converted.Warnings, .. warnings],
+            conflicts);
     }
-
-    /// <summary>The converted manifest as an object to merge; converters always write one.</summary>
-    public static JsonObject ConvertedObject(ConversionResult.Converted converted) =>
-        JsonNode.Parse(converted.Json)?.AsObject() ?? throw new InvalidOperationException("a converted manifest is an object");
 
     /// <summary>Validates a slipway.json document, written by the user, converted from another platform's file or
     /// both merged (then <paramref name="origin"/> names the files, their conversion warnings come first and

@@ -20,6 +20,7 @@ internal static class ManifestReader
         if (name is not null && !ManifestKeys.NamePattern().IsMatch(name))
             root.Error("name", $"expected {NameRule}, got {ManifestObject.Quote(name)}");
 
+        root.Enum(ManifestKeys.OtherFilesKey, ManifestKeys.OtherFilesModes); // acted on before reading (ManifestLoader)
         var services = ReadServices(root, diagnostics);
         var variables = VariablesReader.Read(root, diagnostics);
         return (name, services, ReadDeploy(root), RoutesReader.Read(root), CronsReader.Read(root, services), variables);

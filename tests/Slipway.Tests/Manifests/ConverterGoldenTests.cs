@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using Slipway.Manifests;
 using Slipway.Manifests.Compat;
 
@@ -23,11 +24,45 @@ public sealed class ConverterGoldenTests
         converted.Source.Should().Be(source);
         Golden.Match(format, "slipway.json", converted.Json);
         Golden.Match(format, "warnings.txt", string.Concat(converted.Warnings.Select(warning => warning + "\n")));
+        Golden.Match(format, "sources.txt", string.Concat(Sources(converted).Select(line => line + "\n")));
 
         var loaded = ManifestLoader.Load(input);
         var ok = loaded.Should().BeOfType<ManifestResult.Ok>(because: (loaded as ManifestResult.Invalid)?.Message).Subject;
         ok.Spec.Origin.Should().Be($"converted from {source}");
         ok.Warnings.Should().StartWith(converted.Warnings);
+    }
+
+    /// <summary>A conflict with slipway.json quotes the other file's own key and value, so the converters record one
+    /// for every value they write.</summary>
+    [Theory]
+    [MemberData(nameof(Golden.Formats), MemberType = typeof(Golden))]
+    public void Every_converted_value_names_the_key_it_came_from(string format)
+    {
+        var converted = (ConversionResult.Converted)ManifestConverter.Convert(Path.Combine(Golden.Dir(format), "input"))!;
+
+        Sources(converted).Where(line => line.EndsWith(Unknown, StringComparison.Ordinal)).Should().BeEmpty();
+    }
+
+    private const string Unknown = "(no source)";
+
+    /// <summary>"services.web.start: railway.json deploy.startCommand ("npm start")", one line for each value of the
+    /// converted manifest (a rule list is one value) in the order of the file.</summary>
+    private static List<string> Sources(ConversionResult.Converted converted)
+    {
+        var lines = new List<string>();
+        var lists = new List<string>();
+        foreach (var (path, node) in ManifestPaths.Walk(JsonNode.Parse(converted.Json)))
+        {
+            if (node is JsonObject || ManifestPaths.NamedLists.Contains(path)
+                || lists.Exists(list => path.StartsWith(list + "[", StringComparison.Ordinal)))
+                continue;
+            if (node is JsonArray)
+                lists.Add(path);
+            var source = converted.Provenance.Sources.GetValueOrDefault(path);
+            lines.Add($"{path}: {source?.Describe(node) ?? Unknown}");
+        }
+
+        return lines;
     }
 
     [Fact]

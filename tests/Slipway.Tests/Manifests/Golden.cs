@@ -8,6 +8,9 @@ internal static class Golden
 {
     public static readonly bool Update = Environment.GetEnvironmentVariable("SLIPWAY_UPDATE_GOLDEN") == "1";
 
+    /// <summary>Every fixture, one per converter and the railway cron case, for theories over all of them.</summary>
+    public static TheoryData<string> Formats => new("railway", "railway-cron", "vercel", "procfile", "render", "appjson");
+
     public static string Dir(string format)
     {
         var directory = new DirectoryInfo(AppContext.BaseDirectory);

@@ -45,7 +45,7 @@ public sealed class ManifestMergeTests : IDisposable
     }
 
     [Fact]
-    public void A_key_set_differently_in_both_files_is_an_error_naming_both_files_and_the_key()
+    public void A_key_set_differently_in_both_files_is_an_error_naming_both_files_and_each_ones_own_key()
     {
         _source.File("package.json", PackageJson).File("railway.json", RailwayJson)
             .Manifest("""{ "services": { "web": { "start": "node server.js" } } }""");
@@ -54,7 +54,57 @@ public sealed class ManifestMergeTests : IDisposable
 
         invalid.Subject.Should().Be("slipway.json + railway.json");
         invalid.Errors.Should().ContainSingle().Which.ToString().Should().Be(
-            "services.web.start: set in both railway.json (\"npm run serve\") and slipway.json (\"node server.js\"); keep it in one of them");
+            "services.web.start: set in both railway.json deploy.startCommand (\"npm run serve\") and slipway.json services.web.start " +
+            "(\"node server.js\"); keep it in one of them");
+    }
+
+    /// <summary>Every converter records, for each value it writes, the key and value in its own file; a conflict quotes
+    /// them, since that is what the team wrote and will look for.</summary>
+    [Theory]
+    [InlineData("render.yaml", "services:\n  - { type: web, name: api, startCommand: npm start }\n",
+        """{ "services": { "api": { "start": "node api.js" } } }""",
+        "services.api.start", "render.yaml services[0].startCommand (\"npm start\")")]
+    [InlineData("render.yaml", "services:\n  - { type: web, name: api, startCommand: npm start }\n  - { type: cron, name: Nightly Sync, schedule: 0 3 * * *, startCommand: node sync.js }\n",
+        """{ "crons": [{ "name": "nightly-sync", "command": "node jobs/sync.js" }] }""",
+        "crons[\"nightly-sync\"].command", "render.yaml services[1].startCommand (\"node sync.js\")")]
+    [InlineData("Procfile", "web: npm start\nworker: node worker.js\n",
+        """{ "services": { "worker": { "start": "node queue.js" } } }""",
+        "services.worker.start", "Procfile worker (\"node worker.js\")")]
+    [InlineData("vercel.json", """{ "outputDirectory": ".", "cleanUrls": true }""",
+        """{ "routes": { "cleanUrls": false } }""",
+        "routes.cleanUrls", "vercel.json cleanUrls (true)")]
+    [InlineData("railway.json", """{ "deploy": { "restartPolicyType": "ON_FAILURE" } }""",
+        """{ "services": { "web": { "restart": { "policy": "always" } } } }""",
+        "services.web.restart.policy", "railway.json deploy.restartPolicyType (\"ON_FAILURE\", converted to \"on-failure\")")]
+    [InlineData("railway.json", """{ "deploy": { "startCommand": "node sync.js", "cronSchedule": "0 * * * *" } }""",
+        """{ "crons": [{ "name": "web", "schedule": "30 * * * *" }] }""",
+        "crons[\"web\"].schedule", "railway.json deploy.cronSchedule (\"0 * * * *\")")]
+    [InlineData("railway.json", """{ "build": { "buildCommand": "npm ci && npm run build" } }""",
+        """{ "services": { "web": { "build": "npm run compile" } } }""",
+        "services.web.build", "railway.json build.buildCommand (\"npm ci && npm run build\", converted to \"npm run build\")")]
+    public void A_conflict_quotes_the_other_files_own_key_and_value(string file, string content, string manifest, string path,
+        string theirs)
+    {
+        _source.File("package.json", PackageJson).File("index.html", "<h1>hi</h1>").File(file, content).Manifest(manifest);
+
+        var conflict = LoadInvalid(_source).SingleErrorAt(path);
+
+        conflict.Message.Should().StartWith($"set in both {theirs} and slipway.json {path} (");
+    }
+
+    [Fact]
+    public void A_conflict_with_app_json_names_app_json_and_its_key_beside_the_procfile()
+    {
+        _source.File("package.json", PackageJson).File("Procfile", "web: npm start\n")
+            .File("app.json", """{ "formation": { "web": { "quantity": 2 } }, "scripts": { "predeploy": "npm run migrate" } }""")
+            .Manifest("""{ "services": { "web": { "replicas": 3, "release": "npm run seed" } } }""");
+
+        var invalid = LoadInvalid(_source);
+
+        invalid.Subject.Should().Be("slipway.json + app.json + Procfile");
+        invalid.SingleErrorAt("services.web.replicas").Message.Should()
+            .Be("set in both app.json formation.web.quantity (2) and slipway.json services.web.replicas (3); keep it in one of them");
+        invalid.SingleErrorAt("services.web.release").Message.Should().StartWith("set in both app.json scripts.predeploy (\"npm run migrate\")");
     }
 
     [Fact]
@@ -72,7 +122,8 @@ public sealed class ManifestMergeTests : IDisposable
         invalid.Errors.Select(error => error.Path).Should().BeEquivalentTo(
             "services.web.start", "services.web.healthcheck.startTimeout", "services.web.replicas", "databases.main.type");
         invalid.SingleErrorAt("services.web.healthcheck.startTimeout").Message.Should()
-            .Be("set in both railway.json (\"60s\") and slipway.json (\"1m\"); keep it in one of them");
+            .Be("set in both railway.json deploy.healthcheckTimeout (60, converted to \"60s\") and slipway.json " +
+                "services.web.healthcheck.startTimeout (\"1m\"); keep it in one of them");
     }
 
     [Fact]
@@ -100,6 +151,53 @@ public sealed class ManifestMergeTests : IDisposable
 
         spec.Origin.Should().Be("slipway.json + Procfile");
         spec.Services.Select(service => (service.Name, service.Start)).Should().Equal(("web", "npm start"), ("mailer", "node mailer.js"));
+    }
+
+    [Fact]
+    public async Task Services_the_other_file_adds_beside_slipway_jsons_own_are_a_warning_naming_them_and_the_file()
+    {
+        _source.File("package.json", PackageJson).File("Procfile", "web: npm start\nworker: node worker.js\n")
+            .File("app.json", """{ "formation": { "web": { "quantity": 2 } } }""")
+            .Manifest("""{ "services": { "mailer": { "type": "worker", "start": "node mailer.js" } } }""");
+
+        var result = LoadOk(_source);
+
+        result.Spec.Services.Select(service => service.Name).Should().Equal("web", "worker", "mailer");
+        result.Warnings.Should().Equal(
+            "services: Procfile also declares services \"web\", \"worker\", which slipway.json does not name; Slipway deploys " +
+            "them too. If slipway.json is meant to be the whole manifest, add \"otherFiles\": \"ignore\" to it");
+
+        using var output = new StringWriter();
+        (await Slipway.Cli.CliApp.RunAsync(["validate", _source.Dir], output, new StringWriter())).Should().Be(0);
+        output.ToString().Should().Contain("  warning: services: Procfile also declares services \"web\", \"worker\"");
+    }
+
+    [Fact]
+    public void Cron_jobs_the_other_file_adds_beside_slipway_jsons_own_services_or_jobs_are_a_warning_too()
+    {
+        _source.File("index.html", "<h1>hi</h1>").File("vercel.json", """
+            { "outputDirectory": ".", "crons": [{ "path": "/api/cron/daily-sync", "schedule": "0 3 * * *" }] }
+            """).Manifest("""{ "services": { "api": { "path": "/api", "start": "node api.js" } } }""");
+
+        LoadOk(_source).Warnings.Should().Equal(
+            "services: vercel.json also declares service \"web\", which slipway.json does not name; Slipway deploys it too. " +
+            "If slipway.json is meant to be the whole manifest, add \"otherFiles\": \"ignore\" to it",
+            "crons: vercel.json also declares cron job \"daily-sync\", which slipway.json does not name; Slipway runs it too. " +
+            "If slipway.json is meant to be the whole manifest, add \"otherFiles\": \"ignore\" to it");
+
+        _source.Manifest("""{ "crons": [{ "name": "cleanup", "schedule": "0 4 * * *", "path": "/api/cron/cleanup" }] }""");
+
+        LoadOk(_source).Warnings.Should().ContainSingle().Which.Should().StartWith("crons: vercel.json also declares cron job \"daily-sync\"");
+    }
+
+    [Fact]
+    public void Adding_settings_to_the_other_files_services_gets_no_warning()
+    {
+        _source.File("package.json", PackageJson).File("Procfile", "web: npm start\nworker: node worker.js\n").Manifest("""
+            { "services": { "web": { "healthcheck": { "path": "/healthz" } } }, "databases": { "main": { "type": "postgres" } } }
+            """);
+
+        LoadOk(_source).Warnings.Should().BeEmpty();
     }
 
     [Fact]
@@ -137,7 +235,8 @@ public sealed class ManifestMergeTests : IDisposable
         _source.Manifest("""{ "crons": [{ "name": "daily-sync", "schedule": "0 5 * * *" }] }""");
 
         LoadInvalid(_source).Errors.Should().ContainSingle().Which.ToString().Should().Be(
-            "crons[\"daily-sync\"].schedule: set in both vercel.json (\"0 3 * * *\") and slipway.json (\"0 5 * * *\"); keep it in one of them");
+            "crons[\"daily-sync\"].schedule: set in both vercel.json crons[0].schedule (\"0 3 * * *\") and slipway.json " +
+            "crons[\"daily-sync\"].schedule (\"0 5 * * *\"); keep it in one of them");
     }
 
     [Fact]
@@ -167,6 +266,56 @@ public sealed class ManifestMergeTests : IDisposable
         // Every matching header rule applies and a later one overrides: slipway.json's go last.
         routes.Headers.Select(rule => rule.Source).Should().Equal("/(.*)", "/assets/(.*)");
         routes.RateLimits.Should().ContainSingle();
+    }
+
+    [Fact]
+    public void Other_files_ignore_makes_slipway_json_the_whole_manifest_and_the_other_file_is_not_read()
+    {
+        _source.File("package.json", PackageJson).File("railway.json", RailwayJson)
+            .Manifest("""{ "otherFiles": "ignore", "services": { "web": { "start": "node server.js" } } }""");
+
+        var spec = LoadOk(_source).Spec;
+
+        spec.Origin.Should().Be("slipway.json");
+        var web = spec.Services.Should().ContainSingle().Subject;
+        (web.Start, web.Release, web.Healthcheck.StartTimeout).Should().Be(("node server.js", null, new HealthcheckSpec().StartTimeout),
+            "railway.json's preDeployCommand and healthcheckTimeout are not read");
+
+        _source.File("railway.json", "{ not json");
+
+        LoadOk(_source).Spec.Origin.Should().Be("slipway.json", "a file that is not read cannot be broken");
+    }
+
+    [Fact]
+    public void Other_files_merge_is_the_default_and_another_value_is_an_error_listing_both()
+    {
+        _source.File("package.json", PackageJson).File("railway.json", RailwayJson)
+            .Manifest("""{ "otherFiles": "merge", "services": { "web": { "healthcheck": { "path": "/healthz" } } } }""");
+
+        LoadOk(_source).Spec.Origin.Should().Be("slipway.json + railway.json");
+
+        _source.Manifest("""{ "otherFiles": "skip", "services": { "web": { "healthcheck": { "path": "/healthz" } } } }""");
+
+        LoadInvalid(_source).SingleErrorAt("otherFiles").Message.Should().Be("expected one of \"merge\", \"ignore\", got \"skip\"");
+    }
+
+    [Fact]
+    public async Task Convert_write_says_other_files_ignore_so_the_written_file_is_the_manifest_from_then_on()
+    {
+        _source.File("package.json", PackageJson).File("railway.json", RailwayJson);
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+
+        var code = await Slipway.Cli.CliApp.RunAsync(["manifest", "convert", _source.Dir, "--write"], output, error);
+
+        code.Should().Be(0, error.ToString());
+        output.ToString().Should().Contain("\"otherFiles\": \"ignore\"");
+        var written = File.ReadAllText(Path.Combine(_source.Dir, "slipway.json"));
+        written.Should().StartWith("{\n  \"otherFiles\": \"ignore\",\n  \"services\": {");
+        _source.File("railway.json", """{ "deploy": { "startCommand": "npm run serve:v2" } }""");
+        var spec = LoadOk(_source).Spec;
+        spec.Origin.Should().Be("slipway.json");
+        spec.Services.Should().ContainSingle().Which.Start.Should().Be("npm run serve", "a later railway.json edit neither applies nor conflicts");
     }
 
     [Fact]

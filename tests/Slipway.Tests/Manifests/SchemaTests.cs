@@ -99,6 +99,7 @@ public sealed class SchemaTests
         Strings(Property(Service, "type").GetProperty("enum")).Should().Equal(ManifestKeys.ServiceTypes.Keys);
         Strings(Property(Service, "restart", "policy").GetProperty("enum")).Should().Equal(ManifestKeys.RestartPolicies.Keys);
         Strings(Property(Service, "strategy").GetProperty("enum")).Should().Equal(ManifestKeys.Strategies.Keys);
+        Strings(Property(Schema, ManifestKeys.OtherFilesKey).GetProperty("enum")).Should().Equal(ManifestKeys.OtherFilesModes.Keys);
         Property(Schema, "name").GetProperty("pattern").GetString().Should().Be(ManifestKeys.NamePattern().ToString());
         Property(Schema, "services").GetProperty("propertyNames").GetProperty("pattern").GetString()
             .Should().Be(ManifestKeys.NamePattern().ToString());
@@ -179,6 +180,7 @@ public sealed class SchemaTests
         Duration(Property(Service, "healthcheck", "interval")).Should().Be(service.Healthcheck.Interval);
         Duration(Property(Service, "healthcheck", "startTimeout")).Should().Be(service.Healthcheck.StartTimeout);
         ManifestKeys.RestartPolicies[Default(Property(Service, "restart", "policy")).GetString()!].Should().Be(service.Restart.Policy);
+        ManifestKeys.OtherFilesModes[Default(Property(Schema, ManifestKeys.OtherFilesKey)).GetString()!].Should().Be(default(OtherFiles));
         Default(Property(Service, "restart", "maxRetries")).GetInt32().Should().Be(service.Restart.MaxRetries);
         // The strategy's default depends on the type, so the schema states it in words and allows only start-first
         // for anything but a worker (a static service forbids the key altogether).

@@ -58,24 +58,24 @@ internal static class AppJsonConverter
 
     private static void Scripts(Conversion conversion, JsonElement scripts)
     {
-        string? predeploy = null, postdeploy = null;
+        (string Command, SourceValue Source)? predeploy = null, postdeploy = null;
         foreach (var script in conversion.Properties(FileName, "scripts", scripts))
         {
             if (script.Name == "dokku")
             {
                 foreach (var dokku in conversion.Properties(FileName, "scripts.dokku", script.Value))
                 {
-                    if (dokku.Name == "predeploy" && Text(dokku.Value) is { } command)
+                    if (dokku.Name == "predeploy" && Command(dokku, "scripts.dokku") is { } command)
                         predeploy = command;
-                    else if (dokku.Name == "postdeploy" && Text(dokku.Value) is { } after)
+                    else if (dokku.Name == "postdeploy" && Command(dokku, "scripts.dokku") is { } after)
                         postdeploy = after;
                     else
                         conversion.Ignored(FileName, $"scripts.dokku.{dokku.Name}");
                 }
             }
-            else if (script.Name == "predeploy" && Text(script.Value) is { } command)
+            else if (script.Name == "predeploy" && Command(script, "scripts") is { } command)
                 predeploy ??= command;
-            else if (script.Name == "postdeploy" && Text(script.Value) is { } after)
+            else if (script.Name == "postdeploy" && Command(script, "scripts") is { } after)
                 postdeploy ??= after;
             else
                 conversion.Ignored(FileName, $"scripts.{script.Name}");
@@ -83,18 +83,22 @@ internal static class AppJsonConverter
 
         if (predeploy is not null)
         {
-            ProcfileConverter.AddRelease(conversion, predeploy);
+            ProcfileConverter.AddRelease(conversion, predeploy.Value.Command, predeploy.Value.Source);
             if (postdeploy is not null)
                 conversion.Ignored(FileName, "scripts.postdeploy", "Slipway runs one release command, before traffic moves; " +
                                                                     "scripts.predeploy became it");
         }
         else if (postdeploy is not null)
         {
-            ProcfileConverter.AddRelease(conversion, postdeploy);
+            ProcfileConverter.AddRelease(conversion, postdeploy.Value.Command, postdeploy.Value.Source);
             conversion.Warn(FileName, "scripts.postdeploy", "became the release command, which in Slipway runs before " +
                                                             "traffic moves to the new version, not after");
         }
     }
+
+    /// <summary>A script's command with where it is written, e.g. scripts.dokku.predeploy "npm run migrate".</summary>
+    private static (string Command, SourceValue Source)? Command(JsonProperty script, string parent) =>
+        Text(script.Value) is { } command ? (command, SourceValue.Of(FileName, $"{parent}.{script.Name}", command)) : null;
 
     private static void Formation(Conversion conversion, JsonElement formation, IReadOnlyDictionary<string, string> services)
     {
@@ -109,7 +113,7 @@ internal static class AppJsonConverter
             foreach (var setting in conversion.Properties(FileName, $"formation.{process.Name}", process.Value))
             {
                 if (setting.Name == "quantity")
-                    conversion.Service(name)["replicas"] = Conversion.Node(setting.Value);
+                    conversion.Copy(conversion.Service(name), "replicas", FileName, $"formation.{process.Name}.quantity", setting.Value);
                 else
                     conversion.Ignored(FileName, $"formation.{process.Name}.{setting.Name}");
             }
@@ -144,12 +148,13 @@ internal static class AppJsonConverter
                 var healthcheck = Conversion.Child(conversion.Service(services["web"]), "healthcheck");
                 foreach (var setting in check.EnumerateObject())
                 {
+                    var fileKey = $"{key}[{i}].{setting.Name}";
                     if (setting.Name == "path")
-                        healthcheck["path"] = Conversion.Node(setting.Value);
+                        conversion.Copy(healthcheck, "path", FileName, fileKey, setting.Value);
                     else if (setting.Name == "timeout")
-                        healthcheck["timeout"] = Conversion.Seconds(setting.Value);
+                        conversion.Set(healthcheck, "timeout", Conversion.Seconds(setting.Value), SourceValue.Of(FileName, fileKey, setting.Value));
                     else if (setting.Name is not ("type" or "name"))
-                        conversion.Ignored(FileName, $"{key}[{i}].{setting.Name}");
+                        conversion.Ignored(FileName, fileKey);
                 }
             }
         }

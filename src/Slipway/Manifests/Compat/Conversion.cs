@@ -3,9 +3,10 @@ using System.Text.Json.Nodes;
 
 namespace Slipway.Manifests.Compat;
 
-/// <summary>One conversion in progress: the slipway.json being written, plus every warning and error so far.
-/// Converters walk each foreign object key by key and either map a key or call <see cref="Ignored"/>, so
-/// nothing is dropped without a word.</summary>
+/// <summary>One conversion in progress: the slipway.json being written, where each of its values came from, plus every
+/// warning and error so far. Converters walk each foreign object key by key and either map a key or call
+/// <see cref="Ignored"/>, so nothing is dropped without a word; a mapped value is set with <see cref="Set"/> or
+/// <see cref="Copy"/>, which record the file's own key and value for messages about it (<see cref="Provenance"/>).</summary>
 internal sealed class Conversion
 {
     private static readonly JsonDocumentOptions ParseOptions = new()
@@ -17,6 +18,8 @@ internal sealed class Conversion
     private readonly List<string> _warnings = [];
     private readonly List<ManifestError> _errors = [];
     private readonly List<(JsonObject Service, string File, string Key)> _builds = [];
+    private readonly List<(JsonObject Parent, string Key, SourceValue Source)> _sources = [];
+    private readonly List<(JsonObject Parent, string Key, JsonNode? Value)> _dropped = [];
 
     public Conversion(string sourceDir)
     {
@@ -65,8 +68,33 @@ internal sealed class Conversion
     /// once every key that could declare the service's install has been read.</summary>
     public void Build(JsonObject service, string file, string key, JsonElement value)
     {
-        service["build"] = Node(value);
+        Copy(service, "build", file, key, value);
         _builds.Add((service, file, key));
+    }
+
+    /// <summary>Sets <paramref name="parent"/>[<paramref name="key"/>], recording where the value came from.</summary>
+    public void Set(JsonObject parent, string key, JsonNode? value, SourceValue source)
+    {
+        parent[key] = value;
+        From(parent, key, source);
+    }
+
+    /// <summary>Sets <paramref name="parent"/>[<paramref name="key"/>] to the file's value as it is.</summary>
+    public void Copy(JsonObject parent, string key, string file, string fileKey, JsonElement value) =>
+        Set(parent, key, Node(value), SourceValue.Of(file, fileKey, value));
+
+    /// <summary>Records where <paramref name="parent"/>[<paramref name="key"/>] came from, for a value or object set
+    /// otherwise (a cron job built field by field, a service a Procfile line declares). The last record wins.</summary>
+    public void From(JsonObject parent, string key, SourceValue source) => _sources.Add((parent, key, source));
+
+    /// <summary>Removes <paramref name="parent"/>[<paramref name="key"/>] and keeps what it held, so a slipway.json that
+    /// restates it (written when this converter still kept it) is not taken for a setting of its own.</summary>
+    public void Drop(JsonObject parent, string key)
+    {
+        if (!parent.TryGetPropertyValue(key, out var value))
+            return;
+        parent.Remove(key);
+        _dropped.Add((parent, key, value));
     }
 
     public void Ignored(string file, string key, string? hint = null) =>
@@ -120,6 +148,39 @@ internal sealed class Conversion
             return new ConversionResult.Failed(source, _errors);
         foreach (var (service, file, key) in _builds)
             InstallInBuild.Split(this, service, file, key);
-        return new ConversionResult.Converted(source, ManifestLayout.Write(Manifest), _warnings);
+        return new ConversionResult.Converted(source, ManifestLayout.Write(Manifest), _warnings, Provenance());
+    }
+
+    /// <summary>The recorded sources by the key paths their values ended up at, now that every key is in place
+    /// (crons have their names, installs have moved out of builds); a dropped object's values by the paths they had.</summary>
+    private Provenance Provenance()
+    {
+        var paths = new Dictionary<JsonObject, string>(ReferenceEqualityComparer.Instance);
+        foreach (var (path, node) in ManifestPaths.Walk(Manifest))
+        {
+            if (node is JsonObject fields)
+                paths[fields] = path;
+        }
+
+        var leftOut = new Dictionary<string, JsonNode?>(StringComparer.Ordinal);
+        foreach (var (parent, key, value) in _dropped.Where(drop => paths.ContainsKey(drop.Parent)))
+        {
+            foreach (var (path, node) in ManifestPaths.Walk(value, ManifestDiagnostics.Join(paths[parent], key)))
+            {
+                if (node is JsonObject fields)
+                    paths[fields] = path;
+                else
+                    leftOut[path] = node?.DeepClone();
+            }
+        }
+
+        var sources = new Dictionary<string, SourceValue>(StringComparer.Ordinal);
+        foreach (var (parent, key, source) in _sources)
+        {
+            if (parent.ContainsKey(key) && paths.TryGetValue(parent, out var path))
+                sources[ManifestDiagnostics.Join(path, key)] = source;
+        }
+
+        return new Provenance(sources, leftOut);
     }
 }

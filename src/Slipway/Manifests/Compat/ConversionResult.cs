@@ -21,7 +21,10 @@ internal abstract record ConversionResult
     /// <param name="Json">The equivalent slipway.json, indented, "\n" line endings, ending with a newline.</param>
     /// <param name="Warnings">One per setting that was not carried over or changes meaning, each starting
     /// with the file and key it is about, e.g. "vercel.json: functions is not supported and was ignored".</param>
-    public sealed record Converted(string Source, string Json, IReadOnlyList<string> Warnings) : ConversionResult(Source);
+    /// <param name="Provenance">Where each value of <paramref name="Json"/> came from in the file, for
+    /// <see cref="ManifestMerge"/>.</param>
+    public sealed record Converted(string Source, string Json, IReadOnlyList<string> Warnings, Provenance Provenance)
+        : ConversionResult(Source);
 
     /// <summary>The file could not be read (bad JSON or YAML, a malformed Procfile line). Never empty.</summary>
     public sealed record Failed(string Source, IReadOnlyList<ManifestError> Errors) : ConversionResult(Source)

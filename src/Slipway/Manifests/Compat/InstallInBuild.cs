@@ -14,15 +14,14 @@ internal static partial class InstallInBuild
 {
     public static void Split(Conversion conversion, JsonObject service, string file, string key)
     {
-        if (service["build"] is not JsonValue value || !value.TryGetValue<string>(out var build))
-            return;
-        var and = build.IndexOf("&&", StringComparison.Ordinal);
-        var install = (and < 0 ? build : build[..and]).Trim();
-        if (!Install().IsMatch(install))
+        if (service["build"] is not JsonValue value || !value.TryGetValue<string>(out var build)
+            || Parse(build) is not { } split)
             return;
 
+        var (install, rest) = split;
+
         if (!service.ContainsKey("install"))
-            service["install"] = install;
+            conversion.Set(service, "install", install, new SourceValue(file, key, build, Derived: true));
         else if (service["install"] is JsonValue declared && declared.TryGetValue<string>(out var existing)
                  && !string.IsNullOrWhiteSpace(existing))
             conversion.Warn(file, key, $"starts with \"{install}\", which the install command (\"{existing}\") does before " +
@@ -30,8 +29,19 @@ internal static partial class InstallInBuild
         else
             return; // an install declared as none: the build's own is the only one, leave it there
 
+        service["build"] = rest;
+    }
+
+    /// <summary>The plain install at the start of <paramref name="build"/> and what follows it (null when nothing
+    /// does): ("npm ci", "npm run build") for "npm ci &amp;&amp; npm run build"; null when it does not start with one.</summary>
+    public static (string Install, string? Build)? Parse(string build)
+    {
+        var and = build.IndexOf("&&", StringComparison.Ordinal);
+        var install = (and < 0 ? build : build[..and]).Trim();
+        if (!Install().IsMatch(install))
+            return null;
         var rest = and < 0 ? "" : build[(and + 2)..].Trim();
-        service["build"] = rest.Length == 0 ? null : rest;
+        return (install, rest.Length == 0 ? null : rest);
     }
 
     /// <summary>npm ci, npm install (npm i), yarn (install), pnpm install (pnpm i), with options only: "npm install

@@ -37,31 +37,35 @@ internal static partial class ProcfileConverter
             }
 
             var service = conversion.Service(name);
+            var source = SourceValue.Of(FileName, type, command);
+            conversion.From(conversion.Services, name, source);
             if (type != "web")
-                service["type"] = "worker";
-            service["start"] = command;
+                conversion.Set(service, "type", "worker", source with { Derived = true });
+            conversion.Set(service, "start", command, source);
             services[type] = name;
         }
 
         if (processes.FirstOrDefault(process => process.Type == Release) is { } release)
-            AddRelease(conversion, release.Command);
+            AddRelease(conversion, release.Command, SourceValue.Of(FileName, Release, release.Command));
         else if (services.Count == 0 && !conversion.Failed)
             conversion.Error(FileName, "declares no process types; add a line like \"web: npm start\"");
         return services;
     }
 
-    /// <summary>Runs <paramref name="command"/> before the web service starts, or before every service when
-    /// there is no web service. A release command already there (from the Procfile) runs after it.</summary>
-    public static void AddRelease(Conversion conversion, string command)
+    /// <summary>Runs <paramref name="command"/> (from <paramref name="source"/>) before the web service starts, or
+    /// before every service when there is no web service. A release command already there (from the Procfile) runs
+    /// after it.</summary>
+    public static void AddRelease(Conversion conversion, string command, SourceValue source)
     {
         var targets = conversion.Services.ContainsKey("web")
             ? [conversion.Service("web")]
             : conversion.Services.Select(pair => pair.Value).OfType<JsonObject>().ToList();
         foreach (var service in targets)
         {
-            service["release"] = service["release"]?.GetValue<string>() is { } existing
-                ? $"{command} && {existing}"
-                : command;
+            if (service["release"]?.GetValue<string>() is { } existing)
+                conversion.Set(service, "release", $"{command} && {existing}", source with { Derived = true });
+            else
+                conversion.Set(service, "release", command, source);
         }
     }
 

@@ -74,37 +74,39 @@ internal static class RailwayConverter
         foreach (var property in conversion.Properties(FileName, "deploy", deploy))
         {
             var value = property.Value;
+            var key = $"deploy.{property.Name}";
             switch (property.Name)
             {
                 case "cronSchedule":
                     schedule = value; // after the loop: it needs the start command, wherever that is in the file
                     break;
                 case "startCommand":
-                    service["start"] = Conversion.Node(value);
+                    conversion.Copy(service, "start", FileName, key, value);
                     break;
                 case "preDeployCommand":
-                    service["release"] = Command(value);
+                    conversion.Set(service, "release", Command(value), SourceValue.Of(FileName, key, value));
                     break;
                 case "numReplicas":
-                    service["replicas"] = Conversion.Node(value);
+                    conversion.Copy(service, "replicas", FileName, key, value);
                     break;
                 case "healthcheckPath":
-                    Conversion.Child(service, "healthcheck")["path"] = Conversion.Node(value);
+                    conversion.Copy(Conversion.Child(service, "healthcheck"), "path", FileName, key, value);
                     break;
                 case "healthcheckTimeout":
-                    Conversion.Child(service, "healthcheck")["startTimeout"] = Conversion.Seconds(value);
+                    conversion.Set(Conversion.Child(service, "healthcheck"), "startTimeout", Conversion.Seconds(value),
+                        SourceValue.Of(FileName, key, value));
                     break;
                 case "restartPolicyType":
-                    Conversion.Child(service, "restart")["policy"] =
-                        value.ValueKind == JsonValueKind.String && Policies.TryGetValue(value.GetString()!, out var policy)
-                            ? policy
-                            : Conversion.Node(value);
+                    var policy = value.ValueKind == JsonValueKind.String && Policies.TryGetValue(value.GetString()!, out var known)
+                        ? known
+                        : Conversion.Node(value);
+                    conversion.Set(Conversion.Child(service, "restart"), "policy", policy, SourceValue.Of(FileName, key, value));
                     break;
                 case "restartPolicyMaxRetries":
-                    Conversion.Child(service, "restart")["maxRetries"] = Conversion.Node(value);
+                    conversion.Copy(Conversion.Child(service, "restart"), "maxRetries", FileName, key, value);
                     break;
                 default:
-                    conversion.Ignored(FileName, $"deploy.{property.Name}");
+                    conversion.Ignored(FileName, key);
                     break;
             }
         }
@@ -120,27 +122,38 @@ internal static class RailwayConverter
     /// too) and does not catch up on runs it missed.</summary>
     private static void Cron(Conversion conversion, JsonElement schedule, JsonObject service)
     {
-        var start = service["start"]?.DeepClone() ?? DetectedStart(conversion.SourceDir);
+        const string key = "deploy.cronSchedule";
+        var declared = service["start"]?.DeepClone();
+        var start = declared ?? DetectedStart(conversion.SourceDir);
         if (start is null)
         {
-            conversion.Warn(FileName, "deploy.cronSchedule", "there is no deploy.startCommand and none was detected, so " +
-                                                             "there is nothing to run on the schedule; ignored");
+            conversion.Warn(FileName, key, "there is no deploy.startCommand and none was detected, so " +
+                                           "there is nothing to run on the schedule; ignored");
             return;
         }
 
-        conversion.Crons.Add(new JsonObject
-        {
-            ["name"] = ServiceName, ["schedule"] = Conversion.Node(schedule), ["command"] = start, ["service"] = ServiceName,
-            ["missed"] = "skip",
-        });
-        service["type"] = "worker";
+        var implied = SourceValue.Implied(FileName, key, schedule);
+        var job = new JsonObject();
+        conversion.Set(job, "name", ServiceName, implied);
+        conversion.Copy(job, "schedule", FileName, key, schedule);
+        // A declared start command is the job's command as railway.json writes it; a detected one is implied.
+        var command = declared is null ? implied : new SourceValue(FileName, "deploy.startCommand", declared.DeepClone());
+        conversion.Set(job, "command", start, command);
+        conversion.Set(job, "service", ServiceName, implied);
+        conversion.Set(job, "missed", "skip", implied);
+        conversion.Crons.Add(job);
+        conversion.Set(service, "type", "worker", implied);
+        // The start command's source stays deploy.startCommand when there is one: that is what the team wrote for it,
+        // and a slipway.json that says it for "start" restates railway.json as read before cronSchedule was mapped.
         service["start"] = Idle;
-        conversion.Warn(FileName, "deploy.cronSchedule", $"became the cron job \"{ServiceName}\", which runs the start command " +
-                                                         $"on that schedule; service \"{ServiceName}\" is a worker that only " +
-                                                         $"idles ({Idle}) so the job has a build to run in");
+        if (declared is null)
+            conversion.From(service, "start", implied);
+        conversion.Warn(FileName, key, $"became the cron job \"{ServiceName}\", which runs the start command " +
+                                       $"on that schedule; service \"{ServiceName}\" is a worker that only " +
+                                       $"idles ({Idle}) so the job has a build to run in");
         if (service["healthcheck"] is JsonObject healthcheck)
         {
-            service.Remove("healthcheck");
+            conversion.Drop(service, "healthcheck");
             const string why = "a cron service gets no traffic, so there is nothing to check";
             if (healthcheck.ContainsKey("path"))
                 conversion.Ignored(FileName, "deploy.healthcheckPath", why);

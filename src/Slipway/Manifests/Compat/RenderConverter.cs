@@ -65,17 +65,19 @@ internal static partial class RenderConverter
             return;
         }
 
-        var isStatic = Text(entry, "runtime") == "static" || Text(entry, "env") == "static";
+        var runtime = ((string[])["runtime", "env"]).FirstOrDefault(field => Text(entry, field) == "static");
+        var isStatic = runtime is not null;
         var isWeb = type == "web";
         var hasWeb = conversion.Services.Any(pair => pair.Value?["type"]?.GetValue<string>() is null or "static");
         var service = conversion.Service(name);
+        conversion.From(conversion.Services, name, SourceValue.Of(FileName, key, entry));
         if (!isWeb)
-            service["type"] = "worker";
+            conversion.Set(service, "type", "worker", SourceValue.Implied(FileName, $"{key}.type", entry.GetProperty("type")));
         else if (isStatic)
-            service["type"] = "static";
+            conversion.Set(service, "type", "static", SourceValue.Implied(FileName, $"{key}.{runtime}", entry.GetProperty(runtime!)));
         if (isWeb && hasWeb)
         {
-            service["path"] = $"/{name}";
+            conversion.Set(service, "path", $"/{name}", SourceValue.Implied(FileName, $"{key}.name", entry.GetProperty("name")));
             conversion.Warn(FileName, key, $"Render gives each web service its own hostname; in Slipway the app's web " +
                                            $"services share them, so \"{name}\" answers under /{name}");
         }
@@ -83,40 +85,41 @@ internal static partial class RenderConverter
         foreach (var property in entry.EnumerateObject())
         {
             var value = property.Value;
+            var fileKey = $"{key}.{property.Name}";
             switch (property.Name)
             {
                 case "name" or "type":
                     break;
                 case "runtime" or "env":
                     if (value.ValueKind != JsonValueKind.String || value.GetString() is not ("node" or "static"))
-                        conversion.Ignored(FileName, $"{key}.{property.Name}", "Slipway detects Node.js, .NET and static sites");
+                        conversion.Ignored(FileName, fileKey, "Slipway detects Node.js, .NET and static sites");
                     break;
                 case "buildCommand":
-                    conversion.Build(service, FileName, $"{key}.buildCommand", value);
+                    conversion.Build(service, FileName, fileKey, value);
                     break;
                 case "startCommand":
-                    service["start"] = Conversion.Node(value);
+                    conversion.Copy(service, "start", FileName, fileKey, value);
                     break;
                 case "preDeployCommand":
-                    service["release"] = Conversion.Node(value);
+                    conversion.Copy(service, "release", FileName, fileKey, value);
                     break;
                 case "rootDir":
-                    service["root"] = Conversion.Node(value);
+                    conversion.Copy(service, "root", FileName, fileKey, value);
                     break;
                 case "numInstances":
-                    service["replicas"] = Conversion.Node(value);
+                    conversion.Copy(service, "replicas", FileName, fileKey, value);
                     break;
                 case "healthCheckPath" when isWeb && !isStatic:
-                    Conversion.Child(service, "healthcheck")["path"] = Conversion.Node(value);
+                    conversion.Copy(Conversion.Child(service, "healthcheck"), "path", FileName, fileKey, value);
                     break;
                 case "staticPublishPath" when isStatic:
-                    service["output"] = Conversion.Node(value);
+                    conversion.Copy(service, "output", FileName, fileKey, value);
                     break;
                 case "envVars":
-                    EnvVars(conversion, value, $"{key}.envVars", service);
+                    EnvVars(conversion, value, fileKey, service);
                     break;
                 default:
-                    conversion.Ignored(FileName, $"{key}.{property.Name}");
+                    conversion.Ignored(FileName, fileKey);
                     break;
             }
         }
@@ -135,7 +138,7 @@ internal static partial class RenderConverter
             else if (ManifestKeys.ReservedEnv.Contains(name))
                 conversion.Warn(FileName, where, $"Slipway sets {name} for every instance; dropped");
             else if (variable.TryGetProperty("value", out var value))
-                Conversion.Child(service, "env")[name] = Conversion.Node(value);
+                conversion.Copy(Conversion.Child(service, "env"), name, FileName, $"{key}[{i}].value", value);
             else if (variable.TryGetProperty("generateValue", out _))
                 conversion.Warn(FileName, where, $"generateValue is not supported; set a random value with `slipway env set {name}=...`");
             else if (variable.TryGetProperty("sync", out _))
@@ -155,30 +158,37 @@ internal static partial class RenderConverter
 
         // Render stops a cron run after 12 hours, runs one at a time (skip is the default here too) and does
         // not catch up on runs it missed.
-        var job = new JsonObject { ["name"] = name, ["timeout"] = "12h", ["missed"] = "skip" };
+        var isCron = SourceValue.Implied(FileName, $"{key}.type", entry.GetProperty("type"));
+        var job = new JsonObject();
+        conversion.Set(job, "name", name, SourceValue.Of(FileName, $"{key}.name", entry.GetProperty("name")));
+        conversion.Set(job, "timeout", "12h", isCron);
+        conversion.Set(job, "missed", "skip", isCron);
         var root = Text(entry, "rootDir") ?? ".";
         var host = conversion.Services.FirstOrDefault(pair => (pair.Value?["root"]?.GetValue<string>() ?? ".") == root
                                                                && pair.Value?["type"]?.GetValue<string>() != "static");
         if (host.Key is not null)
-            job["service"] = host.Key;
+            conversion.Set(job, "service", host.Key, entry.TryGetProperty("rootDir", out var rootDir)
+                ? SourceValue.Implied(FileName, $"{key}.rootDir", rootDir)
+                : isCron);
         foreach (var property in entry.EnumerateObject())
         {
+            var fileKey = $"{key}.{property.Name}";
             switch (property.Name)
             {
                 case "name" or "type" or "rootDir" or "runtime" or "env":
                     break;
                 case "schedule":
-                    job["schedule"] = Conversion.Node(property.Value);
+                    conversion.Copy(job, "schedule", FileName, fileKey, property.Value);
                     break;
                 case "startCommand":
-                    job["command"] = Conversion.Node(property.Value);
+                    conversion.Copy(job, "command", FileName, fileKey, property.Value);
                     break;
                 case "buildCommand" when host.Key is not null:
                     if (host.Value?["build"]?.ToString() != property.Value.ToString())
-                        conversion.Warn(FileName, $"{key}.buildCommand", $"the job runs in service \"{host.Key}\"'s build, so its own build command was ignored");
+                        conversion.Warn(FileName, fileKey, $"the job runs in service \"{host.Key}\"'s build, so its own build command was ignored");
                     break;
                 default:
-                    conversion.Ignored(FileName, $"{key}.{property.Name}");
+                    conversion.Ignored(FileName, fileKey);
                     break;
             }
         }

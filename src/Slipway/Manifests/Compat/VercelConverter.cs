@@ -30,13 +30,14 @@ internal static partial class VercelConverter
         if (conversion.ReadJson(FileName) is not { } root)
             return;
 
-        var framework = root.TryGetProperty("framework", out var declared) && declared.ValueKind == JsonValueKind.String
-            ? declared.GetString()
-            : null;
+        var hasFramework = root.TryGetProperty("framework", out var declared);
+        var framework = hasFramework && declared.ValueKind == JsonValueKind.String ? declared.GetString() : null;
         var isNext = framework == "nextjs" || DependsOnNext(conversion.SourceDir);
         var service = conversion.Service(ServiceName);
-        if (!isNext)
-            service["type"] = "static";
+        if (!isNext && hasFramework)
+            conversion.Set(service, "type", "static", SourceValue.Implied(FileName, "framework", declared));
+        else if (!isNext)
+            service["type"] = "static"; // follows from package.json (no "next"), not from a key in vercel.json
 
         foreach (var property in root.EnumerateObject())
         {
@@ -54,19 +55,19 @@ internal static partial class VercelConverter
                     conversion.Build(service, FileName, "buildCommand", value);
                     break;
                 case "installCommand":
-                    service["install"] = Conversion.Node(value);
+                    conversion.Copy(service, "install", FileName, property.Name, value);
                     break;
                 case "outputDirectory" when isNext:
                     conversion.Ignored(FileName, "outputDirectory", "a Next.js app runs as a web service with `npm start`");
                     break;
                 case "outputDirectory":
-                    service["output"] = Conversion.Node(value);
+                    conversion.Copy(service, "output", FileName, property.Name, value);
                     break;
                 case "rewrites" or "redirects" or "headers":
                     Rules(conversion, property.Name, value);
                     break;
                 case "cleanUrls" or "trailingSlash":
-                    conversion.Routes[property.Name] = Conversion.Node(value);
+                    conversion.Copy(conversion.Routes, property.Name, FileName, property.Name, value);
                     break;
                 case "crons":
                     Crons(conversion, value);
@@ -87,7 +88,7 @@ internal static partial class VercelConverter
     {
         if (rules.ValueKind != JsonValueKind.Array)
         {
-            conversion.Routes[key] = Conversion.Node(rules);
+            conversion.Copy(conversion.Routes, key, FileName, key, rules);
             return;
         }
 
@@ -107,7 +108,7 @@ internal static partial class VercelConverter
         }
 
         if (list.Count > 0)
-            conversion.Routes[key] = list;
+            conversion.Set(conversion.Routes, key, list, SourceValue.Of(FileName, key, rules));
     }
 
     private static void Crons(Conversion conversion, JsonElement crons)
@@ -122,23 +123,30 @@ internal static partial class VercelConverter
         var index = 0;
         foreach (var cron in crons.EnumerateArray())
         {
-            var job = cron.ValueKind == JsonValueKind.Object ? new JsonObject() : null;
-            foreach (var property in cron.ValueKind == JsonValueKind.Object ? cron.EnumerateObject() : [])
+            var key = $"crons[{index}]";
+            if (cron.ValueKind != JsonValueKind.Object)
             {
-                if (property.Name is "path" or "schedule")
-                    job![property.Name] = Conversion.Node(property.Value);
-                else
-                    conversion.Ignored(FileName, $"crons[{index}].{property.Name}");
+                conversion.Crons.Add(Conversion.Node(cron));
+                index++;
+                continue;
             }
 
-            if (job is not null)
+            var job = new JsonObject();
+            foreach (var property in cron.EnumerateObject())
             {
-                job["name"] = UniqueName(names, cron.TryGetProperty("path", out var path) ? path.ToString() : "");
-                // Vercel calls cron paths with GET and never catches up on runs it missed.
-                job["method"] = "GET";
-                job["missed"] = "skip";
+                if (property.Name is "path" or "schedule")
+                    conversion.Copy(job, property.Name, FileName, $"{key}.{property.Name}", property.Value);
+                else
+                    conversion.Ignored(FileName, $"{key}.{property.Name}");
             }
-            conversion.Crons.Add(job ?? Conversion.Node(cron));
+
+            // Vercel calls cron paths with GET and never catches up on runs it missed.
+            var hasPath = cron.TryGetProperty("path", out var path);
+            var implied = hasPath ? SourceValue.Implied(FileName, $"{key}.path", path) : SourceValue.Implied(FileName, key, cron);
+            conversion.Set(job, "name", UniqueName(names, hasPath ? path.ToString() : ""), implied);
+            conversion.Set(job, "method", "GET", implied);
+            conversion.Set(job, "missed", "skip", implied);
+            conversion.Crons.Add(job);
             index++;
         }
     }

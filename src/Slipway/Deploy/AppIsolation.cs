@@ -27,13 +27,100 @@ internal sealed class AppIsolation(HostSupport host, AppUsers users, DeployOptio
     public bool Sandboxed => host.CanSandbox;
 
     /// <summary>Install and build commands: the build directory writable, the environment's own dependency cache.</summary>
-    public Isolation ForBuild(string appRow, string buildDir, ResourceLimits? limits = null) =>
+    public Isolation ForBuild(string appRow, string buildDir, long? memoryBytes = null) =>
         Confine(appRow, [new BindMount(buildDir, buildDir, ReadOnly: false), new BindMount(CacheDirOf(appRow), CacheDirOf(appRow), ReadOnly: false)],
-            limits ?? BuildDefaults, $"{appRow}/build");
+            memoryBytes is { } memory ? BuildDefaults with { MemoryBytes = memory } : BuildDefaults, $"{appRow}/build", []);
 
-    /// <summary>Instances, release commands and cron command jobs of <paramref name="service"/>: the build read-only.</summary>
-    public Isolation ForService(string appRow, string buildDir, ServiceSpec service, string purpose) =>
-        Confine(appRow, [new BindMount(buildDir, buildDir)], ServiceDefaults, $"{appRow}/{purpose}");
+    /// <summary>Instances, release commands and cron command jobs of <paramref name="service"/>: the build read-only,
+    /// the environment's volumes writable, the service's own limits.</summary>
+    public Isolation ForService(Release release, ServiceSpec service, string purpose)
+    {
+        var volumes = release.Spec.Volumes;
+        var mounts = new List<BindMount> { new(release.BuildDir, release.BuildDir) };
+        foreach (var volume in volumes)
+        {
+            var dir = VolumeDir(release.App, volume.Name);
+            var target = volume.IsRelative ? Path.Combine(release.BuildDir, volume.Path) : volume.Path;
+            if (Sandboxed)
+            {
+                MountPoint(volume, target);
+                mounts.Add(new BindMount(dir, target, ReadOnly: false));
+            }
+            else
+            {
+                LinkInstead(volume, target, dir);
+            }
+        }
+        return Confine(release.App, mounts, LimitsOf(service.Resources), $"{release.App}/{purpose}",
+            volumes.Any(v => !v.IsRelative) ? [VolumeSpec.AbsoluteRoot] : []);
+    }
+
+    /// <summary>A service's declared resources over the defaults.</summary>
+    public static ResourceLimits LimitsOf(ResourcesSpec resources) => ServiceDefaults with
+    {
+        MemoryBytes = resources.MemoryBytes ?? ServiceDefaults.MemoryBytes,
+        MaxPids = resources.Pids ?? ServiceDefaults.MaxPids,
+        Cpus = resources.Cpus,
+    };
+
+    /// <summary>Where an environment's volume lives on the host: DATA/volumes/ENV/NAME, given to the environment's user.</summary>
+    public string VolumeDir(string appRow, string name)
+    {
+        var dir = Path.Combine(options.DataDir, "volumes", appRow, name);
+        if (!Directory.Exists(dir))
+        {
+            Directory.CreateDirectory(dir);
+        }
+        Give(appRow, dir, mark: Path.Combine(options.DataDir, "volumes", appRow, $".{name}.owned-by-{{0}}"));
+        return dir;
+    }
+
+    /// <summary>The volumes a deploy asks for that this machine cannot mount, said before anything is built.</summary>
+    public void CheckVolumes(AppSpec spec)
+    {
+        if (!Sandboxed && spec.Volumes.FirstOrDefault(v => !v.IsRelative) is { } absolute)
+        {
+            throw new DeployFailure("config",
+                $"volumes.{absolute.Name}: \"{absolute.Path}\" can be mounted only inside the app sandbox, which this machine does not run " +
+                $"({string.Join("; ", host.Gaps())}); use a path relative to the app, like \"{absolute.Name}\", or run the platform as root with bubblewrap installed. " +
+                "The live version keeps serving", []);
+        }
+    }
+
+    // A bind mount needs a directory to mount on; inside the build it is made by the platform (the build is read-only to the app).
+    private static void MountPoint(VolumeSpec volume, string target)
+    {
+        if (!volume.IsRelative)
+        {
+            return;
+        }
+        if (File.Exists(target) || (Directory.Exists(target) && new DirectoryInfo(target).LinkTarget is not null))
+        {
+            throw new DeployFailure("start", $"volumes.{volume.Name}: the build has a file or link at \"{volume.Path}\" where the volume is mounted; " +
+                "remove it from the source or mount the volume at another path. The live version keeps serving", []);
+        }
+        Directory.CreateDirectory(target);
+    }
+
+    // Without a sandbox a relative volume is a symbolic link in the build (what the repository had there is replaced, as a mount hides it).
+    private static void LinkInstead(VolumeSpec volume, string target, string dir)
+    {
+        var info = new DirectoryInfo(target);
+        if (info.LinkTarget == dir)
+        {
+            return;
+        }
+        if (info.LinkTarget is not null || File.Exists(target))
+        {
+            File.Delete(target);
+        }
+        else if (info.Exists)
+        {
+            info.Delete(recursive: true);
+        }
+        Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+        Directory.CreateSymbolicLink(target, dir);
+    }
 
     /// <summary>Variables every confined process of the environment gets in place of the platform's own: a home it may
     /// write (its private /tmp) and its own user name.</summary>
@@ -67,15 +154,15 @@ internal sealed class AppIsolation(HostSupport host, AppUsers users, DeployOptio
         {
             Directory.CreateDirectory(dir);
         }
-        Give(appRow, dir, onlyIfForeign: true);
+        Give(appRow, dir, mark: Path.Combine(dir, ".owned-by-{0}"));
         return dir;
     }
 
     /// <summary>Gives a build directory (its snapshot, made by the platform) to the environment's user, so its install
     /// and build commands can write it.</summary>
-    public void GiveBuild(string appRow, string buildDir) => Give(appRow, buildDir, onlyIfForeign: false);
+    public void GiveBuild(string appRow, string buildDir) => Give(appRow, buildDir, mark: null);
 
-    private Isolation Confine(string appRow, IReadOnlyList<BindMount> mounts, ResourceLimits limits, string group)
+    private Isolation Confine(string appRow, IReadOnlyList<BindMount> mounts, ResourceLimits limits, string group, IReadOnlyList<string> alsoHidden)
     {
         var isolation = Isolation.None;
         if (host.CanLimit)
@@ -91,7 +178,7 @@ internal sealed class AppIsolation(HostSupport host, AppUsers users, DeployOptio
                 RunAs = user,
                 View = new SandboxView
                 {
-                    Hidden = options.PrivateDirs,
+                    Hidden = [.. options.PrivateDirs, .. alsoHidden],
                     Mounts = [new BindMount(passwd, "/etc/passwd"), new BindMount(groups, "/etc/group"), .. mounts],
                 },
             };
@@ -99,18 +186,18 @@ internal sealed class AppIsolation(HostSupport host, AppUsers users, DeployOptio
         return isolation;
     }
 
-    /// <summary>chown -R (symbolic links themselves, never what they point at). With <paramref name="onlyIfForeign"/>,
-    /// only when the top directory is not the user's yet (a cache made by an earlier platform on the same disk).</summary>
-    private void Give(string appRow, string path, bool onlyIfForeign)
+    /// <summary>chown -R (symbolic links themselves, never what they point at). With a <paramref name="mark"/> (a file
+    /// name format taking the uid), only when the mark for this uid is not there yet: once per directory and uid.</summary>
+    private void Give(string appRow, string path, string? mark)
     {
         if (!Sandboxed)
         {
             return;
         }
         var user = users.For(appRow);
-        // A cache given to this uid before says so by a mark inside it (the walk is skipped: caches grow large).
-        var mark = Path.Combine(path, $".owned-by-{user.Uid}");
-        if (onlyIfForeign && File.Exists(mark))
+        // A directory given to this uid before says so by a mark (the walk is skipped: caches and volumes grow large).
+        var marked = mark is null ? null : string.Format(System.Globalization.CultureInfo.InvariantCulture, mark, user.Uid);
+        if (marked is not null && File.Exists(marked))
         {
             return;
         }
@@ -121,13 +208,14 @@ internal sealed class AppIsolation(HostSupport host, AppUsers users, DeployOptio
             {
                 _ = Lchown(entry.FullName, user.Uid, user.Gid);
             }
-            if (onlyIfForeign)
+            if (marked is not null)
             {
-                foreach (var stale in Directory.EnumerateFiles(path, ".owned-by-*"))
+                var pattern = Path.GetFileName(string.Format(System.Globalization.CultureInfo.InvariantCulture, mark!, "*"));
+                foreach (var stale in Directory.EnumerateFiles(Path.GetDirectoryName(marked)!, pattern))
                 {
                     File.Delete(stale);
                 }
-                File.WriteAllText(mark, "");
+                File.WriteAllText(marked, "");
             }
         }
     }

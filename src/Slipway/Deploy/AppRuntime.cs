@@ -47,7 +47,7 @@ internal sealed partial class AppRuntime(Supervisor supervisor, Routes routes, P
                 instances.Add(supervisor.Start(new InstanceSpec(id, release.App, release.DeploymentId, service, replica,
                     release.ServiceDir(service), env, release.Spec.Deploy.StopTimeout)
                 {
-                    Isolation = isolation.ForService(release.App, release.BuildDir, service, id),
+                    Isolation = isolation.ForService(release, service, id),
                 }));
             }
         }

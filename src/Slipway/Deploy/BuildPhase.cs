@@ -32,6 +32,7 @@ internal sealed class BuildPhase(
         store.InsertBuild(new BuildRecord(buildId, request.Target.Key, buildDir, request.Source, commit, clock.GetUtcNow(), 0));
 
         var spec = request.Spec ?? ReadManifest(deployment, buildDir);
+        isolation.CheckVolumes(spec);
         journal.Log(deployment, "build", $"{spec.Origin}: {string.Join(", ", spec.Services.Select(s => $"{s.Name} ({s.Type.ToString().ToLowerInvariant()})"))}");
         var snapshot = request.CheckedConfig ?? await config.PrepareAsync(request.Target, spec,
             line => journal.Log(deployment, "databases", line), token);
@@ -43,7 +44,7 @@ internal sealed class BuildPhase(
         var cacheDir = isolation.CacheDirOf(request.Target.Key);
         var built = await builder.BuildAsync(request.Target.Key, deployment.Id, spec, buildDir,
             RuntimeEnvironment.ForBuild(request.Target.Key, cacheDir, buildConfig, isolation.Variables(request.Target.Key)),
-            new BuildConfinement(isolation.ForBuild(request.Target.Key, buildDir), cacheDir), token);
+            new BuildConfinement(isolation.ForBuild(request.Target.Key, buildDir, spec.Deploy.BuildMemoryBytes), cacheDir), token);
         token.ThrowIfCancellationRequested();
         if (!built.Ok)
         {

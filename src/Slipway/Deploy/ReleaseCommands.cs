@@ -20,7 +20,7 @@ internal sealed class ReleaseCommands(StepRunner steps, ProcessEnvironment envir
                 result = await steps.RunAsync(release.App, deployment.Id, "release", service.Name,
                     new LaunchSpec(service.Release!, release.ServiceDir(service), variables)
                     {
-                        Isolation = isolation.ForService(release.App, release.BuildDir, service, "release"),
+                        Isolation = isolation.ForService(release, service, "release"),
                     },
                     release.Spec.Deploy.ReleaseTimeout, token);
             }

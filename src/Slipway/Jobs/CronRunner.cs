@@ -239,7 +239,7 @@ internal sealed partial class CronRunner(
         }
         var process = launcher.Start(new LaunchSpec(job.Command!, release.ServiceDir(service), env)
         {
-            Isolation = isolation.ForService(release.App, release.BuildDir, service, "cron-" + run.Id),
+            Isolation = isolation.ForService(release, service, "cron-" + run.Id),
         }, OnLine);
         await using (process)
         {

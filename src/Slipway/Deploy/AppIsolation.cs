@@ -21,6 +21,8 @@ internal sealed class AppIsolation(HostSupport host, AppUsers users, DeployOptio
     [DllImport("libc", EntryPoint = "lchown", SetLastError = true)]
     private static extern int Lchown(string path, int uid, int gid);
 
+    private object? _privateDirsMade;
+
     public HostSupport Host => host;
 
     /// <summary>Whether processes of apps run as their environment's user in a sandbox.</summary>
@@ -164,6 +166,9 @@ internal sealed class AppIsolation(HostSupport host, AppUsers users, DeployOptio
 
     private Isolation Confine(string appRow, IReadOnlyList<BindMount> mounts, ResourceLimits limits, string group, IReadOnlyList<string> alsoHidden)
     {
+        // Hidden directories must exist before the first sandbox starts: a sandbox sees the host's directories live, so
+        // one made later (the databases' root, on their first use) would appear in it.
+        _privateDirsMade ??= MakePrivateDirs();
         var isolation = Isolation.None;
         if (host.CanLimit)
         {
@@ -184,6 +189,18 @@ internal sealed class AppIsolation(HostSupport host, AppUsers users, DeployOptio
             };
         }
         return isolation;
+    }
+
+    private object MakePrivateDirs()
+    {
+        if (Sandboxed)
+        {
+            foreach (var dir in options.PrivateDirs)
+            {
+                Directory.CreateDirectory(dir);
+            }
+        }
+        return true;
     }
 
     /// <summary>chown -R (symbolic links themselves, never what they point at). With a <paramref name="mark"/> (a file

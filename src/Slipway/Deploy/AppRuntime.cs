@@ -44,8 +44,10 @@ internal sealed partial class AppRuntime(Supervisor supervisor, Routes routes, P
             for (var replica = 1; replica <= service.Replicas; replica++)
             {
                 var id = Ids.New("i");
+                // Its own id, as Render's RENDER_INSTANCE_ID: the pid an app sees is its sandbox's, not the host's.
+                var instanceEnv = new Dictionary<string, string>(env, StringComparer.Ordinal) { ["SLIPWAY_INSTANCE_ID"] = id };
                 instances.Add(supervisor.Start(new InstanceSpec(id, release.App, release.DeploymentId, service, replica,
-                    release.ServiceDir(service), env, release.Spec.Deploy.StopTimeout)
+                    release.ServiceDir(service), instanceEnv, release.Spec.Deploy.StopTimeout)
                 {
                     Isolation = isolation.ForService(release, service, id),
                 }));

@@ -30,9 +30,14 @@ internal sealed class AppViews(Store store, AppRuntime runtime, AppHosts hosts, 
             live is null ? null : Deployment(live), instances, services, names);
     }
 
-    private static InstanceDto Instance(Instance i, string role) => new(
-        i.Spec.Id, i.Spec.Service.Name, i.Spec.Replica, i.State, i.Pid,
-        i.Endpoint.Port == 0 ? null : i.Endpoint.Port, i.Restarts, i.Endpoint.InFlight, i.Endpoint.Requests, role);
+    private static InstanceDto Instance(Instance i, string role)
+    {
+        var usage = i.Usage();
+        return new(i.Spec.Id, i.Spec.Service.Name, i.Spec.Replica, i.State, i.Pid,
+            i.Endpoint.Port == 0 ? null : i.Endpoint.Port, i.Restarts, i.Endpoint.InFlight, i.Endpoint.Requests, role,
+            usage?.MemoryBytes, usage?.LimitBytes, usage?.PeakBytes, usage?.CpuPercent,
+            usage?.CpuSeconds is { } cpu ? Math.Round(cpu, 2) : null, i.OomKills);
+    }
 
     public static DeploymentDto Deployment(DeploymentRecord d)
     {

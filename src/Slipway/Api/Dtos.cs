@@ -12,8 +12,12 @@ internal sealed record DeploymentDto(
     string Id, long Number, string App, DeploymentKind Kind, DeploymentStatus Status, string? FailedStep, string? Error,
     string Source, string? Commit, string? RollbackOf, DateTimeOffset CreatedAt, DateTimeOffset? FinishedAt, double? DurationSeconds);
 
+/// <param name="MemoryBytes">Memory in use now; null where the machine gives no per-instance accounting (no cgroups).</param>
+/// <param name="CpuPercent">Percent of one core since the previous look; null on the first.</param>
+/// <param name="OomKills">Times the kernel's OOM killer ended it at its memory limit.</param>
 internal sealed record InstanceDto(string Id, string Service, int Replica, Runtime.InstanceState State, int? Pid, int? Port, int Restarts,
-    int InFlight, long Requests, string Role);
+    int InFlight, long Requests, string Role, long? MemoryBytes = null, long? MemoryLimitBytes = null, long? PeakMemoryBytes = null,
+    double? CpuPercent = null, double? CpuSeconds = null, int OomKills = 0);
 
 /// <param name="Hosts">Every hostname the app answers: APP.localhost, then the ones added (--host, `hosts add`).</param>
 internal sealed record AppDto(string Name, string App, string Env, string State, IReadOnlyList<string> Urls, DeploymentDto? Live,

@@ -27,7 +27,8 @@ internal sealed class Supervisor(
             throw new OperationCanceledException("the platform is shutting down");
         }
         var port = spec.Service.Type == Manifests.ServiceType.Web ? ports.Allocate() : 0;
-        var instance = new Instance(spec, port, launcher, probe, logs, clock, logger, Persist);
+        var instance = new Instance(spec, port, launcher, probe, logs, clock, logger, Persist,
+            (i, kind, message) => store.AddEvent(i.Spec.App, i.Spec.DeploymentId, kind, redactor.Redact(i.Spec.App, message)));
         _instances[spec.Id] = instance;
         instance.Start();
         return instance;

@@ -46,6 +46,10 @@ internal static class AppCommands
             cli.Out.WriteLine(a.Live is { } live
                 ? $"live:      {live.Id} (#{live.Number}, {JsonSpellings.Of(live.Kind)}, {live.Commit ?? live.Source}, since {(live.FinishedAt is { } at ? UtcTime.Format(at) : "-")})"
                 : "live:      none");
+            if (a.Disk is { } disk)
+            {
+                cli.Out.WriteLine($"disk:      build {(disk.BuildBytes is { } b ? VolumeCommands.Size(b) : "-")}, volumes {VolumeCommands.Size(disk.VolumeBytes)} ('slipway volumes ls'); quota {disk.Quota}");
+            }
             cli.Out.WriteLine();
             cli.Table(["instance", "service", "role", "state", "pid", "port", "memory", "cpu", "restarts", "in-flight", "requests"], a.Instances.Select(i => (IReadOnlyList<string>)
             [

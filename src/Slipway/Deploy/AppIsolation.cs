@@ -68,7 +68,7 @@ internal sealed class AppIsolation(HostSupport host, AppUsers users, DeployOptio
     /// <summary>Where an environment's volume lives on the host: DATA/volumes/ENV/NAME, given to the environment's user.</summary>
     public string VolumeDir(string appRow, string name)
     {
-        var dir = Path.Combine(options.DataDir, "volumes", appRow, name);
+        var dir = AppVolumes.DirOf(options, appRow, name);
         if (!Directory.Exists(dir))
         {
             Directory.CreateDirectory(dir);
@@ -158,6 +158,16 @@ internal sealed class AppIsolation(HostSupport host, AppUsers users, DeployOptio
         }
         Give(appRow, dir, mark: Path.Combine(dir, ".owned-by-{0}"));
         return dir;
+    }
+
+    /// <summary>A destroyed environment's own dependency cache goes with it.</summary>
+    public void DeleteCache(string appRow)
+    {
+        var dir = Path.Combine(options.CacheDir, "env", appRow);
+        if (Sandboxed && Directory.Exists(dir))
+        {
+            Directory.Delete(dir, recursive: true);
+        }
     }
 
     /// <summary>Gives a build directory (its snapshot, made by the platform) to the environment's user, so its install

@@ -9,6 +9,8 @@ internal static class DeployRegistration
     public static IServiceCollection AddDeploy(this IServiceCollection services)
     {
         services.AddSingleton<AppIsolation>();
+        services.AddSingleton<AppVolumes>();
+        services.AddSingleton<Sandbox.DiskUsage>();
         services.AddSingleton<ProcessEnvironment>();
         services.AddSingleton<AppRuntime>();
         services.AddSingleton<IRuntimeTarget>(sp => sp.GetRequiredService<AppRuntime>());

@@ -110,6 +110,7 @@ internal static class ApiEndpoints
         api.MapDestroyApi();
         api.MapHostsApi();
         api.MapVolumesApi();
+        api.MapIsolationApi();
         v1.MapPost("/shutdown", (IHostApplicationLifetime lifetime) =>
         {
             lifetime.StopApplication();

@@ -40,6 +40,7 @@ public sealed class SandboxProbeTests
 
             (await platform.GetAsync("other")).StatusCode.Should().Be(HttpStatusCode.OK, "the other app keeps serving");
             (await platform.CliAsync("status", "--app", "other")).ExitCode.Should().Be(0, "the platform keeps serving");
+            (await platform.CliAsync("doctor")).Out.Should().Contain("ok    app isolation: each app environment runs as its own user in a sandbox");
         }
         finally
         {

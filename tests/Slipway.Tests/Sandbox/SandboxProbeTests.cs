@@ -84,22 +84,27 @@ public sealed class SandboxProbeTests
     }
 
     [SandboxFact]
-    public async Task A_volume_survives_a_deploy_and_a_rollback_and_nothing_else_written_does()
+    public async Task A_volume_survives_a_deploy_and_a_rollback_nothing_else_written_does_and_each_version_brings_its_limits()
     {
         // No warm window: the rollback starts fresh instances, so nothing but the volume can carry the file over.
         await using var platform = await TestPlatform.StartAsync(warmWindow: TimeSpan.Zero);
         const string volume = "/data/uploads";
-        (await platform.DeployAsync(ProbeApp.Create(platform.DataDir, volume: volume), "probe")).ExitCode.Should().Be(0);
+        (await platform.DeployAsync(ProbeApp.Create(platform.DataDir, Memory("200mb"), volume), "probe")).ExitCode.Should().Be(0);
 
         var written = await JsonAsync(platform, "probe", "/write?name=kept.txt");
         written.GetProperty("volume").GetString().Should().Be("written");
         written.GetProperty("tmp").GetString().Should().Be("written");
         written.GetProperty("build").GetString().Should().Be("EROFS");
 
-        (await platform.DeployAsync(ProbeApp.Create(platform.DataDir, volume: volume), "probe")).ExitCode.Should().Be(0);
+        (await platform.DeployAsync(ProbeApp.Create(platform.DataDir, Memory("300mb"), volume), "probe")).ExitCode.Should().Be(0);
         var afterDeploy = await JsonAsync(platform, "probe", "/read?name=kept.txt");
+        var limitAfterDeploy = (await Instances(platform, "probe"))[0].GetProperty("memoryLimitBytes").GetInt64();
         (await platform.CliAsync("rollback", "--app", "probe")).ExitCode.Should().Be(0);
         var afterRollback = await JsonAsync(platform, "probe", "/read?name=kept.txt");
+        var limitAfterRollback = (await Instances(platform, "probe"))[0].GetProperty("memoryLimitBytes").GetInt64();
+
+        limitAfterDeploy.Should().Be(300L << 20, "a deploy's limits apply to its own instances");
+        limitAfterRollback.Should().Be(200L << 20, "a rollback brings its own");
 
         afterDeploy.GetProperty("volume").GetBoolean().Should().BeTrue("a volume survives a deploy");
         afterDeploy.GetProperty("tmp").GetBoolean().Should().BeFalse("everything else an app writes is gone at its next deploy");
@@ -114,6 +119,8 @@ public sealed class SandboxProbeTests
         refused.ExitCode.Should().Be(1);
         refused.Err.Should().Contain("mounted at /data/uploads by the live deployment");
     }
+
+    private static string Memory(string size) => $", \"resources\": {{ \"memory\": \"{size}\" }}";
 
     private static string OutsideTmp()
     {

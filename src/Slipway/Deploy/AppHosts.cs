@@ -102,6 +102,31 @@ internal sealed class AppHosts(Store store, AppRuntime runtime, Edge.Routes rout
         }
     }
 
+    /// <summary>The first deployment of an app that has never served is starting: its hostnames answer 503
+    /// "starting" with Retry-After until the switch routes them. Hostnames given with --host are not among them:
+    /// they are the app's only once it is live. False (nothing parked) when the app has a live version.</summary>
+    public bool ParkFirstStart(string app)
+    {
+        lock (_gate)
+        {
+            if (store.FindApp(app) is not { LiveDeploymentId: null } record)
+            {
+                return false;
+            }
+            routes.ParkStarting(record.Ref, For(app));
+            return true;
+        }
+    }
+
+    /// <summary>That first deployment failed or was cancelled: its hostnames have no route again ("no app here").</summary>
+    public void UnparkFirstStart(string app)
+    {
+        lock (_gate)
+        {
+            routes.RemoveStarting(app);
+        }
+    }
+
     private List<string> Record(string app, IReadOnlyList<string> extra)
     {
         Validate(app, extra);

@@ -30,7 +30,10 @@ internal sealed partial class DeployEngine(
     DeployOptions options,
     ILogger<DeployEngine> logger)
 {
-    private readonly ConcurrentDictionary<string, (string App, CancellationTokenSource Cts, Task Run)> _active = new();
+    // Queued and running deployments. AppStopping is cancelled (before Cts) when a deployment is cancelled because the
+    // app stops with it (stop, destroy, platform shutdown) rather than by `slipway cancel`: then its rollout leaves
+    // the live workers it stopped first stopped.
+    private readonly ConcurrentDictionary<string, (string App, CancellationTokenSource Cts, CancellationTokenSource AppStopping, Task Run)> _active = new();
 
     /// <summary>Validates what can be validated at once (app name, hostnames, local source and its manifest),
     /// then queues the deployment and returns it; progress is in its log.</summary>
@@ -155,18 +158,20 @@ internal sealed partial class DeployEngine(
         return deployment;
     }
 
-    /// <summary>Cancels the app's running and queued deployments. Returns the ids cancelled.</summary>
+    /// <summary>Cancels the app's running and queued deployments (`slipway cancel`: the live version goes on as
+    /// before). Returns the ids cancelled.</summary>
     public IReadOnlyList<string> Cancel(AppRef owner)
     {
         AppErrors.Require(store, owner);
-        return CancelActive(owner.Key).Select(a => a.Id).ToList();
+        return CancelActive(owner.Key, appStopping: false).Select(a => a.Id).ToList();
     }
 
-    /// <summary>Cancels the app's deployments and waits until each has stopped its steps and instances.</summary>
-    public async Task CancelAndWaitAsync(string app) => await Task.WhenAll(CancelActive(app).Select(a => a.Run));
+    /// <summary>The app is being stopped or destroyed: cancels its deployments and waits until each has stopped its
+    /// steps and instances (live workers a rollout stopped first stay stopped).</summary>
+    public async Task CancelAndWaitAsync(string app) => await Task.WhenAll(CancelActive(app, appStopping: true).Select(a => a.Run));
 
     /// <summary>Platform shutdown: no deployment may go on starting instances behind it.</summary>
-    public async Task CancelAllAsync() => await Task.WhenAll(CancelActive(null).Select(a => a.Run));
+    public async Task CancelAllAsync() => await Task.WhenAll(CancelActive(null, appStopping: true).Select(a => a.Run));
 
     /// <summary>Waits for a deployment to reach a final state (tests).</summary>
     public async Task WaitAsync(string deploymentId)
@@ -223,16 +228,22 @@ internal sealed partial class DeployEngine(
         {
             await releaseCommands.RunAsync(deployment, release, token);
         }
-        await rollout.RunAsync(release, deployment, token, wentLive);
+        // Every run is in _active while it runs (Launch adds it before the run starts).
+        var appStopping = _active.TryGetValue(deployment.Id, out var active) ? active.AppStopping.Token : CancellationToken.None;
+        await rollout.RunAsync(release, deployment, token, appStopping, wentLive);
     }
 
-    private List<(string Id, Task Run)> CancelActive(string? app)
+    private List<(string Id, Task Run)> CancelActive(string? app, bool appStopping)
     {
         var cancelled = new List<(string, Task)>();
         foreach (var (id, entry) in _active)
         {
             if (app is null || entry.App == app)
             {
+                if (appStopping)
+                {
+                    entry.AppStopping.Cancel();
+                }
                 entry.Cts.Cancel();
                 cancelled.Add((id, entry.Run));
             }
@@ -242,8 +253,9 @@ internal sealed partial class DeployEngine(
 
     private void Launch(DeploymentRecord deployment, Func<CancellationToken, Task> run)
     {
-        // Not disposed: Cancel may still hold it after the deployment ends; it owns no timer, so the GC suffices.
+        // Not disposed: Cancel may still hold them after the deployment ends; they own no timer, so the GC suffices.
         var cts = new CancellationTokenSource();
+        var appStopping = new CancellationTokenSource();
         var started = new TaskCompletionSource();
         journal.Status(deployment, DeploymentStatus.Queued, $"{JsonSpellings.Of(deployment.Kind)} {deployment.Id} queued");
         var task = Task.Run(async () =>
@@ -290,7 +302,7 @@ internal sealed partial class DeployEngine(
                 _active.TryRemove(deployment.Id, out _);
             }
         });
-        _active[deployment.Id] = (deployment.App, cts, task);
+        _active[deployment.Id] = (deployment.App, cts, appStopping, task);
         started.SetResult();
     }
 

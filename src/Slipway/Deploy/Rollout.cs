@@ -13,36 +13,55 @@ namespace Slipway.Deploy;
 ///                               ▼                                                    then warm or stopped
 ///                      new instances stopped; the live version keeps serving
 ///
+/// An app's first version (no live one): from starting to the switch its hostnames answer 503 "starting"; a failure
+/// takes that route away again.
+///
 /// Stop-first workers (the default for workers) are replaced without overlap, on both paths:
 ///
 ///   web and start-first services start and pass their checks ─► live's stop-first workers stop (SIGTERM, stop
 ///   timeout) ─► new workers start ─► health gate ─► switch
 ///                                                                           │ failure or cancellation
 ///                                                                           ▼
-///                                            new instances stopped; live's workers start again from its build
+///                                            new instances stopped; live's workers start again from its build,
+///                                            unless the app is stopping with the rollout (stop, destroy, shutdown)
 ///
 /// Talks to where instances run only through <see cref="IRuntimeTarget"/>.</summary>
 internal sealed class Rollout(IRuntimeTarget target, AppHosts hosts, DeploymentJournal journal)
 {
     /// <summary>Rolls <paramref name="release"/> out as <paramref name="deployment"/>, which goes live when it serves;
-    /// then <paramref name="wentLive"/> runs (<see cref="DeploymentJournal.GoLive"/>).</summary>
-    public async Task RunAsync(Release release, DeploymentRecord deployment, CancellationToken token, Action? wentLive = null)
+    /// then <paramref name="wentLive"/> runs (<see cref="DeploymentJournal.GoLive"/>). <paramref name="appStopping"/>
+    /// is cancelled with <paramref name="token"/> when the app stops with the rollout (stop, destroy, platform
+    /// shutdown): then live workers it stopped first stay stopped.</summary>
+    public async Task RunAsync(Release release, DeploymentRecord deployment, CancellationToken token, CancellationToken appStopping,
+        Action? wentLive = null)
     {
         if (release.WarmFrom is { } warmFrom && target.TakeWarm(release.App, warmFrom) is { } warm)
         {
             journal.Log(deployment, "deploy", $"instances of {warmFrom} are still warm and healthy: switching traffic to them");
-            await SwitchToWarmAsync(release, warm, deployment, token);
+            await SwitchToWarmAsync(release, warm, deployment, token, appStopping);
             journal.GoLive(deployment, wentLive);
             return;
         }
-        journal.Status(deployment, DeploymentStatus.Starting, "starting new instances beside the live ones");
-        await StartAndSwitchAsync(release, deployment, token);
+        var first = hosts.ParkFirstStart(release.App);
+        journal.Status(deployment, DeploymentStatus.Starting, first
+            ? "starting the app's first instances (until they serve, its hostnames answer 503 \"starting\")"
+            : "starting new instances beside the live ones");
+        try
+        {
+            await StartAndSwitchAsync(release, deployment, token, appStopping);
+        }
+        catch when (first)
+        {
+            hosts.UnparkFirstStart(release.App);
+            throw;
+        }
         journal.GoLive(deployment, wentLive);
     }
 
     /// <summary>The live release started again (`start`): through the health gate, then routed; a failure
-    /// throws its <see cref="DeployFailure"/> with the new instances already stopped.</summary>
-    public Task StartAsync(Release release, CancellationToken token) => StartAndSwitchAsync(release, null, token);
+    /// throws its <see cref="DeployFailure"/> with the new instances already stopped. <paramref name="token"/> is the
+    /// platform's shutdown.</summary>
+    public Task StartAsync(Release release, CancellationToken token) => StartAndSwitchAsync(release, null, token, appStopping: token);
 
     /// <summary>After a platform restart: routed at once, each instance joining the rotation as it passes its
     /// health check (and restarting per its policy if it fails), so the app serves as early as it can.</summary>
@@ -53,7 +72,7 @@ internal sealed class Rollout(IRuntimeTarget target, AppHosts hosts, DeploymentJ
         return set;
     }
 
-    private async Task StartAndSwitchAsync(Release release, DeploymentRecord? deployment, CancellationToken token)
+    private async Task StartAndSwitchAsync(Release release, DeploymentRecord? deployment, CancellationToken token, CancellationToken appStopping)
     {
         ServingSet? beside = null;
         ServingSet? replacing = null;
@@ -88,7 +107,7 @@ internal sealed class Rollout(IRuntimeTarget target, AppHosts hosts, DeploymentJ
                     await target.StopAsync(started);
                 }
             }
-            if (await StartStoppedAgainAsync(release.App, stopped, deployment) is { } note && e is DeployFailure failure)
+            if (await StartStoppedAgainAsync(release.App, stopped, deployment, appStopping) is { } note && e is DeployFailure failure)
             {
                 throw failure.With(note);
             }
@@ -99,7 +118,8 @@ internal sealed class Rollout(IRuntimeTarget target, AppHosts hosts, DeploymentJ
     /// <summary>A rollback to a warm set: the route swap alone for its web instances; its workers start now (workers
     /// are never kept warm). Stop-first workers replace the live ones without overlap and pass their check before
     /// the swap; start-first ones start beside the live ones and the swap does not wait for them.</summary>
-    private async Task SwitchToWarmAsync(Release release, ServingSet warm, DeploymentRecord deployment, CancellationToken token)
+    private async Task SwitchToWarmAsync(Release release, ServingSet warm, DeploymentRecord deployment, CancellationToken token,
+        CancellationToken appStopping)
     {
         var serving = warm with { Release = release };
         if (!release.Spec.Services.Any(IsWorker))
@@ -126,7 +146,7 @@ internal sealed class Rollout(IRuntimeTarget target, AppHosts hosts, DeploymentJ
         {
             // The warm set left the warm pool when it was taken; with the rollback failed it serves no one.
             await target.StopAsync(workers is null ? warm : warm with { Instances = [.. warm.Instances, .. workers.Instances] });
-            if (await StartStoppedAgainAsync(release.App, stopped, deployment) is { } note && e is DeployFailure failure)
+            if (await StartStoppedAgainAsync(release.App, stopped, deployment, appStopping) is { } note && e is DeployFailure failure)
             {
                 throw failure.With(note);
             }
@@ -154,9 +174,10 @@ internal sealed class Rollout(IRuntimeTarget target, AppHosts hosts, DeploymentJ
     }
 
     /// <summary>The new instances failed (or the rollout was cancelled) after live workers stopped first: they start
-    /// again from the live build, so a bad version never replaces a good one. Returns what happened, for the
-    /// failure's message; null when nothing had stopped first.</summary>
-    private async Task<string?> StartStoppedAgainAsync(string app, ServingSet? stopped, DeploymentRecord? deployment)
+    /// again from the live build, so a bad version never replaces a good one; but not when the app stops with the
+    /// rollout (<paramref name="appStopping"/>): a stopped app runs nothing, and after a shutdown it starts whole with
+    /// the platform. Returns what happened, for the failure's message; null when nothing had stopped first.</summary>
+    private async Task<string?> StartStoppedAgainAsync(string app, ServingSet? stopped, DeploymentRecord? deployment, CancellationToken appStopping)
     {
         if (stopped is null)
         {
@@ -165,21 +186,28 @@ internal sealed class Rollout(IRuntimeTarget target, AppHosts hosts, DeploymentJ
         var names = stopped.Instances.Select(i => i.Spec.Service.Name).Distinct(StringComparer.Ordinal).ToList();
         var what = $"the live version's {Describe(names)} ({stopped.Release.DeploymentId}), stopped first (strategy \"stop-first\"),";
         string note;
-        try
+        if (appStopping.IsCancellationRequested)
         {
-            var again = target.StartAgain(app, stopped);
-            // Not the rollout's token: it may be the cancellation that brought us here.
-            await target.WaitHealthyAsync(again, CancellationToken.None);
-            note = $"{what} {(names.Count == 1 ? "was" : "were")} started again from its build and {(names.Count == 1 ? "is" : "are")} running";
+            note = $"{what} {(names.Count == 1 ? "stays" : "stay")} stopped: the app is being stopped or destroyed, or the platform is shutting down";
         }
-        catch (DeployFailure again)
+        else
         {
-            note = $"{what} {(names.Count == 1 ? "was" : "were")} started again from its build but failed too " +
-                   $"({again.Message.Split(';')[0]}): see `slipway logs --app {app}`";
-        }
-        catch (OperationCanceledException)
-        {
-            note = $"{what} could not start again: the platform is shutting down (the app starts whole with the platform)";
+            try
+            {
+                var again = target.StartAgain(app, stopped);
+                // Not the rollout's token: it may be the cancellation (`slipway cancel`) that brought us here.
+                await target.WaitHealthyAsync(again, CancellationToken.None);
+                note = $"{what} {(names.Count == 1 ? "was" : "were")} started again from its build and {(names.Count == 1 ? "is" : "are")} running";
+            }
+            catch (DeployFailure again)
+            {
+                note = $"{what} {(names.Count == 1 ? "was" : "were")} started again from its build but failed too " +
+                       $"({again.Message.Split(';')[0]}): see `slipway logs --app {app}`";
+            }
+            catch (OperationCanceledException)
+            {
+                note = $"{what} could not start again: the platform is shutting down (the app starts whole with the platform)";
+            }
         }
         if (deployment is not null)
         {

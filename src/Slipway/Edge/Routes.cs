@@ -44,6 +44,25 @@ internal sealed class Routes : IDisposable
         }
     }
 
+    /// <summary>The hostnames of an app that has never served answer that it is starting (its first version is
+    /// starting); <see cref="RemoveStarting"/> takes them back if it fails.</summary>
+    public void ParkStarting(AppRef app, IReadOnlyList<string> hosts) => Set(AppRoute.StartingAt(app, hosts));
+
+    /// <summary>Removes the app's route if it is still parked as starting (its first version failed), so its
+    /// hostnames give the unknown-host answer again; a route it went live with, or a stopped one, stays. True when removed.</summary>
+    public bool RemoveStarting(string app)
+    {
+        lock (_writers)
+        {
+            if (!_current.Apps.Any(a => a.App == app && a.Starting))
+            {
+                return false;
+            }
+            Volatile.Write(ref _current, _current.Without(app));
+            return true;
+        }
+    }
+
     /// <summary>The route name of the platform's own API: not a valid app name, so no app can replace it.</summary>
     public const string PlatformRoute = "(platform)";
 

@@ -80,6 +80,60 @@ public sealed class WorkerStrategyTests
     }
 
     [Fact]
+    public async Task Stop_during_a_rollout_leaves_the_stop_first_worker_stopped_instead_of_starting_it_again()
+    {
+        await using var platform = await TestPlatform.StartAsync();
+        var log = LogFile();
+        var id = await CatchTheNewWorkerStartingAsync(platform, log);
+
+        var stop = await platform.CliAsync("stop", "--app", "queue");
+
+        stop.ExitCode.Should().Be(0, stop.ToString());
+        (await new CliRunner(platform.DataDir).DeploymentAsync(id)).GetProperty("status").GetString().Should().Be("cancelled");
+        var lives = Lifetimes(log);
+        lives.Select(l => l.Version).Should().Equal(["1", "2"], "a stop during the rollout never starts the old worker again");
+        lives.Should().OnlyContain(l => l.Stop != null && !ProcessTable.IsRunning(l.Pid));
+        (await new CliRunner(platform.DataDir).StatusAsync("queue")).GetProperty("state").GetString().Should().Be("stopped");
+        (await Instances(platform, "jobs")).Should().BeEmpty();
+        (await platform.CliAsync("logs", "--app", "queue", "--deployment", id)).Out
+            .Should().Contain("stopped first (strategy \"stop-first\"), stays stopped: the app is being stopped");
+    }
+
+    [Fact]
+    public async Task Cancel_during_a_rollout_starts_the_stop_first_worker_again()
+    {
+        await using var platform = await TestPlatform.StartAsync();
+        var log = LogFile();
+        var id = await CatchTheNewWorkerStartingAsync(platform, log);
+
+        var cancel = await platform.CliAsync("cancel", "--app", "queue");
+
+        cancel.ExitCode.Should().Be(0, cancel.ToString());
+        await platform.Engine.WaitAsync(id);
+        (await new CliRunner(platform.DataDir).DeploymentAsync(id)).GetProperty("status").GetString().Should().Be("cancelled");
+        var lives = Lifetimes(log);
+        lives.Select(l => l.Version).Should().Equal(["1", "2", "1"], "cancelling a deployment leaves the live version running whole");
+        lives[2].Stop.Should().BeNull();
+        (await Instances(platform, "jobs")).Should().ContainSingle().Which.GetProperty("pid").GetInt32().Should().Be(lives[2].Pid);
+    }
+
+    /// <summary>Version 1 live, then version 2 deploying: returns its id once the live worker has stopped first and
+    /// the new one started (the rollout then waits 1.5 s for it to stay up before the switch).</summary>
+    private static async Task<string> CatchTheNewWorkerStartingAsync(TestPlatform platform, string log)
+    {
+        await Deploy(platform, App(log, "1"));
+        var id = JsonDocument.Parse((await platform.DeployAsync(App(log, "2"), "queue", "--no-follow", "--json")).Out).RootElement
+            .GetProperty("id").GetString()!;
+        var deadline = DateTime.UtcNow.AddSeconds(15);
+        while (!Lifetimes(log).Any(l => l.Version == "2") && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20);
+        }
+        Lifetimes(log).Select(l => l.Version).Should().Equal("1", "2");
+        return id;
+    }
+
+    [Fact]
     public async Task A_start_first_worker_starts_beside_the_old_one_as_before()
     {
         await using var platform = await TestPlatform.StartAsync();

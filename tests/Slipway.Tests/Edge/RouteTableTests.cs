@@ -117,6 +117,31 @@ public sealed class RouteTableTests
     }
 
     [Fact]
+    public void A_first_version_parks_its_hosts_as_starting_until_it_is_routed_and_a_failed_one_leaves_them_unknown()
+    {
+        using var routes = new Routes();
+        routes.Set(App("blog", "blog.localhost"));
+
+        routes.ParkStarting(AppRef.Of("shop"), ["shop.localhost"]);
+        routes.Current.Match("shop.localhost").Should().Match<AppRoute>(r => r.Starting && !r.Stopped && r.Services.Count == 0);
+        routes.Park(AppRef.Of("shop"), ["shop.localhost", "www.shop.test"]);
+        routes.Current.Match("www.shop.test")!.Starting.Should().BeTrue("a hostname added while it starts is starting too");
+
+        routes.RemoveStarting("shop").Should().BeTrue();
+        routes.Current.Match("shop.localhost").Should().BeNull("a first version that failed leaves no route: the unknown-host answer");
+        routes.Current.Match("www.shop.test").Should().BeNull();
+        routes.Current.Match("blog.localhost")!.App.Should().Be("blog");
+
+        routes.ParkStarting(AppRef.Of("shop"), ["shop.localhost"]);
+        routes.Set(App("shop", "shop.localhost"));
+        routes.RemoveStarting("shop").Should().BeFalse();
+        routes.Current.Match("shop.localhost")!.Services.Should().ContainSingle("a version that went live keeps its route");
+        routes.Park(AppRef.Of("shop"));
+        routes.RemoveStarting("shop").Should().BeFalse();
+        routes.Current.Match("shop.localhost")!.Stopped.Should().BeTrue("a stopped app's hostnames stay parked");
+    }
+
+    [Fact]
     public void Pick_round_robins_over_healthy_endpoints()
     {
         var endpoints = Endpoints(3);

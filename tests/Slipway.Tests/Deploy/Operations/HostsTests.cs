@@ -5,7 +5,7 @@ using Slipway.Tests.Support;
 namespace Slipway.Tests.Deploy.Operations;
 
 /// <summary>Hostnames are kept unless removed on purpose: --host only adds, a deploy without it and a rollback
-/// keep them, `hosts rm` removes one and the edge stops routing it at once.</summary>
+/// keep them, `hosts rm` removes one and the edge stops routing it at once; one added while the app stops is parked with it.</summary>
 [Collection("platform")]
 public sealed class HostsTests
 {
@@ -60,5 +60,82 @@ public sealed class HostsTests
         var other = await platform.DeployAsync(TestApps.Copy("node-api", "3"), "other", "--host", "shop.example.test");
         other.ExitCode.Should().Be(0, other.ToString());
         (await AtAsync(platform, "shop.example.test")).Should().Be("3");
+    }
+
+    [Fact]
+    public async Task Stop_racing_hosts_add_leaves_the_app_stopped_and_every_added_host_recorded_and_answering_stopped()
+    {
+        await using var platform = await TestPlatform.StartAsync();
+        (await platform.DeployAsync(SlowToStopApp(), "racy")).ExitCode.Should().Be(0);
+        var runner = new CliRunner(platform.DataDir);
+        var added = new List<string>();
+        for (var round = 0; round < 2; round++)
+        {
+            if (round > 0)
+            {
+                (await platform.CliAsync("start", "--app", "racy")).ExitCode.Should().Be(0);
+            }
+            var pids = StatusPids.Of(await runner.StatusAsync("racy"));
+            pids.Should().NotBeEmpty();
+
+            // The stop parks the app, then gives its instance 1 s to exit: `hosts add` one after another in that window.
+            var stop = platform.CliAsync("stop", "--app", "racy");
+            var deadline = DateTime.UtcNow.AddSeconds(10);
+            while (await AnswerAsync(platform, "racy.localhost") != Stopped && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(10);
+            }
+            stop.IsCompleted.Should().BeFalse("the instance takes 1 s to exit after the stop parked the app");
+            do
+            {
+                var host = $"r{round}-{added.Count}.example.test";
+                var add = await platform.CliAsync("hosts", "add", "--app", "racy", host);
+                add.ExitCode.Should().Be(0, add.ToString());
+                added.Add(host);
+                (await AnswerAsync(platform, host)).Should().Be(Stopped, "a host added while the app stops is parked with it, never routed at its instance");
+            }
+            while (!stop.IsCompleted);
+
+            (await stop).ExitCode.Should().Be(0, (await stop).ToString());
+            (await runner.StatusAsync("racy")).GetProperty("state").GetString().Should().Be("stopped");
+            pids.Should().OnlyContain(pid => !ProcessTable.IsRunning(pid), "a stop stops every instance");
+            foreach (var host in added.Prepend("racy.localhost"))
+            {
+                (await AnswerAsync(platform, host)).Should().Be(Stopped, $"{host} belongs to a stopped app: never routed at a stopped instance");
+            }
+        }
+        var recorded = JsonDocument.Parse((await platform.CliAsync("hosts", "ls", "--app", "racy", "--json")).Out).RootElement.EnumerateArray()
+            .Select(h => h.GetProperty("host").GetString()).ToList();
+        recorded.Should().Equal(added.Prepend("racy.localhost"), "every hostname added is recorded, whenever it came");
+    }
+
+    private const string Stopped = "503 racy is stopped (slipway start --app racy).";
+
+    /// <summary>A web service that takes 1 s to exit after SIGTERM, so a stop is still stopping it for a while
+    /// after it parked the app.</summary>
+    private static string SlowToStopApp()
+    {
+        var dir = TempDirs.Create("slowstop");
+        File.WriteAllText(Path.Combine(dir, "server.js"), """
+            require('http').createServer((q, s) => s.end('ok')).listen(process.env.PORT, process.env.HOST);
+            process.on('SIGTERM', () => setTimeout(() => process.exit(0), 1000));
+            """);
+        File.WriteAllText(Path.Combine(dir, "slipway.json"),
+            """{ "services": { "web": { "start": "node server.js" } }, "deploy": { "stopTimeout": "5s" } }""");
+        return dir;
+    }
+
+    /// <summary>Status and problem detail of the edge's answer at <paramref name="host"/>.</summary>
+    private static async Task<string> AnswerAsync(TestPlatform platform, string host)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"http://127.0.0.1:{platform.EdgePort}/");
+        request.Headers.Host = host;
+        request.Headers.Accept.ParseAdd("application/json");
+        using var response = await platform.Http.SendAsync(request);
+        var body = await response.Content.ReadAsStringAsync();
+        var detail = response.Content.Headers.ContentType?.MediaType == "application/problem+json"
+            ? JsonDocument.Parse(body).RootElement.GetProperty("detail").GetString()
+            : body;
+        return $"{(int)response.StatusCode} {detail}";
     }
 }

@@ -44,6 +44,16 @@ internal static class ServiceRegistration
             cgroups?.RemoveLeftovers();
             return new LocalProcessLauncher(sp.GetRequiredService<TimeProvider>(), owner, host, cgroups);
         });
+        if (options.Isolation && HostSupport.Detect() is { CanFirewall: true } firewallHost)
+        {
+            services.AddSingleton(sp =>
+            {
+                // Rebuilt empty at start: instances of an earlier run are started again and open their ports anew.
+                var firewall = new PortFirewall(Leftovers.OwnerId(options.DataDir), firewallHost.Nft!, sp.GetRequiredService<ILogger<PortFirewall>>());
+                firewall.ResetAsync().GetAwaiter().GetResult();
+                return firewall;
+            });
+        }
         services.AddSingleton<HealthProbe>();
         services.AddSingleton<PortAllocator>();
         services.AddSingleton<Supervisor>();

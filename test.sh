@@ -13,6 +13,8 @@ command -v curl >/dev/null 2>&1 || need+=(curl)
 # Databases tests run the real servers (Debian keeps initdb off PATH; its own "main" cluster is never used).
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || need+=(postgresql)
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
+command -v bwrap >/dev/null 2>&1 || need+=(bubblewrap)        # apps run sandboxed
+command -v nft >/dev/null 2>&1 || need+=(nftables)            # per-app port firewall
 if [ ${#need[@]} -gt 0 ]; then
   echo "test.sh: installing ${need[*]}" >&2
   sudo_cmd=""; [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"

@@ -75,7 +75,8 @@ touch "$work/stop"; wait "$load_pid"
 manual_deploy() { # manual_deploy SRC PORT
   local dir="$work/manual-$RANDOM"
   cp -r "$1" "$dir"
-  cp -a --reflink=auto "$(ls -d "$work"/cache/deps/*/node_modules | head -1)" "$dir/node_modules"
+  # The dependency cache is per environment when apps are sandboxed (root), shared otherwise.
+  cp -a --reflink=auto "$(ls -d "$work"/cache/deps/*/node_modules "$work"/cache/env/*/deps/*/node_modules 2>/dev/null | head -1)" "$dir/node_modules"
   (cd "$dir" && node release.js >/dev/null)
   (cd "$dir" && PORT=$2 HOST=127.0.0.1 exec node server.js >/dev/null 2>&1) &
   manual_pid=$!

@@ -19,6 +19,7 @@ public sealed class ArchitectureTests
         ["Deploy"],
         ["Builds", "Edge"],
         ["Runtime"],
+        ["Sandbox"],
         ["Config"],
         ["Manifests"],
         ["State"],

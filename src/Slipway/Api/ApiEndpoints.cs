@@ -24,10 +24,10 @@ internal static class ApiEndpoints
         v1.MapGet("/apps", (Store store, AppViews views, HttpContext context) =>
         {
             var me = AccessControl.Caller(context);
-            return store.ListApps().Where(a => me.Can(Access.Permission.Read, a.Ref)).Select(views.App);
+            return store.ListApps().Where(a => me.Can(Access.Permission.Read, a.Ref)).Select(a => views.App(a));
         }).RequireSignedIn("apps.list");
         v1.MapGet("/apps/{app}", (string app, Store store, AppViews views, HttpContext context) =>
-            views.App(AppScope.Require(context, store, app))).RequireAccess(Access.Permission.Read, "apps.show");
+            views.App(AppScope.Require(context, store, app), withDisk: true)).RequireAccess(Access.Permission.Read, "apps.show");
 
         v1.MapPost("/apps/{app}/deployments", (string app, DeployBody body, DeployEngine engine, AppHosts hosts, HttpContext context) =>
         {
@@ -51,7 +51,7 @@ internal static class ApiEndpoints
             return Results.Accepted(null, AppViews.Deployment(engine.Promote(scope.App, body.From, body.To, body.Create)));
         }).RequireSignedIn("promote");
         v1.MapGet("/apps/{app}/environments", (string app, Store store, AppViews views, HttpContext context) =>
-            store.ListEnvironments(AppScope.Of(context, app).App).Where(e => AccessControl.Caller(context).Can(Access.Permission.Read, e.Ref)).Select(views.App))
+            store.ListEnvironments(AppScope.Of(context, app).App).Where(e => AccessControl.Caller(context).Can(Access.Permission.Read, e.Ref)).Select(e => views.App(e)))
             .RequireSignedIn("environments.list");
         v1.MapGet("/apps/{app}/deployments", (string app, Store store, int? limit, HttpContext context) =>
         {
@@ -110,6 +110,8 @@ internal static class ApiEndpoints
         api.MapCertificateApi();
         api.MapDestroyApi();
         api.MapHostsApi();
+        api.MapVolumesApi();
+        api.MapIsolationApi();
         v1.MapPost("/shutdown", (IHostApplicationLifetime lifetime) =>
         {
             lifetime.StopApplication();

@@ -6,9 +6,11 @@ using Slipway.State;
 namespace Slipway.Api;
 
 /// <summary>Turns records and runtime state into the API's JSON shapes.</summary>
-internal sealed class AppViews(Store store, AppRuntime runtime, AppHosts hosts, EdgeServer edge)
+internal sealed class AppViews(Store store, AppRuntime runtime, AppHosts hosts, EdgeServer edge, AppVolumes volumes)
 {
-    public AppDto App(AppRecord app)
+    /// <summary>One app environment; <paramref name="withDisk"/> adds the sizes of its build and volumes (a walk of
+    /// the build, remembered for a while: for `status`, not for every row of `apps`).</summary>
+    public AppDto App(AppRecord app, bool withDisk = false)
     {
         var live = app.LiveDeploymentId is { } id ? store.FindDeployment(id) : null;
         var instances = new List<InstanceDto>();
@@ -26,13 +28,24 @@ internal sealed class AppViews(Store store, AppRuntime runtime, AppHosts hosts, 
             : instances.Any(i => i.Role == "serving" && i.State != InstanceState.Healthy) ? "degraded"
             : "running";
         var names = hosts.For(app.Name);
+        DiskDto? disk = null;
+        if (withDisk)
+        {
+            var (build, volumeBytes) = volumes.DiskOf(app.Name);
+            disk = new DiskDto(build, volumeBytes, volumes.Quota);
+        }
         return new AppDto(app.Name, app.App, app.Env, state, names.Select(h => $"http://{h}:{edge.Port}").ToList(),
-            live is null ? null : Deployment(live), instances, services, names);
+            live is null ? null : Deployment(live), instances, services, names, disk);
     }
 
-    private static InstanceDto Instance(Instance i, string role) => new(
-        i.Spec.Id, i.Spec.Service.Name, i.Spec.Replica, i.State, i.Pid,
-        i.Endpoint.Port == 0 ? null : i.Endpoint.Port, i.Restarts, i.Endpoint.InFlight, i.Endpoint.Requests, role);
+    private static InstanceDto Instance(Instance i, string role)
+    {
+        var usage = i.Usage();
+        return new(i.Spec.Id, i.Spec.Service.Name, i.Spec.Replica, i.State, i.Pid,
+            i.Endpoint.Port == 0 ? null : i.Endpoint.Port, i.Restarts, i.Endpoint.InFlight, i.Endpoint.Requests, role,
+            usage?.MemoryBytes, usage?.LimitBytes, usage?.PeakBytes, usage?.CpuPercent,
+            usage?.CpuSeconds is { } cpu ? Math.Round(cpu, 2) : null, i.OomKills);
+    }
 
     public static DeploymentDto Deployment(DeploymentRecord d)
     {

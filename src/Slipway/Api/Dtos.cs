@@ -12,12 +12,21 @@ internal sealed record DeploymentDto(
     string Id, long Number, string App, DeploymentKind Kind, DeploymentStatus Status, string? FailedStep, string? Error,
     string Source, string? Commit, string? RollbackOf, DateTimeOffset CreatedAt, DateTimeOffset? FinishedAt, double? DurationSeconds);
 
+/// <param name="MemoryBytes">Memory in use now; null where the machine gives no per-instance accounting (no cgroups).</param>
+/// <param name="CpuPercent">Percent of one core since the previous look; null on the first.</param>
+/// <param name="OomKills">Times the kernel's OOM killer ended it at its memory limit.</param>
 internal sealed record InstanceDto(string Id, string Service, int Replica, Runtime.InstanceState State, int? Pid, int? Port, int Restarts,
-    int InFlight, long Requests, string Role);
+    int InFlight, long Requests, string Role, long? MemoryBytes = null, long? MemoryLimitBytes = null, long? PeakMemoryBytes = null,
+    double? CpuPercent = null, double? CpuSeconds = null, int OomKills = 0);
 
 /// <param name="Hosts">Every hostname the app answers: APP.localhost, then the ones added (--host, `hosts add`).</param>
+/// <param name="Disk">Sizes of its live build and volumes (`status` only).</param>
 internal sealed record AppDto(string Name, string App, string Env, string State, IReadOnlyList<string> Urls, DeploymentDto? Live,
-    IReadOnlyList<InstanceDto> Instances, IReadOnlyList<string> Services, IReadOnlyList<string> Hosts);
+    IReadOnlyList<InstanceDto> Instances, IReadOnlyList<string> Services, IReadOnlyList<string> Hosts, DiskDto? Disk = null);
+
+/// <param name="BuildBytes">The live build (source, dependencies, output); null without one.</param>
+/// <param name="Quota">Whether anything but the disk's free space caps them.</param>
+internal sealed record DiskDto(long? BuildBytes, long VolumeBytes, string Quota);
 
 /// <summary>Who answers: the CLI tells platforms apart by their data directory and checks their ports.</summary>
 internal sealed record PingDto(string Name, string? Version, int HttpPort, int? HttpsPort, string DataDir);

@@ -8,10 +8,11 @@ namespace Slipway.Builds;
 /// <summary>Installs dependencies and builds every service of an app inside its build directory, at low CPU
 /// and I/O priority and under the manifest's time limit. npm installs are cached by lockfile: an unchanged
 /// second build copies node_modules from the cache instead of installing.</summary>
-internal sealed class Builder(StepRunner steps, LogStore logs, TimeProvider clock, string cacheDir)
+internal sealed class Builder(StepRunner steps, LogStore logs, TimeProvider clock)
 {
     public async Task<(bool Ok, string Step, string Error, IReadOnlyList<string> LastLines)> BuildAsync(
-        string app, string deploymentId, AppSpec spec, string sourceDir, IReadOnlyDictionary<string, string> environment, CancellationToken cancellationToken)
+        string app, string deploymentId, AppSpec spec, string sourceDir, IReadOnlyDictionary<string, string> environment,
+        BuildConfinement confinement, CancellationToken cancellationToken)
     {
         using var timeLimit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeLimit.CancelAfter(spec.Deploy.BuildTimeout);
@@ -32,7 +33,7 @@ internal sealed class Builder(StepRunner steps, LogStore logs, TimeProvider cloc
             }
             if (service.Install is { } install)
             {
-                var result = await InstallAsync(app, deploymentId, service.Name, install, dir, env, spec.Deploy.BuildTimeout, timeLimit.Token);
+                var result = await InstallAsync(app, deploymentId, service.Name, install, dir, env, confinement, spec.Deploy.BuildTimeout, timeLimit.Token);
                 if (!result.Succeeded)
                 {
                     return (false, "build", Describe(result, $"{service.Name}: install ({install})", cancellationToken), result.LastLines);
@@ -41,7 +42,7 @@ internal sealed class Builder(StepRunner steps, LogStore logs, TimeProvider cloc
             if (service.Build is { } build)
             {
                 var result = await steps.RunAsync(app, deploymentId, "build", service.Name,
-                    new LaunchSpec(build, dir, env, LowPriority: true), spec.Deploy.BuildTimeout, timeLimit.Token);
+                    new LaunchSpec(build, dir, env, LowPriority: true) { Isolation = confinement.Isolation }, spec.Deploy.BuildTimeout, timeLimit.Token);
                 if (!result.Succeeded)
                 {
                     return (false, "build", Describe(result, $"{service.Name}: build ({build})", cancellationToken), result.LastLines);
@@ -68,15 +69,15 @@ internal sealed class Builder(StepRunner steps, LogStore logs, TimeProvider cloc
             : result.Describe(what);
 
     private async Task<StepResult> InstallAsync(string app, string deploymentId, string service, string install, string dir,
-        IReadOnlyDictionary<string, string> environment, TimeSpan timeout, CancellationToken cancellationToken)
+        IReadOnlyDictionary<string, string> environment, BuildConfinement confinement, TimeSpan timeout, CancellationToken cancellationToken)
     {
         var key = NpmCacheKey(install, dir);
-        var cached = key is null ? null : Path.Combine(cacheDir, "deps", key, "node_modules");
+        var cached = key is null ? null : Path.Combine(confinement.CacheDir, "deps", key, "node_modules");
         var target = Path.Combine(dir, "node_modules");
         if (cached is not null && Directory.Exists(cached) && !Directory.Exists(target))
         {
             var copy = await steps.RunAsync(app, deploymentId, "build", service,
-                Copy(cached, target, dir, environment), timeout, cancellationToken, echoCommand: false);
+                Copy(cached, target, dir, environment, confinement), timeout, cancellationToken, echoCommand: false);
             if (copy.Succeeded)
             {
                 logs.Append(LogKeys.Deployment(app, deploymentId), new LogEntry(clock.GetUtcNow(), "build",
@@ -88,14 +89,13 @@ internal sealed class Builder(StepRunner steps, LogStore logs, TimeProvider cloc
                 Directory.Delete(target, recursive: true);
             }
         }
-        var result = await steps.RunAsync(app, deploymentId, "build", service, new LaunchSpec(install, dir, environment, LowPriority: true), timeout, cancellationToken);
+        var result = await steps.RunAsync(app, deploymentId, "build", service, new LaunchSpec(install, dir, environment, LowPriority: true) { Isolation = confinement.Isolation }, timeout, cancellationToken);
         if (result.Succeeded && cached is not null && Directory.Exists(target) && !Directory.Exists(cached))
         {
             // Fill the cache through a temporary name and a rename, so a half-copied cache is never used.
             var staging = cached + ".tmp-" + Guid.NewGuid().ToString("N")[..8];
-            Directory.CreateDirectory(Path.GetDirectoryName(cached)!);
             var fill = await steps.RunAsync(app, deploymentId, "build", service,
-                Copy(target, staging, dir, environment), timeout, cancellationToken, echoCommand: false);
+                Copy(target, staging, dir, environment, confinement), timeout, cancellationToken, echoCommand: false);
             try
             {
                 if (fill.Succeeded)
@@ -116,10 +116,11 @@ internal sealed class Builder(StepRunner steps, LogStore logs, TimeProvider cloc
     }
 
     /// <summary>cp -a with the paths passed as variables, never spliced into the shell line.</summary>
-    private static LaunchSpec Copy(string from, string to, string dir, IReadOnlyDictionary<string, string> environment)
+    private static LaunchSpec Copy(string from, string to, string dir, IReadOnlyDictionary<string, string> environment, BuildConfinement confinement)
     {
         var env = new Dictionary<string, string>(environment) { ["SLIPWAY_COPY_FROM"] = from, ["SLIPWAY_COPY_TO"] = to };
-        return new LaunchSpec("cp -a --reflink=auto \"$SLIPWAY_COPY_FROM\" \"$SLIPWAY_COPY_TO\"", dir, env, LowPriority: true);
+        // The step makes the target's parent itself, so it is the build's user's (a sandboxed build writes only its own).
+        return new LaunchSpec("mkdir -p \"$(dirname \"$SLIPWAY_COPY_TO\")\" && cp -a --reflink=auto \"$SLIPWAY_COPY_FROM\" \"$SLIPWAY_COPY_TO\"", dir, env, LowPriority: true) { Isolation = confinement.Isolation };
     }
 
     /// <summary>Cache key for an npm install: the command, the lockfile (or package.json without one) and
@@ -158,3 +159,7 @@ internal sealed class Builder(StepRunner steps, LogStore logs, TimeProvider cloc
         }
     });
 }
+
+/// <summary>How a build's steps are confined (the app environment's user, sandbox and limits) and the dependency
+/// cache they may use (the environment's own when sandboxed).</summary>
+internal sealed record BuildConfinement(Sandbox.Isolation Isolation, string CacheDir);

@@ -2,9 +2,10 @@ using Slipway.Runtime;
 
 namespace Slipway.Builds;
 
-internal enum StepOutcome { Succeeded, Failed, TimedOut, Cancelled }
+internal enum StepOutcome { Succeeded, Failed, TimedOut, Cancelled, OutOfMemory }
 
-internal sealed record StepResult(StepOutcome Outcome, int ExitCode, IReadOnlyList<string> LastLines)
+/// <param name="MemoryLimitBytes">The step's memory limit, for the message when it ran out.</param>
+internal sealed record StepResult(StepOutcome Outcome, int ExitCode, IReadOnlyList<string> LastLines, long? MemoryLimitBytes = null)
 {
     public bool Succeeded => Outcome == StepOutcome.Succeeded;
 
@@ -13,6 +14,9 @@ internal sealed record StepResult(StepOutcome Outcome, int ExitCode, IReadOnlyLi
         StepOutcome.Succeeded => $"{what} succeeded",
         StepOutcome.TimedOut => $"{what} did not finish within its time limit and was stopped",
         StepOutcome.Cancelled => $"{what} was cancelled",
+        StepOutcome.OutOfMemory => $"{what} was killed by the kernel for running out of memory (limit " +
+            $"{(MemoryLimitBytes is { } limit ? Manifests.ByteSizes.Format(limit) : "unknown")}); raise deploy.buildMemory " +
+            "(builds) or the service's resources.memory (release commands) in slipway.json",
         _ => $"{what} exited with code {ExitCode}",
     };
 }
@@ -43,7 +47,7 @@ internal sealed class StepRunner(IProcessLauncher launcher, LogStore logs, TimeP
             logs.Append(key, new LogEntry(line.At, kind, line.Text, deploymentId, service));
         });
 
-        return await WaitAsync(process, last, timeout, cancellationToken);
+        return await WaitAsync(process, last, timeout, cancellationToken) with { MemoryLimitBytes = spec.Isolation.Limits.MemoryBytes };
     }
 
     private async Task<StepResult> WaitAsync(ILaunchedProcess process, Queue<string> last, TimeSpan timeout, CancellationToken cancellationToken)
@@ -63,7 +67,7 @@ internal sealed class StepRunner(IProcessLauncher launcher, LogStore logs, TimeP
         var code = process.Exited.IsCompleted ? await process.Exited : -1;
         if (outcome == StepOutcome.Succeeded && code != 0)
         {
-            outcome = StepOutcome.Failed;
+            outcome = process.Usage() is { OomKills: > 0 } ? StepOutcome.OutOfMemory : StepOutcome.Failed;
         }
         lock (last)
         {

@@ -46,12 +46,17 @@ internal static class AppCommands
             cli.Out.WriteLine(a.Live is { } live
                 ? $"live:      {live.Id} (#{live.Number}, {JsonSpellings.Of(live.Kind)}, {live.Commit ?? live.Source}, since {(live.FinishedAt is { } at ? UtcTime.Format(at) : "-")})"
                 : "live:      none");
+            if (a.Disk is { } disk)
+            {
+                cli.Out.WriteLine($"disk:      build {(disk.BuildBytes is { } b ? VolumeCommands.Size(b) : "-")}, volumes {VolumeCommands.Size(disk.VolumeBytes)} ('slipway volumes ls'); quota {disk.Quota}");
+            }
             cli.Out.WriteLine();
-            cli.Table(["instance", "service", "role", "state", "pid", "port", "restarts", "in-flight", "requests"], a.Instances.Select(i => (IReadOnlyList<string>)
+            cli.Table(["instance", "service", "role", "state", "pid", "port", "memory", "cpu", "restarts", "in-flight", "requests"], a.Instances.Select(i => (IReadOnlyList<string>)
             [
                 i.Id, i.Service, i.Role, JsonSpellings.Of(i.State), i.Pid?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "-",
                 i.Port?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "-",
-                i.Restarts.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                Memory(i), i.CpuPercent is { } cpu ? cpu.ToString("0.0", System.Globalization.CultureInfo.InvariantCulture) + "%" : "-",
+                i.Restarts.ToString(System.Globalization.CultureInfo.InvariantCulture) + (i.OomKills > 0 ? $" ({i.OomKills} oom)" : ""),
                 i.InFlight.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 i.Requests.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ]));
@@ -67,6 +72,13 @@ internal static class AppCommands
             }
         }, token)));
         return command;
+    }
+
+    /// <summary>"45mb / 512mb": use and limit, in whole megabytes ("-" without per-instance accounting).</summary>
+    private static string Memory(InstanceDto i)
+    {
+        static string Mb(long bytes) => $"{Math.Round(bytes / 1048576.0).ToString(System.Globalization.CultureInfo.InvariantCulture)}mb";
+        return i.MemoryBytes is not { } used ? "-" : i.MemoryLimitBytes is { } limit ? $"{Mb(used)} / {Mb(limit)}" : Mb(used);
     }
 
     private static Command Logs(CliContext cli)

@@ -27,6 +27,7 @@ internal static class CliApp
         root.Subcommands.Add(MetricsCommands.Create(cli));
         root.Subcommands.Add(CertCommands.Create(cli));
         root.Subcommands.Add(HostCommands.Create(cli));
+        root.Subcommands.Add(VolumeCommands.Create(cli));
         root.Subcommands.Add(CronCommands.Create(cli));
         root.Subcommands.Add(MessageCommands.Create(cli));
         root.Subcommands.Add(DbCommands.Create(cli));

@@ -11,7 +11,7 @@ internal static class DoctorCommand
 
     public static Command Create(CliContext cli)
     {
-        var command = new Command("doctor", "Check this machine for what Slipway needs (PostgreSQL, redis-server, git, node) and say how to install what is missing")
+        var command = new Command("doctor", "Check this machine for what Slipway needs (PostgreSQL, redis-server, git, node, the app sandbox) and say how to install what is missing")
         {
             CliContext.JsonOutput,
         };
@@ -35,6 +35,18 @@ internal static class DoctorCommand
                     !cluster.Initialized ? "not created yet (the first database creates it)"
                     : cluster.Pid is { } pid ? $"running (pid {pid}, {cluster.Restarts} restart(s) after crashes) in {cluster.Root}"
                     : $"not running: see its log in {cluster.Root}/log and the platform log"));
+                var isolation = await api.GetAsync<IsolationDto>("v1/platform/isolation", token);
+                checks.Add(new Check("app isolation", isolation.Gaps.Count == 0, isolation.Gaps.Count == 0
+                    ? $"each app environment runs as its own user in a sandbox, with cgroup v{isolation.CgroupVersion} limits and port rules"
+                    : string.Join("; ", isolation.Gaps)));
+                checks.Add(new Check("disk quotas", true, isolation.DiskQuota));
+            }
+            else
+            {
+                // The platform is not running: what this machine would give it (as root).
+                var host = Sandbox.HostSupport.Detect();
+                var gaps = host.Gaps();
+                checks.Add(new Check("app isolation", gaps.Count == 0, gaps.Count == 0 ? "bubblewrap, setpriv, cgroups and nft are here" : string.Join("; ", gaps)));
             }
             cli.Print(parse, checks, all =>
             {

@@ -47,9 +47,16 @@ internal static class PlatformCommands
             Description = "The hostname the edge serves the platform's API under, for 'slipway login https://HOST' from anywhere",
             DefaultValueFactory = _ => "slipway.localhost",
         };
+        var isolation = new Option<string>("--isolation")
+        {
+            Description = "on: every app process runs as its environment's own user, sandboxed and limited, as far as the machine allows " +
+                "(slipway doctor says what it lacks); off: as the platform's user, unlimited",
+            DefaultValueFactory = _ => "on",
+        };
+        isolation.AcceptOnlyFromAmong("on", "off");
         var command = new Command("server", "Run the platform in the foreground (for systemd); Ctrl+C or SIGTERM stops it and its apps")
         {
-            HttpPort, listen, apiPort, warm, keep, cache, HttpsPort, trusted, noAccessLog, databasesDir, platformHost, cliFile,
+            HttpPort, listen, apiPort, warm, keep, cache, HttpsPort, trusted, noAccessLog, databasesDir, platformHost, cliFile, isolation,
         };
         command.SetAction((parse, token) => cli.RunAsync(async () =>
         {
@@ -72,6 +79,7 @@ internal static class PlatformCommands
                 DatabasesDir = parse.GetValue(databasesDir) is { } d ? Path.GetFullPath(d) : null,
                 PlatformHost = parse.GetValue(platformHost)!.Trim().TrimEnd('.').ToLowerInvariant(),
                 CliFile = parse.GetValue(cliFile) is { } f ? Path.GetFullPath(f) : null,
+                Isolation = parse.GetValue(isolation) != "off",
             };
             await using var app = PlatformHost.Build(options);
             try

@@ -50,7 +50,7 @@ internal sealed partial record ClusterUser(string Name, int Uid, int Gid)
     }
 
     /// <summary>This user as the process launcher takes it.</summary>
-    public Runtime.ProcessUser ProcessUser => new(Name, Uid, Gid);
+    public Sandbox.ProcessUser ProcessUser => new(Name, Uid, Gid);
 
     /// <summary>The command line that runs <paramref name="program"/> as this user.</summary>
     public (string File, IReadOnlyList<string> Args) Wrap(string program, IEnumerable<string> args) => ProcessUser.Wrap(program, args);

@@ -59,7 +59,7 @@ internal static class PgTool
     public static Runtime.LaunchSpec Server(string file, IReadOnlyList<string> args, string workingDirectory, ClusterUser? user) =>
         Runtime.LaunchSpec.Exec(file, args, workingDirectory, CleanEnvironment(null)) with
         {
-            Isolation = user is null ? Runtime.Isolation.None : new Runtime.Isolation { RunAs = user.ProcessUser },
+            Isolation = user is null ? Sandbox.Isolation.None : new Sandbox.Isolation { RunAs = user.ProcessUser },
             SweptWhenOrphaned = false,
         };
 

@@ -19,6 +19,8 @@ internal sealed class AppOperations(
     IEnvironmentResources resources,
     Edge.Routes routes,
     IEnumerable<IAppActivity> activities,
+    AppVolumes volumes,
+    AppIsolation isolation,
     Microsoft.Extensions.Hosting.IHostApplicationLifetime lifetime)
 {
     public async Task StopAsync(string app)
@@ -114,6 +116,8 @@ internal sealed class AppOperations(
             await resources.DropForAppAsync(app, keepDatabases, CancellationToken.None);
             store.DeleteApp(app);
             builds.DeleteApp(app);
+            volumes.DeleteApp(app);
+            isolation.DeleteCache(app);
             logs.Delete(LogKeys.Deployments(app));
             logs.Delete(LogKeys.App(app));
             logs.Delete(LogKeys.Access(app));

@@ -17,7 +17,7 @@ namespace Slipway.Deploy;
 /// Stop-first workers leave the serving set before the new set starts (<see cref="StopServingAsync"/>) and come
 /// back into it if the new set fails (<see cref="StartAgain"/>); workers are never kept warm.
 /// </summary>
-internal sealed partial class AppRuntime(Supervisor supervisor, Routes routes, ProcessEnvironment environments, TimeProvider clock,
+internal sealed partial class AppRuntime(Supervisor supervisor, Routes routes, ProcessEnvironment environments, AppIsolation isolation, TimeProvider clock,
     DeployOptions options, Store store, IEnvironmentResources resources, ILogger<AppRuntime> logger) : IRuntimeTarget
 {
     /// <summary>Taken by whatever points an app's hostnames somewhere (<see cref="AppHosts"/>' changes and switches,
@@ -43,8 +43,14 @@ internal sealed partial class AppRuntime(Supervisor supervisor, Routes routes, P
             var env = environments.For(release, service);
             for (var replica = 1; replica <= service.Replicas; replica++)
             {
-                instances.Add(supervisor.Start(new InstanceSpec(Ids.New("i"), release.App, release.DeploymentId, service, replica,
-                    release.ServiceDir(service), env, release.Spec.Deploy.StopTimeout)));
+                var id = Ids.New("i");
+                // Its own id, as Render's RENDER_INSTANCE_ID: the pid an app sees is its sandbox's, not the host's.
+                var instanceEnv = new Dictionary<string, string>(env, StringComparer.Ordinal) { ["SLIPWAY_INSTANCE_ID"] = id };
+                instances.Add(supervisor.Start(new InstanceSpec(id, release.App, release.DeploymentId, service, replica,
+                    release.ServiceDir(service), instanceEnv, release.Spec.Deploy.StopTimeout)
+                {
+                    Isolation = isolation.ForService(release, service, id),
+                }));
             }
         }
         return new ServingSet(release, instances);

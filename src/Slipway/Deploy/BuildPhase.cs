@@ -17,7 +17,7 @@ internal sealed class BuildPhase(
     Builder builder,
     DeployConfig config,
     DeploymentJournal journal,
-    DeployOptions options,
+    AppIsolation isolation,
     TimeProvider clock)
 {
     public async Task<Release> RunAsync(DeploymentRecord deployment, DeployRequest request, CancellationToken token)
@@ -28,9 +28,11 @@ internal sealed class BuildPhase(
         var commit = await SnapshotAsync(deployment, request, buildDir, token);
         // Keep the source as it was before install and build touch it, for rebuilds.
         await SourceSnapshot.CopyLocalAsync(buildDir, buildDir + BuildDirectories.SourceSuffix, token);
+        isolation.GiveBuild(request.Target.Key, buildDir);
         store.InsertBuild(new BuildRecord(buildId, request.Target.Key, buildDir, request.Source, commit, clock.GetUtcNow(), 0));
 
         var spec = request.Spec ?? ReadManifest(deployment, buildDir);
+        isolation.CheckVolumes(spec);
         journal.Log(deployment, "build", $"{spec.Origin}: {string.Join(", ", spec.Services.Select(s => $"{s.Name} ({s.Type.ToString().ToLowerInvariant()})"))}");
         var snapshot = request.CheckedConfig ?? await config.PrepareAsync(request.Target, spec,
             line => journal.Log(deployment, "databases", line), token);
@@ -39,8 +41,10 @@ internal sealed class BuildPhase(
 
         // Builds get the non-secret config only: a secret must never be inlined into a browser bundle.
         var buildConfig = snapshot.Vars.Where(kv => !snapshot.Secrets.Contains(kv.Key)).ToDictionary();
+        var cacheDir = isolation.CacheDirOf(request.Target.Key);
         var built = await builder.BuildAsync(request.Target.Key, deployment.Id, spec, buildDir,
-            RuntimeEnvironment.ForBuild(request.Target.Key, options.CacheDir, buildConfig), token);
+            RuntimeEnvironment.ForBuild(request.Target.Key, cacheDir, buildConfig, isolation.Variables(request.Target.Key)),
+            new BuildConfinement(isolation.ForBuild(request.Target.Key, buildDir, spec.Deploy.BuildMemoryBytes), cacheDir), token);
         token.ThrowIfCancellationRequested();
         if (!built.Ok)
         {

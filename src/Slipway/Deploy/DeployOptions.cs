@@ -9,8 +9,13 @@ internal sealed class DeployOptions
     /// <summary>Where build directories live: BUILDS/APP/BUILD-ID (and BUILD-ID.src, its pristine source).</summary>
     public string BuildsDir { get; set; } = "";
 
-    /// <summary>Dependency caches shared by all apps' builds.</summary>
+    /// <summary>Dependency caches: one per app environment under CACHE/env when apps are sandboxed (a build must not
+    /// poison another app's), else shared by all apps' builds.</summary>
     public string CacheDir { get; set; } = "";
+
+    /// <summary>Directories of the platform no app process may see (the data directory, the databases' and the caches'
+    /// roots): a sandbox shows them empty.</summary>
+    public IReadOnlyList<string> PrivateDirs { get; set; } = [];
 
     /// <summary>Builds kept per app for rollback; older ones are deleted.</summary>
     public int KeepBuilds { get; set; } = 10;

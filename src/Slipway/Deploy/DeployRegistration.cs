@@ -8,6 +8,9 @@ internal static class DeployRegistration
     /// <see cref="DeployOptions"/>, which the host registers (and validates).</summary>
     public static IServiceCollection AddDeploy(this IServiceCollection services)
     {
+        services.AddSingleton<AppIsolation>();
+        services.AddSingleton<AppVolumes>();
+        services.AddSingleton<Sandbox.DiskUsage>();
         services.AddSingleton<ProcessEnvironment>();
         services.AddSingleton<AppRuntime>();
         services.AddSingleton<IRuntimeTarget>(sp => sp.GetRequiredService<AppRuntime>());

@@ -24,10 +24,15 @@ internal sealed partial class Recovery(
     Config.ConfigVars config,
     Edge.Routes routes,
     AppHosts hosts,
+    AppIsolation isolation,
     ILogger<Recovery> logger) : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
+        foreach (var gap in isolation.Host.Gaps())
+        {
+            LogIsolationGap(logger, gap);
+        }
         config.FinishInterruptedRotation();
         config.LoadSecrets();
         foreach (var id in store.FailInterruptedDeployments())
@@ -66,6 +71,9 @@ internal sealed partial class Recovery(
         await engine.CancelAllAsync();
         await supervisor.StopEverythingAsync();
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "App isolation: {Gap}")]
+    private static partial void LogIsolationGap(ILogger logger, string gap);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Killed {Count} process group(s) left running by the previous platform process")]
     private static partial void LogSwept(ILogger logger, int count);

@@ -6,7 +6,7 @@ namespace Slipway.Deploy;
 
 /// <summary>releasing: each service's release command (migrations), once, in the new build with the new config,
 /// before any new instance starts. A failure ends the deployment with nothing switched.</summary>
-internal sealed class ReleaseCommands(StepRunner steps, ProcessEnvironment environments, DeploymentJournal journal, Store store, IEnvironmentResources resources)
+internal sealed class ReleaseCommands(StepRunner steps, ProcessEnvironment environments, AppIsolation isolation, DeploymentJournal journal, Store store, IEnvironmentResources resources)
 {
     public async Task RunAsync(DeploymentRecord deployment, Release release, CancellationToken token)
     {
@@ -18,7 +18,10 @@ internal sealed class ReleaseCommands(StepRunner steps, ProcessEnvironment envir
             try
             {
                 result = await steps.RunAsync(release.App, deployment.Id, "release", service.Name,
-                    new LaunchSpec(service.Release!, release.ServiceDir(service), variables),
+                    new LaunchSpec(service.Release!, release.ServiceDir(service), variables)
+                    {
+                        Isolation = isolation.ForService(release, service, "release"),
+                    },
                     release.Spec.Deploy.ReleaseTimeout, token);
             }
             catch (EnvironmentTooLargeException)

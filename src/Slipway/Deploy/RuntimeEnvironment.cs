@@ -8,7 +8,9 @@ internal static class RuntimeEnvironment
 {
     private static readonly string[] Inherited = ["PATH", "HOME", "LANG", "TZ", "USER", "LOGNAME", "TMPDIR", "DOTNET_ROOT"];
 
-    private static Dictionary<string, string> Base()
+    /// <param name="confined">What a sandboxed process has in place of the platform's own HOME, TMPDIR and user
+    /// (<see cref="AppIsolation.Variables"/>); empty when it is not sandboxed.</param>
+    private static Dictionary<string, string> Base(IReadOnlyDictionary<string, string> confined)
     {
         var env = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var name in Inherited)
@@ -18,15 +20,20 @@ internal static class RuntimeEnvironment
                 env[name] = value;
             }
         }
+        foreach (var (name, value) in confined)
+        {
+            env[name] = value;
+        }
         env.TryAdd("PATH", "/usr/local/bin:/usr/bin:/bin");
         env.TryAdd("LANG", "C.UTF-8");
         return env;
     }
 
     /// <summary>For install and build commands.</summary>
-    public static Dictionary<string, string> ForBuild(string app, string cacheDir, IReadOnlyDictionary<string, string> config)
+    public static Dictionary<string, string> ForBuild(string app, string cacheDir, IReadOnlyDictionary<string, string> config,
+        IReadOnlyDictionary<string, string> confined)
     {
-        var env = Base();
+        var env = Base(confined);
         foreach (var (k, v) in config)
         {
             env[k] = v;
@@ -36,6 +43,7 @@ internal static class RuntimeEnvironment
         env["npm_config_cache"] = Path.Combine(cacheDir, "npm");
         env["npm_config_update_notifier"] = "false";
         env["npm_config_fund"] = "false";
+        env["NUGET_PACKAGES"] = Path.Combine(cacheDir, "nuget");
         env["npm_config_audit"] = "false";
         env["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         env["DOTNET_NOLOGO"] = "1";
@@ -44,9 +52,10 @@ internal static class RuntimeEnvironment
     }
 
     /// <summary>For release commands and instances of <paramref name="service"/> (PORT is added per instance).</summary>
-    public static Dictionary<string, string> ForService(string app, string deploymentId, ServiceSpec service, IReadOnlyDictionary<string, string> config)
+    public static Dictionary<string, string> ForService(string app, string deploymentId, ServiceSpec service, IReadOnlyDictionary<string, string> config,
+        IReadOnlyDictionary<string, string> confined)
     {
-        var env = Base();
+        var env = Base(confined);
         env["NODE_ENV"] = "production";
         env["ASPNETCORE_ENVIRONMENT"] = "Production";
         foreach (var (k, v) in service.Env)

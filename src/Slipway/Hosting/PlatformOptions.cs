@@ -57,6 +57,10 @@ internal sealed record PlatformOptions
     public TimeSpan PitrWindow { get; init; } = TimeSpan.FromDays(7);
     public TimeSpan BaseBackupInterval { get; init; } = TimeSpan.FromDays(1);
 
+    /// <summary>Confine every app process (its own user, sandbox, limits, port rules) as far as the machine allows;
+    /// false (`--isolation off`) runs them as the platform's user, unlimited.</summary>
+    public bool Isolation { get; init; } = true;
+
     public string SocketPath => Path.Combine(DataDir, "slipway.sock");
     public string DatabasePath => Path.Combine(DataDir, "slipway.db");
     public string BuildsDir => Path.Combine(DataDir, "builds");

@@ -10,6 +10,7 @@ using Slipway.Edge;
 using Slipway.Edge.Tls;
 using Slipway.Jobs;
 using Slipway.Runtime;
+using Slipway.Sandbox;
 using Slipway.State;
 
 namespace Slipway.Hosting;
@@ -33,7 +34,26 @@ internal static class ServiceRegistration
         services.AddSingleton<ConfigVars>();
         services.AddSingleton(sp => new LogStore(options.LogsDir, redact: sp.GetRequiredService<SecretRedactor>().Redact));
 
-        services.AddSingleton<IProcessLauncher>(sp => new LocalProcessLauncher(sp.GetRequiredService<TimeProvider>(), Leftovers.OwnerId(options.DataDir)));
+        services.AddSingleton(options.Isolation ? HostSupport.Detect() : HostSupport.Off);
+        services.AddSingleton(sp => new AppUsers(sp.GetRequiredService<Store>(), options.DataDir));
+        services.AddSingleton<IProcessLauncher>(sp =>
+        {
+            var host = sp.GetRequiredService<HostSupport>();
+            var owner = Leftovers.OwnerId(options.DataDir);
+            var cgroups = host.CanLimit ? new Cgroups(host.Cgroups!, owner) : null;
+            cgroups?.RemoveLeftovers();
+            return new LocalProcessLauncher(sp.GetRequiredService<TimeProvider>(), owner, host, cgroups);
+        });
+        if (options.Isolation && HostSupport.Detect() is { CanFirewall: true } firewallHost)
+        {
+            services.AddSingleton(sp =>
+            {
+                // Rebuilt empty at start: instances of an earlier run are started again and open their ports anew.
+                var firewall = new PortFirewall(Leftovers.OwnerId(options.DataDir), firewallHost.Nft!, sp.GetRequiredService<ILogger<PortFirewall>>());
+                firewall.ResetAsync().GetAwaiter().GetResult();
+                return firewall;
+            });
+        }
         services.AddSingleton<HealthProbe>();
         services.AddSingleton<PortAllocator>();
         services.AddSingleton<Supervisor>();
@@ -53,8 +73,7 @@ internal static class ServiceRegistration
         services.AddSingleton<EdgeServer>();
 
         services.AddSingleton<StepRunner>();
-        services.AddSingleton(sp => new Builder(sp.GetRequiredService<StepRunner>(), sp.GetRequiredService<LogStore>(),
-            sp.GetRequiredService<TimeProvider>(), options.EffectiveCacheDir));
+        services.AddSingleton<Builder>();
         services.AddDeploy();
         services.AddSingleton<AppViews>();
         services.AddSlipwayAccess();

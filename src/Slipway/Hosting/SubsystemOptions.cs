@@ -46,6 +46,8 @@ internal static class SubsystemOptions
                 o.DataDir = options.DataDir;
                 o.BuildsDir = options.BuildsDir;
                 o.CacheDir = options.EffectiveCacheDir;
+                // As root the managed databases live under /var/lib/slipway by default (Databases/DatabasesOptions).
+                o.PrivateDirs = [options.DataDir, options.EffectiveCacheDir, options.DatabasesDir ?? "/var/lib/slipway"];
                 o.KeepBuilds = options.KeepBuilds;
                 o.WarmWindow = options.WarmWindow;
                 o.HttpPort = options.HttpPort;

@@ -27,6 +27,7 @@ internal sealed partial class CronRunner(
     AppTargets targets,
     JobEnvironment jobEnvironment,
     ProcessEnvironment environments,
+    Deploy.AppIsolation isolation,
     IProcessLauncher launcher,
     LogStore logs,
     SecretRedactor redactor,
@@ -236,7 +237,10 @@ internal sealed partial class CronRunner(
             logs.Append(LogKeys.App(run.App), new LogEntry(line.At, line.Stream == OutputStream.Stdout ? "out" : "err", line.Text,
                 release.DeploymentId, "cron:" + job.Name, run.Id));
         }
-        var process = launcher.Start(new LaunchSpec(job.Command!, release.ServiceDir(service), env), OnLine);
+        var process = launcher.Start(new LaunchSpec(job.Command!, release.ServiceDir(service), env)
+        {
+            Isolation = isolation.ForService(release, service, "cron-" + run.Id),
+        }, OnLine);
         await using (process)
         {
             var finished = await Task.WhenAny(process.Exited, Task.Delay(job.Timeout, clock, token).ContinueWith(_ => { }, TaskScheduler.Default));

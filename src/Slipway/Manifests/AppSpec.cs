@@ -27,6 +27,9 @@ internal sealed record AppSpec
     /// <summary>Databases each environment gets its own of ("databases"); none by default.</summary>
     public IReadOnlyList<DatabaseSpec> Databases { get; init; } = [];
 
+    /// <summary>Persistent directories of each environment ("volumes"); none by default.</summary>
+    public IReadOnlyList<VolumeSpec> Volumes { get; init; } = [];
+
     /// <summary>Where the spec came from: "slipway.json", "converted from railway.json" (another platform's
     /// file, see Compat/), or "detected: ..." when no manifest was found.</summary>
     public string Origin { get; init; } = "slipway.json";
@@ -92,6 +95,9 @@ internal sealed record ServiceSpec
 
     /// <summary>Plain (non-secret) environment variables declared in the manifest.</summary>
     public IReadOnlyDictionary<string, string> Env { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>What each instance may use ("resources"); the platform's defaults where unset.</summary>
+    public ResourcesSpec Resources { get; init; } = ResourcesSpec.Defaults;
 }
 
 internal sealed record HealthcheckSpec
@@ -130,4 +136,7 @@ internal sealed record DeploySpec
 
     /// <summary>SIGTERM to SIGKILL grace when stopping an instance.</summary>
     public TimeSpan StopTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>The most memory each install and build step may use ("buildMemory"); null: the platform's default (4 GiB).</summary>
+    public long? BuildMemoryBytes { get; init; }
 }

@@ -9,7 +9,7 @@ internal static partial class ManifestKeys
 {
     public static readonly IReadOnlyList<string> RootKeys =
     [
-        "$schema", "name", "otherFiles", "services", "variables", "routes", "crons", "deploy", "databases",
+        "$schema", "name", "otherFiles", "services", "variables", "routes", "crons", "deploy", "databases", "volumes",
     ];
 
     public const string OtherFilesKey = "otherFiles";
@@ -30,12 +30,14 @@ internal static partial class ManifestKeys
     public static readonly IReadOnlyList<string> ServiceKeys =
     [
         "type", "root", "install", "build", "start", "release", "output", "spa", "path", "healthcheck", "replicas",
-        "restart", "strategy", "env",
+        "restart", "strategy", "env", "resources",
     ];
+
+    public static readonly IReadOnlyList<string> ResourceKeys = ["memory", "cpu", "pids"];
 
     public static readonly IReadOnlyList<string> HealthcheckKeys = ["path", "timeout", "interval", "startTimeout"];
     public static readonly IReadOnlyList<string> RestartKeys = ["policy", "maxRetries"];
-    public static readonly IReadOnlyList<string> DeployKeys = ["drainTimeout", "buildTimeout", "releaseTimeout", "stopTimeout"];
+    public static readonly IReadOnlyList<string> DeployKeys = ["drainTimeout", "buildTimeout", "releaseTimeout", "stopTimeout", "buildMemory"];
 
     public static readonly IReadOnlyList<string> RoutesKeys =
     [
@@ -97,6 +99,10 @@ internal static partial class ManifestKeys
         ["stopTimeout"] = "deploy settings apply to the whole app: did you mean deploy.stopTimeout (top level)?",
         ["routes"] = "routes apply to the whole app: move \"routes\" to the top level",
         ["crons"] = "crons belong to the whole app: move \"crons\" to the top level (with \"service\" naming this one)",
+        ["volumes"] = "volumes belong to the environment and every service sees them: move \"volumes\" to the top level",
+        ["memory"] = "did you mean resources.memory?",
+        ["cpu"] = "did you mean resources.cpu?",
+        ["pids"] = "did you mean resources.pids?",
     };
 
     [GeneratedRegex("^[a-z][a-z0-9-]{0,39}$")]

@@ -94,6 +94,13 @@ internal static class ManifestReader
             spec = spec with { Env = ReadEnv(env, service.PathOf("env"), diagnostics) };
         if (ReadStrategy(service, spec.Type, diagnostics) is { } strategy)
             spec = spec with { Strategy = strategy };
+        if (service.Object("resources", ManifestKeys.ResourceKeys) is { } resources)
+        {
+            if (spec.Type == ServiceType.Static && !diagnostics.HasErrorAt(service.PathOf("type")))
+                service.Error("resources", "static services are served by the platform and run no process, so \"resources\" does not apply; remove it");
+            else
+                spec = spec with { Resources = ResourcesReader.Read(resources) };
+        }
         return spec;
     }
 
@@ -213,6 +220,7 @@ internal static class ManifestReader
             BuildTimeout = deploy.Duration("buildTimeout") ?? defaults.BuildTimeout,
             ReleaseTimeout = deploy.Duration("releaseTimeout") ?? defaults.ReleaseTimeout,
             StopTimeout = deploy.Duration("stopTimeout") ?? defaults.StopTimeout,
+            BuildMemoryBytes = ResourcesReader.Memory(deploy, "buildMemory"),
         };
     }
 

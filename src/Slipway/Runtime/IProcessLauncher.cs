@@ -1,3 +1,5 @@
+using Slipway.Sandbox;
+
 namespace Slipway.Runtime;
 
 /// <summary>The seam between the platform and where processes actually run. Today: local child processes
@@ -55,6 +57,10 @@ internal interface ILaunchedProcess : IAsyncDisposable
     /// <summary>Completes with the exit code when the main process exits and its output is drained
     /// (negative: killed by that signal).</summary>
     Task<int> Exited { get; }
+
+    /// <summary>What its process tree uses now (memory, CPU time, OOM kills), or at its end once it exited; null when
+    /// it is not accounted (not confined in a cgroup).</summary>
+    ResourceUsage? Usage();
 
     /// <summary>SIGTERM to the whole process group, then SIGKILL after <paramref name="grace"/>; completes when
     /// no process of the group is left.</summary>

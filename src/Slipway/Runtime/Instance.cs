@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Slipway.Manifests;
+using Slipway.Sandbox;
 
 namespace Slipway.Runtime;
 
@@ -25,6 +26,7 @@ internal sealed partial class Instance
     private readonly TimeProvider _clock;
     private readonly ILogger _logger;
     private readonly Action<Instance> _changed;
+    private readonly Action<Instance, string, string> _event;
     private readonly CancellationTokenSource _stopping = new();
     private readonly TaskCompletionSource<StartOutcome> _firstStart = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Queue<string> _recentLines = new();
@@ -32,8 +34,9 @@ internal sealed partial class Instance
     private volatile InstanceState _state = InstanceState.Starting;
 
     public Instance(InstanceSpec spec, int port, IProcessLauncher launcher, HealthProbe probe, LogStore logs,
-        TimeProvider clock, ILogger logger, Action<Instance> changed)
+        TimeProvider clock, ILogger logger, Action<Instance> changed, Action<Instance, string, string>? raised = null)
     {
+        _event = raised ?? ((_, _, _) => { });
         Spec = spec;
         Endpoint = new InstanceEndpoint(spec.Id, port);
         _launcher = launcher;
@@ -48,6 +51,9 @@ internal sealed partial class Instance
     public InstanceEndpoint Endpoint { get; }
     public InstanceState State => _state;
     public int Restarts { get; private set; }
+
+    /// <summary>Times the kernel's OOM killer ended this replica (at its memory limit), over all its restarts.</summary>
+    public int OomKills { get; private set; }
     public int? Pid => _process?.Pid;
     public string? PidStart => _process?.StartIdentity;
     public Task Run { get; private set; } = Task.CompletedTask;
@@ -134,6 +140,15 @@ internal sealed partial class Instance
                 return;
             }
             var detail = ExitCodes.Describe(exitCode);
+            if (_process.Usage() is { OomKills: > 0 } final)
+            {
+                // The kernel's OOM killer ended it: say so with the numbers, not as an anonymous "killed by SIGKILL".
+                OomKills++;
+                var limit = Spec.Isolation.Limits.MemoryBytes is { } bytes ? Manifests.ByteSizes.Format(bytes) : "its memory limit";
+                var peak = final.PeakBytes is { } p ? $", peak {Manifests.ByteSizes.Format(p)}" : "";
+                detail = $"was killed by the kernel for running out of memory (limit {limit}{peak}; raise services.{Spec.Service.Name}.resources.memory if it needs more)";
+                _event(this, "instance.oom", $"{Spec.Service.Name} replica {Spec.Replica} {detail}");
+            }
             Platform($"process {detail}");
             _firstStart.TrySetResult(new StartOutcome(false, detail));
 
@@ -271,6 +286,39 @@ internal sealed partial class Instance
         _logs.Append(LogKeys.App(Spec.App), new LogEntry(line.At, line.Stream == OutputStream.Stdout ? "out" : "err",
             line.Text, Spec.DeploymentId, Spec.Service.Name, Spec.Id));
     }
+
+    /// <summary>What the replica's process tree uses now (null where it is not accounted: no cgroups).</summary>
+    public InstanceUsage? Usage()
+    {
+        if (Volatile.Read(ref _process) is not { } process || process.Usage() is not { } usage)
+        {
+            return null;
+        }
+        var now = _clock.GetUtcNow();
+        double? percent = null;
+        lock (_recentLines)
+        {
+            // CPU use over the time since the last look (status, metrics), at least a second so one look is not noise.
+            if (usage.CpuNanoseconds is { } cpu)
+            {
+                if (_cpuSample is { } last && last.Pid == process.Pid && (now - last.At).TotalSeconds >= 1)
+                {
+                    _cpuPercent = Math.Round(100.0 * (cpu - last.Nanos) / ((now - last.At).TotalSeconds * 1e9), 1);
+                    _cpuSample = (process.Pid, now, cpu);
+                }
+                else if (_cpuSample is null || _cpuSample.Value.Pid != process.Pid)
+                {
+                    _cpuSample = (process.Pid, now, cpu);
+                }
+                percent = _cpuPercent;
+            }
+        }
+        return new InstanceUsage(usage.MemoryBytes, usage.PeakBytes, Spec.Isolation.Limits.MemoryBytes, percent,
+            usage.CpuNanoseconds is { } n ? n / 1e9 : null, OomKills);
+    }
+
+    private (int Pid, DateTimeOffset At, long Nanos)? _cpuSample;
+    private double? _cpuPercent;
 
     private void Platform(string message)
     {

@@ -1,4 +1,5 @@
 using Slipway.Manifests;
+using Slipway.Sandbox;
 
 namespace Slipway.Runtime;
 

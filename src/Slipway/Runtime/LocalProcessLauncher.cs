@@ -1,20 +1,32 @@
 using System.Diagnostics;
+using Slipway.Sandbox;
 
 namespace Slipway.Runtime;
 
-/// <summary>Runs commands as local child processes, each leading its own process group:
-///   setsid [nice -n 10 ionice -c 3] [setpriv --reuid --regid --init-groups --] (/bin/sh -c COMMAND | PROGRAM ARGS...)
-/// Each wrapper execs the next, so the pid is the command's own. Resource limits and mounts are not applied by
-/// this launcher: a spec that asks for them is refused rather than run unconfined.</summary>
-internal sealed class LocalProcessLauncher(TimeProvider clock, string ownerId) : IProcessLauncher
+/// <summary>Runs commands as local child processes, each leading its own process group, confined as their
+/// <see cref="Isolation"/> says (the wrappers are <see cref="ConfinedCommand"/>'s):
+///   setsid [join cgroup] [nice -n 10 ionice -c 3] [bwrap VIEW --] [setpriv ... --] (/bin/sh -c COMMAND | PROGRAM ARGS...)
+/// Each wrapper execs the next, so the pid is the group leader's. What this machine cannot apply (no cgroups, no
+/// bubblewrap) is refused rather than run unconfined: the policy above asks only for what <see cref="HostSupport"/>
+/// says is there.</summary>
+internal sealed class LocalProcessLauncher(TimeProvider clock, string ownerId, HostSupport? host = null, Cgroups? cgroups = null) : IProcessLauncher
 {
+    private readonly Lazy<IReadOnlyList<RootEntry>> _root = new(RootEntry.ReadHost);
+    private long _launches;
+
     public ILaunchedProcess Start(LaunchSpec spec, Action<OutputLine> onLine)
     {
-        if (!spec.Isolation.Limits.IsNone || spec.Isolation.Mounts.Count > 0)
+        var isolation = spec.Isolation;
+        if (isolation.View is not null && host?.Tools is null)
         {
-            throw new NotSupportedException("the local process launcher cannot apply resource limits or mounts; " +
-                "a sandboxing launcher must run this process rather than running it unconfined");
+            throw new NotSupportedException("this launcher cannot sandbox (bubblewrap is missing); the process must not run unconfined");
         }
+        if ((!isolation.Limits.IsNone || isolation.Group is not null) && (cgroups is null || isolation.Group is null))
+        {
+            throw new NotSupportedException("this launcher cannot apply resource limits (no cgroup controllers, or no group named); the process must not run unconfined");
+        }
+        var group = isolation.Group is { } name ? $"{name}.{Interlocked.Increment(ref _launches)}" : null;
+        var procs = group is null ? [] : cgroups!.Create(group, isolation.Limits);
         var psi = new ProcessStartInfo("setsid")
         {
             WorkingDirectory = spec.WorkingDirectory,
@@ -23,22 +35,10 @@ internal sealed class LocalProcessLauncher(TimeProvider clock, string ownerId) :
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        if (spec.LowPriority)
-        {
-            psi.ArgumentList.Add("nice");
-            psi.ArgumentList.Add("-n");
-            psi.ArgumentList.Add("10");
-            psi.ArgumentList.Add("ionice");
-            psi.ArgumentList.Add("-c");
-            psi.ArgumentList.Add("3");
-        }
         var (program, arguments) = spec.Arguments is { } args ? (spec.Command, args) : ("/bin/sh", ["-c", spec.Command]);
-        if (spec.Isolation.RunAs is { } user)
-        {
-            (program, arguments) = user.Wrap(program, arguments);
-        }
-        psi.ArgumentList.Add(program);
-        foreach (var argument in arguments)
+        var tools = host?.Tools ?? new SandboxTools("bwrap", "setpriv");
+        foreach (var argument in ConfinedCommand.Build(program, arguments, spec.WorkingDirectory, isolation, spec.LowPriority, procs,
+                     isolation.View is null ? [] : _root.Value, tools))
         {
             psi.ArgumentList.Add(argument);
         }
@@ -58,22 +58,34 @@ internal sealed class LocalProcessLauncher(TimeProvider clock, string ownerId) :
         }
         catch (Exception e) when (EnvironmentTooLargeException.Is(e))
         {
+            if (group is not null)
+            {
+                _ = cgroups!.RemoveAsync(group);
+            }
             throw new EnvironmentTooLargeException(e);
         }
         process.StandardInput.Close();
-        return new LocalProcess(process, onLine, clock);
+        return new LocalProcess(process, onLine, clock, group is null ? null : new Accounting(cgroups!, group));
+    }
+
+    /// <summary>A launched tree's cgroup: read while it runs, read a last time and removed when it is gone.</summary>
+    private sealed record Accounting(Cgroups Cgroups, string Group)
+    {
+        public ResourceUsage Read() => Cgroups.Read(Group);
     }
 
     private sealed class LocalProcess : ILaunchedProcess
     {
         private readonly Process _process;
+        private readonly Accounting? _accounting;
 
         // When a stop began: until then (tick count), the group outlives its leader. 0: not stopping.
         private long _graceUntil;
 
-        public LocalProcess(Process process, Action<OutputLine> onLine, TimeProvider clock)
+        public LocalProcess(Process process, Action<OutputLine> onLine, TimeProvider clock, Accounting? accounting)
         {
             _process = process;
+            _accounting = accounting;
             Pid = process.Id;
             StartIdentity = ProcessGroups.ReadStartIdentity(Pid);
             var stdout = PumpAsync(process.StandardOutput, OutputStream.Stdout, onLine, clock);
@@ -84,6 +96,9 @@ internal sealed class LocalProcessLauncher(TimeProvider clock, string ownerId) :
         public int Pid { get; }
         public string? StartIdentity { get; }
         public Task<int> Exited { get; }
+        public ResourceUsage? FinalUsage { get; private set; }
+
+        public ResourceUsage? Usage() => Exited.IsCompleted ? FinalUsage : _accounting?.Read();
 
         private async Task<int> WaitAsync(Task stdout, Task stderr)
         {
@@ -98,6 +113,11 @@ internal sealed class LocalProcessLauncher(TimeProvider clock, string ownerId) :
             ProcessGroups.Signal(Pid, ProcessGroups.SigKill);
             // Output still in the pipes is drained, but a grandchild that escaped the group must not hold us forever.
             await Task.WhenAny(Task.WhenAll(stdout, stderr), Task.Delay(TimeSpan.FromSeconds(2)));
+            if (_accounting is { } accounting)
+            {
+                FinalUsage = accounting.Read();
+                await accounting.Cgroups.RemoveAsync(accounting.Group);
+            }
             var code = _process.ExitCode;
             // .NET reports "killed by signal N" as 128 + N.
             return code > 128 && code < 160 ? -(code - 128) : code;

@@ -14,7 +14,8 @@ internal sealed class Supervisor(
     PortAllocator ports,
     Config.SecretRedactor redactor,
     TimeProvider clock,
-    ILogger<Supervisor> logger)
+    ILogger<Supervisor> logger,
+    Sandbox.PortFirewall? firewall = null)
 {
     private readonly ConcurrentDictionary<string, Instance> _instances = new();
     private volatile bool _shuttingDown;
@@ -27,7 +28,14 @@ internal sealed class Supervisor(
             throw new OperationCanceledException("the platform is shutting down");
         }
         var port = spec.Service.Type == Manifests.ServiceType.Web ? ports.Allocate() : 0;
-        var instance = new Instance(spec, port, launcher, probe, logs, clock, logger, Persist);
+        if (port != 0 && firewall is not null)
+        {
+            // Before the app can listen: its port answers only its own user (and the platform), never another machine.
+            // A failure is logged by the firewall; the instance still starts (doctor and the log say the rules failed).
+            firewall.OpenAsync(port, spec.Isolation.RunAs?.Uid ?? 0).GetAwaiter().GetResult();
+        }
+        var instance = new Instance(spec, port, launcher, probe, logs, clock, logger, Persist,
+            (i, kind, message) => store.AddEvent(i.Spec.App, i.Spec.DeploymentId, kind, redactor.Redact(i.Spec.App, message)));
         _instances[spec.Id] = instance;
         instance.Start();
         return instance;
@@ -45,6 +53,10 @@ internal sealed class Supervisor(
         _instances.TryRemove(instance.Spec.Id, out _);
         if (instance.Endpoint.Port != 0)
         {
+            if (firewall is not null)
+            {
+                await firewall.CloseAsync(instance.Endpoint.Port, instance.Spec.Isolation.RunAs?.Uid ?? 0);
+            }
             ports.Release(instance.Endpoint.Port);
         }
         store.MarkInstanceStopped(instance.Spec.Id, "stopped");
@@ -54,10 +66,14 @@ internal sealed class Supervisor(
 
     public Task StopDeploymentAsync(string deploymentId) => StopAllAsync(ForDeployment(deploymentId));
 
-    public Task StopEverythingAsync()
+    public async Task StopEverythingAsync()
     {
         _shuttingDown = true;
-        return StopAllAsync(_instances.Values.ToList());
+        await StopAllAsync(_instances.Values.ToList());
+        if (firewall is not null)
+        {
+            await firewall.RemoveAsync();
+        }
     }
 
     private void Persist(Instance instance)

@@ -254,5 +254,13 @@ internal static class Schema
             value text not null
         );
         """,
+        // 7: app users (Sandbox/). The uid each app environment's processes run as, from a reserved range; a uid is
+        // never given to another environment, even after its own is destroyed, so no file it left is inherited.
+        """
+        create table app_users (
+            app text primary key,
+            uid integer not null unique
+        );
+        """,
     ];
 }

@@ -10,11 +10,12 @@ namespace Slipway.Tests.Deploy;
 [Collection("platform")]
 public sealed class FirstDeployTests
 {
-    /// <summary>Healthy (GET /health) only once $READY_FILE exists, so the test decides when the start ends.</summary>
+    /// <summary>Healthy (GET /health) only once ready/ready exists in its volume "ready", so the test (writing it on
+    /// the host) decides when the start ends.</summary>
     private const string Server = """
         const fs = require('fs');
         require('http').createServer((q, s) => {
-          if (q.url === '/health' && !fs.existsSync(process.env.READY_FILE)) { s.statusCode = 503; s.end('not yet'); return; }
+          if (q.url === '/health' && !fs.existsSync('ready/ready')) { s.statusCode = 503; s.end('not yet'); return; }
           s.end('hello');
         }).listen(process.env.PORT, process.env.HOST);
         """;
@@ -23,9 +24,9 @@ public sealed class FirstDeployTests
     public async Task A_first_deploy_answers_503_starting_until_it_serves_and_a_failed_one_leaves_no_route()
     {
         await using var platform = await TestPlatform.StartAsync();
-        var ready = Path.Combine(TempDirs.Create("ready"), "ready");
-        var good = await DeployNoFollowAsync(platform, App(ready, startTimeout: "60s"), "fresh");
-        var bad = await DeployNoFollowAsync(platform, App(Path.Combine(TempDirs.Create("never"), "never"), startTimeout: "2s"), "doomed");
+        var ready = Path.Combine(platform.DataDir, "volumes", "fresh", "ready", "ready");
+        var good = await DeployNoFollowAsync(platform, App(startTimeout: "60s"), "fresh");
+        var bad = await DeployNoFollowAsync(platform, App(startTimeout: "2s"), "doomed");
 
         // Watched side by side: "doomed" has 2 s to pass its check.
         var answers = await Task.WhenAll(WhileNotFoundAsync(platform, "fresh"), WhileNotFoundAsync(platform, "doomed"));
@@ -78,7 +79,7 @@ public sealed class FirstDeployTests
         }
     }
 
-    private static string App(string readyFile, string startTimeout)
+    private static string App(string startTimeout)
     {
         var dir = TempDirs.Create("first");
         File.WriteAllText(Path.Combine(dir, "server.js"), Server);
@@ -89,10 +90,10 @@ public sealed class FirstDeployTests
                 ["web"] = new JsonObject
                 {
                     ["start"] = "node server.js",
-                    ["env"] = new JsonObject { ["READY_FILE"] = readyFile },
                     ["healthcheck"] = new JsonObject { ["path"] = "/health", ["interval"] = "100ms", ["startTimeout"] = startTimeout },
                 },
             },
+            ["volumes"] = new JsonObject { ["ready"] = "ready" },
         };
         File.WriteAllText(Path.Combine(dir, "slipway.json"), manifest.ToJsonString());
         return dir;

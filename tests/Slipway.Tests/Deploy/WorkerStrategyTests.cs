@@ -5,15 +5,15 @@ using Slipway.Tests.Support;
 
 namespace Slipway.Tests.Deploy;
 
-/// <summary>services.NAME.strategy with real workers: each worker process appends "start"/"stop" lines (pid,
-/// version, milliseconds) to a file outside the build, and the tests read the lifetimes from it. The worker takes
+/// <summary>services.NAME.strategy with real workers: each worker process appends "start"/"stop" lines (instance id,
+/// version, milliseconds) to a file in a volume of the app, and the tests read the lifetimes from it. The worker takes
 /// 300 ms after SIGTERM to "finish its job", so an overlap cannot hide in a fast exit.</summary>
 [Collection("platform")]
 public sealed class WorkerStrategyTests
 {
     private const string Worker = """
         const fs = require('fs');
-        const log = (event) => fs.appendFileSync(process.env.WORKER_LOG, `${event} ${process.pid} ${process.env.VERSION} ${Date.now()}\n`);
+        const log = (event) => fs.appendFileSync('log/workers.log', `${event} ${process.env.SLIPWAY_INSTANCE_ID} ${process.env.VERSION} ${Date.now()}\n`);
         log('start');
         process.on('exit', () => log('stop'));
         process.on('SIGTERM', () => setTimeout(() => process.exit(0), 300));
@@ -30,10 +30,10 @@ public sealed class WorkerStrategyTests
     public async Task Stop_first_workers_never_run_two_at_once_through_deploys_a_warm_rollback_and_a_restart()
     {
         await using var platform = await TestPlatform.StartAsync();
-        var log = LogFile();
+        var log = LogFile(platform);
 
-        (await Deploy(platform, App(log, "1"))).Out.Should().Contain("is live");
-        var second = await Deploy(platform, App(log, "2"));
+        (await Deploy(platform, App("1"))).Out.Should().Contain("is live");
+        var second = await Deploy(platform, App("2"));
         (await platform.VersionAsync("queue")).Should().Be("2");
 
         var rollback = await platform.CliAsync("rollback", "--app", "queue");
@@ -49,17 +49,17 @@ public sealed class WorkerStrategyTests
         AssertNoOverlap(lives);
         second.Out.Should().Contain("stopping the live version's worker jobs first (strategy \"stop-first\", up to 5s to finish its work)");
         var jobs = await Instances(platform, "jobs");
-        jobs.Should().ContainSingle().Which.GetProperty("pid").GetInt32().Should().Be(lives[^1].Pid);
+        jobs.Should().ContainSingle().Which.GetProperty("id").GetString().Should().Be(lives[^1].Id);
     }
 
     [Fact]
     public async Task A_new_worker_that_crashes_at_start_fails_the_deploy_and_the_old_worker_runs_again()
     {
         await using var platform = await TestPlatform.StartAsync();
-        var log = LogFile();
-        (await Deploy(platform, App(log, "1"))).ExitCode.Should().Be(0);
+        var log = LogFile(platform);
+        (await Deploy(platform, App("1"))).ExitCode.Should().Be(0);
 
-        var bad = await platform.DeployAsync(App(log, "2", crash: true), "queue");
+        var bad = await platform.DeployAsync(App("2", crash: true), "queue");
 
         bad.ExitCode.Should().Be(1, bad.ToString());
         bad.Err.Should().Contain("at step 'start'").And.Contain("jobs (replica 1) exited with code 3")
@@ -73,7 +73,7 @@ public sealed class WorkerStrategyTests
         lives[2].Stop.Should().BeNull("the old version's worker runs again");
         AssertNoOverlap(lives);
         var jobs = (await Instances(platform, "jobs")).Should().ContainSingle().Subject;
-        jobs.GetProperty("pid").GetInt32().Should().Be(lives[2].Pid);
+        jobs.GetProperty("id").GetString().Should().Be(lives[2].Id);
         jobs.GetProperty("state").GetString().Should().Be("healthy");
         var history = JsonDocument.Parse((await platform.CliAsync("deployments", "--app", "queue", "--json")).Out).RootElement;
         history.EnumerateArray().Select(d => d.GetProperty("status").GetString()).Should().Equal("failed", "live");
@@ -83,7 +83,7 @@ public sealed class WorkerStrategyTests
     public async Task Stop_during_a_rollout_leaves_the_stop_first_worker_stopped_instead_of_starting_it_again()
     {
         await using var platform = await TestPlatform.StartAsync();
-        var log = LogFile();
+        var log = LogFile(platform);
         var id = await CatchTheNewWorkerStartingAsync(platform, log);
 
         var stop = await platform.CliAsync("stop", "--app", "queue");
@@ -92,7 +92,7 @@ public sealed class WorkerStrategyTests
         (await new CliRunner(platform.DataDir).DeploymentAsync(id)).GetProperty("status").GetString().Should().Be("cancelled");
         var lives = Lifetimes(log);
         lives.Select(l => l.Version).Should().Equal(["1", "2"], "a stop during the rollout never starts the old worker again");
-        lives.Should().OnlyContain(l => l.Stop != null && !ProcessTable.IsRunning(l.Pid));
+        lives.Should().OnlyContain(l => l.Stop != null, "every worker stopped (and no instance is left: below)");
         (await new CliRunner(platform.DataDir).StatusAsync("queue")).GetProperty("state").GetString().Should().Be("stopped");
         (await Instances(platform, "jobs")).Should().BeEmpty();
         (await platform.CliAsync("logs", "--app", "queue", "--deployment", id)).Out
@@ -103,7 +103,7 @@ public sealed class WorkerStrategyTests
     public async Task Cancel_during_a_rollout_starts_the_stop_first_worker_again()
     {
         await using var platform = await TestPlatform.StartAsync();
-        var log = LogFile();
+        var log = LogFile(platform);
         var id = await CatchTheNewWorkerStartingAsync(platform, log);
 
         var cancel = await platform.CliAsync("cancel", "--app", "queue");
@@ -114,15 +114,15 @@ public sealed class WorkerStrategyTests
         var lives = Lifetimes(log);
         lives.Select(l => l.Version).Should().Equal(["1", "2", "1"], "cancelling a deployment leaves the live version running whole");
         lives[2].Stop.Should().BeNull();
-        (await Instances(platform, "jobs")).Should().ContainSingle().Which.GetProperty("pid").GetInt32().Should().Be(lives[2].Pid);
+        (await Instances(platform, "jobs")).Should().ContainSingle().Which.GetProperty("id").GetString().Should().Be(lives[2].Id);
     }
 
     /// <summary>Version 1 live, then version 2 deploying: returns its id once the live worker has stopped first and
     /// the new one started (the rollout then waits 1.5 s for it to stay up before the switch).</summary>
     private static async Task<string> CatchTheNewWorkerStartingAsync(TestPlatform platform, string log)
     {
-        await Deploy(platform, App(log, "1"));
-        var id = JsonDocument.Parse((await platform.DeployAsync(App(log, "2"), "queue", "--no-follow", "--json")).Out).RootElement
+        await Deploy(platform, App("1"));
+        var id = JsonDocument.Parse((await platform.DeployAsync(App("2"), "queue", "--no-follow", "--json")).Out).RootElement
             .GetProperty("id").GetString()!;
         var deadline = DateTime.UtcNow.AddSeconds(15);
         while (!Lifetimes(log).Any(l => l.Version == "2") && DateTime.UtcNow < deadline)
@@ -137,10 +137,10 @@ public sealed class WorkerStrategyTests
     public async Task A_start_first_worker_starts_beside_the_old_one_as_before()
     {
         await using var platform = await TestPlatform.StartAsync();
-        var log = LogFile();
-        (await Deploy(platform, App(log, "1", strategy: "start-first"))).ExitCode.Should().Be(0);
+        var log = LogFile(platform);
+        (await Deploy(platform, App("1", strategy: "start-first"))).ExitCode.Should().Be(0);
 
-        var second = await Deploy(platform, App(log, "2", strategy: "start-first"));
+        var second = await Deploy(platform, App("2", strategy: "start-first"));
 
         second.Out.Should().NotContain("stopping the live version's");
         // Start-first retires the old worker after the switch, in the background.
@@ -159,9 +159,9 @@ public sealed class WorkerStrategyTests
     public async Task A_version_whose_web_service_fails_its_check_never_interrupts_the_live_worker()
     {
         await using var platform = await TestPlatform.StartAsync();
-        var log = LogFile();
-        (await Deploy(platform, App(log, "1"))).ExitCode.Should().Be(0);
-        var broken = App(log, "2");
+        var log = LogFile(platform);
+        (await Deploy(platform, App("1"))).ExitCode.Should().Be(0);
+        var broken = App("2");
         File.WriteAllText(Path.Combine(broken, "server.js"), "console.error('web: missing config'); process.exit(1);");
 
         var bad = await platform.DeployAsync(broken, "queue");
@@ -181,15 +181,16 @@ public sealed class WorkerStrategyTests
         return result;
     }
 
-    private static string LogFile() => Path.Combine(TempDirs.Create("worker-log"), "workers.log");
+    /// <summary>The workers' log in the app's volume "log", as the platform keeps it on the host.</summary>
+    private static string LogFile(TestPlatform platform) => Path.Combine(platform.DataDir, "volumes", "queue", "log", "workers.log");
 
     /// <summary>A web service and a worker "jobs" that both report <paramref name="version"/>.</summary>
-    private static string App(string log, string version, string? strategy = null, bool crash = false)
+    private static string App(string version, string? strategy = null, bool crash = false)
     {
         var dir = TempDirs.Create("queue");
         File.WriteAllText(Path.Combine(dir, "worker.js"), Worker);
         File.WriteAllText(Path.Combine(dir, "server.js"), Server);
-        var env = new JsonObject { ["WORKER_LOG"] = log, ["VERSION"] = version };
+        var env = new JsonObject { ["VERSION"] = version };
         if (crash)
         {
             env["CRASH"] = "1";
@@ -211,20 +212,21 @@ public sealed class WorkerStrategyTests
                 ["jobs"] = jobs,
             },
             ["deploy"] = new JsonObject { ["stopTimeout"] = "5s" },
+            ["volumes"] = new JsonObject { ["log"] = "log" },
         };
         File.WriteAllText(Path.Combine(dir, "slipway.json"), manifest.ToJsonString());
         return dir;
     }
 
-    private sealed record Lifetime(int Pid, string Version, long Start, long? Stop);
+    private sealed record Lifetime(string Id, string Version, long Start, long? Stop);
 
     /// <summary>Each worker process's start and stop (null while it runs), in the order they started.</summary>
     private static List<Lifetime> Lifetimes(string log)
     {
         var lines = File.ReadAllLines(log).Select(line => line.Split(' ')).ToList();
-        long? StopOf(string pid) => lines.Where(l => l[0] == "stop" && l[1] == pid).Select(l => (long?)long.Parse(l[3], CultureInfo.InvariantCulture)).FirstOrDefault();
+        long? StopOf(string id) => lines.Where(l => l[0] == "stop" && l[1] == id).Select(l => (long?)long.Parse(l[3], CultureInfo.InvariantCulture)).FirstOrDefault();
         return lines.Where(l => l[0] == "start")
-            .Select(l => new Lifetime(int.Parse(l[1], CultureInfo.InvariantCulture), l[2], long.Parse(l[3], CultureInfo.InvariantCulture), StopOf(l[1])))
+            .Select(l => new Lifetime(l[1], l[2], long.Parse(l[3], CultureInfo.InvariantCulture), StopOf(l[1])))
             .OrderBy(l => l.Start).ToList();
     }
 
@@ -232,9 +234,9 @@ public sealed class WorkerStrategyTests
     {
         foreach (var (earlier, later) in lives.Zip(lives.Skip(1)))
         {
-            earlier.Stop.Should().NotBeNull($"worker {earlier.Pid} (v{earlier.Version}) must stop before {later.Pid} (v{later.Version}) starts");
+            earlier.Stop.Should().NotBeNull($"worker {earlier.Id} (v{earlier.Version}) must stop before {later.Id} (v{later.Version}) starts");
             earlier.Stop!.Value.Should().BeLessThanOrEqualTo(later.Start,
-                $"worker {earlier.Pid} (v{earlier.Version}) and {later.Pid} (v{later.Version}) must never run at once");
+                $"worker {earlier.Id} (v{earlier.Version}) and {later.Id} (v{later.Version}) must never run at once");
         }
     }
 

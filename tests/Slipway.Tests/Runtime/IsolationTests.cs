@@ -3,6 +3,7 @@ using System.Diagnostics;
 using Microsoft.Extensions.Logging.Abstractions;
 using Slipway.Manifests;
 using Slipway.Runtime;
+using Slipway.Sandbox;
 using Slipway.State;
 using Slipway.Tests.Support;
 
@@ -18,7 +19,8 @@ public sealed class IsolationTests : IAsyncDisposable
     {
         RunAs = new ProcessUser("nobody", 65534, 65534),
         Limits = new ResourceLimits(MemoryBytes: 256L << 20, MaxPids: 64, CpuWeight: 50),
-        Mounts = [new BindMount("/data/builds/shop/b_1", "/app"), new BindMount("/data/tmp/shop", "/tmp", ReadOnly: false)],
+        Group = "shop/i-1",
+        View = new SandboxView { Hidden = ["/data"], Mounts = [new BindMount("/data/builds/shop/b_1", "/app"), new BindMount("/data/tmp/shop", "/tmp", ReadOnly: false)] },
     };
 
     private readonly string _dir = TempDirs.Create("isolation");
@@ -81,12 +83,14 @@ public sealed class IsolationTests : IAsyncDisposable
     [InlineData("mounts")]
     public void The_local_launcher_refuses_what_it_cannot_apply_instead_of_running_unconfined(string what)
     {
-        var isolation = what == "limits" ? new Isolation { Limits = new ResourceLimits(MaxPids: 10) } : new Isolation { Mounts = [new BindMount("/a", "/b")] };
+        var isolation = what == "limits"
+            ? new Isolation { Limits = new ResourceLimits(MaxPids: 10), Group = "shop/i-1" }
+            : new Isolation { View = new SandboxView { Mounts = [new BindMount("/a", "/b")] } };
         var launcher = new LocalProcessLauncher(TimeProvider.System, "test-owner");
 
         var start = () => launcher.Start(new LaunchSpec("true", _dir, new Dictionary<string, string>()) { Isolation = isolation }, _ => { });
 
-        start.Should().Throw<NotSupportedException>().WithMessage("*cannot apply resource limits or mounts*");
+        start.Should().Throw<NotSupportedException>().WithMessage("*must not run unconfined*");
     }
 
     public ValueTask DisposeAsync()
@@ -114,6 +118,8 @@ public sealed class IsolationTests : IAsyncDisposable
             public int Pid => Environment.ProcessId;
             public string? StartIdentity => null;
             public Task<int> Exited => _exited.Task;
+
+            public ResourceUsage? Usage() => null;
 
             public Task StopAsync(TimeSpan grace)
             {

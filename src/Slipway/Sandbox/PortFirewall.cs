@@ -1,0 +1,112 @@
+using System.ComponentModel;
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+
+namespace Slipway.Sandbox;
+
+/// <summary>Keeps apps off each other's instance ports, and other machines off all of them, with the nftables
+/// table of this platform (<see cref="PortFirewallRules"/>):
+///
+///   start ─► ResetAsync (the table, empty) ─► OpenAsync(port, uid) as each instance starts ─► CloseAsync(port, uid)
+///   as it stops ─► RemoveAsync at shutdown
+///
+/// Each call is one `nft -f -` transaction, applied whole or not at all, one at a time. nft failing (no table, a
+/// kernel without nf_tables, nft gone) is an operational failure: logged with what nft said, answered with false;
+/// the instance then runs unprotected rather than not at all.</summary>
+internal sealed partial class PortFirewall(string ownerId, string nft, ILogger<PortFirewall> logger) : IDisposable
+{
+    private readonly SemaphoreSlim _gate = new(1, 1);
+
+    public PortFirewallRules Rules { get; } = PortFirewallRules.For(ownerId);
+
+    /// <summary>The table's name, as `nft list table inet NAME` takes it.</summary>
+    public string Table => Rules.Table;
+
+    /// <summary>Makes the table again, empty: what an earlier run of this platform left is gone.</summary>
+    public Task<bool> ResetAsync(CancellationToken cancellationToken = default) =>
+        ApplyAsync("reset", Rules.Reset(), cancellationToken);
+
+    /// <summary>Closes <paramref name="port"/> to every app's user but <paramref name="uid"/>, and to other machines.</summary>
+    public Task<bool> OpenAsync(int port, int uid, CancellationToken cancellationToken = default) =>
+        ApplyAsync($"open {port} for uid {uid}", Rules.Open(port, uid), cancellationToken);
+
+    /// <summary>Forgets <paramref name="port"/> (its instance stopped); harmless if it was not open.</summary>
+    public Task<bool> CloseAsync(int port, int uid, CancellationToken cancellationToken = default) =>
+        ApplyAsync($"close {port} of uid {uid}", Rules.Close(port, uid), cancellationToken);
+
+    /// <summary>Deletes the table (platform shutdown); harmless if there is none.</summary>
+    public Task<bool> RemoveAsync(CancellationToken cancellationToken = default) =>
+        ApplyAsync("remove", Rules.Remove(), cancellationToken);
+
+    /// <summary>What the rules do, in one line for `slipway doctor`.</summary>
+    public string Describe() => Rules.Describe();
+
+    public void Dispose() => _gate.Dispose();
+
+    private async Task<bool> ApplyAsync(string action, string script, CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            var (code, error) = await RunNftAsync(script, cancellationToken);
+            if (code != 0)
+            {
+                LogFailed(logger, Table, action, code, error);
+                return false;
+            }
+            return true;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private async Task<(int Code, string Error)> RunNftAsync(string script, CancellationToken cancellationToken)
+    {
+        var info = new ProcessStartInfo(nft, ["-f", "-"])
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        Process process;
+        try
+        {
+            process = Process.Start(info) ?? throw new InvalidOperationException($"{nft} did not start");
+        }
+        catch (Win32Exception e)
+        {
+            return (-1, $"cannot run {nft}: {e.Message}");
+        }
+        using (process)
+        {
+            try
+            {
+                var output = process.StandardOutput.ReadToEndAsync(cancellationToken);
+                var error = process.StandardError.ReadToEndAsync(cancellationToken);
+                try
+                {
+                    await process.StandardInput.WriteAsync(script.AsMemory(), cancellationToken);
+                    process.StandardInput.Close();
+                }
+                catch (IOException)
+                {
+                    // nft exited before reading all of the script; its code and stderr say why.
+                }
+                await process.WaitForExitAsync(cancellationToken);
+                await output;
+                return (process.ExitCode, (await error).Trim());
+            }
+            catch (OperationCanceledException)
+            {
+                process.Kill();
+                throw;
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "port firewall {Table}: {Action} failed (nft exited with code {Code}): {Error}")]
+    private static partial void LogFailed(ILogger logger, string table, string action, int code, string error);
+}

@@ -1,0 +1,145 @@
+using System.Net;
+using System.Text.Json;
+using Slipway.Tests.Support;
+
+namespace Slipway.Tests.Sandbox;
+
+/// <summary>What a compromised app can do, tried for real from inside a deployed one (<see cref="ProbeApp"/>): the
+/// platform's files, other apps' builds, processes and ports, the API socket, the machine's pids and memory. The
+/// platform's data directory is outside /tmp here, where a server keeps it, so hiding it is what is tested (a
+/// sandbox's own /tmp would hide a directory under /tmp anyway).</summary>
+[Collection("platform")]
+public sealed class SandboxProbeTests
+{
+    [SandboxFact]
+    public async Task From_inside_an_app_the_platforms_files_other_apps_and_their_processes_are_out_of_reach()
+    {
+        var data = OutsideTmp();
+        try
+        {
+            await using var platform = await TestPlatform.StartAsync(dataDir: data);
+            (await platform.DeployAsync(EnvApp.Create(), "other")).ExitCode.Should().Be(0);
+            (await platform.DeployAsync(ProbeApp.Create(data), "probe")).ExitCode.Should().Be(0);
+            var other = (await Instances(platform, "other"))[0];
+            File.Exists(Path.Combine(data, "master.key")).Should().BeTrue("the platform has the files the app must not reach");
+            File.Exists(Path.Combine(data, "slipway.db")).Should().BeTrue();
+
+            var tries = await JsonAsync(platform, "probe", $"/try?pid={other.GetProperty("pid").GetInt32()}&port={other.GetProperty("port").GetInt32()}");
+
+            tries.GetProperty("uid").GetInt32().Should().BeGreaterThanOrEqualTo(700_000_000, "the app runs as its environment's own user");
+            foreach (var hidden in new[] { "masterKey", "apiToken", "database", "logs", "otherBuild", "otherEnviron" })
+            {
+                tries.GetProperty(hidden).GetString().Should().Be("ENOENT", $"{hidden} must not even be visible ({tries})");
+            }
+            tries.GetProperty("apiSocket").GetString().Should().Be("ENOENT");
+            tries.GetProperty("signal").GetString().Should().Be("ESRCH", "another app's process is not in its process table");
+            tries.GetProperty("processes").GetInt32().Should().BeLessThan(5, "it sees only its own processes");
+            tries.GetProperty("otherPort").GetString().Should().Be("ECONNREFUSED", "another app's instance port refuses other apps' users");
+            tries.GetProperty("ownBuild").GetString().Should().Be("EROFS", "the build is read-only to the app");
+            tries.GetProperty("shadow").GetString().Should().Be("EACCES");
+
+            (await platform.GetAsync("other")).StatusCode.Should().Be(HttpStatusCode.OK, "the other app keeps serving");
+            (await platform.CliAsync("status", "--app", "other")).ExitCode.Should().Be(0, "the platform keeps serving");
+            (await platform.CliAsync("doctor")).Out.Should().Contain("ok    app isolation: each app environment runs as its own user in a sandbox");
+        }
+        finally
+        {
+            if (Directory.Exists(data))
+            {
+                Directory.Delete(data, recursive: true);
+            }
+        }
+    }
+
+    [SandboxFact]
+    public async Task A_fork_bomb_stops_at_the_pids_limit_and_a_memory_hog_is_killed_at_its_limit_reported_and_restarted()
+    {
+        await using var platform = await TestPlatform.StartAsync();
+        var probe = ProbeApp.Create(platform.DataDir, resources: ", \"resources\": { \"memory\": \"160mb\", \"pids\": 48 }");
+        (await platform.DeployAsync(probe, "probe")).ExitCode.Should().Be(0);
+
+        var bomb = await JsonAsync(platform, "probe", "/forkbomb");
+        bomb.GetProperty("started").GetInt32().Should().BeInRange(1, 47, bomb.ToString());
+        bomb.GetProperty("refused").GetString().Should().Be("EAGAIN", "the kernel refuses processes past the limit");
+        (await platform.GetAsync("probe")).StatusCode.Should().Be(HttpStatusCode.OK, "the app itself survives its fork bomb");
+
+        (await platform.GetAsync("probe", "/hog")).StatusCode.Should().Be(HttpStatusCode.OK);
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        JsonElement instance;
+        do
+        {
+            await Task.Delay(300);
+            instance = (await Instances(platform, "probe"))[0];
+        }
+        while ((instance.GetProperty("oomKills").GetInt32() == 0 || instance.GetProperty("state").GetString() != "healthy") && DateTime.UtcNow < deadline);
+
+        instance.GetProperty("oomKills").GetInt32().Should().Be(1, instance.ToString());
+        instance.GetProperty("restarts").GetInt32().Should().Be(1, "an OOM kill is a failure the restart policy restarts");
+        instance.GetProperty("memoryLimitBytes").GetInt64().Should().Be(160L << 20);
+        instance.GetProperty("memoryBytes").GetInt64().Should().BePositive();
+        var status = await platform.CliAsync("status", "--app", "probe");
+        status.Out.Should().Contain("instance.oom").And.Contain("killed by the kernel for running out of memory (limit 160mb, peak")
+            .And.Contain("/ 160mb").And.Contain("(1 oom)");
+        (await platform.GetAsync("probe")).StatusCode.Should().Be(HttpStatusCode.OK, "it serves again after the restart");
+    }
+
+    [SandboxFact]
+    public async Task A_volume_survives_a_deploy_and_a_rollback_nothing_else_written_does_and_each_version_brings_its_limits()
+    {
+        // No warm window: the rollback starts fresh instances, so nothing but the volume can carry the file over.
+        await using var platform = await TestPlatform.StartAsync(warmWindow: TimeSpan.Zero);
+        const string volume = "/data/uploads";
+        (await platform.DeployAsync(ProbeApp.Create(platform.DataDir, Memory("200mb"), volume), "probe")).ExitCode.Should().Be(0);
+
+        var written = await JsonAsync(platform, "probe", "/write?name=kept.txt");
+        written.GetProperty("volume").GetString().Should().Be("written");
+        written.GetProperty("tmp").GetString().Should().Be("written");
+        written.GetProperty("build").GetString().Should().Be("EROFS");
+
+        (await platform.DeployAsync(ProbeApp.Create(platform.DataDir, Memory("300mb"), volume), "probe")).ExitCode.Should().Be(0);
+        var afterDeploy = await JsonAsync(platform, "probe", "/read?name=kept.txt");
+        var limitAfterDeploy = (await Instances(platform, "probe"))[0].GetProperty("memoryLimitBytes").GetInt64();
+        (await platform.CliAsync("rollback", "--app", "probe")).ExitCode.Should().Be(0);
+        var afterRollback = await JsonAsync(platform, "probe", "/read?name=kept.txt");
+        var limitAfterRollback = (await Instances(platform, "probe"))[0].GetProperty("memoryLimitBytes").GetInt64();
+
+        limitAfterDeploy.Should().Be(300L << 20, "a deploy's limits apply to its own instances");
+        limitAfterRollback.Should().Be(200L << 20, "a rollback brings its own");
+
+        afterDeploy.GetProperty("volume").GetBoolean().Should().BeTrue("a volume survives a deploy");
+        afterDeploy.GetProperty("tmp").GetBoolean().Should().BeFalse("everything else an app writes is gone at its next deploy");
+        afterRollback.GetProperty("volume").GetBoolean().Should().BeTrue("and a rollback");
+        afterRollback.GetProperty("tmp").GetBoolean().Should().BeFalse();
+        var listed = await platform.CliAsync("volumes", "ls", "--app", "probe");
+        listed.Out.Should().Contain("uploads").And.Contain("/data/uploads").And.Contain("quota: not enforced");
+        var json = JsonDocument.Parse((await platform.CliAsync("volumes", "ls", "--app", "probe", "--json")).Out).RootElement[0];
+        json.GetProperty("bytes").GetInt64().Should().Be(1, "the one file of one byte");
+        (await platform.CliAsync("status", "--app", "probe")).Out.Should().Contain("volumes 1 B");
+        var refused = await platform.CliAsync("volumes", "rm", "--app", "probe", "uploads");
+        refused.ExitCode.Should().Be(1);
+        refused.Err.Should().Contain("mounted at /data/uploads by the live deployment");
+    }
+
+    private static string Memory(string size) => $", \"resources\": {{ \"memory\": \"{size}\" }}";
+
+    private static string OutsideTmp()
+    {
+        var dir = Path.Combine("/var/tmp", "slipway-tests", "platform-" + Guid.NewGuid().ToString("N")[..12]);
+        Directory.CreateDirectory(dir);
+        return dir;
+    }
+
+    private static async Task<List<JsonElement>> Instances(TestPlatform platform, string app)
+    {
+        var status = await platform.CliAsync("status", "--app", app, "--json");
+        return JsonDocument.Parse(status.Out).RootElement.GetProperty("instances").EnumerateArray().ToList();
+    }
+
+    private static async Task<JsonElement> JsonAsync(TestPlatform platform, string app, string path)
+    {
+        using var response = await platform.GetAsync(app, path);
+        var body = await response.Content.ReadAsStringAsync();
+        response.StatusCode.Should().Be(HttpStatusCode.OK, body);
+        return JsonDocument.Parse(body).RootElement.Clone();
+    }
+}

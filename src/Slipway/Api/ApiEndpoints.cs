@@ -18,8 +18,8 @@ internal static class ApiEndpoints
     public static void MapSlipwayApi(this IEndpointRouteBuilder api)
     {
         var v1 = api.MapGroup("/v1");
-        v1.MapGet("/ping", (ApiOptions options, EdgeServer edge) =>
-            Results.Ok(new PingDto("slipway", typeof(ApiEndpoints).Assembly.GetName().Version?.ToString(3), edge.Port, edge.HttpsPort, options.DataDir))).AllowAnyone("ping");
+        v1.MapGet("/ping", (EdgeServer edge) =>
+            Results.Ok(new PingDto("slipway", typeof(ApiEndpoints).Assembly.GetName().Version?.ToString(3), edge.Port, edge.HttpsPort))).AllowAnyone("ping");
 
         v1.MapGet("/apps", (Store store, AppViews views, HttpContext context) =>
         {

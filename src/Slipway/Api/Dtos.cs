@@ -29,7 +29,7 @@ internal sealed record AppDto(string Name, string App, string Env, string State,
 internal sealed record DiskDto(long? BuildBytes, long VolumeBytes, string Quota);
 
 /// <summary>Who answers: the CLI tells platforms apart by their data directory and checks their ports.</summary>
-internal sealed record PingDto(string Name, string? Version, int HttpPort, int? HttpsPort, string DataDir);
+internal sealed record PingDto(string Name, string? Version, int HttpPort, int? HttpsPort);
 
 internal sealed record EventDto(DateTimeOffset At, string Kind, string Message, string? DeploymentId);
 

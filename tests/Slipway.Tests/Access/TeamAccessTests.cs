@@ -226,6 +226,10 @@ public sealed class TeamAccessTests
         rebound.DefaultRequestHeaders.Host = "evil.example";
         using var answer = await rebound.GetAsync("v1/ping");
         answer.StatusCode.Should().Be(HttpStatusCode.MisdirectedRequest);
+        using (var anonymous = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/") })
+        {
+            (await anonymous.GetStringAsync("v1/ping")).Should().NotContain(platform.DataDir, "no answer names a path of the server");
+        }
         var audit = (await platform.CliAsync("audit", "--json")).Out;
         audit.Should().Contain("\"actor\": \"alice\"").And.Contain("\"outcome\": \"denied\"");
     }

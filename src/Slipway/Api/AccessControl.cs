@@ -59,7 +59,15 @@ internal static class AccessControl
             context.Items[ActionKey] = action;
             throw new UserException(Missing(principal, permission, target, action), 403);
         }
+        if (permission == Permission.RevealSecrets)
+        {
+            // Reading a secret is recorded like a change (access review: `env get --reveal` left no line).
+            context.Items[ActionKey] = action;
+            context.Items[RevealedKey] = true;
+        }
     }
+
+    private const string RevealedKey = "slipway.revealed";
 
     public static void UseAccessControl(this WebApplication app, string? legacyToken)
     {
@@ -138,7 +146,8 @@ internal static class AccessControl
                 // Public endpoints (login, setup) write their own lines: they know whose name was tried.
                 var code = thrown ?? context.Response.StatusCode;
                 var changes = !HttpMethods.IsGet(context.Request.Method) && !HttpMethods.IsHead(context.Request.Method);
-                if (endpoint is not null && !isPublic && (changes || code is 401 or 403))
+                var revealed = context.Items.ContainsKey(RevealedKey) || requirement?.Permission == Permission.RevealSecrets;
+                if (endpoint is not null && !isPublic && (changes || revealed || code is 401 or 403))
                 {
                     var outcome = code is 401 or 403 ? AuditLog.Denied : code >= 400 ? AuditLog.Failed : AuditLog.Allowed;
                     var name = context.Items.TryGetValue(ActionKey, out var a) && a is string s ? s : action;

@@ -35,5 +35,8 @@ public sealed class ScopeCollisionTests
         stop.StatusCode.Should().Be(HttpStatusCode.NotFound);
         destroy.StatusCode.Should().Be(HttpStatusCode.NotFound);
         (await platform.CliAsync("env", "get", "--app", "shop-api", "DB_PASSWORD", "--reveal")).Out.Trim().Should().Be("hunter2", "shop-api is untouched");
+        var audit = JsonDocument.Parse((await platform.CliAsync("audit", "--app", "shop-api", "--json")).Out).RootElement.EnumerateArray().ToList();
+        audit.Should().Contain(e => e.GetProperty("action").GetString() == "config.reveal" && e.GetProperty("outcome").GetString() == "ok",
+            "reading a secret is in the audit log like a change");
     }
 }

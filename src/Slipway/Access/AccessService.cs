@@ -172,16 +172,27 @@ internal sealed partial class AccessService(AccessStore access, LoginThrottle th
     /// or "cli"). Every failure is the same words for a wrong name and a wrong password.</summary>
     public LoginOutcome Login(string name, string password, string? code, string kind, string address, string? client)
     {
-        if (throttle.RetryAfter(name, address) is { } wait)
+        if (name.Length > 64 || password.Length > 1024)
         {
-            return LoginOutcome.Refused($"Too many failed logins: try again in {Math.Ceiling(wait.TotalSeconds)} s.", 429, wait);
-        }
-        var user = access.FindUser(name);
-        var passwordOk = Passwords.Verify(password, user?.PasswordHash ?? Passwords.Decoy) && user is not null;
-        if (!passwordOk)
-        {
-            throttle.Failed(name, address);
+            // No user has such a name (or password): refused before it is hashed, counted or stored anywhere.
             return LoginOutcome.Refused("Wrong user name or password.");
+        }
+        UserRecord? user;
+        // One password check at a time: the throttle's check and its count cannot be raced by parallel guesses, and a
+        // flood of logins costs one Argon2 hash's memory at a time (access review).
+        lock (_passwordCheck)
+        {
+            if (throttle.RetryAfter(name, address) is { } wait)
+            {
+                return LoginOutcome.Refused($"Too many failed logins: try again in {Math.Ceiling(wait.TotalSeconds)} s.", 429, wait);
+            }
+            user = access.FindUser(name);
+            var passwordOk = Passwords.Verify(password, user?.PasswordHash ?? Passwords.Decoy) && user is not null;
+            if (!passwordOk)
+            {
+                throttle.Failed(name, address);
+                return LoginOutcome.Refused("Wrong user name or password.");
+            }
         }
         if (user!.TotpSecretEnc is { } sealedSecret)
         {
@@ -203,6 +214,8 @@ internal sealed partial class AccessService(AccessStore access, LoginThrottle th
         access.CreateSession(session);
         return new LoginOutcome(secret, session, user, 200, null);
     }
+
+    private readonly Lock _passwordCheck = new();
 
     private bool SecondFactorOk(UserRecord user, string secret, string code)
     {

@@ -18,7 +18,7 @@ internal sealed class AuditLog(Store store, TimeProvider clock, AccessOptions op
         c.Execute("""
             insert into audit (at, actor, address, client, action, app, env, detail, outcome)
             values (@at, @actor, @address, @client, @action, @app, @env, @detail, @outcome)
-            """, new { at = clock.GetUtcNow(), actor, address, client = Clip(client), action, app = target?.App, env = target?.Env, detail = Clip(detail), outcome });
+            """, new { at = clock.GetUtcNow(), actor = Clip(actor), address = Clip(address), client = Clip(client), action = Clip(action), app = target?.App, env = target?.Env, detail = Clip(detail), outcome });
     }
 
     /// <summary>Newest first; <paramref name="apps"/> limits the lines to those apps (and leaves out platform-wide

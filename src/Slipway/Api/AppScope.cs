@@ -25,7 +25,9 @@ internal static class AppScope
             var store = context.RequestServices.GetRequiredService<State.Store>();
             if (store.FindApp(target.Key) is { } row && row.Ref != target)
             {
-                AppErrors.Require(store, target);
+                throw new UserException(row.Ref.IsProduction
+                    ? $"{target.Key} is an app of its own, not the {target.Env} environment of {target.App}. Use --app {row.App}."
+                    : $"{target.Key} is the {row.Env} environment of app {row.App}. Use {row.Ref.Flags}.", 404);
             }
             context.Request.RouteValues["app"] = target.Key;
             context.Items[ItemKey] = target;

@@ -193,12 +193,32 @@ internal sealed class AppIsolation(HostSupport host, AppUsers users, DeployOptio
                 RunAs = user,
                 View = new SandboxView
                 {
-                    Hidden = [.. options.PrivateDirs, .. alsoHidden],
+                    Hidden = [.. options.PrivateDirs, .. alsoHidden, .. Untraversable(mounts.Select(m => m.Target))],
                     Mounts = [new BindMount(passwd, "/etc/passwd"), new BindMount(groups, "/etc/group"), .. mounts],
                 },
             };
         }
         return isolation;
+    }
+
+    /// <summary>Directories on the way to a mount that others may not enter (a 0700 parent of the data directory, as
+    /// mktemp makes): the app's user could not reach its own build below them. Each becomes an empty directory in the
+    /// sandbox, with only the mounts under it: nothing is lost, since the app could not read it anyway.</summary>
+    private static IEnumerable<string> Untraversable(IEnumerable<string> targets)
+    {
+        foreach (var target in targets)
+        {
+            var parts = target.Split('/', StringSplitOptions.RemoveEmptyEntries);
+            for (var i = 1; i < parts.Length; i++)
+            {
+                var dir = "/" + string.Join('/', parts.Take(i));
+                if (Directory.Exists(dir) && (File.GetUnixFileMode(dir) & UnixFileMode.OtherExecute) == 0)
+                {
+                    yield return dir;
+                    break;
+                }
+            }
+        }
     }
 
     private object MakePrivateDirs()

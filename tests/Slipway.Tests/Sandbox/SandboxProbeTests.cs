@@ -44,10 +44,7 @@ public sealed class SandboxProbeTests
         }
         finally
         {
-            if (Directory.Exists(data))
-            {
-                Directory.Delete(data, recursive: true);
-            }
+            Directory.Delete(Path.GetDirectoryName(data)!, recursive: true);
         }
     }
 
@@ -122,9 +119,13 @@ public sealed class SandboxProbeTests
 
     private static string Memory(string size) => $", \"resources\": {{ \"memory\": \"{size}\" }}";
 
+    /// <summary>DATA under a parent only root may enter (0700, as mktemp makes them): the app's user must still reach
+    /// its own build below it.</summary>
     private static string OutsideTmp()
     {
-        var dir = Path.Combine("/var/tmp", "slipway-tests", "platform-" + Guid.NewGuid().ToString("N")[..12]);
+        var parent = Path.Combine("/var/tmp", "slipway-tests", "platform-" + Guid.NewGuid().ToString("N")[..12]);
+        Directory.CreateDirectory(parent, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var dir = Path.Combine(parent, "data");
         Directory.CreateDirectory(dir);
         return dir;
     }

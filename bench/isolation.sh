@@ -48,8 +48,8 @@ for _ in $(seq 100); do "$exe" apps --data "$data" >/dev/null 2>&1 && break; sle
 "$exe" deploy "$work/free" --app free --data "$data" >"$work/free.log"
 
 latency_ms() { # the neighbour's mean latency through the edge, one connection
-  wrk -t1 -c1 -d"${secs}s" --latency -H "Host: neighbour.localhost" "http://127.0.0.1:$port/" |
-    awk '/^ +Latency/{v=$2; if (v ~ /us$/) {sub(/us/,"",v); v/=1000} else if (v ~ /ms$/) {sub(/ms/,"",v)} else if (v ~ /s$/) {sub(/s/,"",v); v*=1000}; print v}'
+  wrk -t1 -c1 -d"${secs}s" -H "Host: neighbour.localhost" "http://127.0.0.1:$port/" |
+    awk '$1=="Latency" && $2 ~ /^[0-9]/ {v=$2; if (v ~ /us$/) {sub(/us/,"",v); v/=1000} else if (v ~ /ms$/) {sub(/ms/,"",v)} else if (v ~ /s$/) {sub(/s/,"",v); v*=1000}; print v; exit}'
 }
 cpu_of() { # an app's CPU use in percent of one core, as `status` measures it over the last look
   "$exe" status --app "$1" --json --data "$data" >/dev/null; sleep 2

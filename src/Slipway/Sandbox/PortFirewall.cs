@@ -12,10 +12,16 @@ namespace Slipway.Sandbox;
 ///
 /// Each call is one `nft -f -` transaction, applied whole or not at all, one at a time. nft failing (no table, a
 /// kernel without nf_tables, nft gone) is an operational failure: logged with what nft said, answered with false;
-/// the instance then runs unprotected rather than not at all.</summary>
-internal sealed partial class PortFirewall(string ownerId, string nft, ILogger<PortFirewall> logger) : IDisposable
+/// the instance then runs unprotected rather than not at all.
+///
+/// Not disposable on purpose: a retirement still draining when the host shuts down may close its port after the
+/// container is disposed, and that must be a no-op, not an ObjectDisposedException (the gate holds no wait handle).
+/// After <see cref="RemoveAsync"/> the table is gone and later opens and closes do nothing.</summary>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA1001", Justification = "The gate never allocates a wait handle, and late closes must outlive the container (see above).")]
+internal sealed partial class PortFirewall(string ownerId, string nft, ILogger<PortFirewall> logger)
 {
     private readonly SemaphoreSlim _gate = new(1, 1);
+    private bool _removed;
 
     public PortFirewallRules Rules { get; } = PortFirewallRules.For(ownerId);
 
@@ -24,7 +30,7 @@ internal sealed partial class PortFirewall(string ownerId, string nft, ILogger<P
 
     /// <summary>Makes the table again, empty: what an earlier run of this platform left is gone.</summary>
     public Task<bool> ResetAsync(CancellationToken cancellationToken = default) =>
-        ApplyAsync("reset", Rules.Reset(), cancellationToken);
+        ApplyAsync("reset", Rules.Reset(), cancellationToken, removed: false);
 
     /// <summary>Closes <paramref name="port"/> to every app's user but <paramref name="uid"/>, and to other machines.</summary>
     public Task<bool> OpenAsync(int port, int uid, CancellationToken cancellationToken = default) =>
@@ -36,18 +42,24 @@ internal sealed partial class PortFirewall(string ownerId, string nft, ILogger<P
 
     /// <summary>Deletes the table (platform shutdown); harmless if there is none.</summary>
     public Task<bool> RemoveAsync(CancellationToken cancellationToken = default) =>
-        ApplyAsync("remove", Rules.Remove(), cancellationToken);
+        ApplyAsync("remove", Rules.Remove(), cancellationToken, removed: true);
 
     /// <summary>What the rules do, in one line for `slipway doctor`.</summary>
     public string Describe() => Rules.Describe();
 
-    public void Dispose() => _gate.Dispose();
-
-    private async Task<bool> ApplyAsync(string action, string script, CancellationToken cancellationToken)
+    private async Task<bool> ApplyAsync(string action, string script, CancellationToken cancellationToken, bool? removed = null)
     {
         await _gate.WaitAsync(cancellationToken);
         try
         {
+            if (removed is null && _removed)
+            {
+                return false;
+            }
+            if (removed is bool now)
+            {
+                _removed = now;
+            }
             var (code, error) = await RunNftAsync(script, cancellationToken);
             if (code != 0)
             {

@@ -35,7 +35,6 @@ public sealed class PortFirewallTests : IAsyncLifetime
         {
             await _firewall.RemoveAsync();
         }
-        _firewall.Dispose();
     }
 
     [FirewallFact]
@@ -110,18 +109,34 @@ public sealed class PortFirewallTests : IAsyncLifetime
     [FirewallFact]
     public async Task Nft_failing_is_logged_with_what_it_said_and_answered_with_false()
     {
-        (await _firewall.RemoveAsync()).Should().BeTrue(_log.Text);
+        (await RunAsync(FirewallFactAttribute.Nft!, "delete", "table", "inet", _firewall.Table)).Code.Should().Be(0, "someone else deleted the table");
 
         (await _firewall.OpenAsync(41002, UidA)).Should().BeFalse("there is no table to add to");
 
         _log.Text.Should().Contain(_firewall.Table).And.Contain("open 41002 for uid 799999001").And.Contain("No such file or directory");
     }
 
+    [FirewallFact]
+    public async Task After_removal_at_shutdown_a_late_close_or_open_does_nothing_and_says_nothing()
+    {
+        (await _firewall.OpenAsync(41003, UidA)).Should().BeTrue(_log.Text);
+        (await _firewall.RemoveAsync()).Should().BeTrue(_log.Text);
+
+        // A retirement still draining when the platform stops closes its port after the table is gone.
+        (await _firewall.CloseAsync(41003, UidA)).Should().BeFalse();
+        (await _firewall.OpenAsync(41004, UidA)).Should().BeFalse();
+
+        _log.Text.Should().BeEmpty("nothing failed: there was nothing left to do");
+        (await RunAsync(FirewallFactAttribute.Nft!, "list", "table", "inet", _firewall.Table)).Code.Should().NotBe(0, "nothing made the table again");
+        (await _firewall.ResetAsync()).Should().BeTrue("a reset brings the table back: {0}", _log.Text);
+        (await _firewall.OpenAsync(41004, UidA)).Should().BeTrue(_log.Text);
+    }
+
     [Fact]
     public async Task A_missing_nft_is_answered_with_false()
     {
         var log = new RecordingLogger();
-        using var firewall = new PortFirewall("test_missing", "/nonexistent/nft", log);
+        var firewall = new PortFirewall("test_missing", "/nonexistent/nft", log);
 
         (await firewall.ResetAsync()).Should().BeFalse();
 

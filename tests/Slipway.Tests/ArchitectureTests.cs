@@ -15,7 +15,7 @@ public sealed class ArchitectureTests
         ["Cli"],
         ["Hosting"],
         ["Api"],
-        ["Jobs", "Databases", "Access"],
+        ["Jobs", "Databases", "Access", "Domains"],
         ["Deploy"],
         ["Builds", "Edge"],
         ["Runtime"],

@@ -110,6 +110,7 @@ internal static class ApiEndpoints
         api.MapCertificateApi();
         api.MapDestroyApi();
         api.MapHostsApi();
+        api.MapDomainsApi();
         api.MapVolumesApi();
         api.MapIsolationApi();
         v1.MapPost("/shutdown", (IHostApplicationLifetime lifetime) =>

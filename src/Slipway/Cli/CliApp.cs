@@ -27,6 +27,10 @@ internal static class CliApp
         root.Subcommands.Add(MetricsCommands.Create(cli));
         root.Subcommands.Add(CertCommands.Create(cli));
         root.Subcommands.Add(HostCommands.Create(cli));
+        foreach (var command in DomainCommands.Create(cli))
+        {
+            root.Subcommands.Add(command);
+        }
         root.Subcommands.Add(VolumeCommands.Create(cli));
         root.Subcommands.Add(CronCommands.Create(cli));
         root.Subcommands.Add(MessageCommands.Create(cli));

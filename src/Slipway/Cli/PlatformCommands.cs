@@ -54,9 +54,16 @@ internal static class PlatformCommands
             DefaultValueFactory = _ => "on",
         };
         isolation.AcceptOnlyFromAmong("on", "off");
+        var acmeDirectory = new Option<string>("--acme-directory")
+        {
+            Description = "ACME directory certificates for domains come from (kept, like 'slipway acme set --directory'); default Let's Encrypt",
+        };
+        var acmeStaging = new Option<bool>("--acme-staging") { Description = "Use Let's Encrypt's staging directory (test certificates browsers do not trust)" };
+        var acmeEmail = new Option<string>("--acme-email") { Description = "Contact address for the certificate authority (kept, like 'slipway acme set --email')" };
         var command = new Command("server", "Run the platform in the foreground (for systemd); Ctrl+C or SIGTERM stops it and its apps")
         {
             HttpPort, listen, apiPort, warm, keep, cache, HttpsPort, trusted, noAccessLog, databasesDir, platformHost, cliFile, isolation,
+            acmeDirectory, acmeStaging, acmeEmail,
         };
         command.SetAction((parse, token) => cli.RunAsync(async () =>
         {
@@ -80,6 +87,8 @@ internal static class PlatformCommands
                 PlatformHost = parse.GetValue(platformHost)!.Trim().TrimEnd('.').ToLowerInvariant(),
                 CliFile = parse.GetValue(cliFile) is { } f ? Path.GetFullPath(f) : null,
                 Isolation = parse.GetValue(isolation) != "off",
+                AcmeDirectory = parse.GetValue(acmeStaging) ? Domains.AcmeSettings.LetsEncryptStaging : parse.GetValue(acmeDirectory),
+                AcmeEmail = parse.GetValue(acmeEmail),
             };
             await using var app = PlatformHost.Build(options);
             try

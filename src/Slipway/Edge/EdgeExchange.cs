@@ -24,6 +24,9 @@ internal sealed class EdgeExchange(HttpContext context, string requestId, long s
     /// each with the path its rules matched: their declared headers apply first, the answering app's on top.</summary>
     public List<(EdgeRules Rules, string Path)>? PassedThrough { get; set; }
 
+    /// <summary>The Strict-Transport-Security value a domain that opted in sends over TLS, whatever its app declares.</summary>
+    public string? DomainHsts { get; set; }
+
     public TimeSpan Elapsed => Stopwatch.GetElapsedTime(StartedAt);
 
     /// <summary>Runs as the response starts, whoever writes it (instance, static file, the edge's own pages):
@@ -34,6 +37,10 @@ internal sealed class EdgeExchange(HttpContext context, string requestId, long s
         var exchange = (EdgeExchange)state;
         var response = exchange.Context.Response;
         var headers = response.Headers;
+        if (exchange.DomainHsts is { } domainHsts)
+        {
+            headers.StrictTransportSecurity = domainHsts;
+        }
         if (exchange.App?.Rules is not { } rules)
         {
             return Task.CompletedTask;

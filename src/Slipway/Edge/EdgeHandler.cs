@@ -19,7 +19,7 @@ namespace Slipway.Edge;
 /// Response headers (CORS, declared headers, security headers) are added as the response starts, whoever
 /// writes it. Every request is counted in <see cref="AccessMetrics"/> and written to the <see cref="AccessLog"/>.</summary>
 internal sealed class EdgeHandler(Routes routes, HttpForwarder forwarder, AccessMetrics metrics, AccessLog? accessLog,
-    TrustedProxies? trusted = null, TimeProvider? clock = null)
+    TrustedProxies? trusted = null, TimeProvider? clock = null, AcmeHttpChallenges? challenges = null, DomainPolicies? domains = null)
 {
     private readonly TrustedProxies _trusted = trusted ?? TrustedProxies.None;
     private readonly TimeProvider _clock = clock ?? TimeProvider.System;
@@ -30,10 +30,18 @@ internal sealed class EdgeHandler(Routes routes, HttpForwarder forwarder, Access
     /// <summary>Whether a certificate covers a hostname: forceHttps never redirects to a name TLS cannot serve.</summary>
     public Func<string, bool> ServesTls { get; set; } = _ => false;
 
+    /// <summary>Whether a hostname has a certificate of its own (issued by ACME or copied in, not the development
+    /// one): plain HTTP requests for it are redirected to HTTPS whatever the app declares.</summary>
+    public Func<string, bool> HasOwnCertificate { get; set; } = _ => false;
+
     public async Task HandleAsync(HttpContext context)
     {
         var exchange = new EdgeExchange(context, RequestId(context.Request), Stopwatch.GetTimestamp());
         context.Response.Headers["X-Request-Id"] = exchange.RequestId;
+        if (domains is not null && context.Request.IsHttps && domains.SendsHsts(context.Request.Host.Host))
+        {
+            exchange.DomainHsts = DomainPolicies.Hsts;
+        }
         // The rules of the app that finally answers (after a rewrite to another app's host, that app's).
         context.Response.OnStarting(EdgeExchange.ApplyResponseHeadersAsync, exchange);
         try
@@ -50,6 +58,10 @@ internal sealed class EdgeHandler(Routes routes, HttpForwarder forwarder, Access
     {
         var request = context.Request;
         var host = request.Host.Value ?? "";
+        if (hops == 0 && (challenges is not null || domains is not null) && await DomainAnswerAsync(context, exchange, host))
+        {
+            return;
+        }
         var app = routes.Current.Match(host);
         if (app is null)
         {
@@ -77,7 +89,7 @@ internal sealed class EdgeHandler(Routes routes, HttpForwarder forwarder, Access
         exchange.Path = path;
 
         // Only a browser's own request is redirected: on a rewrite from another app the browser never sees this host.
-        if (hops == 0 && rules.ForceHttps && !request.IsHttps && HttpsPort is { } httpsPort && ServesTls(request.Host.Host))
+        if (hops == 0 && !request.IsHttps && HttpsPort is { } httpsPort && (rules.ForceHttps ? ServesTls(request.Host.Host) : HasOwnCertificate(request.Host.Host)))
         {
             var authority = request.Host.Host + (httpsPort == 443 ? "" : $":{httpsPort}");
             Redirect(context, StatusCodes.Status308PermanentRedirect, $"https://{authority}{RawTarget(context)}");
@@ -194,6 +206,32 @@ internal sealed class EdgeHandler(Routes routes, HttpForwarder forwarder, Access
             return;
         }
         await ForwardAsync(context, exchange, app, service, path, pathAndQuery ?? RawTarget(context));
+    }
+
+    /// <summary>What the edge answers itself for a custom domain before any app rule: an ACME HTTP-01 challenge
+    /// (over plain HTTP, never redirected), and a redirect-from name's 308 to its domain. True when answered.</summary>
+    private async Task<bool> DomainAnswerAsync(HttpContext context, EdgeExchange exchange, string host)
+    {
+        var request = context.Request;
+        var path = request.Path.Value ?? "/";
+        if (challenges?.Answer(host, path) is { } keyAuthorization)
+        {
+            exchange.Path = path;
+            exchange.Route = AcmeHttpChallenges.PathPrefix;
+            context.Response.ContentType = "application/octet-stream";
+            await context.Response.WriteAsync(keyAuthorization);
+            return true;
+        }
+        if (domains?.RedirectTarget(request.Host.Host) is { } target)
+        {
+            exchange.Path = path;
+            var secure = request.IsHttps || (HttpsPort is not null && HasOwnCertificate(target));
+            var port = secure ? (request.IsHttps ? request.Host.Port : HttpsPort) : request.Host.Port;
+            var authority = target + (port is null || port == (secure ? 443 : 80) ? "" : $":{port}");
+            Redirect(context, StatusCodes.Status308PermanentRedirect, $"{(secure ? "https" : "http")}://{authority}{RawTarget(context)}");
+            return true;
+        }
+        return false;
     }
 
     private async Task ForwardAsync(HttpContext context, EdgeExchange exchange, AppRoute app, ServiceRoute service, string path, string target)

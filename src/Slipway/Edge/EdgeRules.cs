@@ -9,7 +9,7 @@ namespace Slipway.Edge;
 /// ASP.NET Core policies, so a request only matches.</summary>
 internal sealed class EdgeRules
 {
-    /// <summary>Sent unless the app or the manifest says otherwise (Strict-Transport-Security over TLS only).</summary>
+    /// <summary>Sent unless the app or the manifest says otherwise.</summary>
     public static readonly IReadOnlyList<KeyValuePair<string, string>> DefaultSecurityHeaders =
     [
         new("X-Content-Type-Options", "nosniff"),
@@ -34,7 +34,8 @@ internal sealed class EdgeRules
     /// <summary>Default security headers the manifest did not override or remove (the app's own value wins).</summary>
     public required IReadOnlyList<KeyValuePair<string, string>> SecurityDefaults { get; init; }
 
-    /// <summary>Strict-Transport-Security for TLS requests; null when the manifest turned it off.</summary>
+    /// <summary>Strict-Transport-Security for TLS requests: the manifest's value, or the default when it forces HTTPS;
+    /// null otherwise (a domain may still opt in, see <see cref="DomainPolicies"/>).</summary>
     public required string? Hsts { get; init; }
 
     public required EdgeLimitsSpec Limits { get; init; }
@@ -61,10 +62,12 @@ internal sealed class EdgeRules
                 overrides.Add(new(name, value));
             }
         }
+        // HSTS is opt-in: a browser that saw it refuses plain HTTP for months, so a certificate that later lapses
+        // locks visitors out. An app opts in by declaring the header or forceHttps; a domain by `domains add --hsts`.
         var hsts = removed.Contains("Strict-Transport-Security")
             ? null
             : spec.SecurityHeaders.FirstOrDefault(kv => kv.Key.Equals("Strict-Transport-Security", StringComparison.OrdinalIgnoreCase)).Value
-              ?? DefaultHsts;
+              ?? (spec.ForceHttps ? DefaultHsts : null);
         var rateLimits = limiters is null
             ? []
             : spec.RateLimits.Select(rule => (Pattern(rule.Source), rule, limiters.For(app, rule))).Where(r => r.Item1 is not null)

@@ -106,6 +106,7 @@ internal sealed class EdgeServer(EdgeOptions options, EdgeHandler handler, ILogg
         if (certificates is not null)
         {
             handler.ServesTls = host => certificates.Select(host) is not null;
+            handler.HasOwnCertificate = host => certificates.Find(host) is { Source: not Tls.CertificateSource.Development };
         }
     }
 

@@ -61,6 +61,16 @@ internal sealed record PlatformOptions
     /// false (`--isolation off`) runs them as the platform's user, unlimited.</summary>
     public bool Isolation { get; init; } = true;
 
+    /// <summary>The ACME directory certificates come from (persisted like `slipway acme set --directory`); null keeps the
+    /// persisted one (Let's Encrypt by default).</summary>
+    public string? AcmeDirectory { get; init; }
+
+    /// <summary>The contact address given to the CA (persisted like `slipway acme set --email`).</summary>
+    public string? AcmeEmail { get; init; }
+
+    /// <summary>How often the certificate issuer looks for due issuance and renewals.</summary>
+    public TimeSpan CertificateTick { get; init; } = TimeSpan.FromMinutes(1);
+
     public string SocketPath => Path.Combine(DataDir, "slipway.sock");
     public string DatabasePath => Path.Combine(DataDir, "slipway.db");
     public string BuildsDir => Path.Combine(DataDir, "builds");

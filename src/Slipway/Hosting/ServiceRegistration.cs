@@ -5,6 +5,7 @@ using Slipway.Api;
 using Slipway.Builds;
 using Slipway.Config;
 using Slipway.Databases;
+using Slipway.Domains;
 using Slipway.Deploy;
 using Slipway.Edge;
 using Slipway.Edge.Tls;
@@ -63,9 +64,12 @@ internal static class ServiceRegistration
         services.AddSingleton(sp => new HttpForwarder(sp.GetRequiredService<TrustedProxies>()));
         services.AddSingleton<AccessMetrics>();
         services.AddSingleton(sp => new AccessLog(sp.GetRequiredService<LogStore>()));
+        services.AddSingleton<AcmeHttpChallenges>();
+        services.AddSingleton<DomainPolicies>();
         services.AddSingleton(sp => new EdgeHandler(sp.GetRequiredService<Routes>(), sp.GetRequiredService<HttpForwarder>(),
             sp.GetRequiredService<AccessMetrics>(), sp.GetRequiredService<EdgeOptions>().AccessLog ? sp.GetRequiredService<AccessLog>() : null,
-            sp.GetRequiredService<TrustedProxies>(), sp.GetRequiredService<TimeProvider>()));
+            sp.GetRequiredService<TrustedProxies>(), sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<AcmeHttpChallenges>(), sp.GetRequiredService<DomainPolicies>()));
         if (options.HttpsPort is not null)
         {
             services.AddCertificateStore(options.CertsDir);
@@ -77,6 +81,7 @@ internal static class ServiceRegistration
         services.AddDeploy();
         services.AddSingleton<AppViews>();
         services.AddSlipwayAccess();
+        services.AddDomains();
 
         // Order matters: the edge listens before recovery routes apps to it; on shutdown (reverse order)
         // recovery stops every instance before the edge closes.

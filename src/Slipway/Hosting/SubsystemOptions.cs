@@ -64,6 +64,14 @@ internal static class SubsystemOptions
             o.Clock = options.JobsClock;
         });
 
+        services.AddHostOptions<Domains.DomainsOptions>(o =>
+            {
+                o.AcmeDirectory = options.AcmeDirectory;
+                o.AcmeEmail = options.AcmeEmail;
+                o.Tick = options.CertificateTick;
+            })
+            .Validate(o => o.Tick > TimeSpan.Zero, "the certificate tick must be positive.");
+
         services.AddHostOptions<DatabasesOptions>(o =>
             {
                 o.DataDir = options.DataDir;

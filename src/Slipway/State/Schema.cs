@@ -262,5 +262,32 @@ internal static class Schema
             uid integer not null unique
         );
         """,
+        // 8: domains (Domains/). A custom hostname of one app environment, its redirect-from names and HSTS choice, and
+        // the state of its ACME certificate (what was issued, when to renew, the last failure and when to try again);
+        // acme_settings holds the CA directory, contact, account and External Account Binding (secrets sealed).
+        """
+        create table domains (
+            host text primary key,
+            app text not null,
+            redirect_from text not null default '[]',
+            hsts integer not null default 0,
+            created_at text not null,
+            acme_thumbprint text,
+            acme_cert_id text,
+            issued_at text,
+            not_after text,
+            renew_at text,
+            ari_checked_at text,
+            next_attempt_at text,
+            failures integer not null default 0,
+            last_error text,
+            last_attempt_at text
+        );
+        create index domains_app on domains(app);
+        create table acme_settings (
+            key text primary key,
+            value text not null
+        );
+        """,
     ];
 }

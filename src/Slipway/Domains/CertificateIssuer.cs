@@ -1,0 +1,165 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Slipway.Edge.Tls;
+using Slipway.State;
+
+namespace Slipway.Domains;
+
+/// <summary>Gets and keeps every domain's certificate, one order at a time, following <see cref="RenewalPolicy"/>:
+///
+///   tick (every minute) or wake-up (domain added, handshake for a routed name without a certificate)
+///     └─► for each domain: Decide ─► Issue/Renew ─► ICertificateAuthority ─► CertificateStore.Install (served at once)
+///                                   └─ failure ─► event + backoff (the old certificate keeps serving while valid)
+///                         └─► CheckRenewalInfo ─► the CA's window may bring the renewal forward
+///
+/// Events (domain.certificate-issued, -renewed, -failed) are what the alerting issue turns into notifications.</summary>
+internal sealed partial class CertificateIssuer(CustomDomains domains, DomainStore store, Store state, CertificateStore certificates,
+    ICertificateAuthority authority, DomainsOptions options, TimeProvider clock, ILogger<CertificateIssuer> logger) : BackgroundService
+{
+    private readonly Random _random = Random.Shared;
+
+    /// <summary>Completed orders and attempts since start (for tests and `doctor`).</summary>
+    public int Attempts { get; private set; }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        domains.Publish();
+        using var timer = new PeriodicTimer(options.Tick, clock);
+        var tick = timer.WaitForNextTickAsync(stoppingToken).AsTask();
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await RunOnceAsync(stoppingToken);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                LogRoundFailed(e);
+            }
+            var wake = domains.Wakeups.WaitToReadAsync(stoppingToken).AsTask();
+            try
+            {
+                if (await Task.WhenAny(tick, wake) == tick)
+                {
+                    if (!await tick)
+                    {
+                        return;
+                    }
+                    tick = timer.WaitForNextTickAsync(stoppingToken).AsTask();
+                }
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            while (domains.Wakeups.TryRead(out var host))
+            {
+                domains.AdoptRouted(host);
+            }
+        }
+    }
+
+    /// <summary>One pass over every domain: what is due is done now, in host order.</summary>
+    public async Task RunOnceAsync(CancellationToken cancellationToken)
+    {
+        foreach (var domain in store.List())
+        {
+            var now = clock.GetUtcNow();
+            var served = Served(domain.Host);
+            switch (RenewalPolicy.Decide(domain, served, now))
+            {
+                case DomainAction.Issue:
+                    await IssueAsync(domain, renewal: false, cancellationToken);
+                    break;
+                case DomainAction.Renew:
+                    await IssueAsync(domain, renewal: true, cancellationToken);
+                    break;
+                case DomainAction.CheckRenewalInfo:
+                    await CheckRenewalInfoAsync(domain, served!, cancellationToken);
+                    break;
+            }
+        }
+    }
+
+    private async Task IssueAsync(DomainRecord domain, bool renewal, CancellationToken cancellationToken)
+    {
+        Attempts++;
+        var app = state.RefOf(domain.App);
+        try
+        {
+            LogOrdering(domain.Host, domain.Names.Count);
+            var issued = await authority.IssueAsync(domain.Names, renewal ? domain.AcmeCertId : null, cancellationToken);
+            CertificateEntry? entry = null;
+            foreach (var name in domain.Names)
+            {
+                entry = certificates.Install(name, issued.ChainPem, issued.KeyPem);
+            }
+            var renewAt = RenewalPolicy.RenewAt(issued.NotBefore, issued.NotAfter, _random.NextDouble());
+            store.RecordIssued(domain.Host, entry!.Thumbprint, issued.CertificateId, clock.GetUtcNow(), issued.NotAfter, renewAt);
+            state.AddEvent(domain.App, null, renewal ? "domain.certificate-renewed" : "domain.certificate-issued",
+                $"{domain.Host}: certificate for {string.Join(", ", domain.Names)} valid until {issued.NotAfter:yyyy-MM-dd HH:mm} UTC, renewal from {renewAt:yyyy-MM-dd}");
+            LogIssued(domain.Host, issued.NotAfter);
+        }
+        catch (Exception e) when (e is CertificateAuthorityException or UserException)
+        {
+            var now = clock.GetUtcNow();
+            var retryAfter = (e as CertificateAuthorityException)?.RetryAfter;
+            var next = RenewalPolicy.NextAttempt((int)domain.Failures + 1, now, retryAfter, _random.NextDouble());
+            store.RecordFailure(domain.Host, e.Message, now, next);
+            var serving = Served(domain.Host) is { Development: false } old && now < old.NotAfter
+                ? $" The current certificate keeps serving until {old.NotAfter:yyyy-MM-dd HH:mm} UTC."
+                : $" HTTPS for {domain.Host} fails until a certificate is issued.";
+            state.AddEvent(domain.App, null, "domain.certificate-failed",
+                $"{domain.Host}: {e.Message}{serving} Next attempt {next:yyyy-MM-dd HH:mm} UTC (slipway domains ls).");
+            LogFailed(domain.Host, app.ToString(), e.Message, next);
+        }
+    }
+
+    private async Task CheckRenewalInfoAsync(DomainRecord domain, ServedCertificate served, CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow();
+        var planned = domain.RenewAt ?? served.NotAfter;
+        try
+        {
+            var window = await authority.RenewalInfoAsync(domain.AcmeCertId!, cancellationToken);
+            var renewAt = window is null ? planned : RenewalPolicy.InWindow(window.Start, window.End, _random.NextDouble(), now, planned);
+            store.RecordRenewalInfo(domain.Host, now, renewAt);
+            if (renewAt < planned)
+            {
+                LogRenewalMovedUp(domain.Host, renewAt, window?.ExplanationUrl ?? "-");
+            }
+        }
+        catch (CertificateAuthorityException e)
+        {
+            // Renewal information is advice: without it the certificate renews at its planned time.
+            store.RecordRenewalInfo(domain.Host, now, planned);
+            LogRenewalInfoFailed(domain.Host, e.Message);
+        }
+    }
+
+    private ServedCertificate? Served(string host) => certificates.Find(host) is { } entry
+        ? new ServedCertificate(entry.Thumbprint, entry.NotAfter, entry.Source == CertificateSource.Development, entry.Names)
+        : null;
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Ordering a certificate for {Host} ({Names} name(s))")]
+    private partial void LogOrdering(string host, int names);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Certificate for {Host} issued, valid until {NotAfter}")]
+    private partial void LogIssued(string host, DateTimeOffset notAfter);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Certificate for {Host} ({App}) failed: {Error}; next attempt {Next}")]
+    private partial void LogFailed(string host, string app, string error, DateTimeOffset next);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "The CA asks to renew {Host} early, at {RenewAt} ({Explanation})")]
+    private partial void LogRenewalMovedUp(string host, DateTimeOffset renewAt, string explanation);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Renewal information for {Host} could not be read: {Error}")]
+    private partial void LogRenewalInfoFailed(string host, string error);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "A certificate round failed")]
+    private partial void LogRoundFailed(Exception exception);
+}

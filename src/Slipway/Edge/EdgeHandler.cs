@@ -218,8 +218,10 @@ internal sealed class EdgeHandler(Routes routes, HttpForwarder forwarder, Access
         {
             exchange.Path = path;
             exchange.Route = AcmeHttpChallenges.PathPrefix;
+            var body = System.Text.Encoding.ASCII.GetBytes(keyAuthorization);
             context.Response.ContentType = "application/octet-stream";
-            await context.Response.WriteAsync(keyAuthorization);
+            context.Response.ContentLength = body.Length;
+            await context.Response.Body.WriteAsync(body);
             return true;
         }
         if (domains?.RedirectTarget(request.Host.Host) is { } target)

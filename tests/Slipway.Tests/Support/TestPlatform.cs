@@ -36,7 +36,7 @@ internal sealed class TestPlatform : IAsyncDisposable
     public IServiceProvider Services => _app.Services;
 
     public static async Task<TestPlatform> StartAsync(TimeSpan? warmWindow = null, string? dataDir = null, int? apiPort = null, int keepBuilds = 10,
-        bool https = false, TimeProvider? jobsClock = null, string? cliFile = null)
+        bool https = false, TimeProvider? jobsClock = null, string? cliFile = null, Func<PlatformOptions, PlatformOptions>? configure = null)
     {
         dataDir ??= TempDirs.Create("platform");
         // Beside the data directory, not in it: as root the databases run as an unprivileged user, who cannot enter it.
@@ -52,7 +52,10 @@ internal sealed class TestPlatform : IAsyncDisposable
             JobsClock = jobsClock,
             DatabasesDir = dataDir + "-db",
             CliFile = cliFile,
+            // No test reaches a real CA: certificates come from a Pebble the test starts, or fail at once on a closed port.
+            AcmeDirectory = "https://127.0.0.1:1/directory",
         };
+        options = configure?.Invoke(options) ?? options;
         var app = PlatformHost.Build(options, LogLevel.Warning);
         await app.StartAsync();
         return new TestPlatform(app, dataDir);

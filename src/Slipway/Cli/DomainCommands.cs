@@ -46,8 +46,17 @@ internal static class DomainCommands
             {
                 var target = d.Env == AppRef.Production ? d.App : $"{d.App} ({d.Env})";
                 cli.Out.WriteLine($"{d.Host} now routes to {target}" + (d.RedirectFrom.Count > 0 ? $"; {string.Join(", ", d.RedirectFrom)} redirect to it." : "."));
-                cli.Out.WriteLine(Certificate(d) + $" 'slipway domains ls' shows its state; 'slipway domains check {d.Host}' checks its DNS.");
+                cli.Out.WriteLine(Certificate(d) + " 'slipway domains ls' shows its state.");
             });
+            if (!parse.GetValue(CliContext.JsonOutput))
+            {
+                // Most first certificates fail on DNS: say so now rather than in a minute's event.
+                var check = await api.GetAsync<Domains.DomainCheckResult>($"v1/domains/{Uri.EscapeDataString(domain.Host)}/check", token);
+                if (check.Verdict is "unresolved" or "elsewhere")
+                {
+                    cli.Err.WriteLine($"warning: {check.Message}");
+                }
+            }
             return 0;
         }));
         return command;

@@ -20,7 +20,7 @@ namespace Slipway.Edge;
 /// the connection is closed), idle keep-alive connections, and request framing (bad chunking gets 400; Content-Length with
 /// Transfer-Encoding is read as chunked and the connection closed after the answer).</summary>
 internal sealed class EdgeServer(EdgeOptions options, EdgeHandler handler, ILoggerFactory loggerFactory,
-    Tls.CertificateStore? certificates = null) : IHostedService
+    Tls.CertificateStore? certificates = null, Routes? routes = null) : IHostedService
 {
     /// <summary>Request line plus headers; larger gets 431 (nginx's large_client_header_buffers is 32 KB too).</summary>
     public const int MaxRequestHeadersBytes = 32 * 1024;
@@ -79,7 +79,7 @@ internal sealed class EdgeServer(EdgeOptions options, EdgeHandler handler, ILogg
                     {
                         OnConnection = context => ValueTask.FromResult(new SslServerAuthenticationOptions
                         {
-                            ServerCertificateContext = certificates!.SelectContext(context.ClientHelloInfo.ServerName),
+                            ServerCertificateContext = SelectOrReportMissing(context.ClientHelloInfo.ServerName),
                         }),
                     });
                 });
@@ -108,6 +108,20 @@ internal sealed class EdgeServer(EdgeOptions options, EdgeHandler handler, ILogg
             handler.ServesTls = host => certificates.Select(host) is not null;
             handler.HasOwnCertificate = host => certificates.Find(host) is { Source: not Tls.CertificateSource.Development };
         }
+    }
+
+    /// <summary>Called (on the handshake's thread: it must return at once) with a hostname the edge routes but has no
+    /// certificate for; the Domains subsystem then issues one in the background.</summary>
+    public Action<string>? CertificateMissing { get; set; }
+
+    private System.Net.Security.SslStreamCertificateContext? SelectOrReportMissing(string? serverName)
+    {
+        var context = certificates!.SelectContext(serverName);
+        if (context is null && CertificateMissing is { } report && !string.IsNullOrEmpty(serverName) && routes?.Current.Match(serverName) is not null)
+        {
+            report(serverName);
+        }
+        return context;
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)

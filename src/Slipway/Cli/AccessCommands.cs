@@ -289,7 +289,8 @@ internal static class AccessCommands
         return first;
     }
 
-    private static string Hidden(CliContext cli, string prompt)
+    /// <summary>A line typed on the terminal without echo (passwords, keys).</summary>
+    internal static string Hidden(CliContext cli, string prompt)
     {
         cli.Err.Write(prompt);
         var value = new System.Text.StringBuilder();

@@ -146,11 +146,7 @@ internal static class DomainCommands
             string? hmac = null;
             if (parse.GetValue(eabKid) is not null)
             {
-                if (!Console.IsInputRedirected)
-                {
-                    cli.Err.Write("EAB HMAC key (not shown; Enter to finish): ");
-                }
-                hmac = (Console.IsInputRedirected ? Console.In.ReadToEnd() : ReadHidden()).Trim();
+                hmac = (Console.IsInputRedirected ? Console.In.ReadToEnd() : AccessCommands.Hidden(cli, "EAB HMAC key (not shown; Enter to finish): ")).Trim();
                 if (hmac.Length == 0)
                 {
                     throw new UserException("--eab-kid needs the HMAC key your CA gave with it on standard input: echo KEY | slipway acme set --eab-kid ID");
@@ -195,25 +191,4 @@ internal static class DomainCommands
 
     private static string Date(DateTimeOffset? at, bool time = false) =>
         at?.ToString(time ? "yyyy-MM-dd HH:mm 'UTC'" : "yyyy-MM-dd", CultureInfo.InvariantCulture) ?? "-";
-
-    private static string ReadHidden()
-    {
-        var value = new System.Text.StringBuilder();
-        while (Console.ReadKey(intercept: true) is var key && key.Key != ConsoleKey.Enter)
-        {
-            if (key.Key == ConsoleKey.Backspace)
-            {
-                if (value.Length > 0)
-                {
-                    value.Length--;
-                }
-            }
-            else if (!char.IsControl(key.KeyChar))
-            {
-                value.Append(key.KeyChar);
-            }
-        }
-        Console.Error.WriteLine();
-        return value.ToString();
-    }
 }

@@ -186,7 +186,7 @@ internal static class DomainCommands
         "manual" => "It is served with the certificate you copied in (slipway certs ls).",
         "off" => "HTTPS is off on this platform, so no certificate is issued (start it with --https-port).",
         "failing" => $"Getting its certificate failed: {d.LastError}",
-        _ => "Its certificate is being issued now (HTTPS for it works once that is done, usually within a minute).",
+        _ => $"It has no certificate yet: HTTPS for it works once one is installed (slipway certs add {d.Host} --cert fullchain.pem --key privkey.pem).",
     };
 
     private static string Date(DateTimeOffset? at, bool time = false) =>

@@ -51,11 +51,13 @@ public sealed class DomainsPlatformTests
 
         // A certificate of its own (copied in here; ACME installs the same way): plain HTTP now goes to HTTPS, except challenges.
         var (certPem, keyPem) = SelfSigned("shop.example.test");
-        var certFile = Path.Combine(platform.DataDir, "..", Guid.NewGuid().ToString("N") + ".pem");
-        var keyFile = certFile + ".key";
+        var pemDir = TempDirs.Create("domain-pem");
+        var certFile = Path.Combine(pemDir, "fullchain.pem");
+        var keyFile = Path.Combine(pemDir, "privkey.pem");
         await File.WriteAllTextAsync(certFile, certPem);
         await File.WriteAllTextAsync(keyFile, keyPem);
         (await platform.CliAsync("certs", "add", "shop.example.test", "--cert", certFile, "--key", keyFile)).ExitCode.Should().Be(0);
+        TempDirs.Delete(pemDir);
         var redirected = await RawHttp.SendAsync(port, "GET /api/items?x=1 HTTP/1.1", "Host: shop.example.test");
         redirected.Status.Should().Be(308);
         redirected.Header("Location").Should().Be($"https://shop.example.test:{httpsPort}/api/items?x=1");

@@ -22,6 +22,11 @@ internal sealed class AppViews(Store store, AppRuntime runtime, AppHosts hosts, 
         {
             instances.AddRange(warm.Instances.Select(i => Instance(i, "warm")));
         }
+        // A rollout's new version shows while it starts, so a deploy that hangs at its health check can be looked at.
+        if (store.ListDeployments(app.Name, 1).FirstOrDefault() is { Status: DeploymentStatus.Starting or DeploymentStatus.HealthChecking } rollout)
+        {
+            instances.AddRange(runtime.Starting(app.Name, rollout.Id).Select(i => Instance(i, "new")));
+        }
         var services = runtime.Serving(app.Name)?.Release.Spec.Services.Select(s => s.Name).ToList() ?? [];
         var state = app.DesiredState == "stopped" ? "stopped"
             : live is null ? "not deployed"

@@ -210,7 +210,7 @@ internal sealed partial class PostgresCluster(
         _process = process;
         try
         {
-            await WaitReadyAsync(process, target, token);
+            await WaitReadyAsync(process, target, user, token);
         }
         catch
         {
@@ -220,7 +220,7 @@ internal sealed partial class PostgresCluster(
         }
     }
 
-    private async Task WaitReadyAsync(ILaunchedProcess process, PostgresTarget target, CancellationToken token)
+    private async Task WaitReadyAsync(ILaunchedProcess process, PostgresTarget target, ClusterUser? user, CancellationToken token)
     {
         var deadline = clock.GetUtcNow() + TimeSpan.FromSeconds(90);
         while (true)
@@ -229,6 +229,22 @@ internal sealed partial class PostgresCluster(
             {
                 throw new UserException("The managed PostgreSQL did not start: " + string.Join(" | ", Output()) +
                     $" (its log is in {Path.Combine(Root, "log")})");
+            }
+            // The superuser's password goes only to a socket the server's own user opened (the port was free when
+            // chosen; an app may have bound it since).
+            var holder = Runtime.ListeningPorts.HolderOf(target.Port, user?.Uid ?? Runtime.ListeningPorts.PlatformUid);
+            if (holder.Kind == Runtime.PortHolderKind.Stranger)
+            {
+                throw new UserException($"The managed PostgreSQL did not start: {holder.Describe(target.Port)}.");
+            }
+            if (holder.Kind == Runtime.PortHolderKind.Nobody)
+            {
+                if (clock.GetUtcNow() > deadline)
+                {
+                    throw new UserException($"The managed PostgreSQL did not listen on port {target.Port} within 90 s (its log is in {Path.Combine(Root, "log")}).");
+                }
+                await Task.Delay(TimeSpan.FromMilliseconds(100), clock, token);
+                continue;
             }
             try
             {

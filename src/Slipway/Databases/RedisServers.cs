@@ -137,7 +137,16 @@ internal sealed partial class RedisServers(
                 await process.DisposeAsync();
                 throw new UserException($"redis-server for {record.App} ({record.Name}) {ExitCodes.Describe(code)} at start; is port {settings.Port} taken?");
             }
-            if (await PingAsync(settings.Port!.Value, keyring.Decrypt(record.SecretEnc), token))
+            // The password goes only to a socket redis-server's own user opened: the port was free when chosen, and
+            // an app may have bound it since.
+            var holder = Runtime.ListeningPorts.HolderOf(settings.Port!.Value, user?.Uid ?? Runtime.ListeningPorts.PlatformUid);
+            if (holder.Kind == Runtime.PortHolderKind.Stranger)
+            {
+                await process.StopAsync(TimeSpan.Zero);
+                await process.DisposeAsync();
+                throw new UserException($"redis-server for {record.App} ({record.Name}) did not start: {holder.Describe(settings.Port.Value)}.");
+            }
+            if (holder.Kind == Runtime.PortHolderKind.Expected && await PingAsync(settings.Port.Value, keyring.Decrypt(record.SecretEnc), token))
             {
                 return process;
             }

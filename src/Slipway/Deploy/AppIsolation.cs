@@ -45,7 +45,7 @@ internal sealed class AppIsolation(HostSupport host, AppUsers users, DeployOptio
             var target = volume.IsRelative ? Path.Combine(release.BuildDir, volume.Path) : volume.Path;
             if (Sandboxed)
             {
-                MountPoint(volume, target);
+                MountPoint(volume, release.BuildDir, target);
                 mounts.Add(new BindMount(dir, target, ReadOnly: false));
             }
             else
@@ -89,19 +89,34 @@ internal sealed class AppIsolation(HostSupport host, AppUsers users, DeployOptio
         }
     }
 
-    // A bind mount needs a directory to mount on; inside the build it is made by the platform (the build is read-only to the app).
-    private static void MountPoint(VolumeSpec volume, string target)
+    // A bind mount needs a directory to mount on; inside the build it is made by the platform (the build is read-only
+    // to the app). The build's files came from the app's user, so no link in it is followed: a directory made through
+    // `ln -s /etc data` would be the platform (root) making directories wherever the build points. One component at a
+    // time, each checked without following links; nothing of the app's user runs in this build meanwhile.
+    private static void MountPoint(VolumeSpec volume, string buildDir, string target)
     {
         if (!volume.IsRelative)
         {
             return;
         }
-        if (File.Exists(target) || (Directory.Exists(target) && new DirectoryInfo(target).LinkTarget is not null))
+        var current = buildDir;
+        foreach (var part in volume.Path.Split('/', StringSplitOptions.RemoveEmptyEntries))
         {
-            throw new DeployFailure("start", $"volumes.{volume.Name}: the build has a file or link at \"{volume.Path}\" where the volume is mounted; " +
-                "remove it from the source or mount the volume at another path. The live version keeps serving", []);
+            current = Path.Combine(current, part);
+            var info = new FileInfo(current);
+            if (info.LinkTarget is not null || (info.Exists && !Directory.Exists(current)))
+            {
+                var at = Path.GetRelativePath(buildDir, current);
+                throw new DeployFailure("start", $"volumes.{volume.Name}: the build has a {(info.LinkTarget is null ? "file" : "symbolic link")} at \"{at}\" " +
+                    $"where the volume \"{volume.Path}\" is mounted; remove it from the source (or from what the build writes) or mount the volume at another path. " +
+                    "The live version keeps serving", []);
+            }
+            if (!Directory.Exists(current))
+            {
+                Directory.CreateDirectory(current);
+            }
         }
-        Directory.CreateDirectory(target);
+        System.Diagnostics.Debug.Assert(current == target);
     }
 
     // Without a sandbox a relative volume is a symbolic link in the build (what the repository had there is replaced, as a mount hides it).

@@ -34,6 +34,14 @@ internal sealed partial class AppRuntime(Supervisor supervisor, Routes routes, P
 
     public ServingSet? Warm(string app) => _warm.TryGetValue(app, out var w) ? w.Set : null;
 
+    /// <summary>The instances a deployment has started that neither serve nor stay warm yet: a rollout's new version
+    /// while it starts and is checked.</summary>
+    public IReadOnlyList<Instance> Starting(string app, string deploymentId)
+    {
+        var known = (Serving(app)?.Instances ?? []).Concat(Warm(app)?.Instances ?? []).ToHashSet();
+        return supervisor.ForDeployment(deploymentId).Where(i => i.Spec.App == app && !known.Contains(i)).ToList();
+    }
+
     /// <summary>Starts every web and worker replica of <paramref name="release"/> on fresh ports.</summary>
     public ServingSet Start(Release release, Func<ServiceSpec, bool>? which = null)
     {

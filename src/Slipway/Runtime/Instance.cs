@@ -205,6 +205,16 @@ internal sealed partial class Instance
             {
                 break;
             }
+            if (result == ProbeResult.Healthy && !Endpoint.Healthy && ListeningPorts.HolderOf(Endpoint.Port, OwnUid) is { Kind: PortHolderKind.Stranger } stranger)
+            {
+                // Whatever answered is not this instance: it never enters the rotation (nor passes the deploy gate).
+                (result, detail) = (ProbeResult.Unhealthy, stranger.Describe(Endpoint.Port));
+                if (detail != explained)
+                {
+                    explained = detail;
+                    Platform($"health check refused: {detail}");
+                }
+            }
             if (result == ProbeResult.Healthy)
             {
                 failures = 0;
@@ -262,6 +272,9 @@ internal sealed partial class Instance
     }
 
     private volatile string? _lastProbeDetail;
+
+    /// <summary>The uid this instance's processes open their sockets as.</summary>
+    private int OwnUid => Spec.Isolation.RunAs?.Uid ?? ListeningPorts.PlatformUid;
 
     /// <summary>Why the instance is not healthy yet, for the deploy gate's timeout message.</summary>
     public string? LastProbeDetail => _lastProbeDetail;

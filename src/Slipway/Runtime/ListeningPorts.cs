@@ -11,8 +11,48 @@ internal static class ListeningPorts
 {
     private const string ListenState = "0A";
 
-    /// <summary>A listening socket: its local address and port, and its inode (to match a process's fds).</summary>
-    public readonly record struct Listener(IPAddress Address, int Port, string Inode);
+    /// <summary>A listening socket: its local address and port, its inode (to match a process's fds) and the uid that
+    /// opened it.</summary>
+    public readonly record struct Listener(IPAddress Address, int Port, string Inode, int Uid = -1);
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "geteuid")]
+    private static extern uint GetEuid();
+
+    /// <summary>The platform's own uid: what the servers it runs without another user open their sockets as.</summary>
+    public static int PlatformUid => (int)GetEuid();
+
+    /// <summary>Who holds a loopback port the platform is about to talk to. A port is chosen free and then released,
+    /// so until the intended process binds it any local user may bind it first (apps run as other users, and
+    /// nothing stops a bind): before trusting what answers there (with traffic, a health verdict or a password),
+    /// the platform checks that the socket was opened by the uid it started. Reads /proc/net/tcp and tcp6.</summary>
+    public static PortHolder HolderOf(int port, int expectedUid, IPAddress? dialed = null) =>
+        HolderOf(ReadAll(), port, expectedUid, dialed ?? IPAddress.Loopback);
+
+    /// <summary><see cref="HolderOf(int, int, IPAddress?)"/> for known listeners (pure, for tests).</summary>
+    public static PortHolder HolderOf(IEnumerable<Listener> listeners, int port, int expectedUid, IPAddress dialed)
+    {
+        var owners = listeners.Where(l => l.Port == port && Accepts(l.Address, dialed)).Select(l => l.Uid).Distinct().ToList();
+        return owners.Count == 0 ? PortHolder.Nobody
+            : owners.All(uid => uid == expectedUid) ? new PortHolder(PortHolderKind.Expected, expectedUid)
+            : new PortHolder(PortHolderKind.Stranger, owners.First(uid => uid != expectedUid));
+    }
+
+    private static List<Listener> ReadAll()
+    {
+        var listeners = new List<Listener>();
+        foreach (var (table, ipv6) in (ReadOnlySpan<(string, bool)>)[("/proc/net/tcp", false), ("/proc/net/tcp6", true)])
+        {
+            try
+            {
+                listeners.AddRange(Parse(File.ReadAllText(table), ipv6));
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // No IPv6 on this machine: nothing listens there.
+            }
+        }
+        return listeners;
+    }
 
     /// <summary>The sockets the processes of group <paramref name="processGroup"/> listen on; null when /proc
     /// cannot tell (no member found, or a member's fds not readable).</summary>
@@ -43,21 +83,7 @@ internal static class ListeningPorts
         {
             return null;
         }
-        var listeners = new List<Listener>();
-        foreach (var (table, ipv6) in (ReadOnlySpan<(string, bool)>)[("/proc/net/tcp", false), ("/proc/net/tcp6", true)])
-        {
-            string text;
-            try
-            {
-                text = File.ReadAllText(table);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                continue;
-            }
-            listeners.AddRange(Parse(text, ipv6).Where(l => inodes.Contains(l.Inode)));
-        }
-        return listeners.OrderBy(l => l.Port).ToList();
+        return ReadAll().Where(l => inodes.Contains(l.Inode)).OrderBy(l => l.Port).ToList();
     }
 
     /// <summary>Why a health check dialing <paramref name="dialed"/>:<paramref name="expected"/> cannot connect, as
@@ -103,7 +129,8 @@ internal static class ListeningPorts
             if (colon > 0 && int.TryParse(fields[1][(colon + 1)..], NumberStyles.HexNumber, CultureInfo.InvariantCulture, out var port) &&
                 Address(fields[1][..colon], ipv6) is { } address)
             {
-                yield return new Listener(address, port, fields[9]);
+                yield return new Listener(address, port, fields[9],
+                    int.TryParse(fields[7], NumberStyles.None, CultureInfo.InvariantCulture, out var uid) ? uid : -1);
             }
         }
     }
@@ -163,4 +190,17 @@ internal static class ListeningPorts
             }
         }
     }
+}
+
+internal enum PortHolderKind { Nobody, Expected, Stranger }
+
+/// <summary>Who listens on a port: nobody yet, the uid the platform started there, or a stranger (its uid).</summary>
+internal readonly record struct PortHolder(PortHolderKind Kind, int Uid)
+{
+    public static readonly PortHolder Nobody = new(PortHolderKind.Nobody, -1);
+
+    /// <summary>What a user is told when a stranger holds the port.</summary>
+    public string Describe(int port) =>
+        $"port {port} is held by a process of another user (uid {Uid}), not by the process the platform started there; " +
+        "it gets no traffic, health verdict or password. Another app (or a local user) bound it first: see `slipway ps` and `ss -ltnp 'sport = :" + port + "'`";
 }

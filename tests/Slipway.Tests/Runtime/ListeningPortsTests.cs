@@ -22,11 +22,11 @@ public sealed class ListeningPortsTests
     public void Tcp_and_tcp6_tables_give_each_listening_sockets_address_port_and_inode()
     {
         ListeningPorts.Parse(Tcp, ipv6: false).Should().Equal(
-            new ListeningPorts.Listener(IPAddress.Loopback, 8080, "111"),
-            new ListeningPorts.Listener(IPAddress.Any, 3000, "222"));
+            new ListeningPorts.Listener(IPAddress.Loopback, 8080, "111", 1000),
+            new ListeningPorts.Listener(IPAddress.Any, 3000, "222", 1000));
         ListeningPorts.Parse(Tcp6, ipv6: true).Should().Equal(
-            new ListeningPorts.Listener(IPAddress.IPv6Loopback, 8081, "444"),
-            new ListeningPorts.Listener(IPAddress.IPv6Any, 8082, "555"));
+            new ListeningPorts.Listener(IPAddress.IPv6Loopback, 8081, "444", 1000),
+            new ListeningPorts.Listener(IPAddress.IPv6Any, 8082, "555", 1000));
     }
 
     [Fact]
@@ -44,5 +44,23 @@ public sealed class ListeningPortsTests
             .Be("nothing listens on port 41234 ($PORT); the app listens on 8080 instead: have it listen on the PORT environment variable");
         ListeningPorts.Explain([], 41234, loopback).Should().Be("nothing listens on port 41234 ($PORT) yet, nor on any other port");
         ListeningPorts.Explain(null, 41234, loopback).Should().BeNull("unreadable /proc says nothing, not \"nothing listens\"");
+    }
+
+    [Fact]
+    public void A_port_is_held_by_the_expected_user_only_when_every_socket_that_accepts_loopback_there_is_its_own()
+    {
+        var loopback = IPAddress.Loopback;
+        ListeningPorts.Listener[] own = [new(IPAddress.Loopback, 8080, "1", 700_000_001)];
+        ListeningPorts.HolderOf(own, 8080, 700_000_001, loopback).Kind.Should().Be(PortHolderKind.Expected);
+        ListeningPorts.HolderOf(own, 8081, 700_000_001, loopback).Should().Be(PortHolder.Nobody);
+
+        var squatted = ListeningPorts.HolderOf([new(IPAddress.IPv6Any, 8080, "2", 700_000_002)], 8080, 700_000_001, loopback);
+        squatted.Should().Be(new PortHolder(PortHolderKind.Stranger, 700_000_002), ":: accepts 127.0.0.1, so a dual-stack squatter counts");
+        squatted.Describe(8080).Should().StartWith("port 8080 is held by a process of another user (uid 700000002)");
+
+        ListeningPorts.HolderOf([new(IPAddress.IPv6Loopback, 8080, "3", 700_000_002), .. own], 8080, 700_000_001, loopback).Kind
+            .Should().Be(PortHolderKind.Expected, "a socket on ::1 does not get the platform's 127.0.0.1 connections");
+        ListeningPorts.HolderOf([new(IPAddress.Any, 8080, "4", 0), .. own], 8080, 700_000_001, loopback).Kind
+            .Should().Be(PortHolderKind.Stranger, "any other owner among the sockets there is one too many");
     }
 }

@@ -117,6 +117,94 @@ public sealed class SandboxProbeTests
         refused.Err.Should().Contain("mounted at /data/uploads by the live deployment");
     }
 
+    [SandboxFact]
+    public async Task A_link_the_build_leaves_where_a_volume_is_mounted_fails_the_deploy_and_the_platform_makes_nothing_where_it_points()
+    {
+        var outside = OutsideTmp();
+        try
+        {
+            await using var platform = await TestPlatform.StartAsync();
+            var app = EnvApp.Create(build: $"ln -s {outside} data");
+            TestApps.EditManifest(app, manifest => manifest["volumes"] = new System.Text.Json.Nodes.JsonObject { ["uploads"] = "data/uploads" });
+
+            var deploy = await platform.DeployAsync(app, "linked");
+
+            deploy.ExitCode.Should().NotBe(0);
+            (deploy.Out + deploy.Err).Should().Contain("volumes.uploads: the build has a symbolic link at \"data\"");
+            Directory.Exists(Path.Combine(outside, "uploads")).Should().BeFalse("the platform (root) must not create directories where the app's link points");
+            Directory.EnumerateFileSystemEntries(outside).Should().BeEmpty();
+        }
+        finally
+        {
+            Directory.Delete(Path.GetDirectoryName(outside)!, recursive: true);
+        }
+    }
+
+    [SandboxFact]
+    public async Task An_app_that_binds_another_apps_instance_port_first_gets_no_health_verdict_and_no_traffic()
+    {
+        await using var platform = await TestPlatform.StartAsync();
+        (await platform.DeployAsync(SquatterApp(), "squatter")).ExitCode.Should().Be(0);
+        // The victim listens only after a few seconds: the squatter binds its port first, as a malicious app racing
+        // the platform's port choice would.
+        var victim = EnvApp.Create();
+        TestApps.EditManifest(victim, manifest =>
+        {
+            var web = manifest["services"]!["web"]!;
+            web["start"] = "sleep 6; exec node server.js";
+            web["replicas"] = 1;
+        });
+        var deploy = platform.DeployAsync(victim, "victim");
+        var port = 0;
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (port == 0 && DateTime.UtcNow < deadline && !deploy.IsCompleted)
+        {
+            await Task.Delay(100);
+            var status = await platform.CliAsync("status", "--app", "victim", "--json");
+            if (status.ExitCode == 0 && JsonDocument.Parse(status.Out).RootElement.TryGetProperty("instances", out var instances))
+            {
+                port = instances.EnumerateArray().Where(i => i.GetProperty("role").GetString() == "new")
+                    .Select(i => i.TryGetProperty("port", out var p) && p.ValueKind == JsonValueKind.Number ? p.GetInt32() : 0).FirstOrDefault(p => p > 0);
+            }
+        }
+        port.Should().BePositive("`status` shows the new version's instance, and its port, while it starts");
+        var squat = await JsonAsync(platform, "squatter", $"/squat?port={port}");
+        squat.GetProperty("listening").GetBoolean().Should().BeTrue(squat.ToString());
+
+        var result = await deploy;
+
+        result.ExitCode.Should().NotBe(0, "what answered on the port is another app: it must not pass the gate");
+        var logs = await platform.LogsContainingAsync("held by a process of another user", "--app", "victim");
+        logs.Out.Should().Contain($"port {port} is held by a process of another user (uid ");
+        using var response = await platform.GetAsync("victim");
+        (await response.Content.ReadAsStringAsync()).Should().NotContain("squatted", "the edge never routes to the squatter");
+        (await JsonAsync(platform, "squatter", "/hits")).GetProperty("health").GetInt32().Should().BePositive("the squatter did answer the probe, and was refused anyway");
+    }
+
+    /// <summary>An app that, asked to, listens on a port it was not given and answers every request 200.</summary>
+    private static string SquatterApp()
+    {
+        var dir = TempDirs.Create("squatter");
+        File.WriteAllText(Path.Combine(dir, "server.js"), """
+            const http = require('http');
+            let health = 0;
+            const squat = (req, res) => { if (req.headers['user-agent'] === 'slipway-health/1') health++; res.end('squatted'); };
+            http.createServer((req, res) => {
+              const url = new URL(req.url, 'http://x');
+              if (url.pathname === '/squat') {
+                const s = http.createServer(squat);
+                s.on('error', (e) => res.end(JSON.stringify({ listening: false, error: e.code })));
+                s.listen(Number(url.searchParams.get('port')), '127.0.0.1', () => res.end(JSON.stringify({ listening: true })));
+                return;
+              }
+              if (url.pathname === '/hits') { res.end(JSON.stringify({ health })); return; }
+              res.end('ok');
+            }).listen(process.env.PORT, process.env.HOST);
+            """);
+        File.WriteAllText(Path.Combine(dir, "slipway.json"), "{ \"services\": { \"web\": { \"start\": \"node server.js\" } } }");
+        return dir;
+    }
+
     private static string Memory(string size) => $", \"resources\": {{ \"memory\": \"{size}\" }}";
 
     /// <summary>DATA under a parent only root may enter (0700, as mktemp makes them): the app's user must still reach

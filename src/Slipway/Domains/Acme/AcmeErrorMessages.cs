@@ -8,6 +8,9 @@ namespace Slipway.Domains.Acme;
 /// cause this machine's owner can act on), what to do, and the CA's own detail. Pure: tests check the words.</summary>
 internal static class AcmeErrorMessages
 {
+    // How CAs word a name that does not resolve, inside a "connection" problem.
+    private static readonly string[] DnsWords = ["could not resolve", "NXDOMAIN", "no valid A", "DNS problem", "no such host"];
+
     /// <summary>A problem the CA answered with. <paramref name="doing"/> says what was being done ("ordering a
     /// certificate for a.example"); <paramref name="host"/> is the name being validated, when it is one.</summary>
     public static string Describe(string doing, AcmeProblem problem, string? host, TimeSpan? retryAfter, DateTimeOffset now)
@@ -53,7 +56,7 @@ internal static class AcmeErrorMessages
     {
         var name = host ?? "the name";
         var said = string.IsNullOrWhiteSpace(problem.Detail) ? "" : $" (the CA said: {problem.Detail.Trim()})";
-        var cause = problem.ShortType switch
+        var cause = Kind(problem) switch
         {
             "dns" => $"{name} does not resolve for the CA. Point an A or AAAA record of {name} at this machine, " +
                 $"wait for it to propagate, and try again.",
@@ -84,6 +87,13 @@ internal static class AcmeErrorMessages
         };
         return cause + said;
     }
+
+    /// <summary>The problem type, except that a connection failure whose detail says the name did not resolve is a DNS
+    /// problem (Pebble reports it so; Let's Encrypt says "dns" itself).</summary>
+    private static string? Kind(AcmeProblem problem) =>
+        problem.ShortType == "connection" && problem.Detail is { } detail && DnsWords.Any(word => detail.Contains(word, StringComparison.OrdinalIgnoreCase))
+            ? "dns"
+            : problem.ShortType;
 
     private static TimeSpan RoundUp(TimeSpan wait) => TimeSpan.FromSeconds(Math.Ceiling(wait.TotalSeconds));
 }

@@ -71,17 +71,6 @@ internal sealed class AcmeAccountKey : IDisposable
     /// <summary>An ES256 signature: r and s, 32 bytes each (IEEE P1363, as JWS wants it, not DER).</summary>
     public byte[] Sign(ReadOnlySpan<byte> data) => _key.SignData(data, HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
 
-    public bool Verify(ReadOnlySpan<byte> data, ReadOnlySpan<byte> signature) =>
-        _key.VerifyData(data, signature, HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
-
-    /// <summary>Whether <paramref name="other"/> is the same public key.</summary>
-    public bool SamePublicKey(ECDsa other)
-    {
-        var mine = _key.ExportParameters(false).Q;
-        var theirs = other.ExportParameters(false).Q;
-        return mine.X!.AsSpan().SequenceEqual(theirs.X) && mine.Y!.AsSpan().SequenceEqual(theirs.Y);
-    }
-
     public override string ToString() => $"P-256 key {Thumbprint}";
 
     public void Dispose() => _key.Dispose();

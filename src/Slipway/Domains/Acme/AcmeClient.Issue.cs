@@ -85,8 +85,8 @@ internal sealed partial class AcmeClient
             throw AuthorizationFailed(authorization, null);
         }
         var challenge = Choose(authorization, solver)
-            ?? throw new AcmeException($"ACME: validating {host} failed: {Ca} offers {string.Join(", ", authorization.Challenges.Select(c => c.Type))} " +
-                $"and this machine answers {string.Join(", ", solver.Supports.Order(StringComparer.Ordinal))}" +
+            ?? throw new AcmeException($"ACME: validating {host} failed: the CA offers {string.Join(", ", authorization.Challenges.Select(c => c.Type))} " +
+                $"for it and this machine answers only {string.Join(", ", solver.Supports.Order(StringComparer.Ordinal))}" +
                 (authorization.Wildcard ? " (a wildcard name needs dns-01, which Slipway does not do: list each name instead)." : "."), null);
         var keyAuthorization = KeyAuthorization(challenge.Token);
         try

@@ -56,7 +56,7 @@ internal static class AcmeErrorMessages
     {
         var name = host ?? "the name";
         var said = string.IsNullOrWhiteSpace(problem.Detail) ? "" : $" (the CA said: {problem.Detail.Trim()})";
-        var cause = Kind(problem) switch
+        var cause = Kind(problem, host) switch
         {
             "dns" => $"{name} does not resolve for the CA. Point an A or AAAA record of {name} at this machine, " +
                 $"wait for it to propagate, and try again.",
@@ -68,7 +68,10 @@ internal static class AcmeErrorMessages
                 $"this machine directly (no TLS-terminating proxy or CDN in front) and that DNS for {name} points here.",
             "incorrectResponse" or "unauthorized" when host is not null =>
                 $"the answer the CA fetched for {name} was not this machine's. Check that DNS for {name} points at this machine " +
-                "(not an old server, a proxy or a CDN) and that nothing else answers /.well-known/acme-challenge/.",
+                "(not an old server, a proxy or a CDN) and that nothing else answers the challenge (/.well-known/acme-challenge/ on port 80, " +
+                "acme-tls/1 on port 443).",
+            "eab" => "the CA refused the External Account Binding: the key id or the HMAC key is not one it issued, or was used already. " +
+                "Set them again exactly as the CA shows them (slipway acme set --eab-kid ID, the HMAC key on stdin).",
             "unauthorized" => "the CA refused this account for the request. Check the account key and its External Account Binding.",
             "rateLimited" => retryAfter is { } wait
                 ? $"the CA's rate limit is reached; retry after {UtcTime.Format(now + wait)} (in {Durations.Format(RoundUp(wait))})."
@@ -88,12 +91,23 @@ internal static class AcmeErrorMessages
         return cause + said;
     }
 
-    /// <summary>The problem type, except that a connection failure whose detail says the name did not resolve is a DNS
-    /// problem (Pebble reports it so; Let's Encrypt says "dns" itself).</summary>
-    private static string? Kind(AcmeProblem problem) =>
-        problem.ShortType == "connection" && problem.Detail is { } detail && DnsWords.Any(word => detail.Contains(word, StringComparison.OrdinalIgnoreCase))
-            ? "dns"
-            : problem.ShortType;
+    /// <summary>The problem type, with two corrections from the CA's detail: a validation that failed because the name
+    /// did not resolve is a DNS problem (Pebble reports it as connection or malformed; Let's Encrypt says "dns"), and
+    /// an unauthorized newAccount that names the external account binding is an EAB problem.</summary>
+    private static string? Kind(AcmeProblem problem, string? host)
+    {
+        var detail = problem.Detail ?? "";
+        if (host is not null && problem.ShortType is "connection" or "malformed"
+            && DnsWords.Any(word => detail.Contains(word, StringComparison.OrdinalIgnoreCase)))
+        {
+            return "dns";
+        }
+        if (problem.ShortType == "unauthorized" && detail.Contains("external account", StringComparison.OrdinalIgnoreCase))
+        {
+            return "eab";
+        }
+        return problem.ShortType;
+    }
 
     private static TimeSpan RoundUp(TimeSpan wait) => TimeSpan.FromSeconds(Math.Ceiling(wait.TotalSeconds));
 }

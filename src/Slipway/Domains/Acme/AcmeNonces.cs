@@ -34,12 +34,4 @@ internal sealed class AcmeNonces
             return last.Value;
         }
     }
-
-    public void Clear()
-    {
-        lock (_gate)
-        {
-            _nonces.Clear();
-        }
-    }
 }

@@ -14,6 +14,7 @@ public sealed class AcmeErrorMessagesTests
     [InlineData("caa", "CAA record for shop.example prevents issuance", "a CAA record of shop.example forbids this CA to issue for it. Add a CAA record allowing this CA")]
     [InlineData("connection", "Timeout during connect (likely firewall problem)", "the CA could not reach port 80/443 of this machine for shop.example. Check the firewall")]
     [InlineData("connection", "Get \"http://shop.example/x\": could not resolve URL", "shop.example does not resolve for the CA")]
+    [InlineData("malformed", "Could not resolve URL \"shop.example\"", "shop.example does not resolve for the CA")]
     [InlineData("unauthorized", "Invalid response from http://shop.example/.well-known/acme-challenge/x: 404", "the answer the CA fetched for shop.example was not this machine's")]
     [InlineData("tls", "remote error: tls: handshake failure", "TLS connection to port 443 of this machine for shop.example failed")]
     public void Validation_failures_name_the_cause_and_the_fix_and_quote_the_CA(string type, string detail, string expected)
@@ -21,6 +22,15 @@ public sealed class AcmeErrorMessagesTests
         var message = AcmeErrorMessages.Describe("validating shop.example by http-01", Problem(type, detail), "shop.example", null, Now);
 
         message.Should().StartWith("ACME: validating shop.example by http-01 failed: ").And.Contain(expected).And.EndWith($"(the CA said: {detail})");
+    }
+
+    [Fact]
+    public void A_refused_binding_says_to_set_the_EAB_credentials_again_and_other_refusals_do_not()
+    {
+        AcmeErrorMessages.Describe("registering an account", Problem("unauthorized", "external account binding JWS verification error"), null, null, Now)
+            .Should().Contain("refused the External Account Binding").And.Contain("--eab-kid");
+        AcmeErrorMessages.Describe("registering an account", Problem("unauthorized", "account is deactivated"), null, null, Now)
+            .Should().NotContain("refused the External Account Binding").And.Contain("refused this account");
     }
 
     [Fact]

@@ -46,7 +46,8 @@ public sealed class ExternalAccountBindingTests(EabPebbleFixture fixture) : ICla
 
         failure.Which.Status.Should().NotBeNull();
         ((int)failure.Which.Status!).Should().BeInRange(400, 499);
-        failure.Which.Message.Should().NotContain(wrongKey).And.NotContain(EabPebbleFixture.HmacKey);
+        failure.Which.Message.Should().Contain("refused the External Account Binding").And.Contain("--eab-kid")
+            .And.NotContain(wrongKey).And.NotContain(EabPebbleFixture.HmacKey);
         new AcmeExternalAccountBinding(EabPebbleFixture.KeyId, wrongKey).ToString().Should().NotContain(wrongKey);
     }
 }

@@ -8,7 +8,7 @@ internal sealed partial class AcmeClient
 {
     /// <summary>Gets a certificate for <paramref name="hosts"/> from start to end:
     ///
-    ///   (account: find it, else register)            ─ EnsureAccountAsync, once
+    ///   (before: the account, EnsureAccountAsync or a known AccountUrl)
     ///   newOrder (replaces) ─► each authorization: pending?
     ///        └─► choose http-01 (else tls-alpn-01) ─► solver.Present ─► respond ─► poll ─► solver.Cleanup (always)
     ///   order ready ─► new P-256 key + CSR ─► finalize ─► poll ─► download the chain ─► AcmeCertificate

@@ -15,6 +15,7 @@ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/n
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 command -v bwrap >/dev/null 2>&1 || need+=(bubblewrap)        # apps run sandboxed
 command -v nft >/dev/null 2>&1 || need+=(nftables)            # per-app port firewall
+command -v pebble >/dev/null 2>&1 || need+=(pebble)             # ACME tests: pebble and pebble-challtestsrv
 if [ ${#need[@]} -gt 0 ]; then
   echo "test.sh: installing ${need[*]}" >&2
   sudo_cmd=""; [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"

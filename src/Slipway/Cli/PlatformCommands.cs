@@ -60,16 +60,24 @@ internal static class PlatformCommands
         };
         var acmeStaging = new Option<bool>("--acme-staging") { Description = "Use Let's Encrypt's staging directory (test certificates browsers do not trust)" };
         var acmeEmail = new Option<string>("--acme-email") { Description = "Contact address for the certificate authority (kept, like 'slipway acme set --email')" };
+        var acmeCaRoot = new Option<string>("--acme-ca-root")
+        {
+            Description = "PEM file of the root that signs your private ACME CA's own HTTPS (step-ca, Pebble); default: the system's roots",
+        };
         var command = new Command("server", "Run the platform in the foreground (for systemd); Ctrl+C or SIGTERM stops it and its apps")
         {
             HttpPort, listen, apiPort, warm, keep, cache, HttpsPort, trusted, noAccessLog, databasesDir, platformHost, cliFile, isolation,
-            acmeDirectory, acmeStaging, acmeEmail,
+            acmeDirectory, acmeStaging, acmeEmail, acmeCaRoot,
         };
         command.SetAction((parse, token) => cli.RunAsync(async () =>
         {
             if (!Durations.TryParse(parse.GetValue(warm)!, out var warmWindow))
             {
                 throw new UserException($"--warm-window '{parse.GetValue(warm)}' is not a duration like 10m or 0s.");
+            }
+            if (parse.GetValue(acmeStaging) && parse.GetValue(acmeDirectory) is { } both)
+            {
+                throw new UserException($"--acme-staging and --acme-directory {both} name two CAs: keep one (--acme-staging is {Domains.AcmeSettings.LetsEncryptStaging}).");
             }
             var options = new PlatformOptions
             {
@@ -89,6 +97,7 @@ internal static class PlatformCommands
                 Isolation = parse.GetValue(isolation) != "off",
                 AcmeDirectory = parse.GetValue(acmeStaging) ? Domains.AcmeSettings.LetsEncryptStaging : parse.GetValue(acmeDirectory),
                 AcmeEmail = parse.GetValue(acmeEmail),
+                AcmeCaRoot = parse.GetValue(acmeCaRoot) is { } root ? Path.GetFullPath(root) : null,
             };
             await using var app = PlatformHost.Build(options);
             try

@@ -90,11 +90,33 @@ internal sealed class AcmeConfiguration(DomainStore store, Keyring keyring)
     public (string KeyPem, string? Url)? Account =>
         store.Setting(AcmeSettings.AccountKeyKey) is { } sealedKey ? (keyring.Decrypt(sealedKey), store.Setting(AcmeSettings.AccountUrlKey)) : null;
 
-    public void SaveAccount(string keyPem, string url) => store.SetSettings(new Dictionary<string, string?>
+    /// <summary>Keeps the account key (and URL once registered) for the CA of <paramref name="forSettings"/>; nothing when
+    /// the directory or EAB changed meanwhile (`acme set` during an order): that account belongs to the old CA.</summary>
+    public void SaveAccount(string keyPem, string? url, AcmeSettings forSettings)
     {
-        [AcmeSettings.AccountKeyKey] = keyring.Encrypt(keyPem),
-        [AcmeSettings.AccountUrlKey] = url,
-    });
+        lock (_gate)
+        {
+            var now = Current;
+            if (now.Directory != forSettings.Directory || now.EabKid != forSettings.EabKid)
+            {
+                return;
+            }
+            store.SetSettings(new Dictionary<string, string?>
+            {
+                [AcmeSettings.AccountKeyKey] = keyring.Encrypt(keyPem),
+                [AcmeSettings.AccountUrlKey] = url,
+            });
+        }
+    }
+
+    /// <summary>Forgets the account's URL, keeping its key: the CA said it does not know the account any more.</summary>
+    public void ForgetAccountUrl()
+    {
+        lock (_gate)
+        {
+            store.SetSettings(new Dictionary<string, string?> { [AcmeSettings.AccountUrlKey] = null });
+        }
+    }
 
     private static bool IsBase64Url(string text) =>
         text.Length > 0 && text.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '=');

@@ -16,6 +16,7 @@ internal sealed record AcmeSettings(string Directory, string? Email, string? Eab
     public const string EabHmacKey = "eab_hmac";
     public const string AccountKeyKey = "account_key";
     public const string AccountUrlKey = "account_url";
+    public const string ServerFlagsKey = "server_flags"; // the --acme-* flags of the last start that applied them
 
     /// <summary>Values sealed under the master key.</summary>
     public static readonly string[] SealedKeys = [EabHmacKey, AccountKeyKey];

@@ -9,4 +9,11 @@ internal sealed class DomainsOptions
     /// <summary>ACME settings given as `server` flags: written to the persisted settings at start when set.</summary>
     public string? AcmeDirectory { get; set; }
     public string? AcmeEmail { get; set; }
+
+    /// <summary>Roots trusted for the ACME directory's own HTTPS besides the system's (`server --acme-ca-root`): a
+    /// private CA such as step-ca or Pebble. Empty: the system's roots only.</summary>
+    public IReadOnlyList<System.Security.Cryptography.X509Certificates.X509Certificate2> AcmeCaRoots { get; set; } = [];
+
+    /// <summary>Polling and timeouts of the ACME client; null: its defaults.</summary>
+    public Acme.AcmeClientOptions? AcmeClient { get; set; }
 }

@@ -5,8 +5,9 @@ namespace Slipway.Domains;
 internal static class DomainsRegistration
 {
     /// <summary>Custom domains and their certificates. Reads <see cref="DomainsOptions"/>, which the host registers.
-    /// The issuer runs only when the edge terminates TLS (a certificate store exists) and a CA is registered.</summary>
-    public static IServiceCollection AddDomains(this IServiceCollection services)
+    /// With <paramref name="certificates"/> (the edge terminates TLS: a certificate store exists) the issuer gets
+    /// every domain a certificate from the ACME CA of the settings, and renews it.</summary>
+    public static IServiceCollection AddDomains(this IServiceCollection services, bool certificates)
     {
         services.AddSingleton<DomainStore>();
         services.AddSingleton<AcmeConfiguration>();
@@ -15,6 +16,14 @@ internal static class DomainsRegistration
         services.AddSingleton<State.ISealedRows, DomainRows>();
         services.AddSingleton<State.IAppRows, DomainRows>();
         services.AddHostedService<DomainsStartup>();
+        // After DomainsStartup: the issuer's first round reads the settings the server's flags gave.
+        if (certificates)
+        {
+            services.AddSingleton<Acme.IAcmeChallengeSolver, EdgeChallengeSolver>();
+            services.AddSingleton<ICertificateAuthority, AcmeCertificateAuthority>();
+            services.AddSingleton<CertificateIssuer>();
+            services.AddHostedService(sp => sp.GetRequiredService<CertificateIssuer>());
+        }
         return services;
     }
 }

@@ -68,6 +68,12 @@ internal sealed record PlatformOptions
     /// <summary>The contact address given to the CA (persisted like `slipway acme set --email`).</summary>
     public string? AcmeEmail { get; init; }
 
+    /// <summary>A PEM file of roots to trust for the ACME directory's HTTPS (a private CA); null: the system's roots.</summary>
+    public string? AcmeCaRoot { get; init; }
+
+    /// <summary>Polling and timeouts of the ACME client (tests shorten them); null: its defaults.</summary>
+    public Domains.Acme.AcmeClientOptions? AcmeClient { get; init; }
+
     /// <summary>How often the certificate issuer looks for due issuance and renewals.</summary>
     public TimeSpan CertificateTick { get; init; } = TimeSpan.FromMinutes(1);
 

@@ -81,7 +81,7 @@ internal static class ServiceRegistration
         services.AddDeploy();
         services.AddSingleton<AppViews>();
         services.AddSlipwayAccess();
-        services.AddDomains();
+        services.AddDomains(certificates: options.HttpsPort is not null);
 
         // Order matters: the edge listens before recovery routes apps to it; on shutdown (reverse order)
         // recovery stops every instance before the edge closes.

@@ -68,6 +68,8 @@ internal static class SubsystemOptions
             {
                 o.AcmeDirectory = options.AcmeDirectory;
                 o.AcmeEmail = options.AcmeEmail;
+                o.AcmeCaRoots = Domains.AcmeCaRoots.Load(options.AcmeCaRoot);
+                o.AcmeClient = options.AcmeClient;
                 o.Tick = options.CertificateTick;
             })
             .Validate(o => o.Tick > TimeSpan.Zero, "the certificate tick must be positive.");

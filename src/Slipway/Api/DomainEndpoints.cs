@@ -54,6 +54,14 @@ internal static class DomainEndpoints
             return Dto(domains.Remove(host));
         }).RequireSignedIn("domains.remove");
 
+        api.MapPost("/v1/domains/{host}/renew", (string host, CustomDomains domains, HttpContext context) =>
+        {
+            var domain = domains.View(domains.Require(host));
+            AccessControl.Demand(context, Permission.ManageDomains, domain.App, "domains.renew");
+            AccessControl.AuditDetail(context, domain.Host);
+            return Dto(domains.RenewNow(host));
+        }).RequireSignedIn("domains.renew");
+
         api.MapGet("/v1/domains/{host}/check", async (string host, Deploy.DeployOptions platform, CancellationToken token) =>
             await DomainCheck.RunAsync(DomainNames.Normalize(host, platform.PlatformHost), token))
             .RequireSignedIn("domains.check");

@@ -14,6 +14,7 @@ internal static class DomainCommands
         domains.Subcommands.Add(Add(cli));
         domains.Subcommands.Add(List(cli));
         domains.Subcommands.Add(Remove(cli));
+        domains.Subcommands.Add(Renew(cli));
         domains.Subcommands.Add(Check(cli));
         yield return domains;
         var acme = new Command("acme", "Where certificates come from: the ACME directory, contact email, External Account Binding");
@@ -97,6 +98,24 @@ internal static class DomainCommands
             var domain = await api.DeleteAsync<DomainDto>($"v1/domains/{Uri.EscapeDataString(parse.GetValue(host)!)}", token);
             cli.Print(parse, domain, d => cli.Out.WriteLine($"Removed {d.Host}: the edge no longer routes it" +
                 (d.Certificate == "manual" ? " (the certificate you copied in stays: slipway certs rm " + d.Host + ")." : ".")));
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command Renew(CliContext cli)
+    {
+        var host = new Argument<string>("host") { Description = "The domain whose certificate to order again" };
+        var command = new Command("renew", "Order a new certificate now (after fixing DNS, or to replace one); the current one serves until then")
+        {
+            host, CliContext.JsonOutput,
+        };
+        command.SetAction((parse, token) => cli.RunAsync(async () =>
+        {
+            using var api = cli.Api(parse);
+            var domain = await api.PostAsync<DomainDto>($"v1/domains/{Uri.EscapeDataString(parse.GetValue(host)!)}/renew", new { }, token);
+            cli.Print(parse, domain, d => cli.Out.WriteLine(
+                $"Ordering a new certificate for {d.Host} in the background; `slipway domains ls` shows when it is issued, or why not."));
             return 0;
         }));
         return command;

@@ -237,7 +237,7 @@ internal sealed partial class PostgresCluster(
             {
                 throw new UserException($"The managed PostgreSQL did not start: {holder.Describe(target.Port)}.");
             }
-            if (holder.Kind == Runtime.PortHolderKind.Nobody)
+            if (holder.Kind == Runtime.PortHolderKind.Nobody && !process.Exited.IsCompleted)
             {
                 if (clock.GetUtcNow() > deadline)
                 {

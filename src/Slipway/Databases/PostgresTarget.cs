@@ -18,6 +18,9 @@ internal sealed record PostgresTarget(string Server, string Host, int Port, stri
         Database = database ?? AdminDatabase,
         // No pool: a connection from before a server restart would fail its first command.
         Pooling = false,
+        // The managed cluster authenticates with SCRAM only: a process that took its port while it was down and asks
+        // for the password in clear text gets nothing.
+        RequireAuth = Server == DatabaseRecord.Managed ? "ScramSHA256" : null,
         Timeout = 15,
         CommandTimeout = 0,
     }.ConnectionString;

@@ -146,7 +146,7 @@ internal sealed partial class RedisServers(
                 await process.DisposeAsync();
                 throw new UserException($"redis-server for {record.App} ({record.Name}) did not start: {holder.Describe(settings.Port.Value)}.");
             }
-            if (holder.Kind == Runtime.PortHolderKind.Expected && await PingAsync(settings.Port.Value, keyring.Decrypt(record.SecretEnc), token))
+            if (holder.Kind is Runtime.PortHolderKind.Expected or Runtime.PortHolderKind.Unknown && await PingAsync(settings.Port.Value, keyring.Decrypt(record.SecretEnc), token))
             {
                 return process;
             }
@@ -195,7 +195,8 @@ internal sealed partial class RedisServers(
         try
         {
             var reply = await RespClient.CommandsAsync(port, [["AUTH", password], ["PING"]], token);
-            return reply.Count == 2 && reply[1] == "PONG";
+            // AUTH must succeed itself: a server that refuses it but answers PING is not the one with this password.
+            return reply.Count == 2 && reply[0] == "OK" && reply[1] == "PONG";
         }
         catch (SocketException)
         {

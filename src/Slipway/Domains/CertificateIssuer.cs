@@ -66,6 +66,7 @@ internal sealed partial class CertificateIssuer(CustomDomains domains, DomainSto
     /// <summary>One pass over every domain: what is due is done now, in host order.</summary>
     public async Task RunOnceAsync(CancellationToken cancellationToken)
     {
+        RemoveDestroyedCertificates();
         foreach (var domain in store.List())
         {
             var now = clock.GetUtcNow();
@@ -138,6 +139,21 @@ internal sealed partial class CertificateIssuer(CustomDomains domains, DomainSto
             // Renewal information is advice: without it the certificate renews at its planned time.
             store.RecordRenewalInfo(domain.Host, now, planned);
             LogRenewalInfoFailed(domain.Host, e.Message);
+        }
+    }
+
+    // Certificates issued for the domains of a destroyed environment: deleted unless the name was given a certificate
+    // of its own since (copied in, or issued again for a new domain of the same name).
+    private void RemoveDestroyedCertificates()
+    {
+        foreach (var (host, thumbprint) in store.CertificatesToRemove())
+        {
+            if (certificates.Find(host) is { } served && served.Thumbprint == thumbprint && string.Equals(served.Host, host, StringComparison.OrdinalIgnoreCase)
+                && store.Find(host) is null)
+            {
+                certificates.Remove(host);
+            }
+            store.CertificateRemoved(host, thumbprint);
         }
     }
 

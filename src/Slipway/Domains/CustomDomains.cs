@@ -104,6 +104,28 @@ internal sealed class CustomDomains(DomainStore domains, Store store, AppHosts h
         }
     }
 
+    /// <summary>Orders a new certificate for the domain now, whatever its renewal time or backoff (after fixing DNS, or
+    /// to replace a certificate that must go). The current certificate serves until the new one is installed.</summary>
+    public DomainView RenewNow(string host)
+    {
+        lock (_gate)
+        {
+            var domain = Require(host);
+            if (certificates is null)
+            {
+                throw new UserException($"{domain.Host} gets no certificate: this platform has no HTTPS listener. Start the server with --https-port 443.");
+            }
+            if (View(domain).Certificate == "manual")
+            {
+                throw new UserException($"{domain.Host} is served by a certificate you copied in, which Slipway does not renew: replace it with `slipway certs add`, " +
+                    $"or remove it (`slipway certs rm {domain.Host}`) and Slipway issues one.");
+            }
+            domains.RenewNow(domain.Host, clock.GetUtcNow());
+            Wake(domain.Host);
+            return View(domains.Find(domain.Host)!);
+        }
+    }
+
     /// <summary>A TLS handshake asked for <paramref name="host"/> and no certificate covers it. When the platform routes it
     /// (a hostname added with --host or `hosts add`), it becomes a domain of that app and is issued in the background;
     /// handshakes for it fail until then. Any other name is ignored, so strangers' SNI cannot make the platform order.</summary>

@@ -66,6 +66,26 @@ internal sealed class DomainStore(Store store)
         c.Execute("update domains set ari_checked_at = @checkedAt, renew_at = @renewAt where host = @host", new { host, checkedAt, renewAt });
     }
 
+    /// <summary>`domains renew`: the next round orders a new certificate (renewal time and backoff cleared to now).</summary>
+    public void RenewNow(string host, DateTimeOffset now)
+    {
+        using var c = Open();
+        c.Execute("update domains set renew_at = @now, next_attempt_at = null where host = @host", new { host, now });
+    }
+
+    /// <summary>Certificates of destroyed environments' domains, still to delete (host, thumbprint).</summary>
+    public IReadOnlyList<(string Host, string Thumbprint)> CertificatesToRemove()
+    {
+        using var c = Open();
+        return c.Query<(string, string)>("select host, thumbprint from certificates_to_remove").ToList();
+    }
+
+    public void CertificateRemoved(string host, string thumbprint)
+    {
+        using var c = Open();
+        c.Execute("delete from certificates_to_remove where host = @host and thumbprint = @thumbprint", new { host, thumbprint });
+    }
+
     /// <summary>Asks for an attempt now (domains add again, a manual certificate removed): clears the backoff.</summary>
     public void ClearBackoff(string host)
     {

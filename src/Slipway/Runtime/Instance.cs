@@ -205,11 +205,19 @@ internal sealed partial class Instance
             {
                 break;
             }
-            if (result == ProbeResult.Healthy && !Endpoint.Healthy && ListeningPorts.HolderOf(Endpoint.Port, OwnUid) is { Kind: PortHolderKind.Stranger } stranger)
+            if (result == ProbeResult.Healthy && Foreign(ListeningPorts.HolderOf(Endpoint.Port, OwnUid)) is { } foreign)
             {
-                // Whatever answered is not this instance: it never enters the rotation (nor passes the deploy gate).
-                (result, detail) = (ProbeResult.Unhealthy, stranger.Describe(Endpoint.Port));
-                if (detail != explained)
+                // Whatever answered is not this instance: it never enters the rotation (nor passes the deploy gate), and
+                // leaves it at once when its port changed hands while it was in (its server closed; another bound it).
+                (result, detail) = (ProbeResult.Unhealthy, foreign);
+                if (Endpoint.Healthy)
+                {
+                    Endpoint.Healthy = false;
+                    SetState(InstanceState.Unhealthy);
+                    Platform($"taken out of rotation: {foreign}");
+                    explained = foreign;
+                }
+                else if (detail != explained)
                 {
                     explained = detail;
                     Platform($"health check refused: {detail}");
@@ -275,6 +283,16 @@ internal sealed partial class Instance
 
     /// <summary>The uid this instance's processes open their sockets as.</summary>
     private int OwnUid => Spec.Isolation.RunAs?.Uid ?? ListeningPorts.PlatformUid;
+
+    /// <summary>Why an answer on the instance's port is not the instance's, or null when it is (or /proc cannot tell).
+    /// Fails closed: an answer with no socket of the instance's user visible there is not trusted either.</summary>
+    private string? Foreign(PortHolder holder) => holder.Kind switch
+    {
+        PortHolderKind.Stranger => holder.Describe(Endpoint.Port),
+        PortHolderKind.Nobody => $"port {Endpoint.Port} answered, but no socket of this instance's user (uid {OwnUid}) listens there for 127.0.0.1; " +
+            "another process answers for it",
+        _ => null,
+    };
 
     /// <summary>Why the instance is not healthy yet, for the deploy gate's timeout message.</summary>
     public string? LastProbeDetail => _lastProbeDetail;

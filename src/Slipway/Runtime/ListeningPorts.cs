@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net;
+using System.Net.Sockets;
 
 namespace Slipway.Runtime;
 
@@ -26,7 +27,7 @@ internal static class ListeningPorts
     /// nothing stops a bind): before trusting what answers there (with traffic, a health verdict or a password),
     /// the platform checks that the socket was opened by the uid it started. Reads /proc/net/tcp and tcp6.</summary>
     public static PortHolder HolderOf(int port, int expectedUid, IPAddress? dialed = null) =>
-        HolderOf(ReadAll(), port, expectedUid, dialed ?? IPAddress.Loopback);
+        ReadAll() is { } listeners ? HolderOf(listeners, port, expectedUid, dialed ?? IPAddress.Loopback) : PortHolder.Unknown;
 
     /// <summary><see cref="HolderOf(int, int, IPAddress?)"/> for known listeners (pure, for tests).</summary>
     public static PortHolder HolderOf(IEnumerable<Listener> listeners, int port, int expectedUid, IPAddress dialed)
@@ -37,7 +38,9 @@ internal static class ListeningPorts
             : new PortHolder(PortHolderKind.Stranger, owners.First(uid => uid != expectedUid));
     }
 
-    private static List<Listener> ReadAll()
+    /// <summary>Every listening TCP socket of the machine; null when /proc/net/tcp cannot be read (then nothing can be
+    /// said about any port). A missing tcp6 is a machine without IPv6.</summary>
+    private static List<Listener>? ReadAll()
     {
         var listeners = new List<Listener>();
         foreach (var (table, ipv6) in (ReadOnlySpan<(string, bool)>)[("/proc/net/tcp", false), ("/proc/net/tcp6", true)])
@@ -48,7 +51,10 @@ internal static class ListeningPorts
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                // No IPv6 on this machine: nothing listens there.
+                if (!ipv6)
+                {
+                    return null;
+                }
             }
         }
         return listeners;
@@ -83,7 +89,7 @@ internal static class ListeningPorts
         {
             return null;
         }
-        return ReadAll().Where(l => inodes.Contains(l.Inode)).OrderBy(l => l.Port).ToList();
+        return ReadAll()?.Where(l => inodes.Contains(l.Inode)).OrderBy(l => l.Port).ToList();
     }
 
     /// <summary>Why a health check dialing <paramref name="dialed"/>:<paramref name="expected"/> cannot connect, as
@@ -162,7 +168,7 @@ internal static class ListeningPorts
     /// the same address, any address of its family, or :: (dual-stack, the default on Linux) for IPv4.</summary>
     private static bool Accepts(IPAddress bound, IPAddress dialed) =>
         bound.Equals(dialed) || bound.Equals(IPAddress.Any) && dialed.AddressFamily == bound.AddressFamily || bound.Equals(IPAddress.IPv6Any) ||
-        bound.IsIPv4MappedToIPv6 && bound.MapToIPv4().Equals(dialed);
+        bound.IsIPv4MappedToIPv6 && (bound.MapToIPv4().Equals(dialed) || bound.MapToIPv4().Equals(IPAddress.Any) && dialed.AddressFamily == AddressFamily.InterNetwork);
 
     private static string Format(IPAddress address, int port) => new IPEndPoint(address, port).ToString();
 
@@ -192,12 +198,14 @@ internal static class ListeningPorts
     }
 }
 
-internal enum PortHolderKind { Nobody, Expected, Stranger }
+/// <summary>Nobody: no socket there accepts the platform's connections (yet); Unknown: /proc/net/tcp cannot be read.</summary>
+internal enum PortHolderKind { Nobody, Expected, Stranger, Unknown }
 
-/// <summary>Who listens on a port: nobody yet, the uid the platform started there, or a stranger (its uid).</summary>
+/// <summary>Who listens on a port: nobody yet, the uid the platform started there, a stranger (its uid), or unknown.</summary>
 internal readonly record struct PortHolder(PortHolderKind Kind, int Uid)
 {
     public static readonly PortHolder Nobody = new(PortHolderKind.Nobody, -1);
+    public static readonly PortHolder Unknown = new(PortHolderKind.Unknown, -1);
 
     /// <summary>What a user is told when a stranger holds the port.</summary>
     public string Describe(int port) =>

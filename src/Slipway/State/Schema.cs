@@ -289,5 +289,14 @@ internal static class Schema
             value text not null
         );
         """,
+        // 9: certificates Slipway issued for the domains of a destroyed environment, deleted from DATA/certs by the
+        // issuer's next round (files are not touched inside the destroy's transaction).
+        """
+        create table certificates_to_remove (
+            host text not null,
+            thumbprint text not null,
+            primary key (host, thumbprint)
+        );
+        """,
     ];
 }

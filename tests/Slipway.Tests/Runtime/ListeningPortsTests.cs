@@ -58,6 +58,13 @@ public sealed class ListeningPortsTests
         squatted.Should().Be(new PortHolder(PortHolderKind.Stranger, 700_000_002), ":: accepts 127.0.0.1, so a dual-stack squatter counts");
         squatted.Describe(8080).Should().StartWith("port 8080 is held by a process of another user (uid 700000002)");
 
+        var mappedAny = ListeningPorts.Parse("""
+              sl  local_address                         remote_address                        st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
+               0: 0000000000000000FFFF000000000000:1F90 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 00000000 700000002        0 9 1 0 100 0 0 10 0
+            """, ipv6: true).ToList();
+        mappedAny.Single().Address.Should().Be(IPAddress.Parse("::ffff:0.0.0.0"));
+        ListeningPorts.HolderOf(mappedAny, 8080, 700_000_001, loopback).Kind.Should().Be(PortHolderKind.Stranger, "::ffff:0.0.0.0 takes every IPv4 connection");
+
         ListeningPorts.HolderOf([new(IPAddress.IPv6Loopback, 8080, "3", 700_000_002), .. own], 8080, 700_000_001, loopback).Kind
             .Should().Be(PortHolderKind.Expected, "a socket on ::1 does not get the platform's 127.0.0.1 connections");
         ListeningPorts.HolderOf([new(IPAddress.Any, 8080, "4", 0), .. own], 8080, 700_000_001, loopback).Kind

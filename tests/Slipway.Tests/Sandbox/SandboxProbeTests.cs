@@ -140,8 +140,10 @@ public sealed class SandboxProbeTests
         }
     }
 
-    [SandboxFact]
-    public async Task An_app_that_binds_another_apps_instance_port_first_gets_no_health_verdict_and_no_traffic()
+    [SandboxTheory]
+    [InlineData("127.0.0.1")]
+    [InlineData("::ffff:0.0.0.0")]
+    public async Task An_app_that_binds_another_apps_instance_port_first_gets_no_health_verdict_and_no_traffic(string address)
     {
         await using var platform = await TestPlatform.StartAsync();
         (await platform.DeployAsync(SquatterApp(), "squatter")).ExitCode.Should().Be(0);
@@ -168,14 +170,14 @@ public sealed class SandboxProbeTests
             }
         }
         port.Should().BePositive("`status` shows the new version's instance, and its port, while it starts");
-        var squat = await JsonAsync(platform, "squatter", $"/squat?port={port}");
+        var squat = await JsonAsync(platform, "squatter", $"/squat?port={port}&address={Uri.EscapeDataString(address)}");
         squat.GetProperty("listening").GetBoolean().Should().BeTrue(squat.ToString());
 
         var result = await deploy;
 
         result.ExitCode.Should().NotBe(0, "what answered on the port is another app: it must not pass the gate");
         var logs = await platform.LogsContainingAsync("held by a process of another user", "--app", "victim");
-        logs.Out.Should().Contain($"port {port} is held by a process of another user (uid ");
+        logs.Out.Should().Contain($"port {port} is held by a process of another user (uid ", logs.Out);
         using var response = await platform.GetAsync("victim");
         (await response.Content.ReadAsStringAsync()).Should().NotContain("squatted", "the edge never routes to the squatter");
         (await JsonAsync(platform, "squatter", "/hits")).GetProperty("health").GetInt32().Should().BePositive("the squatter did answer the probe, and was refused anyway");
@@ -194,7 +196,7 @@ public sealed class SandboxProbeTests
               if (url.pathname === '/squat') {
                 const s = http.createServer(squat);
                 s.on('error', (e) => res.end(JSON.stringify({ listening: false, error: e.code })));
-                s.listen(Number(url.searchParams.get('port')), '127.0.0.1', () => res.end(JSON.stringify({ listening: true })));
+                s.listen(Number(url.searchParams.get('port')), url.searchParams.get('address'), () => res.end(JSON.stringify({ listening: true })));
                 return;
               }
               if (url.pathname === '/hits') { res.end(JSON.stringify({ health })); return; }

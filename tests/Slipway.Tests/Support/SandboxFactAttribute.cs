@@ -21,3 +21,16 @@ public sealed class SandboxFactAttribute : FactAttribute
         }
     }
 }
+
+/// <summary><see cref="SandboxFactAttribute"/> for a theory.</summary>
+[AttributeUsage(AttributeTargets.Method)]
+public sealed class SandboxTheoryAttribute : TheoryAttribute
+{
+    public SandboxTheoryAttribute()
+    {
+        if (new SandboxFactAttribute().Skip is { } why)
+        {
+            Skip = why;
+        }
+    }
+}

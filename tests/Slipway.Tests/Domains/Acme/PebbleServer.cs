@@ -77,6 +77,17 @@ internal sealed class PebbleServer : IAsyncDisposable
         response.StatusCode.Should().Be(HttpStatusCode.OK, "challtestsrv adds the A record");
     }
 
+    /// <summary>Makes <paramref name="host"/> stop resolving: validation then fails with a DNS problem.</summary>
+    public async Task RemoveHostAsync(string host)
+    {
+        using var response = await _management.PostAsJsonAsync(new Uri($"http://127.0.0.1:{_challTestSrvManagementPort}/clear-a"), new { host });
+        response.StatusCode.Should().Be(HttpStatusCode.OK, "challtestsrv removes the A record");
+    }
+
+    /// <summary>The PEM file of the self-signed certificate pebble's own HTTPS (the directory) is served with: what a
+    /// client of this CA must trust (`server --acme-ca-root`).</summary>
+    public string TlsRootPath => Path.Combine(_dir, "cert.pem");
+
     /// <summary>The root of pebble's issuance chain (made afresh each start).</summary>
     public async Task<X509Certificate2> RootAsync() =>
         X509Certificate2.CreateFromPem(await _management.GetStringAsync(new Uri(Management, "/roots/0")));

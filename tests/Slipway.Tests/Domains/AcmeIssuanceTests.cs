@@ -1,0 +1,161 @@
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
+using System.Text.Json;
+using Slipway.Domains.Acme;
+using Slipway.Tests.Domains.Acme;
+using Slipway.Tests.Support;
+
+namespace Slipway.Tests.Domains;
+
+/// <summary>The whole path from `domains add` to a browser's handshake, against a real CA: Pebble validates http-01
+/// on the platform's own edge (pebble-challtestsrv resolves the test names to 127.0.0.1), the issuer installs the
+/// certificate, the edge serves it, `domains renew` replaces it, a failed validation keeps the one that serves, and a
+/// handshake for a hostname added with --host orders one on demand.</summary>
+[Collection("platform")]
+public sealed class AcmeIssuanceTests
+{
+    private static readonly AcmeClientOptions FastPolling = new()
+    {
+        PollInterval = TimeSpan.FromMilliseconds(100),
+        MaxPollDelay = TimeSpan.FromSeconds(1),
+        PollTimeout = TimeSpan.FromSeconds(60),
+    };
+
+    [Fact]
+    public async Task A_domain_gets_a_certificate_the_edge_serves_renews_on_demand_and_keeps_it_when_validation_fails()
+    {
+        var httpPort = Ports.Free();
+        await using var pebble = await PebbleServer.StartAsync(httpPort, Ports.Free());
+        await using var platform = await TestPlatform.StartAsync(https: true, configure: o => o with
+        {
+            HttpPort = httpPort,
+            AcmeDirectory = pebble.Directory.ToString(),
+            AcmeCaRoot = pebble.TlsRootPath,
+            AcmeEmail = "ops@example.com",
+            AcmeClient = FastPolling,
+            CertificateTick = TimeSpan.FromSeconds(1),
+        });
+        (await platform.DeployAsync(EnvApp.Create(), "shop")).ExitCode.Should().Be(0);
+        var host = $"shop-{Guid.NewGuid():N}"[..13] + ".acme.test";
+        await pebble.AddHostAsync(host);
+        using var root = await pebble.RootAsync();
+
+        var added = await platform.CliAsync("domains", "add", host, "--app", "shop");
+        added.ExitCode.Should().Be(0, added.Err);
+        var issued = await DomainAsync(platform, host, d => d.GetProperty("certificate").GetString() == "acme", pebble);
+
+        using var first = await HandshakeAsync(platform.EdgeHttpsPort!.Value, host, root);
+        first.MatchesHostname(host).Should().BeTrue();
+        new DateTimeOffset(first.NotAfter.ToUniversalTime()).Should().BeCloseTo(issued.GetProperty("notAfter").GetDateTimeOffset(), TimeSpan.FromSeconds(1));
+        (await HttpsGetAsync(platform.EdgeHttpsPort!.Value, host, root)).Should().Be("ok", "the edge serves the app over the issued certificate");
+        (await platform.CliAsync("status", "--app", "shop")).Out.Should().Contain("domain.certificate-issued").And.Contain(host);
+        JsonDocument.Parse((await platform.CliAsync("acme", "show", "--json")).Out).RootElement.GetProperty("hasAccount").GetBoolean()
+            .Should().BeTrue("the account is kept for the next order");
+
+        (await platform.CliAsync("domains", "renew", host)).ExitCode.Should().Be(0);
+        await DomainAsync(platform, host, d => d.GetProperty("certificate").GetString() == "acme" && d.GetProperty("renewAt").GetDateTimeOffset() > DateTimeOffset.UtcNow, pebble);
+        using var second = await HandshakeAsync(platform.EdgeHttpsPort!.Value, host, root);
+        second.SerialNumber.Should().NotBe(first.SerialNumber, "renew ordered and installed a new certificate");
+
+        await pebble.RemoveHostAsync(host);
+        (await platform.CliAsync("domains", "renew", host)).ExitCode.Should().Be(0);
+        var failing = await DomainAsync(platform, host, d => d.GetProperty("certificate").GetString() == "failing", pebble);
+        failing.GetProperty("lastError").GetString().Should().Contain($"{host} does not resolve for the CA. Point an A or AAAA record");
+        failing.GetProperty("nextAttemptAt").GetDateTimeOffset().Should().BeAfter(DateTimeOffset.UtcNow, "it backs off");
+        using var still = await HandshakeAsync(platform.EdgeHttpsPort!.Value, host, root);
+        still.SerialNumber.Should().Be(second.SerialNumber, "a failed renewal leaves the certificate that serves");
+        (await platform.CliAsync("status", "--app", "shop")).Out.Should().Contain("domain.certificate-failed").And.Contain("The current certificate keeps serving until");
+
+        // A hostname added with --host (no `domains add`) gets its certificate at its first handshake.
+        var api = $"api-{Guid.NewGuid():N}"[..12] + ".acme.test";
+        await pebble.AddHostAsync(api);
+        (await platform.CliAsync("hosts", "add", "--app", "shop", api)).ExitCode.Should().Be(0);
+        await FluentActions.Awaiting(() => HandshakeAsync(platform.EdgeHttpsPort!.Value, api, root)).Should().ThrowAsync<Exception>("nothing covers it yet");
+        await DomainAsync(platform, api, d => d.GetProperty("certificate").GetString() == "acme", pebble);
+        using var onDemand = await HandshakeAsync(platform.EdgeHttpsPort!.Value, api, root);
+        onDemand.MatchesHostname(api).Should().BeTrue();
+
+        // A name nothing routes orders nothing, whatever a stranger's handshake asks for.
+        var stranger = $"x-{Guid.NewGuid():N}"[..10] + ".acme.test";
+        await FluentActions.Awaiting(() => HandshakeAsync(platform.EdgeHttpsPort!.Value, stranger, root)).Should().ThrowAsync<Exception>();
+
+        // Destroying the environment deletes the certificates issued for its domains.
+        var certs = Path.Combine(platform.DataDir, "certs");
+        Directory.Exists(Path.Combine(certs, host)).Should().BeTrue();
+        (await platform.CliAsync("destroy", "--app", "shop", "--yes")).ExitCode.Should().Be(0);
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while ((Directory.Exists(Path.Combine(certs, host)) || Directory.Exists(Path.Combine(certs, api))) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(200);
+        }
+        Directory.Exists(Path.Combine(certs, host)).Should().BeFalse("the issuer deletes a destroyed environment's certificates");
+        Directory.Exists(Path.Combine(certs, api)).Should().BeFalse();
+        JsonDocument.Parse((await platform.CliAsync("domains", "ls", "--json")).Out).RootElement.GetProperty("domains").GetArrayLength()
+            .Should().Be(0, "nor did the stranger's name become a domain");
+    }
+
+    /// <summary>The domain's row of `domains ls --json` once <paramref name="done"/> holds (within 60 s).</summary>
+    private static async Task<JsonElement> DomainAsync(TestPlatform platform, string host, Func<JsonElement, bool> done, PebbleServer pebble)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        JsonElement? last = null;
+        while (DateTime.UtcNow < deadline)
+        {
+            var listed = await platform.CliAsync("domains", "ls", "--json");
+            listed.ExitCode.Should().Be(0, listed.Err);
+            last = JsonDocument.Parse(listed.Out).RootElement.GetProperty("domains").EnumerateArray()
+                .FirstOrDefault(d => d.GetProperty("host").GetString() == host).Clone();
+            if (last is { ValueKind: JsonValueKind.Object } row && done(row))
+            {
+                return row;
+            }
+            await Task.Delay(200);
+        }
+        throw new Xunit.Sdk.XunitException($"{host} did not get there within 60 s: {last}\n{pebble.Output}");
+    }
+
+    /// <summary>The certificate the edge presents for <paramref name="host"/>, checked to chain to Pebble's root.</summary>
+    private static async Task<X509Certificate2> HandshakeAsync(int port, string host, X509Certificate2 root)
+    {
+        using var tcp = new TcpClient();
+        await tcp.ConnectAsync("127.0.0.1", port);
+        await using var tls = new SslStream(tcp.GetStream(), false, (_, certificate, chain, _) => Chains(certificate, chain, root));
+        await tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions { TargetHost = host });
+        return X509CertificateLoader.LoadCertificate(tls.RemoteCertificate!.GetRawCertData());
+    }
+
+    private static async Task<string> HttpsGetAsync(int port, string host, X509Certificate2 root)
+    {
+        using var handler = new SocketsHttpHandler
+        {
+            ConnectCallback = async (_, token) =>
+            {
+                var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+                await socket.ConnectAsync("127.0.0.1", port, token);
+                return new NetworkStream(socket, ownsSocket: true);
+            },
+            SslOptions = { RemoteCertificateValidationCallback = (_, certificate, chain, _) => Chains(certificate, chain, root) },
+        };
+        using var client = new HttpClient(handler);
+        return await client.GetStringAsync($"https://{host}/");
+    }
+
+    private static bool Chains(X509Certificate? certificate, X509Chain? presented, X509Certificate2 root)
+    {
+        if (certificate is null)
+        {
+            return false;
+        }
+        using var chain = new X509Chain();
+        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        chain.ChainPolicy.CustomTrustStore.Add(root);
+        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        foreach (var element in presented?.ChainElements ?? (IEnumerable<X509ChainElement>)[])
+        {
+            chain.ChainPolicy.ExtraStore.Add(element.Certificate);
+        }
+        using var leaf = X509CertificateLoader.LoadCertificate(certificate.GetRawCertData());
+        return chain.Build(leaf);
+    }
+}

@@ -136,7 +136,7 @@ public sealed class TeamAccessTests
         (await platform.CliAsync("users", "add", "dave", "deployer", "--app", "shop", "--password-file", password)).ExitCode.Should().Be(0);
         (await platform.DeployAsync(TestApps.Copy("node-api", "1"), "shop")).ExitCode.Should().Be(0);
         var url = $"https://slipway.localhost:{platform.EdgeHttpsPort}";
-        var ca = Path.Combine(platform.DataDir, "certs", "_development", "fullchain.pem");
+        var ca = Path.Combine(platform.DataDir, "certs", "_development", "root.pem");
 
         var dave = new RemoteCli(TempDirs.Create("dave-home"));
         var untrusted = await dave.RunAsync("login", url, "--user", "dave", "--password-file", password);

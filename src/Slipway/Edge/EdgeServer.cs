@@ -71,8 +71,11 @@ internal sealed class EdgeServer(EdgeOptions options, EdgeHandler handler, ILogg
             if (tls)
             {
                 // Per handshake, by SNI name, with the chain's intermediates (a file's fullchain.pem); TLS-ALPN-01 answers.
+                // SLIPWAY_TLS_ALPN_PEEK=0 leaves the ClientHello peek out, so bench/tls can measure what it costs
+                // (TLS-ALPN-01 validations then fail; HTTP-01 still works).
+                var peek = Environment.GetEnvironmentVariable("SLIPWAY_TLS_ALPN_PEEK") != "0";
                 kestrel.Listen(IPAddress.Parse(options.HttpAddress), options.HttpsPort!.Value,
-                    listen => Tls.HttpsListener.Configure(listen, SelectOrReportMissing, acmeChallenges));
+                    listen => Tls.HttpsListener.Configure(listen, SelectOrReportMissing, peek ? acmeChallenges : null));
             }
         });
         _app = builder.Build();

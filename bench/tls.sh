@@ -78,6 +78,7 @@ wait_for() { # wait_for SECONDS DESCRIPTION COMMAND...
 
 # The site: one small file, served by the edge as a static app and by nginx from the same directory.
 mkdir -p "$work/site"
+chmod o+x "$work" && chmod o+rx "$work/site" # nginx's workers run as an unprivileged user
 printf 'hello from the tls benchmark\n' >"$work/site/index.html"
 echo '{ "services": { "site": { "type": "static", "install": null, "build": null, "output": "." } } }' >"$work/site/slipway.json"
 
@@ -137,7 +138,7 @@ if ! "$nginx_bin" "${nginx_args[@]}" -t >"$work/nginx-test.log" 2>&1; then
 fi
 "$nginx_bin" "${nginx_args[@]}" -g 'daemon off;' >>"$work/nginx/error.log" 2>&1 &
 pids+=($!)
-wait_for 20 "nginx serving the site over HTTPS" curl -sf --cacert "$root_ca" --resolve "$host:$nginx_https:127.0.0.1" "https://$host:$nginx_https/"
+wait_for 20 "nginx serving the site over HTTPS" curl -sf --cacert "$root_ca" "https://127.0.0.1:$nginx_https/"
 
 # Both present the same certificate to a client without SNI (what s_time and wrk to 127.0.0.1 send).
 presented() { openssl s_client -connect "127.0.0.1:$1" </dev/null 2>/dev/null | openssl x509 -noout -fingerprint -sha256; }

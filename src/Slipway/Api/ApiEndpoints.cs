@@ -108,6 +108,7 @@ internal static class ApiEndpoints
             return StreamAsync(context, logs, key, from, Filter, tail ?? 200, follow ?? false, _ => false);
         }).RequireAccess(Access.Permission.Read, "logs");
         api.MapCertificateApi();
+        api.MapCaApi();
         api.MapDestroyApi();
         api.MapHostsApi();
         api.MapDomainsApi();

@@ -64,10 +64,15 @@ internal static class PlatformCommands
         {
             Description = "PEM file of the root that signs your private ACME CA's own HTTPS (step-ca, Pebble); default: the system's roots",
         };
+        var acmeChallenge = new Option<string>("--acme-challenge")
+        {
+            Description = "Answer only this ACME challenge: http-01 (the CA connects to port 80) or tls-alpn-01 (to port 443); default both, http-01 first",
+        };
+        acmeChallenge.AcceptOnlyFromAmong(Domains.Acme.AcmeChallenge.Http01, Domains.Acme.AcmeChallenge.TlsAlpn01);
         var command = new Command("server", "Run the platform in the foreground (for systemd); Ctrl+C or SIGTERM stops it and its apps")
         {
             HttpPort, listen, apiPort, warm, keep, cache, HttpsPort, trusted, noAccessLog, databasesDir, platformHost, cliFile, isolation,
-            acmeDirectory, acmeStaging, acmeEmail, acmeCaRoot,
+            acmeDirectory, acmeStaging, acmeEmail, acmeCaRoot, acmeChallenge,
         };
         command.SetAction((parse, token) => cli.RunAsync(async () =>
         {
@@ -98,6 +103,7 @@ internal static class PlatformCommands
                 AcmeDirectory = parse.GetValue(acmeStaging) ? Domains.AcmeSettings.LetsEncryptStaging : parse.GetValue(acmeDirectory),
                 AcmeEmail = parse.GetValue(acmeEmail),
                 AcmeCaRoot = parse.GetValue(acmeCaRoot) is { } root ? Path.GetFullPath(root) : null,
+                AcmeChallenge = parse.GetValue(acmeChallenge),
             };
             await using var app = PlatformHost.Build(options);
             try

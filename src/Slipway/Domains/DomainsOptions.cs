@@ -14,6 +14,9 @@ internal sealed class DomainsOptions
     /// private CA such as step-ca or Pebble. Empty: the system's roots only.</summary>
     public IReadOnlyList<System.Security.Cryptography.X509Certificates.X509Certificate2> AcmeCaRoots { get; set; } = [];
 
+    /// <summary>The ACME challenges the edge answers (http-01 is preferred when the CA offers both).</summary>
+    public IReadOnlyList<string> ChallengeTypes { get; set; } = [Acme.AcmeChallenge.Http01, Acme.AcmeChallenge.TlsAlpn01];
+
     /// <summary>Polling and timeouts of the ACME client; null: its defaults.</summary>
     public Acme.AcmeClientOptions? AcmeClient { get; set; }
 }

@@ -1,7 +1,6 @@
 using System.IO.Compression;
 using System.Net;
 using System.Net.Security;
-using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -20,7 +19,7 @@ namespace Slipway.Edge;
 /// the connection is closed), idle keep-alive connections, and request framing (bad chunking gets 400; Content-Length with
 /// Transfer-Encoding is read as chunked and the connection closed after the answer).</summary>
 internal sealed class EdgeServer(EdgeOptions options, EdgeHandler handler, ILoggerFactory loggerFactory,
-    Tls.CertificateStore? certificates = null, Routes? routes = null) : IHostedService
+    Tls.CertificateStore? certificates = null, Routes? routes = null, Tls.AcmeTlsChallenges? acmeChallenges = null) : IHostedService
 {
     /// <summary>Request line plus headers; larger gets 431 (nginx's large_client_header_buffers is 32 KB too).</summary>
     public const int MaxRequestHeadersBytes = 32 * 1024;
@@ -71,18 +70,12 @@ internal sealed class EdgeServer(EdgeOptions options, EdgeHandler handler, ILogg
             kestrel.Listen(IPAddress.Parse(options.HttpAddress), options.HttpPort, listen => listen.Protocols = HttpProtocols.Http1);
             if (tls)
             {
-                kestrel.Listen(IPAddress.Parse(options.HttpAddress), options.HttpsPort!.Value, listen =>
-                {
-                    listen.Protocols = HttpProtocols.Http1AndHttp2;
-                    // Per handshake, by SNI name, with the chain's intermediates (a file's fullchain.pem).
-                    listen.UseHttps(new TlsHandshakeCallbackOptions
-                    {
-                        OnConnection = context => ValueTask.FromResult(new SslServerAuthenticationOptions
-                        {
-                            ServerCertificateContext = SelectOrReportMissing(context.ClientHelloInfo.ServerName),
-                        }),
-                    });
-                });
+                // Per handshake, by SNI name, with the chain's intermediates (a file's fullchain.pem); TLS-ALPN-01 answers.
+                // SLIPWAY_TLS_ALPN_PEEK=0 leaves the ClientHello peek out, so bench/tls can measure what it costs
+                // (TLS-ALPN-01 validations then fail; HTTP-01 still works).
+                var peek = Environment.GetEnvironmentVariable("SLIPWAY_TLS_ALPN_PEEK") != "0";
+                kestrel.Listen(IPAddress.Parse(options.HttpAddress), options.HttpsPort!.Value,
+                    listen => Tls.HttpsListener.Configure(listen, SelectOrReportMissing, peek ? acmeChallenges : null));
             }
         });
         _app = builder.Build();
@@ -105,7 +98,7 @@ internal sealed class EdgeServer(EdgeOptions options, EdgeHandler handler, ILogg
         handler.HttpsPort = HttpsPort;
         if (certificates is not null)
         {
-            handler.ServesTls = host => certificates.Select(host) is not null;
+            handler.ServesTls = host => certificates.Find(host) is not null;
             handler.HasOwnCertificate = host => certificates.Find(host) is { Source: not Tls.CertificateSource.Development };
         }
     }

@@ -71,6 +71,10 @@ internal sealed record PlatformOptions
     /// <summary>A PEM file of roots to trust for the ACME directory's HTTPS (a private CA); null: the system's roots.</summary>
     public string? AcmeCaRoot { get; init; }
 
+    /// <summary>The one ACME challenge to answer (`--acme-challenge`: "http-01" or "tls-alpn-01", for a server whose port
+    /// 80 or 443 the CA cannot reach); null: both, http-01 preferred.</summary>
+    public string? AcmeChallenge { get; init; }
+
     /// <summary>Polling and timeouts of the ACME client (tests shorten them); null: its defaults.</summary>
     public Domains.Acme.AcmeClientOptions? AcmeClient { get; init; }
 

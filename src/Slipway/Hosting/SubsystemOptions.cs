@@ -70,9 +70,15 @@ internal static class SubsystemOptions
                 o.AcmeEmail = options.AcmeEmail;
                 o.AcmeCaRoots = Domains.AcmeCaRoots.Load(options.AcmeCaRoot);
                 o.AcmeClient = options.AcmeClient;
+                if (options.AcmeChallenge is { } challenge)
+                {
+                    o.ChallengeTypes = [challenge];
+                }
                 o.Tick = options.CertificateTick;
             })
-            .Validate(o => o.Tick > TimeSpan.Zero, "the certificate tick must be positive.");
+            .Validate(o => o.Tick > TimeSpan.Zero, "the certificate tick must be positive.")
+            .Validate(o => o.ChallengeTypes.All(t => t is Domains.Acme.AcmeChallenge.Http01 or Domains.Acme.AcmeChallenge.TlsAlpn01),
+                "--acme-challenge must be http-01 (the CA connects to port 80) or tls-alpn-01 (to port 443).");
 
         services.AddHostOptions<DatabasesOptions>(o =>
             {

@@ -136,7 +136,7 @@ public sealed class TeamAccessTests
         (await platform.CliAsync("users", "add", "dave", "deployer", "--app", "shop", "--password-file", password)).ExitCode.Should().Be(0);
         (await platform.DeployAsync(TestApps.Copy("node-api", "1"), "shop")).ExitCode.Should().Be(0);
         var url = $"https://slipway.localhost:{platform.EdgeHttpsPort}";
-        var ca = Path.Combine(platform.DataDir, "certs", "_development", "fullchain.pem");
+        var ca = Path.Combine(platform.DataDir, "certs", "_development", "root.pem");
 
         var dave = new RemoteCli(TempDirs.Create("dave-home"));
         var untrusted = await dave.RunAsync("login", url, "--user", "dave", "--password-file", password);
@@ -163,7 +163,15 @@ public sealed class TeamAccessTests
         using (var tls = new HttpClientHandler())
         {
             using var trusted = System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPem(File.ReadAllText(ca));
-            tls.ServerCertificateCustomValidationCallback = (_, certificate, _, _) => certificate is not null && certificate.Thumbprint == trusted.Thumbprint;
+            // Issued by the development CA's root, the --ca file (the edge serves 127.0.0.1 its localhost leaf).
+            tls.ServerCertificateCustomValidationCallback = (_, certificate, _, _) =>
+            {
+                using var chain = new System.Security.Cryptography.X509Certificates.X509Chain();
+                chain.ChainPolicy.TrustMode = System.Security.Cryptography.X509Certificates.X509ChainTrustMode.CustomRootTrust;
+                chain.ChainPolicy.CustomTrustStore.Add(trusted);
+                chain.ChainPolicy.RevocationMode = System.Security.Cryptography.X509Certificates.X509RevocationMode.NoCheck;
+                return certificate is not null && chain.Build(certificate);
+            };
             using var download = new HttpClient(tls);
             using var request = new HttpRequestMessage(HttpMethod.Get, $"https://127.0.0.1:{platform.EdgeHttpsPort}/v1/cli/linux-x64");
             request.Headers.Host = $"slipway.localhost:{platform.EdgeHttpsPort}";

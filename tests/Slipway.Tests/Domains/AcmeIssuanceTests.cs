@@ -95,6 +95,32 @@ public sealed class AcmeIssuanceTests
             .Should().Be(0, "nor did the stranger's name become a domain");
     }
 
+    [Fact]
+    public async Task With_tls_alpn_01_alone_the_CA_validates_on_the_edges_https_port_and_the_edge_then_serves_the_certificate()
+    {
+        var httpsPort = Ports.Free();
+        await using var pebble = await PebbleServer.StartAsync(Ports.Free(), httpsPort);
+        await using var platform = await TestPlatform.StartAsync(https: true, configure: o => o with
+        {
+            HttpsPort = httpsPort,
+            AcmeDirectory = pebble.Directory.ToString(),
+            AcmeCaRoot = pebble.TlsRootPath,
+            AcmeChallenge = "tls-alpn-01",
+            AcmeClient = FastPolling,
+        });
+        (await platform.DeployAsync(EnvApp.Create(), "shop")).ExitCode.Should().Be(0);
+        var host = $"tls-{Guid.NewGuid():N}"[..12] + ".acme.test";
+        await pebble.AddHostAsync(host);
+        using var root = await pebble.RootAsync();
+
+        (await platform.CliAsync("domains", "add", host, "--app", "shop")).ExitCode.Should().Be(0);
+        await DomainAsync(platform, host, d => d.GetProperty("certificate").GetString() == "acme", pebble);
+
+        using var served = await HandshakeAsync(httpsPort, host, root);
+        served.MatchesHostname(host).Should().BeTrue("validated over acme-tls/1 on the port that then serves it (port 80 was never asked)");
+        (await HttpsGetAsync(httpsPort, host, root)).Should().Be("ok");
+    }
+
     /// <summary>The domain's row of `domains ls --json` once <paramref name="done"/> holds (within 60 s).</summary>
     private static async Task<JsonElement> DomainAsync(TestPlatform platform, string host, Func<JsonElement, bool> done, PebbleServer pebble)
     {

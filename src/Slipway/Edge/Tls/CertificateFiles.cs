@@ -5,8 +5,8 @@ namespace Slipway.Edge.Tls;
 /// and the directory 0700 from the start (never readable by others, not even for a moment).</summary>
 internal static class CertificateFiles
 {
-    private const UnixFileMode Private = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-    private const UnixFileMode PrivateDir = Private | UnixFileMode.UserExecute;
+    public const UnixFileMode Private = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+    public const UnixFileMode PrivateDir = Private | UnixFileMode.UserExecute;
 
     public static void Write(string directory, string certPem, string keyPem)
     {
@@ -17,7 +17,8 @@ internal static class CertificateFiles
         WriteAtomically(Path.Combine(directory, PemCertificates.ChainFile), certPem, Private | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
     }
 
-    private static void WriteAtomically(string path, string content, UnixFileMode mode)
+    /// <summary>One file, written to a temp name beside it and renamed over the old one, created with <paramref name="mode"/>.</summary>
+    public static void WriteAtomically(string path, string content, UnixFileMode mode)
     {
         var temp = $"{path}.{Guid.NewGuid():N}.tmp";
         try

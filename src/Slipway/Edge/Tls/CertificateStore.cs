@@ -11,7 +11,7 @@ namespace Slipway.Edge.Tls;
 ///     shop.example.com/fullchain.pem         leaf first, then intermediates
 ///     shop.example.com/privkey.pem           0600
 ///     _wildcard.example.com/...              serves *.example.com (one label)
-///     _development/...                       generated for localhost, *.localhost, 127.0.0.1, ::1
+///     _development/...                       the development CA and its leaves (DevelopmentCertificates)
 ///
 ///   files ──poll mtimes──▶ validate each host ──▶ immutable CertificateSnapshot ──swap──▶ Select(sni)
 ///   Install(host, pem, key) ──validate──▶ atomic write ──▶ reload now
@@ -32,12 +32,15 @@ internal sealed partial class CertificateStore : IDisposable
 
     /// <param name="directory">Where certificates live (DATA/certs); created 0700 if missing.</param>
     /// <param name="pollInterval">How often file changes are looked for; 5 seconds by default.</param>
-    public CertificateStore(string directory, TimeProvider clock, ILogger<CertificateStore> logger, TimeSpan? pollInterval = null)
+    /// <param name="developmentLeaves">How many *.localhost names get a leaf of their own (<see cref="DevelopmentCertificates"/>).</param>
+    public CertificateStore(string directory, TimeProvider clock, ILogger<CertificateStore> logger, TimeSpan? pollInterval = null,
+        int developmentLeaves = DevelopmentCertificates.DefaultMaxLeaves)
     {
         Directory = Path.GetFullPath(directory);
         _clock = clock;
         _logger = logger;
         System.IO.Directory.CreateDirectory(Directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        LocalCa = new DevelopmentCertificates(Directory, logger, developmentLeaves);
         Reload();
         var interval = pollInterval ?? TimeSpan.FromSeconds(5);
         _timer = clock.CreateTimer(_ => Poll(), null, interval, interval);
@@ -48,16 +51,27 @@ internal sealed partial class CertificateStore : IDisposable
     /// <summary>What is served right now (for listing and diagnostics).</summary>
     public CertificateSnapshot Current => _snapshot;
 
+    /// <summary>The development CA: its root, and the leaf for each *.localhost name.</summary>
+    public DevelopmentCertificates LocalCa { get; }
+
     /// <summary>For Kestrel's <c>ServerCertificateSelector</c>: the certificate for an SNI name, or null when
-    /// none covers it (the handshake then fails). Lock-free and allocation-free.</summary>
-    public X509Certificate2? Select(string? serverName) => _snapshot.Find(serverName)?.Certificate;
+    /// none covers it (the handshake then fails). Lock-free and allocation-free, except the first handshake for a
+    /// development name, which issues its leaf.</summary>
+    public X509Certificate2? Select(string? serverName) => Serve(serverName)?.Certificate;
 
     /// <summary>Like <see cref="Select"/>, with the intermediates from fullchain.pem, for
     /// <c>SslServerAuthenticationOptions.ServerCertificateContext</c> (sends the whole chain).</summary>
-    public SslStreamCertificateContext? SelectContext(string? serverName) => _snapshot.Find(serverName)?.Context;
+    public SslStreamCertificateContext? SelectContext(string? serverName) => Serve(serverName)?.Context;
 
-    /// <summary>The entry that would serve a host (for deciding whether an app can be redirected to HTTPS).</summary>
+    /// <summary>The entry that would serve a host (for deciding whether an app can be redirected to HTTPS). For a
+    /// development name that is the localhost leaf: looking does not issue one.</summary>
     public CertificateEntry? Find(string host) => _snapshot.Find(host);
+
+    private CertificateEntry? Serve(string? serverName)
+    {
+        var entry = _snapshot.Find(serverName);
+        return entry is { Source: CertificateSource.Development } ? LocalCa.For(serverName, _clock.GetUtcNow()) ?? entry : entry;
+    }
 
     /// <summary>Validates a certificate and key for a host and stores them as certs/HOST/fullchain.pem and
     /// privkey.pem (atomically, key 0600), then serves them at once. This is the seam for an ACME issuer.
@@ -115,7 +129,7 @@ internal sealed partial class CertificateStore : IDisposable
             {
                 var current = _snapshot;
                 var now = _clock.GetUtcNow();
-                if (Fingerprint() != _fingerprint || current.Development is null || DevelopmentCertificate.NeedsRenewal(current.Development, now)
+                if (Fingerprint() != _fingerprint || current.Development is null || DevelopmentCertificates.NeedsRenewal(current.Development, now)
                     || current.Entries.Any(e => now >= e.NotAfter))
                 {
                     Rebuild();
@@ -184,19 +198,9 @@ internal sealed partial class CertificateStore : IDisposable
 
     private CertificateEntry? LoadDevelopment(DateTimeOffset now, CertificateEntry? previous)
     {
-        var stamp = Stamp(Path.Combine(Directory, DevelopmentCertificate.DirectoryName));
-        if (previous is not null && previous.Stamp == stamp && !DevelopmentCertificate.NeedsRenewal(previous, now))
-        {
-            return previous;
-        }
         try
         {
-            var (entry, created) = DevelopmentCertificate.LoadOrCreate(Directory, now);
-            if (created)
-            {
-                LogDevelopmentCreated(entry.NotAfter);
-            }
-            return entry with { Stamp = Stamp(Path.Combine(Directory, DevelopmentCertificate.DirectoryName)) };
+            return LocalCa.Refresh(now);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or UserException)
         {
@@ -225,6 +229,12 @@ internal sealed partial class CertificateStore : IDisposable
         {
             text.Append(directory).Append(' ').Append(Stamp(directory)).Append('\n');
         }
+        // The development root: replaced on disk (restored from a backup), it is loaded again.
+        foreach (var file in new[] { DevelopmentCertificates.RootFile, DevelopmentCertificates.RootKeyFile })
+        {
+            var info = new FileInfo(Path.Combine(LocalCa.Directory, file));
+            text.Append(info.Exists ? $"{info.Length}@{info.LastWriteTimeUtc.Ticks};" : "-;");
+        }
         return text.ToString();
     }
 
@@ -247,10 +257,7 @@ internal sealed partial class CertificateStore : IDisposable
     [LoggerMessage(Level = LogLevel.Information, Message = "TLS certificates loaded: {Count} host(s), {Problems} problem(s)")]
     private partial void LogLoaded(int count, int problems);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Generated the development TLS certificate for localhost and *.localhost, valid until {NotAfter}")]
-    private partial void LogDevelopmentCreated(DateTimeOffset notAfter);
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "The development TLS certificate could not be loaded or created: {Problem}")]
+    [LoggerMessage(Level = LogLevel.Error, Message = "The development CA could not be loaded or created: {Problem}")]
     private partial void LogDevelopmentFailed(string problem);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Reloading TLS certificates failed")]

@@ -54,11 +54,10 @@ public sealed class CertificateStoreTlsTests : IDisposable
     }
 
     [Theory]
-    [InlineData("app.localhost")]
     [InlineData("localhost")]
     [InlineData("127.0.0.1")]
     [InlineData("")]
-    public async Task Localhost_names_no_SNI_and_IPs_get_the_generated_development_certificate(string serverName)
+    public async Task Localhost_no_SNI_and_IPs_get_the_localhost_leaf_of_the_development_ca(string serverName)
     {
         using var store = NewStore();
         await using var server = await TlsServer.StartAsync(store);
@@ -66,15 +65,13 @@ public sealed class CertificateStoreTlsTests : IDisposable
         var presented = await server.HandshakeAsync(serverName);
         presented.Thumbprint.Should().Be(store.Current.Development!.Thumbprint);
         presented.Subject.Should().Contain("CN=localhost");
-        HostNames.DnsNamesOf(presented).Should().Contain(["localhost", "*.localhost", "127.0.0.1", "::1"]);
-        presented.NotAfter.Should().BeCloseTo(DateTime.Now.AddDays(365), TimeSpan.FromDays(1));
-        // Trusting the dev certificate (as a developer would), .NET's full validation accepts the name. Not for
-        // app.localhost: OpenSSL (like Chrome, and as mkcert warns) refuses a wildcard directly under a
-        // one-label domain, so *.localhost only serves clients that accept the certificate as it is.
+        presented.Issuer.Should().Be(store.LocalCa.Root!.Subject);
+        HostNames.DnsNamesOf(presented).Should().Equal("localhost", "127.0.0.1", "::1");
+        presented.NotAfter.Should().BeCloseTo(DateTime.Now.AddDays(90), TimeSpan.FromDays(1));
+        // Trusting the root (as a developer would), .NET's full validation accepts the name.
         if (serverName is "localhost" or "127.0.0.1")
         {
-            using var trusted = X509CertificateLoader.LoadCertificate(presented.RawData);
-            await server.HandshakeTrustingAsync(serverName, trusted);
+            await server.HandshakeTrustingAsync(serverName, store.LocalCa.Root);
         }
     }
 
@@ -91,7 +88,7 @@ public sealed class CertificateStoreTlsTests : IDisposable
             await server.HandshakeTrustingAsync("secure.example.test", root);
             (await server.GetAsync("secure.example.test", root, HttpVersion.Version20)).Should().Be("HTTP/2.0 hello secure.example.test over https");
             (await server.HandshakeAsync("secure.example.test")).SerialNumber.Should().Be(pair.Serial);
-            (await server.HandshakeAsync("app.localhost")).Thumbprint.Should().Be(store.Current.Development!.Thumbprint);
+            (await server.HandshakeAsync("app.localhost")).Issuer.Should().Be(store.LocalCa.Root!.Subject);
         }
     }
 

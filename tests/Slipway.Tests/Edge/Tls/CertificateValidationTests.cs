@@ -80,34 +80,45 @@ public sealed class CertificateValidationTests : IDisposable
             .Should().Throw<UserException>().WithMessage("*did not swap the certificate and key*");
         FluentActions.Invoking(() => store.Install("not a host!", other.CertPem, other.KeyPem))
             .Should().Throw<UserException>().WithMessage("'not a host!' is not a host name*");
-        Directory.GetDirectories(_certs).Select(Path.GetFileName).Should().Equal(DevelopmentCertificate.DirectoryName);
+        Directory.GetDirectories(_certs).Select(Path.GetFileName).Should().Equal(DevelopmentCertificates.DirectoryName);
     }
 
     [Fact]
-    public void The_development_certificate_is_kept_across_restarts_and_renewed_near_expiry_or_when_damaged()
+    public void The_development_root_and_leaves_are_kept_across_restarts_and_renewed_near_expiry_or_when_damaged()
     {
-        string first;
+        string root, leaf;
         using (var store = NewStore())
         {
-            first = store.Current.Development!.Thumbprint;
+            root = store.LocalCa.Root!.Thumbprint;
+            leaf = store.Current.Development!.Thumbprint;
         }
-        var keyPath = Path.Combine(_certs, DevelopmentCertificate.DirectoryName, "privkey.pem");
+        var development = Path.Combine(_certs, DevelopmentCertificates.DirectoryName);
+        File.GetUnixFileMode(Path.Combine(development, "root-key.pem")).Should().Be(UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        var keyPath = Path.Combine(development, "localhost", "privkey.pem");
         File.GetUnixFileMode(keyPath).Should().Be(UnixFileMode.UserRead | UnixFileMode.UserWrite);
         using (var again = NewStore())
         {
-            again.Current.Development!.Thumbprint.Should().Be(first, "a restart reuses the stored certificate");
+            again.LocalCa.Root!.Thumbprint.Should().Be(root, "a restart reuses the stored root");
+            again.Current.Development!.Thumbprint.Should().Be(leaf, "and the stored leaf");
         }
         string renewed;
-        using (var later = NewStore(new ShiftedClock(TimeSpan.FromDays(340))))
+        using (var later = NewStore(new ShiftedClock(TimeSpan.FromDays(70))))
         {
             renewed = later.Current.Development!.Thumbprint;
-            renewed.Should().NotBe(first, "25 days before expiry it is made anew");
+            renewed.Should().NotBe(leaf, "20 days before its end the leaf is issued again");
+            later.LocalCa.Root!.Thumbprint.Should().Be(root, "by the same root");
         }
         File.WriteAllText(keyPath, "garbage");
         using (var damaged = NewStore())
         {
             damaged.Current.Development!.Thumbprint.Should().NotBe(renewed);
-            damaged.Select("app.localhost")!.Thumbprint.Should().Be(damaged.Current.Development.Thumbprint);
+            damaged.LocalCa.Root!.Thumbprint.Should().Be(root);
+        }
+        File.WriteAllText(Path.Combine(development, "root-key.pem"), "garbage");
+        using (var newRoot = NewStore())
+        {
+            newRoot.LocalCa.Root!.Thumbprint.Should().NotBe(root, "a damaged root is made anew");
+            DevelopmentCa.IssuedBy(newRoot.Current.Development!.Certificate, newRoot.LocalCa.Root).Should().BeTrue("with its leaves");
         }
     }
 

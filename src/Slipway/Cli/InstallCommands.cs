@@ -55,17 +55,13 @@ internal static class InstallCommands
             var previous = install.Installed();
             var spec = Spec(previous, parse.GetValue(CliContext.Data), parse.GetValue(listen), parse.GetValue(httpPort), parse.GetValue(httpsPort),
                 parse.GetValue(email), parse.GetValue(platformHost), System.Net.Sockets.Socket.OSSupportsIPv6);
-            var source = AppContext.BaseDirectory.TrimEnd('/');
-            var dotnetRoot = FrameworkDependent(source) ? DotnetRoot() : null;
-            if (!File.Exists(Path.Combine(source, "slipway")))
-            {
-                throw new UserException($"{source} holds no slipway executable to install. Run install from a built Slipway: sudo ./slipway install (from the repository).");
-            }
+            var source = ProductionInstall.ProgramSource.Running();
+            var dotnetRoot = source.FrameworkDependent ? DotnetRoot() : null;
             if (dry)
             {
                 await cli.Out.WriteAsync(SystemdUnit.Render(spec));
                 await cli.Out.WriteLineAsync();
-                await cli.Out.WriteLineAsync($"# --dry-run: nothing was written. install would copy {source} to {install.OnDisk(ProductionInstall.ProgramDir)}, " +
+                await cli.Out.WriteLineAsync($"# --dry-run: nothing was written. install would copy {source.SingleFile ?? source.Directory} to {install.OnDisk(ProductionInstall.ProgramDir)}, " +
                     $"write {install.OnDisk(ProductionInstall.LauncherPath)} and {install.OnDisk(ProductionInstall.UnitPath)} (above), " +
                     $"and keep the data in {install.OnDisk(spec.DataDir)}.");
                 return 0;
@@ -224,10 +220,6 @@ internal static class InstallCommands
 
     /// <summary>Whether systemd is this machine's init (the test sd_booted() makes).</summary>
     public static bool SystemdRunning() => Directory.Exists("/run/systemd/system");
-
-    /// <summary>A build that needs the shared .NET runtime (slipway.dll beside an apphost), not a self-contained one.</summary>
-    private static bool FrameworkDependent(string dir) =>
-        File.Exists(Path.Combine(dir, "slipway.dll")) && !File.Exists(Path.Combine(dir, "libcoreclr.so"));
 
     /// <summary>The .NET installation this process runs on: shared/Microsoft.NETCore.App/VERSION/ is three levels below it.</summary>
     private static string DotnetRoot() =>

@@ -16,6 +16,29 @@ namespace Slipway.Cli;
 /// rename (renameat2 RENAME_EXCHANGE), so the path always holds a complete program, old or new.</summary>
 internal sealed class ProductionInstall(string root)
 {
+    /// <summary>The program to install: a build directory, or (<see cref="SingleFile"/>) one self-contained executable.</summary>
+    public sealed record ProgramSource(string Directory, string? SingleFile)
+    {
+        /// <summary>The program this process runs: a single-file executable when no slipway.dll lies beside it.</summary>
+        public static ProgramSource Running()
+        {
+            var directory = AppContext.BaseDirectory.TrimEnd('/');
+            if (File.Exists(Path.Combine(directory, "slipway.dll")))
+            {
+                return File.Exists(Path.Combine(directory, "slipway")) && File.Exists(Path.Combine(directory, "slipway.deps.json"))
+                    ? new ProgramSource(directory, null)
+                    : throw new UserException($"{directory} is not a complete build of Slipway (no slipway executable or slipway.deps.json beside slipway.dll). " +
+                        "Run install from a built Slipway: sudo ./slipway install (from the repository).");
+            }
+            return Environment.ProcessPath is { } self && RealPaths.Resolve(self) is { } real
+                ? new ProgramSource(Path.GetDirectoryName(real)!, real)
+                : throw new UserException("Cannot tell which file this slipway runs from. Run install from a built Slipway: sudo ./slipway install (from the repository).");
+        }
+
+        /// <summary>A build that needs the shared .NET runtime (no libcoreclr.so of its own).</summary>
+        public bool FrameworkDependent => SingleFile is null && !File.Exists(Path.Combine(Directory, "libcoreclr.so"));
+    }
+
     public const string UnitPath = "/etc/systemd/system/slipway.service";
     public const string ProgramDir = "/usr/local/lib/slipway";
     public const string LauncherPath = "/usr/local/bin/slipway";
@@ -65,9 +88,11 @@ internal sealed class ProductionInstall(string root)
         return found;
     }
 
-    /// <summary>Copies the program from <paramref name="source"/> into place (replacing an installed one whole), writes
-    /// the launcher and the unit, and creates the data directories. Idempotent: run again, it upgrades.</summary>
-    public void Install(InstallSpec spec, string source, string? dotnetRoot)
+    /// <summary>Copies the program into place (replacing an installed one whole), writes the launcher and the unit, and
+    /// creates the data directories. Idempotent: run again, it upgrades. The program is <paramref name="source"/>: a
+    /// build's directory (slipway.dll, its dependencies, the slipway apphost) copied whole, or a self-contained
+    /// single-file executable copied alone as "slipway" (never the directory it was downloaded to).</summary>
+    public void Install(InstallSpec spec, ProgramSource source, string? dotnetRoot)
     {
         var program = OnDisk(ProgramDir);
         Directory.CreateDirectory(Path.GetDirectoryName(program)!);
@@ -76,8 +101,17 @@ internal sealed class ProductionInstall(string root)
         // Leftovers of an install that was interrupted.
         DeleteTree(staged);
         DeleteTree(old);
-        CopyTree(source, staged);
-        File.WriteAllText(Path.Combine(staged, ProgramMarker), $"Written by 'slipway install' from {source} at {DateTimeOffset.UtcNow:O}.\n");
+        if (source.SingleFile is { } executable)
+        {
+            Directory.CreateDirectory(staged);
+            File.Copy(executable, Path.Combine(staged, "slipway"));
+            File.SetUnixFileMode(Path.Combine(staged, "slipway"), Public);
+        }
+        else
+        {
+            CopyTree(source.Directory, staged);
+        }
+        File.WriteAllText(Path.Combine(staged, ProgramMarker), $"Written by 'slipway install' from {source.SingleFile ?? source.Directory} at {DateTimeOffset.UtcNow:O}.\n");
         File.SetUnixFileMode(staged, Public);
         if (!Directory.Exists(program))
         {

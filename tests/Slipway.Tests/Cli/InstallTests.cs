@@ -134,6 +134,32 @@ public sealed class InstallTests : IDisposable
     }
 
     [Fact]
+    public async Task A_single_file_build_is_installed_alone_not_the_directory_it_was_downloaded_to()
+    {
+        var downloads = TempDirs.Create("install-downloads");
+        try
+        {
+            // Stands in for the self-contained executable: the launcher runs whatever was installed as the program.
+            var executable = Path.Combine(downloads, "slipway-linux-x64");
+            await File.WriteAllTextAsync(executable, "#!/bin/sh\necho \"single file, data $SLIPWAY_DATA, args: $*\"\n");
+            File.SetUnixFileMode(executable, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            await File.WriteAllTextAsync(Path.Combine(downloads, "holiday.jpg"), "not part of the program");
+
+            new ProductionInstall(_root).Install(new InstallSpec(), new ProductionInstall.ProgramSource(downloads, executable), dotnetRoot: null);
+
+            Directory.GetFileSystemEntries(OnDisk(ProductionInstall.ProgramDir)).Select(Path.GetFileName).Should().BeEquivalentTo(["slipway", ".slipway-install"]);
+            (await File.ReadAllTextAsync(OnDisk(ProductionInstall.LauncherPath))).Should().NotContain("DOTNET_ROOT", "a self-contained program needs no runtime");
+            var (code, output, error) = await RunAsync(OnDisk(ProductionInstall.LauncherPath), ["domains", "add", "shop example.com"]);
+            code.Should().Be(0, error);
+            output.Should().Be("single file, data /var/lib/slipway/data, args: domains add shop example.com\n");
+        }
+        finally
+        {
+            TempDirs.Delete(downloads);
+        }
+    }
+
+    [Fact]
     public async Task Uninstall_removes_all_but_the_data_and_purge_removes_the_data_too()
     {
         await InstallAsync();

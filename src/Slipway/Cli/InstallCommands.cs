@@ -209,6 +209,12 @@ internal static class InstallCommands
         {
             errors.Add($"--data '{spec.DataDir}' cannot be a data directory");
         }
+        else if (RealPaths.IsUnderResolved(ProductionInstall.DatabasesDir, spec.DataDir.TrimEnd('/')))
+        {
+            // The platform keeps its data directory private (0700); PostgreSQL runs as its own user and must reach its files.
+            errors.Add($"--data {spec.DataDir} would hold the databases' directory {ProductionInstall.DatabasesDir}, which their own user " +
+                $"cannot reach inside the private data directory: use {InstallSpec.DefaultDataDir} (the default) or a directory outside {ProductionInstall.StateRoot}");
+        }
         return errors.Count == 0 ? spec : throw new UserException(string.Join("; ", errors) + ". Nothing was installed.");
     }
 

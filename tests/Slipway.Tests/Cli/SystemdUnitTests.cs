@@ -119,6 +119,8 @@ public sealed class SystemdUnitTests
             .And.Contain("--email 'not-an-address' is not an email address")
             .And.Contain("--platform-host 'bad host!' is not a hostname")
             .And.EndWith("Nothing was installed.");
+        ((Action)(() => InstallCommands.Spec(null, "/var/lib/slipway", null, null, null, null, null, ipv6: true))).Should().Throw<UserException>()
+            .Which.Message.Should().Contain("--data /var/lib/slipway would hold the databases' directory /var/lib/slipway/databases");
         ((Action)(() => InstallCommands.Spec(null, null, null, 0, 70000, null, null, ipv6: true))).Should().Throw<UserException>()
             .Which.Message.Should().Contain("--http-port 0 is not a port").And.Contain("--https-port 70000 is not a port");
     }

@@ -6,10 +6,10 @@ namespace Slipway.Cli;
 /// packaging), and the steps that write and remove them. Nothing here starts or stops a service
 /// (<see cref="InstallCommands"/> does):
 ///
-///   /usr/local/lib/slipway/          the program: a copy of the directory the running slipway came from
+///   /usr/local/lib/slipway/          the program: the running slipway's build directory, or its single-file executable
 ///   /usr/local/bin/slipway           a launcher script (as root, commands talk to the installed platform)
 ///   /etc/systemd/system/slipway.service
-///   /var/lib/slipway/data/           the platform's data directory (kept by an uninstall without --purge)
+///   /var/lib/slipway/data/           the platform's data directory, or --data (kept by an uninstall without --purge)
 ///   /var/lib/slipway/databases/      the managed PostgreSQL and redis (reachable by their unprivileged user)
 ///
 /// The program directory is replaced whole: the new copy is written beside it, then the two are swapped in one
@@ -64,9 +64,15 @@ internal sealed class ProductionInstall(string root)
         File.Exists(OnDisk(LauncherPath)) || Directory.Exists(OnDisk(LauncherPath)) || new FileInfo(OnDisk(LauncherPath)).LinkTarget is not null;
 
     /// <summary>A regular file (not a link someone made to their own build) that names this program as its writer.</summary>
-    private bool IsOurLauncher =>
-        new FileInfo(OnDisk(LauncherPath)) is { Exists: true, LinkTarget: null } launcher &&
-        File.ReadLines(launcher.FullName).Take(3).Any(l => l.Contains(SystemdUnit.Marker, StringComparison.Ordinal));
+    private bool IsOurLauncher => new FileInfo(OnDisk(LauncherPath)) is { Exists: true, LinkTarget: null } launcher && Head(launcher.FullName).Contains(SystemdUnit.Marker, StringComparison.Ordinal);
+
+    /// <summary>The first bytes of a file as text: enough for the launcher's mark, little of an executable someone put there.</summary>
+    private static string Head(string path)
+    {
+        using var file = File.OpenRead(path);
+        var buffer = new byte[512];
+        return System.Text.Encoding.UTF8.GetString(buffer, 0, file.ReadAtLeast(buffer, buffer.Length, throwOnEndOfStream: false));
+    }
 
     /// <summary>Files at the install's paths that this program did not write (or that were changed since), each with
     /// what it is; an install replaces them only with --force.</summary>

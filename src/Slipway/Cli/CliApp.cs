@@ -41,6 +41,10 @@ internal static class CliApp
         {
             root.Subcommands.Add(command);
         }
+        foreach (var command in InstallCommands.Create(cli))
+        {
+            root.Subcommands.Add(command);
+        }
         var parse = root.Parse(args);
         if (parse.Action is System.CommandLine.Invocation.ParseErrorAction && cli.JsonErrors)
         {

@@ -2,6 +2,8 @@ using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Slipway.Domains;
 using Slipway.Domains.Acme;
 using Slipway.Tests.Domains.Acme;
 using Slipway.Tests.Support;
@@ -53,10 +55,28 @@ public sealed class AcmeIssuanceTests
         JsonDocument.Parse((await platform.CliAsync("acme", "show", "--json")).Out).RootElement.GetProperty("hasAccount").GetBoolean()
             .Should().BeTrue("the account is kept for the next order");
 
+        // openssl s_client sees Pebble's chain: the leaf, then Pebble's intermediate.
+        var rootFile = Path.Combine(platform.DataDir, "pebble-root.pem");
+        await File.WriteAllTextAsync(rootFile, root.ExportCertificatePem());
+        var sClient = await Slipway.Tests.Edge.Tls.ExternalTool.RunAsync("openssl",
+            ["s_client", "-connect", $"127.0.0.1:{platform.EdgeHttpsPort}", "-servername", host, "-showcerts", "-CAfile", rootFile, "-verify_return_error"]);
+        sClient.ExitCode.Should().Be(0, sClient.ToString());
+        sClient.Out.Should().Contain("Verify return code: 0 (ok)").And.MatchRegex("1 s:CN ?= ?Pebble Intermediate CA", sClient.Out);
+
+        // Revoked at the CA (with the certificate's own key, as after a key compromise), then replaced on demand.
+        var certificateKey = await File.ReadAllTextAsync(Path.Combine(platform.DataDir, "certs", host, "privkey.pem"));
+        using (var revoker = new AcmeClient(pebble.Directory, AcmeAccountKey.Generate(), null, pebble.Handler,
+                   Microsoft.Extensions.Logging.Abstractions.NullLogger<AcmeClient>.Instance))
+        {
+            await revoker.RevokeAsync(first, AcmeRevocationReason.KeyCompromise, AcmeAccountKey.FromPem(certificateKey), CancellationToken.None);
+        }
+        (await pebble.StatusOfAsync(first)).Should().Be("Revoked");
         (await platform.CliAsync("domains", "renew", host)).ExitCode.Should().Be(0);
         await DomainAsync(platform, host, d => d.GetProperty("certificate").GetString() == "acme" && d.GetProperty("renewAt").GetDateTimeOffset() > DateTimeOffset.UtcNow, pebble);
         using var second = await HandshakeAsync(platform.EdgeHttpsPort!.Value, host, root);
         second.SerialNumber.Should().NotBe(first.SerialNumber, "renew ordered and installed a new certificate");
+        (await pebble.StatusOfAsync(second)).Should().Be("Valid");
+        (await File.ReadAllTextAsync(Path.Combine(platform.DataDir, "certs", host, "privkey.pem"))).Should().NotBe(certificateKey, "the replacement has a key of its own");
 
         await pebble.RemoveHostAsync(host);
         (await platform.CliAsync("domains", "renew", host)).ExitCode.Should().Be(0);
@@ -121,8 +141,72 @@ public sealed class AcmeIssuanceTests
         (await HttpsGetAsync(httpsPort, host, root)).Should().Be("ok");
     }
 
+    [Fact]
+    public async Task A_rate_limit_defers_the_next_attempt_past_Retry_After_and_the_CAs_renewal_window_brings_a_renewal_forward()
+    {
+        // Pebble 2.4 has neither rate limits nor renewal information: a scripted CA answers every new order 429.
+        await using var ca = await ScriptedAcmeServer.StartAsync();
+        ca.NewOrderAnswer = async response =>
+        {
+            response.Headers.RetryAfter = "3600";
+            await ScriptedAcmeServer.ProblemAsync(response, 429, "rateLimited", "too many certificates already issued for \"acme.test\"");
+        };
+        ca.RenewalInfo = ("""{"suggestedWindow":{"start":"2026-01-01T00:00:00Z","end":"2026-01-02T00:00:00Z"},"explanationURL":"https://ca.example/incident/7"}""", null);
+        await using var platform = await TestPlatform.StartAsync(https: true, configure: o => o with
+        {
+            AcmeClient = FastPolling,
+            CertificateTick = TimeSpan.FromSeconds(1),
+        });
+        // The scripted CA speaks plain HTTP, which `acme set` refuses for a real CA: set the directory as it is stored.
+        var store = platform.Services.GetRequiredService<DomainStore>();
+        store.SetSettings(new Dictionary<string, string?> { [AcmeSettings.DirectoryKey] = ca.Directory.ToString() });
+        (await platform.DeployAsync(EnvApp.Create(), "shop")).ExitCode.Should().Be(0);
+
+        var limited = $"rate-{Guid.NewGuid():N}"[..13] + ".acme.test";
+        (await platform.CliAsync("domains", "add", limited, "--app", "shop")).ExitCode.Should().Be(0);
+        var failing = await DomainAsync(platform, limited, d => d.GetProperty("certificate").GetString() == "failing", null);
+        failing.GetProperty("nextAttemptAt").GetDateTimeOffset().Should().BeAfter(DateTimeOffset.UtcNow.AddMinutes(59),
+            "the CA's Retry-After (1 h) wins over the first backoff step (1 min)");
+        failing.GetProperty("lastError").GetString().Should().Contain("rate limit");
+
+        // A domain whose certificate Slipway issued earlier (installed here as the issuer would), renewing in 60 days.
+        var renewing = $"ari-{Guid.NewGuid():N}"[..12] + ".acme.test";
+        (await platform.CliAsync("domains", "add", renewing, "--app", "shop")).ExitCode.Should().Be(0);
+        await DomainAsync(platform, renewing, d => d.GetProperty("certificate").GetString() == "failing", null);
+        var (chain, key) = SelfSigned(renewing);
+        var installed = platform.Services.GetRequiredService<Slipway.Edge.Tls.CertificateStore>().Install(renewing, chain, key);
+        var now = DateTimeOffset.UtcNow;
+        store.RecordIssued(renewing, installed.Thumbprint, "aGVsbG8.AQID", now, now.AddDays(90), now.AddDays(60));
+
+        // The CA's window ended already: the next round asks for it, renews at once (saying which certificate it
+        // replaces), is refused, and the installed certificate keeps serving.
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (!ca.Signed.Any(s => s.Path == "/order" && s.Payload.Contains(renewing, StringComparison.Ordinal) && s.Payload.Contains("\"replaces\"", StringComparison.Ordinal))
+               && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(200);
+        }
+        ca.RenewalInfoAsked.Should().Contain("aGVsbG8.AQID");
+        ca.Signed.Should().Contain(s => s.Path == "/order" && s.Payload.Contains(renewing, StringComparison.Ordinal) && s.Payload.Contains("\"replaces\":\"aGVsbG8.AQID\"", StringComparison.Ordinal),
+            "the renewal order names the certificate it replaces");
+        var after = await DomainAsync(platform, renewing, d => d.GetProperty("certificate").GetString() == "failing", null);
+        after.GetProperty("notAfter").GetDateTimeOffset().Should().BeCloseTo(installed.NotAfter, TimeSpan.FromSeconds(1), "the installed certificate still serves");
+        (await platform.CliAsync("status", "--app", "shop")).Out.Should().Contain("The current certificate keeps serving until");
+    }
+
+    private static (string Chain, string Key) SelfSigned(string host)
+    {
+        using var key = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest("CN=" + host, key, System.Security.Cryptography.HashAlgorithmName.SHA256);
+        var names = new SubjectAlternativeNameBuilder();
+        names.AddDnsName(host);
+        request.CertificateExtensions.Add(names.Build());
+        using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(90));
+        return (certificate.ExportCertificatePem(), key.ExportPkcs8PrivateKeyPem());
+    }
+
     /// <summary>The domain's row of `domains ls --json` once <paramref name="done"/> holds (within 60 s).</summary>
-    private static async Task<JsonElement> DomainAsync(TestPlatform platform, string host, Func<JsonElement, bool> done, PebbleServer pebble)
+    private static async Task<JsonElement> DomainAsync(TestPlatform platform, string host, Func<JsonElement, bool> done, PebbleServer? pebble)
     {
         var deadline = DateTime.UtcNow.AddSeconds(60);
         JsonElement? last = null;
@@ -138,7 +222,7 @@ public sealed class AcmeIssuanceTests
             }
             await Task.Delay(200);
         }
-        throw new Xunit.Sdk.XunitException($"{host} did not get there within 60 s: {last}\n{pebble.Output}");
+        throw new Xunit.Sdk.XunitException($"{host} did not get there within 60 s: {last}\n{pebble?.Output}");
     }
 
     /// <summary>The certificate the edge presents for <paramref name="host"/>, checked to chain to Pebble's root.</summary>

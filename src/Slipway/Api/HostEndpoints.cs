@@ -28,9 +28,13 @@ internal static class HostEndpoints
             hosts.Add(app, body.Hosts);
             return List(app, hosts, edge);
         }).RequireAccess(Access.Permission.ManageDomains, "hosts.add");
-        apps.MapDelete("/{host}", (string app, string host, Store store, AppHosts hosts, EdgeServer edge, HttpContext context) =>
+        apps.MapDelete("/{host}", (string app, string host, Store store, AppHosts hosts, EdgeServer edge, Domains.DomainStore domains, HttpContext context) =>
         {
-            AppScope.Require(context, store, app);
+            var record = AppScope.Require(context, store, app);
+            if (domains.Find(host.Trim().TrimEnd('.').ToLowerInvariant()) is { } domain && domain.App == record.Name)
+            {
+                throw new UserException($"{domain.Host} is a domain of this app (with its certificate): remove it with slipway domains rm {domain.Host}");
+            }
             hosts.Remove(app, host);
             return List(app, hosts, edge);
         }).RequireAccess(Access.Permission.ManageDomains, "hosts.remove");

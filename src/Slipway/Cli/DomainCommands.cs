@@ -205,7 +205,7 @@ internal static class DomainCommands
         "manual" => "It is served with the certificate you copied in (slipway certs ls).",
         "off" => "HTTPS is off on this platform, so no certificate is issued (start it with --https-port).",
         "failing" => $"Getting its certificate failed: {d.LastError}",
-        _ => $"It has no certificate yet: HTTPS for it works once one is installed (slipway certs add {d.Host} --cert fullchain.pem --key privkey.pem).",
+        _ => "Slipway is getting its certificate now, in the background; `slipway domains ls` shows when it is issued, or why not.",
     };
 
     private static string Date(DateTimeOffset? at, bool time = false) =>

@@ -16,6 +16,10 @@ internal sealed class AppHosts(Store store, AppRuntime runtime, Edge.Routes rout
     /// <summary>The hostnames added to the app (besides APP.localhost).</summary>
     public IReadOnlyList<string> ExtraOf(string app) => Extra(store.FindApp(app));
 
+    /// <summary>Why a hostname cannot be given to any app (a domain's redirect-from name: it answers a redirect), or
+    /// null. Registered by the Domains subsystem, which sits above this one.</summary>
+    public Func<string, string?>? Reserved { get; set; }
+
     /// <summary>Throws a user error when a hostname is malformed or already serves another app.</summary>
     public void Validate(string app, IReadOnlyList<string> extra)
     {
@@ -43,6 +47,10 @@ internal sealed class AppHosts(Store store, AppRuntime runtime, Edge.Routes rout
             if (string.Equals(host, options.PlatformHost, StringComparison.OrdinalIgnoreCase))
             {
                 throw new UserException($"{host} is the platform's own hostname (its API and logins); an app cannot take it.");
+            }
+            if (Reserved?.Invoke(host.ToLowerInvariant()) is { } why)
+            {
+                throw new UserException(why);
             }
             if (owners.TryGetValue(host, out var owner))
             {

@@ -60,6 +60,12 @@ internal sealed class AcmeCertificateAuthority : ICertificateAuthority, IDisposa
                 // The CA no longer knows the account (deactivated, or the CA's data was reset): register again.
                 _configuration.ForgetAccountUrl();
             }
+            catch (AcmeException e) when (attempt == 0 && replaces is not null && (e.Is("alreadyReplaced") || e.Is("malformed") || e.Is("unauthorized")))
+            {
+                // The certificate named in `replaces` was replaced already (an order finished but not recorded), or is
+                // not this account's: order without it; the renewal is what matters.
+                replaces = null;
+            }
             catch (AcmeException e)
             {
                 throw new CertificateAuthorityException(e.Message, e.RetryAfter, e);

@@ -5,8 +5,9 @@ namespace Slipway.Domains;
 
 /// <summary>The persisted ACME settings (`slipway acme set`, or `server --acme-directory/--acme-email`) and the
 /// account this platform holds with the CA. Secrets (the account key, the EAB HMAC key) are sealed with the master
-/// key and never returned by the API. Changing the directory or the EAB credentials forgets the account: the next
-/// issuance registers a new one with the new CA.</summary>
+/// key and never returned by the API. Changing the directory or the EAB credentials forgets the account (the next
+/// issuance registers a new one with the new CA) and has every certificate of the old one replaced (staging
+/// certificates do not linger after a switch to production).</summary>
 internal sealed class AcmeConfiguration(DomainStore store, Keyring keyring)
 {
     private readonly Lock _gate = new();
@@ -76,6 +77,10 @@ internal sealed class AcmeConfiguration(DomainStore store, Keyring keyring)
                 changes[AcmeSettings.AccountUrlKey] = null;
             }
             store.SetSettings(changes);
+            if (newCa)
+            {
+                store.ReissueAll();
+            }
             return Current;
         }
     }

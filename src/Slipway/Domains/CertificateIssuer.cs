@@ -1,3 +1,4 @@
+using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Slipway.Edge.Tls;
@@ -26,6 +27,7 @@ internal sealed partial class CertificateIssuer(CustomDomains domains, DomainSto
         domains.Publish();
         using var timer = new PeriodicTimer(options.Tick, clock);
         var tick = timer.WaitForNextTickAsync(stoppingToken).AsTask();
+        Task<bool>? wake = null;
         while (!stoppingToken.IsCancellationRequested)
         {
             try
@@ -40,10 +42,14 @@ internal sealed partial class CertificateIssuer(CustomDomains domains, DomainSto
             {
                 LogRoundFailed(e);
             }
-            var wake = domains.Wakeups.WaitToReadAsync(stoppingToken).AsTask();
+            wake ??= domains.Wakeups.WaitToReadAsync(stoppingToken).AsTask();
             try
             {
-                if (await Task.WhenAny(tick, wake) == tick)
+                if (await Task.WhenAny(tick, wake) == wake)
+                {
+                    wake = null; // consumed; a tick leaves it waiting for the next wake-up
+                }
+                else
                 {
                     if (!await tick)
                     {
@@ -94,29 +100,51 @@ internal sealed partial class CertificateIssuer(CustomDomains domains, DomainSto
         {
             LogOrdering(domain.Host, domain.Names.Count);
             var issued = await authority.IssueAsync(domain.Names, renewal ? domain.AcmeCertId : null, cancellationToken);
-            CertificateEntry? entry = null;
-            foreach (var name in domain.Names)
+            string thumbprint;
+            using (var leaf = X509Certificate2.CreateFromPem(issued.ChainPem))
             {
-                entry = certificates.Install(name, issued.ChainPem, issued.KeyPem);
+                thumbprint = leaf.Thumbprint;
             }
             var renewAt = RenewalPolicy.RenewAt(issued.NotBefore, issued.NotAfter, _random.NextDouble());
-            store.RecordIssued(domain.Host, entry!.Thumbprint, issued.CertificateId, clock.GetUtcNow(), issued.NotAfter, renewAt);
+            // The order took a while: install only for what the domain is now (it may have been removed, moved, or
+            // have other redirect names), under the lock `domains add/rm` take. The record comes first, so a crash
+            // between the two costs one more order, never a certificate the issuer takes for a copied-in one.
+            var installed = domains.InstallIssued(domain, names =>
+            {
+                store.RecordIssued(domain.Host, thumbprint, issued.CertificateId, clock.GetUtcNow(), issued.NotAfter, renewAt);
+                foreach (var name in names)
+                {
+                    certificates.Install(name, issued.ChainPem, issued.KeyPem);
+                }
+            });
+            if (installed is null)
+            {
+                LogDiscarded(domain.Host);
+                return;
+            }
             state.AddEvent(domain.App, null, renewal ? "domain.certificate-renewed" : "domain.certificate-issued",
-                $"{domain.Host}: certificate for {string.Join(", ", domain.Names)} valid until {issued.NotAfter:yyyy-MM-dd HH:mm} UTC, renewal from {renewAt:yyyy-MM-dd}");
+                $"{domain.Host}: certificate for {string.Join(", ", installed)} valid until {issued.NotAfter:yyyy-MM-dd HH:mm} UTC, renewal from {renewAt:yyyy-MM-dd}");
             LogIssued(domain.Host, issued.NotAfter);
         }
-        catch (Exception e) when (e is CertificateAuthorityException or UserException)
+        catch (Exception e) when (!(e is OperationCanceledException && cancellationToken.IsCancellationRequested))
         {
+            // Every failure is the domain's own: recorded with backoff, and the round goes on to the next domain.
+            var expected = e is CertificateAuthorityException or UserException;
+            if (!expected)
+            {
+                LogUnexpected(e, domain.Host);
+            }
+            var message = expected ? e.Message : $"an unexpected error ({e.GetType().Name}: {e.Message}); the platform's log has the details";
             var now = clock.GetUtcNow();
             var retryAfter = (e as CertificateAuthorityException)?.RetryAfter;
             var next = RenewalPolicy.NextAttempt((int)domain.Failures + 1, now, retryAfter, _random.NextDouble());
-            store.RecordFailure(domain.Host, e.Message, now, next);
+            store.RecordFailure(domain.Host, message, now, next);
             var serving = Served(domain.Host) is { Development: false } old && now < old.NotAfter
                 ? $" The current certificate keeps serving until {old.NotAfter:yyyy-MM-dd HH:mm} UTC."
                 : $" HTTPS for {domain.Host} fails until a certificate is issued.";
             state.AddEvent(domain.App, null, "domain.certificate-failed",
-                $"{domain.Host}: {e.Message}{serving} Next attempt {next:yyyy-MM-dd HH:mm} UTC (slipway domains ls).");
-            LogFailed(domain.Host, app.ToString(), e.Message, next);
+                $"{domain.Host}: {message}{serving} Next attempt {next:yyyy-MM-dd HH:mm} UTC (slipway domains ls).");
+            LogFailed(domain.Host, app.ToString(), message, next);
         }
     }
 
@@ -175,6 +203,12 @@ internal sealed partial class CertificateIssuer(CustomDomains domains, DomainSto
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Renewal information for {Host} could not be read: {Error}")]
     private partial void LogRenewalInfoFailed(string host, string error);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Certificate for {Host} not installed: the domain was removed or moved while it was ordered")]
+    private partial void LogDiscarded(string host);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Getting a certificate for {Host} failed unexpectedly")]
+    private partial void LogUnexpected(Exception exception, string host);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "A certificate round failed")]
     private partial void LogRoundFailed(Exception exception);

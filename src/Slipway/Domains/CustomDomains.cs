@@ -41,6 +41,10 @@ internal sealed class CustomDomains(DomainStore domains, Store store, AppHosts h
             {
                 throw new UserException($"{scope} has not been deployed. Deploy it first (slipway deploy {scope.Flags}), then add its domain.", 404);
             }
+            if (RedirectOwner(host) is { } redirecting)
+            {
+                throw new UserException(RedirectTaken(host, redirecting));
+            }
             var existing = domains.Find(host);
             var owner = existing?.App ?? OwnerKey(host);
             if (owner is not null && owner != scope.Key && !move)
@@ -60,10 +64,9 @@ internal sealed class CustomDomains(DomainStore domains, Store store, AppHosts h
                     throw new UserException($"{name} is a hostname of {store.RefOf(nameOwner)}, so it cannot redirect to {host}. " +
                         $"Remove it there first: slipway hosts rm {store.RefOf(nameOwner).Flags} {name}");
                 }
-                if (domains.List().FirstOrDefault(d => d.Host != host && d.RedirectHosts.Contains(name)) is { } taken)
+                if (RedirectOwner(name) is { } taken && taken.Host != host)
                 {
-                    throw new UserException($"{name} already redirects to {taken.Host}. Change that domain first (slipway domains add {taken.Host} " +
-                        "with its other --redirect-from names).");
+                    throw new UserException(RedirectTaken(name, taken));
                 }
             }
             if (owner is not null && owner != scope.Key && hosts.ExtraOf(owner).Contains(host))
@@ -71,6 +74,7 @@ internal sealed class CustomDomains(DomainStore domains, Store store, AppHosts h
                 hosts.Remove(owner, host);
             }
             hosts.Add(scope.Key, [host]);
+            DropDestroyedCertificates([host, .. redirects]);
             domains.Upsert(DomainRecord.New(host, scope.Key, redirects, hsts, clock.GetUtcNow()));
             domains.ClearBackoff(host);
             Publish();
@@ -151,6 +155,45 @@ internal sealed class CustomDomains(DomainStore domains, Store store, AppHosts h
             return true;
         }
     }
+
+    /// <summary>Installs a certificate ordered for <paramref name="orderedFor"/> for the names the domain still has in
+    /// the same environment, under the lock of add/rm/move; null (nothing installed) when it is gone or moved.</summary>
+    public IReadOnlyList<string>? InstallIssued(DomainRecord orderedFor, Action<IReadOnlyList<string>> install)
+    {
+        lock (_gate)
+        {
+            if (domains.Find(orderedFor.Host) is not { } now || now.App != orderedFor.App)
+            {
+                return null;
+            }
+            var names = now.Names.Where(n => orderedFor.Names.Contains(n, StringComparer.OrdinalIgnoreCase)).ToList();
+            install(names);
+            return names;
+        }
+    }
+
+    /// <summary>For <see cref="Deploy.AppHosts.Reserved"/>: a redirect-from name cannot become any app's hostname.</summary>
+    public string? ReservedHostname(string host) => RedirectOwner(host) is { } domain ? RedirectTaken(host, domain) : null;
+
+    // A name whose destroyed environment's certificate the issuer has not deleted yet: delete it now, or the new
+    // domain would find a certificate it did not record and take it for one copied in.
+    private void DropDestroyedCertificates(IReadOnlyList<string> names)
+    {
+        foreach (var (host, thumbprint) in domains.CertificatesToRemove().Where(c => names.Contains(c.Host)))
+        {
+            if (certificates?.Find(host) is { } served && served.Thumbprint == thumbprint && string.Equals(served.Host, host, StringComparison.OrdinalIgnoreCase))
+            {
+                certificates.Remove(host);
+            }
+            domains.CertificateRemoved(host, thumbprint);
+        }
+    }
+
+    private DomainRecord? RedirectOwner(string name) => domains.List().FirstOrDefault(d => d.RedirectHosts.Contains(name));
+
+    private string RedirectTaken(string name, DomainRecord domain) =>
+        $"{name} redirects to {domain.Host} (a domain of {store.RefOf(domain.App)}), so it cannot be another name of its own. " +
+        $"Change that domain first: slipway domains add {domain.Host} {store.RefOf(domain.App).Flags} with its other --redirect-from names.";
 
     public DomainRecord Require(string host) =>
         domains.Find(host.Trim().TrimEnd('.').ToLowerInvariant()) ?? throw NotADomain(host);

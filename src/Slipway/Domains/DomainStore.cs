@@ -70,7 +70,15 @@ internal sealed class DomainStore(Store store)
     public void RenewNow(string host, DateTimeOffset now)
     {
         using var c = Open();
-        c.Execute("update domains set renew_at = @now, next_attempt_at = null where host = @host", new { host, now });
+        c.Execute("update domains set renew_at = @now, next_attempt_at = null, failures = 0 where host = @host", new { host, now });
+    }
+
+    /// <summary>Another CA or account now: every certificate the old one issued is replaced at the next round (without
+    /// `replaces`, which names a certificate of the old CA).</summary>
+    public void ReissueAll()
+    {
+        using var c = Open();
+        c.Execute("update domains set renew_at = issued_at, acme_cert_id = null, next_attempt_at = null, failures = 0 where issued_at is not null");
     }
 
     /// <summary>Certificates of destroyed environments' domains, still to delete (host, thumbprint).</summary>

@@ -6,7 +6,8 @@ namespace Slipway.Domains;
 /// (so a later `slipway acme set` is not undone by every restart of a service whose unit names the flags), and the
 /// edge gets every domain's redirects and HSTS choices before it serves a request, and tells the issuer of
 /// handshakes for routed names that have no certificate.</summary>
-internal sealed class DomainsStartup(CustomDomains domains, AcmeConfiguration acme, DomainStore store, DomainsOptions options, Edge.EdgeServer edge) : IHostedService
+internal sealed class DomainsStartup(CustomDomains domains, AcmeConfiguration acme, DomainStore store, DomainsOptions options, Edge.EdgeServer edge,
+    Deploy.AppHosts hosts) : IHostedService
 {
     public Task StartAsync(CancellationToken cancellationToken)
     {
@@ -19,6 +20,8 @@ internal sealed class DomainsStartup(CustomDomains domains, AcmeConfiguration ac
         domains.Publish();
         // A handshake for a routed name without a certificate (a hostname added with --host) orders one in the background.
         edge.CertificateMissing = domains.Wake;
+        // A domain's redirect-from names answer redirects: no app may take one with --host or `hosts add`.
+        hosts.Reserved = domains.ReservedHostname;
         return Task.CompletedTask;
     }
 

@@ -73,10 +73,25 @@ public sealed class AcmeIssuanceTests
         (await pebble.StatusOfAsync(first)).Should().Be("Revoked");
         (await platform.CliAsync("domains", "renew", host)).ExitCode.Should().Be(0);
         await DomainAsync(platform, host, d => d.GetProperty("certificate").GetString() == "acme" && d.GetProperty("renewAt").GetDateTimeOffset() > DateTimeOffset.UtcNow, pebble);
-        using var second = await HandshakeAsync(platform.EdgeHttpsPort!.Value, host, root);
+        var second = await HandshakeAsync(platform.EdgeHttpsPort!.Value, host, root);
         second.SerialNumber.Should().NotBe(first.SerialNumber, "renew ordered and installed a new certificate");
         (await pebble.StatusOfAsync(second)).Should().Be("Valid");
         (await File.ReadAllTextAsync(Path.Combine(platform.DataDir, "certs", host, "privkey.pem"))).Should().NotBe(certificateKey, "the replacement has a key of its own");
+
+        // Another CA (here the same Pebble under another URL, which counts as another): every certificate of the old
+        // one is replaced at the next round, without anyone asking.
+        var otherCa = new UriBuilder(pebble.Directory) { Host = "localhost" }.Uri.ToString();
+        (await platform.CliAsync("acme", "set", "--directory", otherCa)).ExitCode.Should().Be(0);
+        await DomainAsync(platform, host, d => d.GetProperty("certificate").GetString() == "acme" && d.GetProperty("renewAt").GetDateTimeOffset() > DateTimeOffset.UtcNow, pebble);
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        X509Certificate2 third;
+        while ((third = await HandshakeAsync(platform.EdgeHttpsPort!.Value, host, root)).SerialNumber == second.SerialNumber && DateTime.UtcNow < deadline)
+        {
+            third.Dispose();
+            await Task.Delay(200);
+        }
+        third.SerialNumber.Should().NotBe(second.SerialNumber, "a new CA replaces the old one's certificates");
+        second.Dispose();
 
         await pebble.RemoveHostAsync(host);
         (await platform.CliAsync("domains", "renew", host)).ExitCode.Should().Be(0);
@@ -84,7 +99,8 @@ public sealed class AcmeIssuanceTests
         failing.GetProperty("lastError").GetString().Should().Contain($"{host} does not resolve for the CA. Point an A or AAAA record");
         failing.GetProperty("nextAttemptAt").GetDateTimeOffset().Should().BeAfter(DateTimeOffset.UtcNow, "it backs off");
         using var still = await HandshakeAsync(platform.EdgeHttpsPort!.Value, host, root);
-        still.SerialNumber.Should().Be(second.SerialNumber, "a failed renewal leaves the certificate that serves");
+        still.SerialNumber.Should().Be(third.SerialNumber, "a failed renewal leaves the certificate that serves");
+        third.Dispose();
         (await platform.CliAsync("status", "--app", "shop")).Out.Should().Contain("domain.certificate-failed").And.Contain("The current certificate keeps serving until");
 
         // A hostname added with --host (no `domains add`) gets its certificate at its first handshake.
@@ -104,7 +120,7 @@ public sealed class AcmeIssuanceTests
         var certs = Path.Combine(platform.DataDir, "certs");
         Directory.Exists(Path.Combine(certs, host)).Should().BeTrue();
         (await platform.CliAsync("destroy", "--app", "shop", "--yes")).ExitCode.Should().Be(0);
-        var deadline = DateTime.UtcNow.AddSeconds(30);
+        deadline = DateTime.UtcNow.AddSeconds(30);
         while ((Directory.Exists(Path.Combine(certs, host)) || Directory.Exists(Path.Combine(certs, api))) && DateTime.UtcNow < deadline)
         {
             await Task.Delay(200);

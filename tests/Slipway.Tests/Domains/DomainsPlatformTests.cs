@@ -112,6 +112,21 @@ public sealed class DomainsPlatformTests
         adopted.ExitCode.Should().Be(0, "a hostname given with --host or hosts add is adopted: {0}", adopted);
         var failing = JsonDocument.Parse((await platform.CliAsync("domains", "ls", "--json")).Out).RootElement.GetProperty("domains")[0];
         failing.GetProperty("host").GetString().Should().Be("api.example.test");
+
+        // A redirect-from name is the domain's: no other app takes it as a domain or a hostname, and a domain's own
+        // hostname goes with `domains rm`, not `hosts rm`.
+        (await platform.CliAsync("domains", "add", "shop.example.test", "--app", "shop", "--redirect-from", "www.shop.example.test")).ExitCode.Should().Be(0);
+        (await platform.DeployAsync(TestApps.Copy("node-api", "1"), "other")).ExitCode.Should().Be(0);
+        var asDomain = await platform.CliAsync("domains", "add", "www.shop.example.test", "--app", "other");
+        asDomain.ExitCode.Should().Be(1);
+        asDomain.Err.Should().Contain("www.shop.example.test redirects to shop.example.test (a domain of shop)");
+        var asHost = await platform.CliAsync("hosts", "add", "--app", "other", "www.shop.example.test");
+        asHost.ExitCode.Should().Be(1);
+        asHost.Err.Should().Contain("www.shop.example.test redirects to shop.example.test");
+        var hostRm = await platform.CliAsync("hosts", "rm", "--app", "shop", "shop.example.test");
+        hostRm.ExitCode.Should().Be(1);
+        hostRm.Err.Should().Contain("remove it with slipway domains rm shop.example.test");
+        JsonDocument.Parse((await platform.CliAsync("domains", "ls", "--json")).Out).RootElement.GetProperty("domains").GetArrayLength().Should().Be(2);
     }
 
     internal static (string CertPem, string KeyPem) SelfSigned(string host)

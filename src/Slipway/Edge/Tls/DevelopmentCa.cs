@@ -27,6 +27,8 @@ internal static class DevelopmentCa
         var request = new CertificateRequest($"CN=Slipway development CA {tag}, O=Slipway development CA", key, HashAlgorithmName.SHA256);
         request.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, true, 0, true));
         request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true));
+        // Its chains are good for TLS servers only: a leaked key cannot sign client or email certificates.
+        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid(ServerAuth)], false));
         request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(request.PublicKey, false));
         request.CertificateExtensions.Add(NameConstraints());
         using var root = request.CreateSelfSigned(now.AddDays(-1), now.Add(RootLifetime));

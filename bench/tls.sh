@@ -151,11 +151,12 @@ declare -A port=([edge]=$edge_https [nopeek]=$nopeek_https [nginx]=$nginx_https)
 declare -A label=([edge]="slipway edge" [nopeek]="edge, no peek" [nginx]="nginx")
 
 handshakes() { # handshakes TARGET SECONDS -> connections per second, summed over the clients
-  local i out
+  local i out waiting=()
   for (( i = 0; i < clients; i++ )); do
-    openssl s_time -connect "127.0.0.1:${port[$1]}" -new -time "$2" >"$work/stime-$i.txt" 2>&1 &
+    openssl s_time -connect "127.0.0.1:${port[$1]}" -new -time "$2" >"$work/stime-$i.txt" 2>&1 </dev/null &
+    waiting+=($!)
   done
-  wait
+  wait "${waiting[@]}" # only these: a bare wait would also wait for the platforms and nginx
   for (( i = 0; i < clients; i++ )); do
     # "N connections in T real seconds, B bytes read per connection"
     out=$(awk '/ connections in .* real seconds/ { n = $1; t = $4 } END { if (t > 0) printf "%.1f\n", n / t }' "$work/stime-$i.txt")

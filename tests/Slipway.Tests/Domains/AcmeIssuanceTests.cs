@@ -189,7 +189,7 @@ public sealed class AcmeIssuanceTests
         var renewing = $"ari-{Guid.NewGuid():N}"[..12] + ".acme.test";
         (await platform.CliAsync("domains", "add", renewing, "--app", "shop")).ExitCode.Should().Be(0);
         await DomainAsync(platform, renewing, d => d.GetProperty("certificate").GetString() == "failing", null);
-        var (chain, key) = SelfSigned(renewing);
+        var (chain, key) = DomainsPlatformTests.SelfSigned(renewing);
         var installed = platform.Services.GetRequiredService<Slipway.Edge.Tls.CertificateStore>().Install(renewing, chain, key);
         var now = DateTimeOffset.UtcNow;
         store.RecordIssued(renewing, installed.Thumbprint, "aGVsbG8.AQID", now, now.AddDays(90), now.AddDays(60));
@@ -208,17 +208,6 @@ public sealed class AcmeIssuanceTests
         var after = await DomainAsync(platform, renewing, d => d.GetProperty("certificate").GetString() == "failing", null);
         after.GetProperty("notAfter").GetDateTimeOffset().Should().BeCloseTo(installed.NotAfter, TimeSpan.FromSeconds(1), "the installed certificate still serves");
         (await platform.CliAsync("status", "--app", "shop")).Out.Should().Contain("The current certificate keeps serving until");
-    }
-
-    private static (string Chain, string Key) SelfSigned(string host)
-    {
-        using var key = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
-        var request = new CertificateRequest("CN=" + host, key, System.Security.Cryptography.HashAlgorithmName.SHA256);
-        var names = new SubjectAlternativeNameBuilder();
-        names.AddDnsName(host);
-        request.CertificateExtensions.Add(names.Build());
-        using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(90));
-        return (certificate.ExportCertificatePem(), key.ExportPkcs8PrivateKeyPem());
     }
 
     /// <summary>The domain's row of `domains ls --json` once <paramref name="done"/> holds (within 60 s).</summary>

@@ -5,6 +5,8 @@ using System.Text.RegularExpressions;
 using Microsoft.Extensions.Logging;
 using Slipway.Sandbox;
 
+using Slipway.Tests.Support;
+
 namespace Slipway.Tests.Sandbox;
 
 /// <summary>The real rules in the real kernel: connections made as other users (setpriv) over loopback, and from
@@ -15,7 +17,7 @@ public sealed class PortFirewallTests : IAsyncLifetime
     private const int UidA = 799_999_001;
     private const int UidB = 799_999_002;
 
-    private readonly RecordingLogger _log = new();
+    private readonly RecordingLogger<PortFirewall> _log = new();
     private readonly PortFirewall _firewall;
 
     public PortFirewallTests() =>
@@ -135,7 +137,7 @@ public sealed class PortFirewallTests : IAsyncLifetime
     [Fact]
     public async Task A_missing_nft_is_answered_with_false()
     {
-        var log = new RecordingLogger();
+        var log = new RecordingLogger<PortFirewall>();
         var firewall = new PortFirewall("test_missing", "/nonexistent/nft", log);
 
         (await firewall.ResetAsync()).Should().BeFalse();
@@ -248,34 +250,6 @@ public sealed class PortFirewallTests : IAsyncLifetime
         {
             var (code, output) = await RunAsync(program, arguments);
             code.Should().Be(0, "{0} {1} failed: {2}", program, string.Join(' ', arguments), output);
-        }
-    }
-
-    private sealed class RecordingLogger : ILogger<PortFirewall>
-    {
-        private readonly List<string> _lines = [];
-
-        public string Text
-        {
-            get
-            {
-                lock (_lines)
-                {
-                    return string.Join('\n', _lines);
-                }
-            }
-        }
-
-        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
-
-        public bool IsEnabled(LogLevel logLevel) => true;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-        {
-            lock (_lines)
-            {
-                _lines.Add(formatter(state, exception));
-            }
         }
     }
 }

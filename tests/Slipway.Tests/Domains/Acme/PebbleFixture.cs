@@ -1,5 +1,7 @@
 using Slipway.Domains.Acme;
 
+using Slipway.Tests.Support;
+
 namespace Slipway.Tests.Domains.Acme;
 
 /// <summary>One Pebble (and its challenge responder) per test class: tests use their own host names and accounts.</summary>
@@ -33,8 +35,8 @@ public class PebbleFixture : IAsyncLifetime
         }
     }
 
-    internal AcmeClient Client(AcmeAccountKey key, string? accountUrl = null, RecordingLogger? logger = null) =>
-        new(Pebble.Directory, key, accountUrl, Pebble.Handler, logger ?? new RecordingLogger(), TimeProvider.System, Options);
+    internal AcmeClient Client(AcmeAccountKey key, string? accountUrl = null, RecordingLogger<AcmeClient>? logger = null) =>
+        new(Pebble.Directory, key, accountUrl, Pebble.Handler, logger ?? new RecordingLogger<AcmeClient>(), TimeProvider.System, Options);
 
     /// <summary>A fresh host name that resolves to this machine for Pebble.</summary>
     internal async Task<string> HostAsync(string purpose)

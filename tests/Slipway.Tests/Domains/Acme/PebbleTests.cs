@@ -2,6 +2,8 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Slipway.Domains.Acme;
 
+using Slipway.Tests.Support;
+
 namespace Slipway.Tests.Domains.Acme;
 
 /// <summary>The ACME client against a real CA (Pebble), its validation answered by a real Kestrel (http-01) and a real
@@ -17,7 +19,7 @@ public sealed class PebbleTests(PebbleFixture fixture) : IClassFixture<PebbleFix
         var www = "www." + host;
         await fixture.Pebble.AddHostAsync(www);
         using var accountKey = AcmeAccountKey.Generate();
-        var logger = new RecordingLogger();
+        var logger = new RecordingLogger<AcmeClient>();
         using var client = fixture.Client(accountKey, logger: logger);
         await client.EnsureAccountAsync(["ops@example.com"], null, CancellationToken.None);
         var solver = new TestSolver(fixture.Responder, Both);

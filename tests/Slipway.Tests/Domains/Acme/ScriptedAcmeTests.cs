@@ -168,7 +168,7 @@ public sealed class ScriptedAcmeTests
         var directory = new Uri($"http://127.0.0.1:{Ports.Free()}/directory");
         using var key = AcmeAccountKey.Generate();
         using var handler = new SocketsHttpHandler();
-        using var client = new AcmeClient(directory, key, null, handler, new RecordingLogger(), TimeProvider.System, FastPolls);
+        using var client = new AcmeClient(directory, key, null, handler, new RecordingLogger<AcmeClient>(), TimeProvider.System, FastPolls);
 
         var failure = await client.Invoking(c => c.CreateAccountAsync([], true, null, CancellationToken.None)).Should().ThrowAsync<AcmeException>();
 
@@ -188,7 +188,7 @@ public sealed class ScriptedAcmeTests
         var directory = new Uri($"http://127.0.0.1:{down.Port}/directory");
         using var key = AcmeAccountKey.Generate();
         using var handler = new SocketsHttpHandler();
-        using var client = new AcmeClient(directory, key, null, handler, new RecordingLogger(), TimeProvider.System, FastPolls);
+        using var client = new AcmeClient(directory, key, null, handler, new RecordingLogger<AcmeClient>(), TimeProvider.System, FastPolls);
 
         var failure = await client.Invoking(c => c.DirectoryAsync(CancellationToken.None)).Should().ThrowAsync<AcmeException>();
 
@@ -209,7 +209,7 @@ public sealed class ScriptedAcmeTests
         });
         using var key = AcmeAccountKey.Generate();
         using var handler = new SocketsHttpHandler();
-        using var client = new AcmeClient(new Uri($"http://127.0.0.1:{server.Port}/dir"), key, null, handler, new RecordingLogger());
+        using var client = new AcmeClient(new Uri($"http://127.0.0.1:{server.Port}/dir"), key, null, handler, new RecordingLogger<AcmeClient>());
 
         await client.Invoking(c => c.DirectoryAsync(CancellationToken.None)).Should().ThrowAsync<AcmeException>();
 
@@ -217,5 +217,5 @@ public sealed class ScriptedAcmeTests
     }
 
     private static AcmeClient Client(ScriptedAcmeServer server, AcmeAccountKey key, AcmeClientOptions? options = null) =>
-        new(server.Directory, key, null, server.Handler, new RecordingLogger(), TimeProvider.System, options ?? FastPolls);
+        new(server.Directory, key, null, server.Handler, new RecordingLogger<AcmeClient>(), TimeProvider.System, options ?? FastPolls);
 }

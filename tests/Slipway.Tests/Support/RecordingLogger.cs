@@ -1,10 +1,9 @@
 using Microsoft.Extensions.Logging;
-using Slipway.Domains.Acme;
 
-namespace Slipway.Tests.Domains.Acme;
+namespace Slipway.Tests.Support;
 
-/// <summary>Every line the ACME client logs, at every level, with its exception, so tests can say what a log holds.</summary>
-internal sealed class RecordingLogger : ILogger<AcmeClient>
+/// <summary>Every line a component logs, at every level, with its exception, so tests can say what a log holds.</summary>
+internal sealed class RecordingLogger<T> : ILogger<T>
 {
     private readonly List<string> _lines = [];
 

@@ -29,12 +29,29 @@ internal sealed record AccessEntry(string RequestId, string Method, string Path,
     private static void Append(StringBuilder line, string key, string value)
     {
         line.Append(key);
-        if (value.Length > 0 && !value.AsSpan().ContainsAny(" \"=\\"))
+        if (value.Length > 0 && !value.AsSpan().ContainsAny(" \"=\\") && !value.Any(char.IsControl))
         {
             line.Append(value);
             return;
         }
-        line.Append('"').Append(value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal)).Append('"');
+        // Quoted, with control characters escaped: a path or header with a newline cannot forge another log line.
+        line.Append('"');
+        foreach (var c in value)
+        {
+            switch (c)
+            {
+                case '\\': line.Append("\\\\"); break;
+                case '"': line.Append("\\\""); break;
+                case '\n': line.Append("\\n"); break;
+                case '\r': line.Append("\\r"); break;
+                case '\t': line.Append("\\t"); break;
+                case var control when char.IsControl(control):
+                    line.Append("\\u").Append(((int)control).ToString("x4", CultureInfo.InvariantCulture));
+                    break;
+                default: line.Append(c); break;
+            }
+        }
+        line.Append('"');
     }
 }
 

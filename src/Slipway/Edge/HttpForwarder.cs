@@ -185,6 +185,8 @@ internal sealed class HttpForwarder : IDisposable
                 name.Equals("Host", StringComparison.OrdinalIgnoreCase) ||
                 (!trusted && name.StartsWith("X-Forwarded-", StringComparison.OrdinalIgnoreCase)) ||
                 name.Equals("X-Forwarded-For", StringComparison.OrdinalIgnoreCase) ||
+                name.Equals("Forwarded", StringComparison.OrdinalIgnoreCase) ||
+                name.Equals("X-Real-IP", StringComparison.OrdinalIgnoreCase) ||
                 name.Equals("X-Request-Id", StringComparison.OrdinalIgnoreCase))
             {
                 continue;
@@ -214,9 +216,31 @@ internal sealed class HttpForwarder : IDisposable
         {
             request.Headers.TryAddWithoutValidation("X-Forwarded-Host", incoming.Host.Value);
         }
+        // RFC 7239 and nginx's X-Real-IP, set from the connection like X-Forwarded-For: a client's own values pass only
+        // from a trusted proxy (Forwarded appended to, X-Real-IP kept), never from anyone else.
+        var forwarded = incoming.Headers["Forwarded"].ToString();
+        var element = $"for={ForwardedNode(context.Connection.RemoteIpAddress)};host={ForwardedValue(incoming.Host.Value ?? "")};proto={incoming.Scheme}";
+        request.Headers.TryAddWithoutValidation("Forwarded", trusted && forwarded.Length > 0 ? $"{forwarded}, {element}" : element);
+        var realIp = incoming.Headers["X-Real-IP"].ToString();
+        request.Headers.TryAddWithoutValidation("X-Real-IP", trusted && realIp.Length > 0 ? realIp : peer);
         request.Headers.TryAddWithoutValidation("X-Request-Id", context.Response.Headers["X-Request-Id"].ToString());
         return request;
     }
+
+    /// <summary>A Forwarded node (RFC 7239 §6): an IPv4 address as is, an IPv6 one bracketed and quoted.</summary>
+    private static string ForwardedNode(System.Net.IPAddress? address) => address switch
+    {
+        null => "unknown",
+        { IsIPv4MappedToIPv6: true } => address.MapToIPv4().ToString(),
+        { AddressFamily: System.Net.Sockets.AddressFamily.InterNetworkV6 } => $"\"[{address}]\"",
+        _ => address.ToString(),
+    };
+
+    /// <summary>A Forwarded value: a token as is, anything else (a host with a port) as a quoted string.</summary>
+    private static string ForwardedValue(string value) =>
+        value.Length > 0 && value.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '.' or '_' or '~' or '!' or '$' or '&' or '\'' or '*' or '+' or '^' or '`' or '|')
+            ? value
+            : "\"" + value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal) + "\"";
 
     /// <summary>A body is forwarded when the client declared one (Content-Length > 0 or chunked).</summary>
     public static bool HasBody(HttpRequest request) =>

@@ -26,7 +26,8 @@ public sealed class EdgeHygieneTests : IAsyncLifetime
             using var reader = new StreamReader(context.Request.Body);
             var body = await reader.ReadToEndAsync();
             await context.Response.WriteAsync($"target={context.Features.Get<IHttpRequestFeature>()!.RawTarget} body={body} " +
-                $"xff={context.Request.Headers["X-Forwarded-For"]} proto={context.Request.Headers["X-Forwarded-Proto"]}");
+                $"xff={context.Request.Headers["X-Forwarded-For"]} proto={context.Request.Headers["X-Forwarded-Proto"]} " +
+                $"forwarded={context.Request.Headers["Forwarded"]} real={context.Request.Headers["X-Real-IP"]}");
         });
         _edge.RouteShop(new RoutesSpec(), new ServiceRoute("web", "/", [EdgeUnderTest.Healthy(_backend.Port)], null));
     }
@@ -161,8 +162,10 @@ public sealed class EdgeHygieneTests : IAsyncLifetime
     public async Task A_trusted_proxy_s_forwarded_for_is_kept_and_extended()
     {
         var response = await RawHttp.SendAsync(_edge.Port, "GET /xff HTTP/1.1", "Host: shop.localhost",
-            "X-Forwarded-For: 203.0.113.7", "X-Forwarded-Proto: https");
+            "X-Forwarded-For: 203.0.113.7", "X-Forwarded-Proto: https", "Forwarded: for=203.0.113.7;proto=https", "X-Real-IP: 203.0.113.7");
 
-        response.Body.Should().Contain("xff=203.0.113.7, 127.0.0.1").And.Contain("proto=https");
+        response.Body.Should().Contain("xff=203.0.113.7, 127.0.0.1").And.Contain("proto=https")
+            .And.Contain("forwarded=for=203.0.113.7;proto=https, for=127.0.0.1;host=shop.localhost;proto=http")
+            .And.Contain("real=203.0.113.7", "a trusted proxy's X-Real-IP is the client's");
     }
 }

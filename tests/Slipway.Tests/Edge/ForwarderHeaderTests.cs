@@ -66,12 +66,16 @@ public sealed class ForwarderHeaderTests : ForwarderTestBase
         request.Headers.TryAddWithoutValidation("X-Forwarded-For", "6.6.6.6");
         request.Headers.TryAddWithoutValidation("X-Forwarded-Proto", "https");
         request.Headers.TryAddWithoutValidation("X-Forwarded-Host", "bank.example.com");
+        request.Headers.TryAddWithoutValidation("Forwarded", "for=6.6.6.6;host=bank.example.com;proto=https");
+        request.Headers.TryAddWithoutValidation("X-Real-IP", "6.6.6.6");
 
         var echo = await SendAsync(request);
 
         echo.Headers["x-forwarded-for"].Should().Equal("127.0.0.1");
         echo.Headers["x-forwarded-proto"].Should().Equal("http");
         echo.Headers["x-forwarded-host"].Should().Equal($"shop.localhost:{Edge.Port}");
+        echo.Headers["forwarded"].Should().Equal([$"for=127.0.0.1;host=\"shop.localhost:{Edge.Port}\";proto=http"], "RFC 7239, from the connection");
+        echo.Headers["x-real-ip"].Should().Equal("127.0.0.1");
     }
 
     [Fact]

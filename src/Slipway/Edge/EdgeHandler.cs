@@ -354,6 +354,10 @@ internal sealed class EdgeHandler(Routes routes, HttpForwarder forwarder, Access
     {
         ForwarderError.RequestBodyTooLarge => ErrorPages.WriteAsync(context, StatusCodes.Status413PayloadTooLarge, "Request body too large",
             $"The request body is larger than {Manifests.ByteSizes.Format(limits.MaxBodySize)} (routes.limits.maxBodySize)."),
+        ForwarderError.RequestBodyInvalid => ErrorPages.WriteAsync(context, StatusCodes.Status400BadRequest, "Bad request body",
+            "The request body is malformed (its chunked framing, or shorter than its Content-Length); the app was not at fault."),
+        ForwarderError.RequestBodyTimedOut => ErrorPages.WriteAsync(context, StatusCodes.Status408RequestTimeout, "Request timeout",
+            "The request body arrived too slowly; send it faster or in one go."),
         ForwarderError.ConnectTimedOut => ErrorPages.WriteAsync(context, StatusCodes.Status504GatewayTimeout, "Gateway timeout",
             $"{upstream} did not accept a connection within {Durations.Format(limits.ConnectTimeout)}."),
         ForwarderError.ResponseTimedOut => ErrorPages.WriteAsync(context, StatusCodes.Status504GatewayTimeout, "Gateway timeout",

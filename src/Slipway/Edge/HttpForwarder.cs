@@ -19,6 +19,11 @@ internal enum ForwarderError
     ResponseTimedOut,
     /// <summary>The client's body was larger than the app's limit; nothing more is read.</summary>
     RequestBodyTooLarge,
+    /// <summary>The client's body was malformed (bad chunked framing, shorter than its Content-Length): the client's
+    /// fault, answered 400, never blamed on the app.</summary>
+    RequestBodyInvalid,
+    /// <summary>The client sent its body too slowly (below Kestrel's minimum data rate): answered 408.</summary>
+    RequestBodyTimedOut,
     /// <summary>The response started and then broke; the client connection is aborted.</summary>
     ResponseFailed,
     ClientDisconnected,
@@ -85,9 +90,15 @@ internal sealed class HttpForwarder : IDisposable
             {
                 return ForwarderError.ClientDisconnected;
             }
-            catch (Exception e) when (Find<BadHttpRequestException>(e) is { StatusCode: StatusCodes.Status413PayloadTooLarge })
+            catch (Exception e) when (Find<BadHttpRequestException>(e) is { } bad)
             {
-                return ForwarderError.RequestBodyTooLarge;
+                // Reading the client's body failed inside the send: the client's fault, whatever the handler wraps it in.
+                return bad.StatusCode switch
+                {
+                    StatusCodes.Status413PayloadTooLarge => ForwarderError.RequestBodyTooLarge,
+                    StatusCodes.Status408RequestTimeout => ForwarderError.RequestBodyTimedOut,
+                    _ => ForwarderError.RequestBodyInvalid,
+                };
             }
             catch (OperationCanceledException) when (timeout.TimedOut)
             {

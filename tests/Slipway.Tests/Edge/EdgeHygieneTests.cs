@@ -39,7 +39,7 @@ public sealed class EdgeHygieneTests : IAsyncLifetime
     }
 
     /// <summary>Writes <paramref name="raw"/> as is and reads until the edge closes or 3 s pass.</summary>
-    private async Task<string> ExchangeAsync(string raw)
+    private async Task<string> ExchangeAsync(string raw, int seconds = 3)
     {
         using var client = new TcpClient();
         await client.ConnectAsync("127.0.0.1", _edge.Port);
@@ -47,7 +47,7 @@ public sealed class EdgeHygieneTests : IAsyncLifetime
         await stream.WriteAsync(Encoding.Latin1.GetBytes(raw));
         var received = new MemoryStream();
         var buffer = new byte[8192];
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(3));
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(seconds));
         try
         {
             int read;
@@ -98,6 +98,7 @@ public sealed class EdgeHygieneTests : IAsyncLifetime
             "POST /chunked HTTP/1.1\r\nHost: shop.localhost\r\nTransfer-Encoding: chunked\r\n\r\n" + chunks +
             "GET /smuggled HTTP/1.1\r\nHost: shop.localhost\r\n\r\n");
 
+        answer.Should().StartWith("HTTP/1.1 400 ", "a malformed body is the client's fault, not a 502 blamed on the app: {0}", answer);
         answer.Should().NotContain("target=/smuggled");
         answer.Should().NotContain("body=hello");
         _received.Should().NotContain(target => target.Contains("smuggled"));
@@ -156,6 +157,15 @@ public sealed class EdgeHygieneTests : IAsyncLifetime
         closed.Should().BeTrue("a slowloris connection must not be kept open");
         clock.Elapsed.Should().BeLessThan(TimeSpan.FromSeconds(5));
         _received.Should().BeEmpty();
+    }
+
+    [Fact]
+    public async Task A_body_sent_too_slowly_is_answered_408_not_blamed_on_the_app()
+    {
+        // 10 bytes of a declared 100000, then nothing: below Kestrel's minimum body rate once its 5 s grace is over.
+        var answer = await ExchangeAsync("POST /slow HTTP/1.1\r\nHost: shop.localhost\r\nContent-Length: 100000\r\n\r\n0123456789", seconds: 15);
+
+        answer.Should().StartWith("HTTP/1.1 408 ", answer);
     }
 
     [Fact]

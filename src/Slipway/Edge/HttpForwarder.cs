@@ -126,7 +126,7 @@ internal sealed class HttpForwarder : IDisposable
             try
             {
                 await using var body = await response.Content.ReadAsStreamAsync(aborted);
-                await body.CopyToAsync(context.Response.Body, aborted);
+                await CopyBodyAsync(body, context.Response.Body, limits.ResponseTimeout, aborted);
                 return ForwarderError.None;
             }
             catch (Exception) when (aborted.IsCancellationRequested)
@@ -138,6 +138,41 @@ internal sealed class HttpForwarder : IDisposable
                 context.Abort();
                 return ForwarderError.ResponseFailed;
             }
+        }
+    }
+
+    /// <summary>Copies the app's body to the client; an app that sends nothing for <paramref name="idle"/> (its
+    /// response timeout, nginx's proxy_read_timeout) is cut, so a hung app does not hold the client forever. An event
+    /// stream that sends anything (a comment line) within the limit is never cut.</summary>
+    private static async Task CopyBodyAsync(Stream from, Stream to, TimeSpan idle, CancellationToken aborted)
+    {
+        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(16 * 1024);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(aborted);
+        try
+        {
+            while (true)
+            {
+                timeout.CancelAfter(idle);
+                int read;
+                try
+                {
+                    read = await from.ReadAsync(buffer, timeout.Token);
+                }
+                catch (OperationCanceledException) when (!aborted.IsCancellationRequested)
+                {
+                    throw new IOException($"the app sent nothing for {Durations.Format(idle)} in the middle of its response");
+                }
+                if (read == 0)
+                {
+                    return;
+                }
+                timeout.CancelAfter(Timeout.InfiniteTimeSpan);
+                await to.WriteAsync(buffer.AsMemory(0, read), aborted); // Kestrel's response stream flushes each write
+            }
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
         }
     }
 

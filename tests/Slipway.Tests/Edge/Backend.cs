@@ -32,6 +32,13 @@ internal static class Backend
                 context.Response.ContentType = "text/plain";
                 await context.Response.WriteAsync(string.Concat(Enumerable.Repeat("all work and no play makes jack a dull boy\n", 500)));
                 return;
+            case "/stall":
+                // Headers and a first part, then nothing for a long while (a hung app mid-response).
+                context.Response.ContentLength = 1000;
+                await context.Response.WriteAsync("first part ");
+                await context.Response.Body.FlushAsync();
+                await Task.Delay(TimeSpan.FromSeconds(30), context.RequestAborted);
+                return;
             case "/sse":
                 context.Response.ContentType = "text/event-stream";
                 for (var i = 0; i < 3; i++)

@@ -268,6 +268,22 @@ public sealed class EdgeRulesTests : IAsyncLifetime
         (await response.Content.ReadAsStringAsync()).Should().Contain("responseTimeout");
     }
 
+    [Fact]
+    public async Task An_app_that_stalls_mid_body_is_cut_after_its_response_timeout_and_a_stream_that_keeps_sending_is_not()
+    {
+        Route(new RoutesSpec { Limits = new EdgeLimitsSpec { ResponseTimeout = TimeSpan.FromMilliseconds(1000) } });
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+
+        using var stalled = await _edge.Http.SendAsync(_edge.Request(HttpMethod.Get, "/stall"), HttpCompletionOption.ResponseHeadersRead);
+        stalled.StatusCode.Should().Be(HttpStatusCode.OK);
+        await FluentActions.Awaiting(() => stalled.Content.ReadAsStringAsync()).Should().ThrowAsync<Exception>("the edge cuts the connection");
+        clock.Elapsed.Should().BeLessThan(TimeSpan.FromSeconds(10), "cut after about a second idle, not after the app's 30 s");
+
+        // An event stream idle 400 ms between events, under a 1 s idle limit, is left alone.
+        using var sse = await GetAsync("/sse");
+        (await sse.Content.ReadAsStringAsync()).Should().Contain("data: tick 2");
+    }
+
     [Theory]
     [InlineData("gzip")]
     [InlineData("br")]

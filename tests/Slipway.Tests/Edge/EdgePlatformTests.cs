@@ -69,6 +69,13 @@ public sealed class EdgePlatformTests
         var table = await platform.CliAsync("metrics", "--app", "seen");
         var json = JsonDocument.Parse((await platform.CliAsync("metrics", "--app", "seen", "--json")).Out).RootElement;
         var access = await platform.LogsContainingAsync(requestId!, "--app", "seen", "--access");
+        // After the metrics were read: a client-given request id is answered, forwarded and logged as given.
+        using var http = new HttpClient();
+        using var traced = new HttpRequestMessage(HttpMethod.Get, $"http://127.0.0.1:{platform.EdgePort}/v/traced");
+        traced.Headers.Host = "seen.localhost";
+        traced.Headers.Add("X-Request-Id", "client-trace-4711");
+        using var tracedResponse = await http.SendAsync(traced);
+        tracedResponse.Headers.GetValues("X-Request-Id").Should().Equal("client-trace-4711");
 
         table.ExitCode.Should().Be(0, table.ToString());
         table.Out.Should().Contain("/v/:rest*").And.Contain("P99");
@@ -78,6 +85,8 @@ public sealed class EdgePlatformTests
         json.EnumerateArray().Sum(s => s.GetProperty("statuses").GetProperty("4xx").GetInt64()).Should().Be(1);
         access.Out.Should().Contain("method=GET path=/v/ status=200").And.Contain("route=/v/:rest*");
         access.Out.Should().NotContain("SECRET-QUERY", "query strings carry tokens; the access log leaves them out");
+        (await platform.LogsContainingAsync("client-trace-4711", "--app", "seen", "--access")).Out
+            .Should().MatchRegex("path=/v/traced .* id=client-trace-4711\n", "the client's request id is the one logged");
     }
 }
 

@@ -25,6 +25,14 @@ internal sealed record AcmeSetBody(string? Directory, string? Email, string? Eab
 /// a DNS check of a name from the server itself.</summary>
 internal static class DomainEndpoints
 {
+    /// <summary>The domain, when the caller may see its environment; otherwise the same 404 as for a name that is
+    /// no domain, so the answer does not tell a user of other environments which domains exist.</summary>
+    private static DomainView Visible(HttpContext context, CustomDomains domains, string host)
+    {
+        var domain = domains.View(domains.Require(host));
+        return AccessControl.Caller(context).Can(Permission.Read, domain.App) ? domain : throw CustomDomains.NotADomain(host);
+    }
+
     public static void MapDomainsApi(this IEndpointRouteBuilder api)
     {
         api.MapGet("/v1/domains", (CustomDomains domains, AcmeConfiguration acme, HttpContext context) =>
@@ -48,7 +56,7 @@ internal static class DomainEndpoints
 
         api.MapDelete("/v1/domains/{host}", (string host, CustomDomains domains, HttpContext context) =>
         {
-            var domain = domains.View(domains.Require(host));
+            var domain = Visible(context, domains, host);
             AccessControl.Demand(context, Permission.ManageDomains, domain.App, "domains.remove");
             AccessControl.AuditDetail(context, domain.Host);
             return Dto(domains.Remove(host));
@@ -56,7 +64,7 @@ internal static class DomainEndpoints
 
         api.MapPost("/v1/domains/{host}/renew", (string host, CustomDomains domains, HttpContext context) =>
         {
-            var domain = domains.View(domains.Require(host));
+            var domain = Visible(context, domains, host);
             AccessControl.Demand(context, Permission.ManageDomains, domain.App, "domains.renew");
             AccessControl.AuditDetail(context, domain.Host);
             return Dto(domains.RenewNow(host));

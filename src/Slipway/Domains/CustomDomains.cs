@@ -244,6 +244,6 @@ internal sealed class CustomDomains(DomainStore domains, Store store, AppHosts h
     private string? OwnerKey(string host) =>
         store.ListApps().FirstOrDefault(a => hosts.ExtraOf(a.Name).Contains(host, StringComparer.OrdinalIgnoreCase))?.Name;
 
-    private static UserException NotADomain(string host) =>
+    public static UserException NotADomain(string host) =>
         new($"{host} is not a domain here. 'slipway domains ls' lists them (hostnames added with --host are in 'slipway hosts ls').", 404);
 }

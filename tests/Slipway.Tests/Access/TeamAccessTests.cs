@@ -49,6 +49,13 @@ public sealed class TeamAccessTests
         billing.ExitCode.Should().Be(1);
         billing.Err.Should().Contain("dave has no role for billing; restart needs deployer of billing");
         (await dave.RunAsync("users", "ls")).Err.Should().Contain("users.list needs owner on the whole platform");
+        // Another environment's domain is no domain to dave: the same answer as for a name nobody has.
+        (await platform.CliAsync("domains", "add", "billing.example.test", "--app", "billing")).ExitCode.Should().Be(0);
+        var hidden = await dave.RunAsync("domains", "rm", "billing.example.test");
+        var unknown = await dave.RunAsync("domains", "rm", "nobody.example.test");
+        hidden.ExitCode.Should().Be(1);
+        hidden.Err.Should().Contain("billing.example.test is not a domain here");
+        unknown.Err.Should().Contain("nobody.example.test is not a domain here");
         using (var direct = new HttpClient())
         {
             // The deploy endpoint takes no server path from a login: a local directory arrives as an upload.

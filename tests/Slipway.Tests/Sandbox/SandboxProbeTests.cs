@@ -147,14 +147,25 @@ public sealed class SandboxProbeTests
     {
         await using var platform = await TestPlatform.StartAsync();
         (await platform.DeployAsync(SquatterApp(), "squatter")).ExitCode.Should().Be(0);
-        // The victim listens only after a few seconds: the squatter binds its port first, as a malicious app racing
-        // the platform's port choice would.
+        // The victim waits until something else listens on its $PORT (the squatter, as a malicious app racing the
+        // platform's port choice would, however slowly this machine runs the test) and then never listens itself:
+        // what answers the health check is only ever the squatter, until the start timeout fails the deploy.
         var victim = EnvApp.Create();
+        File.WriteAllText(Path.Combine(victim, "wait-taken.js"), """
+            const net = require('net');
+            const deadline = Date.now() + 60000;
+            (function attempt() {
+              const s = net.connect({ host: '127.0.0.1', port: Number(process.env.PORT) });
+              s.on('connect', () => { s.destroy(); process.exit(0); });
+              s.on('error', () => { if (Date.now() > deadline) process.exit(1); setTimeout(attempt, 100); });
+            })();
+            """);
         TestApps.EditManifest(victim, manifest =>
         {
             var web = manifest["services"]!["web"]!;
-            web["start"] = "sleep 6; exec node server.js";
+            web["start"] = "node wait-taken.js && exec sleep 600";
             web["replicas"] = 1;
+            web["healthcheck"] = new System.Text.Json.Nodes.JsonObject { ["path"] = "/", ["startTimeout"] = "10s" };
         });
         var deploy = platform.DeployAsync(victim, "victim");
         var port = 0;

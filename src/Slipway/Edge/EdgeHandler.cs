@@ -362,6 +362,8 @@ internal sealed class EdgeHandler(Routes routes, HttpForwarder forwarder, Access
             $"{upstream} did not accept a connection within {Durations.Format(limits.ConnectTimeout)}."),
         ForwarderError.ResponseTimedOut => ErrorPages.WriteAsync(context, StatusCodes.Status504GatewayTimeout, "Gateway timeout",
             $"{upstream} did not start answering within {Durations.Format(limits.ResponseTimeout)} (routes.limits.responseTimeout)."),
+        ForwarderError.ResponseInvalid => ErrorPages.WriteAsync(context, StatusCodes.Status502BadGateway, "Bad gateway",
+            $"{upstream} answered with a malformed HTTP response head; the edge refused it."),
         _ => ErrorPages.WriteAsync(context, StatusCodes.Status502BadGateway, "Bad gateway", $"{upstream} did not answer ({error})."),
     };
 

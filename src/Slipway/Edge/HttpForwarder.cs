@@ -24,6 +24,9 @@ internal enum ForwarderError
     RequestBodyInvalid,
     /// <summary>The client sent its body too slowly (below Kestrel's minimum data rate): answered 408.</summary>
     RequestBodyTimedOut,
+    /// <summary>The app's response head broke HTTP's rules (a bare CR or LF, folded lines, conflicting lengths):
+    /// refused, never forwarded (answered 502).</summary>
+    ResponseInvalid,
     /// <summary>The response started and then broke; the client connection is aborted.</summary>
     ResponseFailed,
     ClientDisconnected,
@@ -43,19 +46,17 @@ internal readonly record struct ForwardTarget(Uri BaseUri, string PathAndQuery, 
 /// between retrying on another instance and answering 502 or 504.</summary>
 internal sealed class HttpForwarder : IDisposable
 {
-    private static readonly HashSet<string> HopByHop = new(StringComparer.OrdinalIgnoreCase)
-    {
-        "Connection", "Keep-Alive", "Proxy-Connection", "Proxy-Authenticate", "Proxy-Authorization",
-        "TE", "Trailer", "Transfer-Encoding", "Upgrade",
-    };
-
     private static readonly HttpRequestOptionsKey<TimeSpan> ConnectTimeoutKey = new("slipway.connect-timeout");
     private readonly TrustedProxies _trusted;
     private readonly HttpMessageInvoker _client;
+    private readonly Upstream.Http1Forwarder? _lean;
 
-    public HttpForwarder(TrustedProxies? trusted = null)
+    /// <param name="lean">Requests without a body go to instances over <see cref="Upstream.Http1Forwarder"/>; off
+    /// only to measure what it saves (bench/edge with SLIPWAY_EDGE_LEAN=0).</param>
+    public HttpForwarder(TrustedProxies? trusted = null, bool lean = true)
     {
         _trusted = trusted ?? TrustedProxies.None;
+        _lean = lean ? new Upstream.Http1Forwarder() : null;
 #pragma warning disable CA2000 // the invoker owns the handler (disposeHandler: true) and is disposed with the forwarder
         _client = new HttpMessageInvoker(new SocketsHttpHandler
         {
@@ -77,6 +78,10 @@ internal sealed class HttpForwarder : IDisposable
     {
         var aborted = context.RequestAborted;
         var upgrade = context.Features.Get<IHttpUpgradeFeature>() is { IsUpgradableRequest: true } feature ? feature : null;
+        if (_lean is not null && Upstream.Http1Forwarder.CanForward(context, target, upgrade is not null))
+        {
+            return await _lean.ForwardAsync(context, target, limits, _trusted.IsTrusted(context.Connection.RemoteIpAddress));
+        }
         using var request = CreateRequest(context, target, upgrade is not null);
         request.Options.Set(ConnectTimeoutKey, limits.ConnectTimeout);
         HttpResponseMessage response;
@@ -223,17 +228,11 @@ internal sealed class HttpForwarder : IDisposable
             request.Content = new StreamingBodyContent(incoming.Body);
         }
 
-        var connectionListed = ConnectionTokens(incoming.Headers.Connection);
+        var connectionListed = ForwardingHeaders.ConnectionTokens(incoming.Headers.Connection);
         var trusted = _trusted.IsTrusted(context.Connection.RemoteIpAddress);
         foreach (var (name, values) in incoming.Headers)
         {
-            if (HopByHop.Contains(name) || connectionListed.Contains(name) || name.StartsWith(':') ||
-                name.Equals("Host", StringComparison.OrdinalIgnoreCase) ||
-                (!trusted && name.StartsWith("X-Forwarded-", StringComparison.OrdinalIgnoreCase)) ||
-                name.Equals("X-Forwarded-For", StringComparison.OrdinalIgnoreCase) ||
-                name.Equals("Forwarded", StringComparison.OrdinalIgnoreCase) ||
-                name.Equals("X-Real-IP", StringComparison.OrdinalIgnoreCase) ||
-                name.Equals("X-Request-Id", StringComparison.OrdinalIgnoreCase))
+            if (ForwardingHeaders.IsDropped(name, trusted, connectionListed))
             {
                 continue;
             }
@@ -251,46 +250,28 @@ internal sealed class HttpForwarder : IDisposable
             request.Headers.TryAddWithoutValidation("Upgrade", (IEnumerable<string?>)incoming.Headers.Upgrade);
         }
         request.Headers.Host = target.Host ?? incoming.Host.Value;
-        var peer = TrustedProxies.Format(context.Connection.RemoteIpAddress);
-        var forwardedFor = incoming.Headers["X-Forwarded-For"].ToString();
-        request.Headers.TryAddWithoutValidation("X-Forwarded-For", trusted && forwardedFor.Length > 0 ? $"{forwardedFor}, {peer}" : peer);
-        if (!trusted || !incoming.Headers.ContainsKey("X-Forwarded-Proto"))
-        {
-            request.Headers.TryAddWithoutValidation("X-Forwarded-Proto", incoming.Scheme);
-        }
-        if (!trusted || !incoming.Headers.ContainsKey("X-Forwarded-Host"))
-        {
-            request.Headers.TryAddWithoutValidation("X-Forwarded-Host", incoming.Host.Value);
-        }
-        // RFC 7239 and nginx's X-Real-IP, set from the connection like X-Forwarded-For: a client's own values pass only
-        // from a trusted proxy (Forwarded appended to, X-Real-IP kept), never from anyone else.
-        var forwarded = incoming.Headers["Forwarded"].ToString();
-        var element = $"for={ForwardedNode(context.Connection.RemoteIpAddress)};host={ForwardedValue(incoming.Host.Value ?? "")};proto={incoming.Scheme}";
-        request.Headers.TryAddWithoutValidation("Forwarded", trusted && forwarded.Length > 0 ? $"{forwarded}, {element}" : element);
-        var realIp = incoming.Headers["X-Real-IP"].ToString();
-        request.Headers.TryAddWithoutValidation("X-Real-IP", trusted && realIp.Length > 0 ? realIp : peer);
-        request.Headers.TryAddWithoutValidation("X-Request-Id", context.Response.Headers["X-Request-Id"].ToString());
+        var sink = new MessageHeaders(request);
+        ForwardingHeaders.AddOwn(ref sink, context, trusted);
         return request;
     }
 
-    /// <summary>A Forwarded node (RFC 7239 §6): an IPv4 address as is, an IPv6 one bracketed and quoted.</summary>
-    private static string ForwardedNode(System.Net.IPAddress? address) => address switch
+    private readonly struct MessageHeaders(HttpRequestMessage request) : IHeaderSink
     {
-        null => "unknown",
-        { IsIPv4MappedToIPv6: true } => address.MapToIPv4().ToString(),
-        { AddressFamily: System.Net.Sockets.AddressFamily.InterNetworkV6 } => $"\"[{address}]\"",
-        _ => address.ToString(),
-    };
+        public void Add(string name, string value) => request.Headers.TryAddWithoutValidation(name, value);
+    }
 
-    /// <summary>A Forwarded value: a token as is, anything else (a host with a port) as a quoted string.</summary>
-    private static string ForwardedValue(string value) =>
-        value.Length > 0 && value.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '.' or '_' or '~' or '!' or '$' or '&' or '\'' or '*' or '+' or '^' or '`' or '|')
-            ? value
-            : "\"" + value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal) + "\"";
-
-    /// <summary>A body is forwarded when the client declared one (Content-Length > 0 or chunked).</summary>
+    /// <summary>A body is forwarded when the client declared one (Content-Length > 0 or chunked).
+    /// An HTTP/2 or HTTP/3 request needs neither: its body is whatever DATA frames follow a HEADERS frame that did
+    /// not end the stream, which Kestrel reports as CanHaveBody.</summary>
     public static bool HasBody(HttpRequest request) =>
-        request.ContentLength > 0 || (request.ContentLength is null && request.Headers.TransferEncoding.Count > 0);
+        request.ContentLength switch
+        {
+            > 0 => true,
+            null when HttpProtocol.IsHttp2(request.Protocol) || HttpProtocol.IsHttp3(request.Protocol) =>
+                request.HttpContext.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody == true,
+            null => request.Headers.TransferEncoding.Count > 0,
+            _ => false,
+        };
 
     private static async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken token)
     {
@@ -329,31 +310,9 @@ internal sealed class HttpForwarder : IDisposable
         return null;
     }
 
-    /// <summary>Header names listed in Connection (RFC 9110 7.6.1), which are hop-by-hop too. Empty (and no
-    /// allocation) for the usual "keep-alive", "close" or nothing.</summary>
-    private static IReadOnlySet<string> ConnectionTokens(IEnumerable<string?> values)
-    {
-        HashSet<string>? set = null;
-        foreach (var value in values)
-        {
-            if (string.IsNullOrEmpty(value) || value.Equals("keep-alive", StringComparison.OrdinalIgnoreCase) ||
-                value.Equals("close", StringComparison.OrdinalIgnoreCase))
-            {
-                continue;
-            }
-            foreach (var token in value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
-            {
-                (set ??= new HashSet<string>(StringComparer.OrdinalIgnoreCase)).Add(token);
-            }
-        }
-        return set ?? NoTokens;
-    }
-
-    private static readonly IReadOnlySet<string> NoTokens = new HashSet<string>();
-
     private static void CopyResponseHeaders(HttpResponseMessage response, HttpResponse to)
     {
-        var connectionListed = ConnectionTokens(response.Headers.Connection);
+        var connectionListed = ForwardingHeaders.ConnectionTokens(response.Headers.Connection);
         var upgraded = response.StatusCode == HttpStatusCode.SwitchingProtocols;
         // NonValidated: header values go out exactly as the app wrote them, not re-serialised after parsing.
         Copy(response.Headers.NonValidated, to, connectionListed, upgraded);
@@ -366,7 +325,7 @@ internal sealed class HttpForwarder : IDisposable
         {
             // A 101 must keep Upgrade (and Kestrel adds Connection: Upgrade itself).
             if (!(upgraded && name.Equals("Upgrade", StringComparison.OrdinalIgnoreCase)) &&
-                (HopByHop.Contains(name) || connectionListed.Contains(name)))
+                (ForwardingHeaders.IsHopByHop(name) || connectionListed.Contains(name)))
             {
                 continue;
             }
@@ -374,5 +333,9 @@ internal sealed class HttpForwarder : IDisposable
         }
     }
 
-    public void Dispose() => _client.Dispose();
+    public void Dispose()
+    {
+        _client.Dispose();
+        _lean?.Dispose();
+    }
 }

@@ -61,7 +61,8 @@ internal static class ServiceRegistration
 
         services.AddSingleton<Routes>();
         services.AddSingleton(TrustedProxies.Parse(options.TrustedProxies));
-        services.AddSingleton(sp => new HttpForwarder(sp.GetRequiredService<TrustedProxies>()));
+        services.AddSingleton(sp => new HttpForwarder(sp.GetRequiredService<TrustedProxies>(),
+            lean: Environment.GetEnvironmentVariable("SLIPWAY_EDGE_LEAN") != "0"));
         services.AddSingleton<AccessMetrics>();
         services.AddSingleton(sp => new AccessLog(sp.GetRequiredService<LogStore>()));
         services.AddSingleton<AcmeHttpChallenges>();

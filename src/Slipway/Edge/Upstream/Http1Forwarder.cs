@@ -1,0 +1,411 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+
+namespace Slipway.Edge.Upstream;
+
+/// <summary>The edge's lean path to an app instance: a request without a body, over a pooled HTTP/1.1 connection
+/// of our own, with no HttpRequestMessage, no header collections and no second HTTP stack in between.
+///
+///   Kestrel's parsed request ──► one head written into a pooled buffer ──► one send on a keep-alive connection
+///   client ◄── Kestrel response (status, headers) ◄── strict head parse ◄── receive into the connection's buffer
+///          ◄── body slices written from that same buffer (Content-Length, chunked decoded in place, or to close)
+///
+/// Everything else (request bodies, upgrades, external origins, HTTPS) takes the general forwarder. Failures come
+/// back as <see cref="ForwarderError"/> values with the same meaning as there; a keep-alive connection the app
+/// closed while it sat idle is retried once on a new connection, as SocketsHttpHandler does.</summary>
+internal sealed class Http1Forwarder : IDisposable
+{
+    private static readonly string[] KnownNames =
+    [
+        "Content-Type", "Content-Length", "Date", "Cache-Control", "ETag", "Last-Modified", "Vary", "Set-Cookie",
+        "Location", "Server", "Content-Encoding", "Accept-Ranges", "Expires", "X-Powered-By", "Access-Control-Allow-Origin",
+        "Content-Security-Policy", "Strict-Transport-Security", "X-Content-Type-Options", "X-Frame-Options",
+    ];
+
+    private readonly ConcurrentDictionary<Uri, UpstreamPool> _pools = new();
+    private readonly Timer _sweeper;
+
+    public Http1Forwarder()
+    {
+        _sweeper = new Timer(static state => ((Http1Forwarder)state!).Sweep(), this, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
+    }
+
+    /// <summary>Idle connections kept, over all instances (for tests and metrics).</summary>
+    public int IdleConnections => _pools.Values.Sum(p => p.IdleCount);
+
+    /// <summary>True when this request can take the lean path: to an instance (plain HTTP to an IP literal), with no
+    /// body and no upgrade, and a target of visible ASCII (what Kestrel accepts; a rewrite could build another).</summary>
+    public static bool CanForward(HttpContext context, ForwardTarget target, bool upgrade) =>
+        !upgrade && target.Host is null && target.BaseUri.Scheme == Uri.UriSchemeHttp &&
+        target.BaseUri.HostNameType is UriHostNameType.IPv4 or UriHostNameType.IPv6 &&
+        target.PathAndQuery.Length > 0 && target.PathAndQuery[0] == '/' &&
+        target.PathAndQuery.AsSpan().IndexOfAnyExceptInRange('!', '~') < 0 &&
+        !HttpForwarder.HasBody(context.Request);
+
+    public async ValueTask<ForwarderError> ForwardAsync(HttpContext context, ForwardTarget target, Manifests.EdgeLimitsSpec limits, bool trusted)
+    {
+        var aborted = context.RequestAborted;
+        var pool = _pools.GetOrAdd(target.BaseUri, static uri =>
+            new UpstreamPool(new IPEndPoint(IPAddress.Parse(uri.Host.Trim('[', ']')), uri.Port)));
+        var head = WriteHead(context, target, trusted);
+        UpstreamConnection? connection = null;
+        try
+        {
+            using (var timeout = RequestTimeout.Start(limits.ResponseTimeout, aborted))
+            {
+                for (var attempt = 0; ; attempt++)
+                {
+#pragma warning disable CA2000 // the connection goes back to the pool or is disposed in the finally below
+                    connection = pool.TakeIdle();
+#pragma warning restore CA2000
+                    if (connection is null)
+                    {
+                        try
+                        {
+                            connection = await pool.ConnectAsync(limits.ConnectTimeout, aborted);
+                        }
+                        catch (Exception) when (aborted.IsCancellationRequested)
+                        {
+                            return ForwarderError.ClientDisconnected;
+                        }
+                        catch (TimeoutException)
+                        {
+                            return ForwarderError.ConnectTimedOut;
+                        }
+                        catch (SocketException)
+                        {
+                            return ForwarderError.ConnectFailed;
+                        }
+                    }
+                    HeadResult result;
+                    try
+                    {
+                        result = await SendAndReadHeadAsync(connection, head.Written, timeout.Token);
+                    }
+                    catch (Exception) when (aborted.IsCancellationRequested)
+                    {
+                        return ForwarderError.ClientDisconnected;
+                    }
+                    catch (Exception) when (timeout.TimedOut)
+                    {
+                        return ForwarderError.ResponseTimedOut;
+                    }
+                    catch (Exception e) when (e is SocketException or ObjectDisposedException or OperationCanceledException)
+                    {
+                        result = HeadResult.Closed;
+                    }
+                    if (result == HeadResult.Closed && connection.Served > 0 && attempt == 0)
+                    {
+                        // A keep-alive connection the app closed while it sat idle: nothing was answered, try a new one.
+                        connection.Dispose();
+                        connection = null;
+                        continue;
+                    }
+                    if (result != HeadResult.Ok)
+                    {
+                        return result == HeadResult.Invalid ? ForwarderError.ResponseInvalid : ForwarderError.RequestFailed;
+                    }
+                    break;
+                }
+            }
+            head.Dispose();
+
+            var framing = CopyHead(connection, context);
+            var reusable = await CopyBodyAsync(connection, framing, context, limits.ResponseTimeout, aborted);
+            if (reusable)
+            {
+                pool.Return(connection);
+                connection = null;
+            }
+            return ForwarderError.None;
+        }
+        catch (Exception) when (aborted.IsCancellationRequested)
+        {
+            return ForwarderError.ClientDisconnected;
+        }
+        catch (Exception e) when (e is SocketException or IOException or OperationCanceledException or ObjectDisposedException)
+        {
+            context.Abort();
+            return ForwarderError.ResponseFailed;
+        }
+        finally
+        {
+            head.Dispose();
+            connection?.Dispose();
+        }
+    }
+
+    private enum HeadResult { Ok, Closed, Failed, Invalid }
+
+    /// <summary>Sends the request head and reads the response head into the connection's buffer (interim 1xx
+    /// answers are read past). Closed: the app closed without answering a byte.</summary>
+    private static async ValueTask<HeadResult> SendAndReadHeadAsync(UpstreamConnection connection, ReadOnlyMemory<byte> head, CancellationToken token)
+    {
+        while (head.Length > 0)
+        {
+            var sent = await connection.Socket.SendAsync(head, SocketFlags.None, token);
+            head = head[sent..];
+        }
+        var received = false;
+        var searched = 0;
+        while (true)
+        {
+            var unread = connection.Unread;
+            var end = ResponseHead.FindEnd(unread[searched..]);
+            if (end >= 0)
+            {
+                end += searched;
+                if (!connection.Head.TryParse(unread[..end]))
+                {
+                    return HeadResult.Invalid;
+                }
+                if (connection.Head.Status is >= 100 and < 200)
+                {
+                    if (connection.Head.Status == 101)
+                    {
+                        return HeadResult.Invalid; // an upgrade nobody asked for
+                    }
+                    connection.Start += end; // 100 Continue, 102, 103 Early Hints: not forwarded
+                    searched = 0;
+                    continue;
+                }
+                return HeadResult.Ok;
+            }
+            searched = Math.Max(0, unread.Length - 3);
+            if (connection.Buffered >= UpstreamConnection.MaxHeadSize)
+            {
+                return HeadResult.Invalid;
+            }
+            if (connection.End == connection.Buffer.Length && connection.Start > 0)
+            {
+                connection.Compact();
+            }
+            var read = await connection.ReceiveAsync(token);
+            if (read == 0)
+            {
+                return received ? HeadResult.Failed : HeadResult.Closed;
+            }
+            received = true;
+        }
+    }
+
+    /// <summary>Status and headers to Kestrel's response, minus hop-by-hop fields; the head is consumed.</summary>
+    private static BodyFraming CopyHead(UpstreamConnection connection, HttpContext context)
+    {
+        var parsed = connection.Head;
+        var bytes = connection.Unread;
+        var response = context.Response;
+        response.StatusCode = parsed.Status;
+        var headers = response.Headers;
+        var listed = parsed.ConnectionListsFields ? ListedNames(parsed, bytes) : null;
+        var fields = parsed.Fields;
+        for (var i = 0; i < fields.Count; i++)
+        {
+            var field = fields[i];
+            var nameBytes = bytes.Slice(field.NameStart, field.NameLength);
+            if (IsHopByHop(nameBytes))
+            {
+                continue;
+            }
+            var name = Name(nameBytes);
+            if (listed?.Contains(name) == true)
+            {
+                continue;
+            }
+            var value = Encoding.Latin1.GetString(bytes.Slice(field.ValueStart, field.ValueLength));
+            if (headers.ContainsKey(name) && SeenBefore(fields, i, bytes))
+            {
+                headers.Append(name, value);
+            }
+            else
+            {
+                headers[name] = value; // the app's value replaces one the edge set before forwarding
+            }
+        }
+        connection.Start += parsed.Length;
+        return parsed.Framing(HttpMethods.IsHead(context.Request.Method));
+    }
+
+    /// <summary>Copies the body; true when the connection may carry another request (its framing was complete
+    /// and the app neither asked to close nor sent more than it framed).</summary>
+    private static async ValueTask<bool> CopyBodyAsync(UpstreamConnection connection, BodyFraming framing, HttpContext context,
+        TimeSpan idle, CancellationToken aborted)
+    {
+        var close = connection.Head.Close;
+        if (framing == BodyFraming.None)
+        {
+            return !close && connection.Buffered == 0;
+        }
+        context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
+        var writer = context.Response.BodyWriter;
+        var remaining = framing == BodyFraming.ContentLength ? connection.Head.ContentLength : long.MaxValue;
+        var chunks = default(ChunkedDecoder);
+        while (true)
+        {
+            switch (framing)
+            {
+                case BodyFraming.ContentLength or BodyFraming.UntilClose:
+                    var take = (int)Math.Min(remaining, connection.Buffered);
+                    if (take > 0)
+                    {
+                        writer.Write(connection.Unread[..take]);
+                        connection.Start += take;
+                        remaining -= take;
+                    }
+                    if (remaining == 0)
+                    {
+                        return !close && connection.Buffered == 0;
+                    }
+                    break;
+                case BodyFraming.Chunked:
+                    while (connection.Buffered > 0 && !chunks.IsDone)
+                    {
+                        var step = chunks.Next(connection.Unread, out var consumed, out var start, out var length);
+                        if (step == ChunkStep.Data)
+                        {
+                            writer.Write(connection.Unread.Slice(start, length));
+                        }
+                        connection.Start += consumed;
+                        if (step == ChunkStep.Invalid)
+                        {
+                            throw new IOException("the app's chunked body is malformed");
+                        }
+                    }
+                    if (chunks.IsDone)
+                    {
+                        return !close && connection.Buffered == 0;
+                    }
+                    break;
+            }
+            // More to read: what was written so far goes to the client first (an event stream must not wait).
+            var flushed = await writer.FlushAsync(aborted);
+            if (flushed.IsCanceled || flushed.IsCompleted)
+            {
+                throw new OperationCanceledException("the client went away", aborted);
+            }
+            connection.Reset();
+            int read;
+            using (var timeout = RequestTimeout.Start(idle, aborted))
+            {
+                try
+                {
+                    read = await connection.ReceiveAsync(timeout.Token);
+                }
+                catch (OperationCanceledException) when (timeout.TimedOut)
+                {
+                    throw new IOException($"the app sent nothing for {Durations.Format(idle)} in the middle of its response");
+                }
+            }
+            if (read == 0)
+            {
+                if (framing == BodyFraming.UntilClose)
+                {
+                    return false;
+                }
+                throw new IOException("the app closed the connection before the end of its body");
+            }
+        }
+    }
+
+    private static RequestHeadWriter WriteHead(HttpContext context, ForwardTarget target, bool trusted)
+    {
+        var incoming = context.Request;
+        var head = new RequestHeadWriter();
+        head.RequestLine(incoming.Method, target.PathAndQuery);
+        head.Add("Host", incoming.Host.Value ?? "");
+        var connectionListed = ForwardingHeaders.ConnectionTokens(incoming.Headers.Connection);
+        foreach (var (name, values) in incoming.Headers)
+        {
+            if (!ForwardingHeaders.IsDropped(name, trusted, connectionListed))
+            {
+                head.Add(name, values);
+            }
+        }
+        ForwardingHeaders.AddOwn(ref head, context, trusted);
+        head.End();
+        return head;
+    }
+
+    private static bool IsHopByHop(ReadOnlySpan<byte> name) => name.Length switch
+    {
+        2 => Ascii.EqualsIgnoreCase(name, "TE"u8),
+        7 => Ascii.EqualsIgnoreCase(name, "Trailer"u8) || Ascii.EqualsIgnoreCase(name, "Upgrade"u8),
+        10 => Ascii.EqualsIgnoreCase(name, "Connection"u8) || Ascii.EqualsIgnoreCase(name, "Keep-Alive"u8),
+        16 => Ascii.EqualsIgnoreCase(name, "Proxy-Connection"u8),
+        17 => Ascii.EqualsIgnoreCase(name, "Transfer-Encoding"u8),
+        18 => Ascii.EqualsIgnoreCase(name, "Proxy-Authenticate"u8),
+        19 => Ascii.EqualsIgnoreCase(name, "Proxy-Authorization"u8),
+        _ => false,
+    };
+
+    /// <summary>A shared string for a common header name (no allocation per response), else a new one.</summary>
+    private static string Name(ReadOnlySpan<byte> name)
+    {
+        foreach (var known in KnownNames)
+        {
+            if (known.Length == name.Length && Ascii.EqualsIgnoreCase(name, known))
+            {
+                return known;
+            }
+        }
+        return Encoding.ASCII.GetString(name);
+    }
+
+    private static bool SeenBefore(IReadOnlyList<HeaderField> fields, int index, ReadOnlySpan<byte> bytes)
+    {
+        var name = bytes.Slice(fields[index].NameStart, fields[index].NameLength);
+        for (var j = 0; j < index; j++)
+        {
+            if (Ascii.EqualsIgnoreCase(bytes.Slice(fields[j].NameStart, fields[j].NameLength), name))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /// <summary>The field names a response's Connection header lists (RFC 9110 §7.6.1): hop-by-hop too.</summary>
+    private static HashSet<string> ListedNames(ResponseHead parsed, ReadOnlySpan<byte> bytes)
+    {
+        var names = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var field in parsed.Fields)
+        {
+            if (Ascii.EqualsIgnoreCase(bytes.Slice(field.NameStart, field.NameLength), "Connection"u8))
+            {
+                foreach (var token in Encoding.Latin1.GetString(bytes.Slice(field.ValueStart, field.ValueLength))
+                             .Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+                {
+                    names.Add(token);
+                }
+            }
+        }
+        return names;
+    }
+
+    private void Sweep()
+    {
+        var stale = Environment.TickCount64 - (long)TimeSpan.FromMinutes(1).TotalMilliseconds;
+        foreach (var (uri, pool) in _pools)
+        {
+            pool.Sweep();
+            if (pool.LastUsed < stale && pool.IdleCount == 0)
+            {
+                _pools.TryRemove(uri, out _);
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        _sweeper.Dispose();
+        foreach (var pool in _pools.Values)
+        {
+            pool.Clear();
+        }
+    }
+}

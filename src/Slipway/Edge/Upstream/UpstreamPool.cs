@@ -1,0 +1,140 @@
+using System.Net;
+using System.Net.Sockets;
+
+namespace Slipway.Edge.Upstream;
+
+/// <summary>Idle keep-alive connections to one app instance, most recently used first (the warmest connection, and
+/// the least likely to have been closed by the app). A connection idle for <see cref="IdleTimeout"/> is closed by
+/// us before the app closes it: Node's default keep-alive timeout is 5 s, and a request sent on a connection the
+/// app is closing is lost (the forwarder retries those once, on a new connection).</summary>
+internal sealed class UpstreamPool(IPEndPoint endpoint)
+{
+    public static readonly TimeSpan IdleTimeout = TimeSpan.FromSeconds(4);
+    public static readonly TimeSpan Lifetime = TimeSpan.FromMinutes(5);
+    public const int MaxIdle = 512;
+
+    private readonly Stack<UpstreamConnection> _idle = new();
+    private readonly Lock _lock = new();
+
+    public IPEndPoint Endpoint { get; } = endpoint;
+
+    /// <summary>When a request last used this pool (Environment.TickCount64): pools of instances gone are dropped.</summary>
+    public long LastUsed { get; private set; } = Environment.TickCount64;
+
+    public int IdleCount
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _idle.Count;
+            }
+        }
+    }
+
+    public UpstreamConnection? TakeIdle()
+    {
+        var now = Environment.TickCount64;
+        LastUsed = now;
+        while (true)
+        {
+            UpstreamConnection? connection;
+            lock (_lock)
+            {
+                if (!_idle.TryPop(out connection))
+                {
+                    return null;
+                }
+            }
+            if (!Expired(connection, now))
+            {
+                return connection;
+            }
+            connection.Dispose();
+        }
+    }
+
+    public void Return(UpstreamConnection connection)
+    {
+        connection.IdleSince = Environment.TickCount64;
+        connection.Served++;
+        connection.Reset();
+        lock (_lock)
+        {
+            if (_idle.Count < MaxIdle)
+            {
+                _idle.Push(connection);
+                return;
+            }
+        }
+        connection.Dispose();
+    }
+
+    /// <summary>Opens a new connection; a <see cref="TimeoutException"/> when it takes longer than
+    /// <paramref name="timeout"/>, a <see cref="SocketException"/> when it is refused.</summary>
+    public async ValueTask<UpstreamConnection> ConnectAsync(TimeSpan timeout, CancellationToken token)
+    {
+#pragma warning disable CA2000 // the connection returned owns the socket; every failure path disposes it
+        var socket = new Socket(Endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+#pragma warning restore CA2000
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(token);
+        deadline.CancelAfter(timeout);
+        try
+        {
+            await socket.ConnectAsync(Endpoint, deadline.Token);
+            return new UpstreamConnection(socket);
+        }
+        catch (OperationCanceledException) when (!token.IsCancellationRequested)
+        {
+            socket.Dispose();
+            throw new TimeoutException($"connecting to {Endpoint} took longer than {timeout.TotalSeconds:0.#}s");
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Closes idle connections past their idle timeout or lifetime.</summary>
+    public void Sweep()
+    {
+        var now = Environment.TickCount64;
+        List<UpstreamConnection>? expired = null;
+        lock (_lock)
+        {
+            if (_idle.Count == 0 || !_idle.Any(c => Expired(c, now)))
+            {
+                return;
+            }
+            var kept = _idle.Where(c => !Expired(c, now)).Reverse().ToList();
+            expired = _idle.Where(c => Expired(c, now)).ToList();
+            _idle.Clear();
+            foreach (var connection in kept)
+            {
+                _idle.Push(connection);
+            }
+        }
+        foreach (var connection in expired)
+        {
+            connection.Dispose();
+        }
+    }
+
+    public void Clear()
+    {
+        UpstreamConnection[] all;
+        lock (_lock)
+        {
+            all = [.. _idle];
+            _idle.Clear();
+        }
+        foreach (var connection in all)
+        {
+            connection.Dispose();
+        }
+    }
+
+    private static bool Expired(UpstreamConnection connection, long now) =>
+        now - connection.IdleSince >= (long)IdleTimeout.TotalMilliseconds || now - connection.Created >= (long)Lifetime.TotalMilliseconds;
+}

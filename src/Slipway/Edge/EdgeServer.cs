@@ -57,7 +57,13 @@ internal sealed class EdgeServer(EdgeOptions options, EdgeHandler handler, ILogg
         // Run request handling on the socket's own completion thread instead of queueing it to the thread pool:
         // the edge never blocks (files go out with sendfile, logs through a queue), and a proxy's work per
         // request is small enough that the hop costs more than the work (YARP's benchmarks run this way too).
-        builder.WebHost.UseSockets(sockets => sockets.UnsafePreferInlineScheduling = true);
+        // No zero-byte read before each request (Kestrel's default, to hold no buffer for an idle connection): one
+        // syscall less per request, for one 4 KB pool block per open connection.
+        builder.WebHost.UseSockets(sockets =>
+        {
+            sockets.UnsafePreferInlineScheduling = true;
+            sockets.WaitForDataBeforeAllocatingBuffer = false;
+        });
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;

@@ -36,6 +36,7 @@ internal sealed class EdgeHandler(Routes routes, HttpForwarder forwarder, Access
 
     public async Task HandleAsync(HttpContext context)
     {
+        RestoreConnectionTokens(context);
         var exchange = new EdgeExchange(context, RequestId(context.Request), Stopwatch.GetTimestamp());
         context.Response.Headers["X-Request-Id"] = exchange.RequestId;
         if (domains is not null && context.Request.IsHttps && domains.SendsHsts(context.Request.Host.Host))
@@ -51,6 +52,17 @@ internal sealed class EdgeHandler(Routes routes, HttpForwarder forwarder, Access
         finally
         {
             Record(exchange);
+        }
+    }
+
+    /// <summary>Puts back the Connection tokens Kestrel dropped ("keep-alive, X-Foo" arrives as "keep-alive"), so
+    /// every forwarding path drops the fields they name (RFC 9110 §7.6.1). Once per request, before any rewrite.</summary>
+    private static void RestoreConnectionTokens(HttpContext context)
+    {
+        if (context.Features.Get<IConnectionTokensFeature>() is { } capture && context.Features.Get<IHttpRequestFeature>() is { } request &&
+            capture.TryTake(request.Method, request.RawTarget, out var tokens))
+        {
+            context.Request.Headers.Connection = string.Join(", ", tokens);
         }
     }
 

@@ -73,7 +73,13 @@ internal sealed class EdgeServer(EdgeOptions options, EdgeHandler handler, ILogg
             kestrel.Limits.KeepAliveTimeout = TimeSpan.FromSeconds(75);
             kestrel.Limits.MaxRequestBodySize = null; // per app: routes.limits.maxBodySize, set per request
             kestrel.Limits.Http2.MaxStreamsPerConnection = 250;
-            kestrel.Listen(IPAddress.Parse(options.HttpAddress), options.HttpPort, listen => listen.Protocols = HttpProtocols.Http1);
+            // Every listener notes the Connection tokens of each HTTP/1.1 request head (ConnectionTokenCapture): Kestrel
+            // drops names listed beside keep-alive or close, which must not reach the app.
+            kestrel.Listen(IPAddress.Parse(options.HttpAddress), options.HttpPort, listen =>
+            {
+                listen.Protocols = HttpProtocols.Http1;
+                listen.Use(ConnectionTokenCapture.Middleware);
+            });
             if (tls)
             {
                 // Per handshake, by SNI name, with the chain's intermediates (a file's fullchain.pem); TLS-ALPN-01 answers.
@@ -81,7 +87,11 @@ internal sealed class EdgeServer(EdgeOptions options, EdgeHandler handler, ILogg
                 // (TLS-ALPN-01 validations then fail; HTTP-01 still works).
                 var peek = Environment.GetEnvironmentVariable("SLIPWAY_TLS_ALPN_PEEK") != "0";
                 kestrel.Listen(IPAddress.Parse(options.HttpAddress), options.HttpsPort!.Value,
-                    listen => Tls.HttpsListener.Configure(listen, SelectOrReportMissing, peek ? acmeChallenges : null));
+                    listen =>
+                    {
+                        Tls.HttpsListener.Configure(listen, SelectOrReportMissing, peek ? acmeChallenges : null);
+                        listen.Use(ConnectionTokenCapture.Middleware); // after TLS: it reads the plaintext
+                    });
             }
         });
         _app = builder.Build();

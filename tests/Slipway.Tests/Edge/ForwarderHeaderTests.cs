@@ -26,7 +26,7 @@ public sealed class ForwarderHeaderTests : ForwarderTestBase
         echo.Header("x-end-to-end").Should().Be("kept");
     }
 
-    [Theory(Skip = "Kestrel limitation (measured over a raw socket; nothing above Kestrel can see the lost tokens): Kestrel rewrites 'Connection: keep-alive, X-Custom' to 'keep-alive' before EdgeHandler runs, so HttpForwarder never sees X-Custom named")]
+    [Theory]
     [InlineData("keep-alive, X-Custom")]
     [InlineData("close, X-Custom")]
     public async Task A_header_named_in_connection_is_not_forwarded_beside_keep_alive_or_close(string connection)

@@ -67,6 +67,8 @@ internal sealed class EdgeServer(EdgeOptions options, EdgeHandler handler, ILogg
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
+            // An app's response header bytes go out as they came (the forwarders read them one char per byte).
+            kestrel.ResponseHeaderEncodingSelector = static _ => System.Text.Encoding.Latin1;
             kestrel.Limits.MaxRequestHeadersTotalSize = MaxRequestHeadersBytes;
             kestrel.Limits.MaxRequestLineSize = 16 * 1024;
             kestrel.Limits.RequestHeadersTimeout = HeadersTimeout;

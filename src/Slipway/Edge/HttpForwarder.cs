@@ -70,6 +70,11 @@ internal sealed class HttpForwarder : IDisposable
             PooledConnectionIdleTimeout = TimeSpan.FromSeconds(4),
             PooledConnectionLifetime = TimeSpan.FromMinutes(5),
             MaxResponseHeadersLength = 64,
+            // Header bytes pass through as they came: a client's UTF-8 (what Kestrel decoded it as) goes out as UTF-8
+            // instead of failing the request, and an app's bytes come back one char per byte (Latin-1), which the
+            // edge's Kestrel writes back as the same bytes.
+            RequestHeaderEncodingSelector = static (_, _) => System.Text.Encoding.UTF8,
+            ResponseHeaderEncodingSelector = static (_, _) => System.Text.Encoding.Latin1,
         });
 #pragma warning restore CA2000
     }
@@ -121,8 +126,19 @@ internal sealed class HttpForwarder : IDisposable
 
         using (response)
         {
-            context.Response.StatusCode = (int)response.StatusCode;
-            CopyResponseHeaders(response, context.Response);
+            var requestId = context.Response.Headers["X-Request-Id"];
+            try
+            {
+                context.Response.StatusCode = (int)response.StatusCode;
+                CopyResponseHeaders(response, context.Response);
+            }
+            catch (InvalidOperationException)
+            {
+                // Kestrel refused a field it cannot write: a malformed answer (502), not the edge's failure (500).
+                context.Response.Headers.Clear();
+                context.Response.Headers["X-Request-Id"] = requestId;
+                return ForwarderError.ResponseInvalid;
+            }
             if (response.StatusCode == HttpStatusCode.SwitchingProtocols && upgrade is not null)
             {
                 return await TunnelAsync(context, upgrade, response);
@@ -317,6 +333,8 @@ internal sealed class HttpForwarder : IDisposable
         // NonValidated: header values go out exactly as the app wrote them, not re-serialised after parsing.
         Copy(response.Headers.NonValidated, to, connectionListed, upgraded);
         Copy(response.Content.Headers.NonValidated, to, connectionListed, upgraded);
+        // The length as the handler parsed it (repeats of one value are one length); a 204 has none (Kestrel refuses one).
+        to.Headers.ContentLength = response.StatusCode == HttpStatusCode.NoContent ? null : response.Content.Headers.ContentLength;
     }
 
     private static void Copy(HttpHeadersNonValidated headers, HttpResponse to, IReadOnlySet<string> connectionListed, bool upgraded)
@@ -324,8 +342,9 @@ internal sealed class HttpForwarder : IDisposable
         foreach (var (name, values) in headers)
         {
             // A 101 must keep Upgrade (and Kestrel adds Connection: Upgrade itself).
-            if (!(upgraded && name.Equals("Upgrade", StringComparison.OrdinalIgnoreCase)) &&
-                (ForwardingHeaders.IsHopByHop(name) || connectionListed.Contains(name)))
+            if (name.Equals("Content-Length", StringComparison.OrdinalIgnoreCase) ||
+                (!(upgraded && name.Equals("Upgrade", StringComparison.OrdinalIgnoreCase)) &&
+                 (ForwardingHeaders.IsHopByHop(name) || connectionListed.Contains(name))))
             {
                 continue;
             }

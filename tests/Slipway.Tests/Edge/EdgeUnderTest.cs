@@ -33,11 +33,12 @@ internal sealed class EdgeUnderTest : IAsyncDisposable
 
     public AccessMetrics Metrics { get; } = new();
 
-    public static async Task<EdgeUnderTest> StartAsync(string[]? trustedProxies = null, TimeSpan? headersTimeout = null)
+    /// <param name="lean">False: every request takes the general forwarder (SocketsHttpHandler), to test both paths.</param>
+    public static async Task<EdgeUnderTest> StartAsync(string[]? trustedProxies = null, TimeSpan? headersTimeout = null, bool lean = true)
     {
         var routes = new Routes();
         var trusted = TrustedProxies.Parse(trustedProxies ?? []);
-        var forwarder = new HttpForwarder(trusted);
+        var forwarder = new HttpForwarder(trusted, lean);
         var metrics = new AccessMetrics();
         var handler = new EdgeHandler(routes, forwarder, metrics, accessLog: null, trusted);
         var server = new EdgeServer(new EdgeOptions { HttpPort = 0 }, handler, NullLoggerFactory.Instance)

@@ -53,6 +53,7 @@ internal sealed class Http1Forwarder : IDisposable
         var pool = _pools.GetOrAdd(target.BaseUri, static uri =>
             new UpstreamPool(new IPEndPoint(IPAddress.Parse(uri.Host.Trim('[', ']')), uri.Port)));
         var head = WriteHead(context, target, trusted);
+        var idempotent = IsIdempotent(context.Request.Method);
         UpstreamConnection? connection = null;
         try
         {
@@ -60,8 +61,9 @@ internal sealed class Http1Forwarder : IDisposable
             {
                 for (var attempt = 0; ; attempt++)
                 {
+                    // The retry (attempt 1) always opens a new connection: the app may have closed every pooled one.
 #pragma warning disable CA2000 // the connection goes back to the pool or is disposed in the finally below
-                    connection = pool.TakeIdle();
+                    connection = attempt == 0 ? pool.TakeIdle() : null;
 #pragma warning restore CA2000
                     if (connection is null)
                     {
@@ -73,13 +75,12 @@ internal sealed class Http1Forwarder : IDisposable
                         {
                             return ForwarderError.ClientDisconnected;
                         }
-                        catch (TimeoutException)
+                        catch (Exception e) when (e is TimeoutException or SocketException)
                         {
-                            return ForwarderError.ConnectTimedOut;
-                        }
-                        catch (SocketException)
-                        {
-                            return ForwarderError.ConnectFailed;
+                            // On the retry the request was already sent once: not "nothing sent", which the caller
+                            // would resend to another instance whatever its method.
+                            return attempt > 0 ? ForwarderError.RequestFailed
+                                : e is TimeoutException ? ForwarderError.ConnectTimedOut : ForwarderError.ConnectFailed;
                         }
                     }
                     HeadResult result;
@@ -97,11 +98,13 @@ internal sealed class Http1Forwarder : IDisposable
                     }
                     catch (Exception e) when (e is SocketException or ObjectDisposedException or OperationCanceledException)
                     {
-                        result = HeadResult.Closed;
+                        result = connection.ReceivedAny ? HeadResult.Failed : HeadResult.Closed;
                     }
-                    if (result == HeadResult.Closed && connection.Served > 0 && attempt == 0)
+                    if (result == HeadResult.Closed && connection.Served > 0 && attempt == 0 && idempotent)
                     {
-                        // A keep-alive connection the app closed while it sat idle: nothing was answered, try a new one.
+                        // A keep-alive connection the app closed (its keep-alive timeout is shorter than ours) before a
+                        // byte of an answer: try once on a new connection. RFC 9110 §9.2.2: only a request that may be
+                        // repeated, as the app may have seen it; a POST goes only on a connection found open (TakeIdle).
                         connection.Dispose();
                         connection = null;
                         continue;
@@ -115,7 +118,19 @@ internal sealed class Http1Forwarder : IDisposable
             }
             head.Dispose();
 
-            var framing = CopyHead(connection, context);
+            BodyFraming framing;
+            var requestId = context.Response.Headers["X-Request-Id"];
+            try
+            {
+                framing = CopyHead(connection, context);
+            }
+            catch (InvalidOperationException)
+            {
+                // Kestrel refused a field the parser let through (a value it cannot write): a malformed answer, 502.
+                context.Response.Headers.Clear();
+                context.Response.Headers["X-Request-Id"] = requestId;
+                return ForwarderError.ResponseInvalid;
+            }
             var reusable = await CopyBodyAsync(connection, framing, context, limits.ResponseTimeout, aborted);
             if (reusable)
             {
@@ -208,9 +223,9 @@ internal sealed class Http1Forwarder : IDisposable
         {
             var field = fields[i];
             var nameBytes = bytes.Slice(field.NameStart, field.NameLength);
-            if (IsHopByHop(nameBytes))
+            if (IsHopByHop(nameBytes) || Ascii.EqualsIgnoreCase(nameBytes, "Content-Length"u8))
             {
-                continue;
+                continue; // Content-Length is set once below, from the parsed (and checked) value
             }
             var name = Name(nameBytes);
             if (listed?.Contains(name) == true)
@@ -226,6 +241,11 @@ internal sealed class Http1Forwarder : IDisposable
             {
                 headers[name] = value; // the app's value replaces one the edge set before forwarding
             }
+        }
+        // 204 has no body and no length (Kestrel refuses one); a 304 or a HEAD answer keeps the length it announces.
+        if (parsed.ContentLength >= 0 && parsed.Status != StatusCodes.Status204NoContent)
+        {
+            response.ContentLength = parsed.ContentLength;
         }
         connection.Start += parsed.Length;
         return parsed.Framing(HttpMethods.IsHead(context.Request.Method));
@@ -331,6 +351,11 @@ internal sealed class Http1Forwarder : IDisposable
         return head;
     }
 
+    /// <summary>RFC 9110 §9.2.2: methods a client may repeat automatically.</summary>
+    private static bool IsIdempotent(string method) =>
+        HttpMethods.IsGet(method) || HttpMethods.IsHead(method) || HttpMethods.IsOptions(method) || HttpMethods.IsPut(method) ||
+        HttpMethods.IsDelete(method) || HttpMethods.IsTrace(method);
+
     private static bool IsHopByHop(ReadOnlySpan<byte> name) => name.Length switch
     {
         2 => Ascii.EqualsIgnoreCase(name, "TE"u8),
@@ -393,9 +418,9 @@ internal sealed class Http1Forwarder : IDisposable
         foreach (var (uri, pool) in _pools)
         {
             pool.Sweep();
-            if (pool.LastUsed < stale && pool.IdleCount == 0)
+            if (pool.LastUsed < stale && pool.IdleCount == 0 && _pools.TryRemove(new KeyValuePair<Uri, UpstreamPool>(uri, pool)))
             {
-                _pools.TryRemove(uri, out _);
+                pool.Close(); // a request that took it just before keeps working; its connection is not kept
             }
         }
     }

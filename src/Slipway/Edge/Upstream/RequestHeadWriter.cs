@@ -5,8 +5,8 @@ using Microsoft.Extensions.Primitives;
 namespace Slipway.Edge.Upstream;
 
 /// <summary>Writes an HTTP/1.1 request head into a pooled buffer. Names and values come from Kestrel, which has
-/// already refused CR, LF and NUL in them, or from the edge itself; text goes out as the bytes it came in as
-/// (Latin-1 for what Kestrel decoded as such, UTF-8 when a value holds characters beyond it).</summary>
+/// already refused CR, LF and NUL in them, or from the edge itself; text goes out as the bytes it came in as:
+/// Kestrel decodes non-ASCII request header bytes as UTF-8 (and refuses what is not UTF-8), so UTF-8 encodes them back.</summary>
 internal struct RequestHeadWriter : IHeaderSink
 {
     private byte[] _buffer;
@@ -78,10 +78,10 @@ internal struct RequestHeadWriter : IHeaderSink
 
     private void Text(string text)
     {
-        if (text.AsSpan().IndexOfAnyExceptInRange('\0', '\u00ff') < 0)
+        if (System.Text.Ascii.IsValid(text))
         {
             Ensure(text.Length);
-            _length += Encoding.Latin1.GetBytes(text, _buffer.AsSpan(_length));
+            _length += Encoding.ASCII.GetBytes(text, _buffer.AsSpan(_length));
         }
         else
         {

@@ -37,6 +37,9 @@ internal sealed class UpstreamConnection : IDisposable
 
     public int Buffered => End - Start;
 
+    /// <summary>Some of the current response arrived: a failure now is not "closed before answering".</summary>
+    public bool ReceivedAny { get; private set; }
+
     public ReadOnlySpan<byte> Unread => Buffer.AsSpan(Start, End - Start);
 
     /// <summary>Reads more of the response; 0 at the end of the stream.</summary>
@@ -52,6 +55,7 @@ internal sealed class UpstreamConnection : IDisposable
         }
         var read = await Socket.ReceiveAsync(Buffer.AsMemory(End), SocketFlags.None, token);
         End += read;
+        ReceivedAny |= read > 0;
         return read;
     }
 
@@ -87,6 +91,19 @@ internal sealed class UpstreamConnection : IDisposable
     public void Reset()
     {
         Start = End = 0;
+    }
+
+    /// <summary>Ready for the next request on this connection: nothing received yet, and a buffer grown for one
+    /// large head goes back, so an idle connection holds 16 KB.</summary>
+    public void Recycle()
+    {
+        Reset();
+        ReceivedAny = false;
+        if (Buffer.Length > BufferSize)
+        {
+            ArrayPool<byte>.Shared.Return(Buffer);
+            Buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
+        }
     }
 
     public void Dispose()

@@ -32,6 +32,9 @@ internal sealed class UpstreamPool(IPEndPoint endpoint)
         }
     }
 
+    /// <summary>The most recently used idle connection that is still usable, or null. One that is readable is not:
+    /// the app closed it (end of stream) or sent bytes nobody asked for (a late body, a second answer), which must
+    /// never be read as the next request's response.</summary>
     public UpstreamConnection? TakeIdle()
     {
         var now = Environment.TickCount64;
@@ -46,7 +49,7 @@ internal sealed class UpstreamPool(IPEndPoint endpoint)
                     return null;
                 }
             }
-            if (!Expired(connection, now))
+            if (!Expired(connection, now) && !Readable(connection))
             {
                 return connection;
             }
@@ -54,14 +57,35 @@ internal sealed class UpstreamPool(IPEndPoint endpoint)
         }
     }
 
+    private static bool Readable(UpstreamConnection connection)
+    {
+        try
+        {
+            return connection.Socket.Poll(0, SelectMode.SelectRead);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            return true;
+        }
+    }
+
+    private volatile bool _closed;
+
+    /// <summary>The pool was dropped (its instance unused for a while): connections returned later are closed.</summary>
+    public void Close()
+    {
+        _closed = true;
+        Clear();
+    }
+
     public void Return(UpstreamConnection connection)
     {
         connection.IdleSince = Environment.TickCount64;
         connection.Served++;
-        connection.Reset();
+        connection.Recycle();
         lock (_lock)
         {
-            if (_idle.Count < MaxIdle)
+            if (!_closed && _idle.Count < MaxIdle)
             {
                 _idle.Push(connection);
                 return;

@@ -70,6 +70,35 @@ public sealed class LeanForwarderTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_post_without_a_body_goes_only_on_a_connection_the_app_has_not_closed_and_is_never_sent_twice()
+    {
+        await using var upstream = await RouteToAsync(_ => Reply.Text("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", close: true));
+
+        for (var i = 0; i < 4; i++)
+        {
+            (await GetAsync(method: "POST")).Status.Should().Be(200);
+            await Task.Delay(50); // the app's FIN arrives while the connection sits in the pool
+        }
+        upstream.Heads.Count.Should().Be(4);
+        upstream.Connections.Should().Be(4, "each closed connection was seen closed before a POST was sent on it");
+    }
+
+    [Fact]
+    public async Task A_post_whose_connection_the_app_drops_unanswered_is_not_retried()
+    {
+        var seen = 0;
+        await using var upstream = await RouteToAsync(_ => Interlocked.Increment(ref seen) == 1
+            ? Reply.Text("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+            : new Reply([], Close: true)); // received, then the connection closed without an answer
+
+        (await GetAsync(method: "POST")).Status.Should().Be(200);
+        var second = await GetAsync(method: "POST");
+
+        second.Status.Should().Be(502);
+        upstream.Heads.Count.Should().Be(2, "the POST the app may have acted on was not sent again");
+    }
+
+    [Fact]
     public async Task A_chunked_answer_is_decoded_and_reaches_the_client_whole_with_its_trailers_dropped()
     {
         await using var upstream = await RouteToAsync(_ => Reply.Text(

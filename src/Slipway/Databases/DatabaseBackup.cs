@@ -53,18 +53,18 @@ internal sealed partial class DatabaseBackup(
         {
             var target = await provisioner.TargetAsync(db.Server, token);
             await using (var connection = await target.OpenAsync(db.DbName, token))
-            await using (var snapshot = await connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, token).LeaveIoThread())
+            await using (var snapshot = await connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, token))
             {
                 string snapshotId;
                 await using (var export = new NpgsqlCommand("select pg_export_snapshot()", connection, snapshot))
                 {
-                    snapshotId = (string)(await export.ExecuteScalarAsync(token).LeaveIoThread())!;
+                    snapshotId = (string)(await export.ExecuteScalarAsync(token))!;
                 }
-                var counts = await TableCounts.ReadAsync(connection, snapshot, token).LeaveIoThread();
+                var counts = await TableCounts.ReadAsync(connection, snapshot, token);
                 await progress.StepAsync($"snapshot of {db.DbName}: {counts.Count} tables, {counts.Values.Sum()} rows; dumping it (pg_dump)");
                 var dump = await PgTool.RunAsync(PostgresBinaries.Require().Path("pg_dump"),
                     ["--format=custom", "--compress=6", "--snapshot=" + snapshotId, "--file=" + temp, "--dbname=" + db.DbName], target.ClientEnv(), token);
-                await snapshot.CommitAsync(token).LeaveIoThread();
+                await snapshot.CommitAsync(token);
                 if (!dump.Ok)
                 {
                     return Fail(backup, started, dump.Describe("pg_dump"));

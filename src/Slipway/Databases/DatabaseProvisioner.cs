@@ -164,7 +164,7 @@ internal sealed class DatabaseProvisioner(
         {
             await using var admin = await target.OpenAsync(null, token);
             await using var command = new NpgsqlCommand("select rolsuper or (rolcreaterole and rolcreatedb) from pg_roles where rolname = current_user", admin);
-            if (await command.ExecuteScalarAsync(token).LeaveIoThread() is not true)
+            if (await command.ExecuteScalarAsync(token) is not true)
             {
                 throw new UserException($"{target.AdminUser} on {target.Host}:{target.Port} cannot create roles and databases: grant it CREATEROLE and CREATEDB, or give a superuser's URL.");
             }
@@ -208,12 +208,12 @@ internal sealed class DatabaseProvisioner(
     public static async Task Exec(NpgsqlConnection connection, string sql, CancellationToken token)
     {
         await using var command = new NpgsqlCommand(sql, connection);
-        await command.ExecuteNonQueryAsync(token).LeaveIoThread();
+        await command.ExecuteNonQueryAsync(token);
     }
 
     public static async Task<long> Scalar(NpgsqlConnection connection, string sql, CancellationToken token)
     {
         await using var command = new NpgsqlCommand(sql, connection);
-        return Convert.ToInt64(await command.ExecuteScalarAsync(token).LeaveIoThread(), System.Globalization.CultureInfo.InvariantCulture);
+        return Convert.ToInt64(await command.ExecuteScalarAsync(token), System.Globalization.CultureInfo.InvariantCulture);
     }
 }

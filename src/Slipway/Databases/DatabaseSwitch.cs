@@ -30,14 +30,14 @@ internal static class DatabaseSwitch
                 where datname in ({Sql.Literal(live)}, {Sql.Literal(replacement)}) and pid <> pg_backend_pid()
                 """, token);
             NpgsqlConnection.ClearAllPools();
-            await using (var tx = await admin.BeginTransactionAsync(token).LeaveIoThread())
+            await using (var tx = await admin.BeginTransactionAsync(token))
             {
                 if (exists)
                 {
                     await Run(admin, tx, $"alter database {Sql.Ident(live)} rename to {Sql.Ident(old)}", token);
                 }
                 await Run(admin, tx, $"alter database {Sql.Ident(replacement)} rename to {Sql.Ident(live)}", token);
-                await tx.CommitAsync(token).LeaveIoThread();
+                await tx.CommitAsync(token);
             }
         }
         catch
@@ -97,9 +97,9 @@ internal static class DatabaseSwitch
         await using var admin = await target.OpenAsync(null, token);
         var closed = new List<string>();
         await using (var list = new NpgsqlCommand("select datname from pg_database where not datallowconn and datname <> 'template0'", admin))
-        await using (var reader = await list.ExecuteReaderAsync(token).LeaveIoThread())
+        await using (var reader = await list.ExecuteReaderAsync(token))
         {
-            while (await reader.ReadAsync(token).LeaveIoThread())
+            while (await reader.ReadAsync(token))
             {
                 closed.Add(reader.GetString(0));
             }
@@ -111,9 +111,9 @@ internal static class DatabaseSwitch
         var names = new List<string>();
         await using (var list = new NpgsqlCommand(
             $"select datname from pg_database where datname like 'slipway\\_tmp\\_%' or datname like '{BackupVerifier.ScratchPrefix.Replace("_", "\\_")}%'", admin))
-        await using (var reader = await list.ExecuteReaderAsync(token).LeaveIoThread())
+        await using (var reader = await list.ExecuteReaderAsync(token))
         {
-            while (await reader.ReadAsync(token).LeaveIoThread())
+            while (await reader.ReadAsync(token))
             {
                 names.Add(reader.GetString(0));
             }
@@ -127,6 +127,6 @@ internal static class DatabaseSwitch
     private static async Task Run(NpgsqlConnection connection, NpgsqlTransaction tx, string sql, CancellationToken token)
     {
         await using var command = new NpgsqlCommand(sql, connection, tx);
-        await command.ExecuteNonQueryAsync(token).LeaveIoThread();
+        await command.ExecuteNonQueryAsync(token);
     }
 }

@@ -163,7 +163,7 @@ internal sealed partial class PointInTimeRecovery(
         {
             await DatabaseProvisioner.Exec(admin, "create temporary table slipway_pitr_mark(x int); insert into slipway_pitr_mark values (1)", token);
             await using var command = new NpgsqlCommand("select pg_walfile_name(pg_switch_wal())", admin);
-            var segment = (string)(await command.ExecuteScalarAsync(token).LeaveIoThread())!;
+            var segment = (string)(await command.ExecuteScalarAsync(token))!;
             var deadline = clock.GetUtcNow() + TimeSpan.FromSeconds(60);
             while (!File.Exists(Path.Combine(cluster.ArchiveDir, segment + ".gz")))
             {
@@ -283,7 +283,7 @@ internal sealed partial class PointInTimeRecovery(
                 {
                     await using var connection = await source.OpenAsync(null, token);
                     await using var recovering = new NpgsqlCommand("select pg_is_in_recovery()", connection);
-                    if (await recovering.ExecuteScalarAsync(token).LeaveIoThread() is false)
+                    if (await recovering.ExecuteScalarAsync(token) is false)
                     {
                         return process;
                     }

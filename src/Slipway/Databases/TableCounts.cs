@@ -17,9 +17,9 @@ internal static class TableCounts
     {
         var tables = new List<string>();
         await using (var list = new NpgsqlCommand(ListSql, connection, transaction))
-        await using (var reader = await list.ExecuteReaderAsync(token).LeaveIoThread())
+        await using (var reader = await list.ExecuteReaderAsync(token))
         {
-            while (await reader.ReadAsync(token).LeaveIoThread())
+            while (await reader.ReadAsync(token))
             {
                 tables.Add(reader.GetString(0));
             }
@@ -28,7 +28,7 @@ internal static class TableCounts
         foreach (var table in tables)
         {
             await using var count = new NpgsqlCommand($"select count(*) from {table}", connection, transaction);
-            counts[table] = (long)(await count.ExecuteScalarAsync(token).LeaveIoThread())!;
+            counts[table] = (long)(await count.ExecuteScalarAsync(token))!;
         }
         return counts;
     }

@@ -8,7 +8,8 @@ namespace Slipway.Hosting;
 /// The price: code that continues after awaiting a socket runs on an epoll thread until its next real wait, so
 /// nothing CPU-heavy or blocking may follow a network await without yielding first. The edge never blocks (its
 /// Kestrel runs inline already); the platform's other network clients (health probes, message delivery, cron
-/// calls, ACME, PostgreSQL) leave the I/O thread at their boundary with <c>LeaveIoThread()</c> (ForceYielding).
+/// calls, ACME, PostgreSQL and Redis) leave the I/O thread at their boundary with
+/// <see cref="ConfigureAwaitOptions.ForceYielding"/>.
 ///
 /// The runtime reads DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS once, when the first socket is used, so this
 /// must run before that; `slipway server` calls it first thing. An operator's own value of the variable wins,

@@ -76,7 +76,6 @@ internal static class PlatformCommands
         };
         command.SetAction((parse, token) => cli.RunAsync(async () =>
         {
-            Hosting.SocketCompletions.PreferInline();
             if (!Durations.TryParse(parse.GetValue(warm)!, out var warmWindow))
             {
                 throw new UserException($"--warm-window '{parse.GetValue(warm)}' is not a duration like 10m or 0s.");
@@ -117,7 +116,6 @@ internal static class PlatformCommands
                 throw new UserException($"A port Slipway needs is already in use ({e.Message.TrimEnd('.')}): another program, or another Slipway " +
                     $"platform, listens there. Stop it, or pick free ports with --http-port / --https-port / --api-port.");
             }
-            Hosting.SocketCompletions.KeepFromChildren();
             var edge = app.Services.GetRequiredService<EdgeServer>();
             await cli.Out.WriteLineAsync($"slipway: edge on http://{options.HttpAddress}:{edge.Port}" +
                 (edge.HttpsPort is { } tlsPort ? $" and https://{options.HttpAddress}:{tlsPort}" : "") + $", API on unix:{options.SocketPath}" +

@@ -28,7 +28,7 @@ internal sealed record PostgresTarget(string Server, string Host, int Port, stri
     public async Task<NpgsqlConnection> OpenAsync(string? database, CancellationToken token)
     {
         var connection = new NpgsqlConnection(ConnectionString(database));
-        await connection.OpenAsync(token).ConfigureAwait(ConfigureAwaitOptions.ForceYielding); // Hosting/SocketCompletions
+        await connection.OpenAsync(token);
         return connection;
     }
 

@@ -7,10 +7,7 @@ namespace Slipway.Databases;
 /// replies (status, error, integer, bulk string). No client library is available here, and none is needed.</summary>
 internal static class RespClient
 {
-    public static async Task<IReadOnlyList<string?>> CommandsAsync(int port, IReadOnlyList<IReadOnlyList<string>> commands, CancellationToken token) =>
-        await ExchangeAsync(port, commands, token).LeaveIoThread();
-
-    private static async Task<IReadOnlyList<string?>> ExchangeAsync(int port, IReadOnlyList<IReadOnlyList<string>> commands, CancellationToken token)
+    public static async Task<IReadOnlyList<string?>> CommandsAsync(int port, IReadOnlyList<IReadOnlyList<string>> commands, CancellationToken token)
     {
         using var client = new TcpClient();
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(token);

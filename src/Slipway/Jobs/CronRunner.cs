@@ -193,7 +193,7 @@ internal sealed partial class CronRunner(
         try
         {
             using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, both.Token);
-            var body = await response.Content.ReadAsStringAsync(both.Token).ConfigureAwait(ConfigureAwaitOptions.ForceYielding); // Hosting/SocketCompletions
+            var body = await response.Content.ReadAsStringAsync(both.Token);
             var code = (int)response.StatusCode;
             var tail = body.Length > TailChars ? body[^TailChars..] : body;
             return code is >= 200 and < 300

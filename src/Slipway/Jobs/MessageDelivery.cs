@@ -234,7 +234,7 @@ internal sealed partial class MessageDelivery(
         using var both = CancellationTokenSource.CreateLinkedTokenSource(token, timeout.Token);
         try
         {
-            using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, both.Token).ConfigureAwait(ConfigureAwaitOptions.ForceYielding); // Hosting/SocketCompletions
+            using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, both.Token);
             return ((int)response.StatusCode, null);
         }
         catch (OperationCanceledException) when (timeout.IsCancellationRequested && !token.IsCancellationRequested)

@@ -27,8 +27,7 @@ internal sealed class HealthProbe : IDisposable
         {
             using var request = new HttpRequestMessage(HttpMethod.Get, $"http://127.0.0.1:{port}{path}");
             request.Headers.Add("User-Agent", "slipway-health/1");
-            // Off the socket engine's thread before anything else runs (Hosting/SocketCompletions).
-            using var response = await _client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cts.Token).ConfigureAwait(ConfigureAwaitOptions.ForceYielding);
+            using var response = await _client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cts.Token);
             var code = (int)response.StatusCode;
             return code < 500
                 ? (ProbeResult.Healthy, $"GET {path} answered {code}")

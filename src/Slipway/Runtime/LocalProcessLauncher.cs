@@ -127,15 +127,8 @@ internal sealed class LocalProcessLauncher(TimeProvider clock, string ownerId, H
         {
             try
             {
-                while (true)
+                while (await reader.ReadLineAsync() is { } line)
                 {
-                    // On Unix a child's pipe is read through a socket: with the server's inline completions, a line that
-                    // had to be waited for arrives on an epoll thread the edge shares, and onLine writes the log store.
-                    var pending = reader.ReadLineAsync();
-                    if ((pending.IsCompleted ? pending.Result : await pending.LeaveIoThread()) is not { } line)
-                    {
-                        break;
-                    }
                     onLine(new OutputLine(stream, line, clock.GetUtcNow()));
                 }
             }

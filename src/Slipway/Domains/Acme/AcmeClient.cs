@@ -346,7 +346,7 @@ internal sealed partial class AcmeClient : IDisposable
             {
                 _nonces.Add(nonce);
             }
-            var body = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.ForceYielding); // Hosting/SocketCompletions
+            var body = await response.Content.ReadAsByteArrayAsync(cancellationToken);
             var location = response.Headers.Location is { } l ? (l.IsAbsoluteUri ? l : new Uri(request.RequestUri!, l)) : null;
             LogExchange(request.Method.Method, request.RequestUri!.AbsolutePath, (int)response.StatusCode);
             return new AcmeResponse(request.RequestUri!, response.StatusCode, location, RetryAfterHeader.Of(response, _time.GetUtcNow()),

@@ -18,11 +18,18 @@ internal static class ForwardingHeaders
     {
         "Connection", "Keep-Alive", "Proxy-Connection", "Proxy-Authenticate", "Proxy-Authorization",
         "TE", "Trailer", "Transfer-Encoding", "Upgrade",
+        // HTTP/2's upgrade settings belong to one connection (RFC 9113 §3.1, as YARP drops it).
+        "HTTP2-Settings",
     };
 
     private static readonly IReadOnlySet<string> NoTokens = new HashSet<string>();
 
     public static bool IsHopByHop(string name) => HopByHop.Contains(name);
+
+    /// <summary>A response field the app may not pass to clients: its own hop-by-hop fields, and Alt-Svc (RFC 7838),
+    /// which would advertise the app's own endpoints (HTTP/3 on its port) instead of the edge's (YARP drops it too).</summary>
+    public static bool IsDroppedFromResponse(string name) =>
+        HopByHop.Contains(name) || name.Equals("Alt-Svc", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>True for a client header the app must not receive as the client sent it.</summary>
     public static bool IsDropped(string name, bool trusted, IReadOnlySet<string> connectionListed) =>

@@ -344,7 +344,7 @@ internal sealed class HttpForwarder : IDisposable
             // A 101 must keep Upgrade (and Kestrel adds Connection: Upgrade itself).
             if (name.Equals("Content-Length", StringComparison.OrdinalIgnoreCase) ||
                 (!(upgraded && name.Equals("Upgrade", StringComparison.OrdinalIgnoreCase)) &&
-                 (ForwardingHeaders.IsHopByHop(name) || connectionListed.Contains(name))))
+                 (ForwardingHeaders.IsDroppedFromResponse(name) || connectionListed.Contains(name))))
             {
                 continue;
             }

@@ -356,15 +356,17 @@ internal sealed class Http1Forwarder : IDisposable
         HttpMethods.IsGet(method) || HttpMethods.IsHead(method) || HttpMethods.IsOptions(method) || HttpMethods.IsPut(method) ||
         HttpMethods.IsDelete(method) || HttpMethods.IsTrace(method);
 
+    /// <summary>Response fields never forwarded (ForwardingHeaders.IsDroppedFromResponse, without a string).</summary>
     private static bool IsHopByHop(ReadOnlySpan<byte> name) => name.Length switch
     {
         2 => Ascii.EqualsIgnoreCase(name, "TE"u8),
-        7 => Ascii.EqualsIgnoreCase(name, "Trailer"u8) || Ascii.EqualsIgnoreCase(name, "Upgrade"u8),
+        7 => Ascii.EqualsIgnoreCase(name, "Trailer"u8) || Ascii.EqualsIgnoreCase(name, "Upgrade"u8) || Ascii.EqualsIgnoreCase(name, "Alt-Svc"u8),
         10 => Ascii.EqualsIgnoreCase(name, "Connection"u8) || Ascii.EqualsIgnoreCase(name, "Keep-Alive"u8),
         16 => Ascii.EqualsIgnoreCase(name, "Proxy-Connection"u8),
         17 => Ascii.EqualsIgnoreCase(name, "Transfer-Encoding"u8),
         18 => Ascii.EqualsIgnoreCase(name, "Proxy-Authenticate"u8),
         19 => Ascii.EqualsIgnoreCase(name, "Proxy-Authorization"u8),
+        14 => Ascii.EqualsIgnoreCase(name, "HTTP2-Settings"u8),
         _ => false,
     };
 

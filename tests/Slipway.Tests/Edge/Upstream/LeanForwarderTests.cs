@@ -174,13 +174,14 @@ public sealed class LeanForwarderTests : IAsyncLifetime
     public async Task Response_hop_by_hop_fields_and_those_connection_names_are_not_forwarded()
     {
         await using var upstream = await RouteToAsync(_ => Reply.Text(
-            "HTTP/1.1 200 OK\r\nConnection: keep-alive, X-Internal\r\nKeep-Alive: timeout=5\r\nX-Internal: secret\r\n" +
+            "HTTP/1.1 200 OK\r\nConnection: keep-alive, X-Internal\r\nKeep-Alive: timeout=5\r\nX-Internal: secret\r\nAlt-Svc: h3=\":4433\"\r\n" +
             "Set-Cookie: a=1\r\nSet-Cookie: b=2\r\nX-Request-Id: from-app\r\nContent-Length: 2\r\n\r\nok"));
 
         var response = await GetAsync();
 
         response.Header("X-Internal").Should().BeNull();
         response.Header("Keep-Alive").Should().BeNull();
+        response.Header("Alt-Svc").Should().BeNull("the app's own endpoints are not the edge's");
         response.Head.Split("\r\n").Where(l => l.StartsWith("Set-Cookie:", StringComparison.OrdinalIgnoreCase))
             .Should().Equal("Set-Cookie: a=1", "Set-Cookie: b=2");
         response.Header("X-Request-Id").Should().Be("from-app", "the app's value replaces the edge's, as before");

@@ -292,26 +292,9 @@ internal sealed class HttpForwarder : IDisposable
     private static async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken token)
     {
         var timeout = context.InitialRequestMessage.Options.TryGetValue(ConnectTimeoutKey, out var value) ? value : TimeSpan.FromSeconds(5);
-#pragma warning disable CA2000 // the NetworkStream returned owns the socket; every failure path disposes it
-        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+#pragma warning disable CA2000 // the NetworkStream returned owns the socket
+        return new NetworkStream(await Upstream.UpstreamPool.ConnectSocketAsync(context.DnsEndPoint, timeout, token), ownsSocket: true);
 #pragma warning restore CA2000
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(token);
-        deadline.CancelAfter(timeout);
-        try
-        {
-            await socket.ConnectAsync(context.DnsEndPoint, deadline.Token);
-            return new NetworkStream(socket, ownsSocket: true);
-        }
-        catch (OperationCanceledException) when (!token.IsCancellationRequested)
-        {
-            socket.Dispose();
-            throw new TimeoutException($"connecting to {context.DnsEndPoint.Host}:{context.DnsEndPoint.Port} took longer than {timeout.TotalSeconds:0.#}s");
-        }
-        catch
-        {
-            socket.Dispose();
-            throw;
-        }
     }
 
     private static T? Find<T>(Exception? e) where T : Exception

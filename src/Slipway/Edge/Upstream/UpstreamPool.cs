@@ -98,20 +98,28 @@ internal sealed class UpstreamPool(IPEndPoint endpoint)
     /// <paramref name="timeout"/>, a <see cref="SocketException"/> when it is refused.</summary>
     public async ValueTask<UpstreamConnection> ConnectAsync(TimeSpan timeout, CancellationToken token)
     {
-#pragma warning disable CA2000 // the connection returned owns the socket; every failure path disposes it
-        var socket = new Socket(Endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+#pragma warning disable CA2000 // the connection owns the socket from here
+        return new UpstreamConnection(await ConnectSocketAsync(Endpoint, timeout, token));
 #pragma warning restore CA2000
+    }
+
+    /// <summary>A TCP connection with Nagle off, within <paramref name="timeout"/> (a <see cref="TimeoutException"/>
+    /// naming the endpoint when it takes longer). Both forwarding paths connect to instances through this.</summary>
+    public static async ValueTask<Socket> ConnectSocketAsync(EndPoint endpoint, TimeSpan timeout, CancellationToken token)
+    {
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(token);
         deadline.CancelAfter(timeout);
         try
         {
-            await socket.ConnectAsync(Endpoint, deadline.Token);
-            return new UpstreamConnection(socket);
+            await socket.ConnectAsync(endpoint, deadline.Token);
+            return socket;
         }
         catch (OperationCanceledException) when (!token.IsCancellationRequested)
         {
             socket.Dispose();
-            throw new TimeoutException($"connecting to {Endpoint} took longer than {timeout.TotalSeconds:0.#}s");
+            var name = endpoint is DnsEndPoint dns ? $"{dns.Host}:{dns.Port}" : endpoint.ToString();
+            throw new TimeoutException($"connecting to {name} took longer than {timeout.TotalSeconds:0.#}s");
         }
         catch
         {

@@ -113,7 +113,8 @@ internal sealed class EdgeHandler(Routes routes, HttpForwarder forwarder, Access
         {
             if (SlashRedirect(rules, path) is { } canonical)
             {
-                Redirect(context, StatusCodes.Status308PermanentRedirect, WithQuery(canonical, request.QueryString));
+                // From the decoded path: encoded again, so "/café/" goes to "/caf%C3%A9" and "/a%25b/" keeps its "%25".
+                Redirect(context, StatusCodes.Status308PermanentRedirect, WithQuery(new PathString(canonical).ToUriComponent(), request.QueryString));
                 return;
             }
             foreach (var (pattern, rule) in rules.Redirects)
@@ -419,8 +420,37 @@ internal sealed class EdgeHandler(Routes routes, HttpForwarder forwarder, Access
     private static void Redirect(HttpContext context, int status, string location)
     {
         context.Response.StatusCode = status;
-        context.Response.Headers.Location = location;
+        context.Response.Headers.Location = AsciiOnly(location);
         context.Response.Headers.CacheControl = status is 301 or 308 ? "public, max-age=3600" : "no-store";
+    }
+
+    /// <summary>A header value the edge builds from a request or a manifest goes out as ASCII: anything else (a
+    /// capture of a decoded path, a destination with "café" in it) is percent-encoded as UTF-8, as browsers do.</summary>
+    private static string AsciiOnly(string value)
+    {
+        if (value.AsSpan().IndexOfAnyExceptInRange('!', '~') < 0)
+        {
+            return value;
+        }
+        var builder = new System.Text.StringBuilder(value.Length + 16);
+        Span<byte> bytes = stackalloc byte[4];
+        for (var i = 0; i < value.Length; i++)
+        {
+            var c = value[i];
+            if (c is >= '!' and <= '~')
+            {
+                builder.Append(c);
+                continue;
+            }
+            var length = char.IsSurrogatePair(value, i)
+                ? System.Text.Encoding.UTF8.GetBytes(value.AsSpan(i++, 2), bytes)
+                : System.Text.Encoding.UTF8.GetBytes(value.AsSpan(i, 1), bytes);
+            foreach (var b in bytes[..length])
+            {
+                builder.Append('%').Append(b.ToString("X2", System.Globalization.CultureInfo.InvariantCulture));
+            }
+        }
+        return builder.ToString();
     }
 
     private static string WithQuery(string destination, QueryString query) =>

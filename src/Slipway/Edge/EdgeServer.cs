@@ -24,6 +24,9 @@ internal sealed class EdgeServer(EdgeOptions options, EdgeHandler handler, ILogg
     /// <summary>Request line plus headers; larger gets 431 (nginx's large_client_header_buffers is 32 KB too).</summary>
     public const int MaxRequestHeadersBytes = 32 * 1024;
 
+    private static readonly System.Text.Encoding StrictLatin1 = System.Text.Encoding.GetEncoding("iso-8859-1",
+        System.Text.EncoderFallback.ExceptionFallback, System.Text.DecoderFallback.ExceptionFallback);
+
     private WebApplication? _app;
 
     /// <summary>How long a client may take to send its request headers (slowloris defence).</summary>
@@ -67,8 +70,9 @@ internal sealed class EdgeServer(EdgeOptions options, EdgeHandler handler, ILogg
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
-            // An app's response header bytes go out as they came (the forwarders read them one char per byte).
-            kestrel.ResponseHeaderEncodingSelector = static _ => System.Text.Encoding.Latin1;
+            // An app's response header bytes go out as they came (the forwarders read them one char per byte). A
+            // character beyond Latin-1 is an error, never a silent '?' (the edge's own values are ASCII).
+            kestrel.ResponseHeaderEncodingSelector = static _ => StrictLatin1;
             kestrel.Limits.MaxRequestHeadersTotalSize = MaxRequestHeadersBytes;
             kestrel.Limits.MaxRequestLineSize = 16 * 1024;
             kestrel.Limits.RequestHeadersTimeout = HeadersTimeout;

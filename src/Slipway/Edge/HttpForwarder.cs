@@ -143,6 +143,11 @@ internal sealed class HttpForwarder : IDisposable
             {
                 return await TunnelAsync(context, upgrade, response);
             }
+            if (response.StatusCode is HttpStatusCode.NoContent or HttpStatusCode.ResetContent or HttpStatusCode.NotModified ||
+                HttpMethods.IsHead(context.Request.Method))
+            {
+                return ForwarderError.None; // no body to copy (Kestrel writes none), whatever the app sent
+            }
             context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
             try
             {
@@ -154,8 +159,9 @@ internal sealed class HttpForwarder : IDisposable
             {
                 return ForwarderError.ClientDisconnected;
             }
-            catch (Exception e) when (e is HttpRequestException or IOException or OperationCanceledException)
+            catch (Exception e) when (e is HttpRequestException or IOException or OperationCanceledException or InvalidOperationException)
             {
+                // InvalidOperationException: Kestrel refused a write the app's answer asked for; its head is gone already.
                 context.Abort();
                 return ForwarderError.ResponseFailed;
             }
@@ -317,7 +323,8 @@ internal sealed class HttpForwarder : IDisposable
         Copy(response.Headers.NonValidated, to, connectionListed, upgraded);
         Copy(response.Content.Headers.NonValidated, to, connectionListed, upgraded);
         // The length as the handler parsed it (repeats of one value are one length); a 204 has none (Kestrel refuses one).
-        to.Headers.ContentLength = response.StatusCode == HttpStatusCode.NoContent ? null : response.Content.Headers.ContentLength;
+        to.Headers.ContentLength = response.StatusCode is HttpStatusCode.NoContent or HttpStatusCode.ResetContent
+            ? null : response.Content.Headers.ContentLength;
     }
 
     private static void Copy(HttpHeadersNonValidated headers, HttpResponse to, IReadOnlySet<string> connectionListed, bool upgraded)

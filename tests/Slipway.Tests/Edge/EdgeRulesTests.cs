@@ -352,6 +352,9 @@ public sealed class EdgeRulesTests : IAsyncLifetime
     [Theory]
     [InlineData(false, "/docs/", "/docs")]
     [InlineData(true, "/docs", "/docs/")]
+    [InlineData(false, "/%E6%97%A5%E6%9C%AC/", "/%E6%97%A5%E6%9C%AC")] // not "/??", which would send the browser to "/"
+    [InlineData(false, "/caf%C3%A9/", "/caf%C3%A9")]
+    [InlineData(false, "/a%25b/", "/a%25b")]
     public async Task Trailing_slashes_are_made_canonical_when_declared(bool trailingSlash, string target, string location)
     {
         Route(new RoutesSpec { TrailingSlash = trailingSlash });

@@ -143,8 +143,9 @@ internal sealed class Http1Forwarder : IDisposable
         {
             return ForwarderError.ClientDisconnected;
         }
-        catch (Exception e) when (e is SocketException or IOException or OperationCanceledException or ObjectDisposedException)
+        catch (Exception e) when (e is SocketException or IOException or OperationCanceledException or ObjectDisposedException or InvalidOperationException)
         {
+            // InvalidOperationException: Kestrel refused a write the app's answer asked for; its head is gone already.
             context.Abort();
             return ForwarderError.ResponseFailed;
         }
@@ -242,8 +243,8 @@ internal sealed class Http1Forwarder : IDisposable
                 headers[name] = value; // the app's value replaces one the edge set before forwarding
             }
         }
-        // 204 has no body and no length (Kestrel refuses one); a 304 or a HEAD answer keeps the length it announces.
-        if (parsed.ContentLength >= 0 && parsed.Status != StatusCodes.Status204NoContent)
+        // 204 and 205 have no body and no length (Kestrel refuses one); a 304 or a HEAD answer keeps its announced length.
+        if (parsed.ContentLength >= 0 && parsed.Status is not (StatusCodes.Status204NoContent or StatusCodes.Status205ResetContent))
         {
             response.ContentLength = parsed.ContentLength;
         }
@@ -432,7 +433,7 @@ internal sealed class Http1Forwarder : IDisposable
         _sweeper.Dispose();
         foreach (var pool in _pools.Values)
         {
-            pool.Clear();
+            pool.Close();
         }
     }
 }

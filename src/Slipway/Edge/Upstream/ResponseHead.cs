@@ -5,7 +5,8 @@ namespace Slipway.Edge.Upstream;
 /// <summary>How an app's response body is delimited (RFC 9112 §6.3).</summary>
 internal enum BodyFraming
 {
-    /// <summary>No body: HEAD, 1xx, 204, 304.</summary>
+    /// <summary>No body: HEAD, 1xx, 204, 205, 304 (Kestrel writes none for those; a body an app sends anyway keeps
+    /// its connection out of the pool).</summary>
     None,
     ContentLength,
     Chunked,
@@ -42,7 +43,7 @@ internal sealed class ResponseHead
     public string? Error { get; private set; }
 
     public BodyFraming Framing(bool headRequest) =>
-        headRequest || Status is < 200 or 204 or 304 ? BodyFraming.None
+        headRequest || Status is < 200 or 204 or 205 or 304 ? BodyFraming.None
         : Chunked ? BodyFraming.Chunked
         : ContentLength >= 0 ? BodyFraming.ContentLength
         : BodyFraming.UntilClose;

@@ -35,9 +35,6 @@ internal sealed class Http1Forwarder : IDisposable
         _sweeper = new Timer(static state => ((Http1Forwarder)state!).Sweep(), this, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
     }
 
-    /// <summary>Idle connections kept, over all instances (for tests and metrics).</summary>
-    public int IdleConnections => _pools.Values.Sum(p => p.IdleCount);
-
     /// <summary>True when this request can take the lean path: to an instance (plain HTTP to an IP literal), with no
     /// body and no upgrade, and a target of visible ASCII (what Kestrel accepts; a rewrite could build another).</summary>
     public static bool CanForward(HttpContext context, ForwardTarget target, bool upgrade) =>

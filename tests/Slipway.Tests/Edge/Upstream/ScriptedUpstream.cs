@@ -22,6 +22,7 @@ internal sealed class ScriptedUpstream : IAsyncDisposable
     private readonly ConcurrentBag<TcpClient> _clients = [];
     private readonly Task _accepting;
     private int _connections;
+    private int _closed;
 
     private ScriptedUpstream(Func<string, Reply> reply)
     {
@@ -35,6 +36,9 @@ internal sealed class ScriptedUpstream : IAsyncDisposable
     public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
 
     public int Connections => Volatile.Read(ref _connections);
+
+    /// <summary>Connections this app has closed itself (after a reply with Close).</summary>
+    public int Closed => Volatile.Read(ref _closed);
 
     public ConcurrentQueue<string> Heads { get; } = new();
 
@@ -84,6 +88,7 @@ internal sealed class ScriptedUpstream : IAsyncDisposable
                 {
                     client.Client.Shutdown(SocketShutdown.Both);
                     client.Dispose();
+                    Interlocked.Increment(ref _closed);
                     return;
                 }
             }

@@ -105,7 +105,10 @@ public sealed class CronJobTests
     [Fact]
     public async Task Missed_runs_follow_the_policy_after_a_restart()
     {
-        var clock = new ManualClock();
+        // Half past, not the real minute: 20 h after a start near the hour, the newest hourly slot would be less than
+        // LateTolerance old and rightly run as on schedule rather than as missed (this failed CI once at 11:00:30).
+        var hour = DateTimeOffset.UtcNow;
+        var clock = new ManualClock(new DateTimeOffset(hour.Year, hour.Month, hour.Day, hour.Hour, 30, 20, TimeSpan.Zero).AddHours(-1));
         var data = TempDirs.Create("platform");
         var app = JobsApp.Create(
         [

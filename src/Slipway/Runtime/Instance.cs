@@ -271,13 +271,25 @@ internal sealed partial class Instance
             // The wait is cut short when the edge takes the instance out, so it comes back within an interval.
             var steady = everHealthy && Endpoint.Healthy;
             var until = _clock.GetUtcNow() + (steady ? (hc.Interval > SteadyProbeInterval ? hc.Interval : SteadyProbeInterval) : hc.Interval);
+            var wait = everHealthy ? hc.Interval : StartingProbeDelay(hc.Interval, _clock.GetUtcNow() - probingSince);
             do
             {
-                await Task.WhenAny(process.Exited, Task.Delay(hc.Interval, _clock, token));
+                await Task.WhenAny(process.Exited, Task.Delay(wait, _clock, token));
             }
             while (steady && Endpoint.Healthy && _clock.GetUtcNow() < until && !process.Exited.IsCompleted && !token.IsCancellationRequested);
         }
     }
+
+    /// <summary>Until an instance first passes, it is probed often, backing off as the wait grows: a deploy waits for
+    /// the app to start (most listen within 100-300 ms), not for the rest of a probe interval (500 ms by default),
+    /// and a slow starter gets about one probe per tenth of the time it has taken so far, never fewer than per interval.</summary>
+    internal static TimeSpan StartingProbeDelay(TimeSpan interval, TimeSpan waited)
+    {
+        var delay = waited / 10 > StartingProbeFloor ? waited / 10 : StartingProbeFloor;
+        return delay < interval ? delay : interval;
+    }
+
+    private static readonly TimeSpan StartingProbeFloor = TimeSpan.FromMilliseconds(20);
 
     private volatile string? _lastProbeDetail;
 

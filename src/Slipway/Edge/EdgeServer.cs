@@ -40,9 +40,7 @@ internal sealed class EdgeServer(EdgeOptions options, EdgeHandler handler, ILogg
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        // The content root is the program's own directory, not wherever the server was started: ASP.NET watches
-        // its content root for config changes, and a busy directory there (logs, builds) costs CPU on every write.
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
+        var builder = WebHosts.CreateBuilder();
         builder.Logging.ClearProviders();
         builder.Services.AddSingleton(loggerFactory);
         builder.Services.AddResponseCompression(compression =>

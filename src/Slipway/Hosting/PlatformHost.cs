@@ -18,9 +18,7 @@ internal static class PlatformHost
 #pragma warning disable CA2000 // released when the application stops, or by RefuseBadOptions when it never starts
         var dataLock = DataDirectory.Acquire(options.DataDir);
 #pragma warning restore CA2000
-        // The content root is the program's own directory, not wherever the server was started: ASP.NET watches
-        // its content root for config changes, and a busy directory there (logs, builds) costs CPU on every write.
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
+        var builder = WebHosts.CreateBuilder();
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(c =>
         {

@@ -104,6 +104,7 @@ internal static class PlatformCommands
                 AcmeEmail = parse.GetValue(acmeEmail),
                 AcmeCaRoot = parse.GetValue(acmeCaRoot) is { } root ? Path.GetFullPath(root) : null,
                 AcmeChallenge = parse.GetValue(acmeChallenge),
+                HandBackStartupPages = true,
             };
             await using var app = PlatformHost.Build(options);
             try

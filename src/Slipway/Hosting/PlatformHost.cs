@@ -43,6 +43,10 @@ internal static class PlatformHost
             kestrel.Listen(System.Net.IPAddress.Loopback, 0);
         });
         builder.Services.AddSlipway(options);
+        if (options.HandBackStartupPages)
+        {
+            builder.Services.AddHostedService<ResidentCode>();
+        }
 
         var app = builder.Build();
         RefuseBadOptions(app, dataLock);

@@ -81,6 +81,10 @@ internal sealed record PlatformOptions
     /// <summary>How often the certificate issuer looks for due issuance and renewals.</summary>
     public TimeSpan CertificateTick { get; init; } = TimeSpan.FromMinutes(1);
 
+    /// <summary>Whether the process hands back the executable's pages start-up touched (<see cref="ResidentCode"/>):
+    /// `slipway server` does; tests, which run many platforms in one process, do not.</summary>
+    public bool HandBackStartupPages { get; init; }
+
     public string SocketPath => Path.Combine(DataDir, "slipway.sock");
     public string DatabasePath => Path.Combine(DataDir, "slipway.db");
     public string BuildsDir => Path.Combine(DataDir, "builds");

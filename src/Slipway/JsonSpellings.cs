@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 
 namespace Slipway;
 
@@ -17,12 +18,25 @@ internal static class JsonSpellings
         return options;
     }
 
-    /// <summary>Adds the converters that are not attributes on the types themselves (the framework's own types).</summary>
+    /// <summary>Adds the converters that are not attributes on the types themselves (the framework's own types), and
+    /// puts the metadata generated at compile time (<see cref="UseGenerated"/>) before whatever resolver the options
+    /// have (reflection when none): the types it lists cost no reflection, every other type is read as before.</summary>
     public static void AddTo(JsonSerializerOptions options)
     {
         options.Converters.Add(new UtcTimeConverter());
         options.Converters.Add(new DurationConverter());
+        if (_generated is { } generated)
+        {
+            options.TypeInfoResolver = JsonTypeInfoResolver.Combine(generated, options.TypeInfoResolver ?? new DefaultJsonTypeInfoResolver());
+        }
     }
+
+    private static IJsonTypeInfoResolver? _generated;
+
+    /// <summary>The source-generated metadata of the types the API and the CLI exchange. The kernel may not name the
+    /// API layer, so that layer's context registers itself here as the module loads (Api/SlipwayJsonContext.cs).
+    /// It only spares reflection: the spellings come from these options and the types' attributes either way.</summary>
+    internal static void UseGenerated(IJsonTypeInfoResolver resolver) => _generated = resolver;
 
     /// <summary>The spelling of an enum value (its name in kebab case), as stored and shown.</summary>
     public static string Of<TEnum>(TEnum value) where TEnum : struct, Enum => EnumSpellings<TEnum>.Names[value];

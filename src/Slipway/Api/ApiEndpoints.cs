@@ -71,7 +71,7 @@ internal static class ApiEndpoints
             AppScope.Require(context, store, app);
             return Results.Accepted(null, AppViews.Deployment(engine.Restart(app)));
         }).RequireAccess(Access.Permission.Deploy, "restart");
-        v1.MapPost("/apps/{app}/cancel", (string app, DeployEngine engine, HttpContext context) => new { cancelled = engine.Cancel(AppScope.Of(context, app)) })
+        v1.MapPost("/apps/{app}/cancel", (string app, DeployEngine engine, HttpContext context) => new CancelledDto(engine.Cancel(AppScope.Of(context, app))))
             .RequireAccess(Access.Permission.Deploy, "cancel");
         v1.MapPost("/apps/{app}/stop", async (string app, AppOperations apps, Store store, AppViews views, HttpContext context) =>
         {

@@ -133,7 +133,7 @@ internal static class KeyEndpoints
         {
             using (await locks.HoldAllAsync(store.ListApps().Select(a => a.Name), CancellationToken.None))
             {
-                return new { keyId = config.RotateKey() };
+                return new KeyRotatedDto(config.RotateKey());
             }
         }).RequireAccess(Access.Permission.ManagePlatform, "keys.rotate");
 }

@@ -41,3 +41,6 @@ internal static class DatabaseViews
         return new BackupDto(b.Id, b.App, b.DbName, b.Kind, b.Status, b.SizeBytes, b.DurationMs, b.StartedAt, b.FinishedAt, tables.Count, tables.Values.Sum(), b.Error);
     }
 }
+
+/// <summary>A database server `db server add` registered (its URL stays sealed, never answered).</summary>
+internal sealed record DbServerDto(string Name, string CreatedAt);

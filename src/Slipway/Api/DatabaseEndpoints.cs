@@ -111,9 +111,9 @@ internal static class DatabaseEndpoints
                 throw new UserException($"'{body.Name}' is not a valid server name: use lowercase letters, digits and _ (not \"managed\").");
             }
             await provisioner.AddServerAsync(body.Name, body.Url, context.RequestAborted);
-            return new { name = body.Name };
+            return new NamedDto(body.Name);
         }).RequireAccess(Access.Permission.ManagePlatform, "db-servers.add");
-        api.MapGet("/v1/db-servers", (DatabaseStore databases) => databases.ListServers().Select(s => new { s.Name, s.CreatedAt }))
+        api.MapGet("/v1/db-servers", (DatabaseStore databases) => databases.ListServers().Select(s => new DbServerDto(s.Name, s.CreatedAt)).ToList())
             .RequireAccess(Access.Permission.ManagePlatform, "db-servers.list");
         api.MapGet("/v1/databases/cluster", (PostgresCluster cluster, PointInTimeRecovery pitr) =>
         {

@@ -62,3 +62,12 @@ internal sealed record HostsBody(IReadOnlyList<string> Hosts);
 
 /// <param name="Default">APP.localhost: the app's own, which stays while the app exists.</param>
 internal sealed record HostDto(string Host, bool Default, string Url);
+
+/// <summary>What `cancel` stopped: the deployment ids.</summary>
+internal sealed record CancelledDto(IReadOnlyList<string> Cancelled);
+
+/// <summary>The key `keys rotate` made current.</summary>
+internal sealed record KeyRotatedDto(string KeyId);
+
+/// <summary>What was added, by name.</summary>
+internal sealed record NamedDto(string Name);

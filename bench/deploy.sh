@@ -59,6 +59,9 @@ for i in $(seq "$deploys"); do
   src="$work/v$(( i % 2 == 1 ? 2 : 1 ))"
   t0=$(now); "$exe" deploy "$src" --app bench --data "$data" >"$work/deploy-$i.log" || { echo "deploy $i failed"; cat "$work/deploy-$i.log"; exit 1; }; t1=$(now)
   echo "$t1 - $t0" | bc >>"$work/deploy.times"
+  # Where the time went: the deployment's own log (timestamped by the platform) between the CLI's start and exit.
+  id=$(awk '/==> deploy d-/{print $3; exit}' "$work/deploy-$i.log")
+  { echo "$t0 $t1"; "$exe" logs --app bench --deployment "$id" --data "$data" --json; } >"$work/phases-$i.log"
 done
 : >"$work/rollback.times"
 for i in $(seq "$rollbacks"); do
@@ -107,3 +110,35 @@ printf '%-34s %11.3fs %11.2fs %8.3f\n' "rollback to traffic moved, median" "$r_m
 printf '%-34s %11.3fs\n' "rollback to traffic moved, max" "$r_max"
 printf '%-34s %12s %12s %8.2f\n' "requests/s (edge vs direct)" "$edge" "$direct" "$(echo "$edge / $direct" | bc -l)"
 printf '%-34s %12s of %s requests during %s deploys + %s rollbacks\n' "failed (non-2xx + socket errors)" "$(( non2xx + sockerr ))" "$total" "$deploys" "$rollbacks"
+
+# A deploy's phases, medians over the series (the platform's log times; the CLI's start and exit from this script).
+python3 - "$work" "$deploys" <<'PY'
+import json, statistics, sys
+from datetime import datetime
+work, n = sys.argv[1], int(sys.argv[2])
+marks = [("queued", "queued"), ("copying source", "copying"), ("slipway.json", "manifest"), ("releasing", "releasing"),
+         ("starting new instances", "starting"), ("waiting for health checks", "health"), ("live at", "live")]
+phases = [("CLI start and request, to queued", None, "queued"), ("source snapshot", "copying", "manifest"),
+          ("dependencies (cache restore)", "manifest", "releasing"), ("release command", "releasing", "starting"),
+          ("instances launched", "starting", "health"), ("health checks passed", "health", "live"),
+          ("CLI sees live and exits", "live", None)]
+rows = {p[0]: [] for p in phases}
+for i in range(1, n + 1):
+    lines = open(f"{work}/phases-{i}.log").read().splitlines()
+    t0, t1 = map(float, lines[0].split())
+    at = {}
+    for line in lines[1:]:
+        entry = json.loads(line)
+        for text, key in marks:
+            if key not in at and text in entry["m"]:
+                at[key] = datetime.fromisoformat(entry["t"]).timestamp()
+    for name, start, end in phases:
+        a = t0 if start is None else at.get(start)
+        b = t1 if end is None else at.get(end)
+        if a is not None and b is not None:
+            rows[name].append((b - a) * 1000)
+print(f"\n{'deploy phase (median ms)':34} {'ms':>12}")
+for name, _, _ in phases:
+    if rows[name]:
+        print(f"{name:34} {statistics.median(rows[name]):12.0f}")
+PY

@@ -44,8 +44,8 @@ internal sealed class Routes : IDisposable
         }
     }
 
-    /// <summary>The hostnames of an app that has never served answer that it is starting (its first version is
-    /// starting); <see cref="RemoveStarting"/> takes them back if it fails.</summary>
+    /// <summary>The hostnames of an app that has never served, or that a restarted platform is bringing back, answer
+    /// that it is starting; <see cref="RemoveStarting"/> takes them back if its first version fails.</summary>
     public void ParkStarting(AppRef app, IReadOnlyList<string> hosts) => Set(AppRoute.StartingAt(app, hosts));
 
     /// <summary>Removes the app's route if it is still parked as starting (its first version failed), so its

@@ -23,11 +23,13 @@ public sealed class PlatformRestartTests
 
             // A second deployment is caught in its build when the platform dies.
             var slow = TestApps.Copy("node-api", "2");
-            TestApps.EditManifest(slow, m => m["services"]!["web"]!["build"] = "sleep 60");
+            // A command line no other run on the machine has: the process table is the whole machine's.
+            var build = $"sleep 60.{Random.Shared.Next(100000, 999999)}";
+            TestApps.EditManifest(slow, m => m["services"]!["web"]!["build"] = build);
             var queued = await cli.RunAsync("deploy", slow, "--app", "phoenix", "--no-follow", "--json");
             var slowId = JsonDocument.Parse(queued.Out).RootElement.GetProperty("id").GetString();
             await WaitForAsync(async () => (await cli.DeploymentAsync(slowId!)).GetProperty("status").GetString() == "building");
-            await WaitForAsync(() => Task.FromResult(ProcessTable.AnyRunning("sleep 60")));
+            await WaitForAsync(() => Task.FromResult(ProcessTable.AnyRunning(build)));
 
             platform.KillHard();
             var restartedAt = Stopwatch.StartNew();
@@ -60,7 +62,7 @@ public sealed class PlatformRestartTests
             {
                 ProcessTable.IsRunning(pid).Should().BeFalse($"instance pid {pid} of the killed platform is cleaned up, not left holding its port");
             }
-            (await ProcessTable.GoneAsync("sleep 60")).Should().BeTrue("the interrupted build's process tree is killed when the platform comes back");
+            (await ProcessTable.GoneAsync(build)).Should().BeTrue("the interrupted build's process tree is killed when the platform comes back");
             var after = await cli.StatusAsync("phoenix");
             after.GetProperty("instances").EnumerateArray().Should().HaveCount(2);
         }

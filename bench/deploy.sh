@@ -5,7 +5,7 @@
 #   bench/deploy.sh [DEPLOYS] [ROLLBACKS]     (defaults 20 and 10)
 #
 # Baselines:
-#   deploy    a hand-made deploy of the same app without Slipway: copy the source, copy cached node_modules,
+#   deploy    a hand-made deploy of the same app without Slipway, under the same load: copy the source, copy cached node_modules,
 #             run the release command, start node, poll /health until it answers (what a script would do)
 #   rollback  the same hand-made start of the old version: what a rollback costs without warm instances
 #   edge      wrk straight at one instance vs through the Slipway edge (requests per second)
@@ -72,9 +72,7 @@ for i in $(seq "$rollbacks"); do
   t1=$(now)
   echo "$t1 - $t0" | bc >>"$work/rollback.times"
 done
-touch "$work/stop"; wait "$load_pid"
-
-# Baseline: the same deploy by hand, without a platform.
+# Baseline: the same deploy by hand, without a platform, under the same load (side by side, not after it).
 manual_deploy() { # manual_deploy SRC PORT
   local dir="$work/manual-$RANDOM"
   cp -r "$1" "$dir"
@@ -91,6 +89,8 @@ for i in $(seq 5); do
   t0=$(now); manual_deploy "$work/v$(( i % 2 + 1 ))" $(( port + 1 )); t1=$(now)
   echo "$t1 - $t0" | bc >>"$work/manual.times"
 done
+
+touch "$work/stop"; wait "$load_pid"
 
 # Edge overhead: one instance directly vs through the edge.
 inst_port=$("$exe" status --app bench --json --data "$data" | awk -F': ' '/"port"/{gsub(/[ ,]/,"",$2); print $2; exit}')
@@ -119,7 +119,7 @@ work, n = sys.argv[1], int(sys.argv[2])
 marks = [("queued", "queued"), ("copying source", "copying"), ("slipway.json", "manifest"), ("releasing", "releasing"),
          ("starting new instances", "starting"), ("waiting for health checks", "health"), ("live at", "live")]
 phases = [("CLI start and request, to queued", None, "queued"), ("source snapshot", "copying", "manifest"),
-          ("dependencies (cache restore)", "manifest", "releasing"), ("release command", "releasing", "starting"),
+          ("build (dependencies, build command)", "manifest", "releasing"), ("release command", "releasing", "starting"),
           ("instances launched", "starting", "health"), ("health checks passed", "health", "live"),
           ("CLI sees live and exits", "live", None)]
 rows = {p[0]: [] for p in phases}

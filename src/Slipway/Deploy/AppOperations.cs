@@ -146,15 +146,16 @@ internal sealed class AppOperations(
 
     /// <summary>After a platform restart: start the live release again and route to it at once; instances join
     /// the rotation as they pass their health checks and restart per their policy if they fail.</summary>
-    public void BringBack(string app)
+    public bool BringBack(string app)
     {
         var live = recorded.LiveOf(app);
         if (recorded.TryLoad(live) is not { } release)
         {
             store.AddEvent(app, live.Id, "app.recovery-failed", $"the build of live deployment {live.Id} is missing; deploy again");
-            return;
+            return false;
         }
         var set = rollout.Recover(ReleasePlanner.Start(release));
         store.AddEvent(app, live.Id, "app.recovered", $"started {set.Instances.Count} instance(s) of {live.Id} after a platform restart");
+        return true;
     }
 }

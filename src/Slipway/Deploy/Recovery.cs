@@ -32,6 +32,11 @@ internal sealed partial class Recovery(
     ILogger<Recovery> logger) : IHostedService
 {
     private Task _bringingBack = Task.CompletedTask;
+    private readonly TaskCompletionSource _broughtBack = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Completes once every app that should run has had its instances launched (or failed to come back):
+    /// the cron scheduler waits for it, so a run due or missed while the platform was down finds its app.</summary>
+    public Task BroughtBack => _broughtBack.Task;
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -58,42 +63,59 @@ internal sealed partial class Recovery(
             store.MarkInstanceStopped(instance.Id, "stopped");
         }
         builds.RemoveOrphans();
-        var running = new List<string>();
+        var running = new List<(AppRecord App, bool Locked)>();
         foreach (var app in store.ListApps().Where(a => a.LiveDeploymentId is not null))
         {
             if (app.DesiredState == "running")
             {
-                // Nothing else holds a lock before the platform is up: taken at once, released once launched.
-                _ = locks.TryEnter(app.Name);
+                // Nothing else holds a lock before the API listens (ASP.NET starts its server after every hosted
+                // service): taken at once, released once launched. Should one be held anyway, it is waited for.
+                running.Add((app, locks.TryEnter(app.Name)));
                 routes.ParkStarting(app.Ref, hosts.For(app.Name));
-                running.Add(app.Name);
             }
             else
             {
                 routes.Park(app.Ref, hosts.For(app.Name));
             }
         }
-        _bringingBack = Task.Run(() => BringBack(running), CancellationToken.None);
+        _bringingBack = Task.Run(() => BringBackAsync(running), CancellationToken.None);
     }
 
-    private void BringBack(List<string> running)
+    private async Task BringBackAsync(List<(AppRecord App, bool Locked)> running)
     {
-        foreach (var app in running)
+        try
         {
-            try
+            foreach (var (app, locked) in running)
             {
-                apps.BringBack(app);
-            }
+                using var held = locked ? null : await locks.HoldAsync(app.Name, CancellationToken.None);
+                try
+                {
+                    if (!apps.BringBack(app.Name))
+                    {
+                        // Its build is gone (the event says so): its hostnames say it is stopped, not starting.
+                        routes.ParkStopped(app.Ref, hosts.For(app.Name));
+                    }
+                }
 #pragma warning disable CA1031 // one app that cannot come back must not keep the others down; its failure is logged
-            catch (Exception e)
+                catch (Exception e)
 #pragma warning restore CA1031
-            {
-                LogBringBackFailed(logger, app, e);
+                {
+                    LogBringBackFailed(logger, app.Name, e);
+                    store.AddEvent(app.Name, app.LiveDeploymentId, "app.recovery-failed", $"starting it again after the platform restart failed: {e.Message}; deploy or start it again");
+                    routes.ParkStopped(app.Ref, hosts.For(app.Name));
+                }
+                finally
+                {
+                    if (locked)
+                    {
+                        locks.Exit(app.Name);
+                    }
+                }
             }
-            finally
-            {
-                locks.Exit(app);
-            }
+        }
+        finally
+        {
+            _broughtBack.TrySetResult();
         }
     }
 

@@ -44,6 +44,10 @@ internal sealed class Routes : IDisposable
         }
     }
 
+    /// <summary>The app's hostnames answer that it is stopped, even while they answered that it was starting (a
+    /// restarted platform could not bring it back).</summary>
+    public void ParkStopped(AppRef app, IReadOnlyList<string> hosts) => Set(AppRoute.StoppedAt(app, hosts));
+
     /// <summary>The hostnames of an app that has never served, or that a restarted platform is bringing back, answer
     /// that it is starting; <see cref="RemoveStarting"/> takes them back if its first version fails.</summary>
     public void ParkStarting(AppRef app, IReadOnlyList<string> hosts) => Set(AppRoute.StartingAt(app, hosts));

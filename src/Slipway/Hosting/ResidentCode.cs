@@ -5,14 +5,16 @@ using Microsoft.Extensions.Logging;
 
 namespace Slipway.Hosting;
 
-/// <summary>Keeps the platform's file-backed memory near the code it runs. The executable is one ~100 MB bundle
+/// <summary>Keeps the platform's file-backed memory near the code it runs. The executable is one ~150 MB bundle
 /// (runtime, framework, Slipway) mapped from disk, and Linux maps 64 KB around every page touched ("fault-around"):
 /// start-up alone left ~70 MB of it resident, most of it never used again. So every read-only file mapping is marked
 /// random-access (a later touch maps one page, not sixteen; assemblies load lazily, so new mappings are marked every
 /// 30 s), and the pages start-up and the first minute touched are handed back (MADV_PAGEOUT) twice, 5 s and 65 s
 /// after start: what is still used faults back in at once from the page cache or the disk. Never again after that,
-/// so the edge's hot code is not evicted under traffic. Only clean, read-only file pages are affected: nothing is
-/// lost, and the kernel may reclaim them under pressure anyway.</summary>
+/// so the edge's hot code is not evicted under traffic. Only private read-only mappings of files are advised: their
+/// pages are the file's, clean (nothing is lost, the kernel may reclaim them anyway), except the few a loader
+/// relocated (copy-on-write, e.g. 16 KB of libc's), which go to swap where there is one. A failure here is logged,
+/// never fatal: this is an economy, not a duty.</summary>
 internal sealed partial class ResidentCode(ILogger<ResidentCode> logger, TimeProvider clock) : BackgroundService
 {
     private static readonly TimeSpan Every = TimeSpan.FromSeconds(30);
@@ -58,6 +60,12 @@ internal sealed partial class ResidentCode(ILogger<ResidentCode> logger, TimePro
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
         }
+#pragma warning disable CA1031 // a background service's exception stops the host: the platform runs on without this
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            LogFailed(logger, e);
+        }
     }
 
     /// <summary>Marks every read-only, file-backed mapping of this process random-access and, when asked, hands its
@@ -101,6 +109,9 @@ internal sealed partial class ResidentCode(ILogger<ResidentCode> logger, TimePro
             ? (start, end)
             : null;
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Handing back the executable's start-up pages failed; the platform runs on with them")]
+    private static partial void LogFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Handed back the pages of {Mappings} read-only file mappings ({Megabytes} MB mapped)")]
     private static partial void LogHandedBack(ILogger logger, int mappings, long megabytes);

@@ -89,7 +89,8 @@ internal static class ServiceRegistration
         services.AddHostedService(sp => sp.GetRequiredService<EdgeServer>());
         services.AddSlipwayJobs();
         services.AddDatabases();
-        services.AddHostedService<Recovery>();
+        services.AddSingleton<Recovery>();
+        services.AddHostedService(sp => sp.GetRequiredService<Recovery>());
         services.AddJobRunners();
         return services;
     }

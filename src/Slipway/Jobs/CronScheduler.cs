@@ -25,6 +25,7 @@ internal sealed partial class CronScheduler(
     CronRunner runner,
     JobsClock jobsClock,
     TimeProvider clock,
+    Deploy.Recovery recovery,
     ILogger<CronScheduler> logger) : BackgroundService
 {
     /// <summary>A slot older than this when seen counts as missed (the platform was down at the time).</summary>
@@ -80,6 +81,9 @@ internal sealed partial class CronScheduler(
     /// tests call it after moving the clock).</summary>
     public async Task TickAsync(CancellationToken token = default)
     {
+        // After a platform restart the apps come back in the background: a slot due or missed meanwhile runs
+        // against its app's instances, not against an app that seems to have none.
+        await recovery.BroughtBack.WaitAsync(token);
         await _tick.WaitAsync(token);
         try
         {

@@ -107,6 +107,43 @@ public sealed class PlatformRestartTests
         }
     }
 
+    [Fact]
+    public async Task An_app_whose_build_is_gone_comes_back_stopped_with_the_reason_not_starting_forever()
+    {
+        var dataDir = TempDirs.Create("restart-gone");
+        var port = Ports.Free();
+        try
+        {
+            await using (var first = await PlatformProcess.StartAsync(dataDir, port))
+            {
+                (await new CliRunner(dataDir).RunAsync("deploy", TestApps.Copy("node-api", "1"), "--app", "gone")).ExitCode.Should().Be(0);
+            }
+            foreach (var dir in Directory.GetDirectories(Path.Combine(dataDir, "builds", "gone")))
+            {
+                Directory.Delete(dir, recursive: true);
+            }
+            await using var again = await PlatformProcess.StartAsync(dataDir, port);
+            using var http = new HttpClient();
+            string body;
+            var watch = Stopwatch.StartNew();
+            do
+            {
+                await Task.Delay(100);
+                using var request = new HttpRequestMessage(HttpMethod.Get, $"http://127.0.0.1:{port}/");
+                request.Headers.Host = "gone.localhost";
+                using var response = await http.SendAsync(request);
+                body = await response.Content.ReadAsStringAsync();
+            }
+            while (body.Contains("is starting", StringComparison.Ordinal) && watch.Elapsed < TimeSpan.FromSeconds(20));
+            body.Should().NotContain("is starting", "it will never start: its build is gone");
+            (await new CliRunner(dataDir).RunAsync("status", "--app", "gone")).Out.Should().Contain("the build of live deployment").And.Contain("deploy again");
+        }
+        finally
+        {
+            TempDirs.Delete(dataDir);
+        }
+    }
+
     private static async Task WaitForAsync(Func<Task<bool>> condition)
     {
         var watch = Stopwatch.StartNew();

@@ -18,6 +18,7 @@ command -v nft >/dev/null 2>&1 || need+=(nftables)            # per-app port fir
 command -v pebble >/dev/null 2>&1 || need+=(pebble)             # ACME tests: pebble and pebble-challtestsrv
 command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)   # slipway install: the unit is checked with systemd-analyze verify
 command -v openssl >/dev/null 2>&1 || need+=(openssl)             # TLS tests hand-shake with the openssl client
+command -v promtool >/dev/null 2>&1 || need+=(prometheus)         # a real Prometheus scrapes /metrics; promtool checks it
 if [ ${#need[@]} -gt 0 ]; then
   echo "test.sh: installing ${need[*]}" >&2
   sudo_cmd=""; [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"

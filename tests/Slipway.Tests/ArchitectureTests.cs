@@ -15,6 +15,7 @@ public sealed class ArchitectureTests
         ["Cli"],
         ["Hosting"],
         ["Api"],
+        ["Monitoring"],
         ["Jobs", "Databases", "Access", "Domains"],
         ["Deploy"],
         ["Builds", "Edge"],

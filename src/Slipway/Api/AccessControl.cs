@@ -91,6 +91,11 @@ internal static class AccessControl
             {
                 // Public endpoints check what they need; no endpoint answers 404 as usual.
             }
+            else if (principal is null && refusal is null && endpoint.Metadata.GetMetadata<LoopbackScraper>() is not null
+                && LoopbackScraper.Allows(context))
+            {
+                // /metrics from a scraper on this machine: no token to configure, and no app user (see LoopbackScraper).
+            }
             else if (principal is null)
             {
                 (status, denied) = (401, refusal ?? "Log in first: 'slipway login URL', or send 'Authorization: Bearer <token>' (an admin makes one with 'slipway tokens create').");

@@ -9,4 +9,7 @@ internal sealed class ApiOptions
     /// <summary>The self-contained linux-x64 CLI handed out at /v1/cli/linux-x64 (`--cli-file`); null: the
     /// platform's own executable when it is one, else the one published beside it (cli/linux-x64/slipway).</summary>
     public string? CliFile { get; set; }
+
+    /// <summary>The TCP API port (`--api-port`), where a scraper on this machine may read /metrics without a token.</summary>
+    public int? ApiPort { get; set; }
 }

@@ -24,6 +24,7 @@ internal static class DatabaseRegistration
         services.AddSingleton<DatabaseRestore>();
         services.AddSingleton<Branching>();
         services.AddSingleton<BackupScheduler>();
+        services.AddSingleton<DatabaseMetrics>();
         services.AddSingleton<PointInTimeRecovery>();
         services.AddHostedService(sp => sp.GetRequiredService<PostgresCluster>());
         services.AddHostedService(sp => sp.GetRequiredService<RedisServers>());

@@ -255,6 +255,9 @@ internal sealed partial class AppRuntime(Supervisor supervisor, Routes routes, P
                     ? new StaticSite(Path.GetFullPath(Path.Combine(set.Release.ServiceDir(s), s.Output ?? ".")), s.Spa, set.Release.BuildDir)
                     : null))
             .ToList();
-        return new AppRoute(app, set.Release.DeploymentId, hosts, services, EdgeRules.Compile(app, set.Release.Spec.Routes, routes.Limiters));
+        return new AppRoute(app, set.Release.DeploymentId, hosts, services, EdgeRules.Compile(app, set.Release.Spec.Routes, routes.Limiters))
+        {
+            Ref = store.RefOf(app),
+        };
     }
 }

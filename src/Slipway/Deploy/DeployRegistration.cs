@@ -20,6 +20,7 @@ internal static class DeployRegistration
         services.AddSingleton<RecordedReleases>();
         services.AddSingleton<DeployConfig>();
         services.AddSingleton<DeploymentJournal>();
+        services.AddSingleton<DeployMetrics>();
         services.AddSingleton<BuildPhase>();
         services.AddSingleton<ReleaseCommands>();
         services.AddSingleton<Rollout>();

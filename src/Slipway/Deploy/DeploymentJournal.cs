@@ -13,7 +13,8 @@ internal sealed class DeploymentJournal(
     AppHosts hosts,
     BuildDirectories builds,
     DeployOptions options,
-    TimeProvider clock)
+    TimeProvider clock,
+    DeployMetrics metrics)
 {
     private const int KeptDeploymentLogs = 100;
 
@@ -37,6 +38,7 @@ internal sealed class DeploymentJournal(
         var spelled = JsonSpellings.Of(status);
         error = redactor.Redact(deployment.App, error);
         store.FailDeployment(deployment.Id, status, step, error);
+        metrics.Ended(deployment, status);
         store.AddEvent(deployment.App, deployment.Id, "deployment." + spelled, $"{step}: {error}");
         Log(deployment, "deploy", $"{spelled} at {step}: {error}");
         foreach (var line in lastLines)
@@ -61,6 +63,7 @@ internal sealed class DeploymentJournal(
         {
             logs.Delete(LogKeys.Deployment(deployment.App, old.Id));
         }
+        metrics.Ended(deployment, DeploymentStatus.Live);
         Status(deployment, DeploymentStatus.Live, $"live at {urls}");
     }
 

@@ -1,33 +1,95 @@
 using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
 
 namespace Slipway.Edge;
 
-/// <summary>Request counts per status class and a latency histogram, per app, service and route, kept in
-/// memory with lock-free counters. The monitoring side reads snapshots and computes percentiles from the
-/// buckets, as Prometheus does from a histogram.</summary>
+/// <summary>Request counts per status class and a latency histogram, per app environment, service and route, kept
+/// in memory with lock-free counters: the API (`slipway metrics`), the per-minute history and the alerts read
+/// snapshots and compute percentiles from the buckets, as Prometheus does from a histogram. The same requests are
+/// counted into two OpenTelemetry instruments for /metrics (slipway_http_server_requests_total by status class,
+/// slipway_http_server_request_duration_seconds), with each series' label set built once, when the series is
+/// first seen: a request costs two dictionary lookups and no allocation, and nothing when no exporter listens.
+///
+/// Labels stay bounded: routes are the patterns of the app's routes or a service's path prefix, never raw paths,
+/// and past <see cref="MaxSeries"/> series a new one is not recorded but counted in
+/// slipway_metrics_series_dropped_total.</summary>
 internal sealed class AccessMetrics
 {
     /// <summary>Upper bounds of the latency buckets, in milliseconds; the last bucket is everything slower.</summary>
     public static readonly double[] BucketBoundsMs =
         [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000];
 
-    private readonly ConcurrentDictionary<SeriesKey, Series> _series = new();
+    private static readonly string[] StatusClasses = ["1xx", "1xx", "2xx", "3xx", "4xx", "5xx"];
 
-    public void Record(string app, string service, string route, int status, TimeSpan elapsed)
+    private readonly ConcurrentDictionary<SeriesKey, Series> _series = new();
+    private readonly Counter<long> _requests;
+    private readonly Histogram<double> _duration;
+    private long _dropped;
+
+    public AccessMetrics(IMeterFactory? meters = null, int maxSeries = 2000)
     {
-        var key = new SeriesKey(app, service, route);
+        MaxSeries = maxSeries;
+        #pragma warning disable CA2000 // the host\'s meter factory owns its meters and disposes them when the host stops
+        var meter = PlatformMeter.Create(meters);
+        #pragma warning restore CA2000
+        _requests = meter.CreateCounter<long>("slipway.http.server.requests", "{request}",
+            "Requests the edge answered, by app, environment, service, route and status class");
+        _duration = meter.CreateHistogram("slipway.http.server.request.duration", "s",
+            "Time from the request's arrival at the edge to the end of its response",
+            tags: null, advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [.. BucketBoundsMs.Select(ms => ms / 1000)] });
+        meter.CreateObservableCounter("slipway.metrics.series_dropped", () => Interlocked.Read(ref _dropped), "{series}",
+            "Request series (app, environment, service, route) not recorded because the edge already keeps the most it keeps");
+    }
+
+    /// <summary>The most series kept; a request of a new series past it is counted as dropped.</summary>
+    public int MaxSeries { get; }
+
+    public long DroppedSeries => Interlocked.Read(ref _dropped);
+
+    /// <summary>Counts a request of <paramref name="app"/> (null: no app matched its host).</summary>
+    public void Record(AppRoute? app, string service, string route, int status, TimeSpan elapsed)
+    {
+        var key = new SeriesKey(app?.App ?? "-", service, route);
         if (!_series.TryGetValue(key, out var series))
         {
-            series = _series.GetOrAdd(key, _ => new Series());
+            if (_series.Count >= MaxSeries)
+            {
+                Interlocked.Increment(ref _dropped);
+                return;
+            }
+            series = _series.GetOrAdd(key, k => new Series(LabelsOf(app), k));
         }
-        series.Record(status, elapsed.TotalMilliseconds);
+        var ms = elapsed.TotalMilliseconds;
+        var statusClass = Math.Clamp(status / 100, 0, 5);
+        series.Record(statusClass, ms);
+        if (_requests.Enabled)
+        {
+            _requests.Add(1, series.CounterTags[statusClass]);
+        }
+        if (_duration.Enabled)
+        {
+            _duration.Record(ms / 1000, series.Tags);
+        }
     }
+
+    /// <summary>The app and environment labels of a route: the names users give (shop, staging), not the store key.</summary>
+    private static AppRef LabelsOf(AppRoute? route) => route switch
+    {
+        null => new AppRef("-", "-"),
+        { App: Routes.PlatformRoute } => new AppRef(Routes.PlatformRoute, "-"),
+        { Ref.App: { } } => route.Ref,
+        _ => AppRef.Of(route.App),
+    };
 
     public IReadOnlyList<SeriesSnapshot> Snapshot(string? app = null) =>
         _series.Where(kv => app is null || kv.Key.App == app)
             .Select(kv => kv.Value.Snapshot(kv.Key))
             .OrderBy(s => s.App, StringComparer.Ordinal).ThenBy(s => s.Service, StringComparer.Ordinal).ThenBy(s => s.Route, StringComparer.Ordinal)
             .ToList();
+
+    /// <summary>Every series with its app environment, for the per-minute history.</summary>
+    public IReadOnlyList<(AppRef App, SeriesSnapshot Series)> SnapshotAll() =>
+        _series.Select(kv => (kv.Value.Labels, kv.Value.Snapshot(kv.Key))).ToList();
 
     /// <summary>Forgets an app's series (it was destroyed).</summary>
     public void Remove(string app)
@@ -40,15 +102,31 @@ internal sealed class AccessMetrics
 
     private readonly record struct SeriesKey(string App, string Service, string Route);
 
-    private sealed class Series
+    private sealed class Series(AppRef labels, SeriesKey key)
     {
         private readonly long[] _statusClasses = new long[6];
         private readonly long[] _buckets = new long[BucketBoundsMs.Length + 1];
         private long _totalMicros;
 
-        public void Record(int status, double ms)
+        public AppRef Labels { get; } = labels;
+
+        /// <summary>The histogram's labels, in one order every time (the SDK finds the series without sorting).</summary>
+        public KeyValuePair<string, object?>[] Tags { get; } =
+        [
+            PlatformMeter.Tag("app", labels.App), PlatformMeter.Tag("env", labels.Env),
+            PlatformMeter.Tag("service", key.Service), PlatformMeter.Tag("route", key.Route),
+        ];
+
+        /// <summary>The counter's labels per status class (index: status / 100).</summary>
+        public KeyValuePair<string, object?>[][] CounterTags { get; } = [.. StatusClasses.Select(c => new[]
         {
-            Interlocked.Increment(ref _statusClasses[Math.Clamp(status / 100, 0, 5)]);
+            PlatformMeter.Tag("app", labels.App), PlatformMeter.Tag("env", labels.Env),
+            PlatformMeter.Tag("service", key.Service), PlatformMeter.Tag("route", key.Route), PlatformMeter.Tag("status_class", c),
+        })];
+
+        public void Record(int statusClass, double ms)
+        {
+            Interlocked.Increment(ref _statusClasses[statusClass]);
             var bucket = 0;
             while (bucket < BucketBoundsMs.Length && ms > BucketBoundsMs[bucket])
             {

@@ -483,7 +483,7 @@ internal sealed class EdgeHandler(Routes routes, HttpForwarder forwarder, Access
         var elapsed = exchange.Elapsed;
         var status = context.Response.StatusCode;
         var app = exchange.App?.App ?? "-";
-        metrics.Record(app, exchange.Service, exchange.Route, status, elapsed);
+        metrics.Record(exchange.App, exchange.Service, exchange.Route, status, elapsed);
         if (accessLog is not null && exchange.App is not null)
         {
             accessLog.Write(app, exchange.Service == "-" ? null : exchange.Service, _clock.GetUtcNow(),

@@ -55,8 +55,8 @@ internal sealed record AppRoute(string App, string DeploymentId, IReadOnlyList<s
     /// <summary>The app is being started (`slipway start`): its hostnames answer 503 with Retry-After until it serves.</summary>
     public bool Starting { get; init; }
 
-    /// <summary>The environment a parked route belongs to, as the user names it (for "slipway start --app shop
-    /// --env staging", not the store key "shop-staging").</summary>
+    /// <summary>The environment the route belongs to, as the user names it (for "slipway start --app shop --env
+    /// staging" and the metrics' app and env labels, not the store key "shop-staging").</summary>
     public AppRef Ref { get; init; }
 
     public static AppRoute StoppedAt(AppRef app, IReadOnlyList<string> hosts) =>

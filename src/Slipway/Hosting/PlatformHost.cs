@@ -73,6 +73,7 @@ internal static class PlatformHost
         app.MapConfigApi();
         app.MapKeyApi();
         app.MapJobsApi();
+        app.MapMetricsApi();
         Api.DatabaseEndpoints.MapDatabaseApi(app);
         return app;
     }

@@ -14,6 +14,8 @@ using Slipway.Runtime;
 using Slipway.Sandbox;
 using Slipway.State;
 
+using Slipway.Monitoring;
+
 namespace Slipway.Hosting;
 
 internal static class ServiceRegistration
@@ -64,6 +66,7 @@ internal static class ServiceRegistration
         services.AddSingleton(sp => new HttpForwarder(sp.GetRequiredService<TrustedProxies>(),
             lean: Environment.GetEnvironmentVariable("SLIPWAY_EDGE_LEAN") != "0"));
         services.AddSingleton<AccessMetrics>();
+        services.AddSlipwayMetrics(options.DataDir);
         services.AddSingleton(sp => new AccessLog(sp.GetRequiredService<LogStore>()));
         services.AddSingleton<AcmeHttpChallenges>();
         services.AddSingleton<DomainPolicies>();

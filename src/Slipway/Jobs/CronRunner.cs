@@ -33,6 +33,7 @@ internal sealed partial class CronRunner(
     SecretRedactor redactor,
     JobsClock jobsClock,
     TimeProvider clock,
+    JobMetrics metrics,
     ILogger<CronRunner> logger) : IDisposable, Deploy.IAppActivity
 {
     private const int TailLines = 40;
@@ -169,6 +170,7 @@ internal sealed partial class CronRunner(
             Error = result.Error is null ? null : redactor.Redact(run.App, result.Error),
         };
         jobs.FinishRun(finished);
+        metrics.Finished(finished);
         if (finished.Status is CronRunStatus.Failed or CronRunStatus.TimedOut)
         {
             store.AddEvent(run.App, run.DeploymentId, "cron.failed", $"cron job {run.Job} run {run.Id} {finished.Status} after {attempts} attempt(s): {finished.Error}");

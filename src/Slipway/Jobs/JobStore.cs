@@ -136,6 +136,13 @@ internal sealed class JobStore
         return c.ExecuteScalar<long>("select count(*) from messages where app = @app and status = 'pending'", new { app });
     }
 
+    /// <summary>How many messages of each app environment are in <paramref name="status"/> (apps with none are left out).</summary>
+    public IReadOnlyList<(string App, long Count)> MessageCounts(string status)
+    {
+        using var c = Open();
+        return c.Query<(string, long)>("select app, count(*) from messages where status = @status group by app", new { status }).ToList();
+    }
+
     public MessageRecord? FindMessage(string id)
     {
         using var c = Open();

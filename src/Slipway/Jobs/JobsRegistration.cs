@@ -22,6 +22,7 @@ internal static class JobsRegistration
         services.AddSingleton<Deploy.IProcessVariables>(sp => sp.GetRequiredService<JobEnvironment>());
         services.AddSingleton<Deploy.IAppActivity>(sp => sp.GetRequiredService<CronRunner>());
         services.AddSingleton<CronRunner>();
+        services.AddSingleton<JobMetrics>();
         services.AddSingleton<CronScheduler>();
         services.AddSingleton<MessageDelivery>();
         services.AddSingleton<MessagesServer>();

@@ -44,6 +44,9 @@ internal sealed class Supervisor(
     public IReadOnlyList<Instance> ForDeployment(string deploymentId) =>
         _instances.Values.Where(i => i.Spec.DeploymentId == deploymentId).OrderBy(i => i.Spec.Service.Name).ThenBy(i => i.Spec.Replica).ToList();
 
+    /// <summary>Every instance the supervisor owns now, of every app.</summary>
+    public IReadOnlyList<Instance> All() => _instances.Values.ToList();
+
     public IReadOnlyList<Instance> ForApp(string app) =>
         _instances.Values.Where(i => i.Spec.App == app).ToList();
 

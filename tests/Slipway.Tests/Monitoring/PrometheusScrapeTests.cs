@@ -1,0 +1,142 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text.Json;
+using Slipway.Api;
+using Slipway.Tests.Support;
+
+namespace Slipway.Tests.Monitoring;
+
+/// <summary>/metrics as a team uses it: a real Prometheus (Debian's) scrapes the platform on loopback and finds the
+/// requests the edge answered, promtool accepts the exposition, and off loopback a viewer token is needed.</summary>
+[Collection("platform")]
+public sealed class PrometheusScrapeTests
+{
+    [Fact]
+    public async Task A_real_Prometheus_scrapes_the_platform_and_promtool_accepts_what_it_serves()
+    {
+        var prometheus = Binary("prometheus");
+        var promtool = Binary("promtool");
+        var apiPort = Ports.Free();
+        await using var platform = await TestPlatform.StartAsync(apiPort: apiPort);
+        (await platform.DeployAsync(EnvApp.Create(), "shop")).ExitCode.Should().Be(0);
+        for (var i = 0; i < 5; i++)
+        {
+            (await platform.GetAsync("shop", "/")).StatusCode.Should().Be(HttpStatusCode.OK);
+        }
+        (await platform.GetAsync("shop", "/env/NO_SUCH_VARIABLE")).StatusCode.Should().Be(HttpStatusCode.NotFound);
+
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(20) };
+        var text = await http.GetStringAsync($"http://127.0.0.1:{apiPort}/metrics");
+        text.Should().Contain("slipway_http_server_requests_total{app=\"shop\",env=\"production\",route=\"/\",service=\"web\",status_class=\"2xx\"} 5");
+        text.Should().Contain("slipway_http_server_requests_total{app=\"shop\",env=\"production\",route=\"/\",service=\"web\",status_class=\"4xx\"} 1");
+        text.Should().Contain("slipway_http_server_request_duration_seconds_bucket{app=\"shop\",env=\"production\",route=\"/\",service=\"web\",le=\"+Inf\"} 6");
+        text.Should().Contain("slipway_deploys_total{app=\"shop\",env=\"production\",kind=\"deploy\",result=\"live\"} 1");
+        text.Should().MatchRegex("slipway_instance_healthy\\{app=\"shop\",env=\"production\",replica=\"1\",service=\"web\"\\} 1");
+        text.Should().Contain("slipway_disk_free_bytes{");
+        text.Should().Contain("dotnet_gc_heap_total_allocated_bytes_total");
+        text.Should().NotContain("NO_SUCH_VARIABLE", "routes are patterns, never raw paths");
+
+        var check = await RunAsync(promtool, ["check", "metrics"], stdin: text);
+        check.Code.Should().Be(0, $"promtool check metrics: {check.Output}");
+
+        // Off loopback (here: through the edge under the platform host) /metrics needs a viewer.
+        using var viaEdge = new HttpRequestMessage(HttpMethod.Get, $"http://127.0.0.1:{platform.EdgePort}/metrics");
+        viaEdge.Headers.Host = "slipway.localhost";
+        (await http.SendAsync(viaEdge)).StatusCode.Should().Be(HttpStatusCode.Unauthorized);
+        var made = await platform.CliAsync("tokens", "create", "--name", "scraper", "--role", "viewer");
+        made.ExitCode.Should().Be(0, made.ToString());
+        using var withToken = new HttpRequestMessage(HttpMethod.Get, $"http://127.0.0.1:{platform.EdgePort}/metrics");
+        withToken.Headers.Host = "slipway.localhost";
+        withToken.Headers.Authorization = new AuthenticationHeaderValue("Bearer", made.Out.Trim());
+        var scraped = await http.SendAsync(withToken);
+        scraped.StatusCode.Should().Be(HttpStatusCode.OK);
+        (await scraped.Content.ReadAsStringAsync()).Should().Contain("slipway_http_server_requests_total");
+
+        // A real Prometheus on loopback, scraping every second.
+        var dir = TempDirs.Create("prometheus");
+        var webPort = Ports.Free();
+        await File.WriteAllTextAsync(Path.Combine(dir, "prometheus.yml"), $"""
+            global:
+              scrape_interval: 1s
+            scrape_configs:
+              - job_name: slipway
+                static_configs:
+                  - targets: ["127.0.0.1:{apiPort}"]
+            """);
+        using var server = Process.Start(new ProcessStartInfo(prometheus,
+            [$"--config.file={Path.Combine(dir, "prometheus.yml")}", $"--storage.tsdb.path={Path.Combine(dir, "data")}",
+             $"--web.listen-address=127.0.0.1:{webPort}"])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        })!;
+        server.BeginOutputReadLine();
+        server.BeginErrorReadLine();
+        try
+        {
+            var query = Uri.EscapeDataString("sum(slipway_http_server_requests_total{job=\"slipway\",app=\"shop\",status_class=\"2xx\"})");
+            string? value = null;
+            var deadline = Stopwatch.StartNew();
+            while (value != "5" && deadline.Elapsed < TimeSpan.FromSeconds(40))
+            {
+                await Task.Delay(500);
+                try
+                {
+                    using var answer = JsonDocument.Parse(await http.GetStringAsync($"http://127.0.0.1:{webPort}/api/v1/query?query={query}"));
+                    var result = answer.RootElement.GetProperty("data").GetProperty("result");
+                    value = result.GetArrayLength() == 1 ? result[0].GetProperty("value")[1].GetString() : null;
+                }
+                catch (HttpRequestException)
+                {
+                    // Prometheus is still starting.
+                }
+            }
+            value.Should().Be("5", "Prometheus scraped the platform and stored the edge's count of shop's 2xx answers");
+            using var targets = JsonDocument.Parse(await http.GetStringAsync($"http://127.0.0.1:{webPort}/api/v1/targets"));
+            targets.RootElement.GetProperty("data").GetProperty("activeTargets")[0].GetProperty("health").GetString().Should().Be("up");
+        }
+        finally
+        {
+            server.Kill(entireProcessTree: true);
+            await server.WaitForExitAsync();
+        }
+    }
+
+    [Fact]
+    public void The_loopback_scraper_is_known_by_its_sockets_owner_in_the_kernels_table()
+    {
+        string[] table =
+        [
+            "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode",
+            "   0: 0100007F:4E21 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1001 1 0 100 0 0 10 0",
+            "   1: 0100007F:C350 0100007F:4E21 01 00000000:00000000 00:00000000 00000000 700000003        0 1002 1 0 20 4 30 10 -1",
+            "   2: 0100007F:C351 0100007F:4E21 01 00000000:00000000 00:00000000 00000000   998        0 1003 1 0 20 4 30 10 -1",
+        ];
+        LoopbackScraper.Find(table, 0xC350, 0x4E21).Should().Be(700000003, "an app's user");
+        LoopbackScraper.Find(table, 0xC351, 0x4E21).Should().Be(998, "prometheus's own user");
+        LoopbackScraper.Find(table, 0xC352, 0x4E21).Should().BeNull("no such connection: the request needs a token");
+    }
+
+    private static string Binary(string name)
+    {
+        var path = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Select(d => Path.Combine(d, name)).FirstOrDefault(File.Exists);
+        path.Should().NotBeNull($"{name} is needed (Debian package prometheus; ./test.sh installs it)");
+        return path!;
+    }
+
+    private static async Task<(int Code, string Output)> RunAsync(string file, string[] args, string stdin)
+    {
+        using var process = Process.Start(new ProcessStartInfo(file, args)
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        })!;
+        await process.StandardInput.WriteAsync(stdin);
+        process.StandardInput.Close();
+        var output = await process.StandardOutput.ReadToEndAsync() + await process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        return (process.ExitCode, output);
+    }
+}

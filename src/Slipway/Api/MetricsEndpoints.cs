@@ -1,6 +1,8 @@
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Slipway.Access;
+using Slipway.Monitoring;
 
 namespace Slipway.Api;
 
@@ -15,5 +17,16 @@ internal static class MetricsEndpoints
         app.MapPrometheusScrapingEndpoint("/metrics")
             .RequireAccess(Permission.Read, "metrics.scrape")
             .WithMetadata(new LoopbackScraper());
+        app.MapGet("/v1/apps/{app}/metrics/history", (string app, string? since, int? points, State.Store store, MetricsHistory history,
+            TimeProvider clock, HttpContext context) =>
+        {
+            AppScope.Require(context, store, app);
+            var window = since ?? "1h";
+            if (!Durations.TryParse(window, out var span) || span <= TimeSpan.Zero || span > MetricsHistory.Kept)
+            {
+                throw new UserException($"--since '{window}' is not a duration up to 30d (the history kept): use one like 1h, 24h or 7d.");
+            }
+            return history.Query(AppScope.Of(context, app), clock.GetUtcNow() - span, Math.Clamp(points ?? 48, 1, 500));
+        }).RequireAccess(Permission.Read, "metrics");
     }
 }

@@ -32,6 +32,9 @@ internal static class MetricsRegistration
     {
         services.AddSingleton(sp => new PlatformMetrics(dataDir, sp.GetService<Edge.Tls.CertificateStore>(), sp.GetRequiredService<IMeterFactory>()));
         services.AddSingleton<Runtime.InstanceMetrics>();
+        services.AddSingleton(sp => new MetricsHistory(Path.Combine(dataDir, "metrics.db"), sp.GetRequiredService<Edge.AccessMetrics>(),
+            sp.GetRequiredService<TimeProvider>()));
+        services.AddHostedService<MetricsRollup>();
         services.AddOpenTelemetry().WithMetrics(metrics => metrics
             .AddMeter(PlatformMeter.Name, "System.Runtime")
             .AddPrometheusExporter(o =>

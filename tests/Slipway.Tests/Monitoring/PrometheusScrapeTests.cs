@@ -2,7 +2,9 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
 using Slipway.Api;
+using Slipway.Monitoring;
 using Slipway.Tests.Support;
 
 namespace Slipway.Tests.Monitoring;
@@ -39,6 +41,13 @@ public sealed class PrometheusScrapeTests
 
         var check = await RunAsync(promtool, ["check", "metrics"], stdin: text);
         check.Code.Should().Be(0, $"promtool check metrics: {check.Output}");
+
+        // The per-minute history behind `slipway metrics --since` (the roll-up runs each minute; here, now).
+        platform.Services.GetRequiredService<MetricsHistory>().RollUp();
+        var history = await platform.CliAsync("metrics", "--app", "shop", "--since", "1h");
+        history.ExitCode.Should().Be(0, history.ToString());
+        history.Out.Should().Contain("REQUESTS OVER TIME").And.MatchRegex(@"web\s+/\s+6\s+5\s+1\s+0\s");
+        (await platform.CliAsync("metrics", "--app", "shop", "--since", "forever")).Err.Should().Contain("is not a duration up to 30d");
 
         // Off loopback (here: through the edge under the platform host) /metrics needs a viewer.
         using var viaEdge = new HttpRequestMessage(HttpMethod.Get, $"http://127.0.0.1:{platform.EdgePort}/metrics");

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 using Slipway.Access;
 using Slipway.Monitoring;
 
@@ -13,10 +14,13 @@ internal static class MetricsEndpoints
 {
     public static void MapMetricsApi(this WebApplication app)
     {
-        Monitoring.MetricsRegistration.CreateObservers(app.Services);
-        app.MapPrometheusScrapingEndpoint("/metrics")
-            .RequireAccess(Permission.Read, "metrics.scrape")
-            .WithMetadata(new LoopbackScraper());
+        if (app.Services.GetService<OpenTelemetry.Metrics.MeterProvider>() is not null)
+        {
+            MetricsRegistration.CreateObservers(app.Services);
+            app.MapPrometheusScrapingEndpoint("/metrics")
+                .RequireAccess(Permission.Read, "metrics.scrape")
+                .WithMetadata(new LoopbackScraper());
+        }
         app.MapGet("/v1/apps/{app}/metrics/history", (string app, string? since, int? points, State.Store store, MetricsHistory history,
             TimeProvider clock, HttpContext context) =>
         {

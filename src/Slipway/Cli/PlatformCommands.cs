@@ -41,6 +41,10 @@ internal static class PlatformCommands
             AllowMultipleArgumentsPerToken = false,
         };
         var noAccessLog = new Option<bool>("--no-access-log") { Description = "Do not write the per-request access log (metrics are still kept)" };
+        var noMetrics = new Option<bool>("--no-metrics")
+        {
+            Description = "Do not export /metrics (Prometheus); `slipway metrics` and its history still work",
+        };
         var cliFile = new Option<string>("--cli-file") { Description = "The self-contained slipway CLI (linux-x64) that teammates and CI download from /v1/cli/linux-x64" };
         var platformHost = new Option<string>("--platform-host")
         {
@@ -71,7 +75,7 @@ internal static class PlatformCommands
         acmeChallenge.AcceptOnlyFromAmong(Domains.Acme.AcmeChallenge.Http01, Domains.Acme.AcmeChallenge.TlsAlpn01);
         var command = new Command("server", "Run the platform in the foreground (for systemd); Ctrl+C or SIGTERM stops it and its apps")
         {
-            HttpPort, listen, apiPort, warm, keep, cache, HttpsPort, trusted, noAccessLog, databasesDir, platformHost, cliFile, isolation,
+            HttpPort, listen, apiPort, warm, keep, cache, HttpsPort, trusted, noAccessLog, noMetrics, databasesDir, platformHost, cliFile, isolation,
             acmeDirectory, acmeStaging, acmeEmail, acmeCaRoot, acmeChallenge,
         };
         command.SetAction((parse, token) => cli.RunAsync(async () =>
@@ -96,6 +100,7 @@ internal static class PlatformCommands
                 HttpsPort = parse.GetValue(HttpsPort),
                 TrustedProxies = parse.GetValue(trusted) ?? [],
                 AccessLog = !parse.GetValue(noAccessLog),
+                MetricsExport = !parse.GetValue(noMetrics),
                 DatabasesDir = parse.GetValue(databasesDir) is { } d ? Path.GetFullPath(d) : null,
                 PlatformHost = parse.GetValue(platformHost)!.Trim().TrimEnd('.').ToLowerInvariant(),
                 CliFile = parse.GetValue(cliFile) is { } f ? Path.GetFullPath(f) : null,

@@ -22,6 +22,10 @@ internal sealed record PlatformOptions
     /// <summary>Write one access log line per request (access/APP log stream).</summary>
     public bool AccessLog { get; init; } = true;
 
+    /// <summary>Export every metric at /metrics through OpenTelemetry (off: `--no-metrics`; the edge still counts for
+    /// `slipway metrics`, and no instrument has a listener, so recording into them costs nothing).</summary>
+    public bool MetricsExport { get; init; } = true;
+
     /// <summary>The hostname under which the edge serves the platform's own API (and later its dashboard) to
     /// logins and tokens from anywhere: `slipway login https://HOST`. Apps cannot claim it.</summary>
     public string PlatformHost { get; init; } = "slipway.localhost";

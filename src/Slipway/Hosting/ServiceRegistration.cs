@@ -66,7 +66,7 @@ internal static class ServiceRegistration
         services.AddSingleton(sp => new HttpForwarder(sp.GetRequiredService<TrustedProxies>(),
             lean: Environment.GetEnvironmentVariable("SLIPWAY_EDGE_LEAN") != "0"));
         services.AddSingleton<AccessMetrics>();
-        services.AddSlipwayMetrics(options.DataDir);
+        services.AddSlipwayMetrics(options.DataDir, options.MetricsExport);
         services.AddSingleton(sp => new AccessLog(sp.GetRequiredService<LogStore>()));
         services.AddSingleton<AcmeHttpChallenges>();
         services.AddSingleton<DomainPolicies>();

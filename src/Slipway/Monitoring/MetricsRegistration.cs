@@ -28,13 +28,17 @@ internal static class MetricsRegistration
         ["dotnet.timer.count"] = "dotnet.timers",
     };
 
-    public static IServiceCollection AddSlipwayMetrics(this IServiceCollection services, string dataDir)
+    public static IServiceCollection AddSlipwayMetrics(this IServiceCollection services, string dataDir, bool export = true)
     {
         services.AddSingleton(sp => new PlatformMetrics(dataDir, sp.GetService<Edge.Tls.CertificateStore>(), sp.GetRequiredService<IMeterFactory>()));
         services.AddSingleton<Runtime.InstanceMetrics>();
         services.AddSingleton(sp => new MetricsHistory(Path.Combine(dataDir, "metrics.db"), sp.GetRequiredService<Edge.AccessMetrics>(),
             sp.GetRequiredService<TimeProvider>()));
         services.AddHostedService<MetricsRollup>();
+        if (!export)
+        {
+            return services;
+        }
         services.AddOpenTelemetry().WithMetrics(metrics => metrics
             .AddMeter(PlatformMeter.Name, "System.Runtime")
             .AddPrometheusExporter(o =>

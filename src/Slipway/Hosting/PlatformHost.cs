@@ -73,6 +73,7 @@ internal static class PlatformHost
         app.MapConfigApi();
         app.MapKeyApi();
         app.MapJobsApi();
+        app.MapDrainsApi();
         Api.DatabaseEndpoints.MapDatabaseApi(app);
         return app;
     }

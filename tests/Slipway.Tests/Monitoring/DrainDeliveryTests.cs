@@ -57,19 +57,22 @@ public sealed class DrainDeliveryTests
         var staging = harness.App("shop", "staging");
         harness.Add("rsyslog", staging, syslog: $"tcp://127.0.0.1:{receiver.Port}", access: true);
 
+        harness.Redactor.Register(staging.Key, [("STRIPE_KEY", "sk_live_4eC39HqLyjWDarjtT1zdp7dc")]);
         harness.Burst(staging.Key, 10_000);
         harness.Logs.Append(LogKeys.App(staging.Key), new LogEntry(DateTimeOffset.UtcNow, "out", "héllo wörld\nsecond line", "d-2", "web", "i-web1"));
+        harness.Logs.Append(LogKeys.App(staging.Key), new LogEntry(DateTimeOffset.UtcNow, "err", "charge failed with key sk_live_4eC39HqLyjWDarjtT1zdp7dc", "d-2", "web", "i-web1"));
         harness.Logs.Append(LogKeys.Access(staging.Key), new LogEntry(DateTimeOffset.UtcNow, "access", "method=GET path=/ status=200", Service: "web"));
-        await receiver.WaitForAsync(10_002, Patience);
+        await receiver.WaitForAsync(10_003, Patience);
 
         var frames = receiver.Frames;
-        frames.Select(f => f.Message).Should().Equal([.. Enumerable.Range(0, 10_000).Select(DrainHarness.Line), "héllo wörld\nsecond line", "method=GET path=/ status=200"]);
+        frames.Select(f => f.Message).Should().Equal([.. Enumerable.Range(0, 10_000).Select(DrainHarness.Line), "héllo wörld\nsecond line",
+            "charge failed with key [secret STRIPE_KEY]", "method=GET path=/ status=200"], "in order, redacted as the log store keeps them");
         frames.Should().OnlyContain(f => f.Bom && f.Header.Length == 7 && f.Header[6] == "-", "UTF-8 after a BOM, no structured data");
         frames[0].Header[0].Should().Be("<11>1", "user facility, severity error (stderr), version 1");
         frames[1].Header[0].Should().Be("<14>1", "user facility, informational");
         UtcTime.TryParse(frames[0].Header[1], out _).Should().BeTrue();
         frames[0].Header[2..6].Should().Equal("paas.example.com", "shop-staging", "i-web0", "err");
-        frames[^2].Header[4..6].Should().Equal("i-web1", "out");
+        frames[^3].Header[4..6].Should().Equal("i-web1", "out");
         frames[^1].Header[4..6].Should().Equal("-", "access");
     }
 
@@ -123,7 +126,7 @@ public sealed class DrainDeliveryTests
         drained.Stop();
 
         drained.Elapsed.Should().BeLessThan((baseline.Elapsed * 3) + TimeSpan.FromSeconds(1), $"the baseline took {baseline.Elapsed}");
-        slowest.Should().BeLessThan(TimeSpan.FromMilliseconds(500), "no append waits for the hung receiver");
+        slowest.Should().BeLessThan(TimeSpan.FromSeconds(2), "no append waits for the hung receiver (it never answers)");
         var view = harness.View("stuck");
         view.Buffered.Should().Be(1_000);
         view.Dropped.Should().Be(19_000, "20,000 lines into a buffer of 1,000, the first line in the hung request");

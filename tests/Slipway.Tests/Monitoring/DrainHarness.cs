@@ -14,14 +14,18 @@ internal sealed class DrainHarness : IAsyncDisposable
 
     private DrainHarness(string dir, DrainsOptions options)
     {
+        Redactor = new SecretRedactor();
         _dir = dir;
         var rows = new DrainRows();
         Store = new Store(Path.Combine(dir, "slipway.db"), TimeProvider.System, [rows], [rows]);
         Drains = new Drains(new DrainStore(Store, new Keyring(dir)), Store, options, TimeProvider.System, Log);
-        Logs = new LogStore(Path.Combine(dir, "logs"), tap: Drains);
+        Logs = new LogStore(Path.Combine(dir, "logs"), redact: Redactor.Redact, tap: Drains);
     }
 
     public Store Store { get; }
+
+    /// <summary>The platform's redactor, as the log store uses it: register an app's secrets to see them masked.</summary>
+    public SecretRedactor Redactor { get; }
     public Drains Drains { get; }
     public LogStore Logs { get; }
     public RecordingLogger<Drains> Log { get; } = new();

@@ -4,7 +4,7 @@ using NetArchTest.Rules;
 namespace Slipway.Tests;
 
 /// <summary>Dependencies point one way, down this stack (ARCHITECTURE.md, "Layers"). A layer may use any layer
-/// below it and never one above it; the subsystems that share a level (Jobs and Databases, Builds and Edge) do
+/// below it and never one above it; the subsystems that share a level (Jobs, Databases, Monitoring; Builds and Edge) do
 /// not use each other. A lower layer that needs something from above owns a small interface that the upper one
 /// implements (for example Deploy.IEnvironmentResources, State.ISealedRows).</summary>
 public sealed class ArchitectureTests

@@ -35,6 +35,9 @@ internal enum Permission
     /// <summary>Hostnames, domains and certificates of its scope.</summary>
     ManageDomains,
 
+    /// <summary>Add and remove log drains of its scope: a drain sends the app's logs elsewhere.</summary>
+    ManageDrains,
+
     /// <summary>Create, list and revoke tokens of its scope (never one with a larger role than its own).</summary>
     ManageTokens,
 

@@ -4,6 +4,7 @@ using System.Text.Json.Serialization;
 using Slipway.Domains;
 using Slipway.Edge;
 using Slipway.Jobs;
+using Slipway.Monitoring;
 
 namespace Slipway.Api;
 
@@ -58,6 +59,10 @@ namespace Slipway.Api;
 [JsonSerializable(typeof(MessageView))]
 [JsonSerializable(typeof(List<MessageView>))]
 [JsonSerializable(typeof(List<SeriesSnapshot>))]
+// Log drains.
+[JsonSerializable(typeof(DrainView))]
+[JsonSerializable(typeof(List<DrainView>))]
+[JsonSerializable(typeof(DrainAddBody))]
 // Domains, certificates, the CA.
 [JsonSerializable(typeof(DomainDto))]
 [JsonSerializable(typeof(DomainListDto))]

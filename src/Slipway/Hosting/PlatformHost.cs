@@ -74,6 +74,7 @@ internal static class PlatformHost
         app.MapKeyApi();
         app.MapJobsApi();
         app.MapMetricsApi();
+        app.MapDrainsApi();
         Api.DatabaseEndpoints.MapDatabaseApi(app);
         return app;
     }

@@ -10,11 +10,10 @@ using Slipway.Deploy;
 using Slipway.Edge;
 using Slipway.Edge.Tls;
 using Slipway.Jobs;
+using Slipway.Monitoring;
 using Slipway.Runtime;
 using Slipway.Sandbox;
 using Slipway.State;
-
-using Slipway.Monitoring;
 
 namespace Slipway.Hosting;
 
@@ -35,7 +34,9 @@ internal static class ServiceRegistration
         services.AddSingleton(new Keyring(options.DataDir));
         services.AddSingleton<SecretRedactor>();
         services.AddSingleton<ConfigVars>();
-        services.AddSingleton(sp => new LogStore(options.LogsDir, redact: sp.GetRequiredService<SecretRedactor>().Redact));
+        // The log drains (Monitoring/) see every stored line through the store's tap.
+        services.AddSingleton(sp => new LogStore(options.LogsDir, redact: sp.GetRequiredService<SecretRedactor>().Redact,
+            tap: sp.GetService<ILogTap>()));
 
         services.AddSingleton(options.Isolation ? HostSupport.Detect() : HostSupport.Off);
         services.AddSingleton(sp => new AppUsers(sp.GetRequiredService<Store>(), options.DataDir));
@@ -92,6 +93,8 @@ internal static class ServiceRegistration
         services.AddHostedService(sp => sp.GetRequiredService<EdgeServer>());
         services.AddSlipwayJobs();
         services.AddDatabases();
+        // Before Recovery: drains start before the apps come back and stop after them, so their last lines go out.
+        services.AddDrains();
         services.AddSingleton<Recovery>();
         services.AddHostedService(sp => sp.GetRequiredService<Recovery>());
         services.AddJobRunners();

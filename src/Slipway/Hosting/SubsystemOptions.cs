@@ -65,6 +65,8 @@ internal static class SubsystemOptions
             o.Clock = options.JobsClock;
         });
 
+        services.AddHostOptions<Monitoring.DrainsOptions>(o => o.Hostname = options.PlatformHost);
+
         services.AddHostOptions<Domains.DomainsOptions>(o =>
             {
                 o.AcmeDirectory = options.AcmeDirectory;

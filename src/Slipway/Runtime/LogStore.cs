@@ -9,8 +9,10 @@ namespace Slipway.Runtime;
 /// <summary>Durable, size-bounded line logs on disk, one log per key ("apps/shop", "deployments/d-xxxx").
 /// A key's log is a folder of NDJSON segments; the oldest segments are deleted when it grows past its
 /// budget. Logs live outside any build or instance directory, so they survive redeploys and rollbacks.
-/// Live followers subscribe to a key and get every entry appended after they subscribed.</summary>
-internal sealed class LogStore(string root, long segmentBytes = 4 << 20, long maxBytesPerKey = 64 << 20, Func<string?, string, string>? redact = null)
+/// Live followers subscribe to a key and get every entry appended after they subscribed; a <see cref="ILogTap"/> (the
+/// log drains) sees every entry of every key as it is written.</summary>
+internal sealed class LogStore(string root, long segmentBytes = 4 << 20, long maxBytesPerKey = 64 << 20, Func<string?, string, string>? redact = null,
+    ILogTap? tap = null)
 {
     private readonly ConcurrentDictionary<string, KeySegments> _keys = new();
 
@@ -133,10 +135,10 @@ internal sealed class LogStore(string root, long segmentBytes = 4 << 20, long ma
     }
 
     private KeySegments SegmentsOf(string key) =>
-        _keys.GetOrAdd(key, k => new KeySegments(Path.Combine(root, k), segmentBytes, maxBytesPerKey));
+        _keys.GetOrAdd(key, k => new KeySegments(k, Path.Combine(root, k), segmentBytes, maxBytesPerKey, tap));
 
     /// <summary>One key's segment files: the one being appended to, its followers, and pruning to the budget.</summary>
-    private sealed class KeySegments(string dir, long segmentBytes, long maxBytes) : IDisposable
+    private sealed class KeySegments(string key, string dir, long segmentBytes, long maxBytes, ILogTap? tap) : IDisposable
     {
         private readonly Lock _gate = new();
         private FileStream? _current;
@@ -154,6 +156,8 @@ internal sealed class LogStore(string root, long segmentBytes = 4 << 20, long ma
                 _current!.Write(bytes);
                 _current.WriteByte((byte)'\n');
                 _current.Flush();
+                // Under the lock: the tap sees the lines in the order the disk has them (it only hands them on).
+                tap?.Appended(key, entry);
             }
             foreach (var follower in Followers.Keys)
             {
@@ -182,6 +186,13 @@ internal sealed class LogStore(string root, long segmentBytes = 4 << 20, long ma
                 }
                 _current!.Write(buffer.WrittenSpan);
                 _current.Flush();
+                if (tap is not null)
+                {
+                    foreach (var entry in entries)
+                    {
+                        tap.Appended(key, entry);
+                    }
+                }
             }
             foreach (var follower in Followers.Keys)
             {

@@ -298,5 +298,33 @@ internal static class Schema
             primary key (host, thumbprint)
         );
         """,
+        // 10: log drains (Monitoring/). Where an app environment's log lines (app '' : every app's) are shipped: the URL
+        // and the headers sealed under the master key (they hold credentials), a masked destination to show, and the
+        // delivery status (up/failing, counts, last delivery, last error) kept across restarts.
+        """
+        create table drains (
+            id text primary key,
+            app text not null,
+            base_app text not null,
+            env text not null,
+            name text not null,
+            kind text not null,
+            destination text not null,
+            url_enc text not null,
+            headers_enc text not null,
+            header_names text not null default '[]',
+            access integer not null default 0,
+            gzip integer not null default 0,
+            ca_pem text,
+            created_at text not null,
+            state text not null default 'up',
+            delivered integer not null default 0,
+            dropped integer not null default 0,
+            last_delivered_at text,
+            last_error text,
+            last_error_at text,
+            unique (app, name)
+        );
+        """,
     ];
 }

@@ -5,6 +5,7 @@ using Slipway.Api;
 using Slipway.Edge;
 using Slipway.Jobs;
 using Slipway.Manifests;
+using Slipway.Monitoring;
 using Slipway.Runtime;
 using Slipway.State;
 
@@ -44,6 +45,9 @@ public sealed class SlipwayJsonContextTests
         { "destroy-plan", new DestroyPlanDto("a1", "production", 9, 3, ["a1.localhost"], false,
             [new DestroyDatabaseDto("main", "postgres", "a1_main", "local", null, DatabaseFate.BackedUpThenDropped)]) },
         { "metrics", new List<SeriesSnapshot> { new("a1", "web", "/api/:id", 25, new Dictionary<string, long> { ["2xx"] = 24, ["5xx"] = 1 }, [1, 2, 3, 0], 4.5, 3, 9.75, 12) } },
+        { "drains", new List<DrainView> { new("papertrail", "a1", "staging", DrainKind.Syslog, "tls://logs.example.com:6514", [], true, false,
+            DrainState.Failing, 10_000, 3, 250, Created, "the receiver answered 503 Service Unavailable", Created.AddMinutes(1), Created) } },
+        { "drain-add", new DrainAddBody("datadog", "https://http-intake.example.com/v1/input", null, ["DD-API-KEY: k"], false, true, null) },
         { "user-body", new UserBody("ana", "pw", Role.Admin, "a1", null) },
         { "config-change", new ConfigChangeBody(new Dictionary<string, string> { ["A"] = "1" }, ["B"], Secret: true) },
     };

@@ -38,31 +38,8 @@ public sealed class BackupTests(DatabaseFixture fixture) : IClassFixture<Databas
         await using var open = new NpgsqlConnection(ConnectionString(url));
         await open.OpenAsync();
         Platform.Services.GetRequiredService<Slipway.Databases.DatabaseMetrics>().Should().NotBeNull("the platform made its instruments at start");
-        var readings = new System.Collections.Concurrent.ConcurrentDictionary<string, double>();
-        using var listener = new System.Diagnostics.Metrics.MeterListener();
-        listener.InstrumentPublished = (instrument, l) =>
-        {
-            if (instrument.Name.StartsWith("slipway.database.", StringComparison.Ordinal))
-            {
-                l.EnableMeasurementEvents(instrument);
-            }
-        };
-        void Seen(System.Diagnostics.Metrics.Instrument i, double value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
-        {
-            var labels = tags.ToArray().ToDictionary(t => t.Key, t => t.Value);
-            if (Equals(labels["app"], "gauges") && Equals(labels["database"], "main") && Equals(labels["type"], "postgres"))
-            {
-                readings[i.Name] = value;
-            }
-        }
-        listener.SetMeasurementEventCallback<long>((i, v, tags, _) => Seen(i, v, tags));
-        listener.SetMeasurementEventCallback<double>((i, v, tags, _) => Seen(i, v, tags));
-        listener.Start();
-        (await DatabaseFixture.EventuallyAsync(() =>
-        {
-            listener.RecordObservableInstruments();
-            return Task.FromResult(readings.ContainsKey("slipway.database.size") && readings.ContainsKey("slipway.database.connections"));
-        }, TimeSpan.FromSeconds(20))).Should().BeTrue("the sample runs in the background after the first look");
+        using var meter = new MeterReadings("slipway.database.", new Dictionary<string, string> { ["app"] = "gauges", ["database"] = "main", ["type"] = "postgres" });
+        var readings = await meter.ReadAsync("slipway.database.size", "slipway.database.connections", "slipway.database.backup.age");
         readings["slipway.database.size"].Should().BeGreaterThan(1 << 20, "2,000 rows and PostgreSQL's catalog");
         readings["slipway.database.connections"].Should().BeGreaterThanOrEqualTo(1, "this test holds a connection open");
         readings["slipway.database.backup.age"].Should().BeInRange(0, 120, "the backup was just taken and verified");

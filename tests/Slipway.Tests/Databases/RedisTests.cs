@@ -32,6 +32,14 @@ public sealed class RedisTests(DatabaseFixture fixture) : IClassFixture<Database
                 set => set.Should().Be("OK"),
                 info => info.Should().Contain("maxmemory:33554432"));
 
+        // Its size and connections in the metrics, from INFO (the platform's own connection counts as one).
+        using (var meter = new MeterReadings("slipway.database.", new Dictionary<string, string> { ["app"] = "kv", ["database"] = "cache", ["type"] = "redis" }))
+        {
+            var readings = await meter.ReadAsync("slipway.database.size", "slipway.database.connections");
+            readings.Should().ContainKey("slipway.database.size").WhoseValue.Should().BeGreaterThan(100_000, "used_memory of a running redis");
+            readings.Should().ContainKey("slipway.database.connections").WhoseValue.Should().BeGreaterThanOrEqualTo(1);
+        }
+
         var servers = Platform.Services.GetRequiredService<RedisServers>();
         var record = Platform.Services.GetRequiredService<DatabaseStore>().Find("kv", "cache")!;
         var pid = servers.Pid(record.Id)!.Value;

@@ -62,7 +62,10 @@ public sealed class CronJobTests
 
         (await platform.CliAsync("env", "ls", "--app", "crony", "--json")).Out.Should().NotContain("CRON_SECRET", "generated secrets are not config vars");
         (await platform.CliAsync("keys", "rotate")).ExitCode.Should().Be(0);
+        using var runs = new MeterReadings("slipway.cron.", new Dictionary<string, string> { ["app"] = "crony", ["job"] = "tick", ["result"] = "succeeded" });
         (await platform.CliAsync("cron", "run", "tick", "--app", "crony")).Out.Should().Contain("succeeded (200)", "a key rotation keeps the generated secret");
+        (await runs.ReadAsync("slipway.cron.runs", "slipway.cron.run.duration")).Should().ContainKeys(["slipway.cron.runs", "slipway.cron.run.duration"],
+            "each run that ends is counted with its result and duration");
         (await platform.CliAsync("env", "set", "--app", "crony", "--secret", "CRON_SECRET=my-own-cron-secret")).ExitCode.Should().Be(0);
         var own = await platform.CliAsync("cron", "run", "tick", "--app", "crony");
         own.ExitCode.Should().Be(0, own.ToString());

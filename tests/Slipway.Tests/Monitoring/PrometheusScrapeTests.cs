@@ -29,7 +29,12 @@ public sealed class PrometheusScrapeTests
         (await platform.GetAsync("shop", "/env/NO_SUCH_VARIABLE")).StatusCode.Should().Be(HttpStatusCode.NotFound);
 
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(20) };
-        var text = await http.GetStringAsync($"http://127.0.0.1:{apiPort}/metrics");
+        // A scraper is another process (this test process is the platform, whose own connections are refused).
+        var curl = await RunAsync(Binary("curl"), ["-sS", "--fail", $"http://127.0.0.1:{apiPort}/metrics"], stdin: "");
+        curl.Code.Should().Be(0, curl.Output);
+        var text = curl.Output;
+        (await http.GetAsync($"http://127.0.0.1:{apiPort}/metrics")).StatusCode.Should().Be(HttpStatusCode.Unauthorized,
+            "a connection the platform's own process opened is not a scraper's");
         text.Should().Contain("slipway_http_server_requests_total{app=\"shop\",env=\"production\",route=\"/\",service=\"web\",status_class=\"2xx\"} 5");
         text.Should().Contain("slipway_http_server_requests_total{app=\"shop\",env=\"production\",route=\"/\",service=\"web\",status_class=\"4xx\"} 1");
         text.Should().Contain("slipway_http_server_request_duration_seconds_bucket{app=\"shop\",env=\"production\",route=\"/\",service=\"web\",le=\"+Inf\"} 6");
@@ -54,6 +59,14 @@ public sealed class PrometheusScrapeTests
         history.ExitCode.Should().Be(0, history.ToString());
         history.Out.Should().Contain("REQUESTS OVER TIME").And.MatchRegex(@"web\s+/\s+6\s+5\s+1\s+0\s");
         (await platform.CliAsync("metrics", "--app", "shop", "--since", "forever")).Err.Should().Contain("is not a duration up to 30d");
+
+        // An app cannot borrow the platform's own loopback connection: a rewrite to the API port's /metrics is refused.
+        var sneaky = EnvApp.Create();
+        TestApps.EditManifest(sneaky, json => json["routes"] = System.Text.Json.Nodes.JsonNode.Parse(
+            $$"""{ "rewrites": [ { "source": "/m", "destination": "http://127.0.0.1:{{apiPort}}/metrics" } ] }"""));
+        (await platform.DeployAsync(sneaky, "sneaky")).ExitCode.Should().Be(0);
+        var borrowed = await platform.GetAsync("sneaky", "/m");
+        borrowed.StatusCode.Should().Be(HttpStatusCode.Unauthorized, "the edge's own socket is the platform's, not a scraper's");
 
         // Off loopback (here: through the edge under the platform host) /metrics needs a viewer.
         using var viaEdge = new HttpRequestMessage(HttpMethod.Get, $"http://127.0.0.1:{platform.EdgePort}/metrics");
@@ -119,7 +132,7 @@ public sealed class PrometheusScrapeTests
     }
 
     [Fact]
-    public void The_loopback_scraper_is_known_by_its_sockets_owner_in_the_kernels_table()
+    public void The_loopback_scraper_is_the_one_established_connection_with_both_ends_matching()
     {
         string[] table =
         [
@@ -127,10 +140,18 @@ public sealed class PrometheusScrapeTests
             "   0: 0100007F:4E21 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1001 1 0 100 0 0 10 0",
             "   1: 0100007F:C350 0100007F:4E21 01 00000000:00000000 00:00000000 00000000 700000003        0 1002 1 0 20 4 30 10 -1",
             "   2: 0100007F:C351 0100007F:4E21 01 00000000:00000000 00:00000000 00000000   998        0 1003 1 0 20 4 30 10 -1",
+            // A closed connection's leftover (TIME_WAIT, uid 0) with the same ports as an app's live one from 127.0.0.2.
+            "   3: 0100007F:C352 0100007F:4E21 06 00000000:00000000 03:00001000 00000000     0        0 0 3 0000000000000000",
+            "   4: 0200007F:C352 0100007F:4E21 01 00000000:00000000 00:00000000 00000000 700000004        0 1004 1 0 20 4 30 10 -1",
         ];
-        LoopbackScraper.Find(table, 0xC350, 0x4E21).Should().Be(700000003, "an app's user");
-        LoopbackScraper.Find(table, 0xC351, 0x4E21).Should().Be(998, "prometheus's own user");
-        LoopbackScraper.Find(table, 0xC352, 0x4E21).Should().BeNull("no such connection: the request needs a token");
+        var loopback = LoopbackScraper.Hex(IPAddress.Loopback);
+        loopback.Should().Be("0100007F");
+        LoopbackScraper.Find(table, loopback, 0xC350, loopback, 0x4E21).Should().Be((700000003, 1002L), "an app's user");
+        LoopbackScraper.Find(table, loopback, 0xC351, loopback, 0x4E21).Should().Be((998, 1003L), "prometheus's own user");
+        LoopbackScraper.Find(table, loopback, 0xC352, loopback, 0x4E21).Should().BeNull("only a TIME_WAIT row matches 127.0.0.1: no live connection");
+        LoopbackScraper.Find(table, LoopbackScraper.Hex(IPAddress.Parse("127.0.0.2")), 0xC352, loopback, 0x4E21).Should().Be((700000004, 1004L));
+        LoopbackScraper.Find([.. table, table[3]], loopback, 0xC351, loopback, 0x4E21).Should().BeNull("two rows for one connection: refuse");
+        LoopbackScraper.Hex(IPAddress.IPv6Loopback).Should().Be("00000000000000000000000001000000");
     }
 
     private static string Binary(string name)

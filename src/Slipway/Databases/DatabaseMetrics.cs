@@ -17,6 +17,7 @@ internal sealed partial class DatabaseMetrics
 
     private readonly DatabaseStore _databases;
     private readonly DatabaseProvisioner _provisioner;
+    private readonly PostgresCluster _cluster;
     private readonly RedisServers _redis;
     private readonly Config.Keyring _keyring;
     private readonly TimeProvider _clock;
@@ -25,11 +26,12 @@ internal sealed partial class DatabaseMetrics
     private DateTimeOffset _sampledAt = DateTimeOffset.MinValue;
     private int _sampling;
 
-    public DatabaseMetrics(DatabaseStore databases, DatabaseProvisioner provisioner, RedisServers redis, Config.Keyring keyring,
+    public DatabaseMetrics(DatabaseStore databases, DatabaseProvisioner provisioner, PostgresCluster cluster, RedisServers redis, Config.Keyring keyring,
         TimeProvider clock, ILogger<DatabaseMetrics> logger, IMeterFactory meters)
     {
         _databases = databases;
         _provisioner = provisioner;
+        _cluster = cluster;
         _redis = redis;
         _keyring = keyring;
         _clock = clock;
@@ -93,7 +95,9 @@ internal sealed partial class DatabaseMetrics
         {
             try
             {
-                _samples = await SampleAsync(CancellationToken.None);
+                // A server that stops answering must not freeze the gauges: the whole sample gets 10 s.
+                using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+                _samples = await SampleAsync(limit.Token);
                 _sampledAt = _clock.GetUtcNow();
             }
             catch (Exception e)
@@ -118,19 +122,25 @@ internal sealed partial class DatabaseMetrics
             Dictionary<string, (long Size, long Connections)> readings = [];
             try
             {
-                var target = await _provisioner.TargetAsync(server.Key, token);
+                // The managed cluster is read only while it runs: a scrape never starts it (its supervisor does).
+                var target = server.Key == DatabaseRecord.Managed ? _cluster.RunningTarget : await _provisioner.TargetAsync(server.Key, token);
+                if (target is null)
+                {
+                    samples.AddRange(server.Select(db => new Sample(db, null, null)));
+                    continue;
+                }
                 await using var admin = await target.OpenAsync(null, token);
                 await using var command = new NpgsqlCommand("""
                     select d.datname, pg_database_size(d.datname), (select count(*) from pg_stat_activity a where a.datname = d.datname)
                     from pg_database d where not d.datistemplate
-                    """, admin);
+                    """, admin) { CommandTimeout = 10 };
                 await using var reader = await command.ExecuteReaderAsync(token);
                 while (await reader.ReadAsync(token))
                 {
                     readings[reader.GetString(0)] = (reader.GetInt64(1), reader.GetInt64(2));
                 }
             }
-            catch (Exception e) when (e is NpgsqlException or UserException or TimeoutException or IOException)
+            catch (Exception e) when (e is NpgsqlException or UserException or TimeoutException or IOException or OperationCanceledException)
             {
                 LogServerUnavailable(_logger, server.Key, e.Message);
             }

@@ -59,6 +59,9 @@ internal sealed partial class PostgresCluster(
         }
     }
 
+    /// <summary>The cluster as an administration target when it runs now; null when it does not (never starts it).</summary>
+    public PostgresTarget? RunningTarget => _target is { } ready && Pid is not null ? ready : null;
+
     /// <summary>The cluster, created and started if needed, as an administration target.</summary>
     public async Task<PostgresTarget> EnsureRunningAsync(CancellationToken token)
     {

@@ -10,9 +10,10 @@ namespace Slipway.Edge;
 /// slipway_http_server_request_duration_seconds), with each series' label set built once, when the series is
 /// first seen: a request costs two dictionary lookups and no allocation, and nothing when no exporter listens.
 ///
-/// Labels stay bounded: routes are the patterns of the app's routes or a service's path prefix, never raw paths,
-/// and past <see cref="MaxSeries"/> series a new one is not recorded but counted in
-/// slipway_metrics_series_dropped_total.</summary>
+/// Labels stay bounded: routes are the patterns of the app's routes or a service's path prefix, never raw paths;
+/// a series without a request for an hour is forgotten at the next roll-up (<see cref="EvictIdle"/>: a redeploy
+/// that renamed a route leaves no series behind for good); and past <see cref="MaxSeries"/> series a new one is not
+/// recorded but counted in slipway_metrics_series_dropped_total.</summary>
 internal sealed class AccessMetrics
 {
     /// <summary>Upper bounds of the latency buckets, in milliseconds; the last bucket is everything slower.</summary>
@@ -22,11 +23,13 @@ internal sealed class AccessMetrics
     private static readonly string[] StatusClasses = ["1xx", "1xx", "2xx", "3xx", "4xx", "5xx"];
 
     private readonly ConcurrentDictionary<SeriesKey, Series> _series = new();
+    private int _count;
+    private long _generations;
     private readonly Counter<long> _requests;
     private readonly Histogram<double> _duration;
     private long _dropped;
 
-    public AccessMetrics(IMeterFactory? meters = null, int maxSeries = 2000)
+    public AccessMetrics(IMeterFactory? meters = null, int maxSeries = DefaultMaxSeries)
     {
         MaxSeries = maxSeries;
         #pragma warning disable CA2000 // the host\'s meter factory owns its meters and disposes them when the host stops
@@ -41,6 +44,8 @@ internal sealed class AccessMetrics
             "Request series (app, environment, service, route) not recorded because the edge already keeps the most it keeps");
     }
 
+    public const int DefaultMaxSeries = 1000;
+
     /// <summary>The most series kept; a request of a new series past it is counted as dropped.</summary>
     public int MaxSeries { get; }
 
@@ -52,12 +57,12 @@ internal sealed class AccessMetrics
         var key = new SeriesKey(app?.App ?? "-", service, route);
         if (!_series.TryGetValue(key, out var series))
         {
-            if (_series.Count >= MaxSeries)
+            series = Add(key, app);
+            if (series is null)
             {
                 Interlocked.Increment(ref _dropped);
                 return;
             }
-            series = _series.GetOrAdd(key, k => new Series(LabelsOf(app), k));
         }
         var ms = elapsed.TotalMilliseconds;
         var statusClass = Math.Clamp(status / 100, 0, 5);
@@ -70,6 +75,41 @@ internal sealed class AccessMetrics
         {
             _duration.Record(ms / 1000, series.Tags);
         }
+    }
+
+    /// <summary>A new series, unless <see cref="MaxSeries"/> are kept (counted without a lock: a dictionary's Count
+    /// takes every one of its locks, which the edge must not do per request once the cap is reached).</summary>
+    private Series? Add(SeriesKey key, AppRoute? app)
+    {
+        if (Interlocked.Increment(ref _count) > MaxSeries)
+        {
+            Interlocked.Decrement(ref _count);
+            return null;
+        }
+        var made = new Series(LabelsOf(app), key, Interlocked.Increment(ref _generations));
+        var series = _series.GetOrAdd(key, made);
+        if (!ReferenceEquals(series, made))
+        {
+            Interlocked.Decrement(ref _count); // another request added it first
+        }
+        return series;
+    }
+
+    /// <summary>Forgets series without a request for <paramref name="idle"/> (the roll-up calls it each minute,
+    /// after it stored their last counts).</summary>
+    public int EvictIdle(TimeSpan idle)
+    {
+        var before = Environment.TickCount64 - (long)idle.TotalMilliseconds;
+        var evicted = 0;
+        foreach (var (key, series) in _series)
+        {
+            if (Volatile.Read(ref series.LastRecorded) < before && _series.TryRemove(new KeyValuePair<SeriesKey, Series>(key, series)))
+            {
+                Interlocked.Decrement(ref _count);
+                evicted++;
+            }
+        }
+        return evicted;
     }
 
     /// <summary>The app and environment labels of a route: the names users give (shop, staging), not the store key.</summary>
@@ -87,23 +127,32 @@ internal sealed class AccessMetrics
             .OrderBy(s => s.App, StringComparer.Ordinal).ThenBy(s => s.Service, StringComparer.Ordinal).ThenBy(s => s.Route, StringComparer.Ordinal)
             .ToList();
 
-    /// <summary>Every series with its app environment, for the per-minute history.</summary>
-    public IReadOnlyList<(AppRef App, SeriesSnapshot Series)> SnapshotAll() =>
-        _series.Select(kv => (kv.Value.Labels, kv.Value.Snapshot(kv.Key))).ToList();
+    /// <summary>Every series with its app environment and generation (a series forgotten and seen again is a new
+    /// generation, counting from zero), for the per-minute history.</summary>
+    public IReadOnlyList<(AppRef App, SeriesSnapshot Series, long Generation)> SnapshotAll() =>
+        _series.Select(kv => (kv.Value.Labels, kv.Value.Snapshot(kv.Key), kv.Value.Generation)).ToList();
 
     /// <summary>Forgets an app's series (it was destroyed).</summary>
     public void Remove(string app)
     {
         foreach (var key in _series.Keys.Where(k => k.App == app))
         {
-            _series.TryRemove(key, out _);
+            if (_series.TryRemove(key, out _))
+            {
+                Interlocked.Decrement(ref _count);
+            }
         }
     }
 
     private readonly record struct SeriesKey(string App, string Service, string Route);
 
-    private sealed class Series(AppRef labels, SeriesKey key)
+    private sealed class Series(AppRef labels, SeriesKey key, long generation)
     {
+        /// <summary>Environment.TickCount64 of the last request (<see cref="EvictIdle"/>).</summary>
+        public long LastRecorded = Environment.TickCount64;
+
+        public long Generation { get; } = generation;
+
         private readonly long[] _statusClasses = new long[6];
         private readonly long[] _buckets = new long[BucketBoundsMs.Length + 1];
         private long _totalMicros;
@@ -126,6 +175,7 @@ internal sealed class AccessMetrics
 
         public void Record(int statusClass, double ms)
         {
+            Volatile.Write(ref LastRecorded, Environment.TickCount64);
             Interlocked.Increment(ref _statusClasses[statusClass]);
             var bucket = 0;
             while (bucket < BucketBoundsMs.Length && ms > BucketBoundsMs[bucket])

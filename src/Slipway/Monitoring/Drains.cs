@@ -110,8 +110,10 @@ internal sealed class Drains(DrainStore drains, Store store, DrainsOptions optio
                 {
                     Reconcile();
                 }
-                catch (Exception e) when (e is SqliteException or IOException)
+                catch (Exception e) when (e is not OperationCanceledException)
                 {
+                    // Whatever failed, the drains keep the routes they had and try again at the next tick; a fault
+                    // here must not stop the platform (the host stops on a background service's exception).
                     DrainLog.ReconcileFailed(logger, e);
                 }
             }

@@ -2,6 +2,7 @@ using System.Globalization;
 using Dapper;
 using Microsoft.Data.Sqlite;
 using Slipway.Edge;
+using Microsoft.Extensions.Logging;
 using Slipway.State;
 
 namespace Slipway.Monitoring;
@@ -15,7 +16,7 @@ namespace Slipway.Monitoring;
 /// It lives in its own SQLite file, DATA/metrics.db, not the platform's state: it is large, rebuildable and not worth
 /// backing up with the state, and its once-a-minute writes never wait on the state's lock. Kept 30 days and at most
 /// 200 MB: past either, the oldest minutes go.</summary>
-internal sealed class MetricsHistory
+internal sealed partial class MetricsHistory
 {
     public static readonly TimeSpan Kept = TimeSpan.FromDays(30);
     public const long DefaultMaxBytes = 200L << 20;
@@ -25,15 +26,48 @@ internal sealed class MetricsHistory
     private readonly TimeProvider _clock;
     private readonly long _maxBytes;
     private readonly Lock _gate = new();
-    private Dictionary<(string App, string Service, string Route), SeriesSnapshot> _previous = [];
+    private Dictionary<(string App, string Service, string Route), (SeriesSnapshot Series, long Generation)> _previous = [];
 
-    public MetricsHistory(string path, AccessMetrics metrics, TimeProvider clock, long maxBytes = DefaultMaxBytes)
+    /// <summary>Series without a request for this long are forgotten by the edge after their last minute is stored.</summary>
+    public static readonly TimeSpan IdleSeries = TimeSpan.FromHours(1);
+
+    public MetricsHistory(string path, AccessMetrics metrics, TimeProvider clock, long maxBytes = DefaultMaxBytes, ILogger<MetricsHistory>? logger = null)
     {
-        _db = new SqliteConnectionFactory(path);
         _metrics = metrics;
         _clock = clock;
         _maxBytes = maxBytes;
-        using var c = _db.Open();
+        try
+        {
+            _db = Create(path);
+        }
+        catch (SqliteException e)
+        {
+            // The history is rebuildable: a damaged file is moved aside (kept for a look) and a new one started,
+            // rather than the platform refusing to start.
+            var aside = $"{path}.damaged-{clock.GetUtcNow():yyyyMMddHHmmss}";
+            SqliteConnection.ClearAllPools(); // an idle pooled connection would still hold the damaged file
+            foreach (var suffix in new[] { "", "-wal", "-shm" })
+            {
+                if (File.Exists(path + suffix))
+                {
+                    File.Move(path + suffix, aside + suffix, overwrite: true);
+                }
+            }
+            if (logger is not null)
+            {
+                LogDamaged(logger, path, aside, e);
+            }
+            _db = Create(path);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Metrics history {Path} could not be opened; moved to {Aside}, starting a new one")]
+    private static partial void LogDamaged(ILogger logger, string path, string aside, Exception exception);
+
+    private static SqliteConnectionFactory Create(string path)
+    {
+        var db = new SqliteConnectionFactory(path);
+        using var c = db.Open();
         c.Execute("""
             pragma auto_vacuum = incremental;
             create table if not exists request_minutes (
@@ -50,52 +84,61 @@ internal sealed class MetricsHistory
             ) without rowid;
             create index if not exists request_minutes_minute on request_minutes(minute);
             """);
+        c.ExecuteScalar<long>("select count(*) from request_minutes where minute < 0");
+        return db;
     }
 
-    /// <summary>Stores what the edge counted since the last call, under the minute that just ended; prunes what is
-    /// past 30 days or the size cap. Runs once a minute (<see cref="MetricsRollup"/>).</summary>
-    public int RollUp()
+    /// <summary>Stores what the edge counted since the last call under the minute that just ended (or, with
+    /// <paramref name="current"/>, the minute now running: the platform is stopping), forgets series idle for an
+    /// hour, and prunes what is past 30 days or the size cap. Runs once a minute (<see cref="MetricsRollup"/>).</summary>
+    public int RollUp(bool current = false)
     {
         lock (_gate)
         {
-            var minute = _clock.GetUtcNow().ToUnixTimeSeconds() / 60 - 1;
+            var minute = _clock.GetUtcNow().ToUnixTimeSeconds() / 60 - (current ? 0 : 1);
             var now = _metrics.SnapshotAll();
-            var rows = new List<object>();
-            foreach (var (app, series) in now)
+            var rows = new List<MinuteRow>();
+            foreach (var (app, series, generation) in now)
             {
-                _previous.TryGetValue((series.App, series.Service, series.Route), out var before);
+                // A series the edge forgot and saw again (or an app destroyed and made anew) counts from zero.
+                var before = _previous.TryGetValue((series.App, series.Service, series.Route), out var seen) && seen.Generation == generation
+                    ? seen.Series : null;
                 var requests = series.Requests - (before?.Requests ?? 0);
                 if (requests <= 0)
                 {
                     continue;
                 }
                 long Delta(string statusClass) => series.Statuses[statusClass] - (before?.Statuses[statusClass] ?? 0);
-                var buckets = series.Buckets.Select((count, i) => count - (before?.Buckets[i] ?? 0));
-                rows.Add(new
+                rows.Add(new MinuteRow(minute, series.Service, series.Route, requests, Delta("1xx"), Delta("2xx"), Delta("3xx"), Delta("4xx"),
+                    Delta("5xx"), series.MeanMs * series.Requests - (before is null ? 0 : before.MeanMs * before.Requests),
+                    string.Join(',', series.Buckets.Select((count, i) => count - (before?.Buckets[i] ?? 0))))
                 {
-                    minute, app = app.App, env = app.Env, service = series.Service, route = series.Route, requests,
-                    s1xx = Delta("1xx"), s2xx = Delta("2xx"), s3xx = Delta("3xx"), s4xx = Delta("4xx"), s5xx = Delta("5xx"),
-                    total_ms = series.MeanMs * series.Requests - (before is null ? 0 : before.MeanMs * before.Requests),
-                    buckets = string.Join(',', buckets),
+                    App = app.App,
+                    Env = app.Env,
                 });
             }
             using var c = _db.Open();
             using (var tx = c.BeginTransaction())
             {
-                // A second roll-up in one minute (a restart) adds to the minute's row.
-                c.Execute("""
-                    insert into request_minutes (minute, app, env, service, route, requests, s1xx, s2xx, s3xx, s4xx, s5xx, total_ms, buckets)
-                    values (@minute, @app, @env, @service, @route, @requests, @s1xx, @s2xx, @s3xx, @s4xx, @s5xx, @total_ms, @buckets)
-                    on conflict (app, env, minute, service, route) do update set requests = requests + excluded.requests,
-                        s1xx = s1xx + excluded.s1xx, s2xx = s2xx + excluded.s2xx, s3xx = s3xx + excluded.s3xx,
-                        s4xx = s4xx + excluded.s4xx, s5xx = s5xx + excluded.s5xx, total_ms = total_ms + excluded.total_ms,
-                        buckets = excluded.buckets
-                    """, rows, tx);
+                foreach (var row in rows)
+                {
+                    // A second roll-up of one minute (the one at a stop, then the first after the start) adds to its row,
+                    // the buckets one by one, so the row's buckets always add up to its requests.
+                    var stored = c.QuerySingleOrDefault<MinuteRow>("""
+                        select minute, service, route, requests, s1xx, s2xx, s3xx, s4xx, s5xx, total_ms as TotalMs, buckets
+                        from request_minutes where app = @App and env = @Env and minute = @Minute and service = @Service and route = @Route
+                        """, row, tx);
+                    c.Execute("""
+                        insert or replace into request_minutes (minute, app, env, service, route, requests, s1xx, s2xx, s3xx, s4xx, s5xx, total_ms, buckets)
+                        values (@Minute, @App, @Env, @Service, @Route, @Requests, @S1xx, @S2xx, @S3xx, @S4xx, @S5xx, @TotalMs, @Buckets)
+                        """, stored is null ? row : row.Plus(stored), tx);
+                }
                 c.Execute("delete from request_minutes where minute < @oldest", new { oldest = minute - (long)Kept.TotalMinutes }, tx);
                 tx.Commit();
             }
             // Only now: when the write fails, the next roll-up stores this minute's counts with its own.
-            _previous = now.ToDictionary(s => (s.Series.App, s.Series.Service, s.Series.Route), s => s.Series);
+            _previous = now.ToDictionary(s => (s.Series.App, s.Series.Service, s.Series.Route), s => (s.Series, s.Generation));
+            _metrics.EvictIdle(IdleSeries);
             Shrink(c);
             return rows.Count;
         }
@@ -166,7 +209,19 @@ internal sealed class MetricsHistory
     }
 
     private sealed record MinuteRow(long Minute, string Service, string Route, long Requests, long S1xx, long S2xx, long S3xx, long S4xx,
-        long S5xx, double TotalMs, string Buckets);
+        long S5xx, double TotalMs, string Buckets)
+    {
+        public string App { get; init; } = "";
+        public string Env { get; init; } = "";
+
+        public MinuteRow Plus(MinuteRow other) => this with
+        {
+            Requests = Requests + other.Requests, S1xx = S1xx + other.S1xx, S2xx = S2xx + other.S2xx, S3xx = S3xx + other.S3xx,
+            S4xx = S4xx + other.S4xx, S5xx = S5xx + other.S5xx, TotalMs = TotalMs + other.TotalMs,
+            Buckets = string.Join(',', Buckets.Split(',').Zip(other.Buckets.Split(','),
+                (a, b) => long.Parse(a, CultureInfo.InvariantCulture) + long.Parse(b, CultureInfo.InvariantCulture))),
+        };
+    }
 }
 
 /// <summary>What `slipway metrics --since` shows: per service and route over the window, with per-step counts.</summary>

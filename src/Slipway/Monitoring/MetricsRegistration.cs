@@ -15,8 +15,17 @@ namespace Slipway.Monitoring;
 /// the instruments their own IMeterFactory made: the view drops any other "Slipway" instrument.</summary>
 internal static class MetricsRegistration
 {
-    /// <summary>Label sets kept per metric; the edge's own cap (AccessMetrics.MaxSeries) is below it.</summary>
-    public const int CardinalityLimit = 4000;
+    /// <summary>Label sets kept per metric (the SDK's default). The edge's request counter has a label set per
+    /// series and status class, and its histogram one per series, so theirs are sized from the edge's own cap and
+    /// the SDK never folds a series the edge still counts into its overflow series.</summary>
+    public const int CardinalityLimit = 2000;
+
+    private static int LimitOf(string instrument) => instrument switch
+    {
+        "slipway.http.server.requests" => Edge.AccessMetrics.DefaultMaxSeries * 5 + 1,
+        "slipway.http.server.request.duration" => Edge.AccessMetrics.DefaultMaxSeries + 1,
+        _ => CardinalityLimit,
+    };
 
     /// <summary>.NET's runtime gauges whose names end in ".count": Prometheus reserves _count for histograms and
     /// summaries (promtool check metrics refuses them), so they are exported under these names.</summary>
@@ -33,7 +42,7 @@ internal static class MetricsRegistration
         services.AddSingleton(sp => new PlatformMetrics(dataDir, sp.GetService<Edge.Tls.CertificateStore>(), sp.GetRequiredService<IMeterFactory>()));
         services.AddSingleton<Runtime.InstanceMetrics>();
         services.AddSingleton(sp => new MetricsHistory(Path.Combine(dataDir, "metrics.db"), sp.GetRequiredService<Edge.AccessMetrics>(),
-            sp.GetRequiredService<TimeProvider>()));
+            sp.GetRequiredService<TimeProvider>(), logger: sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<MetricsHistory>>()));
         services.AddHostedService<MetricsRollup>();
         if (!export)
         {
@@ -56,7 +65,7 @@ internal static class MetricsRegistration
                 : new MetricStreamConfiguration
                 {
                     Name = PrometheusNames.GetValueOrDefault(instrument.Name),
-                    CardinalityLimit = CardinalityLimit,
+                    CardinalityLimit = LimitOf(instrument.Name),
                 });
         });
         return services;

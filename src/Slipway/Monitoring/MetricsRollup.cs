@@ -24,10 +24,25 @@ internal sealed partial class MetricsRollup(MetricsHistory history, TimeProvider
             {
                 history.RollUp();
             }
-            catch (Exception e) when (e is Microsoft.Data.Sqlite.SqliteException or IOException)
+            catch (Exception e)
             {
+                // Whatever failed, the platform goes on; the next minute's roll-up carries this one's counts.
                 LogRollupFailed(logger, e);
             }
+        }
+    }
+
+    /// <summary>The running minute's counts are stored at a stop, not lost with the process.</summary>
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken);
+        try
+        {
+            history.RollUp(current: true);
+        }
+        catch (Exception e)
+        {
+            LogRollupFailed(logger, e);
         }
     }
 

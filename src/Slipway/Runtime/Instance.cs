@@ -45,13 +45,10 @@ internal sealed partial class Instance
         _clock = clock;
         _logger = logger;
         _changed = changed;
-        CreatedAt = clock.GetUtcNow();
     }
 
     public InstanceSpec Spec { get; }
 
-    /// <summary>When the supervisor took this replica on (of two replicas of one service, the later is the newer deployment's).</summary>
-    public DateTimeOffset CreatedAt { get; }
     public InstanceEndpoint Endpoint { get; }
     public InstanceState State => _state;
     public int Restarts { get; private set; }

@@ -5,9 +5,10 @@ namespace Slipway.Runtime;
 
 /// <summary>What each running replica uses, read when /metrics is scraped: CPU time, memory and its limit from the
 /// replica's cgroup (<see cref="Instance.Usage"/>), restarts and OOM kills, and whether it is healthy. Labels are
-/// app, env, service and replica, not the instance id: a deploy replaces ids, and a label that changes with every
-/// deploy would grow the series without bound. While a deploy overlaps old and new replicas, the newer one
-/// (taken on later) is the one reported.</summary>
+/// app, env, service, replica and deployment, so the old and the new replica of a deploy (and the warm ones kept for
+/// a rollback) are separate series whose counters never jump between processes. Observable series that are no longer
+/// reported are dropped by the SDK at the next collection, so the label set stays bounded by the replicas running
+/// now, not by the deploys made.</summary>
 internal sealed class InstanceMetrics
 {
     private readonly Supervisor _supervisor;
@@ -47,14 +48,12 @@ internal sealed class InstanceMetrics
         }
     }
 
-    /// <summary>One reading per (app environment, service, replica): the instance of the latest deployment.</summary>
+    /// <summary>One reading per running replica.</summary>
     private List<Reading> Current()
     {
         var refs = new Dictionary<string, AppRef>(StringComparer.Ordinal);
         return _supervisor.All()
             .Where(i => i.State is not (InstanceState.Stopped or InstanceState.Exited))
-            .GroupBy(i => (i.Spec.App, i.Spec.Service.Name, i.Spec.Replica))
-            .Select(g => g.MaxBy(i => i.CreatedAt)!)
             .Select(i =>
             {
                 if (!refs.TryGetValue(i.Spec.App, out var app))
@@ -65,6 +64,7 @@ internal sealed class InstanceMetrics
                 [
                     PlatformMeter.Tag("app", app.App), PlatformMeter.Tag("env", app.Env),
                     PlatformMeter.Tag("service", i.Spec.Service.Name), PlatformMeter.Tag("replica", i.Spec.Replica),
+                    PlatformMeter.Tag("deployment", i.Spec.DeploymentId),
                 ]);
             })
             .ToList();

@@ -83,7 +83,8 @@ public sealed class DrainCommandTests
     public async Task A_drain_whose_receiver_answers_503_for_a_while_is_failing_then_up_and_loses_no_line()
     {
         await using var receiver = await HttpDrainReceiver.StartAsync();
-        receiver.Answer = request => request <= 3 ? 503 : 200;
+        var recovered = false;
+        receiver.Answer = request => Volatile.Read(ref recovered) ? 200 : 503; // failing until the test has seen it failing
         await using var platform = await TestPlatform.StartAsync();
         var store = platform.Services.GetRequiredService<Store>();
         store.EnsureApp(AppRef.Of("shop"));
@@ -98,6 +99,7 @@ public sealed class DrainCommandTests
         var failing = await StateAsync(platform, "failing");
         failing.GetProperty("lastError").GetString().Should().Be("the receiver answered 503 Service Unavailable");
         (await platform.CliAsync("drains", "ls", "--app", "shop")).Err.Should().Contain("warning: drain local is failing since");
+        Volatile.Write(ref recovered, true);
         var up = await StateAsync(platform, "up");
         await receiver.WaitForAsync(3_000, TimeSpan.FromSeconds(20));
         receiver.Messages.Should().Equal(Enumerable.Range(0, 3_000).Select(DrainHarness.Line), "the batch the receiver refused was sent again, then the rest, in order");

@@ -106,26 +106,19 @@ public sealed class DrainDeliveryTests
         receiver.Hang = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         await using var harness = await DrainHarness.StartAsync(new DrainsOptions { BufferLines = 1_000, BatchWait = TimeSpan.FromMilliseconds(10) });
         var shop = harness.App("shop");
-        var quiet = harness.App("quiet");
         harness.Add("stuck", shop, url: receiver.Url);
         harness.Burst(shop.Key, 1);
         await Eventually(() => receiver.Requests == 1);
 
-        // The same appends to an app without a drain first, as the baseline of this machine's disk.
-        var baseline = Stopwatch.StartNew();
-        harness.Burst(quiet.Key, 20_000, from: 1);
-        baseline.Stop();
+        // The receiver never answers, so an append that waited for it would wait for the whole test.
         var slowest = TimeSpan.Zero;
-        var drained = Stopwatch.StartNew();
         for (var i = 1; i <= 20_000; i++)
         {
             var one = Stopwatch.StartNew();
             harness.Logs.Append(LogKeys.App(shop.Key), new LogEntry(DateTimeOffset.UtcNow, "out", DrainHarness.Line(i), Service: "web"));
             slowest = one.Elapsed > slowest ? one.Elapsed : slowest;
         }
-        drained.Stop();
 
-        drained.Elapsed.Should().BeLessThan((baseline.Elapsed * 3) + TimeSpan.FromSeconds(1), $"the baseline took {baseline.Elapsed}");
         slowest.Should().BeLessThan(TimeSpan.FromSeconds(2), "no append waits for the hung receiver (it never answers)");
         var view = harness.View("stuck");
         view.Buffered.Should().Be(1_000);

@@ -80,4 +80,47 @@ public sealed class MetricsHistoryTests
         history.RollUp();
         history.Query(AppRef.Of("shop"), clock.GetUtcNow() - MetricsHistory.Kept).Series.Sum(s => s.Requests).Should().Be(1);
     }
+
+    [Fact]
+    public void A_minute_stored_twice_adds_up_bucket_by_bucket_and_a_series_seen_anew_counts_from_zero()
+    {
+        var clock = new ManualClock(DateTimeOffset.Parse("2026-12-04T10:00:30Z", System.Globalization.CultureInfo.InvariantCulture));
+        var metrics = new AccessMetrics();
+        var history = new MetricsHistory(Path.Combine(TempDirs.Create("history"), "metrics.db"), metrics, clock);
+        for (var i = 0; i < 50; i++)
+        {
+            metrics.Record(Shop, "web", "/", 200, TimeSpan.FromMilliseconds(3));
+        }
+        history.RollUp(current: true); // a stop at 10:00:30
+        for (var i = 0; i < 50; i++)
+        {
+            metrics.Record(Shop, "web", "/", 200, TimeSpan.FromMilliseconds(3));
+        }
+        clock.Advance(TimeSpan.FromSeconds(31));
+        history.RollUp(); // 10:01:01 stores 10:00 again
+        var merged = history.Query(AppRef.Of("shop"), clock.GetUtcNow() - TimeSpan.FromMinutes(10)).Series.Single();
+        merged.Requests.Should().Be(100);
+        merged.P99Ms.Should().BeLessThan(5, "the minute's buckets add up to its requests (the review found p99 at 60 s when they did not)");
+
+        // Destroyed and made anew: the edge's new series starts at zero, below what the history saw last.
+        metrics.Remove("shop");
+        for (var i = 0; i < 7; i++)
+        {
+            metrics.Record(Shop, "web", "/", 200, TimeSpan.FromMilliseconds(3));
+        }
+        clock.Advance(TimeSpan.FromMinutes(1));
+        history.RollUp();
+        history.Query(AppRef.Of("shop"), clock.GetUtcNow() - TimeSpan.FromMinutes(10)).Series.Single().Requests.Should().Be(107);
+    }
+
+    [Fact]
+    public void A_damaged_history_file_is_moved_aside_and_a_new_one_started()
+    {
+        var dir = TempDirs.Create("history");
+        var file = Path.Combine(dir, "metrics.db");
+        File.WriteAllText(file, "this is not a database, it is a file a disk error left behind" + new string('x', 8192));
+        var history = new MetricsHistory(file, new AccessMetrics(), new ManualClock());
+        history.RollUp().Should().Be(0);
+        Directory.GetFiles(dir, "metrics.db.damaged-*").Should().ContainSingle();
+    }
 }

@@ -39,13 +39,13 @@ public sealed class PrometheusScrapeTests
         text.Should().Contain("slipway_http_server_requests_total{app=\"shop\",env=\"production\",route=\"/\",service=\"web\",status_class=\"4xx\"} 1");
         text.Should().Contain("slipway_http_server_request_duration_seconds_bucket{app=\"shop\",env=\"production\",route=\"/\",service=\"web\",le=\"+Inf\"} 6");
         text.Should().Contain("slipway_deploys_total{app=\"shop\",env=\"production\",kind=\"deploy\",result=\"live\"} 1");
-        text.Should().MatchRegex("slipway_instance_healthy\\{app=\"shop\",env=\"production\",replica=\"1\",service=\"web\"\\} 1");
+        text.Should().MatchRegex("slipway_instance_healthy\\{app=\"shop\",deployment=\"d-[a-z0-9]+\",env=\"production\",replica=\"1\",service=\"web\"\\} 1");
         text.Should().Contain("slipway_disk_free_bytes{");
         if (platform.Services.GetRequiredService<Slipway.Sandbox.HostSupport>().CanLimit)
         {
             // Per-replica usage comes from its cgroup, where the machine has them.
-            text.Should().MatchRegex("slipway_instance_memory_usage_bytes\\{app=\"shop\",env=\"production\",replica=\"1\",service=\"web\"\\} [1-9]");
-            text.Should().MatchRegex("slipway_instance_cpu_time_seconds_total\\{app=\"shop\",env=\"production\",replica=\"1\",service=\"web\"\\} ");
+            text.Should().MatchRegex("slipway_instance_memory_usage_bytes\\{app=\"shop\",deployment=\"d-[a-z0-9]+\",env=\"production\",replica=\"1\",service=\"web\"\\} [1-9]");
+            text.Should().MatchRegex("slipway_instance_cpu_time_seconds_total\\{app=\"shop\",deployment=\"d-[a-z0-9]+\",env=\"production\",replica=\"1\",service=\"web\"\\} ");
         }
         text.Should().Contain("dotnet_gc_heap_total_allocated_bytes_total");
         text.Should().NotContain("NO_SUCH_VARIABLE", "routes are patterns, never raw paths");

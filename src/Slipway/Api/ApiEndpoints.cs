@@ -61,8 +61,6 @@ internal static class ApiEndpoints
         v1.MapGet("/deployments/{id}", (string id, Store store) =>
             AppViews.Deployment(store.FindDeployment(id) ?? throw new UserException($"No deployment '{id}'.", 404)))
             .RequireAccess(Access.Permission.Read, "deployments.show", DeploymentApp);
-        v1.MapGet("/deployments/{id}/log", (string id, bool? follow, Store store, LogStore logs, HttpContext context) =>
-            StreamDeploymentLogAsync(id, follow ?? false, store, logs, context)).RequireAccess(Access.Permission.Read, "deployments.log", DeploymentApp);
 
         v1.MapPost("/apps/{app}/rollback", (string app, RollbackBody? body, DeployEngine engine, HttpContext context) =>
             Results.Accepted(null, AppViews.Deployment(engine.Rollback(AppScope.Of(context, app), body?.To)))).RequireAccess(Access.Permission.Deploy, "rollback");
@@ -95,18 +93,7 @@ internal static class ApiEndpoints
             AppScope.Require(context, store, app);
             return metrics.Snapshot(app);
         }).RequireAccess(Access.Permission.Read, "metrics");
-        v1.MapGet("/apps/{app}/logs", (string app, string? since, string? service, int? tail, bool? follow, bool? access, Store store, LogStore logs, TimeProvider clock, HttpContext context) =>
-        {
-            AppScope.Require(context, store, app);
-            DateTimeOffset? from = since is null ? null : ParseSince(since, clock);
-            if (service is not null)
-            {
-                RequireService(store, app, service);
-            }
-            bool Filter(LogEntry e) => service is null || e.Service == service;
-            var key = access == true ? LogKeys.Access(app) : LogKeys.App(app);
-            return StreamAsync(context, logs, key, from, Filter, tail ?? 200, follow ?? false, _ => false);
-        }).RequireAccess(Access.Permission.Read, "logs");
+        api.MapLogsApi();
         api.MapCertificateApi();
         api.MapCaApi();
         api.MapDestroyApi();
@@ -121,7 +108,6 @@ internal static class ApiEndpoints
         });
     }
 
-    /// <summary>The app environment a deployment id belongs to (null for an unknown id: the endpoint says 404).</summary>
     /// <summary>--host naming a hostname the app does not have yet takes it, which is admin work (manage domains), not a
     /// deployer's; repeating the app's own hostnames (a CI script's every deploy) needs nothing more (access review).</summary>
     public static void DemandNewHosts(HttpContext context, AppHosts hosts, AppRef scope, IEnumerable<string>? requested)
@@ -133,137 +119,10 @@ internal static class ApiEndpoints
         }
     }
 
-    private static AppRef? DeploymentApp(HttpContext context)
+    /// <summary>The app environment a deployment id belongs to (null for an unknown id: the endpoint says 404).</summary>
+    internal static AppRef? DeploymentApp(HttpContext context)
     {
         var store = context.RequestServices.GetRequiredService<Store>();
         return context.Request.RouteValues["id"] is string id && store.FindDeployment(id) is { } d ? store.RefOf(d.App) : null;
-    }
-
-    /// <summary>A --service filter names a service the app runs or ran in its recent deployments: a typo would
-    /// otherwise show nothing, as if the service were quiet.</summary>
-    private static void RequireService(Store store, string app, string service)
-    {
-        var known = store.ListDeployments(app, 20).Where(d => d.SpecJson is not null)
-            .SelectMany(d => JsonSerializer.Deserialize<Manifests.AppSpec>(d.SpecJson!, Release.Json)?.Services.Select(s => s.Name) ?? [])
-            .Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
-        if (known.Contains(service, StringComparer.Ordinal))
-        {
-            return;
-        }
-        var owner = store.RefOf(app);
-        if (known.Count == 0)
-        {
-            throw new UserException($"No service '{service}': {owner} has not been deployed yet, so it has no services.", 404);
-        }
-        var meant = AppErrors.Closest(service, known);
-        throw new UserException($"No service '{service}' in {owner}.{(meant is null ? "" : $" Did you mean --service {meant}?")} " +
-            $"Its services: {string.Join(", ", known)}.", 404);
-    }
-
-    private static DateTimeOffset ParseSince(string since, TimeProvider clock)
-    {
-        if (Durations.TryParse(since, out var ago))
-        {
-            return clock.GetUtcNow() - ago;
-        }
-        if (DateTimeOffset.TryParse(since, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at))
-        {
-            return at;
-        }
-        throw new UserException($"--since '{since}' is neither a duration like 10m or 2h nor a time like 2026-11-21T10:00:00Z.");
-    }
-
-    private static async Task StreamDeploymentLogAsync(string id, bool follow, Store store, LogStore logs, HttpContext context)
-    {
-        var deployment = store.FindDeployment(id) ?? throw new UserException($"No deployment '{id}'.", 404);
-        // Following ends at the final status entry, not at the row's status: a deployment is marked live a moment
-        // before its last lines (a rollback's config write-back) and the status entry are written.
-        await StreamAsync(context, logs, LogKeys.Deployment(deployment.App, id), null, _ => true, int.MaxValue, follow,
-            e => e.Kind == "status" && DeploymentStatuses.TerminalSpellings.Contains(e.Message),
-            () => (store.FindDeployment(id)?.Status ?? DeploymentStatus.Failed).IsTerminal());
-    }
-
-    /// <summary>Writes a log stream as NDJSON: what is stored, then (following) every new entry until
-    /// <paramref name="isLast"/> says the stream is over or the client goes away.</summary>
-    private static async Task StreamAsync(HttpContext context, LogStore logs, string key, DateTimeOffset? since, Func<LogEntry, bool> filter,
-        int tail, bool follow, Func<LogEntry, bool> isLast, Func<bool>? finished = null)
-    {
-        context.Response.ContentType = "application/x-ndjson";
-        // A follower ends when its client goes away or the platform shuts down (never holding shutdown up).
-        var stopping = context.RequestServices.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping;
-        using var either = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, stopping);
-        var token = either.Token;
-        using var following = CancellationTokenSource.CreateLinkedTokenSource(token);
-        try
-        {
-            await WriteStreamAsync(context, logs, key, since, filter, tail, follow, isLast, finished, following.Token, token);
-        }
-        finally
-        {
-            // Cancelling (not just disposing) unregisters the follower from the log store.
-            await following.CancelAsync();
-        }
-    }
-
-    private static async Task WriteStreamAsync(HttpContext context, LogStore logs, string key, DateTimeOffset? since, Func<LogEntry, bool> filter,
-        int tail, bool follow, Func<LogEntry, bool> isLast, Func<bool>? finished, CancellationToken following, CancellationToken token)
-    {
-        var live = follow ? logs.Subscribe(key, following) : null;
-        var seen = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var entry in logs.Read(key, since, filter, tail))
-        {
-            var line = JsonSerializer.Serialize(entry, LogJson.Default.LogEntry);
-            seen.Add(line);
-            await context.Response.WriteAsync(line + "\n", token);
-            if (follow && isLast(entry))
-            {
-                return;
-            }
-        }
-        await context.Response.Body.FlushAsync(token);
-        if (live is null)
-        {
-            return;
-        }
-        try
-        {
-            while (!token.IsCancellationRequested)
-            {
-                using var tick = CancellationTokenSource.CreateLinkedTokenSource(token);
-                tick.CancelAfter(TimeSpan.FromSeconds(1));
-                LogEntry entry;
-                try
-                {
-                    entry = await live.ReadAsync(tick.Token);
-                }
-                catch (OperationCanceledException) when (!token.IsCancellationRequested)
-                {
-                    // Quiet for a second: check the stream is not over without a final entry we missed.
-                    if (finished?.Invoke() == true)
-                    {
-                        return;
-                    }
-                    continue;
-                }
-                if (!filter(entry))
-                {
-                    continue;
-                }
-                var line = JsonSerializer.Serialize(entry, LogJson.Default.LogEntry);
-                if (seen.Remove(line))
-                {
-                    continue; // already sent from the stored part
-                }
-                await context.Response.WriteAsync(line + "\n", token);
-                await context.Response.Body.FlushAsync(token);
-                if (isLast(entry))
-                {
-                    return;
-                }
-            }
-        }
-        catch (OperationCanceledException) when (token.IsCancellationRequested)
-        {
-        }
     }
 }

@@ -180,6 +180,10 @@ internal sealed class ApiClient : IDisposable
         {
             if (line.Length > 0 && JsonSerializer.Deserialize(line, LogJson.Default.LogEntry) is { } entry)
             {
+                if (entry.Kind == LogEntry.ErrorKind)
+                {
+                    throw new UserException(entry.Message);
+                }
                 yield return entry;
             }
         }

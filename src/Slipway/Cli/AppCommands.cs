@@ -84,22 +84,44 @@ internal static class AppCommands
     private static Command Logs(CliContext cli)
     {
         var app = AppOption.Required();
-        var follow = new Option<bool>("--follow", "-f") { Description = "Keep printing new lines as they come" };
-        var since = new Option<string>("--since") { Description = "Only lines newer than this: a duration (10m, 2h) or a time (2026-11-21T10:00:00Z)" };
+        var follow = new Option<bool>("--follow", "-f") { Description = "Keep printing new lines as they come (--grep, --level and --service apply to them too)" };
+        var since = new Option<string>("--since") { Description = "Only lines at or after this: a duration ago (10m, 2h) or a time (2026-11-21T10:00:00Z)" };
+        var until = new Option<string>("--until") { Description = "Only lines at or before this: a duration ago (10m, 2h) or a time (2026-11-21T10:00:00Z)" };
+        var grep = new Option<string>("--grep")
+        {
+            Description = "Only lines whose message matches this .NET regular expression, case-sensitive unless -i. The message is the " +
+                "line as the app printed it (a JSON line's JSON text). Searched on the server; a plain word in it makes a search of a full log fast",
+        };
+        var ignoreCase = new Option<bool>("--ignore-case", "-i") { Description = "--grep ignores case" };
+        var level = new Option<string>("--level")
+        {
+            Description = $"Only lines of this level or worse ({LogLevels.Choices}; --level warn shows warn, error and fatal). " +
+                "A JSON line's own level counts (\"level\", \"severity\", \"@l\"... as pino, winston, bunyan, Serilog or structlog write it); " +
+                "a plain line is info on stdout and error on stderr, as Heroku- and Railway-style platforms classify output; " +
+                "a crash or a failing health check is an error or a warning; with --access, a 5xx is an error and a 4xx a warning",
+        };
         var service = new Option<string>("--service") { Description = "Only this service's lines" };
-        var tail = new Option<int>("--tail", "-n") { Description = "How many stored lines to show first", DefaultValueFactory = _ => 200 };
+        var tail = new Option<int>("--tail", "-n") { Description = "How many stored lines to show first (the last ones that match)", DefaultValueFactory = _ => 200 };
         var deployment = new Option<string>("--deployment", "-d") { Description = "Show this deployment's build, release and deploy log instead" };
         var access = new Option<bool>("--access")
         {
             Description = "Show the edge's access log instead: per request its time, service, then method, path (no query string), " +
                 "status, ms, ip, route, proto and id as key=value (with --json, one JSON log entry per line)",
         };
-        var command = new Command("logs", "The app's logs: every instance's stdout and stderr, kept across deploys") { app, follow, since, service, tail, deployment, access, CliContext.JsonOutput };
+        var command = new Command("logs", "The app's logs: every instance's stdout and stderr, kept across deploys, searched and followed")
+        {
+            app, follow, since, until, grep, ignoreCase, level, service, tail, deployment, access, CliContext.JsonOutput,
+        };
         command.SetAction((parse, token) => cli.RunAsync(async () =>
         {
             using var api = cli.Api(parse);
             if (parse.GetValue(deployment) is { } id)
             {
+                if (parse.GetValue(grep) is not null || parse.GetValue(level) is not null || parse.GetValue(until) is not null)
+                {
+                    throw new UserException("--grep, --level and --until search an app's logs; --deployment shows a deployment's whole log. " +
+                        $"Drop them, or pipe it through grep: slipway logs --deployment {id} | grep PATTERN");
+                }
                 await foreach (var entry in api.StreamAsync($"v1/deployments/{id}/log?follow={(parse.GetValue(follow) ? "true" : "false")}", token))
                 {
                     if (entry.Kind != "status")
@@ -112,23 +134,20 @@ internal static class AppCommands
                 return 0;
             }
             var query = $"v1/apps/{parse.GetValue(app)}/logs?tail={parse.GetValue(tail)}&follow={(parse.GetValue(follow) ? "true" : "false")}" +
-                (parse.GetValue(access) ? "&access=true" : "");
-            if (parse.GetValue(since) is { } s)
+                (parse.GetValue(access) ? "&access=true" : "") + (parse.GetValue(ignoreCase) ? "&ignoreCase=true" : "");
+            foreach (var (name, value) in new[] { ("since", since), ("until", until), ("service", service), ("grep", grep), ("level", level) })
             {
-                query += "&since=" + Uri.EscapeDataString(s);
-            }
-            if (parse.GetValue(service) is { } svc)
-            {
-                query += "&service=" + Uri.EscapeDataString(svc);
+                if (parse.GetValue(value) is { } text)
+                {
+                    query += $"&{name}={Uri.EscapeDataString(text)}";
+                }
             }
             var json = parse.GetValue(CliContext.JsonOutput);
             try
             {
                 await foreach (var entry in api.StreamAsync(query, token))
                 {
-                    await cli.Out.WriteLineAsync(json ? JsonSerializer.Serialize(entry, LogJson.Default.LogEntry)
-                        : entry.Kind == "access" ? $"{entry.At.UtcDateTime:yyyy-MM-ddTHH:mm:ss.fffZ} {entry.Service ?? "-"} {entry.Message}"
-                        : $"{entry.At.UtcDateTime:yyyy-MM-ddTHH:mm:ss.fffZ} {entry.Service ?? "-"}/{Short(entry.Instance)} {(entry.Kind == "err" ? "! " : entry.Kind == "platform" ? "* " : "")}{entry.Message}");
+                    await cli.Out.WriteLineAsync(json ? JsonSerializer.Serialize(entry, LogJson.Default.LogEntry) : Line(entry));
                 }
             }
             catch (OperationCanceledException) when (token.IsCancellationRequested)
@@ -137,6 +156,21 @@ internal static class AppCommands
             return 0;
         }));
         return command;
+    }
+
+    /// <summary>A line of `slipway logs`: time, service/instance, "! " for stderr and "* " for the platform's own lines,
+    /// the level when it is not the stream's usual one ("[error] " on a JSON line on stdout), then the line as printed.</summary>
+    internal static string Line(LogEntry entry)
+    {
+        var at = entry.At.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", System.Globalization.CultureInfo.InvariantCulture);
+        if (entry.Kind == "access")
+        {
+            return $"{at} {entry.Service ?? "-"} {entry.Message}";
+        }
+        var stream = entry.Kind == "err" ? "! " : entry.Kind == "platform" ? "* " : "";
+        var usual = entry.Kind == "err" ? LogSeverity.Error : LogSeverity.Info;
+        var level = entry.Level is { } l && l != usual ? $"[{JsonSpellings.Of(l)}] " : "";
+        return $"{at} {entry.Service ?? "-"}/{Short(entry.Instance)} {stream}{level}{entry.Message}";
     }
 
     private static string Short(string? instance) => instance is null ? "-" : instance.Length > 6 ? instance[^6..] : instance;

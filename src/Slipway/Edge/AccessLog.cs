@@ -117,7 +117,9 @@ internal sealed class AccessLog : IAsyncDisposable
             {
                 batches[item.App] = batch = [];
             }
-            batch.Add(new LogEntry(item.At, "access", item.Entry.ToLogfmt(), Service: item.Service));
+            // A 5xx is an error and a 4xx a warning, so `slipway logs --access --level error` lists the failed requests.
+            var level = item.Entry.Status >= 500 ? LogSeverity.Error : item.Entry.Status >= 400 ? LogSeverity.Warn : (LogSeverity?)null;
+            batch.Add(new LogEntry(item.At, "access", item.Entry.ToLogfmt(), Service: item.Service, Level: level));
         }
         foreach (var (app, batch) in batches ?? [])
         {

@@ -141,7 +141,7 @@ internal sealed partial class CronRunner(
                     break;
                 }
                 var backoff = job.RetryBackoff * Math.Pow(2, attempts - 1);
-                Platform(run, $"attempt {attempts} {result.Status}: {result.Error}; retrying in {Durations.Format(backoff)}");
+                Platform(run, $"attempt {attempts} {result.Status}: {result.Error}; retrying in {Durations.Format(backoff)}", LogSeverity.Warn);
                 await Task.Delay(backoff, clock, token);
             }
         }
@@ -236,8 +236,7 @@ internal sealed partial class CronRunner(
                     tail.Dequeue();
                 }
             }
-            logs.Append(LogKeys.App(run.App), new LogEntry(line.At, line.Stream == OutputStream.Stdout ? "out" : "err", line.Text,
-                release.DeploymentId, "cron:" + job.Name, run.Id));
+            logs.Append(LogKeys.App(run.App), LogEntry.Output(line, release.DeploymentId, "cron:" + job.Name, run.Id));
         }
         var process = launcher.Start(new LaunchSpec(job.Command!, release.ServiceDir(service), env)
         {
@@ -273,8 +272,8 @@ internal sealed partial class CronRunner(
         }
     }
 
-    private void Platform(CronRunRecord run, string message) =>
-        logs.Append(LogKeys.App(run.App), new LogEntry(clock.GetUtcNow(), "platform", message, run.DeploymentId, "cron:" + run.Job, run.Id));
+    private void Platform(CronRunRecord run, string message, LogSeverity? level = null) =>
+        logs.Append(LogKeys.App(run.App), new LogEntry(clock.GetUtcNow(), "platform", message, run.DeploymentId, "cron:" + run.Job, run.Id, level));
 
     /// <summary>Platform shutdown: runs in progress are stopped (their processes too) and recorded interrupted.</summary>
     public async Task StopAllAsync()

@@ -6,9 +6,10 @@ namespace Slipway.Monitoring;
 
 /// <summary>The body an HTTPS drain POSTs: NDJSON (application/x-ndjson), one object per line, in the order the log
 /// store kept them:
-/// <code>{"time":"2026-12-03T06:00:00.123Z","app":"shop","env":"production","service":"web","instance":"i-6y6xq82q","deployment":"d-qzgq7s9k","stream":"out","message":"listening on 3000"}</code>
+/// <code>{"time":"2026-12-03T06:00:00.123Z","app":"shop","env":"production","service":"web","instance":"i-6y6xq82q","deployment":"d-qzgq7s9k","stream":"out","level":"info","message":"listening on 3000"}</code>
 /// Members without a value (a platform line has no instance) are left out. "stream" is out, err, platform (the
-/// platform's own notes about the app, such as a restart) or access (the edge's access log, logfmt).</summary>
+/// platform's own notes about the app, such as a restart) or access (the edge's access log, logfmt); "level" is the
+/// line's (trace ... fatal: a JSON line's own, else err error and the rest info).</summary>
 internal static class DrainJson
 {
     // Relaxed: the receiver is no HTML page, so text stays readable (é, <, '); control characters are still escaped,
@@ -30,6 +31,7 @@ internal static class DrainJson
             WriteIfAny(writer, "instance", entry.Instance);
             WriteIfAny(writer, "deployment", entry.Deployment);
             writer.WriteString("stream", entry.Kind);
+            writer.WriteString("level", JsonSpellings.Of(entry.EffectiveLevel));
             writer.WriteString("message", entry.Message);
             writer.WriteEndObject();
             writer.Flush();

@@ -8,7 +8,7 @@ namespace Slipway.Monitoring;
 /// <summary>One line as an RFC 5424 syslog message in an octet-counted frame (RFC 6587 §3.4.1 over TCP, RFC 5425 §4.3
 /// over TLS, the same framing):
 /// <code>MSG-LEN SP &lt;PRI&gt;1 TIMESTAMP HOSTNAME APP-NAME PROCID MSGID - BOM MSG</code>
-/// PRI is facility user (1) with the line's severity (<see cref="LogSeverity"/>); TIMESTAMP the line's, UTC with
+/// PRI is facility user (1) with the line's severity (<see cref="SyslogSeverity"/>); TIMESTAMP the line's, UTC with
 /// milliseconds; HOSTNAME the platform's host name; APP-NAME the app environment's key ("shop", "shop-staging"); PROCID
 /// the instance; MSGID the stream (out, err, platform, access); no structured data; MSG UTF-8 after a BOM, as
 /// RFC 5424 §6.4 asks for a message known to be UTF-8. Octet counting lets a message hold any byte, newlines included.</summary>
@@ -21,7 +21,7 @@ internal static class SyslogFrame
     public static void Write(IBufferWriter<byte> output, string hostname, AppRef app, LogEntry entry)
     {
         var header = string.Create(CultureInfo.InvariantCulture,
-            $"<{(Facility * 8) + LogSeverity.Of(entry)}>1 {UtcTime.Format(entry.At)} {Field(hostname, 255)} {Field(app.Key, 48)} {Field(entry.Instance, 128)} {Field(entry.Kind, 32)} - ");
+            $"<{(Facility * 8) + SyslogSeverity.Of(entry)}>1 {UtcTime.Format(entry.At)} {Field(hostname, 255)} {Field(app.Key, 48)} {Field(entry.Instance, 128)} {Field(entry.Kind, 32)} - ");
         var length = header.Length + Bom.Length + Encoding.UTF8.GetByteCount(entry.Message);
         Encoding.ASCII.GetBytes(length.ToString(CultureInfo.InvariantCulture) + " " + header, output);
         output.Write(Bom);

@@ -131,7 +131,7 @@ internal sealed partial class Instance
             }
             catch (Exception e) when (e is System.ComponentModel.Win32Exception or IOException)
             {
-                Platform($"could not start: {e.Message}");
+                Platform($"could not start: {e.Message}", LogSeverity.Error);
                 _firstStart.TrySetResult(new StartOutcome(false, $"could not start: {e.Message}", e is EnvironmentTooLargeException));
                 SetState(InstanceState.Crashed);
                 return;
@@ -150,7 +150,7 @@ internal sealed partial class Instance
                 detail = $"was killed by the kernel for running out of memory (limit {limit}{peak}; raise services.{Spec.Service.Name}.resources.memory if it needs more)";
                 _event(this, "instance.oom", $"{Spec.Service.Name} replica {Spec.Replica} {detail}");
             }
-            Platform($"process {detail}");
+            Platform($"process {detail}", exitCode == 0 ? LogSeverity.Warn : LogSeverity.Error);
             _firstStart.TrySetResult(new StartOutcome(false, detail));
 
             var decision = restarts.AfterExit(exitCode);
@@ -158,7 +158,7 @@ internal sealed partial class Instance
             {
                 if (decision.GaveUp is { } why)
                 {
-                    Platform(why);
+                    Platform(why, LogSeverity.Error);
                 }
                 SetState(exitCode == 0 && decision.GaveUp is null ? InstanceState.Exited : InstanceState.Crashed);
                 return;
@@ -215,13 +215,13 @@ internal sealed partial class Instance
                 {
                     Endpoint.Healthy = false;
                     SetState(InstanceState.Unhealthy);
-                    Platform($"taken out of rotation: {foreign}");
+                    Platform($"taken out of rotation: {foreign}", LogSeverity.Warn);
                     explained = foreign;
                 }
                 else if (detail != explained)
                 {
                     explained = detail;
-                    Platform($"health check refused: {detail}");
+                    Platform($"health check refused: {detail}", LogSeverity.Warn);
                 }
             }
             if (result == ProbeResult.Healthy)
@@ -246,7 +246,7 @@ internal sealed partial class Instance
                 {
                     Endpoint.Healthy = false;
                     SetState(InstanceState.Unhealthy);
-                    Platform($"health check failing ({detail}); taken out of rotation until it passes");
+                    Platform($"health check failing ({detail}); taken out of rotation until it passes", LogSeverity.Warn);
                 }
             }
             else if (result == ProbeResult.Unhealthy)
@@ -264,7 +264,7 @@ internal sealed partial class Instance
                 if (why is not null && why != explained)
                 {
                     explained = why;
-                    Platform($"health check cannot connect: {why}");
+                    Platform($"health check cannot connect: {why}", LogSeverity.Warn);
                 }
             }
             // Once in rotation, probing slows down: a crash is seen at once from the process exit and a refused
@@ -327,8 +327,7 @@ internal sealed partial class Instance
     private void OnLine(OutputLine line)
     {
         Remember(line.Text);
-        _logs.Append(LogKeys.App(Spec.App), new LogEntry(line.At, line.Stream == OutputStream.Stdout ? "out" : "err",
-            line.Text, Spec.DeploymentId, Spec.Service.Name, Spec.Id));
+        _logs.Append(LogKeys.App(Spec.App), LogEntry.Output(line, Spec.DeploymentId, Spec.Service.Name, Spec.Id));
     }
 
     /// <summary>What the replica's process tree uses now (null where it is not accounted: no cgroups).</summary>
@@ -364,10 +363,12 @@ internal sealed partial class Instance
     private (int Pid, DateTimeOffset At, long Nanos)? _cpuSample;
     private double? _cpuPercent;
 
-    private void Platform(string message)
+    /// <summary>What the platform says about this instance, in its log; a crash is an error, a failing probe a warning
+    /// (so `slipway logs --level warn` shows them beside the app's own).</summary>
+    private void Platform(string message, LogSeverity? level = null)
     {
         Remember("[slipway] " + message);
-        _logs.Append(LogKeys.App(Spec.App), new LogEntry(_clock.GetUtcNow(), "platform", message, Spec.DeploymentId, Spec.Service.Name, Spec.Id));
+        _logs.Append(LogKeys.App(Spec.App), new LogEntry(_clock.GetUtcNow(), "platform", message, Spec.DeploymentId, Spec.Service.Name, Spec.Id, level));
     }
 
     private void Remember(string line)

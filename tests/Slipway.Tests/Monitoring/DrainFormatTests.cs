@@ -33,12 +33,15 @@ public sealed class DrainFormatTests
     }
 
     [Fact]
-    public void Severity_comes_from_the_stream_for_now()
+    public void Severity_comes_from_the_lines_level_else_the_stream()
     {
-        LogSeverity.Of(new LogEntry(At, "err", "boom")).Should().Be(3);
-        LogSeverity.Of(new LogEntry(At, "out", "ok")).Should().Be(6);
-        LogSeverity.Of(new LogEntry(At, "platform", "restarting")).Should().Be(6);
-        LogSeverity.Of(new LogEntry(At, "access", "method=GET")).Should().Be(6);
+        SyslogSeverity.Of(new LogEntry(At, "err", "boom")).Should().Be(3);
+        SyslogSeverity.Of(new LogEntry(At, "out", "ok")).Should().Be(6);
+        SyslogSeverity.Of(new LogEntry(At, "platform", "restarting")).Should().Be(6);
+        SyslogSeverity.Of(new LogEntry(At, "access", "method=GET")).Should().Be(6);
+        SyslogSeverity.Of(new LogEntry(At, "out", "{\"level\":50}", Level: LogSeverity.Error)).Should().Be(3, "a JSON line's own level wins");
+        SyslogSeverity.Of(new LogEntry(At, "err", "{\"level\":\"warn\"}", Level: LogSeverity.Warn)).Should().Be(4);
+        SyslogSeverity.Of(new LogEntry(At, "out", "x", Level: LogSeverity.Fatal)).Should().Be(2);
     }
 
     [Fact]
@@ -52,8 +55,8 @@ public sealed class DrainFormatTests
         ]);
 
         Encoding.UTF8.GetString(output.WrittenSpan).Should().Be(
-            """{"time":"2026-12-03T06:00:00.123Z","app":"shop","env":"production","service":"web","instance":"i-web0","deployment":"d-1","stream":"out","message":"café <b> \"quoted\"\nnext"}""" + "\n" +
-            """{"time":"2026-12-03T06:00:00.123Z","app":"shop","env":"qa","stream":"platform","message":"restarting web"}""" + "\n");
+            """{"time":"2026-12-03T06:00:00.123Z","app":"shop","env":"production","service":"web","instance":"i-web0","deployment":"d-1","stream":"out","level":"info","message":"café <b> \"quoted\"\nnext"}""" + "\n" +
+            """{"time":"2026-12-03T06:00:00.123Z","app":"shop","env":"qa","stream":"platform","level":"info","message":"restarting web"}""" + "\n");
     }
 
     [Fact]

@@ -83,18 +83,18 @@ public sealed class LogStoreTests : IDisposable
             store.Append("apps/shop", Entry(i, $"s{i}"));
         }
 
-        store.Read("apps/shop", since: T0.AddSeconds(3)).Select(e => e.Message).Should().Equal("s3", "s4");
+        store.Read("apps/shop", new LogQuery { Since = T0.AddSeconds(3) }).Select(e => e.Message).Should().Equal("s3", "s4");
     }
 
     [Fact]
-    public void A_filter_keeps_only_matching_entries()
+    public void A_query_keeps_only_matching_entries()
     {
         var store = new LogStore(_dir);
         store.Append("apps/shop", Entry(0, "a", kind: "out"));
         store.Append("apps/shop", Entry(1, "b", kind: "err"));
         store.Append("apps/shop", Entry(2, "c", kind: "out"));
 
-        store.Read("apps/shop", filter: e => e.Kind == "out").Select(e => e.Message).Should().Equal("a", "c");
+        store.Read("apps/shop", new LogQuery { Level = LogSeverity.Error }).Select(e => e.Message).Should().Equal("b");
     }
 
     [Fact]
@@ -107,7 +107,7 @@ public sealed class LogStoreTests : IDisposable
         }
 
         store.Read("apps/shop", tail: 3).Select(e => e.Message).Should().Equal("m7", "m8", "m9");
-        store.Read("apps/shop", filter: e => e.Kind == "out", tail: 2).Select(e => e.Message).Should().Equal("m6", "m8");
+        store.Read("apps/shop", new LogQuery { Level = LogSeverity.Error }, tail: 2).Select(e => e.Message).Should().Equal("m7", "m9");
         store.Read("apps/shop", tail: 0).Should().BeEmpty();
     }
 

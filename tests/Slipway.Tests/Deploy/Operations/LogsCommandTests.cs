@@ -42,6 +42,73 @@ public sealed class LogsCommandTests
         Directory.Exists(Path.Combine(platform.DataDir, "logs", "apps", "logged")).Should().BeTrue("logs live in the data directory, outside every build");
     }
 
+    [Fact]
+    public async Task Logs_are_searched_by_pattern_and_level_on_the_server_and_while_following()
+    {
+        await using var platform = await TestPlatform.StartAsync();
+        (await platform.DeployAsync(JsonLoggingApp(), "levels")).ExitCode.Should().Be(0);
+
+        var found = await platform.LogsContainingAsync("payment", "--app", "levels", "--grep", @"payment \d+ failed");
+        found.ExitCode.Should().Be(0, found.ToString());
+        found.Out.Trim().Split('\n').Should().ContainSingle().Which.Should()
+            .Contain("[error] {\"level\":50", "a JSON line at error on stdout shows its level, then the line as printed");
+
+        var errors = await platform.LogsContainingAsync("disk full", "--app", "levels", "--level", "error");
+        errors.Out.Should().Contain("payment 42 failed").And.Contain("! plain stderr: disk full", "a plain stderr line is an error")
+            .And.NotContain("\"started\"", "the pino info line is below error").And.NotContain("warming up");
+        var warnings = await platform.CliAsync("logs", "--app", "levels", "--level", "WARN", "--grep", "WARMING", "-i", "--json");
+        warnings.Out.Trim().Split('\n').Should().ContainSingle().Which.Should().Contain("\"l\":\"warn\"").And.Contain("warming up");
+        var info = await platform.CliAsync("logs", "--app", "levels", "--grep", "started", "--json");
+        info.Out.Should().Contain("\"l\":\"info\"", "every line the API gives has its level");
+        (await platform.CliAsync("logs", "--app", "levels", "--until", "1h")).Out.Trim().Should().BeEmpty("nothing is older than an hour");
+
+        var invalid = await platform.CliAsync("logs", "--app", "levels", "--grep", "payment (");
+        invalid.ExitCode.Should().Be(1);
+        invalid.Err.Should().Contain("--grep 'payment (' is not a valid regular expression");
+        var level = await platform.CliAsync("logs", "--app", "levels", "--level", "loud");
+        level.ExitCode.Should().Be(1);
+        level.Err.Should().Contain("use one of trace, debug, info, warn, error, fatal");
+
+        // Following: new lines are filtered by the pattern too.
+        using var cts = new CancellationTokenSource();
+        var output = new SyncWriter();
+        var follow = Slipway.Cli.CliApp.RunAsync(["logs", "--app", "levels", "-f", "--tail", "0", "--grep", "^wanted", "--data", platform.DataDir],
+            output, output, cts.Token);
+        var deadline = DateTime.UtcNow.AddSeconds(15);
+        while (!output.Text.Contains("wanted line", StringComparison.Ordinal) && DateTime.UtcNow < deadline)
+        {
+            using (await platform.GetAsync("levels", "/log?line=unwanted+line")) { }
+            using (await platform.GetAsync("levels", "/log?line=wanted+line")) { }
+            await Task.Delay(200);
+        }
+        await cts.CancelAsync();
+        await follow;
+        output.Text.Should().Contain("wanted line").And.NotContain("unwanted");
+    }
+
+    /// <summary>A dependency-free Node app that logs as pino does (JSON lines with numeric levels) and plainly on stderr
+    /// at start; GET /log?line=TEXT prints TEXT on stdout.</summary>
+    private static string JsonLoggingApp()
+    {
+        var dir = TempDirs.Create("jsonlogs");
+        File.WriteAllText(Path.Combine(dir, "server.js"), """
+            const http = require('http');
+            const log = (level, msg, extra) => console.log(JSON.stringify({ level, time: Date.now(), pid: process.pid, msg, ...extra }));
+            log(30, 'started');
+            log(40, 'cache warming up');
+            log(50, 'payment 42 failed', { orderId: 7, err: { message: 'card "declined"' } });
+            console.error('plain stderr: disk full');
+            http.createServer((req, res) => {
+              const url = new URL(req.url, 'http://x');
+              if (url.pathname === '/log') console.log(url.searchParams.get('line'));
+              res.end('ok');
+            }).listen(process.env.PORT, process.env.HOST);
+            process.on('SIGTERM', () => process.exit(0));
+            """);
+        File.WriteAllText(Path.Combine(dir, "slipway.json"), """{ "services": { "web": { "start": "node server.js" } } }""");
+        return dir;
+    }
+
     private sealed class SyncWriter : StringWriter
     {
         private readonly Lock _gate = new();

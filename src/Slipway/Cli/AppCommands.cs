@@ -160,7 +160,7 @@ internal static class AppCommands
 
     /// <summary>A line of `slipway logs`: time, service/instance, "! " for stderr and "* " for the platform's own lines,
     /// the level when it is not the stream's usual one ("[error] " on a JSON line on stdout), then the line as printed.</summary>
-    internal static string Line(LogEntry entry)
+    private static string Line(LogEntry entry)
     {
         var at = entry.At.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", System.Globalization.CultureInfo.InvariantCulture);
         if (entry.Kind == "access")

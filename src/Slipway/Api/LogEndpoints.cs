@@ -34,6 +34,10 @@ internal static class LogEndpoints
                 throw new UserException("--until and --follow do not go together: following shows new lines, and they are all after --until. " +
                     "Drop one of them.");
             }
+            if (tail is < 0 or > MaxTail)
+            {
+                throw new UserException($"--tail {tail} is out of range: use 0 to {MaxTail:N0} (with --since and --until to look further back).");
+            }
             var key = access == true ? LogKeys.Access(app) : LogKeys.App(app);
             return StreamAsync(context, logs, key, query, tail ?? 200, follow ?? false, withLevels: true, _ => false);
         }).RequireAccess(Access.Permission.Read, "logs");
@@ -124,7 +128,7 @@ internal static class LogEndpoints
         try
         {
             var live = follow ? logs.Subscribe(key, following.Token) : null;
-            var stored = Search(logs, key, query, tail, token);
+            var stored = await SearchAsync(logs, key, query, tail, token);
             await WriteStreamAsync(context, stored, live, query, follow, withLevels, isLast, finished, token);
         }
         finally
@@ -134,19 +138,36 @@ internal static class LogEndpoints
         }
     }
 
-    /// <summary>The stored lines, before anything is written: an error in the search is still a 400.</summary>
-    private static IReadOnlyList<LogEntry> Search(LogStore logs, string key, LogQuery query, int tail, CancellationToken token)
+    /// <summary>The most stored lines one request answers.</summary>
+    internal const int MaxTail = 100_000;
+
+    /// <summary>Searches running at once: each holds a core while it scans, and the edge shares this process's
+    /// threads, so one user's searches must not starve the apps' traffic (found by the review).</summary>
+    private static readonly SemaphoreSlim Searches = new(Math.Max(1, Environment.ProcessorCount / 2));
+
+    /// <summary>The stored lines, before anything is written: an error in the search is still a 400 (and a search
+    /// while others run, a 429).</summary>
+    private static async Task<IReadOnlyList<LogEntry>> SearchAsync(LogStore logs, string key, LogQuery query, int tail, CancellationToken token)
     {
+        if (!await Searches.WaitAsync(TimeSpan.FromSeconds(5), token))
+        {
+            throw new UserException("Other log searches are running on the platform now; try again in a few seconds, or narrow the search " +
+                "with --since and --until.", 429);
+        }
         using var budget = CancellationTokenSource.CreateLinkedTokenSource(token);
         budget.CancelAfter(SearchBudget);
         try
         {
-            return logs.Read(key, query, tail, budget.Token);
+            return await Task.Run(() => logs.Read(key, query, tail, budget.Token), budget.Token);
         }
         catch (OperationCanceledException) when (!token.IsCancellationRequested)
         {
             throw new UserException($"The search was stopped after {SearchBudget.TotalSeconds:0} s. Narrow it: --since and --until " +
                 "skip whole parts of the log, and a plain word in --grep lets it skip lines without matching them.");
+        }
+        finally
+        {
+            Searches.Release();
         }
     }
 
@@ -154,11 +175,15 @@ internal static class LogEndpoints
         LogQuery query, bool follow, bool withLevels, Func<LogEntry, bool> isLast, Func<bool>? finished, CancellationToken token)
     {
         string Line(LogEntry e) => JsonSerializer.Serialize(withLevels ? e with { Level = e.EffectiveLevel } : e, LogJson.Default.LogEntry);
+        // Only a follower needs what was sent (to skip a live line the stored part already had).
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var entry in stored)
         {
             var line = Line(entry);
-            seen.Add(line);
+            if (follow)
+            {
+                seen.Add(line);
+            }
             await context.Response.WriteAsync(line + "\n", token);
             if (follow && isLast(entry))
             {

@@ -26,5 +26,6 @@ internal sealed record LogEntry(
 
     /// <summary>A line an app process printed, with the level it declares (parsed here, as it is captured).</summary>
     public static LogEntry Output(OutputLine line, string? deployment, string? service, string? instance) =>
-        new(line.At, line.Stream == OutputStream.Stdout ? "out" : "err", line.Text, deployment, service, instance, LogLevels.OfLine(line.Text));
+        new(line.At, line.Stream == OutputStream.Stdout ? "out" : "err", line.Text, deployment, service, instance,
+            LogLevels.OfLine(line.Text) is { } level && level != LogLevels.OfStream(line.Stream) ? level : null);
 }

@@ -44,7 +44,16 @@ internal sealed class LogPattern
         Regex regex;
         try
         {
-            regex = new Regex(pattern, options, MatchTimeout);
+            try
+            {
+                // Linear time in the line's length whatever the pattern, where the pattern allows it (no
+                // backreferences, lookarounds or atomic groups); the match timeout bounds the rest.
+                regex = new Regex(pattern, options | RegexOptions.NonBacktracking, MatchTimeout);
+            }
+            catch (NotSupportedException)
+            {
+                regex = new Regex(pattern, options, MatchTimeout);
+            }
         }
         catch (ArgumentException e)
         {

@@ -36,6 +36,7 @@ internal static class LogScan
         DateTimeOffset? nextStarts = null;
         for (var n = files.Length - 1; n >= 0 && count < tail; n--)
         {
+            cancellationToken.ThrowIfCancellationRequested();
             var starts = FirstTime(files[n]);
             var before = nextStarts;
             nextStarts = starts ?? nextStarts;
@@ -76,14 +77,12 @@ internal static class LogScan
             var kept = new Queue<LogEntry>();
             var markers = query.LevelMarkers();
             var text = buffer.AsSpan(0, length);
-            var lines = 0;
             var at = 0;
             while (at < text.Length)
             {
-                if (++lines % 4096 == 0)
-                {
-                    cancellationToken.ThrowIfCancellationRequested();
-                }
+                // Every line: the search's time limit and a client that went away stop it within one line (the
+                // review found segments of long lines never reaching a check made every 4096 lines).
+                cancellationToken.ThrowIfCancellationRequested();
                 int lineStart;
                 if (query.Grep is { Required: not null } grep)
                 {

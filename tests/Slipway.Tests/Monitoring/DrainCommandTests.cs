@@ -21,8 +21,8 @@ public sealed class DrainCommandTests
     [Fact]
     public async Task Drains_are_added_listed_and_removed_with_their_secrets_sealed_and_masked_and_only_by_an_admin()
     {
-        var port = Ports.Free();
-        await using var platform = await TestPlatform.StartAsync(apiPort: port);
+        var (started, port) = await TestPlatform.StartWithApiPortAsync();
+        await using var platform = started;
         platform.Services.GetRequiredService<Store>().EnsureApp(AppRef.Of("shop"));
 
         var plain = await platform.CliAsync("drains", "add", "ext", "--app", "shop", "--url", "http://logs.example.com/in");

@@ -19,8 +19,8 @@ public sealed class PrometheusScrapeTests
     {
         var prometheus = Binary("prometheus");
         var promtool = Binary("promtool");
-        var apiPort = Ports.Free();
-        await using var platform = await TestPlatform.StartAsync(apiPort: apiPort);
+        var (started, apiPort) = await TestPlatform.StartWithApiPortAsync();
+        await using var platform = started;
         (await platform.DeployAsync(EnvApp.Create(), "shop")).ExitCode.Should().Be(0);
         for (var i = 0; i < 5; i++)
         {

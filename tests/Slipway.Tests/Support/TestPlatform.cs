@@ -61,6 +61,23 @@ internal sealed class TestPlatform : IAsyncDisposable
         return new TestPlatform(app, dataDir);
     }
 
+    /// <summary>A platform with the TCP API on a free port, trying another when the one picked was taken between the
+    /// pick and the bind (another test's listener or child process got it first).</summary>
+    public static async Task<(TestPlatform Platform, int ApiPort)> StartWithApiPortAsync()
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            var port = Ports.Free();
+            try
+            {
+                return (await StartAsync(apiPort: port), port);
+            }
+            catch (IOException e) when (attempt < 5 && e.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException)
+            {
+            }
+        }
+    }
+
     /// <summary>Runs a CLI command against this platform; returns exit code and everything it printed.</summary>
     public async Task<CliResult> CliAsync(params string[] args)
     {

@@ -1,0 +1,17 @@
+namespace Slipway.Monitoring.Alerts;
+
+/// <summary>What a source needs during one evaluation: the time, and each rule's settings in effect for an app
+/// environment (its manifest's "alerts", then what was set with the CLI for it, then platform-wide, then the rule's
+/// defaults).</summary>
+internal sealed class AlertContext(DateTimeOffset now, Func<string, string?, AlertRuleSettings> settings)
+{
+    public DateTimeOffset Now { get; } = now;
+
+    /// <summary>The settings of <paramref name="rule"/> for app environment row <paramref name="app"/> (null:
+    /// platform-wide). Every field is filled: Enabled, Severity and Channels always; Over, For, MinRequests and Count
+    /// where the rule has them.</summary>
+    public AlertRuleSettings Settings(string rule, string? app) => settings(rule, app);
+
+    /// <summary>Whether <paramref name="rule"/> is on for <paramref name="app"/>.</summary>
+    public bool IsOn(string rule, string? app) => Settings(rule, app).Enabled != false;
+}

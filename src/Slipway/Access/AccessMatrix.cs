@@ -5,7 +5,7 @@ namespace Slipway.Access;
 ///
 ///   viewer   reads status, deployments, logs, metrics, config names (values masked), db ls
 ///   deployer + deploys, rolls back, restarts, sets config, runs crons, takes backups
-///   admin    + reveals secrets, restores and branches databases, destroys, domains, log drains, tokens of its scope
+///   admin    + reveals secrets, restores and branches databases, destroys, domains, log drains, alerts, tokens of its scope
 ///   owner    + users and platform settings
 /// </summary>
 internal static class AccessMatrix
@@ -15,7 +15,7 @@ internal static class AccessMatrix
         Permission.Read => Role.Viewer,
         Permission.Deploy or Permission.SetConfig or Permission.RunJobs or Permission.Backup => Role.Deployer,
         Permission.RevealSecrets or Permission.RestoreDatabases or Permission.Destroy or Permission.ManageDomains
-            or Permission.ManageDrains or Permission.ManageTokens => Role.Admin,
+            or Permission.ManageDrains or Permission.ManageAlerts or Permission.ManageTokens => Role.Admin,
         Permission.ManageUsers or Permission.ManagePlatform => Role.Owner,
         _ => throw new ArgumentOutOfRangeException(nameof(permission), permission, "a permission without a role"),
     };

@@ -38,6 +38,10 @@ internal enum Permission
     /// <summary>Add and remove log drains of its scope: a drain sends the app's logs elsewhere.</summary>
     ManageDrains,
 
+    /// <summary>Alert rules, uptime checks and status pages of its scope; alert channels (platform-wide only: a
+    /// channel receives every app's alerts it is not filtered from, and holds credentials).</summary>
+    ManageAlerts,
+
     /// <summary>Create, list and revoke tokens of its scope (never one with a larger role than its own).</summary>
     ManageTokens,
 

@@ -3,9 +3,13 @@ namespace Slipway.Monitoring.Alerts;
 /// <summary>What a source needs during one evaluation: the time, and each rule's settings in effect for an app
 /// environment (its manifest's "alerts", then what was set with the CLI for it, then platform-wide, then the rule's
 /// defaults).</summary>
-internal sealed class AlertContext(DateTimeOffset now, Func<string, string?, AlertRuleSettings> settings)
+internal sealed class AlertContext(DateTimeOffset now, Func<string, string?, AlertRuleSettings> settings, IReadOnlyList<CustomAlertRule>? custom = null)
 {
     public DateTimeOffset Now { get; } = now;
+
+    /// <summary>The custom rules in effect now, of every app environment that runs (the live release's manifest and
+    /// the CLI's).</summary>
+    public IReadOnlyList<CustomAlertRule> CustomRules { get; } = custom ?? [];
 
     /// <summary>The settings of <paramref name="rule"/> for app environment row <paramref name="app"/> (null:
     /// platform-wide). Every field is filled: Enabled, Severity and Channels always; Over, For, MinRequests and Count

@@ -22,7 +22,13 @@ internal static class Durations
 
     /// <summary>Parses a sequence of number+unit parts ("1h30m"). Zero is accepted here; callers that need a
     /// positive duration check that themselves so they can say so in the error.</summary>
-    public static bool TryParse(string? text, out TimeSpan duration)
+    public static bool TryParse(string? text, out TimeSpan duration) => TryParse(text, out duration, days: false);
+
+    /// <summary>A window given on the command line (--since 7d): like <see cref="TryParse(string?, out TimeSpan)"/>,
+    /// and days ("7d", "1d12h") too, which slipway.json does not take.</summary>
+    public static bool TryParseWindow(string? text, out TimeSpan duration) => TryParse(text, out duration, days: true);
+
+    private static bool TryParse(string? text, out TimeSpan duration, bool days)
     {
         duration = TimeSpan.Zero;
         // No trimming or inner spaces: the schema's pattern does not allow them either, and the editor
@@ -54,7 +60,7 @@ internal static class Durations
             var unitLength = 0;
             while (unitLength < span.Length && char.IsAsciiLetterLower(span[unitLength]))
                 unitLength++;
-            var unitTicks = TicksPerUnit(span[..unitLength]);
+            var unitTicks = days && span[..unitLength] is "d" ? TimeSpan.TicksPerDay : TicksPerUnit(span[..unitLength]);
             if (unitTicks == 0)
                 return false;
             span = span[unitLength..];

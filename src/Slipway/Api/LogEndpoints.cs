@@ -81,7 +81,7 @@ internal static class LogEndpoints
     /// <summary>A duration ago ("10m", "2h") or a time ("2026-11-21T10:00:00Z"; without an offset, UTC).</summary>
     private static DateTimeOffset Time(string option, string text, TimeProvider clock)
     {
-        if (Durations.TryParse(text, out var ago))
+        if (Durations.TryParseWindow(text, out var ago))
         {
             return clock.GetUtcNow() - ago;
         }

@@ -26,7 +26,7 @@ internal static class MetricsEndpoints
         {
             AppScope.Require(context, store, app);
             var window = since ?? "1h";
-            if (!Durations.TryParse(window, out var span) || span <= TimeSpan.Zero || span > MetricsHistory.Kept)
+            if (!Durations.TryParseWindow(window, out var span) || span <= TimeSpan.Zero || span > MetricsHistory.Kept)
             {
                 throw new UserException($"--since '{window}' is not a duration up to 30d (the history kept): use one like 1h, 24h or 7d.");
             }

@@ -63,6 +63,9 @@ namespace Slipway.Api;
 [JsonSerializable(typeof(DrainView))]
 [JsonSerializable(typeof(List<DrainView>))]
 [JsonSerializable(typeof(DrainAddBody))]
+[JsonSerializable(typeof(Monitoring.Alerts.AlertsView))]
+[JsonSerializable(typeof(Monitoring.Alerts.AlertRuleBody))]
+[JsonSerializable(typeof(List<Monitoring.Alerts.AlertView>))]
 // Domains, certificates, the CA.
 [JsonSerializable(typeof(DomainDto))]
 [JsonSerializable(typeof(DomainListDto))]

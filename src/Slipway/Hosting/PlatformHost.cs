@@ -75,6 +75,7 @@ internal static class PlatformHost
         app.MapJobsApi();
         app.MapMetricsApi();
         app.MapDrainsApi();
+        app.MapAlertsApi();
         Api.DatabaseEndpoints.MapDatabaseApi(app);
         return app;
     }

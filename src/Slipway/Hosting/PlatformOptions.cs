@@ -85,6 +85,12 @@ internal sealed record PlatformOptions
     /// <summary>How often the certificate issuer looks for due issuance and renewals.</summary>
     public TimeSpan CertificateTick { get; init; } = TimeSpan.FromMinutes(1);
 
+    /// <summary>How often alert rules are evaluated, and how long a condition must be gone before its alert resolves
+    /// (Monitoring/Alerts/AlertsOptions; tests shorten both).</summary>
+    public TimeSpan AlertInterval { get; init; } = TimeSpan.FromSeconds(15);
+
+    public TimeSpan AlertResolveAfter { get; init; } = TimeSpan.FromMinutes(1);
+
     /// <summary>Whether the process hands back the executable's pages start-up touched (<see cref="ResidentCode"/>):
     /// `slipway server` does; tests, which run many platforms in one process, do not.</summary>
     public bool HandBackStartupPages { get; init; }

@@ -66,6 +66,11 @@ internal static class SubsystemOptions
         });
 
         services.AddHostOptions<Monitoring.DrainsOptions>(o => o.Hostname = options.PlatformHost);
+        services.AddHostOptions<Monitoring.Alerts.AlertsOptions>(o =>
+        {
+            o.Interval = options.AlertInterval;
+            o.ResolveAfter = options.AlertResolveAfter;
+        });
 
         services.AddHostOptions<Domains.DomainsOptions>(o =>
             {

@@ -21,6 +21,9 @@ internal sealed record AppSpec
     /// <summary>Scheduled jobs ("crons"), in declaration order; none by default.</summary>
     public IReadOnlyList<CronSpec> Crons { get; init; } = [];
 
+    /// <summary>Built-in alert rules adjusted for this app and its custom rules ("alerts"); none by default.</summary>
+    public IReadOnlyList<AlertRuleSpec> Alerts { get; init; } = [];
+
     /// <summary>The config variables the app declares it needs (checked before every deployment).</summary>
     public IReadOnlyList<VariableSpec> Variables { get; init; } = [];
 

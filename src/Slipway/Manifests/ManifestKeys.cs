@@ -9,7 +9,12 @@ internal static partial class ManifestKeys
 {
     public static readonly IReadOnlyList<string> RootKeys =
     [
-        "$schema", "name", "otherFiles", "services", "variables", "routes", "crons", "deploy", "databases", "volumes",
+        "$schema", "name", "otherFiles", "services", "variables", "routes", "crons", "deploy", "databases", "volumes", "alerts",
+    ];
+
+    public static readonly IReadOnlyList<string> AlertKeys =
+    [
+        "enabled", "metric", "over", "under", "for", "minRequests", "count", "severity", "channels", "service", "route",
     ];
 
     public const string OtherFilesKey = "otherFiles";

@@ -123,10 +123,11 @@ internal static class ManifestLoader
             var (name, declared, deploy, routes, crons, variables) = ManifestReader.Read(document.RootElement, diagnostics);
             var services = declared.Select(service => ServiceResolver.Resolve(sourceDir, service, diagnostics)).ToList();
             ServiceResolver.CheckRoutes(declared, services, diagnostics);
-            // Root keys were checked by the reader already: this second look only hands "databases" and "volumes" over.
+            // Root keys were checked by the reader already: this second look only hands "databases", "volumes" and "alerts" over.
             var root = ManifestObject.Open(document.RootElement, "", new ManifestDiagnostics(), ManifestKeys.RootKeys);
             IReadOnlyList<DatabaseSpec> databases = root is null ? [] : DatabasesReader.Read(root, diagnostics);
             IReadOnlyList<VolumeSpec> volumes = root is null ? [] : ResourcesReader.Volumes(root, diagnostics);
+            IReadOnlyList<AlertRuleSpec> alerts = root is null ? [] : AlertsReader.Read(root, diagnostics);
 
             if (diagnostics.Errors.Count > 0)
             {
@@ -136,7 +137,7 @@ internal static class ManifestLoader
 
             var spec = new AppSpec
             {
-                Name = name, Services = services, Deploy = deploy, Routes = routes, Crons = crons, Variables = variables, Databases = databases, Volumes = volumes, Origin = origin,
+                Name = name, Services = services, Deploy = deploy, Routes = routes, Crons = crons, Variables = variables, Databases = databases, Volumes = volumes, Alerts = alerts, Origin = origin,
             };
             return new ManifestResult.Ok(spec, [.. warnings, .. diagnostics.Warnings]);
         }

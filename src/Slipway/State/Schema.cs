@@ -326,5 +326,34 @@ internal static class Schema
             unique (app, name)
         );
         """,
+        // 11: alerts (Monitoring/Alerts/). Rule settings changed from the CLI per app environment (app '' : platform-wide),
+        // custom rules among them; and every alert raised, one open ("firing") row per rule, app and subject at most,
+        // kept as history once resolved.
+        """
+        create table alert_settings (
+            app text not null,
+            rule text not null,
+            custom integer not null default 0,
+            spec text not null,
+            updated_at text not null,
+            primary key (app, rule)
+        );
+        create table alerts (
+            id text primary key,
+            rule text not null,
+            subject text not null,
+            app text not null,
+            severity text not null,
+            title text not null,
+            detail text not null,
+            channels text not null default '[]',
+            state text not null,
+            started_at text not null,
+            last_seen_at text not null,
+            resolved_at text
+        );
+        create unique index alerts_open on alerts(rule, app, subject) where state = 'firing';
+        create index alerts_started on alerts(started_at);
+        """,
     ];
 }

@@ -95,4 +95,16 @@ public sealed class DurationsTests
     {
         Durations.Format(TimeSpan.FromTicks(TimeSpan.TicksPerMillisecond / 2)).Should().Be("0.5ms");
     }
+
+    [Fact]
+    public void Command_line_windows_take_days_and_manifest_durations_do_not()
+    {
+        Durations.TryParseWindow("7d", out var week).Should().BeTrue();
+        week.Should().Be(TimeSpan.FromDays(7));
+        Durations.TryParseWindow("1d12h", out var mixed).Should().BeTrue();
+        mixed.Should().Be(TimeSpan.FromHours(36));
+        Durations.TryParseWindow("24h", out var day).Should().BeTrue();
+        day.Should().Be(TimeSpan.FromDays(1));
+        Durations.TryParse("7d", out _).Should().BeFalse("slipway.json's durations stop at hours, as its schema says");
+    }
 }

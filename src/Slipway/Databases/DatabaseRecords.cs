@@ -55,4 +55,10 @@ internal sealed record BackupRecord(
     string Id, string DatabaseId, string App, string DbName, string Kind, string Status, string? Location, long? SizeBytes,
     string? Sha256, string? TablesJson, string StartedAt, string? FinishedAt, long? DurationMs, string? Error);
 
+/// <summary>How a database's backups stand (<see cref="DatabaseStore.BackupHealth"/>): its last finished backup
+/// (verified or failed) and when its last verified one was taken. Times as stored.</summary>
+internal sealed record BackupHealth(
+    string DatabaseId, string App, string Name, string CreatedAt, string? LastVerifiedAt,
+    string? LastId, string? LastStatus, string? LastStartedAt, string? LastError);
+
 internal sealed record DbServerRecord(string Name, string UrlEnc, string CreatedAt);

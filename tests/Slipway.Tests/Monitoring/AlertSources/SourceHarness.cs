@@ -39,16 +39,20 @@ internal sealed class SourceHarness : IDisposable
 
     public void Clear() => _overrides.Clear();
 
-    public IReadOnlyList<AlertSignal> Evaluate(IAlertSource source, params CustomAlertRule[] custom)
+    public IReadOnlyList<AlertSignal> Evaluate(IAlertSource source, params CustomAlertRule[] custom) =>
+        source.Evaluate(Context(Clock.GetUtcNow(), [source], _overrides, custom), CancellationToken.None).ToList();
+
+    /// <summary>What the engine hands the sources: each rule's defaults, on, under the given overrides.</summary>
+    public static AlertContext Context(DateTimeOffset now, IEnumerable<IAlertSource> sources,
+        IReadOnlyDictionary<(string Rule, string? App), AlertRuleSettings>? overrides = null, IReadOnlyList<CustomAlertRule>? custom = null)
     {
-        var definitions = source.Rules.ToDictionary(r => r.Name);
-        var context = new AlertContext(Clock.GetUtcNow(), (rule, app) =>
+        var definitions = sources.SelectMany(s => s.Rules).ToDictionary(r => r.Name);
+        return new AlertContext(now, (rule, app) =>
         {
             var definition = definitions[rule]; // a source asks only about its own rules (custom ones are given whole)
             var defaults = definition.Defaults with { Enabled = true };
-            return (_overrides.GetValueOrDefault((rule, app)) ?? new AlertRuleSettings()).Or(defaults);
+            return (overrides?.GetValueOrDefault((rule, app)) ?? new AlertRuleSettings()).Or(defaults);
         }, custom);
-        return source.Evaluate(context, CancellationToken.None).ToList();
     }
 
     /// <summary>An app environment with a live deployment (a row, a deployment made live): its id.</summary>

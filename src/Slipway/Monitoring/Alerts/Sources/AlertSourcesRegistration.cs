@@ -14,7 +14,7 @@ internal static class AlertSourcesRegistration
         services.AddSingleton<IAlertSource, BackupSource>();
         services.AddSingleton<IAlertSource, JobSource>();
         // The served certificates when the edge terminates TLS (a CertificateStore exists), else the recorded ones.
-        services.AddSingleton<IAlertSource, CertificateSource>();
+        services.AddSingleton<IAlertSource, DomainCertificateSource>();
         services.AddSingleton<IAlertSource, DiskSource>();
         return services;
     }

@@ -58,5 +58,5 @@ internal sealed class BackupSource(DatabaseStore databases, Store store) : IAler
         return signals;
     }
 
-    private static string At(string? stored) => stored is not null && UtcTime.TryParse(stored, out var at) ? AlertText.Time(at) : "never";
+    private static string At(string? stored) => !string.IsNullOrEmpty(stored) && UtcTime.TryParse(stored, out var at) ? AlertText.Time(at) : "never";
 }

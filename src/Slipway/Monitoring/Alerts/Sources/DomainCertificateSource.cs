@@ -8,7 +8,7 @@ namespace Slipway.Monitoring.Alerts.Sources;
 /// alert per domain (subject "domain:HOST") of its app environment; it resolves when a certificate is issued or
 /// copied in. Expiry is the served certificate's when the edge terminates TLS (a certificate copied in with `certs
 /// add` counts, and a failure of ours does not matter while it serves), else the one recorded as issued. One query.</summary>
-internal sealed class CertificateSource(DomainStore domains, State.Store store, CertificateStore? certificates = null) : IAlertSource
+internal sealed class DomainCertificateSource(DomainStore domains, State.Store store, CertificateStore? certificates = null) : IAlertSource
 {
     public const string Certificate = "certificate";
 
@@ -35,7 +35,7 @@ internal sealed class CertificateSource(DomainStore domains, State.Store store, 
             }
             var settings = context.Settings(Certificate, domain.App);
             var days = settings.Count ?? 14;
-            var served = certificates?.Find(domain.Host) is { Source: not global::Slipway.Edge.Tls.CertificateSource.Development } entry ? entry : null;
+            var served = certificates?.Find(domain.Host) is { Source: not CertificateSource.Development } entry ? entry : null;
             var manual = served is not null && served.Thumbprint != domain.AcmeThumbprint && served.NotAfter > context.Now;
             var notAfter = served?.NotAfter ?? domain.NotAfter;
             var failing = domain.LastError is not null && !manual;

@@ -18,9 +18,7 @@ internal sealed class AppLabels
 
     public AppRecord? Row(string key) => _rows.GetValueOrDefault(key);
 
-    /// <summary>The environment of row <paramref name="key"/> (production of an app named so, when it has no row).</summary>
+    /// <summary>The environment of row <paramref name="key"/> (production of an app named so, when it has no row). Its
+    /// ToString starts an alert's title: "shop", "shop (staging)".</summary>
     public AppRef Ref(string key) => _rows.TryGetValue(key, out var row) ? row.Ref : AppRef.Of(key);
-
-    /// <summary>The start of an alert's title: "shop", "shop (staging)".</summary>
-    public string Title(string key) => Ref(key).ToString();
 }

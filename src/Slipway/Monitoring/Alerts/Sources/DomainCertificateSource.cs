@@ -14,7 +14,7 @@ internal sealed class DomainCertificateSource(DomainStore domains, State.Store s
 
     public static readonly AlertRuleDefinition Definition = new(Certificate,
         "A domain's certificate cannot be issued or renewed, or expires within 14 days; warning",
-        new AlertRuleSettings(Count: 14, Severity: AlertSeverity.Warning), ThresholdUnit.Count);
+        new AlertRuleSettings(Count: 14, Severity: AlertSeverity.Warning), ThresholdUnit.None);
 
     public IReadOnlyList<AlertRuleDefinition> Rules { get; } = [Definition];
 

@@ -20,7 +20,7 @@ internal sealed class InstanceSource(Supervisor supervisor, Store store) : IAler
 
     public static readonly AlertRuleDefinition CrashLoopDefinition = new(CrashLoop,
         "A replica of a live service crashed and is not restarted, or restarted 3 times within 10m; critical",
-        new AlertRuleSettings(For: TimeSpan.FromMinutes(10), Count: 3, Severity: AlertSeverity.Critical), ThresholdUnit.Count);
+        new AlertRuleSettings(For: TimeSpan.FromMinutes(10), Count: 3, Severity: AlertSeverity.Critical), ThresholdUnit.None);
 
     public static readonly AlertRuleDefinition OomKillDefinition = new(OomKill,
         "The kernel killed a replica for running out of memory within the last 10m; warning",

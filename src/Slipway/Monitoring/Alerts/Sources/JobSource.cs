@@ -16,7 +16,7 @@ internal sealed class JobSource(JobStore jobs, Store store) : IAlertSource
 
     public static readonly AlertRuleDefinition CronFailedDefinition = new(CronFailed,
         "A cron job's last 3 runs all failed; warning",
-        new AlertRuleSettings(Count: 3, Severity: AlertSeverity.Warning), ThresholdUnit.Count);
+        new AlertRuleSettings(Count: 3, Severity: AlertSeverity.Warning), ThresholdUnit.None);
 
     public static readonly AlertRuleDefinition DeadMessagesDefinition = new(DeadMessages,
         "An app environment has more than 0 dead messages (every attempt failed); warning",

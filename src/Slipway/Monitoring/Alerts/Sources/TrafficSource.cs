@@ -80,7 +80,7 @@ internal sealed class TrafficSource(MetricsHistory history, Store store) : IAler
         }
         var value = Measure(rule.Metric, totals, window);
         string? threshold = rule.Over is { } over && value > over ? $"threshold {Unit(rule.Metric, over)}"
-            : rule.Under is { } under && value < under && (rule.Metric == TrafficMetric.Rpm || totals.Requests > 0) ? $"under {Unit(rule.Metric, under)}"
+            : rule.Under is { } under && value < under ? $"under {Unit(rule.Metric, under)}"
             : null;
         if (threshold is null)
         {

@@ -55,4 +55,20 @@ internal sealed record BackupRecord(
     string Id, string DatabaseId, string App, string DbName, string Kind, string Status, string? Location, long? SizeBytes,
     string? Sha256, string? TablesJson, string StartedAt, string? FinishedAt, long? DurationMs, string? Error);
 
+/// <summary>How a database's backups stand (<see cref="DatabaseStore.BackupHealth"/>): its last finished backup
+/// (verified or failed) and when its last verified one was taken. Times as stored. Properties, not a constructor: an
+/// aggregate column has no declared type, so Dapper could not match one to a constructor when no row comes back.</summary>
+internal sealed record BackupHealth
+{
+    public string DatabaseId { get; init; } = "";
+    public string App { get; init; } = "";
+    public string Name { get; init; } = "";
+    public string CreatedAt { get; init; } = "";
+    public string? LastVerifiedAt { get; init; }
+    public string? LastId { get; init; }
+    public string? LastStatus { get; init; }
+    public string? LastStartedAt { get; init; }
+    public string? LastError { get; init; }
+}
+
 internal sealed record DbServerRecord(string Name, string UrlEnc, string CreatedAt);

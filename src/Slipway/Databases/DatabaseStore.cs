@@ -146,6 +146,25 @@ internal sealed class DatabaseStore(Store store)
         c.Execute("delete from db_backups where id = @id", new { id });
     }
 
+    /// <summary>Every database of an environment that is backed up (postgres, or any with a backup), with its last
+    /// finished backup and when its last verified one was taken: one statement, the backups read through their
+    /// index.</summary>
+    public IReadOnlyList<BackupHealth> BackupHealth()
+    {
+        using var c = Open();
+        return c.Query<BackupHealth>("""
+            select d.id as DatabaseId, d.app as App, d.name as Name, d.created_at as CreatedAt,
+                (select max(v.started_at) from db_backups v where v.database_id = d.id and v.status = @verified) as LastVerifiedAt,
+                l.id as LastId, l.status as LastStatus, l.started_at as LastStartedAt, l.error as LastError
+            from databases d
+            left join db_backups l on l.id = (
+                select b.id from db_backups b where b.database_id = d.id and b.status in (@verified, @failed)
+                order by b.started_at desc, b.id desc limit 1)
+            where d.app <> '' and (d.type = @postgres or exists (select 1 from db_backups e where e.database_id = d.id))
+            order by d.app, d.name
+            """, new { verified = BackupStatus.Verified, failed = BackupStatus.Failed, postgres = DatabaseRecord.Postgres }).AsList();
+    }
+
     /// <summary>At start-up: backups caught half-way by a platform stop can never finish.</summary>
     public IReadOnlyList<BackupRecord> FailInterruptedBackups(string at)
     {

@@ -12,6 +12,7 @@ using Slipway.Edge.Tls;
 using Slipway.Jobs;
 using Slipway.Monitoring;
 using Slipway.Monitoring.Alerts;
+using Slipway.Monitoring.Alerts.Sources;
 using Slipway.Runtime;
 using Slipway.Sandbox;
 using Slipway.State;
@@ -98,6 +99,7 @@ internal static class ServiceRegistration
         services.AddDrains();
         // Alerts: the engine asks every IAlertSource each round and hands notices to the channels (IAlertNotifier).
         services.AddAlerts();
+        services.AddAlertSources();
         services.AddSingleton<Recovery>();
         services.AddHostedService(sp => sp.GetRequiredService<Recovery>());
         services.AddJobRunners();

@@ -106,6 +106,26 @@ internal sealed class JobStore
             "select * from cron_runs where app = @app and job = @job order by started_at desc, rowid desc limit 1", new { app, job });
     }
 
+    /// <summary>The last <paramref name="perJob"/> runs that ended succeeded, failed or timed out (skipped and
+    /// interrupted ones say nothing about the job) of every job in the live schedules (cron_state), newest first per
+    /// job. One statement; at most <see cref="KeptRuns"/> rows a job are there to look at.</summary>
+    public IReadOnlyList<CronRunRecord> LastOutcomes(int perJob)
+    {
+        using var c = Open();
+        return c.Query<CronRunRecord>("""
+            select id, app, job, deployment_id, trigger, scheduled_at, started_at, finished_at, status, attempts,
+                http_status, exit_code, duration_ms, output, error
+            from (
+                select r.*, row_number() over (partition by r.app, r.job order by r.started_at desc, r.rowid desc) as n
+                from cron_runs r
+                where r.status in (@succeeded, @failed, @timedOut)
+                  and exists (select 1 from cron_state s where s.app = r.app and s.job = r.job)
+            )
+            where n <= @perJob
+            order by app, job, n
+            """, new { perJob, succeeded = CronRunStatus.Succeeded, failed = CronRunStatus.Failed, timedOut = CronRunStatus.TimedOut }).AsList();
+    }
+
     /// <summary>At start-up: runs the previous platform left running can never finish.</summary>
     public int InterruptRunning(string now)
     {

@@ -13,9 +13,9 @@ internal sealed class PlatformMetrics
         #pragma warning disable CA2000 // the host\'s meter factory owns its meters and disposes them when the host stops
         var meter = PlatformMeter.Create(meters);
         #pragma warning restore CA2000
-        meter.CreateObservableGauge("slipway.disk.free", () => Disk(dataDir, d => d.AvailableFreeSpace), "By",
+        meter.CreateObservableGauge("slipway.disk.free", () => Disk(dataDir, d => d.FreeBytes), "By",
             "Bytes free for Slipway on the filesystem of its data directory");
-        meter.CreateObservableGauge("slipway.disk.size", () => Disk(dataDir, d => d.TotalSize), "By",
+        meter.CreateObservableGauge("slipway.disk.size", () => Disk(dataDir, d => d.SizeBytes), "By",
             "Size of the filesystem of Slipway's data directory");
         if (certificates is not null)
         {
@@ -27,19 +27,8 @@ internal sealed class PlatformMetrics
             "Always 1; the version label says which Slipway runs");
     }
 
-    private static IEnumerable<Measurement<long>> Disk(string dataDir, Func<DriveInfo, long> value)
-    {
-        long? reading;
-        try
-        {
-            reading = value(new DriveInfo(dataDir));
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
-        {
-            reading = null;
-        }
-        return reading is { } v ? [new Measurement<long>(v, PlatformMeter.Tag("path", dataDir))] : [];
-    }
+    private static IEnumerable<Measurement<long>> Disk(string dataDir, Func<DiskSpace, long> value) =>
+        DiskSpace.Of(dataDir) is { } space ? [new Measurement<long>(value(space), PlatformMeter.Tag("path", dataDir))] : [];
 
     private static IEnumerable<Measurement<long>> Expiries(CertificateStore certificates) =>
         certificates.Current.Entries.Select(e => new Measurement<long>(e.NotAfter.ToUnixTimeSeconds(), PlatformMeter.Tag("host", e.Host)));

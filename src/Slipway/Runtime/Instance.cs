@@ -17,6 +17,9 @@ namespace Slipway.Runtime;
 internal sealed partial class Instance
 {
     private const int UnhealthyAfterFailures = 3;
+
+    /// <summary>Restart times kept for <see cref="RestartTimes"/>.</summary>
+    public const int KeptRestartTimes = 64;
     private static readonly TimeSpan ListenCheckAfter = TimeSpan.FromSeconds(3);
     private static readonly TimeSpan SteadyProbeInterval = TimeSpan.FromSeconds(10);
 
@@ -30,6 +33,7 @@ internal sealed partial class Instance
     private readonly CancellationTokenSource _stopping = new();
     private readonly TaskCompletionSource<StartOutcome> _firstStart = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Queue<string> _recentLines = new();
+    private readonly Queue<DateTimeOffset> _restartTimes = new();
     private ILaunchedProcess? _process;
     private volatile InstanceState _state = InstanceState.Starting;
 
@@ -52,6 +56,16 @@ internal sealed partial class Instance
     public InstanceEndpoint Endpoint { get; }
     public InstanceState State => _state;
     public int Restarts { get; private set; }
+
+    /// <summary>When the last restarts (at most <see cref="KeptRestartTimes"/>) happened, oldest first: how often it
+    /// restarted lately ("crash-loop" alerts), which the total <see cref="Restarts"/> cannot tell.</summary>
+    public IReadOnlyList<DateTimeOffset> RestartTimes()
+    {
+        lock (_restartTimes)
+        {
+            return _restartTimes.ToList();
+        }
+    }
 
     /// <summary>Times the kernel's OOM killer ended this replica (at its memory limit), over all its restarts.</summary>
     public int OomKills { get; private set; }
@@ -164,6 +178,14 @@ internal sealed partial class Instance
                 return;
             }
             Restarts++;
+            lock (_restartTimes)
+            {
+                _restartTimes.Enqueue(_clock.GetUtcNow());
+                if (_restartTimes.Count > KeptRestartTimes)
+                {
+                    _restartTimes.Dequeue();
+                }
+            }
             SetState(InstanceState.Restarting);
             try
             {

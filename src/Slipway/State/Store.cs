@@ -203,6 +203,20 @@ internal sealed class Store
             "select * from deployments where app = @app order by seq desc limit @limit", new { app, limit }).Select(d => d.ToRecord()).ToList();
     }
 
+    /// <summary>Each app row whose most recent finished deployment (live, retired or failed, of any kind; a cancelled
+    /// one is not counted) failed at or after <paramref name="since"/>. One statement over the table.</summary>
+    public IReadOnlyList<DeploymentRecord> LatestFailedDeployments(DateTimeOffset since)
+    {
+        using var c = Open();
+        var (live, retired, failed) = (JsonSpellings.Of(DeploymentStatus.Live), JsonSpellings.Of(DeploymentStatus.Retired), JsonSpellings.Of(DeploymentStatus.Failed));
+        return c.Query<DeploymentRow>("""
+            select d.* from deployments d
+            where d.status = @failed and d.finished_at >= @since
+              and not exists (select 1 from deployments l where l.app = d.app and l.seq > d.seq and l.status in (@live, @retired, @failed))
+            order by d.app
+            """, new { live, retired, failed, since = UtcTime.Format(since) }).Select(d => d.ToRecord()).ToList();
+    }
+
     public void SetDeploymentStatus(string id, DeploymentStatus status)
     {
         using var c = Open();
@@ -367,6 +381,27 @@ internal sealed class Store
     {
         using var c = Open();
         return c.Query<EventRecord>("select * from events where app = @app order by id desc limit @limit", new { app, limit }).AsList();
+    }
+
+    /// <summary>Events of <paramref name="kind"/> at or after <paramref name="since"/>, newest first. Read newest first
+    /// by id and stopped at the first older event, so it costs what the window holds, not what the table holds (events
+    /// are kept; neither kind nor time is indexed).</summary>
+    public IReadOnlyList<EventRecord> RecentEvents(string kind, DateTimeOffset since)
+    {
+        using var c = Open();
+        var found = new List<EventRecord>();
+        foreach (var e in c.Query<EventRecord>("select * from events order by id desc", buffered: false))
+        {
+            if (e.At < since)
+            {
+                break;
+            }
+            if (e.Kind == kind)
+            {
+                found.Add(e);
+            }
+        }
+        return found;
     }
 
     // ---- recovery

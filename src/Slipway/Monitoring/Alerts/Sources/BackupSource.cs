@@ -1,0 +1,62 @@
+using Slipway.Databases;
+using Slipway.State;
+
+namespace Slipway.Monitoring.Alerts.Sources;
+
+/// <summary>"backup": a database of an environment that is backed up has no verified backup taken within For
+/// (default 26 h: a daily schedule plus its run time; only once the database is older than that), or its most
+/// recent backup (or its verification) failed. One alert per database (subject "db:NAME"); it resolves with the next
+/// verified backup. One query for every database (<see cref="DatabaseStore.BackupHealth"/>).</summary>
+internal sealed class BackupSource(DatabaseStore databases, Store store) : IAlertSource
+{
+    public const string Backup = "backup";
+
+    public static readonly AlertRuleDefinition Definition = new(Backup,
+        "A database has no verified backup within 26 h, or its latest backup or verification failed; critical",
+        new AlertRuleSettings(For: TimeSpan.FromHours(26), Severity: AlertSeverity.Critical), ThresholdUnit.None);
+
+    public IReadOnlyList<AlertRuleDefinition> Rules { get; } = [Definition];
+
+    public IEnumerable<AlertSignal> Evaluate(AlertContext context, CancellationToken cancellationToken)
+    {
+        var health = databases.BackupHealth();
+        if (health.Count == 0)
+        {
+            return [];
+        }
+        var apps = AppLabels.Read(store);
+        var signals = new List<AlertSignal>();
+        foreach (var db in health)
+        {
+            if (!context.IsOn(Backup, db.App))
+            {
+                continue;
+            }
+            var settings = context.Settings(Backup, db.App);
+            var within = settings.For ?? Definition.Defaults.For!.Value;
+            var app = apps.Ref(db.App);
+            var severity = settings.Severity ?? AlertSeverity.Critical;
+            var next = $"Take one now: slipway db backup {db.Name} {app.Flags}; all of them: slipway db backups {app.Flags}";
+            if (db.LastStatus == BackupStatus.Failed)
+            {
+                var error = AlertText.FirstLine(db.LastError);
+                signals.Add(new AlertSignal(Backup, "db:" + db.Name, db.App, severity,
+                    $"{app}: backup {db.LastId} of db {db.Name} failed: {(error.Length > 0 ? error : "no error recorded")}",
+                    $"Backup {db.LastId} of db {db.Name}, started {At(db.LastStartedAt)}, failed. Last verified backup: {At(db.LastVerifiedAt)}. {next}"));
+                continue;
+            }
+            var cutoff = context.Now - within;
+            var verified = db.LastVerifiedAt is { } text && UtcTime.TryParse(text, out var at) ? at : (DateTimeOffset?)null;
+            var created = UtcTime.TryParse(db.CreatedAt, out var c) ? c : context.Now;
+            if ((verified is null || verified < cutoff) && created < cutoff)
+            {
+                signals.Add(new AlertSignal(Backup, "db:" + db.Name, db.App, severity,
+                    $"{app}: no verified backup of db {db.Name} in {AlertText.Span(within)}",
+                    $"Last verified backup of db {db.Name}: {At(db.LastVerifiedAt)}. Scheduled backups run at 03:00 UTC unless its \"backups\" \"schedule\" in slipway.json says otherwise. {next}"));
+            }
+        }
+        return signals;
+    }
+
+    private static string At(string? stored) => !string.IsNullOrEmpty(stored) && UtcTime.TryParse(stored, out var at) ? AlertText.Time(at) : "never";
+}

@@ -61,6 +61,8 @@ internal static class PlatformHost
             File.SetUnixFileMode(options.SocketPath, UnixFileMode.UserRead | UnixFileMode.UserWrite);
             RoutePlatformHost(app, options);
         });
+        // A status page's hostname gets its page and nothing else of the API (before the hardening's host allow-list).
+        app.UseStatusPages();
         app.UseApiHardening(options.PlatformHost);
         app.UseSlipwayErrors();
         AppScope.UseAppScopes(app);
@@ -75,6 +77,8 @@ internal static class PlatformHost
         app.MapJobsApi();
         app.MapMetricsApi();
         app.MapDrainsApi();
+        app.MapUptimeApi();
+        app.MapStatusPageApi();
         Api.DatabaseEndpoints.MapDatabaseApi(app);
         return app;
     }

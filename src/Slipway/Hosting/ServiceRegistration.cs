@@ -11,6 +11,8 @@ using Slipway.Edge;
 using Slipway.Edge.Tls;
 using Slipway.Jobs;
 using Slipway.Monitoring;
+using Slipway.Monitoring.StatusPages;
+using Slipway.Monitoring.Uptime;
 using Slipway.Runtime;
 using Slipway.Sandbox;
 using Slipway.State;
@@ -95,6 +97,8 @@ internal static class ServiceRegistration
         services.AddDatabases();
         // Before Recovery: drains start before the apps come back and stop after them, so their last lines go out.
         services.AddDrains();
+        services.AddUptime();
+        services.AddStatusPages();
         services.AddSingleton<Recovery>();
         services.AddHostedService(sp => sp.GetRequiredService<Recovery>());
         services.AddJobRunners();

@@ -56,11 +56,19 @@ public sealed class StatusPagePlatformTests
         Regex.Count(html, "<li class=\"d-").Should().Be(90);
         html.Should().Contain("class=\"d-major\"", "today has downtime");
 
-        foreach (var path in new[] { "/v1/apps", "/v1/status-pages", "/metrics", "/v1/ping" })
+        foreach (var (path, token) in new[] { "/v1/apps", "/v1/status-pages", "/metrics", "/v1/ping" }.SelectMany(p => new[] { (p, false), (p, true) }))
         {
-            using var api = await GetAsync(platform, path, token: true);
-            api.StatusCode.Should().Be(HttpStatusCode.NotFound, $"{path} is not served under a status page's hostname");
+            using var api = await GetAsync(platform, path, token);
+            api.StatusCode.Should().Be(HttpStatusCode.NotFound, $"{path} is not served under a status page's hostname (token: {token})");
             (await api.Content.ReadAsStringAsync()).Should().NotContain("shop");
+        }
+        using (var head = await SendAsync(platform, HttpMethod.Head, "/"))
+        {
+            head.StatusCode.Should().Be(HttpStatusCode.OK);
+        }
+        using (var post = await SendAsync(platform, HttpMethod.Post, "/v1/status-pages"))
+        {
+            post.StatusCode.Should().Be(HttpStatusCode.MethodNotAllowed);
         }
 
         (await platform.CliAsync("start", "--app", "shop")).ExitCode.Should().Be(0);
@@ -69,6 +77,13 @@ public sealed class StatusPagePlatformTests
         using var after = await GetAsync(platform, "/");
         var closed = await after.Content.ReadAsStringAsync();
         closed.Should().Contain("All systems operational").And.Contain("Past incidents").And.Contain("shop: down").And.Contain("We are &lt;looking&gt; into it");
+
+        var paused = await platform.CliAsync("uptime", "pause", "--app", "shop");
+        paused.ExitCode.Should().Be(0, paused.ToString());
+        Check(platform, "shop")!.Value.GetProperty("state").GetString().Should().Be("paused");
+        (await platform.CliAsync("uptime", "rm", "shop")).Err.Should().Contain("default check of shop");
+        (await platform.CliAsync("destroy", "--app", "shop", "--yes")).ExitCode.Should().Be(0);
+        Check(platform, "shop").Should().BeNull("a destroyed environment's check goes with it");
     }
 
     private static async Task RefusesBadPagesAsync(TestPlatform platform)
@@ -90,9 +105,11 @@ public sealed class StatusPagePlatformTests
         return JsonDocument.Parse(ls.Out).RootElement.EnumerateArray().Where(c => c.GetProperty("name").GetString() == name).Cast<JsonElement?>().FirstOrDefault();
     }
 
-    private static async Task<HttpResponseMessage> GetAsync(TestPlatform platform, string path, bool token = false)
+    private static Task<HttpResponseMessage> SendAsync(TestPlatform platform, HttpMethod method, string path) => GetAsync(platform, path, method: method);
+
+    private static async Task<HttpResponseMessage> GetAsync(TestPlatform platform, string path, bool token = false, HttpMethod? method = null)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Get, $"http://127.0.0.1:{platform.EdgePort}{path}");
+        using var request = new HttpRequestMessage(method ?? HttpMethod.Get, $"http://127.0.0.1:{platform.EdgePort}{path}");
         request.Headers.Host = StatusHost;
         if (token)
         {

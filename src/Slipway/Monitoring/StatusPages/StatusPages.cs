@@ -98,6 +98,7 @@ internal sealed partial class StatusPages(StatusPageStore pages, UptimeStore inc
                 $"slipway status-page rm {name}", 409);
         }
         pages.Insert(name!, host!, title, names, clock.GetUtcNow());
+        _rendered.TryRemove(name!, out _);
         Publish();
         return View(pages.Find(name!)!);
     }
@@ -112,9 +113,34 @@ internal sealed partial class StatusPages(StatusPageStore pages, UptimeStore inc
         return view;
     }
 
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (long Changes, DateTimeOffset At, string Html)> _rendered =
+        new(StringComparer.Ordinal);
+
+    /// <summary>How long a rendered page is reused while nothing it shows changed (a busy page costs one build per
+    /// interval, not one per request; browsers keep it 30 s anyway).</summary>
+    public static readonly TimeSpan Reuse = TimeSpan.FromSeconds(10);
+
     /// <summary>The page's HTML, or null when no page is served at <paramref name="host"/>.</summary>
-    public string? Render(string host) =>
-        PageAt(host) is { } name && pages.Find(name) is { } page ? StatusPageRenderer.Render(models.Build(page)) : null;
+    public string? Render(string host)
+    {
+        if (PageAt(host) is not { } name)
+        {
+            return null;
+        }
+        var now = clock.GetUtcNow();
+        var changes = incidents.Changes;
+        if (_rendered.TryGetValue(name, out var cached) && cached.Changes == changes && now - cached.At < Reuse)
+        {
+            return cached.Html;
+        }
+        if (pages.Find(name) is not { } page)
+        {
+            return null;
+        }
+        var html = StatusPageRenderer.Render(models.Build(page));
+        _rendered[name] = (changes, now, html);
+        return html;
+    }
 
     /// <summary>A person's note on an incident of the page's apps: the one named, or the open one of --component (a new
     /// incident of that app when none is open), or the page's only open incident. <paramref name="resolved"/> closes an

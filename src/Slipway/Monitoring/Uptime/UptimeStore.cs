@@ -7,7 +7,15 @@ namespace Slipway.Monitoring.Uptime;
 /// <summary>Checks, incidents and their notes in the platform's database (tables of schema step 13).</summary>
 internal sealed class UptimeStore(Store store)
 {
+    private long _changes;
+
     private SqliteConnection Open() => store.Connections.Open();
+
+    /// <summary>Counts the changes made through this store (checks, incidents, notes), so a rendered status page can be
+    /// reused until something it shows changed.</summary>
+    public long Changes => Interlocked.Read(ref _changes);
+
+    private void Changed() => Interlocked.Increment(ref _changes);
 
     public IReadOnlyList<UptimeCheckRecord> Checks()
     {
@@ -24,6 +32,7 @@ internal sealed class UptimeStore(Store store)
     /// <summary>Inserts the row unless its name is taken (false then).</summary>
     public bool TryInsert(UptimeCheckRecord record)
     {
+        Changed();
         using var c = Open();
         return c.Execute("""
             insert into uptime_checks (id, name, kind, app, url, every_ms, expect, timeout_ms, slo, path, paused, created_at)
@@ -35,6 +44,7 @@ internal sealed class UptimeStore(Store store)
     /// <summary>Deletes a check with its incidents and their notes.</summary>
     public void Delete(string id)
     {
+        Changed();
         using var c = Open();
         using var tx = c.BeginTransaction();
         c.Execute("delete from uptime_incidents where check_id = @id", new { id }, tx);
@@ -44,6 +54,7 @@ internal sealed class UptimeStore(Store store)
 
     public void Update(UptimeCheckRecord record)
     {
+        Changed();
         using var c = Open();
         c.Execute("""
             update uptime_checks set every_ms = @EveryMs, expect = @Expect, timeout_ms = @TimeoutMs, slo = @Slo, path = @Path, paused = @Paused
@@ -84,6 +95,7 @@ internal sealed class UptimeStore(Store store)
 
     public void Insert(UptimeIncident incident)
     {
+        Changed();
         using var c = Open();
         c.Execute("""
             insert into uptime_incidents (id, check_id, app, title, started_at, ended_at, cause, last_cause, manual)
@@ -93,6 +105,7 @@ internal sealed class UptimeStore(Store store)
 
     public void Close(string id, DateTimeOffset endedAt, string? lastCause = null)
     {
+        Changed();
         using var c = Open();
         c.Execute("update uptime_incidents set ended_at = @endedAt, last_cause = coalesce(@lastCause, last_cause) where id = @id and ended_at is null",
             new { id, endedAt = UtcTime.Format(endedAt), lastCause });
@@ -100,12 +113,14 @@ internal sealed class UptimeStore(Store store)
 
     public void SetLastCause(string id, string cause)
     {
+        Changed();
         using var c = Open();
         c.Execute("update uptime_incidents set last_cause = @cause where id = @id", new { id, cause });
     }
 
     public void AddNote(string incidentId, DateTimeOffset at, string body, bool resolved, string author)
     {
+        Changed();
         using var c = Open();
         c.Execute("insert into uptime_incident_notes (incident_id, at, body, resolved, author) values (@incidentId, @at, @body, @resolved, @author)",
             new { incidentId, at = UtcTime.Format(at), body, resolved = resolved ? 1 : 0, author });
@@ -120,6 +135,7 @@ internal sealed class UptimeStore(Store store)
     /// <summary>Closed incidents that ended before <paramref name="before"/> go, with their notes.</summary>
     public int Prune(DateTimeOffset before)
     {
+        Changed();
         using var c = Open();
         return c.Execute("delete from uptime_incidents where ended_at is not null and ended_at < @before", new { before = UtcTime.Format(before) });
     }

@@ -14,8 +14,18 @@ namespace Slipway.Monitoring.Uptime;
 internal sealed class UptimeTargets(Store store, UptimeStore checks, Edge.EdgeServer edge, UptimeOptions options, TimeProvider clock)
 {
     private readonly ConcurrentDictionary<string, string> _healthPaths = new(StringComparer.Ordinal);
+    private readonly Lock _gate = new();
 
     public IReadOnlyList<UptimeCheck> Load()
+    {
+        // One at a time: two loads seeing a new app at once must not make it two default checks.
+        lock (_gate)
+        {
+            return LoadNow();
+        }
+    }
+
+    private List<UptimeCheck> LoadNow()
     {
         var apps = store.ListApps().ToDictionary(a => a.Name, StringComparer.Ordinal);
         var rows = checks.Checks();

@@ -46,6 +46,16 @@ internal sealed class AppHosts(Store store, AppRuntime runtime, Edge.Routes rout
         return Reserved?.Invoke(host);
     }
 
+    /// <summary>Runs another subsystem's claim of a hostname (a status page's: checked against the apps', then recorded
+    /// and reserved) under the lock every app hostname change takes, so an app and a page cannot take one name at once.</summary>
+    public T Claim<T>(Func<T> claim)
+    {
+        lock (_gate)
+        {
+            return claim();
+        }
+    }
+
     /// <summary>The app environment (row key) whose hostname <paramref name="host"/> is, or null.</summary>
     public string? OwnerOf(string host) =>
         store.ListApps().FirstOrDefault(a => For(a.Name).Contains(host, StringComparer.OrdinalIgnoreCase))?.Name;

@@ -36,7 +36,10 @@ internal sealed partial class StatusPages(StatusPageStore pages, UptimeStore inc
         return table.Count == 0 ? null : table.GetValueOrDefault(host.TrimEnd('.'));
     }
 
-    public StatusPageView Create(string? name, string? host, IReadOnlyList<string> apps, string? title)
+    public StatusPageView Create(string? name, string? host, IReadOnlyList<string> apps, string? title) =>
+        hosts.Claim(() => CreateNow(name, host, apps, title));
+
+    private StatusPageView CreateNow(string? name, string? host, IReadOnlyList<string> apps, string? title)
     {
         var errors = new List<string>();
         if (name is null || !NamePattern().IsMatch(name))

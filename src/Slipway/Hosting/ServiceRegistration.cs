@@ -97,10 +97,10 @@ internal static class ServiceRegistration
         services.AddDatabases();
         // Before Recovery: drains start before the apps come back and stop after them, so their last lines go out.
         services.AddDrains();
-        services.AddUptime();
-        services.AddStatusPages();
         services.AddSingleton<Recovery>();
         services.AddHostedService(sp => sp.GetRequiredService<Recovery>());
+        // After Recovery: at a stop the checks end before the apps are stopped, so a platform stop opens no incident.
+        services.AddUptime().AddStatusPages();
         services.AddJobRunners();
         return services;
     }

@@ -66,6 +66,16 @@ namespace Slipway.Api;
 [JsonSerializable(typeof(Monitoring.Alerts.AlertsView))]
 [JsonSerializable(typeof(Monitoring.Alerts.AlertRuleBody))]
 [JsonSerializable(typeof(List<Monitoring.Alerts.AlertView>))]
+// Uptime checks and status pages.
+[JsonSerializable(typeof(Slipway.Monitoring.Uptime.UptimeView))]
+[JsonSerializable(typeof(List<Slipway.Monitoring.Uptime.UptimeView>))]
+[JsonSerializable(typeof(UptimeAddBody))]
+[JsonSerializable(typeof(UptimeSetBody))]
+[JsonSerializable(typeof(Slipway.Monitoring.StatusPages.StatusPageView))]
+[JsonSerializable(typeof(List<Slipway.Monitoring.StatusPages.StatusPageView>))]
+[JsonSerializable(typeof(Slipway.Monitoring.StatusPages.StatusNoteView))]
+[JsonSerializable(typeof(StatusPageCreateBody))]
+[JsonSerializable(typeof(StatusNoteBody))]
 // Domains, certificates, the CA.
 [JsonSerializable(typeof(DomainDto))]
 [JsonSerializable(typeof(DomainListDto))]

@@ -20,6 +20,46 @@ internal sealed class AppHosts(Store store, AppRuntime runtime, Edge.Routes rout
     /// null. Registered by the Domains subsystem, which sits above this one.</summary>
     public Func<string, string?>? Reserved { get; set; }
 
+    private volatile Func<string, string?>[] _reservations = [];
+
+    /// <summary>Adds a reason a hostname cannot be any app's (a status page's hostname: the platform serves it), besides
+    /// <see cref="Reserved"/>. Registered by subsystems above this one; checked for an app's own name too.</summary>
+    public void Reserve(Func<string, string?> why)
+    {
+        lock (_gate)
+        {
+            _reservations = [.. _reservations, why];
+        }
+    }
+
+    /// <summary>Why no app may take <paramref name="host"/>, or null.</summary>
+    public string? ReservedFor(string host)
+    {
+        host = host.ToLowerInvariant();
+        foreach (var why in _reservations)
+        {
+            if (why(host) is { } reason)
+            {
+                return reason;
+            }
+        }
+        return Reserved?.Invoke(host);
+    }
+
+    /// <summary>Runs another subsystem's claim of a hostname (a status page's: checked against the apps', then recorded
+    /// and reserved) under the lock every app hostname change takes, so an app and a page cannot take one name at once.</summary>
+    public T Claim<T>(Func<T> claim)
+    {
+        lock (_gate)
+        {
+            return claim();
+        }
+    }
+
+    /// <summary>The app environment (row key) whose hostname <paramref name="host"/> is, or null.</summary>
+    public string? OwnerOf(string host) =>
+        store.ListApps().FirstOrDefault(a => For(a.Name).Contains(host, StringComparer.OrdinalIgnoreCase))?.Name;
+
     /// <summary>Throws a user error when a hostname is malformed or already serves another app.</summary>
     public void Validate(string app, IReadOnlyList<string> extra)
     {
@@ -36,6 +76,10 @@ internal sealed class AppHosts(Store store, AppRuntime runtime, Edge.Routes rout
         {
             throw new UserException($"An app named {app} would take {options.PlatformHost}, the platform's own hostname (its API and logins). Pick another app name.");
         }
+        if (_reservations.Select(why => why(Default(app))).FirstOrDefault(r => r is not null) is { } taken)
+        {
+            throw new UserException($"An app named {app} would take {Default(app)}: {taken} Pick another app name.");
+        }
         if (owners.TryGetValue(Default(app), out var squatter))
         {
             throw new UserException($"{Default(app)} is already a hostname of app {squatter.Ref}. Pick another app name, or remove that hostname first: " +
@@ -48,7 +92,7 @@ internal sealed class AppHosts(Store store, AppRuntime runtime, Edge.Routes rout
             {
                 throw new UserException($"{host} is the platform's own hostname (its API and logins); an app cannot take it.");
             }
-            if (Reserved?.Invoke(host.ToLowerInvariant()) is { } why)
+            if (ReservedFor(host) is { } why)
             {
                 throw new UserException(why);
             }

@@ -116,7 +116,7 @@ internal sealed class AccessMetrics
     private static AppRef LabelsOf(AppRoute? route) => route switch
     {
         null => new AppRef("-", "-"),
-        { App: Routes.PlatformRoute } => new AppRef(Routes.PlatformRoute, "-"),
+        { App: Routes.PlatformRoute or Routes.PlatformServedRoute } => new AppRef(route.App, "-"),
         { Ref.App: { } } => route.Ref,
         _ => AppRef.Of(route.App),
     };

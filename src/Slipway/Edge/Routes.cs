@@ -70,11 +70,50 @@ internal sealed class Routes : IDisposable
     /// <summary>The route name of the platform's own API: not a valid app name, so no app can replace it.</summary>
     public const string PlatformRoute = "(platform)";
 
-    /// <summary>Routes <paramref name="host"/> to the platform's own API on loopback <paramref name="port"/>.</summary>
+    /// <summary>The route name of the other hostnames the platform serves itself (status pages).</summary>
+    public const string PlatformServedRoute = "(platform-served)";
+
+    private int _platformPort;
+    private IReadOnlyList<string> _platformServed = [];
+
+    /// <summary>Routes <paramref name="host"/> to the platform's own API on loopback <paramref name="port"/>, and the
+    /// hostnames of <see cref="SetPlatformServed"/> with it.</summary>
     public void SetPlatform(string host, int port)
     {
-        var api = new Runtime.InstanceEndpoint(PlatformRoute, port) { Healthy = true };
-        Set(new AppRoute(PlatformRoute, PlatformRoute, [host], [new ServiceRoute("api", "/", [api], null)], EdgeRules.None));
+        lock (_writers)
+        {
+            _platformPort = port;
+            Volatile.Write(ref _current, _current.With(PlatformAt(PlatformRoute, [host], port)));
+            RouteServed();
+        }
+    }
+
+    /// <summary>Routes <paramref name="hosts"/> (status pages) to the platform's own API listener, once it is known
+    /// (<see cref="SetPlatform"/>); the API answers them with what it serves there and nothing else. Replaces the
+    /// previous set; empty removes the route.</summary>
+    public void SetPlatformServed(IReadOnlyList<string> hosts)
+    {
+        lock (_writers)
+        {
+            _platformServed = hosts;
+            RouteServed();
+        }
+    }
+
+    private void RouteServed()
+    {
+        var table = _current.Without(PlatformServedRoute);
+        if (_platformPort > 0 && _platformServed.Count > 0)
+        {
+            table = table.With(PlatformAt(PlatformServedRoute, _platformServed, _platformPort));
+        }
+        Volatile.Write(ref _current, table);
+    }
+
+    private static AppRoute PlatformAt(string name, IReadOnlyList<string> hosts, int port)
+    {
+        var api = new Runtime.InstanceEndpoint(name, port) { Healthy = true };
+        return new AppRoute(name, name, hosts, [new ServiceRoute("api", "/", [api], null)], EdgeRules.None);
     }
 
     public void Remove(string app)

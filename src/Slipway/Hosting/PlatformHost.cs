@@ -61,6 +61,8 @@ internal static class PlatformHost
             File.SetUnixFileMode(options.SocketPath, UnixFileMode.UserRead | UnixFileMode.UserWrite);
             RoutePlatformHost(app, options);
         });
+        // A status page's hostname gets its page and nothing else of the API (before the hardening's host allow-list).
+        app.UseStatusPages();
         app.UseApiHardening(options.PlatformHost);
         app.UseSlipwayErrors();
         AppScope.UseAppScopes(app);
@@ -76,6 +78,8 @@ internal static class PlatformHost
         app.MapMetricsApi();
         app.MapDrainsApi();
         app.MapAlertsApi();
+        app.MapUptimeApi();
+        app.MapStatusPageApi();
         Api.DatabaseEndpoints.MapDatabaseApi(app);
         return app;
     }

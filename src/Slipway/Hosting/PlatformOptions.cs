@@ -90,6 +90,13 @@ internal sealed record PlatformOptions
     public TimeSpan AlertInterval { get; init; } = TimeSpan.FromSeconds(15);
 
     public TimeSpan AlertResolveAfter { get; init; } = TimeSpan.FromMinutes(1);
+    /// <summary>Uptime checks: the shortest interval `uptime add --every` accepts, the interval of a check that set
+    /// none (default checks too), how often due checks are looked for, and how often the list of checks (deployed
+    /// apps) is read again. Tests shorten them.</summary>
+    public TimeSpan UptimeMinInterval { get; init; } = TimeSpan.FromSeconds(10);
+    public TimeSpan UptimeInterval { get; init; } = TimeSpan.FromMinutes(1);
+    public TimeSpan UptimeTick { get; init; } = TimeSpan.FromSeconds(1);
+    public TimeSpan UptimeReconcile { get; init; } = TimeSpan.FromSeconds(5);
 
     /// <summary>Whether the process hands back the executable's pages start-up touched (<see cref="ResidentCode"/>):
     /// `slipway server` does; tests, which run many platforms in one process, do not.</summary>

@@ -13,6 +13,8 @@ using Slipway.Jobs;
 using Slipway.Monitoring;
 using Slipway.Monitoring.Alerts;
 using Slipway.Monitoring.Alerts.Sources;
+using Slipway.Monitoring.StatusPages;
+using Slipway.Monitoring.Uptime;
 using Slipway.Runtime;
 using Slipway.Sandbox;
 using Slipway.State;
@@ -102,6 +104,8 @@ internal static class ServiceRegistration
         services.AddAlertSources();
         services.AddSingleton<Recovery>();
         services.AddHostedService(sp => sp.GetRequiredService<Recovery>());
+        // After Recovery: at a stop the checks end before the apps are stopped, so a platform stop opens no incident.
+        services.AddUptime().AddStatusPages();
         services.AddJobRunners();
         return services;
     }

@@ -72,6 +72,17 @@ internal static class SubsystemOptions
             o.ResolveAfter = options.AlertResolveAfter;
         });
 
+        services.AddHostOptions<Monitoring.Uptime.UptimeOptions>(o =>
+            {
+                o.DataDir = options.DataDir;
+                o.MinInterval = options.UptimeMinInterval;
+                o.DefaultInterval = options.UptimeInterval;
+                o.Tick = options.UptimeTick;
+                o.Reconcile = options.UptimeReconcile;
+            })
+            .Validate(o => o.MinInterval > TimeSpan.Zero && o.DefaultInterval >= o.MinInterval, "the uptime interval must be at least the minimum interval.")
+            .Validate(o => o.Tick > TimeSpan.Zero && o.Reconcile > TimeSpan.Zero, "the uptime tick and reconcile interval must be positive.");
+
         services.AddHostOptions<Domains.DomainsOptions>(o =>
             {
                 o.AcmeDirectory = options.AcmeDirectory;

@@ -355,5 +355,57 @@ internal static class Schema
         create unique index alerts_open on alerts(rule, app, subject) where state = 'firing';
         create index alerts_started on alerts(started_at);
         """,
+        // 13: uptime checks and status pages (Monitoring/Uptime, Monitoring/StatusPages). A check is a URL a user added
+        // (app: its app environment's row key, '' platform-wide) or an app environment's default check through the edge
+        // (kind 'default', a row made the first time it runs; its URL comes from the live release); settings left null
+        // take the defaults. Incidents (2 failures in a row until 2 successes in a row, or opened by a person on a status
+        // page) with their notes; status pages with the hostname the edge serves them at. Raw check results live in
+        // DATA/uptime.db, not here.
+        """
+        create table uptime_checks (
+            id text primary key,
+            name text not null unique,
+            kind text not null,
+            app text not null,
+            url text,
+            every_ms integer,
+            expect text,
+            timeout_ms integer,
+            slo real,
+            path text,
+            paused integer not null default 0,
+            created_at text not null
+        );
+        create index uptime_checks_app on uptime_checks(app);
+        create table uptime_incidents (
+            id text primary key,
+            check_id text,
+            app text not null,
+            title text not null,
+            started_at text not null,
+            ended_at text,
+            cause text not null,
+            last_cause text,
+            manual integer not null default 0
+        );
+        create index uptime_incidents_check on uptime_incidents(check_id, ended_at);
+        create index uptime_incidents_started on uptime_incidents(started_at);
+        create table uptime_incident_notes (
+            id integer primary key autoincrement,
+            incident_id text not null references uptime_incidents(id) on delete cascade,
+            at text not null,
+            body text not null,
+            resolved integer not null default 0,
+            author text not null
+        );
+        create index uptime_incident_notes_incident on uptime_incident_notes(incident_id);
+        create table status_pages (
+            name text primary key,
+            host text not null unique,
+            title text not null,
+            apps text not null,
+            created_at text not null
+        );
+        """,
     ];
 }

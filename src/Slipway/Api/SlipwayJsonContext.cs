@@ -63,6 +63,11 @@ namespace Slipway.Api;
 [JsonSerializable(typeof(DrainView))]
 [JsonSerializable(typeof(List<DrainView>))]
 [JsonSerializable(typeof(DrainAddBody))]
+[JsonSerializable(typeof(Monitoring.Alerts.Channels.ChannelView))]
+[JsonSerializable(typeof(List<Monitoring.Alerts.Channels.ChannelView>))]
+[JsonSerializable(typeof(Monitoring.Alerts.Channels.ChannelAdded))]
+[JsonSerializable(typeof(Monitoring.Alerts.Channels.ChannelTestResult))]
+[JsonSerializable(typeof(ChannelAddBody))]
 // Domains, certificates, the CA.
 [JsonSerializable(typeof(DomainDto))]
 [JsonSerializable(typeof(DomainListDto))]

@@ -26,6 +26,9 @@ internal static class CliApp
         root.Subcommands.Add(ManifestCommands.Create(cli));
         root.Subcommands.Add(MetricsCommands.Create(cli));
         root.Subcommands.Add(DrainCommands.Create(cli));
+        root.Subcommands.Add(ChannelCommands.Create(cli));
+        // Temporary (issue 17, channels branch): the alert engine's `alerts` group takes `test` at merge.
+        root.Subcommands.Add(new Command("alerts", "Alerts: rules, history, and trying a channel") { ChannelCommands.TestCommand(cli) });
         root.Subcommands.Add(CertCommands.Create(cli));
         root.Subcommands.Add(CaCommands.Create(cli));
         root.Subcommands.Add(HostCommands.Create(cli));

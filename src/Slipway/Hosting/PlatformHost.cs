@@ -75,6 +75,7 @@ internal static class PlatformHost
         app.MapJobsApi();
         app.MapMetricsApi();
         app.MapDrainsApi();
+        app.MapChannelsApi();
         Api.DatabaseEndpoints.MapDatabaseApi(app);
         return app;
     }

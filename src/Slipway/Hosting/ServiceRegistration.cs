@@ -11,6 +11,7 @@ using Slipway.Edge;
 using Slipway.Edge.Tls;
 using Slipway.Jobs;
 using Slipway.Monitoring;
+using Slipway.Monitoring.Alerts.Channels;
 using Slipway.Runtime;
 using Slipway.Sandbox;
 using Slipway.State;
@@ -95,6 +96,8 @@ internal static class ServiceRegistration
         services.AddDatabases();
         // Before Recovery: drains start before the apps come back and stop after them, so their last lines go out.
         services.AddDrains();
+        // Alert notices go out through the channels, each on its own sender; the engine only writes rows.
+        services.AddAlertChannels();
         services.AddSingleton<Recovery>();
         services.AddHostedService(sp => sp.GetRequiredService<Recovery>());
         services.AddJobRunners();

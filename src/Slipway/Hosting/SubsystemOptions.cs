@@ -66,6 +66,7 @@ internal static class SubsystemOptions
         });
 
         services.AddHostOptions<Monitoring.DrainsOptions>(o => o.Hostname = options.PlatformHost);
+        services.AddHostOptions<Monitoring.Alerts.Channels.AlertChannelsOptions>(o => o.PlatformHost = options.PlatformHost);
 
         services.AddHostOptions<Domains.DomainsOptions>(o =>
             {

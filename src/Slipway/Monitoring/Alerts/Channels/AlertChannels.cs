@@ -36,10 +36,11 @@ internal sealed class AlertChannels(ChannelStore channels, Store store, AlertCha
             var app = notice.App is null ? null : store.RefOf(notice.App).App;
             targets = all.Where(c => c.Takes(notice.Severity, app)).Select(c => c.Name).ToList();
         }
-        var queued = channels.Enqueue(notice, targets, missing, clock.GetUtcNow(), options.RateLimit, options.RateWindow);
+        channels.Enqueue(notice, targets, missing, clock.GetUtcNow(), options.RateLimit, options.RateWindow);
         lock (_gate)
         {
-            foreach (var sender in _senders.Values.Where(s => queued.Contains(s.Record.Name)))
+            // Suppressed ones too: an idle sender learns when to send their summary.
+            foreach (var sender in _senders.Values.Where(s => targets.Contains(s.Record.Name)))
             {
                 sender.Wake();
             }

@@ -137,7 +137,18 @@ internal sealed class ChannelSender : IAsyncDisposable
             Expire(delivery, message, $"not sent within {Durations.Format(_options.GiveUpAfter)}; last error: {delivery.Error}");
             return;
         }
-        var attempt = await _target.SendAsync(message, _options.AttemptTimeout, token);
+        DrainAttempt attempt;
+        try
+        {
+            attempt = await _target.SendAsync(message, _options.AttemptTimeout, token);
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !token.IsCancellationRequested)
+        {
+            // A target's bug (an exception it does not expect): logged with its stack, and counted as a failed attempt so
+            // the delivery stays bounded like any other.
+            _reporter.Broken(Record, e);
+            attempt = new DrainAttempt(DrainOutcome.Unavailable, $"internal error ({e.GetType().Name}); the platform log has it");
+        }
         var after = _clock.GetUtcNow();
         if (attempt.Outcome == DrainOutcome.Delivered)
         {

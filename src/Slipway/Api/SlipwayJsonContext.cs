@@ -76,6 +76,11 @@ namespace Slipway.Api;
 [JsonSerializable(typeof(Slipway.Monitoring.StatusPages.StatusNoteView))]
 [JsonSerializable(typeof(StatusPageCreateBody))]
 [JsonSerializable(typeof(StatusNoteBody))]
+[JsonSerializable(typeof(Monitoring.Alerts.Channels.ChannelView))]
+[JsonSerializable(typeof(List<Monitoring.Alerts.Channels.ChannelView>))]
+[JsonSerializable(typeof(Monitoring.Alerts.Channels.ChannelAdded))]
+[JsonSerializable(typeof(Monitoring.Alerts.Channels.ChannelTestResult))]
+[JsonSerializable(typeof(ChannelAddBody))]
 // Domains, certificates, the CA.
 [JsonSerializable(typeof(DomainDto))]
 [JsonSerializable(typeof(DomainListDto))]

@@ -26,9 +26,10 @@ internal static class CliApp
         root.Subcommands.Add(ManifestCommands.Create(cli));
         root.Subcommands.Add(MetricsCommands.Create(cli));
         root.Subcommands.Add(DrainCommands.Create(cli));
-        root.Subcommands.Add(AlertCommands.Create(cli));
+        root.Subcommands.Add(AlertCommands.Create(cli, ChannelCommands.TestCommand(cli)));
         root.Subcommands.Add(UptimeCommands.Create(cli));
         root.Subcommands.Add(StatusPageCommands.Create(cli));
+        root.Subcommands.Add(ChannelCommands.Create(cli));
         root.Subcommands.Add(CertCommands.Create(cli));
         root.Subcommands.Add(CaCommands.Create(cli));
         root.Subcommands.Add(HostCommands.Create(cli));

@@ -80,6 +80,7 @@ internal static class PlatformHost
         app.MapAlertsApi();
         app.MapUptimeApi();
         app.MapStatusPageApi();
+        app.MapChannelsApi();
         Api.DatabaseEndpoints.MapDatabaseApi(app);
         return app;
     }

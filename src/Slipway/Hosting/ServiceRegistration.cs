@@ -12,6 +12,7 @@ using Slipway.Edge.Tls;
 using Slipway.Jobs;
 using Slipway.Monitoring;
 using Slipway.Monitoring.Alerts;
+using Slipway.Monitoring.Alerts.Channels;
 using Slipway.Monitoring.Alerts.Sources;
 using Slipway.Monitoring.StatusPages;
 using Slipway.Monitoring.Uptime;
@@ -102,6 +103,8 @@ internal static class ServiceRegistration
         // Alerts: the engine asks every IAlertSource each round and hands notices to the channels (IAlertNotifier).
         services.AddAlerts();
         services.AddAlertSources();
+        // Alert notices go out through the channels, each on its own sender; the engine only writes rows.
+        services.AddAlertChannels();
         services.AddSingleton<Recovery>();
         services.AddHostedService(sp => sp.GetRequiredService<Recovery>());
         // After Recovery: at a stop the checks end before the apps are stopped, so a platform stop opens no incident.

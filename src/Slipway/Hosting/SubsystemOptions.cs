@@ -83,6 +83,8 @@ internal static class SubsystemOptions
             .Validate(o => o.MinInterval > TimeSpan.Zero && o.DefaultInterval >= o.MinInterval, "the uptime interval must be at least the minimum interval.")
             .Validate(o => o.Tick > TimeSpan.Zero && o.Reconcile > TimeSpan.Zero, "the uptime tick and reconcile interval must be positive.");
 
+        services.AddHostOptions<Monitoring.Alerts.Channels.AlertChannelsOptions>(o => o.PlatformHost = options.PlatformHost);
+
         services.AddHostOptions<Domains.DomainsOptions>(o =>
             {
                 o.AcmeDirectory = options.AcmeDirectory;

@@ -355,6 +355,50 @@ internal static class Schema
         create unique index alerts_open on alerts(rule, app, subject) where state = 'firing';
         create index alerts_started on alerts(started_at);
         """,
+        // 12: alert channels (Monitoring/Alerts/Channels/). Where alert notices go (a webhook, Slack, Discord, e-mail):
+        // the URL, signing secret and SMTP password sealed under the master key, a masked destination to show, filters
+        // and the delivery status; one delivery row per notice and channel (pending until sent, failed or suppressed
+        // by the rate limit; a summary row counts the suppressed ones), with the notice itself as JSON. History: 90 days.
+        """
+        create table alert_channels (
+            id text primary key,
+            name text not null unique,
+            kind text not null,
+            destination text not null,
+            recipients text not null default '[]',
+            sender text,
+            secrets_enc text not null,
+            min_severity text not null,
+            apps text not null default '[]',
+            created_at text not null,
+            state text not null default 'up',
+            delivered integer not null default 0,
+            failed integer not null default 0,
+            suppressed integer not null default 0,
+            last_delivered_at text,
+            last_error text,
+            last_error_at text
+        );
+        create table alert_deliveries (
+            id integer primary key autoincrement,
+            notice_id text not null,
+            alert_id text not null,
+            kind text not null,
+            channel text not null,
+            state text not null,
+            attempts integer not null default 0,
+            created_at text not null,
+            next_attempt_at text not null,
+            sent_at text,
+            error text,
+            notice text not null,
+            summarized integer not null default 0,
+            unique (notice_id, channel)
+        );
+        create index alert_deliveries_channel on alert_deliveries(channel, state, id);
+        create index alert_deliveries_alert on alert_deliveries(alert_id);
+        create index alert_deliveries_created on alert_deliveries(created_at);
+        """,
         // 13: uptime checks and status pages (Monitoring/Uptime, Monitoring/StatusPages). A check is a URL a user added
         // (app: its app environment's row key, '' platform-wide) or an app environment's default check through the edge
         // (kind 'default', a row made the first time it runs; its URL comes from the live release); settings left null

@@ -48,6 +48,12 @@ public sealed class SlipwayJsonContextTests
         { "drains", new List<DrainView> { new("papertrail", "a1", "staging", DrainKind.Syslog, "tls://logs.example.com:6514", [], true, false,
             DrainState.Failing, 10_000, 3, 250, Created, "the receiver answered 503 Service Unavailable", Created.AddMinutes(1), Created) } },
         { "drain-add", new DrainAddBody("datadog", "https://http-intake.example.com/v1/input", null, ["DD-API-KEY: k"], false, true, null) },
+        { "channels", new List<Slipway.Monitoring.Alerts.Channels.ChannelView> { new("ops", Slipway.Monitoring.Alerts.Channels.ChannelKind.Email,
+            "ops@example.com via smtps://***@mail.example.com:465", Slipway.Monitoring.Alerts.AlertSeverity.Critical, ["shop"],
+            Slipway.Monitoring.Alerts.Channels.ChannelState.Failing, 3, 1, 2, 1, Created, "the SMTP server answered 451", Created.AddMinutes(1), Created) } },
+        { "channel-test", new Slipway.Monitoring.Alerts.Channels.ChannelTestResult("ops", Slipway.Monitoring.Alerts.Channels.ChannelKind.Webhook,
+            "https://hooks.example.com/***", true, 120, null) },
+        { "channel-add", new ChannelAddBody("ops", null, null, null, "ops@example.com", "smtp://127.0.0.1:25", null, null, null, "critical", ["shop"]) },
         { "user-body", new UserBody("ana", "pw", Role.Admin, "a1", null) },
         { "config-change", new ConfigChangeBody(new Dictionary<string, string> { ["A"] = "1" }, ["B"], Secret: true) },
     };

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Slipway.Access;
 using Slipway.Monitoring.Alerts;
+using Slipway.Monitoring.Alerts.Channels;
 using Slipway.State;
 
 namespace Slipway.Api;
@@ -20,10 +21,10 @@ internal static class AlertEndpoints
             var view = config.List(null);
             return view with { Firing = view.Firing.Where(a => me.Can(Permission.Read, Scope(a))).ToList() };
         }).RequireSignedIn("alerts.list");
-        api.MapGet("/v1/alerts/history", (string? since, int? limit, AlertConfig config, TimeProvider clock, HttpContext context) =>
+        api.MapGet("/v1/alerts/history", (string? since, int? limit, AlertConfig config, AlertChannels channels, TimeProvider clock, HttpContext context) =>
         {
             var me = AccessControl.Caller(context);
-            return config.History(Since(since, clock), null, Math.Clamp(limit ?? 100, 1, 1000)).Where(a => me.Can(Permission.Read, Scope(a))).ToList();
+            return WithDeliveries(config.History(Since(since, clock), null, Math.Clamp(limit ?? 100, 1, 1000)).Where(a => me.Can(Permission.Read, Scope(a))), channels);
         }).RequireSignedIn("alerts.history");
         api.MapPut("/v1/alerts/rules/{rule}", (string rule, AlertRuleBody body, AlertConfig config, HttpContext context) =>
         {
@@ -39,8 +40,9 @@ internal static class AlertEndpoints
         var app = api.MapGroup("/v1/apps/{app}/alerts");
         app.MapGet("", (string app, Store store, AlertConfig config, HttpContext context) =>
             config.List(AppScope.Require(context, store, app).Ref)).RequireAccess(Permission.Read, "alerts.list");
-        app.MapGet("/history", (string app, string? since, int? limit, Store store, AlertConfig config, TimeProvider clock, HttpContext context) =>
-            config.History(Since(since, clock), AppScope.Require(context, store, app).Ref, Math.Clamp(limit ?? 100, 1, 1000)))
+        app.MapGet("/history", (string app, string? since, int? limit, Store store, AlertConfig config, AlertChannels channels, TimeProvider clock,
+            HttpContext context) =>
+            WithDeliveries(config.History(Since(since, clock), AppScope.Require(context, store, app).Ref, Math.Clamp(limit ?? 100, 1, 1000)), channels))
             .RequireAccess(Permission.Read, "alerts.history");
         app.MapPut("/rules/{rule}", (string app, string rule, AlertRuleBody body, Store store, AlertConfig config, HttpContext context) =>
         {
@@ -58,6 +60,9 @@ internal static class AlertEndpoints
             return config.Reset(AppScope.Require(context, store, app).Ref, rule);
         }).RequireAccess(Permission.ManageAlerts, "alerts.reset");
     }
+
+    private static List<AlertView> WithDeliveries(IEnumerable<AlertView> alerts, AlertChannels channels) =>
+        alerts.Select(a => a with { Deliveries = channels.Deliveries(a.Id) }).ToList();
 
     private static AppRef? Scope(AlertView alert) => alert.App is { } app ? new AppRef(app, alert.Env ?? AppRef.Production) : null;
 

@@ -63,10 +63,10 @@ internal static class AlertCommands
             var query = $"?since={Uri.EscapeDataString(parse.GetValue(since) ?? "7d")}&limit={parse.GetValue(limit) ?? 100}";
             var path = (parse.GetValue(app) is { } name ? $"v1/apps/{Uri.EscapeDataString(name)}/alerts/history" : "v1/alerts/history") + query;
             return cli.ListAsync<AlertView>(parse, path, "No alerts in that window.", alerts =>
-                cli.Table(["started", "resolved", "lasted", "severity", "rule", "alert"], alerts.Select(a => (IReadOnlyList<string>)
+                cli.Table(["started", "resolved", "lasted", "severity", "rule", "alert", "notified"], alerts.Select(a => (IReadOnlyList<string>)
                 [
                     Time(a.StartedAt), a.ResolvedAt is { } r ? Time(r) : "firing", Durations.Format(Round((a.ResolvedAt ?? DateTimeOffset.UtcNow) - a.StartedAt)),
-                    JsonSpellings.Of(a.Severity), a.Rule, a.Title,
+                    JsonSpellings.Of(a.Severity), a.Rule, a.Title, Notified(a),
                 ])), token);
         }));
         return command;
@@ -208,6 +208,12 @@ internal static class AlertCommands
         if (r.Count is { } count) parts.Add($"count {count}");
         return parts.Count == 0 ? r.Description : $"{string.Join(", ", parts)} — {r.Description}";
     }
+
+    /// <summary>"hook: firing sent, resolved sent; mail: firing failed": each channel's notices, in order.</summary>
+    private static string Notified(AlertView alert) => alert.Deliveries is not { Count: > 0 } deliveries
+        ? "-"
+        : string.Join("; ", deliveries.GroupBy(d => d.Channel).Select(g =>
+            $"{g.Key}: {string.Join(", ", g.Select(d => $"{JsonSpellings.Of(d.Kind)} {JsonSpellings.Of(d.State)}"))}"));
 
     private static string Scope(AlertsView v) => v.App is null ? "the platform" : v.Env == AppRef.Production ? v.App : $"{v.App} ({v.Env})";
 

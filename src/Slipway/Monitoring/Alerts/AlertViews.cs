@@ -9,9 +9,10 @@ internal sealed record AlertRuleView(string Name, bool Custom, string Descriptio
     int? MinRequests, int? Count, AlertSeverity Severity, IReadOnlyList<string> Channels, string SetBy, string? Metric = null,
     string? Service = null, string? Route = null);
 
-/// <summary>One alert, firing or resolved. <paramref name="App"/> and <paramref name="Env"/> are null for the platform's.</summary>
+/// <summary>One alert, firing or resolved. <paramref name="App"/> and <paramref name="Env"/> are null for the platform's.
+/// <paramref name="Deliveries"/>: how each of its notices went to each channel (in history only).</summary>
 internal sealed record AlertView(string Id, string Rule, string Subject, string? App, string? Env, AlertSeverity Severity, AlertState State,
-    string Title, string Detail, DateTimeOffset StartedAt, DateTimeOffset? ResolvedAt);
+    string Title, string Detail, DateTimeOffset StartedAt, DateTimeOffset? ResolvedAt, IReadOnlyList<Channels.NoticeDelivery>? Deliveries = null);
 
 /// <summary>The rules of a scope (an app environment, or the platform) and what fires in it now.</summary>
 internal sealed record AlertsView(string? App, string? Env, IReadOnlyList<AlertRuleView> Rules, IReadOnlyList<AlertView> Firing);

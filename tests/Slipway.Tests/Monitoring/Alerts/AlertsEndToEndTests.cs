@@ -82,6 +82,10 @@ public sealed class AlertsEndToEndTests
         var history = await platform.CliAsync("alerts", "history", "--app", "shop", "--json");
         var alert = JsonDocument.Parse(history.Out).RootElement.EnumerateArray().Single(a => a.GetProperty("rule").GetString() == "uptime");
         alert.GetProperty("state").GetString().Should().Be("resolved");
+        alert.GetProperty("deliveries").EnumerateArray()
+            .Select(d => $"{d.GetProperty("channel").GetString()} {d.GetProperty("kind").GetString()} {d.GetProperty("state").GetString()}")
+            .Should().BeEquivalentTo("hook firing sent", "mail firing sent", "hook resolved sent", "mail resolved sent");
+        (await platform.CliAsync("alerts", "history", "--app", "shop")).Out.Should().Contain("hook: firing sent, resolved sent");
     }
 
     private static List<JsonElement> Uptime(IReadOnlyList<JsonElement> bodies) =>

@@ -20,6 +20,23 @@ internal static class ApiEndpoints
         var v1 = api.MapGroup("/v1");
         v1.MapGet("/ping", (EdgeServer edge) =>
             Results.Ok(new PingDto("slipway", typeof(ApiEndpoints).Assembly.GetName().Version?.ToString(3), edge.Port, edge.HttpsPort))).AllowAnyone("ping");
+        // For a monitor outside this machine (uptime checks run on it, so they cannot see it go down): 200 "ok" while the
+        // platform answers and its state database reads, else 503. Names nothing about the platform.
+        api.MapGet("/healthz", (Store store) =>
+        {
+            try
+            {
+                using var connection = store.Connections.Open();
+                using var command = connection.CreateCommand();
+                command.CommandText = "select 1";
+                command.ExecuteScalar();
+                return Results.Text("ok\n", "text/plain");
+            }
+            catch (Microsoft.Data.Sqlite.SqliteException)
+            {
+                return Results.Text("state database unavailable\n", "text/plain", statusCode: 503);
+            }
+        }).AllowAnyone("healthz");
 
         v1.MapGet("/apps", (Store store, AppViews views, HttpContext context) =>
         {

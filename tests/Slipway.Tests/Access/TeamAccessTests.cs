@@ -244,6 +244,7 @@ public sealed class TeamAccessTests
         using (var anonymous = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/") })
         {
             (await anonymous.GetStringAsync("v1/ping")).Should().NotContain(platform.DataDir, "no answer names a path of the server");
+            (await anonymous.GetStringAsync("healthz")).Should().Be("ok\n", "an outside monitor needs no token");
         }
         var audit = (await platform.CliAsync("audit", "--json")).Out;
         audit.Should().Contain("\"actor\": \"alice\"").And.Contain("\"outcome\": \"denied\"");

@@ -30,5 +30,5 @@ internal static class UptimeNotes
 {
     public const string FromThisMachine =
         "Checks run from this machine: they cannot see the machine itself go down. Watch it from outside too: point an outside " +
-        "monitor (UptimeRobot, Better Stack, ...) at the platform's https://PLATFORM-HOST/v1/ping.";
+        "monitor (UptimeRobot, Better Stack, ...) at the platform's https://PLATFORM-HOST/healthz.";
 }

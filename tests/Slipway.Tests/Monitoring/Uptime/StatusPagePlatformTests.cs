@@ -27,7 +27,7 @@ public sealed class StatusPagePlatformTests
         check.GetProperty("kind").GetString().Should().Be("default");
         check.GetProperty("url").GetString().Should().Be("http://shop.localhost/");
         var ls = await platform.CliAsync("uptime", "ls");
-        ls.Out.Should().Contain("shop").And.Contain("100.00% ✓").And.Contain("cannot see the machine itself go down").And.Contain("/v1/ping");
+        ls.Out.Should().Contain("shop").And.Contain("100.00% ✓").And.Contain("cannot see the machine itself go down").And.Contain("/healthz");
 
         await RefusesBadPagesAsync(platform);
         var created = await platform.CliAsync("status-page", "create", "acme", "--apps", "shop", "--host", StatusHost, "--title", "Acme <status>");

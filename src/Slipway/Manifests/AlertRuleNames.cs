@@ -45,6 +45,12 @@ internal static class AlertRuleNames
 
     public static readonly IReadOnlyList<string> Severities = ["warning", "critical"];
 
+    /// <summary>The longest "for" a rule takes: every 15 s a traffic rule merges its whole window of per-minute history
+    /// and crash-loop/oom-kill read the platform's events over theirs, so those stop at an hour; backup's is an age.</summary>
+    public static TimeSpan MaxFor(string rule) => rule == "backup" ? TimeSpan.FromDays(30) : TimeSpan.FromHours(1);
+
+    public static string MaxForText(string rule) => rule == "backup" ? "30 days" : "1 hour";
+
     /// <summary>Reads a threshold written as text in <paramref name="unit"/>: "5%" or "5" for percent, "1s" or "800ms"
     /// (a unit is required, as for every duration), a whole number for counts. Null (with <paramref name="error"/> saying what was expected) when it
     /// does not read.</summary>

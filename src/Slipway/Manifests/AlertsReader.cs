@@ -118,6 +118,11 @@ internal static partial class AlertsReader
         {
             rule.Error("route", $"expected a path starting with \"/\" like \"/checkout\", got \"{route}\"");
         }
+        var window = rule.Duration("for");
+        if (window > AlertRuleNames.MaxFor(name))
+        {
+            rule.Error("for", $"at most {AlertRuleNames.MaxForText(name)} for {(terms is null ? "a custom rule" : name)}, got {Durations.Format(window.Value)}");
+        }
         return new AlertRuleSpec
         {
             Name = name,
@@ -125,7 +130,7 @@ internal static partial class AlertsReader
             Metric = metric,
             Over = Threshold(rule, "over", unit),
             Under = Threshold(rule, "under", unit),
-            For = rule.Duration("for"),
+            For = window,
             MinRequests = rule.Int("minRequests", 0, 1_000_000_000),
             Count = rule.Int("count", 1, 10_000),
             Severity = severity,

@@ -52,7 +52,8 @@ public sealed class AlertsManifestTests : IDisposable
                 "slow": { "metric": "p42", "over": "1s" },
                 "both": { "metric": "p95", "over": "1s", "under": "2s" },
                 "Bad_Name": { "metric": "p95", "over": "1s" },
-                "custom-bool": true
+                "custom-bool": true,
+                "long": { "metric": "error-rate", "over": "5%", "for": "24h" }
               }
             }
             """);
@@ -68,5 +69,6 @@ public sealed class AlertsManifestTests : IDisposable
         invalid.SingleErrorAt("alerts.both.under").Message.Should().Contain("either \"over\" or \"under\"");
         invalid.SingleErrorAt("alerts.Bad_Name").Message.Should().Contain("cannot be a rule name");
         invalid.SingleErrorAt("alerts.custom-bool").Message.Should().Contain("not a built-in rule");
+        invalid.SingleErrorAt("alerts.long.for").Message.Should().Contain("at most 1 hour for a custom rule");
     }
 }

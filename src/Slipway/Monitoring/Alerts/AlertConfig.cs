@@ -6,7 +6,7 @@ namespace Slipway.Monitoring.Alerts;
 /// <summary>Reading and changing alert rules from the API: a built-in rule set (or turned on/off) platform-wide or for
 /// one app environment, custom rules added and removed, what fires and what fired. Every field of a request is checked
 /// before anything is saved, and every error names the flag to fix.</summary>
-internal sealed class AlertConfig(AlertRules rules, AlertStore alerts, Store store, TimeProvider clock)
+internal sealed class AlertConfig(AlertRules rules, AlertStore alerts, Store store, TimeProvider clock, Channels.ChannelStore? channels = null)
 {
     public AlertsView List(AppRef? scope)
     {
@@ -50,7 +50,11 @@ internal sealed class AlertConfig(AlertRules rules, AlertStore alerts, Store sto
     {
         if (!rules.BuiltIn.TryGetValue(rule, out var definition))
         {
-            var custom = scope is { } s && alerts.Setting(s.Key, rule) is { IsCustom: true };
+            if (scope is { } target && body == new AlertRuleBody(Enabled: body.Enabled) && body.Enabled is { } on && Toggle(target, rule, on))
+            {
+                return List(scope);
+            }
+            var custom = scope is { } s && (alerts.Setting(s.Key, rule) is { IsCustom: true } || rules.Read().CustomOf(s.Key).Any(c => c.Spec.Name == rule));
             throw new UserException(custom
                 ? $"{rule} is a custom rule: change it by removing and adding it again (slipway alerts rm {rule} {scope!.Value.Flags}; slipway alerts add {rule} ...), or turn it off with slipway alerts off {rule} {scope!.Value.Flags}."
                 : $"There is no built-in rule named {rule}{Closest(rule)}. slipway alerts ls lists them; a rule of your own is added with slipway alerts add NAME --metric ...");
@@ -72,7 +76,7 @@ internal sealed class AlertConfig(AlertRules rules, AlertStore alerts, Store sto
             errors.Add($"--count: {rule} has no count to set");
         if (body.MinRequests is not null && !terms.MinRequests)
             errors.Add($"--min-requests: {rule} has no request minimum to set");
-        var parsed = Parse(body, unit, errors);
+        var parsed = Parse(body, unit, rule, errors);
         Throw(errors);
         var key = scope?.Key ?? "";
         var before = alerts.Setting(key, rule) ?? new AlertRuleSpec { Name = rule };
@@ -123,7 +127,7 @@ internal sealed class AlertConfig(AlertRules rules, AlertStore alerts, Store sto
             errors.Add($"--route: expected a path starting with \"/\" like /checkout, got \"{route}\"");
         if (store.FindApp(scope.Key) is null)
             errors.Add($"--app: {scope} does not exist; deploy it first (slipway deploy {scope.Flags})");
-        var parsed = unit == AlertThreshold.None ? (Over: null, Under: null, For: null) : Parse(body, unit, errors);
+        var parsed = unit == AlertThreshold.None ? (Over: null, Under: null, For: null) : Parse(body, unit, name, errors);
         Throw(errors);
         var spec = new AlertRuleSpec
         {
@@ -134,7 +138,25 @@ internal sealed class AlertConfig(AlertRules rules, AlertStore alerts, Store sto
         return List(scope);
     }
 
-    private static (double? Over, double? Under, TimeSpan? For) Parse(AlertRuleBody body, AlertThreshold unit, List<string> errors)
+    /// <summary>Turns custom rule <paramref name="rule"/> of <paramref name="scope"/> on or off: one added with the CLI in
+    /// its row; one of the live release's manifest by a row of its own over it. False when there is no such rule.</summary>
+    private bool Toggle(AppRef scope, string rule, bool on)
+    {
+        var now = clock.GetUtcNow();
+        if (alerts.Setting(scope.Key, rule) is { IsCustom: true } added)
+        {
+            alerts.SaveSetting(scope.Key, added with { Enabled = on }, now);
+            return true;
+        }
+        if (rules.Read().CustomOf(scope.Key).Any(c => c.Spec.Name == rule && c.SetBy == "manifest"))
+        {
+            alerts.SaveSetting(scope.Key, new AlertRuleSpec { Name = rule, Enabled = on }, now);
+            return true;
+        }
+        return false;
+    }
+
+    private (double? Over, double? Under, TimeSpan? For) Parse(AlertRuleBody body, AlertThreshold unit, string rule, List<string> errors)
     {
         double? Read(string flag, string? text)
         {
@@ -148,10 +170,10 @@ internal sealed class AlertConfig(AlertRules rules, AlertStore alerts, Store sto
         TimeSpan? window = null;
         if (body.For is { } text)
         {
-            if (Durations.TryParseWindow(text, out var parsed) && parsed > TimeSpan.Zero && parsed <= TimeSpan.FromDays(30))
+            if (Durations.TryParseWindow(text, out var parsed) && parsed > TimeSpan.Zero && parsed <= AlertRuleNames.MaxFor(rule))
                 window = parsed;
             else
-                errors.Add($"--for: expected a duration like 5m or 26h (at most 30 days), got \"{text}\"");
+                errors.Add($"--for: expected a duration like 5m (at most {AlertRuleNames.MaxForText(rule)} for {rule}), got \"{text}\"");
         }
         if (body.Severity is { } severity && !AlertRuleNames.Severities.Contains(severity))
             errors.Add($"--severity: expected warning or critical, got \"{severity}\"");
@@ -161,6 +183,8 @@ internal sealed class AlertConfig(AlertRules rules, AlertStore alerts, Store sto
             errors.Add("--count: expected a whole number from 1 to 10000");
         if (body.Channels?.Any(c => string.IsNullOrWhiteSpace(c)) == true)
             errors.Add("--channels: expected channel names separated by commas, like ops,pager");
+        else if (channels is not null && body.Channels?.Where(c => channels.Find(c) is null).ToList() is { Count: > 0 } unknown)
+            errors.Add($"--channels: no channel named {string.Join(", ", unknown)}; slipway channels ls lists them (add one with slipway channels add NAME ...)");
         return (Read("--over", body.Over), Read("--under", body.Under), window);
     }
 

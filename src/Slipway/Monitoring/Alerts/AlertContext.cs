@@ -1,8 +1,8 @@
 namespace Slipway.Monitoring.Alerts;
 
 /// <summary>What a source needs during one evaluation: the time, and each rule's settings in effect for an app
-/// environment (its manifest's "alerts", then what was set with the CLI for it, then platform-wide, then the rule's
-/// defaults).</summary>
+/// environment (the rule's defaults, overlaid by the platform-wide setting, the live release's "alerts", then the
+/// CLI's setting for the environment, which wins).</summary>
 internal sealed class AlertContext(DateTimeOffset now, Func<string, string?, AlertRuleSettings> settings, IReadOnlyList<CustomAlertRule>? custom = null)
 {
     public DateTimeOffset Now { get; } = now;

@@ -17,7 +17,8 @@ namespace Slipway.Monitoring.Alerts;
 /// table, what it already told. So a condition is one alert however many evaluations see it (the unique index allows
 /// one firing row per rule, app and subject), a restart neither repeats a notice nor forgets an open alert, and a
 /// condition that flaps within <see cref="AlertsOptions.ResolveAfter"/> stays one firing alert. A source that throws
-/// keeps its open alerts open for that round.</summary>
+/// keeps its open alerts open for that round. A notice the notifier could not queue undoes its row's change, so the
+/// next round tries again (a crash between the two writes loses that one notice).</summary>
 internal sealed partial class AlertEngine(IEnumerable<IAlertSource> sources, AlertRules rules, AlertStore alerts, IAlertNotifier notifier,
     AlertsOptions options, TimeProvider clock, ILogger<AlertEngine> logger) : BackgroundService
 {
@@ -85,7 +86,7 @@ internal sealed partial class AlertEngine(IEnumerable<IAlertSource> sources, Ale
             {
                 LogSourceFailed(logger, source.GetType().Name, e);
                 unknown.UnionWith(source.Rules.Select(r => r.Name));
-                customFailed = true;
+                customFailed |= source.EvaluatesCustomRules;
             }
         }
 
@@ -97,8 +98,18 @@ internal sealed partial class AlertEngine(IEnumerable<IAlertSource> sources, Ale
             var alert = new AlertRecord(Ids.New("al"), signal.Rule, signal.Subject, key.App, JsonSpellings.Of(severity), signal.Title, signal.Detail,
                 JsonSerializer.Serialize(channels), JsonSpellings.Of(AlertState.Firing), now, now, null);
             alerts.Insert(alert);
+            try
+            {
+                notifier.Notify(Notice(alert, NoticeKind.Firing, now));
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // Not told, so not raised: the next round sees the condition as new and tries again.
+                alerts.Delete(alert.Id);
+                LogNotifyFailed(logger, alert.Rule, alert.App, alert.Subject, e);
+                continue;
+            }
             LogFiring(logger, alert.Rule, alert.App, alert.Subject, alert.Title);
-            notifier.Notify(Notice(alert, NoticeKind.Firing, now));
             notices++;
         }
         alerts.Seen(firing.Values.Where(a => signals.ContainsKey(a.Key))
@@ -112,8 +123,18 @@ internal sealed partial class AlertEngine(IEnumerable<IAlertSource> sources, Ale
             }
             if (alerts.Resolve(alert.Id, now))
             {
+                try
+                {
+                    notifier.Notify(Notice(alert with { State = JsonSpellings.Of(AlertState.Resolved), ResolvedAt = now }, NoticeKind.Resolved, now));
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    // Not told, so still firing: the next round resolves it again.
+                    alerts.Reopen(alert.Id);
+                    LogNotifyFailed(logger, alert.Rule, alert.App, alert.Subject, e);
+                    continue;
+                }
                 LogResolved(logger, alert.Rule, alert.App, alert.Subject);
-                notifier.Notify(Notice(alert with { State = JsonSpellings.Of(AlertState.Resolved), ResolvedAt = now }, NoticeKind.Resolved, now));
                 notices++;
             }
         }
@@ -153,6 +174,9 @@ internal sealed partial class AlertEngine(IEnumerable<IAlertSource> sources, Ale
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Alert source {Source} failed; its open alerts stay open this round")]
     private static partial void LogSourceFailed(ILogger logger, string source, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Alert {Rule} {App} {Subject}: its notice could not be queued; tried again next round")]
+    private static partial void LogNotifyFailed(ILogger logger, string rule, string app, string subject, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Alert firing: {Rule} {App} {Subject}: {Title}")]
     private static partial void LogFiring(ILogger logger, string rule, string app, string subject, string title);

@@ -22,7 +22,9 @@ internal sealed class AlertRuleSet
         foreach (var app in running)
         {
             var mine = rows.Where(r => r.Custom && r.App == app).Select(r => r.Spec).ToList();
-            var fromManifest = manifests.TryGetValue(app, out var m) ? m.Where(s => s.IsCustom && mine.All(c => c.Name != s.Name)) : [];
+            var fromManifest = manifests.TryGetValue(app, out var m)
+                ? m.Where(s => s.IsCustom && mine.All(c => c.Name != s.Name)).Select(s => Toggled(app, s))
+                : [];
             custom.AddRange(mine.Concat(fromManifest).Where(s => s.Enabled != false && !builtIn.ContainsKey(s.Name)).Select(s => Custom(app, s)).OfType<CustomAlertRule>());
         }
         CustomRules = custom;
@@ -36,10 +38,15 @@ internal sealed class AlertRuleSet
     {
         var cli = _cli.Where(e => e.Key.App == app && e.Value.IsCustom).Select(e => (e.Value, "cli")).ToList();
         var manifest = _manifests.TryGetValue(app, out var m)
-            ? m.Where(s => s.IsCustom && cli.All(c => c.Value.Name != s.Name)).Select(s => (s, "manifest"))
+            ? m.Where(s => s.IsCustom && cli.All(c => c.Value.Name != s.Name)).Select(s => (Toggled(app, s), "manifest"))
             : [];
         return [.. cli, .. manifest];
     }
+
+    /// <summary>A manifest's custom rule as turned on or off from the CLI (<c>alerts off NAME --app</c>: a row of its
+    /// own, not a custom rule, over the manifest's).</summary>
+    private AlertRuleSpec Toggled(string app, AlertRuleSpec spec) =>
+        _cli.TryGetValue((app, spec.Name), out var row) && !row.IsCustom && row.Enabled is { } on ? spec with { Enabled = on } : spec;
 
     /// <summary>The settings of built-in rule <paramref name="rule"/> for app row <paramref name="app"/> (null: the
     /// platform-wide ones), every field filled where the rule has it, and which level set the last field that differs

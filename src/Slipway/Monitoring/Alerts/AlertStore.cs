@@ -64,6 +64,19 @@ internal sealed class AlertStore(Store store)
         return c.Execute("update alerts set state = 'resolved', resolved_at = @at where id = @id and state = 'firing'", new { id, at }) == 1;
     }
 
+    public void Delete(string id)
+    {
+        using var c = Open();
+        c.Execute("delete from alerts where id = @id", new { id });
+    }
+
+    /// <summary>Undoes <see cref="Resolve"/> (its notice could not be queued).</summary>
+    public void Reopen(string id)
+    {
+        using var c = Open();
+        c.Execute("update alerts set state = 'firing', resolved_at = null where id = @id", new { id });
+    }
+
     public int DeleteResolvedBefore(DateTimeOffset before)
     {
         using var c = Open();

@@ -13,6 +13,10 @@ internal interface IAlertSource
     /// <summary>The built-in rules this source evaluates, with their defaults.</summary>
     IReadOnlyList<AlertRuleDefinition> Rules { get; }
 
+    /// <summary>Whether this source evaluates <see cref="AlertContext.CustomRules"/>: when it fails, the engine keeps
+    /// the custom rules' open alerts open too.</summary>
+    bool EvaluatesCustomRules => false;
+
     /// <summary>The conditions that hold now, for the rules that are on (ask <paramref name="context"/>).</summary>
     IEnumerable<AlertSignal> Evaluate(AlertContext context, CancellationToken cancellationToken);
 }

@@ -28,7 +28,7 @@ public sealed class DeploySourceTests : IDisposable
         var signal = _h.Evaluate(source).Should().ContainSingle().Subject;
         signal.Should().BeEquivalentTo(new
         {
-            Rule = "deploy-failed", Subject = "deploy", App = "shop-staging", Severity = AlertSeverity.Critical,
+            Rule = "deploy-failed", Subject = $"deploy:{failed.Id}", App = "shop-staging", Severity = AlertSeverity.Critical,
             Title = $"shop (staging): deploy {failed.Id} failed",
         });
         signal.Detail.Should().Contain("failed at health-checking").And.Contain("web replica 0 exited with code 1.")

@@ -184,6 +184,40 @@ public sealed class AlertEngineTests : IDisposable
         _notifier.Notices.Should().ContainSingle(n => n.Rule == "slow-checkout").Which.Channels.Should().Equal("pager");
     }
 
+    [Fact]
+    public async Task A_custom_rule_from_the_cli_or_the_manifest_is_turned_off_and_on_again_from_the_cli()
+    {
+        var spec = new AppSpec { Services = [], Alerts = [new AlertRuleSpec { Name = "quiet", Metric = "rpm", Under = 1 }] };
+        _store.MakeLive("shop", _store.CreateDeployment("shop", DeploymentKind.Deploy, "dir", null, null, JsonSerializer.Serialize(spec, Release.Json)).Id);
+        var config = new AlertConfig(new AlertRules([_source], _alerts, _store), _alerts, _store, _clock);
+        config.Add(AppRef.Of("shop"), new AlertRuleBody("slow", Metric: "p95", Over: "1s"));
+        using var engine = Engine();
+        await RoundAsync(engine);
+        _source.LastCustom.Select(r => r.Name).Should().BeEquivalentTo("slow", "quiet");
+
+        config.Set(AppRef.Of("shop"), "slow", new AlertRuleBody(Enabled: false));
+        var view = config.Set(AppRef.Of("shop"), "quiet", new AlertRuleBody(Enabled: false));
+        view.Rules.Where(r => r.Custom).Should().OnlyContain(r => !r.Enabled);
+        await RoundAsync(engine, TimeSpan.FromMinutes(2));
+        _source.LastCustom.Should().BeEmpty();
+        _notifier.Notices.Where(n => n.Kind == NoticeKind.Resolved).Select(n => n.Rule).Should().BeEquivalentTo("slow", "quiet");
+
+        config.Reset(AppRef.Of("shop"), "quiet");
+        config.Set(AppRef.Of("shop"), "slow", new AlertRuleBody(Enabled: true));
+        await RoundAsync(engine);
+        _source.LastCustom.Select(r => r.Name).Should().BeEquivalentTo("slow", "quiet");
+        var tweak = () => config.Set(AppRef.Of("shop"), "slow", new AlertRuleBody(Over: "2s"));
+        tweak.Should().Throw<UserException>().Which.Message.Should().Contain("is a custom rule");
+    }
+
+    [Fact]
+    public void Windows_that_would_scan_long_history_every_round_are_refused()
+    {
+        var config = new AlertConfig(new AlertRules([_source], _alerts, _store), _alerts, _store, _clock);
+        var act = () => config.Add(AppRef.Of("shop"), new AlertRuleBody("slow", Metric: "p95", Over: "1s", For: "30d"));
+        act.Should().Throw<UserException>().Which.Message.Should().Contain("--for: expected a duration like 5m (at most 1 hour for slow)");
+    }
+
     public void Dispose()
     {
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();

@@ -39,6 +39,8 @@ public sealed class AlertsEndToEndTests
         using var source = new TempSource();
         source.Manifest("""{ "services": { "site": { "type": "static", "install": null, "build": null, "output": "." } } }""").File("index.html", "<h1>shop</h1>");
         (await platform.DeployAsync(source.Dir, "shop")).ExitCode.Should().Be(0);
+        (await platform.CliAsync("alerts", "set", "error-rate", "--app", "shop", "--channels", "hook,nope")).Err
+            .Should().Contain("--channels: no channel named nope");
         (await platform.CliAsync("status-page", "create", "acme", "--apps", "shop", "--host", "status.example.test")).ExitCode.Should().Be(0);
         var deadline = DateTime.UtcNow.AddSeconds(15);
         while (!(await platform.CliAsync("uptime", "ls", "--app", "shop", "--json")).Out.Contains("\"state\": \"up\"", StringComparison.Ordinal))

@@ -41,7 +41,7 @@ internal sealed class DeploySource(Store store) : IAlertSource
             var live = apps.Row(d.App)?.LiveDeploymentId is { } liveId
                 ? $"{liveId} still serves."
                 : "Nothing of this environment serves yet.";
-            signals.Add(new AlertSignal(DeployFailed, "deploy", d.App, context.Settings(DeployFailed, d.App).Severity ?? AlertSeverity.Critical,
+            signals.Add(new AlertSignal(DeployFailed, $"deploy:{d.Id}", d.App, context.Settings(DeployFailed, d.App).Severity ?? AlertSeverity.Critical,
                 $"{app}: {kind} {d.Id} failed",
                 $"The {kind} {d.Id} of {app} failed{step}{when}: {(error.Length > 0 ? error : "no error recorded")}. {live} " +
                 $"Its whole log: slipway logs --deployment {d.Id} {app.Flags}"));

@@ -29,6 +29,8 @@ internal sealed class TrafficSource(MetricsHistory history, Store store) : IAler
 
     public IReadOnlyList<AlertRuleDefinition> Rules { get; } = [ErrorRateDefinition, LatencyDefinition];
 
+    public bool EvaluatesCustomRules => true;
+
     public IEnumerable<AlertSignal> Evaluate(AlertContext context, CancellationToken cancellationToken)
     {
         var apps = AppLabels.Read(store);

@@ -27,7 +27,16 @@ internal sealed record UptimeCheck(
     public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(10);
 
     /// <summary>What a request of this check is, for titles: "GET https://shop.example.com/health".</summary>
-    public string Request => $"GET {Url}";
+    /// <summary>"GET https://api.example.com/health": shown on status pages and in alerts, so without user info and
+    /// with a query (it may carry a token) reduced to "?…".</summary>
+    public string Request => Uri.TryCreate(Url, UriKind.Absolute, out var uri)
+        ? $"GET {uri.Scheme}://{uri.Authority}{uri.AbsolutePath}{(uri.Query.Length > 1 ? "?…" : "")}"
+        : $"GET {Url}";
+
+    /// <summary>A user's check of one app environment: it may not reach this machine or a private network (the
+    /// platform's own ports, other apps', the databases, a cloud's metadata address). Default checks go to the edge
+    /// on loopback; platform-wide checks are an owner's or a platform admin's and may go anywhere.</summary>
+    public bool Confined => Kind == UptimeCheckKind.User && App is { Length: > 0 };
 
     /// <summary>"shop" or "shop (staging)", or "platform" for a platform-wide check, for messages.</summary>
     public string Whose => Scope?.ToString() ?? "platform";

@@ -6,8 +6,17 @@ namespace Slipway.Monitoring.Uptime;
 /// running schedule at once (<see cref="UptimeMonitor.Reconcile"/>).</summary>
 internal sealed class UptimeChecks(UptimeStore store, UptimeResults results, UptimeMonitor monitor, Store apps, UptimeOptions options, TimeProvider clock)
 {
+    /// <summary>User checks one app environment may have: one slot of the checker each for up to a timeout, so an
+    /// environment cannot crowd out everyone's checks with many slow ones.</summary>
+    public const int PerEnvironment = 20;
+
     public UptimeView Add(UptimeCheckSpec spec)
     {
+        if (spec.Scope is { } scope && store.Checks().Count(c => c.App == scope.Key && c.Kind == JsonSpellings.Of(UptimeCheckKind.User)) >= PerEnvironment)
+        {
+            throw new UserException($"{scope} has {PerEnvironment} checks already, the most an environment may have; remove one first (slipway uptime rm NAME) " +
+                "or ask an owner for a platform-wide check.", 409);
+        }
         if (apps.FindApp(spec.Name) is not null)
         {
             throw new UserException($"{spec.Name} is the name of app {apps.RefOf(spec.Name)}'s own check; give this one another --name.", 409);

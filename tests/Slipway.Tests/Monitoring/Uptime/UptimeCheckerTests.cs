@@ -91,7 +91,7 @@ public sealed class UptimeCheckerTests
 
         (await platform.CliAsync("uptime", "add", target.Url("/flap"), "--name", "flap", "--every", "150ms")).ExitCode.Should().Be(0);
         (await platform.CliAsync("uptime", "add", $"http://127.0.0.1:{closedPort}/", "--name", "refused", "--every", "200ms")).ExitCode.Should().Be(0);
-        var slow = await platform.CliAsync("uptime", "add", target.Url("/slow"), "--name", "slow", "--every", "200ms", "--timeout", "300ms");
+        var slow = await platform.CliAsync("uptime", "add", target.Url("/slow"), "--name", "slow", "--every", "400ms", "--timeout", "300ms");
         slow.ExitCode.Should().Be(0, slow.ToString());
 
         var open = await WaitForAsync(() => store.OpenIncidents() is { Count: 2 } both ? both : null, "incidents of the closed port and the timeout");

@@ -211,6 +211,20 @@ public sealed class AlertEngineTests : IDisposable
     }
 
     [Fact]
+    public async Task A_destroyed_environment_forgets_its_settings_and_its_firing_alert_ends_with_a_resolved_notice()
+    {
+        using var engine = Engine();
+        new AlertConfig(new AlertRules([_source], _alerts, _store), _alerts, _store, _clock).Set(AppRef.Of("shop"), "flaky", new AlertRuleBody(Over: "9%"));
+        _source.Hold("shop", "web");
+        await RoundAsync(engine);
+        _store.DeleteApp("shop");
+        _source.Clear();
+        _alerts.Settings().Should().BeEmpty();
+        await RoundAsync(engine, TimeSpan.FromMinutes(2));
+        _notifier.Kinds.Should().Equal(NoticeKind.Firing, NoticeKind.Resolved);
+    }
+
+    [Fact]
     public void Windows_that_would_scan_long_history_every_round_are_refused()
     {
         var config = new AlertConfig(new AlertRules([_source], _alerts, _store), _alerts, _store, _clock);

@@ -68,7 +68,8 @@ internal sealed class ChannelStore(Store store, Keyring keyring)
 
     /// <summary>Queues <paramref name="notice"/> for each of <paramref name="channels"/> (a delivery already there for
     /// the notice and channel is left alone) and records one failed delivery for each of <paramref name="missing"/>.
-    /// Over a channel's rate limit (not for test notices) the delivery is suppressed. Returns the channels that got a
+    /// Over a channel's rate limit (not for test notices, nor for a resolved notice whose firing notice the channel
+    /// got) the delivery is suppressed. Returns the channels that got a
     /// pending delivery.</summary>
     public IReadOnlyList<string> Enqueue(AlertNotice notice, IReadOnlyList<string> channels, IReadOnlyList<string> missing, DateTimeOffset now, int limit,
         TimeSpan window)
@@ -80,7 +81,13 @@ internal sealed class ChannelStore(Store store, Keyring keyring)
         using var tx = c.BeginTransaction();
         foreach (var channel in channels)
         {
-            var over = notice.Kind != NoticeKind.Test && Used(c, tx, channel, now - window) >= limit;
+            // A resolved notice is never suppressed where its firing notice went (or is going): a receiver that was told
+            // an alert fired must be told it ended, or its incident stays open for ever.
+            var over = notice.Kind != NoticeKind.Test && Used(c, tx, channel, now - window) >= limit &&
+                !(notice.Kind == NoticeKind.Resolved && c.ExecuteScalar<long>("""
+                    select count(*) from alert_deliveries
+                    where alert_id = @AlertId and channel = @channel and kind = 'firing' and state in ('sent', 'pending')
+                    """, new { notice.AlertId, channel }, tx) > 0);
             var row = new
             {
                 notice.Id, notice.AlertId, kind, channel, state = over ? Suppressed : Pending, now, json,

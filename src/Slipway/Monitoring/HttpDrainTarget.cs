@@ -58,22 +58,12 @@ internal sealed class HttpDrainTarget : DrainTarget
         try
         {
             using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
-            var code = (int)response.StatusCode;
-            if (code is >= 200 and < 300)
-            {
-                return DrainAttempt.Delivered;
-            }
-            var answered = Scrub($"the receiver answered {code} {response.ReasonPhrase}".TrimEnd());
-            return code is 408 or 429 or >= 500
-                ? new DrainAttempt(DrainOutcome.Unavailable, answered, RetryAfter(response))
-                : new DrainAttempt(DrainOutcome.Refused, code is >= 300 and < 400
-                    ? answered + " (a redirect: drains do not follow them; give the URL it points to)"
-                    : answered + " (check the URL and the credentials; a fix on the receiver's side resumes delivery)");
+            return DrainAttempt.Of(response, DateTimeOffset.UtcNow, Scrub, " (a redirect: drains do not follow them; give the URL it points to)",
+                " (check the URL and the credentials; a fix on the receiver's side resumes delivery)");
         }
         catch (HttpRequestException e)
         {
-            var why = e.HttpRequestError == HttpRequestError.SecureConnectionError && e.InnerException is { } tls ? "TLS: " + tls.Message : e.Message;
-            return new DrainAttempt(e.HttpRequestError == HttpRequestError.SecureConnectionError ? DrainOutcome.Refused : DrainOutcome.Unavailable, Scrub(why));
+            return DrainAttempt.Of(e, Scrub);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
@@ -109,11 +99,4 @@ internal sealed class HttpDrainTarget : DrainTarget
         content.Headers.ContentType = new MediaTypeHeaderValue("application/x-ndjson");
         return content;
     }
-
-    private static TimeSpan? RetryAfter(HttpResponseMessage response) => response.Headers.RetryAfter switch
-    {
-        { Delta: { } delta } => delta,
-        { Date: { } date } => date - DateTimeOffset.UtcNow,
-        _ => null,
-    };
 }

@@ -36,29 +36,13 @@ internal sealed partial class MetricsHistory
         _metrics = metrics;
         _clock = clock;
         _maxBytes = maxBytes;
-        try
+        _db = SideDatabase.Open(path, Create, clock.GetUtcNow(), (file, aside, e) =>
         {
-            _db = Create(path);
-        }
-        catch (SqliteException e)
-        {
-            // The history is rebuildable: a damaged file is moved aside (kept for a look) and a new one started,
-            // rather than the platform refusing to start.
-            var aside = $"{path}.damaged-{clock.GetUtcNow():yyyyMMddHHmmss}";
-            SqliteConnection.ClearAllPools(); // an idle pooled connection would still hold the damaged file
-            foreach (var suffix in new[] { "", "-wal", "-shm" })
-            {
-                if (File.Exists(path + suffix))
-                {
-                    File.Move(path + suffix, aside + suffix, overwrite: true);
-                }
-            }
             if (logger is not null)
             {
-                LogDamaged(logger, path, aside, e);
+                LogDamaged(logger, file, aside, e);
             }
-            _db = Create(path);
-        }
+        });
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Metrics history {Path} could not be opened; moved to {Aside}, starting a new one")]

@@ -18,24 +18,7 @@ internal sealed partial class UptimeResults
     {
         _options = options;
         var path = Path.Combine(options.DataDir, "uptime.db");
-        try
-        {
-            _db = Create(path);
-        }
-        catch (SqliteException e)
-        {
-            var aside = $"{path}.damaged-{clock.GetUtcNow():yyyyMMddHHmmss}";
-            SqliteConnection.ClearAllPools();
-            foreach (var suffix in new[] { "", "-wal", "-shm" })
-            {
-                if (File.Exists(path + suffix))
-                {
-                    File.Move(path + suffix, aside + suffix, overwrite: true);
-                }
-            }
-            LogDamaged(logger, path, aside, e);
-            _db = Create(path);
-        }
+        _db = SideDatabase.Open(path, Create, clock.GetUtcNow(), (file, aside, e) => LogDamaged(logger, file, aside, e));
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Uptime results {Path} could not be opened; moved to {Aside}, starting a new one")]

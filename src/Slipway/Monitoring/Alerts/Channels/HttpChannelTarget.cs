@@ -52,22 +52,13 @@ internal sealed class HttpChannelTarget : ChannelTarget
         try
         {
             using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, limit.Token);
-            var code = (int)response.StatusCode;
-            if (code is >= 200 and < 300)
-            {
-                return DrainAttempt.Delivered;
-            }
-            var answered = Scrub($"the receiver answered {code} {response.ReasonPhrase}".TrimEnd());
-            return code is 408 or 429 or >= 500
-                ? new DrainAttempt(DrainOutcome.Unavailable, answered, RetryAfter(response))
-                : new DrainAttempt(DrainOutcome.Refused, code is >= 300 and < 400
-                    ? answered + " (a redirect: channels do not follow them; add the channel again with the URL it points to)"
-                    : answered + " (check the webhook URL; 'slipway alerts test' tries it)");
+            return DrainAttempt.Of(response, _clock.GetUtcNow(), Scrub,
+                " (a redirect: channels do not follow them; add the channel again with the URL it points to)",
+                " (check the webhook URL; 'slipway alerts test' tries it)");
         }
         catch (HttpRequestException e)
         {
-            var why = e.HttpRequestError == HttpRequestError.SecureConnectionError && e.InnerException is { } tls ? "TLS: " + tls.Message : e.Message;
-            return new DrainAttempt(e.HttpRequestError == HttpRequestError.SecureConnectionError ? DrainOutcome.Refused : DrainOutcome.Unavailable, Scrub(why));
+            return DrainAttempt.Of(e, Scrub);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
@@ -76,11 +67,4 @@ internal sealed class HttpChannelTarget : ChannelTarget
     }
 
     public override void Dispose() => _http.Dispose();
-
-    private TimeSpan? RetryAfter(HttpResponseMessage response) => response.Headers.RetryAfter switch
-    {
-        { Delta: { } delta } => delta,
-        { Date: { } date } => date - _clock.GetUtcNow(),
-        _ => null,
-    };
 }

@@ -118,9 +118,20 @@ internal static class ApiEndpoints
         api.MapDomainsApi();
         api.MapVolumesApi();
         api.MapIsolationApi();
-        v1.MapPost("/shutdown", (IHostApplicationLifetime lifetime) =>
+        // `slipway down`: the one way the apps stop with the platform (a SIGTERM, a restart or an upgrade leaves them running).
+        v1.MapPost("/shutdown", (IHostApplicationLifetime lifetime, Deploy.Recovery recovery) =>
         {
-            lifetime.StopApplication();
+            _ = Task.Run(async () =>
+            {
+                try
+                {
+                    await recovery.StopAppsAsync();
+                }
+                finally
+                {
+                    lifetime.StopApplication();
+                }
+            });
             return Results.Accepted();
         });
     }

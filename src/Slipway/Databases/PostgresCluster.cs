@@ -51,12 +51,30 @@ internal sealed partial class PostgresCluster(
     /// <summary>Restarts after a crash so far (doctor, tests).</summary>
     public int Restarts { get; private set; }
 
-    public async Task StartAsync(CancellationToken cancellationToken)
+    private Task _startingUp = Task.CompletedTask;
+
+    /// <summary>Starts the cluster in the background: apps start (or are adopted) in parallel with it, not after it; an
+    /// app that connects before it accepts retries as it would after any database restart, and every operation that
+    /// needs the cluster waits for it (<see cref="EnsureRunningAsync"/>).</summary>
+    public Task StartAsync(CancellationToken cancellationToken)
     {
         if (IsInitialized)
         {
-            await EnsureRunningAsync(cancellationToken);
+            _startingUp = Task.Run(async () =>
+            {
+                try
+                {
+                    await EnsureRunningAsync(CancellationToken.None);
+                }
+#pragma warning disable CA1031 // a cluster that cannot start must not stop the platform; the failure is logged and each use says it again
+                catch (Exception e)
+#pragma warning restore CA1031
+                {
+                    LogStartFailed(logger, e);
+                }
+            }, CancellationToken.None);
         }
+        return Task.CompletedTask;
     }
 
     /// <summary>The cluster as an administration target when it runs now; null when it does not (never starts it).</summary>
@@ -369,6 +387,7 @@ internal sealed partial class PostgresCluster(
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
+        await _startingUp;
         _stopping = true;
         if (_process is not { Exited.IsCompleted: false } process)
         {
@@ -395,6 +414,9 @@ internal sealed partial class PostgresCluster(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Creating the managed PostgreSQL cluster in {Root}")]
     private static partial void LogInitializing(ILogger logger, string root);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "The managed PostgreSQL cluster did not start")]
+    private static partial void LogStartFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The managed PostgreSQL exited with code {Code}; restarting it")]
     private static partial void LogCrashed(ILogger logger, int code);

@@ -70,19 +70,23 @@ internal sealed partial class RedisServers(
         return record;
     }
 
-    public async Task StartAsync(CancellationToken cancellationToken)
+    private Task _startingUp = Task.CompletedTask;
+
+    /// <summary>Starts every redis in the background, all at once: apps start (or are adopted) in parallel with them.</summary>
+    public Task StartAsync(CancellationToken cancellationToken)
     {
-        foreach (var record in databases.ListAll().Where(d => d.Type == DatabaseRecord.Redis))
+        _startingUp = Task.WhenAll(databases.ListAll().Where(d => d.Type == DatabaseRecord.Redis).Select(record => Task.Run(async () =>
         {
             try
             {
-                await EnsureRunningAsync(record, cancellationToken);
+                await EnsureRunningAsync(record, CancellationToken.None);
             }
             catch (UserException e)
             {
                 store.AddEvent(record.App, null, "database.failed", e.Message);
             }
-        }
+        }, CancellationToken.None)));
+        return Task.CompletedTask;
     }
 
     public async Task EnsureRunningAsync(DatabaseRecord record, CancellationToken token)
@@ -288,7 +292,11 @@ internal sealed partial class RedisServers(
         }
     }
 
-    public async Task StopAsync(CancellationToken cancellationToken) => await Task.WhenAll(_running.Keys.ToList().Select(StopOneAsync));
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await _startingUp;
+        await Task.WhenAll(_running.Keys.ToList().Select(StopOneAsync));
+    }
 
     private static int FreePort()
     {

@@ -146,7 +146,20 @@ internal sealed class AppOperations(
 
     /// <summary>After a platform restart: start the live release again and route to it at once; instances join
     /// the rotation as they pass their health checks and restart per their policy if they fail.</summary>
-    public bool BringBack(string app)
+    /// <summary>True when bringing <paramref name="app"/> back starts nothing new: every replica of its live release is
+    /// among <paramref name="living"/> (or it has none: a static site), so it can serve before the edge listens.</summary>
+    public bool NeedsNothingNew(string app, IReadOnlyList<InstanceRecord> living)
+    {
+        var live = recorded.LiveOf(app);
+        if (recorded.TryLoad(live) is not { } release)
+        {
+            return true; // nothing starts: BringBack parks it as stopped
+        }
+        return release.Spec.Services.Where(s => s.Type != Manifests.ServiceType.Static)
+            .All(s => Enumerable.Range(1, s.Replicas).All(r => living.Any(l => l.Service == s.Name && l.Replica == r)));
+    }
+
+    public bool BringBack(string app, IReadOnlyList<InstanceRecord> living)
     {
         var live = recorded.LiveOf(app);
         if (recorded.TryLoad(live) is not { } release)
@@ -154,8 +167,16 @@ internal sealed class AppOperations(
             store.AddEvent(app, live.Id, "app.recovery-failed", $"the build of live deployment {live.Id} is missing; deploy again");
             return false;
         }
-        var set = rollout.Recover(ReleasePlanner.Start(release));
-        store.AddEvent(app, live.Id, "app.recovered", $"started {set.Instances.Count} instance(s) of {live.Id} after a platform restart");
+        var set = rollout.Recover(ReleasePlanner.Start(release), living);
+        var adopted = set.Instances.Count(i => living.Any(r => r.Id == i.Spec.Id));
+        var started = set.Instances.Count - adopted;
+        // Adopted instances are not news (nothing changed for the app); a restart that had to start some is.
+        if (started > 0)
+        {
+            store.AddEvent(app, live.Id, "app.recovered", adopted > 0
+                ? $"kept {adopted} running instance(s) of {live.Id} and started {started} after a platform restart"
+                : $"started {started} instance(s) of {live.Id} after a platform restart");
+        }
         return true;
     }
 }

@@ -43,7 +43,11 @@ internal sealed partial class AppRuntime(Supervisor supervisor, Routes routes, P
     }
 
     /// <summary>Starts every web and worker replica of <paramref name="release"/> on fresh ports.</summary>
-    public ServingSet Start(Release release, Func<ServiceSpec, bool>? which = null)
+    public ServingSet Start(Release release, Func<ServiceSpec, bool>? which = null) => Resume(release, [], which);
+
+    public ServingSet Resume(Release release, IReadOnlyList<InstanceRecord> living) => Resume(release, living, null);
+
+    private ServingSet Resume(Release release, IReadOnlyList<InstanceRecord> living, Func<ServiceSpec, bool>? which)
     {
         var instances = new List<Instance>();
         foreach (var service in release.Spec.Services.Where(s => s.Type != ServiceType.Static && (which is null || which(s))))
@@ -51,14 +55,18 @@ internal sealed partial class AppRuntime(Supervisor supervisor, Routes routes, P
             var env = environments.For(release, service);
             for (var replica = 1; replica <= service.Replicas; replica++)
             {
-                var id = Ids.New("i");
+                var record = living.FirstOrDefault(r => r.Service == service.Name && r.Replica == replica && r.DeploymentId == release.DeploymentId);
+                var id = record?.Id ?? Ids.New("i");
                 // Its own id, as Render's RENDER_INSTANCE_ID: the pid an app sees is its sandbox's, not the host's.
                 var instanceEnv = new Dictionary<string, string>(env, StringComparer.Ordinal) { ["SLIPWAY_INSTANCE_ID"] = id };
-                instances.Add(supervisor.Start(new InstanceSpec(id, release.App, release.DeploymentId, service, replica,
+                var spec = new InstanceSpec(id, release.App, release.DeploymentId, service, replica,
                     release.ServiceDir(service), instanceEnv, release.Spec.Deploy.StopTimeout)
                 {
                     Isolation = isolation.ForService(release, service, id),
-                }));
+                };
+                instances.Add(record is { Pid: { } pid, LaunchKey: { } key } && (record.Port is not null || service.Type != ServiceType.Web)
+                    ? supervisor.Adopt(spec, (int)(record.Port ?? 0), new Adoption((int)pid, record.PidStart, key), (int)record.Restarts)
+                    : supervisor.Start(spec));
             }
         }
         return new ServingSet(release, instances);

@@ -16,6 +16,10 @@ internal interface IRuntimeTarget
     /// or every web and worker service) beside whatever serves now.</summary>
     ServingSet Start(Release release, Func<ServiceSpec, bool>? which = null);
 
+    /// <summary>After a platform restart: the instances of <paramref name="release"/> recorded in <paramref name="living"/>
+    /// (service and replica) are adopted where their processes still run; every other replica starts anew.</summary>
+    ServingSet Resume(Release release, IReadOnlyList<State.InstanceRecord> living);
+
     /// <summary>Completes when every instance of <paramref name="set"/> passed its health check; throws a
     /// <see cref="DeployFailure"/> naming the first that did not (exit, or its start timeout).</summary>
     Task WaitHealthyAsync(ServingSet set, CancellationToken token);

@@ -5,25 +5,26 @@ using Slipway.State;
 
 namespace Slipway.Deploy;
 
-/// <summary>Brings the platform back to what the store says after any stop, clean or SIGKILL:
+/// <summary>Brings the platform back to what the store says after any stop, clean or SIGKILL, without touching what
+/// still runs (instances outlive the platform process):
 /// 1. deployments caught half-way are failed (they can never finish);
-/// 2. build and release steps and instance process groups left by the previous run are killed (pid and start time must both match, so an
-///    unrelated process that reused the pid is never touched);
-/// 3. every app that should be running gets fresh instances of its live deployment, routed as they pass
-///    their health checks; a stopped app's hostnames answer that it is stopped. The instances start after the
-///    platform is up, so the API answers at once (a restart with 6 apps answered after 1.4 s, now as fast as a
-///    fresh start): each app's hostnames answer "starting" (503, Retry-After) and its lock is held until its
-///    instances are launched, so a deploy, stop or rollback of it waits for that.
-/// 4. build directories no record points at (a crash mid-snapshot or mid-delete) are removed.
-/// On shutdown, running deployments are cancelled, then every instance is stopped (SIGTERM, grace, SIGKILL);
-/// the live deployments stay recorded.</summary>
+/// 2. every recorded instance of a running app's live deployment that is still the same process (pid, start time,
+///    owner mark, cgroup, output FIFOs) is adopted: routed at once, before the edge listens, and probed;
+/// 3. everything else the previous run left (build and release steps, job runs, instances of other deployments, dead
+///    instances' FIFOs and cgroups) is killed and removed, in the background;
+/// 4. replicas that did not survive start anew once that sweep is done (their app's hostnames answer "starting", 503
+///    with Retry-After, meanwhile, and its lock is held until they are launched); static sites route at once; a
+///    stopped app's hostnames answer that it is stopped;
+/// 5. build directories no record points at (a crash mid-snapshot or mid-delete) are removed.
+/// On shutdown (SIGTERM, a restart, an upgrade) running deployments are cancelled and every instance is left running
+/// for the next platform process; only `slipway down` (<see cref="StopAppsAsync"/>), stop and destroy stop apps.</summary>
 internal sealed partial class Recovery(
     Store store,
     DeployEngine engine,
     AppOperations apps,
     BuildDirectories builds,
     Supervisor supervisor,
-    DeployOptions options,
+    IProcessLauncher launcher,
     Config.ConfigVars config,
     Edge.Routes routes,
     AppHosts hosts,
@@ -38,7 +39,7 @@ internal sealed partial class Recovery(
     /// the cron scheduler waits for it, so a run due or missed while the platform was down finds its app.</summary>
     public Task BroughtBack => _broughtBack.Task;
 
-    public async Task StartAsync(CancellationToken cancellationToken)
+    public Task StartAsync(CancellationToken cancellationToken)
     {
         foreach (var gap in isolation.Host.Gaps())
         {
@@ -50,59 +51,95 @@ internal sealed partial class Recovery(
         {
             LogInterrupted(logger, id);
         }
-        var swept = await Leftovers.KillAsync(Leftovers.OwnerId(options.DataDir), TimeSpan.FromSeconds(5));
-        if (swept > 0)
-        {
-            LogSwept(logger, swept);
-        }
-        var leftovers = store.ListActiveInstances();
-        await Task.WhenAll(leftovers.Where(i => i.Pid is not null)
-            .Select(i => ProcessGroups.KillLeftoverAsync((int)i.Pid!.Value, i.PidStart, TimeSpan.FromSeconds(5))));
-        foreach (var instance in leftovers)
+        var running = store.ListApps().Where(a => a.LiveDeploymentId is not null && a.DesiredState == "running").ToDictionary(a => a.Name);
+        var recorded = store.ListActiveInstances();
+        var living = recorded.Where(r => running.TryGetValue(r.App, out var app) && app.LiveDeploymentId == r.DeploymentId &&
+                                         r is { Pid: not null, LaunchKey: not null } &&
+                                         launcher.CanAdopt(new Adoption((int)r.Pid!.Value, r.PidStart, r.LaunchKey!)))
+            .ToList();
+        var adopted = living.Select(r => r.Id).ToHashSet(StringComparer.Ordinal);
+        var dead = recorded.Where(r => !adopted.Contains(r.Id)).ToList();
+        foreach (var instance in dead)
         {
             store.MarkInstanceStopped(instance.Id, "stopped");
         }
+        var swept = SweepAsync(living.Select(r => r.LaunchKey!).ToHashSet(StringComparer.Ordinal), dead);
         builds.RemoveOrphans();
-        var running = new List<(AppRecord App, bool Locked)>();
+
+        var later = new List<(AppRecord App, bool Locked, IReadOnlyList<InstanceRecord> Living)>();
         foreach (var app in store.ListApps().Where(a => a.LiveDeploymentId is not null))
         {
-            if (app.DesiredState == "running")
-            {
-                // Nothing else holds a lock before the API listens (ASP.NET starts its server after every hosted
-                // service): taken at once, released once launched. Should one be held anyway, it is waited for.
-                running.Add((app, locks.TryEnter(app.Name)));
-                routes.ParkStarting(app.Ref, hosts.For(app.Name));
-            }
-            else
+            if (!running.ContainsKey(app.Name))
             {
                 routes.Park(app.Ref, hosts.For(app.Name));
+                continue;
             }
+            var its = living.Where(r => r.App == app.Name).ToList();
+            // Nothing else holds a lock before the API listens (ASP.NET starts its server after every hosted service).
+            var locked = locks.TryEnter(app.Name);
+            if (locked && apps.NeedsNothingNew(app.Name, its))
+            {
+                // Every replica still runs (or there are none: a static site): it serves now, before the edge listens.
+                try
+                {
+                    BringBack(app, its);
+                }
+                finally
+                {
+                    locks.Exit(app.Name);
+                }
+                continue;
+            }
+            routes.ParkStarting(app.Ref, hosts.For(app.Name));
+            later.Add((app, locked, its));
         }
-        _bringingBack = Task.Run(() => BringBackAsync(running), CancellationToken.None);
+        _bringingBack = Task.Run(() => BringBackAsync(swept, later), CancellationToken.None);
+        return Task.CompletedTask;
     }
 
-    private async Task BringBackAsync(List<(AppRecord App, bool Locked)> running)
+    private async Task SweepAsync(IReadOnlySet<string> adoptedKeys, IReadOnlyList<InstanceRecord> dead)
+    {
+        var killed = await launcher.SweepAsync(adoptedKeys, TimeSpan.FromSeconds(5));
+        await Task.WhenAll(dead.Where(i => i.Pid is not null)
+            .Select(i => ProcessGroups.KillLeftoverAsync((int)i.Pid!.Value, i.PidStart, TimeSpan.FromSeconds(5))));
+        if (killed > 0)
+        {
+            LogSwept(logger, killed);
+        }
+    }
+
+    private void BringBack(AppRecord app, IReadOnlyList<InstanceRecord> living)
     {
         try
         {
-            foreach (var (app, locked) in running)
+            if (!apps.BringBack(app.Name, living))
+            {
+                // Its build is gone (the event says so): its hostnames say it is stopped, not starting.
+                routes.ParkStopped(app.Ref, hosts.For(app.Name));
+            }
+        }
+#pragma warning disable CA1031 // one app that cannot come back must not keep the others down; its failure is logged
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            LogBringBackFailed(logger, app.Name, e);
+            store.AddEvent(app.Name, app.LiveDeploymentId, "app.recovery-failed", $"starting it again after the platform restart failed: {e.Message}; deploy or start it again");
+            routes.ParkStopped(app.Ref, hosts.For(app.Name));
+        }
+    }
+
+    private async Task BringBackAsync(Task swept, List<(AppRecord App, bool Locked, IReadOnlyList<InstanceRecord> Living)> later)
+    {
+        try
+        {
+            // New instances start once what the previous run left is gone: never two copies of a worker at once.
+            await swept;
+            foreach (var (app, locked, living) in later)
             {
                 using var held = locked ? null : await locks.HoldAsync(app.Name, CancellationToken.None);
                 try
                 {
-                    if (!apps.BringBack(app.Name))
-                    {
-                        // Its build is gone (the event says so): its hostnames say it is stopped, not starting.
-                        routes.ParkStopped(app.Ref, hosts.For(app.Name));
-                    }
-                }
-#pragma warning disable CA1031 // one app that cannot come back must not keep the others down; its failure is logged
-                catch (Exception e)
-#pragma warning restore CA1031
-                {
-                    LogBringBackFailed(logger, app.Name, e);
-                    store.AddEvent(app.Name, app.LiveDeploymentId, "app.recovery-failed", $"starting it again after the platform restart failed: {e.Message}; deploy or start it again");
-                    routes.ParkStopped(app.Ref, hosts.For(app.Name));
+                    BringBack(app, living);
                 }
                 finally
                 {
@@ -113,6 +150,12 @@ internal sealed partial class Recovery(
                 }
             }
         }
+#pragma warning disable CA1031 // logged; the cron scheduler must not wait forever
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            LogSweepFailed(logger, e);
+        }
         finally
         {
             _broughtBack.TrySetResult();
@@ -121,15 +164,27 @@ internal sealed partial class Recovery(
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
-        // Instances being brought back are launched before anything is stopped, then stopped with the rest.
+        // Instances being brought back are launched before anything is detached, then detached with the rest.
         await _bringingBack;
-        // Deployments first: none may start instances after the supervisor has stopped everything.
+        // Deployments first: none may start instances after the supervisor has let everything go.
+        await engine.CancelAllAsync();
+        await supervisor.DetachEverythingAsync();
+    }
+
+    /// <summary>`slipway down`: every app's instances stop (the apps stay "running" in the store and come back on the
+    /// next start); the platform then stops.</summary>
+    public async Task StopAppsAsync()
+    {
+        await _bringingBack;
         await engine.CancelAllAsync();
         await supervisor.StopEverythingAsync();
     }
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Bringing back {App} after the platform restart failed")]
     private static partial void LogBringBackFailed(ILogger logger, string app, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Sweeping what the previous platform process left failed")]
+    private static partial void LogSweepFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "App isolation: {Gap}")]
     private static partial void LogIsolationGap(ILogger logger, string gap);

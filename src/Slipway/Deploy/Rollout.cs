@@ -63,11 +63,11 @@ internal sealed class Rollout(IRuntimeTarget target, AppHosts hosts, DeploymentJ
     /// platform's shutdown.</summary>
     public Task StartAsync(Release release, CancellationToken token) => StartAndSwitchAsync(release, null, token, appStopping: token);
 
-    /// <summary>After a platform restart: routed at once, each instance joining the rotation as it passes its
-    /// health check (and restarting per its policy if it fails), so the app serves as early as it can.</summary>
-    public ServingSet Recover(Release release)
+    /// <summary>After a platform restart: instances still running from before are adopted and serve at once; the others
+    /// start anew and join the rotation as they pass their health check (restarting per their policy if they fail).</summary>
+    public ServingSet Recover(Release release, IReadOnlyList<InstanceRecord> living)
     {
-        var set = target.Start(release);
+        var set = target.Resume(release, living);
         hosts.Switch(release.App, all => target.SwitchTo(release.App, set, all, release.KeepReplacedWarm));
         return set;
     }

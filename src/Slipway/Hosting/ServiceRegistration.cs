@@ -93,9 +93,11 @@ internal static class ServiceRegistration
         services.AddSlipwayAccess();
         services.AddDomains(certificates: options.HttpsPort is not null);
 
-        // Order matters: the edge listens before recovery routes apps to it; on shutdown (reverse order)
-        // recovery stops every instance before the edge closes.
-        services.AddHostedService(sp => sp.GetRequiredService<EdgeServer>());
+        // Order matters. Start: the messages server listens (its URL is in every app's environment) before Recovery
+        // adopts or starts apps; the database servers start in the background, in parallel with the apps; Recovery
+        // routes every adopted instance and static site before the edge listens, so the edge never answers 404 for a
+        // known app. Stop (reverse order): the edge finishes its in-flight requests, then Recovery leaves the instances
+        // running for the next platform process.
         services.AddSlipwayJobs();
         services.AddDatabases();
         // Before Recovery: drains start before the apps come back and stop after them, so their last lines go out.
@@ -107,6 +109,7 @@ internal static class ServiceRegistration
         services.AddAlertChannels();
         services.AddSingleton<Recovery>();
         services.AddHostedService(sp => sp.GetRequiredService<Recovery>());
+        services.AddHostedService(sp => sp.GetRequiredService<EdgeServer>());
         // After Recovery: at a stop the checks end before the apps are stopped, so a platform stop opens no incident.
         services.AddUptime().AddStatusPages();
         services.AddJobRunners();

@@ -27,6 +27,7 @@ internal sealed class MessagesServer(
     MessageSealer sealer,
     JobsClock jobsClock,
     MessagesAddress address,
+    JobsOptions options,
     ILoggerFactory loggerFactory) : IHostedService
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
@@ -35,7 +36,30 @@ internal sealed class MessagesServer(
     /// <summary>http://127.0.0.1:PORT once started.</summary>
     public string? BaseUrl => address.BaseUrl;
 
+    /// <summary>Listens on the port the previous platform process used (kept in DATA/messages.port): instances it
+    /// started run on, with that URL in their environment. Another port only when that one is taken.</summary>
     public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        var portFile = Path.Combine(Path.GetDirectoryName(options.DatabasePath) ?? ".", "messages.port");
+        var previous = File.Exists(portFile) && int.TryParse(File.ReadAllText(portFile).Trim(), System.Globalization.CultureInfo.InvariantCulture, out var p) ? p : 0;
+        try
+        {
+            _app = await StartOnAsync(previous, cancellationToken);
+        }
+        catch (IOException) when (previous != 0)
+        {
+            _app = await StartOnAsync(0, cancellationToken);
+        }
+        var listening = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        var port = new Uri(listening).Port;
+        address.BaseUrl = $"http://127.0.0.1:{port}";
+        if (port != previous)
+        {
+            File.WriteAllText(portFile, port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+    }
+
+    private async Task<WebApplication> StartOnAsync(int port, CancellationToken cancellationToken)
     {
         var builder = WebHosts.CreateBuilder();
         builder.Logging.ClearProviders();
@@ -44,14 +68,21 @@ internal sealed class MessagesServer(
         {
             kestrel.AddServerHeader = false;
             kestrel.Limits.MaxRequestBodySize = PublishRequest.MaxBodyBytes * 2L;
-            kestrel.Listen(IPAddress.Loopback, 0);
+            kestrel.Listen(IPAddress.Loopback, port);
         });
-        _app = builder.Build();
-        _app.MapPost("/v1/messages", (Delegate)PublishAsync);
-        _app.MapGet("/v1/messages/{id}", (string id, HttpContext context) => Status(id, context));
-        await _app.StartAsync(cancellationToken);
-        var listening = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        address.BaseUrl = $"http://127.0.0.1:{new Uri(listening).Port}";
+        var app = builder.Build();
+        app.MapPost("/v1/messages", (Delegate)PublishAsync);
+        app.MapGet("/v1/messages/{id}", (string id, HttpContext context) => Status(id, context));
+        try
+        {
+            await app.StartAsync(cancellationToken);
+        }
+        catch
+        {
+            await app.DisposeAsync();
+            throw;
+        }
+        return app;
     }
 
     private async Task<IResult> PublishAsync(HttpContext context)

@@ -8,7 +8,23 @@ internal interface IProcessLauncher
 {
     /// <summary>Starts <paramref name="spec"/>; every output line goes to <paramref name="onLine"/> as it arrives.</summary>
     ILaunchedProcess Start(LaunchSpec spec, Action<OutputLine> onLine);
+
+    /// <summary>Takes over a process an earlier platform process started (<see cref="LaunchSpec.Adoptable"/>) if it is
+    /// still that process: alive, the same start time, this data directory's owner mark, its cgroup and its output
+    /// pipes. Null when it is not (dead, or the pid now belongs to something else): it is then to be replaced.</summary>
+    ILaunchedProcess? Adopt(Adoption adoption, Action<OutputLine> onLine);
+
+    /// <summary>The checks of <see cref="Adopt"/> alone, before anything is opened: the start-up sweep spares what passes.</summary>
+    bool CanAdopt(Adoption adoption);
+
+    /// <summary>At start, before anything is launched: kills every process tree an earlier platform process of this data
+    /// directory left (found by its owner mark and by its cgroup, which a process cannot leave) but those of the
+    /// launches in <paramref name="adopted"/>, and removes their output FIFOs and cgroups. Returns the trees killed.</summary>
+    Task<int> SweepAsync(IReadOnlySet<string> adopted, TimeSpan grace);
 }
+
+/// <summary>What was recorded of an adoptable process when it started.</summary>
+internal sealed record Adoption(int Pid, string? PidStart, string LaunchKey);
 
 /// <param name="Command">A shell command line (run by /bin/sh -c), as the user wrote it in the manifest.</param>
 /// <param name="Environment">The complete environment: nothing of the platform's own environment leaks in.</param>
@@ -31,6 +47,11 @@ internal sealed record LaunchSpec(
     /// that checkpoints, a flush of the append-only file) before it starts them again.</summary>
     public bool SweptWhenOrphaned { get; init; } = true;
 
+    /// <summary>True (app instances): the process outlives the platform process that started it. Its output goes
+    /// through FIFOs in the run directory (<see cref="OutputFifo"/>), never through pipes that die with the platform,
+    /// and the next platform process re-adopts it (<see cref="IProcessLauncher.Adopt"/>).</summary>
+    public bool Adoptable { get; init; }
+
     /// <summary>Runs <paramref name="program"/> with <paramref name="arguments"/>, no shell in between.</summary>
     public static LaunchSpec Exec(string program, IReadOnlyList<string> arguments, string workingDirectory, IReadOnlyDictionary<string, string> environment) =>
         new(program, workingDirectory, environment) { Arguments = arguments };
@@ -40,8 +61,20 @@ internal enum OutputStream { Stdout, Stderr }
 
 internal static class ExitCodes
 {
+    /// <summary>An adopted process ended: it is not this platform process's child, so its exit code cannot be known.</summary>
+    public const int Unknown = int.MinValue;
+
+    /// <summary><see cref="ILaunchedProcess.DetachAsync"/> ended the watch; the process runs on.</summary>
+    public const int Detached = int.MinValue + 1;
+
     /// <summary>"exited with code 1" or "killed by signal 9" (<see cref="ILaunchedProcess.Exited"/>'s convention).</summary>
-    public static string Describe(int code) => code < 0 ? $"killed by signal {-code}" : $"exited with code {code}";
+    public static string Describe(int code) => code switch
+    {
+        Unknown => "ended (its exit code is unknown: an earlier platform process started it)",
+        Detached => "was left running for the next platform process",
+        < 0 => $"killed by signal {-code}",
+        _ => $"exited with code {code}",
+    };
 }
 
 internal readonly record struct OutputLine(OutputStream Stream, string Text, DateTimeOffset At);
@@ -65,4 +98,12 @@ internal interface ILaunchedProcess : IAsyncDisposable
     /// <summary>SIGTERM to the whole process group, then SIGKILL after <paramref name="grace"/>; completes when
     /// no process of the group is left.</summary>
     Task StopAsync(TimeSpan grace);
+
+    /// <summary>What names its output pipes and cgroup (recorded, for <see cref="IProcessLauncher.Adopt"/>); null when
+    /// it is not adoptable.</summary>
+    string? LaunchKey { get; }
+
+    /// <summary>Stops watching and reading it without stopping it (the platform process is going away and the next
+    /// one adopts it): <see cref="Exited"/> completes with <see cref="ExitCodes.Detached"/>.</summary>
+    Task DetachAsync();
 }

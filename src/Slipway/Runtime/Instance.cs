@@ -37,6 +37,12 @@ internal sealed partial class Instance
     private ILaunchedProcess? _process;
     private volatile InstanceState _state = InstanceState.Starting;
 
+    // Set by AdoptFrom before Start: the first round takes this process over instead of launching one.
+    private Adoption? _adoption;
+
+    // Detached (the platform process is going away, the instance runs on): nothing more is recorded or changed.
+    private volatile bool _detached;
+
     public Instance(InstanceSpec spec, int port, IProcessLauncher launcher, HealthProbe probe, LogStore logs,
         TimeProvider clock, ILogger logger, Action<Instance> changed, Action<Instance, string, string>? raised = null)
     {
@@ -71,6 +77,18 @@ internal sealed partial class Instance
     public int OomKills { get; private set; }
     public int? Pid => _process?.Pid;
     public string? PidStart => _process?.StartIdentity;
+
+    /// <summary>What names its process's output FIFOs and cgroup (recorded, so the next platform process can adopt it).</summary>
+    public string? LaunchKey => _process?.LaunchKey;
+
+    /// <summary>Before <see cref="Start"/>: the instance's process is the one <paramref name="adoption"/> names, started by
+    /// an earlier platform process; if it is still that process it is in rotation at once and probed (steadily) from
+    /// now on, else a new one is started in its place (with an event saying so).</summary>
+    public void AdoptFrom(Adoption adoption, int restarts)
+    {
+        _adoption = adoption;
+        Restarts = restarts;
+    }
     public Task Run { get; private set; } = Task.CompletedTask;
 
     /// <summary>Completes once: healthy, or the reason the first start failed (exit, or timeout via the caller).</summary>
@@ -99,9 +117,28 @@ internal sealed partial class Instance
         }
     }
 
+    /// <summary>The platform process is going away and the instance runs on: supervision and output reading end here,
+    /// the process is not signalled, and nothing more is recorded (its row says what the next platform process adopts).</summary>
+    public async Task DetachAsync()
+    {
+        if (_state is InstanceState.Stopped || _detached)
+        {
+            return;
+        }
+        _detached = true;
+        await _stopping.CancelAsync();
+        if (Volatile.Read(ref _process) is { } process)
+        {
+            await process.DetachAsync();
+        }
+        await Run;
+    }
+
+    public bool Detached => _detached;
+
     public async Task StopAsync()
     {
-        if (_state is InstanceState.Stopped)
+        if (_state is InstanceState.Stopped || _detached)
         {
             return;
         }
@@ -126,21 +163,33 @@ internal sealed partial class Instance
             int exitCode;
             try
             {
+                var adopted = Interlocked.Exchange(ref _adoption, null) is { } adoption ? AdoptOrExplain(adoption) : null;
                 // Exchange, not a plain store: a full fence, so either StopAsync sees this process or this loop
                 // sees the cancellation below (never neither).
-                Interlocked.Exchange(ref _process, _launcher.Start(new LaunchSpec(Spec.Service.Start!, Spec.WorkingDirectory, Environment()) { Isolation = Spec.Isolation }, OnLine));
+                Interlocked.Exchange(ref _process, adopted ?? _launcher.Start(
+                    new LaunchSpec(Spec.Service.Start!, Spec.WorkingDirectory, Environment()) { Isolation = Spec.Isolation, Adoptable = true }, OnLine));
                 if (token.IsCancellationRequested)
                 {
                     // StopAsync ran while this (re)start was being launched and saw the previous process:
-                    // this one is ours to stop.
-                    await _process.StopAsync(Spec.StopTimeout);
+                    // this one is ours to stop (or, detaching, to leave running).
+                    await (_detached ? _process.DetachAsync() : _process.StopAsync(Spec.StopTimeout));
                     return;
                 }
-                LogStarted(_logger, Spec.App, Spec.Service.Name, Spec.Id, _process.Pid, Endpoint.Port);
+                if (adopted is null)
+                {
+                    LogStarted(_logger, Spec.App, Spec.Service.Name, Spec.Id, _process.Pid, Endpoint.Port);
+                }
+                else
+                {
+                    LogAdopted(_logger, Spec.App, Spec.Service.Name, Spec.Id, _process.Pid, Endpoint.Port);
+                }
                 _changed(this);
-                var watch = WatchHealthAsync(_process, token);
+                var watch = WatchHealthAsync(_process, adopted is not null, token);
                 exitCode = await _process.Exited;
-                Endpoint.Healthy = false;
+                if (!_detached)
+                {
+                    Endpoint.Healthy = false;
+                }
                 await watch;
             }
             catch (Exception e) when (e is System.ComponentModel.Win32Exception or IOException)
@@ -198,12 +247,39 @@ internal sealed partial class Instance
         }
     }
 
+    private ILaunchedProcess? AdoptOrExplain(Adoption adoption)
+    {
+        if (_launcher.Adopt(adoption, OnLine) is { } process)
+        {
+            return process;
+        }
+        var message = $"{Spec.Service.Name} replica {Spec.Replica} (pid {adoption.Pid}) ended while the platform restarted; starting a new one";
+        Platform(message, LogSeverity.Warn);
+        _event(this, "instance.replaced", message);
+        return null;
+    }
+
     /// <summary>Probe until healthy (first start: reports the outcome), then keep probing: an instance that
     /// stops answering leaves the rotation until it answers again.</summary>
-    private async Task WatchHealthAsync(ILaunchedProcess process, CancellationToken token)
+    private async Task WatchHealthAsync(ILaunchedProcess process, bool adopted, CancellationToken token)
     {
         var hc = Spec.Service.Healthcheck;
-        SetState(InstanceState.Starting);
+        if (adopted)
+        {
+            // It served before the platform restarted: in rotation at once (the edge takes it out if it refuses a
+            // connection), and probed now to confirm.
+            Endpoint.Healthy = Spec.Service.Type == ServiceType.Web;
+            SetState(InstanceState.Healthy);
+            _firstStart.TrySetResult(new StartOutcome(true, "adopted after a platform restart"));
+            if (Spec.Service.Type == ServiceType.Worker)
+            {
+                return;
+            }
+        }
+        else
+        {
+            SetState(InstanceState.Starting);
+        }
         if (Spec.Service.Type == ServiceType.Worker)
         {
             // A worker has no port: it counts as started once it has stayed up for a moment.
@@ -217,7 +293,7 @@ internal sealed partial class Instance
         }
 
         var failures = 0;
-        var everHealthy = false;
+        var everHealthy = adopted;
         var probingSince = _clock.GetUtcNow();
         var nextListenCheck = probingSince;
         string? explained = null;
@@ -407,7 +483,7 @@ internal sealed partial class Instance
 
     private void SetState(InstanceState state)
     {
-        if (_state == state || (_state == InstanceState.Stopping && state != InstanceState.Stopped))
+        if (_detached || _state == state || (_state == InstanceState.Stopping && state != InstanceState.Stopped))
         {
             return;
         }
@@ -417,6 +493,9 @@ internal sealed partial class Instance
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Supervising {App} instance {InstanceId} failed")]
     private static partial void LogLoopFailed(ILogger logger, string app, string instanceId, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Adopted {App}/{Service} instance {InstanceId} pid {Pid} port {Port}, started by an earlier platform process")]
+    private static partial void LogAdopted(ILogger logger, string app, string service, string instanceId, int pid, int port);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Started {App}/{Service} instance {InstanceId} pid {Pid} port {Port}")]
     private static partial void LogStarted(ILogger logger, string app, string service, string instanceId, int pid, int port);

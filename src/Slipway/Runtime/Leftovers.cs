@@ -21,12 +21,15 @@ internal static class Leftovers
         return Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(real)))[..32];
     }
 
-    /// <summary>Process groups whose members carry this owner's mark: SIGTERM, then SIGKILL after the grace.</summary>
-    public static async Task<int> KillAsync(string ownerId, TimeSpan grace)
+    /// <summary>Process groups whose members carry this owner's mark: SIGTERM, then SIGKILL after the grace. A process
+    /// <paramref name="spare"/> names (by pid and process group: an instance a restarted platform adopts, and what
+    /// it started) is left alone.</summary>
+    public static async Task<int> KillAsync(string ownerId, TimeSpan grace, Func<int, int, bool>? spare = null)
     {
         var mark = Encoding.UTF8.GetBytes($"{OwnerVariable}={ownerId}\0");
         var ownGroup = ProcessGroupOf(Environment.ProcessId);
         var groups = new HashSet<int>();
+        var spared = new HashSet<int>();
         foreach (var dir in Directory.EnumerateDirectories("/proc"))
         {
             if (!int.TryParse(Path.GetFileName(dir), NumberStyles.None, CultureInfo.InvariantCulture, out var pid) || pid == Environment.ProcessId)
@@ -38,7 +41,7 @@ internal static class Leftovers
                 var environ = await File.ReadAllBytesAsync(Path.Combine(dir, "environ"));
                 if (HasVariable(environ, mark) && (ProcessGroupOf(pid) ?? pid) is var group && group != ownGroup)
                 {
-                    groups.Add(group);
+                    (spare?.Invoke(pid, group) == true ? spared : groups).Add(group);
                 }
             }
             catch (IOException)
@@ -48,6 +51,8 @@ internal static class Leftovers
             {
             }
         }
+        // A group with one spared member is spared whole: signalling it would reach that member.
+        groups.ExceptWith(spared);
         foreach (var group in groups)
         {
             ProcessGroups.Signal(group, ProcessGroups.SigTerm);
@@ -58,6 +63,24 @@ internal static class Leftovers
             ProcessGroups.Signal(group, ProcessGroups.SigKill);
         }
         return groups.Count;
+    }
+
+    /// <summary>True when <paramref name="pid"/>'s environment carries this owner's mark: a process this data directory's
+    /// platform launched (or one of its descendants).</summary>
+    public static bool Carries(int pid, string ownerId)
+    {
+        try
+        {
+            return HasVariable(File.ReadAllBytes($"/proc/{pid}/environ"), Encoding.UTF8.GetBytes($"{OwnerVariable}={ownerId}\0"));
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return false;
+        }
     }
 
     /// <summary>The exact variable "NAME=value", as a whole entry of the NUL-separated environment block.</summary>

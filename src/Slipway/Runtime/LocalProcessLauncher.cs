@@ -8,11 +8,19 @@ namespace Slipway.Runtime;
 ///   setsid [join cgroup] [nice -n 10 ionice -c 3] [bwrap VIEW --] [setpriv ... --] (/bin/sh -c COMMAND | PROGRAM ARGS...)
 /// Each wrapper execs the next, so the pid is the group leader's. What this machine cannot apply (no cgroups, no
 /// bubblewrap) is refused rather than run unconfined: the policy above asks only for what <see cref="HostSupport"/>
-/// says is there.</summary>
-internal sealed class LocalProcessLauncher(TimeProvider clock, string ownerId, HostSupport? host = null, Cgroups? cgroups = null) : IProcessLauncher
+/// says is there.
+///
+/// An adoptable process (an app instance) writes its output into FIFOs in the run directory instead of pipes to this
+/// process, so it outlives a restart, an upgrade or a crash of the platform; <see cref="Adopt"/> takes it over in the
+/// next platform process. Every launch gets a fresh random key naming its FIFOs and its cgroup, so a new launch never
+/// collides with a living process an earlier platform process started.</summary>
+internal sealed class LocalProcessLauncher(TimeProvider clock, string ownerId, HostSupport? host = null, Cgroups? cgroups = null, string? runDir = null)
+    : IProcessLauncher
 {
     private readonly Lazy<IReadOnlyList<RootEntry>> _root = new(RootEntry.ReadHost);
-    private long _launches;
+
+    /// <summary>Where adoptable processes' output FIFOs live (DATA/run/output; 0700).</summary>
+    public string RunDirectory { get; } = runDir ?? Path.Combine(Path.GetTempPath(), $"slipway-run-{ownerId}");
 
     public ILaunchedProcess Start(LaunchSpec spec, Action<OutputLine> onLine)
     {
@@ -25,27 +33,29 @@ internal sealed class LocalProcessLauncher(TimeProvider clock, string ownerId, H
         {
             throw new NotSupportedException("this launcher cannot apply resource limits (no cgroup controllers, or no group named); the process must not run unconfined");
         }
-        var group = isolation.Group is { } name ? $"{name}.{Interlocked.Increment(ref _launches)}" : null;
+        var key = NewKey();
+        var group = GroupOf(isolation, key);
         var procs = group is null ? [] : cgroups!.Create(group, isolation.Limits);
+        var fifos = spec.Adoptable ? MakeFifos(key) : null;
         var psi = new ProcessStartInfo("setsid")
         {
             WorkingDirectory = spec.WorkingDirectory,
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
+            RedirectStandardInput = fifos is null,
+            RedirectStandardOutput = fifos is null,
+            RedirectStandardError = fifos is null,
             UseShellExecute = false,
         };
         var (program, arguments) = spec.Arguments is { } args ? (spec.Command, args) : ("/bin/sh", ["-c", spec.Command]);
         var tools = host?.Tools ?? new SandboxTools("bwrap", "setpriv");
         foreach (var argument in ConfinedCommand.Build(program, arguments, spec.WorkingDirectory, isolation, spec.LowPriority, procs,
-                     isolation.View is null ? [] : _root.Value, tools))
+                     isolation.View is null ? [] : _root.Value, tools, fifos is null ? null : [fifos[0].Path, fifos[1].Path]))
         {
             psi.ArgumentList.Add(argument);
         }
         psi.Environment.Clear();
-        foreach (var (key, value) in spec.Environment)
+        foreach (var (name, value) in spec.Environment)
         {
-            psi.Environment[key] = value;
+            psi.Environment[name] = value;
         }
         if (spec.SweptWhenOrphaned)
         {
@@ -56,74 +66,117 @@ internal sealed class LocalProcessLauncher(TimeProvider clock, string ownerId, H
         {
             process = Process.Start(psi) ?? throw new InvalidOperationException("setsid did not start");
         }
-        catch (Exception e) when (EnvironmentTooLargeException.Is(e))
+        catch (Exception e)
         {
             if (group is not null)
             {
                 _ = cgroups!.RemoveAsync(group);
             }
-            throw new EnvironmentTooLargeException(e);
+            foreach (var fifo in fifos ?? [])
+            {
+                fifo.Dispose();
+                fifo.Delete();
+            }
+            if (EnvironmentTooLargeException.Is(e))
+            {
+                throw new EnvironmentTooLargeException(e);
+            }
+            throw;
         }
-        process.StandardInput.Close();
-        return new LocalProcess(process, onLine, clock, group is null ? null : new Accounting(cgroups!, group));
+        var accounting = group is null ? null : new Accounting(cgroups!, group);
+        if (fifos is null)
+        {
+            process.StandardInput.Close();
+            return new LocalProcess(process, process.Id, ProcessGroups.ReadStartIdentity(process.Id), null,
+                [Pump(process.StandardOutput, OutputStream.Stdout, onLine, clock), Pump(process.StandardError, OutputStream.Stderr, onLine, clock)], [],
+                accounting);
+        }
+        fifos[0].StartPump(OutputStream.Stdout, onLine, clock);
+        fifos[1].StartPump(OutputStream.Stderr, onLine, clock);
+        return new LocalProcess(process, process.Id, ProcessGroups.ReadStartIdentity(process.Id), key, [fifos[0].Pumped, fifos[1].Pumped], fifos, accounting);
     }
 
-    /// <summary>A launched tree's cgroup: read while it runs, read a last time and removed when it is gone.</summary>
-    private sealed record Accounting(Cgroups Cgroups, string Group)
+    public bool CanAdopt(Adoption adoption) =>
+        ProcessGroups.IsSameProcess(adoption.Pid, adoption.PidStart) && Leftovers.Carries(adoption.Pid, ownerId) &&
+        (cgroups is null || IsLaunch(cgroups.GroupOf(adoption.Pid), adoption.LaunchKey)) &&
+        File.Exists(FifoPath(adoption.LaunchKey, "out")) && File.Exists(FifoPath(adoption.LaunchKey, "err"));
+
+    /// <summary>A launch's cgroup is named GROUP.KEY (<see cref="GroupOf(Isolation, string)"/>).</summary>
+    private static bool IsLaunch(string? group, string key) => group is not null && group.EndsWith("." + key, StringComparison.Ordinal);
+
+    public ILaunchedProcess? Adopt(Adoption adoption, Action<OutputLine> onLine)
     {
-        public ResourceUsage Read() => Cgroups.Read(Group);
+        if (!CanAdopt(adoption))
+        {
+            return null;
+        }
+        var group = cgroups?.GroupOf(adoption.Pid);
+#pragma warning disable CA2000 // each FIFO belongs to the LocalProcess it is handed to, which disposes it when the process ends or is detached
+        if (OutputFifo.Open(FifoPath(adoption.LaunchKey, "out")) is not { } stdout)
+        {
+            return null;
+        }
+        if (OutputFifo.Open(FifoPath(adoption.LaunchKey, "err")) is not { } stderr)
+        {
+            stdout.Dispose();
+            return null;
+        }
+#pragma warning restore CA2000
+        stdout.StartPump(OutputStream.Stdout, onLine, clock);
+        stderr.StartPump(OutputStream.Stderr, onLine, clock);
+        return new LocalProcess(null, adoption.Pid, adoption.PidStart, adoption.LaunchKey, [stdout.Pumped, stderr.Pumped], [stdout, stderr],
+            group is null ? null : new Accounting(cgroups!, group));
     }
 
-    private sealed class LocalProcess : ILaunchedProcess
+    public async Task<int> SweepAsync(IReadOnlySet<string> adopted, TimeSpan grace)
     {
-        private readonly Process _process;
-        private readonly Accounting? _accounting;
-
-        // When a stop began: until then (tick count), the group outlives its leader. 0: not stopping.
-        private long _graceUntil;
-
-        public LocalProcess(Process process, Action<OutputLine> onLine, TimeProvider clock, Accounting? accounting)
+        // The owner mark finds what the previous run started, a setsid'd grandchild included, but not one that emptied
+        // its environment; a process in an adopted launch's cgroup (a child of an adopted instance) is that instance's.
+        var killed = await Leftovers.KillAsync(ownerId, grace,
+            spare: (pid, _) => cgroups?.GroupOf(pid) is { } group && adopted.Any(key => IsLaunch(group, key)));
+        if (Directory.Exists(RunDirectory))
         {
-            _process = process;
-            _accounting = accounting;
-            Pid = process.Id;
-            StartIdentity = ProcessGroups.ReadStartIdentity(Pid);
-            var stdout = PumpAsync(process.StandardOutput, OutputStream.Stdout, onLine, clock);
-            var stderr = PumpAsync(process.StandardError, OutputStream.Stderr, onLine, clock);
-            Exited = WaitAsync(stdout, stderr);
+            foreach (var path in Directory.EnumerateFiles(RunDirectory))
+            {
+                if (!adopted.Contains(Path.GetFileNameWithoutExtension(path)))
+                {
+                    File.Delete(path);
+                }
+            }
         }
+        cgroups?.RemoveLeftovers();
+        return killed;
+    }
 
-        public int Pid { get; }
-        public string? StartIdentity { get; }
-        public Task<int> Exited { get; }
-        public ResourceUsage? FinalUsage { get; private set; }
+    private static string NewKey() => "k" + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(6));
 
-        public ResourceUsage? Usage() => Exited.IsCompleted ? FinalUsage : _accounting?.Read();
+    private static string? GroupOf(Isolation isolation, string key) => isolation.Group is { } name ? $"{name}.{key}" : null;
 
-        private async Task<int> WaitAsync(Task stdout, Task stderr)
+    private string FifoPath(string key, string stream) => Path.Combine(RunDirectory, $"{key}.{stream}");
+
+    private OutputFifo[] MakeFifos(string key)
+    {
+        if (!Directory.Exists(RunDirectory))
         {
-            await _process.WaitForExitAsync();
-            if (Volatile.Read(ref _graceUntil) is var until and > 0)
-            {
-                // Stopping: the leader is usually /bin/sh, which dies of SIGTERM at once while the app it started
-                // (node, a worker finishing its job) is still shutting down. The group keeps its grace period.
-                await ProcessGroups.WaitGoneAsync(Pid, TimeSpan.FromMilliseconds(Math.Max(0, until - Environment.TickCount64)));
-            }
-            // The leader is gone: anything left in its group (a daemonised grandchild holding the port) goes too.
-            ProcessGroups.Signal(Pid, ProcessGroups.SigKill);
-            // Output still in the pipes is drained, but a grandchild that escaped the group must not hold us forever.
-            await Task.WhenAny(Task.WhenAll(stdout, stderr), Task.Delay(TimeSpan.FromSeconds(2)));
-            if (_accounting is { } accounting)
-            {
-                FinalUsage = accounting.Read();
-                await accounting.Cgroups.RemoveAsync(accounting.Group);
-            }
-            var code = _process.ExitCode;
-            // .NET reports "killed by signal N" as 128 + N.
-            return code > 128 && code < 160 ? -(code - 128) : code;
+            Directory.CreateDirectory(RunDirectory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         }
+#pragma warning disable CA2000 // both belong to the LocalProcess they are handed to (or are disposed below when the launch fails)
+        var stdout = OutputFifo.Create(FifoPath(key, "out"));
+        try
+        {
+            return [stdout, OutputFifo.Create(FifoPath(key, "err"))];
+        }
+#pragma warning restore CA2000
+        catch
+        {
+            stdout.Dispose();
+            stdout.Delete();
+            throw;
+        }
+    }
 
-        private static async Task PumpAsync(StreamReader reader, OutputStream stream, Action<OutputLine> onLine, TimeProvider clock)
+    private static Task Pump(StreamReader reader, OutputStream stream, Action<OutputLine> onLine, TimeProvider clock) =>
+        Task.Run(async () =>
         {
             try
             {
@@ -138,6 +191,104 @@ internal sealed class LocalProcessLauncher(TimeProvider clock, string ownerId, H
             }
             catch (ObjectDisposedException)
             {
+            }
+        });
+
+    /// <summary>A launched tree's cgroup: read while it runs, read a last time and removed when it is gone.</summary>
+    private sealed record Accounting(Cgroups Cgroups, string Group)
+    {
+        public ResourceUsage Read() => Cgroups.Read(Group);
+    }
+
+    /// <summary>A process tree this launcher started (<paramref name="process"/> is its child) or adopted (null: not
+    /// its child, so its end is seen by watching its pid and its exit code is unknown).</summary>
+    private sealed class LocalProcess : ILaunchedProcess
+    {
+        private static readonly TimeSpan AdoptedPoll = TimeSpan.FromMilliseconds(200);
+        private readonly Process? _process;
+        private readonly Task[] _pumps;
+        private readonly OutputFifo[] _fifos;
+        private readonly Accounting? _accounting;
+        private readonly TaskCompletionSource _detach = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        // When a stop began: until then (tick count), the group outlives its leader. 0: not stopping.
+        private long _graceUntil;
+
+        public LocalProcess(Process? process, int pid, string? startIdentity, string? launchKey, Task[] pumps, OutputFifo[] fifos, Accounting? accounting)
+        {
+            _process = process;
+            _pumps = pumps;
+            _fifos = fifos;
+            _accounting = accounting;
+            Pid = pid;
+            StartIdentity = startIdentity;
+            LaunchKey = launchKey;
+            Exited = WaitAsync();
+        }
+
+        public int Pid { get; }
+        public string? StartIdentity { get; }
+        public string? LaunchKey { get; }
+        public Task<int> Exited { get; }
+        public ResourceUsage? FinalUsage { get; private set; }
+
+        public ResourceUsage? Usage() => Exited.IsCompleted ? FinalUsage : _accounting?.Read();
+
+        private async Task<int> WaitAsync()
+        {
+            var leaderGone = _process is { } child ? child.WaitForExitAsync() : WatchAdoptedAsync();
+            await Task.WhenAny(leaderGone, _detach.Task);
+            if (_detach.Task.IsCompleted)
+            {
+                // Detached, whatever else happened meanwhile (watching an adopted pid ends with the detach too): the
+                // process is the next platform process's to watch, never killed here.
+                foreach (var fifo in _fifos)
+                {
+                    await fifo.DetachAsync();
+                }
+                _process?.Dispose();
+                return ExitCodes.Detached;
+            }
+            if (Volatile.Read(ref _graceUntil) is var until and > 0)
+            {
+                // Stopping: the leader is usually /bin/sh, which dies of SIGTERM at once while the app it started
+                // (node, a worker finishing its job) is still shutting down. The group keeps its grace period.
+                await ProcessGroups.WaitGoneAsync(Pid, TimeSpan.FromMilliseconds(Math.Max(0, until - Environment.TickCount64)));
+            }
+            // The leader is gone: anything left in its group (a daemonised grandchild holding the port) goes too.
+            ProcessGroups.Signal(Pid, ProcessGroups.SigKill);
+            foreach (var fifo in _fifos)
+            {
+                fifo.ReleaseWriter();
+            }
+            // Output still in the pipes is drained, but a grandchild that escaped the group must not hold us forever.
+            await Task.WhenAny(Task.WhenAll(_pumps), Task.Delay(TimeSpan.FromSeconds(2)));
+            foreach (var fifo in _fifos)
+            {
+                fifo.Dispose();
+                fifo.Delete();
+            }
+            if (_accounting is { } accounting)
+            {
+                FinalUsage = accounting.Read();
+                await accounting.Cgroups.RemoveAsync(accounting.Group);
+            }
+            if (_process is null)
+            {
+                return ExitCodes.Unknown;
+            }
+            var code = _process.ExitCode;
+            // .NET reports "killed by signal N" as 128 + N.
+            return code > 128 && code < 160 ? -(code - 128) : code;
+        }
+
+        /// <summary>Not this process's child: no exit notification, so its pid is looked at (start time too: a reused
+        /// pid is another process; a zombie is gone).</summary>
+        private async Task WatchAdoptedAsync()
+        {
+            while (ProcessGroups.IsSameProcess(Pid, StartIdentity) && !_detach.Task.IsCompleted)
+            {
+                await Task.WhenAny(Task.Delay(AdoptedPoll), _detach.Task);
             }
         }
 
@@ -159,13 +310,19 @@ internal sealed class LocalProcessLauncher(TimeProvider clock, string ownerId, H
             await Task.WhenAny(Exited, Task.Delay(TimeSpan.FromSeconds(5)));
         }
 
+        public async Task DetachAsync()
+        {
+            _detach.TrySetResult();
+            await Exited;
+        }
+
         public async ValueTask DisposeAsync()
         {
             if (!Exited.IsCompleted)
             {
                 await StopAsync(TimeSpan.FromSeconds(5));
             }
-            _process.Dispose();
+            _process?.Dispose();
         }
     }
 }

@@ -27,6 +27,15 @@ internal sealed class PortAllocator
         throw new InvalidOperationException("no free loopback port found");
     }
 
+    /// <summary>A port an adopted instance already listens on: never handed out while it is held.</summary>
+    public void Reserve(int port)
+    {
+        lock (_gate)
+        {
+            _held.Add(port);
+        }
+    }
+
     public void Release(int port)
     {
         lock (_gate)

@@ -51,6 +51,26 @@ internal static partial class ProcessGroups
         }
     }
 
+    /// <summary>True while <paramref name="pid"/> is the process that started at <paramref name="startIdentity"/> and has
+    /// not ended (a zombie has ended: only its parent's wait is missing).</summary>
+    public static bool IsSameProcess(int pid, string? startIdentity)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            var rest = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            return rest[0] != "Z" && rest[0] != "X" && rest[19] == startIdentity;
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>Kills a group left over from an earlier run of the platform, if its leader is still the same process.</summary>
     public static async Task KillLeftoverAsync(int pid, string? startIdentity, TimeSpan grace)
     {

@@ -4,8 +4,10 @@ using Slipway.State;
 
 namespace Slipway.Runtime;
 
-/// <summary>Owns every running instance of every app. Each instance's state change is written to the store,
-/// so after a platform crash the next start knows which process groups to clean up.</summary>
+/// <summary>Owns every running instance of every app. Each instance's state change is written to the store (pid,
+/// start time, launch key), so the next platform process knows which instances to adopt and which leftovers to kill.
+/// Instances outlive this platform process: <see cref="DetachEverythingAsync"/> (any shutdown) leaves them running;
+/// only <see cref="StopAsync"/> and <see cref="StopEverythingAsync"/> (`slipway down`) end them.</summary>
 internal sealed class Supervisor(
     IProcessLauncher launcher,
     HealthProbe probe,
@@ -41,6 +43,31 @@ internal sealed class Supervisor(
         return instance;
     }
 
+    /// <summary>Takes over an instance an earlier platform process started, on its recorded port: back in rotation at
+    /// once, probed from now on, restarted by its policy when it ends (or started anew at once if it is gone).</summary>
+    public Instance Adopt(InstanceSpec spec, int port, Adoption adoption, int restarts)
+    {
+        if (_shuttingDown)
+        {
+            throw new OperationCanceledException("the platform is shutting down");
+        }
+        if (port != 0)
+        {
+            ports.Reserve(port);
+            if (firewall is not null)
+            {
+                // The table was made again empty at start: the adopted port is closed to others again before it routes.
+                firewall.OpenAsync(port, spec.Isolation.RunAs?.Uid ?? 0).GetAwaiter().GetResult();
+            }
+        }
+        var instance = new Instance(spec, port, launcher, probe, logs, clock, logger, Persist,
+            (i, kind, message) => store.AddEvent(i.Spec.App, i.Spec.DeploymentId, kind, redactor.Redact(i.Spec.App, message)));
+        instance.AdoptFrom(adoption, restarts);
+        _instances[spec.Id] = instance;
+        instance.Start();
+        return instance;
+    }
+
     public IReadOnlyList<Instance> ForDeployment(string deploymentId) =>
         _instances.Values.Where(i => i.Spec.DeploymentId == deploymentId).OrderBy(i => i.Spec.Service.Name).ThenBy(i => i.Spec.Replica).ToList();
 
@@ -52,6 +79,10 @@ internal sealed class Supervisor(
 
     public async Task StopAsync(Instance instance)
     {
+        if (instance.Detached)
+        {
+            return; // left running for the next platform process, which adopts it
+        }
         await instance.StopAsync();
         _instances.TryRemove(instance.Spec.Id, out _);
         if (instance.Endpoint.Port != 0)
@@ -69,6 +100,15 @@ internal sealed class Supervisor(
 
     public Task StopDeploymentAsync(string deploymentId) => StopAllAsync(ForDeployment(deploymentId));
 
+    /// <summary>The platform process is going away (SIGTERM, a restart, an upgrade): every instance runs on, its row
+    /// as it was, for the next platform process to adopt; the port rules stay so they stay protected.</summary>
+    public async Task DetachEverythingAsync()
+    {
+        _shuttingDown = true;
+        await Task.WhenAll(_instances.Values.ToList().Select(i => i.DetachAsync()));
+    }
+
+    /// <summary>`slipway down`: every instance stopped, the port rules removed.</summary>
     public async Task StopEverythingAsync()
     {
         _shuttingDown = true;
@@ -94,6 +134,6 @@ internal sealed class Supervisor(
         store.UpsertInstance(new InstanceRecord(
             instance.Spec.Id, instance.Spec.DeploymentId, instance.Spec.App, instance.Spec.Service.Name, instance.Spec.Replica,
             instance.Endpoint.Port == 0 ? null : instance.Endpoint.Port, instance.Pid, instance.PidStart,
-            JsonSpellings.Of(instance.State), instance.Restarts, clock.GetUtcNow(), null));
+            JsonSpellings.Of(instance.State), instance.Restarts, clock.GetUtcNow(), null, instance.LaunchKey));
     }
 }

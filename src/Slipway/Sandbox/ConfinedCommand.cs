@@ -19,12 +19,22 @@ internal static class ConfinedCommand
     /// limited before it runs anything of the app.</summary>
     public const string JoinScript = "while [ \"$1\" != -- ]; do echo $$ > \"$1\" || exit 125; shift; done; shift; exec \"$@\"";
 
+    /// <summary>Opens the two output FIFOs given before "--" read-write as stdout and stderr (stdin from /dev/null),
+    /// then execs the rest: as root, before the uid switch, so the app's user needs no access to the run directory, and
+    /// read-write, so the pipe keeps a reader while no platform process reads it (see Runtime/OutputFifo).</summary>
+    public const string OutputScript = "exec </dev/null 1<>\"$1\" 2<>\"$2\" || exit 125; shift 3; exec \"$@\"";
+
     /// <param name="root">The host's top-level entries (see <see cref="RootEntry"/>).</param>
     /// <param name="tools">Where bwrap and setpriv are.</param>
+    /// <param name="output">The stdout and stderr FIFOs of a process that outlives the platform; empty: the launcher's pipes.</param>
     public static IReadOnlyList<string> Build(string program, IReadOnlyList<string> arguments, string workingDirectory, Isolation isolation,
-        bool lowPriority, IReadOnlyList<string> cgroupProcs, IReadOnlyList<RootEntry> root, SandboxTools tools)
+        bool lowPriority, IReadOnlyList<string> cgroupProcs, IReadOnlyList<RootEntry> root, SandboxTools tools, IReadOnlyList<string>? output = null)
     {
         var line = new List<string>();
+        if (output is [var stdout, var stderr])
+        {
+            line.AddRange(["/bin/sh", "-c", OutputScript, "slipway-output", stdout, stderr, "--"]);
+        }
         if (cgroupProcs.Count > 0)
         {
             line.AddRange(["/bin/sh", "-c", JoinScript, "slipway-join", .. cgroupProcs, "--"]);

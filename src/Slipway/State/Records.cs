@@ -58,7 +58,7 @@ internal sealed record DeploymentRecord(
 
 internal sealed record InstanceRecord(
     string Id, string DeploymentId, string App, string Service, long Replica, long? Port, long? Pid, string? PidStart,
-    string State, long Restarts, DateTimeOffset StartedAt, DateTimeOffset? StoppedAt);
+    string State, long Restarts, DateTimeOffset StartedAt, DateTimeOffset? StoppedAt, string? LaunchKey = null);
 
 internal sealed record EventRecord(long Id, DateTimeOffset At, string? App, string? DeploymentId, string Kind, string Message);
 

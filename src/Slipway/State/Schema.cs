@@ -451,5 +451,9 @@ internal static class Schema
             created_at text not null
         );
         """,
+        // 14: what names an instance's output FIFOs and cgroup (its launch), so a restarted platform can re-adopt it.
+        """
+        alter table instances add column launch_key text;
+        """,
     ];
 }

@@ -286,10 +286,10 @@ internal sealed class Store
     {
         using var c = Open();
         c.Execute("""
-            insert into instances(id, deployment_id, app, service, replica, port, pid, pid_start, state, restarts, started_at, stopped_at)
-            values (@Id, @DeploymentId, @App, @Service, @Replica, @Port, @Pid, @PidStart, @State, @Restarts, @StartedAt, @StoppedAt)
+            insert into instances(id, deployment_id, app, service, replica, port, pid, pid_start, state, restarts, started_at, stopped_at, launch_key)
+            values (@Id, @DeploymentId, @App, @Service, @Replica, @Port, @Pid, @PidStart, @State, @Restarts, @StartedAt, @StoppedAt, @LaunchKey)
             on conflict(id) do update set port = excluded.port, pid = excluded.pid, pid_start = excluded.pid_start,
-                state = excluded.state, restarts = excluded.restarts, stopped_at = excluded.stopped_at
+                state = excluded.state, restarts = excluded.restarts, stopped_at = excluded.stopped_at, launch_key = excluded.launch_key
             """, i);
     }
 

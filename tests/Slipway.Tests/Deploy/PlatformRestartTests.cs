@@ -9,7 +9,7 @@ namespace Slipway.Tests.Deploy;
 public sealed class PlatformRestartTests
 {
     [Fact]
-    public async Task After_SIGKILL_of_the_platform_a_restart_serves_the_live_version_and_fails_the_interrupted_deployment()
+    public async Task After_SIGKILL_of_the_platform_a_restart_adopts_the_live_instances_and_fails_the_interrupted_deployment()
     {
         var dataDir = TempDirs.Create("restart");
         var port = Ports.Free();
@@ -32,11 +32,15 @@ public sealed class PlatformRestartTests
             await WaitForAsync(() => Task.FromResult(ProcessTable.AnyRunning(build)));
 
             platform.KillHard();
-            var restartedAt = Stopwatch.StartNew();
+            var killedAt = Stopwatch.StartNew();
+            foreach (var pid in oldPids)
+            {
+                ProcessTable.IsRunning(pid).Should().BeTrue($"instance pid {pid} outlives the platform process");
+            }
             await using var again = await PlatformProcess.StartAsync(dataDir, port);
             using var http = new HttpClient();
             string? version = null;
-            while (restartedAt.Elapsed < TimeSpan.FromSeconds(30) && version != "1")
+            while (killedAt.Elapsed < TimeSpan.FromSeconds(30) && version != "1")
             {
                 try
                 {
@@ -50,7 +54,8 @@ public sealed class PlatformRestartTests
                 }
                 await Task.Delay(100);
             }
-            version.Should().Be("1", "the live version comes back after a platform crash");
+            version.Should().Be("1", "the live version serves again after a platform crash");
+            Console.WriteLine($"kill -9 of the platform to the first answer through the edge: {killedAt.Elapsed.TotalMilliseconds:F0} ms");
 
             var interrupted = await cli.DeploymentAsync(slowId!);
             interrupted.GetProperty("status").GetString().Should().Be("failed");
@@ -58,19 +63,68 @@ public sealed class PlatformRestartTests
             var history = JsonDocument.Parse((await cli.RunAsync("deployments", "--app", "phoenix", "--json")).Out).RootElement;
             history.EnumerateArray().Select(d => d.GetProperty("status").GetString()).Should().Equal("failed", "live");
 
-            foreach (var pid in oldPids)
-            {
-                ProcessTable.IsRunning(pid).Should().BeFalse($"instance pid {pid} of the killed platform is cleaned up, not left holding its port");
-            }
             (await ProcessTable.GoneAsync(build)).Should().BeTrue("the interrupted build's process tree is killed when the platform comes back");
             var after = await cli.StatusAsync("phoenix");
-            after.GetProperty("instances").EnumerateArray().Should().HaveCount(2);
+            after.GetProperty("instances").EnumerateArray().Select(i => i.GetProperty("pid").GetInt32()).Should()
+                .BeEquivalentTo(oldPids, "the instances the killed platform started are adopted, not restarted");
+            after.GetProperty("instances").EnumerateArray().Select(i => i.GetProperty("restarts").GetInt32()).Should().AllBeEquivalentTo(0);
         }
         finally
         {
             TempDirs.Delete(dataDir);
         }
     }
+
+    [Fact]
+    public async Task Output_written_while_no_platform_runs_is_kept_and_a_graceful_stop_leaves_the_apps_running()
+    {
+        var dataDir = TempDirs.Create("restart-logs");
+        var port = Ports.Free();
+        try
+        {
+            var app = TestApps.Copy("node-api", "1");
+            TestApps.EditManifest(app, m =>
+            {
+                m["services"]!["web"]!["replicas"] = 1;
+                m["services"]!["ticker"] = new System.Text.Json.Nodes.JsonObject
+                {
+                    ["type"] = "worker",
+                    ["start"] = "i=0; while true; do i=$((i+1)); echo \"tick $i\"; sleep 0.05; done",
+                };
+            });
+            var platform = await PlatformProcess.StartAsync(dataDir, port);
+            var cli = new CliRunner(dataDir);
+            (await cli.RunAsync("deploy", app, "--app", "ticks")).ExitCode.Should().Be(0);
+            var pids = Pids(await cli.StatusAsync("ticks"));
+
+            // A crash, then (after a restart) a graceful stop: neither stops the apps.
+            platform.KillHard();
+            await Task.Delay(1500);
+            var again = await PlatformProcess.StartAsync(dataDir, port);
+            Pids(await cli.StatusAsync("ticks")).Should().BeEquivalentTo(pids, "a crash of the platform does not restart the apps");
+            again.Terminate();
+            await Task.Delay(1000);
+            await using var third = await PlatformProcess.StartAsync(dataDir, port);
+            Pids(await cli.StatusAsync("ticks")).Should().BeEquivalentTo(pids, "nor does a stop and start of the platform");
+            await Task.Delay(500);
+
+            var logs = await cli.RunAsync("logs", "--app", "ticks", "--service", "ticker", "--tail", "100000", "--json");
+            logs.ExitCode.Should().Be(0, logs.ToString());
+            var ticks = logs.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+                .Select(l => JsonDocument.Parse(l).RootElement.GetProperty("m").GetString()!)
+                .Where(m => m.StartsWith("tick ", StringComparison.Ordinal))
+                .Select(m => int.Parse(m[5..], System.Globalization.CultureInfo.InvariantCulture)).ToList();
+            ticks.Count.Should().BeGreaterThan(40, "the ticker ran for seconds");
+            ticks.Should().Equal(Enumerable.Range(ticks[0], ticks.Count), "no line is lost across a crash and a restart of the platform");
+        }
+        finally
+        {
+            TempDirs.Delete(dataDir);
+        }
+    }
+
+    private static List<int> Pids(JsonElement status) =>
+        status.GetProperty("instances").EnumerateArray().Select(i => i.GetProperty("pid").GetInt32()).ToList();
 
     [Fact]
     public async Task A_restart_that_reaches_the_data_directory_by_another_path_keeps_every_build()

@@ -77,5 +77,11 @@ public sealed class InstanceStopRaceTests : IAsyncLifetime
             Started.Add(process);
             return process;
         }
+
+        public ILaunchedProcess? Adopt(Adoption adoption, Action<OutputLine> onLine) => inner.Adopt(adoption, onLine);
+
+        public bool CanAdopt(Adoption adoption) => inner.CanAdopt(adoption);
+
+        public Task<int> SweepAsync(IReadOnlySet<string> adopted, TimeSpan grace) => inner.SweepAsync(adopted, grace);
     }
 }

@@ -111,12 +111,25 @@ public sealed class IsolationTests : IAsyncDisposable
             return new Running();
         }
 
+        public ILaunchedProcess? Adopt(Adoption adoption, Action<OutputLine> onLine) => null;
+
+        public bool CanAdopt(Adoption adoption) => false;
+
+        public Task<int> SweepAsync(IReadOnlySet<string> adopted, TimeSpan grace) => Task.FromResult(0);
+
         private sealed class Running : ILaunchedProcess
         {
             private readonly TaskCompletionSource<int> _exited = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
             public int Pid => Environment.ProcessId;
             public string? StartIdentity => null;
+            public string? LaunchKey => null;
+
+            public Task DetachAsync()
+            {
+                _exited.TrySetResult(ExitCodes.Detached);
+                return Task.CompletedTask;
+            }
             public Task<int> Exited => _exited.Task;
 
             public ResourceUsage? Usage() => null;

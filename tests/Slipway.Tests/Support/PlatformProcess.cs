@@ -51,19 +51,41 @@ internal sealed class PlatformProcess : IAsyncDisposable
         return new PlatformProcess(process, dataDir, port);
     }
 
+    /// <summary>SIGTERM, as systemd's stop or a restart sends: the platform stops, its apps run on.</summary>
+    public void Terminate()
+    {
+        Slipway.Runtime.ProcessGroups.SignalProcess(_process.Id, Slipway.Runtime.ProcessGroups.SigTerm);
+        _process.WaitForExit();
+    }
+
     public void KillHard()
     {
         _process.Kill(entireProcessTree: false);
         _process.WaitForExit();
     }
 
+    /// <summary>As `slipway down`: the apps stop with it. Whatever a killed platform left that no restart adopted is
+    /// swept by its owner mark, so no test leaves app processes behind.</summary>
     public async ValueTask DisposeAsync()
     {
         if (!_process.HasExited)
         {
-            Slipway.Runtime.ProcessGroups.SignalProcess(_process.Id, Slipway.Runtime.ProcessGroups.SigTerm);
+            using var api = new ApiClient(DataDir);
+            try
+            {
+                await api.PostAsync<System.Text.Json.JsonElement?>("v1/shutdown", null, CancellationToken.None);
+            }
+            catch (System.Text.Json.JsonException)
+            {
+                // 202 without a body: the platform is stopping its apps, then itself.
+            }
+            catch (Exception e) when (e is HttpRequestException or IOException or System.Net.Sockets.SocketException or UserException)
+            {
+                Slipway.Runtime.ProcessGroups.SignalProcess(_process.Id, Slipway.Runtime.ProcessGroups.SigTerm);
+            }
             await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
         }
         _process.Dispose();
+        await Slipway.Runtime.Leftovers.KillAsync(Slipway.Runtime.Leftovers.OwnerId(DataDir), TimeSpan.FromSeconds(5));
     }
 }

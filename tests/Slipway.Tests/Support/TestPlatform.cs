@@ -135,8 +135,12 @@ internal sealed class TestPlatform : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         Http.Dispose();
+        // As `slipway down` does: a platform's stop alone leaves its apps running for the next platform process.
+        await _app.Services.GetRequiredService<Slipway.Deploy.Recovery>().StopAppsAsync();
         await _app.StopAsync();
         await _app.DisposeAsync();
+        // Whatever a test left that neither a stop nor a restart took back (no app process outlives its test).
+        await Slipway.Runtime.Leftovers.KillAsync(Slipway.Runtime.Leftovers.OwnerId(DataDir), TimeSpan.FromSeconds(5));
         if (!KeepData)
         {
             TempDirs.Delete(DataDir);

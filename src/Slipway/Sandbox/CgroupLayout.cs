@@ -14,6 +14,9 @@ internal sealed record CgroupLayout(int Version, IReadOnlyDictionary<string, str
     /// <summary>The controllers Slipway uses: memory and pids limits, CPU ceiling and share, CPU time accounting.</summary>
     public static readonly IReadOnlyList<string> Controllers = ["memory", "pids", "cpu", "cpuacct"];
 
+    /// <summary>v1 controllers used when mounted, not required: the freezer stops a group's forks while it is killed.</summary>
+    public static readonly IReadOnlyList<string> Optional = ["freezer"];
+
     private const int CpuPeriodMicroseconds = 100_000;
 
     /// <summary>From the text of /proc/mounts: v1 when the controllers have mounts of their own (a hybrid host keeps
@@ -36,7 +39,7 @@ internal sealed record CgroupLayout(int Version, IReadOnlyDictionary<string, str
             }
             else if (type == "cgroup")
             {
-                foreach (var controller in Controllers.Where(options.Contains))
+                foreach (var controller in Controllers.Concat(Optional).Where(options.Contains))
                 {
                     v1.TryAdd(controller, dir);
                 }
@@ -46,6 +49,7 @@ internal sealed record CgroupLayout(int Version, IReadOnlyDictionary<string, str
         {
             return new CgroupLayout(1, v1);
         }
+        // v2 has no freezer tree of its own: cgroup.kill (or cgroup.freeze) is in every group of the unified tree.
         return unified is null ? null : new CgroupLayout(2, Controllers.ToDictionary(c => c, _ => unified, StringComparer.Ordinal));
     }
 
@@ -81,6 +85,56 @@ internal sealed record CgroupLayout(int Version, IReadOnlyDictionary<string, str
 
     /// <summary>The cgroup.procs files a process writes its pid to, to join <paramref name="group"/> (with all it starts).</summary>
     public IReadOnlyList<string> ProcsFiles(string group) => Directories(group).Select(d => Path.Combine(d, "cgroup.procs")).ToList();
+
+    /// <summary>The tree whose cgroup.procs says which processes a group holds. v1: pids, the controller whose job is to
+    /// count a group's processes (pids.current agrees with what is read here); memory where pids is not mounted, as
+    /// Parse makes no v1 layout without memory. Every tree lists the same processes (a process joins all of them before
+    /// it execs, and a child is born where its parent is), so one is enough. v2: the unified tree.</summary>
+    public string TrackingRoot => Mounts.GetValueOrDefault("pids") ?? Mounts["memory"];
+
+    /// <summary>The directory of <paramref name="group"/> in <see cref="TrackingRoot"/>.</summary>
+    public string TrackingDirectory(string group) => Path.Combine(TrackingRoot, group);
+
+    /// <summary>The file listing the processes directly in the group at <paramref name="directory"/> (one of its
+    /// sub-groups' directories included).</summary>
+    public static string ProcsFileIn(string directory) => Path.Combine(directory, "cgroup.procs");
+
+    /// <summary>v2: the file that kills every process of a group and its sub-groups at once (Linux 5.14 and later; check
+    /// it exists). Null on v1, which has none.</summary>
+    public string? KillFile(string group) => Version == 2 ? Path.Combine(TrackingDirectory(group), "cgroup.kill") : null;
+
+    /// <summary>v1 with the freezer mounted: the group's freezer.state (write FROZEN, read until it says FROZEN, write
+    /// THAWED). Null otherwise: v2 kills through <see cref="KillFile"/>.</summary>
+    public string? FreezerFile(string group) =>
+        Version == 1 && Mounts.TryGetValue("freezer", out var freezer) ? Path.Combine(freezer, group, "freezer.state") : null;
+
+    /// <summary>From the text of /proc/PID/cgroup: the process's cgroup in <see cref="TrackingRoot"/>'s hierarchy, a path
+    /// from the hierarchy's root ("/slipway/OWNER/shop/i-1.3"). v1: the line whose controllers include the tracking
+    /// controller ("8:pids:/..."; "4:cpu,cpuacct:/..." when controllers share a tree); v2: the "0::" line. Null when the
+    /// line is not there.</summary>
+    public string? CgroupPathIn(string procCgroup)
+    {
+        var controller = Version == 1 ? (Mounts.ContainsKey("pids") ? "pids" : "memory") : "";
+        foreach (var line in procCgroup.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var fields = line.Split(':', 3);
+            if (fields.Length == 3 && (Version == 2 ? fields[0] == "0" && fields[1] == "" : fields[1].Split(',').Contains(controller)))
+            {
+                return fields[2];
+            }
+        }
+        return null;
+    }
+
+    /// <summary>The group a cgroup path from <see cref="CgroupPathIn"/> names under <paramref name="root"/> ("slipway/OWNER"):
+    /// "/slipway/OWNER/shop/i-1.3" is "shop/i-1.3"; null for a path outside it (another platform's, the host's).</summary>
+    public static string? GroupUnder(string root, string cgroupPath)
+    {
+        var prefix = "/" + root.Trim('/') + "/";
+        return cgroupPath.StartsWith(prefix, StringComparison.Ordinal) && cgroupPath.Length > prefix.Length
+            ? cgroupPath[prefix.Length..].TrimEnd('/')
+            : null;
+    }
 
     /// <summary>v2 only: the controllers each ancestor of a group must hand down (cgroup.subtree_control), root first.
     /// Empty on v1, where every controller tree is complete by itself.</summary>

@@ -85,4 +85,62 @@ public sealed class CgroupLayoutTests
     {
         CgroupLayout.Parse(V2Mounts)!.Writes("g", new ResourceLimits(Cpus: 0.001)).Single().Value.Should().Be("1000 100000");
     }
+
+    [Fact]
+    public void A_v1_group_is_tracked_in_the_pids_tree_and_frozen_by_the_freezer_when_it_is_mounted()
+    {
+        var layout = CgroupLayout.Parse(V1Mounts + "\ncgroup /sys/fs/cgroup/freezer cgroup rw,nosuid,nodev,noexec,relatime,freezer 0 0\n")!;
+
+        layout.TrackingRoot.Should().Be("/sys/fs/cgroup/pids");
+        layout.TrackingDirectory("slipway/o/shop/i-1.3").Should().Be("/sys/fs/cgroup/pids/slipway/o/shop/i-1.3");
+        CgroupLayout.ProcsFileIn("/sys/fs/cgroup/pids/slipway/o/g").Should().Be("/sys/fs/cgroup/pids/slipway/o/g/cgroup.procs");
+        layout.KillFile("slipway/o/g").Should().BeNull();
+        layout.FreezerFile("slipway/o/g").Should().Be("/sys/fs/cgroup/freezer/slipway/o/g/freezer.state");
+        // The process joins the freezer tree with the others, so freezing its group stops it; the freezer is not required.
+        layout.ProcsFiles("g").Should().Contain("/sys/fs/cgroup/freezer/g/cgroup.procs");
+        layout.Missing().Should().BeEmpty();
+        CgroupLayout.Parse(V1Mounts)!.FreezerFile("slipway/o/g").Should().BeNull();
+    }
+
+    [Fact]
+    public void A_v1_host_without_pids_tracks_in_the_memory_tree()
+    {
+        var layout = CgroupLayout.Parse(V1Mounts.Replace("cgroup /sys/fs/cgroup/pids cgroup rw,nosuid,nodev,noexec,relatime,pids 0 0", ""))!;
+
+        layout.TrackingRoot.Should().Be("/sys/fs/cgroup/memory");
+        layout.CgroupPathIn("9:pids:/elsewhere\n4:memory:/slipway/o/shop/i-1.3\n").Should().Be("/slipway/o/shop/i-1.3");
+    }
+
+    [Fact]
+    public void A_v2_group_is_tracked_and_killed_in_the_unified_tree()
+    {
+        var layout = CgroupLayout.Parse(V2Mounts)!;
+
+        layout.TrackingRoot.Should().Be("/sys/fs/cgroup");
+        layout.TrackingDirectory("slipway/o/g.1").Should().Be("/sys/fs/cgroup/slipway/o/g.1");
+        layout.KillFile("slipway/o/g.1").Should().Be("/sys/fs/cgroup/slipway/o/g.1/cgroup.kill");
+        layout.FreezerFile("slipway/o/g.1").Should().BeNull();
+    }
+
+    [Fact]
+    public void The_cgroup_of_a_process_is_read_from_the_line_of_the_tracking_hierarchy()
+    {
+        // /proc/PID/cgroup of a v1 host (cpu and cpuacct sharing a tree) and of a v2 host.
+        const string V1Proc = "12:pids:/slipway/o/shop/i-1.3\n11:freezer:/slipway/o/shop/i-1.3\n4:cpu,cpuacct:/slipway/o/shop/i-1.3\n" +
+            "3:memory:/user.slice\n1:name=systemd:/user.slice/session-1.scope\n0::/user.slice/session-1.scope\n";
+        CgroupLayout.Parse(V1Mounts)!.CgroupPathIn(V1Proc).Should().Be("/slipway/o/shop/i-1.3");
+        CgroupLayout.Parse(V2Mounts)!.CgroupPathIn("0::/slipway/o/shop/i-1.3\n").Should().Be("/slipway/o/shop/i-1.3");
+        CgroupLayout.Parse(V2Mounts)!.CgroupPathIn("1:name=systemd:/x\n").Should().BeNull();
+        // A hybrid host (v1 controllers and the unified tree): v1's line, not "0::".
+        CgroupLayout.Parse(V1Mounts)!.CgroupPathIn("0::/slipway/o/g.1\n").Should().BeNull();
+    }
+
+    [Fact]
+    public void A_cgroup_path_names_a_group_only_under_this_platforms_root()
+    {
+        CgroupLayout.GroupUnder("slipway/o", "/slipway/o/shop/i-1.3").Should().Be("shop/i-1.3");
+        CgroupLayout.GroupUnder("slipway/o", "/slipway/o").Should().BeNull();
+        CgroupLayout.GroupUnder("slipway/o", "/slipway/other/shop/i-1.3").Should().BeNull();
+        CgroupLayout.GroupUnder("slipway/o", "/").Should().BeNull();
+    }
 }

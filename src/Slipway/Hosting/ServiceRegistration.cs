@@ -41,7 +41,7 @@ internal static class ServiceRegistration
         services.AddSingleton<ConfigVars>();
         // The log drains (Monitoring/) see every stored line through the store's tap.
         services.AddSingleton(sp => new LogStore(options.LogsDir, redact: sp.GetRequiredService<SecretRedactor>().Redact,
-            tap: sp.GetService<ILogTap>()));
+            tap: sp.GetService<ILogTap>(), logger: sp.GetRequiredService<ILogger<LogStore>>()));
 
         services.AddSingleton(options.Isolation ? HostSupport.Detect() : HostSupport.Off);
         services.AddSingleton(sp => new AppUsers(sp.GetRequiredService<Store>(), options.DataDir));

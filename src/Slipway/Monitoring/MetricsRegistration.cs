@@ -41,6 +41,7 @@ internal static class MetricsRegistration
     {
         services.AddSingleton(sp => new PlatformMetrics(dataDir, sp.GetService<Edge.Tls.CertificateStore>(), sp.GetRequiredService<IMeterFactory>()));
         services.AddSingleton<Runtime.InstanceMetrics>();
+        services.AddSingleton<Runtime.LogMetrics>();
         services.AddSingleton(sp => new MetricsHistory(Path.Combine(dataDir, "metrics.db"), sp.GetRequiredService<Edge.AccessMetrics>(),
             sp.GetRequiredService<TimeProvider>(), logger: sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<MetricsHistory>>()));
         services.AddHostedService<MetricsRollup>();
@@ -76,6 +77,7 @@ internal static class MetricsRegistration
     {
         services.GetRequiredService<PlatformMetrics>();
         services.GetRequiredService<Runtime.InstanceMetrics>();
+        services.GetRequiredService<Runtime.LogMetrics>();
         services.GetRequiredService<Jobs.JobMetrics>();
         services.GetRequiredService<Databases.DatabaseMetrics>();
         services.GetRequiredService<Edge.AccessMetrics>();

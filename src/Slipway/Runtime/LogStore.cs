@@ -1,7 +1,9 @@
 using System.Buffers;
 using System.Collections.Concurrent;
+using System.Diagnostics.CodeAnalysis;
 using System.Text.Json;
 using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
 
 namespace Slipway.Runtime;
 
@@ -9,11 +11,17 @@ namespace Slipway.Runtime;
 /// A key's log is a folder of NDJSON segments; the oldest segments are deleted when it grows past its
 /// budget. Logs live outside any build or instance directory, so they survive redeploys and rollbacks.
 /// Live followers subscribe to a key and get every entry appended after they subscribed; a <see cref="ILogTap"/> (the
-/// log drains) sees every entry of every key as it is written.</summary>
-internal sealed class LogStore(string root, long segmentBytes = 4 << 20, long maxBytesPerKey = 64 << 20, Func<string?, string, string>? redact = null,
-    ILogTap? tap = null)
+/// log drains) sees every entry of every key as it is written.
+///
+/// Appending never fails for the disk's sake: a line that cannot be written (a full disk, a file it may not write) is
+/// dropped and counted, still handed to followers and the tap, and the next line tries the disk again; the first one
+/// stored after an outage is preceded by a "platform" warning saying how many lines were lost and when. So an app's
+/// output is read and its process never blocks on a full disk, and capture resumes by itself when space returns.</summary>
+internal sealed partial class LogStore(string root, long segmentBytes = 4 << 20, long maxBytesPerKey = 64 << 20, Func<string?, string, string>? redact = null,
+    ILogTap? tap = null, ILogger? logger = null)
 {
     private readonly ConcurrentDictionary<string, KeySegments> _keys = new();
+    private readonly Dictionary<(string App, string Stream), long> _droppedByApp = [];
 
     /// <summary>Stores a line (secrets of the key's app redacted first: nothing secret ever reaches the disk
     /// or a follower).</summary>
@@ -89,60 +97,121 @@ internal sealed class LogStore(string root, long segmentBytes = 4 << 20, long ma
         }
     }
 
-    private KeySegments SegmentsOf(string key) =>
-        _keys.GetOrAdd(key, k => new KeySegments(k, Path.Combine(root, k), segmentBytes, maxBytesPerKey, tap));
+    /// <summary>Lines of <paramref name="key"/> this store could not write since it opened it (kept while the key is).</summary>
+    public long DroppedLines(string key) => _keys.TryGetValue(key, out var segments) ? segments.Dropped : 0;
 
-    /// <summary>One key's segment files: the one being appended to, its followers, and pruning to the budget.</summary>
-    private sealed class KeySegments(string key, string dir, long segmentBytes, long maxBytes, ILogTap? tap) : IDisposable
+    /// <summary>Lines that could not be written, per app and stream ("app", "deployment", "access"), since the platform
+    /// started: the metrics export reads them. Never decreases, also when a key is deleted.</summary>
+    public IReadOnlyDictionary<(string App, string Stream), long> DroppedByApp()
+    {
+        lock (_droppedByApp)
+        {
+            return new Dictionary<(string App, string Stream), long>(_droppedByApp);
+        }
+    }
+
+    private void CountDropped(string key, int lines)
+    {
+        var stream = key[..Math.Max(0, key.IndexOf('/', StringComparison.Ordinal))] switch
+        {
+            "apps" => "app", "deployments" => "deployment", "access" => "access", var other => other,
+        };
+        var app = LogKeys.AppOf(key) ?? "";
+        lock (_droppedByApp)
+        {
+            _droppedByApp[(app, stream)] = _droppedByApp.GetValueOrDefault((app, stream)) + lines;
+        }
+    }
+
+    private KeySegments SegmentsOf(string key) =>
+        _keys.GetOrAdd(key, k => new KeySegments(k, Path.Combine(root, k), segmentBytes, maxBytesPerKey, tap, logger, CountDropped));
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Log {Key} cannot be written ({Error}): its lines are dropped and counted until a write succeeds again")]
+    private static partial void LogWritesFailing(ILogger logger, string key, string error);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Log {Key} is written again; {Lost} lines were dropped while it could not be")]
+    private static partial void LogWritesResumed(ILogger logger, string key, long lost);
+
+    /// <summary>One key's segment files: the one being appended to, its followers, pruning to the budget, and the
+    /// lines the disk would not take.
+    /// <code>
+    /// lines ─► one write of their NDJSON ──ok──► stored ─► tap, followers
+    ///                  │ (an outage before: its "N lines were lost" notice goes first, in the same write)
+    ///                  └─IOException──► the segment cut back to its last whole line; the lines counted
+    ///                                   (the first failure warns the platform's log) ─► tap, followers
+    /// </code></summary>
+    private sealed class KeySegments(string key, string dir, long segmentBytes, long maxBytes, ILogTap? tap, ILogger? logger,
+        Action<string, int> countDropped) : IDisposable
     {
         private readonly Lock _gate = new();
+        // Unbuffered: a line is written with one write() as it comes, so a failed write leaves nothing pending
+        // in a buffer, and _length is where the segment's last whole line ends.
         private FileStream? _current;
+        private long _length;
+        private long _dropped;
+        private LogOutage? _outage;
+
         public ConcurrentDictionary<Channel<LogEntry>, byte> Followers { get; } = new();
 
-        public void Append(LogEntry entry)
-        {
-            var bytes = JsonSerializer.SerializeToUtf8Bytes(entry, LogJson.Default.LogEntry);
-            lock (_gate)
-            {
-                if (_current is null || _current.Length >= segmentBytes)
-                {
-                    Rotate();
-                }
-                _current!.Write(bytes);
-                _current.WriteByte((byte)'\n');
-                _current.Flush();
-                // Under the lock: the tap sees the lines in the order the disk has them (it only hands them on).
-                tap?.Appended(key, entry);
-            }
-            foreach (var follower in Followers.Keys)
-            {
-                follower.Writer.TryWrite(entry);
-            }
-        }
+        public long Dropped => Interlocked.Read(ref _dropped);
+
+        public void Append(LogEntry entry) => Write([entry]);
 
         public void AppendMany(IReadOnlyList<LogEntry> entries)
         {
-            var buffer = new ArrayBufferWriter<byte>(entries.Count * 256);
-            using (var writer = new Utf8JsonWriter(buffer))
+            if (entries.Count > 0)
             {
-                foreach (var entry in entries)
-                {
-                    JsonSerializer.Serialize(writer, entry, LogJson.Default.LogEntry);
-                    writer.Flush();
-                    buffer.Write("\n"u8);
-                    writer.Reset();
-                }
+                Write(entries);
             }
+        }
+
+        private void Write(IReadOnlyList<LogEntry> entries)
+        {
+            var lines = Ndjson(entries);
+            LogEntry? notice = null;
             lock (_gate)
             {
-                if (_current is null || _current.Length >= segmentBytes)
+                if (_outage is { } outage)
                 {
-                    Rotate();
+                    notice = outage.Notice(entries[0].At);
+                    var both = Ndjson([notice]);
+                    both.Write(lines.WrittenSpan);
+                    lines = both;
                 }
-                _current!.Write(buffer.WrittenSpan);
-                _current.Flush();
+                if (TryWrite(lines.WrittenSpan, out var error))
+                {
+                    if (_outage is { } ended)
+                    {
+                        _outage = null;
+                        if (logger is not null)
+                        {
+                            LogWritesResumed(logger, key, ended.Lines);
+                        }
+                    }
+                }
+                else
+                {
+                    notice = null;
+                    Interlocked.Add(ref _dropped, entries.Count);
+                    countDropped(key, entries.Count);
+                    if (_outage is null)
+                    {
+                        _outage = new LogOutage(entries[0].At, DiskFull.Is(error));
+                        if (logger is not null)
+                        {
+                            LogWritesFailing(logger, key, error.Message);
+                        }
+                    }
+                    _outage.Add(entries.Count, entries[^1].At);
+                }
+                // Under the lock: the tap sees the lines in the order the disk has them (it only hands them on). A line
+                // the disk did not take goes to the tap all the same: a drain may be where it survives.
                 if (tap is not null)
                 {
+                    if (notice is not null)
+                    {
+                        tap.Appended(key, notice);
+                    }
                     foreach (var entry in entries)
                     {
                         tap.Appended(key, entry);
@@ -151,10 +220,71 @@ internal sealed class LogStore(string root, long segmentBytes = 4 << 20, long ma
             }
             foreach (var follower in Followers.Keys)
             {
+                if (notice is not null)
+                {
+                    follower.Writer.TryWrite(notice);
+                }
                 foreach (var entry in entries)
                 {
                     follower.Writer.TryWrite(entry);
                 }
+            }
+        }
+
+        private static ArrayBufferWriter<byte> Ndjson(IReadOnlyList<LogEntry> entries)
+        {
+            var buffer = new ArrayBufferWriter<byte>(entries.Count * 256);
+            using var writer = new Utf8JsonWriter(buffer);
+            foreach (var entry in entries)
+            {
+                JsonSerializer.Serialize(writer, entry, LogJson.Default.LogEntry);
+                writer.Flush();
+                buffer.Write("\n"u8);
+                writer.Reset();
+            }
+            return buffer;
+        }
+
+        /// <summary>Appends whole lines, or nothing: after a failed write (a full disk stops one half-way) the segment is
+        /// cut back to its last whole line, or closed, so the next append reopens it and ends a torn line first.</summary>
+        private bool TryWrite(ReadOnlySpan<byte> lines, [NotNullWhen(false)] out Exception? error)
+        {
+            try
+            {
+                if (_current is null || _length >= segmentBytes)
+                {
+                    Rotate();
+                }
+                _current!.Write(lines);
+                _length += lines.Length;
+                error = null;
+                return true;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                error = e;
+                CutBack();
+                return false;
+            }
+        }
+
+        private void CutBack()
+        {
+            if (_current is null)
+            {
+                return;
+            }
+            try
+            {
+                // Shrinking a file takes no space, so this works on a full disk; the stream stays open and the next
+                // line is one write() away.
+                _current.SetLength(_length);
+                _current.Position = _length;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                _current.Dispose();
+                _current = null;
             }
         }
 
@@ -188,6 +318,7 @@ internal sealed class LogStore(string root, long segmentBytes = 4 << 20, long ma
         private void Rotate()
         {
             _current?.Dispose();
+            _current = null;
             Directory.CreateDirectory(dir);
             var files = Directory.GetFiles(dir, "*.ndjson").Order(StringComparer.Ordinal).ToList();
             // Reopen the newest segment after a restart while it has room; otherwise start the next one.
@@ -203,21 +334,44 @@ internal sealed class LogStore(string root, long segmentBytes = 4 << 20, long ma
                 path = Path.Combine(dir, $"{next:D8}.ndjson");
                 files.Add(path);
             }
-            _current = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete);
-            if (_current.Length > 0 && !EndsWithNewline(path))
+            var stream = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete, bufferSize: 0);
+            try
             {
-                // A crash left half a line: end it, so the next entry is not glued to it and lost.
-                _current.WriteByte((byte)'\n');
-            }
-            var total = files.Where(File.Exists).Sum(f => new FileInfo(f).Length);
-            foreach (var old in files.Where(f => f != path))
-            {
-                if (total <= maxBytes)
+                if (stream.Length > 0 && !EndsWithNewline(path))
                 {
-                    break;
+                    // A crash (or a failed write that could not be cut back) left half a line: end it, so the next
+                    // entry is not glued to it and lost.
+                    stream.Write("\n"u8);
                 }
-                total -= new FileInfo(old).Length;
-                File.Delete(old);
+            }
+            catch
+            {
+                stream.Dispose();
+                throw;
+            }
+            _current = stream;
+            _length = stream.Length;
+            Prune(files, path);
+        }
+
+        private void Prune(List<string> files, string current)
+        {
+            try
+            {
+                var total = files.Where(File.Exists).Sum(f => new FileInfo(f).Length);
+                foreach (var old in files.Where(f => f != current))
+                {
+                    if (total <= maxBytes)
+                    {
+                        break;
+                    }
+                    total -= new FileInfo(old).Length;
+                    File.Delete(old);
+                }
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // Not a write failure: the segment is open and takes lines; the next rotation prunes again.
             }
         }
     }

@@ -18,8 +18,8 @@ done
 bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
 [ -x "$bin/pgbench" ] || { echo "bench: needs PostgreSQL's programs (apt-get install postgresql)" >&2; exit 1; }
 
-"$root/slipway" --help >/dev/null
-exe="$root/.slipway/bin/slipway"
+# Builds when needed; the newest build's own versioned path (.slipway/versions/ID/slipway).
+exe="$("$root/slipway" --print-binary)"
 work="$(mktemp -d)"
 chmod 755 "$work"
 data="$work/data"

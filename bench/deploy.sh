@@ -17,8 +17,8 @@ for tool in wrk curl node npm bc; do
   command -v "$tool" >/dev/null || { echo "bench: needs $tool (apt-get install wrk curl nodejs npm bc)" >&2; exit 1; }
 done
 
-"$root/slipway" --help >/dev/null
-exe="$root/.slipway/bin/slipway"
+# Builds when needed; the newest build's own versioned path (.slipway/versions/ID/slipway).
+exe="$("$root/slipway" --print-binary)"
 work="$(mktemp -d)"
 data="$work/data"
 port=$(( 20000 + RANDOM % 20000 ))

@@ -15,8 +15,8 @@ for tool in wrk curl node; do
 done
 [ "$(id -u)" -eq 0 ] || { echo "bench: run as root: the sandbox and its cgroups need it" >&2; exit 1; }
 
-"$root/slipway" --help >/dev/null
-exe="$root/.slipway/bin/slipway"
+# Builds when needed; the newest build's own versioned path (.slipway/versions/ID/slipway).
+exe="$("$root/slipway" --print-binary)"
 work="$(mktemp -d /var/tmp/slipway-bench.XXXXXX)"
 data="$work/data"
 port=$(( 20000 + RANDOM % 20000 ))

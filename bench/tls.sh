@@ -45,8 +45,8 @@ nginx_bin=$(command -v nginx || { [ -x /usr/sbin/nginx ] && echo /usr/sbin/nginx
 for tool in wrk curl openssl; do command -v "$tool" >/dev/null || die "needs $tool (apt-get install wrk curl openssl nginx)"; done
 [ -n "$nginx_bin" ] || die "needs nginx (apt-get install nginx)"
 
-"$root/slipway" --help >/dev/null
-exe="$root/.slipway/bin/slipway"
+# Builds when needed; the newest build's own versioned path (.slipway/versions/ID/slipway).
+exe="$("$root/slipway" --print-binary)"
 work="$(mktemp -d "${TMPDIR:-/tmp}/slipway-tls-bench.XXXXXX")"
 pids=()
 cleanup() {

@@ -14,17 +14,18 @@ internal static class PublishedCli
         await Once.WaitAsync();
         try
         {
-            var psi = new ProcessStartInfo(wrapper, ["--version"]) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+            var psi = new ProcessStartInfo(wrapper, ["--print-binary"]) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
             using var process = Process.Start(psi)!;
             var stdout = process.StandardOutput.ReadToEndAsync();
             var stderr = process.StandardError.ReadToEndAsync();
             await process.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(6));
             process.ExitCode.Should().Be(0, $"./slipway builds the CLI: {await stdout}{await stderr}");
+            // The newest build's own versioned path (.slipway/versions/ID/slipway), not .slipway/current.
+            return (await stdout).TrimEnd('\n');
         }
         finally
         {
             Once.Release();
         }
-        return System.IO.Path.Combine(TestApps.RepoRoot, ".slipway", "bin", "slipway");
     }
 }

@@ -51,7 +51,8 @@ internal static class ServiceRegistration
             var owner = Leftovers.OwnerId(options.DataDir);
             var cgroups = host.CanLimit ? new Cgroups(host.Cgroups!, owner) : null;
             cgroups?.RemoveLeftovers();
-            return new LocalProcessLauncher(sp.GetRequiredService<TimeProvider>(), owner, host, cgroups);
+            // Instances' output FIFOs live in the data directory (0700): only the platform opens them.
+            return new LocalProcessLauncher(sp.GetRequiredService<TimeProvider>(), owner, host, cgroups, Path.Combine(options.DataDir, "run", "output"));
         });
         if (options.Isolation && HostSupport.Detect() is { CanFirewall: true } firewallHost)
         {

@@ -134,6 +134,14 @@ internal sealed class LocalProcessLauncher(TimeProvider clock, string ownerId, H
         // its environment; a process in an adopted launch's cgroup (a child of an adopted instance) is that instance's.
         var killed = await Leftovers.KillAsync(ownerId, grace,
             spare: (pid, _) => cgroups?.GroupOf(pid) is { } group && adopted.Any(key => IsLaunch(group, key)));
+        if (cgroups is not null)
+        {
+            // A process cannot leave its cgroup: one that left its process group and emptied its environment is still here.
+            var leftover = cgroups.Groups().Where(g => !adopted.Any(key => IsLaunch(g, key))).ToList();
+            var counts = await Task.WhenAll(leftover.Select(g => cgroups.KillAsync(g, grace)));
+            killed += counts.Count(c => c > 0);
+            await Task.WhenAll(leftover.Select(cgroups.RemoveAsync));
+        }
         if (Directory.Exists(RunDirectory))
         {
             foreach (var path in Directory.EnumerateFiles(RunDirectory))
@@ -255,8 +263,13 @@ internal sealed class LocalProcessLauncher(TimeProvider clock, string ownerId, H
                 // (node, a worker finishing its job) is still shutting down. The group keeps its grace period.
                 await ProcessGroups.WaitGoneAsync(Pid, TimeSpan.FromMilliseconds(Math.Max(0, until - Environment.TickCount64)));
             }
-            // The leader is gone: anything left in its group (a daemonised grandchild holding the port) goes too.
+            // The leader is gone: anything left in its group (a daemonised grandchild holding the port) goes too, and
+            // so does anything in its cgroup (a child that left the process group with setsid cannot leave that).
             ProcessGroups.Signal(Pid, ProcessGroups.SigKill);
+            if (_accounting is { } tree)
+            {
+                await tree.Cgroups.KillAsync(tree.Group, TimeSpan.Zero);
+            }
             foreach (var fifo in _fifos)
             {
                 fifo.ReleaseWriter();
@@ -301,6 +314,14 @@ internal sealed class LocalProcessLauncher(TimeProvider clock, string ownerId, H
                 return;
             }
             Volatile.Write(ref _graceUntil, Environment.TickCount64 + (long)grace.TotalMilliseconds);
+            if (_accounting is { } tree)
+            {
+                // Every process of the tree, by its cgroup: SIGTERM, the grace, then SIGKILL until none is left.
+                ProcessGroups.Signal(Pid, ProcessGroups.SigTerm);
+                await tree.Cgroups.KillAsync(tree.Group, grace);
+                await Task.WhenAny(Exited, Task.Delay(TimeSpan.FromSeconds(5)));
+                return;
+            }
             ProcessGroups.Signal(Pid, ProcessGroups.SigTerm);
             await Task.WhenAny(Exited, Task.Delay(grace));
             if (!await ProcessGroups.WaitGoneAsync(Pid, Exited.IsCompleted ? TimeSpan.FromMilliseconds(200) : TimeSpan.Zero))

@@ -304,31 +304,6 @@ internal sealed class Cgroups(CgroupLayout layout, string ownerId)
         }
     }
 
-    /// <summary>The group (its name under <see cref="Root"/>) <paramref name="pid"/> is in, from /proc/PID/cgroup; null when
-    /// it is in none of this platform's (or is gone).</summary>
-    public string? GroupOf(int pid)
-    {
-        string[] lines;
-        try
-        {
-            lines = File.ReadAllLines($"/proc/{pid}/cgroup");
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return null;
-        }
-        foreach (var line in lines)
-        {
-            var parts = line.Split(':', 3);
-            if (parts.Length == 3 && (layout.Version == 2 ? parts[0] == "0" : parts[1].Split(',').Contains("memory")))
-            {
-                var path = parts[2].TrimStart('/');
-                return path.StartsWith(Root + "/", StringComparison.Ordinal) ? path[(Root.Length + 1)..] : null;
-            }
-        }
-        return null;
-    }
-
     private static void Write(CgroupWrite write)
     {
         try

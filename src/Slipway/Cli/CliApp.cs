@@ -17,7 +17,7 @@ internal static class CliApp
             CliContext.Data,
             CliContext.Environment,
         };
-        foreach (var command in PlatformCommands.Create(cli).Concat(DeployCommands.Create(cli)).Concat(AppCommands.Create(cli)))
+        foreach (var command in PlatformCommands.Create(cli).Concat(SupervisionCommands.Create(cli)).Concat(DeployCommands.Create(cli)).Concat(AppCommands.Create(cli)))
         {
             root.Subcommands.Add(command);
         }

@@ -73,7 +73,7 @@ internal static class PlatformCommands
             Description = "Answer only this ACME challenge: http-01 (the CA connects to port 80) or tls-alpn-01 (to port 443); default both, http-01 first",
         };
         acmeChallenge.AcceptOnlyFromAmong(Domains.Acme.AcmeChallenge.Http01, Domains.Acme.AcmeChallenge.TlsAlpn01);
-        var command = new Command("server", "Run the platform in the foreground (for systemd); Ctrl+C or SIGTERM stops it and its apps")
+        var command = new Command("server", "Run the platform in the foreground (for systemd); Ctrl+C or SIGTERM stops it, its apps keep running ('slipway down' stops them too)")
         {
             HttpPort, listen, apiPort, warm, keep, cache, HttpsPort, trusted, noAccessLog, noMetrics, databasesDir, platformHost, cliFile, isolation,
             acmeDirectory, acmeStaging, acmeEmail, acmeCaRoot, acmeChallenge,
@@ -87,6 +87,12 @@ internal static class PlatformCommands
             if (parse.GetValue(acmeStaging) && parse.GetValue(acmeDirectory) is { } both)
             {
                 throw new UserException($"--acme-staging and --acme-directory {both} name two CAs: keep one (--acme-staging is {Domains.AcmeSettings.LetsEncryptStaging}).");
+            }
+            var manager = ServiceManager.FromEnvironment();
+            var sockets = ListeningSockets.FromEnvironment();
+            if (manager is not null)
+            {
+                sockets.Made = (name, socket) => manager.Store(name, socket);
             }
             var options = new PlatformOptions
             {
@@ -110,6 +116,9 @@ internal static class PlatformCommands
                 AcmeCaRoot = parse.GetValue(acmeCaRoot) is { } root ? Path.GetFullPath(root) : null,
                 AcmeChallenge = parse.GetValue(acmeChallenge),
                 HandBackStartupPages = true,
+                // Sockets systemd or the launcher kept across a restart; the supervisor to tell when ready or stopping.
+                Sockets = sockets,
+                ServiceManager = manager,
             };
             await using var app = PlatformHost.Build(options);
             try
@@ -127,7 +136,11 @@ internal static class PlatformCommands
                 (edge.HttpsPort is { } tlsPort ? $" and https://{options.HttpAddress}:{tlsPort}" : "") + $", API on unix:{options.SocketPath}" +
                 (options.ApiPort is { } p ? $" and http://localhost:{p}" : "") +
                 $"; logins: {(edge.HttpsPort is { } https ? $"https://{options.PlatformHost}:{https}" : $"http://{options.PlatformHost}:{edge.Port}")}");
+            sockets.CloseUnused();
+            manager?.Ready();
             await app.WaitForShutdownAsync(token);
+            // `slipway down` stopped the apps: the supervisor lets the platform stay down; any other stop is restarted.
+            manager?.Stopping(down: app.Services.GetRequiredService<Deploy.Recovery>().AppsStopped);
             return 0;
         }));
         return command;
@@ -210,11 +223,14 @@ internal static class PlatformCommands
         psi.ArgumentList.Add("-c");
         psi.ArgumentList.Add("exec \"$@\" >>\"$SLIPWAY_LOG\" 2>&1 </dev/null");
         psi.ArgumentList.Add("slipway");
-        psi.ArgumentList.Add(self);
-        if (Path.GetFileNameWithoutExtension(self) == "dotnet")
-        {
+        // The launcher runs the platform and starts it again if it dies (keeping its sockets); then the platform itself.
+        var program = Path.GetFileNameWithoutExtension(self) == "dotnet"
             // Run as `dotnet slipway.dll` (never a single-file build, whose process is slipway itself).
-            psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "slipway.dll"));
+            ? new[] { self, Path.Combine(AppContext.BaseDirectory, "slipway.dll") }
+            : [self];
+        foreach (var arg in program.Concat(["launcher", "--data", dataDir, "--"]).Concat(program))
+        {
+            psi.ArgumentList.Add(arg);
         }
         foreach (var arg in new[] { "server", "--data", dataDir, "--http-port", httpPort.ToString(System.Globalization.CultureInfo.InvariantCulture) })
         {
@@ -255,7 +271,9 @@ internal static class PlatformCommands
             var pid = File.Exists(pidFile) && int.TryParse(File.ReadAllText(pidFile).Trim(), System.Globalization.CultureInfo.InvariantCulture, out var p) ? p : 0;
             await api.PostAsync<JsonElement?>("v1/shutdown", null, token).ContinueWith(_ => { }, TaskScheduler.Default);
             var deadline = DateTime.UtcNow.AddSeconds(60);
-            while (pid > 0 && IsRunning(pid) && DateTime.UtcNow < deadline)
+            var launcherFile = Launcher.PidPath(dataDir);
+            var launcher = File.Exists(launcherFile) && int.TryParse(File.ReadAllText(launcherFile).Trim(), System.Globalization.CultureInfo.InvariantCulture, out var l) ? l : 0;
+            while (((pid > 0 && IsRunning(pid)) || (launcher > 0 && IsRunning(launcher))) && DateTime.UtcNow < deadline)
             {
                 await Task.Delay(100, token);
             }

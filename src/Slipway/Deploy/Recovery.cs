@@ -171,10 +171,15 @@ internal sealed partial class Recovery(
         await supervisor.DetachEverythingAsync();
     }
 
+    /// <summary>True once <see cref="StopAppsAsync"/> ran: the platform stops for good (`down`), its supervisor does not
+    /// start it again.</summary>
+    public bool AppsStopped { get; private set; }
+
     /// <summary>`slipway down`: every app's instances stop (the apps stay "running" in the store and come back on the
     /// next start); the platform then stops.</summary>
     public async Task StopAppsAsync()
     {
+        AppsStopped = true;
         await _bringingBack;
         await engine.CancelAllAsync();
         await supervisor.StopEverythingAsync();

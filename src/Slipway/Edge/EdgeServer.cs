@@ -1,6 +1,7 @@
 using System.IO.Compression;
 using System.Net;
 using System.Net.Security;
+using System.Net.Sockets;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -19,7 +20,8 @@ namespace Slipway.Edge;
 /// the connection is closed), idle keep-alive connections, and request framing (bad chunking gets 400; Content-Length with
 /// Transfer-Encoding is read as chunked and the connection closed after the answer).</summary>
 internal sealed class EdgeServer(EdgeOptions options, EdgeHandler handler, ILoggerFactory loggerFactory,
-    Tls.CertificateStore? certificates = null, Routes? routes = null, Tls.AcmeTlsChallenges? acmeChallenges = null) : IHostedService
+    Tls.CertificateStore? certificates = null, Routes? routes = null, Tls.AcmeTlsChallenges? acmeChallenges = null,
+    ListeningSockets? sockets = null) : IHostedService
 {
     /// <summary>Request line plus headers; larger gets 431 (nginx's large_client_header_buffers is 32 KB too).</summary>
     public const int MaxRequestHeadersBytes = 32 * 1024;
@@ -28,6 +30,7 @@ internal sealed class EdgeServer(EdgeOptions options, EdgeHandler handler, ILogg
         System.Text.EncoderFallback.ExceptionFallback, System.Text.DecoderFallback.ExceptionFallback);
 
     private WebApplication? _app;
+    private ListeningSockets? _listening;
 
     /// <summary>How long a client may take to send its request headers (slowloris defence).</summary>
     public TimeSpan HeadersTimeout { get; init; } = TimeSpan.FromSeconds(10);
@@ -55,6 +58,22 @@ internal sealed class EdgeServer(EdgeOptions options, EdgeHandler handler, ILogg
         builder.Services.Configure<BrotliCompressionProviderOptions>(o => o.Level = CompressionLevel.Fastest);
         builder.Services.Configure<GzipCompressionProviderOptions>(o => o.Level = CompressionLevel.Fastest);
         var tls = certificates is not null && options.HttpsPort is not null;
+        // The edge's sockets outlive this process when a supervisor or a successor holds them: a restart or an upgrade
+        // refuses no connection (ListeningSockets).
+        var listening = _listening = sockets ?? new ListeningSockets();
+        Socket http;
+        Socket? https;
+        try
+        {
+            http = listening.Tcp("edge-http", IPAddress.Parse(options.HttpAddress), options.HttpPort);
+            https = tls ? listening.Tcp("edge-https", IPAddress.Parse(options.HttpAddress), options.HttpsPort!.Value) : null;
+        }
+        catch (SocketException e) when (e.SocketErrorCode == SocketError.AddressAlreadyInUse)
+        {
+            var ports = tls ? $"{options.HttpPort} or {options.HttpsPort}" : $"{options.HttpPort}";
+            throw new UserException($"The edge cannot listen on {options.HttpAddress} port {ports}: {e.Message}. " +
+                "Stop whatever uses that port, or start with --http-port (and --https-port) to pick another.");
+        }
         // Run request handling on the socket's own completion thread instead of queueing it to the thread pool:
         // the edge never blocks (files go out with sendfile, logs through a queue), and a proxy's work per
         // request is small enough that the hop costs more than the work (YARP's benchmarks run this way too).
@@ -79,7 +98,7 @@ internal sealed class EdgeServer(EdgeOptions options, EdgeHandler handler, ILogg
             kestrel.Limits.Http2.MaxStreamsPerConnection = 250;
             // Every listener notes the Connection tokens of each HTTP/1.1 request head (ConnectionTokenCapture): Kestrel
             // drops names listed beside keep-alive or close, which must not reach the app.
-            kestrel.Listen(IPAddress.Parse(options.HttpAddress), options.HttpPort, listen =>
+            kestrel.ListenHandle(ListeningSockets.HandleFor(http), listen =>
             {
                 listen.Protocols = HttpProtocols.Http1;
                 listen.Use(ConnectionTokenCapture.Middleware);
@@ -90,7 +109,7 @@ internal sealed class EdgeServer(EdgeOptions options, EdgeHandler handler, ILogg
                 // SLIPWAY_TLS_ALPN_PEEK=0 leaves the ClientHello peek out, so bench/tls can measure what it costs
                 // (TLS-ALPN-01 validations then fail; HTTP-01 still works).
                 var peek = Environment.GetEnvironmentVariable("SLIPWAY_TLS_ALPN_PEEK") != "0";
-                kestrel.Listen(IPAddress.Parse(options.HttpAddress), options.HttpsPort!.Value,
+                kestrel.ListenHandle(ListeningSockets.HandleFor(https!),
                     listen =>
                     {
                         Tls.HttpsListener.Configure(listen, SelectOrReportMissing, peek ? acmeChallenges : null);
@@ -111,10 +130,8 @@ internal sealed class EdgeServer(EdgeOptions options, EdgeHandler handler, ILogg
             throw new UserException($"The edge cannot listen on {options.HttpAddress} port {ports}: {e.Message}. " +
                 "Stop whatever uses that port, or start with --http-port (and --https-port) to pick another.");
         }
-        var addresses = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses
-            .Select(a => new Uri(a)).ToList();
-        Port = addresses.First(a => a.Scheme == "http").Port;
-        HttpsPort = addresses.FirstOrDefault(a => a.Scheme == "https")?.Port;
+        Port = ((IPEndPoint)http.LocalEndPoint!).Port;
+        HttpsPort = (https?.LocalEndPoint as IPEndPoint)?.Port;
         handler.HttpsPort = HttpsPort;
         if (certificates is not null)
         {
@@ -144,5 +161,6 @@ internal sealed class EdgeServer(EdgeOptions options, EdgeHandler handler, ILogg
             await _app.StopAsync(cancellationToken);
             await _app.DisposeAsync();
         }
+        _listening?.Release("edge-http", "edge-https");
     }
 }

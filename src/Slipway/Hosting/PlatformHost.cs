@@ -34,10 +34,11 @@ internal static class PlatformHost
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
-            kestrel.ListenUnixSocket(options.SocketPath);
+            // Through sockets that outlive this process when a supervisor or a successor holds them (ListeningSockets).
+            kestrel.ListenHandle(ListeningSockets.HandleFor(options.Sockets.Unix("api", options.SocketPath)));
             if (options.ApiPort is { } port)
             {
-                kestrel.ListenLocalhost(port);
+                kestrel.ListenHandle(ListeningSockets.HandleFor(options.Sockets.Tcp("api-tcp", System.Net.IPAddress.Loopback, port)));
             }
             // The edge forwards the platform host here; only loopback can connect.
             kestrel.Listen(System.Net.IPAddress.Loopback, 0);
@@ -56,6 +57,7 @@ internal static class PlatformHost
         access.EnsureSetupCode();
         // The data directory is free again once this platform has stopped (a restart in the same process).
         app.Lifetime.ApplicationStopped.Register(dataLock.Dispose);
+        app.Lifetime.ApplicationStopped.Register(() => options.Sockets.Release("api", "api-tcp"));
         app.Lifetime.ApplicationStarted.Register(() =>
         {
             File.SetUnixFileMode(options.SocketPath, UnixFileMode.UserRead | UnixFileMode.UserWrite);

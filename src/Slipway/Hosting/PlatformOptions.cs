@@ -102,6 +102,12 @@ internal sealed record PlatformOptions
     /// `slipway server` does; tests, which run many platforms in one process, do not.</summary>
     public bool HandBackStartupPages { get; init; }
 
+    /// <summary>The listening sockets handed in (by systemd, the launcher or a predecessor) or made by this process.</summary>
+    public ListeningSockets Sockets { get; init; } = new();
+
+    /// <summary>systemd or the local launcher, told when the platform is ready, stopping, and which sockets to keep.</summary>
+    public ServiceManager? ServiceManager { get; init; }
+
     public string SocketPath => Path.Combine(DataDir, "slipway.sock");
     public string DatabasePath => Path.Combine(DataDir, "slipway.db");
     public string BuildsDir => Path.Combine(DataDir, "builds");

@@ -33,6 +33,7 @@ internal static class ServiceRegistration
         // their paths as constructor arguments below. Decisions made while registering (is HTTPS on?) read the
         // flags directly.
         services.AddSubsystemOptions(options);
+        services.AddSingleton(options.Sockets);
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(sp => new Store(options.DatabasePath, sp.GetRequiredService<TimeProvider>(),
             sp.GetServices<ISealedRows>(), sp.GetServices<IAppRows>()));

@@ -28,10 +28,12 @@ internal sealed class MessagesServer(
     JobsClock jobsClock,
     MessagesAddress address,
     JobsOptions options,
-    ILoggerFactory loggerFactory) : IHostedService
+    ILoggerFactory loggerFactory,
+    ListeningSockets? sockets = null) : IHostedService
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     private WebApplication? _app;
+    private ListeningSockets? _listening;
 
     /// <summary>http://127.0.0.1:PORT once started.</summary>
     public string? BaseUrl => address.BaseUrl;
@@ -42,16 +44,18 @@ internal sealed class MessagesServer(
     {
         var portFile = Path.Combine(Path.GetDirectoryName(options.DatabasePath) ?? ".", "messages.port");
         var previous = File.Exists(portFile) && int.TryParse(File.ReadAllText(portFile).Trim(), System.Globalization.CultureInfo.InvariantCulture, out var p) ? p : 0;
+        var listening = _listening = sockets ?? new ListeningSockets();
+        System.Net.Sockets.Socket socket;
         try
         {
-            _app = await StartOnAsync(previous, cancellationToken);
+            socket = listening.Tcp("messages", IPAddress.Loopback, previous);
         }
-        catch (IOException) when (previous != 0)
+        catch (System.Net.Sockets.SocketException) when (previous != 0)
         {
-            _app = await StartOnAsync(0, cancellationToken);
+            socket = listening.Tcp("messages", IPAddress.Loopback, 0);
         }
-        var listening = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        var port = new Uri(listening).Port;
+        _app = await StartOnAsync(socket, cancellationToken);
+        var port = ((IPEndPoint)socket.LocalEndPoint!).Port;
         address.BaseUrl = $"http://127.0.0.1:{port}";
         if (port != previous)
         {
@@ -59,7 +63,7 @@ internal sealed class MessagesServer(
         }
     }
 
-    private async Task<WebApplication> StartOnAsync(int port, CancellationToken cancellationToken)
+    private async Task<WebApplication> StartOnAsync(System.Net.Sockets.Socket socket, CancellationToken cancellationToken)
     {
         var builder = WebHosts.CreateBuilder();
         builder.Logging.ClearProviders();
@@ -68,7 +72,7 @@ internal sealed class MessagesServer(
         {
             kestrel.AddServerHeader = false;
             kestrel.Limits.MaxRequestBodySize = PublishRequest.MaxBodyBytes * 2L;
-            kestrel.Listen(IPAddress.Loopback, port);
+            kestrel.ListenHandle(ListeningSockets.HandleFor(socket));
         });
         var app = builder.Build();
         app.MapPost("/v1/messages", (Delegate)PublishAsync);
@@ -155,5 +159,6 @@ internal sealed class MessagesServer(
             await _app.StopAsync(cancellationToken);
             await _app.DisposeAsync();
         }
+        _listening?.Release("messages");
     }
 }

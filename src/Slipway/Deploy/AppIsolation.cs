@@ -28,6 +28,9 @@ internal sealed class AppIsolation(HostSupport host, AppUsers users, DeployOptio
     /// <summary>Whether processes of apps run as their environment's user in a sandbox.</summary>
     public bool Sandboxed => host.CanSandbox;
 
+    /// <summary>The uid the processes of <paramref name="appRow"/> open their sockets as (the platform's when not sandboxed).</summary>
+    public int UidOf(string appRow) => Sandboxed ? users.For(appRow).Uid : 0;
+
     /// <summary>Install and build commands: the build directory writable, the environment's own dependency cache.</summary>
     public Isolation ForBuild(string appRow, string buildDir, long? memoryBytes = null) =>
         Confine(appRow, [new BindMount(buildDir, buildDir, ReadOnly: false), new BindMount(CacheDirOf(appRow), CacheDirOf(appRow), ReadOnly: false)],

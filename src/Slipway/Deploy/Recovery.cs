@@ -63,6 +63,8 @@ internal sealed partial class Recovery(
         {
             store.MarkInstanceStopped(instance.Id, "stopped");
         }
+        // One nft transaction: the adopted instances' ports stay closed to others throughout; the dead ones' go.
+        supervisor.ResetFirewallAsync(living.Where(r => r.Port is not null).Select(r => ((int)r.Port!.Value, isolation.UidOf(r.App)))).GetAwaiter().GetResult();
         var swept = SweepAsync(living.Select(r => r.LaunchKey!).ToHashSet(StringComparer.Ordinal), dead);
         builds.RemoveOrphans();
 

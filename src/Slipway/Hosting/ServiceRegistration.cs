@@ -60,10 +60,8 @@ internal static class ServiceRegistration
         {
             services.AddSingleton(sp =>
             {
-                // Rebuilt empty at start: instances of an earlier run are started again and open their ports anew.
-                var firewall = new PortFirewall(Leftovers.OwnerId(options.DataDir), firewallHost.Nft!, sp.GetRequiredService<ILogger<PortFirewall>>());
-                firewall.ResetAsync().GetAwaiter().GetResult();
-                return firewall;
+                // Rebuilt at start by Recovery, with the ports of the instances it adopts (Supervisor.ResetFirewallAsync).
+                return new PortFirewall(Leftovers.OwnerId(options.DataDir), firewallHost.Nft!, sp.GetRequiredService<ILogger<PortFirewall>>());
             });
         }
         services.AddSingleton<HealthProbe>();

@@ -53,12 +53,8 @@ internal sealed class Supervisor(
         }
         if (port != 0)
         {
+            // Its port rule was kept when the table was made again (ResetFirewallAsync).
             ports.Reserve(port);
-            if (firewall is not null)
-            {
-                // The table was made again empty at start: the adopted port is closed to others again before it routes.
-                firewall.OpenAsync(port, spec.Isolation.RunAs?.Uid ?? 0).GetAwaiter().GetResult();
-            }
         }
         var instance = new Instance(spec, port, launcher, probe, logs, clock, logger, Persist,
             (i, kind, message) => store.AddEvent(i.Spec.App, i.Spec.DeploymentId, kind, redactor.Redact(i.Spec.App, message)));
@@ -67,6 +63,10 @@ internal sealed class Supervisor(
         instance.Start();
         return instance;
     }
+
+    /// <summary>At start: the port rules made again in one transaction, with only the ports of the instances about to be
+    /// adopted (by port and their user), so they stay protected throughout and a dead instance's port goes.</summary>
+    public Task ResetFirewallAsync(IEnumerable<(int Port, int Uid)> adopted) => firewall?.ResetAsync(adopted) ?? Task.CompletedTask;
 
     public IReadOnlyList<Instance> ForDeployment(string deploymentId) =>
         _instances.Values.Where(i => i.Spec.DeploymentId == deploymentId).OrderBy(i => i.Spec.Service.Name).ThenBy(i => i.Spec.Replica).ToList();

@@ -32,6 +32,11 @@ internal sealed partial class PortFirewall(string ownerId, string nft, ILogger<P
     public Task<bool> ResetAsync(CancellationToken cancellationToken = default) =>
         ApplyAsync("reset", Rules.Reset(), cancellationToken, removed: false);
 
+    /// <summary>Makes the table again with only <paramref name="keep"/> open, in one transaction: at start, the ports of
+    /// the instances a restarted platform adopts stay protected throughout, and those of dead ones go.</summary>
+    public Task<bool> ResetAsync(IEnumerable<(int Port, int Uid)> keep, CancellationToken cancellationToken = default) =>
+        ApplyAsync("reset", Rules.Reset() + string.Concat(keep.Select(k => Rules.Open(k.Port, k.Uid))), cancellationToken, removed: false);
+
     /// <summary>Closes <paramref name="port"/> to every app's user but <paramref name="uid"/>, and to other machines.</summary>
     public Task<bool> OpenAsync(int port, int uid, CancellationToken cancellationToken = default) =>
         ApplyAsync($"open {port} for uid {uid}", Rules.Open(port, uid), cancellationToken);

@@ -139,9 +139,11 @@ internal static class PlatformCommands
             sockets.CloseUnused();
             manager?.Ready();
             await app.WaitForShutdownAsync(token);
-            // `slipway down` stopped the apps: the supervisor lets the platform stay down; any other stop is restarted.
-            manager?.Stopping(down: app.Services.GetRequiredService<Deploy.Recovery>().AppsStopped);
-            return 0;
+            // `slipway down` stopped the apps: the supervisor lets the platform stay down; any other stop is restarted. The
+            // launcher reads X_SLIPWAY_DOWN, systemd the exit status (the unit's RestartPreventExitStatus=).
+            var down = app.Services.GetRequiredService<Deploy.Recovery>().AppsStopped;
+            manager?.Stopping(down);
+            return down && manager is not null ? SystemdUnit.DownExitStatus : 0;
         }));
         return command;
     }

@@ -8,9 +8,12 @@ namespace Slipway.Cli;
 /// <summary>slipway install | uninstall: the platform as a systemd service on a server (ports 80 and 443, data in
 /// /var/lib/slipway), installed from the program that runs the command.
 ///
-///   install:   check (root, files not ours) → copy the program, launcher, unit (ProductionInstall)
-///              → systemctl daemon-reload, enable --now (an upgrade: restart) → wait for it → the setup code
-///   uninstall: systemctl disable --now → remove unit, launcher, program → daemon-reload; the data stays unless --purge
+///   install:   check (root, files not ours) → copy the program into versions/ID, point current at it, write the
+///              launcher and the unit (ProductionInstall) → systemctl daemon-reload, enable, then: not running → start;
+///              running → reload (ExecReload: `slipway upgrade` to current, beside the running one, apps untouched), or
+///              restart when the server's settings changed → wait for it → the setup code
+///   uninstall: the apps stopped by the platform (as `slipway down`; the unit told not to restart it meanwhile)
+///              → systemctl disable --now → remove unit, launcher, program → daemon-reload; the data stays unless --purge
 ///
 /// Where systemd is not running (no /run/systemd/system), and always with --root, no systemctl is called: the
 /// command says what to run instead.</summary>
@@ -39,7 +42,7 @@ internal static class InstallCommands
         var dryRun = new Option<bool>("--dry-run") { Description = "Print the unit and what would be written; change nothing" };
         var force = new Option<bool>("--force") { Description = "Replace a unit, launcher or program directory that slipway install did not write (or that was changed)" };
         var command = new Command("install", "Install this Slipway as a systemd service (restart always, ports 80 and 443, data in " +
-            $"{InstallSpec.DefaultDataDir} or --data), and start it; run again to upgrade")
+            $"{InstallSpec.DefaultDataDir} or --data), and start it; run again to upgrade: a running platform hands over to the new version, its apps keep running")
         {
             Root, httpPort, httpsPort, listen, email, platformHost, dryRun, force,
         };
@@ -61,7 +64,7 @@ internal static class InstallCommands
             {
                 await cli.Out.WriteAsync(SystemdUnit.Render(spec));
                 await cli.Out.WriteLineAsync();
-                await cli.Out.WriteLineAsync($"# --dry-run: nothing was written. install would copy {source.SingleFile ?? source.Directory} to {install.OnDisk(ProductionInstall.ProgramDir)}, " +
+                await cli.Out.WriteLineAsync($"# --dry-run: nothing was written. install would copy {source.SingleFile ?? source.Directory} to a version directory in {install.OnDisk(ProductionInstall.VersionsDir)}, " +
                     $"write {install.OnDisk(ProductionInstall.LauncherPath)} and {install.OnDisk(ProductionInstall.UnitPath)} (above), " +
                     $"and keep the data in {install.OnDisk(spec.DataDir)}.");
                 return 0;
@@ -72,9 +75,9 @@ internal static class InstallCommands
                     "install again with --force to replace it (changes of your own to the unit belong in a drop-in: systemctl edit slipway).");
             }
             var upgrade = install.IsInstalled;
-            install.Install(spec, source, dotnetRoot);
-            await cli.Out.WriteLineAsync($"{(upgrade ? "Upgraded" : "Installed")} Slipway {Version()}: {install.OnDisk(ProductionInstall.ProgramDir)}, " +
-                $"{install.OnDisk(ProductionInstall.LauncherPath)}, {install.OnDisk(ProductionInstall.UnitPath)}; data in {install.OnDisk(spec.DataDir)}.");
+            var version = install.Install(spec, source, dotnetRoot);
+            await cli.Out.WriteLineAsync($"{(upgrade ? "Upgraded" : "Installed")} Slipway {ProductionInstall.RunningVersion()}: {install.OnDisk(ProductionInstall.VersionsDir)}/{version} " +
+                $"(now {install.OnDisk(ProductionInstall.CurrentLink)}), {install.OnDisk(ProductionInstall.LauncherPath)}, {install.OnDisk(ProductionInstall.UnitPath)}; data in {install.OnDisk(spec.DataDir)}.");
             if (previous is not null && previous.DataDir != spec.DataDir)
             {
                 await cli.Out.WriteLineAsync($"The data directory changed from {previous.DataDir}, which is left as it is.");
@@ -95,9 +98,17 @@ internal static class InstallCommands
                     $"Where it runs: systemctl daemon-reload && systemctl enable --now {Service}. Here, start the platform yourself: {command}");
                 return 0;
             }
-            foreach (var step in ServiceSteps(upgrade))
+            var steps = ServiceSteps(await SystemctlSucceedsAsync(["is-active", "--quiet", Service], token), previous is not null && previous != spec);
+            foreach (var step in steps)
             {
-                await SystemctlAsync(step, token);
+                if (step is ["reload", ..])
+                {
+                    await ReloadAsync(cli, token);
+                }
+                else
+                {
+                    await SystemctlAsync(step, token);
+                }
             }
             await WaitForPlatformAsync(cli, spec.DataDir, token);
             return 0;
@@ -125,7 +136,10 @@ internal static class InstallCommands
             var systemd = root is null && SystemdRunning();
             if (systemd && hadUnit)
             {
+                // A stop of the service leaves the apps running (they outlive the platform): the platform stops them first.
+                await StopAppsAsync(cli, dataDir, token);
                 await SystemctlAsync(["disable", "--now", Service], token);
+                File.Delete(UninstallDropIn);
             }
             using (var api = new ApiClient(install.OnDisk(dataDir)))
             {
@@ -218,11 +232,30 @@ internal static class InstallCommands
         return errors.Count == 0 ? spec : throw new UserException(string.Join("; ", errors) + ". Nothing was installed.");
     }
 
-    /// <summary>The systemctl calls that start the installed unit: a first install enables and starts it, an upgrade
-    /// restarts it on the new program (its apps stop with it and start again on the new platform).</summary>
-    public static IReadOnlyList<string[]> ServiceSteps(bool upgrade) => upgrade
-        ? [["daemon-reload"], ["enable", Service], ["restart", Service]]
-        : [["daemon-reload"], ["enable", "--now", Service]];
+    /// <summary>The systemctl calls that start the installed unit. Not running (a first install, a stopped service): enable
+    /// and start it. Running: the platform takes the new version by an upgrade (reload: ExecReload runs `slipway upgrade`
+    /// to current; apps and connections untouched); when the server's settings (ports, address, data) changed, an
+    /// upgrade cannot apply them and the service restarts (apps keep running; the edge is away for the restart).</summary>
+    public static IReadOnlyList<string[]> ServiceSteps(bool running, bool settingsChanged) => (running, settingsChanged) switch
+    {
+        (false, _) => [["daemon-reload"], ["enable", "--now", Service]],
+        (true, false) => [["daemon-reload"], ["enable", Service], ["reload", Service]],
+        (true, true) => [["daemon-reload"], ["enable", Service], ["restart", Service]],
+    };
+
+    /// <summary>systemctl reload: the running platform hands over to the installed version. When it cannot (the new
+    /// version does not start, or the running one is older than `slipway upgrade`), the old one keeps serving.</summary>
+    private static async Task ReloadAsync(CliContext cli, CancellationToken token)
+    {
+        var (ok, output) = await RunSystemctlAsync(["reload", Service], token);
+        if (!ok)
+        {
+            throw new UserException($"The running platform did not take the new version ({output}); it keeps serving on the version it runs. " +
+                $"See why with 'journalctl -u {Service} -e'. A platform from before 'slipway upgrade' cannot hand over: 'sudo systemctl restart {Service}' " +
+                "starts the new version instead (such an old platform stops its apps when it stops, and starts them again).");
+        }
+        await cli.Out.WriteLineAsync("The running platform handed over to the new version; its apps kept running.");
+    }
 
     /// <summary>Whether systemd is this machine's init (the test sd_booted() makes).</summary>
     public static bool SystemdRunning() => Directory.Exists("/run/systemd/system");
@@ -231,11 +264,19 @@ internal static class InstallCommands
     private static string DotnetRoot() =>
         Path.GetFullPath(Path.Combine(System.Runtime.InteropServices.RuntimeEnvironment.GetRuntimeDirectory(), "..", "..", ".."));
 
-    private static string Version() =>
-        typeof(InstallCommands).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyInformationalVersionAttribute), false)
-            is [System.Reflection.AssemblyInformationalVersionAttribute v, ..] ? v.InformationalVersion : "";
-
     private static async Task SystemctlAsync(string[] args, CancellationToken token)
+    {
+        var (ok, output) = await RunSystemctlAsync(args, token);
+        if (!ok)
+        {
+            throw new UserException($"'systemctl {string.Join(' ', args)}' failed: {output}. " +
+                $"See 'systemctl status {Service}' and 'journalctl -u {Service} -e'.");
+        }
+    }
+
+    private static async Task<bool> SystemctlSucceedsAsync(string[] args, CancellationToken token) => (await RunSystemctlAsync(args, token)).Ok;
+
+    private static async Task<(bool Ok, string Output)> RunSystemctlAsync(string[] args, CancellationToken token)
     {
         var psi = new ProcessStartInfo("systemctl") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var arg in args)
@@ -246,10 +287,31 @@ internal static class InstallCommands
         var output = process.StandardOutput.ReadToEndAsync(token);
         var error = process.StandardError.ReadToEndAsync(token);
         await process.WaitForExitAsync(token);
-        if (process.ExitCode != 0)
+        return (process.ExitCode == 0, (await error + await output).Trim());
+    }
+
+    /// <summary>A drop-in in /run (gone at reboot) that keeps systemd from starting the platform again while an
+    /// uninstall stops it: the exit status of `slipway down` says the same, but systemd cannot see the status of a
+    /// platform that an upgrade started (not systemd's child).</summary>
+    private const string UninstallDropIn = "/run/systemd/system/" + Service + ".service.d/50-slipway-uninstall.conf";
+
+    /// <summary>What `slipway down` does, for the service: the platform stops its apps and exits, and stays down.</summary>
+    private static async Task StopAppsAsync(CliContext cli, string dataDir, CancellationToken token)
+    {
+        using var api = new ApiClient(dataDir);
+        if (!await api.IsUpAsync(token))
         {
-            throw new UserException($"'systemctl {string.Join(' ', args)}' failed: {(await error + await output).Trim()}. " +
-                $"See 'systemctl status {Service}' and 'journalctl -u {Service} -e'.");
+            return;
+        }
+        Directory.CreateDirectory(Path.GetDirectoryName(UninstallDropIn)!);
+        await File.WriteAllTextAsync(UninstallDropIn, "# Written by 'slipway uninstall' while it stops the platform.\n[Service]\nRestart=no\n", token);
+        await SystemctlAsync(["daemon-reload"], token);
+        await cli.Out.WriteLineAsync("Stopping the apps and the platform...");
+        await api.PostAsync<System.Text.Json.JsonElement?>("v1/shutdown", null, token).ContinueWith(_ => { }, TaskScheduler.Default);
+        var deadline = Stopwatch.StartNew();
+        while (await SystemctlSucceedsAsync(["is-active", "--quiet", Service], token) && deadline.Elapsed < TimeSpan.FromSeconds(120))
+        {
+            await Task.Delay(250, token);
         }
     }
 

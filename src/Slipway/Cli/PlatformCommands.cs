@@ -156,9 +156,11 @@ internal static class PlatformCommands
                 await edge.Drained.WaitAsync(TimeSpan.FromSeconds(45)).ContinueWith(_ => { }, TaskScheduler.Default);
                 return await upgrade.WaitForSuccessorAsync(TimeSpan.FromSeconds(90)) ? 0 : Handover.NotTakenOver;
             }
-            // `slipway down` stopped the apps: the supervisor lets the platform stay down; any other stop is restarted.
-            manager?.Stopping(down: app.Services.GetRequiredService<Deploy.Recovery>().AppsStopped);
-            return 0;
+            // `slipway down` stopped the apps: the supervisor lets the platform stay down; any other stop is restarted. The
+            // launcher reads X_SLIPWAY_DOWN, systemd the exit status (the unit's RestartPreventExitStatus=).
+            var down = app.Services.GetRequiredService<Deploy.Recovery>().AppsStopped;
+            manager?.Stopping(down);
+            return down && manager is not null ? SystemdUnit.DownExitStatus : 0;
         }));
         return command;
     }

@@ -67,6 +67,9 @@ internal static class SystemdUnit
 {
     public const string Marker = "# Written by 'slipway install'";
 
+    /// <summary>The exit status of a platform that `slipway down` stopped (its apps first): the unit does not restart it.</summary>
+    public const int DownExitStatus = 10;
+
     public static string Render(InstallSpec spec)
     {
         var body = $"""
@@ -83,22 +86,40 @@ internal static class SystemdUnit
             StartLimitIntervalSec=0
 
             [Service]
-            # exec: the start fails at once when the program cannot be executed.
-            Type=exec
+            # notify: the platform says READY=1 once its edge listens and its API answers. NotifyAccess=all: on an upgrade
+            # (ExecReload below) the new version, started beside the running one, announces MAINPID=its own pid and READY=1.
+            Type=notify
+            NotifyAccess=all
             ExecStart={CommandLine([ProductionInstall.LauncherPath, .. spec.ServerArguments()])}
+            # systemctl reload: the running platform starts the installed current version beside itself, hands it the
+            # listening sockets and the instances, drains and exits (slipway upgrade). A new version that fails to start
+            # leaves the old one serving, and the reload fails with why.
+            ExecReload={CommandLine([ProductionInstall.LauncherPath, "upgrade", "--data", spec.DataDir, ProductionInstall.CurrentProgram])}
+            # The listening sockets (edge, API, messages) are handed to systemd as the platform makes them (FDSTORE=1) and
+            # back to the next start (LISTEN_FDS) after a crash or a 'systemctl restart': connections that arrive meanwhile
+            # wait in the backlog, none is refused. systemd keeps them while the unit restarts and closes them once it is
+            # stopped; that is what FileDescriptorStorePreserve=restart (systemd 254) would say, and older systems reject the key.
+            FileDescriptorStoreMax=16
             Restart=always
-            RestartSec=2s
-            # SIGTERM goes to the platform alone: it stops its apps (each within its stopTimeout) and the databases it
-            # supervises itself, in its 45 s shutdown. Whatever is left when it exits, or after TimeoutStopSec, is killed.
-            KillMode=mixed
-            TimeoutStopSec=90s
+            RestartSec=100ms
+            # 'slipway down' stops the apps, then the platform exits with this status: it stays down until started again.
+            RestartPreventExitStatus={DownExitStatus}
+            SuccessExitStatus={DownExitStatus}
+            # A stop, restart or crash concerns the platform's own process alone (SIGTERM, SIGKILL after TimeoutStopSec):
+            # apps outlive the platform. 'systemctl stop slipway' leaves them running, unreachable until the platform starts
+            # again and takes them back; 'slipway down' stops them, and the platform with them.
+            KillMode=process
+            # The edge drains in-flight requests for up to 45 s when the platform stops.
+            TimeoutStopSec=60s
+            # Time for a migration of a large state database before READY=1.
+            TimeoutStartSec=5min
             # The edge holds two descriptors per proxied connection; apps and databases their own files and sockets.
             LimitNOFILE=1048576
             # Each app has its own pids limit in its cgroup; a limit on the unit would also cap apps and builds that run
             # without one (a machine without cgroups).
             TasksMax=infinity
             # A process the kernel kills for memory (an app over its limit, a build) is the platform's to restart or
-            # report, not a reason for systemd to stop the platform and every app with it.
+            # report, not a reason for systemd to stop the platform.
             OOMPolicy=continue
             # systemd sets no HOME without User=; the platform and the tools it runs unconfined (git, npm, the .NET
             # single-file host) expect root's, as under 'sudo slipway server'.
@@ -129,6 +150,8 @@ internal static class SystemdUnit
             # - ProtectControlGroups, ProtectKernelTunables (/sys read-only): the platform creates cgroups.
             # - RestrictNamespaces, PrivateDevices, SystemCallFilter, RestrictAddressFamilies, MemoryDenyWriteExecute:
             #   bubblewrap needs namespaces and mounts, every app inherits a filter, the .NET and Node JITs write code.
+            # - Delegate=: the platform's cgroups are not below this unit but at the top of each hierarchy (slipway/OWNER),
+            #   so that no stop or restart of the unit reaches its apps.
             # - User=: root is what sandboxes, cgroups, nftables and ports 80 and 443 need; apps run as their own users.
 
             [Install]

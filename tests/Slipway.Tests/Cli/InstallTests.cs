@@ -81,6 +81,10 @@ public sealed class InstallTests : IDisposable
 
         var unit = await File.ReadAllTextAsync(OnDisk(ProductionInstall.UnitPath));
         SystemdUnit.Owner(unit).Should().Be(UnitOwner.Ours);
+        var install = new ProductionInstall(_root);
+        install.Versions().Should().Equal(install.CurrentVersion());
+        File.Exists(OnDisk(ProductionInstall.CurrentProgram)).Should().BeTrue("current points at the version just installed");
+        File.Exists(OnDisk($"{ProductionInstall.VersionsDir}/{install.CurrentVersion()}/slipway.dll")).Should().BeTrue();
         unit.Should().Contain("ExecStart=/usr/local/bin/slipway server --data /var/lib/slipway/data --databases-dir /var/lib/slipway/databases --listen ")
             .And.Contain("--http-port 80 --https-port 443 --acme-email ops@example.com\n");
         var (verified, complaints) = await VerifyAsync();
@@ -114,22 +118,114 @@ public sealed class InstallTests : IDisposable
     }
 
     [Fact]
-    public async Task Installing_again_replaces_the_program_whole_and_keeps_the_settings()
+    public async Task Installing_the_same_program_again_keeps_its_files_and_keeps_the_settings()
     {
         await InstallAsync("--http-port", "8081", "--email", "ops@example.com");
-        var program = OnDisk(ProductionInstall.ProgramDir);
-        await File.WriteAllTextAsync(Path.Combine(program, "stray.txt"), "from the old version");
-        var inode = await InodeAsync(Path.Combine(program, "slipway.dll"));
+        var install = new ProductionInstall(_root);
+        var version = install.CurrentVersion()!;
+        var dll = OnDisk($"{ProductionInstall.VersionsDir}/{version}/slipway.dll");
+        var inode = await InodeAsync(dll);
 
         var (code, output, error) = await CliAsync("install", "--root", _root, "--https-port", "8443");
 
         code.Should().Be(0, error);
-        output.Should().StartWith("Upgraded Slipway");
-        File.Exists(Path.Combine(program, "stray.txt")).Should().BeFalse("the program directory is replaced, not copied over");
-        (await InodeAsync(Path.Combine(program, "slipway.dll"))).Should().NotBe(inode, "the program is a new copy");
-        Directory.GetDirectories(OnDisk("/usr/local/lib")).Select(Path.GetFileName).Should().Equal("slipway");
+        output.Should().StartWith("Upgraded Slipway").And.Contain($"{ProductionInstall.VersionsDir}/{version}");
+        // The same version may be the running one: its files are never written again.
+        (await InodeAsync(dll)).Should().Be(inode);
+        install.Versions().Should().Equal(version);
+        Directory.GetFileSystemEntries(OnDisk(ProductionInstall.ProgramDir)).Select(Path.GetFileName).Should().BeEquivalentTo(["versions", "current", ".slipway-install"]);
         SystemdUnit.Read(await File.ReadAllTextAsync(OnDisk(ProductionInstall.UnitPath))).Should()
             .Be(new InstallSpec { HttpPort = 8081, HttpsPort = 8443, AcmeEmail = "ops@example.com", Listen = System.Net.Sockets.Socket.OSSupportsIPv6 ? "::" : "0.0.0.0" });
+        (await RunAsync(OnDisk(ProductionInstall.LauncherPath), ["--version"])).Code.Should().Be(0);
+    }
+
+    /// <summary>A stand-in for a self-contained build: a script that says which one it is.</summary>
+    private static async Task<ProductionInstall.ProgramSource> FakeBuildAsync(string downloads, string name)
+    {
+        var executable = Path.Combine(downloads, name);
+        await File.WriteAllTextAsync(executable, $"#!/bin/sh\necho {name}\n");
+        File.SetUnixFileMode(executable, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        return new ProductionInstall.ProgramSource(downloads, executable);
+    }
+
+    [Fact]
+    public async Task Each_program_gets_a_version_beside_the_others_and_the_newest_three_are_kept_with_any_in_use()
+    {
+        var downloads = TempDirs.Create("install-builds");
+        Process? running = null;
+        try
+        {
+            var install = new ProductionInstall(_root);
+            var installed = new List<string>();
+            foreach (var build in new[] { "build-1", "build-2" })
+            {
+                installed.Add(install.Install(new InstallSpec(), await FakeBuildAsync(downloads, build), dotnetRoot: null));
+            }
+            // A process runs from the oldest version (as a platform does until an upgrade replaces it): a copy of sleep.
+            var inUse = OnDisk($"{ProductionInstall.VersionsDir}/{installed[0]}/sleep");
+            File.Copy("/usr/bin/sleep", inUse);
+            running = Process.Start(inUse, "60");
+            foreach (var build in new[] { "build-3", "build-4", "build-5" })
+            {
+                installed.Add(install.Install(new InstallSpec(), await FakeBuildAsync(downloads, build), dotnetRoot: null));
+            }
+
+            installed.Should().OnlyHaveUniqueItems();
+            install.CurrentVersion().Should().Be(installed[4]);
+            (await RunAsync(OnDisk(ProductionInstall.LauncherPath), [])).Out.Should().Be("build-5\n", "the launcher runs current");
+            install.Versions().Should().Equal([installed[4], installed[3], installed[2], installed[0]],
+                "the newest three are kept, and the oldest because a process runs from it; build-2 is gone");
+            File.Exists(inUse).Should().BeTrue();
+
+            running.Kill();
+            await running.WaitForExitAsync();
+            install.Prune(ProductionInstall.RunningExecutables()).Should().Equal(installed[0]);
+            install.Versions().Should().Equal(installed[4], installed[3], installed[2]);
+
+            // Installing an older build again makes it current and the newest, without copying it anew.
+            installed.Add(install.Install(new InstallSpec(), await FakeBuildAsync(downloads, "build-3"), dotnetRoot: null));
+            installed[5].Should().Be(installed[2]);
+            install.Versions().Should().Equal(installed[2], installed[4], installed[3]);
+            (await RunAsync(OnDisk(ProductionInstall.LauncherPath), [])).Out.Should().Be("build-3\n");
+        }
+        finally
+        {
+            if (running is { HasExited: false })
+            {
+                running.Kill();
+            }
+            running?.Dispose();
+            TempDirs.Delete(downloads);
+        }
+    }
+
+    [Fact]
+    public async Task An_install_from_before_versions_is_taken_over_and_its_files_deleted_once_nothing_runs_from_them()
+    {
+        // The layout an older install left: the program directly in the program directory.
+        var program = OnDisk(ProductionInstall.ProgramDir);
+        Directory.CreateDirectory(program);
+        await File.WriteAllTextAsync(Path.Combine(program, ".slipway-install"), "Written by 'slipway install' from /old at then.\n");
+        await File.WriteAllTextAsync(Path.Combine(program, "slipway.dll"), "the old program");
+        File.Copy("/usr/bin/sleep", Path.Combine(program, "slipway"));
+        using var old = Process.Start(Path.Combine(program, "slipway"), "60");
+        try
+        {
+            await InstallAsync();
+
+            // Still running from there: kept.
+            File.Exists(Path.Combine(program, "slipway.dll")).Should().BeTrue();
+            File.Exists(OnDisk(ProductionInstall.CurrentProgram)).Should().BeTrue();
+        }
+        finally
+        {
+            old.Kill();
+            await old.WaitForExitAsync();
+        }
+
+        await InstallAsync();
+
+        Directory.GetFileSystemEntries(program).Select(Path.GetFileName).Should().BeEquivalentTo(["versions", "current", ".slipway-install"]);
         (await RunAsync(OnDisk(ProductionInstall.LauncherPath), ["--version"])).Code.Should().Be(0);
     }
 
@@ -147,7 +243,8 @@ public sealed class InstallTests : IDisposable
 
             new ProductionInstall(_root).Install(new InstallSpec(), new ProductionInstall.ProgramSource(downloads, executable), dotnetRoot: null);
 
-            Directory.GetFileSystemEntries(OnDisk(ProductionInstall.ProgramDir)).Select(Path.GetFileName).Should().BeEquivalentTo(["slipway", ".slipway-install"]);
+            var version = new ProductionInstall(_root).CurrentVersion();
+            Directory.GetFileSystemEntries(OnDisk($"{ProductionInstall.VersionsDir}/{version}")).Select(Path.GetFileName).Should().BeEquivalentTo(["slipway", ".slipway-install"]);
             (await File.ReadAllTextAsync(OnDisk(ProductionInstall.LauncherPath))).Should().NotContain("DOTNET_ROOT", "a self-contained program needs no runtime");
             var (code, output, error) = await RunAsync(OnDisk(ProductionInstall.LauncherPath), ["domains", "add", "shop example.com"]);
             code.Should().Be(0, error);

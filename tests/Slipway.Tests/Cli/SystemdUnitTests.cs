@@ -11,7 +11,7 @@ public sealed class SystemdUnitTests
         unit.Split('\n').Where(l => l.Length > 0 && !l.StartsWith('#')).ToList();
 
     [Fact]
-    public void The_default_unit_runs_the_server_on_80_and_443_with_data_in_var_lib_slipway_and_restarts_always()
+    public void The_default_unit_runs_the_server_on_80_and_443_with_data_in_var_lib_slipway_restarts_always_and_never_kills_the_apps()
     {
         var unit = SystemdUnit.Render(new InstallSpec());
 
@@ -22,12 +22,18 @@ public sealed class SystemdUnitTests
             "Wants=network-online.target",
             "StartLimitIntervalSec=0",
             "[Service]",
-            "Type=exec",
+            "Type=notify",
+            "NotifyAccess=all",
             "ExecStart=/usr/local/bin/slipway server --data /var/lib/slipway/data --databases-dir /var/lib/slipway/databases --listen :: --http-port 80 --https-port 443",
+            "ExecReload=/usr/local/bin/slipway upgrade --data /var/lib/slipway/data /usr/local/lib/slipway/current/slipway",
+            "FileDescriptorStoreMax=16",
             "Restart=always",
-            "RestartSec=2s",
-            "KillMode=mixed",
-            "TimeoutStopSec=90s",
+            "RestartSec=100ms",
+            "RestartPreventExitStatus=10",
+            "SuccessExitStatus=10",
+            "KillMode=process",
+            "TimeoutStopSec=60s",
+            "TimeoutStartSec=5min",
             "LimitNOFILE=1048576",
             "TasksMax=infinity",
             "OOMPolicy=continue",
@@ -47,7 +53,11 @@ public sealed class SystemdUnitTests
     {
         var lines = SystemdUnit.Render(new InstallSpec()).Split('\n');
 
-        foreach (var directive in new[] { "ProtectSystem=", "ProtectKernelModules=", "ProtectKernelLogs=", "CapabilityBoundingSet=", "KillMode=", "TasksMax=", "OOMPolicy=", "LimitNOFILE=" })
+        foreach (var directive in new[]
+                 {
+                     "ProtectSystem=", "ProtectKernelModules=", "ProtectKernelLogs=", "CapabilityBoundingSet=", "KillMode=", "TasksMax=", "OOMPolicy=", "LimitNOFILE=",
+                     "Type=", "ExecReload=", "FileDescriptorStoreMax=", "RestartPreventExitStatus=", "TimeoutStopSec=", "TimeoutStartSec=", "StartLimitIntervalSec=",
+                 })
         {
             var at = Array.FindIndex(lines, l => l.StartsWith(directive, StringComparison.Ordinal));
             lines[at - 1].Should().StartWith("#", $"{directive} says why in a comment above it");
@@ -55,7 +65,7 @@ public sealed class SystemdUnitTests
         // The directives that would break the platform as root are named as left out, never set.
         var unit = string.Join('\n', lines);
         var leftOut = unit[unit.IndexOf("# Left out on purpose:", StringComparison.Ordinal)..];
-        foreach (var left in new[] { "ProtectHome", "PrivateTmp", "NoNewPrivileges", "ProtectControlGroups", "RestrictNamespaces", "SystemCallFilter", "MemoryDenyWriteExecute" })
+        foreach (var left in new[] { "ProtectHome", "PrivateTmp", "NoNewPrivileges", "ProtectControlGroups", "RestrictNamespaces", "SystemCallFilter", "MemoryDenyWriteExecute", "Delegate" })
         {
             leftOut.Should().Contain(left);
             Directives(unit).Should().NotContain(d => d.StartsWith(left + "=", StringComparison.Ordinal));
@@ -76,10 +86,13 @@ public sealed class SystemdUnitTests
             PlatformHost = "slipway.example.com",
         };
 
-        var execStart = Directives(SystemdUnit.Render(spec)).Single(l => l.StartsWith("ExecStart=", StringComparison.Ordinal));
+        var directives = Directives(SystemdUnit.Render(spec));
+        var execStart = directives.Single(l => l.StartsWith("ExecStart=", StringComparison.Ordinal));
 
         execStart.Should().Be("ExecStart=/usr/local/bin/slipway server --data \"/srv/my data/100%%$$HOME\\\"x\" --databases-dir /var/lib/slipway/databases " +
             "--listen 0.0.0.0 --http-port 8080 --https-port 8443 --acme-email ops@example.com --platform-host slipway.example.com");
+        directives.Single(l => l.StartsWith("ExecReload=", StringComparison.Ordinal)).Should()
+            .Be("ExecReload=/usr/local/bin/slipway upgrade --data \"/srv/my data/100%%$$HOME\\\"x\" /usr/local/lib/slipway/current/slipway");
         SystemdUnit.Read(SystemdUnit.Render(spec)).Should().Be(spec);
     }
 
@@ -89,10 +102,10 @@ public sealed class SystemdUnitTests
         var unit = SystemdUnit.Render(new InstallSpec { HttpPort = 8081 });
 
         SystemdUnit.Owner(unit).Should().Be(UnitOwner.Ours);
-        SystemdUnit.Owner(unit.Replace("RestartSec=2s", "RestartSec=30s", StringComparison.Ordinal)).Should().Be(UnitOwner.Changed);
+        SystemdUnit.Owner(unit.Replace("RestartSec=100ms", "RestartSec=30s", StringComparison.Ordinal)).Should().Be(UnitOwner.Changed);
         SystemdUnit.Owner("[Unit]\nDescription=someone else's\n[Service]\nExecStart=/opt/slipway/run\n").Should().Be(UnitOwner.Foreign);
         SystemdUnit.Read("[Service]\nExecStart=/opt/slipway/run server --data /elsewhere\n").Should().BeNull("a unit this program did not write is not read for settings");
-        SystemdUnit.Read(unit.Replace("RestartSec=2s", "RestartSec=30s", StringComparison.Ordinal))!.HttpPort.Should().Be(8081);
+        SystemdUnit.Read(unit.Replace("RestartSec=100ms", "RestartSec=30s", StringComparison.Ordinal))!.HttpPort.Should().Be(8081);
     }
 
     [Fact]
@@ -137,11 +150,27 @@ public sealed class SystemdUnitTests
     }
 
     [Fact]
-    public void A_first_install_enables_and_starts_the_service_and_an_upgrade_restarts_it()
+    public void A_stopped_service_is_started_a_running_one_upgraded_in_place_and_restarted_only_for_new_settings()
     {
-        InstallCommands.ServiceSteps(upgrade: false).Should().BeEquivalentTo(new[] { new[] { "daemon-reload" }, ["enable", "--now", "slipway"] },
-            o => o.WithStrictOrdering());
-        InstallCommands.ServiceSteps(upgrade: true).Should().BeEquivalentTo(new[] { new[] { "daemon-reload" }, ["enable", "slipway"], ["restart", "slipway"] },
-            o => o.WithStrictOrdering());
+        InstallCommands.ServiceSteps(running: false, settingsChanged: false).Should().BeEquivalentTo(
+            new[] { new[] { "daemon-reload" }, ["enable", "--now", "slipway"] }, o => o.WithStrictOrdering());
+        InstallCommands.ServiceSteps(running: false, settingsChanged: true).Should().BeEquivalentTo(
+            new[] { new[] { "daemon-reload" }, ["enable", "--now", "slipway"] }, o => o.WithStrictOrdering());
+        InstallCommands.ServiceSteps(running: true, settingsChanged: false).Should().BeEquivalentTo(
+            new[] { new[] { "daemon-reload" }, ["enable", "slipway"], ["reload", "slipway"] }, o => o.WithStrictOrdering());
+        InstallCommands.ServiceSteps(running: true, settingsChanged: true).Should().BeEquivalentTo(
+            new[] { new[] { "daemon-reload" }, ["enable", "slipway"], ["restart", "slipway"] }, o => o.WithStrictOrdering());
+    }
+
+    [Fact]
+    public void A_version_is_named_by_its_version_and_a_short_hash_of_its_files()
+    {
+        const string hash = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+
+        ProductionInstall.VersionId("1.4.0+3382d4f38d746d8c5e377e8889b7616710922d72", hash).Should().Be("1.4.0+3382d4f-01234567");
+        ProductionInstall.VersionId("1.4.0", hash).Should().Be("1.4.0-01234567");
+        ProductionInstall.VersionId("1.4.0-rc.1+ab", hash).Should().Be("1.4.0-rc.1+ab-01234567");
+        ProductionInstall.VersionId("../1 2/x", hash).Should().Be("_1_2_x-01234567", "a version never names another directory, nor a hidden one");
+        ProductionInstall.VersionId("", hash).Should().Be("0-01234567");
     }
 }

@@ -62,6 +62,12 @@ internal sealed partial class Recovery(
         foreach (var instance in dead)
         {
             store.MarkInstanceStopped(instance.Id, "stopped");
+            if (running.TryGetValue(instance.App, out var app) && app.LiveDeploymentId == instance.DeploymentId)
+            {
+                // A replica of the live version that did not survive while no platform ran: news, unlike an adoption.
+                store.AddEvent(instance.App, instance.DeploymentId, "instance.replaced",
+                    $"{instance.Service} replica {instance.Replica} (pid {instance.Pid}) ended while no platform process ran; a new one starts");
+            }
         }
         // One nft transaction: the adopted instances' ports stay closed to others throughout; the dead ones' go.
         supervisor.ResetFirewallAsync(living.Where(r => r.Port is not null).Select(r => ((int)r.Port!.Value, isolation.UidOf(r.App)))).GetAwaiter().GetResult();

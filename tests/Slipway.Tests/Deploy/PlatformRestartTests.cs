@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Text.Json;
+using Slipway.Runtime;
 using Slipway.Tests.Support;
 
 namespace Slipway.Tests.Deploy;
@@ -102,10 +103,18 @@ public sealed class PlatformRestartTests
             await Task.Delay(1500);
             var again = await PlatformProcess.StartAsync(dataDir, port);
             Pids(await cli.StatusAsync("ticks")).Should().BeEquivalentTo(pids, "a crash of the platform does not restart the apps");
+            var web = (await cli.StatusAsync("ticks")).GetProperty("instances").EnumerateArray()
+                .Single(i => i.GetProperty("service").GetString() == "web").GetProperty("pid").GetInt32();
             again.Terminate();
+            // An instance that dies while no platform runs is replaced when one starts again, with an event saying so.
+            ProcessGroups.Signal(web, ProcessGroups.SigKill);
             await Task.Delay(1000);
             await using var third = await PlatformProcess.StartAsync(dataDir, port);
-            Pids(await cli.StatusAsync("ticks")).Should().BeEquivalentTo(pids, "nor does a stop and start of the platform");
+            var now = Pids(await cli.StatusAsync("ticks"));
+            now.Should().Contain(pids.Where(p => p != web), "nor does a stop and start of the platform");
+            now.Should().NotContain(web).And.HaveCount(pids.Count);
+            var events = await new Slipway.Cli.ApiClient(dataDir).GetAsync<List<Slipway.Api.EventDto>>("v1/apps/ticks/events", CancellationToken.None);
+            events.Should().Contain(e => e.Kind == "instance.replaced" && e.Message.Contains($"pid {web}", StringComparison.Ordinal));
             await Task.Delay(500);
 
             var logs = await cli.RunAsync("logs", "--app", "ticks", "--service", "ticker", "--tail", "100000", "--json");

@@ -29,7 +29,19 @@ internal sealed record AppDto(string Name, string App, string Env, string State,
 internal sealed record DiskDto(long? BuildBytes, long VolumeBytes, string Quota);
 
 /// <summary>Who answers: the CLI tells platforms apart by their data directory and checks their ports.</summary>
-internal sealed record PingDto(string Name, string? Version, int HttpPort, int? HttpsPort);
+internal sealed record PingDto(string Name, string? Version, int HttpPort, int? HttpsPort)
+{
+    /// <summary>The platform process answering: `slipway upgrade` waits until its successor does.</summary>
+    public int Pid { get; init; } = Environment.ProcessId;
+}
+
+/// <param name="Binary">The new slipway executable, started beside the running one.</param>
+internal sealed record UpgradeRequest(string Binary);
+
+/// <param name="Pid">The new platform process.</param>
+/// <param name="Version">Its version (`BINARY --version`).</param>
+/// <param name="From">The version of the platform that handed over.</param>
+internal sealed record UpgradeDto(int Pid, string Version, string From);
 
 internal sealed record EventDto(DateTimeOffset At, string Kind, string Message, string? DeploymentId);
 

@@ -26,6 +26,8 @@ namespace Slipway.Api;
     Converters = [typeof(JsonSpellings.UtcTimeConverter), typeof(JsonSpellings.DurationConverter)])]
 // Apps, deployments, instances, events, hosts, volumes.
 [JsonSerializable(typeof(PingDto))]
+[JsonSerializable(typeof(UpgradeRequest))]
+[JsonSerializable(typeof(UpgradeDto))]
 [JsonSerializable(typeof(AppDto))]
 [JsonSerializable(typeof(List<AppDto>))]
 [JsonSerializable(typeof(DeploymentDto))]

@@ -90,6 +90,12 @@ internal static class PlatformCommands
             }
             var manager = ServiceManager.FromEnvironment();
             var sockets = ListeningSockets.FromEnvironment();
+            // Started by `slipway upgrade`: the running platform hands over its sockets (and then its data directory).
+            using var successor = Successor.FromEnvironment();
+            if (successor is not null)
+            {
+                sockets.Adopt(successor.TakeOver(CliContext.DataDir(parse)));
+            }
             if (manager is not null)
             {
                 sockets.Made = (name, socket) => manager.Store(name, socket);
@@ -119,6 +125,8 @@ internal static class PlatformCommands
                 // Sockets systemd or the launcher kept across a restart; the supervisor to tell when ready or stopping.
                 Sockets = sockets,
                 ServiceManager = manager,
+                ServerArguments = Environment.GetCommandLineArgs().SkipWhile(a => a != "server").ToList(),
+                DataLockWait = successor is null ? TimeSpan.Zero : TimeSpan.FromSeconds(90),
             };
             await using var app = PlatformHost.Build(options);
             try
@@ -138,7 +146,16 @@ internal static class PlatformCommands
                 $"; logins: {(edge.HttpsPort is { } https ? $"https://{options.PlatformHost}:{https}" : $"http://{options.PlatformHost}:{edge.Port}")}");
             sockets.CloseUnused();
             manager?.Ready();
+            successor?.Ready();
             await app.WaitForShutdownAsync(token);
+            var upgrade = app.Services.GetRequiredService<PlatformUpgrade>();
+            if (upgrade.HandedOver)
+            {
+                // Its in-flight requests done and the successor serving, this process goes; if the successor died after
+                // taking the sockets, the supervisor starts this version again (NotTakenOver).
+                await edge.Drained.WaitAsync(TimeSpan.FromSeconds(45)).ContinueWith(_ => { }, TaskScheduler.Default);
+                return await upgrade.WaitForSuccessorAsync(TimeSpan.FromSeconds(90)) ? 0 : Handover.NotTakenOver;
+            }
             // `slipway down` stopped the apps: the supervisor lets the platform stay down; any other stop is restarted.
             manager?.Stopping(down: app.Services.GetRequiredService<Deploy.Recovery>().AppsStopped);
             return 0;

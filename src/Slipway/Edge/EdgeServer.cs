@@ -156,11 +156,32 @@ internal sealed class EdgeServer(EdgeOptions options, EdgeHandler handler, ILogg
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
-        if (_app is not null)
+        if (_app is not { } app)
         {
-            await _app.StopAsync(cancellationToken);
-            await _app.DisposeAsync();
+            return;
         }
+        if (_handingOver)
+        {
+            // A successor takes the sockets: stop accepting now, let the requests in flight finish in the background
+            // while the rest of the platform stops and lets the data directory go (the process waits for Drained).
+            Drained = Task.Run(async () =>
+            {
+                await app.StopAsync(CancellationToken.None);
+                await app.DisposeAsync();
+                _listening?.Release("edge-http", "edge-https");
+            }, CancellationToken.None);
+            return;
+        }
+        await app.StopAsync(cancellationToken);
+        await app.DisposeAsync();
         _listening?.Release("edge-http", "edge-https");
     }
+
+    private volatile bool _handingOver;
+
+    /// <summary>The platform hands over to a successor (`slipway upgrade`): the next stop does not wait for in-flight requests.</summary>
+    public void HandOver() => _handingOver = true;
+
+    /// <summary>Completes when the requests in flight at a handover are done.</summary>
+    public Task Drained { get; private set; } = Task.CompletedTask;
 }

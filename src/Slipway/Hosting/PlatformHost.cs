@@ -16,7 +16,7 @@ internal static class PlatformHost
     public static WebApplication Build(PlatformOptions options, LogLevel logLevel = LogLevel.Information)
     {
 #pragma warning disable CA2000 // released when the application stops, or by RefuseBadOptions when it never starts
-        var dataLock = DataDirectory.Acquire(options.DataDir);
+        var dataLock = DataDirectory.Acquire(options.DataDir, options.DataLockWait);
 #pragma warning restore CA2000
         var builder = WebHosts.CreateBuilder();
         builder.Logging.ClearProviders();
@@ -84,8 +84,27 @@ internal static class PlatformHost
         app.MapStatusPageApi();
         app.MapChannelsApi();
         Api.DatabaseEndpoints.MapDatabaseApi(app);
+        MapUpgrade(app);
         return app;
     }
+
+    /// <summary>`slipway upgrade`: hands this platform to a successor started from another binary (see <see cref="Handover"/>).
+    /// Answers once the successor has the sockets; then this platform stops and leaves its apps to it. Only the server's
+    /// owner may (no requirement declared).</summary>
+    private static void MapUpgrade(WebApplication app) =>
+        app.MapPost("/v1/platform/upgrade", async (UpgradeRequest request, PlatformUpgrade upgrade, Edge.EdgeServer edge, Microsoft.Extensions.Hosting.IHostApplicationLifetime lifetime,
+            HttpContext context) =>
+        {
+            var (pid, version) = await upgrade.HandOverAsync(request.Binary, context.RequestAborted);
+            // Stop once this answer is out: the API waits for its requests, this one included.
+            context.Response.OnCompleted(() =>
+            {
+                edge.HandOver();
+                lifetime.StopApplication();
+                return Task.CompletedTask;
+            });
+            return Results.Ok(new UpgradeDto(pid, version, Handover.Version));
+        });
 
     /// <summary>The edge serves the API under the platform host (HTTP and, when on, HTTPS): logins and tokens from
     /// anywhere reach it there. Its port is the loopback listener Kestrel picked.</summary>

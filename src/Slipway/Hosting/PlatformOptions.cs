@@ -108,6 +108,13 @@ internal sealed record PlatformOptions
     /// <summary>systemd or the local launcher, told when the platform is ready, stopping, and which sockets to keep.</summary>
     public ServiceManager? ServiceManager { get; init; }
 
+    /// <summary>`slipway server`'s arguments (from "server" on): what a successor is started with on upgrade; null when the
+    /// platform was not started that way (tests), which then cannot be upgraded in place.</summary>
+    public IReadOnlyList<string>? ServerArguments { get; init; }
+
+    /// <summary>How long to wait for the data directory's lock: a successor waits while its predecessor stops.</summary>
+    public TimeSpan DataLockWait { get; init; }
+
     public string SocketPath => Path.Combine(DataDir, "slipway.sock");
     public string DatabasePath => Path.Combine(DataDir, "slipway.db");
     public string BuildsDir => Path.Combine(DataDir, "builds");

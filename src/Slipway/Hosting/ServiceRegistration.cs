@@ -34,6 +34,7 @@ internal static class ServiceRegistration
         // flags directly.
         services.AddSubsystemOptions(options);
         services.AddSingleton(options.Sockets);
+        services.AddSingleton(sp => new PlatformUpgrade(options));
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(sp => new Store(options.DatabasePath, sp.GetRequiredService<TimeProvider>(),
             sp.GetServices<ISealedRows>(), sp.GetServices<IAppRows>()));

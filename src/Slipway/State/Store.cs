@@ -29,6 +29,15 @@ internal sealed class Store
 
     private SqliteConnection Open() => Connections.Open();
 
+    /// <summary>The schema version of the database at <paramref name="databasePath"/>, read without changing it (0: none yet).</summary>
+    public static long ReadSchemaVersion(string databasePath)
+    {
+        using var connection = new SqliteConnection($"Data Source={databasePath};Mode=ReadOnly;Pooling=False");
+        connection.Open();
+        var exists = connection.ExecuteScalar<long>("select count(*) from sqlite_master where type = 'table' and name = 'schema_version'") > 0;
+        return exists ? connection.ExecuteScalar<long?>("select max(version) from schema_version") ?? 0 : 0;
+    }
+
     private void Migrate()
     {
         using var connection = Open();

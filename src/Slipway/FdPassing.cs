@@ -66,8 +66,9 @@ internal static class FdPassing
     }
 
     /// <summary>Receives one message and the descriptors that came with it (now open in this process, close-on-exec).
-    /// Blocks; an empty text and no descriptors means the peer closed the connection.</summary>
-    public static (string Text, IReadOnlyList<int> Fds) Receive(Socket socket)
+    /// Blocks (at most <paramref name="timeout"/>, then <see cref="TimeoutException"/>, on a non-blocking socket); an empty
+    /// text and no descriptors means the peer closed the connection.</summary>
+    public static (string Text, IReadOnlyList<int> Fds) Receive(Socket socket, TimeSpan? timeout = null)
     {
         var controlLength = CmsgHeader + Align(4 * MaxFds);
         var memory = Marshal.AllocHGlobal(MsgHdrSize + IovSize + MaxText + controlLength);
@@ -92,7 +93,10 @@ internal static class FdPassing
                 if (error == EAgain)
                 {
                     // A socket .NET made non-blocking: wait until a message is there.
-                    socket.Poll(-1, SelectMode.SelectRead);
+                    if (!socket.Poll(timeout is { } limit ? (int)limit.TotalMicroseconds : -1, SelectMode.SelectRead))
+                    {
+                        throw new TimeoutException("no message within " + Durations.Format(timeout!.Value));
+                    }
                     continue;
                 }
                 if (error != EIntr)

@@ -49,8 +49,9 @@ internal static class SupervisionCommands
                         break;
                     }
                 }
-                catch (Exception e) when (e is HttpRequestException or IOException or System.Net.Sockets.SocketException)
+                catch (Exception e) when (e is HttpRequestException or IOException or System.Net.Sockets.SocketException or UserException)
                 {
+                    // The old platform closing its connections while it stops: asked again until the new one answers.
                 }
                 if (watch.Elapsed > TimeSpan.FromMinutes(2))
                 {

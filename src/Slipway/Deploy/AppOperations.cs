@@ -148,6 +148,9 @@ internal sealed class AppOperations(
     /// the rotation as they pass their health checks and restart per their policy if they fail.</summary>
     /// <summary>True when bringing <paramref name="app"/> back starts nothing new: every replica of its live release is
     /// among <paramref name="living"/> (or it has none: a static site), so it can serve before the edge listens.</summary>
+    /// <summary>Whether the build of <paramref name="app"/>'s live deployment is still there (it can be brought back).</summary>
+    public bool LiveBuildExists(string app) => recorded.TryLoad(recorded.LiveOf(app)) is not null;
+
     public bool NeedsNothingNew(string app, IReadOnlyList<InstanceRecord> living)
     {
         var live = recorded.LiveOf(app);

@@ -65,7 +65,8 @@ internal sealed partial class AppRuntime(Supervisor supervisor, Routes routes, P
                     Isolation = isolation.ForService(release, service, id),
                 };
                 instances.Add(record is { Pid: { } pid, LaunchKey: { } key } && (record.Port is not null || service.Type != ServiceType.Web)
-                    ? supervisor.Adopt(spec, (int)(record.Port ?? 0), new Adoption((int)pid, record.PidStart, key), (int)record.Restarts)
+                    ? supervisor.Adopt(spec, (int)(record.Port ?? 0), new Adoption((int)pid, record.PidStart, key), (int)record.Restarts,
+                        wasServing: record.State == JsonSpellings.Of(InstanceState.Healthy))
                     : supervisor.Start(spec));
             }
         }

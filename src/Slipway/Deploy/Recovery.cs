@@ -52,8 +52,10 @@ internal sealed partial class Recovery(
             LogInterrupted(logger, id);
         }
         var running = store.ListApps().Where(a => a.LiveDeploymentId is not null && a.DesiredState == "running").ToDictionary(a => a.Name);
+        // An app whose live build is gone cannot be supervised again (it is parked as stopped below): its instances go.
+        var adoptable = running.Keys.Where(apps.LiveBuildExists).ToHashSet(StringComparer.Ordinal);
         var recorded = store.ListActiveInstances();
-        var living = recorded.Where(r => running.TryGetValue(r.App, out var app) && app.LiveDeploymentId == r.DeploymentId &&
+        var living = recorded.Where(r => adoptable.Contains(r.App) && running[r.App].LiveDeploymentId == r.DeploymentId &&
                                          r is { Pid: not null, LaunchKey: not null } &&
                                          launcher.CanAdopt(new Adoption((int)r.Pid!.Value, r.PidStart, r.LaunchKey!)))
             .ToList();
@@ -62,15 +64,19 @@ internal sealed partial class Recovery(
         foreach (var instance in dead)
         {
             store.MarkInstanceStopped(instance.Id, "stopped");
-            if (running.TryGetValue(instance.App, out var app) && app.LiveDeploymentId == instance.DeploymentId)
+            if (adoptable.Contains(instance.App) && running[instance.App].LiveDeploymentId == instance.DeploymentId)
             {
                 // A replica of the live version that did not survive while no platform ran: news, unlike an adoption.
                 store.AddEvent(instance.App, instance.DeploymentId, "instance.replaced",
                     $"{instance.Service} replica {instance.Replica} (pid {instance.Pid}) ended while no platform process ran; a new one starts");
             }
         }
-        // One nft transaction: the adopted instances' ports stay closed to others throughout; the dead ones' go.
-        supervisor.ResetFirewallAsync(living.Where(r => r.Port is not null).Select(r => ((int)r.Port!.Value, isolation.UidOf(r.App)))).GetAwaiter().GetResult();
+        // One nft transaction, in the background (the previous run's table protects the adopted ports until it is
+        // swapped): the adopted instances' ports stay closed to others throughout; the dead ones' go. A new instance opens
+        // its port only after it (Supervisor).
+        supervisor.ResetFirewall(living.Where(r => r.Port is not null).Select(r => ((int)r.Port!.Value, isolation.UidOf(r.App))).ToList());
+        // What goes is decided now, before anything is launched; the kills (with a grace period) run in the background,
+        // and new replicas start after them.
         var swept = SweepAsync(living.Select(r => r.LaunchKey!).ToHashSet(StringComparer.Ordinal), dead);
         builds.RemoveOrphans();
 

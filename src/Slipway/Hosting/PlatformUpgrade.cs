@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Slipway.Runtime;
 using System.Net.Sockets;
 
 namespace Slipway.Hosting;
@@ -8,6 +9,7 @@ internal sealed class PlatformUpgrade(PlatformOptions options) : IDisposable
 {
     private static readonly TimeSpan HelloTimeout = TimeSpan.FromSeconds(60);
     private Socket? _successor;
+    private int _successorPid;
     private int _started;
 
     /// <summary>True once the sockets were handed over: this process is stopping for its successor.</summary>
@@ -54,7 +56,19 @@ internal sealed class PlatformUpgrade(PlatformOptions options) : IDisposable
                     "the running platform keeps serving.");
             }
             var successor = await accepting;
-            var (hello, _) = await Task.Run(() => FdPassing.Receive(successor), token);
+            // Also for a blocking receive (SO_RCVTIMEO): a successor that connects and says nothing cannot hold this up.
+            successor.ReceiveTimeout = (int)HelloTimeout.TotalMilliseconds;
+            string hello;
+            try
+            {
+                (hello, _) = await Task.Run(() => FdPassing.Receive(successor, HelloTimeout), token);
+            }
+            catch (TimeoutException)
+            {
+                successor.Dispose();
+                Kill(process);
+                throw new UserException($"The new platform ({path}, {version}) connected but said nothing within a minute; the running platform keeps serving.");
+            }
             var fields = Handover.Fields(hello);
             if (!fields.ContainsKey("HELLO"))
             {
@@ -66,6 +80,7 @@ internal sealed class PlatformUpgrade(PlatformOptions options) : IDisposable
             var sockets = options.Sockets.InUse;
             FdPassing.Send(successor, "TAKE=1\nNAMES=" + string.Join(',', sockets.Keys), sockets.Values.Select(s => (int)s.Handle).ToList());
             _successor = successor;
+            _successorPid = process.Id;
             return (process.Id, version);
         }
         finally
@@ -85,13 +100,21 @@ internal sealed class PlatformUpgrade(PlatformOptions options) : IDisposable
         {
             return true;
         }
-        var reading = Task.Run(() => FdPassing.Receive(successor));
-        if (await Task.WhenAny(reading, Task.Delay(timeout)) != reading)
+        try
         {
-            return false;
+            var (text, _) = await Task.Run(() => FdPassing.Receive(successor, timeout));
+            if (Handover.Fields(text).ContainsKey("READY"))
+            {
+                return true;
+            }
         }
-        var (text, _) = await reading;
-        return Handover.Fields(text).ContainsKey("READY");
+        catch (Exception e) when (e is TimeoutException or IOException)
+        {
+        }
+        // Dead, or hung holding the data directory and the sockets: it goes, so the old version, started again by the
+        // supervisor, can take them back (the instances run on and are adopted).
+        ProcessGroups.SignalProcess(_successorPid, ProcessGroups.SigKill);
+        return false;
     }
 
     private static async Task<string> VersionOfAsync(string path, CancellationToken token)

@@ -19,7 +19,8 @@ internal interface IProcessLauncher
 
     /// <summary>At start, before anything is launched: kills every process tree an earlier platform process of this data
     /// directory left (found by its owner mark and by its cgroup, which a process cannot leave) but those of the
-    /// launches in <paramref name="adopted"/>, and removes their output FIFOs and cgroups. Returns the trees killed.</summary>
+    /// launches in <paramref name="adopted"/>, and removes their output FIFOs and cgroups. What goes is decided before it
+    /// returns: a process launched after the call is never touched. Returns the trees killed.</summary>
     Task<int> SweepAsync(IReadOnlySet<string> adopted, TimeSpan grace);
 }
 

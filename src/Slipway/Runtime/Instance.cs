@@ -84,11 +84,15 @@ internal sealed partial class Instance
     /// <summary>Before <see cref="Start"/>: the instance's process is the one <paramref name="adoption"/> names, started by
     /// an earlier platform process; if it is still that process it is in rotation at once and probed (steadily) from
     /// now on, else a new one is started in its place (with an event saying so).</summary>
-    public void AdoptFrom(Adoption adoption, int restarts)
+    public void AdoptFrom(Adoption adoption, int restarts, bool wasServing)
     {
         _adoption = adoption;
         Restarts = restarts;
+        _adoptedServing = wasServing;
     }
+
+    // Whether the adopted instance was in rotation when the previous platform process recorded it last.
+    private bool _adoptedServing;
     public Task Run { get; private set; } = Task.CompletedTask;
 
     /// <summary>Completes once: healthy, or the reason the first start failed (exit, or timeout via the caller).</summary>
@@ -264,10 +268,11 @@ internal sealed partial class Instance
     private async Task WatchHealthAsync(ILaunchedProcess process, bool adopted, CancellationToken token)
     {
         var hc = Spec.Service.Healthcheck;
+        adopted &= _adoptedServing;
         if (adopted)
         {
             // It served before the platform restarted: in rotation at once (the edge takes it out if it refuses a
-            // connection), and probed now to confirm.
+            // connection), and probed now to confirm. One that was starting or failing its checks is probed first.
             Endpoint.Healthy = Spec.Service.Type == ServiceType.Web;
             SetState(InstanceState.Healthy);
             _firstStart.TrySetResult(new StartOutcome(true, "adopted after a platform restart"));

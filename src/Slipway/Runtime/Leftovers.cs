@@ -24,7 +24,12 @@ internal static class Leftovers
     /// <summary>Process groups whose members carry this owner's mark: SIGTERM, then SIGKILL after the grace. A process
     /// <paramref name="spare"/> names (by pid and process group: an instance a restarted platform adopts, and what
     /// it started) is left alone.</summary>
-    public static async Task<int> KillAsync(string ownerId, TimeSpan grace, Func<int, int, bool>? spare = null)
+    public static Task<int> KillAsync(string ownerId, TimeSpan grace, Func<int, int, bool>? spare = null) =>
+        KillGroupsAsync(Find(ownerId, spare), grace);
+
+    /// <summary>The process groups <see cref="KillAsync"/> would kill, found now (a group with one spared member is spared
+    /// whole: signalling it would reach that member). Deciding first and killing later leaves alone whatever starts after.</summary>
+    public static IReadOnlySet<int> Find(string ownerId, Func<int, int, bool>? spare = null)
     {
         var mark = Encoding.UTF8.GetBytes($"{OwnerVariable}={ownerId}\0");
         var ownGroup = ProcessGroupOf(Environment.ProcessId);
@@ -38,7 +43,7 @@ internal static class Leftovers
             }
             try
             {
-                var environ = await File.ReadAllBytesAsync(Path.Combine(dir, "environ"));
+                var environ = File.ReadAllBytes(Path.Combine(dir, "environ"));
                 if (HasVariable(environ, mark) && (ProcessGroupOf(pid) ?? pid) is var group && group != ownGroup)
                 {
                     (spare?.Invoke(pid, group) == true ? spared : groups).Add(group);
@@ -51,8 +56,13 @@ internal static class Leftovers
             {
             }
         }
-        // A group with one spared member is spared whole: signalling it would reach that member.
         groups.ExceptWith(spared);
+        return groups;
+    }
+
+    /// <summary>SIGTERM to each group, the grace, then SIGKILL.</summary>
+    public static async Task<int> KillGroupsAsync(IReadOnlySet<int> groups, TimeSpan grace)
+    {
         foreach (var group in groups)
         {
             ProcessGroups.Signal(group, ProcessGroups.SigTerm);

@@ -128,31 +128,34 @@ internal sealed class LocalProcessLauncher(TimeProvider clock, string ownerId, H
             group is null ? null : new Accounting(cgroups!, group));
     }
 
-    public async Task<int> SweepAsync(IReadOnlySet<string> adopted, TimeSpan grace)
+    public Task<int> SweepAsync(IReadOnlySet<string> adopted, TimeSpan grace)
     {
+        // What goes is decided now, before anything of this platform process is launched; the kills come after, so a
+        // process launched meanwhile (an adopted instance restarting, a deploy right after the start) is never touched.
         // The owner mark finds what the previous run started, a setsid'd grandchild included, but not one that emptied
         // its environment; a process in an adopted launch's cgroup (a child of an adopted instance) is that instance's.
-        var killed = await Leftovers.KillAsync(ownerId, grace,
-            spare: (pid, _) => cgroups?.GroupOf(pid) is { } group && adopted.Any(key => IsLaunch(group, key)));
+        var groups = Leftovers.Find(ownerId, spare: (pid, _) => cgroups?.GroupOf(pid) is { } group && adopted.Any(key => IsLaunch(group, key)));
+        // A process cannot leave its cgroup: one that left its process group and emptied its environment is still here.
+        var leftover = cgroups?.Groups().Where(g => !adopted.Any(key => IsLaunch(g, key))).ToList() ?? [];
+        var fifos = Directory.Exists(RunDirectory)
+            ? Directory.EnumerateFiles(RunDirectory).Where(path => !adopted.Contains(Path.GetFileNameWithoutExtension(path))).ToList()
+            : [];
+        return KillAsync(groups, leftover, fifos, grace);
+    }
+
+    private async Task<int> KillAsync(IReadOnlySet<int> groups, IReadOnlyList<string> leftover, IReadOnlyList<string> fifos, TimeSpan grace)
+    {
+        var killed = await Leftovers.KillGroupsAsync(groups, grace);
         if (cgroups is not null)
         {
-            // A process cannot leave its cgroup: one that left its process group and emptied its environment is still here.
-            var leftover = cgroups.Groups().Where(g => !adopted.Any(key => IsLaunch(g, key))).ToList();
             var counts = await Task.WhenAll(leftover.Select(g => cgroups.KillAsync(g, grace)));
             killed += counts.Count(c => c > 0);
             await Task.WhenAll(leftover.Select(cgroups.RemoveAsync));
         }
-        if (Directory.Exists(RunDirectory))
+        foreach (var path in fifos)
         {
-            foreach (var path in Directory.EnumerateFiles(RunDirectory))
-            {
-                if (!adopted.Contains(Path.GetFileNameWithoutExtension(path)))
-                {
-                    File.Delete(path);
-                }
-            }
+            File.Delete(path);
         }
-        cgroups?.RemoveLeftovers();
         return killed;
     }
 

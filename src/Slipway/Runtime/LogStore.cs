@@ -334,7 +334,7 @@ internal sealed partial class LogStore(string root, long segmentBytes = 4 << 20,
                 path = Path.Combine(dir, $"{next:D8}.ndjson");
                 files.Add(path);
             }
-            var stream = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete, bufferSize: 0);
+            var stream = OpenAppending(path);
             try
             {
                 if (stream.Length > 0 && !EndsWithNewline(path))
@@ -375,4 +375,26 @@ internal sealed partial class LogStore(string root, long segmentBytes = 4 << 20,
             }
         }
     }
+
+    /// <summary>A segment opened with O_APPEND (FileMode.Append only seeks to the end once): each write lands at the end
+    /// of the file whoever else appends, so the old platform process finishing its requests after an upgrade and its
+    /// successor never write over each other's lines.</summary>
+    private static FileStream OpenAppending(string path)
+    {
+        var fd = OpenNative(path, OWrOnly | OCreat | OAppend | OCloExec, 0b110_000_000);
+        if (fd < 0)
+        {
+            throw new IOException($"cannot open {path}: {System.Runtime.InteropServices.Marshal.GetLastPInvokeErrorMessage()}");
+        }
+#pragma warning disable CA2000 // the stream owns the handle and closes it when disposed
+        var stream = new FileStream(new Microsoft.Win32.SafeHandles.SafeFileHandle(fd, ownsHandle: true), FileAccess.Write, bufferSize: 0);
+#pragma warning restore CA2000
+        stream.Seek(0, SeekOrigin.End);
+        return stream;
+    }
+
+    private const int OWrOnly = 1, OCreat = 0x40, OAppend = 0x400, OCloExec = 0x80000;
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "open", SetLastError = true)]
+    private static extern int OpenNative(string path, int flags, int mode);
 }

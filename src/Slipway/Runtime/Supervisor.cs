@@ -34,6 +34,7 @@ internal sealed class Supervisor(
         {
             // Before the app can listen: its port answers only its own user (and the platform), never another machine.
             // A failure is logged by the firewall; the instance still starts (doctor and the log say the rules failed).
+            _firewallReset.GetAwaiter().GetResult();
             firewall.OpenAsync(port, spec.Isolation.RunAs?.Uid ?? 0).GetAwaiter().GetResult();
         }
         var instance = new Instance(spec, port, launcher, probe, logs, clock, logger, Persist,
@@ -45,7 +46,7 @@ internal sealed class Supervisor(
 
     /// <summary>Takes over an instance an earlier platform process started, on its recorded port: back in rotation at
     /// once, probed from now on, restarted by its policy when it ends (or started anew at once if it is gone).</summary>
-    public Instance Adopt(InstanceSpec spec, int port, Adoption adoption, int restarts)
+    public Instance Adopt(InstanceSpec spec, int port, Adoption adoption, int restarts, bool wasServing)
     {
         if (_shuttingDown)
         {
@@ -58,15 +59,19 @@ internal sealed class Supervisor(
         }
         var instance = new Instance(spec, port, launcher, probe, logs, clock, logger, Persist,
             (i, kind, message) => store.AddEvent(i.Spec.App, i.Spec.DeploymentId, kind, redactor.Redact(i.Spec.App, message)));
-        instance.AdoptFrom(adoption, restarts);
+        instance.AdoptFrom(adoption, restarts, wasServing);
         _instances[spec.Id] = instance;
         instance.Start();
         return instance;
     }
 
-    /// <summary>At start: the port rules made again in one transaction, with only the ports of the instances about to be
+    /// <summary>At start (in the background): the port rules made again in one transaction, with only the ports of the instances about to be
     /// adopted (by port and their user), so they stay protected throughout and a dead instance's port goes.</summary>
-    public Task ResetFirewallAsync(IEnumerable<(int Port, int Uid)> adopted) => firewall?.ResetAsync(adopted) ?? Task.CompletedTask;
+    public void ResetFirewall(IReadOnlyList<(int Port, int Uid)> adopted) =>
+        _firewallReset = firewall is null ? Task.CompletedTask : Task.Run(() => firewall.ResetAsync(adopted));
+
+    // The start's reset of the port rules: a port opened before it would be wiped by it.
+    private Task _firewallReset = Task.CompletedTask;
 
     public IReadOnlyList<Instance> ForDeployment(string deploymentId) =>
         _instances.Values.Where(i => i.Spec.DeploymentId == deploymentId).OrderBy(i => i.Spec.Service.Name).ThenBy(i => i.Spec.Replica).ToList();

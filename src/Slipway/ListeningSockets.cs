@@ -97,22 +97,12 @@ internal sealed class ListeningSockets
                 }
                 inherited.Dispose(); // the flags changed (another port): this one is not ours to keep
             }
-            var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
-            try
+            return Listen(name, new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp), socket =>
             {
                 // As Kestrel does: a restart binds again while the old connections are in TIME_WAIT.
                 socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
                 socket.Bind(new IPEndPoint(address, port));
-                socket.Listen(Backlog);
-            }
-            catch
-            {
-                socket.Dispose();
-                throw;
-            }
-            _inUse[name] = socket;
-            Made?.Invoke(name, socket);
-            return socket;
+            });
         }
     }
 
@@ -131,22 +121,31 @@ internal sealed class ListeningSockets
                 inherited.Dispose();
             }
             File.Delete(path);
-            var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-            try
+            return Listen(name, new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified), socket =>
             {
                 socket.Bind(new UnixDomainSocketEndPoint(path));
                 File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-                socket.Listen(Backlog);
-            }
-            catch
-            {
-                socket.Dispose();
-                throw;
-            }
-            _inUse[name] = socket;
-            Made?.Invoke(name, socket);
-            return socket;
+            });
         }
+    }
+
+    /// <summary>Binds (<paramref name="bind"/>) and listens on a socket made here, in use under <paramref name="name"/> and
+    /// handed to the supervisor's store.</summary>
+    private Socket Listen(string name, Socket socket, Action<Socket> bind)
+    {
+        try
+        {
+            bind(socket);
+            socket.Listen(Backlog);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+        _inUse[name] = socket;
+        Made?.Invoke(name, socket);
+        return socket;
     }
 
     /// <summary>A descriptor of <paramref name="socket"/> for Kestrel's ListenHandle, which closes it when it stops.</summary>

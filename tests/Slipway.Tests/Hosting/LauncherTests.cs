@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net;
-using Slipway.Cli;
 using Slipway.Runtime;
 using Slipway.Tests.Support;
 
@@ -17,35 +16,13 @@ public sealed class LauncherTests
     {
         var dataDir = TempDirs.Create("launcher");
         var port = Ports.Free();
-        var exe = Path.Combine(AppContext.BaseDirectory, "slipway");
-        var psi = new ProcessStartInfo(exe) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in new[]
-                 {
-                     "launcher", "--data", dataDir, "--", exe, "server", "--data", dataDir, "--http-port", port.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                     "--cache-dir", TestApps.SharedCacheDir, "--databases-dir", dataDir + "-db",
-                 })
-        {
-            psi.ArgumentList.Add(arg);
-        }
-        using var launcher = Process.Start(psi)!;
-        var output = new System.Collections.Concurrent.ConcurrentQueue<string>();
-        launcher.OutputDataReceived += (_, e) => output.Enqueue(e.Data ?? "");
-        launcher.ErrorDataReceived += (_, e) => output.Enqueue(e.Data ?? "");
-        launcher.BeginOutputReadLine();
-        launcher.BeginErrorReadLine();
-        using var api = new ApiClient(dataDir);
         try
         {
-            var up = Stopwatch.StartNew();
-            while (!await api.IsUpAsync(CancellationToken.None))
-            {
-                up.Elapsed.Should().BeLessThan(TimeSpan.FromSeconds(60), string.Join('\n', output));
-                await Task.Delay(100);
-            }
+            await using var launcher = await LauncherProcess.StartAsync(dataDir, port);
             var cli = new CliRunner(dataDir);
             (await cli.RunAsync("deploy", TestApps.Copy("node-api", "1"), "--app", "crashy")).ExitCode.Should().Be(0);
             var pids = Pids(await cli.StatusAsync("crashy"));
-            var serverPid = int.Parse(File.ReadAllText(Path.Combine(dataDir, "slipway.pid")), System.Globalization.CultureInfo.InvariantCulture);
+            var serverPid = launcher.ServerPid;
 
             await using var load = new LoadLoop(port, "crashy", concurrency: 4);
             await Task.Delay(1000);
@@ -87,20 +64,15 @@ public sealed class LauncherTests
                 .BeEmpty("the kept listening socket queues connections while no platform runs: none is refused");
             failures.Where(f => f.At > killedAt + back.Value).Should().BeEmpty("every request started after the edge was back succeeds");
             Pids(await cli.StatusAsync("crashy")).Should().BeEquivalentTo(pids, "no app is restarted by a crash of the platform");
-            int.Parse(File.ReadAllText(Path.Combine(dataDir, "slipway.pid")), System.Globalization.CultureInfo.InvariantCulture).Should().NotBe(serverPid);
+            launcher.ServerPid.Should().NotBe(serverPid);
 
             // `down` stops the apps and the platform, and the launcher with them.
             (await cli.RunAsync("down")).ExitCode.Should().Be(0);
-            (await launcher.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30)).ContinueWith(t => t.IsCompletedSuccessfully)).Should().BeTrue(string.Join('\n', output));
+            (await launcher.Process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30)).ContinueWith(t => t.IsCompletedSuccessfully)).Should().BeTrue(launcher.Output);
             pids.Should().OnlyContain(pid => !ProcessTable.IsRunning(pid), "down stops the apps");
         }
         finally
         {
-            if (!launcher.HasExited)
-            {
-                launcher.Kill();
-            }
-            await Leftovers.KillAsync(Leftovers.OwnerId(dataDir), TimeSpan.FromSeconds(5));
             TempDirs.Delete(dataDir);
         }
     }

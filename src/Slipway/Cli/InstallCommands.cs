@@ -75,6 +75,7 @@ internal static class InstallCommands
                     "install again with --force to replace it (changes of your own to the unit belong in a drop-in: systemctl edit slipway).");
             }
             var upgrade = install.IsInstalled;
+            var before = install.CurrentVersion();
             var version = install.Install(spec, source, dotnetRoot);
             await cli.Out.WriteLineAsync($"{(upgrade ? "Upgraded" : "Installed")} Slipway {ProductionInstall.RunningVersion()}: {install.OnDisk(ProductionInstall.VersionsDir)}/{version} " +
                 $"(now {install.OnDisk(ProductionInstall.CurrentLink)}), {install.OnDisk(ProductionInstall.LauncherPath)}, {install.OnDisk(ProductionInstall.UnitPath)}; data in {install.OnDisk(spec.DataDir)}.");
@@ -103,7 +104,18 @@ internal static class InstallCommands
             {
                 if (step is ["reload", ..])
                 {
-                    await ReloadAsync(cli, token);
+                    try
+                    {
+                        await ReloadAsync(cli, token);
+                    }
+                    catch (UserException) when (before is not null && before != version)
+                    {
+                        // The new version did not take over: current names the one that serves again, so a restart,
+                        // a crash or a reboot starts it and not the version that failed.
+                        install.PointCurrentAt(before);
+                        await cli.Err.WriteLineAsync($"{install.OnDisk(ProductionInstall.CurrentLink)} points at {before} again.");
+                        throw;
+                    }
                 }
                 else
                 {

@@ -156,11 +156,7 @@ internal sealed class ProductionInstall(string root)
             Directory.Move(staged, target);
         }
 
-        // A new link renamed over the old one: current names the old version or the new one, never neither.
-        var next = Path.Combine(program, NextLink);
-        File.Delete(next);
-        File.CreateSymbolicLink(next, "versions/" + id);
-        Rename(next, OnDisk(CurrentLink));
+        PointCurrentAt(id);
 
         WriteAtomically(OnDisk(LauncherPath), Launcher(spec.DataDir, dotnetRoot), Public);
         WriteAtomically(OnDisk(UnitPath), SystemdUnit.Render(spec), Readable);
@@ -169,6 +165,16 @@ internal sealed class ProductionInstall(string root)
         CreateDirectory(OnDisk(StateRoot), Public);
         CreateDirectory(OnDisk(spec.DataDir), Private);
         return id;
+    }
+
+    /// <summary>Points current at version <paramref name="id"/> (an installed one): a new link renamed over the old one, so
+    /// current names the old version or the new one, never neither. Also how a failed upgrade goes back.</summary>
+    public void PointCurrentAt(string id)
+    {
+        var next = Path.Combine(OnDisk(ProgramDir), NextLink);
+        File.Delete(next);
+        File.CreateSymbolicLink(next, "versions/" + id);
+        Rename(next, OnDisk(CurrentLink));
     }
 
     /// <summary>The version current names, or null (nothing installed, or an install from before versions).</summary>

@@ -187,6 +187,11 @@ public sealed class InstallTests : IDisposable
             installed[5].Should().Be(installed[2]);
             install.Versions().Should().Equal(installed[2], installed[4], installed[3]);
             (await RunAsync(OnDisk(ProductionInstall.LauncherPath), [])).Out.Should().Be("build-3\n");
+
+            // A failed upgrade goes back: current names the version that serves again, so a restart starts that one.
+            install.PointCurrentAt(installed[4]);
+            install.CurrentVersion().Should().Be(installed[4]);
+            (await RunAsync(OnDisk(ProductionInstall.LauncherPath), [])).Out.Should().Be("build-5\n");
         }
         finally
         {

@@ -54,9 +54,17 @@ internal static class FdPassing
                 Marshal.WriteInt64(header, 40, controlLength);
             }
             var fd = (int)socket.Handle;
-            if (SendMsg(fd, header, 0) < 0)
+            while (SendMsg(fd, header, MsgNoSignal) < 0)
             {
-                throw new IOException($"sending descriptors failed: {Marshal.GetLastPInvokeErrorMessage()}");
+                var error = Marshal.GetLastPInvokeError();
+                if (error == EAgain && socket.Poll(5_000_000, SelectMode.SelectWrite))
+                {
+                    continue; // a socket .NET made non-blocking, full for a moment
+                }
+                if (error != EIntr)
+                {
+                    throw new IOException($"sending descriptors failed: {Marshal.GetLastPInvokeErrorMessage()}");
+                }
             }
         }
         finally
@@ -126,6 +134,15 @@ internal static class FdPassing
                 }
                 offset += CmsgHeader + Align((int)(length - CmsgHeader));
             }
+            if ((Marshal.ReadInt32(header, 48) & MsgCTrunc) != 0)
+            {
+                // More descriptors came than fit: never act on a partial set.
+                foreach (var fd in fds)
+                {
+                    CloseQuietly(fd);
+                }
+                throw new IOException($"more than {MaxFds} descriptors came in one message");
+            }
             var bytes = new byte[read];
             Marshal.Copy(data, bytes, 0, (int)read);
             return (Encoding.UTF8.GetString(bytes), fds);
@@ -164,7 +181,7 @@ internal static class FdPassing
 
     public static void CloseQuietly(int fd) => _ = Close(fd);
 
-    private const int FDupFdCloExec = 1030, MsgCmsgCloExec = 0x40000000, EIntr = 4, EAgain = 11;
+    private const int FDupFdCloExec = 1030, MsgCmsgCloExec = 0x40000000, MsgNoSignal = 0x4000, MsgCTrunc = 0x8, EIntr = 4, EAgain = 11;
 
     private static int Align(int length) => (length + 7) & ~7;
 

@@ -317,10 +317,11 @@ internal sealed class LocalProcessLauncher(TimeProvider clock, string ownerId, H
                 return;
             }
             Volatile.Write(ref _graceUntil, Environment.TickCount64 + (long)grace.TotalMilliseconds);
-            if (_accounting is { } tree)
+            if (_accounting is { } tree && tree.Cgroups.Processes(tree.Group).Contains(Pid))
             {
-                // Every process of the tree, by its cgroup: SIGTERM, the grace, then SIGKILL until none is left.
-                ProcessGroups.Signal(Pid, ProcessGroups.SigTerm);
+                // Every process of the tree, by its cgroup, each signalled once (an app's SIGTERM handler runs once):
+                // SIGTERM, the grace, then SIGKILL until none is left. (A leader not in it yet, a stop right after the
+                // launch, gets the process-group signals below.)
                 await tree.Cgroups.KillAsync(tree.Group, grace);
                 await Task.WhenAny(Exited, Task.Delay(TimeSpan.FromSeconds(5)));
                 return;

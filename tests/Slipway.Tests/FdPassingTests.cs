@@ -13,13 +13,9 @@ public sealed class FdPassingTests
         var dir = TempDirs.Create("fdpass");
         try
         {
-            var path = Path.Combine(dir, "h.sock");
-            using var listener = new Socket(AddressFamily.Unix, SocketType.Seqpacket, ProtocolType.Unspecified);
-            listener.Bind(new UnixDomainSocketEndPoint(path));
-            listener.Listen(1);
-            using var client = new Socket(AddressFamily.Unix, SocketType.Seqpacket, ProtocolType.Unspecified);
-            await client.ConnectAsync(new UnixDomainSocketEndPoint(path));
-            using var server = await listener.AcceptAsync();
+            var (client, server) = await ConnectedPairAsync(dir);
+            using var clientSide = client;
+            using var serverSide = server;
 
             using var first = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
             first.Bind(new IPEndPoint(IPAddress.Loopback, 0));
@@ -59,13 +55,9 @@ public sealed class FdPassingTests
         var dir = TempDirs.Create("fdpass-timeout");
         try
         {
-            var path = Path.Combine(dir, "h.sock");
-            using var listener = new Socket(AddressFamily.Unix, SocketType.Seqpacket, ProtocolType.Unspecified);
-            listener.Bind(new UnixDomainSocketEndPoint(path));
-            listener.Listen(1);
-            using var client = new Socket(AddressFamily.Unix, SocketType.Seqpacket, ProtocolType.Unspecified);
-            await client.ConnectAsync(new UnixDomainSocketEndPoint(path));
-            using var server = await listener.AcceptAsync();
+            var (client, server) = await ConnectedPairAsync(dir);
+            using var clientSide = client;
+            using var serverSide = server;
             var receive = () => FdPassing.Receive(client, TimeSpan.FromMilliseconds(200));
             receive.Should().Throw<TimeoutException>();
         }
@@ -73,5 +65,17 @@ public sealed class FdPassingTests
         {
             TempDirs.Delete(dir);
         }
+    }
+
+    /// <summary>Two ends of a Unix seqpacket connection, as a handover uses (the listener is gone once they are made).</summary>
+    private static async Task<(Socket Client, Socket Server)> ConnectedPairAsync(string dir)
+    {
+        var path = Path.Combine(dir, "h.sock");
+        using var listener = new Socket(AddressFamily.Unix, SocketType.Seqpacket, ProtocolType.Unspecified);
+        listener.Bind(new UnixDomainSocketEndPoint(path));
+        listener.Listen(1);
+        var client = new Socket(AddressFamily.Unix, SocketType.Seqpacket, ProtocolType.Unspecified);
+        await client.ConnectAsync(new UnixDomainSocketEndPoint(path));
+        return (client, await listener.AcceptAsync());
     }
 }

@@ -82,12 +82,7 @@ internal sealed class Launcher(string dataDir, string program, IReadOnlyList<str
         }
     }
 
-    private static string Describe(int? code) => code switch
-    {
-        null => "ended",
-        < 0 => $"was killed by signal {-code}",
-        _ => $"exited with code {code}",
-    };
+    private static string Describe(int? code) => code is { } known ? ExitCodes.Describe(known) : "ended";
 
     private FileStream? TryLock()
     {
@@ -164,8 +159,7 @@ internal sealed class Launcher(string dataDir, string program, IReadOnlyList<str
                 if (mainIsChild)
                 {
                     await child.WaitForExitAsync(CancellationToken.None);
-                    var code = child.ExitCode;
-                    return code > 128 && code < 160 ? -(code - 128) : code;
+                    return ExitCodes.Of(child);
                 }
                 return null;
             }

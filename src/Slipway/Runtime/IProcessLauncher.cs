@@ -68,6 +68,10 @@ internal static class ExitCodes
     /// <summary><see cref="ILaunchedProcess.DetachAsync"/> ended the watch; the process runs on.</summary>
     public const int Detached = int.MinValue + 1;
 
+    /// <summary>A child's exit code as .NET reports it (128 + N for "killed by signal N") in this convention (-N).</summary>
+    public static int Of(System.Diagnostics.Process exited) =>
+        exited.ExitCode is > 128 and < 160 and var code ? -(code - 128) : exited.ExitCode;
+
     /// <summary>"exited with code 1" or "killed by signal 9" (<see cref="ILaunchedProcess.Exited"/>'s convention).</summary>
     public static string Describe(int code) => code switch
     {

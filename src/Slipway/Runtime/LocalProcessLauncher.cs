@@ -293,9 +293,7 @@ internal sealed class LocalProcessLauncher(TimeProvider clock, string ownerId, H
             {
                 return ExitCodes.Unknown;
             }
-            var code = _process.ExitCode;
-            // .NET reports "killed by signal N" as 128 + N.
-            return code > 128 && code < 160 ? -(code - 128) : code;
+            return ExitCodes.Of(_process);
         }
 
         /// <summary>Not this process's child: no exit notification, so its pid is looked at (start time too: a reused

@@ -5,4 +5,9 @@ namespace Slipway.Deploy;
 internal interface IProcessVariables
 {
     void AddTo(string app, IDictionary<string, string> environment);
+
+    /// <summary>Why processes the previous platform process started have values that are no longer right (the
+    /// messages listener could not get its port back), or null: a platform that starts adopts no instance then, so
+    /// none keeps sending to a port another process may now hold.</summary>
+    string? StaleSincePreviousRun { get; }
 }

@@ -30,6 +30,7 @@ internal sealed partial class Recovery(
     AppHosts hosts,
     AppIsolation isolation,
     AppLocks locks,
+    IEnumerable<IProcessVariables> variables,
     ILogger<Recovery> logger) : IHostedService
 {
     private Task _bringingBack = Task.CompletedTask;
@@ -55,7 +56,9 @@ internal sealed partial class Recovery(
         // An app whose live build is gone cannot be supervised again (it is parked as stopped below): its instances go.
         var adoptable = running.Keys.Where(apps.LiveBuildExists).ToHashSet(StringComparer.Ordinal);
         var recorded = store.ListActiveInstances();
-        var living = recorded.Where(r => adoptable.Contains(r.App) && running[r.App].LiveDeploymentId == r.DeploymentId &&
+        // An instance whose platform-given variables went stale (the messages port was taken meanwhile) is replaced.
+        var stale = variables.Select(v => v.StaleSincePreviousRun).FirstOrDefault(reason => reason is not null);
+        var living = recorded.Where(r => stale is null && adoptable.Contains(r.App) && running[r.App].LiveDeploymentId == r.DeploymentId &&
                                          r is { Pid: not null, LaunchKey: not null } &&
                                          launcher.CanAdopt(new Adoption((int)r.Pid!.Value, r.PidStart, r.LaunchKey!)))
             .ToList();
@@ -67,8 +70,9 @@ internal sealed partial class Recovery(
             if (adoptable.Contains(instance.App) && running[instance.App].LiveDeploymentId == instance.DeploymentId)
             {
                 // A replica of the live version that did not survive while no platform ran: news, unlike an adoption.
-                store.AddEvent(instance.App, instance.DeploymentId, "instance.replaced",
-                    $"{instance.Service} replica {instance.Replica} (pid {instance.Pid}) ended while no platform process ran; a new one starts");
+                store.AddEvent(instance.App, instance.DeploymentId, "instance.replaced", stale is null
+                    ? $"{instance.Service} replica {instance.Replica} (pid {instance.Pid}) ended while no platform process ran; a new one starts"
+                    : $"{instance.Service} replica {instance.Replica} (pid {instance.Pid}) is replaced: {stale}");
             }
         }
         // One nft transaction, in the background (the previous run's table protects the adopted ports until it is

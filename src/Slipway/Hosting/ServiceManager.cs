@@ -32,7 +32,9 @@ internal sealed class ServiceManager(string socketPath)
     {
         try
         {
-            using var socket = new Socket(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified);
+            // Non-blocking: a supervisor that stopped reading (its queue full) gets 5 s (FdPassing.Send), not the
+            // platform's shutdown forever.
+            using var socket = new Socket(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified) { Blocking = false };
             // "@name" is an abstract socket (systemd's usual), spelled with a leading NUL on the wire.
             socket.Connect(new UnixDomainSocketEndPoint(socketPath.StartsWith('@') ? "\0" + socketPath[1..] : socketPath));
             FdPassing.Send(socket, state, fds ?? []);

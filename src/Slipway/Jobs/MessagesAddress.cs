@@ -12,4 +12,8 @@ internal sealed class MessagesAddress
         get => _baseUrl;
         set => _baseUrl = value;
     }
+
+    /// <summary>Why the listener is not where the previous platform process had it (its port was taken while no
+    /// platform ran), or null.</summary>
+    public string? Moved { get; set; }
 }

@@ -19,7 +19,7 @@ namespace Slipway.Jobs;
 ///   POST /v1/messages        (Authorization: Bearer TOKEN) → 202 { id, status, notBefore }
 ///   GET  /v1/messages/{id}   (same token)                  → the message's delivery state
 /// </summary>
-internal sealed class MessagesServer(
+internal sealed partial class MessagesServer(
     JobSecrets secrets,
     JobStore jobs,
     AppTargets targets,
@@ -50,9 +50,15 @@ internal sealed class MessagesServer(
         {
             socket = listening.Tcp("messages", IPAddress.Loopback, previous);
         }
-        catch (System.Net.Sockets.SocketException) when (previous != 0)
+        catch (System.Net.Sockets.SocketException e) when (previous != 0)
         {
+            // Another process took the port while no platform ran (no supervisor kept the socket): the instances the
+            // previous run started would send their messages, with their token, to it. They are not adopted
+            // (Recovery) but replaced, with the new URL.
             socket = listening.Tcp("messages", IPAddress.Loopback, 0);
+            address.Moved = $"the messages port {previous} was taken while no platform process ran ({e.SocketErrorCode}); " +
+                $"now {((IPEndPoint)socket.LocalEndPoint!).Port}";
+            LogMoved(loggerFactory.CreateLogger<MessagesServer>(), address.Moved);
         }
         _app = await StartOnAsync(socket, cancellationToken);
         var port = ((IPEndPoint)socket.LocalEndPoint!).Port;
@@ -161,4 +167,7 @@ internal sealed class MessagesServer(
         }
         _listening?.Release("messages");
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The messages listener moved: {Reason}; the instances of the previous run are replaced, not adopted")]
+    private static partial void LogMoved(ILogger logger, string reason);
 }

@@ -125,6 +125,22 @@ public sealed class PlatformRestartTests
                 .Select(m => int.Parse(m[5..], System.Globalization.CultureInfo.InvariantCulture)).ToList();
             ticks.Count.Should().BeGreaterThan(40, "the ticker ran for seconds");
             ticks.Should().Equal(Enumerable.Range(ticks[0], ticks.Count), "no line is lost across a crash and a restart of the platform");
+
+            // Another process takes the messages port while no platform runs (no supervisor kept the socket): the
+            // instances would send their messages, token and all, to it, so they are replaced with the new URL.
+            third.Terminate();
+            var messagesPort = int.Parse(File.ReadAllText(Path.Combine(dataDir, "messages.port")).Trim(), System.Globalization.CultureInfo.InvariantCulture);
+            using var squatter = new System.Net.Sockets.TcpListener(IPAddress.Loopback, messagesPort);
+            squatter.Start();
+            await using var fourth = await PlatformProcess.StartAsync(dataDir, port);
+            var replaced = new List<int>();
+            await WaitForAsync(async () => (replaced = Pids(await cli.StatusAsync("ticks"))).Count == now.Count);
+            replaced.Should().NotIntersectWith(now, "no instance is adopted with a messages URL another process holds");
+            var environ = File.ReadAllText($"/proc/{replaced[0]}/environ").Split('\0');
+            environ.Should().Contain(v => v.StartsWith("SLIPWAY_MESSAGES_URL=http://127.0.0.1:", StringComparison.Ordinal))
+                .And.NotContain(v => v.StartsWith($"SLIPWAY_MESSAGES_URL=http://127.0.0.1:{messagesPort}/", StringComparison.Ordinal));
+            events = await new Slipway.Cli.ApiClient(dataDir).GetAsync<List<Slipway.Api.EventDto>>("v1/apps/ticks/events", CancellationToken.None);
+            events.Should().Contain(e => e.Kind == "instance.replaced" && e.Message.Contains($"the messages port {messagesPort} was taken", StringComparison.Ordinal));
         }
         finally
         {
@@ -133,7 +149,8 @@ public sealed class PlatformRestartTests
     }
 
     private static List<int> Pids(JsonElement status) =>
-        status.GetProperty("instances").EnumerateArray().Select(i => i.GetProperty("pid").GetInt32()).ToList();
+        status.GetProperty("instances").EnumerateArray().Where(i => i.GetProperty("pid").ValueKind == JsonValueKind.Number)
+            .Select(i => i.GetProperty("pid").GetInt32()).ToList();
 
     [Fact]
     public async Task A_restart_that_reaches_the_data_directory_by_another_path_keeps_every_build()

@@ -151,7 +151,7 @@ internal static class InstallCommands
                 // A stop of the service leaves the apps running (they outlive the platform): the platform stops them first.
                 await StopAppsAsync(cli, dataDir, token);
                 await SystemctlAsync(["disable", "--now", Service], token);
-                File.Delete(UninstallDropIn);
+                File.Delete(StopDropIn);
             }
             using (var api = new ApiClient(install.OnDisk(dataDir)))
             {
@@ -302,10 +302,27 @@ internal static class InstallCommands
         return (process.ExitCode == 0, (await error + await output).Trim());
     }
 
-    /// <summary>A drop-in in /run (gone at reboot) that keeps systemd from starting the platform again while an
+    /// <summary>A drop-in in /run (gone at reboot) that keeps systemd from starting the platform again while `down` or an
     /// uninstall stops it: the exit status of `slipway down` says the same, but systemd cannot see the status of a
     /// platform that an upgrade started (not systemd's child).</summary>
-    private const string UninstallDropIn = "/run/systemd/system/" + Service + ".service.d/50-slipway-uninstall.conf";
+    private const string StopDropIn = "/run/systemd/system/" + Service + ".service.d/50-slipway-stop.conf";
+
+    /// <summary>`slipway down` of the platform the installed service runs on <paramref name="dataDir"/> (as root, with
+    /// systemd running): it stops the apps and stays down until `systemctl start slipway`, an upgraded platform (not
+    /// systemd's child, whose exit status systemd cannot see) included. False when the service does not run it.</summary>
+    public static async Task<bool> DownAsync(CliContext cli, string dataDir, CancellationToken token)
+    {
+        if (!Environment.IsPrivilegedProcess || !SystemdRunning() || new ProductionInstall("").Installed() is not { } spec ||
+            Path.GetFullPath(spec.DataDir) != Path.GetFullPath(dataDir) || !await SystemctlSucceedsAsync(["is-active", "--quiet", Service], token))
+        {
+            return false;
+        }
+        await StopAppsAsync(cli, dataDir, token);
+        File.Delete(StopDropIn);
+        await SystemctlAsync(["daemon-reload"], token);
+        await cli.Out.WriteLineAsync($"Slipway and its apps stopped (data: {dataDir}); 'systemctl start {Service}' starts them again.");
+        return true;
+    }
 
     /// <summary>What `slipway down` does, for the service: the platform stops its apps and exits, and stays down.</summary>
     private static async Task StopAppsAsync(CliContext cli, string dataDir, CancellationToken token)
@@ -315,8 +332,8 @@ internal static class InstallCommands
         {
             return;
         }
-        Directory.CreateDirectory(Path.GetDirectoryName(UninstallDropIn)!);
-        await File.WriteAllTextAsync(UninstallDropIn, "# Written by 'slipway uninstall' while it stops the platform.\n[Service]\nRestart=no\n", token);
+        Directory.CreateDirectory(Path.GetDirectoryName(StopDropIn)!);
+        await File.WriteAllTextAsync(StopDropIn, "# Written by 'slipway down' or 'slipway uninstall' while it stops the platform.\n[Service]\nRestart=no\n", token);
         await SystemctlAsync(["daemon-reload"], token);
         await cli.Out.WriteLineAsync("Stopping the apps and the platform...");
         await api.PostAsync<System.Text.Json.JsonElement?>("v1/shutdown", null, token).ContinueWith(_ => { }, TaskScheduler.Default);

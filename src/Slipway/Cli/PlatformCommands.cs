@@ -286,6 +286,10 @@ internal static class PlatformCommands
                 await cli.Out.WriteLineAsync($"No platform is running on {dataDir}.");
                 return 0;
             }
+            if (await InstallCommands.DownAsync(cli, dataDir, token))
+            {
+                return 0;
+            }
             var pidFile = Path.Combine(dataDir, "slipway.pid");
             var pid = File.Exists(pidFile) && int.TryParse(File.ReadAllText(pidFile).Trim(), System.Globalization.CultureInfo.InvariantCulture, out var p) ? p : 0;
             await api.PostAsync<JsonElement?>("v1/shutdown", null, token).ContinueWith(_ => { }, TaskScheduler.Default);

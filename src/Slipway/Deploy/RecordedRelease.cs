@@ -23,6 +23,22 @@ internal sealed class RecordedReleases(Store store, BuildDirectories builds, Con
     public RecordedRelease Load(DeploymentRecord recorded, string whenGone) =>
         TryLoad(recorded) ?? throw new UserException(whenGone);
 
+    /// <summary>Reads a typical recorded spec once, so that the JSON metadata of <see cref="AppSpec"/> (built by
+    /// reflection, ~80 ms on first use: see Api/SlipwayJsonContext for why it is not generated) is ready before
+    /// Recovery loads the live releases. The platform runs it beside its start-up, on the other core: after a crash
+    /// the edge answers that much sooner.</summary>
+    public static void WarmUp() => JsonSerializer.Deserialize<AppSpec>(WarmUpSpec, Release.Json);
+
+    internal const string WarmUpSpec = """
+        {"name":"warm-up","services":[{"name":"web","type":"web","root":".","install":"npm ci","build":null,"start":"node server.js",
+        "release":"node release.js","output":null,"spa":false,"path":"/","healthcheck":{"path":"/health","timeout":"5s","interval":"500ms",
+        "startTimeout":"1m"},"replicas":2,"restart":{"policy":"on-failure","maxRetries":10},"strategy":"start-first","env":{"A":"b"},
+        "resources":{"memoryBytes":null,"cpus":null,"pids":null}}],"deploy":{"drainTimeout":"30s","buildTimeout":"15m","releaseTimeout":"10m",
+        "stopTimeout":"10s","buildMemoryBytes":null},"routes":{"rewrites":[],"redirects":[],"headers":[],"cleanUrls":false,"trailingSlash":null,
+        "cors":[],"rateLimits":[],"securityHeaders":{},"limits":{"maxBodySize":10485760,"connectTimeout":"5s","responseTimeout":"1m"},
+        "forceHttps":false},"crons":[],"alerts":[],"variables":[],"databases":[],"volumes":[],"origin":"slipway.json"}
+        """;
+
     public RecordedRelease? TryLoad(DeploymentRecord recorded)
     {
         var build = recorded.BuildId is null || recorded.SpecJson is null ? null : store.FindBuild(recorded.BuildId);

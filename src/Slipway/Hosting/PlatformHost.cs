@@ -18,6 +18,8 @@ internal static class PlatformHost
 #pragma warning disable CA2000 // released when the application stops, or by RefuseBadOptions when it never starts
         var dataLock = DataDirectory.Acquire(options.DataDir, options.DataLockWait);
 #pragma warning restore CA2000
+        // Beside the start-up (which runs on one thread): Recovery needs it before the edge listens.
+        _ = Task.Run(Deploy.RecordedReleases.WarmUp);
         var builder = WebHosts.CreateBuilder();
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(c =>

@@ -16,20 +16,13 @@ internal sealed class Cgroups(CgroupLayout layout, string ownerId)
 {
     private const int SigTerm = 15;
     private const int SigKill = 9;
-    private const int AlreadyExists = 17; // EEXIST
-    private const uint DirectoryMode = 0b111_101_101; // rwxr-xr-x, as the kernel makes cgroup directories
 
     // After the grace period: SIGKILL rounds 100 ms apart, each re-reading cgroup.procs (what forked meanwhile).
     private const int KillRounds = 50;
     private static readonly TimeSpan KillRound = TimeSpan.FromMilliseconds(100);
 
-    private long _launches;
-
     [DllImport("libc", SetLastError = true, EntryPoint = "kill")]
     private static extern int Kill(int pid, int signal);
-
-    [DllImport("libc", SetLastError = true, EntryPoint = "mkdir")]
-    private static extern int MakeDirectory(string path, uint mode);
 
     public CgroupLayout Layout => layout;
 
@@ -38,47 +31,10 @@ internal sealed class Cgroups(CgroupLayout layout, string ownerId)
 
     public string PathOf(string group) => $"{Root}/{group}";
 
-    /// <summary>Makes a new group "NAME.N" with its limits and returns its name and the cgroup.procs files the process
-    /// joins. N counts this platform process's launches, skipping any name already taken: a new platform's counter
-    /// starts again at 1 while the groups of instances it re-adopted (and of a platform still handing over) live on,
-    /// and a launch must never join, count or later kill their processes. The name is taken by an exclusive mkdir, so
-    /// two platform processes cannot both get it.</summary>
-    public (string Group, IReadOnlyList<string> ProcsFiles) CreateNew(string name, ResourceLimits limits)
-    {
-        while (true)
-        {
-            var group = $"{name}.{Interlocked.Increment(ref _launches).ToString(CultureInfo.InvariantCulture)}";
-            var path = PathOf(group);
-            Delegate(path);
-            var claim = layout.TrackingDirectory(path);
-            Directory.CreateDirectory(Path.GetDirectoryName(claim)!);
-            if (MakeDirectory(claim, DirectoryMode) != 0)
-            {
-                var errno = Marshal.GetLastPInvokeError();
-                if (errno == AlreadyExists)
-                {
-                    continue;
-                }
-                throw new IOException($"could not make cgroup {claim}: errno {errno}");
-            }
-            try
-            {
-                return (group, Make(path, limits));
-            }
-            catch (IOException)
-            {
-                foreach (var dir in layout.Directories(path))
-                {
-                    TryDelete(dir);
-                }
-                throw;
-            }
-        }
-    }
-
     /// <summary>Makes <paramref name="group"/> with <paramref name="limits"/>; returns the cgroup.procs files the process
     /// joins. Throws <see cref="IOException"/> when the kernel refuses a limit (the process must not run unlimited), or
-    /// when the group already holds processes (a name in use by a living tree: see <see cref="CreateNew"/>).</summary>
+    /// when the group already holds processes (a name in use by a living tree; launches name theirs by a random launch
+    /// key, so this is a bug or a collision, never a tree to join).</summary>
     public IReadOnlyList<string> Create(string group, ResourceLimits limits)
     {
         if (Processes(group) is { Count: > 0 } living)
@@ -242,17 +198,6 @@ internal sealed class Cgroups(CgroupLayout layout, string ownerId)
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             return [];
-        }
-    }
-
-    private static void TryDelete(string dir)
-    {
-        try
-        {
-            Directory.Delete(dir);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
         }
     }
 

@@ -14,7 +14,7 @@ public sealed class CgroupsTests : IAsyncLifetime
     [SandboxFact]
     public async Task A_child_that_leaves_its_process_group_and_environment_is_found_named_and_killed_by_its_cgroup()
     {
-        var (group, procs) = _cgroups.CreateNew("shop/i-1", ResourceLimits.None);
+        var (group, procs) = Create(_cgroups, "shop/i-1.k1", ResourceLimits.None);
         // The escaping child ignores SIGTERM too (an ignored signal stays ignored across exec), so only SIGKILL ends it.
         var leader = Start(procs, "setsid sh -c 'trap \"\" TERM; exec env -i sleep 300' & exec sleep 300");
         var escaped = await EscapedAsync(group, leader.Id);
@@ -46,7 +46,7 @@ public sealed class CgroupsTests : IAsyncLifetime
         var cgroups = freezer
             ? _cgroups
             : new Cgroups(_cgroups.Layout with { Mounts = _cgroups.Layout.Mounts.Where(m => m.Key != "freezer").ToDictionary() }, OwnerOf(_cgroups));
-        var (group, procs) = cgroups.CreateNew("shop/build", new ResourceLimits(MaxPids: 1000));
+        var (group, procs) = Create(cgroups, "shop/build.k2", new ResourceLimits(MaxPids: 1000));
         Start(procs, "trap '' TERM; while :; do sleep 30 & sleep 0.01; done");
         await WaitForAsync(() => cgroups.Processes(group).Count >= 10);
 
@@ -58,24 +58,23 @@ public sealed class CgroupsTests : IAsyncLifetime
     }
 
     [SandboxFact]
-    public async Task A_new_platforms_counter_skips_the_groups_of_trees_that_outlived_the_old_one()
+    public async Task A_group_that_holds_a_living_tree_is_never_joined_by_another_launch()
     {
-        var (first, procs) = _cgroups.CreateNew("shop/i-1", ResourceLimits.None);
+        var (group, procs) = Create(_cgroups, "shop/i-1.k3", ResourceLimits.None);
         var leader = Start(procs, "exec sleep 300");
-        await WaitForAsync(() => _cgroups.Processes(first).Contains(leader.Id));
+        await WaitForAsync(() => _cgroups.Processes(group).Contains(leader.Id));
 
-        // A successor platform (same owner, its counter back at 1) must not reuse the living group's name.
+        // A successor platform (same owner) must not put a new tree in a living group.
         var successor = new Cgroups(_cgroups.Layout, OwnerOf(_cgroups));
-        var (second, _) = successor.CreateNew("shop/i-1", ResourceLimits.None);
-
-        first.Should().Be("shop/i-1.1");
-        second.Should().Be("shop/i-1.2");
-        FluentActions.Invoking(() => successor.Create(first, ResourceLimits.None)).Should().Throw<IOException>().WithMessage("*already holds processes*");
-        _cgroups.Groups().Should().Equal(first, second);
-        _cgroups.Processes("shop/none.1").Should().BeEmpty();
-        (await _cgroups.KillAsync("shop/none.1", TimeSpan.Zero)).Should().Be(0);
-        (await _cgroups.KillAsync(first, TimeSpan.FromSeconds(2))).Should().Be(1);
+        FluentActions.Invoking(() => successor.Create(group, ResourceLimits.None)).Should().Throw<IOException>().WithMessage("*already holds processes*");
+        _cgroups.Groups().Should().Equal(group);
+        _cgroups.Processes("shop/none.k4").Should().BeEmpty();
+        (await _cgroups.KillAsync("shop/none.k4", TimeSpan.Zero)).Should().Be(0);
+        (await _cgroups.KillAsync(group, TimeSpan.FromSeconds(2))).Should().Be(1);
     }
+
+    private static (string Group, IReadOnlyList<string> ProcsFiles) Create(Cgroups cgroups, string group, ResourceLimits limits) =>
+        (group, cgroups.Create(group, limits));
 
     public Task InitializeAsync() => Task.CompletedTask;
 

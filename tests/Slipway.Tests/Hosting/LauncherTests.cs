@@ -18,7 +18,8 @@ public sealed class LauncherTests
         var port = Ports.Free();
         try
         {
-            await using var launcher = await LauncherProcess.StartAsync(dataDir, port);
+            // The build users run (ReadyToRun): how soon the edge is back is mostly the server's start-up.
+            await using var launcher = await LauncherProcess.StartAsync(dataDir, port, await PublishedCli.PathAsync());
             var cli = new CliRunner(dataDir);
             (await cli.RunAsync("deploy", TestApps.Copy("node-api", "1"), "--app", "crashy")).ExitCode.Should().Be(0);
             var pids = Pids(await cli.StatusAsync("crashy"));

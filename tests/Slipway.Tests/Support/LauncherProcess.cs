@@ -32,12 +32,15 @@ internal sealed class LauncherProcess : IAsyncDisposable
     /// <summary>The platform process the launcher runs now.</summary>
     public int ServerPid => int.Parse(File.ReadAllText(Path.Combine(DataDir, "slipway.pid")), System.Globalization.CultureInfo.InvariantCulture);
 
-    public static async Task<LauncherProcess> StartAsync(string dataDir, int port)
+    /// <param name="executable">The slipway to run (launcher and server): the test build's by default; the published
+    /// one (<see cref="PublishedCli"/>, ReadyToRun as users run it) where its start-up time is what is measured.</param>
+    public static async Task<LauncherProcess> StartAsync(string dataDir, int port, string? executable = null)
     {
-        var psi = new ProcessStartInfo(Executable) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        executable ??= Executable;
+        var psi = new ProcessStartInfo(executable) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var arg in new[]
                  {
-                     "launcher", "--data", dataDir, "--", Executable, "server", "--data", dataDir,
+                     "launcher", "--data", dataDir, "--", executable, "server", "--data", dataDir,
                      "--http-port", port.ToString(System.Globalization.CultureInfo.InvariantCulture),
                      "--cache-dir", TestApps.SharedCacheDir, "--databases-dir", dataDir + "-db",
                  })

@@ -114,20 +114,29 @@ internal sealed class ListeningSockets
         {
             if (_inherited.Remove(name, out var inherited))
             {
-                if (inherited.LocalEndPoint is UnixDomainSocketEndPoint local && local.ToString() == path && File.Exists(path))
+                if (inherited.LocalEndPoint is UnixDomainSocketEndPoint local && IsBoundFor(local.ToString(), path) && File.Exists(path))
                 {
                     return _inUse[name] = inherited;
                 }
                 inherited.Dispose();
             }
-            File.Delete(path);
+            // Bound at a name of its own, then renamed into place: .NET deletes the file a Socket bound when that Socket
+            // is disposed, which at a release (an upgrade, a restart) would unlink the path under the successor that
+            // keeps listening on the same socket. What it deletes then is the bind-time name, long gone.
+            var bound = $"{path}.{Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture)}.new";
+            File.Delete(bound);
             return Listen(name, new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified), socket =>
             {
-                socket.Bind(new UnixDomainSocketEndPoint(path));
-                File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+                socket.Bind(new UnixDomainSocketEndPoint(bound));
+                File.SetUnixFileMode(bound, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+                File.Move(bound, path, overwrite: true);
             });
         }
     }
+
+    /// <summary>A Unix socket reports the name it was bound at (<see cref="Unix"/>'s PATH.PID.new, renamed to PATH since).</summary>
+    private static bool IsBoundFor(string bound, string path) =>
+        bound == path || (bound.StartsWith(path + ".", StringComparison.Ordinal) && bound.EndsWith(".new", StringComparison.Ordinal));
 
     /// <summary>Binds (<paramref name="bind"/>) and listens on a socket made here, in use under <paramref name="name"/> and
     /// handed to the supervisor's store.</summary>
@@ -148,7 +157,10 @@ internal sealed class ListeningSockets
         return socket;
     }
 
-    /// <summary>A descriptor of <paramref name="socket"/> for Kestrel's ListenHandle, which closes it when it stops.</summary>
+    /// <summary>A descriptor of <paramref name="socket"/> for Kestrel's ListenHandle, which closes it when it stops.
+    /// Kestrel cancels its accept before it closes; a raw Socket disposed with an AcceptAsync pending would set
+    /// SO_LINGER {1, 0} on the shared socket, and connections accepted from it later (by a successor) would inherit
+    /// it and be reset at close: never dispose a socket of this class with an accept pending.</summary>
     public static ulong HandleFor(Socket socket) => (ulong)FdPassing.Duplicate((int)socket.Handle);
 
     /// <summary>This process stops listening on <paramref name="names"/>: its own descriptors close (Kestrel closed its

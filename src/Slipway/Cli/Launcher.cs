@@ -21,6 +21,8 @@ internal sealed class Launcher(string dataDir, string program, IReadOnlyList<str
 {
     private static readonly TimeSpan Tick = TimeSpan.FromMilliseconds(20);
     private readonly Dictionary<string, int> _store = new(StringComparer.Ordinal);
+    private readonly string _given = program;
+    private readonly IReadOnlyList<string> _givenArguments = arguments;
     private string _program = program;
     private IReadOnlyList<string> _arguments = arguments;
     private int _main;
@@ -51,8 +53,26 @@ internal sealed class Launcher(string dataDir, string program, IReadOnlyList<str
             while (!token.IsCancellationRequested)
             {
                 var started = Stopwatch.StartNew();
-                using var child = Start();
+                Process? child;
+                try
+                {
+                    child = Start();
+                }
+                catch (Exception e) when (e is System.ComponentModel.Win32Exception or InvalidOperationException)
+                {
+                    // The successor's executable is gone (a pruned version, a removed copy): back to the program this
+                    // launcher was given, which the kept sockets serve as well. The sockets stay held meanwhile.
+                    await log.WriteLineAsync($"slipway launcher: could not start {_program}: {e.Message}" +
+                        (_program != _given ? $"; starting {_given} instead" : "; trying again"));
+                    (_program, _arguments) = (_given, _givenArguments);
+                    quickExits++;
+                    await Task.Delay(Pause(quickExits), token).ContinueWith(_ => { }, TaskScheduler.Default);
+                    continue;
+                }
+                using var running = child;
                 var code = await WatchAsync(child, notify, token);
+                // Exit status 10 is `slipway down` under a supervisor even if its X_SLIPWAY_DOWN datagram was lost.
+                _down |= code == SystemdUnit.DownExitStatus;
                 if (_down)
                 {
                     await log.WriteLineAsync("slipway launcher: the platform stopped with its apps (slipway down); the launcher ends too.");
@@ -63,8 +83,7 @@ internal sealed class Launcher(string dataDir, string program, IReadOnlyList<str
                     break;
                 }
                 quickExits = started.Elapsed < TimeSpan.FromSeconds(10) ? quickExits + 1 : 0;
-                // A platform that cannot start (a bad flag, a full disk) is not started a hundred times a second.
-                var pause = quickExits <= 3 ? TimeSpan.Zero : TimeSpan.FromSeconds(Math.Min(30, Math.Pow(2, quickExits - 4)));
+                var pause = Pause(quickExits);
                 await log.WriteLineAsync($"slipway launcher: the platform (pid {_main}) {Describe(code)}; starting it again" +
                     (pause > TimeSpan.Zero ? $" in {pause.TotalSeconds:0}s" : "") + " (its apps keep running).");
                 await Task.Delay(pause, token).ContinueWith(_ => { }, TaskScheduler.Default);
@@ -81,6 +100,10 @@ internal sealed class Launcher(string dataDir, string program, IReadOnlyList<str
             File.Delete(PidPath(dataDir));
         }
     }
+
+    /// <summary>A platform that cannot start (a bad flag, a full disk) is not started a hundred times a second.</summary>
+    private static TimeSpan Pause(int quickExits) =>
+        quickExits <= 3 ? TimeSpan.Zero : TimeSpan.FromSeconds(Math.Min(30, Math.Pow(2, quickExits - 4)));
 
     private static string Describe(int? code) => code is { } known ? ExitCodes.Describe(known) : "ended";
 
@@ -170,6 +193,10 @@ internal sealed class Launcher(string dataDir, string program, IReadOnlyList<str
     {
         var fields = message.Text.Split('\n', StringSplitOptions.RemoveEmptyEntries)
             .Select(l => l.Split('=', 2)).Where(p => p.Length == 2).ToDictionary(p => p[0], p => p[1], StringComparer.Ordinal);
+        if (fields.ContainsKey("FDSTOREREMOVE") && fields.TryGetValue("FDNAME", out var gone) && _store.Remove(gone, out var removed))
+        {
+            FdPassing.CloseQuietly(removed);
+        }
         if (fields.ContainsKey("FDSTORE") && fields.TryGetValue("FDNAME", out var name) && message.Fds.Count == 1)
         {
             if (_store.Remove(name, out var replaced))

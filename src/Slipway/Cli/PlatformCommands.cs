@@ -125,7 +125,9 @@ internal static class PlatformCommands
                 // Sockets systemd or the launcher kept across a restart; the supervisor to tell when ready or stopping.
                 Sockets = sockets,
                 ServiceManager = manager,
-                ServerArguments = Environment.GetCommandLineArgs().SkipWhile(a => a != "server").ToList(),
+                // Every argument, the options given before `server` too (`slipway --data D server`): the successor runs
+                // exactly this command.
+                ServerArguments = Environment.GetCommandLineArgs().Skip(1).ToList(),
                 DataLockWait = successor is null ? TimeSpan.Zero : TimeSpan.FromSeconds(90),
             };
             await using var app = PlatformHost.Build(options);

@@ -40,18 +40,39 @@ internal static class SupervisionCommands
             var watch = System.Diagnostics.Stopwatch.StartNew();
             var started = await api.PostAsync<Api.UpgradeDto>("v1/platform/upgrade", new Api.UpgradeRequest(path), token);
             await cli.Out.WriteLineAsync($"The new platform (pid {started.Pid}, {started.Version}) has the sockets; the old one hands over its apps and finishes its requests...");
+            DateTime? bothGone = null;
             while (true)
             {
+                int? answering = null;
                 try
                 {
-                    if ((await api.GetAsync<Api.PingDto>("v1/ping", token)).Pid == started.Pid)
-                    {
-                        break;
-                    }
+                    answering = (await api.GetAsync<Api.PingDto>("v1/ping", token)).Pid;
                 }
                 catch (Exception e) when (e is HttpRequestException or IOException or System.Net.Sockets.SocketException or UserException)
                 {
                     // The old platform closing its connections while it stops: asked again until the new one answers.
+                }
+                if (answering == started.Pid)
+                {
+                    break;
+                }
+                if (answering is { } other && other != before.Pid)
+                {
+                    // The successor died after it took the sockets, the old one exited for it, and the supervisor started
+                    // the previous version again: it serves, with every app.
+                    throw new UserException($"The new platform (pid {started.Pid}, {started.Version}) stopped after it took over; " +
+                        $"the supervisor started the previous version again (pid {other}), which serves with every app. " +
+                        "Why it stopped is in the platform's log (DATA/server.log for `slipway up`, journalctl -u slipway under systemd).");
+                }
+                if (!IsRunning(started.Pid) && !IsRunning(before.Pid))
+                {
+                    bothGone ??= DateTime.UtcNow;
+                    if (DateTime.UtcNow - bothGone > TimeSpan.FromSeconds(10))
+                    {
+                        throw new UserException($"The new platform (pid {started.Pid}) stopped after it took over and nothing started the previous " +
+                            "version again (no supervisor: a platform started by `slipway server` by hand). Start it again: slipway up, or slipway server. " +
+                            "Why it stopped is in its output.");
+                    }
                 }
                 if (watch.Elapsed > TimeSpan.FromMinutes(2))
                 {
@@ -65,6 +86,8 @@ internal static class SupervisionCommands
         }));
         return command;
     }
+
+    private static bool IsRunning(int pid) => Directory.Exists($"/proc/{pid.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
 
     private static Command LauncherCommand(CliContext cli)
     {

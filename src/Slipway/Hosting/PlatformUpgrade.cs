@@ -9,7 +9,7 @@ internal sealed class PlatformUpgrade(PlatformOptions options) : IDisposable
 {
     private static readonly TimeSpan HelloTimeout = TimeSpan.FromSeconds(60);
     private Socket? _successor;
-    private int _successorPid;
+    private Process? _successorProcess;
     private int _started;
 
     /// <summary>True once the sockets were handed over: this process is stopping for its successor.</summary>
@@ -29,6 +29,7 @@ internal sealed class PlatformUpgrade(PlatformOptions options) : IDisposable
             throw new UserException("An upgrade of this platform is already under way.");
         }
         var path = Path.GetFullPath(binary);
+        Process? process = null;
         try
         {
             var version = await VersionOfAsync(path, token);
@@ -45,7 +46,9 @@ internal sealed class PlatformUpgrade(PlatformOptions options) : IDisposable
                 psi.ArgumentList.Add(argument);
             }
             psi.Environment[Handover.Variable] = socketPath;
-            using var process = Process.Start(psi) ?? throw new UserException($"{path} did not start; the running platform keeps serving.");
+            // One deadline for the connection and its HELLO: a successor that hangs holds this platform a minute at most.
+            var deadline = Stopwatch.StartNew();
+            process = Process.Start(psi) ?? throw new UserException($"{path} did not start; the running platform keeps serving.");
             var accepting = listener.AcceptAsync(token).AsTask();
             var finished = await Task.WhenAny(accepting, process.WaitForExitAsync(token), Task.Delay(HelloTimeout, token));
             if (finished != accepting)
@@ -56,12 +59,14 @@ internal sealed class PlatformUpgrade(PlatformOptions options) : IDisposable
                     "the running platform keeps serving.");
             }
             var successor = await accepting;
+            var left = HelloTimeout - deadline.Elapsed;
+            left = left > TimeSpan.FromSeconds(1) ? left : TimeSpan.FromSeconds(1);
             // Also for a blocking receive (SO_RCVTIMEO): a successor that connects and says nothing cannot hold this up.
-            successor.ReceiveTimeout = (int)HelloTimeout.TotalMilliseconds;
+            successor.ReceiveTimeout = (int)left.TotalMilliseconds;
             string hello;
             try
             {
-                (hello, _) = await Task.Run(() => FdPassing.Receive(successor, HelloTimeout), token);
+                (hello, _) = await Task.Run(() => FdPassing.Receive(successor, left), token);
             }
             catch (TimeoutException)
             {
@@ -77,16 +82,24 @@ internal sealed class PlatformUpgrade(PlatformOptions options) : IDisposable
                 throw new UserException($"The new platform ({path}, {version}) refused to take over: " +
                     (fields.GetValueOrDefault("REFUSE") ?? $"it said \"{hello.Trim()}\"") + "; the running platform keeps serving.");
             }
+            if (fields.GetValueOrDefault("DATA") is not { } data || !SameDirectory(data, options.DataDir))
+            {
+                successor.Dispose();
+                Kill(process);
+                throw new UserException($"The new platform ({path}, {version}) would serve {fields.GetValueOrDefault("DATA") ?? "another data directory"}, " +
+                    $"not {options.DataDir}: nothing was handed over; the running platform keeps serving.");
+            }
             var sockets = options.Sockets.InUse;
             FdPassing.Send(successor, "TAKE=1\nNAMES=" + string.Join(',', sockets.Keys), sockets.Values.Select(s => (int)s.Handle).ToList());
             _successor = successor;
-            _successorPid = process.Id;
+            _successorProcess = process;
             return (process.Id, version);
         }
         finally
         {
             if (_successor is null)
             {
+                process?.Dispose();
                 Interlocked.Exchange(ref _started, 0);
             }
         }
@@ -112,10 +125,14 @@ internal sealed class PlatformUpgrade(PlatformOptions options) : IDisposable
         {
         }
         // Dead, or hung holding the data directory and the sockets: it goes, so the old version, started again by the
-        // supervisor, can take them back (the instances run on and are adopted).
-        ProcessGroups.SignalProcess(_successorPid, ProcessGroups.SigKill);
+        // supervisor, can take them back (the instances run on and are adopted). Through its Process, which knows when
+        // it was reaped: a pid of a successor long gone may name another process by now.
+        Kill(_successorProcess!);
         return false;
     }
+
+    private static bool SameDirectory(string a, string b) =>
+        RealPaths.Resolve(a) is { } real && string.Equals(real, RealPaths.Resolve(b), StringComparison.Ordinal);
 
     private static async Task<string> VersionOfAsync(string path, CancellationToken token)
     {
@@ -156,5 +173,9 @@ internal sealed class PlatformUpgrade(PlatformOptions options) : IDisposable
         }
     }
 
-    public void Dispose() => _successor?.Dispose();
+    public void Dispose()
+    {
+        _successor?.Dispose();
+        _successorProcess?.Dispose();
+    }
 }

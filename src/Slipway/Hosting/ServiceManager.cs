@@ -25,8 +25,11 @@ internal sealed class ServiceManager(string socketPath)
 
     public bool Stopping(bool down) => Notify(down ? "STOPPING=1\nX_SLIPWAY_DOWN=1" : "STOPPING=1");
 
-    /// <summary>Hands <paramref name="socket"/> to the supervisor's descriptor store under <paramref name="name"/>.</summary>
-    public bool Store(string name, Socket socket) => Notify($"FDSTORE=1\nFDNAME={name}", [(int)socket.Handle]);
+    /// <summary>Hands <paramref name="socket"/> to the supervisor's descriptor store under <paramref name="name"/>.
+    /// Whatever the store held under that name goes first (FDSTOREREMOVE): systemd keeps every descriptor it is sent,
+    /// names repeated, up to FileDescriptorStoreMax.</summary>
+    public bool Store(string name, Socket socket) =>
+        Notify($"FDSTOREREMOVE=1\nFDNAME={name}") & Notify($"FDSTORE=1\nFDNAME={name}", [(int)socket.Handle]);
 
     public bool Notify(string state, IReadOnlyList<int>? fds = null)
     {

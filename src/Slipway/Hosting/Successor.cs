@@ -43,7 +43,8 @@ internal sealed class Successor : IDisposable
             FdPassing.Send(_socket, "REFUSE=" + why, []);
             throw new UserException($"Not taking over: {why}.");
         }
-        FdPassing.Send(_socket, $"HELLO=1\nVERSION={Handover.Version}\nPID={Environment.ProcessId.ToString(CultureInfo.InvariantCulture)}", []);
+        FdPassing.Send(_socket, $"HELLO=1\nVERSION={Handover.Version}\nPID={Environment.ProcessId.ToString(CultureInfo.InvariantCulture)}\n" +
+            $"DATA={Path.GetFullPath(dataDir)}", []);
         var (text, fds) = FdPassing.Receive(_socket);
         var fields = Handover.Fields(text);
         if (!fields.ContainsKey("TAKE"))

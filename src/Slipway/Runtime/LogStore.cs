@@ -255,7 +255,10 @@ internal sealed partial class LogStore(string root, long segmentBytes = 4 << 20,
                 {
                     Rotate();
                 }
-                _current!.Write(lines);
+                // Where the file ends now, not where this process's last line ended: during an upgrade the old platform,
+                // finishing its requests, and its successor both append to the same segment (O_APPEND).
+                _length = _current!.Length;
+                _current.Write(lines);
                 _length += lines.Length;
                 error = null;
                 return true;
@@ -263,12 +266,14 @@ internal sealed partial class LogStore(string root, long segmentBytes = 4 << 20,
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
                 error = e;
-                CutBack();
+                CutBack(lines.Length);
                 return false;
             }
         }
 
-        private void CutBack()
+        /// <summary>Removes what a failed write of <paramref name="attempted"/> bytes left after the last whole line, unless
+        /// another process appended after it (then the stream closes, and the next open ends the torn line).</summary>
+        private void CutBack(int attempted)
         {
             if (_current is null)
             {
@@ -276,6 +281,10 @@ internal sealed partial class LogStore(string root, long segmentBytes = 4 << 20,
             }
             try
             {
+                if (_current.Length > _length + attempted)
+                {
+                    throw new IOException("another process appended after the failed write");
+                }
                 // Shrinking a file takes no space, so this works on a full disk; the stream stays open and the next
                 // line is one write() away.
                 _current.SetLength(_length);

@@ -72,6 +72,81 @@ public sealed class UpgradeTests
         }
     }
 
+    [Fact]
+    public async Task The_API_socket_stays_the_same_file_through_an_upgrade_and_a_successor_that_dies_after_taking_over_is_reported_at_once()
+    {
+        var dataDir = TempDirs.Create("upgrade-api");
+        try
+        {
+            await using var launcher = await LauncherProcess.StartAsync(dataDir, Ports.Free());
+            var cli = new CliRunner(dataDir);
+            var socket = Path.Combine(dataDir, "slipway.sock");
+            var inode = Inode(socket);
+
+            // The CLI keeps asking through the Unix socket while the platform is handed over: every ask is answered.
+            using var stop = new CancellationTokenSource();
+            var failures = 0;
+            var asked = 0;
+            var pinging = Task.Run(async () =>
+            {
+                using var api = new Slipway.Cli.ApiClient(dataDir);
+                while (!stop.IsCancellationRequested)
+                {
+                    try
+                    {
+                        await api.GetAsync<Slipway.Api.PingDto>("v1/ping", CancellationToken.None);
+                    }
+                    catch (Exception e) when (e is HttpRequestException or IOException or System.Net.Sockets.SocketException or UserException)
+                    {
+                        Interlocked.Increment(ref failures);
+                    }
+                    Interlocked.Increment(ref asked);
+                    await Task.Delay(20);
+                }
+            });
+            var upgraded = await cli.RunAsync("upgrade", LauncherProcess.Executable);
+            upgraded.ExitCode.Should().Be(0, upgraded + "\n" + launcher.Output);
+            await Task.Delay(300);
+            await stop.CancelAsync();
+            await pinging;
+            asked.Should().BeGreaterThan(10);
+            failures.Should().Be(0, "the API socket is handed over like the edge's: nothing waiting on it is refused");
+            Inode(socket).Should().Be(inode, "the successor listens on the same socket file; the old one did not unlink it");
+
+            // A successor that takes the sockets and then cannot start (a port it needs is taken): the old platform
+            // exits for it, the launcher starts the previous version again, and `upgrade` says so at once.
+            using var taken = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+            taken.Start();
+            var port = ((System.Net.IPEndPoint)taken.LocalEndpoint).Port;
+            var failing = Path.Combine(dataDir, "failing-slipway");
+            await File.WriteAllTextAsync(failing, $"#!/bin/sh\nif [ \"$1\" = --version ]; then exec '{LauncherProcess.Executable}' --version; fi\n" +
+                $"exec '{LauncherProcess.Executable}' \"$@\" --api-port {port}\n");
+            File.SetUnixFileMode(failing, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            var before = launcher.ServerPid;
+            var watch = System.Diagnostics.Stopwatch.StartNew();
+            var failed = await cli.RunAsync("upgrade", failing);
+            failed.ExitCode.Should().Be(1, failed.ToString());
+            failed.Err.Should().Contain("stopped after it took over").And.Contain("started the previous version again");
+            watch.Elapsed.Should().BeLessThan(TimeSpan.FromSeconds(60), "the CLI does not wait out its two minutes");
+            (await new Slipway.Cli.ApiClient(dataDir).IsUpAsync(CancellationToken.None)).Should().BeTrue();
+            launcher.ServerPid.Should().NotBe(before);
+            File.ReadAllText($"/proc/{launcher.ServerPid}/cmdline").Should().NotContain("--api-port", "the previous version serves again");
+            Inode(socket).Should().Be(inode);
+        }
+        finally
+        {
+            TempDirs.Delete(dataDir);
+        }
+    }
+
+    private static ulong Inode(string path)
+    {
+        var stat = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("stat", ["-c", "%i", path]) { RedirectStandardOutput = true })!;
+        var text = stat.StandardOutput.ReadToEnd();
+        stat.WaitForExit();
+        return ulong.Parse(text.Trim(), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
     private static List<int> Pids(JsonElement status) =>
         status.GetProperty("instances").EnumerateArray().Select(i => i.GetProperty("pid").GetInt32()).ToList();
 }

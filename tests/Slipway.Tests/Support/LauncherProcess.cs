@@ -40,7 +40,8 @@ internal sealed class LauncherProcess : IAsyncDisposable
         var psi = new ProcessStartInfo(executable) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var arg in new[]
                  {
-                     "launcher", "--data", dataDir, "--", executable, "server", "--data", dataDir,
+                     // `--data` before `server` on purpose: a global option, which an upgrade must hand on too.
+                     "launcher", "--data", dataDir, "--", executable, "--data", dataDir, "server",
                      "--http-port", port.ToString(System.Globalization.CultureInfo.InvariantCulture),
                      "--cache-dir", TestApps.SharedCacheDir, "--databases-dir", dataDir + "-db",
                  })

@@ -31,7 +31,7 @@ internal sealed partial class RedisServers(
     private readonly ConcurrentDictionary<string, Running> _running = new();
 
     /// <summary>How long an adopted server has to answer AUTH + PING before it is handled as crashed.</summary>
-    private static readonly TimeSpan AdoptedAnswerBound = TimeSpan.FromSeconds(15);
+    private static readonly TimeSpan AdoptedAnswerBound = TimeSpan.FromSeconds(10);
 
     private string RecordPathOf(string id) => Path.Combine(ServerRecord.DirectoryIn(options.DataDir), $"redis-{id}.json");
 

@@ -52,24 +52,29 @@ public sealed class DatabaseAdoptionTests
             ProcessTable.IsRunning(postmaster).Should().BeTrue();
             ProcessTable.IsRunning(redisPid).Should().BeTrue();
 
-            // Killed (whole process groups) while no platform runs: replaced with an event, data intact.
+            // While no platform runs, PostgreSQL is killed (its whole process group) and redis hangs (SIGSTOP): the dead one
+            // is replaced, the silent one is adopted, does not answer, and is restarted as after a crash; events say so,
+            // and the data is intact.
             platform.Terminate();
             ProcessGroups.Signal(postmaster, ProcessGroups.SigKill);
-            ProcessGroups.Signal(redisPid, ProcessGroups.SigKill);
-            (await WaitAsync(() => !ProcessTable.IsRunning(postmaster) && !ProcessTable.IsRunning(redisPid))).Should().BeTrue();
+            ProcessGroups.SignalProcess(redisPid, SigStop);
+            (await WaitAsync(() => !ProcessTable.IsRunning(postmaster))).Should().BeTrue();
             platform = await PlatformProcess.StartAsync(dataDir, port);
             var read = await cli.RunAsync("db", "psql", "--app", "keeper", "-c", "select string_agg(v, ',' order by v) from t");
             read.ExitCode.Should().Be(0, read.ToString());
             read.Out.Trim().Should().Be("before,while down");
             var newPostmaster = Postmasters(databasesDir).Should().ContainSingle().Subject;
             newPostmaster.Should().NotBe(postmaster);
+            (await WaitAsync(() => Events(dataDir).Any(e => e.Kind == "database.restarted" && e.App == "keeper"), TimeSpan.FromSeconds(40))).Should().BeTrue(
+                "the adopted redis that does not answer is restarted within its bound");
+            ProcessTable.IsRunning(redisPid).Should().BeFalse("the silent redis is stopped before a new one starts");
             using (var again = await ConnectRedisAsync(redisUrl.Port, redisPassword))
             {
                 (await again.SendAsync("GET", "k")).Should().Be("while down");
                 (await again.PidAsync()).Should().NotBe(redisPid);
             }
             Events(dataDir).Should().Contain(e => e.Kind == "database.replaced" && e.App == null && e.Message.Contains($"pid {postmaster}"))
-                .And.Contain(e => e.Kind == "database.replaced" && e.App == "keeper" && e.Message.Contains($"pid {redisPid}"));
+                .And.Contain(e => e.Kind == "database.crashed" && e.App == "keeper" && e.Message.Contains($"pid {redisPid}") && e.Message.Contains("did not answer"));
 
             // `slipway down` (the platform's shutdown endpoint): the apps stop for good, and so do the servers.
             await ShutDownAsync(platform);
@@ -85,6 +90,46 @@ public sealed class DatabaseAdoptionTests
             }
             TempDirs.Delete(dataDir);
             TempDirs.Delete(databasesDir);
+        }
+    }
+
+    /// <summary>The database servers are adopted (or started) before Recovery's start-up sweep, whose set names only the
+    /// instances: the launcher spares every launch it adopted or started in this process. No cgroups here, so the
+    /// sparing by process group is what is checked (the platform test above runs with them where the host has them).</summary>
+    [Fact]
+    public async Task The_start_up_sweep_spares_what_this_launcher_adopted_or_launched_and_kills_the_rest()
+    {
+        var owner = "owner-" + Guid.NewGuid().ToString("N");
+        var runDir = TempDirs.Create("sweepspare");
+        var environment = new Dictionary<string, string> { ["PATH"] = "/usr/bin:/bin" };
+        var spec = LaunchSpec.Exec("sleep", ["60"], "/tmp", environment) with { Adoptable = true };
+        var previous = new LocalProcessLauncher(TimeProvider.System, owner, runDir: runDir);
+        await using var server = previous.Start(spec, _ => { });
+        await using var leftover = previous.Start(spec, _ => { });
+        var record = new Adoption(server.Pid, server.StartIdentity, server.LaunchKey!);
+        await server.DetachAsync();
+        await leftover.DetachAsync();
+
+        var next = new LocalProcessLauncher(TimeProvider.System, owner, runDir: runDir);
+        await using var adopted = next.Adopt(record, _ => { });
+        adopted.Should().NotBeNull();
+        await using var started = next.Start(spec, _ => { });
+        try
+        {
+            var killed = await next.SweepAsync(new HashSet<string>(), TimeSpan.FromSeconds(2));
+
+            killed.Should().Be(1, "only the launch nobody adopted is a leftover");
+            (await WaitAsync(() => !ProcessTable.IsRunning(leftover.Pid))).Should().BeTrue();
+            ProcessTable.IsRunning(adopted!.Pid).Should().BeTrue("an adopted server is spared though the sweep's set does not name it");
+            ProcessTable.IsRunning(started.Pid).Should().BeTrue("what this launcher started before the sweep is spared");
+            File.Exists(Path.Combine(runDir, record.LaunchKey + ".out")).Should().BeTrue("the adopted launch keeps its FIFOs");
+        }
+        finally
+        {
+            await adopted!.StopAsync(TimeSpan.FromSeconds(2));
+            await started.StopAsync(TimeSpan.FromSeconds(2));
+            ProcessGroups.Signal(leftover.Pid, ProcessGroups.SigKill);
+            TempDirs.Delete(runDir);
         }
     }
 
@@ -138,6 +183,8 @@ public sealed class DatabaseAdoptionTests
             }
         }
     }
+
+    private const int SigStop = 19;
 
     private sealed record Event(string? App, string Kind, string Message);
 

@@ -11,6 +11,8 @@ internal static class DatabaseRegistration
         services.AddSingleton<DatabaseStore>();
         // The databases' secrets in the store's key rotation transaction (State never names Databases' tables).
         services.AddSingleton<State.ISealedRows, DatabaseSecretRows>();
+        // The database servers outlive a platform stop unless the apps were stopped for good (`slipway down`).
+        services.AddSingleton<ServerShutdown>();
         services.AddSingleton<PostgresCluster>();
         services.AddSingleton<Config.ISealedFile>(sp => sp.GetRequiredService<PostgresCluster>());
         services.AddSingleton<RedisServers>();

@@ -53,15 +53,22 @@ internal static class PgTool
 
     /// <summary>A server the platform supervises (postgres, redis-server), started through the process launcher
     /// like every app instance: run directly (its pid is the server's own), as <paramref name="user"/>, with the
-    /// clean environment, and left to its supervisor's own shutdown rather than swept as a leftover.
+    /// clean environment, and adoptable like an instance: its output goes through FIFOs that outlive the platform, it
+    /// carries the owner mark and, where the launcher can confine, sits in its own cgroup <paramref name="group"/>.KEY,
+    /// so the next platform process can take it over (a restart, an upgrade, a crash leaves it running), and a leftover
+    /// that is not adopted is swept like any other.
     /// The short-lived programs (initdb, pg_dump, psql ...) stay on <see cref="RunAsync"/>: they are run to
     /// completion with their standard streams wired to files or pipes, which the launcher does not offer.</summary>
-    public static Runtime.LaunchSpec Server(string file, IReadOnlyList<string> args, string workingDirectory, ClusterUser? user) =>
+    public static Runtime.LaunchSpec Server(string file, IReadOnlyList<string> args, string workingDirectory, ClusterUser? user, string? group) =>
         Runtime.LaunchSpec.Exec(file, args, workingDirectory, CleanEnvironment(null)) with
         {
-            Isolation = user is null ? Sandbox.Isolation.None : new Sandbox.Isolation { RunAs = user.ProcessUser },
-            SweptWhenOrphaned = false,
+            Isolation = new Sandbox.Isolation { RunAs = user?.ProcessUser, Group = group },
+            Adoptable = true,
         };
+
+    /// <summary>The accounting group of a database server (<paramref name="name"/>: "postgres", "redis-DB"), when this
+    /// machine confines processes in cgroups; "_" keeps it apart from every app's (app names start with a letter).</summary>
+    public static string? GroupFor(Sandbox.HostSupport host, string name) => host.CanLimit ? "_databases/" + name : null;
 
     public static async Task<Result> RunAsync(string file, IEnumerable<string> args, IReadOnlyDictionary<string, string>? env, CancellationToken token, ClusterUser? asUser = null)
     {

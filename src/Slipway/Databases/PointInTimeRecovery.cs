@@ -256,7 +256,13 @@ internal sealed partial class PointInTimeRecovery(
         await File.WriteAllTextAsync(Path.Combine(data, "recovery.signal"), "", token);
         cluster.User?.Own(work);
         var output = new List<string>();
-        var process = launcher.Start(PgTool.Server(PostgresBinaries.Require().Path("postgres"), ["-D", data], work, cluster.User), line =>
+        // Temporary: never adopted; after a platform kill RecoveryLeftovers shuts it down (fast shutdown) with its work directory.
+        var spec = PgTool.Server(PostgresBinaries.Require().Path("postgres"), ["-D", data], work, cluster.User, group: null) with
+        {
+            Adoptable = false,
+            SweptWhenOrphaned = false,
+        };
+        var process = launcher.Start(spec, line =>
         {
             if (line.Stream == Runtime.OutputStream.Stderr)
             {

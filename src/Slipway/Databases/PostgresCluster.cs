@@ -12,18 +12,22 @@ namespace Slipway.Databases;
 
 /// <summary>The managed PostgreSQL cluster: created on first use, started with the platform, restarted when
 /// it dies (kill -9 included: PostgreSQL's crash recovery replays the WAL, so every acknowledged commit
-/// survives; fsync and synchronous_commit stay on).
+/// survives; fsync and synchronous_commit stay on). Like an app instance it outlives the platform process: a
+/// restart, an upgrade or a crash of the platform leaves the postmaster (and the apps' connections) alone, and the
+/// next platform process adopts it (<see cref="ServerRecord"/>); only `slipway down` stops it.
 ///
 ///   DATABASES/postgres/ (0700, the cluster user)   DATA/postgres.json (port, encrypted superuser password)
 ///     data/          PGDATA: pg_hba scram-sha-256, sameuser for app roles, loopback only
 ///     run/           the Unix socket
 ///     wal-archive/   archive_command's target (point-in-time recovery)
 ///     log/           the server's log
+///                                                  DATA/run/databases/postgres.json (pid, start time, launch key)
 /// </summary>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification =
     "_gate lives as long as the process: the supervision loop may still take it while the container is disposed, and without AvailableWaitHandle it holds no OS handle")]
 internal sealed partial class PostgresCluster(
-    DatabasesOptions options, Keyring keyring, Store store, IProcessLauncher launcher, TimeProvider clock, ILogger<PostgresCluster> logger)
+    DatabasesOptions options, Keyring keyring, Store store, IProcessLauncher launcher, Sandbox.HostSupport host, ServerShutdown shutdown,
+    TimeProvider clock, ILogger<PostgresCluster> logger)
     : IHostedService, Config.ISealedFile
 {
     public const string Superuser = "slipway";
@@ -42,6 +46,10 @@ internal sealed partial class PostgresCluster(
     public string ArchiveDir => Path.Combine(Root, "wal-archive");
     private string RunDir => Path.Combine(Root, "run");
     private string StatePath => Path.Combine(options.DataDir, "postgres.json");
+    private string RecordPath => Path.Combine(ServerRecord.DirectoryIn(options.DataDir), "postgres.json");
+
+    /// <summary>How long an adopted postmaster has to accept a connection before it is handled as crashed.</summary>
+    private static readonly TimeSpan AdoptedAnswerBound = TimeSpan.FromSeconds(30);
 
     public bool IsInitialized => File.Exists(StatePath);
 
@@ -53,13 +61,16 @@ internal sealed partial class PostgresCluster(
 
     private Task _startingUp = Task.CompletedTask;
 
-    /// <summary>Starts the cluster in the background: apps start (or are adopted) in parallel with it, not after it; an
-    /// app that connects before it accepts retries as it would after any database restart, and every operation that
-    /// needs the cluster waits for it (<see cref="EnsureRunningAsync"/>).</summary>
+    /// <summary>Adopts the postmaster an earlier platform process left running, at once (before Recovery's start-up sweep,
+    /// which spares what the launcher adopted); otherwise starts the cluster in the background: apps start (or are
+    /// adopted) in parallel with it, not after it; an app that connects before it accepts retries as it would after any
+    /// database restart, and every operation that needs the cluster waits for it (<see cref="EnsureRunningAsync"/>),
+    /// which also checks an adopted server answers before handing it out.</summary>
     public Task StartAsync(CancellationToken cancellationToken)
     {
         if (IsInitialized)
         {
+            AdoptLeftRunning();
             _startingUp = Task.Run(async () =>
             {
                 try
@@ -75,6 +86,43 @@ internal sealed partial class PostgresCluster(
             }, CancellationToken.None);
         }
         return Task.CompletedTask;
+    }
+
+    /// <summary>Takes over the postmaster recorded by an earlier platform process if it is still that process: the
+    /// launcher's checks (pid, start time, owner mark, cgroup, output FIFOs) and postmaster.pid naming the same pid and
+    /// data directory. A recorded one that fails them is replaced (an event says so).</summary>
+    private void AdoptLeftRunning()
+    {
+        if (ServerRecord.Read(RecordPath) is not { } record)
+        {
+            return;
+        }
+        if (PostmasterPid() == record.Pid && launcher.Adopt(record.Adoption, line => Remember(line.Text)) is { } process)
+        {
+            _process = process;
+            LogAdopted(logger, process.Pid);
+            return;
+        }
+        LogNotAdopted(logger, record.Pid);
+        store.AddEvent(null, null, "database.replaced",
+            $"the managed PostgreSQL (pid {record.Pid}) ended or was not recognized while no platform process ran; a new one starts");
+    }
+
+    /// <summary>The pid postmaster.pid names when it names this cluster's data directory; null otherwise.</summary>
+    private int? PostmasterPid()
+    {
+        try
+        {
+            var lines = File.ReadLines(Path.Combine(DataDir, "postmaster.pid")).Take(2).ToList();
+            return lines.Count == 2 && int.TryParse(lines[0], System.Globalization.CultureInfo.InvariantCulture, out var pid) &&
+                   Path.GetFullPath(lines[1]) == Path.GetFullPath(DataDir)
+                ? pid
+                : null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
     }
 
     /// <summary>The cluster as an administration target when it runs now; null when it does not (never starts it).</summary>
@@ -99,8 +147,21 @@ internal sealed partial class PostgresCluster(
             User = user;
             var state = IsInitialized ? Load() : await InitializeAsync(binaries, user, token);
             var target = new PostgresTarget(DatabaseRecord.Managed, "127.0.0.1", state.Port, Superuser, keyring.Decrypt(state.PasswordEnc));
-            await StopLeftoverAsync();
-            await StartServerAsync(binaries, user, target, token);
+            if (_process is { Exited.IsCompleted: false } adopted && !await AnswersAsync(adopted, target, user, token))
+            {
+                // Adopted but not answering: handled as a crash (the supervisor below is not running yet).
+                Restarts++;
+                LogAdoptedSilent(logger, adopted.Pid, (int)AdoptedAnswerBound.TotalSeconds);
+                store.AddEvent(null, null, "database.crashed",
+                    $"the managed PostgreSQL (pid {adopted.Pid}) left running by the previous platform process did not answer within {(int)AdoptedAnswerBound.TotalSeconds} s; restarting it");
+                await ShutDownAsync(adopted, TimeSpan.FromSeconds(5));
+                _process = null;
+            }
+            if (_process is not { Exited.IsCompleted: false })
+            {
+                await StopLeftoverAsync();
+                await StartServerAsync(binaries, user, target, token);
+            }
             if (_target is null)
             {
                 await DatabaseSwitch.SweepAsync(target, token);
@@ -227,8 +288,20 @@ internal sealed partial class PostgresCluster(
     private async Task StartServerAsync(PostgresBinaries binaries, ClusterUser? user, PostgresTarget target, CancellationToken token)
     {
         WriteSettings(target.Port, user);
-        var process = launcher.Start(PgTool.Server(binaries.Path("postgres"), ["-D", DataDir], Root, user), line => Remember(line.Text));
+        var process = launcher.Start(PgTool.Server(binaries.Path("postgres"), ["-D", DataDir], Root, user, PgTool.GroupFor(host, "postgres")),
+            line => Remember(line.Text));
         _process = process;
+        try
+        {
+            // Recorded before it is waited for: a platform killed from here on leaves a server the next one can adopt.
+            ServerRecord.Of(process)?.Write(RecordPath);
+        }
+        catch
+        {
+            await process.StopAsync(TimeSpan.Zero);
+            await process.DisposeAsync();
+            throw;
+        }
         try
         {
             await WaitReadyAsync(process, target, user, token);
@@ -241,9 +314,23 @@ internal sealed partial class PostgresCluster(
         }
     }
 
-    private async Task WaitReadyAsync(ILaunchedProcess process, PostgresTarget target, ClusterUser? user, CancellationToken token)
+    /// <summary>An adopted postmaster accepts the superuser's connection within <see cref="AdoptedAnswerBound"/>.</summary>
+    private async Task<bool> AnswersAsync(ILaunchedProcess process, PostgresTarget target, ClusterUser? user, CancellationToken token)
     {
-        var deadline = clock.GetUtcNow() + TimeSpan.FromSeconds(90);
+        try
+        {
+            await WaitReadyAsync(process, target, user, token, AdoptedAnswerBound);
+            return true;
+        }
+        catch (Exception e) when (e is UserException or NpgsqlException or TimeoutException)
+        {
+            return false;
+        }
+    }
+
+    private async Task WaitReadyAsync(ILaunchedProcess process, PostgresTarget target, ClusterUser? user, CancellationToken token, TimeSpan? bound = null)
+    {
+        var deadline = clock.GetUtcNow() + (bound ?? TimeSpan.FromSeconds(90));
         while (true)
         {
             if (process.Exited.IsCompleted)
@@ -262,7 +349,7 @@ internal sealed partial class PostgresCluster(
             {
                 if (clock.GetUtcNow() > deadline)
                 {
-                    throw new UserException($"The managed PostgreSQL did not listen on port {target.Port} within 90 s (its log is in {Path.Combine(Root, "log")}).");
+                    throw new UserException($"The managed PostgreSQL did not listen on port {target.Port} within {(int)(bound ?? TimeSpan.FromSeconds(90)).TotalSeconds} s (its log is in {Path.Combine(Root, "log")}).");
                 }
                 await Task.Delay(TimeSpan.FromMilliseconds(100), clock, token);
                 continue;
@@ -352,14 +439,22 @@ internal sealed partial class PostgresCluster(
         }
     }
 
-    /// <summary>A server left running by a platform process that was killed: shut it down cleanly before
-    /// starting one this process supervises.</summary>
+    /// <summary>A server that still holds the data directory but was not adopted (it failed the identity checks, or a
+    /// version of Slipway that did not record it started it): shut it down cleanly before starting one this process
+    /// supervises.</summary>
     private async Task StopLeftoverAsync()
     {
         var pidFile = Path.Combine(DataDir, "postmaster.pid");
         if (!File.Exists(pidFile) || !int.TryParse(File.ReadLines(pidFile).FirstOrDefault(), out var pid))
         {
             return;
+        }
+        // A postmaster killed while no platform ran is a zombie until its new parent reaps it: postgres takes that pid
+        // for a running postmaster and refuses to start, so the start waits for it to be gone (a few seconds at most).
+        var reaped = clock.GetUtcNow() + TimeSpan.FromSeconds(10);
+        while (IsZombie(pid) && clock.GetUtcNow() < reaped)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(100), clock);
         }
         string cmdline;
         try
@@ -385,24 +480,67 @@ internal sealed partial class PostgresCluster(
 
     private const int SigInt = 2;
 
+    private static bool IsZombie(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            return stat[(stat.LastIndexOf(')') + 2)..].StartsWith('Z');
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>A platform stop leaves the server running for the next platform process (detached: its record stays, it
+    /// is not waited for, so an upgrade's successor takes the data directory at once); `slipway down` (the apps were
+    /// stopped for good first) shuts it down.</summary>
     public async Task StopAsync(CancellationToken cancellationToken)
     {
         await _startingUp;
         _stopping = true;
-        if (_process is not { Exited.IsCompleted: false } process)
+        // A restart the supervisor (or a caller) is making finishes first: what runs after it is the one to detach or
+        // stop. Bounded, as the host's shutdown budget is shared with redis and the apps.
+        var held = await _gate.WaitAsync(TimeSpan.FromSeconds(30), CancellationToken.None);
+        try
         {
-            return;
+            if (_process is { Exited.IsCompleted: false } process)
+            {
+                if (shutdown.StopsServers)
+                {
+                    // SIGINT: PostgreSQL's fast shutdown (roll back open transactions, checkpoint, exit); still running after
+                    // 30 s: killed at once, as the host's shutdown budget is shared with redis and the apps.
+                    await ShutDownAsync(process, TimeSpan.FromSeconds(30));
+                    ServerRecord.Delete(RecordPath);
+                }
+                else
+                {
+                    LogDetached(logger, process.Pid);
+                    await process.DetachAsync();
+                    await process.DisposeAsync();
+                }
+            }
         }
-        // SIGINT: PostgreSQL's fast shutdown (roll back open transactions, checkpoint, exit).
-        ProcessGroups.SignalProcess(process.Pid, SigInt);
-        await Task.WhenAny(process.Exited, Task.Delay(TimeSpan.FromSeconds(30), clock, CancellationToken.None));
-        // Still running after 30 s: killed at once, as the host's shutdown budget is shared with redis and the apps.
-        await process.StopAsync(TimeSpan.Zero);
-        await process.DisposeAsync();
+        finally
+        {
+            if (held)
+            {
+                _gate.Release();
+            }
+        }
         if (_supervision is not null)
         {
             await _supervision;
         }
+    }
+
+    private async Task ShutDownAsync(ILaunchedProcess process, TimeSpan wait)
+    {
+        ProcessGroups.SignalProcess(process.Pid, SigInt);
+        await Task.WhenAny(process.Exited, Task.Delay(wait, clock, CancellationToken.None));
+        await process.StopAsync(TimeSpan.Zero);
+        await process.DisposeAsync();
     }
 
     private static int FreePort()
@@ -411,6 +549,18 @@ internal sealed partial class PostgresCluster(
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Adopted the managed PostgreSQL left running by the previous platform process (pid {Pid})")]
+    private static partial void LogAdopted(ILogger logger, int pid);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The managed PostgreSQL recorded by the previous platform process (pid {Pid}) is gone or not recognized; starting a new one")]
+    private static partial void LogNotAdopted(ILogger logger, int pid);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The adopted managed PostgreSQL (pid {Pid}) did not answer within {Seconds} s; restarting it")]
+    private static partial void LogAdoptedSilent(ILogger logger, int pid, int seconds);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "The managed PostgreSQL (pid {Pid}) is left running for the next platform process")]
+    private static partial void LogDetached(ILogger logger, int pid);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Creating the managed PostgreSQL cluster in {Root}")]
     private static partial void LogInitializing(ILogger logger, string root);

@@ -19,7 +19,8 @@ internal interface IProcessLauncher
 
     /// <summary>At start, before anything is launched: kills every process tree an earlier platform process of this data
     /// directory left (found by its owner mark and by its cgroup, which a process cannot leave) but those of the
-    /// launches in <paramref name="adopted"/>, and removes their output FIFOs and cgroups. What goes is decided before it
+    /// launches in <paramref name="adopted"/> and every launch this launcher started or adopted itself in this platform
+    /// process (the database servers, adopted before Recovery calls this), and removes their output FIFOs and cgroups. What goes is decided before it
     /// returns: a process launched after the call is never touched. Returns the trees killed.</summary>
     Task<int> SweepAsync(IReadOnlySet<string> adopted, TimeSpan grace);
 }
@@ -42,10 +43,10 @@ internal sealed record LaunchSpec(
 
     public Isolation Isolation { get; init; } = Isolation.None;
 
-    /// <summary>True (apps, builds, jobs): after a kill of the platform, its next start sweeps this process's
-    /// group away as a leftover (<see cref="Leftovers"/>). False: servers the platform runs for the apps
-    /// (PostgreSQL, redis-server), which their own supervisor shuts down the way each needs (a fast shutdown
-    /// that checkpoints, a flush of the append-only file) before it starts them again.</summary>
+    /// <summary>True (apps, builds, jobs, the database servers): after a kill of the platform, its next start sweeps
+    /// this process's group away as a leftover (<see cref="Leftovers"/>) unless it is adopted. False: a process whose
+    /// own supervisor shuts it down the way it needs after a kill of the platform (the temporary PostgreSQL of a
+    /// point-in-time recovery: a fast shutdown).</summary>
     public bool SweptWhenOrphaned { get; init; } = true;
 
     /// <summary>True (app instances): the process outlives the platform process that started it. Its output goes

@@ -19,6 +19,15 @@ internal sealed class LocalProcessLauncher(TimeProvider clock, string ownerId, H
 {
     private readonly Lazy<IReadOnlyList<RootEntry>> _root = new(RootEntry.ReadHost);
 
+    // Every launch this launcher started or adopted in this platform process and that has not ended: launch key → pid
+    // (each launch leads its own process group, so the pid is its group). The start-up sweep spares them whoever calls
+    // it, whatever set it is given: a server adopted or started before the sweep (the database servers) is never swept.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, int> _mine = new(StringComparer.Ordinal);
+
+    // Held around a launch's fork and its entry in _mine, and around the sweep's decision: a sweep never sees a process
+    // of ours that is not in _mine yet.
+    private readonly Lock _launching = new();
+
     /// <summary>Where adoptable processes' output FIFOs live (DATA/run/output; 0700).</summary>
     public string RunDirectory { get; } = runDir ?? Path.Combine(Path.GetTempPath(), $"slipway-run-{ownerId}");
 
@@ -64,7 +73,11 @@ internal sealed class LocalProcessLauncher(TimeProvider clock, string ownerId, H
         Process process;
         try
         {
-            process = Process.Start(psi) ?? throw new InvalidOperationException("setsid did not start");
+            lock (_launching)
+            {
+                process = Process.Start(psi) ?? throw new InvalidOperationException("setsid did not start");
+                _mine[key] = process.Id;
+            }
         }
         catch (Exception e)
         {
@@ -89,11 +102,11 @@ internal sealed class LocalProcessLauncher(TimeProvider clock, string ownerId, H
             process.StandardInput.Close();
             return new LocalProcess(process, process.Id, ProcessGroups.ReadStartIdentity(process.Id), null,
                 [Pump(process.StandardOutput, OutputStream.Stdout, onLine, clock), Pump(process.StandardError, OutputStream.Stderr, onLine, clock)], [],
-                accounting);
+                accounting, Forget(key));
         }
         fifos[0].StartPump(OutputStream.Stdout, onLine, clock);
         fifos[1].StartPump(OutputStream.Stderr, onLine, clock);
-        return new LocalProcess(process, process.Id, ProcessGroups.ReadStartIdentity(process.Id), key, [fifos[0].Pumped, fifos[1].Pumped], fifos, accounting);
+        return new LocalProcess(process, process.Id, ProcessGroups.ReadStartIdentity(process.Id), key, [fifos[0].Pumped, fifos[1].Pumped], fifos, accounting, Forget(key));
     }
 
     public bool CanAdopt(Adoption adoption) =>
@@ -124,17 +137,35 @@ internal sealed class LocalProcessLauncher(TimeProvider clock, string ownerId, H
 #pragma warning restore CA2000
         stdout.StartPump(OutputStream.Stdout, onLine, clock);
         stderr.StartPump(OutputStream.Stderr, onLine, clock);
+        _mine[adoption.LaunchKey] = adoption.Pid;
         return new LocalProcess(null, adoption.Pid, adoption.PidStart, adoption.LaunchKey, [stdout.Pumped, stderr.Pumped], [stdout, stderr],
-            group is null ? null : new Accounting(cgroups!, group));
+            group is null ? null : new Accounting(cgroups!, group), Forget(adoption.LaunchKey));
     }
+
+    /// <summary>A launch leaves <see cref="_mine"/> when it ends or is detached (it is then the next platform process's).</summary>
+    private Action Forget(string key) => () => _mine.TryRemove(key, out _);
 
     public Task<int> SweepAsync(IReadOnlySet<string> adopted, TimeSpan grace)
     {
-        // What goes is decided now, before anything of this platform process is launched; the kills come after, so a
-        // process launched meanwhile (an adopted instance restarting, a deploy right after the start) is never touched.
+        // What goes is decided now; the kills come after, so a process launched meanwhile (an adopted instance
+        // restarting, a deploy right after the start) is never touched. Whatever this launcher launched or adopted in this
+        // platform process before the call (the database servers, adopted or started beside Recovery) is spared with the
+        // given launches.
         // The owner mark finds what the previous run started, a setsid'd grandchild included, but not one that emptied
-        // its environment; a process in an adopted launch's cgroup (a child of an adopted instance) is that instance's.
-        var groups = Leftovers.Find(ownerId, spare: (pid, _) => cgroups?.GroupOf(pid) is { } group && adopted.Any(key => IsLaunch(group, key)));
+        // its environment; a process in a spared launch's cgroup (a child of an adopted instance) is that launch's.
+        lock (_launching)
+        {
+            var mine = _mine.ToArray();
+            var spared = adopted.Union(mine.Select(m => m.Key), StringComparer.Ordinal).ToHashSet(StringComparer.Ordinal);
+            var ourGroups = mine.Select(m => m.Value).ToHashSet();
+            return Sweep(spared, ourGroups, grace);
+        }
+    }
+
+    private Task<int> Sweep(HashSet<string> adopted, HashSet<int> ourGroups, TimeSpan grace)
+    {
+        var groups = Leftovers.Find(ownerId, spare: (pid, processGroup) => ourGroups.Contains(processGroup) ||
+            (cgroups?.GroupOf(pid) is { } group && adopted.Any(key => IsLaunch(group, key))));
         // A process cannot leave its cgroup: one that left its process group and emptied its environment is still here.
         var leftover = cgroups?.Groups().Where(g => !adopted.Any(key => IsLaunch(g, key))).ToList() ?? [];
         var fifos = Directory.Exists(RunDirectory)
@@ -220,13 +251,15 @@ internal sealed class LocalProcessLauncher(TimeProvider clock, string ownerId, H
         private readonly Task[] _pumps;
         private readonly OutputFifo[] _fifos;
         private readonly Accounting? _accounting;
+        private readonly Action _ended;
         private readonly TaskCompletionSource _detach = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
         // When a stop began: until then (tick count), the group outlives its leader. 0: not stopping.
         private long _graceUntil;
 
-        public LocalProcess(Process? process, int pid, string? startIdentity, string? launchKey, Task[] pumps, OutputFifo[] fifos, Accounting? accounting)
+        public LocalProcess(Process? process, int pid, string? startIdentity, string? launchKey, Task[] pumps, OutputFifo[] fifos, Accounting? accounting, Action ended)
         {
+            _ended = ended;
             _process = process;
             _pumps = pumps;
             _fifos = fifos;
@@ -246,6 +279,18 @@ internal sealed class LocalProcessLauncher(TimeProvider clock, string ownerId, H
         public ResourceUsage? Usage() => Exited.IsCompleted ? FinalUsage : _accounting?.Read();
 
         private async Task<int> WaitAsync()
+        {
+            try
+            {
+                return await WatchAsync();
+            }
+            finally
+            {
+                _ended();
+            }
+        }
+
+        private async Task<int> WatchAsync()
         {
             var leaderGone = _process is { } child ? child.WaitForExitAsync() : WatchAdoptedAsync();
             await Task.WhenAny(leaderGone, _detach.Task);

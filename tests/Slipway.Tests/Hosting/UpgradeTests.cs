@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Npgsql;
 using Slipway.Runtime;
 using Slipway.Tests.Support;
 
@@ -21,6 +22,11 @@ public sealed class UpgradeTests
             (await cli.RunAsync("deploy", TestApps.Copy("node-api", "1"), "--app", "steady")).ExitCode.Should().Be(0);
             var pids = Pids(await cli.StatusAsync("steady"));
             var before = launcher.ServerPid;
+            // The managed PostgreSQL is handed over too: the successor adopts the postmaster, an app's connection stays.
+            (await cli.RunAsync("db", "create", "--create", "--app", "keeper")).ExitCode.Should().Be(0);
+            await using var held = new NpgsqlConnection(ConnectionString((await cli.RunAsync("db", "url", "--app", "keeper")).Out.Trim()));
+            await held.OpenAsync();
+            var postmaster = Postmaster(dataDir);
 
             // A binary that says it is a version but cannot start: the running platform keeps serving, nothing fails.
             var broken = Path.Combine(dataDir, "broken-slipway");
@@ -54,6 +60,12 @@ public sealed class UpgradeTests
             after.Should().NotBe(before);
             ProcessTable.IsRunning(before).Should().BeFalse("the old platform exits once its successor serves");
             Pids(await cli.StatusAsync("steady")).Should().BeEquivalentTo(pids, "the apps are handed over, not restarted");
+            Postmaster(dataDir).Should().Be(postmaster, "the successor adopts the managed PostgreSQL");
+            ProcessTable.IsRunning(postmaster).Should().BeTrue();
+            await using (var select = new NpgsqlCommand("select 1", held))
+            {
+                (await select.ExecuteScalarAsync()).Should().Be(1, "a connection opened before the upgrade still works");
+            }
 
             // The launcher follows the successor: a crash of the new platform is restarted too.
             ProcessGroups.SignalProcess(after, ProcessGroups.SigKill);
@@ -69,6 +81,7 @@ public sealed class UpgradeTests
         finally
         {
             TempDirs.Delete(dataDir);
+            TempDirs.Delete(dataDir + "-db");
         }
     }
 
@@ -145,6 +158,17 @@ public sealed class UpgradeTests
         var text = stat.StandardOutput.ReadToEnd();
         stat.WaitForExit();
         return ulong.Parse(text.Trim(), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>The pid postmaster.pid names (the launcher starts the platform with --databases-dir DATA-db).</summary>
+    private static int Postmaster(string dataDir) =>
+        int.Parse(File.ReadLines(Path.Combine(dataDir + "-db", "postgres", "data", "postmaster.pid")).First(), System.Globalization.CultureInfo.InvariantCulture);
+
+    private static string ConnectionString(string url)
+    {
+        var uri = new Uri(url);
+        var (user, password) = (uri.UserInfo.Split(':')[0], Uri.UnescapeDataString(uri.UserInfo.Split(':')[1]));
+        return new NpgsqlConnectionStringBuilder { Host = uri.Host, Port = uri.Port, Username = user, Password = password, Database = uri.AbsolutePath.Trim('/'), Pooling = false }.ConnectionString;
     }
 
     private static List<int> Pids(JsonElement status) =>

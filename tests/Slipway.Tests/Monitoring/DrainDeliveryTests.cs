@@ -99,6 +99,8 @@ public sealed class DrainDeliveryTests
         await Eventually(() => harness.View("untrusted").State == DrainState.Failing);
         harness.View("untrusted").LastError.Should().Contain("TLS handshake with 127.0.0.1");
         harness.View("trusted").State.Should().Be(DrainState.Up);
+        // The warning is logged just after the state turns: waited for, not raced.
+        await Eventually(() => harness.Log.Text.Contains("Log drain untrusted of shop to tls://127.0.0.1", StringComparison.Ordinal));
         harness.Log.Text.Should().Contain("Log drain untrusted of shop to tls://127.0.0.1").And.Contain("is failing");
     }
 

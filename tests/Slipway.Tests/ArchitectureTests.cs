@@ -15,6 +15,7 @@ public sealed class ArchitectureTests
         ["Cli"],
         ["Hosting"],
         ["Api"],
+        ["Git"],
         ["Monitoring"],
         ["Jobs", "Databases", "Access", "Domains"],
         ["Deploy"],

@@ -14,7 +14,7 @@ internal static class SourceSnapshot
 
     /// <summary>Copies <paramref name="sourceDir"/> into <paramref name="destination"/>; returns the commit
     /// when the source is a git work tree (with "-dirty" when it has uncommitted changes).</summary>
-    public static async Task<string?> CopyLocalAsync(string sourceDir, string destination, CancellationToken cancellationToken)
+    public static async Task<State.CommitInfo?> CopyLocalAsync(string sourceDir, string destination, CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(destination);
         // Tracked files (into checked-out submodules), then untracked ones that are not ignored: git cannot
@@ -57,12 +57,25 @@ internal static class SourceSnapshot
             return null;
         }
         var dirty = await GitAsync(sourceDir, cancellationToken, "status", "--porcelain", "--", ".");
-        return head.Output.Trim() + (dirty.Output.Trim().Length > 0 ? "-dirty" : "");
+        return await DescribeAsync(sourceDir, head.Output.Trim() + (dirty.Output.Trim().Length > 0 ? "-dirty" : ""), cancellationToken);
     }
+
+    /// <summary>The subject and author of HEAD in <paramref name="workTree"/>, for the commit <paramref name="sha"/> names.</summary>
+    private static async Task<State.CommitInfo> DescribeAsync(string workTree, string sha, CancellationToken cancellationToken)
+    {
+        var log = await GitAsync(workTree, cancellationToken, "log", "-1", "--format=%s%x00%an <%ae>", "HEAD");
+        var parts = log.ExitCode == 0 ? log.Output.TrimEnd('\n').Split('\0') : [];
+        return parts.Length == 2
+            ? new State.CommitInfo(sha, Shorten(parts[0]), parts[1])
+            : new State.CommitInfo(sha);
+    }
+
+    private static string Shorten(string subject) =>
+        subject.Length <= State.CommitInfo.MaxSubject ? subject : subject[..(State.CommitInfo.MaxSubject - 1)] + "…";
 
     /// <summary>Clones <paramref name="url"/> at <paramref name="gitRef"/> (branch, tag or commit) and copies
     /// its tracked files into <paramref name="destination"/>. Returns the commit.</summary>
-    public static async Task<string> CloneAsync(string url, string? gitRef, string destination, Action<string> log, CancellationToken cancellationToken)
+    public static async Task<State.CommitInfo> CloneAsync(string url, string? gitRef, string destination, Action<string> log, CancellationToken cancellationToken)
     {
         var checkout = destination + ".git-checkout";
         if (Directory.Exists(checkout))
@@ -100,7 +113,7 @@ internal static class SourceSnapshot
             }
             var head = await GitAsync(checkout, cancellationToken, "rev-parse", "--short=12", "HEAD");
             await CopyLocalAsync(checkout, destination, cancellationToken);
-            return head.Output.Trim();
+            return await DescribeAsync(checkout, head.Output.Trim(), cancellationToken);
         }
         finally
         {

@@ -139,7 +139,7 @@ internal static class DeployCommands
         var limit = new Option<int>("--limit") { Description = "How many to show", DefaultValueFactory = _ => 20 };
         var command = new Command("deployments", "The app's deployment history, newest first") { app, limit, CliContext.JsonOutput };
         command.SetAction((parse, token) => cli.RunAsync(() => cli.ShowAsync<List<DeploymentDto>>(parse,
-            $"v1/apps/{parse.GetValue(app)}/deployments?limit={parse.GetValue(limit)}", list => cli.Table(["#", "id", "kind", "status", "source", "commit", "created", "duration"], list.Select(d => (IReadOnlyList<string>)
+            $"v1/apps/{parse.GetValue(app)}/deployments?limit={parse.GetValue(limit)}", list => cli.Table(["#", "id", "kind", "status", "source", "commit", "author", "created", "duration"], list.Select(d => (IReadOnlyList<string>)
             [
                 d.Number.ToString(System.Globalization.CultureInfo.InvariantCulture), d.Id,
                 JsonSpellings.Of(d.Kind) + (d.RollbackOf is null ? "" : d.Kind switch
@@ -149,7 +149,8 @@ internal static class DeployCommands
                     _ => " of ",
                 } + d.RollbackOf),
                 JsonSpellings.Of(d.Status) + (d.FailedStep is null ? "" : $" ({d.FailedStep})"),
-                Shorten(d.Source, 40), d.Commit ?? "-", d.CreatedAt.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture),
+                Shorten(d.Source, 40), d.Commit is null ? "-" : Shorten(d.Commit + (d.CommitMessage is null ? "" : " " + d.CommitMessage), 50),
+                d.CommitAuthor is { } author ? Shorten(author.Split(" <")[0], 24) : "-", d.CreatedAt.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture),
                 d.DurationSeconds is { } s ? $"{s:0.0}s" : "-",
             ])), token)));
         return command;

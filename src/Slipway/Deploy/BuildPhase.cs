@@ -29,7 +29,8 @@ internal sealed class BuildPhase(
         // Keep the source as it was before install and build touch it, for rebuilds.
         await SourceSnapshot.CopyLocalAsync(buildDir, buildDir + BuildDirectories.SourceSuffix, token);
         isolation.GiveBuild(request.Target.Key, buildDir);
-        store.InsertBuild(new BuildRecord(buildId, request.Target.Key, buildDir, request.Source, commit, clock.GetUtcNow(), 0));
+        store.InsertBuild(new BuildRecord(buildId, request.Target.Key, buildDir, request.Source, commit?.Sha, clock.GetUtcNow(), 0,
+            commit?.Subject, commit?.Author));
 
         var spec = request.Spec ?? ReadManifest(deployment, buildDir);
         isolation.CheckVolumes(spec);
@@ -54,7 +55,7 @@ internal sealed class BuildPhase(
     }
 
     /// <summary>Copies or clones the source into <paramref name="buildDir"/>; returns its commit, if any.</summary>
-    private async Task<string?> SnapshotAsync(DeploymentRecord deployment, DeployRequest request, string buildDir, CancellationToken token)
+    private async Task<CommitInfo?> SnapshotAsync(DeploymentRecord deployment, DeployRequest request, string buildDir, CancellationToken token)
     {
         try
         {
@@ -62,14 +63,15 @@ internal sealed class BuildPhase(
             {
                 journal.Log(deployment, "build", $"rebuilding the source of build {earlier.Id} ({request.Source})");
                 await SourceSnapshot.CopyLocalAsync(builds.SourceOf(earlier), buildDir, token);
-                return earlier.CommitSha;
+                return earlier.Commit;
             }
             if (SourceSnapshot.IsGitUrl(request.Source) || request.Ref is not null)
             {
                 return await SourceSnapshot.CloneAsync(request.Source, request.Ref, buildDir, line => journal.Log(deployment, "build", line), token);
             }
             journal.Log(deployment, "build", $"copying source from {request.Source}");
-            return await SourceSnapshot.CopyLocalAsync(request.Source, buildDir, token);
+            // A push arrives as an exported tree, no git work tree: the commit comes with the request.
+            return await SourceSnapshot.CopyLocalAsync(request.Source, buildDir, token) ?? request.Commit;
         }
         catch (Exception e)
         {

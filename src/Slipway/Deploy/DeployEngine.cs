@@ -58,7 +58,7 @@ internal sealed partial class DeployEngine(
         var target = RollbackTargets.Resolve(store, owner, toId);
         recorded.RequireUsable(target, Pruned(target));
         var deployment = store.CreateDeployment(app, DeploymentKind.Rollback, target.Source, target.BuildId, target.Id,
-            target.SpecJson, target.ConfigJson, target.CommitSha);
+            target.SpecJson, target.ConfigJson, target.Commit);
         Launch(deployment, token =>
         {
             var now = RollbackTargets.Resolve(store, owner, toId);
@@ -148,7 +148,7 @@ internal sealed partial class DeployEngine(
         }
         var source = recorded.LiveOf(fromKey);
         store.EnsureApp(to);
-        var deployment = store.CreateDeployment(toKey, DeploymentKind.Promote, source.Source, source.BuildId, source.Id, source.SpecJson, null, source.CommitSha);
+        var deployment = store.CreateDeployment(toKey, DeploymentKind.Promote, source.Source, source.BuildId, source.Id, source.SpecJson, null, source.Commit);
         Launch(deployment, async token =>
         {
             var live = recorded.Live(fromKey, id => $"The build of {fromEnv}'s live deployment {id} is gone; deploy {fromEnv} again, then promote.");
@@ -188,7 +188,7 @@ internal sealed partial class DeployEngine(
     private DeploymentRecord CreateFromLive(string app, DeploymentKind kind)
     {
         var live = recorded.LiveOf(app);
-        return store.CreateDeployment(app, kind, live.Source, live.BuildId, live.Id, live.SpecJson, live.ConfigJson, live.CommitSha,
+        return store.CreateDeployment(app, kind, live.Source, live.BuildId, live.Id, live.SpecJson, live.ConfigJson, live.Commit,
             kind == DeploymentKind.Config ? live.ConfigHash : null);
     }
 

@@ -17,6 +17,9 @@ internal sealed record DeployRequest(AppRef Target, string Source, string? Ref =
     /// <summary>Rebuild: the spec already known (the same source as <see cref="FromBuild"/>), so the manifest is not read again.</summary>
     public AppSpec? Spec { get; init; }
 
+    /// <summary>The commit a source without git data (a pushed tree) was exported from.</summary>
+    public CommitInfo? Commit { get; init; }
+
     /// <summary>Rebuild: the config already prepared and checked for this deployment.</summary>
     public ConfigSnapshot? CheckedConfig { get; init; }
 }

@@ -5,9 +5,10 @@ namespace Slipway.State;
 internal sealed record DeploymentRow(
     string Id, string App, long Seq, string Kind, string Status, string? Step, string? Error,
     string Source, string? CommitSha, string? BuildId, string? SpecJson, string? ConfigJson, string? RollbackOf,
-    DateTimeOffset CreatedAt, DateTimeOffset? StartedAt, DateTimeOffset? FinishedAt, DateTimeOffset? LiveAt, string? ConfigHash)
+    DateTimeOffset CreatedAt, DateTimeOffset? StartedAt, DateTimeOffset? FinishedAt, DateTimeOffset? LiveAt, string? ConfigHash,
+    string? CommitSubject, string? CommitAuthor)
 {
     public DeploymentRecord ToRecord() => new(
         Id, App, Seq, JsonSpellings.Parse<DeploymentKind>(Kind), JsonSpellings.Parse<DeploymentStatus>(Status), Step, Error,
-        Source, CommitSha, BuildId, SpecJson, ConfigJson, RollbackOf, CreatedAt, StartedAt, FinishedAt, LiveAt, ConfigHash);
+        Source, CommitSha, BuildId, SpecJson, ConfigJson, RollbackOf, CreatedAt, StartedAt, FinishedAt, LiveAt, ConfigHash, CommitSubject, CommitAuthor);
 }

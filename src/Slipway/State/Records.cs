@@ -49,12 +49,20 @@ internal sealed record AppRecord(string Name, DateTimeOffset CreatedAt, string? 
     public AppRef Ref => new(App, Env);
 }
 
-internal sealed record BuildRecord(string Id, string App, string Dir, string Source, string? CommitSha, DateTimeOffset CreatedAt, long Pruned);
+internal sealed record BuildRecord(string Id, string App, string Dir, string Source, string? CommitSha, DateTimeOffset CreatedAt, long Pruned,
+    string? CommitSubject = null, string? CommitAuthor = null)
+{
+    public CommitInfo? Commit => CommitInfo.Of(CommitSha, CommitSubject, CommitAuthor);
+}
 
 internal sealed record DeploymentRecord(
     string Id, string App, long Seq, DeploymentKind Kind, DeploymentStatus Status, string? Step, string? Error,
     string Source, string? CommitSha, string? BuildId, string? SpecJson, string? ConfigJson, string? RollbackOf,
-    DateTimeOffset CreatedAt, DateTimeOffset? StartedAt, DateTimeOffset? FinishedAt, DateTimeOffset? LiveAt, string? ConfigHash = null);
+    DateTimeOffset CreatedAt, DateTimeOffset? StartedAt, DateTimeOffset? FinishedAt, DateTimeOffset? LiveAt, string? ConfigHash = null,
+    string? CommitSubject = null, string? CommitAuthor = null)
+{
+    public CommitInfo? Commit => CommitInfo.Of(CommitSha, CommitSubject, CommitAuthor);
+}
 
 internal sealed record InstanceRecord(
     string Id, string DeploymentId, string App, string Service, long Replica, long? Port, long? Pid, string? PidStart,

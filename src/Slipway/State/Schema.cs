@@ -455,5 +455,26 @@ internal static class Schema
         """
         alter table instances add column launch_key text;
         """,
+        // 15: git delivery (Git/). The commit a build was made from is shown with its message's first line and author; a
+        // git remote per app (its bare repository is DATA/git/APP.git) with whether a force push may replace history, and
+        // the branches that deploy, each to one environment (a pattern may end in "*").
+        """
+        alter table builds add column commit_subject text;
+        alter table builds add column commit_author text;
+        alter table deployments add column commit_subject text;
+        alter table deployments add column commit_author text;
+        create table git_remotes (
+            app text primary key,
+            allow_force integer not null default 0,
+            created_at text not null
+        );
+        create table git_branches (
+            app text not null,
+            pattern text not null,
+            env text not null,
+            created_at text not null,
+            primary key (app, pattern)
+        );
+        """,
     ];
 }

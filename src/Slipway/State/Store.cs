@@ -159,8 +159,8 @@ internal sealed class Store
     {
         using var c = Open();
         c.Execute("""
-            insert into builds(id, app, dir, source, commit_sha, created_at, pruned)
-            values (@Id, @App, @Dir, @Source, @CommitSha, @CreatedAt, @Pruned)
+            insert into builds(id, app, dir, source, commit_sha, created_at, pruned, commit_subject, commit_author)
+            values (@Id, @App, @Dir, @Source, @CommitSha, @CreatedAt, @Pruned, @CommitSubject, @CommitAuthor)
             """, build);
     }
 
@@ -185,16 +185,19 @@ internal sealed class Store
     // ---- deployments
 
     public DeploymentRecord CreateDeployment(string app, DeploymentKind kind, string source, string? buildId, string? rollbackOf,
-        string? specJson = null, string? configJson = null, string? commitSha = null, string? configHash = null)
+        string? specJson = null, string? configJson = null, CommitInfo? commit = null, string? configHash = null)
     {
         using var c = Open();
         using var tx = c.BeginTransaction();
         var seq = c.ExecuteScalar<long>("select coalesce(max(seq), 0) + 1 from deployments where app = @app", new { app }, tx);
         var id = Ids.New("d");
         c.Execute("""
-            insert into deployments(id, app, seq, kind, status, source, commit_sha, build_id, spec_json, config_json, config_hash, rollback_of, created_at)
-            values (@id, @app, @seq, @kind, @queued, @source, @commitSha, @buildId, @specJson, @configJson, @configHash, @rollbackOf, @now)
-            """, new { id, app, seq, kind = JsonSpellings.Of(kind), queued = JsonSpellings.Of(DeploymentStatus.Queued), source, commitSha, buildId, specJson, configJson, configHash, rollbackOf, now = Now() }, tx);
+            insert into deployments(id, app, seq, kind, status, source, commit_sha, commit_subject, commit_author, build_id, spec_json, config_json,
+                config_hash, rollback_of, created_at)
+            values (@id, @app, @seq, @kind, @queued, @source, @commitSha, @commitSubject, @commitAuthor, @buildId, @specJson, @configJson,
+                @configHash, @rollbackOf, @now)
+            """, new { id, app, seq, kind = JsonSpellings.Of(kind), queued = JsonSpellings.Of(DeploymentStatus.Queued), source, commitSha = commit?.Sha,
+                commitSubject = commit?.Subject, commitAuthor = commit?.Author, buildId, specJson, configJson, configHash, rollbackOf, now = Now() }, tx);
         tx.Commit();
         return c.QuerySingle<DeploymentRow>("select * from deployments where id = @id", new { id }).ToRecord();
     }
@@ -235,14 +238,15 @@ internal sealed class Store
             """, new { id, status = JsonSpellings.Of(status), now = Now(), terminal = DeploymentStatuses.TerminalSpellings });
     }
 
-    public void SetDeploymentBuild(string id, string buildId, string specJson, string configJson, string configHash, string? commitSha)
+    public void SetDeploymentBuild(string id, string buildId, string specJson, string configJson, string configHash, CommitInfo? commit)
     {
         using var c = Open();
         c.Execute("""
-            update deployments set build_id = @buildId, spec_json = @specJson, config_json = @configJson,
-                config_hash = @configHash, commit_sha = coalesce(@commitSha, commit_sha)
+            update deployments set build_id = @buildId, spec_json = @specJson, config_json = @configJson, config_hash = @configHash,
+                commit_sha = coalesce(@commitSha, commit_sha), commit_subject = coalesce(@commitSubject, commit_subject),
+                commit_author = coalesce(@commitAuthor, commit_author)
             where id = @id
-            """, new { id, buildId, specJson, configJson, configHash, commitSha });
+            """, new { id, buildId, specJson, configJson, configHash, commitSha = commit?.Sha, commitSubject = commit?.Subject, commitAuthor = commit?.Author });
     }
 
     /// <summary>A config release: the target's build and spec with a new (sealed) config snapshot.</summary>
@@ -259,9 +263,11 @@ internal sealed class Store
         using var c = Open();
         c.Execute("""
             update deployments set source = @Source, build_id = @BuildId, spec_json = @SpecJson, config_json = @ConfigJson,
-                config_hash = @ConfigHash, commit_sha = @CommitSha, rollback_of = @TargetId
+                config_hash = @ConfigHash, commit_sha = @CommitSha, commit_subject = @CommitSubject, commit_author = @CommitAuthor,
+                rollback_of = @TargetId
             where id = @id
-            """, new { id, target.Source, target.BuildId, target.SpecJson, target.ConfigJson, target.ConfigHash, target.CommitSha, TargetId = target.Id });
+            """, new { id, target.Source, target.BuildId, target.SpecJson, target.ConfigJson, target.ConfigHash, target.CommitSha,
+                target.CommitSubject, target.CommitAuthor, TargetId = target.Id });
     }
 
     public void FailDeployment(string id, DeploymentStatus status, string step, string error)

@@ -57,8 +57,8 @@ public sealed class SourceSnapshotTests : IDisposable
 
         var commit = await SourceSnapshot.CopyLocalAsync(Source, Destination, CancellationToken.None);
 
-        commit.Should().Be(repo.Git("rev-parse", "--short=12", "HEAD"));
-        commit.Should().HaveLength(12);
+        commit!.Sha.Should().Be(repo.Git("rev-parse", "--short=12", "HEAD"));
+        commit.Sha.Should().HaveLength(12);
     }
 
     [Fact]
@@ -73,7 +73,7 @@ public sealed class SourceSnapshotTests : IDisposable
 
         var commit = await SourceSnapshot.CopyLocalAsync(Source, Destination, CancellationToken.None);
 
-        commit.Should().Be(repo.Git("rev-parse", "--short=12", "HEAD") + "-dirty");
+        commit!.Sha.Should().Be(repo.Git("rev-parse", "--short=12", "HEAD") + "-dirty");
         File.ReadAllText(Path.Combine(Destination, "app.js")).Should().Be("edited");
         Files(Destination).Should().Equal("app.js");
     }
@@ -92,7 +92,7 @@ public sealed class SourceSnapshotTests : IDisposable
         var commit = await SourceSnapshot.CopyLocalAsync(Path.Combine(Source, "apps", "web"), Destination, CancellationToken.None);
 
         Files(Destination).Should().BeEquivalentTo("server.js", "lib/util.js");
-        commit.Should().Be(repo.Git("rev-parse", "--short=12", "HEAD"), "a change outside the app does not make it dirty");
+        commit!.Sha.Should().Be(repo.Git("rev-parse", "--short=12", "HEAD"), "a change outside the app does not make it dirty");
     }
 
     [Fact]
@@ -131,7 +131,9 @@ public sealed class SourceSnapshotTests : IDisposable
 
         var commit = await SourceSnapshot.CloneAsync(url, "v1", Destination, log.Add, CancellationToken.None);
 
-        commit.Should().Be(commits["1"][..12]);
+        commit.Sha.Should().Be(commits["1"][..12]);
+        commit.Subject.Should().Be("one", "the first line of the message, for `slipway deployments`");
+        commit.Author.Should().MatchRegex(".+ <.+>");
         Files(Destination).Should().BeEquivalentTo("VERSION", "app.js");
         Directory.Exists(Destination + ".git-checkout").Should().BeFalse();
         log.Should().Contain($"cloning {url} at v1");

@@ -83,7 +83,7 @@ public sealed class StoreTests : IDisposable
     {
         var store = NewStore();
 
-        var d = store.CreateDeployment("shop", DeploymentKind.Rollback, "/src", "b-1", "d-old", "{\"spec\":1}", "{}", "abc123");
+        var d = store.CreateDeployment("shop", DeploymentKind.Rollback, "/src", "b-1", "d-old", "{\"spec\":1}", "{}", new CommitInfo("abc123"));
 
         d.Id.Should().StartWith("d-");
         (d.App, d.Kind, d.Status, d.Source, d.BuildId, d.RollbackOf, d.SpecJson, d.CommitSha)

@@ -15,7 +15,7 @@ internal static class AccessMatrix
         Permission.Read => Role.Viewer,
         Permission.Deploy or Permission.SetConfig or Permission.RunJobs or Permission.Backup => Role.Deployer,
         Permission.RevealSecrets or Permission.RestoreDatabases or Permission.Destroy or Permission.ManageDomains
-            or Permission.ManageDrains or Permission.ManageAlerts or Permission.ManageTokens => Role.Admin,
+            or Permission.ManageDrains or Permission.ManageAlerts or Permission.ManageGit or Permission.ManageTokens => Role.Admin,
         Permission.ManageUsers or Permission.ManagePlatform => Role.Owner,
         _ => throw new ArgumentOutOfRangeException(nameof(permission), permission, "a permission without a role"),
     };

@@ -42,6 +42,9 @@ internal enum Permission
     /// channel receives every app's alerts it is not filtered from, and holds credentials).</summary>
     ManageAlerts,
 
+    /// <summary>An app's git remote: creating or removing it, which branch deploys to which environment, force pushes.</summary>
+    ManageGit,
+
     /// <summary>Create, list and revoke tokens of its scope (never one with a larger role than its own).</summary>
     ManageTokens,
 

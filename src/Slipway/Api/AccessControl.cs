@@ -123,6 +123,18 @@ internal static class AccessControl
             {
                 audit.Record(who, address, client, action, target, refusal is null ? null : "credentials refused", AuditLog.Denied);
                 context.Response.StatusCode = status;
+                if (context.Request.Path.StartsWithSegments("/git"))
+                {
+                    // git asks for credentials only after a 401 that names Basic, and shows a text/plain body as
+                    // "remote: ..." lines (a JSON one it would not print).
+                    if (status == 401)
+                    {
+                        context.Response.Headers.WWWAuthenticate = "Basic realm=\"slipway\", charset=\"UTF-8\"";
+                    }
+                    context.Response.ContentType = "text/plain; charset=utf-8";
+                    await context.Response.WriteAsync(denied + "\n");
+                    return;
+                }
                 await context.Response.WriteAsJsonAsync(new Microsoft.AspNetCore.Mvc.ProblemDetails
                 {
                     Status = status,
@@ -182,11 +194,14 @@ internal static class AccessControl
         var authorization = context.Request.Headers.Authorization.ToString();
         if (authorization.Length > 0)
         {
-            if (!authorization.StartsWith("Bearer ", StringComparison.Ordinal))
+            // Basic is how git sends credentials (any user name, the token as password): git push over HTTPS.
+            var secret = authorization.StartsWith("Bearer ", StringComparison.Ordinal) ? authorization["Bearer ".Length..].Trim()
+                : authorization.StartsWith("Basic ", StringComparison.Ordinal) ? BasicPassword(authorization["Basic ".Length..].Trim())
+                : null;
+            if (secret is null)
             {
-                return (null, "Send 'Authorization: Bearer <token>'.", false);
+                return (null, "Send 'Authorization: Bearer <token>' (or, from git, Basic with the token as the password).", false);
             }
-            var secret = authorization["Bearer ".Length..].Trim();
             if (legacyToken is not null && ApiToken.Matches(legacyToken, authorization))
             {
                 // The api-token file on the server: whoever can read it is the server's owner anyway.
@@ -205,6 +220,21 @@ internal static class AccessControl
             return (principal, refusal, true);
         }
         return (null, null, false);
+    }
+
+    /// <summary>The password of a Basic credential (user:password, base64), or null when it is not one.</summary>
+    private static string? BasicPassword(string encoded)
+    {
+        try
+        {
+            var text = System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(encoded));
+            var colon = text.IndexOf(':', StringComparison.Ordinal);
+            return colon >= 0 && colon < text.Length - 1 ? text[(colon + 1)..] : null;
+        }
+        catch (FormatException)
+        {
+            return null;
+        }
     }
 
     private static bool CsrfOk(HttpContext context, AccessService access) =>

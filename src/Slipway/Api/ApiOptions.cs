@@ -12,4 +12,7 @@ internal sealed class ApiOptions
 
     /// <summary>The TCP API port (`--api-port`), where a scraper on this machine may read /metrics without a token.</summary>
     public int? ApiPort { get; set; }
+
+    /// <summary>The platform's hostname (`--platform-host`), where the edge serves the API and the git remotes.</summary>
+    public string PlatformHost { get; set; } = "slipway.localhost";
 }

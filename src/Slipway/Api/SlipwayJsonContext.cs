@@ -62,6 +62,10 @@ namespace Slipway.Api;
 [JsonSerializable(typeof(List<MessageView>))]
 [JsonSerializable(typeof(List<SeriesSnapshot>))]
 // Log drains.
+[JsonSerializable(typeof(GitRemoteDto))]
+[JsonSerializable(typeof(List<GitRemoteDto>))]
+[JsonSerializable(typeof(GitCreateBody))]
+[JsonSerializable(typeof(GitMapBody))]
 [JsonSerializable(typeof(DrainView))]
 [JsonSerializable(typeof(List<DrainView>))]
 [JsonSerializable(typeof(DrainAddBody))]

@@ -38,6 +38,7 @@ internal static class CliApp
             root.Subcommands.Add(command);
         }
         root.Subcommands.Add(VolumeCommands.Create(cli));
+        root.Subcommands.Add(GitCommands.Create(cli));
         root.Subcommands.Add(CronCommands.Create(cli));
         root.Subcommands.Add(MessageCommands.Create(cli));
         root.Subcommands.Add(DbCommands.Create(cli));

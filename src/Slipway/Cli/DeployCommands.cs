@@ -179,13 +179,7 @@ internal static class DeployCommands
                 {
                     continue;
                 }
-                var line = entry.Kind switch
-                {
-                    "status" => null,
-                    "deploy" => "==> " + entry.Message,
-                    "tail" => "    | " + entry.Message,
-                    _ => (entry.Service is null ? "    " : $"    [{entry.Service}] ") + entry.Message,
-                };
+                var line = Slipway.Deploy.DeployLogLines.Format(entry.Kind, entry.Service, entry.Message);
                 if (line is not null)
                 {
                     await cli.Out.WriteLineAsync(cli.ForOutput(line));

@@ -46,7 +46,8 @@ internal sealed partial class DeployEngine(
             config.CheckLocalSource(request);
         }
         store.EnsureApp(request.Target);
-        var deployment = store.CreateDeployment(request.Target.Key, DeploymentKind.Deploy, request.Source + (request.Ref is null ? "" : "#" + request.Ref), null, null);
+        var deployment = store.CreateDeployment(request.Target.Key, DeploymentKind.Deploy,
+            request.Shown ?? request.Source + (request.Ref is null ? "" : "#" + request.Ref), null, null, commit: request.Commit);
         Launch(deployment, async token => await ReleaseAsync(deployment, await buildPhase.RunAsync(deployment, request, token), token));
         return deployment;
     }
@@ -164,6 +165,17 @@ internal sealed partial class DeployEngine(
     {
         AppErrors.Require(store, owner);
         return CancelActive(owner.Key, appStopping: false).Select(a => a.Id).ToList();
+    }
+
+    /// <summary>Cancels one running or queued deployment (a push whose pusher went away); false when it has ended.</summary>
+    public bool CancelOne(string deploymentId)
+    {
+        if (!_active.TryGetValue(deploymentId, out var active))
+        {
+            return false;
+        }
+        active.Cts.Cancel();
+        return true;
     }
 
     /// <summary>The app is being stopped or destroyed: cancels its deployments and waits until each has stopped its

@@ -17,6 +17,10 @@ internal sealed record DeployRequest(AppRef Target, string Source, string? Ref =
     /// <summary>Rebuild: the spec already known (the same source as <see cref="FromBuild"/>), so the manifest is not read again.</summary>
     public AppSpec? Spec { get; init; }
 
+    /// <summary>What the deployment names as its source when <see cref="Source"/> is a directory of the platform's own
+    /// ("git push main" rather than the directory the push was exported to).</summary>
+    public string? Shown { get; init; }
+
     /// <summary>The commit a source without git data (a pushed tree) was exported from.</summary>
     public CommitInfo? Commit { get; init; }
 

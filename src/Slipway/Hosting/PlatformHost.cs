@@ -76,6 +76,7 @@ internal static class PlatformHost
         app.MapAccessApi();
         app.MapUploadApi(Path.Combine(options.DataDir, "uploads"));
         app.MapCliDownload();
+        app.MapGitApi();
         app.MapConfigApi();
         app.MapKeyApi();
         app.MapJobsApi();

@@ -9,6 +9,7 @@ using Slipway.Domains;
 using Slipway.Deploy;
 using Slipway.Edge;
 using Slipway.Edge.Tls;
+using Slipway.Git;
 using Slipway.Jobs;
 using Slipway.Monitoring;
 using Slipway.Monitoring.Alerts;
@@ -93,6 +94,7 @@ internal static class ServiceRegistration
         services.AddSingleton<AppViews>();
         services.AddSlipwayAccess();
         services.AddDomains(certificates: options.HttpsPort is not null);
+        services.AddGit(options.DataDir);
 
         // Order matters. Start: the messages server listens (its URL is in every app's environment) before Recovery
         // adopts or starts apps; the database servers start in the background, in parallel with the apps; Recovery

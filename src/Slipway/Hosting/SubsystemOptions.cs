@@ -38,6 +38,7 @@ internal static class SubsystemOptions
                 o.DataDir = options.DataDir;
                 o.CliFile = options.CliFile;
                 o.ApiPort = options.ApiPort;
+                o.PlatformHost = options.PlatformHost;
             })
             .Validate(o => o.CliFile is null || File.Exists(o.CliFile), "--cli-file must name an existing file (the self-contained slipway for linux-x64).");
         services.AddHostOptions<Access.AccessOptions>(o => o.Issuer = options.PlatformHost);

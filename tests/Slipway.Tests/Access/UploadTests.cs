@@ -30,7 +30,7 @@ public sealed class UploadTests
             await writer.WriteEntryAsync(bad);
         }
         archive.Position = 0;
-        var act = () => UploadEndpoints.UnpackAsync(archive, target, CancellationToken.None);
+        var act = () => Slipway.Builds.SourceArchive.UnpackAsync(archive, target, "upload", CancellationToken.None);
         (await act.Should().ThrowAsync<UserException>()).Which.Message.Should().Contain(message);
         File.Exists(Path.Combine(dir, "evil.txt")).Should().BeFalse();
         Directory.EnumerateFileSystemEntries(dir, "*", SearchOption.AllDirectories).Should().NotContain(p => p.EndsWith("evil", StringComparison.Ordinal));
@@ -56,7 +56,7 @@ public sealed class UploadTests
         }
         archive.Position = 0;
 
-        var act = () => UploadEndpoints.UnpackAsync(archive, target, CancellationToken.None);
+        var act = () => Slipway.Builds.SourceArchive.UnpackAsync(archive, target, "upload", CancellationToken.None);
 
         (await act.Should().ThrowAsync<UserException>()).Which.Message.Should().Contain("through its own link 'x/y/z/d'");
         Directory.EnumerateFiles(dir, "pwned.txt", SearchOption.AllDirectories).Should().BeEmpty();

@@ -34,6 +34,40 @@ internal sealed class GitRepo(string dir)
         return Git("rev-parse", "HEAD");
     }
 
+    /// <summary>Runs git to its end (at most <paramref name="timeout"/>) and returns its exit code and output, whatever
+    /// they are: for commands expected to fail, like a refused push. Never prompts for credentials.</summary>
+    public async Task<(int Code, string Out, string Err)> TryGitAsync(TimeSpan timeout, params string[] args)
+    {
+        var psi = new ProcessStartInfo("git")
+        {
+            WorkingDirectory = Dir,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+        };
+        foreach (var arg in args)
+        {
+            psi.ArgumentList.Add(arg);
+        }
+        psi.Environment["GIT_TERMINAL_PROMPT"] = "0";
+        using var process = Process.Start(psi)!;
+        process.StandardInput.Close();
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        using var cts = new CancellationTokenSource(timeout);
+        try
+        {
+            await process.WaitForExitAsync(cts.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"git {string.Join(' ', args)} ran over {timeout}: {await error}");
+        }
+        return (process.ExitCode, (await output).Trim(), (await error).Trim());
+    }
+
     public string Git(params string[] args)
     {
         var psi = new ProcessStartInfo("git")

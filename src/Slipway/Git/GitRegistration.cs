@@ -1,0 +1,19 @@
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Slipway.Git;
+
+internal static class GitRegistration
+{
+    /// <summary>Git delivery: the apps' remotes (DATA/git), pushes that deploy, and their rows' part in destroy.</summary>
+    public static IServiceCollection AddGit(this IServiceCollection services, string dataDir)
+    {
+        services.AddSingleton(GitOptions.For(dataDir));
+        services.AddSingleton<GitStore>();
+        services.AddSingleton<GitRemotes>();
+        services.AddSingleton<GitHttpBackend>();
+        services.AddSingleton<Pushes>();
+        services.AddSingleton<State.IAppRows, GitRows>();
+        services.AddHostedService<GitStartup>();
+        return services;
+    }
+}

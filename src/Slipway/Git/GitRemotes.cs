@@ -1,0 +1,109 @@
+using System.Diagnostics;
+using Slipway.Deploy;
+
+namespace Slipway.Git;
+
+/// <summary>The apps' git remotes: a bare repository per app (DATA/git/APP.git, created by `slipway git create`) and
+/// the rules saying which branch deploys to which environment.</summary>
+internal sealed class GitRemotes(GitOptions options, GitStore store)
+{
+    /// <summary>Creates the remote (deploying main to production and staging to staging), or sets whether force pushes
+    /// are allowed when it exists. Returns whether it was created.</summary>
+    public async Task<(GitRemoteRecord Remote, bool Created)> CreateAsync(string app, bool allowForce, CancellationToken token)
+    {
+        AppNames.Validate(app);
+        var repo = options.RepoOf(app);
+        if (!File.Exists(Path.Combine(repo, "HEAD")))
+        {
+            Directory.CreateDirectory(options.ReposDir);
+            var init = await RunGitAsync(token, "init", "--quiet", "--bare", "--initial-branch=main", repo);
+            if (init.Code != 0)
+            {
+                throw new InvalidOperationException($"git init --bare {repo} failed: {init.Errors}");
+            }
+        }
+        var created = store.Upsert(app, allowForce, BranchMap.Defaults);
+        return (store.Find(app)!, created);
+    }
+
+    public GitRemoteRecord? Find(string app) => store.Find(app);
+
+    public IReadOnlyList<GitRemoteRecord> List() => store.List();
+
+    public IReadOnlyList<BranchRule> Rules(string app) => store.Rules(app);
+
+    /// <summary>The remote of <paramref name="app"/>, or a 404 that says how to make it.</summary>
+    public GitRemoteRecord Require(string app) => store.Find(app) ?? throw new UserException(NoRemote(app), 404);
+
+    public static string NoRemote(string app) =>
+        $"{app} has no git remote on this platform. Create it with: slipway git create {app} " +
+        "(a push of main then deploys to production, of staging to staging).";
+
+    /// <summary>Removes the remote and its repository (the apps it deployed keep running).</summary>
+    public void Remove(string app)
+    {
+        Require(app);
+        store.Delete(app);
+        DeleteRepository(app);
+    }
+
+    public BranchRule Map(string app, string pattern, string env)
+    {
+        Require(app);
+        BranchMap.Validate(pattern);
+        var rule = new BranchRule(pattern, AppRef.Of(app, env).Env);
+        store.Map(app, rule);
+        return rule;
+    }
+
+    public void Unmap(string app, string pattern)
+    {
+        Require(app);
+        if (!store.Unmap(app, pattern))
+        {
+            throw new UserException($"{app}'s remote has no rule for '{pattern}'; its rules: {BranchMap.Describe(store.Rules(app))}.", 404);
+        }
+    }
+
+    /// <summary>Repositories whose remote is gone (its app was destroyed): removed at start.</summary>
+    public void RemoveOrphans()
+    {
+        if (!Directory.Exists(options.ReposDir))
+        {
+            return;
+        }
+        var known = store.List().Select(r => r.App + ".git").ToHashSet(StringComparer.Ordinal);
+        foreach (var dir in Directory.EnumerateDirectories(options.ReposDir, "*.git"))
+        {
+            if (!known.Contains(Path.GetFileName(dir)))
+            {
+                Directory.Delete(dir, recursive: true);
+            }
+        }
+    }
+
+    private void DeleteRepository(string app)
+    {
+        var repo = options.RepoOf(app);
+        if (Directory.Exists(repo))
+        {
+            Directory.Delete(repo, recursive: true);
+        }
+    }
+
+    private static async Task<(int Code, string Errors)> RunGitAsync(CancellationToken token, params string[] args)
+    {
+        var psi = new ProcessStartInfo("git") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
+        foreach (var arg in args)
+        {
+            psi.ArgumentList.Add(arg);
+        }
+        psi.Environment["GIT_CONFIG_NOSYSTEM"] = "1";
+        psi.Environment["GIT_CONFIG_GLOBAL"] = "/dev/null";
+        using var git = Process.Start(psi) ?? throw new InvalidOperationException("git did not start");
+        var errors = git.StandardError.ReadToEndAsync(token);
+        await git.StandardOutput.ReadToEndAsync(token);
+        await git.WaitForExitAsync(token);
+        return (git.ExitCode, (await errors).Trim());
+    }
+}

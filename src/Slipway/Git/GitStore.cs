@@ -1,0 +1,85 @@
+using Dapper;
+using Microsoft.Data.Sqlite;
+using Slipway.State;
+
+namespace Slipway.Git;
+
+/// <summary>Git remotes and their branch rules in the platform's database (schema step 15). Keyed by the app's name
+/// (its production row): one repository serves every environment of the app.</summary>
+internal sealed class GitStore(Store store, TimeProvider clock)
+{
+    private SqliteConnection Open() => store.Connections.Open();
+
+    public GitRemoteRecord? Find(string app)
+    {
+        using var c = Open();
+        return c.QuerySingleOrDefault<Row>("select app, allow_force, created_at from git_remotes where app = @app", new { app })?.ToRecord();
+    }
+
+    public IReadOnlyList<GitRemoteRecord> List()
+    {
+        using var c = Open();
+        return c.Query<Row>("select app, allow_force, created_at from git_remotes order by app").Select(r => r.ToRecord()).ToList();
+    }
+
+    /// <summary>Creates the remote with <paramref name="rules"/>, or sets its force-push choice when it exists (its
+    /// rules stay). Returns whether it was created.</summary>
+    public bool Upsert(string app, bool allowForce, IReadOnlyList<BranchRule> rules)
+    {
+        using var c = Open();
+        using var tx = c.BeginTransaction();
+        var now = UtcTime.Format(clock.GetUtcNow());
+        var created = c.Execute("insert or ignore into git_remotes (app, allow_force, created_at) values (@app, @allowForce, @now)",
+            new { app, allowForce = allowForce ? 1 : 0, now }, tx) > 0;
+        if (created)
+        {
+            foreach (var rule in rules)
+            {
+                c.Execute("insert into git_branches (app, pattern, env, created_at) values (@app, @Pattern, @Env, @now)",
+                    new { app, rule.Pattern, rule.Env, now }, tx);
+            }
+        }
+        else
+        {
+            c.Execute("update git_remotes set allow_force = @allowForce where app = @app", new { app, allowForce = allowForce ? 1 : 0 }, tx);
+        }
+        tx.Commit();
+        return created;
+    }
+
+    public bool Delete(string app)
+    {
+        using var c = Open();
+        using var tx = c.BeginTransaction();
+        c.Execute("delete from git_branches where app = @app", new { app }, tx);
+        var deleted = c.Execute("delete from git_remotes where app = @app", new { app }, tx) > 0;
+        tx.Commit();
+        return deleted;
+    }
+
+    public IReadOnlyList<BranchRule> Rules(string app)
+    {
+        using var c = Open();
+        return c.Query<BranchRule>("select pattern, env from git_branches where app = @app order by pattern", new { app }).AsList();
+    }
+
+    public void Map(string app, BranchRule rule)
+    {
+        using var c = Open();
+        c.Execute("""
+            insert into git_branches (app, pattern, env, created_at) values (@app, @Pattern, @Env, @now)
+            on conflict(app, pattern) do update set env = excluded.env
+            """, new { app, rule.Pattern, rule.Env, now = UtcTime.Format(clock.GetUtcNow()) });
+    }
+
+    public bool Unmap(string app, string pattern)
+    {
+        using var c = Open();
+        return c.Execute("delete from git_branches where app = @app and pattern = @pattern", new { app, pattern }) > 0;
+    }
+
+    private sealed record Row(string App, long AllowForce, DateTimeOffset CreatedAt)
+    {
+        public GitRemoteRecord ToRecord() => new(App, AllowForce != 0, CreatedAt);
+    }
+}

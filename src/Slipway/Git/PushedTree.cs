@@ -1,0 +1,85 @@
+using System.Diagnostics;
+using Slipway.State;
+
+namespace Slipway.Git;
+
+/// <summary>Reads a pushed commit while git still holds it in quarantine (objects not yet in the repository, refs not
+/// yet moved): its files into a directory, its message and author, and whether it descends from a branch's current
+/// commit. Git is pointed at the quarantine the way receive-pack points its hooks at it.</summary>
+internal static class PushedTree
+{
+    /// <summary>The files of <paramref name="commit"/> (git archive: tracked files, no .git), into <paramref name="dir"/>.</summary>
+    public static async Task ExportAsync(string repo, string quarantine, string commit, string dir, CancellationToken token)
+    {
+        Directory.CreateDirectory(dir);
+        using var git = Start(repo, quarantine, "archive", "--format=tar", commit);
+        var errors = git.StandardError.ReadToEndAsync(token);
+        try
+        {
+            await Builds.SourceArchive.UnpackTarAsync(git.StandardOutput.BaseStream, dir, "push", token);
+        }
+        finally
+        {
+            if (!git.HasExited)
+            {
+                git.Kill(entireProcessTree: true);
+            }
+        }
+        await git.WaitForExitAsync(token);
+        if (git.ExitCode != 0)
+        {
+            throw new UserException($"git archive {commit[..12]} failed: {(await errors).Trim()}");
+        }
+    }
+
+    /// <summary>The commit's short id (12 digits, as deployments show commits), subject and author.</summary>
+    public static async Task<CommitInfo> DescribeAsync(string repo, string quarantine, string commit, CancellationToken token)
+    {
+        var (code, output) = await RunAsync(repo, quarantine, token, "log", "-1", "--format=%s%x00%an <%ae>", commit);
+        var parts = code == 0 ? output.TrimEnd('\n').Split('\0') : [];
+        var subject = parts.Length == 2 ? parts[0] : null;
+        if (subject is { Length: > CommitInfo.MaxSubject })
+        {
+            subject = subject[..(CommitInfo.MaxSubject - 1)] + "…";
+        }
+        return new CommitInfo(commit[..12], subject, parts.Length == 2 ? parts[1] : null);
+    }
+
+    /// <summary>Whether <paramref name="commit"/> descends from <paramref name="ancestor"/> (a fast-forward).</summary>
+    public static async Task<bool> DescendsAsync(string repo, string quarantine, string ancestor, string commit, CancellationToken token) =>
+        (await RunAsync(repo, quarantine, token, "merge-base", "--is-ancestor", ancestor, commit)).Code == 0;
+
+    private static async Task<(int Code, string Output)> RunAsync(string repo, string quarantine, CancellationToken token, params string[] args)
+    {
+        using var git = Start(repo, quarantine, args);
+        var output = git.StandardOutput.ReadToEndAsync(token);
+        var errors = git.StandardError.ReadToEndAsync(token);
+        await git.WaitForExitAsync(token);
+        await errors;
+        return (git.ExitCode, await output);
+    }
+
+    private static Process Start(string repo, string quarantine, params string[] args)
+    {
+        var psi = new ProcessStartInfo("git")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = repo,
+        };
+        psi.ArgumentList.Add("--git-dir=" + repo);
+        foreach (var arg in args)
+        {
+            psi.ArgumentList.Add(arg);
+        }
+        psi.Environment.Clear();
+        psi.Environment["PATH"] = Environment.GetEnvironmentVariable("PATH") ?? "/usr/bin:/bin";
+        psi.Environment["HOME"] = repo;
+        psi.Environment["GIT_CONFIG_NOSYSTEM"] = "1";
+        psi.Environment["GIT_CONFIG_GLOBAL"] = "/dev/null";
+        psi.Environment["GIT_OBJECT_DIRECTORY"] = quarantine;
+        psi.Environment["GIT_ALTERNATE_OBJECT_DIRECTORIES"] = Path.Combine(repo, "objects");
+        return Process.Start(psi) ?? throw new InvalidOperationException("git did not start");
+    }
+}

@@ -36,7 +36,11 @@ internal sealed class GitRepo(string dir)
 
     /// <summary>Runs git to its end (at most <paramref name="timeout"/>) and returns its exit code and output, whatever
     /// they are: for commands expected to fail, like a refused push. Never prompts for credentials.</summary>
-    public async Task<(int Code, string Out, string Err)> TryGitAsync(TimeSpan timeout, params string[] args)
+    public Task<(int Code, string Out, string Err)> TryGitAsync(TimeSpan timeout, params string[] args) => TryGitAsync(timeout, null, args);
+
+    /// <summary>As <see cref="TryGitAsync(TimeSpan, string[])"/>, handing <paramref name="onError"/> each piece of
+    /// stderr as it arrives (what a push prints as the server streams it).</summary>
+    public async Task<(int Code, string Out, string Err)> TryGitAsync(TimeSpan timeout, Action<string>? onError, params string[] args)
     {
         var psi = new ProcessStartInfo("git")
         {
@@ -54,11 +58,19 @@ internal sealed class GitRepo(string dir)
         using var process = Process.Start(psi)!;
         process.StandardInput.Close();
         var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
+        var error = ReadAsync(process.StandardError, onError);
         using var cts = new CancellationTokenSource(timeout);
+        var exited = process.WaitForExitAsync(cts.Token);
+        if (await Task.WhenAny(exited, error) == error && (error.IsFaulted || error.IsCanceled))
+        {
+            // The watcher stopped it (a pusher's Ctrl-C reaches git and its helpers at once): the whole tree, found before
+            // any of it dies (a child of a killed git would be reparented, and missed, by Kill(entireProcessTree)).
+            KillTree(process.Id);
+            await error;
+        }
         try
         {
-            await process.WaitForExitAsync(cts.Token);
+            await exited;
         }
         catch (OperationCanceledException)
         {
@@ -66,6 +78,55 @@ internal sealed class GitRepo(string dir)
             throw new TimeoutException($"git {string.Join(' ', args)} ran over {timeout}: {await error}");
         }
         return (process.ExitCode, (await output).Trim(), (await error).Trim());
+    }
+
+    private static void KillTree(int root)
+    {
+        var parents = new Dictionary<int, int>();
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            try
+            {
+                if (int.TryParse(Path.GetFileName(dir), out var pid))
+                {
+                    var stat = File.ReadAllText(Path.Combine(dir, "stat"));
+                    parents[pid] = int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture);
+                }
+            }
+            catch (IOException)
+            {
+            }
+        }
+        var tree = new List<int> { root };
+        for (var i = 0; i < tree.Count; i++)
+        {
+            tree.AddRange(parents.Where(p => p.Value == tree[i]).Select(p => p.Key));
+        }
+        foreach (var pid in tree)
+        {
+            try
+            {
+                using var member = Process.GetProcessById(pid);
+                member.Kill();
+            }
+            catch (Exception e) when (e is ArgumentException or InvalidOperationException)
+            {
+            }
+        }
+    }
+
+    private static async Task<string> ReadAsync(StreamReader reader, Action<string>? onPiece)
+    {
+        var all = new System.Text.StringBuilder();
+        var buffer = new char[4096];
+        int n;
+        while ((n = await reader.ReadAsync(buffer)) > 0)
+        {
+            var piece = new string(buffer, 0, n);
+            all.Append(piece);
+            onPiece?.Invoke(all.ToString());
+        }
+        return all.ToString();
     }
 
     public string Git(params string[] args)

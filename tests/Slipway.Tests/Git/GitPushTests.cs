@@ -119,6 +119,71 @@ public sealed class GitPushTests
         JsonDocument.Parse(list.Out).RootElement.EnumerateArray().Select(r => r.GetProperty("app").GetString()).Should().Equal("billing", "shop");
     }
 
+    [Fact]
+    public async Task Pushes_to_one_app_take_turns_and_a_push_streams_its_build_as_it_runs()
+    {
+        await using var platform = await TestPlatform.StartAsync();
+        var token = await DeployerTokenAsync(platform, "shop");
+        (await platform.CliAsync("git", "create", "shop")).ExitCode.Should().Be(0);
+        var url = $"http://ci:{token}@slipway.localhost:{platform.EdgePort}/git/shop.git";
+        var work = GitRepo.Init(TempDirs.Create("push-turns"));
+        // Over git's 1 MiB post buffer, so the pack goes as a chunked body with no length.
+        work.Write("assets/noise.bin", Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(2 * 1024 * 1024)));
+        WriteApp(work, "slow", build: "echo build-started; sleep 4; echo build-done");
+        work.Commit("Slow build");
+        var other = GitRepo.Init(TempDirs.Create("push-turns-2"));
+        WriteApp(other, "staging-1");
+        other.Commit("Staging");
+
+        DateTimeOffset? startedShown = null;
+        var slow = work.TryGitAsync(PushTimeout, err =>
+        {
+            if (startedShown is null && err.Contains("remote:     [web] build-started", StringComparison.Ordinal))
+            {
+                startedShown = DateTimeOffset.UtcNow;
+            }
+        }, "push", url, "main");
+        // While main's build runs, a push of staging to the same app waits for it, and says so.
+        await WaitUntilAsync(async () => (await platform.CliAsync("deployments", "--app", "shop", "--json")).Out.Contains("building"));
+        var second = other.TryGitAsync(PushTimeout, "push", url, "main:staging");
+        var first = await slow;
+        var ended = DateTimeOffset.UtcNow;
+        var waiting = await second;
+        first.Code.Should().Be(0, first.Err);
+        startedShown.Should().NotBeNull(first.Err);
+        (ended - startedShown!.Value).Should().BeGreaterThan(TimeSpan.FromSeconds(2),
+            "the build's first line reached the pusher while it ran (it sleeps 4 s after it), not with the verdict");
+        waiting.Code.Should().Be(0, waiting.Err);
+        waiting.Err.Should().Contain("remote: waiting: another push to shop is deploying");
+        (await platform.VersionAsync("shop")).Should().Be("slow");
+        (await platform.VersionAsync("shop-staging")).Should().Be("staging-1");
+
+        // A pusher who goes away mid-build (Ctrl-C) takes the push with them: the deployment is cancelled.
+        WriteApp(work, "abandoned", build: "echo build-started; sleep 30");
+        work.Commit("Abandoned");
+        var gone = () => work.TryGitAsync(TimeSpan.FromSeconds(60), err =>
+        {
+            if (err.Contains("build-started", StringComparison.Ordinal))
+            {
+                throw new OperationCanceledException("the pusher presses Ctrl-C");
+            }
+        }, "push", url, "main");
+        await gone.Should().ThrowAsync<OperationCanceledException>();
+        await WaitUntilAsync(async () => JsonDocument.Parse((await platform.CliAsync("deployments", "--app", "shop", "--json")).Out)
+            .RootElement[0].GetProperty("status").GetString() == "cancelled", () => platform.CliAsync("deployments", "--app", "shop").Result.Out);
+        (await platform.VersionAsync("shop")).Should().Be("slow");
+    }
+
+    private static async Task WaitUntilAsync(Func<Task<bool>> condition, Func<string>? state = null)
+    {
+        var deadline = DateTimeOffset.UtcNow.AddSeconds(60);
+        while (!await condition())
+        {
+            DateTimeOffset.UtcNow.Should().BeBefore(deadline, "the condition should hold within a minute; " + state?.Invoke());
+            await Task.Delay(100);
+        }
+    }
+
     internal static async Task<string> DeployerTokenAsync(TestPlatform platform, string app)
     {
         var made = await platform.CliAsync("tokens", "create", "--name", "push", "--app", app, "--role", "deployer", "--json");

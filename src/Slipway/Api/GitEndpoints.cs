@@ -26,6 +26,23 @@ internal static class GitEndpoints
         api.MapPost("/git/{repo}/git-receive-pack", (string repo, HttpContext context) =>
             ServeAsync(context, repo, "/git-receive-pack", push: true)).RequireSignedIn("git.push");
 
+        // A forge's webhook: public, the signature is the credential (checked before anything else is read).
+        api.MapPost("/hooks/{forge}/{app}", async (string forge, string app, Webhooks webhooks, HttpContext context) =>
+        {
+            if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+            {
+                limit.MaxRequestBodySize = Git.Forges.WebhookLimits.MaxPayload;
+            }
+            if (context.Request.ContentLength is > Git.Forges.WebhookLimits.MaxPayload)
+            {
+                return Results.Text($"The payload is over {Git.Forges.WebhookLimits.MaxPayload / 1024 / 1024} MiB.\n", "text/plain", statusCode: 413);
+            }
+            using var body = new MemoryStream();
+            await context.Request.Body.CopyToAsync(body, context.RequestAborted);
+            var answer = webhooks.Handle(forge, app, name => context.Request.Headers[name].FirstOrDefault(), body.GetBuffer().AsSpan(0, (int)body.Length));
+            return Results.Text(answer.Message + "\n", "text/plain", statusCode: answer.Status);
+        }).AllowAnyone("git.webhook");
+
         var git = api.MapGroup("/v1/git");
         git.MapGet("", (GitRemotes remotes, HttpContext context) =>
         {
@@ -43,6 +60,24 @@ internal static class GitEndpoints
             remotes.Remove(app);
             return Results.NoContent();
         }).RequireAccess(Access.Permission.ManageGit, "git.remove");
+        git.MapPost("/{app}/forge", (string app, GitConnectBody body, GitRemotes remotes, HttpContext context) =>
+        {
+            if (!JsonSpellings.TryParse<Git.Forges.Forge>(body.Forge, out var forge))
+            {
+                throw new UserException($"--forge '{body.Forge}' is not one Slipway takes webhooks from: use github, gitlab or gitea (Forgejo too).");
+            }
+            var (link, secret) = remotes.Connect(app, forge, body.Repo, body.ApiUrl, body.Token);
+            AccessControl.AuditDetail(context, $"{body.Forge} {link.RepoUrl}" + (link.TokenEnc is null ? "" : " with a token"));
+            return new GitConnectedDto(app, body.Forge, link.RepoUrl, $"{PlatformUrl(context)}/hooks/{body.Forge}/{app}", secret, link.TokenEnc is not null, link.ApiBase);
+        }).RequireAccess(Access.Permission.ManageGit, "git.connect");
+        git.MapDelete("/{app}/forge", (string app, GitRemotes remotes) =>
+        {
+            remotes.Disconnect(app);
+            return Results.NoContent();
+        }).RequireAccess(Access.Permission.ManageGit, "git.disconnect");
+        git.MapGet("/{app}/deliveries", (string app, int? limit, GitRemotes remotes) =>
+            remotes.Deliveries(app, limit ?? 20).Select(d => new GitDeliveryDto(d.Id, d.Forge, d.Delivery, d.Event, d.ReceivedAt, d.Outcome, d.Detail, d.DeploymentId)).ToList())
+            .RequireAccess(Access.Permission.Read, "git.deliveries");
         git.MapPut("/{app}/branches", (string app, GitMapBody body, GitRemotes remotes, HttpContext context) =>
         {
             var rule = remotes.Map(app, body.Branch, body.Env);
@@ -113,24 +148,28 @@ internal static class GitEndpoints
         await context.Response.WriteAsync(message + "\n");
     }
 
-    private static GitRemoteDto View(HttpContext context, GitRemotes remotes, GitRemoteRecord remote) =>
-        new(remote.App, RemoteUrl(context, remote.App), remote.AllowForce, remotes.Rules(remote.App).Select(r => new GitBranchDto(r.Pattern, r.Env)).ToList(),
-            remote.CreatedAt);
+    private static GitRemoteDto View(HttpContext context, GitRemotes remotes, GitRemoteRecord remote)
+    {
+        var link = remotes.Link(remote.App);
+        return new(remote.App, $"{PlatformUrl(context)}/git/{remote.App}.git", remote.AllowForce,
+            remotes.Rules(remote.App).Select(r => new GitBranchDto(r.Pattern, r.Env)).ToList(), remote.CreatedAt,
+            Forge: link is null ? null : JsonSpellings.Of(link.Forge), Repo: link?.RepoUrl);
+    }
 
-    /// <summary>Where `git remote add` points: the platform host as this request reached it, or (over the Unix socket)
-    /// as the edge serves it.</summary>
-    private static string RemoteUrl(HttpContext context, string app)
+    /// <summary>The platform as the outside reaches it (git remotes, webhooks): the platform host as this request reached
+    /// it, or (over the Unix socket) as the edge serves it.</summary>
+    private static string PlatformUrl(HttpContext context)
     {
         if (context.Request.Host.HasValue && context.Features.Get<Microsoft.AspNetCore.Connections.Features.IConnectionSocketFeature>()?.Socket is not
             { AddressFamily: System.Net.Sockets.AddressFamily.Unix })
         {
-            return $"{context.Request.Scheme}://{context.Request.Host}/git/{app}.git";
+            return $"{context.Request.Scheme}://{context.Request.Host}";
         }
         var options = context.RequestServices.GetRequiredService<ApiOptions>();
         var edge = context.RequestServices.GetRequiredService<Edge.EdgeServer>();
         return edge.HttpsPort is { } https
-            ? $"https://{options.PlatformHost}{(https == 443 ? "" : ":" + https)}/git/{app}.git"
-            : $"http://{options.PlatformHost}{(edge.Port == 80 ? "" : ":" + edge.Port)}/git/{app}.git";
+            ? $"https://{options.PlatformHost}{(https == 443 ? "" : ":" + https)}"
+            : $"http://{options.PlatformHost}{(edge.Port == 80 ? "" : ":" + edge.Port)}";
     }
 }
 
@@ -141,4 +180,14 @@ internal sealed record GitMapBody(string Branch, string Env);
 internal sealed record GitBranchDto(string Branch, string Env);
 
 /// <param name="Url">What `git remote add slipway URL` takes.</param>
-internal sealed record GitRemoteDto(string App, string Url, bool AllowForce, IReadOnlyList<GitBranchDto> Branches, DateTimeOffset CreatedAt, bool? Created = null);
+internal sealed record GitRemoteDto(string App, string Url, bool AllowForce, IReadOnlyList<GitBranchDto> Branches, DateTimeOffset CreatedAt, bool? Created = null,
+    string? Forge = null, string? Repo = null);
+
+/// <param name="Token">An access token that reads the repository (and, later, posts statuses); sent by the CLI from stdin.</param>
+internal sealed record GitConnectBody(string Forge, string Repo, string? ApiUrl = null, string? Token = null);
+
+/// <param name="Secret">The webhook's secret, shown this once: it goes into the forge's webhook settings.</param>
+internal sealed record GitConnectedDto(string App, string Forge, string Repo, string WebhookUrl, string Secret, bool HasToken, string? ApiUrl);
+
+internal sealed record GitDeliveryDto(long Id, string Forge, string? Delivery, string? Event, DateTimeOffset ReceivedAt, string Outcome, string? Detail,
+    string? DeploymentId);

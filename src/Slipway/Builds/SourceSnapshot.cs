@@ -74,42 +74,34 @@ internal static class SourceSnapshot
         subject.Length <= State.CommitInfo.MaxSubject ? subject : subject[..(State.CommitInfo.MaxSubject - 1)] + "…";
 
     /// <summary>Clones <paramref name="url"/> at <paramref name="gitRef"/> (branch, tag or commit) and copies
-    /// its tracked files into <paramref name="destination"/>. Returns the commit.</summary>
-    public static async Task<State.CommitInfo> CloneAsync(string url, string? gitRef, string destination, Action<string> log, CancellationToken cancellationToken)
+    /// its tracked files into <paramref name="destination"/>. Returns the commit. <paramref name="authorization"/>, when
+    /// given, goes to the server as an Authorization header (git's http.extraHeader, through the environment: never in
+    /// a command line or the URL).</summary>
+    public static async Task<State.CommitInfo> CloneAsync(string url, string? gitRef, string destination, Action<string> log, CancellationToken cancellationToken,
+        string? authorization = null)
     {
         var checkout = destination + ".git-checkout";
         if (Directory.Exists(checkout))
         {
             Directory.Delete(checkout, recursive: true);
         }
+        var auth = authorization is null ? null : new Dictionary<string, string>
+        {
+            ["GIT_CONFIG_COUNT"] = "1",
+            ["GIT_CONFIG_KEY_0"] = "http.extraHeader",
+            ["GIT_CONFIG_VALUE_0"] = "Authorization: " + authorization,
+        };
         try
         {
             log($"cloning {url}" + (gitRef is null ? "" : $" at {gitRef}"));
-            var shallow = gitRef is null
-                ? await GitAsync(null, cancellationToken, "clone", "--quiet", "--recurse-submodules", "--shallow-submodules", "--depth", "1", url, checkout)
-                : await GitAsync(null, cancellationToken, "clone", "--quiet", "--recurse-submodules", "--shallow-submodules", "--depth", "1", "--branch", gitRef, url, checkout);
-            if (shallow.ExitCode != 0)
+            if (await FetchCommitAsync(url, gitRef, checkout, auth, cancellationToken) is not true)
             {
-                // A commit id cannot be cloned shallowly by name: clone everything, then check it out.
-                if (Directory.Exists(checkout))
-                {
-                    Directory.Delete(checkout, recursive: true);
-                }
-                var full = await GitAsync(null, cancellationToken, "clone", "--quiet", "--no-checkout", url, checkout);
-                if (full.ExitCode != 0)
-                {
-                    throw new UserException($"git clone {url} failed: {full.Error.Trim()}. Check the URL and that this machine can reach it.");
-                }
-                var co = await GitAsync(checkout, cancellationToken, "-c", "advice.detachedHead=false", "checkout", "--quiet", gitRef ?? "HEAD");
-                if (co.ExitCode != 0)
-                {
-                    throw new UserException($"git ref '{gitRef}' not found in {url}: {co.Error.Trim()}. Give a branch, tag or commit that exists.");
-                }
-                var modules = await GitAsync(checkout, cancellationToken, "submodule", "update", "--init", "--recursive", "--quiet");
-                if (modules.ExitCode != 0)
-                {
-                    throw new UserException($"git submodules of {url} could not be fetched: {modules.Error.Trim()}.");
-                }
+                await CloneRefAsync(url, gitRef, checkout, auth, cancellationToken);
+            }
+            var modules = await RunGitAsync(checkout, auth, cancellationToken, "submodule", "update", "--init", "--recursive", "--depth", "1", "--quiet");
+            if (modules.ExitCode != 0)
+            {
+                throw new UserException($"git submodules of {url} could not be fetched: {modules.Error.Trim()}.");
             }
             var head = await GitAsync(checkout, cancellationToken, "rev-parse", "--short=12", "HEAD");
             await CopyLocalAsync(checkout, destination, cancellationToken);
@@ -121,6 +113,52 @@ internal static class SourceSnapshot
             {
                 Directory.Delete(checkout, recursive: true);
             }
+        }
+    }
+
+    /// <summary>A full commit id is fetched alone, one commit deep (GitHub, GitLab and Gitea allow fetching a commit
+    /// by id): a webhook's push deploys exactly that commit, not whatever the branch is by the time the build starts.
+    /// Null when <paramref name="gitRef"/> is no full commit id; false when the server would not give it.</summary>
+    private static async Task<bool?> FetchCommitAsync(string url, string? gitRef, string checkout, Dictionary<string, string>? auth, CancellationToken cancellationToken)
+    {
+        if (gitRef is not { Length: 40 or 64 } || !gitRef.All(char.IsAsciiHexDigit))
+        {
+            return null;
+        }
+        Directory.CreateDirectory(checkout);
+        if ((await GitAsync(checkout, cancellationToken, "init", "--quiet")).ExitCode != 0
+            || (await RunGitAsync(checkout, auth, cancellationToken, "fetch", "--quiet", "--depth", "1", url, gitRef)).ExitCode != 0
+            || (await GitAsync(checkout, cancellationToken, "-c", "advice.detachedHead=false", "checkout", "--quiet", "FETCH_HEAD")).ExitCode != 0)
+        {
+            Directory.Delete(checkout, recursive: true);
+            return false;
+        }
+        return true;
+    }
+
+    private static async Task CloneRefAsync(string url, string? gitRef, string checkout, Dictionary<string, string>? auth, CancellationToken cancellationToken)
+    {
+        var shallow = gitRef is null
+            ? await RunGitAsync(null, auth, cancellationToken, "clone", "--quiet", "--depth", "1", url, checkout)
+            : await RunGitAsync(null, auth, cancellationToken, "clone", "--quiet", "--depth", "1", "--branch", gitRef, url, checkout);
+        if (shallow.ExitCode == 0)
+        {
+            return;
+        }
+        // A commit id (or a short one) cannot be cloned shallowly by name: clone everything, then check it out.
+        if (Directory.Exists(checkout))
+        {
+            Directory.Delete(checkout, recursive: true);
+        }
+        var full = await RunGitAsync(null, auth, cancellationToken, "clone", "--quiet", "--no-checkout", url, checkout);
+        if (full.ExitCode != 0)
+        {
+            throw new UserException($"git clone {url} failed: {full.Error.Trim()}. Check the URL and that this machine can reach it.");
+        }
+        var co = await GitAsync(checkout, cancellationToken, "-c", "advice.detachedHead=false", "checkout", "--quiet", gitRef ?? "HEAD");
+        if (co.ExitCode != 0)
+        {
+            throw new UserException($"git ref '{gitRef}' not found in {url}: {co.Error.Trim()}. Give a branch, tag or commit that exists.");
         }
     }
 
@@ -168,7 +206,11 @@ internal static class SourceSnapshot
         }
     }
 
-    private static async Task<(int ExitCode, string Output, string Error)> GitAsync(string? workingDirectory, CancellationToken cancellationToken, params string[] args)
+    private static Task<(int ExitCode, string Output, string Error)> GitAsync(string? workingDirectory, CancellationToken cancellationToken, params string[] args) =>
+        RunGitAsync(workingDirectory, null, cancellationToken, args);
+
+    private static async Task<(int ExitCode, string Output, string Error)> RunGitAsync(string? workingDirectory, IReadOnlyDictionary<string, string>? environment,
+        CancellationToken cancellationToken, params string[] args)
     {
         var psi = new ProcessStartInfo("git")
         {
@@ -183,6 +225,10 @@ internal static class SourceSnapshot
             psi.ArgumentList.Add(arg);
         }
         psi.Environment["GIT_TERMINAL_PROMPT"] = "0";
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            psi.Environment[name] = value;
+        }
         Process process;
         try
         {

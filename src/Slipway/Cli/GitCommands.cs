@@ -15,6 +15,9 @@ internal static class GitCommands
         git.Subcommands.Add(Remove(cli));
         git.Subcommands.Add(Map(cli));
         git.Subcommands.Add(Unmap(cli));
+        git.Subcommands.Add(Connect(cli));
+        git.Subcommands.Add(Disconnect(cli));
+        git.Subcommands.Add(Deliveries(cli));
         return git;
     }
 
@@ -47,8 +50,8 @@ internal static class GitCommands
         var command = new Command("ls", "List the git remotes, with the branches each deploys") { CliContext.JsonOutput };
         command.SetAction((parse, token) => cli.RunAsync(() => cli.ListAsync<GitRemoteDto>(parse, "v1/git",
             "No git remotes. Create one: slipway git create APP",
-            list => cli.Table(["app", "branches", "force push", "url"], list.Select(r => (IReadOnlyList<string>)
-                [r.App, Branches(r), r.AllowForce ? "allowed" : "refused", r.Url])), token)));
+            list => cli.Table(["app", "branches", "force push", "url", "forge"], list.Select(r => (IReadOnlyList<string>)
+                [r.App, Branches(r), r.AllowForce ? "allowed" : "refused", r.Url, r.Repo is null ? "-" : $"{r.Forge} {r.Repo}"])), token)));
         return command;
     }
 
@@ -95,6 +98,65 @@ internal static class GitCommands
             cli.Print(parse, remote, r => Describe(cli, r));
             return 0;
         }));
+        return command;
+    }
+
+    private static Command Connect(CliContext cli)
+    {
+        var app = new Argument<string>("app") { Description = "The app whose remote the forge's pushes deploy (its branch rules apply)" };
+        var forge = new Option<string>("--forge") { Description = "github, gitlab or gitea (Forgejo too)", Required = true };
+        var repo = new Option<string>("--repo") { Description = "The repository's HTTPS clone URL, like https://github.com/acme/shop.git", Required = true };
+        var apiUrl = new Option<string?>("--api-url") { Description = "The forge's API base when self-hosted (GitHub Enterprise https://HOST/api/v3, GitLab https://HOST/api/v4, Gitea https://HOST/api/v1)" };
+        var tokenStdin = new Option<bool>("--token-stdin") { Description = "Read an access token that can read the repository from standard input (needed for a private one)" };
+        var command = new Command("connect", "Deploy on pushes a forge reports by webhook (GitHub, GitLab, Gitea): prints the webhook's URL and secret")
+        {
+            app, forge, repo, apiUrl, tokenStdin, CliContext.JsonOutput,
+        };
+        command.SetAction((parse, token) => cli.RunAsync(async () =>
+        {
+            var accessToken = parse.GetValue(tokenStdin)
+                ? Console.In.ReadLine()?.Trim() is { Length: > 0 } read ? read : throw new UserException("--token-stdin: standard input was empty; pipe the token in, like: printf %s \"$TOKEN\" | slipway git connect ...")
+                : null;
+            using var api = cli.Api(parse);
+            var connected = await api.PostAsync<GitConnectedDto>($"v1/git/{parse.GetValue(app)}/forge",
+                new GitConnectBody(parse.GetValue(forge)!, parse.GetValue(repo)!, parse.GetValue(apiUrl), accessToken), token);
+            cli.Print(parse, connected, c =>
+            {
+                cli.Out.WriteLine($"{c.App} deploys on pushes to {c.Repo}" + (c.HasToken ? " (read with the token given)." : " (a public repository: no token)."));
+                cli.Out.WriteLine("Add a webhook in the repository's settings:");
+                cli.Out.WriteLine($"  URL:          {c.WebhookUrl}");
+                cli.Out.WriteLine($"  secret:       {c.Secret}");
+                cli.Out.WriteLine("  content type: application/json; events: push" + (c.Forge == "gitlab" ? " (GitLab: the secret is the webhook's token)" : ""));
+                cli.Out.WriteLine("The secret is shown this once: 'slipway git connect' again makes a new one.");
+            });
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command Disconnect(CliContext cli)
+    {
+        var app = new Argument<string>("app") { Description = "The app whose remote stops taking webhooks" };
+        var command = new Command("disconnect", "Stop deploying on the forge's webhooks (forgets the secret and token; git push still works)") { app };
+        command.SetAction((parse, token) => cli.RunAsync(async () =>
+        {
+            using var api = cli.Api(parse);
+            await api.DeleteAsync<object>($"v1/git/{parse.GetValue(app)}/forge", token);
+            cli.Out.WriteLine($"{parse.GetValue(app)} takes no more webhooks; remove the webhook from the repository's settings too.");
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command Deliveries(CliContext cli)
+    {
+        var app = new Argument<string>("app") { Description = "The app whose webhook deliveries to list" };
+        var limit = new Option<int>("--limit") { Description = "How many, newest first", DefaultValueFactory = _ => 20 };
+        var command = new Command("deliveries", "The forge's webhook deliveries and what became of each (deployed, ignored, refused...)") { app, limit, CliContext.JsonOutput };
+        command.SetAction((parse, token) => cli.RunAsync(() => cli.ListAsync<GitDeliveryDto>(parse, $"v1/git/{parse.GetValue(app)}/deliveries?limit={parse.GetValue(limit)}",
+            "No deliveries yet: push to the repository, or use the forge's \"test\" or \"redeliver\" button.",
+            list => cli.Table(["received", "event", "outcome", "deployment", "detail"], list.Select(d => (IReadOnlyList<string>)
+                [UtcTime.Format(d.ReceivedAt), d.Event ?? "-", d.Outcome, d.DeploymentId ?? "-", d.Detail ?? ""])), token)));
         return command;
     }
 

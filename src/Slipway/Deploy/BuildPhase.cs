@@ -67,7 +67,8 @@ internal sealed class BuildPhase(
             }
             if (SourceSnapshot.IsGitUrl(request.Source) || request.Ref is not null)
             {
-                return await SourceSnapshot.CloneAsync(request.Source, request.Ref, buildDir, line => journal.Log(deployment, "build", line), token);
+                return await SourceSnapshot.CloneAsync(request.Source, request.Ref, buildDir, line => journal.Log(deployment, "build", line), token,
+                    request.GitAuthorization);
             }
             journal.Log(deployment, "build", $"copying source from {request.Source}");
             // A push arrives as an exported tree, no git work tree: the commit comes with the request.

@@ -21,6 +21,10 @@ internal sealed record DeployRequest(AppRef Target, string Source, string? Ref =
     /// ("git push main" rather than the directory the push was exported to).</summary>
     public string? Shown { get; init; }
 
+    /// <summary>An Authorization header git sends when it fetches a git URL source (a forge's access token); never
+    /// recorded, so the deployment's source names the repository and nothing more.</summary>
+    public string? GitAuthorization { get; init; }
+
     /// <summary>The commit a source without git data (a pushed tree) was exported from.</summary>
     public CommitInfo? Commit { get; init; }
 

@@ -13,6 +13,8 @@ internal static class GitRegistration
         services.AddSingleton<GitHttpBackend>();
         services.AddSingleton<Pushes>();
         services.AddSingleton<State.IAppRows, GitRows>();
+        services.AddSingleton<State.ISealedRows, GitRows>();
+        services.AddSingleton<Webhooks>();
         services.AddHostedService<GitStartup>();
         return services;
     }

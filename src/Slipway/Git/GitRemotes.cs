@@ -5,8 +5,45 @@ namespace Slipway.Git;
 
 /// <summary>The apps' git remotes: a bare repository per app (DATA/git/APP.git, created by `slipway git create`) and
 /// the rules saying which branch deploys to which environment.</summary>
-internal sealed class GitRemotes(GitOptions options, GitStore store)
+internal sealed class GitRemotes(GitOptions options, GitStore store, Config.Keyring keyring)
 {
+    /// <summary>Connects the remote to its repository on a forge: a new webhook secret (returned once, for the forge's
+    /// webhook settings), the repository's HTTPS URL, and the token that reads it (and later posts statuses).</summary>
+    public (ForgeLink Link, string Secret) Connect(string app, Forges.Forge forge, string repoUrl, string? apiBase, string? token)
+    {
+        Require(app);
+        if (!Uri.TryCreate(repoUrl, UriKind.Absolute, out var repo) || repo.Scheme is not ("https" or "http") || !string.IsNullOrEmpty(repo.UserInfo))
+        {
+            throw new UserException($"--repo '{repoUrl}' is not the repository's HTTPS URL: give it as the forge shows it for cloning, like " +
+                "https://github.com/acme/shop.git, with no user or token in it (the token is read from stdin with --token-stdin).");
+        }
+        if (apiBase is not null && (!Uri.TryCreate(apiBase, UriKind.Absolute, out var api) || api.Scheme is not ("https" or "http")))
+        {
+            throw new UserException($"--api-url '{apiBase}' is not a URL: give the forge's API base, like https://github.example.com/api/v3.");
+        }
+        var secret = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+        var link = new ForgeLink(forge, repoUrl, keyring.Encrypt(secret), string.IsNullOrWhiteSpace(token) ? null : keyring.Encrypt(token.Trim()), apiBase?.TrimEnd('/'));
+        store.Connect(app, link);
+        return (link, secret);
+    }
+
+    public ForgeLink? Link(string app) => store.Link(app);
+
+    public void Disconnect(string app)
+    {
+        Require(app);
+        if (!store.Disconnect(app))
+        {
+            throw new UserException($"{app}'s remote is not connected to a forge.", 404);
+        }
+    }
+
+    public IReadOnlyList<DeliveryRecord> Deliveries(string app, int limit)
+    {
+        Require(app);
+        return store.Deliveries(app, Math.Clamp(limit, 1, GitStore.KeptDeliveries));
+    }
+
     /// <summary>Creates the remote (deploying main to production and staging to staging), or sets whether force pushes
     /// are allowed when it exists. Returns whether it was created.</summary>
     public async Task<(GitRemoteRecord Remote, bool Created)> CreateAsync(string app, bool allowForce, CancellationToken token)

@@ -52,6 +52,7 @@ internal sealed class GitStore(Store store, TimeProvider clock)
         using var c = Open();
         using var tx = c.BeginTransaction();
         c.Execute("delete from git_branches where app = @app", new { app }, tx);
+        c.Execute("delete from git_deliveries where app = @app", new { app }, tx);
         var deleted = c.Execute("delete from git_remotes where app = @app", new { app }, tx) > 0;
         tx.Commit();
         return deleted;
@@ -77,6 +78,71 @@ internal sealed class GitStore(Store store, TimeProvider clock)
         using var c = Open();
         return c.Execute("delete from git_branches where app = @app and pattern = @pattern", new { app, pattern }) > 0;
     }
+
+    public ForgeLink? Link(string app)
+    {
+        using var c = Open();
+        var row = c.QuerySingleOrDefault<LinkRow>("""
+            select forge, repo_url, webhook_secret_enc, token_enc, api_base from git_remotes where app = @app and forge is not null
+            """, new { app });
+        return row is null ? null : new ForgeLink(JsonSpellings.Parse<Forges.Forge>(row.Forge), row.RepoUrl, row.WebhookSecretEnc, row.TokenEnc, row.ApiBase);
+    }
+
+    public void Connect(string app, ForgeLink link)
+    {
+        using var c = Open();
+        c.Execute("""
+            update git_remotes set forge = @forge, repo_url = @RepoUrl, webhook_secret_enc = @WebhookSecretEnc, token_enc = @TokenEnc, api_base = @ApiBase
+            where app = @app
+            """, new { app, forge = JsonSpellings.Of(link.Forge), link.RepoUrl, link.WebhookSecretEnc, link.TokenEnc, link.ApiBase });
+    }
+
+    public bool Disconnect(string app)
+    {
+        using var c = Open();
+        return c.Execute("""
+            update git_remotes set forge = null, repo_url = null, webhook_secret_enc = null, token_enc = null, api_base = null
+            where app = @app and forge is not null
+            """, new { app }) > 0;
+    }
+
+    /// <summary>Whether a delivery with this id was acted on already (deployed or ignored; a refused one may come again).</summary>
+    public bool Handled(string app, Forges.Forge forge, string delivery)
+    {
+        using var c = Open();
+        return c.ExecuteScalar<long>("""
+            select count(*) from git_deliveries where app = @app and forge = @forge and delivery = @delivery and outcome in ('deployed', 'ignored', 'failed')
+            """, new { app, forge = JsonSpellings.Of(forge), delivery }) > 0;
+    }
+
+    /// <summary>Records a delivery; an app keeps its last <see cref="KeptDeliveries"/>.</summary>
+    public void Record(string app, Forges.Forge forge, string? delivery, string? eventName, DeliveryOutcome outcome, string? detail, string? deploymentId)
+    {
+        using var c = Open();
+        using var tx = c.BeginTransaction();
+        c.Execute("""
+            insert into git_deliveries (app, forge, delivery, event, received_at, outcome, detail, deployment_id)
+            values (@app, @forge, @delivery, @eventName, @now, @outcome, @detail, @deploymentId)
+            """, new { app, forge = JsonSpellings.Of(forge), delivery, eventName, now = UtcTime.Format(clock.GetUtcNow()), outcome = JsonSpellings.Of(outcome),
+                detail, deploymentId }, tx);
+        c.Execute("""
+            delete from git_deliveries where app = @app and id <= (select id from git_deliveries where app = @app order by id desc limit 1 offset @KeptDeliveries)
+            """, new { app, KeptDeliveries }, tx);
+        tx.Commit();
+    }
+
+    public const int KeptDeliveries = 500;
+
+    public IReadOnlyList<DeliveryRecord> Deliveries(string app, int limit)
+    {
+        using var c = Open();
+        return c.Query<DeliveryRecord>("""
+            select id, app, forge, delivery, event, received_at, outcome, detail, deployment_id from git_deliveries
+            where app = @app order by id desc limit @limit
+            """, new { app, limit }).AsList();
+    }
+
+    private sealed record LinkRow(string Forge, string RepoUrl, string WebhookSecretEnc, string? TokenEnc, string? ApiBase);
 
     private sealed record Row(string App, long AllowForce, DateTimeOffset CreatedAt)
     {

@@ -457,7 +457,10 @@ internal static class Schema
         """,
         // 15: git delivery (Git/). The commit a build was made from is shown with its message's first line and author; a
         // git remote per app (its bare repository is DATA/git/APP.git) with whether a force push may replace history, and
-        // the branches that deploy, each to one environment (a pattern may end in "*").
+        // the branches that deploy, each to one environment (a pattern may end in "*"). A remote connected to a forge
+        // (GitHub, GitLab, Gitea) also has the repository's URL, the webhook's secret and an access token (both sealed),
+        // the forge's API base when it is not the public one, and the deliveries it received (their ids make a
+        // redelivery harmless; refused ones are kept too, for `slipway git deliveries`).
         """
         alter table builds add column commit_subject text;
         alter table builds add column commit_author text;
@@ -466,8 +469,26 @@ internal static class Schema
         create table git_remotes (
             app text primary key,
             allow_force integer not null default 0,
-            created_at text not null
+            created_at text not null,
+            forge text,
+            repo_url text,
+            webhook_secret_enc text,
+            token_enc text,
+            api_base text
         );
+        create table git_deliveries (
+            id integer primary key autoincrement,
+            app text not null,
+            forge text not null,
+            delivery text,
+            event text,
+            received_at text not null,
+            outcome text not null,
+            detail text,
+            deployment_id text
+        );
+        create index git_deliveries_app on git_deliveries(app, id);
+        create index git_deliveries_delivery on git_deliveries(app, forge, delivery);
         create table git_branches (
             app text not null,
             pattern text not null,

@@ -1,0 +1,5 @@
+namespace Slipway.Git;
+
+/// <summary>What a webhook delivery is answered: the status the forge records and a line a person reads in the
+/// forge's delivery log.</summary>
+internal sealed record WebhookAnswer(int Status, string Message, string? DeploymentId = null);

@@ -17,7 +17,8 @@ internal static class UploadEndpoints
 
     public static void MapUploadApi(this IEndpointRouteBuilder api, string uploadsDir)
     {
-        api.MapPost("/v1/apps/{app}/deployments/upload", async (string app, string? hosts, DeployEngine engine, TimeProvider clock, HttpContext context) =>
+        api.MapPost("/v1/apps/{app}/deployments/upload", async (string app, string? hosts, string? commit, string? commitMessage, string? commitAuthor,
+            DeployEngine engine, TimeProvider clock, HttpContext context) =>
         {
             if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
             {
@@ -48,8 +49,21 @@ internal static class UploadEndpoints
             var scope = AppScope.Of(context, app);
             var hostList = hosts?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
             ApiEndpoints.DemandNewHosts(context, context.RequestServices.GetRequiredService<AppHosts>(), scope, hostList);
-            return Results.Accepted(null, AppViews.Deployment(engine.Enqueue(new DeployRequest(scope, dir, null, hostList))));
+            return Results.Accepted(null, AppViews.Deployment(engine.Enqueue(new DeployRequest(scope, dir, null, hostList) { Commit = Commit(commit, commitMessage, commitAuthor) })));
         }).RequireAccess(Access.Permission.Deploy, "deploy");
+    }
+
+    /// <summary>The commit the CLI read from the uploaded directory's work tree (a CI checkout): shown in the history, as a
+    /// local deploy's is. Only what looks like one is kept.</summary>
+    private static State.CommitInfo? Commit(string? sha, string? message, string? author)
+    {
+        if (sha is not { Length: >= 7 and <= 70 } || !System.Text.RegularExpressions.Regex.IsMatch(sha, "^[0-9a-f]{7,64}(-dirty)?$"))
+        {
+            return null;
+        }
+        static string? Cut(string? text) => string.IsNullOrWhiteSpace(text) ? null
+            : text.Length <= State.CommitInfo.MaxSubject ? text : text[..State.CommitInfo.MaxSubject];
+        return new State.CommitInfo(sha, Cut(message), Cut(author));
     }
 
     /// <summary>Uploads are copied into their build at once; what is left of older ones goes.</summary>

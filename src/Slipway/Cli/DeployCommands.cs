@@ -67,10 +67,10 @@ internal static class DeployCommands
             if (api.IsRemote && !gitSource)
             {
                 // The platform is elsewhere: it gets the directory's snapshot, not its path.
-                var archive = await SourceUpload.PackAsync(src, token);
+                var (archive, commit) = await SourceUpload.PackAsync(src, token);
                 try
                 {
-                    deployment = await SourceUpload.SendAsync(api, cli, name, archive, parse.GetValue(hosts), token);
+                    deployment = await SourceUpload.SendAsync(api, cli, name, archive, commit, parse.GetValue(hosts), token);
                 }
                 finally
                 {

@@ -9,11 +9,12 @@ namespace Slipway.Cli;
 /// node_modules or ignored files), packed as .tar.gz and sent with progress on standard error.</summary>
 internal static class SourceUpload
 {
-    public static async Task<string> PackAsync(string sourceDir, CancellationToken token)
+    /// <summary>The archive, and the commit of the directory's work tree (a CI checkout), which the deployment records.</summary>
+    public static async Task<(string Archive, State.CommitInfo? Commit)> PackAsync(string sourceDir, CancellationToken token)
     {
         var work = Directory.CreateTempSubdirectory("slipway-upload-").FullName;
         var snapshot = Path.Combine(work, "src");
-        await Builds.SourceSnapshot.CopyLocalAsync(sourceDir, snapshot, token);
+        var commit = await Builds.SourceSnapshot.CopyLocalAsync(sourceDir, snapshot, token);
         var archive = Path.Combine(work, "source.tar.gz");
         await using (var file = File.Create(archive))
         await using (var gzip = new GZipStream(file, CompressionLevel.Fastest))
@@ -21,10 +22,11 @@ internal static class SourceUpload
             await TarFile.CreateFromDirectoryAsync(snapshot, gzip, includeBaseDirectory: false, token);
         }
         Directory.Delete(snapshot, recursive: true);
-        return archive;
+        return (archive, commit);
     }
 
-    public static async Task<Api.DeploymentDto> SendAsync(ApiClient api, CliContext cli, string app, string archive, IReadOnlyList<string>? hosts, CancellationToken token)
+    public static async Task<Api.DeploymentDto> SendAsync(ApiClient api, CliContext cli, string app, string archive, State.CommitInfo? commit,
+        IReadOnlyList<string>? hosts, CancellationToken token)
     {
         var size = new FileInfo(archive).Length;
         if (size > Api.UploadEndpoints.MaxArchive)
@@ -36,7 +38,18 @@ internal static class SourceUpload
         await using var file = File.OpenRead(archive);
         using var content = new ProgressContent(file, size, cli.Err);
         content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/gzip");
-        var query = hosts is { Count: > 0 } ? "?hosts=" + Uri.EscapeDataString(string.Join(',', hosts)) : "";
+        var parameters = new List<string>();
+        if (hosts is { Count: > 0 })
+        {
+            parameters.Add("hosts=" + Uri.EscapeDataString(string.Join(',', hosts)));
+        }
+        if (commit is not null)
+        {
+            parameters.Add("commit=" + Uri.EscapeDataString(commit.Sha));
+            parameters.Add("commitMessage=" + Uri.EscapeDataString(commit.Subject ?? ""));
+            parameters.Add("commitAuthor=" + Uri.EscapeDataString(commit.Author ?? ""));
+        }
+        var query = parameters.Count == 0 ? "" : "?" + string.Join('&', parameters);
         return await api.SendContentAsync<Api.DeploymentDto>(HttpMethod.Post, $"v1/apps/{app}/deployments/upload{query}", content, token);
     }
 

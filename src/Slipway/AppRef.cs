@@ -24,7 +24,8 @@ internal readonly partial record struct AppRef(string App, string Env)
         env ??= Production;
         if (!EnvName().IsMatch(env))
         {
-            throw new UserException($"'{env}' is not a valid environment name: use 1-20 lowercase letters and digits, starting with a letter (like staging or qa).");
+            throw new UserException($"'{env}' is not a valid environment name: use 1-20 lowercase letters and digits, starting with a letter (like staging or qa); " +
+                "pr-N names a pull request's preview.");
         }
         return new AppRef(app, env);
     }
@@ -35,6 +36,10 @@ internal readonly partial record struct AppRef(string App, string Env)
     /// <summary>The CLI flags that name this environment: "--app shop" or "--app shop --env staging".</summary>
     public string Flags => IsProduction ? $"--app {App}" : $"--app {App} --env {Env}";
 
-    [GeneratedRegex("^[a-z][a-z0-9]{0,19}$")]
+    /// <summary>Whether this is the preview environment of a pull request (pr-N).</summary>
+    public bool IsPreview => Env.StartsWith("pr-", StringComparison.Ordinal);
+
+    /// <summary>Lowercase letters and digits, or a pull request's preview: pr-N.</summary>
+    [GeneratedRegex("^(?:[a-z][a-z0-9]{0,19}|pr-[1-9][0-9]{0,6})$")]
     private static partial Regex EnvName();
 }

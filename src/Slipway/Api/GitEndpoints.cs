@@ -78,6 +78,33 @@ internal static class GitEndpoints
         git.MapGet("/{app}/deliveries", (string app, int? limit, GitRemotes remotes) =>
             remotes.Deliveries(app, limit ?? 20).Select(d => new GitDeliveryDto(d.Id, d.Forge, d.Delivery, d.Event, d.ReceivedAt, d.Outcome, d.Detail, d.DeploymentId)).ToList())
             .RequireAccess(Access.Permission.Read, "git.deliveries");
+        git.MapPut("/{app}/previews", (string app, GitPreviewsBody body, GitRemotes remotes, GitStore store, HttpContext context) =>
+        {
+            remotes.Require(app);
+            var ttl = store.PreviewSettings(app).Ttl;
+            if (body.Ttl is { } text && (!Durations.TryParseWindow(text, out ttl) || ttl < TimeSpan.FromHours(1)))
+            {
+                throw new UserException($"--ttl '{text}' is not a duration of an hour or more, like 7d or 48h.");
+            }
+            store.SetPreviews(app, body.On, ttl);
+            AccessControl.AuditDetail(context, $"previews={(body.On ? "on" : "off")} ttl={Durations.Format(ttl)}");
+            return new GitPreviewSettingsDto(app, body.On, Durations.Format(ttl));
+        }).RequireAccess(Access.Permission.ManageGit, "git.previews");
+        git.MapGet("/{app}/previews", (string app, GitRemotes remotes, GitStore store, State.Store state, Deploy.AppHosts hosts) =>
+        {
+            remotes.Require(app);
+            return store.Previews(app).Select(p => Preview(p, state, hosts)).ToList();
+        }).RequireAccess(Access.Permission.Read, "previews.list");
+        git.MapDelete("/{app}/previews/{number:long}", async (string app, long number, GitStore store, Previews previews, HttpContext context) =>
+        {
+            if (store.FindPreview(app, number) is null)
+            {
+                throw new UserException($"{app} has no preview of #{number}; 'slipway previews ls --app {app}' lists them.", 404);
+            }
+            AccessControl.Demand(context, Access.Permission.Deploy, AppRef.Of(app, PreviewRecord.EnvName(number)), "previews.remove");
+            await previews.RemoveAsync(app, number, "removed by " + AccessControl.Caller(context).Name);
+            return Results.NoContent();
+        }).RequireAccess(Access.Permission.Read, "previews.remove");
         git.MapPut("/{app}/branches", (string app, GitMapBody body, GitRemotes remotes, HttpContext context) =>
         {
             var rule = remotes.Map(app, body.Branch, body.Env);
@@ -141,6 +168,14 @@ internal static class GitEndpoints
         }
     }
 
+    private static GitPreviewDto Preview(PreviewRecord preview, State.Store state, Deploy.AppHosts hosts)
+    {
+        var deployment = preview.DeploymentId is { } id ? state.FindDeployment(id) : null;
+        var status = deployment is null ? JsonSpellings.Of(preview.State) : JsonSpellings.Of(deployment.Status);
+        return new GitPreviewDto(preview.Number, preview.Env.Env, preview.Title, preview.HeadBranch, preview.HeadSha[..12], preview.Author, status,
+            preview.Detail ?? deployment?.Error, hosts.For(preview.Env.Key).Select(h => "http://" + h).ToList(), preview.DeploymentId, preview.UpdatedAt);
+    }
+
     private static async Task TextAsync(HttpContext context, int status, string message)
     {
         context.Response.StatusCode = status;
@@ -188,6 +223,14 @@ internal sealed record GitConnectBody(string Forge, string Repo, string? ApiUrl 
 
 /// <param name="Secret">The webhook's secret, shown this once: it goes into the forge's webhook settings.</param>
 internal sealed record GitConnectedDto(string App, string Forge, string Repo, string WebhookUrl, string Secret, bool HasToken, string? ApiUrl);
+
+internal sealed record GitPreviewsBody(bool On, string? Ttl = null);
+
+internal sealed record GitPreviewSettingsDto(string App, bool On, string Ttl);
+
+/// <param name="Status">The preview's deployment's status (building, live, failed...), or awaiting-approval / failed before one.</param>
+internal sealed record GitPreviewDto(long Number, string Env, string? Title, string Branch, string Commit, string? Author, string Status, string? Error,
+    IReadOnlyList<string> Urls, string? DeploymentId, DateTimeOffset UpdatedAt);
 
 internal sealed record GitDeliveryDto(long Id, string Forge, string? Delivery, string? Event, DateTimeOffset ReceivedAt, string Outcome, string? Detail,
     string? DeploymentId);

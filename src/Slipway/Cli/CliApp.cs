@@ -39,6 +39,7 @@ internal static class CliApp
         }
         root.Subcommands.Add(VolumeCommands.Create(cli));
         root.Subcommands.Add(GitCommands.Create(cli));
+        root.Subcommands.Add(PreviewCommands.Create(cli));
         root.Subcommands.Add(CronCommands.Create(cli));
         root.Subcommands.Add(MessageCommands.Create(cli));
         root.Subcommands.Add(DbCommands.Create(cli));

@@ -18,6 +18,7 @@ internal static class GitCommands
         git.Subcommands.Add(Connect(cli));
         git.Subcommands.Add(Disconnect(cli));
         git.Subcommands.Add(Deliveries(cli));
+        git.Subcommands.Add(PreviewSettings(cli));
         return git;
     }
 
@@ -126,7 +127,8 @@ internal static class GitCommands
                 cli.Out.WriteLine("Add a webhook in the repository's settings:");
                 cli.Out.WriteLine($"  URL:          {c.WebhookUrl}");
                 cli.Out.WriteLine($"  secret:       {c.Secret}");
-                cli.Out.WriteLine("  content type: application/json; events: push" + (c.Forge == "gitlab" ? " (GitLab: the secret is the webhook's token)" : ""));
+                cli.Out.WriteLine("  content type: application/json; events: push, and pull requests for previews" +
+                    (c.Forge == "gitlab" ? " (GitLab: the secret is the webhook's token)" : ""));
                 cli.Out.WriteLine("The secret is shown this once: 'slipway git connect' again makes a new one.");
             });
             return 0;
@@ -157,6 +159,31 @@ internal static class GitCommands
             "No deliveries yet: push to the repository, or use the forge's \"test\" or \"redeliver\" button.",
             list => cli.Table(["received", "event", "outcome", "deployment", "detail"], list.Select(d => (IReadOnlyList<string>)
                 [UtcTime.Format(d.ReceivedAt), d.Event ?? "-", d.Outcome, d.DeploymentId ?? "-", d.Detail ?? ""])), token)));
+        return command;
+    }
+
+    private static Command PreviewSettings(CliContext cli)
+    {
+        var app = new Argument<string>("app") { Description = "The app whose pull requests get previews" };
+        var on = new Option<bool>("--on") { Description = "Each pull request gets a preview environment pr-N (config from the 'preview' environment)" };
+        var off = new Option<bool>("--off") { Description = "No more new previews (the existing ones go when their pull requests close)" };
+        var ttl = new Option<string?>("--ttl") { Description = "Remove a preview after this long without a change (default 7d)" };
+        var command = new Command("previews", "Turn preview environments of pull requests on or off (needs 'slipway git connect')") { app, on, off, ttl, CliContext.JsonOutput };
+        command.SetAction((parse, token) => cli.RunAsync(async () =>
+        {
+            if (parse.GetValue(on) == parse.GetValue(off))
+            {
+                throw new UserException("Give --on or --off.");
+            }
+            using var api = cli.Api(parse);
+            var settings = await api.SendAsync<GitPreviewSettingsDto>(HttpMethod.Put, $"v1/git/{parse.GetValue(app)}/previews",
+                new GitPreviewsBody(parse.GetValue(on), parse.GetValue(ttl)), token);
+            cli.Print(parse, settings, s => cli.Out.WriteLine(s.On
+                ? $"Pull requests of {s.App} get previews (pr-N, removed when closed or after {s.Ttl} without a change). " +
+                  $"Their config starts as the 'preview' environment's: slipway env set --app {s.App} --env preview KEY=VALUE"
+                : $"Pull requests of {s.App} get no new previews."));
+            return 0;
+        }));
         return command;
     }
 

@@ -15,6 +15,8 @@ internal static class GitRegistration
         services.AddSingleton<State.IAppRows, GitRows>();
         services.AddSingleton<State.ISealedRows, GitRows>();
         services.AddSingleton<Webhooks>();
+        services.AddSingleton<Previews>();
+        services.AddHostedService<PreviewSweeper>();
         services.AddHostedService<GitStartup>();
         return services;
     }

@@ -21,12 +21,19 @@ internal sealed class GitRows : IAppRows, ISealedRows
 
     public void DeleteApp(SqliteConnection connection, SqliteTransaction transaction, string app, AppRecord? record)
     {
+        if (record is not null && record.Ref.IsPreview)
+        {
+            connection.Execute("delete from git_previews where app = @app and number = @number",
+                new { app = record.App, number = long.Parse(record.Env["pr-".Length..], System.Globalization.CultureInfo.InvariantCulture) }, transaction);
+            return;
+        }
         if (record is not null && !record.Ref.IsProduction)
         {
             return;
         }
         connection.Execute("delete from git_branches where app = @app", new { app }, transaction);
         connection.Execute("delete from git_deliveries where app = @app", new { app }, transaction);
+        connection.Execute("delete from git_previews where app = @app", new { app }, transaction);
         connection.Execute("delete from git_remotes where app = @app", new { app }, transaction);
     }
 }

@@ -53,6 +53,7 @@ internal sealed class GitStore(Store store, TimeProvider clock)
         using var tx = c.BeginTransaction();
         c.Execute("delete from git_branches where app = @app", new { app }, tx);
         c.Execute("delete from git_deliveries where app = @app", new { app }, tx);
+        c.Execute("delete from git_previews where app = @app", new { app }, tx);
         var deleted = c.Execute("delete from git_remotes where app = @app", new { app }, tx) > 0;
         tx.Commit();
         return deleted;
@@ -140,6 +141,64 @@ internal sealed class GitStore(Store store, TimeProvider clock)
             select id, app, forge, delivery, event, received_at, outcome, detail, deployment_id from git_deliveries
             where app = @app order by id desc limit @limit
             """, new { app, limit }).AsList();
+    }
+
+    /// <summary>Whether pull requests get previews, and after how long without a change a preview is removed.</summary>
+    public (bool On, TimeSpan Ttl) PreviewSettings(string app)
+    {
+        using var c = Open();
+        var (on, hours) = c.QuerySingleOrDefault<(long, long)>("select previews, preview_ttl_hours from git_remotes where app = @app", new { app });
+        return (on != 0, TimeSpan.FromHours(hours == 0 ? 168 : hours));
+    }
+
+    public void SetPreviews(string app, bool on, TimeSpan ttl)
+    {
+        using var c = Open();
+        c.Execute("update git_remotes set previews = @on, preview_ttl_hours = @hours where app = @app",
+            new { app, on = on ? 1 : 0, hours = (long)Math.Ceiling(ttl.TotalHours) });
+    }
+
+    public PreviewRecord? FindPreview(string app, long number)
+    {
+        using var c = Open();
+        return c.QuerySingleOrDefault<PreviewRow>("select * from git_previews where app = @app and number = @number", new { app, number })?.ToRecord();
+    }
+
+    public IReadOnlyList<PreviewRecord> Previews(string? app = null)
+    {
+        using var c = Open();
+        return c.Query<PreviewRow>("select * from git_previews where @app is null or app = @app order by app, number", new { app })
+            .Select(r => r.ToRecord()).ToList();
+    }
+
+    public void SavePreview(PreviewRecord preview)
+    {
+        using var c = Open();
+        c.Execute("""
+            insert into git_previews (app, number, head_sha, head_branch, clone_url, from_fork, title, author, state, detail, deployment_id, created_at, updated_at)
+            values (@App, @Number, @HeadSha, @HeadBranch, @CloneUrl, @FromFork, @Title, @Author, @state, @Detail, @DeploymentId, @CreatedAt, @UpdatedAt)
+            on conflict(app, number) do update set head_sha = excluded.head_sha, head_branch = excluded.head_branch, clone_url = excluded.clone_url,
+                from_fork = excluded.from_fork, title = excluded.title, author = excluded.author, state = excluded.state, detail = excluded.detail,
+                deployment_id = excluded.deployment_id, updated_at = excluded.updated_at
+            """, new
+        {
+            preview.App, preview.Number, preview.HeadSha, preview.HeadBranch, preview.CloneUrl, FromFork = preview.FromFork ? 1 : 0, preview.Title,
+            preview.Author, state = JsonSpellings.Of(preview.State), preview.Detail, preview.DeploymentId,
+            CreatedAt = UtcTime.Format(preview.CreatedAt), UpdatedAt = UtcTime.Format(preview.UpdatedAt),
+        });
+    }
+
+    public void DeletePreview(string app, long number)
+    {
+        using var c = Open();
+        c.Execute("delete from git_previews where app = @app and number = @number", new { app, number });
+    }
+
+    private sealed record PreviewRow(string App, long Number, string HeadSha, string HeadBranch, string CloneUrl, long FromFork, string? Title, string? Author,
+        string State, string? Detail, string? DeploymentId, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt)
+    {
+        public PreviewRecord ToRecord() => new(App, Number, HeadSha, HeadBranch, CloneUrl, FromFork != 0, Title, Author,
+            JsonSpellings.Parse<PreviewState>(State), Detail, DeploymentId, CreatedAt, UpdatedAt);
     }
 
     private sealed record LinkRow(string Forge, string RepoUrl, string WebhookSecretEnc, string? TokenEnc, string? ApiBase);

@@ -15,7 +15,7 @@ namespace Slipway.Git;
 ///
 /// The forge's retries and a person's "redeliver" are harmless; an unmapped branch or another event is answered 202
 /// "ignored: why", so the forge's delivery log says what happened.</summary>
-internal sealed partial class Webhooks(GitStore store, Keyring keyring, DeployEngine engine, ILogger<Webhooks> logger)
+internal sealed partial class Webhooks(GitStore store, Keyring keyring, DeployEngine engine, Previews previews, ILogger<Webhooks> logger)
 {
     private readonly Lock _deliveries = new();
 
@@ -97,7 +97,7 @@ internal sealed partial class Webhooks(GitStore store, Keyring keyring, DeployEn
                     return new(422, e.Message);
                 }
             case PullRequestEvent pull:
-                return new(202, $"Ignored: pull request #{pull.Number} ({JsonSpellings.Of(pull.Action)}): previews per pull request are not turned on for {app}.");
+                return previews.Accept(app, link, pull);
             default:
                 return new(202, "Ignored: an event Slipway does not act on.");
         }

@@ -460,7 +460,8 @@ internal static class Schema
         // the branches that deploy, each to one environment (a pattern may end in "*"). A remote connected to a forge
         // (GitHub, GitLab, Gitea) also has the repository's URL, the webhook's secret and an access token (both sealed),
         // the forge's API base when it is not the public one, and the deliveries it received (their ids make a
-        // redelivery harmless; refused ones are kept too, for `slipway git deliveries`).
+        // redelivery harmless; refused ones are kept too, for `slipway git deliveries`). With previews on, each open pull
+        // request has a preview environment pr-N, removed when the request closes or its TTL passes without a change.
         """
         alter table builds add column commit_subject text;
         alter table builds add column commit_author text;
@@ -474,7 +475,25 @@ internal static class Schema
             repo_url text,
             webhook_secret_enc text,
             token_enc text,
-            api_base text
+            api_base text,
+            previews integer not null default 0,
+            preview_ttl_hours integer not null default 168
+        );
+        create table git_previews (
+            app text not null,
+            number integer not null,
+            head_sha text not null,
+            head_branch text not null,
+            clone_url text not null,
+            from_fork integer not null,
+            title text,
+            author text,
+            state text not null,
+            detail text,
+            deployment_id text,
+            created_at text not null,
+            updated_at text not null,
+            primary key (app, number)
         );
         create table git_deliveries (
             id integer primary key autoincrement,

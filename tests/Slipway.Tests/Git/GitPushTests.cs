@@ -198,7 +198,11 @@ public sealed class GitPushTests
         repo.Write("server.js", """
             const http = require('http');
             const version = require('fs').readFileSync('VERSION', 'utf8').trim();
-            const server = http.createServer((req, res) => { res.setHeader('X-App-Version', version); res.end('ok'); });
+            const server = http.createServer((req, res) => {
+              res.setHeader('X-App-Version', version);
+              res.setHeader('X-Greeting', process.env.GREETING || 'none');
+              res.end('ok');
+            });
             server.listen(process.env.PORT, process.env.HOST);
             process.on('SIGTERM', () => server.close(() => process.exit(0)));
             """);

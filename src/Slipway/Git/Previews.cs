@@ -1,0 +1,167 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
+using Slipway.Config;
+using Slipway.Deploy;
+using Slipway.Git.Forges;
+
+namespace Slipway.Git;
+
+/// <summary>A preview environment per pull request, as Vercel and Render make them: the request's head commit deployed
+/// to environment pr-N of the app (APP-pr-N.localhost), its config first copied from the app's `preview` template
+/// environment; every update redeploys it; closing or merging the request removes it (instances, databases, config),
+/// and so does the sweeper once it has gone a TTL without a change.
+///
+///   opened/updated ─► pr-N exists? no: template config ─► DeployEngine (the request's head commit) ─► row: deploying
+///   closed         ─► AppOperations.DestroyAsync(pr-N) ─► row gone
+///
+/// The work runs after the webhook is answered (forges give up on slow answers), one pull request at a time.
+/// Pull requests from forks get no preview: their code is not the repository owner's.</summary>
+internal sealed partial class Previews(GitStore store, Keyring keyring, ConfigVars config, DeployEngine engine, AppOperations apps, State.Store state,
+    TimeProvider clock, ILogger<Previews> logger)
+{
+    /// <summary>The environment whose variables every new preview starts with (`slipway env set --env preview ...`).</summary>
+    public const string TemplateEnv = "preview";
+
+    private readonly ConcurrentDictionary<(string, long), SemaphoreSlim> _turns = new();
+    private readonly ConcurrentDictionary<Task, byte> _running = new();
+
+    /// <summary>Acts on a pull request event (after its delivery was verified); the answer goes back to the forge.</summary>
+    public WebhookAnswer Accept(string app, ForgeLink link, PullRequestEvent pull)
+    {
+        var env = AppRef.Of(app, PreviewRecord.EnvName(pull.Number));
+        if (!store.PreviewSettings(app).On)
+        {
+            return new(202, $"Ignored: previews are off for {app}; turn them on with: slipway git previews {app} --on");
+        }
+        if (pull.Action == PullRequestAction.Closed)
+        {
+            Run(app, pull.Number, () => RemoveAsync(app, pull.Number, pull.Merged ? "the pull request was merged" : "the pull request was closed"));
+            return new(202, $"Removing the preview {env}: #{pull.Number} was {(pull.Merged ? "merged" : "closed")}.");
+        }
+        if (pull.FromFork)
+        {
+            return new(202, $"Ignored: #{pull.Number} comes from a fork, and a fork's code gets no preview on this platform.");
+        }
+        Run(app, pull.Number, () => DeployAsync(app, link, pull));
+        return new(202, $"Deploying #{pull.Number}'s {pull.HeadSha[..12]} to the preview {env}: http://{env.Key}.localhost");
+    }
+
+    /// <summary>`slipway previews rm`: the preview goes now, whatever its pull request does next (an update makes it again).</summary>
+    public async Task RemoveAsync(string app, long number, string why)
+    {
+        var env = AppRef.Of(app, PreviewRecord.EnvName(number));
+        if (state.FindApp(env.Key) is not null)
+        {
+            await apps.DestroyAsync(env.Key);
+        }
+        else
+        {
+            // Never deployed (its deployment could not start): only the config copied from the template is left.
+            var copied = config.List(env).Where(e => !e.Shared).Select(e => e.Name).ToList();
+            if (copied.Count > 0)
+            {
+                config.Change(env, new Dictionary<string, string>(), secret: false, copied);
+            }
+        }
+        store.DeletePreview(app, number);
+        LogRemoved(logger, app, number, why);
+    }
+
+    /// <summary>Previews untouched for longer than their app's TTL (a forgotten pull request, a missed "closed").</summary>
+    public async Task SweepAsync(CancellationToken token)
+    {
+        var now = clock.GetUtcNow();
+        foreach (var preview in store.Previews())
+        {
+            token.ThrowIfCancellationRequested();
+            var (_, ttl) = store.PreviewSettings(preview.App);
+            if (preview.UpdatedAt + ttl < now)
+            {
+                await Turn(preview.App, preview.Number, () => RemoveAsync(preview.App, preview.Number, $"no change for {Durations.Format(ttl)}"));
+            }
+        }
+    }
+
+    /// <summary>Waits for the preview work started so far (tests, shutdown).</summary>
+    public Task IdleAsync() => Task.WhenAll(_running.Keys);
+
+    private Task DeployAsync(string app, ForgeLink link, PullRequestEvent pull)
+    {
+        var env = AppRef.Of(app, PreviewRecord.EnvName(pull.Number));
+        var now = clock.GetUtcNow();
+        var existing = store.FindPreview(app, pull.Number);
+        var record = new PreviewRecord(app, pull.Number, pull.HeadSha, pull.HeadBranch, link.RepoUrl, pull.FromFork, pull.Title, pull.Author,
+            PreviewState.Deploying, null, null, existing?.CreatedAt ?? now, now);
+        var copied = existing is null && state.FindApp(env.Key) is null ? CopyTemplate(env) : [];
+        try
+        {
+            var deployment = engine.Enqueue(new DeployRequest(env, link.RepoUrl, pull.HeadSha)
+            {
+                GitAuthorization = link.TokenEnc is null ? null : ForgeCredentials.Basic(link.Forge, keyring.Decrypt(link.TokenEnc)),
+            });
+            store.SavePreview(record with { DeploymentId = deployment.Id });
+        }
+        catch (UserException e)
+        {
+            if (copied.Count > 0)
+            {
+                config.Change(env, new Dictionary<string, string>(), secret: false, copied);
+            }
+            store.SavePreview(record with { State = PreviewState.Failed, Detail = e.Message });
+        }
+        return Task.CompletedTask;
+    }
+
+    /// <summary>The template environment's own variables (secret or not) into a new preview; returns their names.</summary>
+    private List<string> CopyTemplate(AppRef env)
+    {
+        var template = config.List(AppRef.Of(env.App, TemplateEnv)).Where(e => !e.Shared).ToList();
+        foreach (var group in template.GroupBy(e => e.Secret))
+        {
+            config.Change(env, group.ToDictionary(e => e.Name, e => e.Value, StringComparer.Ordinal), group.Key, []);
+        }
+        return template.Select(e => e.Name).ToList();
+    }
+
+    private void Run(string app, long number, Func<Task> work)
+    {
+        var task = Task.Run(() => Turn(app, number, work));
+        _running[task] = 0;
+        task.ContinueWith(t => _running.TryRemove(t, out _), TaskScheduler.Default);
+    }
+
+    private async Task Turn(string app, long number, Func<Task> work)
+    {
+        var turn = _turns.GetOrAdd((app, number), _ => new SemaphoreSlim(1, 1));
+        await turn.WaitAsync();
+        try
+        {
+            await work();
+        }
+        catch (Exception e) when (e is UserException or DeployFailure)
+        {
+            LogFailed(logger, app, number, e.Message);
+            if (store.FindPreview(app, number) is { } preview)
+            {
+                store.SavePreview(preview with { State = PreviewState.Failed, Detail = e.Message, UpdatedAt = clock.GetUtcNow() });
+            }
+        }
+        catch (Exception e)
+        {
+            LogBug(logger, app, number, e);
+        }
+        finally
+        {
+            turn.Release();
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "The preview of {App} #{Number} was removed: {Why}")]
+    private static partial void LogRemoved(ILogger logger, string app, long number, string why);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The preview of {App} #{Number} failed: {Error}")]
+    private static partial void LogFailed(ILogger logger, string app, long number, string error);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "The preview of {App} #{Number} failed with an internal error")]
+    private static partial void LogBug(ILogger logger, string app, long number, Exception exception);
+}

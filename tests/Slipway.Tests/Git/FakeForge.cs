@@ -1,0 +1,71 @@
+using System.Text;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging.Abstractions;
+using Slipway.Git;
+using Slipway.Tests.Builds;
+using Slipway.Tests.Support;
+
+namespace Slipway.Tests.Git;
+
+/// <summary>A forge's git server: a bare repository served by `git http-backend` over HTTP on loopback, reading only
+/// with the token (as a private GitHub repository), recording the Authorization headers it was sent.</summary>
+internal sealed class FakeForge : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private FakeForge(WebApplication app, string root, int port)
+    {
+        _app = app;
+        RepoDir = Path.Combine(root, "acme", "shop.git");
+        RepoUrl = $"http://127.0.0.1:{port}/acme/shop.git";
+    }
+
+    public string RepoDir { get; }
+
+    public string RepoUrl { get; }
+
+    public System.Collections.Concurrent.ConcurrentBag<string> Authorizations { get; } = [];
+
+    public static async Task<FakeForge> StartAsync(string token)
+    {
+        var root = TempDirs.Create("forge");
+        new GitRepo(root).Git("init", "--quiet", "--bare", "-b", "main", Path.Combine("acme", "shop.git"));
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        var app = builder.Build();
+        FakeForge? forge = null;
+        var backend = new GitHttpBackend(new GitOptions(root, Path.Combine(root, "run")), NullLogger<GitHttpBackend>.Instance);
+        var expected = "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes("x-access-token:" + token));
+        app.Run(async context =>
+        {
+            var authorization = context.Request.Headers.Authorization.ToString();
+            if (authorization != expected)
+            {
+                context.Response.StatusCode = 401;
+                context.Response.Headers.WWWAuthenticate = "Basic realm=\"forge\"";
+                return;
+            }
+            forge!.Authorizations.Add(authorization);
+            var request = new CgiRequest(context.Request.Method, context.Request.Path.Value!, context.Request.QueryString.Value ?? "",
+                context.Request.ContentType, context.Request.ContentLength, context.Request.Headers.ContentEncoding.FirstOrDefault(),
+                context.Request.Headers["Git-Protocol"].FirstOrDefault(), "reader", "127.0.0.1");
+            await backend.RunAsync(request, context.Request.Body, head =>
+            {
+                context.Response.StatusCode = head.Status;
+                foreach (var (name, value) in head.Headers)
+                {
+                    context.Response.Headers[name] = value;
+                }
+                return context.Response.Body;
+            }, new Dictionary<string, string>(), new Dictionary<string, string>(), context.RequestAborted);
+        });
+        await app.StartAsync();
+        var port = new Uri(app.Urls.First()).Port;
+        forge = new FakeForge(app, root, port);
+        return forge;
+    }
+
+    public async ValueTask DisposeAsync() => await _app.DisposeAsync();
+}

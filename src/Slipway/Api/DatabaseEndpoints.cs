@@ -77,7 +77,7 @@ internal static class DatabaseEndpoints
             AccessControl.Demand(context, Access.Permission.RevealSecrets, AppRef.Of(scope.App, body.From), "databases.branch");
             return ProgressStream.RunAsync(context, async progress =>
             {
-                var outcome = await branching.BranchAsync(scope.App, body.From, scope.Env, name, progress, context.RequestAborted);
+                var outcome = await branching.BranchAsync(scope.App, body.From, scope.Env, name, schemaOnly: false, progress, context.RequestAborted);
                 var deployment = outcome.Created && store.FindApp(app)?.LiveDeploymentId is not null ? AppViews.Deployment(engine.ApplyConfig(app)) : null;
                 return new BranchDto(outcome.Database, outcome.Created, outcome.Bytes, outcome.Milliseconds, outcome.CopyMilliseconds, outcome.SwitchMilliseconds, deployment,
                     outcome.SafetyBackup);

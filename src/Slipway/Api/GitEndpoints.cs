@@ -81,14 +81,17 @@ internal static class GitEndpoints
         git.MapPut("/{app}/previews", (string app, GitPreviewsBody body, GitRemotes remotes, GitStore store, HttpContext context) =>
         {
             remotes.Require(app);
-            var ttl = store.PreviewSettings(app).Ttl;
+            var current = store.PreviewSettings(app);
+            var ttl = current.Ttl;
             if (body.Ttl is { } text && (!Durations.TryParseWindow(text, out ttl) || ttl < TimeSpan.FromHours(1)))
             {
                 throw new UserException($"--ttl '{text}' is not a duration of an hour or more, like 7d or 48h.");
             }
-            store.SetPreviews(app, body.On, ttl);
-            AccessControl.AuditDetail(context, $"previews={(body.On ? "on" : "off")} ttl={Durations.Format(ttl)}");
-            return new GitPreviewSettingsDto(app, body.On, Durations.Format(ttl));
+            var settings = new PreviewSettings(body.On, ttl, body.DatabasesFrom is { } from ? AppRef.Of(app, from).Env : current.DatabasesFrom,
+                body.WithData ?? current.WithData);
+            store.SetPreviews(app, settings);
+            AccessControl.AuditDetail(context, $"previews={(body.On ? "on" : "off")} ttl={Durations.Format(ttl)} databases-from={settings.DatabasesFrom} with-data={settings.WithData}");
+            return new GitPreviewSettingsDto(app, settings.On, Durations.Format(ttl), settings.DatabasesFrom, settings.WithData);
         }).RequireAccess(Access.Permission.ManageGit, "git.previews");
         git.MapGet("/{app}/previews", (string app, GitRemotes remotes, GitStore store, State.Store state, Deploy.AppHosts hosts) =>
         {
@@ -172,8 +175,10 @@ internal static class GitEndpoints
     {
         var deployment = preview.DeploymentId is { } id ? state.FindDeployment(id) : null;
         var status = deployment is null ? JsonSpellings.Of(preview.State) : JsonSpellings.Of(deployment.Status);
+        var failed = preview.State == PreviewState.Failed;
         return new GitPreviewDto(preview.Number, preview.Env.Env, preview.Title, preview.HeadBranch, preview.HeadSha[..12], preview.Author, status,
-            preview.Detail ?? deployment?.Error, hosts.For(preview.Env.Key).Select(h => "http://" + h).ToList(), preview.DeploymentId, preview.UpdatedAt);
+            failed ? preview.Detail : deployment?.Error, hosts.For(preview.Env.Key).Select(h => "http://" + h).ToList(), preview.DeploymentId, preview.UpdatedAt,
+            failed ? null : preview.Detail);
     }
 
     private static async Task TextAsync(HttpContext context, int status, string message)
@@ -224,13 +229,13 @@ internal sealed record GitConnectBody(string Forge, string Repo, string? ApiUrl 
 /// <param name="Secret">The webhook's secret, shown this once: it goes into the forge's webhook settings.</param>
 internal sealed record GitConnectedDto(string App, string Forge, string Repo, string WebhookUrl, string Secret, bool HasToken, string? ApiUrl);
 
-internal sealed record GitPreviewsBody(bool On, string? Ttl = null);
+internal sealed record GitPreviewsBody(bool On, string? Ttl = null, string? DatabasesFrom = null, bool? WithData = null);
 
-internal sealed record GitPreviewSettingsDto(string App, bool On, string Ttl);
+internal sealed record GitPreviewSettingsDto(string App, bool On, string Ttl, string DatabasesFrom, bool WithData);
 
 /// <param name="Status">The preview's deployment's status (building, live, failed...), or awaiting-approval / failed before one.</param>
 internal sealed record GitPreviewDto(long Number, string Env, string? Title, string Branch, string Commit, string? Author, string Status, string? Error,
-    IReadOnlyList<string> Urls, string? DeploymentId, DateTimeOffset UpdatedAt);
+    IReadOnlyList<string> Urls, string? DeploymentId, DateTimeOffset UpdatedAt, string? Note = null);
 
 internal sealed record GitDeliveryDto(long Id, string Forge, string? Delivery, string? Event, DateTimeOffset ReceivedAt, string Outcome, string? Detail,
     string? DeploymentId);

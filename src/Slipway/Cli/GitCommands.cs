@@ -168,7 +168,12 @@ internal static class GitCommands
         var on = new Option<bool>("--on") { Description = "Each pull request gets a preview environment pr-N (config from the 'preview' environment)" };
         var off = new Option<bool>("--off") { Description = "No more new previews (the existing ones go when their pull requests close)" };
         var ttl = new Option<string?>("--ttl") { Description = "Remove a preview after this long without a change (default 7d)" };
-        var command = new Command("previews", "Turn preview environments of pull requests on or off (needs 'slipway git connect')") { app, on, off, ttl, CliContext.JsonOutput };
+        var dbFrom = new Option<string?>("--db-from") { Description = "The environment whose postgres databases a new preview's are branched from (default staging)" };
+        var withData = new Option<bool?>("--with-data") { Description = "Branch them with their rows (default: schema only)" };
+        var command = new Command("previews", "Turn preview environments of pull requests on or off (needs 'slipway git connect')")
+        {
+            app, on, off, ttl, dbFrom, withData, CliContext.JsonOutput,
+        };
         command.SetAction((parse, token) => cli.RunAsync(async () =>
         {
             if (parse.GetValue(on) == parse.GetValue(off))
@@ -177,9 +182,10 @@ internal static class GitCommands
             }
             using var api = cli.Api(parse);
             var settings = await api.SendAsync<GitPreviewSettingsDto>(HttpMethod.Put, $"v1/git/{parse.GetValue(app)}/previews",
-                new GitPreviewsBody(parse.GetValue(on), parse.GetValue(ttl)), token);
+                new GitPreviewsBody(parse.GetValue(on), parse.GetValue(ttl), parse.GetValue(dbFrom), parse.GetValue(withData)), token);
             cli.Print(parse, settings, s => cli.Out.WriteLine(s.On
-                ? $"Pull requests of {s.App} get previews (pr-N, removed when closed or after {s.Ttl} without a change). " +
+                ? $"Pull requests of {s.App} get previews (pr-N, removed when closed or after {s.Ttl} without a change; databases branched from " +
+                  $"{s.DatabasesFrom}, {(s.WithData ? "with data" : "schema only")}). " +
                   $"Their config starts as the 'preview' environment's: slipway env set --app {s.App} --env preview KEY=VALUE"
                 : $"Pull requests of {s.App} get no new previews."));
             return 0;

@@ -13,7 +13,8 @@ internal sealed class Branching(DatabaseStore databases, DatabaseProvisioner pro
     /// <param name="SafetyBackup">Branching into production: the verified backup of the data the copy replaced.</param>
     public sealed record Outcome(string Database, bool Created, long Bytes, long Milliseconds, long CopyMilliseconds, long SwitchMilliseconds, string? SafetyBackup);
 
-    public async Task<Outcome> BranchAsync(string baseApp, string fromEnv, string toEnv, string name, OperationProgress progress, CancellationToken token)
+    /// <param name="schemaOnly">Copy the tables, indexes and functions without their rows (a preview of an untrusted change).</param>
+    public async Task<Outcome> BranchAsync(string baseApp, string fromEnv, string toEnv, string name, bool schemaOnly, OperationProgress progress, CancellationToken token)
     {
         var (fromRef, toRef) = (AppRef.Of(baseApp, fromEnv), AppRef.Of(baseApp, toEnv));
         var (fromKey, toKey) = (fromRef.Key, toRef.Key);
@@ -69,7 +70,8 @@ internal sealed class Branching(DatabaseStore databases, DatabaseProvisioner pro
                 return $"copied {OperationProgress.Size(now)} of about {OperationProgress.Size(bytes)}";
             });
             (dump, restore) = await PgTool.PipeAsync(
-                bin.Path("pg_dump"), pipe => ["--format=custom", "--compress=0", "--no-sync", "--file=" + pipe, "--dbname=" + source.DbName], from.ClientEnv(),
+                bin.Path("pg_dump"), pipe => ["--format=custom", "--compress=0", "--no-sync", .. (schemaOnly ? (string[])["--schema-only"] : []), "--file=" + pipe,
+                    "--dbname=" + source.DbName], from.ClientEnv(),
                 bin.Path("pg_restore"), ["--no-owner", "--no-privileges", "--exit-on-error", "--role=" + target.RoleName, "-d", scratch], to.ClientEnv(),
                 scratchDir, token);
         }

@@ -143,19 +143,22 @@ internal sealed class GitStore(Store store, TimeProvider clock)
             """, new { app, limit }).AsList();
     }
 
-    /// <summary>Whether pull requests get previews, and after how long without a change a preview is removed.</summary>
-    public (bool On, TimeSpan Ttl) PreviewSettings(string app)
+    /// <summary>Whether pull requests get previews, after how long without a change a preview is removed, and which
+    /// environment's databases a new preview's are branched from, with their rows or not.</summary>
+    public PreviewSettings PreviewSettings(string app)
     {
         using var c = Open();
-        var (on, hours) = c.QuerySingleOrDefault<(long, long)>("select previews, preview_ttl_hours from git_remotes where app = @app", new { app });
-        return (on != 0, TimeSpan.FromHours(hours == 0 ? 168 : hours));
+        var row = c.QuerySingleOrDefault<(long On, long Hours, string? From, long Data)>(
+            "select previews, preview_ttl_hours, preview_db_from, preview_db_data from git_remotes where app = @app", new { app });
+        return new PreviewSettings(row.On != 0, TimeSpan.FromHours(row.Hours == 0 ? 168 : row.Hours), row.From ?? "staging", row.Data != 0);
     }
 
-    public void SetPreviews(string app, bool on, TimeSpan ttl)
+    public void SetPreviews(string app, PreviewSettings settings)
     {
         using var c = Open();
-        c.Execute("update git_remotes set previews = @on, preview_ttl_hours = @hours where app = @app",
-            new { app, on = on ? 1 : 0, hours = (long)Math.Ceiling(ttl.TotalHours) });
+        c.Execute("""
+            update git_remotes set previews = @on, preview_ttl_hours = @hours, preview_db_from = @DatabasesFrom, preview_db_data = @data where app = @app
+            """, new { app, on = settings.On ? 1 : 0, hours = (long)Math.Ceiling(settings.Ttl.TotalHours), settings.DatabasesFrom, data = settings.WithData ? 1 : 0 });
     }
 
     public PreviewRecord? FindPreview(string app, long number)

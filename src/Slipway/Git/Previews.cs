@@ -17,7 +17,7 @@ namespace Slipway.Git;
 /// The work runs after the webhook is answered (forges give up on slow answers), one pull request at a time.
 /// Pull requests from forks get no preview: their code is not the repository owner's.</summary>
 internal sealed partial class Previews(GitStore store, Keyring keyring, ConfigVars config, DeployEngine engine, AppOperations apps, State.Store state,
-    TimeProvider clock, ILogger<Previews> logger)
+    Databases.DatabaseStore databases, Databases.Branching branching, TimeProvider clock, ILogger<Previews> logger)
 {
     /// <summary>The environment whose variables every new preview starts with (`slipway env set --env preview ...`).</summary>
     public const string TemplateEnv = "preview";
@@ -74,7 +74,7 @@ internal sealed partial class Previews(GitStore store, Keyring keyring, ConfigVa
         foreach (var preview in store.Previews())
         {
             token.ThrowIfCancellationRequested();
-            var (_, ttl) = store.PreviewSettings(preview.App);
+            var ttl = store.PreviewSettings(preview.App).Ttl;
             if (preview.UpdatedAt + ttl < now)
             {
                 await Turn(preview.App, preview.Number, () => RemoveAsync(preview.App, preview.Number, $"no change for {Durations.Format(ttl)}"));
@@ -85,16 +85,21 @@ internal sealed partial class Previews(GitStore store, Keyring keyring, ConfigVa
     /// <summary>Waits for the preview work started so far (tests, shutdown).</summary>
     public Task IdleAsync() => Task.WhenAll(_running.Keys);
 
-    private Task DeployAsync(string app, ForgeLink link, PullRequestEvent pull)
+    private async Task DeployAsync(string app, ForgeLink link, PullRequestEvent pull)
     {
         var env = AppRef.Of(app, PreviewRecord.EnvName(pull.Number));
         var now = clock.GetUtcNow();
         var existing = store.FindPreview(app, pull.Number);
         var record = new PreviewRecord(app, pull.Number, pull.HeadSha, pull.HeadBranch, link.RepoUrl, pull.FromFork, pull.Title, pull.Author,
             PreviewState.Deploying, null, null, existing?.CreatedAt ?? now, now);
-        var copied = existing is null && state.FindApp(env.Key) is null ? CopyTemplate(env) : [];
+        var isNew = existing is null && state.FindApp(env.Key) is null;
+        var copied = isNew ? CopyTemplate(env) : [];
         try
         {
+            if (isNew)
+            {
+                record = record with { Detail = await BranchDatabasesAsync(env, store.PreviewSettings(app)) };
+            }
             var deployment = engine.Enqueue(new DeployRequest(env, link.RepoUrl, pull.HeadSha)
             {
                 GitAuthorization = link.TokenEnc is null ? null : ForgeCredentials.Basic(link.Forge, keyring.Decrypt(link.TokenEnc)),
@@ -109,7 +114,21 @@ internal sealed partial class Previews(GitStore store, Keyring keyring, ConfigVa
             }
             store.SavePreview(record with { State = PreviewState.Failed, Detail = e.Message });
         }
-        return Task.CompletedTask;
+    }
+
+    /// <summary>A new preview's postgres databases start as branches of the settings' environment's (schema only unless
+    /// the settings say with data), so its migrations run against the real schema; redis and databases the source does
+    /// not have start empty, made by the deploy. Returns what was done, for `previews ls`.</summary>
+    private async Task<string?> BranchDatabasesAsync(AppRef env, PreviewSettings settings)
+    {
+        var from = AppRef.Of(env.App, settings.DatabasesFrom);
+        var sources = databases.ListFor(from.Key).Where(d => d.Type == Databases.DatabaseRecord.Postgres).ToList();
+        foreach (var source in sources)
+        {
+            await branching.BranchAsync(env.App, from.Env, env.Env, source.Name, schemaOnly: !settings.WithData, Databases.OperationProgress.None, CancellationToken.None);
+        }
+        return sources.Count == 0 ? null
+            : $"databases {string.Join(", ", sources.Select(s => s.Name))} branched from {from.Env} ({(settings.WithData ? "with data" : "schema only")})";
     }
 
     /// <summary>The template environment's own variables (secret or not) into a new preview; returns their names.</summary>

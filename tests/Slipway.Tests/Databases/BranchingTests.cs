@@ -100,7 +100,7 @@ public sealed class BranchingTests(DatabaseFixture fixture) : IClassFixture<Data
 
         // The client of `db branch` hangs up mid-copy (Ctrl-C aborts the request).
         var branching = Platform.Services.GetRequiredService<Branching>();
-        await StopWhenCopyingAsync(token => branching.BranchAsync("halt", "production", "staging", "main", OperationProgress.None, token), "slipway\\_tmp\\_branch%");
+        await StopWhenCopyingAsync(token => branching.BranchAsync("halt", "production", "staging", "main", schemaOnly: false, OperationProgress.None, token), "slipway\\_tmp\\_branch%");
         (await Count("slipway\\_tmp\\_%")).Should().Be(0, "the half-made copy is dropped at once, not at the next platform start");
 
         // The same for a restore into a new database: neither the database nor its role stay.

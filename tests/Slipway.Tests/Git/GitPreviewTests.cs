@@ -86,10 +86,10 @@ public sealed class GitPreviewTests
     }
 
     /// <summary>Waits for the preview work and for every deployment it started.</summary>
-    private static async Task SettledAsync(TestPlatform platform, Previews previews)
+    internal static async Task SettledAsync(TestPlatform platform, Previews previews, string app = "shop")
     {
         await previews.IdleAsync();
-        foreach (var deployment in JsonDocument.Parse((await platform.CliAsync("previews", "ls", "--app", "shop", "--json")).Out).RootElement.EnumerateArray())
+        foreach (var deployment in JsonDocument.Parse((await platform.CliAsync("previews", "ls", "--app", app, "--json")).Out).RootElement.EnumerateArray())
         {
             if (deployment.GetProperty("deploymentId").GetString() is { } id)
             {
@@ -99,7 +99,7 @@ public sealed class GitPreviewTests
     }
 
     /// <summary>GitHub's documented pull_request payload (trimmed), for pull request <paramref name="number"/> at <paramref name="sha"/>.</summary>
-    private static byte[] PullRequest(string action, int number, string sha, bool fromFork = false, bool merged = false)
+    internal static byte[] PullRequest(string action, int number, string sha, bool fromFork = false, bool merged = false)
     {
         var file = fromFork ? "github-pull-request-fork.json" : "github-pull-request-opened.json";
         var json = JsonNode.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Git", "Forges", "Payloads", file)))!.AsObject();
@@ -113,9 +113,9 @@ public sealed class GitPreviewTests
         return Encoding.UTF8.GetBytes(json.ToJsonString());
     }
 
-    private static async Task<(HttpStatusCode Status, string Body)> DeliverAsync(TestPlatform platform, string secret, byte[] body, string delivery)
+    internal static async Task<(HttpStatusCode Status, string Body)> DeliverAsync(TestPlatform platform, string secret, byte[] body, string delivery, string app = "shop")
     {
-        using var request = new HttpRequestMessage(HttpMethod.Post, $"http://127.0.0.1:{platform.EdgePort}/hooks/github/shop") { Content = new ByteArrayContent(body) };
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"http://127.0.0.1:{platform.EdgePort}/hooks/github/{app}") { Content = new ByteArrayContent(body) };
         request.Headers.Host = "slipway.localhost";
         request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
         request.Headers.Add("X-GitHub-Event", "pull_request");

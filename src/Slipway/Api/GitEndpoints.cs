@@ -88,16 +88,25 @@ internal static class GitEndpoints
                 throw new UserException($"--ttl '{text}' is not a duration of an hour or more, like 7d or 48h.");
             }
             var settings = new PreviewSettings(body.On, ttl, body.DatabasesFrom is { } from ? AppRef.Of(app, from).Env : current.DatabasesFrom,
-                body.WithData ?? current.WithData);
+                body.WithData ?? current.WithData, body.ForkSecrets ?? current.ForkSecrets);
             store.SetPreviews(app, settings);
-            AccessControl.AuditDetail(context, $"previews={(body.On ? "on" : "off")} ttl={Durations.Format(ttl)} databases-from={settings.DatabasesFrom} with-data={settings.WithData}");
-            return new GitPreviewSettingsDto(app, settings.On, Durations.Format(ttl), settings.DatabasesFrom, settings.WithData);
+            AccessControl.AuditDetail(context, $"previews={(body.On ? "on" : "off")} ttl={Durations.Format(ttl)} databases-from={settings.DatabasesFrom} with-data={settings.WithData} fork-secrets={settings.ForkSecrets}");
+            return new GitPreviewSettingsDto(app, settings.On, Durations.Format(ttl), settings.DatabasesFrom, settings.WithData, settings.ForkSecrets);
         }).RequireAccess(Access.Permission.ManageGit, "git.previews");
         git.MapGet("/{app}/previews", (string app, GitRemotes remotes, GitStore store, State.Store state, Deploy.AppHosts hosts) =>
         {
             remotes.Require(app);
             return store.Previews(app).Select(p => Preview(p, state, hosts)).ToList();
         }).RequireAccess(Access.Permission.Read, "previews.list");
+        git.MapPost("/{app}/previews/{number:long}/approve", async (string app, long number, string? sha, GitRemotes remotes, GitStore store, Previews previews,
+            State.Store state, Deploy.AppHosts hosts, HttpContext context) =>
+        {
+            var link = remotes.Link(app) ?? throw new UserException($"{app}'s remote is not connected to a forge, so it has no pull requests.", 404);
+            AccessControl.Demand(context, Access.Permission.Deploy, AppRef.Of(app, PreviewRecord.EnvName(number)), "previews.approve");
+            var preview = await previews.ApproveAsync(app, link, number, sha);
+            AccessControl.AuditDetail(context, $"#{number} at {preview.HeadSha[..12]} from {preview.CloneUrl}");
+            return Preview(preview, state, hosts);
+        }).RequireAccess(Access.Permission.Read, "previews.approve");
         git.MapDelete("/{app}/previews/{number:long}", async (string app, long number, GitStore store, Previews previews, HttpContext context) =>
         {
             if (store.FindPreview(app, number) is null)
@@ -229,9 +238,9 @@ internal sealed record GitConnectBody(string Forge, string Repo, string? ApiUrl 
 /// <param name="Secret">The webhook's secret, shown this once: it goes into the forge's webhook settings.</param>
 internal sealed record GitConnectedDto(string App, string Forge, string Repo, string WebhookUrl, string Secret, bool HasToken, string? ApiUrl);
 
-internal sealed record GitPreviewsBody(bool On, string? Ttl = null, string? DatabasesFrom = null, bool? WithData = null);
+internal sealed record GitPreviewsBody(bool On, string? Ttl = null, string? DatabasesFrom = null, bool? WithData = null, bool? ForkSecrets = null);
 
-internal sealed record GitPreviewSettingsDto(string App, bool On, string Ttl, string DatabasesFrom, bool WithData);
+internal sealed record GitPreviewSettingsDto(string App, bool On, string Ttl, string DatabasesFrom, bool WithData, bool ForkSecrets);
 
 /// <param name="Status">The preview's deployment's status (building, live, failed...), or awaiting-approval / failed before one.</param>
 internal sealed record GitPreviewDto(long Number, string Env, string? Title, string Branch, string Commit, string? Author, string Status, string? Error,

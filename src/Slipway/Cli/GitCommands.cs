@@ -169,10 +169,11 @@ internal static class GitCommands
         var off = new Option<bool>("--off") { Description = "No more new previews (the existing ones go when their pull requests close)" };
         var ttl = new Option<string?>("--ttl") { Description = "Remove a preview after this long without a change (default 7d)" };
         var dbFrom = new Option<string?>("--db-from") { Description = "The environment whose postgres databases a new preview's are branched from (default staging)" };
-        var withData = new Option<bool?>("--with-data") { Description = "Branch them with their rows (default: schema only)" };
+        var withData = new Option<bool?>("--with-data") { Description = "Branch them with their rows (default: schema only; a fork's preview never gets rows)" };
+        var forkSecrets = new Option<bool?>("--fork-secrets") { Description = "Give an approved fork's preview the config's secrets too (default: none)" };
         var command = new Command("previews", "Turn preview environments of pull requests on or off (needs 'slipway git connect')")
         {
-            app, on, off, ttl, dbFrom, withData, CliContext.JsonOutput,
+            app, on, off, ttl, dbFrom, withData, forkSecrets, CliContext.JsonOutput,
         };
         command.SetAction((parse, token) => cli.RunAsync(async () =>
         {
@@ -182,7 +183,7 @@ internal static class GitCommands
             }
             using var api = cli.Api(parse);
             var settings = await api.SendAsync<GitPreviewSettingsDto>(HttpMethod.Put, $"v1/git/{parse.GetValue(app)}/previews",
-                new GitPreviewsBody(parse.GetValue(on), parse.GetValue(ttl), parse.GetValue(dbFrom), parse.GetValue(withData)), token);
+                new GitPreviewsBody(parse.GetValue(on), parse.GetValue(ttl), parse.GetValue(dbFrom), parse.GetValue(withData), parse.GetValue(forkSecrets)), token);
             cli.Print(parse, settings, s => cli.Out.WriteLine(s.On
                 ? $"Pull requests of {s.App} get previews (pr-N, removed when closed or after {s.Ttl} without a change; databases branched from " +
                   $"{s.DatabasesFrom}, {(s.WithData ? "with data" : "schema only")}). " +

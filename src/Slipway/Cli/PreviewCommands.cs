@@ -13,6 +13,7 @@ internal static class PreviewCommands
         var previews = new Command("previews", "Preview environments of pull requests (pr-N): slipway git previews APP --on turns them on");
         previews.Subcommands.Add(List(cli));
         previews.Subcommands.Add(Remove(cli));
+        previews.Subcommands.Add(Approve(cli));
         return previews;
     }
 
@@ -25,6 +26,24 @@ internal static class PreviewCommands
             list => cli.Table(["#", "env", "branch", "commit", "status", "url", "title"], list.Select(p => (IReadOnlyList<string>)
                 [p.Number.ToString(CultureInfo.InvariantCulture), p.Env, p.Branch, p.Commit, p.Status + (p.Error is null ? "" : $" ({p.Error})"),
                     p.Urls.FirstOrDefault() ?? "-", p.Title ?? ""])), token)));
+        return command;
+    }
+
+    private static Command Approve(CliContext cli)
+    {
+        var app = AppOption.Required();
+        var number = new Argument<long>("number") { Description = "The fork's pull request whose head you have read" };
+        var sha = new Option<string?>("--sha") { Description = "The commit you read (refused if the fork has pushed another since)" };
+        var command = new Command("approve", "Run a fork's pull request as a preview (its code runs on this machine: read it first)") { number, app, sha, CliContext.JsonOutput };
+        command.SetAction((parse, token) => cli.RunAsync(async () =>
+        {
+            using var api = cli.Api(parse);
+            var query = parse.GetValue(sha) is { } s ? "?sha=" + Uri.EscapeDataString(s) : "";
+            var preview = await api.PostAsync<GitPreviewDto>($"v1/git/{parse.GetValue(app)}/previews/{parse.GetValue(number)}/approve{query}", null, token);
+            cli.Print(parse, preview, p => cli.Out.WriteLine($"Approved #{p.Number} at {p.Commit}: deploying its preview {p.Env} ({p.Urls.FirstOrDefault()}); " +
+                $"'slipway previews ls --app {parse.GetValue(app)}' follows it."));
+            return 0;
+        }));
         return command;
     }
 

@@ -7,7 +7,7 @@ namespace Slipway.Deploy;
 /// <summary>The config a release gets: the environment's resources prepared (their URLs are config), the
 /// environment's vars checked against the spec's variables, declared defaults filled in, sealed once into the
 /// deployment. Fix commands in problems name the app and its --env.</summary>
-internal sealed class DeployConfig(ConfigVars configVars, IEnvironmentResources resources)
+internal sealed class DeployConfig(ConfigVars configVars, IEnvironmentResources resources, IEnumerable<IWithheldSecrets> withheld)
 {
     /// <summary>Prepares the environment's resources (databases) the spec declares, then
     /// <see cref="Checked"/>.</summary>
@@ -26,7 +26,20 @@ internal sealed class DeployConfig(ConfigVars configVars, IEnvironmentResources 
         {
             throw new DeployFailure("config", Describe(target.Key, problems), []);
         }
-        return ConfigSchema.WithDefaults(spec.Variables, configVars.Snapshot(target));
+        var snapshot = ConfigSchema.WithDefaults(spec.Variables, configVars.Snapshot(target));
+        return withheld.Any(w => w.Withholds(target)) ? WithoutSecrets(snapshot, resources.VariablesOf(target.Key)) : snapshot;
+    }
+
+    /// <summary>The snapshot without its secrets, except the environment's own database URLs.</summary>
+    private static ConfigSnapshot WithoutSecrets(ConfigSnapshot snapshot, IReadOnlyList<string> databaseVars)
+    {
+        var dropped = snapshot.Secrets.Where(name => !databaseVars.Contains(name, StringComparer.Ordinal)).ToHashSet(StringComparer.Ordinal);
+        return new ConfigSnapshot(snapshot.Vars.Where(kv => !dropped.Contains(kv.Key)).ToDictionary(StringComparer.Ordinal),
+            snapshot.Secrets.Where(name => !dropped.Contains(name)).ToList())
+        {
+            Defaults = snapshot.Defaults,
+            Shared = snapshot.Shared?.Where(name => !dropped.Contains(name)).ToList(),
+        };
     }
 
     /// <summary>The environment's config against the spec's variables.</summary>

@@ -16,6 +16,7 @@ internal static class GitRegistration
         services.AddSingleton<State.ISealedRows, GitRows>();
         services.AddSingleton<Webhooks>();
         services.AddSingleton<Previews>();
+        services.AddSingleton<Deploy.IWithheldSecrets, PreviewSecrets>();
         services.AddHostedService<PreviewSweeper>();
         services.AddHostedService<GitStartup>();
         return services;

@@ -148,17 +148,22 @@ internal sealed class GitStore(Store store, TimeProvider clock)
     public PreviewSettings PreviewSettings(string app)
     {
         using var c = Open();
-        var row = c.QuerySingleOrDefault<(long On, long Hours, string? From, long Data)>(
-            "select previews, preview_ttl_hours, preview_db_from, preview_db_data from git_remotes where app = @app", new { app });
-        return new PreviewSettings(row.On != 0, TimeSpan.FromHours(row.Hours == 0 ? 168 : row.Hours), row.From ?? "staging", row.Data != 0);
+        var row = c.QuerySingleOrDefault<(long On, long Hours, string? From, long Data, long ForkSecrets)>(
+            "select previews, preview_ttl_hours, preview_db_from, preview_db_data, preview_fork_secrets from git_remotes where app = @app", new { app });
+        return new PreviewSettings(row.On != 0, TimeSpan.FromHours(row.Hours == 0 ? 168 : row.Hours), row.From ?? "staging", row.Data != 0, row.ForkSecrets != 0);
     }
 
     public void SetPreviews(string app, PreviewSettings settings)
     {
         using var c = Open();
         c.Execute("""
-            update git_remotes set previews = @on, preview_ttl_hours = @hours, preview_db_from = @DatabasesFrom, preview_db_data = @data where app = @app
-            """, new { app, on = settings.On ? 1 : 0, hours = (long)Math.Ceiling(settings.Ttl.TotalHours), settings.DatabasesFrom, data = settings.WithData ? 1 : 0 });
+            update git_remotes set previews = @on, preview_ttl_hours = @hours, preview_db_from = @DatabasesFrom, preview_db_data = @data,
+                preview_fork_secrets = @forkSecrets where app = @app
+            """, new
+        {
+            app, on = settings.On ? 1 : 0, hours = (long)Math.Ceiling(settings.Ttl.TotalHours), settings.DatabasesFrom, data = settings.WithData ? 1 : 0,
+            forkSecrets = settings.ForkSecrets ? 1 : 0,
+        });
     }
 
     public PreviewRecord? FindPreview(string app, long number)

@@ -40,10 +40,37 @@ internal sealed partial class Previews(GitStore store, Keyring keyring, ConfigVa
         }
         if (pull.FromFork)
         {
-            return new(202, $"Ignored: #{pull.Number} comes from a fork, and a fork's code gets no preview on this platform.");
+            if (pull.HeadCloneUrl is null)
+            {
+                return new(202, $"Ignored: #{pull.Number} comes from a fork that no longer exists.");
+            }
+            // Each new head of a fork waits for a deployer: approving one commit is not approving the next.
+            var now = clock.GetUtcNow();
+            var existing = store.FindPreview(app, pull.Number);
+            store.SavePreview(new PreviewRecord(app, pull.Number, pull.HeadSha, pull.HeadBranch, pull.HeadCloneUrl, FromFork: true, pull.Title, pull.Author,
+                PreviewState.AwaitingApproval, null, existing?.DeploymentId, existing?.CreatedAt ?? now, now));
+            return new(202, $"#{pull.Number} comes from a fork: its preview waits for a deployer to read {pull.HeadSha[..12]} and approve it: " +
+                $"slipway previews approve {pull.Number} --app {app}");
         }
-        Run(app, pull.Number, () => DeployAsync(app, link, pull));
+        Run(app, pull.Number, () => DeployAsync(app, link, ToRecord(app, link, pull)));
         return new(202, $"Deploying #{pull.Number}'s {pull.HeadSha[..12]} to the preview {env}: http://{env.Key}.localhost");
+    }
+
+    /// <summary>`slipway previews approve`: a fork's pull request, at the head a deployer has read, gets its preview
+    /// (fetched from the fork without the app's token; with no secrets unless the app allows them).</summary>
+    public async Task<PreviewRecord> ApproveAsync(string app, ForgeLink link, long number, string? sha)
+    {
+        var preview = store.FindPreview(app, number) ?? throw new UserException($"{app} has no pull request #{number} waiting for a preview.", 404);
+        if (preview.State != PreviewState.AwaitingApproval)
+        {
+            throw new UserException($"#{number} waits for no approval ({JsonSpellings.Of(preview.State)}): only a fork's new commits do.", 409);
+        }
+        if (sha is not null && !preview.HeadSha.StartsWith(sha, StringComparison.Ordinal))
+        {
+            throw new UserException($"#{number}'s head is {preview.HeadSha[..12]} now, not {sha}: read the new commits, then approve again.", 409);
+        }
+        await Turn(app, number, () => DeployAsync(app, link, preview));
+        return store.FindPreview(app, number) ?? preview;
     }
 
     /// <summary>`slipway previews rm`: the preview goes now, whatever its pull request does next (an update makes it again).</summary>
@@ -85,24 +112,36 @@ internal sealed partial class Previews(GitStore store, Keyring keyring, ConfigVa
     /// <summary>Waits for the preview work started so far (tests, shutdown).</summary>
     public Task IdleAsync() => Task.WhenAll(_running.Keys);
 
-    private async Task DeployAsync(string app, ForgeLink link, PullRequestEvent pull)
+    private PreviewRecord ToRecord(string app, ForgeLink link, PullRequestEvent pull)
     {
-        var env = AppRef.Of(app, PreviewRecord.EnvName(pull.Number));
         var now = clock.GetUtcNow();
-        var existing = store.FindPreview(app, pull.Number);
-        var record = new PreviewRecord(app, pull.Number, pull.HeadSha, pull.HeadBranch, link.RepoUrl, pull.FromFork, pull.Title, pull.Author,
-            PreviewState.Deploying, null, null, existing?.CreatedAt ?? now, now);
-        var isNew = existing is null && state.FindApp(env.Key) is null;
-        var copied = isNew ? CopyTemplate(env) : [];
+        return new PreviewRecord(app, pull.Number, pull.HeadSha, pull.HeadBranch, link.RepoUrl, pull.FromFork, pull.Title, pull.Author,
+            PreviewState.Deploying, null, null, store.FindPreview(app, pull.Number)?.CreatedAt ?? now, now);
+    }
+
+    /// <summary>Deploys <paramref name="preview"/>'s head to its environment; the first time, its config starts from the
+    /// template and its databases are branched.</summary>
+    private async Task DeployAsync(string app, ForgeLink link, PreviewRecord preview)
+    {
+        var env = preview.Env;
+        var record = preview with { State = PreviewState.Deploying, Detail = null, UpdatedAt = clock.GetUtcNow() };
+        var isNew = state.FindApp(env.Key) is null;
+        // Saved first: whether its secrets are withheld is read from this row when its config is prepared.
+        store.SavePreview(record);
+        var withheld = preview.FromFork && !store.PreviewSettings(app).ForkSecrets;
+        var copied = isNew ? CopyTemplate(env, secrets: !withheld) : [];
         try
         {
             if (isNew)
             {
-                record = record with { Detail = await BranchDatabasesAsync(env, store.PreviewSettings(app)) };
+                // A fork's code never reads another environment's rows, whatever the settings.
+                var settings = store.PreviewSettings(app);
+                record = record with { Detail = await BranchDatabasesAsync(env, settings with { WithData = settings.WithData && !preview.FromFork }) };
             }
-            var deployment = engine.Enqueue(new DeployRequest(env, link.RepoUrl, pull.HeadSha)
+            // The app's token goes only to the app's own repository, never to a fork's.
+            var deployment = engine.Enqueue(new DeployRequest(env, preview.CloneUrl, preview.HeadSha)
             {
-                GitAuthorization = link.TokenEnc is null ? null : ForgeCredentials.Basic(link.Forge, keyring.Decrypt(link.TokenEnc)),
+                GitAuthorization = preview.FromFork || link.TokenEnc is null ? null : ForgeCredentials.Basic(link.Forge, keyring.Decrypt(link.TokenEnc)),
             });
             store.SavePreview(record with { DeploymentId = deployment.Id });
         }
@@ -131,10 +170,11 @@ internal sealed partial class Previews(GitStore store, Keyring keyring, ConfigVa
             : $"databases {string.Join(", ", sources.Select(s => s.Name))} branched from {from.Env} ({(settings.WithData ? "with data" : "schema only")})";
     }
 
-    /// <summary>The template environment's own variables (secret or not) into a new preview; returns their names.</summary>
-    private List<string> CopyTemplate(AppRef env)
+    /// <summary>The template environment's own variables (its secrets only with <paramref name="secrets"/>) into a new
+    /// preview; returns their names.</summary>
+    private List<string> CopyTemplate(AppRef env, bool secrets)
     {
-        var template = config.List(AppRef.Of(env.App, TemplateEnv)).Where(e => !e.Shared).ToList();
+        var template = config.List(AppRef.Of(env.App, TemplateEnv)).Where(e => !e.Shared && (secrets || !e.Secret)).ToList();
         foreach (var group in template.GroupBy(e => e.Secret))
         {
             config.Change(env, group.ToDictionary(e => e.Name, e => e.Value, StringComparer.Ordinal), group.Key, []);

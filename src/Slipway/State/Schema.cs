@@ -479,7 +479,8 @@ internal static class Schema
             previews integer not null default 0,
             preview_ttl_hours integer not null default 168,
             preview_db_from text not null default 'staging',
-            preview_db_data integer not null default 0
+            preview_db_data integer not null default 0,
+            preview_fork_secrets integer not null default 0
         );
         create table git_previews (
             app text not null,

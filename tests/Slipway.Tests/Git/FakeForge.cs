@@ -20,7 +20,14 @@ internal sealed class FakeForge : IAsyncDisposable
         _app = app;
         RepoDir = Path.Combine(root, "acme", "shop.git");
         RepoUrl = $"http://127.0.0.1:{port}/acme/shop.git";
+        ForkDir = Path.Combine(root, "fork", "shop.git");
+        ForkUrl = $"http://127.0.0.1:{port}/fork/shop.git";
     }
+
+    /// <summary>A contributor's public fork: read without credentials.</summary>
+    public string ForkDir { get; }
+
+    public string ForkUrl { get; }
 
     public string RepoDir { get; }
 
@@ -32,6 +39,7 @@ internal sealed class FakeForge : IAsyncDisposable
     {
         var root = TempDirs.Create("forge");
         new GitRepo(root).Git("init", "--quiet", "--bare", "-b", "main", Path.Combine("acme", "shop.git"));
+        new GitRepo(root).Git("init", "--quiet", "--bare", "-b", "main", Path.Combine("fork", "shop.git"));
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         var app = builder.Build();
@@ -41,13 +49,21 @@ internal sealed class FakeForge : IAsyncDisposable
         app.Run(async context =>
         {
             var authorization = context.Request.Headers.Authorization.ToString();
-            if (authorization != expected)
+            var isFork = context.Request.Path.StartsWithSegments("/fork");
+            if (isFork && authorization.Length > 0)
+            {
+                forge!.Authorizations.Add("to the fork: " + authorization);
+            }
+            if (!isFork && authorization != expected)
             {
                 context.Response.StatusCode = 401;
                 context.Response.Headers.WWWAuthenticate = "Basic realm=\"forge\"";
                 return;
             }
-            forge!.Authorizations.Add(authorization);
+            if (!isFork)
+            {
+                forge!.Authorizations.Add(authorization);
+            }
             var request = new CgiRequest(context.Request.Method, context.Request.Path.Value!, context.Request.QueryString.Value ?? "",
                 context.Request.ContentType, context.Request.ContentLength, context.Request.Headers.ContentEncoding.FirstOrDefault(),
                 context.Request.Headers["Git-Protocol"].FirstOrDefault(), "reader", "127.0.0.1");
@@ -65,6 +81,23 @@ internal sealed class FakeForge : IAsyncDisposable
         var port = new Uri(app.Urls.First()).Port;
         forge = new FakeForge(app, root, port);
         return forge;
+    }
+
+    /// <summary>`slipway git connect APP --forge github --repo URL --token-stdin --json`, the token piped in.</summary>
+    public async Task<CliResult> ConnectAsync(TestPlatform platform, string app, string token)
+    {
+        var stdin = Console.In;
+        try
+        {
+            Console.SetIn(new StringReader(token + "\n"));
+            var connect = await platform.CliAsync("git", "connect", app, "--forge", "github", "--repo", RepoUrl, "--token-stdin", "--json");
+            connect.ExitCode.Should().Be(0, connect.ToString());
+            return connect;
+        }
+        finally
+        {
+            Console.SetIn(stdin);
+        }
     }
 
     public async ValueTask DisposeAsync() => await _app.DisposeAsync();

@@ -35,17 +35,7 @@ public sealed class GitPreviewDatabaseTests(DatabaseFixture fixture) : IClassFix
         var head = work.Commit("Preview with a database");
         work.Git("push", "--quiet", forge.RepoDir, "HEAD:feature");
         (await Platform.CliAsync("git", "create", "pv")).ExitCode.Should().Be(0);
-        var stdin = Console.In;
-        CliResult connect;
-        try
-        {
-            Console.SetIn(new StringReader("db-token\n"));
-            connect = await Platform.CliAsync("git", "connect", "pv", "--forge", "github", "--repo", forge.RepoUrl, "--token-stdin", "--json");
-        }
-        finally
-        {
-            Console.SetIn(stdin);
-        }
+        var connect = await forge.ConnectAsync(Platform, "pv", "db-token");
         var secret = JsonDocument.Parse(connect.Out).RootElement.GetProperty("secret").GetString()!;
         (await Platform.CliAsync("git", "previews", "pv", "--on")).Out.Should().Contain("databases branched from staging, schema only");
         var previews = Platform.Services.GetRequiredService<Previews>();

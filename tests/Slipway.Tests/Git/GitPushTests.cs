@@ -201,6 +201,7 @@ public sealed class GitPushTests
             const server = http.createServer((req, res) => {
               res.setHeader('X-App-Version', version);
               res.setHeader('X-Greeting', process.env.GREETING || 'none');
+              res.setHeader('X-Secrets', [process.env.API_KEY, process.env.SHARED_KEY].filter(Boolean).join(',') || 'none');
               res.end('ok');
             });
             server.listen(process.env.PORT, process.env.HOST);

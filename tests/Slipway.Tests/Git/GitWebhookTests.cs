@@ -36,17 +36,7 @@ public sealed class GitWebhookTests
 
         await using var platform = await TestPlatform.StartAsync();
         (await platform.CliAsync("git", "create", "shop")).ExitCode.Should().Be(0);
-        var stdin = Console.In;
-        CliResult connect;
-        try
-        {
-            Console.SetIn(new StringReader(ReadToken + "\n"));
-            connect = await platform.CliAsync("git", "connect", "shop", "--forge", "github", "--repo", forge.RepoUrl, "--token-stdin", "--json");
-        }
-        finally
-        {
-            Console.SetIn(stdin);
-        }
+        var connect = await forge.ConnectAsync(platform, "shop", ReadToken);
         connect.ExitCode.Should().Be(0, connect.ToString());
         var connected = JsonDocument.Parse(connect.Out).RootElement;
         var secret = connected.GetProperty("secret").GetString()!;

@@ -81,9 +81,6 @@ internal static class PgTool
         return new Result(process.ExitCode, [.. await stderr, .. (await stdout).TakeLast(5)]);
     }
 
-    [System.Runtime.InteropServices.DllImport("libc", SetLastError = true, EntryPoint = "mkfifo")]
-    private static extern int MkFifo(string path, uint mode);
-
     /// <summary>from | to, streaming (a dump restored as it is written) through a named pipe: the kernel moves
     /// the bytes between the two programs, as a shell pipeline would. <paramref name="fromArgs"/> names the pipe
     /// as the writer's output file; the reader gets it as standard input. Both results are returned.</summary>
@@ -94,10 +91,7 @@ internal static class PgTool
     {
         Directory.CreateDirectory(scratchDir);
         var fifo = Path.Combine(scratchDir, "pipe-" + Guid.NewGuid().ToString("N"));
-        if (MkFifo(fifo, 0b110_000_000) != 0)
-        {
-            throw new IOException($"mkfifo {fifo} failed (errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()})");
-        }
+        Fifos.Make(fifo, "the pipe between the two programs");
         try
         {
             // If one side fails the other may block forever opening or using the pipe: it is stopped.

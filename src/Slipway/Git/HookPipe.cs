@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using System.Text;
 using Microsoft.Win32.SafeHandles;
 
@@ -37,11 +36,14 @@ internal sealed class HookPipe : IDisposable
         var pipe = new HookPipe(dir);
         foreach (var fifo in (string[])[pipe.RequestPath, pipe.AnswerPath])
         {
-            if (MkFifo(fifo, 0b110_000_000) != 0)
+            try
             {
-                var error = Marshal.GetLastPInvokeErrorMessage();
+                Fifos.Make(fifo, "the push pipe");
+            }
+            catch (IOException)
+            {
                 pipe.Dispose();
-                throw new IOException($"cannot make the push pipe {fifo}: {error}");
+                throw;
             }
         }
         return pipe;
@@ -107,10 +109,10 @@ internal sealed class HookPipe : IDisposable
             while (!opening.IsCompleted)
             {
                 // Fails (ENXIO) until our own open has started waiting for a reader; then lets it return.
-                var fd = OpenNative(path, otherSide | ONonBlock | OCloExec);
+                var fd = Fifos.Open(path, otherSide | ONonBlock | OCloExec);
                 if (fd >= 0)
                 {
-                    _ = Close(fd);
+                    _ = Fifos.Close(fd);
                 }
                 await Task.WhenAny(opening, Task.Delay(10));
             }
@@ -122,7 +124,7 @@ internal sealed class HookPipe : IDisposable
 
     private static SafeFileHandle? Open(string path, int flags)
     {
-        var fd = OpenNative(path, flags);
+        var fd = Fifos.Open(path, flags);
         return fd < 0 ? null : new SafeFileHandle(fd, ownsHandle: true);
     }
 
@@ -144,14 +146,5 @@ internal sealed class HookPipe : IDisposable
         }
     }
 
-    private const int ORdOnly = 0, OWrOnly = 1, ONonBlock = 0x800, OCloExec = 0x80000;
-
-    [DllImport("libc", EntryPoint = "mkfifo", SetLastError = true)]
-    private static extern int MkFifo(string path, int mode);
-
-    [DllImport("libc", EntryPoint = "open", SetLastError = true)]
-    private static extern int OpenNative(string path, int flags);
-
-    [DllImport("libc", EntryPoint = "close", SetLastError = true)]
-    private static extern int Close(int fd);
+    private const int ORdOnly = Fifos.ReadOnly, OWrOnly = Fifos.WriteOnly, ONonBlock = Fifos.NonBlocking, OCloExec = Fifos.CloseOnExec;
 }

@@ -51,10 +51,7 @@ internal sealed class OutputFifo : IDisposable
     public static OutputFifo Create(string path)
     {
         File.Delete(path);
-        if (MkFifo(path, 0b110_000_000) != 0)
-        {
-            throw new IOException($"cannot make the output pipe {path}: {Marshal.GetLastPInvokeErrorMessage()}");
-        }
+        Fifos.Make(path, "the output pipe");
         return Open(path) ?? throw new IOException($"the output pipe {path} vanished as it was made");
     }
 
@@ -62,7 +59,7 @@ internal sealed class OutputFifo : IDisposable
     /// what is there is not a pipe.</summary>
     public static OutputFifo? Open(string path)
     {
-        var reader = OpenNative(path, ORdOnly | ONonBlock | OCloExec);
+        var reader = Fifos.Open(path, ORdOnly | ONonBlock | OCloExec);
         if (reader < 0)
         {
             return null;
@@ -70,14 +67,14 @@ internal sealed class OutputFifo : IDisposable
         // Only a pipe has a pipe size: a regular file of that name is not ours to read.
         if (Fcntl(reader, FGetPipeSize, 0) < 0)
         {
-            _ = Close(reader);
+            _ = Fifos.Close(reader);
             return null;
         }
         // With a reader open, opening the write side never blocks.
-        var writer = OpenNative(path, OWrOnly | ONonBlock | OCloExec);
+        var writer = Fifos.Open(path, OWrOnly | ONonBlock | OCloExec);
         if (writer < 0)
         {
-            _ = Close(reader);
+            _ = Fifos.Close(reader);
             return null;
         }
         _ = Fcntl(reader, FSetPipeSize, PipeBytes);
@@ -153,7 +150,7 @@ internal sealed class OutputFifo : IDisposable
     {
         if (Interlocked.Exchange(ref _writer, -1) is var fd and >= 0)
         {
-            _ = Close(fd);
+            _ = Fifos.Close(fd);
         }
     }
 
@@ -187,15 +184,6 @@ internal sealed class OutputFifo : IDisposable
         _stream.Dispose();
         _detach.Dispose();
     }
-
-    [DllImport("libc", EntryPoint = "mkfifo", SetLastError = true)]
-    private static extern int MkFifo(string path, int mode);
-
-    [DllImport("libc", EntryPoint = "open", SetLastError = true)]
-    private static extern int OpenNative(string path, int flags);
-
-    [DllImport("libc", EntryPoint = "close", SetLastError = true)]
-    private static extern int Close(int fd);
 
     [DllImport("libc", EntryPoint = "fcntl", SetLastError = true)]
     private static extern int Fcntl(int fd, int command, int argument);

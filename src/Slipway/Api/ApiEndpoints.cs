@@ -49,11 +49,12 @@ internal static class ApiEndpoints
         v1.MapPost("/apps/{app}/deployments", (string app, DeployBody body, DeployEngine engine, AppHosts hosts, HttpContext context) =>
         {
             var scope = AppScope.Of(context, app);
-            if (AccessControl.Caller(context).Kind != Access.PrincipalKind.Local && !Builds.SourceSnapshot.IsGitUrl(body.Source))
+            if (AccessControl.Caller(context).Kind != Access.PrincipalKind.Local && !Builds.SourceSnapshot.IsNetworkGitUrl(body.Source))
             {
-                // A path names a directory of the server: from elsewhere that would read whatever the server holds.
-                throw new UserException("Only a git URL can be deployed through a login or a token: a directory path would name a directory on the server. " +
-                    "Deploy a git URL (with --ref), or run the deploy on the server itself.", 403);
+                // A path or a file:// URL names something on the server: from elsewhere that would read whatever the server
+                // holds (another app's repository among it).
+                throw new UserException("Only a git URL can be deployed through a login or a token (https://, ssh:// or git@host:repo): a directory " +
+                    "path or a file:// URL would name something on the server. Deploy a git URL (with --ref), or run the deploy on the server itself.", 403);
             }
             DemandNewHosts(context, hosts, scope, body.Hosts);
             return Results.Accepted(null, AppViews.Deployment(engine.Enqueue(

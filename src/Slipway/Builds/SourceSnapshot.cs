@@ -12,6 +12,12 @@ internal static class SourceSnapshot
     public static bool IsGitUrl(string source) =>
         source.Contains("://", StringComparison.Ordinal) || source.StartsWith("git@", StringComparison.Ordinal);
 
+    /// <summary>A repository reached over the network (https, http, ssh, git): what a login or a token may deploy. A
+    /// file:// URL or a local path would read the server's own repositories (other apps' remotes among them).</summary>
+    public static bool IsNetworkGitUrl(string source) =>
+        (Uri.TryCreate(source, UriKind.Absolute, out var uri) && uri.Scheme is "https" or "http" or "ssh" or "git" && uri.Host.Length > 0)
+        || System.Text.RegularExpressions.Regex.IsMatch(source, @"^git@[A-Za-z0-9.-]+:[^-]");
+
     /// <summary>Copies <paramref name="sourceDir"/> into <paramref name="destination"/>; returns the commit
     /// when the source is a git work tree (with "-dirty" when it has uncommitted changes).</summary>
     public static async Task<State.CommitInfo?> CopyLocalAsync(string sourceDir, string destination, CancellationToken cancellationToken)
@@ -80,6 +86,10 @@ internal static class SourceSnapshot
     public static async Task<State.CommitInfo> CloneAsync(string url, string? gitRef, string destination, Action<string> log, CancellationToken cancellationToken,
         string? authorization = null)
     {
+        if (gitRef is not null && (gitRef.StartsWith('-') || gitRef.Any(char.IsWhiteSpace)))
+        {
+            throw new UserException($"'{gitRef}' is not a git ref: give a branch, tag or commit (a name does not start with '-').");
+        }
         var checkout = destination + ".git-checkout";
         if (Directory.Exists(checkout))
         {
@@ -127,7 +137,7 @@ internal static class SourceSnapshot
         }
         Directory.CreateDirectory(checkout);
         if ((await GitAsync(checkout, cancellationToken, "init", "--quiet")).ExitCode != 0
-            || (await RunGitAsync(checkout, auth, cancellationToken, "fetch", "--quiet", "--depth", "1", url, gitRef)).ExitCode != 0
+            || (await RunGitAsync(checkout, auth, cancellationToken, "fetch", "--quiet", "--depth", "1", "--", url, gitRef)).ExitCode != 0
             || (await GitAsync(checkout, cancellationToken, "-c", "advice.detachedHead=false", "checkout", "--quiet", "FETCH_HEAD")).ExitCode != 0)
         {
             Directory.Delete(checkout, recursive: true);
@@ -139,8 +149,8 @@ internal static class SourceSnapshot
     private static async Task CloneRefAsync(string url, string? gitRef, string checkout, Dictionary<string, string>? auth, CancellationToken cancellationToken)
     {
         var shallow = gitRef is null
-            ? await RunGitAsync(null, auth, cancellationToken, "clone", "--quiet", "--depth", "1", url, checkout)
-            : await RunGitAsync(null, auth, cancellationToken, "clone", "--quiet", "--depth", "1", "--branch", gitRef, url, checkout);
+            ? await RunGitAsync(null, auth, cancellationToken, "clone", "--quiet", "--depth", "1", "--", url, checkout)
+            : await RunGitAsync(null, auth, cancellationToken, "clone", "--quiet", "--depth", "1", "--branch", gitRef, "--", url, checkout);
         if (shallow.ExitCode == 0)
         {
             return;
@@ -150,7 +160,7 @@ internal static class SourceSnapshot
         {
             Directory.Delete(checkout, recursive: true);
         }
-        var full = await RunGitAsync(null, auth, cancellationToken, "clone", "--quiet", "--no-checkout", url, checkout);
+        var full = await RunGitAsync(null, auth, cancellationToken, "clone", "--quiet", "--no-checkout", "--", url, checkout);
         if (full.ExitCode != 0)
         {
             throw new UserException($"git clone {url} failed: {full.Error.Trim()}. Check the URL and that this machine can reach it.");

@@ -40,9 +40,9 @@ internal sealed partial class Previews(GitStore store, Keyring keyring, ConfigVa
         }
         if (pull.FromFork)
         {
-            if (pull.HeadCloneUrl is null)
+            if (pull.HeadCloneUrl is null || !Builds.SourceSnapshot.IsNetworkGitUrl(pull.HeadCloneUrl))
             {
-                return new(202, $"Ignored: #{pull.Number} comes from a fork that no longer exists.");
+                return new(202, $"Ignored: #{pull.Number} comes from a fork that no longer exists (or has no https clone URL).");
             }
             // Each new head of a fork waits for a deployer: approving one commit is not approving the next.
             var now = clock.GetUtcNow();

@@ -44,6 +44,14 @@ internal sealed partial class Pushes(GitOptions options, GitStore remotes, Deplo
         var say = session.Pipe.SayAsync;
         var rules = remotes.Rules(app);
         var refusals = new List<string>();
+        // Storing anything (a tag, deleting an old branch) takes the right to deploy at least one of the app's environments.
+        if (!rules.Select(r => AppRef.Of(app, r.Env)).Append(AppRef.Of(app)).Any(env => session.Pusher.Can(Permission.Deploy, env)))
+        {
+            await say($"error: {session.Pusher.Name} may read {app}'s repository but not push to it: that needs deployer of {app} or of an environment " +
+                $"a branch deploys to. An admin can grant it: slipway users role NAME deployer --app {app}");
+            await say("Nothing was deployed and no branch was updated.");
+            return false;
+        }
         var deploys = new List<(RefUpdate Update, string Branch, AppRef Target)>();
         foreach (var update in request.Updates)
         {

@@ -197,4 +197,23 @@ public sealed class SourceSnapshotTests : IDisposable
             .Select(f => Path.GetRelativePath(root, f).Replace('\\', '/'))
             .Order(StringComparer.Ordinal)
             .ToList();
+
+    [Theory]
+    [InlineData("https://github.com/acme/shop.git", true)]
+    [InlineData("ssh://git@github.com/acme/shop.git", true)]
+    [InlineData("git@github.com:acme/shop.git", true)]
+    [InlineData("file:///var/lib/slipway/git/billing.git", false)]
+    [InlineData("/var/lib/slipway/git/billing.git", false)]
+    [InlineData("--upload-pack=touch /tmp/x://", false)]
+    [InlineData("git@github.com:--upload-pack=x", false)]
+    [InlineData("ext::sh -c touch% /tmp/pwned", false)]
+    public void Only_network_urls_are_deployable_from_elsewhere(string source, bool network) =>
+        SourceSnapshot.IsNetworkGitUrl(source).Should().Be(network);
+
+    [Fact]
+    public async Task A_ref_that_would_read_as_an_option_is_refused_before_git_runs()
+    {
+        var act = () => SourceSnapshot.CloneAsync("https://example.invalid/x.git", "--upload-pack=touch /tmp/pwned", Destination, _ => { }, CancellationToken.None);
+        (await act.Should().ThrowAsync<UserException>()).Which.Message.Should().Contain("is not a git ref");
+    }
 }

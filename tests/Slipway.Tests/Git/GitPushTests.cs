@@ -107,6 +107,15 @@ public sealed class GitPushTests
         var other = await work.TryGitAsync(PushTimeout, "push", $"http://ci:{token}@{host}/git/billing.git", "main");
         other.Err.Should().Contain("remote: billing has no git remote on this platform");
 
+        // A viewer reads the repository but stores nothing in it, not even a tag.
+        var viewer = await platform.CliAsync("tokens", "create", "--name", "reader", "--app", "shop", "--role", "viewer", "--json");
+        var readerUrl = $"http://ci:{JsonDocument.Parse(viewer.Out).RootElement.GetProperty("token").GetString()}@{host}/git/shop.git";
+        work.Git("tag", "v0");
+        var tagged = await work.TryGitAsync(PushTimeout, "push", readerUrl, "v0");
+        tagged.Code.Should().NotBe(0);
+        tagged.Err.Should().Contain("may read shop's repository but not push to it");
+        work.Git("ls-remote", "--tags", url).Should().BeEmpty();
+
         // Mapped by a pattern, a branch deploys to its environment.
         (await platform.CliAsync("git", "map", "release/*", "staging", "--app", "shop")).Out.Should().Contain("release/* → staging");
         WriteApp(work, "r1");

@@ -48,6 +48,11 @@ internal sealed class PushSession : IAsyncDisposable
         {
             accept = await _pushes.DecideAsync(this, request, token);
         }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            _pushes.Bug(Remote.App, e);
+            await Pipe.SayAsync("error: the platform failed to handle this push (an internal error; details in the platform log). Nothing was updated.");
+        }
         finally
         {
             await Pipe.DecideAsync(accept);

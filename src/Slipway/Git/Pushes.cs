@@ -192,6 +192,11 @@ internal sealed partial class Pushes(GitOptions options, GitStore remotes, Deplo
         DeploymentStatus Final() => store.FindDeployment(deployment.Id)?.Status ?? DeploymentStatus.Failed;
     }
 
+    internal void Bug(string app, Exception exception) => LogBug(logger, app, exception);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "A push to {App} failed with an internal error")]
+    private static partial void LogBug(ILogger logger, string app, Exception exception);
+
     [LoggerMessage(Level = LogLevel.Information, Message = "The pusher of {App} went away: deployment {DeploymentId} is cancelled")]
     private static partial void LogPusherLeft(ILogger logger, string app, string deploymentId);
 }

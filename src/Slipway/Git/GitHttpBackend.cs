@@ -11,9 +11,8 @@ namespace Slipway.Git;
 ///   request body ──stdin──► git http-backend ──stdout: CGI head, blank line, body──► response (flushed per read)
 ///                                  └─ stderr ─► platform log (its errors name repository paths, never credentials)
 ///
-/// The environment is built from nothing: no variable of the platform (its keys, tokens) reaches git or its hooks,
-/// and neither the system's nor a user's git config is read; <paramref name="settings"/> of
-/// <see cref="RunAsync"/> are passed as GIT_CONFIG_* entries (git ≥ 2.31).</summary>
+/// The environment is built from nothing (<see cref="GitProcess"/>): no variable of the platform reaches git or its
+/// hooks; <paramref name="settings"/> of <see cref="RunAsync"/> are passed as GIT_CONFIG_* entries (git ≥ 2.31).</summary>
 internal sealed partial class GitHttpBackend(GitOptions options, ILogger<GitHttpBackend> logger)
 {
     /// <summary>Runs one request. <paramref name="respond"/> gets the head once git printed it and returns the stream
@@ -21,21 +20,7 @@ internal sealed partial class GitHttpBackend(GitOptions options, ILogger<GitHttp
     public async Task<int> RunAsync(CgiRequest request, Stream input, Func<CgiHead, Stream> respond,
         IReadOnlyDictionary<string, string> settings, IReadOnlyDictionary<string, string> environment, CancellationToken token)
     {
-        var psi = new ProcessStartInfo("git")
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = options.ReposDir,
-        };
-        psi.ArgumentList.Add("http-backend");
-        psi.Environment.Clear();
-        foreach (var (name, value) in Environment(request, settings, environment))
-        {
-            psi.Environment[name] = value;
-        }
-        using var process = Process.Start(psi) ?? throw new InvalidOperationException("git http-backend did not start");
+        using var process = GitProcess.Start(options.ReposDir, Environment(request, settings, environment), input: true, "http-backend");
         using var kill = token.Register(() => Kill(process));
         var stderr = process.StandardError.ReadToEndAsync(CancellationToken.None);
         var feed = FeedAsync(input, process.StandardInput.BaseStream, token);
@@ -63,13 +48,8 @@ internal sealed partial class GitHttpBackend(GitOptions options, ILogger<GitHttp
     {
         var variables = new Dictionary<string, string>(StringComparer.Ordinal)
         {
-            ["PATH"] = System.Environment.GetEnvironmentVariable("PATH") ?? "/usr/local/bin:/usr/bin:/bin",
-            ["HOME"] = options.ReposDir,
-            ["LANG"] = "C.UTF-8",
             ["GIT_PROJECT_ROOT"] = options.ReposDir,
             ["GIT_HTTP_EXPORT_ALL"] = "1",
-            ["GIT_CONFIG_NOSYSTEM"] = "1",
-            ["GIT_CONFIG_GLOBAL"] = "/dev/null",
             ["GATEWAY_INTERFACE"] = "CGI/1.1",
             ["SERVER_PROTOCOL"] = "HTTP/1.1",
             ["REQUEST_METHOD"] = request.Method,

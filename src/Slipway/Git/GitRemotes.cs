@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Slipway.Deploy;
 
 namespace Slipway.Git;
@@ -53,7 +52,7 @@ internal sealed class GitRemotes(GitOptions options, GitStore store, Config.Keyr
         if (!File.Exists(Path.Combine(repo, "HEAD")))
         {
             Directory.CreateDirectory(options.ReposDir);
-            var init = await RunGitAsync(token, "init", "--quiet", "--bare", "--initial-branch=main", repo);
+            var init = await GitProcess.RunAsync(options.ReposDir, [], token, "init", "--quiet", "--bare", "--initial-branch=main", repo);
             if (init.Code != 0)
             {
                 throw new InvalidOperationException($"git init --bare {repo} failed: {init.Errors}");
@@ -126,21 +125,5 @@ internal sealed class GitRemotes(GitOptions options, GitStore store, Config.Keyr
         {
             Directory.Delete(repo, recursive: true);
         }
-    }
-
-    private static async Task<(int Code, string Errors)> RunGitAsync(CancellationToken token, params string[] args)
-    {
-        var psi = new ProcessStartInfo("git") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
-        foreach (var arg in args)
-        {
-            psi.ArgumentList.Add(arg);
-        }
-        psi.Environment["GIT_CONFIG_NOSYSTEM"] = "1";
-        psi.Environment["GIT_CONFIG_GLOBAL"] = "/dev/null";
-        using var git = Process.Start(psi) ?? throw new InvalidOperationException("git did not start");
-        var errors = git.StandardError.ReadToEndAsync(token);
-        await git.StandardOutput.ReadToEndAsync(token);
-        await git.WaitForExitAsync(token);
-        return (git.ExitCode, (await errors).Trim());
     }
 }

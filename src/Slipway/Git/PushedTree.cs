@@ -51,35 +51,18 @@ internal static class PushedTree
 
     private static async Task<(int Code, string Output)> RunAsync(string repo, string quarantine, CancellationToken token, params string[] args)
     {
-        using var git = Start(repo, quarantine, args);
-        var output = git.StandardOutput.ReadToEndAsync(token);
-        var errors = git.StandardError.ReadToEndAsync(token);
-        await git.WaitForExitAsync(token);
-        await errors;
-        return (git.ExitCode, await output);
+        var (code, output, _) = await GitProcess.RunAsync(repo, Quarantined(repo, quarantine), token, ["--git-dir=" + repo, .. args]);
+        return (code, output);
     }
 
-    private static Process Start(string repo, string quarantine, params string[] args)
+    private static Process Start(string repo, string quarantine, params string[] args) =>
+        GitProcess.Start(repo, Quarantined(repo, quarantine), input: false, ["--git-dir=" + repo, .. args]);
+
+    /// <summary>Where receive-pack keeps a push's objects until it is accepted: git reads them there, and the
+    /// repository's own objects beside them.</summary>
+    private static Dictionary<string, string> Quarantined(string repo, string quarantine) => new()
     {
-        var psi = new ProcessStartInfo("git")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = repo,
-        };
-        psi.ArgumentList.Add("--git-dir=" + repo);
-        foreach (var arg in args)
-        {
-            psi.ArgumentList.Add(arg);
-        }
-        psi.Environment.Clear();
-        psi.Environment["PATH"] = Environment.GetEnvironmentVariable("PATH") ?? "/usr/bin:/bin";
-        psi.Environment["HOME"] = repo;
-        psi.Environment["GIT_CONFIG_NOSYSTEM"] = "1";
-        psi.Environment["GIT_CONFIG_GLOBAL"] = "/dev/null";
-        psi.Environment["GIT_OBJECT_DIRECTORY"] = quarantine;
-        psi.Environment["GIT_ALTERNATE_OBJECT_DIRECTORIES"] = Path.Combine(repo, "objects");
-        return Process.Start(psi) ?? throw new InvalidOperationException("git did not start");
-    }
+        ["GIT_OBJECT_DIRECTORY"] = quarantine,
+        ["GIT_ALTERNATE_OBJECT_DIRECTORIES"] = Path.Combine(repo, "objects"),
+    };
 }

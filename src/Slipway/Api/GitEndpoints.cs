@@ -78,7 +78,7 @@ internal static class GitEndpoints
         git.MapGet("/{app}/deliveries", (string app, int? limit, GitRemotes remotes) =>
             remotes.Deliveries(app, limit ?? 20).Select(d => new GitDeliveryDto(d.Id, d.Forge, d.Delivery, d.Event, d.ReceivedAt, d.Outcome, d.Detail, d.DeploymentId)).ToList())
             .RequireAccess(Access.Permission.Read, "git.deliveries");
-        git.MapPut("/{app}/previews", (string app, GitPreviewsBody body, GitRemotes remotes, GitStore store, HttpContext context) =>
+        git.MapPut("/{app}/previews", (string app, GitPreviewsBody body, GitRemotes remotes, GitStore store, ApiOptions options, HttpContext context) =>
         {
             remotes.Require(app);
             var current = store.PreviewSettings(app);
@@ -88,10 +88,17 @@ internal static class GitEndpoints
                 throw new UserException($"--ttl '{text}' is not a duration of an hour or more, like 7d or 48h.");
             }
             var settings = new PreviewSettings(body.On, ttl, body.DatabasesFrom is { } from ? AppRef.Of(app, from).Env : current.DatabasesFrom,
-                body.WithData ?? current.WithData, body.ForkSecrets ?? current.ForkSecrets);
+                body.WithData ?? current.WithData, body.ForkSecrets ?? current.ForkSecrets, body.Domain switch
+                {
+                    null => current.Domain,
+                    "" => null,
+                    { } domain => PreviewDomain(app, domain, options.PlatformHost),
+                }, body.Crons ?? current.Crons);
             store.SetPreviews(app, settings);
-            AccessControl.AuditDetail(context, $"previews={(body.On ? "on" : "off")} ttl={Durations.Format(ttl)} databases-from={settings.DatabasesFrom} with-data={settings.WithData} fork-secrets={settings.ForkSecrets}");
-            return new GitPreviewSettingsDto(app, settings.On, Durations.Format(ttl), settings.DatabasesFrom, settings.WithData, settings.ForkSecrets);
+            AccessControl.AuditDetail(context, $"previews={(body.On ? "on" : "off")} ttl={Durations.Format(ttl)} databases-from={settings.DatabasesFrom} " +
+                $"with-data={settings.WithData} fork-secrets={settings.ForkSecrets} domain={settings.Domain ?? "-"} crons={settings.Crons}");
+            return new GitPreviewSettingsDto(app, settings.On, Durations.Format(ttl), settings.DatabasesFrom, settings.WithData, settings.ForkSecrets, settings.Domain,
+                settings.Crons);
         }).RequireAccess(Access.Permission.ManageGit, "git.previews");
         git.MapGet("/{app}/previews", (string app, GitRemotes remotes, GitStore store, State.Store state, Deploy.AppHosts hosts) =>
         {
@@ -180,6 +187,19 @@ internal static class GitEndpoints
         }
     }
 
+    /// <summary>A preview domain is checked as the hostnames it makes (pr-N.APP.DOMAIN) will be, by the domains' rules.</summary>
+    private static string PreviewDomain(string app, string domain, string platformHost)
+    {
+        var normalized = domain.Trim().TrimEnd('.').ToLowerInvariant();
+        if (normalized.StartsWith("*.", StringComparison.Ordinal))
+        {
+            throw new UserException($"--domain takes the domain itself (example.com), not the wildcard: previews answer pr-N.{app}.DOMAIN, " +
+                $"and the DNS record to make is *.{app}.DOMAIN.");
+        }
+        Domains.DomainNames.Normalize($"pr-1.{app}.{normalized}", platformHost);
+        return normalized;
+    }
+
     private static GitPreviewDto Preview(PreviewRecord preview, State.Store state, Deploy.AppHosts hosts)
     {
         var deployment = preview.DeploymentId is { } id ? state.FindDeployment(id) : null;
@@ -238,9 +258,12 @@ internal sealed record GitConnectBody(string Forge, string Repo, string? ApiUrl 
 /// <param name="Secret">The webhook's secret, shown this once: it goes into the forge's webhook settings.</param>
 internal sealed record GitConnectedDto(string App, string Forge, string Repo, string WebhookUrl, string Secret, bool HasToken, string? ApiUrl);
 
-internal sealed record GitPreviewsBody(bool On, string? Ttl = null, string? DatabasesFrom = null, bool? WithData = null, bool? ForkSecrets = null);
+/// <param name="Domain">Previews answer pr-N.APP.DOMAIN (null: unchanged; empty: none).</param>
+internal sealed record GitPreviewsBody(bool On, string? Ttl = null, string? DatabasesFrom = null, bool? WithData = null, bool? ForkSecrets = null,
+    string? Domain = null, bool? Crons = null);
 
-internal sealed record GitPreviewSettingsDto(string App, bool On, string Ttl, string DatabasesFrom, bool WithData, bool ForkSecrets);
+internal sealed record GitPreviewSettingsDto(string App, bool On, string Ttl, string DatabasesFrom, bool WithData, bool ForkSecrets, string? Domain = null,
+    bool Crons = false);
 
 /// <param name="Status">The preview's deployment's status (building, live, failed...), or awaiting-approval / failed before one.</param>
 internal sealed record GitPreviewDto(long Number, string Env, string? Title, string Branch, string Commit, string? Author, string Status, string? Error,

@@ -16,7 +16,11 @@ internal static class JobEndpoints
     {
         var v1 = api.MapGroup("/v1/apps/{app}");
         v1.MapGet("/crons", (string app, Store store, CronScheduler scheduler, JobStore jobs, HttpContext context) =>
-            LiveJobs(store, scheduler, AppScope.Require(context, store, app)).Select(job => CronView.Of(job, scheduler.NextRun(app, job.Name), jobs.LastRun(app, job.Name)))).RequireAccess(Access.Permission.Read, "crons.list");
+        {
+            var record = AppScope.Require(context, store, app);
+            var paused = scheduler.PausedWhy(record.Ref);
+            return LiveJobs(store, scheduler, record).Select(job => CronView.Of(job, scheduler.NextRun(app, job.Name), jobs.LastRun(app, job.Name), paused));
+        }).RequireAccess(Access.Permission.Read, "crons.list");
         v1.MapGet("/crons/{name}/runs", (string app, string name, int? limit, Store store, CronScheduler scheduler, JobStore jobs, HttpContext context) =>
         {
             var record = AppScope.Require(context, store, app);

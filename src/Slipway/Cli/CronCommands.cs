@@ -24,7 +24,7 @@ internal static class CronCommands
             $"No cron jobs in the live deployment of {parse.GetValue(app)}. Declare them under \"crons\" in slipway.json and deploy.",
             jobs => cli.Table(["name", "schedule", "runs", "next run", "last status", "last run"], jobs.Select(j => (IReadOnlyList<string>)
             [
-                j.Name, j.TimeZone == "UTC" ? j.Schedule : $"{j.Schedule} ({j.TimeZone})", j.Target, j.NextRun ?? "-",
+                j.Name, j.TimeZone == "UTC" ? j.Schedule : $"{j.Schedule} ({j.TimeZone})", j.Target, j.Paused is null ? j.NextRun ?? "-" : "off: " + j.Paused,
                 j.LastRun is null ? "never run" : Outcome(j.LastRun), j.LastRun?.StartedAt ?? "-",
             ])), token)));
         return command;

@@ -108,7 +108,7 @@ internal static class GitCommands
         var forge = new Option<string>("--forge") { Description = "github, gitlab or gitea (Forgejo too)", Required = true };
         var repo = new Option<string>("--repo") { Description = "The repository's HTTPS clone URL, like https://github.com/acme/shop.git", Required = true };
         var apiUrl = new Option<string?>("--api-url") { Description = "The forge's API base when self-hosted (GitHub Enterprise https://HOST/api/v3, GitLab https://HOST/api/v4, Gitea https://HOST/api/v1)" };
-        var tokenStdin = new Option<bool>("--token-stdin") { Description = "Read an access token that can read the repository from standard input (needed for a private one)" };
+        var tokenStdin = new Option<bool>("--token-stdin") { Description = "Read the repository's access token from standard input: it reads a private repository, and posts commit statuses and the previews' comments (GitHub: contents read, commit statuses and pull requests write; GitLab: api scope; Gitea: repository write)" };
         var command = new Command("connect", "Deploy on pushes a forge reports by webhook (GitHub, GitLab, Gitea): prints the webhook's URL and secret")
         {
             app, forge, repo, apiUrl, tokenStdin, CliContext.JsonOutput,
@@ -123,7 +123,9 @@ internal static class GitCommands
                 new GitConnectBody(parse.GetValue(forge)!, parse.GetValue(repo)!, parse.GetValue(apiUrl), accessToken), token);
             cli.Print(parse, connected, c =>
             {
-                cli.Out.WriteLine($"{c.App} deploys on pushes to {c.Repo}" + (c.HasToken ? " (read with the token given)." : " (a public repository: no token)."));
+                cli.Out.WriteLine($"{c.App} deploys on pushes to {c.Repo}" + (c.HasToken
+                    ? " (read with the token given, which also posts each deployed commit's status and the previews' comments)."
+                    : " (a public repository: no token, so no commit statuses or comments are posted)."));
                 cli.Out.WriteLine("Add a webhook in the repository's settings:");
                 cli.Out.WriteLine($"  URL:          {c.WebhookUrl}");
                 cli.Out.WriteLine($"  secret:       {c.Secret}");
@@ -171,9 +173,15 @@ internal static class GitCommands
         var dbFrom = new Option<string?>("--db-from") { Description = "The environment whose postgres databases a new preview's are branched from (default staging)" };
         var withData = new Option<bool?>("--with-data") { Description = "Branch them with their rows (default: schema only; a fork's preview never gets rows)" };
         var forkSecrets = new Option<bool?>("--fork-secrets") { Description = "Give an approved fork's preview the config's secrets too (default: none)" };
+        var domain = new Option<string?>("--domain")
+        {
+            Description = "Previews also answer pr-N.APP.DOMAIN, each with its own certificate: point a wildcard DNS record *.APP.DOMAIN at this machine",
+        };
+        var noDomain = new Option<bool>("--no-domain") { Description = "Previews answer APP-pr-N.localhost only" };
+        var crons = new Option<bool?>("--crons") { Description = "Previews' crons fire on their schedule (default: off; 'slipway cron run' runs one by hand)" };
         var command = new Command("previews", "Turn preview environments of pull requests on or off (needs 'slipway git connect')")
         {
-            app, on, off, ttl, dbFrom, withData, forkSecrets, CliContext.JsonOutput,
+            app, on, off, ttl, dbFrom, withData, forkSecrets, domain, noDomain, crons, CliContext.JsonOutput,
         };
         command.SetAction((parse, token) => cli.RunAsync(async () =>
         {
@@ -183,10 +191,12 @@ internal static class GitCommands
             }
             using var api = cli.Api(parse);
             var settings = await api.SendAsync<GitPreviewSettingsDto>(HttpMethod.Put, $"v1/git/{parse.GetValue(app)}/previews",
-                new GitPreviewsBody(parse.GetValue(on), parse.GetValue(ttl), parse.GetValue(dbFrom), parse.GetValue(withData), parse.GetValue(forkSecrets)), token);
+                new GitPreviewsBody(parse.GetValue(on), parse.GetValue(ttl), parse.GetValue(dbFrom), parse.GetValue(withData), parse.GetValue(forkSecrets),
+                    parse.GetValue(noDomain) ? "" : parse.GetValue(domain), parse.GetValue(crons)), token);
             cli.Print(parse, settings, s => cli.Out.WriteLine(s.On
                 ? $"Pull requests of {s.App} get previews (pr-N, removed when closed or after {s.Ttl} without a change; databases branched from " +
-                  $"{s.DatabasesFrom}, {(s.WithData ? "with data" : "schema only")}). " +
+                  $"{s.DatabasesFrom}, {(s.WithData ? "with data" : "schema only")}; crons {(s.Crons ? "on" : "off")}; at " +
+                  (s.Domain is null ? $"{s.App}-pr-N.localhost). " : $"https://pr-N.{s.App}.{s.Domain}: point *.{s.App}.{s.Domain} at this machine). ") +
                   $"Their config starts as the 'preview' environment's: slipway env set --app {s.App} --env preview KEY=VALUE"
                 : $"Pull requests of {s.App} get no new previews."));
             return 0;

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Slipway.Git;
 
@@ -16,6 +17,10 @@ internal static class GitRegistration
         services.AddSingleton<State.ISealedRows, GitRows>();
         services.AddSingleton<Webhooks>();
         services.AddSingleton<Previews>();
+        services.AddSingleton<PreviewReports>();
+        services.AddSingleton<Jobs.ICronPause, PreviewCrons>();
+        services.TryAddSingleton<ForgeNoticeOptions>();
+        services.AddSingleton<ForgeNotices>();
         services.AddSingleton<Deploy.IWithheldSecrets, PreviewSecrets>();
         services.AddHostedService<PreviewSweeper>();
         services.AddHostedService<GitStartup>();

@@ -148,9 +148,12 @@ internal sealed class GitStore(Store store, TimeProvider clock)
     public PreviewSettings PreviewSettings(string app)
     {
         using var c = Open();
-        var row = c.QuerySingleOrDefault<(long On, long Hours, string? From, long Data, long ForkSecrets)>(
-            "select previews, preview_ttl_hours, preview_db_from, preview_db_data, preview_fork_secrets from git_remotes where app = @app", new { app });
-        return new PreviewSettings(row.On != 0, TimeSpan.FromHours(row.Hours == 0 ? 168 : row.Hours), row.From ?? "staging", row.Data != 0, row.ForkSecrets != 0);
+        var row = c.QuerySingleOrDefault<(long On, long Hours, string? From, long Data, long ForkSecrets, string? Domain, long Crons)>("""
+            select previews, preview_ttl_hours, preview_db_from, preview_db_data, preview_fork_secrets, preview_domain, preview_crons
+            from git_remotes where app = @app
+            """, new { app });
+        return new PreviewSettings(row.On != 0, TimeSpan.FromHours(row.Hours == 0 ? 168 : row.Hours), row.From ?? "staging", row.Data != 0, row.ForkSecrets != 0,
+            row.Domain, row.Crons != 0);
     }
 
     public void SetPreviews(string app, PreviewSettings settings)
@@ -158,11 +161,11 @@ internal sealed class GitStore(Store store, TimeProvider clock)
         using var c = Open();
         c.Execute("""
             update git_remotes set previews = @on, preview_ttl_hours = @hours, preview_db_from = @DatabasesFrom, preview_db_data = @data,
-                preview_fork_secrets = @forkSecrets where app = @app
+                preview_fork_secrets = @forkSecrets, preview_domain = @Domain, preview_crons = @crons where app = @app
             """, new
         {
             app, on = settings.On ? 1 : 0, hours = (long)Math.Ceiling(settings.Ttl.TotalHours), settings.DatabasesFrom, data = settings.WithData ? 1 : 0,
-            forkSecrets = settings.ForkSecrets ? 1 : 0,
+            forkSecrets = settings.ForkSecrets ? 1 : 0, settings.Domain, crons = settings.Crons ? 1 : 0,
         });
     }
 
@@ -196,6 +199,13 @@ internal sealed class GitStore(Store store, TimeProvider clock)
         });
     }
 
+    /// <summary>The forge's comment about the preview (its row may be gone already: then nothing is kept).</summary>
+    public void SetPreviewComment(string app, long number, string commentId)
+    {
+        using var c = Open();
+        c.Execute("update git_previews set comment_id = @commentId where app = @app and number = @number", new { app, number, commentId });
+    }
+
     public void DeletePreview(string app, long number)
     {
         using var c = Open();
@@ -203,10 +213,10 @@ internal sealed class GitStore(Store store, TimeProvider clock)
     }
 
     private sealed record PreviewRow(string App, long Number, string HeadSha, string HeadBranch, string CloneUrl, long FromFork, string? Title, string? Author,
-        string State, string? Detail, string? DeploymentId, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt)
+        string State, string? Detail, string? DeploymentId, string? CommentId, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt)
     {
         public PreviewRecord ToRecord() => new(App, Number, HeadSha, HeadBranch, CloneUrl, FromFork != 0, Title, Author,
-            JsonSpellings.Parse<PreviewState>(State), Detail, DeploymentId, CreatedAt, UpdatedAt);
+            JsonSpellings.Parse<PreviewState>(State), Detail, DeploymentId, CreatedAt, UpdatedAt, CommentId);
     }
 
     private sealed record LinkRow(string Forge, string RepoUrl, string WebhookSecretEnc, string? TokenEnc, string? ApiBase);

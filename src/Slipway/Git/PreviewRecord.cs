@@ -15,9 +15,10 @@ internal enum PreviewState
     Failed,
 }
 
-/// <summary>A pull request's preview: environment pr-NUMBER of the app, deployed from the request's head commit.</summary>
+/// <summary>A pull request's preview: environment pr-NUMBER of the app, deployed from the request's head commit.
+/// <paramref name="CommentId"/> is the forge's id of the comment about it (set by <see cref="ForgeNotices"/> alone).</summary>
 internal sealed record PreviewRecord(string App, long Number, string HeadSha, string HeadBranch, string CloneUrl, bool FromFork, string? Title,
-    string? Author, PreviewState State, string? Detail, string? DeploymentId, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt)
+    string? Author, PreviewState State, string? Detail, string? DeploymentId, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, string? CommentId = null)
 {
     public AppRef Env => AppRef.Of(App, EnvName(Number));
 

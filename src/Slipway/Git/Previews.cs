@@ -17,7 +17,7 @@ namespace Slipway.Git;
 /// The work runs after the webhook is answered (forges give up on slow answers), one pull request at a time.
 /// Pull requests from forks get no preview: their code is not the repository owner's.</summary>
 internal sealed partial class Previews(GitStore store, Keyring keyring, ConfigVars config, DeployEngine engine, AppOperations apps, State.Store state,
-    Databases.DatabaseStore databases, Databases.Branching branching, TimeProvider clock, ILogger<Previews> logger)
+    Databases.DatabaseStore databases, Databases.Branching branching, PreviewReports reports, TimeProvider clock, ILogger<Previews> logger)
 {
     /// <summary>The environment whose variables every new preview starts with (`slipway env set --env preview ...`).</summary>
     public const string TemplateEnv = "preview";
@@ -47,8 +47,10 @@ internal sealed partial class Previews(GitStore store, Keyring keyring, ConfigVa
             // Each new head of a fork waits for a deployer: approving one commit is not approving the next.
             var now = clock.GetUtcNow();
             var existing = store.FindPreview(app, pull.Number);
-            store.SavePreview(new PreviewRecord(app, pull.Number, pull.HeadSha, pull.HeadBranch, pull.HeadCloneUrl, FromFork: true, pull.Title, pull.Author,
-                PreviewState.AwaitingApproval, null, existing?.DeploymentId, existing?.CreatedAt ?? now, now));
+            var waiting = new PreviewRecord(app, pull.Number, pull.HeadSha, pull.HeadBranch, pull.HeadCloneUrl, FromFork: true, pull.Title, pull.Author,
+                PreviewState.AwaitingApproval, null, existing?.DeploymentId, existing?.CreatedAt ?? now, now, existing?.CommentId);
+            store.SavePreview(waiting);
+            reports.AwaitingApproval(link, waiting);
             return new(202, $"#{pull.Number} comes from a fork: its preview waits for a deployer to read {pull.HeadSha[..12]} and approve it: " +
                 $"slipway previews approve {pull.Number} --app {app}");
         }
@@ -77,6 +79,8 @@ internal sealed partial class Previews(GitStore store, Keyring keyring, ConfigVa
     public async Task RemoveAsync(string app, long number, string why)
     {
         var env = AppRef.Of(app, PreviewRecord.EnvName(number));
+        // Read first: destroying the environment deletes its row too.
+        var removed = store.FindPreview(app, number);
         if (state.FindApp(env.Key) is not null)
         {
             await apps.DestroyAsync(env.Key);
@@ -92,6 +96,10 @@ internal sealed partial class Previews(GitStore store, Keyring keyring, ConfigVa
         }
         store.DeletePreview(app, number);
         LogRemoved(logger, app, number, why);
+        if (removed is not null && store.Link(app) is { } link)
+        {
+            reports.Removed(link, removed, why);
+        }
     }
 
     /// <summary>Previews untouched for longer than their app's TTL (a forgotten pull request, a missed "closed").</summary>
@@ -143,7 +151,9 @@ internal sealed partial class Previews(GitStore store, Keyring keyring, ConfigVa
             {
                 GitAuthorization = preview.FromFork || link.TokenEnc is null ? null : ForgeCredentials.Basic(link.Forge, keyring.Decrypt(link.TokenEnc)),
             });
-            store.SavePreview(record with { DeploymentId = deployment.Id });
+            record = record with { DeploymentId = deployment.Id };
+            store.SavePreview(record);
+            reports.Deploying(link, record);
         }
         catch (UserException e)
         {
@@ -151,7 +161,9 @@ internal sealed partial class Previews(GitStore store, Keyring keyring, ConfigVa
             {
                 config.Change(env, new Dictionary<string, string>(), secret: false, copied);
             }
-            store.SavePreview(record with { State = PreviewState.Failed, Detail = e.Message });
+            record = record with { State = PreviewState.Failed, Detail = e.Message };
+            store.SavePreview(record);
+            reports.Failed(link, record, e.Message);
         }
     }
 
@@ -202,7 +214,12 @@ internal sealed partial class Previews(GitStore store, Keyring keyring, ConfigVa
             LogFailed(logger, app, number, e.Message);
             if (store.FindPreview(app, number) is { } preview)
             {
-                store.SavePreview(preview with { State = PreviewState.Failed, Detail = e.Message, UpdatedAt = clock.GetUtcNow() });
+                var failed = preview with { State = PreviewState.Failed, Detail = e.Message, UpdatedAt = clock.GetUtcNow() };
+                store.SavePreview(failed);
+                if (store.Link(app) is { } link)
+                {
+                    reports.Failed(link, failed, e.Message);
+                }
             }
         }
         catch (Exception e)

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using Slipway.Config;
 using Slipway.Deploy;
 using Slipway.Git.Forges;
+using Slipway.State;
 
 namespace Slipway.Git;
 
@@ -15,7 +16,7 @@ namespace Slipway.Git;
 ///
 /// The forge's retries and a person's "redeliver" are harmless; an unmapped branch or another event is answered 202
 /// "ignored: why", so the forge's delivery log says what happened.</summary>
-internal sealed partial class Webhooks(GitStore store, Keyring keyring, DeployEngine engine, Previews previews, ILogger<Webhooks> logger)
+internal sealed partial class Webhooks(GitStore store, Keyring keyring, DeployEngine engine, Previews previews, ForgeNotices notices, ILogger<Webhooks> logger)
 {
     private readonly Lock _deliveries = new();
 
@@ -90,6 +91,7 @@ internal sealed partial class Webhooks(GitStore store, Keyring keyring, DeployEn
                     {
                         GitAuthorization = link.TokenEnc is null ? null : ForgeCredentials.Basic(forge, keyring.Decrypt(link.TokenEnc)),
                     });
+                    Report(app, link, push.CommitSha!, target, deployment.Id);
                     return new(202, $"Deploying {push.CommitSha![..12]} of {push.Branch} to {target}: deployment {deployment.Id}.", deployment.Id);
                 }
                 catch (UserException e)
@@ -101,6 +103,23 @@ internal sealed partial class Webhooks(GitStore store, Keyring keyring, DeployEn
             default:
                 return new(202, "Ignored: an event Slipway does not act on.");
         }
+    }
+
+    /// <summary>The pushed commit's status in context slipway/ENV: pending now, then how its deployment ended.</summary>
+    private void Report(string app, ForgeLink link, string sha, AppRef target, string deploymentId)
+    {
+        var context = $"slipway/{target.Env}";
+        notices.Status(app, link, sha, context, CommitState.Pending, $"Deploying to {target.Env}", null);
+        notices.Follow(deploymentId, deployment =>
+        {
+            var (state, description) = deployment.Status switch
+            {
+                DeploymentStatus.Live or DeploymentStatus.Retired => (CommitState.Success, $"Live on {target.Env}"),
+                DeploymentStatus.Failed => (CommitState.Failure, $"Deploy to {target.Env} failed: {deployment.Error ?? "see its log"}"),
+                _ => (CommitState.Error, $"Deploy to {target.Env} was cancelled"),
+            };
+            notices.Status(app, link, sha, context, state, description, state == CommitState.Success ? notices.UrlOf(target.Key) : null);
+        });
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "A {Forge} webhook for {App} arrived, but that app's remote is not connected to that forge")]

@@ -26,6 +26,7 @@ internal sealed partial class CronScheduler(
     JobsClock jobsClock,
     TimeProvider clock,
     Deploy.Recovery recovery,
+    IEnumerable<ICronPause> pauses,
     ILogger<CronScheduler> logger) : BackgroundService
 {
     /// <summary>A slot older than this when seen counts as missed (the platform was down at the time).</summary>
@@ -93,9 +94,9 @@ internal sealed partial class CronScheduler(
             runner.CancelRunsOf(app => !running.Contains(app));
             foreach (var app in apps)
             {
-                if (app.LiveDeploymentId is null || app.DesiredState != "running")
+                if (app.LiveDeploymentId is null || app.DesiredState != "running" || PausedWhy(app.Ref) is not null)
                 {
-                    // A stopped app's schedule starts afresh when it starts again: no catching up on that time.
+                    // A stopped or paused app's schedule starts afresh when it runs again: no catching up on that time.
                     jobs.ForgetJobsExcept(app.Name, []);
                     continue;
                 }
@@ -179,6 +180,9 @@ internal sealed partial class CronScheduler(
     });
 
     /// <summary>The next time <paramref name="job"/> fires after now, per the live deployment.</summary>
+    /// <summary>Why <paramref name="env"/>'s crons do not fire on their schedule now, or null when they do.</summary>
+    public string? PausedWhy(AppRef env) => pauses.Select(p => p.Why(env)).FirstOrDefault(why => why is not null);
+
     public DateTimeOffset? NextRun(string app, string job)
     {
         var live = store.FindApp(app)?.LiveDeploymentId;

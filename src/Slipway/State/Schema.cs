@@ -461,7 +461,8 @@ internal static class Schema
         // (GitHub, GitLab, Gitea) also has the repository's URL, the webhook's secret and an access token (both sealed),
         // the forge's API base when it is not the public one, and the deliveries it received (their ids make a
         // redelivery harmless; refused ones are kept too, for `slipway git deliveries`). With previews on, each open pull
-        // request has a preview environment pr-N, removed when the request closes or its TTL passes without a change.
+        // request has a preview environment pr-N, removed when the request closes or its TTL passes without a change; its
+        // host is pr-N.APP.DOMAIN when the app has a preview domain, and the forge's comment about it is updated in place.
         """
         alter table builds add column commit_subject text;
         alter table builds add column commit_author text;
@@ -480,7 +481,9 @@ internal static class Schema
             preview_ttl_hours integer not null default 168,
             preview_db_from text not null default 'staging',
             preview_db_data integer not null default 0,
-            preview_fork_secrets integer not null default 0
+            preview_fork_secrets integer not null default 0,
+            preview_domain text,
+            preview_crons integer not null default 0
         );
         create table git_previews (
             app text not null,
@@ -494,6 +497,7 @@ internal static class Schema
             state text not null,
             detail text,
             deployment_id text,
+            comment_id text,
             created_at text not null,
             updated_at text not null,
             primary key (app, number)

@@ -26,6 +26,10 @@ public sealed class GitPreviewTests
         work.Git("push", "--quiet", forge.RepoDir, "main");
         work.Git("checkout", "--quiet", "-b", "feature");
         GitPushTests.WriteApp(work, "pr-a");
+        // A yearly job: a preview must not run it on its schedule.
+        work.Write("slipway.json", """
+            { "services": { "web": { "start": "node server.js" } }, "crons": [ { "name": "invoices", "schedule": "0 3 1 1 *", "path": "/" } ] }
+            """);
         var first = work.Commit("Feature, first try");
         GitPushTests.WriteApp(work, "pr-b");
         var second = work.Commit("Feature, second try");
@@ -38,14 +42,16 @@ public sealed class GitPreviewTests
         var secret = JsonDocument.Parse(connect.Out).RootElement.GetProperty("secret").GetString()!;
         var off = await DeliverAsync(platform, secret, PullRequest("opened", 7, first), "pr-0");
         off.Body.Should().Contain("Ignored: previews are off for shop; turn them on with: slipway git previews shop --on");
-        var on = await platform.CliAsync("git", "previews", "shop", "--on", "--ttl", "3d");
+        (await platform.CliAsync("git", "previews", "shop", "--on", "--domain", "*.example.test")).Err.Should().Contain("the DNS record to make is *.shop.DOMAIN");
+        var on = await platform.CliAsync("git", "previews", "shop", "--on", "--ttl", "3d", "--domain", "example.test");
         on.ExitCode.Should().Be(0, on.ToString());
-        on.Out.Should().Contain("removed when closed or after 72h without a change");
+        on.Out.Should().Contain("removed when closed or after 72h without a change").And.Contain("at https://pr-N.shop.example.test: point *.shop.example.test at this machine");
         var template = await platform.CliAsync("env", "set", "--app", "shop", "--env", "preview", "--create", "--no-deploy", "GREETING=hello-preview");
         template.ExitCode.Should().Be(0, template.ToString());
         (await platform.CliAsync("env", "set", "--app", "shop", "--env", "preview", "--no-deploy", "--secret", "API_KEY=sk-template")).ExitCode.Should().Be(0);
         (await platform.CliAsync("env", "set", "--app", "shop", "--shared", "--no-deploy", "--secret", "SHARED_KEY=sk-shared")).ExitCode.Should().Be(0);
         var previews = platform.Services.GetRequiredService<Previews>();
+        var notices = platform.Services.GetRequiredService<ForgeNotices>();
 
         var opened = await DeliverAsync(platform, secret, PullRequest("opened", 7, first), "pr-1");
         opened.Status.Should().Be(HttpStatusCode.Accepted, opened.Body);
@@ -62,17 +68,47 @@ public sealed class GitPreviewTests
         listed.GetProperty("status").GetString().Should().Be("live");
         listed.GetProperty("urls")[0].GetString().Should().Be("http://shop-pr-7.localhost");
         (await platform.VersionAsync("shop")).Should().Be("status 404", "production is not touched by a pull request");
+        // The forge shows it: the head's status goes pending then success, linking the preview's own hostname (now a
+        // domain of pr-7, so it gets its certificate), and one comment is written, then edited in place.
+        await notices.IdleAsync();
+        var statuses = forge.Calls("POST", $"/repos/acme/shop/statuses/{first}");
+        statuses.Select(s => (string?)s["state"]).Should().Equal("pending", "success");
+        statuses.Should().OnlyContain(s => (string?)s["context"] == "slipway/pr-7");
+        ((string?)statuses[^1]["target_url"]).Should().Be("https://pr-7.shop.example.test");
+        forge.Calls("POST", "/repos/acme/shop/issues/7/comments").Should().ContainSingle().Which["body"]!.ToString().Should().Contain("⏳ Deploying");
+        var comment = forge.Calls("PATCH", "/repos/acme/shop/issues/comments/1001");
+        comment.Should().NotBeEmpty("the comment is edited, not written again");
+        comment[^1]["body"]!.ToString().Should().Contain("✅ Live").And.Contain("[https://pr-7.shop.example.test](https://pr-7.shop.example.test)").And.Contain(first[..12]);
+        (await platform.CliAsync("domains", "ls")).Out.Should().Contain("pr-7.shop.example.test");
+        var cron = JsonDocument.Parse((await platform.CliAsync("cron", "ls", "--app", "shop", "--env", "pr-7", "--json")).Out).RootElement.EnumerateArray().Single();
+        cron.GetProperty("paused").GetString().Should().Be("crons are off in previews (slipway git previews shop --on --crons turns them on)");
+        cron.GetProperty("nextRun").ValueKind.Should().Be(JsonValueKind.Null);
+        (await platform.CliAsync("git", "previews", "shop", "--on", "--crons")).Out.Should().Contain("crons on");
+        cron = JsonDocument.Parse((await platform.CliAsync("cron", "ls", "--app", "shop", "--env", "pr-7", "--json")).Out).RootElement.EnumerateArray().Single();
+        cron.GetProperty("paused").ValueKind.Should().Be(JsonValueKind.Null);
+        cron.GetProperty("nextRun").GetString().Should().StartWith($"{DateTime.UtcNow.Year + 1}-01-01T03:00");
 
+        // The forge is down for the next update: the preview deploys anyway, and the forge hears of it once it is back.
+        forge.ApiDown = 2;
         var updated = await DeliverAsync(platform, secret, PullRequest("synchronize", 7, second), "pr-2");
         updated.Status.Should().Be(HttpStatusCode.Accepted, updated.Body);
         await SettledAsync(platform, previews);
         (await platform.VersionAsync("shop-pr-7")).Should().Be("pr-b");
+        await notices.IdleAsync();
+        forge.ApiRefused.Should().Be(2);
+        forge.Calls("POST", $"/repos/acme/shop/statuses/{second}").Select(s => (string?)s["state"]).Should().EndWith("success");
+        forge.Calls("PATCH", "/repos/acme/shop/issues/comments/1001")[^1]["body"]!.ToString().Should().Contain("✅ Live").And.Contain(second[..12]);
+        forge.Calls("POST", "/repos/acme/shop/issues/7/comments").Should().ContainSingle("still one comment per pull request");
 
         // A fork's pull request runs nothing until a deployer approves the commit they read; then no secrets, no token.
         var fork = await DeliverAsync(platform, secret, PullRequest("opened", 8, first, fromFork: true, cloneUrl: forge.ForkUrl), "pr-3");
         fork.Body.Should().Contain($"#8 comes from a fork: its preview waits for a deployer to read {first[..12]} and approve it: slipway previews approve 8 --app shop");
         (await platform.VersionAsync("shop-pr-8")).Should().Be("status 404");
         (await platform.CliAsync("previews", "ls", "--app", "shop")).Out.Should().Contain("awaiting-approval");
+        await notices.IdleAsync();
+        forge.Calls("POST", "/repos/acme/shop/issues/8/comments").Single()["body"]!.ToString().Should().Contain("`slipway previews approve 8 --app shop`");
+        forge.Calls("POST", $"/repos/acme/shop/statuses/{first}").Last(s => (string?)s["context"] == "slipway/pr-8")["description"]!.ToString()
+            .Should().Contain("approval");
         (await platform.CliAsync("previews", "approve", "8", "--app", "shop", "--sha", second[..12])).Err.Should().Contain($"#8's head is {first[..12]} now");
         var approve = await platform.CliAsync("previews", "approve", "8", "--app", "shop", "--sha", first[..12]);
         approve.ExitCode.Should().Be(0, approve.ToString());
@@ -93,6 +129,9 @@ public sealed class GitPreviewTests
         await previews.IdleAsync();
         (await platform.VersionAsync("shop-pr-7")).Should().Be("status 404");
         (await platform.CliAsync("previews", "ls", "--app", "shop")).Out.Should().NotContain("pr-7");
+        await notices.IdleAsync();
+        forge.Calls("PATCH", "/repos/acme/shop/issues/comments/1001")[^1]["body"]!.ToString().Should().Contain("Removed: the pull request was merged", string.Join("\n", forge.ApiCalls.Select(c => c.Method + " " + c.Path + " " + c.Body[..Math.Min(80, c.Body.Length)])));
+        (await platform.CliAsync("domains", "ls")).Out.Should().NotContain("pr-7.shop.example.test", "its domain went with the preview");
         (await platform.CliAsync("previews", "rm", "8", "--app", "shop")).ExitCode.Should().Be(0);
         (await platform.VersionAsync("shop-pr-8")).Should().Be("status 404");
         (await platform.CliAsync("previews", "ls", "--app", "shop")).Out.Should().Contain("No previews");

@@ -2,6 +2,7 @@ using System.Net;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
 using Slipway.Tests.Builds;
 using Slipway.Tests.Support;
 
@@ -50,6 +51,11 @@ public sealed class GitWebhookTests
         deployment.GetProperty("source").GetString().Should().Be($"{forge.RepoUrl}#{sha}", "the source names the repository and nothing of the token");
         deployment.GetProperty("commit").GetString().Should().Be(sha[..12]);
         deployment.GetProperty("commitMessage").GetString().Should().Be("Deploy from the forge");
+        await platform.Services.GetRequiredService<Slipway.Git.ForgeNotices>().IdleAsync();
+        var statuses = forge.Calls("POST", $"/repos/acme/shop/statuses/{sha}");
+        statuses.Select(s => ((string?)s["state"], (string?)s["context"])).Should().Equal(("pending", "slipway/production"), ("success", "slipway/production"));
+        ((string?)statuses[1]["target_url"]).Should().Be("http://shop.localhost");
+        forge.ApiCalls.Should().HaveCount(2, "a push gets statuses, no comment");
 
         // GitHub retries, and a person presses "redeliver": the same delivery id does nothing again.
         var again = await DeliverAsync(platform, "/hooks/github/shop", payload, Sign(secret, payload), "delivery-1");

@@ -1,0 +1,95 @@
+using Microsoft.Extensions.Logging;
+using Slipway.Deploy;
+using Slipway.Git.Forges;
+using Slipway.State;
+
+namespace Slipway.Git;
+
+/// <summary>What the forge shows of a preview: the head commit's status in context slipway/pr-N, and the pull
+/// request's one comment with the preview's URL (<see cref="PreviewComment"/>), both following the preview from
+/// "deploying" to "live" or "failed", and the comment to "removed". When the app has a preview domain, the first time a
+/// preview goes live its hostname pr-N.APP.DOMAIN becomes a domain of the preview environment, so the issuer gets it
+/// its own certificate by HTTP-01 (no wildcard certificate), and the link the forge shows is that one.</summary>
+internal sealed partial class PreviewReports(ForgeNotices notices, GitStore store, Domains.CustomDomains domains, AppHosts hosts, ILogger<PreviewReports> logger)
+{
+    public void Deploying(ForgeLink link, PreviewRecord preview)
+    {
+        Post(link, preview, CommitState.Pending, $"Deploying the preview {preview.Env.Env}", "⏳ Deploying", null, null);
+        if (preview.DeploymentId is { } id)
+        {
+            notices.Follow(id, deployment => Finished(link, preview, deployment));
+        }
+    }
+
+    public void AwaitingApproval(ForgeLink link, PreviewRecord preview) =>
+        Post(link, preview, CommitState.Pending, "Waiting for a deployer's approval (a fork's commit)", "⏸ Waiting for a deployer's approval", null,
+            $"This pull request comes from a fork, so its code runs on the server only once a deployer has read `{Short(preview.HeadSha)}` and approved it: " +
+            $"`slipway previews approve {preview.Number} --app {preview.App}` (each new commit waits again).");
+
+    public void Failed(ForgeLink link, PreviewRecord preview, string error) =>
+        Post(link, preview, CommitState.Failure, "Failed: " + error, "❌ Failed: " + error, null, null);
+
+    /// <summary>The comment says the preview is gone (its status stays as the commit's last deployment left it).</summary>
+    public void Removed(ForgeLink link, PreviewRecord preview, string why) =>
+        notices.Comment(preview.App, link, preview.Number, PreviewComment.Text(preview, "🗑 Removed: " + why, null, null), preview.CommentId);
+
+    private void Finished(ForgeLink link, PreviewRecord started, DeploymentRecord deployment)
+    {
+        // A deployment that a newer commit's replaced only sets its own commit's status; the comment follows the newest.
+        var current = store.FindPreview(started.App, started.Number);
+        var latest = current is not null && current.DeploymentId == deployment.Id;
+        var preview = latest ? current! : started;
+        var logs = $"Its deploy log: `slipway logs --app {preview.App} --env {preview.Env.Env} --deployment {deployment.Id}`.";
+        switch (deployment.Status)
+        {
+            case DeploymentStatus.Live or DeploymentStatus.Retired:
+                var url = latest ? Url(preview) : notices.UrlOf(preview.Env.Key);
+                Post(link, preview, CommitState.Success, $"Live at {url}", "✅ Live", url, null, comment: latest);
+                break;
+            case DeploymentStatus.Failed:
+                var error = deployment.Error ?? "the deployment failed";
+                Post(link, preview, CommitState.Failure, "Failed: " + error, "❌ Failed: " + error, null, logs, comment: latest);
+                break;
+            default:
+                Post(link, preview, CommitState.Error, "Cancelled", "⏹ Cancelled", null, null, comment: latest);
+                break;
+        }
+    }
+
+    /// <summary>The preview's address: https://pr-N.APP.DOMAIN with a preview domain (made a domain of the preview the
+    /// first time), else APP-pr-N.localhost.</summary>
+    private string Url(PreviewRecord preview)
+    {
+        if (store.PreviewSettings(preview.App).HostOf(preview.App, preview.Number) is { } host)
+        {
+            if (hosts.ExtraOf(preview.Env.Key).Contains(host))
+            {
+                return "https://" + host;
+            }
+            try
+            {
+                domains.Add(preview.Env, host, null, hsts: false, move: false);
+                return "https://" + host;
+            }
+            catch (UserException e)
+            {
+                LogNoDomain(logger, preview.App, preview.Number, host, e.Message);
+            }
+        }
+        return $"http://{preview.Env.Key}.localhost";
+    }
+
+    private void Post(ForgeLink link, PreviewRecord preview, CommitState state, string description, string shown, string? url, string? next, bool comment = true)
+    {
+        notices.Status(preview.App, link, preview.HeadSha, $"slipway/{preview.Env.Env}", state, description, url);
+        if (comment)
+        {
+            notices.Comment(preview.App, link, preview.Number, PreviewComment.Text(preview, shown, url, next));
+        }
+    }
+
+    private static string Short(string sha) => sha[..Math.Min(12, sha.Length)];
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The preview of {App} #{Number} could not take its hostname {Host}: {Error}")]
+    private static partial void LogNoDomain(ILogger logger, string app, long number, string host, string error);
+}

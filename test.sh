@@ -30,5 +30,11 @@ if ! command -v dotnet >/dev/null 2>&1; then
 fi
 
 dotnet build "$root/Slipway.slnx" -c Release --nologo -v quiet
+# The self-contained CLI that two tests run as users do takes minutes to publish on a fresh machine: it is built in
+# the background while the first tests run (PublishedCli waits for it through the wrapper's build lock, and builds
+# it itself, showing any error, if this one failed). Not for a filtered run, which may not need it.
+if [ $# -eq 0 ]; then
+  "$root/slipway" --print-binary >/dev/null 2>&1 &
+fi
 dotnet test "$root/tests/Slipway.Tests/Slipway.Tests.csproj" -c Release --no-build --nologo \
   --logger "console;verbosity=normal" "$@"

@@ -4,7 +4,7 @@ using Slipway.Tests.Support;
 
 namespace Slipway.Tests.Config;
 
-[Collection("platform")]
+[Collection("platform-2")]
 public sealed class KeyRotationTests
 {
     [Fact]

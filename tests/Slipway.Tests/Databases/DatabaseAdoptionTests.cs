@@ -10,7 +10,7 @@ namespace Slipway.Tests.Databases;
 /// <summary>The managed PostgreSQL and redis outlive the platform process as app instances do: a kill -9 or a SIGTERM of
 /// the platform leaves them (and the apps' connections) alone and the next platform process adopts them; one killed
 /// while no platform ran is replaced; `slipway down` stops them.</summary>
-[Collection("platform")]
+[Collection("platform-2")]
 public sealed class DatabaseAdoptionTests
 {
     [Fact]

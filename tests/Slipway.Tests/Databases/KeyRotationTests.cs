@@ -5,7 +5,7 @@ namespace Slipway.Tests.Databases;
 /// <summary>`slipway keys rotate` re-encrypts what the databases keep under the master key (each database's
 /// password, the cluster's superuser password in postgres.json): after a restart with only the new key, the
 /// cluster starts and the app still reads its data.</summary>
-[Collection("platform")]
+[Collection("platform-2")]
 public sealed class KeyRotationTests
 {
     [Fact]

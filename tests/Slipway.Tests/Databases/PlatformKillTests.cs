@@ -4,7 +4,7 @@ using Slipway.Tests.Support;
 
 namespace Slipway.Tests.Databases;
 
-[Collection("platform")]
+[Collection("platform-2")]
 public sealed class PlatformKillTests
 {
     [Fact]

@@ -5,7 +5,7 @@ using Slipway.Tests.Support;
 
 namespace Slipway.Tests.Databases;
 
-[Collection("platform")]
+[Collection("platform-2")]
 public sealed class RedisTests(DatabaseFixture fixture) : IClassFixture<DatabaseFixture>
 {
     private TestPlatform Platform => fixture.Platform;

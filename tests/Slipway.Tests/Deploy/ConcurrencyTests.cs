@@ -5,7 +5,7 @@ using Slipway.Tests.Support;
 namespace Slipway.Tests.Deploy;
 
 /// <summary>Operations that race each other on one app: each runs whole, in order, and none undoes another.</summary>
-[Collection("platform")]
+[Collection("platform-2")]
 public sealed class ConcurrencyTests
 {
     [Fact]

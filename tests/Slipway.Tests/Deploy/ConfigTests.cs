@@ -4,7 +4,7 @@ using Slipway.Tests.Support;
 
 namespace Slipway.Tests.Deploy;
 
-[Collection("platform")]
+[Collection("platform-2")]
 public sealed class ConfigTests
 {
     private const string Tricky = "p@$$w0rd $HOME `whoami` \"double\" 'single' \\back slash\nsecond line ünïcödé 🚀 %PATH% ${X:-y}";

@@ -4,7 +4,7 @@ using Slipway.Tests.Support;
 
 namespace Slipway.Tests.Deploy;
 
-[Collection("platform")]
+[Collection("platform-solo")]
 public sealed class DeployFlowTests
 {
     [Fact]

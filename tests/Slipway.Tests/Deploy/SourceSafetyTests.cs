@@ -3,7 +3,7 @@ using Slipway.Tests.Support;
 
 namespace Slipway.Tests.Deploy;
 
-[Collection("platform")]
+[Collection("platform-2")]
 public sealed class SourceSafetyTests
 {
     [Fact]

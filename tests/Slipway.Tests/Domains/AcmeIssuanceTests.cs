@@ -14,7 +14,7 @@ namespace Slipway.Tests.Domains;
 /// on the platform's own edge (pebble-challtestsrv resolves the test names to 127.0.0.1), the issuer installs the
 /// certificate, the edge serves it, `domains renew` replaces it, a failed validation keeps the one that serves, and a
 /// handshake for a hostname added with --host orders one on demand.</summary>
-[Collection("platform")]
+[Collection("platform-solo")]
 public sealed class AcmeIssuanceTests
 {
     private static readonly AcmeClientOptions FastPolling = new()

@@ -7,7 +7,7 @@ namespace Slipway.Tests.Edge;
 
 /// <summary>Edge rules declared in a real app's manifest, deployed through the real platform: they go live
 /// with their deployment, come back with a rollback, and a deploy through them under load loses nothing.</summary>
-[Collection("platform")]
+[Collection("platform-2")]
 public sealed class EdgePlatformTests
 {
     private static string AppWithRules(string version)

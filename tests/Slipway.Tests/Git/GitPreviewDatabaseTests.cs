@@ -10,7 +10,7 @@ namespace Slipway.Tests.Git;
 
 /// <summary>A preview's own database: branched from staging's, schema only by default (the table staging made by hand is
 /// there, staging's rows are not), and dropped when the pull request closes.</summary>
-[Collection("platform")]
+[Collection("platform-2")]
 public sealed class GitPreviewDatabaseTests(DatabaseFixture fixture) : IClassFixture<DatabaseFixture>
 {
     private TestPlatform Platform => fixture.Platform;

@@ -8,7 +8,7 @@ namespace Slipway.Tests.Hosting;
 /// <summary>The local supervisor `up` leaves (Cli/Launcher): a kill -9 of the platform under load is a blip, not an
 /// outage: the launcher starts it again with the listening sockets it kept, the instances are adopted, and clients
 /// wait in the backlog instead of being refused.</summary>
-[Collection("platform")]
+[Collection("platform-solo")]
 public sealed class LauncherTests
 {
     [Fact]

@@ -8,7 +8,7 @@ namespace Slipway.Tests.Hosting;
 /// <summary>`slipway upgrade` under load: the running platform hands its sockets, its data directory and its instances to
 /// a successor started from a binary beside it; no request fails, no app restarts, and a binary that cannot take over
 /// changes nothing.</summary>
-[Collection("platform")]
+[Collection("platform-solo")]
 public sealed class UpgradeTests
 {
     [Fact]

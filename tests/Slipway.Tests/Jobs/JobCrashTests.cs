@@ -6,7 +6,7 @@ namespace Slipway.Tests.Jobs;
 
 /// <summary>SIGKILL of the platform itself (its own OS process) in the middle of a cron run and with a message
 /// pending: state stays consistent and recoverable.</summary>
-[Collection("platform")]
+[Collection("platform-2")]
 public sealed class JobCrashTests
 {
     [Fact]

@@ -8,7 +8,7 @@ namespace Slipway.Tests.Jobs;
 
 /// <summary>Delayed messages published by a real app through $SLIPWAY_MESSAGES_URL, delivered to its own
 /// service paths, signed, persisted across a platform restart.</summary>
-[Collection("platform")]
+[Collection("platform-2")]
 public sealed class MessageTests
 {
     [Fact]

@@ -12,7 +12,7 @@ namespace Slipway.Tests.Monitoring;
 
 /// <summary>`slipway drains` through a real platform: the CLI over the API socket, a token over its TCP port, a real
 /// receiver on loopback. Secrets never come back out, and a drain that fails is seen failing, then up.</summary>
-[Collection("platform")]
+[Collection("platform-2")]
 public sealed class DrainCommandTests
 {
     private const string Url = "https://ingest:pa55w0rd-xyz@logs.example.invalid/v1/tok-123456?key=qq-987654";

@@ -11,7 +11,7 @@ namespace Slipway.Tests.Monitoring;
 
 /// <summary>/metrics as a team uses it: a real Prometheus (Debian's) scrapes the platform on loopback and finds the
 /// requests the edge answered, promtool accepts the exposition, and off loopback a viewer token is needed.</summary>
-[Collection("platform")]
+[Collection("platform-2")]
 public sealed class PrometheusScrapeTests
 {
     [Fact]

@@ -4,7 +4,7 @@ using Slipway.Tests.Support;
 namespace Slipway.Tests.Deploy.Operations;
 
 /// <summary>A worker that dies for good: its state, and the event that carries its last lines.</summary>
-[Collection("platform")]
+[Collection("platform-2")]
 public sealed class CrashedWorkerTests
 {
     [Fact]

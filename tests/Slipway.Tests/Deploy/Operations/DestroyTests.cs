@@ -10,7 +10,7 @@ namespace Slipway.Tests.Deploy.Operations;
 
 /// <summary>`destroy` names everything it deletes, backs each database up (verified) before dropping it and says how
 /// to restore it; --keep-databases keeps them; a failed final backup deletes nothing. One platform (and cluster) for all.</summary>
-[Collection("platform")]
+[Collection("platform-2")]
 public sealed partial class DestroyTests(DatabaseFixture fixture) : IClassFixture<DatabaseFixture>
 {
     private TestPlatform Platform => fixture.Platform;

@@ -6,7 +6,7 @@ namespace Slipway.Tests.Deploy.Operations;
 
 /// <summary>Hostnames are kept unless removed on purpose: --host only adds, a deploy without it and a rollback
 /// keep them, `hosts rm` removes one and the edge stops routing it at once; one added while the app stops is parked with it.</summary>
-[Collection("platform")]
+[Collection("platform-2")]
 public sealed class HostsTests
 {
     private static async Task<string> AtAsync(TestPlatform platform, string host)

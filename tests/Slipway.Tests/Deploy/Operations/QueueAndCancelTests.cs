@@ -4,7 +4,7 @@ using Slipway.Tests.Support;
 namespace Slipway.Tests.Deploy.Operations;
 
 /// <summary>One deployment per app at a time, and `slipway cancel` stopping a running one.</summary>
-[Collection("platform")]
+[Collection("platform-2")]
 public sealed class QueueAndCancelTests
 {
     [Fact]

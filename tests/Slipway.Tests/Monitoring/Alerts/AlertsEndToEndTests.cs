@@ -10,7 +10,7 @@ namespace Slipway.Tests.Monitoring.Alerts;
 /// engine raises the "uptime" alert, a signed webhook and an e-mail over SMTP (both receivers the test's own, on
 /// loopback) each get the firing notice and, after `slipway start`, the resolved one, once each; the status page shows
 /// the incident; a target that flaps on every check sends nothing.</summary>
-[Collection("platform")]
+[Collection("platform-solo")]
 public sealed class AlertsEndToEndTests
 {
     [Fact]

@@ -13,7 +13,7 @@ namespace Slipway.Tests.Monitoring.Channels;
 /// <summary>`slipway channels` and `slipway alerts test` through a real platform: the CLI over the API socket, tokens
 /// over its TCP port, a real receiver and SMTP sink on loopback. Secrets never come back out, only a platform-wide
 /// admin adds a channel, and a delivery pending at a stop goes out after the restart.</summary>
-[Collection("platform")]
+[Collection("platform-2")]
 public sealed class ChannelCommandTests
 {
     // Nothing listens there: a test through it fails at once.

@@ -9,7 +9,7 @@ namespace Slipway.Tests.Monitoring.Uptime;
 /// <summary>The real checker of a real platform against a real HTTP target on 127.0.0.1, at test intervals (200 ms):
 /// incidents open after 2 failures from the first and close after 2 successes, a flapping target opens none, and
 /// unreachable or slow targets are failed results with their cause, never a broken loop.</summary>
-[Collection("platform")]
+[Collection("platform-solo")]
 public sealed class UptimeCheckerTests
 {
     internal static Task<TestPlatform> StartAsync() => TestPlatform.StartAsync(configure: o => o with

@@ -9,7 +9,7 @@ namespace Slipway.Tests.Access;
 /// <summary>A team on one platform: an owner made with the setup code, a deployer of one app, a viewer and a CI
 /// token, each using the real CLI as its own process over the API's TCP listener; every refusal names what is
 /// missing and lands in the audit log.</summary>
-[Collection("platform")]
+[Collection("platform-solo")]
 public sealed class TeamAccessTests
 {
     [Fact]

@@ -7,7 +7,7 @@ using Slipway.Tests.Support;
 
 namespace Slipway.Tests.Databases;
 
-[Collection("platform")]
+[Collection("platform-2")]
 public sealed class BackupTests(DatabaseFixture fixture) : IClassFixture<DatabaseFixture>
 {
     private TestPlatform Platform => fixture.Platform;

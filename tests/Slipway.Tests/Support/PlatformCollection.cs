@@ -4,8 +4,9 @@ namespace Slipway.Tests.Support;
 // third of one core), so they run in two lanes side by side, each one test at a time: "platform" and "platform-2",
 // balanced by their measured time. Tests whose assertions time the platform itself (a restart within a second,
 // twenty deploys under load, an upgrade under load, check timeouts, CA rate limits) run in "platform-solo", alone
-// after everything else, so no other test's builds share the two cores with them. A new platform test class goes
-// into the lighter lane, or solo if it measures time.
+// after everything else, so no other test's builds share the two cores with them; so does the test of the published
+// CLI, whose minutes-long first publish test.sh starts in the background, to be done by then. A new platform test
+// class goes into the lighter lane, or solo if it measures time.
 
 /// <summary>The first lane of platform tests.</summary>
 [CollectionDefinition("platform")]

@@ -275,7 +275,7 @@ internal static class AccessCommands
         }
         if (parse.GetValue(PasswordStdin))
         {
-            return Console.In.ReadLine() ?? throw new UserException("--password-stdin: standard input was empty.");
+            return cli.In.ReadLine() ?? throw new UserException("--password-stdin: standard input was empty.");
         }
         if (Console.IsInputRedirected)
         {

@@ -64,7 +64,7 @@ internal static class ChannelCommands
         };
         command.SetAction((parse, token) => cli.RunAsync(async () =>
         {
-            var fromStdin = parse.GetValue(secretStdin) || parse.GetValue(passwordStdin) ? ReadStdin(parse.GetValue(secretStdin) ? "--secret-stdin" : "--smtp-password-stdin") : null;
+            var fromStdin = parse.GetValue(secretStdin) || parse.GetValue(passwordStdin) ? ReadStdin(cli, parse.GetValue(secretStdin) ? "--secret-stdin" : "--smtp-password-stdin") : null;
             using var api = cli.Api(parse);
             var body = new ChannelAddBody(parse.GetValue(name), parse.GetValue(webhook), parse.GetValue(slack), parse.GetValue(discord), parse.GetValue(email),
                 parse.GetValue(smtp), parse.GetValue(from), parse.GetValue(secretStdin) ? fromStdin : null, parse.GetValue(passwordStdin) ? fromStdin : null,
@@ -120,8 +120,8 @@ internal static class ChannelCommands
         return command;
     }
 
-    private static string ReadStdin(string flag) =>
-        Console.In.ReadLine()?.TrimEnd('\r') ?? throw new UserException($"{flag}: standard input was empty; pipe the value in, like: printf %s \"$VALUE\" | slipway channels add ...");
+    private static string ReadStdin(CliContext cli, string flag) =>
+        cli.In.ReadLine()?.TrimEnd('\r') ?? throw new UserException($"{flag}: standard input was empty; pipe the value in, like: printf %s \"$VALUE\" | slipway channels add ...");
 
     /// <summary>"every alert of every app", "critical alerts of shop, billing".</summary>
     private static string Takes(ChannelView c) =>

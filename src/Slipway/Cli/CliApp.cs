@@ -8,10 +8,14 @@ internal static class CliApp
 {
     public static Task<int> RunAsync(string[] args) => RunAsync(args, Console.Out, Console.Error);
 
-    public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, CancellationToken cancellationToken = default)
+    public static Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, CancellationToken cancellationToken = default) =>
+        RunAsync(args, output, error, null, cancellationToken);
+
+    /// <summary>As a process would run the command, with <paramref name="input"/> as its standard input when given.</summary>
+    public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, TextReader? input, CancellationToken cancellationToken)
     {
         // Errors of a --json command are JSON too (a script parses one shape, whatever happened).
-        var cli = new CliContext(output, error) { JsonErrors = args.Contains("--json") };
+        var cli = new CliContext(output, error) { JsonErrors = args.Contains("--json"), In = input ?? Console.In };
         var root = new RootCommand("Slipway: build, deploy, run and roll back apps on a machine you own.")
         {
             CliContext.Data,

@@ -25,6 +25,9 @@ internal sealed partial class CliContext(TextWriter output, TextWriter error)
     public TextWriter Out { get; } = output;
     public TextWriter Err { get; } = error;
 
+    /// <summary>Standard input, for the --*-stdin flags (tests give each command its own, as a pipe would).</summary>
+    public TextReader In { get; init; } = Console.In;
+
     public static string DataDir(ParseResult parse) =>
         parse.GetValue(Data) is { Length: > 0 } dir ? Path.GetFullPath(dir)
         : System.Environment.GetEnvironmentVariable("SLIPWAY_DATA") is { Length: > 0 } env ? Path.GetFullPath(env)

@@ -296,7 +296,7 @@ internal static class DbCommands
         var add = new Command("add", "Add a server (its credentials are kept encrypted)") { url, name };
         add.SetAction((parse, token) => cli.RunAsync(async () =>
         {
-            var given = parse.GetValue(url) is { } arg && arg != "-" ? arg : (await Console.In.ReadLineAsync(token))?.Trim();
+            var given = parse.GetValue(url) is { } arg && arg != "-" ? arg : (await cli.In.ReadLineAsync(token))?.Trim();
             if (string.IsNullOrEmpty(given))
             {
                 throw new UserException("Give the administrator URL on standard input: printf '%s\\n' \"$ADMIN_URL\" | slipway db server add --name NAME");

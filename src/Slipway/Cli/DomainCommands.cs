@@ -165,7 +165,7 @@ internal static class DomainCommands
             string? hmac = null;
             if (parse.GetValue(eabKid) is not null)
             {
-                hmac = (Console.IsInputRedirected ? Console.In.ReadToEnd() : AccessCommands.Hidden(cli, "EAB HMAC key (not shown; Enter to finish): ")).Trim();
+                hmac = (Console.IsInputRedirected ? cli.In.ReadToEnd() : AccessCommands.Hidden(cli, "EAB HMAC key (not shown; Enter to finish): ")).Trim();
                 if (hmac.Length == 0)
                 {
                     throw new UserException("--eab-kid needs the HMAC key your CA gave with it on standard input: echo KEY | slipway acme set --eab-kid ID");

@@ -116,7 +116,7 @@ internal static class GitCommands
         command.SetAction((parse, token) => cli.RunAsync(async () =>
         {
             var accessToken = parse.GetValue(tokenStdin)
-                ? Console.In.ReadLine()?.Trim() is { Length: > 0 } read ? read : throw new UserException("--token-stdin: standard input was empty; pipe the token in, like: printf %s \"$TOKEN\" | slipway git connect ...")
+                ? cli.In.ReadLine()?.Trim() is { Length: > 0 } read ? read : throw new UserException("--token-stdin: standard input was empty; pipe the token in, like: printf %s \"$TOKEN\" | slipway git connect ...")
                 : null;
             using var api = cli.Api(parse);
             var connected = await api.PostAsync<GitConnectedDto>($"v1/git/{parse.GetValue(app)}/forge",

@@ -166,6 +166,17 @@ internal sealed partial class ForgeNotices : IDisposable
             {
                 LogGaveUp(_logger, notice.App, notice.Describe(), e.Message);
             }
+            catch (ObjectDisposedException)
+            {
+                // The platform is stopping: what was not sent yet is dropped (a status is a courtesy, not a record).
+                lock (box)
+                {
+                    box.Running = false;
+                    box.Removed = true;
+                    _boxes.TryRemove(new KeyValuePair<string, Mailbox>(box.Key, box));
+                }
+                return;
+            }
             catch (Exception e)
             {
                 LogBug(_logger, notice.App, notice.Describe(), e);

@@ -171,17 +171,8 @@ public sealed class ProvisioningTests(DatabaseFixture fixture) : IClassFixture<D
         backup.ExitCode.Should().Be(0, backup.ToString());
 
         // The URL on standard input: its password never appears in the process list or shell history.
-        var stdin = Console.In;
-        Console.SetIn(new StringReader($"postgres://{admin.AdminUser}:{admin.AdminPassword}@127.0.0.1:{admin.Port}/postgres\n"));
-        CliResult piped;
-        try
-        {
-            piped = await Platform.CliAsync("db", "server", "add", "--name", "piped");
-        }
-        finally
-        {
-            Console.SetIn(stdin);
-        }
+        var piped = await Platform.CliWithInputAsync($"postgres://{admin.AdminUser}:{admin.AdminPassword}@127.0.0.1:{admin.Port}/postgres\n",
+            "db", "server", "add", "--name", "piped");
         piped.ExitCode.Should().Be(0, piped.ToString());
         (await Platform.CliAsync("db", "create", "--create", "--app", "piped", "--server", "piped")).ExitCode.Should().Be(0);
         (await Platform.CliAsync("db", "ls", "--app", "piped")).Out.Should().Contain("piped");

@@ -107,18 +107,10 @@ internal sealed class FakeForge : IAsyncDisposable
     /// <summary>`slipway git connect APP --forge github --repo URL --token-stdin --json`, the token piped in.</summary>
     public async Task<CliResult> ConnectAsync(TestPlatform platform, string app, string token)
     {
-        var stdin = Console.In;
-        try
-        {
-            Console.SetIn(new StringReader(token + "\n"));
-            var connect = await platform.CliAsync("git", "connect", app, "--forge", "github", "--repo", RepoUrl, "--api-url", ApiUrl, "--token-stdin", "--json");
-            connect.ExitCode.Should().Be(0, connect.ToString());
-            return connect;
-        }
-        finally
-        {
-            Console.SetIn(stdin);
-        }
+        var connect = await platform.CliWithInputAsync(token + "\n", "git", "connect", app, "--forge", "github", "--repo", RepoUrl, "--api-url", ApiUrl,
+            "--token-stdin", "--json");
+        connect.ExitCode.Should().Be(0, connect.ToString());
+        return connect;
     }
 
     public async ValueTask DisposeAsync() => await _app.DisposeAsync();

@@ -79,11 +79,15 @@ internal sealed class TestPlatform : IAsyncDisposable
     }
 
     /// <summary>Runs a CLI command against this platform; returns exit code and everything it printed.</summary>
-    public async Task<CliResult> CliAsync(params string[] args)
+    public Task<CliResult> CliAsync(params string[] args) => CliWithInputAsync(null, args);
+
+    /// <summary>The command with <paramref name="input"/> as its standard input (as piped in: `printf %s "$TOKEN" | slipway ...`).</summary>
+    public async Task<CliResult> CliWithInputAsync(string? input, params string[] args)
     {
         using var output = new StringWriter();
         using var error = new StringWriter();
-        var code = await CliApp.RunAsync([.. args, "--data", DataDir], output, error);
+        using var reader = new StringReader(input ?? "");
+        var code = await CliApp.RunAsync([.. args, "--data", DataDir], output, error, input is null ? null : reader, CancellationToken.None);
         return new CliResult(code, output.ToString(), error.ToString());
     }
 

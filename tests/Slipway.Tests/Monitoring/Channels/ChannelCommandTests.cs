@@ -43,18 +43,8 @@ public sealed class ChannelCommandTests
         var chat = await platform.CliAsync("channels", "add", "chat", "--slack", SlackUrl, "--severity", "critical", "--apps", "shop,billing");
         chat.Out.Should().Contain($"Channel chat sends critical alerts of shop, billing to slack https://127.0.0.1:{ClosedPort}/***.")
             .And.NotContain("Signing secret");
-        var stdin = Console.In;
-        CliResult mail;
-        try
-        {
-            Console.SetIn(new StringReader(MailPassword + "\n"));
-            mail = await platform.CliAsync("channels", "add", "mail", "--email", "ops@example.com", "--smtp", $"smtp://alerts@127.0.0.1:{smtp.Port}",
-                "--smtp-password-stdin", "--from", "alerts@example.com");
-        }
-        finally
-        {
-            Console.SetIn(stdin);
-        }
+        var mail = await platform.CliWithInputAsync(MailPassword + "\n", "channels", "add", "mail", "--email", "ops@example.com", "--smtp",
+            $"smtp://alerts@127.0.0.1:{smtp.Port}", "--smtp-password-stdin", "--from", "alerts@example.com");
         mail.ExitCode.Should().Be(0, mail.ToString());
         (await platform.CliAsync("channels", "add", "hook", "--discord", "https://discord.com/api/webhooks/1/x")).Err
             .Should().Contain("There is already a channel named hook").And.Contain("slipway channels rm hook");

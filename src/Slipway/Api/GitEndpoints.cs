@@ -37,6 +37,10 @@ internal static class GitEndpoints
             {
                 return Results.Text($"The payload is over {Git.Forges.WebhookLimits.MaxPayload / 1024 / 1024} MiB.\n", "text/plain", statusCode: 413);
             }
+            if (webhooks.Unknown(forge, app) is { } unknown)
+            {
+                return Results.Text(unknown.Message + "\n", "text/plain", statusCode: unknown.Status);
+            }
             using var body = new MemoryStream();
             await context.Request.Body.CopyToAsync(body, context.RequestAborted);
             var answer = webhooks.Handle(forge, app, name => context.Request.Headers[name].FirstOrDefault(), body.GetBuffer().AsSpan(0, (int)body.Length));
@@ -148,6 +152,12 @@ internal static class GitEndpoints
         {
             // The same answer whether or not it exists, to someone with no grant on it.
             await TextAsync(context, 404, GitRemotes.NoRemote(app));
+            return;
+        }
+        if (push && services.GetRequiredService<Pushes>().MayNotPush(app, principal) is { } refused)
+        {
+            // Before a pack is received: a reader must not be able to fill the disk with pushes the hook would refuse.
+            await TextAsync(context, 403, refused);
             return;
         }
         if (push && context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)

@@ -138,6 +138,9 @@ internal static class LogEndpoints
         }
     }
 
+    /// <summary>Quiet seconds after a deployment's row turned final before its follower stops waiting for the final entry.</summary>
+    private const int QuietAfterFinished = 3;
+
     /// <summary>The most stored lines one request answers.</summary>
     internal const int MaxTail = 100_000;
 
@@ -195,6 +198,7 @@ internal static class LogEndpoints
         {
             return;
         }
+        var quietSinceFinished = 0;
         try
         {
             while (!token.IsCancellationRequested)
@@ -208,8 +212,10 @@ internal static class LogEndpoints
                 }
                 catch (OperationCanceledException) when (!token.IsCancellationRequested)
                 {
-                    // Quiet for a second: check the stream is not over without a final entry we missed.
-                    if (finished?.Invoke() == true)
+                    // Quiet for a second: check the stream is not over without a final entry we missed. The row's status
+                    // is written a moment before the last lines (a failure's tail) and the final entry: only a few quiet
+                    // seconds after it turned final end the stream.
+                    if (finished?.Invoke() == true && ++quietSinceFinished >= QuietAfterFinished)
                     {
                         return;
                     }

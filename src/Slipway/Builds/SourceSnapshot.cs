@@ -98,7 +98,9 @@ internal static class SourceSnapshot
         var auth = authorization is null ? null : new Dictionary<string, string>
         {
             ["GIT_CONFIG_COUNT"] = "1",
-            ["GIT_CONFIG_KEY_0"] = "http.extraHeader",
+            // Scoped to the repository's URL: a submodule elsewhere (a .gitmodules anyone who can open a pull request
+            // may write) must never be sent the token.
+            ["GIT_CONFIG_KEY_0"] = $"http.{url}.extraHeader",
             ["GIT_CONFIG_VALUE_0"] = "Authorization: " + authorization,
         };
         try
@@ -108,7 +110,8 @@ internal static class SourceSnapshot
             {
                 await CloneRefAsync(url, gitRef, checkout, auth, cancellationToken);
             }
-            var modules = await RunGitAsync(checkout, auth, cancellationToken, "submodule", "update", "--init", "--recursive", "--depth", "1", "--quiet");
+            var modules = await RunGitAsync(checkout, auth, cancellationToken, "-c", "protocol.file.allow=never",
+                "submodule", "update", "--init", "--recursive", "--depth", "1", "--quiet");
             if (modules.ExitCode != 0)
             {
                 throw new UserException($"git submodules of {url} could not be fetched: {modules.Error.Trim()}.");

@@ -33,7 +33,7 @@ internal static class PreviewCommands
     {
         var app = AppOption.Required();
         var number = new Argument<long>("number") { Description = "The fork's pull request whose head you have read" };
-        var sha = new Option<string?>("--sha") { Description = "The commit you read (refused if the fork has pushed another since)" };
+        var sha = new Option<string?>("--sha") { Description = "The commit you read, at least 12 hex digits (refused if the fork has pushed another since)", Required = true };
         var command = new Command("approve", "Run a fork's pull request as a preview (its code runs on this machine: read it first)") { number, app, sha, CliContext.JsonOutput };
         command.SetAction((parse, token) => cli.RunAsync(async () =>
         {

@@ -79,6 +79,12 @@ internal sealed class GitRemotes(GitOptions options, GitStore store, Config.Keyr
     public void Remove(string app)
     {
         Require(app);
+        // A preview's row is what says a fork's preview gets no secrets: it must not outlive the remote's rows.
+        if (store.Previews(app) is { Count: > 0 } previews)
+        {
+            throw new UserException($"{app} has {previews.Count} preview(s) ({string.Join(", ", previews.Select(p => p.Env.Env))}): remove them first, " +
+                $"like: slipway previews rm {previews[0].Number} --app {app}", 409);
+        }
         store.Delete(app);
         DeleteRepository(app);
     }

@@ -24,7 +24,7 @@ internal sealed partial class PreviewReports(ForgeNotices notices, GitStore stor
     public void AwaitingApproval(ForgeLink link, PreviewRecord preview) =>
         Post(link, preview, CommitState.Pending, "Waiting for a deployer's approval (a fork's commit)", "⏸ Waiting for a deployer's approval", null,
             $"This pull request comes from a fork, so its code runs on the server only once a deployer has read `{Short(preview.HeadSha)}` and approved it: " +
-            $"`slipway previews approve {preview.Number} --app {preview.App}` (each new commit waits again).");
+            $"`slipway previews approve {preview.Number} --app {preview.App} --sha {Short(preview.HeadSha)}` (each new commit waits again).");
 
     public void Failed(ForgeLink link, PreviewRecord preview, string error) =>
         Post(link, preview, CommitState.Failure, "Failed: " + error, "❌ Failed: " + error, null, null);
@@ -35,9 +35,11 @@ internal sealed partial class PreviewReports(ForgeNotices notices, GitStore stor
 
     private void Finished(ForgeLink link, PreviewRecord started, DeploymentRecord deployment)
     {
-        // A deployment that a newer commit's replaced only sets its own commit's status; the comment follows the newest.
+        // A deployment that a newer commit replaced (or that a fork's newer, unapproved commit waits behind) only sets
+        // its own commit's status; the comment follows the preview's current head alone.
         var current = store.FindPreview(started.App, started.Number);
-        var latest = current is not null && current.DeploymentId == deployment.Id;
+        var latest = current is not null && current.DeploymentId == deployment.Id && current.HeadSha == started.HeadSha
+            && current.State == PreviewState.Deploying;
         var preview = latest ? current! : started;
         var logs = $"Its deploy log: `slipway logs --app {preview.App} --env {preview.Env.Env} --deployment {deployment.Id}`.";
         switch (deployment.Status)

@@ -22,6 +22,9 @@ internal sealed partial class Previews(GitStore store, Keyring keyring, ConfigVa
     /// <summary>The environment whose variables every new preview starts with (`slipway env set --env preview ...`).</summary>
     public const string TemplateEnv = "preview";
 
+    /// <summary>How much of a commit's id `previews approve --sha` needs.</summary>
+    public const int MinApprovedSha = 12;
+
     private readonly ConcurrentDictionary<(string, long), SemaphoreSlim> _turns = new();
     private readonly ConcurrentDictionary<Task, byte> _running = new();
 
@@ -35,7 +38,7 @@ internal sealed partial class Previews(GitStore store, Keyring keyring, ConfigVa
         }
         if (pull.Action == PullRequestAction.Closed)
         {
-            Run(app, pull.Number, () => RemoveAsync(app, pull.Number, pull.Merged ? "the pull request was merged" : "the pull request was closed"));
+            Run(app, pull.Number, () => RemoveNowAsync(app, pull.Number, pull.Merged ? "the pull request was merged" : "the pull request was closed"));
             return new(202, $"Removing the preview {env}: #{pull.Number} was {(pull.Merged ? "merged" : "closed")}.");
         }
         if (pull.FromFork)
@@ -67,16 +70,40 @@ internal sealed partial class Previews(GitStore store, Keyring keyring, ConfigVa
         {
             throw new UserException($"#{number} waits for no approval ({JsonSpellings.Of(preview.State)}): only a fork's new commits do.", 409);
         }
-        if (sha is not null && !preview.HeadSha.StartsWith(sha, StringComparison.Ordinal))
+        // Approval names the commit that was read, with enough of its id that another cannot pass for it.
+        if (sha is null || sha.Length < MinApprovedSha || !sha.All(char.IsAsciiHexDigitLower))
+        {
+            throw new UserException($"Name the commit you read, at least {MinApprovedSha} hex digits of it: " +
+                $"slipway previews approve {number} --app {app} --sha {preview.HeadSha[..12]}");
+        }
+        if (!preview.HeadSha.StartsWith(sha, StringComparison.Ordinal))
         {
             throw new UserException($"#{number}'s head is {preview.HeadSha[..12]} now, not {sha}: read the new commits, then approve again.", 409);
         }
-        await Turn(app, number, () => DeployAsync(app, link, preview));
+        PreviewRecord? changed = null;
+        await Turn(app, number, async () =>
+        {
+            // Read again in the pull request's turn: a push that arrived meanwhile is not what was approved.
+            var now = store.FindPreview(app, number);
+            if (now is null || now.HeadSha != preview.HeadSha || now.State != PreviewState.AwaitingApproval)
+            {
+                changed = now ?? preview with { HeadSha = "gone" };
+                return;
+            }
+            await DeployAsync(app, link, now);
+        });
+        if (changed is not null)
+        {
+            throw new UserException($"#{number} changed while it was being approved (its head is {changed.HeadSha[..Math.Min(12, changed.HeadSha.Length)]} now): " +
+                "read it again, then approve that commit.", 409);
+        }
         return store.FindPreview(app, number) ?? preview;
     }
 
     /// <summary>`slipway previews rm`: the preview goes now, whatever its pull request does next (an update makes it again).</summary>
-    public async Task RemoveAsync(string app, long number, string why)
+    public Task RemoveAsync(string app, long number, string why) => Turn(app, number, () => RemoveNowAsync(app, number, why));
+
+    private async Task RemoveNowAsync(string app, long number, string why)
     {
         var env = AppRef.Of(app, PreviewRecord.EnvName(number));
         // Read first: destroying the environment deletes its row too.
@@ -112,7 +139,14 @@ internal sealed partial class Previews(GitStore store, Keyring keyring, ConfigVa
             var ttl = store.PreviewSettings(preview.App).Ttl;
             if (preview.UpdatedAt + ttl < now)
             {
-                await Turn(preview.App, preview.Number, () => RemoveAsync(preview.App, preview.Number, $"no change for {Durations.Format(ttl)}"));
+                await Turn(preview.App, preview.Number, async () =>
+                {
+                    // Again in the pull request's turn: an update that came meanwhile keeps it.
+                    if (store.FindPreview(preview.App, preview.Number) is { } now && now.UpdatedAt + ttl < clock.GetUtcNow())
+                    {
+                        await RemoveNowAsync(preview.App, preview.Number, $"no change for {Durations.Format(ttl)}");
+                    }
+                });
             }
         }
     }

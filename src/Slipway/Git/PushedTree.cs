@@ -45,6 +45,13 @@ internal static class PushedTree
         return new CommitInfo(commit[..12], subject, parts.Length == 2 ? parts[1] : null);
     }
 
+    /// <summary>Where <paramref name="branch"/> is in the repository now (null: it does not exist).</summary>
+    public static async Task<string?> BranchHeadAsync(string repo, string quarantine, string branch, CancellationToken token)
+    {
+        var (code, output) = await RunAsync(repo, quarantine, token, "rev-parse", "--verify", "--quiet", "refs/heads/" + branch);
+        return code == 0 ? output.Trim() : null;
+    }
+
     /// <summary>Whether <paramref name="commit"/> descends from <paramref name="ancestor"/> (a fast-forward).</summary>
     public static async Task<bool> DescendsAsync(string repo, string quarantine, string ancestor, string commit, CancellationToken token) =>
         (await RunAsync(repo, quarantine, token, "merge-base", "--is-ancestor", ancestor, commit)).Code == 0;

@@ -37,6 +37,14 @@ internal sealed partial class Pushes(GitOptions options, GitStore remotes, Deplo
             ["receive.advertisePushOptions"] = "false",
         };
 
+    /// <summary>Why <paramref name="pusher"/> may not push to <paramref name="app"/>'s remote at all, or null when they may: any
+    /// push takes the right to deploy at least one of its environments. Asked before a pack is received, and again by the hook.</summary>
+    public string? MayNotPush(string app, Access.Principal pusher) =>
+        remotes.Rules(app).Select(r => AppRef.Of(app, r.Env)).Append(AppRef.Of(app)).Any(env => pusher.Can(Permission.Deploy, env))
+            ? null
+            : $"{pusher.Name} may read {app}'s repository but not push to it: that needs deployer of {app} or of an environment " +
+              $"a branch deploys to. An admin can grant it: slipway users role NAME deployer --app {app}";
+
     /// <summary>Decides one push; true lets git update its refs.</summary>
     internal async Task<bool> DecideAsync(PushSession session, PushRequest request, CancellationToken token)
     {
@@ -45,10 +53,9 @@ internal sealed partial class Pushes(GitOptions options, GitStore remotes, Deplo
         var rules = remotes.Rules(app);
         var refusals = new List<string>();
         // Storing anything (a tag, deleting an old branch) takes the right to deploy at least one of the app's environments.
-        if (!rules.Select(r => AppRef.Of(app, r.Env)).Append(AppRef.Of(app)).Any(env => session.Pusher.Can(Permission.Deploy, env)))
+        if (MayNotPush(app, session.Pusher) is { } refused)
         {
-            await say($"error: {session.Pusher.Name} may read {app}'s repository but not push to it: that needs deployer of {app} or of an environment " +
-                $"a branch deploys to. An admin can grant it: slipway users role NAME deployer --app {app}");
+            await say("error: " + refused);
             await say("Nothing was deployed and no branch was updated.");
             return false;
         }
@@ -76,8 +83,8 @@ internal sealed partial class Pushes(GitOptions options, GitStore remotes, Deplo
             }
             if (rule is null)
             {
-                refusals.Add($"{branch} deploys nowhere ({app}: {BranchMap.Describe(rules)}). Push a mapped branch (git push slipway {branch}:main), " +
-                    $"or map it: slipway git map {branch} ENV --app {app}");
+                refusals.Add($"{branch} deploys nowhere ({app}: {BranchMap.Describe(rules)}). Map it to an environment first: " +
+                    $"slipway git map {branch} ENV --app {app}");
                 continue;
             }
             var target = AppRef.Of(app, rule.Env);
@@ -110,6 +117,15 @@ internal sealed partial class Pushes(GitOptions options, GitStore remotes, Deplo
         var (push, pushed, env) = deploys[0];
         await session.TakeTurnAsync(_turns.GetOrAdd(app, _ => new SemaphoreSlim(1, 1)), token);
         var repo = options.RepoOf(app);
+        // What the pusher says the branch was is checked against what it is now, in the turn: git itself checks only
+        // after the hook, when the deployment would already be live (a push behind another's would undo it).
+        var head = await PushedTree.BranchHeadAsync(repo, request.Quarantine, pushed, token);
+        if (head != (push.IsCreate ? null : push.Old))
+        {
+            await say($"error: {pushed} is at {head?[..12] ?? "nothing (it does not exist)"} now, not {(push.IsCreate ? "nothing" : push.Old[..12])} as your " +
+                $"push says: another push moved it since you fetched. Pull and push again (git pull slipway {pushed}).");
+            return false;
+        }
         if (!push.IsCreate && !session.Remote.AllowForce && !await PushedTree.DescendsAsync(repo, request.Quarantine, push.Old, push.New, token))
         {
             await say($"error: {push.New[..12]} does not descend from {pushed}'s {push.Old[..12]}: this is a force push, which would replace " +

@@ -20,6 +20,13 @@ internal sealed partial class Webhooks(GitStore store, Keyring keyring, DeployEn
 {
     private readonly Lock _deliveries = new();
 
+    /// <summary>The answer to a delivery for no connected app, given before its body is read (nobody can make the
+    /// platform buffer payloads for a URL that names nothing).</summary>
+    public WebhookAnswer? Unknown(string forgeName, string app) =>
+        !JsonSpellings.TryParse<Forge>(forgeName, out var forge) || store.Link(app) is not { } link || link.Forge != forge
+            ? Handle(forgeName, app, _ => null, [])
+            : null;
+
     public WebhookAnswer Handle(string forgeName, string app, Func<string, string?> header, ReadOnlySpan<byte> body)
     {
         if (!JsonSpellings.TryParse<Forge>(forgeName, out var forge))

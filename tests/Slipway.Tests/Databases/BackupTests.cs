@@ -156,6 +156,12 @@ public sealed class BackupTests(DatabaseFixture fixture) : IClassFixture<Databas
                 && scheduled.All(b => b.GetProperty("id").GetString() != first);
         }, TimeSpan.FromSeconds(60))).Should().BeTrue("a second scheduled backup verifies and retention removes the first");
 
+        // The schedule stops (yearly now) and the backup in progress ends, so retention cannot remove the one restored.
+        db = Platform.Services.GetRequiredService<DatabaseStore>().Find("nightly", "main")!;
+        Platform.Services.GetRequiredService<DatabaseStore>().UpdateSettings(db.Id, (db.ParsedSettings with { Schedule = "0 3 1 1 *" }).ToJson());
+        (await DatabaseFixture.EventuallyAsync(async () =>
+            (await BackupsAsync("nightly")).All(b => b.GetProperty("status").GetString() is "verified" or "failed"), TimeSpan.FromSeconds(60)))
+            .Should().BeTrue("the last scheduled backup ends");
         var latest = (await BackupsAsync("nightly")).First(b => b.GetProperty("status").GetString() == "verified");
         latest.GetProperty("rows").GetInt64().Should().Be(50);
         var restore = await Platform.CliAsync("db", "restore", latest.GetProperty("id").GetString()!, "--to-new", "nightly_check");

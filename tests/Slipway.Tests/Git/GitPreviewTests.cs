@@ -106,7 +106,7 @@ public sealed class GitPreviewTests
         (await platform.VersionAsync("shop-pr-8")).Should().Be("status 404");
         (await platform.CliAsync("previews", "ls", "--app", "shop")).Out.Should().Contain("awaiting-approval");
         await notices.IdleAsync();
-        forge.Calls("POST", "/repos/acme/shop/issues/8/comments").Single()["body"]!.ToString().Should().Contain("`slipway previews approve 8 --app shop`");
+        forge.Calls("POST", "/repos/acme/shop/issues/8/comments").Single()["body"]!.ToString().Should().Contain($"`slipway previews approve 8 --app shop --sha {first[..12]}`");
         forge.Calls("POST", $"/repos/acme/shop/statuses/{first}").Last(s => (string?)s["context"] == "slipway/pr-8")["description"]!.ToString()
             .Should().Contain("approval");
         (await platform.CliAsync("previews", "approve", "8", "--app", "shop", "--sha", second[..12])).Err.Should().Contain($"#8's head is {first[..12]} now");

@@ -21,7 +21,14 @@ public sealed class GitWebhookTests
     public async Task A_signed_push_delivery_deploys_that_commit_once_and_bad_ones_are_refused_and_recorded()
     {
         await using var forge = await FakeForge.StartAsync(ReadToken);
+        // A submodule on another repository (anyone who opens a pull request can write .gitmodules): it is fetched,
+        // but never sent the app's token.
+        var library = GitRepo.Init(TempDirs.Create("library"));
+        library.Write("lib.txt", "vendored\n");
+        library.Commit("Library");
+        library.Git("push", "--quiet", forge.ForkDir, "HEAD:main");
         var work = GitRepo.Init(TempDirs.Create("forge-work"));
+        work.Git("submodule", "add", "--quiet", forge.ForkUrl, "vendor/lib");
         GitPushTests.WriteApp(work, "from-github");
         var sha = work.Commit("Deploy from the forge");
         work.Git("push", "--quiet", forge.RepoDir, "main");
@@ -47,6 +54,7 @@ public sealed class GitWebhookTests
         (await platform.VersionAsync("shop")).Should().Be("from-github", "the commit the webhook named, not the branch's newer head");
         forge.Authorizations.Should().NotBeEmpty().And.OnlyContain(a => a == "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes("x-access-token:" + ReadToken)),
             "the platform fetched with the stored token, as GitHub takes it");
+        forge.Authorizations.Should().NotContain(a => a.StartsWith("to the fork", StringComparison.Ordinal), "the token goes to the repository's URL alone");
         var deployment = JsonDocument.Parse((await platform.CliAsync("deployments", "--app", "shop", "--json")).Out).RootElement[0];
         deployment.GetProperty("source").GetString().Should().Be($"{forge.RepoUrl}#{sha}", "the source names the repository and nothing of the token");
         deployment.GetProperty("commit").GetString().Should().Be(sha[..12]);

@@ -8,7 +8,7 @@ namespace Slipway.Tests.Deploy;
 /// <summary>services.NAME.strategy with real workers: each worker process appends "start"/"stop" lines (instance id,
 /// version, milliseconds) to a file in a volume of the app, and the tests read the lifetimes from it. The worker takes
 /// 300 ms after SIGTERM to "finish its job", so an overlap cannot hide in a fast exit.</summary>
-[Collection("platform")]
+[Collection("platform-solo")]
 public sealed class WorkerStrategyTests
 {
     private const string Worker = """

@@ -86,7 +86,7 @@ public sealed class GitPreviewTests
         (await platform.CliAsync("git", "previews", "shop", "--on", "--crons")).Out.Should().Contain("crons on");
         cron = JsonDocument.Parse((await platform.CliAsync("cron", "ls", "--app", "shop", "--env", "pr-7", "--json")).Out).RootElement.EnumerateArray().Single();
         cron.GetProperty("paused").ValueKind.Should().Be(JsonValueKind.Null);
-        cron.GetProperty("nextRun").GetString().Should().StartWith($"{DateTime.UtcNow.Year + 1}-01-01T03:00");
+        cron.GetProperty("nextRun").GetString().Should().Contain("-01-01T03:00", "the yearly job's next run, on whatever date the test runs");
 
         // The forge is down for the next update: the preview deploys anyway, and the forge hears of it once it is back.
         forge.ApiDown = 2;

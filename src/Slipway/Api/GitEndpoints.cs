@@ -13,7 +13,7 @@ namespace Slipway.Api;
 internal static class GitEndpoints
 {
     /// <summary>The largest push body: a first push carries the whole history.</summary>
-    public const long MaxPush = 1024L * 1024 * 1024;
+    public const long MaxPush = Edge.EdgeRules.MaxPush;
 
     public static void MapGitApi(this IEndpointRouteBuilder api)
     {
@@ -181,6 +181,13 @@ internal static class GitEndpoints
         if (!push || context.Request.Method != HttpMethods.Post)
         {
             await backend.RunAsync(request, context.Request.Body, Respond, pushes.SettingsFor(remote, push), new Dictionary<string, string>(), context.RequestAborted);
+            return;
+        }
+        using var slot = pushes.TryEnter();
+        if (slot is null)
+        {
+            context.Response.Headers.RetryAfter = "30";
+            await TextAsync(context, 503, $"{Pushes.MaxConcurrent} pushes are in progress on this platform already; push again in a minute.");
             return;
         }
         await using var session = pushes.Begin(remote, principal);

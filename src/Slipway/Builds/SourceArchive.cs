@@ -22,7 +22,8 @@ internal static class SourceArchive
     public static async Task UnpackTarAsync(Stream tar, string dir, string what, CancellationToken token)
     {
         var root = Path.GetFullPath(dir) + Path.DirectorySeparatorChar;
-        await using var reader = new TarReader(tar);
+        // The caller owns the stream: a producer behind it (git archive) still writes the end's padding after the last entry.
+        await using var reader = new TarReader(tar, leaveOpen: true);
         long unpacked = 0;
         while (await reader.GetNextEntryAsync(copyData: false, token) is { } entry)
         {

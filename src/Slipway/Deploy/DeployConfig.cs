@@ -22,31 +22,46 @@ internal sealed class DeployConfig(ConfigVars configVars, IEnvironmentResources 
     /// listing every problem.</summary>
     public ConfigSnapshot Checked(AppRef target, AppSpec spec)
     {
-        if (Problems(target, spec) is { Count: > 0 } problems)
+        var (current, dropped) = Current(target);
+        if (Check(target, spec, current, dropped) is { Count: > 0 } problems)
         {
             throw new DeployFailure("config", Describe(target.Key, problems), []);
         }
-        var snapshot = ConfigSchema.WithDefaults(spec.Variables, configVars.Snapshot(target));
-        return withheld.Any(w => w.Withholds(target)) ? WithoutSecrets(snapshot, resources.VariablesOf(target.Key)) : snapshot;
+        return ConfigSchema.WithDefaults(spec.Variables, current);
     }
 
-    /// <summary>The snapshot without its secrets, except the environment's own database URLs.</summary>
-    private static ConfigSnapshot WithoutSecrets(ConfigSnapshot snapshot, IReadOnlyList<string> databaseVars)
+    /// <summary>The environment's config as its release will get it: where secrets are withheld (a fork's preview),
+    /// without them, and the names dropped.</summary>
+    private (ConfigSnapshot Current, IReadOnlySet<string> Dropped) Current(AppRef target)
     {
+        var snapshot = configVars.Snapshot(target);
+        if (!withheld.Any(w => w.Withholds(target)))
+        {
+            return (snapshot, new HashSet<string>());
+        }
+        var databaseVars = resources.VariablesOf(target.Key);
         var dropped = snapshot.Secrets.Where(name => !databaseVars.Contains(name, StringComparer.Ordinal)).ToHashSet(StringComparer.Ordinal);
-        return new ConfigSnapshot(snapshot.Vars.Where(kv => !dropped.Contains(kv.Key)).ToDictionary(StringComparer.Ordinal),
+        return (new ConfigSnapshot(snapshot.Vars.Where(kv => !dropped.Contains(kv.Key)).ToDictionary(StringComparer.Ordinal),
             snapshot.Secrets.Where(name => !dropped.Contains(name)).ToList())
         {
             Defaults = snapshot.Defaults,
             Shared = snapshot.Shared?.Where(name => !dropped.Contains(name)).ToList(),
-        };
+        }, dropped);
+    }
+
+    /// <summary>The config against the spec's variables. A withheld secret is not checked at all: the code asking is
+    /// the fork's, and whether a secret matches a pattern it chose would tell it what the secret looks like.</summary>
+    private static IReadOnlyList<string> Check(AppRef target, AppSpec spec, ConfigSnapshot current, IReadOnlySet<string> dropped)
+    {
+        var named = target.IsProduction ? target.App : $"{target.App} --env {target.Env}";
+        return ConfigSchema.Check(named, [.. spec.Variables.Where(v => !dropped.Contains(v.Name))], current, target.Env);
     }
 
     /// <summary>The environment's config against the spec's variables.</summary>
     public IReadOnlyList<string> Problems(AppRef target, AppSpec spec)
     {
-        var named = target.IsProduction ? target.App : $"{target.App} --env {target.Env}";
-        return ConfigSchema.Check(named, spec.Variables, configVars.Snapshot(target), target.Env);
+        var (current, dropped) = Current(target);
+        return Check(target, spec, current, dropped);
     }
 
     /// <summary>The request's early check of a local source: it exists, its manifest is valid and the environment's

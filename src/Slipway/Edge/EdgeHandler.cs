@@ -96,8 +96,8 @@ internal sealed class EdgeHandler(Routes routes, HttpForwarder forwarder, Access
                 $"{app.Ref} is starting; try again in a few seconds ('slipway status {app.Ref.Flags}' shows its progress).");
             return;
         }
-        var rules = app.Rules;
         var path = request.Path.Value ?? "/";
+        var rules = app.RulesFor(path);
         exchange.Path = path;
 
         // Only a browser's own request is redirected: on a rewrite from another app the browser never sees this host.
@@ -257,7 +257,7 @@ internal sealed class EdgeHandler(Routes routes, HttpForwarder forwarder, Access
         var hasBody = HttpForwarder.HasBody(context.Request);
         var method = context.Request.Method;
         var idempotent = !hasBody && (HttpMethods.IsGet(method) || HttpMethods.IsHead(method) || HttpMethods.IsOptions(method));
-        var limits = app.Rules.Limits;
+        var limits = app.RulesFor(exchange.Path).Limits;
         for (var attempt = 0; ; attempt++)
         {
             if (backend is null)
@@ -347,7 +347,7 @@ internal sealed class EdgeHandler(Routes routes, HttpForwarder forwarder, Access
             feature.RawTarget = url.AbsolutePath + request.QueryString;
         }
         exchange.Route = "-";
-        (exchange.PassedThrough ??= []).Add((exchange.App!.Rules, exchange.Path));
+        (exchange.PassedThrough ??= []).Add((exchange.App!.RulesFor(exchange.Path), exchange.Path));
         await RouteAsync(context, exchange, hops + 1);
     }
 
@@ -356,10 +356,11 @@ internal sealed class EdgeHandler(Routes routes, HttpForwarder forwarder, Access
         var destination = new Uri(url);
         var target = new ForwardTarget(new Uri(destination.GetLeftPart(UriPartial.Authority)),
             WithQuery(destination.PathAndQuery, context.Request.QueryString), destination.Authority);
-        var error = await forwarder.ForwardAsync(context, target, exchange.App!.Rules.Limits);
+        var limits = exchange.App!.RulesFor(exchange.Path).Limits;
+        var error = await forwarder.ForwardAsync(context, target, limits);
         if (error is not (ForwarderError.None or ForwarderError.ClientDisconnected or ForwarderError.ResponseFailed))
         {
-            await WriteErrorAsync(context, error, destination.Authority, exchange.App!.Rules.Limits);
+            await WriteErrorAsync(context, error, destination.Authority, limits);
         }
     }
 

@@ -22,6 +22,16 @@ internal sealed class EdgeRules
 
     public static readonly EdgeRules None = Compile("", new RoutesSpec(), null);
 
+    /// <summary>A git push to the platform: a first push carries the whole history (up to 1 GiB, what git and the API
+    /// accept too), and git's answer starts only when the push's deployment has been built and gated.</summary>
+    public static readonly EdgeRules GitPush = Compile("", new RoutesSpec
+    {
+        Limits = new EdgeLimitsSpec { MaxBodySize = MaxPush, ResponseTimeout = TimeSpan.FromHours(1) },
+    }, null);
+
+    /// <summary>The largest git push body the platform takes, at the edge and in the API alike.</summary>
+    public const long MaxPush = 1024L * 1024 * 1024;
+
     public required IReadOnlyList<(PathPattern Pattern, RouteRedirect Rule)> Redirects { get; init; }
     public required IReadOnlyList<(PathPattern Pattern, RouteRewrite Rule)> Rewrites { get; init; }
     public required IReadOnlyList<(PathPattern Pattern, IReadOnlyList<HeaderValue> Headers)> Headers { get; init; }

@@ -113,7 +113,7 @@ internal sealed class Routes : IDisposable
     private static AppRoute PlatformAt(string name, IReadOnlyList<string> hosts, int port)
     {
         var api = new Runtime.InstanceEndpoint(name, port) { Healthy = true };
-        return new AppRoute(name, name, hosts, [new ServiceRoute("api", "/", [api], null)], EdgeRules.None);
+        return new AppRoute(name, name, hosts, [new ServiceRoute("api", "/", [api], null)], EdgeRules.None) { PushRules = EdgeRules.GitPush };
     }
 
     public void Remove(string app)

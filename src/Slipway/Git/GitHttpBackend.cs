@@ -191,19 +191,8 @@ internal sealed partial class GitHttpBackend(GitOptions options, ILogger<GitHttp
         return new CgiHead(status, headers);
     }
 
-    private static void Kill(Process process)
-    {
-        try
-        {
-            if (!process.HasExited)
-            {
-                process.Kill(entireProcessTree: true);
-            }
-        }
-        catch (InvalidOperationException)
-        {
-        }
-    }
+    /// <summary>SIGTERM, so receive-pack removes its quarantine and ref locks; SIGKILL after a grace.</summary>
+    private static void Kill(Process process) => GitProcess.Stop(process);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "git http-backend {Method} {Path} exited {ExitCode}: {Errors}")]
     private static partial void LogBackend(ILogger logger, string method, string path, int exitCode, string errors);

@@ -18,10 +18,42 @@ internal sealed class GitStartup(GitOptions options, GitRemotes remotes) : IHost
                 dir.Delete(recursive: true);
             }
         }
+        if (Directory.Exists(options.ReposDir))
+        {
+            SweepLeftovers(options.ReposDir, DateTime.UtcNow);
+        }
         PreReceiveHook.Install(options.HooksDir);
         remotes.RemoveOrphans();
         return Task.CompletedTask;
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>What a receive-pack killed outright (SIGKILL, a crash of the machine) leaves in a repository: its
+    /// quarantine (objects of a push never accepted) and a ref's lock, which would refuse every later push to that
+    /// branch ("cannot lock ref"). A ref lock is held for milliseconds, so one a minute old is a leftover; quarantines
+    /// only hours old, since a push through the previous process of an upgrade may still be running.</summary>
+    internal static void SweepLeftovers(string reposDir, DateTime now)
+    {
+        foreach (var repo in Directory.EnumerateDirectories(reposDir))
+        {
+            var objects = Path.Combine(repo, "objects");
+            if (Directory.Exists(objects))
+            {
+                foreach (var dir in new DirectoryInfo(objects).EnumerateDirectories("*incoming-*").Where(d => d.LastWriteTimeUtc < now - LeftoverAge))
+                {
+                    dir.Delete(recursive: true);
+                }
+            }
+            var refs = Path.Combine(repo, "refs");
+            var locks = Directory.Exists(refs) ? new DirectoryInfo(refs).EnumerateFiles("*.lock", SearchOption.AllDirectories) : [];
+            var packed = new FileInfo(Path.Combine(repo, "packed-refs.lock"));
+            foreach (var file in locks.Append(packed).Where(f => f.Exists && f.LastWriteTimeUtc < now - LockAge))
+            {
+                file.Delete();
+            }
+        }
+    }
+
+    private static readonly TimeSpan LockAge = TimeSpan.FromMinutes(1);
 }

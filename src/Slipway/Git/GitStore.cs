@@ -107,16 +107,18 @@ internal sealed class GitStore(Store store, TimeProvider clock)
             """, new { app }) > 0;
     }
 
-    /// <summary>Whether a delivery with this id was acted on already (deployed or ignored; a refused one may come again).</summary>
+    /// <summary>Whether a delivery with this id was acted on already (deployed or ignored; a refused or failed one may come
+    /// again: redelivered once its cause is fixed).</summary>
     public bool Handled(string app, Forges.Forge forge, string delivery)
     {
         using var c = Open();
         return c.ExecuteScalar<long>("""
-            select count(*) from git_deliveries where app = @app and forge = @forge and delivery = @delivery and outcome in ('deployed', 'ignored', 'failed')
+            select count(*) from git_deliveries where app = @app and forge = @forge and delivery = @delivery and outcome in ('deployed', 'ignored')
             """, new { app, forge = JsonSpellings.Of(forge), delivery }) > 0;
     }
 
-    /// <summary>Records a delivery; an app keeps its last <see cref="KeptDeliveries"/>.</summary>
+    /// <summary>Records a delivery; an app keeps its last <see cref="KeptDeliveries"/> acted on (deployed, ignored) and
+    /// as many others (refused, failed, duplicates).</summary>
     public void Record(string app, Forges.Forge forge, string? delivery, string? eventName, DeliveryOutcome outcome, string? detail, string? deploymentId)
     {
         using var c = Open();
@@ -126,8 +128,13 @@ internal sealed class GitStore(Store store, TimeProvider clock)
             values (@app, @forge, @delivery, @eventName, @now, @outcome, @detail, @deploymentId)
             """, new { app, forge = JsonSpellings.Of(forge), delivery, eventName, now = UtcTime.Format(clock.GetUtcNow()), outcome = JsonSpellings.Of(outcome),
                 detail, deploymentId }, tx);
-        c.Execute("""
-            delete from git_deliveries where app = @app and id <= (select id from git_deliveries where app = @app order by id desc limit 1 offset @KeptDeliveries)
+        // Acted-on deliveries are kept apart from the rest: a flood of unsigned requests (recorded as refused) must not
+        // push out the records that keep a captured, signed delivery from being acted on again.
+        var acted = outcome is DeliveryOutcome.Deployed or DeliveryOutcome.Ignored;
+        c.Execute($"""
+            delete from git_deliveries where app = @app and {(acted ? "" : "not ")}(outcome in ('deployed', 'ignored')) and id <= (
+                select id from git_deliveries where app = @app and {(acted ? "" : "not ")}(outcome in ('deployed', 'ignored'))
+                order by id desc limit 1 offset @KeptDeliveries)
             """, new { app, KeptDeliveries }, tx);
         tx.Commit();
     }

@@ -49,18 +49,18 @@ internal sealed class HookPipe : IDisposable
         return pipe;
     }
 
-    /// <summary>The push the hook hands over, or null when git ended without running the hook (or the hook stopped
-    /// mid-way).</summary>
-    public async Task<PushRequest?> ReadRequestAsync(Task backendExited)
+    /// <summary>Whether the hook ran (false: git ended without running it), and the push it handed over (null when
+    /// what it wrote cannot be read as one: the hook stopped mid-way, or a stranger wrote it).</summary>
+    public async Task<(bool HookRan, PushRequest? Request)> ReadRequestAsync(Task backendExited)
     {
         using var handle = await OpenAsync(RequestPath, ORdOnly, backendExited, OWrOnly);
         if (handle is null)
         {
-            return null;
+            return (false, null);
         }
         await using var stream = new FileStream(handle, FileAccess.Read, 1);
         using var reader = new StreamReader(stream, Encoding.UTF8);
-        return PushRequest.Parse(await reader.ReadToEndAsync(CancellationToken.None));
+        return (true, PushRequest.Parse(await reader.ReadToEndAsync(CancellationToken.None)));
     }
 
     /// <summary>Opens the answer side; false when the hook went away first.</summary>
@@ -103,7 +103,9 @@ internal sealed class HookPipe : IDisposable
     /// the other side itself so the blocked open returns; then answers null for a side nobody will use.</summary>
     private static async Task<SafeFileHandle?> OpenAsync(string path, int flags, Task backendExited, int otherSide)
     {
-        var opening = Task.Run(() => Open(path, flags | OCloExec));
+        // open() of a FIFO blocks its thread until the other side opens: a thread of its own, never one of the pool's
+        // (pushes waiting on slow hooks must not starve requests). Pushes.MaxConcurrent bounds how many there are.
+        var opening = Task.Factory.StartNew(() => Open(path, flags | OCloExec), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
         if (await Task.WhenAny(opening, backendExited) != opening)
         {
             while (!opening.IsCompleted)

@@ -26,8 +26,18 @@ internal sealed partial class PreviewReports(ForgeNotices notices, GitStore stor
             $"This pull request comes from a fork, so its code runs on the server only once a deployer has read `{Short(preview.HeadSha)}` and approved it: " +
             $"`slipway previews approve {preview.Number} --app {preview.App} --sha {Short(preview.HeadSha)}` (each new commit waits again).");
 
-    public void Failed(ForgeLink link, PreviewRecord preview, string error) =>
-        Post(link, preview, CommitState.Failure, "Failed: " + error, "❌ Failed: " + error, null, null);
+    public void Failed(ForgeLink link, PreviewRecord preview, string error)
+    {
+        var shown = Public(preview, error, null);
+        Post(link, preview, CommitState.Failure, "Failed: " + shown, "❌ Failed: " + shown, null, null);
+    }
+
+    /// <summary>What a failure may say in public (a status, the comment): a fork's commit is code of a stranger, whose
+    /// build output or errors are a way out for anything it read on the server, so its failures name the step alone.</summary>
+    private static string Public(PreviewRecord preview, string error, string? step) =>
+        !preview.FromFork ? error
+            : step is null ? "see the platform for the cause (a fork's errors are not posted)"
+            : $"at {step} (a fork's errors are not posted; the deploy log has them)";
 
     /// <summary>The comment says the preview is gone (its status stays as the commit's last deployment left it).</summary>
     public void Removed(ForgeLink link, PreviewRecord preview, string why) =>
@@ -49,7 +59,7 @@ internal sealed partial class PreviewReports(ForgeNotices notices, GitStore stor
                 Post(link, preview, CommitState.Success, $"Live at {url}", "✅ Live", url, null, comment: latest);
                 break;
             case DeploymentStatus.Failed:
-                var error = deployment.Error ?? "the deployment failed";
+                var error = Public(preview, deployment.Error ?? "the deployment failed", deployment.Step ?? "deploy");
                 Post(link, preview, CommitState.Failure, "Failed: " + error, "❌ Failed: " + error, null, logs, comment: latest);
                 break;
             default:

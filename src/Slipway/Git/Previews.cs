@@ -17,7 +17,7 @@ namespace Slipway.Git;
 /// The work runs after the webhook is answered (forges give up on slow answers), one pull request at a time.
 /// Pull requests from forks get no preview: their code is not the repository owner's.</summary>
 internal sealed partial class Previews(GitStore store, Keyring keyring, ConfigVars config, DeployEngine engine, AppOperations apps, State.Store state,
-    Databases.DatabaseStore databases, Databases.Branching branching, PreviewReports reports, TimeProvider clock, ILogger<Previews> logger)
+    IEnvironmentResources resources, Databases.DatabaseStore databases, Databases.Branching branching, PreviewReports reports, TimeProvider clock, ILogger<Previews> logger)
 {
     /// <summary>The environment whose variables every new preview starts with (`slipway env set --env preview ...`).</summary>
     public const string TemplateEnv = "preview";
@@ -25,8 +25,14 @@ internal sealed partial class Previews(GitStore store, Keyring keyring, ConfigVa
     /// <summary>How much of a commit's id `previews approve --sha` needs.</summary>
     public const int MinApprovedSha = 12;
 
-    private readonly ConcurrentDictionary<(string, long), SemaphoreSlim> _turns = new();
+    private readonly KeyedTurns<(string, long)> _turns = new();
     private readonly ConcurrentDictionary<Task, byte> _running = new();
+
+    /// <summary>Pull requests closed lately: forges deliver out of order (and redeliver), so an "updated" that arrives
+    /// after "closed" must not make the preview again. Only a reopen does.</summary>
+    private readonly ConcurrentDictionary<(string, long), DateTimeOffset> _closed = new();
+
+    private static readonly TimeSpan ClosedKept = TimeSpan.FromDays(1);
 
     /// <summary>Acts on a pull request event (after its delivery was verified); the answer goes back to the forge.</summary>
     public WebhookAnswer Accept(string app, ForgeLink link, PullRequestEvent pull)
@@ -36,10 +42,24 @@ internal sealed partial class Previews(GitStore store, Keyring keyring, ConfigVa
         {
             return new(202, $"Ignored: previews are off for {app}; turn them on with: slipway git previews {app} --on");
         }
+        var now = clock.GetUtcNow();
         if (pull.Action == PullRequestAction.Closed)
         {
+            foreach (var old in _closed.Where(c => c.Value < now - ClosedKept))
+            {
+                _closed.TryRemove(old.Key, out _);
+            }
+            _closed[(app, pull.Number)] = now;
             Run(app, pull.Number, () => RemoveNowAsync(app, pull.Number, pull.Merged ? "the pull request was merged" : "the pull request was closed"));
             return new(202, $"Removing the preview {env}: #{pull.Number} was {(pull.Merged ? "merged" : "closed")}.");
+        }
+        if (pull.Action == PullRequestAction.Opened)
+        {
+            _closed.TryRemove((app, pull.Number), out _);
+        }
+        else if (_closed.TryGetValue((app, pull.Number), out var closedAt) && closedAt > now - ClosedKept)
+        {
+            return new(202, $"Ignored: #{pull.Number} was closed at {closedAt:u} (this update was delivered late); reopening it makes its preview again.");
         }
         if (pull.FromFork)
         {
@@ -48,7 +68,6 @@ internal sealed partial class Previews(GitStore store, Keyring keyring, ConfigVa
                 return new(202, $"Ignored: #{pull.Number} comes from a fork that no longer exists (or has no https clone URL).");
             }
             // Each new head of a fork waits for a deployer: approving one commit is not approving the next.
-            var now = clock.GetUtcNow();
             var existing = store.FindPreview(app, pull.Number);
             var waiting = new PreviewRecord(app, pull.Number, pull.HeadSha, pull.HeadBranch, pull.HeadCloneUrl, FromFork: true, pull.Title, pull.Author,
                 PreviewState.AwaitingApproval, null, existing?.DeploymentId, existing?.CreatedAt ?? now, now, existing?.CommentId);
@@ -114,12 +133,9 @@ internal sealed partial class Previews(GitStore store, Keyring keyring, ConfigVa
         }
         else
         {
-            // Never deployed (its deployment could not start): only the config copied from the template is left.
-            var copied = config.List(env).Where(e => !e.Shared).Select(e => e.Name).ToList();
-            if (copied.Count > 0)
-            {
-                config.Change(env, new Dictionary<string, string>(), secret: false, copied);
-            }
+            // Never deployed (its deployment could not start): the config copied from the template and the databases
+            // branched for it are what is left.
+            await DropUndeployedAsync(env, config.List(env).Where(e => !e.Shared).Select(e => e.Name).ToList());
         }
         store.DeletePreview(app, number);
         LogRemoved(logger, app, number, why);
@@ -189,16 +205,30 @@ internal sealed partial class Previews(GitStore store, Keyring keyring, ConfigVa
             store.SavePreview(record);
             reports.Deploying(link, record);
         }
-        catch (UserException e)
+        catch (Exception e)
         {
-            if (copied.Count > 0)
+            // A preview that never got a deployment keeps nothing: no copied config, no branched database.
+            if (isNew && state.FindApp(env.Key) is null)
             {
-                config.Change(env, new Dictionary<string, string>(), secret: false, copied);
+                await DropUndeployedAsync(env, copied);
+            }
+            if (e is not UserException)
+            {
+                throw;
             }
             record = record with { State = PreviewState.Failed, Detail = e.Message };
             store.SavePreview(record);
             reports.Failed(link, record, e.Message);
         }
+    }
+
+    private async Task DropUndeployedAsync(AppRef env, IReadOnlyList<string> copied)
+    {
+        if (copied.Count > 0)
+        {
+            config.Change(env, new Dictionary<string, string>(), secret: false, copied);
+        }
+        await resources.DropForAppAsync(env.Key, keep: false, CancellationToken.None);
     }
 
     /// <summary>A new preview's postgres databases start as branches of the settings' environment's (schema only unless
@@ -237,8 +267,7 @@ internal sealed partial class Previews(GitStore store, Keyring keyring, ConfigVa
 
     private async Task Turn(string app, long number, Func<Task> work)
     {
-        var turn = _turns.GetOrAdd((app, number), _ => new SemaphoreSlim(1, 1));
-        await turn.WaitAsync();
+        using var turn = await _turns.TakeAsync((app, number));
         try
         {
             await work();
@@ -246,23 +275,26 @@ internal sealed partial class Previews(GitStore store, Keyring keyring, ConfigVa
         catch (Exception e) when (e is UserException or DeployFailure)
         {
             LogFailed(logger, app, number, e.Message);
-            if (store.FindPreview(app, number) is { } preview)
-            {
-                var failed = preview with { State = PreviewState.Failed, Detail = e.Message, UpdatedAt = clock.GetUtcNow() };
-                store.SavePreview(failed);
-                if (store.Link(app) is { } link)
-                {
-                    reports.Failed(link, failed, e.Message);
-                }
-            }
+            MarkFailed(app, number, e.Message);
         }
         catch (Exception e)
         {
             LogBug(logger, app, number, e);
+            MarkFailed(app, number, "the platform failed to handle it (an internal error; details in the platform log)");
         }
-        finally
+    }
+
+    /// <summary>A preview whose work failed says so (never "deploying" forever), to `previews ls` and the forge.</summary>
+    private void MarkFailed(string app, long number, string error)
+    {
+        if (store.FindPreview(app, number) is { } preview)
         {
-            turn.Release();
+            var failed = preview with { State = PreviewState.Failed, Detail = error, UpdatedAt = clock.GetUtcNow() };
+            store.SavePreview(failed);
+            if (store.Link(app) is { } link)
+            {
+                reports.Failed(link, failed, error);
+            }
         }
     }
 

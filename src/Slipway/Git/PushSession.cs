@@ -38,15 +38,23 @@ internal sealed class PushSession : IAsyncDisposable
     /// Ends at once when git exits without running the hook.</summary>
     public async Task RunAsync(Task backendExited, CancellationToken token)
     {
-        var request = await Pipe.ReadRequestAsync(backendExited);
-        if (request is null || !await Pipe.OpenAnswerAsync(backendExited))
+        var (hookRan, request) = await Pipe.ReadRequestAsync(backendExited);
+        if (!hookRan || !await Pipe.OpenAnswerAsync(backendExited))
         {
             return;
         }
         var accept = false;
         try
         {
-            accept = await _pushes.DecideAsync(this, request, token);
+            if (request is null)
+            {
+                // The hook waits for a verdict whatever it wrote: always answer, or git would hang until the pusher gives up.
+                await Pipe.SayAsync("error: the push could not be read from git's hook (it stopped mid-way). Nothing was updated; push again.");
+            }
+            else
+            {
+                accept = await _pushes.DecideAsync(this, request, token);
+            }
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {

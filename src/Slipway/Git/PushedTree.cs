@@ -17,15 +17,24 @@ internal static class PushedTree
         try
         {
             await Builds.SourceArchive.UnpackTarAsync(git.StandardOutput.BaseStream, dir, "push", token);
+            // git writes the archive's end (zero blocks padded to a whole record) after the last entry: read it all, so
+            // git ends by itself rather than being killed with its exit code lost.
+            await git.StandardOutput.BaseStream.CopyToAsync(Stream.Null, token);
         }
-        finally
+        catch
         {
-            if (!git.HasExited)
-            {
-                git.Kill(entireProcessTree: true);
-            }
+            GitProcess.Stop(git);
+            throw;
         }
-        await git.WaitForExitAsync(token);
+        try
+        {
+            await git.WaitForExitAsync(token);
+        }
+        catch (OperationCanceledException)
+        {
+            GitProcess.Stop(git);
+            throw;
+        }
         if (git.ExitCode != 0)
         {
             throw new UserException($"git archive {commit[..12]} failed: {(await errors).Trim()}");

@@ -19,6 +19,38 @@ namespace Slipway.Git;
 internal sealed partial class Pushes(GitOptions options, GitStore remotes, DeployEngine engine, Store store, LogStore logs, ILogger<Pushes> logger)
 {
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _turns = new(StringComparer.Ordinal);
+    private int _running;
+
+    /// <summary>Pushes received at once, across apps: each holds a git process, a quarantine on disk and a thread waiting
+    /// on its hook's pipe.</summary>
+    public const int MaxConcurrent = 8;
+
+    /// <summary>The largest pack a push may send (receive.maxInputSize): as much as a source may unpack to.</summary>
+    public const long MaxPack = Builds.SourceArchive.MaxUnpacked;
+
+    /// <summary>A place among the pushes running now (dispose to leave it), or null when all are taken.</summary>
+    public IDisposable? TryEnter()
+    {
+        if (Interlocked.Increment(ref _running) > MaxConcurrent)
+        {
+            Interlocked.Decrement(ref _running);
+            return null;
+        }
+        return new Slot(this);
+    }
+
+    private sealed class Slot(Pushes pushes) : IDisposable
+    {
+        private int _left;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _left, 1) == 0)
+            {
+                Interlocked.Decrement(ref pushes._running);
+            }
+        }
+    }
 
     public PushSession Begin(GitRemoteRecord remote, Principal pusher) =>
         new(this, remote, pusher, HookPipe.Create(options.RunDir), options.HooksDir);
@@ -35,6 +67,8 @@ internal sealed partial class Pushes(GitOptions options, GitStore remotes, Deplo
             ["http.receivepack"] = push ? "true" : "false",
             ["receive.denyNonFastForwards"] = remote.AllowForce ? "false" : "true",
             ["receive.advertisePushOptions"] = "false",
+            // git refuses a larger pack as it arrives, before it fills the disk.
+            ["receive.maxInputSize"] = MaxPack.ToString(System.Globalization.CultureInfo.InvariantCulture),
         };
 
     /// <summary>Why <paramref name="pusher"/> may not push to <paramref name="app"/>'s remote at all, or null when they may: any

@@ -51,22 +51,23 @@ internal sealed partial class Webhooks(GitStore store, Keyring keyring, DeployEn
             store.Record(app, forge, delivery, eventName, DeliveryOutcome.Refused, why, null);
             return new(401, $"Refused: {why}. Set the secret 'slipway git connect {app}' printed in the forge's webhook settings.");
         }
+        ForgeEvent parsed;
+        try
+        {
+            parsed = ForgeEventParser.Parse(forge, eventName ?? "", body);
+        }
+        catch (UserException e)
+        {
+            store.Record(app, forge, delivery, eventName, DeliveryOutcome.Refused, e.Message, null);
+            return new(400, e.Message);
+        }
+        delivery = ForgeHeaders.DeliveryKey(forge, header, delivery, parsed);
         lock (_deliveries)
         {
             if (delivery is not null && store.Handled(app, forge, delivery))
             {
                 store.Record(app, forge, delivery, eventName, DeliveryOutcome.Duplicate, null, null);
                 return new(200, $"Delivery {delivery} was handled already; nothing was done again.");
-            }
-            ForgeEvent parsed;
-            try
-            {
-                parsed = ForgeEventParser.Parse(forge, eventName ?? "", body);
-            }
-            catch (UserException e)
-            {
-                store.Record(app, forge, delivery, eventName, DeliveryOutcome.Refused, e.Message, null);
-                return new(400, e.Message);
             }
             var answer = Act(app, forge, link, parsed);
             store.Record(app, forge, delivery, eventName, answer.DeploymentId is null ? answer.Status >= 400 ? DeliveryOutcome.Failed : DeliveryOutcome.Ignored : DeliveryOutcome.Deployed,

@@ -129,6 +129,10 @@ public sealed class GitPreviewTests
         await previews.IdleAsync();
         (await platform.VersionAsync("shop-pr-7")).Should().Be("status 404");
         (await platform.CliAsync("previews", "ls", "--app", "shop")).Out.Should().NotContain("pr-7");
+        var late = await DeliverAsync(platform, secret, PullRequest("synchronize", 7, second), "pr-6");
+        late.Body.Should().Contain("Ignored: #7 was closed", "an update delivered after the close makes no preview again");
+        await previews.IdleAsync();
+        (await platform.CliAsync("previews", "ls", "--app", "shop")).Out.Should().NotContain("pr-7");
         await notices.IdleAsync();
         forge.Calls("PATCH", "/repos/acme/shop/issues/comments/1001")[^1]["body"]!.ToString().Should().Contain("Removed: the pull request was merged", string.Join("\n", forge.ApiCalls.Select(c => c.Method + " " + c.Path + " " + c.Body[..Math.Min(80, c.Body.Length)])));
         (await platform.CliAsync("domains", "ls")).Out.Should().NotContain("pr-7.shop.example.test", "its domain went with the preview");

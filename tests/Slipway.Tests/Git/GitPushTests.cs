@@ -119,6 +119,8 @@ public sealed class GitPushTests
         // Mapped by a pattern, a branch deploys to its environment.
         (await platform.CliAsync("git", "map", "release/*", "staging", "--app", "shop")).Out.Should().Contain("release/* → staging");
         WriteApp(work, "r1");
+        // Larger than an app's default body limit at the edge (10 MiB) and incompressible: a push is no app request.
+        File.WriteAllBytes(Path.Combine(work.Dir, "big.bin"), System.Security.Cryptography.RandomNumberGenerator.GetBytes(12 * 1024 * 1024));
         work.Commit("Release one");
         var release = await work.TryGitAsync(PushTimeout, "push", url, "main:release/1");
         release.Code.Should().Be(0, release.Err);

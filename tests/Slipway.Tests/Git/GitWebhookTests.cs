@@ -97,6 +97,18 @@ public sealed class GitWebhookTests
             ("delivery-4", "ignored"));
         JsonDocument.Parse((await platform.CliAsync("deployments", "--app", "shop", "--json")).Out).RootElement.GetArrayLength()
             .Should().Be(1, "only the first delivery deployed");
+        // A flood of unsigned requests (each recorded as refused) does not push out the record that keeps delivery-1
+        // from acting again; a failed delivery may come again once its cause is fixed (the forge's "redeliver").
+        var store = platform.Services.GetRequiredService<Slipway.Git.GitStore>();
+        for (var i = 0; i < Slipway.Git.GitStore.KeptDeliveries + 20; i++)
+        {
+            store.Record("shop", Slipway.Git.Forges.Forge.Github, $"flood-{i}", "push", Slipway.Git.DeliveryOutcome.Refused, "bad signature", null);
+        }
+        store.Handled("shop", Slipway.Git.Forges.Forge.Github, "delivery-1").Should().BeTrue();
+        store.Record("shop", Slipway.Git.Forges.Forge.Github, "delivery-8", "push", Slipway.Git.DeliveryOutcome.Failed, "config problems", null);
+        store.Handled("shop", Slipway.Git.Forges.Forge.Github, "delivery-8").Should().BeFalse();
+        (await DeliverAsync(platform, "/hooks/github/shop", payload, Sign(secret, payload), "delivery-1")).Status.Should().Be(HttpStatusCode.OK);
+
         var state = string.Concat(new[] { "slipway.db", "slipway.db-wal" }.Select(f => Path.Combine(platform.DataDir, f)).Where(File.Exists)
             .Select(f => Encoding.Latin1.GetString(File.ReadAllBytes(f))));
         state.Should().Contain("webhook_secret_enc", "the state was read").And.NotContain(ReadToken).And.NotContain(secret, "both are sealed at rest");

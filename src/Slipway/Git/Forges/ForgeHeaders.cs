@@ -18,6 +18,17 @@ internal static class ForgeHeaders
         _ => throw new ArgumentOutOfRangeException(nameof(forge), forge, null),
     };
 
+    /// <summary>The key a delivery is acted on once by. GitLab without Idempotency-Key (before 17.4) names the event
+    /// alone (X-Gitlab-Event-UUID), which one push of several branches shares: the branch, or the merge request and
+    /// its action, is added so each of them is acted on.</summary>
+    public static string? DeliveryKey(Forge forge, Func<string, string?> header, string? delivery, ForgeEvent parsed) =>
+        forge != Forge.Gitlab || delivery is null || First(header, "Idempotency-Key") is not null ? delivery : parsed switch
+        {
+            PushEvent push => $"{delivery}:{push.Branch}",
+            PullRequestEvent pull => $"{delivery}:!{pull.Number}:{JsonSpellings.Of(pull.Action)}",
+            _ => delivery,
+        };
+
     /// <summary>GitHub: X-GitHub-Event ("push", "pull_request", "ping"). GitLab: X-Gitlab-Event ("Push Hook", "Merge
     /// Request Hook"). Gitea and Forgejo: X-Gitea-Event or X-Forgejo-Event ("push", "pull_request", "delete").</summary>
     public static string? EventName(Forge forge, Func<string, string?> header) => forge switch

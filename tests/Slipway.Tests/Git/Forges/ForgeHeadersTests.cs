@@ -29,6 +29,20 @@ public sealed class ForgeHeadersTests
     }
 
     [Fact]
+    public void An_older_GitLabs_event_UUID_is_keyed_by_branch_or_merge_request_since_one_push_of_two_branches_shares_it()
+    {
+        var older = Headers(("X-Gitlab-Event-UUID", "1671f880"), ("X-Gitlab-Event", "Push Hook"));
+        PushEvent Push(string branch) => new("acme/shop", "https://gitlab.example/acme/shop.git", branch, "0d1a26e67d8f", null);
+        ForgeHeaders.DeliveryKey(Forge.Gitlab, older, "1671f880", Push("main")).Should().Be("1671f880:main");
+        ForgeHeaders.DeliveryKey(Forge.Gitlab, older, "1671f880", Push("staging")).Should().Be("1671f880:staging");
+        ForgeHeaders.DeliveryKey(Forge.Gitlab, older, "1671f880", new PingEvent()).Should().Be("1671f880");
+
+        var current = Headers(("Idempotency-Key", "908a6d9e"), ("X-Gitlab-Event-UUID", "1671f880"));
+        ForgeHeaders.DeliveryKey(Forge.Gitlab, current, "908a6d9e", Push("main")).Should().Be("908a6d9e", "an idempotency key is one delivery's own");
+        ForgeHeaders.DeliveryKey(Forge.Github, Headers(("X-GitHub-Delivery", "72d3")), "72d3", Push("main")).Should().Be("72d3");
+    }
+
+    [Fact]
     public void Gitea_and_Forgejo_name_them_under_either_prefix()
     {
         var gitea = Headers(("X-Gitea-Delivery", "f6266f16-1bf3-46a5-9ea4-602e06ead473"), ("X-Gitea-Event", "push"), ("X-Gogs-Event", "push"));

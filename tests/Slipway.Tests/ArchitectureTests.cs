@@ -15,7 +15,7 @@ public sealed class ArchitectureTests
         ["Cli"],
         ["Hosting"],
         ["Api"],
-        ["Git"],
+        ["Git", "Errors"],
         ["Monitoring"],
         ["Jobs", "Databases", "Access", "Domains"],
         ["Deploy"],

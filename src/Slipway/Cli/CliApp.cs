@@ -46,6 +46,7 @@ internal static class CliApp
         root.Subcommands.Add(PreviewCommands.Create(cli));
         root.Subcommands.Add(CronCommands.Create(cli));
         root.Subcommands.Add(MessageCommands.Create(cli));
+        root.Subcommands.Add(ErrorCommands.Create(cli));
         root.Subcommands.Add(DbCommands.Create(cli));
         root.Subcommands.Add(DoctorCommand.Create(cli));
         foreach (var command in AccessCommands.Create(cli))

@@ -13,7 +13,7 @@ internal sealed class ProcessEnvironment(IEnumerable<IProcessVariables> platform
         var env = RuntimeEnvironment.ForService(release.App, release.DeploymentId, service, release.Config, isolation.Variables(release.App));
         foreach (var variables in _platformVariables)
         {
-            variables.AddTo(release.App, env);
+            variables.AddTo(release.App, release.DeploymentId, env);
         }
         return env;
     }

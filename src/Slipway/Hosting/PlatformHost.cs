@@ -77,6 +77,7 @@ internal static class PlatformHost
         app.MapUploadApi(Path.Combine(options.DataDir, "uploads"));
         app.MapCliDownload();
         app.MapGitApi();
+        app.MapErrorApi();
         app.MapConfigApi();
         app.MapKeyApi();
         app.MapJobsApi();

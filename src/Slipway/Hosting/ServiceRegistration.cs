@@ -9,6 +9,7 @@ using Slipway.Domains;
 using Slipway.Deploy;
 using Slipway.Edge;
 using Slipway.Edge.Tls;
+using Slipway.Errors;
 using Slipway.Git;
 using Slipway.Jobs;
 using Slipway.Monitoring;
@@ -102,6 +103,8 @@ internal static class ServiceRegistration
         // known app. Stop (reverse order): the edge finishes its in-flight requests, then Recovery leaves the instances
         // running for the next platform process.
         services.AddSlipwayJobs();
+        // Also before Recovery: SENTRY_DSN names its port.
+        services.AddErrors(options.DataDir);
         services.AddDatabases();
         // Before Recovery: drains start before the apps come back and stop after them, so their last lines go out.
         services.AddDrains();

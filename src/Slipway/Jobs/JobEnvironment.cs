@@ -8,7 +8,7 @@ internal sealed class JobEnvironment(JobSecrets secrets, MessagesAddress message
 {
     public const string MessagesUrl = "SLIPWAY_MESSAGES_URL";
 
-    public void AddTo(string app, IDictionary<string, string> env)
+    public void AddTo(string app, string deploymentId, IDictionary<string, string> env)
     {
         var generated = secrets.For(app);
         env.TryAdd(JobSecrets.CronSecret, generated[JobSecrets.CronSecret]);

@@ -1,0 +1,23 @@
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Slipway.Errors;
+
+internal static class ErrorsRegistration
+{
+    /// <summary>Error tracking: the Sentry-compatible ingest on loopback, its store (DATA/errors.db), and the variables
+    /// that point every app process at it.</summary>
+    public static IServiceCollection AddErrors(this IServiceCollection services, string dataDir)
+    {
+        services.AddSingleton(new ErrorsOptions(dataDir));
+        services.AddSingleton<ErrorStore>();
+        services.AddSingleton<ErrorReleases>();
+        services.AddSingleton<State.IAppRows, ErrorRows>();
+        services.AddSingleton<ErrorIngest>();
+        services.AddSingleton<ErrorsAddress>();
+        services.AddSingleton<ErrorsServer>();
+        services.AddHostedService(sp => sp.GetRequiredService<ErrorsServer>());
+        services.AddSingleton<ErrorsEnvironment>();
+        services.AddSingleton<Deploy.IProcessVariables>(sp => sp.GetRequiredService<ErrorsEnvironment>());
+        return services;
+    }
+}

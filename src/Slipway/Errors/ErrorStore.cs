@@ -31,6 +31,12 @@ internal sealed partial class ErrorStore
     {
         var db = new SqliteConnectionFactory(path);
         using var c = db.Open();
+        // A file of the first version of this schema (no regressed_at): the column is added before the index on it.
+        if (c.ExecuteScalar<long>("select count(*) from sqlite_master where name = 'issues'") > 0 &&
+            c.ExecuteScalar<long>("select count(*) from pragma_table_info('issues') where name = 'regressed_at'") == 0)
+        {
+            c.Execute("alter table issues add column regressed_at integer");
+        }
         c.Execute("""
             pragma auto_vacuum = incremental;
             create table if not exists projects (
@@ -55,8 +61,18 @@ internal sealed partial class ErrorStore
                 last_release text,
                 resolved_in text,
                 regressed_in text,
+                regressed_at integer,
                 unique (app_key, fingerprint)
             );
+            create index if not exists issues_by_first_seen on issues(first_seen);
+            create index if not exists issues_by_regression on issues(regressed_at);
+            create table if not exists issue_hours (
+                issue_id integer not null references issues(id) on delete cascade,
+                hour integer not null,
+                count integer not null,
+                primary key (issue_id, hour)
+            ) without rowid;
+            create index if not exists issue_hours_by_hour on issue_hours(hour);
             create index if not exists issues_by_app on issues(app_key, last_seen desc);
             create table if not exists events (
                 id integer primary key autoincrement,
@@ -139,9 +155,14 @@ internal sealed partial class ErrorStore
             update issues set title = @Title, culprit = @Culprit, level = @Level, last_seen = max(last_seen, @at), first_seen = min(first_seen, @at),
                 count = count + 1, last_release = coalesce(@Release, last_release),
                 status = case when @regressed then 'unresolved' else status end,
-                regressed_in = case when @regressed then @Release else regressed_in end
+                regressed_in = case when @regressed then @Release else regressed_in end,
+                regressed_at = case when @regressed then @received else regressed_at end
             where id = @issueId
-            """, new { e.Title, e.Culprit, e.Level, at, e.Release, regressed = outcome == IngestOutcome.Regressed, issueId }, tx);
+            """, new { e.Title, e.Culprit, e.Level, at, e.Release, regressed = outcome == IngestOutcome.Regressed, issueId, received = now.ToUnixTimeMilliseconds() }, tx);
+        c.Execute("""
+            insert into issue_hours (issue_id, hour, count) values (@issueId, @hour, 1)
+            on conflict (issue_id, hour) do update set count = count + 1
+            """, new { issueId, hour = HourOf(now) }, tx);
         if (e.UserKey is not null && c.Execute("insert or ignore into issue_users (issue_id, user_key) values (@issueId, @UserKey)", new { issueId, e.UserKey }, tx) > 0)
         {
             c.Execute("update issues set users = users + 1 where id = @issueId", new { issueId }, tx);
@@ -213,9 +234,54 @@ internal sealed partial class ErrorStore
         using var tx = c.BeginTransaction();
         c.Execute("delete from events where app_key = @appKey", new { appKey }, tx);
         c.Execute("delete from issue_users where issue_id in (select id from issues where app_key = @appKey)", new { appKey }, tx);
+        c.Execute("delete from issue_hours where issue_id in (select id from issues where app_key = @appKey)", new { appKey }, tx);
         c.Execute("delete from issues where app_key = @appKey", new { appKey }, tx);
         c.Execute("delete from projects where app_key = @appKey", new { appKey }, tx);
         tx.Commit();
+    }
+
+    public static long HourOf(DateTimeOffset at) => at.ToUnixTimeMilliseconds() / 3_600_000;
+
+    /// <summary>Unresolved issues first seen since <paramref name="since"/> (the "error-new" alert).</summary>
+    public IReadOnlyList<IssueRecord> NewSince(DateTimeOffset since)
+    {
+        using var c = _db.Open();
+        return c.Query<IssueRow>("select * from issues where first_seen >= @since and status = 'unresolved' order by id limit 500",
+            new { since = since.ToUnixTimeMilliseconds() }).Select(r => r.Record).ToList();
+    }
+
+    /// <summary>Unresolved issues that regressed since <paramref name="since"/> (the "error-regression" alert).</summary>
+    public IReadOnlyList<IssueRecord> RegressedSince(DateTimeOffset since)
+    {
+        using var c = _db.Open();
+        return c.Query<IssueRow>("select * from issues where regressed_at >= @since and status = 'unresolved' order by id limit 500",
+            new { since = since.ToUnixTimeMilliseconds() }).Select(r => r.Record).ToList();
+    }
+
+    /// <summary>Per issue with events in the current or the previous hour: its events in the last hour (the previous
+    /// hour's counted for the part of it still inside) and its hourly average over the 24 hours before that.</summary>
+    public IReadOnlyList<(IssueRecord Issue, double LastHour, double Baseline)> Rates(DateTimeOffset now)
+    {
+        var hour = HourOf(now);
+        var inside = 1 - (now.ToUnixTimeMilliseconds() % 3_600_000) / 3_600_000.0;
+        using var c = _db.Open();
+        var rows = c.Query<(long IssueId, long Current, long Previous, long Before)>("""
+            select issue_id,
+                   sum(case when hour = @hour then count else 0 end),
+                   sum(case when hour = @hour - 1 then count else 0 end),
+                   sum(case when hour between @hour - 25 and @hour - 2 then count else 0 end)
+            from issue_hours where hour >= @hour - 25
+            group by issue_id having sum(case when hour >= @hour - 1 then count else 0 end) > 0
+            """, new { hour }).ToList();
+        var result = new List<(IssueRecord, double, double)>();
+        foreach (var row in rows)
+        {
+            if (c.QuerySingleOrDefault<IssueRow>("select * from issues where id = @IssueId", new { row.IssueId }) is { } issue)
+            {
+                result.Add((issue.Record, row.Current + row.Previous * inside, row.Before / 24.0));
+            }
+        }
+        return result;
     }
 
     private static byte[] Gzip(string json)
@@ -236,7 +302,7 @@ internal sealed partial class ErrorStore
     }
 
     private sealed record IssueRow(long Id, string AppKey, string Fingerprint, string Title, string? Culprit, string Level, string Status, long FirstSeen, long LastSeen,
-        long Count, long Users, string? FirstRelease, string? LastRelease, string? ResolvedIn, string? RegressedIn)
+        long Count, long Users, string? FirstRelease, string? LastRelease, string? ResolvedIn, string? RegressedIn, long? RegressedAt)
     {
         public IssueRecord Record => new(Id, AppKey, Fingerprint, Title, Culprit, Level, JsonSpellings.Parse<IssueStatus>(Status),
             DateTimeOffset.FromUnixTimeMilliseconds(FirstSeen), DateTimeOffset.FromUnixTimeMilliseconds(LastSeen), Count, Users, FirstRelease, LastRelease,

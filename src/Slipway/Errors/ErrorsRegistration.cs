@@ -18,6 +18,7 @@ internal static class ErrorsRegistration
         services.AddHostedService(sp => sp.GetRequiredService<ErrorsServer>());
         services.AddSingleton<ErrorsEnvironment>();
         services.AddSingleton<Deploy.IProcessVariables>(sp => sp.GetRequiredService<ErrorsEnvironment>());
+        services.AddSingleton<Monitoring.Alerts.IAlertSource, ErrorAlertSource>();
         return services;
     }
 }

@@ -31,6 +31,9 @@ internal static class AlertRuleNames
         ["dead-messages"] = new(AlertThreshold.Count),
         ["certificate"] = new(AlertThreshold.None, Count: true),
         ["disk"] = new(AlertThreshold.Percent, PerApp: false),
+        ["error-new"] = new(AlertThreshold.None),
+        ["error-regression"] = new(AlertThreshold.None),
+        ["error-spike"] = new(AlertThreshold.Count),
     };
 
     /// <summary>Custom rules' measures and the unit of their thresholds.</summary>

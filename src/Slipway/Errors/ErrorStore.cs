@@ -240,6 +240,65 @@ internal sealed partial class ErrorStore
         tx.Commit();
     }
 
+    /// <summary>Retention: events received and issues last seen before <paramref name="now"/> − <paramref name="keep"/>
+    /// go; then, per app environment over <paramref name="maxBytes"/> of event bodies, the oldest events go first, each
+    /// issue keeping its latest one. Returns how many events were deleted.</summary>
+    public long Sweep(DateTimeOffset now, TimeSpan keep, long maxBytes)
+    {
+        var cutoff = (now - keep).ToUnixTimeMilliseconds();
+        using var c = _db.Open();
+        long deleted;
+        using (var tx = c.BeginTransaction())
+        {
+            deleted = c.Execute("delete from events where received_at < @cutoff", new { cutoff }, tx);
+            c.Execute("delete from issue_users where issue_id in (select id from issues where last_seen < @cutoff)", new { cutoff }, tx);
+            c.Execute("delete from issue_hours where hour < @hour", new { hour = HourOf(now) - 48 }, tx);
+            c.Execute("delete from issue_hours where issue_id in (select id from issues where last_seen < @cutoff)", new { cutoff }, tx);
+            c.Execute("delete from issues where last_seen < @cutoff and not exists (select 1 from events where issue_id = issues.id)", new { cutoff }, tx);
+            tx.Commit();
+        }
+        foreach (var (appKey, bytes) in c.Query<(string AppKey, long Bytes)>("select app_key, sum(size) from events group by app_key having sum(size) > @maxBytes", new { maxBytes }).ToList())
+        {
+            var over = bytes - maxBytes;
+            // The oldest events first, never an issue's latest: batches of a thousand until the app is under its share.
+            while (over > 0)
+            {
+                var batch = c.Query<(long Id, long Size)>("""
+                    select id, size from events where app_key = @appKey
+                      and id not in (select max(id) from events where app_key = @appKey group by issue_id)
+                    order by received_at, id limit 1000
+                    """, new { appKey }).ToList();
+                if (batch.Count == 0)
+                {
+                    break;
+                }
+                var take = new List<long>();
+                foreach (var (id, size) in batch)
+                {
+                    take.Add(id);
+                    over -= size;
+                    if (over <= 0)
+                    {
+                        break;
+                    }
+                }
+                deleted += c.Execute("delete from events where id in @take", new { take });
+            }
+        }
+        if (deleted > 0)
+        {
+            c.Execute("pragma incremental_vacuum");
+        }
+        return deleted;
+    }
+
+    /// <summary>Bytes of stored event bodies of an app environment.</summary>
+    public long BytesOf(string appKey)
+    {
+        using var c = _db.Open();
+        return c.ExecuteScalar<long?>("select sum(size) from events where app_key = @appKey", new { appKey }) ?? 0;
+    }
+
     public static long HourOf(DateTimeOffset at) => at.ToUnixTimeMilliseconds() / 3_600_000;
 
     /// <summary>Unresolved issues first seen since <paramref name="since"/> (the "error-new" alert).</summary>

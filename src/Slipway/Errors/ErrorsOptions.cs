@@ -15,4 +15,13 @@ internal sealed record ErrorsOptions(string DataDir)
 
     /// <summary>Events a project may send per minute; past it the SDK is told to wait (429).</summary>
     public int EventsPerMinute { get; init; } = 600;
+
+    /// <summary>How long events and issues are kept after they were last seen.</summary>
+    public TimeSpan Retention { get; init; } = TimeSpan.FromDays(30);
+
+    /// <summary>Stored event bodies per app environment; past it the oldest events go (each issue keeps its latest).</summary>
+    public long MaxBytesPerApp { get; init; } = 200L * 1024 * 1024;
+
+    /// <summary>How often the retention sweep runs.</summary>
+    public TimeSpan SweepInterval { get; init; } = TimeSpan.FromMinutes(10);
 }

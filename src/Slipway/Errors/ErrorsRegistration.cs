@@ -19,6 +19,7 @@ internal static class ErrorsRegistration
         services.AddSingleton<ErrorsEnvironment>();
         services.AddSingleton<Deploy.IProcessVariables>(sp => sp.GetRequiredService<ErrorsEnvironment>());
         services.AddSingleton<Monitoring.Alerts.IAlertSource, ErrorAlertSource>();
+        services.AddHostedService<ErrorRetention>();
         return services;
     }
 }

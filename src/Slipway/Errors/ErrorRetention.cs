@@ -1,0 +1,36 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Slipway.Errors;
+
+/// <summary>Keeps errors.db bounded: every <see cref="ErrorsOptions.SweepInterval"/>, events and issues past
+/// <see cref="ErrorsOptions.Retention"/> go, and each app environment's events past
+/// <see cref="ErrorsOptions.MaxBytesPerApp"/> (oldest first, never an issue's latest).</summary>
+internal sealed partial class ErrorRetention(ErrorStore store, ErrorsOptions options, TimeProvider clock, ILogger<ErrorRetention> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(options.SweepInterval, clock);
+        do
+        {
+            try
+            {
+                if (store.Sweep(clock.GetUtcNow(), options.Retention, options.MaxBytesPerApp) is > 0 and var deleted)
+                {
+                    LogSwept(logger, deleted);
+                }
+            }
+            catch (Microsoft.Data.Sqlite.SqliteException e)
+            {
+                LogFailed(logger, e);
+            }
+        }
+        while (await timer.WaitForNextTickAsync(stoppingToken));
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Error tracking's retention deleted {Count} events")]
+    private static partial void LogSwept(ILogger logger, long count);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Error tracking's retention sweep failed; it runs again at the next interval")]
+    private static partial void LogFailed(ILogger logger, Exception exception);
+}

@@ -8,7 +8,13 @@ internal static class ErrorsRegistration
     /// that point every app process at it.</summary>
     public static IServiceCollection AddErrors(this IServiceCollection services, string dataDir)
     {
-        services.AddSingleton(new ErrorsOptions(dataDir));
+        // SLIPWAY_ERRORS_EVENTS_PER_MINUTE lifts the per-project rate limit for bench/errors, which measures the ingest
+        // itself; it is no setting users need.
+        var rate = Environment.GetEnvironmentVariable("SLIPWAY_ERRORS_EVENTS_PER_MINUTE");
+        services.AddSingleton(new ErrorsOptions(dataDir)
+        {
+            EventsPerMinute = int.TryParse(rate, System.Globalization.CultureInfo.InvariantCulture, out var perMinute) && perMinute > 0 ? perMinute : 600,
+        });
         services.AddSingleton<ErrorStore>();
         services.AddSingleton<ErrorReleases>();
         services.AddSingleton<State.IAppRows, ErrorRows>();

@@ -27,6 +27,9 @@ internal sealed class EdgeHandler(Routes routes, HttpForwarder forwarder, Access
     /// <summary>The edge's TLS port when it serves one: where forceHttps sends plain HTTP requests.</summary>
     public int? HttpsPort { get; set; }
 
+    /// <summary>Paths answered on every app host by a subsystem above the edge (<see cref="IEdgeHostPath"/>).</summary>
+    public IReadOnlyList<IEdgeHostPath> HostPaths { get; set; } = [];
+
     /// <summary>Whether a certificate covers a hostname: forceHttps never redirects to a name TLS cannot serve.</summary>
     public Func<string, bool> ServesTls { get; set; } = _ => false;
 
@@ -97,6 +100,13 @@ internal sealed class EdgeHandler(Routes routes, HttpForwarder forwarder, Access
             return;
         }
         var path = request.Path.Value ?? "/";
+        if (hops == 0 && HostPaths.Count > 0 && HostPaths.FirstOrDefault(h => h.Path == path) is { } own)
+        {
+            exchange.Path = path;
+            exchange.Route = path;
+            await own.HandleAsync(context, app.App);
+            return;
+        }
         var rules = app.RulesFor(path);
         exchange.Path = path;
 

@@ -26,6 +26,7 @@ internal static class ErrorsRegistration
         services.AddSingleton<Deploy.IProcessVariables>(sp => sp.GetRequiredService<ErrorsEnvironment>());
         services.AddSingleton<Monitoring.Alerts.IAlertSource, ErrorAlertSource>();
         services.AddHostedService<ErrorRetention>();
+        services.AddSingleton<Edge.IEdgeHostPath, ErrorsTunnel>();
         return services;
     }
 }

@@ -85,7 +85,11 @@ internal sealed partial class ErrorsServer(ErrorIngest ingest, ErrorsAddress add
             if (key is null && envelope && body.Length > 0)
             {
                 // A browser's tunnel sends no header: the DSN is in the envelope's own header.
-                key = SentryAuth.ParseDsn(Envelope.Parse(body).Dsn) is { } dsn && dsn.Project == id ? dsn.Key : null;
+                if (SentryAuth.ParseDsn(Envelope.Parse(body).Dsn) is { } dsn)
+                {
+                    key = dsn.Project == id ? dsn.Key
+                        : throw new ErrorIngestException(403, $"The envelope's DSN names project {dsn.Project}, not {id}: send each app's errors through its own host.");
+                }
             }
             var target = ingest.Authenticate(id, key);
             var eventId = envelope ? ingest.Envelope(target, body) : ingest.StoreEvent(target, body);

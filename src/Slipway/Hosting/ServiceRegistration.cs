@@ -82,7 +82,10 @@ internal static class ServiceRegistration
         services.AddSingleton(sp => new EdgeHandler(sp.GetRequiredService<Routes>(), sp.GetRequiredService<HttpForwarder>(),
             sp.GetRequiredService<AccessMetrics>(), sp.GetRequiredService<EdgeOptions>().AccessLog ? sp.GetRequiredService<AccessLog>() : null,
             sp.GetRequiredService<TrustedProxies>(), sp.GetRequiredService<TimeProvider>(),
-            sp.GetRequiredService<AcmeHttpChallenges>(), sp.GetRequiredService<DomainPolicies>()));
+            sp.GetRequiredService<AcmeHttpChallenges>(), sp.GetRequiredService<DomainPolicies>())
+        {
+            HostPaths = [.. sp.GetServices<IEdgeHostPath>()],
+        });
         if (options.HttpsPort is not null)
         {
             services.AddCertificateStore(options.CertsDir);

@@ -6,7 +6,7 @@ using Slipway.Tests.Support;
 
 namespace Slipway.Tests.Deploy;
 
-[Collection("platform-2")]
+[Collection("platform")]
 public sealed class PlatformRestartTests
 {
     [Fact]

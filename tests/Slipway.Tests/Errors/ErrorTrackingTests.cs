@@ -125,6 +125,24 @@ public sealed class ErrorTrackingTests
         accepted.Status.Should().Be(HttpStatusCode.OK, accepted.Body);
         accepted.Body.Should().Contain("9ec79c33ec9942ab8353589fcb2e04dc");
         store.List("shop", null, null, 1000).Should().Contain(i => i.Title == "hello");
+
+        // A browser's SDK sends through its app's own host (the tunnel option): the DSN is in the envelope's header.
+        async Task<(HttpStatusCode Status, string Body)> TunnelAsync(string host, string envelopeDsn, string message)
+        {
+            var body = Encoding.UTF8.GetBytes($"{{\"dsn\":\"{envelopeDsn}\"}}\n{{\"type\":\"event\"}}\n{{\"message\":\"{message}\",\"platform\":\"javascript\"}}\n");
+            using var request = new HttpRequestMessage(HttpMethod.Post, $"http://127.0.0.1:{platform.EdgePort}/_slipway/errors") { Content = new ByteArrayContent(body) };
+            request.Headers.Host = host;
+            request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("text/plain");
+            using var response = await http.SendAsync(request);
+            return (response.StatusCode, await response.Content.ReadAsStringAsync());
+        }
+        var tunneled = await TunnelAsync("shop.localhost", dsn, "from the browser");
+        tunneled.Status.Should().Be(HttpStatusCode.OK, tunneled.Body);
+        store.List("shop", null, null, 1000).Should().Contain(i => i.Title == "from the browser");
+        var other = dsn[..(dsn.LastIndexOf('/') + 1)] + (long.Parse(project, System.Globalization.CultureInfo.InvariantCulture) + 1000);
+        var crossed = await TunnelAsync("shop.localhost", other, "filed under another environment");
+        crossed.Status.Should().Be(HttpStatusCode.Forbidden, "a page of one app environment cannot file errors under another");
+        crossed.Body.Should().Contain("send each app's errors through its own host");
     }
 
     private static async Task<string> DeployAsync(TestPlatform platform, string version)

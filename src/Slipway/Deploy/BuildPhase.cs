@@ -18,7 +18,8 @@ internal sealed class BuildPhase(
     DeployConfig config,
     DeploymentJournal journal,
     AppIsolation isolation,
-    TimeProvider clock)
+    TimeProvider clock,
+    IEnumerable<IBuildVariables> buildVariables)
 {
     public async Task<Release> RunAsync(DeploymentRecord deployment, DeployRequest request, CancellationToken token)
     {
@@ -43,8 +44,13 @@ internal sealed class BuildPhase(
         // Builds get the non-secret config only: a secret must never be inlined into a browser bundle.
         var buildConfig = snapshot.Vars.Where(kv => !snapshot.Secrets.Contains(kv.Key)).ToDictionary();
         var cacheDir = isolation.CacheDirOf(request.Target.Key);
-        var built = await builder.BuildAsync(request.Target.Key, deployment.Id, spec, buildDir,
-            RuntimeEnvironment.ForBuild(request.Target.Key, cacheDir, buildConfig, isolation.Variables(request.Target.Key)),
+        var buildEnvironment = RuntimeEnvironment.ForBuild(request.Target.Key, cacheDir, buildConfig, isolation.Variables(request.Target.Key));
+        var release = commit?.Sha is { Length: >= 12 } sha ? sha[..12] : buildId;
+        foreach (var variables in buildVariables)
+        {
+            variables.AddTo(request.Target, release, spec, buildEnvironment);
+        }
+        var built = await builder.BuildAsync(request.Target.Key, deployment.Id, spec, buildDir, buildEnvironment,
             new BuildConfinement(isolation.ForBuild(request.Target.Key, buildDir, spec.Deploy.BuildMemoryBytes), cacheDir), token);
         token.ThrowIfCancellationRequested();
         if (!built.Ok)

@@ -27,6 +27,7 @@ internal static class ErrorsRegistration
         services.AddSingleton<Monitoring.Alerts.IAlertSource, ErrorAlertSource>();
         services.AddHostedService<ErrorRetention>();
         services.AddSingleton<Edge.IEdgeHostPath, ErrorsTunnel>();
+        services.AddSingleton<Deploy.IBuildVariables, ErrorsBuildVariables>();
         return services;
     }
 }

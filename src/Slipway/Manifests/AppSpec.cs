@@ -33,6 +33,9 @@ internal sealed record AppSpec
     /// <summary>Persistent directories of each environment ("volumes"); none by default.</summary>
     public IReadOnlyList<VolumeSpec> Volumes { get; init; } = [];
 
+    /// <summary>Error tracking's options ("errors"): what the build gets for browser SDKs.</summary>
+    public ErrorsSpec Errors { get; init; } = new();
+
     /// <summary>Where the spec came from: "slipway.json", "converted from railway.json" (another platform's
     /// file, see Compat/), or "detected: ..." when no manifest was found.</summary>
     public string Origin { get; init; } = "slipway.json";
@@ -124,6 +127,13 @@ internal sealed record RestartSpec
 
     /// <summary>Restarts allowed in a row (reset once an instance has run for a while) before it is marked crashed.</summary>
     public int MaxRetries { get; init; } = 10;
+}
+
+/// <summary>Error tracking's options. Browser: the build gets the environment's DSN, release and tunnel path as
+/// VITE_SENTRY_* and NEXT_PUBLIC_SENTRY_* (a browser SDK needs them inlined at build time).</summary>
+internal sealed record ErrorsSpec
+{
+    public bool Browser { get; init; }
 }
 
 internal sealed record DeploySpec

@@ -9,8 +9,10 @@ internal static partial class ManifestKeys
 {
     public static readonly IReadOnlyList<string> RootKeys =
     [
-        "$schema", "name", "otherFiles", "services", "variables", "routes", "crons", "deploy", "databases", "volumes", "alerts",
+        "$schema", "name", "otherFiles", "services", "variables", "routes", "crons", "deploy", "databases", "volumes", "alerts", "errors",
     ];
+
+    public static readonly IReadOnlyList<string> ErrorsKeys = ["browser"];
 
     public static readonly IReadOnlyList<string> AlertKeys =
     [

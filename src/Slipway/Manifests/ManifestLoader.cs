@@ -128,6 +128,7 @@ internal static class ManifestLoader
             IReadOnlyList<DatabaseSpec> databases = root is null ? [] : DatabasesReader.Read(root, diagnostics);
             IReadOnlyList<VolumeSpec> volumes = root is null ? [] : ResourcesReader.Volumes(root, diagnostics);
             IReadOnlyList<AlertRuleSpec> alerts = root is null ? [] : AlertsReader.Read(root, diagnostics);
+            var errors = root is null ? new ErrorsSpec() : ReadErrors(root, diagnostics);
 
             if (diagnostics.Errors.Count > 0)
             {
@@ -137,10 +138,19 @@ internal static class ManifestLoader
 
             var spec = new AppSpec
             {
-                Name = name, Services = services, Deploy = deploy, Routes = routes, Crons = crons, Variables = variables, Databases = databases, Volumes = volumes, Alerts = alerts, Origin = origin,
+                Name = name, Services = services, Deploy = deploy, Routes = routes, Crons = crons, Variables = variables, Databases = databases, Volumes = volumes, Alerts = alerts, Errors = errors, Origin = origin,
             };
             return new ManifestResult.Ok(spec, [.. warnings, .. diagnostics.Warnings]);
         }
+    }
+
+    /// <summary>"errors": { "browser": true }.</summary>
+    private static ErrorsSpec ReadErrors(ManifestObject root, ManifestDiagnostics diagnostics)
+    {
+        if (root.Raw("errors") is not { } raw)
+            return new ErrorsSpec();
+        var errors = ManifestObject.Open(raw, "errors", diagnostics, ManifestKeys.ErrorsKeys);
+        return errors is null ? new ErrorsSpec() : new ErrorsSpec { Browser = errors.Bool("browser") ?? false };
     }
 
     /// <summary>The reason part of a System.Text.Json error, without the position it appends (we report the

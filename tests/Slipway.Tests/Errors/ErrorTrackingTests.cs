@@ -67,6 +67,42 @@ public sealed class ErrorTrackingTests
         await RefusalsAsync(platform);
     }
 
+    [Fact]
+    public async Task A_build_that_asks_gets_the_browser_dsn_release_and_tunnel_and_one_that_does_not_gets_none()
+    {
+        await using var platform = await TestPlatform.StartAsync();
+        string Source(bool browser)
+        {
+            var dir = TempDirs.Create("browser-build");
+            File.WriteAllText(Path.Combine(dir, "build.js"), """
+                const fs = require('fs');
+                fs.mkdirSync('out', { recursive: true });
+                const names = ['VITE_SENTRY_DSN', 'VITE_SENTRY_RELEASE', 'VITE_SENTRY_ENVIRONMENT', 'VITE_SENTRY_TUNNEL', 'NEXT_PUBLIC_SENTRY_DSN', 'SENTRY_DSN'];
+                fs.writeFileSync('out/env.json', JSON.stringify(Object.fromEntries(names.map((n) => [n, process.env[n] ?? null]))));
+                """);
+            File.WriteAllText(Path.Combine(dir, "slipway.json"), $$"""
+                { {{(browser ? "\"errors\": { \"browser\": true }," : "")}}
+                  "services": { "site": { "type": "static", "install": null, "build": "node build.js", "output": "out" } } }
+                """);
+            return dir;
+        }
+        (await platform.DeployAsync(Source(browser: true), "spa")).ExitCode.Should().Be(0);
+        (await platform.DeployAsync(Source(browser: false), "plain")).ExitCode.Should().Be(0);
+
+        var env = JsonDocument.Parse(await (await platform.GetAsync("spa", "/env.json")).Content.ReadAsStringAsync()).RootElement;
+        var dsn = (await platform.CliAsync("errors", "dsn", "--app", "spa")).Out.Trim();
+        env.GetProperty("VITE_SENTRY_DSN").GetString().Should().Be(dsn);
+        env.GetProperty("NEXT_PUBLIC_SENTRY_DSN").GetString().Should().Be(dsn);
+        env.GetProperty("VITE_SENTRY_TUNNEL").GetString().Should().Be("/_slipway/errors");
+        env.GetProperty("VITE_SENTRY_ENVIRONMENT").GetString().Should().Be("production");
+        var state = platform.Services.GetRequiredService<Slipway.State.Store>();
+        var build = state.FindDeployment(state.FindApp("spa")!.LiveDeploymentId!)!.BuildId;
+        env.GetProperty("VITE_SENTRY_RELEASE").GetString().Should().Be(build, "the release the server processes report too");
+        env.GetProperty("SENTRY_DSN").ValueKind.Should().Be(JsonValueKind.Null, "a build gets no server DSN");
+        var plain = JsonDocument.Parse(await (await platform.GetAsync("plain", "/env.json")).Content.ReadAsStringAsync()).RootElement;
+        plain.GetProperty("VITE_SENTRY_DSN").ValueKind.Should().Be(JsonValueKind.Null, "only a build that asks gets the DSN");
+    }
+
     /// <summary>Malformed envelopes, oversized bodies and wrong keys: a clear 4xx each, nothing stored.</summary>
     private static async Task RefusalsAsync(TestPlatform platform)
     {

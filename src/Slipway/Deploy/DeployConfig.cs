@@ -27,7 +27,8 @@ internal sealed class DeployConfig(ConfigVars configVars, IEnvironmentResources 
         {
             throw new DeployFailure("config", Describe(target.Key, problems), []);
         }
-        return ConfigSchema.WithDefaults(spec.Variables, current);
+        // A withheld secret stays absent: not filled with the fork's own default either.
+        return ConfigSchema.WithDefaults([.. spec.Variables.Where(v => !dropped.Contains(v.Name))], current);
     }
 
     /// <summary>The environment's config as its release will get it: where secrets are withheld (a fork's preview),

@@ -49,13 +49,18 @@ internal sealed class RouteTable
 internal sealed record AppRoute(string App, string DeploymentId, IReadOnlyList<string> Hosts, IReadOnlyList<ServiceRoute> Services,
     EdgeRules Rules)
 {
-    /// <summary>Rules for git pushes (paths ending in /git-receive-pack): the platform's own route sets these, since a
+    /// <summary>Rules for git pushes (/git/APP.git/git-receive-pack): the platform's own route sets these, since a
     /// push carries a whole history and answers only once its deployment ended; null elsewhere.</summary>
     public EdgeRules? PushRules { get; init; }
 
     /// <summary>The rules a request to <paramref name="path"/> is served by.</summary>
     public EdgeRules RulesFor(string path) =>
-        PushRules is { } push && path.EndsWith("/git-receive-pack", StringComparison.Ordinal) ? push : Rules;
+        PushRules is { } push && IsPush(path) ? push : Rules;
+
+    /// <summary>/git/APP.git/git-receive-pack exactly (the method is git's POST; the API answers others 405).</summary>
+    private static bool IsPush(string path) =>
+        path.StartsWith("/git/", StringComparison.Ordinal) && path.EndsWith(".git/git-receive-pack", StringComparison.Ordinal) &&
+        path.IndexOf('/', 5) == path.Length - "/git-receive-pack".Length;
 
     /// <summary>The app is stopped: its hostnames answer 503 with the command that starts it, not "no app here".</summary>
     public bool Stopped { get; init; }

@@ -37,21 +37,34 @@ internal sealed class GitStartup(GitOptions options, GitRemotes remotes) : IHost
     {
         foreach (var repo in Directory.EnumerateDirectories(reposDir))
         {
-            var objects = Path.Combine(repo, "objects");
-            if (Directory.Exists(objects))
+            try
             {
-                foreach (var dir in new DirectoryInfo(objects).EnumerateDirectories("*incoming-*").Where(d => d.LastWriteTimeUtc < now - LeftoverAge))
-                {
-                    dir.Delete(recursive: true);
-                }
+                SweepRepository(repo, now);
             }
-            var refs = Path.Combine(repo, "refs");
-            var locks = Directory.Exists(refs) ? new DirectoryInfo(refs).EnumerateFiles("*.lock", SearchOption.AllDirectories) : [];
-            var packed = new FileInfo(Path.Combine(repo, "packed-refs.lock"));
-            foreach (var file in locks.Append(packed).Where(f => f.Exists && f.LastWriteTimeUtc < now - LockAge))
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                file.Delete();
+                // A repository removed meanwhile (an upgrade's other process), or one we may not touch: never a reason
+                // not to start; the next start sweeps again.
             }
+        }
+    }
+
+    private static void SweepRepository(string repo, DateTime now)
+    {
+        var objects = Path.Combine(repo, "objects");
+        if (Directory.Exists(objects))
+        {
+            foreach (var dir in new DirectoryInfo(objects).EnumerateDirectories("*incoming-*").Where(d => d.LastWriteTimeUtc < now - LeftoverAge))
+            {
+                dir.Delete(recursive: true);
+            }
+        }
+        var refs = Path.Combine(repo, "refs");
+        var locks = Directory.Exists(refs) ? new DirectoryInfo(refs).EnumerateFiles("*.lock", SearchOption.AllDirectories) : [];
+        var packed = new FileInfo(Path.Combine(repo, "packed-refs.lock"));
+        foreach (var file in locks.Append(packed).Where(f => f.Exists && f.LastWriteTimeUtc < now - LockAge))
+        {
+            file.Delete();
         }
     }
 

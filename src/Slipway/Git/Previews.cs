@@ -210,7 +210,15 @@ internal sealed partial class Previews(GitStore store, Keyring keyring, ConfigVa
             // A preview that never got a deployment keeps nothing: no copied config, no branched database.
             if (isNew && state.FindApp(env.Key) is null)
             {
-                await DropUndeployedAsync(env, copied);
+                try
+                {
+                    await DropUndeployedAsync(env, copied);
+                }
+                catch (Exception cleanup) when (cleanup is UserException or IOException or Npgsql.NpgsqlException)
+                {
+                    // The cause stays what is reported; what could not be dropped goes with the preview's removal.
+                    LogCleanupFailed(logger, app, preview.Number, cleanup.Message);
+                }
             }
             if (e is not UserException)
             {
@@ -297,6 +305,9 @@ internal sealed partial class Previews(GitStore store, Keyring keyring, ConfigVa
             }
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The preview of {App} #{Number} could not drop what it had made after failing: {Error}")]
+    private static partial void LogCleanupFailed(ILogger logger, string app, long number, string error);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "The preview of {App} #{Number} was removed: {Why}")]
     private static partial void LogRemoved(ILogger logger, string app, long number, string why);

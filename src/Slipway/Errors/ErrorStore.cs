@@ -324,23 +324,17 @@ internal sealed partial class ErrorStore
         var hour = HourOf(now);
         var inside = 1 - (now.ToUnixTimeMilliseconds() % 3_600_000) / 3_600_000.0;
         using var c = _db.Open();
-        var rows = c.Query<(long IssueId, long Current, long Previous, long Before)>("""
-            select issue_id,
-                   sum(case when hour = @hour then count else 0 end),
-                   sum(case when hour = @hour - 1 then count else 0 end),
-                   sum(case when hour between @hour - 25 and @hour - 2 then count else 0 end)
-            from issue_hours where hour >= @hour - 25
-            group by issue_id having sum(case when hour >= @hour - 1 then count else 0 end) > 0
-            """, new { hour }).ToList();
-        var result = new List<(IssueRecord, double, double)>();
-        foreach (var row in rows)
-        {
-            if (c.QuerySingleOrDefault<IssueRow>("select * from issues where id = @IssueId", new { row.IssueId }) is { } issue)
-            {
-                result.Add((issue.Record, row.Current + row.Previous * inside, row.Before / 24.0));
-            }
-        }
-        return result;
+        // One statement: the hourly sums per issue, joined to the issue rows (no query per issue every round).
+        return c.Query<IssueRow, (long Current, long Previous, long Before), (IssueRecord, double, double)>("""
+            select i.*, h.current, h.previous, h.before from (
+                select issue_id,
+                       sum(case when hour = @hour then count else 0 end) as current,
+                       sum(case when hour = @hour - 1 then count else 0 end) as previous,
+                       sum(case when hour between @hour - 25 and @hour - 2 then count else 0 end) as before
+                from issue_hours where hour >= @hour - 25
+                group by issue_id having sum(case when hour >= @hour - 1 then count else 0 end) > 0) h
+            join issues i on i.id = h.issue_id
+            """, (issue, sums) => (issue.Record, sums.Current + sums.Previous * inside, sums.Before / 24.0), new { hour }, splitOn: "current").ToList();
     }
 
     private static byte[] Gzip(string json)

@@ -19,6 +19,7 @@ command -v pebble >/dev/null 2>&1 || need+=(pebble)             # ACME tests: pe
 command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)   # slipway install: the unit is checked with systemd-analyze verify
 command -v openssl >/dev/null 2>&1 || need+=(openssl)             # TLS tests hand-shake with the openssl client
 command -v promtool >/dev/null 2>&1 || need+=(prometheus)         # a real Prometheus scrapes /metrics; promtool checks it
+command -v chromium >/dev/null 2>&1 || need+=(chromium)           # Playwright drives the machine's Chromium (browser errors)
 if [ ${#need[@]} -gt 0 ]; then
   echo "test.sh: installing ${need[*]}" >&2
   sudo_cmd=""; [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
@@ -33,6 +34,10 @@ dotnet build "$root/Slipway.slnx" -c Release --nologo -v quiet
 # The self-contained CLI that two tests run as users do takes minutes to publish on a fresh machine: it is built in
 # the background while the first tests run (PublishedCli waits for it through the wrapper's build lock, and builds
 # it itself, showing any error, if this one failed). Not for a filtered run, which may not need it.
+# The tests run that CLI for what it does, not for how fast it starts: it is compiled ReadyToRun without the composite
+# image of the framework, which alone kept one of two cores busy for over five minutes of the suite (MSBuild takes
+# the variable as the property; ./slipway up and bench/footprint build the composite one users get).
+export PublishReadyToRunComposite=false
 if [ $# -eq 0 ]; then
   "$root/slipway" --print-binary >/dev/null 2>&1 &
 fi

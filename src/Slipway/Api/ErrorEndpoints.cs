@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Slipway.Errors;
+using Slipway.Errors.SourceMaps;
 using Slipway.State;
 
 namespace Slipway.Api;
@@ -30,12 +31,13 @@ internal static class ErrorEndpoints
             AppScope.Require(context, store, app);
             return new ErrorDsnView(address.DsnOf(errors.ProjectFor(app)), ErrorsEnvironment.Dsn);
         }).RequireAccess(Access.Permission.Read, "errors.dsn");
-        v1.MapGet("/{id:long}", (string app, long id, Store store, ErrorStore errors, ErrorReleases releases, HttpContext context) =>
+        v1.MapGet("/{id:long}", (string app, long id, Store store, ErrorStore errors, ErrorReleases releases, SourceMapStore maps, HttpContext context) =>
         {
             var record = AppScope.Require(context, store, app);
             var issue = Find(errors, app, id);
             var latest = errors.Events(id, 1).FirstOrDefault();
-            return IssueDetail.Of(issue, latest, Suggestion(issue, record, releases));
+            // The maps of the build that served the event (its release), kept per app: a promoted build is the same one.
+            return IssueDetail.Of(issue, latest, Suggestion(issue, record, releases), latest is null ? null : maps.For(record.App, latest.Release));
         }).RequireAccess(Access.Permission.Read, "errors.show");
         v1.MapPost("/{id:long}/{action}", (string app, long id, string action, Store store, ErrorStore errors, ErrorReleases releases, HttpContext context) =>
         {
@@ -91,14 +93,14 @@ internal sealed record BreadcrumbView(string? Timestamp, string? Category, strin
 internal sealed record IssueDetail(IssueView Issue, string? EventId, string? Release, string? Environment, IReadOnlyList<ExceptionView> Exceptions,
     IReadOnlyDictionary<string, string> Tags, IReadOnlyList<BreadcrumbView> Breadcrumbs, string? Request, string? User, string? Message, string? Suggestion)
 {
-    public static IssueDetail Of(IssueRecord issue, StoredEvent? latest, string? suggestion)
+    public static IssueDetail Of(IssueRecord issue, StoredEvent? latest, string? suggestion, SourceMapStore.Lookup? maps = null)
     {
         if (latest is null || JsonNode.Parse(latest.Body) is not JsonObject body)
         {
             return new(IssueView.Of(issue), null, null, null, [], new Dictionary<string, string>(), [], null, null, null, suggestion);
         }
         var e = EventReader.Read(body, latest.ReceivedAt);
-        var exceptions = e.Exceptions.Select(x => new ExceptionView(x.Type, x.Value, x.Handled,
+        var exceptions = (maps is null ? e.Exceptions : Symbolicator.Apply(e.Exceptions, maps)).Select(x => new ExceptionView(x.Type, x.Value, x.Handled,
             x.Frames.Reverse().Select(f => new FrameView(f.Where, f.Function, f.InApp, f.ContextLine?.Trim(), f.Minified)).ToList())).Reverse().ToList();
         var tags = new SortedDictionary<string, string>(StringComparer.Ordinal);
         switch (body["tags"])

@@ -178,16 +178,23 @@ internal static class GitEndpoints
             return context.Response.Body;
         }
         var pushes = services.GetRequiredService<Pushes>();
+        if (push && context.Request.Method != HttpMethods.Post && pushes.Full(app) is { } busy)
+        {
+            // git shows a text answer to its first request (the refs) as "remote: ..." lines; to the pack's, only a status.
+            context.Response.Headers.RetryAfter = "30";
+            await TextAsync(context, 503, busy);
+            return;
+        }
         if (!push || context.Request.Method != HttpMethods.Post)
         {
             await backend.RunAsync(request, context.Request.Body, Respond, pushes.SettingsFor(remote, push), new Dictionary<string, string>(), context.RequestAborted);
             return;
         }
-        using var slot = pushes.TryEnter();
+        using var slot = pushes.TryEnter(app, out var full);
         if (slot is null)
         {
             context.Response.Headers.RetryAfter = "30";
-            await TextAsync(context, 503, $"{Pushes.MaxConcurrent} pushes are in progress on this platform already; push again in a minute.");
+            await TextAsync(context, 503, full!);
             return;
         }
         await using var session = pushes.Begin(remote, principal);

@@ -9,7 +9,8 @@ namespace Slipway.Deploy;
 /// <summary>building: the source snapshot, the manifest (read once, from the snapshot), the config (prepared,
 /// checked and sealed once), then install and build. Ends with the release that the rest of the deployment runs.
 ///
-///   snapshot ─► DATA/builds/APP/ID (+ ID.src, pristine) ─► manifest ─► databases ─► config checked + sealed ─► build
+///   snapshot ─► DATA/builds/APP/ID (+ ID.src, pristine) ─► manifest ─► databases ─► config checked + sealed
+///            ─► IBuildOutputs.Prepare ─► install + build ─► IBuildOutputs.Collect
 /// </summary>
 internal sealed class BuildPhase(
     Store store,
@@ -19,7 +20,8 @@ internal sealed class BuildPhase(
     DeploymentJournal journal,
     AppIsolation isolation,
     TimeProvider clock,
-    IEnumerable<IBuildVariables> buildVariables)
+    IEnumerable<IBuildVariables> buildVariables,
+    IEnumerable<IBuildOutputs> buildOutputs)
 {
     public async Task<Release> RunAsync(DeploymentRecord deployment, DeployRequest request, CancellationToken token)
     {
@@ -50,12 +52,21 @@ internal sealed class BuildPhase(
         {
             variables.AddTo(request.Target, release, spec, buildEnvironment);
         }
+        void BuildLog(string line) => journal.Log(deployment, "build", line);
+        foreach (var outputs in buildOutputs)
+        {
+            outputs.Prepare(request.Target, spec, buildDir, BuildLog);
+        }
         var built = await builder.BuildAsync(request.Target.Key, deployment.Id, spec, buildDir, buildEnvironment,
             new BuildConfinement(isolation.ForBuild(request.Target.Key, buildDir, spec.Deploy.BuildMemoryBytes), cacheDir), token);
         token.ThrowIfCancellationRequested();
         if (!built.Ok)
         {
             throw new DeployFailure(built.Step, built.Error, built.LastLines);
+        }
+        foreach (var outputs in buildOutputs)
+        {
+            outputs.Collect(request.Target, release, spec, buildDir, BuildLog);
         }
         return ReleasePlanner.Deploy(request.Target.Key, deployment.Id, buildDir, spec, snapshot, request.Hosts);
     }

@@ -36,7 +36,7 @@ internal sealed class RecordedReleases(Store store, BuildDirectories builds, Con
         "resources":{"memoryBytes":null,"cpus":null,"pids":null}}],"deploy":{"drainTimeout":"30s","buildTimeout":"15m","releaseTimeout":"10m",
         "stopTimeout":"10s","buildMemoryBytes":null},"routes":{"rewrites":[],"redirects":[],"headers":[],"cleanUrls":false,"trailingSlash":null,
         "cors":[],"rateLimits":[],"securityHeaders":{},"limits":{"maxBodySize":10485760,"connectTimeout":"5s","responseTimeout":"1m"},
-        "forceHttps":false},"crons":[],"alerts":[],"variables":[],"databases":[],"volumes":[],"errors":{"browser":false},"origin":"slipway.json"}
+        "forceHttps":false},"crons":[],"alerts":[],"variables":[],"databases":[],"volumes":[],"errors":{"browser":false,"sourceMaps":false},"origin":"slipway.json"}
         """;
 
     public RecordedRelease? TryLoad(DeploymentRecord recorded)

@@ -5,8 +5,10 @@ namespace Slipway.Errors;
 
 /// <summary>Keeps errors.db bounded: every <see cref="ErrorsOptions.SweepInterval"/>, events and issues past
 /// <see cref="ErrorsOptions.Retention"/> go, and each app environment's events past
-/// <see cref="ErrorsOptions.MaxBytesPerApp"/> (oldest first, never an issue's latest).</summary>
-internal sealed partial class ErrorRetention(ErrorStore store, ErrorsOptions options, TimeProvider clock, ILogger<ErrorRetention> logger) : BackgroundService
+/// <see cref="ErrorsOptions.MaxBytesPerApp"/> (oldest first, never an issue's latest); each app keeps the source maps of
+/// its newest <see cref="SourceMaps.SourceMapStore.KeptReleases"/> releases.</summary>
+internal sealed partial class ErrorRetention(ErrorStore store, SourceMaps.SourceMapStore maps, ErrorsOptions options, TimeProvider clock,
+    ILogger<ErrorRetention> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -21,6 +23,14 @@ internal sealed partial class ErrorRetention(ErrorStore store, ErrorsOptions opt
                 }
             }
             catch (Microsoft.Data.Sqlite.SqliteException e)
+            {
+                LogFailed(logger, e);
+            }
+            try
+            {
+                maps.Prune();
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
                 LogFailed(logger, e);
             }

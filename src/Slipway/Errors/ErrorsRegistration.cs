@@ -28,6 +28,8 @@ internal static class ErrorsRegistration
         services.AddHostedService<ErrorRetention>();
         services.AddSingleton<Edge.IEdgeHostPath, ErrorsTunnel>();
         services.AddSingleton<Deploy.IBuildVariables, ErrorsBuildVariables>();
+        services.AddSingleton<SourceMaps.SourceMapStore>();
+        services.AddSingleton<Deploy.IBuildOutputs, SourceMaps.HiddenSourceMaps>();
         return services;
     }
 }

@@ -9,6 +9,9 @@ internal enum DeliveryOutcome
     /// <summary>A deployment was queued for it.</summary>
     Deployed,
 
+    /// <summary>Taken, its work running after the answer (a preview made, updated or removed); failed if that work fails.</summary>
+    Queued,
+
     /// <summary>Valid, and nothing to do (a ping, an unmapped branch, an event Slipway does not act on).</summary>
     Ignored,
 

@@ -31,7 +31,8 @@ internal sealed partial class GitHttpBackend(GitOptions options, ILogger<GitHttp
         }
         finally
         {
-            Kill(process);
+            // Awaited: the caller removes the hook's pipes next, which a receive-pack still stopping may hold.
+            await GitProcess.StopAsync(process);
         }
         await feed;
         var errors = (await stderr).Trim();

@@ -48,64 +48,136 @@ internal static class GitProcess
         }
         catch
         {
-            Stop(git);
+            await StopAsync(git);
             throw;
         }
     }
 
     /// <summary>Stops git and what it started (http-backend runs receive-pack, which runs the hook) the way git expects:
     /// SIGTERM first, on which receive-pack removes its quarantine and its ref locks, then SIGKILL to what is left
-    /// after <see cref="Grace"/>. Never waits: the caller is usually unwinding a cancelled request.</summary>
-    public static void Stop(Process git)
+    /// after <see cref="Grace"/>. Returns once the whole tree is gone (or after the grace and a moment for the kill),
+    /// so what the caller removes next (the hook's pipes) is no longer in use.</summary>
+    public static async Task StopAsync(Process git)
+    {
+        if (Signal(git) is not { } tree)
+        {
+            return;
+        }
+        var deadline = DateTime.UtcNow + Grace;
+        while (tree.Any(Alive) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20);
+        }
+        foreach (var member in tree.Where(Alive))
+        {
+            Runtime.ProcessGroups.SignalProcess(member.Pid, Runtime.ProcessGroups.SigKill);
+        }
+        for (var i = 0; i < 50 && tree.Any(Alive); i++)
+        {
+            await Task.Delay(20);
+        }
+    }
+
+    /// <summary><see cref="StopAsync"/> from code that cannot wait (a cancellation callback): the SIGKILL follows
+    /// in the background.</summary>
+    public static void Stop(Process git) => _ = StopAsync(git);
+
+    public static readonly TimeSpan Grace = TimeSpan.FromSeconds(3);
+
+    /// <summary>SIGTERM to git and its descendants; returns them, each with when it started (so a later SIGKILL never
+    /// reaches a process that took a freed pid), or null when git has exited.</summary>
+    private static List<(int Pid, string? Started)>? Signal(Process git)
     {
         int pid;
         try
         {
             if (git.HasExited)
             {
-                return;
+                return null;
             }
             pid = git.Id;
         }
         catch (InvalidOperationException)
         {
-            return;
+            return null;
         }
-        // Each member with when it started, so the SIGKILL later never reaches a process that took a freed pid.
         var tree = Descendants(pid).Prepend(pid).Select(p => (Pid: p, Started: Runtime.ProcessGroups.ReadStartIdentity(p))).ToList();
         foreach (var member in tree)
         {
             Runtime.ProcessGroups.SignalProcess(member.Pid, Runtime.ProcessGroups.SigTerm);
         }
-        _ = Task.Delay(Grace).ContinueWith(_ =>
-        {
-            foreach (var member in tree.Where(m => m.Started is not null && Runtime.ProcessGroups.IsSameProcess(m.Pid, m.Started)))
-            {
-                Runtime.ProcessGroups.SignalProcess(member.Pid, Runtime.ProcessGroups.SigKill);
-            }
-        }, TaskScheduler.Default);
+        return tree;
     }
 
-    public static readonly TimeSpan Grace = TimeSpan.FromSeconds(3);
+    /// <summary>Still that process, and not a zombie waiting for its parent (git reaps its children; the platform, git).</summary>
+    private static bool Alive((int Pid, string? Started) member) =>
+        member.Started is not null && Runtime.ProcessGroups.IsSameProcess(member.Pid, member.Started) && !IsZombie(member.Pid);
 
-    /// <summary>Every process below <paramref name="pid"/>, read from /proc (children of each of its threads).</summary>
-    private static IEnumerable<int> Descendants(int pid)
+    private static bool IsZombie(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            var afterName = stat.LastIndexOf(')');
+            return afterName > 0 && afterName + 2 < stat.Length && stat[afterName + 2] is 'Z' or 'X';
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Every process below <paramref name="pid"/>.</summary>
+    private static IEnumerable<int> Descendants(int pid) =>
+        ChildrenOf(pid).SelectMany(child => Descendants(child).Prepend(child)).ToList();
+
+    /// <summary>The children of each of the process's threads, from /proc/PID/task/TID/children; on a kernel without it
+    /// (CONFIG_PROC_CHILDREN), every process whose parent it is, from /proc/*/stat.</summary>
+    internal static IReadOnlyList<int> ChildrenOf(int pid)
     {
         var children = new List<int>();
         try
         {
             foreach (var task in Directory.EnumerateDirectories($"/proc/{pid}/task"))
             {
-                var text = File.ReadAllText(Path.Combine(task, "children"));
-                children.AddRange(text.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(int.Parse));
+                var file = Path.Combine(task, "children");
+                if (!File.Exists(file))
+                {
+                    return ChildrenByParent(pid);
+                }
+                children.AddRange(File.ReadAllText(file).Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(int.Parse));
             }
         }
-        catch (IOException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
+            // Gone meanwhile.
         }
-        catch (UnauthorizedAccessException)
+        return children;
+    }
+
+    internal static IReadOnlyList<int> ChildrenByParent(int pid)
+    {
+        var children = new List<int>();
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
         {
+            if (!int.TryParse(Path.GetFileName(dir), out var candidate))
+            {
+                continue;
+            }
+            try
+            {
+                // "PID (COMM) STATE PPID ...": the name may hold spaces and parentheses, so fields count from the last ')'.
+                var stat = File.ReadAllText(Path.Combine(dir, "stat"));
+                var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ', 3);
+                if (fields.Length > 1 && int.TryParse(fields[1], out var parent) && parent == pid)
+                {
+                    children.Add(candidate);
+                }
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+            }
         }
-        return children.SelectMany(child => Descendants(child).Prepend(child));
+        return children;
     }
 }

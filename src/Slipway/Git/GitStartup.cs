@@ -61,8 +61,9 @@ internal sealed class GitStartup(GitOptions options, GitRemotes remotes) : IHost
         }
         var refs = Path.Combine(repo, "refs");
         var locks = Directory.Exists(refs) ? new DirectoryInfo(refs).EnumerateFiles("*.lock", SearchOption.AllDirectories) : [];
-        var packed = new FileInfo(Path.Combine(repo, "packed-refs.lock"));
-        foreach (var file in locks.Append(packed).Where(f => f.Exists && f.LastWriteTimeUtc < now - LockAge))
+        // And the repository's own: packed-refs, HEAD and config are rewritten under a .lock beside them.
+        var own = new[] { "packed-refs.lock", "HEAD.lock", "config.lock", "shallow.lock", "index.lock" }.Select(name => new FileInfo(Path.Combine(repo, name)));
+        foreach (var file in locks.Concat(own).Where(f => f.Exists && f.LastWriteTimeUtc < now - LockAge))
         {
             file.Delete();
         }

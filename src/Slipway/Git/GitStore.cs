@@ -113,12 +113,12 @@ internal sealed class GitStore(Store store, TimeProvider clock)
     {
         using var c = Open();
         return c.ExecuteScalar<long>("""
-            select count(*) from git_deliveries where app = @app and forge = @forge and delivery = @delivery and outcome in ('deployed', 'ignored')
+            select count(*) from git_deliveries where app = @app and forge = @forge and delivery = @delivery and outcome in ('deployed', 'ignored', 'queued')
             """, new { app, forge = JsonSpellings.Of(forge), delivery }) > 0;
     }
 
-    /// <summary>Records a delivery; an app keeps its last <see cref="KeptDeliveries"/> acted on (deployed, ignored) and
-    /// as many others (refused, failed, duplicates).</summary>
+    /// <summary>Records a delivery; an app keeps its last <see cref="KeptDeliveries"/> acted on (deployed, queued, ignored)
+    /// and as many others (refused, failed, duplicates).</summary>
     public void Record(string app, Forges.Forge forge, string? delivery, string? eventName, DeliveryOutcome outcome, string? detail, string? deploymentId)
     {
         using var c = Open();
@@ -130,16 +130,24 @@ internal sealed class GitStore(Store store, TimeProvider clock)
                 detail, deploymentId }, tx);
         // Acted-on deliveries are kept apart from the rest: a flood of unsigned requests (recorded as refused) must not
         // push out the records that keep a captured, signed delivery from being acted on again.
-        var acted = outcome is DeliveryOutcome.Deployed or DeliveryOutcome.Ignored;
+        var acted = outcome is DeliveryOutcome.Deployed or DeliveryOutcome.Queued or DeliveryOutcome.Ignored;
         c.Execute($"""
-            delete from git_deliveries where app = @app and {(acted ? "" : "not ")}(outcome in ('deployed', 'ignored')) and id <= (
-                select id from git_deliveries where app = @app and {(acted ? "" : "not ")}(outcome in ('deployed', 'ignored'))
+            delete from git_deliveries where app = @app and {(acted ? "" : "not ")}(outcome in ('deployed', 'ignored', 'queued')) and id <= (
+                select id from git_deliveries where app = @app and {(acted ? "" : "not ")}(outcome in ('deployed', 'ignored', 'queued'))
                 order by id desc limit 1 offset @KeptDeliveries)
             """, new { app, KeptDeliveries }, tx);
         tx.Commit();
     }
 
     public const int KeptDeliveries = 500;
+
+    /// <summary>A queued delivery whose work failed afterwards: failed, so the forge's redelivery is acted on again.</summary>
+    public void FailQueued(string app, Forges.Forge forge, string delivery, string error)
+    {
+        using var c = Open();
+        c.Execute("update git_deliveries set outcome = 'failed', detail = @error where app = @app and forge = @forge and delivery = @delivery and outcome = 'queued'",
+            new { app, forge = JsonSpellings.Of(forge), delivery, error });
+    }
 
     public IReadOnlyList<DeliveryRecord> Deliveries(string app, int limit)
     {
@@ -217,6 +225,31 @@ internal sealed class GitStore(Store store, TimeProvider clock)
     {
         using var c = Open();
         c.Execute("delete from git_previews where app = @app and number = @number", new { app, number });
+    }
+
+    /// <summary>Marks #<paramref name="number"/> closed (a later close replaces an earlier one); marks older than
+    /// <paramref name="keep"/> go.</summary>
+    public void MarkClosed(string app, long number, DateTimeOffset at, DateTimeOffset? pullUpdatedAt, TimeSpan keep)
+    {
+        using var c = Open();
+        c.Execute("delete from git_closed_pulls where closed_at < @before", new { before = UtcTime.Format(at - keep) });
+        c.Execute("""
+            insert into git_closed_pulls (app, number, closed_at, pull_updated_at) values (@app, @number, @at, @updated)
+            on conflict(app, number) do update set closed_at = excluded.closed_at, pull_updated_at = excluded.pull_updated_at
+            """, new { app, number, at = UtcTime.Format(at), updated = pullUpdatedAt is { } u ? UtcTime.Format(u) : null });
+    }
+
+    public ClosedPull? FindClosed(string app, long number)
+    {
+        using var c = Open();
+        return c.QuerySingleOrDefault<ClosedPull>(
+            "select closed_at as ClosedAt, pull_updated_at as PullUpdatedAt from git_closed_pulls where app = @app and number = @number", new { app, number });
+    }
+
+    public void ClearClosed(string app, long number)
+    {
+        using var c = Open();
+        c.Execute("delete from git_closed_pulls where app = @app and number = @number", new { app, number });
     }
 
     private sealed record PreviewRow(string App, long Number, string HeadSha, string HeadBranch, string CloneUrl, long FromFork, string? Title, string? Author,

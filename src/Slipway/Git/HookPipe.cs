@@ -104,7 +104,7 @@ internal sealed class HookPipe : IDisposable
     private static async Task<SafeFileHandle?> OpenAsync(string path, int flags, Task backendExited, int otherSide)
     {
         // open() of a FIFO blocks its thread until the other side opens: a thread of its own, never one of the pool's
-        // (pushes waiting on slow hooks must not starve requests). Pushes.MaxConcurrent bounds how many there are.
+        // (pushes waiting on slow hooks must not starve requests). PushSlots bounds how many there are.
         var opening = Task.Factory.StartNew(() => Open(path, flags | OCloExec), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
         if (await Task.WhenAny(opening, backendExited) != opening)
         {

@@ -28,14 +28,13 @@ internal sealed partial class Previews(GitStore store, Keyring keyring, ConfigVa
     private readonly KeyedTurns<(string, long)> _turns = new();
     private readonly ConcurrentDictionary<Task, byte> _running = new();
 
-    /// <summary>Pull requests closed lately: forges deliver out of order (and redeliver), so an "updated" that arrives
-    /// after "closed" must not make the preview again. Only a reopen does.</summary>
-    private readonly ConcurrentDictionary<(string, long), DateTimeOffset> _closed = new();
+    /// <summary>How long a close is remembered (git_closed_pulls): forges deliver out of order and retry for hours, so an
+    /// update delivered after its pull request's close must not make the preview again. Only a reopen does.</summary>
+    private static readonly TimeSpan ClosedKept = TimeSpan.FromDays(7);
 
-    private static readonly TimeSpan ClosedKept = TimeSpan.FromDays(1);
-
-    /// <summary>Acts on a pull request event (after its delivery was verified); the answer goes back to the forge.</summary>
-    public WebhookAnswer Accept(string app, ForgeLink link, PullRequestEvent pull)
+    /// <summary>Acts on a pull request event (after its delivery was verified); the answer goes back to the forge.
+    /// <paramref name="failed"/> hears why, when work queued for it fails later.</summary>
+    public WebhookAnswer Accept(string app, ForgeLink link, PullRequestEvent pull, Action<string>? failed = null)
     {
         var env = AppRef.Of(app, PreviewRecord.EnvName(pull.Number));
         if (!store.PreviewSettings(app).On)
@@ -45,21 +44,22 @@ internal sealed partial class Previews(GitStore store, Keyring keyring, ConfigVa
         var now = clock.GetUtcNow();
         if (pull.Action == PullRequestAction.Closed)
         {
-            foreach (var old in _closed.Where(c => c.Value < now - ClosedKept))
+            // Marked before the removal is queued: work of earlier deliveries still waiting for its turn sees it.
+            if (store.FindClosed(app, pull.Number) is not { } earlier || !earlier.Precedes(pull))
             {
-                _closed.TryRemove(old.Key, out _);
+                store.MarkClosed(app, pull.Number, now, pull.UpdatedAt, ClosedKept);
             }
-            _closed[(app, pull.Number)] = now;
-            Run(app, pull.Number, () => RemoveNowAsync(app, pull.Number, pull.Merged ? "the pull request was merged" : "the pull request was closed"));
-            return new(202, $"Removing the preview {env}: #{pull.Number} was {(pull.Merged ? "merged" : "closed")}.");
+            Run(app, pull.Number, () => RemoveNowAsync(app, pull.Number, pull.Merged ? "the pull request was merged" : "the pull request was closed"), failed);
+            return new(202, $"Removing the preview {env}: #{pull.Number} was {(pull.Merged ? "merged" : "closed")}.") { Queued = true };
         }
-        if (pull.Action == PullRequestAction.Opened)
+        if (store.FindClosed(app, pull.Number) is { } closed)
         {
-            _closed.TryRemove((app, pull.Number), out _);
-        }
-        else if (_closed.TryGetValue((app, pull.Number), out var closedAt) && closedAt > now - ClosedKept)
-        {
-            return new(202, $"Ignored: #{pull.Number} was closed at {closedAt:u} (this update was delivered late); reopening it makes its preview again.");
+            if (closed.Precedes(pull))
+            {
+                return new(202, $"Ignored: #{pull.Number} was closed at {closed.ClosedAt:u} and this {(pull.Action == PullRequestAction.Opened ? "opening" : "update")} " +
+                    "came before that (it was delivered late); reopening it makes its preview again.");
+            }
+            store.ClearClosed(app, pull.Number);
         }
         if (pull.FromFork)
         {
@@ -76,8 +76,18 @@ internal sealed partial class Previews(GitStore store, Keyring keyring, ConfigVa
             return new(202, $"#{pull.Number} comes from a fork: its preview waits for a deployer to read {pull.HeadSha[..12]} and approve it: " +
                 $"slipway previews approve {pull.Number} --app {app}");
         }
-        Run(app, pull.Number, () => DeployAsync(app, link, ToRecord(app, link, pull)));
-        return new(202, $"Deploying #{pull.Number}'s {pull.HeadSha[..12]} to the preview {env}: http://{env.Key}.localhost");
+        Run(app, pull.Number, async () =>
+        {
+            // Closed after this delivery was taken, while its work waited for its turn: the close wins.
+            if (store.FindClosed(app, pull.Number) is not { } closedSince || closedSince.ClosedAt < now)
+            {
+                if (await DeployAsync(app, link, ToRecord(app, link, pull)) is { } error)
+                {
+                    failed?.Invoke(error);
+                }
+            }
+        }, failed);
+        return new(202, $"Deploying #{pull.Number}'s {pull.HeadSha[..12]} to the preview {env}: http://{env.Key}.localhost") { Queued = true };
     }
 
     /// <summary>`slipway previews approve`: a fork's pull request, at the head a deployer has read, gets its preview
@@ -109,7 +119,8 @@ internal sealed partial class Previews(GitStore store, Keyring keyring, ConfigVa
                 changed = now ?? preview with { HeadSha = "gone" };
                 return;
             }
-            await DeployAsync(app, link, now);
+            // A deployment that could not be queued leaves the preview failed, with why: the answer shows it.
+            _ = await DeployAsync(app, link, now);
         });
         if (changed is not null)
         {
@@ -178,8 +189,8 @@ internal sealed partial class Previews(GitStore store, Keyring keyring, ConfigVa
     }
 
     /// <summary>Deploys <paramref name="preview"/>'s head to its environment; the first time, its config starts from the
-    /// template and its databases are branched.</summary>
-    private async Task DeployAsync(string app, ForgeLink link, PreviewRecord preview)
+    /// template and its databases are branched. Returns why its deployment could not be queued, or null.</summary>
+    private async Task<string?> DeployAsync(string app, ForgeLink link, PreviewRecord preview)
     {
         var env = preview.Env;
         var record = preview with { State = PreviewState.Deploying, Detail = null, UpdatedAt = clock.GetUtcNow() };
@@ -204,6 +215,7 @@ internal sealed partial class Previews(GitStore store, Keyring keyring, ConfigVa
             record = record with { DeploymentId = deployment.Id };
             store.SavePreview(record);
             reports.Deploying(link, record);
+            return null;
         }
         catch (Exception e)
         {
@@ -227,6 +239,7 @@ internal sealed partial class Previews(GitStore store, Keyring keyring, ConfigVa
             record = record with { State = PreviewState.Failed, Detail = e.Message };
             store.SavePreview(record);
             reports.Failed(link, record, e.Message);
+            return e.Message;
         }
     }
 
@@ -266,14 +279,14 @@ internal sealed partial class Previews(GitStore store, Keyring keyring, ConfigVa
         return template.Select(e => e.Name).ToList();
     }
 
-    private void Run(string app, long number, Func<Task> work)
+    private void Run(string app, long number, Func<Task> work, Action<string>? failed)
     {
-        var task = Task.Run(() => Turn(app, number, work));
+        var task = Task.Run(() => Turn(app, number, work, failed));
         _running[task] = 0;
         task.ContinueWith(t => _running.TryRemove(t, out _), TaskScheduler.Default);
     }
 
-    private async Task Turn(string app, long number, Func<Task> work)
+    private async Task Turn(string app, long number, Func<Task> work, Action<string>? failed = null)
     {
         using var turn = await _turns.TakeAsync((app, number));
         try
@@ -284,11 +297,14 @@ internal sealed partial class Previews(GitStore store, Keyring keyring, ConfigVa
         {
             LogFailed(logger, app, number, e.Message);
             MarkFailed(app, number, e.Message);
+            failed?.Invoke(e.Message);
         }
         catch (Exception e)
         {
             LogBug(logger, app, number, e);
-            MarkFailed(app, number, "the platform failed to handle it (an internal error; details in the platform log)");
+            const string Internal = "the platform failed to handle it (an internal error; details in the platform log)";
+            MarkFailed(app, number, Internal);
+            failed?.Invoke(Internal);
         }
     }
 

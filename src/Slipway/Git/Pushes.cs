@@ -19,38 +19,16 @@ namespace Slipway.Git;
 internal sealed partial class Pushes(GitOptions options, GitStore remotes, DeployEngine engine, Store store, LogStore logs, ILogger<Pushes> logger)
 {
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _turns = new(StringComparer.Ordinal);
-    private int _running;
-
-    /// <summary>Pushes received at once, across apps: each holds a git process, a quarantine on disk and a thread waiting
-    /// on its hook's pipe.</summary>
-    public const int MaxConcurrent = 8;
+    private readonly PushSlots _slots = new();
 
     /// <summary>The largest pack a push may send (receive.maxInputSize): as much as a source may unpack to.</summary>
     public const long MaxPack = Builds.SourceArchive.MaxUnpacked;
 
-    /// <summary>A place among the pushes running now (dispose to leave it), or null when all are taken.</summary>
-    public IDisposable? TryEnter()
-    {
-        if (Interlocked.Increment(ref _running) > MaxConcurrent)
-        {
-            Interlocked.Decrement(ref _running);
-            return null;
-        }
-        return new Slot(this);
-    }
+    /// <summary>A place among the pushes open now (dispose to leave it), or null with why there is none.</summary>
+    public IDisposable? TryEnter(string app, out string? refusal) => _slots.TryEnter(app, out refusal);
 
-    private sealed class Slot(Pushes pushes) : IDisposable
-    {
-        private int _left;
-
-        public void Dispose()
-        {
-            if (Interlocked.Exchange(ref _left, 1) == 0)
-            {
-                Interlocked.Decrement(ref pushes._running);
-            }
-        }
-    }
+    /// <summary>Why a push to <paramref name="app"/> would find no place now, or null when it would.</summary>
+    public string? Full(string app) => _slots.Full(app);
 
     public PushSession Begin(GitRemoteRecord remote, Principal pusher) =>
         new(this, remote, pusher, HookPipe.Create(options.RunDir), options.HooksDir);

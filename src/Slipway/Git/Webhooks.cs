@@ -69,14 +69,29 @@ internal sealed partial class Webhooks(GitStore store, Keyring keyring, DeployEn
                 store.Record(app, forge, delivery, eventName, DeliveryOutcome.Duplicate, null, null);
                 return new(200, $"Delivery {delivery} was handled already; nothing was done again.");
             }
-            var answer = Act(app, forge, link, parsed);
-            store.Record(app, forge, delivery, eventName, answer.DeploymentId is null ? answer.Status >= 400 ? DeliveryOutcome.Failed : DeliveryOutcome.Ignored : DeliveryOutcome.Deployed,
-                answer.Message, answer.DeploymentId);
+            // Queued work that fails marks its delivery failed (after this record: it takes the same lock), so a
+            // redelivery is acted on again.
+            var key = delivery;
+            var answer = Act(app, forge, link, parsed, key is null ? null : error =>
+            {
+                lock (_deliveries)
+                {
+                    store.FailQueued(app, forge, key, error);
+                }
+            });
+            var outcome = answer switch
+            {
+                { DeploymentId: not null } => DeliveryOutcome.Deployed,
+                { Queued: true } => DeliveryOutcome.Queued,
+                { Status: >= 400 } => DeliveryOutcome.Failed,
+                _ => DeliveryOutcome.Ignored,
+            };
+            store.Record(app, forge, delivery, eventName, outcome, answer.Message, answer.DeploymentId);
             return answer;
         }
     }
 
-    private WebhookAnswer Act(string app, Forge forge, ForgeLink link, ForgeEvent parsed)
+    private WebhookAnswer Act(string app, Forge forge, ForgeLink link, ForgeEvent parsed, Action<string>? failed)
     {
         switch (parsed)
         {
@@ -107,7 +122,7 @@ internal sealed partial class Webhooks(GitStore store, Keyring keyring, DeployEn
                     return new(422, e.Message);
                 }
             case PullRequestEvent pull:
-                return previews.Accept(app, link, pull);
+                return previews.Accept(app, link, pull, failed);
             default:
                 return new(202, "Ignored: an event Slipway does not act on.");
         }

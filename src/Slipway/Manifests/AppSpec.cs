@@ -130,10 +130,14 @@ internal sealed record RestartSpec
 }
 
 /// <summary>Error tracking's options. Browser: the build gets the environment's DSN, release and tunnel path as
-/// VITE_SENTRY_* and NEXT_PUBLIC_SENTRY_* (a browser SDK needs them inlined at build time).</summary>
+/// VITE_SENTRY_* and NEXT_PUBLIC_SENTRY_* (a browser SDK needs them inlined at build time). SourceMaps: a Vite or
+/// Next.js build is asked for hidden source maps, which are kept with the release to show browser stacks in the
+/// original source, and never served.</summary>
 internal sealed record ErrorsSpec
 {
     public bool Browser { get; init; }
+
+    public bool SourceMaps { get; init; }
 }
 
 internal sealed record DeploySpec

@@ -12,7 +12,7 @@ internal static partial class ManifestKeys
         "$schema", "name", "otherFiles", "services", "variables", "routes", "crons", "deploy", "databases", "volumes", "alerts", "errors",
     ];
 
-    public static readonly IReadOnlyList<string> ErrorsKeys = ["browser"];
+    public static readonly IReadOnlyList<string> ErrorsKeys = ["browser", "sourceMaps"];
 
     public static readonly IReadOnlyList<string> AlertKeys =
     [

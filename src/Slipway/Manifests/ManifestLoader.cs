@@ -144,13 +144,13 @@ internal static class ManifestLoader
         }
     }
 
-    /// <summary>"errors": { "browser": true }.</summary>
+    /// <summary>"errors": { "browser": true, "sourceMaps": true }.</summary>
     private static ErrorsSpec ReadErrors(ManifestObject root, ManifestDiagnostics diagnostics)
     {
         if (root.Raw("errors") is not { } raw)
             return new ErrorsSpec();
         var errors = ManifestObject.Open(raw, "errors", diagnostics, ManifestKeys.ErrorsKeys);
-        return errors is null ? new ErrorsSpec() : new ErrorsSpec { Browser = errors.Bool("browser") ?? false };
+        return errors is null ? new ErrorsSpec() : new ErrorsSpec { Browser = errors.Bool("browser") ?? false, SourceMaps = errors.Bool("sourceMaps") ?? false };
     }
 
     /// <summary>The reason part of a System.Text.Json error, without the position it appends (we report the

@@ -523,5 +523,16 @@ internal static class Schema
             primary key (app, pattern)
         );
         """,
+        // 16: pull requests closed lately, kept past their preview's removal: forges deliver out of order, so an update
+        // delivered after the close (older than it by the pull request's own updated_at) must not make the preview again.
+        """
+        create table git_closed_pulls (
+            app text not null,
+            number integer not null,
+            closed_at text not null,
+            pull_updated_at text,
+            primary key (app, number)
+        );
+        """,
     ];
 }

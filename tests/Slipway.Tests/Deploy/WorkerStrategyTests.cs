@@ -7,8 +7,8 @@ namespace Slipway.Tests.Deploy;
 
 /// <summary>services.NAME.strategy with real workers: each worker process appends "start"/"stop" lines (instance id,
 /// version, milliseconds) to a file in a volume of the app, and the tests read the lifetimes from it. The worker takes
-/// 300 ms after SIGTERM to "finish its job", so an overlap cannot hide in a fast exit.</summary>
-[Collection("platform-solo")]
+/// 300 ms after SIGTERM to "finish its job" (LINGER: longer), so an overlap cannot hide in a fast exit.</summary>
+[Collection("platform")]
 public sealed class WorkerStrategyTests
 {
     private const string Worker = """
@@ -16,7 +16,7 @@ public sealed class WorkerStrategyTests
         const log = (event) => fs.appendFileSync('log/workers.log', `${event} ${process.env.SLIPWAY_INSTANCE_ID} ${process.env.VERSION} ${Date.now()}\n`);
         log('start');
         process.on('exit', () => log('stop'));
-        process.on('SIGTERM', () => setTimeout(() => process.exit(0), 300));
+        process.on('SIGTERM', () => { log('term'); setTimeout(() => process.exit(0), Number(process.env.LINGER || 300)); });
         if (process.env.CRASH) { console.log('worker: cannot reach the queue'); process.exit(3); }
         setInterval(() => {}, 1000);
         """;
@@ -84,14 +84,14 @@ public sealed class WorkerStrategyTests
     {
         await using var platform = await TestPlatform.StartAsync();
         var log = LogFile(platform);
-        var id = await CatchTheNewWorkerStartingAsync(platform, log);
+        var id = await CatchTheLiveWorkerStoppingAsync(platform, log);
 
         var stop = await platform.CliAsync("stop", "--app", "queue");
 
         stop.ExitCode.Should().Be(0, stop.ToString());
         (await new CliRunner(platform.DataDir).DeploymentAsync(id)).GetProperty("status").GetString().Should().Be("cancelled");
         var lives = Lifetimes(log);
-        lives.Select(l => l.Version).Should().Equal(["1", "2"], "a stop during the rollout never starts the old worker again");
+        lives.Select(l => l.Version).Should().Equal(["1"], "a stop during the rollout never starts the old worker again, nor the new one");
         lives.Should().OnlyContain(l => l.Stop != null, "every worker stopped (and no instance is left: below)");
         (await new CliRunner(platform.DataDir).StatusAsync("queue")).GetProperty("state").GetString().Should().Be("stopped");
         (await Instances(platform, "jobs")).Should().BeEmpty();
@@ -104,7 +104,7 @@ public sealed class WorkerStrategyTests
     {
         await using var platform = await TestPlatform.StartAsync();
         var log = LogFile(platform);
-        var id = await CatchTheNewWorkerStartingAsync(platform, log);
+        var id = await CatchTheLiveWorkerStoppingAsync(platform, log);
 
         var cancel = await platform.CliAsync("cancel", "--app", "queue");
 
@@ -112,24 +112,26 @@ public sealed class WorkerStrategyTests
         await platform.Engine.WaitAsync(id);
         (await new CliRunner(platform.DataDir).DeploymentAsync(id)).GetProperty("status").GetString().Should().Be("cancelled");
         var lives = Lifetimes(log);
-        lives.Select(l => l.Version).Should().Equal(["1", "2", "1"], "cancelling a deployment leaves the live version running whole");
-        lives[2].Stop.Should().BeNull();
-        (await Instances(platform, "jobs")).Should().ContainSingle().Which.GetProperty("id").GetString().Should().Be(lives[2].Id);
+        lives.Select(l => l.Version).Should().Equal(["1", "1"], "cancelled while the live worker stopped: version 2's never starts, version 1's starts again");
+        lives[0].Stop.Should().NotBeNull();
+        lives[1].Stop.Should().BeNull();
+        (await Instances(platform, "jobs")).Should().ContainSingle().Which.GetProperty("id").GetString().Should().Be(lives[1].Id);
     }
 
-    /// <summary>Version 1 live, then version 2 deploying: returns its id once the live worker has stopped first and
-    /// the new one started (the rollout then waits 1.5 s for it to stay up before the switch).</summary>
-    private static async Task<string> CatchTheNewWorkerStartingAsync(TestPlatform platform, string log)
+    /// <summary>Version 1 live, then version 2 deploying: returns its id once the live worker got its SIGTERM (the
+    /// rollout stops it first). That worker takes 4 s to finish its job, so whatever comes next from the test lands
+    /// while the rollout waits for it, however slow the machine is.</summary>
+    private static async Task<string> CatchTheLiveWorkerStoppingAsync(TestPlatform platform, string log)
     {
-        await Deploy(platform, App("1"));
+        await Deploy(platform, App("1", linger: true));
         var id = JsonDocument.Parse((await platform.DeployAsync(App("2"), "queue", "--no-follow", "--json")).Out).RootElement
             .GetProperty("id").GetString()!;
-        var deadline = DateTime.UtcNow.AddSeconds(15);
-        while (!Lifetimes(log).Any(l => l.Version == "2") && DateTime.UtcNow < deadline)
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (!File.ReadAllLines(log).Any(l => l.StartsWith("term ", StringComparison.Ordinal)) && DateTime.UtcNow < deadline)
         {
             await Task.Delay(20);
         }
-        Lifetimes(log).Select(l => l.Version).Should().Equal("1", "2");
+        Lifetimes(log).Should().ContainSingle().Which.Stop.Should().BeNull("the live worker is finishing its job");
         return id;
     }
 
@@ -185,7 +187,7 @@ public sealed class WorkerStrategyTests
     private static string LogFile(TestPlatform platform) => Path.Combine(platform.DataDir, "volumes", "queue", "log", "workers.log");
 
     /// <summary>A web service and a worker "jobs" that both report <paramref name="version"/>.</summary>
-    private static string App(string version, string? strategy = null, bool crash = false)
+    private static string App(string version, string? strategy = null, bool crash = false, bool linger = false)
     {
         var dir = TempDirs.Create("queue");
         File.WriteAllText(Path.Combine(dir, "worker.js"), Worker);
@@ -194,6 +196,10 @@ public sealed class WorkerStrategyTests
         if (crash)
         {
             env["CRASH"] = "1";
+        }
+        if (linger)
+        {
+            env["LINGER"] = "4000";
         }
         var jobs = new JsonObject
         {

@@ -131,6 +131,8 @@ public sealed class GitPreviewTests
         (await platform.CliAsync("previews", "ls", "--app", "shop")).Out.Should().NotContain("pr-7");
         var late = await DeliverAsync(platform, secret, PullRequest("synchronize", 7, second), "pr-6");
         late.Body.Should().Contain("Ignored: #7 was closed", "an update delivered after the close makes no preview again");
+        var lateOpening = await DeliverAsync(platform, secret, PullRequest("opened", 7, first, updatedAt: "2019-05-15T15:00:00Z"), "pr-7");
+        lateOpening.Body.Should().Contain("came before that", "an opening older than the close (by the forge's time) is late too");
         await previews.IdleAsync();
         (await platform.CliAsync("previews", "ls", "--app", "shop")).Out.Should().NotContain("pr-7");
         await notices.IdleAsync();
@@ -156,7 +158,8 @@ public sealed class GitPreviewTests
     }
 
     /// <summary>GitHub's documented pull_request payload (trimmed), for pull request <paramref name="number"/> at <paramref name="sha"/>.</summary>
-    internal static byte[] PullRequest(string action, int number, string sha, bool fromFork = false, bool merged = false, string? cloneUrl = null)
+    internal static byte[] PullRequest(string action, int number, string sha, bool fromFork = false, bool merged = false, string? cloneUrl = null,
+        string? updatedAt = null)
     {
         var file = fromFork ? "github-pull-request-fork.json" : "github-pull-request-opened.json";
         var json = JsonNode.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Git", "Forges", "Payloads", file)))!.AsObject();
@@ -167,6 +170,10 @@ public sealed class GitPreviewTests
         pull["merged"] = merged;
         pull["head"]!["sha"] = sha;
         pull["head"]!["ref"] = "feature";
+        if (updatedAt is not null)
+        {
+            pull["updated_at"] = updatedAt;
+        }
         if (cloneUrl is not null)
         {
             pull["head"]!["repo"]!["clone_url"] = cloneUrl;

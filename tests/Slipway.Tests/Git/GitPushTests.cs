@@ -140,7 +140,7 @@ public sealed class GitPushTests
         var work = GitRepo.Init(TempDirs.Create("push-turns"));
         // Over git's 1 MiB post buffer, so the pack goes as a chunked body with no length.
         work.Write("assets/noise.bin", Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(2 * 1024 * 1024)));
-        WriteApp(work, "slow", build: "echo build-started; sleep 4; echo build-done");
+        WriteApp(work, "slow", build: "echo build-started; sleep 8; echo build-done");
         work.Commit("Slow build");
         var other = GitRepo.Init(TempDirs.Create("push-turns-2"));
         WriteApp(other, "staging-1");
@@ -156,14 +156,26 @@ public sealed class GitPushTests
         }, "push", url, "main");
         // While main's build runs, a push of staging to the same app waits for it, and says so.
         await WaitUntilAsync(async () => (await platform.CliAsync("deployments", "--app", "shop", "--json")).Out.Contains("building"));
-        var second = other.TryGitAsync(PushTimeout, "push", url, "main:staging");
+        var secondWaits = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var second = other.TryGitAsync(PushTimeout, err =>
+        {
+            if (err.Contains("waiting: another push", StringComparison.Ordinal))
+            {
+                secondWaits.TrySetResult();
+            }
+        }, "push", url, "main:staging");
+        // A third push to the app while one deploys and one waits is refused at once, saying why.
+        await secondWaits.Task.WaitAsync(TimeSpan.FromSeconds(60));
+        var third = await other.TryGitAsync(PushTimeout, "push", url, "main:third");
+        third.Code.Should().NotBe(0);
+        third.Err.Should().Contain("remote: a push to shop is deploying and another is waiting for its turn; push again when they are done");
         var first = await slow;
         var ended = DateTimeOffset.UtcNow;
         var waiting = await second;
         first.Code.Should().Be(0, first.Err);
         startedShown.Should().NotBeNull(first.Err);
         (ended - startedShown!.Value).Should().BeGreaterThan(TimeSpan.FromSeconds(2),
-            "the build's first line reached the pusher while it ran (it sleeps 4 s after it), not with the verdict");
+            "the build's first line reached the pusher while it ran (it sleeps 8 s after it), not with the verdict");
         waiting.Code.Should().Be(0, waiting.Err);
         waiting.Err.Should().Contain("remote: waiting: another push to shop is deploying");
         (await platform.VersionAsync("shop")).Should().Be("slow");

@@ -34,6 +34,8 @@ public sealed class GitStartupTests
         var pack = Dir("objects/pack", TimeSpan.FromDays(30));
         var oldLock = File("refs/heads/feature/x.lock", TimeSpan.FromMinutes(5));
         var packedLock = File("packed-refs.lock", TimeSpan.FromMinutes(5));
+        var headLock = File("HEAD.lock", TimeSpan.FromMinutes(5));
+        var configLock = File("config.lock", TimeSpan.FromMinutes(5));
         var freshLock = File("refs/heads/main.lock", TimeSpan.FromSeconds(1));
         var branch = File("refs/heads/main", TimeSpan.FromDays(30));
 
@@ -43,6 +45,8 @@ public sealed class GitStartupTests
         Directory.Exists(oldIncoming).Should().BeFalse();
         System.IO.File.Exists(oldLock).Should().BeFalse();
         System.IO.File.Exists(packedLock).Should().BeFalse();
+        System.IO.File.Exists(headLock).Should().BeFalse("a HEAD.lock left behind refuses every later change of HEAD");
+        System.IO.File.Exists(configLock).Should().BeFalse();
         Directory.Exists(freshQuarantine).Should().BeTrue("a push through the previous process may still be receiving into it");
         System.IO.File.Exists(freshLock).Should().BeTrue("a ref being updated right now");
         Directory.Exists(pack).Should().BeTrue();

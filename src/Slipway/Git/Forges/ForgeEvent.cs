@@ -33,7 +33,8 @@ internal sealed record PullRequestEvent(
     string HeadBranch,
     string? HeadCloneUrl,
     string BaseBranch,
-    bool FromFork) : ForgeEvent;
+    bool FromFork,
+    DateTimeOffset? UpdatedAt = null) : ForgeEvent;
 
 /// <summary>GitHub's "ping", sent when a webhook is created: the endpoint answers it to show the webhook works.</summary>
 internal sealed record PingEvent : ForgeEvent;

@@ -141,7 +141,8 @@ internal static class ForgeEventParser
             head.String("ref"),
             headRepository?.String("clone_url"),
             @base.String("ref"),
-            headRepository is not { } fork || fork.Number("id") != @base.Object("repo").Number("id"));
+            headRepository is not { } fork || fork.Number("id") != @base.Object("repo").Number("id"),
+            pull.OptionalTime("updated_at"));
     }
 
     /// <summary>GitLab says "update" for any change to a merge request; only one with an oldrev brought new commits.
@@ -173,7 +174,8 @@ internal static class ForgeEventParser
             request.String("source_branch"),
             request.OptionalObject("source")?.String("git_http_url"),
             request.String("target_branch"),
-            request.OptionalNumber("source_project_id") != request.Number("target_project_id"));
+            request.OptionalNumber("source_project_id") != request.Number("target_project_id"),
+            request.OptionalTime("updated_at"));
     }
 
     /// <summary>The payload's root object, read by <paramref name="read"/> while the document lives (what it returns

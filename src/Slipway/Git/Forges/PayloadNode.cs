@@ -39,6 +39,21 @@ internal readonly struct PayloadNode
 
     public string? OptionalString(string name) => Member(name, JsonValueKind.String)?._element.GetString();
 
+    /// <summary>A time as forges write it: ISO 8601 ("2026-12-05T10:00:00Z"), or older GitLab's "2026-12-05 10:00:00 UTC";
+    /// null when absent or unreadable.</summary>
+    public DateTimeOffset? OptionalTime(string name)
+    {
+        if (OptionalString(name) is not { } text)
+        {
+            return null;
+        }
+        var styles = System.Globalization.DateTimeStyles.AssumeUniversal | System.Globalization.DateTimeStyles.AdjustToUniversal;
+        return DateTimeOffset.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, styles, out var at)
+            || DateTimeOffset.TryParseExact(text, "yyyy-MM-dd HH:mm:ss 'UTC'", System.Globalization.CultureInfo.InvariantCulture, styles, out at)
+            ? at
+            : null; // Only orders late deliveries: one without it is taken as the platform receives it.
+    }
+
     public long Number(string name) => OptionalNumber(name) ?? throw Missing(name);
 
     public long? OptionalNumber(string name) => Member(name, JsonValueKind.Number) is { } node

@@ -47,7 +47,8 @@ public sealed class ForgeEventParserTests
     {
         Parse(Forge.Github, "pull_request", "github-pull-request-opened.json").Should().Be(new PullRequestEvent(
             "Codertocat/Hello-World", 2, PullRequestAction.Opened, false, "Update the README with new information.", "Codertocat",
-            "ec26c3e57ca3a959ca5aad62de7213c562f8c821", "changes", "https://github.com/Codertocat/Hello-World.git", "master", FromFork: false));
+            "ec26c3e57ca3a959ca5aad62de7213c562f8c821", "changes", "https://github.com/Codertocat/Hello-World.git", "master", FromFork: false,
+            UpdatedAt: new DateTimeOffset(2019, 5, 15, 15, 20, 33, TimeSpan.Zero)));
     }
 
     [Fact]
@@ -142,7 +143,8 @@ public sealed class ForgeEventParserTests
     {
         Parse(Forge.Gitlab, "Merge Request Hook", "gitlab-merge-request-open.json").Should().Be(new PullRequestEvent(
             "awesome_space/awesome_project", 1, PullRequestAction.Opened, false, "MS-Viewport", "root",
-            "da1560886d4f094c3e6c9ef40349f7d38b5d27d7", "ms-viewport", "https://gitlab.example.com/awesome_space/awesome_project.git", "master", FromFork: false));
+            "da1560886d4f094c3e6c9ef40349f7d38b5d27d7", "ms-viewport", "https://gitlab.example.com/awesome_space/awesome_project.git", "master", FromFork: false,
+            UpdatedAt: new DateTimeOffset(2013, 12, 3, 17, 23, 34, TimeSpan.Zero)));
     }
 
     [Fact]
@@ -151,6 +153,19 @@ public sealed class ForgeEventParserTests
         Parse(Forge.Gitlab, "Merge Request Hook", "gitlab-merge-request-fork.json").Should().Be(new PullRequestEvent(
             "awesome_space/awesome_project", 23, PullRequestAction.Updated, false, "Fix typos in the docs", "outsider",
             "c4a8b2e1f9d3c7e5a1b9d2f8e4c6a0b3d5f7e9a1", "fix-typos", "https://gitlab.example.com/outsider/awesome_project.git", "master", FromFork: true));
+    }
+
+    [Theory]
+    [InlineData("2013-12-03 17:23:34 UTC")]
+    [InlineData("2013-12-03T18:23:34+01:00")]
+    public void A_GitLab_time_in_either_of_its_spellings_orders_the_merge_request(string spelling)
+    {
+        var json = Patch("gitlab-merge-request-open.json", ("\"updated_at\": \"2013-12-03T17:23:34Z\"", $"\"updated_at\": \"{spelling}\""));
+        ((PullRequestEvent)Parse(Forge.Gitlab, "Merge Request Hook", Encoding.UTF8.GetBytes(json))).UpdatedAt
+            .Should().Be(new DateTimeOffset(2013, 12, 3, 17, 23, 34, TimeSpan.Zero));
+        var unreadable = Patch("gitlab-merge-request-open.json", ("\"updated_at\": \"2013-12-03T17:23:34Z\"", "\"updated_at\": \"yesterday\""));
+        ((PullRequestEvent)Parse(Forge.Gitlab, "Merge Request Hook", Encoding.UTF8.GetBytes(unreadable))).UpdatedAt
+            .Should().BeNull("a time that cannot be read only leaves the delivery unordered");
     }
 
     [Fact]

@@ -1,0 +1,137 @@
+using System.Text.RegularExpressions;
+
+namespace Slipway.Errors.SourceMaps;
+
+/// <summary>The source maps of each release, kept out of what is served: DATA/source-maps/APP/RELEASE/PATH.map, PATH
+/// being where the build wrote the map (dist/assets/index-4f2a.js.map). Per app, not per environment: a promoted
+/// build serves the same bundles. A frame's file (a URL or a path) finds its map by name, the longest matching path
+/// winning when two builds' outputs share a name.</summary>
+internal sealed partial class SourceMapStore(ErrorsOptions options)
+{
+    /// <summary>Releases whose maps are kept per app; older ones go (the builds they came from are gone by then).</summary>
+    public const int KeptReleases = 20;
+
+    /// <summary>The largest map read: a map is read whole to answer a lookup.</summary>
+    public const long MaxMapBytes = 64L * 1024 * 1024;
+
+    private string Root => Path.Combine(options.DataDir, "source-maps");
+
+    /// <summary>Where <paramref name="release"/>'s maps go, or null for a release no directory may be named after.</summary>
+    public string? DirOf(string app, string release) =>
+        SafeName().IsMatch(app) && SafeName().IsMatch(release) ? Path.Combine(Root, app, release) : null;
+
+    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")]
+    private static partial Regex SafeName();
+
+    /// <summary>A reader for one event's frames: maps are read once each, on first use.</summary>
+    public Lookup For(string app, string? release) => new(release is null ? null : DirOf(app, release));
+
+    public void DeleteApp(string app)
+    {
+        if (SafeName().IsMatch(app) && Directory.Exists(Path.Combine(Root, app)))
+        {
+            Directory.Delete(Path.Combine(Root, app), recursive: true);
+        }
+    }
+
+    /// <summary>Keeps the newest <see cref="KeptReleases"/> releases' maps of each app.</summary>
+    public void Prune()
+    {
+        if (!Directory.Exists(Root))
+        {
+            return;
+        }
+        foreach (var app in new DirectoryInfo(Root).EnumerateDirectories())
+        {
+            foreach (var old in app.EnumerateDirectories().OrderByDescending(d => d.LastWriteTimeUtc).Skip(KeptReleases))
+            {
+                old.Delete(recursive: true);
+            }
+        }
+    }
+
+    internal sealed class Lookup(string? dir)
+    {
+        private Dictionary<string, List<string>>? _byName;
+        private readonly Dictionary<string, SourceMap?> _maps = new(StringComparer.Ordinal);
+
+        /// <summary>Where a frame of <paramref name="file"/> at a 1-based line and column came from, or null when no
+        /// kept map covers it (no map for that file, a map that cannot be read, a position it does not map).</summary>
+        public OriginalPosition? Find(string file, int line, int column)
+        {
+            if (dir is null || MapFor(PathOf(file)) is not { } map)
+            {
+                return null;
+            }
+            return map.Find(line, column);
+        }
+
+        private SourceMap? MapFor(string path)
+        {
+            _byName ??= Index(dir!);
+            if (!_byName.TryGetValue(Path.GetFileName(path) + ".map", out var candidates))
+            {
+                return null;
+            }
+            // "/assets/index-4f2a.js" against dist/assets/index-4f2a.js.map and, say, public/index-4f2a.js.map.
+            var best = candidates.MaxBy(c => CommonSuffix(c[..^".map".Length], path))!;
+            if (!_maps.TryGetValue(best, out var map))
+            {
+                map = Read(Path.Combine(dir!, best));
+                _maps[best] = map;
+            }
+            return map;
+        }
+
+        private static SourceMap? Read(string file)
+        {
+            try
+            {
+                return new FileInfo(file).Length > MaxMapBytes ? null : SourceMap.Parse(File.ReadAllBytes(file));
+            }
+            catch (Exception e) when (e is IOException or FormatException or UnauthorizedAccessException)
+            {
+                return null;
+            }
+        }
+
+        private static Dictionary<string, List<string>> Index(string dir)
+        {
+            var index = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+            if (!Directory.Exists(dir))
+            {
+                return index;
+            }
+            foreach (var file in Directory.EnumerateFiles(dir, "*.map", SearchOption.AllDirectories))
+            {
+                var relative = Path.GetRelativePath(dir, file).Replace('\\', '/');
+                var name = Path.GetFileName(relative);
+                if (!index.TryGetValue(name, out var list))
+                {
+                    index[name] = list = [];
+                }
+                list.Add(relative);
+            }
+            return index;
+        }
+
+        /// <summary>The path part of a frame's file: "https://shop.example.com/assets/a.js?v=2" is "/assets/a.js";
+        /// "app:///assets/a.js" (an SDK's rewritten frames) and "/srv/app/.next/server/a.js" are kept as paths.</summary>
+        internal static string PathOf(string file)
+        {
+            var path = file.Contains("://", StringComparison.Ordinal) && Uri.TryCreate(file, UriKind.Absolute, out var uri) ? uri.AbsolutePath : file;
+            var cut = path.IndexOfAny(['?', '#']);
+            return Uri.UnescapeDataString(cut >= 0 ? path[..cut] : path);
+        }
+
+        private static int CommonSuffix(string a, string b)
+        {
+            var n = 0;
+            while (n < a.Length && n < b.Length && a[^(n + 1)] == b[^(n + 1)])
+            {
+                n++;
+            }
+            return n;
+        }
+    }
+}

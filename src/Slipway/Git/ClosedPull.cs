@@ -1,0 +1,15 @@
+namespace Slipway.Git;
+
+/// <summary>A pull request's close as the platform took it: when, and the forge's updated_at in its payload (absent
+/// when the payload had none), which orders deliveries that arrive out of order.</summary>
+internal sealed record ClosedPull(DateTimeOffset ClosedAt, DateTimeOffset? PullUpdatedAt)
+{
+    /// <summary>Whether <paramref name="pull"/> happened before this close (a late delivery) rather than after it.
+    /// Forges give seconds: an update in the close's second is taken as before it, a reopen as after.</summary>
+    public bool Precedes(Forges.PullRequestEvent pull) => (pull.UpdatedAt, PullUpdatedAt) switch
+    {
+        ({ } updated, { } closed) => pull.Action == Forges.PullRequestAction.Opened ? updated < closed : updated <= closed,
+        // Without the forge's times, only a reopen follows a close.
+        _ => pull.Action != Forges.PullRequestAction.Opened,
+    };
+}

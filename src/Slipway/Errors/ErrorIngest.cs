@@ -121,9 +121,11 @@ internal sealed partial class ErrorIngest : IDisposable
     }
 
     /// <summary>An envelope for <paramref name="project"/>: its events stored; returns the first event's id.</summary>
-    public string? Envelope(ErrorProject project, byte[] body)
+    public string? Envelope(ErrorProject project, byte[] body) => Envelope(project, Errors.Envelope.Parse(body));
+
+    /// <summary>An envelope read already (a tunnel's, whose header named its DSN).</summary>
+    public string? Envelope(ErrorProject project, Envelope envelope)
     {
-        var envelope = Errors.Envelope.Parse(body);
         string? first = null;
         var events = envelope.Items.Where(i => i.Type == "event").ToList();
         if (events.Count > 0)

@@ -82,17 +82,19 @@ internal sealed partial class ErrorsServer(ErrorIngest ingest, ErrorsAddress add
             }
             var key = SentryAuth.KeyOf(request.Headers["X-Sentry-Auth"].ToString(), request.Headers.Authorization.ToString(), request.Query["sentry_key"].ToString());
             var body = await ingest.ReadBodyAsync(request.Body, request.Headers.ContentEncoding.ToString(), context.RequestAborted);
+            Envelope? parsed = null;
             if (key is null && envelope && body.Length > 0)
             {
-                // A browser's tunnel sends no header: the DSN is in the envelope's own header.
-                if (SentryAuth.ParseDsn(Envelope.Parse(body).Dsn) is { } dsn)
+                // A browser's tunnel sends no header: the DSN is in the envelope's own header (read once, kept for the store).
+                parsed = Envelope.Parse(body);
+                if (SentryAuth.ParseDsn(parsed.Dsn) is { } dsn)
                 {
                     key = dsn.Project == id ? dsn.Key
                         : throw new ErrorIngestException(403, $"The envelope's DSN names project {dsn.Project}, not {id}: send each app's errors through its own host.");
                 }
             }
             var target = ingest.Authenticate(id, key);
-            var eventId = envelope ? ingest.Envelope(target, body) : ingest.StoreEvent(target, body);
+            var eventId = !envelope ? ingest.StoreEvent(target, body) : parsed is not null ? ingest.Envelope(target, parsed) : ingest.Envelope(target, body);
             await Results.Json(new { id = eventId }).ExecuteAsync(context);
         }
         catch (ErrorIngestException e)
@@ -109,7 +111,18 @@ internal sealed partial class ErrorsServer(ErrorIngest ingest, ErrorsAddress add
         {
             await Results.Json(new { detail = $"The request body is larger than {Manifests.ByteSizes.Format(options.MaxBody)}." }, statusCode: 413).ExecuteAsync(context);
         }
+        catch (Exception e) when (e is not OperationCanceledException && !context.Response.HasStarted)
+        {
+            // A bug, never the SDK's fault: logged with its stack, and the SDK told to try later (it keeps the event).
+            LogFailed(loggerFactory.CreateLogger<ErrorsServer>(), project, e);
+            context.Response.Headers.RetryAfter = "60";
+            await Results.Json(new { detail = "The platform failed to store the event (an internal error; details in the platform log)." },
+                statusCode: StatusCodes.Status500InternalServerError).ExecuteAsync(context);
+        }
     }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Error tracking failed to take an event for project {Project}")]
+    private static partial void LogFailed(ILogger logger, string project, Exception exception);
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {

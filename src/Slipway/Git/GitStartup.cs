@@ -4,7 +4,7 @@ namespace Slipway.Git;
 
 /// <summary>At start: this platform's pre-receive hook is written, pipes of pushes an earlier process left (hours ago)
 /// are removed, and so are repositories whose app was destroyed.</summary>
-internal sealed class GitStartup(GitOptions options, GitRemotes remotes) : IHostedService
+internal sealed class GitStartup(GitOptions options, GitRemotes remotes, GitStore store) : IHostedService
 {
     private static readonly TimeSpan LeftoverAge = TimeSpan.FromHours(6);
 
@@ -24,6 +24,8 @@ internal sealed class GitStartup(GitOptions options, GitRemotes remotes) : IHost
         }
         PreReceiveHook.Install(options.HooksDir);
         remotes.RemoveOrphans();
+        // Preview work queued by an earlier process died with it: its deliveries may be redelivered.
+        store.FailQueuedBefore(DateTimeOffset.UtcNow, "the platform restarted before its work was done; redeliver it from the forge");
         return Task.CompletedTask;
     }
 

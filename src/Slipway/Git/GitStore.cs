@@ -141,6 +141,14 @@ internal sealed class GitStore(Store store, TimeProvider clock)
 
     public const int KeptDeliveries = 500;
 
+    /// <summary>Every delivery still queued that was received before <paramref name="before"/>: failed, with why.</summary>
+    public void FailQueuedBefore(DateTimeOffset before, string why)
+    {
+        using var c = Open();
+        c.Execute("update git_deliveries set outcome = 'failed', detail = @why where outcome = 'queued' and received_at < @before",
+            new { why, before = UtcTime.Format(before) });
+    }
+
     /// <summary>A queued delivery whose work failed afterwards: failed, so the forge's redelivery is acted on again.</summary>
     public void FailQueued(string app, Forges.Forge forge, string delivery, string error)
     {

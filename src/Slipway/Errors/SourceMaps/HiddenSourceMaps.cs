@@ -7,12 +7,12 @@ namespace Slipway.Errors.SourceMaps;
 /// <summary>With <c>"errors": {"sourceMaps": true}</c>, a build is asked for hidden source maps and they are taken out
 /// of what it serves, kept with the release for `errors show`: no upload step, since the platform built the bundle.
 ///
-///   Prepare: a service that builds with Vite or Next.js gets its config wrapped (the app's own file, renamed, is
-///            imported by a vite.config.mjs / next.config.mjs that adds build.sourcemap "hidden" /
+///   Prepare: a service that builds with Vite or Next.js gets its config wrapped (a vite.config.mjs /
+///            next.config.mjs or .ts that imports the app's own and adds build.sourcemap "hidden" /
 ///            productionBrowserSourceMaps) in the build's copy of the source; the pristine copy is untouched.
-///   Collect: every *.map under the build (node_modules aside) whose generated file is beside it moves to
-///            DATA/source-maps/APP/RELEASE, and that file loses its sourceMappingURL comment: nothing asks for a map
-///            and no map is left to serve.</summary>
+///   Collect: every *.map the build wrote (a regular file; node_modules aside) moves to DATA/source-maps/APP/RELEASE,
+///            and its generated file beside it loses its sourceMappingURL comment: nothing asks for a map and no map
+///            is left to serve. Neither step ever fails the deploy: a map that cannot be taken is logged.</summary>
 internal sealed class HiddenSourceMaps(SourceMapStore maps) : Deploy.IBuildOutputs
 {
     /// <summary>The name the app's own config file takes while the wrapper stands in for it.</summary>
@@ -27,46 +27,96 @@ internal sealed class HiddenSourceMaps(SourceMapStore maps) : Deploy.IBuildOutpu
         foreach (var service in spec.Services.Where(s => s.Build is not null).DistinctBy(s => s.Root))
         {
             var dir = Path.GetFullPath(Path.Combine(buildDir, service.Root));
-            var dependencies = Dependencies(Path.Combine(dir, "package.json"));
-            if (dependencies.Contains("next"))
+            try
             {
-                Wrap(dir, "next", ["next.config.js", "next.config.mjs", "next.config.ts"], "productionBrowserSourceMaps: true", "(phase, context)", "phase, context");
-                log($"errors: {service.Name}: Next.js builds browser source maps (errors.sourceMaps); they are kept, not served");
+                var dependencies = Dependencies(Path.Combine(dir, "package.json"));
+                if (dependencies.Contains("next"))
+                {
+                    log(WrapNext(dir)
+                        ? $"errors: {service.Name}: Next.js builds browser source maps (errors.sourceMaps); they are kept, not served"
+                        : $"errors: {service.Name}: its Next.js config is not one Slipway can wrap (next.config.js, .mjs or .ts); set " +
+                          "productionBrowserSourceMaps: true in it for errors.sourceMaps");
+                }
+                else if (dependencies.Contains("vite"))
+                {
+                    WrapVite(dir);
+                    log($"errors: {service.Name}: Vite builds hidden source maps (errors.sourceMaps); they are kept, not served");
+                }
             }
-            else if (dependencies.Contains("vite"))
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                Wrap(dir, "vite", ["vite.config.js", "vite.config.mjs", "vite.config.ts", "vite.config.cjs", "vite.config.mts", "vite.config.cts"],
-                    "build: { ...(resolved?.build ?? {}), sourcemap: 'hidden' }", "(env)", "env");
-                log($"errors: {service.Name}: Vite builds hidden source maps (errors.sourceMaps); they are kept, not served");
+                // Source maps are a help, never a reason for a deploy to fail.
+                log($"errors: {service.Name}: could not ask the build for source maps ({e.Message}); it builds without them");
             }
         }
     }
 
-    /// <summary>Renames the first config file the tool would read (in its own order) and writes a .mjs config, read
-    /// before any other, that imports it and adds <paramref name="setting"/>. A config may be an object, a promise
-    /// or a function of the tool's arguments.</summary>
-    private static void Wrap(string dir, string tool, string[] candidates, string setting, string parameters, string arguments)
+    /// <summary>Vite reads vite.config.js, .mjs, .ts, .cjs, .mts, .cts, the first it finds: a vite.config.mjs wrapper
+    /// comes before all but .js. The app's own .js or .mjs is renamed (the wrapper takes its place); any other stays
+    /// where it is, so a tsconfig that includes vite.config.ts still finds it. Vite bundles the config with what it
+    /// imports, TypeScript included.</summary>
+    private static void WrapVite(string dir)
     {
-        var existing = candidates.FirstOrDefault(c => File.Exists(Path.Combine(dir, c)));
-        var wrapper = new StringBuilder($"// Written by Slipway for \"errors\": {{\"sourceMaps\": true}}: the app's own {tool} config, with source maps.\n");
-        if (existing is null)
+        var existing = ((string[])["vite.config.js", "vite.config.mjs", "vite.config.ts", "vite.config.cjs", "vite.config.mts", "vite.config.cts"])
+            .FirstOrDefault(c => File.Exists(Path.Combine(dir, c)));
+        var import = existing;
+        if (existing is "vite.config.js" or "vite.config.mjs")
         {
-            wrapper.Append("const config = {};\n");
+            import = $"vite.{UserConfigStem}{Path.GetExtension(existing)}";
+            File.Move(Path.Combine(dir, existing), Path.Combine(dir, import));
         }
-        else
+        Write(Path.Combine(dir, "vite.config.mjs"), Wrapper("vite", import is null ? null : "./" + import, "(env)", "env",
+            "build: { ...(resolved?.build ?? {}), sourcemap: 'hidden' }", typeScript: false));
+    }
+
+    /// <summary>Next.js reads next.config.js, .mjs, .ts: the app's own is renamed and a wrapper of the same kind takes
+    /// its place (a .ts one for a .ts config, which Next compiles with what it imports). False for a config it does
+    /// not know (next.config.mts, ...): that one is left alone.</summary>
+    private static bool WrapNext(string dir)
+    {
+        var known = ((string[])["next.config.js", "next.config.mjs", "next.config.ts"]).FirstOrDefault(c => File.Exists(Path.Combine(dir, c)));
+        if (known is null && Directory.EnumerateFiles(dir, "next.config.*").Any())
         {
-            var extension = Path.GetExtension(existing);
-            var renamed = $"{tool}.{UserConfigStem}{extension}";
-            File.Move(Path.Combine(dir, existing), Path.Combine(dir, renamed));
-            // Next.js reads a .ts config through its own compiler, which resolves an import without its extension.
-            wrapper.Append($"import config from './{(tool == "next" && extension == ".ts" ? Path.GetFileNameWithoutExtension(renamed) : renamed)}';\n");
+            return false;
         }
+        string? import = null;
+        var typeScript = known == "next.config.ts";
+        if (known is not null)
+        {
+            var renamed = $"next.{UserConfigStem}{Path.GetExtension(known)}";
+            File.Move(Path.Combine(dir, known), Path.Combine(dir, renamed));
+            import = "./" + (typeScript ? Path.GetFileNameWithoutExtension(renamed) : renamed);
+        }
+        Write(Path.Combine(dir, typeScript ? "next.config.ts" : "next.config.mjs"),
+            Wrapper("next", import, "(phase, context)", "phase, context", "productionBrowserSourceMaps: true", typeScript));
+        return true;
+    }
+
+    /// <summary>A config that imports the app's own (an object, a promise or a function of the tool's arguments) and
+    /// adds <paramref name="setting"/>.</summary>
+    private static string Wrapper(string tool, string? import, string parameters, string arguments, string setting, bool typeScript)
+    {
+        var wrapper = new StringBuilder();
+        if (typeScript)
+        {
+            // Next type-checks its config; the wrapper's parameters are whatever the app's config takes.
+            wrapper.Append("// @ts-nocheck\n");
+        }
+        wrapper.Append($"// Written by Slipway for \"errors\": {{\"sourceMaps\": true}}: the app's own {tool} config, with source maps.\n");
+        wrapper.Append(import is null ? "const config = {};\n" : $"import config from '{import}';\n");
         wrapper.Append($"export default async {parameters} => {{\n");
         wrapper.Append($"  const resolved = typeof config === 'function' ? await config({arguments}) : await config;\n");
         wrapper.Append($"  return {{ ...resolved, {setting} }};\n");
         wrapper.Append("};\n");
-        var name = existing is not null && tool == "next" && Path.GetExtension(existing) == ".ts" ? $"{tool}.config.ts" : $"{tool}.config.mjs";
-        File.WriteAllText(Path.Combine(dir, name), wrapper.ToString());
+        return wrapper.ToString();
+    }
+
+    /// <summary>Writes a new file, never through a link the source put at that name.</summary>
+    private static void Write(string path, string text)
+    {
+        File.Delete(path);
+        using var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write);
+        file.Write(Encoding.UTF8.GetBytes(text));
     }
 
     private static HashSet<string> Dependencies(string packageJson)
@@ -74,6 +124,12 @@ internal sealed class HiddenSourceMaps(SourceMapStore maps) : Deploy.IBuildOutpu
         var names = new HashSet<string>(StringComparer.Ordinal);
         try
         {
+            // A regular file of a sane size: the source may hold a link at that name.
+            var info = new FileInfo(packageJson);
+            if (!info.Exists || info.LinkTarget is not null || info.Length > 1024 * 1024)
+            {
+                return names;
+            }
             using var document = JsonDocument.Parse(File.ReadAllBytes(packageJson));
             foreach (var section in (string[])["dependencies", "devDependencies"])
             {
@@ -104,47 +160,46 @@ internal sealed class HiddenSourceMaps(SourceMapStore maps) : Deploy.IBuildOutpu
         }
         var moved = 0;
         long bytes = 0;
-        foreach (var map in MapsUnder(buildDir))
+        var regular = RegularFiles(buildDir);
+        foreach (var map in regular.Where(f => f.EndsWith(".map", StringComparison.Ordinal)).Order(StringComparer.Ordinal))
         {
-            var generated = map[..^".map".Length];
-            if (!File.Exists(generated))
+            try
             {
-                continue;
+                var destination = Path.Combine(kept, Path.GetRelativePath(buildDir, map));
+                Directory.CreateDirectory(Path.GetDirectoryName(destination)!);
+                bytes += new FileInfo(map).Length;
+                File.Move(map, destination, overwrite: true);
+                moved++;
+                var generated = map[..^".map".Length];
+                if (regular.Contains(generated))
+                {
+                    StripMappingComment(generated, Path.GetFileName(map));
+                }
             }
-            var relative = Path.GetRelativePath(buildDir, map);
-            var destination = Path.Combine(kept, relative);
-            Directory.CreateDirectory(Path.GetDirectoryName(destination)!);
-            bytes += new FileInfo(map).Length;
-            File.Move(map, destination, overwrite: true);
-            StripMappingComment(generated, Path.GetFileName(map));
-            moved++;
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                log($"errors: could not take {Path.GetRelativePath(buildDir, map)} out of the build ({e.Message})");
+            }
         }
         log(moved > 0
             ? $"errors: kept {moved} source map{(moved == 1 ? "" : "s")} ({ByteSizes.Format(bytes)}) of release {release}; they are not served"
-            : "errors: errors.sourceMaps is on, but the build wrote no source maps beside its output. Vite and Next.js builds are asked " +
+            : "errors: errors.sourceMaps is on, but the build wrote no source maps. Vite and Next.js builds are asked " +
               "for them; another bundler needs its own setting (esbuild --sourcemap=external, webpack devtool: 'hidden-source-map').");
     }
 
-    /// <summary>Every *.map under the build, skipping node_modules (maps of dependencies are theirs, not served) and .git.</summary>
-    private static IEnumerable<string> MapsUnder(string dir)
+    /// <summary>The build's regular files with one link (nothing it linked in from elsewhere), node_modules and .git
+    /// aside, listed by find(1), which neither follows a symbolic link nor opens a file (a FIFO would block).</summary>
+    private static HashSet<string> RegularFiles(string dir)
     {
-        var pending = new Stack<string>([dir]);
-        while (pending.Count > 0)
+        var psi = new System.Diagnostics.ProcessStartInfo("find") { RedirectStandardOutput = true, UseShellExecute = false };
+        foreach (var arg in (string[])[dir, "(", "-name", "node_modules", "-o", "-name", ".git", ")", "-prune", "-o", "-type", "f", "-links", "1", "-print0"])
         {
-            var current = pending.Pop();
-            foreach (var sub in Directory.EnumerateDirectories(current))
-            {
-                var name = Path.GetFileName(sub);
-                if (name is not ("node_modules" or ".git") && !new DirectoryInfo(sub).Attributes.HasFlag(FileAttributes.ReparsePoint))
-                {
-                    pending.Push(sub);
-                }
-            }
-            foreach (var file in Directory.EnumerateFiles(current, "*.map"))
-            {
-                yield return file;
-            }
+            psi.ArgumentList.Add(arg);
         }
+        using var find = System.Diagnostics.Process.Start(psi)!;
+        var output = find.StandardOutput.ReadToEnd();
+        find.WaitForExit();
+        return new HashSet<string>(output.Split('\0', StringSplitOptions.RemoveEmptyEntries), StringComparer.Ordinal);
     }
 
     /// <summary>Removes a trailing "//# sourceMappingURL=NAME" (or CSS's "/*# ... */") naming <paramref name="mapName"/>,

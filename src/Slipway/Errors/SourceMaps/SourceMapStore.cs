@@ -11,8 +11,9 @@ internal sealed partial class SourceMapStore(ErrorsOptions options)
     /// <summary>Releases whose maps are kept per app; older ones go (the builds they came from are gone by then).</summary>
     public const int KeptReleases = 20;
 
-    /// <summary>The largest map read: a map is read whole to answer a lookup.</summary>
-    public const long MaxMapBytes = 64L * 1024 * 1024;
+    /// <summary>The largest map read: a map is read and decoded whole to answer a lookup (a decoded segment takes about
+    /// as many bytes as its text).</summary>
+    public const long MaxMapBytes = 16L * 1024 * 1024;
 
     private string Root => Path.Combine(options.DataDir, "source-maps");
 

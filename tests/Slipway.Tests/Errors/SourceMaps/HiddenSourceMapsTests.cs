@@ -28,6 +28,11 @@ public sealed class HiddenSourceMapsTests
         File.WriteAllText(Path.Combine(build, "dist", "orphan.js.map"), "{}");
         File.WriteAllText(Path.Combine(build, "node_modules", "lib", "index.js"), "x");
         File.WriteAllText(Path.Combine(build, "node_modules", "lib", "index.js.map"), "{}");
+        // A build may leave links: one to a file outside (another app's map, say) is never followed nor moved.
+        var outside = Path.Combine(TempDirs.Create("maps-outside"), "secret.js.map");
+        File.WriteAllText(outside, "{}");
+        File.CreateSymbolicLink(Path.Combine(build, "dist", "linked.js.map"), outside);
+        File.WriteAllText(Path.Combine(build, "dist", "linked.js"), "x\n//# sourceMappingURL=linked.js.map");
         var store = new SourceMapStore(new ErrorsOptions(data));
         var lines = new List<string>();
 
@@ -37,9 +42,11 @@ public sealed class HiddenSourceMapsTests
         File.Exists(Path.Combine(build, "dist", "assets", "style.css.map")).Should().BeFalse();
         File.ReadAllText(Path.Combine(build, "dist", "assets", "min.js")).Should().Be("ONE.foo=function(n){return baz(n)};\n", "nothing asks for the map");
         File.ReadAllText(Path.Combine(build, "dist", "assets", "style.css")).Should().Be("a{}\n");
-        File.Exists(Path.Combine(build, "dist", "orphan.js.map")).Should().BeTrue("a map without its generated file is not the build's output map");
+        File.Exists(Path.Combine(build, "dist", "orphan.js.map")).Should().BeFalse("a map whose file went elsewhere must not be served either");
+        File.Exists(outside).Should().BeTrue("a link is not followed");
+        new FileInfo(Path.Combine(build, "dist", "linked.js.map")).LinkTarget.Should().Be(outside, "a link is left where it is");
         File.Exists(Path.Combine(build, "node_modules", "lib", "index.js.map")).Should().BeTrue("dependencies' maps are theirs");
-        lines.Should().ContainSingle().Which.Should().StartWith("errors: kept 2 source maps").And.Contain("release abc123def456");
+        lines.Should().ContainSingle().Which.Should().StartWith("errors: kept 3 source maps").And.Contain("release abc123def456");
         File.Exists(Path.Combine(data, "source-maps", "shop", "abc123def456", "dist", "assets", "min.js.map")).Should().BeTrue("kept per app, not per environment");
 
         var lookup = store.For("shop", "abc123def456");
@@ -82,11 +89,17 @@ public sealed class HiddenSourceMapsTests
 
         hidden.Prepare(AppRef.Of("shop"), Spec(true), build, lines.Add);
 
-        File.ReadAllText(Path.Combine(build, "vite.slipway-user.config.ts")).Should().Be("export default { base: '/' };");
+        File.ReadAllText(Path.Combine(build, "vite.config.ts")).Should().Be("export default { base: '/' };", "a tsconfig that includes it still finds it");
         var wrapper = File.ReadAllText(Path.Combine(build, "vite.config.mjs"));
-        wrapper.Should().Contain("import config from './vite.slipway-user.config.ts';").And.Contain("sourcemap: 'hidden'");
-        File.Exists(Path.Combine(build, "vite.config.ts")).Should().BeFalse("vite would read the .mjs first anyway, but nothing is left to doubt");
-        lines.Should().ContainSingle().Which.Should().Contain("Vite builds hidden source maps");
+        wrapper.Should().Contain("import config from './vite.config.ts';").And.Contain("sourcemap: 'hidden'");
+
+        var js = TempDirs.Create("maps-vite-js");
+        File.WriteAllText(Path.Combine(js, "package.json"), """{"devDependencies":{"vite":"^7.0.0"}}""");
+        File.WriteAllText(Path.Combine(js, "vite.config.js"), "export default {};");
+        hidden.Prepare(AppRef.Of("shop"), Spec(true), js, lines.Add);
+        File.Exists(Path.Combine(js, "vite.config.js")).Should().BeFalse("vite reads .js before the wrapper: it takes another name");
+        File.ReadAllText(Path.Combine(js, "vite.config.mjs")).Should().Contain("import config from './vite.slipway-user.config.js';");
+        lines.Should().HaveCount(2).And.OnlyContain(l => l.Contains("Vite builds hidden source maps"));
 
         var bare = TempDirs.Create("maps-vite-bare");
         File.WriteAllText(Path.Combine(bare, "package.json"), """{"dependencies":{"vite":"^7.0.0"}}""");
@@ -107,5 +120,24 @@ public sealed class HiddenSourceMapsTests
 
         File.ReadAllText(Path.Combine(build, "web", "next.config.mjs")).Should().Contain("import config from './next.slipway-user.config.js';")
             .And.Contain("productionBrowserSourceMaps: true").And.Contain("await config(phase, context)");
+    }
+
+    [Fact]
+    public void A_typescript_next_config_gets_a_typescript_wrapper_and_an_unknown_one_is_left_alone()
+    {
+        var hidden = new HiddenSourceMaps(new SourceMapStore(new ErrorsOptions(TempDirs.Create("maps-data"))));
+        var ts = TempDirs.Create("maps-next-ts");
+        File.WriteAllText(Path.Combine(ts, "package.json"), """{"dependencies":{"next":"15.0.0"}}""");
+        File.WriteAllText(Path.Combine(ts, "next.config.ts"), "export default {};");
+        hidden.Prepare(AppRef.Of("shop"), Spec(true), ts, _ => { });
+        File.ReadAllText(Path.Combine(ts, "next.config.ts")).Should().StartWith("// @ts-nocheck").And.Contain("import config from './next.slipway-user.config';");
+
+        var mts = TempDirs.Create("maps-next-mts");
+        File.WriteAllText(Path.Combine(mts, "package.json"), """{"dependencies":{"next":"15.0.0"}}""");
+        File.WriteAllText(Path.Combine(mts, "next.config.mts"), "export default { output: 'standalone' };");
+        var lines = new List<string>();
+        hidden.Prepare(AppRef.Of("shop"), Spec(true), mts, lines.Add);
+        Directory.GetFiles(mts).Select(Path.GetFileName).Should().BeEquivalentTo(["package.json", "next.config.mts"], "its config is never shadowed");
+        lines.Should().ContainSingle().Which.Should().Contain("productionBrowserSourceMaps: true");
     }
 }

@@ -209,17 +209,29 @@ internal sealed class GitStore(Store store, TimeProvider clock)
     {
         using var c = Open();
         c.Execute("""
-            insert into git_previews (app, number, head_sha, head_branch, clone_url, from_fork, title, author, state, detail, deployment_id, created_at, updated_at)
-            values (@App, @Number, @HeadSha, @HeadBranch, @CloneUrl, @FromFork, @Title, @Author, @state, @Detail, @DeploymentId, @CreatedAt, @UpdatedAt)
+            insert into git_previews (app, number, head_sha, head_branch, clone_url, from_fork, title, author, state, detail, deployment_id, created_at, updated_at,
+                pull_updated_at)
+            values (@App, @Number, @HeadSha, @HeadBranch, @CloneUrl, @FromFork, @Title, @Author, @state, @Detail, @DeploymentId, @CreatedAt, @UpdatedAt,
+                @PullUpdatedAt)
             on conflict(app, number) do update set head_sha = excluded.head_sha, head_branch = excluded.head_branch, clone_url = excluded.clone_url,
                 from_fork = excluded.from_fork, title = excluded.title, author = excluded.author, state = excluded.state, detail = excluded.detail,
-                deployment_id = excluded.deployment_id, updated_at = excluded.updated_at
+                deployment_id = excluded.deployment_id, updated_at = excluded.updated_at,
+                pull_updated_at = coalesce(excluded.pull_updated_at, git_previews.pull_updated_at)
             """, new
         {
             preview.App, preview.Number, preview.HeadSha, preview.HeadBranch, preview.CloneUrl, FromFork = preview.FromFork ? 1 : 0, preview.Title,
             preview.Author, state = JsonSpellings.Of(preview.State), preview.Detail, preview.DeploymentId,
             CreatedAt = UtcTime.Format(preview.CreatedAt), UpdatedAt = UtcTime.Format(preview.UpdatedAt),
+            PullUpdatedAt = preview.PullUpdatedAt is { } pulled ? UtcTime.Format(pulled) : null,
         });
+    }
+
+    /// <summary>Keeps <paramref name="at"/> as the newest updated_at taken for the preview (when it has a row and an older one).</summary>
+    public void NotePullUpdated(string app, long number, DateTimeOffset at)
+    {
+        using var c = Open();
+        c.Execute("update git_previews set pull_updated_at = @at where app = @app and number = @number and (pull_updated_at is null or pull_updated_at < @at)",
+            new { app, number, at = UtcTime.Format(at) });
     }
 
     /// <summary>The forge's comment about the preview (its row may be gone already: then nothing is kept).</summary>
@@ -261,10 +273,10 @@ internal sealed class GitStore(Store store, TimeProvider clock)
     }
 
     private sealed record PreviewRow(string App, long Number, string HeadSha, string HeadBranch, string CloneUrl, long FromFork, string? Title, string? Author,
-        string State, string? Detail, string? DeploymentId, string? CommentId, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt)
+        string State, string? Detail, string? DeploymentId, string? CommentId, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, DateTimeOffset? PullUpdatedAt)
     {
         public PreviewRecord ToRecord() => new(App, Number, HeadSha, HeadBranch, CloneUrl, FromFork != 0, Title, Author,
-            JsonSpellings.Parse<PreviewState>(State), Detail, DeploymentId, CreatedAt, UpdatedAt, CommentId);
+            JsonSpellings.Parse<PreviewState>(State), Detail, DeploymentId, CreatedAt, UpdatedAt, CommentId) { PullUpdatedAt = PullUpdatedAt };
     }
 
     private sealed record LinkRow(string Forge, string RepoUrl, string WebhookSecretEnc, string? TokenEnc, string? ApiBase);

@@ -524,8 +524,10 @@ internal static class Schema
         );
         """,
         // 16: pull requests closed lately, kept past their preview's removal: forges deliver out of order, so an update
-        // delivered after the close (older than it by the pull request's own updated_at) must not make the preview again.
+        // delivered after the close (older than it by the pull request's own updated_at) must not make the preview again;
+        // and a preview keeps the newest updated_at it was made or updated for, so a close older than a reopen is late.
         """
+        alter table git_previews add column pull_updated_at text;
         create table git_closed_pulls (
             app text not null,
             number integer not null,

@@ -120,8 +120,11 @@ public sealed class GitPreviewTests
             page.Headers.GetValues("X-Secrets").Single().Should().Be("none", "a fork's preview gets no secret, the template's and the shared ones alike");
         }
         forge.Authorizations.Should().NotContain(a => a.StartsWith("to the fork", StringComparison.Ordinal), "the app's token never goes to a fork");
-        (await DeliverAsync(platform, secret, PullRequest("synchronize", 8, second, fromFork: true, cloneUrl: forge.ForkUrl), "pr-5")).Body
+        (await DeliverAsync(platform, secret, PullRequest("synchronize", 8, second, fromFork: true, cloneUrl: forge.ForkUrl, updatedAt: "2026-01-02T00:00:00Z"), "pr-5")).Body
             .Should().Contain("waits for a deployer", "a fork's every new commit needs its own approval");
+        // A close from before that update (closed and reopened; the close delivered last) leaves the preview.
+        (await DeliverAsync(platform, secret, PullRequest("closed", 8, second, fromFork: true, cloneUrl: forge.ForkUrl, updatedAt: "2026-01-01T00:00:00Z"), "pr-8")).Body
+            .Should().Contain("Ignored: this close of #8").And.Contain("delivered late; the preview stays");
         (await platform.VersionAsync("shop-pr-8")).Should().Be("pr-a", "the approved commit keeps serving meanwhile");
 
         var closed = await DeliverAsync(platform, secret, PullRequest("closed", 7, second, merged: true), "pr-4");

@@ -109,23 +109,9 @@ internal static class GitProcess
         return tree;
     }
 
-    /// <summary>Still that process, and not a zombie waiting for its parent (git reaps its children; the platform, git).</summary>
+    /// <summary>Still that process (IsSameProcess takes a zombie, which git or the platform has yet to reap, as ended).</summary>
     private static bool Alive((int Pid, string? Started) member) =>
-        member.Started is not null && Runtime.ProcessGroups.IsSameProcess(member.Pid, member.Started) && !IsZombie(member.Pid);
-
-    private static bool IsZombie(int pid)
-    {
-        try
-        {
-            var stat = File.ReadAllText($"/proc/{pid}/stat");
-            var afterName = stat.LastIndexOf(')');
-            return afterName > 0 && afterName + 2 < stat.Length && stat[afterName + 2] is 'Z' or 'X';
-        }
-        catch (IOException)
-        {
-            return false;
-        }
-    }
+        member.Started is not null && Runtime.ProcessGroups.IsSameProcess(member.Pid, member.Started);
 
     /// <summary>Every process below <paramref name="pid"/>.</summary>
     private static IEnumerable<int> Descendants(int pid) =>

@@ -41,5 +41,26 @@ export PublishReadyToRunComposite=false
 if [ $# -eq 0 ]; then
   "$root/slipway" --print-binary >/dev/null 2>&1 &
 fi
+# The console output is kept, so a failing run ends with its failures again: CI shows only the end of a long log.
+log="$(mktemp)"
+trap 'rm -f "$log"' EXIT
+set +e
 dotnet test "$root/tests/Slipway.Tests/Slipway.Tests.csproj" -c Release --no-build --nologo \
-  --logger "console;verbosity=normal" "$@"
+  --logger "console;verbosity=normal" "$@" 2>&1 | tee "$log"
+rc=${PIPESTATUS[0]}
+set -e
+if [ "$rc" -ne 0 ]; then
+  echo
+  echo "test.sh: the tests that failed, again (message and the test's own frames; the whole text is above):"
+  # vstest's console logger: "  Failed NAME [time]", "  Error Message:", lines, "  Stack Trace:", frames, then the
+  # next section or result.
+  awk '
+    /^  (Passed|Skipped|Failed) / || /^  [A-Z][A-Za-z ]+:$/ && !/^  (Error Message|Stack Trace):$/ { part = "" }
+    /^  Failed Slipway\./ { print; part = "name"; next }
+    part != "" && /^  Error Message:$/ { part = "message"; lines = 0; next }
+    part != "" && /^  Stack Trace:$/ { part = "stack"; frames = 0; next }
+    part == "message" && lines < 12 { print; lines++ }
+    part == "stack" && /Slipway\.Tests/ && frames < 4 { print; frames++ }
+  ' "$log" | cut -c1-400
+fi
+exit "$rc"

@@ -156,7 +156,7 @@ internal static class GitCommands
     {
         var app = new Argument<string>("app") { Description = "The app whose webhook deliveries to list" };
         var limit = new Option<int>("--limit") { Description = "How many, newest first", DefaultValueFactory = _ => 20 };
-        var command = new Command("deliveries", "The forge's webhook deliveries and what became of each (deployed, queued, ignored, refused, failed...)") { app, limit, CliContext.JsonOutput };
+        var command = new Command("deliveries", "The forge's webhook deliveries and what became of each (deployed, queued, done, ignored, refused, failed...)") { app, limit, CliContext.JsonOutput };
         command.SetAction((parse, token) => cli.RunAsync(() => cli.ListAsync<GitDeliveryDto>(parse, $"v1/git/{parse.GetValue(app)}/deliveries?limit={parse.GetValue(limit)}",
             "No deliveries yet: push to the repository, or use the forge's \"test\" or \"redeliver\" button.",
             list => cli.Table(["received", "event", "outcome", "deployment", "detail"], list.Select(d => (IReadOnlyList<string>)

@@ -5,11 +5,14 @@ namespace Slipway.Git;
 internal sealed record ClosedPull(DateTimeOffset ClosedAt, DateTimeOffset? PullUpdatedAt)
 {
     /// <summary>Whether <paramref name="pull"/> happened before this close (a late delivery) rather than after it.
-    /// Forges give seconds: an update in the close's second is taken as before it, a reopen as after.</summary>
-    public bool Precedes(Forges.PullRequestEvent pull) => (pull.UpdatedAt, PullUpdatedAt) switch
+    /// A pull request's first opening always came before its close; forges give seconds: an update in the close's
+    /// second is taken as before it, a reopen as after.</summary>
+    public bool Precedes(Forges.PullRequestEvent pull) => (pull.Action, pull.UpdatedAt, PullUpdatedAt) switch
     {
-        ({ } updated, { } closed) => pull.Action == Forges.PullRequestAction.Opened ? updated < closed : updated <= closed,
+        (Forges.PullRequestAction.Opened, _, _) => true,
+        (Forges.PullRequestAction.Reopened, { } updated, { } closed) => updated < closed,
+        (_, { } updated, { } closed) => updated <= closed,
         // Without the forge's times, only a reopen follows a close.
-        _ => pull.Action != Forges.PullRequestAction.Opened,
+        _ => pull.Action != Forges.PullRequestAction.Reopened,
     };
 }

@@ -12,6 +12,9 @@ internal enum DeliveryOutcome
     /// <summary>Taken, its work running after the answer (a preview made, updated or removed); failed if that work fails.</summary>
     Queued,
 
+    /// <summary>Queued, and its work is done.</summary>
+    Done,
+
     /// <summary>Valid, and nothing to do (a ping, an unmapped branch, an event Slipway does not act on).</summary>
     Ignored,
 

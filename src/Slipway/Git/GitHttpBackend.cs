@@ -192,7 +192,8 @@ internal sealed partial class GitHttpBackend(GitOptions options, ILogger<GitHttp
         return new CgiHead(status, headers);
     }
 
-    /// <summary>SIGTERM, so receive-pack removes its quarantine and ref locks; SIGKILL after a grace.</summary>
+    /// <summary>SIGTERM, so receive-pack removes its quarantine and ref locks; SIGKILL after a grace. The cleanup's
+    /// awaited StopAsync waits for the same process group, even once http-backend itself has gone.</summary>
     private static void Kill(Process process) => GitProcess.Stop(process);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "git http-backend {Method} {Path} exited {ExitCode}: {Errors}")]

@@ -54,6 +54,8 @@ internal sealed class GitStore(Store store, TimeProvider clock)
         c.Execute("delete from git_branches where app = @app", new { app }, tx);
         c.Execute("delete from git_deliveries where app = @app", new { app }, tx);
         c.Execute("delete from git_previews where app = @app", new { app }, tx);
+        // Another repository may be connected next, whose pull requests reuse these numbers.
+        c.Execute("delete from git_closed_pulls where app = @app", new { app }, tx);
         var deleted = c.Execute("delete from git_remotes where app = @app", new { app }, tx) > 0;
         tx.Commit();
         return deleted;
@@ -113,11 +115,11 @@ internal sealed class GitStore(Store store, TimeProvider clock)
     {
         using var c = Open();
         return c.ExecuteScalar<long>("""
-            select count(*) from git_deliveries where app = @app and forge = @forge and delivery = @delivery and outcome in ('deployed', 'ignored', 'queued')
+            select count(*) from git_deliveries where app = @app and forge = @forge and delivery = @delivery and outcome in ('deployed', 'ignored', 'queued', 'done')
             """, new { app, forge = JsonSpellings.Of(forge), delivery }) > 0;
     }
 
-    /// <summary>Records a delivery; an app keeps its last <see cref="KeptDeliveries"/> acted on (deployed, queued, ignored)
+    /// <summary>Records a delivery; an app keeps its last <see cref="KeptDeliveries"/> acted on (deployed, queued, done, ignored)
     /// and as many others (refused, failed, duplicates).</summary>
     public void Record(string app, Forges.Forge forge, string? delivery, string? eventName, DeliveryOutcome outcome, string? detail, string? deploymentId)
     {
@@ -130,10 +132,10 @@ internal sealed class GitStore(Store store, TimeProvider clock)
                 detail, deploymentId }, tx);
         // Acted-on deliveries are kept apart from the rest: a flood of unsigned requests (recorded as refused) must not
         // push out the records that keep a captured, signed delivery from being acted on again.
-        var acted = outcome is DeliveryOutcome.Deployed or DeliveryOutcome.Queued or DeliveryOutcome.Ignored;
+        var acted = outcome is DeliveryOutcome.Deployed or DeliveryOutcome.Queued or DeliveryOutcome.Done or DeliveryOutcome.Ignored;
         c.Execute($"""
-            delete from git_deliveries where app = @app and {(acted ? "" : "not ")}(outcome in ('deployed', 'ignored', 'queued')) and id <= (
-                select id from git_deliveries where app = @app and {(acted ? "" : "not ")}(outcome in ('deployed', 'ignored', 'queued'))
+            delete from git_deliveries where app = @app and {(acted ? "" : "not ")}(outcome in ('deployed', 'ignored', 'queued', 'done')) and id <= (
+                select id from git_deliveries where app = @app and {(acted ? "" : "not ")}(outcome in ('deployed', 'ignored', 'queued', 'done'))
                 order by id desc limit 1 offset @KeptDeliveries)
             """, new { app, KeptDeliveries }, tx);
         tx.Commit();
@@ -149,12 +151,15 @@ internal sealed class GitStore(Store store, TimeProvider clock)
             new { why, before = UtcTime.Format(before) });
     }
 
-    /// <summary>A queued delivery whose work failed afterwards: failed, so the forge's redelivery is acted on again.</summary>
-    public void FailQueued(string app, Forges.Forge forge, string delivery, string error)
+    /// <summary>A queued delivery whose work ended: done, or failed with <paramref name="error"/> (so the forge's
+    /// redelivery is acted on again).</summary>
+    public void SettleQueued(string app, Forges.Forge forge, string delivery, string? error)
     {
         using var c = Open();
-        c.Execute("update git_deliveries set outcome = 'failed', detail = @error where app = @app and forge = @forge and delivery = @delivery and outcome = 'queued'",
-            new { app, forge = JsonSpellings.Of(forge), delivery, error });
+        c.Execute("""
+            update git_deliveries set outcome = @outcome, detail = coalesce(@error, detail)
+            where app = @app and forge = @forge and delivery = @delivery and outcome = 'queued'
+            """, new { app, forge = JsonSpellings.Of(forge), delivery, error, outcome = JsonSpellings.Of(error is null ? DeliveryOutcome.Done : DeliveryOutcome.Failed) });
     }
 
     public IReadOnlyList<DeliveryRecord> Deliveries(string app, int limit)
@@ -259,11 +264,12 @@ internal sealed class GitStore(Store store, TimeProvider clock)
             """, new { app, number, at = UtcTime.Format(at), updated = pullUpdatedAt is { } u ? UtcTime.Format(u) : null });
     }
 
-    public ClosedPull? FindClosed(string app, long number)
+    public ClosedPull? FindClosed(string app, long number, TimeSpan keep)
     {
         using var c = Open();
         return c.QuerySingleOrDefault<ClosedPull>(
-            "select closed_at as ClosedAt, pull_updated_at as PullUpdatedAt from git_closed_pulls where app = @app and number = @number", new { app, number });
+            "select closed_at as ClosedAt, pull_updated_at as PullUpdatedAt from git_closed_pulls where app = @app and number = @number and closed_at >= @since",
+            new { app, number, since = UtcTime.Format(clock.GetUtcNow() - keep) });
     }
 
     public void ClearClosed(string app, long number)

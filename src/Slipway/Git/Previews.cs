@@ -33,15 +33,17 @@ internal sealed partial class Previews(GitStore store, Keyring keyring, ConfigVa
     private static readonly TimeSpan ClosedKept = TimeSpan.FromDays(7);
 
     /// <summary>Acts on a pull request event (after its delivery was verified); the answer goes back to the forge.
-    /// <paramref name="failed"/> hears why, when work queued for it fails later.</summary>
-    public WebhookAnswer Accept(string app, ForgeLink link, PullRequestEvent pull, Action<string>? failed = null)
+    /// When the answer says work was queued, <paramref name="settled"/> hears how it ended: null when done, else why it
+    /// failed. Queued work runs in the order its deliveries were taken, one at a time per pull request.</summary>
+    public WebhookAnswer Accept(string app, ForgeLink link, PullRequestEvent pull, Action<string?>? settled = null)
     {
         var env = AppRef.Of(app, PreviewRecord.EnvName(pull.Number));
         if (!store.PreviewSettings(app).On)
         {
             return new(202, $"Ignored: previews are off for {app}; turn them on with: slipway git previews {app} --on");
         }
-        var now = clock.GetUtcNow();
+        // As stored (milliseconds), so the check in the turn compares like with like.
+        var now = UtcTime.Parse(UtcTime.Format(clock.GetUtcNow()));
         if (pull.Action == PullRequestAction.Closed)
         {
             if (pull.UpdatedAt is { } closing && store.FindPreview(app, pull.Number)?.PullUpdatedAt is { } seen && seen > closing)
@@ -50,18 +52,22 @@ internal sealed partial class Previews(GitStore store, Keyring keyring, ConfigVa
                     "delivered late; the preview stays.");
             }
             // Marked before the removal is queued: work of earlier deliveries still waiting for its turn sees it.
-            if (store.FindClosed(app, pull.Number) is not { } earlier || !earlier.Precedes(pull))
+            if (store.FindClosed(app, pull.Number, ClosedKept) is not { } earlier || !earlier.Precedes(pull))
             {
                 store.MarkClosed(app, pull.Number, now, pull.UpdatedAt, ClosedKept);
             }
-            Run(app, pull.Number, () => RemoveNowAsync(app, pull.Number, pull.Merged ? "the pull request was merged" : "the pull request was closed"), failed);
+            Run(app, pull.Number, async () =>
+            {
+                await RemoveNowAsync(app, pull.Number, pull.Merged ? "the pull request was merged" : "the pull request was closed");
+                return null;
+            }, settled);
             return new(202, $"Removing the preview {env}: #{pull.Number} was {(pull.Merged ? "merged" : "closed")}.") { Queued = true };
         }
-        if (store.FindClosed(app, pull.Number) is { } closed)
+        if (store.FindClosed(app, pull.Number, ClosedKept) is { } closed)
         {
             if (closed.Precedes(pull))
             {
-                return new(202, $"Ignored: #{pull.Number} was closed at {closed.ClosedAt:u} and this {(pull.Action == PullRequestAction.Opened ? "opening" : "update")} " +
+                return new(202, $"Ignored: #{pull.Number} was closed at {closed.ClosedAt:u} and this {pull.Action switch { PullRequestAction.Opened => "opening", PullRequestAction.Reopened => "reopening", _ => "update" }} " +
                     "came before that (it was delivered late); reopening it makes its preview again.");
             }
             store.ClearClosed(app, pull.Number);
@@ -88,15 +94,14 @@ internal sealed partial class Previews(GitStore store, Keyring keyring, ConfigVa
         }
         Run(app, pull.Number, async () =>
         {
-            // Closed after this delivery was taken, while its work waited for its turn: the close wins.
-            if (store.FindClosed(app, pull.Number) is not { } closedSince || closedSince.ClosedAt < now)
+            // A safeguard (work runs in the order deliveries were taken): a close taken after this delivery, in the
+            // same millisecond or later, wins.
+            if (store.FindClosed(app, pull.Number, ClosedKept) is { } closedSince && closedSince.ClosedAt >= now)
             {
-                if (await DeployAsync(app, link, ToRecord(app, link, pull)) is { } error)
-                {
-                    failed?.Invoke(error);
-                }
+                return null;
             }
-        }, failed);
+            return await DeployAsync(app, link, ToRecord(app, link, pull));
+        }, settled);
         return new(202, $"Deploying #{pull.Number}'s {pull.HeadSha[..12]} to the preview {env}: http://{env.Key}.localhost") { Queued = true };
     }
 
@@ -289,32 +294,76 @@ internal sealed partial class Previews(GitStore store, Keyring keyring, ConfigVa
         return template.Select(e => e.Name).ToList();
     }
 
-    private void Run(string app, long number, Func<Task> work, Action<string>? failed)
+    /// <summary>Queues <paramref name="work"/> (returning why it failed, or null) behind the pull request's earlier work.</summary>
+    private void Run(string app, long number, Func<Task<string?>> work, Action<string?>? settled)
     {
-        var task = Task.Run(() => Turn(app, number, work, failed));
+        // The turn is asked for here, in the order the deliveries are taken; the thread pool would start them in any
+        // order (a reopen's deploy before the close's removal taken first).
+#pragma warning disable CA2000 // the turn is disposed by the using below, once the task has it
+        var taking = _turns.TakeAsync((app, number));
+#pragma warning restore CA2000
+        var task = Task.Run(async () =>
+        {
+            string? error;
+            using (await taking)
+            {
+                error = await AttemptAsync(app, number, work);
+            }
+            try
+            {
+                settled?.Invoke(error);
+            }
+            catch (Exception e)
+            {
+                // The work's own outcome is already in the preview's row; only the delivery's record missed it.
+                LogSettleFailed(logger, app, number, e);
+            }
+        });
         _running[task] = 0;
         task.ContinueWith(t => _running.TryRemove(t, out _), TaskScheduler.Default);
     }
 
-    private async Task Turn(string app, long number, Func<Task> work, Action<string>? failed = null)
+    private async Task Turn(string app, long number, Func<Task> work)
     {
         using var turn = await _turns.TakeAsync((app, number));
-        try
+        await AttemptAsync(app, number, async () =>
         {
             await work();
+            return null;
+        });
+    }
+
+    /// <summary>Runs <paramref name="work"/>; a failure marks the preview failed and is returned, never thrown.</summary>
+    private async Task<string?> AttemptAsync(string app, long number, Func<Task<string?>> work)
+    {
+        try
+        {
+            return await work();
         }
         catch (Exception e) when (e is UserException or DeployFailure)
         {
             LogFailed(logger, app, number, e.Message);
-            MarkFailed(app, number, e.Message);
-            failed?.Invoke(e.Message);
+            MarkFailedSafely(app, number, e.Message);
+            return e.Message;
         }
         catch (Exception e)
         {
             LogBug(logger, app, number, e);
             const string Internal = "the platform failed to handle it (an internal error; details in the platform log)";
-            MarkFailed(app, number, Internal);
-            failed?.Invoke(Internal);
+            MarkFailedSafely(app, number, Internal);
+            return Internal;
+        }
+    }
+
+    private void MarkFailedSafely(string app, long number, string error)
+    {
+        try
+        {
+            MarkFailed(app, number, error);
+        }
+        catch (Exception e)
+        {
+            LogSettleFailed(logger, app, number, e);
         }
     }
 
@@ -340,6 +389,9 @@ internal sealed partial class Previews(GitStore store, Keyring keyring, ConfigVa
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The preview of {App} #{Number} failed: {Error}")]
     private static partial void LogFailed(ILogger logger, string app, long number, string error);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "The outcome of the preview work for {App} #{Number} could not be recorded")]
+    private static partial void LogSettleFailed(ILogger logger, string app, long number, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "The preview of {App} #{Number} failed with an internal error")]
     private static partial void LogBug(ILogger logger, string app, long number, Exception exception);

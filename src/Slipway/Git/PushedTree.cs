@@ -23,7 +23,7 @@ internal static class PushedTree
         }
         catch
         {
-            GitProcess.Stop(git);
+            await GitProcess.StopAsync(git);
             throw;
         }
         try
@@ -32,7 +32,7 @@ internal static class PushedTree
         }
         catch (OperationCanceledException)
         {
-            GitProcess.Stop(git);
+            await GitProcess.StopAsync(git);
             throw;
         }
         if (git.ExitCode != 0)

@@ -69,14 +69,14 @@ internal sealed partial class Webhooks(GitStore store, Keyring keyring, DeployEn
                 store.Record(app, forge, delivery, eventName, DeliveryOutcome.Duplicate, null, null);
                 return new(200, $"Delivery {delivery} was handled already; nothing was done again.");
             }
-            // Queued work that fails marks its delivery failed (after this record: it takes the same lock), so a
-            // redelivery is acted on again.
+            // Queued work that ends marks its delivery done or failed (after this record: it takes the same lock); a
+            // failed one's redelivery is acted on again.
             var key = delivery;
             var answer = Act(app, forge, link, parsed, key is null ? null : error =>
             {
                 lock (_deliveries)
                 {
-                    store.FailQueued(app, forge, key, error);
+                    store.SettleQueued(app, forge, key, error);
                 }
             });
             var outcome = answer switch
@@ -91,7 +91,7 @@ internal sealed partial class Webhooks(GitStore store, Keyring keyring, DeployEn
         }
     }
 
-    private WebhookAnswer Act(string app, Forge forge, ForgeLink link, ForgeEvent parsed, Action<string>? failed)
+    private WebhookAnswer Act(string app, Forge forge, ForgeLink link, ForgeEvent parsed, Action<string?>? settled)
     {
         switch (parsed)
         {
@@ -122,7 +122,7 @@ internal sealed partial class Webhooks(GitStore store, Keyring keyring, DeployEn
                     return new(422, e.Message);
                 }
             case PullRequestEvent pull:
-                return previews.Accept(app, link, pull, failed);
+                return previews.Accept(app, link, pull, settled);
             default:
                 return new(202, "Ignored: an event Slipway does not act on.");
         }

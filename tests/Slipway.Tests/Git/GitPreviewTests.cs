@@ -127,6 +127,23 @@ public sealed class GitPreviewTests
             .Should().Contain("Ignored: this close of #8").And.Contain("delivered late; the preview stays");
         (await platform.VersionAsync("shop-pr-8")).Should().Be("pr-a", "the approved commit keeps serving meanwhile");
 
+        // Work that fails after the answer marks its delivery failed, so the forge's redelivery is acted on again; work
+        // that ends well marks it done.
+        var squat = await platform.CliAsync("hosts", "add", "--app", "shop", "--env", "preview", "shop-pr-9.localhost");
+        squat.ExitCode.Should().Be(0, squat.ToString());
+        (await DeliverAsync(platform, secret, PullRequest("opened", 9, first), "pr-9")).Body.Should().Contain("Deploying #9's");
+        await SettledAsync(platform, previews);
+        var failed = await DeliveryAsync(platform, "pr-9");
+        failed.Outcome.Should().Be("failed");
+        failed.Detail.Should().Contain("shop-pr-9.localhost is already a hostname of app shop (preview)");
+        (await DeliveryAsync(platform, "pr-1")).Outcome.Should().Be("done");
+        (await platform.CliAsync("hosts", "rm", "--app", "shop", "--env", "preview", "shop-pr-9.localhost")).ExitCode.Should().Be(0);
+        (await DeliverAsync(platform, secret, PullRequest("opened", 9, first), "pr-9")).Body.Should().Contain("Deploying #9's", "a failed delivery is acted on again");
+        await SettledAsync(platform, previews);
+        (await platform.VersionAsync("shop-pr-9")).Should().Be("pr-a");
+        (await DeliverAsync(platform, secret, PullRequest("opened", 9, first), "pr-9")).Body.Should().Contain("was handled already", "a done one is not");
+        (await DeliverAsync(platform, secret, PullRequest("closed", 9, first), "pr-9c")).Body.Should().Contain("Removing the preview shop (pr-9)");
+
         var closed = await DeliverAsync(platform, secret, PullRequest("closed", 7, second, merged: true), "pr-4");
         closed.Body.Should().Contain("Removing the preview shop (pr-7): #7 was merged");
         await previews.IdleAsync();
@@ -145,6 +162,14 @@ public sealed class GitPreviewTests
         (await platform.VersionAsync("shop-pr-8")).Should().Be("status 404");
         (await platform.CliAsync("previews", "ls", "--app", "shop")).Out.Should().Contain("No previews");
         (await platform.CliAsync("env", "ls", "--app", "shop", "--env", "pr-7")).Out.Should().NotContain("GREETING", "the preview's config went with it");
+    }
+
+    /// <summary>The newest record of delivery <paramref name="id"/>: its outcome and detail.</summary>
+    private static async Task<(string Outcome, string? Detail)> DeliveryAsync(TestPlatform platform, string id)
+    {
+        var record = JsonDocument.Parse((await platform.CliAsync("git", "deliveries", "shop", "--json")).Out).RootElement.EnumerateArray()
+            .First(d => d.GetProperty("delivery").GetString() == id);
+        return (record.GetProperty("outcome").GetString()!, record.GetProperty("detail").GetString());
     }
 
     /// <summary>Waits for the preview work and for every deployment it started.</summary>

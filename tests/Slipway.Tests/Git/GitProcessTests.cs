@@ -6,37 +6,12 @@ namespace Slipway.Tests.Git;
 public sealed class GitProcessTests
 {
     [Fact]
-    public void Children_are_found_from_proc_children_and_from_each_process_parent_alike()
-    {
-        using var shell = Process.Start(new ProcessStartInfo("sh", ["-c", "sleep 30 & sleep 30 & wait"]) { UseShellExecute = false })!;
-        try
-        {
-            var deadline = DateTime.UtcNow.AddSeconds(10);
-            while (GitProcess.ChildrenByParent(shell.Id).Count < 2 && DateTime.UtcNow < deadline)
-            {
-                Thread.Sleep(20);
-            }
-            var byParent = GitProcess.ChildrenByParent(shell.Id);
-            byParent.Should().HaveCount(2, "the shell started two sleeps");
-            GitProcess.ChildrenOf(shell.Id).Should().BeEquivalentTo(byParent);
-        }
-        finally
-        {
-            shell.Kill(entireProcessTree: true);
-        }
-    }
-
-    [Fact]
     public async Task Stop_returns_once_a_process_that_ignores_sigterm_and_its_children_are_gone()
     {
-        // Like a hook that ignores SIGTERM: the SIGKILL after the grace ends it, and Stop waits for that.
-        using var stubborn = Process.Start(new ProcessStartInfo("sh", ["-c", "trap '' TERM; sleep 60 & wait"]) { UseShellExecute = false })!;
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (GitProcess.ChildrenOf(stubborn.Id).Count < 1 && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(20);
-        }
-        var child = GitProcess.ChildrenOf(stubborn.Id).Single();
+        // Like a hook that ignores SIGTERM: the SIGKILL after the grace ends it, and Stop waits for that. Started the way
+        // GitProcess starts git: leading its own process group.
+        using var stubborn = Group("trap '' TERM; sleep 60 & echo $!; wait");
+        var child = int.Parse((await stubborn.StandardOutput.ReadLineAsync())!);
 
         var started = Stopwatch.StartNew();
         await GitProcess.StopAsync(stubborn);
@@ -45,6 +20,27 @@ public sealed class GitProcessTests
         stubborn.WaitForExit(1000).Should().BeTrue("killed, not left running");
         Gone(child).Should().BeTrue("its child went too (it inherited the ignored SIGTERM, so the SIGKILL ended it)");
     }
+
+    [Fact]
+    public async Task Stop_after_git_has_exited_still_ends_and_waits_for_what_it_left_running()
+    {
+        // A cancelled push: http-backend dies of the first SIGTERM and is reaped, while receive-pack and the hook it
+        // started (here a child that takes a second to stop) still run. The cleanup's stop must wait for them.
+        using var leader = Group("sh -c 'trap \"sleep 1; exit 0\" TERM; echo ready; while :; do sleep 0.1; done' & echo $!; exit 0");
+        var lines = new[] { await leader.StandardOutput.ReadLineAsync(), await leader.StandardOutput.ReadLineAsync() };
+        var child = int.Parse(lines.Single(l => l != "ready")!);
+        await leader.WaitForExitAsync();
+        Gone(child).Should().BeFalse("the child outlives the group's leader");
+
+        var started = Stopwatch.StartNew();
+        await GitProcess.StopAsync(leader);
+
+        Gone(child).Should().BeTrue("the stop waited for the child left behind");
+        started.Elapsed.Should().BeGreaterThan(TimeSpan.FromMilliseconds(800), "the child took a second to stop after its SIGTERM");
+    }
+
+    private static Process Group(string script) =>
+        Process.Start(new ProcessStartInfo("setsid", ["sh", "-c", script]) { UseShellExecute = false, RedirectStandardOutput = true })!;
 
     /// <summary>No such process, or only its zombie, which init reaps once its parent is gone.</summary>
     private static bool Gone(int pid)

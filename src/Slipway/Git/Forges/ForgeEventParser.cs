@@ -117,7 +117,8 @@ internal static class ForgeEventParser
         var action = root.String("action");
         PullRequestAction? normalized = action switch
         {
-            "opened" or "reopened" => PullRequestAction.Opened,
+            "opened" => PullRequestAction.Opened,
+            "reopened" => PullRequestAction.Reopened,
             "closed" => PullRequestAction.Closed,
             _ when action == newCommits => PullRequestAction.Updated,
             _ => null,
@@ -153,7 +154,8 @@ internal static class ForgeEventParser
         var action = request.String("action");
         (PullRequestAction, bool)? normalized = action switch
         {
-            "open" or "reopen" => (PullRequestAction.Opened, false),
+            "open" => (PullRequestAction.Opened, false),
+            "reopen" => (PullRequestAction.Reopened, false),
             "update" when request.OptionalString("oldrev") is { Length: > 0 } => (PullRequestAction.Updated, false),
             "close" => (PullRequestAction.Closed, false),
             "merge" => (PullRequestAction.Closed, true),

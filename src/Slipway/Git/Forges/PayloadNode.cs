@@ -43,7 +43,8 @@ internal readonly struct PayloadNode
     /// null when absent or unreadable.</summary>
     public DateTimeOffset? OptionalTime(string name)
     {
-        if (OptionalString(name) is not { } text)
+        // Any other kind (an epoch number a proxy wrote) is unreadable too: the delivery is still acted on.
+        if (!_element.TryGetProperty(name, out var value) || value.ValueKind != JsonValueKind.String || value.GetString() is not { } text)
         {
             return null;
         }

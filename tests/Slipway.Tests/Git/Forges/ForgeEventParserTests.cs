@@ -73,7 +73,7 @@ public sealed class ForgeEventParserTests
     }
 
     [Theory]
-    [InlineData("reopened", "opened", false, false)]
+    [InlineData("reopened", "reopened", false, false)]
     [InlineData("synchronize", "updated", false, false)]
     [InlineData("closed", "closed", false, false)]
     [InlineData("closed", "closed", true, true)]
@@ -166,6 +166,9 @@ public sealed class ForgeEventParserTests
         var unreadable = Patch("gitlab-merge-request-open.json", ("\"updated_at\": \"2013-12-03T17:23:34Z\"", "\"updated_at\": \"yesterday\""));
         ((PullRequestEvent)Parse(Forge.Gitlab, "Merge Request Hook", Encoding.UTF8.GetBytes(unreadable))).UpdatedAt
             .Should().BeNull("a time that cannot be read only leaves the delivery unordered");
+        var number = Patch("gitlab-merge-request-open.json", ("\"updated_at\": \"2013-12-03T17:23:34Z\"", "\"updated_at\": 1386091414"));
+        ((PullRequestEvent)Parse(Forge.Gitlab, "Merge Request Hook", Encoding.UTF8.GetBytes(number))).UpdatedAt
+            .Should().BeNull("a time of another kind (an epoch number) is unreadable too, and the delivery is still acted on");
     }
 
     [Fact]
@@ -176,7 +179,7 @@ public sealed class ForgeEventParserTests
     }
 
     [Theory]
-    [InlineData("reopen", "opened", false)]
+    [InlineData("reopen", "reopened", false)]
     [InlineData("close", "closed", false)]
     [InlineData("merge", "closed", true)]
     public void GitLab_actions_are_normalized(string action, string expected, bool merged)

@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Logging;
 using Slipway.Errors;
 using Slipway.Errors.SourceMaps;
 using Slipway.State;
@@ -10,7 +11,7 @@ namespace Slipway.Api;
 
 /// <summary>The platform API's error tracking endpoints (what `slipway errors` calls): an environment's issues, one
 /// issue with its latest event, triage (resolve, ignore, reopen), and the environment's DSN.</summary>
-internal static class ErrorEndpoints
+internal static partial class ErrorEndpoints
 {
     public static void MapErrorApi(this IEndpointRouteBuilder api)
     {
@@ -31,13 +32,15 @@ internal static class ErrorEndpoints
             AppScope.Require(context, store, app);
             return new ErrorDsnView(address.DsnOf(errors.ProjectFor(app)), ErrorsEnvironment.Dsn);
         }).RequireAccess(Access.Permission.Read, "errors.dsn");
-        v1.MapGet("/{id:long}", (string app, long id, Store store, ErrorStore errors, ErrorReleases releases, SourceMapStore maps, HttpContext context) =>
+        v1.MapGet("/{id:long}", (string app, long id, Store store, ErrorStore errors, ErrorReleases releases, SourceMapStore maps, ILogger<SourceMapStore> logger,
+            HttpContext context) =>
         {
             var record = AppScope.Require(context, store, app);
             var issue = Find(errors, app, id);
             var latest = errors.Events(id, 1).FirstOrDefault();
             // The maps of the build that served the event (its release), kept per app: a promoted build is the same one.
-            return IssueDetail.Of(issue, latest, Suggestion(issue, record, releases), latest is null ? null : maps.For(record.App, latest.Release));
+            return IssueDetail.Of(issue, latest, Suggestion(issue, record, releases), latest is null ? null : maps.For(record.App, latest.Release),
+                e => LogSymbolicationFailed(logger, app, id, e));
         }).RequireAccess(Access.Permission.Read, "errors.show");
         v1.MapPost("/{id:long}/{action}", (string app, long id, string action, Store store, ErrorStore errors, ErrorReleases releases, HttpContext context) =>
         {
@@ -71,6 +74,9 @@ internal static class ErrorEndpoints
             ? $"It started with deployment {started.Id} (release {release}). To go back: slipway rollback {app.Ref.Flags} --to {before.Id}"
             : null;
     }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Applying the source maps to issue #{Id} of {App} failed; its frames are shown as sent")]
+    private static partial void LogSymbolicationFailed(ILogger logger, string app, long id, Exception exception);
 }
 
 /// <summary>An issue as `errors ls` shows it.</summary>
@@ -93,14 +99,35 @@ internal sealed record BreadcrumbView(string? Timestamp, string? Category, strin
 internal sealed record IssueDetail(IssueView Issue, string? EventId, string? Release, string? Environment, IReadOnlyList<ExceptionView> Exceptions,
     IReadOnlyDictionary<string, string> Tags, IReadOnlyList<BreadcrumbView> Breadcrumbs, string? Request, string? User, string? Message, string? Suggestion)
 {
-    public static IssueDetail Of(IssueRecord issue, StoredEvent? latest, string? suggestion, SourceMapStore.Lookup? maps = null)
+    /// <summary>Why maps of the event's build could not be used for some frames (those stay as sent).</summary>
+    public IReadOnlyList<string>? SourceMapProblems { get; init; }
+
+    /// <param name="maps">The maps of the event's build: its frames are shown with original sources where they cover them.</param>
+    /// <param name="bug">Hears an unexpected failure to apply them (the frames are then shown as sent).</param>
+    public static IssueDetail Of(IssueRecord issue, StoredEvent? latest, string? suggestion, SourceMapStore.Lookup? maps = null, Action<Exception>? bug = null)
     {
         if (latest is null || JsonNode.Parse(latest.Body) is not JsonObject body)
         {
             return new(IssueView.Of(issue), null, null, null, [], new Dictionary<string, string>(), [], null, null, null, suggestion);
         }
         var e = EventReader.Read(body, latest.ReceivedAt);
-        var exceptions = (maps is null ? e.Exceptions : Symbolicator.Apply(e.Exceptions, maps)).Select(x => new ExceptionView(x.Type, x.Value, x.Handled,
+        var shown = e.Exceptions;
+        List<string> problems = [];
+        if (maps is not null)
+        {
+            try
+            {
+                shown = Symbolicator.Apply(e.Exceptions, maps);
+            }
+            catch (Exception failure) when (failure is not OutOfMemoryException)
+            {
+                // Source maps are a help for reading the stack: the stack as sent is still worth showing.
+                bug?.Invoke(failure);
+                problems.Add("the source maps could not be applied (an internal error; the platform log has it)");
+            }
+            problems.InsertRange(0, maps.Problems);
+        }
+        var exceptions = shown.Select(x => new ExceptionView(x.Type, x.Value, x.Handled,
             x.Frames.Reverse().Select(f => new FrameView(f.Where, f.Function, f.InApp, f.ContextLine?.Trim(), f.Minified)).ToList())).Reverse().ToList();
         var tags = new SortedDictionary<string, string>(StringComparer.Ordinal);
         switch (body["tags"])
@@ -124,7 +151,10 @@ internal sealed record IssueDetail(IssueView Issue, string? EventId, string? Rel
             .ToList();
         var request = body["request"] is JsonObject r ? $"{EventReader.Text(r["method"]) ?? "GET"} {EventReader.Text(r["url"])}" : null;
         var user = body["user"] is JsonObject u ? EventReader.Text(u["id"]) ?? EventReader.Text(u["username"]) : null;
-        return new(IssueView.Of(issue), latest.EventId, latest.Release, latest.Environment, exceptions, tags, breadcrumbs, request, user, e.Message, suggestion);
+        return new(IssueView.Of(issue), latest.EventId, latest.Release, latest.Environment, exceptions, tags, breadcrumbs, request, user, e.Message, suggestion)
+        {
+            SourceMapProblems = problems.Count > 0 ? problems : null,
+        };
     }
 
     private static string? Timestamp(JsonNode? node) => node is JsonValue v && v.TryGetValue(out double seconds)

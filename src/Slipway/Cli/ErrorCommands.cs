@@ -101,6 +101,15 @@ internal static class ErrorCommands
                 o.WriteLine($"  {b.Timestamp ?? "",-8} {b.Category ?? "-",-12} {b.Message}");
             }
         }
+        if (d.SourceMapProblems is { Count: > 0 } problems)
+        {
+            o.WriteLine();
+            o.WriteLine("Source maps not used (those frames are shown as sent):");
+            foreach (var problem in problems)
+            {
+                o.WriteLine($"  {problem}");
+            }
+        }
         if (d.Suggestion is { } suggestion)
         {
             o.WriteLine();

@@ -1,40 +1,62 @@
+using System.Runtime.InteropServices;
+using System.Text;
 using System.Text.Json;
 
 namespace Slipway.Errors.SourceMaps;
 
 /// <summary>A source map (version 3, https://tc39.es/ecma426/) read for lookups: where a position of the generated
-/// file came from. Its "mappings" are decoded once into one sorted array of segments per generated line.
+/// file came from. Immutable once read, so one read map answers every request (see <see cref="SourceMapCache"/>).
 ///
 ///   mappings: "AAAA,SAASA;;EAEE"   ';' ends a generated line, ',' parts its segments, each segment is 1, 4 or 5
 ///             Base64 VLQ numbers: generated column, source index, original line, original column, name index;
 ///             the column restarts on each line, every other field is relative to its value in the segment before.
-/// </summary>
+///
+/// Memory stays near the file's size whatever it holds: the map keeps its own bytes, checks every segment once when
+/// read, and keeps only the running fields at every <see cref="CheckpointEvery"/>th line; a lookup decodes its line
+/// from the checkpoint before it. A source's content is unescaped only when a line of it is asked for.</summary>
 internal sealed class SourceMap
 {
-    private readonly string[] _sources;
-    private readonly string?[] _contents;
-    private readonly string[] _names;
-    private readonly Segment[][] _lines;
-    private readonly Dictionary<int, string[]> _splitContents = [];
+    /// <summary>Lines between two kept decoder states: a lookup decodes at most this many lines' text.</summary>
+    public const int CheckpointEvery = 64;
 
-    private SourceMap(string[] sources, string?[] contents, string[] names, Segment[][] lines)
+    private readonly byte[] _json;
+    private readonly ReadOnlyMemory<byte> _mappings;
+    private readonly string[] _sources;
+    private readonly (int Start, int Length)[] _contents;
+    private readonly string[] _names;
+    private readonly Cursor[] _checkpoints;
+    private readonly int _lines;
+
+    private SourceMap(byte[] json, ReadOnlyMemory<byte> mappings, string[] sources, (int, int)[] contents, string[] names, Cursor[] checkpoints, int lines)
     {
+        _json = json;
+        _mappings = mappings;
         _sources = sources;
         _contents = contents;
         _names = names;
+        _checkpoints = checkpoints;
         _lines = lines;
     }
 
+    /// <summary>About what the map holds in memory, for a cache's budget.</summary>
+    public long Size => _json.LongLength + (_mappings.Length > 0 && !IsIn(_mappings.Span) ? _mappings.Length : 0)
+        + _checkpoints.LongLength * 40 + _sources.Sum(s => 2L * s.Length + 24) + _names.Sum(n => 2L * n.Length + 24);
+
     private readonly record struct Segment(int Column, int Source, int Line, int OriginalColumn, int Name);
 
-    /// <summary>Reads a map; throws <see cref="FormatException"/> saying what is wrong with one that is not a
-    /// version 3 map (an index map with "sections" included: bundlers of browser code do not write them).</summary>
-    public static SourceMap Parse(ReadOnlySpan<byte> json)
+    /// <summary>The decoder's running fields at the start of a line: where its text starts in "mappings", and the
+    /// source, original line, original column and name that the next segment's fields are relative to.</summary>
+    private record struct Cursor(int Position, long Source, long Line, long Column, long Name);
+
+    /// <summary>Reads a map (keeping <paramref name="json"/>, which must not change after); throws
+    /// <see cref="FormatException"/> saying what is wrong with one that is not a valid version 3 map (an index map
+    /// with "sections" included: bundlers of browser code do not write them).</summary>
+    public static SourceMap Parse(byte[] json)
     {
         JsonDocument document;
         try
         {
-            document = JsonDocument.Parse(json.ToArray());
+            document = JsonDocument.Parse(json.AsMemory());
         }
         catch (JsonException e)
         {
@@ -44,7 +66,7 @@ internal sealed class SourceMap
         {
             var root = document.RootElement;
             if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("version", out var version) || version.ValueKind != JsonValueKind.Number ||
-                version.GetInt32() != 3)
+                !version.TryGetInt32(out var v) || v != 3)
             {
                 throw new FormatException("not a version 3 source map");
             }
@@ -53,133 +75,169 @@ internal sealed class SourceMap
                 throw new FormatException("an index map (with sections), which is not read");
             }
             var sourceRoot = root.TryGetProperty("sourceRoot", out var r) && r.ValueKind == JsonValueKind.String ? r.GetString() ?? "" : "";
-            var sources = Strings(root, "sources").Select(s => Join(sourceRoot, s ?? "")).ToArray();
-            var contents = Strings(root, "sourcesContent");
-            Array.Resize(ref contents, sources.Length);
-            var names = Strings(root, "names").Select(n => n ?? "").ToArray();
-            var mappings = root.TryGetProperty("mappings", out var m) && m.ValueKind == JsonValueKind.String ? m.GetString()! : "";
-            return new SourceMap(sources, contents, names, Decode(mappings, sources.Length, names.Length));
+            var sources = Array(root, "sources").Select(s => Join(sourceRoot, s.ValueKind == JsonValueKind.String ? s.GetString() ?? "" : "")).ToArray();
+            var contents = new (int, int)[sources.Length];
+            var index = 0;
+            foreach (var content in Array(root, "sourcesContent").Take(sources.Length))
+            {
+                contents[index++] = content.ValueKind == JsonValueKind.String ? RangeOf(json, JsonMarshal.GetRawUtf8Value(content)) : (-1, 0);
+            }
+            for (; index < contents.Length; index++)
+            {
+                contents[index] = (-1, 0);
+            }
+            var names = Array(root, "names").Select(n => n.ValueKind == JsonValueKind.String ? n.GetString() ?? "" : "").ToArray();
+            ReadOnlyMemory<byte> mappings = default;
+            if (root.TryGetProperty("mappings", out var m) && m.ValueKind == JsonValueKind.String)
+            {
+                // Base64 and ",;" need no escapes; a map that escapes them anyway is unescaped into a copy.
+                var raw = JsonMarshal.GetRawUtf8Value(m);
+                var (start, length) = RangeOf(json, raw);
+                mappings = raw.Contains((byte)'\\') ? Encoding.UTF8.GetBytes(m.GetString()!) : json.AsMemory(start + 1, length - 2);
+            }
+            var (checkpoints, lines) = Check(mappings.Span, sources.Length, names.Length);
+            return new SourceMap(json, mappings, sources, contents, names, checkpoints, lines);
         }
     }
 
     /// <summary>Where the generated position (1-based line and column, as stack traces give them) came from: the
-    /// segment at or before it on its line. Null when nothing of that line maps to a source.</summary>
+    /// last segment written at or before it on its line. Null when nothing of that line maps to a source.</summary>
     public OriginalPosition? Find(int line, int column)
     {
-        if (line < 1 || line > _lines.Length)
+        if (line < 1 || line > _lines || column < 1)
         {
             return null;
         }
-        var segments = _lines[line - 1];
+        var cursor = _checkpoints[(line - 1) / CheckpointEvery];
+        for (var skip = (line - 1) % CheckpointEvery; skip > 0; skip--)
+        {
+            ReadLine(_mappings.Span, ref cursor, null, _sources.Length, _names.Length);
+        }
+        var segments = new List<Segment>();
+        ReadLine(_mappings.Span, ref cursor, segments, _sources.Length, _names.Length);
         var target = column - 1;
-        int lo = 0, hi = segments.Length - 1, found = -1;
-        while (lo <= hi)
+        Segment? found = null;
+        foreach (var segment in segments)
         {
-            var mid = (lo + hi) >>> 1;
-            if (segments[mid].Column <= target)
+            // Segments may be written out of column order; of two at one column the one written last wins.
+            if (segment.Column <= target && (found is not { } best || segment.Column >= best.Column))
             {
-                found = mid;
-                lo = mid + 1;
-            }
-            else
-            {
-                hi = mid - 1;
+                found = segment;
             }
         }
-        if (found < 0 || segments[found].Source < 0)
+        if (found is not { Source: >= 0 } s)
         {
             return null;
         }
-        var s = segments[found];
         return new OriginalPosition(_sources[s.Source], s.Line + 1, s.OriginalColumn + 1, s.Name >= 0 ? _names[s.Name] : null, LineOf(s.Source, s.Line));
     }
 
     /// <summary>A line of an original source, when the map carries its content (bundlers write sourcesContent).</summary>
     private string? LineOf(int source, int line)
     {
-        if (_contents[source] is not { } content)
+        var (start, length) = _contents[source];
+        if (start < 0)
         {
             return null;
         }
-        if (!_splitContents.TryGetValue(source, out var lines))
+        var reader = new Utf8JsonReader(_json.AsSpan(start, length));
+        reader.Read();
+        var content = reader.GetString()!.AsSpan();
+        for (var i = 0; i < line; i++)
         {
-            lines = content.Split('\n');
-            _splitContents[source] = lines;
+            var next = content.IndexOf('\n');
+            if (next < 0)
+            {
+                return null;
+            }
+            content = content[(next + 1)..];
         }
-        return line < lines.Length ? lines[line].TrimEnd('\r') : null;
+        var end = content.IndexOf('\n');
+        return (end < 0 ? content : content[..end]).TrimEnd('\r').ToString();
     }
 
-    private static string?[] Strings(JsonElement root, string name) =>
-        root.TryGetProperty(name, out var array) && array.ValueKind == JsonValueKind.Array
-            ? array.EnumerateArray().Select(e => e.ValueKind == JsonValueKind.String ? e.GetString() : null).ToArray()
-            : [];
-
-    private static string Join(string root, string source) =>
-        root.Length == 0 || source.Contains("://", StringComparison.Ordinal) || source.StartsWith('/') ? source : root.TrimEnd('/') + "/" + source;
-
-    private static Segment[][] Decode(string mappings, int sourceCount, int nameCount)
+    /// <summary>Checks every segment once and keeps the cursor at every <see cref="CheckpointEvery"/>th line.</summary>
+    private static (Cursor[] Checkpoints, int Lines) Check(ReadOnlySpan<byte> mappings, int sourceCount, int nameCount)
     {
-        var lines = new List<Segment[]>();
-        var current = new List<Segment>();
-        int source = 0, line = 0, originalColumn = 0, name = 0;
-        var fields = new int[5];
-        var i = 0;
-        while (i <= mappings.Length)
+        var checkpoints = new List<Cursor>();
+        var cursor = new Cursor(0, 0, 0, 0, 0);
+        var lines = 0;
+        do
         {
-            if (i == mappings.Length || mappings[i] == ';')
+            if (lines % CheckpointEvery == 0)
             {
-                current.Sort((a, b) => a.Column.CompareTo(b.Column));
-                lines.Add([.. current]);
-                current.Clear();
-                i++;
-                continue;
+                checkpoints.Add(cursor);
             }
-            if (mappings[i] == ',')
+            ReadLine(mappings, ref cursor, null, sourceCount, nameCount);
+            lines++;
+        }
+        while (cursor.Position <= mappings.Length);
+        return ([.. checkpoints], lines);
+    }
+
+    /// <summary>Decodes the generated line at the cursor (into <paramref name="into"/> when given) and moves the cursor
+    /// past its ';' (past the end, after the last line).</summary>
+    private static void ReadLine(ReadOnlySpan<byte> m, ref Cursor cursor, List<Segment>? into, int sourceCount, int nameCount)
+    {
+        Span<long> fields = stackalloc long[5];
+        long column = 0;
+        var i = cursor.Position;
+        while (i < m.Length && m[i] != ';')
+        {
+            if (m[i] == ',')
             {
                 i++;
                 continue;
             }
             var count = 0;
-            while (i < mappings.Length && mappings[i] is not (',' or ';'))
+            while (i < m.Length && m[i] is not ((byte)',' or (byte)';'))
             {
                 if (count == 5)
                 {
                     throw new FormatException($"a segment of \"mappings\" has more than 5 fields (near character {i})");
                 }
-                fields[count++] = ReadVlq(mappings, ref i);
+                fields[count++] = ReadVlq(m, ref i);
             }
-            // Relative to the segment before on the line, in the order written (a line is sorted once it ends).
-            var column = (current.Count > 0 ? current[^1].Column : 0) + fields[0];
+            column += fields[0];
+            if (column is < 0 or > int.MaxValue)
+            {
+                throw new FormatException($"a segment of \"mappings\" has a generated column below 0 (near character {i})");
+            }
             if (count == 1)
             {
-                current.Add(new Segment(column, -1, 0, 0, -1));
+                into?.Add(new Segment((int)column, -1, 0, 0, -1));
                 continue;
             }
             if (count is not (4 or 5))
             {
                 throw new FormatException($"a segment of \"mappings\" has {count} fields; 1, 4 or 5 are valid (near character {i})");
             }
-            source += fields[1];
-            line += fields[2];
-            originalColumn += fields[3];
-            var nameIndex = -1;
+            cursor.Source += fields[1];
+            cursor.Line += fields[2];
+            cursor.Column += fields[3];
+            var name = -1L;
             if (count == 5)
             {
-                name += fields[4];
-                nameIndex = name;
+                cursor.Name += fields[4];
+                name = cursor.Name;
+                if (name < 0 || name >= nameCount)
+                {
+                    throw new FormatException($"a segment of \"mappings\" points outside the map's names (near character {i})");
+                }
             }
-            if (source < 0 || source >= sourceCount || line < 0 || originalColumn < 0 || nameIndex >= nameCount)
+            if (cursor.Source < 0 || cursor.Source >= sourceCount || cursor.Line is < 0 or >= int.MaxValue || cursor.Column is < 0 or >= int.MaxValue)
             {
-                throw new FormatException($"a segment of \"mappings\" points outside the map's sources or names (near character {i})");
+                throw new FormatException($"a segment of \"mappings\" points outside the map's sources (near character {i})");
             }
-            current.Add(new Segment(column, source, line, originalColumn, nameIndex));
+            into?.Add(new Segment((int)column, (int)cursor.Source, (int)cursor.Line, (int)cursor.Column, (int)name));
         }
-        return [.. lines];
+        cursor.Position = i + 1;
     }
 
     /// <summary>One Base64 VLQ number: 5 bits a character, least significant group first, bit 6 says "more follows",
-    /// the lowest bit of the whole is the sign.</summary>
-    private static int ReadVlq(string text, ref int i)
+    /// the lowest bit of the whole is the sign. As ECMA-426 decodes it: a magnitude of 2^31 or more is an error, and
+    /// "minus zero" is -2^31 (which every field then refuses).</summary>
+    private static long ReadVlq(ReadOnlySpan<byte> text, ref int i)
     {
         long value = 0;
         var shift = 0;
@@ -192,32 +250,48 @@ internal sealed class SourceMap
             var digit = Base64(text[i++]);
             if (digit < 0)
             {
-                throw new FormatException($"\"mappings\" holds '{text[i - 1]}', which is not Base64 (character {i - 1})");
+                throw new FormatException($"\"mappings\" holds '{(char)text[i - 1]}', which is not Base64 (character {i - 1})");
             }
             value |= (long)(digit & 31) << shift;
+            if (value >> 1 >= 1L << 31)
+            {
+                throw new FormatException($"a number in \"mappings\" is 2^31 or more (near character {i})");
+            }
             if ((digit & 32) == 0)
             {
                 break;
             }
             shift += 5;
-            if (shift > 31)
+            if (shift > 30)
             {
-                throw new FormatException($"a number in \"mappings\" is too large (near character {i})");
+                throw new FormatException($"a number in \"mappings\" has too many digits (near character {i})");
             }
         }
-        var magnitude = (int)(value >> 1);
-        return (value & 1) == 1 ? -magnitude : magnitude;
+        var magnitude = value >> 1;
+        return (value & 1) == 0 ? magnitude : magnitude == 0 ? int.MinValue : -magnitude;
     }
 
-    private static int Base64(char c) => c switch
+    private static int Base64(byte c) => c switch
     {
-        >= 'A' and <= 'Z' => c - 'A',
-        >= 'a' and <= 'z' => c - 'a' + 26,
-        >= '0' and <= '9' => c - '0' + 52,
-        '+' => 62,
-        '/' => 63,
+        >= (byte)'A' and <= (byte)'Z' => c - 'A',
+        >= (byte)'a' and <= (byte)'z' => c - 'a' + 26,
+        >= (byte)'0' and <= (byte)'9' => c - '0' + 52,
+        (byte)'+' => 62,
+        (byte)'/' => 63,
         _ => -1,
     };
+
+    private static IEnumerable<JsonElement> Array(JsonElement root, string name) =>
+        root.TryGetProperty(name, out var array) && array.ValueKind == JsonValueKind.Array ? array.EnumerateArray() : [];
+
+    /// <summary>Where a raw value that JsonMarshal gave lies in the map's bytes.</summary>
+    private static (int Start, int Length) RangeOf(byte[] json, ReadOnlySpan<byte> raw) =>
+        json.AsSpan().Overlaps(raw, out var offset) ? (offset, raw.Length) : throw new InvalidOperationException("a value outside the map's bytes");
+
+    private bool IsIn(ReadOnlySpan<byte> span) => _json.AsSpan().Overlaps(span);
+
+    private static string Join(string root, string source) =>
+        root.Length == 0 || source.Contains("://", StringComparison.Ordinal) || source.StartsWith('/') ? source : root.TrimEnd('/') + "/" + source;
 }
 
 /// <summary>A position in an original source: its path as the map names it, 1-based line and column, the name the

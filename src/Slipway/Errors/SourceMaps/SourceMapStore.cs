@@ -11,9 +11,13 @@ internal sealed partial class SourceMapStore(ErrorsOptions options)
     /// <summary>Releases whose maps are kept per app; older ones go (the builds they came from are gone by then).</summary>
     public const int KeptReleases = 20;
 
-    /// <summary>The largest map read: a map is read and decoded whole to answer a lookup (a decoded segment takes about
-    /// as many bytes as its text).</summary>
+    /// <summary>The largest map read (a read map takes about its size in memory, see <see cref="SourceMap"/>).</summary>
     public const long MaxMapBytes = 16L * 1024 * 1024;
+
+    /// <summary>What one event's frames may read from disk: maps already kept cost nothing.</summary>
+    public const long ReadPerEvent = 48L * 1024 * 1024;
+
+    private readonly SourceMapCache _cache = new();
 
     private string Root => Path.Combine(options.DataDir, "source-maps");
 
@@ -25,7 +29,7 @@ internal sealed partial class SourceMapStore(ErrorsOptions options)
     private static partial Regex SafeName();
 
     /// <summary>A reader for one event's frames: maps are read once each, on first use.</summary>
-    public Lookup For(string app, string? release) => new(release is null ? null : DirOf(app, release));
+    public Lookup For(string app, string? release) => new(release is null ? null : DirOf(app, release), _cache);
 
     public void DeleteApp(string app)
     {
@@ -51,10 +55,16 @@ internal sealed partial class SourceMapStore(ErrorsOptions options)
         }
     }
 
-    internal sealed class Lookup(string? dir)
+    internal sealed class Lookup(string? dir, SourceMapCache cache)
     {
         private Dictionary<string, List<string>>? _byName;
         private readonly Dictionary<string, SourceMap?> _maps = new(StringComparer.Ordinal);
+        private readonly List<string> _problems = [];
+        private long _read;
+
+        /// <summary>Why maps that were looked for could not be used ("dist/assets/a.js.map: not JSON (...)"), so a frame
+        /// left minified says why.</summary>
+        public IReadOnlyList<string> Problems => _problems;
 
         /// <summary>Where a frame of <paramref name="file"/> at a 1-based line and column came from, or null when no
         /// kept map covers it (no map for that file, a map that cannot be read, a position it does not map).</summary>
@@ -78,22 +88,15 @@ internal sealed partial class SourceMapStore(ErrorsOptions options)
             var best = candidates.MaxBy(c => CommonSuffix(c[..^".map".Length], path))!;
             if (!_maps.TryGetValue(best, out var map))
             {
-                map = Read(Path.Combine(dir!, best));
+                (map, var problem, var read) = cache.Get(Path.Combine(dir!, best), ReadPerEvent - _read);
+                _read += read;
+                if (problem is not null)
+                {
+                    _problems.Add($"{best}: {problem}");
+                }
                 _maps[best] = map;
             }
             return map;
-        }
-
-        private static SourceMap? Read(string file)
-        {
-            try
-            {
-                return new FileInfo(file).Length > MaxMapBytes ? null : SourceMap.Parse(File.ReadAllBytes(file));
-            }
-            catch (Exception e) when (e is IOException or FormatException or UnauthorizedAccessException)
-            {
-                return null;
-            }
         }
 
         private static Dictionary<string, List<string>> Index(string dir)
@@ -103,7 +106,8 @@ internal sealed partial class SourceMapStore(ErrorsOptions options)
             {
                 return index;
             }
-            foreach (var file in Directory.EnumerateFiles(dir, "*.map", SearchOption.AllDirectories))
+            var options = new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = true, AttributesToSkip = FileAttributes.ReparsePoint };
+            foreach (var file in Directory.EnumerateFiles(dir, "*.map", options))
             {
                 var relative = Path.GetRelativePath(dir, file).Replace('\\', '/');
                 var name = Path.GetFileName(relative);

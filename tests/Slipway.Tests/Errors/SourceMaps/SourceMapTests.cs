@@ -63,13 +63,60 @@ public sealed class SourceMapTests
         map.Find(1, 2)!.Column.Should().Be(2, "the second segment is 3 columns back: column 1, source column 1");
     }
 
+    [Fact]
+    public void Of_two_segments_at_one_column_the_one_written_last_wins()
+    {
+        // Column 0 to source column 0, then column 0 again (A) to source column 2 (E).
+        Map("""{"version":3,"sources":["a.js"],"names":[],"mappings":"AAAA,AAAE"}""").Find(1, 1)!.Column.Should().Be(3);
+    }
+
+    [Fact]
+    public void The_largest_number_a_map_may_hold_is_read_whole()
+    {
+        // 2^31 - 1 as a generated column: 7 digits, the most a number may take.
+        var read = () => Map("""{"version":3,"sources":["a.js"],"names":[],"mappings":"+/////D"}""");
+
+        read.Should().NotThrow();
+    }
+
+    [Fact]
+    public void Lines_far_past_a_checkpoint_keep_the_fields_carried_from_every_line_before()
+    {
+        // 200 lines, each one segment one source line further down (AACA): line N maps to source line N.
+        var mappings = "AAAA" + string.Concat(Enumerable.Repeat(";AACA", 199));
+        var map = Map($$"""{"version":3,"sources":["a.js"],"sourcesContent":["{{string.Join("\\n", Enumerable.Range(1, 200).Select(i => $"line {i}"))}}"],"names":[],"mappings":"{{mappings}}"}""");
+
+        foreach (var line in new[] { 1, SourceMap.CheckpointEvery, SourceMap.CheckpointEvery + 1, 137, 200 })
+        {
+            var found = map.Find(line, 1)!;
+            found.Line.Should().Be(line);
+            found.ContextLine.Should().Be($"line {line}");
+        }
+        map.Find(201, 1).Should().BeNull();
+        map.Size.Should().BeLessThan(3 * Encoding.UTF8.GetByteCount(mappings) + 4096, "a read map takes about its own size");
+    }
+
+    [Fact]
+    public void Escaped_mappings_and_sources_content_are_read_as_their_text()
+    {
+        var map = Map("""{"version":3,"sources":["a.js"],"sourcesContent":["const a = \"\u00e9\";\r\nthrow a"],"names":[],"mappings":"AAAA;A\u0041CA"}""");
+
+        map.Find(2, 1)!.ContextLine.Should().Be("throw a");
+        map.Find(1, 1)!.ContextLine.Should().Be("const a = \"é\";");
+    }
+
     [Theory]
     [InlineData("""{"version":2,"sources":[],"mappings":""}""", "not a version 3 source map")]
     [InlineData("""{"version":3,"sections":[]}""", "an index map")]
     [InlineData("""{"version":3,"sources":["a.js"],"names":[],"mappings":"AA!A"}""", "not Base64")]
     [InlineData("""{"version":3,"sources":["a.js"],"names":[],"mappings":"AC"}""", "2 fields")]
     [InlineData("""{"version":3,"sources":["a.js"],"names":[],"mappings":"ACAA"}""", "outside the map's sources")]
-    [InlineData("""{"version":3,"sources":["a.js"],"names":[],"mappings":"AAAAC"}""", "outside the map's sources or names")]
+    [InlineData("""{"version":3,"sources":["a.js"],"names":[],"mappings":"AAAAC"}""", "outside the map's names")]
+    [InlineData("""{"version":3,"sources":["a.js"],"names":["x"],"mappings":"AAAAD"}""", "outside the map's names")]
+    [InlineData("""{"version":3,"sources":["a.js"],"names":[],"mappings":"D"}""", "generated column below 0")]
+    [InlineData("""{"version":3,"sources":["a.js"],"names":[],"mappings":"B"}""", "generated column below 0")] // "minus zero" is -2^31
+    [InlineData("""{"version":3,"sources":["a.js"],"names":[],"mappings":"ggggggE"}""", "2^31 or more")] // 2^31 exactly
+    [InlineData("""{"version":3,"sources":["a.js"],"names":[],"mappings":"gggggggA"}""", "too many digits")]
     [InlineData("""{"version":3,"sources":["a.js"],"names":[],"mappings":"Ag"}""", "ends inside a number")]
     [InlineData("not json", "not JSON")]
     public void A_broken_map_says_what_is_wrong(string json, string problem)

@@ -1,0 +1,50 @@
+using Slipway.Errors;
+using Slipway.Errors.SourceMaps;
+using Slipway.Tests.Support;
+
+namespace Slipway.Tests.Errors.SourceMaps;
+
+public sealed class SourceMapCacheTests
+{
+    [Fact]
+    public void A_map_is_read_once_read_again_when_rewritten_and_the_least_recently_used_goes_past_the_budget()
+    {
+        var dir = TempDirs.Create("map-cache");
+        var (a, b) = (Path.Combine(dir, "a.js.map"), Path.Combine(dir, "b.js.map"));
+        File.WriteAllText(a, SourceMapTests.TestMap);
+        File.WriteAllText(b, SourceMapTests.TestMap);
+        var size = SourceMap.Parse(File.ReadAllBytes(a)).Size;
+        var cache = new SourceMapCache(budget: size + size / 2);
+
+        var first = cache.Get(a, long.MaxValue);
+        first.Map.Should().NotBeNull();
+        first.Read.Should().Be(new FileInfo(a).Length);
+        cache.Get(a, long.MaxValue).Should().Be((first.Map, null, 0L), "kept: the same map, nothing read");
+
+        File.WriteAllText(a, SourceMapTests.TestMap + " ");
+        cache.Get(a, long.MaxValue).Map.Should().NotBeSameAs(first.Map, "a rewritten map is read again");
+
+        cache.Get(b, long.MaxValue).Read.Should().BeGreaterThan(0);
+        cache.Held.Count.Should().Be(1, "two maps do not fit the budget: the older one went");
+        cache.Get(a, long.MaxValue).Read.Should().BeGreaterThan(0, "it was let go");
+    }
+
+    [Fact]
+    public void A_map_that_cannot_be_used_says_why_and_an_events_reads_are_bounded()
+    {
+        var data = TempDirs.Create("map-problems");
+        var kept = Path.Combine(data, "source-maps", "shop", "r1", "dist");
+        Directory.CreateDirectory(kept);
+        File.WriteAllText(Path.Combine(kept, "bad.js.map"), "{ not json");
+        File.WriteAllText(Path.Combine(kept, "good.js.map"), SourceMapTests.TestMap);
+        var lookup = new SourceMapStore(new ErrorsOptions(data)).For("shop", "r1");
+
+        lookup.Find("https://shop.example.com/bad.js", 1, 1).Should().BeNull();
+        lookup.Find("https://shop.example.com/bad.js", 1, 2).Should().BeNull();
+        lookup.Find("https://shop.example.com/good.js", 1, 19).Should().NotBeNull();
+
+        lookup.Problems.Should().ContainSingle().Which.Should().StartWith("dist/bad.js.map: not JSON");
+        new SourceMapCache().Get(Path.Combine(kept, "good.js.map"), allowance: 10).Problem
+            .Should().Be("not read: this event's frames needed too many other maps");
+    }
+}

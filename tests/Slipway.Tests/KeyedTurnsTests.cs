@@ -31,4 +31,30 @@ public sealed class KeyedTurnsTests
         held.Dispose();
         turns.Count.Should().Be(0, "a waiter that gave up leaves nothing either");
     }
+
+    [Fact]
+    public async Task Turns_of_one_key_are_given_in_the_order_they_were_asked_for()
+    {
+        // Previews rely on it: a pull request's work runs in the order its deliveries were taken.
+        var turns = new KeyedTurns<string>();
+        var held = await turns.TakeAsync("pr");
+        var order = new List<int>();
+        var asked = Enumerable.Range(0, 20).Select(i => (Index: i, Turn: turns.TakeAsync("pr"))).ToList();
+        var done = asked.Select(a => Task.Run(async () =>
+        {
+            using (await a.Turn)
+            {
+                lock (order)
+                {
+                    order.Add(a.Index);
+                }
+                await Task.Delay(1);
+            }
+        })).ToList();
+
+        held.Dispose();
+        await Task.WhenAll(done).WaitAsync(TimeSpan.FromSeconds(10));
+
+        order.Should().Equal(Enumerable.Range(0, 20));
+    }
 }

@@ -16,3 +16,11 @@ internal sealed record ClosedPull(DateTimeOffset ClosedAt, DateTimeOffset? PullU
         _ => pull.Action != Forges.PullRequestAction.Reopened,
     };
 }
+
+/// <summary>The newest opening, reopen or update taken for a pull request: its forge updated_at, and whether it was a
+/// reopen (which, in the same second as a close, came after it).</summary>
+internal sealed record SeenPull(DateTimeOffset UpdatedAt, bool Reopened)
+{
+    /// <summary>Whether <paramref name="close"/> (its forge time) happened before this, so it was delivered late.</summary>
+    public bool After(DateTimeOffset close) => UpdatedAt > close || (UpdatedAt == close && Reopened);
+}

@@ -12,7 +12,8 @@ internal enum DeliveryOutcome
     /// <summary>Taken, its work running after the answer (a preview made, updated or removed); failed if that work fails.</summary>
     Queued,
 
-    /// <summary>Queued, and its work is done.</summary>
+    /// <summary>Queued, and its work is done: a preview's deployment queued (how that deployment ends, `previews ls`
+    /// shows, as `deployments` does for a push's "deployed"), or its removal finished.</summary>
     Done,
 
     /// <summary>Valid, and nothing to do (a ping, an unmapped branch, an event Slipway does not act on).</summary>

@@ -33,8 +33,16 @@ internal static class GitProcess
         {
             psi.Environment[name] = value;
         }
-        return Process.Start(psi) ?? throw new InvalidOperationException("setsid git did not start");
+        var git = Process.Start(psi) ?? throw new InvalidOperationException("setsid git did not start");
+        // The exec keeps the start time: StopAsync knows the group's number is still git's by it.
+        if (Runtime.ProcessGroups.ReadStartIdentity(git.Id) is { } started)
+        {
+            StartedAt.AddOrUpdate(git, started);
+        }
+        return git;
     }
+
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<Process, string> StartedAt = new();
 
     /// <summary>Runs git to its end: its exit code, standard output and standard error. Cancelled, git is stopped.</summary>
     public static async Task<(int Code, string Output, string Errors)> RunAsync(string workingDirectory, IEnumerable<KeyValuePair<string, string>> environment,
@@ -72,17 +80,68 @@ internal static class GitProcess
         {
             return; // Never started.
         }
-        // A group id stays taken while any process of the group lives, so a live one is still git's.
-        if (!Runtime.ProcessGroups.IsAlive(group))
+        var started = StartedAt.TryGetValue(git, out var identity) ? identity : null;
+        if (!Lives(group, started))
         {
             return;
         }
         Runtime.ProcessGroups.Signal(group, Runtime.ProcessGroups.SigTerm);
-        if (!await Runtime.ProcessGroups.WaitGoneAsync(group, Grace))
+        if (!await GoneAsync(group, started, Grace))
         {
             Runtime.ProcessGroups.Signal(group, Runtime.ProcessGroups.SigKill);
-            await Runtime.ProcessGroups.WaitGoneAsync(group, TimeSpan.FromSeconds(1));
+            await GoneAsync(group, started, TimeSpan.FromSeconds(1));
         }
+    }
+
+    private static async Task<bool> GoneAsync(int group, string? started, TimeSpan timeout)
+    {
+        var deadline = Environment.TickCount64 + (long)timeout.TotalMilliseconds;
+        while (Lives(group, started))
+        {
+            if (Environment.TickCount64 > deadline)
+            {
+                return false;
+            }
+            await Task.Delay(25);
+        }
+        return true;
+    }
+
+    /// <summary>Whether git's group has a process that has not ended. A zombie has ended (where PID 1 does not reap,
+    /// orphaned ones stay). The group's number is git's while any member lives; once git's pid is another process's
+    /// (it started later), the group had emptied and its number was reused.</summary>
+    internal static bool Lives(int group, string? started)
+    {
+        if (!Runtime.ProcessGroups.IsAlive(group))
+        {
+            return false;
+        }
+        if (started is not null && Runtime.ProcessGroups.ReadStartIdentity(group) is { } now && now != started)
+        {
+            return false;
+        }
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), out _))
+            {
+                continue;
+            }
+            try
+            {
+                // "PID (COMM) STATE PPID PGRP ...": the name may hold spaces and parentheses, so fields count from the last ')'.
+                var stat = File.ReadAllText(Path.Combine(dir, "stat"));
+                var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ', 4);
+                if (fields.Length > 2 && fields[2] == group.ToString(System.Globalization.CultureInfo.InvariantCulture) && fields[0] is not ("Z" or "X"))
+                {
+                    return true;
+                }
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // Gone meanwhile.
+            }
+        }
+        return false;
     }
 
     /// <summary><see cref="StopAsync"/> from code that cannot wait (a cancellation callback): the SIGKILL follows

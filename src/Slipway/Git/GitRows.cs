@@ -35,6 +35,7 @@ internal sealed class GitRows : IAppRows, ISealedRows
         connection.Execute("delete from git_deliveries where app = @app", new { app }, transaction);
         connection.Execute("delete from git_previews where app = @app", new { app }, transaction);
         connection.Execute("delete from git_closed_pulls where app = @app", new { app }, transaction);
+        connection.Execute("delete from git_pulls_seen where app = @app", new { app }, transaction);
         connection.Execute("delete from git_remotes where app = @app", new { app }, transaction);
     }
 }

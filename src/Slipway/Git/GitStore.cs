@@ -56,6 +56,7 @@ internal sealed class GitStore(Store store, TimeProvider clock)
         c.Execute("delete from git_previews where app = @app", new { app }, tx);
         // Another repository may be connected next, whose pull requests reuse these numbers.
         c.Execute("delete from git_closed_pulls where app = @app", new { app }, tx);
+        c.Execute("delete from git_pulls_seen where app = @app", new { app }, tx);
         var deleted = c.Execute("delete from git_remotes where app = @app", new { app }, tx) > 0;
         tx.Commit();
         return deleted;
@@ -94,10 +95,21 @@ internal sealed class GitStore(Store store, TimeProvider clock)
     public void Connect(string app, ForgeLink link)
     {
         using var c = Open();
+        using var tx = c.BeginTransaction();
+        var forge = JsonSpellings.Of(link.Forge);
+        var same = c.ExecuteScalar<long>("select count(*) from git_remotes where app = @app and forge = @forge and repo_url = @RepoUrl",
+            new { app, forge, link.RepoUrl }, tx) > 0;
+        if (!same)
+        {
+            // Another repository: its pull requests reuse the numbers of the one before, whose closes and times no longer apply.
+            c.Execute("delete from git_closed_pulls where app = @app", new { app }, tx);
+            c.Execute("delete from git_pulls_seen where app = @app", new { app }, tx);
+        }
         c.Execute("""
             update git_remotes set forge = @forge, repo_url = @RepoUrl, webhook_secret_enc = @WebhookSecretEnc, token_enc = @TokenEnc, api_base = @ApiBase
             where app = @app
-            """, new { app, forge = JsonSpellings.Of(link.Forge), link.RepoUrl, link.WebhookSecretEnc, link.TokenEnc, link.ApiBase });
+            """, new { app, forge, link.RepoUrl, link.WebhookSecretEnc, link.TokenEnc, link.ApiBase }, tx);
+        tx.Commit();
     }
 
     public bool Disconnect(string app)
@@ -221,22 +233,42 @@ internal sealed class GitStore(Store store, TimeProvider clock)
             on conflict(app, number) do update set head_sha = excluded.head_sha, head_branch = excluded.head_branch, clone_url = excluded.clone_url,
                 from_fork = excluded.from_fork, title = excluded.title, author = excluded.author, state = excluded.state, detail = excluded.detail,
                 deployment_id = excluded.deployment_id, updated_at = excluded.updated_at,
-                pull_updated_at = coalesce(excluded.pull_updated_at, git_previews.pull_updated_at)
+                pull_updated_at = git_previews.pull_updated_at
             """, new
         {
             preview.App, preview.Number, preview.HeadSha, preview.HeadBranch, preview.CloneUrl, FromFork = preview.FromFork ? 1 : 0, preview.Title,
             preview.Author, state = JsonSpellings.Of(preview.State), preview.Detail, preview.DeploymentId,
             CreatedAt = UtcTime.Format(preview.CreatedAt), UpdatedAt = UtcTime.Format(preview.UpdatedAt),
-            PullUpdatedAt = preview.PullUpdatedAt is { } pulled ? UtcTime.Format(pulled) : null,
+            PullUpdatedAt = (string?)null,
         });
     }
 
-    /// <summary>Keeps <paramref name="at"/> as the newest updated_at taken for the preview (when it has a row and an older one).</summary>
-    public void NotePullUpdated(string app, long number, DateTimeOffset at)
+    /// <summary>Keeps <paramref name="updatedAt"/> as the newest forge time of an opening, reopen or update taken for
+    /// #<paramref name="number"/> (of two in one second, a reopen's); marks older than <paramref name="keep"/> go.</summary>
+    public void NotePullSeen(string app, long number, DateTimeOffset updatedAt, bool reopened, TimeSpan keep)
     {
         using var c = Open();
-        c.Execute("update git_previews set pull_updated_at = @at where app = @app and number = @number and (pull_updated_at is null or pull_updated_at < @at)",
-            new { app, number, at = UtcTime.Format(at) });
+        var now = clock.GetUtcNow();
+        c.Execute("delete from git_pulls_seen where noted_at < @before", new { before = UtcTime.Format(now - keep) });
+        c.Execute("""
+            insert into git_pulls_seen (app, number, updated_at, reopened, noted_at) values (@app, @number, @at, @reopened, @now)
+            on conflict(app, number) do update set updated_at = excluded.updated_at, reopened = excluded.reopened, noted_at = excluded.noted_at
+            where excluded.updated_at > git_pulls_seen.updated_at or (excluded.updated_at = git_pulls_seen.updated_at and excluded.reopened > git_pulls_seen.reopened)
+            """, new { app, number, at = UtcTime.Format(updatedAt), reopened = reopened ? 1 : 0, now = UtcTime.Format(now) });
+    }
+
+    /// <summary>The newest opening, reopen or update taken for #<paramref name="number"/> in the last <paramref name="keep"/>.</summary>
+    public SeenPull? PullSeen(string app, long number, TimeSpan keep)
+    {
+        using var c = Open();
+        return c.QuerySingleOrDefault<SeenPullRow>(
+            "select updated_at, reopened from git_pulls_seen where app = @app and number = @number and noted_at >= @since",
+            new { app, number, since = UtcTime.Format(clock.GetUtcNow() - keep) })?.ToRecord();
+    }
+
+    private sealed record SeenPullRow(DateTimeOffset UpdatedAt, long Reopened)
+    {
+        public SeenPull ToRecord() => new(UpdatedAt, Reopened != 0);
     }
 
     /// <summary>The forge's comment about the preview (its row may be gone already: then nothing is kept).</summary>
@@ -279,10 +311,11 @@ internal sealed class GitStore(Store store, TimeProvider clock)
     }
 
     private sealed record PreviewRow(string App, long Number, string HeadSha, string HeadBranch, string CloneUrl, long FromFork, string? Title, string? Author,
-        string State, string? Detail, string? DeploymentId, string? CommentId, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, DateTimeOffset? PullUpdatedAt)
+        string State, string? Detail, string? DeploymentId, string? CommentId, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt,
+        DateTimeOffset? PullUpdatedAt) // Column of step 16, no longer written (git_pulls_seen has it).
     {
         public PreviewRecord ToRecord() => new(App, Number, HeadSha, HeadBranch, CloneUrl, FromFork != 0, Title, Author,
-            JsonSpellings.Parse<PreviewState>(State), Detail, DeploymentId, CreatedAt, UpdatedAt, CommentId) { PullUpdatedAt = PullUpdatedAt };
+            JsonSpellings.Parse<PreviewState>(State), Detail, DeploymentId, CreatedAt, UpdatedAt, CommentId);
     }
 
     private sealed record LinkRow(string Forge, string RepoUrl, string WebhookSecretEnc, string? TokenEnc, string? ApiBase);

@@ -22,8 +22,5 @@ internal sealed record PreviewRecord(string App, long Number, string HeadSha, st
 {
     public AppRef Env => AppRef.Of(App, EnvName(Number));
 
-    /// <summary>The forge's updated_at of the newest opening or update taken for it (null when the forge gave none).</summary>
-    public DateTimeOffset? PullUpdatedAt { get; init; }
-
     public static string EnvName(long number) => $"pr-{number}";
 }

@@ -46,10 +46,10 @@ internal sealed partial class Previews(GitStore store, Keyring keyring, ConfigVa
         var now = UtcTime.Parse(UtcTime.Format(clock.GetUtcNow()));
         if (pull.Action == PullRequestAction.Closed)
         {
-            if (pull.UpdatedAt is { } closing && store.FindPreview(app, pull.Number)?.PullUpdatedAt is { } seen && seen > closing)
+            if (pull.UpdatedAt is { } closing && store.PullSeen(app, pull.Number, ClosedKept) is { } seen && seen.After(closing))
             {
-                return new(202, $"Ignored: this close of #{pull.Number} ({closing:u}) came before its reopening or update ({seen:u}) and was " +
-                    "delivered late; the preview stays.");
+                return new(202, $"Ignored: this close of #{pull.Number} ({closing:u}) came before its reopening or update ({seen.UpdatedAt:u}) and " +
+                    "was delivered late; the preview stays.");
             }
             // Marked before the removal is queued: work of earlier deliveries still waiting for its turn sees it.
             if (store.FindClosed(app, pull.Number, ClosedKept) is not { } earlier || !earlier.Precedes(pull))
@@ -72,6 +72,12 @@ internal sealed partial class Previews(GitStore store, Keyring keyring, ConfigVa
             }
             store.ClearClosed(app, pull.Number);
         }
+        if (pull.UpdatedAt is { } updatedAt)
+        {
+            // Now, not in the turn, and whether or not the pull request has a preview yet: a late close taken before
+            // this work runs must already see it.
+            store.NotePullSeen(app, pull.Number, updatedAt, pull.Action == PullRequestAction.Reopened, ClosedKept);
+        }
         if (pull.FromFork)
         {
             if (pull.HeadCloneUrl is null || !Builds.SourceSnapshot.IsNetworkGitUrl(pull.HeadCloneUrl))
@@ -81,16 +87,11 @@ internal sealed partial class Previews(GitStore store, Keyring keyring, ConfigVa
             // Each new head of a fork waits for a deployer: approving one commit is not approving the next.
             var existing = store.FindPreview(app, pull.Number);
             var waiting = new PreviewRecord(app, pull.Number, pull.HeadSha, pull.HeadBranch, pull.HeadCloneUrl, FromFork: true, pull.Title, pull.Author,
-                PreviewState.AwaitingApproval, null, existing?.DeploymentId, existing?.CreatedAt ?? now, now, existing?.CommentId) { PullUpdatedAt = pull.UpdatedAt };
+                PreviewState.AwaitingApproval, null, existing?.DeploymentId, existing?.CreatedAt ?? now, now, existing?.CommentId);
             store.SavePreview(waiting);
             reports.AwaitingApproval(link, waiting);
             return new(202, $"#{pull.Number} comes from a fork: its preview waits for a deployer to read {pull.HeadSha[..12]} and approve it: " +
                 $"slipway previews approve {pull.Number} --app {app}");
-        }
-        if (pull.UpdatedAt is { } updatedAt)
-        {
-            // Now, not in the turn: a late close taken before this work runs must already see it.
-            store.NotePullUpdated(app, pull.Number, updatedAt);
         }
         Run(app, pull.Number, async () =>
         {
@@ -200,7 +201,7 @@ internal sealed partial class Previews(GitStore store, Keyring keyring, ConfigVa
     {
         var now = clock.GetUtcNow();
         return new PreviewRecord(app, pull.Number, pull.HeadSha, pull.HeadBranch, link.RepoUrl, pull.FromFork, pull.Title, pull.Author,
-            PreviewState.Deploying, null, null, store.FindPreview(app, pull.Number)?.CreatedAt ?? now, now) { PullUpdatedAt = pull.UpdatedAt };
+            PreviewState.Deploying, null, null, store.FindPreview(app, pull.Number)?.CreatedAt ?? now, now);
     }
 
     /// <summary>Deploys <paramref name="preview"/>'s head to its environment; the first time, its config starts from the

@@ -536,5 +536,18 @@ internal static class Schema
             primary key (app, number)
         );
         """,
+        // 17: the newest opening, reopen or update taken for each pull request (its forge updated_at), whether or not
+        // it has a preview row: a close older than it, delivered late, leaves the preview. git_previews.pull_updated_at
+        // (16) is no longer written.
+        """
+        create table git_pulls_seen (
+            app text not null,
+            number integer not null,
+            updated_at text not null,
+            reopened integer not null,
+            noted_at text not null,
+            primary key (app, number)
+        );
+        """,
     ];
 }

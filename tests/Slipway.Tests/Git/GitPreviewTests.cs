@@ -144,6 +144,17 @@ public sealed class GitPreviewTests
         (await DeliverAsync(platform, secret, PullRequest("opened", 9, first), "pr-9")).Body.Should().Contain("was handled already", "a done one is not");
         (await DeliverAsync(platform, secret, PullRequest("closed", 9, first), "pr-9c")).Body.Should().Contain("Removing the preview shop (pr-9)");
 
+        // A pull request with no preview yet is closed and reopened in one second (a bot re-running CI); the reopen is
+        // delivered first: the close, delivered late, leaves the reopened preview.
+        (await DeliverAsync(platform, secret, PullRequest("reopened", 10, first, updatedAt: "2026-01-03T00:00:00Z"), "pr-10")).Body
+            .Should().Contain("Deploying #10's");
+        (await DeliverAsync(platform, secret, PullRequest("closed", 10, first, updatedAt: "2026-01-03T00:00:00Z"), "pr-10c")).Body
+            .Should().Contain("Ignored: this close of #10").And.Contain("delivered late; the preview stays");
+        await SettledAsync(platform, previews);
+        (await platform.VersionAsync("shop-pr-10")).Should().Be("pr-a");
+        (await DeliverAsync(platform, secret, PullRequest("closed", 10, first, updatedAt: "2026-01-03T00:00:01Z"), "pr-10d")).Body
+            .Should().Contain("Removing the preview shop (pr-10)", "a newer close is taken");
+
         var closed = await DeliverAsync(platform, secret, PullRequest("closed", 7, second, merged: true), "pr-4");
         closed.Body.Should().Contain("Removing the preview shop (pr-7): #7 was merged");
         await previews.IdleAsync();

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Slipway.Git;
+using Slipway.Tests.Support;
 
 namespace Slipway.Tests.Git;
 
@@ -8,10 +9,12 @@ public sealed class GitProcessTests
     [Fact]
     public async Task Stop_returns_once_a_process_that_ignores_sigterm_and_its_children_are_gone()
     {
-        // Like a hook that ignores SIGTERM: the SIGKILL after the grace ends it, and Stop waits for that. Started the way
-        // GitProcess starts git: leading its own process group.
-        using var stubborn = Group("trap '' TERM; sleep 60 & echo $!; wait");
+        // Like a hook that ignores SIGTERM: the SIGKILL after the grace ends it, and Stop waits for that. git itself runs
+        // it (a shell alias), started as every git is: leading its own process group.
+        using var stubborn = GitProcess.Start(TempDirs.Create("git-stop"), [], input: false, "-c", "alias.stubborn=!trap '' TERM; sleep 60 & echo $!; wait", "stubborn");
         var child = int.Parse((await stubborn.StandardOutput.ReadLineAsync())!);
+        GroupOf(stubborn.Id).Should().Be(stubborn.Id, "git leads its own group");
+        GroupOf(child).Should().Be(stubborn.Id);
 
         var started = Stopwatch.StartNew();
         await GitProcess.StopAsync(stubborn);
@@ -41,6 +44,12 @@ public sealed class GitProcessTests
 
     private static Process Group(string script) =>
         Process.Start(new ProcessStartInfo("setsid", ["sh", "-c", script]) { UseShellExecute = false, RedirectStandardOutput = true })!;
+
+    private static int GroupOf(int pid)
+    {
+        var stat = File.ReadAllText($"/proc/{pid}/stat");
+        return int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[2]);
+    }
 
     /// <summary>No such process, or only its zombie, which init reaps once its parent is gone.</summary>
     private static bool Gone(int pid)

@@ -28,10 +28,13 @@ internal sealed partial class ErrorIngest : IDisposable
     private readonly PartitionedRateLimiter<long> _limiter;
     private readonly ConcurrentDictionary<(string, string), long> _orders = new();
     private readonly ConcurrentDictionary<string, (DateTimeOffset At, IReadOnlyList<string> Values)> _secrets = new(StringComparer.Ordinal);
+    private readonly SourceMaps.SourceMapStore _maps;
+    private readonly ConcurrentDictionary<string, string> _apps = new(StringComparer.Ordinal);
 
-    public ErrorIngest(ErrorStore store, ErrorReleases releases, ErrorsOptions options, Store state, ConfigVars config, TimeProvider clock, ILogger<ErrorIngest> logger)
+    public ErrorIngest(ErrorStore store, ErrorReleases releases, ErrorsOptions options, Store state, ConfigVars config, SourceMaps.SourceMapStore maps,
+        TimeProvider clock, ILogger<ErrorIngest> logger)
     {
-        (_store, _releases, _options, _state, _config, _clock, _logger) = (store, releases, options, state, config, clock, logger);
+        (_store, _releases, _options, _state, _config, _maps, _clock, _logger) = (store, releases, options, state, config, maps, clock, logger);
         var perSecond = Math.Max(1, options.EventsPerMinute / 60);
         _limiter = PartitionedRateLimiter.Create<long, long>(project => RateLimitPartition.GetTokenBucketLimiter(project, _ => new TokenBucketRateLimiterOptions
         {
@@ -175,7 +178,7 @@ internal sealed partial class ErrorIngest : IDisposable
         }
         var userKey = EventReader.UserKeyOf(body);
         Scrubber.Scrub(body, SecretsOf(project.AppKey));
-        var e = EventReader.Read(body, _clock.GetUtcNow(), userKey);
+        var e = WithSourceMaps(project.AppKey, EventReader.Read(body, _clock.GetUtcNow(), userKey));
         var fingerprint = Grouping.Fingerprint(e);
         var (issue, outcome) = _store.Add(project.AppKey, e, fingerprint, release => OrderOf(project.AppKey, release));
         if (outcome is IngestOutcome.New or IngestOutcome.Regressed)
@@ -187,6 +190,46 @@ internal sealed partial class ErrorIngest : IDisposable
             Stored?.Invoke(issue, outcome);
         }
         return e.EventId;
+    }
+
+    /// <summary>The event's frames in their original sources where its build's maps cover them, for its grouping, title
+    /// and culprit: a minified bundle's names change with every build, so the same bug would be a new issue in each.
+    /// The event is stored as sent (`errors show` applies the maps again, and shows the minified frames beside).</summary>
+    private ErrorEvent WithSourceMaps(string appKey, ErrorEvent e)
+    {
+        if (e.Release is not { } release || e.Exceptions.Count == 0 || AppOf(appKey) is not { } app)
+        {
+            return e;
+        }
+        var lookup = _maps.For(app, release);
+        if (!lookup.HasMaps)
+        {
+            return e;
+        }
+        try
+        {
+            return e with { Exceptions = SourceMaps.Symbolicator.Apply(e.Exceptions, lookup) };
+        }
+        catch (Exception failure) when (failure is not OutOfMemoryException)
+        {
+            LogMapsFailed(_logger, appKey, failure);
+            return e;
+        }
+    }
+
+    /// <summary>The app an environment's row belongs to (maps are kept per app).</summary>
+    private string? AppOf(string appKey)
+    {
+        if (_apps.TryGetValue(appKey, out var known))
+        {
+            return known;
+        }
+        if (_state.FindApp(appKey)?.App is not { } app)
+        {
+            return null;
+        }
+        _apps[appKey] = app;
+        return app;
     }
 
     private long? OrderOf(string appKey, string? release)
@@ -226,6 +269,9 @@ internal sealed partial class ErrorIngest : IDisposable
     }
 
     public void Dispose() => _limiter.Dispose();
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Applying the source maps to an event of {App} failed; it is grouped by its frames as sent")]
+    private static partial void LogMapsFailed(ILogger logger, string app, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Error issue {App} #{IssueId} {Outcome}: {Title}")]
     private static partial void LogIssue(ILogger logger, string app, long issueId, IngestOutcome outcome, string title);

@@ -65,6 +65,8 @@ public sealed class BrowserErrorTests
             await Task.Delay(200);
         }
         issue.GetProperty("title").GetString().Should().StartWith("TypeError");
+        issue.GetProperty("culprit").GetString().Should().StartWith("checkout (src/checkout.js:2:",
+            "the issue is named and grouped by the original source: a minified name changes with every build");
 
         var shown = await platform.CliAsync("errors", "show", issue.GetProperty("id").GetInt64().ToString(System.Globalization.CultureInfo.InvariantCulture), "--app", "shop");
         shown.ExitCode.Should().Be(0, shown.ToString());

@@ -167,8 +167,14 @@ internal sealed class HiddenSourceMaps(SourceMapStore maps) : Deploy.IBuildOutpu
             {
                 var destination = Path.Combine(kept, Path.GetRelativePath(buildDir, map));
                 Directory.CreateDirectory(Path.GetDirectoryName(destination)!);
-                bytes += new FileInfo(map).Length;
+                var length = new FileInfo(map).Length;
+                bytes += length;
                 File.Move(map, destination, overwrite: true);
+                if (length > SourceMapStore.MaxMapBytes)
+                {
+                    log($"errors: {Path.GetRelativePath(buildDir, map)} is {ByteSizes.Format(length)}, over the {ByteSizes.Format(SourceMapStore.MaxMapBytes)} " +
+                        "read for a lookup: its frames will be shown minified (split the bundle into smaller chunks)");
+                }
                 moved++;
                 var generated = map[..^".map".Length];
                 if (regular.Contains(generated))
@@ -179,6 +185,17 @@ internal sealed class HiddenSourceMaps(SourceMapStore maps) : Deploy.IBuildOutpu
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
                 log($"errors: could not take {Path.GetRelativePath(buildDir, map)} out of the build ({e.Message})");
+            }
+        }
+        if (moved > 0)
+        {
+            try
+            {
+                // Marks the release as fresh for Prune (a rebuild of the same commit adds no new directory).
+                Directory.SetLastWriteTimeUtc(kept, DateTime.UtcNow);
+            }
+            catch (IOException)
+            {
             }
         }
         log(moved > 0

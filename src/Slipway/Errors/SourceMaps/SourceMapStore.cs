@@ -19,6 +19,13 @@ internal sealed partial class SourceMapStore(ErrorsOptions options)
 
     private readonly SourceMapCache _cache = new();
 
+    /// <summary>Each release directory's maps by name, read at most every <see cref="IndexKept"/>: ingest looks them up
+    /// for every browser event.</summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (long At, Dictionary<string, List<string>> Index)> _indexes =
+        new(StringComparer.Ordinal);
+
+    private const long IndexKept = 10_000;
+
     private string Root => Path.Combine(options.DataDir, "source-maps");
 
     /// <summary>Where <paramref name="release"/>'s maps go, or null for a release no directory may be named after.</summary>
@@ -29,33 +36,57 @@ internal sealed partial class SourceMapStore(ErrorsOptions options)
     private static partial Regex SafeName();
 
     /// <summary>A reader for one event's frames: maps are read once each, on first use.</summary>
-    public Lookup For(string app, string? release) => new(release is null ? null : DirOf(app, release), _cache);
+    public Lookup For(string app, string? release) => new(release is null ? null : DirOf(app, release), this);
 
     public void DeleteApp(string app)
     {
+        _indexes.Clear();
         if (SafeName().IsMatch(app) && Directory.Exists(Path.Combine(Root, app)))
         {
             Directory.Delete(Path.Combine(Root, app), recursive: true);
         }
     }
 
-    /// <summary>Keeps the newest <see cref="KeptReleases"/> releases' maps of each app.</summary>
-    public void Prune()
+    /// <summary>Keeps, of each app, the maps of the releases <paramref name="inUse"/> names (live in an environment, or
+    /// what a rollback goes back to), of those written in the last hour (a build may be collecting them) and of the
+    /// newest <see cref="KeptReleases"/>; the rest go. A flood of preview builds never pushes out production's maps.</summary>
+    public void Prune(Func<string, IReadOnlySet<string>> inUse)
     {
+        _indexes.Clear();
         if (!Directory.Exists(Root))
         {
             return;
         }
+        var fresh = DateTime.UtcNow.AddHours(-1);
         foreach (var app in new DirectoryInfo(Root).EnumerateDirectories())
         {
-            foreach (var old in app.EnumerateDirectories().OrderByDescending(d => d.LastWriteTimeUtc).Skip(KeptReleases))
+            var used = inUse(app.Name);
+            foreach (var old in app.EnumerateDirectories().OrderByDescending(d => d.LastWriteTimeUtc).Skip(KeptReleases)
+                .Where(d => !used.Contains(d.Name) && d.LastWriteTimeUtc < fresh))
             {
                 old.Delete(recursive: true);
             }
         }
     }
 
-    internal sealed class Lookup(string? dir, SourceMapCache cache)
+    /// <summary>The maps under <paramref name="dir"/> by file name, as read at most <see cref="IndexKept"/> ms ago.</summary>
+    private Dictionary<string, List<string>> IndexOf(string dir)
+    {
+        var now = Environment.TickCount64;
+        if (_indexes.TryGetValue(dir, out var known) && now - known.At < IndexKept)
+        {
+            return known.Index;
+        }
+        var index = Lookup.Index(dir);
+        if (_indexes.Count > 1000)
+        {
+            _indexes.Clear();
+        }
+        _indexes[dir] = (now, index);
+        return index;
+    }
+
+    internal sealed class Lookup(string? dir, SourceMapStore owner)
     {
         private Dictionary<string, List<string>>? _byName;
         private readonly Dictionary<string, SourceMap?> _maps = new(StringComparer.Ordinal);
@@ -79,7 +110,7 @@ internal sealed partial class SourceMapStore(ErrorsOptions options)
 
         private SourceMap? MapFor(string path)
         {
-            _byName ??= Index(dir!);
+            _byName ??= owner.IndexOf(dir!);
             if (!_byName.TryGetValue(Path.GetFileName(path) + ".map", out var candidates))
             {
                 return null;
@@ -88,7 +119,7 @@ internal sealed partial class SourceMapStore(ErrorsOptions options)
             var best = candidates.MaxBy(c => CommonSuffix(c[..^".map".Length], path))!;
             if (!_maps.TryGetValue(best, out var map))
             {
-                (map, var problem, var read) = cache.Get(Path.Combine(dir!, best), ReadPerEvent - _read);
+                (map, var problem, var read) = owner._cache.Get(Path.Combine(dir!, best), ReadPerEvent - _read);
                 _read += read;
                 if (problem is not null)
                 {
@@ -99,7 +130,10 @@ internal sealed partial class SourceMapStore(ErrorsOptions options)
             return map;
         }
 
-        private static Dictionary<string, List<string>> Index(string dir)
+        /// <summary>Whether the release has any map (else nothing needs looking up).</summary>
+        public bool HasMaps => dir is not null && (_byName ??= owner.IndexOf(dir)).Count > 0;
+
+        internal static Dictionary<string, List<string>> Index(string dir)
         {
             var index = new Dictionary<string, List<string>>(StringComparer.Ordinal);
             if (!Directory.Exists(dir))

@@ -47,4 +47,29 @@ public sealed class SourceMapCacheTests
         new SourceMapCache().Get(Path.Combine(kept, "good.js.map"), allowance: 10).Problem
             .Should().Be("not read: this event's frames needed too many other maps");
     }
+
+    [Fact]
+    public void Pruning_keeps_the_releases_in_use_the_fresh_ones_and_the_newest_and_lets_the_rest_go()
+    {
+        var data = TempDirs.Create("map-prune");
+        var app = Path.Combine(data, "source-maps", "shop");
+        var old = DateTime.UtcNow.AddDays(-3);
+        for (var i = 0; i < SourceMapStore.KeptReleases + 5; i++)
+        {
+            var release = Path.Combine(app, $"r{i:00}");
+            Directory.CreateDirectory(release);
+            File.WriteAllText(Path.Combine(release, "a.js.map"), "{}");
+            // r00 is the oldest; the last one was written a moment ago (a build collecting its maps).
+            Directory.SetLastWriteTimeUtc(release, i == SourceMapStore.KeptReleases + 4 ? DateTime.UtcNow : old.AddMinutes(i));
+        }
+        Directory.SetLastWriteTimeUtc(Path.Combine(app, "r23"), old.AddDays(-1));
+
+        new SourceMapStore(new ErrorsOptions(data)).Prune(name => name == "shop" ? new HashSet<string> { "r00" } : new HashSet<string>());
+
+        var left = Directory.GetDirectories(app).Select(Path.GetFileName).Order().ToList();
+        left.Should().Contain("r00", "production still serves it, however many previews were built since");
+        left.Should().Contain("r24", "written within the hour");
+        left.Should().NotContain(["r01", "r02", "r03", "r23"]);
+        left.Should().HaveCount(SourceMapStore.KeptReleases + 1);
+    }
 }

@@ -161,6 +161,18 @@ internal sealed class HiddenSourceMaps(SourceMapStore maps) : Deploy.IBuildOutpu
         var moved = 0;
         long bytes = 0;
         var regular = RegularFiles(buildDir);
+        // Which generated file names which map: by its trailing comment, since a map need not be named after its file
+        // (Turbopack's chunk 26qfrj1r3e6mh.js ends with "//# sourceMappingURL=2ngis78srtgow.js.map").
+        var pairs = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var generated in regular.Where(IsGenerated))
+        {
+            if (MappingUrlOf(generated) is { } url && Path.GetFullPath(Path.Combine(Path.GetDirectoryName(generated)!, url)) is var map &&
+                map.EndsWith(".map", StringComparison.Ordinal) && regular.Contains(map))
+            {
+                pairs[generated] = map;
+            }
+        }
+        var movedMaps = new HashSet<string>(StringComparer.Ordinal);
         foreach (var map in regular.Where(f => f.EndsWith(".map", StringComparison.Ordinal)).Order(StringComparer.Ordinal))
         {
             try
@@ -176,15 +188,52 @@ internal sealed class HiddenSourceMaps(SourceMapStore maps) : Deploy.IBuildOutpu
                         "read for a lookup: its frames will be shown minified (split the bundle into smaller chunks)");
                 }
                 moved++;
-                var generated = map[..^".map".Length];
-                if (regular.Contains(generated))
-                {
-                    StripMappingComment(generated, Path.GetFileName(map));
-                }
+                movedMaps.Add(map);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
                 log($"errors: could not take {Path.GetRelativePath(buildDir, map)} out of the build ({e.Message})");
+            }
+        }
+        // A generated file whose map went loses the comment naming it (browsers would ask for it), and the pairs whose
+        // names differ are kept beside the maps for lookups.
+        var named = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (generated, map) in pairs.Where(p => movedMaps.Contains(p.Value)))
+        {
+            try
+            {
+                StripMappingComment(generated);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                log($"errors: could not remove the sourceMappingURL comment of {Path.GetRelativePath(buildDir, generated)} ({e.Message})");
+            }
+            if (map != generated + ".map")
+            {
+                named[Path.GetRelativePath(buildDir, generated)] = Path.GetRelativePath(buildDir, map);
+            }
+        }
+        foreach (var map in movedMaps.Where(m => !pairs.ContainsValue(m) && regular.Contains(m[..^".map".Length])))
+        {
+            // A map beside its file that the file does not name (a comment already stripped, or never written).
+            try
+            {
+                StripMappingComment(map[..^".map".Length]);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                log($"errors: could not remove the sourceMappingURL comment of {Path.GetRelativePath(buildDir, map[..^".map".Length])} ({e.Message})");
+            }
+        }
+        if (named.Count > 0)
+        {
+            try
+            {
+                File.WriteAllLines(Path.Combine(kept, SourceMapStore.PairsFile), named.Select(p => $"{p.Key}\t{p.Value}"));
+            }
+            catch (IOException e)
+            {
+                log($"errors: could not keep which file each source map belongs to ({e.Message}); frames of renamed maps stay minified");
             }
         }
         if (moved > 0)
@@ -219,11 +268,42 @@ internal sealed class HiddenSourceMaps(SourceMapStore maps) : Deploy.IBuildOutpu
         return new HashSet<string>(output.Split('\0', StringSplitOptions.RemoveEmptyEntries), StringComparer.Ordinal);
     }
 
-    /// <summary>Removes a trailing "//# sourceMappingURL=NAME" (or CSS's "/*# ... */") naming <paramref name="mapName"/>,
-    /// so browsers do not ask for a map that is no longer there.</summary>
-    internal static void StripMappingComment(string generated, string mapName)
+    private static bool IsGenerated(string file) =>
+        file.EndsWith(".js", StringComparison.Ordinal) || file.EndsWith(".mjs", StringComparison.Ordinal) || file.EndsWith(".cjs", StringComparison.Ordinal) ||
+        file.EndsWith(".css", StringComparison.Ordinal);
+
+    /// <summary>The map a generated file names in its last line ("//# sourceMappingURL=a.js.map", CSS's
+    /// "/*# sourceMappingURL=a.css.map */"), URL-decoded, relative to the file; null for none, an inline data: map or
+    /// one on another host.</summary>
+    internal static string? MappingUrlOf(string generated)
     {
-        using var file = new FileStream(generated, FileMode.Open, FileAccess.ReadWrite);
+        if (MappingComment(generated) is not { Url: var url })
+        {
+            return null;
+        }
+        if (url.StartsWith("data:", StringComparison.Ordinal) || url.Contains("://", StringComparison.Ordinal) || url.StartsWith('/'))
+        {
+            return null;
+        }
+        var path = Uri.UnescapeDataString(url.Split('?', '#')[0]);
+        return path.Length == 0 || path.Contains('\0') ? null : path;
+    }
+
+    /// <summary>Removes the trailing sourceMappingURL comment (its map went), so browsers do not ask for a map that is
+    /// no longer there.</summary>
+    internal static void StripMappingComment(string generated)
+    {
+        if (MappingComment(generated) is { Bytes: var bytes })
+        {
+            using var file = new FileStream(generated, FileMode.Open, FileAccess.ReadWrite);
+            file.SetLength(file.Length - bytes);
+        }
+    }
+
+    /// <summary>The trailing comment's URL and how many bytes it takes at the end of the file (with what follows it).</summary>
+    private static (string Url, int Bytes)? MappingComment(string generated)
+    {
+        using var file = new FileStream(generated, FileMode.Open, FileAccess.Read);
         var tail = (int)Math.Min(file.Length, 1024);
         file.Seek(-tail, SeekOrigin.End);
         var buffer = new byte[tail];
@@ -232,16 +312,18 @@ internal sealed class HiddenSourceMaps(SourceMapStore maps) : Deploy.IBuildOutpu
         foreach (var marker in (string[])["//# sourceMappingURL=", "/*# sourceMappingURL="])
         {
             var at = text.LastIndexOf(marker, StringComparison.Ordinal);
-            if (at < 0)
+            // The comment is the file's last line: a marker inside code (a string that holds it) is not one.
+            if (at < 0 || (at > 0 && text[at - 1] != '\n') || text.AsSpan(at).TrimEnd().Contains('\n'))
             {
                 continue;
             }
-            var url = text[(at + marker.Length)..].Trim().TrimEnd('/').TrimEnd('*').Trim();
-            if (url.Split('/')[^1] == mapName)
+            var url = text[(at + marker.Length)..].Trim();
+            if (marker[1] == '*')
             {
-                file.SetLength(file.Length - Encoding.UTF8.GetByteCount(text[at..]));
+                url = url.EndsWith("*/", StringComparison.Ordinal) ? url[..^2].Trim() : url;
             }
-            return;
+            return (url, Encoding.UTF8.GetByteCount(text[at..]));
         }
+        return null;
     }
 }

@@ -26,6 +26,7 @@ internal sealed class SourceMap
     private readonly string[] _names;
     private readonly Cursor[] _checkpoints;
     private readonly int _lines;
+    private readonly Section[]? _sections;
 
     private SourceMap(byte[] json, ReadOnlyMemory<byte> mappings, string[] sources, (int, int)[] contents, string[] names, Cursor[] checkpoints, int lines)
     {
@@ -38,9 +39,20 @@ internal sealed class SourceMap
         _lines = lines;
     }
 
+    /// <summary>An index map (Turbopack writes them): sections of the generated file, each from its offset on, with
+    /// a map of its own.</summary>
+    private SourceMap(byte[] json, Section[] sections)
+        : this(json, default, [], [], [], [], 0)
+    {
+        _sections = sections;
+    }
+
+    private sealed record Section(int Line, int Column, SourceMap Map);
+
     /// <summary>About what the map holds in memory, for a cache's budget.</summary>
-    public long Size => _json.LongLength + (_mappings.Length > 0 && !IsIn(_mappings.Span) ? _mappings.Length : 0)
-        + _checkpoints.LongLength * 40 + _sources.Sum(s => 2L * s.Length + 24) + _names.Sum(n => 2L * n.Length + 24);
+    public long Size => _sections is { } sections ? _json.LongLength + sections.Sum(s => s.Map.Size - s.Map._json.LongLength + 16)
+        : _json.LongLength + (_mappings.Length > 0 && !IsIn(_mappings.Span) ? _mappings.Length : 0)
+          + _checkpoints.LongLength * 40 + _sources.Sum(s => 2L * s.Length + 24) + _names.Sum(n => 2L * n.Length + 24);
 
     private readonly record struct Segment(int Column, int Source, int Line, int OriginalColumn, int Name);
 
@@ -48,9 +60,8 @@ internal sealed class SourceMap
     /// source, original line, original column and name that the next segment's fields are relative to.</summary>
     private record struct Cursor(int Position, long Source, long Line, long Column, long Name);
 
-    /// <summary>Reads a map (keeping <paramref name="json"/>, which must not change after); throws
-    /// <see cref="FormatException"/> saying what is wrong with one that is not a valid version 3 map (an index map
-    /// with "sections" included: bundlers of browser code do not write them).</summary>
+    /// <summary>Reads a map, or an index map of sections (keeping <paramref name="json"/>, which must not change
+    /// after); throws <see cref="FormatException"/> saying what is wrong with one that is not a valid version 3 map.</summary>
     public static SourceMap Parse(byte[] json)
     {
         JsonDocument document;
@@ -65,45 +76,101 @@ internal sealed class SourceMap
         using (document)
         {
             var root = document.RootElement;
-            if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("version", out var version) || version.ValueKind != JsonValueKind.Number ||
-                !version.TryGetInt32(out var v) || v != 3)
+            Version3(root);
+            if (!root.TryGetProperty("sections", out var sections))
             {
-                throw new FormatException("not a version 3 source map");
+                return Body(json, root);
             }
-            if (root.TryGetProperty("sections", out _))
+            if (sections.ValueKind != JsonValueKind.Array)
             {
-                throw new FormatException("an index map (with sections), which is not read");
+                throw new FormatException("\"sections\" is not an array");
             }
-            var sourceRoot = root.TryGetProperty("sourceRoot", out var r) && r.ValueKind == JsonValueKind.String ? r.GetString() ?? "" : "";
-            var sources = Array(root, "sources").Select(s => Join(sourceRoot, s.ValueKind == JsonValueKind.String ? s.GetString() ?? "" : "")).ToArray();
-            var contents = new (int, int)[sources.Length];
-            var index = 0;
-            foreach (var content in Array(root, "sourcesContent").Take(sources.Length))
+            var read = new List<Section>();
+            foreach (var section in sections.EnumerateArray())
             {
-                contents[index++] = content.ValueKind == JsonValueKind.String ? RangeOf(json, JsonMarshal.GetRawUtf8Value(content)) : (-1, 0);
+                if (section.ValueKind != JsonValueKind.Object || !section.TryGetProperty("offset", out var offset) || offset.ValueKind != JsonValueKind.Object ||
+                    !offset.TryGetProperty("line", out var line) || !line.TryGetInt32(out var l) || l < 0 ||
+                    !offset.TryGetProperty("column", out var column) || !column.TryGetInt32(out var c) || c < 0 ||
+                    !section.TryGetProperty("map", out var map) || map.ValueKind != JsonValueKind.Object)
+                {
+                    throw new FormatException($"section {read.Count} has no offset {{line, column}} or no map (a section's map given by URL is not read)");
+                }
+                if (read.Count > 0 && (l, c).CompareTo((read[^1].Line, read[^1].Column)) < 0)
+                {
+                    throw new FormatException($"section {read.Count} starts before the section ahead of it");
+                }
+                Version3(map);
+                if (map.TryGetProperty("sections", out _))
+                {
+                    throw new FormatException($"section {read.Count} is itself an index map, which ECMA-426 does not allow");
+                }
+                try
+                {
+                    read.Add(new Section(l, c, Body(json, map)));
+                }
+                catch (FormatException e)
+                {
+                    throw new FormatException($"section {read.Count}: {e.Message}", e);
+                }
             }
-            for (; index < contents.Length; index++)
-            {
-                contents[index] = (-1, 0);
-            }
-            var names = Array(root, "names").Select(n => n.ValueKind == JsonValueKind.String ? n.GetString() ?? "" : "").ToArray();
-            ReadOnlyMemory<byte> mappings = default;
-            if (root.TryGetProperty("mappings", out var m) && m.ValueKind == JsonValueKind.String)
-            {
-                // Base64 and ",;" need no escapes; a map that escapes them anyway is unescaped into a copy.
-                var raw = JsonMarshal.GetRawUtf8Value(m);
-                var (start, length) = RangeOf(json, raw);
-                mappings = raw.Contains((byte)'\\') ? Encoding.UTF8.GetBytes(m.GetString()!) : json.AsMemory(start + 1, length - 2);
-            }
-            var (checkpoints, lines) = Check(mappings.Span, sources.Length, names.Length);
-            return new SourceMap(json, mappings, sources, contents, names, checkpoints, lines);
+            return new SourceMap(json, [.. read]);
         }
+    }
+
+    private static void Version3(JsonElement map)
+    {
+        if (map.ValueKind != JsonValueKind.Object || !map.TryGetProperty("version", out var version) || version.ValueKind != JsonValueKind.Number ||
+            !version.TryGetInt32(out var v) || v != 3)
+        {
+            throw new FormatException("not a version 3 source map");
+        }
+    }
+
+    /// <summary>A map's own fields (a whole map, or a section's), read from <paramref name="root"/>, whose values lie in
+    /// <paramref name="json"/>.</summary>
+    private static SourceMap Body(byte[] json, JsonElement root)
+    {
+        var sourceRoot = root.TryGetProperty("sourceRoot", out var r) && r.ValueKind == JsonValueKind.String ? r.GetString() ?? "" : "";
+        var sources = Array(root, "sources").Select(s => Join(sourceRoot, s.ValueKind == JsonValueKind.String ? s.GetString() ?? "" : "")).ToArray();
+        var contents = new (int, int)[sources.Length];
+        var index = 0;
+        foreach (var content in Array(root, "sourcesContent").Take(sources.Length))
+        {
+            contents[index++] = content.ValueKind == JsonValueKind.String ? RangeOf(json, JsonMarshal.GetRawUtf8Value(content)) : (-1, 0);
+        }
+        for (; index < contents.Length; index++)
+        {
+            contents[index] = (-1, 0);
+        }
+        var names = Array(root, "names").Select(n => n.ValueKind == JsonValueKind.String ? n.GetString() ?? "" : "").ToArray();
+        ReadOnlyMemory<byte> mappings = default;
+        if (root.TryGetProperty("mappings", out var m) && m.ValueKind == JsonValueKind.String)
+        {
+            // Base64 and ",;" need no escapes; a map that escapes them anyway is unescaped into a copy.
+            var raw = JsonMarshal.GetRawUtf8Value(m);
+            var (start, length) = RangeOf(json, raw);
+            mappings = raw.Contains((byte)'\\') ? Encoding.UTF8.GetBytes(m.GetString()!) : json.AsMemory(start + 1, length - 2);
+        }
+        var (checkpoints, lines) = Check(mappings.Span, sources.Length, names.Length);
+        return new SourceMap(json, mappings, sources, contents, names, checkpoints, lines);
     }
 
     /// <summary>Where the generated position (1-based line and column, as stack traces give them) came from: the
     /// last segment written at or before it on its line. Null when nothing of that line maps to a source.</summary>
     public OriginalPosition? Find(int line, int column)
     {
+        if (_sections is { } sections)
+        {
+            // The last section starting at or before the position; its map counts from the section's offset.
+            var (l, c) = (line - 1, column - 1);
+            var at = System.Array.FindLastIndex(sections, s => (s.Line, s.Column).CompareTo((l, c)) <= 0);
+            if (at < 0)
+            {
+                return null;
+            }
+            var section = sections[at];
+            return section.Map.Find(l - section.Line + 1, (l == section.Line ? c - section.Column : c) + 1);
+        }
         if (line < 1 || line > _lines || column < 1)
         {
             return null;

@@ -14,6 +14,9 @@ internal sealed partial class SourceMapStore(ErrorsOptions options)
     /// <summary>The largest map read (a read map takes about its size in memory, see <see cref="SourceMap"/>).</summary>
     public const long MaxMapBytes = 16L * 1024 * 1024;
 
+    /// <summary>In a release's directory: "GENERATED\tMAP" lines for the maps not named after their file (Turbopack's).</summary>
+    public const string PairsFile = "pairs.tsv";
+
     /// <summary>What one event's frames may read from disk: maps already kept cost nothing.</summary>
     public const long ReadPerEvent = 48L * 1024 * 1024;
 
@@ -21,7 +24,7 @@ internal sealed partial class SourceMapStore(ErrorsOptions options)
 
     /// <summary>Each release directory's maps by name, read at most every <see cref="IndexKept"/>: ingest looks them up
     /// for every browser event.</summary>
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (long At, Dictionary<string, List<string>> Index)> _indexes =
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (long At, Dictionary<string, List<(string Generated, string Map)>> Index)> _indexes =
         new(StringComparer.Ordinal);
 
     private const long IndexKept = 10_000;
@@ -70,7 +73,7 @@ internal sealed partial class SourceMapStore(ErrorsOptions options)
     }
 
     /// <summary>The maps under <paramref name="dir"/> by file name, as read at most <see cref="IndexKept"/> ms ago.</summary>
-    private Dictionary<string, List<string>> IndexOf(string dir)
+    private Dictionary<string, List<(string Generated, string Map)>> IndexOf(string dir)
     {
         var now = Environment.TickCount64;
         if (_indexes.TryGetValue(dir, out var known) && now - known.At < IndexKept)
@@ -88,7 +91,7 @@ internal sealed partial class SourceMapStore(ErrorsOptions options)
 
     internal sealed class Lookup(string? dir, SourceMapStore owner)
     {
-        private Dictionary<string, List<string>>? _byName;
+        private Dictionary<string, List<(string Generated, string Map)>>? _byName;
         private readonly Dictionary<string, SourceMap?> _maps = new(StringComparer.Ordinal);
         private readonly List<string> _problems = [];
         private long _read;
@@ -111,12 +114,12 @@ internal sealed partial class SourceMapStore(ErrorsOptions options)
         private SourceMap? MapFor(string path)
         {
             _byName ??= owner.IndexOf(dir!);
-            if (!_byName.TryGetValue(Path.GetFileName(path) + ".map", out var candidates))
+            if (!_byName.TryGetValue(Path.GetFileName(path), out var candidates))
             {
                 return null;
             }
-            // "/assets/index-4f2a.js" against dist/assets/index-4f2a.js.map and, say, public/index-4f2a.js.map.
-            var best = candidates.MaxBy(c => CommonSuffix(c[..^".map".Length], path))!;
+            // "/assets/index-4f2a.js" against dist/assets/index-4f2a.js(.map) and, say, public/index-4f2a.js(.map).
+            var best = candidates.MaxBy(c => CommonSuffix(c.Generated, path)).Map;
             if (!_maps.TryGetValue(best, out var map))
             {
                 (map, var problem, var read) = owner._cache.Get(Path.Combine(dir!, best), ReadPerEvent - _read);
@@ -133,23 +136,40 @@ internal sealed partial class SourceMapStore(ErrorsOptions options)
         /// <summary>Whether the release has any map (else nothing needs looking up).</summary>
         public bool HasMaps => dir is not null && (_byName ??= owner.IndexOf(dir)).Count > 0;
 
-        internal static Dictionary<string, List<string>> Index(string dir)
+        /// <summary>The release's maps by the name of the file each belongs to: its own name without ".map", or the file
+        /// that named it (<see cref="PairsFile"/>).</summary>
+        internal static Dictionary<string, List<(string Generated, string Map)>> Index(string dir)
         {
-            var index = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+            var index = new Dictionary<string, List<(string, string)>>(StringComparer.Ordinal);
             if (!Directory.Exists(dir))
             {
                 return index;
             }
-            var options = new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = true, AttributesToSkip = FileAttributes.ReparsePoint };
-            foreach (var file in Directory.EnumerateFiles(dir, "*.map", options))
+            void Add(string generated, string map)
             {
-                var relative = Path.GetRelativePath(dir, file).Replace('\\', '/');
-                var name = Path.GetFileName(relative);
+                var name = Path.GetFileName(generated);
                 if (!index.TryGetValue(name, out var list))
                 {
                     index[name] = list = [];
                 }
-                list.Add(relative);
+                list.Add((generated, map));
+            }
+            var options = new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = true, AttributesToSkip = FileAttributes.ReparsePoint };
+            foreach (var file in Directory.EnumerateFiles(dir, "*.map", options))
+            {
+                var relative = Path.GetRelativePath(dir, file);
+                Add(relative[..^".map".Length], relative);
+            }
+            var pairs = Path.Combine(dir, PairsFile);
+            if (File.Exists(pairs) && new FileInfo(pairs).Length < 16 * 1024 * 1024)
+            {
+                foreach (var line in File.ReadLines(pairs))
+                {
+                    if (line.Split('\t') is [var generated, var map] && map.EndsWith(".map", StringComparison.Ordinal) && !map.Contains("..", StringComparison.Ordinal))
+                    {
+                        Add(generated, map);
+                    }
+                }
             }
             return index;
         }

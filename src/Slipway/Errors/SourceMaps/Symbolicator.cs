@@ -42,7 +42,8 @@ internal static partial class Symbolicator
         return result;
     }
 
-    /// <summary>"../../src/App.tsx" and "webpack://_N_E/./src/app/page.tsx" as "src/App.tsx" and "src/app/page.tsx".</summary>
+    /// <summary>"../../src/App.tsx", "webpack://_N_E/./src/app/page.tsx" and Turbopack's "turbopack:///[project]/app/page.tsx"
+    /// as "src/App.tsx", "src/app/page.tsx" and "app/page.tsx".</summary>
     internal static string Clean(string source)
     {
         var s = WebpackPrefix().Replace(source, "");
@@ -53,7 +54,7 @@ internal static partial class Symbolicator
         return s;
     }
 
-    [GeneratedRegex(@"^webpack://[^/]*/")]
+    [GeneratedRegex(@"^(webpack://[^/]*/|turbopack:///\[project\]/)")]
     private static partial Regex WebpackPrefix();
 
     [GeneratedRegex(@"^[A-Za-z_$][A-Za-z0-9_$]*$")]

@@ -15,6 +15,38 @@ public sealed class HiddenSourceMapsTests
     };
 
     [Fact]
+    public void A_map_named_otherwise_than_its_file_is_paired_by_the_files_comment_as_Turbopack_writes_them()
+    {
+        var data = TempDirs.Create("maps-data");
+        var build = TempDirs.Create("maps-turbopack");
+        var chunks = Path.Combine(build, ".next", "static", "chunks");
+        var server = Path.Combine(build, ".next", "server", "chunks");
+        Directory.CreateDirectory(chunks);
+        Directory.CreateDirectory(server);
+        File.WriteAllText(Path.Combine(chunks, "26qfrj1r3e6mh.js"), "ONE.foo=function(n){return baz(n)};\n\n//# sourceMappingURL=2ngis78srtgow.js.map\n");
+        File.WriteAllText(Path.Combine(chunks, "2ngis78srtgow.js.map"),
+            $$"""{"version":3,"sources":[],"sections":[{"offset":{"line":0,"column":0},"map":{{SourceMapTests.TestMap}}}]}""");
+        // Turbopack's server chunks name their maps URL-encoded.
+        File.WriteAllText(Path.Combine(server, "[root-of-the-server]__0a.js"), "x\n//# sourceMappingURL=%5Broot-of-the-server%5D__0a.js.map");
+        File.WriteAllText(Path.Combine(server, "[root-of-the-server]__0a.js.map"), SourceMapTests.TestMap);
+        // A marker inside the code is not the file's comment.
+        File.WriteAllText(Path.Combine(chunks, "inline.js"), "const s = '//# sourceMappingURL=2ngis78srtgow.js.map';\nrun(s);\n");
+        var store = new SourceMapStore(new ErrorsOptions(data));
+        var lines = new List<string>();
+
+        new HiddenSourceMaps(store).Collect(AppRef.Of("shop"), "r1", Spec(true), build, lines.Add);
+
+        File.ReadAllText(Path.Combine(chunks, "26qfrj1r3e6mh.js")).Should().Be("ONE.foo=function(n){return baz(n)};\n\n", "the browser must not ask for it");
+        File.ReadAllText(Path.Combine(server, "[root-of-the-server]__0a.js")).Should().Be("x\n");
+        File.ReadAllText(Path.Combine(chunks, "inline.js")).Should().Contain("run(s)");
+        Directory.GetFiles(build, "*.map", SearchOption.AllDirectories).Should().BeEmpty();
+        lines.Should().Contain(l => l.StartsWith("errors: kept 2 source maps", StringComparison.Ordinal));
+
+        var found = store.For("shop", "r1").Find("https://shop.example.com/_next/static/chunks/26qfrj1r3e6mh.js", 1, 19);
+        (found?.Source, found?.Line, found?.Name).Should().Be(("/the/root/one.js", 1, "bar"), "the chunk finds the map it named, an index map");
+    }
+
+    [Fact]
     public void Maps_move_out_of_the_build_with_their_comments_and_are_found_by_the_url_that_served_the_bundle()
     {
         var data = TempDirs.Create("maps-data");

@@ -64,6 +64,23 @@ public sealed class SourceMapTests
     }
 
     [Fact]
+    public void An_index_maps_sections_each_count_from_their_offset()
+    {
+        // Turbopack's chunks: one line, a section for each module from its column on.
+        var map = Map("""
+            {"version":3,"sources":[],"sections":[
+              {"offset":{"line":0,"column":0},"map":{"version":3,"sources":["runtime.js"],"names":[],"mappings":"AAAA"}},
+              {"offset":{"line":0,"column":135},"map":{"version":3,"sources":["app/boom.js"],"sourcesContent":["a\nthrow b"],"names":["boom"],"mappings":"AAAA,EACAA"}}
+            ]}
+            """);
+
+        map.Find(1, 100)!.Source.Should().Be("runtime.js");
+        map.Find(1, 136)!.Source.Should().Be("app/boom.js");
+        var thrown = map.Find(1, 138)!;
+        (thrown.Source, thrown.Line, thrown.Column, thrown.Name, thrown.ContextLine).Should().Be(("app/boom.js", 2, 1, "boom", "throw b"));
+    }
+
+    [Fact]
     public void Of_two_segments_at_one_column_the_one_written_last_wins()
     {
         // Column 0 to source column 0, then column 0 again (A) to source column 2 (E).
@@ -107,7 +124,8 @@ public sealed class SourceMapTests
 
     [Theory]
     [InlineData("""{"version":2,"sources":[],"mappings":""}""", "not a version 3 source map")]
-    [InlineData("""{"version":3,"sections":[]}""", "an index map")]
+    [InlineData("""{"version":3,"sections":[{"map":{"version":3,"sources":[],"mappings":""}}]}""", "section 0 has no offset")]
+    [InlineData("""{"version":3,"sections":[{"offset":{"line":0,"column":0},"map":{"version":3,"sources":["a.js"],"mappings":"ACAA"}}]}""", "section 0: a segment")]
     [InlineData("""{"version":3,"sources":["a.js"],"names":[],"mappings":"AA!A"}""", "not Base64")]
     [InlineData("""{"version":3,"sources":["a.js"],"names":[],"mappings":"AC"}""", "2 fields")]
     [InlineData("""{"version":3,"sources":["a.js"],"names":[],"mappings":"ACAA"}""", "outside the map's sources")]

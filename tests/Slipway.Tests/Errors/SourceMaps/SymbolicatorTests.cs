@@ -36,6 +36,7 @@ public sealed class SymbolicatorTests
     [Theory]
     [InlineData("../../src/App.tsx", "src/App.tsx")]
     [InlineData("webpack://_N_E/./src/app/page.tsx", "src/app/page.tsx")]
+    [InlineData("turbopack:///[project]/app/boom.js", "app/boom.js")]
     [InlineData("./src/main.ts", "src/main.ts")]
     [InlineData("/the/root/one.js", "/the/root/one.js")]
     public void Sources_are_shown_as_paths_in_the_project(string source, string shown)

@@ -15,7 +15,7 @@ public sealed class ArchitectureTests
         ["Cli"],
         ["Hosting"],
         ["Api"],
-        ["Git", "Errors"],
+        ["Git", "Errors", "Offsite"],
         ["Monitoring"],
         ["Jobs", "Databases", "Access", "Domains"],
         ["Deploy"],

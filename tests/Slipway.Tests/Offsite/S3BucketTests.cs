@@ -1,0 +1,54 @@
+using System.Security.Cryptography;
+using Slipway.Offsite;
+using Slipway.Tests.Support;
+
+namespace Slipway.Tests.Offsite;
+
+/// <summary>The bucket client against a real S3-compatible server (s3rver): what is put is read back and checked, large
+/// files go in parts, and a wrong key, a missing bucket or a server that is gone each say what is wrong.</summary>
+public sealed class S3BucketTests
+{
+    [Fact]
+    public async Task Objects_are_put_checked_listed_fetched_and_deleted_and_each_fault_says_what_to_do()
+    {
+        await using var server = await S3Server.StartAsync();
+        using var bucket = new S3Bucket(new S3Settings(server.Endpoint, S3Server.Bucket, "slipway/", "us-east-1", S3Server.Key, S3Server.Key));
+        await bucket.ProbeAsync(CancellationToken.None);
+
+        var dir = TempDirs.Create("s3-bucket");
+        var large = Path.Combine(dir, "large.bin");
+        var bytes = RandomNumberGenerator.GetBytes((int)(S3Bucket.PartSize + S3Bucket.PartSize / 2));
+        await File.WriteAllBytesAsync(large, bytes);
+        var sha = await bucket.PutAsync("db/main/bk_1.dump.sealed", large, CancellationToken.None);
+        sha.Should().Be(Convert.ToHexStringLower(SHA256.HashData(bytes)));
+        var small = Path.Combine(dir, "small.bin");
+        await File.WriteAllTextAsync(small, "wal segment");
+        await bucket.PutAsync("wal/000000010000000000000001.gz.sealed", small, CancellationToken.None);
+
+        var listed = await bucket.ListAsync("db/", CancellationToken.None);
+        listed.Should().ContainSingle().Which.Should().Match<StoredObject>(o => o.Key == "db/main/bk_1.dump.sealed" && o.Size == bytes.Length);
+        (await bucket.ListAsync("", CancellationToken.None)).Select(o => o.Key).Should().BeEquivalentTo("db/main/bk_1.dump.sealed", "wal/000000010000000000000001.gz.sealed");
+        var fetched = Path.Combine(dir, "fetched.bin");
+        await bucket.GetAsync("db/main/bk_1.dump.sealed", fetched, CancellationToken.None);
+        (await File.ReadAllBytesAsync(fetched)).Should().Equal(bytes);
+        await bucket.DeleteAsync("db/main/bk_1.dump.sealed", CancellationToken.None);
+        (await bucket.ListAsync("db/", CancellationToken.None)).Should().BeEmpty();
+
+        using (var wrongKey = new S3Bucket(new S3Settings(server.Endpoint, S3Server.Bucket, "slipway/", "us-east-1", "NOT-A-KEY", S3Server.Key)))
+        {
+            (await Refusal(() => wrongKey.ProbeAsync(CancellationToken.None))).Should().Contain("refused the access key or secret");
+        }
+        using (var noBucket = new S3Bucket(new S3Settings(server.Endpoint, "no-such-bucket", "", "us-east-1", S3Server.Key, S3Server.Key)))
+        {
+            (await Refusal(() => noBucket.ProbeAsync(CancellationToken.None))).Should().Contain("the bucket no-such-bucket does not exist").And.Contain("create it first");
+        }
+        var endpoint = server.Endpoint;
+        await server.DisposeAsync();
+        using (var gone = new S3Bucket(new S3Settings(endpoint, S3Server.Bucket, "", "us-east-1", S3Server.Key, S3Server.Key)))
+        {
+            (await Refusal(() => gone.ProbeAsync(CancellationToken.None))).Should().Contain("could not be reached");
+        }
+    }
+
+    private static async Task<string> Refusal(Func<Task> call) => (await call.Should().ThrowAsync<UserException>()).Which.Message;
+}

@@ -20,6 +20,13 @@ internal sealed class GitRemotes(GitOptions options, GitStore store, Config.Keyr
         {
             throw new UserException($"--api-url '{apiBase}' is not a URL: give the forge's API base, like https://github.example.com/api/v3.");
         }
+        if (store.Link(app) is { } before && (before.Forge != forge || before.RepoUrl != repoUrl) && store.Previews(app) is { Count: > 0 } previews)
+        {
+            // Their pull request numbers belong to the repository connected before: the next repository's #N is
+            // another pull request, which must not be deployed into (or removed with) the old one's environment.
+            throw new UserException($"{app} has previews of pull requests of {before.RepoUrl} ({string.Join(", ", previews.Select(p => "#" + p.Number))}); " +
+                $"remove them before connecting another repository: {string.Join("; ", previews.Select(p => $"slipway previews rm {p.Number} --app {app}"))}", 409);
+        }
         var secret = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
         var link = new ForgeLink(forge, repoUrl, keyring.Encrypt(secret), string.IsNullOrWhiteSpace(token) ? null : keyring.Encrypt(token.Trim()), apiBase?.TrimEnd('/'));
         store.Connect(app, link);

@@ -72,6 +72,13 @@ internal sealed partial class Previews(GitStore store, Keyring keyring, ConfigVa
             }
             store.ClearClosed(app, pull.Number);
         }
+        if (pull.UpdatedAt is { } taken && store.PullSeen(app, pull.Number, ClosedKept) is { } newest && taken < newest.UpdatedAt)
+        {
+            // Pushed before a newer update already taken (a forge's retry, or deliveries out of order): deploying it
+            // would leave an older commit live than the pull request's head.
+            return new(202, $"Ignored: this {(pull.Action == PullRequestAction.Updated ? "update" : "opening")} of #{pull.Number} ({taken:u}) is older than " +
+                $"one already taken ({newest.UpdatedAt:u}); it was delivered late.");
+        }
         if (pull.UpdatedAt is { } updatedAt)
         {
             // Now, not in the turn, and whether or not the pull request has a preview yet: a late close taken before

@@ -150,10 +150,17 @@ public sealed class GitPreviewTests
             .Should().Contain("Deploying #10's");
         (await DeliverAsync(platform, secret, PullRequest("closed", 10, first, updatedAt: "2026-01-03T00:00:00Z"), "pr-10c")).Body
             .Should().Contain("Ignored: this close of #10").And.Contain("delivered late; the preview stays");
+        (await DeliverAsync(platform, secret, PullRequest("synchronize", 10, second, updatedAt: "2026-01-02T23:59:00Z"), "pr-10s")).Body
+            .Should().Contain("Ignored: this update of #10").And.Contain("is older than one already taken", "an older head must not replace the newer one");
         await SettledAsync(platform, previews);
         (await platform.VersionAsync("shop-pr-10")).Should().Be("pr-a");
         (await DeliverAsync(platform, secret, PullRequest("closed", 10, first, updatedAt: "2026-01-03T00:00:01Z"), "pr-10d")).Body
             .Should().Contain("Removing the preview shop (pr-10)", "a newer close is taken");
+
+        var elsewhere = await platform.CliWithInputAsync("t\n", "git", "connect", "shop", "--forge", "github", "--repo", "https://github.com/acme/other.git",
+            "--token-stdin");
+        elsewhere.ExitCode.Should().Be(1);
+        elsewhere.Err.Should().Contain("remove them before connecting another repository").And.Contain("slipway previews rm 8 --app shop");
 
         var closed = await DeliverAsync(platform, secret, PullRequest("closed", 7, second, merged: true), "pr-4");
         closed.Body.Should().Contain("Removing the preview shop (pr-7): #7 was merged");

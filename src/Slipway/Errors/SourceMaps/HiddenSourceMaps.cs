@@ -208,9 +208,11 @@ internal sealed class HiddenSourceMaps(SourceMapStore maps) : Deploy.IBuildOutpu
             {
                 log($"errors: could not remove the sourceMappingURL comment of {Path.GetRelativePath(buildDir, generated)} ({e.Message})");
             }
-            if (map != generated + ".map")
+            var (file, mapFile) = (Path.GetRelativePath(buildDir, generated), Path.GetRelativePath(buildDir, map));
+            // A name with a tab or a line break would shape a line of pairs.tsv: such a pair is not kept.
+            if (map != generated + ".map" && !$"{file}{mapFile}".Any(char.IsControl))
             {
-                named[Path.GetRelativePath(buildDir, generated)] = Path.GetRelativePath(buildDir, map);
+                named[file] = mapFile;
             }
         }
         foreach (var map in movedMaps.Where(m => !pairs.ContainsValue(m) && regular.Contains(m[..^".map".Length])))
@@ -229,6 +231,18 @@ internal sealed class HiddenSourceMaps(SourceMapStore maps) : Deploy.IBuildOutpu
         {
             try
             {
+                // Another build of the same release (the same commit to staging, then production) adds to its pairs.
+                var existing = Path.Combine(kept, SourceMapStore.PairsFile);
+                if (File.Exists(existing) && new FileInfo(existing).Length < 16 * 1024 * 1024)
+                {
+                    foreach (var line in File.ReadLines(existing))
+                    {
+                        if (line.Split('\t') is [var file, var mapFile])
+                        {
+                            named.TryAdd(file, mapFile);
+                        }
+                    }
+                }
                 File.WriteAllLines(Path.Combine(kept, SourceMapStore.PairsFile), named.Select(p => $"{p.Key}\t{p.Value}"));
             }
             catch (IOException e)

@@ -27,9 +27,12 @@ internal sealed class SourceMap
     private readonly Cursor[] _checkpoints;
     private readonly int _lines;
     private readonly Section[]? _sections;
+    private readonly Dictionary<int, LineIndex> _longLines;
 
-    private SourceMap(byte[] json, ReadOnlyMemory<byte> mappings, string[] sources, (int, int)[] contents, string[] names, Cursor[] checkpoints, int lines)
+    private SourceMap(byte[] json, ReadOnlyMemory<byte> mappings, string[] sources, (int, int)[] contents, string[] names, Cursor[] checkpoints, int lines,
+        Dictionary<int, LineIndex>? longLines = null)
     {
+        _longLines = longLines ?? [];
         _json = json;
         _mappings = mappings;
         _sources = sources;
@@ -52,13 +55,22 @@ internal sealed class SourceMap
     /// <summary>About what the map holds in memory, for a cache's budget.</summary>
     public long Size => _sections is { } sections ? _json.LongLength + sections.Sum(s => s.Map.Size - s.Map._json.LongLength + 16)
         : _json.LongLength + (_mappings.Length > 0 && !IsIn(_mappings.Span) ? _mappings.Length : 0)
-          + _checkpoints.LongLength * 40 + _sources.Sum(s => 2L * s.Length + 24) + _names.Sum(n => 2L * n.Length + 24);
+          + _checkpoints.LongLength * 40 + _sources.Sum(s => 2L * s.Length + 24) + _names.Sum(n => 2L * n.Length + 24)
+          + _longLines.Values.Sum(l => l.Columns.LongLength * 56);
 
     private readonly record struct Segment(int Column, int Source, int Line, int OriginalColumn, int Name);
 
     /// <summary>The decoder's running fields at the start of a line: where its text starts in "mappings", and the
     /// source, original line, original column and name that the next segment's fields are relative to.</summary>
     private record struct Cursor(int Position, long Source, long Line, long Column, long Name);
+
+    /// <summary>Segments written between two kept cursors of a long line.</summary>
+    private const int SegmentsBetween = 256;
+
+    /// <summary>A long line whose segments are in column order (a minified bundle's one line): the cursor and generated
+    /// column before every <see cref="SegmentsBetween"/>th segment, so a lookup decodes a few hundred segments, not the
+    /// whole file.</summary>
+    private sealed record LineIndex(long[] Columns, long[] Before, Cursor[] Cursors);
 
     /// <summary>Reads a map, or an index map of sections (keeping <paramref name="json"/>, which must not change
     /// after); throws <see cref="FormatException"/> saying what is wrong with one that is not a valid version 3 map.</summary>
@@ -151,8 +163,8 @@ internal sealed class SourceMap
             var (start, length) = RangeOf(json, raw);
             mappings = raw.Contains((byte)'\\') ? Encoding.UTF8.GetBytes(m.GetString()!) : json.AsMemory(start + 1, length - 2);
         }
-        var (checkpoints, lines) = Check(mappings.Span, sources.Length, names.Length);
-        return new SourceMap(json, mappings, sources, contents, names, checkpoints, lines);
+        var (checkpoints, lines, longLines) = Check(mappings.Span, sources.Length, names.Length);
+        return new SourceMap(json, mappings, sources, contents, names, checkpoints, lines, longLines);
     }
 
     /// <summary>Where the generated position (1-based line and column, as stack traces give them) came from: the
@@ -175,19 +187,39 @@ internal sealed class SourceMap
         {
             return null;
         }
+        var m = _mappings.Span;
         var cursor = _checkpoints[(line - 1) / CheckpointEvery];
         for (var skip = (line - 1) % CheckpointEvery; skip > 0; skip--)
         {
-            ReadLine(_mappings.Span, ref cursor, null, _sources.Length, _names.Length);
+            SkipLine(m, ref cursor, _sources.Length, _names.Length);
         }
-        var segments = new List<Segment>();
-        ReadLine(_mappings.Span, ref cursor, segments, _sources.Length, _names.Length);
         var target = column - 1;
-        Segment? found = null;
-        foreach (var segment in segments)
+        long generated = 0;
+        var sorted = false;
+        if (_longLines.TryGetValue(line - 1, out var index))
         {
+            // Start at the last kept cursor at or before the column: segments come in column order from there.
+            var at = System.Array.BinarySearch(index.Columns, target);
+            at = at >= 0 ? FirstOf(index.Columns, at) : ~at - 1;
+            if (at >= 0)
+            {
+                (cursor, generated) = (index.Cursors[at], index.Before[at]);
+            }
+            sorted = true;
+        }
+        Segment? found = null;
+        while (NextSegment(m, ref cursor, ref generated, _sources.Length, _names.Length, out var segment))
+        {
+            if (segment.Column > target)
+            {
+                if (sorted)
+                {
+                    break;
+                }
+                continue;
+            }
             // Segments may be written out of column order; of two at one column the one written last wins.
-            if (segment.Column <= target && (found is not { } best || segment.Column >= best.Column))
+            if (found is not { } best || segment.Column >= best.Column)
             {
                 found = segment;
             }
@@ -207,9 +239,17 @@ internal sealed class SourceMap
         {
             return null;
         }
-        var reader = new Utf8JsonReader(_json.AsSpan(start, length));
-        reader.Read();
-        var content = reader.GetString()!.AsSpan();
+        ReadOnlySpan<char> content;
+        try
+        {
+            var reader = new Utf8JsonReader(_json.AsSpan(start, length));
+            reader.Read();
+            content = reader.GetString()!.AsSpan();
+        }
+        catch (InvalidOperationException)
+        {
+            return null; // Not valid UTF-8: the position is still worth showing, without its line.
+        }
         for (var i = 0; i < line; i++)
         {
             var next = content.IndexOf('\n');
@@ -223,82 +263,132 @@ internal sealed class SourceMap
         return (end < 0 ? content : content[..end]).TrimEnd('\r').ToString();
     }
 
-    /// <summary>Checks every segment once and keeps the cursor at every <see cref="CheckpointEvery"/>th line.</summary>
-    private static (Cursor[] Checkpoints, int Lines) Check(ReadOnlySpan<byte> mappings, int sourceCount, int nameCount)
+    /// <summary>Checks every segment once and keeps the cursor at every <see cref="CheckpointEvery"/>th line, and inside
+    /// each long line written in column order, at every <see cref="SegmentsBetween"/>th segment.</summary>
+    private static (Cursor[] Checkpoints, int Lines, Dictionary<int, LineIndex> LongLines) Check(ReadOnlySpan<byte> mappings, int sourceCount, int nameCount)
     {
         var checkpoints = new List<Cursor>();
+        var longLines = new Dictionary<int, LineIndex>();
         var cursor = new Cursor(0, 0, 0, 0, 0);
         var lines = 0;
+        var columns = new List<long>();
+        var befores = new List<long>();
+        var cursors = new List<Cursor>();
         do
         {
             if (lines % CheckpointEvery == 0)
             {
                 checkpoints.Add(cursor);
             }
-            ReadLine(mappings, ref cursor, null, sourceCount, nameCount);
+            columns.Clear();
+            befores.Clear();
+            cursors.Clear();
+            long generated = 0;
+            var count = 0;
+            var sorted = true;
+            var before = (cursor, generated);
+            while (NextSegment(mappings, ref cursor, ref generated, sourceCount, nameCount, out var segment))
+            {
+                if (count % SegmentsBetween == 0)
+                {
+                    // The state before this segment, and its column (where a lookup may start).
+                    columns.Add(segment.Column);
+                    befores.Add(before.generated);
+                    cursors.Add(before.cursor);
+                }
+                sorted &= count == 0 || segment.Column >= before.generated;
+                count++;
+                before = (cursor, generated);
+            }
+            if (sorted && count > 2 * SegmentsBetween)
+            {
+                longLines[lines] = new LineIndex([.. columns], [.. befores], [.. cursors]);
+            }
             lines++;
         }
         while (cursor.Position <= mappings.Length);
-        return ([.. checkpoints], lines);
+        return ([.. checkpoints], lines, longLines);
     }
 
-    /// <summary>Decodes the generated line at the cursor (into <paramref name="into"/> when given) and moves the cursor
-    /// past its ';' (past the end, after the last line).</summary>
-    private static void ReadLine(ReadOnlySpan<byte> m, ref Cursor cursor, List<Segment>? into, int sourceCount, int nameCount)
+    /// <summary>Moves the cursor past the line it is at.</summary>
+    private static void SkipLine(ReadOnlySpan<byte> m, ref Cursor cursor, int sourceCount, int nameCount)
+    {
+        long generated = 0;
+        while (NextSegment(m, ref cursor, ref generated, sourceCount, nameCount, out _))
+        {
+        }
+    }
+
+    /// <summary>The next segment of the line at the cursor (its generated column is <paramref name="generated"/>
+    /// plus the segment's delta); false at the line's end, with the cursor moved past its ';' (past the end, after the
+    /// last line).</summary>
+    private static bool NextSegment(ReadOnlySpan<byte> m, ref Cursor cursor, ref long generated, int sourceCount, int nameCount, out Segment segment)
     {
         Span<long> fields = stackalloc long[5];
-        long column = 0;
         var i = cursor.Position;
-        while (i < m.Length && m[i] != ';')
+        while (i < m.Length && m[i] == ',')
         {
-            if (m[i] == ',')
-            {
-                i++;
-                continue;
-            }
-            var count = 0;
-            while (i < m.Length && m[i] is not ((byte)',' or (byte)';'))
-            {
-                if (count == 5)
-                {
-                    throw new FormatException($"a segment of \"mappings\" has more than 5 fields (near character {i})");
-                }
-                fields[count++] = ReadVlq(m, ref i);
-            }
-            column += fields[0];
-            if (column is < 0 or > int.MaxValue)
-            {
-                throw new FormatException($"a segment of \"mappings\" has a generated column below 0 (near character {i})");
-            }
-            if (count == 1)
-            {
-                into?.Add(new Segment((int)column, -1, 0, 0, -1));
-                continue;
-            }
-            if (count is not (4 or 5))
-            {
-                throw new FormatException($"a segment of \"mappings\" has {count} fields; 1, 4 or 5 are valid (near character {i})");
-            }
-            cursor.Source += fields[1];
-            cursor.Line += fields[2];
-            cursor.Column += fields[3];
-            var name = -1L;
+            i++;
+        }
+        if (i >= m.Length || m[i] == ';')
+        {
+            cursor.Position = i + 1;
+            segment = default;
+            return false;
+        }
+        var count = 0;
+        while (i < m.Length && m[i] is not ((byte)',' or (byte)';'))
+        {
             if (count == 5)
             {
-                cursor.Name += fields[4];
-                name = cursor.Name;
-                if (name < 0 || name >= nameCount)
-                {
-                    throw new FormatException($"a segment of \"mappings\" points outside the map's names (near character {i})");
-                }
+                throw new FormatException($"a segment of \"mappings\" has more than 5 fields (near character {i})");
             }
-            if (cursor.Source < 0 || cursor.Source >= sourceCount || cursor.Line is < 0 or >= int.MaxValue || cursor.Column is < 0 or >= int.MaxValue)
-            {
-                throw new FormatException($"a segment of \"mappings\" points outside the map's sources (near character {i})");
-            }
-            into?.Add(new Segment((int)column, (int)cursor.Source, (int)cursor.Line, (int)cursor.Column, (int)name));
+            fields[count++] = ReadVlq(m, ref i);
         }
-        cursor.Position = i + 1;
+        cursor.Position = i;
+        generated += fields[0];
+        if (generated is < 0 or > int.MaxValue)
+        {
+            throw new FormatException($"a segment of \"mappings\" has a generated column below 0 (near character {i})");
+        }
+        if (count == 1)
+        {
+            segment = new Segment((int)generated, -1, 0, 0, -1);
+            return true;
+        }
+        if (count is not (4 or 5))
+        {
+            throw new FormatException($"a segment of \"mappings\" has {count} fields; 1, 4 or 5 are valid (near character {i})");
+        }
+        cursor.Source += fields[1];
+        cursor.Line += fields[2];
+        cursor.Column += fields[3];
+        var name = -1L;
+        if (count == 5)
+        {
+            cursor.Name += fields[4];
+            name = cursor.Name;
+            if (name < 0 || name >= nameCount)
+            {
+                throw new FormatException($"a segment of \"mappings\" points outside the map's names (near character {i})");
+            }
+        }
+        if (cursor.Source < 0 || cursor.Source >= sourceCount || cursor.Line is < 0 or >= int.MaxValue || cursor.Column is < 0 or >= int.MaxValue)
+        {
+            throw new FormatException($"a segment of \"mappings\" points outside the map's sources (near character {i})");
+        }
+        segment = new Segment((int)generated, (int)cursor.Source, (int)cursor.Line, (int)cursor.Column, (int)name);
+        return true;
+    }
+
+    /// <summary>The first of equal columns at or before <paramref name="at"/> (a lookup starts at the first of them).</summary>
+    private static int FirstOf(long[] columns, int at)
+    {
+        while (at > 0 && columns[at - 1] == columns[at])
+        {
+            at--;
+        }
+        return at;
     }
 
     /// <summary>One Base64 VLQ number: 5 bits a character, least significant group first, bit 6 says "more follows",

@@ -1,3 +1,5 @@
+using System.Text;
+
 namespace Slipway.Errors.SourceMaps;
 
 /// <summary>Source maps read once and kept for the next `errors show` (an issue is opened again and again while it is
@@ -60,6 +62,11 @@ internal sealed class SourceMapCache(long budget = SourceMapCache.Budget)
         catch (FormatException e)
         {
             problem = e.Message;
+        }
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException or DecoderFallbackException)
+        {
+            // A string of the map that is not valid UTF-8: a bad map, remembered as one.
+            problem = $"not valid UTF-8 JSON ({e.Message})";
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -95,6 +95,10 @@ internal sealed partial class SourceMapStore(ErrorsOptions options)
         private readonly Dictionary<string, SourceMap?> _maps = new(StringComparer.Ordinal);
         private readonly List<string> _problems = [];
         private long _read;
+        private int _finds;
+
+        /// <summary>Frames one event may have looked up (SDKs send at most 50 a stack; an event is at most 1 MB).</summary>
+        public const int MaxFinds = 200;
 
         /// <summary>Why maps that were looked for could not be used ("dist/assets/a.js.map: not JSON (...)"), so a frame
         /// left minified says why.</summary>
@@ -104,7 +108,19 @@ internal sealed partial class SourceMapStore(ErrorsOptions options)
         /// kept map covers it (no map for that file, a map that cannot be read, a position it does not map).</summary>
         public OriginalPosition? Find(string file, int line, int column)
         {
-            if (dir is null || MapFor(PathOf(file)) is not { } map)
+            if (dir is null)
+            {
+                return null;
+            }
+            if (++_finds > MaxFinds)
+            {
+                if (_finds == MaxFinds + 1)
+                {
+                    _problems.Add($"only the first {MaxFinds} frames are looked up");
+                }
+                return null;
+            }
+            if (MapFor(PathOf(file)) is not { } map)
             {
                 return null;
             }
@@ -155,9 +171,11 @@ internal sealed partial class SourceMapStore(ErrorsOptions options)
                 list.Add((generated, map));
             }
             var options = new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = true, AttributesToSkip = FileAttributes.ReparsePoint };
+            var maps = new HashSet<string>(StringComparer.Ordinal);
             foreach (var file in Directory.EnumerateFiles(dir, "*.map", options))
             {
                 var relative = Path.GetRelativePath(dir, file);
+                maps.Add(relative);
                 Add(relative[..^".map".Length], relative);
             }
             var pairs = Path.Combine(dir, PairsFile);
@@ -165,7 +183,9 @@ internal sealed partial class SourceMapStore(ErrorsOptions options)
             {
                 foreach (var line in File.ReadLines(pairs))
                 {
-                    if (line.Split('\t') is [var generated, var map] && map.EndsWith(".map", StringComparison.Ordinal) && !map.Contains("..", StringComparison.Ordinal))
+                    // Only to a map that is in this release's directory (the build named the files: a line it could
+                    // shape must never lead anywhere else).
+                    if (line.Split('\t') is [var generated, var map] && maps.Contains(map))
                     {
                         Add(generated, map);
                     }

@@ -49,6 +49,25 @@ public sealed class SourceMapCacheTests
     }
 
     [Fact]
+    public void A_pair_leads_only_to_a_map_of_its_own_release()
+    {
+        var data = TempDirs.Create("map-pairs");
+        var release = Path.Combine(data, "source-maps", "shop", "r1");
+        var other = Path.Combine(data, "source-maps", "victim", "r9");
+        Directory.CreateDirectory(release);
+        Directory.CreateDirectory(other);
+        File.WriteAllText(Path.Combine(other, "app.js.map"), SourceMapTests.TestMap);
+        File.WriteAllText(Path.Combine(release, "own.js.map"), SourceMapTests.TestMap);
+        File.WriteAllLines(Path.Combine(release, SourceMapStore.PairsFile),
+            [$"x.js\t{Path.Combine(other, "app.js.map")}", "y.js\t../../victim/r9/app.js.map", "z.js\town.js.map"]);
+        var lookup = new SourceMapStore(new ErrorsOptions(data)).For("shop", "r1");
+
+        lookup.Find("https://shop.example.com/x.js", 1, 19).Should().BeNull("an absolute path is not a map of the release");
+        lookup.Find("https://shop.example.com/y.js", 1, 19).Should().BeNull("nor one outside its directory");
+        lookup.Find("https://shop.example.com/z.js", 1, 19).Should().NotBeNull();
+    }
+
+    [Fact]
     public void Pruning_keeps_the_releases_in_use_the_fresh_ones_and_the_newest_and_lets_the_rest_go()
     {
         var data = TempDirs.Create("map-prune");

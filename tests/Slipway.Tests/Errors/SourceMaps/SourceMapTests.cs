@@ -80,6 +80,80 @@ public sealed class SourceMapTests
         (thrown.Source, thrown.Line, thrown.Column, thrown.Name, thrown.ContextLine).Should().Be(("app/boom.js", 2, 1, "boom", "throw b"));
     }
 
+    [Theory]
+    [InlineData(1, 3000, true)] // a minified bundle: one long line in column order
+    [InlineData(2, 3000, false)] // one long line out of order
+    [InlineData(3, 5, true)] // many short lines, across many checkpoints
+    public void Every_position_maps_as_a_plain_decoding_of_every_segment_says(int seed, int segmentsPerLine, bool inOrder)
+    {
+        var random = new Random(seed);
+        var lines = segmentsPerLine > 100 ? 2 : 300;
+        var (sources, names) = (4, 7);
+        var text = new StringBuilder();
+        var expected = new List<List<(int Column, int Source, int Line, int OriginalColumn, int Name)>>();
+        int source = 0, line = 0, originalColumn = 0, name = 0;
+        for (var l = 0; l < lines; l++)
+        {
+            if (l > 0)
+            {
+                text.Append(';');
+            }
+            var row = new List<(int, int, int, int, int)>();
+            var column = 0;
+            for (var k = 0; k < segmentsPerLine; k++)
+            {
+                var step = inOrder ? random.Next(0, 4) : random.Next(-3, 6);
+                if (column + step < 0)
+                {
+                    step = -column;
+                }
+                var (ds, dl, dc) = (random.Next(-source, sources - source), random.Next(-Math.Min(line, 2), 3), random.Next(-originalColumn, 5));
+                var withName = random.Next(3) == 0;
+                var dn = withName ? random.Next(-name, names - name) : 0;
+                text.Append(k > 0 ? "," : "").Append(Vlq(step)).Append(Vlq(ds)).Append(Vlq(dl)).Append(Vlq(dc));
+                (column, source, line, originalColumn) = (column + step, source + ds, line + dl, originalColumn + dc);
+                if (withName)
+                {
+                    text.Append(Vlq(dn));
+                    name += dn;
+                }
+                row.Add((column, source, line, originalColumn, withName ? name : -1));
+            }
+            expected.Add(row);
+        }
+        var map = Map($$"""{"version":3,"sources":["a.js","b.js","c.js","d.js"],"names":["n0","n1","n2","n3","n4","n5","n6"],"mappings":"{{text}}"}""");
+
+        for (var probe = 0; probe < 2000; probe++)
+        {
+            var l = random.Next(lines);
+            var target = random.Next(0, expected[l].Max(s => s.Column) + 3);
+            var want = expected[l].Select((s, i) => (s, i)).Where(x => x.s.Column <= target).OrderBy(x => x.s.Column).ThenBy(x => x.i).Select(x => ((int, int, int, int, int)?)x.s).LastOrDefault();
+            var found = map.Find(l + 1, target + 1);
+            if (want is not { } w)
+            {
+                found.Should().BeNull();
+                continue;
+            }
+            (found!.Source, found.Line, found.Column, found.Name).Should().Be(($"{"abcd"[w.Item2]}.js", w.Item3 + 1, w.Item4 + 1, w.Item5 >= 0 ? $"n{w.Item5}" : null),
+                $"line {l + 1}, column {target + 1}");
+        }
+    }
+
+    private static string Vlq(int value)
+    {
+        const string Digits = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        var v = value < 0 ? (-value << 1) | 1 : value << 1;
+        var text = new StringBuilder();
+        do
+        {
+            var digit = v & 31;
+            v >>= 5;
+            text.Append(Digits[v > 0 ? digit | 32 : digit]);
+        }
+        while (v > 0);
+        return text.ToString();
+    }
+
     [Fact]
     public void Of_two_segments_at_one_column_the_one_written_last_wins()
     {

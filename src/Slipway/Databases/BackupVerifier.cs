@@ -12,7 +12,8 @@ internal sealed class BackupVerifier(IBackupStorage storage, DatabaseProvisioner
     /// <summary>Null when the backup is good, else what is wrong with it.</summary>
     public async Task<string?> VerifyAsync(BackupRecord backup, string server, CancellationToken token)
     {
-        var file = await storage.FetchAsync(backup.Location!, ScratchDir, token);
+        using var fetched = await storage.FetchAsync(backup.Location!, ScratchDir, token);
+        var file = fetched.Path;
         if (await ChecksumAsync(file, token) != backup.Sha256)
         {
             return "checksum mismatch: the stored file is not the one written (corrupted or changed)";

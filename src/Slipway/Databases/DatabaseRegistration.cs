@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Slipway.Databases;
 
@@ -19,7 +20,9 @@ internal static class DatabaseRegistration
         services.AddSingleton<DatabaseProvisioner>();
         services.AddSingleton<EnvironmentResources>();
         services.AddSingleton<Deploy.IEnvironmentResources>(sp => sp.GetRequiredService<EnvironmentResources>());
-        services.AddSingleton<IBackupStorage>(sp => new LocalBackupStorage(Path.Combine(sp.GetRequiredService<DatabasesOptions>().DataDir, "backups", "files")));
+        services.AddSingleton(sp => new LocalBackupStorage(Path.Combine(sp.GetRequiredService<DatabasesOptions>().DataDir, "backups", "files")));
+        // Replaced by Offsite's, which copies off the machine once a store is added.
+        services.TryAddSingleton<IBackupStorage>(sp => sp.GetRequiredService<LocalBackupStorage>());
         services.AddSingleton<DatabaseLocks>();
         services.AddSingleton<BackupVerifier>();
         services.AddSingleton<DatabaseBackup>();

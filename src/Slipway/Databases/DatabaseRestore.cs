@@ -27,7 +27,8 @@ internal sealed partial class DatabaseRestore(
                 $"The database backup {backupId} was taken of is gone; restore it into a new database with --to-new NAME.");
         }
         var target = await provisioner.TargetAsync(db.Server, token);
-        var file = await backups.Storage.FetchAsync(backup.Location!, Path.GetTempPath(), token);
+        using var fetched = await backups.Storage.FetchAsync(backup.Location!, Path.GetTempPath(), token);
+        var file = fetched.Path;
         if (await BackupVerifier.ChecksumAsync(file, token) != backup.Sha256)
         {
             throw new UserException($"Backup {backupId}'s file no longer matches its checksum (corrupted): pick another backup from 'slipway db backups'.");

@@ -10,8 +10,21 @@ internal interface IBackupStorage
     /// <summary>Stores <paramref name="localFile"/> under <paramref name="key"/> (consuming the file); durable when it returns.</summary>
     Task PutAsync(string key, string localFile, CancellationToken token);
 
-    /// <summary>A local file with the stored bytes: the stored file itself, or a download into <paramref name="scratchDir"/>.</summary>
-    Task<string> FetchAsync(string key, string scratchDir, CancellationToken token);
+    /// <summary>A local file with the stored bytes: the stored file itself, or a download into <paramref name="scratchDir"/>
+    /// (removed when the result is disposed).</summary>
+    Task<FetchedBackup> FetchAsync(string key, string scratchDir, CancellationToken token);
 
     Task DeleteAsync(string key, CancellationToken token);
+}
+
+/// <summary>A backup's bytes as a local file; a temporary download is removed on dispose, a stored file stays.</summary>
+internal sealed record FetchedBackup(string Path, bool Temporary) : IDisposable
+{
+    public void Dispose()
+    {
+        if (Temporary)
+        {
+            File.Delete(Path);
+        }
+    }
 }

@@ -17,10 +17,11 @@ internal sealed class LocalBackupStorage(string root) : IBackupStorage
         File.Move(localFile, path, overwrite: true);
     }
 
-    public Task<string> FetchAsync(string key, string scratchDir, CancellationToken token)
+    public Task<FetchedBackup> FetchAsync(string key, string scratchDir, CancellationToken token)
     {
         var path = PathOf(key);
-        return File.Exists(path) ? Task.FromResult(path) : throw new UserException($"The backup file {path} is missing from the {Description}.");
+        return File.Exists(path) ? Task.FromResult(new FetchedBackup(path, Temporary: false))
+            : throw new UserException($"The backup file {path} is missing from the {Description}.");
     }
 
     public Task DeleteAsync(string key, CancellationToken token)

@@ -78,6 +78,7 @@ internal static class PlatformHost
         app.MapCliDownload();
         app.MapGitApi();
         app.MapErrorApi();
+        app.MapOffsiteApi();
         app.MapConfigApi();
         app.MapKeyApi();
         app.MapJobsApi();

@@ -13,6 +13,7 @@ using Slipway.Errors;
 using Slipway.Git;
 using Slipway.Jobs;
 using Slipway.Monitoring;
+using Slipway.Offsite;
 using Slipway.Monitoring.Alerts;
 using Slipway.Monitoring.Alerts.Channels;
 using Slipway.Monitoring.Alerts.Sources;
@@ -109,6 +110,7 @@ internal static class ServiceRegistration
         // Also before Recovery: SENTRY_DSN names its port.
         services.AddErrors(options.DataDir);
         services.AddDatabases();
+        services.AddOffsite(options.DataDir);
         // Before Recovery: drains start before the apps come back and stop after them, so their last lines go out.
         services.AddDrains();
         // Alerts: the engine asks every IAlertSource each round and hands notices to the channels (IAlertNotifier).

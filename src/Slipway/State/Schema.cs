@@ -549,5 +549,19 @@ internal static class Schema
             primary key (app, number)
         );
         """,
+        // 18: off-site stores (S3-compatible buckets) backups are copied to; their keys sealed under the master key.
+        """
+        create table offsite_storages (
+            name text primary key,
+            endpoint text not null,
+            bucket text not null,
+            prefix text not null,
+            region text not null,
+            access_key_enc text not null,
+            secret_key_enc text not null,
+            keep_local integer not null,
+            created_at text not null
+        );
+        """,
     ];
 }

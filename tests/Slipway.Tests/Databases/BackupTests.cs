@@ -112,7 +112,7 @@ public sealed class BackupTests(DatabaseFixture fixture) : IClassFixture<Databas
         await CreateWithRowsAsync("fragile", 200);
         var id = JsonDocument.Parse((await Platform.CliAsync("db", "backup", "--app", "fragile", "--json")).Out).RootElement.GetProperty("id").GetString()!;
         var databases = Platform.Services.GetRequiredService<DatabaseStore>();
-        var storage = (LocalBackupStorage)Platform.Services.GetRequiredService<IBackupStorage>();
+        var storage = Platform.Services.GetRequiredService<LocalBackupStorage>();
         var record = databases.FindBackup(id)!;
         var path = storage.PathOf(record.Location!);
         var bytes = await File.ReadAllBytesAsync(path);

@@ -1,0 +1,92 @@
+using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Slipway.Offsite;
+
+namespace Slipway.Api;
+
+/// <summary>/v1/storage: the off-site stores backups are copied to (`slipway storage add|ls|rm`), and /v1/keys/backup,
+/// the backup key that opens what leaves the machine (`slipway keys export-backup-key`). Owners only.</summary>
+internal static partial class OffsiteEndpoints
+{
+    public static void MapOffsiteApi(this IEndpointRouteBuilder api)
+    {
+        api.MapGet("/v1/storage", (OffsiteStorages storages) =>
+            storages.List().Select((s, i) => StorageDto.Of(s, i == 0)).ToList()).RequireAccess(Access.Permission.ManagePlatform, "storage.list");
+        api.MapPost("/v1/storage", async (StorageBody body, OffsiteStorages storages, HttpContext context) =>
+        {
+            var storage = Validate(body);
+            if (storages.List().Any(s => s.Name == storage.Name))
+            {
+                throw new UserException($"There is a store named {storage.Name} already; remove it first (slipway storage rm {storage.Name}) or pick another name.", 409);
+            }
+            // Checked before it is kept: a wrong key or a missing bucket is said now, not at the first backup.
+            using (var bucket = new S3Bucket(new S3Settings(storage.Endpoint, storage.Bucket, storage.Prefix, storage.Region, body.AccessKey!, body.SecretKey!)))
+            {
+                await bucket.ProbeAsync(context.RequestAborted);
+            }
+            storages.Add(storage, body.AccessKey!, body.SecretKey!);
+            AccessControl.AuditDetail(context, $"{storage.Name}: bucket {storage.Bucket} at {storage.Endpoint}");
+            var list = storages.List();
+            return Results.Json(StorageDto.Of(storage, list[0].Name == storage.Name), statusCode: 201);
+        }).RequireAccess(Access.Permission.ManagePlatform, "storage.add");
+        api.MapDelete("/v1/storage/{name}", (string name, OffsiteStorages storages) =>
+            storages.Remove(name) ? Results.NoContent()
+                : throw new UserException($"There is no store named {name}. 'slipway storage ls' lists them.", 404)).RequireAccess(Access.Permission.ManagePlatform, "storage.remove");
+        api.MapGet("/v1/keys/backup", (BackupKeyring keys) => new BackupKeyDto(keys.Current.Id, keys.Current.Export()))
+            .RequireAccess(Access.Permission.ManagePlatform, "keys.export-backup-key");
+    }
+
+    private static OffsiteStorage Validate(StorageBody body)
+    {
+        var problems = new List<string>();
+        if (body.Name is null || !Name().IsMatch(body.Name))
+        {
+            problems.Add($"NAME '{body.Name}': use 1-40 lowercase letters, digits and dashes, like offsite");
+        }
+        if (!Uri.TryCreate(body.Endpoint, UriKind.Absolute, out var endpoint) || endpoint.Scheme is not ("https" or "http") || !string.IsNullOrEmpty(endpoint.UserInfo))
+        {
+            problems.Add($"--endpoint '{body.Endpoint}': give the store's URL, like https://s3.eu-central-1.amazonaws.com or https://ACCOUNT.r2.cloudflarestorage.com (no keys in it)");
+        }
+        if (body.Bucket is null || !Bucket().IsMatch(body.Bucket))
+        {
+            problems.Add($"--bucket '{body.Bucket}': a bucket name is 3-63 lowercase letters, digits, dots and dashes");
+        }
+        var prefix = (body.Prefix ?? "").TrimStart('/');
+        if (prefix.Length > 0 && !prefix.EndsWith('/'))
+        {
+            prefix += "/";
+        }
+        if (prefix.Contains("..", StringComparison.Ordinal) || prefix.Any(char.IsControl))
+        {
+            problems.Add($"--prefix '{body.Prefix}': a path inside the bucket, like slipway/");
+        }
+        if (string.IsNullOrWhiteSpace(body.AccessKey) || string.IsNullOrWhiteSpace(body.SecretKey))
+        {
+            problems.Add("the access key and the secret key are read from standard input, one a line: printf '%s\\n%s\\n' \"$KEY\" \"$SECRET\" | slipway storage add ...");
+        }
+        if (problems.Count > 0)
+        {
+            throw new UserException("The store cannot be added:\n  " + string.Join("\n  ", problems));
+        }
+        return new OffsiteStorage(body.Name!, body.Endpoint!.TrimEnd('/'), body.Bucket!, prefix, string.IsNullOrWhiteSpace(body.Region) ? "us-east-1" : body.Region.Trim(),
+            body.KeepLocal ?? true);
+    }
+
+    [GeneratedRegex("^[a-z][a-z0-9-]{0,39}$")]
+    private static partial Regex Name();
+
+    [GeneratedRegex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")]
+    private static partial Regex Bucket();
+}
+
+internal sealed record StorageBody(string? Name, string? Endpoint, string? Bucket, string? Prefix, string? Region, string? AccessKey, string? SecretKey, bool? KeepLocal);
+
+/// <summary>A store as `storage ls` prints it: never its keys. The default one takes every backup.</summary>
+internal sealed record StorageDto(string Name, string Endpoint, string Bucket, string Prefix, string Region, bool KeepLocal, bool Default, DateTimeOffset CreatedAt)
+{
+    public static StorageDto Of(OffsiteStorage s, bool isDefault) => new(s.Name, s.Endpoint, s.Bucket, s.Prefix, s.Region, s.KeepLocal, isDefault, s.CreatedAt);
+}
+
+internal sealed record BackupKeyDto(string KeyId, string Key);

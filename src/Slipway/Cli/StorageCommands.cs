@@ -1,0 +1,79 @@
+using System.CommandLine;
+using Slipway.Api;
+
+namespace Slipway.Cli;
+
+/// <summary>slipway storage add | ls | rm: S3-compatible stores backups are copied to, sealed with the backup key
+/// (`slipway keys export-backup-key` prints it, for safekeeping off the machine).</summary>
+internal static class StorageCommands
+{
+    public static Command Create(CliContext cli)
+    {
+        var storage = new Command("storage", "Off-site stores (any S3-compatible bucket) that database backups are copied to, encrypted");
+        storage.Subcommands.Add(Add(cli));
+        storage.Subcommands.Add(List(cli));
+        storage.Subcommands.Add(Remove(cli));
+        return storage;
+    }
+
+    private static Command Add(CliContext cli)
+    {
+        var name = new Argument<string>("name") { Description = "A name for the store, like offsite" };
+        var endpoint = new Option<string>("--endpoint") { Description = "The store's URL: https://s3.REGION.amazonaws.com, https://ACCOUNT.r2.cloudflarestorage.com, https://s3.REGION.backblazeb2.com, a MinIO URL...", Required = true };
+        var bucket = new Option<string>("--bucket") { Description = "The bucket (it must exist; Slipway does not create buckets)", Required = true };
+        var prefix = new Option<string>("--prefix") { Description = "Where in the bucket, like slipway/ (default: the bucket's root)" };
+        var region = new Option<string>("--region") { Description = "The bucket's region (default us-east-1; R2 takes auto)" };
+        var noLocal = new Option<bool>("--no-local") { Description = "Keep no copy on this machine: a backup's local file goes once the copy in the store was read back and matched" };
+        var command = new Command("add", "Add a store; backups are copied to it from now on. The access key and the secret key are read from standard input, one a line, and kept encrypted")
+        {
+            name, endpoint, bucket, prefix, region, noLocal, CliContext.JsonOutput,
+        };
+        command.SetAction((parse, token) => cli.RunAsync(async () =>
+        {
+            var access = cli.In.ReadLine()?.Trim();
+            var secret = cli.In.ReadLine()?.Trim();
+            if (string.IsNullOrEmpty(access) || string.IsNullOrEmpty(secret))
+            {
+                throw new UserException("Give the access key and the secret key on standard input, one a line: printf '%s\\n%s\\n' \"$KEY_ID\" \"$SECRET\" | slipway storage add ...");
+            }
+            using var api = cli.Api(parse);
+            var added = await api.PostAsync<StorageDto>("v1/storage", new StorageBody(parse.GetValue(name), parse.GetValue(endpoint), parse.GetValue(bucket),
+                parse.GetValue(prefix), parse.GetValue(region), access, secret, !parse.GetValue(noLocal)), token);
+            cli.Print(parse, added, s =>
+            {
+                cli.Out.WriteLine($"Store {s.Name} works (a probe object was written, read back and deleted): bucket {s.Bucket}{(s.Prefix.Length > 0 ? "/" + s.Prefix : "")} at {s.Endpoint}.");
+                cli.Out.WriteLine(s.Default
+                    ? $"Database backups are copied there from now on, encrypted{(s.KeepLocal ? "; a copy stays on this machine" : ", and none stays on this machine")}."
+                    : "Another store takes the backups; this one is kept for later.");
+                cli.Out.WriteLine("Keep the backup key off this machine, or a lost machine loses them: slipway keys export-backup-key");
+            });
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command List(CliContext cli)
+    {
+        var command = new Command("ls", "The stores, where they are, and which one takes the backups (never their keys)") { CliContext.JsonOutput };
+        command.SetAction((parse, token) => cli.RunAsync(() => cli.ListAsync<StorageDto>(parse, "v1/storage",
+            "No off-site stores: backups stay on this machine. Add one: printf '%s\\n%s\\n' KEY SECRET | slipway storage add offsite --endpoint URL --bucket B",
+            list => cli.Table(["name", "endpoint", "bucket", "prefix", "region", "local copy", "takes backups"],
+                list.Select(s => (IReadOnlyList<string>)[s.Name, s.Endpoint, s.Bucket, s.Prefix.Length > 0 ? s.Prefix : "-", s.Region, s.KeepLocal ? "kept" : "none",
+                    s.Default ? "yes" : "no"])), token)));
+        return command;
+    }
+
+    private static Command Remove(CliContext cli)
+    {
+        var name = new Argument<string>("name") { Description = "The store to forget (what it holds stays in the bucket)" };
+        var command = new Command("rm", "Stop copying to a store; the objects already in it are left there") { name };
+        command.SetAction((parse, token) => cli.RunAsync(async () =>
+        {
+            using var api = cli.Api(parse);
+            await api.DeleteAsync<object?>($"v1/storage/{Uri.EscapeDataString(parse.GetValue(name)!)}", token);
+            cli.Out.WriteLine($"Removed store {parse.GetValue(name)}: backups are no longer copied to it (what it holds stays in the bucket).");
+            return 0;
+        }));
+        return command;
+    }
+}

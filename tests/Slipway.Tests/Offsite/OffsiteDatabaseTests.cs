@@ -1,0 +1,61 @@
+using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Slipway.Databases;
+using Slipway.Offsite;
+using Slipway.Tests.Databases;
+using Slipway.Tests.Support;
+
+namespace Slipway.Tests.Offsite;
+
+/// <summary>A database's backups copied to a real S3-compatible store (s3rver) through `slipway storage add`: the
+/// backup is verified from the copy read back from the store, no local copy stays with --no-local, and a restore
+/// brings the data back from the store alone.</summary>
+[Collection("platform-2")]
+public sealed class OffsiteDatabaseTests(DatabaseFixture fixture) : IClassFixture<DatabaseFixture>
+{
+    private TestPlatform Platform => fixture.Platform;
+
+    [Fact]
+    public async Task A_backup_goes_to_the_store_sealed_and_comes_back_from_it_alone()
+    {
+        await using var server = await S3Server.StartAsync();
+        (await Platform.CliAsync("db", "create", "--create", "--app", "vault")).ExitCode.Should().Be(0);
+        (await Platform.CliAsync("db", "psql", "--app", "vault", "-c",
+            "create table items(id serial primary key, v text not null); insert into items(v) select 'row' || g from generate_series(1, 300) g")).ExitCode.Should().Be(0);
+
+        var refused = await Platform.CliWithInputAsync("NOT-A-KEY\nS3RVER\n", "storage", "add", "offsite", "--endpoint", server.Endpoint, "--bucket", S3Server.Bucket);
+        refused.ExitCode.Should().Be(1);
+        refused.Err.Should().Contain("refused the access key or secret");
+        (await Platform.CliWithInputAsync("S3RVER\nS3RVER\n", "storage", "add", "offsite", "--endpoint", server.Endpoint, "--bucket", "missing-bucket")).Err
+            .Should().Contain("the bucket missing-bucket does not exist");
+        var added = await Platform.CliWithInputAsync($"{S3Server.Key}\n{S3Server.Key}\n", "storage", "add", "offsite", "--endpoint", server.Endpoint,
+            "--bucket", S3Server.Bucket, "--prefix", "slipway", "--no-local");
+        added.ExitCode.Should().Be(0, added.ToString());
+        added.Out.Should().Contain("Store offsite works").And.Contain("none stays on this machine").And.Contain("slipway keys export-backup-key");
+        var listed = JsonDocument.Parse((await Platform.CliAsync("storage", "ls", "--json")).Out).RootElement.EnumerateArray().Single();
+        (listed.GetProperty("prefix").GetString(), listed.GetProperty("default").GetBoolean()).Should().Be(("slipway/", true));
+        listed.ToString().Should().NotContain(S3Server.Key, "the keys are never shown");
+
+        var backup = await Platform.CliAsync("db", "backup", "--app", "vault", "--json");
+        backup.ExitCode.Should().Be(0, backup.ToString());
+        var taken = JsonDocument.Parse(backup.Out).RootElement;
+        taken.GetProperty("status").GetString().Should().Be("verified", "the copy read back from the store restored and matched");
+        var id = taken.GetProperty("id").GetString()!;
+        var location = $"vault/main/{id}.dump";
+        File.Exists(Platform.Services.GetRequiredService<LocalBackupStorage>().PathOf(location)).Should().BeFalse("--no-local: the store holds the only copy");
+        using (var bucket = new S3Bucket(new S3Settings(server.Endpoint, S3Server.Bucket, "slipway/", "us-east-1", S3Server.Key, S3Server.Key)))
+        {
+            (await bucket.ListAsync("databases/", CancellationToken.None)).Select(o => o.Key).Should().Contain(OffsiteBackupStorage.RemoteKey(location));
+        }
+
+        var restored = await Platform.CliAsync("db", "restore", id, "--to-new", "vault_back");
+        restored.ExitCode.Should().Be(0, restored.ToString());
+        (await Platform.CliAsync("db", "psql", "--app", "vault", "--name", "vault_back", "-c", "select count(*) from items")).Out.Should().Contain("300");
+
+        var key = await Platform.CliAsync("keys", "export-backup-key");
+        key.Out.Trim().Should().StartWith("slwbk1-");
+        key.Err.Should().Contain("Keep it off this machine");
+        (await Platform.CliAsync("storage", "rm", "offsite")).Out.Should().Contain("Removed store offsite");
+        (await Platform.CliAsync("storage", "ls")).Out.Should().Contain("No off-site stores");
+    }
+}

@@ -201,7 +201,7 @@ internal sealed partial class ErrorIngest : IDisposable
         {
             return e;
         }
-        var lookup = _maps.For(app, release);
+        var lookup = _maps.For(app, release, IngestReadBudget);
         if (!lookup.HasMaps)
         {
             return e;
@@ -216,6 +216,10 @@ internal sealed partial class ErrorIngest : IDisposable
             return e;
         }
     }
+
+    /// <summary>What one event's frames may read from disk at ingest: maps already kept cost nothing; a flood of events
+    /// naming many releases cannot make each read dozens of MiB.</summary>
+    private const long IngestReadBudget = 16L * 1024 * 1024;
 
     /// <summary>The app an environment's row belongs to (maps are kept per app).</summary>
     private string? AppOf(string appKey)

@@ -39,7 +39,9 @@ internal sealed partial class SourceMapStore(ErrorsOptions options)
     private static partial Regex SafeName();
 
     /// <summary>A reader for one event's frames: maps are read once each, on first use.</summary>
-    public Lookup For(string app, string? release) => new(release is null ? null : DirOf(app, release), this);
+    /// <param name="readBudget">What this event's frames may read from disk (ingest reads less: its senders include
+    /// anyone with a browser app's public DSN).</param>
+    public Lookup For(string app, string? release, long readBudget = ReadPerEvent) => new(release is null ? null : DirOf(app, release), this, readBudget);
 
     public void DeleteApp(string app)
     {
@@ -89,7 +91,7 @@ internal sealed partial class SourceMapStore(ErrorsOptions options)
         return index;
     }
 
-    internal sealed class Lookup(string? dir, SourceMapStore owner)
+    internal sealed class Lookup(string? dir, SourceMapStore owner, long readBudget)
     {
         private Dictionary<string, List<(string Generated, string Map)>>? _byName;
         private readonly Dictionary<string, SourceMap?> _maps = new(StringComparer.Ordinal);
@@ -108,7 +110,9 @@ internal sealed partial class SourceMapStore(ErrorsOptions options)
         /// kept map covers it (no map for that file, a map that cannot be read, a position it does not map).</summary>
         public OriginalPosition? Find(string file, int line, int column)
         {
-            if (dir is null)
+            // A browser extension's or another site's script is not the app's, whatever its file's name.
+            if (dir is null || (file.Contains("://", StringComparison.Ordinal) && !file.StartsWith("http://", StringComparison.Ordinal) &&
+                !file.StartsWith("https://", StringComparison.Ordinal) && !file.StartsWith("app://", StringComparison.Ordinal)))
             {
                 return null;
             }
@@ -138,7 +142,7 @@ internal sealed partial class SourceMapStore(ErrorsOptions options)
             var best = candidates.MaxBy(c => CommonSuffix(c.Generated, path)).Map;
             if (!_maps.TryGetValue(best, out var map))
             {
-                (map, var problem, var read) = owner._cache.Get(Path.Combine(dir!, best), ReadPerEvent - _read);
+                (map, var problem, var read) = owner._cache.Get(Path.Combine(dir!, best), readBudget - _read);
                 _read += read;
                 if (problem is not null)
                 {

@@ -44,6 +44,7 @@ public sealed class SourceMapCacheTests
         lookup.Find("https://shop.example.com/good.js", 1, 19).Should().NotBeNull();
 
         lookup.Problems.Should().ContainSingle().Which.Should().StartWith("dist/bad.js.map: not JSON");
+        lookup.Find("chrome-extension://abcdef/good.js", 1, 19).Should().BeNull("an extension's script is not the app's, whatever its name");
         new SourceMapCache().Get(Path.Combine(kept, "good.js.map"), allowance: 10).Problem
             .Should().Be("not read: this event's frames needed too many other maps");
     }

@@ -30,18 +30,7 @@ internal sealed record Login(string Url, string Token, string User, string? Ca)
     {
         var dir = Path.GetDirectoryName(FilePath)!;
         Directory.CreateDirectory(dir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        var temp = FilePath + ".tmp";
-        File.Delete(temp);
-        using (var stream = new FileStream(temp, new FileStreamOptions
-        {
-            Mode = FileMode.CreateNew,
-            Access = FileAccess.Write,
-            UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
-        }))
-        {
-            JsonSerializer.Serialize(stream, this, Json);
-        }
-        File.Move(temp, FilePath, overwrite: true);
+        PrivateFile.Write(FilePath, stream => JsonSerializer.Serialize(stream, this, Json));
     }
 
     public static bool Forget()

@@ -132,20 +132,6 @@ internal sealed class Keyring
         throw new UserException($"The master key in {where} is not 32 bytes of base64. Restore the right key (config cannot be read without it).");
     }
 
-    private static void WriteKeyFile(string path, byte[] key)
-    {
-        var temp = path + ".tmp";
-        File.Delete(temp);
-        using (var stream = new FileStream(temp, new FileStreamOptions
-        {
-            Mode = FileMode.CreateNew,
-            Access = FileAccess.Write,
-            UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
-        }))
-        {
-            stream.Write(Encoding.ASCII.GetBytes(Convert.ToBase64String(key) + "\n"));
-            stream.Flush(flushToDisk: true);
-        }
-        File.Move(temp, path, overwrite: true);
-    }
+    private static void WriteKeyFile(string path, byte[] key) =>
+        PrivateFile.Write(path, stream => stream.Write(Encoding.ASCII.GetBytes(Convert.ToBase64String(key) + "\n")));
 }

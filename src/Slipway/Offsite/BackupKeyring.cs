@@ -52,18 +52,6 @@ internal sealed class BackupKeyring(string dataDir)
     private void Write(BackupKey key)
     {
         Directory.CreateDirectory(dataDir);
-        var temp = KeyPath + ".tmp";
-        File.Delete(temp);
-        using (var stream = new FileStream(temp, new FileStreamOptions
-        {
-            Mode = FileMode.CreateNew,
-            Access = FileAccess.Write,
-            UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
-        }))
-        {
-            stream.Write(System.Text.Encoding.ASCII.GetBytes(key.Export() + "\n"));
-            stream.Flush(flushToDisk: true);
-        }
-        File.Move(temp, KeyPath, overwrite: true);
+        PrivateFile.Write(KeyPath, stream => stream.Write(System.Text.Encoding.ASCII.GetBytes(key.Export() + "\n")));
     }
 }

@@ -45,9 +45,10 @@ public sealed partial class HttpsListenerTests
         using var challenge = ChallengeCertificate("shop.example.test");
         edge.Challenges.Set("Shop.Example.Test", challenge);
 
+        // Not its exit code: the edge closes a validation's connection after the handshake, and whether openssl then
+        // reads a close_notify or a reset (exit 1) depends on timing. The handshake it printed is what counts.
         var validation = await edge.SClientAsync("-servername", "shop.example.test", "-alpn", "acme-tls/1");
-        validation.ExitCode.Should().Be(0, validation.ToString());
-        validation.Out.Should().Contain("ALPN protocol: acme-tls/1");
+        validation.Out.Should().Contain("ALPN protocol: acme-tls/1", validation.ToString());
         Presented(validation).Thumbprint.Should().Be(challenge.Thumbprint);
 
         var browser = await edge.SClientAsync("-servername", "shop.example.test", "-alpn", "h2,http/1.1");

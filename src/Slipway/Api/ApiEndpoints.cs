@@ -106,6 +106,8 @@ internal static class ApiEndpoints
             AppScope.Require(context, store, app);
             return store.ListEvents(app).Select(e => new EventDto(e.At, e.Kind, e.Message, e.DeploymentId));
         }).RequireAccess(Access.Permission.Read, "events");
+        v1.MapGet("/events", (Store store) => store.ListPlatformEvents().Select(e => new EventDto(e.At, e.Kind, e.Message, e.DeploymentId)))
+            .RequireAccess(Access.Permission.ManagePlatform, "events.platform");
         v1.MapGet("/apps/{app}/metrics", (string app, Store store, Edge.AccessMetrics metrics, HttpContext context) =>
         {
             AppScope.Require(context, store, app);

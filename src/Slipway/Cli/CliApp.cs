@@ -50,6 +50,7 @@ internal static class CliApp
         root.Subcommands.Add(ErrorCommands.Create(cli));
         root.Subcommands.Add(DbCommands.Create(cli));
         root.Subcommands.Add(DoctorCommand.Create(cli));
+        root.Subcommands.Add(EventCommands.Create(cli));
         foreach (var command in AccessCommands.Create(cli))
         {
             root.Subcommands.Add(command);

@@ -30,6 +30,7 @@ internal static class DatabaseRegistration
         services.AddSingleton<Branching>();
         services.AddSingleton<BackupScheduler>();
         services.AddSingleton<DatabaseMetrics>();
+        services.AddSingleton<WalArchiveWatch>();
         services.AddSingleton<PointInTimeRecovery>();
         services.AddHostedService(sp => sp.GetRequiredService<PostgresCluster>());
         services.AddHostedService(sp => sp.GetRequiredService<RedisServers>());

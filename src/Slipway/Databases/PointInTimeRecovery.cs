@@ -18,8 +18,8 @@ namespace Slipway.Databases;
 ///   into a new database of the live cluster ─► temporary cluster stopped and deleted
 /// </summary>
 internal sealed partial class PointInTimeRecovery(
-    PostgresCluster cluster, DatabaseStore databases, Config.Keyring keyring, DatabasesOptions options, Runtime.IProcessLauncher launcher, TimeProvider clock,
-    ILogger<PointInTimeRecovery> logger)
+    PostgresCluster cluster, DatabaseStore databases, Config.Keyring keyring, DatabasesOptions options, Runtime.IProcessLauncher launcher, WalArchiveWatch archive,
+    TimeProvider clock, ILogger<PointInTimeRecovery> logger)
     : BackgroundService
 {
     private readonly SemaphoreSlim _baseBackups = new(1, 1);
@@ -57,6 +57,14 @@ internal sealed partial class PointInTimeRecovery(
                 if (cluster.Pid is null || !cluster.IsInitialized)
                 {
                     continue;
+                }
+                try
+                {
+                    await archive.CheckAsync(await cluster.EnsureRunningAsync(stoppingToken), Path.Combine(cluster.Root, "log"), stoppingToken);
+                }
+                catch (Exception e) when (e is UserException or NpgsqlException or TimeoutException)
+                {
+                    LogArchiverUnread(logger, e.Message);
                 }
                 var newest = BaseBackups().FirstOrDefault();
                 if (newest.Dir is null || clock.GetUtcNow().UtcDateTime - newest.Finished > options.BaseBackupInterval)
@@ -245,11 +253,11 @@ internal sealed partial class PointInTimeRecovery(
             "# A temporary recovery cluster: no TCP, its own socket, no archiving.",
             "listen_addresses = ''",
             "port = 5432",
-            $"unix_socket_directories = '{work}'",
+            $"unix_socket_directories = {PgConf.SocketDirectory(work)}",
             "archive_mode = off",
             "logging_collector = off",
             "shared_buffers = '128MB'",
-            $"restore_command = 'test -f {cluster.ArchiveDir}/%f.gz && gunzip -c {cluster.ArchiveDir}/%f.gz > %p'",
+            $"restore_command = {PgConf.Literal(PgConf.RestoreCommand(cluster.ArchiveDir))}",
             $"recovery_target_time = '{at.ToString("yyyy-MM-dd HH:mm:ss.ffffff", CultureInfo.InvariantCulture)}+00'",
             "recovery_target_action = 'promote'",
         ], token);
@@ -307,6 +315,9 @@ internal sealed partial class PointInTimeRecovery(
             throw;
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "pg_stat_archiver could not be read: {Reason}")]
+    private static partial void LogArchiverUnread(ILogger logger, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Base backup taken in {Dir}")]
     private static partial void LogBaseBackup(ILogger logger, string dir);

@@ -264,7 +264,7 @@ internal sealed partial class PostgresCluster(
             "# Written by Slipway at every start; edit postgresql.conf (before the include) for your own settings.",
             "listen_addresses = '127.0.0.1'",
             $"port = {port}",
-            $"unix_socket_directories = '{RunDir}'",
+            $"unix_socket_directories = {PgConf.SocketDirectory(RunDir)}",
             "password_encryption = 'scram-sha-256'",
             "fsync = on",
             "synchronous_commit = on",
@@ -272,10 +272,10 @@ internal sealed partial class PostgresCluster(
             "archive_mode = on",
             // At most a minute of data is ever outside the archive (point-in-time recovery).
             // Compressed: a segment switched by archive_timeout is mostly empty and shrinks to almost nothing.
-            $"archive_command = 'test ! -f {ArchiveDir}/%f.gz && gzip -c %p > {ArchiveDir}/%f.gz.tmp && mv {ArchiveDir}/%f.gz.tmp {ArchiveDir}/%f.gz'",
+            $"archive_command = {PgConf.Literal(PgConf.ArchiveCommand(ArchiveDir))}",
             "archive_timeout = 60",
             "logging_collector = on",
-            $"log_directory = '{Path.Combine(Root, "log")}'",
+            $"log_directory = {PgConf.Literal(Path.Combine(Root, "log"))}",
             "log_filename = 'postgresql-%a.log'",
             "log_truncate_on_rotation = on",
         };

@@ -392,6 +392,13 @@ internal sealed class Store
             new { now = Now(), app, deploymentId, kind, message });
     }
 
+    /// <summary>The platform's own events (no app): database server crashes, WAL archiving, off-site copies.</summary>
+    public IReadOnlyList<EventRecord> ListPlatformEvents(int limit = 100)
+    {
+        using var c = Open();
+        return c.Query<EventRecord>("select * from events where app is null order by id desc limit @limit", new { limit }).AsList();
+    }
+
     public IReadOnlyList<EventRecord> ListEvents(string app, int limit = 100)
     {
         using var c = Open();

@@ -6,13 +6,17 @@ namespace Slipway.Tests.Databases;
 
 /// <summary>One platform, and so one managed PostgreSQL cluster, per test class: creating a cluster (initdb)
 /// is the slow part, so tests of a class share it and use their own app names.</summary>
-public sealed class DatabaseFixture : IAsyncLifetime
+public class DatabaseFixture : IAsyncLifetime
 {
     internal TestPlatform Platform { get; private set; } = null!;
 
     internal PostgresCluster Cluster => Platform.Services.GetRequiredService<PostgresCluster>();
 
-    public async Task InitializeAsync() => Platform = await TestPlatform.StartAsync();
+    /// <summary>Appended to the data directory's path to name the databases' directory (default "-db").</summary>
+    protected virtual string DatabasesSuffix => "-db";
+
+    public async Task InitializeAsync() =>
+        Platform = await TestPlatform.StartAsync(configure: o => o with { DatabasesDir = o.DataDir + DatabasesSuffix });
 
     public async Task DisposeAsync() => await Platform.DisposeAsync();
 
@@ -39,4 +43,11 @@ public sealed class DatabaseFixture : IAsyncLifetime
         }
         return await condition();
     }
+}
+
+/// <summary>A cluster whose directory holds a blank, a quote and a percent sign: postgresql.conf, archive_command and
+/// restore_command must quote what they name.</summary>
+public sealed class QuotedPathDatabaseFixture : DatabaseFixture
+{
+    protected override string DatabasesSuffix => "-db it's 100%";
 }

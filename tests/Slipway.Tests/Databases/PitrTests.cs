@@ -5,7 +5,7 @@ using Slipway.Tests.Support;
 namespace Slipway.Tests.Databases;
 
 [Collection("platform-2")]
-public sealed class PitrTests(DatabaseFixture fixture) : IClassFixture<DatabaseFixture>
+public sealed class PitrTests(QuotedPathDatabaseFixture fixture) : IClassFixture<QuotedPathDatabaseFixture>
 {
     private TestPlatform Platform => fixture.Platform;
 
@@ -18,7 +18,8 @@ public sealed class PitrTests(DatabaseFixture fixture) : IClassFixture<DatabaseF
     [Fact]
     public async Task Recovering_a_moment_brings_back_rows_written_before_it_and_not_after_without_touching_the_live_database()
     {
-        (await Platform.CliAsync("db", "create", "--create", "--app", "clock")).ExitCode.Should().Be(0);
+        var created = await Platform.CliAsync("db", "create", "--create", "--app", "clock");
+        created.ExitCode.Should().Be(0, created.ToString());
         (await DatabaseFixture.EventuallyAsync(async () =>
         {
             await Task.Yield();

@@ -16,10 +16,11 @@ internal sealed class TestPlatform : IAsyncDisposable
 {
     private readonly WebApplication _app;
 
-    private TestPlatform(WebApplication app, string dataDir)
+    private TestPlatform(WebApplication app, string dataDir, string databasesDir)
     {
         _app = app;
         DataDir = dataDir;
+        DatabasesDir = databasesDir;
         EdgePort = app.Services.GetRequiredService<EdgeServer>().Port;
         Http = new HttpClient(new SocketsHttpHandler { UseProxy = false, PooledConnectionIdleTimeout = TimeSpan.FromSeconds(1) })
         {
@@ -28,6 +29,9 @@ internal sealed class TestPlatform : IAsyncDisposable
     }
 
     public string DataDir { get; }
+
+    /// <summary>Where the managed PostgreSQL and redis live (beside the data directory unless a test says otherwise).</summary>
+    public string DatabasesDir { get; }
     public int EdgePort { get; }
 
     /// <summary>The edge's TLS port when started with https: true.</summary>
@@ -58,7 +62,7 @@ internal sealed class TestPlatform : IAsyncDisposable
         options = configure?.Invoke(options) ?? options;
         var app = PlatformHost.Build(options, LogLevel.Warning);
         await app.StartAsync();
-        return new TestPlatform(app, dataDir);
+        return new TestPlatform(app, dataDir, options.DatabasesDir ?? dataDir + "-db");
     }
 
     /// <summary>A platform with the TCP API on a free port, trying another when the one picked was taken between the
@@ -148,7 +152,7 @@ internal sealed class TestPlatform : IAsyncDisposable
         if (!KeepData)
         {
             TempDirs.Delete(DataDir);
-            TempDirs.Delete(DataDir + "-db");
+            TempDirs.Delete(DatabasesDir);
         }
     }
 }

@@ -9,8 +9,32 @@ namespace Slipway.Tests.Monitoring.AlertSources;
 public sealed class BackupSourceTests : IDisposable
 {
     private readonly SourceHarness _h = new();
+    private readonly WalArchiveWatch _archive;
+
+    public BackupSourceTests() => _archive = new WalArchiveWatch(_h.Store, _h.Clock, Microsoft.Extensions.Logging.Abstractions.NullLogger<WalArchiveWatch>.Instance);
 
     public void Dispose() => _h.Dispose();
+
+    [Fact]
+    public void WAL_archiving_that_fails_after_its_last_success_fires_once_as_an_event_and_an_alert_until_a_segment_is_archived()
+    {
+        var source = new BackupSource(_h.Databases, _h.Store, _archive);
+        var t0 = _h.Clock.GetUtcNow();
+        _archive.Observe("000000010000000000000003", t0, failures: 2, "000000010000000000000002", t0.AddMinutes(-5), "/log");
+        _h.Evaluate(source).Should().BeEmpty("a failure older than the last success is over");
+
+        _archive.Observe("000000010000000000000003", t0, failures: 3, "000000010000000000000004", t0.AddMinutes(1), "/log");
+        _archive.Observe("000000010000000000000003", t0, failures: 9, "000000010000000000000004", t0.AddMinutes(2), "/log");
+        var signal = _h.Evaluate(source).Should().ContainSingle().Subject;
+        signal.Should().BeEquivalentTo(new { Rule = "backup", Subject = "wal-archive", App = (string?)null, Severity = AlertSeverity.Critical });
+        signal.Title.Should().Contain("000000010000000000000004");
+        _h.Store.ListPlatformEvents().Should().ContainSingle("one event per failing spell, not one per reading")
+            .Which.Should().BeEquivalentTo(new { Kind = "database.archive-failed" }, o => o.ExcludingMissingMembers());
+
+        _archive.Observe("000000010000000000000005", t0.AddMinutes(3), failures: 9, "000000010000000000000004", t0.AddMinutes(2), "/log");
+        _h.Evaluate(source).Should().BeEmpty();
+        _h.Store.ListPlatformEvents().Select(e => e.Kind).Should().Equal("database.archive-recovered", "database.archive-failed");
+    }
 
     [Fact]
     public void A_database_without_a_recent_verified_backup_fires_and_a_verified_one_resolves_it()
@@ -21,7 +45,7 @@ public sealed class BackupSourceTests : IDisposable
         Database("shop", "cache", DatabaseRecord.Redis, created: -TimeSpan.FromHours(30)); // redis: no backups to expect
         Database("shop-staging", "main", DatabaseRecord.Postgres, created: -TimeSpan.FromHours(2)); // too young to owe one
         Database("", "restored", DatabaseRecord.Postgres, created: -TimeSpan.FromDays(9)); // detached: of no environment
-        var source = new BackupSource(_h.Databases, _h.Store);
+        var source = new BackupSource(_h.Databases, _h.Store, _archive);
 
         var signal = _h.Evaluate(source).Should().ContainSingle().Subject;
 
@@ -49,7 +73,7 @@ public sealed class BackupSourceTests : IDisposable
     {
         _h.Store.EnsureApp(AppRef.Of("shop", "staging"));
         var main = Database("shop-staging", "main", DatabaseRecord.Postgres, created: -TimeSpan.FromDays(3));
-        var source = new BackupSource(_h.Databases, _h.Store);
+        var source = new BackupSource(_h.Databases, _h.Store, _archive);
         Backup(main, BackupStatus.Verified, -TimeSpan.FromHours(3));
         Backup(main, BackupStatus.Running, -TimeSpan.FromMinutes(1)); // in progress: not an outcome yet
         _h.Evaluate(source).Should().BeEmpty();

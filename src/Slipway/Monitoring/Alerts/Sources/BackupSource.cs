@@ -6,8 +6,10 @@ namespace Slipway.Monitoring.Alerts.Sources;
 /// <summary>"backup": a database of an environment that is backed up has no verified backup taken within For
 /// (default 26 h: a daily schedule plus its run time; only once the database is older than that), or its most
 /// recent backup (or its verification) failed. One alert per database (subject "db:NAME"); it resolves with the next
-/// verified backup. One query for every database (<see cref="DatabaseStore.BackupHealth"/>).</summary>
-internal sealed class BackupSource(DatabaseStore databases, Store store) : IAlertSource
+/// verified backup. One query for every database (<see cref="DatabaseStore.BackupHealth"/>). The managed cluster's WAL
+/// archiving failing is the platform's own alert of this rule (subject "wal-archive"): point-in-time recovery stops at
+/// the last segment archived.</summary>
+internal sealed class BackupSource(DatabaseStore databases, Store store, WalArchiveWatch archive) : IAlertSource
 {
     public const string Backup = "backup";
 
@@ -19,13 +21,21 @@ internal sealed class BackupSource(DatabaseStore databases, Store store) : IAler
 
     public IEnumerable<AlertSignal> Evaluate(AlertContext context, CancellationToken cancellationToken)
     {
+        var signals = new List<AlertSignal>();
+        if (archive.Failing is { } failing && context.IsOn(Backup, null))
+        {
+            signals.Add(new AlertSignal(Backup, "wal-archive", null, context.Settings(Backup, null).Severity ?? AlertSeverity.Critical,
+                $"WAL archiving of the managed PostgreSQL is failing at segment {failing.Segment}",
+                $"Failing since {AlertText.Time(failing.Since)}; point-in-time recovery reaches only " +
+                $"{(failing.LastArchivedAt is { } a ? AlertText.Time(a) : "the base backups")}. The reason is in the cluster's log " +
+                "(\"archive command failed\"); slipway events --platform lists the failure."));
+        }
         var health = databases.BackupHealth();
         if (health.Count == 0)
         {
-            return [];
+            return signals;
         }
         var apps = AppLabels.Read(store);
-        var signals = new List<AlertSignal>();
         foreach (var db in health)
         {
             if (!context.IsOn(Backup, db.App))

@@ -24,20 +24,9 @@ internal sealed class OffsiteBackupStorage(LocalBackupStorage local, OffsiteStor
             return;
         }
         var path = local.PathOf(key);
-        var sealedFile = path + ".sealed.tmp";
-        try
+        using (var bucket = new S3Bucket(storages.Settings(storage)))
         {
-            await using (var input = File.OpenRead(path))
-            await using (var output = new FileStream(sealedFile, FileMode.Create, FileAccess.Write))
-            {
-                await BackupCipher.EncryptAsync(input, output, keys.Current, token);
-            }
-            using var bucket = new S3Bucket(storages.Settings(storage));
-            await bucket.PutAsync(RemoteKey(key), sealedFile, token);
-        }
-        finally
-        {
-            File.Delete(sealedFile);
+            await SealedObjects.PutAsync(bucket, RemoteKey(key), path, keys.Current, Path.GetDirectoryName(path)!, token);
         }
         if (!storage.KeepLocal)
         {
@@ -52,37 +41,12 @@ internal sealed class OffsiteBackupStorage(LocalBackupStorage local, OffsiteStor
         {
             return await local.FetchAsync(key, scratchDir, token);
         }
-        Directory.CreateDirectory(scratchDir);
-        var name = Guid.NewGuid().ToString("N");
-        var sealedFile = Path.Combine(scratchDir, name + ".sealed");
-        var plain = Path.Combine(scratchDir, name + Path.GetExtension(key));
-        try
+        var plain = Path.Combine(scratchDir, Guid.NewGuid().ToString("N") + Path.GetExtension(key));
+        using (var bucket = new S3Bucket(storages.Settings(storage)))
         {
-            using (var bucket = new S3Bucket(storages.Settings(storage)))
-            {
-                await bucket.GetAsync(RemoteKey(key), sealedFile, token);
-            }
-            await using (var input = File.OpenRead(sealedFile))
-            await using (var output = new FileStream(plain, FileMode.CreateNew, FileAccess.Write))
-            {
-                await BackupCipher.DecryptAsync(input, output, keys.Find, token);
-            }
-            return new FetchedBackup(plain, Temporary: true);
+            await SealedObjects.GetAsync(bucket, RemoteKey(key), plain, keys.Find, scratchDir, token);
         }
-        catch (BackupCipherException e)
-        {
-            File.Delete(plain);
-            throw new UserException($"The off-site copy of {key} in store {storage.Name} cannot be read: {e.Message}.");
-        }
-        catch
-        {
-            File.Delete(plain);
-            throw;
-        }
-        finally
-        {
-            File.Delete(sealedFile);
-        }
+        return new FetchedBackup(plain, Temporary: true);
     }
 
     public async Task DeleteAsync(string key, CancellationToken token)

@@ -45,7 +45,7 @@ public sealed class OffsiteBackupStorageTests
         // A new machine with another backup key cannot open it, and says which key it needs.
         var other = new OffsiteBackupStorage(local, storages, new BackupKeyring(TempDirs.Create("offsite-other")));
         var wrongKey = async () => await other.FetchAsync("shop/main/bk_1.dump", scratch, CancellationToken.None);
-        (await wrongKey.Should().ThrowAsync<UserException>()).Which.Message.Should().Contain("cannot be read: it was sealed with backup key");
+        (await wrongKey.Should().ThrowAsync<UserException>()).Which.Message.Should().Contain("cannot be opened: it was sealed with backup key");
 
         await storage.DeleteAsync("shop/main/bk_1.dump", CancellationToken.None);
         using var bucket = new S3Bucket(storages.Settings(storages.Default()!));

@@ -34,6 +34,14 @@ internal static partial class OffsiteEndpoints
         api.MapDelete("/v1/storage/{name}", (string name, OffsiteStorages storages) =>
             storages.Remove(name) ? Results.NoContent()
                 : throw new UserException($"There is no store named {name}. 'slipway storage ls' lists them.", 404)).RequireAccess(Access.Permission.ManagePlatform, "storage.remove");
+        api.MapPost("/v1/storage/sync", async (OffsiteShipper shipper, HttpContext context) =>
+        {
+            var report = await shipper.RunAsync(platformNow: true, context.RequestAborted);
+            return new SyncDto(report.Storage!, report.WalSegments, report.BaseBackups, report.PlatformSnapshot);
+        }).RequireAccess(Access.Permission.ManagePlatform, "storage.sync");
+        api.MapPost("/v1/storage/verify", async (StorageVerifier verifier, HttpContext context) =>
+            (await verifier.VerifyAsync(context.RequestAborted)).Select(v => new VerifiedCopyDto(v.App, v.Database, v.BackupId, v.Ok, v.Problem, v.Milliseconds)).ToList())
+            .RequireAccess(Access.Permission.ManagePlatform, "storage.verify");
         api.MapGet("/v1/keys/backup", (BackupKeyring keys) => new BackupKeyDto(keys.Current.Id, keys.Current.Export()))
             .RequireAccess(Access.Permission.ManagePlatform, "keys.export-backup-key");
     }
@@ -90,3 +98,9 @@ internal sealed record StorageDto(string Name, string Endpoint, string Bucket, s
 }
 
 internal sealed record BackupKeyDto(string KeyId, string Key);
+
+/// <summary>What `storage sync` copied: new WAL segments, base backups, and the platform snapshot taken.</summary>
+internal sealed record SyncDto(string Storage, int WalSegments, int BaseBackups, string? PlatformSnapshot);
+
+/// <summary>One database's newest off-site backup, read back and restored by `storage verify`.</summary>
+internal sealed record VerifiedCopyDto(string App, string Database, string BackupId, bool Ok, string? Problem, long Milliseconds);

@@ -45,6 +45,8 @@ namespace Slipway.Api;
 [JsonSerializable(typeof(StorageDto))]
 [JsonSerializable(typeof(List<StorageDto>))]
 [JsonSerializable(typeof(BackupKeyDto))]
+[JsonSerializable(typeof(SyncDto))]
+[JsonSerializable(typeof(List<VerifiedCopyDto>))]
 [JsonSerializable(typeof(NamedDto))]
 [JsonSerializable(typeof(List<DbServerDto>))]
 [JsonSerializable(typeof(DeployBody))]

@@ -28,6 +28,7 @@ internal static class CliApp
         root.Subcommands.Add(EnvCommands.Create(cli));
         root.Subcommands.Add(KeyCommands.Create(cli));
         root.Subcommands.Add(StorageCommands.Create(cli));
+        root.Subcommands.Add(RestorePlatformCommand.Create(cli));
         root.Subcommands.Add(ManifestCommands.Create(cli));
         root.Subcommands.Add(MetricsCommands.Create(cli));
         root.Subcommands.Add(DrainCommands.Create(cli));

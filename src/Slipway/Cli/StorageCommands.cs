@@ -13,7 +13,47 @@ internal static class StorageCommands
         storage.Subcommands.Add(Add(cli));
         storage.Subcommands.Add(List(cli));
         storage.Subcommands.Add(Remove(cli));
+        storage.Subcommands.Add(Sync(cli));
+        storage.Subcommands.Add(Verify(cli));
         return storage;
+    }
+
+    private static Command Sync(CliContext cli)
+    {
+        var command = new Command("sync", "Copy to the store now what is not there yet (WAL segments, base backups) and a snapshot of the platform's state " +
+            "(done by itself every 15 s, and daily for the snapshot)") { CliContext.JsonOutput };
+        command.SetAction((parse, token) => cli.RunAsync(async () =>
+        {
+            using var api = cli.Api(parse);
+            var sync = await api.PostAsync<SyncDto>("v1/storage/sync", null, token);
+            cli.Print(parse, sync, s => cli.Out.WriteLine(
+                $"Copied to store {s.Storage}, sealed and read back: {s.WalSegments} WAL segment(s), {s.BaseBackups} base backup(s), platform snapshot {s.PlatformSnapshot}."));
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command Verify(CliContext cli)
+    {
+        var command = new Command("verify", "Read each database's newest backup back from the store, restore it into scratch and compare row counts " +
+            "(done by itself weekly; a failure raises the offsite alert)") { CliContext.JsonOutput };
+        command.SetAction((parse, token) => cli.RunAsync(async () =>
+        {
+            using var api = cli.Api(parse);
+            var results = await api.PostAsync<List<VerifiedCopyDto>>("v1/storage/verify", null, token);
+            cli.Print(parse, results, list =>
+            {
+                if (list.Count == 0)
+                {
+                    cli.Out.WriteLine("No database has a verified backup in the store yet: take one (slipway db backup NAME --app APP).");
+                    return;
+                }
+                cli.Table(["app", "db", "backup", "result", "time"], list.Select(v => (IReadOnlyList<string>)
+                    [v.App, v.Database, v.BackupId, v.Ok ? "restored, counts match" : "FAILED: " + v.Problem, $"{v.Milliseconds / 1000.0:0.0} s"]));
+            });
+            return results.All(v => v.Ok) ? 0 : 1;
+        }));
+        return command;
     }
 
     private static Command Add(CliContext cli)

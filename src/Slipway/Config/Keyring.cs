@@ -88,6 +88,12 @@ internal sealed class Keyring
         return Convert.ToHexStringLower(HMACSHA256.HashData(subkey, Encoding.UTF8.GetBytes(plaintext)))[..32];
     }
 
+    /// <summary>The master key itself (base64), for the platform's off-site backup, which carries it sealed under the backup
+    /// key. Refused while a rotation is unfinished: a copy must open everything it holds with one key.</summary>
+    public string ExportForBackup() => RotationPending
+        ? throw new UserException("A master key rotation is unfinished; the platform's backup waits until 'slipway keys rotate' completes it.", 409)
+        : Convert.ToBase64String(_keys[Current]);
+
     /// <summary>Rotation, step 1: a new key next to the current one (both decrypt from now on).</summary>
     public void BeginRotation()
     {

@@ -13,7 +13,13 @@ internal sealed class BackupVerifier(IBackupStorage storage, DatabaseProvisioner
     public async Task<string?> VerifyAsync(BackupRecord backup, string server, CancellationToken token)
     {
         using var fetched = await storage.FetchAsync(backup.Location!, ScratchDir, token);
-        var file = fetched.Path;
+        return await VerifyFileAsync(backup, server, fetched.Path, token);
+    }
+
+    /// <summary>Null when <paramref name="file"/> is <paramref name="backup"/> and restores whole, else what is wrong (an
+    /// off-site copy read back by `storage verify`).</summary>
+    public async Task<string?> VerifyFileAsync(BackupRecord backup, string server, string file, CancellationToken token)
+    {
         if (await ChecksumAsync(file, token) != backup.Sha256)
         {
             return "checksum mismatch: the stored file is not the one written (corrupted or changed)";
@@ -42,7 +48,7 @@ internal sealed class BackupVerifier(IBackupStorage storage, DatabaseProvisioner
         }
     }
 
-    private string ScratchDir => Path.Combine(cluster.Root, "..", "scratch");
+    public string ScratchDir => Path.Combine(cluster.Root, "..", "scratch");
 
     public static async Task<string> ChecksumAsync(string file, CancellationToken token)
     {

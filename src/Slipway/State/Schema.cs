@@ -563,5 +563,16 @@ internal static class Schema
             created_at text not null
         );
         """,
+        // 19: what was copied to which off-site store (WAL segments, base backups, build sources, platform snapshots),
+        // so each goes once.
+        """
+        create table offsite_shipped (
+            storage text not null,
+            key text not null,
+            size integer not null,
+            shipped_at text not null,
+            primary key (storage, key)
+        );
+        """,
     ];
 }

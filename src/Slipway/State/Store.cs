@@ -392,6 +392,14 @@ internal sealed class Store
             new { now = Now(), app, deploymentId, kind, message });
     }
 
+    /// <summary>When the newest platform event of one of <paramref name="kinds"/> happened, if any.</summary>
+    public DateTimeOffset? LastEventAt(params string[] kinds)
+    {
+        using var c = Open();
+        var at = c.QuerySingleOrDefault<string?>("select max(at) from events where app is null and kind in @kinds", new { kinds });
+        return at is not null && UtcTime.TryParse(at, out var t) ? t : null;
+    }
+
     /// <summary>The platform's own events (no app): database server crashes, WAL archiving, off-site copies.</summary>
     public IReadOnlyList<EventRecord> ListPlatformEvents(int limit = 100)
     {

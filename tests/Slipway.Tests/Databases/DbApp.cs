@@ -3,7 +3,7 @@ using Slipway.Tests.Support;
 namespace Slipway.Tests.Databases;
 
 /// <summary>A dependency-free Node app on its DATABASE_URL (through psql, one connection per request, so it
-/// reconnects by nature): GET /write?v=WORD inserts and answers once committed, GET /read lists every value.
+/// reconnects by nature): GET /write?v=WORD inserts and answers once committed, GET /read lists every value, GET /env?name=VAR answers a variable.
 /// Its release command creates the table, so a deploy proves the database is reachable before traffic moves.</summary>
 internal static class DbApp
 {
@@ -24,6 +24,8 @@ internal static class DbApp
                   res.end('ok');
                 } else if (url.pathname === '/read') {
                   res.end(sql("select coalesce(string_agg(v, ',' order by id), '') from items"));
+                } else if (url.pathname === '/env') {
+                  res.end(process.env[url.searchParams.get('name')] || '');
                 } else {
                   res.end('up');
                 }

@@ -1,0 +1,41 @@
+using Slipway.Monitoring.Alerts;
+using Slipway.Monitoring.Alerts.Sources;
+
+namespace Slipway.Offsite;
+
+/// <summary>"offsite": copies to the off-site store failing (WAL, base backups, the platform's state), or the last
+/// `storage verify` of a database's copy failing. A platform alert (no app); it resolves with the next round that
+/// works.</summary>
+internal sealed class OffsiteAlertSource(OffsiteShipper shipper, StorageVerifier verifier) : IAlertSource
+{
+    public const string Offsite = "offsite";
+
+    public IReadOnlyList<AlertRuleDefinition> Rules { get; } =
+    [
+        new(Offsite, "Copies to the off-site store fail, or its backups do not restore (storage verify); critical",
+            new AlertRuleSettings(Severity: AlertSeverity.Critical), ThresholdUnit.None, PerApp: false),
+    ];
+
+    public IEnumerable<AlertSignal> Evaluate(AlertContext context, CancellationToken cancellationToken)
+    {
+        if (!context.IsOn(Offsite, null))
+        {
+            yield break;
+        }
+        var severity = context.Settings(Offsite, null).Severity ?? AlertSeverity.Critical;
+        if (shipper.Failing is { } failing)
+        {
+            yield return new AlertSignal(Offsite, "store:" + failing.Storage, null, severity,
+                $"copies to off-site store {failing.Storage} are failing: {failing.Reason}",
+                $"Failing since {AlertText.Time(failing.Since)}; WAL and the platform's state are not leaving the machine. Retried every round; " +
+                "check the store's keys and reachability (slipway storage ls) and slipway events.");
+        }
+        if (verifier.LastFailure is { } verify)
+        {
+            yield return new AlertSignal(Offsite, "verify:" + verify.Storage, null, severity,
+                $"off-site backups in store {verify.Storage} did not restore: {verify.Reason}",
+                $"slipway storage verify, run {AlertText.Time(verify.At)}, restored the store's newest backup of each database into scratch; " +
+                "see slipway events and run it again once fixed.");
+        }
+    }
+}

@@ -1,0 +1,104 @@
+using System.Formats.Tar;
+using System.Globalization;
+using System.Reflection;
+using Microsoft.Data.Sqlite;
+using Slipway.State;
+
+namespace Slipway.Offsite;
+
+/// <summary>The platform's own state, copied to a store so a new machine can be rebuilt from it (restore-platform):
+///
+///   state.db    SQLite's online backup of DATA/slipway.db (a consistent copy while the platform writes): apps,
+///               environments, deployments, config (still sealed under the master key), domains, databases and their
+///               backups' records, users, the stores themselves
+///   master.key  the master key, so the sealed config opens on the new machine
+///   certs.tar   DATA/certs (issued and uploaded certificates)
+///   sources     each environment's live build's kept source (BUILD.src), shipped once per build, so an app deployed
+///               from a local directory can be built again
+///
+/// Each is sealed under the backup key and read back before the next; manifest.json goes last, so a snapshot cut
+/// short is never the one restored.</summary>
+internal sealed class PlatformBackup(Store store, Config.Keyring keyring, BackupKeyring keys, ShippedObjects shipped, Deploy.BuildDirectories builds,
+    string dataDir, TimeProvider clock)
+{
+    private static readonly string Version =
+        typeof(PlatformBackup).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
+
+    public string CertsDir => Path.Combine(dataDir, "certs");
+
+    public async Task<PlatformManifest> TakeAsync(S3Bucket bucket, string storage, CancellationToken token)
+    {
+        var masterKey = keyring.ExportForBackup();
+        var stamp = clock.GetUtcNow().UtcDateTime.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture);
+        var scratch = Path.Combine(dataDir, "run", "offsite", stamp);
+        Directory.CreateDirectory(scratch);
+        try
+        {
+            var sources = await ShipSourcesAsync(bucket, storage, scratch, token);
+            var files = new List<string>();
+            var state = Path.Combine(scratch, "state.db");
+            using (var source = store.Connections.Open())
+            using (var copy = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = state, Pooling = false }.ToString()))
+            {
+                copy.Open();
+                source.BackupDatabase(copy);
+            }
+            await PutAsync("state.db", state);
+            var key = Path.Combine(scratch, "master.key");
+            await File.WriteAllTextAsync(key, masterKey + "\n", token);
+            await PutAsync("master.key", key);
+            if (Directory.Exists(CertsDir) && Directory.EnumerateFileSystemEntries(CertsDir).Any())
+            {
+                var certs = Path.Combine(scratch, "certs.tar");
+                await TarFile.CreateFromDirectoryAsync(CertsDir, certs, includeBaseDirectory: false, token);
+                await PutAsync("certs.tar", certs);
+            }
+            var manifest = new PlatformManifest(1, stamp, clock.GetUtcNow(), Version, keyring.Current, files, sources);
+            var manifestFile = Path.Combine(scratch, "manifest.json");
+            await File.WriteAllBytesAsync(manifestFile, manifest.ToJson(), token);
+            await SealedObjects.PutAsync(bucket, PlatformManifest.KeyOf(stamp, "manifest.json"), manifestFile, keys.Current, scratch, token);
+            shipped.Add(storage, PlatformManifest.KeyOf(stamp, "manifest.json"), new FileInfo(manifestFile).Length);
+            return manifest;
+
+            async Task PutAsync(string name, string file)
+            {
+                await SealedObjects.PutAsync(bucket, PlatformManifest.KeyOf(stamp, name), file, keys.Current, scratch, token);
+                files.Add(name);
+            }
+        }
+        finally
+        {
+            Directory.Delete(scratch, recursive: true);
+        }
+    }
+
+    /// <summary>Every environment's live build's kept source, each build once per store.</summary>
+    private async Task<List<PlatformSource>> ShipSourcesAsync(S3Bucket bucket, string storage, string scratch, CancellationToken token)
+    {
+        var done = shipped.Keys(storage, "sources/");
+        var sources = new List<PlatformSource>();
+        foreach (var app in store.ListApps())
+        {
+            var build = app.LiveDeploymentId is { } id && store.FindDeployment(id)?.BuildId is { } buildId ? store.FindBuild(buildId) : null;
+            if (build is null || !Directory.Exists(builds.SourceOf(build)))
+            {
+                continue;
+            }
+            var source = new PlatformSource(build.App, build.Id, PlatformSource.KeyOf(build.App, build.Id));
+            if (!done.Contains(source.Key))
+            {
+                var tar = Path.Combine(scratch, build.Id + ".tar");
+                await TarFile.CreateFromDirectoryAsync(builds.SourceOf(build), tar, includeBaseDirectory: false, token);
+                await SealedObjects.PutAsync(bucket, source.Key, tar, keys.Current, scratch, token);
+                shipped.Add(storage, source.Key, new FileInfo(tar).Length);
+                File.Delete(tar);
+                done.Add(source.Key);
+            }
+            if (!sources.Any(s => s.Key == source.Key))
+            {
+                sources.Add(source);
+            }
+        }
+        return sources;
+    }
+}

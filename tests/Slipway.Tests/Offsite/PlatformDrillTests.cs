@@ -1,0 +1,103 @@
+using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Slipway.Offsite;
+using Slipway.Tests.Databases;
+using Slipway.Tests.Support;
+
+namespace Slipway.Tests.Offsite;
+
+/// <summary>The whole-machine drill: a platform with an app, its database and config copies itself to a real
+/// S3-compatible store (s3rver); its data directory and its databases' directory are deleted; `restore-platform` on an
+/// empty directory and a first start bring the app back serving its data, with its config.</summary>
+[Collection("platform")]
+public sealed class PlatformDrillTests
+{
+    [Fact]
+    public async Task A_lost_machine_comes_back_from_the_store_with_its_apps_data_and_config()
+    {
+        await using var server = await S3Server.StartAsync();
+        var settings = new S3Settings(server.Endpoint, S3Server.Bucket, "drill/", "us-east-1", S3Server.Key, S3Server.Key);
+        string backupKey;
+        var oldDataDir = TempDirs.Create("lost");
+        await using (var lost = await TestPlatform.StartAsync(dataDir: oldDataDir))
+        {
+            (await lost.CliWithInputAsync($"{S3Server.Key}\n{S3Server.Key}\n", "storage", "add", "offsite", "--endpoint", server.Endpoint,
+                "--bucket", S3Server.Bucket, "--prefix", "drill")).ExitCode.Should().Be(0);
+            var app = DbApp.Create();
+            var set = await lost.CliAsync("env", "set", "GREETING=it costs $5 and $HOME stays", "--secret", "--create", "--app", "ledger");
+            set.ExitCode.Should().Be(0, set.ToString());
+            var deployed = await lost.DeployAsync(app, "ledger");
+            deployed.ExitCode.Should().Be(0, deployed.ToString());
+            foreach (var v in new[] { "alpha", "beta", "gamma" })
+            {
+                (await ReadAsync(lost, "/write?v=" + v)).Should().Be("ok");
+            }
+            var backup = await lost.CliAsync("db", "backup", "--app", "ledger", "--json");
+            JsonDocument.Parse(backup.Out).RootElement.GetProperty("status").GetString().Should().Be("verified", backup.ToString());
+
+            var sync = await lost.CliAsync("storage", "sync", "--json");
+            sync.ExitCode.Should().Be(0, sync.ToString());
+            JsonDocument.Parse(sync.Out).RootElement.GetProperty("platformSnapshot").GetString().Should().NotBeNullOrEmpty();
+            var verify = await lost.CliAsync("storage", "verify");
+            verify.ExitCode.Should().Be(0, verify.ToString());
+            verify.Out.Should().Contain("restored, counts match");
+            backupKey = (await lost.CliAsync("keys", "export-backup-key")).Out.Trim();
+
+            using var bucket = new S3Bucket(settings);
+            var keys = (await bucket.ListAsync("", CancellationToken.None)).Select(o => o.Key).ToList();
+            keys.Should().Contain(k => k.StartsWith("wal/", StringComparison.Ordinal), "archived WAL is shipped");
+            keys.Should().Contain(k => k.StartsWith("sources/ledger/", StringComparison.Ordinal), "the live build's source is kept off the machine");
+            keys.Should().Contain(k => k.EndsWith("/state.db.sealed", StringComparison.Ordinal));
+            var stored = Directory.GetFiles(server.Dir, "*", SearchOption.AllDirectories)
+                .Where(f => f.Contains("state.db.sealed", StringComparison.Ordinal) && !f.EndsWith(".json", StringComparison.Ordinal)).ToList();
+            stored.Should().NotBeEmpty();
+            foreach (var file in stored)
+            {
+                System.Text.Encoding.Latin1.GetString(await File.ReadAllBytesAsync(file)).Should().NotContain("SQLite format", "the state leaves the machine sealed");
+            }
+        }
+        Directory.Exists(oldDataDir).Should().BeFalse("the machine is lost: its data directory and databases are gone");
+
+        var newDataDir = TempDirs.Create("rebuilt");
+        var input = $"{S3Server.Key}\n{S3Server.Key}\n{backupKey}\n";
+        var wrongKey = await Cli(server, newDataDir, $"{S3Server.Key}\n{S3Server.Key}\n{BackupKey.New().Export()}\n");
+        wrongKey.ExitCode.Should().Be(1);
+        wrongKey.Err.Should().Contain("it was sealed with backup key");
+        Directory.EnumerateFileSystemEntries(newDataDir).Should().BeEmpty("a failed restore leaves the directory as it was");
+
+        var restored = await Cli(server, newDataDir, input);
+        restored.ExitCode.Should().Be(0, restored.ToString());
+        restored.Out.Should().Contain("Restored the platform's state from snapshot");
+        (await Cli(server, newDataDir, input)).Err.Should().Contain("is not empty");
+
+        await using var rebuilt = await TestPlatform.StartAsync(dataDir: newDataDir);
+        var restoring = rebuilt.Services.GetRequiredService<RestoredPlatform>();
+        await restoring.Done.WaitAsync(TimeSpan.FromMinutes(2));
+        restoring.Redeployments.Should().ContainSingle();
+        var engine = rebuilt.Services.GetRequiredService<Slipway.Deploy.DeployEngine>();
+        await engine.WaitAsync(restoring.Redeployments[0].Id).WaitAsync(TimeSpan.FromMinutes(3));
+
+        var status = await rebuilt.CliAsync("status", "--app", "ledger");
+        var platformEvents = await rebuilt.CliAsync("events");
+        (await ReadAsync(rebuilt, "/read")).Should().Be("alpha,beta,gamma", $"the database came back from its verified backup in the store\n{status}\n{platformEvents}");
+        (await ReadAsync(rebuilt, "/env?name=GREETING")).Should().Be("it costs $5 and $HOME stays", "config comes back, sealed under the master key it carried");
+        var events = await rebuilt.CliAsync("events");
+        events.Out.Should().Contain("platform.restored").And.NotContain("problem(s)");
+    }
+
+    private static async Task<string> ReadAsync(TestPlatform platform, string path)
+    {
+        using var response = await platform.GetAsync("ledger", path);
+        return await response.Content.ReadAsStringAsync();
+    }
+
+    private static async Task<CliResult> Cli(S3Server server, string dataDir, string input)
+    {
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        using var reader = new StringReader(input);
+        var code = await Slipway.Cli.CliApp.RunAsync(["restore-platform", "--endpoint", server.Endpoint, "--bucket", S3Server.Bucket, "--prefix", "drill", "--data", dataDir],
+            output, error, reader, CancellationToken.None);
+        return new CliResult(code, output.ToString(), error.ToString());
+    }
+}

@@ -16,6 +16,10 @@ namespace Slipway.Manifests;
 /// names captures as ":slug" or "$1"; <see cref="Substitute"/> fills them in.</summary>
 internal sealed partial class PathPattern
 {
+    // Guards against a hostile path on a pattern that backtracks badly. The clock runs from the start of a match, so
+    // nothing but matching may happen inside it: hence the interpreter, not RegexOptions.Compiled, whose first match
+    // on every new regex JITs it (1-10 ms of CPU, past 50 ms on a busy machine), and a request that came first after
+    // a deployment lost its CORS answer, headers, rewrite or rate limit. Interpreted, a path matches in about a µs.
     private static readonly TimeSpan MatchTimeout = TimeSpan.FromMilliseconds(50);
     private readonly Regex _regex;
     private readonly string[] _names;
@@ -128,7 +132,7 @@ internal sealed partial class PathPattern
         try
         {
             var compiled = new Regex(regex.ToString(),
-                RegexOptions.IgnoreCase | RegexOptions.CultureInvariant | RegexOptions.Compiled | RegexOptions.ExplicitCapture,
+                RegexOptions.IgnoreCase | RegexOptions.CultureInvariant | RegexOptions.ExplicitCapture,
                 MatchTimeout);
             return new PathPattern(source, compiled, [.. names]);
         }

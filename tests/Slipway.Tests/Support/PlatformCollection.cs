@@ -7,6 +7,12 @@ namespace Slipway.Tests.Support;
 // after everything else, so no other test's builds share the two cores with them; so does the test of the published
 // CLI, whose minutes-long first publish test.sh starts in the background, to be done by then. A new platform test
 // class goes into the lighter lane, or solo if it measures time.
+//
+// xUnit runs four collections at a time (xunit.runner.json), not one per core, so the other test classes do not queue
+// behind the two lanes. The Edge tests that once failed together at four threads shared no state; load broke them:
+// the first match of each RegexOptions.Compiled path pattern JIT-compiled it inside its 50 ms match timeout, so a
+// CORS, header, rewrite or rate-limit rule counted as not matching, and a certificate poll that caught a pair
+// half-written never looked again. Both were product bugs, fixed there.
 
 /// <summary>The first lane of platform tests.</summary>
 [CollectionDefinition("platform")]

@@ -148,6 +148,9 @@ internal sealed partial class CertificateStore : IDisposable
 
     private void Rebuild()
     {
+        // Taken before any file is read: a file written while this runs (privkey.pem after fullchain.pem, as certbot
+        // or cp writes them) changes what the next poll sees, so a pair caught half-written is read again.
+        var fingerprint = Fingerprint();
         var now = _clock.GetUtcNow();
         var previous = _snapshot;
         var entries = new List<CertificateEntry>();
@@ -192,7 +195,7 @@ internal sealed partial class CertificateStore : IDisposable
         var development = LoadDevelopment(now, previous.Development);
         entries.Sort((a, b) => string.CompareOrdinal(a.Host, b.Host));
         _snapshot = new CertificateSnapshot(entries, development, problems);
-        _fingerprint = Fingerprint();
+        _fingerprint = fingerprint;
         LogLoaded(entries.Count, problems.Count);
     }
 

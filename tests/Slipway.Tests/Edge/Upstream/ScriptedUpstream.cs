@@ -57,6 +57,10 @@ internal sealed class ScriptedUpstream : IAsyncDisposable
         catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
         {
         }
+        catch (InvalidOperationException) when (_stop.IsCancellationRequested)
+        {
+            // Disposed between two accepts: the listener was stopped before the loop asked for the next connection.
+        }
     }
 
     private async Task ServeAsync(TcpClient client)

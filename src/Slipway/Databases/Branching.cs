@@ -7,7 +7,7 @@ namespace Slipway.Databases;
 /// the source environment's database. pg_dump reads one consistent snapshot with ordinary reads (no lock
 /// beyond what any reader takes, so the source's live connections go on undisturbed) and streams straight
 /// into pg_restore; the copy is built beside the target's database and switched in atomically.</summary>
-internal sealed class Branching(DatabaseStore databases, DatabaseProvisioner provisioner, DatabaseLocks locks, DatabaseBackup backups, DatabasesOptions options)
+internal sealed class Branching(DatabaseStore databases, DatabaseProvisioner provisioner, DatabaseLocks locks, LiveReplacement replacement, DatabasesOptions options)
 {
     /// <param name="CopyMilliseconds">The dump streamed into the restore; the rest is preparing and the switch.</param>
     /// <param name="SafetyBackup">Branching into production: the verified backup of the data the copy replaced.</param>
@@ -34,16 +34,6 @@ internal sealed class Branching(DatabaseStore databases, DatabaseProvisioner pro
             new DatabaseSpec { Name = name, Var = source.VarName }, source.Server, token);
         using var held = await locks.HoldAsync(target.Id, token);
         string? safety = null;
-        if (existing is not null && toRef.IsProduction)
-        {
-            // Production's data is never replaced without a copy to go back to (as a restore in place).
-            var backup = await backups.TakeLockedAsync(target, BackupKind.Safety, progress.Prefixed("safety backup: "), token);
-            if (backup.Status != BackupStatus.Verified)
-            {
-                throw new UserException($"The safety backup of production's {name} failed ({backup.Error}); nothing was changed.");
-            }
-            safety = backup.Id;
-        }
         var from = await provisioner.TargetAsync(source.Server, token);
         var to = await provisioner.TargetAsync(target.Server, token);
         long bytes;
@@ -87,8 +77,25 @@ internal sealed class Branching(DatabaseStore databases, DatabaseProvisioner pro
             throw new UserException("The branch failed and the target was not changed: " + string.Join("; ", new[] { dump.Ok ? null : dump.Describe("pg_dump"), restore.Ok ? null : restore.Describe("pg_restore") }.OfType<string>()));
         }
         var switchStarted = started.ElapsedMilliseconds;
-        await progress.StepAsync($"copied in {(switchStarted - copyStarted) / 1000.0:0.0} s; switching {target.DbName} to the copy (its sessions end; apps reconnect with the same URL)");
-        await DatabaseSwitch.SwapAsync(to, target.DbName, scratch, target.RoleName, token);
+        if (existing is not null && toRef.IsProduction)
+        {
+            // Production's data is never replaced without a copy to go back to, holding every write made until the switch.
+            await progress.StepAsync($"copied in {(switchStarted - copyStarted) / 1000.0:0.0} s");
+            try
+            {
+                safety = (await replacement.ReplaceAsync(target, to, scratch, progress, token)).Id;
+            }
+            catch
+            {
+                await DatabaseRestore.DropQuietlyAsync(to, scratch, null);
+                throw;
+            }
+        }
+        else
+        {
+            await progress.StepAsync($"copied in {(switchStarted - copyStarted) / 1000.0:0.0} s; switching {target.DbName} to the copy (its sessions end; apps reconnect with the same URL)");
+            await DatabaseSwitch.SwapAsync(to, target.DbName, scratch, target.RoleName, token);
+        }
         return new Outcome(target.DbName, existing is null, bytes, started.ElapsedMilliseconds, switchStarted - copyStarted, started.ElapsedMilliseconds - switchStarted, safety);
     }
 }

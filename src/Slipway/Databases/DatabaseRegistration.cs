@@ -31,6 +31,7 @@ internal static class DatabaseRegistration
         services.AddSingleton<BackupScheduler>();
         services.AddSingleton<DatabaseMetrics>();
         services.AddSingleton<WalArchiveWatch>();
+        services.AddSingleton<LiveReplacement>();
         services.AddSingleton<PointInTimeRecovery>();
         services.AddHostedService(sp => sp.GetRequiredService<PostgresCluster>());
         services.AddHostedService(sp => sp.GetRequiredService<RedisServers>());

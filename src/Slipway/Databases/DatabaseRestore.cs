@@ -3,11 +3,13 @@ using Npgsql;
 namespace Slipway.Databases;
 
 /// <summary>`slipway db restore BACKUP [--to-new NAME]`.
-/// In place: a safety backup first (it must verify), then the backup is restored beside the live database
-/// and switched in atomically (<see cref="DatabaseSwitch"/>): apps keep their URL and reconnect.
+/// In place: the backup is restored beside the live database, then the live one is closed for a final safety backup
+/// (it must verify) and the restored one switched in atomically (<see cref="LiveReplacement"/>): no write made before the
+/// restore is lost, and apps keep their URL and reconnect.
 /// To a new database: its own role and password, detached (listed by `db ls`, reachable with `db url --name`).</summary>
 internal sealed partial class DatabaseRestore(
-    DatabaseStore databases, DatabaseProvisioner provisioner, DatabaseBackup backups, DatabaseLocks locks, Config.Keyring keyring, State.Store store)
+    DatabaseStore databases, DatabaseProvisioner provisioner, DatabaseBackup backups, DatabaseLocks locks, LiveReplacement replacement, Config.Keyring keyring,
+    State.Store store)
 {
     public sealed record Outcome(string Database, string? SafetyBackup, long Milliseconds);
 
@@ -40,16 +42,19 @@ internal sealed partial class DatabaseRestore(
             return new Outcome(await RestoreToNewAsync(db, file, toNew, target, token), null, started.ElapsedMilliseconds);
         }
         using var held = await locks.HoldAsync(db.Id, token);
-        var safety = await backups.TakeLockedAsync(db, BackupKind.Safety, progress.Prefixed("safety backup: "), token);
-        if (safety.Status != BackupStatus.Verified)
-        {
-            throw new UserException($"The safety backup before the restore failed ({safety.Error}); nothing was changed.");
-        }
         var scratch = DatabaseSwitch.Scratch("restore");
-        await progress.StepAsync($"loading {backupId} beside the live {db.DbName} (pg_restore; the live database is untouched until the switch)");
+        await progress.StepAsync($"loading {backupId} beside the live {db.DbName} (pg_restore; the live database serves until the switch)");
         await LoadAsync(target, scratch, db.RoleName, file, token);
-        await progress.StepAsync($"switching {db.DbName} to the restored copy (open sessions end; apps reconnect with the same URL)");
-        await DatabaseSwitch.SwapAsync(target, db.DbName, scratch, db.RoleName, token);
+        BackupRecord safety;
+        try
+        {
+            safety = await replacement.ReplaceAsync(db, target, scratch, progress, token);
+        }
+        catch
+        {
+            await DropQuietlyAsync(target, scratch, null);
+            throw;
+        }
         return new Outcome(db.DbName, safety.Id, started.ElapsedMilliseconds);
     }
 
@@ -84,8 +89,9 @@ internal sealed partial class DatabaseRestore(
     }
 
     /// <summary>`slipway db attach NAME --app A --env E`: a detached database (from --to-new or --at) becomes the
-    /// environment's database <paramref name="dbName"/>. Its objects go to the environment's role, a verified
-    /// safety backup of the data it replaces is taken first, and the switch is atomic: apps keep their URL.</summary>
+    /// environment's database <paramref name="dbName"/>. Its objects go to the environment's role, a verified final
+    /// safety backup of the data it replaces is taken while the app is shut out, and the switch is atomic: apps keep their
+    /// URL.</summary>
     public async Task<Outcome> AttachAsync(string detachedName, AppRef owner, string dbName, OperationProgress progress, CancellationToken token)
     {
         var (key, baseApp, env) = (owner.Key, owner.App, owner.Env);
@@ -99,18 +105,13 @@ internal sealed partial class DatabaseRestore(
             throw new UserException($"{dbName} of {baseApp} ({env}) is not a postgres database on the same server as {detachedName}.");
         }
         using var held = await locks.HoldAsync(current.Id, token);
-        var safety = await backups.TakeLockedAsync(current, BackupKind.Safety, progress.Prefixed("safety backup: "), token);
-        if (safety.Status != BackupStatus.Verified)
-        {
-            throw new UserException($"The safety backup of {dbName} failed ({safety.Error}); nothing was changed.");
-        }
-        await progress.StepAsync($"giving {detachedName}'s objects to {current.RoleName}, then switching {current.DbName} to it");
+        await progress.StepAsync($"giving {detachedName}'s objects to {current.RoleName}");
         var target = await provisioner.TargetAsync(current.Server, token);
         await using (var db = await target.OpenAsync(detached.DbName, token))
         {
             await DatabaseProvisioner.Exec(db, $"reassign owned by {Sql.Ident(detached.RoleName)} to {Sql.Ident(current.RoleName)}; drop owned by {Sql.Ident(detached.RoleName)}", token);
         }
-        await DatabaseSwitch.SwapAsync(target, current.DbName, detached.DbName, current.RoleName, token);
+        var safety = await replacement.ReplaceAsync(current, target, detached.DbName, progress, token);
         await using (var admin = await target.OpenAsync(null, token))
         {
             await DatabaseProvisioner.Exec(admin, $"drop role if exists {Sql.Ident(detached.RoleName)}", token);

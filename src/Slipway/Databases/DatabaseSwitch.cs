@@ -65,6 +65,25 @@ internal static class DatabaseSwitch
         }
     }
 
+    /// <summary>An app's role may log in again after <see cref="LiveReplacement"/> closed it; retried for a minute like
+    /// <see cref="ReopenAsync"/> (the server may be restarting).</summary>
+    public static async Task AllowLoginAsync(PostgresTarget target, string role)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                await using var admin = await target.OpenAsync(null, CancellationToken.None);
+                await DatabaseProvisioner.Exec(admin, $"alter role {Sql.Ident(role)} login", CancellationToken.None);
+                return;
+            }
+            catch (Exception e) when ((e is NpgsqlException or TimeoutException) && attempt < 60)
+            {
+                await Task.Delay(TimeSpan.FromSeconds(1));
+            }
+        }
+    }
+
     /// <summary>After a failed switch the live database takes connections again. On a new connection: the
     /// switch's may be what failed (the server was killed and is being restarted), so it is retried for a minute.</summary>
     private static async Task ReopenAsync(PostgresTarget target, string live)
@@ -107,6 +126,20 @@ internal static class DatabaseSwitch
         foreach (var name in closed)
         {
             await DatabaseProvisioner.Exec(admin, $"alter database {Sql.Ident(name)} with allow_connections true", token);
+        }
+        // An app's role a kill caught closed for an in-place replacement's final backup (LiveReplacement) logs in again.
+        var locked = new List<string>();
+        await using (var list = new NpgsqlCommand("select rolname from pg_roles where not rolcanlogin and rolname like 'app\\_%'", admin))
+        await using (var reader = await list.ExecuteReaderAsync(token))
+        {
+            while (await reader.ReadAsync(token))
+            {
+                locked.Add(reader.GetString(0));
+            }
+        }
+        foreach (var role in locked)
+        {
+            await DatabaseProvisioner.Exec(admin, $"alter role {Sql.Ident(role)} login", token);
         }
         var names = new List<string>();
         await using (var list = new NpgsqlCommand(

@@ -34,6 +34,7 @@ internal static class AlertRuleNames
         ["error-new"] = new(AlertThreshold.None),
         ["error-regression"] = new(AlertThreshold.None),
         ["error-spike"] = new(AlertThreshold.Count),
+        ["offsite"] = new(AlertThreshold.None, PerApp: false),
     };
 
     /// <summary>Custom rules' measures and the unit of their thresholds.</summary>

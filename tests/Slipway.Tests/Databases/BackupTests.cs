@@ -107,6 +107,60 @@ public sealed class BackupTests(DatabaseFixture fixture) : IClassFixture<Databas
     }
 
     [Fact]
+    public async Task No_write_acknowledged_while_an_in_place_restore_runs_is_lost_it_is_in_the_safety_backup_or_the_restored_database()
+    {
+        var url = await CreateWithRowsAsync("journal", 20000);
+        var backup = JsonDocument.Parse((await Platform.CliAsync("db", "backup", "--app", "journal", "--json")).Out).RootElement.GetProperty("id").GetString()!;
+
+        // The app writes all along, as an app would: a new connection per write, retried when refused.
+        var acknowledged = new List<int>();
+        using var stop = new CancellationTokenSource();
+        var writer = Task.Run(async () =>
+        {
+            for (var n = 1; !stop.IsCancellationRequested; n++)
+            {
+                try
+                {
+                    await using var connection = new NpgsqlConnection(ConnectionString(url) + ";Pooling=false;Timeout=5");
+                    await connection.OpenAsync();
+                    await using var insert = new NpgsqlCommand($"insert into notes values ({n})", connection);
+                    await insert.ExecuteNonQueryAsync();
+                    lock (acknowledged)
+                    {
+                        acknowledged.Add(n);
+                    }
+                }
+                catch (Exception e) when (e is NpgsqlException or TimeoutException or InvalidOperationException)
+                {
+                    await Task.Delay(20);
+                }
+            }
+        });
+        while (acknowledged.Count < 20)
+        {
+            await Task.Delay(20);
+        }
+        var restore = await Platform.CliAsync("db", "restore", backup, "--app", "journal", "--json");
+        restore.ExitCode.Should().Be(0, restore.ToString());
+        var safety = JsonDocument.Parse(restore.Out).RootElement.GetProperty("safetyBackup").GetString()!;
+        var after = acknowledged.Count;
+        while (acknowledged.Count < after + 10)
+        {
+            await Task.Delay(20);
+        }
+        await stop.CancelAsync();
+        await writer;
+
+        (await Platform.CliAsync("db", "restore", safety, "--to-new", "journal_before")).ExitCode.Should().Be(0);
+        var before = (await Platform.CliAsync("db", "psql", "--app", "journal", "--name", "journal_before", "-c", "select string_agg(n::text, ',') from notes")).Out.Trim();
+        var now = await SqlAsync("journal", "select string_agg(n::text, ',') from notes");
+        var kept = before.Split(',', StringSplitOptions.RemoveEmptyEntries).Concat(now.Split(',', StringSplitOptions.RemoveEmptyEntries)).Select(int.Parse).ToHashSet();
+        acknowledged.Where(n => !kept.Contains(n)).Should().BeEmpty(
+            $"every acknowledged write is in the final safety backup ({before.Split(',').Length} of them) or was made after the switch");
+        (await SqlAsync("journal", "select count(*) from items")).Should().Be("20000");
+    }
+
+    [Fact]
     public async Task A_corrupted_backup_file_fails_verification_visibly_and_is_never_restored()
     {
         await CreateWithRowsAsync("fragile", 200);

@@ -37,7 +37,7 @@ internal static partial class OffsiteEndpoints
         api.MapPost("/v1/storage/sync", async (OffsiteShipper shipper, HttpContext context) =>
         {
             var report = await shipper.RunAsync(platformNow: true, context.RequestAborted);
-            return new SyncDto(report.Storage!, report.WalSegments, report.BaseBackups, report.PlatformSnapshot);
+            return new SyncDto(report.Storage!, report.WalSegments, report.BaseBackups, report.DatabaseBackups, report.PlatformSnapshot);
         }).RequireAccess(Access.Permission.ManagePlatform, "storage.sync");
         api.MapPost("/v1/storage/verify", async (StorageVerifier verifier, HttpContext context) =>
             (await verifier.VerifyAsync(context.RequestAborted)).Select(v => new VerifiedCopyDto(v.App, v.Database, v.BackupId, v.Ok, v.Problem, v.Milliseconds)).ToList())
@@ -100,7 +100,7 @@ internal sealed record StorageDto(string Name, string Endpoint, string Bucket, s
 internal sealed record BackupKeyDto(string KeyId, string Key);
 
 /// <summary>What `storage sync` copied: new WAL segments, base backups, and the platform snapshot taken.</summary>
-internal sealed record SyncDto(string Storage, int WalSegments, int BaseBackups, string? PlatformSnapshot);
+internal sealed record SyncDto(string Storage, int WalSegments, int BaseBackups, int DatabaseBackups, string? PlatformSnapshot);
 
 /// <summary>One database's newest off-site backup, read back and restored by `storage verify`.</summary>
 internal sealed record VerifiedCopyDto(string App, string Database, string BackupId, bool Ok, string? Problem, long Milliseconds);

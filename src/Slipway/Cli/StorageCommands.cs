@@ -27,7 +27,7 @@ internal static class StorageCommands
             using var api = cli.Api(parse);
             var sync = await api.PostAsync<SyncDto>("v1/storage/sync", null, token);
             cli.Print(parse, sync, s => cli.Out.WriteLine(
-                $"Copied to store {s.Storage}, sealed and read back: {s.WalSegments} WAL segment(s), {s.BaseBackups} base backup(s), platform snapshot {s.PlatformSnapshot}."));
+                $"Copied to store {s.Storage}, sealed and read back: {s.WalSegments} WAL segment(s), {s.BaseBackups} base backup(s), {s.DatabaseBackups} database backup(s) not there yet, platform snapshot {s.PlatformSnapshot}."));
             return 0;
         }));
         return command;

@@ -134,6 +134,13 @@ internal sealed class DatabaseStore(Store store)
         return c.Query<BackupRecord>("select * from db_backups where app = @app order by started_at desc, id desc", new { app }).AsList();
     }
 
+    /// <summary>Every verified backup with a stored file, oldest first (off-site copies catch up on them).</summary>
+    public IReadOnlyList<BackupRecord> ListVerifiedBackups()
+    {
+        using var c = Open();
+        return c.Query<BackupRecord>("select * from db_backups where status = 'verified' and location is not null order by started_at, id").AsList();
+    }
+
     public IReadOnlyList<BackupRecord> ListBackupsOf(string databaseId)
     {
         using var c = Open();

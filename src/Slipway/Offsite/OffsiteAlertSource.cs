@@ -6,7 +6,7 @@ namespace Slipway.Offsite;
 /// <summary>"offsite": copies to the off-site store failing (WAL, base backups, the platform's state), or the last
 /// `storage verify` of a database's copy failing. A platform alert (no app); it resolves with the next round that
 /// works.</summary>
-internal sealed class OffsiteAlertSource(OffsiteShipper shipper, StorageVerifier verifier) : IAlertSource
+internal sealed class OffsiteAlertSource(OffsiteHealth health, StorageVerifier verifier) : IAlertSource
 {
     public const string Offsite = "offsite";
 
@@ -23,11 +23,11 @@ internal sealed class OffsiteAlertSource(OffsiteShipper shipper, StorageVerifier
             yield break;
         }
         var severity = context.Settings(Offsite, null).Severity ?? AlertSeverity.Critical;
-        if (shipper.Failing is { } failing)
+        if (health.Failing is { } failing)
         {
             yield return new AlertSignal(Offsite, "store:" + failing.Storage, null, severity,
                 $"copies to off-site store {failing.Storage} are failing: {failing.Reason}",
-                $"Failing since {AlertText.Time(failing.Since)}; WAL and the platform's state are not leaving the machine. Retried every round; " +
+                $"Failing since {AlertText.Time(failing.Since)}; backups, WAL and the platform's state stay on this machine until it works (retried every round); " +
                 "check the store's keys and reachability (slipway storage ls) and slipway events.");
         }
         if (verifier.LastFailure is { } verify)

@@ -5,12 +5,15 @@ namespace Slipway.Offsite;
 /// <summary>Backups on this machine and, once a store is added (`slipway storage add`), off it too:
 ///
 ///   put:    local file ─► sealed (BackupCipher, backup key) ─► bucket: databases/KEY.sealed ─► read back, SHA-256
-///           compared ─► (keepLocal: false) the local file goes, only now
+///           compared ─► recorded as shipped ─► (keepLocal: false) the local file goes, only now
 ///   fetch:  the local file, if kept; else the object ─► opened with the backup key ─► a scratch file
 ///
-/// So a backup a store holds is "verified" only after the copy read back from it restored (the verifier fetches what
-/// it checks). Without a store, this is the local storage alone.</summary>
-internal sealed class OffsiteBackupStorage(LocalBackupStorage local, OffsiteStorages storages, BackupKeyring keys) : IBackupStorage
+/// A store that cannot be reached does not fail the backup: it is kept here, the failure is reported (OffsiteHealth: an
+/// event and the "offsite" alert), and the shipper copies it at a later round (<see cref="ShipPendingAsync"/>), as it
+/// does every backup taken before the store was added. So a backup a store holds is "verified" only after the copy read
+/// back from it restored (the verifier fetches what it checks) or, when it was copied later, after it verified here.</summary>
+internal sealed class OffsiteBackupStorage(LocalBackupStorage local, OffsiteStorages storages, BackupKeyring keys, ShippedObjects shipped, OffsiteHealth health)
+    : IBackupStorage
 {
     public string Description => storages.Default() is { } s
         ? $"{(s.KeepLocal ? local.Description + " and " : "")}off-site store {s.Name} (bucket {s.Bucket} at {s.Endpoint})"
@@ -23,11 +26,41 @@ internal sealed class OffsiteBackupStorage(LocalBackupStorage local, OffsiteStor
         {
             return;
         }
-        var path = local.PathOf(key);
-        using (var bucket = new S3Bucket(storages.Settings(storage)))
+        try
         {
-            await SealedObjects.PutAsync(bucket, RemoteKey(key), path, keys.Current, Path.GetDirectoryName(path)!, token);
+            using var bucket = new S3Bucket(storages.Settings(storage));
+            await CopyAsync(bucket, storage, key, token);
+            health.Worked(storage.Name);
         }
+        catch (Exception e) when (OffsiteHealth.IsOperational(e) && !token.IsCancellationRequested)
+        {
+            // Kept here; the shipper copies it once the store answers.
+            health.Failed(storage.Name, e);
+        }
+    }
+
+    /// <summary>Copies every verified backup the store does not hold yet (taken while it could not be reached, or before
+    /// it was added) whose local file is here; returns how many.</summary>
+    public async Task<int> ShipPendingAsync(S3Bucket bucket, OffsiteStorage storage, IEnumerable<Databases.BackupRecord> verified, CancellationToken token)
+    {
+        var done = shipped.Keys(storage.Name, "databases/");
+        var count = 0;
+        foreach (var backup in verified)
+        {
+            if (!done.Contains(RemoteKey(backup.Location!)) && File.Exists(local.PathOf(backup.Location!)))
+            {
+                await CopyAsync(bucket, storage, backup.Location!, token);
+                count++;
+            }
+        }
+        return count;
+    }
+
+    private async Task CopyAsync(S3Bucket bucket, OffsiteStorage storage, string key, CancellationToken token)
+    {
+        var path = local.PathOf(key);
+        await SealedObjects.PutAsync(bucket, RemoteKey(key), path, keys.Current, Path.GetDirectoryName(path)!, token);
+        shipped.Add(storage.Name, RemoteKey(key), new FileInfo(path).Length);
         if (!storage.KeepLocal)
         {
             // Only now: the copy off the machine was read back and matched.
@@ -56,6 +89,7 @@ internal sealed class OffsiteBackupStorage(LocalBackupStorage local, OffsiteStor
         {
             using var bucket = new S3Bucket(storages.Settings(storage));
             await bucket.DeleteAsync(RemoteKey(key), token);
+            shipped.Forget(storage.Name, [RemoteKey(key)]);
         }
     }
 

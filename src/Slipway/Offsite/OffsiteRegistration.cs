@@ -13,7 +13,9 @@ internal static class OffsiteRegistration
         services.AddSingleton(new BackupKeyring(dataDir));
         services.AddSingleton<OffsiteStorages>();
         services.AddSingleton<State.ISealedRows, OffsiteRows>();
-        services.Replace(ServiceDescriptor.Singleton<Databases.IBackupStorage, OffsiteBackupStorage>());
+        services.AddSingleton<OffsiteHealth>();
+        services.AddSingleton<OffsiteBackupStorage>();
+        services.Replace(ServiceDescriptor.Singleton<Databases.IBackupStorage>(sp => sp.GetRequiredService<OffsiteBackupStorage>()));
         services.AddSingleton<OffsiteOptions>();
         services.AddSingleton<ShippedObjects>();
         services.AddSingleton(sp => ActivatorUtilities.CreateInstance<PlatformBackup>(sp, dataDir));

@@ -22,15 +22,13 @@ namespace Slipway.Offsite;
 /// backups and WAL outside the recovery window, platform snapshots beyond the newest 14, sources no kept build uses.</summary>
 internal sealed partial class OffsiteShipper(
     OffsiteStorages storages, BackupKeyring keys, ShippedObjects shipped, PlatformBackup platform, PostgresCluster cluster, PointInTimeRecovery pitr,
-    Store store, DatabasesOptions databaseOptions, OffsiteOptions options, TimeProvider clock, ILogger<OffsiteShipper> logger)
+    OffsiteBackupStorage backups, DatabaseStore databases, OffsiteHealth health, Store store, DatabasesOptions databaseOptions, OffsiteOptions options, TimeProvider clock,
+    ILogger<OffsiteShipper> logger)
     : BackgroundService
 {
     private readonly SemaphoreSlim _round = new(1, 1);
     private DateTimeOffset _pruned = DateTimeOffset.MinValue;
     private string? _systemId;
-
-    /// <summary>The failure going on now (the "offsite" alert), or null while copies work.</summary>
-    public CopyFailure? Failing { get; private set; }
 
     public override void Dispose()
     {
@@ -49,9 +47,15 @@ internal sealed partial class OffsiteShipper(
                 {
                     await RunAsync(platformNow: false, stoppingToken);
                 }
-                catch (Exception e) when (IsOperational(e))
+                catch (Exception e) when (OffsiteHealth.IsOperational(e))
                 {
                     // Recorded by RunAsync; tried again next tick.
+                }
+#pragma warning disable CA1031 // a bug in one round must not stop the platform: logged with its stack trace, tried again next tick
+                catch (Exception e) when (e is not OperationCanceledException)
+#pragma warning restore CA1031
+                {
+                    LogBug(logger, e);
                 }
             }
         }
@@ -68,7 +72,7 @@ internal sealed partial class OffsiteShipper(
         {
             return platformNow
                 ? throw new UserException("No off-site store: add one first (printf '%s\\n%s\\n' KEY SECRET | slipway storage add offsite --endpoint URL --bucket B).")
-                : new ShipReport(null, 0, 0, null);
+                : new ShipReport(null, 0, 0, 0, null);
         }
         await _round.WaitAsync(token);
         try
@@ -76,6 +80,7 @@ internal sealed partial class OffsiteShipper(
             using var bucket = new S3Bucket(storages.Settings(storage));
             var scratch = Path.Combine(databaseOptions.DataDir, "run", "offsite");
             var (wal, bases) = await ShipClusterAsync(bucket, storage.Name, scratch, token);
+            var pending = await backups.ShipPendingAsync(bucket, storage, databases.ListVerifiedBackups(), token);
             PlatformManifest? snapshot = null;
             var last = shipped.Newest(storage.Name, PlatformManifest.Prefix);
             if (platformNow || last is null || clock.GetUtcNow() - last >= options.PlatformInterval)
@@ -88,12 +93,12 @@ internal sealed partial class OffsiteShipper(
                 await PruneAsync(bucket, storage.Name, token);
                 _pruned = clock.GetUtcNow();
             }
-            Recovered(storage.Name);
-            return new ShipReport(storage.Name, wal, bases, snapshot?.Stamp);
+            health.Worked(storage.Name);
+            return new ShipReport(storage.Name, wal, bases, pending, snapshot?.Stamp);
         }
-        catch (Exception e) when (IsOperational(e))
+        catch (Exception e) when (OffsiteHealth.IsOperational(e))
         {
-            Failed(storage.Name, e);
+            health.Failed(storage.Name, e);
             throw;
         }
         finally
@@ -217,30 +222,8 @@ internal sealed partial class OffsiteShipper(
         DateTime.TryParseExact(stamp, "yyyyMMdd'T'HHmmssfff'Z'", CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out var at)
             ? at : null;
 
-    private void Failed(string storage, Exception e)
-    {
-        if (Failing is null)
-        {
-            Failing = new CopyFailure(storage, AlertLine(e), clock.GetUtcNow());
-            store.AddEvent(null, null, "offsite.copy-failed",
-                $"Copying to off-site store {storage} failed: {Failing.Reason}. Retried every {options.ShipTick.TotalSeconds:0} s; nothing local is deleted meanwhile.");
-        }
-        LogFailed(logger, storage, AlertLine(e));
-    }
-
-    private void Recovered(string storage)
-    {
-        if (Failing is not null)
-        {
-            store.AddEvent(null, null, "offsite.copy-recovered", $"Copies to off-site store {storage} work again (failing since {UtcTime.Format(Failing.Since)}).");
-            Failing = null;
-        }
-    }
-
-    private static string AlertLine(Exception e) => e.Message.Split('\n')[0];
-
-    private static bool IsOperational(Exception e) =>
-        e is UserException or AmazonServiceException or HttpRequestException or IOException or NpgsqlException or TimeoutException;
+    [LoggerMessage(Level = LogLevel.Error, Message = "A round of off-site copies failed with an internal error")]
+    private static partial void LogBug(ILogger logger, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Copied to off-site store {Storage}: {Wal} WAL segment(s), {Bases} base backup(s)")]
     private static partial void LogShipped(ILogger logger, string storage, int wal, int bases);
@@ -251,12 +234,7 @@ internal sealed partial class OffsiteShipper(
     [LoggerMessage(Level = LogLevel.Information, Message = "Pruned {Count} object(s) from off-site store {Storage}")]
     private static partial void LogPruned(ILogger logger, string storage, int count);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Copying to off-site store {Storage} failed: {Reason}")]
-    private static partial void LogFailed(ILogger logger, string storage, string reason);
 }
 
 /// <summary>What one round copied.</summary>
-internal sealed record ShipReport(string? Storage, int WalSegments, int BaseBackups, string? PlatformSnapshot);
-
-/// <summary>Copies to a store failing: since when, and the first reason.</summary>
-internal sealed record CopyFailure(string Storage, string Reason, DateTimeOffset Since);
+internal sealed record ShipReport(string? Storage, int WalSegments, int BaseBackups, int DatabaseBackups, string? PlatformSnapshot);

@@ -20,7 +20,7 @@ public sealed class OffsiteBackupStorageTests
         var keyring = new Keyring(data);
         var storages = new OffsiteStorages(state, keyring, TimeProvider.System);
         var local = new LocalBackupStorage(Path.Combine(data, "backups", "files"));
-        var storage = new OffsiteBackupStorage(local, storages, new BackupKeyring(data));
+        var storage = new OffsiteBackupStorage(local, storages, new BackupKeyring(data), new ShippedObjects(state, TimeProvider.System), Health(state));
         storage.Description.Should().StartWith("local directory");
         storages.Add(new OffsiteStorage("offsite", server.Endpoint, S3Server.Bucket, "slipway/", "us-east-1", KeepLocal: false), S3Server.Key, S3Server.Key);
         storage.Description.Should().Be($"off-site store offsite (bucket {S3Server.Bucket} at {server.Endpoint})");
@@ -43,7 +43,7 @@ public sealed class OffsiteBackupStorageTests
         Directory.GetFiles(scratch).Should().BeEmpty("the download goes once it was used");
 
         // A new machine with another backup key cannot open it, and says which key it needs.
-        var other = new OffsiteBackupStorage(local, storages, new BackupKeyring(TempDirs.Create("offsite-other")));
+        var other = new OffsiteBackupStorage(local, storages, new BackupKeyring(TempDirs.Create("offsite-other")), new ShippedObjects(state, TimeProvider.System), Health(state));
         var wrongKey = async () => await other.FetchAsync("shop/main/bk_1.dump", scratch, CancellationToken.None);
         (await wrongKey.Should().ThrowAsync<UserException>()).Which.Message.Should().Contain("cannot be opened: it was sealed with backup key");
 
@@ -51,4 +51,40 @@ public sealed class OffsiteBackupStorageTests
         using var bucket = new S3Bucket(storages.Settings(storages.Default()!));
         (await bucket.ListAsync("databases/", CancellationToken.None)).Should().BeEmpty();
     }
+
+    [Fact]
+    public async Task A_store_that_cannot_be_reached_keeps_the_backup_here_reports_it_and_the_copy_catches_up_later()
+    {
+        var data = TempDirs.Create("offsite-down");
+        var state = new Store(Path.Combine(data, "slipway.db"), TimeProvider.System);
+        var storages = new OffsiteStorages(state, new Keyring(data), TimeProvider.System);
+        var local = new LocalBackupStorage(Path.Combine(data, "backups", "files"));
+        var health = Health(state);
+        var storage = new OffsiteBackupStorage(local, storages, new BackupKeyring(data), new ShippedObjects(state, TimeProvider.System), health);
+        storages.Add(new OffsiteStorage("offsite", "http://127.0.0.1:1", S3Server.Bucket, "", "us-east-1", KeepLocal: false), S3Server.Key, S3Server.Key);
+
+        var dump = Path.Combine(data, "bk_2.dump");
+        await File.WriteAllBytesAsync(dump, RandomNumberGenerator.GetBytes(4096));
+        await storage.PutAsync("shop/main/bk_2.dump", dump, CancellationToken.None);
+
+        File.Exists(local.PathOf("shop/main/bk_2.dump")).Should().BeTrue("nothing local goes before its copy is in the store");
+        health.Failing.Should().NotBeNull();
+        state.ListPlatformEvents().Should().ContainSingle(e => e.Kind == "offsite.copy-failed");
+
+        await using var server = await S3Server.StartAsync();
+        storages.Remove("offsite");
+        storages.Add(new OffsiteStorage("offsite", server.Endpoint, S3Server.Bucket, "", "us-east-1", KeepLocal: false), S3Server.Key, S3Server.Key);
+        var record = new BackupRecord("bk_2", "db_1", "shop", "app_shop_main", "manual", BackupStatus.Verified, "shop/main/bk_2.dump", 4096, null, null,
+            UtcTime.Format(DateTimeOffset.UtcNow), null, null, null);
+        using (var bucket = new S3Bucket(storages.Settings(storages.Default()!)))
+        {
+            (await storage.ShipPendingAsync(bucket, storages.Default()!, [record], CancellationToken.None)).Should().Be(1);
+            (await storage.ShipPendingAsync(bucket, storages.Default()!, [record], CancellationToken.None)).Should().Be(0, "each goes once");
+            (await bucket.ListAsync("databases/", CancellationToken.None)).Should().ContainSingle();
+        }
+        File.Exists(local.PathOf("shop/main/bk_2.dump")).Should().BeFalse("copied and read back: now the store's setting applies");
+    }
+
+    private static OffsiteHealth Health(Store state) =>
+        new(state, TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger<OffsiteHealth>.Instance);
 }

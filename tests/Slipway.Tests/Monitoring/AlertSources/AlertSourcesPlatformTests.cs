@@ -20,7 +20,7 @@ public sealed class AlertSourcesPlatformTests
         var rules = sources.SelectMany(s => s.Rules).ToList();
         rules.Select(r => r.Name).Should().BeEquivalentTo(
             ["deploy-failed", "crash-loop", "oom-kill", "error-rate", "latency", "backup", "cron-failed", "dead-messages", "certificate", "disk", "uptime",
-             "error-new", "error-regression", "error-spike"]);
+             "error-new", "error-regression", "error-spike", "offsite"]);
         rules.Should().OnlyContain(r => r.Description.Length > 0 && r.Defaults.Severity != null);
         Evaluate(sources).Should().BeEmpty("nothing is deployed");
 

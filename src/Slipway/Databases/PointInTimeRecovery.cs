@@ -19,7 +19,7 @@ namespace Slipway.Databases;
 /// </summary>
 internal sealed partial class PointInTimeRecovery(
     PostgresCluster cluster, DatabaseStore databases, Config.Keyring keyring, DatabasesOptions options, Runtime.IProcessLauncher launcher, WalArchiveWatch archive,
-    TimeProvider clock, ILogger<PointInTimeRecovery> logger)
+    IEnumerable<IArchiveHold> holds, State.Store store, TimeProvider clock, ILogger<PointInTimeRecovery> logger)
     : BackgroundService
 {
     private readonly SemaphoreSlim _baseBackups = new(1, 1);
@@ -116,16 +116,14 @@ internal sealed partial class PointInTimeRecovery(
     }
 
     /// <summary>Keeps every base backup inside the window plus the newest one before it (a recovery to the
-    /// window's start begins there), and the WAL from that one on.</summary>
+    /// window's start begins there), and the WAL from that one on; and what an <see cref="IArchiveHold"/> has not copied off
+    /// the machine yet, for up to <see cref="IArchiveHold.MaxHold"/> more.</summary>
     private void Prune()
     {
         var all = BaseBackups();
-        var cutoff = clock.GetUtcNow().UtcDateTime - options.PitrWindow;
+        var now = clock.GetUtcNow().UtcDateTime;
+        var cutoff = now - options.PitrWindow;
         var keep = all.TakeWhile(b => b.Finished >= cutoff).Concat(all.SkipWhile(b => b.Finished >= cutoff).Take(1)).ToList();
-        foreach (var old in all.Except(keep))
-        {
-            Directory.Delete(old.Dir, recursive: true);
-        }
         var oldest = keep.LastOrDefault();
         if (oldest.Dir is null)
         {
@@ -133,9 +131,38 @@ internal sealed partial class PointInTimeRecovery(
         }
         // WAL segments written before the oldest kept base backup started are not needed by any recovery.
         var started = DateTime.ParseExact(Path.GetFileName(oldest.Dir), "yyyyMMdd'T'HHmmssfff'Z'", CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal);
-        foreach (var segment in Directory.GetFiles(cluster.ArchiveDir).Where(f => File.GetLastWriteTimeUtc(f) < started.AddMinutes(-5)))
+        var doomed = all.Except(keep).Select(b => (Path: b.Dir, At: b.Finished))
+            .Concat(Directory.GetFiles(cluster.ArchiveDir).Select(f => (Path: f, At: File.GetLastWriteTimeUtc(f))).Where(f => f.At < started.AddMinutes(-5)))
+            .ToList();
+        var held = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var hold in holds)
         {
-            File.Delete(segment);
+            held.UnionWith(hold.Unshipped(doomed.Select(d => d.Path).ToList()));
+        }
+        var unshipped = 0;
+        foreach (var (path, at) in doomed)
+        {
+            if (held.Contains(path))
+            {
+                if (now - at < options.PitrWindow + IArchiveHold.MaxHold)
+                {
+                    continue;
+                }
+                unshipped++;
+            }
+            if (Directory.Exists(path))
+            {
+                Directory.Delete(path, recursive: true);
+            }
+            else
+            {
+                File.Delete(path);
+            }
+        }
+        if (unshipped > 0)
+        {
+            store.AddEvent(null, null, "database.archive-unshipped",
+                $"{unshipped} WAL segment(s) or base backup(s) were deleted without ever reaching the off-site store (it failed for over {IArchiveHold.MaxHold.TotalDays:0} days past the recovery window): point-in-time recovery from the store has a gap there.");
         }
     }
 

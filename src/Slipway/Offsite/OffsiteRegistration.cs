@@ -19,6 +19,7 @@ internal static class OffsiteRegistration
         services.AddSingleton<OffsiteOptions>();
         services.AddSingleton<ShippedObjects>();
         services.AddSingleton(sp => ActivatorUtilities.CreateInstance<PlatformBackup>(sp, dataDir));
+        services.AddSingleton<Databases.IArchiveHold, OffsiteArchiveHold>();
         services.AddSingleton<OffsiteShipper>();
         services.AddHostedService(sp => sp.GetRequiredService<OffsiteShipper>());
         services.AddSingleton<StorageVerifier>();

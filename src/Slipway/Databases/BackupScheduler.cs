@@ -28,6 +28,10 @@ internal sealed partial class BackupScheduler(DatabaseStore databases, DatabaseB
 
     public async Task RunDueAsync(CancellationToken token)
     {
+        if (RestoreMark.IsPending(options.DataDir))
+        {
+            return; // the databases are being restored: a backup now would be of a half-loaded one
+        }
         var now = clock.GetUtcNow().UtcDateTime;
         foreach (var db in databases.ListAll().Where(d => d.Type == DatabaseRecord.Postgres && d.App.Length > 0))
         {

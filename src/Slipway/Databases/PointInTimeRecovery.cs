@@ -66,6 +66,10 @@ internal sealed partial class PointInTimeRecovery(
                 {
                     LogArchiverUnread(logger, e.Message);
                 }
+                if (RestoreMark.IsPending(options.DataDir))
+                {
+                    continue; // the databases are being restored: a base backup waits for the whole of them
+                }
                 var newest = BaseBackups().FirstOrDefault();
                 if (newest.Dir is null || clock.GetUtcNow().UtcDateTime - newest.Finished > options.BaseBackupInterval)
                 {

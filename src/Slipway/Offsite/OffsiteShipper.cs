@@ -68,6 +68,12 @@ internal sealed partial class OffsiteShipper(
     /// since the last copy (or <paramref name="platformNow"/>: `slipway storage sync`).</summary>
     public async Task<ShipReport> RunAsync(bool platformNow, CancellationToken token)
     {
+        if (RestoreMark.IsPending(databaseOptions.DataDir))
+        {
+            return platformNow
+                ? throw new UserException("The platform is still being restored (restore-platform): copies to the store start once it is done; 'slipway events' follows it.", 409)
+                : new ShipReport(null, 0, 0, 0, null);
+        }
         if (storages.Default() is not { } storage)
         {
             return platformNow

@@ -25,17 +25,17 @@ internal sealed partial class RestoredPlatform(
     Deploy.BuildDirectories builds, DatabasesOptions options, IHostApplicationLifetime lifetime, ILogger<RestoredPlatform> logger)
     : BackgroundService
 {
-    public const string MarkFile = "restore-pending.json";
+    public const string MarkFile = RestoreMark.FileName;
 
     private readonly TaskCompletionSource _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    /// <summary>Completes when a pending restore has finished (at once when there was none).</summary>
+    /// <summary>Completes when a pending restore has run (at once when there was none).</summary>
     public Task Done => _done.Task;
 
     /// <summary>The deployments started to bring the apps back.</summary>
     public List<DeploymentRecord> Redeployments { get; } = [];
 
-    private string Mark => Path.Combine(options.DataDir, MarkFile);
+    private string Mark => RestoreMark.PathIn(options.DataDir);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -46,34 +46,96 @@ internal sealed partial class RestoredPlatform(
                 return;
             }
             // After Recovery parked the apps whose builds did not travel: the deployments below replace them.
-            await Task.Delay(Timeout.Infinite, lifetime.ApplicationStarted).ContinueWith(_ => { }, TaskScheduler.Default);
-            var pending = JsonSerializer.Deserialize<RestorePending>(await File.ReadAllBytesAsync(Mark, stoppingToken), Json)!;
-            store.AddEvent(null, null, "platform.restore-started", $"Restoring the platform from snapshot {pending.Snapshot}: databases, then apps.");
-            var failures = 0;
-            foreach (var db in databases.ListAll().Where(d => d.Type == DatabaseRecord.Postgres && d.Server == DatabaseRecord.Managed))
+            using (var started = CancellationTokenSource.CreateLinkedTokenSource(lifetime.ApplicationStarted, stoppingToken))
             {
-                failures += await RestoreDatabaseAsync(db, stoppingToken) ? 0 : 1;
+                await Task.Delay(Timeout.Infinite, started.Token).ContinueWith(_ => { }, TaskScheduler.Default);
             }
-            // The new machine's servers listen on ports of their own: each environment's URL variable says where they are now.
-            foreach (var db in databases.ListAll().Where(d => d.App.Length > 0 && d.Server == DatabaseRecord.Managed))
-            {
-                failures += await PointUrlAsync(db, stoppingToken) ? 0 : 1;
-            }
-            foreach (var app in store.ListApps().Where(a => a.LiveDeploymentId is not null))
-            {
-                failures += Redeploy(app) ? 0 : 1;
-            }
-            File.Delete(Mark);
-            store.AddEvent(null, null, "platform.restored", failures == 0
-                ? $"The platform was restored from snapshot {pending.Snapshot}: every database from its newest verified backup, every app deployed again from its kept source."
-                : $"The platform was restored from snapshot {pending.Snapshot} with {failures} problem(s); the events before this one name them.");
+            stoppingToken.ThrowIfCancellationRequested();
+            await RestoreAsync(stoppingToken);
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
         }
+#pragma warning disable CA1031 // a bug here must not stop the platform (and again at every start): logged, the mark stays for the next start
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            LogBug(logger, e);
+            store.AddEvent(null, null, "platform.restore-failed", $"Restoring the platform stopped with an internal error ({e.Message}); it is tried again at the next start.");
+        }
         finally
         {
             _done.TrySetResult();
+        }
+    }
+
+    /// <summary>Each step is recorded in the mark as it is done, so a platform stopped half-way goes on from there: a
+    /// database half-loaded when it stopped is dropped and loaded again, an app whose deployment did not go live is
+    /// deployed again. The mark goes when every step is done.</summary>
+    private async Task RestoreAsync(CancellationToken token)
+    {
+        var pending = JsonSerializer.Deserialize<RestorePending>(await File.ReadAllBytesAsync(Mark, token), Json)!;
+        var done = new HashSet<string>(pending.Done ?? [], StringComparer.Ordinal);
+        store.AddEvent(null, null, "platform.restore-started", done.Count == 0
+            ? $"Restoring the platform from snapshot {pending.Snapshot}: databases, then apps."
+            : $"Going on restoring the platform from snapshot {pending.Snapshot} ({done.Count} step(s) were done before the last stop).");
+        async Task DoneAsync(string step)
+        {
+            done.Add(step);
+            await File.WriteAllBytesAsync(Mark, JsonSerializer.SerializeToUtf8Bytes(pending with { Done = [.. done] }, Json), token);
+        }
+        var failures = 0;
+        foreach (var db in databases.ListAll().Where(d => d.Type == DatabaseRecord.Postgres && d.Server == DatabaseRecord.Managed && !done.Contains("db:" + d.Id)))
+        {
+            if (await RestoreDatabaseAsync(db, token))
+            {
+                await DoneAsync("db:" + db.Id);
+            }
+            else
+            {
+                failures++;
+            }
+        }
+        // The new machine's servers listen on ports of their own: each environment's URL variable says where they are now.
+        foreach (var db in databases.ListAll().Where(d => d.App.Length > 0 && d.Server == DatabaseRecord.Managed))
+        {
+            failures += await PointUrlAsync(db, token) ? 0 : 1;
+        }
+        var deploying = new List<(AppRecord App, DeploymentRecord Deployment)>();
+        foreach (var app in store.ListApps().Where(a => a.LiveDeploymentId is not null && !done.Contains("app:" + a.Name)))
+        {
+            if (Redeploy(app) is { } deployment)
+            {
+                deploying.Add((app, deployment));
+            }
+            else
+            {
+                failures++;
+            }
+        }
+        foreach (var (app, deployment) in deploying)
+        {
+            await engine.WaitAsync(deployment.Id);
+            if (store.FindDeployment(deployment.Id)?.Status == DeploymentStatus.Live)
+            {
+                await DoneAsync("app:" + app.Name);
+            }
+            else
+            {
+                failures++;
+            }
+        }
+        if (failures == 0)
+        {
+            File.Delete(Mark);
+            store.AddEvent(null, null, "platform.restored",
+                $"The platform was restored from snapshot {pending.Snapshot}: every database from its newest verified backup, every app deployed again from its kept source.");
+        }
+        else
+        {
+            store.AddEvent(null, null, "platform.restore-incomplete",
+                $"Restoring the platform from snapshot {pending.Snapshot} left {failures} step(s) undone; the events before this one (here and in 'slipway status --app APP') " +
+                "say why. Fix what they name and restart the platform: it goes on from there. Backups and off-site copies wait until it is done.");
         }
     }
 
@@ -83,19 +145,14 @@ internal sealed partial class RestoredPlatform(
         try
         {
             var live = await cluster.EnsureRunningAsync(token);
-            await using (var admin = await live.OpenAsync(null, token))
-            {
-                if (await DatabaseProvisioner.Scalar(admin, $"select count(*) from pg_database where datname = {Sql.Literal(db.DbName)}", token) > 0)
-                {
-                    return true; // restored before a stop, or made since
-                }
-            }
+            // Not recorded as done: a database of that name is what a stop left half-loaded.
+            await DatabaseRestore.DropQuietlyAsync(live, db.DbName, null);
             var backup = databases.ListBackupsOf(db.Id).FirstOrDefault(b => b.Status == BackupStatus.Verified && b.Location is not null);
             await DatabaseProvisioner.CreateRoleAndDatabaseAsync(live, db.DbName, keyring.Decrypt(db.SecretEnc), token);
             if (backup is null)
             {
-                store.AddEvent(owner, null, "database.restore-empty", $"db {db.Name} had no verified backup: it was made again empty.");
-                return false;
+                store.AddEvent(owner, null, "database.restore-empty", $"db {db.Name} had no verified backup: it was made again, empty.");
+                return true;
             }
             using (var fetched = await storage.FetchAsync(backup.Location!, Path.Combine(options.DataDir, "run", "offsite"), token))
             {
@@ -107,7 +164,8 @@ internal sealed partial class RestoredPlatform(
         }
         catch (Exception e) when (e is UserException or NpgsqlException or IOException or Amazon.Runtime.AmazonServiceException or HttpRequestException)
         {
-            store.AddEvent(owner, null, "database.restore-failed", $"db {db.Name} could not be restored: {e.Message}");
+            store.AddEvent(owner, null, "database.restore-failed",
+                $"db {db.Name} could not be restored: {e.Message}. Restart the platform to try again, or restore another backup: slipway db backups --app {owner ?? db.BaseApp}");
             LogDatabaseFailed(logger, db.Name, e.Message);
             return false;
         }
@@ -127,7 +185,7 @@ internal sealed partial class RestoredPlatform(
         }
     }
 
-    private bool Redeploy(AppRecord app)
+    private DeploymentRecord? Redeploy(AppRecord app)
     {
         var live = store.FindDeployment(app.LiveDeploymentId!);
         var build = live?.BuildId is { } id ? store.FindBuild(id) : null;
@@ -135,7 +193,7 @@ internal sealed partial class RestoredPlatform(
         {
             store.AddEvent(app.Name, app.LiveDeploymentId, "app.restore-failed",
                 $"its live build's source was not in the snapshot; deploy it again: slipway deploy DIR {app.Ref.Flags}");
-            return false;
+            return null;
         }
         try
         {
@@ -145,16 +203,19 @@ internal sealed partial class RestoredPlatform(
             });
             Redeployments.Add(deployment);
             store.AddEvent(app.Name, deployment.Id, "app.restoring", $"deploying the restored source of {live.Id} ({live.Source}) again as {deployment.Id}");
-            return true;
+            return deployment;
         }
         catch (UserException e)
         {
             store.AddEvent(app.Name, app.LiveDeploymentId, "app.restore-failed", $"deploying its restored source again failed: {e.Message}");
-            return false;
+            return null;
         }
     }
 
     internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Restoring the platform failed with an internal error")]
+    private static partial void LogBug(ILogger logger, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Restored db {Name} from backup {BackupId}")]
     private static partial void LogDatabase(ILogger logger, string name, string backupId);
@@ -164,4 +225,5 @@ internal sealed partial class RestoredPlatform(
 }
 
 /// <summary>DATA/restore-pending.json: what restore-platform brought back, for the first start to finish.</summary>
-internal sealed record RestorePending(string Snapshot, DateTimeOffset RestoredAt);
+/// <param name="Done">Steps done so far ("db:ID", "app:KEY"), for a start after a stop half-way.</param>
+internal sealed record RestorePending(string Snapshot, DateTimeOffset RestoredAt, IReadOnlyList<string>? Done = null);

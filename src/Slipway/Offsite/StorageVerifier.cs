@@ -12,7 +12,7 @@ namespace Slipway.Offsite;
 /// its row counts compared with the dump's. A failure is a "offsite.verify-failed" event and the "offsite" alert until a
 /// later run passes.</summary>
 internal sealed partial class StorageVerifier(
-    OffsiteStorages storages, BackupKeyring keys, DatabaseStore databases, BackupVerifier verifier, Store store, OffsiteOptions options,
+    OffsiteStorages storages, BackupKeyring keys, DatabaseStore databases, BackupVerifier verifier, Store store, OffsiteOptions options, DatabasesOptions dataOptions,
     TimeProvider clock, ILogger<StorageVerifier> logger)
     : BackgroundService
 {
@@ -36,7 +36,7 @@ internal sealed partial class StorageVerifier(
             {
                 var storage = storages.Default();
                 var last = store.LastEventAt("offsite.verified", "offsite.verify-failed");
-                if (storage is null || (last is { } at && clock.GetUtcNow() - at < options.VerifyInterval))
+                if (storage is null || RestoreMark.IsPending(dataOptions.DataDir) || (last is { } at && clock.GetUtcNow() - at < options.VerifyInterval))
                 {
                     continue;
                 }
@@ -67,10 +67,16 @@ internal sealed partial class StorageVerifier(
             var there = (await bucket.ListAsync("databases/", token)).Select(o => o.Key).ToHashSet(StringComparer.Ordinal);
             foreach (var db in databases.ListAll().Where(d => d.Type == DatabaseRecord.Postgres))
             {
-                var backup = databases.ListBackupsOf(db.Id)
-                    .FirstOrDefault(b => b.Status == BackupStatus.Verified && b.Location is { } l && there.Contains(OffsiteBackupStorage.RemoteKey(l)));
+                var verified = databases.ListBackupsOf(db.Id).Where(b => b.Status == BackupStatus.Verified && b.Location is not null).ToList();
+                var backup = verified.FirstOrDefault(b => there.Contains(OffsiteBackupStorage.RemoteKey(b.Location!)));
                 if (backup is null)
                 {
+                    if (verified.Count > 0)
+                    {
+                        // Backed up, but not off the machine: a lost machine would lose it.
+                        results.Add(new VerifiedCopy(db.App.Length > 0 ? db.App : "(detached)", db.Name, verified[0].Id, false,
+                            "no backup of it is in the store (its newest is on this machine only; 'slipway storage sync' copies it)", 0));
+                    }
                     continue;
                 }
                 var started = clock.GetUtcNow();

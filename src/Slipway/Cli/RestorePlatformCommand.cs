@@ -37,6 +37,9 @@ internal static class RestorePlatformCommand
                 prefixValue += "/";
             }
             var dataDir = CliContext.DataDir(parse);
+            PlatformRestore.RequireEmpty(dataDir);
+            // Held while it runs: no platform starts on a half-restored directory.
+            using var held = Hosting.DataDirectory.Acquire(dataDir);
             var manifest = await PlatformRestore.RunAsync(dataDir,
                 new S3Settings(parse.GetValue(endpoint)!, parse.GetValue(bucket)!, prefixValue, parse.GetValue(region) ?? "us-east-1", access, secret), key,
                 step => cli.Err.WriteLine("restore-platform: " + step), token);

@@ -13,6 +13,11 @@ internal sealed class DataDirectory : IDisposable
     {
         var deadline = Environment.TickCount64 + (long)wait.TotalMilliseconds;
         Directory.CreateDirectory(dataDir);
+        if (Directory.Exists(Path.Combine(dataDir, Offsite.PlatformRestore.StagingDir)))
+        {
+            throw new UserException($"{dataDir} holds {Offsite.PlatformRestore.StagingDir}: a 'slipway restore-platform' into it was stopped half-way. " +
+                "Empty the directory and run restore-platform again (the store still holds everything).");
+        }
         // Also when it already existed (created by `up`, or by hand): builds, logs and state are private.
         File.SetUnixFileMode(dataDir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         FileStream? stream = null;

@@ -177,26 +177,35 @@ internal sealed partial class OffsiteShipper(
     {
         var now = clock.GetUtcNow().UtcDateTime;
         var doomed = new List<string>();
-        var bases = await bucket.ListAsync("base/", token);
-        var walStart = DateTime.MaxValue;
-        foreach (var system in bases.GroupBy(o => o.Key.Split('/')[1]))
-        {
-            var stamps = system.GroupBy(o => o.Key.Split('/')[2])
+        var cutoff = now - databaseOptions.PitrWindow;
+        var systems = (await bucket.ListAsync("base/", token)).GroupBy(o => o.Key.Split('/')[1])
+            .Select(system => (Id: system.Key, Stamps: system.GroupBy(o => o.Key.Split('/')[2])
                 .Select(g => (Stamp: g.Key, Objects: g.ToList(), Finished: g.Any(o => o.Key.EndsWith("/finished.sealed", StringComparison.Ordinal)), At: g.Max(o => o.LastModified)))
-                .OrderByDescending(s => s.At).ToList();
-            var complete = stamps.Where(s => s.Finished).ToList();
-            var keep = complete.TakeWhile(s => s.At >= now - databaseOptions.PitrWindow).Concat(complete.SkipWhile(s => s.At >= now - databaseOptions.PitrWindow).Take(1)).ToList();
-            foreach (var stamp in stamps.Where(s => !keep.Contains(s) && (s.Finished || s.At < now - TimeSpan.FromDays(1))))
+                .OrderByDescending(st => st.At).ToList()))
+            .ToList();
+        var wal = (await bucket.ListAsync("wal/", token)).GroupBy(o => o.Key.Split('/')[1]).ToDictionary(g => g.Key, g => g.ToList(), StringComparer.Ordinal);
+        // Each cluster (a machine's, or the one before a restore) is kept like the local archive: base backups inside the
+        // window and the newest before it, and its WAL from that one's start. A cluster whose newest base backup is past
+        // the window goes whole once another has one inside it (the one that replaced it on a new machine).
+        var anotherInside = systems.Where(sy => sy.Stamps.Any(st => st.Finished && st.At >= cutoff)).Select(sy => sy.Id).ToHashSet(StringComparer.Ordinal);
+        foreach (var (id, stamps) in systems)
+        {
+            var complete = stamps.Where(st => st.Finished).ToList();
+            var keep = complete.TakeWhile(st => st.At >= cutoff).Concat(complete.SkipWhile(st => st.At >= cutoff).Take(1)).ToList();
+            if (!complete.Any(st => st.At >= cutoff) && anotherInside.Any(other => other != id))
+            {
+                keep.Clear();
+            }
+            foreach (var stamp in stamps.Where(st => !keep.Contains(st) && (st.Finished || st.At < now - TimeSpan.FromDays(1) || keep.Count == 0)))
             {
                 doomed.AddRange(stamp.Objects.Select(o => o.Key));
             }
-            if (keep.Count > 0 && StampTime(keep[^1].Stamp) is { } started && started < walStart)
-            {
-                walStart = started;
-            }
+            var walCutoff = keep.Count > 0 && StampTime(keep[^1].Stamp) is { } started ? started.AddMinutes(-5) : DateTime.MaxValue;
+            doomed.AddRange(wal.GetValueOrDefault(id, []).Where(o => o.LastModified < walCutoff).Select(o => o.Key));
+            wal.Remove(id);
         }
-        var walCutoff = walStart == DateTime.MaxValue ? now - databaseOptions.PitrWindow : walStart.AddMinutes(-5);
-        doomed.AddRange((await bucket.ListAsync("wal/", token)).Where(o => o.LastModified < walCutoff).Select(o => o.Key));
+        // WAL of a cluster without any base backup in the store (its first is still on its way): by time alone.
+        doomed.AddRange(wal.Values.SelectMany(v => v).Where(o => o.LastModified < cutoff).Select(o => o.Key));
 
         var snapshots = (await bucket.ListAsync(PlatformManifest.Prefix, token))
             .GroupBy(o => o.Key.Split('/')[1])
@@ -207,11 +216,36 @@ internal sealed partial class OffsiteShipper(
         {
             doomed.AddRange(snapshot.Objects.Select(o => o.Key));
         }
-        // A source goes once no build of this machine still uses it and the oldest kept snapshot was taken after it.
-        var oldestKept = kept.Count > 0 ? kept[^1].At : DateTime.MinValue;
-        var used = store.ListApps().SelectMany(a => store.ListBuilds(a.Name)).Where(b => b.Pruned == 0)
-            .Select(b => PlatformSource.KeyOf(b.App, b.Id)).ToHashSet(StringComparer.Ordinal);
-        doomed.AddRange((await bucket.ListAsync("sources/", token)).Where(o => !used.Contains(o.Key) && o.LastModified < oldestKept).Select(o => o.Key));
+        // A source goes once no kept snapshot names it, no build of this machine still uses it, and it is older than
+        // the oldest kept snapshot (one on its way names it next). A snapshot that cannot be read keeps every source.
+        var named = new HashSet<string>(StringComparer.Ordinal);
+        var scratch = Path.Combine(databaseOptions.DataDir, "run", "offsite");
+        foreach (var snapshot in kept)
+        {
+            var file = Path.Combine(scratch, Guid.NewGuid().ToString("N") + ".json");
+            try
+            {
+                await SealedObjects.GetAsync(bucket, PlatformManifest.KeyOf(snapshot.Stamp, "manifest.json"), file, keys.Find, scratch, token);
+                named.UnionWith(PlatformManifest.Parse(file).Sources.Select(source => source.Key));
+            }
+            catch (Exception e) when (e is UserException or System.Text.Json.JsonException)
+            {
+                named = null;
+                break;
+            }
+            finally
+            {
+                File.Delete(file);
+            }
+        }
+        if (named is not null)
+        {
+            var oldestKept = kept.Count > 0 ? kept[^1].At : DateTime.MinValue;
+            var used = store.ListApps().SelectMany(a => store.ListBuilds(a.Name)).Where(b => b.Pruned == 0)
+                .Select(b => PlatformSource.KeyOf(b.App, b.Id)).ToHashSet(StringComparer.Ordinal);
+            doomed.AddRange((await bucket.ListAsync("sources/", token))
+                .Where(o => !named.Contains(o.Key) && !used.Contains(o.Key) && o.LastModified < oldestKept).Select(o => o.Key));
+        }
 
         foreach (var key in doomed)
         {

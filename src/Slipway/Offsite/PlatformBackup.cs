@@ -1,6 +1,7 @@
 using System.Formats.Tar;
 using System.Globalization;
 using System.Reflection;
+using Dapper;
 using Microsoft.Data.Sqlite;
 using Slipway.State;
 
@@ -28,14 +29,15 @@ internal sealed class PlatformBackup(Store store, Config.Keyring keyring, Backup
 
     public async Task<PlatformManifest> TakeAsync(S3Bucket bucket, string storage, CancellationToken token)
     {
-        var masterKey = keyring.ExportForBackup();
         var stamp = clock.GetUtcNow().UtcDateTime.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture);
         var scratch = Path.Combine(dataDir, "run", "offsite", stamp);
         Directory.CreateDirectory(scratch);
         try
         {
-            var sources = await ShipSourcesAsync(bucket, storage, scratch, token);
             var files = new List<string>();
+            // The state first, then the key: a rotation in between is seen (the key's id changed) and this round gives up,
+            // so a snapshot never pairs a state with a key that cannot open it.
+            var keyId = keyring.Current;
             var state = Path.Combine(scratch, "state.db");
             using (var source = store.Connections.Open())
             using (var copy = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = state, Pooling = false }.ToString()))
@@ -43,9 +45,16 @@ internal sealed class PlatformBackup(Store store, Config.Keyring keyring, Backup
                 copy.Open();
                 source.BackupDatabase(copy);
             }
+            var masterKey = keyring.ExportForBackup();
+            if (keyring.Current != keyId)
+            {
+                throw new UserException("The master key was rotated while the platform's state was copied; the next round copies it again.", 409);
+            }
+            // Sources of the builds the copied state calls live, so the snapshot names exactly what it needs.
+            var sources = await ShipSourcesAsync(bucket, storage, state, scratch, token);
             await PutAsync("state.db", state);
             var key = Path.Combine(scratch, "master.key");
-            await File.WriteAllTextAsync(key, masterKey + "\n", token);
+            PrivateFile.Write(key, stream => stream.Write(System.Text.Encoding.ASCII.GetBytes(masterKey + "\n")));
             await PutAsync("master.key", key);
             if (Directory.Exists(CertsDir) && Directory.EnumerateFileSystemEntries(CertsDir).Any())
             {
@@ -53,7 +62,7 @@ internal sealed class PlatformBackup(Store store, Config.Keyring keyring, Backup
                 await TarFile.CreateFromDirectoryAsync(CertsDir, certs, includeBaseDirectory: false, token);
                 await PutAsync("certs.tar", certs);
             }
-            var manifest = new PlatformManifest(1, stamp, clock.GetUtcNow(), Version, keyring.Current, files, sources);
+            var manifest = new PlatformManifest(1, stamp, clock.GetUtcNow(), Version, keyId, files, sources);
             var manifestFile = Path.Combine(scratch, "manifest.json");
             await File.WriteAllBytesAsync(manifestFile, manifest.ToJson(), token);
             await SealedObjects.PutAsync(bucket, PlatformManifest.KeyOf(stamp, "manifest.json"), manifestFile, keys.Current, scratch, token);
@@ -72,32 +81,37 @@ internal sealed class PlatformBackup(Store store, Config.Keyring keyring, Backup
         }
     }
 
-    /// <summary>Every environment's live build's kept source, each build once per store.</summary>
-    private async Task<List<PlatformSource>> ShipSourcesAsync(S3Bucket bucket, string storage, string scratch, CancellationToken token)
+    /// <summary>The kept source of every build <paramref name="stateCopy"/> calls live, each build once per store.</summary>
+    private async Task<List<PlatformSource>> ShipSourcesAsync(S3Bucket bucket, string storage, string stateCopy, string scratch, CancellationToken token)
     {
+        List<(string App, string Id)> live;
+        using (var copy = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = stateCopy, Pooling = false, Mode = SqliteOpenMode.ReadOnly }.ToString()))
+        {
+            copy.Open();
+            live = copy.Query<(string, string)>("""
+                select distinct b.app, b.id from apps a join deployments d on d.id = a.live_deployment_id join builds b on b.id = d.build_id
+                """).ToList();
+        }
         var done = shipped.Keys(storage, "sources/");
         var sources = new List<PlatformSource>();
-        foreach (var app in store.ListApps())
+        foreach (var (app, id) in live)
         {
-            var build = app.LiveDeploymentId is { } id && store.FindDeployment(id)?.BuildId is { } buildId ? store.FindBuild(buildId) : null;
-            if (build is null || !Directory.Exists(builds.SourceOf(build)))
+            var dir = builds.PathFor(app, id) + Deploy.BuildDirectories.SourceSuffix;
+            if (!Directory.Exists(dir))
             {
                 continue;
             }
-            var source = new PlatformSource(build.App, build.Id, PlatformSource.KeyOf(build.App, build.Id));
+            var source = new PlatformSource(app, id, PlatformSource.KeyOf(app, id));
             if (!done.Contains(source.Key))
             {
-                var tar = Path.Combine(scratch, build.Id + ".tar");
-                await TarFile.CreateFromDirectoryAsync(builds.SourceOf(build), tar, includeBaseDirectory: false, token);
+                var tar = Path.Combine(scratch, id + ".tar");
+                await TarFile.CreateFromDirectoryAsync(dir, tar, includeBaseDirectory: false, token);
                 await SealedObjects.PutAsync(bucket, source.Key, tar, keys.Current, scratch, token);
                 shipped.Add(storage, source.Key, new FileInfo(tar).Length);
                 File.Delete(tar);
                 done.Add(source.Key);
             }
-            if (!sources.Any(s => s.Key == source.Key))
-            {
-                sources.Add(source);
-            }
+            sources.Add(source);
         }
         return sources;
     }

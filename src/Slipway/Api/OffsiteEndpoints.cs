@@ -31,9 +31,21 @@ internal static partial class OffsiteEndpoints
             var list = storages.List();
             return Results.Json(StorageDto.Of(storage, list[0].Name == storage.Name), statusCode: 201);
         }).RequireAccess(Access.Permission.ManagePlatform, "storage.add");
-        api.MapDelete("/v1/storage/{name}", (string name, OffsiteStorages storages) =>
-            storages.Remove(name) ? Results.NoContent()
-                : throw new UserException($"There is no store named {name}. 'slipway storage ls' lists them.", 404)).RequireAccess(Access.Permission.ManagePlatform, "storage.remove");
+        api.MapDelete("/v1/storage/{name}", (string name, bool? force, OffsiteStorages storages, OffsiteBackupStorage backups, Databases.DatabaseStore databases) =>
+        {
+            if (storages.List().All(s => s.Name != name))
+            {
+                throw new UserException($"There is no store named {name}. 'slipway storage ls' lists them.", 404);
+            }
+            var only = backups.OnlyIn(name, databases.ListVerifiedBackups());
+            if (only > 0 && force != true)
+            {
+                throw new UserException($"Store {name} holds the only copy of {only} backup(s) (taken with --no-local): without it they cannot be restored " +
+                    $"through Slipway. Keep it, or remove it anyway with 'slipway storage rm {name} --force' (the objects stay in the bucket).", 409);
+            }
+            storages.Remove(name);
+            return Results.NoContent();
+        }).RequireAccess(Access.Permission.ManagePlatform, "storage.remove");
         api.MapPost("/v1/storage/sync", async (OffsiteShipper shipper, HttpContext context) =>
         {
             var report = await shipper.RunAsync(platformNow: true, context.RequestAborted);

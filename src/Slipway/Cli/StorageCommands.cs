@@ -106,11 +106,12 @@ internal static class StorageCommands
     private static Command Remove(CliContext cli)
     {
         var name = new Argument<string>("name") { Description = "The store to forget (what it holds stays in the bucket)" };
-        var command = new Command("rm", "Stop copying to a store; the objects already in it are left there") { name };
+        var force = new Option<bool>("--force") { Description = "Remove it even when it holds the only copy of some backups (taken with --no-local)" };
+        var command = new Command("rm", "Stop copying to a store; the objects already in it are left there") { name, force };
         command.SetAction((parse, token) => cli.RunAsync(async () =>
         {
             using var api = cli.Api(parse);
-            await api.DeleteAsync<object?>($"v1/storage/{Uri.EscapeDataString(parse.GetValue(name)!)}", token);
+            await api.DeleteAsync<object?>($"v1/storage/{Uri.EscapeDataString(parse.GetValue(name)!)}{(parse.GetValue(force) ? "?force=true" : "")}", token);
             cli.Out.WriteLine($"Removed store {parse.GetValue(name)}: backups are no longer copied to it (what it holds stays in the bucket).");
             return 0;
         }));

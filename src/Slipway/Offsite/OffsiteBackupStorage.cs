@@ -56,6 +56,13 @@ internal sealed class OffsiteBackupStorage(LocalBackupStorage local, OffsiteStor
         return count;
     }
 
+    /// <summary>The verified backups whose only copy is in <paramref name="storage"/> (taken with no local copy kept).</summary>
+    public int OnlyIn(string storage, IEnumerable<Databases.BackupRecord> verified)
+    {
+        var there = shipped.Keys(storage, "databases/");
+        return verified.Count(b => there.Contains(RemoteKey(b.Location!)) && !File.Exists(local.PathOf(b.Location!)));
+    }
+
     private async Task CopyAsync(S3Bucket bucket, OffsiteStorage storage, string key, CancellationToken token)
     {
         var path = local.PathOf(key);

@@ -38,6 +38,12 @@ internal sealed partial class OffsiteShipper(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        // What a stopped round left: the state's and the master key's plain copies among it.
+        var scratch = Path.Combine(databaseOptions.DataDir, "run", "offsite");
+        if (Directory.Exists(scratch) && !RestoreMark.IsPending(databaseOptions.DataDir))
+        {
+            Directory.Delete(scratch, recursive: true);
+        }
         using var timer = new PeriodicTimer(options.ShipTick, clock);
         try
         {

@@ -42,7 +42,12 @@ internal sealed class OffsiteStorages(Store store, Keyring keyring, TimeProvider
     public bool Remove(string name)
     {
         using var c = Open();
-        return c.Execute("delete from offsite_storages where name = @name", new { name }) > 0;
+        using var tx = c.BeginTransaction();
+        // What was shipped is forgotten with it: a store added again under this name starts from nothing.
+        c.Execute("delete from offsite_shipped where storage = @name", new { name }, tx);
+        var removed = c.Execute("delete from offsite_storages where name = @name", new { name }, tx) > 0;
+        tx.Commit();
+        return removed;
     }
 
     /// <summary>How to reach <paramref name="storage"/>, its keys unsealed (never logged: S3Settings hides them).</summary>

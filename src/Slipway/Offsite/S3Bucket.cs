@@ -15,6 +15,10 @@ internal sealed class S3Bucket : IDisposable
     /// <summary>Objects larger than this go up in parts (resumed part by part by the SDK's retries).</summary>
     public const long PartSize = 16L * 1024 * 1024;
 
+    /// <summary>The part size for <paramref name="length"/> bytes: <see cref="PartSize"/>, or larger (whole MiB) so that no
+    /// object needs more than 9,000 parts (S3 allows 10,000): a 1 TiB base backup goes in ~117 MiB parts.</summary>
+    public static long PartSizeFor(long length) => Math.Max(PartSize, (length / 9000 + (1 << 20)) >> 20 << 20);
+
     private readonly AmazonS3Client _client;
 
     public S3Bucket(S3Settings settings)
@@ -99,12 +103,13 @@ internal sealed class S3Bucket : IDisposable
         try
         {
             var parts = new List<PartETag>();
-            for (var (number, position) = (1, 0L); position < length; number++, position += PartSize)
+            var partSize = PartSizeFor(length);
+            for (var (number, position) = (1, 0L); position < length; number++, position += partSize)
             {
                 var part = await _client.UploadPartAsync(new UploadPartRequest
                 {
                     BucketName = Settings.Bucket, Key = key, UploadId = upload.UploadId, PartNumber = number, FilePath = file, FilePosition = position,
-                    PartSize = Math.Min(PartSize, length - position), UseChunkEncoding = false,
+                    PartSize = Math.Min(partSize, length - position), UseChunkEncoding = false,
                 }, token);
                 parts.Add(new PartETag(number, part.ETag));
             }

@@ -55,7 +55,10 @@ public sealed class OffsiteDatabaseTests(DatabaseFixture fixture) : IClassFixtur
         var key = await Platform.CliAsync("keys", "export-backup-key");
         key.Out.Trim().Should().StartWith("slwbk1-");
         key.Err.Should().Contain("Keep it off this machine");
-        (await Platform.CliAsync("storage", "rm", "offsite")).Out.Should().Contain("Removed store offsite");
+        var kept = await Platform.CliAsync("storage", "rm", "offsite");
+        kept.ExitCode.Should().Be(1);
+        kept.Err.Should().Contain("holds the only copy of 1 backup(s)").And.Contain("--force");
+        (await Platform.CliAsync("storage", "rm", "offsite", "--force")).Out.Should().Contain("Removed store offsite");
         (await Platform.CliAsync("storage", "ls")).Out.Should().Contain("No off-site stores");
     }
 }

@@ -8,6 +8,17 @@ namespace Slipway.Tests.Offsite;
 /// files go in parts, and a wrong key, a missing bucket or a server that is gone each say what is wrong.</summary>
 public sealed class S3BucketTests
 {
+    [Theory]
+    [InlineData(1L << 20, 16L << 20)]
+    [InlineData(100L << 30, 16L << 20)]
+    [InlineData(1L << 40, 117L << 20)]
+    [InlineData(5L << 40, 583L << 20)]
+    public void Parts_grow_so_that_no_object_needs_more_than_9000(long length, long expected)
+    {
+        S3Bucket.PartSizeFor(length).Should().Be(expected);
+        ((length + expected - 1) / expected).Should().BeLessThanOrEqualTo(9000);
+    }
+
     [Fact]
     public async Task Objects_are_put_checked_listed_fetched_and_deleted_and_each_fault_says_what_to_do()
     {

@@ -14,11 +14,12 @@ internal static class RestorePlatformCommand
         var bucket = new Option<string>("--bucket") { Description = "The bucket", Required = true };
         var prefix = new Option<string>("--prefix") { Description = "The prefix in the bucket (as given to storage add)" };
         var region = new Option<string>("--region") { Description = "The bucket's region (default us-east-1)" };
+        var at = new Option<string>("--at") { Description = "Recover the databases as they were at this moment (ISO 8601, UTC), from the store's WAL; default: as late as it reaches" };
         var command = new Command("restore-platform", "Rebuild this machine's platform from an off-site store: apps, environments, config, domains, " +
             "certificates, databases (from their newest verified backups) and each app's live release. Reads the access key, the secret key and " +
             "the backup key ('slipway keys export-backup-key' printed it) from standard input, one a line")
         {
-            endpoint, bucket, prefix, region,
+            endpoint, bucket, prefix, region, at,
         };
         command.SetAction((parse, token) => cli.RunAsync(async () =>
         {
@@ -31,6 +32,12 @@ internal static class RestorePlatformCommand
                     "printf '%s\\n%s\\n%s\\n' \"$KEY_ID\" \"$SECRET\" \"$BACKUP_KEY\" | slipway restore-platform --endpoint URL --bucket B");
             }
             var key = BackupKey.Parse(backupKey);
+            DateTimeOffset? moment = null;
+            if (parse.GetValue(at) is { } text)
+            {
+                moment = UtcTime.TryParse(text, out var parsed) ? parsed
+                    : throw new UserException($"--at '{text}' is not a moment: give one like 2026-12-05T14:30:00Z.");
+            }
             var prefixValue = (parse.GetValue(prefix) ?? "").TrimStart('/');
             if (prefixValue.Length > 0 && !prefixValue.EndsWith('/'))
             {
@@ -41,11 +48,12 @@ internal static class RestorePlatformCommand
             // Held while it runs: no platform starts on a half-restored directory.
             using var held = Hosting.DataDirectory.Acquire(dataDir);
             var manifest = await PlatformRestore.RunAsync(dataDir,
-                new S3Settings(parse.GetValue(endpoint)!, parse.GetValue(bucket)!, prefixValue, parse.GetValue(region) ?? "us-east-1", access, secret), key,
+                new S3Settings(parse.GetValue(endpoint)!, parse.GetValue(bucket)!, prefixValue, parse.GetValue(region) ?? "us-east-1", access, secret), key, moment,
                 step => cli.Err.WriteLine("restore-platform: " + step), token);
             cli.Out.WriteLine($"Restored the platform's state from snapshot {manifest.Stamp} (taken {UtcTime.Format(manifest.TakenAt)} by Slipway {manifest.SlipwayVersion}) into {dataDir}.");
-            cli.Out.WriteLine("Start the platform now (your systemd unit, 'slipway install', or 'slipway server'): at its first start it restores each database " +
-                "from its newest verified backup in the store and deploys each app's live release again from its kept source. 'slipway events' follows it.");
+            cli.Out.WriteLine("Start the platform now (your systemd unit, 'slipway install', or 'slipway server'): at its first start it recovers the databases " +
+                "from the store's base backup and shipped WAL (each from its newest verified backup when there is none) and deploys each app's live " +
+                "release again from its kept source. 'slipway events' follows it.");
             return 0;
         }));
         return command;

@@ -24,6 +24,9 @@ internal sealed partial class PointInTimeRecovery(
 {
     private readonly SemaphoreSlim _baseBackups = new(1, 1);
 
+    /// <summary>The server name of another machine's cluster recovered here (restore-platform).</summary>
+    private const string Recovered = "recovered";
+
     public override void Dispose()
     {
         base.Dispose();
@@ -221,7 +224,7 @@ internal sealed partial class PointInTimeRecovery(
             Directory.CreateDirectory(work);
             await File.WriteAllTextAsync(Path.Combine(work, RecoveryLeftovers.TargetFile), toNew, token);
             await progress.StepAsync($"replaying the WAL up to {at:O} in a temporary cluster (the live one is untouched)");
-            temp = await StartRecoveryClusterAsync(from.Dir, work, at, token);
+            temp = await StartRecoveryClusterAsync(from.Dir, work, at, cluster.ArchiveDir, foreign: false, token);
             await progress.StepAsync($"recovered; copying {db.DbName} as it was then into the new database {toNew} (pg_dump | pg_restore)");
             var source = new PostgresTarget(DatabaseRecord.Managed, work, 5432, PostgresCluster.Superuser, live.AdminPassword);
             var password = Secrets.Password();
@@ -267,7 +270,67 @@ internal sealed partial class PointInTimeRecovery(
         }
     }
 
-    private async Task<Runtime.ILaunchedProcess> StartRecoveryClusterAsync(string baseBackup, string work, DateTime at, CancellationToken token)
+    /// <summary>restore-platform: another machine's cluster, from a base backup and its WAL fetched from the store, replayed in
+    /// a temporary cluster to <paramref name="at"/> (null: the end of the WAL), then each of <paramref name="copies"/>
+    /// (database there → database and role here, made with the password given) copied into the live cluster. A copy that
+    /// fails is dropped and named in the exception; the ones before it stay.</summary>
+    public async Task RecoverFromElsewhereAsync(string baseBackup, string archiveDir, DateTime? at, IReadOnlyList<(string Database, string Password)> copies,
+        Action<string> progress, CancellationToken token)
+    {
+        var live = await cluster.EnsureRunningAsync(token);
+        var work = Path.Combine(cluster.Root, RecoveryLeftovers.WorkPrefix + Secrets.Password()[..8].ToLowerInvariant());
+        Runtime.ILaunchedProcess? temp = null;
+        try
+        {
+            Directory.CreateDirectory(work);
+            cluster.User?.Own(archiveDir);
+            foreach (var segment in Directory.GetFiles(archiveDir))
+            {
+                cluster.User?.Own(segment);
+            }
+            temp = await StartRecoveryClusterAsync(baseBackup, work, at, archiveDir, foreign: true, token);
+            var source = new PostgresTarget(Recovered, work, 5432, PostgresCluster.Superuser, live.AdminPassword);
+            var bin = PostgresBinaries.Require();
+            foreach (var (database, password) in copies)
+            {
+                progress($"copying {database} as the store's WAL left it (pg_dump | pg_restore)");
+                await DatabaseRestore.DropQuietlyAsync(live, database, null);
+                await DatabaseProvisioner.CreateRoleAndDatabaseAsync(live, database, password, token);
+                var (dump, restore) = await PgTool.PipeAsync(
+                    bin.Path("pg_dump"), pipe => ["--format=custom", "--compress=0", "--no-sync", "--file=" + pipe, "--dbname=" + database], source.ClientEnv(),
+                    bin.Path("pg_restore"), ["--no-owner", "--no-privileges", "--exit-on-error", "--role=" + database, "-d", database], live.ClientEnv(),
+                    Path.Combine(options.DataDir, "backups", "tmp"), token);
+                if (!dump.Ok || !restore.Ok)
+                {
+                    await DatabaseRestore.DropQuietlyAsync(live, database, null);
+                    throw new UserException($"{database} could not be copied from the recovered cluster: " + string.Join("; ",
+                        new[] { dump.Ok ? null : dump.Describe("pg_dump"), restore.Ok ? null : restore.Describe("pg_restore") }.OfType<string>()));
+                }
+            }
+        }
+        finally
+        {
+            if (temp is not null)
+            {
+                if (!temp.Exited.IsCompleted)
+                {
+                    Runtime.ProcessGroups.SignalProcess(temp.Pid, 3);
+                    await Task.WhenAny(temp.Exited, Task.Delay(TimeSpan.FromSeconds(30), clock, CancellationToken.None));
+                }
+                await temp.DisposeAsync();
+            }
+            if (Directory.Exists(work))
+            {
+                Directory.Delete(work, recursive: true);
+            }
+        }
+    }
+
+    /// <param name="archiveDir">Where restore_command finds the WAL: this cluster's archive, or one fetched from a store.</param>
+    /// <param name="at">Where replay stops; null: at the end of the archive.</param>
+    /// <param name="foreign">A cluster of another machine (restore-platform): its superuser's password is not known here, so
+    /// its socket (listen_addresses empty, a directory only the cluster user enters) trusts local connections.</param>
+    private async Task<Runtime.ILaunchedProcess> StartRecoveryClusterAsync(string baseBackup, string work, DateTime? at, string archiveDir, bool foreign, CancellationToken token)
     {
         var data = Path.Combine(work, "data");
         Directory.CreateDirectory(data);
@@ -288,10 +351,15 @@ internal sealed partial class PointInTimeRecovery(
             "archive_mode = off",
             "logging_collector = off",
             "shared_buffers = '128MB'",
-            $"restore_command = {PgConf.Literal(PgConf.RestoreCommand(cluster.ArchiveDir))}",
-            $"recovery_target_time = '{at.ToString("yyyy-MM-dd HH:mm:ss.ffffff", CultureInfo.InvariantCulture)}+00'",
-            "recovery_target_action = 'promote'",
+            $"restore_command = {PgConf.Literal(PgConf.RestoreCommand(archiveDir))}",
+            .. (at is { } target
+                ? (string[])[$"recovery_target_time = '{target.ToString("yyyy-MM-dd HH:mm:ss.ffffff", CultureInfo.InvariantCulture)}+00'", "recovery_target_action = 'promote'"]
+                : []),
         ], token);
+        if (foreign)
+        {
+            await File.WriteAllTextAsync(Path.Combine(data, "pg_hba.conf"), "local all all trust\n", token);
+        }
         await File.WriteAllTextAsync(Path.Combine(data, "recovery.signal"), "", token);
         cluster.User?.Own(work);
         var output = new List<string>();
@@ -313,7 +381,8 @@ internal sealed partial class PointInTimeRecovery(
         });
         try
         {
-            var source = new PostgresTarget(DatabaseRecord.Managed, work, 5432, PostgresCluster.Superuser, (await cluster.EnsureRunningAsync(token)).AdminPassword);
+            // A foreign cluster's socket trusts (its password is not known here): not the managed cluster's SCRAM-only rule.
+            var source = new PostgresTarget(foreign ? Recovered : DatabaseRecord.Managed, work, 5432, PostgresCluster.Superuser, (await cluster.EnsureRunningAsync(token)).AdminPassword);
             var deadline = clock.GetUtcNow() + TimeSpan.FromMinutes(30);
             while (true)
             {

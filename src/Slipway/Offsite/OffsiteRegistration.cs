@@ -24,6 +24,7 @@ internal static class OffsiteRegistration
         services.AddHostedService(sp => sp.GetRequiredService<OffsiteShipper>());
         services.AddSingleton<StorageVerifier>();
         services.AddHostedService(sp => sp.GetRequiredService<StorageVerifier>());
+        services.AddSingleton<StoreRecovery>();
         services.AddSingleton<RestoredPlatform>();
         services.AddHostedService(sp => sp.GetRequiredService<RestoredPlatform>());
         services.AddSingleton<Monitoring.Alerts.IAlertSource, OffsiteAlertSource>();

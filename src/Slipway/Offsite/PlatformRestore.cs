@@ -30,7 +30,8 @@ internal static class PlatformRestore
         }
     }
 
-    public static async Task<PlatformManifest> RunAsync(string dataDir, S3Settings settings, BackupKey key, Action<string> progress, CancellationToken token)
+    public static async Task<PlatformManifest> RunAsync(string dataDir, S3Settings settings, BackupKey key, DateTimeOffset? at, Action<string> progress,
+        CancellationToken token)
     {
         RequireEmpty(dataDir);
         if (Environment.GetEnvironmentVariable(Config.Keyring.EnvironmentVariable) is { Length: > 0 })
@@ -103,7 +104,7 @@ internal static class PlatformRestore
                 File.Delete(tar);
                 progress($"source of {source.App} (build {source.BuildId})");
             }
-            var pending = new RestorePending(stamp, DateTimeOffset.UtcNow);
+            var pending = new RestorePending(stamp, DateTimeOffset.UtcNow, At: at);
             await File.WriteAllBytesAsync(Path.Combine(scratch, RestoreMark.FileName), System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(pending, RestoredPlatform.Json), token);
 
             foreach (var entry in Directory.EnumerateFileSystemEntries(staged))

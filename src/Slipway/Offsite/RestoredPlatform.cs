@@ -10,9 +10,9 @@ namespace Slipway.Offsite;
 /// <summary>The second half of `slipway restore-platform`, at the first start of the restored platform (which
 /// restore-platform marks with DATA/restore-pending.json):
 ///
-///   each postgres database of the managed cluster ─► its role and database made again (same names, same sealed
-///       password, so the apps' DATABASE_URL holds) ─► its newest verified backup, read from the store (no local copy
-///       survives a lost machine) ─► pg_restore
+///   the postgres databases of the managed cluster ─► recovered together from the store's newest base backup and the
+///       WAL shipped after it, to its end or to --at (StoreRecovery), each with its role and sealed password as before;
+///       when the store has none, or that fails, each from its newest verified backup in the store ─► pg_restore
 ///   each environment's database URL variable ─► pointed at this machine's servers (their ports are new)
 ///   each environment with a live deployment ─► deployed again from its kept source (the build directories did not
 ///       travel), with its restored config; its release command runs against the restored database
@@ -21,7 +21,7 @@ namespace Slipway.Offsite;
 /// so a platform killed half-way does the rest (a database already there is left as it is) at its next start.</summary>
 internal sealed partial class RestoredPlatform(
     Store store, DatabaseStore databases, PostgresCluster cluster, IBackupStorage storage, Config.Keyring keyring, DatabaseProvisioner provisioner,
-    Config.ConfigVars config, Deploy.DeployEngine engine,
+    Config.ConfigVars config, StoreRecovery recovery, Deploy.DeployEngine engine,
     Deploy.BuildDirectories builds, DatabasesOptions options, IHostApplicationLifetime lifetime, ILogger<RestoredPlatform> logger)
     : BackgroundService
 {
@@ -85,7 +85,27 @@ internal sealed partial class RestoredPlatform(
             await File.WriteAllBytesAsync(Mark, JsonSerializer.SerializeToUtf8Bytes(pending with { Done = [.. done] }, Json), token);
         }
         var failures = 0;
-        foreach (var db in databases.ListAll().Where(d => d.Type == DatabaseRecord.Postgres && d.Server == DatabaseRecord.Managed && !done.Contains("db:" + d.Id)))
+        var managed = databases.ListAll().Where(d => d.Type == DatabaseRecord.Postgres && d.Server == DatabaseRecord.Managed && !done.Contains("db:" + d.Id)).ToList();
+        // The store's WAL first: it reaches minutes before the loss, a logical backup only its own day.
+        try
+        {
+            if (await recovery.RecoverAsync(managed, pending.At, step => LogStep(logger, step), token) is { } reached)
+            {
+                foreach (var db in managed)
+                {
+                    store.AddEvent(db.App.Length > 0 ? db.App : null, null, "database.restored", $"db {db.Name} restored to {reached}.");
+                    await DoneAsync("db:" + db.Id);
+                }
+                managed.Clear();
+            }
+        }
+        catch (Exception e) when (e is UserException or NpgsqlException or IOException or Amazon.Runtime.AmazonServiceException or HttpRequestException)
+        {
+            store.AddEvent(null, null, "database.restore-failed",
+                $"Recovering the databases from the store's base backup and WAL failed ({e.Message}); each is restored from its newest verified backup instead.");
+            LogDatabaseFailed(logger, "(all, from the WAL)", e.Message);
+        }
+        foreach (var db in managed.Where(d => !done.Contains("db:" + d.Id)))
         {
             if (await RestoreDatabaseAsync(db, token))
             {
@@ -217,6 +237,9 @@ internal sealed partial class RestoredPlatform(
     [LoggerMessage(Level = LogLevel.Error, Message = "Restoring the platform failed with an internal error")]
     private static partial void LogBug(ILogger logger, Exception exception);
 
+    [LoggerMessage(Level = LogLevel.Information, Message = "Restoring the platform: {Step}")]
+    private static partial void LogStep(ILogger logger, string step);
+
     [LoggerMessage(Level = LogLevel.Information, Message = "Restored db {Name} from backup {BackupId}")]
     private static partial void LogDatabase(ILogger logger, string name, string backupId);
 
@@ -226,4 +249,5 @@ internal sealed partial class RestoredPlatform(
 
 /// <summary>DATA/restore-pending.json: what restore-platform brought back, for the first start to finish.</summary>
 /// <param name="Done">Steps done so far ("db:ID", "app:KEY"), for a start after a stop half-way.</param>
-internal sealed record RestorePending(string Snapshot, DateTimeOffset RestoredAt, IReadOnlyList<string>? Done = null);
+/// <param name="At">restore-platform --at: the moment the databases are recovered to (null: as late as the store allows).</param>
+internal sealed record RestorePending(string Snapshot, DateTimeOffset RestoredAt, IReadOnlyList<string>? Done = null, DateTimeOffset? At = null);

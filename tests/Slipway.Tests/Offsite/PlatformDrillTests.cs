@@ -35,6 +35,23 @@ public sealed class PlatformDrillTests
             var backup = await lost.CliAsync("db", "backup", "--app", "ledger", "--json");
             JsonDocument.Parse(backup.Out).RootElement.GetProperty("status").GetString().Should().Be("verified", backup.ToString());
 
+            // Written after the last logical backup: only the shipped WAL brings it back.
+            var pitr = lost.Services.GetRequiredService<Slipway.Databases.PointInTimeRecovery>();
+            while (pitr.BaseBackups().Count == 0)
+            {
+                await Task.Delay(200);
+            }
+            (await ReadAsync(lost, "/write?v=delta")).Should().Be("ok");
+            var cluster = lost.Services.GetRequiredService<Slipway.Databases.PostgresCluster>();
+            await using (var admin = await (await cluster.EnsureRunningAsync(CancellationToken.None)).OpenAsync(null, CancellationToken.None))
+            await using (var switchWal = new Npgsql.NpgsqlCommand("select pg_walfile_name(pg_switch_wal())", admin))
+            {
+                var segment = (string)(await switchWal.ExecuteScalarAsync())!;
+                while (!File.Exists(Path.Combine(cluster.ArchiveDir, segment + ".gz")))
+                {
+                    await Task.Delay(100);
+                }
+            }
             var sync = await lost.CliAsync("storage", "sync", "--json");
             sync.ExitCode.Should().Be(0, sync.ToString());
             JsonDocument.Parse(sync.Out).RootElement.GetProperty("platformSnapshot").GetString().Should().NotBeNullOrEmpty();
@@ -80,7 +97,7 @@ public sealed class PlatformDrillTests
 
         var status = await rebuilt.CliAsync("status", "--app", "ledger");
         var platformEvents = await rebuilt.CliAsync("events");
-        (await ReadAsync(rebuilt, "/read")).Should().Be("alpha,beta,gamma", $"the database came back from its verified backup in the store\n{status}\n{platformEvents}");
+        (await ReadAsync(rebuilt, "/read")).Should().Be("alpha,beta,gamma,delta", $"the database came back from the store's base backup and WAL, past its last backup\n{status}\n{platformEvents}");
         (await ReadAsync(rebuilt, "/env?name=GREETING")).Should().Be("it costs $5 and $HOME stays", "config comes back, sealed under the master key it carried");
         var events = await rebuilt.CliAsync("events");
         events.Out.Should().Contain("platform.restored").And.NotContain("problem(s)");

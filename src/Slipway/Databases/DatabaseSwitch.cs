@@ -65,35 +65,23 @@ internal static class DatabaseSwitch
         }
     }
 
-    /// <summary>An app's role may log in again after <see cref="LiveReplacement"/> closed it; retried for a minute like
-    /// <see cref="ReopenAsync"/> (the server may be restarting).</summary>
-    public static async Task AllowLoginAsync(PostgresTarget target, string role)
-    {
-        for (var attempt = 0; ; attempt++)
-        {
-            try
-            {
-                await using var admin = await target.OpenAsync(null, CancellationToken.None);
-                await DatabaseProvisioner.Exec(admin, $"alter role {Sql.Ident(role)} login", CancellationToken.None);
-                return;
-            }
-            catch (Exception e) when ((e is NpgsqlException or TimeoutException) && attempt < 60)
-            {
-                await Task.Delay(TimeSpan.FromSeconds(1));
-            }
-        }
-    }
+    /// <summary>An app's role may log in again after <see cref="LiveReplacement"/> closed it.</summary>
+    public static Task AllowLoginAsync(PostgresTarget target, string role) => AdministerAsync(target, $"alter role {Sql.Ident(role)} login");
 
-    /// <summary>After a failed switch the live database takes connections again. On a new connection: the
-    /// switch's may be what failed (the server was killed and is being restarted), so it is retried for a minute.</summary>
-    private static async Task ReopenAsync(PostgresTarget target, string live)
+    /// <summary>After a failed switch the live database takes connections again.</summary>
+    private static Task ReopenAsync(PostgresTarget target, string live) =>
+        AdministerAsync(target, $"alter database {Sql.Ident(live)} with allow_connections true");
+
+    /// <summary>A statement that must happen on a new connection, whatever stopped the operation: the operation's own
+    /// connection may be what failed (the server was killed and is being restarted), so it is retried for a minute.</summary>
+    private static async Task AdministerAsync(PostgresTarget target, string sql)
     {
         for (var attempt = 0; ; attempt++)
         {
             try
             {
                 await using var admin = await target.OpenAsync(null, CancellationToken.None);
-                await DatabaseProvisioner.Exec(admin, $"alter database {Sql.Ident(live)} with allow_connections true", CancellationToken.None);
+                await DatabaseProvisioner.Exec(admin, sql, CancellationToken.None);
                 return;
             }
             catch (Exception e) when ((e is NpgsqlException or TimeoutException) && attempt < 60)

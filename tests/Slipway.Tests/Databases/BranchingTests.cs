@@ -7,7 +7,7 @@ using Slipway.Tests.Support;
 
 namespace Slipway.Tests.Databases;
 
-[Collection("platform")]
+[Collection("platform-3")]
 public sealed class BranchingTests(DatabaseFixture fixture) : IClassFixture<DatabaseFixture>
 {
     private TestPlatform Platform => fixture.Platform;

@@ -6,7 +6,7 @@ using Slipway.Tests.Support;
 
 namespace Slipway.Tests.Deploy;
 
-[Collection("platform")]
+[Collection("platform-3")]
 public sealed class PlatformRestartTests
 {
     [Fact]

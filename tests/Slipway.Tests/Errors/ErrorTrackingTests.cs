@@ -11,7 +11,7 @@ namespace Slipway.Tests.Errors;
 /// platform put in its environment; errors group into issues per release, a resolved issue seen in a later release
 /// regresses while one seen in an older release (a rollback) does not, secrets and PII never reach the store, and
 /// malformed or oversized requests and wrong keys are refused with nothing stored.</summary>
-[Collection("platform-2")]
+[Collection("platform-3")]
 public sealed class ErrorTrackingTests
 {
     private static readonly string AppSource = Path.Combine(TestApps.RepoRoot, "tests", "Slipway.Tests", "Errors", "SentryApp");

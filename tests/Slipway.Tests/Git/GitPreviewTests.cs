@@ -13,7 +13,7 @@ namespace Slipway.Tests.Git;
 /// <summary>A pull request's life through GitHub's pull_request webhooks: opened makes the preview environment pr-N
 /// (config from the 'preview' template, served at APP-pr-N.localhost), synchronize redeploys it with the new head,
 /// closed removes it whole; a fork's pull request gets no preview.</summary>
-[Collection("platform-2")]
+[Collection("platform-3")]
 public sealed class GitPreviewTests
 {
     [Fact]

@@ -7,7 +7,7 @@ namespace Slipway.Tests.Git;
 /// <summary>git push to the platform's remote with the real git client over HTTP, through the edge's platform host:
 /// the push deploys before the branch moves, its build streams back as "remote:" lines, and a push that cannot go live
 /// is refused with the branch and the live version left as they were.</summary>
-[Collection("platform")]
+[Collection("platform-3")]
 public sealed class GitPushTests
 {
     private static readonly TimeSpan PushTimeout = TimeSpan.FromMinutes(3);

@@ -10,7 +10,7 @@ namespace Slipway.Tests.Jobs;
 
 /// <summary>Cron jobs against a real deployed app (real processes, real HTTP), with the jobs clock moved by
 /// hand so a schedule fires without waiting for it.</summary>
-[Collection("platform-2")]
+[Collection("platform-3")]
 public sealed class CronJobTests
 {
     private static DateTimeOffset NextFiveMinutes(DateTimeOffset now) =>

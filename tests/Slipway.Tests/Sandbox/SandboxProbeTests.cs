@@ -8,7 +8,7 @@ namespace Slipway.Tests.Sandbox;
 /// platform's files, other apps' builds, processes and ports, the API socket, the machine's pids and memory. The
 /// platform's data directory is outside /tmp here, where a server keeps it, so hiding it is what is tested (a
 /// sandbox's own /tmp would hide a directory under /tmp anyway).</summary>
-[Collection("platform-2")]
+[Collection("platform-3")]
 public sealed class SandboxProbeTests
 {
     [SandboxFact]

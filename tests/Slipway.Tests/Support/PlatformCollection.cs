@@ -6,7 +6,7 @@ namespace Slipway.Tests.Support;
 // twenty deploys under load, an upgrade under load, check timeouts, CA rate limits) run in "platform-solo", alone
 // after everything else, so no other test's builds share the two cores with them; so does the test of the published
 // CLI, whose minutes-long first publish test.sh starts in the background, to be done by then. A new platform test
-// class goes into the lighter lane, or solo if it measures time.
+// class goes into the lightest lane, or solo if it measures time.
 //
 // xUnit runs four collections at a time (xunit.runner.json), not one per core, so the other test classes do not queue
 // behind the two lanes. The Edge tests that once failed together at four threads shared no state; load broke them:

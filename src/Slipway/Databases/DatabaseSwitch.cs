@@ -102,47 +102,33 @@ internal static class DatabaseSwitch
     public static async Task SweepAsync(PostgresTarget target, CancellationToken token)
     {
         await using var admin = await target.OpenAsync(null, token);
-        var closed = new List<string>();
-        await using (var list = new NpgsqlCommand("select datname from pg_database where not datallowconn and datname <> 'template0'", admin))
-        await using (var reader = await list.ExecuteReaderAsync(token))
-        {
-            while (await reader.ReadAsync(token))
-            {
-                closed.Add(reader.GetString(0));
-            }
-        }
-        foreach (var name in closed)
+        foreach (var name in await NamesAsync(admin, "select datname from pg_database where not datallowconn and datname <> 'template0'", token))
         {
             await DatabaseProvisioner.Exec(admin, $"alter database {Sql.Ident(name)} with allow_connections true", token);
         }
         // An app's role a kill caught closed for an in-place replacement's final backup (LiveReplacement) logs in again.
-        var locked = new List<string>();
-        await using (var list = new NpgsqlCommand("select rolname from pg_roles where not rolcanlogin and rolname like 'app\\_%'", admin))
-        await using (var reader = await list.ExecuteReaderAsync(token))
-        {
-            while (await reader.ReadAsync(token))
-            {
-                locked.Add(reader.GetString(0));
-            }
-        }
-        foreach (var role in locked)
+        foreach (var role in await NamesAsync(admin, "select rolname from pg_roles where not rolcanlogin and rolname like 'app\\_%'", token))
         {
             await DatabaseProvisioner.Exec(admin, $"alter role {Sql.Ident(role)} login", token);
         }
-        var names = new List<string>();
-        await using (var list = new NpgsqlCommand(
-            $"select datname from pg_database where datname like 'slipway\\_tmp\\_%' or datname like '{BackupVerifier.ScratchPrefix.Replace("_", "\\_")}%'", admin))
-        await using (var reader = await list.ExecuteReaderAsync(token))
-        {
-            while (await reader.ReadAsync(token))
-            {
-                names.Add(reader.GetString(0));
-            }
-        }
-        foreach (var name in names)
+        var scratch = $"select datname from pg_database where datname like 'slipway\\_tmp\\_%' or datname like '{BackupVerifier.ScratchPrefix.Replace("_", "\\_")}%'";
+        foreach (var name in await NamesAsync(admin, scratch, token))
         {
             await DatabaseProvisioner.Exec(admin, $"drop database if exists {Sql.Ident(name)} with (force)", token);
         }
+    }
+
+    /// <summary>The first column of every row <paramref name="sql"/> answers, read whole before anything is changed.</summary>
+    private static async Task<List<string>> NamesAsync(NpgsqlConnection admin, string sql, CancellationToken token)
+    {
+        var names = new List<string>();
+        await using var list = new NpgsqlCommand(sql, admin);
+        await using var reader = await list.ExecuteReaderAsync(token);
+        while (await reader.ReadAsync(token))
+        {
+            names.Add(reader.GetString(0));
+        }
+        return names;
     }
 
     private static async Task Run(NpgsqlConnection connection, NpgsqlTransaction tx, string sql, CancellationToken token)

@@ -114,6 +114,13 @@ public sealed class BackupTests(DatabaseFixture fixture) : IClassFixture<Databas
 
         // The app writes all along, as an app would: a new connection per write, retried when refused.
         var acknowledged = new List<int>();
+        int Acknowledged()
+        {
+            lock (acknowledged)
+            {
+                return acknowledged.Count;
+            }
+        }
         using var stop = new CancellationTokenSource();
         var writer = Task.Run(async () =>
         {
@@ -136,18 +143,13 @@ public sealed class BackupTests(DatabaseFixture fixture) : IClassFixture<Databas
                 }
             }
         });
-        while (acknowledged.Count < 20)
-        {
-            await Task.Delay(20);
-        }
+        (await DatabaseFixture.EventuallyAsync(() => Task.FromResult(Acknowledged() >= 20), TimeSpan.FromSeconds(60))).Should().BeTrue("the app writes");
         var restore = await Platform.CliAsync("db", "restore", backup, "--app", "journal", "--json");
         restore.ExitCode.Should().Be(0, restore.ToString());
         var safety = JsonDocument.Parse(restore.Out).RootElement.GetProperty("safetyBackup").GetString()!;
-        var after = acknowledged.Count;
-        while (acknowledged.Count < after + 10)
-        {
-            await Task.Delay(20);
-        }
+        var after = Acknowledged();
+        (await DatabaseFixture.EventuallyAsync(() => Task.FromResult(Acknowledged() >= after + 10), TimeSpan.FromSeconds(60)))
+            .Should().BeTrue("the app writes to the restored database");
         await stop.CancelAsync();
         await writer;
 

@@ -37,20 +37,16 @@ public sealed class PlatformDrillTests
 
             // Written after the last logical backup: only the shipped WAL brings it back.
             var pitr = lost.Services.GetRequiredService<Slipway.Databases.PointInTimeRecovery>();
-            while (pitr.BaseBackups().Count == 0)
-            {
-                await Task.Delay(200);
-            }
+            (await DatabaseFixture.EventuallyAsync(() => Task.FromResult(pitr.BaseBackups().Count > 0), TimeSpan.FromSeconds(60)))
+                .Should().BeTrue("a base backup is taken soon after the cluster starts");
             (await ReadAsync(lost, "/write?v=delta")).Should().Be("ok");
             var cluster = lost.Services.GetRequiredService<Slipway.Databases.PostgresCluster>();
             await using (var admin = await (await cluster.EnsureRunningAsync(CancellationToken.None)).OpenAsync(null, CancellationToken.None))
             await using (var switchWal = new Npgsql.NpgsqlCommand("select pg_walfile_name(pg_switch_wal())", admin))
             {
                 var segment = (string)(await switchWal.ExecuteScalarAsync())!;
-                while (!File.Exists(Path.Combine(cluster.ArchiveDir, segment + ".gz")))
-                {
-                    await Task.Delay(100);
-                }
+                (await DatabaseFixture.EventuallyAsync(() => Task.FromResult(File.Exists(Path.Combine(cluster.ArchiveDir, segment + ".gz"))), TimeSpan.FromSeconds(60)))
+                    .Should().BeTrue($"segment {segment} is archived");
             }
             var sync = await lost.CliAsync("storage", "sync", "--json");
             sync.ExitCode.Should().Be(0, sync.ToString());

@@ -20,6 +20,7 @@ internal static class OffsiteRegistration
         services.AddSingleton<ShippedObjects>();
         services.AddSingleton(sp => ActivatorUtilities.CreateInstance<PlatformBackup>(sp, dataDir));
         services.AddSingleton<Databases.IArchiveHold, OffsiteArchiveHold>();
+        services.AddSingleton<OffsitePruner>();
         services.AddSingleton<OffsiteShipper>();
         services.AddHostedService(sp => sp.GetRequiredService<OffsiteShipper>());
         services.AddSingleton<StorageVerifier>();

@@ -1,0 +1,161 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using Slipway.Config;
+using Slipway.Databases;
+using Slipway.Offsite;
+using Slipway.State;
+using Slipway.Tests.Support;
+
+namespace Slipway.Tests.Offsite;
+
+/// <summary>Retention in the store: the plan from a listing (exact), then the whole prune against a real s3rver.</summary>
+public sealed class OffsitePrunerTests
+{
+    private static readonly DateTime Now = new(2026, 12, 20, 12, 0, 0, DateTimeKind.Utc);
+
+    private static StoredObject At(string key, DateTime at) => new(key, 1, at);
+
+    private static string Stamp(DateTime at) => at.ToString("yyyyMMdd'T'HHmmssfff'Z'", System.Globalization.CultureInfo.InvariantCulture);
+
+    [Fact]
+    public void The_plan_keeps_the_window_the_newest_base_before_it_its_wal_and_the_newest_snapshots()
+    {
+        var (d1, d3, d9, d12) = (Now.AddDays(-1), Now.AddDays(-3), Now.AddDays(-9), Now.AddDays(-12));
+        var uploading = Now.AddHours(-2);
+        var dead = Now.AddDays(-3).AddHours(-5);
+        List<StoredObject> bases =
+        [
+            // Cluster 71 (this machine): inside the window, the newest before it, one older, an upload on its way, one that died.
+            At($"base/71/{Stamp(d1)}/base.tar.gz.sealed", d1), At($"base/71/{Stamp(d1)}/finished.sealed", d1),
+            At($"base/71/{Stamp(d3)}/base.tar.gz.sealed", d3), At($"base/71/{Stamp(d3)}/finished.sealed", d3),
+            At($"base/71/{Stamp(d9)}/base.tar.gz.sealed", d9), At($"base/71/{Stamp(d9)}/finished.sealed", d9),
+            At($"base/71/{Stamp(d12)}/base.tar.gz.sealed", d12), At($"base/71/{Stamp(d12)}/finished.sealed", d12),
+            At($"base/71/{Stamp(uploading)}/base.tar.gz.sealed", uploading),
+            At($"base/71/{Stamp(dead)}/base.tar.gz.sealed", dead),
+            // Cluster 50 (the machine before a restore): nothing inside the window, and 71 has: it goes whole.
+            At($"base/50/{Stamp(d12)}/base.tar.gz.sealed", d12), At($"base/50/{Stamp(d12)}/finished.sealed", d12),
+        ];
+        List<StoredObject> wal =
+        [
+            At("wal/71/000000010000000000000001.gz.sealed", d12),                 // before d9's base: goes
+            At("wal/71/000000010000000000000002.gz.sealed", d9.AddMinutes(-10)),  // before d9's start by more than 5 min: goes
+            At("wal/71/000000010000000000000003.gz.sealed", d9.AddMinutes(-2)),   // within the 5 minutes' margin: stays
+            At("wal/71/000000010000000000000004.gz.sealed", d3),                  // stays
+            At("wal/50/000000010000000000000009.gz.sealed", Now.AddDays(-8)),     // its cluster goes: goes
+            At("wal/88/000000010000000000000001.gz.sealed", Now.AddDays(-8)),     // a cluster with no base yet: by the window
+            At("wal/88/000000010000000000000002.gz.sealed", Now.AddDays(-6)),
+        ];
+        var (s1, s2, s3) = (Stamp(Now.AddDays(-1)), Stamp(Now.AddDays(-2)), Stamp(Now.AddDays(-3)));
+        var s0 = Stamp(Now.AddMinutes(-1));
+        var sDead = Stamp(Now.AddDays(-4));
+        List<StoredObject> snapshots =
+        [
+            At($"platform/{s0}/state.db.sealed", Now.AddMinutes(-1)),             // on its way (no manifest yet): stays
+            At($"platform/{s1}/state.db.sealed", Now.AddDays(-1)), At($"platform/{s1}/manifest.json.sealed", Now.AddDays(-1)),
+            At($"platform/{s2}/state.db.sealed", Now.AddDays(-2)), At($"platform/{s2}/manifest.json.sealed", Now.AddDays(-2)),
+            At($"platform/{s3}/state.db.sealed", Now.AddDays(-3)), At($"platform/{s3}/manifest.json.sealed", Now.AddDays(-3)),
+            At($"platform/{sDead}/state.db.sealed", Now.AddDays(-4)),              // died a day ago or more: goes
+        ];
+
+        var plan = OffsitePruner.Plan(bases, wal, snapshots, Now, TimeSpan.FromDays(7), keepSnapshots: 2);
+
+        plan.Doomed.Should().BeEquivalentTo(
+        [
+            $"base/71/{Stamp(d12)}/base.tar.gz.sealed", $"base/71/{Stamp(d12)}/finished.sealed",
+            $"base/71/{Stamp(dead)}/base.tar.gz.sealed",
+            $"base/50/{Stamp(d12)}/base.tar.gz.sealed", $"base/50/{Stamp(d12)}/finished.sealed",
+            "wal/71/000000010000000000000001.gz.sealed", "wal/71/000000010000000000000002.gz.sealed",
+            "wal/50/000000010000000000000009.gz.sealed",
+            "wal/88/000000010000000000000001.gz.sealed",
+            $"platform/{s3}/state.db.sealed", $"platform/{s3}/manifest.json.sealed",
+            $"platform/{sDead}/state.db.sealed",
+        ]);
+        plan.KeptSnapshots.Should().Equal(s1, s2);
+        plan.OldestKeptSnapshot.Should().Be(Now.AddDays(-2));
+
+        var sources = new List<StoredObject>
+        {
+            At("sources/shop/b1.tar.sealed", Now.AddDays(-5)),  // named by a kept snapshot
+            At("sources/shop/b2.tar.sealed", Now.AddDays(-5)),  // a build here still uses it
+            At("sources/shop/b3.tar.sealed", Now.AddDays(-5)),  // neither: goes
+            At("sources/shop/b4.tar.sealed", Now.AddHours(-1)), // newer than the oldest kept snapshot: the next one names it
+        };
+        OffsitePruner.UnusedSources(sources, new HashSet<string> { "sources/shop/b1.tar.sealed" }, new HashSet<string> { "sources/shop/b2.tar.sealed" }, plan.OldestKeptSnapshot)
+            .Should().Equal("sources/shop/b3.tar.sealed");
+    }
+
+    [Fact]
+    public void A_lone_cluster_keeps_its_newest_base_backup_however_old()
+    {
+        var old = Now.AddDays(-30);
+        List<StoredObject> bases = [At($"base/71/{Stamp(old)}/base.tar.gz.sealed", old), At($"base/71/{Stamp(old)}/finished.sealed", old)];
+        List<StoredObject> wal = [At("wal/71/000000010000000000000001.gz.sealed", old.AddMinutes(1)), At("wal/71/000000010000000000000000.gz.sealed", old.AddHours(-1))];
+
+        OffsitePruner.Plan(bases, wal, [], Now, TimeSpan.FromDays(7), 14).Doomed
+            .Should().Equal(["wal/71/000000010000000000000000.gz.sealed"], "the only way back is that base backup and the WAL after it");
+    }
+
+    [Fact]
+    public async Task Pruning_a_real_store_deletes_what_the_plan_says_reads_the_kept_snapshots_and_forgets_the_shipped_rows()
+    {
+        await using var server = await S3Server.StartAsync();
+        var data = TempDirs.Create("prune");
+        var state = new Store(Path.Combine(data, "slipway.db"), TimeProvider.System);
+        var storages = new OffsiteStorages(state, new Keyring(data), TimeProvider.System);
+        storages.Add(new OffsiteStorage("offsite", server.Endpoint, S3Server.Bucket, "slipway/", "us-east-1", KeepLocal: true), S3Server.Key, S3Server.Key);
+        var keys = new BackupKeyring(data);
+        var shipped = new ShippedObjects(state, TimeProvider.System);
+        using var bucket = new S3Bucket(storages.Settings(storages.Default()!));
+        var scratch = Path.Combine(data, "run", "offsite");
+        var file = Path.Combine(data, "object");
+        await File.WriteAllTextAsync(file, "x");
+
+        // Written now, pruned as if a store kept them: the pruner's clock is moved on instead of the objects back. The
+        // store's times are whole seconds, so the sources go up a second before the snapshots.
+        var written = DateTime.UtcNow;
+        var old = Stamp(written.AddMinutes(-1));
+        var objects = new List<string>
+        {
+            $"base/71/{old}/base.tar.gz.sealed", $"base/71/{old}/finished.sealed", "wal/71/000000010000000000000001.gz.sealed",
+            "sources/shop/named.tar.sealed", "sources/shop/unnamed.tar.sealed",
+        };
+        foreach (var key in objects)
+        {
+            await SealedObjects.PutAsync(bucket, key, file, keys.Current, scratch, CancellationToken.None);
+            shipped.Add("offsite", key, 1);
+        }
+        await Task.Delay(1100);
+        string[] snapshots = [Stamp(written.AddSeconds(1)), Stamp(written.AddSeconds(2)), Stamp(written.AddSeconds(3))];
+        foreach (var stamp in snapshots)
+        {
+            var manifest = Path.Combine(data, stamp + ".json");
+            await File.WriteAllBytesAsync(manifest, new PlatformManifest(1, stamp, DateTimeOffset.UtcNow, "test", "mk", ["state.db"],
+                [new PlatformSource("shop", "named", PlatformSource.KeyOf("shop", "named"))]).ToJson());
+            await SealedObjects.PutAsync(bucket, PlatformManifest.KeyOf(stamp, "state.db"), file, keys.Current, scratch, CancellationToken.None);
+            await SealedObjects.PutAsync(bucket, PlatformManifest.KeyOf(stamp, "manifest.json"), manifest, keys.Current, scratch, CancellationToken.None);
+            shipped.Add("offsite", PlatformManifest.KeyOf(stamp, "state.db"), 1);
+            shipped.Add("offsite", PlatformManifest.KeyOf(stamp, "manifest.json"), 1);
+        }
+
+        var clock = new ManualClock(written.AddDays(30));
+        var pruner = new OffsitePruner(keys, shipped, state, new DatabasesOptions { DataDir = data }, new OffsiteOptions { KeepPlatformSnapshots = 2 },
+            clock, NullLogger<OffsitePruner>.Instance);
+        // A kept snapshot sealed with another platform's key cannot be read: no source goes, since what it names is unknown.
+        var foreign = new BackupKeyring(TempDirs.Create("prune-foreign"));
+        await SealedObjects.PutAsync(bucket, PlatformManifest.KeyOf(snapshots[2], "manifest.json"), Path.Combine(data, snapshots[2] + ".json"), foreign.Current, scratch, CancellationToken.None);
+        (await pruner.PruneAsync(bucket, "offsite", CancellationToken.None)).Should().Be(2, "only the oldest snapshot goes");
+        await SealedObjects.PutAsync(bucket, PlatformManifest.KeyOf(snapshots[2], "manifest.json"), Path.Combine(data, snapshots[2] + ".json"), keys.Current, scratch, CancellationToken.None);
+
+        (await pruner.PruneAsync(bucket, "offsite", CancellationToken.None)).Should().Be(1, "now the source no kept snapshot names goes");
+
+        var left = (await bucket.ListAsync("", CancellationToken.None)).Select(o => o.Key).ToList();
+        left.Should().BeEquivalentTo(
+        [
+            $"base/71/{old}/base.tar.gz.sealed", $"base/71/{old}/finished.sealed", "wal/71/000000010000000000000001.gz.sealed",
+            "sources/shop/named.tar.sealed",
+            PlatformManifest.KeyOf(snapshots[1], "state.db"), PlatformManifest.KeyOf(snapshots[1], "manifest.json"),
+            PlatformManifest.KeyOf(snapshots[2], "state.db"), PlatformManifest.KeyOf(snapshots[2], "manifest.json"),
+        ], "a lone cluster keeps its newest base backup and the WAL after it however old; the oldest snapshot and the source only it named go");
+        shipped.Keys("offsite", "platform/").Should().BeEquivalentTo(left.Where(k => k.StartsWith("platform/", StringComparison.Ordinal)), "a pruned object's row goes with it");
+        shipped.Keys("offsite", "sources/").Should().BeEquivalentTo(["sources/shop/named.tar.sealed"]);
+    }
+}

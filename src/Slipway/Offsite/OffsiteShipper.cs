@@ -95,7 +95,7 @@ internal sealed partial class OffsiteShipper(
             var last = shipped.Newest(storage.Name, PlatformManifest.Prefix);
             if (platformNow || last is null || clock.GetUtcNow() - last >= options.PlatformInterval)
             {
-                snapshot = await platform.TakeAsync(bucket, storage.Name, token);
+                snapshot = await platform.TakeAsync(bucket, storage.Name, _systemId, token);
                 LogPlatform(logger, storage.Name, snapshot.Stamp);
             }
             if (clock.GetUtcNow() - _pruned >= options.PruneInterval)

@@ -27,7 +27,8 @@ internal sealed class PlatformBackup(Store store, Config.Keyring keyring, Backup
 
     public string CertsDir => Path.Combine(dataDir, "certs");
 
-    public async Task<PlatformManifest> TakeAsync(S3Bucket bucket, string storage, CancellationToken token)
+    /// <param name="systemId">The managed cluster's system identifier (null: none runs here).</param>
+    public async Task<PlatformManifest> TakeAsync(S3Bucket bucket, string storage, string? systemId, CancellationToken token)
     {
         var stamp = clock.GetUtcNow().UtcDateTime.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture);
         var scratch = Path.Combine(dataDir, "run", "offsite", stamp);
@@ -62,7 +63,7 @@ internal sealed class PlatformBackup(Store store, Config.Keyring keyring, Backup
                 await TarFile.CreateFromDirectoryAsync(CertsDir, certs, includeBaseDirectory: false, token);
                 await PutAsync("certs.tar", certs);
             }
-            var manifest = new PlatformManifest(1, stamp, clock.GetUtcNow(), Version, keyId, files, sources);
+            var manifest = new PlatformManifest(1, stamp, clock.GetUtcNow(), Version, keyId, files, sources, PlatformOrigin.Of(dataDir), systemId);
             var manifestFile = Path.Combine(scratch, "manifest.json");
             await File.WriteAllBytesAsync(manifestFile, manifest.ToJson(), token);
             await SealedObjects.PutAsync(bucket, PlatformManifest.KeyOf(stamp, "manifest.json"), manifestFile, keys.Current, scratch, token);

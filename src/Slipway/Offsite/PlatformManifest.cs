@@ -8,8 +8,12 @@ namespace Slipway.Offsite;
 /// by SQLite's online backup), master.key, and certs.tar when there are certificates.</param>
 /// <param name="Sources">Each environment's live build's kept source, as sources/APP/BUILD.tar.sealed (shipped once per
 /// build, shared by every snapshot that names it).</param>
+/// <param name="Origin">The platform that took it (<see cref="PlatformOrigin"/>): its id, host, and the origin it was
+/// itself restored from.</param>
+/// <param name="SystemId">The system identifier of that platform's managed PostgreSQL cluster when the snapshot was
+/// taken: restore-platform recovers that cluster's base backup and WAL (base/SYSID/, wal/SYSID/), never another's.</param>
 internal sealed record PlatformManifest(int Version, string Stamp, DateTimeOffset TakenAt, string SlipwayVersion, string MasterKeyId,
-    IReadOnlyList<string> Files, IReadOnlyList<PlatformSource> Sources)
+    IReadOnlyList<string> Files, IReadOnlyList<PlatformSource> Sources, PlatformOrigin? Origin = null, string? SystemId = null)
 {
     public const string Prefix = "platform/";
 

@@ -104,6 +104,8 @@ internal static class PlatformRestore
                 File.Delete(tar);
                 progress($"source of {source.App} (build {source.BuildId})");
             }
+            // A new origin: this machine's snapshots are its own, and say which one it was rebuilt from.
+            PlatformOrigin.New(restoredFrom: manifest.Origin?.Id).WriteTo(staged);
             var pending = new RestorePending(stamp, DateTimeOffset.UtcNow, At: at);
             await File.WriteAllBytesAsync(Path.Combine(scratch, RestoreMark.FileName), System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(pending, RestoredPlatform.Json), token);
 

@@ -40,7 +40,7 @@ internal static partial class OffsiteEndpoints
             var only = backups.OnlyIn(name, databases.ListVerifiedBackups());
             if (only > 0 && force != true)
             {
-                throw new UserException($"Store {name} holds the only copy of {only} backup(s) (taken with --no-local): without it they cannot be restored " +
+                throw new UserException($"Store {name} holds the only copy of {only} backup(s) (taken with --no-local, or on a machine since rebuilt from it): without it they cannot be restored " +
                     $"through Slipway. Keep it, or remove it anyway with 'slipway storage rm {name} --force' (the objects stay in the bucket).", 409);
             }
             storages.Remove(name);

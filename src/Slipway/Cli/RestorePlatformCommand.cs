@@ -14,12 +14,17 @@ internal static class RestorePlatformCommand
         var bucket = new Option<string>("--bucket") { Description = "The bucket", Required = true };
         var prefix = new Option<string>("--prefix") { Description = "The prefix in the bucket (as given to storage add)" };
         var region = new Option<string>("--region") { Description = "The bucket's region (default us-east-1)" };
-        var at = new Option<string>("--at") { Description = "Recover the databases as they were at this moment (ISO 8601, UTC), from the store's WAL; default: as late as it reaches" };
+        var at = new Option<string>("--at") { Description = "Recover the databases as they were at this moment (ISO 8601, UTC), from the store's WAL, and the " +
+            "apps and config from the newest snapshot taken before it; default: as late as the store reaches" };
+        var snapshot = new Option<string>("--snapshot") { Description = "The platform snapshot to restore (a STAMP under platform/ in the bucket); default: the newest" };
+        var databasesDir = new Option<string>("--databases-dir") { Description = "Where the restored platform's databases go, as 'slipway server --databases-dir' " +
+            "will be given it (default DATA/databases; as root /var/lib/slipway/databases-ID): it must be empty" };
         var command = new Command("restore-platform", "Rebuild this machine's platform from an off-site store: apps, environments, config, domains, " +
-            "certificates, databases (from their newest verified backups) and each app's live release. Reads the access key, the secret key and " +
-            "the backup key ('slipway keys export-backup-key' printed it) from standard input, one a line")
+            "certificates, databases (from the store's base backup and WAL to within minutes of the loss, else from their newest verified backups) " +
+            "and each app's live release. Reads the access key, the secret key and the backup key ('slipway keys export-backup-key' printed it) " +
+            "from standard input, one a line")
         {
-            endpoint, bucket, prefix, region, at,
+            endpoint, bucket, prefix, region, at, snapshot, databasesDir,
         };
         command.SetAction((parse, token) => cli.RunAsync(async () =>
         {
@@ -44,11 +49,13 @@ internal static class RestorePlatformCommand
                 prefixValue += "/";
             }
             var dataDir = CliContext.DataDir(parse);
-            PlatformRestore.RequireEmpty(dataDir);
+            var databases = parse.GetValue(databasesDir) is { } given ? Path.GetFullPath(given) : new Databases.DatabasesOptions { DataDir = dataDir }.EffectiveDatabasesDir;
+            PlatformRestore.RequireEmpty(dataDir, databases);
             // Held while it runs: no platform starts on a half-restored directory.
             using var held = Hosting.DataDirectory.Acquire(dataDir);
-            var manifest = await PlatformRestore.RunAsync(dataDir,
-                new S3Settings(parse.GetValue(endpoint)!, parse.GetValue(bucket)!, prefixValue, parse.GetValue(region) ?? "us-east-1", access, secret), key, moment,
+            var manifest = await PlatformRestore.RunAsync(dataDir, databases,
+                new S3Settings(parse.GetValue(endpoint)!, parse.GetValue(bucket)!, prefixValue, parse.GetValue(region) ?? "us-east-1", access, secret), key,
+                parse.GetValue(snapshot), moment,
                 step => cli.Err.WriteLine("restore-platform: " + step), token);
             cli.Out.WriteLine($"Restored the platform's state from snapshot {manifest.Stamp} (taken {UtcTime.Format(manifest.TakenAt)} by Slipway {manifest.SlipwayVersion}) into {dataDir}.");
             cli.Out.WriteLine("Start the platform now (your systemd unit, 'slipway install', or 'slipway server'): at its first start it recovers the databases " +

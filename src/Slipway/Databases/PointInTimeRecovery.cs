@@ -272,10 +272,11 @@ internal sealed partial class PointInTimeRecovery(
 
     /// <summary>restore-platform: another machine's cluster, from a base backup and its WAL fetched from the store, replayed in
     /// a temporary cluster to <paramref name="at"/> (null: the end of the WAL), then each of <paramref name="copies"/>
-    /// (database there → database and role here, made with the password given) copied into the live cluster. A copy that
-    /// fails is dropped and named in the exception; the ones before it stay.</summary>
-    public async Task RecoverFromElsewhereAsync(string baseBackup, string archiveDir, DateTime? at, IReadOnlyList<(string Database, string Password)> copies,
-        Action<string> progress, CancellationToken token)
+    /// (database there → database and role here, made with the password given) copied into the live cluster. Each copy
+    /// stands alone: one that fails is dropped and named in the result, the others go on. The result also says where
+    /// replay stopped, so a caller can tell the end of the WAL from a gap in it.</summary>
+    public async Task<ElsewhereRecovery> RecoverFromElsewhereAsync(string baseBackup, string archiveDir, DateTime? at,
+        IReadOnlyList<(string Database, string Password)> copies, Action<string> progress, CancellationToken token)
     {
         var live = await cluster.EnsureRunningAsync(token);
         var work = Path.Combine(cluster.Root, RecoveryLeftovers.WorkPrefix + Secrets.Password()[..8].ToLowerInvariant());
@@ -290,23 +291,45 @@ internal sealed partial class PointInTimeRecovery(
             }
             temp = await StartRecoveryClusterAsync(baseBackup, work, at, archiveDir, foreign: true, token);
             var source = new PostgresTarget(Recovered, work, 5432, PostgresCluster.Superuser, live.AdminPassword);
+            string? replayed;
+            DateTimeOffset? lastCommit;
+            await using (var connection = await source.OpenAsync(null, token))
+            await using (var reach = new NpgsqlCommand("select pg_walfile_name(pg_last_wal_replay_lsn()), pg_last_xact_replay_timestamp()", connection))
+            await using (var reader = await reach.ExecuteReaderAsync(token))
+            {
+                await reader.ReadAsync(token);
+                // The promoted cluster names files on its new timeline: only the segment's number (the last 16 digits) compares.
+                replayed = reader.IsDBNull(0) ? null : reader.GetString(0)[^16..];
+                lastCommit = reader.IsDBNull(1) ? null : reader.GetFieldValue<DateTimeOffset>(1);
+            }
             var bin = PostgresBinaries.Require();
+            var copied = new List<string>();
+            var failed = new Dictionary<string, string>(StringComparer.Ordinal);
             foreach (var (database, password) in copies)
             {
                 progress($"copying {database} as the store's WAL left it (pg_dump | pg_restore)");
-                await DatabaseRestore.DropQuietlyAsync(live, database, null);
-                await DatabaseProvisioner.CreateRoleAndDatabaseAsync(live, database, password, token);
-                var (dump, restore) = await PgTool.PipeAsync(
-                    bin.Path("pg_dump"), pipe => ["--format=custom", "--compress=0", "--no-sync", "--file=" + pipe, "--dbname=" + database], source.ClientEnv(),
-                    bin.Path("pg_restore"), ["--no-owner", "--no-privileges", "--exit-on-error", "--role=" + database, "-d", database], live.ClientEnv(),
-                    Path.Combine(options.DataDir, "backups", "tmp"), token);
-                if (!dump.Ok || !restore.Ok)
+                try
                 {
                     await DatabaseRestore.DropQuietlyAsync(live, database, null);
-                    throw new UserException($"{database} could not be copied from the recovered cluster: " + string.Join("; ",
-                        new[] { dump.Ok ? null : dump.Describe("pg_dump"), restore.Ok ? null : restore.Describe("pg_restore") }.OfType<string>()));
+                    await DatabaseProvisioner.CreateRoleAndDatabaseAsync(live, database, password, token);
+                    var (dump, restore) = await PgTool.PipeAsync(
+                        bin.Path("pg_dump"), pipe => ["--format=custom", "--compress=0", "--no-sync", "--file=" + pipe, "--dbname=" + database], source.ClientEnv(),
+                        bin.Path("pg_restore"), ["--no-owner", "--no-privileges", "--exit-on-error", "--role=" + database, "-d", database], live.ClientEnv(),
+                        Path.Combine(options.DataDir, "backups", "tmp"), token);
+                    if (dump.Ok && restore.Ok)
+                    {
+                        copied.Add(database);
+                        continue;
+                    }
+                    await DatabaseRestore.DropQuietlyAsync(live, database, null);
+                    failed[database] = string.Join("; ", new[] { dump.Ok ? null : dump.Describe("pg_dump"), restore.Ok ? null : restore.Describe("pg_restore") }.OfType<string>());
+                }
+                catch (Exception e) when (e is UserException or NpgsqlException or IOException)
+                {
+                    failed[database] = e.Message;
                 }
             }
+            return new ElsewhereRecovery(replayed, lastCommit, copied, failed);
         }
         finally
         {
@@ -428,3 +451,10 @@ internal sealed partial class PointInTimeRecovery(
     [LoggerMessage(Level = LogLevel.Warning, Message = "Base backup failed: {Reason}")]
     private static partial void LogBaseBackupFailed(ILogger logger, string reason);
 }
+
+/// <summary>What <see cref="PointInTimeRecovery.RecoverFromElsewhereAsync"/> did.</summary>
+/// <param name="ReplayedSegment">The number (16 hex digits, without the timeline) of the WAL segment replay stopped in.</param>
+/// <param name="LastCommit">The time of the last transaction replayed (null: none was).</param>
+/// <param name="Copied">The databases copied into this machine's cluster.</param>
+/// <param name="Failed">Those that were not, each with why (dropped again here).</param>
+internal sealed record ElsewhereRecovery(string? ReplayedSegment, DateTimeOffset? LastCommit, IReadOnlyList<string> Copied, IReadOnlyDictionary<string, string> Failed);

@@ -38,6 +38,10 @@ internal sealed class PlatformBackup(Store store, Config.Keyring keyring, Backup
             var files = new List<string>();
             // The state first, then the key: a rotation in between is seen (the key's id changed) and this round gives up,
             // so a snapshot never pairs a state with a key that cannot open it.
+            if (keyring.RotationPending)
+            {
+                throw new UserException("The master key is being rotated; the next round copies the platform's state.", 409);
+            }
             var keyId = keyring.Current;
             var state = Path.Combine(scratch, "state.db");
             using (var source = store.Connections.Open())
@@ -47,7 +51,7 @@ internal sealed class PlatformBackup(Store store, Config.Keyring keyring, Backup
                 source.BackupDatabase(copy);
             }
             var masterKey = keyring.ExportForBackup();
-            if (keyring.Current != keyId)
+            if (keyring.RotationPending || keyring.Current != keyId || !SealedUnder(state, keyId))
             {
                 throw new UserException("The master key was rotated while the platform's state was copied; the next round copies it again.", 409);
             }
@@ -80,6 +84,16 @@ internal sealed class PlatformBackup(Store store, Config.Keyring keyring, Backup
         {
             Directory.Delete(scratch, recursive: true);
         }
+    }
+
+    /// <summary>The copy's sealed values name <paramref name="keyId"/> (a rotation's re-seal that committed between reading
+    /// the key's id and copying would leave them under another).</summary>
+    private static bool SealedUnder(string stateCopy, string keyId)
+    {
+        using var copy = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = stateCopy, Pooling = false, Mode = SqliteOpenMode.ReadOnly }.ToString());
+        copy.Open();
+        return copy.Query<string>("select value_enc from config_vars union all select secret_enc from databases")
+            .All(value => value.Split('.') is [_, var id, _] && id == keyId);
     }
 
     /// <summary>The kept source of every build <paramref name="stateCopy"/> calls live, each build once per store.</summary>

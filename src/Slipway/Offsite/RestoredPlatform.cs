@@ -8,17 +8,19 @@ using Slipway.State;
 namespace Slipway.Offsite;
 
 /// <summary>The second half of `slipway restore-platform`, at the first start of the restored platform (which
-/// restore-platform marks with DATA/restore-pending.json):
+/// restore-platform marks with DATA/restore-pending.json, listing the snapshot's databases and apps):
 ///
-///   the postgres databases of the managed cluster ─► recovered together from the store's newest base backup and the
-///       WAL shipped after it, to its end or to --at (StoreRecovery), each with its role and sealed password as before;
-///       when the store has none, or that fails, each from its newest verified backup in the store ─► pg_restore
+///   the snapshot's postgres databases of the managed cluster ─► recovered together from the store's newest base backup
+///       of the snapshot's cluster and the WAL shipped after it, to its end or to --at (StoreRecovery), each with its role
+///       and sealed password as before; a database that could not be copied, or all when the store has no base backup,
+///       from its newest verified backup in the store (before --at) ─► pg_restore
 ///   each environment's database URL variable ─► pointed at this machine's servers (their ports are new)
 ///   each environment with a live deployment ─► deployed again from its kept source (the build directories did not
 ///       travel), with its restored config; its release command runs against the restored database
 ///
-/// Each step is an event on the platform or the app; one that fails is said and the others go on. The mark goes last,
-/// so a platform killed half-way does the rest (a database already there is left as it is) at its next start.</summary>
+/// Each step is an event on the platform or the app; one that fails is said with what to run, and the others go on. A
+/// step is settled once (done or failed) and recorded in the mark; the mark goes at the end of the pass, so a platform
+/// killed half-way does the steps not settled yet at its next start, and nothing is ever restored over twice.</summary>
 internal sealed partial class RestoredPlatform(
     Store store, DatabaseStore databases, PostgresCluster cluster, IBackupStorage storage, Config.Keyring keyring, DatabaseProvisioner provisioner,
     Config.ConfigVars config, StoreRecovery recovery, Deploy.DeployEngine engine,
@@ -69,60 +71,82 @@ internal sealed partial class RestoredPlatform(
         }
     }
 
-    /// <summary>Each step is recorded in the mark as it is done, so a platform stopped half-way goes on from there: a
-    /// database half-loaded when it stopped is dropped and loaded again, an app whose deployment did not go live is
-    /// deployed again. The mark goes when every step is done.</summary>
+    /// <summary>One pass over the steps restore-platform listed (the snapshot's managed databases and its apps with a live
+    /// release; nothing made since). Each step is recorded in the mark once settled, done or failed, so a platform
+    /// stopped half-way goes on with the steps not settled yet (a database half-loaded when it stopped is dropped and
+    /// loaded again). No settled step runs twice: a database the first start could not restore may since have been
+    /// restored by hand and written to, and dropping it again would lose that. The mark goes at the end of the pass,
+    /// whatever failed (each failure is an event that says what to run), and backups and copies start again.</summary>
     private async Task RestoreAsync(CancellationToken token)
     {
         var pending = JsonSerializer.Deserialize<RestorePending>(await File.ReadAllBytesAsync(Mark, token), Json)!;
-        var done = new HashSet<string>(pending.Done ?? [], StringComparer.Ordinal);
-        store.AddEvent(null, null, "platform.restore-started", done.Count == 0
+        var settled = new HashSet<string>((pending.Done ?? []).Concat(pending.Failed ?? []), StringComparer.Ordinal);
+        var failed = new List<string>(pending.Failed ?? []);
+        store.AddEvent(null, null, "platform.restore-started", settled.Count == 0
             ? $"Restoring the platform from snapshot {pending.Snapshot}: databases, then apps."
-            : $"Going on restoring the platform from snapshot {pending.Snapshot} ({done.Count} step(s) were done before the last stop).");
-        async Task DoneAsync(string step)
+            : $"Going on restoring the platform from snapshot {pending.Snapshot} ({settled.Count} step(s) were settled before the last stop).");
+        async Task SettleAsync(string step, bool ok)
         {
-            done.Add(step);
-            await File.WriteAllBytesAsync(Mark, JsonSerializer.SerializeToUtf8Bytes(pending with { Done = [.. done] }, Json), token);
+            settled.Add(step);
+            if (!ok)
+            {
+                failed.Add(step);
+            }
+            pending = pending with { Done = [.. settled.Except(failed)], Failed = [.. failed] };
+            await File.WriteAllBytesAsync(Mark, JsonSerializer.SerializeToUtf8Bytes(pending, Json), token);
         }
-        var failures = 0;
-        var managed = databases.ListAll().Where(d => d.Type == DatabaseRecord.Postgres && d.Server == DatabaseRecord.Managed && !done.Contains("db:" + d.Id)).ToList();
+        var listed = pending.Databases is { } ids ? ids.ToHashSet(StringComparer.Ordinal) : null;
+        var managed = databases.ListAll()
+            .Where(d => d.Type == DatabaseRecord.Postgres && d.Server == DatabaseRecord.Managed && (listed?.Contains(d.Id) ?? true) && !settled.Contains("db:" + d.Id))
+            .ToList();
         // The store's WAL first: it reaches minutes before the loss, a logical backup only its own day.
+        var fallback = managed;
+        DateTimeOffset? replayedTo = null;
         try
         {
-            if (await recovery.RecoverAsync(managed, pending.At, step => LogStep(logger, step), token) is { } reached)
+            if (await recovery.RecoverAsync(managed, pending.SystemId, pending.At, step => LogStep(logger, step), token) is { } result)
             {
-                foreach (var db in managed)
+                replayedTo = result.Short ? result.LastCommit ?? DateTimeOffset.MinValue : null;
+                foreach (var db in result.Copied)
                 {
-                    store.AddEvent(db.App.Length > 0 ? db.App : null, null, "database.restored", $"db {db.Name} restored to {reached}.");
-                    await DoneAsync("db:" + db.Id);
+                    // Replay that stopped at a gap keeps what it reached unless a logical backup is newer.
+                    if (result.Short && NewestVerified(db, pending.At) is { } newer && UtcTime.Parse(newer.StartedAt) > (result.LastCommit ?? DateTimeOffset.MinValue))
+                    {
+                        continue;
+                    }
+                    store.AddEvent(db.App.Length > 0 ? db.App : null, null, result.Short ? "database.restore-partial" : "database.restored",
+                        $"db {db.Name} restored to {result.Reached}.");
+                    await SettleAsync("db:" + db.Id, ok: true);
                 }
-                managed.Clear();
+                foreach (var (db, why) in result.Failed)
+                {
+                    store.AddEvent(db.App.Length > 0 ? db.App : null, null, "database.restore-failed",
+                        $"db {db.Name} could not be copied from the cluster recovered from the store's WAL ({why}); it is restored from its newest verified backup instead.");
+                }
+                fallback = managed.Where(d => !settled.Contains("db:" + d.Id)).ToList();
             }
         }
-        catch (Exception e) when (e is UserException or NpgsqlException or IOException or Amazon.Runtime.AmazonServiceException or HttpRequestException)
+        catch (Exception e) when (OffsiteHealth.IsOperational(e) || e is NpgsqlException)
         {
             store.AddEvent(null, null, "database.restore-failed",
                 $"Recovering the databases from the store's base backup and WAL failed ({e.Message}); each is restored from its newest verified backup instead.");
             LogDatabaseFailed(logger, "(all, from the WAL)", e.Message);
         }
-        foreach (var db in managed.Where(d => !done.Contains("db:" + d.Id)))
+        foreach (var db in fallback.Where(d => !settled.Contains("db:" + d.Id)))
         {
-            if (await RestoreDatabaseAsync(db, token))
-            {
-                await DoneAsync("db:" + db.Id);
-            }
-            else
-            {
-                failures++;
-            }
+            await SettleAsync("db:" + db.Id, await RestoreDatabaseAsync(db, pending.At, replayedTo, token));
         }
         // The new machine's servers listen on ports of their own: each environment's URL variable says where they are now.
-        foreach (var db in databases.ListAll().Where(d => d.App.Length > 0 && d.Server == DatabaseRecord.Managed))
+        foreach (var db in databases.ListAll().Where(d => d.App.Length > 0 && d.Server == DatabaseRecord.Managed && (listed?.Contains(d.Id) ?? true)))
         {
-            failures += await PointUrlAsync(db, token) ? 0 : 1;
+            if (!await PointUrlAsync(db, token))
+            {
+                failed.Add("url:" + db.Id);
+            }
         }
+        var apps = pending.Apps is { } names ? names.ToHashSet(StringComparer.Ordinal) : null;
         var deploying = new List<(AppRecord App, DeploymentRecord Deployment)>();
-        foreach (var app in store.ListApps().Where(a => a.LiveDeploymentId is not null && !done.Contains("app:" + a.Name)))
+        foreach (var app in store.ListApps().Where(a => a.LiveDeploymentId is not null && (apps?.Contains(a.Name) ?? true) && !settled.Contains("app:" + a.Name)))
         {
             if (Redeploy(app) is { } deployment)
             {
@@ -130,36 +154,39 @@ internal sealed partial class RestoredPlatform(
             }
             else
             {
-                failures++;
+                await SettleAsync("app:" + app.Name, ok: false);
             }
         }
         foreach (var (app, deployment) in deploying)
         {
             await engine.WaitAsync(deployment.Id);
-            if (store.FindDeployment(deployment.Id)?.Status == DeploymentStatus.Live)
+            var live = store.FindDeployment(deployment.Id)?.Status == DeploymentStatus.Live;
+            if (!live)
             {
-                await DoneAsync("app:" + app.Name);
+                store.AddEvent(app.Name, deployment.Id, "app.restore-failed",
+                    $"deploying its restored source again did not go live ('slipway logs --deployment {deployment.Id}' says why); fix it and deploy again: slipway deploy DIR {app.Ref.Flags}");
             }
-            else
-            {
-                failures++;
-            }
+            await SettleAsync("app:" + app.Name, live);
         }
-        if (failures == 0)
+        File.Delete(Mark);
+        if (failed.Count == 0)
         {
-            File.Delete(Mark);
             store.AddEvent(null, null, "platform.restored",
-                $"The platform was restored from snapshot {pending.Snapshot}: every database from its newest verified backup, every app deployed again from its kept source.");
+                $"The platform was restored from snapshot {pending.Snapshot}: every database and every app with a live release. Backups and off-site copies start again.");
         }
         else
         {
             store.AddEvent(null, null, "platform.restore-incomplete",
-                $"Restoring the platform from snapshot {pending.Snapshot} left {failures} step(s) undone; the events before this one (here and in 'slipway status --app APP') " +
-                "say why. Fix what they name and restart the platform: it goes on from there. Backups and off-site copies wait until it is done.");
+                $"Restoring the platform from snapshot {pending.Snapshot} left {failed.Count} step(s) undone ({string.Join(", ", failed)}); the events before this one " +
+                "(here and in 'slipway status --app APP') say why and what to run. They are not tried again by themselves. Backups and off-site copies start again.");
         }
     }
 
-    private async Task<bool> RestoreDatabaseAsync(DatabaseRecord db, CancellationToken token)
+    /// <summary>The newest verified backup of <paramref name="db"/> (taken before <paramref name="at"/>, when given).</summary>
+    private BackupRecord? NewestVerified(DatabaseRecord db, DateTimeOffset? at) =>
+        databases.ListBackupsOf(db.Id).FirstOrDefault(b => b.Status == BackupStatus.Verified && b.Location is not null && (at is null || UtcTime.Parse(b.StartedAt) <= at.Value));
+
+    private async Task<bool> RestoreDatabaseAsync(DatabaseRecord db, DateTimeOffset? at, DateTimeOffset? replayedTo, CancellationToken token)
     {
         var owner = db.App.Length > 0 ? db.App : null;
         try
@@ -167,7 +194,11 @@ internal sealed partial class RestoredPlatform(
             var live = await cluster.EnsureRunningAsync(token);
             // Not recorded as done: a database of that name is what a stop left half-loaded.
             await DatabaseRestore.DropQuietlyAsync(live, db.DbName, null);
-            var backup = databases.ListBackupsOf(db.Id).FirstOrDefault(b => b.Status == BackupStatus.Verified && b.Location is not null);
+            var backup = NewestVerified(db, at);
+            if (backup is null && at is not null && databases.ListBackupsOf(db.Id).Any(b => b.Status == BackupStatus.Verified))
+            {
+                throw new UserException($"it has no verified backup taken before --at {UtcTime.Format(at.Value)}, and bringing back a later one would bring back what --at is meant to undo");
+            }
             await DatabaseProvisioner.CreateRoleAndDatabaseAsync(live, db.DbName, keyring.Decrypt(db.SecretEnc), token);
             if (backup is null)
             {
@@ -178,14 +209,16 @@ internal sealed partial class RestoredPlatform(
             {
                 await DatabaseRestore.LoadAsync(live, db.DbName, db.RoleName, fetched.Path, token);
             }
-            store.AddEvent(owner, null, "database.restored", $"db {db.Name} restored from backup {backup.Id} taken {backup.StartedAt}.");
+            store.AddEvent(owner, null, "database.restored", $"db {db.Name} restored from backup {backup.Id} taken {backup.StartedAt}" +
+                (replayedTo is not null ? " (newer than where the store's WAL reached)." : "."));
             LogDatabase(logger, db.Name, backup.Id);
             return true;
         }
-        catch (Exception e) when (e is UserException or NpgsqlException or IOException or Amazon.Runtime.AmazonServiceException or HttpRequestException)
+        catch (Exception e) when (OffsiteHealth.IsOperational(e) || e is NpgsqlException)
         {
             store.AddEvent(owner, null, "database.restore-failed",
-                $"db {db.Name} could not be restored: {e.Message}. Restart the platform to try again, or restore another backup: slipway db backups --app {owner ?? db.BaseApp}");
+                $"db {db.Name} could not be restored: {e.Message}. It is not tried again by itself: restore one of its backups when the cause is fixed: " +
+                $"slipway db backups --app {owner ?? db.BaseApp}, then slipway db restore ID --app {owner ?? db.BaseApp}");
             LogDatabaseFailed(logger, db.Name, e.Message);
             return false;
         }
@@ -248,6 +281,11 @@ internal sealed partial class RestoredPlatform(
 }
 
 /// <summary>DATA/restore-pending.json: what restore-platform brought back, for the first start to finish.</summary>
-/// <param name="Done">Steps done so far ("db:ID", "app:KEY"), for a start after a stop half-way.</param>
+/// <param name="Done">Steps done so far ("db:ID", "app:NAME"), for a start after a stop half-way.</param>
+/// <param name="Failed">Steps that failed: settled too, never run again by themselves.</param>
 /// <param name="At">restore-platform --at: the moment the databases are recovered to (null: as late as the store allows).</param>
-internal sealed record RestorePending(string Snapshot, DateTimeOffset RestoredAt, IReadOnlyList<string>? Done = null, DateTimeOffset? At = null);
+/// <param name="Databases">The ids of the snapshot's managed PostgreSQL databases: the only ones the restore touches.</param>
+/// <param name="Apps">The snapshot's apps (environment rows) with a live release: the only ones deployed again.</param>
+/// <param name="SystemId">The snapshot's cluster: the base backups and WAL recovered are that cluster's.</param>
+internal sealed record RestorePending(string Snapshot, DateTimeOffset RestoredAt, IReadOnlyList<string>? Done = null, DateTimeOffset? At = null,
+    IReadOnlyList<string>? Failed = null, IReadOnlyList<string>? Databases = null, IReadOnlyList<string>? Apps = null, string? SystemId = null);

@@ -84,7 +84,8 @@ public sealed class PlatformDrillTests
         restored.Out.Should().Contain("Restored the platform's state from snapshot");
         (await Cli(server, newDataDir, input)).Err.Should().Contain("is not empty");
 
-        await using var rebuilt = await TestPlatform.StartAsync(dataDir: newDataDir);
+        var rebuilt = await TestPlatform.StartAsync(dataDir: newDataDir);
+        await using var disposeRebuilt = rebuilt;
         var restoring = rebuilt.Services.GetRequiredService<RestoredPlatform>();
         await restoring.Done.WaitAsync(TimeSpan.FromMinutes(2));
         restoring.Redeployments.Should().ContainSingle();
@@ -96,7 +97,27 @@ public sealed class PlatformDrillTests
         (await ReadAsync(rebuilt, "/read")).Should().Be("alpha,beta,gamma,delta", $"the database came back from the store's base backup and WAL, past its last backup\n{status}\n{platformEvents}");
         (await ReadAsync(rebuilt, "/env?name=GREETING")).Should().Be("it costs $5 and $HOME stays", "config comes back, sealed under the master key it carried");
         var events = await rebuilt.CliAsync("events");
-        events.Out.Should().Contain("platform.restored").And.NotContain("problem(s)");
+        events.Out.Should().Contain("platform.restored").And.NotContain("restore-failed").And.NotContain("restore-incomplete").And.NotContain("restore-partial");
+        File.Exists(RestoreMark.PathIn(newDataDir)).Should().BeFalse("the restore is over");
+        var rm = await rebuilt.CliAsync("storage", "rm", "offsite");
+        rm.ExitCode.Should().Be(1, "the rebuilt platform still knows its backups are only in the store");
+        rm.Err.Should().Contain("holds the only copy of 1 backup(s)");
+
+        // A step the first start settled is never run again: here a database step marked failed, as if restored by
+        // hand since and written to; a later start with the mark still there must leave it (and its new row) alone.
+        (await ReadAsync(rebuilt, "/write?v=epsilon")).Should().Be("ok");
+        var db = rebuilt.Services.GetRequiredService<Slipway.Databases.DatabaseStore>().ListAll().Single(d => d.App == "ledger");
+        rebuilt.KeepData = true;
+        await rebuilt.DisposeAsync();
+        await File.WriteAllBytesAsync(RestoreMark.PathIn(newDataDir), JsonSerializer.SerializeToUtf8Bytes(
+            new RestorePending("earlier", DateTimeOffset.UtcNow, Failed: ["db:" + db.Id], Databases: [db.Id], Apps: []), RestoredPlatform.Json));
+        rebuilt = await TestPlatform.StartAsync(dataDir: newDataDir);
+        await using var disposeAgain = rebuilt;
+        await rebuilt.Services.GetRequiredService<RestoredPlatform>().Done.WaitAsync(TimeSpan.FromMinutes(2));
+        File.Exists(RestoreMark.PathIn(newDataDir)).Should().BeFalse();
+        var restarted = rebuilt;
+        (await DatabaseFixture.EventuallyAsync(async () => await ReadAsync(restarted, "/read") == "alpha,beta,gamma,delta,epsilon", TimeSpan.FromSeconds(60)))
+            .Should().BeTrue($"the app comes back after the restart with every row\n{await rebuilt.CliAsync("status", "--app", "ledger")}");
     }
 
     private static async Task<string> ReadAsync(TestPlatform platform, string path)

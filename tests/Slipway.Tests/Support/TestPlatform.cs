@@ -140,8 +140,16 @@ internal sealed class TestPlatform : IAsyncDisposable
     /// <summary>Leave the data directory for another platform to start on (restart tests).</summary>
     public bool KeepData { get; set; }
 
+    private bool _disposed;
+
+    /// <summary>Once: a restart test disposes one platform before its end, and its `await using` comes again.</summary>
     public async ValueTask DisposeAsync()
     {
+        if (_disposed)
+        {
+            return;
+        }
+        _disposed = true;
         Http.Dispose();
         // As `slipway down` does: a platform's stop alone leaves its apps running for the next platform process.
         await _app.Services.GetRequiredService<Slipway.Deploy.Recovery>().StopAppsAsync();

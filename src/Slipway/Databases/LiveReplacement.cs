@@ -39,6 +39,9 @@ internal sealed partial class LiveReplacement(
     /// <summary>How often journals left over are looked at.</summary>
     private static readonly TimeSpan Tick = TimeSpan.FromSeconds(30);
 
+    /// <summary>Unreadable journals already logged (once each, not every tick).</summary>
+    private readonly HashSet<string> _unreadable = new(StringComparer.Ordinal);
+
     /// <summary>Replaces <paramref name="live"/> (whose lock the caller holds) by <paramref name="replacement"/>; returns the
     /// safety backup, verified, or failed when the old database was kept instead.</summary>
     public async Task<BackupRecord> ReplaceAsync(DatabaseRecord live, PostgresTarget target, string replacement, OperationProgress progress, CancellationToken token)
@@ -289,7 +292,7 @@ internal sealed partial class LiveReplacement(
                 LogBug(logger, journal.Live, e);
             }
         }
-        foreach (var path in unreadable)
+        foreach (var path in unreadable.Where(_unreadable.Add))
         {
             LogUnreadable(logger, path);
         }

@@ -50,6 +50,7 @@ internal sealed record ReplacementJournal(
     }
 
     /// <summary>The CLI flags naming the environment and the database: "--app shop --env staging --name main".</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
     public string Flags => new AppRef(BaseApp, Env.Length > 0 ? Env : AppRef.Production).Flags + " --name " + Name;
 
     public bool Exists(string dataDir) => File.Exists(PathIn(dataDir));

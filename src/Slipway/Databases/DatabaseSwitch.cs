@@ -148,7 +148,8 @@ internal static class DatabaseSwitch
         return names;
     }
 
-    private static async Task Run(NpgsqlConnection connection, NpgsqlTransaction tx, string sql, CancellationToken token)
+    /// <summary>One statement inside <paramref name="tx"/>.</summary>
+    public static async Task Run(NpgsqlConnection connection, NpgsqlTransaction tx, string sql, CancellationToken token)
     {
         await using var command = new NpgsqlCommand(sql, connection, tx);
         await command.ExecuteNonQueryAsync(token);

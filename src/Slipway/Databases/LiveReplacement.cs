@@ -76,16 +76,27 @@ internal sealed partial class LiveReplacement(
             await SettleQuietlyAsync(journal);
             throw;
         }
-        await progress.StepAsync($"{live.DbName} is the replacement now and its app may connect again; verifying the safety backup before the data it replaced is dropped");
+        // Once the switch is done the rest goes on whether or not the client still listens: neither its token nor a step
+        // it can no longer be told stops it half-way.
+        var told = new OperationProgress(async step =>
+        {
+            try
+            {
+                await progress.StepAsync(step);
+            }
+            catch (Exception e) when (e is OperationCanceledException or IOException)
+            {
+            }
+        });
+        await told.StepAsync($"{live.DbName} is the replacement now and its app may connect again; verifying the safety backup before the data it replaced is dropped");
         try
         {
-            // Not the client's token: once the switch is done, hanging up must not leave the old database behind.
-            return (await SettleAsync(journal, progress, lifetime.ApplicationStopping)).Safety ?? safety;
+            return (await SettleAsync(journal, told, lifetime.ApplicationStopping)).Safety ?? safety;
         }
         catch (Exception e) when (e is NpgsqlException or TimeoutException or IOException or UserException)
         {
             LogSettleFailed(logger, journal.Live, journal.Server, e.Message);
-            await progress.StepAsync($"the data it replaced stays as database {journal.Retired} on server {journal.Server} until it can be settled ({e.Message}); tried again every {Tick.TotalSeconds:0} s");
+            await told.StepAsync($"the data it replaced stays as database {journal.Retired} on server {journal.Server} until it can be settled ({e.Message}); tried again every {Tick.TotalSeconds:0} s");
             return databases.FindBackup(safety.Id) ?? safety;
         }
     }
@@ -221,15 +232,15 @@ internal sealed partial class LiveReplacement(
                         others.Add(reader.GetString(0));
                     }
                 }
-                await RunAsync(db, tx, $"reassign owned by {Sql.Ident(journal.Role)} to {Sql.Ident(kept)}", token);
+                await DatabaseSwitch.Run(db, tx, $"reassign owned by {Sql.Ident(journal.Role)} to {Sql.Ident(kept)}", token);
                 foreach (var other in others)
                 {
-                    await RunAsync(db, tx, $"alter database {Sql.Ident(other)} owner to {Sql.Ident(journal.Role)}", token);
+                    await DatabaseSwitch.Run(db, tx, $"alter database {Sql.Ident(other)} owner to {Sql.Ident(journal.Role)}", token);
                 }
-                await RunAsync(db, tx, $"revoke all on database {Sql.Ident(kept)} from {Sql.Ident(journal.Role)}", token);
+                await DatabaseSwitch.Run(db, tx, $"revoke all on database {Sql.Ident(kept)} from {Sql.Ident(journal.Role)}", token);
             }
-            await RunAsync(db, tx, $"alter database {Sql.Ident(kept)} owner to {Sql.Ident(kept)}", token);
-            await RunAsync(db, tx, $"revoke all on database {Sql.Ident(kept)} from public; grant all on database {Sql.Ident(kept)} to {Sql.Ident(kept)}", token);
+            await DatabaseSwitch.Run(db, tx, $"alter database {Sql.Ident(kept)} owner to {Sql.Ident(kept)}", token);
+            await DatabaseSwitch.Run(db, tx, $"revoke all on database {Sql.Ident(kept)} from public; grant all on database {Sql.Ident(kept)} to {Sql.Ident(kept)}", token);
             await tx.CommitAsync(token);
         }
         NpgsqlConnection.ClearAllPools();
@@ -325,12 +336,6 @@ internal sealed partial class LiveReplacement(
     {
         await using var command = new NpgsqlCommand(sql, db, tx);
         return Convert.ToInt64(await command.ExecuteScalarAsync(token), System.Globalization.CultureInfo.InvariantCulture);
-    }
-
-    private static async Task RunAsync(NpgsqlConnection db, NpgsqlTransaction tx, string sql, CancellationToken token)
-    {
-        await using var command = new NpgsqlCommand(sql, db, tx);
-        await command.ExecuteNonQueryAsync(token);
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Settling the replacement of {Database} on server {Server} failed (tried again): {Reason}")]

@@ -40,8 +40,30 @@ internal sealed partial class DatabaseBackup(
         return await TakeLockedAsync(db, kind, progress, token);
     }
 
-    /// <summary>For callers that already hold the database's lock (restore's safety backup).</summary>
+    /// <summary>For callers that already hold the database's lock.</summary>
     public async Task<BackupRecord> TakeLockedAsync(DatabaseRecord db, string kind, OperationProgress progress, CancellationToken token)
+    {
+        var backup = await DumpLockedAsync(db, kind, hereOnly: false, progress, token);
+        if (backup.Status != BackupStatus.Verifying)
+        {
+            return backup;
+        }
+        try
+        {
+            return await VerifyAsync(backup, db.Server, progress, token);
+        }
+        catch (OperationCanceledException)
+        {
+            Fail(databases.FindBackup(backup.Id) ?? backup, null, "stopped before it finished (the client hung up or the platform stopped)");
+            throw;
+        }
+    }
+
+    /// <summary>The first half of a backup, for callers that hold the database's lock: dumped from one snapshot, checksummed
+    /// and stored, recorded as "verifying" (or "failed", with the reason). <see cref="VerifyAsync"/> is the second half.
+    /// <paramref name="hereOnly"/>: stored on this machine only (<see cref="IBackupStorage.PutHereAsync"/>), so an app shut out
+    /// for this dump (LiveReplacement) waits for no upload; the off-site copy follows once it verified.</summary>
+    public async Task<BackupRecord> DumpLockedAsync(DatabaseRecord db, string kind, bool hereOnly, OperationProgress progress, CancellationToken token)
     {
         var id = Ids.New("bk");
         var backup = new BackupRecord(id, db.Id, db.App, db.DbName, kind, BackupStatus.Running, null, null, null, null, databases.Now(), null, null, null);
@@ -74,15 +96,23 @@ internal sealed partial class DatabaseBackup(
             var size = new FileInfo(temp).Length;
             var sha = await BackupVerifier.ChecksumAsync(temp, token);
             var key = $"{db.App}/{db.Name}/{id}.dump";
-            await progress.StepAsync($"dump written: {OperationProgress.Size(size)} in {started.Elapsed.TotalSeconds:0.0} s; storing it in the {storage.Description}");
-            await storage.PutAsync(key, temp, token);
+            if (hereOnly)
+            {
+                await progress.StepAsync($"dump written: {OperationProgress.Size(size)} in {started.Elapsed.TotalSeconds:0.0} s; storing it on this machine");
+                await storage.PutHereAsync(key, temp, token);
+            }
+            else
+            {
+                await progress.StepAsync($"dump written: {OperationProgress.Size(size)} in {started.Elapsed.TotalSeconds:0.0} s; storing it in the {storage.Description}");
+                await storage.PutAsync(key, temp, token);
+            }
             backup = backup with
             {
                 Status = BackupStatus.Verifying, Location = key, SizeBytes = size, Sha256 = sha,
                 DurationMs = started.ElapsedMilliseconds,
             };
             databases.UpdateBackup(backup);
-            return await VerifyAsync(backup, db.Server, progress, token);
+            return backup;
         }
         catch (Exception e) when (e is NpgsqlException or UserException or IOException)
         {

@@ -37,6 +37,8 @@ internal static class DatabaseRegistration
         services.AddHostedService(sp => sp.GetRequiredService<RedisServers>());
         services.AddHostedService(sp => sp.GetRequiredService<BackupScheduler>());
         services.AddHostedService(sp => sp.GetRequiredService<PointInTimeRecovery>());
+        // Finishes replacements a platform stop cut short (the app's role shut out, an old database kept): see its journal.
+        services.AddHostedService(sp => sp.GetRequiredService<LiveReplacement>());
         return services;
     }
 }

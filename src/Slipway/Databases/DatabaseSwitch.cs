@@ -9,12 +9,21 @@ namespace Slipway.Databases;
 /// New connections are refused only for the moment between the two steps; apps reconnect (with the same
 /// URL) to the replacement. Nothing happens to the live database until the replacement is complete. The old
 /// one is dropped in the background (DROP DATABASE waits for a checkpoint, which writes out everything the
-/// copy just loaded); one left by a crash is dropped when the cluster next starts (<see cref="Scratch"/>).</summary>
+/// copy just loaded); one left by a crash is dropped when the cluster next starts (<see cref="Scratch"/>). Or it is
+/// kept, closed to connections, under a name the caller chose (<see cref="SwapKeepingAsync"/>).</summary>
 internal static class DatabaseSwitch
 {
-    public static async Task SwapAsync(PostgresTarget target, string live, string replacement, string role, CancellationToken token)
+    public static Task SwapAsync(PostgresTarget target, string live, string replacement, string role, CancellationToken token) =>
+        SwapCoreAsync(target, live, replacement, role, null, token);
+
+    /// <summary>As <see cref="SwapAsync"/>, but the live database is kept as <paramref name="retired"/> (closed to connections;
+    /// named by <see cref="Retired"/>, which the start-up sweep leaves alone) for the caller to drop or keep.</summary>
+    public static Task SwapKeepingAsync(PostgresTarget target, string live, string replacement, string role, string retired, CancellationToken token) =>
+        SwapCoreAsync(target, live, replacement, role, retired, token);
+
+    private static async Task SwapCoreAsync(PostgresTarget target, string live, string replacement, string role, string? retired, CancellationToken token)
     {
-        var old = Scratch("old");
+        var old = retired ?? Scratch("old");
         await using var admin = await target.OpenAsync(null, token);
         await DatabaseProvisioner.Exec(admin, $"alter database {Sql.Ident(replacement)} owner to {Sql.Ident(role)}", token);
         await DatabaseProvisioner.Exec(admin, $"revoke all on database {Sql.Ident(replacement)} from public; grant all on database {Sql.Ident(replacement)} to {Sql.Ident(role)}", token);
@@ -48,7 +57,7 @@ internal static class DatabaseSwitch
             }
             throw;
         }
-        if (exists)
+        if (exists && retired is null)
         {
             _ = Task.Run(async () =>
             {
@@ -93,6 +102,12 @@ internal static class DatabaseSwitch
 
     public const string ScratchPrefix = "slipway_tmp_";
 
+    /// <summary>A live database a replacement took the place of, kept until its safety backup verified (LiveReplacement): never
+    /// dropped or opened by the start-up sweep, which cannot know whether it holds the only copy of its data.</summary>
+    public const string RetiredPrefix = "slipway_retired_";
+
+    public static string Retired() => RetiredPrefix + Secrets.Password()[..10].ToLowerInvariant();
+
     /// <summary>A name for a database Slipway builds or retires: never an app's, dropped if found at start-up.</summary>
     public static string Scratch(string purpose) => ScratchPrefix + purpose + "_" + Secrets.Password()[..10].ToLowerInvariant();
 
@@ -102,11 +117,13 @@ internal static class DatabaseSwitch
     public static async Task SweepAsync(PostgresTarget target, CancellationToken token)
     {
         await using var admin = await target.OpenAsync(null, token);
-        foreach (var name in await NamesAsync(admin, "select datname from pg_database where not datallowconn and datname <> 'template0'", token))
+        var closed = $"select datname from pg_database where not datallowconn and datname <> 'template0' and datname not like '{RetiredPrefix.Replace("_", "\\_")}%'";
+        foreach (var name in await NamesAsync(admin, closed, token))
         {
             await DatabaseProvisioner.Exec(admin, $"alter database {Sql.Ident(name)} with allow_connections true", token);
         }
-        // An app's role a kill caught closed for an in-place replacement's final backup (LiveReplacement) logs in again.
+        // An app's role a kill caught closed for an in-place replacement's final backup logs in again (LiveReplacement does
+        // the same on any server, from its journal; this also covers a kill before the journal existed).
         foreach (var role in await NamesAsync(admin, "select rolname from pg_roles where not rolcanlogin and rolname like 'app\\_%'", token))
         {
             await DatabaseProvisioner.Exec(admin, $"alter role {Sql.Ident(role)} login", token);
@@ -131,7 +148,8 @@ internal static class DatabaseSwitch
         return names;
     }
 
-    private static async Task Run(NpgsqlConnection connection, NpgsqlTransaction tx, string sql, CancellationToken token)
+    /// <summary>One statement inside <paramref name="tx"/>.</summary>
+    public static async Task Run(NpgsqlConnection connection, NpgsqlTransaction tx, string sql, CancellationToken token)
     {
         await using var command = new NpgsqlCommand(sql, connection, tx);
         await command.ExecuteNonQueryAsync(token);

@@ -1,7 +1,7 @@
 namespace Slipway.Databases;
 
-/// <summary>Where backup files live. Local directory today; an S3-compatible bucket implements the same four
-/// operations (PUT, GET to a scratch file, DELETE) without any change to how backups are taken or verified.</summary>
+/// <summary>Where backup files live: a local directory, and once a store is added an S3-compatible bucket too
+/// (Offsite.OffsiteBackupStorage), with no change to how backups are taken or verified.</summary>
 internal interface IBackupStorage
 {
     /// <summary>For messages: "local directory /var/backups/slipway".</summary>
@@ -9,6 +9,12 @@ internal interface IBackupStorage
 
     /// <summary>Stores <paramref name="localFile"/> under <paramref name="key"/> (consuming the file); durable when it returns.</summary>
     Task PutAsync(string key, string localFile, CancellationToken token);
+
+    /// <summary>Stores <paramref name="localFile"/> under <paramref name="key"/> on this machine only (consuming the file), durable
+    /// when it returns: for a backup taken while an app is shut out (LiveReplacement), which must not wait for an upload. A store
+    /// off the machine gets its copy later, once the backup verified (the off-site shipper copies the verified backups it lacks
+    /// whose file is here, and only then applies its keep-local setting).</summary>
+    Task PutHereAsync(string key, string localFile, CancellationToken token);
 
     /// <summary>A local file with the stored bytes: the stored file itself, or a download into <paramref name="scratchDir"/>
     /// (removed when the result is disposed).</summary>

@@ -17,6 +17,8 @@ internal sealed class LocalBackupStorage(string root) : IBackupStorage
         File.Move(localFile, path, overwrite: true);
     }
 
+    public Task PutHereAsync(string key, string localFile, CancellationToken token) => PutAsync(key, localFile, token);
+
     public Task<FetchedBackup> FetchAsync(string key, string scratchDir, CancellationToken token)
     {
         var path = PathOf(key);

@@ -3,10 +3,15 @@ namespace Slipway.Databases;
 /// <summary>What a point-in-time recovery caught by a platform kill leaves, cleaned up at the next start: its
 /// temporary cluster still running (it outlives the platform process), the copy of the base backup it ran on
 /// (the size of the whole cluster), and the new database and role it was filling (never recorded, so nothing
-/// else would drop them, and their name could not be used again).</summary>
+/// else would drop them, and their name could not be used again). Also what a recovery from the off-site store
+/// (restore-platform's Offsite.StoreRecovery) downloads beside the cluster: the base backup, days of WAL and their
+/// scratch files, under a new random name at each try, so a kill would otherwise fill the new machine's disk.</summary>
 internal static class RecoveryLeftovers
 {
     public const string WorkPrefix = "recover-";
+
+    /// <summary>The directories a recovery from the store works in, under the cluster's root (DATABASES/postgres).</summary>
+    public static readonly IReadOnlyList<string> StorePrefixes = ["restore-base-", "restore-wal-", "restore-scratch-"];
 
     /// <summary>The file in a recovery's work directory naming the database it creates.</summary>
     public const string TargetFile = "target";
@@ -17,7 +22,15 @@ internal static class RecoveryLeftovers
         {
             return;
         }
-        foreach (var work in Directory.GetDirectories(cluster.Root, WorkPrefix + "*"))
+        // Listed first, as the platform starts: a recovery this process begins comes later (restore-platform waits for the
+        // application to have started, then lists the store), so its directories are never taken for leftovers.
+        var works = Directory.GetDirectories(cluster.Root, WorkPrefix + "*");
+        var downloads = StorePrefixes.SelectMany(prefix => Directory.GetDirectories(cluster.Root, prefix + "*")).ToList();
+        foreach (var download in downloads)
+        {
+            Directory.Delete(download, recursive: true);
+        }
+        foreach (var work in works)
         {
             await StopPostmasterAsync(work, clock);
             var marker = Path.Combine(work, TargetFile);

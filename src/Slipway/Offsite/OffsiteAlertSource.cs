@@ -5,7 +5,9 @@ namespace Slipway.Offsite;
 
 /// <summary>"offsite": copies to the off-site store failing (WAL, base backups, the platform's state), or the last
 /// `storage verify` of a database's copy failing. A platform alert (no app); it resolves with the next round that
-/// works.</summary>
+/// works. A failed `storage verify` is also the "backup" alert of each database whose copy did not restore (subject
+/// "offsite:NAME", beside the backups' own "db:NAME"), on the database's app, so it reaches whoever watches that app's
+/// backups; it resolves with the next verify that passes.</summary>
 internal sealed class OffsiteAlertSource(OffsiteHealth health, StorageVerifier verifier) : IAlertSource
 {
     public const string Offsite = "offsite";
@@ -18,6 +20,17 @@ internal sealed class OffsiteAlertSource(OffsiteHealth health, StorageVerifier v
 
     public IEnumerable<AlertSignal> Evaluate(AlertContext context, CancellationToken cancellationToken)
     {
+        if (verifier.LastFailure is { } failure)
+        {
+            foreach (var db in failure.Databases.Where(d => context.IsOn(BackupSource.Backup, d.App)))
+            {
+                yield return new AlertSignal(BackupSource.Backup, "offsite:" + db.Database, db.App,
+                    context.Settings(BackupSource.Backup, db.App).Severity ?? AlertSeverity.Critical,
+                    $"{db.App ?? "detached"}: the off-site copy of db {db.Database} did not restore: {AlertText.FirstLine(db.Problem)}",
+                    $"slipway storage verify, run {AlertText.Time(failure.At)}, checked backup {db.BackupId} in store {failure.Storage} (read back, restored into scratch): " +
+                    $"{db.Problem}. A lost machine could not get this database back from the store. See slipway events; run slipway storage verify again once fixed.");
+            }
+        }
         if (!context.IsOn(Offsite, null))
         {
             yield break;

@@ -11,10 +11,16 @@ namespace Slipway.Offsite;
 /// A store that cannot be reached does not fail the backup: it is kept here, the failure is reported (OffsiteHealth: an
 /// event and the "offsite" alert), and the shipper copies it at a later round (<see cref="ShipPendingAsync"/>), as it
 /// does every backup taken before the store was added. So a backup a store holds is "verified" only after the copy read
-/// back from it restored (the verifier fetches what it checks) or, when it was copied later, after it verified here.</summary>
+/// back from it restored (the verifier fetches what it checks) or, when it was copied later, after it verified here. A
+/// backup stored "here" (<see cref="PutHereAsync"/>: a safety backup taken while its app is shut out) goes the second way.
+///
+/// A copy and a delete of the same backup take turns (retention may delete a backup while the shipper copies it): a delete
+/// waits for the copy and then removes both the file and the object; a copy that finds the file gone copies nothing.</summary>
 internal sealed class OffsiteBackupStorage(LocalBackupStorage local, OffsiteStorages storages, BackupKeyring keys, ShippedObjects shipped, OffsiteHealth health)
     : IBackupStorage
 {
+    private readonly KeyedTurns<string> _turns = new();
+
     public string Description => storages.Default() is { } s
         ? $"{(s.KeepLocal ? local.Description + " and " : "")}off-site store {s.Name} (bucket {s.Bucket} at {s.Endpoint})"
         : local.Description;
@@ -39,6 +45,8 @@ internal sealed class OffsiteBackupStorage(LocalBackupStorage local, OffsiteStor
         }
     }
 
+    public Task PutHereAsync(string key, string localFile, CancellationToken token) => local.PutAsync(key, localFile, token);
+
     /// <summary>Copies every verified backup the store does not hold yet (taken while it could not be reached, or before
     /// it was added) whose local file is here; returns how many.</summary>
     public async Task<int> ShipPendingAsync(S3Bucket bucket, OffsiteStorage storage, IEnumerable<Databases.BackupRecord> verified, CancellationToken token)
@@ -47,9 +55,9 @@ internal sealed class OffsiteBackupStorage(LocalBackupStorage local, OffsiteStor
         var count = 0;
         foreach (var backup in verified)
         {
-            if (!done.Contains(RemoteKey(backup.Location!)) && File.Exists(local.PathOf(backup.Location!)))
+            if (!done.Contains(RemoteKey(backup.Location!)) && File.Exists(local.PathOf(backup.Location!)) &&
+                await CopyAsync(bucket, storage, backup.Location!, token))
             {
-                await CopyAsync(bucket, storage, backup.Location!, token);
                 count++;
             }
         }
@@ -63,16 +71,25 @@ internal sealed class OffsiteBackupStorage(LocalBackupStorage local, OffsiteStor
         return verified.Count(b => there.Contains(RemoteKey(b.Location!)) && !File.Exists(local.PathOf(b.Location!)));
     }
 
-    private async Task CopyAsync(S3Bucket bucket, OffsiteStorage storage, string key, CancellationToken token)
+    /// <summary>False when the backup's file is gone (retention deleted it before this copy's turn): nothing is copied, so
+    /// nothing lands in the store that no record names.</summary>
+    private async Task<bool> CopyAsync(S3Bucket bucket, OffsiteStorage storage, string key, CancellationToken token)
     {
+        using var turn = await _turns.TakeAsync(key, token);
         var path = local.PathOf(key);
+        if (!File.Exists(path))
+        {
+            return false;
+        }
+        var size = new FileInfo(path).Length;
         await SealedObjects.PutAsync(bucket, RemoteKey(key), path, keys.Current, Path.GetDirectoryName(path)!, token);
-        shipped.Add(storage.Name, RemoteKey(key), new FileInfo(path).Length);
+        shipped.Add(storage.Name, RemoteKey(key), size);
         if (!storage.KeepLocal)
         {
             // Only now: the copy off the machine was read back and matched.
             File.Delete(path);
         }
+        return true;
     }
 
     public async Task<FetchedBackup> FetchAsync(string key, string scratchDir, CancellationToken token)
@@ -91,6 +108,8 @@ internal sealed class OffsiteBackupStorage(LocalBackupStorage local, OffsiteStor
 
     public async Task DeleteAsync(string key, CancellationToken token)
     {
+        // After a copy under way: its object is in the store by then, and goes with the file.
+        using var turn = await _turns.TakeAsync(key, token);
         await local.DeleteAsync(key, token);
         if (storages.Default() is { } storage)
         {

@@ -3,9 +3,10 @@ using Npgsql;
 namespace Slipway.Databases;
 
 /// <summary>`slipway db restore BACKUP [--to-new NAME]`.
-/// In place: the backup is restored beside the live database, then the live one is closed for a final safety backup
-/// (it must verify) and the restored one switched in atomically (<see cref="LiveReplacement"/>): no write made before the
-/// restore is lost, and apps keep their URL and reconnect.
+/// In place: the backup is restored beside the live database, then the live one is closed for a final safety dump and
+/// the restored one switched in atomically (<see cref="LiveReplacement"/>: the old database is kept until the safety
+/// backup verified, and kept detached when it does not): no write made before the restore is lost, and apps keep their
+/// URL and reconnect.
 /// To a new database: its own role and password, detached (listed by `db ls`, reachable with `db url --name`).</summary>
 internal sealed partial class DatabaseRestore(
     DatabaseStore databases, DatabaseProvisioner provisioner, DatabaseBackup backups, DatabaseLocks locks, LiveReplacement replacement, Config.Keyring keyring,

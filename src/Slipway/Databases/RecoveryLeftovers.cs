@@ -11,7 +11,10 @@ internal static class RecoveryLeftovers
     public const string WorkPrefix = "recover-";
 
     /// <summary>The directories a recovery from the store works in, under the cluster's root (DATABASES/postgres).</summary>
-    public static readonly IReadOnlyList<string> StorePrefixes = ["restore-base-", "restore-wal-", "restore-scratch-"];
+    public const string StoreBasePrefix = "restore-base-";
+    public const string StoreWalPrefix = "restore-wal-";
+    public const string StoreScratchPrefix = "restore-scratch-";
+    public static readonly IReadOnlyList<string> StorePrefixes = [StoreBasePrefix, StoreWalPrefix, StoreScratchPrefix];
 
     /// <summary>The file in a recovery's work directory naming the database it creates.</summary>
     public const string TargetFile = "target";

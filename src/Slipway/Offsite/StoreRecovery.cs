@@ -12,16 +12,12 @@ namespace Slipway.Offsite;
 ///   base/SYSID/STAMP/*.sealed ─► opened into DATABASES/postgres/restore-base-*/
 ///   wal/SYSID/*.gz.sealed     ─► opened into DATABASES/postgres/restore-wal-*/    (from the base backup's start on)
 ///   ─► PointInTimeRecovery.RecoverFromElsewhereAsync ─► where replay stopped, checked against the last segment shipped
-///   ─► both directories removed
+///   ─► both directories removed (after a kill, by RecoveryLeftovers at the next start)
 ///
 /// An --at past the last segment shipped recovers to the end (PostgreSQL refuses a target it never reaches); replay that
 /// stops before the last segment (one missing from the store) is said, with the moment it reached.</summary>
 internal sealed class StoreRecovery(OffsiteStorages storages, BackupKeyring keys, PostgresCluster cluster, PointInTimeRecovery pitr, Config.Keyring keyring)
 {
-    public const string BasePrefix = "restore-base-";
-    public const string WalPrefix = "restore-wal-";
-    public const string ScratchPrefix = "restore-scratch-";
-
     /// <summary>Recovers <paramref name="dbs"/> from cluster <paramref name="systemId"/>'s base backup and WAL; null when the
     /// store holds no base backup of it to start from (or the snapshot had no cluster).</summary>
     public async Task<StoreRecoveryResult?> RecoverAsync(IReadOnlyList<DatabaseRecord> dbs, string? systemId, DateTimeOffset? at, Action<string> progress,
@@ -45,9 +41,9 @@ internal sealed class StoreRecovery(OffsiteStorages storages, BackupKeyring keys
         var stamp = finished.Key.Split('/')[2];
         var started = DateTime.ParseExact(stamp, "yyyyMMdd'T'HHmmssfff'Z'", CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal);
         var suffix = Secrets.Password()[..8].ToLowerInvariant();
-        var baseDir = Path.Combine(cluster.Root, BasePrefix + suffix);
-        var walDir = Path.Combine(cluster.Root, WalPrefix + suffix);
-        var scratch = Path.Combine(cluster.Root, ScratchPrefix + suffix);
+        var baseDir = Path.Combine(cluster.Root, RecoveryLeftovers.StoreBasePrefix + suffix);
+        var walDir = Path.Combine(cluster.Root, RecoveryLeftovers.StoreWalPrefix + suffix);
+        var scratch = Path.Combine(cluster.Root, RecoveryLeftovers.StoreScratchPrefix + suffix);
         try
         {
             Directory.CreateDirectory(baseDir);

@@ -1,3 +1,6 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
 using System.Security.Cryptography;
 using Slipway.Offsite;
 using Slipway.Tests.Support;
@@ -58,6 +61,44 @@ public sealed class S3BucketTests
         using (var gone = new S3Bucket(new S3Settings(endpoint, S3Server.Bucket, "", "us-east-1", S3Server.Key, S3Server.Key)))
         {
             (await Refusal(() => gone.ProbeAsync(CancellationToken.None))).Should().Contain("could not be reached");
+        }
+    }
+
+    [Fact]
+    public async Task A_store_that_takes_the_connection_and_never_answers_could_not_be_reached_once_the_timeout_passed()
+    {
+        // A network that drops packets rather than refusing: the connection is made, no answer ever comes.
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        using var stop = new CancellationTokenSource();
+        var held = new System.Collections.Concurrent.ConcurrentQueue<Socket>();
+        var accepting = Task.Run(async () =>
+        {
+            try
+            {
+                while (true)
+                {
+                    held.Enqueue(await listener.AcceptSocketAsync(stop.Token));
+                }
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        });
+        var endpoint = $"http://127.0.0.1:{((IPEndPoint)listener.LocalEndpoint).Port}";
+        using var silent = new S3Bucket(new S3Settings(endpoint, S3Server.Bucket, "", "us-east-1", S3Server.Key, S3Server.Key), timeout: TimeSpan.FromSeconds(1));
+
+        var watch = Stopwatch.StartNew();
+        (await Refusal(() => silent.ListAsync("", CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(60))))
+            .Should().Contain("could not be reached").And.Contain("check the endpoint and the network");
+        watch.Elapsed.Should().BeLessThan(TimeSpan.FromSeconds(30), "each try gives up after the timeout (the SDK tries a few times)");
+        held.Should().NotBeEmpty("the connection was taken, never answered");
+
+        await stop.CancelAsync();
+        await accepting;
+        foreach (var socket in held)
+        {
+            socket.Dispose();
         }
     }
 

@@ -100,7 +100,7 @@ internal sealed partial class OffsiteShipper(
             }
             if (clock.GetUtcNow() - _pruned >= options.PruneInterval)
             {
-                await pruner.PruneAsync(bucket, storage.Name, token);
+                await pruner.PruneAsync(bucket, storage.Name, _systemId, token);
                 _pruned = clock.GetUtcNow();
             }
             health.Worked(storage.Name);

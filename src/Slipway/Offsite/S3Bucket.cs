@@ -131,7 +131,8 @@ internal sealed class S3Bucket : IDisposable
             }
             catch (Exception e) when (e is AmazonServiceException or HttpRequestException or IOException or TimeoutException)
             {
-                // The store forgets unfinished uploads by its own lifecycle rules; the failure that matters is rethrown.
+                // The prune aborts it a day on (AbortUploadsBeganBeforeAsync), or the store's lifecycle rules do; the
+                // failure that matters is rethrown.
             }
             throw;
         }
@@ -164,6 +165,46 @@ internal sealed class S3Bucket : IDisposable
         }
         while (response.IsTruncated == true);
         return found;
+    });
+
+    /// <summary>Aborts the multipart uploads under the prefix begun before <paramref name="before"/> (a shipper killed
+    /// mid-upload leaves its parts billed, and AWS has no lifecycle rule for them by default); returns how many, or null
+    /// when the store does not list multipart uploads (s3rver and some small servers answer NotImplemented).</summary>
+    public Task<int?> AbortUploadsBeganBeforeAsync(DateTime before, CancellationToken token) => Guard<int?>(async () =>
+    {
+        var aborted = 0;
+        var request = new ListMultipartUploadsRequest { BucketName = Settings.Bucket, Prefix = Settings.Prefix };
+        ListMultipartUploadsResponse response;
+        do
+        {
+            try
+            {
+                response = await _client.ListMultipartUploadsAsync(request, token);
+            }
+            catch (AmazonS3Exception e) when (e.ErrorCode is "NotImplemented" or "MethodNotAllowed"
+                || e.StatusCode is HttpStatusCode.NotImplemented or HttpStatusCode.MethodNotAllowed)
+            {
+                return null;
+            }
+            foreach (var upload in response.MultipartUploads ?? [])
+            {
+                if (upload.Initiated is { } began && began.ToUniversalTime() < before)
+                {
+                    try
+                    {
+                        await _client.AbortMultipartUploadAsync(Settings.Bucket, upload.Key, upload.UploadId, token);
+                        aborted++;
+                    }
+                    catch (AmazonS3Exception e) when (e.ErrorCode is "NoSuchUpload")
+                    {
+                        // Completed or aborted since it was listed.
+                    }
+                }
+            }
+            (request.KeyMarker, request.UploadIdMarker) = (response.NextKeyMarker, response.NextUploadIdMarker);
+        }
+        while (response.IsTruncated == true);
+        return aborted;
     });
 
     public void Dispose() => _client.Dispose();

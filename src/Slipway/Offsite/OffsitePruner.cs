@@ -37,6 +37,31 @@ internal sealed partial class OffsitePruner(BackupKeyring keys, ShippedObjects s
     /// <summary>How old an unfinished upload (a base backup's objects, a multipart upload) is before it counts as dead.</summary>
     public static readonly TimeSpan AbandonedAfter = TimeSpan.FromDays(1);
 
+    private bool _failing;
+
+    /// <summary><see cref="PruneAsync"/> for the shipper's rounds: a failure of the store is logged and is one
+    /// "offsite.prune-failed" event per spell, never a failed copy (the copies worked; the store only holds more than it
+    /// needs until the next prune works).</summary>
+    public async Task PruneOrReportAsync(S3Bucket bucket, string storage, string? ownSystem, CancellationToken token)
+    {
+        try
+        {
+            await PruneAsync(bucket, storage, ownSystem, token);
+            _failing = false;
+        }
+        catch (Exception e) when (OffsiteHealth.IsOperational(e))
+        {
+            var reason = e.Message.Split('\n')[0];
+            LogPruneFailed(logger, storage, reason);
+            if (!_failing)
+            {
+                _failing = true;
+                store.AddEvent(null, null, "offsite.prune-failed",
+                    $"Pruning off-site store {storage} failed: {reason}. Nothing was lost: old copies stay in the store until a prune works (tried again every {Durations.Format(options.PruneInterval)}).");
+            }
+        }
+    }
+
     /// <param name="ownSystem">This machine's cluster (its system identifier), whose base backups and WAL are never
     /// replaced by another cluster's; null when none runs here.</param>
     public async Task<int> PruneAsync(S3Bucket bucket, string storage, string? ownSystem, CancellationToken token)
@@ -201,6 +226,9 @@ internal sealed partial class OffsitePruner(BackupKeyring keys, ShippedObjects s
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Pruned {Count} object(s) from off-site store {Storage}")]
     private static partial void LogPruned(ILogger logger, string storage, int count);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Pruning off-site store {Storage} failed: {Reason}; tried again at the next prune")]
+    private static partial void LogPruneFailed(ILogger logger, string storage, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Platform snapshot {Stamp}'s manifest cannot be read ({Reason}): it stays, and so does every build's source")]
     private static partial void LogUnreadable(ILogger logger, string stamp, string reason);

@@ -250,4 +250,22 @@ public sealed class OffsitePrunerTests
         shipped.Keys("offsite", "platform/").Should().BeEquivalentTo(left.Where(k => k.StartsWith("platform/", StringComparison.Ordinal)), "a pruned object's row goes with it");
         shipped.Keys("offsite", "sources/").Should().BeEquivalentTo(["sources/shop/named.tar.sealed"]);
     }
+
+    [Fact]
+    public async Task A_prune_the_store_refuses_is_one_event_per_spell_and_never_a_failed_round()
+    {
+        var server = await S3Server.StartAsync();
+        var endpoint = server.Endpoint;
+        await server.DisposeAsync();
+        var data = TempDirs.Create("prune-gone");
+        var state = new Store(Path.Combine(data, "slipway.db"), TimeProvider.System);
+        var pruner = new OffsitePruner(new BackupKeyring(data), new ShippedObjects(state, TimeProvider.System), state, new DatabasesOptions { DataDir = data },
+            new OffsiteOptions(), TimeProvider.System, NullLogger<OffsitePruner>.Instance);
+        using var gone = new S3Bucket(new S3Settings(endpoint, S3Server.Bucket, "", "us-east-1", S3Server.Key, S3Server.Key));
+
+        await pruner.PruneOrReportAsync(gone, "offsite", "71", CancellationToken.None);
+        await pruner.PruneOrReportAsync(gone, "offsite", "71", CancellationToken.None);
+
+        state.ListPlatformEvents().Should().ContainSingle().Which.Should().Match<EventRecord>(e => e.Kind == "offsite.prune-failed" && e.Message.Contains("could not be reached"));
+    }
 }

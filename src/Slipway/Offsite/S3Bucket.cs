@@ -129,7 +129,7 @@ internal sealed class S3Bucket : IDisposable
             {
                 await _client.AbortMultipartUploadAsync(Settings.Bucket, key, upload.UploadId, CancellationToken.None);
             }
-            catch (Exception e) when (e is AmazonServiceException or HttpRequestException or IOException or TimeoutException)
+            catch (Exception e) when (e is AmazonServiceException or HttpRequestException or IOException or TimeoutException or System.Net.Sockets.SocketException)
             {
                 // The prune aborts it a day on (AbortUploadsBeganBeforeAsync), or the store's lifecycle rules do; the
                 // failure that matters is rethrown.
@@ -248,8 +248,9 @@ internal sealed class S3Bucket : IDisposable
             throw new UserException($"the {Description} answered {(int)e.StatusCode} {e.ErrorCode}: {e.Message}");
         }
         // A request that timed out surfaces as TimeoutException (the SDK unwraps HttpClient's): a store that accepts
-        // connections and never answers (a network that drops packets) is as unreachable as one that refuses them.
-        catch (Exception e) when (e is HttpRequestException or AmazonClientException or IOException or TimeoutException
+        // connections and never answers (a network that drops packets) is as unreachable as one that refuses them. A
+        // connection reset as soon as it is made can surface as a bare SocketException (HttpClient reading its address).
+        catch (Exception e) when (e is HttpRequestException or AmazonClientException or IOException or TimeoutException or System.Net.Sockets.SocketException
             or TaskCanceledException && e is not OperationCanceledException { CancellationToken.IsCancellationRequested: true })
         {
             throw new UserException($"the {Description} could not be reached ({e.Message}); check the endpoint and the network");

@@ -3,7 +3,8 @@ namespace Slipway.Offsite;
 /// <summary>How often things go to the off-site store.</summary>
 internal sealed class OffsiteOptions
 {
-    /// <summary>How often new WAL segments and base backups are looked for (a segment is in the store within about this).</summary>
+    /// <summary>How often each of the shipper's lanes looks for work: new WAL segments in one (a segment is in the store
+    /// within about this), base backups, pending database backups and the platform's state in the other.</summary>
     public TimeSpan ShipTick { get; set; } = TimeSpan.FromSeconds(15);
 
     /// <summary>How often the platform's own state is copied.</summary>

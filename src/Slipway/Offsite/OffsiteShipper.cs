@@ -1,4 +1,3 @@
-using Amazon.Runtime;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Npgsql;
@@ -6,42 +5,58 @@ using Slipway.Databases;
 
 namespace Slipway.Offsite;
 
-/// <summary>Copies to the default store, every <see cref="OffsiteOptions.ShipTick"/> (15 s):
+/// <summary>Copies to the default store in two lanes, each every <see cref="OffsiteOptions.ShipTick"/> (15 s) under a
+/// lock of its own, so that WAL never waits behind a large upload:
 ///
-///   wal-archive/SEGMENT.gz      ─► wal/SYSID/SEGMENT.gz.sealed        within a tick of being archived, so a
-///                                                                     recovery from the store loses ~2 min at most
-///   base/STAMP/* (finished)     ─► base/SYSID/STAMP/FILE.sealed, "finished" last
-///   the platform's state, daily ─► platform/STAMP/... (PlatformBackup)
+///   WAL lane    wal-archive/SEGMENT.gz       ─► wal/SYSID/SEGMENT.gz.sealed     within a tick of being archived, so a
+///                                                                             recovery from the store loses ~2 min at
+///                                                                             most, whatever the bulk lane is sending
+///   bulk lane   base/STAMP/* (finished)      ─► base/SYSID/STAMP/FILE.sealed, "finished" last
+///               verified database backups the store does not hold yet (taken while it could not be reached)
+///               the platform's state, daily  ─► platform/STAMP/... (PlatformBackup)
+///               hourly, retention (OffsitePruner; a failure there is its own, never a failed copy)
 ///
 /// SYSID is the cluster's system identifier: a cluster made anew on another machine numbers its WAL from the start
 /// again and must never overwrite the old one's. Each object is recorded as shipped only after it was read back and
-/// matched. A failing round is one "offsite.copy-failed" event per spell (and the "offsite" alert) and is simply tried
-/// again next tick; nothing local is deleted for the store's sake. Hourly, the store is pruned like the machine
-/// (<see cref="OffsitePruner"/>).</summary>
+/// matched. A failing lane is one "offsite.copy-failed" event per spell (and the "offsite" alert) and is simply tried
+/// again next tick; nothing local is deleted for the store's sake. The spell ends ("offsite.copy-recovered") only once
+/// both lanes' last rounds worked: the WAL lane working every 15 s must not hide a base backup that keeps failing.
+/// `slipway storage sync` runs both lanes once (<see cref="RunAsync"/>).</summary>
 internal sealed partial class OffsiteShipper(
     OffsiteStorages storages, BackupKeyring keys, ShippedObjects shipped, PlatformBackup platform, PostgresCluster cluster, PointInTimeRecovery pitr,
     OffsiteBackupStorage backups, DatabaseStore databases, OffsiteHealth health, OffsitePruner pruner, DatabasesOptions databaseOptions, OffsiteOptions options, TimeProvider clock,
     ILogger<OffsiteShipper> logger)
     : BackgroundService
 {
-    private readonly SemaphoreSlim _round = new(1, 1);
+    private readonly Lane _wal = new("WAL");
+    private readonly Lane _bulk = new("bulk");
+    private readonly Lock _health = new();
     private DateTimeOffset _pruned = DateTimeOffset.MinValue;
     private string? _systemId;
+
+    private string Scratch => Path.Combine(databaseOptions.DataDir, "run", "offsite");
 
     public override void Dispose()
     {
         base.Dispose();
-        _round.Dispose();
+        _wal.Gate.Dispose();
+        _bulk.Gate.Dispose();
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         // What a stopped round left: the state's and the master key's plain copies among it.
-        var scratch = Path.Combine(databaseOptions.DataDir, "run", "offsite");
-        if (Directory.Exists(scratch) && !RestoreMark.IsPending(databaseOptions.DataDir))
+        if (Directory.Exists(Scratch) && !RestoreMark.IsPending(databaseOptions.DataDir))
         {
-            Directory.Delete(scratch, recursive: true);
+            Directory.Delete(Scratch, recursive: true);
         }
+        await Task.WhenAll(
+            LoopAsync(_wal, (storage, token) => ShipWalAsync(storage, token), stoppingToken),
+            LoopAsync(_bulk, (storage, token) => ShipBulkAsync(storage, platformNow: false, token), stoppingToken));
+    }
+
+    private async Task LoopAsync(Lane lane, Func<OffsiteStorage, CancellationToken, Task> round, CancellationToken stoppingToken)
+    {
         using var timer = new PeriodicTimer(options.ShipTick, clock);
         try
         {
@@ -49,17 +64,20 @@ internal sealed partial class OffsiteShipper(
             {
                 try
                 {
-                    await RunAsync(platformNow: false, stoppingToken);
+                    if (Target(asked: false) is { } storage)
+                    {
+                        await round(storage, stoppingToken);
+                    }
                 }
                 catch (Exception e) when (OffsiteHealth.IsOperational(e))
                 {
-                    // Recorded by RunAsync; tried again next tick.
+                    // Recorded by the round; tried again next tick.
                 }
 #pragma warning disable CA1031 // a bug in one round must not stop the platform: logged with its stack trace, tried again next tick
                 catch (Exception e) when (e is not OperationCanceledException)
 #pragma warning restore CA1031
                 {
-                    LogBug(logger, e);
+                    LogBug(logger, lane.Name, e);
                 }
             }
         }
@@ -68,76 +86,90 @@ internal sealed partial class OffsiteShipper(
         }
     }
 
-    /// <summary>One round: whatever is not in the store yet goes now; the platform's state too when a day has passed
-    /// since the last copy (or <paramref name="platformNow"/>: `slipway storage sync`).</summary>
+    /// <summary>Both lanes once, one after the other: whatever is not in the store yet goes now, and the platform's state
+    /// too, whether or not a day has passed since its last copy (`slipway storage sync`).</summary>
     public async Task<ShipReport> RunAsync(bool platformNow, CancellationToken token)
+    {
+        if (Target(asked: platformNow) is not { } storage)
+        {
+            return new ShipReport(null, 0, 0, 0, null);
+        }
+        var wal = await ShipWalAsync(storage, token);
+        var (bases, pending, snapshot) = await ShipBulkAsync(storage, platformNow, token);
+        return new ShipReport(storage.Name, wal, bases, pending, snapshot);
+    }
+
+    /// <summary>The store to copy to, or null while there is none or a restore-platform is still being finished (user
+    /// errors when <paramref name="asked"/> for by `storage sync`).</summary>
+    private OffsiteStorage? Target(bool asked)
     {
         if (RestoreMark.IsPending(databaseOptions.DataDir))
         {
-            return platformNow
+            return asked
                 ? throw new UserException("The platform is still being restored (restore-platform): copies to the store start once it is done; 'slipway events' follows it.", 409)
-                : new ShipReport(null, 0, 0, 0, null);
+                : null;
         }
-        if (storages.Default() is not { } storage)
-        {
-            return platformNow
-                ? throw new UserException("No off-site store: add one first (printf '%s\\n%s\\n' KEY SECRET | slipway storage add offsite --endpoint URL --bucket B).")
-                : new ShipReport(null, 0, 0, 0, null);
-        }
-        await _round.WaitAsync(token);
-        try
-        {
-            using var bucket = new S3Bucket(storages.Settings(storage));
-            var scratch = Path.Combine(databaseOptions.DataDir, "run", "offsite");
-            var (wal, bases) = await ShipClusterAsync(bucket, storage.Name, scratch, token);
-            var pending = await backups.ShipPendingAsync(bucket, storage, databases.ListVerifiedBackups(), token);
-            PlatformManifest? snapshot = null;
-            var last = shipped.Newest(storage.Name, PlatformManifest.Prefix);
-            if (platformNow || last is null || clock.GetUtcNow() - last >= options.PlatformInterval)
-            {
-                snapshot = await platform.TakeAsync(bucket, storage.Name, _systemId, token);
-                LogPlatform(logger, storage.Name, snapshot.Stamp);
-            }
-            if (clock.GetUtcNow() - _pruned >= options.PruneInterval)
-            {
-                await pruner.PruneAsync(bucket, storage.Name, token);
-                _pruned = clock.GetUtcNow();
-            }
-            health.Worked(storage.Name);
-            return new ShipReport(storage.Name, wal, bases, pending, snapshot?.Stamp);
-        }
-        catch (Exception e) when (OffsiteHealth.IsOperational(e))
-        {
-            health.Failed(storage.Name, e);
-            throw;
-        }
-        finally
-        {
-            _round.Release();
-        }
+        return storages.Default() is { } storage ? storage
+            : asked ? throw new UserException("No off-site store: add one first (printf '%s\\n%s\\n' KEY SECRET | slipway storage add offsite --endpoint URL --bucket B).")
+            : null;
     }
 
-    private async Task<(int Wal, int Bases)> ShipClusterAsync(S3Bucket bucket, string storage, string scratch, CancellationToken token)
+    /// <summary>The WAL lane: every archived segment the store does not hold yet.</summary>
+    private Task<int> ShipWalAsync(OffsiteStorage storage, CancellationToken token) => RoundAsync(_wal, storage, async bucket =>
     {
-        if (!cluster.IsInitialized || cluster.Pid is null || !Directory.Exists(cluster.ArchiveDir))
+        if (await SystemAsync(token) is not { } system)
         {
-            return (0, 0);
+            return 0;
         }
-        var system = _systemId ??= await SystemIdentifierAsync(token);
-        var done = shipped.Keys(storage, $"wal/{system}/");
+        var done = shipped.Keys(storage.Name, $"wal/{system}/");
         var wal = 0;
         foreach (var segment in Directory.GetFiles(cluster.ArchiveDir, "*.gz").Order(StringComparer.Ordinal))
         {
             var key = $"wal/{system}/{Path.GetFileName(segment)}.sealed";
             if (!done.Contains(key))
             {
-                await SealedObjects.PutAsync(bucket, key, segment, keys.Current, scratch, token);
-                shipped.Add(storage, key, new FileInfo(segment).Length);
+                await SealedObjects.PutAsync(bucket, key, segment, keys.Current, Scratch, token);
+                shipped.Add(storage.Name, key, new FileInfo(segment).Length);
                 wal++;
             }
         }
+        if (wal > 0)
+        {
+            LogShippedWal(logger, storage.Name, wal);
+        }
+        return wal;
+    }, token);
+
+    /// <summary>The bulk lane: finished base backups, pending database backups, the platform's state when due (or
+    /// <paramref name="platformNow"/>), and retention when due.</summary>
+    private Task<(int Bases, int Pending, string? Snapshot)> ShipBulkAsync(OffsiteStorage storage, bool platformNow, CancellationToken token) =>
+        RoundAsync(_bulk, storage, async bucket =>
+        {
+            var system = await SystemAsync(token);
+            var bases = system is null ? 0 : await ShipBasesAsync(bucket, storage.Name, system, token);
+            var pending = await backups.ShipPendingAsync(bucket, storage, databases.ListVerifiedBackups(), token);
+            PlatformManifest? snapshot = null;
+            var last = shipped.Newest(storage.Name, PlatformManifest.Prefix);
+            if (platformNow || last is null || clock.GetUtcNow() - last >= options.PlatformInterval)
+            {
+                snapshot = await platform.TakeAsync(bucket, storage.Name, system, token);
+                LogPlatform(logger, storage.Name, snapshot.Stamp);
+            }
+            // Not while the cluster that is here is down (its id unknown): its base backups and WAL must never look
+            // like another machine's. Due again only a prune interval later, whether it works or not: a failing one is
+            // not retried with a full listing every tick.
+            if (clock.GetUtcNow() - _pruned >= options.PruneInterval && (system is not null || !cluster.IsInitialized))
+            {
+                _pruned = clock.GetUtcNow();
+                await pruner.PruneOrReportAsync(bucket, storage.Name, system, token);
+            }
+            return (bases, pending, snapshot?.Stamp);
+        }, token);
+
+    private async Task<int> ShipBasesAsync(S3Bucket bucket, string storage, string system, CancellationToken token)
+    {
         var bases = 0;
-        done = shipped.Keys(storage, $"base/{system}/");
+        var done = shipped.Keys(storage, $"base/{system}/");
         foreach (var (dir, _) in pitr.BaseBackups())
         {
             var stamp = Path.GetFileName(dir);
@@ -151,19 +183,63 @@ internal sealed partial class OffsiteShipper(
                 var key = $"base/{system}/{stamp}/{Path.GetFileName(file)}.sealed";
                 if (!done.Contains(key))
                 {
-                    await SealedObjects.PutAsync(bucket, key, file, keys.Current, scratch, token);
+                    await SealedObjects.PutAsync(bucket, key, file, keys.Current, Scratch, token);
                     shipped.Add(storage, key, new FileInfo(file).Length);
                 }
             }
-            await SealedObjects.PutAsync(bucket, finished, Path.Combine(dir, "finished"), keys.Current, scratch, token);
+            await SealedObjects.PutAsync(bucket, finished, Path.Combine(dir, "finished"), keys.Current, Scratch, token);
             shipped.Add(storage, finished, 0);
             bases++;
         }
-        if (wal + bases > 0)
+        if (bases > 0)
         {
-            LogShipped(logger, storage, wal, bases);
+            LogShippedBases(logger, storage, bases);
         }
-        return (wal, bases);
+        return bases;
+    }
+
+    /// <summary>One round of <paramref name="lane"/> under its lock. Health sees the two lanes as one: any failure starts
+    /// a spell (or goes on with it), and it ends only when the other lane is not failing either.</summary>
+    private async Task<T> RoundAsync<T>(Lane lane, OffsiteStorage storage, Func<S3Bucket, Task<T>> round, CancellationToken token)
+    {
+        await lane.Gate.WaitAsync(token);
+        try
+        {
+            using var bucket = new S3Bucket(storages.Settings(storage));
+            var result = await round(bucket);
+            lock (_health)
+            {
+                lane.Failing = false;
+                if (!_wal.Failing && !_bulk.Failing)
+                {
+                    health.Worked(storage.Name);
+                }
+            }
+            return result;
+        }
+        catch (Exception e) when (OffsiteHealth.IsOperational(e))
+        {
+            lock (_health)
+            {
+                lane.Failing = true;
+                health.Failed(storage.Name, e);
+            }
+            throw;
+        }
+        finally
+        {
+            lane.Gate.Release();
+        }
+    }
+
+    /// <summary>The system identifier of the cluster here, or null while none runs with an archive.</summary>
+    private async Task<string?> SystemAsync(CancellationToken token)
+    {
+        if (!cluster.IsInitialized || cluster.Pid is null || !Directory.Exists(cluster.ArchiveDir))
+        {
+            return null;
+        }
+        return _systemId ??= await SystemIdentifierAsync(token);
     }
 
     private async Task<string> SystemIdentifierAsync(CancellationToken token)
@@ -174,16 +250,25 @@ internal sealed partial class OffsiteShipper(
         return (string)(await command.ExecuteScalarAsync(token))!;
     }
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "A round of off-site copies failed with an internal error")]
-    private static partial void LogBug(ILogger logger, Exception exception);
+    /// <summary>A lane's lock, and whether its last round failed (read and written under the shipper's health lock).</summary>
+    private sealed class Lane(string name)
+    {
+        public string Name { get; } = name;
+        public SemaphoreSlim Gate { get; } = new(1, 1);
+        public bool Failing { get; set; }
+    }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Copied to off-site store {Storage}: {Wal} WAL segment(s), {Bases} base backup(s)")]
-    private static partial void LogShipped(ILogger logger, string storage, int wal, int bases);
+    [LoggerMessage(Level = LogLevel.Error, Message = "A round of off-site copies ({Lane} lane) failed with an internal error")]
+    private static partial void LogBug(ILogger logger, string lane, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Copied to off-site store {Storage}: {Wal} WAL segment(s)")]
+    private static partial void LogShippedWal(ILogger logger, string storage, int wal);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Copied to off-site store {Storage}: {Bases} base backup(s)")]
+    private static partial void LogShippedBases(ILogger logger, string storage, int bases);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Platform snapshot {Stamp} copied to off-site store {Storage}")]
     private static partial void LogPlatform(ILogger logger, string storage, string stamp);
-
-
 }
 
 /// <summary>What one round copied.</summary>

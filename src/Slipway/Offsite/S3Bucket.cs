@@ -19,9 +19,14 @@ internal sealed class S3Bucket : IDisposable
     /// object needs more than 9,000 parts (S3 allows 10,000): a 1 TiB base backup goes in ~117 MiB parts.</summary>
     public static long PartSizeFor(long length) => Math.Max(PartSize, (length / 9000 + (1 << 20)) >> 20 << 20);
 
+    /// <summary>How long one request may take before it counts as failed (and is retried): long enough for a part of a
+    /// large upload on a slow uplink.</summary>
+    public static readonly TimeSpan DefaultTimeout = TimeSpan.FromMinutes(5);
+
     private readonly AmazonS3Client _client;
 
-    public S3Bucket(S3Settings settings)
+    /// <param name="timeout">Per request (<see cref="DefaultTimeout"/> unless given: tests use a short one).</param>
+    public S3Bucket(S3Settings settings, TimeSpan? timeout = null)
     {
         Settings = settings;
         var config = new AmazonS3Config
@@ -32,7 +37,7 @@ internal sealed class S3Bucket : IDisposable
             RequestChecksumCalculation = RequestChecksumCalculation.WHEN_REQUIRED,
             ResponseChecksumValidation = ResponseChecksumValidation.WHEN_REQUIRED,
             MaxErrorRetry = 4,
-            Timeout = TimeSpan.FromMinutes(5),
+            Timeout = timeout ?? DefaultTimeout,
         };
         _client = new AmazonS3Client(new BasicAWSCredentials(settings.AccessKey, settings.SecretKey), config);
     }
@@ -124,9 +129,10 @@ internal sealed class S3Bucket : IDisposable
             {
                 await _client.AbortMultipartUploadAsync(Settings.Bucket, key, upload.UploadId, CancellationToken.None);
             }
-            catch (Exception e) when (e is AmazonServiceException or HttpRequestException or IOException)
+            catch (Exception e) when (e is AmazonServiceException or HttpRequestException or IOException or TimeoutException or System.Net.Sockets.SocketException)
             {
-                // The store forgets unfinished uploads by its own lifecycle rules; the failure that matters is rethrown.
+                // The prune aborts it a day on (AbortUploadsBeganBeforeAsync), or the store's lifecycle rules do; the
+                // failure that matters is rethrown.
             }
             throw;
         }
@@ -159,6 +165,46 @@ internal sealed class S3Bucket : IDisposable
         }
         while (response.IsTruncated == true);
         return found;
+    });
+
+    /// <summary>Aborts the multipart uploads under the prefix begun before <paramref name="before"/> (a shipper killed
+    /// mid-upload leaves its parts billed, and AWS has no lifecycle rule for them by default); returns how many, or null
+    /// when the store does not list multipart uploads (s3rver and some small servers answer NotImplemented).</summary>
+    public Task<int?> AbortUploadsBeganBeforeAsync(DateTime before, CancellationToken token) => Guard<int?>(async () =>
+    {
+        var aborted = 0;
+        var request = new ListMultipartUploadsRequest { BucketName = Settings.Bucket, Prefix = Settings.Prefix };
+        ListMultipartUploadsResponse response;
+        do
+        {
+            try
+            {
+                response = await _client.ListMultipartUploadsAsync(request, token);
+            }
+            catch (AmazonS3Exception e) when (e.ErrorCode is "NotImplemented" or "MethodNotAllowed"
+                || e.StatusCode is HttpStatusCode.NotImplemented or HttpStatusCode.MethodNotAllowed)
+            {
+                return null;
+            }
+            foreach (var upload in response.MultipartUploads ?? [])
+            {
+                if (upload.Initiated is { } began && began.ToUniversalTime() < before)
+                {
+                    try
+                    {
+                        await _client.AbortMultipartUploadAsync(Settings.Bucket, upload.Key, upload.UploadId, token);
+                        aborted++;
+                    }
+                    catch (AmazonS3Exception e) when (e.ErrorCode is "NoSuchUpload")
+                    {
+                        // Completed or aborted since it was listed.
+                    }
+                }
+            }
+            (request.KeyMarker, request.UploadIdMarker) = (response.NextKeyMarker, response.NextUploadIdMarker);
+        }
+        while (response.IsTruncated == true);
+        return aborted;
     });
 
     public void Dispose() => _client.Dispose();
@@ -201,7 +247,11 @@ internal sealed class S3Bucket : IDisposable
         {
             throw new UserException($"the {Description} answered {(int)e.StatusCode} {e.ErrorCode}: {e.Message}");
         }
-        catch (Exception e) when (e is HttpRequestException or AmazonClientException or IOException or TaskCanceledException && e is not OperationCanceledException { CancellationToken.IsCancellationRequested: true })
+        // A request that timed out surfaces as TimeoutException (the SDK unwraps HttpClient's): a store that accepts
+        // connections and never answers (a network that drops packets) is as unreachable as one that refuses them. A
+        // connection reset as soon as it is made can surface as a bare SocketException (HttpClient reading its address).
+        catch (Exception e) when (e is HttpRequestException or AmazonClientException or IOException or TimeoutException or System.Net.Sockets.SocketException
+            or TaskCanceledException && e is not OperationCanceledException { CancellationToken.IsCancellationRequested: true })
         {
             throw new UserException($"the {Description} could not be reached ({e.Message}); check the endpoint and the network");
         }

@@ -25,6 +25,12 @@ if [ ${#need[@]} -gt 0 ]; then
   sudo_cmd=""; [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
   $sudo_cmd apt-get update -qq && $sudo_cmd apt-get install -y -qq "${need[@]}"
 fi
+# Off-site tests: moto's S3 server, for what s3rver does not do (listing multipart uploads); from PyPI when missing.
+if ! command -v moto_server >/dev/null 2>&1; then
+  echo "test.sh: installing moto[server] (pip)" >&2
+  python3 -m pip install -q 'moto[server]' || python3 -m pip install -q --user --break-system-packages 'moto[server]'
+  hash -r
+fi
 if ! command -v dotnet >/dev/null 2>&1; then
   echo "test.sh: the .NET 10 SDK is required (https://dot.net)" >&2
   exit 1

@@ -35,8 +35,9 @@ internal sealed class OffsiteBackupStorage(LocalBackupStorage local, OffsiteStor
         try
         {
             using var bucket = new S3Bucket(storages.Settings(storage));
+            // A copy that works does not end a failing spell: the shipper's lanes do, once both work (one good upload
+            // says nothing of the WAL lane's trouble).
             await CopyAsync(bucket, storage, key, token);
-            health.Worked(storage.Name);
         }
         catch (Exception e) when (OffsiteHealth.IsOperational(e) && !token.IsCancellationRequested)
         {

@@ -113,7 +113,9 @@ internal sealed partial class PointInTimeRecovery(
                 }
                 throw new UserException(result.Describe("pg_basebackup"));
             }
-            await File.WriteAllTextAsync(Path.Combine(dir, "finished"), clock.GetUtcNow().UtcDateTime.ToString("O", CultureInfo.InvariantCulture), token);
+            // Renamed into place: a reader (the shipper, retention) never sees it there but empty.
+            await File.WriteAllTextAsync(Path.Combine(dir, "finished.tmp"), clock.GetUtcNow().UtcDateTime.ToString("O", CultureInfo.InvariantCulture), token);
+            File.Move(Path.Combine(dir, "finished.tmp"), Path.Combine(dir, "finished"));
             LogBaseBackup(logger, dir);
         }
         finally

@@ -182,9 +182,22 @@ internal sealed class AppIsolation(HostSupport host, AppUsers users, DeployOptio
     public void DeleteCache(string appRow)
     {
         var dir = Path.Combine(options.CacheDir, "env", appRow);
-        if (Sandboxed && Directory.Exists(dir))
+        // A cache is only ever a speed-up: a delete that races a writer (files appear while the tree is removed; tests
+        // share one cache between platforms with same-named apps) is tried again, then left for the next environment
+        // of that name to reuse, never a failed destroy.
+        for (var attempt = 1; Sandboxed && Directory.Exists(dir) && attempt <= 3; attempt++)
         {
-            Directory.Delete(dir, recursive: true);
+            try
+            {
+                Directory.Delete(dir, recursive: true);
+            }
+            catch (IOException) when (attempt < 3)
+            {
+            }
+            catch (IOException)
+            {
+                return;
+            }
         }
     }
 

@@ -161,7 +161,7 @@ public sealed class DeployFlowTests
     }
 
     [Fact]
-    public async Task A_killed_instance_serves_again_within_three_seconds_while_its_sibling_keeps_serving()
+    public async Task A_killed_instance_serves_again_within_seconds_while_its_sibling_keeps_serving()
     {
         await using var platform = await TestPlatform.StartAsync();
         (await platform.DeployAsync(TestApps.Copy("node-api", "1"), "crashy")).ExitCode.Should().Be(0);
@@ -190,8 +190,10 @@ public sealed class DeployFlowTests
         await load.StopAsync();
 
         back.Should().BeTrue("the supervisor restarts a killed instance");
-        // The restart is immediate; the new node process answering has taken 2.1 s on a shared, noisy two-core machine.
-        elapsed.Should().BeLessThan(TimeSpan.FromSeconds(3));
+        // The restart is immediate; the new node process answering has taken 2.1 s on a shared, noisy two-core machine,
+        // and 3.10 and 3.15 s in two full runs' last phase (node's own start, not the supervisor): 4 s still fails a
+        // restart that waits for anything (a backoff, a probe interval, the old process's port).
+        elapsed.Should().BeLessThan(TimeSpan.FromSeconds(4));
         load.Failures.Should().BeEmpty("the other replica serves while one restarts");
     }
 }

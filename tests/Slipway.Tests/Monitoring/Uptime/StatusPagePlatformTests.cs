@@ -82,7 +82,8 @@ public sealed class StatusPagePlatformTests
         paused.ExitCode.Should().Be(0, paused.ToString());
         Check(platform, "shop")!.Value.GetProperty("state").GetString().Should().Be("paused");
         (await platform.CliAsync("uptime", "rm", "shop")).Err.Should().Contain("default check of shop");
-        (await platform.CliAsync("destroy", "--app", "shop", "--yes")).ExitCode.Should().Be(0);
+        var destroyed = await platform.CliAsync("destroy", "--app", "shop", "--yes");
+        destroyed.ExitCode.Should().Be(0, destroyed.ToString());
         Check(platform, "shop").Should().BeNull("a destroyed environment's check goes with it");
     }
 

@@ -1,9 +1,6 @@
 using System.Security.Cryptography;
-using Microsoft.Extensions.Logging.Abstractions;
-using Slipway.Config;
 using Slipway.Databases;
 using Slipway.Offsite;
-using Slipway.State;
 using Slipway.Tests.Support;
 
 namespace Slipway.Tests.Offsite;
@@ -26,24 +23,19 @@ public sealed class PerDatabaseStoreTests
     {
         List<OffsiteStorage> stores =
         [
-            Store("mine", "shop/main"), Store("wide", null), Store("later", null),
+            Storage("mine", "shop/main"), Storage("wide", null), Storage("later", null),
         ];
         OffsiteStorages.Choose(stores, "shop/main")!.Name.Should().Be("mine");
         OffsiteStorages.Choose(stores, "shop/other")!.Name.Should().Be("wide");
         OffsiteStorages.Choose(stores, null)!.Name.Should().Be("wide");
-        OffsiteStorages.Choose([Store("mine", "shop/main")], "blog/main").Should().BeNull("no platform-wide store: its backups stay here");
+        OffsiteStorages.Choose([Storage("mine", "shop/main")], "blog/main").Should().BeNull("no platform-wide store: its backups stay here");
     }
 
     [Fact]
     public async Task Put_fetch_delete_and_the_catch_up_copy_each_go_to_the_backups_own_store()
     {
         await using var server = await S3Server.StartAsync();
-        var data = TempDirs.Create("per-db-store");
-        var state = new Store(Path.Combine(data, "slipway.db"), TimeProvider.System);
-        var storages = new OffsiteStorages(state, new Keyring(data), TimeProvider.System);
-        var local = new LocalBackupStorage(Path.Combine(data, "backups", "files"));
-        var shipped = new ShippedObjects(state, TimeProvider.System);
-        var storage = new OffsiteBackupStorage(local, storages, new BackupKeyring(data), shipped, Health(state));
+        var (data, _, storages, local, shipped, _, storage) = OffsiteBed.Create("per-db-store");
         storages.Add(new OffsiteStorage("wide", server.Endpoint, S3Server.Bucket, "wide/", "us-east-1", KeepLocal: false), S3Server.Key, S3Server.Key);
         var early = await PutAsync(storage, data, "shop/main/bk_0.dump");
         storages.Add(new OffsiteStorage("mine", server.Endpoint, S3Server.Bucket, "mine/", "us-east-1", KeepLocal: false, Scope: "shop/main"), S3Server.Key, S3Server.Key);
@@ -88,12 +80,7 @@ public sealed class PerDatabaseStoreTests
     public async Task A_database_store_that_cannot_be_reached_fails_on_its_own_and_the_others_copies_go_on()
     {
         await using var server = await S3Server.StartAsync();
-        var data = TempDirs.Create("per-db-down");
-        var state = new Store(Path.Combine(data, "slipway.db"), TimeProvider.System);
-        var storages = new OffsiteStorages(state, new Keyring(data), TimeProvider.System);
-        var local = new LocalBackupStorage(Path.Combine(data, "backups", "files"));
-        var health = Health(state);
-        var storage = new OffsiteBackupStorage(local, storages, new BackupKeyring(data), new ShippedObjects(state, TimeProvider.System), health);
+        var (data, state, storages, local, _, health, storage) = OffsiteBed.Create("per-db-down");
         storages.Add(new OffsiteStorage("wide", server.Endpoint, S3Server.Bucket, "", "us-east-1", KeepLocal: true), S3Server.Key, S3Server.Key);
         storages.Add(new OffsiteStorage("mine", "http://127.0.0.1:1", S3Server.Bucket, "", "us-east-1", KeepLocal: false, Scope: "shop/main"), S3Server.Key, S3Server.Key);
 
@@ -132,13 +119,11 @@ public sealed class PerDatabaseStoreTests
         new(Path.GetFileNameWithoutExtension(key), "db_1", key.Split('/')[0], "db", "manual", BackupStatus.Verified, key, 4096, null, null,
             UtcTime.Format(DateTimeOffset.UtcNow), null, null, null);
 
-    private static OffsiteStorage Store(string name, string? scope) => new(name, "http://127.0.0.1:1", "b", "", "us-east-1", true, scope);
+    private static OffsiteStorage Storage(string name, string? scope) => new(name, "http://127.0.0.1:1", "b", "", "us-east-1", true, scope);
 
     private static S3Bucket Bucket(S3Server server, string prefix) =>
         new(new S3Settings(server.Endpoint, S3Server.Bucket, prefix, "us-east-1", S3Server.Key, S3Server.Key));
 
     private static async Task<List<string>> Keys(S3Bucket bucket) =>
         (await bucket.ListAsync("databases/", CancellationToken.None)).Select(o => o.Key).ToList();
-
-    private static OffsiteHealth Health(Store state) => new(state, TimeProvider.System, NullLogger<OffsiteHealth>.Instance);
 }

@@ -13,13 +13,21 @@ internal static partial class OffsiteEndpoints
     public static void MapOffsiteApi(this IEndpointRouteBuilder api)
     {
         api.MapGet("/v1/storage", (OffsiteStorages storages) =>
-            storages.List().Select((s, i) => StorageDto.Of(s, i == 0)).ToList()).RequireAccess(Access.Permission.ManagePlatform, "storage.list");
-        api.MapPost("/v1/storage", async (StorageBody body, OffsiteStorages storages, HttpContext context) =>
         {
-            var storage = Validate(body);
-            if (storages.List().Any(s => s.Name == storage.Name))
+            var platformWide = storages.Default()?.Name;
+            return storages.List().Select(s => StorageDto.Of(s, s.Name == platformWide)).ToList();
+        }).RequireAccess(Access.Permission.ManagePlatform, "storage.list");
+        api.MapPost("/v1/storage", async (StorageBody body, OffsiteStorages storages, State.Store store, Databases.DatabaseStore databases, HttpContext context) =>
+        {
+            var storage = Validate(body) with { Scope = ScopeOf(body, store, databases) };
+            var stores = storages.List();
+            if (stores.Any(s => s.Name == storage.Name))
             {
                 throw new UserException($"There is a store named {storage.Name} already; remove it first (slipway storage rm {storage.Name}) or pick another name.", 409);
+            }
+            if (storage.Scope is not null && stores.FirstOrDefault(s => s.Scope == storage.Scope) is { } taken)
+            {
+                throw OffsiteStorages.ScopeTaken(taken.Name, storage.Scope);
             }
             // Checked before it is kept: a wrong key or a missing bucket is said now, not at the first backup.
             using (var bucket = new S3Bucket(new S3Settings(storage.Endpoint, storage.Bucket, storage.Prefix, storage.Region, body.AccessKey!, body.SecretKey!)))
@@ -27,11 +35,11 @@ internal static partial class OffsiteEndpoints
                 await bucket.ProbeAsync(context.RequestAborted);
             }
             storages.Add(storage, body.AccessKey!, body.SecretKey!);
-            AccessControl.AuditDetail(context, $"{storage.Name}: bucket {storage.Bucket} at {storage.Endpoint}");
-            var list = storages.List();
-            return Results.Json(StorageDto.Of(storage, list[0].Name == storage.Name), statusCode: 201);
+            AccessControl.AuditDetail(context, $"{storage.Name} ({storage.ScopeShown}): bucket {storage.Bucket} at {storage.Endpoint}");
+            return Results.Json(StorageDto.Of(storage, storages.Default()?.Name == storage.Name), statusCode: 201);
         }).RequireAccess(Access.Permission.ManagePlatform, "storage.add");
-        api.MapDelete("/v1/storage/{name}", (string name, bool? force, OffsiteStorages storages, OffsiteBackupStorage backups, Databases.DatabaseStore databases) =>
+        api.MapDelete("/v1/storage/{name}", (string name, bool? force, OffsiteStorages storages, OffsiteBackupStorage backups, OffsiteHealth health,
+            Databases.DatabaseStore databases) =>
         {
             if (storages.List().All(s => s.Name != name))
             {
@@ -44,6 +52,7 @@ internal static partial class OffsiteEndpoints
                     $"through Slipway. Keep it, or remove it anyway with 'slipway storage rm {name} --force' (the objects stay in the bucket).", 409);
             }
             storages.Remove(name);
+            health.Forget(name);
             return Results.NoContent();
         }).RequireAccess(Access.Permission.ManagePlatform, "storage.remove");
         api.MapPost("/v1/storage/sync", async (OffsiteShipper shipper, HttpContext context) =>
@@ -52,7 +61,7 @@ internal static partial class OffsiteEndpoints
             return new SyncDto(report.Storage!, report.WalSegments, report.BaseBackups, report.DatabaseBackups, report.PlatformSnapshot);
         }).RequireAccess(Access.Permission.ManagePlatform, "storage.sync");
         api.MapPost("/v1/storage/verify", async (StorageVerifier verifier, HttpContext context) =>
-            (await verifier.VerifyAsync(context.RequestAborted)).Select(v => new VerifiedCopyDto(v.App, v.Database, v.BackupId, v.Ok, v.Problem, v.Milliseconds)).ToList())
+            (await verifier.VerifyAsync(context.RequestAborted)).Select(v => new VerifiedCopyDto(v.App, v.Database, v.BackupId, v.Ok, v.Problem, v.Milliseconds, v.Storage)).ToList())
             .RequireAccess(Access.Permission.ManagePlatform, "storage.verify");
         api.MapGet("/v1/keys/backup", (BackupKeyring keys) => new BackupKeyDto(keys.Current.Id, keys.Current.Export()))
             .RequireAccess(Access.Permission.ManagePlatform, "keys.export-backup-key");
@@ -94,6 +103,32 @@ internal static partial class OffsiteEndpoints
             body.KeepLocal ?? true);
     }
 
+    /// <summary>--app APP [--env ENV] [--name DB]: the scope of a store that takes that database's backups only (its
+    /// environment's row and its name, as its backups' keys begin); null for a platform-wide store.</summary>
+    private static string? ScopeOf(StorageBody body, State.Store store, Databases.DatabaseStore databases)
+    {
+        if (body.App is null)
+        {
+            return body.Env is null && body.Database is null ? null
+                : throw new UserException("--env and --name need --app: a store for one database is named by its app (--app shop [--env staging] [--name main]).");
+        }
+        Deploy.AppNames.Validate(body.App);
+        var target = AppRef.Of(body.App, body.Env);
+        var row = Deploy.AppErrors.Require(store, target);
+        var name = body.Database ?? "main";
+        var db = databases.Find(row.Name, name);
+        if (db is null || db.Type != Databases.DatabaseRecord.Postgres)
+        {
+            var postgres = databases.ListFor(row.Name).Where(d => d.Type == Databases.DatabaseRecord.Postgres).Select(d => d.Name).ToList();
+            var why = db is not null ? $"db {name} of {target} is a {db.Type} database, which has no backups to store"
+                : $"{target} has no database {name}";
+            throw new UserException(why + (postgres.Count == 0
+                ? $"; it has no postgres database at all ('slipway db create {target.Flags}' makes one)."
+                : $"; its postgres databases: {string.Join(", ", postgres)} (--name picks one; 'slipway db ls {target.Flags}' lists them)."), 404);
+        }
+        return OffsiteStorages.ScopeOf(row.Name, db.Name);
+    }
+
     [GeneratedRegex("^[a-z][a-z0-9-]{0,39}$")]
     private static partial Regex Name();
 
@@ -101,12 +136,21 @@ internal static partial class OffsiteEndpoints
     private static partial Regex Bucket();
 }
 
-internal sealed record StorageBody(string? Name, string? Endpoint, string? Bucket, string? Prefix, string? Region, string? AccessKey, string? SecretKey, bool? KeepLocal);
+/// <param name="App">With <paramref name="Env"/> and <paramref name="Database"/> (default main): a store for that database's
+/// backups only; null for a platform-wide store.</param>
+internal sealed record StorageBody(string? Name, string? Endpoint, string? Bucket, string? Prefix, string? Region, string? AccessKey, string? SecretKey, bool? KeepLocal,
+    string? App = null, string? Env = null, string? Database = null);
 
-/// <summary>A store as `storage ls` prints it: never its keys. The default one takes every backup.</summary>
-internal sealed record StorageDto(string Name, string Endpoint, string Bucket, string Prefix, string Region, bool KeepLocal, bool Default, DateTimeOffset CreatedAt)
+/// <summary>A store as `storage ls` prints it: never its keys.</summary>
+/// <param name="Default">The platform-wide store in use: WAL, base backups, the platform's state, and the backups of every
+/// database without a store of its own go there.</param>
+/// <param name="Scope">"ROW/DB" (the environment's row and the database) for a store that takes that database's backups
+/// only; null for a platform-wide one.</param>
+internal sealed record StorageDto(string Name, string Endpoint, string Bucket, string Prefix, string Region, bool KeepLocal, bool Default, DateTimeOffset CreatedAt,
+    string? Scope)
 {
-    public static StorageDto Of(OffsiteStorage s, bool isDefault) => new(s.Name, s.Endpoint, s.Bucket, s.Prefix, s.Region, s.KeepLocal, isDefault, s.CreatedAt);
+    public static StorageDto Of(OffsiteStorage s, bool isDefault) =>
+        new(s.Name, s.Endpoint, s.Bucket, s.Prefix, s.Region, s.KeepLocal, isDefault, s.CreatedAt, s.Scope);
 }
 
 internal sealed record BackupKeyDto(string KeyId, string Key);
@@ -115,4 +159,4 @@ internal sealed record BackupKeyDto(string KeyId, string Key);
 internal sealed record SyncDto(string Storage, int WalSegments, int BaseBackups, int DatabaseBackups, string? PlatformSnapshot);
 
 /// <summary>One database's newest off-site backup, read back and restored by `storage verify`.</summary>
-internal sealed record VerifiedCopyDto(string App, string Database, string BackupId, bool Ok, string? Problem, long Milliseconds);
+internal sealed record VerifiedCopyDto(string App, string Database, string BackupId, bool Ok, string? Problem, long Milliseconds, string Storage);

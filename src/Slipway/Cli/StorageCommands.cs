@@ -9,7 +9,8 @@ internal static class StorageCommands
 {
     public static Command Create(CliContext cli)
     {
-        var storage = new Command("storage", "Off-site stores (any S3-compatible bucket) that database backups are copied to, encrypted");
+        var storage = new Command("storage", "Off-site stores (any S3-compatible bucket) that backups are copied to, encrypted: one platform-wide, " +
+            "and one per database where a database's backups must go elsewhere");
         storage.Subcommands.Add(Add(cli));
         storage.Subcommands.Add(List(cli));
         storage.Subcommands.Add(Remove(cli));
@@ -48,8 +49,8 @@ internal static class StorageCommands
                     cli.Out.WriteLine("No database has a verified backup in the store yet: take one (slipway db backup NAME --app APP).");
                     return;
                 }
-                cli.Table(["app", "db", "backup", "result", "time"], list.Select(v => (IReadOnlyList<string>)
-                    [v.App, v.Database, v.BackupId, v.Ok ? "restored, counts match" : "FAILED: " + v.Problem, $"{v.Milliseconds / 1000.0:0.0} s"]));
+                cli.Table(["app", "db", "store", "backup", "result", "time"], list.Select(v => (IReadOnlyList<string>)
+                    [v.App, v.Database, v.Storage, v.BackupId, v.Ok ? "restored, counts match" : "FAILED: " + v.Problem, $"{v.Milliseconds / 1000.0:0.0} s"]));
             });
             return results.All(v => v.Ok) ? 0 : 1;
         }));
@@ -64,9 +65,13 @@ internal static class StorageCommands
         var prefix = new Option<string>("--prefix") { Description = "Where in the bucket, like slipway/ (default: the bucket's root)" };
         var region = new Option<string>("--region") { Description = "The bucket's region (default us-east-1; R2 takes auto)" };
         var noLocal = new Option<bool>("--no-local") { Description = "Keep no copy on this machine: a backup's local file goes once the copy in the store was read back and matched" };
-        var command = new Command("add", "Add a store; backups are copied to it from now on. The access key and the secret key are read from standard input, one a line, and kept encrypted")
+        var app = AppOption.Optional("Only the backups of this app's database (--env picks the environment, --name the database): a store of its own for one " +
+            "database, while WAL, base backups, the platform's state and the other databases go to the platform-wide store");
+        var database = new Option<string>("--name") { Description = "With --app: the database (default main)" };
+        var command = new Command("add", "Add a store; backups are copied to it from now on (every backup, or with --app one database's). The access key and " +
+            "the secret key are read from standard input, one a line, and kept encrypted")
         {
-            name, endpoint, bucket, prefix, region, noLocal, CliContext.JsonOutput,
+            name, endpoint, bucket, prefix, region, noLocal, app, database, CliContext.JsonOutput,
         };
         command.SetAction((parse, token) => cli.RunAsync(async () =>
         {
@@ -78,12 +83,14 @@ internal static class StorageCommands
             }
             using var api = cli.Api(parse);
             var added = await api.PostAsync<StorageDto>("v1/storage", new StorageBody(parse.GetValue(name), parse.GetValue(endpoint), parse.GetValue(bucket),
-                parse.GetValue(prefix), parse.GetValue(region), access, secret, !parse.GetValue(noLocal)), token);
+                parse.GetValue(prefix), parse.GetValue(region), access, secret, !parse.GetValue(noLocal), parse.GetValue(app), parse.GetValue(CliContext.Environment),
+                parse.GetValue(database)), token);
             cli.Print(parse, added, s =>
             {
+                var copy = $"encrypted{(s.KeepLocal ? "; a copy stays on this machine" : ", and none stays on this machine")}";
                 cli.Out.WriteLine($"Store {s.Name} works (a probe object was written, read back and deleted): bucket {s.Bucket}{(s.Prefix.Length > 0 ? "/" + s.Prefix : "")} at {s.Endpoint}.");
-                cli.Out.WriteLine(s.Default
-                    ? $"Database backups are copied there from now on, encrypted{(s.KeepLocal ? "; a copy stays on this machine" : ", and none stays on this machine")}."
+                cli.Out.WriteLine(s.Scope is not null ? $"The backups of db {s.Scope} are copied there from now on, {copy}; everything else goes to the platform-wide store."
+                    : s.Default ? $"Database backups are copied there from now on, {copy}."
                     : "Another store takes the backups; this one is kept for later.");
                 cli.Out.WriteLine("Keep the backup key off this machine, or a lost machine loses them: slipway keys export-backup-key");
             });
@@ -94,12 +101,12 @@ internal static class StorageCommands
 
     private static Command List(CliContext cli)
     {
-        var command = new Command("ls", "The stores, where they are, and which one takes the backups (never their keys)") { CliContext.JsonOutput };
+        var command = new Command("ls", "The stores, where they are, whose backups each takes, and whether it is in use (never their keys)") { CliContext.JsonOutput };
         command.SetAction((parse, token) => cli.RunAsync(() => cli.ListAsync<StorageDto>(parse, "v1/storage",
             "No off-site stores: backups stay on this machine. Add one: printf '%s\\n%s\\n' KEY SECRET | slipway storage add offsite --endpoint URL --bucket B",
-            list => cli.Table(["name", "endpoint", "bucket", "prefix", "region", "local copy", "takes backups"],
-                list.Select(s => (IReadOnlyList<string>)[s.Name, s.Endpoint, s.Bucket, s.Prefix.Length > 0 ? s.Prefix : "-", s.Region, s.KeepLocal ? "kept" : "none",
-                    s.Default ? "yes" : "no"])), token)));
+            list => cli.Table(["name", "scope", "endpoint", "bucket", "prefix", "region", "local copy", "in use"],
+                list.Select(s => (IReadOnlyList<string>)[s.Name, s.Scope is null ? "platform-wide" : "db " + s.Scope, s.Endpoint, s.Bucket,
+                    s.Prefix.Length > 0 ? s.Prefix : "-", s.Region, s.KeepLocal ? "kept" : "none", s.Default || s.Scope is not null ? "yes" : "no"])), token)));
         return command;
     }
 

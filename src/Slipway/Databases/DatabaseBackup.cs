@@ -103,7 +103,7 @@ internal sealed partial class DatabaseBackup(
             }
             else
             {
-                await progress.StepAsync($"dump written: {OperationProgress.Size(size)} in {started.Elapsed.TotalSeconds:0.0} s; storing it in the {storage.Description}");
+                await progress.StepAsync($"dump written: {OperationProgress.Size(size)} in {started.Elapsed.TotalSeconds:0.0} s; storing it in the {storage.Describe(key)}");
                 await storage.PutAsync(key, temp, token);
             }
             backup = backup with

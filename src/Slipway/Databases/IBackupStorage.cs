@@ -4,8 +4,8 @@ namespace Slipway.Databases;
 /// (Offsite.OffsiteBackupStorage), with no change to how backups are taken or verified.</summary>
 internal interface IBackupStorage
 {
-    /// <summary>For messages: "local directory /var/backups/slipway".</summary>
-    string Description { get; }
+    /// <summary>Where the backup under <paramref name="key"/> is stored, for messages: "local directory /var/backups/slipway".</summary>
+    string Describe(string key);
 
     /// <summary>Stores <paramref name="localFile"/> under <paramref name="key"/> (consuming the file); durable when it returns.</summary>
     Task PutAsync(string key, string localFile, CancellationToken token);

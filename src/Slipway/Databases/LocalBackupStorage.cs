@@ -5,6 +5,8 @@ internal sealed class LocalBackupStorage(string root) : IBackupStorage
 {
     public string Description => $"local directory {root}";
 
+    public string Describe(string key) => Description;
+
     public async Task PutAsync(string key, string localFile, CancellationToken token)
     {
         var path = PathOf(key);

@@ -3,9 +3,9 @@ using Slipway.Monitoring.Alerts.Sources;
 
 namespace Slipway.Offsite;
 
-/// <summary>"offsite": copies to the off-site store failing (WAL, base backups, the platform's state), or the last
-/// `storage verify` of a database's copy failing. A platform alert (no app); it resolves with the next round that
-/// works. A failed `storage verify` is also the "backup" alert of each database whose copy did not restore (subject
+/// <summary>"offsite": copies to an off-site store failing (database backups, WAL, base backups, the platform's state;
+/// one alert per store, a database's own store included), or the last `storage verify` of a database's copy failing. A
+/// platform alert (no app); it resolves with the next copy to that store that works. A failed `storage verify` is also the "backup" alert of each database whose copy did not restore (subject
 /// "offsite:NAME", beside the backups' own "db:NAME"), on the database's app, so it reaches whoever watches that app's
 /// backups; it resolves with the next verify that passes.</summary>
 internal sealed class OffsiteAlertSource(OffsiteHealth health, StorageVerifier verifier) : IAlertSource
@@ -36,7 +36,7 @@ internal sealed class OffsiteAlertSource(OffsiteHealth health, StorageVerifier v
             yield break;
         }
         var severity = context.Settings(Offsite, null).Severity ?? AlertSeverity.Critical;
-        if (health.Failing is { } failing)
+        foreach (var failing in health.Failing)
         {
             yield return new AlertSignal(Offsite, "store:" + failing.Storage, null, severity,
                 $"copies to off-site store {failing.Storage} are failing: {failing.Reason}",

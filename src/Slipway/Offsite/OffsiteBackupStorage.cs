@@ -8,6 +8,11 @@ namespace Slipway.Offsite;
 ///           compared ─► recorded as shipped ─► (keepLocal: false) the local file goes, only now
 ///   fetch:  the local file, if kept; else the object ─► opened with the backup key ─► a scratch file
 ///
+/// Each backup goes to its database's own store when it has one (a store added with --app), else to the platform-wide
+/// one (<see cref="OffsiteStorages.For"/>: the key's first two segments are the database's scope). A fetch reads from the
+/// store that holds the copy (one taken before its database's store was added is in the platform-wide one); a delete
+/// removes the copy from each store that holds it.
+///
 /// A store that cannot be reached does not fail the backup: it is kept here, the failure is reported (OffsiteHealth: an
 /// event and the "offsite" alert), and the shipper copies it at a later round (<see cref="ShipPendingAsync"/>), as it
 /// does every backup taken before the store was added. So a backup a store holds is "verified" only after the copy read
@@ -21,23 +26,27 @@ internal sealed class OffsiteBackupStorage(LocalBackupStorage local, OffsiteStor
 {
     private readonly KeyedTurns<string> _turns = new();
 
-    public string Description => storages.Default() is { } s
+    public string Describe(string key) => storages.For(key) is { } s
         ? $"{(s.KeepLocal ? local.Description + " and " : "")}off-site store {s.Name} (bucket {s.Bucket} at {s.Endpoint})"
         : local.Description;
 
     public async Task PutAsync(string key, string localFile, CancellationToken token)
     {
         await local.PutAsync(key, localFile, token);
-        if (storages.Default() is not { } storage)
+        if (storages.For(key) is not { } storage)
         {
             return;
         }
         try
         {
             using var bucket = new S3Bucket(storages.Settings(storage));
-            // A copy that works does not end a failing spell: the shipper's lanes do, once both work (one good upload
-            // says nothing of the WAL lane's trouble).
             await CopyAsync(bucket, storage, key, token);
+            // A copy to the platform-wide store that works does not end its failing spell: the shipper's lanes do, once
+            // both work (one good upload says nothing of the WAL lane's trouble). A database's own store takes nothing else.
+            if (storage.Scope is not null)
+            {
+                health.Worked(storage.Name);
+            }
         }
         catch (Exception e) when (OffsiteHealth.IsOperational(e) && !token.IsCancellationRequested)
         {
@@ -48,25 +57,52 @@ internal sealed class OffsiteBackupStorage(LocalBackupStorage local, OffsiteStor
 
     public Task PutHereAsync(string key, string localFile, CancellationToken token) => local.PutAsync(key, localFile, token);
 
-    /// <summary>Copies every verified backup the store does not hold yet (taken while it could not be reached, or before
-    /// it was added) whose local file is here; returns how many.</summary>
-    public async Task<int> ShipPendingAsync(S3Bucket bucket, OffsiteStorage storage, IEnumerable<Databases.BackupRecord> verified, CancellationToken token)
+    /// <summary>Copies every verified backup its store does not hold yet (taken while the store could not be reached, or
+    /// before it was added) whose local file is here, each to its own store; returns how many. The databases' own stores
+    /// go first, and a failure there is theirs (reported, tried again next round); the platform-wide store's failure
+    /// ends the call, so the bulk lane that called it reports it.</summary>
+    public async Task<int> ShipPendingAsync(IEnumerable<BackupRecord> verified, CancellationToken token)
     {
-        var done = shipped.Keys(storage.Name, "databases/");
+        var stores = storages.List();
         var count = 0;
-        foreach (var backup in verified)
+        var byStore = verified.Where(b => b.Location is not null)
+            .GroupBy(b => OffsiteStorages.Choose(stores, OffsiteStorages.ScopeOfKey(b.Location!))?.Name)
+            .Where(g => g.Key is not null)
+            .Select(g => (Storage: stores.First(s => s.Name == g.Key), Backups: g.ToList()))
+            .OrderBy(g => g.Storage.Scope is null);
+        foreach (var (storage, backups) in byStore)
         {
-            if (!done.Contains(RemoteKey(backup.Location!)) && File.Exists(local.PathOf(backup.Location!)) &&
-                await CopyAsync(bucket, storage, backup.Location!, token))
+            var done = shipped.Keys(storage.Name, "databases/");
+            var pending = backups.Where(b => !done.Contains(RemoteKey(b.Location!)) && File.Exists(local.PathOf(b.Location!))).ToList();
+            if (pending.Count == 0)
             {
-                count++;
+                continue;
+            }
+            try
+            {
+                using var bucket = new S3Bucket(storages.Settings(storage));
+                foreach (var backup in pending)
+                {
+                    if (await CopyAsync(bucket, storage, backup.Location!, token))
+                    {
+                        count++;
+                    }
+                }
+                if (storage.Scope is not null)
+                {
+                    health.Worked(storage.Name);
+                }
+            }
+            catch (Exception e) when (storage.Scope is not null && OffsiteHealth.IsOperational(e) && !token.IsCancellationRequested)
+            {
+                health.Failed(storage.Name, e);
             }
         }
         return count;
     }
 
     /// <summary>The verified backups whose only copy is in <paramref name="storage"/> (taken with no local copy kept).</summary>
-    public int OnlyIn(string storage, IEnumerable<Databases.BackupRecord> verified)
+    public int OnlyIn(string storage, IEnumerable<BackupRecord> verified)
     {
         var there = shipped.Keys(storage, "databases/");
         return verified.Count(b => there.Contains(RemoteKey(b.Location!)) && !File.Exists(local.PathOf(b.Location!)));
@@ -95,7 +131,7 @@ internal sealed class OffsiteBackupStorage(LocalBackupStorage local, OffsiteStor
 
     public async Task<FetchedBackup> FetchAsync(string key, string scratchDir, CancellationToken token)
     {
-        if (File.Exists(local.PathOf(key)) || storages.Default() is not { } storage)
+        if (File.Exists(local.PathOf(key)) || Holder(key) is not { } storage)
         {
             return await local.FetchAsync(key, scratchDir, token);
         }
@@ -112,12 +148,25 @@ internal sealed class OffsiteBackupStorage(LocalBackupStorage local, OffsiteStor
         // After a copy under way: its object is in the store by then, and goes with the file.
         using var turn = await _turns.TakeAsync(key, token);
         await local.DeleteAsync(key, token);
-        if (storages.Default() is { } storage)
+        var holders = shipped.Holders(RemoteKey(key));
+        var target = storages.For(key);
+        // Its store's, whether or not recorded (a copy cut off before its record), and any other store's that holds it.
+        foreach (var storage in storages.List().Where(s => s.Name == target?.Name || holders.Contains(s.Name)))
         {
             using var bucket = new S3Bucket(storages.Settings(storage));
             await bucket.DeleteAsync(RemoteKey(key), token);
             shipped.Forget(storage.Name, [RemoteKey(key)]);
         }
+    }
+
+    /// <summary>The store to read the backup under <paramref name="key"/> from: its own store when that holds it, else
+    /// another that does (a copy made before its database's store was added), else its own.</summary>
+    private OffsiteStorage? Holder(string key)
+    {
+        var stores = storages.List();
+        var own = OffsiteStorages.Choose(stores, OffsiteStorages.ScopeOfKey(key));
+        var holders = shipped.Holders(RemoteKey(key));
+        return own is not null && holders.Contains(own.Name) ? own : stores.FirstOrDefault(s => holders.Contains(s.Name)) ?? own;
     }
 
     /// <summary>Where a backup's sealed copy lives in the store (under its prefix).</summary>

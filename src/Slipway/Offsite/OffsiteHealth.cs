@@ -3,24 +3,35 @@ using Slipway.State;
 
 namespace Slipway.Offsite;
 
-/// <summary>Whether copies to the store work: every copy (a database backup, WAL, the platform's state) reports here. A
-/// failing spell is one "offsite.copy-failed" platform event and the "offsite" alert until a copy works again
-/// ("offsite.copy-recovered"); what failed stays on this machine and is tried again at the next round.</summary>
+/// <summary>Whether copies to the stores work: every copy (a database backup, WAL, the platform's state) reports here. A
+/// failing spell of a store is one "offsite.copy-failed" platform event and the "offsite" alert until a copy to that store
+/// works again ("offsite.copy-recovered"); what failed stays on this machine and is tried again at the next round. Each
+/// store has its spells of its own: a database's store that fails is not hidden by the platform-wide store working.</summary>
 internal sealed partial class OffsiteHealth(Store store, TimeProvider clock, ILogger<OffsiteHealth> logger)
 {
-    private readonly object _gate = new();
+    private readonly Lock _gate = new();
+    private readonly Dictionary<string, CopyFailure> _failing = new(StringComparer.Ordinal);
 
-    /// <summary>The failure going on now, or null while copies work.</summary>
-    public CopyFailure? Failing { get; private set; }
+    /// <summary>The stores whose copies fail now (empty while copies work), the longest failing first.</summary>
+    public IReadOnlyList<CopyFailure> Failing
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _failing.Values.OrderBy(f => f.Since).ThenBy(f => f.Storage, StringComparer.Ordinal).ToList();
+            }
+        }
+    }
 
     public void Failed(string storage, Exception e)
     {
         var reason = e.Message.Split('\n')[0];
         lock (_gate)
         {
-            if (Failing is null)
+            if (!_failing.ContainsKey(storage))
             {
-                Failing = new CopyFailure(storage, reason, clock.GetUtcNow());
+                _failing[storage] = new CopyFailure(storage, reason, clock.GetUtcNow());
                 store.AddEvent(null, null, "offsite.copy-failed",
                     $"Copying to off-site store {storage} failed: {reason}. What was not copied stays on this machine and is tried again every round.");
             }
@@ -32,11 +43,19 @@ internal sealed partial class OffsiteHealth(Store store, TimeProvider clock, ILo
     {
         lock (_gate)
         {
-            if (Failing is { } failing)
+            if (_failing.Remove(storage, out var failing))
             {
                 store.AddEvent(null, null, "offsite.copy-recovered", $"Copies to off-site store {storage} work again (failing since {UtcTime.Format(failing.Since)}).");
-                Failing = null;
             }
+        }
+    }
+
+    /// <summary>A store removed (`storage rm`): its spell ends with it, without an event (nothing works again).</summary>
+    public void Forget(string storage)
+    {
+        lock (_gate)
+        {
+            _failing.Remove(storage);
         }
     }
 

@@ -12,7 +12,8 @@ namespace Slipway.Offsite;
 ///                                                                             recovery from the store loses ~2 min at
 ///                                                                             most, whatever the bulk lane is sending
 ///   bulk lane   base/STAMP/* (finished)      ─► base/SYSID/STAMP/FILE.sealed, "finished" last
-///               verified database backups the store does not hold yet (taken while it could not be reached)
+///               verified database backups their store does not hold yet (taken while it could not be reached),
+///               each to its own store (a database's, or this one)
 ///               the platform's state, daily  ─► platform/STAMP/... (PlatformBackup)
 ///               hourly, retention (OffsitePruner; a failure there is its own, never a failed copy)
 ///
@@ -147,7 +148,7 @@ internal sealed partial class OffsiteShipper(
         {
             var system = await SystemAsync(token);
             var bases = system is null ? 0 : await ShipBasesAsync(bucket, storage.Name, system, token);
-            var pending = await backups.ShipPendingAsync(bucket, storage, databases.ListVerifiedBackups(), token);
+            var pending = await backups.ShipPendingAsync(databases.ListVerifiedBackups(), token);
             PlatformManifest? snapshot = null;
             var last = shipped.Newest(storage.Name, PlatformManifest.Prefix);
             if (platformNow || last is null || clock.GetUtcNow() - last >= options.PlatformInterval)

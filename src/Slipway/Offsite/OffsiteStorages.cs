@@ -6,8 +6,12 @@ using Slipway.State;
 namespace Slipway.Offsite;
 
 /// <summary>The off-site stores in the platform's database (schema step 18), their keys sealed under the master key.
-/// One store, the first added, takes every backup ("platform-wide"); a store is checked (a probe object written, read
-/// and deleted) before it is kept, so a wrong key or a missing bucket is said at `storage add`, not at 3 a.m.</summary>
+/// A store is platform-wide, or takes one database's backups only (schema step 20: its scope is "ROW/DB", the
+/// environment's row and the database's name, which are the first two segments of the database's backup keys). A
+/// database's backups go to its own store when it has one, else to the platform-wide store: the first added. WAL, base
+/// backups and the platform's snapshots always go to the platform-wide store (restore-platform starts from it). A store
+/// is checked (a probe object written, read and deleted) before it is kept, so a wrong key or a missing bucket is said
+/// at `storage add`, not at 3 a.m.</summary>
 internal sealed class OffsiteStorages(Store store, Keyring keyring, TimeProvider clock)
 {
     private SqliteConnection Open() => store.Connections.Open();
@@ -15,29 +19,57 @@ internal sealed class OffsiteStorages(Store store, Keyring keyring, TimeProvider
     public IReadOnlyList<OffsiteStorage> List()
     {
         using var c = Open();
-        return c.Query<Row>("select name, endpoint, bucket, prefix, region, keep_local, created_at from offsite_storages order by created_at, name")
+        return c.Query<Row>("select name, endpoint, bucket, prefix, region, keep_local, created_at, scope from offsite_storages order by created_at, name")
             .Select(r => r.ToRecord()).ToList();
     }
 
-    /// <summary>The store backups go to, if one was added.</summary>
-    public OffsiteStorage? Default() => List().FirstOrDefault();
+    /// <summary>The platform-wide store (WAL, base backups, the platform's state, and every database without a store
+    /// of its own), if one was added.</summary>
+    public OffsiteStorage? Default() => List().FirstOrDefault(s => s.Scope is null);
+
+    /// <summary>The store the backup under <paramref name="backupKey"/> (ROW/DB/ID.dump) goes to: its database's own, else
+    /// the platform-wide one.</summary>
+    public OffsiteStorage? For(string backupKey) => Choose(List(), ScopeOfKey(backupKey));
+
+    /// <summary>Among <paramref name="stores"/>, the one of <paramref name="scope"/>, else the platform-wide one.</summary>
+    public static OffsiteStorage? Choose(IReadOnlyList<OffsiteStorage> stores, string? scope) =>
+        (scope is null ? null : stores.FirstOrDefault(s => s.Scope == scope)) ?? stores.FirstOrDefault(s => s.Scope is null);
+
+    /// <summary>The scope of a store that takes database <paramref name="database"/> of the environment whose row is
+    /// <paramref name="row"/>.</summary>
+    public static string ScopeOf(string row, string database) => $"{row}/{database}";
+
+    /// <summary>The scope a backup key falls under (its first two segments), or null for a key of another shape.</summary>
+    public static string? ScopeOfKey(string backupKey) =>
+        backupKey.Split('/') is [{ Length: > 0 } row, { Length: > 0 } database, _, ..] ? ScopeOf(row, database) : null;
 
     public void Add(OffsiteStorage storage, string accessKey, string secretKey)
     {
         using var c = Open();
+        using var tx = c.BeginTransaction();
+        if (storage.Scope is not null &&
+            c.QuerySingleOrDefault<string>("select name from offsite_storages where scope = @Scope", storage, tx) is { } taken)
+        {
+            throw ScopeTaken(taken, storage.Scope);
+        }
         var added = c.Execute("""
-            insert or ignore into offsite_storages (name, endpoint, bucket, prefix, region, access_key_enc, secret_key_enc, keep_local, created_at)
-            values (@Name, @Endpoint, @Bucket, @Prefix, @Region, @access, @secret, @keep, @at)
+            insert or ignore into offsite_storages (name, endpoint, bucket, prefix, region, access_key_enc, secret_key_enc, keep_local, created_at, scope)
+            values (@Name, @Endpoint, @Bucket, @Prefix, @Region, @access, @secret, @keep, @at, @Scope)
             """, new
         {
             storage.Name, storage.Endpoint, storage.Bucket, storage.Prefix, storage.Region, access = keyring.Encrypt(accessKey), secret = keyring.Encrypt(secretKey),
-            keep = storage.KeepLocal ? 1 : 0, at = UtcTime.Format(clock.GetUtcNow()),
-        });
+            keep = storage.KeepLocal ? 1 : 0, at = UtcTime.Format(clock.GetUtcNow()), storage.Scope,
+        }, tx);
         if (added == 0)
         {
             throw new UserException($"There is a store named {storage.Name} already; remove it first (slipway storage rm {storage.Name}) or pick another name.", 409);
         }
+        tx.Commit();
     }
+
+    /// <summary>A second store for a database that has one.</summary>
+    public static UserException ScopeTaken(string holder, string scope) =>
+        new($"Store {holder} takes the backups of db {scope} already (one store per database): remove it first (slipway storage rm {holder}), or keep it.", 409);
 
     public bool Remove(string name)
     {
@@ -58,16 +90,21 @@ internal sealed class OffsiteStorages(Store store, Keyring keyring, TimeProvider
         return new S3Settings(storage.Endpoint, storage.Bucket, storage.Prefix, storage.Region, keyring.Decrypt(access), keyring.Decrypt(secret));
     }
 
-    private sealed record Row(string Name, string Endpoint, string Bucket, string Prefix, string Region, long KeepLocal, DateTimeOffset CreatedAt)
+    private sealed record Row(string Name, string Endpoint, string Bucket, string Prefix, string Region, long KeepLocal, DateTimeOffset CreatedAt, string? Scope)
     {
-        public OffsiteStorage ToRecord() => new(Name, Endpoint, Bucket, Prefix, Region, KeepLocal != 0) { CreatedAt = CreatedAt };
+        public OffsiteStorage ToRecord() => new(Name, Endpoint, Bucket, Prefix, Region, KeepLocal != 0, Scope) { CreatedAt = CreatedAt };
     }
 }
 
 /// <summary>An off-site store as `storage ls` shows it (never its keys).</summary>
-internal sealed record OffsiteStorage(string Name, string Endpoint, string Bucket, string Prefix, string Region, bool KeepLocal)
+/// <param name="Scope">"ROW/DB" for a store that takes that database's backups only (<see cref="OffsiteStorages.ScopeOf"/>);
+/// null for a platform-wide one.</param>
+internal sealed record OffsiteStorage(string Name, string Endpoint, string Bucket, string Prefix, string Region, bool KeepLocal, string? Scope = null)
 {
     public DateTimeOffset CreatedAt { get; init; }
+
+    /// <summary>"platform-wide" or "db ROW/DB", for people.</summary>
+    public string ScopeShown => Scope is null ? "platform-wide" : "db " + Scope;
 }
 
 /// <summary>Key rotation re-seals each store's keys.</summary>

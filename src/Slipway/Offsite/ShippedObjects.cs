@@ -14,6 +14,13 @@ internal sealed class ShippedObjects(Store store, TimeProvider clock)
             .ToHashSet(StringComparer.Ordinal);
     }
 
+    /// <summary>The stores that hold <paramref name="key"/>.</summary>
+    public HashSet<string> Holders(string key)
+    {
+        using var c = store.Connections.Open();
+        return c.Query<string>("select storage from offsite_shipped where key = @key", new { key }).ToHashSet(StringComparer.Ordinal);
+    }
+
     /// <summary>When the newest object under <paramref name="under"/> was shipped, if any.</summary>
     public DateTimeOffset? Newest(string storage, string under)
     {

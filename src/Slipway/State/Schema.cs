@@ -574,5 +574,11 @@ internal static class Schema
             primary key (storage, key)
         );
         """,
+        // 20: a store may take one database's backups only (scope "ROW/DB", the first two segments of its backups'
+        // keys); null is platform-wide, as before. At most one store per database (a unique index lets nulls repeat).
+        """
+        alter table offsite_storages add column scope text;
+        create unique index offsite_storages_scope on offsite_storages (scope);
+        """,
     ];
 }

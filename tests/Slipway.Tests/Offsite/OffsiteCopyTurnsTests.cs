@@ -39,7 +39,7 @@ public sealed class OffsiteCopyTurnsTests
             // Retention deletes it while the shipper copies it: early, mid-copy, or once it is done.
             var record = new BackupRecord($"bk_{round}", "db_1", "shop", "app_shop_main", BackupKind.Safety, BackupStatus.Verified, key, 0, null, null,
                 UtcTime.Format(DateTimeOffset.UtcNow), null, null, null);
-            var shipping = storage.ShipPendingAsync(bucket, store, [record], CancellationToken.None);
+            var shipping = storage.ShipPendingAsync([record], CancellationToken.None);
             await Task.Delay(round * 150);
             await storage.DeleteAsync(key, CancellationToken.None);
             await shipping; // before turns, the copy found its file gone here and threw, leaving its object behind

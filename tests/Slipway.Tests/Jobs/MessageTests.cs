@@ -50,8 +50,10 @@ public sealed class MessageTests
         await using var platform = await TestPlatform.StartAsync(jobsClock: clock);
         (await platform.DeployAsync(JobsApp.Create([]), "flaky")).ExitCode.Should().Be(0);
 
-        var (_, retried) = await platform.PublishAsync("flaky", new { path = "/receive/fail-twice", body = "a", retries = 3, backoff = "1s" });
-        var (_, doomed) = await platform.PublishAsync("flaky", new { path = "/receive/always-500", body = "b", retries = 1, backoff = "1s" });
+        var (retriedStatus, retried) = await platform.PublishAsync("flaky", new { path = "/receive/fail-twice", body = "a", retries = 3, backoff = "1s" });
+        retriedStatus.Should().Be(202, retried.ToString());
+        var (doomedStatus, doomed) = await platform.PublishAsync("flaky", new { path = "/receive/always-500", body = "b", retries = 1, backoff = "1s" });
+        doomedStatus.Should().Be(202, doomed.ToString());
         var retriedId = retried.GetProperty("id").GetString()!;
         var doomedId = doomed.GetProperty("id").GetString()!;
 

@@ -58,7 +58,8 @@ internal static partial class OffsiteEndpoints
         api.MapPost("/v1/storage/sync", async (OffsiteShipper shipper, HttpContext context) =>
         {
             var report = await shipper.RunAsync(platformNow: true, context.RequestAborted);
-            return new SyncDto(report.Storage!, report.WalSegments, report.BaseBackups, report.DatabaseBackups, report.PlatformSnapshot);
+            return new SyncDto(report.Storage, report.WalSegments, report.BaseBackups, report.DatabaseBackups, report.PlatformSnapshot,
+                report.Failing.Select(f => new FailingStoreDto(f.Storage, f.Reason, f.Since)).ToList());
         }).RequireAccess(Access.Permission.ManagePlatform, "storage.sync");
         api.MapPost("/v1/storage/verify", async (StorageVerifier verifier, HttpContext context) =>
             (await verifier.VerifyAsync(context.RequestAborted)).Select(v => new VerifiedCopyDto(v.App, v.Database, v.BackupId, v.Ok, v.Problem, v.Milliseconds, v.Storage)).ToList())
@@ -156,7 +157,13 @@ internal sealed record StorageDto(string Name, string Endpoint, string Bucket, s
 internal sealed record BackupKeyDto(string KeyId, string Key);
 
 /// <summary>What `storage sync` copied: new WAL segments, base backups, and the platform snapshot taken.</summary>
-internal sealed record SyncDto(string Storage, int WalSegments, int BaseBackups, int DatabaseBackups, string? PlatformSnapshot);
+/// <param name="Storage">The platform-wide store; null when only databases' own stores exist (they take no WAL, base
+/// backups or snapshots).</param>
+/// <param name="Failing">Stores whose copies fail after the sync (a database's own store failing does not fail it).</param>
+internal sealed record SyncDto(string? Storage, int WalSegments, int BaseBackups, int DatabaseBackups, string? PlatformSnapshot, IReadOnlyList<FailingStoreDto> Failing);
+
+/// <summary>A store whose copies fail: since when, and the first reason.</summary>
+internal sealed record FailingStoreDto(string Storage, string Reason, DateTimeOffset Since);
 
 /// <summary>One database's newest off-site backup, read back and restored by `storage verify`.</summary>
 internal sealed record VerifiedCopyDto(string App, string Database, string BackupId, bool Ok, string? Problem, long Milliseconds, string Storage);

@@ -46,6 +46,7 @@ namespace Slipway.Api;
 [JsonSerializable(typeof(List<StorageDto>))]
 [JsonSerializable(typeof(BackupKeyDto))]
 [JsonSerializable(typeof(SyncDto))]
+[JsonSerializable(typeof(FailingStoreDto))]
 [JsonSerializable(typeof(List<VerifiedCopyDto>))]
 [JsonSerializable(typeof(NamedDto))]
 [JsonSerializable(typeof(List<DbServerDto>))]

@@ -27,9 +27,19 @@ internal static class StorageCommands
         {
             using var api = cli.Api(parse);
             var sync = await api.PostAsync<SyncDto>("v1/storage/sync", null, token);
-            cli.Print(parse, sync, s => cli.Out.WriteLine(
-                $"Copied to store {s.Storage}, sealed and read back: {s.WalSegments} WAL segment(s), {s.BaseBackups} base backup(s), {s.DatabaseBackups} database backup(s) not there yet, platform snapshot {s.PlatformSnapshot}."));
-            return 0;
+            cli.Print(parse, sync, s =>
+            {
+                cli.Out.WriteLine(s.Storage is null
+                    ? $"Copied to the databases' own stores, sealed and read back: {s.DatabaseBackups} database backup(s) not there yet. There is no platform-wide " +
+                      "store, so no WAL, base backups or platform snapshots leave this machine: add one (slipway storage add NAME ...) so it can be rebuilt."
+                    : $"Copied to store {s.Storage}, sealed and read back: {s.WalSegments} WAL segment(s), {s.BaseBackups} base backup(s), {s.DatabaseBackups} database backup(s) not there yet, platform snapshot {s.PlatformSnapshot}.");
+                foreach (var failing in s.Failing)
+                {
+                    cli.Err.WriteLine($"Store {failing.Storage} fails since {UtcTime.Format(failing.Since)}: {failing.Reason}. What was not copied stays here and is tried again every round.");
+                }
+            });
+            // A store that fails is not a failed sync of the others, but a script must see it.
+            return sync.Failing.Count > 0 ? 1 : 0;
         }));
         return command;
     }

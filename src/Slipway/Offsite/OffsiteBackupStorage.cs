@@ -61,33 +61,33 @@ internal sealed class OffsiteBackupStorage(LocalBackupStorage local, OffsiteStor
     /// before it was added) whose local file is here, each to its own store; returns how many. The databases' own stores
     /// go first, and a failure there is theirs (reported, tried again next round); the platform-wide store's failure
     /// ends the call, so the bulk lane that called it reports it.</summary>
-    public async Task<int> ShipPendingAsync(IEnumerable<BackupRecord> verified, CancellationToken token)
+    public Task<int> ShipPendingAsync(IEnumerable<BackupRecord> verified, CancellationToken token) => ShipPendingAsync(verified, PendingTo.Every, token);
+
+    /// <summary><see cref="ShipPendingAsync(IEnumerable{BackupRecord}, CancellationToken)"/> for the stores <paramref name="to"/>
+    /// names. A database's own store that failed and has nothing pending is probed, so its spell ends once it answers
+    /// (its backups may have been pruned before it came back).</summary>
+    public async Task<int> ShipPendingAsync(IEnumerable<BackupRecord> verified, PendingTo to, CancellationToken token)
     {
         var stores = storages.List();
-        var count = 0;
+        var wanted = stores.Where(s => to == PendingTo.Every || (to == PendingTo.DatabaseStores) == (s.Scope is not null)).ToList();
         var byStore = verified.Where(b => b.Location is not null)
             .GroupBy(b => OffsiteStorages.Choose(stores, OffsiteStorages.ScopeOfKey(b.Location!))?.Name)
             .Where(g => g.Key is not null)
-            .Select(g => (Storage: stores.First(s => s.Name == g.Key), Backups: g.ToList()))
-            .OrderBy(g => g.Storage.Scope is null);
-        foreach (var (storage, backups) in byStore)
+            .ToDictionary(g => g.Key!, g => g.ToList(), StringComparer.Ordinal);
+        var failing = health.Failing.Select(f => f.Storage).ToHashSet(StringComparer.Ordinal);
+        var count = 0;
+        foreach (var storage in wanted.OrderBy(s => s.Scope is null))
         {
             var done = shipped.Keys(storage.Name, "databases/");
-            var pending = backups.Where(b => !done.Contains(RemoteKey(b.Location!)) && File.Exists(local.PathOf(b.Location!))).ToList();
-            if (pending.Count == 0)
+            var pending = byStore.GetValueOrDefault(storage.Name, [])
+                .Where(b => !done.Contains(RemoteKey(b.Location!)) && File.Exists(local.PathOf(b.Location!))).ToList();
+            if (pending.Count == 0 && !(storage.Scope is not null && failing.Contains(storage.Name)))
             {
                 continue;
             }
             try
             {
-                using var bucket = new S3Bucket(storages.Settings(storage));
-                foreach (var backup in pending)
-                {
-                    if (await CopyAsync(bucket, storage, backup.Location!, token))
-                    {
-                        count++;
-                    }
-                }
+                count += await CopyPendingAsync(storage, pending, token);
                 if (storage.Scope is not null)
                 {
                     health.Worked(storage.Name);
@@ -96,6 +96,26 @@ internal sealed class OffsiteBackupStorage(LocalBackupStorage local, OffsiteStor
             catch (Exception e) when (storage.Scope is not null && OffsiteHealth.IsOperational(e) && !token.IsCancellationRequested)
             {
                 health.Failed(storage.Name, e);
+            }
+        }
+        return count;
+    }
+
+    /// <summary>Copies <paramref name="pending"/> to <paramref name="storage"/>; with none, checks that it answers.</summary>
+    private async Task<int> CopyPendingAsync(OffsiteStorage storage, List<BackupRecord> pending, CancellationToken token)
+    {
+        using var bucket = new S3Bucket(storages.Settings(storage));
+        if (pending.Count == 0)
+        {
+            await bucket.ProbeAsync(token);
+            return 0;
+        }
+        var count = 0;
+        foreach (var backup in pending)
+        {
+            if (await CopyAsync(bucket, storage, backup.Location!, token))
+            {
+                count++;
             }
         }
         return count;
@@ -171,4 +191,12 @@ internal sealed class OffsiteBackupStorage(LocalBackupStorage local, OffsiteStor
 
     /// <summary>Where a backup's sealed copy lives in the store (under its prefix).</summary>
     public static string RemoteKey(string key) => $"databases/{key}.sealed";
+}
+
+/// <summary>Which stores <see cref="OffsiteBackupStorage.ShipPendingAsync(IEnumerable{BackupRecord}, PendingTo, CancellationToken)"/> copies to.</summary>
+internal enum PendingTo
+{
+    Every,
+    DatabaseStores,
+    PlatformWide,
 }

@@ -37,25 +37,37 @@ internal sealed partial class OffsitePruner(BackupKeyring keys, ShippedObjects s
     /// <summary>How old an unfinished upload (a base backup's objects, a multipart upload) is before it counts as dead.</summary>
     public static readonly TimeSpan AbandonedAfter = TimeSpan.FromDays(1);
 
-    private bool _failing;
+    /// <summary>The stores whose last prune failed (one event per spell each); touched by the bulk lane only.</summary>
+    private readonly HashSet<string> _failing = new(StringComparer.Ordinal);
 
     /// <summary><see cref="PruneAsync"/> for the shipper's rounds: a failure of the store is logged and is one
     /// "offsite.prune-failed" event per spell, never a failed copy (the copies worked; the store only holds more than it
     /// needs until the next prune works).</summary>
-    public async Task PruneOrReportAsync(S3Bucket bucket, string storage, string? ownSystem, CancellationToken token)
+    public Task PruneOrReportAsync(S3Bucket bucket, string storage, string? ownSystem, CancellationToken token) =>
+        ReportAsync(storage, () => PruneAsync(bucket, storage, ownSystem, token));
+
+    /// <summary>A database's own store: it holds that database's backups only, which go with their records, so only its
+    /// dead multipart uploads are pruned; a failure is reported as <see cref="PruneOrReportAsync"/> does.</summary>
+    public Task AbortDeadUploadsOrReportAsync(S3Settings settings, string storage, CancellationToken token) =>
+        ReportAsync(storage, async () =>
+        {
+            using var bucket = new S3Bucket(settings);
+            await AbortDeadUploadsAsync(bucket, storage, clock.GetUtcNow().UtcDateTime - AbandonedAfter, token);
+        });
+
+    private async Task ReportAsync(string storage, Func<Task> prune)
     {
         try
         {
-            await PruneAsync(bucket, storage, ownSystem, token);
-            _failing = false;
+            await prune();
+            _failing.Remove(storage);
         }
         catch (Exception e) when (OffsiteHealth.IsOperational(e))
         {
             var reason = e.Message.Split('\n')[0];
             LogPruneFailed(logger, storage, reason);
-            if (!_failing)
+            if (_failing.Add(storage))
             {
-                _failing = true;
                 store.AddEvent(null, null, "offsite.prune-failed",
                     $"Pruning off-site store {storage} failed: {reason}. Nothing was lost: old copies stay in the store until a prune works (tried again every {Durations.Format(options.PruneInterval)}).");
             }

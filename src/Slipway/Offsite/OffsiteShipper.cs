@@ -5,8 +5,8 @@ using Slipway.Databases;
 
 namespace Slipway.Offsite;
 
-/// <summary>Copies to the default store in two lanes, each every <see cref="OffsiteOptions.ShipTick"/> (15 s) under a
-/// lock of its own, so that WAL never waits behind a large upload:
+/// <summary>Copies to the stores in two lanes, each every <see cref="OffsiteOptions.ShipTick"/> (15 s) under a lock of
+/// its own, so that WAL never waits behind a large upload:
 ///
 ///   WAL lane    wal-archive/SEGMENT.gz       ─► wal/SYSID/SEGMENT.gz.sealed     within a tick of being archived, so a
 ///                                                                             recovery from the store loses ~2 min at
@@ -15,7 +15,12 @@ namespace Slipway.Offsite;
 ///               verified database backups their store does not hold yet (taken while it could not be reached),
 ///               each to its own store (a database's, or this one)
 ///               the platform's state, daily  ─► platform/STAMP/... (PlatformBackup)
-///               hourly, retention (OffsitePruner; a failure there is its own, never a failed copy)
+///               hourly, retention (OffsitePruner; a failure there is its own, never a failed copy), and dead
+///               multipart uploads aborted in each database's own store too
+///
+/// WAL, base backups and snapshots go to the platform-wide store only (a cluster's WAL is one stream for all its
+/// databases; restore-platform starts from that store). Without a platform-wide store the WAL lane rests and the bulk
+/// lane still copies each database's pending backups to its own store and prunes those stores.
 ///
 /// SYSID is the cluster's system identifier: a cluster made anew on another machine numbers its WAL from the start
 /// again and must never overwrite the old one's. Each object is recorded as shipped only after it was read back and
@@ -33,6 +38,7 @@ internal sealed partial class OffsiteShipper(
     private readonly Lane _bulk = new("bulk");
     private readonly Lock _health = new();
     private DateTimeOffset _pruned = DateTimeOffset.MinValue;
+    private DateTimeOffset _prunedDatabaseStores = DateTimeOffset.MinValue;
     private string? _systemId;
 
     private string Scratch => Path.Combine(databaseOptions.DataDir, "run", "offsite");
@@ -52,11 +58,11 @@ internal sealed partial class OffsiteShipper(
             Directory.Delete(Scratch, recursive: true);
         }
         await Task.WhenAll(
-            LoopAsync(_wal, (storage, token) => ShipWalAsync(storage, token), stoppingToken),
+            LoopAsync(_wal, (storage, token) => storage is null ? Task.CompletedTask : ShipWalAsync(storage, token), stoppingToken),
             LoopAsync(_bulk, (storage, token) => ShipBulkAsync(storage, platformNow: false, token), stoppingToken));
     }
 
-    private async Task LoopAsync(Lane lane, Func<OffsiteStorage, CancellationToken, Task> round, CancellationToken stoppingToken)
+    private async Task LoopAsync(Lane lane, Func<OffsiteStorage?, CancellationToken, Task> round, CancellationToken stoppingToken)
     {
         using var timer = new PeriodicTimer(options.ShipTick, clock);
         try
@@ -65,9 +71,9 @@ internal sealed partial class OffsiteShipper(
             {
                 try
                 {
-                    if (Target(asked: false) is { } storage)
+                    if (!Restoring(asked: false) && storages.List().Count > 0)
                     {
-                        await round(storage, stoppingToken);
+                        await round(storages.Default(), stoppingToken);
                     }
                 }
                 catch (Exception e) when (OffsiteHealth.IsOperational(e))
@@ -91,32 +97,45 @@ internal sealed partial class OffsiteShipper(
     /// too, whether or not a day has passed since its last copy (`slipway storage sync`).</summary>
     public async Task<ShipReport> RunAsync(bool platformNow, CancellationToken token)
     {
-        if (Target(asked: platformNow) is not { } storage)
+        Restoring(asked: true);
+        if (storages.List().Count == 0)
         {
-            return new ShipReport(null, 0, 0, 0, null);
+            throw new UserException("No off-site store: add one first (printf '%s\\n%s\\n' KEY SECRET | slipway storage add offsite --endpoint URL --bucket B).");
         }
-        var wal = await ShipWalAsync(storage, token);
+        var storage = storages.Default();
+        var wal = storage is null ? 0 : await ShipWalAsync(storage, token);
         var (bases, pending, snapshot) = await ShipBulkAsync(storage, platformNow, token);
-        return new ShipReport(storage.Name, wal, bases, pending, snapshot);
+        return new ShipReport(storage?.Name, wal, bases, pending, snapshot, health.Failing);
     }
 
-    /// <summary>The store to copy to, or null while there is none or a restore-platform is still being finished (user
-    /// errors when <paramref name="asked"/> for by `storage sync`).</summary>
-    private OffsiteStorage? Target(bool asked)
+    /// <summary>Whether a restore-platform is still being finished (copies wait for it; a user error when
+    /// <paramref name="asked"/> for by `storage sync`).</summary>
+    private bool Restoring(bool asked)
     {
-        if (RestoreMark.IsPending(databaseOptions.DataDir))
+        if (!RestoreMark.IsPending(databaseOptions.DataDir))
         {
-            return asked
-                ? throw new UserException("The platform is still being restored (restore-platform): copies to the store start once it is done; 'slipway events' follows it.", 409)
-                : null;
+            return false;
         }
-        return storages.Default() is { } storage ? storage
-            : asked ? throw new UserException("No off-site store: add one first (printf '%s\\n%s\\n' KEY SECRET | slipway storage add offsite --endpoint URL --bucket B).")
-            : null;
+        return asked
+            ? throw new UserException("The platform is still being restored (restore-platform): copies to the store start once it is done; 'slipway events' follows it.", 409)
+            : true;
     }
 
     /// <summary>The WAL lane: every archived segment the store does not hold yet.</summary>
-    private Task<int> ShipWalAsync(OffsiteStorage storage, CancellationToken token) => RoundAsync(_wal, storage, async bucket =>
+    private async Task<int> ShipWalAsync(OffsiteStorage storage, CancellationToken token)
+    {
+        await _wal.Gate.WaitAsync(token);
+        try
+        {
+            return await RoundAsync(_wal, storage, bucket => ShipSegmentsAsync(bucket, storage, token));
+        }
+        finally
+        {
+            _wal.Gate.Release();
+        }
+    }
+
+    private async Task<int> ShipSegmentsAsync(S3Bucket bucket, OffsiteStorage storage, CancellationToken token)
     {
         if (await SystemAsync(token) is not { } system)
         {
@@ -139,33 +158,64 @@ internal sealed partial class OffsiteShipper(
             LogShippedWal(logger, storage.Name, wal);
         }
         return wal;
-    }, token);
+    }
 
-    /// <summary>The bulk lane: finished base backups, pending database backups, the platform's state when due (or
-    /// <paramref name="platformNow"/>), and retention when due.</summary>
-    private Task<(int Bases, int Pending, string? Snapshot)> ShipBulkAsync(OffsiteStorage storage, bool platformNow, CancellationToken token) =>
-        RoundAsync(_bulk, storage, async bucket =>
+    /// <summary>The bulk lane: pending database backups to the databases' own stores (each failing on its own: a
+    /// platform-wide store that is down or slow does not hold them back) and their dead uploads when due; then, when
+    /// there is a platform-wide store, finished base backups, the other pending backups, the platform's state when due
+    /// (or <paramref name="platformNow"/>), and its retention when due.</summary>
+    private async Task<(int Bases, int Pending, string? Snapshot)> ShipBulkAsync(OffsiteStorage? storage, bool platformNow, CancellationToken token)
+    {
+        await _bulk.Gate.WaitAsync(token);
+        try
         {
-            var system = await SystemAsync(token);
-            var bases = system is null ? 0 : await ShipBasesAsync(bucket, storage.Name, system, token);
-            var pending = await backups.ShipPendingAsync(databases.ListVerifiedBackups(), token);
-            PlatformManifest? snapshot = null;
-            var last = shipped.Newest(storage.Name, PlatformManifest.Prefix);
-            if (platformNow || last is null || clock.GetUtcNow() - last >= options.PlatformInterval)
+            var verified = databases.ListVerifiedBackups();
+            var toOwn = await backups.ShipPendingAsync(verified, PendingTo.DatabaseStores, token);
+            if (clock.GetUtcNow() - _prunedDatabaseStores >= options.PruneInterval)
             {
-                snapshot = await platform.TakeAsync(bucket, storage.Name, system, token);
-                LogPlatform(logger, storage.Name, snapshot.Stamp);
+                _prunedDatabaseStores = clock.GetUtcNow();
+                foreach (var own in storages.List().Where(s => s.Scope is not null))
+                {
+                    // Only dead multipart uploads: its objects are database backups, which go with their records.
+                    await pruner.AbortDeadUploadsOrReportAsync(storages.Settings(own), own.Name, token);
+                }
             }
-            // Not while the cluster that is here is down (its id unknown): its base backups and WAL must never look
-            // like another machine's. Due again only a prune interval later, whether it works or not: a failing one is
-            // not retried with a full listing every tick.
-            if (clock.GetUtcNow() - _pruned >= options.PruneInterval && (system is not null || !cluster.IsInitialized))
+            if (storage is null)
             {
-                _pruned = clock.GetUtcNow();
-                await pruner.PruneOrReportAsync(bucket, storage.Name, system, token);
+                return (0, toOwn, null);
             }
-            return (bases, pending, snapshot?.Stamp);
-        }, token);
+            var (bases, toWide, snapshot) = await RoundAsync(_bulk, storage, bucket => ShipPlatformWideAsync(bucket, storage, verified, platformNow, token));
+            return (bases, toOwn + toWide, snapshot);
+        }
+        finally
+        {
+            _bulk.Gate.Release();
+        }
+    }
+
+    private async Task<(int Bases, int Pending, string? Snapshot)> ShipPlatformWideAsync(S3Bucket bucket, OffsiteStorage storage, IReadOnlyList<BackupRecord> verified,
+        bool platformNow, CancellationToken token)
+    {
+        var system = await SystemAsync(token);
+        var bases = system is null ? 0 : await ShipBasesAsync(bucket, storage.Name, system, token);
+        var pending = await backups.ShipPendingAsync(verified, PendingTo.PlatformWide, token);
+        PlatformManifest? snapshot = null;
+        var last = shipped.Newest(storage.Name, PlatformManifest.Prefix);
+        if (platformNow || last is null || clock.GetUtcNow() - last >= options.PlatformInterval)
+        {
+            snapshot = await platform.TakeAsync(bucket, storage.Name, system, token);
+            LogPlatform(logger, storage.Name, snapshot.Stamp);
+        }
+        // Not while the cluster that is here is down (its id unknown): its base backups and WAL must never look
+        // like another machine's. Due again only a prune interval later, whether it works or not: a failing one is
+        // not retried with a full listing every tick.
+        if (clock.GetUtcNow() - _pruned >= options.PruneInterval && (system is not null || !cluster.IsInitialized))
+        {
+            _pruned = clock.GetUtcNow();
+            await pruner.PruneOrReportAsync(bucket, storage.Name, system, token);
+        }
+        return (bases, pending, snapshot?.Stamp);
+    }
 
     private async Task<int> ShipBasesAsync(S3Bucket bucket, string storage, string system, CancellationToken token)
     {
@@ -199,11 +249,11 @@ internal sealed partial class OffsiteShipper(
         return bases;
     }
 
-    /// <summary>One round of <paramref name="lane"/> under its lock. Health sees the two lanes as one: any failure starts
-    /// a spell (or goes on with it), and it ends only when the other lane is not failing either.</summary>
-    private async Task<T> RoundAsync<T>(Lane lane, OffsiteStorage storage, Func<S3Bucket, Task<T>> round, CancellationToken token)
+    /// <summary>One round of <paramref name="lane"/> to the platform-wide store (the caller holds the lane's lock). Health
+    /// sees the two lanes as one: any failure starts a spell (or goes on with it), and it ends only when the other lane
+    /// is not failing either.</summary>
+    private async Task<T> RoundAsync<T>(Lane lane, OffsiteStorage storage, Func<S3Bucket, Task<T>> round)
     {
-        await lane.Gate.WaitAsync(token);
         try
         {
             using var bucket = new S3Bucket(storages.Settings(storage));
@@ -226,10 +276,6 @@ internal sealed partial class OffsiteShipper(
                 health.Failed(storage.Name, e);
             }
             throw;
-        }
-        finally
-        {
-            lane.Gate.Release();
         }
     }
 
@@ -273,4 +319,6 @@ internal sealed partial class OffsiteShipper(
 }
 
 /// <summary>What one round copied.</summary>
-internal sealed record ShipReport(string? Storage, int WalSegments, int BaseBackups, int DatabaseBackups, string? PlatformSnapshot);
+/// <param name="Storage">The platform-wide store, or null when only databases' own stores exist.</param>
+/// <param name="Failing">The stores whose copies fail after it (a database store's failure does not fail the round).</param>
+internal sealed record ShipReport(string? Storage, int WalSegments, int BaseBackups, int DatabaseBackups, string? PlatformSnapshot, IReadOnlyList<CopyFailure> Failing);

@@ -119,6 +119,34 @@ public sealed class OffsiteDatabaseTests(DatabaseFixture fixture) : IClassFixtur
         }
     }
 
+    [Fact]
+    public async Task With_only_a_database_store_the_backups_taken_before_it_was_added_are_copied_there_by_the_shipper()
+    {
+        await using var server = await S3Server.StartAsync();
+        (await Platform.CliAsync("db", "create", "--create", "--app", "lone")).ExitCode.Should().Be(0);
+        var before = await BackupLocationAsync("lone");
+        var keys = $"{S3Server.Key}\n{S3Server.Key}\n";
+        try
+        {
+            var added = await Platform.CliWithInputAsync(keys, ["storage", "add", "lone", "--endpoint", server.Endpoint, "--bucket", S3Server.Bucket, "--prefix", "lone", "--app", "lone"]);
+            added.ExitCode.Should().Be(0, added.ToString());
+
+            var sync = await Platform.CliAsync("storage", "sync");
+            sync.ExitCode.Should().Be(0, sync.ToString());
+            sync.Out.Should().Contain("Copied to the databases' own stores").And.Contain("There is no platform-wide store");
+            var json = JsonDocument.Parse((await Platform.CliAsync("storage", "sync", "--json")).Out).RootElement;
+            json.GetProperty("storage").ValueKind.Should().Be(JsonValueKind.Null);
+            json.GetProperty("failing").GetArrayLength().Should().Be(0);
+            using var bucket = new S3Bucket(new S3Settings(server.Endpoint, S3Server.Bucket, "lone/", "us-east-1", S3Server.Key, S3Server.Key));
+            (await bucket.ListAsync("databases/", CancellationToken.None)).Select(o => o.Key).Should().Equal(OffsiteBackupStorage.RemoteKey(before));
+            (await bucket.ListAsync("wal/", CancellationToken.None)).Should().BeEmpty("WAL goes to a platform-wide store only");
+        }
+        finally
+        {
+            (await Platform.CliAsync("storage", "rm", "lone", "--force")).ExitCode.Should().Be(0);
+        }
+    }
+
     /// <summary>Backs up <paramref name="app"/>'s main database; its backup's key.</summary>
     private async Task<string> BackupLocationAsync(string app)
     {

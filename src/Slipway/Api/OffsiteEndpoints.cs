@@ -38,21 +38,23 @@ internal static partial class OffsiteEndpoints
             AccessControl.AuditDetail(context, $"{storage.Name} ({storage.ScopeShown}): bucket {storage.Bucket} at {storage.Endpoint}");
             return Results.Json(StorageDto.Of(storage, storages.Default()?.Name == storage.Name), statusCode: 201);
         }).RequireAccess(Access.Permission.ManagePlatform, "storage.add");
-        api.MapDelete("/v1/storage/{name}", (string name, bool? force, OffsiteStorages storages, OffsiteBackupStorage backups, OffsiteHealth health,
-            Databases.DatabaseStore databases) =>
+        api.MapDelete("/v1/storage/{name}", async (string name, bool? force, OffsiteStorages storages, OffsiteBackupStorage backups,
+            Databases.DatabaseStore databases, HttpContext context) =>
         {
             if (storages.List().All(s => s.Name != name))
             {
                 throw new UserException($"There is no store named {name}. 'slipway storage ls' lists them.", 404);
             }
-            var only = backups.OnlyIn(name, databases.ListVerifiedBackups());
-            if (only > 0 && force != true)
+            // Decided and done while no copy to it is under way: one finishing in between could leave an only copy here.
+            await backups.RemoveStoreAsync(name, () =>
             {
-                throw new UserException($"Store {name} holds the only copy of {only} backup(s) (taken with --no-local, or on a machine since rebuilt from it): without it they cannot be restored " +
-                    $"through Slipway. Keep it, or remove it anyway with 'slipway storage rm {name} --force' (the objects stay in the bucket).", 409);
-            }
-            storages.Remove(name);
-            health.Forget(name);
+                var only = backups.OnlyIn(name, databases.ListVerifiedBackups());
+                if (only > 0 && force != true)
+                {
+                    throw new UserException($"Store {name} holds the only copy of {only} backup(s) (taken with --no-local, or on a machine since rebuilt from it): without it they cannot be restored " +
+                        $"through Slipway. Keep it, or remove it anyway with 'slipway storage rm {name} --force' (the objects stay in the bucket).", 409);
+                }
+            }, context.RequestAborted);
             return Results.NoContent();
         }).RequireAccess(Access.Permission.ManagePlatform, "storage.remove");
         api.MapPost("/v1/storage/sync", async (OffsiteShipper shipper, HttpContext context) =>

@@ -172,14 +172,33 @@ internal sealed partial class DatabaseBackup(
         var settings = db.ParsedSettings;
         var all = databases.ListBackupsOf(db.Id).Where(b => b.Status is BackupStatus.Verified or BackupStatus.Failed).ToList();
         var items = all.Select(b => new BackupRetention.Item(b.Id, DateTime.Parse(b.StartedAt, null, System.Globalization.DateTimeStyles.AdjustToUniversal), b.Status == BackupStatus.Verified, b.Kind == BackupKind.Safety)).ToList();
+        var kept = new List<string>();
+        string? reason = null;
         foreach (var id in BackupRetention.ToDelete(items, settings.KeepDaily, settings.KeepWeekly))
         {
             var backup = all.First(b => b.Id == id);
-            if (backup.Location is not null)
+            try
             {
-                await storage.DeleteAsync(backup.Location, token);
+                if (backup.Location is not null)
+                {
+                    await storage.DeleteAsync(backup.Location, token);
+                }
+            }
+            catch (UserException e)
+            {
+                // A store that cannot be reached: the record stays (it names where copies may still be), and the next
+                // retention pass deletes it again; the others still go.
+                kept.Add(id);
+                reason ??= e.Message.Split('\n')[0];
+                continue;
             }
             databases.DeleteBackup(id);
+        }
+        if (kept.Count > 0)
+        {
+            store.AddEvent(db.App, null, "database.prune-failed",
+                $"retention of {db.Name} could not delete {kept.Count} old backup(s) ({string.Join(", ", kept)}): {reason}. They are kept and deleted again after the next backup.");
+            LogPruneFailed(logger, db.App, db.Name, kept.Count, reason!);
         }
     }
 
@@ -195,6 +214,9 @@ internal sealed partial class DatabaseBackup(
             Directory.Delete(TempDir, recursive: true);
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Retention of {App}'s database {Name} kept {Count} old backup(s) it could not delete: {Reason}")]
+    private static partial void LogPruneFailed(ILogger logger, string app, string name, int count, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Backup {BackupId} of {App} verified")]
     private static partial void LogVerified(ILogger logger, string backupId, string app);

@@ -25,6 +25,7 @@ internal sealed class OffsiteBackupStorage(LocalBackupStorage local, OffsiteStor
     : IBackupStorage
 {
     private readonly KeyedTurns<string> _turns = new();
+    private readonly StoreUses _uses = new();
 
     public string Describe(string key) => storages.For(key) is { } s
         ? $"{(s.KeepLocal ? local.Description + " and " : "")}off-site store {s.Name} (bucket {s.Bucket} at {s.Endpoint})"
@@ -33,14 +34,16 @@ internal sealed class OffsiteBackupStorage(LocalBackupStorage local, OffsiteStor
     public async Task PutAsync(string key, string localFile, CancellationToken token)
     {
         await local.PutAsync(key, localFile, token);
-        if (storages.For(key) is not { } storage)
+        if (storages.For(key) is not { } storage || TryUse(storage.Name, token) is not { } use)
         {
+            // No store, or it is being removed: kept here (the shipper copies it if the store stays).
             return;
         }
+        using var _ = use;
         try
         {
             using var bucket = new S3Bucket(storages.Settings(storage));
-            await CopyAsync(bucket, storage, key, token);
+            await CopyAsync(bucket, storage, key, use.Token);
             // A copy to the platform-wide store that works does not end its failing spell: the shipper's lanes do, once
             // both work (one good upload says nothing of the WAL lane's trouble). A database's own store takes nothing else.
             if (storage.Scope is not null)
@@ -52,6 +55,10 @@ internal sealed class OffsiteBackupStorage(LocalBackupStorage local, OffsiteStor
         {
             // Kept here; the shipper copies it once the store answers.
             health.Failed(storage.Name, e);
+        }
+        catch (OperationCanceledException) when (use.Closed)
+        {
+            // The store is being removed: kept here, recorded nowhere else.
         }
     }
 
@@ -104,21 +111,49 @@ internal sealed class OffsiteBackupStorage(LocalBackupStorage local, OffsiteStor
     /// <summary>Copies <paramref name="pending"/> to <paramref name="storage"/>; with none, checks that it answers.</summary>
     private async Task<int> CopyPendingAsync(OffsiteStorage storage, List<BackupRecord> pending, CancellationToken token)
     {
-        using var bucket = new S3Bucket(storages.Settings(storage));
-        if (pending.Count == 0)
+        if (TryUse(storage.Name, token) is not { } use)
         {
-            await bucket.ProbeAsync(token);
             return 0;
         }
+        using var _ = use;
+        using var bucket = new S3Bucket(storages.Settings(storage));
         var count = 0;
-        foreach (var backup in pending)
+        try
         {
-            if (await CopyAsync(bucket, storage, backup.Location!, token))
+            if (pending.Count == 0)
             {
-                count++;
+                await bucket.ProbeAsync(use.Token);
+            }
+            foreach (var backup in pending)
+            {
+                if (await CopyAsync(bucket, storage, backup.Location!, use.Token))
+                {
+                    count++;
+                }
             }
         }
+        catch (OperationCanceledException) when (use.Closed)
+        {
+            // The store is being removed: the rest stays here.
+        }
         return count;
+    }
+
+    /// <summary>A copy to <paramref name="storage"/> under way until disposed, or null while `storage rm` removes it (copy
+    /// nothing then: what would be copied stays here).</summary>
+    public StoreUses.StoreUse? TryUse(string storage, CancellationToken token) => _uses.TryEnter(storage, token);
+
+    /// <summary>Removes a store once no copy to it is under way (new ones shut out, those in flight cancelled: see
+    /// <see cref="StoreUses"/>), so <paramref name="check"/> (may it go?) and the removal see the same shipped rows and
+    /// local files.</summary>
+    public async Task RemoveStoreAsync(string storage, Action check, CancellationToken token)
+    {
+        using (await _uses.CloseAsync(storage, token))
+        {
+            check();
+            storages.Remove(storage);
+            health.Forget(storage);
+        }
     }
 
     /// <summary>The verified backups whose only copy is in <paramref name="storage"/> (taken with no local copy kept).</summary>
@@ -173,9 +208,18 @@ internal sealed class OffsiteBackupStorage(LocalBackupStorage local, OffsiteStor
         // Its store's, whether or not recorded (a copy cut off before its record), and any other store's that holds it.
         foreach (var storage in storages.List().Where(s => s.Name == target?.Name || holders.Contains(s.Name)))
         {
-            using var bucket = new S3Bucket(storages.Settings(storage));
-            await bucket.DeleteAsync(RemoteKey(key), token);
-            shipped.Forget(storage.Name, [RemoteKey(key)]);
+            try
+            {
+                using var bucket = new S3Bucket(storages.Settings(storage));
+                await bucket.DeleteAsync(RemoteKey(key), token);
+                shipped.Forget(storage.Name, [RemoteKey(key)]);
+            }
+            catch (Exception e) when (!holders.Contains(storage.Name) && OffsiteHealth.IsOperational(e) && !token.IsCancellationRequested)
+            {
+                // Its own store, which never recorded a copy (one taken before it was added lives elsewhere): the
+                // delete there only catches a copy cut off before its record, and must not keep the backup from going
+                // while that store cannot be reached.
+            }
         }
     }
 

@@ -103,8 +103,21 @@ internal sealed partial class OffsiteShipper(
             throw new UserException("No off-site store: add one first (printf '%s\\n%s\\n' KEY SECRET | slipway storage add offsite --endpoint URL --bucket B).");
         }
         var storage = storages.Default();
-        var wal = storage is null ? 0 : await ShipWalAsync(storage, token);
+        var wal = 0;
+        Exception? walFailed = null;
+        try
+        {
+            wal = storage is null ? 0 : await ShipWalAsync(storage, token);
+        }
+        catch (Exception e) when (OffsiteHealth.IsOperational(e))
+        {
+            walFailed = e; // the bulk lane still goes: the databases' own stores do not depend on this one
+        }
         var (bases, pending, snapshot) = await ShipBulkAsync(storage, platformNow, token);
+        if (walFailed is not null)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(walFailed);
+        }
         return new ShipReport(storage?.Name, wal, bases, pending, snapshot, health.Failing);
     }
 
@@ -127,7 +140,7 @@ internal sealed partial class OffsiteShipper(
         await _wal.Gate.WaitAsync(token);
         try
         {
-            return await RoundAsync(_wal, storage, bucket => ShipSegmentsAsync(bucket, storage, token));
+            return await RoundAsync(_wal, storage, (bucket, copying) => ShipSegmentsAsync(bucket, storage, copying), token);
         }
         finally
         {
@@ -184,7 +197,7 @@ internal sealed partial class OffsiteShipper(
             {
                 return (0, toOwn, null);
             }
-            var (bases, toWide, snapshot) = await RoundAsync(_bulk, storage, bucket => ShipPlatformWideAsync(bucket, storage, verified, platformNow, token));
+            var (bases, toWide, snapshot) = await RoundAsync(_bulk, storage, (bucket, copying) => ShipPlatformWideAsync(bucket, storage, verified, platformNow, copying), token);
             return (bases, toOwn + toWide, snapshot);
         }
         finally
@@ -252,12 +265,17 @@ internal sealed partial class OffsiteShipper(
     /// <summary>One round of <paramref name="lane"/> to the platform-wide store (the caller holds the lane's lock). Health
     /// sees the two lanes as one: any failure starts a spell (or goes on with it), and it ends only when the other lane
     /// is not failing either.</summary>
-    private async Task<T> RoundAsync<T>(Lane lane, OffsiteStorage storage, Func<S3Bucket, Task<T>> round)
+    private async Task<T> RoundAsync<T>(Lane lane, OffsiteStorage storage, Func<S3Bucket, CancellationToken, Task<T>> round, CancellationToken token)
     {
+        if (backups.TryUse(storage.Name, token) is not { } use)
+        {
+            return default!; // being removed (`storage rm`): nothing goes to it
+        }
+        using var _ = use;
         try
         {
             using var bucket = new S3Bucket(storages.Settings(storage));
-            var result = await round(bucket);
+            var result = await round(bucket, use.Token);
             lock (_health)
             {
                 lane.Failing = false;
@@ -276,6 +294,10 @@ internal sealed partial class OffsiteShipper(
                 health.Failed(storage.Name, e);
             }
             throw;
+        }
+        catch (OperationCanceledException) when (use.Closed)
+        {
+            return default!; // removed under it: what it was copying stays here, recorded nowhere
         }
     }
 

@@ -268,4 +268,22 @@ public sealed class OffsitePrunerTests
 
         state.ListPlatformEvents().Should().ContainSingle().Which.Should().Match<EventRecord>(e => e.Kind == "offsite.prune-failed" && e.Message.Contains("could not be reached"));
     }
+
+    [Fact]
+    public async Task A_databases_own_store_has_its_dead_multipart_uploads_aborted_and_nothing_outside_its_prefix()
+    {
+        await using var moto = await MotoServer.StartAsync();
+        using var client = moto.Client();
+        await client.InitiateMultipartUploadAsync(MotoServer.Bucket, "mine/databases/shop/main/bk_1.dump.sealed");
+        await client.InitiateMultipartUploadAsync(MotoServer.Bucket, "wide/base/71/x/base.tar.gz.sealed");
+        var data = TempDirs.Create("prune-own");
+        var state = new Store(Path.Combine(data, "slipway.db"), TimeProvider.System);
+        // moto dates every upload 2010-11-10: any clock of today finds them over a day old.
+        var pruner = new OffsitePruner(new BackupKeyring(data), new ShippedObjects(state, TimeProvider.System), state, new DatabasesOptions { DataDir = data },
+            new OffsiteOptions(), TimeProvider.System, NullLogger<OffsitePruner>.Instance);
+
+        await pruner.AbortDeadUploadsOrReportAsync(new S3Settings(moto.Endpoint, MotoServer.Bucket, "mine/", "us-east-1", MotoServer.Key, MotoServer.Key), "mine", CancellationToken.None);
+
+        (await client.ListMultipartUploadsAsync(MotoServer.Bucket)).MultipartUploads.Select(u => u.Key).Should().Equal(["wide/base/71/x/base.tar.gz.sealed"]);
+    }
 }

@@ -71,6 +71,36 @@ public sealed class OffsiteShipperTests(DatabaseFixture fixture) : IClassFixture
         List<string> Kinds() => state.ListPlatformEvents().Select(e => e.Kind).Where(k => k.StartsWith("offsite.copy", StringComparison.Ordinal)).ToList();
     }
 
+    [Fact]
+    public async Task A_databases_own_store_gets_its_pending_backups_while_the_platform_wide_store_is_down()
+    {
+        await using var server = await S3Server.StartAsync();
+        (await Platform.CliAsync("db", "create", "--create", "--app", "aside")).ExitCode.Should().Be(0);
+        var backup = await Platform.CliAsync("db", "backup", "--app", "aside", "--json");
+        backup.ExitCode.Should().Be(0, backup.ToString());
+        var key = $"aside/main/{JsonDocument.Parse(backup.Out).RootElement.GetProperty("id").GetString()}.dump";
+        var storages = Platform.Services.GetRequiredService<OffsiteStorages>();
+        var health = Platform.Services.GetRequiredService<OffsiteHealth>();
+        // Added behind `storage add`'s back, which would refuse a store it cannot reach.
+        storages.Add(new OffsiteStorage("down", "http://127.0.0.1:1", S3Server.Bucket, "", "us-east-1", KeepLocal: true), S3Server.Key, S3Server.Key);
+        storages.Add(new OffsiteStorage("aside", server.Endpoint, S3Server.Bucket, "aside/", "us-east-1", KeepLocal: true, Scope: "aside/main"), S3Server.Key, S3Server.Key);
+        try
+        {
+            var shipper = Platform.Services.GetRequiredService<OffsiteShipper>();
+            (await shipper.Invoking(s => s.RunAsync(platformNow: false, CancellationToken.None)).Should().ThrowAsync<UserException>())
+                .Which.Message.Should().Contain("could not be reached");
+            using var bucket = new S3Bucket(new S3Settings(server.Endpoint, S3Server.Bucket, "aside/", "us-east-1", S3Server.Key, S3Server.Key));
+            (await bucket.ListAsync("databases/", CancellationToken.None)).Select(o => o.Key).Should().Contain(OffsiteBackupStorage.RemoteKey(key),
+                "the database's own store does not wait for the platform-wide store's round");
+            health.Failing.Select(f => f.Storage).Should().Equal(["down"]);
+        }
+        finally
+        {
+            (await Platform.CliAsync("storage", "rm", "aside", "--force")).ExitCode.Should().Be(0);
+            (await Platform.CliAsync("storage", "rm", "down", "--force")).ExitCode.Should().Be(0);
+        }
+    }
+
     /// <summary>Ends the current WAL segment; returns its name once it is archived.</summary>
     private async Task<string> SwitchWalAsync()
     {

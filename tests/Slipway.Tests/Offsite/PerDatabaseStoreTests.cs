@@ -97,6 +97,43 @@ public sealed class PerDatabaseStoreTests
         state.ListPlatformEvents().Where(e => e.Kind == "offsite.copy-failed").Should().ContainSingle().Which.Message.Should().Contain("store mine");
     }
 
+    [Fact]
+    public async Task An_old_backup_goes_from_the_store_that_holds_it_while_its_databases_own_store_cannot_be_reached()
+    {
+        await using var server = await S3Server.StartAsync();
+        var (data, _, storages, _, shipped, _, storage) = OffsiteBed.Create("per-db-delete");
+        storages.Add(new OffsiteStorage("wide", server.Endpoint, S3Server.Bucket, "wide/", "us-east-1", KeepLocal: false), S3Server.Key, S3Server.Key);
+        await PutAsync(storage, data, "shop/main/bk_0.dump");
+        storages.Add(new OffsiteStorage("mine", "http://127.0.0.1:1", S3Server.Bucket, "", "us-east-1", KeepLocal: false, Scope: "shop/main"), S3Server.Key, S3Server.Key);
+
+        await storage.DeleteAsync("shop/main/bk_0.dump", CancellationToken.None);
+
+        using var wide = Bucket(server, "wide/");
+        (await Keys(wide)).Should().BeEmpty("retention deletes the copy where it is; its own store never held it");
+        shipped.Holders(OffsiteBackupStorage.RemoteKey("shop/main/bk_0.dump")).Should().BeEmpty();
+    }
+
+    [Fact]
+    public async Task A_store_removed_while_a_copy_to_it_is_stuck_cancels_the_copy_and_the_backup_stays_here_recorded_nowhere()
+    {
+        await using var server = await S3Server.StartAsync();
+        await using var proxy = PickyProxy.To(server.Endpoint);
+        var (data, _, storages, local, shipped, health, storage) = OffsiteBed.Create("per-db-rm");
+        storages.Add(new OffsiteStorage("mine", proxy.Endpoint, S3Server.Bucket, "mine/", "us-east-1", KeepLocal: false, Scope: "shop/main"), S3Server.Key, S3Server.Key);
+        proxy.Hold("/mine/databases/");
+
+        var put = PutAsync(storage, data, "shop/main/bk_1.dump");
+        await proxy.Holding.WaitAsync(TimeSpan.FromSeconds(30));
+        await storage.RemoveStoreAsync("mine", () => { }, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
+        await put.WaitAsync(TimeSpan.FromSeconds(30));
+        proxy.Release();
+
+        storages.List().Should().BeEmpty();
+        File.Exists(local.PathOf("shop/main/bk_1.dump")).Should().BeTrue("the copy never finished: the file here is the backup's only copy");
+        shipped.Keys("mine", "databases/").Should().BeEmpty("nothing is recorded under a store that is gone");
+        health.Failing.Should().BeEmpty("a store removed under a copy is not a failing store");
+    }
+
     private static async Task<byte[]> PutAsync(OffsiteBackupStorage storage, string data, string key)
     {
         var (file, bytes) = await DumpAsync(data, key);

@@ -3,7 +3,7 @@ using Slipway.Tests.Support;
 namespace Slipway.Tests.Deploy.Operations;
 
 /// <summary>`slipway logs`: lines kept across redeploys, filtered by time and service, followed as they are written.</summary>
-[Collection("platform-2")]
+[Collection("platform")]
 public sealed class LogsCommandTests
 {
     [Fact]

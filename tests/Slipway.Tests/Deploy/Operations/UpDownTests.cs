@@ -6,7 +6,7 @@ using Slipway.Tests.Support;
 namespace Slipway.Tests.Deploy.Operations;
 
 /// <summary>`slipway up` and `down` as a new user runs them: the real executable, the platform in the background.</summary>
-[Collection("platform-2")]
+[Collection("platform")]
 public sealed class UpDownTests
 {
     [Fact]

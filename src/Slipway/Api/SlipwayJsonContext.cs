@@ -44,6 +44,8 @@ namespace Slipway.Api;
 [JsonSerializable(typeof(StorageBody))]
 [JsonSerializable(typeof(StorageDto))]
 [JsonSerializable(typeof(List<StorageDto>))]
+[JsonSerializable(typeof(StorageKeysBody))]
+[JsonSerializable(typeof(StorageRemovedDto))]
 [JsonSerializable(typeof(BackupKeyDto))]
 [JsonSerializable(typeof(SyncDto))]
 [JsonSerializable(typeof(FailingStoreDto))]

@@ -3,7 +3,7 @@ using Slipway.Api;
 
 namespace Slipway.Cli;
 
-/// <summary>slipway storage add | ls | rm: S3-compatible stores backups are copied to, sealed with the backup key
+/// <summary>slipway storage add | keys | ls | rm | sync | verify: S3-compatible stores backups are copied to, sealed with the backup key
 /// (`slipway keys export-backup-key` prints it, for safekeeping off the machine).</summary>
 internal static class StorageCommands
 {
@@ -12,6 +12,7 @@ internal static class StorageCommands
         var storage = new Command("storage", "Off-site stores (any S3-compatible bucket) that backups are copied to, encrypted: one platform-wide, " +
             "and one per database where a database's backups must go elsewhere");
         storage.Subcommands.Add(Add(cli));
+        storage.Subcommands.Add(Keys(cli));
         storage.Subcommands.Add(List(cli));
         storage.Subcommands.Add(Remove(cli));
         storage.Subcommands.Add(Sync(cli));
@@ -95,14 +96,59 @@ internal static class StorageCommands
             var added = await api.PostAsync<StorageDto>("v1/storage", new StorageBody(parse.GetValue(name), parse.GetValue(endpoint), parse.GetValue(bucket),
                 parse.GetValue(prefix), parse.GetValue(region), access, secret, !parse.GetValue(noLocal), parse.GetValue(app), parse.GetValue(CliContext.Environment),
                 parse.GetValue(database)), token);
+            // What a database's own store does not take goes to the platform-wide store, if there is one: said either way.
+            var platformWide = added.Scope is not null && !parse.GetValue(CliContext.JsonOutput)
+                ? (await api.GetAsync<List<StorageDto>>("v1/storage", token)).FirstOrDefault(s => s.Default) : null;
             cli.Print(parse, added, s =>
             {
                 var copy = $"encrypted{(s.KeepLocal ? "; a copy stays on this machine" : ", and none stays on this machine")}";
                 cli.Out.WriteLine($"Store {s.Name} works (a probe object was written, read back and deleted): bucket {s.Bucket}{(s.Prefix.Length > 0 ? "/" + s.Prefix : "")} at {s.Endpoint}.");
-                cli.Out.WriteLine(s.Scope is not null ? $"The backups of db {s.Scope} are copied there from now on, {copy}; everything else goes to the platform-wide store."
+                cli.Out.WriteLine(s.Scope is not null ? $"The backups of {s.ScopeShown} are copied there from now on, {copy}."
                     : s.Default ? $"Database backups are copied there from now on, {copy}."
                     : "Another store takes the backups; this one is kept for later.");
+                if (s.Scope is not null && platformWide is not null)
+                {
+                    cli.Out.WriteLine($"WAL, base backups, the platform's state and the other databases go to the platform-wide store {platformWide.Name} (this " +
+                        "database's data travels there too, in the WAL and base backups, under the same backup key).");
+                }
+                else if (s.Scope is not null)
+                {
+                    cli.Err.WriteLine(NoPlatformWideStore);
+                }
                 cli.Out.WriteLine("Keep the backup key off this machine, or a lost machine loses them: slipway keys export-backup-key");
+            });
+            return 0;
+        }));
+        return command;
+    }
+
+    /// <summary>Said whenever only databases' own stores are left: they take those databases' backups and nothing else.</summary>
+    private const string NoPlatformWideStore = "There is no platform-wide store: WAL, base backups and the platform's state do not leave this machine, " +
+        "and restore-platform needs a platform-wide store to rebuild it. Add one: printf '%s\\n%s\\n' \"$KEY_ID\" \"$SECRET\" | slipway storage add offsite --endpoint URL --bucket B";
+
+    private static Command Keys(CliContext cli)
+    {
+        var name = new Argument<string>("name") { Description = "The store whose keys to replace" };
+        var command = new Command("keys", "Replace a store's access key and secret key (revoked ones, or those of the machine a restored platform was rebuilt " +
+            "from): read from standard input, one a line, tried on the bucket before they are kept; what the store holds stays as it is")
+        {
+            name, CliContext.JsonOutput,
+        };
+        command.SetAction((parse, token) => cli.RunAsync(async () =>
+        {
+            var access = cli.In.ReadLine()?.Trim();
+            var secret = cli.In.ReadLine()?.Trim();
+            if (string.IsNullOrEmpty(access) || string.IsNullOrEmpty(secret))
+            {
+                throw new UserException($"Give the new access key and secret key on standard input, one a line: printf '%s\\n%s\\n' \"$KEY_ID\" \"$SECRET\" | slipway storage keys {parse.GetValue(name)}");
+            }
+            using var api = cli.Api(parse);
+            var store = await api.SendAsync<StorageDto>(HttpMethod.Put, $"v1/storage/{Uri.EscapeDataString(parse.GetValue(name)!)}/keys", new StorageKeysBody(access, secret), token);
+            cli.Print(parse, store, s =>
+            {
+                cli.Out.WriteLine($"Store {s.Name} ({s.ScopeShown}) takes the new keys: they work (a probe object was written, read back and deleted) and are kept " +
+                    "encrypted; the old ones are no longer used, so they can be revoked.");
+                cli.Out.WriteLine("What waits here for this store is copied at the next round ('slipway storage sync' does it now); what it holds stays as it was.");
             });
             return 0;
         }));
@@ -115,7 +161,7 @@ internal static class StorageCommands
         command.SetAction((parse, token) => cli.RunAsync(() => cli.ListAsync<StorageDto>(parse, "v1/storage",
             "No off-site stores: backups stay on this machine. Add one: printf '%s\\n%s\\n' KEY SECRET | slipway storage add offsite --endpoint URL --bucket B",
             list => cli.Table(["name", "scope", "endpoint", "bucket", "prefix", "region", "local copy", "in use"],
-                list.Select(s => (IReadOnlyList<string>)[s.Name, s.Scope is null ? "platform-wide" : "db " + s.Scope, s.Endpoint, s.Bucket,
+                list.Select(s => (IReadOnlyList<string>)[s.Name, s.ScopeShown, s.Endpoint, s.Bucket,
                     s.Prefix.Length > 0 ? s.Prefix : "-", s.Region, s.KeepLocal ? "kept" : "none", s.Default || s.Scope is not null ? "yes" : "no"])), token)));
         return command;
     }
@@ -124,12 +170,24 @@ internal static class StorageCommands
     {
         var name = new Argument<string>("name") { Description = "The store to forget (what it holds stays in the bucket)" };
         var force = new Option<bool>("--force") { Description = "Remove it even when it holds the only copy of some backups (taken with --no-local)" };
-        var command = new Command("rm", "Stop copying to a store; the objects already in it are left there") { name, force };
+        var command = new Command("rm", "Stop copying to a store; the objects already in it are left there") { name, force, CliContext.JsonOutput };
         command.SetAction((parse, token) => cli.RunAsync(async () =>
         {
             using var api = cli.Api(parse);
-            await api.DeleteAsync<object?>($"v1/storage/{Uri.EscapeDataString(parse.GetValue(name)!)}{(parse.GetValue(force) ? "?force=true" : "")}", token);
-            cli.Out.WriteLine($"Removed store {parse.GetValue(name)}: backups are no longer copied to it (what it holds stays in the bucket).");
+            var removed = await api.DeleteAsync<StorageRemovedDto>($"v1/storage/{Uri.EscapeDataString(parse.GetValue(name)!)}{(parse.GetValue(force) ? "?force=true" : "")}", token);
+            cli.Print(parse, removed, r =>
+            {
+                cli.Out.WriteLine($"Removed store {r.Name} (what it holds stays in the bucket): " + (r.Scope is not null
+                    ? $"the backups of {r.ScopeShown} go to {(r.Successor is { } next ? "store " + next : "this machine only")} from now on."
+                    : r.Successor is { } successor
+                        ? $"store {successor} is the platform-wide store now (WAL, base backups, the platform's state and the databases without a store of their own)."
+                    : r.DatabaseStores > 0 ? "only the databases with a store of their own are copied off this machine now."
+                    : "nothing is copied off this machine now."));
+                if (r.Successor is null && r.DatabaseStores > 0)
+                {
+                    cli.Err.WriteLine(NoPlatformWideStore);
+                }
+            });
             return 0;
         }));
         return command;

@@ -11,7 +11,8 @@ namespace Slipway.Offsite;
 /// database's backups go to its own store when it has one, else to the platform-wide store: the first added. WAL, base
 /// backups and the platform's snapshots always go to the platform-wide store (restore-platform starts from it). A store
 /// is checked (a probe object written, read and deleted) before it is kept, so a wrong key or a missing bucket is said
-/// at `storage add`, not at 3 a.m.</summary>
+/// at `storage add`, not at 3 a.m.; so are new keys (`storage keys`), which replace revoked ones without touching what the
+/// store holds.</summary>
 internal sealed class OffsiteStorages(Store store, Keyring keyring, TimeProvider clock)
 {
     private SqliteConnection Open() => store.Connections.Open();
@@ -39,37 +40,64 @@ internal sealed class OffsiteStorages(Store store, Keyring keyring, TimeProvider
     /// <paramref name="row"/>.</summary>
     public static string ScopeOf(string row, string database) => $"{row}/{database}";
 
+    /// <summary>The environment's row and the database's name that <paramref name="scope"/> is made of.</summary>
+    public static (string Row, string Database) PartsOf(string scope) => (scope[..scope.LastIndexOf('/')], scope[(scope.LastIndexOf('/') + 1)..]);
+
+    /// <summary>How people name the database of <paramref name="scope"/>: "shop (staging) db main", from its record; "db
+    /// ROW/DB" when there is none (its app was destroyed).</summary>
+    public static string Shown(string scope, AppRef? app) => app is { } a ? $"{a} db {PartsOf(scope).Database}" : "db " + scope;
+
     /// <summary>The scope a backup key falls under (its first two segments), or null for a key of another shape.</summary>
     public static string? ScopeOfKey(string backupKey) =>
         backupKey.Split('/') is [{ Length: > 0 } row, { Length: > 0 } database, _, ..] ? ScopeOf(row, database) : null;
 
-    public void Add(OffsiteStorage storage, string accessKey, string secretKey)
+    /// <param name="shown">How the store's database is named in a refusal ("shop (staging) db main"); its scope when not
+    /// given.</param>
+    public void Add(OffsiteStorage storage, string accessKey, string secretKey, string? shown = null)
     {
         using var c = Open();
         using var tx = c.BeginTransaction();
-        if (storage.Scope is not null &&
-            c.QuerySingleOrDefault<string>("select name from offsite_storages where scope = @Scope", storage, tx) is { } taken)
+        try
         {
-            throw ScopeTaken(taken, storage.Scope);
+            c.Execute("""
+                insert into offsite_storages (name, endpoint, bucket, prefix, region, access_key_enc, secret_key_enc, keep_local, created_at, scope)
+                values (@Name, @Endpoint, @Bucket, @Prefix, @Region, @access, @secret, @keep, @at, @Scope)
+                """, new
+            {
+                storage.Name, storage.Endpoint, storage.Bucket, storage.Prefix, storage.Region, access = keyring.Encrypt(accessKey), secret = keyring.Encrypt(secretKey),
+                keep = storage.KeepLocal ? 1 : 0, at = UtcTime.Format(clock.GetUtcNow()), storage.Scope,
+            }, tx);
         }
-        var added = c.Execute("""
-            insert or ignore into offsite_storages (name, endpoint, bucket, prefix, region, access_key_enc, secret_key_enc, keep_local, created_at, scope)
-            values (@Name, @Endpoint, @Bucket, @Prefix, @Region, @access, @secret, @keep, @at, @Scope)
-            """, new
+        catch (SqliteException e) when (e.SqliteErrorCode == SQLitePCL.raw.SQLITE_CONSTRAINT)
         {
-            storage.Name, storage.Endpoint, storage.Bucket, storage.Prefix, storage.Region, access = keyring.Encrypt(accessKey), secret = keyring.Encrypt(secretKey),
-            keep = storage.KeepLocal ? 1 : 0, at = UtcTime.Format(clock.GetUtcNow()), storage.Scope,
-        }, tx);
-        if (added == 0)
-        {
-            throw new UserException($"There is a store named {storage.Name} already; remove it first (slipway storage rm {storage.Name}) or pick another name.", 409);
+            // Another add took the name or the database first (two adds at once: each checked before the other wrote).
+            if (storage.Scope is not null && c.QuerySingleOrDefault<string>("select name from offsite_storages where scope = @Scope", storage, tx) is { } taken)
+            {
+                throw ScopeTaken(taken, shown ?? "db " + storage.Scope);
+            }
+            throw NameTaken(storage.Name);
         }
         tx.Commit();
     }
 
-    /// <summary>A second store for a database that has one.</summary>
-    public static UserException ScopeTaken(string holder, string scope) =>
-        new($"Store {holder} takes the backups of db {scope} already (one store per database): remove it first (slipway storage rm {holder}), or keep it.", 409);
+    /// <summary>A store under a name in use.</summary>
+    public static UserException NameTaken(string name) =>
+        new($"There is a store named {name} already; remove it first (slipway storage rm {name}) or pick another name.", 409);
+
+    /// <summary>A second store for a database that has one; <paramref name="shown"/> names the database ("shop (staging) db
+    /// main").</summary>
+    public static UserException ScopeTaken(string holder, string shown) =>
+        new($"Store {holder} takes the backups of {shown} already (one store per database): remove it first (slipway storage rm {holder}), or keep it.", 409);
+
+    /// <summary>Seals <paramref name="accessKey"/> and <paramref name="secretKey"/> as the keys of store <paramref name="name"/>
+    /// (`storage keys`: the old ones revoked, or a restored platform's store still holding the lost machine's). Nothing else
+    /// changes: what it holds stays recorded as shipped. False when there is no such store.</summary>
+    public bool ReplaceKeys(string name, string accessKey, string secretKey)
+    {
+        using var c = Open();
+        return c.Execute("update offsite_storages set access_key_enc = @access, secret_key_enc = @secret where name = @name",
+            new { name, access = keyring.Encrypt(accessKey), secret = keyring.Encrypt(secretKey) }) > 0;
+    }
 
     public bool Remove(string name)
     {

@@ -131,7 +131,11 @@ internal static class PlatformRestore
             PrivateFile.Write(Path.Combine(staged, "master.key"), stream => stream.Write(System.Text.Encoding.ASCII.GetBytes(keyText + "\n")));
             new BackupKeyring(staged).Import(key);
             await GetAsync("state.db", Path.Combine(staged, "slipway.db"));
-            var (databases, apps) = AdoptState(Path.Combine(staged, "slipway.db"), new Config.Keyring(staged), settings, stamp);
+            var (databases, apps, oldKeys) = AdoptState(Path.Combine(staged, "slipway.db"), new Config.Keyring(staged), settings, stamp);
+            foreach (var store in oldKeys)
+            {
+                progress(store);
+            }
             if (manifest.Files.Contains("certs.tar"))
             {
                 var certs = Path.Combine(scratch, "certs.tar");
@@ -215,8 +219,10 @@ internal static class PlatformRestore
     /// added as the default store when the state did not know it); the build sources and database backups stay known as
     /// shipped (they are in the store, and `storage rm` must still know that the store holds their only copy), while the
     /// WAL, base backups and snapshots are the lost machine's: this one ships its own. Returns the managed PostgreSQL
-    /// databases and the apps with a live release that the first start restores.</summary>
-    private static (List<string> Databases, List<string> Apps) AdoptState(string stateFile, Config.Keyring keyring, S3Settings settings, string stamp)
+    /// databases and the apps with a live release that the first start restores, and a line for each other store it
+    /// brought back: those keep the lost machine's keys (only the store restored from got new ones), so each line, also
+    /// recorded as an event, names the command that replaces them.</summary>
+    internal static (List<string> Databases, List<string> Apps, List<string> OldKeys) AdoptState(string stateFile, Config.Keyring keyring, S3Settings settings, string stamp)
     {
         using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = stateFile, Pooling = false }.ToString());
         connection.Open();
@@ -253,7 +259,38 @@ internal static class PlatformRestore
         connection.Execute("delete from offsite_shipped where key not like 'sources/%' and key not like 'databases/%'", transaction: tx);
         var databases = connection.Query<string>("select id from databases where type = 'postgres' and server = 'managed'", transaction: tx).ToList();
         var apps = connection.Query<string>("select name from apps where live_deployment_id is not null", transaction: tx).ToList();
+        var oldKeys = OtherStores(connection, tx, values.bucket, values.prefix);
+        foreach (var line in oldKeys)
+        {
+            connection.Execute("insert into events(at, app, deployment_id, kind, message) values (@at, null, null, 'offsite.old-keys', @line)",
+                new { at = UtcTime.Format(DateTimeOffset.UtcNow), line }, tx);
+        }
         tx.Commit();
-        return (databases, apps);
+        return (databases, apps, oldKeys);
+    }
+
+    /// <summary>For each store but the one restored from (<paramref name="bucket"/>, <paramref name="prefix"/>): that it keeps the
+    /// lost machine's keys, and how to give it new ones. A snapshot from before stores had a scope (schema step 20) has none to
+    /// name.</summary>
+    private static List<string> OtherStores(SqliteConnection connection, SqliteTransaction tx, string bucket, string prefix)
+    {
+        var scoped = connection.Query<string>("select name from pragma_table_info('offsite_storages')", transaction: tx).Contains("scope");
+        return connection.Query<(string Name, string Bucket, string Endpoint, string? Scope)>(
+                $"select name, bucket, endpoint, {(scoped ? "scope" : "null")} from offsite_storages where not (bucket = @bucket and prefix = @prefix) order by created_at, name",
+                new { bucket, prefix }, tx)
+            .Select(s =>
+            {
+                var whose = s.Scope is null ? "platform-wide" : OffsiteStorages.Shown(s.Scope, AppOf(s.Scope));
+                return $"store {s.Name} ({whose}; bucket {s.Bucket} at {s.Endpoint}) still has the lost machine's keys: if they were revoked, its copies, " +
+                    $"its verify and restores from it fail until it has new ones: printf '%s\\n%s\\n' \"$KEY_ID\" \"$SECRET\" | slipway storage keys {s.Name}";
+            }).ToList();
+
+        AppRef? AppOf(string scope)
+        {
+            var (row, database) = OffsiteStorages.PartsOf(scope);
+            var (app, env) = connection.QueryFirstOrDefault<(string?, string?)>("select base_app, env from databases where app = @row and name = @database",
+                new { row, database }, tx);
+            return app is not null && env is not null ? new AppRef(app, env) : null;
+        }
     }
 }

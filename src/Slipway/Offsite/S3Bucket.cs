@@ -225,7 +225,7 @@ internal sealed class S3Bucket : IDisposable
         }
         catch (AmazonS3Exception e) when (e.ErrorCode is "InvalidAccessKeyId" or "SignatureDoesNotMatch" or "InvalidToken")
         {
-            throw new UserException($"the {Description} refused the access key or secret ({e.ErrorCode}); give the right keys: slipway storage add ... < keys");
+            throw new UserException($"the {Description} refused the access key or secret ({e.ErrorCode}); give the right keys: for a store already added, slipway storage keys NAME < keys; for a new one, slipway storage add ... < keys");
         }
         catch (AmazonS3Exception e) when (e.ErrorCode is "NoSuchBucket")
         {

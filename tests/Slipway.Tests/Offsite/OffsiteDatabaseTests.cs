@@ -86,14 +86,16 @@ public sealed class OffsiteDatabaseTests(DatabaseFixture fixture) : IClassFixtur
             (await Platform.CliWithInputAsync(keys, ["storage", "add", "wide", .. store, "--prefix", "wide"])).ExitCode.Should().Be(0);
             var added = await Platform.CliWithInputAsync(keys, ["storage", "add", "mine", .. store, "--prefix", "mine", "--app", "own"]);
             added.ExitCode.Should().Be(0, added.ToString());
-            added.Out.Should().Contain("The backups of db own/main are copied there from now on");
+            added.Out.Should().Contain("The backups of own db main are copied there from now on")
+                .And.Contain("the other databases go to the platform-wide store wide (this database's data travels there too");
+            added.Err.Should().BeEmpty();
             (await Platform.CliWithInputAsync(keys, ["storage", "add", "again", .. store, "--prefix", "again", "--app", "own"])).Err
-                .Should().Contain("Store mine takes the backups of db own/main already");
+                .Should().Contain("Store mine takes the backups of own db main already");
 
             var listed = JsonDocument.Parse((await Platform.CliAsync("storage", "ls", "--json")).Out).RootElement.EnumerateArray()
                 .ToDictionary(s => s.GetProperty("name").GetString()!, s => (s.GetProperty("scope").GetString(), s.GetProperty("default").GetBoolean()));
             listed.Should().BeEquivalentTo(new Dictionary<string, (string?, bool)> { ["wide"] = (null, true), ["mine"] = ("own/main", false) });
-            (await Platform.CliAsync("storage", "ls")).Out.Should().Contain("platform-wide").And.Contain("db own/main");
+            (await Platform.CliAsync("storage", "ls")).Out.Should().Contain("platform-wide").And.Contain("own db main");
 
             var own = await BackupLocationAsync("own");
             var shared = await BackupLocationAsync("shared");
@@ -111,11 +113,20 @@ public sealed class OffsiteDatabaseTests(DatabaseFixture fixture) : IClassFixtur
                 .ToDictionary(v => v.GetProperty("app").GetString()!, v => (v.GetProperty("storage").GetString(), v.GetProperty("ok").GetBoolean()));
             verified["own"].Should().Be(("mine", true));
             verified["shared"].Should().Be(("wide", true));
+
+            // The last platform-wide store removed while a database's own remains: what no longer leaves the machine is said.
+            var wideGone = await Platform.CliAsync("storage", "rm", "wide", "--force");
+            wideGone.ExitCode.Should().Be(0, wideGone.ToString());
+            wideGone.Out.Should().Contain("Removed store wide").And.Contain("only the databases with a store of their own are copied off this machine now");
+            wideGone.Err.Should().Contain("There is no platform-wide store: WAL, base backups and the platform's state do not leave this machine")
+                .And.Contain("restore-platform needs a platform-wide store");
+            var mineGone = await Platform.CliAsync("storage", "rm", "mine", "--force");
+            mineGone.Out.Should().Contain("Removed store mine").And.Contain("the backups of own db main go to this machine only from now on");
         }
         finally
         {
-            (await Platform.CliAsync("storage", "rm", "mine", "--force")).ExitCode.Should().Be(0);
-            (await Platform.CliAsync("storage", "rm", "wide", "--force")).ExitCode.Should().Be(0);
+            await Platform.CliAsync("storage", "rm", "mine", "--force");
+            await Platform.CliAsync("storage", "rm", "wide", "--force");
         }
     }
 
@@ -144,6 +155,78 @@ public sealed class OffsiteDatabaseTests(DatabaseFixture fixture) : IClassFixtur
         finally
         {
             (await Platform.CliAsync("storage", "rm", "lone", "--force")).ExitCode.Should().Be(0);
+        }
+    }
+
+    [Fact]
+    public async Task A_store_takes_new_keys_only_when_they_work_and_what_it_holds_stays_recorded_and_readable()
+    {
+        await using var server = await S3Server.StartAsync();
+        (await Platform.CliAsync("db", "create", "--create", "--app", "keyed")).ExitCode.Should().Be(0);
+        var keys = $"{S3Server.Key}\n{S3Server.Key}\n";
+        var storages = Platform.Services.GetRequiredService<OffsiteStorages>();
+        var shipped = Platform.Services.GetRequiredService<ShippedObjects>();
+        var health = Platform.Services.GetRequiredService<OffsiteHealth>();
+        var scratch = TempDirs.Create("keyed-fetch");
+        try
+        {
+            var added = await Platform.CliWithInputAsync(keys, ["storage", "add", "keyed", "--endpoint", server.Endpoint, "--bucket", S3Server.Bucket, "--prefix", "keyed",
+                "--app", "keyed", "--no-local"]);
+            added.ExitCode.Should().Be(0, added.ToString());
+            added.Out.Should().Contain("The backups of keyed db main are copied there from now on");
+            added.Err.Should().Contain("There is no platform-wide store: WAL, base backups and the platform's state do not leave this machine")
+                .And.Contain("restore-platform needs a platform-wide store");
+            var first = await BackupLocationAsync("keyed");
+            var held = shipped.Keys("keyed", "databases/");
+            held.Should().Contain(OffsiteBackupStorage.RemoteKey(first));
+
+            // Keys the store refuses are not kept: the probe says so, and the store works on with the keys it had.
+            var wrong = await Platform.CliWithInputAsync("WRONG-KEY\nWRONG-SECRET\n", "storage", "keys", "keyed");
+            wrong.ExitCode.Should().Be(1);
+            wrong.Err.Should().Contain("The new keys do not work").And.Contain("refused the access key or secret").And.Contain("Store keyed keeps the keys it had");
+            storages.Settings(storages.List().Single(s => s.Name == "keyed")).AccessKey.Should().Be(S3Server.Key);
+            (await Platform.CliWithInputAsync("", "storage", "keys", "keyed")).Err.Should().Contain("| slipway storage keys keyed");
+            (await Platform.CliWithInputAsync(keys, "storage", "keys", "nosuch")).Err.Should().Contain("There is no store named nosuch");
+
+            // The keys a restored platform's store keeps from the lost machine, revoked since: sealed into its row as a restore leaves them.
+            storages.ReplaceKeys("keyed", "LOST-KEY", "LOST-SECRET").Should().BeTrue();
+            var waiting = await BackupLocationAsync("keyed");
+            health.Failing.Should().Contain(f => f.Storage == "keyed", "the copy was refused and the backup waits here");
+            var hint = health.Failing.Single(f => f.Storage == "keyed").Reason;
+            hint.Should().Contain("slipway storage keys NAME");
+
+            var replaced = await Platform.CliWithInputAsync(keys, "storage", "keys", "keyed");
+            replaced.ExitCode.Should().Be(0, replaced.ToString());
+            replaced.Out.Should().Contain("Store keyed (keyed db main) takes the new keys");
+            replaced.ToString().Should().NotContain(S3Server.Key, "keys are never printed");
+            shipped.Keys("keyed", "databases/").Should().BeEquivalentTo(held, "what the store holds stays recorded as it was");
+            using (var fetched = await Platform.Services.GetRequiredService<OffsiteBackupStorage>().FetchAsync(first, scratch, CancellationToken.None))
+            {
+                fetched.Temporary.Should().BeTrue("--no-local: it was read from the store, with the new keys");
+                new FileInfo(fetched.Path).Length.Should().BeGreaterThan(0);
+            }
+            var sync = JsonDocument.Parse((await Platform.CliAsync("storage", "sync", "--json")).Out).RootElement;
+            sync.GetProperty("failing").GetArrayLength().Should().Be(0);
+            shipped.Keys("keyed", "databases/").Should().Contain(OffsiteBackupStorage.RemoteKey(waiting), "the backup that waited is copied");
+            health.Failing.Should().NotContain(f => f.Storage == "keyed");
+            var audit = (await Platform.CliAsync("audit", "--json", "--limit", "100")).Out;
+            JsonDocument.Parse(audit).RootElement.EnumerateArray().Should().Contain(e => e.GetProperty("action").GetString() == "storage.keys"
+                && e.GetProperty("outcome").GetString() == "ok");
+            audit.Should().NotContain("WRONG-").And.NotContain("LOST-").And.NotContain(S3Server.Key);
+
+            // Its only copies keep it, and the refusal says whose they are and the way on.
+            var kept = await Platform.CliAsync("storage", "rm", "keyed");
+            kept.ExitCode.Should().Be(1);
+            kept.Err.Should().Contain("holds the only copy of 2 backup(s) (2 of keyed db main;")
+                .And.Contain("slipway db backup --app keyed --name main (it stays on this machine only: no other store takes it)");
+            var removed = await Platform.CliAsync("storage", "rm", "keyed", "--force");
+            removed.Out.Should().Contain("Removed store keyed").And.Contain("the backups of keyed db main go to this machine only from now on");
+            removed.Err.Should().BeEmpty("no store is left, so there is none to warn about");
+        }
+        finally
+        {
+            await Platform.CliAsync("storage", "rm", "keyed", "--force");
+            TempDirs.Delete(scratch);
         }
     }
 

@@ -56,6 +56,8 @@ public sealed class SlipwayJsonContextTests
         { "channel-add", new ChannelAddBody("ops", null, null, null, "ops@example.com", "smtp://127.0.0.1:25", null, null, null, "critical", ["shop"]) },
         { "user-body", new UserBody("ana", "pw", Role.Admin, "a1", null) },
         { "config-change", new ConfigChangeBody(new Dictionary<string, string> { ["A"] = "1" }, ["B"], Secret: true) },
+        { "storage-sync", new SyncDto(null, 0, 0, 2, null, [new FailingStoreDto("mine", "the bucket b could not be reached", Created)]) },
+        { "storage-removed", new StorageRemovedDto("mine", "shop/main", "shop db main", null, 0) },
     };
 
     /// <summary>The above and the app spec (left to reflection, see <see cref="SlipwayJsonContext"/>): durations.</summary>

@@ -92,7 +92,7 @@ internal static partial class OffsiteEndpoints
                 report.Failing.Select(f => new FailingStoreDto(f.Storage, f.Reason, f.Since)).ToList());
         }).RequireAccess(Access.Permission.ManagePlatform, "storage.sync");
         api.MapPost("/v1/storage/verify", async (StorageVerifier verifier, HttpContext context) =>
-            (await verifier.VerifyAsync(context.RequestAborted)).Select(v => new VerifiedCopyDto(v.App, v.Database, v.BackupId, v.Ok, v.Problem, v.Milliseconds, v.Storage)).ToList())
+            (await verifier.VerifyAsync(context.RequestAborted)).Select(v => new VerifiedCopyDto(v.App, v.Database, v.BackupId, v.Ok, v.Problem, v.Milliseconds, v.Storage, v.Note)).ToList())
             .RequireAccess(Access.Permission.ManagePlatform, "storage.verify");
         api.MapGet("/v1/keys/backup", (BackupKeyring keys) => new BackupKeyDto(keys.Current.Id, keys.Current.Export()))
             .RequireAccess(Access.Permission.ManagePlatform, "keys.export-backup-key");
@@ -245,4 +245,5 @@ internal sealed record SyncDto(string? Storage, int WalSegments, int BaseBackups
 internal sealed record FailingStoreDto(string Storage, string Reason, DateTimeOffset Since);
 
 /// <summary>One database's newest off-site backup, read back and restored by `storage verify`.</summary>
-internal sealed record VerifiedCopyDto(string App, string Database, string BackupId, bool Ok, string? Problem, long Milliseconds, string Storage);
+/// <param name="Note">Where the copy was found when that is not the database's own store.</param>
+internal sealed record VerifiedCopyDto(string App, string Database, string BackupId, bool Ok, string? Problem, long Milliseconds, string Storage, string? Note = null);

@@ -57,11 +57,11 @@ internal static class StorageCommands
             {
                 if (list.Count == 0)
                 {
-                    cli.Out.WriteLine("No database has a verified backup in the store yet: take one (slipway db backup NAME --app APP).");
+                    cli.Out.WriteLine("No database has a verified backup in the store yet: take one (slipway db backup --app APP [--name DB]).");
                     return;
                 }
                 cli.Table(["app", "db", "store", "backup", "result", "time"], list.Select(v => (IReadOnlyList<string>)
-                    [v.App, v.Database, v.Storage, v.BackupId, v.Ok ? "restored, counts match" : "FAILED: " + v.Problem, $"{v.Milliseconds / 1000.0:0.0} s"]));
+                    [v.App, v.Database, v.Storage, v.BackupId, v.Ok ? "restored, counts match" + (v.Note is { } note ? $" ({note})" : "") : "FAILED: " + v.Problem, $"{v.Milliseconds / 1000.0:0.0} s"]));
             });
             return results.All(v => v.Ok) ? 0 : 1;
         }));

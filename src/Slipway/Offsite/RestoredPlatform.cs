@@ -13,7 +13,8 @@ namespace Slipway.Offsite;
 ///   the snapshot's postgres databases of the managed cluster ─► recovered together from the store's newest base backup
 ///       of the snapshot's cluster and the WAL shipped after it, to its end or to --at (StoreRecovery), each with its role
 ///       and sealed password as before; a database that could not be copied, or all when the store has no base backup,
-///       from its newest verified backup in the store (before --at) ─► pg_restore
+///       from its newest verified backup (before --at) that a store holds or that is here, a newer one that never
+///       left the lost machine named ─► pg_restore
 ///   each environment's database URL variable ─► pointed at this machine's servers (their ports are new)
 ///   each environment with a live deployment ─► deployed again from its kept source (the build directories did not
 ///       travel), with its restored config; its release command runs against the restored database
@@ -23,7 +24,7 @@ namespace Slipway.Offsite;
 /// killed half-way does the steps not settled yet at its next start, and nothing is ever restored over twice.</summary>
 internal sealed partial class RestoredPlatform(
     Store store, DatabaseStore databases, PostgresCluster cluster, IBackupStorage storage, Config.Keyring keyring, DatabaseProvisioner provisioner,
-    Config.ConfigVars config, StoreRecovery recovery, Deploy.DeployEngine engine,
+    Config.ConfigVars config, StoreRecovery recovery, OffsiteStorages storages, ShippedObjects shipped, LocalBackupStorage local, Deploy.DeployEngine engine,
     Deploy.BuildDirectories builds, DatabasesOptions options, IHostApplicationLifetime lifetime, ILogger<RestoredPlatform> logger)
     : BackgroundService
 {
@@ -110,7 +111,7 @@ internal sealed partial class RestoredPlatform(
                 foreach (var db in result.Copied)
                 {
                     // Replay that stopped at a gap keeps what it reached unless a logical backup is newer.
-                    if (result.Short && NewestVerified(db, pending.At) is { } newer && UtcTime.Parse(newer.StartedAt) > (result.LastCommit ?? DateTimeOffset.MinValue))
+                    if (result.Short && Restorable(db, pending.At).Backup is { } newer && UtcTime.Parse(newer.StartedAt) > (result.LastCommit ?? DateTimeOffset.MinValue))
                     {
                         continue;
                     }
@@ -182,9 +183,37 @@ internal sealed partial class RestoredPlatform(
         }
     }
 
-    /// <summary>The newest verified backup of <paramref name="db"/> (taken before <paramref name="at"/>, when given).</summary>
-    private BackupRecord? NewestVerified(DatabaseRecord db, DateTimeOffset? at) =>
-        databases.ListBackupsOf(db.Id).FirstOrDefault(b => b.Status == BackupStatus.Verified && b.Location is not null && (at is null || UtcTime.Parse(b.StartedAt) <= at.Value));
+    /// <summary>The backup to restore <paramref name="db"/> from, and the newer ones passed over (the rule below): a backup
+    /// can be read when a store this platform knows is recorded as holding it (the snapshot's state keeps those
+    /// records), or when its file is here.</summary>
+    private (BackupRecord? Backup, IReadOnlyList<BackupRecord> Skipped) Restorable(DatabaseRecord db, DateTimeOffset? at)
+    {
+        var known = storages.List().Select(s => s.Name).ToHashSet(StringComparer.Ordinal);
+        return Restorable(databases.ListBackupsOf(db.Id), at,
+            b => File.Exists(local.PathOf(b.Location!)) || shipped.Holders(OffsiteBackupStorage.RemoteKey(b.Location!)).Overlaps(known));
+    }
+
+    /// <summary>The backup to restore a database from: the newest verified one (taken before <paramref name="at"/>, when
+    /// given) that <paramref name="readable"/> says can be read; and the newer verified ones passed over, newest first.
+    /// A database's own store failing does not stop the daily snapshot, so the snapshot's state may name as its newest
+    /// verified backup one whose copy never left the lost machine: restoring that would fail, though older copies are in
+    /// the store.</summary>
+    internal static (BackupRecord? Backup, IReadOnlyList<BackupRecord> Skipped) Restorable(IEnumerable<BackupRecord> backups, DateTimeOffset? at,
+        Func<BackupRecord, bool> readable)
+    {
+        var skipped = new List<BackupRecord>();
+        foreach (var backup in backups
+            .Where(b => b.Status == BackupStatus.Verified && b.Location is not null && (at is null || UtcTime.Parse(b.StartedAt) <= at.Value))
+            .OrderByDescending(b => UtcTime.Parse(b.StartedAt)).ThenByDescending(b => b.Id, StringComparer.Ordinal))
+        {
+            if (readable(backup))
+            {
+                return (backup, skipped);
+            }
+            skipped.Add(backup);
+        }
+        return (null, skipped);
+    }
 
     private async Task<bool> RestoreDatabaseAsync(DatabaseRecord db, DateTimeOffset? at, DateTimeOffset? replayedTo, CancellationToken token)
     {
@@ -194,10 +223,18 @@ internal sealed partial class RestoredPlatform(
             var live = await cluster.EnsureRunningAsync(token);
             // Not recorded as done: a database of that name is what a stop left half-loaded.
             await DatabaseRestore.DropQuietlyAsync(live, db.DbName, null);
-            var backup = NewestVerified(db, at);
+            var (backup, skipped) = Restorable(db, at);
+            // Named, not silently taken for the newest: a backup newer than the one restored is lost with the machine.
+            var unread = skipped.Count == 0 ? "" : $"{string.Join(", ", skipped.Select(b => b.Id))} ({skipped.Count} verified backup(s) in no store this platform knows " +
+                "and not on this machine: their copies never left the lost machine)";
             if (backup is null && at is not null && databases.ListBackupsOf(db.Id).Any(b => b.Status == BackupStatus.Verified))
             {
-                throw new UserException($"it has no verified backup taken before --at {UtcTime.Format(at.Value)}, and bringing back a later one would bring back what --at is meant to undo");
+                throw new UserException($"it has no verified backup taken before --at {UtcTime.Format(at.Value)}" + (skipped.Count > 0 ? $" that can be read, only {unread}" : "") +
+                    ", and bringing back a later one would bring back what --at is meant to undo");
+            }
+            if (backup is null && skipped.Count > 0)
+            {
+                throw new UserException($"none of its backups can be read: {unread}");
             }
             await DatabaseProvisioner.CreateRoleAndDatabaseAsync(live, db.DbName, keyring.Decrypt(db.SecretEnc), token);
             if (backup is null)
@@ -210,7 +247,7 @@ internal sealed partial class RestoredPlatform(
                 await DatabaseRestore.LoadAsync(live, db.DbName, db.RoleName, fetched.Path, token);
             }
             store.AddEvent(owner, null, "database.restored", $"db {db.Name} restored from backup {backup.Id} taken {backup.StartedAt}" +
-                (replayedTo is not null ? " (newer than where the store's WAL reached)." : "."));
+                (replayedTo is not null ? " (newer than where the store's WAL reached)." : ".") + (skipped.Count > 0 ? $" Newer, passed over: {unread}." : ""));
             LogDatabase(logger, db.Name, backup.Id);
             return true;
         }

@@ -6,14 +6,19 @@ using Slipway.State;
 namespace Slipway.Offsite;
 
 /// <summary>`slipway storage verify`, and weekly on its own: for each database, its newest verified backup is read back
-/// from its store (its own when it has one, else the platform-wide one; never the local copy), opened with the backup
-/// key, checksummed, restored into a scratch database and its row counts compared with the dump's. A failure is a "offsite.verify-failed" event, the "offsite" alert and the
-/// "backup" alert of each database concerned (<see cref="OffsiteAlertSource"/>) until a later run passes. A run passes
-/// ("offsite.verified") only when it restored something; the event says which databases it checked and which it could not
-/// (no verified backup yet). A run with nothing to check is "offsite.verify-empty", never a pass.</summary>
+/// from a store (never the local copy), opened with the backup key, checksummed, restored into a scratch database and its
+/// row counts compared with the dump's. A database's backups are looked for in its own store (its database's, else the
+/// platform-wide one), then in the platform-wide one, then in any store recorded as holding one (a copy made before its
+/// database's store was added stays where it went); the newest copy found is checked, and one not in its own store is
+/// said. Each store is listed once; a store that cannot be listed fails the databases whose own store it is, not the run,
+/// so the other databases are still checked and the run is recorded (the weekly run does not try again every tick).
+/// A failure is a "offsite.verify-failed" event, the "offsite" alert and the "backup" alert of each database concerned
+/// (<see cref="OffsiteAlertSource"/>) until a later run passes. A run passes ("offsite.verified") only when it restored
+/// something; the event says which databases it checked and which it could not (no verified backup yet). A run with
+/// nothing to check is "offsite.verify-empty", never a pass.</summary>
 internal sealed partial class StorageVerifier(
-    OffsiteStorages storages, BackupKeyring keys, DatabaseStore databases, BackupVerifier verifier, Store store, OffsiteOptions options, DatabasesOptions dataOptions,
-    TimeProvider clock, ILogger<StorageVerifier> logger)
+    OffsiteStorages storages, ShippedObjects shipped, LocalBackupStorage local, BackupKeyring keys, DatabaseStore databases, BackupVerifier verifier, Store store,
+    OffsiteOptions options, DatabasesOptions dataOptions, TimeProvider clock, ILogger<StorageVerifier> logger)
     : BackgroundService
 {
     public const string Verified = "offsite.verified";
@@ -74,8 +79,27 @@ internal sealed partial class StorageVerifier(
             throw new UserException("No off-site store: add one first (printf '%s\\n%s\\n' KEY SECRET | slipway storage add offsite --endpoint URL --bucket B).");
         }
         await _gate.WaitAsync(token);
-        // Each database is looked for in its own store (its database's, else the platform-wide one), each store listed once.
-        var opened = new Dictionary<string, (S3Bucket Bucket, HashSet<string> There)>(StringComparer.Ordinal);
+        // Each store listed once, at its first use: what it holds under databases/, or why it could not be listed.
+        var opened = new Dictionary<string, Listing>(StringComparer.Ordinal);
+        var buckets = new List<S3Bucket>();
+        async Task<Listing> ListAsync(OffsiteStorage storage)
+        {
+            if (!opened.TryGetValue(storage.Name, out var listing))
+            {
+                var bucket = new S3Bucket(storages.Settings(storage));
+                buckets.Add(bucket);
+                try
+                {
+                    listing = new Listing(storage, bucket, (await bucket.ListAsync("databases/", token)).Select(o => o.Key).ToHashSet(StringComparer.Ordinal), null);
+                }
+                catch (Exception e) when (OffsiteHealth.IsOperational(e) && !token.IsCancellationRequested)
+                {
+                    listing = new Listing(storage, bucket, [], e.Message.Split('\n')[0]);
+                }
+                opened[storage.Name] = listing;
+            }
+            return listing;
+        }
         try
         {
             var results = new List<VerifiedCopy>();
@@ -85,62 +109,72 @@ internal sealed partial class StorageVerifier(
             foreach (var db in databases.ListAll().Where(d => d.Type == DatabaseRecord.Postgres))
             {
                 var label = db.App.Length > 0 ? db.App : "(detached)";
+                var app = db.App.Length > 0 ? db.App : null;
                 var verified = databases.ListBackupsOf(db.Id).Where(b => b.Status == BackupStatus.Verified && b.Location is not null).ToList();
+                if (verified.Count == 0)
+                {
+                    noBackup.Add($"{label} db {db.Name}");
+                    continue;
+                }
                 // Where its backups' keys route them (a database detached since keeps its keys, and so its store).
-                var scope = verified.Count > 0 ? OffsiteStorages.ScopeOfKey(verified[0].Location!) : OffsiteStorages.ScopeOf(db.App, db.Name);
-                if (OffsiteStorages.Choose(stores, scope) is not { } storage)
+                if (OffsiteStorages.Choose(stores, OffsiteStorages.ScopeOfKey(verified[0].Location!)) is not { } own)
                 {
                     // No platform-wide store, nor one of its own: its backups stay here, as asked.
                     noStore.Add($"{label} db {db.Name}");
                     continue;
                 }
-                if (!opened.TryGetValue(storage.Name, out var listed))
+                void Fail(BackupRecord backup, OffsiteStorage storage, string problem, long milliseconds = 0, string? note = null)
                 {
-                    var bucket = new S3Bucket(storages.Settings(storage));
-                    listed = (bucket, new HashSet<string>(StringComparer.Ordinal));
-                    opened[storage.Name] = listed;
-                    listed.There.UnionWith((await bucket.ListAsync("databases/", token)).Select(o => o.Key));
+                    results.Add(new VerifiedCopy(label, db.Name, backup.Id, false, problem, milliseconds, storage.Name, note));
+                    failedDatabases.Add(new FailedCopy(app, db.Name, backup.Id, problem, storage.Name, storage.Scope));
                 }
-                var backup = verified.FirstOrDefault(b => listed.There.Contains(OffsiteBackupStorage.RemoteKey(b.Location!)));
-                if (backup is null)
+                var ownListing = await ListAsync(own);
+                if (ownListing.Problem is { } unlisted)
                 {
-                    if (verified.Count > 0)
-                    {
-                        // Backed up, but not off the machine: a lost machine would lose it.
-                        var missing = $"no backup of it is in store {storage.Name} (its newest is on this machine only; 'slipway storage sync' copies it)";
-                        results.Add(new VerifiedCopy(label, db.Name, verified[0].Id, false, missing, 0, storage.Name));
-                        failedDatabases.Add(new FailedCopy(db.App.Length > 0 ? db.App : null, db.Name, verified[0].Id, missing));
-                    }
-                    else
-                    {
-                        noBackup.Add($"{label} db {db.Name}");
-                    }
+                    Fail(verified[0], own, $"store {own.Name} could not be listed: {unlisted}");
                     continue;
                 }
+                var (backup, found, unreadable) = await FindAsync(verified, ownListing, stores, ListAsync);
+                if (backup is null || found is null)
+                {
+                    var newest = verified[0];
+                    var command = app is null ? "attach it (slipway db attach) and take a new backup"
+                        : $"take a new backup: slipway db backup {new AppRef(db.BaseApp, db.Env.Length > 0 ? db.Env : AppRef.Production).Flags} --name {db.Name}";
+                    Fail(newest, own, NotInStore(own.Name, newest.Id, File.Exists(local.PathOf(newest.Location!)), unreadable, command));
+                    continue;
+                }
+                var note = found.Storage.Name == own.Name ? null
+                    : $"in store {found.Storage.Name}; its own store {own.Name} holds " +
+                      (verified.Any(b => ownListing.Keys.Contains(OffsiteBackupStorage.RemoteKey(b.Location!))) ? "only older ones" : "none yet");
                 var started = clock.GetUtcNow();
                 var plain = Path.Combine(verifier.ScratchDir, Guid.NewGuid().ToString("N") + ".dump");
                 string? problem;
                 try
                 {
-                    await SealedObjects.GetAsync(listed.Bucket, OffsiteBackupStorage.RemoteKey(backup.Location!), plain, keys.Find, verifier.ScratchDir, token);
+                    await SealedObjects.GetAsync(found.Bucket, OffsiteBackupStorage.RemoteKey(backup.Location!), plain, keys.Find, verifier.ScratchDir, token);
                     problem = await verifier.VerifyFileAsync(backup, db.Server, plain, token);
                 }
-                catch (UserException e)
+                catch (Exception e) when (OffsiteHealth.IsOperational(e) && !token.IsCancellationRequested)
                 {
+                    // The store or the database server failing is this database's failure, not the run's: the run is recorded.
                     problem = e.Message;
                 }
                 finally
                 {
                     File.Delete(plain);
                 }
-                results.Add(new VerifiedCopy(label, db.Name, backup.Id, problem is null, problem, (long)(clock.GetUtcNow() - started).TotalMilliseconds, storage.Name));
+                var milliseconds = (long)(clock.GetUtcNow() - started).TotalMilliseconds;
                 if (problem is not null)
                 {
-                    failedDatabases.Add(new FailedCopy(db.App.Length > 0 ? db.App : null, db.Name, backup.Id, problem));
+                    Fail(backup, found.Storage, problem, milliseconds, note);
+                }
+                else
+                {
+                    results.Add(new VerifiedCopy(label, db.Name, backup.Id, true, null, milliseconds, found.Storage.Name, note));
                 }
             }
             var failed = results.Where(r => !r.Ok).ToList();
-            var passed = results.Where(r => r.Ok).Select(r => $"{r.App} db {r.Database}").ToList();
+            var passed = results.Where(r => r.Ok).Select(r => $"{r.App} db {r.Database}" + (r.Note is { } n ? $" ({n})" : "")).ToList();
             var notChecked = (noBackup.Count == 0 ? "" : $" Not checked, having no verified backup yet: {Names(noBackup)}.") +
                 (noStore.Count == 0 ? "" : $" Not checked, no store taking their backups: {Names(noStore)}.");
             // The stores read from; with none (no database to check), the one a run would read from first.
@@ -170,13 +204,57 @@ internal sealed partial class StorageVerifier(
         }
         finally
         {
-            foreach (var (bucket, _) in opened.Values)
+            foreach (var bucket in buckets)
             {
                 bucket.Dispose();
             }
             _gate.Release();
         }
     }
+
+    /// <summary>The newest of <paramref name="verified"/> (newest first) that a store holds, and that store: for each
+    /// backup its own store first, then the platform-wide one, then any store recorded as holding it. A store that
+    /// cannot be listed is passed over; the first such is returned, to say why nothing was found.</summary>
+    private async Task<(BackupRecord? Backup, Listing? Found, string? Unreadable)> FindAsync(IReadOnlyList<BackupRecord> verified, Listing own,
+        IReadOnlyList<OffsiteStorage> stores, Func<OffsiteStorage, Task<Listing>> list)
+    {
+        string? unreadable = null;
+        foreach (var backup in verified)
+        {
+            var key = OffsiteBackupStorage.RemoteKey(backup.Location!);
+            if (own.Keys.Contains(key))
+            {
+                return (backup, own, null);
+            }
+            var holders = shipped.Holders(key);
+            var wide = stores.FirstOrDefault(s => s.Scope is null);
+            foreach (var other in stores.Where(s => s == wide).Concat(stores.Where(s => s != wide && holders.Contains(s.Name))).Where(s => s.Name != own.Storage.Name))
+            {
+                var listing = await list(other);
+                if (listing.Problem is not null)
+                {
+                    unreadable ??= $"store {other.Name} could not be listed: {listing.Problem}";
+                }
+                else if (listing.Keys.Contains(key))
+                {
+                    return (backup, listing, null);
+                }
+            }
+        }
+        return (null, null, unreadable);
+    }
+
+    /// <summary>Why no store holds a copy of a database's backups, and what to do: the newest is here only (a sync copies
+    /// it), or a store that might hold one could not be listed, or it is nowhere this platform knows (its store was
+    /// removed) and only a new backup helps.</summary>
+    internal static string NotInStore(string own, string newestId, bool newestHere, string? unreadable, string newBackup) =>
+        unreadable is not null ? $"no backup of it is in store {own}, and {unreadable}"
+        : newestHere ? $"no backup of it is in store {own}: its newest, {newestId}, is on this machine only; 'slipway storage sync' copies it"
+        : $"no backup of it is in store {own}, nor in any other store this platform knows, nor on this machine (the store that held it was removed); " +
+          newBackup;
+
+    /// <summary>A store as one run listed it; <see cref="Problem"/> says why it could not be.</summary>
+    private sealed record Listing(OffsiteStorage Storage, S3Bucket Bucket, HashSet<string> Keys, string? Problem);
 
     /// <summary>"store offsite", or "stores offsite, vault" when databases have stores of their own.</summary>
     private static string Stores(IReadOnlyList<string> names) =>
@@ -194,7 +272,8 @@ internal sealed partial class StorageVerifier(
 }
 
 /// <summary>One database's newest off-site backup, read back from <paramref name="Storage"/> and restored.</summary>
-internal sealed record VerifiedCopy(string App, string Database, string BackupId, bool Ok, string? Problem, long Milliseconds, string Storage);
+/// <param name="Note">Where it was found, when that is not its own store ("in store wide; its own store mine holds none yet").</param>
+internal sealed record VerifiedCopy(string App, string Database, string BackupId, bool Ok, string? Problem, long Milliseconds, string Storage, string? Note = null);
 
 /// <summary>A `storage verify` that failed, and the databases it failed for.</summary>
 /// <param name="Storage">The store (or stores, comma-separated) whose copies failed.</param>
@@ -202,4 +281,6 @@ internal sealed record VerifyFailure(string Storage, string Reason, DateTimeOffs
 
 /// <summary>A database whose off-site copy did not restore (or is not in the store).</summary>
 /// <param name="App">Its environment's row key; null for a detached database.</param>
-internal sealed record FailedCopy(string? App, string Database, string BackupId, string Problem);
+/// <param name="Storage">The store its copy was read from, or its own store when none was found there.</param>
+/// <param name="Scope">That store's scope ("ROW/DB"); null for the platform-wide store.</param>
+internal sealed record FailedCopy(string? App, string Database, string BackupId, string Problem, string Storage, string? Scope);

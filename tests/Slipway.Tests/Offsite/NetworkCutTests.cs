@@ -45,7 +45,7 @@ public sealed class NetworkCutTests
         storages.Add(new OffsiteStorage("offsite", proxy.Endpoint, S3Server.Bucket, "", "us-east-1", KeepLocal: false), S3Server.Key, S3Server.Key);
         var local = new LocalBackupStorage(Path.Combine(data, "backups", "files"));
         var shipped = new ShippedObjects(state, TimeProvider.System);
-        var health = new OffsiteHealth(state, TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger<OffsiteHealth>.Instance);
+        var health = new OffsiteHealth(state, storages, TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger<OffsiteHealth>.Instance);
         var storage = new OffsiteBackupStorage(local, storages, new BackupKeyring(data), shipped, health);
         var dump = Path.Combine(data, "bk_1.dump");
         var bytes = RandomNumberGenerator.GetBytes(Size);

@@ -20,7 +20,7 @@ public sealed class OffsiteBackupStorageTests
         var keyring = new Keyring(data);
         var storages = new OffsiteStorages(state, keyring, TimeProvider.System);
         var local = new LocalBackupStorage(Path.Combine(data, "backups", "files"));
-        var storage = new OffsiteBackupStorage(local, storages, new BackupKeyring(data), new ShippedObjects(state, TimeProvider.System), Health(state));
+        var storage = new OffsiteBackupStorage(local, storages, new BackupKeyring(data), new ShippedObjects(state, TimeProvider.System), Health(state, storages));
         storage.Describe("shop/main/bk_1.dump").Should().StartWith("local directory");
         storages.Add(new OffsiteStorage("offsite", server.Endpoint, S3Server.Bucket, "slipway/", "us-east-1", KeepLocal: false), S3Server.Key, S3Server.Key);
         storage.Describe("shop/main/bk_1.dump").Should().Be($"off-site store offsite (bucket {S3Server.Bucket} at {server.Endpoint})");
@@ -43,7 +43,7 @@ public sealed class OffsiteBackupStorageTests
         Directory.GetFiles(scratch).Should().BeEmpty("the download goes once it was used");
 
         // A new machine with another backup key cannot open it, and says which key it needs.
-        var other = new OffsiteBackupStorage(local, storages, new BackupKeyring(TempDirs.Create("offsite-other")), new ShippedObjects(state, TimeProvider.System), Health(state));
+        var other = new OffsiteBackupStorage(local, storages, new BackupKeyring(TempDirs.Create("offsite-other")), new ShippedObjects(state, TimeProvider.System), Health(state, storages));
         var wrongKey = async () => await other.FetchAsync("shop/main/bk_1.dump", scratch, CancellationToken.None);
         (await wrongKey.Should().ThrowAsync<UserException>()).Which.Message.Should().Contain("cannot be opened: it was sealed with backup key");
 
@@ -59,7 +59,7 @@ public sealed class OffsiteBackupStorageTests
         var state = new Store(Path.Combine(data, "slipway.db"), TimeProvider.System);
         var storages = new OffsiteStorages(state, new Keyring(data), TimeProvider.System);
         var local = new LocalBackupStorage(Path.Combine(data, "backups", "files"));
-        var health = Health(state);
+        var health = Health(state, storages);
         var storage = new OffsiteBackupStorage(local, storages, new BackupKeyring(data), new ShippedObjects(state, TimeProvider.System), health);
         storages.Add(new OffsiteStorage("offsite", "http://127.0.0.1:1", S3Server.Bucket, "", "us-east-1", KeepLocal: false), S3Server.Key, S3Server.Key);
 
@@ -85,6 +85,6 @@ public sealed class OffsiteBackupStorageTests
         File.Exists(local.PathOf("shop/main/bk_2.dump")).Should().BeFalse("copied and read back: now the store's setting applies");
     }
 
-    private static OffsiteHealth Health(Store state) =>
-        new(state, TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger<OffsiteHealth>.Instance);
+    private static OffsiteHealth Health(Store state, OffsiteStorages storages) =>
+        new(state, storages, TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger<OffsiteHealth>.Instance);
 }

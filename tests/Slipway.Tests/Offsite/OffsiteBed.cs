@@ -18,7 +18,7 @@ internal sealed record OffsiteBed(string Data, Store State, OffsiteStorages Stor
         var storages = new OffsiteStorages(state, new Keyring(data), TimeProvider.System);
         var local = new LocalBackupStorage(Path.Combine(data, "backups", "files"));
         var shipped = new ShippedObjects(state, TimeProvider.System);
-        var health = new OffsiteHealth(state, TimeProvider.System, NullLogger<OffsiteHealth>.Instance);
+        var health = new OffsiteHealth(state, storages, TimeProvider.System, NullLogger<OffsiteHealth>.Instance);
         return new OffsiteBed(data, state, storages, local, shipped, health, new OffsiteBackupStorage(local, storages, new BackupKeyring(data), shipped, health));
     }
 }

@@ -22,7 +22,7 @@ public sealed class OffsiteCopyTurnsTests
         var local = new LocalBackupStorage(Path.Combine(data, "backups", "files"));
         var shipped = new ShippedObjects(state, TimeProvider.System);
         var storage = new OffsiteBackupStorage(local, storages, new BackupKeyring(data), shipped,
-            new OffsiteHealth(state, TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger<OffsiteHealth>.Instance));
+            new OffsiteHealth(state, storages, TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger<OffsiteHealth>.Instance));
         storages.Add(new OffsiteStorage("offsite", server.Endpoint, S3Server.Bucket, "", "us-east-1", KeepLocal: false), S3Server.Key, S3Server.Key);
         var store = storages.Default()!;
         using var bucket = new S3Bucket(storages.Settings(store));

@@ -6,9 +6,11 @@ using Slipway.Tests.Support;
 
 namespace Slipway.Tests.Offsite;
 
-/// <summary>The whole-machine drill: a platform with an app, its database and config copies itself to a real
-/// S3-compatible store (s3rver); its data directory and its databases' directory are deleted; `restore-platform` on an
-/// empty directory and a first start bring the app back serving its data, with its config.</summary>
+/// <summary>The whole-machine drill: a platform with an app, its database (with a store of its own) and config copies
+/// itself to a real S3-compatible store (s3rver); its data directory and its databases' directory are deleted;
+/// `restore-platform` on an empty directory and a first start bring the app back serving its data, with its config. A
+/// later start that must take the logical path reads the database's backup from the database's own store, passing over
+/// a newer one that never left the machine.</summary>
 [Collection("platform")]
 public sealed class PlatformDrillTests
 {
@@ -18,6 +20,7 @@ public sealed class PlatformDrillTests
         await using var server = await S3Server.StartAsync();
         var settings = new S3Settings(server.Endpoint, S3Server.Bucket, "drill/", "us-east-1", S3Server.Key, S3Server.Key);
         string backupKey;
+        string backupId;
         var oldDataDir = TempDirs.Create("lost");
         await using (var lost = await TestPlatform.StartAsync(dataDir: oldDataDir))
         {
@@ -32,8 +35,13 @@ public sealed class PlatformDrillTests
             {
                 (await ReadAsync(lost, "/write?v=" + v)).Should().Be("ok");
             }
+            // The database's own store: its backups go there, not to the platform-wide one (which takes WAL and the state).
+            var mine = await lost.CliWithInputAsync($"{S3Server.Key}\n{S3Server.Key}\n", "storage", "add", "mine", "--endpoint", server.Endpoint,
+                "--bucket", S3Server.Bucket, "--prefix", "drill-mine", "--app", "ledger");
+            mine.ExitCode.Should().Be(0, mine.ToString());
             var backup = await lost.CliAsync("db", "backup", "--app", "ledger", "--json");
             JsonDocument.Parse(backup.Out).RootElement.GetProperty("status").GetString().Should().Be("verified", backup.ToString());
+            backupId = JsonDocument.Parse(backup.Out).RootElement.GetProperty("id").GetString()!;
 
             // Written after the last logical backup: only the shipped WAL brings it back.
             var pitr = lost.Services.GetRequiredService<Slipway.Databases.PointInTimeRecovery>();
@@ -53,7 +61,7 @@ public sealed class PlatformDrillTests
             JsonDocument.Parse(sync.Out).RootElement.GetProperty("platformSnapshot").GetString().Should().NotBeNullOrEmpty();
             var verify = await lost.CliAsync("storage", "verify");
             verify.ExitCode.Should().Be(0, verify.ToString());
-            verify.Out.Should().Contain("restored, counts match");
+            verify.Out.Should().Contain("restored, counts match").And.Contain("mine");
             backupKey = (await lost.CliAsync("keys", "export-backup-key")).Out.Trim();
 
             using var bucket = new S3Bucket(settings);
@@ -61,6 +69,7 @@ public sealed class PlatformDrillTests
             keys.Should().Contain(k => k.StartsWith("wal/", StringComparison.Ordinal), "archived WAL is shipped");
             keys.Should().Contain(k => k.StartsWith("sources/ledger/", StringComparison.Ordinal), "the live build's source is kept off the machine");
             keys.Should().Contain(k => k.EndsWith("/state.db.sealed", StringComparison.Ordinal));
+            keys.Should().NotContain(k => k.StartsWith("databases/", StringComparison.Ordinal), "the database's backups go to its own store");
             var stored = Directory.GetFiles(server.Dir, "*", SearchOption.AllDirectories)
                 .Where(f => f.Contains("state.db.sealed", StringComparison.Ordinal) && !f.EndsWith(".json", StringComparison.Ordinal)).ToList();
             stored.Should().NotBeEmpty();
@@ -99,25 +108,39 @@ public sealed class PlatformDrillTests
         var events = await rebuilt.CliAsync("events");
         events.Out.Should().Contain("platform.restored").And.NotContain("restore-failed").And.NotContain("restore-incomplete").And.NotContain("restore-partial");
         File.Exists(RestoreMark.PathIn(newDataDir)).Should().BeFalse("the restore is over");
-        var rm = await rebuilt.CliAsync("storage", "rm", "offsite");
-        rm.ExitCode.Should().Be(1, "the rebuilt platform still knows its backups are only in the store");
-        rm.Err.Should().Contain("holds the only copy of 1 backup(s)");
 
-        // A step the first start settled is never run again: here a database step marked failed, as if restored by
-        // hand since and written to; a later start with the mark still there must leave it (and its new row) alone.
+        // The logical path (a snapshot with no cluster: nothing to replay), on the same restart that checks settled steps.
+        // A newer verified backup whose copy never left the lost machine (its store failed) is passed over, named, for
+        // the newest one a store holds: the database's own. A second database, whose step the mark says failed (as if
+        // restored by hand since and written to), must be left alone, with its new row.
         (await ReadAsync(rebuilt, "/write?v=epsilon")).Should().Be("ok");
-        var db = rebuilt.Services.GetRequiredService<Slipway.Databases.DatabaseStore>().ListAll().Single(d => d.App == "ledger");
+        (await rebuilt.CliAsync("db", "create", "--create", "--app", "kept")).ExitCode.Should().Be(0);
+        (await rebuilt.CliAsync("db", "psql", "--app", "kept", "-c", "create table t(v text); insert into t values ('by hand')")).ExitCode.Should().Be(0);
+        var databases = rebuilt.Services.GetRequiredService<Slipway.Databases.DatabaseStore>();
+        var ledger = databases.ListAll().Single(d => d.App == "ledger");
+        var kept = databases.ListAll().Single(d => d.App == "kept");
+        databases.InsertBackup(databases.FindBackup(backupId)! with
+        {
+            Id = "bk_neverleft", Location = "ledger/main/bk_neverleft.dump", StartedAt = Slipway.UtcTime.Format(DateTimeOffset.UtcNow),
+        });
         rebuilt.KeepData = true;
         await rebuilt.DisposeAsync();
         await File.WriteAllBytesAsync(RestoreMark.PathIn(newDataDir), JsonSerializer.SerializeToUtf8Bytes(
-            new RestorePending("earlier", DateTimeOffset.UtcNow, Failed: ["db:" + db.Id], Databases: [db.Id], Apps: []), RestoredPlatform.Json));
+            new RestorePending("earlier", DateTimeOffset.UtcNow, Failed: ["db:" + kept.Id], Databases: [ledger.Id, kept.Id], Apps: [], SystemId: null), RestoredPlatform.Json));
         rebuilt = await TestPlatform.StartAsync(dataDir: newDataDir);
         await using var disposeAgain = rebuilt;
         await rebuilt.Services.GetRequiredService<RestoredPlatform>().Done.WaitAsync(TimeSpan.FromMinutes(2));
         File.Exists(RestoreMark.PathIn(newDataDir)).Should().BeFalse();
         var restarted = rebuilt;
-        (await DatabaseFixture.EventuallyAsync(async () => await ReadAsync(restarted, "/read") == "alpha,beta,gamma,delta,epsilon", TimeSpan.FromSeconds(60)))
-            .Should().BeTrue($"the app comes back after the restart with every row\n{await rebuilt.CliAsync("status", "--app", "ledger")}");
+        (await DatabaseFixture.EventuallyAsync(async () => await ReadAsync(restarted, "/read") == "alpha,beta,gamma", TimeSpan.FromSeconds(60)))
+            .Should().BeTrue($"ledger's database came back from its backup in its own store\n{await rebuilt.CliAsync("status", "--app", "ledger")}");
+        rebuilt.Services.GetRequiredService<Slipway.State.Store>().ListEvents("ledger").Should().Contain(e => e.Kind == "database.restored" &&
+            e.Message.StartsWith($"db main restored from backup {backupId}", StringComparison.Ordinal) && e.Message.Contains("Newer, passed over: bk_neverleft", StringComparison.Ordinal));
+        var byHand = await rebuilt.CliAsync("db", "psql", "--app", "kept", "-c", "select v from t");
+        byHand.Out.Should().Contain("by hand", "a settled step is never run again");
+        var rm = await rebuilt.CliAsync("storage", "rm", "mine");
+        rm.ExitCode.Should().Be(1, "the rebuilt platform still knows the database's backup is only in its store");
+        rm.Err.Should().Contain("holds the only copy of 1 backup(s)");
     }
 
     private static async Task<string> ReadAsync(TestPlatform platform, string path)

@@ -54,7 +54,7 @@ public sealed class BackupSourceTests : IDisposable
             Rule = "backup", Subject = "db:main", App = "shop", Severity = AlertSeverity.Critical,
             Title = "shop: no verified backup of db main in 26 h",
         });
-        signal.Detail.Should().Contain("Last verified backup of db main: never").And.Contain("slipway db backup main --app shop");
+        signal.Detail.Should().Contain("Last verified backup of db main: never").And.Contain("slipway db backup --app shop --name main");
 
         Backup(main, BackupStatus.Verified, -TimeSpan.FromHours(27));
         _h.Evaluate(source).Should().ContainSingle("27 hours is older than 26").Which.Detail.Should().Contain("2026-12-03 07:00 UTC");

@@ -46,7 +46,7 @@ internal sealed class BackupSource(DatabaseStore databases, Store store, WalArch
             var within = settings.For ?? Definition.Defaults.For!.Value;
             var app = apps.Ref(db.App);
             var severity = settings.Severity ?? AlertSeverity.Critical;
-            var next = $"Take one now: slipway db backup {db.Name} {app.Flags}; all of them: slipway db backups {app.Flags}";
+            var next = $"Take one now: slipway db backup {app.Flags} --name {db.Name}; all of them: slipway db backups {app.Flags}";
             if (db.LastStatus == BackupStatus.Failed)
             {
                 var error = AlertText.FirstLine(db.LastError);

@@ -34,7 +34,7 @@ internal sealed class OffsiteBackupStorage(LocalBackupStorage local, OffsiteStor
     public async Task PutAsync(string key, string localFile, CancellationToken token)
     {
         await local.PutAsync(key, localFile, token);
-        if (storages.For(key) is not { } storage || TryUse(storage.Name, token) is not { } use)
+        if (storages.For(key) is not { } storage || TryUse(storage, token) is not { } use)
         {
             // No store, or it is being removed: kept here (the shipper copies it if the store stays).
             return;
@@ -94,8 +94,9 @@ internal sealed class OffsiteBackupStorage(LocalBackupStorage local, OffsiteStor
             }
             try
             {
-                count += await CopyPendingAsync(storage, pending, token);
-                if (storage.Scope is not null)
+                var (copied, whole) = await CopyPendingAsync(storage, pending, token);
+                count += copied;
+                if (whole && storage.Scope is not null)
                 {
                     health.Worked(storage.Name);
                 }
@@ -108,12 +109,13 @@ internal sealed class OffsiteBackupStorage(LocalBackupStorage local, OffsiteStor
         return count;
     }
 
-    /// <summary>Copies <paramref name="pending"/> to <paramref name="storage"/>; with none, checks that it answers.</summary>
-    private async Task<int> CopyPendingAsync(OffsiteStorage storage, List<BackupRecord> pending, CancellationToken token)
+    /// <summary>Copies <paramref name="pending"/> to <paramref name="storage"/>; with none, checks that it answers. Whole:
+    /// false when the store went away under it (removed by `storage rm`), which says nothing of whether it works.</summary>
+    private async Task<(int Copied, bool Whole)> CopyPendingAsync(OffsiteStorage storage, List<BackupRecord> pending, CancellationToken token)
     {
-        if (TryUse(storage.Name, token) is not { } use)
+        if (TryUse(storage, token) is not { } use)
         {
-            return 0;
+            return (0, false);
         }
         using var _ = use;
         using var bucket = new S3Bucket(storages.Settings(storage));
@@ -135,19 +137,36 @@ internal sealed class OffsiteBackupStorage(LocalBackupStorage local, OffsiteStor
         catch (OperationCanceledException) when (use.Closed)
         {
             // The store is being removed: the rest stays here.
+            return (count, false);
         }
-        return count;
+        return (count, true);
     }
 
     /// <summary>A copy to <paramref name="storage"/> under way until disposed, or null while `storage rm` removes it (copy
     /// nothing then: what would be copied stays here).</summary>
-    public StoreUses.StoreUse? TryUse(string storage, CancellationToken token) => _uses.TryEnter(storage, token);
+    public StoreUses.StoreUse? TryUse(OffsiteStorage storage, CancellationToken token)
+    {
+        if (_uses.TryEnter(storage.Name, token) is not { } use)
+        {
+            return null;
+        }
+        // Read before the use began: removed since (or removed and added again under its name, another bucket perhaps),
+        // nothing may go to it or be recorded under it. Once entered, rm waits for this use, so the row stays as read.
+        if (!storages.List().Contains(storage))
+        {
+            use.Dispose();
+            return null;
+        }
+        return use;
+    }
 
     /// <summary>Removes a store once no copy to it is under way (new ones shut out, those in flight cancelled: see
     /// <see cref="StoreUses"/>), so <paramref name="check"/> (may it go?) and the removal see the same shipped rows and
     /// local files.</summary>
     public async Task RemoveStoreAsync(string storage, Action check, CancellationToken token)
     {
+        // Once before closing too: a refused rm must not cancel (and so restart) the uploads in flight.
+        check();
         using (await _uses.CloseAsync(storage, token))
         {
             check();

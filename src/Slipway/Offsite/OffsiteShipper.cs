@@ -267,7 +267,7 @@ internal sealed partial class OffsiteShipper(
     /// is not failing either.</summary>
     private async Task<T> RoundAsync<T>(Lane lane, OffsiteStorage storage, Func<S3Bucket, CancellationToken, Task<T>> round, CancellationToken token)
     {
-        if (backups.TryUse(storage.Name, token) is not { } use)
+        if (backups.TryUse(storage, token) is not { } use)
         {
             return default!; // being removed (`storage rm`): nothing goes to it
         }

@@ -114,7 +114,9 @@ internal sealed class OffsiteStorages(Store store, Keyring keyring, TimeProvider
     public S3Settings Settings(OffsiteStorage storage)
     {
         using var c = Open();
-        var (access, secret) = c.QuerySingle<(string, string)>("select access_key_enc, secret_key_enc from offsite_storages where name = @Name", storage);
+        var keys = c.QuerySingleOrDefault<(string, string)?>("select access_key_enc, secret_key_enc from offsite_storages where name = @Name", storage)
+            ?? throw new UserException($"Store {storage.Name} is no longer there (removed with 'slipway storage rm'); 'slipway storage ls' lists the stores.", 404);
+        var (access, secret) = keys;
         return new S3Settings(storage.Endpoint, storage.Bucket, storage.Prefix, storage.Region, keyring.Decrypt(access), keyring.Decrypt(secret));
     }
 

@@ -23,6 +23,9 @@ internal sealed class S3Bucket : IDisposable
     /// large upload on a slow uplink.</summary>
     public static readonly TimeSpan DefaultTimeout = TimeSpan.FromMinutes(5);
 
+    /// <summary>How long an upload that failed (or was cancelled) waits for its multipart upload's abort.</summary>
+    private static readonly TimeSpan AbortWait = TimeSpan.FromSeconds(10);
+
     private readonly AmazonS3Client _client;
 
     /// <param name="timeout">Per request (<see cref="DefaultTimeout"/> unless given: tests use a short one).</param>
@@ -127,9 +130,12 @@ internal sealed class S3Bucket : IDisposable
         {
             try
             {
-                await _client.AbortMultipartUploadAsync(Settings.Bucket, key, upload.UploadId, CancellationToken.None);
+                // Bounded: a store that hangs must not hold a cancelled upload (a `storage rm` waiting for it) for minutes.
+                using var abort = new CancellationTokenSource(AbortWait);
+                await _client.AbortMultipartUploadAsync(Settings.Bucket, key, upload.UploadId, abort.Token);
             }
-            catch (Exception e) when (e is AmazonServiceException or HttpRequestException or IOException or TimeoutException or System.Net.Sockets.SocketException)
+            catch (Exception e) when (e is AmazonServiceException or HttpRequestException or IOException or TimeoutException or System.Net.Sockets.SocketException
+                or OperationCanceledException)
             {
                 // The prune aborts it a day on (AbortUploadsBeganBeforeAsync), or the store's lifecycle rules do; the
                 // failure that matters is rethrown.

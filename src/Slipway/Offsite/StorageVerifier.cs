@@ -86,14 +86,16 @@ internal sealed partial class StorageVerifier(
         {
             if (!opened.TryGetValue(storage.Name, out var listing))
             {
-                var bucket = new S3Bucket(storages.Settings(storage));
-                buckets.Add(bucket);
+                S3Bucket? bucket = null;
                 try
                 {
+                    bucket = new S3Bucket(storages.Settings(storage));
+                    buckets.Add(bucket);
                     listing = new Listing(storage, bucket, (await bucket.ListAsync("databases/", token)).Select(o => o.Key).ToHashSet(StringComparer.Ordinal), null);
                 }
                 catch (Exception e) when (OffsiteHealth.IsOperational(e) && !token.IsCancellationRequested)
                 {
+                    // Its keys gone with it (removed meanwhile) or unreadable, or the store itself: its databases fail.
                     listing = new Listing(storage, bucket, [], e.Message.Split('\n')[0]);
                 }
                 opened[storage.Name] = listing;
@@ -151,7 +153,7 @@ internal sealed partial class StorageVerifier(
                 string? problem;
                 try
                 {
-                    await SealedObjects.GetAsync(found.Bucket, OffsiteBackupStorage.RemoteKey(backup.Location!), plain, keys.Find, verifier.ScratchDir, token);
+                    await SealedObjects.GetAsync(found.Bucket!, OffsiteBackupStorage.RemoteKey(backup.Location!), plain, keys.Find, verifier.ScratchDir, token);
                     problem = await verifier.VerifyFileAsync(backup, db.Server, plain, token);
                 }
                 catch (Exception e) when (OffsiteHealth.IsOperational(e) && !token.IsCancellationRequested)
@@ -254,7 +256,7 @@ internal sealed partial class StorageVerifier(
           newBackup;
 
     /// <summary>A store as one run listed it; <see cref="Problem"/> says why it could not be.</summary>
-    private sealed record Listing(OffsiteStorage Storage, S3Bucket Bucket, HashSet<string> Keys, string? Problem);
+    private sealed record Listing(OffsiteStorage Storage, S3Bucket? Bucket, HashSet<string> Keys, string? Problem);
 
     /// <summary>"store offsite", or "stores offsite, vault" when databases have stores of their own.</summary>
     private static string Stores(IReadOnlyList<string> names) =>

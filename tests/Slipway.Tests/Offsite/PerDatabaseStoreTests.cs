@@ -134,6 +134,28 @@ public sealed class PerDatabaseStoreTests
         health.Failing.Should().BeEmpty("a store removed under a copy is not a failing store");
     }
 
+    [Fact]
+    public async Task A_copy_that_read_its_store_before_rm_goes_nowhere_and_a_refused_rm_cancels_no_copy()
+    {
+        var (_, _, storages, _, _, _, storage) = OffsiteBed.Create("per-db-stale");
+        storages.Add(new OffsiteStorage("mine", "http://127.0.0.1:1", "b", "old/", "us-east-1", KeepLocal: false, Scope: "shop/main"), "k", "s");
+        var stale = storages.List().Single();
+
+        using (var copy = storage.TryUse(stale, CancellationToken.None))
+        {
+            copy.Should().NotBeNull();
+            var refused = () => storage.RemoveStoreAsync("mine", () => throw new UserException("holds the only copy", 409), CancellationToken.None);
+            await refused.Should().ThrowAsync<UserException>();
+            copy!.Token.IsCancellationRequested.Should().BeFalse("a refused rm leaves the uploads in flight alone");
+        }
+        await storage.RemoveStoreAsync("mine", () => { }, CancellationToken.None);
+        storage.TryUse(stale, CancellationToken.None).Should().BeNull("the store is gone");
+        storages.Add(new OffsiteStorage("mine", "http://127.0.0.1:2", "b", "new/", "us-east-1", KeepLocal: false, Scope: "shop/main"), "k", "s");
+        storage.TryUse(stale, CancellationToken.None).Should().BeNull("a store added again under the name is another bucket: nothing read before goes there");
+        using var fresh = storage.TryUse(storages.List().Single(), CancellationToken.None);
+        fresh.Should().NotBeNull();
+    }
+
     private static async Task<byte[]> PutAsync(OffsiteBackupStorage storage, string data, string key)
     {
         var (file, bytes) = await DumpAsync(data, key);

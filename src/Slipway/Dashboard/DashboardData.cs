@@ -32,8 +32,13 @@ internal sealed class DashboardData(Store store, AppViews views, AlertConfig ale
     {
         var row = Row(views.App(app));
         var mayDeploy = me.Can(Permission.Deploy, app.Ref);
-        var deployments = store.ListDeployments(app.Name, Deployments)
-            .Select(d => Deployment(d, app.LiveDeploymentId, mayDeploy))
+        var records = store.ListDeployments(app.Name, Deployments);
+        var numbers = records.ToDictionary(d => d.Id, d => d.Seq, StringComparer.Ordinal);
+        var deployments = records
+            .Select(d => Deployment(d, app.LiveDeploymentId, mayDeploy) with
+            {
+                RollsBackTo = d.RollbackOf is { } of && numbers.TryGetValue(of, out var number) ? number : null,
+            })
             .ToList();
         return new AppPageView(row, deployments, mayDeploy ? ApiPath(app.Ref, "rollback") : null, PagePath(app.Ref, "/content"), clock.GetUtcNow());
     }

@@ -17,8 +17,10 @@ public sealed record NavItem(string Label, string? Href);
 /// <summary>A deployment as the pages show it (Api.DeploymentDto plus what the caller may do with it).</summary>
 /// <param name="RollbackTo">The JSON API request body that rolls back to it, when it is an earlier good one and the caller
 /// may deploy; null otherwise (no button is rendered).</param>
+/// <param name="RollsBackTo">For a rollback, the number of the deployment it brought back (when listed beside it).</param>
 public sealed record DeploymentRow(string Id, long Number, string Kind, string Status, string? Commit, string? Message, string? Author,
-    string Source, DateTimeOffset CreatedAt, DateTimeOffset? FinishedAt, double? DurationSeconds, bool IsLive, bool InProgress, string? RollbackTo);
+    string Source, DateTimeOffset CreatedAt, DateTimeOffset? FinishedAt, double? DurationSeconds, bool IsLive, bool InProgress, string? RollbackTo,
+    long? RollsBackTo = null);
 
 /// <summary>One app environment (Api.AppDto): its state, the URLs it answers, what is live.</summary>
 public sealed record AppRow(string App, string Env, string State, IReadOnlyList<string> Urls, DeploymentRow? Live, string Page);

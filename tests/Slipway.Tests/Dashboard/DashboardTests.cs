@@ -74,6 +74,8 @@ public sealed class DashboardTests(ITestOutputHelper output)
         await Assertions.Expect(overview).ToContainTextAsync("#2");
         await Assertions.Expect(overview.Locator(".badge").First).ToHaveTextAsync("running");
         (await owner.AxeAsync()).Should().BeEmpty("the overview has no serious accessibility violation");
+        await tab.Keyboard.PressAsync("Tab");
+        (await tab.EvaluateAsync<string>("() => document.activeElement.textContent")).Should().Be("Skip to the content", "the first Tab reaches the skip link");
         await owner.ScreenshotAsync("overview");
 
         await tab.ClickAsync("#overview a[href='/apps/shop']");
@@ -84,7 +86,11 @@ public sealed class DashboardTests(ITestOutputHelper output)
             asked = dialog.Message;
             await dialog.AcceptAsync();
         };
-        await tab.ClickAsync($"#rollback-{first}");
+        // By keyboard: the button takes focus, shows it, and Enter presses it.
+        await tab.Keyboard.PressAsync("Tab");
+        await tab.FocusAsync($"#rollback-{first}");
+        (await tab.EvaluateAsync<string>("() => getComputedStyle(document.activeElement).outlineStyle")).Should().NotBe("none", "focus is visible");
+        await tab.Keyboard.PressAsync("Enter");
         await Assertions.Expect(tab.Locator("#notice")).ToHaveTextAsync("Rolling back to #1.");
         asked.Should().StartWith("Roll shop back to deployment #1?");
         var deadline = DateTime.UtcNow.AddSeconds(30);
@@ -93,7 +99,7 @@ public sealed class DashboardTests(ITestOutputHelper output)
             DateTime.UtcNow.Should().BeBefore(deadline, "the rollback goes live within 30 s");
             await Task.Delay(200);
         }
-        await Assertions.Expect(tab.Locator("#deployments li").First).ToContainTextAsync("rollback", new() { Timeout = 15_000 });
+        await Assertions.Expect(tab.Locator("#deployments li").First).ToContainTextAsync("rollback to #1", new() { Timeout = 15_000 });
         await Assertions.Expect(tab.Locator("#deployments li").First).ToContainTextAsync("live", new() { Timeout = 15_000 });
         (await owner.AxeAsync()).Should().BeEmpty("the app's page has no serious accessibility violation");
         await owner.ScreenshotAsync("app");

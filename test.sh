@@ -7,6 +7,7 @@ cd "$root"
 need=()
 command -v git >/dev/null 2>&1 || need+=(git)
 command -v node >/dev/null 2>&1 || need+=(nodejs npm)
+command -v npm >/dev/null 2>&1 || need+=(npm)                   # the build embeds the dashboard's htmx from npm
 command -v setsid >/dev/null 2>&1 || need+=(util-linux)
 command -v curl >/dev/null 2>&1 || need+=(curl)
 [ -f /usr/share/zoneinfo/Europe/Berlin ] || need+=(tzdata)   # cron jobs' time zones
@@ -19,7 +20,7 @@ command -v pebble >/dev/null 2>&1 || need+=(pebble)             # ACME tests: pe
 command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)   # slipway install: the unit is checked with systemd-analyze verify
 command -v openssl >/dev/null 2>&1 || need+=(openssl)             # TLS tests hand-shake with the openssl client
 command -v promtool >/dev/null 2>&1 || need+=(prometheus)         # a real Prometheus scrapes /metrics; promtool checks it
-command -v chromium >/dev/null 2>&1 || need+=(chromium)           # Playwright drives the machine's Chromium (browser errors)
+command -v chromium >/dev/null 2>&1 || need+=(chromium)           # Playwright drives the machine's Chromium (dashboard, browser errors; axe-core comes from npm in the tests)
 if [ ${#need[@]} -gt 0 ]; then
   echo "test.sh: installing ${need[*]}" >&2
   sudo_cmd=""; [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"

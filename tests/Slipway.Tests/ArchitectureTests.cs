@@ -14,6 +14,7 @@ public sealed class ArchitectureTests
     [
         ["Cli"],
         ["Hosting"],
+        ["Dashboard"],
         ["Api"],
         ["Git", "Errors", "Offsite"],
         ["Monitoring"],

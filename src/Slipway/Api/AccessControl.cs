@@ -30,6 +30,7 @@ internal static class AccessControl
     private const string PrincipalKey = "slipway.principal";
     private const string DetailKey = "slipway.audit.detail";
     private const string ActionKey = "slipway.audit.action";
+    private const string SessionKey = "slipway.session";
 
     public static TBuilder RequireAccess<TBuilder>(this TBuilder builder, Permission permission, string action, Func<HttpContext, AppRef?>? target = null)
         where TBuilder : IEndpointConventionBuilder =>
@@ -41,6 +42,11 @@ internal static class AccessControl
 
     public static TBuilder AllowAnyone<TBuilder>(this TBuilder builder, string action) where TBuilder : IEndpointConventionBuilder =>
         builder.WithMetadata(new PublicEndpoint(action));
+
+    /// <summary>The CSRF token of this request's browser session (the dashboard renders it into each page for the
+    /// X-CSRF-Token header), or null when the caller did not come with a login cookie.</summary>
+    public static string? CsrfOf(HttpContext context) =>
+        context.Items.TryGetValue(SessionKey, out var s) && s is SessionRecord session ? session.Csrf : null;
 
     public static Principal? PrincipalOf(HttpContext context) => context.Items.TryGetValue(PrincipalKey, out var p) ? p as Principal : null;
 
@@ -95,6 +101,14 @@ internal static class AccessControl
                 && LoopbackScraper.Allows(context))
             {
                 // /metrics from a scraper on this machine: no token to configure, and no app user (see LoopbackScraper).
+            }
+            else if (principal is null && endpoint.Metadata.GetMetadata<DashboardPage>() is not null
+                && (HttpMethods.IsGet(context.Request.Method) || HttpMethods.IsHead(context.Request.Method)))
+            {
+                // A page: a browser goes to the login form and back here after it (the request is not audited: no one
+                // was refused anything yet, and every tab left open past its session would add a line).
+                context.Response.Redirect(DashboardPage.LoginFor(context.Request.Path + context.Request.QueryString));
+                return;
             }
             else if (principal is null)
             {
@@ -215,7 +229,7 @@ internal static class AccessControl
             var (principal, session, refusal) = access.Authenticate(cookie, address, browser: true);
             if (session is not null)
             {
-                context.Items["slipway.session"] = session;
+                context.Items[SessionKey] = session;
             }
             return (principal, refusal, true);
         }
@@ -238,7 +252,7 @@ internal static class AccessControl
     }
 
     private static bool CsrfOk(HttpContext context, AccessService access) =>
-        context.Items.TryGetValue("slipway.session", out var s) && s is SessionRecord session &&
+        context.Items.TryGetValue(SessionKey, out var s) && s is SessionRecord session &&
         context.Request.Headers[CsrfHeader].ToString() is { Length: > 0 } given &&
         System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(
             System.Text.Encoding.ASCII.GetBytes(given), System.Text.Encoding.ASCII.GetBytes(session.Csrf));

@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Slipway.Api;
+using Slipway.Dashboard;
 using Slipway.Jobs;
 
 namespace Slipway.Hosting;
@@ -89,6 +90,7 @@ internal static class PlatformHost
         app.MapStatusPageApi();
         app.MapChannelsApi();
         Api.DatabaseEndpoints.MapDatabaseApi(app);
+        app.MapDashboard();
         MapUpgrade(app);
         return app;
     }

@@ -4,6 +4,7 @@ using Slipway.Access;
 using Slipway.Api;
 using Slipway.Builds;
 using Slipway.Config;
+using Slipway.Dashboard;
 using Slipway.Databases;
 using Slipway.Domains;
 using Slipway.Deploy;
@@ -97,6 +98,7 @@ internal static class ServiceRegistration
         services.AddSingleton<Builder>();
         services.AddDeploy();
         services.AddSingleton<AppViews>();
+        services.AddDashboard();
         services.AddSlipwayAccess();
         services.AddDomains(certificates: options.HttpsPort is not null);
         services.AddGit(options.DataDir);

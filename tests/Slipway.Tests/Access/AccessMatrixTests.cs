@@ -57,6 +57,8 @@ public sealed class AccessMatrixTests
             .ToList();
         undeclared.Should().BeEquivalentTo(localOnly, "an endpoint without a requirement is refused to everyone but the server's owner: make that deliberate");
         endpoints.Where(e => e.Metadata.GetMetadata<PublicEndpoint>() is not null).Select(e => e.RoutePattern.RawText)
-            .Should().BeEquivalentTo(["/v1/ping", "/healthz", "/v1/setup", "/v1/login", "/v1/cli/linux-x64", "/hooks/{forge}/{app}"]);
+            .Should().BeEquivalentTo(["/v1/ping", "/healthz", "/v1/setup", "/v1/login", "/v1/cli/linux-x64", "/hooks/{forge}/{app}",
+                // The dashboard's login form and the files it loads (no page or fragment of it is public).
+                "/login", "/assets/{name}"]);
     }
 }

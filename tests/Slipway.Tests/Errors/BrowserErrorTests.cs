@@ -36,15 +36,9 @@ public sealed class BrowserErrorTests
             (await map.Content.ReadAsStringAsync()).Should().NotContain("\"mappings\"", "a build's source map is never served");
         }
 
-        using var playwright = await Playwright.CreateAsync();
-        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = Chromium.Path,
-            Headless = true,
-            // Chromium's own sandbox needs user namespaces a test machine may not give; the page is our own.
-            Args = ["--no-sandbox"],
-        });
-        var tab = await browser.NewPageAsync();
+        await using var browser = await Browser.LaunchAsync();
+        await using var opened = await browser.OpenAsync();
+        var tab = opened.Page;
         await tab.GotoAsync($"http://shop.localhost:{platform.EdgePort}/");
         await Assertions.Expect(tab.Locator("#state")).ToHaveTextAsync("ready");
         var sent = tab.WaitForResponseAsync(r => r.Url.Contains("/_slipway/errors", StringComparison.Ordinal));

@@ -1,0 +1,66 @@
+using Slipway.Access;
+using Slipway.Api;
+using Slipway.Monitoring.Alerts;
+using Slipway.Monitoring.Alerts.Sources;
+using Slipway.State;
+
+namespace Slipway.Dashboard;
+
+/// <summary>Builds what the pages render from the services and views the JSON API answers with (<see cref="AppViews"/>,
+/// the store's lists, the alert engine's firing alerts), filtered by what the caller may read, and with the actions
+/// the caller may take: a page offers a button only where the API would accept the request.</summary>
+internal sealed class DashboardData(Store store, AppViews views, AlertConfig alerts, TimeProvider clock)
+{
+    /// <summary>How many deployments an app's page lists (`slipway deployments` shows more).</summary>
+    public const int Deployments = 20;
+
+    /// <summary>The alert rules whose firing alerts the overview names at a glance.</summary>
+    private static readonly HashSet<string> FailingRules = new([JobSource.CronFailed, BackupSource.Backup], StringComparer.Ordinal);
+
+    public OverviewView Overview(Principal me)
+    {
+        var apps = store.ListApps().Where(a => me.Can(Permission.Read, a.Ref)).Select(a => Row(views.App(a))).ToList();
+        var failing = alerts.List(null).Firing
+            .Where(a => FailingRules.Contains(a.Rule) && me.Can(Permission.Read, a.App is { } app ? new AppRef(app, a.Env ?? AppRef.Production) : null))
+            .Select(a => new FailingRow(a.Rule == BackupSource.Backup ? "backup" : "cron",
+                a.App is { } app ? new AppRef(app, a.Env ?? AppRef.Production).ToString() : "platform", a.Title, a.StartedAt))
+            .ToList();
+        return new OverviewView(apps, failing, clock.GetUtcNow());
+    }
+
+    public AppPageView App(Principal me, AppRecord app)
+    {
+        var row = Row(views.App(app));
+        var mayDeploy = me.Can(Permission.Deploy, app.Ref);
+        var records = store.ListDeployments(app.Name, Deployments);
+        var numbers = records.ToDictionary(d => d.Id, d => d.Seq, StringComparer.Ordinal);
+        var deployments = records
+            .Select(d => Deployment(d, app.LiveDeploymentId, mayDeploy) with
+            {
+                RollsBackTo = d.RollbackOf is { } of && numbers.TryGetValue(of, out var number) ? number : null,
+            })
+            .ToList();
+        return new AppPageView(row, deployments, mayDeploy ? ApiPath(app.Ref, "rollback") : null, PagePath(app.Ref, "/content"), clock.GetUtcNow());
+    }
+
+    /// <summary>/apps/APP[SUFFIX][?env=ENV]: the page paths mirror the API's /v1/apps/APP/...?env=ENV.</summary>
+    public static string PagePath(AppRef app, string suffix = "") =>
+        $"/apps/{Uri.EscapeDataString(app.App)}{suffix}" + (app.IsProduction ? "" : "?env=" + Uri.EscapeDataString(app.Env));
+
+    private static string ApiPath(AppRef app, string action) => "/v1" + PagePath(app, "/" + action);
+
+    private static AppRow Row(AppDto app) =>
+        new(app.App, app.Env, app.State, app.Urls, app.Live is { } live ? Deployment(live, isLive: true, rollbackTo: null) : null,
+            PagePath(AppRef.Of(app.App, app.Env)));
+
+    private static DeploymentRow Deployment(DeploymentRecord d, string? liveId, bool mayDeploy)
+    {
+        // The rollback API's own check (Deploy/RollbackTargets): an earlier deployment that went live with a build.
+        var target = mayDeploy && d.LiveAt is not null && d.BuildId is not null && d.Id != liveId;
+        return Deployment(AppViews.Deployment(d), d.Id == liveId, target ? new System.Text.Json.Nodes.JsonObject { ["to"] = d.Id }.ToJsonString() : null);
+    }
+
+    private static DeploymentRow Deployment(DeploymentDto d, bool isLive, string? rollbackTo) =>
+        new(d.Id, d.Number, JsonSpellings.Of(d.Kind), JsonSpellings.Of(d.Status), d.Commit, d.CommitMessage, d.CommitAuthor, d.Source,
+            d.CreatedAt, d.FinishedAt, d.DurationSeconds, isLive, !d.Status.IsTerminal(), rollbackTo);
+}

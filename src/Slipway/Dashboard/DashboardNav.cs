@@ -1,0 +1,19 @@
+namespace Slipway.Dashboard;
+
+/// <summary>The main navigation, in order. A page still to come is listed without a link, so the header keeps its
+/// shape as pages arrive: the helper who adds the page sets its path here.</summary>
+internal static class DashboardNav
+{
+    public static readonly IReadOnlyList<NavItem> Items =
+    [
+        new("Overview", "/"),
+        new("Databases", null),
+        new("Crons", null),
+        new("Metrics", null),
+        new("Team", null),
+    ];
+
+    /// <summary>Whether <paramref name="item"/> is the current page's entry (an app's page belongs to the overview).</summary>
+    public static bool IsCurrent(NavItem item, string path) =>
+        item.Href == "/" ? path == "/" || path.StartsWith("/apps/", StringComparison.Ordinal) : item.Href is { } href && path.StartsWith(href, StringComparison.Ordinal);
+}

@@ -1,0 +1,157 @@
+// The dashboard's own script (Dashboard/README.md), loaded as a module after htmx on every page:
+//  - the login form: posts JSON to /v1/login, shows the refusal or asks for the second factor, then goes back;
+//  - the logout button;
+//  - htmx's "slipway" extension: the X-CSRF-Token header on every request that changes something, the values of an
+//    action on the JSON API (/v1/...) sent as JSON, its answer shown in the page's notice line, the fragments
+//    refreshed after it ("slipway:changed"), the login page when a session ran out, and no eval at all.
+// The pages' CSP allows no inline script or style, so nothing here writes a style attribute or builds code.
+
+const csrfHeader = 'X-CSRF-Token';
+
+function csrf() {
+  return document.querySelector('meta[name="csrf-token"]')?.content ?? '';
+}
+
+/** A path of this site to go to after logging in; anything else (another host, a URL) goes to the overview. */
+export function localPath(next) {
+  return typeof next === 'string' && next.startsWith('/') && !next.startsWith('//') && !next.includes('\\') ? next : '/';
+}
+
+/** The text of an API answer that is not a success: its ProblemDetails detail, else its status. */
+function problemText(status, text) {
+  try {
+    const problem = JSON.parse(text);
+    if (problem.detail || problem.title) {
+      return problem.detail || problem.title;
+    }
+  } catch {
+    // Not JSON: fall through to the status.
+  }
+  return `The platform answered ${status}.`;
+}
+
+function say(text, kind) {
+  const notice = document.getElementById('notice');
+  if (!notice) {
+    return;
+  }
+  notice.textContent = text;
+  notice.classList.toggle('error', kind === 'error');
+  notice.hidden = !text;
+}
+
+function toLogin() {
+  location.assign('/login?next=' + encodeURIComponent(location.pathname + location.search));
+}
+
+function setUpLogin(form) {
+  const error = document.getElementById('login-error');
+  const secondFactor = document.getElementById('second-factor');
+  const code = document.getElementById('code');
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const button = form.querySelector('button[type="submit"]');
+    button.disabled = true;
+    error.hidden = true;
+    try {
+      const body = {
+        name: form.elements.name.value.trim(),
+        password: form.elements.password.value,
+        code: secondFactor.hidden ? null : code.value.trim() || null,
+        kind: 'browser',
+      };
+      const response = await fetch('/v1/login', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+        body: JSON.stringify(body),
+        credentials: 'same-origin',
+      });
+      if (response.ok) {
+        location.assign(localPath(form.dataset.next));
+        return;
+      }
+      const text = await response.text();
+      const problem = (() => { try { return JSON.parse(text); } catch { return {}; } })();
+      if (problem.title === 'Second factor needed' && secondFactor.hidden) {
+        secondFactor.hidden = false;
+        code.required = true;
+        code.focus();
+      }
+      error.textContent = problemText(response.status, text);
+      error.hidden = false;
+    } catch {
+      error.textContent = 'The platform did not answer. Check that it runs, then try again.';
+      error.hidden = false;
+    } finally {
+      button.disabled = false;
+    }
+  });
+}
+
+function setUpLogout(button) {
+  button.addEventListener('click', async () => {
+    await fetch('/v1/logout', { method: 'POST', headers: { [csrfHeader]: csrf() }, credentials: 'same-origin' }).catch(() => {});
+    location.assign('/login');
+  });
+}
+
+function refuseEval() {
+  throw new Error('The dashboard runs no code from attributes (hx-on, js: values): see Dashboard/README.md.');
+}
+
+function isApi(action) {
+  return new URL(action, location.href).pathname.startsWith('/v1/');
+}
+
+if (window.htmx) {
+  window.htmx.registerExtension('slipway', {
+    init(api) {
+      // htmx 4 has no allowEval setting any more: its code constructors are replaced by ones that refuse.
+      api.initSecurity(null, refuseEval, refuseEval);
+    },
+    htmx_before_request(elt, detail) {
+      const request = detail.ctx.request;
+      if (request.method === 'GET') {
+        return;
+      }
+      request.headers[csrfHeader] = csrf();
+      if (isApi(request.action)) {
+        request.headers['Content-Type'] = 'application/json';
+        request.headers.Accept = 'application/json';
+        request.body = JSON.stringify(Object.fromEntries(new URLSearchParams(request.body ?? '')));
+      }
+    },
+    htmx_after_request(elt, detail) {
+      const { ctx } = detail;
+      const status = ctx.response.status;
+      if (status === 401) {
+        toLogin();
+        return false;
+      }
+      if (ctx.request.method === 'GET') {
+        if (status >= 400) {
+          say(`This part of the page could not be refreshed: ${problemText(status, ctx.text)}`, 'error');
+          return false;
+        }
+        return;
+      }
+      if (status >= 400) {
+        say(problemText(status, ctx.text), 'error');
+      } else {
+        say(elt.dataset.done ?? 'Done.');
+        window.htmx.trigger(document.body, 'slipway:changed');
+      }
+    },
+  });
+}
+
+document.addEventListener('DOMContentLoaded', () => {
+  const login = document.getElementById('login');
+  if (login) {
+    setUpLogin(login);
+  }
+  const logout = document.getElementById('logout');
+  if (logout) {
+    setUpLogout(logout);
+  }
+});

@@ -68,29 +68,8 @@ internal sealed partial class S3Server : IAsyncDisposable
         TempDirs.Delete(Dir);
     }
 
-    private static async Task<string> InstallAsync()
-    {
-        var source = Path.Combine(TestApps.RepoRoot, "tests", "Slipway.Tests", "Offsite", "S3Server");
-        var dir = TempDirs.Create("s3rver-install");
-        foreach (var file in (string[])["package.json", "package-lock.json"])
-        {
-            File.Copy(Path.Combine(source, file), Path.Combine(dir, file));
-        }
-        var psi = new ProcessStartInfo("npm") { WorkingDirectory = dir, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var arg in (string[])["ci", "--no-audit", "--no-fund", "--loglevel=error"])
-        {
-            psi.ArgumentList.Add(arg);
-        }
-        using var npm = Process.Start(psi)!;
-        var output = npm.StandardOutput.ReadToEndAsync();
-        var errors = npm.StandardError.ReadToEndAsync();
-        await npm.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(3));
-        if (npm.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"npm ci for s3rver failed: {await output}\n{await errors}");
-        }
-        return Path.Combine(dir, "node_modules", "s3rver", "bin", "s3rver.js");
-    }
+    private static async Task<string> InstallAsync() =>
+        Path.Combine(await NpmPackages.InstallAsync(Path.Combine("tests", "Slipway.Tests", "Offsite", "S3Server"), "s3rver"), "node_modules", "s3rver", "bin", "s3rver.js");
 
     [GeneratedRegex(@"listening on [^:\s]+:(\d+)")]
     private static partial Regex Listening();

@@ -36,10 +36,12 @@ internal sealed class DashboardAssets
                 return new Asset(name, bytes, Types.GetValueOrDefault(Path.GetExtension(name), "application/octet-stream"), hash);
             })
             .ToFrozenDictionary(a => a.Name, StringComparer.Ordinal);
+        var all = _assets.Values.ToFrozenDictionary(a => a.Name, a => $"/assets/{a.Name}?v={a.Hash}", StringComparer.Ordinal);
+        Links = new(Url("dashboard.css"), Url("htmx.min.js"), Url("dashboard.js"), Url("icon.svg"), all);
     }
 
-    /// <summary>The links every page's head and header use.</summary>
-    public AssetLinks Links => new(Url("dashboard.css"), Url("htmx.min.js"), Url("dashboard.js"), Url("icon.svg"));
+    /// <summary>The links every page's head and header use, and every embedded file's by name.</summary>
+    public AssetLinks Links { get; }
 
     /// <summary>/assets/NAME?v=HASH; a name the build did not embed is a bug (a missing npm install fails the build).</summary>
     public string Url(string name) => _assets.TryGetValue(name, out var asset)

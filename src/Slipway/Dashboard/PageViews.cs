@@ -4,8 +4,15 @@ namespace Slipway.Dashboard;
 // must be too; internal records of the layers below stay internal). Endpoints build them with DashboardData from the
 // same services and views as the JSON API (Api/AppViews), so a page and `GET /v1/...` never disagree.
 
-/// <summary>The links of the embedded files (DashboardAssets), each with its content hash.</summary>
-public sealed record AssetLinks(string Css, string Htmx, string Script, string Icon);
+/// <summary>The links of the embedded files (DashboardAssets), each with its content hash: the four every page loads, and
+/// <paramref name="All"/> by file name for a page's own (a page names them in Shell's Assets).</summary>
+public sealed record AssetLinks(string Css, string Htmx, string Script, string Icon, IReadOnlyDictionary<string, string> All)
+{
+    /// <summary>The link of an embedded file; a name the build did not embed is a bug.</summary>
+    public string Url(string name) => All.TryGetValue(name, out var url)
+        ? url
+        : throw new InvalidOperationException($"The dashboard asset {name} is not embedded in this build (Dashboard/assets/).");
+}
 
 /// <summary>What every page around its content shows and needs: who is signed in, the CSRF token of their session
 /// (empty without a login cookie: over the server's Unix socket none is needed), the path for the current nav entry.</summary>
@@ -13,6 +20,9 @@ public sealed record Chrome(string PlatformName, string User, string Csrf, strin
 
 /// <summary>One entry of the main navigation; <paramref name="Href"/> null for a page still to come (shown, not linked).</summary>
 public sealed record NavItem(string Label, string? Href);
+
+/// <summary>One tab of an app environment's pages: its path under /apps/APP (null for a page still to come).</summary>
+public sealed record AppTab(string Label, string? Suffix);
 
 /// <summary>A deployment as the pages show it (Api.DeploymentDto plus what the caller may do with it).</summary>
 /// <param name="RollbackTo">The JSON API request body that rolls back to it, when it is an earlier good one and the caller

@@ -2,7 +2,7 @@
 //  - the login form: posts JSON to /v1/login, shows the refusal or asks for the second factor, then goes back;
 //  - the logout button;
 //  - htmx's "slipway" extension: the X-CSRF-Token header on every request that changes something, the values of an
-//    action on the JSON API (/v1/...) sent as JSON, its answer shown in the page's notice line, the fragments
+//    action on the JSON API (/v1/...) sent as JSON (data-json verbatim, else its values as strings), its answer shown in the page's notice line, the fragments
 //    refreshed after it ("slipway:changed"), the login page when a session ran out, and no eval at all.
 // The pages' CSP allows no inline script or style, so nothing here writes a style attribute or builds code.
 
@@ -118,7 +118,9 @@ if (window.htmx) {
       if (isApi(request.action)) {
         request.headers['Content-Type'] = 'application/json';
         request.headers.Accept = 'application/json';
-        request.body = JSON.stringify(Object.fromEntries(new URLSearchParams(request.body ?? '')));
+        // data-json: the body verbatim (typed values: numbers, booleans, nested objects); otherwise the element's
+        // values (a form's fields, hx-vals), each a string.
+        request.body = elt.dataset.json ?? JSON.stringify(Object.fromEntries(new URLSearchParams(request.body ?? '')));
       }
     },
     htmx_after_request(elt, detail) {

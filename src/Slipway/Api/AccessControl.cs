@@ -8,8 +8,10 @@ namespace Slipway.Api;
 
 /// <summary>What an endpoint needs: a permission over the request's app environment (its {app} and ?env), over
 /// a target found another way (<see cref="Target"/>: a deployment's or backup's app), or over the platform.
-/// <see cref="AnyGrant"/>: any principal with any grant (lists filter what it sees).</summary>
-internal sealed record AccessRequirement(Permission Permission, string Action, Func<HttpContext, AppRef?>? Target = null, bool AnyGrant = false);
+/// <see cref="AnyGrant"/>: any principal with any grant (lists filter what it sees); <see cref="NoGrant"/>: any
+/// principal at all, even one without a grant yet (logging out, the dashboard's overview saying whom to ask).</summary>
+internal sealed record AccessRequirement(Permission Permission, string Action, Func<HttpContext, AppRef?>? Target = null, bool AnyGrant = false,
+    bool NoGrant = false);
 
 /// <summary>An endpoint anyone may call (ping, setup, login): it checks what it needs itself.</summary>
 internal sealed record PublicEndpoint(string Action);
@@ -18,7 +20,7 @@ internal sealed record PublicEndpoint(string Action);
 ///
 ///   request ─► principal: Unix socket → local:UID (peer credentials; the socket's file mode is the control)
 ///                          Authorization: Bearer slp_… (token) / sls_… (CLI login) / the server's api-token file
-///                          cookie slipway_session (browser; state changes need the X-CSRF-Token header)
+///                          cookie slipway_session (__Host- over HTTPS; browser; state changes need X-CSRF-Token)
 ///           ─► the endpoint's requirement (none declared: only the server's owner, so nothing is open by accident)
 ///           ─► 401 (no or bad credentials) / 403 (role too small, naming what is missing) / the endpoint
 ///           ─► audit: every state change and every refusal, with who, address and client
@@ -26,6 +28,14 @@ internal sealed record PublicEndpoint(string Action);
 internal static class AccessControl
 {
     public const string SessionCookie = "slipway_session";
+
+    /// <summary>The login cookie's name over HTTPS: "__Host-" makes the browser refuse one set with a Domain (or a Path
+    /// other than /, or without Secure), so an app on a sibling host of the platform's cannot plant a session of its
+    /// own choosing in the dashboard (review).</summary>
+    public const string HostSessionCookie = "__Host-slipway_session";
+
+    /// <summary>The login cookie of this request's scheme: only the __Host- one is read or written over HTTPS.</summary>
+    public static string SessionCookieFor(HttpContext context) => context.Request.IsHttps ? HostSessionCookie : SessionCookie;
     public const string CsrfHeader = "X-CSRF-Token";
     private const string PrincipalKey = "slipway.principal";
     private const string DetailKey = "slipway.audit.detail";
@@ -39,6 +49,10 @@ internal static class AccessControl
     /// <summary>Any signed-in principal; the endpoint shows only what its grants reach.</summary>
     public static TBuilder RequireSignedIn<TBuilder>(this TBuilder builder, string action) where TBuilder : IEndpointConventionBuilder =>
         builder.WithMetadata(new AccessRequirement(Permission.Read, action, AnyGrant: true));
+
+    /// <summary>Any signed-in principal, even one without a grant yet: the endpoint shows only what its grants reach.</summary>
+    public static TBuilder RequireSignedInEvenWithoutGrant<TBuilder>(this TBuilder builder, string action) where TBuilder : IEndpointConventionBuilder =>
+        builder.WithMetadata(new AccessRequirement(Permission.Read, action, AnyGrant: true, NoGrant: true));
 
     public static TBuilder AllowAnyone<TBuilder>(this TBuilder builder, string action) where TBuilder : IEndpointConventionBuilder =>
         builder.WithMetadata(new PublicEndpoint(action));
@@ -116,8 +130,11 @@ internal static class AccessControl
             }
             else if (viaCookie && !HttpMethods.IsGet(context.Request.Method) && !HttpMethods.IsHead(context.Request.Method) && !CsrfOk(context, access))
             {
-                (status, denied) = (403, "This request changes something and came with a login cookie but without its X-CSRF-Token header: " +
-                    "a page of another site cannot act for you. Reload the dashboard and try again.");
+                (status, denied) = (403, context.Request.Headers[CsrfHeader].Count == 0
+                    ? "This request changes something and came with a login cookie but without its X-CSRF-Token header: " +
+                      "a page of another site cannot act for you. Reload the dashboard and try again."
+                    : "This request's X-CSRF-Token is not the one of the session its cookie belongs to (a page left open from " +
+                      "before you logged in again?). Reload the dashboard and try again.");
             }
             else if (requirement is null)
             {
@@ -125,6 +142,10 @@ internal static class AccessControl
                 {
                     (status, denied) = (403, "This endpoint is only available on the server itself.");
                 }
+            }
+            else if (requirement.NoGrant)
+            {
+                // Signed in is all it takes.
             }
             else if (requirement.AnyGrant ? principal.Grants.Count == 0 : !principal.Can(requirement.Permission, target))
             {
@@ -149,10 +170,15 @@ internal static class AccessControl
                     await context.Response.WriteAsync(denied + "\n");
                     return;
                 }
+                var title = status == 401 ? "Unauthorized" : "Forbidden";
+                if (await DashboardPage.TryWriteProblemAsync(context, status, title, denied))
+                {
+                    return;
+                }
                 await context.Response.WriteAsJsonAsync(new Microsoft.AspNetCore.Mvc.ProblemDetails
                 {
                     Status = status,
-                    Title = status == 401 ? "Unauthorized" : "Forbidden",
+                    Title = title,
                     Detail = denied,
                 }, options: null, contentType: "application/problem+json");
                 return;
@@ -224,7 +250,7 @@ internal static class AccessControl
             var (principal, _, refusal) = access.Authenticate(secret, address);
             return (principal, refusal, false);
         }
-        if (context.Request.Cookies.TryGetValue(SessionCookie, out var cookie) && cookie is { Length: > 0 })
+        if (context.Request.Cookies.TryGetValue(SessionCookieFor(context), out var cookie) && cookie is { Length: > 0 })
         {
             var (principal, session, refusal) = access.Authenticate(cookie, address, browser: true);
             if (session is not null)

@@ -35,7 +35,7 @@ internal static class AccessEndpoints
             return Results.Created($"/v1/users/{user.Name}", ToDto(user, [new Grant(Role.Owner)]));
         }).AllowAnyone("setup");
 
-        v1.MapPost("/login", (LoginBody body, AccessService access, AuditLog audit, HttpContext context) =>
+        v1.MapPost("/login", (LoginBody body, AccessService access, AccessOptions options, AuditLog audit, HttpContext context) =>
         {
             var kind = body.Kind is "browser" ? "browser" : "cli";
             var outcome = access.Login(body.Name ?? "", body.Password ?? "", body.Code, kind, Address(context) ?? "?", Client(context));
@@ -51,13 +51,15 @@ internal static class AccessEndpoints
             audit.Record(outcome.User!.Name, Address(context), Client(context), "login", null, kind, AuditLog.Allowed);
             if (kind == "browser")
             {
-                context.Response.Cookies.Append(AccessControl.SessionCookie, outcome.Secret, new CookieOptions
+                // Kept by the browser until the session's hard limit: the platform decides when it ended (idle or
+                // logged out), and slides it while it is used, so the cookie must not run out before it (review).
+                context.Response.Cookies.Append(AccessControl.SessionCookieFor(context), outcome.Secret, new CookieOptions
                 {
                     HttpOnly = true,
                     Secure = context.Request.IsHttps,
                     SameSite = SameSiteMode.Strict,
                     Path = "/",
-                    Expires = outcome.Session!.ExpiresAt,
+                    Expires = outcome.Session!.CreatedAt + options.SessionMax,
                 });
                 return Results.Ok(new LoginDto(outcome.User.Name, null, outcome.Session.Csrf, outcome.Session.ExpiresAt));
             }
@@ -68,14 +70,15 @@ internal static class AccessEndpoints
         {
             var secret = context.Request.Headers.Authorization.ToString() is { Length: > 7 } bearer && bearer.StartsWith("Bearer sls_", StringComparison.Ordinal)
                 ? bearer[7..].Trim()
-                : context.Request.Cookies[AccessControl.SessionCookie];
+                : context.Request.Cookies[AccessControl.SessionCookieFor(context)];
             if (secret is not null && secret.StartsWith(Credentials.SessionPrefix, StringComparison.Ordinal))
             {
                 access.Logout(secret);
             }
-            context.Response.Cookies.Delete(AccessControl.SessionCookie);
+            context.Response.Cookies.Delete(AccessControl.SessionCookieFor(context),
+                new CookieOptions { Secure = context.Request.IsHttps, SameSite = SameSiteMode.Strict, Path = "/" });
             return Results.NoContent();
-        }).RequireSignedIn("logout");
+        }).RequireSignedInEvenWithoutGrant("logout");
 
         v1.MapGet("/whoami", (HttpContext context) =>
         {

@@ -67,10 +67,14 @@ internal static partial class ApiErrors
         $"database backups ({dataDir}/backups/files; a lower backups.keepDaily or keepWeekly in slipway.json keeps fewer), " +
         "or files outside Slipway on the same disk.";
 
-    private static Task WriteAsync(HttpContext context, int status, string title, string detail)
+    private static async Task WriteAsync(HttpContext context, int status, string title, string detail)
     {
+        if (await DashboardPage.TryWriteProblemAsync(context, status, title, detail))
+        {
+            return;
+        }
         context.Response.StatusCode = status;
-        return context.Response.WriteAsJsonAsync(new ProblemDetails { Status = status, Title = title, Detail = detail },
+        await context.Response.WriteAsJsonAsync(new ProblemDetails { Status = status, Title = title, Detail = detail },
             options: null, contentType: "application/problem+json");
     }
 

@@ -56,8 +56,8 @@ internal sealed class DashboardAssets
             return Results.NotFound();
         }
         // The API answers no-store to everything (ApiHardening); these files are the same for everyone and never change
-        // under their URL.
-        context.Response.Headers.CacheControl = "public, max-age=31536000, immutable";
+        // under their URL. A link with another hash (a page from before an upgrade) gets today's file, not to be kept.
+        context.Response.Headers.CacheControl = context.Request.Query["v"] == asset.Hash ? "public, max-age=31536000, immutable" : "no-cache";
         return Results.Bytes(asset.Bytes, asset.ContentType);
     }
 

@@ -30,6 +30,7 @@ internal static class DashboardEndpoints
         services.AddRazorComponents();
         services.AddSingleton<DashboardAssets>();
         services.AddSingleton<DashboardData>();
+        services.AddSingleton<IProblemPage, ProblemPage>();
         return services;
     }
 
@@ -54,10 +55,10 @@ internal static class DashboardEndpoints
 
         pages.MapGet("/", (DashboardData data, DashboardAssets assets, ApiOptions options, HttpContext context) =>
             Page<OverviewPage>(new { Chrome = ChromeOf(context, assets, options), View = data.Overview(AccessControl.Caller(context)) }))
-            .RequireSignedIn("dashboard.overview").WithMetadata(new DashboardPage());
+            .RequireSignedInEvenWithoutGrant("dashboard.overview").WithMetadata(new DashboardPage());
         pages.MapGet("/overview/content", (DashboardData data, HttpContext context) =>
             Page<OverviewContent>(new { View = data.Overview(AccessControl.Caller(context)) }))
-            .RequireSignedIn("dashboard.overview");
+            .RequireSignedInEvenWithoutGrant("dashboard.overview");
 
         pages.MapGet("/apps/{app}", (string app, Store store, DashboardData data, DashboardAssets assets, ApiOptions options, HttpContext context) =>
             Page<AppPage>(new
@@ -71,12 +72,21 @@ internal static class DashboardEndpoints
             .RequireAccess(Permission.Read, "dashboard.app");
     }
 
-    /// <summary>Where the login form sends the browser back to: a path of this site only (never //host or a URL, so a
-    /// link to the login page cannot send a user elsewhere after signing in).</summary>
-    public static string LocalPath(string? next) =>
-        next is { Length: > 0 } path && path[0] == '/' && !path.StartsWith("//", StringComparison.Ordinal) && !path.Contains('\\', StringComparison.Ordinal)
-            ? path
+    /// <summary>Where the login form sends the browser back to: a path of this site only, so a link to the login page
+    /// cannot send a user elsewhere after signing in. Resolved against a placeholder origin as a browser would (which
+    /// drops tabs and line breaks first: "/\t/evil.example" is "//evil.example" to it), never judged by its prefix.</summary>
+    public static string LocalPath(string? next)
+    {
+        if (string.IsNullOrEmpty(next) || next[0] != '/' || next.Any(char.IsControl) || next.Contains('\\', StringComparison.Ordinal))
+        {
+            return "/";
+        }
+        return Uri.TryCreate(Placeholder, next, out var url) && url.Scheme == Placeholder.Scheme && url.Authority == Placeholder.Authority
+            ? url.PathAndQuery
             : "/";
+    }
+
+    private static readonly Uri Placeholder = new("http://dashboard.invalid/");
 
     /// <summary>The component rendered on its own (static rendering). Typed IResult for the endpoints: the request
     /// delegate generator, which compiles the endpoints beside the Razor compiler, does not see the component types.</summary>

@@ -86,9 +86,12 @@ public sealed class DashboardTests(ITestOutputHelper output)
             asked = dialog.Message;
             await dialog.AcceptAsync();
         };
-        // By keyboard: the button takes focus, shows it, and Enter presses it.
-        await tab.Keyboard.PressAsync("Tab");
-        await tab.FocusAsync($"#rollback-{first}");
+        // By keyboard: Tab reaches the button, which shows its focus, and Enter presses it.
+        for (var presses = 0; await tab.EvaluateAsync<string>("() => document.activeElement.id") != $"rollback-{first}"; presses++)
+        {
+            presses.Should().BeLessThan(40, "Tab reaches the rollback button");
+            await tab.Keyboard.PressAsync("Tab");
+        }
         (await tab.EvaluateAsync<string>("() => getComputedStyle(document.activeElement).outlineStyle")).Should().NotBe("none", "focus is visible");
         await tab.Keyboard.PressAsync("Enter");
         await Assertions.Expect(tab.Locator("#notice")).ToHaveTextAsync("Rolling back to #1.");
@@ -139,6 +142,23 @@ public sealed class DashboardTests(ITestOutputHelper output)
             refusal.Should().Contain("vic is viewer");
         }
 
+        // A page that cannot be shown is a page saying why, not JSON: an app that does not exist.
+        var missing = await viewer.Page.GotoAsync(site + "/apps/nope");
+        missing!.Status.Should().Be(404);
+        missing.Headers["content-security-policy"].Should().Be(Csp);
+        await Assertions.Expect(viewer.Page.Locator("main h2")).ToHaveTextAsync("404 Not found");
+        await Assertions.Expect(viewer.Page.Locator("main")).ToContainTextAsync("nope");
+        (await viewer.AxeAsync()).Should().BeEmpty("the error page has no serious accessibility violation");
+
+        // A session that ends while a page is open (logged out elsewhere): its next refresh sends it to the login form,
+        // and back to the page after it.
+        await viewer.Page.GotoAsync(site + "/apps/shop");
+        await viewer.Page.EvaluateAsync("""
+            () => fetch('/v1/logout', { method: 'POST', headers: { 'X-CSRF-Token': document.querySelector('meta[name=csrf-token]').content } })
+            """);
+        await viewer.Page.EvaluateAsync("() => htmx.trigger(document.body, 'slipway:changed')");
+        await viewer.Page.WaitForURLAsync(site + "/login?next=%2Fapps%2Fshop");
+
         // Logging out ends the session: the next page is the login form again.
         await tab.ClickAsync("#logout");
         await tab.WaitForURLAsync(site + "/login");
@@ -149,6 +169,8 @@ public sealed class DashboardTests(ITestOutputHelper output)
         viewer.CspViolations.Should().BeEmpty();
         // Chromium logs the wrong password's 401 as a failed load; it is the only error of either profile.
         owner.Errors.Should().ContainSingle("no page logs an error").Which.Should().Contain("/v1/login").And.Contain("status of 401");
-        viewer.Errors.Should().BeEmpty("no page logs an error");
+        // The viewer's: the missing app's page (404) and the refresh after the session ended (401), nothing else.
+        viewer.Errors.Should().HaveCount(2, "no page logs an error but the two provoked: " + string.Join(" | ", viewer.Errors));
+        viewer.Errors.Should().Contain(e => e.Contains("status of 404")).And.Contain(e => e.Contains("status of 401"));
     }
 }

@@ -15,6 +15,11 @@ public sealed class LocalPathTests
     [InlineData("/\\evil.example", "/")]
     [InlineData("https://evil.example/", "/")]
     [InlineData("apps/shop", "/")]
+    [InlineData("/\t/evil.example", "/")]
+    [InlineData("/\n/evil.example", "/")]
+    [InlineData("/\r\n//evil", "/")]
+    [InlineData("/%2F/evil.example", "/%2F/evil.example")]
+    [InlineData("/apps/../login", "/login")]
     public void Only_a_local_path_is_kept(string? next, string expected) =>
         DashboardEndpoints.LocalPath(next).Should().Be(expected);
 }

@@ -51,7 +51,13 @@ internal sealed class Browser : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await _browser.DisposeAsync();
-        _playwright.Dispose();
+        try
+        {
+            await _browser.DisposeAsync();
+        }
+        finally
+        {
+            _playwright.Dispose();
+        }
     }
 }

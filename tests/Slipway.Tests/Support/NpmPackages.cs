@@ -24,7 +24,15 @@ internal static class NpmPackages
         using var npm = Process.Start(psi)!;
         var output = npm.StandardOutput.ReadToEndAsync();
         var errors = npm.StandardError.ReadToEndAsync();
-        await npm.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(3));
+        try
+        {
+            await npm.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(3));
+        }
+        catch (TimeoutException)
+        {
+            npm.Kill(entireProcessTree: true);
+            throw new TimeoutException($"npm ci for {name} took more than 3 minutes (is the npm registry reachable?); it was stopped.");
+        }
         if (npm.ExitCode != 0)
         {
             throw new InvalidOperationException($"npm ci for {name} failed: {await output}\n{await errors}");

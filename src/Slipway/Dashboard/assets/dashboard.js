@@ -12,9 +12,14 @@ function csrf() {
   return document.querySelector('meta[name="csrf-token"]')?.content ?? '';
 }
 
-/** A path of this site to go to after logging in; anything else (another host, a URL) goes to the overview. */
+/** A path of this site to go to after logging in; anything else (another host, a URL) goes to the overview. Resolved
+ * as the browser will resolve it (it drops tabs and line breaks: "/\t/evil" is "//evil"), not judged by its prefix. */
 export function localPath(next) {
-  return typeof next === 'string' && next.startsWith('/') && !next.startsWith('//') && !next.includes('\\') ? next : '/';
+  if (typeof next !== 'string' || !next.startsWith('/')) {
+    return '/';
+  }
+  const url = new URL(next, location.origin);
+  return url.origin === location.origin ? url.pathname + url.search + url.hash : '/';
 }
 
 /** The text of an API answer that is not a success: its ProblemDetails detail, else its status. */
@@ -30,14 +35,27 @@ function problemText(status, text) {
   return `The platform answered ${status}.`;
 }
 
+/** Writes the page's notice line (a polite live region, always in the page and hidden by CSS while empty, so screen
+ * readers announce what is written into it; emptied first so the same text twice is announced twice). */
 function say(text, kind) {
   const notice = document.getElementById('notice');
   if (!notice) {
     return;
   }
-  notice.textContent = text;
-  notice.classList.toggle('error', kind === 'error');
-  notice.hidden = !text;
+  notice.textContent = '';
+  notice.classList.toggle('error', kind === 'error' || kind === 'refresh');
+  notice.dataset.kind = kind ?? '';
+  if (text) {
+    requestAnimationFrame(() => { notice.textContent = text; });
+  }
+}
+
+/** Clears a "could not be refreshed" notice once a refresh works again (an action's answer stays). */
+function refreshed() {
+  const notice = document.getElementById('notice');
+  if (notice?.dataset.kind === 'refresh') {
+    say('');
+  }
 }
 
 function toLogin() {
@@ -110,18 +128,26 @@ if (window.htmx) {
       api.initSecurity(null, refuseEval, refuseEval);
     },
     htmx_before_request(elt, detail) {
-      const request = detail.ctx.request;
+      const { ctx } = detail;
+      const request = ctx.request;
       if (request.method === 'GET') {
         return;
       }
       request.headers[csrfHeader] = csrf();
-      if (isApi(request.action)) {
-        request.headers['Content-Type'] = 'application/json';
-        request.headers.Accept = 'application/json';
-        // data-json: the body verbatim (typed values: numbers, booleans, nested objects); otherwise the element's
-        // values (a form's fields, hx-vals), each a string.
-        request.body = elt.dataset.json ?? JSON.stringify(Object.fromEntries(new URLSearchParams(request.body ?? '')));
+      if (!isApi(request.action)) {
+        return;
       }
+      request.headers.Accept = 'application/json';
+      if (request.method === 'DELETE') {
+        // htmx puts a DELETE's values into its query string (where our DELETE endpoints read them): no body.
+        request.body = null;
+        return;
+      }
+      request.headers['Content-Type'] = 'application/json';
+      // data-json: the body verbatim. Otherwise the element's values (a form's fields, as strings) with hx-vals over
+      // them as written (htmx keeps them parsed in ctx.vals: numbers, booleans, lists and objects keep their types).
+      request.body = elt.dataset.json
+        ?? JSON.stringify({ ...Object.fromEntries(request.body ?? []), ...(ctx.vals ?? {}) });
     },
     htmx_after_request(elt, detail) {
       const { ctx } = detail;
@@ -131,10 +157,17 @@ if (window.htmx) {
         return false;
       }
       if (ctx.request.method === 'GET') {
-        if (status >= 400) {
-          say(`This part of the page could not be refreshed: ${problemText(status, ctx.text)}`, 'error');
+        if (status === 403 || status === 404) {
+          // The thing went away or the caller's grant did (another tab, an owner): the whole page says which, and
+          // stops refreshing, instead of asking again every few seconds.
+          location.reload();
           return false;
         }
+        if (status >= 400) {
+          say(`This part of the page could not be refreshed: ${problemText(status, ctx.text)}`, 'refresh');
+          return false;
+        }
+        refreshed();
         return;
       }
       if (status >= 400) {
@@ -142,6 +175,15 @@ if (window.htmx) {
       } else {
         say(elt.dataset.done ?? 'Done.');
         window.htmx.trigger(document.body, 'slipway:changed');
+      }
+    },
+    htmx_error(elt, detail) {
+      // No answer at all (the platform restarting, the network gone, a timeout): say so for an action; a refresh
+      // says so too and tries again at its next tick.
+      if (detail.ctx?.request?.method && detail.ctx.request.method !== 'GET') {
+        say('The platform did not answer, so nothing was done. Check that it runs, then try again.', 'error');
+      } else if (detail.ctx) {
+        say('This part of the page could not be refreshed: the platform did not answer.', 'refresh');
       }
     },
   });

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
 using Slipway.Tests.Support;
 
 namespace Slipway.Tests.Edge;
@@ -49,6 +50,33 @@ public sealed class EdgePlatformTests
         afterDeploy.Headers.GetValues("Content-Security-Policy").Should().Equal("default-src 'self'");
         afterRollback.Headers.GetValues("X-Rules").Single().Should().Be("v1", "a rollback brings back the rules of the version it restores");
         afterRollback.Headers.GetValues("X-App-Version").Should().Equal("1");
+    }
+
+    [Fact]
+    public async Task One_kept_alive_connection_carries_the_dashboards_assets_pages_and_api_errors_through_the_edge()
+    {
+        await using var platform = await TestPlatform.StartAsync();
+        var htmx = platform.Services.GetRequiredService<Slipway.Dashboard.DashboardAssets>().Url("htmx.min.js");
+        using var client = new OneConnectionClient(TimeSpan.FromSeconds(3));
+
+        for (var round = 0; round < 2; round++)
+        {
+            foreach (var (path, status) in new[] { (htmx, 200), ("/v1/no-such-endpoint", 404), ("/login", 200), (htmx, 200), ("/v1/apps", 401) })
+            {
+                using var request = new HttpRequestMessage(HttpMethod.Get, $"http://127.0.0.1:{platform.EdgePort}{path}");
+                request.Headers.Host = "slipway.localhost";
+                using var response = await client.Http.SendAsync(request);
+                var body = await response.Content.ReadAsByteArrayAsync();
+                ((int)response.StatusCode).Should().Be(status, path);
+                if (path == htmx)
+                {
+                    // Larger than the edge's 16 KB receive buffer: it reaches the edge, and leaves it, in several pieces.
+                    body.Length.Should().BeGreaterThan(16 * 1024).And.Be((int)response.Content.Headers.ContentLength!.Value);
+                }
+            }
+        }
+
+        client.Connections.Should().Be(1, "every answer was framed whole, so the client kept its one connection");
     }
 
     [Fact]

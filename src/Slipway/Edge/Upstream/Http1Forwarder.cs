@@ -277,6 +277,10 @@ internal sealed class Http1Forwarder : IDisposable
                     }
                     if (remaining == 0)
                     {
+                        if (framing == BodyFraming.ContentLength)
+                        {
+                            await FlushAsync(writer, aborted);
+                        }
                         return !close && connection.Buffered == 0;
                     }
                     break;
@@ -301,11 +305,7 @@ internal sealed class Http1Forwarder : IDisposable
                     break;
             }
             // More to read: what was written so far goes to the client first (an event stream must not wait).
-            var flushed = await writer.FlushAsync(aborted);
-            if (flushed.IsCanceled || flushed.IsCompleted)
-            {
-                throw new OperationCanceledException("the client went away", aborted);
-            }
+            await FlushAsync(writer, aborted);
             connection.Reset();
             int read;
             using (var timeout = RequestTimeout.Start(idle, aborted))
@@ -327,6 +327,20 @@ internal sealed class Http1Forwarder : IDisposable
                 }
                 throw new IOException("the app closed the connection before the end of its body");
             }
+        }
+    }
+
+    /// <summary>Sends what was written to the client. A body framed by Content-Length ends with this too: Kestrel's end
+    /// of a response flushes only what went through its own writes, and a slice written into its pipe (GetSpan/Advance)
+    /// after the head went out is not counted there, so without it the last slice of a body that took more than one
+    /// read would wait in the edge until the next response on the connection, or its keep-alive timeout, pushed it out
+    /// (a body the edge sends chunked needs none: Kestrel writes its last chunk with the terminator).</summary>
+    private static async ValueTask FlushAsync(System.IO.Pipelines.PipeWriter writer, CancellationToken aborted)
+    {
+        var flushed = await writer.FlushAsync(aborted);
+        if (flushed.IsCanceled || flushed.IsCompleted)
+        {
+            throw new OperationCanceledException("the client went away", aborted);
         }
     }
 

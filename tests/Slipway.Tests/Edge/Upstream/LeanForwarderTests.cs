@@ -53,6 +53,39 @@ public sealed class LeanForwarderTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_kept_alive_client_connection_gets_each_answer_whole_and_in_time_however_many_reads_it_took()
+    {
+        // Bodies longer than the edge's 16 KB receive buffer reach it in several reads, so the response head and the first
+        // slices go out before the last slice is written: that slice must reach the client too, not wait in the edge for
+        // the next response on the connection (or its keep-alive timeout) to push it out.
+        var page = new string('p', 40_000);
+        var error = new string('e', 20_000);
+        await using var upstream = await RouteToAsync(head =>
+            head.StartsWith("GET /page ", StringComparison.Ordinal)
+                ? Reply.Text($"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: {page.Length}\r\n\r\n{page}")
+            : head.StartsWith("GET /stream ", StringComparison.Ordinal)
+                ? Reply.Text("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + string.Concat(page.Chunk(10_000).Select(c => $"{c.Length:x}\r\n{new string(c)}\r\n")) + "0\r\n\r\n")
+            : head.StartsWith("GET /error ", StringComparison.Ordinal)
+                ? Reply.Text($"HTTP/1.1 500 Internal Server Error\r\nContent-Type: text/plain\r\nContent-Length: {error.Length}\r\n\r\n{error}")
+            : Reply.Text("HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\n\r\nnot found"));
+        using var client = new OneConnectionClient(TimeSpan.FromSeconds(3));
+
+        for (var round = 0; round < 2; round++)
+        {
+            foreach (var (path, status, body) in new[] { ("/page", 200, page), ("/error", 500, error), ("/missing", 404, "not found"), ("/stream", 200, page), ("/page", 200, page) })
+            {
+                using var request = _edge.Request(HttpMethod.Get, path);
+                using var response = await client.Http.SendAsync(request);
+                ((int)response.StatusCode).Should().Be(status, path);
+                (await response.Content.ReadAsStringAsync()).Should().Be(body, path);
+            }
+        }
+
+        client.Connections.Should().Be(1, "every answer was framed whole, so the client kept its one connection");
+        upstream.Connections.Should().Be(1);
+    }
+
+    [Fact]
     public async Task A_keep_alive_connection_the_app_closed_is_retried_on_a_new_one_without_an_error()
     {
         // An app whose keep-alive timeout is shorter than the edge's idle timeout closes connections the edge

@@ -121,9 +121,11 @@ public sealed class DataPagesTests(DataPagesFixture fixture, ITestOutputHelper o
         (await owner.AxeAsync()).Should().BeEmpty("the databases page has no serious accessibility violation");
 
         // By keyboard: the backup button takes focus and Enter presses it; the backup is verified before the answer.
+        var step = Stopwatch.StartNew();
         await main.Locator("button", new() { HasTextString = "Take a backup" }).FocusAsync();
         await tab.Keyboard.PressAsync("Enter");
         await Assertions.Expect(tab.Locator("#notice")).ToContainTextAsync("Backup of main (ledger) finished", new() { Timeout = 30_000 });
+        output.WriteLine($"backup taken and verified in {step.Elapsed.TotalSeconds:0.0} s");
         await Assertions.Expect(main.Locator(".last-backup")).ToContainTextAsync("verified");
         var backups = JsonDocument.Parse((await Platform.CliAsync("db", "backups", "--app", "ledger", "--json")).Out).RootElement.EnumerateArray().ToList();
         var backup = backups.Should().ContainSingle().Which.GetProperty("id").GetString()!;
@@ -134,16 +136,20 @@ public sealed class DataPagesTests(DataPagesFixture fixture, ITestOutputHelper o
 
         await row.Locator("details.restore > summary").ClickAsync();
         await row.Locator("input[name=toNew]").FillAsync("ledger_copy");
+        step.Restart();
         await row.Locator("button[type=submit]").ClickAsync();
         await Assertions.Expect(tab.Locator("#notice")).ToContainTextAsync("Restored into a new database", new() { Timeout = 30_000 });
+        output.WriteLine($"restored to a new database in {step.Elapsed.TotalSeconds:0.0} s");
         var copy = tab.Locator(".database").Filter(new() { Has = tab.Locator("h2", new() { HasTextString = "ledger_copy ledger (detached)" }) });
         await Assertions.Expect(copy).ToHaveCountAsync(1);
         await Assertions.Expect(copy.Locator(".badge").First).ToHaveTextAsync("detached");
 
         await main.Locator("details.branch > summary").ClickAsync();
         await main.Locator("input[name=env]").FillAsync("staging");
+        step.Restart();
         await main.Locator("details.branch button[type=submit]").ClickAsync();
         await Assertions.Expect(tab.Locator("#notice")).ToContainTextAsync("Branched main", new() { Timeout = 30_000 });
+        output.WriteLine($"branched in {step.Elapsed.TotalSeconds:0.0} s");
         asked.Should().ContainSingle().Which.Should().StartWith("Branch main of ledger into environment staging?");
         var branch = tab.Locator(".database").Filter(new() { Has = tab.Locator("h2", new() { HasTextString = "main ledger (staging)" }) });
         await Assertions.Expect(branch).ToHaveCountAsync(1);

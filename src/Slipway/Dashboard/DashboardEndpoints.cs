@@ -31,6 +31,7 @@ internal static class DashboardEndpoints
         services.AddSingleton<DashboardAssets>();
         services.AddSingleton<DashboardData>();
         services.AddSingleton<IProblemPage, ProblemPage>();
+        services.AddDataPages();
         return services;
     }
 
@@ -70,6 +71,7 @@ internal static class DashboardEndpoints
         pages.MapGet("/apps/{app}/content", (string app, Store store, DashboardData data, HttpContext context) =>
             Page<AppContent>(new { View = data.App(AccessControl.Caller(context), AppScope.Require(context, store, app)) }))
             .RequireAccess(Permission.Read, "dashboard.app");
+        pages.MapDataPages();
     }
 
     /// <summary>Where the login form sends the browser back to: a path of this site only, so a link to the login page

@@ -7,8 +7,9 @@ internal static class DashboardNav
     public static readonly IReadOnlyList<NavItem> Items =
     [
         new("Overview", "/"),
-        new("Databases", null),
-        new("Crons", null),
+        new("Databases", "/databases"),
+        new("Crons", "/crons"),
+        new("Messages", "/messages"),
         new("Metrics", null),
         new("Team", null),
     ];

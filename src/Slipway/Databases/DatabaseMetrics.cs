@@ -25,6 +25,7 @@ internal sealed partial class DatabaseMetrics
     private volatile IReadOnlyList<Sample> _samples = [];
     private DateTimeOffset _sampledAt = DateTimeOffset.MinValue;
     private int _sampling;
+    private volatile Task _refresh = Task.CompletedTask;
 
     public DatabaseMetrics(DatabaseStore databases, DatabaseProvisioner provisioner, PostgresCluster cluster, RedisServers redis, Config.Keyring keyring,
         TimeProvider clock, ILogger<DatabaseMetrics> logger, IMeterFactory meters)
@@ -85,13 +86,36 @@ internal sealed partial class DatabaseMetrics
     }
 
     /// <summary>Starts a new sample in the background when the last is older than <see cref="SampleEvery"/>.</summary>
-    public void RefreshIfStale()
+    public void RefreshIfStale() => _ = Refresh(force: false);
+
+    /// <summary>Each database's last size and connections (by database id), for the dashboard: a sample older than
+    /// <see cref="SampleEvery"/>, or one that misses a database of <paramref name="expected"/>, is taken again first
+    /// and waited for up to <paramref name="wait"/> (a server slow to answer leaves the readings as they were).</summary>
+    public async Task<IReadOnlyDictionary<string, DatabaseReading>> ReadingsAsync(IReadOnlyCollection<string> expected, TimeSpan wait, CancellationToken token)
     {
-        if (_clock.GetUtcNow() - _sampledAt < SampleEvery || Interlocked.Exchange(ref _sampling, 1) == 1)
+        var known = _samples.Select(s => s.Database.Id).ToHashSet(StringComparer.Ordinal);
+        try
         {
-            return;
+            await Refresh(force: expected.Any(id => !known.Contains(id))).WaitAsync(wait, token);
         }
-        _ = Task.Run(async () =>
+        catch (TimeoutException)
+        {
+            // Shown as not measured; the sample goes on in the background.
+        }
+        return _samples.ToDictionary(s => s.Database.Id, s => new DatabaseReading(s.SizeBytes, s.Connections), StringComparer.Ordinal);
+    }
+
+    private Task Refresh(bool force)
+    {
+        if (!force && _clock.GetUtcNow() - _sampledAt < SampleEvery)
+        {
+            return Task.CompletedTask;
+        }
+        if (Interlocked.Exchange(ref _sampling, 1) == 1)
+        {
+            return _refresh;
+        }
+        var refresh = Task.Run(async () =>
         {
             try
             {
@@ -110,6 +134,8 @@ internal sealed partial class DatabaseMetrics
                 Volatile.Write(ref _sampling, 0);
             }
         });
+        _refresh = refresh;
+        return refresh;
     }
 
     /// <summary>Reads every database's size and connections now (a server that does not answer leaves its databases' readings empty).</summary>
@@ -195,3 +221,6 @@ internal sealed partial class DatabaseMetrics
     [LoggerMessage(Level = LogLevel.Error, Message = "Database metrics: sampling failed")]
     private static partial void LogSampleFailed(ILogger logger, Exception exception);
 }
+
+/// <summary>A database's size in bytes and open connections, as last sampled; null where its server did not answer.</summary>
+internal sealed record DatabaseReading(long? SizeBytes, long? Connections);

@@ -9,7 +9,8 @@ internal static class DashboardNav
         new("Overview", "/"),
         new("Databases", null),
         new("Crons", null),
-        new("Metrics", null),
+        new("Metrics", "/metrics/apps"),
+        new("Alerts", "/alerts"),
         new("Team", null),
     ];
 

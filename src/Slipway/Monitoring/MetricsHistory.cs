@@ -149,7 +149,7 @@ internal sealed partial class MetricsHistory
         lock (_gate)
         {
             var running = _clock.GetUtcNow().ToUnixTimeSeconds() / 60;
-            minutes.AddRange(_metrics.SnapshotAll().Where(s => s.App == app).Select(s => Since(running, s.App, s.Series, s.Generation)).OfType<MinuteRow>()
+            minutes.AddRange(_metrics.SnapshotOf(app).Select(s => Since(running, s.App, s.Series, s.Generation)).OfType<MinuteRow>()
                 .Select(Minute));
         }
         return minutes;

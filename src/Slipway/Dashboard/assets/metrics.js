@@ -15,7 +15,8 @@ function perMinute(counts, stepSeconds) {
 }
 
 function seriesOf(kind) {
-  const line = (label, stroke, dash) => ({ label, stroke, width: 2, dash, points: { show: false }, spanGaps: false });
+  // Latency has gaps (a step without requests has none), so its points are drawn: a lone step still shows.
+  const line = (label, stroke, dash) => ({ label, stroke, width: 2, dash, points: { show: kind === 'latency', size: 5 }, spanGaps: false });
   switch (kind) {
     case 'requests':
       return [line('Requests per minute', colours.requests, [])];

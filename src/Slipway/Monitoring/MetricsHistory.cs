@@ -138,21 +138,19 @@ internal sealed partial class MetricsHistory
     public IReadOnlyList<MetricsMinute> Minutes(AppRef app, DateTimeOffset from)
     {
         var first = from.ToUnixTimeSeconds() / 60;
-        List<MetricsMinute> minutes;
-        using (var c = _db.Open())
+        // Both under the gate: a roll-up between the read and the running minute's counts would leave its minute out of both.
+        lock (_gate)
         {
-            minutes = c.Query<MinuteRow>("""
+            using var c = _db.Open();
+            var minutes = c.Query<MinuteRow>("""
                 select minute, service, route, requests, s1xx, s2xx, s3xx, s4xx, s5xx, total_ms as TotalMs, buckets
                 from request_minutes where app = @App and env = @Env and minute >= @first order by minute
                 """, new { app.App, app.Env, first }).Select(Minute).ToList();
-        }
-        lock (_gate)
-        {
             var running = _clock.GetUtcNow().ToUnixTimeSeconds() / 60;
             minutes.AddRange(_metrics.SnapshotOf(app).Select(s => Since(running, s.App, s.Series, s.Generation)).OfType<MinuteRow>()
                 .Select(Minute));
+            return minutes;
         }
-        return minutes;
     }
 
     private static MetricsMinute Minute(MinuteRow row)

@@ -64,7 +64,7 @@ internal static partial class ErrorEndpoints
 
     /// <summary>An issue that began with a deployment (first seen in its release, after it went live) suggests rolling
     /// back to what was live before it.</summary>
-    private static string? Suggestion(IssueRecord issue, AppRecord app, ErrorReleases releases)
+    internal static string? Suggestion(IssueRecord issue, AppRecord app, ErrorReleases releases)
     {
         if (issue.FirstRelease is not { } release || releases.FirstDeployment(app.Name, release) is not { LiveAt: { } live } started || issue.FirstSeen < live)
         {

@@ -145,6 +145,8 @@ namespace Slipway.Api;
 [JsonSerializable(typeof(RoleBody))]
 [JsonSerializable(typeof(PasswordBody))]
 [JsonSerializable(typeof(TokenBody))]
+// The dashboard's metrics charts.
+[JsonSerializable(typeof(MetricsChartView))]
 // Answers the CLI reads without a type of its own.
 [JsonSerializable(typeof(JsonElement))]
 [JsonSerializable(typeof(JsonElement?))]

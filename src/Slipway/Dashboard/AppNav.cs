@@ -10,7 +10,8 @@ internal static class AppNav
         new("Deployments", ""),
         new("Logs", null),
         new("Config", null),
-        new("Metrics", null),
+        new("Metrics", "/metrics"),
+        new("Errors", "/errors"),
         new("Domains", null),
     ];
 }

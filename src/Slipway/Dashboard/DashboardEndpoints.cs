@@ -32,6 +32,7 @@ internal static class DashboardEndpoints
         services.AddSingleton<DashboardData>();
         services.AddSingleton<IProblemPage, ProblemPage>();
         services.AddDataPages();
+        services.AddMetricsPages();
         return services;
     }
 
@@ -72,6 +73,7 @@ internal static class DashboardEndpoints
             Page<AppContent>(new { View = data.App(AccessControl.Caller(context), AppScope.Require(context, store, app)) }))
             .RequireAccess(Permission.Read, "dashboard.app");
         pages.MapDataPages();
+        pages.MapMetricsPages();
     }
 
     /// <summary>Where the login form sends the browser back to: a path of this site only, so a link to the login page

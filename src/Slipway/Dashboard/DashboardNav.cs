@@ -10,7 +10,8 @@ internal static class DashboardNav
         new("Databases", "/databases"),
         new("Crons", "/crons"),
         new("Messages", "/messages"),
-        new("Metrics", null),
+        new("Metrics", "/metrics/apps"),
+        new("Alerts", "/alerts"),
         new("Team", null),
     ];
 

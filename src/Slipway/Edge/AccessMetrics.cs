@@ -132,6 +132,11 @@ internal sealed class AccessMetrics
     public IReadOnlyList<(AppRef App, SeriesSnapshot Series, long Generation)> SnapshotAll() =>
         _series.Select(kv => (kv.Value.Labels, kv.Value.Snapshot(kv.Key), kv.Value.Generation)).ToList();
 
+    /// <summary>The series of one app environment, as <see cref="SnapshotAll"/> gives them (a page's chart or sparkline
+    /// copies only its own).</summary>
+    public IReadOnlyList<(AppRef App, SeriesSnapshot Series, long Generation)> SnapshotOf(AppRef app) =>
+        _series.Where(kv => kv.Value.Labels == app).Select(kv => (kv.Value.Labels, kv.Value.Snapshot(kv.Key), kv.Value.Generation)).ToList();
+
     /// <summary>Forgets an app's series (it was destroyed).</summary>
     public void Remove(string app)
     {

@@ -81,26 +81,7 @@ internal sealed partial class MetricsHistory
         {
             var minute = _clock.GetUtcNow().ToUnixTimeSeconds() / 60 - (current ? 0 : 1);
             var now = _metrics.SnapshotAll();
-            var rows = new List<MinuteRow>();
-            foreach (var (app, series, generation) in now)
-            {
-                // A series the edge forgot and saw again (or an app destroyed and made anew) counts from zero.
-                var before = _previous.TryGetValue((series.App, series.Service, series.Route), out var seen) && seen.Generation == generation
-                    ? seen.Series : null;
-                var requests = series.Requests - (before?.Requests ?? 0);
-                if (requests <= 0)
-                {
-                    continue;
-                }
-                long Delta(string statusClass) => series.Statuses[statusClass] - (before?.Statuses[statusClass] ?? 0);
-                rows.Add(new MinuteRow(minute, series.Service, series.Route, requests, Delta("1xx"), Delta("2xx"), Delta("3xx"), Delta("4xx"),
-                    Delta("5xx"), series.MeanMs * series.Requests - (before is null ? 0 : before.MeanMs * before.Requests),
-                    string.Join(',', series.Buckets.Select((count, i) => count - (before?.Buckets[i] ?? 0))))
-                {
-                    App = app.App,
-                    Env = app.Env,
-                });
-            }
+            var rows = now.Select(s => Since(minute, s.App, s.Series, s.Generation)).OfType<MinuteRow>().ToList();
             using var c = _db.Open();
             using (var tx = c.BeginTransaction())
             {
@@ -126,6 +107,57 @@ internal sealed partial class MetricsHistory
             Shrink(c);
             return rows.Count;
         }
+    }
+
+    /// <summary>What <paramref name="series"/> counted since the last roll-up, as the row of <paramref name="minute"/>; null
+    /// when it counted nothing. Call under the gate.</summary>
+    private MinuteRow? Since(long minute, AppRef app, SeriesSnapshot series, long generation)
+    {
+        // A series the edge forgot and saw again (or an app destroyed and made anew) counts from zero.
+        var before = _previous.TryGetValue((series.App, series.Service, series.Route), out var seen) && seen.Generation == generation
+            ? seen.Series : null;
+        var requests = series.Requests - (before?.Requests ?? 0);
+        if (requests <= 0)
+        {
+            return null;
+        }
+        long Delta(string statusClass) => series.Statuses[statusClass] - (before?.Statuses[statusClass] ?? 0);
+        return new MinuteRow(minute, series.Service, series.Route, requests, Delta("1xx"), Delta("2xx"), Delta("3xx"), Delta("4xx"),
+            Delta("5xx"), series.MeanMs * series.Requests - (before is null ? 0 : before.MeanMs * before.Requests),
+            string.Join(',', series.Buckets.Select((count, i) => count - (before?.Buckets[i] ?? 0))))
+        {
+            App = app.App,
+            Env = app.Env,
+        };
+    }
+
+    /// <summary>An app environment's minutes from <paramref name="from"/> on, per service and route, oldest first, and
+    /// last the minute now running: what the edge counted since the last roll-up, not stored yet. So a chart or a
+    /// sparkline shows requests seconds after they were answered, not a minute later (the dashboard's charts,
+    /// <see cref="MetricsCharts"/>).</summary>
+    public IReadOnlyList<MetricsMinute> Minutes(AppRef app, DateTimeOffset from)
+    {
+        var first = from.ToUnixTimeSeconds() / 60;
+        // Both under the gate: a roll-up between the read and the running minute's counts would leave its minute out of both.
+        lock (_gate)
+        {
+            using var c = _db.Open();
+            var minutes = c.Query<MinuteRow>("""
+                select minute, service, route, requests, s1xx, s2xx, s3xx, s4xx, s5xx, total_ms as TotalMs, buckets
+                from request_minutes where app = @App and env = @Env and minute >= @first order by minute
+                """, new { app.App, app.Env, first }).Select(Minute).ToList();
+            var running = _clock.GetUtcNow().ToUnixTimeSeconds() / 60;
+            minutes.AddRange(_metrics.SnapshotOf(app).Select(s => Since(running, s.App, s.Series, s.Generation)).OfType<MinuteRow>()
+                .Select(Minute));
+            return minutes;
+        }
+    }
+
+    private static MetricsMinute Minute(MinuteRow row)
+    {
+        var buckets = new long[AccessMetrics.BucketBoundsMs.Length + 1];
+        AddBuckets(buckets, row.Buckets);
+        return new MetricsMinute(row.Minute, row.Service, row.Route, row.Requests, [row.S1xx, row.S2xx, row.S3xx, row.S4xx, row.S5xx], row.TotalMs, buckets);
     }
 
     /// <summary>Past the size cap, deletes the oldest tenth of what is stored until under it, and gives the pages back.</summary>
@@ -253,6 +285,10 @@ internal sealed class MetricsWindowRow(string app, string env, string service, s
     public long Errors { get; set; }
     public long[] Buckets { get; } = buckets;
 }
+
+/// <summary>One minute of one series (<see cref="MetricsHistory.Minutes"/>): requests, answers by status class (1xx to
+/// 5xx, in that order), their summed time and the latency histogram's buckets (<see cref="AccessMetrics.BucketBoundsMs"/>).</summary>
+internal sealed record MetricsMinute(long Minute, string Service, string Route, long Requests, long[] Statuses, double TotalMs, long[] Buckets);
 
 /// <summary>What `slipway metrics --since` shows: per service and route over the window, with per-step counts.</summary>
 internal sealed record MetricsHistoryView(DateTimeOffset From, DateTimeOffset To, TimeSpan Step, IReadOnlyList<MetricsHistorySeries> Series);

@@ -58,6 +58,10 @@ public sealed class SlipwayJsonContextTests
         { "config-change", new ConfigChangeBody(new Dictionary<string, string> { ["A"] = "1" }, ["B"], Secret: true) },
         { "storage-sync", new SyncDto(null, 0, 0, 2, null, [new FailingStoreDto("mine", "the bucket b could not be reached", Created)]) },
         { "storage-removed", new StorageRemovedDto("mine", "shop/main", "shop db main", null, 0) },
+        { "metrics-chart", new MetricsChartView(Created.AddHours(-1), Created, 60, "web", null,
+            new MetricsChartTotals(3, new Dictionary<string, long> { ["2xx"] = 2, ["5xx"] = 1 }, 4.5, 2.5, 9.75, 12),
+            [new MetricsSeriesTotals("web", "/api/:id", 3, 1, 2.5, 9.75, 12)], [1_796_000_000, 1_796_000_060], [0, 3],
+            new Dictionary<string, long[]> { ["2xx"] = [0, 2], ["5xx"] = [0, 1] }, [null, 2.5], [null, 9.75], [null, 12]) },
     };
 
     /// <summary>The above and the app spec (left to reflection, see <see cref="SlipwayJsonContext"/>): durations.</summary>

@@ -145,6 +145,7 @@ namespace Slipway.Api;
 [JsonSerializable(typeof(RoleBody))]
 [JsonSerializable(typeof(PasswordBody))]
 [JsonSerializable(typeof(TokenBody))]
+[JsonSerializable(typeof(ConfigRevealBody))]
 // Answers the CLI reads without a type of its own.
 [JsonSerializable(typeof(JsonElement))]
 [JsonSerializable(typeof(JsonElement?))]

@@ -211,6 +211,9 @@ function setUp(log) {
       }
     }
     history.replaceState(null, '', location.pathname + (query.size ? '?' + query : ''));
+    if (paused) {
+      pause.click(); // a new search shows what it finds
+    }
     connect(true);
   });
   for (const select of form.querySelectorAll('select')) {

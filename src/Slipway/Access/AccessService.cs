@@ -217,6 +217,36 @@ internal sealed partial class AccessService(AccessStore access, LoginThrottle th
 
     private readonly Lock _passwordCheck = new();
 
+    /// <summary>A signed-in user types their password again before something sensitive (the dashboard's reveal of
+    /// secrets): checked as a login checks it, against the same throttle, so the page cannot be used to guess it.
+    /// Null when it is right; otherwise the refusal (403 wrong, 429 with how long to wait).</summary>
+    public LoginOutcome? Reconfirm(Principal user, string password, string address)
+    {
+        var record = access.FindUserById(user.Id);
+        if (user.Kind != PrincipalKind.User || record is null)
+        {
+            return LoginOutcome.Refused("Only a signed-in user can confirm a password.", 400);
+        }
+        if (password.Length > 1024)
+        {
+            return LoginOutcome.Refused("That is not your password; nothing was revealed.", 403);
+        }
+        lock (_passwordCheck)
+        {
+            if (throttle.RetryAfter(record.Name, address) is { } wait)
+            {
+                return LoginOutcome.Refused($"Too many wrong passwords: try again in {Math.Ceiling(wait.TotalSeconds)} s.", 429, wait);
+            }
+            if (!Passwords.Verify(password, record.PasswordHash))
+            {
+                throttle.Failed(record.Name, address);
+                return LoginOutcome.Refused("That is not your password; nothing was revealed. Type the password you sign in with.", 403);
+            }
+        }
+        throttle.Succeeded(record.Name);
+        return null;
+    }
+
     private bool SecondFactorOk(UserRecord user, string secret, string code)
     {
         if (SecondFactor.Match(secret, code, access.Now) is { } step)

@@ -15,4 +15,9 @@ internal sealed class ApiOptions
 
     /// <summary>The platform's hostname (`--platform-host`), where the edge serves the API and the git remotes.</summary>
     public string PlatformHost { get; set; } = "slipway.localhost";
+
+    /// <summary>How often a followed log stream that has nothing to say sends a keep-alive (an empty line): a quarter
+    /// of the edge's idle cut of the platform's responses (Hosting's PlatformIdleTimeout, 60 s), so a quiet app's
+    /// stream stays open through the edge and any proxy with a similar limit.</summary>
+    public TimeSpan StreamKeepAlive { get; set; } = TimeSpan.FromSeconds(15);
 }

@@ -7,10 +7,16 @@ using Slipway.State;
 
 namespace Slipway.Api;
 
+/// <param name="Secret">Every variable of <paramref name="Set"/> is a secret.</param>
 /// <param name="Create">Create the app (or environment) when it has no row yet: config before the first deploy. Without
 /// it a name nobody deployed is a typo, answered with the nearest existing name.</param>
+/// <param name="Secrets">Names of <paramref name="Set"/> that are secrets when not all are (the dashboard's form saves
+/// plain and secret variables in one change, so in one release).</param>
 internal sealed record ConfigChangeBody(IReadOnlyDictionary<string, string>? Set, IReadOnlyList<string>? Unset, bool Secret, bool Deploy = true, bool Shared = false,
-    bool Create = false);
+    bool Create = false, IReadOnlyList<string>? Secrets = null);
+
+/// <summary>The dashboard's reveal: the signed-in user's password again, and one variable's name (null: every secret).</summary>
+internal sealed record ConfigRevealBody(string? Password, string? Name = null);
 
 internal sealed record ConfigVarDto(string Name, string Value, bool Secret, string UpdatedAt, bool Shared = false);
 
@@ -73,6 +79,31 @@ internal static class ConfigEndpoints
                 ?? throw new UserException($"{app} has no config var {name}. 'slipway env ls --app {app}' lists them.", 404);
             return new ConfigVarDto(entry.Name, entry.Secret && reveal != true ? Mask : entry.Value, entry.Secret, entry.UpdatedAt);
         }).RequireAccess(Access.Permission.Read, "config.get");
+        v1.MapPost("/reveal", (string app, ConfigRevealBody body, Store store, ConfigVars config, Access.AccessService access, HttpContext context) =>
+        {
+            Require(store, context, app);
+            var me = AccessControl.Caller(context);
+            AccessControl.AuditDetail(context, body.Name is { } one ? "reveal:" + one : "reveal: every secret");
+            if (me.Kind != Access.PrincipalKind.User)
+            {
+                throw new UserException($"Revealing here asks for a signed-in user's password, and {me.Name} has none. " +
+                    $"Use the CLI: slipway env get NAME {AppScope.Of(context, app).Flags} --reveal (or env pull --reveal).");
+            }
+            if (access.Reconfirm(me, body.Password ?? "", context.Connection.RemoteIpAddress?.ToString() ?? me.Name) is { } refused)
+            {
+                if (refused.RetryAfter is { } wait)
+                {
+                    context.Response.Headers.RetryAfter = ((int)Math.Ceiling(wait.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+                }
+                throw new UserException(refused.Refusal!, refused.Status);
+            }
+            var entries = config.List(app).Where(e => body.Name is null ? e.Secret : e.Name == body.Name).ToList();
+            if (body.Name is { } name && entries.Count == 0)
+            {
+                throw new UserException($"{app} has no config var {name}. 'slipway env ls {AppScope.Of(context, app).Flags}' lists them.", 404);
+            }
+            return entries.Select(e => new ConfigVarDto(e.Name, e.Value, e.Secret, e.UpdatedAt, e.Shared)).ToList();
+        }).RequireAccess(Access.Permission.RevealSecrets, "config.reveal");
         v1.MapPost("", (string app, ConfigChangeBody body, Store store, ConfigVars config, DeployEngine engine, HttpContext context) =>
         {
             var scope = AppScope.Of(context, app);
@@ -93,7 +124,7 @@ internal static class ConfigEndpoints
                 if (body.Create)
                 {
                     // Created only with a change that will be saved: a refused one leaves nothing behind.
-                    config.Check(scope, body.Set ?? new Dictionary<string, string>(), body.Secret, body.Unset ?? [], body.Shared);
+                    config.Check(scope, body.Set ?? new Dictionary<string, string>(), SecretsOf(body), body.Unset ?? [], body.Shared);
                     store.EnsureApp(scope);
                 }
                 else if (!(body.Shared && appExists))
@@ -103,7 +134,7 @@ internal static class ConfigEndpoints
                         : $"To set config before the first deploy (secrets its first health check needs), add --create: slipway env set {scope.Flags} --create NAME=value");
                 }
             }
-            var changed = config.Change(scope, body.Set ?? new Dictionary<string, string>(), body.Secret, body.Unset ?? [], body.Shared);
+            var changed = config.Change(scope, body.Set ?? new Dictionary<string, string>(), SecretsOf(body), body.Unset ?? [], body.Shared);
             // A shared change releases every environment that is live; an environment's own, just that one.
             var targets = body.Shared ? store.ListEnvironments(scope.App).Select(e => e.Name).ToList() : [app];
             DeploymentDto? first = null;
@@ -120,6 +151,17 @@ internal static class ConfigEndpoints
             }
             return new ConfigChangeDto(changed, first);
         }).RequireAccess(Access.Permission.SetConfig, "config.set");
+    }
+
+    /// <summary>Which names of the change's Set are secrets: all with Secret, else those listed in Secrets.</summary>
+    private static Func<string, bool> SecretsOf(ConfigChangeBody body)
+    {
+        if (body.Secret)
+        {
+            return _ => true;
+        }
+        var names = (body.Secrets ?? []).ToHashSet(StringComparer.Ordinal);
+        return names.Contains;
     }
 
     private static AppRecord Require(Store store, HttpContext context, string app) =>

@@ -138,6 +138,10 @@ internal static class LogEndpoints
         }
     }
 
+    /// <summary>What a follower is sent while there is nothing to say (<see cref="ApiOptions.StreamKeepAlive"/>): an
+    /// empty line, which is no NDJSON value, so readers skip it.</summary>
+    internal const string KeepAlive = "\n";
+
     /// <summary>Quiet seconds after a deployment's row turned final before its follower stops waiting for the final entry.</summary>
     private const int QuietAfterFinished = 3;
 
@@ -198,13 +202,25 @@ internal static class LogEndpoints
         {
             return;
         }
-        var quietSinceFinished = 0;
+        var quietSinceFinished = TimeSpan.Zero;
+        // A quiet app must not look like a hung response to the edge (or another proxy) in front of the API: an empty
+        // line now and then keeps the stream open, and NDJSON readers skip it (the CLI's, the dashboard's).
+        var keepAlive = context.RequestServices.GetRequiredService<ApiOptions>().StreamKeepAlive;
+        var step = keepAlive < TimeSpan.FromSeconds(1) ? keepAlive : TimeSpan.FromSeconds(1);
+        var lastWrite = Environment.TickCount64;
         try
         {
             while (!token.IsCancellationRequested)
             {
+                // Checked on every turn: lines the query filters out keep the reader busy but send nothing.
+                if (Environment.TickCount64 - lastWrite >= (long)keepAlive.TotalMilliseconds)
+                {
+                    await context.Response.WriteAsync(KeepAlive, token);
+                    await context.Response.Body.FlushAsync(token);
+                    lastWrite = Environment.TickCount64;
+                }
                 using var tick = CancellationTokenSource.CreateLinkedTokenSource(token);
-                tick.CancelAfter(TimeSpan.FromSeconds(1));
+                tick.CancelAfter(step);
                 LogEntry entry;
                 try
                 {
@@ -215,7 +231,7 @@ internal static class LogEndpoints
                     // Quiet for a second: check the stream is not over without a final entry we missed. The row's status
                     // is written a moment before the last lines (a failure's tail) and the final entry: only a few quiet
                     // seconds after it turned final end the stream.
-                    if (finished?.Invoke() == true && ++quietSinceFinished >= QuietAfterFinished)
+                    if (finished?.Invoke() == true && (quietSinceFinished += step) >= TimeSpan.FromSeconds(QuietAfterFinished))
                     {
                         return;
                     }
@@ -243,6 +259,7 @@ internal static class LogEndpoints
                 }
                 await context.Response.WriteAsync(line + "\n", token);
                 await context.Response.Body.FlushAsync(token);
+                lastWrite = Environment.TickCount64;
                 if (isLast(entry))
                 {
                     return;

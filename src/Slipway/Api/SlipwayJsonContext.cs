@@ -147,6 +147,7 @@ namespace Slipway.Api;
 [JsonSerializable(typeof(TokenBody))]
 // The dashboard's metrics charts.
 [JsonSerializable(typeof(MetricsChartView))]
+[JsonSerializable(typeof(ConfigRevealBody))]
 // Answers the CLI reads without a type of its own.
 [JsonSerializable(typeof(JsonElement))]
 [JsonSerializable(typeof(JsonElement?))]

@@ -62,30 +62,36 @@ internal sealed class ConfigVars(Store store, Keyring keyring, SecretRedactor re
         Change(store.RefOf(key), set, secret, unset, shared);
 
     /// <inheritdoc cref="Change(string, IReadOnlyDictionary{string, string}, bool, IReadOnlyList{string}, bool)"/>
-    public bool Change(AppRef target, IReadOnlyDictionary<string, string> set, bool secret, IReadOnlyList<string> unset, bool shared = false)
+    public bool Change(AppRef target, IReadOnlyDictionary<string, string> set, bool secret, IReadOnlyList<string> unset, bool shared = false) =>
+        Change(target, set, _ => secret, unset, shared);
+
+    /// <summary>As the others, with some of <paramref name="set"/> secrets and some not (<paramref name="isSecret"/>
+    /// by name): the dashboard's form saves both kinds in one change.</summary>
+    public bool Change(AppRef target, IReadOnlyDictionary<string, string> set, Func<string, bool> isSecret, IReadOnlyList<string> unset, bool shared = false)
     {
         var (app, env) = target;
         var key = target.Key;
         var scope = shared ? Shared : env;
         lock (_writes)
         {
-            Check(target, set, secret, unset, shared);
+            Check(target, set, isSecret, unset, shared);
             var current = store.ListConfig(app, scope).ToDictionary(v => v.Name,
                 v => new Entry(v.Name, keyring.Decrypt(v.ValueEnc), v.Secret != 0, v.UpdatedAt), StringComparer.Ordinal);
-            var changed = set.Any(kv => !current.TryGetValue(kv.Key, out var e) || e.Value != kv.Value || e.Secret != secret) ||
+            var changed = set.Any(kv => !current.TryGetValue(kv.Key, out var e) || e.Value != kv.Value || e.Secret != isSecret(kv.Key)) ||
                 unset.Any(current.ContainsKey);
             if (!changed)
             {
                 return false;
             }
-            store.ChangeConfig(app, scope, set.Select(kv => (kv.Key, keyring.Encrypt(kv.Value), secret)), unset);
+            store.ChangeConfig(app, scope, set.Select(kv => (kv.Key, keyring.Encrypt(kv.Value), isSecret(kv.Key))), unset);
         }
-        if (secret)
+        var secrets = set.Where(kv => isSecret(kv.Key)).Select(kv => (kv.Key, kv.Value)).ToList();
+        if (secrets.Count > 0)
         {
             // Shared secrets belong to every environment's logs.
             foreach (var environment in shared ? store.ListEnvironments(app).Select(e => e.Name).Append(key).Distinct() : [key])
             {
-                redactor.Register(environment, set.Select(kv => (kv.Key, kv.Value)));
+                redactor.Register(environment, secrets);
             }
         }
         return true;
@@ -95,16 +101,17 @@ internal sealed class ConfigVars(Store store, Keyring keyring, SecretRedactor re
     /// that cannot reach a process, secrets a build would inline, and environments the change makes too large
     /// (<see cref="ConfigLimits"/>). <see cref="Change(AppRef, IReadOnlyDictionary{string, string}, bool, IReadOnlyList{string}, bool)"/>
     /// checks again; call this first to create anything that goes with the change only if it will be made.</summary>
-    public void Check(AppRef target, IReadOnlyDictionary<string, string> set, bool secret, IReadOnlyList<string> unset, bool shared = false)
+    public void Check(AppRef target, IReadOnlyDictionary<string, string> set, bool secret, IReadOnlyList<string> unset, bool shared = false) =>
+        Check(target, set, _ => secret, unset, shared);
+
+    /// <inheritdoc cref="Check(AppRef, IReadOnlyDictionary{string, string}, bool, IReadOnlyList{string}, bool)"/>
+    public void Check(AppRef target, IReadOnlyDictionary<string, string> set, Func<string, bool> isSecret, IReadOnlyList<string> unset, bool shared = false)
     {
         var problems = set.Keys.Concat(unset).Select(Problem).OfType<string>().ToList();
         problems.AddRange(set.Select(kv => ConfigLimits.VariableProblem(kv.Key, kv.Value)).OfType<string>());
-        if (secret)
-        {
-            problems.AddRange(set.Keys.Where(BrowserVariables.Is).Select(name =>
-                $"{name} cannot be a secret: frameworks inline {BrowserVariables.Prefixes.First(p => name.StartsWith(p, StringComparison.Ordinal))}* variables into the browser bundle, where anyone can read it. " +
-                "Keep the secret on the server under another name (without that prefix), or set it without --secret if it is public."));
-        }
+        problems.AddRange(set.Keys.Where(name => isSecret(name) && BrowserVariables.Is(name)).Select(name =>
+            $"{name} cannot be a secret: frameworks inline {BrowserVariables.Prefixes.First(p => name.StartsWith(p, StringComparison.Ordinal))}* variables into the browser bundle, where anyone can read it. " +
+            "Keep the secret on the server under another name (without that prefix), or set it without --secret if it is public."));
         if (problems.Count == 0)
         {
             problems.AddRange(TotalProblems(target.App, shared ? null : target.Env, set, unset));

@@ -8,8 +8,8 @@ internal static class AppNav
     public static readonly IReadOnlyList<AppTab> Tabs =
     [
         new("Deployments", ""),
-        new("Logs", null),
-        new("Config", null),
+        new("Logs", "/logs"),
+        new("Config", "/config"),
         new("Metrics", "/metrics"),
         new("Errors", "/errors"),
         new("Domains", null),

@@ -33,6 +33,7 @@ internal static class DashboardEndpoints
         services.AddSingleton<IProblemPage, ProblemPage>();
         services.AddDataPages();
         services.AddMetricsPages();
+        services.AddLogsConfigPages();
         return services;
     }
 
@@ -74,6 +75,7 @@ internal static class DashboardEndpoints
             .RequireAccess(Permission.Read, "dashboard.app");
         pages.MapDataPages();
         pages.MapMetricsPages();
+        pages.MapLogsConfigPages();
     }
 
     /// <summary>Where the login form sends the browser back to: a path of this site only, so a link to the login page

@@ -74,15 +74,21 @@ internal sealed class Routes : IDisposable
     public const string PlatformServedRoute = "(platform-served)";
 
     private int _platformPort;
+    private EdgeRules _platformRules = EdgeRules.None;
     private IReadOnlyList<string> _platformServed = [];
 
     /// <summary>Routes <paramref name="host"/> to the platform's own API on loopback <paramref name="port"/>, and the
-    /// hostnames of <see cref="SetPlatformServed"/> with it.</summary>
-    public void SetPlatform(string host, int port)
+    /// hostnames of <see cref="SetPlatformServed"/> with it. <paramref name="idle"/>: how long a response of the API may
+    /// send nothing before the edge cuts it (as an app's routes.limits.responseTimeout; default 60 s): the API's
+    /// followed streams send a keep-alive well within it.</summary>
+    public void SetPlatform(string host, int port, TimeSpan? idle = null)
     {
         lock (_writers)
         {
             _platformPort = port;
+            _platformRules = idle is { } limit
+                ? EdgeRules.Compile("", new Manifests.RoutesSpec { Limits = new Manifests.EdgeLimitsSpec { ResponseTimeout = limit } }, null)
+                : EdgeRules.None;
             Volatile.Write(ref _current, _current.With(PlatformAt(PlatformRoute, [host], port)));
             RouteServed();
         }
@@ -110,10 +116,10 @@ internal sealed class Routes : IDisposable
         Volatile.Write(ref _current, table);
     }
 
-    private static AppRoute PlatformAt(string name, IReadOnlyList<string> hosts, int port)
+    private AppRoute PlatformAt(string name, IReadOnlyList<string> hosts, int port)
     {
         var api = new Runtime.InstanceEndpoint(name, port) { Healthy = true };
-        return new AppRoute(name, name, hosts, [new ServiceRoute("api", "/", [api], null)], EdgeRules.None) { PushRules = EdgeRules.GitPush };
+        return new AppRoute(name, name, hosts, [new ServiceRoute("api", "/", [api], null)], _platformRules) { PushRules = EdgeRules.GitPush };
     }
 
     public void Remove(string app)

@@ -123,7 +123,7 @@ internal static class PlatformHost
             .FirstOrDefault(p => p > 0 && p != options.ApiPort);
         if (port > 0)
         {
-            app.Services.GetRequiredService<Edge.Routes>().SetPlatform(options.PlatformHost, port);
+            app.Services.GetRequiredService<Edge.Routes>().SetPlatform(options.PlatformHost, port, options.PlatformIdleTimeout);
         }
     }
 

@@ -90,6 +90,11 @@ internal sealed record PlatformOptions
     public TimeSpan AlertInterval { get; init; } = TimeSpan.FromSeconds(15);
 
     public TimeSpan AlertResolveAfter { get; init; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>How long the edge lets a response of the platform's own API send nothing before it cuts it (an app's
+    /// default routes.limits.responseTimeout); followed log streams send a keep-alive at a quarter of it. Tests shorten it.</summary>
+    public TimeSpan PlatformIdleTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
     /// <summary>Uptime checks: the shortest interval `uptime add --every` accepts, the interval of a check that set
     /// none (default checks too), how often due checks are looked for, and how often the list of checks (deployed
     /// apps) is read again. Tests shorten them.</summary>

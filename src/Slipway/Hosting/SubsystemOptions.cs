@@ -39,7 +39,9 @@ internal static class SubsystemOptions
                 o.CliFile = options.CliFile;
                 o.ApiPort = options.ApiPort;
                 o.PlatformHost = options.PlatformHost;
+                o.StreamKeepAlive = options.PlatformIdleTimeout / 4;
             })
+            .Validate(o => o.StreamKeepAlive > TimeSpan.Zero, "the platform's idle timeout must be positive.")
             .Validate(o => o.CliFile is null || File.Exists(o.CliFile), "--cli-file must name an existing file (the self-contained slipway for linux-x64).");
         services.AddHostOptions<Access.AccessOptions>(o => o.Issuer = options.PlatformHost);
 

@@ -62,6 +62,8 @@ public sealed class SlipwayJsonContextTests
             new MetricsChartTotals(3, new Dictionary<string, long> { ["2xx"] = 2, ["5xx"] = 1 }, 4.5, 2.5, 9.75, 12),
             [new MetricsSeriesTotals("web", "/api/:id", 3, 1, 2.5, 9.75, 12)], [1_796_000_000, 1_796_000_060], [0, 3],
             new Dictionary<string, long[]> { ["2xx"] = [0, 2], ["5xx"] = [0, 1] }, [null, 2.5], [null, 9.75], [null, 12]) },
+        { "config-change-secrets", new ConfigChangeBody(new Dictionary<string, string> { ["A"] = "1", ["B"] = "2" }, null, Secret: false, Secrets: ["B"]) },
+        { "config-reveal", new ConfigRevealBody("pw", "TOKEN") },
     };
 
     /// <summary>The above and the app spec (left to reflection, see <see cref="SlipwayJsonContext"/>): durations.</summary>

@@ -58,6 +58,8 @@ public sealed class SlipwayJsonContextTests
         { "config-change", new ConfigChangeBody(new Dictionary<string, string> { ["A"] = "1" }, ["B"], Secret: true) },
         { "storage-sync", new SyncDto(null, 0, 0, 2, null, [new FailingStoreDto("mine", "the bucket b could not be reached", Created)]) },
         { "storage-removed", new StorageRemovedDto("mine", "shop/main", "shop db main", null, 0) },
+        { "redeploy", new RedeployBody("d-qzgq7s9k") },
+        { "deployment-by", Deployment with { RequestedBy = "webhook (github)" } },
     };
 
     /// <summary>The above and the app spec (left to reflection, see <see cref="SlipwayJsonContext"/>): durations.</summary>

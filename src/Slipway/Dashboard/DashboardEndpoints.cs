@@ -69,6 +69,7 @@ internal static class DashboardEndpoints
         pages.MapGet("/apps/{app}/content", (string app, Store store, DashboardData data, HttpContext context) =>
             Page<AppContent>(new { View = data.App(AccessControl.Caller(context), AppScope.Require(context, store, app)) }))
             .RequireAccess(Permission.Read, "dashboard.app");
+        pages.MapDeploymentPages();
     }
 
     /// <summary>Where the login form sends the browser back to: a path of this site only (never //host or a URL, so a

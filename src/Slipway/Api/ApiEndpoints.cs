@@ -58,7 +58,7 @@ internal static class ApiEndpoints
             }
             DemandNewHosts(context, hosts, scope, body.Hosts);
             return Results.Accepted(null, AppViews.Deployment(engine.Enqueue(
-                new DeployRequest(scope, body.Source, body.Ref, body.Hosts))));
+                new DeployRequest(scope, body.Source, body.Ref, body.Hosts) { RequestedBy = AccessControl.Caller(context).Name })));
         }).RequireAccess(Access.Permission.Deploy, "deploy");
         v1.MapPost("/apps/{app}/promote", (string app, PromoteBody body, DeployEngine engine, HttpContext context) =>
         {
@@ -66,7 +66,7 @@ internal static class ApiEndpoints
             // The request's scope is the app; what it reads and what it changes are the two environments.
             AccessControl.Demand(context, Access.Permission.Read, AppRef.Of(scope.App, body.From), "promote");
             AccessControl.Demand(context, Access.Permission.Deploy, AppRef.Of(scope.App, body.To), "promote");
-            return Results.Accepted(null, AppViews.Deployment(engine.Promote(scope.App, body.From, body.To, body.Create)));
+            return Results.Accepted(null, AppViews.Deployment(engine.Promote(scope.App, body.From, body.To, AccessControl.Caller(context).Name, body.Create)));
         }).RequireSignedIn("promote");
         v1.MapGet("/apps/{app}/environments", (string app, Store store, AppViews views, HttpContext context) =>
             store.ListEnvironments(AppScope.Of(context, app).App).Where(e => AccessControl.Caller(context).Can(Access.Permission.Read, e.Ref)).Select(e => views.App(e)))
@@ -81,11 +81,16 @@ internal static class ApiEndpoints
             .RequireAccess(Access.Permission.Read, "deployments.show", DeploymentApp);
 
         v1.MapPost("/apps/{app}/rollback", (string app, RollbackBody? body, DeployEngine engine, HttpContext context) =>
-            Results.Accepted(null, AppViews.Deployment(engine.Rollback(AppScope.Of(context, app), body?.To)))).RequireAccess(Access.Permission.Deploy, "rollback");
+            Results.Accepted(null, AppViews.Deployment(engine.Rollback(AppScope.Of(context, app), body?.To, AccessControl.Caller(context).Name))))
+            .RequireAccess(Access.Permission.Deploy, "rollback");
+        // The kept source of a deployment (default: the live one) built again with the current config; 409 once it is pruned.
+        v1.MapPost("/apps/{app}/redeploy", (string app, RedeployBody? body, DeployEngine engine, HttpContext context) =>
+            Results.Accepted(null, AppViews.Deployment(engine.Redeploy(AppScope.Of(context, app), body?.From, AccessControl.Caller(context).Name))))
+            .RequireAccess(Access.Permission.Deploy, "redeploy");
         v1.MapPost("/apps/{app}/restart", (string app, DeployEngine engine, Store store, HttpContext context) =>
         {
             AppScope.Require(context, store, app);
-            return Results.Accepted(null, AppViews.Deployment(engine.Restart(app)));
+            return Results.Accepted(null, AppViews.Deployment(engine.Restart(app, AccessControl.Caller(context).Name)));
         }).RequireAccess(Access.Permission.Deploy, "restart");
         v1.MapPost("/apps/{app}/cancel", (string app, DeployEngine engine, HttpContext context) => new CancelledDto(engine.Cancel(AppScope.Of(context, app))))
             .RequireAccess(Access.Permission.Deploy, "cancel");

@@ -56,6 +56,6 @@ internal sealed class AppViews(Store store, AppRuntime runtime, AppHosts hosts, 
     {
         double? duration = d.FinishedAt is { } finished ? (finished - d.CreatedAt).TotalSeconds : null;
         return new DeploymentDto(d.Id, d.Seq, d.App, d.Kind, d.Status, d.Step, d.Error, d.Source, d.CommitSha, d.RollbackOf,
-            d.CreatedAt, d.FinishedAt, duration is null ? null : Math.Round(duration.Value, 2), d.CommitSubject, d.CommitAuthor);
+            d.CreatedAt, d.FinishedAt, duration is null ? null : Math.Round(duration.Value, 2), d.CommitSubject, d.CommitAuthor, d.RequestedBy);
     }
 }

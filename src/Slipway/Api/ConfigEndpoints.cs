@@ -142,7 +142,7 @@ internal static class ConfigEndpoints
             {
                 if (changed && body.Deploy)
                 {
-                    var released = AppViews.Deployment(engine.ApplyConfig(target));
+                    var released = AppViews.Deployment(engine.ApplyConfig(target, AccessControl.Caller(context).Name));
                     if (target == app || first is null)
                     {
                         first = released; // the CLI follows the environment it named

@@ -46,7 +46,7 @@ internal static class DatabaseEndpoints
             };
             var record = await provisioner.CreateAsync(scope, spec, body.Server, context.RequestAborted);
             // A live environment gets its new URL through a config release (like `env set`).
-            var deployment = store.FindApp(app)?.LiveDeploymentId is not null ? AppViews.Deployment(engine.ApplyConfig(app)) : null;
+            var deployment = store.FindApp(app)?.LiveDeploymentId is not null ? AppViews.Deployment(engine.ApplyConfig(app, AccessControl.Caller(context).Name)) : null;
             return new DatabaseCreatedDto(DatabaseViews.Of(record), deployment);
         }).RequireAccess(Access.Permission.Backup, "databases.create");
         apps.MapGet("/databases/{name}/url", async (string app, string name, DatabaseStore databases, DatabaseProvisioner provisioner, HttpContext context) =>
@@ -78,7 +78,7 @@ internal static class DatabaseEndpoints
             return ProgressStream.RunAsync(context, async progress =>
             {
                 var outcome = await branching.BranchAsync(scope.App, body.From, scope.Env, name, schemaOnly: false, progress, context.RequestAborted);
-                var deployment = outcome.Created && store.FindApp(app)?.LiveDeploymentId is not null ? AppViews.Deployment(engine.ApplyConfig(app)) : null;
+                var deployment = outcome.Created && store.FindApp(app)?.LiveDeploymentId is not null ? AppViews.Deployment(engine.ApplyConfig(app, AccessControl.Caller(context).Name)) : null;
                 return new BranchDto(outcome.Database, outcome.Created, outcome.Bytes, outcome.Milliseconds, outcome.CopyMilliseconds, outcome.SwitchMilliseconds, deployment,
                     outcome.SafetyBackup);
             });

@@ -6,12 +6,15 @@ internal sealed record DeployBody(string Source, string? Ref, IReadOnlyList<stri
 
 internal sealed record RollbackBody(string? To);
 
+/// <param name="From">The deployment (id or number) whose kept source is built again; null: the live one.</param>
+internal sealed record RedeployBody(string? From);
+
 internal sealed record PromoteBody(string From, string To, bool Create = false);
 
 internal sealed record DeploymentDto(
     string Id, long Number, string App, DeploymentKind Kind, DeploymentStatus Status, string? FailedStep, string? Error,
     string Source, string? Commit, string? RollbackOf, DateTimeOffset CreatedAt, DateTimeOffset? FinishedAt, double? DurationSeconds,
-    string? CommitMessage = null, string? CommitAuthor = null);
+    string? CommitMessage = null, string? CommitAuthor = null, string? RequestedBy = null);
 
 /// <param name="MemoryBytes">Memory in use now; null where the machine gives no per-instance accounting (no cgroups).</param>
 /// <param name="CpuPercent">Percent of one core since the previous look; null on the first.</param>

@@ -151,6 +151,8 @@ namespace Slipway.Api;
 // Answers the CLI reads without a type of its own.
 [JsonSerializable(typeof(JsonElement))]
 [JsonSerializable(typeof(JsonElement?))]
+// Redeploy (the dashboard's deployments page and `slipway redeploy`).
+[JsonSerializable(typeof(RedeployBody))]
 internal sealed partial class SlipwayJsonContext : JsonSerializerContext
 {
     /// <summary>Hands this context to <see cref="JsonSpellings"/> (the kernel, which may not name the API layer) as

@@ -49,7 +49,10 @@ internal static class UploadEndpoints
             var scope = AppScope.Of(context, app);
             var hostList = hosts?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
             ApiEndpoints.DemandNewHosts(context, context.RequestServices.GetRequiredService<AppHosts>(), scope, hostList);
-            return Results.Accepted(null, AppViews.Deployment(engine.Enqueue(new DeployRequest(scope, dir, null, hostList) { Commit = Commit(commit, commitMessage, commitAuthor) })));
+            return Results.Accepted(null, AppViews.Deployment(engine.Enqueue(new DeployRequest(scope, dir, null, hostList) 
+            {
+                Commit = Commit(commit, commitMessage, commitAuthor), RequestedBy = AccessControl.Caller(context).Name,
+            })));
         }).RequireAccess(Access.Permission.Deploy, "deploy");
     }
 

@@ -5,7 +5,7 @@ using Slipway.State;
 
 namespace Slipway.Cli;
 
-/// <summary>deploy, deployments, rollback, restart, cancel.</summary>
+/// <summary>deploy, deployments, rollback, redeploy, restart, cancel, promote.</summary>
 internal static class DeployCommands
 {
     public static IEnumerable<Command> Create(CliContext cli)
@@ -13,6 +13,7 @@ internal static class DeployCommands
         yield return Deploy(cli);
         yield return Deployments(cli);
         yield return Rollback(cli);
+        yield return Redeploy(cli);
         yield return Restart(cli);
         yield return Cancel(cli);
         yield return Promote(cli);
@@ -104,6 +105,24 @@ internal static class DeployCommands
         return command;
     }
 
+    private static Command Redeploy(CliContext cli)
+    {
+        var app = AppOption.Required();
+        var from = new Option<string>("--from") { Description = "Deployment id or number whose source is built again (default: the live one)" };
+        var noFollow = new Option<bool>("--no-follow") { Description = "Return once queued instead of streaming progress" };
+        var command = new Command("redeploy", "Build the source a deployment was made from again (kept with its build) and deploy it with the current config")
+        {
+            app, from, noFollow, CliContext.JsonOutput,
+        };
+        command.SetAction((parse, token) => cli.RunAsync(async () =>
+        {
+            using var api = cli.Api(parse);
+            var deployment = await api.PostAsync<DeploymentDto>($"v1/apps/{parse.GetValue(app)}/redeploy", new RedeployBody(parse.GetValue(from)), token);
+            return await FinishAsync(cli, api, deployment, parse.GetValue(noFollow), parse.GetValue(CliContext.JsonOutput), token);
+        }));
+        return command;
+    }
+
     private static Command Restart(CliContext cli)
     {
         var app = AppOption.Required();
@@ -139,7 +158,7 @@ internal static class DeployCommands
         var limit = new Option<int>("--limit") { Description = "How many to show", DefaultValueFactory = _ => 20 };
         var command = new Command("deployments", "The app's deployment history, newest first") { app, limit, CliContext.JsonOutput };
         command.SetAction((parse, token) => cli.RunAsync(() => cli.ShowAsync<List<DeploymentDto>>(parse,
-            $"v1/apps/{parse.GetValue(app)}/deployments?limit={parse.GetValue(limit)}", list => cli.Table(["#", "id", "kind", "status", "source", "commit", "author", "created", "duration"], list.Select(d => (IReadOnlyList<string>)
+            $"v1/apps/{parse.GetValue(app)}/deployments?limit={parse.GetValue(limit)}", list => cli.Table(["#", "id", "kind", "status", "by", "source", "commit", "author", "created", "duration"], list.Select(d => (IReadOnlyList<string>)
             [
                 d.Number.ToString(System.Globalization.CultureInfo.InvariantCulture), d.Id,
                 JsonSpellings.Of(d.Kind) + (d.RollbackOf is null ? "" : d.Kind switch
@@ -149,6 +168,7 @@ internal static class DeployCommands
                     _ => " of ",
                 } + d.RollbackOf),
                 JsonSpellings.Of(d.Status) + (d.FailedStep is null ? "" : $" ({d.FailedStep})"),
+                d.RequestedBy is { } by ? Shorten(by, 24) : "-",
                 Shorten(d.Source, 40), d.Commit is null ? "-" : Shorten(d.Commit + (d.CommitMessage is null ? "" : " " + d.CommitMessage), 50),
                 d.CommitAuthor is { } author ? Shorten(author.Split(" <")[0], 24) : "-", d.CreatedAt.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture),
                 d.DurationSeconds is { } s ? $"{s:0.0}s" : "-",

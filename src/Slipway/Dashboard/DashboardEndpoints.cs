@@ -76,6 +76,7 @@ internal static class DashboardEndpoints
         pages.MapDataPages();
         pages.MapMetricsPages();
         pages.MapLogsConfigPages();
+        pages.MapDeploymentPages();
     }
 
     /// <summary>Where the login form sends the browser back to: a path of this site only, so a link to the login page

@@ -79,6 +79,11 @@ internal sealed class BuildPhase(
             if (request.FromBuild is { } earlier)
             {
                 journal.Log(deployment, "build", $"rebuilding the source of build {earlier.Id} ({request.Source})");
+                if (!Directory.Exists(builds.SourceOf(earlier)))
+                {
+                    // Pruned while this waited for the app's lock (another deployment went live meanwhile).
+                    throw new UserException($"the source of build {earlier.Id} is no longer kept (pruned since this was asked for); deploy the source again");
+                }
                 await SourceSnapshot.CopyLocalAsync(builds.SourceOf(earlier), buildDir, token);
                 return earlier.Commit;
             }

@@ -20,6 +20,7 @@ internal sealed partial class DeployEngine(
     AppLocks locks,
     AppHosts hosts,
     RecordedReleases recorded,
+    BuildDirectories builds,
     DeployConfig config,
     BuildPhase buildPhase,
     ReleaseCommands releaseCommands,
@@ -41,25 +42,49 @@ internal sealed partial class DeployEngine(
     {
         AppNames.Validate(request.Target.App);
         hosts.Validate(request.Target.Key, request.Hosts ?? []);
-        if (!SourceSnapshot.IsGitUrl(request.Source) && request.Ref is null)
+        if (request.FromBuild is { } kept)
+        {
+            config.CheckLocalSource(request with { Source = builds.SourceOf(kept) });
+        }
+        else if (!SourceSnapshot.IsGitUrl(request.Source) && request.Ref is null)
         {
             config.CheckLocalSource(request);
         }
         store.EnsureApp(request.Target);
         var deployment = store.CreateDeployment(request.Target.Key, DeploymentKind.Deploy,
-            request.Shown ?? request.Source + (request.Ref is null ? "" : "#" + request.Ref), null, null, commit: request.Commit);
+            request.Shown ?? request.Source + (request.Ref is null ? "" : "#" + request.Ref), null, request.RedeployOf, commit: request.Commit,
+            requestedBy: request.RequestedBy);
         Launch(deployment, async token => await ReleaseAsync(deployment, await buildPhase.RunAsync(deployment, request, token), token));
         return deployment;
     }
 
+    /// <summary>`slipway redeploy`: the kept pristine source of <paramref name="fromId"/> (default: the live deployment)
+    /// built again as a new deployment, with the environment's config as it is now. A 409 when that source is gone.</summary>
+    public DeploymentRecord Redeploy(AppRef owner, string? fromId, string requestedBy)
+    {
+        var record = AppErrors.Require(store, owner);
+        var target = RedeployTargets.Resolve(store.ListDeployments(owner.Key, 100_000), record.LiveDeploymentId, owner, fromId);
+        var build = KeptSource(target) ?? throw RedeployTargets.SourceGone(target, owner, options.KeepBuilds);
+        return Enqueue(new DeployRequest(owner, target.Source)
+        {
+            FromBuild = build, Shown = target.Source, Commit = target.Commit, RequestedBy = requestedBy, RedeployOf = target.Id,
+        });
+    }
+
+    /// <summary>The build of <paramref name="deployment"/> when the pristine source beside it is still there.</summary>
+    public BuildRecord? KeptSource(DeploymentRecord deployment) =>
+        deployment.BuildId is { } id && store.FindBuild(id) is { } build && builds.IsUsable(build) && Directory.Exists(builds.SourceOf(build))
+            ? build
+            : null;
+
     /// <summary>Back to <paramref name="toId"/>, or to the deployment that was live before the current one.</summary>
-    public DeploymentRecord Rollback(AppRef owner, string? toId)
+    public DeploymentRecord Rollback(AppRef owner, string? toId, string requestedBy)
     {
         var app = owner.Key;
         var target = RollbackTargets.Resolve(store, owner, toId);
         recorded.RequireUsable(target, Pruned(target));
         var deployment = store.CreateDeployment(app, DeploymentKind.Rollback, target.Source, target.BuildId, target.Id,
-            target.SpecJson, target.ConfigJson, target.Commit);
+            target.SpecJson, target.ConfigJson, target.Commit, requestedBy: requestedBy);
         Launch(deployment, token =>
         {
             var now = RollbackTargets.Resolve(store, owner, toId);
@@ -100,9 +125,9 @@ internal sealed partial class DeployEngine(
     }
 
     /// <summary>Fresh instances of the live release, through the health gate.</summary>
-    public DeploymentRecord Restart(string app)
+    public DeploymentRecord Restart(string app, string requestedBy)
     {
-        var deployment = CreateFromLive(app, DeploymentKind.Restart);
+        var deployment = CreateFromLive(app, DeploymentKind.Restart, requestedBy);
         Launch(deployment, token => ExecuteAsync(deployment, ReleasePlanner.Restart(deployment.Id, recorded.Live(app)), token));
         return deployment;
     }
@@ -110,9 +135,9 @@ internal sealed partial class DeployEngine(
     /// <summary>After `env set` / `env unset`: the live build again with the app's current config, through the
     /// health gate (like Heroku's config releases). The replaced release stays warm, so a rollback brings the
     /// old config back at once.</summary>
-    public DeploymentRecord ApplyConfig(string app)
+    public DeploymentRecord ApplyConfig(string app, string requestedBy)
     {
-        var deployment = CreateFromLive(app, DeploymentKind.Config);
+        var deployment = CreateFromLive(app, DeploymentKind.Config, requestedBy);
         Launch(deployment, async token =>
         {
             var live = recorded.Live(app);
@@ -133,7 +158,7 @@ internal sealed partial class DeployEngine(
     /// environment's config: no rebuild, the release command runs (against the target's database), then the
     /// usual health gate. A target environment that does not exist is created only with <paramref name="create"/>:
     /// a mistyped --to must not start a new environment.</summary>
-    public DeploymentRecord Promote(string app, string fromEnv, string toEnv, bool create = false)
+    public DeploymentRecord Promote(string app, string fromEnv, string toEnv, string requestedBy, bool create = false)
     {
         var (from, to) = (AppRef.Of(app, fromEnv), AppRef.Of(app, toEnv));
         var (fromKey, toKey) = (from.Key, to.Key);
@@ -149,7 +174,8 @@ internal sealed partial class DeployEngine(
         }
         var source = recorded.LiveOf(fromKey);
         store.EnsureApp(to);
-        var deployment = store.CreateDeployment(toKey, DeploymentKind.Promote, source.Source, source.BuildId, source.Id, source.SpecJson, null, source.Commit);
+        var deployment = store.CreateDeployment(toKey, DeploymentKind.Promote, source.Source, source.BuildId, source.Id, source.SpecJson, null, source.Commit,
+            requestedBy: requestedBy);
         Launch(deployment, async token =>
         {
             var live = recorded.Live(fromKey, id => $"The build of {fromEnv}'s live deployment {id} is gone; deploy {fromEnv} again, then promote.");
@@ -197,11 +223,11 @@ internal sealed partial class DeployEngine(
     private string Pruned(DeploymentRecord target) =>
         $"The build of deployment {target.Id} has been pruned (only the last {options.KeepBuilds} are kept). Deploy its source again instead.";
 
-    private DeploymentRecord CreateFromLive(string app, DeploymentKind kind)
+    private DeploymentRecord CreateFromLive(string app, DeploymentKind kind, string requestedBy)
     {
         var live = recorded.LiveOf(app);
         return store.CreateDeployment(app, kind, live.Source, live.BuildId, live.Id, live.SpecJson, live.ConfigJson, live.Commit,
-            kind == DeploymentKind.Config ? live.ConfigHash : null);
+            kind == DeploymentKind.Config ? live.ConfigHash : null, requestedBy);
     }
 
     /// <summary>Carries out a plan: records what the deployment reuses and the config it runs with, or builds again;

@@ -28,6 +28,14 @@ internal sealed record DeployRequest(AppRef Target, string Source, string? Ref =
     /// <summary>The commit a source without git data (a pushed tree) was exported from.</summary>
     public CommitInfo? Commit { get; init; }
 
+    /// <summary>Who asked for it, as the history shows it: the API caller's name, the pusher of a git push,
+    /// "webhook (github)", "preview (...)".</summary>
+    public string? RequestedBy { get; init; }
+
+    /// <summary>Redeploy: the earlier deployment whose kept source this one builds again (recorded as its rollback_of,
+    /// the history's "deploy of ...").</summary>
+    public string? RedeployOf { get; init; }
+
     /// <summary>Rebuild: the config already prepared and checked for this deployment.</summary>
     public ConfigSnapshot? CheckedConfig { get; init; }
 }

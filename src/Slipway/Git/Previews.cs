@@ -234,6 +234,7 @@ internal sealed partial class Previews(GitStore store, Keyring keyring, ConfigVa
             var deployment = engine.Enqueue(new DeployRequest(env, preview.CloneUrl, preview.HeadSha)
             {
                 GitAuthorization = preview.FromFork || link.TokenEnc is null ? null : ForgeCredentials.Basic(link.Forge, keyring.Decrypt(link.TokenEnc)),
+                RequestedBy = $"preview ({JsonSpellings.Of(link.Forge)} #{preview.Number}" + (preview.Author is { } author ? $" by {author})" : ")"),
             });
             record = record with { DeploymentId = deployment.Id };
             store.SavePreview(record);

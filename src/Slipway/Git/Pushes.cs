@@ -149,7 +149,7 @@ internal sealed partial class Pushes(GitOptions options, GitStore remotes, Deplo
         try
         {
             await PushedTree.ExportAsync(repo, request.Quarantine, push.New, session.TreeDir, token);
-            var deployment = engine.Enqueue(new DeployRequest(env, session.TreeDir) { Commit = commit, Shown = $"git push {pushed}" });
+            var deployment = engine.Enqueue(new DeployRequest(env, session.TreeDir) { Commit = commit, Shown = $"git push {pushed}", RequestedBy = session.Pusher.Name });
             var status = await FollowAsync(session, deployment, token);
             if (status == DeploymentStatus.Live)
             {

@@ -113,6 +113,7 @@ internal sealed partial class Webhooks(GitStore store, Keyring keyring, DeployEn
                     var deployment = engine.Enqueue(new DeployRequest(target, link.RepoUrl, push.CommitSha)
                     {
                         GitAuthorization = link.TokenEnc is null ? null : ForgeCredentials.Basic(forge, keyring.Decrypt(link.TokenEnc)),
+                        RequestedBy = $"webhook ({JsonSpellings.Of(forge)})",
                     });
                     Report(app, link, push.CommitSha!, target, deployment.Id);
                     return new(202, $"Deploying {push.CommitSha![..12]} of {push.Branch} to {target}: deployment {deployment.Id}.", deployment.Id);

@@ -289,7 +289,7 @@ internal sealed partial class RestoredPlatform(
         {
             var deployment = engine.Enqueue(new Deploy.DeployRequest(app.Ref, builds.SourceOf(build))
             {
-                Shown = live.Source, Commit = live.Commit,
+                Shown = live.Source, Commit = live.Commit, RequestedBy = "platform restore",
             });
             Redeployments.Add(deployment);
             store.AddEvent(app.Name, deployment.Id, "app.restoring", $"deploying the restored source of {live.Id} ({live.Source}) again as {deployment.Id}");

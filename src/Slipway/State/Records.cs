@@ -59,7 +59,7 @@ internal sealed record DeploymentRecord(
     string Id, string App, long Seq, DeploymentKind Kind, DeploymentStatus Status, string? Step, string? Error,
     string Source, string? CommitSha, string? BuildId, string? SpecJson, string? ConfigJson, string? RollbackOf,
     DateTimeOffset CreatedAt, DateTimeOffset? StartedAt, DateTimeOffset? FinishedAt, DateTimeOffset? LiveAt, string? ConfigHash = null,
-    string? CommitSubject = null, string? CommitAuthor = null)
+    string? CommitSubject = null, string? CommitAuthor = null, string? RequestedBy = null)
 {
     public CommitInfo? Commit => CommitInfo.Of(CommitSha, CommitSubject, CommitAuthor);
 }

@@ -580,5 +580,11 @@ internal static class Schema
         alter table offsite_storages add column scope text;
         create unique index offsite_storages_scope on offsite_storages (scope);
         """,
+        // 21: who asked for each deployment: the user or token that called the API (deploy, upload, rollback, promote,
+        // restart, redeploy, a config release), the pusher of a git push, "webhook (FORGE)", "preview (...)", "platform
+        // restore". Null for deployments made before it was recorded.
+        """
+        alter table deployments add column requested_by text;
+        """,
     ];
 }

@@ -185,7 +185,7 @@ internal sealed class Store
     // ---- deployments
 
     public DeploymentRecord CreateDeployment(string app, DeploymentKind kind, string source, string? buildId, string? rollbackOf,
-        string? specJson = null, string? configJson = null, CommitInfo? commit = null, string? configHash = null)
+        string? specJson = null, string? configJson = null, CommitInfo? commit = null, string? configHash = null, string? requestedBy = null)
     {
         using var c = Open();
         using var tx = c.BeginTransaction();
@@ -193,11 +193,11 @@ internal sealed class Store
         var id = Ids.New("d");
         c.Execute("""
             insert into deployments(id, app, seq, kind, status, source, commit_sha, commit_subject, commit_author, build_id, spec_json, config_json,
-                config_hash, rollback_of, created_at)
+                config_hash, rollback_of, created_at, requested_by)
             values (@id, @app, @seq, @kind, @queued, @source, @commitSha, @commitSubject, @commitAuthor, @buildId, @specJson, @configJson,
-                @configHash, @rollbackOf, @now)
+                @configHash, @rollbackOf, @now, @requestedBy)
             """, new { id, app, seq, kind = JsonSpellings.Of(kind), queued = JsonSpellings.Of(DeploymentStatus.Queued), source, commitSha = commit?.Sha,
-                commitSubject = commit?.Subject, commitAuthor = commit?.Author, buildId, specJson, configJson, configHash, rollbackOf, now = Now() }, tx);
+                commitSubject = commit?.Subject, commitAuthor = commit?.Author, buildId, specJson, configJson, configHash, rollbackOf, now = Now(), requestedBy }, tx);
         tx.Commit();
         return c.QuerySingle<DeploymentRow>("select * from deployments where id = @id", new { id }).ToRecord();
     }

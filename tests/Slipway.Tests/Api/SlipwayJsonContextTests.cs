@@ -64,6 +64,8 @@ public sealed class SlipwayJsonContextTests
             new Dictionary<string, long[]> { ["2xx"] = [0, 2], ["5xx"] = [0, 1] }, [null, 2.5], [null, 9.75], [null, 12]) },
         { "config-change-secrets", new ConfigChangeBody(new Dictionary<string, string> { ["A"] = "1", ["B"] = "2" }, null, Secret: false, Secrets: ["B"]) },
         { "config-reveal", new ConfigRevealBody("pw", "TOKEN") },
+        { "redeploy", new RedeployBody("d-qzgq7s9k") },
+        { "deployment-by", Deployment with { RequestedBy = "webhook (github)" } },
     };
 
     /// <summary>The above and the app spec (left to reflection, see <see cref="SlipwayJsonContext"/>): durations.</summary>

@@ -70,7 +70,7 @@ public sealed class ConfigSafetyTests
         string rollbackId;
         using (await platform.Services.GetRequiredService<AppLocks>().HoldAsync("rw", CancellationToken.None))
         {
-            rollbackId = platform.Engine.Rollback(AppRef.Of("rw"), null).Id;
+            rollbackId = platform.Engine.Rollback(AppRef.Of("rw"), null, "test").Id;
             (await platform.CliAsync("env", "set", "--app", "rw", "--no-deploy", "KEEP=typed-while-queued", "ADDED=z")).ExitCode.Should().Be(0);
         }
         await platform.Engine.WaitAsync(rollbackId);

@@ -40,6 +40,7 @@ public sealed class GitPushTests
         latest.GetProperty("commitMessage").GetString().Should().Be("First version");
         latest.GetProperty("commitAuthor").GetString().Should().Be("Slipway Tests <tests@slipway.invalid>");
         latest.GetProperty("source").GetString().Should().Be("git push main");
+        latest.GetProperty("requestedBy").GetString().Should().StartWith("token:push", "a push's deployment is its pusher's");
 
         // A build that fails refuses the push: the branch stays and v1 keeps serving.
         WriteApp(work, "v2", build: "echo compiling; exit 3");

@@ -59,6 +59,7 @@ public sealed class GitWebhookTests
         deployment.GetProperty("source").GetString().Should().Be($"{forge.RepoUrl}#{sha}", "the source names the repository and nothing of the token");
         deployment.GetProperty("commit").GetString().Should().Be(sha[..12]);
         deployment.GetProperty("commitMessage").GetString().Should().Be("Deploy from the forge");
+        deployment.GetProperty("requestedBy").GetString().Should().Be("webhook (github)");
         await platform.Services.GetRequiredService<Slipway.Git.ForgeNotices>().IdleAsync();
         var statuses = forge.Calls("POST", $"/repos/acme/shop/statuses/{sha}");
         statuses.Select(s => ((string?)s["state"], (string?)s["context"])).Should().Equal(("pending", "slipway/production"), ("success", "slipway/production"));

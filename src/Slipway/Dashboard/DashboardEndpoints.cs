@@ -80,10 +80,10 @@ internal static class DashboardEndpoints
 
     /// <summary>The component rendered on its own (static rendering). Typed IResult for the endpoints: the request
     /// delegate generator, which compiles the endpoints beside the Razor compiler, does not see the component types.</summary>
-    private static IResult Page<TComponent>(object parameters) where TComponent : Microsoft.AspNetCore.Components.IComponent =>
+    internal static IResult Page<TComponent>(object parameters) where TComponent : Microsoft.AspNetCore.Components.IComponent =>
         new RazorComponentResult<TComponent>(parameters);
 
-    private static Chrome ChromeOf(HttpContext context, DashboardAssets assets, ApiOptions options) =>
+    internal static Chrome ChromeOf(HttpContext context, DashboardAssets assets, ApiOptions options) =>
         new(options.PlatformHost, AccessControl.Caller(context).Name, AccessControl.CsrfOf(context) ?? "",
-            context.Request.Path.Value ?? "/", assets.Links);
+            context.Request.Path.Value ?? "/", assets.Links, DashboardNav.IsAdmin(AccessControl.Caller(context)));
 }

@@ -11,6 +11,7 @@ internal static class AppNav
         new("Logs", null),
         new("Config", null),
         new("Metrics", null),
-        new("Domains", null),
+        new("Domains", "/domains"),
+        new("Previews", "/previews"),
     ];
 }

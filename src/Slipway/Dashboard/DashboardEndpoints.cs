@@ -30,6 +30,7 @@ internal static class DashboardEndpoints
         services.AddRazorComponents();
         services.AddSingleton<DashboardAssets>();
         services.AddSingleton<DashboardData>();
+        services.AddTeamPages();
         return services;
     }
 
@@ -69,6 +70,8 @@ internal static class DashboardEndpoints
         pages.MapGet("/apps/{app}/content", (string app, Store store, DashboardData data, HttpContext context) =>
             Page<AppContent>(new { View = data.App(AccessControl.Caller(context), AppScope.Require(context, store, app)) }))
             .RequireAccess(Permission.Read, "dashboard.app");
+
+        pages.MapTeamPages();
     }
 
     /// <summary>Where the login form sends the browser back to: a path of this site only (never //host or a URL, so a

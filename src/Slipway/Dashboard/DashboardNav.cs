@@ -10,7 +10,7 @@ internal static class DashboardNav
         new("Databases", null),
         new("Crons", null),
         new("Metrics", null),
-        new("Team", null, AdminsOnly: true),
+        new("Team", "/team", AdminsOnly: true),
     ];
 
     /// <summary>The entries the signed-in caller of <paramref name="chrome"/> may open.</summary>

@@ -61,7 +61,8 @@ public sealed class TeamPagesTests(ITestOutputHelper output)
         await Assertions.Expect(tab.Locator("#user-dana")).ToContainTextAsync("deployer of shop");
         (await tab.InputValueAsync("#new-password")).Should().BeEmpty("the form is emptied after it was sent: no password stays in the page");
 
-        // Change dana's role on shop.
+        // Change dana's role on shop (the form folds away under its summary).
+        await tab.ClickAsync("#role-details-dana summary");
         await tab.SelectOptionAsync("#role-dana", "admin");
         await tab.FillAsync("#app-dana", "shop");
         await tab.ClickAsync("#set-role-dana");

@@ -91,31 +91,15 @@ internal static class AccessEndpoints
 
         v1.MapGet("/audit", (string? app, string? since, int? limit, AuditLog audit, TimeProvider clock, HttpContext context) =>
         {
-            var me = AccessControl.Caller(context);
             DateTimeOffset? from = since is null ? null : Lifetime(since) is { } ago ? clock.GetUtcNow() - ago
                 : UtcTime.TryParse(since, out var at) ? at : throw new UserException($"--since '{since}' is neither a duration like 7d nor a time like 2026-11-21T10:00:00Z.");
-            IReadOnlySet<string>? visible = null;
-            if (!me.Can(Permission.ManagePlatform, null))
-            {
-                // An admin of some apps reads their lines; only an owner reads the platform's own (users, logins).
-                visible = me.Grants.Where(g => g.Role >= Role.Admin && g.App is not null).Select(g => g.App!).ToHashSet(StringComparer.Ordinal);
-                if (visible.Count == 0 || (app is not null && !visible.Contains(app)))
-                {
-                    throw new UserException($"{me.Name} cannot read the audit log{(app is null ? "" : " of " + app)}: that needs admin of the app, or owner for the whole platform.", 403);
-                }
-            }
-            return audit.List(app, from, Math.Clamp(limit ?? 200, 1, 10_000), visible)
-                .Select(e => new AuditDto(e.At, e.Actor, e.Address, e.Client, e.Action, e.App, e.Env, e.Detail, e.Outcome));
+            return AuditLines(AccessControl.Caller(context), audit, app, from, limit ?? 200);
         }).RequireSignedIn("audit");
     }
 
     private static void MapUsers(RouteGroupBuilder v1)
     {
-        v1.MapGet("/users", (AccessStore store) =>
-        {
-            var grants = store.AllGrants();
-            return store.ListUsers().Select(u => ToDto(u, grants.GetValueOrDefault(u.Id) ?? []));
-        }).RequireAccess(Permission.ManageUsers, "users.list");
+        v1.MapGet("/users", (AccessStore store) => Users(store)).RequireAccess(Permission.ManageUsers, "users.list");
 
         v1.MapPost("/users", (UserBody body, AccessService access, HttpContext context) =>
         {
@@ -168,8 +152,7 @@ internal static class AccessEndpoints
 
     private static void MapTokens(RouteGroupBuilder v1)
     {
-        v1.MapGet("/tokens", (AccessService access, HttpContext context) =>
-            access.Tokens(AccessControl.Caller(context)).Select(t => ToDto(t.Token, t.Grant, t.Creator))).RequireSignedIn("tokens.list");
+        v1.MapGet("/tokens", (AccessService access, HttpContext context) => Tokens(access, AccessControl.Caller(context))).RequireSignedIn("tokens.list");
 
         v1.MapPost("/tokens", (TokenBody body, AccessService access, HttpContext context) =>
         {
@@ -191,6 +174,39 @@ internal static class AccessEndpoints
             return Results.NoContent();
         }).RequireSignedIn("tokens.revoke");
     }
+
+    /// <summary>GET /v1/users (the dashboard's Team page shows the same list).</summary>
+    public static List<UserDto> Users(AccessStore store)
+    {
+        var grants = store.AllGrants();
+        return [.. store.ListUsers().Select(u => ToDto(u, grants.GetValueOrDefault(u.Id) ?? []))];
+    }
+
+    /// <summary>GET /v1/tokens: the tokens <paramref name="me"/> manages.</summary>
+    public static List<TokenDto> Tokens(AccessService access, Principal me) =>
+        [.. access.Tokens(me).Select(t => ToDto(t.Token, t.Grant, t.Creator))];
+
+    /// <summary>GET /v1/audit: newest first, what <paramref name="me"/> may read of it (an owner everything; an admin of
+    /// some apps their lines; anyone else a 403).</summary>
+    public static List<AuditDto> AuditLines(Principal me, AuditLog audit, string? app, DateTimeOffset? from, int limit)
+    {
+        IReadOnlySet<string>? visible = null;
+        if (!me.Can(Permission.ManagePlatform, null))
+        {
+            // An admin of some apps reads their lines; only an owner reads the platform's own (users, logins).
+            visible = AuditApps(me);
+            if (visible.Count == 0 || (app is not null && !visible.Contains(app)))
+            {
+                throw new UserException($"{me.Name} cannot read the audit log{(app is null ? "" : " of " + app)}: that needs admin of the app, or owner for the whole platform.", 403);
+            }
+        }
+        return [.. audit.List(app, from, Math.Clamp(limit, 1, 10_000), visible)
+            .Select(e => new AuditDto(e.At, e.Actor, e.Address, e.Client, e.Action, e.App, e.Env, e.Detail, e.Outcome))];
+    }
+
+    /// <summary>The apps whose audit lines <paramref name="me"/> reads when it is not an owner: those it is admin of.</summary>
+    public static IReadOnlySet<string> AuditApps(Principal me) =>
+        me.Grants.Where(g => g.Role >= Role.Admin && g.App is not null).Select(g => g.App!).ToHashSet(StringComparer.Ordinal);
 
     /// <summary>"90d", "12h", "30m" (days are what token lifetimes and audit windows are counted in).</summary>
     private static TimeSpan? Lifetime(string text) =>

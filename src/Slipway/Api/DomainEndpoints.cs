@@ -85,7 +85,7 @@ internal static class DomainEndpoints
         }).RequireAccess(Permission.ManagePlatform, "acme.set");
     }
 
-    private static DomainDto Dto(DomainView d) => new(d.Host, d.App.App, d.App.Env, d.RedirectFrom, d.Hsts, d.Certificate, d.NotAfter, d.RenewAt,
+    internal static DomainDto Dto(DomainView d) => new(d.Host, d.App.App, d.App.Env, d.RedirectFrom, d.Hsts, d.Certificate, d.NotAfter, d.RenewAt,
         d.NextAttemptAt, d.LastError);
 
     private static AcmeDto Dto(AcmeSettings s) => new(s.Directory, s.DirectoryName, s.Email, s.EabKid, s.HasEabKey, s.AccountUrl is not null);

@@ -224,7 +224,7 @@ internal static class GitEndpoints
         return normalized;
     }
 
-    private static GitPreviewDto Preview(PreviewRecord preview, State.Store state, Deploy.AppHosts hosts)
+    internal static GitPreviewDto Preview(PreviewRecord preview, State.Store state, Deploy.AppHosts hosts)
     {
         var deployment = preview.DeploymentId is { } id ? state.FindDeployment(id) : null;
         var status = deployment is null ? JsonSpellings.Of(preview.State) : JsonSpellings.Of(deployment.Status);

@@ -12,6 +12,7 @@ internal static class AppNav
         new("Config", "/config"),
         new("Metrics", "/metrics"),
         new("Errors", "/errors"),
-        new("Domains", null),
+        new("Domains", "/domains"),
+        new("Previews", "/previews"),
     ];
 }

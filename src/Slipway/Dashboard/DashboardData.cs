@@ -10,7 +10,8 @@ namespace Slipway.Dashboard;
 /// <summary>Builds what the pages render from the services and views the JSON API answers with (<see cref="AppViews"/>,
 /// the store's lists, the alert engine's firing alerts), filtered by what the caller may read, and with the actions
 /// the caller may take: a page offers a button only where the API would accept the request.</summary>
-internal sealed class DashboardData(Store store, AppViews views, AlertConfig alerts, DeployEngine engine, TimeProvider clock)
+internal sealed class DashboardData(Store store, AppViews views, AlertConfig alerts, DeployEngine engine, RecordedReleases releases,
+    TimeProvider clock)
 {
     /// <summary>How many deployments an app's page lists (`slipway deployments` shows more).</summary>
     public const int Deployments = 20;
@@ -91,10 +92,11 @@ internal sealed class DashboardData(Store store, AppViews views, AlertConfig ale
         new(app.App, app.Env, app.State, app.Urls, app.Live is { } live ? Deployment(AppRef.Of(app.App, app.Env), live, isLive: true, rollbackTo: null) : null,
             PagePath(AppRef.Of(app.App, app.Env)));
 
-    private static DeploymentRow Deployment(AppRef app, DeploymentRecord d, string? liveId, bool mayDeploy)
+    private DeploymentRow Deployment(AppRef app, DeploymentRecord d, string? liveId, bool mayDeploy)
     {
-        // The rollback API's own check (Deploy/RollbackTargets): an earlier deployment that went live with a build.
-        var target = mayDeploy && d.LiveAt is not null && d.BuildId is not null && d.Id != liveId;
+        // The rollback API's own checks (Deploy/RollbackTargets, RecordedReleases.RequireUsable): an earlier deployment
+        // that went live, whose build is still kept.
+        var target = mayDeploy && d.LiveAt is not null && d.BuildId is not null && d.Id != liveId && releases.IsUsable(d);
         return Deployment(app, AppViews.Deployment(d), d.Id == liveId,
             target ? new System.Text.Json.Nodes.JsonObject { ["to"] = d.Id }.ToJsonString() : null);
     }

@@ -34,6 +34,7 @@ internal static class DashboardEndpoints
         services.AddDataPages();
         services.AddMetricsPages();
         services.AddLogsConfigPages();
+        services.AddTeamPages();
         return services;
     }
 
@@ -77,6 +78,8 @@ internal static class DashboardEndpoints
         pages.MapMetricsPages();
         pages.MapLogsConfigPages();
         pages.MapDeploymentPages();
+
+        pages.MapTeamPages();
     }
 
     /// <summary>Where the login form sends the browser back to: a path of this site only, so a link to the login page
@@ -97,10 +100,10 @@ internal static class DashboardEndpoints
 
     /// <summary>The component rendered on its own (static rendering). Typed IResult for the endpoints: the request
     /// delegate generator, which compiles the endpoints beside the Razor compiler, does not see the component types.</summary>
-    private static IResult Page<TComponent>(object parameters) where TComponent : Microsoft.AspNetCore.Components.IComponent =>
+    internal static IResult Page<TComponent>(object parameters) where TComponent : Microsoft.AspNetCore.Components.IComponent =>
         new RazorComponentResult<TComponent>(parameters);
 
-    private static Chrome ChromeOf(HttpContext context, DashboardAssets assets, ApiOptions options) =>
+    internal static Chrome ChromeOf(HttpContext context, DashboardAssets assets, ApiOptions options) =>
         new(options.PlatformHost, AccessControl.Caller(context).Name, AccessControl.CsrfOf(context) ?? "",
-            context.Request.Path.Value ?? "/", assets.Links);
+            context.Request.Path.Value ?? "/", assets.Links, DashboardNav.IsAdmin(AccessControl.Caller(context)));
 }

@@ -12,8 +12,14 @@ internal static class DashboardNav
         new("Messages", "/messages"),
         new("Metrics", "/metrics/apps"),
         new("Alerts", "/alerts"),
-        new("Team", null),
+        new("Team", "/team", AdminsOnly: true),
     ];
+
+    /// <summary>The entries the signed-in caller of <paramref name="chrome"/> may open.</summary>
+    public static IEnumerable<NavItem> For(Chrome chrome) => Items.Where(i => !i.AdminsOnly || chrome.Admin);
+
+    /// <summary>Whether <paramref name="me"/> is admin or owner anywhere: who sees the admins-only entries.</summary>
+    public static bool IsAdmin(Access.Principal me) => me.Grants.Any(g => g.Role >= Access.Role.Admin);
 
     /// <summary>Whether <paramref name="item"/> is the current page's entry (an app's page belongs to the overview).</summary>
     public static bool IsCurrent(NavItem item, string path) =>

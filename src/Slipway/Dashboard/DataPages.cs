@@ -6,6 +6,8 @@ using Slipway.Access;
 using Slipway.Api;
 using Slipway.State;
 
+using static Slipway.Dashboard.DashboardEndpoints;
+
 namespace Slipway.Dashboard;
 
 /// <summary>The data pages of the main navigation: Databases, Crons (and each job's runs) and Messages. Lists filtered
@@ -91,12 +93,4 @@ internal static class DataPages
         return data.Job(AccessControl.Caller(context), record, name)
             ?? throw new UserException($"{record.Ref} has no cron job '{name}' in its live deployment, and none by that name ever ran. The Crons page lists them.", 404);
     }
-
-    // As DashboardEndpoints' own (typed IResult: the request delegate generator does not see the Razor types).
-    private static IResult Page<TComponent>(object parameters) where TComponent : Microsoft.AspNetCore.Components.IComponent =>
-        new RazorComponentResult<TComponent>(parameters);
-
-    private static Chrome ChromeOf(HttpContext context, DashboardAssets assets, ApiOptions options) =>
-        new(options.PlatformHost, AccessControl.Caller(context).Name, AccessControl.CsrfOf(context) ?? "",
-            context.Request.Path.Value ?? "/", assets.Links);
 }

@@ -6,6 +6,8 @@ using Slipway.Access;
 using Slipway.Api;
 using Slipway.State;
 
+using static Slipway.Dashboard.DashboardEndpoints;
+
 namespace Slipway.Dashboard;
 
 /// <summary>A deployment's own page and its facts' fragment (Dashboard/README.md), under its app environment's path so
@@ -34,8 +36,4 @@ internal static class DeploymentPages
             }))
             .RequireAccess(Permission.Read, "dashboard.deployment");
     }
-
-    /// <summary>As DashboardEndpoints.Page: a typed IResult, since the request delegate generator does not see Razor types.</summary>
-    private static IResult Page<TComponent>(object parameters) where TComponent : Microsoft.AspNetCore.Components.IComponent =>
-        new RazorComponentResult<TComponent>(parameters);
 }

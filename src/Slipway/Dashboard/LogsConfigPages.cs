@@ -7,6 +7,8 @@ using Slipway.Access;
 using Slipway.Api;
 using Slipway.State;
 
+using static Slipway.Dashboard.DashboardEndpoints;
+
 namespace Slipway.Dashboard;
 
 /// <summary>The Logs and Config tabs of an app environment, with the access of the API's reads of the same things
@@ -42,12 +44,4 @@ internal static class LogsConfigPages
             Page<ConfigContent>(new { View = data.Config(AccessControl.Caller(context), AppScope.Require(context, store, app)) }))
             .RequireAccess(Permission.Read, "dashboard.config");
     }
-
-    /// <summary>As DashboardEndpoints' own: a typed IResult, which the request delegate generator can compile.</summary>
-    private static IResult Page<TComponent>(object parameters) where TComponent : Microsoft.AspNetCore.Components.IComponent =>
-        new RazorComponentResult<TComponent>(parameters);
-
-    private static Chrome ChromeOf(HttpContext context, DashboardAssets assets, ApiOptions options) =>
-        new(options.PlatformHost, AccessControl.Caller(context).Name, AccessControl.CsrfOf(context) ?? "",
-            context.Request.Path.Value ?? "/", assets.Links);
 }

@@ -7,6 +7,8 @@ using Slipway.Access;
 using Slipway.Api;
 using Slipway.State;
 
+using static Slipway.Dashboard.DashboardEndpoints;
+
 namespace Slipway.Dashboard;
 
 /// <summary>The monitoring pages (Dashboard/README.md, "Adding a page"): each declares the access of the API's read of
@@ -79,12 +81,4 @@ internal static class MetricsPages
             Page<ErrorsIssueContent>(new { View = data.Detail(AccessControl.Caller(context), AppScope.Require(context, store, app), id) }))
             .RequireAccess(Permission.Read, "dashboard.errors");
     }
-
-    // As DashboardEndpoints' own (private there): the component rendered alone, and what every page shows around it.
-    private static IResult Page<TComponent>(object parameters) where TComponent : Microsoft.AspNetCore.Components.IComponent =>
-        new RazorComponentResult<TComponent>(parameters);
-
-    private static Chrome ChromeOf(HttpContext context, DashboardAssets assets, ApiOptions options) =>
-        new(options.PlatformHost, AccessControl.Caller(context).Name, AccessControl.CsrfOf(context) ?? "",
-            context.Request.Path.Value ?? "/", assets.Links);
 }

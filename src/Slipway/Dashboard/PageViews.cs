@@ -15,11 +15,13 @@ public sealed record AssetLinks(string Css, string Htmx, string Script, string I
 }
 
 /// <summary>What every page around its content shows and needs: who is signed in, the CSRF token of their session
-/// (empty without a login cookie: over the server's Unix socket none is needed), the path for the current nav entry.</summary>
-public sealed record Chrome(string PlatformName, string User, string Csrf, string Path, AssetLinks Assets);
+/// (empty without a login cookie: over the server's Unix socket none is needed), the path for the current nav entry, and
+/// whether the caller is an admin or owner anywhere (<paramref name="Admin"/>: the nav entries only they may open).</summary>
+public sealed record Chrome(string PlatformName, string User, string Csrf, string Path, AssetLinks Assets, bool Admin = false);
 
-/// <summary>One entry of the main navigation; <paramref name="Href"/> null for a page still to come (shown, not linked).</summary>
-public sealed record NavItem(string Label, string? Href);
+/// <summary>One entry of the main navigation; <paramref name="Href"/> null for a page still to come (shown, not linked);
+/// <paramref name="AdminsOnly"/> for a page that answers 403 to anyone who is not admin or owner somewhere (not shown to them).</summary>
+public sealed record NavItem(string Label, string? Href, bool AdminsOnly = false);
 
 /// <summary>One tab of an app environment's pages: its path under /apps/APP (null for a page still to come).</summary>
 public sealed record AppTab(string Label, string? Suffix);
@@ -49,7 +51,11 @@ public sealed record InstanceRow(string Id, string Service, int Replica, string 
 public sealed record DestroyAction(string App, string Env, string PlanUrl, string DestroyUrl);
 
 /// <summary>One app environment (Api.AppDto): its state, the URLs it answers, what is live.</summary>
-public sealed record AppRow(string App, string Env, string State, IReadOnlyList<string> Urls, DeploymentRow? Live, string Page);
+public sealed record AppRow(string App, string Env, string State, IReadOnlyList<string> Urls, DeploymentRow? Live, string Page)
+{
+    /// <summary>How a confirmation or title names it: "shop", or "shop (staging)" outside production.</summary>
+    public string Label => Env == "production" ? App : $"{App} ({Env})";
+}
 
 /// <summary>Something failing now that the overview names at a glance: a firing "cron-failed" or "backup" alert.</summary>
 public sealed record FailingRow(string What, string Scope, string Title, DateTimeOffset Since);

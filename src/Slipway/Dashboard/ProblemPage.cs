@@ -15,7 +15,8 @@ internal sealed class ProblemPage(DashboardAssets assets, ApiOptions options) : 
         // Written before the endpoint ran (a refusal) or after it threw: the pages' policy is set here either way.
         context.Response.Headers.ContentSecurityPolicy = DashboardEndpoints.ContentSecurityPolicy;
         var me = AccessControl.PrincipalOf(context);
-        var chrome = new Chrome(options.PlatformHost, me?.Name ?? "", AccessControl.CsrfOf(context) ?? "", context.Request.Path.Value ?? "/", assets.Links);
+        var chrome = new Chrome(options.PlatformHost, me?.Name ?? "", AccessControl.CsrfOf(context) ?? "", context.Request.Path.Value ?? "/", assets.Links,
+            me is not null && DashboardNav.IsAdmin(me));
         return new RazorComponentResult<ErrorPage>(new { Chrome = chrome, Status = status, Title = title, Detail = detail }) { StatusCode = status }
             .ExecuteAsync(context);
     }

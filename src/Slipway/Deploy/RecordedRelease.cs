@@ -69,10 +69,17 @@ internal sealed class RecordedReleases(Store store, BuildDirectories builds, Con
     /// <summary>The request-time check of a rollback target: its build can still run (nothing is decrypted yet).</summary>
     public void RequireUsable(DeploymentRecord recorded, string whenGone)
     {
-        var build = recorded.BuildId is null ? null : store.FindBuild(recorded.BuildId);
-        if (build is null || recorded.SpecJson is null || !builds.IsUsable(build))
+        if (!IsUsable(recorded))
         {
             throw new UserException(whenGone);
         }
+    }
+
+    /// <summary>Whether <paramref name="recorded"/>'s build can still run (kept, not pruned): what a rollback to it needs,
+    /// so the dashboard offers the button only where the API would accept it.</summary>
+    public bool IsUsable(DeploymentRecord recorded)
+    {
+        var build = recorded.BuildId is null ? null : store.FindBuild(recorded.BuildId);
+        return build is not null && recorded.SpecJson is not null && builds.IsUsable(build);
     }
 }

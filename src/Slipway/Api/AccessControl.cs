@@ -62,6 +62,20 @@ internal static class AccessControl
     public static string? CsrfOf(HttpContext context) =>
         context.Items.TryGetValue(SessionKey, out var s) && s is SessionRecord session ? session.Csrf : null;
 
+    /// <summary>Demands what revealing a secret in an answer to a GET needs, and refuses it to a browser's login cookie:
+    /// a GET is not checked for CSRF and may be typed into the address bar, and the dashboard reveals only after the
+    /// password again (POST /v1/apps/APP/config/reveal). The CLI's sessions and tokens send a bearer header.</summary>
+    public static void DemandRevealByGet(HttpContext context, AppRef? target, string action)
+    {
+        Demand(context, Permission.RevealSecrets, target, action);
+        if (CsrfOf(context) is not null)
+        {
+            context.Items[ActionKey] = action;
+            throw new UserException("In a browser, secrets are revealed only after your password again: use Reveal on the app's Config " +
+                "page (or, from a terminal, 'slipway env get NAME --reveal' or 'slipway db url').", 403);
+        }
+    }
+
     public static Principal? PrincipalOf(HttpContext context) => context.Items.TryGetValue(PrincipalKey, out var p) ? p as Principal : null;
 
     public static Principal Caller(HttpContext context) =>

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Slipway.Access;
+using Slipway.State;
 
 namespace Slipway.Api;
 
@@ -89,11 +90,11 @@ internal static class AccessEndpoints
         MapUsers(v1);
         MapTokens(v1);
 
-        v1.MapGet("/audit", (string? app, string? since, int? limit, AuditLog audit, TimeProvider clock, HttpContext context) =>
+        v1.MapGet("/audit", (string? app, string? since, int? limit, AuditLog audit, Store store, TimeProvider clock, HttpContext context) =>
         {
             DateTimeOffset? from = since is null ? null : Lifetime(since) is { } ago ? clock.GetUtcNow() - ago
                 : UtcTime.TryParse(since, out var at) ? at : throw new UserException($"--since '{since}' is neither a duration like 7d nor a time like 2026-11-21T10:00:00Z.");
-            return AuditLines(AccessControl.Caller(context), audit, app, from, limit ?? 200);
+            return AuditLines(AccessControl.Caller(context), audit, store, app, from, limit ?? 200);
         }).RequireSignedIn("audit");
     }
 
@@ -188,13 +189,13 @@ internal static class AccessEndpoints
 
     /// <summary>GET /v1/audit: newest first, what <paramref name="me"/> may read of it (an owner everything; an admin of
     /// some apps their lines; anyone else a 403).</summary>
-    public static List<AuditDto> AuditLines(Principal me, AuditLog audit, string? app, DateTimeOffset? from, int limit)
+    public static List<AuditDto> AuditLines(Principal me, AuditLog audit, Store store, string? app, DateTimeOffset? from, int limit)
     {
         IReadOnlySet<string>? visible = null;
         if (!me.Can(Permission.ManagePlatform, null))
         {
             // An admin of some apps reads their lines; only an owner reads the platform's own (users, logins).
-            visible = AuditApps(me);
+            visible = AuditApps(me, store);
             if (visible.Count == 0 || (app is not null && !visible.Contains(app)))
             {
                 throw new UserException($"{me.Name} cannot read the audit log{(app is null ? "" : " of " + app)}: that needs admin of the app, or owner for the whole platform.", 403);
@@ -204,9 +205,12 @@ internal static class AccessEndpoints
             .Select(e => new AuditDto(e.At, e.Actor, e.Address, e.Client, e.Action, e.App, e.Env, e.Detail, e.Outcome))];
     }
 
-    /// <summary>The apps whose audit lines <paramref name="me"/> reads when it is not an owner: those it is admin of.</summary>
-    public static IReadOnlySet<string> AuditApps(Principal me) =>
-        me.Grants.Where(g => g.Role >= Role.Admin && g.App is not null).Select(g => g.App!).ToHashSet(StringComparer.Ordinal);
+    /// <summary>The apps whose audit lines <paramref name="me"/> reads when it is not an owner: those it is admin of, and
+    /// every app for an admin of the whole platform (its users and logins stay the owners').</summary>
+    public static IReadOnlySet<string> AuditApps(Principal me, Store store) =>
+        me.Grants.Any(g => g.Role >= Role.Admin && g.App is null)
+            ? store.ListApps().Select(a => a.Name).ToHashSet(StringComparer.Ordinal)
+            : me.Grants.Where(g => g.Role >= Role.Admin && g.App is not null).Select(g => g.App!).ToHashSet(StringComparer.Ordinal);
 
     /// <summary>"90d", "12h", "30m" (days are what token lifetimes and audit windows are counted in).</summary>
     private static TimeSpan? Lifetime(string text) =>

@@ -85,7 +85,10 @@ internal static class ApiEndpoints
             .RequireAccess(Access.Permission.Deploy, "rollback");
         // The kept source of a deployment (default: the live one) built again with the current config; 409 once it is pruned.
         v1.MapPost("/apps/{app}/redeploy", (string app, RedeployBody? body, DeployEngine engine, HttpContext context) =>
-            Results.Accepted(null, AppViews.Deployment(engine.Redeploy(AppScope.Of(context, app), body?.From, AccessControl.Caller(context).Name))))
+        {
+            AccessControl.AuditDetail(context, "from " + (body?.From ?? "the live deployment"));
+            return Results.Accepted(null, AppViews.Deployment(engine.Redeploy(AppScope.Of(context, app), body?.From, AccessControl.Caller(context).Name)));
+        })
             .RequireAccess(Access.Permission.Deploy, "redeploy");
         v1.MapPost("/apps/{app}/restart", (string app, DeployEngine engine, Store store, HttpContext context) =>
         {

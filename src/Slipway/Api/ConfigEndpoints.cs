@@ -39,7 +39,7 @@ internal static class ConfigEndpoints
             Require(store, context, app);
             if (reveal == true)
             {
-                AccessControl.Demand(context, Access.Permission.RevealSecrets, AppScope.Of(context, app), "config.reveal");
+                AccessControl.DemandRevealByGet(context, AppScope.Of(context, app), "config.reveal");
             }
             return config.List(app).Select(e => new ConfigVarDto(e.Name, e.Secret && reveal != true ? Mask : e.Value, e.Secret, e.UpdatedAt, e.Shared));
         }).RequireAccess(Access.Permission.Read, "config.list");
@@ -73,7 +73,7 @@ internal static class ConfigEndpoints
             Require(store, context, app);
             if (reveal == true)
             {
-                AccessControl.Demand(context, Access.Permission.RevealSecrets, AppScope.Of(context, app), "config.reveal");
+                AccessControl.DemandRevealByGet(context, AppScope.Of(context, app), "config.reveal");
             }
             var entry = config.List(app).FirstOrDefault(e => e.Name == name)
                 ?? throw new UserException($"{app} has no config var {name}. 'slipway env ls --app {app}' lists them.", 404);

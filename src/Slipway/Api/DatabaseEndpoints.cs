@@ -51,6 +51,7 @@ internal static class DatabaseEndpoints
         }).RequireAccess(Access.Permission.Backup, "databases.create");
         apps.MapGet("/databases/{name}/url", async (string app, string name, DatabaseStore databases, DatabaseProvisioner provisioner, HttpContext context) =>
         {
+            AccessControl.DemandRevealByGet(context, AppScope.Of(context, app), "databases.url");
             var record = Find(databases, app, name, context);
             return new DatabaseUrlDto(record.Name, record.VarName, await provisioner.UrlAsync(record, context.RequestAborted));
         }).RequireAccess(Access.Permission.RevealSecrets, "databases.url");

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
 using Slipway.Databases;
 
 namespace Slipway.Api;
@@ -11,7 +12,10 @@ namespace Slipway.Api;
 ///   {"result":{...}}                            the outcome (the same object the plain answer has)
 ///   {"error":"..."}                             a user error after the first step (before it: ProblemDetails)
 ///
-/// Without it the answer is the outcome alone, for scripts (--json).</summary>
+/// An empty line goes out whenever nothing else has for <see cref="ApiOptions.StreamKeepAlive"/>, so the edge does not
+/// cut (and thereby cancel) an operation that is quiet for longer than its idle limit, such as a big dump; readers skip
+/// empty lines. Once one has gone out, a user error comes as {"error"} too. Without ?progress=1 the answer is the outcome
+/// alone, for scripts (--json).</summary>
 internal static class ProgressStream
 {
     private static readonly JsonSerializerOptions Json = JsonSpellings.Web();
@@ -45,17 +49,74 @@ internal static class ProgressStream
                 gate.Release();
             }
         }
+        var quiet = context.RequestServices.GetRequiredService<ApiOptions>().StreamKeepAlive;
+        var lastWrite = Environment.TickCount64;
+        async Task WriteLineAsync(object line)
+        {
+            await WriteAsync(line);
+            Interlocked.Exchange(ref lastWrite, Environment.TickCount64);
+        }
+        using var done = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
+        var keepAlive = Task.Run(async () =>
+        {
+            using var timer = new PeriodicTimer(quiet / 3);
+            try
+            {
+                while (await timer.WaitForNextTickAsync(done.Token))
+                {
+                    if (Environment.TickCount64 - Interlocked.Read(ref lastWrite) < quiet.TotalMilliseconds)
+                    {
+                        continue;
+                    }
+                    await gate.WaitAsync(done.Token);
+                    try
+                    {
+                        if (!response.HasStarted)
+                        {
+                            response.ContentType = ContentType;
+                        }
+                        await response.WriteAsync("\n", done.Token);
+                        await response.Body.FlushAsync(done.Token);
+                        Interlocked.Exchange(ref lastWrite, Environment.TickCount64);
+                    }
+                    finally
+                    {
+                        gate.Release();
+                    }
+                }
+            }
+            catch (Exception e) when (e is OperationCanceledException or IOException or ObjectDisposedException)
+            {
+                // The operation ended or the client went away.
+            }
+        }, CancellationToken.None);
         T result;
         try
         {
-            result = await operation(new OperationProgress(step => WriteAsync(new { step })));
+            result = await operation(new OperationProgress(step => WriteLineAsync(new { step })));
         }
-        catch (UserException e) when (response.HasStarted)
+        catch (UserException e)
         {
+            // Stopped first, so whether the answer has started (a step, a keep-alive) cannot change after the check.
+            await StopAsync();
+            if (!response.HasStarted)
+            {
+                throw;
+            }
             await WriteAsync(new { error = e.Message });
             return Results.Empty;
         }
+        finally
+        {
+            await StopAsync();
+        }
         await WriteAsync(new { result });
         return Results.Empty;
+
+        async Task StopAsync()
+        {
+            await done.CancelAsync();
+            await keepAlive;
+        }
     }
 }

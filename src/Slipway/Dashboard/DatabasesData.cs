@@ -47,8 +47,8 @@ internal sealed class DatabasesData(DatabaseStore databases, Store store, Databa
         var path = $"/v1/apps/{Uri.EscapeDataString(d.BaseApp)}/databases/{Uri.EscapeDataString(d.Name)}";
         return new DatabaseCard(d.Id, d.BaseApp, attached ? d.Env : "", d.Name, d.Type, d.DbName, attached, dto.Schedule,
             reading?.SizeBytes, reading?.Connections, page, rows, backups.Count,
-            postgres && me.Can(Permission.Backup, scope) ? path + "/backups" + EnvQuery(scope) : null,
-            postgres && attached && me.Can(Permission.RestoreDatabases, scope) && me.Can(Permission.RevealSecrets, scope) ? path + "/branch" : null);
+            postgres && me.Can(Permission.Backup, scope) ? path + "/backups" + EnvQuery(scope) + (scope.IsProduction ? "?" : "&") + Progress : null,
+            postgres && attached && me.Can(Permission.RestoreDatabases, scope) && me.Can(Permission.RevealSecrets, scope) ? path + "/branch?" + Progress : null);
     }
 
     private BackupRow Backup(Principal me, BackupRecord b)
@@ -56,11 +56,15 @@ internal sealed class DatabasesData(DatabaseStore databases, Store store, Databa
         var dto = DatabaseViews.Of(b);
         // The API's own check: restore-databases on the environment the backup was taken of (Api/DatabaseEndpoints.BackupApp).
         var restore = dto.Status == BackupStatus.Verified && me.Can(Permission.RestoreDatabases, store.RefOf(b.App))
-            ? $"/v1/backups/{Uri.EscapeDataString(b.Id)}/restore"
+            ? $"/v1/backups/{Uri.EscapeDataString(b.Id)}/restore?{Progress}"
             : null;
         return new BackupRow(dto.Id, dto.Kind, dto.Status, dto.SizeBytes, dto.DurationMs, UtcTime.Parse(dto.StartedAt),
             dto.FinishedAt is { } finished ? UtcTime.Parse(finished) : null, dto.Tables, dto.Rows, dto.Error, restore);
     }
+
+    /// <summary>Long operations answer as they go (Api/ProgressStream: steps and keep-alives), so the edge does not cut
+    /// one that is quiet for longer than its idle limit; dashboard.js reads an {"error"} line as the failure.</summary>
+    private const string Progress = "progress=1";
 
     private static string EnvQuery(AppRef scope) => scope.IsProduction ? "" : "?env=" + Uri.EscapeDataString(scope.Env);
 }

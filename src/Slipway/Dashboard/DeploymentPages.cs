@@ -24,8 +24,7 @@ internal static class DeploymentPages
                 HttpContext context) =>
             Page<DeploymentPage>(new
             {
-                Chrome = new Chrome(options.PlatformHost, AccessControl.Caller(context).Name, AccessControl.CsrfOf(context) ?? "",
-                    context.Request.Path.Value ?? "/", assets.Links),
+                Chrome = ChromeOf(context, assets, options),
                 View = data.Deployment(AccessControl.Caller(context), AppScope.Require(context, store, app), id),
             }))
             .RequireAccess(Permission.Read, "dashboard.deployment").WithMetadata(new DashboardPage());

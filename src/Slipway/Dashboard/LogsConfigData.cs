@@ -38,7 +38,8 @@ internal sealed class LogsConfigData(Store store, ConfigVars config, DashboardDa
         var set = vars.Select(v => v.Name).ToHashSet(StringComparer.Ordinal);
         var unset = declared.Where(v => !set.Contains(v.Name))
             .Select(v => new DeclaredVarRow(v.Name, Describe(v),
-                v.Required && v.Default is null && (v.Environments.Count == 0 || v.Environments.Contains(app.Ref.Env)), v.Default, v.Description))
+                v.Required && v.Default is null && (v.Environments.Count == 0 || v.Environments.Contains(app.Ref.Env)),
+                v.Secret && v.Default is not null ? ConfigEndpoints.Mask : v.Default, v.Description))
             .ToList();
         return new ConfigView(dashboard.App(me, app).App, vars, unset,
             me.Can(Permission.SetConfig, app.Ref) ? ApiPath(app.Ref, "/config") : null,

@@ -24,10 +24,10 @@ internal sealed class TeamData(AccessStore access, AccessService accounts, Audit
         }
         var wholePlatform = me.Can(Permission.ManagePlatform, null);
         var shown = Math.Clamp(limit ?? AuditPage, 1, 10_000);
-        var lines = AccessEndpoints.AuditLines(me, audit, app, null, shown);
+        var lines = AccessEndpoints.AuditLines(me, audit, store, app, null, shown);
         var apps = wholePlatform
             ? store.ListApps().Select(a => a.App).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList()
-            : [.. AccessEndpoints.AuditApps(me).Order(StringComparer.Ordinal)];
+            : [.. AccessEndpoints.AuditApps(me, store).Order(StringComparer.Ordinal)];
         return new TeamView(
             me.Can(Permission.ManageUsers, null) ? Users() : null,
             RolesFor(me),

@@ -142,6 +142,24 @@ public sealed class DashboardTests(ITestOutputHelper output)
             refusal.Should().Contain("vic is viewer");
         }
 
+        // A secret is revealed to a browser only after the password again (the config page's Reveal): the GETs that reveal
+        // refuse the login cookie, even the owner's, since an address typed or linked needs no CSRF token.
+        using (var direct = new HttpClient())
+        {
+            foreach (var path in (string[])["/v1/apps/shop/config?reveal=true", "/v1/apps/shop/config/VERSION_TAG?reveal=true"])
+            {
+                using var request = new HttpRequestMessage(HttpMethod.Get, $"http://127.0.0.1:{platform.EdgePort}{path}");
+                request.Headers.Host = $"slipway.localhost:{platform.EdgePort}";
+                request.Headers.Add("Cookie", await owner.CookieHeaderAsync(site));
+                using var revealed = await direct.SendAsync(request);
+                var body = await revealed.Content.ReadAsStringAsync();
+                revealed.StatusCode.Should().Be(HttpStatusCode.Forbidden, body);
+                body.Should().Contain("Reveal on the app's Config page");
+            }
+        }
+        var cli = await platform.CliAsync("env", "get", "VERSION_TAG", "--app", "shop", "--reveal");
+        cli.ExitCode.Should().Be(0, "the CLI still reveals: " + cli);
+
         // A page that cannot be shown is a page saying why, not JSON: an app that does not exist.
         var missing = await viewer.Page.GotoAsync(site + "/apps/nope");
         missing!.Status.Should().Be(404);

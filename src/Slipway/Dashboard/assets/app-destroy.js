@@ -119,7 +119,11 @@ if (dialog) {
     const mark = document.createComment('destroying');
     content?.replaceWith(mark);
     try {
-      const response = await fetch(dialog.dataset.destroy, {
+      // ?progress=1: the answer streams its steps (and empty keep-alive lines), so the edge does not cut a destroy
+      // whose final backups take longer than its idle limit; the outcome is the last line.
+      const url = new URL(dialog.dataset.destroy, location.href);
+      url.searchParams.set('progress', '1');
+      const response = await fetch(url.pathname + url.search, {
         method: 'POST',
         headers: { 'Content-Type': 'application/json', Accept: 'application/json', 'X-CSRF-Token': csrf() },
         body: JSON.stringify({ keepDatabases: false }),
@@ -130,10 +134,18 @@ if (dialog) {
         return;
       }
       if (response.ok) {
-        location.assign('/');
-        return;
+        const lines = (await response.text()).split('\n').filter((l) => l.trim()).map((l) => {
+          try { return JSON.parse(l); } catch { return {}; }
+        });
+        const failed = lines.find((l) => l.error);
+        if (!failed) {
+          location.assign('/');
+          return;
+        }
+        fail(failed.error);
+      } else {
+        fail(await problemText(response));
       }
-      fail(await problemText(response));
     } catch {
       fail('The platform did not answer; the destroy may have gone on. Check the overview.');
     }

@@ -170,12 +170,27 @@ if (window.htmx) {
         refreshed();
         return;
       }
+      // A long operation's answer (?progress=1) is NDJSON: its steps, then {"result"} or {"error"}.
+      const failed = (ctx.response.headers.get('Content-Type') ?? '').startsWith('application/x-ndjson')
+        ? ctx.text.split('\n').filter((line) => line.trim()).map((line) => {
+          try { return JSON.parse(line); } catch { return {}; }
+        }).find((line) => line.error)
+        : undefined;
       if (status >= 400) {
         say(problemText(status, ctx.text), 'error');
+      } else if (failed) {
+        say(failed.error, 'error');
       } else {
         say(elt.dataset.done ?? 'Done.');
         window.htmx.trigger(document.body, 'slipway:changed');
       }
+    },
+    htmx_before_morph_attr(elt, detail) {
+      // Whether a <details> or <dialog> is open is the user's choice, not the server's: a refresh keeps it.
+      if (detail.attrName === 'open' && (elt instanceof HTMLDetailsElement || elt instanceof HTMLDialogElement)) {
+        return false;
+      }
+      return undefined;
     },
     htmx_error(elt, detail) {
       // No answer at all (the platform restarting, the network gone, a timeout): say so for an action; a refresh

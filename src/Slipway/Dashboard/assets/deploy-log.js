@@ -77,6 +77,16 @@ async function read() {
     location.assign('/login?next=' + encodeURIComponent(location.pathname + location.search));
     return null;
   }
+  if (response.status >= 400 && response.status < 500 && response.status !== 429) {
+    // Gone, or no longer allowed: asking again would not change it.
+    let detail = `The platform answered ${response.status}.`;
+    try {
+      detail = (await response.json()).detail || detail;
+    } catch {
+      // not JSON
+    }
+    throw Object.assign(new Error(detail), { final: true });
+  }
   if (!response.ok || !response.body) {
     throw new Error(`The platform answered ${response.status}.`);
   }
@@ -123,6 +133,10 @@ async function run() {
         return;
       }
     } catch (error) {
+      if (error.final) {
+        say(`The log could not be read: ${error.message}`);
+        return;
+      }
       say(`The log could not be read (${error.message}); trying again…`);
     }
     // Cut before the final status: read it again from the start after a pause.

@@ -3,8 +3,9 @@
 //    new ones as they come, filtered on the server; an empty line is the server's keep-alive and is skipped.
 //  - Each entry becomes a line of text nodes (never HTML); the newest data-max lines are kept, the oldest dropped.
 //  - Pause keeps reading but holds new lines back (bounded as well); Resume shows them.
-//  - A new filter reconnects; a stream that ends (a restart, a proxy's cut) reconnects with since= the last line's
-//    time, skipping the lines at that time it already shows.
+//  - A new filter reconnects; a stream that ends (a restart, a proxy's cut) reconnects with since= the newest line's
+//    time, skipping the lines sent again that it shows already; a busy or restarting platform (429, 5xx) is asked
+//    again later, backing off (Retry-After when given).
 
 const retryDelay = 1000;
 
@@ -67,7 +68,13 @@ function setUp(log) {
   let held = [];
   let heldDropped = 0;
   let controller = null;
-  let last = null; // { t, lines: Set of the raw lines at t } of the newest line shown or held
+  // The newest time seen, where a reconnect asks from (since=), and the raw lines shown lately, so the stored lines a
+  // reconnect sends again are not shown twice. Live lines are never dropped by their time: an app's stdout and stderr,
+  // and its replicas, are read on threads of their own, so a line may arrive stamped a moment before one shown.
+  let newest = null;
+  const recent = new Set();
+  const recentOrder = [];
+  let backoff = retryDelay;
   let generation = 0;
 
   const filters = () => Object.fromEntries(['service', 'level', 'grep'].map((n) => [n, form.elements[n].value.trim()]));
@@ -98,7 +105,15 @@ function setUp(log) {
     }
   }
 
-  function take(raw) {
+  function remember(raw) {
+    recent.add(raw);
+    recentOrder.push(raw);
+    if (recentOrder.length > 2 * max) {
+      recent.delete(recentOrder.shift());
+    }
+  }
+
+  function take(raw, replay) {
     let entry;
     try {
       entry = JSON.parse(raw);
@@ -110,13 +125,13 @@ function setUp(log) {
       say(entry.m);
       return 'stop';
     }
-    if (last && (entry.t < last.t || (entry.t === last.t && last.lines.has(raw)))) {
-      return; // already shown before a reconnect
+    if (replay && recent.has(raw)) {
+      return; // sent again after a reconnect: shown already
     }
-    if (!last || entry.t !== last.t) {
-      last = { t: entry.t, lines: new Set() };
+    remember(raw);
+    if (newest === null || entry.t > newest) {
+      newest = entry.t;
     }
-    last.lines.add(raw);
     if (paused) {
       held.push(entry);
       if (held.length > max) {
@@ -137,9 +152,12 @@ function setUp(log) {
       log.replaceChildren();
       held = [];
       heldDropped = 0;
-      last = null;
+      newest = null;
+      recent.clear();
+      recentOrder.length = 0;
     }
-    const url = streamQuery(log.dataset.stream, filters(), fresh ? null : last?.t, fresh ? 200 : 2000);
+    const replay = !fresh && newest !== null;
+    const url = streamQuery(log.dataset.stream, filters(), fresh ? null : newest, fresh ? 200 : 2000);
     say(fresh ? 'Connecting…' : 'Reconnecting…');
     let response;
     try {
@@ -154,6 +172,15 @@ function setUp(log) {
       location.assign('/login?next=' + encodeURIComponent(location.pathname + location.search));
       return;
     }
+    if (response.status === 429 || response.status >= 500) {
+      // Busy (searches at once) or the platform restarting: again later, the longer the more it fails.
+      const wait = Number(response.headers.get('Retry-After')) * 1000 || backoff;
+      backoff = Math.min(backoff * 2, 30_000);
+      if (mine === generation) {
+        retry(wait);
+      }
+      return;
+    }
     if (!response.ok) {
       // A filter the API refuses (an unknown service, a pattern that is no regular expression): its words, no retry.
       const text = await response.text();
@@ -166,6 +193,7 @@ function setUp(log) {
       say(detail);
       return;
     }
+    backoff = retryDelay;
     if (!paused) {
       say('Following new lines.');
     }
@@ -180,7 +208,7 @@ function setUp(log) {
         const split = splitLines(rest, value);
         rest = split.rest;
         for (const raw of split.lines) {
-          if (raw.length > 0 && take(raw) === 'stop') {
+          if (raw.length > 0 && take(raw, replay) === 'stop') {
             return;
           }
         }
@@ -193,11 +221,11 @@ function setUp(log) {
     }
   }
 
-  function retry() {
+  function retry(wait = retryDelay) {
     say('The stream ended; reconnecting…');
     setTimeout(() => {
       connect(false);
-    }, retryDelay);
+    }, wait);
   }
 
   form.addEventListener('submit', (event) => {

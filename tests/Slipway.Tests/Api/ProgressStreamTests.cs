@@ -1,0 +1,85 @@
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Slipway.Api;
+
+namespace Slipway.Tests;
+
+/// <summary>A long database operation asked for with ?progress=1 (the dashboard's backups, restores, branches and
+/// destroys) keeps its answer alive while it is quiet, so the edge's idle cut (which would cancel it) never comes: over
+/// real HTTP, a quiet operation's answer starts with empty lines long before its outcome, and a user error after them
+/// is an {"error"} line; one that fails before anything went out is still a plain 4xx.</summary>
+public sealed class ProgressStreamTests : IAsyncLifetime
+{
+    private WebApplication _app = null!;
+    private HttpClient _client = null!;
+
+    public async Task InitializeAsync()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Services.AddSingleton(new ApiOptions { StreamKeepAlive = TimeSpan.FromMilliseconds(200) });
+        _app = builder.Build();
+        _app.UseSlipwayErrors();
+        // Typed as Func so the route handler writes the IResult (a RequestDelegate would drop it).
+        Func<HttpContext, Task<IResult>> quiet = context => ProgressStream.RunAsync(context, async progress =>
+        {
+            await Task.Delay(1500, context.RequestAborted);
+            await progress.StepAsync("dump written");
+            return "done";
+        });
+        Func<HttpContext, Task<IResult>> failsLate = context => ProgressStream.RunAsync<string>(context, async _ =>
+        {
+            await Task.Delay(1000, context.RequestAborted);
+            throw new UserException("the dump failed: disk full");
+        });
+        Func<HttpContext, Task<IResult>> failsAtOnce = context => ProgressStream.RunAsync<string>(context, _ =>
+            throw new UserException("no such database", 404));
+        _app.MapPost("/quiet", quiet);
+        _app.MapPost("/fails-late", failsLate);
+        _app.MapPost("/fails-at-once", failsAtOnce);
+        await _app.StartAsync();
+        _client = new HttpClient { BaseAddress = new Uri(_app.Urls.First()) };
+    }
+
+    public async Task DisposeAsync()
+    {
+        _client.Dispose();
+        await _app.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task A_quiet_operation_sends_keep_alives_before_its_steps_and_outcome()
+    {
+        using var response = await _client.PostAsync("/quiet?progress=1", null);
+        var body = await response.Content.ReadAsStringAsync();
+        response.StatusCode.Should().Be(HttpStatusCode.OK);
+        response.Content.Headers.ContentType!.MediaType.Should().Be(ProgressStream.ContentType);
+        var lines = body.Split('\n');
+        lines.TakeWhile(l => l.Length == 0).Count().Should().BeGreaterThanOrEqualTo(3, "1.5 s of quiet at 200 ms: " + body);
+        lines.Where(l => l.Length > 0).Should().Equal("""{"step":"dump written"}""", """{"result":"done"}""");
+    }
+
+    [Fact]
+    public async Task A_user_error_after_a_keep_alive_is_an_error_line_and_before_anything_a_problem()
+    {
+        using (var late = await _client.PostAsync("/fails-late?progress=1", null))
+        {
+            late.StatusCode.Should().Be(HttpStatusCode.OK, "the answer had started");
+            (await late.Content.ReadAsStringAsync()).Split('\n').Where(l => l.Length > 0)
+                .Should().Equal("""{"error":"the dump failed: disk full"}""");
+        }
+        using var early = await _client.PostAsync("/fails-at-once?progress=1", null);
+        early.StatusCode.Should().Be(HttpStatusCode.NotFound);
+        (await early.Content.ReadAsStringAsync()).Should().Contain("no such database");
+    }
+
+    [Fact]
+    public async Task Without_progress_the_answer_is_the_outcome_alone()
+    {
+        using var response = await _client.PostAsync("/quiet", null);
+        (await response.Content.ReadAsStringAsync()).Should().Be("\"done\"");
+    }
+}

@@ -266,6 +266,12 @@ internal static class AccessControl
         }
         if (context.Request.Cookies.TryGetValue(SessionCookieFor(context), out var cookie) && cookie is { Length: > 0 })
         {
+            if (!cookie.StartsWith(Credentials.SessionPrefix, StringComparison.Ordinal))
+            {
+                // Only a browser session lives in the cookie: a token put there would pass for one without its CSRF
+                // token (review).
+                return (null, "The login cookie holds no browser session. Log in again.", true);
+            }
             var (principal, session, refusal) = access.Authenticate(cookie, address, browser: true);
             if (session is not null)
             {

@@ -209,7 +209,7 @@ internal static class AccessEndpoints
     /// every app for an admin of the whole platform (its users and logins stay the owners').</summary>
     public static IReadOnlySet<string> AuditApps(Principal me, Store store) =>
         me.Grants.Any(g => g.Role >= Role.Admin && g.App is null)
-            ? store.ListApps().Select(a => a.Name).ToHashSet(StringComparer.Ordinal)
+            ? store.ListApps().Select(a => a.App).ToHashSet(StringComparer.Ordinal)
             : me.Grants.Where(g => g.Role >= Role.Admin && g.App is not null).Select(g => g.App!).ToHashSet(StringComparer.Ordinal);
 
     /// <summary>"90d", "12h", "30m" (days are what token lifetimes and audit windows are counted in).</summary>

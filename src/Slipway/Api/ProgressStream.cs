@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Slipway.Databases;
 
 namespace Slipway.Api;
@@ -16,7 +17,7 @@ namespace Slipway.Api;
 /// cut (and thereby cancel) an operation that is quiet for longer than its idle limit, such as a big dump; readers skip
 /// empty lines. Once one has gone out, a user error comes as {"error"} too. Without ?progress=1 the answer is the outcome
 /// alone, for scripts (--json).</summary>
-internal static class ProgressStream
+internal static partial class ProgressStream
 {
     private static readonly JsonSerializerOptions Json = JsonSpellings.Web();
 
@@ -59,7 +60,7 @@ internal static class ProgressStream
         using var done = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
         var keepAlive = Task.Run(async () =>
         {
-            using var timer = new PeriodicTimer(quiet / 3);
+            using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(Math.Max(1, quiet.TotalMilliseconds / 3)));
             try
             {
                 while (await timer.WaitForNextTickAsync(done.Token))
@@ -71,12 +72,18 @@ internal static class ProgressStream
                     await gate.WaitAsync(done.Token);
                     try
                     {
+                        if (done.IsCancellationRequested)
+                        {
+                            break;
+                        }
                         if (!response.HasStarted)
                         {
                             response.ContentType = ContentType;
                         }
-                        await response.WriteAsync("\n", done.Token);
-                        await response.Body.FlushAsync(done.Token);
+                        // The request's own token, not done's: cancelling a write aborts the connection, and the
+                        // operation's outcome is still to be written on it.
+                        await response.WriteAsync("\n", context.RequestAborted);
+                        await response.Body.FlushAsync(context.RequestAborted);
                         Interlocked.Exchange(ref lastWrite, Environment.TickCount64);
                     }
                     finally
@@ -106,6 +113,25 @@ internal static class ProgressStream
             await WriteAsync(new { error = e.Message });
             return Results.Empty;
         }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // A bug or a full disk once the answer has started (a step, a keep-alive): ApiErrors can no longer answer
+            // with a status, so the stream ends with the reason instead of being cut without one.
+            await StopAsync();
+            if (!response.HasStarted)
+            {
+                throw;
+            }
+            LogFailed(context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Slipway.Api"),
+                context.Request.Method, context.Request.Path.Value ?? "", e);
+            await WriteAsync(new
+            {
+                error = ApiErrors.IsDiskFull(e)
+                    ? ApiErrors.DiskFullDetail(context.RequestServices.GetRequiredService<ApiOptions>().DataDir)
+                    : "Slipway hit an internal error; the platform log has the details.",
+            });
+            return Results.Empty;
+        }
         finally
         {
             await StopAsync();
@@ -119,4 +145,7 @@ internal static class ProgressStream
             await keepAlive;
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "API {Method} {Path} failed after its progress began")]
+    private static partial void LogFailed(ILogger logger, string method, string path, Exception exception);
 }

@@ -202,7 +202,7 @@ internal static class PlatformCommands
             await cli.Out.WriteLineAsync($"  (from a shell without *.localhost resolution: curl -H 'Host: {new Uri(url).Host}' http://127.0.0.1:{new Uri(url).Port}/)");
             var slipway = CliContext.Command(parse);
             await cli.Out.WriteLineAsync($"  logs: {slipway} logs --app {deployed.Name} -f    stop the platform: {slipway} down");
-            await cli.Out.WriteLineAsync($"  dashboard: http://slipway.localhost:{new Uri(url).Port}/ (log in with a user of the platform)");
+            await cli.Out.WriteLineAsync($"  dashboard: {new Uri(url).Scheme}://slipway.localhost:{new Uri(url).Port}/ (log in with a user of the platform)");
             if (File.Exists(Path.Combine(dataDir, "setup-code")))
             {
                 // The platform has no user yet: the one-time code that makes the first owner (never a default password).

@@ -67,16 +67,6 @@ internal static class DataPages
         _ => "busy",
     };
 
-    /// <summary>A time to come for people: "in 5 min", "in 3 h" (one already due: "due now").</summary>
-    public static string Until(DateTimeOffset at, DateTimeOffset now)
-    {
-        var span = at - now;
-        return span.TotalSeconds < 1 ? "due now"
-            : span.TotalSeconds < 60 ? $"in {(int)span.TotalSeconds} s"
-            : span.TotalMinutes < 60 ? $"in {(int)span.TotalMinutes} min"
-            : span.TotalHours < 24 ? $"in {(int)span.TotalHours} h"
-            : $"in {(int)span.TotalDays} d";
-    }
 
     /// <summary>Bytes as `slipway db backups` prints them; empty when not measured.</summary>
     public static string Size(long? bytes) => bytes switch

@@ -8,6 +8,17 @@ internal static class When
 {
     public static string Iso(DateTimeOffset at) => UtcTime.Format(at);
 
+    /// <summary>A time to come for people: "in 5 min", "in 3 h" (one already due: "due now").</summary>
+    public static string Until(DateTimeOffset at, DateTimeOffset now)
+    {
+        var span = at - now;
+        return span.TotalSeconds < 1 ? "due now"
+            : span.TotalSeconds < 60 ? $"in {(int)span.TotalSeconds} s"
+            : span.TotalMinutes < 60 ? $"in {(int)span.TotalMinutes} min"
+            : span.TotalHours < 24 ? $"in {(int)span.TotalHours} h"
+            : $"in {(int)span.TotalDays} d";
+    }
+
     public static string Ago(DateTimeOffset at, DateTimeOffset now)
     {
         var span = now - at;

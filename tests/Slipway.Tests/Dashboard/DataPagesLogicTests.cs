@@ -20,7 +20,7 @@ public sealed class DataPagesLogicTests
     [InlineData(90, "in 1 min")]
     [InlineData(3 * 3600 + 5, "in 3 h")]
     [InlineData(50 * 3600, "in 2 d")]
-    public void A_time_to_come_reads_as_a_wait(int seconds, string expected) => DataPages.Until(Now.AddSeconds(seconds), Now).Should().Be(expected);
+    public void A_time_to_come_reads_as_a_wait(int seconds, string expected) => When.Until(Now.AddSeconds(seconds), Now).Should().Be(expected);
 
     [Theory]
     [InlineData("verified", "good")]

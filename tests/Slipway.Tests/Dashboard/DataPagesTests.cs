@@ -65,16 +65,8 @@ public sealed class DataPagesFixture : IAsyncLifetime
     /// <summary>olga, the owner, and vic, a viewer.</summary>
     private async Task UsersAsync()
     {
-        var secrets = TempDirs.Create("data-pages");
-        foreach (var (user, role) in new (string User, string? Role)[] { ("olga", null), ("vic", "viewer") })
-        {
-            var file = Path.Combine(secrets, user + ".pw");
-            await File.WriteAllTextAsync(file, $"correct horse {user} battery\n");
-            var made = role is null
-                ? await Platform.CliAsync("setup", user, "--password-file", file)
-                : await Platform.CliAsync("users", "add", user, role, "--password-file", file);
-            made.ExitCode.Should().Be(0, made.ToString());
-        }
+        await Platform.AddUserAsync("olga", null);
+        await Platform.AddUserAsync("vic", "viewer");
     }
 
     /// <summary>A profile of its own with <paramref name="user"/> logged in through the form, on <paramref name="path"/>.</summary>

@@ -20,15 +20,8 @@ public sealed class DeploymentPagesTests(ITestOutputHelper output)
     {
         // keepBuilds 1: once the redeploy is live, the first build (and the source kept with it) is pruned.
         await using var platform = await TestPlatform.StartAsync(keepBuilds: 1);
-        var secrets = TempDirs.Create("deployment-pages");
-        string PasswordFile(string user)
-        {
-            var file = Path.Combine(secrets, user + ".pw");
-            File.WriteAllText(file, $"correct horse {user} battery\n");
-            return file;
-        }
-        (await platform.CliAsync("setup", "olga", "--password-file", PasswordFile("olga"))).ExitCode.Should().Be(0);
-        (await platform.CliAsync("users", "add", "vic", "viewer", "--password-file", PasswordFile("vic"))).ExitCode.Should().Be(0);
+        await platform.AddUserAsync("olga", null);
+        await platform.AddUserAsync("vic", "viewer");
         // The build prints, waits $PAUSE seconds (none for the first deploy), prints again: the page must see the first
         // line while the deployment still runs.
         var source = EnvApp.Create(build: "echo step one; sleep ${PAUSE:-0}; echo step two");

@@ -34,16 +34,9 @@ public sealed class LogsConfigPagesTests(LogsConfigPagesTests.Platform fixture, 
             Slipway = await TestPlatform.StartAsync(configure: o => o with { PlatformIdleTimeout = TimeSpan.FromSeconds(3) });
             (await Slipway.CliAsync("env", "set", "--app", "shop", "--create", "--no-deploy", "GREETING=hello")).ExitCode.Should().Be(0);
             (await Slipway.CliAsync("env", "set", "--app", "shop", "--secret", "--no-deploy", $"API_TOKEN={Secret}", "SIGNING_KEY=sk-first")).ExitCode.Should().Be(0);
-            var secrets = TempDirs.Create("logs-config");
-            foreach (var (user, role) in new (string, string?)[] { ("olga", null), ("vic", "viewer"), ("ada", "admin") })
-            {
-                var file = Path.Combine(secrets, user + ".pw");
-                File.WriteAllText(file, Password(user) + "\n");
-                var made = role is null
-                    ? await Slipway.CliAsync("setup", user, "--password-file", file)
-                    : await Slipway.CliAsync("users", "add", user, role, "--app", "shop", "--password-file", file);
-                made.ExitCode.Should().Be(0, made.ToString());
-            }
+            await Slipway.AddUserAsync("olga", null);
+            await Slipway.AddUserAsync("vic", "viewer", "--app", "shop");
+            await Slipway.AddUserAsync("ada", "admin", "--app", "shop");
             var deployed = await Slipway.DeployAsync(App(), "shop");
             deployed.ExitCode.Should().Be(0, deployed.ToString());
             Browser = await Browser.LaunchAsync();
@@ -93,7 +86,7 @@ public sealed class LogsConfigPagesTests(LogsConfigPagesTests.Platform fixture, 
 
     private TestPlatform Slipway => fixture.Slipway;
 
-    private static string Password(string user) => $"correct horse {user} battery";
+    private static string Password(string user) => TestUsers.PasswordOf(user);
 
     [Fact]
     public async Task The_log_follows_new_lines_pauses_filters_and_searches()

@@ -186,7 +186,6 @@ public sealed class MetricsPagesTests(MetricsPagesTests.Site site, ITestOutputHe
         public const int Sent = Home + ApiCalls + Failed;
 
         private Browser? _browser;
-        private string? _secrets;
 
         internal TestPlatform Platform { get; private set; } = null!;
 
@@ -201,16 +200,8 @@ public sealed class MetricsPagesTests(MetricsPagesTests.Site site, ITestOutputHe
                 UptimeReconcile = TimeSpan.FromMilliseconds(200),
                 AlertInterval = TimeSpan.FromMilliseconds(200),
             });
-            _secrets = TempDirs.Create("metrics-pages");
-            foreach (var (user, role) in ((string, string)[])[("olga", "setup"), ("vic", "viewer")])
-            {
-                var file = Path.Combine(_secrets, user + ".pw");
-                await File.WriteAllTextAsync(file, $"correct horse {user} battery\n");
-                var made = role == "setup"
-                    ? await Platform.CliAsync("setup", user, "--password-file", file)
-                    : await Platform.CliAsync("users", "add", user, role, "--password-file", file);
-                made.ExitCode.Should().Be(0, made.ToString());
-            }
+            await Platform.AddUserAsync("olga", null);
+            await Platform.AddUserAsync("vic", "viewer");
             var deployed = await Platform.DeployAsync(App(), "shop");
             deployed.ExitCode.Should().Be(0, deployed.ToString());
             var closed = Ports.Free();
@@ -250,10 +241,6 @@ public sealed class MetricsPagesTests(MetricsPagesTests.Site site, ITestOutputHe
             if (Platform is not null)
             {
                 await Platform.DisposeAsync();
-            }
-            if (_secrets is not null)
-            {
-                TempDirs.Delete(_secrets);
             }
         }
 

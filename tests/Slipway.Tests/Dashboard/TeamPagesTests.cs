@@ -17,16 +17,9 @@ public sealed class TeamPagesTests(ITestOutputHelper output)
     public async Task An_owner_manages_users_and_tokens_and_reads_the_audit_log_and_others_cannot()
     {
         await using var platform = await TestPlatform.StartAsync();
-        var secrets = TempDirs.Create("team-pages");
-        string PasswordFile(string user)
-        {
-            var file = Path.Combine(secrets, user + ".pw");
-            File.WriteAllText(file, $"correct horse {user} battery\n");
-            return file;
-        }
-        (await platform.CliAsync("setup", "olga", "--password-file", PasswordFile("olga"))).ExitCode.Should().Be(0);
-        (await platform.CliAsync("users", "add", "adam", "admin", "--app", "shop", "--password-file", PasswordFile("adam"))).ExitCode.Should().Be(0);
-        (await platform.CliAsync("users", "add", "vic", "viewer", "--password-file", PasswordFile("vic"))).ExitCode.Should().Be(0);
+        await platform.AddUserAsync("olga", null);
+        await platform.AddUserAsync("adam", "admin", "--app", "shop");
+        await platform.AddUserAsync("vic", "viewer");
         var made = await platform.CliAsync("tokens", "create", "--name", "ci-deploy", "--app", "shop", "--role", "deployer", "--json");
         made.ExitCode.Should().Be(0, made.ToString());
         var tokenId = JsonDocument.Parse(made.Out).RootElement.GetProperty("id").GetString()!;

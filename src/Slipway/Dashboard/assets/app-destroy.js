@@ -34,6 +34,19 @@ async function problemText(response) {
   return `The platform answered ${response.status}.`;
 }
 
+/** Why the destroy's NDJSON answer (?progress=1) failed ({"error"}, or cut before its {"result"}), or undefined.
+ * (As dashboard.js's: a module of its own, since importing that file again would run it twice.) */
+function streamFailure(text) {
+  const lines = text.split('\n').filter((line) => line.trim()).map((line) => {
+    try { return JSON.parse(line); } catch { return {}; }
+  });
+  const failed = lines.find((line) => line.error);
+  if (failed) {
+    return failed.error;
+  }
+  return lines.some((line) => 'result' in line) ? undefined : 'The answer ended before the outcome; the destroy may have gone on. Check the overview.';
+}
+
 function element(tag, text) {
   const made = document.createElement(tag);
   made.textContent = text;
@@ -134,15 +147,12 @@ if (dialog) {
         return;
       }
       if (response.ok) {
-        const lines = (await response.text()).split('\n').filter((l) => l.trim()).map((l) => {
-          try { return JSON.parse(l); } catch { return {}; }
-        });
-        const failed = lines.find((l) => l.error);
+        const failed = streamFailure(await response.text());
         if (!failed) {
           location.assign('/');
           return;
         }
-        fail(failed.error);
+        fail(failed);
       } else {
         fail(await problemText(response));
       }

@@ -58,6 +58,18 @@ function refreshed() {
   }
 }
 
+/** Why an NDJSON answer of a long operation failed ({"error"}, or no {"result"} at all: cut short), or undefined. */
+export function streamFailure(text) {
+  const lines = text.split('\n').filter((line) => line.trim()).map((line) => {
+    try { return JSON.parse(line); } catch { return {}; }
+  });
+  const failed = lines.find((line) => line.error);
+  if (failed) {
+    return failed.error;
+  }
+  return lines.some((line) => 'result' in line) ? undefined : 'The answer ended before the outcome; check the page again to see what was done.';
+}
+
 function toLogin() {
   location.assign('/login?next=' + encodeURIComponent(location.pathname + location.search));
 }
@@ -117,6 +129,9 @@ function refuseEval() {
   throw new Error('The dashboard runs no code from attributes (hx-on, js: values): see Dashboard/README.md.');
 }
 
+/** The elements htmx disabled for a request under way (hx-disable): a refresh meanwhile must not enable them. */
+const busy = new WeakSet();
+
 function isApi(action) {
   return new URL(action, location.href).pathname.startsWith('/v1/');
 }
@@ -127,8 +142,17 @@ if (window.htmx) {
       // htmx 4 has no allowEval setting any more: its code constructors are replaced by ones that refuse.
       api.initSecurity(null, refuseEval, refuseEval);
     },
+    htmx_config_request(elt, detail) {
+      // A long operation answering as it goes (?progress=1: a backup, a restore) may take longer than htmx's default
+      // minute; aborting it would cancel it on the platform. Its keep-alives show the platform is still at it.
+      const { ctx } = detail;
+      if (new URL(ctx.request.action, location.href).searchParams.get('progress') === '1') {
+        ctx.request.timeout = 0;
+      }
+    },
     htmx_before_request(elt, detail) {
       const { ctx } = detail;
+      (ctx.disabledElements ?? []).forEach((element) => busy.add(element));
       const request = ctx.request;
       if (request.method === 'GET') {
         return;
@@ -172,20 +196,24 @@ if (window.htmx) {
       }
       // A long operation's answer (?progress=1) is NDJSON: its steps, then {"result"} or {"error"}.
       const failed = (ctx.response.headers.get('Content-Type') ?? '').startsWith('application/x-ndjson')
-        ? ctx.text.split('\n').filter((line) => line.trim()).map((line) => {
-          try { return JSON.parse(line); } catch { return {}; }
-        }).find((line) => line.error)
+        ? streamFailure(ctx.text)
         : undefined;
       if (status >= 400) {
         say(problemText(status, ctx.text), 'error');
       } else if (failed) {
-        say(failed.error, 'error');
+        say(failed, 'error');
       } else {
         say(elt.dataset.done ?? 'Done.');
         window.htmx.trigger(document.body, 'slipway:changed');
       }
     },
+    htmx_finally_request(elt, detail) {
+      (detail.ctx?.disabledElements ?? []).forEach((element) => busy.delete(element));
+    },
     htmx_before_morph_attr(elt, detail) {
+      if (detail.attrName === 'disabled' && busy.has(elt)) {
+        return false;
+      }
       // Whether a <details> or <dialog> is open is the user's choice, not the server's: a refresh keeps it.
       if (detail.attrName === 'open' && (elt instanceof HTMLDetailsElement || elt instanceof HTMLDialogElement)) {
         return false;

@@ -4,21 +4,19 @@ using System.Text.Json;
 namespace Slipway.Cli;
 
 /// <summary>A long database operation (backup, verify, restore, attach, branch, recovery) from the CLI: its
-/// steps are printed as the server reports them, then the outcome is returned; with --json only the outcome.</summary>
+/// steps are printed as the server reports them, then the outcome is returned; with --json only the outcome. Always
+/// asked for as a stream (?progress=1), --json too: the server's keep-alive lines are what keep a quiet step of a remote
+/// call alive through the edge, whose idle cut would otherwise end a long backup or restore.</summary>
 internal static class DbOperation
 {
     private static readonly JsonSerializerOptions Json = JsonSpellings.Web();
 
     public static async Task<T> RunAsync<T>(CliContext cli, ApiClient api, string path, object? body, bool json, CancellationToken token)
     {
-        if (json)
-        {
-            return await api.PostAsync<T>(path, body, token);
-        }
         var started = Stopwatch.StartNew();
         await foreach (var line in api.PostLinesAsync(path + (path.Contains('?') ? "&" : "?") + "progress=1", body, token))
         {
-            if (line.TryGetProperty("step", out var step))
+            if (line.TryGetProperty("step", out var step) && !json)
             {
                 cli.Out.WriteLine($"  {started.Elapsed.TotalSeconds,6:0.0}s  {step.GetString()}");
             }

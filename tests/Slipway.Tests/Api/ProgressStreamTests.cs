@@ -15,6 +15,7 @@ public sealed class ProgressStreamTests : IAsyncLifetime
 {
     private WebApplication _app = null!;
     private HttpClient _client = null!;
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _asked = new();
 
     public async Task InitializeAsync()
     {
@@ -23,6 +24,11 @@ public sealed class ProgressStreamTests : IAsyncLifetime
         builder.Services.AddSingleton(new ApiOptions { StreamKeepAlive = TimeSpan.FromMilliseconds(200) });
         _app = builder.Build();
         _app.UseSlipwayErrors();
+        _app.Use((context, next) =>
+        {
+            _asked.Enqueue(context.Request.Path + context.Request.QueryString);
+            return next(context);
+        });
         // Typed as Func so the route handler writes the IResult (a RequestDelegate would drop it).
         Func<HttpContext, Task<IResult>> quiet = context => ProgressStream.RunAsync(context, async progress =>
         {
@@ -81,5 +87,25 @@ public sealed class ProgressStreamTests : IAsyncLifetime
     {
         using var response = await _client.PostAsync("/quiet", null);
         (await response.Content.ReadAsStringAsync()).Should().Be("\"done\"");
+    }
+
+    [Fact]
+    public async Task The_CLI_asks_for_the_stream_with_json_too_and_prints_only_the_outcome_or_the_error()
+    {
+        using var api = Slipway.Cli.ApiClient.Remote(new Uri(_app.Urls.First()), "slp_test", null, null);
+        using var output = new StringWriter();
+        using var errors = new StringWriter();
+        var cli = new Slipway.Cli.CliContext(output, errors);
+
+        (await Slipway.Cli.DbOperation.RunAsync<string>(cli, api, "quiet", null, json: true, CancellationToken.None)).Should().Be("done");
+        _asked.Should().Contain("/quiet?progress=1", "a quiet step of a remote --json call is kept alive through the edge only by the stream");
+        output.ToString().Should().BeEmpty("--json prints the outcome alone, not the steps");
+
+        var failure = await FluentActions.Awaiting(() => Slipway.Cli.DbOperation.RunAsync<string>(cli, api, "fails-late", null, json: true, CancellationToken.None))
+            .Should().ThrowAsync<UserException>();
+        failure.Which.Message.Should().Be("the dump failed: disk full");
+
+        (await Slipway.Cli.DbOperation.RunAsync<string>(cli, api, "quiet", null, json: false, CancellationToken.None)).Should().Be("done");
+        output.ToString().Should().Contain("dump written", "without --json the steps are printed as they come");
     }
 }

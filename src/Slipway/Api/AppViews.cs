@@ -39,7 +39,7 @@ internal sealed class AppViews(Store store, AppRuntime runtime, AppHosts hosts, 
             var (build, volumeBytes) = volumes.DiskOf(app.Name);
             disk = new DiskDto(build, volumeBytes, volumes.Quota);
         }
-        return new AppDto(app.Name, app.App, app.Env, state, names.Select(h => $"http://{h}:{edge.Port}").ToList(),
+        return new AppDto(app.Name, app.App, app.Env, state, names.Select(edge.UrlOf).ToList(),
             live is null ? null : Deployment(live), instances, services, names, disk);
     }
 

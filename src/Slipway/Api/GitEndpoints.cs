@@ -104,19 +104,19 @@ internal static class GitEndpoints
             return new GitPreviewSettingsDto(app, settings.On, Durations.Format(ttl), settings.DatabasesFrom, settings.WithData, settings.ForkSecrets, settings.Domain,
                 settings.Crons);
         }).RequireAccess(Access.Permission.ManageGit, "git.previews");
-        git.MapGet("/{app}/previews", (string app, GitRemotes remotes, GitStore store, State.Store state, Deploy.AppHosts hosts) =>
+        git.MapGet("/{app}/previews", (string app, GitRemotes remotes, GitStore store, State.Store state, Deploy.AppHosts hosts, Edge.EdgeServer edge) =>
         {
             remotes.Require(app);
-            return store.Previews(app).Select(p => Preview(p, state, hosts)).ToList();
+            return store.Previews(app).Select(p => Preview(p, state, hosts, edge)).ToList();
         }).RequireAccess(Access.Permission.Read, "previews.list");
         git.MapPost("/{app}/previews/{number:long}/approve", async (string app, long number, string? sha, GitRemotes remotes, GitStore store, Previews previews,
-            State.Store state, Deploy.AppHosts hosts, HttpContext context) =>
+            State.Store state, Deploy.AppHosts hosts, Edge.EdgeServer edge, HttpContext context) =>
         {
             var link = remotes.Link(app) ?? throw new UserException($"{app}'s remote is not connected to a forge, so it has no pull requests.", 404);
             AccessControl.Demand(context, Access.Permission.Deploy, AppRef.Of(app, PreviewRecord.EnvName(number)), "previews.approve");
             var preview = await previews.ApproveAsync(app, link, number, sha);
             AccessControl.AuditDetail(context, $"#{number} at {preview.HeadSha[..12]} from {preview.CloneUrl}");
-            return Preview(preview, state, hosts);
+            return Preview(preview, state, hosts, edge);
         }).RequireAccess(Access.Permission.Read, "previews.approve");
         git.MapDelete("/{app}/previews/{number:long}", async (string app, long number, GitStore store, Previews previews, HttpContext context) =>
         {
@@ -224,13 +224,13 @@ internal static class GitEndpoints
         return normalized;
     }
 
-    internal static GitPreviewDto Preview(PreviewRecord preview, State.Store state, Deploy.AppHosts hosts)
+    internal static GitPreviewDto Preview(PreviewRecord preview, State.Store state, Deploy.AppHosts hosts, Edge.EdgeServer edge)
     {
         var deployment = preview.DeploymentId is { } id ? state.FindDeployment(id) : null;
         var status = deployment is null ? JsonSpellings.Of(preview.State) : JsonSpellings.Of(deployment.Status);
         var failed = preview.State == PreviewState.Failed;
         return new GitPreviewDto(preview.Number, preview.Env.Env, preview.Title, preview.HeadBranch, preview.HeadSha[..12], preview.Author, status,
-            failed ? preview.Detail : deployment?.Error, hosts.For(preview.Env.Key).Select(h => "http://" + h).ToList(), preview.DeploymentId, preview.UpdatedAt,
+            failed ? preview.Detail : deployment?.Error, hosts.For(preview.Env.Key).Select(edge.UrlOf).ToList(), preview.DeploymentId, preview.UpdatedAt,
             failed ? null : preview.Detail);
     }
 

@@ -41,5 +41,5 @@ internal static class HostEndpoints
     }
 
     private static List<HostDto> List(string app, AppHosts hosts, EdgeServer edge) =>
-        hosts.For(app).Select((h, i) => new HostDto(h, i == 0, $"http://{h}:{edge.Port}")).ToList();
+        hosts.For(app).Select((h, i) => new HostDto(h, i == 0, edge.UrlOf(h))).ToList();
 }

@@ -43,7 +43,7 @@ internal sealed class DomainsData(CustomDomains domains, AcmeConfiguration acme,
     private string Url(DomainDto d) =>
         edge.HttpsPort is { } https && d.Certificate is "acme" or "manual"
             ? (https == 443 ? $"https://{d.Host}" : $"https://{d.Host}:{https}")
-            : (edge.Port == 80 ? $"http://{d.Host}" : $"http://{d.Host}:{edge.Port}");
+            : edge.UrlOf(d.Host);
 
     private DomainRow Row(DomainDto d, AppRef scope, bool manages)
     {

@@ -9,7 +9,7 @@ namespace Slipway.Dashboard;
 /// <summary>Builds an app's Previews tab from what GET /v1/git/APP/previews answers (the same GitPreviewDto), with the
 /// actions the API would accept from the caller: approving a fork's commit and removing a preview need deploy on the
 /// preview's environment (pr-N), approving also a forge the remote is connected to.</summary>
-internal sealed class PreviewsData(GitRemotes remotes, GitStore git, Store store, AppHosts hosts, AppViews views, TimeProvider clock)
+internal sealed class PreviewsData(GitRemotes remotes, GitStore git, Store store, AppHosts hosts, Edge.EdgeServer edge, AppViews views, TimeProvider clock)
 {
     public PreviewsView Previews(Principal me, AppRecord current)
     {
@@ -29,7 +29,7 @@ internal sealed class PreviewsData(GitRemotes remotes, GitStore git, Store store
 
     private PreviewRow Row(Principal me, PreviewRecord preview, bool connected)
     {
-        var dto = GitEndpoints.Preview(preview, store, hosts);
+        var dto = GitEndpoints.Preview(preview, store, hosts, edge);
         var env = preview.Env;
         var mayDeploy = me.Can(Permission.Deploy, env);
         var api = $"/v1/git/{Uri.EscapeDataString(preview.App)}/previews/{preview.Number}";

@@ -23,9 +23,6 @@ internal sealed class DeployOptions
     /// <summary>How long a replaced deployment's instances stay running so a rollback is only a route switch.</summary>
     public TimeSpan WarmWindow { get; set; } = TimeSpan.FromMinutes(10);
 
-    /// <summary>The edge's HTTP port, for the URLs a deployment reports when it goes live.</summary>
-    public int HttpPort { get; set; } = 8080;
-
     /// <summary>The platform's own hostname (`--platform-host`): no app may take it.</summary>
     public string PlatformHost { get; set; } = "slipway.localhost";
 }

@@ -12,7 +12,7 @@ internal sealed class DeploymentJournal(
     SecretRedactor redactor,
     AppHosts hosts,
     BuildDirectories builds,
-    DeployOptions options,
+    Edge.EdgeServer edge,
     TimeProvider clock,
     DeployMetrics metrics)
 {
@@ -55,7 +55,7 @@ internal sealed class DeploymentJournal(
     {
         store.MakeLive(deployment.App, deployment.Id);
         wentLive?.Invoke();
-        var urls = string.Join(", ", hosts.For(deployment.App).Select(h => $"http://{h}:{options.HttpPort}"));
+        var urls = string.Join(", ", hosts.For(deployment.App).Select(edge.UrlOf));
         store.AddEvent(deployment.App, deployment.Id, "deployment.live", $"{JsonSpellings.Of(deployment.Kind)} {deployment.Id} is live");
         builds.Prune(deployment.App);
         // History rows stay; the build and release logs of all but the last 100 deployments go.

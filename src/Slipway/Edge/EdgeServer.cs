@@ -41,6 +41,14 @@ internal sealed class EdgeServer(EdgeOptions options, EdgeHandler handler, ILogg
     /// <summary>The HTTPS port actually bound, when the edge serves TLS.</summary>
     public int? HttpsPort { get; private set; }
 
+    /// <summary>The address a browser opens for <paramref name="host"/> through this edge over HTTP: the port is given
+    /// unless it is 80 (the bound one once started, so a port 0 in the options is never shown).</summary>
+    public string UrlOf(string host)
+    {
+        var port = Port != 0 ? Port : options.HttpPort;
+        return port == 80 ? $"http://{host}" : $"http://{host}:{port}";
+    }
+
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         var builder = WebHosts.CreateBuilder();

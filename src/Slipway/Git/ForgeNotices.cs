@@ -27,6 +27,7 @@ internal sealed partial class ForgeNotices : IDisposable
     private readonly Deploy.DeployEngine _engine;
     private readonly State.Store _state;
     private readonly Deploy.AppHosts _hosts;
+    private readonly Edge.EdgeServer _edge;
     private readonly ForgeNoticeOptions _options;
     private readonly ILogger<ForgeNotices> _logger;
     private readonly HttpClient _http;
@@ -34,9 +35,10 @@ internal sealed partial class ForgeNotices : IDisposable
     private readonly ConcurrentDictionary<string, Mailbox> _boxes = new();
     private readonly ConcurrentDictionary<Task, byte> _running = new();
 
-    public ForgeNotices(GitStore store, Keyring keyring, Deploy.DeployEngine engine, State.Store state, Deploy.AppHosts hosts, ForgeNoticeOptions options,
-        TimeProvider clock, ILogger<ForgeNotices> logger)
+    public ForgeNotices(GitStore store, Keyring keyring, Deploy.DeployEngine engine, State.Store state, Deploy.AppHosts hosts, Edge.EdgeServer edge,
+        ForgeNoticeOptions options, TimeProvider clock, ILogger<ForgeNotices> logger)
     {
+        _edge = edge;
         _store = store;
         _keyring = keyring;
         _engine = engine;
@@ -89,8 +91,12 @@ internal sealed partial class ForgeNotices : IDisposable
         }
     }));
 
-    /// <summary>Where an environment serves, for a status's link: its first custom domain over HTTPS, else APP.localhost.</summary>
-    public string UrlOf(string key) => _hosts.ExtraOf(key) is [var domain, ..] ? "https://" + domain : $"http://{key}.localhost";
+    /// <summary>Where an environment serves, for a status's link: its first custom domain over HTTPS, else APP.localhost
+    /// through the edge (with its port unless 80).</summary>
+    public string UrlOf(string key) => _hosts.ExtraOf(key) is [var domain, ..] ? "https://" + domain : LocalUrlOf(key);
+
+    /// <summary>The environment's own name under .localhost, through the edge.</summary>
+    public string LocalUrlOf(string key) => _edge.UrlOf(key + ".localhost");
 
     /// <summary>Waits until every notice queued so far was sent or given up (tests, shutdown).</summary>
     public async Task IdleAsync()

@@ -88,7 +88,7 @@ internal sealed partial class PreviewReports(ForgeNotices notices, GitStore stor
                 LogNoDomain(logger, preview.App, preview.Number, host, e.Message);
             }
         }
-        return $"http://{preview.Env.Key}.localhost";
+        return notices.LocalUrlOf(preview.Env.Key);
     }
 
     private void Post(ForgeLink link, PreviewRecord preview, CommitState state, string description, string shown, string? url, string? next, bool comment = true)

@@ -17,7 +17,7 @@ namespace Slipway.Git;
 /// The work runs after the webhook is answered (forges give up on slow answers), one pull request at a time.
 /// Pull requests from forks get no preview: their code is not the repository owner's.</summary>
 internal sealed partial class Previews(GitStore store, Keyring keyring, ConfigVars config, DeployEngine engine, AppOperations apps, State.Store state,
-    IEnvironmentResources resources, Databases.DatabaseStore databases, Databases.Branching branching, PreviewReports reports, TimeProvider clock, ILogger<Previews> logger)
+    IEnvironmentResources resources, Databases.DatabaseStore databases, Databases.Branching branching, PreviewReports reports, Edge.EdgeServer edge, TimeProvider clock, ILogger<Previews> logger)
 {
     /// <summary>The environment whose variables every new preview starts with (`slipway env set --env preview ...`).</summary>
     public const string TemplateEnv = "preview";
@@ -110,7 +110,7 @@ internal sealed partial class Previews(GitStore store, Keyring keyring, ConfigVa
             }
             return await DeployAsync(app, link, ToRecord(app, link, pull));
         }, settled);
-        return new(202, $"Deploying #{pull.Number}'s {pull.HeadSha[..12]} to the preview {env}: http://{env.Key}.localhost") { Queued = true };
+        return new(202, $"Deploying #{pull.Number}'s {pull.HeadSha[..12]} to the preview {env}: {edge.UrlOf(env.Key + ".localhost")}") { Queued = true };
     }
 
     /// <summary>`slipway previews approve`: a fork's pull request, at the head a deployer has read, gets its preview

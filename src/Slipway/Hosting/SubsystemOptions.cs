@@ -54,7 +54,6 @@ internal static class SubsystemOptions
                 o.PrivateDirs = [options.DataDir, options.EffectiveCacheDir, options.DatabasesDir ?? "/var/lib/slipway"];
                 o.KeepBuilds = options.KeepBuilds;
                 o.WarmWindow = options.WarmWindow;
-                o.HttpPort = options.HttpPort;
                 o.PlatformHost = options.PlatformHost;
             })
             .Validate(o => o.KeepBuilds >= 0, "--keep-builds cannot be negative (0 keeps only the live build).")

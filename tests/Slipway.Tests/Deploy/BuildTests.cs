@@ -32,7 +32,8 @@ public sealed class BuildTests
         var history = JsonDocument.Parse((await platform.CliAsync("deployments", "--app", "built", "--json")).Out).RootElement;
         var log = await platform.CliAsync("logs", "--app", "built", "--deployment", history[1].GetProperty("id").GetString()!);
         log.ExitCode.Should().Be(0, log.ToString());
-        log.Out.Should().Contain("niceness=10").And.Contain("release: applying migrations").And.Contain("live at");
+        log.Out.Should().Contain("niceness=10").And.Contain("release: applying migrations")
+            .And.Contain($"live at http://built.localhost:{platform.EdgePort}", "the address a browser opens, with the port the edge bound");
     }
 
     [Fact]

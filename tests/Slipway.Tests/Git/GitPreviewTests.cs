@@ -55,7 +55,7 @@ public sealed class GitPreviewTests
 
         var opened = await DeliverAsync(platform, secret, PullRequest("opened", 7, first), "pr-1");
         opened.Status.Should().Be(HttpStatusCode.Accepted, opened.Body);
-        opened.Body.Should().Contain($"Deploying #7's {first[..12]} to the preview shop (pr-7): http://shop-pr-7.localhost");
+        opened.Body.Should().Contain($"Deploying #7's {first[..12]} to the preview shop (pr-7): http://shop-pr-7.localhost:{platform.EdgePort}");
         await SettledAsync(platform, previews);
         (await platform.VersionAsync("shop-pr-7")).Should().Be("pr-a");
         using (var page = await platform.GetAsync("shop-pr-7"))
@@ -66,7 +66,7 @@ public sealed class GitPreviewTests
         var listed = JsonDocument.Parse((await platform.CliAsync("previews", "ls", "--app", "shop", "--json")).Out).RootElement.EnumerateArray().Single();
         listed.GetProperty("env").GetString().Should().Be("pr-7");
         listed.GetProperty("status").GetString().Should().Be("live");
-        listed.GetProperty("urls")[0].GetString().Should().Be("http://shop-pr-7.localhost");
+        listed.GetProperty("urls")[0].GetString().Should().Be($"http://shop-pr-7.localhost:{platform.EdgePort}", "the address a browser opens, through the edge's port");
         (await platform.VersionAsync("shop")).Should().Be("status 404", "production is not touched by a pull request");
         // The forge shows it: the head's status goes pending then success, linking the preview's own hostname (now a
         // domain of pr-7, so it gets its certificate), and one comment is written, then edited in place.

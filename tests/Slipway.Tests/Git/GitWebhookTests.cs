@@ -63,7 +63,7 @@ public sealed class GitWebhookTests
         await platform.Services.GetRequiredService<Slipway.Git.ForgeNotices>().IdleAsync();
         var statuses = forge.Calls("POST", $"/repos/acme/shop/statuses/{sha}");
         statuses.Select(s => ((string?)s["state"], (string?)s["context"])).Should().Equal(("pending", "slipway/production"), ("success", "slipway/production"));
-        ((string?)statuses[1]["target_url"]).Should().Be("http://shop.localhost");
+        ((string?)statuses[1]["target_url"]).Should().Be($"http://shop.localhost:{platform.EdgePort}");
         forge.ApiCalls.Should().HaveCount(2, "a push gets statuses, no comment");
 
         // GitHub retries, and a person presses "redeliver": the same delivery id does nothing again.

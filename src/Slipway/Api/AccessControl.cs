@@ -41,6 +41,7 @@ internal static class AccessControl
     private const string DetailKey = "slipway.audit.detail";
     private const string ActionKey = "slipway.audit.action";
     private const string SessionKey = "slipway.session";
+    private const string LateFailureKey = "slipway.audit.late-failure";
 
     public static TBuilder RequireAccess<TBuilder>(this TBuilder builder, Permission permission, string action, Func<HttpContext, AppRef?>? target = null)
         where TBuilder : IEndpointConventionBuilder =>
@@ -83,6 +84,14 @@ internal static class AccessControl
 
     /// <summary>What the audit line of this request says besides its action: names, never values.</summary>
     public static void AuditDetail(HttpContext context, string detail) => context.Items[DetailKey] = detail;
+
+    /// <summary>The request failed with <paramref name="status"/> after its answer had started (a progress stream's
+    /// {"error"} line under a 200): its audit line says failed, as the same failure before the start would.</summary>
+    public static void AuditFailedLate(HttpContext context, int status) => context.Items[LateFailureKey] = status;
+
+    /// <summary>The status the audit records: the late failure's when there was one, else the response's.</summary>
+    public static int AuditedStatus(HttpContext context) =>
+        context.Items.TryGetValue(LateFailureKey, out var late) && late is int status ? status : context.Response.StatusCode;
 
     /// <summary>A check an endpoint makes beyond its declared one (env get --reveal needs more than reading).</summary>
     public static void Demand(HttpContext context, Permission permission, AppRef? target, string action)
@@ -215,7 +224,7 @@ internal static class AccessControl
             finally
             {
                 // Public endpoints (login, setup) write their own lines: they know whose name was tried.
-                var code = thrown ?? context.Response.StatusCode;
+                var code = thrown ?? AuditedStatus(context);
                 var changes = !HttpMethods.IsGet(context.Request.Method) && !HttpMethods.IsHead(context.Request.Method);
                 var revealed = context.Items.ContainsKey(RevealedKey) || requirement?.Permission == Permission.RevealSecrets;
                 if (endpoint is not null && !isPublic && (changes || revealed || code is 401 or 403))

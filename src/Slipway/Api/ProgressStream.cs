@@ -110,6 +110,7 @@ internal static partial class ProgressStream
             {
                 throw;
             }
+            AccessControl.AuditFailedLate(context, e.StatusCode);
             await WriteAsync(new { error = e.Message });
             return Results.Empty;
         }
@@ -124,6 +125,7 @@ internal static partial class ProgressStream
             }
             LogFailed(context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Slipway.Api"),
                 context.Request.Method, context.Request.Path.Value ?? "", e);
+            AccessControl.AuditFailedLate(context, StatusCodes.Status500InternalServerError);
             await WriteAsync(new
             {
                 error = ApiErrors.IsDiskFull(e)

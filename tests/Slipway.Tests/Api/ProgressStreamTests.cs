@@ -16,6 +16,7 @@ public sealed class ProgressStreamTests : IAsyncLifetime
     private WebApplication _app = null!;
     private HttpClient _client = null!;
     private readonly System.Collections.Concurrent.ConcurrentQueue<string> _asked = new();
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, int> _audited = new();
 
     public async Task InitializeAsync()
     {
@@ -24,10 +25,11 @@ public sealed class ProgressStreamTests : IAsyncLifetime
         builder.Services.AddSingleton(new ApiOptions { StreamKeepAlive = TimeSpan.FromMilliseconds(200) });
         _app = builder.Build();
         _app.UseSlipwayErrors();
-        _app.Use((context, next) =>
+        _app.Use(async (context, next) =>
         {
             _asked.Enqueue(context.Request.Path + context.Request.QueryString);
-            return next(context);
+            await next(context);
+            _audited[context.Request.Path + context.Request.QueryString] = AccessControl.AuditedStatus(context);
         });
         // Typed as Func so the route handler writes the IResult (a RequestDelegate would drop it).
         Func<HttpContext, Task<IResult>> quiet = context => ProgressStream.RunAsync(context, async progress =>
@@ -66,6 +68,7 @@ public sealed class ProgressStreamTests : IAsyncLifetime
         var lines = body.Split('\n');
         lines.TakeWhile(l => l.Length == 0).Count().Should().BeGreaterThanOrEqualTo(3, "1.5 s of quiet at 200 ms: " + body);
         lines.Where(l => l.Length > 0).Should().Equal("""{"step":"dump written"}""", """{"result":"done"}""");
+        _audited["/quiet?progress=1"].Should().Be(200);
     }
 
     [Fact]
@@ -77,6 +80,7 @@ public sealed class ProgressStreamTests : IAsyncLifetime
             (await late.Content.ReadAsStringAsync()).Split('\n').Where(l => l.Length > 0)
                 .Should().Equal("""{"error":"the dump failed: disk full"}""");
         }
+        _audited["/fails-late?progress=1"].Should().Be(400, "the audit line says failed, not the 200 the stream began with");
         using var early = await _client.PostAsync("/fails-at-once?progress=1", null);
         early.StatusCode.Should().Be(HttpStatusCode.NotFound);
         (await early.Content.ReadAsStringAsync()).Should().Contain("no such database");

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using System.Text.Json;
 using Slipway.Tests.Support;
 
@@ -44,19 +45,8 @@ public sealed class RemoteTeammateTests
         // The CLI handed out by the platform: self-contained, so a CI runner without .NET runs it as it is.
         var token = JsonDocument.Parse(File.ReadAllText(stored)).RootElement.GetProperty("token").GetString()!;
         var downloaded = Path.Combine(TempDirs.Create("ci-runner"), "slipway");
-        using (var tls = new HttpClientHandler())
+        using (var download = TrustingClient(ca))
         {
-            using var trusted = System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPem(File.ReadAllText(ca));
-            // Issued by the development CA's root, the --ca file (the edge serves 127.0.0.1 its localhost leaf).
-            tls.ServerCertificateCustomValidationCallback = (_, certificate, _, _) =>
-            {
-                using var chain = new System.Security.Cryptography.X509Certificates.X509Chain();
-                chain.ChainPolicy.TrustMode = System.Security.Cryptography.X509Certificates.X509ChainTrustMode.CustomRootTrust;
-                chain.ChainPolicy.CustomTrustStore.Add(trusted);
-                chain.ChainPolicy.RevocationMode = System.Security.Cryptography.X509Certificates.X509RevocationMode.NoCheck;
-                return certificate is not null && chain.Build(certificate);
-            };
-            using var download = new HttpClient(tls);
             using var request = new HttpRequestMessage(HttpMethod.Get, $"https://127.0.0.1:{platform.EdgeHttpsPort}/v1/cli/linux-x64");
             request.Headers.Host = $"slipway.localhost:{platform.EdgeHttpsPort}";
             using var response = await download.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
@@ -71,8 +61,54 @@ public sealed class RemoteTeammateTests
         runner.ExitCode.Should().Be(0, runner.ToString());
         runner.Out.Should().Contain("dave (user): deployer of shop");
 
+        // A browser's login over HTTPS: the session cookie is __Host- (Secure, Path=/, no Domain), so no subdomain app
+        // can set or shadow it; the plain name is neither written nor read over HTTPS.
+        using (var browser = TrustingClient(ca))
+        {
+            using var asked = new HttpRequestMessage(HttpMethod.Post, $"https://127.0.0.1:{platform.EdgeHttpsPort}/v1/login")
+            {
+                Content = JsonContent.Create(new { name = "dave", password = "a long enough passphrase", kind = "browser" }),
+            };
+            asked.Headers.Host = $"slipway.localhost:{platform.EdgeHttpsPort}";
+            using var loggedIn = await browser.SendAsync(asked);
+            loggedIn.StatusCode.Should().Be(HttpStatusCode.OK, await loggedIn.Content.ReadAsStringAsync());
+            var cookie = loggedIn.Headers.GetValues("Set-Cookie").Single();
+            cookie.Should().StartWith("__Host-slipway_session=sls_");
+            cookie.ToLowerInvariant().Should().Contain("; secure").And.Contain("; path=/").And.Contain("; httponly").And.Contain("; samesite=strict")
+                .And.NotContain("domain=");
+            var secret = cookie[(cookie.IndexOf('=', StringComparison.Ordinal) + 1)..cookie.IndexOf(';', StringComparison.Ordinal)];
+            (await DashboardAsync(browser, platform, "__Host-slipway_session=" + secret)).Should().Be(HttpStatusCode.OK);
+            (await DashboardAsync(browser, platform, "slipway_session=" + secret)).Should().NotBe(HttpStatusCode.OK, "over HTTPS only the __Host- cookie is read");
+        }
+
         (await dave.RunAsync("logout")).ExitCode.Should().Be(0);
         File.Exists(stored).Should().BeFalse();
         (await new TeamAccessTests.RemoteCli(TempDirs.Create("runner-home"), url, token, ca, downloaded).RunAsync("whoami")).ExitCode.Should().Be(1, "logging out ends the session's token");
+    }
+
+    private static async Task<HttpStatusCode> DashboardAsync(HttpClient browser, TestPlatform platform, string cookie)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"https://127.0.0.1:{platform.EdgeHttpsPort}/");
+        request.Headers.Host = $"slipway.localhost:{platform.EdgeHttpsPort}";
+        request.Headers.Add("Cookie", cookie);
+        using var response = await browser.SendAsync(request);
+        return response.StatusCode;
+    }
+
+    /// <summary>A client that trusts the development CA's root, the --ca file (the edge serves 127.0.0.1 its localhost
+    /// leaf), and follows no redirect.</summary>
+    private static HttpClient TrustingClient(string ca)
+    {
+        var trusted = System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPem(File.ReadAllText(ca));
+        var tls = new HttpClientHandler { AllowAutoRedirect = false, UseCookies = false };
+        tls.ServerCertificateCustomValidationCallback = (_, certificate, _, _) =>
+        {
+            using var chain = new System.Security.Cryptography.X509Certificates.X509Chain();
+            chain.ChainPolicy.TrustMode = System.Security.Cryptography.X509Certificates.X509ChainTrustMode.CustomRootTrust;
+            chain.ChainPolicy.CustomTrustStore.Add(trusted);
+            chain.ChainPolicy.RevocationMode = System.Security.Cryptography.X509Certificates.X509RevocationMode.NoCheck;
+            return certificate is not null && chain.Build(certificate);
+        };
+        return new HttpClient(tls);
     }
 }

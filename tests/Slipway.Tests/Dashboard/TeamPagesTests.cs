@@ -129,15 +129,15 @@ public sealed class TeamPagesTests(ITestOutputHelper output)
         expires.Should().BeCloseTo(DateTimeOffset.UtcNow.AddDays(90), TimeSpan.FromHours(1));
         (await owner.AxeAsync()).Should().BeEmpty("the Team page has no serious accessibility violation");
         output.WriteLine("screenshots: " + await owner.ScreenshotAsync("team"));
+        await tab.SetViewportSizeAsync(375, 800);
+        (await owner.ScrollsSidewaysAsync()).Should().BeFalse("the Team page fits a 375 px screen, a new token's secret too");
+        await owner.ScreenshotAsync("team-375");
         await tab.EvaluateAsync("() => htmx.trigger(document.body, 'slipway:changed')");
         await Assertions.Expect(tab.Locator("#new-token-box")).ToBeHiddenAsync();
-        (await tab.ContentAsync()).Should().NotContain(secret[4..]);
+        (await tab.ContentAsync()).Should().NotContain(secret[4..], "the next refresh of the content takes the secret away");
         (await tab.EvaluateAsync<bool>("s => [...document.querySelectorAll('input, textarea')].some(f => f.value.includes(s))", secret[4..]))
             .Should().BeFalse("no field keeps the secret after a refresh");
         output.WriteLine($"making a token: {started.ElapsedMilliseconds} ms");
-        await tab.SetViewportSizeAsync(375, 800);
-        (await owner.ScrollsSidewaysAsync()).Should().BeFalse("the Team page fits a 375 px screen");
-        await owner.ScreenshotAsync("team-375");
 
         // An admin of shop: the tokens of shop and shop's audit lines, no users (the API refuses them to it too).
         await using var admin = await browser.OpenAsync(375, 800);

@@ -5,6 +5,7 @@
 //              region) says "Copy it now: it is not shown again."; #new-token gets hx-morph-skip
 //   the refresh that follows (the list with the token and its hint) ──► morphs around #new-token, which stays
 //   any later refresh ──► #new-token emptied here (a morph leaves a field's value it did not render in place)
+//   leaving the page ──► emptied too (the back button may bring a page back from the browser's cache as it was)
 //
 // Nothing here logs the secret, builds code or writes a style attribute: the page's CSP allows neither.
 
@@ -121,3 +122,5 @@ document.addEventListener('click', (event) => {
     copy();
   }
 });
+
+window.addEventListener('pagehide', wipe);

@@ -37,7 +37,27 @@ internal sealed class TeamData(AccessStore access, AccessService accounts, Audit
             lines.Count >= shown ? PagePath(app, shown + AuditPage) : null,
             wholePlatform,
             PagePath(app, limit, "/team/content"),
-            clock.GetUtcNow());
+            clock.GetUtcNow(),
+            TokenFormFor(me, apps));
+    }
+
+    /// <summary>What the form that makes a token offers <paramref name="me"/>, or null when it may make none. POST /v1/tokens
+    /// demands manage-tokens over the token's scope (an admin of the whole platform, or of the token's app), and
+    /// AccessService.CreateToken a role within the caller's own and a user (a token makes no tokens).</summary>
+    /// <param name="apps">The platform's apps, suggested to an admin of the whole platform.</param>
+    public static TokenForm? TokenFormFor(Principal me, IReadOnlyList<string> apps)
+    {
+        var needs = AccessMatrix.Needs(Permission.ManageTokens);
+        var managed = me.Grants.Where(g => g.Role >= needs).ToList();
+        if (me.Kind == PrincipalKind.Token || managed.Count == 0)
+        {
+            return null;
+        }
+        var top = managed.Max(g => g.Role);
+        List<string> roles = [.. Enum.GetValues<Role>().Where(r => r <= top).Select(r => JsonSpellings.Of(r))];
+        return managed.Any(g => g.IsGlobal)
+            ? new TokenForm(roles, null, apps)
+            : new TokenForm(roles, [.. managed.Select(g => g.App!).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)], []);
     }
 
     /// <summary>/team[?app=A][&amp;limit=N]: the page (or its fragment) with the audit filter it shows.</summary>

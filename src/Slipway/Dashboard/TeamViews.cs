@@ -12,9 +12,10 @@ namespace Slipway.Dashboard;
 /// <param name="WholePlatform">The caller reads the whole log (an owner), platform-wide lines (logins, users) included.</param>
 /// <param name="Older">The page with more (older) lines, when the list was cut at <paramref name="Limit"/>.</param>
 /// <param name="Fragment">Where the page's content (TeamContent) refreshes from, with its filter.</param>
+/// <param name="NewToken">The form that makes a token, or null when the caller may make none.</param>
 public sealed record TeamView(IReadOnlyList<UserRow>? Users, IReadOnlyList<string> Roles, IReadOnlyList<TokenRow> Tokens,
     IReadOnlyList<AuditRow> Audit, string? AuditApp, IReadOnlyList<string> AuditApps, int Limit, string? Older, bool WholePlatform,
-    string Fragment, DateTimeOffset Now);
+    string Fragment, DateTimeOffset Now, TokenForm? NewToken);
 
 /// <summary>A user (Api.UserDto) and what the caller may do with it.</summary>
 /// <param name="Id">A stable id for the page's elements (the name with what an id cannot hold replaced).</param>
@@ -30,6 +31,13 @@ public sealed record GrantRow(string Scope, string? RemoveBody);
 /// <param name="State">active, expired or revoked (as `slipway tokens ls`).</param>
 public sealed record TokenRow(string Id, string Name, string Hint, string Scope, string CreatedBy, DateTimeOffset CreatedAt, DateTimeOffset? ExpiresAt,
     DateTimeOffset? LastUsedAt, string? LastUsedFrom, string State);
+
+/// <summary>The form that makes a token (POST /v1/tokens), offering only what the API would accept from the caller.</summary>
+/// <param name="Roles">The roles a token may have: at most the caller's own.</param>
+/// <param name="Apps">The apps whose tokens the caller manages (it is admin of them), one of which the form's app must be;
+/// null for an admin of the whole platform, whose token may be platform-wide or of any app.</param>
+/// <param name="Known">The platform's apps, suggested where the app is typed (Apps null).</param>
+public sealed record TokenForm(IReadOnlyList<string> Roles, IReadOnlyList<string>? Apps, IReadOnlyList<string> Known);
 
 /// <summary>One audit line (Api.AuditDto).</summary>
 /// <param name="Scope">"shop", "shop (staging)" or null for a platform-wide line.</param>

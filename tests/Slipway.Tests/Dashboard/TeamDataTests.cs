@@ -1,8 +1,10 @@
+using Slipway.Access;
 using Slipway.Dashboard;
 
 namespace Slipway.Tests.Dashboard;
 
-/// <summary>The Team page's links keep its audit filter, and the ids its elements take from names stay valid ids.</summary>
+/// <summary>The Team page's links keep its audit filter, the ids its elements take from names stay valid ids, and the form
+/// that makes a token offers what POST /v1/tokens would accept from the caller.</summary>
 public sealed class TeamDataTests
 {
     [Theory]
@@ -25,4 +27,34 @@ public sealed class TeamDataTests
     [InlineData("ci+bot_1-x", "ci_bot_1-x")]
     public void An_id_holds_only_letters_digits_dashes_and_underscores(string name, string expected) =>
         TeamData.IdOf(name).Should().Be(expected);
+
+    private static readonly string[] Apps = ["billing", "shop"];
+
+    private static Principal User(params Grant[] grants) => new(PrincipalKind.User, "u1", "someone", grants);
+
+    [Fact]
+    public void An_owner_makes_tokens_of_any_role_for_the_platform_or_any_app()
+    {
+        var form = TeamData.TokenFormFor(User(new Grant(Role.Owner)), Apps)!;
+        form.Roles.Should().Equal("viewer", "deployer", "admin", "owner");
+        form.Apps.Should().BeNull("the app is typed, or left empty for the whole platform");
+        form.Known.Should().Equal(Apps);
+    }
+
+    [Fact]
+    public void An_admin_of_some_apps_makes_tokens_for_those_apps_only_up_to_admin()
+    {
+        var form = TeamData.TokenFormFor(User(new Grant(Role.Viewer), new Grant(Role.Admin, "shop"), new Grant(Role.Admin, "cart", "staging"),
+            new Grant(Role.Deployer, "billing")), Apps)!;
+        form.Roles.Should().Equal("viewer", "deployer", "admin");
+        form.Apps.Should().Equal("cart", "shop");
+        form.Known.Should().BeEmpty();
+    }
+
+    [Fact]
+    public void A_deployer_or_a_token_makes_none() // as the API: manage-tokens is admin's, and a token makes no tokens
+    {
+        TeamData.TokenFormFor(User(new Grant(Role.Deployer), new Grant(Role.Viewer, "shop")), Apps).Should().BeNull();
+        TeamData.TokenFormFor(new Principal(PrincipalKind.Token, "t1", "token:ci (by olga)", [new Grant(Role.Admin)]), Apps).Should().BeNull();
+    }
 }

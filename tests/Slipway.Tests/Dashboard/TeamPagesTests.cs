@@ -7,9 +7,10 @@ using Xunit.Abstractions;
 namespace Slipway.Tests.Dashboard;
 
 /// <summary>The Team page in the machine's Chromium, through the edge: the owner adds a user and changes its role with the
-/// forms, revokes a token with its button (after the confirmation), and reads the audit lines of those actions; an admin
-/// of one app sees the tokens of its app and no users (the API refuses it the users); a viewer is not shown the Team
-/// entry and both the page and the API answer it 403.</summary>
+/// forms, revokes a token with its button (after the confirmation), makes one with the form and sees its secret once, and
+/// reads the audit lines of those actions; an admin of one app sees the tokens of its app, a form for tokens of that app
+/// only, and no users (the API refuses it the users and wider tokens); a viewer is not shown the Team entry and both the
+/// page and the API answer it 403.</summary>
 [Collection("platform-2")]
 public sealed class TeamPagesTests(ITestOutputHelper output)
 {
@@ -87,11 +88,56 @@ public sealed class TeamPagesTests(ITestOutputHelper output)
         await Assertions.Expect(audit.First.Locator(".scope")).ToHaveTextAsync("shop");
         (await tab.Locator("#audit").TextContentAsync()).Should().NotContain("users.add", "only shop's lines: users are the platform's");
         await tab.GotoAsync(site + "/team");
+
+        // Make a token, by keyboard: a role the API refuses for an app is its own words; then its secret is shown once, in
+        // a field beside a Copy button, works over the edge, and is gone from the page after the next refresh.
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        await tab.Context.GrantPermissionsAsync(["clipboard-read", "clipboard-write"]);
+        (await tab.InputValueAsync("#token-expires")).Should().Be("90d", "a token lasts 90 days unless told, as the CLI's");
+        await tab.FillAsync("#token-name", "deploy-bot");
+        await tab.FillAsync("#token-app", "shop");
+        await tab.SelectOptionAsync("#token-role", "owner");
+        await tab.FocusAsync("#make-token");
+        await tab.Keyboard.PressAsync("Enter");
+        await Assertions.Expect(tab.Locator("#notice")).ToHaveTextAsync("owner is a platform-wide role: for one app, admin is the largest role.");
+        await Assertions.Expect(tab.Locator("#new-token-box")).ToBeHiddenAsync();
+        await tab.SelectOptionAsync("#token-role", "deployer");
+        await tab.FocusAsync("#make-token");
+        await tab.Keyboard.PressAsync("Enter");
+        await Assertions.Expect(tab.Locator("#notice")).ToHaveTextAsync("Made token deploy-bot: deployer of shop.");
+        var listed = tab.Locator("#tokens .token", new() { HasText = "deploy-bot" });
+        await Assertions.Expect(listed).ToContainTextAsync("deployer of shop");
+        await Assertions.Expect(tab.Locator("#new-token-status")).ToHaveTextAsync("Copy it now: it is not shown again.");
+        var secret = await tab.InputValueAsync("#new-token-secret");
+        secret.Should().StartWith("slp_", "the refresh that lists the token leaves its secret in place");
+        await Assertions.Expect(listed).ToContainTextAsync(secret[..4] + "…" + secret[^4..]);
+        (await tab.EvaluateAsync<string>("() => document.activeElement.id")).Should().Be("new-token-secret", "the secret is focused, selected to copy");
+        await tab.Keyboard.PressAsync("Tab");
+        await tab.Keyboard.PressAsync("Enter");
+        await Assertions.Expect(tab.Locator("#new-token-status")).ToHaveTextAsync("Copied. It is not shown again.");
+        (await tab.EvaluateAsync<string>("() => navigator.clipboard.readText()")).Should().Be(secret);
+        using (var request = new HttpRequestMessage(HttpMethod.Get, $"http://127.0.0.1:{platform.EdgePort}/v1/apps"))
+        {
+            request.Headers.Host = $"slipway.localhost:{platform.EdgePort}";
+            request.Headers.Authorization = new("Bearer", secret);
+            using var answer = await platform.Http.SendAsync(request);
+            answer.StatusCode.Should().Be(HttpStatusCode.OK, "the shown secret is the token's: " + await answer.Content.ReadAsStringAsync());
+        }
+        var tokens = await SendAsync(platform, owner, site, HttpMethod.Get, "/v1/tokens");
+        var expires = JsonDocument.Parse(tokens.Body).RootElement.EnumerateArray().Single(t => t.GetProperty("name").GetString() == "deploy-bot")
+            .GetProperty("expiresAt").GetDateTimeOffset();
+        expires.Should().BeCloseTo(DateTimeOffset.UtcNow.AddDays(90), TimeSpan.FromHours(1));
         (await owner.AxeAsync()).Should().BeEmpty("the Team page has no serious accessibility violation");
         output.WriteLine("screenshots: " + await owner.ScreenshotAsync("team"));
         await tab.SetViewportSizeAsync(375, 800);
-        (await owner.ScrollsSidewaysAsync()).Should().BeFalse("the Team page fits a 375 px screen");
+        (await owner.ScrollsSidewaysAsync()).Should().BeFalse("the Team page fits a 375 px screen, a new token's secret too");
         await owner.ScreenshotAsync("team-375");
+        await tab.EvaluateAsync("() => htmx.trigger(document.body, 'slipway:changed')");
+        await Assertions.Expect(tab.Locator("#new-token-box")).ToBeHiddenAsync();
+        (await tab.ContentAsync()).Should().NotContain(secret[4..], "the next refresh of the content takes the secret away");
+        (await tab.EvaluateAsync<bool>("s => [...document.querySelectorAll('input, textarea')].some(f => f.value.includes(s))", secret[4..]))
+            .Should().BeFalse("no field keeps the secret after a refresh");
+        output.WriteLine($"making a token: {started.ElapsedMilliseconds} ms");
 
         // An admin of shop: the tokens of shop and shop's audit lines, no users (the API refuses them to it too).
         await using var admin = await browser.OpenAsync(375, 800);
@@ -103,6 +149,14 @@ public sealed class TeamPagesTests(ITestOutputHelper output)
         (await SendAsync(platform, admin, site, HttpMethod.Get, "/v1/users")).Status.Should().Be(HttpStatusCode.Forbidden);
         (await admin.ScrollsSidewaysAsync()).Should().BeFalse();
         (await admin.AxeAsync()).Should().BeEmpty("the admin's Team page has no serious accessibility violation");
+        // It makes tokens of shop only, at most admin: the form offers nothing wider, and the API refuses it anyway.
+        (await admin.Page.Locator("#token-app option").AllTextContentsAsync()).Should().Equal("shop");
+        (await admin.Page.Locator("#token-role option").AllTextContentsAsync()).Should().Equal("viewer", "deployer", "admin");
+        var wide = await SendAsync(platform, admin, site, HttpMethod.Post, "/v1/tokens", new { name = "wide", role = "deployer" });
+        wide.Status.Should().Be(HttpStatusCode.Forbidden, wide.Body);
+        wide.Body.Should().Contain("tokens.create needs admin on the whole platform");
+        var billing = await SendAsync(platform, admin, site, HttpMethod.Post, "/v1/tokens", new { name = "other", role = "viewer", app = "billing" });
+        billing.Status.Should().Be(HttpStatusCode.Forbidden, billing.Body);
 
         // A viewer: no Team entry, and the page and the API answer 403.
         await using var viewer = await browser.OpenAsync(375, 800);
@@ -115,12 +169,15 @@ public sealed class TeamPagesTests(ITestOutputHelper output)
         var forced = await SendAsync(platform, viewer, site, HttpMethod.Delete, $"/v1/tokens/{tokenId}");
         forced.Status.Should().Be(HttpStatusCode.NotFound, "a viewer manages no token: the API does not even tell it exists");
         (await SendAsync(platform, viewer, site, HttpMethod.Get, "/v1/audit")).Status.Should().Be(HttpStatusCode.Forbidden);
+        (await SendAsync(platform, viewer, site, HttpMethod.Post, "/v1/tokens", new { name = "mine", role = "viewer" })).Status.Should().Be(HttpStatusCode.Forbidden);
 
         foreach (var profile in new[] { owner, admin, viewer })
         {
             profile.CspViolations.Should().BeEmpty();
-            profile.Errors.Should().BeEmpty("no page logs an error");
         }
+        owner.Errors.Should().ContainSingle("no page logs an error but the refused token's 400").Which.Should().Contain("status of 400");
+        admin.Errors.Should().BeEmpty("no page logs an error");
+        viewer.Errors.Should().BeEmpty("no page logs an error");
     }
 
     /// <summary>Opens <paramref name="path"/>, is sent to the login form, logs in as <paramref name="user"/> and is back.</summary>

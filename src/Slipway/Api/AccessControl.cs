@@ -216,7 +216,14 @@ internal static class AccessControl
                 thrown = e.StatusCode;
                 throw;
             }
-            catch (Exception e) when (e is not OperationCanceledException)
+            catch (OperationCanceledException)
+            {
+                // The caller went away (Ctrl+C, a cut connection) and the operation was cancelled with the request;
+                // any other cancellation escaping an endpoint is a failure of ours.
+                thrown = context.RequestAborted.IsCancellationRequested ? StatusCodes.Status499ClientClosedRequest : 500;
+                throw;
+            }
+            catch (Exception)
             {
                 thrown = 500;
                 throw;
@@ -231,7 +238,12 @@ internal static class AccessControl
                 {
                     var outcome = code is 401 or 403 ? AuditLog.Denied : code >= 400 ? AuditLog.Failed : AuditLog.Allowed;
                     var name = context.Items.TryGetValue(ActionKey, out var a) && a is string s ? s : action;
-                    audit.Record(who, address, client, name, target, context.Items.TryGetValue(DetailKey, out var d) ? d as string : null, outcome);
+                    var detail = context.Items.TryGetValue(DetailKey, out var d) ? d as string : null;
+                    if (code == StatusCodes.Status499ClientClosedRequest)
+                    {
+                        detail = (detail is null ? "" : detail + "; ") + "cancelled: the caller went away";
+                    }
+                    audit.Record(who, address, client, name, target, detail, outcome);
                 }
             }
         });

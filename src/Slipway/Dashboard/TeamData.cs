@@ -43,7 +43,8 @@ internal sealed class TeamData(AccessStore access, AccessService accounts, Audit
 
     /// <summary>What the form that makes a token offers <paramref name="me"/>, or null when it may make none. POST /v1/tokens
     /// demands manage-tokens over the token's scope (an admin of the whole platform, or of the token's app), and
-    /// AccessService.CreateToken a role within the caller's own and a user (a token makes no tokens).</summary>
+    /// AccessService.CreateToken a role within the caller's own and a user (a token makes no tokens). An admin of one
+    /// environment only (cart (staging)) is offered that environment fixed: the app alone would mean all of them.</summary>
     /// <param name="apps">The platform's apps, suggested to an admin of the whole platform.</param>
     public static TokenForm? TokenFormFor(Principal me, IReadOnlyList<string> apps)
     {
@@ -55,9 +56,16 @@ internal sealed class TeamData(AccessStore access, AccessService accounts, Audit
         }
         var top = managed.Max(g => g.Role);
         List<string> roles = [.. Enum.GetValues<Role>().Where(r => r <= top).Select(r => JsonSpellings.Of(r))];
-        return managed.Any(g => g.IsGlobal)
-            ? new TokenForm(roles, null, apps)
-            : new TokenForm(roles, [.. managed.Select(g => g.App!).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)], []);
+        if (managed.Any(g => g.IsGlobal))
+        {
+            return new TokenForm(roles, null, apps);
+        }
+        // A scope within another the caller manages (shop (staging) beside shop) adds nothing to offer.
+        var scopes = managed.Select(g => new Grant(Role.Viewer, g.App, g.Env)).Distinct().ToList();
+        return new TokenForm(roles, [.. scopes
+            .Where(s => !scopes.Any(wider => wider != s && s.IsWithin(wider)))
+            .OrderBy(s => s.App, StringComparer.Ordinal).ThenBy(s => s.Env, StringComparer.Ordinal)
+            .Select(s => new TokenScope(s.App!, s.Env))], []);
     }
 
     /// <summary>/team[?app=A][&amp;limit=N]: the page (or its fragment) with the audit filter it shows.</summary>

@@ -34,10 +34,36 @@ public sealed record TokenRow(string Id, string Name, string Hint, string Scope,
 
 /// <summary>The form that makes a token (POST /v1/tokens), offering only what the API would accept from the caller.</summary>
 /// <param name="Roles">The roles a token may have: at most the caller's own.</param>
-/// <param name="Apps">The apps whose tokens the caller manages (it is admin of them), one of which the form's app must be;
-/// null for an admin of the whole platform, whose token may be platform-wide or of any app.</param>
-/// <param name="Known">The platform's apps, suggested where the app is typed (Apps null).</param>
-public sealed record TokenForm(IReadOnlyList<string> Roles, IReadOnlyList<string>? Apps, IReadOnlyList<string> Known);
+/// <param name="Scopes">The scopes whose tokens the caller manages (it is admin of them), one of which the token's must be
+/// (or within); null for an admin of the whole platform, whose token may be platform-wide or of any app.</param>
+/// <param name="Known">The platform's apps, suggested where the app is typed (Scopes null).</param>
+public sealed record TokenForm(IReadOnlyList<string> Roles, IReadOnlyList<TokenScope>? Scopes, IReadOnlyList<string> Known)
+{
+    /// <summary>Whether some scope is a whole app, whose token may still be narrowed to one environment.</summary>
+    public bool EnvTyped => Scopes is null || Scopes.Any(s => s.Env is null);
+}
+
+/// <summary>An app, or one environment of it, whose tokens the caller manages.</summary>
+public sealed record TokenScope(string App, string? Env)
+{
+    /// <summary>"cart" or "cart (staging)", as the token list and Grant.ToString name a scope.</summary>
+    public string Label => Env is null ? App : $"{App} ({Env})";
+
+    /// <summary>The members of POST /v1/tokens's body this scope fills (json-form.js, data-json-fields), such as
+    /// {"app":"cart","env":"staging"}.</summary>
+    public string Fields
+    {
+        get
+        {
+            var fields = new System.Text.Json.Nodes.JsonObject { ["app"] = App };
+            if (Env is not null)
+            {
+                fields["env"] = Env;
+            }
+            return fields.ToJsonString();
+        }
+    }
+}
 
 /// <summary>One audit line (Api.AuditDto).</summary>
 /// <param name="Scope">"shop", "shop (staging)" or null for a platform-wide line.</param>

@@ -37,18 +37,32 @@ public sealed class TeamDataTests
     {
         var form = TeamData.TokenFormFor(User(new Grant(Role.Owner)), Apps)!;
         form.Roles.Should().Equal("viewer", "deployer", "admin", "owner");
-        form.Apps.Should().BeNull("the app is typed, or left empty for the whole platform");
+        form.Scopes.Should().BeNull("the app is typed, or left empty for the whole platform");
         form.Known.Should().Equal(Apps);
+        form.EnvTyped.Should().BeTrue();
     }
 
     [Fact]
     public void An_admin_of_some_apps_makes_tokens_for_those_apps_only_up_to_admin()
     {
         var form = TeamData.TokenFormFor(User(new Grant(Role.Viewer), new Grant(Role.Admin, "shop"), new Grant(Role.Admin, "cart", "staging"),
-            new Grant(Role.Deployer, "billing")), Apps)!;
+            new Grant(Role.Admin, "shop", "staging"), new Grant(Role.Deployer, "billing")), Apps)!;
         form.Roles.Should().Equal("viewer", "deployer", "admin");
-        form.Apps.Should().Equal("cart", "shop");
+        // cart alone would be all of cart's environments (the API checks cart's production and refuses): the environment
+        // of an env-scoped grant goes with it; shop (staging) is within shop, which the form offers with a typed environment.
+        form.Scopes.Should().Equal(new TokenScope("cart", "staging"), new TokenScope("shop", null));
+        form.Scopes!.Select(s => s.Label).Should().Equal("cart (staging)", "shop");
+        form.Scopes!.Select(s => s.Fields).Should().Equal("""{"app":"cart","env":"staging"}""", """{"app":"shop"}""");
+        form.EnvTyped.Should().BeTrue("shop's token may be narrowed to one of its environments");
         form.Known.Should().BeEmpty();
+    }
+
+    [Fact]
+    public void An_admin_of_one_environment_only_is_offered_no_environment_to_type()
+    {
+        var form = TeamData.TokenFormFor(User(new Grant(Role.Admin, "cart", "staging")), Apps)!;
+        form.Scopes.Should().Equal(new TokenScope("cart", "staging"));
+        form.EnvTyped.Should().BeFalse();
     }
 
     [Fact]

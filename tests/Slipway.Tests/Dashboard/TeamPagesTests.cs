@@ -7,9 +7,10 @@ using Xunit.Abstractions;
 namespace Slipway.Tests.Dashboard;
 
 /// <summary>The Team page in the machine's Chromium, through the edge: the owner adds a user and changes its role with the
-/// forms, revokes a token with its button (after the confirmation), makes one with the form and sees its secret once, and
-/// reads the audit lines of those actions; an admin of one app sees the tokens of its app, a form for tokens of that app
-/// only, and no users (the API refuses it the users and wider tokens); a viewer is not shown the Team entry and both the
+/// forms, revokes a token with its button (after the confirmation), makes one with the form and sees its secret once (in a
+/// dialog the content's refreshes leave alone), and reads the audit lines of those actions; an admin of one app and of one
+/// environment of another sees the tokens of its app, a form for tokens of those scopes only (the environment fixed with its
+/// app), and no users (the API refuses it the users and wider tokens); a viewer is not shown the Team entry and both the
 /// page and the API answer it 403.</summary>
 [Collection("platform-2")]
 public sealed class TeamPagesTests(ITestOutputHelper output)
@@ -24,6 +25,8 @@ public sealed class TeamPagesTests(ITestOutputHelper output)
         var made = await platform.CliAsync("tokens", "create", "--name", "ci-deploy", "--app", "shop", "--role", "deployer", "--json");
         made.ExitCode.Should().Be(0, made.ToString());
         var tokenId = JsonDocument.Parse(made.Out).RootElement.GetProperty("id").GetString()!;
+        var cart = await platform.CliAsync("users", "role", "adam", "admin", "--app", "cart", "--env", "staging");
+        cart.ExitCode.Should().Be(0, cart.ToString());
         // A line of shop's own in the audit log (a token's or a user's lines are the platform's).
         var set = await platform.CliAsync("env", "set", "--app", "shop", "--create", "--no-deploy", "GREETING=hello");
         set.ExitCode.Should().Be(0, set.ToString());
@@ -90,9 +93,11 @@ public sealed class TeamPagesTests(ITestOutputHelper output)
         await tab.GotoAsync(site + "/team");
 
         // Make a token, by keyboard: a role the API refuses for an app is its own words; then its secret is shown once, in
-        // a field beside a Copy button, works over the edge, and is gone from the page after the next refresh.
+        // a dialog outside the refreshed content (a refresh meanwhile leaves it), beside a Copy button, works over the edge,
+        // and is gone from the page when the dialog is done.
         var started = System.Diagnostics.Stopwatch.StartNew();
         await tab.Context.GrantPermissionsAsync(["clipboard-read", "clipboard-write"]);
+        var dialog = tab.Locator("#new-token");
         (await tab.InputValueAsync("#token-expires")).Should().Be("90d", "a token lasts 90 days unless told, as the CLI's");
         await tab.FillAsync("#token-name", "deploy-bot");
         await tab.FillAsync("#token-app", "shop");
@@ -100,18 +105,28 @@ public sealed class TeamPagesTests(ITestOutputHelper output)
         await tab.FocusAsync("#make-token");
         await tab.Keyboard.PressAsync("Enter");
         await Assertions.Expect(tab.Locator("#notice")).ToHaveTextAsync("owner is a platform-wide role: for one app, admin is the largest role.");
-        await Assertions.Expect(tab.Locator("#new-token-box")).ToBeHiddenAsync();
+        await Assertions.Expect(dialog).ToBeHiddenAsync();
         await tab.SelectOptionAsync("#token-role", "deployer");
         await tab.FocusAsync("#make-token");
         await tab.Keyboard.PressAsync("Enter");
         await Assertions.Expect(tab.Locator("#notice")).ToHaveTextAsync("Made token deploy-bot: deployer of shop.");
         var listed = tab.Locator("#tokens .token", new() { HasText = "deploy-bot" });
         await Assertions.Expect(listed).ToContainTextAsync("deployer of shop");
+        await Assertions.Expect(dialog).ToBeVisibleAsync();
+        await Assertions.Expect(tab.Locator("#new-token-title")).ToHaveTextAsync("Token deploy-bot is made");
         await Assertions.Expect(tab.Locator("#new-token-status")).ToHaveTextAsync("Copy it now: it is not shown again.");
         var secret = await tab.InputValueAsync("#new-token-secret");
-        secret.Should().StartWith("slp_", "the refresh that lists the token leaves its secret in place");
+        secret.Should().StartWith("slp_");
         await Assertions.Expect(listed).ToContainTextAsync(secret[..4] + "…" + secret[^4..]);
         (await tab.EvaluateAsync<string>("() => document.activeElement.id")).Should().Be("new-token-secret", "the secret is focused, selected to copy");
+        // Another action's refresh (a revoke elsewhere, say) morphs the content: the dialog is not in it.
+        await tab.EvaluateAsync("""
+            () => new Promise(done => {
+              document.addEventListener('htmx:after:swap', () => done(), { once: true });
+              htmx.trigger(document.body, 'slipway:changed');
+            })
+            """);
+        (await tab.InputValueAsync("#new-token-secret")).Should().Be(secret, "a refresh of the content leaves the dialog alone");
         await tab.Keyboard.PressAsync("Tab");
         await tab.Keyboard.PressAsync("Enter");
         await Assertions.Expect(tab.Locator("#new-token-status")).ToHaveTextAsync("Copied. It is not shown again.");
@@ -127,16 +142,24 @@ public sealed class TeamPagesTests(ITestOutputHelper output)
         var expires = JsonDocument.Parse(tokens.Body).RootElement.EnumerateArray().Single(t => t.GetProperty("name").GetString() == "deploy-bot")
             .GetProperty("expiresAt").GetDateTimeOffset();
         expires.Should().BeCloseTo(DateTimeOffset.UtcNow.AddDays(90), TimeSpan.FromHours(1));
-        (await owner.AxeAsync()).Should().BeEmpty("the Team page has no serious accessibility violation");
+        (await owner.AxeAsync()).Should().BeEmpty("the Team page with the new token's dialog has no serious accessibility violation");
+        // Done, by keyboard: the dialog closes, the secret is gone from it, focus is back on the form's button, the token
+        // is listed behind it.
+        await tab.Keyboard.PressAsync("Tab");
+        (await tab.EvaluateAsync<string>("() => document.activeElement.id")).Should().Be("new-token-done");
+        await tab.Keyboard.PressAsync("Enter");
+        await Assertions.Expect(dialog).ToBeHiddenAsync();
+        await Assertions.Expect(tab.Locator("#new-token-secret")).ToHaveValueAsync("");
+        await Assertions.Expect(tab.Locator("#new-token-name")).ToBeEmptyAsync();
+        (await tab.EvaluateAsync<bool>("() => document.getElementById('new-token').open")).Should().BeFalse();
+        (await tab.EvaluateAsync<string>("() => document.activeElement.id")).Should().Be("make-token", "focus returns where the token was asked for");
+        (await tab.EvaluateAsync<bool>("s => [...document.querySelectorAll('input, textarea')].some(f => f.value.includes(s))", secret[4..]))
+            .Should().BeFalse("no field keeps the secret once the dialog is done");
+        await Assertions.Expect(listed).ToContainTextAsync("active");
         output.WriteLine("screenshots: " + await owner.ScreenshotAsync("team"));
         await tab.SetViewportSizeAsync(375, 800);
-        (await owner.ScrollsSidewaysAsync()).Should().BeFalse("the Team page fits a 375 px screen, a new token's secret too");
+        (await owner.ScrollsSidewaysAsync()).Should().BeFalse("the Team page fits a 375 px screen");
         await owner.ScreenshotAsync("team-375");
-        await tab.EvaluateAsync("() => htmx.trigger(document.body, 'slipway:changed')");
-        await Assertions.Expect(tab.Locator("#new-token-box")).ToBeHiddenAsync();
-        (await tab.ContentAsync()).Should().NotContain(secret[4..], "the next refresh of the content takes the secret away");
-        (await tab.EvaluateAsync<bool>("s => [...document.querySelectorAll('input, textarea')].some(f => f.value.includes(s))", secret[4..]))
-            .Should().BeFalse("no field keeps the secret after a refresh");
         output.WriteLine($"making a token: {started.ElapsedMilliseconds} ms");
 
         // An admin of shop: the tokens of shop and shop's audit lines, no users (the API refuses them to it too).
@@ -150,8 +173,20 @@ public sealed class TeamPagesTests(ITestOutputHelper output)
         (await admin.ScrollsSidewaysAsync()).Should().BeFalse();
         (await admin.AxeAsync()).Should().BeEmpty("the admin's Team page has no serious accessibility violation");
         // It makes tokens of shop only, at most admin: the form offers nothing wider, and the API refuses it anyway.
-        (await admin.Page.Locator("#token-app option").AllTextContentsAsync()).Should().Equal("shop");
+        (await admin.Page.Locator("#token-scope option").AllTextContentsAsync()).Should().Equal("cart (staging)", "shop");
         (await admin.Page.Locator("#token-role option").AllTextContentsAsync()).Should().Equal("viewer", "deployer", "admin");
+        // Of cart's staging, where it is admin of that environment only: the form sends both (the app alone would be
+        // all of cart's environments, which the API refuses it); Escape closes the dialog and takes the secret away.
+        await admin.Page.FillAsync("#token-name", "cart-ci");
+        await admin.Page.SelectOptionAsync("#token-scope", new SelectOptionValue { Label = "cart (staging)" });
+        await admin.Page.ClickAsync("#make-token");
+        await Assertions.Expect(admin.Page.Locator("#notice")).ToHaveTextAsync("Made token cart-ci: deployer of cart (staging).");
+        await Assertions.Expect(admin.Page.Locator("#new-token-secret")).ToHaveValueAsync(new System.Text.RegularExpressions.Regex("^slp_"));
+        await Assertions.Expect(admin.Page.Locator("#tokens .token", new() { HasText = "cart-ci" })).ToContainTextAsync("deployer of cart (staging)");
+        (await admin.ScrollsSidewaysAsync()).Should().BeFalse("the dialog fits a 375 px screen");
+        await admin.Page.Keyboard.PressAsync("Escape");
+        await Assertions.Expect(admin.Page.Locator("#new-token")).ToBeHiddenAsync();
+        await Assertions.Expect(admin.Page.Locator("#new-token-secret")).ToHaveValueAsync("");
         var wide = await SendAsync(platform, admin, site, HttpMethod.Post, "/v1/tokens", new { name = "wide", role = "deployer" });
         wide.Status.Should().Be(HttpStatusCode.Forbidden, wide.Body);
         wide.Body.Should().Contain("tokens.create needs admin on the whole platform");

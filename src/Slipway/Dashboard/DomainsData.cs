@@ -41,9 +41,7 @@ internal sealed class DomainsData(CustomDomains domains, AcmeConfiguration acme,
 
     /// <summary>Where a visitor reaches the domain: over HTTPS once it has a certificate, else over HTTP.</summary>
     private string Url(DomainDto d) =>
-        edge.HttpsPort is { } https && d.Certificate is "acme" or "manual"
-            ? (https == 443 ? $"https://{d.Host}" : $"https://{d.Host}:{https}")
-            : edge.UrlOf(d.Host);
+        d.Certificate is "acme" or "manual" ? edge.HttpsUrlOf(d.Host) : edge.UrlOf(d.Host);
 
     private DomainRow Row(DomainDto d, AppRef scope, bool manages)
     {

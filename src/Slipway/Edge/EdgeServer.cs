@@ -49,6 +49,11 @@ internal sealed class EdgeServer(EdgeOptions options, EdgeHandler handler, ILogg
         return port == 80 ? $"http://{host}" : $"http://{host}:{port}";
     }
 
+    /// <summary>The address of <paramref name="host"/> over HTTPS when the edge serves it (a custom domain with its
+    /// certificate), with the port unless 443; over HTTP (<see cref="UrlOf"/>) when the edge has no HTTPS port.</summary>
+    public string HttpsUrlOf(string host) =>
+        HttpsPort is { } https ? (https == 443 ? $"https://{host}" : $"https://{host}:{https}") : UrlOf(host);
+
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         var builder = WebHosts.CreateBuilder();

@@ -93,7 +93,10 @@ internal sealed partial class ForgeNotices : IDisposable
 
     /// <summary>Where an environment serves, for a status's link: its first custom domain over HTTPS, else APP.localhost
     /// through the edge (with its port unless 80).</summary>
-    public string UrlOf(string key) => _hosts.ExtraOf(key) is [var domain, ..] ? "https://" + domain : LocalUrlOf(key);
+    public string UrlOf(string key) => _hosts.ExtraOf(key) is [var domain, ..] ? _edge.HttpsUrlOf(domain) : LocalUrlOf(key);
+
+    /// <summary>A custom domain's address through the edge: HTTPS when it serves it.</summary>
+    public string DomainUrlOf(string host) => _edge.HttpsUrlOf(host);
 
     /// <summary>The environment's own name under .localhost, through the edge.</summary>
     public string LocalUrlOf(string key) => _edge.UrlOf(key + ".localhost");

@@ -68,7 +68,7 @@ internal sealed partial class PreviewReports(ForgeNotices notices, GitStore stor
         }
     }
 
-    /// <summary>The preview's address: https://pr-N.APP.DOMAIN with a preview domain (made a domain of the preview the
+    /// <summary>The preview's address: pr-N.APP.DOMAIN (over HTTPS when the edge serves it) with a preview domain (made a domain of the preview the
     /// first time), else APP-pr-N.localhost.</summary>
     private string Url(PreviewRecord preview)
     {
@@ -76,12 +76,12 @@ internal sealed partial class PreviewReports(ForgeNotices notices, GitStore stor
         {
             if (hosts.ExtraOf(preview.Env.Key).Contains(host))
             {
-                return "https://" + host;
+                return notices.DomainUrlOf(host);
             }
             try
             {
                 domains.Add(preview.Env, host, null, hsts: false, move: false);
-                return "https://" + host;
+                return notices.DomainUrlOf(host);
             }
             catch (UserException e)
             {

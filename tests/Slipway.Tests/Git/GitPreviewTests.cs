@@ -74,11 +74,11 @@ public sealed class GitPreviewTests
         var statuses = forge.Calls("POST", $"/repos/acme/shop/statuses/{first}");
         statuses.Select(s => (string?)s["state"]).Should().Equal("pending", "success");
         statuses.Should().OnlyContain(s => (string?)s["context"] == "slipway/pr-7");
-        ((string?)statuses[^1]["target_url"]).Should().Be("https://pr-7.shop.example.test");
+        ((string?)statuses[^1]["target_url"]).Should().Be($"http://pr-7.shop.example.test:{platform.EdgePort}", "the edge serves no HTTPS here: the link it answers on");
         forge.Calls("POST", "/repos/acme/shop/issues/7/comments").Should().ContainSingle().Which["body"]!.ToString().Should().Contain("⏳ Deploying");
         var comment = forge.Calls("PATCH", "/repos/acme/shop/issues/comments/1001");
         comment.Should().NotBeEmpty("the comment is edited, not written again");
-        comment[^1]["body"]!.ToString().Should().Contain("✅ Live").And.Contain("[https://pr-7.shop.example.test](https://pr-7.shop.example.test)").And.Contain(first[..12]);
+        comment[^1]["body"]!.ToString().Should().Contain("✅ Live").And.Contain($"[http://pr-7.shop.example.test:{platform.EdgePort}](http://pr-7.shop.example.test:{platform.EdgePort})").And.Contain(first[..12]);
         (await platform.CliAsync("domains", "ls")).Out.Should().Contain("pr-7.shop.example.test");
         var cron = JsonDocument.Parse((await platform.CliAsync("cron", "ls", "--app", "shop", "--env", "pr-7", "--json")).Out).RootElement.EnumerateArray().Single();
         cron.GetProperty("paused").GetString().Should().Be("crons are off in previews (slipway git previews shop --on --crons turns them on)");

@@ -12,7 +12,7 @@ namespace Slipway.Monitoring.StatusPages;
 /// the API answers it with the page and nothing else; no app may take such a hostname (<see cref="AppHosts.Reserve"/>),
 /// and a page may not take an app's or the platform's. At start the routes are published and the reservation made.</summary>
 internal sealed partial class StatusPages(StatusPageStore pages, UptimeStore incidents, StatusPageModels models, Store store, AppHosts hosts,
-    Edge.Routes routes, DeployOptions deploy, TimeProvider clock) : IHostedService
+    Edge.Routes routes, Edge.EdgeServer edge, DeployOptions deploy, TimeProvider clock) : IHostedService
 {
     private volatile FrozenDictionary<string, string> _byHost = FrozenDictionary<string, string>.Empty;
 
@@ -225,7 +225,7 @@ internal sealed partial class StatusPages(StatusPageStore pages, UptimeStore inc
         pages.Find(name) ?? throw new UserException($"There is no status page named {name}. 'slipway status-page ls' lists them.", 404);
 
     private StatusPageView View(StatusPageRecord page) =>
-        new(page.Name, page.Host, page.Title, page.AppNames, $"http://{page.Host}/", page.CreatedAt, incidents.Incidents(page.AppNames, clock.GetUtcNow())
+        new(page.Name, page.Host, page.Title, page.AppNames, edge.UrlOf(page.Host) + "/", page.CreatedAt, incidents.Incidents(page.AppNames, clock.GetUtcNow())
             .Where(i => i.IsOpen).Select(i => new StatusIncidentView(i.Id, i.App, i.Title, i.StartedAt, i.IsManual)).ToList());
 
     private static string FirstLine(string text)

@@ -32,6 +32,7 @@ public sealed class StatusPagePlatformTests
         await RefusesBadPagesAsync(platform);
         var created = await platform.CliAsync("status-page", "create", "acme", "--apps", "shop", "--host", StatusHost, "--title", "Acme <status>");
         created.ExitCode.Should().Be(0, created.ToString());
+        created.Out.Should().Contain($"at http://{StatusHost}:{platform.EdgePort}/ through the edge", "the address a browser opens, with the edge's port");
         var taken = await platform.CliAsync("hosts", "add", StatusHost, "--app", "shop");
         taken.ExitCode.Should().Be(1);
         taken.Err.Should().Contain("status page acme");

@@ -77,8 +77,12 @@ public sealed class RemoteTeammateTests
             cookie.ToLowerInvariant().Should().Contain("; secure").And.Contain("; path=/").And.Contain("; httponly").And.Contain("; samesite=strict")
                 .And.NotContain("domain=");
             var secret = cookie[(cookie.IndexOf('=', StringComparison.Ordinal) + 1)..cookie.IndexOf(';', StringComparison.Ordinal)];
-            (await DashboardAsync(browser, platform, "__Host-slipway_session=" + secret)).Should().Be(HttpStatusCode.OK);
-            (await DashboardAsync(browser, platform, "slipway_session=" + secret)).Should().NotBe(HttpStatusCode.OK, "over HTTPS only the __Host- cookie is read");
+            var (signedIn, page, _) = await DashboardAsync(browser, platform, "__Host-slipway_session=" + secret);
+            signedIn.Should().Be(HttpStatusCode.OK);
+            page.Should().Contain("dave", "the dashboard is dave's");
+            var (plain, _, next) = await DashboardAsync(browser, platform, "slipway_session=" + secret);
+            plain.Should().Be(HttpStatusCode.Redirect, "over HTTPS only the __Host- cookie is read: the page sends the browser to log in");
+            next!.OriginalString.Should().StartWith("/login");
         }
 
         (await dave.RunAsync("logout")).ExitCode.Should().Be(0);
@@ -86,23 +90,23 @@ public sealed class RemoteTeammateTests
         (await new TeamAccessTests.RemoteCli(TempDirs.Create("runner-home"), url, token, ca, downloaded).RunAsync("whoami")).ExitCode.Should().Be(1, "logging out ends the session's token");
     }
 
-    private static async Task<HttpStatusCode> DashboardAsync(HttpClient browser, TestPlatform platform, string cookie)
+    private static async Task<(HttpStatusCode, string, Uri?)> DashboardAsync(HttpClient browser, TestPlatform platform, string cookie)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, $"https://127.0.0.1:{platform.EdgeHttpsPort}/");
         request.Headers.Host = $"slipway.localhost:{platform.EdgeHttpsPort}";
         request.Headers.Add("Cookie", cookie);
         using var response = await browser.SendAsync(request);
-        return response.StatusCode;
+        return (response.StatusCode, await response.Content.ReadAsStringAsync(), response.Headers.Location);
     }
 
     /// <summary>A client that trusts the development CA's root, the --ca file (the edge serves 127.0.0.1 its localhost
     /// leaf), and follows no redirect.</summary>
     private static HttpClient TrustingClient(string ca)
     {
-        var trusted = System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPem(File.ReadAllText(ca));
         var tls = new HttpClientHandler { AllowAutoRedirect = false, UseCookies = false };
         tls.ServerCertificateCustomValidationCallback = (_, certificate, _, _) =>
         {
+            using var trusted = System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPem(File.ReadAllText(ca));
             using var chain = new System.Security.Cryptography.X509Certificates.X509Chain();
             chain.ChainPolicy.TrustMode = System.Security.Cryptography.X509Certificates.X509ChainTrustMode.CustomRootTrust;
             chain.ChainPolicy.CustomTrustStore.Add(trusted);

@@ -134,6 +134,12 @@ internal sealed class Http1Forwarder : IDisposable
                 pool.Return(connection);
                 connection = null;
             }
+            if (framing == BodyFraming.ContentLength)
+            {
+                // After the return: a client that sends its next request as soon as this answer ends finds the
+                // connection idle in the pool rather than opening a second one.
+                await FlushAsync(context.Response.BodyWriter, aborted);
+            }
             return ForwarderError.None;
         }
         catch (Exception) when (aborted.IsCancellationRequested)
@@ -277,10 +283,7 @@ internal sealed class Http1Forwarder : IDisposable
                     }
                     if (remaining == 0)
                     {
-                        if (framing == BodyFraming.ContentLength)
-                        {
-                            await FlushAsync(writer, aborted);
-                        }
+                        // The last slice is flushed by the caller, once the connection is back in the pool.
                         return !close && connection.Buffered == 0;
                     }
                     break;
